@@ -1,0 +1,33 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace FhirRisk.Core;
+
+/// <summary>
+/// Hashes that never change between runs, machines or .NET versions (unlike <see cref="string.GetHashCode()"/>),
+/// so that subject ids and split assignments are reproducible forever.
+/// </summary>
+public static class StableHash
+{
+    /// <summary>A non-negative 63-bit hash of a string (SHA-256 prefix). Used for subject ids from FHIR ids.</summary>
+    public static long Of63(string value)
+    {
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(value), digest);
+        return (long)(BinaryPrimitives.ReadUInt64LittleEndian(digest) & 0x7FFF_FFFF_FFFF_FFFFUL);
+    }
+
+    /// <summary>SplitMix64 finalizer: a bijective, well-mixed 64-bit permutation of <paramref name="value"/>.</summary>
+    public static ulong Mix(ulong value)
+    {
+        value += 0x9E3779B97F4A7C15UL;
+        value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9UL;
+        value = (value ^ (value >> 27)) * 0x94D049BB133111EBUL;
+        return value ^ (value >> 31);
+    }
+
+    /// <summary>A deterministic number in [0, 1) derived from <paramref name="value"/> and a salt.</summary>
+    public static double UnitInterval(long value, ulong salt = 0) =>
+        (Mix((ulong)value ^ Mix(salt)) >> 11) * (1.0 / (1UL << 53));
+}

@@ -1,0 +1,65 @@
+namespace FhirRisk.Parquet;
+
+/// <summary>Page compression codecs this library writes (and reads).</summary>
+public enum ParquetCompression
+{
+    Uncompressed,
+    Snappy,
+    Gzip,
+    Zstd,
+}
+
+/// <summary>Writer settings. Defaults suit MEDS shards: zstd, dictionary strings, 1 MiB pages, page v1.</summary>
+public sealed record ParquetWriterOptions
+{
+    public static readonly ParquetWriterOptions Default = new();
+
+    public ParquetCompression Compression { get; init; } = ParquetCompression.Zstd;
+
+    /// <summary>Codec level: zstd 1..22 (default 3); gzip 0 fastest .. 9 smallest (default 6). Ignored otherwise.</summary>
+    public int? CompressionLevel { get; init; }
+
+    /// <summary>1 writes DATA_PAGE (v1) pages, 2 writes DATA_PAGE_V2 pages.</summary>
+    public int DataPageVersion { get; init; } = 1;
+
+    /// <summary>Maximum rows per row group; larger batches are split.</summary>
+    public int RowGroupSize { get; init; } = 1_048_576;
+
+    /// <summary>Target uncompressed bytes of values per data page.</summary>
+    public int PageSizeBytes { get; init; } = 1 << 20;
+
+    /// <summary>Dictionary-encode string and binary columns.</summary>
+    public bool DictionaryEnabled { get; init; } = true;
+
+    /// <summary>When a column chunk's dictionary would exceed this many bytes (PLAIN size), the chunk falls back to PLAIN.</summary>
+    public int DictionaryPageSizeLimit { get; init; } = 1 << 20;
+
+    /// <summary>Write min/max/null-count statistics per column chunk and page.</summary>
+    public bool WriteStatistics { get; init; } = true;
+
+    /// <summary>Write the CRC-32 of each page into its header.</summary>
+    public bool WritePageCrc { get; init; } = true;
+
+    /// <summary>File-level key-value metadata.</summary>
+    public IReadOnlyDictionary<string, string>? KeyValueMetadata { get; init; }
+
+    public string CreatedBy { get; init; } = "FhirRisk.Parquet version 0.1.0";
+}
+
+/// <summary>Reader settings, mainly safety limits against hostile or corrupt files.</summary>
+public sealed record ParquetReaderOptions
+{
+    public static readonly ParquetReaderOptions Default = new();
+
+    /// <summary>Check page CRCs when present.</summary>
+    public bool VerifyPageCrc { get; init; } = true;
+
+    /// <summary>Largest footer accepted (bytes).</summary>
+    public int MaxFooterSize { get; init; } = 64 << 20;
+
+    /// <summary>Largest single (compressed or uncompressed) page accepted (bytes).</summary>
+    public int MaxPageSize { get; init; } = 512 << 20;
+
+    /// <summary>Largest row group accepted (rows).</summary>
+    public long MaxRowGroupRows { get; init; } = 256L << 20;
+}

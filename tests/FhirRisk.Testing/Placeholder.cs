@@ -1,0 +1,1 @@
+namespace FhirRisk.Testing;
