@@ -1,0 +1,233 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using FhirRisk.Parquet.Internal.Codecs;
+using FhirRisk.Parquet.Internal.Encodings;
+using FhirRisk.Parquet.Internal.Format;
+
+namespace FhirRisk.Parquet.Internal.Reading;
+
+/// <summary>
+/// Decodes one column chunk (all of its pages) into a <see cref="ParquetColumn"/>. Page sizes and value counts are
+/// checked against the chunk and the footer before anything is allocated, so a corrupt length cannot trigger a huge
+/// allocation; every failure is a <see cref="ParquetException"/> carrying the absolute byte offset of the page.
+/// </summary>
+internal sealed class ColumnChunkReader
+{
+    private readonly ColumnDescriptor _column;
+    private readonly ColumnMetaData _meta;
+    private readonly ParquetReaderOptions _options;
+    private readonly LeafDecoder _values;
+    private int[] _definition = [];
+    private int[] _repetition = [];
+    private int _entries;
+
+    private ColumnChunkReader(ColumnDescriptor column, ColumnMetaData meta, ParquetReaderOptions options)
+    {
+        _column = column;
+        _meta = meta;
+        _options = options;
+        _values = LeafDecoder.Create(column);
+    }
+
+    /// <param name="chunk">The chunk's bytes, starting at its first page.</param>
+    /// <param name="chunkOffset">Absolute file offset of <paramref name="chunk"/>[0], for error messages.</param>
+    public static ParquetColumn Read(ColumnDescriptor column, ColumnMetaData meta, ReadOnlySpan<byte> chunk, long chunkOffset,
+        int rowCount, ParquetReaderOptions options)
+    {
+        if (meta.NumValues < 0 || (column.MaxRepetitionLevel == 0 && meta.NumValues != rowCount))
+            throw new ParquetException(ParquetErrorCodes.CorruptMetadata,
+                $"Column chunk declares {meta.NumValues} values for a row group of {rowCount} rows.") { Offset = chunkOffset };
+        if (meta.NumValues > int.MaxValue)
+            throw new ParquetException(ParquetErrorCodes.SizeLimit, $"Column chunk declares {meta.NumValues} values; at most {int.MaxValue} are supported.") { Offset = chunkOffset };
+        var reader = new ColumnChunkReader(column, meta, options);
+        if (column.MaxRepetitionLevel == 0)
+            reader.ReserveLevels(rowCount);
+        var position = 0;
+        while (reader._entries < meta.NumValues)
+        {
+            if (position >= chunk.Length)
+                throw new ParquetException(ParquetErrorCodes.Truncated,
+                    $"Column chunk ends after {reader._entries} of {meta.NumValues} values.") { Offset = chunkOffset + position };
+            try
+            {
+                position += reader.ReadPage(chunk[position..]);
+            }
+            catch (ParquetException e) when (e.Offset is null)
+            {
+                throw e.WithContext(offset: chunkOffset + position);
+            }
+        }
+        return ColumnAssembler.Assemble(column, reader._values, reader._definition, reader._repetition, reader._entries, rowCount);
+    }
+
+    private void ReserveLevels(int entries)
+    {
+        if (_column.MaxDefinitionLevel > 0)
+            _definition = new int[entries];
+        _values.Reserve(entries);
+    }
+
+    /// <summary>Reads the page at the start of <paramref name="data"/>; returns the bytes it occupies.</summary>
+    private int ReadPage(ReadOnlySpan<byte> data)
+    {
+        PageHeader header;
+        int headerLength;
+        header = PageHeader.Parse(data, out headerLength);
+        if (header.CompressedPageSize < 0 || header.UncompressedPageSize < 0)
+            throw new ParquetException(ParquetErrorCodes.CorruptMetadata, "Page header has a negative size.");
+        if (header.UncompressedPageSize > _options.MaxPageSize || header.CompressedPageSize > _options.MaxPageSize)
+            throw new ParquetException(ParquetErrorCodes.SizeLimit,
+                $"Page of {Math.Max(header.UncompressedPageSize, header.CompressedPageSize)} bytes exceeds the limit of {_options.MaxPageSize} (ParquetReaderOptions.MaxPageSize).");
+        if (header.CompressedPageSize > data.Length - headerLength)
+            throw new ParquetException(ParquetErrorCodes.Truncated,
+                $"Page declares {header.CompressedPageSize} bytes but the column chunk has {data.Length - headerLength} left.");
+        var body = data.Slice(headerLength, header.CompressedPageSize);
+        if (header.Crc is int crc && _options.VerifyPageCrc && Crc32.Compute(body) != unchecked((uint)crc))
+            throw new ParquetException(ParquetErrorCodes.CrcMismatch, $"Page CRC-32 0x{Crc32.Compute(body):X8} does not match the header's 0x{crc:X8}.");
+
+        switch (header.Type)
+        {
+            case PageType.DictionaryPage:
+                ReadDictionaryPage(header, body);
+                break;
+            case PageType.DataPage:
+                ReadDataPageV1(header, body);
+                break;
+            case PageType.DataPageV2:
+                ReadDataPageV2(header, body);
+                break;
+            // Index pages and page types from the future carry nothing we need.
+        }
+        return headerLength + header.CompressedPageSize;
+    }
+
+    private void ReadDictionaryPage(PageHeader header, ReadOnlySpan<byte> body)
+    {
+        var dictionary = header.DictionaryPageHeader
+            ?? throw new ParquetException(ParquetErrorCodes.CorruptMetadata, "Dictionary page without a dictionary_page_header.");
+        if (dictionary.Encoding is not (Encoding.Plain or Encoding.PlainDictionary))
+            throw new ParquetException(ParquetErrorCodes.Unsupported, $"Dictionary page encoding {dictionary.Encoding} is not supported.");
+        if (dictionary.NumValues < 0 || dictionary.NumValues > header.UncompressedPageSize * 8L + 1)
+            throw new ParquetException(ParquetErrorCodes.CorruptMetadata, $"Dictionary page declares {dictionary.NumValues} values in {header.UncompressedPageSize} bytes.");
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(header.UncompressedPageSize, 1));
+        try
+        {
+            var plain = buffer.AsSpan(0, header.UncompressedPageSize);
+            PageCodec.Decompress(_meta.Codec, body, plain);
+            _values.ReadDictionary(plain, dictionary.NumValues);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void ReadDataPageV1(PageHeader header, ReadOnlySpan<byte> body)
+    {
+        var page = header.DataPageHeader
+            ?? throw new ParquetException(ParquetErrorCodes.CorruptMetadata, "Data page without a data_page_header.");
+        var count = CheckValueCount(page.NumValues);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(header.UncompressedPageSize, 1));
+        try
+        {
+            ReadOnlySpan<byte> data = buffer.AsSpan(0, header.UncompressedPageSize);
+            PageCodec.Decompress(_meta.Codec, body, buffer.AsSpan(0, header.UncompressedPageSize));
+            // v1 levels: repetition then definition, each a 4-byte length followed by RLE/bit-packed hybrid data.
+            if (_column.MaxRepetitionLevel > 0)
+                data = data[ReadLengthPrefixedLevels(data, page.RepetitionLevelEncoding, _column.MaxRepetitionLevel, ref _repetition, count)..];
+            if (_column.MaxDefinitionLevel > 0)
+                data = data[ReadLengthPrefixedLevels(data, page.DefinitionLevelEncoding, _column.MaxDefinitionLevel, ref _definition, count)..];
+            _values.ReadValues(page.Encoding, data, DefinedCount(count));
+            _entries += count;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void ReadDataPageV2(PageHeader header, ReadOnlySpan<byte> body)
+    {
+        var page = header.DataPageHeaderV2
+            ?? throw new ParquetException(ParquetErrorCodes.CorruptMetadata, "Data page v2 without a data_page_header_v2.");
+        var count = CheckValueCount(page.NumValues);
+        var repLength = page.RepetitionLevelsByteLength;
+        var defLength = page.DefinitionLevelsByteLength;
+        if (repLength < 0 || defLength < 0 || (long)repLength + defLength > body.Length)
+            throw new ParquetException(ParquetErrorCodes.CorruptMetadata, $"Data page v2 level lengths ({repLength}, {defLength}) exceed the page ({body.Length} bytes).");
+        // v2 levels are never compressed and carry no length prefix (their lengths are in the header).
+        if (_column.MaxRepetitionLevel > 0)
+            ReadLevels(body[..repLength], _column.MaxRepetitionLevel, ref _repetition, count);
+        if (_column.MaxDefinitionLevel > 0)
+            ReadLevels(body.Slice(repLength, defLength), _column.MaxDefinitionLevel, ref _definition, count);
+        var values = body[(repLength + defLength)..];
+        var valuesSize = header.UncompressedPageSize - repLength - defLength;
+        if (valuesSize < 0)
+            throw new ParquetException(ParquetErrorCodes.CorruptMetadata, "Data page v2 uncompressed size is smaller than its levels.");
+        var defined = DefinedCount(count);
+        if (!page.IsCompressed || _meta.Codec == CompressionCodec.Uncompressed)
+        {
+            _values.ReadValues(page.Encoding, values, defined);
+        }
+        else
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(valuesSize, 1));
+            try
+            {
+                PageCodec.Decompress(_meta.Codec, values, buffer.AsSpan(0, valuesSize));
+                _values.ReadValues(page.Encoding, buffer.AsSpan(0, valuesSize), defined);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+        _entries += count;
+    }
+
+    private int CheckValueCount(int numValues)
+    {
+        if (numValues < 0 || numValues > _meta.NumValues - _entries)
+            throw new ParquetException(ParquetErrorCodes.CorruptMetadata,
+                $"Page declares {numValues} values but the column chunk has {_meta.NumValues - _entries} left.");
+        return numValues;
+    }
+
+    /// <summary>Number of entries of the page just read whose definition level says a value is present.</summary>
+    private int DefinedCount(int count)
+    {
+        if (_column.MaxDefinitionLevel == 0)
+            return count;
+        var max = _column.MaxDefinitionLevel;
+        var defined = 0;
+        foreach (var level in _definition.AsSpan(_entries, count))
+            defined += level == max ? 1 : 0;
+        return defined;
+    }
+
+    private int ReadLengthPrefixedLevels(ReadOnlySpan<byte> data, Encoding encoding, int maxLevel, ref int[] levels, int count)
+    {
+        if (encoding != Encoding.Rle)
+            throw new ParquetException(ParquetErrorCodes.Unsupported, $"Level encoding {encoding} is not supported (only RLE).");
+        if (data.Length < 4)
+            throw new ParquetException(ParquetErrorCodes.CorruptPage, "Data page ends before its level length.");
+        var length = BinaryPrimitives.ReadInt32LittleEndian(data);
+        if (length < 0 || length > data.Length - 4)
+            throw new ParquetException(ParquetErrorCodes.CorruptPage, $"Level data length {length} exceeds the page ({data.Length - 4} bytes left).");
+        ReadLevels(data.Slice(4, length), maxLevel, ref levels, count);
+        return 4 + length;
+    }
+
+    private void ReadLevels(ReadOnlySpan<byte> data, int maxLevel, ref int[] levels, int count)
+    {
+        if (levels.Length < _entries + count)
+            Array.Resize(ref levels, Math.Max(_entries + count, levels.Length * 2));
+        var destination = levels.AsSpan(_entries, count);
+        RleBitPackedHybrid.Decode(data, RleBitPackedHybrid.BitWidth(maxLevel), destination);
+        foreach (var level in destination)
+        {
+            if ((uint)level > (uint)maxLevel)
+                throw new ParquetException(ParquetErrorCodes.CorruptPage, $"Level {level} exceeds the column's maximum {maxLevel}.");
+        }
+    }
+}

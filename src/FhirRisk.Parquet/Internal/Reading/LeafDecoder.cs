@@ -1,0 +1,185 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using FhirRisk.Parquet.Internal.Encodings;
+using FhirRisk.Parquet.Internal.Format;
+
+namespace FhirRisk.Parquet.Internal.Reading;
+
+/// <summary>
+/// Decodes the non-null leaf values of one column chunk, page by page, into one growing typed array
+/// (<see cref="Values"/>, first <see cref="Count"/> entries valid). Subclasses exist per physical type; dictionary
+/// pages are kept decoded so dictionary-encoded pages are a gather (Encodings.md "Dictionary Encoding").
+/// </summary>
+internal abstract class LeafDecoder
+{
+    public abstract Array Values { get; }
+
+    public int Count { get; protected set; }
+
+    /// <summary>Sizes the value store for <paramref name="capacity"/> values (a hint; it still grows when needed).</summary>
+    public abstract void Reserve(int capacity);
+
+    public abstract void ReadDictionary(ReadOnlySpan<byte> data, int count);
+
+    public abstract void ReadValues(Encoding encoding, ReadOnlySpan<byte> data, int count);
+
+    public static LeafDecoder Create(ColumnDescriptor column) => column.PhysicalType switch
+    {
+        PhysicalType.Boolean => new BooleanLeafDecoder(),
+        PhysicalType.Int32 => new FixedLeafDecoder<int>(),
+        PhysicalType.Int64 => new FixedLeafDecoder<long>(),
+        PhysicalType.Float => new FixedLeafDecoder<float>(),
+        PhysicalType.Double => new FixedLeafDecoder<double>(),
+        PhysicalType.ByteArray or PhysicalType.FixedLenByteArray when column.Field.Type == ParquetType.String =>
+            new ByteArrayLeafDecoder<string>(column.TypeLength, static span => System.Text.Encoding.UTF8.GetString(span)),
+        PhysicalType.ByteArray or PhysicalType.FixedLenByteArray =>
+            new ByteArrayLeafDecoder<byte[]>(column.TypeLength, static span => span.ToArray()),
+        _ => throw new ParquetException(ParquetErrorCodes.Unsupported, $"Physical type {column.PhysicalType} is not supported."),
+    };
+
+    protected static Exception UnsupportedEncoding(Encoding encoding, string type) =>
+        new ParquetException(ParquetErrorCodes.Unsupported, $"Encoding {encoding} is not supported for {type} values.");
+
+    /// <summary>Reads RLE_DICTIONARY / PLAIN_DICTIONARY indices: one byte of bit width, then the RLE/bit-packed hybrid.</summary>
+    protected static int[] ReadDictionaryIndices(ReadOnlySpan<byte> data, int count, int dictionarySize)
+    {
+        if (dictionarySize < 0)
+            throw new ParquetException(ParquetErrorCodes.CorruptPage, "A dictionary-encoded page appears before any dictionary page.");
+        if (count == 0)
+            return [];
+        if (data.Length < 1)
+            throw new ParquetException(ParquetErrorCodes.CorruptPage, "Dictionary-encoded page has no bit-width byte.");
+        int bitWidth = data[0];
+        if (bitWidth > 32)
+            throw new ParquetException(ParquetErrorCodes.CorruptPage, $"Dictionary index bit width {bitWidth} exceeds 32.");
+        var indices = ArrayPool<int>.Shared.Rent(count);
+        RleBitPackedHybrid.Decode(data[1..], bitWidth, indices.AsSpan(0, count));
+        for (var i = 0; i < count; i++)
+        {
+            if ((uint)indices[i] >= (uint)dictionarySize)
+            {
+                ArrayPool<int>.Shared.Return(indices);
+                throw new ParquetException(ParquetErrorCodes.CorruptPage, $"Dictionary index {indices[i]} is out of range (dictionary has {dictionarySize} entries).");
+            }
+        }
+        return indices;
+    }
+
+    protected static void ReturnIndices(int[] indices)
+    {
+        if (indices.Length > 0)
+            ArrayPool<int>.Shared.Return(indices);
+    }
+
+    protected static T[] Grow<T>(T[] array, int needed)
+    {
+        if (needed <= array.Length)
+            return array;
+        var size = Math.Max(needed, Math.Max(16, array.Length * 2));
+        Array.Resize(ref array, size);
+        return array;
+    }
+}
+
+/// <summary>INT32, INT64, FLOAT and DOUBLE leaves.</summary>
+internal sealed class FixedLeafDecoder<T> : LeafDecoder
+    where T : unmanaged
+{
+    private T[] _values = [];
+    private T[]? _dictionary;
+
+    public override Array Values => _values;
+
+    public override void Reserve(int capacity) => _values = Grow(_values, capacity);
+
+    public override void ReadDictionary(ReadOnlySpan<byte> data, int count)
+    {
+        CheckFits(data, count);
+        _dictionary = new T[count];
+        PlainEncoding.Decode(data[..(count * Unsafe.SizeOf<T>())], _dictionary.AsSpan());
+    }
+
+    public override void ReadValues(Encoding encoding, ReadOnlySpan<byte> data, int count)
+    {
+        _values = Grow(_values, Count + count);
+        var destination = _values.AsSpan(Count, count);
+        switch (encoding)
+        {
+            case Encoding.Plain:
+                CheckFits(data, count);
+                PlainEncoding.Decode(data[..(count * Unsafe.SizeOf<T>())], destination);
+                break;
+            case Encoding.PlainDictionary or Encoding.RleDictionary:
+                var indices = ReadDictionaryIndices(data, count, _dictionary?.Length ?? -1);
+                var dictionary = _dictionary!;
+                for (var i = 0; i < count; i++)
+                    destination[i] = dictionary[indices[i]];
+                ReturnIndices(indices);
+                break;
+            case Encoding.ByteStreamSplit:
+                CheckFits(data, count);
+                ByteStreamSplit.Decode(data, Unsafe.SizeOf<T>(), count, MemoryMarshal.AsBytes(destination));
+                break;
+            case Encoding.DeltaBinaryPacked when typeof(T) == typeof(int):
+                DeltaBinaryPacked.Decode(data, MemoryMarshal.Cast<T, int>(destination));
+                break;
+            case Encoding.DeltaBinaryPacked when typeof(T) == typeof(long):
+                DeltaBinaryPacked.Decode(data, MemoryMarshal.Cast<T, long>(destination));
+                break;
+            default:
+                throw UnsupportedEncoding(encoding, typeof(T).Name);
+        }
+        Count += count;
+    }
+
+    private static void CheckFits(ReadOnlySpan<byte> data, int count)
+    {
+        if ((long)count * Unsafe.SizeOf<T>() > data.Length)
+            throw new ParquetException(ParquetErrorCodes.CorruptPage,
+                $"Page declares {count} {typeof(T).Name} values but holds only {data.Length} bytes.");
+    }
+}
+
+/// <summary>BOOLEAN leaves: PLAIN is bit-packed; RLE (data page v2) is length-prefixed with bit width 1.</summary>
+internal sealed class BooleanLeafDecoder : LeafDecoder
+{
+    private bool[] _values = [];
+
+    public override Array Values => _values;
+
+    public override void Reserve(int capacity) => _values = Grow(_values, capacity);
+
+    public override void ReadDictionary(ReadOnlySpan<byte> data, int count) =>
+        throw new ParquetException(ParquetErrorCodes.Unsupported, "Dictionary pages are not supported for BOOLEAN columns.");
+
+    public override void ReadValues(Encoding encoding, ReadOnlySpan<byte> data, int count)
+    {
+        _values = Grow(_values, Count + count);
+        var destination = _values.AsSpan(Count, count);
+        switch (encoding)
+        {
+            case Encoding.Plain:
+                if ((count + 7L) / 8 > data.Length)
+                    throw new ParquetException(ParquetErrorCodes.CorruptPage, $"Page declares {count} booleans but holds only {data.Length} bytes.");
+                PlainEncoding.DecodeBooleans(data, destination);
+                break;
+            case Encoding.Rle:
+                if (data.Length < 4)
+                    throw new ParquetException(ParquetErrorCodes.CorruptPage, "RLE boolean page is missing its 4-byte length.");
+                var length = BinaryPrimitives.ReadInt32LittleEndian(data);
+                if (length < 0 || length > data.Length - 4)
+                    throw new ParquetException(ParquetErrorCodes.CorruptPage, $"RLE boolean length {length} exceeds the page.");
+                var bits = ArrayPool<int>.Shared.Rent(Math.Max(count, 1));
+                RleBitPackedHybrid.Decode(data.Slice(4, length), 1, bits.AsSpan(0, count));
+                for (var i = 0; i < count; i++)
+                    destination[i] = bits[i] != 0;
+                ArrayPool<int>.Shared.Return(bits);
+                break;
+            default:
+                throw UnsupportedEncoding(encoding, "BOOLEAN");
+        }
+        Count += count;
+    }
+}

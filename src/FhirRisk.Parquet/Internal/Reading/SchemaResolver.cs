@@ -1,0 +1,185 @@
+using FhirRisk.Parquet.Internal.Format;
+
+namespace FhirRisk.Parquet.Internal.Reading;
+
+/// <summary>
+/// Walks the depth-first schema list of a footer and resolves each top-level field we can represent to a
+/// <see cref="ColumnDescriptor"/>. Fields we cannot represent (structs, maps, lists of lists, INT96) are listed in
+/// <see cref="Unsupported"/> with the reason, so the rest of the file stays readable.
+/// </summary>
+internal sealed class SchemaResolver
+{
+    private readonly List<SchemaElement> _elements;
+    private int _next;
+
+    private SchemaResolver(List<SchemaElement> elements) => _elements = elements;
+
+    public List<ColumnDescriptor> Columns { get; } = [];
+
+    public Dictionary<string, string> Unsupported { get; } = new(StringComparer.Ordinal);
+
+    public static SchemaResolver Resolve(List<SchemaElement> elements)
+    {
+        if (elements.Count == 0)
+            throw new ParquetException(ParquetErrorCodes.CorruptMetadata, "The footer schema is empty.");
+        var resolver = new SchemaResolver(elements) { _next = 1 };
+        var rootChildren = elements[0].NumChildren ?? 0;
+        for (var i = 0; i < rootChildren; i++)
+            resolver.ResolveTopLevel();
+        if (resolver._next != elements.Count)
+            throw new ParquetException(ParquetErrorCodes.CorruptMetadata,
+                $"The footer schema has {elements.Count} elements but the root's children account for {resolver._next}.");
+        return resolver;
+    }
+
+    private SchemaElement Take()
+    {
+        if (_next >= _elements.Count)
+            throw new ParquetException(ParquetErrorCodes.CorruptMetadata, "The footer schema ends inside a group (num_children too large).");
+        return _elements[_next++];
+    }
+
+    /// <summary>Skips the subtree whose root was just taken.</summary>
+    private void SkipChildren(SchemaElement group)
+    {
+        for (var i = 0; i < (group.NumChildren ?? 0); i++)
+            SkipChildren(Take());
+    }
+
+    private void ResolveTopLevel()
+    {
+        var element = Take();
+        var nullable = element.RepetitionType != FieldRepetitionType.Required;
+        if (element.NumChildren is null or 0 && element.Type is not null)
+        {
+            if (element.RepetitionType == FieldRepetitionType.Repeated)
+            {
+                // A bare repeated primitive is a list of required elements that is never null (LogicalTypes.md, backward-compatibility rule 1).
+                if (TryLeafType(element, out var type, out var why))
+                    Columns.Add(new ColumnDescriptor(WithTimestamp(ParquetField.ListOf(element.Name, type, nullable: false, elementNullable: false), element),
+                        [element.Name], element.Type.Value, element.TypeLength ?? 0, 1, 1, 0));
+                else
+                    Unsupported[element.Name] = why;
+                return;
+            }
+            if (TryLeafType(element, out var leafType, out var reason))
+                Columns.Add(new ColumnDescriptor(WithTimestamp(new ParquetField(element.Name, leafType, nullable), element),
+                    [element.Name], element.Type.Value, element.TypeLength ?? 0, nullable ? 1 : 0, 0, 0));
+            else
+                Unsupported[element.Name] = reason;
+            return;
+        }
+        var isList = element.ConvertedType == ConvertedType.List || element.LogicalType?.Kind == LogicalTypeKind.List;
+        if (!isList || element.NumChildren != 1 || element.RepetitionType == FieldRepetitionType.Repeated)
+        {
+            Unsupported[element.Name] = isList ? "LIST group with an unexpected shape" : "nested group (struct or map)";
+            SkipChildren(element);
+            return;
+        }
+        ResolveList(element, nullable);
+    }
+
+    private void ResolveList(SchemaElement listGroup, bool nullable)
+    {
+        var repeated = Take();
+        if (repeated.RepetitionType != FieldRepetitionType.Repeated)
+        {
+            Unsupported[listGroup.Name] = "LIST whose child is not repeated";
+            SkipChildren(repeated);
+            return;
+        }
+        var listDef = nullable ? 1 : 0;
+        if (repeated.NumChildren is null or 0)
+        {
+            // Two-level list: the repeated field is the (required) element itself.
+            AddListLeaf(listGroup, [listGroup.Name, repeated.Name], repeated, nullable, elementNullable: false, listDef, listDef + 1);
+            return;
+        }
+        if (repeated.NumChildren != 1)
+        {
+            Unsupported[listGroup.Name] = "LIST of structs";
+            SkipChildren(repeated);
+            return;
+        }
+        var element = Take();
+        if (element.NumChildren is > 0 || element.Type is null)
+        {
+            Unsupported[listGroup.Name] = "LIST of nested groups";
+            SkipChildren(element);
+            return;
+        }
+        if (element.RepetitionType == FieldRepetitionType.Repeated)
+        {
+            Unsupported[listGroup.Name] = "LIST with a repeated element";
+            return;
+        }
+        var elementNullable = element.RepetitionType == FieldRepetitionType.Optional;
+        AddListLeaf(listGroup, [listGroup.Name, repeated.Name, element.Name], element, nullable, elementNullable, listDef,
+            listDef + 1 + (elementNullable ? 1 : 0));
+    }
+
+    private void AddListLeaf(SchemaElement listGroup, string[] path, SchemaElement leaf, bool nullable, bool elementNullable, int listDef, int maxDef)
+    {
+        if (!TryLeafType(leaf, out var type, out var reason))
+        {
+            Unsupported[listGroup.Name] = reason;
+            return;
+        }
+        var field = WithTimestamp(ParquetField.ListOf(listGroup.Name, type, nullable, elementNullable), leaf);
+        Columns.Add(new ColumnDescriptor(field, path, leaf.Type!.Value, leaf.TypeLength ?? 0, maxDef, 1, listDef));
+    }
+
+    private static ParquetField WithTimestamp(ParquetField field, SchemaElement leaf)
+    {
+        if (field.Type != ParquetType.Timestamp)
+            return field;
+        var logical = leaf.LogicalType;
+        if (logical?.Kind == LogicalTypeKind.Timestamp)
+        {
+            var unit = logical.Unit switch
+            {
+                TimeUnitKind.Millis => TimestampUnit.Millis,
+                TimeUnitKind.Micros => TimestampUnit.Micros,
+                _ => TimestampUnit.Nanos,
+            };
+            return field with { TimestampUnit = unit, IsAdjustedToUtc = logical.IsAdjustedToUtc };
+        }
+        // Legacy converted types are UTC-adjusted by definition.
+        return field with
+        {
+            TimestampUnit = leaf.ConvertedType == ConvertedType.TimestampMillis ? TimestampUnit.Millis : TimestampUnit.Micros,
+            IsAdjustedToUtc = true,
+        };
+    }
+
+    private static bool TryLeafType(SchemaElement leaf, out ParquetType type, out string reason)
+    {
+        reason = "";
+        var logical = leaf.LogicalType?.Kind;
+        switch (leaf.Type)
+        {
+            case PhysicalType.Boolean: type = ParquetType.Boolean; return true;
+            case PhysicalType.Int32: type = ParquetType.Int32; return true;
+            case PhysicalType.Float: type = ParquetType.Float; return true;
+            case PhysicalType.Double: type = ParquetType.Double; return true;
+            case PhysicalType.Int64:
+                type = logical == LogicalTypeKind.Timestamp || leaf.ConvertedType is ConvertedType.TimestampMillis or ConvertedType.TimestampMicros
+                    ? ParquetType.Timestamp
+                    : ParquetType.Int64;
+                return true;
+            case PhysicalType.ByteArray:
+                type = logical is LogicalTypeKind.String or LogicalTypeKind.Enum or LogicalTypeKind.Json
+                    || leaf.ConvertedType is ConvertedType.Utf8 or ConvertedType.Enum or ConvertedType.Json
+                    ? ParquetType.String
+                    : ParquetType.Binary;
+                return true;
+            case PhysicalType.FixedLenByteArray when leaf.TypeLength is > 0:
+                type = ParquetType.Binary;
+                return true;
+            default:
+                type = default;
+                reason = $"physical type {leaf.Type?.ToString() ?? "(none)"} is not supported";
+                return false;
+        }
+    }
+}

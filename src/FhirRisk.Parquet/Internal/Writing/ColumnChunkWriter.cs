@@ -1,0 +1,221 @@
+using System.Buffers;
+using FhirRisk.Parquet.Internal.Codecs;
+using FhirRisk.Parquet.Internal.Encodings;
+using FhirRisk.Parquet.Internal.Format;
+
+namespace FhirRisk.Parquet.Internal.Writing;
+
+/// <summary>
+/// Writes one column chunk: an optional dictionary page, then data pages (v1 or v2) of about
+/// <see cref="ParquetWriterOptions.PageSizeBytes"/>, each cut at a row boundary, and returns its footer metadata.
+/// </summary>
+internal sealed class ColumnChunkWriter
+{
+    private readonly ColumnDescriptor _column;
+    private readonly ParquetWriterOptions _options;
+    private readonly CompressionCodec _codec;
+    private readonly ArrayBufferWriter<byte> _chunk = new(1 << 16);
+    private readonly ArrayBufferWriter<byte> _page = new(1 << 16);
+    private readonly ArrayBufferWriter<byte> _compressed = new(1 << 16);
+    private readonly ArrayBufferWriter<byte> _levels = new(1 << 12);
+    private long _uncompressedTotal;
+
+    public ColumnChunkWriter(ColumnDescriptor column, ParquetWriterOptions options)
+    {
+        _column = column;
+        _options = options;
+        _codec = options.Compression switch
+        {
+            ParquetCompression.Snappy => CompressionCodec.Snappy,
+            ParquetCompression.Gzip => CompressionCodec.Gzip,
+            ParquetCompression.Zstd => CompressionCodec.Zstd,
+            _ => CompressionCodec.Uncompressed,
+        };
+    }
+
+    /// <summary>Encodes the rows and writes the chunk to <paramref name="output"/>, which is at file offset <paramref name="fileOffset"/>.</summary>
+    public ColumnChunk Write(ParquetColumn data, int start, int count, Stream output, long fileOffset)
+    {
+        _chunk.ResetWrittenCount();
+        _uncompressedTotal = 0;
+        var shredded = ColumnShredder.Shred(_column, data, start, count);
+        var values = ValueWriter.Create(shredded, _column, _options);
+        long? dictionaryOffset = null;
+        if (values.HasDictionary)
+        {
+            dictionaryOffset = fileOffset;
+            WriteDictionaryPage(values);
+        }
+        var dataOffset = fileOffset + _chunk.WrittenCount;
+        WriteDataPages(shredded, values);
+        output.Write(_chunk.WrittenSpan);
+
+        var nullCount = (long)shredded.Entries - shredded.ValueCount;
+        var meta = new ColumnMetaData
+        {
+            Type = _column.PhysicalType,
+            Encodings = values.HasDictionary ? [Encoding.Plain, Encoding.Rle, Encoding.RleDictionary] : [Encoding.Plain, Encoding.Rle],
+            PathInSchema = [.. _column.Path],
+            Codec = _codec,
+            NumValues = shredded.Entries,
+            TotalUncompressedSize = _uncompressedTotal,
+            TotalCompressedSize = _chunk.WrittenCount,
+            DataPageOffset = dataOffset,
+            DictionaryPageOffset = dictionaryOffset,
+            Statistics = _options.WriteStatistics ? BuildStatistics(values, nullCount) : null,
+        };
+        return new ColumnChunk { FileOffset = dictionaryOffset ?? dataOffset, MetaData = meta };
+    }
+
+    private static Statistics BuildStatistics(ValueWriter values, long nullCount)
+    {
+        var (min, max) = values.MinMax();
+        return new Statistics { NullCount = nullCount, MinValue = min, MaxValue = max };
+    }
+
+    private void WriteDictionaryPage(ValueWriter values)
+    {
+        _page.ResetWrittenCount();
+        values.EncodeDictionary(_page);
+        var body = Compress(_page.WrittenSpan);
+        var header = new PageHeader
+        {
+            Type = PageType.DictionaryPage,
+            UncompressedPageSize = _page.WrittenCount,
+            CompressedPageSize = body.Length,
+            DictionaryPageHeader = new DictionaryPageHeader { NumValues = values.DictionarySize, Encoding = Encoding.Plain },
+        };
+        AppendPage(header, body, _page.WrittenCount);
+    }
+
+    private void WriteDataPages(ShreddedColumn shredded, ValueWriter values)
+    {
+        var targetBits = (long)Math.Max(_options.PageSizeBytes, 1) * 8;
+        var entry = 0;
+        var value = 0;
+        // An empty chunk still gets one (empty) page so every reader finds a data page at data_page_offset.
+        do
+        {
+            int pageEntryStart = entry, pageValueStart = value;
+            long bits = 0;
+            while (entry < shredded.Entries)
+            {
+                var present = shredded.Definition is null || shredded.Definition[entry] == _column.MaxDefinitionLevel;
+                bits += 1 + (present ? values.CostBits(value) : 0);
+                entry++;
+                if (present)
+                    value++;
+                // Pages end on row boundaries (the next entry starts a new row) once the target is reached.
+                if (bits >= targetBits && (shredded.Repetition is null || entry == shredded.Entries || shredded.Repetition[entry] == 0))
+                    break;
+            }
+            WriteDataPage(shredded, values, pageEntryStart, entry, pageValueStart, value);
+        }
+        while (entry < shredded.Entries);
+    }
+
+    private void WriteDataPage(ShreddedColumn shredded, ValueWriter values, int entryStart, int entryEnd, int valueStart, int valueEnd)
+    {
+        var entries = entryEnd - entryStart;
+        var rows = shredded.Repetition is null ? entries : CountRows(shredded.Repetition.AsSpan(entryStart, entries));
+        _levels.ResetWrittenCount();
+        var repLength = EncodeLevels(shredded.Repetition, entryStart, entries, _column.MaxRepetitionLevel);
+        var defLength = EncodeLevels(shredded.Definition, entryStart, entries, _column.MaxDefinitionLevel);
+        _page.ResetWrittenCount();
+        values.Encode(valueStart, valueEnd, _page);
+
+        if (_options.DataPageVersion == 2)
+        {
+            var compressedValues = Compress(_page.WrittenSpan);
+            var body = new byte[_levels.WrittenCount + compressedValues.Length];
+            _levels.WrittenSpan.CopyTo(body);
+            compressedValues.CopyTo(body.AsSpan(_levels.WrittenCount));
+            var header = new PageHeader
+            {
+                Type = PageType.DataPageV2,
+                UncompressedPageSize = _levels.WrittenCount + _page.WrittenCount,
+                CompressedPageSize = body.Length,
+                DataPageHeaderV2 = new DataPageHeaderV2
+                {
+                    NumValues = entries,
+                    NumNulls = entries - (valueEnd - valueStart),
+                    NumRows = rows,
+                    Encoding = values.DataEncoding,
+                    DefinitionLevelsByteLength = defLength,
+                    RepetitionLevelsByteLength = repLength,
+                    IsCompressed = _codec != CompressionCodec.Uncompressed,
+                },
+            };
+            AppendPage(header, body, header.UncompressedPageSize);
+            return;
+        }
+
+        // v1: levels (each with a 4-byte length prefix) and values are compressed together.
+        var uncompressed = new byte[_levels.WrittenCount + _page.WrittenCount];
+        _levels.WrittenSpan.CopyTo(uncompressed);
+        _page.WrittenSpan.CopyTo(uncompressed.AsSpan(_levels.WrittenCount));
+        var compressed = Compress(uncompressed);
+        AppendPage(new PageHeader
+        {
+            Type = PageType.DataPage,
+            UncompressedPageSize = uncompressed.Length,
+            CompressedPageSize = compressed.Length,
+            DataPageHeader = new DataPageHeader
+            {
+                NumValues = entries,
+                Encoding = values.DataEncoding,
+                DefinitionLevelEncoding = Encoding.Rle,
+                RepetitionLevelEncoding = Encoding.Rle,
+            },
+        }, compressed, uncompressed.Length);
+    }
+
+    /// <summary>Appends RLE-encoded levels to <see cref="_levels"/>; v1 pages get a 4-byte length prefix. Returns the byte length without prefix.</summary>
+    private int EncodeLevels(int[]? levels, int start, int count, int maxLevel)
+    {
+        if (levels is null || maxLevel == 0)
+            return 0;
+        var prefix = _options.DataPageVersion == 1;
+        var lengthAt = _levels.WrittenCount;
+        if (prefix)
+        {
+            _levels.GetSpan(4);
+            _levels.Advance(4);
+        }
+        var before = _levels.WrittenCount;
+        RleBitPackedHybrid.Encode(levels.AsSpan(start, count), RleBitPackedHybrid.BitWidth(maxLevel), _levels);
+        var length = _levels.WrittenCount - before;
+        if (prefix)
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(
+                System.Runtime.InteropServices.MemoryMarshal.AsMemory(_levels.WrittenMemory).Span.Slice(lengthAt, 4), length);
+        return length;
+    }
+
+    private static int CountRows(ReadOnlySpan<int> repetition)
+    {
+        var rows = 0;
+        foreach (var level in repetition)
+            rows += level == 0 ? 1 : 0;
+        return rows;
+    }
+
+    private ReadOnlySpan<byte> Compress(ReadOnlySpan<byte> data)
+    {
+        if (_codec == CompressionCodec.Uncompressed)
+            return data;
+        _compressed.ResetWrittenCount();
+        PageCodec.Compress(_codec, data, _compressed, _options.CompressionLevel);
+        return _compressed.WrittenSpan;
+    }
+
+    private void AppendPage(PageHeader header, ReadOnlySpan<byte> body, int uncompressedBodySize)
+    {
+        if (_options.WritePageCrc)
+            header.Crc = unchecked((int)Crc32.Compute(body));
+        var before = _chunk.WrittenCount;
+        header.WriteTo(_chunk);
+        var headerLength = _chunk.WrittenCount - before;
+        _chunk.Write(body);
+        _uncompressedTotal += headerLength + uncompressedBodySize;
+    }
+}
