@@ -204,8 +204,10 @@ public sealed class ParquetFileReader : IDisposable
             throw new ParquetException(ParquetErrorCodes.CorruptMetadata, $"Column chunk type {meta.Type} differs from the schema's {descriptor.PhysicalType}.");
         var start = meta.DictionaryPageOffset is long dictionary && dictionary > 0 && dictionary < meta.DataPageOffset ? dictionary : meta.DataPageOffset;
         var size = meta.TotalCompressedSize;
-        if (start < 4 || size < 0 || start > _length - 8 || size > _length - 8 - start)
-            throw new ParquetException(ParquetErrorCodes.CorruptMetadata, $"Column chunk [{start}, +{size}) lies outside the file ({_length} bytes).") { Offset = start };
+        if (start < 4 || size < 0)
+            throw new ParquetException(ParquetErrorCodes.CorruptMetadata, $"Column chunk [{start}, +{size}) is not a valid range.") { Offset = start };
+        if (start > _length - 8 || size > _length - 8 - start)
+            throw new ParquetException(ParquetErrorCodes.Truncated, $"Column chunk [{start}, +{size}) extends past the data of a {_length}-byte file.") { Offset = Math.Min(start, _length) };
         if (size > Array.MaxLength)
             throw new ParquetException(ParquetErrorCodes.SizeLimit, $"Column chunk of {size} bytes is larger than one buffer can hold.") { Offset = start };
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(size, 1));

@@ -41,24 +41,23 @@ internal sealed class ColumnChunkReader
             throw new ParquetException(ParquetErrorCodes.SizeLimit, $"Column chunk declares {meta.NumValues} values; at most {int.MaxValue} are supported.") { Offset = chunkOffset };
         var reader = new ColumnChunkReader(column, meta, options);
         if (column.MaxRepetitionLevel == 0)
-            reader.ReserveLevels(rowCount);
+            reader.ReserveLevels(PlausibleEntries(rowCount, chunk.Length));
         var position = 0;
         while (reader._entries < meta.NumValues)
         {
             if (position >= chunk.Length)
                 throw new ParquetException(ParquetErrorCodes.Truncated,
                     $"Column chunk ends after {reader._entries} of {meta.NumValues} values.") { Offset = chunkOffset + position };
-            try
-            {
-                position += reader.ReadPage(chunk[position..]);
-            }
-            catch (ParquetException e) when (e.Offset is null)
-            {
-                throw e.WithContext(offset: chunkOffset + position);
-            }
+            position += reader.ReadPage(chunk[position..], chunkOffset + position);
         }
         return ColumnAssembler.Assemble(column, reader._values, reader._definition, reader._repetition, reader._entries, rowCount);
     }
+
+    /// <summary>
+    /// How many entries to size buffers for up front: the declared count unless the chunk is too small to plausibly hold
+    /// it (then buffers grow page by page, so a corrupt row count costs nothing until pages really decode that many).
+    /// </summary>
+    private static int PlausibleEntries(int rowCount, int chunkBytes) => (int)Math.Min(rowCount, Math.Max(1L << 16, chunkBytes * 64L));
 
     private void ReserveLevels(int entries)
     {
@@ -67,12 +66,23 @@ internal sealed class ColumnChunkReader
         _values.Reserve(entries);
     }
 
-    /// <summary>Reads the page at the start of <paramref name="data"/>; returns the bytes it occupies.</summary>
-    private int ReadPage(ReadOnlySpan<byte> data)
+    /// <summary>Reads the page at the start of <paramref name="data"/> (file offset <paramref name="pageOffset"/>); returns the bytes it occupies.</summary>
+    private int ReadPage(ReadOnlySpan<byte> data, long pageOffset)
     {
-        PageHeader header;
-        int headerLength;
-        header = PageHeader.Parse(data, out headerLength);
+        try
+        {
+            return ReadPageCore(data);
+        }
+        catch (ParquetException e)
+        {
+            // Header parse errors carry an offset relative to the page; body errors carry none. Both become absolute.
+            throw new ParquetException(e.Code, e.Detail, e.InnerException) { Offset = pageOffset + (e.Offset ?? 0) };
+        }
+    }
+
+    private int ReadPageCore(ReadOnlySpan<byte> data)
+    {
+        var header = PageHeader.Parse(data, out var headerLength);
         if (header.CompressedPageSize < 0 || header.UncompressedPageSize < 0)
             throw new ParquetException(ParquetErrorCodes.CorruptMetadata, "Page header has a negative size.");
         if (header.UncompressedPageSize > _options.MaxPageSize || header.CompressedPageSize > _options.MaxPageSize)
@@ -109,6 +119,7 @@ internal sealed class ColumnChunkReader
             throw new ParquetException(ParquetErrorCodes.Unsupported, $"Dictionary page encoding {dictionary.Encoding} is not supported.");
         if (dictionary.NumValues < 0 || dictionary.NumValues > header.UncompressedPageSize * 8L + 1)
             throw new ParquetException(ParquetErrorCodes.CorruptMetadata, $"Dictionary page declares {dictionary.NumValues} values in {header.UncompressedPageSize} bytes.");
+        DeclaredSizeGuard.Check(_meta.Codec, body, header.UncompressedPageSize);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(header.UncompressedPageSize, 1));
         try
         {
@@ -127,6 +138,7 @@ internal sealed class ColumnChunkReader
         var page = header.DataPageHeader
             ?? throw new ParquetException(ParquetErrorCodes.CorruptMetadata, "Data page without a data_page_header.");
         var count = CheckValueCount(page.NumValues);
+        DeclaredSizeGuard.Check(_meta.Codec, body, header.UncompressedPageSize);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(header.UncompressedPageSize, 1));
         try
         {
@@ -171,6 +183,7 @@ internal sealed class ColumnChunkReader
         }
         else
         {
+            DeclaredSizeGuard.Check(_meta.Codec, values, valuesSize);
             var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(valuesSize, 1));
             try
             {

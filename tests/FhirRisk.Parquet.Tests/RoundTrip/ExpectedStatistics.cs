@@ -1,0 +1,78 @@
+using System.Text;
+
+namespace FhirRisk.Parquet.Tests.RoundTrip;
+
+/// <summary>
+/// Column chunk min/max/null count computed from the written values, following parquet.thrift's rules for
+/// <c>Statistics</c> and <c>ColumnOrder</c>: signed order for INT32/INT64, unsigned byte order for BYTE_ARRAY (so strings
+/// compare by UTF-8 bytes, i.e. by code point), false &lt; true, NaN never written as min or max, a zero minimum written
+/// as -0.0 and a zero maximum as +0.0. Min and max are null when no non-null (non-NaN) value exists.
+/// </summary>
+internal sealed record ExpectedStatistics(object? Min, object? Max, long NullCount)
+{
+    /// <summary>Statistics of rows [offset, offset + count) of a flat column, or of the elements of those rows for a list.</summary>
+    public static ExpectedStatistics Compute(ParquetColumn column, int offset, int count)
+    {
+        object? min = null, max = null;
+        long nulls = 0;
+        foreach (var value in Values(column, offset, count))
+        {
+            if (value is null)
+            {
+                nulls++;
+                continue;
+            }
+            if (value is float.NaN or double.NaN)
+                continue;
+            if (min is null || Compare(value, min) < 0)
+                min = value;
+            if (max is null || Compare(value, max) > 0)
+                max = value;
+        }
+        return new ExpectedStatistics(SignedZero(min, negative: true), SignedZero(max, negative: false), nulls);
+    }
+
+    /// <summary>Compares two non-null values of the same column type in Parquet's sort order.</summary>
+    public static int Compare(object a, object b) => (a, b) switch
+    {
+        (bool x, bool y) => x.CompareTo(y),
+        (int x, int y) => x.CompareTo(y),
+        (long x, long y) => x.CompareTo(y),
+        // -0.0 and +0.0 are equal here; SignedZero picks the sign afterwards.
+        (float x, float y) => x < y ? -1 : x > y ? 1 : 0,
+        (double x, double y) => x < y ? -1 : x > y ? 1 : 0,
+        (string x, string y) => CompareUtf8(x, y),
+        (byte[] x, byte[] y) => x.AsSpan().SequenceCompareTo(y),
+        _ => throw new ArgumentException($"Cannot compare {a.GetType().Name} with {b.GetType().Name}."),
+    };
+
+    /// <summary>Orders strings as their UTF-8 bytes would be ordered (code point order).</summary>
+    public static int CompareUtf8(string x, string y) =>
+        Encoding.UTF8.GetBytes(x).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(y));
+
+    private static IEnumerable<object?> Values(ParquetColumn column, int offset, int count)
+    {
+        for (var row = offset; row < offset + count; row++)
+        {
+            var value = column.GetValue(row);
+            if (!column.Field.IsList)
+            {
+                yield return value;
+                continue;
+            }
+            // A list chunk's min/max come from its elements; null and empty lists hold none.
+            if (value is Array list)
+            {
+                foreach (var element in list)
+                    yield return element;
+            }
+        }
+    }
+
+    private static object? SignedZero(object? value, bool negative) => value switch
+    {
+        0f => negative ? -0f : 0f,
+        0d => negative ? -0d : 0d,
+        _ => value,
+    };
+}
