@@ -55,7 +55,7 @@ public sealed class ParquetException : Exception
         };
 }
 
-/// <summary>Stable codes carried by <see cref="ParquetException.Code"/>. Documented in docs/formats/meds.md.</summary>
+/// <summary>Stable codes carried by <see cref="ParquetException.Code"/>. Documented in docs/formats/parquet.md.</summary>
 public static class ParquetErrorCodes
 {
     /// <summary>The file does not start or end with the 4-byte magic <c>PAR1</c>.</summary>

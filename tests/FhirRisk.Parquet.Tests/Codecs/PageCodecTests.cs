@@ -134,6 +134,20 @@ public sealed class PageCodecTests
         Assert.Equal(ParquetErrorCodes.Unsupported, error.Code);
     }
 
+    [Theory]
+    [InlineData("Uncompressed")]
+    [InlineData("Snappy")]
+    [InlineData("Gzip")]
+    [InlineData("Zstd")]
+    [InlineData("Lz4Raw")]
+    public void Decompress_EmptyInputForEmptyPage_GivesNothing(string codecName)
+    {
+        var codec = Enum.Parse<CompressionCodec>(codecName);
+        PageCodec.Decompress(codec, [], []);
+        var error = Assert.Throws<ParquetException>(() => PageCodec.Decompress(codec, [], new byte[1]));
+        Assert.Equal(ParquetErrorCodes.CorruptPage, error.Code);
+    }
+
     [Fact]
     public void Decompress_UncompressedLengthMismatch_ThrowsCorruptPage()
     {

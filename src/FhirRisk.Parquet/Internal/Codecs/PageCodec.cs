@@ -36,6 +36,9 @@ internal static class PageCodec
     /// <summary>Decompresses <paramref name="input"/> into exactly <c>output.Length</c> bytes (the header's uncompressed size).</summary>
     public static void Decompress(CompressionCodec codec, ReadOnlySpan<byte> input, Span<byte> output)
     {
+        // Some writers store an empty values section of a DATA_PAGE_V2 without running the codec over it.
+        if (input.IsEmpty && output.IsEmpty && IsReadable(codec))
+            return;
         switch (codec)
         {
             case CompressionCodec.Uncompressed:
@@ -59,4 +62,7 @@ internal static class PageCodec
                 throw CodecErrors.Unsupported(codec, compressing: false);
         }
     }
+
+    private static bool IsReadable(CompressionCodec codec) => codec is CompressionCodec.Uncompressed or CompressionCodec.Snappy
+        or CompressionCodec.Gzip or CompressionCodec.Zstd or CompressionCodec.Lz4Raw;
 }

@@ -50,19 +50,33 @@ internal sealed class ColumnChunkReader
                     $"Column chunk ends after {reader._entries} of {meta.NumValues} values.") { Offset = chunkOffset + position };
             position += reader.ReadPage(chunk[position..], chunkOffset + position);
         }
-        return ColumnAssembler.Assemble(column, reader._values, reader._definition, reader._repetition, reader._entries, rowCount);
+        try
+        {
+            return ColumnAssembler.Assemble(column, reader._values, reader._definition, reader._repetition, reader._entries, rowCount);
+        }
+        finally
+        {
+            ReturnLevels(reader._definition);
+            ReturnLevels(reader._repetition);
+        }
     }
 
     /// <summary>
     /// How many entries to size buffers for up front: the declared count unless the chunk is too small to plausibly hold
     /// it (then buffers grow page by page, so a corrupt row count costs nothing until pages really decode that many).
     /// </summary>
-    private static int PlausibleEntries(int rowCount, int chunkBytes) => (int)Math.Min(rowCount, Math.Max(1L << 16, chunkBytes * 64L));
+    private static int PlausibleEntries(int rowCount, int chunkBytes) => (int)Math.Min(rowCount, Math.Max(1L << 16, chunkBytes * 1024L));
+
+    private static void ReturnLevels(int[] levels)
+    {
+        if (levels.Length > 0)
+            ArrayPool<int>.Shared.Return(levels);
+    }
 
     private void ReserveLevels(int entries)
     {
         if (_column.MaxDefinitionLevel > 0)
-            _definition = new int[entries];
+            _definition = ArrayPool<int>.Shared.Rent(Math.Max(entries, 1));
         _values.Reserve(entries);
     }
 
@@ -234,7 +248,13 @@ internal sealed class ColumnChunkReader
     private void ReadLevels(ReadOnlySpan<byte> data, int maxLevel, ref int[] levels, int count)
     {
         if (levels.Length < _entries + count)
-            Array.Resize(ref levels, Math.Max(_entries + count, levels.Length * 2));
+        {
+            // Levels live only until assembly, so they come from the pool rather than the large object heap.
+            var grown = ArrayPool<int>.Shared.Rent(Math.Max(_entries + count, levels.Length * 2));
+            levels.AsSpan(0, _entries).CopyTo(grown);
+            ReturnLevels(levels);
+            levels = grown;
+        }
         var destination = levels.AsSpan(_entries, count);
         RleBitPackedHybrid.Decode(data, RleBitPackedHybrid.BitWidth(maxLevel), destination);
         foreach (var level in destination)

@@ -122,11 +122,15 @@ internal sealed class FixedLeafDecoder<T> : LeafDecoder
                 CheckFits(data, count);
                 ByteStreamSplit.Decode(data, Unsafe.SizeOf<T>(), count, MemoryMarshal.AsBytes(destination));
                 break;
-            case Encoding.DeltaBinaryPacked when typeof(T) == typeof(int):
-                DeltaBinaryPacked.Decode(data, MemoryMarshal.Cast<T, int>(destination));
-                break;
-            case Encoding.DeltaBinaryPacked when typeof(T) == typeof(long):
-                DeltaBinaryPacked.Decode(data, MemoryMarshal.Cast<T, long>(destination));
+            case Encoding.DeltaBinaryPacked when typeof(T) == typeof(int) || typeof(T) == typeof(long):
+                // The decoder zero-fills past the stream's own count; a page that declares more values than it holds is corrupt.
+                var available = DeltaBinaryPacked.ReadTotalCount(data);
+                if (available < count)
+                    throw new ParquetException(ParquetErrorCodes.CorruptPage, $"DELTA_BINARY_PACKED stream holds {available} values where {count} were declared.");
+                if (typeof(T) == typeof(int))
+                    DeltaBinaryPacked.Decode(data, MemoryMarshal.Cast<T, int>(destination));
+                else
+                    DeltaBinaryPacked.Decode(data, MemoryMarshal.Cast<T, long>(destination));
                 break;
             default:
                 throw UnsupportedEncoding(encoding, typeof(T).Name);

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using FhirRisk.Cli.Commands;
+
+namespace FhirRisk.Cli;
+
+/// <summary>
+/// The <c>fhirrisk</c> command tree and how it runs. New verbs (ingest, tokenize, train, …) add one
+/// <c>Commands/*Command.cs</c> file and one line in <see cref="CreateRootCommand"/>.
+/// </summary>
+internal static class FhirRiskCommandLine
+{
+    public static RootCommand CreateRootCommand() => new("FhirRisk offline tool: MEDS datasets, tokenization, training and evaluation.")
+    {
+        // Help shows "fhirrisk", not the host's name (testhost, dotnet) when run in-process or via `dotnet fhirrisk.dll`.
+        HelpName = "fhirrisk",
+        Subcommands = { MedsCommand.Create() },
+    };
+
+    /// <summary>
+    /// Parses and runs <paramref name="args"/> with the given streams (tests pass <see cref="StringWriter"/>s). Usage
+    /// errors go to <paramref name="error"/> with a hint and exit with <see cref="ExitCodes.UsageError"/>.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        var parsed = CreateRootCommand().Parse(args);
+        if (parsed.Action is ParseErrorAction)
+        {
+            foreach (var parseError in parsed.Errors)
+                await error.WriteLineAsync($"error: {parseError.Message}");
+            await error.WriteLineAsync($"hint: run '{CommandPath(parsed)} --help' for usage.");
+            return ExitCodes.UsageError;
+        }
+        var configuration = new InvocationConfiguration { Output = output, Error = error };
+        return await parsed.InvokeAsync(configuration, cancellationToken);
+    }
+
+    /// <summary><c>fhirrisk meds inspect</c> for the command the user reached (the root's own name is the host's exe name).</summary>
+    private static string CommandPath(ParseResult parsed)
+    {
+        var names = new List<string>();
+        for (var result = parsed.CommandResult; result.Parent is CommandResult parent; result = parent)
+            names.Add(result.Command.Name);
+        names.Add("fhirrisk");
+        names.Reverse();
+        return string.Join(' ', names);
+    }
+}
+
+/// <summary>Process exit codes of every verb.</summary>
+internal static class ExitCodes
+{
+    public const int Success = 0;
+
+    /// <summary>The command ran and found a problem (invalid dataset, unreadable file).</summary>
+    public const int Failure = 1;
+
+    /// <summary>The command line itself is wrong (unknown verb, missing argument, folder not found).</summary>
+    public const int UsageError = 2;
+}

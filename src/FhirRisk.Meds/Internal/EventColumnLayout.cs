@@ -1,0 +1,70 @@
+using FhirRisk.Core;
+using FhirRisk.Parquet;
+
+namespace FhirRisk.Meds.Internal;
+
+/// <summary>
+/// Which MEDS columns an event shard has and how to decode them. Other tools write every column OPTIONAL, add extra
+/// columns, may omit <c>numeric_value</c> (allowed since v0.4) and may store float64 values or ms/ns timestamps.
+/// </summary>
+internal sealed record EventColumnLayout(
+    TimestampUnit TimeUnit,
+    bool HasNumericValue,
+    bool NumericIsDouble,
+    bool HasTextValue,
+    bool HasEncounterId)
+{
+    /// <summary>Checks <paramref name="schema"/> against MEDS v0.4 (peers.md §5.1); null when a required column is unusable.</summary>
+    public static EventColumnLayout? Resolve(ParquetSchema schema, string path, List<Issue> issues)
+    {
+        var usable = ColumnRules.RequireScalar(schema, MedsSchema.SubjectIdColumn, ParquetType.Int64, path, issues);
+        var time = ColumnRules.Required(schema, MedsSchema.TimeColumn, path, issues);
+        usable &= time is not null && ColumnRules.CheckTimestamp(time, path, issues);
+        usable &= ColumnRules.RequireScalar(schema, MedsSchema.CodeColumn, ParquetType.String, path, issues);
+
+        var numeric = ColumnRules.Optional(schema, MedsSchema.NumericValueColumn);
+        var numericIsDouble = numeric is not null && ColumnRules.IsScalar(numeric, ParquetType.Double);
+        if (numericIsDouble)
+            issues.Add(Issue.Warning(MedsIssueCodes.ColumnTypeConverted, path, "Column 'numeric_value' is float64; MEDS uses float32. Values are narrowed on read."));
+        else if (numeric is not null && !ColumnRules.IsScalar(numeric, ParquetType.Float))
+        {
+            issues.Add(ColumnRules.WrongType(numeric, "float32", path));
+            usable = false;
+        }
+
+        var text = ColumnRules.Optional(schema, MedsSchema.TextValueColumn);
+        if (text is not null && !ColumnRules.IsScalar(text, ParquetType.String))
+        {
+            issues.Add(ColumnRules.WrongType(text, "string", path));
+            usable = false;
+        }
+
+        // encounter_id is our extension, not MEDS: a foreign column of that name with another type is ignored.
+        var encounter = ColumnRules.Optional(schema, MedsSchema.EncounterIdColumn);
+        var hasEncounter = encounter is not null && ColumnRules.IsScalar(encounter, ParquetType.Int64);
+        if (encounter is not null && !hasEncounter)
+            issues.Add(Issue.Warning(MedsIssueCodes.ColumnTypeConverted, path,
+                $"Column 'encounter_id' is {ColumnRules.Describe(encounter)}, not int64; it is ignored."));
+
+        return usable
+            ? new EventColumnLayout(time!.TimestampUnit, numeric is not null, numericIsDouble, text is not null, hasEncounter)
+            : null;
+    }
+
+    /// <summary>The columns to read for <paramref name="wanted"/>; <c>subject_id</c> always.</summary>
+    public List<string> ColumnsToRead(MedsEventColumns wanted)
+    {
+        var columns = new List<string>(6) { MedsSchema.SubjectIdColumn };
+        if (wanted.HasFlag(MedsEventColumns.Time))
+            columns.Add(MedsSchema.TimeColumn);
+        if (wanted.HasFlag(MedsEventColumns.Code))
+            columns.Add(MedsSchema.CodeColumn);
+        if (wanted.HasFlag(MedsEventColumns.NumericValue) && HasNumericValue)
+            columns.Add(MedsSchema.NumericValueColumn);
+        if (wanted.HasFlag(MedsEventColumns.TextValue) && HasTextValue)
+            columns.Add(MedsSchema.TextValueColumn);
+        if (wanted.HasFlag(MedsEventColumns.EncounterId) && HasEncounterId)
+            columns.Add(MedsSchema.EncounterIdColumn);
+        return columns;
+    }
+}

@@ -1,0 +1,43 @@
+namespace FhirRisk.Cli.Tests;
+
+public sealed class CommandLineTests
+{
+    [Fact]
+    public async Task Help_Root_ListsMedsVerbAndExitsZero()
+    {
+        var (exitCode, output, error) = await CliRun.RunAsync("--help");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("meds", output, StringComparison.Ordinal);
+        Assert.Empty(error);
+    }
+
+    [Theory]
+    [InlineData("meds", "inspect")]
+    [InlineData("meds", "validate")]
+    public async Task Help_MedsVerb_DescribesArgumentAndExitsZero(string group, string verb)
+    {
+        var (exitCode, output, _) = await CliRun.RunAsync(group, verb, "--help");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains($"fhirrisk meds {verb} <dir>", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new string[0], "fhirrisk --help")]
+    [InlineData(new[] { "meds" }, "fhirrisk meds --help")]
+    [InlineData(new[] { "frobnicate" }, "fhirrisk --help")]
+    [InlineData(new[] { "meds", "inspect" }, "fhirrisk meds inspect --help")]
+    [InlineData(new[] { "meds", "inspect", "/no/such/dataset" }, "fhirrisk meds inspect --help")]
+    [InlineData(new[] { "meds", "inspect", ".", "--top", "-3" }, "fhirrisk meds inspect --help")]
+    [InlineData(new[] { "meds", "validate", ".", "--max-issues-per-code", "zero" }, "fhirrisk meds validate --help")]
+    public async Task Run_BadArguments_StderrWithHintAndExitTwo(string[] args, string hint)
+    {
+        var (exitCode, output, error) = await CliRun.RunAsync(args);
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Empty(output);
+        Assert.StartsWith("error: ", error, StringComparison.Ordinal);
+        Assert.Contains($"hint: run '{hint}' for usage.", error, StringComparison.Ordinal);
+    }
+}
