@@ -41,11 +41,7 @@ internal sealed class ByteArrayLeafDecoder<T> : LeafDecoder
         switch (encoding)
         {
             case Encoding.PlainDictionary or Encoding.RleDictionary:
-                var indices = ReadDictionaryIndices(data, count, _dictionary?.Length ?? -1);
-                var dictionary = _dictionary!;
-                for (var i = 0; i < count; i++)
-                    destination[i] = dictionary[indices[i]];
-                ReturnIndices(indices);
+                Gather(_dictionary, data, destination);
                 Count += count;
                 return;
             case Encoding.Plain:

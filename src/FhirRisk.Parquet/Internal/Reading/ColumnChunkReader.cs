@@ -19,6 +19,7 @@ internal sealed class ColumnChunkReader
     private readonly LeafDecoder _values;
     private int[] _definition = [];
     private int[] _repetition = [];
+    private byte[] _inflated = [];
     private int _entries;
 
     private ColumnChunkReader(ColumnDescriptor column, ColumnMetaData meta, ParquetReaderOptions options)
@@ -58,6 +59,8 @@ internal sealed class ColumnChunkReader
         {
             ReturnLevels(reader._definition);
             ReturnLevels(reader._repetition);
+            if (reader._inflated.Length > 0)
+                ArrayPool<byte>.Shared.Return(reader._inflated);
         }
     }
 
@@ -133,18 +136,7 @@ internal sealed class ColumnChunkReader
             throw new ParquetException(ParquetErrorCodes.Unsupported, $"Dictionary page encoding {dictionary.Encoding} is not supported.");
         if (dictionary.NumValues < 0 || dictionary.NumValues > header.UncompressedPageSize * 8L + 1)
             throw new ParquetException(ParquetErrorCodes.CorruptMetadata, $"Dictionary page declares {dictionary.NumValues} values in {header.UncompressedPageSize} bytes.");
-        DeclaredSizeGuard.Check(_meta.Codec, body, header.UncompressedPageSize);
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(header.UncompressedPageSize, 1));
-        try
-        {
-            var plain = buffer.AsSpan(0, header.UncompressedPageSize);
-            PageCodec.Decompress(_meta.Codec, body, plain);
-            _values.ReadDictionary(plain, dictionary.NumValues);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        _values.ReadDictionary(Inflate(body, header.UncompressedPageSize), dictionary.NumValues);
     }
 
     private void ReadDataPageV1(PageHeader header, ReadOnlySpan<byte> body)
@@ -152,24 +144,14 @@ internal sealed class ColumnChunkReader
         var page = header.DataPageHeader
             ?? throw new ParquetException(ParquetErrorCodes.CorruptMetadata, "Data page without a data_page_header.");
         var count = CheckValueCount(page.NumValues);
-        DeclaredSizeGuard.Check(_meta.Codec, body, header.UncompressedPageSize);
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(header.UncompressedPageSize, 1));
-        try
-        {
-            ReadOnlySpan<byte> data = buffer.AsSpan(0, header.UncompressedPageSize);
-            PageCodec.Decompress(_meta.Codec, body, buffer.AsSpan(0, header.UncompressedPageSize));
-            // v1 levels: repetition then definition, each a 4-byte length followed by RLE/bit-packed hybrid data.
-            if (_column.MaxRepetitionLevel > 0)
-                data = data[ReadLengthPrefixedLevels(data, page.RepetitionLevelEncoding, _column.MaxRepetitionLevel, ref _repetition, count)..];
-            if (_column.MaxDefinitionLevel > 0)
-                data = data[ReadLengthPrefixedLevels(data, page.DefinitionLevelEncoding, _column.MaxDefinitionLevel, ref _definition, count)..];
-            _values.ReadValues(page.Encoding, data, DefinedCount(count));
-            _entries += count;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        var data = Inflate(body, header.UncompressedPageSize);
+        // v1 levels: repetition then definition, each a 4-byte length followed by RLE/bit-packed hybrid data.
+        if (_column.MaxRepetitionLevel > 0)
+            data = data[ReadLengthPrefixedLevels(data, page.RepetitionLevelEncoding, _column.MaxRepetitionLevel, ref _repetition, count)..];
+        if (_column.MaxDefinitionLevel > 0)
+            data = data[ReadLengthPrefixedLevels(data, page.DefinitionLevelEncoding, _column.MaxDefinitionLevel, ref _definition, count)..];
+        _values.ReadValues(page.Encoding, data, DefinedCount(count));
+        _entries += count;
     }
 
     private void ReadDataPageV2(PageHeader header, ReadOnlySpan<byte> body)
@@ -191,25 +173,29 @@ internal sealed class ColumnChunkReader
         if (valuesSize < 0)
             throw new ParquetException(ParquetErrorCodes.CorruptMetadata, "Data page v2 uncompressed size is smaller than its levels.");
         var defined = DefinedCount(count);
-        if (!page.IsCompressed || _meta.Codec == CompressionCodec.Uncompressed)
-        {
-            _values.ReadValues(page.Encoding, values, defined);
-        }
-        else
-        {
-            DeclaredSizeGuard.Check(_meta.Codec, values, valuesSize);
-            var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(valuesSize, 1));
-            try
-            {
-                PageCodec.Decompress(_meta.Codec, values, buffer.AsSpan(0, valuesSize));
-                _values.ReadValues(page.Encoding, buffer.AsSpan(0, valuesSize), defined);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-        }
+        // v2 may store values uncompressed even in a compressed chunk (is_compressed = false).
+        _values.ReadValues(page.Encoding, page.IsCompressed ? Inflate(values, valuesSize) : values, defined);
         _entries += count;
+    }
+
+    /// <summary>
+    /// Decompresses a page body into the chunk's reusable buffer, after checking that the compressed bytes can hold
+    /// the declared size; uncompressed bodies are used in place.
+    /// </summary>
+    private ReadOnlySpan<byte> Inflate(ReadOnlySpan<byte> body, int size)
+    {
+        DeclaredSizeGuard.Check(_meta.Codec, body, size);
+        if (_meta.Codec == CompressionCodec.Uncompressed)
+            return body;
+        if (_inflated.Length < size)
+        {
+            if (_inflated.Length > 0)
+                ArrayPool<byte>.Shared.Return(_inflated);
+            _inflated = ArrayPool<byte>.Shared.Rent(size);
+        }
+        var target = _inflated.AsSpan(0, size);
+        PageCodec.Decompress(_meta.Codec, body, target);
+        return target;
     }
 
     private int CheckValueCount(int numValues)

@@ -42,35 +42,38 @@ internal abstract class LeafDecoder
     protected static Exception UnsupportedEncoding(Encoding encoding, string type) =>
         new ParquetException(ParquetErrorCodes.Unsupported, $"Encoding {encoding} is not supported for {type} values.");
 
-    /// <summary>Reads RLE_DICTIONARY / PLAIN_DICTIONARY indices: one byte of bit width, then the RLE/bit-packed hybrid.</summary>
-    protected static int[] ReadDictionaryIndices(ReadOnlySpan<byte> data, int count, int dictionarySize)
+    /// <summary>
+    /// Decodes RLE_DICTIONARY / PLAIN_DICTIONARY indices (one byte of bit width, then the RLE/bit-packed hybrid) and
+    /// looks each up in <paramref name="dictionary"/>.
+    /// </summary>
+    protected static void Gather<T>(T[]? dictionary, ReadOnlySpan<byte> data, Span<T> destination)
     {
-        if (dictionarySize < 0)
+        var count = destination.Length;
+        if (dictionary is null)
             throw new ParquetException(ParquetErrorCodes.CorruptPage, "A dictionary-encoded page appears before any dictionary page.");
         if (count == 0)
-            return [];
+            return;
         if (data.Length < 1)
             throw new ParquetException(ParquetErrorCodes.CorruptPage, "Dictionary-encoded page has no bit-width byte.");
         int bitWidth = data[0];
         if (bitWidth > 32)
             throw new ParquetException(ParquetErrorCodes.CorruptPage, $"Dictionary index bit width {bitWidth} exceeds 32.");
         var indices = ArrayPool<int>.Shared.Rent(count);
-        RleBitPackedHybrid.Decode(data[1..], bitWidth, indices.AsSpan(0, count));
-        for (var i = 0; i < count; i++)
+        try
         {
-            if ((uint)indices[i] >= (uint)dictionarySize)
+            RleBitPackedHybrid.Decode(data[1..], bitWidth, indices.AsSpan(0, count));
+            for (var i = 0; i < count; i++)
             {
-                ArrayPool<int>.Shared.Return(indices);
-                throw new ParquetException(ParquetErrorCodes.CorruptPage, $"Dictionary index {indices[i]} is out of range (dictionary has {dictionarySize} entries).");
+                var index = indices[i];
+                if ((uint)index >= (uint)dictionary.Length)
+                    throw new ParquetException(ParquetErrorCodes.CorruptPage, $"Dictionary index {index} is out of range (dictionary has {dictionary.Length} entries).");
+                destination[i] = dictionary[index];
             }
         }
-        return indices;
-    }
-
-    protected static void ReturnIndices(int[] indices)
-    {
-        if (indices.Length > 0)
+        finally
+        {
             ArrayPool<int>.Shared.Return(indices);
+        }
     }
 
     protected static T[] Grow<T>(T[] array, int needed)
@@ -112,11 +115,7 @@ internal sealed class FixedLeafDecoder<T> : LeafDecoder
                 PlainEncoding.Decode(data[..(count * Unsafe.SizeOf<T>())], destination);
                 break;
             case Encoding.PlainDictionary or Encoding.RleDictionary:
-                var indices = ReadDictionaryIndices(data, count, _dictionary?.Length ?? -1);
-                var dictionary = _dictionary!;
-                for (var i = 0; i < count; i++)
-                    destination[i] = dictionary[indices[i]];
-                ReturnIndices(indices);
+                Gather(_dictionary, data, destination);
                 break;
             case Encoding.ByteStreamSplit:
                 CheckFits(data, count);
