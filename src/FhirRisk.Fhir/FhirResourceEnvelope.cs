@@ -1,0 +1,38 @@
+namespace FhirRisk.Fhir;
+
+/// <summary>
+/// One resource as found in the input, before parsing: its raw UTF-8 JSON and where it came from.
+/// <see cref="Scope"/> names the bundle (file + bundle index) or export folder that <c>urn:uuid:</c> and relative
+/// references resolve within; <see cref="Location"/> is an instance path such as <c>Bundle.entry[3].resource</c> or
+/// <c>line 17</c>, used in issue paths as <c>&lt;file&gt;:&lt;location&gt;</c>.
+/// </summary>
+public sealed record FhirResourceEnvelope(
+    string ResourceType,
+    string SourceFile,
+    string Location,
+    string? FullUrl,
+    string Scope,
+    ReadOnlyMemory<byte> Json)
+{
+    public string IssuePath(string element) =>
+        element.Length == 0 ? $"{SourceFile}:{Location}" : $"{SourceFile}:{Location}.{element}";
+}
+
+/// <summary>What became of one envelope when parsed.</summary>
+public enum FhirParseOutcome
+{
+    /// <summary>A supported resource was read; recoverable issues may accompany it.</summary>
+    Parsed,
+    /// <summary>A resource type we do not ingest: counted, not an error.</summary>
+    Skipped,
+    /// <summary>Unrecoverable: the raw resource and its issues go to quarantine.</summary>
+    Failed,
+}
+
+public sealed record FhirParseResult(FhirParseOutcome Outcome, Model.FhirResource? Resource, IReadOnlyList<Core.Issue> Issues);
+
+/// <summary>Receives input that could not be used, with its issues, so nothing is lost (quarantine/*.ndjson).</summary>
+public interface IFhirQuarantine
+{
+    void Quarantine(string sourceFile, string location, ReadOnlySpan<byte> raw, IReadOnlyList<Core.Issue> issues);
+}

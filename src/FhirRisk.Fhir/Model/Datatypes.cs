@@ -1,0 +1,98 @@
+namespace FhirRisk.Fhir.Model;
+
+// The narrow slice of FHIR R4 datatypes the risk model needs (https://hl7.org/fhir/R4/datatypes.html).
+// Parsers fill these; anything not listed is ignored (and counted, never fatal).
+
+/// <summary>A Coding: system URI, code, display.</summary>
+public sealed record FhirCoding(string? System, string? Code, string? Display = null);
+
+/// <summary>A CodeableConcept: its codings in document order, and its text.</summary>
+public sealed record FhirCodeableConcept(IReadOnlyList<FhirCoding> Codings, string? Text = null)
+{
+    public static readonly FhirCodeableConcept Empty = new([], null);
+}
+
+/// <summary>
+/// A Reference as written (<c>Patient/123</c>, an absolute URL, <c>urn:uuid:…</c>, <c>#contained</c>, or a conditional
+/// <c>Patient?identifier=…</c>). Resolution happens later against the bundle / export being ingested.
+/// </summary>
+public sealed record FhirReference(string? Reference, string? Display = null);
+
+/// <summary>How much of a FHIR date/dateTime/instant was given (R4 §2.24.0.1 "dateTime").</summary>
+public enum FhirDatePrecision
+{
+    Year,
+    Month,
+    Day,
+    Minute,
+    Second,
+}
+
+/// <summary>
+/// A FHIR date, dateTime or instant normalized to UTC. <see cref="Utc"/> is the earliest instant the value denotes
+/// (start of year/month/day for partial dates; offsets applied when a time is present). <see cref="Precision"/>
+/// keeps what was given so mappers can apply their documented defaults (e.g. end of day for discharges).
+/// Partial dates without a time carry no zone and are taken as UTC calendar dates.
+/// </summary>
+public readonly record struct FhirDateTime(DateTime Utc, FhirDatePrecision Precision)
+{
+    public bool HasTime => Precision >= FhirDatePrecision.Minute;
+
+    /// <summary>The last instant the value denotes (end of year/month/day for partial dates; itself otherwise).</summary>
+    public DateTime UtcEnd => Precision switch
+    {
+        FhirDatePrecision.Year => Utc.AddYears(1).AddTicks(-10),
+        FhirDatePrecision.Month => Utc.AddMonths(1).AddTicks(-10),
+        FhirDatePrecision.Day => Utc.AddDays(1).AddTicks(-10),
+        _ => Utc,
+    };
+}
+
+/// <summary>A Period; either end may be missing.</summary>
+public sealed record FhirPeriod(FhirDateTime? Start, FhirDateTime? End);
+
+/// <summary>A Quantity (also Age, Duration, SimpleQuantity). Value is double: FHIR decimals beyond double range are issues.</summary>
+public sealed record FhirQuantity(double? Value, string? Unit, string? System, string? Code, string? Comparator = null);
+
+/// <summary>An Identifier: system and value.</summary>
+public sealed record FhirIdentifier(string? System, string? Value);
+
+/// <summary>The kinds of value[x] an Observation (or component) may carry that we keep.</summary>
+public enum FhirValueKind
+{
+    Quantity,
+    CodeableConcept,
+    String,
+    Boolean,
+    Integer,
+    DateTime,
+    Period,
+    Range,
+    Ratio,
+    Time,
+    /// <summary>SampledData and other kinds: counted, not mapped.</summary>
+    Other,
+}
+
+/// <summary>
+/// One value[x]. Exactly the member matching <see cref="Kind"/> is set: Quantity (also Integer as a unitless quantity is
+/// NOT used: Integer sets <see cref="Number"/>), CodeableConcept, Text (String/Time), Boolean, Number (Integer),
+/// DateTime, Period, Range (Low/High quantities), Ratio (Numerator/Denominator).
+/// </summary>
+public sealed record FhirValue(FhirValueKind Kind)
+{
+    public FhirQuantity? Quantity { get; init; }
+    public FhirCodeableConcept? CodeableConcept { get; init; }
+    public string? Text { get; init; }
+    public bool? Boolean { get; init; }
+    public double? Number { get; init; }
+    public FhirDateTime? DateTime { get; init; }
+    public FhirPeriod? Period { get; init; }
+    public FhirQuantity? Low { get; init; }
+    public FhirQuantity? High { get; init; }
+    public FhirQuantity? Numerator { get; init; }
+    public FhirQuantity? Denominator { get; init; }
+}
+
+/// <summary>An extension we read (US Core race/ethnicity): URL plus nested extensions/value codings flattened.</summary>
+public sealed record FhirExtension(string Url, IReadOnlyList<FhirCoding> ValueCodings, string? ValueText);
