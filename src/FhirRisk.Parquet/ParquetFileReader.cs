@@ -40,7 +40,7 @@ public sealed class ParquetFileReader : IDisposable
             foreach (var column in resolved.Columns)
                 _columns[column.Field.Name] = column;
             _unsupported = resolved.Unsupported;
-            Schema = new ParquetSchema(resolved.Columns.Select(c => c.Field));
+            Schema = new ParquetSchema(resolved.Columns.Select(c => c.Field)) { UnsupportedFields = resolved.Unsupported };
             KeyValueMetadata = (_metadata.KeyValueMetadata ?? [])
                 .GroupBy(kv => kv.Key, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => g.Last().Value ?? "", StringComparer.Ordinal);

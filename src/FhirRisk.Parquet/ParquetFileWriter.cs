@@ -117,12 +117,17 @@ public sealed class ParquetFileWriter : IDisposable
         return rows;
     }
 
+    /// <summary>Checks list rows before anything is written, so a rejected batch leaves no partial row group behind.</summary>
     private static void ValidateListElements(ParquetField field, Array?[] rows)
     {
         foreach (var list in rows)
         {
-            if (list is not null && list.GetType().GetElementType() != field.ValueClrType)
+            if (list is null)
+                continue;
+            if (list.GetType().GetElementType() != field.ValueClrType)
                 throw new ParquetException(ParquetErrorCodes.SchemaMismatch, $"List column '{field.Name}' needs {field.ValueClrType.Name}[] rows, got {list.GetType().Name}.") { Column = field.Name };
+            if (!field.ElementNullable && Array.IndexOf(list, null) >= 0)
+                throw new ParquetException(ParquetErrorCodes.SchemaMismatch, $"List column '{field.Name}' has a null element but its elements are required.") { Column = field.Name };
         }
     }
 

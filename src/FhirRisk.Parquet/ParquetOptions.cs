@@ -37,7 +37,7 @@ public sealed record ParquetWriterOptions
     /// <summary>When a column chunk's dictionary would exceed this many bytes (PLAIN size), the chunk falls back to PLAIN.</summary>
     public int DictionaryPageSizeLimit { get; init; } = 1 << 20;
 
-    /// <summary>Write min/max/null-count statistics per column chunk and page.</summary>
+    /// <summary>Write min/max/null-count statistics per column chunk (pages carry none; readers use the chunk's).</summary>
     public bool WriteStatistics { get; init; } = true;
 
     /// <summary>Write the CRC-32 of each page into its header.</summary>

@@ -93,6 +93,12 @@ public sealed class ParquetSchema
 
     public IReadOnlyList<ParquetField> Fields { get; }
 
+    /// <summary>
+    /// For a schema read from a file: top-level columns present in the file that this library cannot represent, with
+    /// the reason (so callers can say "column 'time' is INT96" rather than "column 'time' is missing"). Empty otherwise.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> UnsupportedFields { get; init; } = new Dictionary<string, string>();
+
     public ParquetField this[string name] => Fields[IndexOf(name)];
 
     /// <summary>Index of the field, or -1.</summary>

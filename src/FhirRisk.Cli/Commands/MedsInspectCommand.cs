@@ -33,8 +33,12 @@ internal static class MedsInspectCommand
         }
         catch (Exception e) when (e is MedsFormatException or ParquetException or IOException or UnauthorizedAccessException)
         {
-            return CommandOutput.Fail(io.Error, e.Message, $"run 'fhirrisk meds validate {folder}' to list every problem.");
+            var message = e is MedsFormatException meds ? meds.Issue.ToString() : e.Message;
+            return CommandOutput.Fail(io.Error, message, $"run 'fhirrisk meds validate {folder}' to list every problem.");
         }
+        if (dataset.Shards.Count == 0 && dataset.Metadata is null)
+            return CommandOutput.Fail(io.Error, $"'{folder}' holds no MEDS dataset (no data/*.parquet shards, no metadata/dataset.json).",
+                "point at the folder that contains data/ and metadata/.");
 
         var console = CommandOutput.ConsoleFor(io.Output);
         console.Write(Overview(dataset, summary));

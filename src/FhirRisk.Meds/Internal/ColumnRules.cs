@@ -12,7 +12,9 @@ internal static class ColumnRules
         var index = schema.IndexOf(column);
         if (index >= 0)
             return schema.Fields[index];
-        issues.Add(Issue.Error(MedsIssueCodes.RequiredColumnMissing, path, $"Required column '{column}' is missing."));
+        issues.Add(schema.UnsupportedFields.TryGetValue(column, out var reason)
+            ? Issue.Error(MedsIssueCodes.ColumnWrongType, path, $"Column '{column}' cannot be read: {reason}.")
+            : Issue.Error(MedsIssueCodes.RequiredColumnMissing, path, $"Required column '{column}' is missing."));
         return null;
     }
 

@@ -35,7 +35,8 @@ internal static class MedsTime
     /// <summary>Rescales a stored timestamp to microseconds; other tools write milliseconds or nanoseconds.</summary>
     public static long ToMicroseconds(long value, TimestampUnit unit) => unit switch
     {
-        TimestampUnit.Millis => value * 1000,
+        // Saturate instead of wrapping: an out-of-range millisecond value must stay out of range (MEDS027), not alias a valid time.
+        TimestampUnit.Millis => value > long.MaxValue / 1000 ? long.MaxValue : value < long.MinValue / 1000 ? long.MinValue : value * 1000,
         TimestampUnit.Nanos => FloorDiv(value, 1000),
         _ => value,
     };

@@ -86,13 +86,19 @@ public sealed class MedsDatasetReader
         foreach (var shard in SelectShards(options))
         {
             List<MedsEvent>? events = null;
+            var finished = new HashSet<long>();
             foreach (var ev in ReadShard(shard, options))
             {
                 if (events is not null && events[0].SubjectId != ev.SubjectId)
                 {
                     yield return new MedsSubject(events[0].SubjectId, SplitOf(shard, events[0].SubjectId), events);
+                    finished.Add(events[0].SubjectId);
                     events = null;
                 }
+                // A subject whose rows resume after another subject's would become two timelines; refuse it.
+                if (events is null && finished.Contains(ev.SubjectId))
+                    throw new MedsFormatException(Issue.Error(MedsIssueCodes.SubjectNotContiguous, shard.RelativePath,
+                        $"Subject {ev.SubjectId} appears again after other subjects; MEDS keeps a subject's rows contiguous."));
                 (events ??= []).Add(ev);
             }
             if (events is not null)

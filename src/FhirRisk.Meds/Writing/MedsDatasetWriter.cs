@@ -65,8 +65,10 @@ public sealed class MedsDatasetWriter : IDisposable
                 throw new ArgumentException($"An event of subject {ev.SubjectId} was passed for subject {subjectId}.", nameof(events));
             if (string.IsNullOrEmpty(ev.Code))
                 throw new ArgumentException($"Subject {subjectId} has an event without a code.", nameof(events));
-            _codes.TryAdd(ev.Code, null);
         }
+        // Codes are recorded only once the whole subject is accepted, so a rejected subject leaves no trace in codes.parquet.
+        foreach (ref readonly var ev in sorted)
+            _codes.TryAdd(ev.Code, null);
 
         if (!_splits.TryGetValue(split, out var shards))
             _splits.Add(split, shards = new MedsShardWriter(_root, split, _settings));

@@ -152,10 +152,32 @@ internal sealed class SchemaResolver
         };
     }
 
+    /// <summary>
+    /// Annotations whose values a signed int/long or raw bytes would silently misrepresent: unsigned 32/64-bit integers
+    /// (values past the signed range turn negative) and decimals (scaled integers). Such columns are reported, not read.
+    /// </summary>
+    private static string? Misread(SchemaElement leaf)
+    {
+        var logical = leaf.LogicalType;
+        var unsigned = leaf.ConvertedType is ConvertedType.Uint32 or ConvertedType.Uint64
+            || (logical?.Kind == LogicalTypeKind.Integer && !logical.IsSigned && logical.BitWidth >= 32);
+        if (unsigned)
+            return "unsigned 32/64-bit integers are not supported (values past the signed range would read as negative)";
+        if (leaf.ConvertedType == ConvertedType.Decimal || logical?.Kind == LogicalTypeKind.Decimal)
+            return "DECIMAL columns are not supported";
+        return null;
+    }
+
     private static bool TryLeafType(SchemaElement leaf, out ParquetType type, out string reason)
     {
         reason = "";
         var logical = leaf.LogicalType?.Kind;
+        if (Misread(leaf) is { } misread)
+        {
+            type = default;
+            reason = misread;
+            return false;
+        }
         switch (leaf.Type)
         {
             case PhysicalType.Boolean: type = ParquetType.Boolean; return true;
