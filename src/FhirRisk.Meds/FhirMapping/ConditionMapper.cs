@@ -1,0 +1,29 @@
+using FhirRisk.Fhir.Model;
+
+namespace FhirRisk.Meds.FhirMapping;
+
+/// <summary>
+/// Condition → one event with its most specific code. Time (DESIGN §3): an encounter diagnosis is known at discharge,
+/// so it takes the encounter's period.end (end of day when date-only), else recordedDate, else onset; a problem-list
+/// item (or any other category) takes recordedDate, else onset. Refuted and entered-in-error conditions are dropped.
+/// </summary>
+internal static class ConditionMapper
+{
+    public static void Map(FhirCondition condition, MappingContext context)
+    {
+        if (context.DroppedByStatus(condition.VerificationStatus, "verificationStatus", "entered-in-error", "refuted"))
+            return;
+        if (context.Subject(condition.Subject, "subject") is not { } subjectId)
+            return;
+        var encounter = context.Encounter(condition.Encounter, "encounter");
+        if (context.Code(condition.Code, "code") is not { } code)
+            return;
+        var discharge = IsEncounterDiagnosis(condition) ? encounter?.Encounter.Period?.End?.UtcEnd : null;
+        var time = context.Time("recordedDate", discharge, condition.RecordedDate?.Utc, condition.Onset?.Utc);
+        if (time is not null)
+            context.Emit(subjectId, time, code, encounterId: encounter?.EncounterId);
+    }
+
+    private static bool IsEncounterDiagnosis(FhirCondition condition) =>
+        condition.Categories.Any(c => c.Codings.Any(k => string.Equals(k.Code, "encounter-diagnosis", StringComparison.OrdinalIgnoreCase)));
+}

@@ -1,0 +1,30 @@
+using FhirRisk.Fhir.Model;
+
+namespace FhirRisk.Meds.FhirMapping;
+
+/// <summary>
+/// DiagnosticReport: a report with result Observations adds nothing for itself (the Observations carry the values;
+/// mapping the report code too would count every panel twice), but each conclusionCode is an event (an interpretation
+/// no Observation carries). A report without results is one event with the report code. Time is effective[x], else
+/// issued. Entered-in-error and cancelled reports are dropped.
+/// </summary>
+internal static class DiagnosticReportMapper
+{
+    public static void Map(FhirDiagnosticReport report, MappingContext context)
+    {
+        if (context.DroppedByStatus(report.Status, "status", "entered-in-error", "cancelled"))
+            return;
+        if (report.Results.Count > 0 && report.ConclusionCodes.Count == 0)
+            return;
+        if (context.Subject(report.Subject, "subject") is not { } subjectId)
+            return;
+        var encounterId = context.Encounter(report.Encounter, "encounter")?.EncounterId;
+        var codes = report.Results.Count > 0
+            ? report.ConclusionCodes.Select((c, i) => context.Code(c, $"conclusionCode[{i}]")).OfType<string>().ToList()
+            : context.Code(report.Code, "code") is { } code ? [code] : [];
+        if (codes.Count == 0 || context.Time("effective", report.Effective?.Utc, report.Issued?.Utc) is not { } time)
+            return;
+        foreach (var eventCode in codes)
+            context.Emit(subjectId, time, eventCode, encounterId: encounterId);
+    }
+}

@@ -1,0 +1,64 @@
+using FhirRisk.Core;
+using FhirRisk.Fhir.Model;
+
+namespace FhirRisk.Meds.FhirMapping;
+
+/// <summary>
+/// Encounter → admission/discharge events by kind (DESIGN §3): hospital stays HOSPITAL_ADMISSION//&lt;class&gt; at
+/// period.start and HOSPITAL_DISCHARGE//&lt;disposition|UNKNOWN&gt; at period.end; ICU stays ICU_ADMISSION//&lt;unit&gt; and
+/// ICU_DISCHARGE; emergency visits ED_REGISTRATION and ED_OUT; anything else VISIT//&lt;class&gt; at start. A "died"
+/// discharge disposition adds MEDS_DEATH at the end. Date-only ends are taken at the end of the day.
+/// </summary>
+internal static class EncounterMapper
+{
+    public static void Map(FhirEncounter encounter, MappingContext context)
+    {
+        if (context.DroppedByStatus(encounter.Status, "status", "entered-in-error", "cancelled", "planned"))
+            return;
+        var info = context.Index.DescribeEncounter(encounter, context.Envelope);
+        if (context.Subject(encounter.Subject, "subject") is not { } subjectId)
+            return;
+        var start = encounter.Period?.Start?.Utc;
+        var end = encounter.Period?.End?.UtcEnd;
+        if (start is null && end is null)
+        {
+            context.Report(Issue.Warning(FhirMappingIssueCodes.EncounterWithoutPeriod, context.Envelope.IssuePath("period"), "Encounter has no period"));
+            return;
+        }
+        var encounterId = info.EncounterId;
+        var classCode = encounter.Class?.Code?.Trim() is { Length: > 0 } c ? c : "UNKNOWN";
+        if (info.IsInpatient)
+        {
+            EmitAt(context, subjectId, start, "HOSPITAL_ADMISSION//" + classCode, encounterId);
+            EmitAt(context, subjectId, end, "HOSPITAL_DISCHARGE//" + DispositionCode(encounter), encounterId);
+        }
+        if (info.IsIcu)
+        {
+            EmitAt(context, subjectId, start, "ICU_ADMISSION//" + (info.IcuUnit ?? "UNKNOWN"), encounterId);
+            EmitAt(context, subjectId, end, "ICU_DISCHARGE", encounterId);
+        }
+        if (info.IsEmergency)
+        {
+            EmitAt(context, subjectId, start, "ED_REGISTRATION", encounterId);
+            EmitAt(context, subjectId, end, "ED_OUT", encounterId);
+        }
+        if (!info.IsInpatient && !info.IsIcu && !info.IsEmergency)
+            EmitAt(context, subjectId, start ?? end, "VISIT//" + classCode, encounterId);
+        if (end is not null && FhirIndex.IsDeathDisposition(encounter.DischargeDisposition) && EmitsDispositionDeath(context, subjectId))
+            context.Emit(subjectId, end, "MEDS_DEATH", encounterId: encounterId);
+    }
+
+    /// <summary>A Patient's deceasedDateTime with a time wins; a date-only one defers to the discharge (see PatientMapper).</summary>
+    private static bool EmitsDispositionDeath(MappingContext context, long subjectId) =>
+        context.Settings.DeathFromDischargeDisposition
+        && context.Index.FindPatient(subjectId)?.DeceasedDateTime is not { HasTime: true };
+
+    private static string DispositionCode(FhirEncounter encounter) =>
+        CodeSystems.PickMostSpecific(encounter.DischargeDisposition)?.Code?.Trim() is { Length: > 0 } code ? code : "UNKNOWN";
+
+    private static void EmitAt(MappingContext context, long subjectId, DateTime? time, string code, long encounterId)
+    {
+        if (time is not null)
+            context.Emit(subjectId, time, code, encounterId: encounterId);
+    }
+}

@@ -1,0 +1,216 @@
+using System.Collections.Concurrent;
+using FhirRisk.Core;
+using FhirRisk.Fhir;
+using FhirRisk.Fhir.Model;
+
+namespace FhirRisk.Meds.FhirMapping;
+
+/// <summary>
+/// Pass-1 knowledge of a run: every Patient, Encounter, Location and Medication, keyed by <c>Type/id</c> (global in a
+/// run, because a bulk export references across files) and by (scope, fullUrl) for <c>urn:uuid:</c> and absolute
+/// references inside a bundle (FHIR R4 §2.36.4 "Resolving references in Bundles"). Contained resources are resolved
+/// per resource, never indexed here. Subject ids are <c>StableHash.Of63(Source + "|Patient/" + id)</c> (DESIGN §3);
+/// two different patient ids with the same hash are reported in <see cref="Collisions"/>. <see cref="Add"/> is not
+/// thread-safe: fill the index in one pass, then resolve from any number of threads.
+/// </summary>
+public sealed class FhirIndex(FhirMappingSettings settings)
+{
+    private static readonly HashSet<string> s_indexedTypes = ["Patient", "Encounter", "Location", "Medication"];
+
+    private readonly Dictionary<string, (FhirResource Resource, string Scope)> _byTypeId = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Scope, string FullUrl), FhirResource> _byFullUrl = [];
+    private readonly Dictionary<long, (string PatientId, FhirPatient Patient)> _patients = [];
+    private readonly ConcurrentDictionary<string, FhirEncounterInfo> _encounterInfo = new(StringComparer.Ordinal);
+    private readonly HashSet<long> _dispositionDeaths = [];
+    private readonly List<Issue> _collisions = [];
+
+    public FhirIndex()
+        : this(new FhirMappingSettings())
+    {
+    }
+
+    public FhirMappingSettings Settings { get; } = settings;
+
+    /// <summary>(subject id, FHIR Patient id, source), sorted by subject id: the rows of metadata/subject_map.parquet.</summary>
+    public IReadOnlyList<(long SubjectId, string PatientId, string Source)> SubjectMap =>
+        _patients.OrderBy(p => p.Key).Select(p => (p.Key, p.Value.PatientId, Settings.Source)).ToArray();
+
+    /// <summary>Two different Patient ids hashing to one subject id (<see cref="FhirMappingIssueCodes.SubjectIdCollision"/>).</summary>
+    public IReadOnlyList<Issue> Collisions => _collisions;
+
+    /// <summary>Records a resource of an indexed type (Patient, Encounter, Location, Medication); others are ignored.</summary>
+    public void Add(FhirResource resource, FhirResourceEnvelope envelope)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        ArgumentNullException.ThrowIfNull(envelope);
+        if (!s_indexedTypes.Contains(resource.ResourceType))
+            return;
+        var id = resource.Id ?? ReferenceTarget.Parse(envelope.FullUrl)?.Id;
+        if (id is not null)
+            _byTypeId.TryAdd($"{resource.ResourceType}/{id}", (resource, envelope.Scope));
+        if (envelope.FullUrl is { Length: > 0 } fullUrl)
+            _byFullUrl.TryAdd((envelope.Scope, fullUrl), resource);
+        if (resource is FhirPatient patient && id is not null)
+            AddPatient(patient, id, envelope);
+        if (resource is FhirEncounter encounter && IsDeathDisposition(encounter.DischargeDisposition))
+        {
+            if (ResolveSubject(encounter.Subject, envelope) is { } subjectId)
+                _dispositionDeaths.Add(subjectId);
+        }
+    }
+
+    /// <summary>The subject id a reference names; null when there is no reference or it names no Patient.</summary>
+    public long? ResolveSubject(FhirReference? reference, FhirResourceEnvelope context) =>
+        ResolveSubjectDetailed(reference, context).SubjectId;
+
+    /// <summary>The encounter a reference names, when it was indexed.</summary>
+    public FhirEncounterInfo? ResolveEncounter(FhirReference? reference, FhirResourceEnvelope context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var target = ReferenceTarget.Parse(reference?.Reference);
+        if (target is null || Find(target.Value, "Encounter", context.Scope) is not { } found)
+            return null;
+        var key = $"Encounter/{found.Resource.Id ?? target.Value.Id}";
+        return _encounterInfo.GetOrAdd(key, k => Describe((FhirEncounter)found.Resource, k, found.Scope, context));
+    }
+
+    /// <summary>A Medication: contained (<c>#id</c>) in <paramref name="owner"/> first, then the bundle or export.</summary>
+    public FhirMedication? ResolveMedication(FhirReference? reference, FhirResource owner, FhirResourceEnvelope context)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        ArgumentNullException.ThrowIfNull(context);
+        var target = ReferenceTarget.Parse(reference?.Reference);
+        if (target is null)
+            return null;
+        if (target.Value.Form == ReferenceForm.Contained)
+            return owner.Contained.OfType<FhirMedication>().FirstOrDefault(m => m.Id == target.Value.Id);
+        return Find(target.Value, "Medication", context.Scope)?.Resource as FhirMedication;
+    }
+
+    /// <summary>True when the reference names an indexed Location whose name, type or physical type says ICU.</summary>
+    public bool IsIcuLocation(FhirReference? reference) => FindLocation(reference) is { } location && IsIcu(location);
+
+    /// <summary>The indexed Patient of a subject id, if any.</summary>
+    public FhirPatient? FindPatient(long subjectId) =>
+        _patients.TryGetValue(subjectId, out var entry) ? entry.Patient : null;
+
+    /// <summary>True when some indexed Encounter of the subject ends with a "died" discharge disposition.</summary>
+    public bool HasDispositionDeath(long subjectId) => _dispositionDeaths.Contains(subjectId);
+
+    /// <summary>exp / expired / died / 20 (UB-04 "Expired"), or a display/text saying expired or died.</summary>
+    public static bool IsDeathDisposition(FhirCodeableConcept? disposition)
+    {
+        if (disposition is null)
+            return false;
+        string[] codes = ["exp", "expired", "died", "20"];
+        return disposition.Codings.Any(c =>
+                (c.Code is { } code && codes.Contains(code.Trim(), StringComparer.OrdinalIgnoreCase)) || SaysDied(c.Display))
+            || SaysDied(disposition.Text);
+
+        static bool SaysDied(string? text) => text is not null
+            && (text.Contains("expired", StringComparison.OrdinalIgnoreCase) || text.Contains("died", StringComparison.OrdinalIgnoreCase));
+    }
+
+    internal SubjectResolution ResolveSubjectDetailed(FhirReference? reference, FhirResourceEnvelope context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var target = ReferenceTarget.Parse(reference?.Reference);
+        if (target is null)
+            return new SubjectResolution(null, SubjectStatus.Missing);
+        var found = Find(target.Value, "Patient", context.Scope);
+        if (found is { Resource: FhirPatient patient })
+            return new SubjectResolution(SubjectIdOf(patient.Id ?? target.Value.Id!), SubjectStatus.Resolved);
+        if (found is not null || (target.Value.Type is { } type && type != "Patient") || target.Value.Id is null
+            || target.Value.Form == ReferenceForm.Contained)
+            return new SubjectResolution(null, SubjectStatus.NotPatient);
+        return new SubjectResolution(SubjectIdOf(target.Value.Id), SubjectStatus.Unresolved);
+    }
+
+    internal long SubjectIdOf(string patientId) => StableHash.Of63(Settings.Source + "|Patient/" + patientId);
+
+    internal long EncounterIdOf(string encounterId) => StableHash.Of63(Settings.Source + "|Encounter/" + encounterId);
+
+    internal FhirLocation? FindLocation(FhirReference? reference) =>
+        ReferenceTarget.Parse(reference?.Reference) is { } target && target.TypeAndId is { } key
+        && _byTypeId.TryGetValue(key, out var found) ? found.Resource as FhirLocation : null;
+
+    private static bool IsIcu(FhirLocation location) =>
+        EncounterClassifier.IsIcuText(location.Name)
+        || location.Types.Any(EncounterClassifier.IsIcuConcept)
+        || EncounterClassifier.IsIcuConcept(location.PhysicalType);
+
+    /// <summary>The encounter info of an Encounter being mapped: the cached one when indexed, else computed now.</summary>
+    internal FhirEncounterInfo DescribeEncounter(FhirEncounter encounter, FhirResourceEnvelope envelope)
+    {
+        var id = encounter.Id ?? ReferenceTarget.Parse(envelope.FullUrl)?.Id ?? envelope.Location;
+        return ResolveEncounter(new FhirReference("Encounter/" + id), envelope)
+            ?? Describe(encounter, "Encounter/" + id, envelope.Scope, envelope);
+    }
+
+    private FhirEncounterInfo Describe(FhirEncounter encounter, string key, string scope, FhirResourceEnvelope context)
+    {
+        var scoped = context with { Scope = scope };
+        var parentId = ReferenceTarget.Parse(encounter.PartOf?.Reference)?.Id is { } parent ? EncounterIdOf(parent) : (long?)null;
+        var icuByLocation = parentId is not null && encounter.Locations.Count > 0
+            && encounter.Locations.All(l => IsIcuLocation(l.Location));
+        var isIcu = EncounterClassifier.SaysIcu(encounter) || icuByLocation;
+        var isInpatient = EncounterClassifier.IsInpatientClass(encounter) && !(isIcu && parentId is not null);
+        var isEmergency = !isInpatient && !isIcu && EncounterClassifier.IsEmergencyClass(encounter);
+        return new FhirEncounterInfo(
+            EncounterIdOf(key["Encounter/".Length..]),
+            ResolveSubject(encounter.Subject, scoped),
+            encounter,
+            isIcu,
+            isInpatient,
+            isEmergency,
+            parentId,
+            isIcu ? IcuUnitOf(encounter) : null);
+    }
+
+    private string IcuUnitOf(FhirEncounter encounter)
+    {
+        var first = encounter.Locations.OrderBy(l => l.Period?.Start?.Utc ?? DateTime.MaxValue).FirstOrDefault();
+        if (FindLocation(first?.Location)?.Name is { Length: > 0 } name)
+            return name.Trim();
+        if (first?.Location.Display is { Length: > 0 } display)
+            return display.Trim();
+        return encounter.Types.Concat([encounter.ServiceType]).FirstOrDefault(EncounterClassifier.IsIcuConcept)?.Text?.Trim()
+            ?? "UNKNOWN";
+    }
+
+    private (FhirResource Resource, string Scope)? Find(ReferenceTarget target, string type, string scope)
+    {
+        if (target.Form is ReferenceForm.Urn or ReferenceForm.Absolute
+            && _byFullUrl.TryGetValue((scope, target.Raw), out var byUrl))
+            return byUrl.ResourceType == type ? (byUrl, scope) : null;
+        if (target.Form is ReferenceForm.Contained or ReferenceForm.Conditional or ReferenceForm.Urn)
+            return null;
+        return target.TypeAndId is { } key && target.Type == type && _byTypeId.TryGetValue(key, out var found) ? found : null;
+    }
+
+    private void AddPatient(FhirPatient patient, string id, FhirResourceEnvelope envelope)
+    {
+        var subjectId = SubjectIdOf(id);
+        if (!_patients.TryGetValue(subjectId, out var existing))
+        {
+            _patients[subjectId] = (id, patient);
+            return;
+        }
+        if (existing.PatientId != id)
+        {
+            _collisions.Add(Issue.Error(
+                FhirMappingIssueCodes.SubjectIdCollision, envelope.IssuePath("id"),
+                $"Patient ids '{existing.PatientId}' and '{id}' hash to the same subject id {subjectId}"));
+        }
+    }
+}
+
+internal enum SubjectStatus
+{
+    Missing,
+    Resolved,
+    Unresolved,
+    NotPatient,
+}
+
+internal readonly record struct SubjectResolution(long? SubjectId, SubjectStatus Status);

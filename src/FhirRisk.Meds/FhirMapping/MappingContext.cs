@@ -1,0 +1,108 @@
+using FhirRisk.Core;
+using FhirRisk.Fhir;
+using FhirRisk.Fhir.Model;
+
+namespace FhirRisk.Meds.FhirMapping;
+
+/// <summary>
+/// One resource being mapped: where its events and issues go, and the shared steps every mapper takes (subject,
+/// encounter, status and value checks) so that each rule reports the same issue code everywhere.
+/// </summary>
+internal sealed class MappingContext(
+    FhirIndex index,
+    FhirMappingSettings settings,
+    FhirResource resource,
+    FhirResourceEnvelope envelope,
+    ICollection<MedsEvent> events,
+    ICollection<Issue> issues)
+{
+    public FhirIndex Index { get; } = index;
+
+    public FhirMappingSettings Settings { get; } = settings;
+
+    public FhirResource Resource { get; } = resource;
+
+    public FhirResourceEnvelope Envelope { get; } = envelope;
+
+    /// <summary>The subject id, or null (with an issue) when the resource cannot be placed on a timeline.</summary>
+    public long? Subject(FhirReference? reference, string element)
+    {
+        var resolution = Index.ResolveSubjectDetailed(reference, Envelope);
+        switch (resolution.Status)
+        {
+            case SubjectStatus.Missing:
+                Report(Issue.Error(FhirMappingIssueCodes.MissingSubject, Envelope.IssuePath(element), $"{Resource.ResourceType} has no {element}"));
+                break;
+            case SubjectStatus.NotPatient:
+                Report(Issue.Warning(FhirMappingIssueCodes.SubjectNotPatient, Envelope.IssuePath(element), $"{element} does not reference a Patient"));
+                break;
+            case SubjectStatus.Unresolved:
+                Report(Issue.Warning(FhirMappingIssueCodes.UnresolvedSubject, Envelope.IssuePath(element), "the referenced Patient is not in the input"));
+                break;
+        }
+        return resolution.SubjectId;
+    }
+
+    /// <summary>The linked encounter, or null; a reference that does not resolve is a warning.</summary>
+    public FhirEncounterInfo? Encounter(FhirReference? reference, string element)
+    {
+        if (string.IsNullOrWhiteSpace(reference?.Reference))
+            return null;
+        var info = Index.ResolveEncounter(reference, Envelope);
+        if (info is null)
+            Report(Issue.Warning(FhirMappingIssueCodes.UnresolvedEncounter, Envelope.IssuePath(element), "the referenced Encounter is not in the input"));
+        return info;
+    }
+
+    /// <summary>True (with an information issue) when <paramref name="status"/> is one of the dropped statuses.</summary>
+    public bool DroppedByStatus(string? status, string element, params string[] dropped)
+    {
+        if (status is null || !dropped.Contains(status.Trim(), StringComparer.OrdinalIgnoreCase))
+            return false;
+        Report(new Issue(FhirMappingIssueCodes.StatusDropped, IssueSeverity.Information, Envelope.IssuePath(element),
+            $"{Resource.ResourceType} with {element} '{status}' is not mapped"));
+        return true;
+    }
+
+    /// <summary>True when a CodeableConcept status (clinical/verification) has a coding with a dropped code.</summary>
+    public bool DroppedByStatus(FhirCodeableConcept? status, string element, params string[] dropped) =>
+        status?.Codings.FirstOrDefault(c => c.Code is not null && dropped.Contains(c.Code.Trim(), StringComparer.OrdinalIgnoreCase)) is { } coding
+        && DroppedByStatus(coding.Code, element, dropped);
+
+    /// <summary>The MEDS code of a concept, or null with a <see cref="FhirMappingIssueCodes.NoUsableCode"/> warning.</summary>
+    public string? Code(FhirCodeableConcept? concept, string element)
+    {
+        var code = CodeSystems.ToCode(concept);
+        if (code is null)
+            Report(Issue.Warning(FhirMappingIssueCodes.NoUsableCode, Envelope.IssuePath(element), "no coding with a code"));
+        return code;
+    }
+
+    /// <summary>The first present time, or null with a <see cref="FhirMappingIssueCodes.NoTime"/> warning.</summary>
+    public DateTime? Time(string element, params DateTime?[] candidates)
+    {
+        foreach (var candidate in candidates)
+        {
+            if (candidate is not null)
+                return candidate;
+        }
+        Report(Issue.Warning(FhirMappingIssueCodes.NoTime, Envelope.IssuePath(element), $"{Resource.ResourceType} has no usable {element}"));
+        return null;
+    }
+
+    /// <summary>A value as MEDS float32, or null with a warning when it is not finite or beyond float32 range.</summary>
+    public float? Numeric(double? value, string element)
+    {
+        if (value is not { } number)
+            return null;
+        if (double.IsFinite(number) && Math.Abs(number) <= float.MaxValue)
+            return (float)number;
+        Report(Issue.Warning(FhirMappingIssueCodes.ValueOutOfRange, Envelope.IssuePath(element), "value is not representable as float32"));
+        return null;
+    }
+
+    public void Emit(long subjectId, DateTime? time, string code, float? numeric = null, string? text = null, long? encounterId = null) =>
+        events.Add(new MedsEvent(subjectId, time, code, numeric, text, encounterId));
+
+    public void Report(Issue issue) => issues.Add(issue);
+}

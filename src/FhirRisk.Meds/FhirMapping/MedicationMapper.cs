@@ -1,0 +1,66 @@
+using FhirRisk.Core;
+using FhirRisk.Fhir.Model;
+
+namespace FhirRisk.Meds.FhirMapping;
+
+/// <summary>
+/// MedicationRequest / Administration / Dispense / Statement → one event per drug code at the event's start, with the
+/// drug's own code (RXNORM//…, NDC//…, MIMIC_…) and text_value naming what happened: <c>requested</c>,
+/// <c>administered</c>, <c>dispensed</c> or <c>statement</c>. Keeping one code per drug (rather than one per kind)
+/// keeps the vocabulary small while the text value still separates orders from administrations.
+/// The drug is medicationCodeableConcept, else the referenced Medication (contained first), whose code — or, for a
+/// mix without a code, each ingredient code — is used. Status rules: requests drop cancelled, entered-in-error, draft
+/// and doNotPerform; administrations drop not-done and entered-in-error; dispenses drop cancelled, declined and
+/// entered-in-error; statements drop not-taken and entered-in-error.
+/// </summary>
+internal static class MedicationMapper
+{
+    public static void Map(FhirMedicationEvent medication, MappingContext context)
+    {
+        var (kind, dropped) = medication switch
+        {
+            FhirMedicationRequest => ("requested", new[] { "cancelled", "entered-in-error", "draft" }),
+            FhirMedicationAdministration => ("administered", ["not-done", "entered-in-error"]),
+            FhirMedicationDispense => ("dispensed", ["cancelled", "declined", "entered-in-error"]),
+            _ => ("statement", new[] { "not-taken", "entered-in-error" }),
+        };
+        if (context.DroppedByStatus(medication.Status, "status", dropped))
+            return;
+        if (medication is FhirMedicationRequest { DoNotPerform: true })
+        {
+            context.DroppedByStatus("doNotPerform", "doNotPerform", "doNotPerform");
+            return;
+        }
+        if (context.Subject(medication.Subject, "subject") is not { } subjectId)
+            return;
+        var encounterId = context.Encounter(medication.Encounter, "encounter")?.EncounterId;
+        var codes = DrugCodes(medication, context);
+        if (codes.Count == 0)
+            return;
+        if (context.Time("start", medication.Start?.Utc, medication.End?.Utc) is not { } time)
+            return;
+        foreach (var code in codes)
+            context.Emit(subjectId, time, code, text: kind, encounterId: encounterId);
+    }
+
+    private static List<string> DrugCodes(FhirMedicationEvent medication, MappingContext context)
+    {
+        if (medication.Medication?.Concept is { } concept)
+            return context.Code(concept, "medicationCodeableConcept") is { } code ? [code] : [];
+        var reference = medication.Medication?.Reference;
+        var resolved = context.Index.ResolveMedication(reference, medication, context.Envelope);
+        if (resolved is null)
+        {
+            context.Report(Issue.Warning(FhirMappingIssueCodes.UnresolvedMedication, context.Envelope.IssuePath("medicationReference"),
+                "the medication could not be resolved"));
+            return [];
+        }
+        if (CodeSystems.ToCode(resolved.Code) is { } medicationCode)
+            return [medicationCode];
+        var ingredients = resolved.IngredientCodes.Select(CodeSystems.ToCode).OfType<string>().Distinct().ToList();
+        if (ingredients.Count == 0)
+            context.Report(Issue.Warning(FhirMappingIssueCodes.NoUsableCode, context.Envelope.IssuePath("medicationReference"),
+                "the referenced Medication has no code"));
+        return ingredients;
+    }
+}

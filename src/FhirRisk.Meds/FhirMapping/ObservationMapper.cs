@@ -1,0 +1,46 @@
+using FhirRisk.Fhir.Model;
+
+namespace FhirRisk.Meds.FhirMapping;
+
+/// <summary>
+/// Observation → one event for the observation itself when it has a value or no components (a coded finding without a
+/// value, e.g. an organism, is still an event), plus one event per component with its own code and value. Time is
+/// effective[x] (start), else issued. dataAbsentReason means no value. Entered-in-error and cancelled are dropped.
+/// </summary>
+internal static class ObservationMapper
+{
+    public static void Map(FhirObservation observation, MappingContext context)
+    {
+        if (context.DroppedByStatus(observation.Status, "status", "entered-in-error", "cancelled"))
+            return;
+        if (context.Subject(observation.Subject, "subject") is not { } subjectId)
+            return;
+        var encounterId = context.Encounter(observation.Encounter, "encounter")?.EncounterId;
+        if (context.Code(observation.Code, "code") is not { } code)
+            return;
+        if (context.Time("effective", observation.Effective?.Utc, observation.Issued?.Utc) is not { } time)
+            return;
+        if (observation.Value is not null || observation.Components.Count == 0)
+            EmitValue(context, subjectId, time, code, observation.Value, "value", encounterId);
+        if (!context.Settings.MapObservationComponents)
+            return;
+        for (var i = 0; i < observation.Components.Count; i++)
+        {
+            var component = observation.Components[i];
+            if (context.Code(component.Code, $"component[{i}].code") is { } componentCode)
+                EmitValue(context, subjectId, time, componentCode, component.Value, $"component[{i}].value", encounterId);
+        }
+    }
+
+    private static void EmitValue(MappingContext context, long subjectId, DateTime time, string code, FhirValue? value, string element, long? encounterId)
+    {
+        if (value is null)
+        {
+            context.Emit(subjectId, time, code, encounterId: encounterId);
+            return;
+        }
+        var mapped = ObservationValues.Map(value, element, context);
+        var fullCode = mapped.UnitSuffix is null ? code : $"{code}//{mapped.UnitSuffix}";
+        context.Emit(subjectId, time, fullCode, mapped.Numeric, mapped.Text, encounterId);
+    }
+}

@@ -1,0 +1,116 @@
+using FhirRisk.Fhir.Model;
+
+namespace FhirRisk.Meds.Omop;
+
+/// <summary>
+/// MedicationRequest / Administration / Dispense / Statement and Immunization → drug_exposure (standards §3.2). The type
+/// concept says which kind of record it was, so requested and administered drugs stay distinguishable.
+/// </summary>
+internal static class DrugRows
+{
+    public static void AddMedication(FhirMedicationEvent medication, OmopSource source)
+    {
+        // Cancelled requests never happened; not-done administrations neither (docs/formats/omop.md "Status rules").
+        if (source.DroppedByStatus(medication.Status, "status", "cancelled", "not-done", "declined"))
+            return;
+        if (medication is FhirMedicationRequest { DoNotPerform: true })
+        {
+            source.Inform(OmopIssueCodes.StatusDropped, "doNotPerform", "MedicationRequest with doNotPerform is not exported.");
+            return;
+        }
+        var personId = source.PersonId(medication.Subject, "subject");
+        if (personId is null)
+            return;
+        if (medication.Start is not { } start)
+        {
+            source.Warn(OmopIssueCodes.NoDate, "effective", $"{medication.ResourceType} has no start time; no drug_exposure row.");
+            return;
+        }
+        var row = Begin(source, personId.Value, start, End(medication, start), DrugCode(medication, source));
+        row["drug_type_concept_id"] = TypeConcept(medication);
+        row["verbatim_end_date"] = medication.End is { } end ? OmopTime.EndDate(end) : null;
+        row["sig"] = medication.DosageText;
+        var route = source.State.Concepts.Map(medication.Route);
+        row["route_source_value"] = route.SourceValue;
+        row["route_concept_id"] = medication.Route is null ? null : route.ConceptId;
+        row["dose_unit_source_value"] = medication.Dose?.Code ?? medication.Dose?.Unit;
+        if (medication is FhirMedicationRequest request)
+        {
+            row["refills"] = (long?)request.Refills;
+            row["quantity"] = Finite(request.DispenseQuantity?.Value);
+        }
+        else if (medication is FhirMedicationDispense dispense)
+        {
+            row["quantity"] = Finite(dispense.Dose?.Value);
+            row["days_supply"] = DaysSupply(dispense);
+        }
+        source.SetVisit(row, medication.Encounter);
+        source.State.Sink(OmopTables.DrugExposure).Write(row);
+    }
+
+    public static void AddImmunization(FhirImmunization immunization, OmopSource source)
+    {
+        if (source.DroppedByStatus(immunization.Status, "status", "not-done"))
+            return;
+        var personId = source.PersonId(immunization.Patient, "patient");
+        if (personId is null)
+            return;
+        if ((immunization.Occurrence ?? immunization.Recorded) is not { } when)
+        {
+            source.Warn(OmopIssueCodes.NoDate, "occurrence", "Immunization has no occurrenceDateTime; no drug_exposure row.");
+            return;
+        }
+        // A vaccination is a single point in time: start = end (standards §3.2 "Immunization").
+        var row = Begin(source, personId.Value, when, when, source.State.Concepts.Map(immunization.VaccineCode));
+        row["drug_type_concept_id"] = OmopConcepts.TypeEhrEncounterRecord;
+        source.SetVisit(row, immunization.Encounter);
+        source.State.Sink(OmopTables.DrugExposure).Write(row);
+    }
+
+    private static OmopRow Begin(OmopSource source, long personId, FhirDateTime start, FhirDateTime end, OmopCode code)
+    {
+        var state = source.State;
+        var row = state.Sink(OmopTables.DrugExposure).NewRow();
+        row["drug_exposure_id"] = state.NextId(OmopTables.DrugExposure);
+        row["person_id"] = personId;
+        row["drug_concept_id"] = code.ConceptId;
+        OmopTime.SetStart(row, "drug_exposure_start", start, state, personId);
+        OmopTime.SetEnd(row, "drug_exposure_end", end, state, personId);
+        row["drug_source_value"] = code.SourceValue ?? "";
+        row["drug_source_concept_id"] = code.SourceConceptId;
+        return row;
+    }
+
+    /// <summary>medication[x]: the concept, else the referenced Medication's code (contained, bundle or export).</summary>
+    private static OmopCode DrugCode(FhirMedicationEvent medication, OmopSource source)
+    {
+        if (medication.Medication?.Concept is { } concept)
+            return source.State.Concepts.Map(concept);
+        var resolved = source.Ids.Medication(medication.Medication?.Reference, medication, source.Envelope);
+        var code = source.State.Concepts.Map(resolved?.Code);
+        return code.SourceValue is null ? code with { SourceValue = medication.Medication?.Reference?.Reference } : code;
+    }
+
+    /// <summary>The end date is NOT NULL: the given end, else start + days supply for dispenses, else the start.</summary>
+    private static FhirDateTime End(FhirMedicationEvent medication, FhirDateTime start)
+    {
+        if (medication.End is { } end)
+            return end;
+        if (medication is FhirMedicationDispense dispense && DaysSupply(dispense) is { } days && days > 0 && start.Utc < DateTime.MaxValue.AddDays(-days))
+            return new FhirDateTime(start.Utc.AddDays(days - 1), FhirDatePrecision.Day);
+        return start;
+    }
+
+    private static long TypeConcept(FhirMedicationEvent medication) => medication switch
+    {
+        FhirMedicationRequest => OmopConcepts.TypeEhrPrescription,
+        FhirMedicationAdministration => OmopConcepts.TypeEhrAdministration,
+        FhirMedicationDispense => OmopConcepts.TypeEhrDispensing,
+        _ => OmopConcepts.TypePatientSelfReport,
+    };
+
+    private static long? DaysSupply(FhirMedicationDispense dispense) =>
+        dispense.DaysSupply?.Value is { } days && double.IsFinite(days) && days is >= 0 and <= 36_500 ? (long)Math.Round(days) : null;
+
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
+}

@@ -1,0 +1,25 @@
+using FhirRisk.Fhir;
+using FhirRisk.Fhir.Model;
+
+namespace FhirRisk.Meds.Omop;
+
+/// <summary>
+/// What the exporter needs from the ingestion pipeline's reference index: surrogate ids for the resources a reference
+/// points to (resolved within <paramref name="context"/>'s bundle or export scope), and referenced Medications.
+/// Each method returns null when the reference cannot be resolved. The pipeline adapts its FHIR index to this, so the
+/// OMOP ids agree with the MEDS subject and encounter ids.
+/// </summary>
+public interface IOmopIdResolver
+{
+    /// <summary>The person_id of the Patient a subject/patient reference names.</summary>
+    long? PersonId(FhirReference? reference, FhirResourceEnvelope context);
+
+    /// <summary>The visit_occurrence_id of the hospital-level visit: for an ICU sub-encounter, the stay it is part of.</summary>
+    long? VisitOccurrenceId(FhirReference? reference, FhirResourceEnvelope context);
+
+    /// <summary>The visit_detail_id when the reference names a sub-encounter (partOf another), else null.</summary>
+    long? VisitDetailId(FhirReference? reference, FhirResourceEnvelope context);
+
+    /// <summary>A Medication referenced by <paramref name="owner"/> (contained <c>#id</c>, in the bundle, or in the export).</summary>
+    FhirMedication? Medication(FhirReference? reference, FhirResource owner, FhirResourceEnvelope context);
+}

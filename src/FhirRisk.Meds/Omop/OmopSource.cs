@@ -1,0 +1,107 @@
+using FhirRisk.Core;
+using FhirRisk.Fhir;
+using FhirRisk.Fhir.Model;
+
+namespace FhirRisk.Meds.Omop;
+
+/// <summary>One resource being exported: where it came from, how to resolve its references, where its issues go.</summary>
+internal sealed class OmopSource
+{
+    public OmopSource(FhirResource resource, FhirResourceEnvelope envelope, IOmopIdResolver ids, ICollection<Issue> issues, OmopExportState state)
+    {
+        Resource = resource;
+        Envelope = envelope;
+        Ids = ids;
+        Issues = issues;
+        State = state;
+    }
+
+    public FhirResource Resource { get; }
+
+    public FhirResourceEnvelope Envelope { get; }
+
+    public IOmopIdResolver Ids { get; }
+
+    public ICollection<Issue> Issues { get; }
+
+    public OmopExportState State { get; }
+
+    public void Warn(string code, string element, string message) => Issues.Add(Issue.Warning(code, Envelope.IssuePath(element), message));
+
+    public void Inform(string code, string element, string message) =>
+        Issues.Add(new Issue(code, IssueSeverity.Information, Envelope.IssuePath(element), message));
+
+    /// <summary>The person a subject reference names; a warning (and null) when it does not resolve.</summary>
+    public long? PersonId(FhirReference? subject, string element)
+    {
+        var id = Ids.PersonId(subject, Envelope);
+        if (id is null)
+            Warn(OmopIssueCodes.NoPerson, element, $"{Resource.ResourceType} subject does not resolve to a Patient; no OMOP row.");
+        return id;
+    }
+
+    /// <summary>
+    /// A reference to this resource itself, for the resolver: its <c>urn:uuid</c> fullUrl inside a bundle (what the
+    /// other entries use), else <c>Type/id</c>; null when it has neither.
+    /// </summary>
+    public FhirReference? SelfReference()
+    {
+        if (Envelope.FullUrl is { } fullUrl && fullUrl.StartsWith("urn:", StringComparison.OrdinalIgnoreCase))
+            return new FhirReference(fullUrl);
+        return string.IsNullOrEmpty(Resource.Id) ? null : new FhirReference($"{Resource.ResourceType}/{Resource.Id}");
+    }
+
+    /// <summary>Fills visit_occurrence_id and visit_detail_id from an encounter reference (both null when it does not resolve).</summary>
+    public void SetVisit(OmopRow row, FhirReference? encounter)
+    {
+        if (encounter is null)
+            return;
+        row["visit_occurrence_id"] = Ids.VisitOccurrenceId(encounter, Envelope);
+        row["visit_detail_id"] = Ids.VisitDetailId(encounter, Envelope);
+    }
+
+    /// <summary>
+    /// True (with an information issue) when the status is one the documented rules drop: entered-in-error everywhere;
+    /// cancelled / not-done / refuted where the resource says it did not happen (docs/formats/omop.md "Status rules").
+    /// </summary>
+    public bool DroppedByStatus(string? status, string element, params string[] alsoDropped)
+    {
+        if (status is null || (status != "entered-in-error" && Array.IndexOf(alsoDropped, status) < 0))
+            return false;
+        Inform(OmopIssueCodes.StatusDropped, element, $"{Resource.ResourceType} with status '{status}' is not exported.");
+        return true;
+    }
+}
+
+/// <summary>FHIR times → OMOP date and datetime cells (DESIGN §3: UTC, naive wall clock).</summary>
+internal static class OmopTime
+{
+    public static DateOnly StartDate(FhirDateTime time) => DateOnly.FromDateTime(time.Utc);
+
+    /// <summary>The datetime column: the instant when a time was given, else midnight of the date (OMOP convention).</summary>
+    public static DateTime StartDateTime(FhirDateTime time) => DateTime.SpecifyKind(time.Utc, DateTimeKind.Unspecified);
+
+    /// <summary>End dates take the last day a partial date denotes (2023-02 ends 2023-02-28).</summary>
+    public static DateOnly EndDate(FhirDateTime time) => DateOnly.FromDateTime(time.UtcEnd);
+
+    public static DateTime EndDateTime(FhirDateTime time) =>
+        time.HasTime ? StartDateTime(time) : EndDate(time).ToDateTime(TimeOnly.MinValue);
+
+    public static string? TimeOfDay(FhirDateTime time) =>
+        time.HasTime ? time.Utc.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) : null;
+
+    /// <summary>Sets <c>&lt;prefix&gt;_date</c> and <c>&lt;prefix&gt;_datetime</c> and widens the observation period.</summary>
+    public static void SetStart(OmopRow row, string prefix, FhirDateTime time, OmopExportState state, long personId)
+    {
+        row[prefix + "_date"] = StartDate(time);
+        row[prefix + "_datetime"] = StartDateTime(time);
+        state.Observe(personId, StartDate(time));
+    }
+
+    public static void SetEnd(OmopRow row, string prefix, FhirDateTime time, OmopExportState state, long personId)
+    {
+        row[prefix + "_date"] = EndDate(time);
+        row[prefix + "_datetime"] = EndDateTime(time);
+        state.Observe(personId, EndDate(time));
+    }
+}

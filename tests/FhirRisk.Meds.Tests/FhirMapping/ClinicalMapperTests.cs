@@ -1,0 +1,162 @@
+using FhirRisk.Fhir.Model;
+using FhirRisk.Meds.FhirMapping;
+using static FhirRisk.Meds.Tests.FhirMapping.MappingFixture;
+
+namespace FhirRisk.Meds.Tests.FhirMapping;
+
+/// <summary>Condition, Procedure, Immunization, DiagnosticReport and AllergyIntolerance rules.</summary>
+public sealed class ClinicalMapperTests
+{
+    private const string Icd10 = "http://hl7.org/fhir/sid/icd-10-cm";
+    private const string Category = "http://terminology.hl7.org/CodeSystem/condition-category";
+
+    private static MappingFixture WithEncounter() => new MappingFixture().WithPatient().Add(new FhirEncounter
+    {
+        Id = "e1",
+        Class = new FhirCoding(null, "IMP"),
+        Subject = Ref("Patient/p1"),
+        Period = new FhirPeriod(At(2020, 1, 1, 8), At(2020, 1, 5, 12)),
+    });
+
+    private static FhirCondition Condition(string category) => new()
+    {
+        Id = "c1",
+        Subject = Ref("Patient/p1"),
+        Encounter = Ref("Encounter/e1"),
+        Code = Concept(Icd10, "E11.9"),
+        Categories = [Concept(Category, category)],
+        RecordedDate = At(2020, 1, 2, 9),
+        Onset = Day(2019, 6, 1),
+    };
+
+    [Fact]
+    public void Condition_EncounterDiagnosis_TimedAtDischarge()
+    {
+        var fixture = WithEncounter();
+        var diagnosis = Assert.Single(fixture.Map(Condition("encounter-diagnosis")));
+        Assert.Equal("ICD10CM//E11.9", diagnosis.Code);
+        Assert.Equal(new DateTime(2020, 1, 5, 12, 0, 0), diagnosis.Time);
+        Assert.Equal(fixture.EncounterId("e1"), diagnosis.EncounterId);
+    }
+
+    [Fact]
+    public void Condition_EncounterDiagnosisUnknownEncounter_FallsBackToRecordedWithWarning()
+    {
+        var fixture = new MappingFixture().WithPatient();
+        var diagnosis = Assert.Single(fixture.Map(Condition("encounter-diagnosis")));
+        Assert.Equal(new DateTime(2020, 1, 2, 9, 0, 0), diagnosis.Time);
+        Assert.Null(diagnosis.EncounterId);
+        Assert.Equal([FhirMappingIssueCodes.UnresolvedEncounter], fixture.IssueCodes);
+    }
+
+    [Fact]
+    public void Condition_ProblemListItem_TimedAtRecordedThenOnset()
+    {
+        var fixture = WithEncounter();
+        Assert.Equal(new DateTime(2020, 1, 2, 9, 0, 0), Assert.Single(fixture.Map(Condition("problem-list-item"))).Time);
+        var withoutRecorded = Condition("problem-list-item") with { RecordedDate = null };
+        Assert.Equal(new DateTime(2019, 6, 1), Assert.Single(fixture.Map(withoutRecorded)).Time);
+    }
+
+    [Theory]
+    [InlineData("refuted")]
+    [InlineData("entered-in-error")]
+    public void Condition_DroppedVerification_NoEvent(string verification)
+    {
+        var fixture = WithEncounter();
+        var condition = Condition("problem-list-item") with { VerificationStatus = Concept("http://terminology.hl7.org/CodeSystem/condition-ver-status", verification) };
+        Assert.Empty(fixture.Map(condition));
+        Assert.Equal([FhirMappingIssueCodes.StatusDropped], fixture.IssueCodes);
+    }
+
+    [Fact]
+    public void Condition_NoTimeAtAll_ReportsNoTime()
+    {
+        var fixture = new MappingFixture().WithPatient();
+        var condition = Condition("problem-list-item") with { RecordedDate = null, Onset = null, Encounter = null };
+        Assert.Empty(fixture.Map(condition));
+        Assert.Equal([FhirMappingIssueCodes.NoTime], fixture.IssueCodes);
+    }
+
+    [Fact]
+    public void Condition_MissingSubject_ReportsError()
+    {
+        var fixture = WithEncounter();
+        Assert.Empty(fixture.Map(Condition("problem-list-item") with { Subject = null }));
+        Assert.Equal([FhirMappingIssueCodes.MissingSubject], fixture.IssueCodes);
+    }
+
+    [Fact]
+    public void Condition_SubjectNeverSeen_KeepsHashedIdWithWarning()
+    {
+        var fixture = WithEncounter();
+        var condition = Condition("problem-list-item") with { Subject = Ref("Patient/ghost") };
+        Assert.Equal(fixture.SubjectId("ghost"), Assert.Single(fixture.Map(condition)).SubjectId);
+        Assert.Equal([FhirMappingIssueCodes.UnresolvedSubject], fixture.IssueCodes);
+    }
+
+    [Fact]
+    public void Procedure_Completed_EventAtPerformed_NotDoneDropped()
+    {
+        var fixture = WithEncounter();
+        var procedure = new FhirProcedure
+        {
+            Status = "completed",
+            Subject = Ref("Patient/p1"),
+            Code = Concept("http://snomed.info/sct", "80146002"),
+            Performed = At(2020, 1, 3, 10),
+        };
+        var done = Assert.Single(fixture.Map(procedure));
+        Assert.Equal(("SNOMED//80146002", new DateTime(2020, 1, 3, 10, 0, 0)), (done.Code, done.Time!.Value));
+        Assert.Empty(fixture.Map(procedure with { Status = "not-done" }));
+    }
+
+    [Fact]
+    public void Immunization_CvxPreferred_NotDoneDropped()
+    {
+        var fixture = new MappingFixture().WithPatient();
+        var immunization = new FhirImmunization
+        {
+            Status = "completed",
+            Patient = Ref("Patient/p1"),
+            VaccineCode = new FhirCodeableConcept([new FhirCoding("http://snomed.info/sct", "1"), new FhirCoding("http://hl7.org/fhir/sid/cvx", "140")]),
+            Occurrence = Day(2021, 10, 1),
+        };
+        Assert.Equal("CVX//140", Assert.Single(fixture.Map(immunization)).Code);
+        Assert.Empty(fixture.Map(immunization with { Status = "not-done" }));
+    }
+
+    [Fact]
+    public void DiagnosticReport_WithResults_OnlyConclusionCodes()
+    {
+        var fixture = new MappingFixture().WithPatient();
+        var report = new FhirDiagnosticReport
+        {
+            Status = "final",
+            Subject = Ref("Patient/p1"),
+            Code = Concept("http://loinc.org", "58410-2"),
+            Effective = At(2020, 2, 2, 2),
+            Results = [Ref("Observation/o1")],
+        };
+        Assert.Empty(fixture.Map(report));
+        var withConclusion = report with { ConclusionCodes = [Concept("http://snomed.info/sct", "271737000")] };
+        Assert.Equal("SNOMED//271737000", Assert.Single(fixture.Map(withConclusion)).Code);
+        Assert.Equal("LOINC//58410-2", Assert.Single(fixture.Map(report with { Results = [] })).Code);
+        Assert.Empty(fixture.Issues);
+    }
+
+    [Fact]
+    public void AllergyIntolerance_PrefixedCode_RefutedDropped()
+    {
+        var fixture = new MappingFixture().WithPatient();
+        var allergy = new FhirAllergyIntolerance
+        {
+            Patient = Ref("Patient/p1"),
+            Code = Concept("http://snomed.info/sct", "91936005"),
+            RecordedDate = Day(2015, 1, 1),
+        };
+        Assert.Equal("ALLERGY//SNOMED//91936005", Assert.Single(fixture.Map(allergy)).Code);
+        var refuted = allergy with { VerificationStatus = Concept("http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "refuted") };
+        Assert.Empty(fixture.Map(refuted));
+    }
+}

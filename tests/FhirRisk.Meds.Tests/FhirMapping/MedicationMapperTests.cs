@@ -1,0 +1,84 @@
+using FhirRisk.Fhir.Model;
+using FhirRisk.Meds.FhirMapping;
+using static FhirRisk.Meds.Tests.FhirMapping.MappingFixture;
+
+namespace FhirRisk.Meds.Tests.FhirMapping;
+
+public sealed class MedicationMapperTests
+{
+    private const string RxNorm = "http://www.nlm.nih.gov/research/umls/rxnorm";
+
+    private static FhirMedicationChoice Drug(string code) => new(Concept(RxNorm, code), null);
+
+    [Fact]
+    public void Map_FourKinds_SameCodeDifferentTextValue()
+    {
+        var fixture = new MappingFixture().WithPatient();
+        var time = At(2020, 1, 1, 9);
+        FhirMedicationEvent[] resources =
+        [
+            new FhirMedicationRequest { Status = "active", Subject = Ref("Patient/p1"), Medication = Drug("860975"), Start = time },
+            new FhirMedicationAdministration { Status = "completed", Subject = Ref("Patient/p1"), Medication = Drug("860975"), Start = time },
+            new FhirMedicationDispense { Status = "completed", Subject = Ref("Patient/p1"), Medication = Drug("860975"), Start = time },
+            new FhirMedicationStatement { Status = "active", Subject = Ref("Patient/p1"), Medication = Drug("860975"), Start = time },
+        ];
+        var events = resources.SelectMany(r => fixture.Map(r)).ToList();
+        Assert.All(events, e => Assert.Equal("RXNORM//860975", e.Code));
+        Assert.Equal(["requested", "administered", "dispensed", "statement"], events.Select(e => e.TextValue));
+    }
+
+    [Theory]
+    [InlineData("cancelled")]
+    [InlineData("entered-in-error")]
+    [InlineData("draft")]
+    public void Map_RequestDroppedStatus_NoEvent(string status)
+    {
+        var fixture = new MappingFixture().WithPatient();
+        Assert.Empty(fixture.Map(new FhirMedicationRequest { Status = status, Subject = Ref("Patient/p1"), Medication = Drug("1"), Start = At(2020, 1, 1) }));
+        Assert.Equal([FhirMappingIssueCodes.StatusDropped], fixture.IssueCodes);
+    }
+
+    [Fact]
+    public void Map_AdministrationNotDone_NoEvent()
+    {
+        var fixture = new MappingFixture().WithPatient();
+        Assert.Empty(fixture.Map(new FhirMedicationAdministration { Status = "not-done", Subject = Ref("Patient/p1"), Medication = Drug("1"), Start = At(2020, 1, 1) }));
+    }
+
+    [Fact]
+    public void Map_ContainedMedication_ResolvedFirst()
+    {
+        var fixture = new MappingFixture().WithPatient().Add(new FhirMedication { Id = "m1", Code = Concept(RxNorm, "999") });
+        var request = new FhirMedicationRequest
+        {
+            Status = "active",
+            Subject = Ref("Patient/p1"),
+            Medication = new FhirMedicationChoice(null, Ref("#m1")),
+            Start = At(2020, 1, 1),
+            Contained = [new FhirMedication { Id = "m1", Code = Concept(RxNorm, "123") }],
+        };
+        Assert.Equal("RXNORM//123", Assert.Single(fixture.Map(request)).Code);
+        Assert.Equal("RXNORM//999", Assert.Single(fixture.Map(request with { Medication = new FhirMedicationChoice(null, Ref("Medication/m1")) })).Code);
+    }
+
+    [Fact]
+    public void Map_MedicationWithoutCode_OneEventPerIngredient()
+    {
+        var fixture = new MappingFixture().WithPatient().Add(new FhirMedication
+        {
+            Id = "mix",
+            IngredientCodes = [Concept(RxNorm, "1"), Concept(RxNorm, "2")],
+        });
+        var request = new FhirMedicationAdministration { Status = "completed", Subject = Ref("Patient/p1"), Medication = new(null, Ref("Medication/mix")), Start = At(2020, 1, 1) };
+        Assert.Equal(["RXNORM//1", "RXNORM//2"], fixture.Map(request).Select(e => e.Code));
+    }
+
+    [Fact]
+    public void Map_UnresolvedMedication_Warning()
+    {
+        var fixture = new MappingFixture().WithPatient();
+        var request = new FhirMedicationRequest { Status = "active", Subject = Ref("Patient/p1"), Medication = new(null, Ref("Medication/none")), Start = At(2020, 1, 1) };
+        Assert.Empty(fixture.Map(request));
+        Assert.Equal([FhirMappingIssueCodes.UnresolvedMedication], fixture.IssueCodes);
+    }
+}

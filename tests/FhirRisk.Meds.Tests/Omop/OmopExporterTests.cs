@@ -1,0 +1,174 @@
+using FhirRisk.Core;
+using FhirRisk.Fhir.Model;
+using FhirRisk.Meds.Omop;
+using FhirRisk.Testing;
+
+namespace FhirRisk.Meds.Tests.Omop;
+
+/// <summary>Hand-built resources through the exporter: every table's header and the rows each resource yields.</summary>
+public sealed class OmopExporterTests
+{
+    private static readonly long s_person = HashingIdResolver.Id("Patient/p1");
+    private static readonly long s_visit = HashingIdResolver.Id("Encounter/e1");
+    private static readonly long s_icu = HashingIdResolver.Id("Encounter/e1-icu");
+
+    [Fact]
+    public void Complete_AllResourceTypes_WritesEveryTableWithDdlHeader()
+    {
+        using var temp = new TempDirectory();
+        OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, OmopFixture.Resources());
+
+        foreach (var table in OmopTables.All)
+            Assert.Equal(table.ColumnNames, OmopFixture.ReadCsv(temp.File(table.Name + ".csv")).Header);
+        Assert.Equal(
+            "person_id,gender_concept_id,year_of_birth,month_of_birth,day_of_birth,birth_datetime,race_concept_id,ethnicity_concept_id,location_id,provider_id,care_site_id,person_source_value,gender_source_value,gender_source_concept_id,race_source_value,race_source_concept_id,ethnicity_source_value,ethnicity_source_concept_id",
+            File.ReadLines(temp.File("person.csv")).First());
+        Assert.False(File.Exists(temp.File("person.parquet")));
+    }
+
+    [Fact]
+    public void Add_Patient_PersonAndDeathRows()
+    {
+        using var temp = new TempDirectory();
+        OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, OmopFixture.Resources());
+
+        var person = Single(temp, "person");
+        Assert.Equal([s_person.ToString(), "8532", "1960", "4", "2", "1960-04-02 00:00:00", "8527", "38003564"], person[..8]);
+        Assert.Equal("p1", person[11]);
+        Assert.Equal("female", person[12]);
+        Assert.Equal("2106-3", person[14]);
+        var death = Single(temp, "death");
+        Assert.Equal([s_person.ToString(), "2021-03-01", "2021-03-01 10:30:00", "32817", "", "", ""], death);
+    }
+
+    [Fact]
+    public void Add_EncounterWithIcuSubEncounter_VisitOccurrenceAndVisitDetail()
+    {
+        using var temp = new TempDirectory();
+        OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, OmopFixture.Resources());
+
+        var visit = Single(temp, "visit_occurrence");
+        Assert.Equal([s_visit.ToString(), s_person.ToString(), "9201", "2020-01-01", "2020-01-01 08:00:00", "2020-01-05", "2020-01-05 12:00:00", "32827"], visit[..8]);
+        Assert.Equal(["IMP", "", "8870", "emd", "8536", "home", ""], visit[10..]);
+        var detail = Single(temp, "visit_detail");
+        Assert.Equal([s_icu.ToString(), s_person.ToString(), "32037", "2020-01-02"], detail[..4]);
+        Assert.Equal(s_visit.ToString(), detail[^1]);
+    }
+
+    [Fact]
+    public void Add_ClinicalResources_RowsCarrySourceValuesAndVisits()
+    {
+        using var temp = new TempDirectory();
+        var issues = OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, OmopFixture.Resources());
+
+        Assert.Empty(issues);
+        var condition = Single(temp, "condition_occurrence");
+        Assert.Equal(["1", s_person.ToString(), "0", "2020-01-01", "2020-01-01 09:00:00", "", "", "32827"], condition[..8]);
+        Assert.Equal([s_visit.ToString(), "", "44054006", "0", "active"], condition[11..]);
+        var drugs = OmopFixture.ReadCsv(temp.File("drug_exposure.csv")).Rows;
+        Assert.Equal(["860975", "140"], drugs.Select(r => r[19]));
+        Assert.Equal(["32838", "32827"], drugs.Select(r => r[8]));
+        Assert.Equal("1 tablet, daily", drugs[0][13]);
+        Assert.Equal("73761001", Single(temp, "procedure_occurrence")[13]);
+    }
+
+    [Fact]
+    public void Add_BloodPressurePanel_OneMeasurementPerComponent()
+    {
+        using var temp = new TempDirectory();
+        OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, OmopFixture.Resources());
+
+        var rows = OmopFixture.ReadCsv(temp.File("measurement.csv")).Rows;
+        Assert.Equal(["8480-6", "8462-4"], rows.Select(r => r[16]));
+        Assert.Equal(["120", "80"], rows.Select(r => r[8]));
+        Assert.All(rows, r => Assert.Equal(["10:15:00", "mm[Hg]", s_visit.ToString(), s_icu.ToString()], [r[5], r[18], r[14], r[15]]));
+        var observations = OmopFixture.ReadCsv(temp.File("observation.csv")).Rows;
+        Assert.Equal(["72166-2", "300916003"], observations.Select(r => r[14]));
+        Assert.Equal(["8517006", ""], observations.Select(r => r[18]));
+        Assert.Equal(["", "environment"], observations.Select(r => r[7]));
+    }
+
+    [Fact]
+    public void Complete_ObservationPeriod_SpansEveryEventDate()
+    {
+        using var temp = new TempDirectory();
+        OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, OmopFixture.Resources());
+
+        Assert.Equal(["1", s_person.ToString(), "2018-05-05", "2020-01-05", "32882"], Single(temp, "observation_period"));
+    }
+
+    [Fact]
+    public void Add_ProblemResources_IssuesByCodeAndNoRows()
+    {
+        using var temp = new TempDirectory();
+        FhirResource[] resources =
+        [
+            OmopFixture.Patient() with { BirthDate = null },
+            new FhirCondition { Id = "x", Subject = OmopFixture.Ref("Group/g1"), Code = OmopFixture.Code(OmopFixture.Snomed, "1"), Onset = OmopFixture.At(2020, 1, 1) },
+            new FhirProcedure { Id = "y", Status = "entered-in-error", Subject = OmopFixture.Ref("Patient/p1"), Performed = OmopFixture.At(2020, 1, 1) },
+            new FhirMedicationRequest { Id = "z", Status = "cancelled", Subject = OmopFixture.Ref("Patient/p1"), Start = OmopFixture.At(2020, 1, 1) },
+            new FhirObservation { Id = "w", Status = "final", Subject = OmopFixture.Ref("Patient/p1"), Code = OmopFixture.Code(OmopFixture.Loinc, "2160-0") },
+            new FhirObservation
+            {
+                Id = "v", Status = "final", Subject = OmopFixture.Ref("Patient/p1"), Code = OmopFixture.Code(OmopFixture.Loinc, "2160-0"), Effective = OmopFixture.At(2020, 1, 1),
+                Value = new FhirValue(FhirValueKind.Quantity) { Quantity = new FhirQuantity(double.NaN, "mg/dL", null, "mg/dL") },
+            },
+        ];
+
+        var issues = OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, resources);
+
+        Assert.Equal(
+            [OmopIssueCodes.NoDate, OmopIssueCodes.NoPerson, OmopIssueCodes.StatusDropped, OmopIssueCodes.StatusDropped, OmopIssueCodes.NoDate, OmopIssueCodes.ValueNotFinite],
+            issues.Select(i => i.Code));
+        Assert.Equal("test.json:Bundle.entry[0].resource.birthDate", issues[0].Path);
+        Assert.Empty(OmopFixture.ReadCsv(temp.File("person.csv")).Rows);
+        var measurement = Single(temp, "measurement");
+        Assert.Equal(["", "2160-0", "mg/dL"], [measurement[8], measurement[16], measurement[18]]);
+    }
+
+    [Fact]
+    public void Add_LongTexts_TruncatedToDdlSizes()
+    {
+        using var temp = new TempDirectory();
+        var text = new string('x', 100);
+        FhirResource[] resources =
+        [
+            new FhirObservation
+            {
+                Id = "s", Status = "final", Subject = OmopFixture.Ref("Patient/p1"), Code = OmopFixture.Code(OmopFixture.Loinc, text),
+                Categories = [OmopFixture.Code("http://terminology.hl7.org/CodeSystem/observation-category", "survey")],
+                Effective = OmopFixture.At(2020, 1, 1), Value = new FhirValue(FhirValueKind.String) { Text = text + ",\"quoted\"" },
+            },
+        ];
+
+        OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, resources);
+
+        var row = Single(temp, "observation");
+        Assert.Equal(60, row[7].Length);
+        Assert.Equal(50, row[14].Length);
+    }
+
+    [Fact]
+    public void Complete_SameInputTwice_ByteIdenticalFiles()
+    {
+        using var first = new TempDirectory();
+        using var second = new TempDirectory();
+        OmopFixture.Export(new OmopExporterSettings(first.Path), OmopFixture.Resources());
+        OmopFixture.Export(new OmopExporterSettings(second.Path), OmopFixture.Resources());
+
+        var files = Directory.GetFiles(first.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(20, files.Count);
+        foreach (var file in files)
+            Assert.Equal(File.ReadAllBytes(first.File(file!)), File.ReadAllBytes(second.File(file!)));
+    }
+
+    [Fact]
+    public void Constructor_NoFormat_Throws()
+    {
+        using var temp = new TempDirectory();
+        Assert.Throws<ArgumentException>(() => new OmopExporter(new OmopExporterSettings(temp.Path) { WriteCsv = false, WriteParquet = false }));
+    }
+
+    private static string[] Single(TempDirectory temp, string table) =>
+        Assert.Single(OmopFixture.ReadCsv(temp.File(table + ".csv")).Rows);
+}
