@@ -35,4 +35,22 @@ public sealed record FhirParseResult(FhirParseOutcome Outcome, Model.FhirResourc
 public interface IFhirQuarantine
 {
     void Quarantine(string sourceFile, string location, ReadOnlySpan<byte> raw, IReadOnlyList<Core.Issue> issues);
+
+    /// <summary>
+    /// Receives input too large to hold in memory (an NDJSON line over <see cref="FhirReaderSettings.MaxResourceBytes"/>)
+    /// as a stream that yields its bytes in chunks. Implementations that write files should override this to copy the
+    /// stream whole; this default keeps only the first <see cref="OversizedPreviewBytes"/> bytes (the rest is drained,
+    /// never held) so memory stays bounded either way.
+    /// </summary>
+    void QuarantineStream(string sourceFile, string location, Stream raw, IReadOnlyList<Core.Issue> issues)
+    {
+        ArgumentNullException.ThrowIfNull(raw);
+        var preview = new byte[OversizedPreviewBytes];
+        var length = raw.ReadAtLeast(preview, preview.Length, throwOnEndOfStream: false);
+        raw.CopyTo(Stream.Null);
+        Quarantine(sourceFile, location, preview.AsSpan(0, length), issues);
+    }
+
+    /// <summary>How much of an oversized input the default <see cref="QuarantineStream"/> keeps.</summary>
+    const int OversizedPreviewBytes = 64 << 10;
 }

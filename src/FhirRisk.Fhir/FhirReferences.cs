@@ -1,0 +1,74 @@
+namespace FhirRisk.Fhir;
+
+/// <summary>The forms a Reference.reference may take (R4 §2.3.0 "Literal references").</summary>
+public enum FhirReferenceKind
+{
+    /// <summary><c>Patient/123</c> (optionally <c>/_history/2</c>): resolves within the bundle or export.</summary>
+    Relative,
+    /// <summary><c>https://server/fhir/Patient/123</c>: type and id are the last two path segments.</summary>
+    Absolute,
+    /// <summary><c>urn:uuid:…</c>: resolves against a bundle entry's fullUrl.</summary>
+    UrnUuid,
+    /// <summary><c>#id</c>: a contained resource of the referring resource.</summary>
+    Contained,
+    /// <summary><c>Patient?identifier=…</c>: a search, only meaningful to a server processing a transaction.</summary>
+    Conditional,
+    /// <summary>Empty, or not in any of the forms above.</summary>
+    Invalid,
+}
+
+/// <summary>
+/// A parsed reference: <see cref="ResourceType"/> and <see cref="Id"/> where the form names them (Relative, Absolute,
+/// Conditional has only the type; Contained has only the id; UrnUuid has the uuid as its id).
+/// </summary>
+public sealed record FhirReferenceTarget(FhirReferenceKind Kind, string? ResourceType, string? Id, string Raw);
+
+/// <summary>Classifies reference strings; resolution against a bundle or export happens in the mappers.</summary>
+public static class FhirReferences
+{
+    public static FhirReferenceTarget Parse(string? reference)
+    {
+        var raw = reference ?? "";
+        var text = raw.Trim();
+        if (text.Length == 0)
+            return Invalid(raw);
+        if (text[0] == '#')
+            return text.Length > 1 ? new(FhirReferenceKind.Contained, null, text[1..], raw) : Invalid(raw);
+        if (text.StartsWith("urn:uuid:", StringComparison.OrdinalIgnoreCase))
+            return text.Length > 9 ? new(FhirReferenceKind.UrnUuid, null, text[9..], raw) : Invalid(raw);
+        if (text.StartsWith("urn:", StringComparison.OrdinalIgnoreCase))
+            return Invalid(raw); // urn:oid: and others name no resource we can find
+        var question = text.IndexOf('?', StringComparison.Ordinal);
+        if (question > 0)
+            return IsResourceType(text[..question]) ? new(FhirReferenceKind.Conditional, text[..question], null, raw) : Invalid(raw);
+        var absolute = text.Contains("://", StringComparison.Ordinal);
+        Uri? uri = null;
+        if (absolute && !Uri.TryCreate(text, UriKind.Absolute, out uri))
+            return Invalid(raw);
+        var (type, id) = LastTypeAndId(uri?.AbsolutePath ?? text);
+        if (type is null || id is null)
+            return Invalid(raw);
+        return new(absolute ? FhirReferenceKind.Absolute : FhirReferenceKind.Relative, type, id, raw);
+    }
+
+    // "…/Patient/123" or "…/Patient/123/_history/2": the type/id pair before any _history suffix.
+    private static (string? Type, string? Id) LastTypeAndId(string path)
+    {
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var end = segments.Length;
+        if (end >= 4 && segments[end - 2] == "_history")
+            end -= 2;
+        if (end < 2 || !IsResourceType(segments[end - 2]) || !IsId(segments[end - 1]))
+            return (null, null);
+        return (segments[end - 2], segments[end - 1]);
+    }
+
+    // R4 resource type names are capitalised ASCII letters; ids are [A-Za-z0-9\-\.]{1,64} (R4 §2.24 "id").
+    private static bool IsResourceType(string name) =>
+        name.Length > 0 && char.IsAsciiLetterUpper(name[0]) && name.All(char.IsAsciiLetter);
+
+    private static bool IsId(string id) =>
+        id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.');
+
+    private static FhirReferenceTarget Invalid(string raw) => new(FhirReferenceKind.Invalid, null, null, raw);
+}

@@ -1,0 +1,217 @@
+using System.IO.Compression;
+using FhirRisk.Core;
+using FhirRisk.Fhir.Reading;
+
+namespace FhirRisk.Fhir;
+
+/// <summary>
+/// Streams <see cref="FhirResourceEnvelope"/>s out of one input file without parsing them. NDJSON is read line by line
+/// (a multi-GB file is never loaded whole; https://hl7.org/fhir/uv/bulkdata/export.html#bulk-data-output-file-format);
+/// a JSON file holds one resource or a Bundle, whose <c>entry[i].resource</c> each become an envelope. Envelope JSON is
+/// the exact bytes of the resource. Input that cannot be used goes to the quarantine with its issues, and reading
+/// continues with the next line or entry.
+/// </summary>
+public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarantine quarantine, ICollection<Issue> issues)
+{
+    private readonly FhirReaderSettings _settings = settings ?? throw new ArgumentNullException(nameof(settings));
+    private readonly IFhirQuarantine _quarantine = quarantine ?? throw new ArgumentNullException(nameof(quarantine));
+    private readonly ICollection<Issue> _issues = issues ?? throw new ArgumentNullException(nameof(issues));
+
+    /// <summary>Envelopes in file order. <paramref name="bytesRead"/> receives increments of bytes read from disk.</summary>
+    public IEnumerable<FhirResourceEnvelope> Read(FhirInputFile file, Action<long>? bytesRead = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (!File.Exists(file.Path))
+        {
+            _issues.Add(Issue.Error(FhirIssueCodes.MissingInput, file.Path, "input file does not exist"));
+            return [];
+        }
+        return file.IsNdjson ? ReadNdjson(file, bytesRead) : ReadJson(file, bytesRead);
+    }
+
+    private IEnumerable<FhirResourceEnvelope> ReadNdjson(FhirInputFile file, Action<long>? bytesRead)
+    {
+        // Bulk Data references (Patient/123) resolve across all files of one export, so the scope is the folder.
+        var scope = Path.GetDirectoryName(file.Path) ?? file.Path;
+        using var disk = File.OpenRead(file.Path);
+        using var stream = file.IsGzip ? new GZipStream(disk, CompressionMode.Decompress) : (Stream)disk;
+        var lines = new NdjsonLineSource(stream, _settings.MaxResourceBytes);
+        var progress = new ProgressReporter(disk, bytesRead);
+        while (lines.TryReadLine(out var line, out var oversized))
+        {
+            var location = $"line {lines.LineNumber}";
+            FhirResourceEnvelope? envelope = null;
+            if (oversized)
+                QuarantineOversizedLine(file, location, lines);
+            else if (!line.Trim((byte)' ').IsEmpty)
+                envelope = LineEnvelope(file, location, scope, line, lines);
+            progress.Report();
+            if (envelope is not null)
+                yield return envelope;
+        }
+        ReportFailure(file, lines.Failure ?? TruncationOf(file, lines.BytesRead));
+        progress.Report();
+    }
+
+    private FhirResourceEnvelope? LineEnvelope(FhirInputFile file, string location, string scope, ReadOnlySpan<byte> line, NdjsonLineSource lines)
+    {
+        var head = ResourceJsonScanner.ReadHead(line);
+        if (head.Status == ScanStatus.Ok)
+            return new FhirResourceEnvelope(head.ResourceType!, file.Path, location, null, scope, line.ToArray());
+        // An unterminated last line of a damaged gzip stream is the truncation's fault, not the writer's.
+        var cutOff = lines.LastLineUnterminated && (lines.Failure is not null || TruncationOf(file, lines.BytesRead) is not null);
+        var code = cutOff && file.IsGzip ? FhirIssueCodes.TruncatedGzip : CodeFor(head.Status);
+        QuarantineWithIssue(file.Path, location, line, Issue.Error(code, $"{file.Path}:{location}", head.Error ?? "unusable resource"));
+        return null;
+    }
+
+    private void QuarantineOversizedLine(FhirInputFile file, string location, NdjsonLineSource lines)
+    {
+        var issue = Issue.Error(FhirIssueCodes.ResourceTooLarge, $"{file.Path}:{location}",
+            $"line longer than the {_settings.MaxResourceBytes}-byte limit");
+        _issues.Add(issue);
+        using var rest = lines.OpenRestOfLine();
+        _quarantine.QuarantineStream(file.Path, location, rest, [issue]);
+        rest.CopyTo(Stream.Null); // whatever the quarantine did not read is still part of this line
+    }
+
+    private IEnumerable<FhirResourceEnvelope> ReadJson(FhirInputFile file, Action<long>? bytesRead)
+    {
+        var bytes = ReadWholeDocument(file, bytesRead);
+        if (bytes is null)
+            yield break;
+        var scan = ResourceJsonScanner.Scan(bytes, collectEntries: true);
+        if (scan.Head.Status != ScanStatus.Ok)
+        {
+            QuarantineWithIssue(file.Path, "", bytes, Issue.Error(CodeFor(scan.Head.Status), file.Path, scan.Head.Error ?? "unusable document"));
+            yield break;
+        }
+        if (scan.Head.ResourceType != "Bundle")
+        {
+            if (WithinLimit(file.Path, scan.Head.ResourceType!, bytes))
+                yield return new FhirResourceEnvelope(scan.Head.ResourceType!, file.Path, scan.Head.ResourceType!, null, file.Path, bytes);
+            yield break;
+        }
+        foreach (var envelope in BundleEnvelopes(file, bytes, scan))
+            yield return envelope;
+    }
+
+    private IEnumerable<FhirResourceEnvelope> BundleEnvelopes(FhirInputFile file, byte[] bytes, DocumentScan scan)
+    {
+        // One bundle per file, so its scope is "<file>#0"; urn:uuid fullUrls resolve within it.
+        var scope = file.Path + "#0";
+        foreach (var entry in scan.Entries)
+        {
+            var location = $"Bundle.entry[{entry.Index}].resource";
+            if (entry.Length == 0)
+            {
+                // Response bundles carry outcomes in entry.response, and transaction DELETEs have no resource: nothing to read.
+                if (scan.BundleType is not ("transaction-response" or "batch-response"))
+                    _issues.Add(new Issue(FhirIssueCodes.EntryWithoutResource, IssueSeverity.Information,
+                        $"{file.Path}:Bundle.entry[{entry.Index}]", "entry has no resource"));
+                continue;
+            }
+            var json = bytes.AsMemory(entry.Start, entry.Length);
+            var head = ResourceJsonScanner.ReadHead(json.Span);
+            if (head.Status != ScanStatus.Ok)
+            {
+                QuarantineWithIssue(file.Path, location, json.Span, Issue.Error(CodeFor(head.Status), $"{file.Path}:{location}", head.Error ?? "unusable resource"));
+                continue;
+            }
+            if (WithinLimit(file.Path, location, json.Span))
+                yield return new FhirResourceEnvelope(head.ResourceType!, file.Path, location, entry.FullUrl, scope, json);
+        }
+    }
+
+    private bool WithinLimit(string path, string location, ReadOnlySpan<byte> json)
+    {
+        if (json.Length <= _settings.MaxResourceBytes)
+            return true;
+        QuarantineWithIssue(path, location, json, Issue.Error(FhirIssueCodes.ResourceTooLarge, $"{path}:{location}",
+            $"resource of {json.Length} bytes exceeds the {_settings.MaxResourceBytes}-byte limit"));
+        return false;
+    }
+
+    /// <summary>A JSON document is parsed whole, so it is read whole, up to <see cref="JsonDocumentLimit"/> bytes.</summary>
+    private byte[]? ReadWholeDocument(FhirInputFile file, Action<long>? bytesRead)
+    {
+        using var disk = File.OpenRead(file.Path);
+        using var stream = file.IsGzip ? new GZipStream(disk, CompressionMode.Decompress) : (Stream)disk;
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        try
+        {
+            int read;
+            while ((read = stream.Read(chunk)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > JsonDocumentLimit)
+                {
+                    _issues.Add(Issue.Error(FhirIssueCodes.ResourceTooLarge, file.Path,
+                        $"JSON document over {JsonDocumentLimit} bytes; split it into NDJSON"));
+                    return null;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            ReportFailure(file, e);
+            bytesRead?.Invoke(disk.Position);
+            return null; // a cut-off JSON document cannot be parsed; the file itself stays where it is
+        }
+        bytesRead?.Invoke(disk.Position);
+        if (TruncationOf(file, buffer.Length) is { } truncation)
+        {
+            ReportFailure(file, truncation);
+            return null;
+        }
+        return buffer.ToArray();
+    }
+
+    // A bundle holds many resources, each limited on its own; the document may hold up to 16 of the largest.
+    private long JsonDocumentLimit => Math.Min(16L * _settings.MaxResourceBytes, Array.MaxLength);
+
+    private static EndOfStreamException? TruncationOf(FhirInputFile file, long decompressedBytes) =>
+        file.IsGzip && GzipTrailer.LooksTruncated(file.Path, decompressedBytes)
+            ? new EndOfStreamException("gzip data ends early (decompressed size differs from the gzip trailer)")
+            : null;
+
+    private void ReportFailure(FhirInputFile file, Exception? failure)
+    {
+        if (failure is null)
+            return;
+        var code = file.IsGzip && failure is InvalidDataException or EndOfStreamException ? FhirIssueCodes.TruncatedGzip : FhirIssueCodes.ReadError;
+        _issues.Add(Issue.Error(code, file.Path, $"reading stopped: {failure.Message}"));
+    }
+
+    private void QuarantineWithIssue(string path, string location, ReadOnlySpan<byte> raw, Issue issue)
+    {
+        _issues.Add(issue);
+        _quarantine.Quarantine(path, location, raw, [issue]);
+    }
+
+    private static string CodeFor(ScanStatus status) => status switch
+    {
+        ScanStatus.NotObject => FhirIssueCodes.ResourceNotObject,
+        ScanStatus.MissingResourceType => FhirIssueCodes.MissingResourceType,
+        _ => FhirIssueCodes.InvalidJson,
+    };
+
+    /// <summary>Reports how far the reader got in the file on disk (compressed bytes for gzip), as increments.</summary>
+    private sealed class ProgressReporter(FileStream disk, Action<long>? bytesRead)
+    {
+        private long _reported;
+
+        public void Report()
+        {
+            if (bytesRead is null)
+                return;
+            var position = disk.Position;
+            if (position > _reported)
+            {
+                bytesRead(position - _reported);
+                _reported = position;
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Text.Json;
+
+namespace FhirRisk.Fhir.Reading;
+
+internal enum ScanStatus
+{
+    Ok,
+    InvalidJson,
+    NotObject,
+    MissingResourceType,
+}
+
+/// <summary>What a top-level scan of one resource found: its <c>resourceType</c> or why there is none.</summary>
+internal readonly record struct ResourceHead(ScanStatus Status, string? ResourceType, string? Error);
+
+/// <summary>One <c>Bundle.entry[i]</c>: its fullUrl and the byte range of its resource (Length 0 when absent).</summary>
+internal readonly record struct BundleEntrySlice(int Index, string? FullUrl, int Start, int Length);
+
+/// <summary>A JSON document's root: its head, and for a Bundle its type and entries.</summary>
+internal sealed record DocumentScan(ResourceHead Head, string? BundleType, IReadOnlyList<BundleEntrySlice> Entries);
+
+/// <summary>
+/// Finds resource boundaries with <see cref="Utf8JsonReader"/> without building a DOM: a resource's own
+/// <c>resourceType</c> (which may be its LAST property, as in the MIMIC files) and a Bundle's entry slices. Nesting is not
+/// limited here (the reader's depth stack is a bit per level); the parser applies <see cref="FhirReaderSettings.MaxDepth"/>,
+/// so a too-deep resource is reported as such rather than as invalid JSON.
+/// </summary>
+internal static class ResourceJsonScanner
+{
+    internal const int ScanMaxDepth = 1 << 24;
+
+    private static readonly JsonReaderOptions Options = new() { MaxDepth = ScanMaxDepth };
+
+    public static ResourceHead ReadHead(ReadOnlySpan<byte> json) => Scan(json, collectEntries: false).Head;
+
+    public static DocumentScan Scan(ReadOnlySpan<byte> json, bool collectEntries)
+    {
+        var reader = new Utf8JsonReader(json, Options);
+        try
+        {
+            if (!reader.Read())
+                return Failed(ScanStatus.InvalidJson, "no JSON value");
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                var token = reader.TokenType;
+                reader.Skip();
+                return EnsureEnd(ref reader) ?? Failed(ScanStatus.NotObject, $"a resource must be a JSON object, not {token}");
+            }
+            string? resourceType = null, bundleType = null;
+            var entries = new List<BundleEntrySlice>();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.ValueSpan;
+                var isResourceType = name.SequenceEqual("resourceType"u8);
+                var isType = name.SequenceEqual("type"u8);
+                var isEntry = collectEntries && name.SequenceEqual("entry"u8);
+                reader.Read();
+                if (isResourceType && reader.TokenType == JsonTokenType.String)
+                    resourceType = reader.GetString();
+                else if (isType && reader.TokenType == JsonTokenType.String)
+                    bundleType = reader.GetString();
+                else if (isEntry && reader.TokenType == JsonTokenType.StartArray)
+                    ReadEntries(ref reader, entries);
+                else
+                    reader.Skip();
+            }
+            if (EnsureEnd(ref reader) is { } trailing)
+                return trailing;
+            var head = resourceType is null
+                ? new ResourceHead(ScanStatus.MissingResourceType, null, "no string 'resourceType' property")
+                : new ResourceHead(ScanStatus.Ok, resourceType, null);
+            return new DocumentScan(head, resourceType == "Bundle" ? bundleType : null, resourceType == "Bundle" ? entries : []);
+        }
+        catch (JsonException e)
+        {
+            return Failed(ScanStatus.InvalidJson, e.Message);
+        }
+    }
+
+    private static void ReadEntries(ref Utf8JsonReader reader, List<BundleEntrySlice> entries)
+    {
+        var index = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                entries.Add(new BundleEntrySlice(index++, null, 0, 0));
+                continue;
+            }
+            string? fullUrl = null;
+            int start = 0, length = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isFullUrl = reader.ValueTextEquals("fullUrl"u8);
+                var isResource = reader.ValueTextEquals("resource"u8);
+                reader.Read();
+                if (isFullUrl && reader.TokenType == JsonTokenType.String)
+                {
+                    fullUrl = reader.GetString();
+                }
+                else if (isResource)
+                {
+                    start = (int)reader.TokenStartIndex;
+                    reader.Skip();
+                    length = (int)reader.BytesConsumed - start;
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+            entries.Add(new BundleEntrySlice(index++, fullUrl, start, length));
+        }
+    }
+
+    // Anything after the root value (a second object on one NDJSON line, stray text) makes the input invalid.
+    private static DocumentScan? EnsureEnd(ref Utf8JsonReader reader) =>
+        reader.Read() ? Failed(ScanStatus.InvalidJson, "unexpected data after the JSON value") : null;
+
+    private static DocumentScan Failed(ScanStatus status, string error) => new(new ResourceHead(status, null, error), null, []);
+}

@@ -1,0 +1,28 @@
+namespace FhirRisk.Fhir.Tests;
+
+public sealed class FhirReferencesTests
+{
+    [Theory]
+    [InlineData("Patient/123", FhirReferenceKind.Relative, "Patient", "123")]
+    [InlineData("Patient/123/_history/4", FhirReferenceKind.Relative, "Patient", "123")]
+    [InlineData("https://example.org/fhir/Patient/abc-1", FhirReferenceKind.Absolute, "Patient", "abc-1")]
+    [InlineData("http://example.org/fhir/Encounter/e.1/_history/2", FhirReferenceKind.Absolute, "Encounter", "e.1")]
+    [InlineData("urn:uuid:2b4c7e3a-0000-4000-8000-000000000001", FhirReferenceKind.UrnUuid, null, "2b4c7e3a-0000-4000-8000-000000000001")]
+    [InlineData("#med1", FhirReferenceKind.Contained, null, "med1")]
+    [InlineData("Patient?identifier=http://x|123", FhirReferenceKind.Conditional, "Patient", null)]
+    [InlineData("", FhirReferenceKind.Invalid, null, null)]
+    [InlineData(null, FhirReferenceKind.Invalid, null, null)]
+    [InlineData("#", FhirReferenceKind.Invalid, null, null)]
+    [InlineData("urn:oid:1.2.3", FhirReferenceKind.Invalid, null, null)]
+    [InlineData("patient/123", FhirReferenceKind.Invalid, null, null)]
+    [InlineData("Patient/", FhirReferenceKind.Invalid, null, null)]
+    [InlineData("http://", FhirReferenceKind.Invalid, null, null)]
+    public void Parse_Reference_ReturnsKindTypeAndId(string? reference, FhirReferenceKind kind, string? type, string? id)
+    {
+        var target = FhirReferences.Parse(reference);
+        Assert.Equal(kind, target.Kind);
+        Assert.Equal(type, target.ResourceType);
+        Assert.Equal(id, target.Id);
+        Assert.Equal(reference ?? "", target.Raw);
+    }
+}
