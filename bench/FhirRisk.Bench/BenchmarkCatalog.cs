@@ -1,3 +1,4 @@
+using FhirRisk.Bench.Ingest;
 using FhirRisk.Bench.Parquet;
 
 namespace FhirRisk.Bench;
@@ -19,10 +20,12 @@ internal sealed class BenchmarkCatalog
         benchmarks:
         [
             new ParquetBenchmark(),
+            new IngestBenchmark(),
         ],
         childVerbs:
         [
             new ParquetReadChild(),
+            new IngestPeakChild(),
         ]);
 
     public IBenchmark? FindBenchmark(string name) =>

@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Globalization;
+using FhirRisk.Core;
+using FhirRisk.Meds.Ingestion;
+using Spectre.Console;
+
+namespace FhirRisk.Cli.Commands;
+
+/// <summary>
+/// <c>fhirrisk ingest &lt;inputs…&gt; --out &lt;meds-dir&gt; [--omop &lt;dir&gt;] [--shards N]</c> (issue 3): FHIR R4 bundles,
+/// NDJSON and Bulk Data export folders → a MEDS dataset (and OMOP CDM tables). Shows a progress bar (bytes and
+/// resources), then tables of resources, events, issues and quarantined resources. Issues are not failure: exit 0 when
+/// any event was written, 1 when nothing could be ingested, 2 on bad arguments.
+/// </summary>
+internal static class IngestCommand
+{
+    public static Command Create()
+    {
+        var inputs = new Argument<string[]>("inputs")
+        {
+            Description = "FHIR inputs: Bundle or resource .json, .ndjson(.gz) files, or Bulk Data export folders.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var output = new Option<DirectoryInfo>("--out") { Description = "The MEDS dataset folder to write (must not hold a dataset).", Required = true };
+        var omop = new Option<DirectoryInfo?>("--omop") { Description = "Also write OMOP CDM v5.4 tables (CSV and Parquet) to this folder." };
+        var vocabulary = new Option<DirectoryInfo?>("--omop-vocabulary")
+        {
+            Description = "Athena vocabulary folder (CONCEPT.csv, CONCEPT_RELATIONSHIP.csv) for OMOP concept ids.",
+        };
+        var shards = CommandOptions.IntAtLeast("--shards", minimum: 1, defaultValue: 0, "About how many shards the train split gets.");
+        var createdAt = new Option<DateTimeOffset?>("--created-at")
+        {
+            Description = "Fixed created_at for metadata/dataset.json (ISO 8601), for byte-identical re-runs.",
+        };
+        var command = new Command("ingest", "Ingest FHIR R4 (bundles, NDJSON, Bulk Data exports) into a MEDS dataset and optionally OMOP CDM tables.")
+        {
+            inputs, output, omop, vocabulary, shards, createdAt,
+        };
+        command.SetAction((parsed, cancellationToken) => Task.FromResult(Run(
+            parsed.GetRequiredValue(inputs),
+            Settings(parsed.GetRequiredValue(output), parsed.GetValue(omop), parsed.GetValue(vocabulary), parsed.GetValue(shards), parsed.GetValue(createdAt)),
+            parsed.InvocationConfiguration,
+            cancellationToken)));
+        return command;
+    }
+
+    private static FhirIngestionSettings Settings(DirectoryInfo output, DirectoryInfo? omop, DirectoryInfo? vocabulary, int shards, DateTimeOffset? createdAt)
+    {
+        var writer = Meds.MedsDatasetWriterSettings.Default;
+        if (createdAt is { } fixedTime)
+            writer = writer with { Clock = new FixedClock(fixedTime) };
+        return new FhirIngestionSettings
+        {
+            OutputFolder = output.FullName,
+            OmopFolder = omop?.FullName,
+            OmopVocabularyFolder = vocabulary?.FullName,
+            Shards = shards > 0 ? shards : null,
+            Writer = writer,
+        };
+    }
+
+    private static int Run(string[] inputs, FhirIngestionSettings settings, System.CommandLine.InvocationConfiguration io, CancellationToken cancellationToken)
+    {
+        var missing = inputs.Where(p => !File.Exists(p) && !Directory.Exists(p)).ToArray();
+        if (missing.Length > 0)
+            return CommandOutput.Fail(io.Error, $"input not found: {string.Join(", ", missing)}", "pass existing files or folders.", ExitCodes.UsageError);
+
+        var console = CommandOutput.ConsoleFor(io.Output);
+        FhirIngestionSummary summary;
+        try
+        {
+            summary = IngestProgressDisplay.Run(console, progress => new FhirIngestion(settings).Run(inputs, progress, cancellationToken));
+        }
+        catch (IOException e) when (e.Message.Contains("is not empty", StringComparison.Ordinal))
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "choose a new --out folder.", ExitCodes.UsageError);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "check that the inputs are readable and the output folder is writable.");
+        }
+
+        IngestSummaryTables.Write(console, summary);
+        io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{settings.OutputFolder}: {summary.Events:N0} events for {summary.Subjects:N0} subjects from {summary.Resources:N0} resources in {summary.Files:N0} files; {summary.Quarantined:N0} quarantined; {summary.Elapsed.TotalSeconds:0.0} s."));
+        if (summary.NothingIngested)
+            return CommandOutput.Fail(io.Error, "nothing could be ingested (no MEDS event was produced).",
+                "check the issues above; inputs must be FHIR R4 JSON or NDJSON with Patient-linked resources.");
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using FhirRisk.Core;
+using FhirRisk.Fhir;
+using FhirRisk.Meds.FhirMapping;
+
+namespace FhirRisk.Meds.Ingestion;
+
+/// <summary>
+/// FHIR R4 inputs → a MEDS dataset (and optionally OMOP CDM tables), nothing lost (issue 3). The run is a flat list of
+/// steps: discover inputs; pass 1 indexes Patient/Encounter/Location/Medication; pass 2 parses and maps every resource,
+/// spooling events to disk by subject and quarantining what cannot be parsed; then the spool is written bucket by bucket
+/// as MEDS shards in ascending subject id, with <c>metadata/subject_map.parquet</c>. Single-threaded and ordinal in
+/// file order, so equal inputs and a fixed clock give byte-identical output.
+/// </summary>
+public sealed class FhirIngestion
+{
+    private readonly FhirIngestionSettings _settings;
+
+    public FhirIngestion(FhirIngestionSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        _settings = settings;
+    }
+
+    /// <summary>Ingests <paramref name="inputs"/> (files or folders); issues are data in the summary, never exceptions.</summary>
+    /// <exception cref="IOException">The output folder already holds a dataset or quarantine files.</exception>
+    public FhirIngestionSummary Run(IReadOnlyList<string> inputs, IProgress<FhirIngestionProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var stopwatch = Stopwatch.StartNew();
+        var output = Path.GetFullPath(_settings.OutputFolder);
+        OutputFolderCheck.EnsureEmpty(output);
+        var tally = new IngestionTally(_settings.MaxIssuesKept);
+
+        var discoveryIssues = new List<Issue>();
+        var files = FhirInputDiscovery.Discover(inputs, discoveryIssues);
+        tally.Issues(discoveryIssues);
+        var indexFiles = files.Where(IndexPassSelection.MayHoldIndexedTypes).ToArray();
+        var meter = new IngestionProgressMeter(progress, indexFiles.Sum(f => f.Length) + files.Sum(f => f.Length));
+
+        var index = new FhirIndex(_settings.Mapping);
+        meter.Phase("index");
+        IndexPass(indexFiles, index, meter, cancellationToken);
+
+        using var quarantine = new FhirQuarantineWriter(Path.Combine(output, "quarantine"));
+        var temp = _settings.TempFolder ?? Path.Combine(Path.GetTempPath(), $"fhirrisk-ingest-{Guid.NewGuid():N}");
+        try
+        {
+            using var spool = new SubjectEventSpool(temp);
+            meter.Phase("map");
+            var bytesBefore = meter.Bytes;
+            using (var omop = OmopStage.Create(_settings, index))
+            {
+                var mapping = new MappingPass(_settings, index, quarantine, spool, tally, omop);
+                mapping.Run(files, meter, cancellationToken);
+                omop?.Complete();
+            }
+            tally.Issues(index.Collisions);
+            var bytesRead = meter.Bytes - bytesBefore;
+
+            meter.Phase("write");
+            var written = WriteDataset(output, spool, index, cancellationToken);
+            meter.Report();
+            return tally.Summarize(quarantine.Count, files.Count, bytesRead, written.Subjects, written.Events, stopwatch.Elapsed);
+        }
+        finally
+        {
+            if (_settings.TempFolder is null && Directory.Exists(temp))
+                Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    /// <summary>Pass 1: parse and index only the indexed types; issues are not kept (pass 2 reports them once).</summary>
+    private void IndexPass(IReadOnlyList<FhirInputFile> files, FhirIndex index, IngestionProgressMeter meter, CancellationToken cancellationToken)
+    {
+        var ignored = new List<Issue>();
+        var reader = new FhirResourceReader(_settings.Reader, DiscardingQuarantine.Instance, ignored);
+        foreach (var file in files)
+        {
+            foreach (var envelope in reader.Read(file, meter.AddBytes))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                meter.AddResource();
+                ignored.Clear();
+                if (!IndexPassSelection.IndexedTypes.Contains(envelope.ResourceType))
+                    continue;
+                var parsed = FhirResourceParser.Parse(envelope, _settings.Reader);
+                if (parsed is { Outcome: FhirParseOutcome.Parsed, Resource: { } resource })
+                    index.Add(resource, envelope);
+            }
+        }
+    }
+
+    private (int Subjects, long Events) WriteDataset(string output, SubjectEventSpool spool, FhirIndex index, CancellationToken cancellationToken)
+    {
+        var writerSettings = _settings.Writer;
+        if (_settings.Shards is { } shards && spool.Subjects > 0)
+        {
+            var perShard = (int)Math.Ceiling(spool.Subjects * Math.Max(writerSettings.SplitFractions.Train, 1e-9) / shards);
+            writerSettings = writerSettings with { MaxSubjectsPerShard = Math.Max(1, perShard) };
+        }
+        using var writer = new MedsDatasetWriter(output, writerSettings);
+        var subjects = 0;
+        long events = 0;
+        foreach (var (subjectId, subjectEvents) in spool.ReadSubjects())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            writer.WriteSubject(subjectId, subjectEvents);
+            subjects++;
+            events += subjectEvents.Count;
+        }
+        writer.Complete();
+        SubjectMapTable.Write(output, index.SubjectMap, writerSettings.ParquetOptions);
+        return (subjects, events);
+    }
+}

@@ -1,0 +1,59 @@
+using FhirRisk.Core;
+using FhirRisk.Fhir;
+
+namespace FhirRisk.Meds.Ingestion;
+
+/// <summary>Counts for <see cref="FhirIngestionSummary"/>, filled as the passes go.</summary>
+internal sealed class IngestionTally(int maxIssuesKept)
+{
+    private readonly Dictionary<string, long[]> _resources = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _families = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _issueCodes = new(StringComparer.Ordinal);
+    private readonly List<Issue> _issues = [];
+
+    public void Resource(string resourceType, FhirParseOutcome outcome)
+    {
+        if (!_resources.TryGetValue(resourceType, out var counts))
+            _resources.Add(resourceType, counts = new long[4]);
+        counts[0]++;
+        counts[1 + (int)outcome]++;
+    }
+
+    public void Event(string code)
+    {
+        var end = code.IndexOf("//", StringComparison.Ordinal);
+        var family = end < 0 ? code : code[..end];
+        _families[family] = _families.GetValueOrDefault(family) + 1;
+    }
+
+    public void Issues(IEnumerable<Issue> issues)
+    {
+        foreach (var issue in issues)
+        {
+            _issueCodes[issue.Code] = _issueCodes.GetValueOrDefault(issue.Code) + 1;
+            if (_issues.Count < maxIssuesKept)
+                _issues.Add(issue);
+        }
+    }
+
+    public FhirIngestionSummary Summarize(long quarantined, int files, long bytesRead, int subjects, long events, TimeSpan elapsed) => new(
+        Sorted(_resources, c => new FhirResourceCounts(c[0], c[1 + (int)FhirParseOutcome.Parsed], c[1 + (int)FhirParseOutcome.Skipped],
+            c[1 + (int)FhirParseOutcome.Failed])),
+        Sorted(_families, n => n),
+        Sorted(_issueCodes, n => n),
+        _issues.ToArray(),
+        quarantined,
+        files,
+        bytesRead,
+        subjects,
+        events,
+        elapsed);
+
+    private static SortedDictionary<string, TOut> Sorted<TIn, TOut>(Dictionary<string, TIn> source, Func<TIn, TOut> select)
+    {
+        var sorted = new SortedDictionary<string, TOut>(StringComparer.Ordinal);
+        foreach (var (key, value) in source)
+            sorted.Add(key, select(value));
+        return sorted;
+    }
+}

@@ -1,0 +1,79 @@
+using FhirRisk.Meds;
+using FhirRisk.Testing;
+
+namespace FhirRisk.Cli.Tests;
+
+public sealed class IngestCommandTests
+{
+    [ExternalDataFact]
+    public async Task Ingest_BulkNdjsonFolder_TablesValidDatasetAndExitZero()
+    {
+        using var temp = new TempDirectory();
+        var output = temp.File("meds");
+
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync("ingest", ExternalData.Path("fhir", "bulk-ndjson-10-patients"), "--out", output,
+            "--shards", "2", "--created-at", "2025-01-01T00:00:00Z");
+
+        Assert.True(exitCode == ExitCodes.Success, stderr);
+        Assert.Contains("Resources by type", stdout, StringComparison.Ordinal);
+        Assert.Contains("Events by code family", stdout, StringComparison.Ordinal);
+        Assert.Contains("Issues by code", stdout, StringComparison.Ordinal);
+        Assert.Contains("MEDS_BIRTH", stdout, StringComparison.Ordinal);
+        Assert.Contains("Quarantined: 4", stdout, StringComparison.Ordinal);
+        Assert.Contains("for 13 subjects", stdout, StringComparison.Ordinal);
+        Assert.True(MedsValidator.IsValid(MedsValidator.Validate(output)));
+        Assert.Contains("\"created_at\": \"2025-01-01T00:00:00", File.ReadAllText(Path.Combine(output, "metadata", "dataset.json")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ingest_OnlyUnsupportedResources_ExitOne()
+    {
+        using var temp = new TempDirectory();
+        var input = temp.File("Organization.ndjson");
+        await File.WriteAllTextAsync(input, "{\"resourceType\":\"Organization\",\"id\":\"o1\"}\n");
+
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync("ingest", input, "--out", temp.File("meds"));
+
+        Assert.Equal(ExitCodes.Failure, exitCode);
+        Assert.Contains("Organization", stdout, StringComparison.Ordinal);
+        Assert.Contains("nothing could be ingested", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ingest_MissingInput_UsageError()
+    {
+        using var temp = new TempDirectory();
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("ingest", temp.File("absent.ndjson"), "--out", temp.File("meds"));
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("input not found", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ingest")]
+    [InlineData("ingest", "x.ndjson")]
+    [InlineData("ingest", "x.ndjson", "--out", "o", "--shards", "0")]
+    public async Task Ingest_BadArguments_UsageError(params string[] args)
+    {
+        var (exitCode, _, stderr) = await CliRun.RunAsync(args);
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("hint:", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ingest_OutputHoldsDataset_UsageError()
+    {
+        using var temp = new TempDirectory();
+        var input = temp.File("Patient.ndjson");
+        await File.WriteAllTextAsync(input, "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\",\"birthDate\":\"1980-02-03\"}\n");
+        var output = temp.File("meds");
+        Assert.Equal(ExitCodes.Success, (await CliRun.RunAsync("ingest", input, "--out", output)).ExitCode);
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("ingest", input, "--out", output);
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("is not empty", stderr, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,151 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using FhirRisk.Fhir;
+using FhirRisk.Meds.FhirMapping;
+using FhirRisk.Testing;
+
+namespace FhirRisk.Meds.Tests.Ingestion;
+
+/// <summary>Bad inputs become issues and quarantine lines; the good resources beside them are still ingested.</summary>
+public sealed class FhirIngestionBadInputTests
+{
+    private const string GoodPatient = """{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1980-02-03"}""";
+
+    [Fact]
+    public void Run_MalformedAndUntypedLines_QuarantinedWithCodesAndGoodLinesKept()
+    {
+        using var temp = new TempDirectory();
+        var input = temp.File("in", "Patient.ndjson");
+        Directory.CreateDirectory(temp.File("in"));
+        File.WriteAllText(input, string.Join('\n',
+            GoodPatient,
+            """{"resourceType":"Patient","id":"p2", """,
+            """{"id":"no-type"}""",
+            new string('[', 10_000) + new string(']', 10_000),
+            """{"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2160-0"}]},"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2023-02","valueQuantity":{"value":1.2,"unit":"mg/dL","system":"http://unitsofmeasure.org","code":"mg/dL"}}""") + "\n");
+
+        var summary = FhirIngestionRealDataTests.Ingest(temp.File("out"), input);
+
+        Assert.Equal(1, summary.Subjects);
+        Assert.Equal(1, summary.EventsByCodeFamily["MEDS_BIRTH"]);
+        Assert.Equal(1, summary.EventsByCodeFamily["LOINC"]);
+        Assert.Equal(3, summary.Quarantined);
+        Assert.True(MedsValidator.IsValid(MedsValidator.Validate(temp.File("out"))));
+
+        var lines = QuarantineLines(temp.File("out"), "Patient.ndjson.ndjson");
+        Assert.Equal(3, lines.Count);
+        Assert.All(lines, line => Assert.Equal(input, line.GetProperty("source").GetString()));
+        Assert.Contains(FhirIssueCodes.InvalidJson, Codes(lines[0]));
+        Assert.Equal("""{"resourceType":"Patient","id":"p2", """, lines[0].GetProperty("resource").GetString());
+        Assert.Contains(FhirIssueCodes.MissingResourceType, Codes(lines[1]));
+        Assert.Equal("no-type", lines[1].GetProperty("resource").GetProperty("id").GetString());
+        Assert.Equal(JsonValueKind.String, lines[2].GetProperty("resource").ValueKind);
+    }
+
+    [Fact]
+    public void Run_UnresolvableSubjectAndWrongTypes_IssuesCountedResourceKept()
+    {
+        using var temp = new TempDirectory();
+        var input = temp.File("bundle.json");
+        File.WriteAllText(input, $$$"""
+            {"resourceType":"Bundle","type":"collection","entry":[
+              {"fullUrl":"urn:uuid:1","resource":{{{GoodPatient}}}},
+              {"resource":{"resourceType":"Condition","id":"c1","clinicalStatus":5,"code":{"coding":[{"system":"http://snomed.info/sct","code":"44054006"}]},
+                "subject":{"reference":"Patient/absent"},"recordedDate":"2023-02-01T10:00:00+02:00"}},
+              {"resource":{"resourceType":"Condition","id":"c2","code":{"coding":[{"system":"http://snomed.info/sct","code":"38341003"}]},
+                "subject":{"reference":"urn:uuid:1"},"recordedDate":"2023"}}
+            ]}
+            """);
+
+        var summary = FhirIngestionRealDataTests.Ingest(temp.File("out"), input);
+
+        Assert.Equal(0, summary.Quarantined);
+        Assert.Equal(2, summary.ResourcesByType["Condition"].Parsed);
+        Assert.Equal(1, summary.IssuesByCode[FhirIssueCodes.WrongElementType]);
+        Assert.Equal(1, summary.IssuesByCode[FhirMappingIssueCodes.UnresolvedSubject]);
+        Assert.Equal(2, summary.EventsByCodeFamily["SNOMED"]);
+        Assert.Contains(summary.Issues, i => i.Code == FhirIssueCodes.WrongElementType && i.Path.EndsWith("Bundle.entry[1].resource.clinicalStatus", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Run_TruncatedGzip_IssueAndResourcesBeforeTheCutKept()
+    {
+        using var temp = new TempDirectory();
+        var text = new StringBuilder();
+        for (var i = 0; i < 2_000; i++)
+            text.Append(GoodPatient.Replace("\"p1\"", $"\"p{i}\"", StringComparison.Ordinal)).Append('\n');
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
+            gzip.Write(Encoding.UTF8.GetBytes(text.ToString()));
+        var input = temp.File("Patient.ndjson.gz");
+        File.WriteAllBytes(input, compressed.ToArray().AsSpan(0, (int)compressed.Length / 2).ToArray());
+
+        var summary = FhirIngestionRealDataTests.Ingest(temp.File("out"), input);
+
+        // The file and, when the cut falls inside a line, that partial line each carry the code.
+        Assert.InRange(summary.IssuesByCode[FhirIssueCodes.TruncatedGzip], 1, 2);
+        Assert.InRange(summary.Subjects, 1, 1_999);
+        Assert.True(MedsValidator.IsValid(MedsValidator.Validate(temp.File("out"))));
+    }
+
+    [Fact]
+    public void Run_HundredMegabyteStringLine_QuarantinedWholeWithBoundedMemory()
+    {
+        using var temp = new TempDirectory();
+        var input = temp.File("Observation.ndjson");
+        const int StringBytes = 100 << 20;
+        using (var file = new StreamWriter(input, append: false, new UTF8Encoding(false)))
+        {
+            file.Write(GoodPatient.Replace("Patient", "Observation", StringComparison.Ordinal)[..^1] + ",\"note\":[{\"text\":\"");
+            var block = new string('x', 1 << 20);
+            for (var i = 0; i < StringBytes >> 20; i++)
+                file.Write(block);
+            file.Write("\"}]}\n" + GoodPatient + "\n");
+        }
+        var lineLength = new FileInfo(input).Length - GoodPatient.Length - 2;
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var summary = FhirIngestionRealDataTests.Ingest(temp.File("out"), input);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(1, summary.Quarantined);
+        Assert.Equal(1, summary.IssuesByCode[FhirIssueCodes.ResourceTooLarge]);
+        Assert.Equal(1, summary.Subjects);
+        Assert.True(allocated < 300L << 20, $"allocated {allocated >> 20} MB");
+        using var quarantined = File.OpenRead(Path.Combine(temp.File("out"), "quarantine", "Observation.ndjson.ndjson"));
+        using var document = JsonDocument.Parse(quarantined);
+        Assert.Equal(lineLength, document.RootElement.GetProperty("resource").GetString()!.Length);
+    }
+
+    [Fact]
+    public void Run_OutputAlreadyHoldsDataset_IOException()
+    {
+        using var temp = new TempDirectory();
+        var input = temp.File("Patient.ndjson");
+        File.WriteAllText(input, GoodPatient + "\n");
+        FhirIngestionRealDataTests.Ingest(temp.File("out"), input);
+
+        var error = Assert.Throws<IOException>(() => FhirIngestionRealDataTests.Ingest(temp.File("out"), input));
+
+        Assert.Contains("is not empty", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_OnlySkippedTypes_NothingIngestedButValidEmptyLayout()
+    {
+        using var temp = new TempDirectory();
+        var input = temp.File("Organization.ndjson");
+        File.WriteAllText(input, """{"resourceType":"Organization","id":"o1"}""" + "\n");
+
+        var summary = FhirIngestionRealDataTests.Ingest(temp.File("out"), input);
+
+        Assert.True(summary.NothingIngested);
+        Assert.Equal(new FhirRisk.Meds.Ingestion.FhirResourceCounts(1, 0, 1, 0), summary.ResourcesByType["Organization"]);
+    }
+
+    private static List<JsonElement> QuarantineLines(string output, string name) =>
+        File.ReadAllLines(Path.Combine(output, "quarantine", name)).Select(line => JsonDocument.Parse(line).RootElement.Clone()).ToList();
+
+    private static string?[] Codes(JsonElement line) => line.GetProperty("issues").EnumerateArray().Select(i => i.GetProperty("code").GetString()).ToArray();
+}
