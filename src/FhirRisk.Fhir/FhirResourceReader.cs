@@ -77,18 +77,17 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
 
     private IEnumerable<FhirResourceEnvelope> ReadJson(FhirInputFile file, Action<long>? bytesRead)
     {
-        var bytes = ReadWholeDocument(file, bytesRead);
-        if (bytes is null)
+        if (ReadWholeDocument(file, bytesRead) is not { } bytes)
             yield break;
-        var scan = ResourceJsonScanner.Scan(bytes, collectEntries: true);
+        var scan = ResourceJsonScanner.Scan(bytes.Span, collectEntries: true);
         if (scan.Head.Status != ScanStatus.Ok)
         {
-            QuarantineWithIssue(file.Path, "", bytes, Issue.Error(CodeFor(scan.Head.Status), file.Path, scan.Head.Error ?? "unusable document"));
+            QuarantineWithIssue(file.Path, "", bytes.Span, Issue.Error(CodeFor(scan.Head.Status), file.Path, scan.Head.Error ?? "unusable document"));
             yield break;
         }
         if (scan.Head.ResourceType != "Bundle")
         {
-            if (WithinLimit(file.Path, scan.Head.ResourceType!, bytes))
+            if (WithinLimit(file.Path, scan.Head.ResourceType!, bytes.Span))
                 yield return new FhirResourceEnvelope(scan.Head.ResourceType!, file.Path, scan.Head.ResourceType!, null, file.Path, bytes);
             yield break;
         }
@@ -96,7 +95,7 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
             yield return envelope;
     }
 
-    private IEnumerable<FhirResourceEnvelope> BundleEnvelopes(FhirInputFile file, byte[] bytes, DocumentScan scan)
+    private IEnumerable<FhirResourceEnvelope> BundleEnvelopes(FhirInputFile file, ReadOnlyMemory<byte> bytes, DocumentScan scan)
     {
         // One bundle per file, so its scope is "<file>#0"; urn:uuid fullUrls resolve within it.
         var scope = file.Path + "#0";
@@ -111,8 +110,8 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
                         $"{file.Path}:Bundle.entry[{entry.Index}]", "entry has no resource"));
                 continue;
             }
-            var json = bytes.AsMemory(entry.Start, entry.Length);
-            var head = ResourceJsonScanner.ReadHead(json.Span);
+            var json = bytes.Slice(entry.Start, entry.Length);
+            var head = entry.Head;
             if (head.Status != ScanStatus.Ok)
             {
                 QuarantineWithIssue(file.Path, location, json.Span, Issue.Error(CodeFor(head.Status), $"{file.Path}:{location}", head.Error ?? "unusable resource"));
@@ -132,25 +131,31 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
         return false;
     }
 
-    /// <summary>A JSON document is parsed whole, so it is read whole, up to <see cref="JsonDocumentLimit"/> bytes.</summary>
-    private byte[]? ReadWholeDocument(FhirInputFile file, Action<long>? bytesRead)
+    /// <summary>
+    /// A JSON document is parsed whole, so it is read whole, up to <see cref="JsonDocumentLimit"/> bytes, into one array
+    /// sized from the file (or the gzip trailer's ISIZE): large documents then cost one allocation, not a doubling
+    /// buffer and a copy (each a large-object-heap allocation that brings on a full garbage collection).
+    /// </summary>
+    private ReadOnlyMemory<byte>? ReadWholeDocument(FhirInputFile file, Action<long>? bytesRead)
     {
         using var disk = File.OpenRead(file.Path);
         using var stream = file.IsGzip ? new GZipStream(disk, CompressionMode.Decompress) : (Stream)disk;
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
+        var buffer = new byte[SizeHint(file, disk.Length)];
+        var length = 0;
         try
         {
             int read;
-            while ((read = stream.Read(chunk)) > 0)
+            while ((read = stream.Read(buffer, length, buffer.Length - length)) > 0)
             {
-                buffer.Write(chunk, 0, read);
-                if (buffer.Length > JsonDocumentLimit)
+                length += read;
+                if (length > JsonDocumentLimit)
                 {
                     _issues.Add(Issue.Error(FhirIssueCodes.ResourceTooLarge, file.Path,
                         $"JSON document over {JsonDocumentLimit} bytes; split it into NDJSON"));
                     return null;
                 }
+                if (length == buffer.Length)
+                    Array.Resize(ref buffer, (int)Math.Min(2L * buffer.Length, Array.MaxLength));
             }
         }
         catch (Exception e) when (e is IOException or InvalidDataException)
@@ -160,12 +165,22 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
             return null; // a cut-off JSON document cannot be parsed; the file itself stays where it is
         }
         bytesRead?.Invoke(disk.Position);
-        if (TruncationOf(file, buffer.Length) is { } truncation)
+        if (TruncationOf(file, length) is { } truncation)
         {
             ReportFailure(file, truncation);
             return null;
         }
-        return buffer.ToArray();
+        return buffer.AsMemory(0, length);
+    }
+
+    /// <summary>
+    /// The expected document size plus one byte, so that the read which finds the end needs no larger buffer. A damaged
+    /// trailer cannot make it huge: the hint is capped at 64 times the compressed size and at the document limit.
+    /// </summary>
+    private int SizeHint(FhirInputFile file, long diskLength)
+    {
+        var expected = file.IsGzip ? Math.Min(GzipTrailer.DeclaredSize(file.Path) ?? 0, 64 * diskLength) : diskLength;
+        return (int)Math.Min(Math.Max(expected + 1, 4096), Math.Min(JsonDocumentLimit + 1, Array.MaxLength));
     }
 
     // A bundle holds many resources, each limited on its own; the document may hold up to 16 of the largest.

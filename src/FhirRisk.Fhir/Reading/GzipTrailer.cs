@@ -10,14 +10,18 @@ namespace FhirRisk.Fhir.Reading;
 /// </summary>
 internal static class GzipTrailer
 {
-    public static bool LooksTruncated(string path, long decompressedBytes)
+    public static bool LooksTruncated(string path, long decompressedBytes) =>
+        DeclaredSize(path) is not { } size || size != unchecked((uint)decompressedBytes);
+
+    /// <summary>ISIZE, the decompressed size modulo 2^32 the trailer declares; null when the file is too short to have one.</summary>
+    public static uint? DeclaredSize(string path)
     {
         using var handle = File.OpenHandle(path);
         var length = RandomAccess.GetLength(handle);
         if (length < 18) // 10-byte header + 8-byte trailer is the smallest complete gzip file
-            return true;
+            return null;
         Span<byte> trailer = stackalloc byte[4];
         RandomAccess.Read(handle, trailer, length - 4);
-        return BinaryPrimitives.ReadUInt32LittleEndian(trailer) != unchecked((uint)decompressedBytes);
+        return BinaryPrimitives.ReadUInt32LittleEndian(trailer);
     }
 }

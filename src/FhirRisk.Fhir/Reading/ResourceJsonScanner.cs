@@ -13,8 +13,11 @@ internal enum ScanStatus
 /// <summary>What a top-level scan of one resource found: its <c>resourceType</c> or why there is none.</summary>
 internal readonly record struct ResourceHead(ScanStatus Status, string? ResourceType, string? Error);
 
-/// <summary>One <c>Bundle.entry[i]</c>: its fullUrl and the byte range of its resource (Length 0 when absent).</summary>
-internal readonly record struct BundleEntrySlice(int Index, string? FullUrl, int Start, int Length);
+/// <summary>
+/// One <c>Bundle.entry[i]</c>: its fullUrl, the byte range of its resource (Length 0 when absent) and the resource's
+/// head, read during the same scan so that no entry is tokenized twice before parsing.
+/// </summary>
+internal readonly record struct BundleEntrySlice(int Index, string? FullUrl, int Start, int Length, ResourceHead Head);
 
 /// <summary>A JSON document's root: its head, and for a Bundle its type and entries.</summary>
 internal sealed record DocumentScan(ResourceHead Head, string? BundleType, IReadOnlyList<BundleEntrySlice> Entries);
@@ -44,7 +47,7 @@ internal static class ResourceJsonScanner
             {
                 var token = reader.TokenType;
                 reader.Skip();
-                return EnsureEnd(ref reader) ?? Failed(ScanStatus.NotObject, $"a resource must be a JSON object, not {token}");
+                return EnsureEnd(ref reader) ?? new DocumentScan(NotObject(token), null, []);
             }
             string? resourceType = null, bundleType = null;
             var entries = new List<BundleEntrySlice>();
@@ -66,9 +69,7 @@ internal static class ResourceJsonScanner
             }
             if (EnsureEnd(ref reader) is { } trailing)
                 return trailing;
-            var head = resourceType is null
-                ? new ResourceHead(ScanStatus.MissingResourceType, null, "no string 'resourceType' property")
-                : new ResourceHead(ScanStatus.Ok, resourceType, null);
+            var head = HeadOf(resourceType);
             return new DocumentScan(head, resourceType == "Bundle" ? bundleType : null, resourceType == "Bundle" ? entries : []);
         }
         catch (JsonException e)
@@ -85,11 +86,12 @@ internal static class ResourceJsonScanner
             if (reader.TokenType != JsonTokenType.StartObject)
             {
                 reader.Skip();
-                entries.Add(new BundleEntrySlice(index++, null, 0, 0));
+                entries.Add(new BundleEntrySlice(index++, null, 0, 0, default));
                 continue;
             }
             string? fullUrl = null;
             int start = 0, length = 0;
+            ResourceHead head = default;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var isFullUrl = reader.ValueTextEquals("fullUrl"u8);
@@ -102,7 +104,7 @@ internal static class ResourceJsonScanner
                 else if (isResource)
                 {
                     start = (int)reader.TokenStartIndex;
-                    reader.Skip();
+                    head = ReadEntryHead(ref reader);
                     length = (int)reader.BytesConsumed - start;
                 }
                 else
@@ -110,9 +112,41 @@ internal static class ResourceJsonScanner
                     reader.Skip();
                 }
             }
-            entries.Add(new BundleEntrySlice(index++, fullUrl, start, length));
+            entries.Add(new BundleEntrySlice(index++, fullUrl, start, length, head));
         }
     }
+
+    /// <summary>
+    /// The head of an entry's resource, read while passing over it (the document scan has already checked its syntax):
+    /// top-level properties are visited and their values skipped, as <see cref="ReadHead"/> would on the slice.
+    /// </summary>
+    private static ResourceHead ReadEntryHead(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            var token = reader.TokenType;
+            reader.Skip();
+            return NotObject(token);
+        }
+        string? resourceType = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isResourceType = reader.ValueTextEquals("resourceType"u8);
+            reader.Read();
+            if (isResourceType && reader.TokenType == JsonTokenType.String)
+                resourceType = reader.GetString();
+            else
+                reader.Skip();
+        }
+        return HeadOf(resourceType);
+    }
+
+    private static ResourceHead HeadOf(string? resourceType) => resourceType is null
+        ? new ResourceHead(ScanStatus.MissingResourceType, null, "no string 'resourceType' property")
+        : new ResourceHead(ScanStatus.Ok, resourceType, null);
+
+    private static ResourceHead NotObject(JsonTokenType token) =>
+        new(ScanStatus.NotObject, null, $"a resource must be a JSON object, not {token}");
 
     // Anything after the root value (a second object on one NDJSON line, stray text) makes the input invalid.
     private static DocumentScan? EnsureEnd(ref Utf8JsonReader reader) =>

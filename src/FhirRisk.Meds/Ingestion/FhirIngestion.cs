@@ -9,8 +9,9 @@ namespace FhirRisk.Meds.Ingestion;
 /// FHIR R4 inputs → a MEDS dataset (and optionally OMOP CDM tables), nothing lost (issue 3). The run is a flat list of
 /// steps: discover inputs; pass 1 indexes Patient/Encounter/Location/Medication; pass 2 parses and maps every resource,
 /// spooling events to disk by subject and quarantining what cannot be parsed; then the spool is written bucket by bucket
-/// as MEDS shards in ascending subject id, with <c>metadata/subject_map.parquet</c>. Single-threaded and ordinal in
-/// file order, so equal inputs and a fixed clock give byte-identical output.
+/// as MEDS shards in ascending subject id, with <c>metadata/subject_map.parquet</c>. Parse and map run on the thread
+/// pool beside the reading, but every output is written in file order, so equal inputs and a fixed clock give
+/// byte-identical output. Each subject keeps only its earliest MEDS_DEATH (<see cref="SubjectDeaths"/>).
 /// </summary>
 public sealed class FhirIngestion
 {
@@ -42,7 +43,7 @@ public sealed class FhirIngestion
 
         var index = new FhirIndex(_settings.Mapping);
         meter.Phase("index");
-        IndexPass(indexFiles, index, meter, cancellationToken);
+        new IndexPass(_settings.Reader, index, meter).Run(indexFiles, cancellationToken);
 
         using var quarantine = new FhirQuarantineWriter(Path.Combine(output, "quarantine"));
         var temp = _settings.TempFolder ?? Path.Combine(Path.GetTempPath(), $"fhirrisk-ingest-{Guid.NewGuid():N}");
@@ -61,7 +62,7 @@ public sealed class FhirIngestion
             var bytesRead = meter.Bytes - bytesBefore;
 
             meter.Phase("write");
-            var written = WriteDataset(output, spool, index, cancellationToken);
+            var written = WriteDataset(output, spool, index, tally, cancellationToken);
             meter.Report();
             return tally.Summarize(quarantine.Count, files.Count, bytesRead, written.Subjects, written.Events, stopwatch.Elapsed);
         }
@@ -72,28 +73,8 @@ public sealed class FhirIngestion
         }
     }
 
-    /// <summary>Pass 1: parse and index only the indexed types; issues are not kept (pass 2 reports them once).</summary>
-    private void IndexPass(IReadOnlyList<FhirInputFile> files, FhirIndex index, IngestionProgressMeter meter, CancellationToken cancellationToken)
-    {
-        var ignored = new List<Issue>();
-        var reader = new FhirResourceReader(_settings.Reader, DiscardingQuarantine.Instance, ignored);
-        foreach (var file in files)
-        {
-            foreach (var envelope in reader.Read(file, meter.AddBytes))
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                meter.AddResource();
-                ignored.Clear();
-                if (!IndexPassSelection.IndexedTypes.Contains(envelope.ResourceType))
-                    continue;
-                var parsed = FhirResourceParser.Parse(envelope, _settings.Reader);
-                if (parsed is { Outcome: FhirParseOutcome.Parsed, Resource: { } resource })
-                    index.Add(resource, envelope);
-            }
-        }
-    }
-
-    private (int Subjects, long Events) WriteDataset(string output, SubjectEventSpool spool, FhirIndex index, CancellationToken cancellationToken)
+    private (int Subjects, long Events) WriteDataset(string output, SubjectEventSpool spool, FhirIndex index, IngestionTally tally,
+        CancellationToken cancellationToken)
     {
         var writerSettings = _settings.Writer;
         if (_settings.Shards is { } shards && spool.Subjects > 0)
@@ -107,6 +88,7 @@ public sealed class FhirIngestion
         foreach (var (subjectId, subjectEvents) in spool.ReadSubjects())
         {
             cancellationToken.ThrowIfCancellationRequested();
+            tally.EventsDropped(MedsSchema.DeathCode, SubjectDeaths.KeepEarliest(subjectEvents));
             writer.WriteSubject(subjectId, subjectEvents);
             subjects++;
             events += subjectEvents.Count;

@@ -1,11 +1,15 @@
 namespace FhirRisk.Meds.Ingestion;
 
-/// <summary>Counts bytes and resources over both passes and reports at most every 256 KiB or 1,000 resources.</summary>
+/// <summary>
+/// Counts bytes and resources over both passes and reports at most every 256 KiB or 1,000 resources. Pass 1 reads two
+/// files at once, so counting and reporting take a lock (a few thousand times per GB; reports never overlap).
+/// </summary>
 internal sealed class IngestionProgressMeter(IProgress<FhirIngestionProgress>? progress, long totalBytes)
 {
     private const long BytesBetweenReports = 256 * 1024;
     private const long ResourcesBetweenReports = 1_000;
 
+    private readonly Lock _lock = new();
     private string _phase = "index";
     private long _lastBytes;
     private long _lastResources;
@@ -16,27 +20,39 @@ internal sealed class IngestionProgressMeter(IProgress<FhirIngestionProgress>? p
 
     public void Phase(string phase)
     {
-        _phase = phase;
-        Report();
+        lock (_lock)
+        {
+            _phase = phase;
+            Report();
+        }
     }
 
     public void AddBytes(long bytes)
     {
-        Bytes += bytes;
-        if (Bytes - _lastBytes >= BytesBetweenReports)
-            Report();
+        lock (_lock)
+        {
+            Bytes += bytes;
+            if (Bytes - _lastBytes >= BytesBetweenReports)
+                Report();
+        }
     }
 
     public void AddResource()
     {
-        Resources++;
-        if (Resources - _lastResources >= ResourcesBetweenReports)
-            Report();
+        lock (_lock)
+        {
+            Resources++;
+            if (Resources - _lastResources >= ResourcesBetweenReports)
+                Report();
+        }
     }
 
     public void Report()
     {
-        (_lastBytes, _lastResources) = (Bytes, Resources);
-        progress?.Report(new FhirIngestionProgress(_phase, Math.Min(Bytes, totalBytes), totalBytes, Resources));
+        lock (_lock)
+        {
+            (_lastBytes, _lastResources) = (Bytes, Resources);
+            progress?.Report(new FhirIngestionProgress(_phase, Math.Min(Bytes, totalBytes), totalBytes, Resources));
+        }
     }
 }

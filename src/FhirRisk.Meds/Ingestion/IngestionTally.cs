@@ -21,9 +21,30 @@ internal sealed class IngestionTally(int maxIssuesKept)
 
     public void Event(string code)
     {
+        // Looked up by span: one family string per family, not one substring per event.
         var end = code.IndexOf("//", StringComparison.Ordinal);
-        var family = end < 0 ? code : code[..end];
-        _families[family] = _families.GetValueOrDefault(family) + 1;
+        var families = _families.GetAlternateLookup<ReadOnlySpan<char>>();
+        var family = end < 0 ? code.AsSpan() : code.AsSpan(0, end);
+        families[family] = families.TryGetValue(family, out var count) ? count + 1 : 1;
+    }
+
+    private static string FamilyOf(string code)
+    {
+        var end = code.IndexOf("//", StringComparison.Ordinal);
+        return end < 0 ? code : code[..end];
+    }
+
+    /// <summary>Takes back <paramref name="count"/> counted events of <paramref name="code"/> that were not written.</summary>
+    public void EventsDropped(string code, int count)
+    {
+        if (count == 0)
+            return;
+        var family = FamilyOf(code);
+        var left = _families.GetValueOrDefault(family) - count;
+        if (left > 0)
+            _families[family] = left;
+        else
+            _families.Remove(family);
     }
 
     public void Issues(IEnumerable<Issue> issues)

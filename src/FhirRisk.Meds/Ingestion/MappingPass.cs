@@ -8,6 +8,11 @@ namespace FhirRisk.Meds.Ingestion;
 /// Pass 2: every resource of every file is parsed; Failed parses go to quarantine with their issues (the raw bytes,
 /// so a re-run after a fix picks them up), Skipped types are counted, Parsed resources are mapped to MEDS events
 /// (spooled by subject) and, when asked, to OMOP rows. Recoverable issues keep the resource.
+/// <para>
+/// Reading (decompression, line splitting, the reader's scan) runs on the calling thread while parse + map run on the
+/// thread pool (<see cref="OrderedWorker{TIn,TOut}"/>); results are applied (tally, quarantine, spool, OMOP) on the
+/// calling thread in input order, so the output is the same as a single-threaded run.
+/// </para>
 /// </summary>
 internal sealed class MappingPass(
     FhirIngestionSettings settings,
@@ -17,33 +22,65 @@ internal sealed class MappingPass(
     IngestionTally tally,
     OmopStage? omop)
 {
+    /// <summary>Envelopes read ahead of the worker; each holds one resource's bytes (or a slice of its bundle).</summary>
+    private const int ReadAhead = 256;
+
     private readonly FhirMedsMapper _mapper = new(index, settings.Mapping);
-    private readonly List<MedsEvent> _events = [];
-    private readonly List<Issue> _issues = [];
 
     public void Run(IReadOnlyList<FhirInputFile> files, IngestionProgressMeter meter, CancellationToken cancellationToken)
     {
         var readerIssues = new List<Issue>();
         var reader = new FhirResourceReader(settings.Reader, quarantine, readerIssues);
+        using var worker = new OrderedWorker<Pending, Mapped>(ParseAndMap, ReadAhead);
         foreach (var file in files)
         {
             foreach (var envelope in reader.Read(file, meter.AddBytes))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 meter.AddResource();
-                Ingest(envelope);
-                tally.Issues(readerIssues);
-                readerIssues.Clear();
+                worker.Submit(new Pending(envelope, TakeIssues(readerIssues)));
+                while (worker.TryTake(out var mapped))
+                    Apply(mapped);
             }
             // Issues after the last envelope (a truncated gzip, a malformed last line) belong to the file.
-            tally.Issues(readerIssues);
-            readerIssues.Clear();
+            worker.Submit(new Pending(null, TakeIssues(readerIssues)));
         }
+        foreach (var mapped in worker.Finish())
+            Apply(mapped);
     }
 
-    private void Ingest(FhirResourceEnvelope envelope)
+    private static Issue[] TakeIssues(List<Issue> issues)
     {
+        if (issues.Count == 0)
+            return [];
+        var taken = issues.ToArray();
+        issues.Clear();
+        return taken;
+    }
+
+    /// <summary>Worker side: pure with respect to the run's outputs (the index is only read in pass 2).</summary>
+    private Mapped ParseAndMap(Pending pending)
+    {
+        if (pending.Envelope is not { } envelope)
+            return new Mapped(null, null, [], [], pending.ReaderIssues);
         var parsed = FhirResourceParser.Parse(envelope, settings.Reader);
+        var events = new List<MedsEvent>();
+        var issues = new List<Issue>();
+        if (parsed is { Outcome: FhirParseOutcome.Parsed, Resource: { } resource })
+            _mapper.Map(resource, envelope, events, issues);
+        return new Mapped(envelope, parsed, events, issues, pending.ReaderIssues);
+    }
+
+    /// <summary>Caller side, in input order: the side effects of one resource, then the reader issues found before it.</summary>
+    private void Apply(Mapped mapped)
+    {
+        if (mapped is { Envelope: { } envelope, Parsed: { } parsed })
+            Ingest(envelope, parsed, mapped.Events, mapped.MappingIssues);
+        tally.Issues(mapped.ReaderIssues);
+    }
+
+    private void Ingest(FhirResourceEnvelope envelope, FhirParseResult parsed, List<MedsEvent> events, List<Issue> issues)
+    {
         tally.Resource(envelope.ResourceType, parsed.Outcome);
         tally.Issues(parsed.Issues);
         if (parsed.Outcome == FhirParseOutcome.Failed || parsed.Resource is null)
@@ -55,15 +92,17 @@ internal sealed class MappingPass(
         if (parsed.Outcome != FhirParseOutcome.Parsed)
             return;
 
-        _events.Clear();
-        _issues.Clear();
-        _mapper.Map(parsed.Resource, envelope, _events, _issues);
-        foreach (var ev in _events)
+        foreach (var ev in events)
         {
             spool.Add(ev);
             tally.Event(ev.Code);
         }
-        omop?.Add(parsed.Resource, envelope, _issues);
-        tally.Issues(_issues);
+        omop?.Add(parsed.Resource, envelope, issues);
+        tally.Issues(issues);
     }
+
+    private sealed record Pending(FhirResourceEnvelope? Envelope, Issue[] ReaderIssues);
+
+    private sealed record Mapped(FhirResourceEnvelope? Envelope, FhirParseResult? Parsed, List<MedsEvent> Events, List<Issue> MappingIssues,
+        Issue[] ReaderIssues);
 }

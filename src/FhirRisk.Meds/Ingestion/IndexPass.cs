@@ -1,0 +1,58 @@
+using FhirRisk.Core;
+using FhirRisk.Fhir;
+using FhirRisk.Fhir.Model;
+using FhirRisk.Meds.FhirMapping;
+
+namespace FhirRisk.Meds.Ingestion;
+
+/// <summary>
+/// Pass 1: parse and index only the indexed types (<see cref="IndexPassSelection"/>); issues are not kept (pass 2
+/// reports them once). Files are independent here, so two are read and parsed at a time on the thread pool
+/// (<see cref="OrderedWorker{TIn,TOut}"/>), and their resources are added to the index on the calling thread in file
+/// order, so the index is the same as a single-threaded pass would build.
+/// </summary>
+internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex index, IngestionProgressMeter meter)
+{
+    /// <summary>Files read at once: the pass is CPU-bound (decompress, scan, parse) and the target machines have few cores.</summary>
+    private const int FilesInFlight = 2;
+
+    public void Run(IReadOnlyList<FhirInputFile> files, CancellationToken cancellationToken)
+    {
+        using var worker = new OrderedWorker<FhirInputFile, List<(FhirResource Resource, FhirResourceEnvelope Envelope)>>(
+            file => ReadIndexedTypes(file, cancellationToken), FilesInFlight);
+        foreach (var file in files)
+        {
+            worker.Submit(file);
+            while (worker.TryTake(out var indexed))
+                AddAll(indexed);
+        }
+        foreach (var indexed in worker.Finish())
+            AddAll(indexed);
+    }
+
+    private void AddAll(List<(FhirResource Resource, FhirResourceEnvelope Envelope)> indexed)
+    {
+        foreach (var (resource, envelope) in indexed)
+            index.Add(resource, envelope);
+    }
+
+    /// <summary>Worker side: one file's indexed resources, without their JSON (the index keeps records, not bytes).</summary>
+    private List<(FhirResource, FhirResourceEnvelope)> ReadIndexedTypes(FhirInputFile file, CancellationToken cancellationToken)
+    {
+        var ignored = new List<Issue>();
+        var reader = new FhirResourceReader(readerSettings, DiscardingQuarantine.Instance, ignored);
+        var indexed = new List<(FhirResource, FhirResourceEnvelope)>();
+        foreach (var envelope in reader.Read(file, meter.AddBytes))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            meter.AddResource();
+            ignored.Clear();
+            if (!IndexPassSelection.IndexedTypes.Contains(envelope.ResourceType))
+                continue;
+            var parsed = FhirResourceParser.Parse(envelope, readerSettings);
+            if (parsed is { Outcome: FhirParseOutcome.Parsed, Resource: { } resource })
+                indexed.Add((resource, envelope with { Json = ReadOnlyMemory<byte>.Empty }));
+        }
+        return indexed;
+    }
+}
