@@ -55,18 +55,12 @@ public sealed class FhirQuarantineWriter : IFhirQuarantine, IDisposable
         lock (_gate)
         {
             var stream = FileFor(sourceFile);
-            using (var writer = new Utf8JsonWriter(stream, WriterOptions))
+            using (var writer = BeginRecord(stream, sourceFile, location, issues))
             {
-                writer.WriteStartObject();
-                writer.WriteString("source", sourceFile);
-                writer.WriteString("location", location);
-                WriteIssues(writer, issues);
-                writer.WritePropertyName("resource");
                 WriteResource(writer, raw);
                 writer.WriteEndObject();
             }
-            stream.WriteByte((byte)'\n');
-            Count++;
+            EndRecord(stream);
         }
     }
 
@@ -82,19 +76,31 @@ public sealed class FhirQuarantineWriter : IFhirQuarantine, IDisposable
         lock (_gate)
         {
             var stream = FileFor(sourceFile);
-            using (var writer = new Utf8JsonWriter(stream, WriterOptions))
+            using (var writer = BeginRecord(stream, sourceFile, location, issues))
             {
-                writer.WriteStartObject();
-                writer.WriteString("source", sourceFile);
-                writer.WriteString("location", location);
-                WriteIssues(writer, issues);
-                writer.WritePropertyName("resource");
                 WriteStringInChunks(writer, raw);
                 writer.WriteEndObject();
             }
-            stream.WriteByte((byte)'\n');
-            Count++;
+            EndRecord(stream);
         }
+    }
+
+    /// <summary>Starts one quarantine line: <c>{"source", "location", "issues", "resource":</c> — the caller writes the resource and closes it.</summary>
+    private static Utf8JsonWriter BeginRecord(Stream stream, string sourceFile, string location, IReadOnlyList<Issue> issues)
+    {
+        var writer = new Utf8JsonWriter(stream, WriterOptions);
+        writer.WriteStartObject();
+        writer.WriteString("source", sourceFile);
+        writer.WriteString("location", location);
+        WriteIssues(writer, issues);
+        writer.WritePropertyName("resource");
+        return writer;
+    }
+
+    private void EndRecord(Stream stream)
+    {
+        stream.WriteByte((byte)'\n');
+        Count++;
     }
 
     public void Dispose()

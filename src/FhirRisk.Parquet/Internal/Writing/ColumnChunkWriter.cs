@@ -18,6 +18,7 @@ internal sealed class ColumnChunkWriter
     private readonly ArrayBufferWriter<byte> _page = new(1 << 16);
     private readonly ArrayBufferWriter<byte> _compressed = new(1 << 16);
     private readonly ArrayBufferWriter<byte> _levels = new(1 << 12);
+    private readonly ArrayBufferWriter<byte> _body = new(1 << 16);
     private long _uncompressedTotal;
 
     public ColumnChunkWriter(ColumnDescriptor column, ParquetWriterOptions options)
@@ -126,10 +127,8 @@ internal sealed class ColumnChunkWriter
 
         if (_options.DataPageVersion == 2)
         {
-            var compressedValues = Compress(_page.WrittenSpan);
-            var body = new byte[_levels.WrittenCount + compressedValues.Length];
-            _levels.WrittenSpan.CopyTo(body);
-            compressedValues.CopyTo(body.AsSpan(_levels.WrittenCount));
+            // v2: levels stay uncompressed in front of the compressed values.
+            var body = Concat(_levels.WrittenSpan, Compress(_page.WrittenSpan));
             var header = new PageHeader
             {
                 Type = PageType.DataPageV2,
@@ -151,9 +150,7 @@ internal sealed class ColumnChunkWriter
         }
 
         // v1: levels (each with a 4-byte length prefix) and values are compressed together.
-        var uncompressed = new byte[_levels.WrittenCount + _page.WrittenCount];
-        _levels.WrittenSpan.CopyTo(uncompressed);
-        _page.WrittenSpan.CopyTo(uncompressed.AsSpan(_levels.WrittenCount));
+        var uncompressed = Concat(_levels.WrittenSpan, _page.WrittenSpan);
         var compressed = Compress(uncompressed);
         AppendPage(new PageHeader
         {
@@ -189,6 +186,15 @@ internal sealed class ColumnChunkWriter
             System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(
                 System.Runtime.InteropServices.MemoryMarshal.AsMemory(_levels.WrittenMemory).Span.Slice(lengthAt, 4), length);
         return length;
+    }
+
+    /// <summary>Joins two page parts in the reusable <see cref="_body"/> buffer (no allocation per page).</summary>
+    private ReadOnlySpan<byte> Concat(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        _body.ResetWrittenCount();
+        _body.Write(first);
+        _body.Write(second);
+        return _body.WrittenSpan;
     }
 
     private static int CountRows(ReadOnlySpan<int> repetition)
