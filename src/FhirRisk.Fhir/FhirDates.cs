@@ -1,5 +1,5 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
+using System.Buffers;
+using System.Text;
 using FhirRisk.Fhir.Model;
 
 namespace FhirRisk.Fhir;
@@ -10,11 +10,22 @@ namespace FhirRisk.Fhir;
 /// result is UTC. R4 requires a zone whenever a time is given; a time without one is read as UTC and flagged through
 /// <c>withoutZone</c> so the caller can warn. Fractions beyond 100 ns (7 digits) are truncated.
 /// </summary>
-public static partial class FhirDates
+/// <remarks>
+/// Dates are parsed for every element of every resource ingested, so this is a hand-written scanner that allocates
+/// nothing, on success or failure. The grammar is ASCII only (R4 regexes use <c>[0-9]</c>), so a character version
+/// narrows to bytes and one implementation serves both strings and UTF-8 read straight from JSON. The test project
+/// keeps the earlier regex implementation as <c>FhirDatesReference</c> and compares the two on random input.
+/// </remarks>
+public static class FhirDates
 {
-    [GeneratedRegex(@"^(?<y>\d{4})(-(?<mo>\d{2})(-(?<d>\d{2})(T(?<h>\d{2}):(?<mi>\d{2})(:(?<s>\d{2})(\.(?<f>\d{1,9}))?)?(?<z>Z|[+-]\d{2}:\d{2})?)?)?)?$",
-        RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture)]
-    private static partial Regex Pattern();
+    /// <summary>
+    /// Longest input inspected. The longest valid value (nine fraction digits and an offset) has 35 characters, so
+    /// anything past this bound is rejected without scanning, and a character input narrows into a stack buffer.
+    /// </summary>
+    private const int MaxLength = 40;
+
+    /// <summary>Largest zone offset hour accepted: real offsets run from -12:00 to +14:00.</summary>
+    private const int MaxOffsetHours = 14;
 
     public static bool TryParse(string? text, out FhirDateTime value) => TryParse(text, out value, out _);
 
@@ -22,61 +33,170 @@ public static partial class FhirDates
     {
         value = default;
         withoutZone = false;
-        if (text is null || text.Length > 40)
-            return false;
-        var match = Pattern().Match(text);
-        if (!match.Success)
-            return false;
-        var year = Number(match, "y");
-        var month = match.Groups["mo"].Success ? Number(match, "mo") : 1;
-        var day = match.Groups["d"].Success ? Number(match, "d") : 1;
-        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month))
-            return false;
-        var date = new DateTime(year, month, day, 0, 0, 0, DateTimeKind.Utc);
-        if (!match.Groups["h"].Success)
-        {
-            var precision = match.Groups["d"].Success ? FhirDatePrecision.Day
-                : match.Groups["mo"].Success ? FhirDatePrecision.Month : FhirDatePrecision.Year;
-            value = new FhirDateTime(date, precision);
-            return true;
-        }
-        return TryAddTime(match, date, out value, out withoutZone);
+        return text is not null && TryParse(text.AsSpan(), out value, out withoutZone);
     }
 
-    private static bool TryAddTime(Match match, DateTime date, out FhirDateTime value, out bool withoutZone)
+    public static bool TryParse(ReadOnlySpan<char> text, out FhirDateTime value, out bool withoutZone)
     {
         value = default;
         withoutZone = false;
-        var hour = Number(match, "h");
-        var minute = Number(match, "mi");
-        var second = match.Groups["s"].Success ? Number(match, "s") : 0;
-        if (hour > 23 || minute > 59 || second > 59)
-            return false; // leap second "60" is not representable in DateTime; R4 allows it only in theory
-        var fraction = match.Groups["f"].Value;
-        var ticks = fraction.Length == 0 ? 0 : long.Parse(fraction.PadRight(7, '0')[..7], CultureInfo.InvariantCulture);
-        var local = date.Add(new TimeSpan(hour, minute, second)).AddTicks(ticks);
-        var zone = match.Groups["z"].Value;
-        withoutZone = zone.Length == 0;
-        var offset = zone is "" or "Z" ? TimeSpan.Zero : Offset(zone);
-        if (offset is null)
+        if (text.Length > MaxLength)
             return false;
-        var utcTicks = local.Ticks - offset.Value.Ticks;
-        if (utcTicks < DateTime.MinValue.Ticks || utcTicks > DateTime.MaxValue.Ticks)
+        Span<byte> ascii = stackalloc byte[MaxLength];
+        return Ascii.FromUtf16(text, ascii, out var length) == OperationStatus.Done
+            && TryParse(ascii[..length], out value, out withoutZone);
+    }
+
+    /// <summary>Parses UTF-8 bytes, e.g. a JSON string value; any non-ASCII byte makes the value invalid.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> utf8, out FhirDateTime value, out bool withoutZone)
+    {
+        value = default;
+        withoutZone = false;
+        if (utf8.Length > MaxLength)
             return false;
-        var precision = match.Groups["s"].Success ? FhirDatePrecision.Second : FhirDatePrecision.Minute;
-        value = new FhirDateTime(new DateTime(utcTicks, DateTimeKind.Utc), precision);
+        var reader = new AsciiReader(utf8);
+        if (!TryReadDate(ref reader, out var date, out var precision))
+            return false;
+        if (precision == FhirDatePrecision.Day && reader.TryTake('T'))
+            return TryReadTime(ref reader, date, out value, out withoutZone);
+        if (!reader.AtEnd)
+            return false;
+        value = new FhirDateTime(date, precision);
         return true;
     }
 
-    private static TimeSpan? Offset(string zone)
+    /// <summary>Reads <c>YYYY[-MM[-DD]]</c>, checking the calendar; the precision says how much was given.</summary>
+    private static bool TryReadDate(ref AsciiReader reader, out DateTime date, out FhirDatePrecision precision)
     {
-        var hours = int.Parse(zone.AsSpan(1, 2), CultureInfo.InvariantCulture);
-        var minutes = int.Parse(zone.AsSpan(4, 2), CultureInfo.InvariantCulture);
-        if (hours > 14 || minutes > 59)
-            return null;
-        var offset = new TimeSpan(hours, minutes, 0);
-        return zone[0] == '-' ? -offset : offset;
+        date = default;
+        precision = FhirDatePrecision.Year;
+        var month = 1;
+        var day = 1;
+        if (!reader.TryTakeDigits(4, out var year))
+            return false;
+        if (reader.TryTake('-'))
+        {
+            if (!reader.TryTakeDigits(2, out month))
+                return false;
+            precision = FhirDatePrecision.Month;
+            if (reader.TryTake('-'))
+            {
+                if (!reader.TryTakeDigits(2, out day))
+                    return false;
+                precision = FhirDatePrecision.Day;
+            }
+        }
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month))
+            return false;
+        date = new DateTime(year, month, day, 0, 0, 0, DateTimeKind.Utc);
+        return true;
     }
 
-    private static int Number(Match match, string group) => int.Parse(match.Groups[group].ValueSpan, CultureInfo.InvariantCulture);
+    /// <summary>Reads <c>hh:mm[:ss[.f…]][zone]</c> after the <c>T</c> and shifts <paramref name="date"/> to UTC.</summary>
+    private static bool TryReadTime(ref AsciiReader reader, DateTime date, out FhirDateTime value, out bool withoutZone)
+    {
+        value = default;
+        withoutZone = false;
+        if (!reader.TryTakeDigits(2, out var hour) || !reader.TryTake(':') || !reader.TryTakeDigits(2, out var minute))
+            return false;
+        var precision = FhirDatePrecision.Minute;
+        var second = 0;
+        var fractionTicks = 0L;
+        if (reader.TryTake(':'))
+        {
+            if (!reader.TryTakeDigits(2, out second))
+                return false;
+            precision = FhirDatePrecision.Second;
+            if (reader.TryTake('.') && !reader.TryTakeFraction(out fractionTicks))
+                return false;
+        }
+        if (hour > 23 || minute > 59 || second > 59)
+            return false; // leap second "60" is not representable in DateTime; R4 allows it only in theory
+        if (!TryReadZone(ref reader, out var offsetTicks, out var zoned) || !reader.AtEnd)
+            return false;
+        var utcTicks = date.Ticks + hour * TimeSpan.TicksPerHour + minute * TimeSpan.TicksPerMinute
+            + second * TimeSpan.TicksPerSecond + fractionTicks - offsetTicks;
+        if (utcTicks < DateTime.MinValue.Ticks || utcTicks > DateTime.MaxValue.Ticks)
+            return false;
+        value = new FhirDateTime(new DateTime(utcTicks, DateTimeKind.Utc), precision);
+        withoutZone = !zoned;
+        return true;
+    }
+
+    /// <summary>Reads an optional <c>Z</c> or <c>±hh:mm</c>; a missing zone is read as UTC with <paramref name="zoned"/> false.</summary>
+    private static bool TryReadZone(ref AsciiReader reader, out long offsetTicks, out bool zoned)
+    {
+        offsetTicks = 0;
+        zoned = true;
+        if (reader.TryTake('Z'))
+            return true;
+        var sign = reader.TryTake('+') ? 1 : reader.TryTake('-') ? -1 : 0;
+        if (sign == 0)
+        {
+            zoned = false;
+            return true;
+        }
+        if (!reader.TryTakeDigits(2, out var hours) || !reader.TryTake(':') || !reader.TryTakeDigits(2, out var minutes)
+            || hours > MaxOffsetHours || minutes > 59)
+            return false;
+        offsetTicks = sign * (hours * TimeSpan.TicksPerHour + minutes * TimeSpan.TicksPerMinute);
+        return true;
+    }
+
+    /// <summary>
+    /// A forward-only position in ASCII text. Each <c>TryTake…</c> consumes its token only when the whole token is
+    /// there, so a parser can probe optional parts and leave anything unexpected for the final <see cref="AtEnd"/>.
+    /// </summary>
+    private ref struct AsciiReader(ReadOnlySpan<byte> text)
+    {
+        /// <summary>R4 allows at most nine fraction digits (nanoseconds); DateTime keeps seven (100 ns ticks).</summary>
+        private const int MaxFractionDigits = 9;
+        private const int TickDigits = 7;
+
+        private readonly ReadOnlySpan<byte> _text = text;
+        private int _position;
+
+        public readonly bool AtEnd => _position == _text.Length;
+
+        public bool TryTake(char expected)
+        {
+            if (_position >= _text.Length || _text[_position] != expected)
+                return false;
+            _position++;
+            return true;
+        }
+
+        /// <summary>Takes exactly <paramref name="count"/> ASCII digits as a non-negative number.</summary>
+        public bool TryTakeDigits(int count, out int value)
+        {
+            value = 0;
+            if (_position + count > _text.Length)
+                return false;
+            for (var i = _position; i < _position + count; i++)
+            {
+                if (!char.IsAsciiDigit((char)_text[i]))
+                    return false;
+                value = value * 10 + (_text[i] - '0');
+            }
+            _position += count;
+            return true;
+        }
+
+        /// <summary>Takes one to nine fraction digits as ticks, ignoring digits finer than a tick (truncation).</summary>
+        public bool TryTakeFraction(out long ticks)
+        {
+            ticks = 0;
+            var digits = 0;
+            while (digits < MaxFractionDigits && _position < _text.Length && char.IsAsciiDigit((char)_text[_position]))
+            {
+                if (digits < TickDigits)
+                    ticks = ticks * 10 + (_text[_position] - '0');
+                digits++;
+                _position++;
+            }
+            for (var scale = digits; scale < TickDigits; scale++)
+                ticks *= 10;
+            return digits > 0;
+        }
+    }
 }

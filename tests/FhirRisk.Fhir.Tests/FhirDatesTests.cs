@@ -1,9 +1,15 @@
+using System.Globalization;
+using System.Text;
 using FhirRisk.Fhir.Model;
+using Xunit.Abstractions;
 
 namespace FhirRisk.Fhir.Tests;
 
-public sealed class FhirDatesTests
+public sealed class FhirDatesTests(ITestOutputHelper output)
 {
+    /// <summary>Enough near-valid strings to reach every branch of the grammar many times over.</summary>
+    private const int RandomInputCount = 100_000;
+
     [Theory]
     [InlineData("2023", "2023-01-01T00:00:00.0000000Z", FhirDatePrecision.Year)]
     [InlineData("2023-02", "2023-02-01T00:00:00.0000000Z", FhirDatePrecision.Month)]
@@ -46,5 +52,152 @@ public sealed class FhirDatesTests
     {
         Assert.True(FhirDates.TryParse("2023-02", out var value));
         Assert.Equal(new DateTime(2023, 3, 1, 0, 0, 0, DateTimeKind.Utc).AddTicks(-10), value.UtcEnd);
+    }
+
+    [Theory]
+    [InlineData("2024-02-29T23:59:59.9999999Z", FhirDatePrecision.Second)]
+    [InlineData("2023-02-03T04:05:06+14:59", FhirDatePrecision.Second)]
+    [InlineData("2023-02-03T04:05-14:59", FhirDatePrecision.Minute)]
+    [InlineData("0001-01-01T00:00:00Z", FhirDatePrecision.Second)]
+    [InlineData("9999-12-31T23:59:59.999999999Z", FhirDatePrecision.Second)]
+    public void TryParse_EdgeOfRange_IsAccepted(string text, FhirDatePrecision precision)
+    {
+        Assert.True(FhirDates.TryParse(text, out var value, out var withoutZone));
+        Assert.Equal(precision, value.Precision);
+        Assert.False(withoutZone);
+    }
+
+    [Theory]
+    [InlineData("2023-02-03T24:00:00Z")]
+    [InlineData("2023-02-03T04:60Z")]
+    [InlineData("2016-12-31T23:59:60Z")]
+    [InlineData("2023-02-03T04:05:06.1234567890Z")]
+    [InlineData("2023-02-03T04:05:06.Z")]
+    [InlineData("2023-02-03T04:05.5Z")]
+    [InlineData("2023-02-03T04:05+15:00")]
+    [InlineData("2023-02-03T04:05+05:60")]
+    [InlineData("2023-02-03T04:05+0500")]
+    [InlineData("0001-01-01T00:00:00+00:01")]
+    [InlineData("9999-12-31T23:59:59-00:01")]
+    [InlineData("2023Z")]
+    [InlineData("2023-02-03Z")]
+    [InlineData("2023-02T04:05Z")]
+    [InlineData("2023-02-03t04:05Z")]
+    [InlineData("2023-02-03T04:05z")]
+    [InlineData(" 2023")]
+    [InlineData("2023 ")]
+    [InlineData("2023\n")]
+    [InlineData("\u0662\u0660\u0662\u0663")]
+    [InlineData("\uFF12\uFF10\uFF12\uFF13-01-01")]
+    public void TryParse_OffGrammarOrOutOfRange_ReturnsFalse(string text)
+    {
+        Assert.False(FhirDates.TryParse(text, out var value, out var withoutZone));
+        Assert.Equal(default, value);
+        Assert.False(withoutZone);
+    }
+
+    [Fact]
+    public void TryParse_CharSpanSlice_ParsesOnlyTheSlice()
+    {
+        Assert.True(FhirDates.TryParse("\"2019-02-13\"".AsSpan(1, 10), out var value, out _));
+        Assert.Equal(new FhirDateTime(new DateTime(2019, 2, 13, 0, 0, 0, DateTimeKind.Utc), FhirDatePrecision.Day), value);
+    }
+
+    [Theory]
+    [InlineData("2153-01-01T12:34:56-04:00", true)]
+    [InlineData("\u0662\u0660\u0662\u0663", false)]
+    [InlineData("2023-02-03T04:05:06\u00A0Z", false)]
+    public void TryParse_Utf8_AgreesWithString(string text, bool valid)
+    {
+        var fromString = FhirDates.TryParse(text, out var expected, out var expectedWithoutZone);
+        var fromUtf8 = FhirDates.TryParse(Encoding.UTF8.GetBytes(text), out var actual, out var withoutZone);
+        Assert.Equal(valid, fromString);
+        Assert.Equal((fromString, expected, expectedWithoutZone), (fromUtf8, actual, withoutZone));
+    }
+
+    [Fact]
+    public void TryParse_SuccessAndFailure_AllocateNothing()
+    {
+        string[] texts = ["2153-01-01T12:34:56-04:00", "2019-02-13", "2023-02-03T04:05:06.123456789+02:00", "2023-02-30", "yesterday", "2023-02-03T04:05:06+15:00"];
+        var utf8 = texts.Select(Encoding.UTF8.GetBytes).ToArray();
+        ParseAll(texts, utf8); // JIT and static initialization happen on the first pass
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        ParseAll(texts, utf8);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        static void ParseAll(string[] texts, byte[][] utf8)
+        {
+            for (var i = 0; i < texts.Length; i++)
+            {
+                FhirDates.TryParse(texts[i], out _, out _);
+                FhirDates.TryParse(utf8[i], out _, out _);
+            }
+        }
+    }
+
+    public static TheoryData<string> TrickyInputs() =>
+    [
+        "2023", "2023-02", "2023-02-03", "2023-02-03T04:05", "2023-02-03T04:05Z", "2023-02-03T04:05:06",
+        "2023-02-03T04:05:06Z", "2023-02-03T04:05:06.1Z", "2023-02-03T04:05:06.1234567Z", "2023-02-03T04:05:06.12345678Z",
+        "2023-02-03T04:05:06.123456789-03:30", "2023-02-03T04:05:06.1234567890Z",
+        "2023-02-03T04:05:06+14:00", "2023-02-03T04:05:06-14:59", "2023-02-03T04:05:06+15:00", "2023-02-03T04:05:06-00:00",
+        "2023-02-03T24:00", "2023-02-03T24:00Z", "2023-02-03T23:59:60Z", "2023-02-03T04:60Z",
+        "2023-02-29", "2024-02-29", "2100-02-29", "2000-02-29", "2023-04-31", "2023-00-10", "2023-13-01", "2023-01-00",
+        "0000", "0001", "9999-12-31", "0001-01-01T00:00Z", "0001-01-01T00:00+00:01", "0001-01-01T00:00-14:59",
+        "9999-12-31T23:59:59.9999999Z", "9999-12-31T23:59:59.9999999-00:01", "9999-12-31T23:59:59.9999999+14:59",
+        " 2023", "2023 ", " 2023-02-03T04:05Z ", "2023\n", "2023-02-03T04:05Z\n", "\n2023",
+        "2023Z", "2023-02Z", "2023-02-03Z", "2023-02-03T", "2023-02-03T04", "2023-02-03T04:5Z", "2023-02-03T04:05:6Z",
+        "2023-02-03t04:05Z", "2023-02-03T04:05z", "2023-02-03T04:05:06.Z", "2023-02-03T04:05.5Z",
+        "2023-02-03T04:05+0500", "2023-02-03T04:05+5:00", "2023-02-03T04:05+05", "2023-02-03 04:05Z",
+        "23", "202", "20230", "2023-2", "2023-002", "2023/02/03", "+2023-02-03", "-2023", "",
+        "\u0662\u0660\u0662\u0663", "\u06F2\u06F0\u06F2\u06F3-01-01", "\uFF12\uFF10\uFF12\uFF13",
+        "2023-02-03T04:05:06.\u0661Z", "2023-\u0660\u0662", "2023-02-03T04:05:06\u00A0Z",
+        "2023-02-03T04:05:06.123456789+02:00__________",
+    ];
+
+    [Theory]
+    [MemberData(nameof(TrickyInputs))]
+    public void TryParse_TrickyInput_AgreesWithReference(string text) => Assert.Null(Disagreement(text));
+
+    [Fact]
+    public void TryParse_RandomNearValidInput_AgreesWithReference()
+    {
+        var generator = new NearValidDateGenerator(seed: 20240229);
+        var accepted = 0;
+        var disagreements = new List<string>();
+        for (var i = 0; i < RandomInputCount; i++)
+        {
+            var text = generator.Next();
+            if (Disagreement(text) is { } disagreement)
+                disagreements.Add(disagreement);
+            else if (FhirDates.TryParse(text, out _))
+                accepted++;
+        }
+        output.WriteLine($"{RandomInputCount} inputs, {accepted} accepted, {disagreements.Count} disagreements");
+        Assert.Empty(disagreements.Take(10));
+        // Both outcomes must be common, or the comparison says little about one side of the grammar.
+        Assert.InRange(accepted, RandomInputCount / 5, RandomInputCount * 4 / 5);
+    }
+
+    /// <summary>Describes how the fast parser (string and UTF-8) differs from the reference twin, or null when all agree.</summary>
+    private static string? Disagreement(string text)
+    {
+        var reference = Outcome.Of(FhirDatesReference.TryParse(text, out var value, out var withoutZone), value, withoutZone);
+        var fromString = Outcome.Of(FhirDates.TryParse(text, out value, out withoutZone), value, withoutZone);
+        var fromUtf8 = Outcome.Of(FhirDates.TryParse(Encoding.UTF8.GetBytes(text), out value, out withoutZone), value, withoutZone);
+        return reference == fromString && reference == fromUtf8
+            ? null
+            : $"{Escape(text)}: reference {reference}, string {fromString}, UTF-8 {fromUtf8}";
+    }
+
+    private static string Escape(string text) =>
+        string.Concat(text.Select(c => c is >= ' ' and <= '~' ? c.ToString() : $"\\u{(int)c:X4}"));
+
+    /// <summary>One parse result; <see cref="DateTime"/> equality ignores the kind, so it is compared separately.</summary>
+    private readonly record struct Outcome(bool Success, FhirDateTime Value, DateTimeKind Kind, bool WithoutZone)
+    {
+        public static Outcome Of(bool success, FhirDateTime value, bool withoutZone) =>
+            new(success, value, value.Utc.Kind, withoutZone);
     }
 }
