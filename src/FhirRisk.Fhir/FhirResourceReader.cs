@@ -17,8 +17,12 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
     private readonly IFhirQuarantine _quarantine = quarantine ?? throw new ArgumentNullException(nameof(quarantine));
     private readonly ICollection<Issue> _issues = issues ?? throw new ArgumentNullException(nameof(issues));
 
-    /// <summary>Envelopes in file order. <paramref name="bytesRead"/> receives increments of bytes read from disk.</summary>
-    public IEnumerable<FhirResourceEnvelope> Read(FhirInputFile file, Action<long>? bytesRead = null)
+    /// <summary>
+    /// Envelopes in file order. <paramref name="bytesRead"/> receives increments of bytes read from disk. With a
+    /// <paramref name="documentBuffer"/>, a JSON document is read into it and its envelopes are valid only until the buffer
+    /// is reused (<see cref="FhirDocumentBuffer"/>); without one, each document gets its own array.
+    /// </summary>
+    public IEnumerable<FhirResourceEnvelope> Read(FhirInputFile file, Action<long>? bytesRead = null, FhirDocumentBuffer? documentBuffer = null)
     {
         ArgumentNullException.ThrowIfNull(file);
         if (!File.Exists(file.Path))
@@ -26,7 +30,7 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
             _issues.Add(Issue.Error(FhirIssueCodes.MissingInput, file.Path, "input file does not exist"));
             return [];
         }
-        return file.IsNdjson ? ReadNdjson(file, bytesRead) : ReadJson(file, bytesRead);
+        return file.IsNdjson ? ReadNdjson(file, bytesRead) : ReadJson(file, bytesRead, documentBuffer);
     }
 
     private IEnumerable<FhirResourceEnvelope> ReadNdjson(FhirInputFile file, Action<long>? bytesRead)
@@ -75,9 +79,9 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
         rest.CopyTo(Stream.Null); // whatever the quarantine did not read is still part of this line
     }
 
-    private IEnumerable<FhirResourceEnvelope> ReadJson(FhirInputFile file, Action<long>? bytesRead)
+    private IEnumerable<FhirResourceEnvelope> ReadJson(FhirInputFile file, Action<long>? bytesRead, FhirDocumentBuffer? documentBuffer)
     {
-        if (ReadWholeDocument(file, bytesRead) is not { } bytes)
+        if (ReadWholeDocument(file, bytesRead, documentBuffer) is not { } bytes)
             yield break;
         var scan = ResourceJsonScanner.Scan(bytes.Span, collectEntries: true);
         if (scan.Head.Status != ScanStatus.Ok)
@@ -134,13 +138,15 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
     /// <summary>
     /// A JSON document is parsed whole, so it is read whole, up to <see cref="JsonDocumentLimit"/> bytes, into one array
     /// sized from the file (or the gzip trailer's ISIZE): large documents then cost one allocation, not a doubling
-    /// buffer and a copy (each a large-object-heap allocation that brings on a full garbage collection).
+    /// buffer and a copy (each a large-object-heap allocation that brings on a full garbage collection) — and none at
+    /// all when the caller lends a <see cref="FhirDocumentBuffer"/> that is already large enough.
     /// </summary>
-    private ReadOnlyMemory<byte>? ReadWholeDocument(FhirInputFile file, Action<long>? bytesRead)
+    private ReadOnlyMemory<byte>? ReadWholeDocument(FhirInputFile file, Action<long>? bytesRead, FhirDocumentBuffer? documentBuffer)
     {
         using var disk = File.OpenRead(file.Path);
         using var stream = file.IsGzip ? new GZipStream(disk, CompressionMode.Decompress) : (Stream)disk;
-        var buffer = new byte[SizeHint(file, disk.Length)];
+        var hint = SizeHint(file, disk.Length);
+        var buffer = documentBuffer?.Take(hint) ?? new byte[hint];
         var length = 0;
         try
         {
@@ -155,7 +161,10 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
                     return null;
                 }
                 if (length == buffer.Length)
+                {
                     Array.Resize(ref buffer, (int)Math.Min(2L * buffer.Length, Array.MaxLength));
+                    documentBuffer?.Keep(buffer);
+                }
             }
         }
         catch (Exception e) when (e is IOException or InvalidDataException)

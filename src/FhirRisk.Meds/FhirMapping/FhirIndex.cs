@@ -21,6 +21,7 @@ public sealed class FhirIndex(FhirMappingSettings settings)
     private readonly Dictionary<(string Scope, string FullUrl), FhirResource> _byFullUrl = [];
     private readonly Dictionary<long, (string PatientId, FhirPatient Patient)> _patients = [];
     private readonly ConcurrentDictionary<string, FhirEncounterInfo> _encounterInfo = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _subjectIds = new(StringComparer.Ordinal);
     private readonly HashSet<long> _dispositionDeaths = [];
     private readonly List<Issue> _collisions = [];
 
@@ -126,7 +127,12 @@ public sealed class FhirIndex(FhirMappingSettings settings)
         return new SubjectResolution(SubjectIdOf(target.Value.Id), SubjectStatus.Unresolved);
     }
 
-    internal long SubjectIdOf(string patientId) => StableHash.Of63(Settings.Source + "|Patient/" + patientId);
+    /// <summary>
+    /// Nearly every resource names its patient, and the hash is a SHA-256 of the id, so ids are remembered: one entry
+    /// per patient, as the index already holds for every Patient it has seen.
+    /// </summary>
+    internal long SubjectIdOf(string patientId) =>
+        _subjectIds.GetOrAdd(patientId, static (id, source) => StableHash.Of63(source + "|Patient/" + id), Settings.Source);
 
     internal long EncounterIdOf(string encounterId) => StableHash.Of63(Settings.Source + "|Encounter/" + encounterId);
 

@@ -7,19 +7,19 @@ namespace FhirRisk.Meds.Ingestion;
 
 /// <summary>
 /// Pass 1: parse and index only the indexed types (<see cref="IndexPassSelection"/>); issues are not kept (pass 2
-/// reports them once). Files are independent here, so two are read and parsed at a time on the thread pool
-/// (<see cref="OrderedWorker{TIn,TOut}"/>), and their resources are added to the index on the calling thread in file
-/// order, so the index is the same as a single-threaded pass would build.
+/// reports them once). Files are independent here, so several are read and parsed at a time on the thread pool
+/// (<see cref="OrderedWorker{TIn,TOut}"/>), each into a pooled document buffer, and their resources are added to the
+/// index on the calling thread in file order, so the index is the same as a single-threaded pass would build.
 /// </summary>
 internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex index, IngestionProgressMeter meter)
 {
-    /// <summary>Files read at once: the pass is CPU-bound (decompress, scan, parse) and the target machines have few cores.</summary>
-    private const int FilesInFlight = 2;
+    private readonly DocumentBufferPool _buffers = new();
 
     public void Run(IReadOnlyList<FhirInputFile> files, CancellationToken cancellationToken)
     {
+        // The pass is CPU-bound (decompress, scan, parse): one file per core, plus one waiting to be added.
         using var worker = new OrderedWorker<FhirInputFile, List<(FhirResource Resource, FhirResourceEnvelope Envelope)>>(
-            file => ReadIndexedTypes(file, cancellationToken), FilesInFlight);
+            file => ReadIndexedTypes(file, cancellationToken), Environment.ProcessorCount + 1);
         foreach (var file in files)
         {
             worker.Submit(file);
@@ -42,16 +42,24 @@ internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex ind
         var ignored = new List<Issue>();
         var reader = new FhirResourceReader(readerSettings, DiscardingQuarantine.Instance, ignored);
         var indexed = new List<(FhirResource, FhirResourceEnvelope)>();
-        foreach (var envelope in reader.Read(file, meter.AddBytes))
+        var buffer = _buffers.Take();
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            meter.AddResource();
-            ignored.Clear();
-            if (!IndexPassSelection.IndexedTypes.Contains(envelope.ResourceType))
-                continue;
-            var parsed = FhirResourceParser.Parse(envelope, readerSettings);
-            if (parsed is { Outcome: FhirParseOutcome.Parsed, Resource: { } resource })
-                indexed.Add((resource, envelope with { Json = ReadOnlyMemory<byte>.Empty }));
+            foreach (var envelope in reader.Read(file, meter.AddBytes, buffer))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                meter.AddResource();
+                ignored.Clear();
+                if (!IndexPassSelection.IndexedTypes.Contains(envelope.ResourceType))
+                    continue;
+                var parsed = FhirResourceParser.Parse(envelope, readerSettings);
+                if (parsed is { Outcome: FhirParseOutcome.Parsed, Resource: { } resource })
+                    indexed.Add((resource, envelope with { Json = ReadOnlyMemory<byte>.Empty }));
+            }
+        }
+        finally
+        {
+            _buffers.Return(buffer);
         }
         return indexed;
     }

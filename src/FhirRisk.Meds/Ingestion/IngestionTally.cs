@@ -50,11 +50,14 @@ internal sealed class IngestionTally(int maxIssuesKept)
     public void Issues(IEnumerable<Issue> issues)
     {
         foreach (var issue in issues)
-        {
-            _issueCodes[issue.Code] = _issueCodes.GetValueOrDefault(issue.Code) + 1;
-            if (_issues.Count < maxIssuesKept)
-                _issues.Add(issue);
-        }
+            Issue(issue);
+    }
+
+    public void Issue(Issue issue)
+    {
+        _issueCodes[issue.Code] = _issueCodes.GetValueOrDefault(issue.Code) + 1;
+        if (_issues.Count < maxIssuesKept)
+            _issues.Add(issue);
     }
 
     public FhirIngestionSummary Summarize(long quarantined, int files, long bytesRead, int subjects, long events, TimeSpan elapsed) => new(

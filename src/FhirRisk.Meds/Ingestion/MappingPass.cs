@@ -9,9 +9,11 @@ namespace FhirRisk.Meds.Ingestion;
 /// so a re-run after a fix picks them up), Skipped types are counted, Parsed resources are mapped to MEDS events
 /// (spooled by subject) and, when asked, to OMOP rows. Recoverable issues keep the resource.
 /// <para>
-/// Reading (decompression, line splitting, the reader's scan) runs on the calling thread while parse + map run on the
-/// thread pool (<see cref="OrderedWorker{TIn,TOut}"/>); results are applied (tally, quarantine, spool, OMOP) on the
-/// calling thread in input order, so the output is the same as a single-threaded run.
+/// The work is cut into units that run on the thread pool (<see cref="OrderedWorker{TIn,TOut}"/>): a JSON document
+/// (a bundle) is read, scanned, parsed and mapped whole by one task, in a reused buffer; NDJSON is split into lines on
+/// the calling thread and handed out in batches of about <see cref="BatchBytes"/>. Each unit returns its side effects
+/// as <see cref="IngestionEffect"/>s, which the calling thread applies (tally, quarantine, spool, OMOP) in input order,
+/// so the output is the same as a single-threaded run's.
 /// </para>
 /// </summary>
 internal sealed class MappingPass(
@@ -22,87 +24,175 @@ internal sealed class MappingPass(
     IngestionTally tally,
     OmopStage? omop)
 {
-    /// <summary>Envelopes read ahead of the worker; each holds one resource's bytes (or a slice of its bundle).</summary>
-    private const int ReadAhead = 256;
+    /// <summary>NDJSON bytes per batch: large enough to amortise a task, small enough to keep a few in flight.</summary>
+    private const int BatchBytes = 1 << 20;
 
     private readonly FhirMedsMapper _mapper = new(index, settings.Mapping);
+    private readonly DocumentBufferPool _buffers = new();
+    private EffectLog _lines = new();
+
+    private FhirReaderSettings ReaderSettings => settings.Reader;
+    private OrderedWorker<WorkUnit, List<IngestionEffect>>? _worker;
 
     public void Run(IReadOnlyList<FhirInputFile> files, IngestionProgressMeter meter, CancellationToken cancellationToken)
     {
-        var readerIssues = new List<Issue>();
-        var reader = new FhirResourceReader(settings.Reader, quarantine, readerIssues);
-        using var worker = new OrderedWorker<Pending, Mapped>(ParseAndMap, ReadAhead);
+        // Units in flight: one per core keeps every core busy while the oldest result waits to be applied.
+        using var worker = _worker = new OrderedWorker<WorkUnit, List<IngestionEffect>>(
+            unit => unit.Run(this, meter, cancellationToken), Environment.ProcessorCount + 1);
+        var lines = _lines = new EffectLog(QuarantineOversized);
+        var reader = new FhirResourceReader(settings.Reader, lines, lines);
         foreach (var file in files)
         {
-            foreach (var envelope in reader.Read(file, meter.AddBytes))
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                meter.AddResource();
-                worker.Submit(new Pending(envelope, TakeIssues(readerIssues)));
-                while (worker.TryTake(out var mapped))
-                    Apply(mapped);
-            }
-            // Issues after the last envelope (a truncated gzip, a malformed last line) belong to the file.
-            worker.Submit(new Pending(null, TakeIssues(readerIssues)));
+            cancellationToken.ThrowIfCancellationRequested();
+            if (file.IsNdjson)
+                SubmitLines(reader, lines, file, meter, cancellationToken);
+            else
+                Submit(new DocumentUnit(file));
         }
-        foreach (var mapped in worker.Finish())
-            Apply(mapped);
+        foreach (var effects in worker.Finish())
+            Apply(effects);
+        _worker = null;
     }
 
-    private static Issue[] TakeIssues(List<Issue> issues)
+    private void SubmitLines(FhirResourceReader reader, EffectLog lines, FhirInputFile file, IngestionProgressMeter meter,
+        CancellationToken cancellationToken)
     {
-        if (issues.Count == 0)
-            return [];
-        var taken = issues.ToArray();
-        issues.Clear();
-        return taken;
+        long batched = 0;
+        foreach (var envelope in reader.Read(file, meter.AddBytes))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            meter.AddResource();
+            lines.Effects.Add(new PendingResource(envelope));
+            batched += envelope.Json.Length;
+            if (batched >= BatchBytes)
+            {
+                Submit(new BatchUnit(lines.Take()));
+                batched = 0;
+            }
+        }
+        // Issues after the last line (a truncated gzip, an unterminated last line) belong to the file.
+        if (lines.Effects.Count > 0)
+            Submit(new BatchUnit(lines.Take()));
+    }
+
+    private void Submit(WorkUnit unit)
+    {
+        _worker!.Submit(unit);
+        while (_worker.TryTake(out var effects))
+            Apply(effects);
+    }
+
+    /// <summary>
+    /// A line too large to hold is streamed to the quarantine now, so everything read before it is applied first
+    /// (including its own issue, which the reader has just recorded).
+    /// </summary>
+    private void QuarantineOversized(string sourceFile, string location, Stream raw, IReadOnlyList<Issue> issues)
+    {
+        if (_lines.Effects.Count > 0)
+            _worker!.Submit(new BatchUnit(_lines.Take()));
+        foreach (var effects in _worker!.Finish())
+            Apply(effects);
+        quarantine.QuarantineStream(sourceFile, location, raw, issues);
     }
 
     /// <summary>Worker side: pure with respect to the run's outputs (the index is only read in pass 2).</summary>
-    private Mapped ParseAndMap(Pending pending)
+    private ResourceEffect ParseAndMap(FhirResourceEnvelope envelope)
     {
-        if (pending.Envelope is not { } envelope)
-            return new Mapped(null, null, [], [], pending.ReaderIssues);
         var parsed = FhirResourceParser.Parse(envelope, settings.Reader);
         var events = new List<MedsEvent>();
         var issues = new List<Issue>();
         if (parsed is { Outcome: FhirParseOutcome.Parsed, Resource: { } resource })
             _mapper.Map(resource, envelope, events, issues);
-        return new Mapped(envelope, parsed, events, issues, pending.ReaderIssues);
+        var failedRaw = parsed.Outcome == FhirParseOutcome.Failed ? envelope.Json.ToArray() : null;
+        return new ResourceEffect(envelope with { Json = ReadOnlyMemory<byte>.Empty }, parsed, events, issues, failedRaw);
     }
 
-    /// <summary>Caller side, in input order: the side effects of one resource, then the reader issues found before it.</summary>
-    private void Apply(Mapped mapped)
+    /// <summary>Caller side, in input order.</summary>
+    private void Apply(List<IngestionEffect> effects)
     {
-        if (mapped is { Envelope: { } envelope, Parsed: { } parsed })
-            Ingest(envelope, parsed, mapped.Events, mapped.MappingIssues);
-        tally.Issues(mapped.ReaderIssues);
+        foreach (var effect in effects)
+        {
+            switch (effect)
+            {
+                case ResourceEffect resource:
+                    Ingest(resource);
+                    break;
+                case ReaderIssueEffect issue:
+                    tally.Issue(issue.Issue);
+                    break;
+                case QuarantineEffect rejected:
+                    quarantine.Quarantine(rejected.SourceFile, rejected.Location, rejected.Raw, rejected.Issues);
+                    break;
+            }
+        }
     }
 
-    private void Ingest(FhirResourceEnvelope envelope, FhirParseResult parsed, List<MedsEvent> events, List<Issue> issues)
+    private void Ingest(ResourceEffect effect)
     {
+        var (envelope, parsed) = (effect.Envelope, effect.Parsed);
         tally.Resource(envelope.ResourceType, parsed.Outcome);
         tally.Issues(parsed.Issues);
-        if (parsed.Outcome == FhirParseOutcome.Failed || parsed.Resource is null)
+        if (parsed.Outcome == FhirParseOutcome.Failed)
         {
-            if (parsed.Outcome == FhirParseOutcome.Failed)
-                quarantine.Quarantine(envelope.SourceFile, envelope.Location, envelope.Json.Span, parsed.Issues);
+            quarantine.Quarantine(envelope.SourceFile, envelope.Location, effect.FailedRaw ?? [], parsed.Issues);
             return;
         }
-        if (parsed.Outcome != FhirParseOutcome.Parsed)
+        if (parsed is not { Outcome: FhirParseOutcome.Parsed, Resource: { } resource })
             return;
-
-        foreach (var ev in events)
+        foreach (var ev in effect.Events)
         {
             spool.Add(ev);
             tally.Event(ev.Code);
         }
-        omop?.Add(parsed.Resource, envelope, issues);
-        tally.Issues(issues);
+        omop?.Add(resource, envelope, effect.MappingIssues);
+        tally.Issues(effect.MappingIssues);
     }
 
-    private sealed record Pending(FhirResourceEnvelope? Envelope, Issue[] ReaderIssues);
+    /// <summary>A resource read on the calling thread, waiting in a batch to be parsed and mapped.</summary>
+    private sealed record PendingResource(FhirResourceEnvelope Envelope) : IngestionEffect;
 
-    private sealed record Mapped(FhirResourceEnvelope? Envelope, FhirParseResult? Parsed, List<MedsEvent> Events, List<Issue> MappingIssues,
-        Issue[] ReaderIssues);
+    private abstract record WorkUnit
+    {
+        public abstract List<IngestionEffect> Run(MappingPass pass, IngestionProgressMeter meter, CancellationToken cancellationToken);
+    }
+
+    /// <summary>A batch of NDJSON lines with the reader's issues between them: pending resources become resource effects.</summary>
+    private sealed record BatchUnit(List<IngestionEffect> Effects) : WorkUnit
+    {
+        public override List<IngestionEffect> Run(MappingPass pass, IngestionProgressMeter meter, CancellationToken cancellationToken)
+        {
+            for (var i = 0; i < Effects.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (Effects[i] is PendingResource pending)
+                    Effects[i] = pass.ParseAndMap(pending.Envelope);
+            }
+            return Effects;
+        }
+    }
+
+    /// <summary>A JSON document (a bundle or one resource), read into a pooled buffer, parsed and mapped whole.</summary>
+    private sealed record DocumentUnit(FhirInputFile File) : WorkUnit
+    {
+        public override List<IngestionEffect> Run(MappingPass pass, IngestionProgressMeter meter, CancellationToken cancellationToken)
+        {
+            var log = new EffectLog();
+            var reader = new FhirResourceReader(pass.ReaderSettings, log, log);
+            var buffer = pass._buffers.Take();
+            try
+            {
+                foreach (var envelope in reader.Read(File, meter.AddBytes, buffer))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    meter.AddResource();
+                    log.Effects.Add(pass.ParseAndMap(envelope));
+                }
+            }
+            finally
+            {
+                pass._buffers.Return(buffer);
+            }
+            return log.Effects;
+        }
+    }
 }
