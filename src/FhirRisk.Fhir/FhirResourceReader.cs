@@ -11,7 +11,10 @@ namespace FhirRisk.Fhir;
 /// the exact bytes of the resource. Input that cannot be used goes to the quarantine with its issues, and reading
 /// continues with the next line or entry.
 /// </summary>
-public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarantine quarantine, ICollection<Issue> issues)
+/// <param name="layouts">When given, bundle layouts found here are remembered there, and remembered ones are used
+/// instead of scanning the document again (<see cref="FhirDocumentLayouts"/>).</param>
+public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarantine quarantine, ICollection<Issue> issues,
+    FhirDocumentLayouts? layouts = null)
 {
     private readonly FhirReaderSettings _settings = settings ?? throw new ArgumentNullException(nameof(settings));
     private readonly IFhirQuarantine _quarantine = quarantine ?? throw new ArgumentNullException(nameof(quarantine));
@@ -83,7 +86,13 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
     {
         if (ReadWholeDocument(file, bytesRead, documentBuffer) is not { } bytes)
             yield break;
-        var scan = ResourceJsonScanner.Scan(bytes.Span, collectEntries: true);
+        var scan = layouts?.Recall(file, bytes.Span);
+        if (scan is null)
+        {
+            scan = ResourceJsonScanner.Scan(bytes.Span, collectEntries: true);
+            if (scan.Head is { Status: ScanStatus.Ok, ResourceType: "Bundle" })
+                layouts?.Remember(file, bytes.Length, scan);
+        }
         if (scan.Head.Status != ScanStatus.Ok)
         {
             QuarantineWithIssue(file.Path, "", bytes.Span, Issue.Error(CodeFor(scan.Head.Status), file.Path, scan.Head.Error ?? "unusable document"));

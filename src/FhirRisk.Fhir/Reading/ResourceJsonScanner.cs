@@ -15,9 +15,12 @@ internal readonly record struct ResourceHead(ScanStatus Status, string? Resource
 
 /// <summary>
 /// One <c>Bundle.entry[i]</c>: its fullUrl, the byte range of its resource (Length 0 when absent) and the resource's
-/// head, read during the same scan so that no entry is tokenized twice before parsing.
+/// head, read during the same scan so that no entry is tokenized twice before parsing. <see cref="UrlStart"/> and
+/// <see cref="UrlLength"/> locate the fullUrl's JSON string token (quotes included; length 0 when absent), so that a
+/// remembered layout can drop the string and read it again from the same bytes (<see cref="FhirDocumentLayouts"/>).
 /// </summary>
-internal readonly record struct BundleEntrySlice(int Index, string? FullUrl, int Start, int Length, ResourceHead Head);
+internal readonly record struct BundleEntrySlice(int Index, string? FullUrl, int Start, int Length, ResourceHead Head,
+    int UrlStart = 0, int UrlLength = 0);
 
 /// <summary>A JSON document's root: its head, and for a Bundle its type and entries.</summary>
 internal sealed record DocumentScan(ResourceHead Head, string? BundleType, IReadOnlyList<BundleEntrySlice> Entries);
@@ -90,7 +93,7 @@ internal static class ResourceJsonScanner
                 continue;
             }
             string? fullUrl = null;
-            int start = 0, length = 0;
+            int start = 0, length = 0, urlStart = 0, urlLength = 0;
             ResourceHead head = default;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -100,6 +103,8 @@ internal static class ResourceJsonScanner
                 if (isFullUrl && reader.TokenType == JsonTokenType.String)
                 {
                     fullUrl = reader.GetString();
+                    urlStart = (int)reader.TokenStartIndex;
+                    urlLength = (int)reader.BytesConsumed - urlStart;
                 }
                 else if (isResource)
                 {
@@ -112,7 +117,7 @@ internal static class ResourceJsonScanner
                     reader.Skip();
                 }
             }
-            entries.Add(new BundleEntrySlice(index++, fullUrl, start, length, head));
+            entries.Add(new BundleEntrySlice(index++, fullUrl, start, length, head, urlStart, urlLength));
         }
     }
 
@@ -134,12 +139,42 @@ internal static class ResourceJsonScanner
             var isResourceType = reader.ValueTextEquals("resourceType"u8);
             reader.Read();
             if (isResourceType && reader.TokenType == JsonTokenType.String)
-                resourceType = reader.GetString();
+                resourceType = ResourceTypeName(ref reader);
             else
                 reader.Skip();
         }
         return HeadOf(resourceType);
     }
+
+    /// <summary>
+    /// A bundle repeats a handful of type names thousands of times: known names are shared strings, not one new string
+    /// per entry (the layouts of a whole run may be remembered, <see cref="FhirDocumentLayouts"/>).
+    /// </summary>
+    private static string ResourceTypeName(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            var name = reader.ValueSpan;
+            foreach (var (utf8, text) in KnownTypeNames)
+            {
+                if (name.SequenceEqual(utf8))
+                    return text;
+            }
+        }
+        return reader.GetString()!;
+    }
+
+    private static readonly (byte[] Utf8, string Text)[] KnownTypeNames =
+    [
+        .. new[]
+        {
+            "AllergyIntolerance", "Bundle", "CarePlan", "CareTeam", "Claim", "Condition", "Device", "DiagnosticReport",
+            "DocumentReference", "Encounter", "ExplanationOfBenefit", "Goal", "ImagingStudy", "Immunization", "Location",
+            "Medication", "MedicationAdministration", "MedicationDispense", "MedicationRequest", "MedicationStatement",
+            "Observation", "Organization", "Patient", "Practitioner", "PractitionerRole", "Procedure", "Provenance",
+            "Specimen", "SupplyDelivery",
+        }.Select(n => (System.Text.Encoding.UTF8.GetBytes(n), n)),
+    ];
 
     private static ResourceHead HeadOf(string? resourceType) => resourceType is null
         ? new ResourceHead(ScanStatus.MissingResourceType, null, "no string 'resourceType' property")

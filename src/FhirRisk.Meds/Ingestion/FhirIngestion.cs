@@ -43,7 +43,8 @@ public sealed class FhirIngestion
 
         var index = new FhirIndex(_settings.Mapping);
         meter.Phase("index");
-        new IndexPass(_settings.Reader, index, meter).Run(indexFiles, cancellationToken);
+        var layouts = new FhirDocumentLayouts();
+        new IndexPass(_settings.Reader, index, meter, layouts).Run(indexFiles, cancellationToken);
 
         using var quarantine = new FhirQuarantineWriter(Path.Combine(output, "quarantine"));
         var temp = _settings.TempFolder ?? Path.Combine(Path.GetTempPath(), $"fhirrisk-ingest-{Guid.NewGuid():N}");
@@ -54,7 +55,7 @@ public sealed class FhirIngestion
             var bytesBefore = meter.Bytes;
             using (var omop = OmopStage.Create(_settings, index))
             {
-                var mapping = new MappingPass(_settings, index, quarantine, spool, tally, omop);
+                var mapping = new MappingPass(_settings, index, quarantine, spool, tally, omop, layouts);
                 mapping.Run(files, meter, cancellationToken);
                 omop?.Complete();
             }

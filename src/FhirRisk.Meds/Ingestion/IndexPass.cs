@@ -9,9 +9,10 @@ namespace FhirRisk.Meds.Ingestion;
 /// Pass 1: parse and index only the indexed types (<see cref="IndexPassSelection"/>); issues are not kept (pass 2
 /// reports them once). Files are independent here, so several are read and parsed at a time on the thread pool
 /// (<see cref="OrderedWorker{TIn,TOut}"/>), each into a pooled document buffer, and their resources are added to the
-/// index on the calling thread in file order, so the index is the same as a single-threaded pass would build.
+/// index on the calling thread in file order, so the index is the same as a single-threaded pass would build. The
+/// bundle layouts found are remembered for pass 2 (<see cref="FhirDocumentLayouts"/>).
 /// </summary>
-internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex index, IngestionProgressMeter meter)
+internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex index, IngestionProgressMeter meter, FhirDocumentLayouts layouts)
 {
     private readonly DocumentBufferPool _buffers = new();
 
@@ -40,7 +41,7 @@ internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex ind
     private List<(FhirResource, FhirResourceEnvelope)> ReadIndexedTypes(FhirInputFile file, CancellationToken cancellationToken)
     {
         var ignored = new List<Issue>();
-        var reader = new FhirResourceReader(readerSettings, DiscardingQuarantine.Instance, ignored);
+        var reader = new FhirResourceReader(readerSettings, DiscardingQuarantine.Instance, ignored, layouts);
         var indexed = new List<(FhirResource, FhirResourceEnvelope)>();
         var buffer = _buffers.Take();
         try

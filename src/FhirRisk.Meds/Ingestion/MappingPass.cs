@@ -10,7 +10,8 @@ namespace FhirRisk.Meds.Ingestion;
 /// (spooled by subject) and, when asked, to OMOP rows. Recoverable issues keep the resource.
 /// <para>
 /// The work is cut into units that run on the thread pool (<see cref="OrderedWorker{TIn,TOut}"/>): a JSON document
-/// (a bundle) is read, scanned, parsed and mapped whole by one task, in a reused buffer; NDJSON is split into lines on
+/// (a bundle) is read, parsed and mapped whole by one task, in a reused buffer and without a second scan when pass 1
+/// remembered its layout; NDJSON is split into lines on
 /// the calling thread and handed out in batches of about <see cref="BatchBytes"/>. Each unit returns its side effects
 /// as <see cref="IngestionEffect"/>s, which the calling thread applies (tally, quarantine, spool, OMOP) in input order,
 /// so the output is the same as a single-threaded run's.
@@ -22,7 +23,8 @@ internal sealed class MappingPass(
     FhirQuarantineWriter quarantine,
     SubjectEventSpool spool,
     IngestionTally tally,
-    OmopStage? omop)
+    OmopStage? omop,
+    FhirDocumentLayouts layouts)
 {
     /// <summary>NDJSON bytes per batch: large enough to amortise a task, small enough to keep a few in flight.</summary>
     private const int BatchBytes = 1 << 20;
@@ -32,6 +34,8 @@ internal sealed class MappingPass(
     private EffectLog _lines = new();
 
     private FhirReaderSettings ReaderSettings => settings.Reader;
+
+    private FhirDocumentLayouts Layouts => layouts;
     private OrderedWorker<WorkUnit, List<IngestionEffect>>? _worker;
 
     public void Run(IReadOnlyList<FhirInputFile> files, IngestionProgressMeter meter, CancellationToken cancellationToken)
@@ -177,7 +181,7 @@ internal sealed class MappingPass(
         public override List<IngestionEffect> Run(MappingPass pass, IngestionProgressMeter meter, CancellationToken cancellationToken)
         {
             var log = new EffectLog();
-            var reader = new FhirResourceReader(pass.ReaderSettings, log, log);
+            var reader = new FhirResourceReader(pass.ReaderSettings, log, log, pass.Layouts);
             var buffer = pass._buffers.Take();
             try
             {
