@@ -2,7 +2,8 @@ namespace FhirRisk.Meds.Omop;
 
 /// <summary>
 /// The part of an OHDSI Athena vocabulary download the export needs: (vocabulary_id, concept_code) → concept_id for the
-/// vocabularies FHIR codes map to, which of those concepts are standard, and their "Maps to" targets. Both files are
+/// vocabularies FHIR codes map to, which of those concepts are standard (with their domain, which picks the event
+/// table), and their "Maps to" targets. Both files are
 /// streamed line by line (Athena ships them tab-separated, unquoted, with a header row), keeping only those entries,
 /// so a multi-GB download is never held whole.
 /// </summary>
@@ -15,7 +16,7 @@ public sealed class AthenaVocabulary
     };
 
     private readonly Dictionary<string, int> _conceptByCode = new(StringComparer.Ordinal);
-    private readonly HashSet<int> _standard = [];
+    private readonly Dictionary<int, OmopDomain> _standardDomains = [];
     private readonly Dictionary<int, int> _mapsTo = [];
 
     private AthenaVocabulary()
@@ -57,18 +58,35 @@ public sealed class AthenaVocabulary
     /// </summary>
     public int? StandardConceptId(int sourceConceptId)
     {
-        if (_standard.Contains(sourceConceptId))
+        if (_standardDomains.ContainsKey(sourceConceptId))
             return sourceConceptId;
         return _mapsTo.TryGetValue(sourceConceptId, out var target) ? target : null;
     }
 
+    /// <summary>
+    /// The domain of a standard concept; <see cref="OmopDomain.Unknown"/> for a concept not loaded, which includes a
+    /// "Maps to" target in a vocabulary outside the kept set (e.g. RxNorm Extension, OMOP Extension).
+    /// </summary>
+    public OmopDomain Domain(int standardConceptId) =>
+        _standardDomains.TryGetValue(standardConceptId, out var domain) ? domain : OmopDomain.Unknown;
+
     private static string Key(string vocabularyId, string code) => vocabularyId + "\t" + code;
+
+    private static OmopDomain ParseDomain(string domainId) => domainId switch
+    {
+        "Condition" => OmopDomain.Condition,
+        "Procedure" => OmopDomain.Procedure,
+        "Measurement" => OmopDomain.Measurement,
+        "Observation" => OmopDomain.Observation,
+        "Drug" => OmopDomain.Drug,
+        _ => OmopDomain.Other,
+    };
 
     private void ReadConcepts(TextReader reader, IReadOnlySet<string> vocabularies)
     {
         var header = new AthenaHeader(reader.ReadLine(), "CONCEPT.csv");
         int id = header["concept_id"], vocab = header["vocabulary_id"], code = header["concept_code"];
-        int standard = header["standard_concept"], invalid = header["invalid_reason"];
+        int standard = header["standard_concept"], invalid = header["invalid_reason"], domain = header["domain_id"];
         while (reader.ReadLine() is { } line)
         {
             var fields = line.Split('\t');
@@ -76,7 +94,7 @@ public sealed class AthenaVocabulary
                 continue;
             _conceptByCode.TryAdd(Key(fields[vocab], fields[code]), conceptId);
             if (fields[standard] == "S" && fields[invalid].Length == 0)
-                _standard.Add(conceptId);
+                _standardDomains[conceptId] = ParseDomain(fields[domain]);
         }
     }
 

@@ -2,9 +2,19 @@ using FhirRisk.Fhir.Model;
 
 namespace FhirRisk.Meds.Omop;
 
-/// <summary>Condition → condition_occurrence, Procedure → procedure_occurrence (standards §3.2).</summary>
+/// <summary>
+/// Condition → condition_occurrence, Procedure → procedure_occurrence (standards §3.2), or the table of the code's
+/// standard concept domain (<see cref="OmopEventTable.For"/>). A Condition categorised "death diagnosis" also names
+/// the cause of death.
+/// </summary>
 internal static class ConditionProcedureRows
 {
+    /// <summary>
+    /// SNOMED 16100001 "Death diagnosis": the Condition.category code (US Core Condition Category Codes) saying the
+    /// problem caused the patient's death.
+    /// </summary>
+    private const string DeathDiagnosis = "16100001";
+
     public static void AddCondition(FhirCondition condition, OmopSource source)
     {
         if (source.DroppedByStatus(Status(condition.VerificationStatus), "verificationStatus", "refuted"))
@@ -18,22 +28,15 @@ internal static class ConditionProcedureRows
             source.Warn(OmopIssueCodes.NoDate, "onset", "Condition has neither onset nor recordedDate; no row.");
             return;
         }
-        var state = source.State;
-        var sink = state.Sink(OmopTables.ConditionOccurrence);
-        var row = sink.NewRow();
-        var code = state.Concepts.Map(condition.Code);
-        row["condition_occurrence_id"] = state.NextId(OmopTables.ConditionOccurrence);
-        row["person_id"] = personId.Value;
-        row["condition_concept_id"] = code.ConceptId;
-        OmopTime.SetStart(row, "condition_start", start, state, personId.Value);
-        if (condition.Abatement is { } end)
-            OmopTime.SetEnd(row, "condition_end", end, state, personId.Value);
-        row["condition_type_concept_id"] = OmopConcepts.TypeEhrEncounterRecord;
-        source.SetVisit(row, condition.Encounter);
-        row["condition_source_value"] = code.SourceValue ?? "";
-        row["condition_source_concept_id"] = code.SourceConceptId;
-        row["condition_status_source_value"] = Status(condition.ClinicalStatus);
-        sink.Write(row);
+        var code = source.State.Concepts.Map(condition.Code);
+        var table = OmopEventTable.For(code.Domain, OmopEventTable.Condition);
+        var fact = new OmopEvent(personId.Value, code, start, condition.Abatement, condition.Encounter, OmopConcepts.TypeEhrEncounterRecord);
+        var row = table.Begin(fact, source);
+        if (table == OmopEventTable.Condition)
+            row["condition_status_source_value"] = Status(condition.ClinicalStatus);
+        table.Write(row, source);
+        if (IsDeathDiagnosis(condition))
+            source.State.Deaths.RecordCause(personId.Value, code, start, OmopDeathCauseSource.DeathDiagnosis);
     }
 
     public static void AddProcedure(FhirProcedure procedure, OmopSource source)
@@ -48,24 +51,14 @@ internal static class ConditionProcedureRows
             source.Warn(OmopIssueCodes.NoDate, "performed", "Procedure has no performed[x]; procedure_date is NOT NULL, no row.");
             return;
         }
-        var state = source.State;
-        var sink = state.Sink(OmopTables.ProcedureOccurrence);
-        var row = sink.NewRow();
-        var code = state.Concepts.Map(procedure.Code);
-        row["procedure_occurrence_id"] = state.NextId(OmopTables.ProcedureOccurrence);
-        row["person_id"] = personId.Value;
-        row["procedure_concept_id"] = code.ConceptId;
-        row["procedure_date"] = OmopTime.StartDate(start);
-        row["procedure_datetime"] = OmopTime.StartDateTime(start);
-        state.Observe(personId.Value, OmopTime.StartDate(start));
-        if (procedure.PerformedEnd is { } end)
-            OmopTime.SetEnd(row, "procedure_end", end, state, personId.Value);
-        row["procedure_type_concept_id"] = OmopConcepts.TypeEhrEncounterRecord;
-        source.SetVisit(row, procedure.Encounter);
-        row["procedure_source_value"] = code.SourceValue ?? "";
-        row["procedure_source_concept_id"] = code.SourceConceptId;
-        sink.Write(row);
+        var code = source.State.Concepts.Map(procedure.Code);
+        var table = OmopEventTable.For(code.Domain, OmopEventTable.Procedure);
+        var fact = new OmopEvent(personId.Value, code, start, procedure.PerformedEnd, procedure.Encounter, OmopConcepts.TypeEhrEncounterRecord);
+        table.Write(table.Begin(fact, source), source);
     }
+
+    private static bool IsDeathDiagnosis(FhirCondition condition) =>
+        condition.Categories.Any(c => c.Codings.Any(x => x.Code == DeathDiagnosis && OmopVocabularyIds.ForSystem(x.System) == "SNOMED"));
 
     private static string? Status(FhirCodeableConcept? concept) =>
         concept?.Codings.FirstOrDefault(c => !string.IsNullOrEmpty(c.Code))?.Code;

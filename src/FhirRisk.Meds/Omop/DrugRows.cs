@@ -3,8 +3,9 @@ using FhirRisk.Fhir.Model;
 namespace FhirRisk.Meds.Omop;
 
 /// <summary>
-/// MedicationRequest / Administration / Dispense / Statement and Immunization → drug_exposure (standards §3.2). The type
-/// concept says which kind of record it was, so requested and administered drugs stay distinguishable.
+/// MedicationRequest / Administration / Dispense / Statement and Immunization → drug_exposure (standards §3.2), or the
+/// table of the code's standard concept domain (<see cref="OmopEventTable.For"/>). The type concept says which kind of
+/// record it was, so requested and administered drugs stay distinguishable.
 /// </summary>
 internal static class DrugRows
 {
@@ -23,11 +24,41 @@ internal static class DrugRows
             return;
         if (medication.Start is not { } start)
         {
-            source.Warn(OmopIssueCodes.NoDate, "effective", $"{medication.ResourceType} has no start time; no drug_exposure row.");
+            source.Warn(OmopIssueCodes.NoDate, "effective", $"{medication.ResourceType} has no start time; no row.");
             return;
         }
-        var row = Begin(source, personId.Value, start, End(medication, start), DrugCode(medication, source));
-        row["drug_type_concept_id"] = TypeConcept(medication);
+        var code = DrugCode(medication, source);
+        var table = OmopEventTable.For(code.Domain, OmopEventTable.Drug);
+        // Only drug_exposure needs an end (NOT NULL), so only there is it inferred.
+        var end = table == OmopEventTable.Drug ? End(medication, start) : medication.End;
+        var row = table.Begin(new OmopEvent(personId.Value, code, start, end, medication.Encounter, TypeConcept(medication)), source);
+        if (table == OmopEventTable.Drug)
+            SetDrugDetails(row, medication, source);
+        table.Write(row, source);
+    }
+
+    public static void AddImmunization(FhirImmunization immunization, OmopSource source)
+    {
+        if (source.DroppedByStatus(immunization.Status, "status", "not-done"))
+            return;
+        var personId = source.PersonId(immunization.Patient, "patient");
+        if (personId is null)
+            return;
+        if ((immunization.Occurrence ?? immunization.Recorded) is not { } when)
+        {
+            source.Warn(OmopIssueCodes.NoDate, "occurrence", "Immunization has no occurrenceDateTime; no row.");
+            return;
+        }
+        // A vaccination is a single point in time: drug_exposure's end falls back to the start (standards §3.2 "Immunization").
+        var code = source.State.Concepts.Map(immunization.VaccineCode);
+        var table = OmopEventTable.For(code.Domain, OmopEventTable.Drug);
+        var row = table.Begin(new OmopEvent(personId.Value, code, when, null, immunization.Encounter, OmopConcepts.TypeEhrEncounterRecord), source);
+        table.Write(row, source);
+    }
+
+    /// <summary>The columns only drug_exposure has: verbatim end, sig, route, dose unit, refills, quantity, days supply.</summary>
+    private static void SetDrugDetails(OmopRow row, FhirMedicationEvent medication, OmopSource source)
+    {
         row["verbatim_end_date"] = medication.End is { } end ? OmopTime.EndDate(end) : null;
         row["sig"] = medication.DosageText;
         var route = source.State.Concepts.Map(medication.Route);
@@ -44,41 +75,6 @@ internal static class DrugRows
             row["quantity"] = Finite(dispense.Dose?.Value);
             row["days_supply"] = DaysSupply(dispense);
         }
-        source.SetVisit(row, medication.Encounter);
-        source.State.Sink(OmopTables.DrugExposure).Write(row);
-    }
-
-    public static void AddImmunization(FhirImmunization immunization, OmopSource source)
-    {
-        if (source.DroppedByStatus(immunization.Status, "status", "not-done"))
-            return;
-        var personId = source.PersonId(immunization.Patient, "patient");
-        if (personId is null)
-            return;
-        if ((immunization.Occurrence ?? immunization.Recorded) is not { } when)
-        {
-            source.Warn(OmopIssueCodes.NoDate, "occurrence", "Immunization has no occurrenceDateTime; no drug_exposure row.");
-            return;
-        }
-        // A vaccination is a single point in time: start = end (standards §3.2 "Immunization").
-        var row = Begin(source, personId.Value, when, when, source.State.Concepts.Map(immunization.VaccineCode));
-        row["drug_type_concept_id"] = OmopConcepts.TypeEhrEncounterRecord;
-        source.SetVisit(row, immunization.Encounter);
-        source.State.Sink(OmopTables.DrugExposure).Write(row);
-    }
-
-    private static OmopRow Begin(OmopSource source, long personId, FhirDateTime start, FhirDateTime end, OmopCode code)
-    {
-        var state = source.State;
-        var row = state.Sink(OmopTables.DrugExposure).NewRow();
-        row["drug_exposure_id"] = state.NextId(OmopTables.DrugExposure);
-        row["person_id"] = personId;
-        row["drug_concept_id"] = code.ConceptId;
-        OmopTime.SetStart(row, "drug_exposure_start", start, state, personId);
-        OmopTime.SetEnd(row, "drug_exposure_end", end, state, personId);
-        row["drug_source_value"] = code.SourceValue ?? "";
-        row["drug_source_concept_id"] = code.SourceConceptId;
-        return row;
     }
 
     /// <summary>medication[x]: the concept, else the referenced Medication's code (contained, bundle or export).</summary>

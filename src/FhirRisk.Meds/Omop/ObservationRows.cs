@@ -4,12 +4,17 @@ using FhirRisk.Fhir.Model;
 namespace FhirRisk.Meds.Omop;
 
 /// <summary>
-/// Observation → measurement (category laboratory, vital-signs, or none) or observation (any other category), one row
-/// per value: the Observation's own value and one row per component (blood pressure becomes a systolic and a diastolic
-/// row, standards §3.1 measurement). AllergyIntolerance → observation (ETL-Synthea, IG AllergyMap).
+/// Observation → measurement (category laboratory, vital-signs, or none) or observation (any other category), or the
+/// table of the code's standard concept domain (<see cref="OmopEventTable.For"/>), one row per value: the Observation's
+/// own value and one row per component (blood pressure becomes a systolic and a diastolic row, standards §3.1
+/// measurement), each routed by its own code. A LOINC 69453-9 Observation also names the cause of death.
+/// AllergyIntolerance → observation (ETL-Synthea, IG AllergyMap).
 /// </summary>
 internal static class ObservationRows
 {
+    /// <summary>LOINC "Cause of death [US Standard Certificate of Death]"; Synthea codes the cause as a SNOMED value.</summary>
+    private const string CauseOfDeath = "69453-9";
+
     private static readonly string[] s_measurementCategories = ["laboratory", "vital-signs"];
 
     public static void AddObservation(FhirObservation observation, OmopSource source)
@@ -24,15 +29,17 @@ internal static class ObservationRows
             source.Warn(OmopIssueCodes.NoDate, "effective", "Observation has neither effective[x] nor issued; no row.");
             return;
         }
-        var isMeasurement = IsMeasurement(observation);
+        var resourceDefault = IsMeasurement(observation) ? OmopEventTable.Measurement : OmopEventTable.Observation;
         // A panel without its own value (blood pressure) is fully described by its components.
         if (observation.Value is not null || observation.Components.Count == 0)
-            AddRow(source, isMeasurement, personId.Value, when, observation.Code, observation.Value, observation, "value");
+            AddRow(source, observation, resourceDefault, personId.Value, when, observation.Code, observation.Value, "value");
         for (var i = 0; i < observation.Components.Count; i++)
         {
             var component = observation.Components[i];
-            AddRow(source, isMeasurement, personId.Value, when, component.Code, component.Value, observation, $"component[{i}].value");
+            AddRow(source, observation, resourceDefault, personId.Value, when, component.Code, component.Value, $"component[{i}].value");
         }
+        if (IsCauseOfDeath(observation) && observation.Value?.CodeableConcept is { } cause)
+            source.State.Deaths.RecordCause(personId.Value, source.State.Concepts.Map(cause), when, OmopDeathCauseSource.Certificate);
     }
 
     public static void AddAllergy(FhirAllergyIntolerance allergy, OmopSource source)
@@ -47,48 +54,43 @@ internal static class ObservationRows
             source.Warn(OmopIssueCodes.NoDate, "onset", "AllergyIntolerance has neither onset nor recordedDate; no row.");
             return;
         }
-        var row = BeginObservation(source, personId.Value, when, allergy.Code, allergy.Encounter);
-        row["observation_type_concept_id"] = OmopConcepts.TypeEhrEncounterRecord;
+        // Never routed by domain: the code names the substance, so an allergy to a drug would become a drug exposure.
+        var table = OmopEventTable.Observation;
+        var code = source.State.Concepts.Map(allergy.Code);
+        var row = table.Begin(new OmopEvent(personId.Value, code, when, null, allergy.Encounter, OmopConcepts.TypeEhrEncounterRecord), source);
         // The substance is the observation's subject; its category (food, medication…) says what kind of allergy it is.
         row["value_as_string"] = allergy.Categories.Count == 0 ? "allergy" : string.Join(' ', allergy.Categories);
         row["qualifier_source_value"] = Code(allergy.ClinicalStatus);
-        source.State.Sink(OmopTables.Observation).Write(row);
+        table.Write(row, source);
     }
 
     private static bool IsMeasurement(FhirObservation observation) =>
         observation.Categories.Count == 0
         || observation.Categories.Any(c => c.Codings.Any(x => Array.IndexOf(s_measurementCategories, x.Code) >= 0));
 
-    private static void AddRow(OmopSource source, bool isMeasurement, long personId, FhirDateTime when, FhirCodeableConcept? code,
-        FhirValue? value, FhirObservation observation, string element)
+    private static bool IsCauseOfDeath(FhirObservation observation) =>
+        observation.Code?.Codings.Any(c => c.Code == CauseOfDeath && OmopVocabularyIds.ForSystem(c.System) == "LOINC") == true;
+
+    /// <summary>One value's row; value columns only where the table has them (measurement, observation).</summary>
+    private static void AddRow(OmopSource source, FhirObservation observation, OmopEventTable resourceDefault, long personId, FhirDateTime when,
+        FhirCodeableConcept? code, FhirValue? value, string element)
     {
-        var number = Number(value, source, element);
-        if (isMeasurement)
-        {
-            AddMeasurement(source, personId, when, code, value, number, observation);
-            return;
-        }
-        var row = BeginObservation(source, personId, when, code, observation.Encounter);
-        row["observation_type_concept_id"] = OmopConcepts.TypeObservationFromEhr;
-        row["value_as_number"] = number;
-        row["value_as_string"] = number is null ? ValueText(value) : null;
-        SetCodedValue(row, value, source);
-        SetUnit(row, value?.Quantity, source);
-        source.State.Sink(OmopTables.Observation).Write(row);
+        var mapped = source.State.Concepts.Map(code);
+        var table = OmopEventTable.For(mapped.Domain, resourceDefault);
+        // ETL-Synthea's "Observation recorded from EHR" is a type for the observation table; elsewhere "EHR encounter record".
+        var type = table == OmopEventTable.Observation ? OmopConcepts.TypeObservationFromEhr : OmopConcepts.TypeEhrEncounterRecord;
+        var row = table.Begin(new OmopEvent(personId, mapped, when, observation.EffectiveEnd, observation.Encounter, type), source);
+        if (table == OmopEventTable.Measurement)
+            SetMeasurementValue(row, value, observation, source, element);
+        else if (table == OmopEventTable.Observation)
+            SetObservationValue(row, value, source, element);
+        table.Write(row, source);
     }
 
-    private static void AddMeasurement(OmopSource source, long personId, FhirDateTime when, FhirCodeableConcept? code, FhirValue? value,
-        double? number, FhirObservation observation)
+    /// <summary>Number (with its comparator), coded value, the value as text, unit and the reference range.</summary>
+    private static void SetMeasurementValue(OmopRow row, FhirValue? value, FhirObservation observation, OmopSource source, string element)
     {
-        var state = source.State;
-        var row = state.Sink(OmopTables.Measurement).NewRow();
-        var mapped = state.Concepts.Map(code);
-        row["measurement_id"] = state.NextId(OmopTables.Measurement);
-        row["person_id"] = personId;
-        row["measurement_concept_id"] = mapped.ConceptId;
-        OmopTime.SetStart(row, "measurement", when, state, personId);
-        row["measurement_time"] = OmopTime.TimeOfDay(when);
-        row["measurement_type_concept_id"] = OmopConcepts.TypeEhrEncounterRecord;
+        var number = Number(value, source, element);
         row["operator_concept_id"] = OmopConcepts.Operator(value?.Quantity?.Comparator);
         row["value_as_number"] = number;
         SetCodedValue(row, value, source);
@@ -96,25 +98,16 @@ internal static class ObservationRows
         SetUnit(row, value?.Quantity, source);
         row["range_low"] = Finite(observation.ReferenceLow?.Value);
         row["range_high"] = Finite(observation.ReferenceHigh?.Value);
-        source.SetVisit(row, observation.Encounter);
-        row["measurement_source_value"] = mapped.SourceValue ?? "";
-        row["measurement_source_concept_id"] = mapped.SourceConceptId;
-        state.Sink(OmopTables.Measurement).Write(row);
     }
 
-    private static OmopRow BeginObservation(OmopSource source, long personId, FhirDateTime when, FhirCodeableConcept? code, FhirReference? encounter)
+    /// <summary>Number, coded value, or the value as text when it is neither; unit.</summary>
+    private static void SetObservationValue(OmopRow row, FhirValue? value, OmopSource source, string element)
     {
-        var state = source.State;
-        var row = state.Sink(OmopTables.Observation).NewRow();
-        var mapped = state.Concepts.Map(code);
-        row["observation_id"] = state.NextId(OmopTables.Observation);
-        row["person_id"] = personId;
-        row["observation_concept_id"] = mapped.ConceptId;
-        OmopTime.SetStart(row, "observation", when, state, personId);
-        source.SetVisit(row, encounter);
-        row["observation_source_value"] = mapped.SourceValue ?? "";
-        row["observation_source_concept_id"] = mapped.SourceConceptId;
-        return row;
+        var number = Number(value, source, element);
+        row["value_as_number"] = number;
+        row["value_as_string"] = number is null ? ValueText(value) : null;
+        SetCodedValue(row, value, source);
+        SetUnit(row, value?.Quantity, source);
     }
 
     private static void SetCodedValue(OmopRow row, FhirValue? value, OmopSource source)

@@ -2,8 +2,11 @@ using FhirRisk.Fhir.Model;
 
 namespace FhirRisk.Meds.Omop;
 
-/// <summary>A mapped code: the verbatim source value and the source / standard concept ids (0 when unmapped).</summary>
-internal readonly record struct OmopCode(string? SourceValue, long SourceConceptId, long ConceptId);
+/// <summary>
+/// A mapped code: the verbatim source value, the source / standard concept ids (0 when unmapped) and the standard
+/// concept's domain, which picks the event table (<see cref="OmopEventTable.For"/>).
+/// </summary>
+internal readonly record struct OmopCode(string? SourceValue, long SourceConceptId, long ConceptId, OmopDomain Domain = OmopDomain.Unknown);
 
 /// <summary>
 /// Maps FHIR codes to OMOP concepts (standards §3: "source → standard via Maps to"). Without a vocabulary every concept
@@ -36,7 +39,9 @@ internal sealed class OmopConceptMapper
         var source = _vocabulary.SourceConceptId(vocabularyId, trimmed);
         if (source is null)
             return new OmopCode(trimmed, 0, 0);
-        return new OmopCode(trimmed, source.Value, _vocabulary.StandardConceptId(source.Value) ?? 0);
+        return _vocabulary.StandardConceptId(source.Value) is { } standard
+            ? new OmopCode(trimmed, source.Value, standard, _vocabulary.Domain(standard))
+            : new OmopCode(trimmed, source.Value, 0);
     }
 
     /// <summary>A UCUM unit's concept: null without a unit (measurement convention "NULL if none, 0 if unmapped").</summary>

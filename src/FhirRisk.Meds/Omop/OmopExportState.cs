@@ -1,17 +1,15 @@
-using FhirRisk.Fhir.Model;
-
 namespace FhirRisk.Meds.Omop;
 
 /// <summary>
 /// What the row builders share for one export: the table sinks, the concept mapper, per-table row sequences, the
-/// ids already written (duplicates are reported, not written twice), deaths and each person's observed date range.
+/// ids already written (duplicates are reported, not written twice), the visit rows waiting for their preceding
+/// visit, deaths and their causes, and each person's observed date range.
 /// </summary>
 internal sealed class OmopExportState : IDisposable
 {
     private readonly Dictionary<string, long> _sequences = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<long>> _written = new(StringComparer.Ordinal);
     private readonly Dictionary<long, (DateOnly First, DateOnly Last)> _periods = [];
-    private readonly Dictionary<long, OmopDeath> _deaths = [];
 
     public OmopExportState(OmopExporterSettings settings, AthenaVocabulary? vocabulary)
     {
@@ -23,6 +21,14 @@ internal sealed class OmopExportState : IDisposable
     public IReadOnlyDictionary<string, OmopTableSink> Sinks { get; }
 
     public OmopConceptMapper Concepts { get; }
+
+    /// <summary>visit_occurrence rows, written by <see cref="Complete"/> once their preceding visits are known.</summary>
+    public PrecedingVisitLinker VisitOccurrences { get; } = PrecedingVisitLinker.ForOccurrences();
+
+    /// <summary>visit_detail rows, written by <see cref="Complete"/> once their preceding visit details are known.</summary>
+    public PrecedingVisitLinker VisitDetails { get; } = PrecedingVisitLinker.ForDetails();
+
+    public OmopDeaths Deaths { get; } = new();
 
     public OmopTableSink Sink(OmopTableSchema table) => Sinks[table.Name];
 
@@ -52,30 +58,14 @@ internal sealed class OmopExportState : IDisposable
     }
 
     /// <summary>
-    /// Records a death. Patient.deceasedDateTime wins over an "expired" discharge; among discharges the earliest wins, so
-    /// the row does not depend on input order.
+    /// Writes the visit tables (now linked to their preceding visits), death and observation_period (both sorted by
+    /// person_id for byte-identical re-runs), then closes every file.
     /// </summary>
-    public void RecordDeath(long personId, FhirDateTime when, bool fromPatient)
-    {
-        var candidate = new OmopDeath(when, fromPatient);
-        if (!_deaths.TryGetValue(personId, out var existing) || candidate.IsPreferredOver(existing))
-            _deaths[personId] = candidate;
-    }
-
-    /// <summary>Writes death and observation_period (sorted by person_id for byte-identical re-runs), then closes every file.</summary>
     public void Complete()
     {
-        var death = Sink(OmopTables.Death);
-        foreach (var (personId, record) in _deaths.OrderBy(d => d.Key))
-        {
-            var row = death.NewRow();
-            row["person_id"] = personId;
-            // Unknown day/month ⇒ last day of the month / December 31 (standards §3.1 death), which is UtcEnd's date.
-            row["death_date"] = DateOnly.FromDateTime(record.When.UtcEnd);
-            row["death_datetime"] = record.When.HasTime ? record.When.Utc : null;
-            row["death_type_concept_id"] = OmopConcepts.TypeEhr;
-            death.Write(row);
-        }
+        VisitOccurrences.WriteLinked(Sink(OmopTables.VisitOccurrence));
+        VisitDetails.WriteLinked(Sink(OmopTables.VisitDetail));
+        Deaths.Write(Sink(OmopTables.Death));
         var periods = Sink(OmopTables.ObservationPeriod);
         foreach (var (personId, (first, last)) in _periods.OrderBy(p => p.Key))
         {
@@ -94,11 +84,5 @@ internal sealed class OmopExportState : IDisposable
     {
         foreach (var sink in Sinks.Values)
             sink.Dispose();
-    }
-
-    private readonly record struct OmopDeath(FhirDateTime When, bool FromPatient)
-    {
-        public bool IsPreferredOver(OmopDeath other) =>
-            FromPatient != other.FromPatient ? FromPatient : When.Utc < other.When.Utc;
     }
 }

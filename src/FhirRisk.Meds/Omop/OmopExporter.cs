@@ -7,7 +7,8 @@ namespace FhirRisk.Meds.Omop;
 /// <summary>
 /// Exports FHIR resources to OMOP CDM v5.4 tables (docs/formats/omop.md). Call <see cref="Add"/> for each parsed
 /// resource in input order, then <see cref="Complete"/>; rows stream to <c>&lt;table&gt;.csv</c> / <c>&lt;table&gt;.parquet</c>
-/// as they are made (a table buffers at most one Parquet row group). Same input in the same order ⇒ byte-identical files.
+/// as they are made (a table buffers at most one Parquet row group), except visit rows, which wait for
+/// <see cref="Complete"/> to learn their preceding visit. Same input in the same order ⇒ byte-identical files.
 /// Not thread-safe.
 /// </summary>
 public sealed class OmopExporter : IDisposable
@@ -28,7 +29,10 @@ public sealed class OmopExporter : IDisposable
 
     public OmopExporterSettings Settings { get; }
 
-    /// <summary>Rows written so far, by table name (death and observation_period are written by <see cref="Complete"/>).</summary>
+    /// <summary>
+    /// Rows written so far, by table name (visit_occurrence, visit_detail, death and observation_period are written by
+    /// <see cref="Complete"/>).
+    /// </summary>
     public IReadOnlyDictionary<string, long> RowCounts => _state.Sinks.ToDictionary(s => s.Key, s => s.Value.RowCount, StringComparer.Ordinal);
 
     /// <summary>
@@ -57,7 +61,10 @@ public sealed class OmopExporter : IDisposable
         }
     }
 
-    /// <summary>Writes the death and observation_period tables and closes every file (empty tables get a header / schema).</summary>
+    /// <summary>
+    /// Writes the end-of-export tables (visit_occurrence and visit_detail with their preceding visits, death,
+    /// observation_period) and closes every file (empty tables get a header / schema).
+    /// </summary>
     public void Complete()
     {
         if (_completed)

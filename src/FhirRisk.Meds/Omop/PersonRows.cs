@@ -42,7 +42,7 @@ internal static class PersonRows
         row["ethnicity_source_value"] = ethnicity?.Code ?? ethnicity?.Display;
         sink.Write(row);
         if (patient.DeceasedDateTime is { } died)
-            source.State.RecordDeath(personId.Value, died, fromPatient: true);
+            source.State.Deaths.RecordDeath(personId.Value, died, fromPatient: true);
     }
 
     private static void SetBirth(OmopRow row, FhirDateTime birth)

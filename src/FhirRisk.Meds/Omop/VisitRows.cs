@@ -4,7 +4,8 @@ namespace FhirRisk.Meds.Omop;
 
 /// <summary>
 /// Encounter → visit_occurrence, or visit_detail for a sub-encounter (<c>partOf</c> set, e.g. MIMIC's ICU stays inside a
-/// hospital admission; standards §3.2 "Encounter"). An "expired" discharge disposition also records a death.
+/// hospital admission; standards §3.2 "Encounter"). Rows wait in <see cref="PrecedingVisitLinker"/> for their preceding
+/// visit until the export completes. An "expired" discharge disposition also records a death.
 /// </summary>
 internal static class VisitRows
 {
@@ -36,7 +37,7 @@ internal static class VisitRows
             ? AddOccurrence(encounter, source, self, personId.Value, start.Value, end)
             : AddDetail(encounter, source, self, personId.Value, start.Value, end, parentVisit.Value);
         if (written && Code(encounter.DischargeDisposition) == "exp")
-            source.State.RecordDeath(personId.Value, end, fromPatient: false);
+            source.State.Deaths.RecordDeath(personId.Value, end, fromPatient: false);
     }
 
     private static bool AddOccurrence(FhirEncounter encounter, OmopSource source, FhirReference self, long personId, FhirDateTime start, FhirDateTime end)
@@ -52,12 +53,11 @@ internal static class VisitRows
             source.Inform(OmopIssueCodes.DuplicateId, "id", "A visit_occurrence row for this Encounter was already written; the first is kept.");
             return false;
         }
-        var sink = source.State.Sink(OmopTables.VisitOccurrence);
-        var row = sink.NewRow();
+        var row = source.State.Sink(OmopTables.VisitOccurrence).NewRow();
         row["visit_occurrence_id"] = visitId.Value;
         Fill(row, "visit", encounter, source, personId, start, end);
         row["visit_concept_id"] = OmopConcepts.VisitClass(encounter.Class?.Code);
-        sink.Write(row);
+        source.State.VisitOccurrences.Add(row);
         return true;
     }
 
@@ -71,13 +71,12 @@ internal static class VisitRows
             source.Inform(OmopIssueCodes.DuplicateId, "id", "A visit_detail row for this Encounter was already written; the first is kept.");
             return false;
         }
-        var sink = source.State.Sink(OmopTables.VisitDetail);
-        var row = sink.NewRow();
+        var row = source.State.Sink(OmopTables.VisitDetail).NewRow();
         row["visit_detail_id"] = detailId;
         Fill(row, "visit_detail", encounter, source, personId, start, end);
         row["visit_detail_concept_id"] = LooksLikeIcu(encounter) ? OmopConcepts.IntensiveCare : OmopConcepts.VisitClass(encounter.Class?.Code);
         row["visit_occurrence_id"] = visitOccurrenceId;
-        sink.Write(row);
+        source.State.VisitDetails.Add(row);
         return true;
     }
 

@@ -134,6 +134,13 @@ internal static class OmopFixture
         return (lines[0], lines.Skip(1).ToList());
     }
 
+    /// <summary>The rows of one of our CSV files, each cell by its column name.</summary>
+    public static List<Dictionary<string, string>> ReadRows(string path)
+    {
+        var (header, rows) = ReadCsv(path);
+        return rows.Select(row => header.Zip(row).ToDictionary(cell => cell.First, cell => cell.Second, StringComparer.Ordinal)).ToList();
+    }
+
     private static List<string[]> ParseRecords(string text)
     {
         var records = new List<string[]>();
