@@ -35,8 +35,8 @@ internal sealed class IngestBenchmark : IBenchmark
             : [Path.Combine(data, "mimic-iv-demo", "mimic-iv-fhir-demo-2.1.0", "fhir"), Path.Combine(data, "fhir", "synthea-r4-corpus")];
         var files = FhirInputDiscovery.Discover(inputs, new List<Issue>()).Select(f => f.Path).ToArray();
 
-        // JIT and first-touch costs are paid on a small input before anything is timed.
-        Ingest(Path.Combine(settings.WorkDirectory, "warm-up"), [Path.Combine(data, "fhir", "bulk-ndjson-10-patients")]);
+        // JIT and first-touch costs are paid on a small input of both kinds (NDJSON, bundles) before anything is timed.
+        Ingest(Path.Combine(settings.WorkDirectory, "warm-up"), [Path.Combine(data, "fhir", "bulk-ndjson-10-patients"), .. corpus.Take(3)]);
         RawTokenScan.Scan(files.Take(3));
 
         output.WriteLine($"Raw Utf8JsonReader token scan of {files.Length:N0} files ...");
