@@ -1,6 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using FhirRisk.Core;
-using FhirRisk.Fhir.Model;
 using FhirRisk.Fhir.Parsing;
 using FhirRisk.Fhir.Reading;
 
@@ -12,78 +12,65 @@ namespace FhirRisk.Fhir;
 /// <c>resourceType</c> make the resource Failed (unrecoverable: quarantined); bad elements are recoverable issues and
 /// the rest of the resource is still read.
 /// </summary>
+/// <remarks>
+/// One forward pass of <see cref="Utf8JsonReader"/> over the envelope's bytes reads each element straight into the
+/// records (<see cref="FhirElementReader"/>); no DOM is built. The test project keeps the earlier JsonDocument parser as
+/// its reference twin and checks that both give the same results on the corpora and on mutated resources.
+/// </remarks>
 public static class FhirResourceParser
 {
-    private delegate FhirResource ResourceReader(FhirElementReader reader, JsonElement resource, string path);
-
-    private static readonly Dictionary<string, ResourceReader> Readers = new(StringComparer.Ordinal)
-    {
-        ["Patient"] = ClinicalResourceReader.Patient,
-        ["Encounter"] = ClinicalResourceReader.Encounter,
-        ["Location"] = ClinicalResourceReader.Location,
-        ["Condition"] = ClinicalResourceReader.Condition,
-        ["Observation"] = ClinicalResourceReader.Observation,
-        ["DiagnosticReport"] = ClinicalResourceReader.DiagnosticReport,
-        ["Medication"] = MedicationResourceReader.Medication,
-        ["MedicationRequest"] = MedicationResourceReader.MedicationRequest,
-        ["MedicationAdministration"] = MedicationResourceReader.MedicationAdministration,
-        ["MedicationDispense"] = MedicationResourceReader.MedicationDispense,
-        ["MedicationStatement"] = MedicationResourceReader.MedicationStatement,
-        ["Procedure"] = MedicationResourceReader.Procedure,
-        ["Immunization"] = MedicationResourceReader.Immunization,
-        ["AllergyIntolerance"] = MedicationResourceReader.AllergyIntolerance,
-    };
+    /// <summary>Frames kept on the stack for the default MaxDepth (64); deeper limits get an array.</summary>
+    private const int StackFrames = 65;
 
     /// <summary>The resource types that parse into Model records; all others are Skipped.</summary>
-    public static IReadOnlyCollection<string> SupportedTypes => Readers.Keys;
+    public static IReadOnlyCollection<string> SupportedTypes { get; } = [.. FhirResourceTypes.All.Select(t => t.Name)];
 
+    [SkipLocalsInit] // the frames are written before they are read
     public static FhirParseResult Parse(FhirResourceEnvelope envelope, FhirReaderSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         settings ??= FhirReaderSettings.Default;
-        if (!Readers.ContainsKey(envelope.ResourceType))
+        if (FhirResourceTypes.Find(envelope.ResourceType) is not { } type)
             return new FhirParseResult(FhirParseOutcome.Skipped, null, []);
-        JsonDocument document;
+        var options = new JsonReaderOptions { MaxDepth = settings.MaxDepth };
+        var frames = options.MaxDepth is > 0 and < StackFrames
+            ? stackalloc ElementFrame[StackFrames]
+            : new ElementFrame[Math.Max(options.MaxDepth, StackFrames) + 1];
         try
         {
-            document = JsonDocument.Parse(envelope.Json, new JsonDocumentOptions { MaxDepth = settings.MaxDepth });
+            return Read(envelope, type, options, frames);
         }
         catch (JsonException e)
         {
             return Failed(envelope, DepthOrSyntax(envelope.Json.Span, settings), e.Message);
         }
-        using (document)
+        catch (InvalidOperationException e)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                return Failed(envelope, FhirIssueCodes.ResourceNotObject, "a resource must be a JSON object");
-            if (!root.TryGetProperty("resourceType", out var type) || type.ValueKind != JsonValueKind.String
-                || !Readers.TryGetValue(type.GetString()!, out _))
-                return Failed(envelope, FhirIssueCodes.MissingResourceType, "no supported string 'resourceType'");
-            var reader = new FhirElementReader(envelope);
-            var resource = Read(reader, root, "");
-            return new FhirParseResult(FhirParseOutcome.Parsed, resource, reader.Issues);
+            // The reader checks UTF-8 only when a string is read: invalid bytes, or an unpaired surrogate escape (\ud800).
+            return Failed(envelope, FhirIssueCodes.InvalidJson, $"a string is not valid UTF-8 text (RFC 8259 §8): {e.Message}");
         }
     }
 
-    private static FhirResource? Read(FhirElementReader reader, JsonElement root, string path)
+    private static FhirParseResult Read(FhirResourceEnvelope envelope, FhirResourceType type, JsonReaderOptions options, Span<ElementFrame> frames)
     {
-        var type = root.TryGetProperty("resourceType", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-        if (type is null || !Readers.TryGetValue(type, out var read))
-            return null; // contained resources of other types are not ingested
-        var resource = read(reader, root, path);
-        var meta = reader.Object(root, "meta", path);
-        return resource with
+        var reader = new FhirElementReader(envelope.Json.Span, options, frames);
+        if (!reader.RootObject())
         {
-            Id = reader.String(root, "id", path),
-            Identifiers = reader.Identifiers(root, path),
-            Profiles = meta is { } m ? reader.Strings(m, "profile", FhirElementReader.Child(path, "meta")) : [],
-            Contained = reader.ObjectItems(root, "contained", path)
-                .Select(c => Read(reader, c.Item, c.Path)).OfType<FhirResource>().ToList(),
-        };
+            reader.EnsureEnd();
+            return Failed(envelope, FhirIssueCodes.ResourceNotObject, "a resource must be a JSON object");
+        }
+        var resource = type.Read(ref reader, out var declared);
+        reader.EnsureEnd();
+        if (declared is null)
+            return Failed(envelope, FhirIssueCodes.MissingResourceType, "no supported string 'resourceType'");
+        // The envelope's type comes from the last resourceType that is a string; the resource is what its very last
+        // resourceType says. They differ only when resourceType repeats: then read it again as the declared type.
+        if (declared != type)
+            return Read(envelope, declared, options, frames);
+        return new FhirParseResult(FhirParseOutcome.Parsed, resource, reader.IssuesFor(envelope));
     }
 
-    // JsonDocument reports excess depth as a JsonException like any syntax error; a scan without the limit tells them apart.
+    // Utf8JsonReader reports excess depth as a JsonException like any syntax error; a scan without the limit tells them apart.
     private static string DepthOrSyntax(ReadOnlySpan<byte> json, FhirReaderSettings settings)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = ResourceJsonScanner.ScanMaxDepth });

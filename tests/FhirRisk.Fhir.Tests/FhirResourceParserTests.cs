@@ -28,6 +28,19 @@ public sealed class FhirResourceParserTests
     }
 
     [Theory]
+    [InlineData(new byte[] { 0xC3, 0x28 })] // invalid UTF-8 sequence
+    [InlineData(new byte[] { (byte)'\\', (byte)'u', (byte)'d', (byte)'8', (byte)'0', (byte)'0' })] // unpaired surrogate escape
+    public void Parse_StringThatIsNotUtf8Text_FailsAsInvalidJsonInsteadOfThrowing(byte[] badString)
+    {
+        byte[] json = [.. "{\"resourceType\":\"Observation\",\"status\":\""u8, .. badString, .. "\"}"u8];
+
+        var result = FhirResourceParser.Parse(new FhirResourceEnvelope("Observation", "in.ndjson", "line 1", null, "scope", json));
+
+        Assert.Equal(FhirParseOutcome.Failed, result.Outcome);
+        Assert.Equal(FhirIssueCodes.InvalidJson, Assert.Single(result.Issues).Code);
+    }
+
+    [Theory]
     [InlineData("1e308", 1e308, null)]
     [InlineData("1e400", null, FhirIssueCodes.InvalidNumber)]
     [InlineData("\"NaN\"", null, FhirIssueCodes.InvalidNumber)]
@@ -190,5 +203,38 @@ public sealed class FhirResourceParserTests
         Assert.Equal("ER", encounter.AdmitSource!.Text);
         Assert.Equal("Location/icu", Assert.Single(encounter.Locations).Location.Reference);
         Assert.Equal(FhirDatePrecision.Day, encounter.Period!.End!.Value.Precision);
+    }
+
+    [Fact]
+    public void Parse_RepeatedProperty_LastOccurrenceWinsWithItsIssuesOnly()
+    {
+        var result = Parse("""{"resourceType":"Observation","status":5,"valueQuantity":{"value":"NaN"},"status":"final","valueQuantity":{"value":2}}""");
+
+        var observation = Assert.IsType<FhirObservation>(result.Resource);
+        Assert.Equal("final", observation.Status);
+        Assert.Equal(2.0, observation.Value!.Quantity!.Value);
+        Assert.Empty(result.Issues);
+    }
+
+    [Fact]
+    public void Parse_ContainedResourceTypeAfterOtherProperties_IsReadAsThatType()
+    {
+        var result = Parse("""
+            {"resourceType":"MedicationRequest","contained":[{"id":"m","code":{"text":"tab"},"resourceType":"Medication"},
+             {"id":"p","resourceType":"Practitioner"}],"medicationReference":{"reference":"#m"}}
+            """, "MedicationRequest");
+
+        var medication = Assert.IsType<FhirMedication>(Assert.Single(result.Resource!.Contained));
+        Assert.Equal(("m", "tab"), (medication.Id, medication.Code!.Text));
+    }
+
+    [Fact]
+    public void Parse_IssuesInSeveralElements_ComeInReadOrderNotDocumentOrder()
+    {
+        var result = Parse("""{"resourceType":"Observation","subject":[],"code":{"coding":[{"code":1,"system":2}]},"status":{}}""");
+
+        Assert.Equal(["status", "subject", "code.coding[0].system", "code.coding[0].code"],
+            result.Issues.Select(i => i.Path["in.ndjson:Bundle.entry[3].resource.".Length..]));
+        Assert.All(result.Issues, i => Assert.Equal(FhirIssueCodes.WrongElementType, i.Code));
     }
 }

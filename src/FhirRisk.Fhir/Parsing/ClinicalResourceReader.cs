@@ -1,134 +1,255 @@
-using System.Text.Json;
 using FhirRisk.Fhir.Model;
 
 namespace FhirRisk.Fhir.Parsing;
 
 /// <summary>
-/// Reads Patient, Encounter, Location, Condition, Observation and DiagnosticReport (R4 element names; the [x] choices
-/// we keep are documented on the Model records). <c>p</c> is the resource's path ("" at the root, <c>contained[i]</c> inside).
+/// Reads Patient, Encounter, Location and Condition (R4 element names; the [x] choices we keep are documented on the
+/// Model records). Each <c>…Order</c> enum lists a record's elements in the order they are read (see <see cref="FhirElementReader"/>).
 /// </summary>
 internal static class ClinicalResourceReader
 {
-    public static FhirPatient Patient(FhirElementReader r, JsonElement o, string p)
+    private enum PatientOrder
     {
-        var deceased = r.Date(o, "deceasedDateTime", p);
+        DeceasedDateTime,
+        Gender,
+        BirthDate,
+        DeceasedBoolean,
+        Extension,
+    }
+
+    private enum EncounterOrder
+    {
+        Hospitalization,
+        Status,
+        Class,
+        Type,
+        ServiceType,
+        Subject,
+        Period,
+        AdmitSource,
+        DischargeDisposition,
+        PartOf,
+        Location,
+        ReasonCode,
+    }
+
+    private enum EncounterLocationOrder
+    {
+        Location,
+        PhysicalType,
+        Period,
+    }
+
+    private enum LocationOrder
+    {
+        Name,
+        Type,
+        PhysicalType,
+    }
+
+    private enum ConditionOrder
+    {
+        Subject,
+        Encounter,
+        Code,
+        Category,
+        ClinicalStatus,
+        VerificationStatus,
+        OnsetDateTime,
+        OnsetInstant,
+        OnsetPeriod,
+        AbatementDateTime,
+        AbatementPeriod,
+        RecordedDate,
+    }
+
+    public static FhirResource Patient(ref FhirElementReader r, ref ResourceElements common)
+    {
+        string? gender = null;
+        FhirDateTime? birthDate = null, deceasedDateTime = null;
+        bool? deceasedBoolean = null;
+        IReadOnlyList<FhirExtension> extensions = [];
+        while (r.NextProperty())
+        {
+            if (r.Is("gender"u8, PatientOrder.Gender))
+                gender = r.RepeatedString();
+            else if (r.Is("birthDate"u8, PatientOrder.BirthDate))
+                birthDate = r.Date();
+            else if (r.Is("deceasedDateTime"u8, PatientOrder.DeceasedDateTime))
+                deceasedDateTime = r.Date();
+            else if (r.Is("deceasedBoolean"u8, PatientOrder.DeceasedBoolean))
+                deceasedBoolean = r.Boolean();
+            else if (r.Is("extension"u8, PatientOrder.Extension))
+                extensions = r.List(ExtensionReader.Extension);
+            else if (!common.TryRead(ref r))
+                r.Skip();
+        }
+        if (deceasedDateTime is not null)
+            r.DiscardIssues("deceasedBoolean"); // a deceasedDateTime implies true
         return new FhirPatient
         {
-            Gender = r.String(o, "gender", p),
-            BirthDate = r.Date(o, "birthDate", p),
-            DeceasedBoolean = deceased is null ? r.Boolean(o, "deceasedBoolean", p) : true,
-            DeceasedDateTime = deceased,
-            Extensions = r.ObjectItems(o, "extension", p).Select(e => Extension(r, e.Item, e.Path)).OfType<FhirExtension>().ToList(),
+            Gender = gender,
+            BirthDate = birthDate,
+            DeceasedBoolean = deceasedDateTime is null ? deceasedBoolean : true,
+            DeceasedDateTime = deceasedDateTime,
+            Extensions = extensions,
         };
     }
 
-    /// <summary>
-    /// Flattens an extension: its own value and its sub-extensions' values (US Core race/ethnicity put codings in
-    /// <c>ombCategory</c> and <c>detailed</c>, text in <c>text</c>; http://hl7.org/fhir/us/core/StructureDefinition-us-core-race.html).
-    /// </summary>
-    private static FhirExtension? Extension(FhirElementReader r, JsonElement extension, string path)
+    public static FhirResource Encounter(ref FhirElementReader r, ref ResourceElements common)
     {
-        if (r.String(extension, "url", path) is not { } url)
-            return null;
-        var codings = new List<FhirCoding>();
-        var text = ExtensionValue(r, extension, path, codings);
-        foreach (var (sub, subPath) in r.ObjectItems(extension, "extension", path))
+        string? status = null;
+        FhirCoding? encounterClass = null;
+        FhirCodeableConcept? serviceType = null, admitSource = null, dischargeDisposition = null;
+        IReadOnlyList<FhirCodeableConcept> types = [], reasonCodes = [];
+        FhirReference? subject = null, partOf = null;
+        FhirPeriod? period = null;
+        IReadOnlyList<FhirEncounterLocation> locations = [];
+        while (r.NextProperty())
         {
-            var subText = ExtensionValue(r, sub, subPath, codings);
-            if (r.String(sub, "url", subPath) == "text" || text is null)
-                text = subText ?? text;
+            if (r.Is("status"u8, EncounterOrder.Status))
+                status = r.RepeatedString();
+            else if (r.Is("class"u8, EncounterOrder.Class))
+                encounterClass = r.Coding();
+            else if (r.Is("type"u8, EncounterOrder.Type))
+                types = r.Concepts();
+            else if (r.Is("serviceType"u8, EncounterOrder.ServiceType))
+                serviceType = r.Concept();
+            else if (r.Is("subject"u8, EncounterOrder.Subject))
+                subject = r.Reference();
+            else if (r.Is("period"u8, EncounterOrder.Period))
+                period = r.Period();
+            else if (r.Is("hospitalization"u8, EncounterOrder.Hospitalization))
+                (admitSource, dischargeDisposition) = Hospitalization(ref r);
+            else if (r.Is("partOf"u8, EncounterOrder.PartOf))
+                partOf = r.Reference();
+            else if (r.Is("location"u8, EncounterOrder.Location))
+                locations = r.List(EncounterLocation);
+            else if (r.Is("reasonCode"u8, EncounterOrder.ReasonCode))
+                reasonCodes = r.Concepts();
+            else if (!common.TryRead(ref r))
+                r.Skip();
         }
-        return new FhirExtension(url, codings, text);
-    }
-
-    private static string? ExtensionValue(FhirElementReader r, JsonElement extension, string path, List<FhirCoding> codings)
-    {
-        if (r.Coding(extension, "valueCoding", path) is { } coding)
-            codings.Add(coding);
-        if (r.Concept(extension, "valueCodeableConcept", path) is { } concept)
-            codings.AddRange(concept.Codings);
-        return r.String(extension, "valueString", path) ?? r.String(extension, "valueCode", path);
-    }
-
-    public static FhirEncounter Encounter(FhirElementReader r, JsonElement o, string p)
-    {
-        var hospitalization = r.Object(o, "hospitalization", p);
-        var h = FhirElementReader.Child(p, "hospitalization");
         return new FhirEncounter
         {
-            Status = r.String(o, "status", p),
-            Class = r.Coding(o, "class", p),
-            Types = r.Concepts(o, "type", p),
-            ServiceType = r.Concept(o, "serviceType", p),
-            Subject = r.Reference(o, "subject", p),
-            Period = r.Period(o, "period", p),
-            AdmitSource = hospitalization is { } a ? r.Concept(a, "admitSource", h) : null,
-            DischargeDisposition = hospitalization is { } d ? r.Concept(d, "dischargeDisposition", h) : null,
-            PartOf = r.Reference(o, "partOf", p),
-            Locations = r.ObjectItems(o, "location", p).Select(l => EncounterLocation(r, l.Item, l.Path)).OfType<FhirEncounterLocation>().ToList(),
-            ReasonCodes = r.Concepts(o, "reasonCode", p),
+            Status = status,
+            Class = encounterClass,
+            Types = types,
+            ServiceType = serviceType,
+            Subject = subject,
+            Period = period,
+            AdmitSource = admitSource,
+            DischargeDisposition = dischargeDisposition,
+            PartOf = partOf,
+            Locations = locations,
+            ReasonCodes = reasonCodes,
         };
     }
 
-    private static FhirEncounterLocation? EncounterLocation(FhirElementReader r, JsonElement location, string path) =>
-        r.Reference(location, "location", path) is { } reference
-            ? new FhirEncounterLocation(reference, r.Concept(location, "physicalType", path), r.Period(location, "period", path))
-            : null;
-
-    public static FhirLocation Location(FhirElementReader r, JsonElement o, string p) => new()
+    private static (FhirCodeableConcept? AdmitSource, FhirCodeableConcept? DischargeDisposition) Hospitalization(ref FhirElementReader r)
     {
-        Name = r.String(o, "name", p),
-        Types = r.Concepts(o, "type", p),
-        PhysicalType = r.Concept(o, "physicalType", p),
-    };
-
-    public static FhirCondition Condition(FhirElementReader r, JsonElement o, string p) => new()
-    {
-        Subject = r.Reference(o, "subject", p),
-        Encounter = r.Reference(o, "encounter", p),
-        Code = r.Concept(o, "code", p),
-        Categories = r.Concepts(o, "category", p),
-        ClinicalStatus = r.Concept(o, "clinicalStatus", p),
-        VerificationStatus = r.Concept(o, "verificationStatus", p),
-        Onset = r.DateTimeOrPeriod(o, "onset", p).Start,
-        Abatement = r.Date(o, "abatementDateTime", p) ?? r.Period(o, "abatementPeriod", p)?.End,
-        RecordedDate = r.Date(o, "recordedDate", p),
-    };
-
-    public static FhirObservation Observation(FhirElementReader r, JsonElement o, string p)
-    {
-        var (start, end) = r.DateTimeOrPeriod(o, "effective", p);
-        var range = r.FirstObject(o, "referenceRange", p);
-        return new FhirObservation
+        FhirCodeableConcept? admitSource = null, dischargeDisposition = null;
+        if (!r.InlineObject())
+            return (null, null);
+        while (r.NextProperty())
         {
-            Status = r.String(o, "status", p),
-            Subject = r.Reference(o, "subject", p),
-            Encounter = r.Reference(o, "encounter", p),
-            Code = r.Concept(o, "code", p),
-            Categories = r.Concepts(o, "category", p),
-            Effective = start,
-            EffectiveEnd = end,
-            Issued = r.Date(o, "issued", p),
-            Value = r.Value(o, p),
-            DataAbsentReason = r.Concept(o, "dataAbsentReason", p),
-            Components = r.ObjectItems(o, "component", p)
-                .Select(c => new FhirObservationComponent(r.Concept(c.Item, "code", c.Path), r.Value(c.Item, c.Path),
-                    r.Concept(c.Item, "dataAbsentReason", c.Path)))
-                .ToList(),
-            ReferenceLow = range is { } low ? r.Quantity(low.Item, "low", low.Path) : null,
-            ReferenceHigh = range is { } high ? r.Quantity(high.Item, "high", high.Path) : null,
-        };
+            if (r.Is("admitSource"u8, EncounterOrder.AdmitSource))
+                admitSource = r.Concept();
+            else if (r.Is("dischargeDisposition"u8, EncounterOrder.DischargeDisposition))
+                dischargeDisposition = r.Concept();
+            else
+                r.Skip();
+        }
+        return (admitSource, dischargeDisposition);
     }
 
-    public static FhirDiagnosticReport DiagnosticReport(FhirElementReader r, JsonElement o, string p) => new()
+    private static FhirEncounterLocation? EncounterLocation(ref FhirElementReader r)
     {
-        Status = r.String(o, "status", p),
-        Subject = r.Reference(o, "subject", p),
-        Encounter = r.Reference(o, "encounter", p),
-        Code = r.Concept(o, "code", p),
-        Effective = r.DateTimeOrPeriod(o, "effective", p).Start,
-        Issued = r.Date(o, "issued", p),
-        Results = r.References(o, "result", p),
-        ConclusionCodes = r.Concepts(o, "conclusionCode", p),
-    };
+        if (!r.Object())
+            return null;
+        FhirReference? location = null;
+        FhirCodeableConcept? physicalType = null;
+        FhirPeriod? period = null;
+        while (r.NextProperty())
+        {
+            if (r.Is("location"u8, EncounterLocationOrder.Location))
+                location = r.Reference();
+            else if (r.Is("physicalType"u8, EncounterLocationOrder.PhysicalType))
+                physicalType = r.Concept();
+            else if (r.Is("period"u8, EncounterLocationOrder.Period))
+                period = r.Period();
+            else
+                r.Skip();
+        }
+        if (location is not null)
+            return new FhirEncounterLocation(location, physicalType, period);
+        r.DiscardIssuesExcept("location"); // an entry without a location is dropped unread
+        return null;
+    }
+
+    public static FhirResource Location(ref FhirElementReader r, ref ResourceElements common)
+    {
+        string? name = null;
+        IReadOnlyList<FhirCodeableConcept> types = [];
+        FhirCodeableConcept? physicalType = null;
+        while (r.NextProperty())
+        {
+            if (r.Is("name"u8, LocationOrder.Name))
+                name = r.String();
+            else if (r.Is("type"u8, LocationOrder.Type))
+                types = r.Concepts();
+            else if (r.Is("physicalType"u8, LocationOrder.PhysicalType))
+                physicalType = r.Concept();
+            else if (!common.TryRead(ref r))
+                r.Skip();
+        }
+        return new FhirLocation { Name = name, Types = types, PhysicalType = physicalType };
+    }
+
+    public static FhirResource Condition(ref FhirElementReader r, ref ResourceElements common)
+    {
+        FhirReference? subject = null, encounter = null;
+        FhirCodeableConcept? code = null, clinicalStatus = null, verificationStatus = null;
+        IReadOnlyList<FhirCodeableConcept> categories = [];
+        var onset = new DateTimeChoice(DateTimeChoiceNames.Onset, (int)ConditionOrder.OnsetDateTime);
+        FhirDateTime? abatementDateTime = null, recordedDate = null;
+        FhirPeriod? abatementPeriod = null;
+        while (r.NextProperty())
+        {
+            if (r.Is("subject"u8, ConditionOrder.Subject))
+                subject = r.Reference();
+            else if (r.Is("encounter"u8, ConditionOrder.Encounter))
+                encounter = r.Reference();
+            else if (r.Is("code"u8, ConditionOrder.Code))
+                code = r.Concept();
+            else if (r.Is("category"u8, ConditionOrder.Category))
+                categories = r.Concepts();
+            else if (r.Is("clinicalStatus"u8, ConditionOrder.ClinicalStatus))
+                clinicalStatus = r.Concept();
+            else if (r.Is("verificationStatus"u8, ConditionOrder.VerificationStatus))
+                verificationStatus = r.Concept();
+            else if (r.Is("abatementDateTime"u8, ConditionOrder.AbatementDateTime))
+                abatementDateTime = r.Date();
+            else if (r.Is("abatementPeriod"u8, ConditionOrder.AbatementPeriod))
+                abatementPeriod = r.Period();
+            else if (r.Is("recordedDate"u8, ConditionOrder.RecordedDate))
+                recordedDate = r.Date();
+            else if (!onset.TryRead(ref r) && !common.TryRead(ref r))
+                r.Skip();
+        }
+        if (abatementDateTime is not null)
+            r.DiscardIssues("abatementPeriod"); // read only without an abatementDateTime
+        return new FhirCondition
+        {
+            Subject = subject,
+            Encounter = encounter,
+            Code = code,
+            Categories = categories,
+            ClinicalStatus = clinicalStatus,
+            VerificationStatus = verificationStatus,
+            Onset = onset.Resolve(ref r).Start,
+            Abatement = abatementDateTime ?? abatementPeriod?.End,
+            RecordedDate = recordedDate,
+        };
+    }
 }

@@ -1,76 +1,169 @@
-using System.Text.Json;
 using FhirRisk.Fhir.Model;
 
 namespace FhirRisk.Fhir.Parsing;
 
-/// <summary>Reads the R4 general-purpose datatypes (https://hl7.org/fhir/R4/datatypes.html) into the Model records.</summary>
+/// <summary>Reads one element (the current property's value or array item) into a record; null when absent or unusable.</summary>
+internal delegate T? ElementRead<T>(ref FhirElementReader reader) where T : class;
+
+/// <summary>
+/// Reads the R4 general-purpose datatypes (https://hl7.org/fhir/R4/datatypes.html) into the Model records. Each reads
+/// the current property's value or array item; an object is read whole even when some of its elements are bad.
+/// </summary>
 internal static class FhirDatatypeReader
 {
-    public static FhirCoding? Coding(this FhirElementReader r, JsonElement obj, string name, string path) =>
-        r.Object(obj, name, path) is { } coding ? r.CodingOf(coding, FhirElementReader.Child(path, name)) : null;
-
-    public static FhirCoding CodingOf(this FhirElementReader r, JsonElement coding, string path) =>
-        new(r.String(coding, "system", path), r.String(coding, "code", path), r.String(coding, "display", path));
-
-    public static FhirCodeableConcept? Concept(this FhirElementReader r, JsonElement obj, string name, string path) =>
-        r.Object(obj, name, path) is { } concept ? r.ConceptOf(concept, FhirElementReader.Child(path, name)) : null;
-
-    public static FhirCodeableConcept ConceptOf(this FhirElementReader r, JsonElement concept, string path)
+    private enum CodingOrder
     {
-        var codings = r.ObjectItems(concept, "coding", path).Select(c => r.CodingOf(c.Item, c.Path)).ToList();
-        return new FhirCodeableConcept(codings, r.String(concept, "text", path));
+        System,
+        Code,
+        Display,
     }
 
-    public static IReadOnlyList<FhirCodeableConcept> Concepts(this FhirElementReader r, JsonElement obj, string name, string path) =>
-        r.ObjectItems(obj, name, path).Select(c => r.ConceptOf(c.Item, c.Path)).ToList();
-
-    public static FhirReference? Reference(this FhirElementReader r, JsonElement obj, string name, string path) =>
-        r.Object(obj, name, path) is { } reference ? r.ReferenceOf(reference, FhirElementReader.Child(path, name)) : null;
-
-    public static FhirReference ReferenceOf(this FhirElementReader r, JsonElement reference, string path) =>
-        new(r.String(reference, "reference", path), r.String(reference, "display", path));
-
-    public static IReadOnlyList<FhirReference> References(this FhirElementReader r, JsonElement obj, string name, string path) =>
-        r.ObjectItems(obj, name, path).Select(c => r.ReferenceOf(c.Item, c.Path)).ToList();
-
-    public static FhirPeriod? Period(this FhirElementReader r, JsonElement obj, string name, string path)
+    private enum ConceptOrder
     {
-        if (r.Object(obj, name, path) is not { } period)
+        Coding,
+        Text,
+    }
+
+    private enum ReferenceOrder
+    {
+        Reference,
+        Display,
+    }
+
+    private enum PeriodOrder
+    {
+        Start,
+        End,
+    }
+
+    private enum QuantityOrder
+    {
+        Value,
+        Unit,
+        System,
+        Code,
+        Comparator,
+    }
+
+    /// <summary>The non-null records <paramref name="read"/> makes of an array's items (FHIR JSON always writes repeating elements as arrays).</summary>
+    public static IReadOnlyList<T> List<T>(this ref FhirElementReader r, ElementRead<T> read) where T : class
+    {
+        if (!r.Array())
+            return [];
+        T? first = null;
+        List<T>? items = null; // most repeating elements hold one item: a list only from the second
+        while (r.NextItem())
+        {
+            if (read(ref r) is not { } item)
+                continue;
+            if (first is null)
+                first = item;
+            else
+                (items ??= [first]).Add(item);
+        }
+        return items ?? (first is null ? [] : [first]);
+    }
+
+    /// <summary>An array of repeated strings (profiles, category codes); items of other types are issues.</summary>
+    public static IReadOnlyList<string> Strings(this ref FhirElementReader r) => r.List(static (ref FhirElementReader item) => item.RepeatedString());
+
+    public static FhirCoding? Coding(this ref FhirElementReader r)
+    {
+        if (!r.Object())
             return null;
-        var periodPath = FhirElementReader.Child(path, name);
-        return new FhirPeriod(r.Date(period, "start", periodPath), r.Date(period, "end", periodPath));
+        string? system = null, code = null, display = null;
+        while (r.NextProperty())
+        {
+            if (r.Is("system"u8, CodingOrder.System))
+                system = r.RepeatedString();
+            else if (r.Is("code"u8, CodingOrder.Code))
+                code = r.RepeatedString();
+            else if (r.Is("display"u8, CodingOrder.Display))
+                display = r.RepeatedString();
+            else
+                r.Skip();
+        }
+        return new FhirCoding(system, code, display);
+    }
+
+    public static FhirCodeableConcept? Concept(this ref FhirElementReader r)
+    {
+        if (!r.Object())
+            return null;
+        IReadOnlyList<FhirCoding> codings = [];
+        string? text = null;
+        while (r.NextProperty())
+        {
+            if (r.Is("coding"u8, ConceptOrder.Coding))
+                codings = r.List(Coding);
+            else if (r.Is("text"u8, ConceptOrder.Text))
+                text = r.RepeatedString();
+            else
+                r.Skip();
+        }
+        return new FhirCodeableConcept(codings, text);
+    }
+
+    public static IReadOnlyList<FhirCodeableConcept> Concepts(this ref FhirElementReader r) => r.List(Concept);
+
+    public static FhirReference? Reference(this ref FhirElementReader r)
+    {
+        if (!r.Object())
+            return null;
+        string? reference = null, display = null;
+        while (r.NextProperty())
+        {
+            if (r.Is("reference"u8, ReferenceOrder.Reference))
+                reference = r.String();
+            else if (r.Is("display"u8, ReferenceOrder.Display))
+                display = r.String();
+            else
+                r.Skip();
+        }
+        return new FhirReference(reference, display);
+    }
+
+    public static IReadOnlyList<FhirReference> References(this ref FhirElementReader r) => r.List(Reference);
+
+    public static FhirPeriod? Period(this ref FhirElementReader r)
+    {
+        if (!r.Object())
+            return null;
+        FhirDateTime? start = null, end = null;
+        while (r.NextProperty())
+        {
+            if (r.Is("start"u8, PeriodOrder.Start))
+                start = r.Date();
+            else if (r.Is("end"u8, PeriodOrder.End))
+                end = r.Date();
+            else
+                r.Skip();
+        }
+        return new FhirPeriod(start, end);
     }
 
     /// <summary>Quantity and its profiles (SimpleQuantity, Age, Duration, Money-less); a value outside double range is an issue.</summary>
-    public static FhirQuantity? Quantity(this FhirElementReader r, JsonElement obj, string name, string path)
+    public static FhirQuantity? Quantity(this ref FhirElementReader r)
     {
-        if (r.Object(obj, name, path) is not { } quantity)
+        if (!r.Object())
             return null;
-        var q = FhirElementReader.Child(path, name);
-        return new FhirQuantity(r.Decimal(quantity, "value", q), r.String(quantity, "unit", q), r.String(quantity, "system", q),
-            r.String(quantity, "code", q), r.String(quantity, "comparator", q));
-    }
-
-    public static IReadOnlyList<FhirIdentifier> Identifiers(this FhirElementReader r, JsonElement obj, string path) =>
-        r.ObjectItems(obj, "identifier", path)
-            .Select(i => new FhirIdentifier(r.String(i.Item, "system", i.Path), r.String(i.Item, "value", i.Path)))
-            .ToList();
-
-    /// <summary>A [x] choice read as a dateTime: <c>{prefix}DateTime</c>, <c>{prefix}Instant</c>, or the start of <c>{prefix}Period</c>.</summary>
-    public static (FhirDateTime? Start, FhirDateTime? End) DateTimeOrPeriod(this FhirElementReader r, JsonElement obj, string prefix, string path)
-    {
-        var single = r.Date(obj, prefix + "DateTime", path) ?? r.Date(obj, prefix + "Instant", path);
-        if (single is not null)
-            return (single, null);
-        var period = r.Period(obj, prefix + "Period", path);
-        return (period?.Start, period?.End);
-    }
-
-    /// <summary>medication[x]: medicationCodeableConcept or medicationReference.</summary>
-    public static FhirMedicationChoice? MedicationChoice(this FhirElementReader r, JsonElement obj, string path)
-    {
-        var concept = r.Concept(obj, "medicationCodeableConcept", path);
-        var reference = r.Reference(obj, "medicationReference", path);
-        return concept is null && reference is null ? null : new FhirMedicationChoice(concept, reference);
+        double? value = null;
+        string? unit = null, system = null, code = null, comparator = null;
+        while (r.NextProperty())
+        {
+            if (r.Is("value"u8, QuantityOrder.Value))
+                value = r.Decimal();
+            else if (r.Is("unit"u8, QuantityOrder.Unit))
+                unit = r.RepeatedString();
+            else if (r.Is("system"u8, QuantityOrder.System))
+                system = r.RepeatedString();
+            else if (r.Is("code"u8, QuantityOrder.Code))
+                code = r.RepeatedString();
+            else if (r.Is("comparator"u8, QuantityOrder.Comparator))
+                comparator = r.RepeatedString();
+            else
+                r.Skip();
+        }
+        return new FhirQuantity(value, unit, system, code, comparator);
     }
 }

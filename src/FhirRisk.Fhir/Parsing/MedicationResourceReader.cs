@@ -1,154 +1,367 @@
-using System.Text.Json;
 using FhirRisk.Fhir.Model;
 
 namespace FhirRisk.Fhir.Parsing;
 
 /// <summary>
-/// Reads Medication, the four medication events, Procedure, Immunization and AllergyIntolerance. Which R4 element
-/// fills the shared <see cref="FhirMedicationEvent"/> members differs per type (documented in fhir-ingestion.md):
-/// Request: authoredOn / dispenseRequest.validityPeriod.end / dosageInstruction[0];
-/// Administration: effective[x] / dosage; Dispense: whenHandedOver (else whenPrepared) / quantity / dosageInstruction[0];
-/// Statement: effective[x] / dosage[0]. The three non-request types name their encounter <c>context</c>.
+/// Reads Medication and the four medication events. Which R4 element fills the shared <see cref="FhirMedicationEvent"/>
+/// members differs per type (documented in fhir-ingestion.md): Request: authoredOn / dispenseRequest.validityPeriod.end /
+/// dosageInstruction[0]; Administration: effective[x] / dosage; Dispense: whenHandedOver (else whenPrepared) / quantity /
+/// dosageInstruction[0]; Statement: effective[x] / dosage[0]. The three non-request types name their encounter
+/// <c>context</c>. Each <c>…Order</c> enum lists a record's elements in the order they are read (see <see cref="FhirElementReader"/>).
 /// </summary>
 internal static class MedicationResourceReader
 {
-    public static FhirMedication Medication(FhirElementReader r, JsonElement o, string p) => new()
+    private enum MedicationOrder
     {
-        Code = r.Concept(o, "code", p),
-        IngredientCodes = r.ObjectItems(o, "ingredient", p)
-            .Select(i => r.Concept(i.Item, "itemCodeableConcept", i.Path)).OfType<FhirCodeableConcept>().ToList(),
-    };
+        Code,
+        Ingredient,
+    }
 
-    public static FhirMedicationRequest MedicationRequest(FhirElementReader r, JsonElement o, string p)
+    private enum IngredientOrder
     {
-        var dispense = r.Object(o, "dispenseRequest", p);
-        var d = FhirElementReader.Child(p, "dispenseRequest");
-        var dosage = r.FirstObject(o, "dosageInstruction", p);
+        ItemCodeableConcept,
+    }
+
+    private enum RequestOrder
+    {
+        DispenseRequest,
+        DosageInstruction,
+        Status,
+        Intent,
+        DoNotPerform,
+        Subject,
+        Encounter,
+        MedicationCodeableConcept,
+        MedicationReference,
+        AuthoredOn,
+        ValidityPeriod,
+        DoseAndRate,
+        Route,
+        DosageText,
+        NumberOfRepeatsAllowed,
+        Quantity,
+    }
+
+    private enum AdministrationOrder
+    {
+        EffectiveDateTime,
+        EffectiveInstant,
+        EffectivePeriod,
+        Dosage,
+        Status,
+        Subject,
+        Context,
+        MedicationCodeableConcept,
+        MedicationReference,
+        Dose,
+        Route,
+        DosageText,
+        RateQuantity,
+        RateRatio,
+    }
+
+    private enum RatioOrder
+    {
+        Numerator,
+    }
+
+    private enum DispenseOrder
+    {
+        DosageInstruction,
+        Status,
+        Subject,
+        Context,
+        MedicationCodeableConcept,
+        MedicationReference,
+        WhenHandedOver,
+        WhenPrepared,
+        Quantity,
+        Route,
+        DosageText,
+        DaysSupply,
+    }
+
+    private enum StatementOrder
+    {
+        EffectiveDateTime,
+        EffectiveInstant,
+        EffectivePeriod,
+        Dosage,
+        Status,
+        Subject,
+        Context,
+        MedicationCodeableConcept,
+        MedicationReference,
+        DoseAndRate,
+        Route,
+        DosageText,
+    }
+
+    public static FhirResource Medication(ref FhirElementReader r, ref ResourceElements common)
+    {
+        FhirCodeableConcept? code = null;
+        IReadOnlyList<FhirCodeableConcept> ingredientCodes = [];
+        while (r.NextProperty())
+        {
+            if (r.Is("code"u8, MedicationOrder.Code))
+                code = r.Concept();
+            else if (r.Is("ingredient"u8, MedicationOrder.Ingredient))
+                ingredientCodes = r.List(IngredientCode);
+            else if (!common.TryRead(ref r))
+                r.Skip();
+        }
+        return new FhirMedication { Code = code, IngredientCodes = ingredientCodes };
+    }
+
+    private static FhirCodeableConcept? IngredientCode(ref FhirElementReader r)
+    {
+        if (!r.Object())
+            return null;
+        FhirCodeableConcept? code = null;
+        while (r.NextProperty())
+        {
+            if (r.Is("itemCodeableConcept"u8, IngredientOrder.ItemCodeableConcept))
+                code = r.Concept();
+            else
+                r.Skip();
+        }
+        return code;
+    }
+
+    public static FhirResource MedicationRequest(ref FhirElementReader r, ref ResourceElements common)
+    {
+        string? status = null, intent = null;
+        bool? doNotPerform = null;
+        FhirReference? subject = null, encounter = null;
+        var medication = new MedicationChoice((int)RequestOrder.MedicationCodeableConcept);
+        FhirDateTime? authoredOn = null;
+        var dispense = default(DispenseRequest);
+        var dosage = default(Dosage);
+        while (r.NextProperty())
+        {
+            if (r.Is("status"u8, RequestOrder.Status))
+                status = r.RepeatedString();
+            else if (r.Is("intent"u8, RequestOrder.Intent))
+                intent = r.RepeatedString();
+            else if (r.Is("doNotPerform"u8, RequestOrder.DoNotPerform))
+                doNotPerform = r.Boolean();
+            else if (r.Is("subject"u8, RequestOrder.Subject))
+                subject = r.Reference();
+            else if (r.Is("encounter"u8, RequestOrder.Encounter))
+                encounter = r.Reference();
+            else if (r.Is("authoredOn"u8, RequestOrder.AuthoredOn))
+                authoredOn = r.Date();
+            else if (r.Is("dispenseRequest"u8, RequestOrder.DispenseRequest))
+                dispense = ReadDispenseRequest(ref r);
+            else if (r.Is("dosageInstruction"u8, RequestOrder.DosageInstruction))
+                dosage = DosageReader.FirstDosage(ref r, RequestDosage);
+            else if (!medication.TryRead(ref r) && !common.TryRead(ref r))
+                r.Skip();
+        }
         return new FhirMedicationRequest
         {
-            Status = r.String(o, "status", p),
-            Intent = r.String(o, "intent", p),
-            DoNotPerform = r.Boolean(o, "doNotPerform", p),
-            Subject = r.Reference(o, "subject", p),
-            Encounter = r.Reference(o, "encounter", p),
-            Medication = r.MedicationChoice(o, p),
-            Start = r.Date(o, "authoredOn", p),
-            End = dispense is { } v ? r.Period(v, "validityPeriod", d)?.End : null,
-            Dose = dosage is { } dose ? DoseAndRate(r, dose.Item, dose.Path) : null,
-            Route = dosage is { } route ? r.Concept(route.Item, "route", route.Path) : null,
-            DosageText = dosage is { } text ? r.String(text.Item, "text", text.Path) : null,
-            Refills = dispense is { } n ? r.Integer(n, "numberOfRepeatsAllowed", d) : null,
-            DispenseQuantity = dispense is { } q ? r.Quantity(q, "quantity", d) : null,
+            Status = status,
+            Intent = intent,
+            DoNotPerform = doNotPerform,
+            Subject = subject,
+            Encounter = encounter,
+            Medication = medication.Value,
+            Start = authoredOn,
+            End = dispense.ValidityPeriod?.End,
+            Dose = dosage.Dose,
+            Route = dosage.Route,
+            DosageText = dosage.Text,
+            Refills = dispense.Refills,
+            DispenseQuantity = dispense.Quantity,
         };
     }
 
-    public static FhirMedicationAdministration MedicationAdministration(FhirElementReader r, JsonElement o, string p)
+    private static readonly DosageOrder RequestDosage =
+        new((int)RequestOrder.DoseAndRate, (int)RequestOrder.Route, (int)RequestOrder.DosageText);
+
+    private static readonly DosageOrder DispenseDosage = new(null, (int)DispenseOrder.Route, (int)DispenseOrder.DosageText);
+
+    private static readonly DosageOrder StatementDosage =
+        new((int)StatementOrder.DoseAndRate, (int)StatementOrder.Route, (int)StatementOrder.DosageText);
+
+    private readonly record struct DispenseRequest(FhirPeriod? ValidityPeriod, int? Refills, FhirQuantity? Quantity);
+
+    private static DispenseRequest ReadDispenseRequest(ref FhirElementReader r)
     {
-        var (start, end) = r.DateTimeOrPeriod(o, "effective", p);
-        var dosage = r.Object(o, "dosage", p);
-        var d = FhirElementReader.Child(p, "dosage");
+        var request = default(DispenseRequest);
+        if (!r.InlineObject())
+            return request;
+        while (r.NextProperty())
+        {
+            if (r.Is("validityPeriod"u8, RequestOrder.ValidityPeriod))
+                request = request with { ValidityPeriod = r.Period() };
+            else if (r.Is("numberOfRepeatsAllowed"u8, RequestOrder.NumberOfRepeatsAllowed))
+                request = request with { Refills = r.Integer() };
+            else if (r.Is("quantity"u8, RequestOrder.Quantity))
+                request = request with { Quantity = r.Quantity() };
+            else
+                r.Skip();
+        }
+        return request;
+    }
+
+    public static FhirResource MedicationAdministration(ref FhirElementReader r, ref ResourceElements common)
+    {
+        string? status = null;
+        FhirReference? subject = null, context = null;
+        var medication = new MedicationChoice((int)AdministrationOrder.MedicationCodeableConcept);
+        var effective = new DateTimeChoice(DateTimeChoiceNames.Effective, (int)AdministrationOrder.EffectiveDateTime);
+        var dosage = default(Dosage);
+        FhirQuantity? rate = null;
+        while (r.NextProperty())
+        {
+            if (r.Is("status"u8, AdministrationOrder.Status))
+                status = r.RepeatedString();
+            else if (r.Is("subject"u8, AdministrationOrder.Subject))
+                subject = r.Reference();
+            else if (r.Is("context"u8, AdministrationOrder.Context))
+                context = r.Reference();
+            else if (r.Is("dosage"u8, AdministrationOrder.Dosage))
+                (dosage, rate) = AdministrationDosage(ref r);
+            else if (!medication.TryRead(ref r) && !effective.TryRead(ref r) && !common.TryRead(ref r))
+                r.Skip();
+        }
+        var (start, end) = effective.Resolve(ref r);
         return new FhirMedicationAdministration
         {
-            Status = r.String(o, "status", p),
-            Subject = r.Reference(o, "subject", p),
-            Encounter = r.Reference(o, "context", p),
-            Medication = r.MedicationChoice(o, p),
+            Status = status,
+            Subject = subject,
+            Encounter = context,
+            Medication = medication.Value,
             Start = start,
             End = end,
-            Dose = dosage is { } dose ? r.Quantity(dose, "dose", d) : null,
-            Route = dosage is { } route ? r.Concept(route, "route", d) : null,
-            DosageText = dosage is { } text ? r.String(text, "text", d) : null,
-            Rate = dosage is { } rate ? Rate(r, rate, d) : null,
+            Dose = dosage.Dose,
+            Route = dosage.Route,
+            DosageText = dosage.Text,
+            Rate = rate,
         };
     }
 
-    public static FhirMedicationDispense MedicationDispense(FhirElementReader r, JsonElement o, string p)
+    /// <summary>MedicationAdministration.dosage (one object): dose, route, text, and rate[x] as a quantity (rateQuantity, else rateRatio.numerator).</summary>
+    private static (Dosage Dosage, FhirQuantity? Rate) AdministrationDosage(ref FhirElementReader r)
     {
-        var dosage = r.FirstObject(o, "dosageInstruction", p);
+        var dosage = default(Dosage);
+        FhirQuantity? rateQuantity = null, rateNumerator = null;
+        if (!r.InlineObject())
+            return (dosage, null);
+        while (r.NextProperty())
+        {
+            if (r.Is("dose"u8, AdministrationOrder.Dose))
+                dosage = dosage with { Dose = r.Quantity() };
+            else if (r.Is("route"u8, AdministrationOrder.Route))
+                dosage = dosage with { Route = r.Concept() };
+            else if (r.Is("text"u8, AdministrationOrder.DosageText))
+                dosage = dosage with { Text = r.String() };
+            else if (r.Is("rateQuantity"u8, AdministrationOrder.RateQuantity))
+                rateQuantity = r.Quantity();
+            else if (r.Is("rateRatio"u8, AdministrationOrder.RateRatio))
+                rateNumerator = RatioNumerator(ref r);
+            else
+                r.Skip();
+        }
+        if (rateQuantity is null)
+            return (dosage, rateNumerator);
+        r.DiscardIssues("rateRatio"); // read only without a rateQuantity
+        return (dosage, rateQuantity);
+    }
+
+    private static FhirQuantity? RatioNumerator(ref FhirElementReader r)
+    {
+        FhirQuantity? numerator = null;
+        if (!r.Object())
+            return null;
+        while (r.NextProperty())
+        {
+            if (r.Is("numerator"u8, RatioOrder.Numerator))
+                numerator = r.Quantity();
+            else
+                r.Skip();
+        }
+        return numerator;
+    }
+
+    public static FhirResource MedicationDispense(ref FhirElementReader r, ref ResourceElements common)
+    {
+        string? status = null;
+        FhirReference? subject = null, context = null;
+        var medication = new MedicationChoice((int)DispenseOrder.MedicationCodeableConcept);
+        FhirDateTime? whenHandedOver = null, whenPrepared = null;
+        FhirQuantity? quantity = null, daysSupply = null;
+        var dosage = default(Dosage);
+        while (r.NextProperty())
+        {
+            if (r.Is("status"u8, DispenseOrder.Status))
+                status = r.RepeatedString();
+            else if (r.Is("subject"u8, DispenseOrder.Subject))
+                subject = r.Reference();
+            else if (r.Is("context"u8, DispenseOrder.Context))
+                context = r.Reference();
+            else if (r.Is("whenHandedOver"u8, DispenseOrder.WhenHandedOver))
+                whenHandedOver = r.Date();
+            else if (r.Is("whenPrepared"u8, DispenseOrder.WhenPrepared))
+                whenPrepared = r.Date();
+            else if (r.Is("quantity"u8, DispenseOrder.Quantity))
+                quantity = r.Quantity();
+            else if (r.Is("daysSupply"u8, DispenseOrder.DaysSupply))
+                daysSupply = r.Quantity();
+            else if (r.Is("dosageInstruction"u8, DispenseOrder.DosageInstruction))
+                dosage = DosageReader.FirstDosage(ref r, DispenseDosage);
+            else if (!medication.TryRead(ref r) && !common.TryRead(ref r))
+                r.Skip();
+        }
+        if (whenHandedOver is not null)
+            r.DiscardIssues("whenPrepared"); // read only without a whenHandedOver
         return new FhirMedicationDispense
         {
-            Status = r.String(o, "status", p),
-            Subject = r.Reference(o, "subject", p),
-            Encounter = r.Reference(o, "context", p),
-            Medication = r.MedicationChoice(o, p),
-            Start = r.Date(o, "whenHandedOver", p) ?? r.Date(o, "whenPrepared", p),
-            Dose = r.Quantity(o, "quantity", p),
-            Route = dosage is { } route ? r.Concept(route.Item, "route", route.Path) : null,
-            DosageText = dosage is { } text ? r.String(text.Item, "text", text.Path) : null,
-            DaysSupply = r.Quantity(o, "daysSupply", p),
+            Status = status,
+            Subject = subject,
+            Encounter = context,
+            Medication = medication.Value,
+            Start = whenHandedOver ?? whenPrepared,
+            Dose = quantity,
+            Route = dosage.Route,
+            DosageText = dosage.Text,
+            DaysSupply = daysSupply,
         };
     }
 
-    public static FhirMedicationStatement MedicationStatement(FhirElementReader r, JsonElement o, string p)
+    public static FhirResource MedicationStatement(ref FhirElementReader r, ref ResourceElements common)
     {
-        var (start, end) = r.DateTimeOrPeriod(o, "effective", p);
-        var dosage = r.FirstObject(o, "dosage", p);
+        string? status = null;
+        FhirReference? subject = null, context = null;
+        var medication = new MedicationChoice((int)StatementOrder.MedicationCodeableConcept);
+        var effective = new DateTimeChoice(DateTimeChoiceNames.Effective, (int)StatementOrder.EffectiveDateTime);
+        var dosage = default(Dosage);
+        while (r.NextProperty())
+        {
+            if (r.Is("status"u8, StatementOrder.Status))
+                status = r.RepeatedString();
+            else if (r.Is("subject"u8, StatementOrder.Subject))
+                subject = r.Reference();
+            else if (r.Is("context"u8, StatementOrder.Context))
+                context = r.Reference();
+            else if (r.Is("dosage"u8, StatementOrder.Dosage))
+                dosage = DosageReader.FirstDosage(ref r, StatementDosage);
+            else if (!medication.TryRead(ref r) && !effective.TryRead(ref r) && !common.TryRead(ref r))
+                r.Skip();
+        }
+        var (start, end) = effective.Resolve(ref r);
         return new FhirMedicationStatement
         {
-            Status = r.String(o, "status", p),
-            Subject = r.Reference(o, "subject", p),
-            Encounter = r.Reference(o, "context", p),
-            Medication = r.MedicationChoice(o, p),
+            Status = status,
+            Subject = subject,
+            Encounter = context,
+            Medication = medication.Value,
             Start = start,
             End = end,
-            Dose = dosage is { } dose ? DoseAndRate(r, dose.Item, dose.Path) : null,
-            Route = dosage is { } route ? r.Concept(route.Item, "route", route.Path) : null,
-            DosageText = dosage is { } text ? r.String(text.Item, "text", text.Path) : null,
+            Dose = dosage.Dose,
+            Route = dosage.Route,
+            DosageText = dosage.Text,
         };
-    }
-
-    public static FhirProcedure Procedure(FhirElementReader r, JsonElement o, string p)
-    {
-        var (start, end) = r.DateTimeOrPeriod(o, "performed", p);
-        return new FhirProcedure
-        {
-            Status = r.String(o, "status", p),
-            Subject = r.Reference(o, "subject", p),
-            Encounter = r.Reference(o, "encounter", p),
-            Code = r.Concept(o, "code", p),
-            Performed = start,
-            PerformedEnd = end,
-        };
-    }
-
-    public static FhirImmunization Immunization(FhirElementReader r, JsonElement o, string p)
-    {
-        // occurrenceString ("last spring") cannot be placed on a timeline: the resource is kept, its time is not.
-        if (r.String(o, "occurrenceString", p) is not null)
-            r.Report(FhirIssueCodes.OccurrenceString, FhirElementReader.Child(p, "occurrenceString"), "free-text occurrence has no time");
-        return new FhirImmunization
-        {
-            Status = r.String(o, "status", p),
-            Patient = r.Reference(o, "patient", p),
-            Encounter = r.Reference(o, "encounter", p),
-            VaccineCode = r.Concept(o, "vaccineCode", p),
-            Occurrence = r.Date(o, "occurrenceDateTime", p),
-            Recorded = r.Date(o, "recorded", p),
-        };
-    }
-
-    public static FhirAllergyIntolerance AllergyIntolerance(FhirElementReader r, JsonElement o, string p) => new()
-    {
-        Patient = r.Reference(o, "patient", p),
-        Encounter = r.Reference(o, "encounter", p),
-        Code = r.Concept(o, "code", p),
-        ClinicalStatus = r.Concept(o, "clinicalStatus", p),
-        VerificationStatus = r.Concept(o, "verificationStatus", p),
-        Categories = r.Strings(o, "category", p),
-        Onset = r.DateTimeOrPeriod(o, "onset", p).Start,
-        RecordedDate = r.Date(o, "recordedDate", p),
-    };
-
-    // Dosage.doseAndRate[0].doseQuantity (R4 Dosage; doseRange is a range, not one dose, and is not kept).
-    private static FhirQuantity? DoseAndRate(FhirElementReader r, JsonElement dosage, string path) =>
-        r.FirstObject(dosage, "doseAndRate", path) is { } first ? r.Quantity(first.Item, "doseQuantity", first.Path) : null;
-
-    private static FhirQuantity? Rate(FhirElementReader r, JsonElement dosage, string path)
-    {
-        if (r.Quantity(dosage, "rateQuantity", path) is { } quantity)
-            return quantity;
-        return r.Object(dosage, "rateRatio", path) is { } ratio
-            ? r.Quantity(ratio, "numerator", FhirElementReader.Child(path, "rateRatio"))
-            : null;
     }
 }

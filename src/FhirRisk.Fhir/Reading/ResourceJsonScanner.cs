@@ -79,6 +79,11 @@ internal static class ResourceJsonScanner
         {
             return Failed(ScanStatus.InvalidJson, e.Message);
         }
+        catch (InvalidOperationException e)
+        {
+            // A string read here (resourceType, fullUrl, Bundle.type) holds invalid UTF-8 or an unpaired surrogate escape.
+            return Failed(ScanStatus.InvalidJson, $"a string is not valid UTF-8 text: {e.Message}");
+        }
     }
 
     private static void ReadEntries(ref Utf8JsonReader reader, List<BundleEntrySlice> entries)

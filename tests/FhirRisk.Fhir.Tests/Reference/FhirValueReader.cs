@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FhirRisk.Fhir.Model;
 
-namespace FhirRisk.Fhir.Parsing;
+namespace FhirRisk.Fhir.Tests.Reference;
 
 /// <summary>
 /// Reads Observation value[x] (and component value[x]): every R4 type (R4 observation-definitions.html#Observation.value_x_)
