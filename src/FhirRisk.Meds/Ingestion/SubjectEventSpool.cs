@@ -1,4 +1,6 @@
-using System.Text;
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace FhirRisk.Meds.Ingestion;
 
@@ -8,22 +10,25 @@ namespace FhirRisk.Meds.Ingestion;
 /// bucket files holds the subjects whose id falls in one 1/64th of the 63-bit id range (the top six bits of the id),
 /// so reading the buckets in order and sorting subjects within a bucket yields all subjects in ascending id order.
 /// <para>
-/// Bucket file layout (little-endian; private to one run, deleted afterwards): the magic <c>FRSP</c> and a uint16
-/// version (1), then records until end of file. A record is <c>int64 subject_id</c>, one flags byte (bit 0 time,
-/// bit 1 numeric_value, bit 2 text_value, bit 3 encounter_id, bits 4–5 the <see cref="DateTimeKind"/> of the time),
-/// then only the fields the flags announce: <c>int64 time ticks</c>, the code as a 7-bit-varint length and UTF-8
-/// bytes, <c>float32 numeric_value</c>, the text like the code, <c>int64 encounter_id</c>.
+/// Bucket file layout (little-endian; private to one run and one instance, deleted afterwards): the magic <c>FRSP</c>
+/// and a uint16 version (2), then records until end of file (<see cref="SpoolRecord"/>). Codes are not stored in the
+/// files: a record holds the code's index in this instance's code table, so each distinct code is kept once in memory
+/// and every event of it shares one string, and reading a code back costs no decoding.
 /// </para>
 /// </summary>
 internal sealed class SubjectEventSpool : IDisposable
 {
     public const int BucketCount = 64;
-    private const ushort FormatVersion = 1;
-    private static readonly byte[] Magic = "FRSP"u8.ToArray();
+    private const ushort FormatVersion = 2;
+    private const int HeaderLength = 6;
+    private static ReadOnlySpan<byte> Magic => "FRSP"u8;
 
     private readonly string _folder;
-    private readonly BinaryWriter?[] _writers = new BinaryWriter?[BucketCount];
+    private readonly FileStream?[] _files = new FileStream?[BucketCount];
     private readonly HashSet<long> _subjects = [];
+    private readonly Dictionary<string, int> _codeIndex = new(StringComparer.Ordinal);
+    private readonly List<string> _codes = [];
+    private byte[] _record = new byte[256];
     private bool _sealed;
 
     /// <summary>Creates the bucket files lazily in <paramref name="folder"/> (created when missing).</summary>
@@ -45,34 +50,19 @@ internal sealed class SubjectEventSpool : IDisposable
     public void Add(in MedsEvent ev)
     {
         ObjectDisposedException.ThrowIf(_sealed, this);
-        var writer = Writer(BucketOf(ev.SubjectId));
-        byte flags = 0;
-        if (ev.Time is { } time)
-            flags |= (byte)(1 | ((int)time.Kind << 4));
-        if (ev.NumericValue is not null)
-            flags |= 2;
-        if (ev.TextValue is not null)
-            flags |= 4;
-        if (ev.EncounterId is not null)
-            flags |= 8;
-        writer.Write(ev.SubjectId);
-        writer.Write(flags);
-        if (ev.Time is { } t)
-            writer.Write(t.Ticks);
-        writer.Write(ev.Code);
-        if (ev.NumericValue is { } numeric)
-            writer.Write(numeric);
-        if (ev.TextValue is { } text)
-            writer.Write(text);
-        if (ev.EncounterId is { } encounter)
-            writer.Write(encounter);
+        var codeIndex = CodeIndex(ev.Code);
+        var maxLength = SpoolRecord.MaxLength(ev);
+        if (_record.Length < maxLength)
+            _record = new byte[Math.Max(maxLength, _record.Length * 2)];
+        var length = SpoolRecord.Write(ev, codeIndex, _record);
+        BucketFile(BucketOf(ev.SubjectId)).Write(_record, 0, length);
         _subjects.Add(ev.SubjectId);
         Events++;
     }
 
     /// <summary>
     /// Closes the writers and yields each bucket's subjects in ascending id order, each with its events in spool
-    /// (input) order. Only one bucket is in memory at a time; codes are shared per bucket to keep it small.
+    /// (input) order. Only one bucket is in memory at a time; events of one code share one string.
     /// </summary>
     public IEnumerable<(long SubjectId, List<MedsEvent> Events)> ReadSubjects()
     {
@@ -82,9 +72,8 @@ internal sealed class SubjectEventSpool : IDisposable
             var path = BucketPath(bucket);
             if (!File.Exists(path))
                 continue;
-            var subjects = ReadBucket(path);
-            foreach (var id in subjects.Keys.Order())
-                yield return (id, subjects[id]);
+            foreach (var subject in ReadBucket(path))
+                yield return subject;
         }
     }
 
@@ -100,56 +89,97 @@ internal sealed class SubjectEventSpool : IDisposable
         _sealed = true;
         for (var i = 0; i < BucketCount; i++)
         {
-            _writers[i]?.Dispose();
-            _writers[i] = null;
+            _files[i]?.Dispose();
+            _files[i] = null;
         }
     }
 
-    private BinaryWriter Writer(int bucket)
+    private int CodeIndex(string code)
     {
-        if (_writers[bucket] is { } open)
+        ref var index = ref CollectionsMarshal.GetValueRefOrAddDefault(_codeIndex, code, out var known);
+        if (!known)
+        {
+            index = _codes.Count;
+            _codes.Add(code);
+        }
+        return index;
+    }
+
+    private FileStream BucketFile(int bucket)
+    {
+        if (_files[bucket] is { } open)
             return open;
-        var stream = new FileStream(BucketPath(bucket), FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
-        var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: false);
-        writer.Write(Magic);
-        writer.Write(FormatVersion);
-        return _writers[bucket] = writer;
+        var file = new FileStream(BucketPath(bucket), FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
+        Span<byte> header = stackalloc byte[HeaderLength];
+        Magic.CopyTo(header);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[Magic.Length..], FormatVersion);
+        file.Write(header);
+        return _files[bucket] = file;
     }
 
     private string BucketPath(int bucket) => Path.Combine(_folder, $"bucket-{bucket:D2}.spool");
 
-    private static Dictionary<long, List<MedsEvent>> ReadBucket(string path)
+    /// <summary>
+    /// Reads one bucket file whole and decodes it in two passes: the first counts each subject's events, so the second
+    /// fills lists allocated once at their final size (no regrowth, no per-field stream calls).
+    /// </summary>
+    private (long SubjectId, List<MedsEvent> Events)[] ReadBucket(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
-        using var reader = new BinaryReader(stream, Encoding.UTF8);
-        if (!reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic) || reader.ReadUInt16() != FormatVersion)
-            throw new InvalidDataException($"'{path}' is not an event spool of this version (magic FRSP, version {FormatVersion}).");
-
-        var subjects = new Dictionary<long, List<MedsEvent>>();
-        var codes = new Dictionary<string, string>(StringComparer.Ordinal);
-        while (stream.Position < stream.Length)
+        using var handle = File.OpenHandle(path);
+        var length = RandomAccess.GetLength(handle);
+        if (length > Array.MaxLength)
+            throw new InvalidDataException($"'{path}' holds {length} bytes; a spool bucket must fit in one array. Hint: ingest the inputs in parts.");
+        var buffer = ArrayPool<byte>.Shared.Rent((int)length);
+        try
         {
-            var ev = ReadEvent(reader, codes);
-            if (!subjects.TryGetValue(ev.SubjectId, out var list))
-                subjects.Add(ev.SubjectId, list = []);
-            list.Add(ev);
+            var read = 0;
+            while (read < length)
+            {
+                var n = RandomAccess.Read(handle, buffer.AsSpan(read, (int)length - read), read);
+                if (n == 0)
+                    throw new InvalidDataException($"'{path}' ended after {read} of {length} bytes while it was read.");
+                read += n;
+            }
+            return Decode(buffer.AsSpan(0, (int)length), path);
         }
-        return subjects;
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
-    private static MedsEvent ReadEvent(BinaryReader reader, Dictionary<string, string> codes)
+    private (long SubjectId, List<MedsEvent> Events)[] Decode(ReadOnlySpan<byte> file, string path)
     {
-        var subject = reader.ReadInt64();
-        var flags = reader.ReadByte();
-        DateTime? time = (flags & 1) != 0 ? new DateTime(reader.ReadInt64(), (DateTimeKind)((flags >> 4) & 3)) : null;
-        var code = reader.ReadString();
-        if (codes.TryGetValue(code, out var shared))
-            code = shared;
-        else
-            codes.Add(code, code);
-        float? numeric = (flags & 2) != 0 ? reader.ReadSingle() : null;
-        var text = (flags & 4) != 0 ? reader.ReadString() : null;
-        long? encounter = (flags & 8) != 0 ? reader.ReadInt64() : null;
-        return new MedsEvent(subject, time, code, numeric, text, encounter);
+        if (file.Length < HeaderLength || !file[..Magic.Length].SequenceEqual(Magic)
+            || BinaryPrimitives.ReadUInt16LittleEndian(file[Magic.Length..]) != FormatVersion)
+            throw new InvalidDataException($"'{path}' is not an event spool of this version (magic FRSP, version {FormatVersion}).");
+        var records = file[HeaderLength..];
+
+        var counts = new Dictionary<long, int>();
+        var reader = new SpoolRecord.Reader(records, path);
+        while (!reader.AtEnd)
+            CollectionsMarshal.GetValueRefOrAddDefault(counts, reader.SkipRecord(), out _)++;
+
+        var ids = counts.Keys.ToArray();
+        Array.Sort(ids);
+        var subjects = new (long SubjectId, List<MedsEvent> Events)[ids.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            subjects[i] = (ids[i], new List<MedsEvent>(counts[ids[i]]));
+            counts[ids[i]] = i;
+        }
+
+        reader = new SpoolRecord.Reader(records, path);
+        List<MedsEvent>? events = null;
+        var subjectOfEvents = 0L;
+        while (!reader.AtEnd)
+        {
+            var ev = reader.ReadRecord(_codes);
+            // Events of one subject mostly arrive in runs (one resource, one bundle): skip the lookup within a run.
+            if (events is null || ev.SubjectId != subjectOfEvents)
+                (events, subjectOfEvents) = (subjects[counts[ev.SubjectId]].Events, ev.SubjectId);
+            events.Add(ev);
+        }
+        return subjects;
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FhirRisk.Parquet;
 
 namespace FhirRisk.Meds.Internal;
@@ -17,21 +18,29 @@ internal sealed class EventColumnBuffer
 
     public int Count { get; private set; }
 
-    /// <summary>Appends <paramref name="ev"/>; <paramref name="timeMicros"/> is its time already in MEDS microseconds.</summary>
-    public void Add(in MedsEvent ev, long timeMicros)
+    /// <summary>Appends <paramref name="events"/>; <paramref name="timeMicros"/> are their times already in MEDS microseconds.</summary>
+    // Skips tiering: runs over every event once per process, in the ingest write phase, before tier-0 code is promoted
+    // (measured with the spool read-back and Parquet chunk loops: ~14% off that phase).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void AddRange(ReadOnlySpan<MedsEvent> events, ReadOnlySpan<long> timeMicros)
     {
-        if (Count == _subjectIds.Length)
+        while (_subjectIds.Length - Count < events.Length)
             Grow();
-        var i = Count++;
-        _subjectIds[i] = ev.SubjectId;
-        _hasTime[i] = ev.Time is not null;
-        _times[i] = ev.Time is null ? 0 : timeMicros;
-        _codes[i] = ev.Code;
-        _hasNumeric[i] = ev.NumericValue is not null;
-        _numeric[i] = ev.NumericValue.GetValueOrDefault();
-        _text[i] = ev.TextValue;
-        _hasEncounter[i] = ev.EncounterId is not null;
-        _encounters[i] = ev.EncounterId.GetValueOrDefault();
+        for (var e = 0; e < events.Length; e++)
+        {
+            ref readonly var ev = ref events[e];
+            var i = Count + e;
+            _subjectIds[i] = ev.SubjectId;
+            _hasTime[i] = ev.Time is not null;
+            _times[i] = ev.Time is null ? 0 : timeMicros[e];
+            _codes[i] = ev.Code;
+            _hasNumeric[i] = ev.NumericValue is not null;
+            _numeric[i] = ev.NumericValue.GetValueOrDefault();
+            _text[i] = ev.TextValue;
+            _hasEncounter[i] = ev.EncounterId is not null;
+            _encounters[i] = ev.EncounterId.GetValueOrDefault();
+        }
+        Count += events.Length;
     }
 
     /// <summary>The buffered rows as columns in <see cref="MedsSchema.Data"/> order (copies; the buffer can be reused).</summary>

@@ -39,10 +39,13 @@ internal sealed class MedsShardWriter : IDisposable
         if (_shardSubjects == 0)
             _shards.Add($"{MedsSchema.DataFolder}/{_split}/{_shards.Count.ToString(CultureInfo.InvariantCulture)}.parquet");
 
-        for (var i = 0; i < events.Length; i++)
+        var rowGroupSize = _settings.ParquetOptions.RowGroupSize;
+        for (var done = 0; done < events.Length;)
         {
-            _buffer.Add(events[i], timeMicros[i]);
-            if (_buffer.Count >= _settings.ParquetOptions.RowGroupSize)
+            var take = Math.Min(events.Length - done, rowGroupSize - _buffer.Count);
+            _buffer.AddRange(events.Slice(done, take), timeMicros.Slice(done, take));
+            done += take;
+            if (_buffer.Count >= rowGroupSize)
                 FlushRowGroup();
         }
         _shardSubjects++;

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace FhirRisk.Meds.Internal;
 
 /// <summary>
@@ -22,14 +25,15 @@ internal sealed class SubjectEventSorter
     public void Sort(IEnumerable<MedsEvent> events)
     {
         Count = 0;
-        foreach (var ev in events)
+        // Lists and arrays (every caller in this repository) are copied as spans: no enumerator calls per event.
+        if (events is List<MedsEvent> list)
+            AddAll(CollectionsMarshal.AsSpan(list));
+        else if (events is MedsEvent[] array)
+            AddAll(array);
+        else
         {
-            if (Count == _keys.Length)
-                Grow();
-            // Static rows sort first: no real time maps to long.MinValue (DateTime.MinValue is ~-6.2e16 µs).
-            _keys[Count] = (ev.Time is { } time ? MedsTime.ToMicroseconds(time) : long.MinValue, Count);
-            _events[Count] = ev;
-            Count++;
+            foreach (var ev in events)
+                Add(ev);
         }
         if (IsSorted())
         {
@@ -47,6 +51,26 @@ internal sealed class SubjectEventSorter
             _times[i] = _keys[i].Key;
         }
         (_events, _spare) = (_spare, _events);
+    }
+
+    // Skips tiering for the reason given at EventColumnBuffer.AddRange (every event, once per process).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AddAll(ReadOnlySpan<MedsEvent> events)
+    {
+        while (_keys.Length < events.Length)
+            Grow();
+        foreach (ref readonly var ev in events)
+            Add(ev);
+    }
+
+    private void Add(in MedsEvent ev)
+    {
+        if (Count == _keys.Length)
+            Grow();
+        // Static rows sort first: no real time maps to long.MinValue (DateTime.MinValue is ~-6.2e16 µs).
+        _keys[Count] = (ev.Time is { } time ? MedsTime.ToMicroseconds(time) : long.MinValue, Count);
+        _events[Count] = ev;
+        Count++;
     }
 
     private bool IsSorted()

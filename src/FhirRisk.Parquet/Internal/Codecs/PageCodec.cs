@@ -11,7 +11,7 @@ namespace FhirRisk.Parquet.Internal.Codecs;
 internal static class PageCodec
 {
     /// <summary>Appends the compressed form of <paramref name="input"/>; <paramref name="level"/> null means the codec default.</summary>
-    public static void Compress(CompressionCodec codec, ReadOnlySpan<byte> input, ArrayBufferWriter<byte> output, int? level)
+    public static void Compress(CompressionCodec codec, ReadOnlySpan<byte> input, IBufferWriter<byte> output, int? level)
     {
         ArgumentNullException.ThrowIfNull(output);
         switch (codec)

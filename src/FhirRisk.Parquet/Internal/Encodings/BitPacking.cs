@@ -109,6 +109,8 @@ internal static class BitPacking
     /// Packs <paramref name="values"/> (each below 2^<paramref name="bitWidth"/>, 0..32 bits) into the first
     /// <c>ceil(values.Length * bitWidth / 8)</c> bytes of <paramref name="destination"/>.
     /// </summary>
+    // Skips tiering for the reason given at RleBitPackedHybrid.Encode.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack(ReadOnlySpan<int> values, int bitWidth, Span<byte> destination)
     {
         var packer = new WordPacker(destination, bitWidth);

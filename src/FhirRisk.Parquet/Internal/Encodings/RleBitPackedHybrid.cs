@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace FhirRisk.Parquet.Internal.Encodings;
 
@@ -77,6 +78,9 @@ internal static class RleBitPackedHybrid
     /// Encodes <paramref name="values"/> (each in 0..2^bitWidth-1): runs of 8 or more equal values that start on a
     /// group boundary become RLE runs, everything else bit-packed groups of 8 (the last group zero-padded).
     /// </summary>
+    // Skips tiering: levels and dictionary indices of a whole chunk pass here, in processes that write one dataset and
+    // exit (see ColumnShredder.ShredOptional).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Encode(ReadOnlySpan<int> values, int bitWidth, IBufferWriter<byte> output)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)bitWidth, 32u, nameof(bitWidth));

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Utf8 = System.Text.Encoding;
 using FhirRisk.Parquet.Internal.Encodings;
 using FhirRisk.Parquet.Internal.Format;
@@ -72,6 +73,8 @@ internal sealed class ByteArrayValueWriter : ValueWriter
     }
 
     /// <summary>Unsigned lexicographic byte order, the TypeDefinedOrder for BYTE_ARRAY (and UTF-8 code point order for strings).</summary>
+    // Skips tiering for the reason given at ColumnShredder.ShredOptional (per-value loop, run once per process).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override (byte[]? Min, byte[]? Max) MinMax()
     {
         if (_bytes.Count == 0)
@@ -86,6 +89,8 @@ internal sealed class ByteArrayValueWriter : ValueWriter
         return (_bytes.Get(min).ToArray(), _bytes.Get(max).ToArray());
     }
 
+    // Skips tiering for the reason given at ColumnShredder.ShredOptional (per-value loop, run once per process).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ByteArrayValueWriter? TryDictionary<T>(T[] values, int offset, int count, int sizeLimit,
         IEqualityComparer<T> comparer, Action<ByteArrayBuffer, T> add)
         where T : class

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using FhirRisk.Parquet.Internal.Codecs;
 using FhirRisk.Parquet.Internal.Encodings;
 using FhirRisk.Parquet.Internal.Format;
@@ -14,11 +15,11 @@ internal sealed class ColumnChunkWriter
     private readonly ColumnDescriptor _column;
     private readonly ParquetWriterOptions _options;
     private readonly CompressionCodec _codec;
-    private readonly ArrayBufferWriter<byte> _chunk = new(1 << 16);
-    private readonly ArrayBufferWriter<byte> _page = new(1 << 16);
-    private readonly ArrayBufferWriter<byte> _compressed = new(1 << 16);
-    private readonly ArrayBufferWriter<byte> _levels = new(1 << 12);
-    private readonly ArrayBufferWriter<byte> _body = new(1 << 16);
+    private readonly PooledBufferWriter _chunk = new();
+    private readonly PooledBufferWriter _page = new();
+    private readonly PooledBufferWriter _compressed = new();
+    private readonly PooledBufferWriter _levels = new();
+    private readonly PooledBufferWriter _body = new();
     private long _uncompressedTotal;
 
     public ColumnChunkWriter(ColumnDescriptor column, ParquetWriterOptions options)
@@ -37,7 +38,22 @@ internal sealed class ColumnChunkWriter
     /// <summary>Encodes the rows and writes the chunk to <paramref name="output"/>, which is at file offset <paramref name="fileOffset"/>.</summary>
     public ColumnChunk Write(ParquetColumn data, int start, int count, Stream output, long fileOffset)
     {
-        _chunk.ResetWrittenCount();
+        try
+        {
+            return WriteChunk(data, start, count, output, fileOffset);
+        }
+        finally
+        {
+            _chunk.Release();
+            _page.Release();
+            _compressed.Release();
+            _levels.Release();
+            _body.Release();
+        }
+    }
+
+    private ColumnChunk WriteChunk(ParquetColumn data, int start, int count, Stream output, long fileOffset)
+    {
         _uncompressedTotal = 0;
         var shredded = ColumnShredder.Shred(_column, data, start, count);
         var values = ValueWriter.Create(shredded, _column, _options);
@@ -89,6 +105,8 @@ internal sealed class ColumnChunkWriter
         AppendPage(header, body, _page.WrittenCount);
     }
 
+    // Skips tiering for the reason given at ColumnShredder.ShredOptional (per-value loop, run once per process).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteDataPages(ShreddedColumn shredded, ValueWriter values)
     {
         var targetBits = (long)Math.Max(_options.PageSizeBytes, 1) * 8;
@@ -183,8 +201,7 @@ internal sealed class ColumnChunkWriter
         RleBitPackedHybrid.Encode(levels.AsSpan(start, count), RleBitPackedHybrid.BitWidth(maxLevel), _levels);
         var length = _levels.WrittenCount - before;
         if (prefix)
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(
-                System.Runtime.InteropServices.MemoryMarshal.AsMemory(_levels.WrittenMemory).Span.Slice(lengthAt, 4), length);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(_levels.WrittenSpanForPatching.Slice(lengthAt, 4), length);
         return length;
     }
 

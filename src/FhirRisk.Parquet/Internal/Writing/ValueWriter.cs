@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using FhirRisk.Parquet.Internal.Encodings;
 using FhirRisk.Parquet.Internal.Format;
@@ -52,6 +53,8 @@ internal sealed class FixedValueWriter<T>(T[] values, int offset, int count) : V
     public override void Encode(int from, int to, IBufferWriter<byte> output) =>
         PlainEncoding.Encode<T>(values.AsSpan(offset + from, to - from), output);
 
+    // Skips tiering for the reason given at ColumnShredder.ShredOptional (per-value loop, run once per process).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override (byte[]? Min, byte[]? Max) MinMax()
     {
         var span = values.AsSpan(offset, count);
