@@ -38,6 +38,29 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
 
     private IEnumerable<FhirResourceEnvelope> ReadNdjson(FhirInputFile file, Action<long>? bytesRead)
     {
+        foreach (var line in ReadLines(file, bytesRead))
+        {
+            if (Envelope(line with { Json = line.Json.ToArray() }) is { } envelope)
+                yield return envelope;
+        }
+    }
+
+    /// <summary>
+    /// The lines of an NDJSON file in order, not yet scanned, for callers that scan and parse them elsewhere (on other
+    /// threads): each line's <see cref="FhirNdjsonLine.Json"/> lies in the reader's buffer and is valid only until the
+    /// next line is read, so keep a copy. Blank lines are skipped; a line over the size limit is streamed to the
+    /// quarantine here, and the file's read failures are reported here, as <see cref="Read"/> does.
+    /// </summary>
+    public IEnumerable<FhirNdjsonLine> ReadLines(FhirInputFile file, Action<long>? bytesRead = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (!file.IsNdjson)
+            throw new ArgumentException($"'{file.Path}' is not an NDJSON file.", nameof(file));
+        if (!File.Exists(file.Path))
+        {
+            _issues.Add(Issue.Error(FhirIssueCodes.MissingInput, file.Path, "input file does not exist"));
+            yield break;
+        }
         // Bulk Data references (Patient/123) resolve across all files of one export, so the scope is the folder.
         var scope = Path.GetDirectoryName(file.Path) ?? file.Path;
         using var disk = File.OpenRead(file.Path);
@@ -46,29 +69,36 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
         var progress = new ProgressReporter(disk, bytesRead);
         while (lines.TryReadLine(out var line, out var oversized))
         {
-            var location = $"line {lines.LineNumber}";
-            FhirResourceEnvelope? envelope = null;
             if (oversized)
-                QuarantineOversizedLine(file, location, lines);
-            else if (!line.Trim((byte)' ').IsEmpty)
-                envelope = LineEnvelope(file, location, scope, line, lines);
+            {
+                QuarantineOversizedLine(file, $"line {lines.LineNumber}", lines);
+                progress.Report();
+                continue;
+            }
             progress.Report();
-            if (envelope is not null)
-                yield return envelope;
+            if (line.Span.Trim((byte)' ').IsEmpty)
+                continue;
+            // An unterminated last line of a damaged gzip stream is the truncation's fault, not the writer's.
+            var cutOff = lines.LastLineUnterminated && file.IsGzip
+                && (lines.Failure is not null || TruncationOf(file, lines.BytesRead) is not null);
+            yield return new FhirNdjsonLine(file.Path, scope, lines.LineNumber, line, cutOff);
         }
         ReportFailure(file, lines.Failure ?? TruncationOf(file, lines.BytesRead));
         progress.Report();
     }
 
-    private FhirResourceEnvelope? LineEnvelope(FhirInputFile file, string location, string scope, ReadOnlySpan<byte> line, NdjsonLineSource lines)
+    /// <summary>
+    /// The envelope of one line from <see cref="ReadLines"/>, its JSON the line's own memory (not copied); null, with an
+    /// issue and the line quarantined, when it is not a JSON object with a string <c>resourceType</c>.
+    /// </summary>
+    public FhirResourceEnvelope? Envelope(in FhirNdjsonLine line)
     {
-        var head = ResourceJsonScanner.ReadHead(line);
+        var location = $"line {line.Number}";
+        var head = ResourceJsonScanner.ReadHead(line.Json.Span);
         if (head.Status == ScanStatus.Ok)
-            return new FhirResourceEnvelope(head.ResourceType!, file.Path, location, null, scope, line.ToArray());
-        // An unterminated last line of a damaged gzip stream is the truncation's fault, not the writer's.
-        var cutOff = lines.LastLineUnterminated && (lines.Failure is not null || TruncationOf(file, lines.BytesRead) is not null);
-        var code = cutOff && file.IsGzip ? FhirIssueCodes.TruncatedGzip : CodeFor(head.Status);
-        QuarantineWithIssue(file.Path, location, line, Issue.Error(code, $"{file.Path}:{location}", head.Error ?? "unusable resource"));
+            return new FhirResourceEnvelope(head.ResourceType!, line.SourceFile, location, null, line.Scope, line.Json);
+        var code = line.CutOff ? FhirIssueCodes.TruncatedGzip : CodeFor(head.Status);
+        QuarantineWithIssue(line.SourceFile, location, line.Json.Span, Issue.Error(code, $"{line.SourceFile}:{location}", head.Error ?? "unusable resource"));
         return null;
     }
 

@@ -81,8 +81,9 @@ internal static class IngestCommand
         }
 
         IngestSummaryTables.Write(console, summary);
+        var phases = summary.Phases;
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{settings.OutputFolder}: {summary.Events:N0} events for {summary.Subjects:N0} subjects from {summary.Resources:N0} resources in {summary.Files:N0} files; {summary.Quarantined:N0} quarantined; {summary.Elapsed.TotalSeconds:0.0} s."));
+            $"{settings.OutputFolder}: {summary.Events:N0} events for {summary.Subjects:N0} subjects from {summary.Resources:N0} resources in {summary.Files:N0} files; {summary.Quarantined:N0} quarantined; {summary.Elapsed.TotalSeconds:0.0} s (index {phases.Index.TotalSeconds:0.0} s, map {phases.Map.TotalSeconds:0.0} s, write {phases.Write.TotalSeconds:0.0} s)."));
         if (summary.NothingIngested)
             return CommandOutput.Fail(io.Error, "nothing could be ingested (no MEDS event was produced).",
                 "check the issues above; inputs must be FHIR R4 JSON or NDJSON with Patient-linked resources.");

@@ -29,8 +29,11 @@ internal sealed class NdjsonLineSource(Stream stream, int maxLineBytes)
     /// <summary>True when the stream ended (or failed) without a newline after the last line.</summary>
     public bool LastLineUnterminated { get; private set; }
 
-    /// <summary>Reads the next line (without its \n or \r\n). False at the end of input.</summary>
-    public bool TryReadLine(out ReadOnlySpan<byte> line, out bool oversized)
+    /// <summary>
+    /// Reads the next line (without its \n or \r\n). False at the end of input. The line lies in this source's buffer
+    /// and is valid until the next read.
+    /// </summary>
+    public bool TryReadLine(out ReadOnlyMemory<byte> line, out bool oversized)
     {
         line = default;
         oversized = false;
@@ -40,7 +43,7 @@ internal sealed class NdjsonLineSource(Stream stream, int maxLineBytes)
             if (newline >= 0)
             {
                 LineNumber++;
-                line = TrimCarriageReturn(_buffer.AsSpan(_start, newline));
+                line = TrimCarriageReturn(_buffer.AsMemory(_start, newline));
                 _start += newline + 1;
                 return true;
             }
@@ -56,7 +59,7 @@ internal sealed class NdjsonLineSource(Stream stream, int maxLineBytes)
                     return false;
                 LineNumber++;
                 LastLineUnterminated = true;
-                line = TrimCarriageReturn(_buffer.AsSpan(_start, _end - _start));
+                line = TrimCarriageReturn(_buffer.AsMemory(_start, _end - _start));
                 _start = _end;
                 return true;
             }
@@ -113,8 +116,8 @@ internal sealed class NdjsonLineSource(Stream stream, int maxLineBytes)
         }
     }
 
-    private static ReadOnlySpan<byte> TrimCarriageReturn(ReadOnlySpan<byte> line) =>
-        line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
+    private static ReadOnlyMemory<byte> TrimCarriageReturn(ReadOnlyMemory<byte> line) =>
+        line.Length > 0 && line.Span[^1] == (byte)'\r' ? line[..^1] : line;
 
     private sealed class RestOfLineStream(NdjsonLineSource source) : Stream
     {

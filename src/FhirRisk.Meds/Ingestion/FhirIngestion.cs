@@ -45,6 +45,7 @@ public sealed class FhirIngestion
         meter.Phase("index");
         var layouts = new FhirDocumentLayouts();
         new IndexPass(_settings.Reader, index, meter, layouts).Run(indexFiles, cancellationToken);
+        var indexed = stopwatch.Elapsed;
 
         using var quarantine = new FhirQuarantineWriter(Path.Combine(output, "quarantine"));
         var temp = _settings.TempFolder ?? Path.Combine(Path.GetTempPath(), $"fhirrisk-ingest-{Guid.NewGuid():N}");
@@ -61,11 +62,16 @@ public sealed class FhirIngestion
             }
             tally.Issues(index.Collisions);
             var bytesRead = meter.Bytes - bytesBefore;
+            var mapped = stopwatch.Elapsed;
 
             meter.Phase("write");
             var written = WriteDataset(output, spool, index, tally, cancellationToken);
             meter.Report();
-            return tally.Summarize(quarantine.Count, files.Count, bytesRead, written.Subjects, written.Events, stopwatch.Elapsed);
+            var elapsed = stopwatch.Elapsed;
+            return tally.Summarize(quarantine.Count, files.Count, bytesRead, written.Subjects, written.Events, elapsed) with
+            {
+                Phases = new FhirIngestionPhaseTimes(indexed, mapped - indexed, elapsed - mapped),
+            };
         }
         finally
         {

@@ -37,7 +37,16 @@ public sealed record FhirIngestionSummary(
 
     /// <summary>Resources found in the input, all types.</summary>
     public long Resources => ResourcesByType.Values.Sum(c => c.Read);
+
+    /// <summary>Wall-clock time of each phase, for users sizing a run and for profiling.</summary>
+    public FhirIngestionPhaseTimes Phases { get; init; } = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
 }
+
+/// <summary>How long each phase of a run took (wall clock).</summary>
+/// <param name="Index">Discovery and pass 1 (the index of Patient, Encounter, Location, Medication).</param>
+/// <param name="Map">Pass 2: parse, map, spool, quarantine, OMOP rows.</param>
+/// <param name="Write">MEDS shards and metadata from the spool.</param>
+public sealed record FhirIngestionPhaseTimes(TimeSpan Index, TimeSpan Map, TimeSpan Write);
 
 /// <summary>Progress of a run, for progress bars: bytes over both passes and resources read.</summary>
 /// <param name="Phase"><c>index</c> (pass 1), <c>map</c> (pass 2) or <c>write</c> (MEDS shards).</param>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using FhirRisk.Core;
 using FhirRisk.Fhir;
 using FhirRisk.Meds.FhirMapping;
@@ -32,6 +33,7 @@ internal sealed class MappingPass(
     private readonly FhirMedsMapper _mapper = new(index, settings.Mapping);
     private readonly DocumentBufferPool _buffers = new();
     private EffectLog _lines = new();
+    private LineBatch? _batch;
 
     private FhirReaderSettings ReaderSettings => settings.Reader;
 
@@ -58,25 +60,30 @@ internal sealed class MappingPass(
         _worker = null;
     }
 
+    /// <summary>
+    /// The calling thread only splits the file into lines and copies them into a pooled batch buffer; scanning each
+    /// line for its type, parsing and mapping happen in the batch's task.
+    /// </summary>
     private void SubmitLines(FhirResourceReader reader, EffectLog lines, FhirInputFile file, IngestionProgressMeter meter,
         CancellationToken cancellationToken)
     {
-        long batched = 0;
-        foreach (var envelope in reader.Read(file, meter.AddBytes))
+        _batch = new LineBatch(BatchBytes);
+        foreach (var line in reader.ReadLines(file, meter.AddBytes))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            meter.AddResource();
-            lines.Effects.Add(new PendingResource(envelope));
-            batched += envelope.Json.Length;
-            if (batched >= BatchBytes)
+            if (!_batch.TryAdd(line, lines.Effects))
             {
-                Submit(new BatchUnit(lines.Take()));
-                batched = 0;
+                Submit(new BatchUnit(lines.Take(), _batch));
+                _batch = new LineBatch(Math.Max(BatchBytes, line.Json.Length));
+                _batch.TryAdd(line, lines.Effects);
             }
         }
         // Issues after the last line (a truncated gzip, an unterminated last line) belong to the file.
         if (lines.Effects.Count > 0)
-            Submit(new BatchUnit(lines.Take()));
+            Submit(new BatchUnit(lines.Take(), _batch));
+        else
+            _batch.Release();
+        _batch = null;
     }
 
     private void Submit(WorkUnit unit)
@@ -93,7 +100,10 @@ internal sealed class MappingPass(
     private void QuarantineOversized(string sourceFile, string location, Stream raw, IReadOnlyList<Issue> issues)
     {
         if (_lines.Effects.Count > 0)
-            _worker!.Submit(new BatchUnit(_lines.Take()));
+        {
+            _worker!.Submit(new BatchUnit(_lines.Take(), _batch!));
+            _batch = new LineBatch(BatchBytes);
+        }
         foreach (var effects in _worker!.Finish())
             Apply(effects);
         quarantine.QuarantineStream(sourceFile, location, raw, issues);
@@ -152,26 +162,76 @@ internal sealed class MappingPass(
         tally.Issues(effect.MappingIssues);
     }
 
-    /// <summary>A resource read on the calling thread, waiting in a batch to be parsed and mapped.</summary>
-    private sealed record PendingResource(FhirResourceEnvelope Envelope) : IngestionEffect;
+    /// <summary>An NDJSON line read on the calling thread, waiting in a batch to be scanned, parsed and mapped.</summary>
+    private sealed record PendingLine(FhirNdjsonLine Line) : IngestionEffect;
 
     private abstract record WorkUnit
     {
         public abstract List<IngestionEffect> Run(MappingPass pass, IngestionProgressMeter meter, CancellationToken cancellationToken);
     }
 
-    /// <summary>A batch of NDJSON lines with the reader's issues between them: pending resources become resource effects.</summary>
-    private sealed record BatchUnit(List<IngestionEffect> Effects) : WorkUnit
+    /// <summary>
+    /// A batch of NDJSON lines with the reader's issues between them: each pending line becomes the effects of its
+    /// envelope (or of its rejection), in place, then the batch buffer goes back to the pool.
+    /// </summary>
+    private sealed record BatchUnit(List<IngestionEffect> Pending, LineBatch Batch) : WorkUnit
     {
         public override List<IngestionEffect> Run(MappingPass pass, IngestionProgressMeter meter, CancellationToken cancellationToken)
         {
-            for (var i = 0; i < Effects.Count; i++)
+            var log = new EffectLog();
+            var reader = new FhirResourceReader(pass.ReaderSettings, log, log);
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (Effects[i] is PendingResource pending)
-                    Effects[i] = pass.ParseAndMap(pending.Envelope);
+                foreach (var effect in Pending)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (effect is not PendingLine pending)
+                    {
+                        log.Effects.Add(effect);
+                        continue;
+                    }
+                    if (reader.Envelope(pending.Line) is not { } envelope)
+                        continue;
+                    meter.AddResource();
+                    log.Effects.Add(pass.ParseAndMap(envelope));
+                }
             }
-            return Effects;
+            finally
+            {
+                Batch.Release();
+            }
+            return log.Effects;
+        }
+    }
+
+    /// <summary>
+    /// NDJSON lines copied into one pooled buffer, so that a batch costs one rented array instead of an array per line.
+    /// The effects that refer to the buffer must be done with it before <see cref="Release"/>: parsing strips the bytes
+    /// from envelopes and quarantined input is copied.
+    /// </summary>
+    private sealed class LineBatch(int capacity)
+    {
+        private byte[]? _buffer;
+        private int _used;
+
+        /// <summary>Copies the line in and records it as pending; false when it does not fit (the batch is full).</summary>
+        public bool TryAdd(in FhirNdjsonLine line, List<IngestionEffect> effects)
+        {
+            _buffer ??= ArrayPool<byte>.Shared.Rent(capacity);
+            if (line.Json.Length > _buffer.Length - _used)
+                return false;
+            var copy = _buffer.AsMemory(_used, line.Json.Length);
+            line.Json.CopyTo(copy);
+            _used += copy.Length;
+            effects.Add(new PendingLine(line with { Json = copy }));
+            return true;
+        }
+
+        public void Release()
+        {
+            if (_buffer is not null)
+                ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null;
         }
     }
 

@@ -1,8 +1,10 @@
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
+using FhirRisk.Core;
 using FhirRisk.Fhir;
 using FhirRisk.Meds.FhirMapping;
+using FhirRisk.Meds.Ingestion;
 using FhirRisk.Testing;
 
 namespace FhirRisk.Meds.Tests.Ingestion;
@@ -142,6 +144,34 @@ public sealed class FhirIngestionBadInputTests
 
         Assert.True(summary.NothingIngested);
         Assert.Equal(new FhirRisk.Meds.Ingestion.FhirResourceCounts(1, 0, 1, 0), summary.ResourcesByType["Organization"]);
+    }
+
+    [Fact]
+    public void Run_OversizedLineAmongBatches_QuarantineAndIssuesKeepInputOrder()
+    {
+        using var temp = new TempDirectory();
+        var input = temp.File("Patient.ndjson");
+        // Enough good lines before and after the bad ones that several batches are in flight when the oversized line
+        // is met: what was read before it must still reach the quarantine and the issue list before it.
+        var padding = new string('n', 2_000); // 3,000 lines of ~2 KB: about three 1 MiB batches
+        var good = Enumerable.Range(0, 3_000)
+            .Select(i => GoodPatient.Replace("\"p1\"", $"\"p{i}\",\"name\":[{{\"text\":\"{padding}\"}}]", StringComparison.Ordinal))
+            .ToList();
+        var oversized = GoodPatient[..^1] + ",\"note\":\"" + new string('x', 8_000) + "\"}";
+        File.WriteAllLines(input, [.. good[..1_500], "{\"id\":\"first\"}", .. good[1_500..2_000], oversized, "{\"id\":\"last\"}", .. good[2_000..]]);
+
+        var summary = new FhirIngestion(new FhirIngestionSettings
+        {
+            OutputFolder = temp.File("out"),
+            Reader = new FhirReaderSettings { MaxResourceBytes = 4_096 },
+        }).Run([input]);
+
+        Assert.Equal(3_000, summary.Subjects);
+        Assert.Equal(3, summary.Quarantined);
+        var lines = QuarantineLines(temp.File("out"), "Patient.ndjson.ndjson");
+        Assert.Equal(["line 1501", "line 2002", "line 2003"], lines.Select(l => l.GetProperty("location").GetString()));
+        Assert.Equal([FhirIssueCodes.MissingResourceType, FhirIssueCodes.ResourceTooLarge, FhirIssueCodes.MissingResourceType],
+            summary.Issues.Where(i => i.Severity == IssueSeverity.Error).Select(i => i.Code));
     }
 
     private static List<JsonElement> QuarantineLines(string output, string name) =>
