@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using FhirRisk.Fhir.Reading;
 
 namespace FhirRisk.Fhir;
@@ -12,7 +11,7 @@ namespace FhirRisk.Fhir;
 /// <para>
 /// A layout is used once, only for the same file (path, length and last write time) that decompresses to the same number of
 /// bytes; the inputs must not change during a run in any case, since pass 1's index must describe what pass 2 reads.
-/// Memory is bounded: about 48 bytes per entry (fullUrls are read again from the document, not kept), and no more than
+/// Memory is bounded: about 40 bytes per entry (no strings but shared type names), and no more than
 /// <see cref="MaxEntries"/> entries in all — later documents are simply scanned again. Thread-safe.
 /// </para>
 /// </summary>
@@ -40,17 +39,15 @@ public sealed class FhirDocumentLayouts(long maxEntries = FhirDocumentLayouts.De
             Interlocked.Add(ref _entries, -scan.Entries.Count);
             return;
         }
-        var entries = new BundleEntrySlice[scan.Entries.Count];
-        for (var i = 0; i < entries.Length; i++)
-            entries[i] = scan.Entries[i] with { FullUrl = null };
+        var entries = scan.Entries.ToArray();
         var layout = new Layout(Stamp.Of(file.Path), documentLength, scan with { Entries = [] }, entries);
         if (!_layouts.TryAdd(file.Path, layout))
             Interlocked.Add(ref _entries, -entries.Length);
     }
 
     /// <summary>
-    /// The remembered scan of <paramref name="document"/>, fullUrls read back from it, or null when none applies. A
-    /// layout serves one later read and is then let go, so memory falls as the second pass proceeds.
+    /// The remembered scan of <paramref name="document"/>, or null when none applies. A layout serves one later read and
+    /// is then let go, so memory falls as the second pass proceeds.
     /// </summary>
     internal DocumentScan? Recall(FhirInputFile file, ReadOnlySpan<byte> document)
     {
@@ -59,19 +56,7 @@ public sealed class FhirDocumentLayouts(long maxEntries = FhirDocumentLayouts.De
         Interlocked.Add(ref _entries, -layout.Entries.Length);
         if (layout.DocumentLength != document.Length || layout.Stamp != Stamp.Of(file.Path))
             return null;
-        var entries = new BundleEntrySlice[layout.Entries.Length];
-        for (var i = 0; i < entries.Length; i++)
-        {
-            var entry = layout.Entries[i];
-            entries[i] = entry.UrlLength == 0 ? entry : entry with { FullUrl = ReadString(document.Slice(entry.UrlStart, entry.UrlLength)) };
-        }
-        return layout.Scan with { Entries = entries };
-    }
-
-    private static string? ReadString(ReadOnlySpan<byte> token)
-    {
-        var reader = new Utf8JsonReader(token);
-        return reader.Read() && reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+        return layout.Scan with { Entries = layout.Entries };
     }
 
     private sealed record Layout(Stamp Stamp, int DocumentLength, DocumentScan Scan, BundleEntrySlice[] Entries);

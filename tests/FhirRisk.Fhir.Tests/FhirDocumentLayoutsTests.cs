@@ -80,6 +80,34 @@ public sealed class FhirDocumentLayoutsTests
         Assert.Equal(FhirIssueCodes.InvalidJson, Assert.Single(broken.Issues).Code);
     }
 
+    [Fact]
+    public void Read_WithTypes_GivesOnlyThoseWithTheirFullUrls()
+    {
+        using var dir = new TempDirectory();
+        var file = Write(dir, "bundle.json", Bundle);
+        var reader = new FhirResourceReader(FhirReaderSettings.Default, new RecordingQuarantine(), new List<Issue>());
+
+        var envelopes = reader.Read(file, types: new HashSet<string> { "Encounter" }).ToList();
+
+        var encounter = Assert.Single(envelopes);
+        Assert.Equal("Bundle.entry[1].resource", encounter.Location);
+        Assert.Equal("urn:uuid:22222222-2222-2222-2222-222222222222", encounter.FullUrl);
+    }
+
+    [Fact]
+    public void Read_FullUrlNotUtf8_DocumentIsInvalidJsonNotACrash()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("bundle.json");
+        File.WriteAllBytes(path, [.. """{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:"""u8, 0xC3, 0x28,
+            .. "\",\"resource\":{\"resourceType\":\"Patient\"}}]}"u8]);
+
+        var read = Read(new FhirInputFile(path, FhirInputKind.Json, new FileInfo(path).Length), new FhirDocumentLayouts());
+
+        Assert.Empty(read.Envelopes);
+        Assert.Equal(FhirIssueCodes.InvalidJson, Assert.Single(read.Issues).Code);
+    }
+
     private static FhirInputFile Write(TempDirectory dir, string name, string json)
     {
         var path = dir.File(name);

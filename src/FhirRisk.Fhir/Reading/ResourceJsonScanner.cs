@@ -14,13 +14,22 @@ internal enum ScanStatus
 internal readonly record struct ResourceHead(ScanStatus Status, string? ResourceType, string? Error);
 
 /// <summary>
-/// One <c>Bundle.entry[i]</c>: its fullUrl, the byte range of its resource (Length 0 when absent) and the resource's
-/// head, read during the same scan so that no entry is tokenized twice before parsing. <see cref="UrlStart"/> and
-/// <see cref="UrlLength"/> locate the fullUrl's JSON string token (quotes included; length 0 when absent), so that a
-/// remembered layout can drop the string and read it again from the same bytes (<see cref="FhirDocumentLayouts"/>).
+/// One <c>Bundle.entry[i]</c>: the byte range of its resource (Length 0 when absent), the resource's head, read during
+/// the same scan so that no entry is tokenized twice before parsing, and where its fullUrl's JSON string token lies
+/// (quotes included; <see cref="UrlLength"/> 0 when absent). The fullUrl is read only for the entries a caller wants
+/// (<see cref="ReadFullUrl"/>), and a remembered layout holds no strings (<see cref="FhirDocumentLayouts"/>).
 /// </summary>
-internal readonly record struct BundleEntrySlice(int Index, string? FullUrl, int Start, int Length, ResourceHead Head,
-    int UrlStart = 0, int UrlLength = 0);
+internal readonly record struct BundleEntrySlice(int Index, int Start, int Length, ResourceHead Head, int UrlStart = 0, int UrlLength = 0)
+{
+    /// <summary>The fullUrl, from the document this slice was scanned in (its UTF-8 was checked by the scan).</summary>
+    public string? ReadFullUrl(ReadOnlySpan<byte> document)
+    {
+        if (UrlLength == 0)
+            return null;
+        var reader = new Utf8JsonReader(document.Slice(UrlStart, UrlLength));
+        return reader.Read() && reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+    }
+}
 
 /// <summary>A JSON document's root: its head, and for a Bundle its type and entries.</summary>
 internal sealed record DocumentScan(ResourceHead Head, string? BundleType, IReadOnlyList<BundleEntrySlice> Entries);
@@ -94,10 +103,9 @@ internal static class ResourceJsonScanner
             if (reader.TokenType != JsonTokenType.StartObject)
             {
                 reader.Skip();
-                entries.Add(new BundleEntrySlice(index++, null, 0, 0, default));
+                entries.Add(new BundleEntrySlice(index++, 0, 0, default));
                 continue;
             }
-            string? fullUrl = null;
             int start = 0, length = 0, urlStart = 0, urlLength = 0;
             ResourceHead head = default;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -107,7 +115,7 @@ internal static class ResourceJsonScanner
                 reader.Read();
                 if (isFullUrl && reader.TokenType == JsonTokenType.String)
                 {
-                    fullUrl = reader.GetString();
+                    EnsureText(ref reader);
                     urlStart = (int)reader.TokenStartIndex;
                     urlLength = (int)reader.BytesConsumed - urlStart;
                 }
@@ -122,7 +130,7 @@ internal static class ResourceJsonScanner
                     reader.Skip();
                 }
             }
-            entries.Add(new BundleEntrySlice(index++, fullUrl, start, length, head, urlStart, urlLength));
+            entries.Add(new BundleEntrySlice(index++, start, length, head, urlStart, urlLength));
         }
     }
 
@@ -180,6 +188,18 @@ internal static class ResourceJsonScanner
             "Specimen", "SupplyDelivery",
         }.Select(n => (System.Text.Encoding.UTF8.GetBytes(n), n)),
     ];
+
+    /// <summary>
+    /// A string read later must decode then: invalid UTF-8 (or, escaped, an unpaired surrogate) makes the document
+    /// invalid now, as reading the string here would have (<see cref="InvalidOperationException"/>, caught by the scan).
+    /// </summary>
+    private static void EnsureText(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueIsEscaped)
+            _ = reader.GetString();
+        else if (!System.Text.Unicode.Utf8.IsValid(reader.ValueSpan))
+            throw new InvalidOperationException("Cannot transcode invalid UTF-8 JSON text to UTF-16 string.");
+    }
 
     private static ResourceHead HeadOf(string? resourceType) => resourceType is null
         ? new ResourceHead(ScanStatus.MissingResourceType, null, "no string 'resourceType' property")

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using FhirRisk.Fhir.Model;
 
 namespace FhirRisk.Meds.FhirMapping;
@@ -55,12 +56,27 @@ public static class CodeSystems
         "ICD10", "ATC",
     ];
 
+    // An input uses a handful of systems on millions of codings: each is resolved once (bounded, in case an input
+    // invents a system per resource).
+    private const int MaxRememberedSystems = 4_096;
+    private static readonly ConcurrentDictionary<string, string?> s_bySystem = new(StringComparer.Ordinal);
+
     /// <summary>The vocabulary prefix for a system URI: a standard name, <c>MIMIC_&lt;NAME&gt;</c> for other MIMIC
     /// CodeSystems (e.g. <c>mimic-d-items</c> → <c>MIMIC_D_ITEMS</c>), or null when unknown.</summary>
     public static string? Vocabulary(string? system)
     {
         if (string.IsNullOrWhiteSpace(system))
             return null;
+        if (s_bySystem.TryGetValue(system, out var remembered))
+            return remembered;
+        var vocabulary = Resolve(system);
+        if (s_bySystem.Count < MaxRememberedSystems)
+            s_bySystem.TryAdd(system, vocabulary);
+        return vocabulary;
+    }
+
+    private static string? Resolve(string system)
+    {
         var key = Normalize(system);
         if (s_standard.TryGetValue(key, out var vocabulary))
             return vocabulary;

@@ -20,7 +20,7 @@ public sealed class FhirIndex(FhirMappingSettings settings)
     private readonly Dictionary<string, (FhirResource Resource, string Scope)> _byTypeId = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Scope, string FullUrl), FhirResource> _byFullUrl = [];
     private readonly Dictionary<long, (string PatientId, FhirPatient Patient)> _patients = [];
-    private readonly ConcurrentDictionary<string, FhirEncounterInfo> _encounterInfo = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<FhirEncounter, FhirEncounterInfo> _encounterInfo = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<string, long> _subjectIds = new(StringComparer.Ordinal);
     private readonly HashSet<long> _dispositionDeaths = [];
     private readonly List<Issue> _collisions = [];
@@ -71,8 +71,12 @@ public sealed class FhirIndex(FhirMappingSettings settings)
         var target = ReferenceTarget.Parse(reference?.Reference);
         if (target is null || Find(target.Value, "Encounter", context.Scope) is not { } found)
             return null;
-        var key = $"Encounter/{found.Resource.Id ?? target.Value.Id}";
-        return _encounterInfo.GetOrAdd(key, k => Describe((FhirEncounter)found.Resource, k, found.Scope, context));
+        // Looked up by the indexed resource itself: no key string and no closure per lookup (every resource names its
+        // encounter); the description is made once per encounter.
+        var encounter = (FhirEncounter)found.Resource;
+        if (_encounterInfo.TryGetValue(encounter, out var known))
+            return known;
+        return _encounterInfo.GetOrAdd(encounter, Describe(encounter, $"Encounter/{encounter.Id ?? target.Value.Id}", found.Scope, context));
     }
 
     /// <summary>A Medication: contained (<c>#id</c>) in <paramref name="owner"/> first, then the bundle or export.</summary>

@@ -52,5 +52,5 @@ public sealed record FhirIngestionPhaseTimes(TimeSpan Index, TimeSpan Map, TimeS
 /// <param name="Phase"><c>index</c> (pass 1), <c>map</c> (pass 2) or <c>write</c> (MEDS shards).</param>
 /// <param name="BytesRead">Bytes read so far over both passes.</param>
 /// <param name="TotalBytes">Bytes both passes will read (file lengths).</param>
-/// <param name="Resources">Resources read so far over both passes.</param>
+/// <param name="Resources">Resources read so far in pass 2 (pass 1 reads only the indexed types).</param>
 public readonly record struct FhirIngestionProgress(string Phase, long BytesRead, long TotalBytes, long Resources);

@@ -18,9 +18,10 @@ internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex ind
 
     public void Run(IReadOnlyList<FhirInputFile> files, CancellationToken cancellationToken)
     {
-        // The pass is CPU-bound (decompress, scan, parse): one file per core, plus one waiting to be added.
+        // The pass is CPU-bound (decompress, scan, parse). Two files per core in flight: results are taken in file order,
+        // so with only one per core a large file at the head of the queue would leave the other cores idle.
         using var worker = new OrderedWorker<FhirInputFile, List<(FhirResource Resource, FhirResourceEnvelope Envelope)>>(
-            file => ReadIndexedTypes(file, cancellationToken), Environment.ProcessorCount + 1);
+            file => ReadIndexedTypes(file, cancellationToken), 2 * Environment.ProcessorCount + 2);
         foreach (var file in files)
         {
             worker.Submit(file);
@@ -46,13 +47,10 @@ internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex ind
         var buffer = _buffers.Take();
         try
         {
-            foreach (var envelope in reader.Read(file, meter.AddBytes, buffer))
+            foreach (var envelope in reader.Read(file, meter.AddBytes, buffer, IndexPassSelection.IndexedTypes))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                meter.AddResource();
                 ignored.Clear();
-                if (!IndexPassSelection.IndexedTypes.Contains(envelope.ResourceType))
-                    continue;
                 var parsed = FhirResourceParser.Parse(envelope, readerSettings);
                 if (parsed is { Outcome: FhirParseOutcome.Parsed, Resource: { } resource })
                     indexed.Add((resource, envelope with { Json = ReadOnlyMemory<byte>.Empty }));

@@ -42,9 +42,10 @@ internal sealed class MappingPass(
 
     public void Run(IReadOnlyList<FhirInputFile> files, IngestionProgressMeter meter, CancellationToken cancellationToken)
     {
-        // Units in flight: one per core keeps every core busy while the oldest result waits to be applied.
+        // Two units per core in flight: results are applied in input order, so with only one per core a large unit at the
+        // head of the queue would leave the other cores idle.
         using var worker = _worker = new OrderedWorker<WorkUnit, List<IngestionEffect>>(
-            unit => unit.Run(this, meter, cancellationToken), Environment.ProcessorCount + 1);
+            unit => unit.Run(this, meter, cancellationToken), 2 * Environment.ProcessorCount + 2);
         var lines = _lines = new EffectLog(QuarantineOversized);
         var reader = new FhirResourceReader(settings.Reader, lines, lines);
         foreach (var file in files)
