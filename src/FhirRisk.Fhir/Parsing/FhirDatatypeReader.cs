@@ -113,8 +113,9 @@ internal static class FhirDatatypeReader
         string? reference = null, display = null;
         while (r.NextProperty())
         {
+            // A bundle's resources name the same patient and the same few encounters over and over.
             if (r.Is("reference"u8, ReferenceOrder.Reference))
-                reference = r.String();
+                reference = r.RepeatedString();
             else if (r.Is("display"u8, ReferenceOrder.Display))
                 display = r.String();
             else

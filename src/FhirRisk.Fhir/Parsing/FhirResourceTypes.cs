@@ -30,7 +30,8 @@ internal sealed class FhirResourceType(string name, ResourceRead read)
 /// <summary>The 14 resource types that parse into Model records; all others are Skipped.</summary>
 internal static class FhirResourceTypes
 {
-    public static readonly IReadOnlyList<FhirResourceType> All =
+    // An array, not an interface: Find runs once or twice per resource, and enumerating an IReadOnlyList allocates.
+    private static readonly FhirResourceType[] s_all =
     [
         new("Patient", ClinicalResourceReader.Patient),
         new("Encounter", ClinicalResourceReader.Encounter),
@@ -48,9 +49,11 @@ internal static class FhirResourceTypes
         new("AllergyIntolerance", EventResourceReader.AllergyIntolerance),
     ];
 
+    public static IReadOnlyList<FhirResourceType> All => s_all;
+
     public static FhirResourceType? Find(string name)
     {
-        foreach (var type in All)
+        foreach (var type in s_all)
         {
             if (type.Name == name)
                 return type;
@@ -61,7 +64,7 @@ internal static class FhirResourceTypes
     /// <summary>The type a JSON string value (the reader's current token) names, compared unescaped.</summary>
     public static FhirResourceType? Find(ref Utf8JsonReader json)
     {
-        foreach (var type in All)
+        foreach (var type in s_all)
         {
             if (json.ValueTextEquals(type.Utf8Name))
                 return type;

@@ -5,9 +5,9 @@ namespace FhirRisk.Fhir.Parsing;
 
 /// <summary>
 /// Shares the string instances of short values that repeat across resources (code systems, codes, units, statuses,
-/// display texts, profiles): a direct-mapped table keyed by the value's raw UTF-8 bytes, one per thread. A hit saves
-/// the transcoding and the allocation; a miss decodes as usual and takes the slot. Identifiers and references are
-/// mostly unique and are not looked up here.
+/// display texts, profiles, and references — a bundle names its patient and encounters in nearly every resource): a
+/// direct-mapped table keyed by the value's raw UTF-8 bytes, one per thread. A hit saves the transcoding and the
+/// allocation; a miss decodes as usual and takes the slot. Identifiers and ids are mostly unique and are not looked up.
 /// </summary>
 internal sealed class Utf8StringCache
 {

@@ -79,13 +79,10 @@ internal sealed class MappingContext(
     }
 
     /// <summary>The first present time, or null with a <see cref="FhirMappingIssueCodes.NoTime"/> warning.</summary>
-    public DateTime? Time(string element, params DateTime?[] candidates)
+    public DateTime? Time(string element, DateTime? first, DateTime? second = null, DateTime? third = null)
     {
-        foreach (var candidate in candidates)
-        {
-            if (candidate is not null)
-                return candidate;
-        }
+        if ((first ?? second ?? third) is { } time)
+            return time;
         Report(Issue.Warning(FhirMappingIssueCodes.NoTime, Envelope.IssuePath(element), $"{Resource.ResourceType} has no usable {element}"));
         return null;
     }
