@@ -21,6 +21,7 @@ internal sealed class BenchmarkCatalog
         [
             new ParquetBenchmark(),
             new IngestBenchmark(),
+            new Engine.GemmBenchmark(),
         ],
         childVerbs:
         [

@@ -44,10 +44,13 @@ internal sealed class IngestBenchmark : IBenchmark
         var scanMs = BestOfTimer.MeasureMilliseconds(settings.Quick ? 2 : 3, () => scan = RawTokenScan.Scan(files));
         output.WriteLine($"FhirIngestion of the same inputs ...");
         FhirIngestionSummary? summary = null;
-        var ingestMs = BestOfTimer.MeasureMilliseconds(1, () => summary = Ingest(Path.Combine(settings.WorkDirectory, "meds"), inputs));
+        // Measured like the scan, best of the same number of runs: both are then equally sheltered from a noisy neighbour.
+        var runs = 0;
+        var ingestMs = BestOfTimer.MeasureMilliseconds(settings.Quick ? 2 : 3,
+            () => summary = Ingest(Path.Combine(settings.WorkDirectory, $"meds-{++runs}"), inputs));
 
         var errors = new List<string>();
-        var validation = MedsValidator.Validate(Path.Combine(settings.WorkDirectory, "meds"));
+        var validation = MedsValidator.Validate(Path.Combine(settings.WorkDirectory, $"meds-{runs}"));
         if (!MedsValidator.IsValid(validation))
             errors.Add($"The ingested dataset is not valid MEDS: {validation.First(i => i.Severity == IssueSeverity.Error)}");
 

@@ -1,0 +1,160 @@
+using System.Buffers;
+using System.Runtime.Intrinsics;
+
+namespace FhirRisk.Model.Cpu;
+
+/// <summary>
+/// One decode step of causal attention over a KV cache, for a batch of independent sequences of different lengths
+/// (rollouts): each sequence's new token attends to all of its cached positions, itself included.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Cache layout, per layer: <c>kCache</c> and <c>vCache</c> are each (S, maxT, C); slot s holds sequence s, position t
+/// at <c>(s·maxT + t)·C</c>, heads side by side as in <see cref="Attention"/>. Row s of the step's q and output
+/// belongs to slot s, and <c>lengths[s]</c> counts the positions of slot s that are filled, the new token included.
+/// A slot with length 0 is free: its output row is zeroed and its cache is never read. A sequence leaves by setting
+/// its length to 0; a new one joins by taking a free slot and starting again at length 1, overwriting what the
+/// previous occupant left (nothing past <c>lengths[s]</c> is ever read).
+/// </para>
+/// <para>
+/// A step per token: raise <c>lengths[s]</c> by one for each live slot, compute the token's qkv row, call
+/// <see cref="Append"/>, then <see cref="Step"/> with the q part. Work is one item per (slot, head), chunked by
+/// <see cref="ParallelRows"/>; each item owns its output channels, so results do not depend on the thread count.
+/// Scratch: maxT floats per worker, pooled.
+/// </para>
+/// </remarks>
+public static class DecodeAttention
+{
+    /// <summary>Writes <c>kCache[s, lengths[s] − 1, :]</c> and <c>vCache[s, lengths[s] − 1, :]</c> from the k and v parts of
+    /// <c>qkv</c> row s, for every live slot.</summary>
+    /// <param name="kCache">(S, maxT, C) keys of this layer.</param>
+    /// <param name="vCache">(S, maxT, C) values of this layer.</param>
+    /// <param name="qkv">(S, 3C) the new tokens' queries, keys and values, one row per slot.</param>
+    /// <param name="lengths">(S) filled positions per slot, the new token included; 0 for a free slot.</param>
+    /// <param name="maxT">Positions per slot in the cache.</param>
+    /// <param name="C">Channels.</param>
+    public static void Append(Span<float> kCache, Span<float> vCache, ReadOnlySpan<float> qkv, ReadOnlySpan<int> lengths, int maxT, int C)
+    {
+        var slots = lengths.Length;
+        ValidateCache(kCache.Length, vCache.Length, lengths, maxT, C);
+        AttentionShape.Require(qkv.Length, (long)slots * 3 * C, nameof(qkv));
+        for (var s = 0; s < slots; s++)
+        {
+            if (lengths[s] == 0)
+                continue;
+            var position = ((long)s * maxT + lengths[s] - 1) * C;
+            qkv.Slice(s * 3 * C + C, C).CopyTo(kCache.Slice((int)position, C));
+            qkv.Slice(s * 3 * C + 2 * C, C).CopyTo(vCache.Slice((int)position, C));
+        }
+    }
+
+    /// <summary>
+    /// <c>output[s] = softmax(q[s]·Kᵀ/√HS)·V</c> per head, over the first <c>lengths[s]</c> cached positions of slot s.
+    /// </summary>
+    /// <param name="output">(S, C) attention output; overwritten (zero for free slots).</param>
+    /// <param name="q">(S, C) the new tokens' queries, one row per slot.</param>
+    /// <param name="kCache">(S, maxT, C) keys of this layer, already holding the new tokens (<see cref="Append"/>).</param>
+    /// <param name="vCache">(S, maxT, C) values of this layer, likewise.</param>
+    /// <param name="lengths">(S) filled positions per slot, in 0..<paramref name="maxT"/>; 0 for a free slot.</param>
+    /// <param name="maxT">Positions per slot in the cache.</param>
+    /// <param name="C">Channels; a multiple of <paramref name="NH"/>.</param>
+    /// <param name="NH">Heads.</param>
+    /// <param name="options">Thread budget; <see cref="ComputeOptions.Default"/> when null.</param>
+    public static void Step(
+        Span<float> output, ReadOnlySpan<float> q, ReadOnlySpan<float> kCache, ReadOnlySpan<float> vCache, ReadOnlySpan<int> lengths,
+        int maxT, int C, int NH, ComputeOptions? options = null)
+    {
+        if (Vector512.IsHardwareAccelerated)
+            Step<Vector512<float>, AttentionSimd512>(output, q, kCache, vCache, lengths, maxT, C, NH, options);
+        else
+            Step<Vector256<float>, AttentionSimd256>(output, q, kCache, vCache, lengths, maxT, C, NH, options);
+    }
+
+    /// <summary><see cref="Step"/> at a chosen vector width (the tests run both).</summary>
+    internal static unsafe void Step<TVec, TSimd>(
+        Span<float> output, ReadOnlySpan<float> q, ReadOnlySpan<float> kCache, ReadOnlySpan<float> vCache, ReadOnlySpan<int> lengths,
+        int maxT, int C, int NH, ComputeOptions? options)
+        where TVec : struct
+        where TSimd : struct, IAttentionSimd<TVec>
+    {
+        var slots = lengths.Length;
+        if (NH < 1 || C % NH != 0)
+            throw new ArgumentException($"C={C} must be a positive multiple of NH={NH}.");
+        ValidateCache(kCache.Length, vCache.Length, lengths, maxT, C);
+        AttentionShape.Require(q.Length, (long)slots * C, nameof(q));
+        AttentionShape.Require(output.Length, (long)slots * C, nameof(output));
+        if (output.Overlaps(q) || output.Overlaps(kCache) || output.Overlaps(vCache))
+            throw new ArgumentException("output must not overlap q or the cache.", nameof(output));
+
+        fixed (float* pOut = output, pQ = q, pK = kCache, pV = vCache)
+        fixed (int* pLengths = lengths)
+        {
+            var kernel = new StepKernel<TVec, TSimd>(pOut, pQ, pK, pV, pLengths, maxT, C, NH);
+            ParallelRows.For(slots * NH, 2L * maxT * (C / NH), options, kernel);
+        }
+    }
+
+    private static void ValidateCache(int kLength, int vLength, ReadOnlySpan<int> lengths, int maxT, int C)
+    {
+        if (maxT < 1 || C < 1)
+            throw new ArgumentException($"maxT and C must be positive (got maxT={maxT}, C={C}).");
+        var cache = (long)lengths.Length * maxT * C;
+        AttentionShape.Require(kLength, cache, "kCache");
+        AttentionShape.Require(vLength, cache, "vCache");
+        foreach (var length in lengths)
+        {
+            if (length < 0 || length > maxT)
+                throw new ArgumentException($"A slot length of {length} is outside 0..maxT={maxT}.", nameof(lengths));
+        }
+    }
+
+    private readonly unsafe struct StepKernel<TVec, TSimd>(float* output, float* q, float* kCache, float* vCache, int* lengths, int maxT, int C, int NH)
+        : IRangeKernel
+        where TVec : struct
+        where TSimd : struct, IAttentionSimd<TVec>
+    {
+        public void Execute(int start, int end)
+        {
+            var scratch = ArrayPool<float>.Shared.Rent(maxT);
+            try
+            {
+                fixed (float* scores = scratch)
+                {
+                    for (var item = start; item < end; item++)
+                    {
+                        var (s, h) = Math.DivRem(item, NH);
+                        Head(s, h, scores);
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(scratch);
+            }
+        }
+
+        private void Head(int s, int h, float* scores)
+        {
+            var hs = C / NH;
+            var o = output + (long)s * C + h * hs;
+            var length = lengths[s];
+            if (length == 0)
+            {
+                new Span<float>(o, hs).Clear();
+                return;
+            }
+
+            var qh = q + (long)s * C + h * hs;
+            var k = kCache + (long)s * maxT * C + h * hs;
+            var scale = 1f / MathF.Sqrt(hs);
+            for (var t = 0; t < length; t++)
+                scores[t] = AttentionTiles<TVec, TSimd>.Dot(qh, k + (long)t * C, hs);
+
+            var max = scale * AttentionTiles<TVec, TSimd>.Max(scores, length);
+            var sum = AttentionTiles<TVec, TSimd>.ExpInPlace(scores, length, scale, max);
+            var v = vCache + (long)s * maxT * C + h * hs;
+            AttentionTiles<TVec, TSimd>.MultiplyAdd(scores, 0, 1, v, C, o, C, 1, hs, length, accumulate: false);
+            AttentionTiles<TVec, TSimd>.Scale(o, hs, 1f / sum);
+        }
+    }
+}
