@@ -1,4 +1,3 @@
-using System.Buffers;
 using FhirRisk.Core;
 using FhirRisk.Fhir;
 using FhirRisk.Meds.FhirMapping;
@@ -163,9 +162,6 @@ internal sealed class MappingPass(
         tally.Issues(effect.MappingIssues);
     }
 
-    /// <summary>An NDJSON line read on the calling thread, waiting in a batch to be scanned, parsed and mapped.</summary>
-    private sealed record PendingLine(FhirNdjsonLine Line) : IngestionEffect;
-
     private abstract record WorkUnit
     {
         public abstract List<IngestionEffect> Run(MappingPass pass, IngestionProgressMeter meter, CancellationToken cancellationToken);
@@ -202,37 +198,6 @@ internal sealed class MappingPass(
                 Batch.Release();
             }
             return log.Effects;
-        }
-    }
-
-    /// <summary>
-    /// NDJSON lines copied into one pooled buffer, so that a batch costs one rented array instead of an array per line.
-    /// The effects that refer to the buffer must be done with it before <see cref="Release"/>: parsing strips the bytes
-    /// from envelopes and quarantined input is copied.
-    /// </summary>
-    private sealed class LineBatch(int capacity)
-    {
-        private byte[]? _buffer;
-        private int _used;
-
-        /// <summary>Copies the line in and records it as pending; false when it does not fit (the batch is full).</summary>
-        public bool TryAdd(in FhirNdjsonLine line, List<IngestionEffect> effects)
-        {
-            _buffer ??= ArrayPool<byte>.Shared.Rent(capacity);
-            if (line.Json.Length > _buffer.Length - _used)
-                return false;
-            var copy = _buffer.AsMemory(_used, line.Json.Length);
-            line.Json.CopyTo(copy);
-            _used += copy.Length;
-            effects.Add(new PendingLine(line with { Json = copy }));
-            return true;
-        }
-
-        public void Release()
-        {
-            if (_buffer is not null)
-                ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = null;
         }
     }
 
