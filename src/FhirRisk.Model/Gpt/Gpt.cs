@@ -1,0 +1,261 @@
+using FhirRisk.Model.Cpu;
+
+namespace FhirRisk.Model.Gpt;
+
+/// <summary>
+/// A GPT-2 style decoder over the CPU kernels (DESIGN §5, llm.c's <c>gpt2_forward</c>/<c>gpt2_backward</c>): token and
+/// position embeddings, L pre-LayerNorm blocks (attention then a 4× GELU MLP, each added to the residual stream after
+/// dropout), a final LayerNorm and logits through the tied token embedding. Parameters, gradients and activations are
+/// flat buffers allocated once, for batches of up to maxB sequences of up to <see cref="GptConfig.ContextLength"/>.
+/// </summary>
+/// <remarks>Not thread-safe: one forward/backward at a time; the kernels parallelise inside.</remarks>
+public sealed class Gpt
+{
+    // Dropout sites per step: the embeddings, then per block the attention and the MLP projections.
+    private const int EmbeddingSite = 0;
+
+    private readonly GptActivations _acts;
+    private readonly ComputeOptions _options;
+    private (int B, int T) _shape;
+    private DropoutKey? _dropout;
+    private State _state;
+
+    /// <summary>Builds the model around <paramref name="parameters"/> (used in place) with zeroed gradients.</summary>
+    /// <param name="parameters">The weights.</param>
+    /// <param name="maxBatch">maxB, the most sequences one <see cref="Forward"/> may take.</param>
+    /// <param name="options">Thread budget for every kernel; <see cref="ComputeOptions.Default"/> when null.</param>
+    public Gpt(GptParameters parameters, int maxBatch, ComputeOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        Parameters = parameters;
+        Gradients = new float[parameters.Layout.Count];
+        _acts = new GptActivations(parameters.Config, maxBatch);
+        _options = options ?? ComputeOptions.Default;
+    }
+
+    private enum State
+    {
+        Empty,
+        Logits,
+        LossReady,
+        GradientComputed,
+    }
+
+    /// <summary>The model shape.</summary>
+    public GptConfig Config => Parameters.Config;
+
+    /// <summary>The weights (updated in place by an optimizer).</summary>
+    public GptParameters Parameters { get; }
+
+    /// <summary>(P) gradients of the loss, laid out as <see cref="Parameters"/>; <see cref="Backward"/> accumulates.</summary>
+    public float[] Gradients { get; }
+
+    /// <summary>(B, T, Vp) logits of the last <see cref="Forward"/>; columns V..Vp are padding. Unavailable after
+    /// <see cref="Backward"/>, which overwrites them with their gradient (as llm.c, to save the largest buffer).</summary>
+    public ReadOnlySpan<float> Logits => _state is State.Logits or State.LossReady
+        ? GptActivations.Rows(_acts.Logits, _shape.B * _shape.T, Config.PaddedVocabSize)
+        : throw new InvalidOperationException("No logits: call Forward (Backward overwrites them).");
+
+    /// <summary>
+    /// Runs the model on a (B, T) batch of token ids; with targets, also returns the mean cross-entropy over the rows
+    /// whose target is not −100.
+    /// </summary>
+    /// <param name="tokens">(B, T) token ids in [0, V).</param>
+    /// <param name="targets">(B, T) next-token ids in [0, V) or −100 (ignored); null for logits only.</param>
+    /// <param name="B">Sequences, at most maxB.</param>
+    /// <param name="T">Positions, at most the context length.</param>
+    /// <param name="dropout">The training step's dropout key; null (evaluation) applies no dropout.</param>
+    /// <returns>The loss, or null without targets.</returns>
+    public float? Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, int B, int T, DropoutKey? dropout = null) =>
+        Forward(tokens, targets, hasTargets: true, B, T, dropout);
+
+    /// <inheritdoc cref="Forward(ReadOnlySpan{int}, ReadOnlySpan{int}, int, int, DropoutKey?)"/>
+    public float? Forward(ReadOnlySpan<int> tokens, int B, int T, DropoutKey? dropout = null) =>
+        Forward(tokens, default, hasTargets: false, B, T, dropout);
+
+    /// <summary>Sets every gradient to zero (once per optimizer step; <see cref="Backward"/> accumulates, so
+    /// micro-batches add up).</summary>
+    public void ZeroGradients() => Array.Clear(Gradients);
+
+    /// <summary>Accumulates the gradient of the last <see cref="Forward"/>'s loss into <see cref="Gradients"/>.</summary>
+    public void Backward()
+    {
+        if (_state != State.LossReady)
+            throw new InvalidOperationException("Backward needs a Forward with targets since the last Backward.");
+        var (c, nh, vp) = (Config.Channels, Config.Heads, Config.PaddedVocabSize);
+        var (b, t) = _shape;
+        var n = b * t;
+        var a = _acts;
+        var o = _options;
+        var weights = (ReadOnlySpan<float>)Parameters.Values;
+        var grads = Gradients.AsSpan();
+        var layout = Parameters.Layout;
+        var tokens = a.Tokens.AsSpan(0, n);
+        var dresidual = GptActivations.Rows(a.DResidual, n, c);
+        var dnormed = GptActivations.Rows(a.DNormed, n, c);
+        var dqkv = GptActivations.Rows(a.DQkv, n, 3 * c);
+        var dfch = GptActivations.Rows(a.DFch, n, 4 * c);
+        var dfchGelu = GptActivations.Rows(a.DFchGelu, n, 4 * c);
+        _state = State.GradientComputed;
+
+        // Loss and the tied output projection; dlogits overwrites the logits.
+        var dlogits = GptActivations.Rows(a.Logits, n, vp);
+        SoftmaxCrossEntropy.Backward(dlogits, dlogits, a.Targets.AsSpan(0, n), n, Config.VocabSize, vp, o);
+        dnormed.Clear();
+        MatMul.Backward(dnormed, grads.View(layout.Wte), dlogits, GptActivations.Rows(a.LnF, n, c), weights.View(layout.Wte), n, c, vp, o);
+        dresidual.Clear();
+        LayerNorm.Backward(dresidual, grads.View(layout.LnFWeight), grads.View(layout.LnFBias), dnormed,
+            a.LayerC(a.Residual3, Config.Layers - 1, n), weights.View(layout.LnFWeight),
+            GptActivations.Rows(a.LnFMean, n, 1), GptActivations.Rows(a.LnFRstd, n, 1), n, c, o);
+
+        for (var l = Config.Layers - 1; l >= 0; l--)
+        {
+            var w = layout.Blocks[l];
+            var residual = l == 0 ? GptActivations.Rows(a.Encoded, n, c) : a.LayerC(a.Residual3, l - 1, n);
+
+            // MLP branch: residual3 = residual2 + dropout(c_proj(gelu(c_fc(ln_2(residual2))))).
+            var dfcproj = DropoutBackward(dresidual, n, MlpSite(l));
+            dfchGelu.Clear();
+            MatMul.Backward(dfchGelu, grads.View(w.FcProjWeight), dfcproj, a.Layer(a.FchGelu, l, n, 4 * c), weights.View(w.FcProjWeight), n, 4 * c, c, o);
+            dfch.Clear();
+            Gelu.Backward(dfch, a.Layer(a.Fch, l, n, 4 * c), dfchGelu, o);
+            dnormed.Clear();
+            MatMul.Backward(dnormed, grads.View(w.FcWeight), dfch, a.LayerC(a.Ln2, l, n), weights.View(w.FcWeight), n, c, 4 * c, o);
+            LayerNorm.Backward(dresidual, grads.View(w.Ln2Weight), grads.View(w.Ln2Bias), dnormed, a.LayerC(a.Residual2, l, n),
+                weights.View(w.Ln2Weight), a.Layer(a.Ln2Mean, l, n), a.Layer(a.Ln2Rstd, l, n), n, c, o);
+
+            // Attention branch: residual2 = residual + dropout(c_proj(attention(c_attn(ln_1(residual))))).
+            var dattproj = DropoutBackward(dresidual, n, AttentionSite(l));
+            dnormed.Clear();
+            MatMul.Backward(dnormed, grads.View(w.AttnProjWeight), dattproj, a.LayerC(a.Atty, l, n), weights.View(w.AttnProjWeight), n, c, c, o);
+            dqkv.Clear();
+            Attention.Backward(dqkv, dnormed, a.Layer(a.Qkv, l, n, 3 * c), a.LayerC(a.Atty, l, n), a.Layer(a.AttStats, l, n, nh), b, t, c, nh, o);
+            dnormed.Clear();
+            MatMul.Backward(dnormed, grads.View(w.AttnWeight), dqkv, a.LayerC(a.Ln1, l, n), weights.View(w.AttnWeight), n, c, 3 * c, o);
+            LayerNorm.Backward(dresidual, grads.View(w.Ln1Weight), grads.View(w.Ln1Bias), dnormed, residual,
+                weights.View(w.Ln1Weight), a.Layer(a.Ln1Mean, l, n), a.Layer(a.Ln1Rstd, l, n), n, c, o);
+        }
+
+        var dencoded = DropoutBackward(dresidual, n, EmbeddingSite);
+        Embedding.Backward(grads.View(layout.Wte), grads.View(layout.Wpe), dencoded, tokens, b, t, c, o);
+    }
+
+    /// <summary>
+    /// Copies the hidden states (the ln_f outputs, the features the logits are computed from) of chosen rows of the
+    /// last <see cref="Forward"/>: the input of task heads and sequence embeddings.
+    /// </summary>
+    /// <param name="rows">Row indices b·T + t into the last batch.</param>
+    /// <param name="destination">(rows, C) written.</param>
+    public void HiddenStates(ReadOnlySpan<int> rows, Span<float> destination)
+    {
+        if (_state == State.Empty)
+            throw new InvalidOperationException("HiddenStates needs a Forward first.");
+        var (c, n) = (Config.Channels, _shape.B * _shape.T);
+        if (destination.Length != rows.Length * c)
+            throw new ArgumentException($"destination must hold rows × C = {rows.Length * c} values.", nameof(destination));
+        for (var i = 0; i < rows.Length; i++)
+        {
+            if ((uint)rows[i] >= (uint)n)
+                throw new ArgumentOutOfRangeException(nameof(rows), $"Row {rows[i]} is outside the last batch's {n} rows.");
+            _acts.LnF.AsSpan(rows[i] * c, c).CopyTo(destination.Slice(i * c, c));
+        }
+    }
+
+    private float? Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, bool hasTargets, int B, int T, DropoutKey? dropout)
+    {
+        CheckBatch(tokens, targets, hasTargets, B, T);
+        var (c, nh, vp) = (Config.Channels, Config.Heads, Config.PaddedVocabSize);
+        var n = B * T;
+        var a = _acts;
+        var o = _options;
+        var weights = (ReadOnlySpan<float>)Parameters.Values;
+        var layout = Parameters.Layout;
+        (_shape, _dropout, _state) = ((B, T), Config.Dropout > 0f ? dropout : null, State.Empty);
+        tokens.CopyTo(a.Tokens);
+        var projection = GptActivations.Rows(a.Projection, n, c);
+
+        var encoded = GptActivations.Rows(a.Encoded, n, c);
+        Embedding.Forward(encoded, tokens, weights.View(layout.Wte), weights.View(layout.Wpe), B, T, c, o);
+        DropoutForward(encoded, EmbeddingSite);
+        ReadOnlySpan<float> residual = encoded;
+        for (var l = 0; l < Config.Layers; l++)
+        {
+            var w = layout.Blocks[l];
+            var ln1 = a.LayerC(a.Ln1, l, n);
+            var qkv = a.Layer(a.Qkv, l, n, 3 * c);
+            var atty = a.LayerC(a.Atty, l, n);
+            var residual2 = a.LayerC(a.Residual2, l, n);
+            var ln2 = a.LayerC(a.Ln2, l, n);
+            var fch = a.Layer(a.Fch, l, n, 4 * c);
+            var fchGelu = a.Layer(a.FchGelu, l, n, 4 * c);
+            var residual3 = a.LayerC(a.Residual3, l, n);
+
+            LayerNorm.Forward(ln1, a.Layer(a.Ln1Mean, l, n), a.Layer(a.Ln1Rstd, l, n), residual, weights.View(w.Ln1Weight), weights.View(w.Ln1Bias), n, c, o);
+            MatMul.Forward(qkv, ln1, weights.View(w.AttnWeight), n, c, 3 * c, o);
+            Attention.Forward(atty, a.Layer(a.AttStats, l, n, nh), qkv, B, T, c, nh, o);
+            MatMul.Forward(projection, atty, weights.View(w.AttnProjWeight), n, c, c, o);
+            DropoutForward(projection, AttentionSite(l));
+            Residual.Forward(residual2, residual, projection, o);
+
+            LayerNorm.Forward(ln2, a.Layer(a.Ln2Mean, l, n), a.Layer(a.Ln2Rstd, l, n), residual2, weights.View(w.Ln2Weight), weights.View(w.Ln2Bias), n, c, o);
+            MatMul.Forward(fch, ln2, weights.View(w.FcWeight), n, c, 4 * c, o);
+            Gelu.Forward(fchGelu, fch, o);
+            MatMul.Forward(projection, fchGelu, weights.View(w.FcProjWeight), n, 4 * c, c, o);
+            DropoutForward(projection, MlpSite(l));
+            Residual.Forward(residual3, residual2, projection, o);
+            residual = residual3;
+        }
+
+        var lnf = GptActivations.Rows(a.LnF, n, c);
+        LayerNorm.Forward(lnf, GptActivations.Rows(a.LnFMean, n, 1), GptActivations.Rows(a.LnFRstd, n, 1), residual,
+            weights.View(layout.LnFWeight), weights.View(layout.LnFBias), n, c, o);
+        var logits = GptActivations.Rows(a.Logits, n, vp);
+        MatMul.Forward(logits, lnf, weights.View(layout.Wte), n, c, vp, o);
+        _state = State.Logits;
+        if (!hasTargets)
+            return null;
+
+        targets.CopyTo(a.Targets);
+        var loss = SoftmaxCrossEntropy.Forward(a.Losses.AsSpan(0, n), logits, targets, n, Config.VocabSize, vp, o);
+        _state = State.LossReady;
+        return loss;
+    }
+
+    private int Sites => 1 + 2 * Config.Layers;
+
+    private static int AttentionSite(int layer) => 1 + 2 * layer;
+
+    private static int MlpSite(int layer) => 2 + 2 * layer;
+
+    private void DropoutForward(Span<float> activations, int site)
+    {
+        if (_dropout is { } key)
+            Dropout.Forward(activations, activations, Config.Dropout, key.Seed, key.CallIndex(site, Sites), _options);
+    }
+
+    /// <summary>The gradient of a dropout site's input given its output's: <paramref name="dout"/> itself when the
+    /// forward pass applied no dropout, otherwise the masked, rescaled copy in <see cref="GptActivations.DDropout"/>.</summary>
+    private ReadOnlySpan<float> DropoutBackward(Span<float> dout, int n, int site)
+    {
+        if (_dropout is not { } key)
+            return dout;
+        var dinp = GptActivations.Rows(_acts.DDropout, n, Config.Channels);
+        dinp.Clear();
+        Dropout.Backward(dinp, dout, Config.Dropout, key.Seed, key.CallIndex(site, Sites), _options);
+        return dinp;
+    }
+
+    private void CheckBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, bool hasTargets, int B, int T)
+    {
+        var maxBatch = _acts.RowsCapacity / Config.ContextLength;
+        if (B < 1 || T < 1 || B > maxBatch || T > Config.ContextLength)
+            throw new ArgumentOutOfRangeException(nameof(B), $"Batch ({B}, {T}) is empty or exceeds the model's ({maxBatch}, {Config.ContextLength}).");
+        if (tokens.Length != B * T || (hasTargets && targets.Length != B * T))
+            throw new ArgumentException($"tokens and targets must hold B × T = {B * T} ids.", nameof(tokens));
+        foreach (var token in tokens)
+        {
+            if ((uint)token >= (uint)Config.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"Token id {token} is outside the vocabulary [0, {Config.VocabSize}).");
+        }
+    }
+}
