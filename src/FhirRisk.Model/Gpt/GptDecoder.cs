@@ -1,0 +1,206 @@
+using FhirRisk.Model.Cpu;
+
+namespace FhirRisk.Model.Gpt;
+
+/// <summary>
+/// Incremental inference for a <see cref="Gpt"/>'s weights (mamba's <c>step</c>, llm.c's inference loop with a cache):
+/// a KV cache of <c>maxSequences</c> slots, each holding one sequence of up to <see cref="GptConfig.ContextLength"/>
+/// tokens, and a <see cref="Step"/> that feeds the next token of any subset of them and returns their logits. The
+/// sequences of a batch are ragged: each has its own length and so its own position, and they join (a free slot,
+/// length 0) and leave (<see cref="Reset"/>) independently, so rollouts of different lengths share one batch.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A step runs only the stepped rows through the same kernels as <see cref="Gpt.Forward(ReadOnlySpan{int}, int, int, DropoutKey?)"/>,
+/// so teacher-forced steps reproduce its logits position by position; there is no dropout (inference). Only attention
+/// reads the past, through <see cref="DecodeAttention"/>, whose rows are slots: the stepped rows' qkv are scattered to
+/// their slots and the outputs gathered back, with every other slot's step length 0 so its cache is neither written
+/// nor read.
+/// </para>
+/// <para>Not thread-safe: one step at a time; the kernels parallelise inside. Memory: 2·L·S·maxT·C cache floats plus
+/// activations for S rows, allocated once.</para>
+/// </remarks>
+public sealed class GptDecoder
+{
+    private readonly ComputeOptions _options;
+    private readonly float[][] _kCache;
+    private readonly float[][] _vCache;
+    private readonly int[] _lengths;
+
+    // Step scratch, sized for every slot stepping at once: per-row buffers (row i = the i-th stepped slot) and
+    // per-slot buffers for DecodeAttention (row s = slot s).
+    private readonly int[] _positions;
+    private readonly int[] _stepLengths;
+    private readonly float[] _residual;
+    private readonly float[] _normed;
+    private readonly float[] _mean;
+    private readonly float[] _rstd;
+    private readonly float[] _qkv;
+    private readonly float[] _attention;
+    private readonly float[] _fch;
+    private readonly float[] _projection;
+    private readonly float[] _slotQkv;
+    private readonly float[] _slotQ;
+    private readonly float[] _slotOutput;
+
+    /// <summary>Allocates an empty cache (every slot free) for <paramref name="parameters"/>, used in place.</summary>
+    /// <param name="parameters">The weights.</param>
+    /// <param name="maxSequences">S, the slots: the most sequences decoded at once.</param>
+    /// <param name="options">Thread budget for every kernel; <see cref="ComputeOptions.Default"/> when null.</param>
+    public GptDecoder(GptParameters parameters, int maxSequences, ComputeOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSequences, 1);
+        var config = parameters.Config;
+        var (c, maxT) = (config.Channels, config.ContextLength);
+        var cache = (long)maxSequences * maxT * c;
+        if (cache > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(maxSequences), $"{maxSequences} slots × {maxT} positions × {c} channels exceed one array.");
+        Parameters = parameters;
+        MaxSequences = maxSequences;
+        _options = options ?? ComputeOptions.Default;
+        _kCache = new float[config.Layers][];
+        _vCache = new float[config.Layers][];
+        for (var l = 0; l < config.Layers; l++)
+        {
+            _kCache[l] = new float[cache];
+            _vCache[l] = new float[cache];
+        }
+
+        _lengths = new int[maxSequences];
+        _positions = new int[maxSequences];
+        _stepLengths = new int[maxSequences];
+        _residual = new float[maxSequences * c];
+        _normed = new float[maxSequences * c];
+        _mean = new float[maxSequences];
+        _rstd = new float[maxSequences];
+        _qkv = new float[maxSequences * 3 * c];
+        _attention = new float[maxSequences * c];
+        _fch = new float[maxSequences * 4 * c];
+        _projection = new float[maxSequences * c];
+        _slotQkv = new float[maxSequences * 3 * c];
+        _slotQ = new float[maxSequences * c];
+        _slotOutput = new float[maxSequences * c];
+    }
+
+    /// <summary>The model shape.</summary>
+    public GptConfig Config => Parameters.Config;
+
+    /// <summary>The weights.</summary>
+    public GptParameters Parameters { get; }
+
+    /// <summary>S, the number of slots.</summary>
+    public int MaxSequences { get; }
+
+    /// <summary>The tokens held by a slot: the position its next token takes; 0 when the slot is free.</summary>
+    /// <param name="slot">A slot in [0, S).</param>
+    /// <returns>The slot's length, in 0..<see cref="GptConfig.ContextLength"/>.</returns>
+    public int Length(int slot)
+    {
+        CheckSlot(slot, nameof(slot));
+        return _lengths[slot];
+    }
+
+    /// <summary>Frees a slot: its sequence leaves, and the next <see cref="Step"/> on it starts a new one at position 0.</summary>
+    /// <param name="slot">A slot in [0, S).</param>
+    public void Reset(int slot)
+    {
+        CheckSlot(slot, nameof(slot));
+        _lengths[slot] = 0;
+    }
+
+    /// <summary>
+    /// Appends one token to each listed slot's sequence (at position <see cref="Length"/>, which then grows by one) and
+    /// writes the logits for the next token of each. Slots not listed are untouched.
+    /// </summary>
+    /// <param name="slots">(n) distinct slots in [0, S), each shorter than the context length.</param>
+    /// <param name="tokens">(n) the token ids, in [0, V), appended to the slots in the same order.</param>
+    /// <param name="logits">(n, Vp) written, row i for slots[i]; columns V..Vp are padding.</param>
+    public void Step(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, Span<float> logits)
+    {
+        CheckStep(slots, tokens, logits);
+        var (c, nh, vp, maxT) = (Config.Channels, Config.Heads, Config.PaddedVocabSize, Config.ContextLength);
+        var n = slots.Length;
+        var o = _options;
+        var weights = (ReadOnlySpan<float>)Parameters.Values;
+        var layout = Parameters.Layout;
+        var positions = _positions.AsSpan(0, n);
+        Array.Clear(_stepLengths);
+        for (var i = 0; i < n; i++)
+        {
+            positions[i] = _lengths[slots[i]];
+            _stepLengths[slots[i]] = positions[i] + 1;
+        }
+
+        // Per-row buffers: residual, normed, attention, projection are (n, C); qkv is (n, 3C); fch is (n, 4C).
+        var residual = _residual.AsSpan(0, n * c);
+        var normed = _normed.AsSpan(0, n * c);
+        var mean = _mean.AsSpan(0, n);
+        var rstd = _rstd.AsSpan(0, n);
+        var qkv = _qkv.AsSpan(0, n * 3 * c);
+        var attention = _attention.AsSpan(0, n * c);
+        var fch = _fch.AsSpan(0, n * 4 * c);
+        var projection = _projection.AsSpan(0, n * c);
+
+        Embedding.Forward(residual, tokens, positions, weights.View(layout.Wte), weights.View(layout.Wpe), c, o);
+        for (var l = 0; l < Config.Layers; l++)
+        {
+            var w = layout.Blocks[l];
+
+            // Attention: residual += c_proj(attention over the cache(c_attn(ln_1(residual)))).
+            LayerNorm.Forward(normed, mean, rstd, residual, weights.View(w.Ln1Weight), weights.View(w.Ln1Bias), n, c, o);
+            MatMul.Forward(qkv, normed, weights.View(w.AttnWeight), n, c, 3 * c, o);
+            for (var i = 0; i < n; i++)
+            {
+                var row = qkv.Slice(i * 3 * c, 3 * c);
+                row.CopyTo(_slotQkv.AsSpan(slots[i] * 3 * c, 3 * c));
+                row[..c].CopyTo(_slotQ.AsSpan(slots[i] * c, c));
+            }
+
+            DecodeAttention.Append(_kCache[l], _vCache[l], _slotQkv, _stepLengths, maxT, c);
+            DecodeAttention.Step(_slotOutput, _slotQ, _kCache[l], _vCache[l], _stepLengths, maxT, c, nh, o);
+            for (var i = 0; i < n; i++)
+                _slotOutput.AsSpan(slots[i] * c, c).CopyTo(attention.Slice(i * c, c));
+            MatMul.Forward(projection, attention, weights.View(w.AttnProjWeight), n, c, c, o);
+            Residual.Forward(residual, residual, projection, o);
+
+            // MLP: residual += c_proj(gelu(c_fc(ln_2(residual)))).
+            LayerNorm.Forward(normed, mean, rstd, residual, weights.View(w.Ln2Weight), weights.View(w.Ln2Bias), n, c, o);
+            MatMul.Forward(fch, normed, weights.View(w.FcWeight), n, c, 4 * c, o);
+            Gelu.Forward(fch, fch, o);
+            MatMul.Forward(projection, fch, weights.View(w.FcProjWeight), n, 4 * c, c, o);
+            Residual.Forward(residual, residual, projection, o);
+        }
+
+        LayerNorm.Forward(normed, mean, rstd, residual, weights.View(layout.LnFWeight), weights.View(layout.LnFBias), n, c, o);
+        MatMul.Forward(logits, normed, weights.View(layout.Wte), n, c, vp, o);
+        foreach (var slot in slots)
+            _lengths[slot]++;
+    }
+
+    private void CheckSlot(int slot, string name)
+    {
+        if ((uint)slot >= (uint)MaxSequences)
+            throw new ArgumentOutOfRangeException(name, $"Slot {slot} is outside [0, {MaxSequences}).");
+    }
+
+    /// <summary>Validates everything before any state changes, so a rejected step leaves the cache as it was.</summary>
+    private void CheckStep(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, Span<float> logits)
+    {
+        if (slots.IsEmpty || slots.Length > MaxSequences)
+            throw new ArgumentException($"A step takes 1..{MaxSequences} slots (got {slots.Length}).", nameof(slots));
+        if (tokens.Length != slots.Length)
+            throw new ArgumentException($"tokens must hold one id per slot ({slots.Length}).", nameof(tokens));
+        if (logits.Length != slots.Length * Config.PaddedVocabSize)
+            throw new ArgumentException($"logits must hold slots × Vp = {slots.Length * Config.PaddedVocabSize} values.", nameof(logits));
+        for (var i = 0; i < slots.Length; i++)
+        {
+            CheckSlot(slots[i], nameof(slots));
+            if (slots[..i].Contains(slots[i]))
+                throw new ArgumentException($"Slot {slots[i]} is listed twice.", nameof(slots));
+            if (_lengths[slots[i]] == Config.ContextLength)
+                throw new InvalidOperationException($"Slot {slots[i]} is full: it holds the context length of {Config.ContextLength} tokens; Reset it to start a new sequence.");
+            if ((uint)tokens[i] >= (uint)Config.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"Token id {tokens[i]} is outside the vocabulary [0, {Config.VocabSize}).");
+        }
+    }
+}
