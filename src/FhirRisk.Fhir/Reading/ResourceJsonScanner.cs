@@ -178,16 +178,7 @@ internal static class ResourceJsonScanner
     }
 
     private static readonly (byte[] Utf8, string Text)[] KnownTypeNames =
-    [
-        .. new[]
-        {
-            "AllergyIntolerance", "Bundle", "CarePlan", "CareTeam", "Claim", "Condition", "Device", "DiagnosticReport",
-            "DocumentReference", "Encounter", "ExplanationOfBenefit", "Goal", "ImagingStudy", "Immunization", "Location",
-            "Medication", "MedicationAdministration", "MedicationDispense", "MedicationRequest", "MedicationStatement",
-            "Observation", "Organization", "Patient", "Practitioner", "PractitionerRole", "Procedure", "Provenance",
-            "Specimen", "SupplyDelivery",
-        }.Select(n => (System.Text.Encoding.UTF8.GetBytes(n), n)),
-    ];
+        [.. FhirResourceTypeNames.Common.Select(n => (System.Text.Encoding.UTF8.GetBytes(n), n))];
 
     /// <summary>
     /// A string read later must decode then: invalid UTF-8 (or, escaped, an unpaired surrogate) makes the document

@@ -44,7 +44,8 @@ public sealed class FhirIngestion
         var index = new FhirIndex(_settings.Mapping);
         meter.Phase("index");
         var layouts = new FhirDocumentLayouts();
-        new IndexPass(_settings.Reader, index, meter, layouts).Run(indexFiles, cancellationToken);
+        var buffers = new DocumentBufferPool(); // both passes read the same documents: one set of buffers serves both
+        new IndexPass(_settings.Reader, index, meter, layouts, buffers).Run(indexFiles, cancellationToken);
         var indexed = stopwatch.Elapsed;
 
         using var quarantine = new FhirQuarantineWriter(Path.Combine(output, "quarantine"));
@@ -56,7 +57,7 @@ public sealed class FhirIngestion
             var bytesBefore = meter.Bytes;
             using (var omop = OmopStage.Create(_settings, index))
             {
-                var mapping = new MappingPass(_settings, index, quarantine, spool, tally, omop, layouts);
+                var mapping = new MappingPass(_settings, index, quarantine, spool, tally, omop, layouts, buffers);
                 mapping.Run(files, meter, cancellationToken);
                 omop?.Complete();
             }

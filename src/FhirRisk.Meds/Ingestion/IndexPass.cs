@@ -12,9 +12,9 @@ namespace FhirRisk.Meds.Ingestion;
 /// index on the calling thread in file order, so the index is the same as a single-threaded pass would build. The
 /// bundle layouts found are remembered for pass 2 (<see cref="FhirDocumentLayouts"/>).
 /// </summary>
-internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex index, IngestionProgressMeter meter, FhirDocumentLayouts layouts)
+internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex index, IngestionProgressMeter meter, FhirDocumentLayouts layouts,
+    DocumentBufferPool buffers)
 {
-    private readonly DocumentBufferPool _buffers = new();
 
     public void Run(IReadOnlyList<FhirInputFile> files, CancellationToken cancellationToken)
     {
@@ -44,7 +44,7 @@ internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex ind
         var ignored = new List<Issue>();
         var reader = new FhirResourceReader(readerSettings, DiscardingQuarantine.Instance, ignored, layouts);
         var indexed = new List<(FhirResource, FhirResourceEnvelope)>();
-        var buffer = _buffers.Take();
+        var buffer = buffers.Take();
         try
         {
             foreach (var envelope in reader.Read(file, meter.AddBytes, buffer, IndexPassSelection.IndexedTypes))
@@ -58,7 +58,7 @@ internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex ind
         }
         finally
         {
-            _buffers.Return(buffer);
+            buffers.Return(buffer);
         }
         return indexed;
     }

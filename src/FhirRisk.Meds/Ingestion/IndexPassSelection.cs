@@ -19,16 +19,7 @@ internal static class IndexPassSelection
 
     /// <summary>Types a file name may start with, longest first so that <c>MedicationRequest</c> wins over <c>Medication</c>.</summary>
     private static readonly string[] KnownTypes =
-    [
-        .. new[]
-        {
-            "AllergyIntolerance", "CarePlan", "CareTeam", "Claim", "Condition", "Device", "DiagnosticReport", "DocumentReference",
-            "Encounter", "ExplanationOfBenefit", "Goal", "ImagingStudy", "Immunization", "Location", "Medication",
-            "MedicationAdministration", "MedicationDispense", "MedicationRequest", "MedicationStatement", "Observation",
-            "Organization", "Patient", "Practitioner", "PractitionerRole", "Procedure", "Provenance", "Specimen",
-            "SupplyDelivery",
-        }.OrderByDescending(t => t.Length).ThenBy(t => t, StringComparer.Ordinal),
-    ];
+        [.. FhirResourceTypeNames.Common.OrderByDescending(t => t.Length).ThenBy(t => t, StringComparer.Ordinal)];
 
     /// <summary>False only for an NDJSON file named after a type that is not indexed.</summary>
     public static bool MayHoldIndexedTypes(FhirInputFile file)

@@ -24,19 +24,21 @@ internal sealed class MappingPass(
     SubjectEventSpool spool,
     IngestionTally tally,
     OmopStage? omop,
-    FhirDocumentLayouts layouts)
+    FhirDocumentLayouts layouts,
+    DocumentBufferPool buffers)
 {
     /// <summary>NDJSON bytes per batch: large enough to amortise a task, small enough to keep a few in flight.</summary>
     private const int BatchBytes = 1 << 20;
 
     private readonly FhirMedsMapper _mapper = new(index, settings.Mapping);
-    private readonly DocumentBufferPool _buffers = new();
     private EffectLog _lines = new();
     private LineBatch? _batch;
 
     private FhirReaderSettings ReaderSettings => settings.Reader;
 
     private FhirDocumentLayouts Layouts => layouts;
+
+    private DocumentBufferPool Buffers => buffers;
     private OrderedWorker<WorkUnit, List<IngestionEffect>>? _worker;
 
     public void Run(IReadOnlyList<FhirInputFile> files, IngestionProgressMeter meter, CancellationToken cancellationToken)
@@ -208,7 +210,7 @@ internal sealed class MappingPass(
         {
             var log = new EffectLog();
             var reader = new FhirResourceReader(pass.ReaderSettings, log, log, pass.Layouts);
-            var buffer = pass._buffers.Take();
+            var buffer = pass.Buffers.Take();
             try
             {
                 foreach (var envelope in reader.Read(File, meter.AddBytes, buffer))
@@ -220,7 +222,7 @@ internal sealed class MappingPass(
             }
             finally
             {
-                pass._buffers.Return(buffer);
+                pass.Buffers.Return(buffer);
             }
             return log.Effects;
         }
