@@ -1,36 +1,54 @@
+using FhirRisk.Model.Compute;
 using FhirRisk.Model.Cpu;
 
 namespace FhirRisk.Model.Gpt;
 
 /// <summary>
-/// A GPT-2 style decoder over the CPU kernels (DESIGN §5, llm.c's <c>gpt2_forward</c>/<c>gpt2_backward</c>): token and
+/// A GPT-2 style decoder over the kernels of an <see cref="IComputeBackend"/> (DESIGN §5, llm.c's <c>gpt2_forward</c>/<c>gpt2_backward</c>): token and
 /// position embeddings, L pre-LayerNorm blocks (attention then a 4× GELU MLP, each added to the residual stream after
 /// dropout), a final LayerNorm and logits through the tied token embedding. Parameters, gradients and activations are
-/// flat buffers allocated once, for batches of up to maxB sequences of up to <see cref="GptConfig.ContextLength"/>.
+/// flat buffers in the backend's memory, allocated once, for batches of up to maxB sequences of up to
+/// <see cref="GptConfig.ContextLength"/>.
 /// </summary>
-/// <remarks>Not thread-safe: one forward/backward at a time; the kernels parallelise inside.</remarks>
-public sealed class Gpt
+/// <remarks>
+/// On the CPU backend the weights are <see cref="GptParameters.Values"/> itself (no copy); on another backend they are
+/// uploaded once and <see cref="CopyWeightsToHost"/> brings optimizer updates back (before a checkpoint).
+/// Not thread-safe: one forward/backward at a time; the kernels parallelise inside.
+/// </remarks>
+public sealed class Gpt : IDisposable
 {
     // Dropout sites per step: the embeddings, then per block the attention and the MLP projections.
     private const int EmbeddingSite = 0;
 
     private readonly GptActivations _acts;
-    private readonly ComputeOptions _options;
     private (int B, int T) _shape;
     private DropoutKey? _dropout;
     private State _state;
 
-    /// <summary>Builds the model around <paramref name="parameters"/> (used in place) with zeroed gradients.</summary>
+    /// <summary>Builds the model on the CPU backend around <paramref name="parameters"/> (used in place) with zeroed
+    /// gradients.</summary>
     /// <param name="parameters">The weights.</param>
     /// <param name="maxBatch">maxB, the most sequences one <see cref="Forward"/> may take.</param>
     /// <param name="options">Thread budget for every kernel; <see cref="ComputeOptions.Default"/> when null.</param>
     public Gpt(GptParameters parameters, int maxBatch, ComputeOptions? options = null)
+        : this(parameters, maxBatch, new CpuBackend(options))
+    {
+    }
+
+    /// <summary>Builds the model on <paramref name="backend"/> with zeroed gradients.</summary>
+    /// <param name="parameters">The weights: used in place on the CPU backend, uploaded to any other.</param>
+    /// <param name="maxBatch">maxB, the most sequences one <see cref="Forward"/> may take.</param>
+    /// <param name="backend">Where the buffers live and the kernels run; the model does not own it.</param>
+    public Gpt(GptParameters parameters, int maxBatch, IComputeBackend backend)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(backend);
         Parameters = parameters;
-        Gradients = new float[parameters.Layout.Count];
-        _acts = new GptActivations(parameters.Config, maxBatch);
-        _options = options ?? ComputeOptions.Default;
+        Backend = backend;
+        Weights = WeightBuffer.For(parameters, backend);
+        Gradients = backend.Allocate(parameters.Layout.Count);
+        _acts = new GptActivations(parameters.Config, maxBatch, backend);
     }
 
     private enum State
@@ -44,17 +62,36 @@ public sealed class Gpt
     /// <summary>The model shape.</summary>
     public GptConfig Config => Parameters.Config;
 
-    /// <summary>The weights (updated in place by an optimizer).</summary>
+    /// <summary>The host copy of the weights: the weights themselves on the CPU backend; on another backend, current
+    /// after <see cref="CopyWeightsToHost"/>.</summary>
     public GptParameters Parameters { get; }
 
-    /// <summary>(P) gradients of the loss, laid out as <see cref="Parameters"/>; <see cref="Backward"/> accumulates.</summary>
-    public float[] Gradients { get; }
+    /// <summary>The backend the model runs on.</summary>
+    public IComputeBackend Backend { get; }
 
-    /// <summary>(B, T, Vp) logits of the last <see cref="Forward"/>; columns V..Vp are padding. Unavailable after
-    /// <see cref="Backward"/>, which overwrites them with their gradient (as llm.c, to save the largest buffer).</summary>
-    public ReadOnlySpan<float> Logits => _state is State.Logits or State.LossReady
-        ? GptActivations.Rows(_acts.Logits, _shape.B * _shape.T, Config.PaddedVocabSize)
-        : throw new InvalidOperationException("No logits: call Forward (Backward overwrites them).");
+    /// <summary>(P) the weights in the backend's memory, laid out as <see cref="GptParameters.Layout"/> (an optimizer
+    /// updates them in place).</summary>
+    public DeviceBuffer<float> Weights { get; }
+
+    /// <summary>(P) gradients of the loss, laid out as <see cref="Parameters"/>; <see cref="Backward"/> accumulates.</summary>
+    public DeviceBuffer<float> Gradients { get; }
+
+    /// <summary>
+    /// (B, T, Vp) a host copy of the logits of the last <see cref="Forward"/>; columns V..Vp are padding. Unavailable
+    /// after <see cref="Backward"/>, which overwrites them with their gradient (as llm.c, to save the largest buffer).
+    /// </summary>
+    public float[] ReadLogits()
+    {
+        if (_state is not (State.Logits or State.LossReady))
+            throw new InvalidOperationException("No logits: call Forward (Backward overwrites them).");
+        var logits = new float[_shape.B * _shape.T * Config.PaddedVocabSize];
+        Backend.Download(GptActivations.Rows(_acts.Logits, _shape.B * _shape.T, Config.PaddedVocabSize), logits);
+        return logits;
+    }
+
+    /// <summary>Copies the backend's weights into <see cref="Parameters"/> (nothing to do on the CPU backend, where they
+    /// are the same memory).</summary>
+    public void CopyWeightsToHost() => WeightBuffer.CopyToHost(Weights, Parameters);
 
     /// <summary>
     /// Runs the model on a (B, T) batch of token ids; with targets, also returns the mean cross-entropy over the rows
@@ -75,7 +112,7 @@ public sealed class Gpt
 
     /// <summary>Sets every gradient to zero (once per optimizer step; <see cref="Backward"/> accumulates, so
     /// micro-batches add up).</summary>
-    public void ZeroGradients() => Array.Clear(Gradients);
+    public void ZeroGradients() => Backend.Zero(Gradients.All);
 
     /// <summary>Accumulates the gradient of the last <see cref="Forward"/>'s loss into <see cref="Gradients"/>.</summary>
     public void Backward()
@@ -86,11 +123,10 @@ public sealed class Gpt
         var (b, t) = _shape;
         var n = b * t;
         var a = _acts;
-        var o = _options;
-        var weights = (ReadOnlySpan<float>)Parameters.Values;
-        var grads = Gradients.AsSpan();
+        var k = Backend;
+        var (weights, grads) = (Weights, Gradients);
         var layout = Parameters.Layout;
-        var tokens = a.Tokens.AsSpan(0, n);
+        var tokens = GptActivations.Rows(a.Tokens, n, 1);
         var dresidual = GptActivations.Rows(a.DResidual, n, c);
         var dnormed = GptActivations.Rows(a.DNormed, n, c);
         var dqkv = GptActivations.Rows(a.DQkv, n, 3 * c);
@@ -100,13 +136,13 @@ public sealed class Gpt
 
         // Loss and the tied output projection; dlogits overwrites the logits.
         var dlogits = GptActivations.Rows(a.Logits, n, vp);
-        SoftmaxCrossEntropy.Backward(dlogits, dlogits, a.Targets.AsSpan(0, n), n, Config.VocabSize, vp, o);
-        dnormed.Clear();
-        MatMul.Backward(dnormed, grads.View(layout.Wte), dlogits, GptActivations.Rows(a.LnF, n, c), weights.View(layout.Wte), n, c, vp, o);
-        dresidual.Clear();
-        LayerNorm.Backward(dresidual, grads.View(layout.LnFWeight), grads.View(layout.LnFBias), dnormed,
+        k.CrossEntropyBackward(dlogits, dlogits, GptActivations.Rows(a.Targets, n, 1), n, Config.VocabSize, vp);
+        k.Zero(dnormed);
+        k.MatMulBackward(dnormed, grads.View(layout.Wte), dlogits, GptActivations.Rows(a.LnF, n, c), weights.View(layout.Wte), n, c, vp);
+        k.Zero(dresidual);
+        k.LayerNormBackward(dresidual, grads.View(layout.LnFWeight), grads.View(layout.LnFBias), dnormed,
             a.LayerC(a.Residual3, Config.Layers - 1, n), weights.View(layout.LnFWeight),
-            GptActivations.Rows(a.LnFMean, n, 1), GptActivations.Rows(a.LnFRstd, n, 1), n, c, o);
+            GptActivations.Rows(a.LnFMean, n, 1), GptActivations.Rows(a.LnFRstd, n, 1), n, c);
 
         for (var l = Config.Layers - 1; l >= 0; l--)
         {
@@ -115,29 +151,29 @@ public sealed class Gpt
 
             // MLP branch: residual3 = residual2 + dropout(c_proj(gelu(c_fc(ln_2(residual2))))).
             var dfcproj = DropoutBackward(dresidual, n, MlpSite(l));
-            dfchGelu.Clear();
-            MatMul.Backward(dfchGelu, grads.View(w.FcProjWeight), dfcproj, a.Layer(a.FchGelu, l, n, 4 * c), weights.View(w.FcProjWeight), n, 4 * c, c, o);
-            dfch.Clear();
-            Gelu.Backward(dfch, a.Layer(a.Fch, l, n, 4 * c), dfchGelu, o);
-            dnormed.Clear();
-            MatMul.Backward(dnormed, grads.View(w.FcWeight), dfch, a.LayerC(a.Ln2, l, n), weights.View(w.FcWeight), n, c, 4 * c, o);
-            LayerNorm.Backward(dresidual, grads.View(w.Ln2Weight), grads.View(w.Ln2Bias), dnormed, a.LayerC(a.Residual2, l, n),
-                weights.View(w.Ln2Weight), a.Layer(a.Ln2Mean, l, n), a.Layer(a.Ln2Rstd, l, n), n, c, o);
+            k.Zero(dfchGelu);
+            k.MatMulBackward(dfchGelu, grads.View(w.FcProjWeight), dfcproj, a.Layer(a.FchGelu, l, n, 4 * c), weights.View(w.FcProjWeight), n, 4 * c, c);
+            k.Zero(dfch);
+            k.GeluBackward(dfch, a.Layer(a.Fch, l, n, 4 * c), dfchGelu);
+            k.Zero(dnormed);
+            k.MatMulBackward(dnormed, grads.View(w.FcWeight), dfch, a.LayerC(a.Ln2, l, n), weights.View(w.FcWeight), n, c, 4 * c);
+            k.LayerNormBackward(dresidual, grads.View(w.Ln2Weight), grads.View(w.Ln2Bias), dnormed, a.LayerC(a.Residual2, l, n),
+                weights.View(w.Ln2Weight), a.Layer(a.Ln2Mean, l, n), a.Layer(a.Ln2Rstd, l, n), n, c);
 
             // Attention branch: residual2 = residual + dropout(c_proj(attention(c_attn(ln_1(residual))))).
             var dattproj = DropoutBackward(dresidual, n, AttentionSite(l));
-            dnormed.Clear();
-            MatMul.Backward(dnormed, grads.View(w.AttnProjWeight), dattproj, a.LayerC(a.Atty, l, n), weights.View(w.AttnProjWeight), n, c, c, o);
-            dqkv.Clear();
-            Attention.Backward(dqkv, dnormed, a.Layer(a.Qkv, l, n, 3 * c), a.LayerC(a.Atty, l, n), a.Layer(a.AttStats, l, n, nh), b, t, c, nh, o);
-            dnormed.Clear();
-            MatMul.Backward(dnormed, grads.View(w.AttnWeight), dqkv, a.LayerC(a.Ln1, l, n), weights.View(w.AttnWeight), n, c, 3 * c, o);
-            LayerNorm.Backward(dresidual, grads.View(w.Ln1Weight), grads.View(w.Ln1Bias), dnormed, residual,
-                weights.View(w.Ln1Weight), a.Layer(a.Ln1Mean, l, n), a.Layer(a.Ln1Rstd, l, n), n, c, o);
+            k.Zero(dnormed);
+            k.MatMulBackward(dnormed, grads.View(w.AttnProjWeight), dattproj, a.LayerC(a.Atty, l, n), weights.View(w.AttnProjWeight), n, c, c);
+            k.Zero(dqkv);
+            k.AttentionBackward(dqkv, dnormed, a.Layer(a.Qkv, l, n, 3 * c), a.LayerC(a.Atty, l, n), a.Layer(a.AttStats, l, n, nh), b, t, c, nh);
+            k.Zero(dnormed);
+            k.MatMulBackward(dnormed, grads.View(w.AttnWeight), dqkv, a.LayerC(a.Ln1, l, n), weights.View(w.AttnWeight), n, c, 3 * c);
+            k.LayerNormBackward(dresidual, grads.View(w.Ln1Weight), grads.View(w.Ln1Bias), dnormed, residual,
+                weights.View(w.Ln1Weight), a.Layer(a.Ln1Mean, l, n), a.Layer(a.Ln1Rstd, l, n), n, c);
         }
 
         var dencoded = DropoutBackward(dresidual, n, EmbeddingSite);
-        Embedding.Backward(grads.View(layout.Wte), grads.View(layout.Wpe), dencoded, tokens, b, t, c, o);
+        k.EmbeddingBackward(grads.View(layout.Wte), grads.View(layout.Wpe), dencoded, tokens, b, t, c);
     }
 
     /// <summary>
@@ -157,7 +193,7 @@ public sealed class Gpt
         {
             if ((uint)rows[i] >= (uint)n)
                 throw new ArgumentOutOfRangeException(nameof(rows), $"Row {rows[i]} is outside the last batch's {n} rows.");
-            _acts.LnF.AsSpan(rows[i] * c, c).CopyTo(destination.Slice(i * c, c));
+            Backend.Download(_acts.LnF.View((long)rows[i] * c, c), destination.Slice(i * c, c));
         }
     }
 
@@ -167,17 +203,18 @@ public sealed class Gpt
         var (c, nh, vp) = (Config.Channels, Config.Heads, Config.PaddedVocabSize);
         var n = B * T;
         var a = _acts;
-        var o = _options;
-        var weights = (ReadOnlySpan<float>)Parameters.Values;
+        var k = Backend;
+        var weights = Weights;
         var layout = Parameters.Layout;
         (_shape, _dropout, _state) = ((B, T), Config.Dropout > 0f ? dropout : null, State.Empty);
-        tokens.CopyTo(a.Tokens);
+        var tokenView = GptActivations.Rows(a.Tokens, n, 1);
+        k.Upload(tokens, tokenView);
         var projection = GptActivations.Rows(a.Projection, n, c);
 
         var encoded = GptActivations.Rows(a.Encoded, n, c);
-        Embedding.Forward(encoded, tokens, weights.View(layout.Wte), weights.View(layout.Wpe), B, T, c, o);
+        k.EmbeddingForward(encoded, tokenView, weights.View(layout.Wte), weights.View(layout.Wpe), B, T, c);
         DropoutForward(encoded, EmbeddingSite);
-        ReadOnlySpan<float> residual = encoded;
+        var residual = encoded;
         for (var l = 0; l < Config.Layers; l++)
         {
             var w = layout.Blocks[l];
@@ -190,33 +227,34 @@ public sealed class Gpt
             var fchGelu = a.Layer(a.FchGelu, l, n, 4 * c);
             var residual3 = a.LayerC(a.Residual3, l, n);
 
-            LayerNorm.Forward(ln1, a.Layer(a.Ln1Mean, l, n), a.Layer(a.Ln1Rstd, l, n), residual, weights.View(w.Ln1Weight), weights.View(w.Ln1Bias), n, c, o);
-            MatMul.Forward(qkv, ln1, weights.View(w.AttnWeight), n, c, 3 * c, o);
-            Attention.Forward(atty, a.Layer(a.AttStats, l, n, nh), qkv, B, T, c, nh, o);
-            MatMul.Forward(projection, atty, weights.View(w.AttnProjWeight), n, c, c, o);
+            k.LayerNormForward(ln1, a.Layer(a.Ln1Mean, l, n), a.Layer(a.Ln1Rstd, l, n), residual, weights.View(w.Ln1Weight), weights.View(w.Ln1Bias), n, c);
+            k.MatMulForward(qkv, ln1, weights.View(w.AttnWeight), n, c, 3 * c);
+            k.AttentionForward(atty, a.Layer(a.AttStats, l, n, nh), qkv, B, T, c, nh);
+            k.MatMulForward(projection, atty, weights.View(w.AttnProjWeight), n, c, c);
             DropoutForward(projection, AttentionSite(l));
-            Residual.Forward(residual2, residual, projection, o);
+            k.ResidualForward(residual2, residual, projection);
 
-            LayerNorm.Forward(ln2, a.Layer(a.Ln2Mean, l, n), a.Layer(a.Ln2Rstd, l, n), residual2, weights.View(w.Ln2Weight), weights.View(w.Ln2Bias), n, c, o);
-            MatMul.Forward(fch, ln2, weights.View(w.FcWeight), n, c, 4 * c, o);
-            Gelu.Forward(fchGelu, fch, o);
-            MatMul.Forward(projection, fchGelu, weights.View(w.FcProjWeight), n, 4 * c, c, o);
+            k.LayerNormForward(ln2, a.Layer(a.Ln2Mean, l, n), a.Layer(a.Ln2Rstd, l, n), residual2, weights.View(w.Ln2Weight), weights.View(w.Ln2Bias), n, c);
+            k.MatMulForward(fch, ln2, weights.View(w.FcWeight), n, c, 4 * c);
+            k.GeluForward(fchGelu, fch);
+            k.MatMulForward(projection, fchGelu, weights.View(w.FcProjWeight), n, 4 * c, c);
             DropoutForward(projection, MlpSite(l));
-            Residual.Forward(residual3, residual2, projection, o);
+            k.ResidualForward(residual3, residual2, projection);
             residual = residual3;
         }
 
         var lnf = GptActivations.Rows(a.LnF, n, c);
-        LayerNorm.Forward(lnf, GptActivations.Rows(a.LnFMean, n, 1), GptActivations.Rows(a.LnFRstd, n, 1), residual,
-            weights.View(layout.LnFWeight), weights.View(layout.LnFBias), n, c, o);
+        k.LayerNormForward(lnf, GptActivations.Rows(a.LnFMean, n, 1), GptActivations.Rows(a.LnFRstd, n, 1), residual,
+            weights.View(layout.LnFWeight), weights.View(layout.LnFBias), n, c);
         var logits = GptActivations.Rows(a.Logits, n, vp);
-        MatMul.Forward(logits, lnf, weights.View(layout.Wte), n, c, vp, o);
+        k.MatMulForward(logits, lnf, weights.View(layout.Wte), n, c, vp);
         _state = State.Logits;
         if (!hasTargets)
             return null;
 
-        targets.CopyTo(a.Targets);
-        var loss = SoftmaxCrossEntropy.Forward(a.Losses.AsSpan(0, n), logits, targets, n, Config.VocabSize, vp, o);
+        var targetView = GptActivations.Rows(a.Targets, n, 1);
+        k.Upload(targets, targetView);
+        var loss = k.CrossEntropyForward(GptActivations.Rows(a.Losses, n, 1), logits, targetView, n, Config.VocabSize, vp);
         _state = State.LossReady;
         return loss;
     }
@@ -227,22 +265,30 @@ public sealed class Gpt
 
     private static int MlpSite(int layer) => 2 + 2 * layer;
 
-    private void DropoutForward(Span<float> activations, int site)
+    private void DropoutForward(DeviceView<float> activations, int site)
     {
         if (_dropout is { } key)
-            Dropout.Forward(activations, activations, Config.Dropout, key.Seed, key.CallIndex(site, Sites), _options);
+            Backend.DropoutForward(activations, activations, Config.Dropout, key.Seed, key.CallIndex(site, Sites));
     }
 
     /// <summary>The gradient of a dropout site's input given its output's: <paramref name="dout"/> itself when the
     /// forward pass applied no dropout, otherwise the masked, rescaled copy in <see cref="GptActivations.DDropout"/>.</summary>
-    private ReadOnlySpan<float> DropoutBackward(Span<float> dout, int n, int site)
+    private DeviceView<float> DropoutBackward(DeviceView<float> dout, int n, int site)
     {
         if (_dropout is not { } key)
             return dout;
         var dinp = GptActivations.Rows(_acts.DDropout, n, Config.Channels);
-        dinp.Clear();
-        Dropout.Backward(dinp, dout, Config.Dropout, key.Seed, key.CallIndex(site, Sites), _options);
+        Backend.Zero(dinp);
+        Backend.DropoutBackward(dinp, dout, Config.Dropout, key.Seed, key.CallIndex(site, Sites));
         return dinp;
+    }
+
+    /// <summary>Frees the backend buffers (the weights stay in <see cref="Parameters"/>).</summary>
+    public void Dispose()
+    {
+        _acts.Dispose();
+        Gradients.Dispose();
+        Weights.Dispose();
     }
 
     private void CheckBatch(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, bool hasTargets, int B, int T)

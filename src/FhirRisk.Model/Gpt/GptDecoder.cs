@@ -1,3 +1,4 @@
+using FhirRisk.Model.Compute;
 using FhirRisk.Model.Cpu;
 
 namespace FhirRisk.Model.Gpt;
@@ -20,35 +21,52 @@ namespace FhirRisk.Model.Gpt;
 /// <para>Not thread-safe: one step at a time; the kernels parallelise inside. Memory: 2·L·S·maxT·C cache floats plus
 /// activations for S rows, allocated once.</para>
 /// </remarks>
-public sealed class GptDecoder
+public sealed class GptDecoder : IDisposable
 {
-    private readonly ComputeOptions _options;
-    private readonly float[][] _kCache;
-    private readonly float[][] _vCache;
+    private readonly List<IDisposable> _owned = [];
+    private readonly DeviceBuffer<float>[] _kCache;
+    private readonly DeviceBuffer<float>[] _vCache;
     private readonly int[] _lengths;
 
-    // Step scratch, sized for every slot stepping at once: per-row buffers (row i = the i-th stepped slot) and
-    // per-slot buffers for DecodeAttention (row s = slot s).
+    // Step scratch, sized for every slot stepping at once. Host: the step's positions, slot indices and per-slot step
+    // lengths. Backend: per-row buffers (row i = the i-th stepped slot) and per-slot buffers for the decode kernels
+    // (row s = slot s).
     private readonly int[] _positions;
     private readonly int[] _stepLengths;
-    private readonly float[] _residual;
-    private readonly float[] _normed;
-    private readonly float[] _mean;
-    private readonly float[] _rstd;
-    private readonly float[] _qkv;
-    private readonly float[] _attention;
-    private readonly float[] _fch;
-    private readonly float[] _projection;
-    private readonly float[] _slotQkv;
-    private readonly float[] _slotQ;
-    private readonly float[] _slotOutput;
+    private readonly DeviceBuffer<int> _tokenRows;
+    private readonly DeviceBuffer<int> _positionRows;
+    private readonly DeviceBuffer<int> _slotRows;
+    private readonly DeviceBuffer<int> _slotLengths;
+    private readonly DeviceBuffer<float> _residual;
+    private readonly DeviceBuffer<float> _normed;
+    private readonly DeviceBuffer<float> _mean;
+    private readonly DeviceBuffer<float> _rstd;
+    private readonly DeviceBuffer<float> _qkv;
+    private readonly DeviceBuffer<float> _attention;
+    private readonly DeviceBuffer<float> _fch;
+    private readonly DeviceBuffer<float> _projection;
+    private readonly DeviceBuffer<float> _logits;
+    private readonly DeviceBuffer<float> _slotQkv;
+    private readonly DeviceBuffer<float> _slotOutput;
 
-    /// <summary>Allocates an empty cache (every slot free) for <paramref name="parameters"/>, used in place.</summary>
+    /// <summary>Allocates an empty cache (every slot free) on the CPU backend for <paramref name="parameters"/>, used
+    /// in place.</summary>
     /// <param name="parameters">The weights.</param>
     /// <param name="maxSequences">S, the slots: the most sequences decoded at once.</param>
     /// <param name="options">Thread budget for every kernel; <see cref="ComputeOptions.Default"/> when null.</param>
     public GptDecoder(GptParameters parameters, int maxSequences, ComputeOptions? options = null)
+        : this(parameters, maxSequences, new CpuBackend(options))
     {
+    }
+
+    /// <summary>Allocates an empty cache (every slot free) on <paramref name="backend"/>.</summary>
+    /// <param name="parameters">The weights: used in place on the CPU backend, uploaded to any other.</param>
+    /// <param name="maxSequences">S, the slots: the most sequences decoded at once.</param>
+    /// <param name="backend">Where the cache lives and the kernels run; the decoder does not own it.</param>
+    public GptDecoder(GptParameters parameters, int maxSequences, IComputeBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(backend);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSequences, 1);
         var config = parameters.Config;
         var (c, maxT) = (config.Channels, config.ContextLength);
@@ -56,37 +74,48 @@ public sealed class GptDecoder
         if (cache > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(maxSequences), $"{maxSequences} slots × {maxT} positions × {c} channels exceed one array.");
         Parameters = parameters;
+        Backend = backend;
         MaxSequences = maxSequences;
-        _options = options ?? ComputeOptions.Default;
-        _kCache = new float[config.Layers][];
-        _vCache = new float[config.Layers][];
+        Weights = Own(WeightBuffer.For(parameters, backend));
+        _kCache = new DeviceBuffer<float>[config.Layers];
+        _vCache = new DeviceBuffer<float>[config.Layers];
         for (var l = 0; l < config.Layers; l++)
         {
-            _kCache[l] = new float[cache];
-            _vCache[l] = new float[cache];
+            _kCache[l] = Own(backend.Allocate(cache));
+            _vCache[l] = Own(backend.Allocate(cache));
         }
 
         _lengths = new int[maxSequences];
         _positions = new int[maxSequences];
         _stepLengths = new int[maxSequences];
-        _residual = new float[maxSequences * c];
-        _normed = new float[maxSequences * c];
-        _mean = new float[maxSequences];
-        _rstd = new float[maxSequences];
-        _qkv = new float[maxSequences * 3 * c];
-        _attention = new float[maxSequences * c];
-        _fch = new float[maxSequences * 4 * c];
-        _projection = new float[maxSequences * c];
-        _slotQkv = new float[maxSequences * 3 * c];
-        _slotQ = new float[maxSequences * c];
-        _slotOutput = new float[maxSequences * c];
+        _tokenRows = Own(backend.AllocateInt(maxSequences));
+        _positionRows = Own(backend.AllocateInt(maxSequences));
+        _slotRows = Own(backend.AllocateInt(maxSequences));
+        _slotLengths = Own(backend.AllocateInt(maxSequences));
+        _residual = Own(backend.Allocate(maxSequences * c));
+        _normed = Own(backend.Allocate(maxSequences * c));
+        _mean = Own(backend.Allocate(maxSequences));
+        _rstd = Own(backend.Allocate(maxSequences));
+        _qkv = Own(backend.Allocate(maxSequences * 3 * c));
+        _attention = Own(backend.Allocate(maxSequences * c));
+        _fch = Own(backend.Allocate(maxSequences * 4 * c));
+        _projection = Own(backend.Allocate(maxSequences * c));
+        _logits = Own(backend.Allocate((long)maxSequences * config.PaddedVocabSize));
+        _slotQkv = Own(backend.Allocate(maxSequences * 3 * c));
+        _slotOutput = Own(backend.Allocate(maxSequences * c));
     }
 
     /// <summary>The model shape.</summary>
     public GptConfig Config => Parameters.Config;
 
-    /// <summary>The weights.</summary>
+    /// <summary>The weights (host copy).</summary>
     public GptParameters Parameters { get; }
+
+    /// <summary>The backend the decoder runs on.</summary>
+    public IComputeBackend Backend { get; }
+
+    /// <summary>(P) the weights in the backend's memory.</summary>
+    public DeviceBuffer<float> Weights { get; }
 
     /// <summary>S, the number of slots.</summary>
     public int MaxSequences { get; }
@@ -120,8 +149,8 @@ public sealed class GptDecoder
         CheckStep(slots, tokens, logits);
         var (c, nh, vp, maxT) = (Config.Channels, Config.Heads, Config.PaddedVocabSize, Config.ContextLength);
         var n = slots.Length;
-        var o = _options;
-        var weights = (ReadOnlySpan<float>)Parameters.Values;
+        var k = Backend;
+        var weights = Weights;
         var layout = Parameters.Layout;
         var positions = _positions.AsSpan(0, n);
         Array.Clear(_stepLengths);
@@ -131,50 +160,66 @@ public sealed class GptDecoder
             _stepLengths[slots[i]] = positions[i] + 1;
         }
 
-        // Per-row buffers: residual, normed, attention, projection are (n, C); qkv is (n, 3C); fch is (n, 4C).
-        var residual = _residual.AsSpan(0, n * c);
-        var normed = _normed.AsSpan(0, n * c);
-        var mean = _mean.AsSpan(0, n);
-        var rstd = _rstd.AsSpan(0, n);
-        var qkv = _qkv.AsSpan(0, n * 3 * c);
-        var attention = _attention.AsSpan(0, n * c);
-        var fch = _fch.AsSpan(0, n * 4 * c);
-        var projection = _projection.AsSpan(0, n * c);
+        var (tokenRows, positionRows, slotRows) = (_tokenRows.View(0, n), _positionRows.View(0, n), _slotRows.View(0, n));
+        k.Upload(tokens, tokenRows);
+        k.Upload<int>(positions, positionRows);
+        k.Upload(slots, slotRows);
+        k.Upload<int>(_stepLengths, _slotLengths.All);
 
-        Embedding.Forward(residual, tokens, positions, weights.View(layout.Wte), weights.View(layout.Wpe), c, o);
+        // Per-row buffers: residual, normed, attention, projection are (n, C); qkv is (n, 3C); fch is (n, 4C).
+        var residual = _residual.View(0, n * c);
+        var normed = _normed.View(0, n * c);
+        var mean = _mean.View(0, n);
+        var rstd = _rstd.View(0, n);
+        var qkv = _qkv.View(0, n * 3 * c);
+        var attention = _attention.View(0, n * c);
+        var fch = _fch.View(0, n * 4 * c);
+        var projection = _projection.View(0, n * c);
+
+        k.EmbeddingForward(residual, tokenRows, positionRows, weights.View(layout.Wte), weights.View(layout.Wpe), c);
         for (var l = 0; l < Config.Layers; l++)
         {
             var w = layout.Blocks[l];
 
-            // Attention: residual += c_proj(attention over the cache(c_attn(ln_1(residual)))).
-            LayerNorm.Forward(normed, mean, rstd, residual, weights.View(w.Ln1Weight), weights.View(w.Ln1Bias), n, c, o);
-            MatMul.Forward(qkv, normed, weights.View(w.AttnWeight), n, c, 3 * c, o);
-            for (var i = 0; i < n; i++)
-            {
-                var row = qkv.Slice(i * 3 * c, 3 * c);
-                row.CopyTo(_slotQkv.AsSpan(slots[i] * 3 * c, 3 * c));
-                row[..c].CopyTo(_slotQ.AsSpan(slots[i] * c, c));
-            }
-
-            DecodeAttention.Append(_kCache[l], _vCache[l], _slotQkv, _stepLengths, maxT, c);
-            DecodeAttention.Step(_slotOutput, _slotQ, _kCache[l], _vCache[l], _stepLengths, maxT, c, nh, o);
-            for (var i = 0; i < n; i++)
-                _slotOutput.AsSpan(slots[i] * c, c).CopyTo(attention.Slice(i * c, c));
-            MatMul.Forward(projection, attention, weights.View(w.AttnProjWeight), n, c, c, o);
-            Residual.Forward(residual, residual, projection, o);
+            // Attention: residual += c_proj(attention over the cache(c_attn(ln_1(residual)))). The stepped rows go to
+            // their slots for the decode kernels (other slots have step length 0: neither written nor read) and back.
+            k.LayerNormForward(normed, mean, rstd, residual, weights.View(w.Ln1Weight), weights.View(w.Ln1Bias), n, c);
+            k.MatMulForward(qkv, normed, weights.View(w.AttnWeight), n, c, 3 * c);
+            k.ScatterRows(_slotQkv.All, qkv, slotRows, 3 * c);
+            k.DecodeAppend(_kCache[l].All, _vCache[l].All, _slotQkv.All, _slotLengths.All, maxT, c);
+            k.DecodeStep(_slotOutput.All, _slotQkv.All, _kCache[l].All, _vCache[l].All, _slotLengths.All, maxT, c, nh);
+            k.GatherRows(attention, _slotOutput.All, slotRows, c);
+            k.MatMulForward(projection, attention, weights.View(w.AttnProjWeight), n, c, c);
+            k.ResidualForward(residual, residual, projection);
 
             // MLP: residual += c_proj(gelu(c_fc(ln_2(residual)))).
-            LayerNorm.Forward(normed, mean, rstd, residual, weights.View(w.Ln2Weight), weights.View(w.Ln2Bias), n, c, o);
-            MatMul.Forward(fch, normed, weights.View(w.FcWeight), n, c, 4 * c, o);
-            Gelu.Forward(fch, fch, o);
-            MatMul.Forward(projection, fch, weights.View(w.FcProjWeight), n, 4 * c, c, o);
-            Residual.Forward(residual, residual, projection, o);
+            k.LayerNormForward(normed, mean, rstd, residual, weights.View(w.Ln2Weight), weights.View(w.Ln2Bias), n, c);
+            k.MatMulForward(fch, normed, weights.View(w.FcWeight), n, c, 4 * c);
+            k.GeluForward(fch, fch);
+            k.MatMulForward(projection, fch, weights.View(w.FcProjWeight), n, 4 * c, c);
+            k.ResidualForward(residual, residual, projection);
         }
 
-        LayerNorm.Forward(normed, mean, rstd, residual, weights.View(layout.LnFWeight), weights.View(layout.LnFBias), n, c, o);
-        MatMul.Forward(logits, normed, weights.View(layout.Wte), n, c, vp, o);
+        var logitRows = _logits.View(0, n * vp);
+        k.LayerNormForward(normed, mean, rstd, residual, weights.View(layout.LnFWeight), weights.View(layout.LnFBias), n, c);
+        k.MatMulForward(logitRows, normed, weights.View(layout.Wte), n, c, vp);
+        k.Download(logitRows, logits);
         foreach (var slot in slots)
             _lengths[slot]++;
+    }
+
+    /// <summary>Frees the cache and scratch on the backend.</summary>
+    public void Dispose()
+    {
+        foreach (var buffer in _owned)
+            buffer.Dispose();
+    }
+
+    private DeviceBuffer<T> Own<T>(DeviceBuffer<T> buffer)
+        where T : unmanaged
+    {
+        _owned.Add(buffer);
+        return buffer;
     }
 
     private void CheckSlot(int slot, string name)

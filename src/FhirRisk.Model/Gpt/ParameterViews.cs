@@ -1,3 +1,4 @@
+using FhirRisk.Model.Compute;
 using FhirRisk.Model.Cpu;
 
 namespace FhirRisk.Model.Gpt;
@@ -8,4 +9,7 @@ internal static class ParameterViews
     public static Span<T> View<T>(this Span<T> buffer, ParameterRange range) => buffer.Slice(range.Offset, range.Length);
 
     public static ReadOnlySpan<T> View<T>(this ReadOnlySpan<T> buffer, ParameterRange range) => buffer.Slice(range.Offset, range.Length);
+
+    public static DeviceView<T> View<T>(this DeviceBuffer<T> buffer, ParameterRange range)
+        where T : unmanaged => buffer.View(range.Offset, range.Length);
 }

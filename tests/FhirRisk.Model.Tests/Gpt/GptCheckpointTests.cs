@@ -60,18 +60,21 @@ public sealed class GptCheckpointTests
     private static float[] Train(GptParameters parameters, int steps, int? saveAfter, string directory, float[]? m = null, float[]? v = null, int firstStep = 1)
     {
         var model = new GptModel(parameters, maxBatch: 2, ComputeOptions.SingleThreaded);
-        m ??= new float[parameters.Values.Length];
-        v ??= new float[parameters.Values.Length];
-        var decay = parameters.Layout.CreateDecayMask();
+        var optimizer = new GptOptimizer(model, new AdamWSettings(WeightDecay: 0.1, MaxGradientNorm: float.PositiveInfinity));
+        if (m is not null && v is not null)
+            optimizer.LoadState(m, v, firstStep - 1);
         for (var step = firstStep; step < firstStep + steps; step++)
         {
             model.Forward(Tokens, Targets, 2, 8);
             model.ZeroGradients();
             model.Backward();
-            AdamW.Step(parameters.Values, model.Gradients, m, v, step, learningRate: 1e-2, weightDecay: 0.1, decayMask: decay,
-                options: ComputeOptions.SingleThreaded);
+            optimizer.Step(learningRate: 1e-2);
             if (step == saveAfter)
-                GptCheckpoint.Save(directory, parameters, m, v, new TrainingProgress(step, RngSeed: 0, RngCounter: 0));
+            {
+                var (savedM, savedV) = optimizer.ReadState();
+                GptCheckpoint.Save(directory, parameters, savedM, savedV, new TrainingProgress(step, RngSeed: 0, RngCounter: 0));
+            }
+
         }
         return parameters.Values;
     }

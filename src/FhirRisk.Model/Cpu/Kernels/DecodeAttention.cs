@@ -49,10 +49,11 @@ public static class DecodeAttention
     }
 
     /// <summary>
-    /// <c>output[s] = softmax(q[s]·Kᵀ/√HS)·V</c> per head, over the first <c>lengths[s]</c> cached positions of slot s.
+    /// <c>output[s] = softmax(q[s]·Kᵀ/√HS)·V</c> per head, over the first <c>lengths[s]</c> cached positions of slot s,
+    /// where q[s] is the first C values of qkv row s (the rows <see cref="Append"/> took, so no copy is needed).
     /// </summary>
     /// <param name="output">(S, C) attention output; overwritten (zero for free slots).</param>
-    /// <param name="q">(S, C) the new tokens' queries, one row per slot.</param>
+    /// <param name="qkv">(S, 3C) the new tokens' queries, keys and values, one row per slot; only the queries are read.</param>
     /// <param name="kCache">(S, maxT, C) keys of this layer, already holding the new tokens (<see cref="Append"/>).</param>
     /// <param name="vCache">(S, maxT, C) values of this layer, likewise.</param>
     /// <param name="lengths">(S) filled positions per slot, in 0..<paramref name="maxT"/>; 0 for a free slot.</param>
@@ -61,18 +62,18 @@ public static class DecodeAttention
     /// <param name="NH">Heads.</param>
     /// <param name="options">Thread budget; <see cref="ComputeOptions.Default"/> when null.</param>
     public static void Step(
-        Span<float> output, ReadOnlySpan<float> q, ReadOnlySpan<float> kCache, ReadOnlySpan<float> vCache, ReadOnlySpan<int> lengths,
+        Span<float> output, ReadOnlySpan<float> qkv, ReadOnlySpan<float> kCache, ReadOnlySpan<float> vCache, ReadOnlySpan<int> lengths,
         int maxT, int C, int NH, ComputeOptions? options = null)
     {
         if (Vector512.IsHardwareAccelerated)
-            Step<Vector512<float>, AttentionSimd512>(output, q, kCache, vCache, lengths, maxT, C, NH, options);
+            Step<Vector512<float>, AttentionSimd512>(output, qkv, kCache, vCache, lengths, maxT, C, NH, options);
         else
-            Step<Vector256<float>, AttentionSimd256>(output, q, kCache, vCache, lengths, maxT, C, NH, options);
+            Step<Vector256<float>, AttentionSimd256>(output, qkv, kCache, vCache, lengths, maxT, C, NH, options);
     }
 
     /// <summary><see cref="Step"/> at a chosen vector width (the tests run both).</summary>
     internal static unsafe void Step<TVec, TSimd>(
-        Span<float> output, ReadOnlySpan<float> q, ReadOnlySpan<float> kCache, ReadOnlySpan<float> vCache, ReadOnlySpan<int> lengths,
+        Span<float> output, ReadOnlySpan<float> qkv, ReadOnlySpan<float> kCache, ReadOnlySpan<float> vCache, ReadOnlySpan<int> lengths,
         int maxT, int C, int NH, ComputeOptions? options)
         where TVec : struct
         where TSimd : struct, IAttentionSimd<TVec>
@@ -81,12 +82,12 @@ public static class DecodeAttention
         if (NH < 1 || C % NH != 0)
             throw new ArgumentException($"C={C} must be a positive multiple of NH={NH}.");
         ValidateCache(kCache.Length, vCache.Length, lengths, maxT, C);
-        AttentionShape.Require(q.Length, (long)slots * C, nameof(q));
+        AttentionShape.Require(qkv.Length, (long)slots * 3 * C, nameof(qkv));
         AttentionShape.Require(output.Length, (long)slots * C, nameof(output));
-        if (output.Overlaps(q) || output.Overlaps(kCache) || output.Overlaps(vCache))
-            throw new ArgumentException("output must not overlap q or the cache.", nameof(output));
+        if (output.Overlaps(qkv) || output.Overlaps(kCache) || output.Overlaps(vCache))
+            throw new ArgumentException("output must not overlap qkv or the cache.", nameof(output));
 
-        fixed (float* pOut = output, pQ = q, pK = kCache, pV = vCache)
+        fixed (float* pOut = output, pQ = qkv, pK = kCache, pV = vCache)
         fixed (int* pLengths = lengths)
         {
             var kernel = new StepKernel<TVec, TSimd>(pOut, pQ, pK, pV, pLengths, maxT, C, NH);
@@ -108,7 +109,7 @@ public static class DecodeAttention
         }
     }
 
-    private readonly unsafe struct StepKernel<TVec, TSimd>(float* output, float* q, float* kCache, float* vCache, int* lengths, int maxT, int C, int NH)
+    private readonly unsafe struct StepKernel<TVec, TSimd>(float* output, float* qkv, float* kCache, float* vCache, int* lengths, int maxT, int C, int NH)
         : IRangeKernel
         where TVec : struct
         where TSimd : struct, IAttentionSimd<TVec>
@@ -144,7 +145,7 @@ public static class DecodeAttention
                 return;
             }
 
-            var qh = q + (long)s * C + h * hs;
+            var qh = qkv + (long)s * 3 * C + h * hs;
             var k = kCache + (long)s * maxT * C + h * hs;
             var scale = 1f / MathF.Sqrt(hs);
             for (var t = 0; t < length; t++)

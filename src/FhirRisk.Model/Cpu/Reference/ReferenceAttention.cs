@@ -117,16 +117,16 @@ public static class ReferenceAttention
         }
     }
 
-    /// <summary>Twin of <see cref="DecodeAttention.Step"/>: output (S, C) from q (S, C) and caches (S, maxT, C).</summary>
+    /// <summary>Twin of <see cref="DecodeAttention.Step"/>: output (S, C) from the queries in qkv (S, 3C) and caches (S, maxT, C).</summary>
     /// <param name="output">(S, C) attention output; zero for free slots.</param>
-    /// <param name="q">(S, C) the new tokens' queries.</param>
+    /// <param name="qkv">(S, 3C) the new tokens' queries, keys and values; only the queries are read.</param>
     /// <param name="kCache">(S, maxT, C) cached keys.</param>
     /// <param name="vCache">(S, maxT, C) cached values.</param>
     /// <param name="lengths">(S) filled positions per slot; 0 for a free slot.</param>
     /// <param name="maxT">Positions per slot.</param>
     /// <param name="C">Channels.</param>
     /// <param name="NH">Heads.</param>
-    public static void DecodeStep<TReal>(Span<TReal> output, ReadOnlySpan<TReal> q, ReadOnlySpan<TReal> kCache, ReadOnlySpan<TReal> vCache,
+    public static void DecodeStep<TReal>(Span<TReal> output, ReadOnlySpan<TReal> qkv, ReadOnlySpan<TReal> kCache, ReadOnlySpan<TReal> vCache,
         ReadOnlySpan<int> lengths, int maxT, int C, int NH)
         where TReal : IFloatingPointIeee754<TReal>
     {
@@ -142,7 +142,7 @@ public static class ReferenceAttention
             {
                 var score = TReal.Zero;
                 for (var i = 0; i < hs; i++)
-                    score += q[s * C + h * hs + i] * kCache[(s * maxT + t) * C + h * hs + i];
+                    score += qkv[s * 3 * C + h * hs + i] * kCache[(s * maxT + t) * C + h * hs + i];
                 scores[t] = score * scale;
                 max = TReal.Max(max, scores[t]);
             }

@@ -33,7 +33,7 @@ public sealed class DecodeAttentionTests(ITestOutputHelper output)
         var (kCache, vCache) = (new float[slots * maxT * C], new float[slots * maxT * C]);
         kCache.AsSpan().Fill(float.NaN);
         vCache.AsSpan().Fill(float.NaN);
-        var (qkv, q, outp, lengths) = (new float[slots * 3 * C], new float[slots * C], new float[slots * C], new int[slots]);
+        var (qkv, outp, lengths) = (new float[slots * 3 * C], new float[slots * C], new int[slots]);
         var maxDiff = 0.0;
 
         for (var step = 0; step < steps; step++)
@@ -47,11 +47,10 @@ public sealed class DecodeAttentionTests(ITestOutputHelper output)
                 lengths[s] = live[s] is { } o ? step - o.JoinStep + 1 : 0;
                 if (live[s] is { } occupant)
                     occupant.Qkv.AsSpan((lengths[s] - 1) * 3 * C, 3 * C).CopyTo(qkv.AsSpan(s * 3 * C));
-                qkv.AsSpan(s * 3 * C, C).CopyTo(q.AsSpan(s * C));
             }
 
             DecodeAttention.Append(kCache, vCache, qkv, lengths, maxT, C);
-            DecodeAttention.Step(outp, q, kCache, vCache, lengths, maxT, C, NH, new ComputeOptions(threads));
+            DecodeAttention.Step(outp, qkv, kCache, vCache, lengths, maxT, C, NH, new ComputeOptions(threads));
 
             // Assert: a live slot's row equals the full forward's row at that position; a free slot's row is zero.
             for (var s = 0; s < slots; s++)
@@ -78,15 +77,15 @@ public sealed class DecodeAttentionTests(ITestOutputHelper output)
         const int maxT = 40;
         int[] lengths = [0, 1, 17, 40, 33];
         var slots = lengths.Length;
-        var (q, kCache, vCache) = (Random(1, slots * C, 2f), Random(2, slots * maxT * C, 2f), Random(3, slots * maxT * C, 2f));
+        var (qkv, kCache, vCache) = (Random(1, slots * 3 * C, 2f), Random(2, slots * maxT * C, 2f), Random(3, slots * maxT * C, 2f));
         var (outp, expected) = (Random(4, slots * C), new double[slots * C]);
 
         // Act
         if (vector256)
-            DecodeAttention.Step<Vector256<float>, AttentionSimd256>(outp, q, kCache, vCache, lengths, maxT, C, NH, null);
+            DecodeAttention.Step<Vector256<float>, AttentionSimd256>(outp, qkv, kCache, vCache, lengths, maxT, C, NH, null);
         else
-            DecodeAttention.Step(outp, q, kCache, vCache, lengths, maxT, C, NH);
-        ReferenceAttention.DecodeStep<double>(expected, ToDouble(q), ToDouble(kCache), ToDouble(vCache), lengths, maxT, C, NH);
+            DecodeAttention.Step(outp, qkv, kCache, vCache, lengths, maxT, C, NH);
+        ReferenceAttention.DecodeStep<double>(expected, ToDouble(qkv), ToDouble(kCache), ToDouble(vCache), lengths, maxT, C, NH);
 
         // Assert
         AssertClose(output, "out", expected, outp, 1e-5, 1e-5);
@@ -116,9 +115,9 @@ public sealed class DecodeAttentionTests(ITestOutputHelper output)
     public void Step_LengthBeyondCache_Throws()
     {
         const int maxT = 4;
-        var (q, cache, outp) = (new float[C], new float[maxT * C], new float[C]);
+        var (qkv, cache, outp) = (new float[3 * C], new float[maxT * C], new float[C]);
 
-        Assert.Throws<ArgumentException>(() => DecodeAttention.Step(outp, q, cache, cache, [maxT + 1], maxT, C, NH));
+        Assert.Throws<ArgumentException>(() => DecodeAttention.Step(outp, qkv, cache, cache, [maxT + 1], maxT, C, NH));
     }
 
     private static float[] ForwardOutput(float[] qkv, int length)
