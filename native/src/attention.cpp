@@ -1,0 +1,179 @@
+// Causal attention for training (forward and backward with log-sum-exp statistics), attention over the KV cache for
+// decoding, and row gather/scatter.
+#include <cmath>
+#include <limits>
+
+#include "common.h"
+
+namespace {
+
+constexpr double kMinusInfinity = -std::numeric_limits<double>::infinity();
+
+// The shape rules of the C# AttentionShape.Validate.
+void check_heads(int32_t B, int32_t T, int32_t C, int32_t NH) {
+    frt::require(B >= 1 && T >= 1 && C >= 1 && NH >= 1, "B, T, C and NH must be positive (got B=" + std::to_string(B) +
+                 ", T=" + std::to_string(T) + ", C=" + std::to_string(C) + ", NH=" + std::to_string(NH) + ").");
+    frt::require(C % NH == 0, "C=" + std::to_string(C) + " is not divisible by NH=" + std::to_string(NH) + ".");
+}
+
+float softmax_scale(int32_t C, int32_t NH) { return 1.0f / std::sqrt(static_cast<float>(C / NH)); }
+
+// q, k, v of qkv (B, T, 3C) as (B, NH, T, HS) strided views: llm.c's layout, heads side by side in each third.
+struct Heads {
+    at::Tensor q, k, v;
+};
+
+Heads split_heads(const at::Tensor& qkv, int32_t B, int32_t T, int32_t C, int32_t NH) {
+    auto x = qkv.view({B, T, 3, NH, C / NH});
+    return {x.select(2, 0).permute({0, 2, 1, 3}), x.select(2, 1).permute({0, 2, 1, 3}),
+            x.select(2, 2).permute({0, 2, 1, 3})};
+}
+
+// Scaled scores (B, NH, T, T) with the future masked to −∞.
+at::Tensor causal_scores(const Heads& h, int32_t T, float scale) {
+    auto scores = at::matmul(h.q, h.k.transpose(-2, -1)).mul_(scale);
+    auto future = at::ones({T, T}, scores.options().dtype(at::kBool)).triu_(1);
+    return scores.masked_fill_(future, kMinusInfinity);
+}
+
+// Slot lengths (S) as int64 after checking 0 <= length <= maxT.
+at::Tensor slot_lengths(const int32_t* lengths, int64_t n_lengths, int32_t maxT, int32_t device) {
+    auto l = frt::ints(lengths, n_lengths, {n_lengths}, "lengths", device);
+    frt::check_range(l, 0, static_cast<int64_t>(maxT) + 1, "lengths");
+    return frt::as_index(l);
+}
+
+void check_cache(int32_t maxT, int32_t C) {
+    frt::require(maxT >= 1 && C >= 1, "maxT and C must be positive (got maxT=" + std::to_string(maxT) + ", C=" + std::to_string(C) + ").");
+}
+
+// The row indices of a gather/scatter, checked against the indexed side's whole rows (the C# RowCopy rules).
+at::Tensor row_indices(const int32_t* rows, int64_t n_rows, int64_t packed, int64_t indexed, int32_t width,
+                       const char* packed_name, const char* indexed_name, int32_t device) {
+    frt::require(width >= 1, "width must be at least 1.");
+    frt::require(packed == n_rows * width, std::string(packed_name) + " must hold " + std::to_string(n_rows) + " rows × " +
+                 std::to_string(width) + " = " + std::to_string(n_rows * width) + " elements, not " + std::to_string(packed) + ".");
+    auto r = frt::ints(rows, n_rows, {n_rows}, "rows", device);
+    auto host = r.is_cpu() ? r : r.to(at::kCPU);
+    auto indexed_rows = indexed / width;
+    for (int64_t i = 0; i < n_rows; i++) {
+        auto row = host.data_ptr<int32_t>()[i];
+        frt::require(row >= 0 && row < indexed_rows, "Row " + std::to_string(row) + " lies outside " + indexed_name + "'s " +
+                     std::to_string(indexed_rows) + " rows.");
+    }
+    return frt::as_index(r);
+}
+
+}  // namespace
+
+using frt::guarded;
+
+extern "C" {
+
+int frt_attention_forward(float* out, int64_t n_out, float* stats, int64_t n_stats, const float* qkv, int64_t n_qkv,
+                          int32_t B, int32_t T, int32_t C, int32_t NH, int32_t device) {
+    return guarded([&] {
+        check_heads(B, T, C, NH);
+        auto o = frt::floats(out, n_out, {B, T, NH, C / NH}, "output", device);
+        auto lse = frt::floats(stats, n_stats, {B, NH, T}, "stats", device);
+        auto x = frt::floats(qkv, n_qkv, {B, T, 3 * C}, "qkv", device);
+        auto h = split_heads(x, B, T, C, NH);
+        auto scores = causal_scores(h, T, softmax_scale(C, NH));
+        lse.copy_(at::logsumexp(scores, {-1}));
+        auto probabilities = scores.sub_(lse.unsqueeze(-1)).exp_();
+        o.copy_(at::matmul(probabilities, h.v).permute({0, 2, 1, 3}));
+    });
+}
+
+int frt_attention_backward(float* dqkv, int64_t n_dqkv, const float* dout, int64_t n_dout, const float* qkv,
+                           int64_t n_qkv, const float* out, int64_t n_out, const float* stats, int64_t n_stats,
+                           int32_t B, int32_t T, int32_t C, int32_t NH, int32_t device) {
+    return guarded([&] {
+        check_heads(B, T, C, NH);
+        auto HS = C / NH;
+        auto dx = frt::floats(dqkv, n_dqkv, {B, T, 3, NH, HS}, "dqkv", device);
+        auto dy = frt::floats(dout, n_dout, {B, T, NH, HS}, "dout", device).permute({0, 2, 1, 3});
+        auto x = frt::floats(qkv, n_qkv, {B, T, 3 * C}, "qkv", device);
+        auto y = frt::floats(out, n_out, {B, T, NH, HS}, "output", device).permute({0, 2, 1, 3});
+        auto lse = frt::floats(stats, n_stats, {B, NH, T}, "stats", device);
+        auto h = split_heads(x, B, T, C, NH);
+        auto scale = softmax_scale(C, NH);
+        // Recompute P = exp(S − lse) as the C# kernel does (FlashAttention-2's backward, Dao 2023, Algorithm 2).
+        auto p = causal_scores(h, T, scale).sub_(lse.unsqueeze(-1)).exp_();
+        auto dv = at::matmul(p.transpose(-2, -1), dy);
+        // dS = P ⊙ (dP − D) with D = rowsum(dO ⊙ O); the masked entries have P = 0.
+        auto rowsum = (dy * y).sum(-1, true);
+        auto ds = p.mul_(at::matmul(dy, h.v.transpose(-2, -1)).sub_(rowsum)).mul_(scale);
+        dx.select(2, 0).add_(at::matmul(ds, h.k).permute({0, 2, 1, 3}));
+        dx.select(2, 1).add_(at::matmul(ds.transpose(-2, -1), h.q).permute({0, 2, 1, 3}));
+        dx.select(2, 2).add_(dv.permute({0, 2, 1, 3}));
+    });
+}
+
+int frt_decode_append(float* kcache, int64_t n_kcache, float* vcache, int64_t n_vcache, const float* qkv,
+                      int64_t n_qkv, const int32_t* lengths, int64_t n_lengths, int32_t maxT, int32_t C,
+                      int32_t device) {
+    return guarded([&] {
+        check_cache(maxT, C);
+        auto S = n_lengths;
+        auto k = frt::floats(kcache, n_kcache, {S * maxT, C}, "kCache", device);
+        auto v = frt::floats(vcache, n_vcache, {S * maxT, C}, "vCache", device);
+        auto x = frt::floats(qkv, n_qkv, {S, 3 * C}, "qkv", device);
+        auto len = slot_lengths(lengths, n_lengths, maxT, device);
+        if (S == 0) return;
+        // Every slot writes one cache row; a free slot writes back the row that is already there, so the kernel
+        // needs no host-side list of live slots (no synchronisation on CUDA).
+        auto live = len.gt(0).unsqueeze(1);
+        auto row = at::arange(S, len.options()).mul_(maxT).add_(len.sub(1).clamp_min_(0));
+        k.index_copy_(0, row, at::where(live, x.narrow(1, C, C), k.index_select(0, row)));
+        v.index_copy_(0, row, at::where(live, x.narrow(1, 2 * C, C), v.index_select(0, row)));
+    });
+}
+
+int frt_decode_step(float* out, int64_t n_out, const float* qkv, int64_t n_qkv, const float* kcache, int64_t n_kcache,
+                    const float* vcache, int64_t n_vcache, const int32_t* lengths, int64_t n_lengths, int32_t maxT,
+                    int32_t C, int32_t NH, int32_t device) {
+    return guarded([&] {
+        frt::require(NH >= 1 && C % NH == 0, "C=" + std::to_string(C) + " must be a positive multiple of NH=" + std::to_string(NH) + ".");
+        check_cache(maxT, C);
+        auto S = n_lengths;
+        auto HS = C / NH;
+        auto k = frt::floats(kcache, n_kcache, {S, maxT, NH, HS}, "kCache", device).permute({0, 2, 1, 3});
+        auto v = frt::floats(vcache, n_vcache, {S, maxT, NH, HS}, "vCache", device).permute({0, 2, 1, 3});
+        auto x = frt::floats(qkv, n_qkv, {S, 3 * C}, "qkv", device);
+        auto o = frt::floats(out, n_out, {S, NH, 1, HS}, "output", device);
+        auto len = slot_lengths(lengths, n_lengths, maxT, device);
+        if (S == 0) return;
+        auto q = x.narrow(1, 0, C).reshape({S, NH, 1, HS});
+        auto scores = at::matmul(q, k.transpose(-2, -1)).mul_(softmax_scale(C, NH));  // (S, NH, 1, maxT)
+        auto unfilled = at::arange(maxT, len.options()).unsqueeze(0).ge(len.unsqueeze(1));  // (S, maxT)
+        scores.masked_fill_(unfilled.view({S, 1, 1, maxT}), kMinusInfinity);
+        // A free slot's row is all −∞ and its softmax NaN; zero it, as the C# kernel zeroes a free slot's output.
+        // Positions past a slot's length get probability 0 but are still multiplied: the cache must hold finite
+        // values there, which it does (frt_alloc zeroes it and only finite k, v rows are appended).
+        auto p = at::softmax(scores, -1).masked_fill_(len.eq(0).view({S, 1, 1, 1}), 0.0);
+        o.copy_(at::matmul(p, v));
+    });
+}
+
+int frt_gather_rows(float* dst, int64_t n_dst, const float* src, int64_t n_src, const int32_t* rows, int64_t n_rows,
+                    int32_t width, int32_t device) {
+    return guarded([&] {
+        auto index = row_indices(rows, n_rows, n_dst, n_src, width, "destination", "source", device);
+        auto d = frt::floats(dst, n_dst, {n_rows, width}, "destination", device);
+        auto s = frt::floats(src, n_src, {n_src}, "source", device).narrow(0, 0, n_src / width * width).view({-1, width});
+        if (n_rows > 0) at::index_select_out(d, s, 0, index);
+    });
+}
+
+int frt_scatter_rows(float* dst, int64_t n_dst, const float* src, int64_t n_src, const int32_t* rows, int64_t n_rows,
+                     int32_t width, int32_t device) {
+    return guarded([&] {
+        auto index = row_indices(rows, n_rows, n_src, n_dst, width, "source", "destination", device);
+        auto d = frt::floats(dst, n_dst, {n_dst}, "destination", device).narrow(0, 0, n_dst / width * width).view({-1, width});
+        auto s = frt::floats(src, n_src, {n_rows, width}, "source", device);
+        if (n_rows > 0) d.index_copy_(0, index, s);
+    });
+}
+
+}  // extern "C"
