@@ -129,7 +129,7 @@ public sealed unsafe class TorchBackend : IComputeBackend
         Check(Native.CopyDeviceToDevice(Address(destination), Address(source), (long)source.Length * sizeof(float), _device));
     }
 
-    /// <summary>Waits for every queued kernel (a no-op on the CPU); for timing.</summary>
+    /// <inheritdoc/>
     public void Synchronize() => Check(Native.Synchronize(_device));
 
     /// <inheritdoc/>

@@ -40,6 +40,9 @@ public interface IComputeBackend : IDisposable
     /// <summary>Sets every element of a view to zero.</summary>
     void Zero(DeviceView<float> x);
 
+    /// <summary>Waits until every queued kernel has run (a no-op where kernels run synchronously): for timing.</summary>
+    void Synchronize();
+
     /// <summary>destination = source; the views have one length and do not overlap.</summary>
     void Copy(DeviceView<float> source, DeviceView<float> destination);
 

@@ -60,6 +60,11 @@ public sealed class CpuBackend(ComputeOptions? options = null) : IComputeBackend
     public void Zero(DeviceView<float> x) => Span(x).Clear();
 
     /// <inheritdoc/>
+    public void Synchronize()
+    {
+    }
+
+    /// <inheritdoc/>
     public void Copy(DeviceView<float> source, DeviceView<float> destination)
     {
         RequireLength(source.Length, destination.Length);
