@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Globalization;
+using FhirRisk.Meds;
+using FhirRisk.Meds.Tasks;
+using FhirRisk.Parquet;
+using Spectre.Console;
+
+namespace FhirRisk.Cli.Commands;
+
+/// <summary>
+/// <c>fhirrisk labels &lt;meds-dir&gt; --task &lt;name|all&gt; --out &lt;dir&gt; [--prolonged-stay-days N]</c> (issue 5):
+/// MEDS label files and per-stay tables for the DESIGN §6 tasks (docs/formats/labels.md, docs/tasks.md). Shows a
+/// progress bar over the event shards, then points, labels, positives and prevalence per task. Exit 0 on success,
+/// 1 when the dataset cannot be read, 2 on bad arguments (unknown task, labels already in --out).
+/// </summary>
+internal static class LabelsCommand
+{
+    public static Command Create()
+    {
+        var dataset = MedsCommand.DatasetArgument();
+        var task = new Option<string>("--task")
+        {
+            Description = $"The task to label, or 'all'. Tasks: {string.Join(", ", TaskCatalog.Create().Select(t => t.Name))}.",
+            DefaultValueFactory = _ => "all",
+        };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for labels/<task>/ and stays/<task>.parquet.", Required = true };
+        var prolongedDays = CommandOptions.IntAtLeast("--prolonged-stay-days", minimum: 1, defaultValue: 10, "Stays of at least this many days are prolonged (prolonged_los, composite).");
+        var command = new Command("labels", "Write MEDS label files and per-stay evaluation tables for the prediction tasks.")
+        {
+            dataset, task, output, prolongedDays,
+        };
+        command.SetAction((parsed, cancellationToken) => Task.FromResult(Run(
+            parsed.GetRequiredValue(dataset),
+            parsed.GetRequiredValue(task),
+            parsed.GetRequiredValue(output),
+            new TaskParameters { ProlongedStay = TimeSpan.FromDays(parsed.GetValue(prolongedDays)) },
+            parsed.InvocationConfiguration,
+            cancellationToken)));
+        return command;
+    }
+
+    private static int Run(DirectoryInfo folder, string taskName, DirectoryInfo output, TaskParameters parameters, InvocationConfiguration io, CancellationToken cancellationToken)
+    {
+        var catalog = TaskCatalog.Create(parameters);
+        if (TaskCatalog.Select(catalog, taskName) is not { } tasks)
+            return CommandOutput.Fail(io.Error, $"unknown task '{taskName}'.", $"use 'all' or one of: {string.Join(", ", catalog.Select(t => t.Name))}.", ExitCodes.UsageError);
+
+        var console = CommandOutput.ConsoleFor(io.Output);
+        IReadOnlyList<TaskLabelSummary> summaries;
+        try
+        {
+            var dataset = MedsDatasetReader.Open(folder.FullName);
+            if (dataset.Shards.Count == 0)
+                return CommandOutput.Fail(io.Error, $"'{folder}' holds no event shards (data/**/*.parquet).", "point at the folder that contains data/ and metadata/.", ExitCodes.UsageError);
+            summaries = WithProgress(console, progress => TaskLabelExtraction.Run(dataset, tasks, output.FullName, progress, cancellationToken: cancellationToken));
+        }
+        catch (IOException e) when (e.Message.Contains("already exist", StringComparison.Ordinal))
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "choose a new --out folder.", ExitCodes.UsageError);
+        }
+        catch (Exception e) when (e is MedsFormatException or ParquetException or IOException or UnauthorizedAccessException)
+        {
+            var message = e is MedsFormatException meds ? meds.Issue.ToString() : e.Message;
+            return CommandOutput.Fail(io.Error, message, $"run 'fhirrisk meds validate {folder}' to list every problem.");
+        }
+
+        console.Write(SummaryTable(tasks, summaries));
+        io.Output.WriteLine($"{output.FullName}: labels/<task>/ (MEDS labels) and stays/<task>.parquet for {summaries.Count} task(s).");
+        return ExitCodes.Success;
+    }
+
+    private static IReadOnlyList<TaskLabelSummary> WithProgress(IAnsiConsole console, Func<IProgress<TaskLabelProgress>, IReadOnlyList<TaskLabelSummary>> run) =>
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("labeling", maxValue: 1);
+                var summaries = run(new ShardProgress(task));
+                task.Value = task.MaxValue;
+                task.StopTask();
+                return summaries;
+            });
+
+    private static Table SummaryTable(IReadOnlyList<TaskDefinition> tasks, IReadOnlyList<TaskLabelSummary> summaries)
+    {
+        // "Known early" and "Unresolved" points are left out of the MEDS labels (docs/tasks.md "Left-out points").
+        var table = new Table().Title("Task labels").AddColumns("Task", "Prediction point", "Points", "Labeled", "Positives", "Prevalence", "Known early", "Unresolved");
+        table.Columns[0].NoWrap();
+        table.Columns[1].NoWrap();
+        foreach (var column in table.Columns.Skip(2))
+            column.RightAligned();
+        foreach (var (task, summary) in tasks.Zip(summaries))
+        {
+            table.AddRow(Markup.Escape(task.Name), Markup.Escape(summary.PredictionPoint), Count(summary.Points), Count(summary.Labeled), Count(summary.Positives),
+                summary.Labeled == 0 ? "-" : summary.Prevalence.ToString("P1", CultureInfo.InvariantCulture), Count(summary.KnownAtPrediction), Count(summary.Unresolved));
+        }
+        return table;
+    }
+
+    private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>Updates the bar on the labeling thread (Spectre tasks are thread-safe).</summary>
+    private sealed class ShardProgress(ProgressTask task) : IProgress<TaskLabelProgress>
+    {
+        public void Report(TaskLabelProgress value)
+        {
+            task.MaxValue = Math.Max(1, value.Shards);
+            task.Value = value.ShardsDone;
+            task.Description = $"shard {value.ShardsDone}/{value.Shards}: {value.Subjects:N0} subjects";
+        }
+    }
+}

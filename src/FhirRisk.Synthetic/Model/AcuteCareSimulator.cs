@@ -1,0 +1,139 @@
+using FhirRisk.Synthetic.Codes;
+
+namespace FhirRisk.Synthetic.Model;
+
+/// <summary>
+/// The acute-care process of one patient (docs/simulator.md §2–§5): background episodes and deaths as competing Poisson
+/// processes, each episode an ED visit that may end in an admission, each admission's course drawn from its
+/// <see cref="StayRisk"/>, then the 30-day (or 72-hour) follow-up drawn from its own probability. Every probability
+/// that decides a task outcome is written to the truth beside the outcome drawn from it.
+/// </summary>
+/// <remarks>
+/// The background processes pause during a follow-up window (30 days after a live discharge, 72 hours after an ED
+/// visit sent home) unless the drawn follow-up event falls inside it. That is what makes the follow-up probabilities
+/// exact: nothing else can happen in the window. Follow-up events are drawn even past the window end.
+/// </remarks>
+internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline timeline, SimulationRandom outcomes, StayCharting charting)
+{
+    private static readonly TimeSpan ReadmissionWindow = TimeSpan.FromDays(30);
+    private static readonly TimeSpan ReattendanceWindow = TimeSpan.FromHours(72);
+
+    private PatientProfile Patient => timeline.Profile;
+
+    /// <summary>Runs episodes from <paramref name="start"/> until death or the first background event after <paramref name="end"/>.</summary>
+    public void Run(DateTime start, DateTime end)
+    {
+        var time = start;
+        while (true)
+        {
+            var baseline = model.BaselineRisk(Patient, time);
+            var episodeRate = model.EpisodeRatePerDay(baseline);
+            var deathRate = model.BackgroundDeathRatePerDay(baseline);
+            var next = Minute(time.AddDays(outcomes.Exponential(episodeRate + deathRate)));
+            if (next >= end)
+                return;
+            if (outcomes.Bernoulli(deathRate / (episodeRate + deathRate)))
+            {
+                timeline.DeathTime = next;
+                return;
+            }
+            if (EmergencyVisits(next) is not { } resume)
+                return;
+            time = resume;
+        }
+    }
+
+    /// <summary>An ED visit, and the bounce-back visits it leads to; returns when the background resumes (null: died).</summary>
+    private DateTime? EmergencyVisits(DateTime registration)
+    {
+        while (true)
+        {
+            var baseline = model.BaselineRisk(Patient, registration);
+            var diagnosis = model.DrawDiagnosis(Patient, outcomes);
+            var severity = LatentModel.DrawSeverity(diagnosis, outcomes);
+            var risk = model.Stay(severity, baseline);
+            var admitProbability = model.AdmissionProbability(severity, baseline);
+            var admitted = outcomes.Bernoulli(admitProbability);
+            var edOut = registration.AddMinutes(Math.Floor(outcomes.Uniform(120, 480)));
+            var visit = charting.EmergencyVisit(registration, edOut, admitted, diagnosis, severity);
+            Truth(SimulatedTasks.EdHospitalization, visit, registration, registration, admitProbability, admitted, severity, baseline);
+            if (admitted)
+            {
+                var (resume, earlyIcu) = Admissions(edOut, diagnosis, severity, baseline, risk, Dispositions.FromEmergency);
+                Truth(SimulatedTasks.EdCriticalOutcome, visit, registration, registration, admitProbability * risk.EarlyIcu, earlyIcu, severity, baseline);
+                return resume;
+            }
+            Truth(SimulatedTasks.EdCriticalOutcome, visit, registration, registration, admitProbability * risk.EarlyIcu, false, severity, baseline);
+            var bounceProbability = model.BounceBackProbability(severity, baseline);
+            var bounces = outcomes.Bernoulli(bounceProbability);
+            Truth(SimulatedTasks.EdReattendance72h, visit, registration, edOut, bounceProbability, bounces, severity, baseline);
+            if (!bounces)
+                return edOut + ReattendanceWindow;
+            // At least 12 h later, so a return visit can never make this visit's 12-hour critical outcome.
+            registration = edOut.AddMinutes(Math.Floor(outcomes.Uniform(12 * 60, 70 * 60)));
+        }
+    }
+
+    /// <summary>
+    /// An admission and the readmissions it leads to. Returns when the background resumes (null: died) and whether the
+    /// first admission went to the ICU directly (the ED critical outcome).
+    /// </summary>
+    private (DateTime? Resume, bool EarlyIcu) Admissions(DateTime admission, AcuteDiagnosis diagnosis, double severity, double baseline,
+        StayRisk risk, Coded admitSource)
+    {
+        bool? earlyIcu = null;
+        while (true)
+        {
+            var stay = StayOutcome.Sample(risk, outcomes);
+            earlyIcu ??= stay.DirectIcu;
+            var stayId = charting.HospitalStay(admission, stay, diagnosis, severity, admitSource);
+            var discharge = admission.AddMinutes(stay.StayMinutes);
+            StayTruth(stayId, admission, stay, risk, severity, baseline);
+            if (stay.Died)
+            {
+                timeline.DeathTime = discharge;
+                return (null, earlyIcu.Value);
+            }
+
+            var readmitProbability = model.ReadmissionProbability(severity, baseline, stay.Icu, stay.StayDays);
+            var readmitted = outcomes.Bernoulli(readmitProbability);
+            Truth(SimulatedTasks.Readmission30d, stayId, admission, discharge, readmitProbability, readmitted, severity, baseline);
+            if (!readmitted)
+                return (discharge + ReadmissionWindow, earlyIcu.Value);
+            var eventTime = discharge.AddMinutes(Math.Floor(outcomes.Uniform(1, 29.5) * 1440));
+            if (outcomes.Bernoulli(model.ReadmissionAsDeathProbability(severity, baseline)))
+            {
+                timeline.DeathTime = eventTime;
+                return (null, earlyIcu.Value);
+            }
+
+            // A readmission is a direct admission (no ED visit), so that ED tasks keep their own probabilities.
+            admission = eventTime;
+            baseline = model.BaselineRisk(Patient, admission);
+            diagnosis = model.DrawDiagnosis(Patient, outcomes);
+            severity = LatentModel.DrawSeverity(diagnosis, outcomes);
+            risk = model.Stay(severity, baseline);
+            admitSource = Dispositions.FromOutpatient;
+        }
+    }
+
+    private void StayTruth(string stayId, DateTime admission, StayOutcome stay, StayRisk risk, double severity, double baseline)
+    {
+        var prolonged = stay.Prolonged(model.Parameters.ProlongedStayDays);
+        Truth(SimulatedTasks.HospitalMortality, stayId, admission, admission, risk.HospitalMortality, stay.Died, severity, baseline);
+        Truth(SimulatedTasks.IcuAdmission, stayId, admission, admission, risk.IcuAdmission, stay.Icu, severity, baseline);
+        Truth(SimulatedTasks.ProlongedLos, stayId, admission, admission, risk.ProlongedStay, prolonged, severity, baseline);
+        Truth(SimulatedTasks.Composite, stayId, admission, admission, risk.Composite, stay.Died || stay.Icu || prolonged, severity, baseline);
+        if (stay.Icu)
+        {
+            Truth(SimulatedTasks.IcuMortality, stayId, admission, admission.AddMinutes(stay.IcuStartMinutes), risk.IcuMortality,
+                stay.DiedInIcu, severity, baseline);
+        }
+    }
+
+    private void Truth(string task, string encounterId, DateTime admission, DateTime prediction, double probability, bool outcome,
+        double severity, double baseline) =>
+        timeline.Truth.Add(new TruthRow(task, encounterId, admission, prediction, probability, outcome, severity, baseline));
+
+    private static DateTime Minute(DateTime time) => new(time.Ticks - time.Ticks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
+}

@@ -1,0 +1,203 @@
+using FhirRisk.Meds.Tasks;
+using static FhirRisk.Meds.Tasks.TaskCatalog;
+
+namespace FhirRisk.Meds.Tests.Labels;
+
+/// <summary>The tasks predicted at admission (and ICU admission) on hand-built timelines.</summary>
+public sealed class InStayTaskTests
+{
+    private const string Admission = "HOSPITAL_ADMISSION//EMER";
+    private const string Home = "HOSPITAL_DISCHARGE//HOME";
+
+    [Fact]
+    public void HospitalMortality_DeathBeforeDischarge_Positive()
+    {
+        var row = new TimelineBuilder().At(0, Admission).At(1, "LAB//x").At(30, "MEDS_DEATH").At(30.5, Home).Label(HospitalMortality).Single();
+
+        Assert.Equal(TimelineBuilder.Time(0), row.PredictionTime);
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.FromHours(30), "MEDS_DEATH"), row.Outcome);
+        Assert.Equal(TimeSpan.FromHours(30.5), row.LengthOfStay);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void HospitalMortality_DeathAtTheDischargeTime_PositiveWhicheverRowComesFirst(bool deathFirst)
+    {
+        var builder = new TimelineBuilder().At(0, Admission);
+        if (deathFirst)
+            builder.At(48, "MEDS_DEATH").At(48, Home);
+        else
+            builder.At(48, Home).At(48, "MEDS_DEATH");
+
+        var outcome = builder.Label(HospitalMortality).Single().Outcome;
+
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.FromHours(48), "MEDS_DEATH"), outcome);
+    }
+
+    [Fact]
+    public void HospitalMortality_DiedDispositionWithLaterDeathDate_Positive()
+    {
+        // MIMIC-IV demo MEDS: the date of death lands hours after the discharge that says DIED.
+        var outcome = new TimelineBuilder().At(0, Admission).At(40, "HOSPITAL_DISCHARGE//DIED").At(62, "MEDS_DEATH")
+            .Label(HospitalMortality).Single().Outcome;
+
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.FromHours(40), "HOSPITAL_DISCHARGE//DIED"), outcome);
+    }
+
+    [Fact]
+    public void HospitalMortality_LiveDischargeThenDeathLater_Negative()
+    {
+        var outcome = new TimelineBuilder().At(0, Admission).At(40, Home).AtDays(20, "MEDS_DEATH").Label(HospitalMortality).Single().Outcome;
+
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, false, TimeSpan.FromHours(40), Home), outcome);
+    }
+
+    [Fact]
+    public void HospitalMortality_MissingDischarge_ExcludedAsCensored()
+    {
+        var row = new TimelineBuilder().At(0, Admission).At(5, "LAB//x").Label(HospitalMortality).Single();
+
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Censored, null), row.Outcome);
+        Assert.Null(row.StayEnd);
+        Assert.Null(row.ToMedsLabel());
+    }
+
+    [Fact]
+    public void HospitalMortality_MissingDischargeThenAnotherStayAndDeathLater_CensoredAtTheNextAdmission()
+    {
+        var rows = new TimelineBuilder().AtDays(0, Admission).AtDays(1, "LAB//x").AtDays(100, Admission).AtDays(102, Home).AtDays(300, "MEDS_DEATH")
+            .Label(HospitalMortality);
+
+        Assert.Equal([null, false], rows.Select(r => r.Outcome.Label));
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Censored, null), rows[0].Outcome);
+    }
+
+    [Fact]
+    public void HospitalMortality_DeathAtAdmissionTime_KnownAtPrediction()
+    {
+        var outcome = new TimelineBuilder().At(0, "MEDS_DEATH").At(0, Admission).At(1, Home).Label(HospitalMortality).Single().Outcome;
+
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.KnownAtPrediction, null, TimeSpan.Zero, "MEDS_DEATH"), outcome);
+    }
+
+    [Fact]
+    public void IcuAdmission_IcuDuringTheStay_PositiveAndTransfersIgnored()
+    {
+        var outcome = new TimelineBuilder().At(0, Admission).At(2, "TRANSFER_TO//transfer//MICU").At(2, "ICU_ADMISSION//MICU")
+            .At(30, "ICU_DISCHARGE//MICU").At(50, Home).Label(IcuAdmission).Single().Outcome;
+
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.FromHours(2), "ICU_ADMISSION//MICU"), outcome);
+    }
+
+    [Fact]
+    public void IcuAdmission_IcuTransferAtTheAdmissionTime_KnownAtPrediction()
+    {
+        var outcome = new TimelineBuilder().At(0, Admission).At(0, "ICU_ADMISSION//MICU").At(50, Home).Label(IcuAdmission).Single().Outcome;
+
+        Assert.Equal(TaskOutcomeKind.KnownAtPrediction, outcome.Kind);
+        Assert.Null(outcome.Label);
+    }
+
+    [Fact]
+    public void IcuAdmission_IcuOnlyInTheNextStay_Negative()
+    {
+        var rows = new TimelineBuilder().At(0, Admission).At(50, Home).AtDays(10, Admission).AtDays(10.5, "ICU_ADMISSION//CCU").AtDays(12, Home)
+            .Label(IcuAdmission);
+
+        Assert.Equal([false, true], rows.Select(r => r.Outcome.Label));
+    }
+
+    [Theory]
+    [InlineData(10.0, true)]
+    [InlineData(9.999, false)]
+    [InlineData(15.0, true)]
+    public void ProlongedLos_TenDaysOrMore_Positive(double days, bool expected)
+    {
+        var row = new TimelineBuilder().At(0, Admission).AtDays(days, Home).Label(ProlongedLos).Single();
+
+        Assert.Equal(expected, row.Outcome.Label);
+        Assert.Equal(TimeSpan.FromDays(days), row.LengthOfStay);
+    }
+
+    [Fact]
+    public void ProlongedLos_ThresholdIsAParameter()
+    {
+        var parameters = new TaskParameters { ProlongedStay = TimeSpan.FromDays(7) };
+
+        var row = new TimelineBuilder().At(0, Admission).AtDays(8, Home).Label(ProlongedLos, parameters).Single();
+
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Duration, true, TimeSpan.FromDays(7)), row.Outcome);
+    }
+
+    [Fact]
+    public void ProlongedLos_MissingDischarge_PositiveOnceTheTimelineReachesTheThreshold_ElseExcluded()
+    {
+        var long_ = new TimelineBuilder().At(0, Admission).AtDays(11, "LAB//x").Label(ProlongedLos).Single();
+        var short_ = new TimelineBuilder().At(0, Admission).AtDays(4, "LAB//x").Label(ProlongedLos).Single();
+
+        Assert.Equal(true, long_.Outcome.Label);
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Censored, null), short_.Outcome);
+    }
+
+    [Fact]
+    public void ProlongedLos_DeathOnDayThree_Negative()
+    {
+        var outcome = new TimelineBuilder().At(0, Admission).AtDays(3, "MEDS_DEATH").AtDays(3, "HOSPITAL_DISCHARGE//DIED").Label(ProlongedLos).Single().Outcome;
+
+        Assert.Equal(false, outcome.Label);
+    }
+
+    [Theory]
+    [InlineData("ICU_ADMISSION//SICU", 5.0, true)]
+    [InlineData("MEDS_DEATH", 5.0, true)]
+    [InlineData("LAB//x", 12.0, true)]
+    [InlineData("LAB//x", 5.0, false)]
+    public void Composite_AnyOfDeathIcuOrLongStay(string code, double dischargeDay, bool expected)
+    {
+        var outcome = new TimelineBuilder().At(0, Admission).AtDays(1, code).AtDays(dischargeDay, Home).Label(Composite).Single().Outcome;
+
+        Assert.Equal(expected, outcome.Label);
+    }
+
+    [Fact]
+    public void IcuMortality_DeathInIcuRecordedBeforeIcuDischarge_PositiveForThatStayOnly()
+    {
+        // MIMIC-IV demo pattern: the ICU transfer's out-time follows the died discharge.
+        var rows = new TimelineBuilder()
+            .At(0, Admission)
+            .At(1, "ICU_ADMISSION//MICU").At(20, "ICU_DISCHARGE//MICU")
+            .At(30, "ICU_ADMISSION//CCU")
+            .At(60, "HOSPITAL_DISCHARGE//DIED").At(60, "MEDS_DEATH").At(61, "ICU_DISCHARGE//CCU")
+            .Label(IcuMortality);
+
+        Assert.Equal([TimelineBuilder.Time(1), TimelineBuilder.Time(30)], rows.Select(r => r.PredictionTime));
+        Assert.Equal([false, true], rows.Select(r => r.Outcome.Label));
+        Assert.Equal("MEDS_DEATH", rows[1].Outcome.Code);
+        Assert.Equal(TimeSpan.FromHours(31), rows[1].LengthOfStay);
+    }
+
+    [Fact]
+    public void OverlappingStays_WithEncounterIds_EachStayEndsAtItsOwnDischarge()
+    {
+        var rows = new TimelineBuilder()
+            .AtDays(0, Admission, encounterId: 1)
+            .AtDays(1, Admission, encounterId: 2)
+            .AtDays(2, Home, encounterId: 2)
+            .AtDays(12, Home, encounterId: 1)
+            .Label(ProlongedLos);
+
+        Assert.Equal([1L, 2L], rows.Select(r => r.EncounterId!.Value));
+        Assert.Equal([TimeSpan.FromDays(12), TimeSpan.FromDays(1)], rows.Select(r => r.LengthOfStay!.Value));
+        Assert.Equal([true, false], rows.Select(r => r.Outcome.Label));
+    }
+
+    [Fact]
+    public void OverlappingStays_WithoutEncounterIds_TheEarlierStayHasNoEndAndIsExcluded()
+    {
+        var rows = new TimelineBuilder().AtDays(0, Admission).AtDays(1, Admission).AtDays(2, Home).Label(HospitalMortality);
+
+        Assert.Equal([null, false], rows.Select(r => r.Outcome.Label));
+        Assert.Equal(TaskOutcomeKind.Censored, rows[0].Outcome.Kind);
+    }
+}
