@@ -15,7 +15,7 @@ internal static class FhirRiskCommandLine
     {
         // Help shows "fhirrisk", not the host's name (testhost, dotnet) when run in-process or via `dotnet fhirrisk.dll`.
         HelpName = "fhirrisk",
-        Subcommands = { MedsCommand.Create(), IngestCommand.Create(), LabelsCommand.Create(), SimulateCommand.Create() },
+        Subcommands = { MedsCommand.Create(), IngestCommand.Create(), LabelsCommand.Create(), SimulateCommand.Create(), TokenizeCommand.Create() },
     };
 
     /// <summary>

@@ -1,0 +1,132 @@
+using System.Runtime.InteropServices;
+using FhirRisk.Meds;
+
+namespace FhirRisk.Tokenizer.Internal;
+
+/// <summary>
+/// Fits a <see cref="TimelineTokenizer"/> on the fit splits in two streaming passes: the first counts code tokens,
+/// static values, numeric values and time gaps; the second collects the values of the quantized codes only, so
+/// memory holds the counts plus those codes' values, never the dataset.
+/// </summary>
+internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettings settings)
+{
+    private readonly StaticFieldMap _statics = new(settings);
+    private readonly IntervalCoder _coder = new(settings.Intervals);
+    private readonly Dictionary<string, long> _tokenCounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string[]> _fullTokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _numericCounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _staticCounts = new(StringComparer.Ordinal);
+    private long _subjects, _timelines, _events, _subjectsWithoutBirth;
+
+    public TimelineTokenizer Fit()
+    {
+        foreach (var field in _statics.Fields)
+            _staticCounts[field + Vocabulary.UnknownValueSuffix] = 0;
+        var estimator = new IntervalEstimator(_coder, settings.Intervals);
+        foreach (var subject in dataset.ReadSubjects(Read(MedsEventColumns.Time | MedsEventColumns.Code | MedsEventColumns.NumericValue)))
+            CountSubject(subject, estimator);
+        if (_subjects == 0)
+            throw new ArgumentException($"The dataset at {dataset.Root} has no subjects in split {string.Join(" or ", settings.FitSplits)}; a tokenizer fitted on nothing could encode nothing.");
+        var intervals = estimator.Estimates();
+
+        var layout = new VocabularyBuilder(settings, _staticCounts, _tokenCounts);
+        var quantileCounts = new long[CodeQuantiles.BinCount];
+        var quantiles = FitQuantiles(ChooseQuantizedCodes(layout), quantileCounts);
+
+        var reservedCounts = new Dictionary<string, long>(StringComparer.Ordinal)
+        {
+            [Vocabulary.TimelineEnd] = _timelines,
+            [Vocabulary.AgeUnknown] = _subjectsWithoutBirth,
+        };
+        foreach (var interval in intervals)
+            reservedCounts[interval.Token] = interval.Count;
+        for (var bin = 1; bin <= CodeQuantiles.BinCount; bin++)
+            reservedCounts[Vocabulary.QuantileToken(bin)] = quantileCounts[bin - 1];
+
+        var fittedOn = new TokenizerFitSummary(settings.FitSplits, _subjects, _events);
+        return new TimelineTokenizer(settings, layout.Build(reservedCounts), intervals, quantiles, fittedOn);
+    }
+
+    private MedsReadOptions Read(MedsEventColumns columns) => new() { Splits = settings.FitSplits, Columns = columns };
+
+    private void CountSubject(MedsSubject subject, IntervalEstimator estimator)
+    {
+        _subjects++;
+        var hasBirth = false;
+        var seenStatics = new HashSet<string>(StringComparer.Ordinal);
+        long? previous = null;
+        foreach (var ev in subject.Events)
+        {
+            _events++;
+            if (StaticFieldMap.IsBirth(ev.Code))
+            {
+                hasBirth |= ev.Time is not null;
+                continue;
+            }
+            if (_statics.FieldOf(ev.Code) >= 0)
+            {
+                if (seenStatics.Add(ev.Code))
+                    CollectionsMarshal.GetValueRefOrAddDefault(_staticCounts, ev.Code, out _)++;
+                continue;
+            }
+            if (ev.Time is not { } time)
+                continue;
+            var micros = MicrosecondTime.From(time);
+            if (previous is { } last && micros != last)
+                estimator.Add(micros - last);
+            previous = micros;
+            foreach (var token in FullTokens(ev.Code))
+                CollectionsMarshal.GetValueRefOrAddDefault(_tokenCounts, token, out _)++;
+            if (ev.NumericValue is { } value && float.IsFinite(value))
+                CollectionsMarshal.GetValueRefOrAddDefault(_numericCounts, ev.Code, out _)++;
+        }
+        if (previous is not null)
+            _timelines++;
+        if (!hasBirth)
+            _subjectsWithoutBirth++;
+        foreach (var field in _statics.Fields)
+        {
+            if (!seenStatics.Any(code => code.StartsWith(field + "//", StringComparison.Ordinal)))
+                CollectionsMarshal.GetValueRefOrAddDefault(_staticCounts, field + Vocabulary.UnknownValueSuffix, out _)++;
+        }
+    }
+
+    private string[] FullTokens(string code)
+    {
+        if (!_fullTokens.TryGetValue(code, out var tokens))
+            _fullTokens.Add(code, tokens = [.. CodePlanner.FullTokens(code, settings.Hierarchies)]);
+        return tokens;
+    }
+
+    // The N codes with the most numeric values whose own code is one token that made the vocabulary.
+    private HashSet<string> ChooseQuantizedCodes(VocabularyBuilder vocabulary) => _numericCounts
+        .Where(c => FullTokens(c.Key) is [var only] && only == c.Key && vocabulary.Keeps(only))
+        .OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)
+        .Take(settings.QuantizedCodes)
+        .Select(c => c.Key)
+        .ToHashSet(StringComparer.Ordinal);
+
+    private SortedDictionary<string, CodeQuantiles> FitQuantiles(HashSet<string> codes, long[] binCounts)
+    {
+        var values = codes.ToDictionary(c => c, _ => new List<float>(), StringComparer.Ordinal);
+        if (codes.Count > 0)
+        {
+            foreach (var ev in dataset.ReadEvents(Read(MedsEventColumns.Time | MedsEventColumns.Code | MedsEventColumns.NumericValue)))
+            {
+                if (ev.Time is not null && ev.NumericValue is { } value && values.TryGetValue(ev.Code, out var list))
+                    list.Add(value);
+            }
+        }
+        var quantiles = new SortedDictionary<string, CodeQuantiles>(StringComparer.Ordinal);
+        foreach (var (code, list) in values)
+        {
+            var fitted = CodeQuantiles.Fit(code, CollectionsMarshal.AsSpan(list));
+            quantiles.Add(code, fitted);
+            if (!fitted.HasBins)
+                continue;
+            for (var bin = 0; bin < fitted.BinCounts.Count; bin++)
+                binCounts[bin] += fitted.BinCounts[bin];
+        }
+        return quantiles;
+    }
+}

@@ -1,0 +1,73 @@
+namespace FhirRisk.Tokenizer.Internal;
+
+/// <summary>
+/// Lays out the vocabulary (docs/formats/tokenizer.md): reserved tokens in a fixed order, static tokens A→Z,
+/// <c>UNK//&lt;vocab&gt;</c> for every vocabulary of the train codes A→Z, then the code tokens with at least
+/// <see cref="TokenizerSettings.MinCount"/> occurrences by descending count (ties A→Z) up to
+/// <see cref="TokenizerSettings.MaxVocabularySize"/>. A code token left out adds its count to its vocabulary's UNK.
+/// </summary>
+internal sealed class VocabularyBuilder
+{
+    private readonly List<string> _reserved;
+    private readonly IReadOnlyList<KeyValuePair<string, long>> _statics;
+    private readonly SortedDictionary<string, long> _unknowns = new(StringComparer.Ordinal);
+    private readonly List<KeyValuePair<string, long>> _codes = [];
+    private readonly HashSet<string> _kept = new(StringComparer.Ordinal);
+
+    public VocabularyBuilder(TokenizerSettings settings, IReadOnlyDictionary<string, long> staticCounts, IReadOnlyDictionary<string, long> tokenCounts)
+    {
+        _reserved = [Vocabulary.TimelineEnd, .. settings.Intervals.Select(i => i.Name),
+            .. Enumerable.Range(1, CodeQuantiles.BinCount).Select(Vocabulary.QuantileToken), Vocabulary.Unknown];
+        if (settings.StaticFields.Contains(TokenizerSettings.AgeField))
+            _reserved.Add(Vocabulary.AgeUnknown);
+        _statics = staticCounts.OrderBy(s => s.Key, StringComparer.Ordinal).ToArray();
+
+        var taken = _reserved.Concat(_statics.Select(s => s.Key)).ToHashSet(StringComparer.Ordinal);
+        var candidates = new List<KeyValuePair<string, long>>();
+        foreach (var (token, count) in tokenCounts)
+        {
+            var unknown = Vocabulary.UnknownPrefix + Vocabulary.VocabularyOf(token);
+            _unknowns.TryAdd(unknown, 0);
+            if (count >= settings.MinCount && !taken.Contains(token) && !token.StartsWith(Vocabulary.UnknownPrefix, StringComparison.Ordinal))
+                candidates.Add(new(token, count));
+            else
+                _unknowns[unknown] += count;
+        }
+        candidates.Sort((a, b) => a.Value != b.Value ? b.Value.CompareTo(a.Value) : string.CompareOrdinal(a.Key, b.Key));
+        var slots = settings.MaxVocabularySize - _reserved.Count - _statics.Count - _unknowns.Count;
+        if (slots < 0)
+            throw new ArgumentException($"MaxVocabularySize {settings.MaxVocabularySize} leaves no room: reserved, static and UNK tokens alone number {settings.MaxVocabularySize - slots}.");
+        foreach (var (token, count) in candidates)
+        {
+            if (_codes.Count < slots)
+            {
+                _codes.Add(new(token, count));
+                _kept.Add(token);
+            }
+            else
+            {
+                _unknowns[Vocabulary.UnknownPrefix + Vocabulary.VocabularyOf(token)] += count;
+            }
+        }
+    }
+
+    /// <summary>Whether a code token made the vocabulary.</summary>
+    public bool Keeps(string token) => _kept.Contains(token);
+
+    public Vocabulary Build(IReadOnlyDictionary<string, long> reservedCounts)
+    {
+        var tokens = new List<string>();
+        var counts = new List<long>();
+        foreach (var token in _reserved)
+            Add(token, reservedCounts.GetValueOrDefault(token));
+        foreach (var (token, count) in _statics.Concat(_unknowns).Concat(_codes))
+            Add(token, count);
+        return new Vocabulary(tokens, counts);
+
+        void Add(string token, long count)
+        {
+            tokens.Add(token);
+            counts.Add(count);
+        }
+    }
+}

@@ -1,0 +1,235 @@
+using FhirRisk.Meds;
+using FhirRisk.Tokenizer.Internal;
+
+namespace FhirRisk.Tokenizer;
+
+/// <summary>
+/// The timeline language of DESIGN §4 (after ETHOS-ARES, reference/ethos.md §1): fitted once on the train split, then
+/// encodes subjects into token ids with times, rebuilds the static prefix for any window, and decodes tokens back into
+/// MEDS events. Immutable after fitting or loading and safe to share between threads.
+/// </summary>
+public sealed class TimelineTokenizer
+{
+    // A mean Gregorian year, 365.2425 days.
+    private const long MicrosPerYear = 31_556_952_000_000;
+
+    private readonly StaticFieldMap _statics;
+    private readonly IntervalCoder _coder;
+    private readonly CodePlanner _planner;
+    private readonly TokenTable _table;
+    private readonly int[] _intervalIds;
+    private readonly int[] _quantileIds;
+    private readonly int[] _unknownValueIds;
+    private readonly int _endId;
+
+    internal TimelineTokenizer(
+        TokenizerSettings settings,
+        Vocabulary vocabulary,
+        IReadOnlyList<IntervalEstimate> intervals,
+        IReadOnlyDictionary<string, CodeQuantiles> quantiles,
+        TokenizerFitSummary fittedOn)
+    {
+        Settings = settings;
+        Vocabulary = vocabulary;
+        Intervals = intervals;
+        Quantiles = quantiles;
+        FittedOn = fittedOn;
+        _statics = new StaticFieldMap(settings);
+        _coder = new IntervalCoder(settings.Intervals);
+        _planner = new CodePlanner(vocabulary, settings, quantiles);
+        _table = new TokenTable(vocabulary, settings);
+        _intervalIds = settings.Intervals.Select(i => vocabulary.IdOf(i.Name)).ToArray();
+        _quantileIds = Enumerable.Range(1, CodeQuantiles.BinCount).Select(b => vocabulary.IdOf(Vocabulary.QuantileToken(b))).ToArray();
+        _unknownValueIds = _statics.Fields.Select(f => vocabulary.IdOf(f + Vocabulary.UnknownValueSuffix)).ToArray();
+        _endId = vocabulary.IdOf(Vocabulary.TimelineEnd);
+        HasAge = settings.StaticFields.Contains(TokenizerSettings.AgeField);
+        PrefixLength = _statics.Fields.Count + (HasAge ? 2 : 0);
+    }
+
+    public TokenizerSettings Settings { get; }
+
+    public Vocabulary Vocabulary { get; }
+
+    /// <summary>One estimate per interval token, in <see cref="TokenizerSettings.Intervals"/> order.</summary>
+    public IReadOnlyList<IntervalEstimate> Intervals { get; }
+
+    /// <summary>Deciles of the quantized codes, by code.</summary>
+    public IReadOnlyDictionary<string, CodeQuantiles> Quantiles { get; }
+
+    public TokenizerFitSummary FittedOn { get; }
+
+    /// <summary>Tokens in every window's static prefix (one per static field, two for age).</summary>
+    public int PrefixLength { get; }
+
+    private bool HasAge { get; }
+
+    /// <summary>Fits the vocabulary, deciles and interval estimates on <see cref="TokenizerSettings.FitSplits"/> of <paramref name="dataset"/>.</summary>
+    public static TimelineTokenizer Fit(MedsDatasetReader dataset, TokenizerSettings? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        settings ??= TokenizerSettings.Default;
+        settings.Validate();
+        // A split can be listed in subject_splits.parquet yet have no shard (the MIMIC-IV demo lists train subjects it does not ship).
+        var withShards = dataset.Shards.Select(s => s.Split).Distinct().ToArray();
+        if (!withShards.Contains("") && !settings.FitSplits.Any(withShards.Contains))
+            throw new ArgumentException($"The dataset at {dataset.Root} has no shards for split {string.Join(" or ", settings.FitSplits)} (shards exist for: {string.Join(", ", withShards)}); fit on the train split, or name another with FitSplits.");
+        return new TokenizerFitter(dataset, settings).Fit();
+    }
+
+    /// <summary>Loads a tokenizer saved by <see cref="Save"/>; throws <see cref="InvalidDataException"/> with a hint on an unknown version.</summary>
+    public static TimelineTokenizer Load(string directory) => TokenizerFiles.Load(directory);
+
+    /// <summary>Writes <c>tokenizer.json</c> and <c>vocabulary.tsv</c> into <paramref name="directory"/> (docs/formats/tokenizer.md).</summary>
+    public void Save(string directory) => TokenizerFiles.Save(this, directory);
+
+    internal SubjectStatics CreateStatics() => new(_statics.Fields.Count);
+
+    /// <summary>A buffer for <see cref="Encode(IReadOnlyList{MedsEvent}, EncodedTimeline)"/>.</summary>
+    public EncodedTimeline CreateBuffer() => new(_statics.Fields.Count);
+
+    /// <summary>Encodes one subject, ending the timeline with <c>TIMELINE_END</c> (a complete history).</summary>
+    public EncodedTimeline Encode(MedsSubject subject)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        var timeline = CreateBuffer();
+        Encode(subject.Events, timeline);
+        return timeline;
+    }
+
+    /// <summary>
+    /// Encodes one subject's events (MEDS order: static rows, then by time) into <paramref name="timeline"/>, replacing what
+    /// it held. Static-field codes and <c>MEDS_BIRTH</c> go to <see cref="EncodedTimeline.Statics"/>, other static rows are
+    /// not part of the timeline. <paramref name="endTimeline"/> appends <c>TIMELINE_END</c> (leave it off for a live
+    /// patient whose history goes on).
+    /// </summary>
+    public void Encode(IReadOnlyList<MedsEvent> events, EncodedTimeline timeline, bool endTimeline = true)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(timeline);
+        timeline.Clear(events.Count > 0 ? events[0].SubjectId : 0);
+        long? previous = null;
+        for (var i = 0; i < events.Count; i++)
+        {
+            var ev = events[i];
+            if (IsStatic(ev, timeline.Statics) || ev.Time is not { } time)
+                continue;
+            var micros = MicrosecondTime.From(time);
+            if (previous is { } last && micros != last)
+            {
+                if (micros < last)
+                    throw new ArgumentException($"Events of subject {ev.SubjectId} are not in time order (event {i}); MEDS sorts each subject by time.", nameof(events));
+                var (interval, repeats) = _coder.Classify(micros - last);
+                for (var r = 0; r < repeats; r++)
+                    timeline.Add(_intervalIds[interval], micros);
+            }
+            previous = micros;
+            var plan = _planner.Plan(ev.Code);
+            foreach (var id in plan.TokenIds)
+                timeline.Add(id, micros);
+            if (plan.Quantiles is { HasBins: true } quantiles && ev.NumericValue is { } value && quantiles.Bin(value) is > 0 and var bin)
+                timeline.Add(_quantileIds[bin - 1], micros);
+        }
+        if (endTimeline && previous is { } end)
+            timeline.End(_endId, end);
+    }
+
+    /// <summary>
+    /// The static prefix for a window starting at <paramref name="timeMicros"/> (the time of the window's first token):
+    /// each field's last value known then (<c>&lt;FIELD&gt;//UNKNOWN</c> when none) and the age as two digit tokens
+    /// <c>Q{tens+1} Q{units+1}</c>, age capped at 99 and rounded to whole years (reference/ethos.md §1.2).
+    /// </summary>
+    public int[] PrefixAt(SubjectStatics statics, long timeMicros)
+    {
+        var prefix = new int[PrefixLength];
+        PrefixAt(statics, timeMicros, prefix);
+        return prefix;
+    }
+
+    /// <inheritdoc cref="PrefixAt(SubjectStatics, long)"/>
+    public void PrefixAt(SubjectStatics statics, long timeMicros, Span<int> destination)
+    {
+        ArgumentNullException.ThrowIfNull(statics);
+        var position = 0;
+        var field = 0;
+        foreach (var name in Settings.StaticFields)
+        {
+            if (name != TokenizerSettings.AgeField)
+            {
+                destination[position++] = statics.ValueAt(field, timeMicros, _unknownValueIds[field]);
+                field++;
+                continue;
+            }
+            if (statics.BirthMicros is not { } birth)
+            {
+                destination[position++] = Vocabulary.IdOf(Vocabulary.AgeUnknown);
+                destination[position++] = Vocabulary.IdOf(Vocabulary.AgeUnknown);
+                continue;
+            }
+            var (tens, units) = AgeDigits(timeMicros - birth);
+            destination[position++] = _quantileIds[tens];
+            destination[position++] = _quantileIds[units];
+        }
+    }
+
+    /// <summary>
+    /// Decodes timeline tokens into events. <paramref name="origin"/> is the time before the first token: the first
+    /// event's time when the tokens start with an event, or the time of the last event before them. Each interval token
+    /// advances the clock by its <see cref="IntervalEstimate.DecodeMicros"/>; a <c>Q</c> token gives the preceding
+    /// quantized code its bin's value; <c>TIMELINE_END</c> stops decoding; a subtoken without its category is dropped.
+    /// </summary>
+    public IReadOnlyList<MedsEvent> Decode(ReadOnlySpan<int> tokens, long subjectId, DateTime origin) =>
+        new TimelineDecoder(this, _table).Decode(tokens, subjectId, MicrosecondTime.From(origin));
+
+    /// <summary>
+    /// Decodes a static prefix into static rows (one per known field value) and a <c>MEDS_BIRTH</c> at
+    /// <paramref name="windowStart"/> minus the encoded age, which is exact to about a year.
+    /// </summary>
+    public IReadOnlyList<MedsEvent> DecodePrefix(ReadOnlySpan<int> prefix, long subjectId, DateTime windowStart)
+    {
+        var events = new List<MedsEvent>(PrefixLength);
+        var position = 0;
+        foreach (var name in Settings.StaticFields)
+        {
+            if (name != TokenizerSettings.AgeField)
+            {
+                var token = Vocabulary[prefix[position++]];
+                if (!token.EndsWith(Vocabulary.UnknownValueSuffix, StringComparison.Ordinal))
+                    events.Add(new MedsEvent(subjectId, null, token));
+                continue;
+            }
+            int tens = prefix[position++], units = prefix[position++];
+            if (_table.Kind(tens) != TokenKind.Quantile || _table.Kind(units) != TokenKind.Quantile)
+                continue;
+            var years = (10 * (_table.Argument(tens) - 1)) + _table.Argument(units) - 1;
+            var birth = MicrosecondTime.From(windowStart) - (years * MicrosPerYear);
+            events.Add(new MedsEvent(subjectId, MicrosecondTime.ToDateTime(birth), MedsSchema.BirthCode));
+        }
+        return events;
+    }
+
+    internal long DecodeMicros(int interval) => Intervals[interval].DecodeMicros;
+
+    private bool IsStatic(in MedsEvent ev, SubjectStatics statics)
+    {
+        if (StaticFieldMap.IsBirth(ev.Code))
+        {
+            if (ev.Time is { } birth && statics.BirthMicros is null)
+                statics.BirthMicros = MicrosecondTime.From(birth);
+            return true;
+        }
+        var field = _statics.FieldOf(ev.Code);
+        if (field < 0)
+            return false;
+        var known = ev.Time is { } time ? MicrosecondTime.From(time) : SubjectStatics.Always;
+        statics.Add(field, known, Vocabulary.TryGetId(ev.Code, out var id) ? id : _unknownValueIds[field]);
+        return true;
+    }
+
+    private static (int Tens, int Units) AgeDigits(long ageMicros)
+    {
+        var years = Math.Clamp((double)ageMicros / MicrosPerYear, 0, 99);
+        var tens = (int)Math.Floor(years / 10);
+        var units = (int)Math.Round(years - (10 * tens), MidpointRounding.AwayFromZero);
+        return units == 10 ? (tens + 1, 0) : (tens, units);
+    }
+}

@@ -1,0 +1,64 @@
+using FhirRisk.Meds;
+
+namespace FhirRisk.Tokenizer;
+
+/// <summary>
+/// How <see cref="TimelineTokenizer.Fit"/> builds the timeline language (DESIGN §4). Saved with the fitted tokenizer,
+/// so encoding later needs only the model directory.
+/// </summary>
+public sealed record TokenizerSettings
+{
+    /// <summary>Marks the two age tokens' place in <see cref="StaticFields"/>.</summary>
+    public const string AgeField = "AGE";
+
+    public static readonly TokenizerSettings Default = new();
+
+    /// <summary>Splits the vocabulary, deciles and interval estimates are fitted on (default <c>train</c> only).</summary>
+    public IReadOnlyList<string> FitSplits { get; init; } = [MedsSchema.TrainSplit];
+
+    /// <summary>Fewest train occurrences a code token needs to enter the vocabulary (default 1: every train code).</summary>
+    public int MinCount { get; init; } = 1;
+
+    /// <summary>Most tokens in the vocabulary, reserved and static tokens included (default 65,536). The rarest code
+    /// tokens are left out first; their occurrences back off like unseen codes.</summary>
+    public int MaxVocabularySize { get; init; } = 65_536;
+
+    /// <summary>How many numeric codes get decile tokens: the N with the most numeric train values (default 200,
+    /// ETHOS' count of labs, which covers about 95 % of lab results).</summary>
+    public int QuantizedCodes { get; init; } = 200;
+
+    /// <summary>The static prefix, in order: code vocabularies (<c>GENDER</c> → <c>GENDER//F</c>) and <see cref="AgeField"/>
+    /// for the two age-digit tokens. Each field is one token (two for age) in every window (ethos.md §1.2).</summary>
+    public IReadOnlyList<string> StaticFields { get; init; } = ["GENDER", AgeField, "RACE", "ETHNICITY"];
+
+    /// <summary>The interval tokens, shortest first; the last one repeats (default <see cref="TimeIntervalToken.Ethos"/>).</summary>
+    public IReadOnlyList<TimeIntervalToken> Intervals { get; init; } = TimeIntervalToken.Ethos;
+
+    /// <summary>Hierarchical code families for ancestor back-off and subtokens (default <see cref="CodeHierarchy.Icd"/>).</summary>
+    public IReadOnlyList<CodeHierarchy> Hierarchies { get; init; } = CodeHierarchy.Icd;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    public void Validate()
+    {
+        if (FitSplits is null || FitSplits.Count == 0)
+            throw new ArgumentException("FitSplits must name at least one split (normally 'train').");
+        ArgumentOutOfRangeException.ThrowIfLessThan(MinCount, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxVocabularySize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(QuantizedCodes);
+        ArgumentNullException.ThrowIfNull(StaticFields);
+        ArgumentNullException.ThrowIfNull(Hierarchies);
+        if (StaticFields.Distinct(StringComparer.Ordinal).Count() != StaticFields.Count)
+            throw new ArgumentException("StaticFields must not repeat a field.");
+        if (StaticFields.Any(f => string.IsNullOrEmpty(f) || f.Contains("//", StringComparison.Ordinal)))
+            throw new ArgumentException("StaticFields are vocabulary names such as GENDER (no '//').");
+        if (Intervals is null || Intervals.Count == 0)
+            throw new ArgumentException("Intervals must define at least one token.");
+        for (var i = 0; i < Intervals.Count; i++)
+        {
+            if (Intervals[i].LowerBound <= TimeSpan.Zero || (i > 0 && Intervals[i].LowerBound <= Intervals[i - 1].LowerBound))
+                throw new ArgumentException($"Interval '{Intervals[i].Name}': lower bounds must be positive and increasing.");
+        }
+        if (Hierarchies.Any(h => string.IsNullOrEmpty(h.Prefix) || h.CategoryLength < 1))
+            throw new ArgumentException("Each hierarchy needs a prefix and a category length of at least 1.");
+    }
+}

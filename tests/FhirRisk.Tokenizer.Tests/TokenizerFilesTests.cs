@@ -1,0 +1,98 @@
+using System.Text.Json.Nodes;
+using FhirRisk.Testing;
+using static FhirRisk.Tokenizer.Tests.SmallDatasets;
+
+namespace FhirRisk.Tokenizer.Tests;
+
+public sealed class TokenizerFilesTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+    private readonly FhirRisk.Meds.MedsDatasetReader _dataset;
+
+    public TokenizerFilesTests()
+    {
+        var random = new Random(3);
+        var subjects = Enumerable.Range(1, 30).Select(s => Enumerable.Range(0, 40).Select(i => At(s, TimeSpan.FromMinutes(i * random.Next(1, 5000)),
+            random.Next(4) switch
+            {
+                0 => "LOINC//2160-0//mg/dL",
+                1 => "ICD10CM//E11." + random.Next(10, 99).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                2 => "NOTE//tab\there\\and\nnewline//Größe",
+                _ => "SNOMED//" + random.Next(0, 30).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
+            random.Next(3) == 0 ? (float)(random.NextDouble() * 100) : null)).Prepend(Static(s, s % 2 == 0 ? "GENDER//F" : "GENDER//M")).ToArray());
+        _dataset = Write(_temp.File("meds"), subjects);
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void Save_TwoFitsOfTheSameData_ByteIdenticalFiles()
+    {
+        TimelineTokenizer.Fit(_dataset).Save(_temp.File("a"));
+        TimelineTokenizer.Fit(FhirRisk.Meds.MedsDatasetReader.Open(_temp.File("meds"))).Save(_temp.File("b"));
+
+        foreach (var file in new[] { "tokenizer.json", "vocabulary.tsv" })
+            Assert.Equal(File.ReadAllBytes(_temp.File("a", file)), File.ReadAllBytes(_temp.File("b", file)));
+    }
+
+    [Fact]
+    public void Load_SavedTokenizer_SameLanguageAndSameEncoding()
+    {
+        var fitted = TimelineTokenizer.Fit(_dataset);
+        fitted.Save(_temp.File("model"));
+
+        var loaded = TimelineTokenizer.Load(_temp.File("model"));
+
+        Assert.Equal(fitted.Vocabulary.Tokens, loaded.Vocabulary.Tokens);
+        Assert.Equal(fitted.Vocabulary.Counts, loaded.Vocabulary.Counts);
+        Assert.Contains("NOTE//tab\there\\and\nnewline//Größe", loaded.Vocabulary.Tokens);
+        Assert.Equal(fitted.Intervals, loaded.Intervals);
+        Assert.Equal(fitted.FittedOn.Subjects, loaded.FittedOn.Subjects);
+        Assert.Equal(fitted.Settings.Hierarchies, loaded.Settings.Hierarchies);
+        Assert.Equal(fitted.Settings.Intervals, loaded.Settings.Intervals);
+        Assert.Equal(fitted.Quantiles.Keys.Order(StringComparer.Ordinal), loaded.Quantiles.Keys.Order(StringComparer.Ordinal));
+        foreach (var (code, quantiles) in fitted.Quantiles)
+        {
+            Assert.Equal(quantiles.Breaks, loaded.Quantiles[code].Breaks);
+            Assert.Equal(quantiles.BinValues, loaded.Quantiles[code].BinValues);
+        }
+        foreach (var subject in _dataset.ReadSubjects())
+            Assert.Equal(fitted.Encode(subject).Tokens.ToArray(), loaded.Encode(subject).Tokens.ToArray());
+    }
+
+    [Fact]
+    public void Load_UnknownVersion_RefusedWithAHint()
+    {
+        TimelineTokenizer.Fit(_dataset).Save(_temp.File("model"));
+        var path = _temp.File("model", "tokenizer.json");
+        var manifest = JsonNode.Parse(File.ReadAllText(path))!;
+        manifest["version"] = 2;
+        File.WriteAllText(path, manifest.ToJsonString());
+
+        var error = Assert.Throws<InvalidDataException>(() => TimelineTokenizer.Load(_temp.File("model")));
+
+        Assert.Contains("version 2 is not supported", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Hint: refit", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_VocabularyFromAnotherFit_Refused()
+    {
+        TimelineTokenizer.Fit(_dataset).Save(_temp.File("model"));
+        var path = _temp.File("model", "vocabulary.tsv");
+        File.WriteAllLines(path, File.ReadAllLines(path)[..^1]);
+
+        var error = Assert.Throws<InvalidDataException>(() => TimelineTokenizer.Load(_temp.File("model")));
+
+        Assert.Contains("vocabulary_size", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_MissingDirectory_FileNotFoundWithHint()
+    {
+        var error = Assert.Throws<FileNotFoundException>(() => TimelineTokenizer.Load(_temp.File("nothing")));
+
+        Assert.Contains("Hint:", error.Message, StringComparison.Ordinal);
+    }
+}
