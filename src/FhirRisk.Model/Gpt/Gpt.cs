@@ -54,6 +54,7 @@ public sealed class Gpt : IDisposable
     private enum State
     {
         Empty,
+        Hidden,
         Logits,
         LossReady,
         GradientComputed,
@@ -114,11 +115,63 @@ public sealed class Gpt : IDisposable
     /// micro-batches add up).</summary>
     public void ZeroGradients() => Backend.Zero(Gradients.All);
 
+    /// <summary>
+    /// Runs the model up to the hidden states (the ln_f outputs) without the logits: the forward pass of task heads and
+    /// embeddings, which read <see cref="HiddenStates"/> and may send a gradient back through <see cref="BackwardHidden"/>.
+    /// </summary>
+    /// <param name="tokens">(B, T) token ids in [0, V).</param>
+    /// <param name="B">Sequences, at most maxB.</param>
+    /// <param name="T">Positions, at most the context length.</param>
+    /// <param name="dropout">The training step's dropout key; null (evaluation) applies no dropout.</param>
+    public void ForwardHidden(ReadOnlySpan<int> tokens, int B, int T, DropoutKey? dropout = null)
+    {
+        CheckBatch(tokens, default, hasTargets: false, B, T);
+        RunToHidden(tokens, B, T, dropout);
+        _state = State.Hidden;
+    }
+
     /// <summary>Accumulates the gradient of the last <see cref="Forward"/>'s loss into <see cref="Gradients"/>.</summary>
     public void Backward()
     {
         if (_state != State.LossReady)
             throw new InvalidOperationException("Backward needs a Forward with targets since the last Backward.");
+        BackwardCore(includeLoss: true, default, default);
+    }
+
+    /// <summary>
+    /// Accumulates into <see cref="Gradients"/> the gradient of a loss computed from the hidden states at chosen rows
+    /// (task heads: EHRMamba's prompted finetuning), optionally together with the language-model loss of the last
+    /// <see cref="Forward"/> with targets.
+    /// </summary>
+    /// <param name="rows">Distinct row indices b·T + t into the last batch.</param>
+    /// <param name="dHidden">(rows, C) the loss's gradient with respect to those rows' hidden states.</param>
+    /// <param name="includeLoss">Also back-propagate the language-model loss (needs a Forward with targets).</param>
+    public void BackwardHidden(ReadOnlySpan<int> rows, ReadOnlySpan<float> dHidden, bool includeLoss = false)
+    {
+        if (includeLoss ? _state != State.LossReady : _state is State.Empty or State.GradientComputed)
+        {
+            throw new InvalidOperationException(includeLoss
+                ? "BackwardHidden with the loss needs a Forward with targets since the last backward pass."
+                : "BackwardHidden needs a Forward or ForwardHidden since the last backward pass.");
+        }
+
+        var (c, n) = (Config.Channels, _shape.B * _shape.T);
+        if (rows.IsEmpty || dHidden.Length != rows.Length * c)
+            throw new ArgumentException($"dHidden must hold rows × C = {rows.Length * c} values for 1 or more rows.", nameof(dHidden));
+        var seen = new HashSet<int>();
+        foreach (var row in rows)
+        {
+            if ((uint)row >= (uint)n)
+                throw new ArgumentOutOfRangeException(nameof(rows), $"Row {row} is outside the last batch's {n} rows.");
+            if (!seen.Add(row))
+                throw new ArgumentException($"Row {row} is listed twice; add its gradients first.", nameof(rows));
+        }
+
+        BackwardCore(includeLoss, rows, dHidden);
+    }
+
+    private void BackwardCore(bool includeLoss, ReadOnlySpan<int> hiddenRows, ReadOnlySpan<float> dHidden)
+    {
         var (c, nh, vp) = (Config.Channels, Config.Heads, Config.PaddedVocabSize);
         var (b, t) = _shape;
         var n = b * t;
@@ -134,11 +187,18 @@ public sealed class Gpt : IDisposable
         var dfchGelu = GptActivations.Rows(a.DFchGelu, n, 4 * c);
         _state = State.GradientComputed;
 
-        // Loss and the tied output projection; dlogits overwrites the logits.
-        var dlogits = GptActivations.Rows(a.Logits, n, vp);
-        k.CrossEntropyBackward(dlogits, dlogits, GptActivations.Rows(a.Targets, n, 1), n, Config.VocabSize, vp);
+        // The gradient of the hidden states: from the loss through the tied output projection (dlogits overwrites
+        // the logits), plus the heads' gradient at their rows.
         k.Zero(dnormed);
-        k.MatMulBackward(dnormed, grads.View(layout.Wte), dlogits, GptActivations.Rows(a.LnF, n, c), weights.View(layout.Wte), n, c, vp);
+        if (includeLoss)
+        {
+            var dlogits = GptActivations.Rows(a.Logits, n, vp);
+            k.CrossEntropyBackward(dlogits, dlogits, GptActivations.Rows(a.Targets, n, 1), n, Config.VocabSize, vp);
+            k.MatMulBackward(dnormed, grads.View(layout.Wte), dlogits, GptActivations.Rows(a.LnF, n, c), weights.View(layout.Wte), n, c, vp);
+        }
+
+        if (!hiddenRows.IsEmpty)
+            AddHiddenGradient(dnormed, hiddenRows, dHidden, n);
         k.Zero(dresidual);
         k.LayerNormBackward(dresidual, grads.View(layout.LnFWeight), grads.View(layout.LnFBias), dnormed,
             a.LayerC(a.Residual3, Config.Layers - 1, n), weights.View(layout.LnFWeight),
@@ -176,6 +236,21 @@ public sealed class Gpt : IDisposable
         k.EmbeddingBackward(grads.View(layout.Wte), grads.View(layout.Wpe), dencoded, tokens, b, t, c);
     }
 
+    /// <summary>dnormed[rows[i]] += dHidden[i]: the packed rows go to the device, are scattered into the (zeroed)
+    /// dropout scratch, and added, so rows without a head keep the loss's gradient unchanged.</summary>
+    private void AddHiddenGradient(DeviceView<float> dnormed, ReadOnlySpan<int> rows, ReadOnlySpan<float> dHidden, int n)
+    {
+        var (k, c, m) = (Backend, Config.Channels, rows.Length);
+        var rowView = GptActivations.Rows(_acts.HiddenRows, m, 1);
+        var packed = GptActivations.Rows(_acts.DFch, m, c);
+        var scattered = GptActivations.Rows(_acts.DDropout, n, c);
+        k.Upload(rows, rowView);
+        k.Upload(dHidden, packed);
+        k.Zero(scattered);
+        k.ScatterRows(scattered, packed, rowView, c);
+        k.ResidualForward(dnormed, dnormed, scattered);
+    }
+
     /// <summary>
     /// Copies the hidden states (the ln_f outputs, the features the logits are computed from) of chosen rows of the
     /// last <see cref="Forward"/>: the input of task heads and sequence embeddings.
@@ -185,7 +260,7 @@ public sealed class Gpt : IDisposable
     public void HiddenStates(ReadOnlySpan<int> rows, Span<float> destination)
     {
         if (_state == State.Empty)
-            throw new InvalidOperationException("HiddenStates needs a Forward first.");
+            throw new InvalidOperationException("HiddenStates needs a Forward or ForwardHidden first.");
         var (c, n) = (Config.Channels, _shape.B * _shape.T);
         if (destination.Length != rows.Length * c)
             throw new ArgumentException($"destination must hold rows × C = {rows.Length * c} values.", nameof(destination));
@@ -200,7 +275,26 @@ public sealed class Gpt : IDisposable
     private float? Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, bool hasTargets, int B, int T, DropoutKey? dropout)
     {
         CheckBatch(tokens, targets, hasTargets, B, T);
-        var (c, nh, vp) = (Config.Channels, Config.Heads, Config.PaddedVocabSize);
+        var (c, vp, n) = (Config.Channels, Config.PaddedVocabSize, B * T);
+        var (a, k) = (_acts, Backend);
+        RunToHidden(tokens, B, T, dropout);
+        var logits = GptActivations.Rows(a.Logits, n, vp);
+        k.MatMulForward(logits, GptActivations.Rows(a.LnF, n, c), Weights.View(Parameters.Layout.Wte), n, c, vp);
+        _state = State.Logits;
+        if (!hasTargets)
+            return null;
+
+        var targetView = GptActivations.Rows(a.Targets, n, 1);
+        k.Upload(targets, targetView);
+        var loss = k.CrossEntropyForward(GptActivations.Rows(a.Losses, n, 1), logits, targetView, n, Config.VocabSize, vp);
+        _state = State.LossReady;
+        return loss;
+    }
+
+    /// <summary>Embeddings, the blocks and ln_f: everything up to the hidden states.</summary>
+    private void RunToHidden(ReadOnlySpan<int> tokens, int B, int T, DropoutKey? dropout)
+    {
+        var (c, nh) = (Config.Channels, Config.Heads);
         var n = B * T;
         var a = _acts;
         var k = Backend;
@@ -246,17 +340,6 @@ public sealed class Gpt : IDisposable
         var lnf = GptActivations.Rows(a.LnF, n, c);
         k.LayerNormForward(lnf, GptActivations.Rows(a.LnFMean, n, 1), GptActivations.Rows(a.LnFRstd, n, 1), residual,
             weights.View(layout.LnFWeight), weights.View(layout.LnFBias), n, c);
-        var logits = GptActivations.Rows(a.Logits, n, vp);
-        k.MatMulForward(logits, lnf, weights.View(layout.Wte), n, c, vp);
-        _state = State.Logits;
-        if (!hasTargets)
-            return null;
-
-        var targetView = GptActivations.Rows(a.Targets, n, 1);
-        k.Upload(targets, targetView);
-        var loss = k.CrossEntropyForward(GptActivations.Rows(a.Losses, n, 1), logits, targetView, n, Config.VocabSize, vp);
-        _state = State.LossReady;
-        return loss;
     }
 
     private int Sites => 1 + 2 * Config.Layers;

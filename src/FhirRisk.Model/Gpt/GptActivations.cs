@@ -22,6 +22,7 @@ internal sealed class GptActivations : IDisposable
         _backend = backend;
         Tokens = Ints(rows);
         Targets = Ints(rows);
+        HiddenRows = Ints(rows);
         Encoded = Floats(rows * c);
         Ln1 = Floats(checked(l * rows * c));
         Ln1Mean = Floats(l * rows);
@@ -58,6 +59,9 @@ internal sealed class GptActivations : IDisposable
 
     /// <summary>(N) the last forward pass's targets, kept for the loss backward.</summary>
     public DeviceBuffer<int> Targets { get; }
+
+    /// <summary>(rows) the rows a <see cref="Gpt.BackwardHidden"/> call sends a gradient to.</summary>
+    public DeviceBuffer<int> HiddenRows { get; }
 
     /// <summary>(N, C) token + position embeddings, after dropout: the residual stream entering block 0.</summary>
     public DeviceBuffer<float> Encoded { get; }

@@ -96,20 +96,36 @@ public sealed class ReferenceGpt<T>
     }
 
     /// <summary>Twin of <see cref="Gpt.Backward"/>: accumulates into <see cref="Gradients"/>.</summary>
-    public void Backward()
+    public void Backward() => Backward(null, includeLoss: true);
+
+    /// <summary>
+    /// Twin of <see cref="Gpt.BackwardHidden"/>: accumulates the gradient of <c>includeLoss ? loss : 0</c> plus
+    /// Σ dHidden·hidden (a linear read-out of the ln_f outputs, what task heads send back).
+    /// </summary>
+    /// <param name="dHidden">(N, C) gradient of the hidden states; null for none.</param>
+    /// <param name="includeLoss">Back-propagate the language-model loss too (needs targets).</param>
+    public void Backward(T[]? dHidden, bool includeLoss)
     {
         var pass = _pass ?? throw new InvalidOperationException("Call Forward first.");
-        var targets = pass.Targets ?? throw new InvalidOperationException("Backward needs a Forward with targets.");
+        var targets = pass.Targets;
+        if (includeLoss && targets is null)
+            throw new InvalidOperationException("Backward with the loss needs a Forward with targets.");
         var config = _layout.Config;
         var (c, nh, vp, v) = (config.Channels, config.Heads, config.PaddedVocabSize, config.VocabSize);
         var (B, Tlen, n) = (pass.Batch, pass.Length, pass.Batch * pass.Length);
         var p = (ReadOnlySpan<T>)Parameters;
         var g = Gradients.AsSpan();
 
-        var dlogits = new T[n * vp];
-        ReferenceLayers.SoftmaxCrossEntropyBackward<T>(dlogits, pass.Logits, targets, n, v, vp);
         var dlnf = new T[n * c];
-        ReferenceGemm.MatMulBackward<T>(dlnf, g.View(_layout.Wte), dlogits, pass.LnF, p.View(_layout.Wte), n, c, vp);
+        if (includeLoss)
+        {
+            var dlogits = new T[n * vp];
+            ReferenceLayers.SoftmaxCrossEntropyBackward<T>(dlogits, pass.Logits, targets!, n, v, vp);
+            ReferenceGemm.MatMulBackward<T>(dlnf, g.View(_layout.Wte), dlogits, pass.LnF, p.View(_layout.Wte), n, c, vp);
+        }
+
+        for (var i = 0; dHidden is not null && i < dlnf.Length; i++)
+            dlnf[i] += dHidden[i];
         var dresidual = new T[n * c];
         ReferenceLayers.LayerNormBackward<T>(dresidual, g.View(_layout.LnFWeight), g.View(_layout.LnFBias), dlnf,
             pass.Layers[^1].Residual3, p.View(_layout.LnFWeight), pass.LnFMean, pass.LnFRstd, n, c);
