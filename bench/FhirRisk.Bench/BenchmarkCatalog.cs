@@ -22,6 +22,8 @@ internal sealed class BenchmarkCatalog
             new ParquetBenchmark(),
             new IngestBenchmark(),
             new Engine.GemmBenchmark(),
+            new Engine.EngineBenchmark(),
+            new Engine.DecodeBenchmark(),
         ],
         childVerbs:
         [

@@ -227,6 +227,18 @@ internal static unsafe class AttentionTiles<TVec, TSimd>
             y[i] += x[i];
     }
 
+    /// <summary><c>y[i] = a·x[i] + y[i]</c> (one fused multiply-add) for i &lt; n.</summary>
+    public static void MultiplyAddScalar(float* y, float a, float* x, int n)
+    {
+        var w = TSimd.Count;
+        var va = TSimd.Broadcast(a);
+        var i = 0;
+        for (; i + w <= n; i += w)
+            TSimd.Store(TSimd.MultiplyAdd(va, TSimd.Load(x + i), TSimd.Load(y + i)), y + i);
+        for (; i < n; i++)
+            y[i] = MathF.FusedMultiplyAdd(a, x[i], y[i]);
+    }
+
     /// <summary>Σ a[i]·b[i] for i &lt; n.</summary>
     public static float Dot(float* a, float* b, int n)
     {

@@ -30,19 +30,22 @@ internal static class ParallelRows
     /// <param name="options">Thread budget; <see cref="ComputeOptions.Default"/> when null.</param>
     /// <param name="kernel">The work; copied once per worker.</param>
     /// <param name="grain">Chunk boundaries are multiples of this (a SIMD width keeps vector loops whole).</param>
-    public static void For<TKernel>(int count, long elementsPerItem, ComputeOptions? options, TKernel kernel, int grain = 1)
+    /// <param name="chunksPerThread">More than 1 cuts finer chunks that the threads take as they finish, so a core
+    /// slowed by another process holds the call up less; only for kernels whose items are independent (each owns its
+    /// output and sums nothing across items), whose results then do not depend on the chunking at all.</param>
+    public static void For<TKernel>(int count, long elementsPerItem, ComputeOptions? options, TKernel kernel, int grain = 1, int chunksPerThread = 1)
         where TKernel : struct, IRangeKernel
     {
         var threads = Math.Max(1, (options ?? ComputeOptions.Default).Threads);
         var worthwhile = (long)count * elementsPerItem / MinElementsPerChunk;
-        var chunks = (int)Math.Clamp(Math.Min(worthwhile, (count + grain - 1) / grain), 1, threads);
+        var chunks = (int)Math.Clamp(Math.Min(worthwhile, (count + grain - 1) / grain), 1, (long)threads * chunksPerThread);
         if (chunks == 1)
         {
             kernel.Execute(0, count);
             return;
         }
 
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks },
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(chunks, threads) },
             chunk => kernel.Execute(Boundary(chunk, chunks, count, grain), Boundary(chunk + 1, chunks, count, grain)));
     }
 

@@ -91,6 +91,29 @@ public sealed class DecodeAttentionTests(ITestOutputHelper output)
         AssertClose(output, "out", expected, outp, 1e-5, 1e-5);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(8)]
+    public void Step_FewerSlotsThanThreads_SplitsHeadsAndMatchesOneThreadBitForBit(int threads)
+    {
+        // Arrange: two slots for up to 8 threads, so each slot's heads are split across items.
+        const int maxT = 40;
+        int[] lengths = [23, 40];
+        var slots = lengths.Length;
+        var (qkv, kCache, vCache) = (Random(1, slots * 3 * C, 2f), Random(2, slots * maxT * C, 2f), Random(3, slots * maxT * C, 2f));
+        var (single, split, expected) = (new float[slots * C], new float[slots * C], new double[slots * C]);
+
+        // Act
+        DecodeAttention.Step(single, qkv, kCache, vCache, lengths, maxT, C, NH, ComputeOptions.SingleThreaded);
+        DecodeAttention.Step(split, qkv, kCache, vCache, lengths, maxT, C, NH, new ComputeOptions(threads));
+        ReferenceAttention.DecodeStep<double>(expected, ToDouble(qkv), ToDouble(kCache), ToDouble(vCache), lengths, maxT, C, NH);
+
+        // Assert
+        AssertClose(output, "out", expected, split, 1e-5, 1e-5);
+        Assert.Equal(single, split);
+    }
+
     [Fact]
     public void Append_WritesEachLiveSlotAtItsLastPosition_AndSkipsFreeSlots()
     {
