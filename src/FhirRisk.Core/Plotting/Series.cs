@@ -1,0 +1,71 @@
+namespace FhirRisk.Core.Plotting;
+
+/// <summary>How a series is drawn.</summary>
+public enum SeriesStyle
+{
+    /// <summary>A solid line through consecutive points.</summary>
+    Line,
+
+    /// <summary>A filled circle at each point, no line.</summary>
+    Markers,
+
+    /// <summary>A solid line with a circle at each point.</summary>
+    LineAndMarkers,
+
+    /// <summary>A dashed line (a second method or a baseline beside a solid one).</summary>
+    DashedLine,
+}
+
+/// <summary>
+/// One curve of a <see cref="LineChart"/>: points (X[i], Y[i]) in order, optionally with a shaded band from
+/// Lower[i] to Upper[i] (a confidence interval). A point with a non-finite coordinate (or x ≤ 0 on a log axis) is
+/// a gap: the line stops before it and starts again after it, as in matplotlib; a point with no neighbour on
+/// either side is drawn as a dot so that it stays visible.
+/// </summary>
+public sealed class Series
+{
+    /// <param name="name">Legend text; an empty name keeps the series out of the legend.</param>
+    /// <param name="x">X values.</param>
+    /// <param name="y">Y values, as many as <paramref name="x"/>.</param>
+    public Series(string name, IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        if (x.Count != y.Count)
+            throw new ArgumentException($"Series '{name}': {x.Count} x values but {y.Count} y values.", nameof(y));
+        Name = name;
+        X = x;
+        Y = y;
+    }
+
+    public string Name { get; }
+
+    public IReadOnlyList<double> X { get; }
+
+    public IReadOnlyList<double> Y { get; }
+
+    public SeriesStyle Style { get; init; } = SeriesStyle.Line;
+
+    /// <summary>Lower edge of the band, one value per point; set together with <see cref="Upper"/>.</summary>
+    public IReadOnlyList<double>? Lower { get; init; }
+
+    /// <summary>Upper edge of the band, one value per point; set together with <see cref="Lower"/>.</summary>
+    public IReadOnlyList<double>? Upper { get; init; }
+
+    internal bool HasBand => Lower is not null && Upper is not null;
+
+    internal bool HasLine => Style is SeriesStyle.Line or SeriesStyle.LineAndMarkers or SeriesStyle.DashedLine;
+
+    internal bool HasMarkers => Style is SeriesStyle.Markers or SeriesStyle.LineAndMarkers;
+
+    /// <summary>Throws when the band is half set or its length differs from the points'.</summary>
+    internal void Validate()
+    {
+        if ((Lower is null) != (Upper is null))
+            throw new ArgumentException($"Series '{Name}': set both Lower and Upper for a band, or neither.");
+        if (HasBand && (Lower!.Count != X.Count || Upper!.Count != X.Count))
+            throw new ArgumentException(
+                $"Series '{Name}': the band has {Lower!.Count} lower and {Upper!.Count} upper values for {X.Count} points.");
+    }
+}
