@@ -1,5 +1,5 @@
+using FhirRisk.Core.Statistics;
 using FhirRisk.Synthetic.Codes;
-using FhirRisk.Synthetic.Evaluation;
 using FhirRisk.Synthetic.Model;
 
 namespace FhirRisk.Synthetic.Tests;
@@ -42,7 +42,7 @@ public sealed class CohortRealismTests
             // Outcomes are Bernoulli draws of the probabilities: the mean probability is the expected rate.
             var standardError = Math.Sqrt(rows.Sum(r => r.Probability * (1 - r.Probability))) / rows.Count;
             Assert.True(Math.Abs(rate - meanProbability) < 4 * standardError, $"{task}: rate {rate:0.000} vs mean p {meanProbability:0.000}");
-            var auroc = Auroc.Compute([.. rows.Select(r => r.Probability)], [.. rows.Select(r => r.Outcome)]);
+            var auroc = BinaryMetrics.Auroc([.. rows.Select(r => r.Probability)], [.. rows.Select(r => r.Outcome)]);
             Assert.InRange(auroc, 0.6, 0.95);
         }
     }

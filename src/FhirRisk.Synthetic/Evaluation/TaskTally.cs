@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using FhirRisk.Core.Statistics;
+
 namespace FhirRisk.Synthetic.Evaluation;
 
 /// <summary>
@@ -31,7 +34,7 @@ internal sealed class TaskTally
                 probabilities.Count,
                 outcomes.LongCount(o => o),
                 probabilities.Count == 0 ? double.NaN : probabilities.Average(),
-                Auroc.Compute(probabilities, outcomes));
+                BinaryMetrics.Auroc(CollectionsMarshal.AsSpan(probabilities), CollectionsMarshal.AsSpan(outcomes)));
         }),
     ];
 }
