@@ -15,7 +15,11 @@ internal static class FhirRiskCommandLine
     {
         // Help shows "fhirrisk", not the host's name (testhost, dotnet) when run in-process or via `dotnet fhirrisk.dll`.
         HelpName = "fhirrisk",
-        Subcommands = { MedsCommand.Create(), IngestCommand.Create(), LabelsCommand.Create(), SimulateCommand.Create(), TokenizeCommand.Create() },
+        Subcommands =
+        {
+            MedsCommand.Create(), IngestCommand.Create(), LabelsCommand.Create(), SimulateCommand.Create(), TokenizeCommand.Create(),
+            TrainCommand.Create(), FinetuneCommand.Create(), ProbeCommand.Create(), EvaluateCommand.Create(),
+        },
     };
 
     /// <summary>
@@ -32,7 +36,9 @@ internal static class FhirRiskCommandLine
             await error.WriteLineAsync($"hint: run '{CommandPath(parsed)} --help' for usage.");
             return ExitCodes.UsageError;
         }
-        var configuration = new InvocationConfiguration { Output = output, Error = error };
+        // Ctrl-C cancels the token; training verbs then save a checkpoint before exiting, which takes longer
+        // than the library's default grace period of two seconds.
+        var configuration = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
         return await parsed.InvokeAsync(configuration, cancellationToken);
     }
 

@@ -1,0 +1,129 @@
+using System.CommandLine;
+using System.Globalization;
+using FhirRisk.Core.Statistics;
+using FhirRisk.Parquet;
+using FhirRisk.Training.Evaluation;
+using Spectre.Console;
+
+namespace FhirRisk.Cli.Commands;
+
+/// <summary>
+/// <c>fhirrisk evaluate &lt;predictions.parquet...&gt; --out &lt;dir&gt; [--bootstrap N] [--seed S]</c> (issue 6 item 5):
+/// AUROC, AUPRC, Brier score and ECE per task and method with patient-bootstrap 95% intervals, k-shot curves, and a
+/// report folder (docs/evaluation.md; input format docs/formats/predictions.md). A task whose labels have one class
+/// only is reported with its AUROC/AUPRC undefined and a warning. Exit 0 on success, 1 when the predictions cannot be
+/// read or do not match each other, 2 on bad arguments (a missing file, an --out that holds a report).
+/// </summary>
+internal static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var files = new Argument<FileInfo[]>("predictions") { Description = "Predictions files (Parquet, docs/formats/predictions.md).", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Report folder: summary.md, summary.html, metrics.json, plots/.", Required = true };
+        var replicates = CommandOptions.IntAtLeast("--bootstrap", minimum: 1, defaultValue: 1000, "Bootstrap replicates for the 95% intervals (patients resampled).");
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the bootstrap: the same seed gives the same intervals.", DefaultValueFactory = _ => 0 };
+        var command = new Command("evaluate", "Evaluate predictions: metrics with patient-bootstrap intervals, k-shot curves, and a report with plots.")
+        {
+            files, output, replicates, seed,
+        };
+        command.SetAction((parsed, cancellationToken) => Task.FromResult(Run(
+            parsed.GetRequiredValue(files),
+            parsed.GetRequiredValue(output),
+            new BootstrapSettings { Replicates = parsed.GetValue(replicates), Seed = parsed.GetValue(seed) },
+            parsed.InvocationConfiguration,
+            cancellationToken)));
+        return command;
+    }
+
+    private static int Run(FileInfo[] files, DirectoryInfo output, BootstrapSettings bootstrap, InvocationConfiguration io, CancellationToken cancellationToken)
+    {
+        if (files.FirstOrDefault(f => !f.Exists) is { } missing)
+            return CommandOutput.Fail(io.Error, $"'{missing}' does not exist.", "pass predictions files written by fhirrisk (finetune, probe, baselines) or by hand (docs/formats/predictions.md).", ExitCodes.UsageError);
+        if (files.Select(f => f.Name).GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            return CommandOutput.Fail(io.Error, $"two inputs are named '{twice.Key}'; the report names files by their name.", "rename one of them.", ExitCodes.UsageError);
+        if (File.Exists(Path.Combine(output.FullName, EvaluationReportWriter.MetricsFile)))
+            return CommandOutput.Fail(io.Error, $"'{output}' already holds a report.", "choose a new --out folder.", ExitCodes.UsageError);
+
+        var console = CommandOutput.ConsoleFor(io.Output);
+        EvaluationResult result;
+        try
+        {
+            var predictions = PredictionSet.Load([.. files.Select(f => f.FullName)]);
+            result = WithProgress(console, progress => PredictionEvaluator.Evaluate(predictions, bootstrap, progress, cancellationToken));
+            EvaluationReportWriter.Write(output.FullName, result);
+        }
+        catch (EvaluationInputException e)
+        {
+            return CommandOutput.Fail(io.Error, e.Issue.ToString(), e.Hint ?? "see docs/formats/predictions.md for the expected columns.");
+        }
+        catch (ParquetException e)
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "check that every input is a Parquet predictions file (docs/formats/predictions.md).");
+        }
+        catch (IOException e) when (e.Message.Contains("already holds a report", StringComparison.Ordinal))
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "choose a new --out folder.", ExitCodes.UsageError);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "check that the inputs are readable, the output folder writable, and the disk has room.");
+        }
+
+        console.Write(SummaryTable(result));
+        foreach (var run in result.Runs.Where(r => r.Metrics.RankingUndefinedReason is not null))
+            io.Error.WriteLine($"warning: {run.Task}/{run.Method}: AUROC and AUPRC are undefined ({run.Metrics.RankingUndefinedReason}); Brier and ECE are reported.");
+        io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{output.FullName}: summary.md, summary.html, metrics.json and plots/ for {result.Tasks.Count} task(s), {result.Methods.Count} method(s)."));
+        return ExitCodes.Success;
+    }
+
+    private static EvaluationResult WithProgress(IAnsiConsole console, Func<IProgress<EvaluationProgress>, EvaluationResult> run) =>
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("evaluating", maxValue: 1);
+                var result = run(new RunProgress(task));
+                task.Value = task.MaxValue;
+                task.StopTask();
+                return result;
+            });
+
+    private static Table SummaryTable(EvaluationResult result)
+    {
+        var table = new Table().Title("Metrics with 95% CI (patients resampled)").AddColumns("Task", "Method", "Positives", "AUROC", "AUPRC", "Brier", "ECE");
+        table.Columns[0].NoWrap();
+        table.Columns[1].NoWrap();
+        for (var i = 2; i < table.Columns.Count; i++)
+            table.Columns[i].RightAligned();
+        foreach (var run in result.Runs)
+        {
+            var m = run.Metrics;
+            table.AddRow(Markup.Escape(run.Task), Markup.Escape(run.Method), $"{Count(m.Positives)}\nof {Count(m.Predictions)}",
+                Cell(m.Auroc, "F3"), Cell(m.AveragePrecision, "F3"), Cell(m.BrierScore, "F4"), Cell(m.ExpectedCalibrationError, "F4"));
+        }
+        return table;
+    }
+
+    /// <summary>The value over its interval on a second line, so that seven columns fit 120 characters.</summary>
+    private static string Cell(MetricEstimate estimate, string format) =>
+        !estimate.IsDefined ? "undefined"
+        : double.IsNaN(estimate.Lower) ? Number(estimate.Value, format)
+        : $"{Number(estimate.Value, format)}\n{Number(estimate.Lower, format)}-{Number(estimate.Upper, format)}";
+
+    private static string Number(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+
+    private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>Updates the bar from the evaluating thread (Spectre tasks are thread-safe).</summary>
+    private sealed class RunProgress(ProgressTask task) : IProgress<EvaluationProgress>
+    {
+        public void Report(EvaluationProgress value)
+        {
+            task.MaxValue = Math.Max(1, value.Runs);
+            task.Value = value.RunsDone;
+            task.Description = $"run {value.RunsDone}/{value.Runs}";
+        }
+    }
+}

@@ -1,0 +1,207 @@
+using System.CommandLine;
+using System.Globalization;
+using FhirRisk.Meds;
+using FhirRisk.Model.Checkpoints;
+using FhirRisk.Model.Gpt;
+using FhirRisk.Parquet;
+using FhirRisk.Tokenizer;
+using FhirRisk.Training;
+using FhirRisk.Training.Finetuning;
+using Spectre.Console;
+
+namespace FhirRisk.Cli.Commands;
+
+/// <summary>
+/// <c>fhirrisk finetune --model &lt;dir&gt; --tokens &lt;dir&gt;|--meds &lt;dir&gt; --labels &lt;dir&gt; [--tasks all] --out &lt;dir&gt; [--freeze]</c>
+/// (issue 6 item 2): multitask prompted finetuning of a pretrained model (docs/finetuning.md) — task tokens, one binary
+/// head per task, calibration on the tuning split — into a new model directory with <c>heads.json</c>
+/// (docs/formats/heads.md). A progress bar shows the loss; the end prints each task's tuning AUROC, log-loss and ECE.
+/// Exit 0 on success, 1 on bad data or a failed save, 2 on bad arguments, 130 when Ctrl-C stopped training early (the
+/// heads trained so far are still calibrated and saved).
+/// </summary>
+internal static class FinetuneCommand
+{
+    /// <summary>128 + SIGINT.</summary>
+    private const int Interrupted = 130;
+
+    private static readonly FinetuningSettings Defaults = FinetuningSettings.Default;
+
+    public static Command Create()
+    {
+        var model = new Option<DirectoryInfo>("--model") { Description = "The pretrained model directory ('fhirrisk train' output: config.json, model.safetensors, tokenizer).", Required = true };
+        var tokens = new Option<DirectoryInfo>("--tokens") { Description = "Token shards written with the model's tokenizer ('fhirrisk tokenize' output)." };
+        var meds = new Option<DirectoryInfo>("--meds") { Description = "A MEDS dataset instead of --tokens: tokenized with the model's tokenizer into a temporary folder first." };
+        var labels = new Option<DirectoryInfo>("--labels") { Description = "The 'fhirrisk labels' output (labels/<task>/<split>/*.parquet).", Required = true };
+        var tasks = new Option<string>("--tasks") { Description = "'all' (every task with labels of both classes in train) or task names separated by commas, in prompt order.", DefaultValueFactory = _ => "all" };
+        var output = new Option<DirectoryInfo>("--out") { Description = "The finetuned model directory to write (new or empty).", Required = true };
+        var freeze = new Option<bool>("--freeze") { Description = "Keep the backbone fixed and train only the heads (fast; hidden states computed once)." };
+        var steps = CommandOptions.IntAtLeast("--steps", 1, Defaults.Steps, "Optimizer steps.");
+        var batch = CommandOptions.IntAtLeast("--batch", 1, Defaults.BatchSize, "Prediction points per step (each with all its task labels).");
+        var lr = Number("--lr", Defaults.BackboneLearningRate, "Peak learning rate of the backbone (ignored with --freeze).");
+        var headLr = Number("--head-lr", Defaults.HeadLearningRate, "Peak learning rate of the heads.");
+        var warmup = CommandOptions.IntAtLeast("--warmup", 0, Defaults.WarmupSteps, "Steps of linear warmup.");
+        var balance = new Option<bool>("--balance") { Description = "Weight each task's positives by its train negatives/positives (calibration restores the probabilities)." };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the task-token rows, the order of the points and dropout.", DefaultValueFactory = _ => Defaults.Seed };
+        var threads = CommandOptions.IntAtLeast("--threads", 1, Defaults.Threads, "Threads per CPU kernel.");
+        var command = new Command("finetune", "Multitask prompted finetuning: task tokens, one calibrated binary head per task.")
+        {
+            model, tokens, meds, labels, tasks, output, freeze, steps, batch, lr, headLr, warmup, balance, seed, threads,
+        };
+        command.SetAction((parsed, cancellationToken) =>
+        {
+            var settings = new FinetuningSettings
+            {
+                Steps = parsed.GetValue(steps),
+                BatchSize = parsed.GetValue(batch),
+                FreezeBackbone = parsed.GetValue(freeze),
+                BackboneLearningRate = parsed.GetValue(lr),
+                HeadLearningRate = parsed.GetValue(headLr),
+                WarmupSteps = Math.Min(parsed.GetValue(warmup), parsed.GetValue(steps)),
+                BalancePositives = parsed.GetValue(balance),
+                Seed = parsed.GetValue(seed),
+                Threads = parsed.GetValue(threads),
+            };
+            var inputs = new Inputs(parsed.GetRequiredValue(model), parsed.GetValue(tokens), parsed.GetValue(meds), parsed.GetRequiredValue(labels),
+                parsed.GetValue(tasks)!, parsed.GetRequiredValue(output));
+            return Task.FromResult(Run(inputs, settings, parsed.InvocationConfiguration, cancellationToken));
+        });
+        return command;
+    }
+
+    private sealed record Inputs(DirectoryInfo Model, DirectoryInfo? Tokens, DirectoryInfo? Meds, DirectoryInfo Labels, string Tasks, DirectoryInfo Output);
+
+    private static int Run(Inputs inputs, FinetuningSettings settings, InvocationConfiguration io, CancellationToken cancellationToken)
+    {
+        if ((inputs.Tokens is null) == (inputs.Meds is null))
+            return CommandOutput.Fail(io.Error, "pass exactly one of --tokens and --meds.", "--tokens takes 'fhirrisk tokenize' output; --meds a MEDS dataset to tokenize on the fly.", ExitCodes.UsageError);
+        foreach (var folder in new[] { inputs.Model, inputs.Tokens ?? inputs.Meds!, inputs.Labels })
+        {
+            if (!folder.Exists)
+                return CommandOutput.Fail(io.Error, $"'{folder.FullName}' does not exist.", "check the path.", ExitCodes.UsageError);
+        }
+        string[]? taskNames = inputs.Tasks == "all" ? null : inputs.Tasks.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+        string? temporary = null;
+        try
+        {
+            FinetunedModel.CheckEmpty(inputs.Output.FullName);
+            var (tokenizer, pretrained) = LoadModel(inputs.Model.FullName);
+            var console = CommandOutput.ConsoleFor(io.Output);
+            var tokensFolder = inputs.Tokens?.FullName;
+            if (inputs.Meds is { } medsFolder)
+            {
+                temporary = Path.Combine(Path.GetTempPath(), $"fhirrisk-finetune-{Guid.NewGuid():N}");
+                tokensFolder = temporary;
+                var dataset = MedsDatasetReader.Open(medsFolder.FullName);
+                TokenizeProgressDisplay.Run(console, progress => DatasetTokenization.Run(tokenizer, dataset, temporary,
+                    [FinetuningDataset.TrainSplit, FinetuningDataset.TuningSplit], settings.Threads, progress, cancellationToken));
+            }
+
+            var loaded = FinetuningDataset.Load(tokenizer, tokensFolder!, inputs.Labels.FullName, taskNames, pretrained.Config.ContextLength);
+            var data = loaded.Data;
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"finetuning {(settings.FreezeBackbone ? "heads only (frozen backbone)" : "backbone and heads")} for {string.Join(", ", data.Tasks)}: {data.Train.Count:N0} train and {data.Tuning.Count:N0} tuning points, {settings.Steps} steps of {settings.BatchSize}."));
+            foreach (var skipped in loaded.Skipped)
+                console.WriteLine($"skipped {skipped}");
+            if (loaded.UnmatchedPoints + loaded.EarlyPoints > 0)
+                console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"left out {loaded.UnmatchedPoints:N0} points of subjects without tokens and {loaded.EarlyPoints:N0} before their subject's first event."));
+
+            var heads = new TaskHeads(data.Tasks, pretrained.Config.Channels, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint);
+            var result = WithProgress(console, settings, progress => MultitaskFinetuner.Run(pretrained, heads, data, settings, progress, cancellationToken: cancellationToken));
+            FinetunedModel.Save(inputs.Output.FullName, tokenizer, result, settings);
+            Report(console, io, result, settings.Steps, inputs.Output.FullName);
+            return result.Cancelled ? Interrupted : ExitCodes.Success;
+        }
+        catch (TrainingException e)
+        {
+            var code = e.Code == FinetuningErrorCodes.OutputNotEmpty ? ExitCodes.UsageError : ExitCodes.Failure;
+            return Fail(io, e.Message, "see docs/finetuning.md, 'Errors'.", code);
+        }
+        catch (ArgumentException e)
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "see 'fhirrisk finetune --help' for each setting's meaning and range.", ExitCodes.UsageError);
+        }
+        catch (Exception e) when (e is CheckpointException or InvalidDataException or FileNotFoundException or MedsFormatException or ParquetException or IOException)
+        {
+            return Fail(io, e.Message, "pass a model directory written by 'fhirrisk train' as --model, with the token shards or MEDS dataset it was trained on.", ExitCodes.Failure);
+        }
+        finally
+        {
+            if (temporary is not null && Directory.Exists(temporary))
+                Directory.Delete(temporary, recursive: true);
+        }
+    }
+
+    /// <summary>The tokenizer and weights of the pretrained model, which must share one vocabulary.</summary>
+    private static (TimelineTokenizer Tokenizer, GptParameters Parameters) LoadModel(string folder)
+    {
+        var tokenizer = TimelineTokenizer.Load(folder);
+        var parameters = GptCheckpoint.Load(folder);
+        if (parameters.Config.VocabSize != tokenizer.Vocabulary.Count)
+        {
+            var finetuned = File.Exists(Path.Combine(folder, "heads.json")) ? " It is already finetuned (heads.json): pass the pretrained model it came from." : "";
+            throw new TrainingException(FinetuningErrorCodes.TokenizerMismatch, folder, string.Create(CultureInfo.InvariantCulture,
+                $"the model has a vocabulary of {parameters.Config.VocabSize} tokens, its tokenizer {tokenizer.Vocabulary.Count}.{finetuned} Hint: pass a model directory written by 'fhirrisk train'."));
+        }
+        return (tokenizer, parameters);
+    }
+
+    private static FinetuningResult WithProgress(IAnsiConsole console, FinetuningSettings settings, Func<IProgress<FinetuningProgress>, FinetuningResult> run) =>
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("finetuning", maxValue: settings.Steps);
+                var result = run(new StepProgress(task));
+                task.StopTask();
+                return result;
+            });
+
+    private static void Report(IAnsiConsole console, InvocationConfiguration io, FinetuningResult result, int steps, string output)
+    {
+        var table = new Table().AddColumns("task", "train (pos)", "tuning (pos)", "tuning AUROC", "log-loss raw → calibrated", "ECE", "calibration");
+        foreach (var t in result.Tasks)
+        {
+            table.AddRow(t.Task, Count(t.TrainLabels, t.TrainPositives), Count(t.TuningLabels, t.TuningPositives), Metric(t.Auroc),
+                $"{Metric(t.RawLogLoss)} → {Metric(t.CalibratedLogLoss)}", Metric(t.CalibratedEce), Describe(t.Calibration));
+        }
+        console.Write(table);
+        io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{output}: {result.StepsDone}/{steps} steps, loss {result.FirstLoss:0.0000} -> {result.LastLoss:0.0000}, {result.Elapsed.TotalSeconds:0.0} s; heads in {Path.Combine(output, "heads.json")}."));
+        if (result.Cancelled)
+            io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stopped early at step {result.StepsDone}; the heads trained so far are calibrated and saved."));
+    }
+
+    private static string Count(int labels, int positives) => string.Create(CultureInfo.InvariantCulture, $"{labels:N0} ({positives:N0})");
+
+    private static string Metric(double value) => double.IsFinite(value) ? value.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
+
+    private static string Describe(ProbabilityCalibration c) => c.Method switch
+    {
+        CalibrationMethod.Temperature => string.Create(CultureInfo.InvariantCulture, $"temperature {c.Temperature:0.###}"),
+        CalibrationMethod.Platt => string.Create(CultureInfo.InvariantCulture, $"Platt a={c.Scale:0.###} b={c.Shift:0.###}"),
+        _ => "none",
+    };
+
+    /// <summary>Reports a message that may carry its own "Hint: …" as error and hint lines, else with <paramref name="fallback"/>.</summary>
+    private static int Fail(InvocationConfiguration io, string message, string fallback, int exitCode)
+    {
+        var hint = message.IndexOf(" Hint: ", StringComparison.Ordinal);
+        return hint < 0 ? CommandOutput.Fail(io.Error, message, fallback, exitCode)
+            : CommandOutput.Fail(io.Error, message[..hint], message[(hint + " Hint: ".Length)..], exitCode);
+    }
+
+    private static Option<double> Number(string name, double defaultValue, string description) =>
+        new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+
+    /// <summary>Moves the bar and shows the step's loss (Spectre tasks are thread-safe).</summary>
+    private sealed class StepProgress(ProgressTask task) : IProgress<FinetuningProgress>
+    {
+        public void Report(FinetuningProgress value)
+        {
+            task.Value = value.Step;
+            task.Description = string.Create(CultureInfo.InvariantCulture, $"step {value.Step}/{value.Steps}: loss {value.Loss:0.000}");
+        }
+    }
+}

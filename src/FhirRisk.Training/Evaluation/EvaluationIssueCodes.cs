@@ -1,0 +1,29 @@
+namespace FhirRisk.Training.Evaluation;
+
+/// <summary>Stable codes of the problems evaluation inputs can have (docs/formats/predictions.md, docs/evaluation.md).</summary>
+public static class EvaluationIssueCodes
+{
+    /// <summary>A required column is absent from a predictions file, or has the wrong type.</summary>
+    public const string Schema = "predictions.schema";
+
+    /// <summary>The file says it is a predictions file of a version this reader does not know.</summary>
+    public const string Version = "predictions.version";
+
+    /// <summary>A null in a required value, a NaN or out-of-range probability, or a replicate without a k.</summary>
+    public const string Value = "predictions.value";
+
+    /// <summary>The same run predicts the same point twice (often: one file given twice).</summary>
+    public const string DuplicateRow = "predictions.duplicate-row";
+
+    /// <summary>Two rows give one point of a task different labels: the files come from different label sets.</summary>
+    public const string LabelConflict = "predictions.label-conflict";
+
+    /// <summary>The runs of one task do not cover the same prediction points, so their metrics are not comparable.</summary>
+    public const string PointMismatch = "predictions.point-mismatch";
+
+    /// <summary>No rows at all in the inputs.</summary>
+    public const string Empty = "predictions.empty";
+
+    /// <summary>A few-shot pool lacks a class, so k examples per class cannot be drawn.</summary>
+    public const string FewShotClassMissing = "fewshot.class-missing";
+}

@@ -1,0 +1,53 @@
+using FhirRisk.Core.Statistics;
+
+namespace FhirRisk.Training.Evaluation;
+
+/// <summary>Everything an evaluation report shows, computed once (<see cref="PredictionEvaluator"/>).</summary>
+/// <param name="Sources">The predictions files, in the order given.</param>
+/// <param name="Bootstrap">How the intervals were drawn.</param>
+/// <param name="Runs">Metrics and curves of every all-data run (task × method), tasks in input order.</param>
+/// <param name="KShotCurves">Per (task, method) with few-shot runs: AUROC/AUPRC over k.</param>
+/// <param name="MacroKShot">Per method and k: AUROC averaged over the tasks (EHRSHOT's macro-average).</param>
+public sealed record EvaluationResult(
+    IReadOnlyList<string> Sources,
+    BootstrapSettings Bootstrap,
+    IReadOnlyList<RunEvaluation> Runs,
+    IReadOnlyList<KShotCurve> KShotCurves,
+    IReadOnlyList<MacroKShotPoint> MacroKShot)
+{
+    public IReadOnlyList<string> Tasks => [.. Runs.Select(r => r.Task).Concat(KShotCurves.Select(c => c.Task)).Distinct()];
+
+    public IReadOnlyList<string> Methods => [.. Runs.Select(r => r.Method).Concat(KShotCurves.Select(c => c.Method)).Distinct()];
+}
+
+/// <summary>One all-data run: its metrics with intervals, and the curves (null when the data has one class only).</summary>
+public sealed record RunEvaluation(
+    string Task,
+    string Method,
+    BinaryEvaluation Metrics,
+    IReadOnlyList<RocPoint>? Roc,
+    IReadOnlyList<PrecisionRecallPoint>? PrecisionRecall,
+    IReadOnlyList<CalibrationBin> Calibration);
+
+/// <summary>Mean, standard deviation (n − 1), minimum and maximum of a metric over replicates; NaN when none is defined.</summary>
+public readonly record struct ReplicateSpread(double Mean, double StandardDeviation, double Min, double Max, int Defined)
+{
+    public static ReplicateSpread Of(IEnumerable<double> values)
+    {
+        var defined = values.Where(v => !double.IsNaN(v)).ToArray();
+        if (defined.Length == 0)
+            return new ReplicateSpread(double.NaN, double.NaN, double.NaN, double.NaN, 0);
+        var mean = defined.Average();
+        var sd = defined.Length > 1 ? Math.Sqrt(defined.Sum(v => (v - mean) * (v - mean)) / (defined.Length - 1)) : 0;
+        return new ReplicateSpread(mean, sd, defined.Min(), defined.Max(), defined.Length);
+    }
+}
+
+/// <summary>One k of a k-shot curve (<paramref name="KShot"/> null: all training data).</summary>
+public sealed record KShotPoint(int? KShot, int Replicates, ReplicateSpread Auroc, ReplicateSpread AveragePrecision);
+
+/// <summary>A method's AUROC/AUPRC over k for one task.</summary>
+public sealed record KShotCurve(string Task, string Method, IReadOnlyList<KShotPoint> Points);
+
+/// <summary>The mean over tasks of a method's mean AUROC at one k, over the <paramref name="Tasks"/> tasks where it is defined.</summary>
+public sealed record MacroKShotPoint(string Method, int? KShot, double Auroc, int Tasks);

@@ -1,0 +1,96 @@
+using FhirRisk.Core;
+
+namespace FhirRisk.Training.Evaluation;
+
+/// <summary>
+/// The predictions of one evaluation, from one or more files, grouped into runs and checked for consistency: within a
+/// task every run must cover the same prediction points with the same labels, or the methods would be compared on
+/// different test sets (the usual cause: files made from different label extractions or splits).
+/// </summary>
+public sealed class PredictionSet
+{
+    private PredictionSet(IReadOnlyList<string> sources, IReadOnlyDictionary<PredictionRun, Prediction[]> runs)
+    {
+        Sources = sources;
+        Runs = runs;
+    }
+
+    /// <summary>The files (or other sources) the rows came from, in the order given.</summary>
+    public IReadOnlyList<string> Sources { get; }
+
+    /// <summary>The rows of every run, in file and row order.</summary>
+    public IReadOnlyDictionary<PredictionRun, Prediction[]> Runs { get; }
+
+    /// <summary>Tasks in order of first appearance.</summary>
+    public IReadOnlyList<string> Tasks => [.. Runs.Keys.Select(r => r.Task).Distinct()];
+
+    /// <summary>Reads and checks predictions files.</summary>
+    public static PredictionSet Load(IReadOnlyList<string> paths) =>
+        Create([.. paths.Select(p => (Path.GetFileName(p), PredictionsFile.Read(p)))]);
+
+    /// <summary>Groups and checks rows already in memory; each source names where its rows came from.</summary>
+    public static PredictionSet Create(IReadOnlyList<(string Source, IReadOnlyList<Prediction> Rows)> sources)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        var runs = new Dictionary<PredictionRun, List<Prediction>>();
+        var runSources = new Dictionary<PredictionRun, string>();
+        // Per task: each point's label and where it was first seen (source index, row), formatted only for an error.
+        var points = new Dictionary<string, Dictionary<(long Subject, DateTime Time), (bool Label, int Source, int Row)>>(StringComparer.Ordinal);
+        for (var source = 0; source < sources.Count; source++)
+        {
+            var rows = sources[source].Rows;
+            for (var row = 0; row < rows.Count; row++)
+            {
+                var prediction = rows[row];
+                var run = prediction.Run;
+                if (!runs.TryGetValue(run, out var list))
+                {
+                    runs.Add(run, list = []);
+                    runSources.Add(run, sources[source].Source);
+                }
+                list.Add(prediction);
+                if (!points.TryGetValue(prediction.Task, out var taskPoints))
+                    points.Add(prediction.Task, taskPoints = []);
+                var point = (prediction.SubjectId, prediction.PredictionTime);
+                if (!taskPoints.TryGetValue(point, out var first))
+                {
+                    taskPoints.Add(point, (prediction.Label, source, row));
+                }
+                else if (first.Label != prediction.Label)
+                {
+                    throw Fail(EvaluationIssueCodes.LabelConflict, $"{sources[source].Source}:row {row}",
+                        $"Subject {prediction.SubjectId} at {prediction.PredictionTime:O} is labeled {prediction.Label} for {prediction.Task} here but {first.Label} at {sources[first.Source].Source}:row {first.Row}.",
+                        "make every predictions file from the same label files (fhirrisk labels) and split.");
+                }
+            }
+        }
+        if (points.Count == 0)
+            throw Fail(EvaluationIssueCodes.Empty, string.Join(", ", sources.Select(s => s.Source)), "The predictions hold no rows.", "check that the files come from a run that predicted something.");
+
+        var pointsPerTask = points.ToDictionary(p => p.Key, p => p.Value.Count, StringComparer.Ordinal);
+        var frozen = runs.ToDictionary(r => r.Key, r => r.Value.ToArray());
+        foreach (var (run, rows) in frozen)
+            CheckCoverage(run, rows, runSources[run], pointsPerTask[run.Task]);
+        return new PredictionSet([.. sources.Select(s => s.Source)], frozen);
+    }
+
+    /// <summary>A run must predict each point of its task once: no repeats, none missing.</summary>
+    private static void CheckCoverage(PredictionRun run, Prediction[] rows, string source, int taskPoints)
+    {
+        var seen = new HashSet<(long, DateTime)>();
+        foreach (var row in rows)
+        {
+            if (!seen.Add((row.SubjectId, row.PredictionTime)))
+                throw Fail(EvaluationIssueCodes.DuplicateRow, source,
+                    $"{run} predicts subject {row.SubjectId} at {row.PredictionTime:O} more than once.",
+                    "give each predictions file once, and write each (task, method, k, replicate) run to one file.");
+        }
+        if (seen.Count != taskPoints)
+            throw Fail(EvaluationIssueCodes.PointMismatch, source,
+                $"{run} covers {seen.Count:N0} of the {taskPoints:N0} prediction points that the inputs hold for {run.Task}.",
+                "evaluate every method on the same test split and label files; files from different splits cannot be compared.");
+    }
+
+    private static EvaluationInputException Fail(string code, string path, string message, string hint) =>
+        new(Issue.Error(code, path, message), hint);
+}

@@ -1,0 +1,101 @@
+using FhirRisk.Core.Plotting;
+
+namespace FhirRisk.Training.Evaluation;
+
+/// <summary>The report's charts (PNG, <see cref="LineChart"/>): per task ROC, precision–recall, calibration and k-shot.</summary>
+internal static class ReportPlots
+{
+    public const int Width = 800;
+    public const int Height = 500;
+
+    /// <summary>Every chart for <paramref name="task"/>: ROC and precision–recall (when both classes occur), calibration, k-shot.</summary>
+    public static IEnumerable<ReportFigure> ForTask(EvaluationResult result, string task)
+    {
+        var runs = result.Runs.Where(r => r.Task == task).ToArray();
+        var ranked = runs.Where(r => r.Roc is not null).ToArray();
+        var name = ReportText.FileSafe(task);
+        if (ranked.Length > 0)
+        {
+            yield return new ReportFigure($"{name}-roc.png", $"{task}: ROC curves", Roc(task, ranked).EncodePng(Width, Height));
+            yield return new ReportFigure($"{name}-pr.png", $"{task}: precision–recall curves (horizontal line: prevalence)", PrecisionRecall(task, ranked).EncodePng(Width, Height));
+        }
+        if (runs.Length > 0)
+            yield return new ReportFigure($"{name}-calibration.png", $"{task}: calibration ({result.Bootstrap.CalibrationBins} equal-width bins)", Calibration(task, runs).EncodePng(Width, Height));
+        var curves = result.KShotCurves.Where(c => c.Task == task && c.Points.Any(p => p.Auroc.Defined > 0)).ToArray();
+        if (curves.Length > 0)
+            yield return new ReportFigure($"{name}-kshot.png", $"{task}: AUROC by training examples per class (band: min–max over replicates)", KShot($"{task}: AUROC by k", curves.Select(c => (c.Method, c.Points))).EncodePng(Width, Height));
+    }
+
+    /// <summary>The macro-AUROC k-shot chart, when it averages over more than one task.</summary>
+    public static ReportFigure? Macro(EvaluationResult result)
+    {
+        if (!result.MacroKShot.Any(p => p.Tasks > 1))
+            return null;
+        var methods = result.MacroKShot.GroupBy(p => p.Method).Select(g => (g.Key, (IReadOnlyList<KShotPoint>)[.. g.Select(p =>
+            new KShotPoint(p.KShot, p.Tasks, ReplicateSpread.Of([p.Auroc]), default))]));
+        return new ReportFigure("macro-kshot.png", "Macro-AUROC over tasks by training examples per class", KShot("Macro-AUROC by k", methods).EncodePng(Width, Height));
+    }
+
+    private static LineChart Roc(string task, IEnumerable<RunEvaluation> runs)
+    {
+        var chart = new LineChart($"{task}: ROC", "False positive rate", "True positive rate") { XRange = (0, 1), YRange = (0, 1) };
+        chart.AddDiagonal();
+        foreach (var run in runs)
+            chart.Add(new Series($"{run.Method} (AUROC {ReportText.Number(run.Metrics.Auroc.Value, "F3")})", [.. run.Roc!.Select(p => p.FalsePositiveRate)], [.. run.Roc!.Select(p => p.TruePositiveRate)]));
+        return chart;
+    }
+
+    private static LineChart PrecisionRecall(string task, IReadOnlyList<RunEvaluation> runs)
+    {
+        var chart = new LineChart($"{task}: precision-recall", "Recall", "Precision") { XRange = (0, 1), YRange = (0, 1) };
+        // The prevalence: the precision of a random ranking, which AUPRC should be read against.
+        chart.AddHorizontalLine((double)runs[0].Metrics.Positives / runs[0].Metrics.Predictions);
+        foreach (var run in runs)
+            chart.Add(new Series($"{run.Method} (AUPRC {ReportText.Number(run.Metrics.AveragePrecision.Value, "F3")})", [.. run.PrecisionRecall!.Select(p => p.Recall)], [.. run.PrecisionRecall!.Select(p => p.Precision)]));
+        return chart;
+    }
+
+    private static LineChart Calibration(string task, IEnumerable<RunEvaluation> runs)
+    {
+        var chart = new LineChart($"{task}: calibration", "Mean predicted probability", "Observed fraction positive") { XRange = (0, 1), YRange = (0, 1) };
+        chart.AddDiagonal();
+        foreach (var run in runs)
+        {
+            chart.Add(new Series($"{run.Method} (ECE {ReportText.Number(run.Metrics.ExpectedCalibrationError.Value, "F4")})",
+                [.. run.Calibration.Select(b => b.MeanPredicted)], [.. run.Calibration.Select(b => b.FractionPositive)]) { Style = SeriesStyle.LineAndMarkers });
+        }
+        return chart;
+    }
+
+    /// <summary>Mean AUROC over replicates against k (log axis) with a min–max band; the all-data value as a dashed line.</summary>
+    private static LineChart KShot(string title, IEnumerable<(string Method, IReadOnlyList<KShotPoint> Points)> methods)
+    {
+        var chart = new LineChart(title, "Training examples per class (k)", "AUROC") { LogX = true };
+        var ks = new SortedSet<double>();
+        var lines = new List<(string Method, double Auroc)>();
+        foreach (var (method, points) in methods)
+        {
+            var shots = points.Where(p => p.KShot is not null && p.Auroc.Defined > 0).ToArray();
+            foreach (var p in shots)
+                ks.Add(p.KShot!.Value);
+            if (shots.Length > 0)
+            {
+                chart.Add(new Series(method, [.. shots.Select(p => (double)p.KShot!.Value)], [.. shots.Select(p => p.Auroc.Mean)])
+                {
+                    Style = SeriesStyle.LineAndMarkers,
+                    Lower = [.. shots.Select(p => p.Auroc.Min)],
+                    Upper = [.. shots.Select(p => p.Auroc.Max)],
+                });
+            }
+            if (points.FirstOrDefault(p => p.KShot is null && p.Auroc.Defined > 0) is { } all)
+                lines.Add((method, all.Auroc.Mean));
+        }
+        if (ks.Count > 0)
+        {
+            chart.XTicks = [.. ks];
+            foreach (var (method, auroc) in lines)
+                chart.Add(new Series($"{method} (all data)", [ks.Min, ks.Max], [auroc, auroc]) { Style = SeriesStyle.DashedLine });
+        }
+        return chart;
+    }
+}

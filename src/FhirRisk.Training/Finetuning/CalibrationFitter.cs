@@ -1,0 +1,154 @@
+using FhirRisk.Training.Linear;
+
+namespace FhirRisk.Training.Finetuning;
+
+/// <summary>
+/// Fits <see cref="ProbabilityCalibration"/>s to logits and labels of the tuning split by maximum likelihood, with
+/// Newton's method in double, and chooses the family per task by cross-validated log-loss (docs/finetuning.md).
+/// </summary>
+/// <remarks>
+/// Both families are logistic regressions of the label on the logit (temperature: slope only; Platt: slope and
+/// intercept), so the negative log-likelihood is convex and Newton with step halving converges from (1, 0) in a few
+/// iterations. Choosing by the fitting split's own loss would always pick Platt (it contains temperature scaling), so the
+/// choice is made on held-out folds and the winner refitted on every point.
+/// </remarks>
+public static class CalibrationFitter
+{
+    /// <summary>Folds of the cross-validation that chooses the family.</summary>
+    public const int Folds = 5;
+
+    private const int MaxIterations = 100;
+    private const double Tolerance = 1e-10;
+
+    /// <summary>
+    /// The family (none, temperature, Platt) with the lowest <see cref="Folds"/>-fold cross-validated log-loss, refitted
+    /// on all points; the identity when a class is missing (nothing to calibrate against).
+    /// </summary>
+    /// <param name="logits">The head's logits z.</param>
+    /// <param name="labels">The labels.</param>
+    public static ProbabilityCalibration Choose(ReadOnlySpan<double> logits, ReadOnlySpan<bool> labels)
+    {
+        CheckLengths(logits, labels);
+        if (!HasBothClasses(labels))
+            return ProbabilityCalibration.Identity;
+        var best = (Method: CalibrationMethod.None, Loss: double.PositiveInfinity);
+        foreach (var method in Enum.GetValues<CalibrationMethod>())
+        {
+            var loss = CrossValidatedLogLoss(method, logits, labels);
+            if (loss < best.Loss - 1e-12)
+                best = (method, loss);
+        }
+        return Fit(best.Method, logits, labels);
+    }
+
+    /// <summary>The maximum-likelihood calibration of one family on all points.</summary>
+    public static ProbabilityCalibration Fit(CalibrationMethod method, ReadOnlySpan<double> logits, ReadOnlySpan<bool> labels)
+    {
+        CheckLengths(logits, labels);
+        return method switch
+        {
+            CalibrationMethod.None => ProbabilityCalibration.Identity,
+            CalibrationMethod.Temperature => Newton(logits, labels, fitShift: false),
+            CalibrationMethod.Platt => Newton(logits, labels, fitShift: true),
+            _ => throw new ArgumentOutOfRangeException(nameof(method)),
+        };
+    }
+
+    /// <summary>Mean negative log-likelihood of the labels under <paramref name="calibration"/>.</summary>
+    public static double LogLoss(ProbabilityCalibration calibration, ReadOnlySpan<double> logits, ReadOnlySpan<bool> labels)
+    {
+        CheckLengths(logits, labels);
+        return labels.IsEmpty ? double.NaN : Loss(calibration.Scale, calibration.Shift, logits, labels) / labels.Length;
+    }
+
+    private static double CrossValidatedLogLoss(CalibrationMethod method, ReadOnlySpan<double> logits, ReadOnlySpan<bool> labels)
+    {
+        var total = 0.0;
+        for (var fold = 0; fold < Folds; fold++)
+        {
+            // Interleaved folds: point i is held out in fold i mod Folds.
+            var (fitLogits, fitLabels, testLogits, testLabels) = (new List<double>(), new List<bool>(), new List<double>(), new List<bool>());
+            for (var i = 0; i < labels.Length; i++)
+            {
+                var (l, y) = i % Folds == fold ? (testLogits, testLabels) : (fitLogits, fitLabels);
+                l.Add(logits[i]);
+                y.Add(labels[i]);
+            }
+            var calibration = HasBothClasses(fitLabels.ToArray()) ? Fit(method, fitLogits.ToArray(), fitLabels.ToArray()) : ProbabilityCalibration.Identity;
+            total += Loss(calibration.Scale, calibration.Shift, testLogits.ToArray(), testLabels.ToArray());
+        }
+        return total / labels.Length;
+    }
+
+    /// <summary>Newton's method on (a, b) (b fixed at 0 without <paramref name="fitShift"/>), halving a step until the
+    /// loss does not rise.</summary>
+    private static ProbabilityCalibration Newton(ReadOnlySpan<double> logits, ReadOnlySpan<bool> labels, bool fitShift)
+    {
+        var (a, b) = (1.0, 0.0);
+        var loss = Loss(a, b, logits, labels);
+        for (var iteration = 0; iteration < MaxIterations; iteration++)
+        {
+            // g = Σ (p − y)·(z, 1); H = Σ p(1 − p)·[[z², z], [z, 1]].
+            double ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
+            for (var i = 0; i < logits.Length; i++)
+            {
+                var z = logits[i];
+                var p = LogisticFunctions.Sigmoid(a * z + b);
+                var (r, w) = (p - (labels[i] ? 1 : 0), p * (1 - p));
+                (ga, gb) = (ga + r * z, gb + r);
+                (haa, hab, hbb) = (haa + w * z * z, hab + w * z, hbb + w);
+            }
+
+            double da, db;
+            if (fitShift)
+            {
+                // A small ridge keeps H invertible when the logits are (nearly) constant.
+                var (h11, h22) = (haa + 1e-12, hbb + 1e-12);
+                var det = h11 * h22 - hab * hab;
+                (da, db) = ((h22 * ga - hab * gb) / det, (h11 * gb - hab * ga) / det);
+            }
+            else
+            {
+                (da, db) = (ga / (haa + 1e-12), 0);
+            }
+
+            var step = 1.0;
+            var (na, nb, next) = (a, b, loss);
+            for (var halving = 0; halving < 40; halving++)
+            {
+                (na, nb) = (a - step * da, b - step * db);
+                next = Loss(na, nb, logits, labels);
+                if (next <= loss)
+                    break;
+                step /= 2;
+            }
+            if (!(next <= loss))
+                break;
+            var improvement = loss - next;
+            (a, b, loss) = (na, nb, next);
+            if (improvement <= Tolerance * Math.Max(1, loss))
+                break;
+        }
+        return new ProbabilityCalibration(fitShift ? CalibrationMethod.Platt : CalibrationMethod.Temperature, a, b);
+    }
+
+    /// <summary>Σ softplus(a·z + b) − y·(a·z + b): the negative log-likelihood, finite for any logit.</summary>
+    private static double Loss(double a, double b, ReadOnlySpan<double> logits, ReadOnlySpan<bool> labels)
+    {
+        var sum = 0.0;
+        for (var i = 0; i < logits.Length; i++)
+        {
+            var s = a * logits[i] + b;
+            sum += LogisticFunctions.Softplus(s) - (labels[i] ? s : 0);
+        }
+        return sum;
+    }
+
+    private static bool HasBothClasses(ReadOnlySpan<bool> labels) => labels.Contains(true) && labels.Contains(false);
+
+    private static void CheckLengths(ReadOnlySpan<double> logits, ReadOnlySpan<bool> labels)
+    {
+        if (logits.Length != labels.Length)
+            throw new ArgumentException($"{logits.Length} logits but {labels.Length} labels.", nameof(labels));
+    }
+}

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.Json;
+using FhirRisk.Model.Gpt;
+using FhirRisk.Tokenizer;
+
+namespace FhirRisk.Training.Finetuning;
+
+/// <summary>
+/// Writes a finetuned model directory (docs/formats/heads.md): the tokenizer unchanged (<c>tokenizer.json</c>,
+/// <c>vocabulary.tsv</c>), the backbone with its task-token rows (<c>config.json</c> with <c>vocab_size</c> = V + K,
+/// <c>model.safetensors</c>), the heads with their calibrations and task token ids (<c>heads.json</c>), and what the run
+/// did (<c>finetuning.json</c>). The service loads it like any model directory and reads <c>heads.json</c> beside it.
+/// </summary>
+public static class FinetunedModel
+{
+    /// <summary>The run's record: settings, steps, losses and each task's tuning measurements.</summary>
+    public const string RecordFile = "finetuning.json";
+
+    /// <summary>Saves <paramref name="result"/> into <paramref name="directory"/>, which must be new or empty.</summary>
+    /// <exception cref="TrainingException">The folder is not empty (<see cref="FinetuningErrorCodes.OutputNotEmpty"/>) or a
+    /// write failed (<see cref="FinetuningErrorCodes.SaveFailed"/>).</exception>
+    public static void Save(string directory, TimelineTokenizer tokenizer, FinetuningResult result, FinetuningSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(settings);
+        CheckEmpty(directory);
+        try
+        {
+            Directory.CreateDirectory(directory);
+            tokenizer.Save(directory);
+            GptCheckpoint.Save(directory, result.Model);
+            result.Heads.Save(directory);
+            WriteRecord(Path.Combine(directory, RecordFile), result, settings);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TrainingException(FinetuningErrorCodes.SaveFailed, directory,
+                $"could not write the finetuned model ({e.Message}). Hint: free space on the disk (or fix the folder's permissions) and finetune again into an empty --out.", e);
+        }
+    }
+
+    /// <summary>Refuses a folder that already holds files, so a finetuned model never mixes with another's.</summary>
+    public static void CheckEmpty(string directory)
+    {
+        if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any())
+            throw new TrainingException(FinetuningErrorCodes.OutputNotEmpty, directory, "the folder is not empty. Hint: choose a new --out.");
+    }
+
+    private static void WriteRecord(string path, FinetuningResult result, FinetuningSettings settings)
+    {
+        using var stream = File.Create(path);
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteString("format", "fhirrisk-finetuning");
+        json.WriteNumber("version", 1);
+        json.WriteStartObject("settings");
+        json.WriteNumber("steps", settings.Steps);
+        json.WriteNumber("batch_size", settings.BatchSize);
+        json.WriteBoolean("freeze_backbone", settings.FreezeBackbone);
+        json.WriteNumber("backbone_learning_rate", settings.BackboneLearningRate);
+        json.WriteNumber("head_learning_rate", settings.HeadLearningRate);
+        json.WriteNumber("warmup_steps", settings.WarmupSteps);
+        json.WriteNumber("min_learning_rate_fraction", settings.MinLearningRateFraction);
+        json.WriteNumber("backbone_weight_decay", settings.BackboneWeightDecay);
+        json.WriteNumber("head_weight_decay", settings.HeadWeightDecay);
+        json.WriteNumber("gradient_clip", settings.GradientClip);
+        json.WriteBoolean("balance_positives", settings.BalancePositives);
+        json.WriteString("seed", settings.Seed.ToString(CultureInfo.InvariantCulture));
+        json.WriteEndObject();
+        json.WriteNumber("steps_done", result.StepsDone);
+        json.WriteBoolean("cancelled", result.Cancelled);
+        WriteNumberOrNull(json, "first_loss", result.FirstLoss);
+        WriteNumberOrNull(json, "last_loss", result.LastLoss);
+        json.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
+        json.WriteStartArray("tasks");
+        foreach (var task in result.Tasks)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", task.Task);
+            json.WriteNumber("train_labels", task.TrainLabels);
+            json.WriteNumber("train_positives", task.TrainPositives);
+            json.WriteNumber("tuning_labels", task.TuningLabels);
+            json.WriteNumber("tuning_positives", task.TuningPositives);
+            WriteNumberOrNull(json, "tuning_auroc", task.Auroc);
+            WriteNumberOrNull(json, "tuning_log_loss_raw", task.RawLogLoss);
+            WriteNumberOrNull(json, "tuning_log_loss_calibrated", task.CalibratedLogLoss);
+            WriteNumberOrNull(json, "tuning_ece_calibrated", task.CalibratedEce);
+            json.WriteString("calibration", task.Calibration.Method.ToString().ToLowerInvariant());
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    /// <summary>JSON has no NaN: an undefined measurement (one class in tuning) is null.</summary>
+    private static void WriteNumberOrNull(Utf8JsonWriter json, string name, double? value)
+    {
+        if (value is { } v && double.IsFinite(v))
+            json.WriteNumber(name, v);
+        else
+            json.WriteNull(name);
+    }
+}

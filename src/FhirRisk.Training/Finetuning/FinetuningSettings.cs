@@ -1,0 +1,88 @@
+using FhirRisk.Model;
+using FhirRisk.Model.Cpu;
+using FhirRisk.Model.Gpt;
+
+namespace FhirRisk.Training.Finetuning;
+
+/// <summary>
+/// How a multitask prompted finetuning run trains (issue 6 item 2, docs/finetuning.md): the batch and steps, whether the
+/// backbone is frozen or trained at its own (lower) learning rate, the heads' learning rate, warmup and cosine decay for
+/// both, class weighting, the seed and the thread budget. Immutable.
+/// </summary>
+public sealed record FinetuningSettings
+{
+    /// <summary>Optimizer steps; each takes <see cref="BatchSize"/> prediction points with all their task labels.</summary>
+    public int Steps { get; init; } = 500;
+
+    /// <summary>B, prediction points per step.</summary>
+    public int BatchSize { get; init; } = 16;
+
+    /// <summary>Keep every backbone weight (and the new task-token rows) fixed and train only the heads, on hidden states
+    /// computed once; otherwise the backbone trains too, at <see cref="BackboneLearningRate"/>.</summary>
+    public bool FreezeBackbone { get; init; }
+
+    /// <summary>Peak learning rate of the backbone (EHRMamba finetunes at 5e-5; a tenth of our pretraining default).</summary>
+    public double BackboneLearningRate { get; init; } = 1e-4;
+
+    /// <summary>Peak learning rate of the heads, which start at zero.</summary>
+    public double HeadLearningRate { get; init; } = 1e-3;
+
+    /// <summary>Steps of linear warmup, for both learning rates.</summary>
+    public int WarmupSteps { get; init; } = 50;
+
+    /// <summary>The cosine's floor as a fraction of each peak.</summary>
+    public double MinLearningRateFraction { get; init; } = 0.1;
+
+    /// <summary>Decoupled AdamW weight decay of the backbone's matrices and embeddings.</summary>
+    public double BackboneWeightDecay { get; init; } = 0.1;
+
+    /// <summary>Decoupled AdamW weight decay of the head weights (not the biases).</summary>
+    public double HeadWeightDecay { get; init; } = 0.01;
+
+    /// <summary>Clip each optimizer's global gradient norm to this.</summary>
+    public float GradientClip { get; init; } = 1f;
+
+    /// <summary>Weight each task's positives by its train negatives / positives, so rare outcomes count as much as
+    /// common ones; calibration on the tuning split then restores the probabilities (Platt moves the intercept back).</summary>
+    public bool BalancePositives { get; init; }
+
+    /// <summary>Seeds the task-token rows, the order of the points and the dropout masks.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Worker threads of each CPU kernel.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>The defaults.</summary>
+    public static FinetuningSettings Default { get; } = new();
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public FinetuningSettings Validate()
+    {
+        Require(Steps >= 1, nameof(Steps), "must be at least 1");
+        Require(BatchSize >= 1, nameof(BatchSize), "must be at least 1");
+        Require(BackboneLearningRate is >= 0 and < 1, nameof(BackboneLearningRate), "must lie in [0, 1)");
+        Require(HeadLearningRate is > 0 and < 10, nameof(HeadLearningRate), "must lie in (0, 10)");
+        Require(WarmupSteps >= 0 && WarmupSteps <= Steps, nameof(WarmupSteps), "must lie in [0, Steps]");
+        Require(MinLearningRateFraction is >= 0 and <= 1, nameof(MinLearningRateFraction), "must lie in [0, 1]");
+        Require(BackboneWeightDecay >= 0 && HeadWeightDecay >= 0, nameof(HeadWeightDecay), "must not be negative");
+        Require(GradientClip > 0, nameof(GradientClip), "must be positive");
+        Require(Threads >= 1, nameof(Threads), "must be at least 1");
+        return this;
+    }
+
+    internal LearningRateSchedule BackboneSchedule() => new(BackboneLearningRate, WarmupSteps, Steps, MinLearningRateFraction);
+
+    internal LearningRateSchedule HeadSchedule() => new(HeadLearningRate, WarmupSteps, Steps, MinLearningRateFraction);
+
+    internal AdamWSettings BackboneAdamW() => AdamWSettings.Default with { WeightDecay = BackboneWeightDecay, MaxGradientNorm = GradientClip };
+
+    internal AdamWSettings HeadAdamW() => AdamWSettings.Default with { WeightDecay = HeadWeightDecay, MaxGradientNorm = GradientClip };
+
+    internal ComputeOptions ToComputeOptions() => new(Threads);
+
+    private static void Require(bool condition, string setting, string problem)
+    {
+        if (!condition)
+            throw new ArgumentException($"FinetuningSettings.{setting} {problem}.", setting);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace FhirRisk.Training.Finetuning;
+
+/// <summary>
+/// <c>heads.json</c> (docs/formats/heads.md): the task tokens and their ids, each head's weights and bias, and each
+/// task's calibration, as UTF-8 JSON with doubles in their shortest round-trip form, written to <c>heads.json.partial</c>
+/// and renamed so a finished name is always a whole file.
+/// </summary>
+internal static class TaskHeadsFile
+{
+    public const string FileName = "heads.json";
+    public const string Format = "fhirrisk-task-heads";
+    public const int Version = 1;
+
+    public static void Save(TaskHeads heads, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, FileName);
+        var partial = path + ".partial";
+        using (var stream = File.Create(partial))
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("format", Format);
+            json.WriteNumber("version", Version);
+            json.WriteNumber("channels", heads.Channels);
+            json.WriteNumber("tokenizer_vocabulary_size", heads.TokenizerVocabularySize);
+            json.WriteString("tokenizer_fingerprint", heads.TokenizerFingerprint.ToString("X16", CultureInfo.InvariantCulture));
+            json.WriteNumber("model_vocabulary_size", heads.ModelVocabularySize);
+            json.WriteStartArray("tasks");
+            for (var k = 0; k < heads.Count; k++)
+            {
+                var row = heads.Parameters.AsSpan(k * (heads.Channels + 1), heads.Channels + 1);
+                var calibration = heads.Calibrations[k];
+                json.WriteStartObject();
+                json.WriteString("name", heads.Tasks[k]);
+                json.WriteString("token", heads.TokenOf(k));
+                json.WriteNumber("token_id", heads.TokenIdOf(k));
+                json.WriteNumber("bias", row[^1]);
+                json.WriteStartArray("weights");
+                foreach (var w in row[..^1])
+                    json.WriteNumberValue(w);
+                json.WriteEndArray();
+                json.WriteStartObject("calibration");
+                json.WriteString("method", calibration.Method.ToString().ToLowerInvariant());
+                json.WriteNumber("scale", calibration.Scale);
+                json.WriteNumber("shift", calibration.Shift);
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        File.Move(partial, path, overwrite: true);
+    }
+
+    public static TaskHeads Load(string directory)
+    {
+        var path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+            throw Bad(path, "the file is missing. Hint: finetune the model first ('fhirrisk finetune --model <dir> ... --out <dir>') and load the --out folder.");
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            var root = document.RootElement;
+            if (root.GetProperty("format").GetString() != Format || root.GetProperty("version").GetInt32() != Version)
+                throw Bad(path, $"not a version {Version} '{Format}' file. Hint: refinetune with this build, or load it with the release that wrote it.");
+            var channels = root.GetProperty("channels").GetInt32();
+            var vocabulary = root.GetProperty("tokenizer_vocabulary_size").GetInt32();
+            var fingerprint = ulong.Parse(root.GetProperty("tokenizer_fingerprint").GetString()!, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            var tasks = root.GetProperty("tasks").EnumerateArray().ToArray();
+            var parameters = new double[tasks.Length * (channels + 1)];
+            var calibrations = new ProbabilityCalibration[tasks.Length];
+            for (var k = 0; k < tasks.Length; k++)
+            {
+                var task = tasks[k];
+                if (task.GetProperty("token_id").GetInt32() != vocabulary + k)
+                    throw Bad(path, $"task {k} has token id {task.GetProperty("token_id").GetInt32()}, not {vocabulary + k}. Hint: the file was edited; restore it from the finetuning run.");
+                var weights = task.GetProperty("weights").EnumerateArray().Select(w => w.GetDouble()).ToArray();
+                if (weights.Length != channels)
+                    throw Bad(path, $"task {k} has {weights.Length} weights for {channels} channels. Hint: restore the file from the finetuning run.");
+                weights.CopyTo(parameters, k * (channels + 1));
+                parameters[k * (channels + 1) + channels] = task.GetProperty("bias").GetDouble();
+                var calibration = task.GetProperty("calibration");
+                calibrations[k] = new ProbabilityCalibration(
+                    Enum.Parse<CalibrationMethod>(calibration.GetProperty("method").GetString()!, ignoreCase: true),
+                    calibration.GetProperty("scale").GetDouble(),
+                    calibration.GetProperty("shift").GetDouble());
+            }
+            var names = tasks.Select(t => t.GetProperty("name").GetString()!).ToArray();
+            return new TaskHeads(names, channels, vocabulary, fingerprint, parameters, calibrations);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or OverflowException)
+        {
+            throw Bad(path, $"the file is damaged ({e.Message}). Hint: restore it from the finetuning run, or finetune again.", e);
+        }
+    }
+
+    private static TrainingException Bad(string path, string message, Exception? inner = null) =>
+        new(FinetuningErrorCodes.BadHeads, path, message, inner);
+}

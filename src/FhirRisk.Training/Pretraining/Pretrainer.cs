@@ -1,0 +1,266 @@
+using System.Diagnostics;
+using System.Globalization;
+using FhirRisk.Model.Checkpoints;
+using FhirRisk.Model.Compute;
+using FhirRisk.Model.Cpu;
+using FhirRisk.Model.Gpt;
+using FhirRisk.Tokenizer;
+using GptModel = FhirRisk.Model.Gpt.Gpt;
+
+namespace FhirRisk.Training.Pretraining;
+
+/// <summary>
+/// Pretrains a GPT on token shards by next-token prediction (issue 6 item 1, docs/training.md): random windows of the
+/// train split, AdamW with warmup and cosine decay, clipping and dropout; the tuning loss every N steps, the best weights
+/// in the model directory and a resumable checkpoint of the latest step beside them. A resumed run continues bit for bit,
+/// and cancellation (Ctrl-C) ends the session after the current step with a checkpoint saved.
+/// </summary>
+/// <remarks>
+/// Made by <see cref="Start"/> or <see cref="Resume"/> (<see cref="PretrainingSetup"/> checks the inputs), then
+/// <see cref="Run"/>. Everything random is a pure function of the run seed and a counter: the initial weights, the
+/// windows of batch k (<see cref="WindowSampler"/>) and the dropout masks of step k (<see cref="DropoutKey"/>).
+/// </remarks>
+public sealed class Pretrainer : IDisposable
+{
+    private readonly PretrainingSetup _setup;
+    private readonly GptModel _model;
+    private readonly GptOptimizer _optimizer;
+    private readonly MetricsLog _metrics;
+    private readonly int[] _tokens;
+    private readonly int[] _targets;
+    private TrainingRecord _record;
+    private long _savedStep;
+
+    private Pretrainer(PretrainingSetup setup, GptParameters parameters, TrainingRecord record, (float[] M, float[] V)? moments)
+    {
+        _setup = setup;
+        var settings = record.Settings;
+        _model = new GptModel(parameters, settings.BatchSize, setup.Backend);
+        _optimizer = new GptOptimizer(_model, settings.ToAdamWSettings());
+        if (moments is { } state)
+            _optimizer.LoadState(state.M, state.V, checked((int)record.Step));
+        _record = record;
+        _savedStep = record.Step;
+        _tokens = new int[settings.BatchSize * settings.ContextLength];
+        _targets = new int[_tokens.Length];
+        _metrics = Guarded(setup.Directory.MetricsFile, () => MetricsLog.Open(setup.Directory.Root, record.Step));
+    }
+
+    /// <summary>The run's settings.</summary>
+    public PretrainingSettings Settings => _record.Settings;
+
+    /// <summary>Optimizer steps taken so far.</summary>
+    public long Step => _record.Step;
+
+    /// <summary>The model directory.</summary>
+    public ModelDirectory Directory => _setup.Directory;
+
+    /// <summary>Tokens of the train split.</summary>
+    public long TrainTokens => _record.TrainTokens;
+
+    /// <summary>Starts a new run into an empty (or new) model directory.</summary>
+    /// <param name="tokenizer">The tokenizer the shards were written with; saved into the model directory.</param>
+    /// <param name="tokensFolder">The output of <c>fhirrisk tokenize</c> (a <c>manifest.json</c> and shards).</param>
+    /// <param name="modelDirectory">Where the model, metrics and checkpoints go.</param>
+    /// <param name="settings">The run's settings.</param>
+    /// <param name="backend">Where to train; a <see cref="CpuBackend"/> with <see cref="PretrainingSettings.Threads"/> when null. Not owned.</param>
+    /// <exception cref="TrainingException">The data or the directory cannot be used; the message says how to fix it.</exception>
+    public static Pretrainer Start(TimelineTokenizer tokenizer, string tokensFolder, string modelDirectory, PretrainingSettings settings, IComputeBackend? backend = null)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate(tokenizer.PrefixLength);
+        var directory = new ModelDirectory(modelDirectory);
+        if (directory.Occupied)
+            throw new TrainingException(PretrainingErrorCodes.OutputNotEmpty, modelDirectory,
+                "the folder is not empty. Hint: pass --resume to continue the run in it, or choose a new --out.");
+        var setup = PretrainingSetup.Open(tokenizer, tokensFolder, directory, settings, backend);
+        try
+        {
+            Guarded(modelDirectory, () => tokenizer.Save(modelDirectory));
+            var record = new TrainingRecord
+            {
+                Settings = settings,
+                VocabularyFingerprint = PretrainingSetup.Hex(tokenizer.Vocabulary.Fingerprint),
+                VocabularySize = tokenizer.Vocabulary.Count,
+                TrainTokens = setup.Train.Tokens,
+                TuningTokens = setup.Tuning?.Tokens ?? 0,
+            };
+            var parameters = GptParameters.Initialize(settings.ModelConfig(tokenizer.Vocabulary.Count), RunSeeds.Initialization(settings.Seed));
+            return new Pretrainer(setup, parameters, record, moments: null);
+        }
+        catch
+        {
+            setup.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Continues the run saved in <paramref name="modelDirectory"/>'s last checkpoint, bit for bit.</summary>
+    /// <param name="tokenizer">Must be the run's tokenizer (same vocabulary fingerprint).</param>
+    /// <param name="tokensFolder">The token shards (the same data, or the run will not repeat).</param>
+    /// <param name="modelDirectory">The run's model directory.</param>
+    /// <param name="change">Changes to the saved settings; only <see cref="PretrainingSettings.Steps"/>,
+    /// <see cref="PretrainingSettings.Threads"/>, <see cref="PretrainingSettings.EvalEvery"/> and
+    /// <see cref="PretrainingSettings.CheckpointEvery"/> may change (the others would make a different run).</param>
+    /// <param name="backend">As for <see cref="Start"/>.</param>
+    /// <exception cref="TrainingException">No checkpoint, a damaged one, or another tokenizer.</exception>
+    public static Pretrainer Resume(TimelineTokenizer tokenizer, string tokensFolder, string modelDirectory,
+        Func<PretrainingSettings, PretrainingSettings>? change = null, IComputeBackend? backend = null)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        var directory = new ModelDirectory(modelDirectory);
+        var (record, parameters, moments) = PretrainingSetup.ReadCheckpoint(tokenizer, directory, change);
+        var setup = PretrainingSetup.Open(tokenizer, tokensFolder, directory, record.Settings, backend);
+        try
+        {
+            return new Pretrainer(setup, parameters, record, moments);
+        }
+        catch
+        {
+            setup.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Trains until <see cref="PretrainingSettings.Steps"/> or cancellation, then saves the last checkpoint, the model
+    /// directory's record and the loss curve.
+    /// </summary>
+    /// <param name="progress">Told after every step.</param>
+    /// <param name="cancellationToken">Checked between steps: the session then saves and returns with
+    /// <see cref="PretrainingResult.Cancelled"/> set; <c>--resume</c> continues.</param>
+    /// <exception cref="TrainingException">A non-finite loss (nothing of that step is saved) or a failed save.</exception>
+    public PretrainingResult Run(IProgress<PretrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var session = Stopwatch.StartNew();
+        var schedule = Settings.ToSchedule();
+        var (stepTime, stepTokens) = (TimeSpan.Zero, 0L);
+        double? firstLoss = null;
+        while (Step < Settings.Steps && !cancellationToken.IsCancellationRequested)
+        {
+            var metrics = TrainStep(schedule, out var elapsed);
+            (stepTime, stepTokens) = (stepTime + elapsed, stepTokens + _tokens.Length);
+            firstLoss ??= metrics.Loss;
+            progress?.Report(new PretrainingProgress(Step, Settings.Steps, metrics, Throughput(stepTokens, stepTime), _record.BestEvalLoss));
+        }
+
+        SaveLastCheckpoint();
+        if (_record.BestStep is null)
+            SaveModel();
+        else
+            Guarded(Directory.Root, () => (_record with { WeightsStep = _record.BestStep.Value }).Save(Directory.Root));
+        Guarded(Directory.LossCurve, () => LossCurve.Save(_metrics.History, Directory.LossCurve));
+        return new PretrainingResult(Directory, Step, Settings.Steps, Step < Settings.Steps, firstLoss, _record.LastLoss,
+            _record.BestEvalLoss, _record.BestStep, Throughput(stepTokens, stepTime), session.Elapsed);
+    }
+
+    public void Dispose()
+    {
+        _metrics.Dispose();
+        _optimizer.Dispose();
+        _model.Dispose();
+        _setup.Dispose();
+    }
+
+    /// <summary>One optimizer step, its evaluation and its saves; the record advances only once the step is sound.</summary>
+    private StepMetrics TrainStep(LearningRateSchedule schedule, out TimeSpan elapsed)
+    {
+        var settings = Settings;
+        var step = Step + 1;
+        var clock = Stopwatch.StartNew();
+        _setup.Sampler.Fill(RunSeeds.Data(settings.Seed), (ulong)_record.DataPosition, settings.BatchSize, _tokens, _targets);
+        var loss = _model.Forward(_tokens, _targets, settings.BatchSize, settings.ContextLength, new DropoutKey(RunSeeds.Dropout(settings.Seed), step))!.Value;
+        CheckFinite(loss, step, "training loss");
+        _model.ZeroGradients();
+        _model.Backward();
+        var learningRate = schedule.At(checked((int)step));
+        var norm = _optimizer.Step(learningRate);
+        _model.Backend.Synchronize();
+        elapsed = clock.Elapsed;
+        CheckFinite(norm, step, "gradient norm");
+
+        double? evalLoss = null;
+        if (_setup.Evaluation is { } evaluation && settings.EvalEvery > 0 && (step % settings.EvalEvery == 0 || step == settings.Steps))
+        {
+            evalLoss = evaluation.Loss(_model);
+            CheckFinite(evalLoss.Value, step, "tuning loss");
+        }
+
+        _record = _record with
+        {
+            Step = step,
+            DataPosition = _record.DataPosition + 1,
+            TokensSeen = _record.TokensSeen + _tokens.Length,
+            TrainSeconds = _record.TrainSeconds + elapsed.TotalSeconds,
+            LastLoss = loss,
+        };
+        var metrics = new StepMetrics(step, loss, learningRate, norm, Throughput(_tokens.Length, elapsed), evalLoss);
+        Guarded(_metrics.Path, () => _metrics.Append(metrics));
+        if (evalLoss is { } eval && (_record.BestEvalLoss is not { } best || eval < best))
+        {
+            _record = _record with { BestEvalLoss = eval, BestStep = step };
+            SaveModel();
+        }
+        if (settings.CheckpointEvery > 0 && step % settings.CheckpointEvery == 0)
+            SaveLastCheckpoint();
+        return metrics;
+    }
+
+    /// <summary>The current weights (and this record) as the model directory's model.</summary>
+    private void SaveModel()
+    {
+        _model.CopyWeightsToHost();
+        Guarded(Directory.Root, () =>
+        {
+            GptCheckpoint.Save(Directory.Root, _model.Parameters);
+            (_record with { WeightsStep = Step }).Save(Directory.Root);
+        });
+    }
+
+    private void SaveLastCheckpoint()
+    {
+        if (_savedStep == Step)
+            return;
+        _model.CopyWeightsToHost();
+        var (m, v) = _optimizer.ReadState();
+        var progress = new TrainingProgress(Step, Settings.Seed, checked((ulong)_record.DataPosition));
+        Guarded(Directory.LastCheckpoint, () => ModelDirectory.ReplaceFolder(Directory.LastCheckpoint, folder =>
+        {
+            GptCheckpoint.Save(folder, _model.Parameters, m, v, progress);
+            (_record with { WeightsStep = Step }).Save(folder);
+        }));
+        _savedStep = Step;
+    }
+
+    private void CheckFinite(double value, long step, string what)
+    {
+        if (double.IsFinite(value))
+            return;
+        var saved = _savedStep > 0 ? string.Create(CultureInfo.InvariantCulture, $"the checkpoint of step {_savedStep} in {Directory.LastCheckpoint} is intact") : "no checkpoint had been saved";
+        throw new TrainingException(PretrainingErrorCodes.NonFiniteLoss, Directory.Root, string.Create(CultureInfo.InvariantCulture,
+            $"the {what} at step {step} is {value}; training stopped and nothing of this step was saved ({saved}). Hint: lower the learning rate (--lr) or lengthen the warmup (--warmup), then start again or --resume."));
+    }
+
+    private static double Throughput(long tokens, TimeSpan time) => time > TimeSpan.Zero ? tokens / time.TotalSeconds : 0;
+
+    private static void Guarded(string path, Action save) => Guarded(path, () =>
+    {
+        save();
+        return 0;
+    });
+
+    /// <summary>Turns a failed write (a full disk, a read-only folder) into <see cref="PretrainingErrorCodes.SaveFailed"/> naming the path.</summary>
+    private static T Guarded<T>(string path, Func<T> save)
+    {
+        try
+        {
+            return save();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TrainingException(PretrainingErrorCodes.SaveFailed, path,
+                $"could not write ({e.Message}); the previous checkpoint is intact. Hint: free space on the disk that holds it (or fix the folder's permissions), then run again with --resume.", e);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+namespace FhirRisk.Training.Pretraining;
+
+/// <summary>Reported after every optimizer step of <see cref="Pretrainer.Run"/>.</summary>
+/// <param name="Step">Steps taken.</param>
+/// <param name="Steps">Steps of the whole run.</param>
+/// <param name="Metrics">The step's loss, learning rate, gradient norm, throughput and (when it evaluated) tuning loss.</param>
+/// <param name="TokensPerSecond">Mean throughput of this session's steps (B·T per second of training time).</param>
+/// <param name="BestEvalLoss">The lowest tuning loss so far.</param>
+public sealed record PretrainingProgress(long Step, long Steps, StepMetrics Metrics, double TokensPerSecond, double? BestEvalLoss);
+
+/// <summary>What a <see cref="Pretrainer.Run"/> session did.</summary>
+/// <param name="Directory">Where the model and checkpoints are.</param>
+/// <param name="Step">Steps taken by the run (all sessions).</param>
+/// <param name="Steps">Steps the run is configured for.</param>
+/// <param name="Cancelled">The session stopped on cancellation after saving a resumable checkpoint.</param>
+/// <param name="FirstLoss">The training loss of this session's first step (null when it took none).</param>
+/// <param name="LastLoss">The training loss of the run's latest step.</param>
+/// <param name="BestEvalLoss">The lowest tuning loss of the run; the model directory holds those weights.</param>
+/// <param name="BestStep">The step of <paramref name="BestEvalLoss"/>.</param>
+/// <param name="TokensPerSecond">Mean throughput of this session's steps.</param>
+/// <param name="Elapsed">Wall time of the session, evaluation and saving included.</param>
+public sealed record PretrainingResult(
+    ModelDirectory Directory,
+    long Step,
+    long Steps,
+    bool Cancelled,
+    double? FirstLoss,
+    double? LastLoss,
+    double? BestEvalLoss,
+    long? BestStep,
+    double TokensPerSecond,
+    TimeSpan Elapsed);

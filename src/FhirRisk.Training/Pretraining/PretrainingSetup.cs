@@ -1,0 +1,126 @@
+using System.Globalization;
+using FhirRisk.Meds;
+using FhirRisk.Model.Checkpoints;
+using FhirRisk.Model.Compute;
+using FhirRisk.Model.Cpu;
+using FhirRisk.Model.Gpt;
+using FhirRisk.Tokenizer;
+
+namespace FhirRisk.Training.Pretraining;
+
+/// <summary>
+/// The inputs of a run, opened and checked before any training (issue 6 item 7): the train and tuning token shards
+/// against the tokenizer, the window sampler and fixed tuning windows, the backend, and — for a resume — the last
+/// checkpoint against the tokenizer and the settings. Each problem is a <see cref="TrainingException"/> naming the
+/// file and the fix.
+/// </summary>
+internal sealed class PretrainingSetup : IDisposable
+{
+    private readonly bool _ownsBackend;
+
+    private PretrainingSetup(ModelDirectory directory, TokenSplit train, TokenSplit? tuning, WindowSampler sampler, EvaluationSet? evaluation, IComputeBackend backend, bool ownsBackend)
+    {
+        (Directory, Train, Tuning, Sampler, Evaluation, Backend, _ownsBackend) = (directory, train, tuning, sampler, evaluation, backend, ownsBackend);
+    }
+
+    public ModelDirectory Directory { get; }
+
+    public TokenSplit Train { get; }
+
+    /// <summary>Null when the run does not evaluate.</summary>
+    public TokenSplit? Tuning { get; }
+
+    public WindowSampler Sampler { get; }
+
+    public EvaluationSet? Evaluation { get; }
+
+    public IComputeBackend Backend { get; }
+
+    public static PretrainingSetup Open(TimelineTokenizer tokenizer, string tokensFolder, ModelDirectory directory, PretrainingSettings settings, IComputeBackend? backend)
+    {
+        var train = TokenSplit.Open(tokensFolder, MedsSchema.TrainSplit, tokenizer);
+        TokenSplit? tuning = null;
+        try
+        {
+            if (train.Tokens == 0)
+                throw new TrainingException(PretrainingErrorCodes.NoTrainingData, tokensFolder,
+                    "the train split has no tokens. Hint: tokenize a MEDS dataset whose train split holds subjects with events ('fhirrisk tokenize <meds-dir> --tokenizer <dir> --out <dir>').");
+            EvaluationSet? evaluation = null;
+            if (settings.EvalEvery > 0)
+            {
+                tuning = TokenSplit.Open(tokensFolder, MedsSchema.TuningSplit, tokenizer);
+                if (tuning.Tokens == 0)
+                    throw new TrainingException(PretrainingErrorCodes.NoTuningData, tokensFolder,
+                        "the tuning split has no tokens, so the run cannot be evaluated. Hint: tokenize the tuning split too, or pass --eval-every 0 to train without evaluation (the last weights then become the model).");
+                evaluation = new EvaluationSet(new WindowSampler(tuning, tokenizer, settings.ContextLength), settings.EvalBatches, settings.BatchSize, settings.ContextLength);
+            }
+            var sampler = new WindowSampler(train, tokenizer, settings.ContextLength);
+            return new PretrainingSetup(directory, train, tuning, sampler, evaluation, backend ?? new CpuBackend(settings.ToComputeOptions()), ownsBackend: backend is null);
+        }
+        catch
+        {
+            train.Dispose();
+            tuning?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The last checkpoint of <paramref name="directory"/>: its record (with the settings changed), weights and AdamW moments.</summary>
+    public static (TrainingRecord Record, GptParameters Parameters, (float[] M, float[] V) Moments) ReadCheckpoint(
+        TimelineTokenizer tokenizer, ModelDirectory directory, Func<PretrainingSettings, PretrainingSettings>? change)
+    {
+        var folder = directory.LastCheckpoint;
+        ModelDirectory.RecoverCheckpoint(folder);
+        if (!System.IO.Directory.Exists(folder))
+            throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, folder,
+                "there is no checkpoint to resume from. Hint: start the run without --resume (an interrupted run saves one when it stops).");
+        var saved = TrainingRecord.Load(folder);
+        var settings = Changed(saved.Settings, change).Validate(tokenizer.PrefixLength);
+        if (saved.VocabularyFingerprint != Hex(tokenizer.Vocabulary.Fingerprint) || saved.VocabularySize != tokenizer.Vocabulary.Count)
+            throw new TrainingException(PretrainingErrorCodes.TokenizerMismatch, folder, string.Create(CultureInfo.InvariantCulture,
+                $"the run was trained with a vocabulary of {saved.VocabularySize} tokens (fingerprint {saved.VocabularyFingerprint}), the tokenizer has {tokenizer.Vocabulary.Count} ({Hex(tokenizer.Vocabulary.Fingerprint)}). Hint: pass the run's own tokenizer: --tokenizer {directory.Root}."));
+        try
+        {
+            var parameters = GptCheckpoint.Load(folder);
+            if (parameters.Config.VocabSize != tokenizer.Vocabulary.Count)
+                throw new TrainingException(PretrainingErrorCodes.TokenizerMismatch, folder, string.Create(CultureInfo.InvariantCulture,
+                    $"the model has a vocabulary of {parameters.Config.VocabSize} tokens, the tokenizer {tokenizer.Vocabulary.Count}. Hint: resume with the run's own tokenizer (--tokenizer {directory.Root})."));
+            if (parameters.Config != settings.ModelConfig(tokenizer.Vocabulary.Count))
+                throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, folder, string.Create(CultureInfo.InvariantCulture,
+                    $"config.json describes {parameters.Config}, training.json another model. Hint: the files come from different runs; restore the folder from one save, or start a new run."));
+            var (m, v) = (new float[parameters.Values.Length], new float[parameters.Values.Length]);
+            var progress = GptCheckpoint.LoadOptimizer(folder, parameters.Layout, m, v);
+            if (progress.Step != saved.Step || progress.RngCounter != (ulong)saved.DataPosition || progress.RngSeed != settings.Seed)
+                throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, folder, string.Create(CultureInfo.InvariantCulture,
+                    $"optimizer.safetensors is at step {progress.Step} (data position {progress.RngCounter}), training.json at step {saved.Step} ({saved.DataPosition}). Hint: the files come from different saves; restore the folder from one save, or start a new run."));
+            return (saved with { Settings = settings }, parameters, (m, v));
+        }
+        catch (CheckpointException e)
+        {
+            throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, e.FilePath,
+                $"{e.Detail} The checkpoint cannot be resumed. Hint: restore {folder} from a backup, or start a new run with another --out (the model directory's best weights stay usable).", e);
+        }
+    }
+
+    /// <summary>A fingerprint as training.json and the token manifest write it.</summary>
+    public static string Hex(ulong fingerprint) => fingerprint.ToString("X16", CultureInfo.InvariantCulture);
+
+    public void Dispose()
+    {
+        Train.Dispose();
+        Tuning?.Dispose();
+        if (_ownsBackend)
+            Backend.Dispose();
+    }
+
+    private static PretrainingSettings Changed(PretrainingSettings saved, Func<PretrainingSettings, PretrainingSettings>? change)
+    {
+        if (change is null)
+            return saved;
+        var changed = change(saved);
+        var sameRun = changed with { Steps = saved.Steps, Threads = saved.Threads, EvalEvery = saved.EvalEvery, CheckpointEvery = saved.CheckpointEvery };
+        if (sameRun != saved)
+            throw new ArgumentException("Only Steps, Threads, EvalEvery and CheckpointEvery can change when a run resumes; the other settings would make it a different run.", nameof(change));
+        return changed;
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace FhirRisk.Training.Pretraining;
+
+/// <summary>
+/// Where a pretraining run stands, as <c>training.json</c> (docs/formats/model-directory.md): in the model directory it
+/// describes the weights beside it, in <c>checkpoints/last/</c> it is what a resume needs besides the tensors. The RNG
+/// and data position are also in <c>optimizer.safetensors</c>; a resume checks the two agree.
+/// </summary>
+internal sealed record TrainingRecord
+{
+    public const string FileName = "training.json";
+    public const string FormatName = "fhirrisk-pretraining";
+    public const int CurrentVersion = 1;
+
+    public string Format { get; init; } = FormatName;
+
+    public int Version { get; init; } = CurrentVersion;
+
+    public required PretrainingSettings Settings { get; init; }
+
+    /// <summary><c>Vocabulary.Fingerprint</c> of the tokenizer, 16 uppercase hex digits.</summary>
+    public required string VocabularyFingerprint { get; init; }
+
+    public required int VocabularySize { get; init; }
+
+    public long TrainTokens { get; init; }
+
+    public long TuningTokens { get; init; }
+
+    /// <summary>Optimizer steps taken.</summary>
+    public long Step { get; init; }
+
+    /// <summary>The next training batch index (<see cref="WindowSampler"/>).</summary>
+    public long DataPosition { get; init; }
+
+    /// <summary>The optimizer step of the weights saved beside this record.</summary>
+    public long WeightsStep { get; init; }
+
+    /// <summary>Window positions trained on (B·T per step, padding included).</summary>
+    public long TokensSeen { get; init; }
+
+    /// <summary>Seconds spent in training steps (drawing windows, forward, backward, optimizer), over every session of the run.</summary>
+    public double TrainSeconds { get; init; }
+
+    public double? LastLoss { get; init; }
+
+    public double? BestEvalLoss { get; init; }
+
+    public long? BestStep { get; init; }
+
+    public void Save(string directory)
+    {
+        var path = Path.Combine(directory, FileName);
+        File.WriteAllBytes(path + ".partial", JsonSerializer.SerializeToUtf8Bytes(this, TrainingJsonContext.Default.TrainingRecord));
+        File.Move(path + ".partial", path, overwrite: true);
+    }
+
+    /// <exception cref="TrainingException">The file is missing, not this format, or newer than this build reads.</exception>
+    public static TrainingRecord Load(string directory)
+    {
+        var path = Path.Combine(directory, FileName);
+        const string Hint = "Hint: resume from an intact checkpoint, or start a new run with another --out.";
+        if (!File.Exists(path))
+            throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, path, $"the file is missing. {Hint}");
+        TrainingRecord? record;
+        try
+        {
+            record = JsonSerializer.Deserialize(File.ReadAllBytes(path), TrainingJsonContext.Default.TrainingRecord);
+        }
+        catch (JsonException e)
+        {
+            throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, path, $"not valid training JSON ({e.Message}). {Hint}", e);
+        }
+        if (record is null || record.Format != FormatName || record.Version is < 1 or > CurrentVersion)
+            throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, path,
+                $"expected format '{FormatName}' version 1..{CurrentVersion}. Hint: a newer FhirRisk wrote it, or it is not a training record; upgrade, or start a new run.");
+        return record;
+    }
+}
+
+/// <summary>Source-generated JSON for <see cref="TrainingRecord"/> (no reflection, so trimmed publishes can train).</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    WriteIndented = true,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(TrainingRecord))]
+internal sealed partial class TrainingJsonContext : JsonSerializerContext;

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using FhirRisk.Testing;
+
+namespace FhirRisk.Cli.Tests;
+
+public sealed class TrainCommandTests : IDisposable
+{
+    /// <summary>A model that trains on the sample in well under a second.</summary>
+    private static readonly string[] Tiny =
+        ["--layers", "1", "--heads", "2", "--channels", "16", "--context", "24", "--batch", "2", "--eval-every", "2", "--eval-batches", "1", "--warmup", "1", "--threads", "1"];
+
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private static string Sample => RepositoryPaths.Combine("samples", "meds-demo");
+
+    [Fact]
+    public async Task Train_TokenizedSample_WritesTheModelDirectory()
+    {
+        var (tokenizer, tokens) = await Tokenize();
+        var model = _temp.File("model");
+
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync(["train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", model, "--steps", "4", .. Tiny]);
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("tokens/s", stdout, StringComparison.Ordinal);
+        Assert.Contains("best tuning loss", stdout, StringComparison.Ordinal);
+        foreach (var file in new[] { "config.json", "model.safetensors", "tokenizer.json", "vocabulary.tsv", "training.json", "metrics.jsonl", "checkpoints/last/optimizer.safetensors" })
+            Assert.True(File.Exists(Path.Combine(model, file)), file);
+    }
+
+    [Fact]
+    public async Task Train_Resume_ContinuesToTheNewStepCount()
+    {
+        var (tokenizer, tokens) = await Tokenize();
+        var model = _temp.File("model");
+        var first = await CliRun.RunAsync(["train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", model, "--steps", "2", .. Tiny]);
+
+        var resumed = await CliRun.RunAsync("train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", model, "--resume", "--steps", "3");
+
+        Assert.True(first.ExitCode == 0, first.Error);
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        Assert.Contains("resuming at step 2", resumed.Output, StringComparison.Ordinal);
+        using var record = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(model, "checkpoints", "last", "training.json")));
+        Assert.Equal(3, record.RootElement.GetProperty("step").GetInt64());
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(model, "metrics.jsonl")).Length);
+    }
+
+    [Fact]
+    public async Task Train_ResumeWithAnotherLearningRate_IsAUsageError()
+    {
+        var (tokenizer, tokens) = await Tokenize();
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", _temp.File("model"), "--resume", "--lr", "0.1");
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("--lr cannot change", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Train_ResumeWithoutACheckpoint_FailsWithAHint()
+    {
+        var (tokenizer, tokens) = await Tokenize();
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", _temp.File("model"), "--resume");
+
+        Assert.Equal(ExitCodes.Failure, exitCode);
+        Assert.Contains("hint: start the run without --resume", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Train_FolderThatIsNotTokenShards_FailsNamingTheTokenizeCommand()
+    {
+        var (tokenizer, _) = await Tokenize();
+        Directory.CreateDirectory(_temp.File("not-tokens"));
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync(["train", "--tokens", _temp.File("not-tokens"), "--tokenizer", tokenizer, "--out", _temp.File("model"), .. Tiny]);
+
+        Assert.Equal(ExitCodes.Failure, exitCode);
+        Assert.Contains("TR001", stderr, StringComparison.Ordinal);
+        Assert.Contains("fhirrisk tokenize", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Train_InvalidModelShape_IsAUsageError()
+    {
+        var (tokenizer, tokens) = await Tokenize();
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", _temp.File("model"), "--channels", "30", "--heads", "4");
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("Channels", stderr, StringComparison.Ordinal);
+    }
+
+    private async Task<(string Tokenizer, string Tokens)> Tokenize()
+    {
+        var (tokenizer, tokens) = (_temp.File("tokenizer"), _temp.File("tokens"));
+        var fit = await CliRun.RunAsync("tokenize", "fit", Sample, "--out", tokenizer);
+        var run = await CliRun.RunAsync("tokenize", Sample, "--tokenizer", tokenizer, "--out", tokens);
+        Assert.True(fit.ExitCode == 0 && run.ExitCode == 0, fit.Error + run.Error);
+        return (tokenizer, tokens);
+    }
+}

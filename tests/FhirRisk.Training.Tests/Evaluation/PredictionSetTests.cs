@@ -1,0 +1,64 @@
+using FhirRisk.Training.Evaluation;
+
+namespace FhirRisk.Training.Tests.Evaluation;
+
+public sealed class PredictionSetTests
+{
+    private static readonly LabeledPoint[] Points = SyntheticPredictions.Points(40, 7);
+
+    [Fact]
+    public void Create_GroupsRowsIntoRunsAcrossFiles()
+    {
+        var set = PredictionSet.Create(
+        [
+            ("heads.parquet", SyntheticPredictions.Predict(Points, "hospital_mortality", "heads", 1, 1)),
+            ("probe.parquet", [.. SyntheticPredictions.Predict(Points, "hospital_mortality", "probe", 1, 2), .. SyntheticPredictions.Predict(Points, "hospital_mortality", "probe", 1, 3, k: 4, replicate: 0)]),
+        ]);
+
+        Assert.Equal(3, set.Runs.Count);
+        Assert.All(set.Runs.Values, rows => Assert.Equal(Points.Length, rows.Length));
+        Assert.Equal(["hospital_mortality"], set.Tasks);
+        Assert.Equal(["heads.parquet", "probe.parquet"], set.Sources);
+    }
+
+    [Fact]
+    public void Create_SameFileTwice_IsADuplicateRow()
+    {
+        var rows = SyntheticPredictions.Predict(Points, "hospital_mortality", "heads", 1, 1);
+
+        var error = Assert.Throws<EvaluationInputException>(() => PredictionSet.Create([("a.parquet", rows), ("b.parquet", rows)]));
+
+        Assert.Equal(EvaluationIssueCodes.DuplicateRow, error.Issue.Code);
+        Assert.NotNull(error.Hint);
+    }
+
+    [Fact]
+    public void Create_ConflictingLabels_NameBothPlaces()
+    {
+        var heads = SyntheticPredictions.Predict(Points, "icu_admission", "heads", 1, 1);
+        var probe = SyntheticPredictions.Predict(Points, "icu_admission", "probe", 1, 2);
+        probe[5] = probe[5] with { Label = !probe[5].Label };
+
+        var error = Assert.Throws<EvaluationInputException>(() => PredictionSet.Create([("heads.parquet", heads), ("probe.parquet", probe)]));
+
+        Assert.Equal(EvaluationIssueCodes.LabelConflict, error.Issue.Code);
+        Assert.Equal("probe.parquet:row 5", error.Issue.Path);
+        Assert.Contains("heads.parquet:row 5", error.Issue.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_MethodsOnDifferentPoints_IsAPointMismatch()
+    {
+        var heads = SyntheticPredictions.Predict(Points, "icu_admission", "heads", 1, 1);
+        var probe = SyntheticPredictions.Predict(Points.Skip(3), "icu_admission", "probe", 1, 2);
+
+        var error = Assert.Throws<EvaluationInputException>(() => PredictionSet.Create([("heads.parquet", heads), ("probe.parquet", probe)]));
+
+        Assert.Equal(EvaluationIssueCodes.PointMismatch, error.Issue.Code);
+        Assert.Equal("probe.parquet", error.Issue.Path);
+    }
+
+    [Fact]
+    public void Create_NoRows_IsEmpty() =>
+        Assert.Equal(EvaluationIssueCodes.Empty, Assert.Throws<EvaluationInputException>(() => PredictionSet.Create([("a.parquet", [])])).Issue.Code);
+}

@@ -1,0 +1,64 @@
+using FhirRisk.Training.Finetuning;
+
+namespace FhirRisk.Training.Tests.Finetuning;
+
+public sealed class CalibrationFitterTests
+{
+    [Fact]
+    public void Temperature_scaling_recovers_a_known_temperature()
+    {
+        var (logits, labels) = Sample(20_000, scale: 0.5, shift: 0, seed: 3); // labels ~ Bernoulli(σ(z / 2))
+        var fitted = CalibrationFitter.Fit(CalibrationMethod.Temperature, logits, labels);
+        Assert.Equal(CalibrationMethod.Temperature, fitted.Method);
+        Assert.Equal(0.0, fitted.Shift);
+        Assert.InRange(fitted.Temperature, 1.9, 2.1);
+        Assert.True(CalibrationFitter.LogLoss(fitted, logits, labels) < CalibrationFitter.LogLoss(ProbabilityCalibration.Identity, logits, labels));
+    }
+
+    [Fact]
+    public void Platt_scaling_recovers_a_known_slope_and_intercept()
+    {
+        var (logits, labels) = Sample(20_000, scale: 0.7, shift: -1.2, seed: 5);
+        var fitted = CalibrationFitter.Fit(CalibrationMethod.Platt, logits, labels);
+        Assert.InRange(fitted.Scale, 0.65, 0.75);
+        Assert.InRange(fitted.Shift, -1.3, -1.1);
+    }
+
+    [Fact]
+    public void Choice_by_cross_validation_takes_platt_when_the_intercept_is_off()
+    {
+        var (logits, labels) = Sample(5_000, scale: 1.0, shift: -1.5, seed: 9);
+        Assert.Equal(CalibrationMethod.Platt, CalibrationFitter.Choose(logits, labels).Method);
+    }
+
+    [Fact]
+    public void Choice_by_cross_validation_leaves_calibrated_logits_close_to_the_identity()
+    {
+        var (logits, labels) = Sample(5_000, scale: 1.0, shift: 0, seed: 11);
+        var chosen = CalibrationFitter.Choose(logits, labels);
+        Assert.InRange(chosen.Scale, 0.9, 1.1);
+        Assert.InRange(chosen.Shift, -0.1, 0.1);
+    }
+
+    [Fact]
+    public void One_class_gives_the_identity()
+    {
+        double[] logits = [0.3, -1, 2];
+        Assert.Equal(ProbabilityCalibration.Identity, CalibrationFitter.Choose(logits, [true, true, true]));
+    }
+
+    /// <summary>z ~ N(0, 3²) and y ~ Bernoulli(σ(scale·z + shift)).</summary>
+    private static (double[] Logits, bool[] Labels) Sample(int n, double scale, double shift, int seed)
+    {
+        var random = new Random(seed);
+        var logits = new double[n];
+        var labels = new bool[n];
+        for (var i = 0; i < n; i++)
+        {
+            var normal = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+            logits[i] = 3 * normal;
+            labels[i] = random.NextDouble() < 1 / (1 + Math.Exp(-(scale * logits[i] + shift)));
+        }
+        return (logits, labels);
+    }
+}

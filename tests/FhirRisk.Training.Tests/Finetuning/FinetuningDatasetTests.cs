@@ -1,0 +1,118 @@
+using FhirRisk.Meds;
+using FhirRisk.Model.Gpt;
+using FhirRisk.Testing;
+using FhirRisk.Tokenizer;
+using FhirRisk.Training.Finetuning;
+using FhirRisk.Training.Tests.Pretraining;
+
+namespace FhirRisk.Training.Tests.Finetuning;
+
+/// <summary>Label files joined to token shards, then a whole run saved as a model directory and loaded back.</summary>
+public sealed class FinetuningDatasetTests
+{
+    private const string Mortality = "hospital_mortality";
+    private const string Icu = "icu_admission";
+    private static readonly DateTime Start = new(2020, 1, 1, 8, 0, 0, DateTimeKind.Utc);
+
+    [Fact]
+    public void Labels_of_several_tasks_become_one_point_each_with_masks_and_the_context_up_to_the_time()
+    {
+        using var folder = new TempDirectory();
+        var (tokenizer, tokens) = TokenData.Write(folder.Path, [20, 20, 20, 20], [20, 20]);
+        var labels = WriteLabels(folder.File("labels"), subjects: 6, icuEvery: 2);
+
+        var loaded = FinetuningDataset.Load(tokenizer, tokens, labels, [Mortality, Icu], contextLength: 14);
+
+        Assert.Equal([Mortality, Icu], loaded.Data.Tasks);
+        Assert.Equal(8, loaded.Data.Train.Count);   // subjects 1–4, events 5 and 15
+        Assert.Equal(4, loaded.Data.Tuning.Count);  // subjects 5–6
+        Assert.Equal((0, 0), (loaded.UnmatchedPoints, loaded.EarlyPoints));
+        var point = loaded.Data.Train[0];
+        Assert.Equal(1L, point.SubjectId);
+        Assert.Equal([1, PromptedExample.Masked], point.Labels);
+        Assert.Equal([0, PromptedExample.Masked], loaded.Data.Train[2].Labels); // subject 2, event 5
+        Assert.Equal([0, 0], loaded.Data.Train[3].Labels);                      // subject 2, event 15
+
+        // The context is the static prefix then the timeline through the code of event 5 (subject 1 cycles A…E from B, so event 4 is A).
+        Assert.Equal(12, point.Context.Length);
+        var decoded = tokenizer.Decode(point.Context.AsSpan(tokenizer.PrefixLength), 1, Start).Select(e => e.Code).ToArray();
+        Assert.Equal("LAB//B", decoded[^1]);
+        Assert.Equal("LAB//A", decoded[^2]);
+    }
+
+    [Fact]
+    public void A_named_task_with_one_class_is_an_error_and_all_skips_it()
+    {
+        using var folder = new TempDirectory();
+        var (tokenizer, tokens) = TokenData.Write(folder.Path, [20, 20], [20]);
+        var labels = WriteLabels(folder.File("labels"), subjects: 3, icuEvery: 1, icuAlways: true);
+
+        var error = Assert.Throws<TrainingException>(() => FinetuningDataset.Load(tokenizer, tokens, labels, [Icu], 14));
+        Assert.Equal(FinetuningErrorCodes.SingleClassTask, error.Code);
+        Assert.Contains("--tasks", error.Message);
+
+        var all = FinetuningDataset.Load(tokenizer, tokens, labels, tasks: null, 14);
+        Assert.Equal([Mortality], all.Data.Tasks);
+        Assert.Contains(all.Skipped, s => s.StartsWith(Icu, StringComparison.Ordinal));
+        Assert.Contains(all.Skipped, s => s == "prolonged_los: no label files");
+
+        var unknown = Assert.Throws<TrainingException>(() => FinetuningDataset.Load(tokenizer, tokens, labels, ["prolonged_los"], 14));
+        Assert.Equal(FinetuningErrorCodes.NoLabels, unknown.Code);
+    }
+
+    [Fact]
+    public void A_finetuned_model_directory_loads_back_with_its_task_tokens()
+    {
+        using var folder = new TempDirectory();
+        var (tokenizer, tokens) = TokenData.Write(folder.Path, [20, 20, 20, 20], [20, 20]);
+        var labels = WriteLabels(folder.File("labels"), subjects: 6, icuEvery: 2);
+        var pretrained = GptParameters.Initialize(new GptConfig(tokenizer.Vocabulary.Count, 1, 2, 8, 16), seed: 1);
+        var loaded = FinetuningDataset.Load(tokenizer, tokens, labels, null, contextLength: 16);
+        var heads = new TaskHeads(loaded.Data.Tasks, 8, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint);
+        var settings = new FinetuningSettings { Steps = 5, BatchSize = 4, WarmupSteps = 1, Threads = 1 };
+        var result = MultitaskFinetuner.Run(pretrained, heads, loaded.Data, settings);
+
+        var output = folder.File("model");
+        FinetunedModel.Save(output, tokenizer, result, settings);
+
+        var reloaded = TaskHeads.Load(output);
+        Assert.Equal(loaded.Data.Tasks, reloaded.Tasks);
+        Assert.Equal(tokenizer.Vocabulary.Fingerprint, reloaded.TokenizerFingerprint);
+        Assert.Equal(reloaded.ModelVocabularySize, GptCheckpoint.Load(output).Config.VocabSize);
+        Assert.Equal(tokenizer.Vocabulary.Fingerprint, TimelineTokenizer.Load(output).Vocabulary.Fingerprint);
+        Assert.True(File.Exists(Path.Combine(output, FinetunedModel.RecordFile)));
+
+        var again = Assert.Throws<TrainingException>(() => FinetunedModel.Save(output, tokenizer, result, settings));
+        Assert.Equal(FinetuningErrorCodes.OutputNotEmpty, again.Code);
+    }
+
+    /// <summary>
+    /// <c>labels/&lt;task&gt;/&lt;split&gt;/0.parquet</c> as <c>fhirrisk labels</c> writes them: every subject is labelled for
+    /// mortality at events 5 and 15 (positive at event 5 of odd subjects); ICU labels only for every
+    /// <paramref name="icuEvery"/>-th subject, at event 15.
+    /// </summary>
+    private static string WriteLabels(string root, int subjects, int icuEvery, bool icuAlways = false)
+    {
+        var splits = new Dictionary<string, List<(string Task, MedsLabel Label)>>();
+        for (var id = 1; id <= subjects; id++)
+        {
+            var split = id <= subjects - (subjects <= 3 ? 1 : 2) ? MedsSchema.TrainSplit : MedsSchema.TuningSplit;
+            var list = splits.TryGetValue(split, out var l) ? l : splits[split] = [];
+            DateTime At(int e) => DateTime.SpecifyKind(Start.AddDays(id).AddHours(e), DateTimeKind.Unspecified);
+            list.Add((Mortality, new MedsLabel(id, At(5), BooleanValue: id % 2 == 1)));
+            list.Add((Mortality, new MedsLabel(id, At(15), BooleanValue: false)));
+            if (id % icuEvery == 0)
+                list.Add((Icu, new MedsLabel(id, At(15), BooleanValue: icuAlways || id % 4 == 0)));
+        }
+        foreach (var (split, rows) in splits)
+        {
+            foreach (var group in rows.GroupBy(r => r.Task))
+            {
+                var path = Path.Combine(root, "labels", group.Key, split, "0.parquet");
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                MedsLabels.Write(path, [.. group.Select(g => g.Label)]);
+            }
+        }
+        return root;
+    }
+}

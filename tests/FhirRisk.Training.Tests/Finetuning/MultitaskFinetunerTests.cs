@@ -1,0 +1,128 @@
+using FhirRisk.Core.Statistics;
+using FhirRisk.Model.Gpt;
+using FhirRisk.Training.Finetuning;
+using GptModel = FhirRisk.Model.Gpt.Gpt;
+
+namespace FhirRisk.Training.Tests.Finetuning;
+
+/// <summary>
+/// End to end on a synthetic task whose label is a deterministic function of the context: "does token 7 occur?"
+/// (task <c>seen_7</c>) and "does token 3 occur?" (task <c>seen_3</c>, labelled on half the points only).
+/// </summary>
+public sealed class MultitaskFinetunerTests
+{
+    private const int Vocabulary = 16;
+    private static readonly string[] Tasks = ["seen_7", "seen_3"];
+
+    [Fact]
+    public void Finetuning_a_tiny_gpt_learns_both_tasks_and_calibrates_them()
+    {
+        var pretrained = GptParameters.Initialize(new GptConfig(Vocabulary, 2, 2, 16, 16), seed: 1);
+        var data = new FinetuningData(Tasks, Points(600, seed: 1), Points(300, seed: 2));
+        var heads = new TaskHeads(Tasks, 16, Vocabulary, tokenizerFingerprint: 5);
+        var settings = new FinetuningSettings { Steps = 300, BatchSize = 16, BackboneLearningRate = 3e-3, HeadLearningRate = 1e-2, WarmupSteps = 20, Threads = 1 };
+
+        var result = MultitaskFinetuner.Run(pretrained, heads, data, settings);
+
+        Assert.Equal(300, result.StepsDone);
+        Assert.True(result.LastLoss < result.FirstLoss * 0.5, $"loss {result.FirstLoss:F3} → {result.LastLoss:F3}");
+        Assert.Equal(Vocabulary + 2, result.Model.Config.VocabSize);
+        foreach (var report in result.Tasks)
+        {
+            Assert.True(report.Auroc > 0.95, $"{report.Task}: tuning AUROC {report.Auroc:F3}");
+            Assert.True(report.CalibratedLogLoss <= report.RawLogLoss + 1e-9, $"{report.Task}: {report.RawLogLoss:F3} → {report.CalibratedLogLoss:F3}");
+        }
+        Assert.Equal(300, result.Tasks[0].TuningLabels);
+        Assert.InRange(result.Tasks[1].TuningLabels, 100, 200);
+
+        // Inference with the saved pieces reproduces the reported ranking: prompt, forward, heads.
+        using var model = new GptModel(result.Model, 16);
+        var hidden = MultitaskFinetuner.HiddenStates(model, result.Heads, data.Tuning, 16);
+        var scores = data.Tuning.Select((_, i) => result.Heads.Predict(0, hidden.AsSpan((i * 2) * 16, 16))).ToArray();
+        var labels = data.Tuning.Select(p => p.Labels[0] == 1).ToArray();
+        Assert.Equal(result.Tasks[0].Auroc, BinaryMetrics.Auroc(scores, labels), 9);
+    }
+
+    [Fact]
+    public void Frozen_backbone_trains_only_the_heads()
+    {
+        // A random backbone shows a head little of the context, but the task token's position (the context length)
+        // reaches its hidden state: tasks on the length are learnable from frozen features.
+        static PromptedExample[] ByLength(PromptedExample[] points) =>
+            [.. points.Select((p, i) => p with { Labels = [(sbyte)(p.Context.Length >= 8 ? 1 : 0), i % 2 == 0 ? (sbyte)(p.Context.Length >= 6 ? 1 : 0) : PromptedExample.Masked] })];
+        var pretrained = GptParameters.Initialize(new GptConfig(Vocabulary, 1, 2, 16, 16), seed: 3);
+        var data = new FinetuningData(Tasks, ByLength(Points(400, seed: 3)), ByLength(Points(200, seed: 4)));
+        var heads = new TaskHeads(Tasks, 16, Vocabulary, tokenizerFingerprint: 5);
+        var settings = new FinetuningSettings { Steps = 1000, BatchSize = 16, FreezeBackbone = true, HeadLearningRate = 3e-2, WarmupSteps = 10, Threads = 1 };
+
+        var result = MultitaskFinetuner.Run(pretrained, heads, data, settings);
+
+        var grown = TaskTokenEmbedding.Grow(pretrained, 2, FinetuningSeeds.TaskTokens(settings.Seed));
+        Assert.Equal(grown.Values, result.Model.Values);
+        foreach (var report in result.Tasks)
+            Assert.True(report.Auroc > 0.9, $"{report.Task}: tuning AUROC {report.Auroc:F3}");
+    }
+
+    [Fact]
+    public void A_masked_task_sends_no_gradient_into_the_backbone()
+    {
+        var parameters = TaskTokenEmbedding.Grow(GptParameters.Initialize(new GptConfig(Vocabulary, 1, 2, 8, 16), seed: 5), 2, seed: 1);
+        var points = Points(4, seed: 6).Select(p => p with { Labels = [p.Labels[0], PromptedExample.Masked] }).ToArray();
+        var heads = new TaskHeads(Tasks, 8, Vocabulary, tokenizerFingerprint: 5);
+        var random = new Random(1);
+        for (var i = 0; i < heads.Parameters.Length; i++)
+            heads.Parameters[i] = random.NextDouble() - 0.5;
+
+        float[] BackboneGradient()
+        {
+            using var model = new GptModel(parameters, points.Length);
+            var batch = PromptBatch.Create(points, heads.PromptTokenIds());
+            model.ForwardHidden(batch.Tokens, batch.B, batch.T);
+            var (hidden, dHidden) = (new float[batch.TaskRows.Length * 8], new float[batch.TaskRows.Length * 8]);
+            model.HiddenStates(batch.TaskRows, hidden);
+            var labels = points.SelectMany(p => p.Labels).ToArray();
+            MultitaskHeadLoss.Compute(heads, hidden, labels, [1.0, 1.0], new double[heads.Parameters.Length], dHidden);
+            model.ZeroGradients();
+            model.BackwardHidden(batch.TaskRows, dHidden);
+            return model.Gradients.ToArray();
+        }
+
+        var before = BackboneGradient();
+        Assert.Contains(before, g => g != 0);
+        for (var j = 9; j < 18; j++)
+            heads.Parameters[j] *= -4; // task 1's head: any value gives the same backbone gradient
+        Assert.Equal(before, BackboneGradient());
+    }
+
+    [Fact]
+    public void A_task_with_one_class_in_train_is_refused_with_a_hint()
+    {
+        var pretrained = GptParameters.Initialize(new GptConfig(Vocabulary, 1, 2, 8, 16), seed: 1);
+        var train = Points(50, seed: 1).Select(p => p with { Labels = [0, p.Labels[1]] }).ToArray();
+        var heads = new TaskHeads(Tasks, 8, Vocabulary, tokenizerFingerprint: 5);
+        var error = Assert.Throws<TrainingException>(() => MultitaskFinetuner.Run(pretrained, heads, new FinetuningData(Tasks, train, []), FinetuningSettings.Default));
+        Assert.Equal(FinetuningErrorCodes.SingleClassTask, error.Code);
+        Assert.Equal("seen_7", error.Path);
+        Assert.Contains("Hint:", error.Message);
+    }
+
+    /// <summary>Contexts of 4–12 tokens from [1, 16) with a 7 in about half and a 3 in about half; <c>seen_3</c> labelled on
+    /// even points only.</summary>
+    private static PromptedExample[] Points(int count, int seed)
+    {
+        var random = new Random(seed);
+        var points = new PromptedExample[count];
+        for (var i = 0; i < count; i++)
+        {
+            var context = Enumerable.Range(0, random.Next(4, 13)).Select(_ => random.Next(1, Vocabulary)).Select(t => t is 3 or 7 ? 8 : t).ToArray();
+            if (random.NextDouble() < 0.5)
+                context[random.Next(context.Length)] = 7;
+            if (random.NextDouble() < 0.5)
+                context[random.Next(context.Length)] = 3;
+            var seen7 = context.Contains(7) ? (sbyte)1 : (sbyte)0;
+            var seen3 = i % 2 == 0 ? (sbyte)(context.Contains(3) ? 1 : 0) : PromptedExample.Masked;
+            points[i] = new PromptedExample(i, i, context, [seen7, seen3]);
+        }
+        return points;
+    }
+}

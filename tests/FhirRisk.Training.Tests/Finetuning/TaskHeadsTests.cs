@@ -1,0 +1,47 @@
+using FhirRisk.Testing;
+using FhirRisk.Training.Finetuning;
+
+namespace FhirRisk.Training.Tests.Finetuning;
+
+public sealed class TaskHeadsTests
+{
+    [Fact]
+    public void Heads_round_trip_through_heads_json_exactly()
+    {
+        using var folder = new TempDirectory();
+        var heads = new TaskHeads(["hospital_mortality", "icu_admission"], 3, tokenizerVocabularySize: 100, tokenizerFingerprint: 0xABCDEF0123456789);
+        double[] values = [0.1, -0.2, 1.0 / 3, 0.25, Math.PI, -1e-300, 2.5e10, -0.75];
+        values.CopyTo(heads.Parameters, 0);
+        heads.SetCalibration(0, new ProbabilityCalibration(CalibrationMethod.Platt, 0.8, -1.1));
+        heads.SetCalibration(1, new ProbabilityCalibration(CalibrationMethod.Temperature, 1 / 1.7, 0));
+        heads.Save(folder.Path);
+
+        var loaded = TaskHeads.Load(folder.Path);
+        Assert.Equal(heads.Tasks, loaded.Tasks);
+        Assert.Equal(heads.Parameters, loaded.Parameters);
+        Assert.Equal(heads.Calibrations, loaded.Calibrations);
+        Assert.Equal(0xABCDEF0123456789UL, loaded.TokenizerFingerprint);
+        Assert.Equal([100, 101], loaded.PromptTokenIds());
+        Assert.Equal("TASK//icu_admission", loaded.TokenOf(1));
+        Assert.Equal(102, loaded.ModelVocabularySize);
+
+        float[] hidden = [1f, 2f, -1f];
+        var logit = 0.1 * 1 - 0.2 * 2 - 1.0 / 3 + 0.25;
+        Assert.Equal(logit, loaded.Logit(0, hidden), 12);
+        Assert.Equal(1 / (1 + Math.Exp(-(0.8 * logit - 1.1))), loaded.Predict(0, hidden), 12);
+    }
+
+    [Fact]
+    public void A_damaged_or_missing_file_names_itself_and_the_fix()
+    {
+        using var folder = new TempDirectory();
+        var missing = Assert.Throws<TrainingException>(() => TaskHeads.Load(folder.Path));
+        Assert.Equal(FinetuningErrorCodes.BadHeads, missing.Code);
+        Assert.Contains("Hint:", missing.Message);
+
+        File.WriteAllText(folder.File("heads.json"), """{ "format": "fhirrisk-task-heads", "version": 1, "channels": 2 """);
+        var damaged = Assert.Throws<TrainingException>(() => TaskHeads.Load(folder.Path));
+        Assert.Equal(FinetuningErrorCodes.BadHeads, damaged.Code);
+        Assert.EndsWith("heads.json", damaged.Path);
+    }
+}

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using FhirRisk.Model.Gpt;
+using FhirRisk.Testing;
+using FhirRisk.Tokenizer;
+using FhirRisk.Training.Pretraining;
+using Xunit.Abstractions;
+
+namespace FhirRisk.Training.Tests.Pretraining;
+
+public sealed class PretrainerTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+    private readonly ITestOutputHelper _output;
+    private readonly TimelineTokenizer _tokenizer;
+    private readonly string _tokens;
+
+    public PretrainerTests(ITestOutputHelper output)
+    {
+        _output = output;
+        (_tokenizer, _tokens) = TokenData.Cycle(_temp.File("data"));
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void Run_RepeatingTimelines_TuningLossFallsAndTheModelDirectoryIsComplete()
+    {
+        var settings = TinyRuns.Settings with { Steps = 200, Layers = 2, Channels = 32, Dropout = 0, LearningRate = 3e-3, WarmupSteps = 20, EvalEvery = 50, CheckpointEvery = 100 };
+        var model = _temp.File("model");
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, model, settings))
+        {
+            var result = trainer.Run();
+
+            var evals = ReadMetrics(model).Where(m => m.TryGetProperty("eval_loss", out _)).Select(m => m.GetProperty("eval_loss").GetDouble()).ToList();
+            _output.WriteLine($"train loss {result.FirstLoss:F3} -> {result.LastLoss:F3}; tuning loss {string.Join(" -> ", evals.Select(e => e.ToString("F3")))}; {result.TokensPerSecond:N0} tokens/s");
+            Assert.False(result.Cancelled);
+            Assert.Equal(settings.Steps, result.Step);
+            Assert.Equal(settings.Steps / settings.EvalEvery, evals.Count);
+            Assert.True(evals[^1] < evals[0] - 0.4, "the tuning loss should fall by more than 0.4 nats after the first evaluation");
+            Assert.True(result.LastLoss < result.FirstLoss - 1, "the training loss should fall by more than a nat");
+            Assert.Equal(evals.Min(), result.BestEvalLoss);
+        }
+
+        foreach (var file in new[] { "config.json", "model.safetensors", "tokenizer.json", "vocabulary.tsv", "training.json", "metrics.jsonl", "loss.png" })
+            Assert.True(File.Exists(Path.Combine(model, file)), file);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(model, "loss.png"))[..4]);
+        foreach (var file in new[] { "config.json", "model.safetensors", "optimizer.safetensors", "training.json" })
+            Assert.True(File.Exists(Path.Combine(model, "checkpoints", "last", file)), "checkpoints/last/" + file);
+        Assert.Equal(settings.Steps, ReadMetrics(model).Count);
+        Assert.Equal(_tokenizer.Vocabulary.Count, GptCheckpoint.Load(model).Config.VocabSize);
+        Assert.Equal(_tokenizer.Vocabulary.Fingerprint, TimelineTokenizer.Load(model).Vocabulary.Fingerprint);
+    }
+
+    [Fact]
+    public void Resume_AfterCancellation_EndsWithTheSameBitsAsAStraightRun()
+    {
+        var (straight, interrupted) = (_temp.File("straight"), _temp.File("interrupted"));
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, straight, TinyRuns.Settings))
+            trainer.Run();
+
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, interrupted, TinyRuns.Settings))
+        {
+            var stopped = TinyRuns.RunUntil(trainer, stopAfter: 3);
+            Assert.True(stopped.Cancelled);
+            Assert.Equal(3, stopped.Step);
+        }
+        Assert.Equal(3, JsonDocument.Parse(File.ReadAllBytes(Path.Combine(interrupted, "checkpoints", "last", "training.json"))).RootElement.GetProperty("step").GetInt64());
+        // The kernels give the same bits for any thread count, so the second half may use another.
+        using (var trainer = Pretrainer.Resume(_tokenizer, _tokens, interrupted, s => s with { Threads = 2 }))
+        {
+            Assert.Equal(3, trainer.Step);
+            Assert.Equal(6, trainer.Run().Step);
+        }
+
+        foreach (var file in new[] { "checkpoints/last/model.safetensors", "checkpoints/last/optimizer.safetensors", "model.safetensors" })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(straight, file)), File.ReadAllBytes(Path.Combine(interrupted, file)));
+        Assert.Equal(Losses(straight), Losses(interrupted));
+    }
+
+    [Fact]
+    public void Resume_WithMoreSteps_ContinuesTheRun()
+    {
+        var model = _temp.File("model");
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, model, TinyRuns.Settings))
+            trainer.Run();
+
+        using var resumed = Pretrainer.Resume(_tokenizer, _tokens, model, s => s with { Steps = 9 });
+        var result = resumed.Run();
+
+        Assert.Equal(9, result.Step);
+        Assert.Equal(9, ReadMetrics(model).Count);
+    }
+
+    [Fact]
+    public void Resume_ChangingTheModel_IsRefused()
+    {
+        var model = _temp.File("model");
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, model, TinyRuns.Settings))
+            TinyRuns.RunUntil(trainer, stopAfter: 1);
+
+        var error = Assert.Throws<ArgumentException>(() => Pretrainer.Resume(_tokenizer, _tokens, model, s => s with { Channels = 32 }));
+
+        Assert.Contains("Only Steps", error.Message, StringComparison.Ordinal);
+    }
+
+    private static List<JsonElement> ReadMetrics(string model) =>
+        [.. File.ReadAllLines(Path.Combine(model, "metrics.jsonl")).Select(line => JsonDocument.Parse(line).RootElement.Clone())];
+
+    /// <summary>Every logged number but the throughput, which depends on the clock.</summary>
+    private static List<string> Losses(string model) =>
+        [.. ReadMetrics(model).Select(m => string.Join(",", m.EnumerateObject().Where(p => p.Name != "tokens_per_s").Select(p => $"{p.Name}={p.Value}")))];
+}

@@ -1,0 +1,169 @@
+using FhirRisk.Model.Gpt;
+using FhirRisk.Testing;
+using FhirRisk.Tokenizer;
+using FhirRisk.Training.Pretraining;
+
+namespace FhirRisk.Training.Tests.Pretraining;
+
+/// <summary>Issue 6 item 7: each bad input is a <see cref="TrainingException"/> with a stable code, the file, and a hint.</summary>
+public sealed class PretrainingInputErrorTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+    private readonly TimelineTokenizer _tokenizer;
+    private readonly string _tokens;
+
+    public PretrainingInputErrorTests()
+    {
+        (_tokenizer, _tokens) = TokenData.Cycle(_temp.File("data"));
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void Start_FolderWithoutManifest_NoTrainingData()
+    {
+        Directory.CreateDirectory(_temp.File("empty"));
+
+        var error = Start(_tokenizer, _temp.File("empty"), TinyRuns.Settings);
+
+        Assert.Equal(PretrainingErrorCodes.NoTrainingData, error.Code);
+        Assert.Equal(_temp.File("empty"), error.Path);
+        Assert.Contains("fhirrisk tokenize", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_TrainSplitWithoutTokens_NoTrainingData()
+    {
+        var (tokenizer, tokens) = TokenData.Write(_temp.File("statics-only"), train: [0, 0], tuning: [5]);
+
+        var error = Start(tokenizer, tokens, TinyRuns.Settings);
+
+        Assert.Equal(PretrainingErrorCodes.NoTrainingData, error.Code);
+        Assert.Contains("Hint:", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_NoTuningSplit_NoTuningDataUnlessEvaluationIsOff()
+    {
+        var (tokenizer, tokens) = TokenData.Write(_temp.File("train-only"), train: [20, 30], tuning: []);
+
+        var error = Start(tokenizer, tokens, TinyRuns.Settings);
+        using var withoutEvaluation = Pretrainer.Start(tokenizer, tokens, _temp.File("model"), TinyRuns.Settings with { EvalEvery = 0, Steps = 2 });
+        var result = withoutEvaluation.Run();
+
+        Assert.Equal(PretrainingErrorCodes.NoTuningData, error.Code);
+        Assert.Contains("--eval-every 0", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, result.Step);
+        Assert.True(File.Exists(_temp.File("model", "model.safetensors")));
+    }
+
+    [Fact]
+    public void Start_ShardsOfAnotherTokenizer_TokenizerMismatch()
+    {
+        var (other, _) = TokenData.Write(_temp.File("other"), train: [10], tuning: [10], codes: ["DX//X", "DX//Y"]);
+
+        var error = Start(other, _tokens, TinyRuns.Settings);
+
+        Assert.Equal(PretrainingErrorCodes.TokenizerMismatch, error.Code);
+    }
+
+    [Fact]
+    public void Resume_WithAnotherTokenizer_TokenizerMismatch()
+    {
+        var model = TrainAndStop(steps: 2);
+        var (other, _) = TokenData.Write(_temp.File("other"), train: [10], tuning: [10], codes: ["DX//X", "DX//Y"]);
+
+        var error = Assert.Throws<TrainingException>(() => Pretrainer.Resume(other, _tokens, model));
+
+        Assert.Equal(PretrainingErrorCodes.TokenizerMismatch, error.Code);
+        Assert.Contains("--tokenizer", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Resume_TruncatedOptimizerState_CorruptCheckpointNamingTheFile()
+    {
+        var model = TrainAndStop(steps: 2);
+        var optimizer = Path.Combine(model, "checkpoints", "last", "optimizer.safetensors");
+        File.WriteAllBytes(optimizer, File.ReadAllBytes(optimizer)[..^16]);
+
+        var error = Assert.Throws<TrainingException>(() => Pretrainer.Resume(_tokenizer, _tokens, model));
+
+        Assert.Equal(PretrainingErrorCodes.CorruptCheckpoint, error.Code);
+        Assert.Equal(optimizer, error.Path);
+        Assert.Contains("Hint:", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Resume_DamagedTrainingRecord_CorruptCheckpoint()
+    {
+        var model = TrainAndStop(steps: 2);
+        File.WriteAllText(Path.Combine(model, "checkpoints", "last", "training.json"), "{\"step\": ");
+
+        var error = Assert.Throws<TrainingException>(() => Pretrainer.Resume(_tokenizer, _tokens, model));
+
+        Assert.Equal(PretrainingErrorCodes.CorruptCheckpoint, error.Code);
+    }
+
+    [Fact]
+    public void Resume_WithoutACheckpoint_SaysToStartWithoutResume()
+    {
+        var error = Assert.Throws<TrainingException>(() => Pretrainer.Resume(_tokenizer, _tokens, _temp.File("never-trained")));
+
+        Assert.Equal(PretrainingErrorCodes.CorruptCheckpoint, error.Code);
+        Assert.Contains("without --resume", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_IntoAFolderHoldingARun_OutputNotEmpty()
+    {
+        var model = TrainAndStop(steps: 1);
+
+        var error = Assert.Throws<TrainingException>(() => Pretrainer.Start(_tokenizer, _tokens, model, TinyRuns.Settings));
+
+        Assert.Equal(PretrainingErrorCodes.OutputNotEmpty, error.Code);
+        Assert.Contains("--resume", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_DivergingLoss_StopsNamingTheStepAndSavesNoNonFiniteWeights()
+    {
+        var model = _temp.File("model");
+        var settings = TinyRuns.Settings with { LearningRate = 1e30, WarmupSteps = 0, EvalEvery = 0, CheckpointEvery = 1 };
+        using var trainer = Pretrainer.Start(_tokenizer, _tokens, model, settings);
+
+        var error = Assert.Throws<TrainingException>(() => trainer.Run());
+
+        Assert.Equal(PretrainingErrorCodes.NonFiniteLoss, error.Code);
+        Assert.Contains($"at step {trainer.Step + 1}", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(model, "model.safetensors")));
+        var saved = GptCheckpoint.Load(Path.Combine(model, "checkpoints", "last"));
+        Assert.All(saved.Values, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void Run_DiskFullWhileSavingTheModel_SaveFailedNamingTheFolder()
+    {
+        Assert.True(File.Exists("/dev/full"), "this test writes to /dev/full, which Linux provides");
+        var model = _temp.File("model");
+        using var trainer = Pretrainer.Start(_tokenizer, _tokens, model, TinyRuns.Settings with { EvalEvery = 1 });
+        File.CreateSymbolicLink(Path.Combine(model, "model.safetensors.partial"), "/dev/full");
+
+        var error = Assert.Throws<TrainingException>(() => trainer.Run());
+
+        Assert.Equal(PretrainingErrorCodes.SaveFailed, error.Code);
+        Assert.Equal(model, error.Path);
+        Assert.IsAssignableFrom<IOException>(error.InnerException);
+        Assert.Contains("free space", error.Message, StringComparison.Ordinal);
+    }
+
+    private TrainingException Start(TimelineTokenizer tokenizer, string tokens, PretrainingSettings settings) =>
+        Assert.Throws<TrainingException>(() => Pretrainer.Start(tokenizer, tokens, _temp.File("refused-model"), settings));
+
+    private string TrainAndStop(int steps)
+    {
+        var model = _temp.File("model-" + steps);
+        using var trainer = Pretrainer.Start(_tokenizer, _tokens, model, TinyRuns.Settings);
+        TinyRuns.RunUntil(trainer, stopAfter: steps);
+        return model;
+    }
+}
