@@ -27,6 +27,13 @@ public static class StableHash
         return value ^ (value >> 31);
     }
 
+    /// <summary>
+    /// An independent key for one purpose of a run (initial weights, data order, dropout, …) from the run's one seed:
+    /// SplitMix64's finalizer over seed + purpose·γ, so the purposes of one seed, and nearby seeds, never share keys.
+    /// Purpose numbers start at 1; the values are part of every run's reproducibility, so they never change.
+    /// </summary>
+    public static ulong DeriveKey(ulong seed, ulong purpose) => Mix(seed + ((purpose - 1) * 0x9E3779B97F4A7C15UL));
+
     /// <summary>A deterministic number in [0, 1) derived from <paramref name="value"/> and a salt.</summary>
     public static double UnitInterval(long value, ulong salt = 0) =>
         (Mix((ulong)value ^ Mix(salt)) >> 11) * (1.0 / (1UL << 53));

@@ -1,10 +1,12 @@
+using FhirRisk.Meds.Tasks;
+
 namespace FhirRisk.Synthetic;
 
 /// <summary>Progress of a run, for progress bars.</summary>
 public readonly record struct SimulationProgress(int PatientsDone, int Patients);
 
 /// <summary>The ground truth of one task over a run.</summary>
-/// <param name="Task">The task name (<see cref="SimulatedTasks"/>).</param>
+/// <param name="Task">The task name (<see cref="TaskCatalog.Names"/>).</param>
 /// <param name="PredictionPoints">Rows in the truth file for the task.</param>
 /// <param name="Positives">Realised positive outcomes.</param>
 /// <param name="MeanProbability">Mean true probability (≈ the positive rate, by construction).</param>
@@ -20,7 +22,7 @@ public sealed record TaskTruthSummary(string Task, long PredictionPoints, long P
 /// <param name="Patients">Patients written.</param>
 /// <param name="Deaths">Patients who died (in or out of hospital).</param>
 /// <param name="Resources">Resources written per type, in manifest order.</param>
-/// <param name="Tasks">Ground truth per task, in <see cref="SimulatedTasks.All"/> order.</param>
+/// <param name="Tasks">Ground truth per task, in <see cref="TaskCatalog.Names"/> order.</param>
 /// <param name="Elapsed">Wall-clock time of the run.</param>
 public sealed record SimulationSummary(
     int Patients,
@@ -32,6 +34,6 @@ public sealed record SimulationSummary(
     /// <summary>Resources written, all types.</summary>
     public long ResourceCount => Resources.Sum(r => r.Count);
 
-    /// <summary>The summary of one task (<see cref="SimulatedTasks"/>).</summary>
+    /// <summary>The summary of one task (<see cref="TaskCatalog.Names"/>).</summary>
     public TaskTruthSummary Task(string name) => Tasks.Single(t => t.Task == name);
 }

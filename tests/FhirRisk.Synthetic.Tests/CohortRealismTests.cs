@@ -1,4 +1,5 @@
 using FhirRisk.Core.Statistics;
+using FhirRisk.Meds.Tasks;
 using FhirRisk.Synthetic.Codes;
 using FhirRisk.Synthetic.Model;
 
@@ -21,9 +22,9 @@ public sealed class CohortRealismTests
     private static IEnumerable<TruthRow> Rows(string task) => s_cohort.Value.SelectMany(t => t.Truth).Where(r => r.Task == task);
 
     [Theory]
-    [InlineData(SimulatedTasks.HospitalMortality, 0.02, 0.10)]
-    [InlineData(SimulatedTasks.IcuAdmission, 0.15, 0.45)]
-    [InlineData(SimulatedTasks.Readmission30d, 0.15, 0.20)]
+    [InlineData(TaskCatalog.HospitalMortality, 0.02, 0.10)]
+    [InlineData(TaskCatalog.IcuAdmission, 0.15, 0.45)]
+    [InlineData(TaskCatalog.Readmission30d, 0.15, 0.20)]
     public void OutcomeRates_AreWithinTheRealismTargets(string task, double low, double high)
     {
         var rows = Rows(task).ToList();
@@ -34,7 +35,7 @@ public sealed class CohortRealismTests
     [Fact]
     public void EveryTask_IsCalibratedAndInformative()
     {
-        foreach (var task in SimulatedTasks.All)
+        foreach (var task in TaskCatalog.Names)
         {
             var rows = Rows(task).ToList();
             var rate = rows.Average(r => r.Outcome ? 1.0 : 0.0);
@@ -57,7 +58,7 @@ public sealed class CohortRealismTests
         // The ED panel is drawn at the acute severity s₀ that the ED truth rows carry.
         var byQuartile = s_cohort.Value.SelectMany(timeline =>
         {
-            var severity = timeline.Truth.Where(r => r.Task == SimulatedTasks.EdHospitalization).ToDictionary(r => r.EncounterId, r => r.Severity);
+            var severity = timeline.Truth.Where(r => r.Task == TaskCatalog.EdHospitalization).ToDictionary(r => r.EncounterId, r => r.Severity);
             return timeline.Observations
                 .Where(o => o.Measurement.Code.Code == loinc && severity.ContainsKey(o.EncounterId))
                 .Select(o => (Severity: severity[o.EncounterId], o.Value));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FhirRisk.Meds.Tasks;
 using FhirRisk.Testing;
 
 namespace FhirRisk.Synthetic.Tests;
@@ -49,7 +50,7 @@ public sealed class CohortSimulatorTests
         }
         Assert.All(rows, r => Assert.InRange(r.Probability, 0, 1));
         Assert.All(rows, r => Assert.True(r.PredictionTime >= r.AdmissionTime));
-        Assert.All(rows.Where(r => r.Task == SimulatedTasks.HospitalMortality), r => Assert.Equal(r.AdmissionTime, r.PredictionTime));
+        Assert.All(rows.Where(r => r.Task == TaskCatalog.HospitalMortality), r => Assert.Equal(r.AdmissionTime, r.PredictionTime));
     }
 
     [Fact]

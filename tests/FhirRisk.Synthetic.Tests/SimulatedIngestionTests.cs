@@ -1,5 +1,6 @@
 using FhirRisk.Meds;
 using FhirRisk.Meds.Ingestion;
+using FhirRisk.Meds.Tasks;
 using FhirRisk.Testing;
 
 namespace FhirRisk.Synthetic.Tests;
@@ -26,19 +27,19 @@ public sealed class SimulatedIngestionTests
         var (truth, _) = TruthFile.Read(temp.File("export"));
         var events = MedsDatasetReader.Open(temp.File("meds")).ReadEvents().ToList();
 
-        var admissions = truth.Where(r => r.Task == SimulatedTasks.HospitalMortality).ToList();
+        var admissions = truth.Where(r => r.Task == TaskCatalog.HospitalMortality).ToList();
         Assert.Equal(
             admissions.Select(r => (r.SubjectId, r.AdmissionTime, (long?)r.MedsEncounterId)).Order(),
             events.Where(e => e.Code == "HOSPITAL_ADMISSION//IMP").Select(e => (e.SubjectId, e.Time!.Value, e.EncounterId)).Order());
 
-        var icuStays = truth.Where(r => r.Task == SimulatedTasks.IcuMortality).ToList();
+        var icuStays = truth.Where(r => r.Task == TaskCatalog.IcuMortality).ToList();
         Assert.NotEmpty(icuStays);
         var icuAdmissions = events.Where(e => e.Code.StartsWith("ICU_ADMISSION//", StringComparison.Ordinal)).ToList();
         Assert.Equal(icuStays.Select(r => (r.SubjectId, r.PredictionTime)).Order(), icuAdmissions.Select(e => (e.SubjectId, e.Time!.Value)).Order());
         Assert.All(icuAdmissions, e => Assert.Contains(e.Code["ICU_ADMISSION//".Length..], Codes.IcuUnits.All.Select(u => u.Name)));
         Assert.Equal(icuStays.Count, events.Count(e => e.Code == "ICU_DISCHARGE"));
 
-        var edVisits = truth.Where(r => r.Task == SimulatedTasks.EdHospitalization).ToList();
+        var edVisits = truth.Where(r => r.Task == TaskCatalog.EdHospitalization).ToList();
         Assert.Equal(edVisits.Select(r => (r.SubjectId, r.AdmissionTime)).Order(),
             events.Where(e => e.Code == "ED_REGISTRATION").Select(e => (e.SubjectId, e.Time!.Value)).Order());
 

@@ -18,6 +18,13 @@ public static class TaskCatalog
     public const string EdCriticalOutcome = "ed_critical_outcome";
     public const string EdReattendance72h = "ed_reattendance_72h";
 
+    /// <summary>Every task's name, in the order of DESIGN §6 (the order of <see cref="Create"/>).</summary>
+    public static IReadOnlyList<string> Names { get; } =
+    [
+        HospitalMortality, IcuAdmission, ProlongedLos, Composite, Readmission30d, IcuMortality,
+        EdHospitalization, EdCriticalOutcome, EdReattendance72h,
+    ];
+
     /// <summary>Every task, in the order of DESIGN §6.</summary>
     public static IReadOnlyList<TaskDefinition> Create(TaskParameters? parameters = null)
     {

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using FhirRisk.Core.Statistics;
+using FhirRisk.Meds.Tasks;
 
 namespace FhirRisk.Synthetic.Evaluation;
 
@@ -13,7 +14,7 @@ internal sealed class TaskTally
 
     public TaskTally()
     {
-        foreach (var task in SimulatedTasks.All)
+        foreach (var task in TaskCatalog.Names)
             _tasks.Add(task, ([], []));
     }
 
@@ -26,7 +27,7 @@ internal sealed class TaskTally
 
     public IReadOnlyList<TaskTruthSummary> Summarize() =>
     [
-        .. SimulatedTasks.All.Select(task =>
+        .. TaskCatalog.Names.Select(task =>
         {
             var (probabilities, outcomes) = _tasks[task];
             return new TaskTruthSummary(

@@ -1,3 +1,4 @@
+using FhirRisk.Meds.Tasks;
 using FhirRisk.Synthetic.Codes;
 
 namespace FhirRisk.Synthetic.Model;
@@ -56,17 +57,17 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
             var admitted = outcomes.Bernoulli(admitProbability);
             var edOut = registration.AddMinutes(Math.Floor(outcomes.Uniform(120, 480)));
             var visit = charting.EmergencyVisit(registration, edOut, admitted, diagnosis, severity);
-            Truth(SimulatedTasks.EdHospitalization, visit, registration, registration, admitProbability, admitted, severity, baseline);
+            Truth(TaskCatalog.EdHospitalization, visit, registration, registration, admitProbability, admitted, severity, baseline);
             if (admitted)
             {
                 var (resume, earlyIcu) = Admissions(edOut, diagnosis, severity, baseline, risk, Dispositions.FromEmergency);
-                Truth(SimulatedTasks.EdCriticalOutcome, visit, registration, registration, admitProbability * risk.EarlyIcu, earlyIcu, severity, baseline);
+                Truth(TaskCatalog.EdCriticalOutcome, visit, registration, registration, admitProbability * risk.EarlyIcu, earlyIcu, severity, baseline);
                 return resume;
             }
-            Truth(SimulatedTasks.EdCriticalOutcome, visit, registration, registration, admitProbability * risk.EarlyIcu, false, severity, baseline);
+            Truth(TaskCatalog.EdCriticalOutcome, visit, registration, registration, admitProbability * risk.EarlyIcu, false, severity, baseline);
             var bounceProbability = model.BounceBackProbability(severity, baseline);
             var bounces = outcomes.Bernoulli(bounceProbability);
-            Truth(SimulatedTasks.EdReattendance72h, visit, registration, edOut, bounceProbability, bounces, severity, baseline);
+            Truth(TaskCatalog.EdReattendance72h, visit, registration, edOut, bounceProbability, bounces, severity, baseline);
             if (!bounces)
                 return edOut + ReattendanceWindow;
             // At least 12 h later, so a return visit can never make this visit's 12-hour critical outcome.
@@ -97,7 +98,7 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
 
             var readmitProbability = model.ReadmissionProbability(severity, baseline, stay.Icu, stay.StayDays);
             var readmitted = outcomes.Bernoulli(readmitProbability);
-            Truth(SimulatedTasks.Readmission30d, stayId, admission, discharge, readmitProbability, readmitted, severity, baseline);
+            Truth(TaskCatalog.Readmission30d, stayId, admission, discharge, readmitProbability, readmitted, severity, baseline);
             if (!readmitted)
                 return (discharge + ReadmissionWindow, earlyIcu.Value);
             var eventTime = discharge.AddMinutes(Math.Floor(outcomes.Uniform(1, 29.5) * 1440));
@@ -120,13 +121,13 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
     private void StayTruth(string stayId, DateTime admission, StayOutcome stay, StayRisk risk, double severity, double baseline)
     {
         var prolonged = stay.Prolonged(model.Parameters.ProlongedStayDays);
-        Truth(SimulatedTasks.HospitalMortality, stayId, admission, admission, risk.HospitalMortality, stay.Died, severity, baseline);
-        Truth(SimulatedTasks.IcuAdmission, stayId, admission, admission, risk.IcuAdmission, stay.Icu, severity, baseline);
-        Truth(SimulatedTasks.ProlongedLos, stayId, admission, admission, risk.ProlongedStay, prolonged, severity, baseline);
-        Truth(SimulatedTasks.Composite, stayId, admission, admission, risk.Composite, stay.Died || stay.Icu || prolonged, severity, baseline);
+        Truth(TaskCatalog.HospitalMortality, stayId, admission, admission, risk.HospitalMortality, stay.Died, severity, baseline);
+        Truth(TaskCatalog.IcuAdmission, stayId, admission, admission, risk.IcuAdmission, stay.Icu, severity, baseline);
+        Truth(TaskCatalog.ProlongedLos, stayId, admission, admission, risk.ProlongedStay, prolonged, severity, baseline);
+        Truth(TaskCatalog.Composite, stayId, admission, admission, risk.Composite, stay.Died || stay.Icu || prolonged, severity, baseline);
         if (stay.Icu)
         {
-            Truth(SimulatedTasks.IcuMortality, stayId, admission, admission.AddMinutes(stay.IcuStartMinutes), risk.IcuMortality,
+            Truth(TaskCatalog.IcuMortality, stayId, admission, admission.AddMinutes(stay.IcuStartMinutes), risk.IcuMortality,
                 stay.DiedInIcu, severity, baseline);
         }
     }

@@ -1,3 +1,5 @@
+using FhirRisk.Core;
+
 namespace FhirRisk.Training.Pretraining;
 
 /// <summary>
@@ -8,16 +10,7 @@ internal static class RunSeeds
 {
     public static ulong Initialization(ulong seed) => seed;
 
-    public static ulong Data(ulong seed) => Mix(seed, 1);
+    public static ulong Data(ulong seed) => StableHash.DeriveKey(seed, 1);
 
-    public static ulong Dropout(ulong seed) => Mix(seed, 2);
-
-    /// <summary>SplitMix64's finalizer over (seed, purpose): a bijection that spreads nearby seeds apart.</summary>
-    private static ulong Mix(ulong seed, ulong purpose)
-    {
-        var z = seed + (purpose * 0x9E3779B97F4A7C15UL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
+    public static ulong Dropout(ulong seed) => StableHash.DeriveKey(seed, 2);
 }
