@@ -102,6 +102,8 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IAsyncDisposable
 
     private void Admit(Work work, Dictionary<Work, RolloutTicket> active)
     {
+        if (work.Completion.Task.IsCompleted)
+            return; // cancelled before it reached the scheduler
         try
         {
             active[work] = _scheduler.Enqueue(work.Request, ticket =>
