@@ -97,6 +97,8 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IAsyncDisposable
         {
             foreach (var work in active.Keys)
                 work.Completion.TrySetCanceled();
+            while (_inbox.Reader.TryRead(out var work))
+                work.Completion.TrySetCanceled();
         }
     }
 
