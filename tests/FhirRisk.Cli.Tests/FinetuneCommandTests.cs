@@ -1,4 +1,5 @@
 using FhirRisk.Model.Gpt;
+using FhirRisk.Model.Heads;
 using FhirRisk.Testing;
 using FhirRisk.Tokenizer;
 using FhirRisk.Training.Finetuning;

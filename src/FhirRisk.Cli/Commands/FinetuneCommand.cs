@@ -3,10 +3,11 @@ using System.Globalization;
 using FhirRisk.Meds;
 using FhirRisk.Model.Checkpoints;
 using FhirRisk.Model.Gpt;
+using FhirRisk.Model.Heads;
 using FhirRisk.Parquet;
 using FhirRisk.Tokenizer;
-using FhirRisk.Training;
 using FhirRisk.Training.Finetuning;
+using FhirRisk.Training;
 using Spectre.Console;
 
 namespace FhirRisk.Cli.Commands;

@@ -58,6 +58,13 @@ public sealed class TaskOutcomeTracker
         return null;
     }
 
+    /// <summary>
+    /// True once a positive code has come at the deciding timestamp: whatever else shares that time, the outcome is
+    /// positive (rule 3), so <see cref="Finish"/> already gives it. Rollouts stop there instead of generating on until
+    /// the clock moves.
+    /// </summary>
+    public bool IsDecided => _positiveCode is not null;
+
     /// <summary>There are no more events: the outcome at the pending stop, or <see cref="TaskOutcomeKind.Censored"/>.</summary>
     public TaskOutcome Finish() => _stopAt is null ? Unresolved(TaskOutcomeKind.Censored, null) : Decide();
 

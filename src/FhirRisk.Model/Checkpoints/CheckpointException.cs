@@ -60,4 +60,6 @@ public static class CheckpointErrorCodes
     public const string UnsupportedVersion = "CK012";
     /// <summary>A <c>__metadata__</c> entry the checkpoint needs (e.g. the optimizer step) is absent or malformed.</summary>
     public const string BadMetadata = "CK013";
+    /// <summary><c>heads.json</c> is missing, damaged, or from another format version (docs/formats/heads.md).</summary>
+    public const string BadHeads = "CK014";
 }

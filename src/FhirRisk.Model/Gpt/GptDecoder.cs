@@ -138,6 +138,34 @@ public sealed class GptDecoder : IDisposable
     }
 
     /// <summary>
+    /// Copies the first <paramref name="length"/> cached positions of <paramref name="source"/> into
+    /// <paramref name="destination"/>, which then holds that prefix (its length becomes <paramref name="length"/>).
+    /// Rollouts of one prompt share its prefill this way: a position's keys and values depend only on the tokens up
+    /// to it, so a sibling's cache rows below the prompt length are the prompt's, however far the sibling has
+    /// generated since.
+    /// </summary>
+    /// <param name="source">A slot holding at least <paramref name="length"/> positions.</param>
+    /// <param name="destination">Another slot; whatever it held is overwritten.</param>
+    /// <param name="length">Positions to copy, in 1..<see cref="Length"/>(source).</param>
+    public void Fork(int source, int destination, int length)
+    {
+        CheckSlot(source, nameof(source));
+        CheckSlot(destination, nameof(destination));
+        if (source == destination)
+            throw new ArgumentException($"Slot {source} cannot be forked onto itself.", nameof(destination));
+        if (length < 1 || length > _lengths[source])
+            throw new ArgumentOutOfRangeException(nameof(length), $"Slot {source} holds {_lengths[source]} positions; cannot copy {length}.");
+        var (c, maxT) = (Config.Channels, Config.ContextLength);
+        var count = length * c;
+        for (var l = 0; l < Config.Layers; l++)
+        {
+            Backend.Copy(_kCache[l].View((long)source * maxT * c, count), _kCache[l].View((long)destination * maxT * c, count));
+            Backend.Copy(_vCache[l].View((long)source * maxT * c, count), _vCache[l].View((long)destination * maxT * c, count));
+        }
+        _lengths[destination] = length;
+    }
+
+    /// <summary>
     /// Appends one token to each listed slot's sequence (at position <see cref="Length"/>, which then grows by one) and
     /// writes the logits for the next token of each. Slots not listed are untouched.
     /// </summary>

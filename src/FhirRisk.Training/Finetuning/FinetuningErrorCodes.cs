@@ -15,6 +15,4 @@ public static class FinetuningErrorCodes
     public const string SaveFailed = "FT005";
     /// <summary>The output folder is not empty.</summary>
     public const string OutputNotEmpty = "FT006";
-    /// <summary>heads.json is missing, damaged, or from another format version.</summary>
-    public const string BadHeads = "FT007";
 }

@@ -1,4 +1,5 @@
 using FhirRisk.Model.Gpt;
+using FhirRisk.Model.Heads;
 
 namespace FhirRisk.Training.Finetuning;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using FhirRisk.Model.Cpu;
 using FhirRisk.Model.Gpt;
+using FhirRisk.Model.Heads;
 using GptModel = FhirRisk.Model.Gpt.Gpt;
 
 namespace FhirRisk.Training.Finetuning;
@@ -58,7 +59,7 @@ internal sealed class FinetuningSession
             }
             else
             {
-                batch = PromptBatch.Create(indices.Select(i => _train[i]).ToArray(), _prompt);
+                batch = PromptBatch.Create(indices.Select(i => _train[i].Context).ToArray(), _prompt);
                 _model.ForwardHidden(batch.Tokens, batch.B, batch.T, new DropoutKey(FinetuningSeeds.Dropout(_settings.Seed), step));
                 _model.HiddenStates(batch.TaskRows, hidden);
             }

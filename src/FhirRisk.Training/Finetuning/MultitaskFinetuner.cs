@@ -4,6 +4,7 @@ using FhirRisk.Core.Statistics;
 using FhirRisk.Model.Compute;
 using FhirRisk.Model.Cpu;
 using FhirRisk.Model.Gpt;
+using FhirRisk.Model.Heads;
 using GptModel = FhirRisk.Model.Gpt.Gpt;
 
 namespace FhirRisk.Training.Finetuning;
@@ -56,20 +57,10 @@ public static class MultitaskFinetuner
         }
     }
 
-    /// <summary>(N, K, C) the hidden state of each example at each task token, without dropout.</summary>
-    internal static float[] HiddenStates(GptModel model, TaskHeads heads, IReadOnlyList<PromptedExample> examples, int maxBatch)
-    {
-        var (k, c) = (heads.Count, heads.Channels);
-        var hidden = new float[examples.Count * k * c];
-        var prompt = heads.PromptTokenIds();
-        for (var start = 0; start < examples.Count; start += maxBatch)
-        {
-            var batch = PromptBatch.Create(examples.Skip(start).Take(maxBatch).ToArray(), prompt);
-            model.ForwardHidden(batch.Tokens, batch.B, batch.T);
-            model.HiddenStates(batch.TaskRows, hidden.AsSpan(start * k * c, batch.B * k * c));
-        }
-        return hidden;
-    }
+    /// <summary>(N, K, C) the hidden state of each example at each task token, without dropout (the prompted forward
+    /// pass inference runs too).</summary>
+    internal static float[] HiddenStates(GptModel model, TaskHeads heads, IReadOnlyList<PromptedExample> examples, int maxBatch) =>
+        PromptedForward.HiddenStates(model, heads, examples.Select(e => e.Context).ToArray(), maxBatch);
 
     /// <summary>Fits each task's calibration on the tuning split and measures it there.</summary>
     private static TaskReport[] Calibrate(GptModel model, TaskHeads heads, FinetuningData data, int maxBatch)

@@ -1,3 +1,5 @@
+using FhirRisk.Core.Statistics;
+using FhirRisk.Model.Heads;
 using FhirRisk.Training.Linear;
 
 namespace FhirRisk.Training.Finetuning;

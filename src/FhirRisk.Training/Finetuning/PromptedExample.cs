@@ -1,3 +1,5 @@
+using FhirRisk.Model.Heads;
+
 namespace FhirRisk.Training.Finetuning;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using FhirRisk.Core.Statistics;
+
 namespace FhirRisk.Training.Linear;
 
 /// <summary>

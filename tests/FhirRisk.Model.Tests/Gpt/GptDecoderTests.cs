@@ -105,6 +105,33 @@ public sealed class GptDecoderTests(ITestOutputHelper output)
         Assert.Equal(1, decoder.Length(0));
     }
 
+    [Fact]
+    public void Fork_copies_a_prefix_so_the_copy_continues_as_the_original_would()
+    {
+        // Slot 0 reads 6 tokens; slot 1 takes its first 4 positions and is fed tokens 4 and 5 itself: its logits at
+        // every step equal slot 0's bit for bit (same rows, same kernels), and the source is left as it was.
+        var decoder = new GptDecoder(Parameters(), maxSequences: 3, ComputeOptions.SingleThreaded);
+        var tokens = GptTestBatches.Tokens(5, 6, Config.VocabSize);
+        var vp = Config.PaddedVocabSize;
+        var original = new float[6 * vp];
+        for (var t = 0; t < 6; t++)
+            decoder.Step([0], [tokens[t]], original.AsSpan(t * vp, vp));
+
+        decoder.Fork(0, 1, 4);
+        Assert.Equal(4, decoder.Length(1));
+        Assert.Equal(6, decoder.Length(0));
+        var forked = new float[vp];
+        for (var t = 4; t < 6; t++)
+        {
+            decoder.Step([1], [tokens[t]], forked);
+            Assert.Equal(original.AsSpan(t * vp, vp).ToArray(), forked);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Fork(0, 2, 7));
+        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Fork(2, 1, 1));
+        Assert.Throws<ArgumentException>(() => decoder.Fork(1, 1, 1));
+    }
+
     /// <summary>(T, Vp) logits of one sequence run alone through <see cref="GptModel.Forward(ReadOnlySpan{int}, int, int, DropoutKey?)"/>.</summary>
     private static float[] ForwardLogits(GptParameters parameters, int[] tokens)
     {

@@ -1,5 +1,6 @@
 using FhirRisk.Meds;
 using FhirRisk.Model.Gpt;
+using FhirRisk.Model.Heads;
 using FhirRisk.Testing;
 using FhirRisk.Tokenizer;
 using FhirRisk.Training.Finetuning;

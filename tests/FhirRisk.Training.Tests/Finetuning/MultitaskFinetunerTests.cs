@@ -1,5 +1,6 @@
 using FhirRisk.Core.Statistics;
 using FhirRisk.Model.Gpt;
+using FhirRisk.Model.Heads;
 using FhirRisk.Training.Finetuning;
 using GptModel = FhirRisk.Model.Gpt.Gpt;
 
@@ -76,7 +77,7 @@ public sealed class MultitaskFinetunerTests
         float[] BackboneGradient()
         {
             using var model = new GptModel(parameters, points.Length);
-            var batch = PromptBatch.Create(points, heads.PromptTokenIds());
+            var batch = PromptBatch.Create(points.Select(p => p.Context).ToArray(), heads.PromptTokenIds());
             model.ForwardHidden(batch.Tokens, batch.B, batch.T);
             var (hidden, dHidden) = (new float[batch.TaskRows.Length * 8], new float[batch.TaskRows.Length * 8]);
             model.HiddenStates(batch.TaskRows, hidden);

@@ -1,3 +1,4 @@
+using FhirRisk.Model.Heads;
 using FhirRisk.Training.Finetuning;
 
 namespace FhirRisk.Training.Tests.Finetuning;

@@ -1,4 +1,5 @@
 using FhirRisk.Model.Gpt;
+using FhirRisk.Model.Heads;
 using FhirRisk.Training.Finetuning;
 using GptModel = FhirRisk.Model.Gpt.Gpt;
 
@@ -13,20 +14,20 @@ public sealed class PromptLayoutTests
     public void Every_row_is_its_context_then_every_task_token_then_padding()
     {
         PromptedExample[] examples = [Example([1, 2, 3, 4, 5], [1, -1, 0]), Example([6, 7], [-1, -1, 1])];
-        var batch = PromptBatch.Create(examples, Prompt);
+        var batch = PromptBatch.Create(examples.Select(e => e.Context).ToArray(), Prompt);
 
         Assert.Equal((2, 8), (batch.B, batch.T));
-        Assert.Equal([1, 2, 3, 4, 5, 20, 21, 22, 6, 7, 20, 21, 22, 0, 0, 0], batch.Tokens);
-        Assert.Equal([5, 6, 7, 10, 11, 12], batch.TaskRows);
+        Assert.Equal([1, 2, 3, 4, 5, 20, 21, 22, 6, 7, 20, 21, 22, 0, 0, 0], batch.Tokens.ToArray());
+        Assert.Equal([5, 6, 7, 10, 11, 12], batch.TaskRows.ToArray());
     }
 
     [Fact]
     public void The_prompt_does_not_depend_on_which_tasks_are_labelled()
     {
-        var a = PromptBatch.Create([Example([4, 9, 2], [1, 0, 1])], Prompt);
-        var b = PromptBatch.Create([Example([4, 9, 2], [-1, -1, 0])], Prompt);
-        Assert.Equal(a.Tokens, b.Tokens);
-        Assert.Equal(a.TaskRows, b.TaskRows);
+        var a = PromptBatch.Create([Example([4, 9, 2], [1, 0, 1]).Context], Prompt);
+        var b = PromptBatch.Create([Example([4, 9, 2], [-1, -1, 0]).Context], Prompt);
+        Assert.Equal(a.Tokens.ToArray(), b.Tokens.ToArray());
+        Assert.Equal(a.TaskRows.ToArray(), b.TaskRows.ToArray());
     }
 
     [Fact]

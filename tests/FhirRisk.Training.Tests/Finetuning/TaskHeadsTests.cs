@@ -1,3 +1,5 @@
+using FhirRisk.Model.Checkpoints;
+using FhirRisk.Model.Heads;
 using FhirRisk.Testing;
 using FhirRisk.Training.Finetuning;
 
@@ -35,13 +37,13 @@ public sealed class TaskHeadsTests
     public void A_damaged_or_missing_file_names_itself_and_the_fix()
     {
         using var folder = new TempDirectory();
-        var missing = Assert.Throws<TrainingException>(() => TaskHeads.Load(folder.Path));
-        Assert.Equal(FinetuningErrorCodes.BadHeads, missing.Code);
+        var missing = Assert.Throws<CheckpointException>(() => TaskHeads.Load(folder.Path));
+        Assert.Equal(CheckpointErrorCodes.BadHeads, missing.Code);
         Assert.Contains("Hint:", missing.Message);
 
         File.WriteAllText(folder.File("heads.json"), """{ "format": "fhirrisk-task-heads", "version": 1, "channels": 2 """);
-        var damaged = Assert.Throws<TrainingException>(() => TaskHeads.Load(folder.Path));
-        Assert.Equal(FinetuningErrorCodes.BadHeads, damaged.Code);
-        Assert.EndsWith("heads.json", damaged.Path);
+        var damaged = Assert.Throws<CheckpointException>(() => TaskHeads.Load(folder.Path));
+        Assert.Equal(CheckpointErrorCodes.BadHeads, damaged.Code);
+        Assert.EndsWith("heads.json", damaged.FilePath);
     }
 }

@@ -1,7 +1,7 @@
-namespace FhirRisk.Training.Linear;
+namespace FhirRisk.Core.Statistics;
 
 /// <summary>The logistic function and the log-loss, written to stay finite and accurate for large |z|.</summary>
-internal static class LogisticFunctions
+public static class LogisticFunctions
 {
     /// <summary>σ(z) = 1 / (1 + e⁻ᶻ), never evaluating an overflowing exponential.</summary>
     public static double Sigmoid(double z)

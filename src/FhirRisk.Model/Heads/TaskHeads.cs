@@ -1,9 +1,10 @@
-using FhirRisk.Training.Linear;
+using FhirRisk.Core.Statistics;
 
-namespace FhirRisk.Training.Finetuning;
+namespace FhirRisk.Model.Heads;
 
 /// <summary>
-/// The binary heads of multitask prompted finetuning (EHRMamba's MPF, reference/peers.md §1.4; docs/finetuning.md): one
+/// The binary heads of multitask prompted finetuning (EHRMamba's MPF, reference/peers.md §1.4; docs/finetuning.md), shared by
+/// finetuning, which trains them, and inference, which reads them (the names are opaque to the model): one
 /// task token per task, all appended in this order after the prediction point's last token, and for task k a logistic
 /// head p = σ(wₖ·h + bₖ) on the hidden state h (the ln_f output) at task k's token, followed by the task's calibration.
 /// </summary>
@@ -68,8 +69,10 @@ public sealed class TaskHeads
     /// <summary>V + K, the vocabulary of the finetuned model (its config's <c>vocab_size</c>).</summary>
     public int ModelVocabularySize => TokenizerVocabularySize + Count;
 
-    /// <summary>(K, C + 1) row k = (wₖ, bₖ); updated in place by training.</summary>
-    internal double[] Parameters { get; }
+    /// <summary>(K, C + 1) row k = (wₖ, bₖ); updated in place by training (a flat buffer, as the GPT's).</summary>
+#pragma warning disable CA1819 // The flat buffer is the point: the head optimizer steps it in place.
+    public double[] Parameters { get; }
+#pragma warning restore CA1819
 
     /// <summary>Each task's calibration, in prompt order.</summary>
     public IReadOnlyList<ProbabilityCalibration> Calibrations => _calibrations;
@@ -105,13 +108,17 @@ public sealed class TaskHeads
     public double Predict(int task, ReadOnlySpan<float> hidden) => _calibrations[task].Probability(Logit(task, hidden));
 
     /// <summary>Sets task <paramref name="task"/>'s calibration (fitted on the tuning split).</summary>
-    internal void SetCalibration(int task, ProbabilityCalibration calibration) => _calibrations[task] = calibration;
+    public void SetCalibration(int task, ProbabilityCalibration calibration)
+    {
+        ArgumentNullException.ThrowIfNull(calibration);
+        _calibrations[task] = calibration;
+    }
 
     /// <summary>Writes <c>heads.json</c> into <paramref name="directory"/>.</summary>
     public void Save(string directory) => TaskHeadsFile.Save(this, directory);
 
     /// <summary>Reads <c>heads.json</c> from a finetuned model directory.</summary>
-    /// <exception cref="TrainingException">The file is missing, damaged or of another version
-    /// (<see cref="FinetuningErrorCodes.BadHeads"/>).</exception>
+    /// <exception cref="Checkpoints.CheckpointException">The file is missing, damaged or of another version
+    /// (<see cref="Checkpoints.CheckpointErrorCodes.BadHeads"/>).</exception>
     public static TaskHeads Load(string directory) => TaskHeadsFile.Load(directory);
 }

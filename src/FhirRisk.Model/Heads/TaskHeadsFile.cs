@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using FhirRisk.Model.Checkpoints;
 
-namespace FhirRisk.Training.Finetuning;
+namespace FhirRisk.Model.Heads;
 
 /// <summary>
 /// <c>heads.json</c> (docs/formats/heads.md): the task tokens and their ids, each head's weights and bias, and each
@@ -98,6 +99,6 @@ internal static class TaskHeadsFile
         }
     }
 
-    private static TrainingException Bad(string path, string message, Exception? inner = null) =>
-        new(FinetuningErrorCodes.BadHeads, path, message, inner);
+    private static CheckpointException Bad(string path, string message, Exception? inner = null) =>
+        new(CheckpointErrorCodes.BadHeads, path, message, innerException: inner);
 }

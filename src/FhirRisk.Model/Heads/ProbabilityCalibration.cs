@@ -1,6 +1,6 @@
-using FhirRisk.Training.Linear;
+using FhirRisk.Core.Statistics;
 
-namespace FhirRisk.Training.Finetuning;
+namespace FhirRisk.Model.Heads;
 
 /// <summary>How a head's raw logit becomes a probability (docs/finetuning.md "Calibration").</summary>
 public enum CalibrationMethod

@@ -1,6 +1,4 @@
-using FhirRisk.Tokenizer;
-
-namespace FhirRisk.Training.Finetuning;
+namespace FhirRisk.Tokenizer;
 
 /// <summary>
 /// The context of a prompted sequence (docs/finetuning.md "Sequence layout"): the static prefix rebuilt at the window's

@@ -1,0 +1,34 @@
+using FhirRisk.Inference.Rollouts;
+using FhirRisk.Meds.Tasks;
+
+namespace FhirRisk.Inference;
+
+/// <summary>How an <see cref="InferenceSession"/> runs (docs/inference.md). Immutable; hosts bind it from configuration.</summary>
+public sealed record InferenceOptions
+{
+    public static InferenceOptions Default { get; } = new();
+
+    /// <summary>Kernel threads on the CPU backend. Default: one per core.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>The task catalog's numbers (prolonged stay, windows, horizon). Default: the peers' values.</summary>
+    public TaskParameters TaskParameters { get; init; } = TaskParameters.Default;
+
+    /// <summary>Rollout counts, precision target, token budget and sampling for the rollout predictor.</summary>
+    public RolloutSettings Rollouts { get; init; } = RolloutSettings.Default;
+
+    /// <summary>The KV-cache memory cap, slot limit and window slide of the rollout scheduler.</summary>
+    public RolloutSchedulerOptions Scheduler { get; init; } = RolloutSchedulerOptions.Default;
+
+    /// <summary>Throws naming the first invalid setting.</summary>
+    public InferenceOptions Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Threads, 1, nameof(Threads));
+        ArgumentNullException.ThrowIfNull(TaskParameters);
+        ArgumentNullException.ThrowIfNull(Rollouts);
+        ArgumentNullException.ThrowIfNull(Scheduler);
+        TaskParameters.Validate();
+        Rollouts.Validate();
+        return this;
+    }
+}

@@ -1,0 +1,139 @@
+using System.Globalization;
+using FhirRisk.Inference.Prediction;
+using FhirRisk.Inference.Rollouts;
+using FhirRisk.Meds.Tasks;
+using FhirRisk.Model;
+using FhirRisk.Model.Compute;
+using FhirRisk.Model.Cpu;
+using FhirRisk.Model.Gpt;
+using FhirRisk.Model.Heads;
+using FhirRisk.Tokenizer;
+
+namespace FhirRisk.Inference;
+
+/// <summary>
+/// A loaded model directory (docs/formats/model-directory.md, heads.md): the weights, the tokenizer they were trained
+/// with and, for a finetuned model, the task heads — checked against each other — plus the task catalog, and the
+/// prompts both prediction methods read. Predictors and schedulers are created from it and share its backend.
+/// </summary>
+public sealed class InferenceSession : IDisposable
+{
+    private readonly IComputeBackend? _ownedBackend;
+
+    private InferenceSession(string directory, InferenceOptions options, TimelineTokenizer tokenizer, GptParameters parameters,
+        TaskHeads? heads, IComputeBackend? backend)
+    {
+        Directory = directory;
+        Options = options;
+        Tokenizer = tokenizer;
+        Parameters = parameters;
+        Heads = heads;
+        Meanings = TokenMeanings.Of(tokenizer);
+        Tasks = TaskCatalog.Create(options.TaskParameters);
+        _ownedBackend = backend is null ? new CpuBackend(new ComputeOptions(options.Threads)) : null;
+        Backend = backend ?? _ownedBackend!;
+    }
+
+    public string Directory { get; }
+
+    public InferenceOptions Options { get; }
+
+    public TimelineTokenizer Tokenizer { get; }
+
+    /// <summary>The weights; a finetuned model's vocabulary holds the task tokens after the tokenizer's ids.</summary>
+    public GptParameters Parameters { get; }
+
+    /// <summary>The finetuned heads (<c>heads.json</c>), or null for a model without them.</summary>
+    public TaskHeads? Heads { get; }
+
+    /// <summary>The tokenizer's ids as rollouts read them.</summary>
+    public TokenMeanings Meanings { get; }
+
+    /// <summary>The task catalog (DESIGN §6) under <see cref="InferenceOptions.TaskParameters"/>.</summary>
+    public IReadOnlyList<TaskDefinition> Tasks { get; }
+
+    /// <summary>Where the model runs; owned by the session when it created it.</summary>
+    public IComputeBackend Backend { get; }
+
+    /// <summary>Loads and cross-checks a model directory.</summary>
+    /// <param name="directory">Holds <c>config.json</c>, <c>model.safetensors</c>, <c>tokenizer.json</c>, <c>vocabulary.tsv</c> and optionally <c>heads.json</c>.</param>
+    /// <param name="options">Settings; <see cref="InferenceOptions.Default"/> when null.</param>
+    /// <param name="backend">Where to run (not owned); a CPU backend with <see cref="InferenceOptions.Threads"/> when null.</param>
+    /// <exception cref="InferenceException">The parts disagree (<see cref="InferenceErrorCodes.ModelMismatch"/>).</exception>
+    /// <exception cref="Model.Checkpoints.CheckpointException">The weights or the heads file are missing or damaged.</exception>
+    /// <exception cref="InvalidDataException">The tokenizer files are of another version.</exception>
+    public static InferenceSession Open(string directory, InferenceOptions? options = null, IComputeBackend? backend = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        options = (options ?? InferenceOptions.Default).Validate();
+        var tokenizer = TimelineTokenizer.Load(directory);
+        var parameters = GptCheckpoint.Load(directory);
+        var heads = File.Exists(Path.Combine(directory, "heads.json")) ? TaskHeads.Load(directory) : null;
+        Check(directory, tokenizer, parameters, heads);
+        return new InferenceSession(directory, options, tokenizer, parameters, heads, backend);
+    }
+
+    /// <summary>The catalog task named <paramref name="name"/>.</summary>
+    /// <exception cref="InferenceException">No such task (<see cref="InferenceErrorCodes.UnknownTask"/>).</exception>
+    public TaskDefinition Task(string name) =>
+        Tasks.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.Ordinal))
+        ?? throw new InferenceException(InferenceErrorCodes.UnknownTask, name,
+            $"no task has this name. Hint: use one of {string.Join(", ", Tasks.Select(t => t.Name))}.");
+
+    /// <summary>
+    /// The rollout prompt at timeline token <paramref name="index"/>: the static prefix at the window's first token, then
+    /// the timeline up to the index. A history that does not fit the context keeps only its most recent
+    /// T − P − slide tokens — the window <see cref="ContextWindow"/> would jump to — so generation has room to start.
+    /// </summary>
+    public int[] RolloutPrompt(EncodedTimeline timeline, int index)
+    {
+        ArgumentNullException.ThrowIfNull(timeline);
+        var t = Parameters.Config.ContextLength;
+        var prefix = Tokenizer.PrefixLength;
+        var slide = Options.Scheduler.Slide ?? ContextWindow.DefaultSlide(prefix, t);
+        var maxLength = prefix + index + 1 <= t ? t : t - slide;
+        return PromptedContext.Build(Tokenizer, timeline.Tokens, timeline.Times, timeline.Statics, index, maxLength);
+    }
+
+    /// <summary>The heads context at timeline token <paramref name="index"/>: the finetuner's (T − K ids, <see cref="PromptedContext"/>).</summary>
+    public int[] HeadsContext(EncodedTimeline timeline, int index)
+    {
+        ArgumentNullException.ThrowIfNull(timeline);
+        var heads = Heads ?? throw NoHeads();
+        return PromptedContext.Build(Tokenizer, timeline.Tokens, timeline.Times, timeline.Statics, index, Parameters.Config.ContextLength - heads.Count);
+    }
+
+    /// <summary>A scheduler over this model under <see cref="InferenceOptions.Scheduler"/>.</summary>
+    public RolloutScheduler CreateScheduler(RolloutSchedulerOptions? options = null) =>
+        new(Parameters, Meanings, Tokenizer.PrefixLength, options ?? Options.Scheduler, Backend);
+
+    /// <summary>The zero-shot predictor: rollouts judged by the task catalog.</summary>
+    public RolloutRiskPredictor CreateRolloutPredictor() => new(this);
+
+    /// <summary>The finetuned predictor: every head in one forward pass.</summary>
+    /// <exception cref="InferenceException">The model has no heads.</exception>
+    public HeadsRiskPredictor CreateHeadsPredictor() => new(this, Heads ?? throw NoHeads());
+
+    public void Dispose() => _ownedBackend?.Dispose();
+
+    private InferenceException NoHeads() => new(InferenceErrorCodes.UnknownTask, Directory,
+        "the model has no heads.json, so no task has a finetuned head. Hint: finetune it ('fhirrisk finetune'), or predict by rollouts.");
+
+    private static void Check(string directory, TimelineTokenizer tokenizer, GptParameters parameters, TaskHeads? heads)
+    {
+        var (v, config) = (tokenizer.Vocabulary.Count, parameters.Config);
+        var expected = heads?.ModelVocabularySize ?? v;
+        if (config.VocabSize != expected)
+            throw Mismatch(directory, $"config.json has vocab_size {config.VocabSize}, but the tokenizer has {v} ids{(heads is null ? "" : $" and heads.json {heads.Count} task tokens")}, so {expected} are expected");
+        if (heads is null)
+            return;
+        if (heads.TokenizerVocabularySize != v || heads.TokenizerFingerprint != tokenizer.Vocabulary.Fingerprint)
+            throw Mismatch(directory, string.Create(CultureInfo.InvariantCulture,
+                $"heads.json was finetuned with a tokenizer of {heads.TokenizerVocabularySize} ids and fingerprint {heads.TokenizerFingerprint:X16}, this tokenizer has {v} and {tokenizer.Vocabulary.Fingerprint:X16}"));
+        if (heads.Channels != config.Channels)
+            throw Mismatch(directory, $"heads.json reads {heads.Channels} channels, the model has {config.Channels}");
+    }
+
+    private static InferenceException Mismatch(string directory, string what) => new(InferenceErrorCodes.ModelMismatch, directory,
+        $"{what}. Hint: the files come from different runs; copy the whole output folder of one 'fhirrisk train' or 'fhirrisk finetune' run.");
+}

@@ -1,0 +1,18 @@
+using FhirRisk.Tokenizer;
+
+namespace FhirRisk.Inference.Prediction;
+
+/// <summary>What to predict: tasks at one prediction point of an encoded patient.</summary>
+/// <param name="Timeline">The patient, encoded by the session's tokenizer (without <c>TIMELINE_END</c> for a live patient).</param>
+/// <param name="Index">The prediction point: the last timeline token the model may read (<see cref="EncodedTimeline.IndexAt"/>).</param>
+/// <param name="Tasks">Task names, in the order answers are wanted.</param>
+public sealed record RiskQuery(EncodedTimeline Timeline, int Index, IReadOnlyList<string> Tasks)
+{
+    /// <summary>The query at <paramref name="predictionTime"/>: every token at or before it is context.</summary>
+    public static RiskQuery At(EncodedTimeline timeline, DateTime predictionTime, IReadOnlyList<string> tasks)
+    {
+        ArgumentNullException.ThrowIfNull(timeline);
+        var micros = (predictionTime.ToUniversalTime() - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+        return new RiskQuery(timeline, timeline.IndexAt(micros), tasks);
+    }
+}

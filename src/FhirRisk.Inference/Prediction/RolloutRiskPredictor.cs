@@ -1,0 +1,132 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using FhirRisk.Inference.Rollouts;
+
+namespace FhirRisk.Inference.Prediction;
+
+/// <summary>
+/// Answers tasks by rollouts (ETHOS, ethos.md §3): each call becomes a <see cref="RolloutRequest"/> for one background
+/// loop that owns a <see cref="RolloutScheduler"/>, so concurrent calls share decode steps (continuous batching). A
+/// call's answer does not depend on which other calls it shared steps with.
+/// </summary>
+public sealed class RolloutRiskPredictor : IRiskPredictor, IAsyncDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly RolloutScheduler _scheduler;
+    private readonly Channel<Work> _inbox = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentQueue<Work> _cancelled = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    internal RolloutRiskPredictor(InferenceSession session)
+    {
+        _session = session;
+        _scheduler = session.CreateScheduler();
+        _loop = Task.Factory.StartNew(RunLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    public RiskMethod Method => RiskMethod.Rollouts;
+
+    public IReadOnlyList<string> Tasks => [.. _session.Tasks.Select(t => t.Name)];
+
+    /// <summary>The scheduler's KV-cache pool (its cap and peak use).</summary>
+    public KvCachePool Pool => _scheduler.Pool;
+
+    public async Task<IReadOnlyList<TaskRisk>> PredictAsync(RiskQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var clock = Stopwatch.StartNew();
+        var tasks = query.Tasks.Select(_session.Task).ToArray();
+        var prompt = _session.RolloutPrompt(query.Timeline, query.Index);
+        var result = await RunAsync(new RolloutRequest(prompt, tasks, _session.Options.Rollouts), cancellationToken).ConfigureAwait(false);
+        var latency = clock.Elapsed;
+        return [.. result.Tasks.Select(e => new TaskRisk(e.Task, e.Risk, e.Interval, RiskMethod.Rollouts, e.Labelled, latency))];
+    }
+
+    /// <summary>Queues a request for the shared scheduler; completes when it is answered.</summary>
+    public Task<RolloutResult> RunAsync(RolloutRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var work = new Work(request);
+        if (cancellationToken.CanBeCanceled)
+            work.Registration = cancellationToken.Register(() => _cancelled.Enqueue(work));
+        if (!_inbox.Writer.TryWrite(work))
+            throw new ObjectDisposedException(nameof(RolloutRiskPredictor));
+        return work.Completion.Task;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _inbox.Writer.TryComplete();
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The loop ends by cancellation.
+        }
+        _scheduler.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task RunLoopAsync()
+    {
+        var active = new Dictionary<Work, RolloutTicket>();
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                while (_inbox.Reader.TryRead(out var work))
+                    Admit(work, active);
+                while (_cancelled.TryDequeue(out var work))
+                {
+                    if (active.Remove(work, out var ticket))
+                        _scheduler.Cancel(ticket);
+                    work.Completion.TrySetCanceled();
+                }
+                if (_scheduler.HasWork)
+                    _scheduler.Step();
+                else if (!await _inbox.Reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+                    break;
+            }
+        }
+        finally
+        {
+            foreach (var work in active.Keys)
+                work.Completion.TrySetCanceled();
+            while (_inbox.Reader.TryRead(out var work))
+                work.Completion.TrySetCanceled();
+        }
+    }
+
+    private void Admit(Work work, Dictionary<Work, RolloutTicket> active)
+    {
+        if (work.Completion.Task.IsCompleted)
+            return; // cancelled before it reached the scheduler
+        try
+        {
+            active[work] = _scheduler.Enqueue(work.Request, ticket =>
+            {
+                active.Remove(work);
+                work.Registration.Dispose();
+                work.Completion.TrySetResult(ticket.Result!);
+            });
+        }
+        catch (ArgumentException e)
+        {
+            work.Completion.TrySetException(e);
+        }
+    }
+
+    private sealed class Work(RolloutRequest request)
+    {
+        public RolloutRequest Request { get; } = request;
+
+        public TaskCompletionSource<RolloutResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CancellationTokenRegistration Registration { get; set; }
+    }
+}

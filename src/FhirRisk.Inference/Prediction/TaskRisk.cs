@@ -1,0 +1,23 @@
+using FhirRisk.Inference.Rollouts;
+
+namespace FhirRisk.Inference.Prediction;
+
+/// <summary>How a risk was computed.</summary>
+public enum RiskMethod
+{
+    /// <summary>Zero-shot: the fraction of sampled continuations with the outcome (ETHOS).</summary>
+    Rollouts,
+
+    /// <summary>Finetuned: a calibrated head on the hidden state at the task token (EHRMamba's MPF).</summary>
+    Heads,
+}
+
+/// <summary>One task's answer.</summary>
+/// <param name="Task">The task name.</param>
+/// <param name="Risk">The probability of the outcome; NaN when no rollout could be labelled for the task.</param>
+/// <param name="Interval">The Wilson interval of the rollout fraction; null for heads, whose single deterministic forward
+/// pass has no sampling error (their calibration is measured by <c>fhirrisk evaluate</c>).</param>
+/// <param name="Method">Rollouts or heads.</param>
+/// <param name="N">Rollouts labelled for the task (the n of k / n); 0 for heads.</param>
+/// <param name="Latency">Wall time from the call to the answer (all tasks of one call share it).</param>
+public sealed record TaskRisk(string Task, double Risk, WilsonInterval? Interval, RiskMethod Method, int N, TimeSpan Latency);

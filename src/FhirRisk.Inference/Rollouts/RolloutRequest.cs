@@ -1,0 +1,35 @@
+using FhirRisk.Core;
+using FhirRisk.Meds.Tasks;
+
+namespace FhirRisk.Inference.Rollouts;
+
+/// <summary>
+/// One prediction point to answer by rollouts: the prompt the model continues and the tasks to judge each continuation
+/// by. All tasks share the rollouts: each rollout runs until every task is settled, and a task's answer depends only on
+/// the tokens up to the moment it settled, so asking for more tasks never changes another task's answer.
+/// </summary>
+/// <param name="Prompt">The static prefix then the timeline up to and including the prediction point
+/// (<see cref="InferenceSession.RolloutPrompt"/>); longer than the context, it is cut by <see cref="ContextWindow"/>.</param>
+/// <param name="Tasks">The tasks, in the order results are reported.</param>
+/// <param name="Settings">How many rollouts and how they are sampled.</param>
+public sealed record RolloutRequest(int[] Prompt, IReadOnlyList<TaskDefinition> Tasks, RolloutSettings Settings)
+{
+    /// <summary>
+    /// Picks the request's random streams together with <see cref="RolloutSettings.Seed"/>. Defaults to a stable hash
+    /// of the prompt, so the same question with the same seed gets the same rollouts whenever and with whatever company
+    /// it is asked; set it to tell identical prompts apart.
+    /// </summary>
+    public ulong Key { get; init; } = HashOf(Prompt);
+
+    /// <summary>The Philox key of this request's rollouts: rollout i draws stream i, word t for its t-th token.</summary>
+    internal ulong StreamKey => StableHash.Mix(Settings.Seed ^ StableHash.Mix(Key));
+
+    private static ulong HashOf(int[] prompt)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        var hash = StableHash.Mix((ulong)prompt.Length);
+        foreach (var token in prompt)
+            hash = StableHash.Mix(hash ^ (uint)token);
+        return hash;
+    }
+}

@@ -1,0 +1,210 @@
+using FhirRisk.Model.Compute;
+using FhirRisk.Model.Gpt;
+
+namespace FhirRisk.Inference.Rollouts;
+
+/// <summary>
+/// Continuous batching of rollouts (docs/inference.md "Scheduler"): the rollouts of every queued request share one
+/// decode step over the <see cref="KvCachePool"/>'s slots. Between steps, finished rollouts leave and waiting ones
+/// join, so short and long rollouts of different requests never wait for each other. A joining rollout reads its
+/// window through the step one token at a time (the prefill), unless a sibling of the same request still holds the
+/// prompt in its cache, in which case those rows are copied (<see cref="GptDecoder.Fork"/>) and only the prompt's last
+/// token is fed. When a window jumps (<see cref="ContextWindow"/>) the slot re-reads it the same way.
+/// </summary>
+/// <remarks>
+/// Requests are admitted first come, first served, one rollout per request in turn while slots are free, at most
+/// <see cref="RolloutSettings.MaxInFlight"/> per request. Every result is independent of this packing: a rollout's
+/// tokens depend only on its own window (each row of a step is computed on its own) and its own random stream, and a
+/// request's count only on its rollouts in index order (<see cref="RolloutTally"/>). Not thread-safe: one caller
+/// drives <see cref="Step"/>.
+/// </remarks>
+public sealed class RolloutScheduler : IDisposable
+{
+    private readonly KvCachePool _pool;
+    private readonly TokenMeanings _meanings;
+    private readonly int _prefixLength;
+    private readonly int _slide;
+    private readonly List<RolloutTicket> _queue = [];
+    private readonly RolloutSequence?[] _slots;
+    private readonly RolloutTicket?[] _owners;
+    private readonly int[] _stepSlots;
+    private readonly int[] _stepTokens;
+    private readonly float[] _logits;
+    private readonly ulong[] _scratch;
+
+    /// <param name="parameters">The model (its vocabulary may hold task tokens above the tokenizer's; they are never sampled).</param>
+    /// <param name="meanings">The tokenizer's ids as the judge reads them.</param>
+    /// <param name="prefixLength">P, the static prefix every prompt starts with and every window keeps.</param>
+    /// <param name="options">Memory cap, slot limit and window slide.</param>
+    /// <param name="backend">Where the cache lives and the steps run; not owned.</param>
+    public RolloutScheduler(GptParameters parameters, TokenMeanings meanings, int prefixLength, RolloutSchedulerOptions options, IComputeBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(meanings);
+        ArgumentNullException.ThrowIfNull(options);
+        var config = parameters.Config;
+        if (meanings.Count > config.VocabSize)
+            throw new ArgumentException($"The tokenizer has {meanings.Count} ids but the model only {config.VocabSize}.", nameof(meanings));
+        _meanings = meanings;
+        _prefixLength = prefixLength;
+        _slide = options.Slide ?? ContextWindow.DefaultSlide(prefixLength, config.ContextLength);
+        _ = new ContextWindow(prefixLength, config.ContextLength, _slide); // validates the slide
+        _pool = new KvCachePool(parameters, options.MemoryCapBytes, options.MaxSlots, backend);
+        _slots = new RolloutSequence?[_pool.Slots];
+        _owners = new RolloutTicket?[_pool.Slots];
+        _stepSlots = new int[_pool.Slots];
+        _stepTokens = new int[_pool.Slots];
+        _logits = new float[_pool.Slots * config.PaddedVocabSize];
+        _scratch = new ulong[meanings.Count];
+    }
+
+    public KvCachePool Pool => _pool;
+
+    /// <summary>Decode steps run so far.</summary>
+    public long Steps { get; private set; }
+
+    /// <summary>Rows fed through the model so far (prefill and generation).</summary>
+    public long RowsFed { get; private set; }
+
+    /// <summary>True while a queued request is unanswered.</summary>
+    public bool HasWork => _queue.Count > 0;
+
+    /// <summary>Queues a request; <paramref name="completed"/> is called from <see cref="Step"/> when it is answered.</summary>
+    public RolloutTicket Enqueue(RolloutRequest request, Action<RolloutTicket>? completed = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Settings.Validate();
+        if (request.Tasks.Count == 0)
+            throw new ArgumentException("A rollout request needs at least one task.", nameof(request));
+        if (request.Prompt.Length < Math.Max(1, _prefixLength))
+            throw new ArgumentException($"A prompt holds the {_prefixLength}-token static prefix and at least one token (got {request.Prompt.Length}).", nameof(request));
+        foreach (var token in request.Prompt)
+        {
+            if ((uint)token >= (uint)_meanings.Count)
+                throw new ArgumentOutOfRangeException(nameof(request), $"Prompt token {token} is outside the tokenizer's {_meanings.Count} ids.");
+        }
+        var ticket = new RolloutTicket(request, completed);
+        _queue.Add(ticket);
+        return ticket;
+    }
+
+    /// <summary>Drops a queued request and frees its slots.</summary>
+    public void Cancel(RolloutTicket ticket)
+    {
+        ArgumentNullException.ThrowIfNull(ticket);
+        if (!_queue.Remove(ticket))
+            return;
+        ticket.IsCancelled = true;
+        Evict(ticket);
+    }
+
+    /// <summary>Runs steps until every queued request is answered.</summary>
+    public void RunUntilIdle()
+    {
+        while (Step())
+        {
+        }
+    }
+
+    /// <summary>Admits waiting rollouts, runs one decode step over every busy slot and settles what it generated; false when idle.</summary>
+    public bool Step()
+    {
+        Admit();
+        var n = 0;
+        for (var slot = 0; slot < _slots.Length; slot++)
+        {
+            if (_slots[slot] is not { } sequence)
+                continue;
+            _stepSlots[n] = slot;
+            _stepTokens[n] = sequence.WindowToken(_pool.Decoder.Length(slot));
+            n++;
+        }
+        if (n == 0)
+            return HasWork;
+        var vp = _pool.Decoder.Config.PaddedVocabSize;
+        _pool.Decoder.Step(_stepSlots.AsSpan(0, n), _stepTokens.AsSpan(0, n), _logits.AsSpan(0, n * vp));
+        Steps++;
+        RowsFed += n;
+        for (var row = 0; row < n; row++)
+        {
+            var slot = _stepSlots[row];
+            if (_slots[slot] is not { } sequence || _pool.Decoder.Length(slot) < sequence.WindowLength)
+                continue; // dropped this step (its request was answered), or still reading its window
+            var token = sequence.Sample(_logits.AsSpan(row * vp, vp), _scratch);
+            if (sequence.Accept(token))
+                Finish(slot, sequence);
+            else if (sequence.WindowMoved)
+                _pool.Decoder.Reset(slot);
+        }
+        return true;
+    }
+
+    public void Dispose() => _pool.Dispose();
+
+    private void Admit()
+    {
+        var admitted = true;
+        while (admitted && _pool.InUse < _pool.Slots)
+        {
+            admitted = false;
+            foreach (var ticket in _queue)
+            {
+                var settings = ticket.Request.Settings;
+                if (ticket.NextIndex >= settings.MaxRollouts || ticket.InFlight.Count >= settings.MaxInFlight)
+                    continue;
+                var slot = _pool.Rent();
+                if (slot < 0)
+                    return;
+                var sequence = new RolloutSequence(ticket.Request, ticket.NextIndex++, _prefixLength, _pool.Decoder.Config.ContextLength, _slide, _meanings);
+                SharePrompt(ticket, sequence, slot);
+                ticket.InFlight.Add(sequence);
+                (_slots[slot], _owners[slot]) = (sequence, ticket);
+                admitted = true;
+            }
+        }
+    }
+
+    /// <summary>Copies the prompt's cached rows from a sibling still reading the prompt window, up to the last prompt
+    /// token (which is fed, so the step yields the logits of the first generated token).</summary>
+    private void SharePrompt(RolloutTicket ticket, RolloutSequence sequence, int slot)
+    {
+        var best = (Slot: -1, Length: 0);
+        foreach (var sibling in ticket.InFlight)
+        {
+            if (!sibling.InPromptWindow)
+                continue;
+            var siblingSlot = Array.IndexOf(_slots, sibling);
+            var length = Math.Min(_pool.Decoder.Length(siblingSlot), sequence.PromptWindowLength - 1);
+            if (length > best.Length)
+                best = (siblingSlot, length);
+        }
+        if (best.Length > 0)
+            _pool.Decoder.Fork(best.Slot, slot, best.Length);
+    }
+
+    private void Finish(int slot, RolloutSequence sequence)
+    {
+        var ticket = _owners[slot]!;
+        ticket.InFlight.Remove(sequence);
+        Release(slot);
+        if (ticket.Tally.Add(sequence.Index, sequence.Judge.Outcomes, [.. sequence.Generated]) is null)
+            return;
+        // Rollouts past the count were speculative: drop them, so the answer never depends on which finished first.
+        _queue.Remove(ticket);
+        Evict(ticket);
+        ticket.Complete();
+    }
+
+    private void Evict(RolloutTicket ticket)
+    {
+        foreach (var sequence in ticket.InFlight)
+            Release(Array.IndexOf(_slots, sequence));
+        ticket.InFlight.Clear();
+    }
+
+    private void Release(int slot)
+    {
+        (_slots[slot], _owners[slot]) = (null, null);
+        _pool.Return(slot);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+using FhirRisk.Model.Cpu;
+
+namespace FhirRisk.Inference.Rollouts;
+
+/// <summary>
+/// How many rollouts answer a request and how each is sampled (docs/inference.md). Immutable; <see cref="Validate"/>
+/// names the first bad value.
+/// </summary>
+public sealed record RolloutSettings
+{
+    public static RolloutSettings Default { get; } = new();
+
+    /// <summary>The generation seed. With the model and the prompt it fixes every rollout (default 42, as ETHOS).</summary>
+    public ulong Seed { get; init; } = 42;
+
+    /// <summary>Rollouts always run before the interval is looked at. Default 20 (the npj paper's count, ethos.md §3.3).</summary>
+    public int MinRollouts { get; init; } = 20;
+
+    /// <summary>The most rollouts a request gets. Default 100; equal to <see cref="MinRollouts"/> for a fixed count.</summary>
+    public int MaxRollouts { get; init; } = 100;
+
+    /// <summary>Stop once every requested task's Wilson half-width is at most this. Default 0.05.</summary>
+    public double TargetHalfWidth { get; init; } = 0.05;
+
+    /// <summary>z of the Wilson interval. Default <see cref="WilsonInterval.Z95"/> (95 %).</summary>
+    public double IntervalZ { get; init; } = WilsonInterval.Z95;
+
+    /// <summary>Tokens one rollout may generate; a rollout still unsettled then is ambiguous. Default 2048.</summary>
+    public int MaxNewTokens { get; init; } = 2048;
+
+    /// <summary>Rollouts of one request decoding at once; more wait for a slot. Default 32.</summary>
+    public int MaxInFlight { get; init; } = 32;
+
+    /// <summary>Temperature, top-k, top-p. Default plain ancestral sampling at temperature 1 (ETHOS).</summary>
+    public SamplingSettings Sampling { get; init; } = SamplingSettings.Ancestral;
+
+    /// <summary>Keep each counted rollout's generated tokens in the result (tests, the bench, synthetic patients).</summary>
+    public bool KeepTokens { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid setting.</summary>
+    public RolloutSettings Validate()
+    {
+        Require(MinRollouts >= 1, nameof(MinRollouts), "must be at least 1");
+        Require(MaxRollouts >= MinRollouts, nameof(MaxRollouts), $"must be at least MinRollouts ({MinRollouts})");
+        Require(TargetHalfWidth is >= 0 and <= 0.5, nameof(TargetHalfWidth), "must lie in [0, 0.5]");
+        Require(IntervalZ > 0 && double.IsFinite(IntervalZ), nameof(IntervalZ), "must be positive");
+        Require(MaxNewTokens >= 1, nameof(MaxNewTokens), "must be at least 1");
+        Require(MaxInFlight >= 1, nameof(MaxInFlight), "must be at least 1");
+        Require(Sampling is not null, nameof(Sampling), "must be set");
+        return this;
+    }
+
+    private void Require(bool condition, string name, string problem)
+    {
+        if (!condition)
+            throw new ArgumentOutOfRangeException(name, string.Create(CultureInfo.InvariantCulture, $"RolloutSettings.{name} {problem}."));
+    }
+}

@@ -1,0 +1,95 @@
+using FhirRisk.Meds.Tasks;
+
+namespace FhirRisk.Inference.Rollouts;
+
+/// <summary>
+/// Collects a request's finished rollouts by index and decides when to stop (adaptive rollouts, docs/inference.md):
+/// the count is the first n ≥ <see cref="RolloutSettings.MinRollouts"/> at which rollouts 0 … n − 1 give every task
+/// a Wilson half-width of at most <see cref="RolloutSettings.TargetHalfWidth"/>, or <see cref="RolloutSettings.MaxRollouts"/>.
+/// It looks only at complete prefixes of the index order, never at which rollouts happened to finish first, so the
+/// count — and the answer — do not depend on how rollouts were packed into decode steps.
+/// </summary>
+internal sealed class RolloutTally
+{
+    private readonly RolloutRequest _request;
+    private readonly TaskOutcome?[]?[] _outcomes;
+    private readonly int[]?[] _tokens;
+    private readonly int[] _generated;
+    private readonly int[] _positives;
+    private readonly int[] _labelled;
+    private int _prefix;
+
+    public RolloutTally(RolloutRequest request)
+    {
+        _request = request;
+        var max = request.Settings.MaxRollouts;
+        _outcomes = new TaskOutcome?[max][];
+        _tokens = new int[max][];
+        _generated = new int[max];
+        _positives = new int[request.Tasks.Count];
+        _labelled = new int[request.Tasks.Count];
+    }
+
+    /// <summary>The count once decided, else null.</summary>
+    public int? StopAt { get; private set; }
+
+    /// <summary>Records rollout <paramref name="index"/>; returns <see cref="StopAt"/>.</summary>
+    public int? Add(int index, IReadOnlyList<TaskOutcome?> outcomes, int[] tokens)
+    {
+        if (StopAt is not null)
+            return StopAt;
+        _outcomes[index] = [.. outcomes];
+        _tokens[index] = tokens;
+        _generated[index] = tokens.Length;
+        var settings = _request.Settings;
+        while (StopAt is null && _prefix < _outcomes.Length && _outcomes[_prefix] is { } done)
+        {
+            for (var t = 0; t < done.Length; t++)
+            {
+                if (done[t]?.Label is { } label)
+                {
+                    _labelled[t]++;
+                    _positives[t] += label ? 1 : 0;
+                }
+            }
+            _prefix++;
+            if (_prefix >= settings.MinRollouts && (_prefix == settings.MaxRollouts || Narrow()))
+                StopAt = _prefix;
+        }
+        return StopAt;
+    }
+
+    /// <summary>The result over rollouts 0 … <see cref="StopAt"/> − 1.</summary>
+    public RolloutResult Result()
+    {
+        var n = StopAt ?? throw new InvalidOperationException("The request is not decided yet.");
+        var tasks = _request.Tasks;
+        var estimates = new TaskEstimate[tasks.Count];
+        for (var t = 0; t < tasks.Count; t++)
+        {
+            var (excluded, ambiguous) = (0, 0);
+            for (var r = 0; r < n; r++)
+            {
+                var outcome = _outcomes[r]![t];
+                excluded += outcome is { Label: null } ? 1 : 0;
+                ambiguous += outcome is null ? 1 : 0;
+            }
+            estimates[t] = new TaskEstimate(tasks[t].Name, _positives[t], _labelled[t], excluded, ambiguous,
+                WilsonInterval.Of(_positives[t], _labelled[t], _request.Settings.IntervalZ));
+        }
+        var keep = _request.Settings.KeepTokens;
+        return new RolloutResult(estimates, n, _generated.AsSpan(0, n).ToArray().Sum(x => (long)x),
+            _outcomes.Take(n).Select(o => (IReadOnlyList<TaskOutcome?>)o!).ToArray(),
+            keep ? _tokens.Take(n).Select(t => t!).ToArray() : []);
+    }
+
+    private bool Narrow()
+    {
+        for (var t = 0; t < _positives.Length; t++)
+        {
+            if (_labelled[t] == 0 || WilsonInterval.Of(_positives[t], _labelled[t], _request.Settings.IntervalZ).HalfWidth > _request.Settings.TargetHalfWidth)
+                return false;
+        }
+        return true;
+    }
+}

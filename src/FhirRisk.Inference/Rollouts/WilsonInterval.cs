@@ -1,0 +1,36 @@
+namespace FhirRisk.Inference.Rollouts;
+
+/// <summary>
+/// The Wilson score interval for a binomial proportion (Wilson 1927; method 3 of Newcombe, Stat Med 1998, 17:857):
+/// the p whose score test against k of n is not rejected at z. Unlike the Wald interval p̂ ± z·√(p̂(1−p̂)/n) that ARES
+/// reports, it stays inside [0, 1] and does not collapse to a point at 0 or n positives — which is where rare
+/// outcomes such as in-hospital death spend most of their rollouts.
+/// </summary>
+/// <param name="Lower">The lower bound.</param>
+/// <param name="Upper">The upper bound.</param>
+public readonly record struct WilsonInterval(double Lower, double Upper)
+{
+    /// <summary>z of a two-sided 95 % interval, Φ⁻¹(0.975).</summary>
+    public const double Z95 = 1.959963984540054;
+
+    /// <summary>Half the width: the ± to compare with a target precision.</summary>
+    public double HalfWidth => (Upper - Lower) / 2;
+
+    /// <summary>The interval for <paramref name="positives"/> of <paramref name="n"/>; [0, 1] when n is 0.</summary>
+    public static WilsonInterval Of(int positives, int n, double z = Z95)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(positives);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(positives, n);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(z);
+        if (n == 0)
+            return new WilsonInterval(0, 1);
+        var p = (double)positives / n;
+        var z2 = z * z;
+        var denominator = 1 + z2 / n;
+        var centre = (p + z2 / (2 * n)) / denominator;
+        var half = z / denominator * Math.Sqrt(p * (1 - p) / n + z2 / (4.0 * n * n));
+        // At 0 or n positives the bound is exactly 0 or 1; the formula only rounds there.
+        return new WilsonInterval(positives == 0 ? 0 : Math.Max(0, centre - half), positives == n ? 1 : Math.Min(1, centre + half));
+    }
+}

@@ -1,0 +1,153 @@
+using FhirRisk.Core.Statistics;
+using FhirRisk.Inference.Prediction;
+using FhirRisk.Inference.Rollouts;
+using FhirRisk.Meds.Tasks;
+using FhirRisk.Model.Gpt;
+using FhirRisk.Model.Heads;
+using FhirRisk.Testing;
+using FhirRisk.Training.Finetuning;
+
+namespace FhirRisk.Inference.Tests;
+
+/// <summary>One predictor API over both methods; the heads path reproduces the finetuner's own probabilities.</summary>
+public sealed class PredictorTests
+{
+    private static readonly string[] HeadTasks = [TaskCatalog.HospitalMortality, TaskCatalog.IcuAdmission];
+    private static readonly Lazy<(string Directory, FinetuningResult Result, FinetuningData Data)> s_finetuned = new(Finetune);
+
+    [Fact]
+    public void The_heads_path_gives_the_finetuners_probabilities_from_the_saved_directory()
+    {
+        var (directory, result, data) = s_finetuned.Value;
+        using var session = InferenceSession.Open(directory, new InferenceOptions { Threads = 1 });
+        using var predictor = session.CreateHeadsPredictor();
+
+        var probabilities = predictor.Predict([.. data.Tuning.Select(p => p.Context)]);
+
+        for (var k = 0; k < HeadTasks.Length; k++)
+        {
+            var labels = data.Tuning.Select(p => p.Labels[k] == 1).ToArray();
+            var scores = data.Tuning.Select((_, i) => probabilities[i * HeadTasks.Length + k]).ToArray();
+            var report = result.Tasks[k];
+            Assert.Equal(report.Auroc, BinaryMetrics.Auroc(scores, labels), 12);
+            Assert.Equal(report.CalibratedEce, BinaryMetrics.ExpectedCalibrationError(scores, labels), 12);
+            var logLoss = -scores.Zip(labels, (p, y) => Math.Log(y ? p : 1 - p)).Average();
+            Assert.Equal(report.CalibratedLogLoss, logLoss, 9);
+        }
+    }
+
+    [Fact]
+    public async Task Both_methods_answer_through_one_interface()
+    {
+        var (directory, _, _) = s_finetuned.Value;
+        using var session = InferenceSession.Open(directory, new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(12) });
+        using var heads = session.CreateHeadsPredictor();
+        await using var rollouts = session.CreateRolloutPredictor();
+        var timeline = TinyModel.Encode(3, stays: 2);
+        var query = new RiskQuery(timeline, 12, HeadTasks);
+
+        foreach (IRiskPredictor predictor in new IRiskPredictor[] { heads, rollouts })
+        {
+            var risks = await predictor.PredictAsync(query);
+            Assert.Equal(HeadTasks, risks.Select(r => r.Task));
+            Assert.All(risks, r =>
+            {
+                Assert.Equal(predictor.Method, r.Method);
+                Assert.True(r.Latency > TimeSpan.Zero);
+                if (r.Method == RiskMethod.Heads)
+                {
+                    Assert.Null(r.Interval);
+                    Assert.Equal(0, r.N);
+                    Assert.InRange(r.Risk, 0, 1);
+                }
+                else
+                {
+                    Assert.InRange(r.N, 1, 12);
+                    Assert.InRange(r.Risk, r.Interval!.Value.Lower, r.Interval.Value.Upper);
+                }
+            });
+        }
+
+        var direct = heads.Predict([session.HeadsContext(timeline, 12)]);
+        Assert.Equal(direct, (await heads.PredictAsync(query)).Select(r => r.Risk));
+        var unknown = await Assert.ThrowsAsync<InferenceException>(() => heads.PredictAsync(query with { Tasks = ["ed_reattendance_72h"] }));
+        Assert.Equal(InferenceErrorCodes.UnknownTask, unknown.Code);
+        Assert.Equal(InferenceErrorCodes.UnknownTask, Assert.Throws<InferenceException>(() => session.Task("no_such_task")).Code);
+    }
+
+    [Fact]
+    public async Task Concurrent_calls_share_decode_steps_and_get_their_sequential_answers()
+    {
+        using var session = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(10) });
+        var queries = Enumerable.Range(1, 4).Select(id => new RiskQuery(TinyModel.Encode(id, stays: 2), 6 + id, Requests.StayTasks)).ToArray();
+
+        await using var predictor = session.CreateRolloutPredictor();
+        var sequential = new List<IReadOnlyList<TaskRisk>>();
+        foreach (var query in queries)
+            sequential.Add(await predictor.PredictAsync(query));
+        var concurrent = await Task.WhenAll(queries.Select(q => predictor.PredictAsync(q)));
+
+        for (var i = 0; i < queries.Length; i++)
+            Assert.Equal(sequential[i].Select(r => (r.Task, r.Risk, r.Interval, r.N)), concurrent[i].Select(r => (r.Task, r.Risk, r.Interval, r.N)));
+        Assert.True(predictor.Pool.PeakInUse > 10, $"the calls never shared steps (peak {predictor.Pool.PeakInUse} slots)");
+    }
+
+    [Fact]
+    public async Task A_cancelled_call_ends_without_an_answer_and_frees_its_slots()
+    {
+        using var session = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(50, maxNewTokens: 2000) });
+        await using var predictor = session.CreateRolloutPredictor();
+        using var cancellation = new CancellationTokenSource();
+        await cancellation.CancelAsync();
+        var call = predictor.PredictAsync(new RiskQuery(TinyModel.Encode(2), 10, [TaskCatalog.ProlongedLos]), cancellation.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(TimeSpan.FromSeconds(30)));
+        var after = await predictor.PredictAsync(new RiskQuery(TinyModel.Encode(2), 10, [TaskCatalog.HospitalMortality]), CancellationToken.None)
+            .WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, predictor.Pool.InUse);
+        Assert.Single(after);
+    }
+
+    [Fact]
+    public void A_model_directory_whose_parts_disagree_is_refused_with_a_hint()
+    {
+        using var folder = new TempDirectory();
+        TinyModel.Tokenizer.Save(folder.Path);
+        GptCheckpoint.Save(folder.Path, TinyModel.RandomGpt(TinyModel.Tokenizer.Vocabulary.Count + 3, seed: 1));
+        var error = Assert.Throws<InferenceException>(() => InferenceSession.Open(folder.Path));
+        Assert.Equal(InferenceErrorCodes.ModelMismatch, error.Code);
+        Assert.Contains("Hint:", error.Message);
+
+        new TaskHeads(["a", "b", "c"], TinyModel.Channels, TinyModel.Tokenizer.Vocabulary.Count, tokenizerFingerprint: 1).Save(folder.Path);
+        Assert.Contains("fingerprint", Assert.Throws<InferenceException>(() => InferenceSession.Open(folder.Path)).Message);
+    }
+
+    /// <summary>A few hundred steps of multitask finetuning on contexts whose labels say whether two tokens occur.</summary>
+    private static (string, FinetuningResult, FinetuningData) Finetune()
+    {
+        var tokenizer = TinyModel.Tokenizer;
+        var v = tokenizer.Vocabulary.Count;
+        int[] marks = [tokenizer.Vocabulary.IdOf("LAB//A"), tokenizer.Vocabulary.IdOf("ICU_ADMISSION//MICU")];
+        PromptedExample[] Points(int count, int seed)
+        {
+            var random = new Random(seed);
+            return [.. Enumerable.Range(0, count).Select(_ =>
+            {
+                var context = Enumerable.Range(0, random.Next(4, 20)).Select(_ => random.Next(v)).Select(t => marks.Contains(t) ? 0 : t).ToArray();
+                foreach (var mark in marks)
+                {
+                    if (random.Next(2) == 0)
+                        context[random.Next(context.Length)] = mark;
+                }
+                return new PromptedExample(1, 0, context, [.. marks.Select(m => (sbyte)(context.Contains(m) ? 1 : 0))]);
+            })];
+        }
+        var data = new FinetuningData(HeadTasks, Points(300, 1), Points(120, 2));
+        var pretrained = GptParameters.Initialize(new GptConfig(v, 1, 2, TinyModel.Channels, TinyModel.ContextLength), seed: 3);
+        var heads = new TaskHeads(HeadTasks, TinyModel.Channels, v, tokenizer.Vocabulary.Fingerprint);
+        var settings = new FinetuningSettings { Steps = 150, BatchSize = 16, BackboneLearningRate = 3e-3, HeadLearningRate = 1e-2, WarmupSteps = 10, Threads = 1 };
+        var result = MultitaskFinetuner.Run(pretrained, heads, data, settings);
+        var directory = Path.Combine(TinyModel.Root, "finetuned");
+        FinetunedModel.Save(directory, tokenizer, result, settings);
+        return (directory, result, data);
+    }
+}

@@ -1,0 +1,122 @@
+using FhirRisk.Inference.Rollouts;
+using FhirRisk.Meds.Tasks;
+
+namespace FhirRisk.Inference.Tests;
+
+/// <summary>The rollout stop rules of docs/inference.md on scripted token sequences: positives, stops, time limits,
+/// "positive after", TIMELINE_END and the token budget, all from the catalog's task rows.</summary>
+public sealed class RolloutJudgeTests
+{
+    private static readonly IReadOnlyList<TaskDefinition> Catalog = TaskCatalog.Create();
+    private static readonly TokenMeanings Meanings = TokenMeanings.Of(TinyModel.Tokenizer);
+
+    private static TaskDefinition Task(string name) => Catalog.Single(t => t.Name == name);
+
+    private static int Id(string token) => TinyModel.Tokenizer.Vocabulary.IdOf(token);
+
+    /// <summary>Feeds tokens until settled; returns the outcomes and how many tokens were read.</summary>
+    private static (IReadOnlyList<TaskOutcome?> Outcomes, int Read, RolloutJudge Judge) Judge(string[] tasks, params string[] tokens)
+    {
+        var judge = new RolloutJudge([.. tasks.Select(Task)], Meanings);
+        var read = 0;
+        foreach (var token in tokens)
+        {
+            read++;
+            if (judge.Observe(Id(token)))
+                break;
+        }
+        return (judge.Outcomes, read, judge);
+    }
+
+    [Fact]
+    public void A_positive_code_settles_at_once_and_a_plain_stop_waits_for_the_clock()
+    {
+        var death = Judge([TaskCatalog.HospitalMortality], "LAB//A", "MEDS_DEATH", "LAB//B");
+        Assert.Equal(2, death.Read);
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.Zero, "MEDS_DEATH"), death.Outcomes[0]);
+
+        // Discharge home, then the clock moves: negative, decided at the interval token.
+        var home = Judge([TaskCatalog.HospitalMortality], "LAB//A", "HOSPITAL_DISCHARGE//HOME", "LAB//B", "1d-2d", "LAB//A");
+        Assert.Equal(4, home.Read);
+        Assert.Equal(false, home.Outcomes[0]!.Label);
+        Assert.Equal("HOSPITAL_DISCHARGE//HOME", home.Outcomes[0]!.Code);
+
+        // Death at the discharge's timestamp wins over it (docs/tasks.md rule 3).
+        var sameTime = Judge([TaskCatalog.HospitalMortality], "HOSPITAL_DISCHARGE//HOME", "MEDS_DEATH", "1d-2d");
+        Assert.Equal(2, sameTime.Read);
+        Assert.Equal(true, sameTime.Outcomes[0]!.Label);
+    }
+
+    [Fact]
+    public void A_rare_disposition_still_discharges_but_never_counts_as_death()
+    {
+        var unknown = Judge([TaskCatalog.HospitalMortality], "UNK//HOSPITAL_DISCHARGE", "5m-15m");
+        Assert.Equal(TaskOutcomeKind.Stop, unknown.Outcomes[0]!.Kind);
+        Assert.Equal(false, unknown.Outcomes[0]!.Label);
+    }
+
+    [Fact]
+    public void The_time_limit_is_crossed_at_the_interval_token_that_passes_it()
+    {
+        // 30-day readmission: 20d-30d twice is more than 30 days of generated time whatever the fitted means.
+        var (outcomes, read, judge) = Judge([TaskCatalog.Readmission30d], "LAB//A", "20d-30d", "LAB//B", "20d-30d", "HOSPITAL_ADMISSION//IMP");
+        Assert.Equal(4, read);
+        Assert.Equal(TaskOutcomeKind.TimeLimit, outcomes[0]!.Kind);
+        Assert.Equal(false, outcomes[0]!.Label); // a window task: nothing within 30 days is negative
+        Assert.True(judge.Elapsed > TimeSpan.FromDays(30));
+
+        // An in-stay task leaves a time-limit rollout out: =6mt five times is past the 2-year horizon.
+        var stay = Judge([TaskCatalog.HospitalMortality], "=6mt", "=6mt", "=6mt", "=6mt", "=6mt");
+        Assert.Equal(TaskOutcomeKind.TimeLimit, stay.Outcomes[0]!.Kind);
+        Assert.Null(stay.Outcomes[0]!.Label);
+    }
+
+    [Fact]
+    public void Interval_tokens_add_the_tokenizers_decode_durations()
+    {
+        var judge = new RolloutJudge([Task(TaskCatalog.HospitalMortality)], Meanings);
+        judge.Observe(Id("1d-2d"));
+        judge.Observe(Id("LAB//A"));
+        judge.Observe(Id("5m-15m"));
+        var intervals = TinyModel.Tokenizer.Intervals;
+        var expected = intervals.Single(i => i.Token == "1d-2d").DecodeMicros + intervals.Single(i => i.Token == "5m-15m").DecodeMicros;
+        Assert.Equal(TimeSpan.FromTicks(expected * 10), judge.Elapsed);
+    }
+
+    [Fact]
+    public void Reaching_the_prolonged_stay_threshold_is_positive_and_tasks_settle_independently()
+    {
+        var tasks = new[] { TaskCatalog.HospitalMortality, TaskCatalog.ProlongedLos, TaskCatalog.IcuAdmission };
+        var (outcomes, read, _) = Judge(tasks, "ICU_ADMISSION//MICU", "LAB//A", "7d-12d", "LAB//B", "7d-12d", "HOSPITAL_DISCHARGE//HOME", "1d-2d");
+        Assert.Equal(7, read);
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.Zero, "ICU_ADMISSION//MICU"), outcomes[2]);
+        Assert.Equal(TaskOutcomeKind.Duration, outcomes[1]!.Kind);
+        Assert.Equal(true, outcomes[1]!.Label);
+        Assert.Equal(false, outcomes[0]!.Label);
+    }
+
+    [Fact]
+    public void Timeline_end_is_censored_excluded_for_stays_negative_for_windows()
+    {
+        var (outcomes, read, _) = Judge([TaskCatalog.HospitalMortality, TaskCatalog.Readmission30d], "LAB//A", "TIMELINE_END");
+        Assert.Equal(2, read);
+        Assert.All(outcomes, o => Assert.Equal(TaskOutcomeKind.Censored, o!.Kind));
+        Assert.Null(outcomes[0]!.Label);
+        Assert.Equal(false, outcomes[1]!.Label);
+    }
+
+    [Fact]
+    public void An_exhausted_budget_is_ambiguous_unless_a_stop_is_pending()
+    {
+        var (_, _, judge) = Judge([TaskCatalog.HospitalMortality, TaskCatalog.IcuAdmission], "LAB//A", "HOSPITAL_DISCHARGE//HOME");
+        Assert.False(judge.IsSettled);
+        judge.Abandon();
+        Assert.True(judge.IsSettled);
+        Assert.Equal(false, judge.Outcomes[0]!.Label); // the pending discharge decides mortality
+        Assert.Equal(false, judge.Outcomes[1]!.Label); // and ICU admission
+
+        var (_, _, open) = Judge([TaskCatalog.HospitalMortality], "LAB//A", "LAB//B");
+        open.Abandon();
+        Assert.Null(open.Outcomes[0]);
+    }
+}

@@ -1,0 +1,137 @@
+using FhirRisk.Inference.Rollouts;
+using FhirRisk.Meds.Tasks;
+
+namespace FhirRisk.Inference.Tests;
+
+public sealed class RolloutSchedulerTests
+{
+    [Fact]
+    public void Decoding_with_the_cache_equals_recomputing_without_it_token_for_token()
+    {
+        // Budgets past the 32-token context make windows jump (re-read) mid-rollout; two requests share the steps.
+        using var session = TinyModel.Open();
+        var requests = new[] { Requests.For(session, 3, Requests.Fixed(6, maxNewTokens: 60)), Requests.For(session, 8, Requests.Fixed(5, maxNewTokens: 60)) };
+
+        var cached = Requests.Schedule(session, requests, slots: 4);
+
+        var jumped = false;
+        for (var i = 0; i < requests.Length; i++)
+        {
+            var reference = ReferenceRollouts.Run(session.Parameters, session.Meanings, session.Tokenizer.PrefixLength, requests[i], null, session.Backend);
+            Requests.AssertSame(reference, cached[i]);
+            jumped |= cached[i].Tokens.Any(t => requests[i].Prompt.Length + t.Length > TinyModel.ContextLength);
+        }
+        Assert.True(jumped, "no rollout outgrew the context, so no window jump was tested");
+    }
+
+    [Fact]
+    public void Results_do_not_depend_on_how_requests_were_packed()
+    {
+        using var session = TinyModel.Open();
+        var requests = Enumerable.Range(1, 4).Select(id => Requests.For(session, id, Requests.Fixed(8))).ToArray();
+
+        var alone = requests.Select(r => Requests.Schedule(session, [r], slots: 1)[0]).ToArray();
+        var together = Requests.Schedule(session, requests, slots: 16);
+        var staggered = Requests.Schedule(session, requests, slots: 3, stagger: 5);
+
+        for (var i = 0; i < requests.Length; i++)
+        {
+            Requests.AssertSame(alone[i], together[i]);
+            Requests.AssertSame(alone[i], staggered[i]);
+        }
+    }
+
+    [Fact]
+    public void Asking_for_more_tasks_never_changes_another_tasks_answer()
+    {
+        using var session = TinyModel.Open();
+        var both = Requests.For(session, 5, Requests.Fixed(10), [TaskCatalog.HospitalMortality, TaskCatalog.Readmission30d]);
+        var one = Requests.For(session, 5, Requests.Fixed(10), [TaskCatalog.HospitalMortality]);
+        var results = Requests.Schedule(session, [both, one], slots: 8);
+        Assert.Equal(results[1].Tasks[0], results[0].Tasks[0]);
+    }
+
+    [Fact]
+    public void The_pool_stays_under_its_memory_cap_and_the_answers_do_not_change()
+    {
+        using var session = TinyModel.Open();
+        var perSlot = KvCachePool.BytesPerSlot(session.Parameters.Config);
+        var cap = 3 * perSlot + perSlot / 2;
+        var requests = Enumerable.Range(1, 3).Select(id => Requests.For(session, id, Requests.Fixed(6))).ToArray();
+
+        using var scheduler = session.CreateScheduler(new RolloutSchedulerOptions(MemoryCapBytes: cap, MaxSlots: 64));
+        var tickets = requests.Select(r => scheduler.Enqueue(r)).ToArray();
+        scheduler.RunUntilIdle();
+
+        Assert.Equal(3, scheduler.Pool.Slots);
+        Assert.True(scheduler.Pool.ReservedBytes <= cap);
+        Assert.Equal(3, scheduler.Pool.PeakInUse);
+        var unconstrained = Requests.Schedule(session, requests, slots: 32);
+        for (var i = 0; i < requests.Length; i++)
+            Requests.AssertSame(unconstrained[i], tickets[i].Result!);
+
+        var error = Assert.Throws<InferenceException>(() => session.CreateScheduler(new RolloutSchedulerOptions(MemoryCapBytes: perSlot - 1)));
+        Assert.Equal(InferenceErrorCodes.MemoryCap, error.Code);
+        Assert.Contains("Hint:", error.Message);
+    }
+
+    [Fact]
+    public void Adaptive_rollouts_stop_at_the_first_count_whose_intervals_are_narrow_enough()
+    {
+        using var session = TinyModel.Open();
+        string[] tasks = [TaskCatalog.Readmission30d];
+        RolloutSettings Adaptive(double target) => new() { MinRollouts = 10, MaxRollouts = 60, TargetHalfWidth = target, MaxNewTokens = 48, KeepTokens = true };
+        var loose = Requests.For(session, 2, Adaptive(0.5), tasks);
+        var tight = Requests.For(session, 2, Adaptive(0.0), tasks);
+        var middle = Requests.For(session, 2, Adaptive(0.14), tasks);
+
+        var results = Requests.Schedule(session, [loose, tight, middle], slots: 8);
+
+        Assert.Equal(10, results[0].Rollouts);
+        Assert.Equal(60, results[1].Rollouts);
+        var n = results[2].Rollouts;
+        Assert.InRange(n, 11, 59);
+        Assert.True(results[2].Tasks[0].Interval.HalfWidth <= 0.14);
+        // One rollout fewer was not yet narrow enough; and the first n rollouts are the fixed run's first n.
+        var labels = results[2].Outcomes.Select(o => o[0]!.Label!.Value).ToArray();
+        Assert.True(WilsonInterval.Of(labels[..^1].Count(l => l), n - 1).HalfWidth > 0.14);
+        Assert.Equal(results[1].Tokens.Take(n), results[2].Tokens);
+    }
+
+    [Fact]
+    public void Time_limits_stop_rollouts_at_the_interval_that_crosses_them()
+    {
+        using var session = TinyModel.Open();
+        var result = Requests.Schedule(session, [Requests.For(session, 4, Requests.Fixed(30, maxNewTokens: 200), [TaskCatalog.Readmission30d])], slots: 8)[0];
+        var limit = TimeSpan.FromDays(30);
+        var timeLimited = 0;
+        for (var r = 0; r < result.Rollouts; r++)
+        {
+            var outcome = result.Outcomes[r][0]!;
+            var tokens = result.Tokens[r];
+            if (outcome.Kind != TaskOutcomeKind.TimeLimit)
+                continue;
+            timeLimited++;
+            Assert.Equal(false, outcome.Label);
+            Assert.Equal(TokenRole.Interval, session.Meanings.RoleOf(tokens[^1]));
+            Assert.True(Elapsed(session, tokens) > limit);
+            Assert.True(Elapsed(session, tokens[..^1]) <= limit);
+        }
+        Assert.True(timeLimited > 0, "no rollout reached the 30-day limit");
+    }
+
+    [Fact]
+    public void Rollouts_that_spend_their_budget_unsettled_are_counted_as_ambiguous_not_as_answers()
+    {
+        using var session = TinyModel.Open();
+        var result = Requests.Schedule(session, [Requests.For(session, 6, Requests.Fixed(20, maxNewTokens: 2), [TaskCatalog.HospitalMortality])], slots: 8)[0];
+        var estimate = result.Tasks[0];
+        Assert.True(estimate.Ambiguous > 0);
+        Assert.Equal(20, estimate.Labelled + estimate.Excluded + estimate.Ambiguous);
+        Assert.Equal(result.Outcomes.Count(o => o[0] is null), estimate.Ambiguous);
+        Assert.All(result.Tokens, t => Assert.InRange(t.Length, 1, 2));
+    }
+
+    private static TimeSpan Elapsed(InferenceSession session, int[] tokens) =>
+        TimeSpan.FromTicks(tokens.Sum(t => session.Meanings.MicrosOf(t)) * 10);
+}

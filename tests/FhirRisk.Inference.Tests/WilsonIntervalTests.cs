@@ -1,0 +1,34 @@
+using FhirRisk.Inference.Rollouts;
+
+namespace FhirRisk.Inference.Tests;
+
+public sealed class WilsonIntervalTests
+{
+    /// <summary>Newcombe (Stat Med 1998, 17:857), Table I, method 3 (score, no continuity correction).</summary>
+    [Theory]
+    [InlineData(81, 263, 0.2553, 0.3662)]
+    [InlineData(15, 148, 0.0624, 0.1605)]
+    [InlineData(0, 20, 0.0000, 0.1611)]
+    [InlineData(1, 29, 0.0061, 0.1718)]
+    public void Matches_Newcombes_published_intervals(int positives, int n, double lower, double upper)
+    {
+        var interval = WilsonInterval.Of(positives, n);
+        Assert.Equal(lower, interval.Lower, 4);
+        Assert.Equal(upper, interval.Upper, 4);
+    }
+
+    [Fact]
+    public void Is_exact_at_the_edges_symmetric_and_total_without_data()
+    {
+        Assert.Equal(new WilsonInterval(0, 1), WilsonInterval.Of(0, 0));
+        // 0 of n: upper = z² / (n + z²).
+        var z2 = WilsonInterval.Z95 * WilsonInterval.Z95;
+        Assert.Equal(z2 / (20 + z2), WilsonInterval.Of(0, 20).Upper, 12);
+        Assert.Equal(1.0, WilsonInterval.Of(20, 20).Upper);
+        var low = WilsonInterval.Of(3, 40);
+        var high = WilsonInterval.Of(37, 40);
+        Assert.Equal(low.Lower, 1 - high.Upper, 12);
+        Assert.Equal(low.Upper, 1 - high.Lower, 12);
+        Assert.True(WilsonInterval.Of(50, 100).HalfWidth < WilsonInterval.Of(5, 10).HalfWidth);
+    }
+}
