@@ -1,5 +1,7 @@
 using FhirRisk.Bench.Ingest;
 using FhirRisk.Bench.Parquet;
+using FhirRisk.Bench.Simulate;
+using FhirRisk.Bench.Tokenize;
 
 namespace FhirRisk.Bench;
 
@@ -21,6 +23,8 @@ internal sealed class BenchmarkCatalog
         [
             new ParquetBenchmark(),
             new IngestBenchmark(),
+            new TokenizeBenchmark(),
+            new SimulateBenchmark(),
             new Engine.GemmBenchmark(),
             new Engine.EngineBenchmark(),
             new Engine.DecodeBenchmark(),
@@ -29,6 +33,7 @@ internal sealed class BenchmarkCatalog
         [
             new ParquetReadChild(),
             new IngestPeakChild(),
+            new SimulateChild(),
         ]);
 
     public IBenchmark? FindBenchmark(string name) =>

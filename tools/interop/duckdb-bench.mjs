@@ -1,14 +1,22 @@
 // Peer side of bench/FhirRisk.Bench (DESIGN §8): times DuckDB on the same files in the same run and prints ONE
-// JSON object on stdout. DuckDB runs single-threaded so its times compare with our single-threaded code.
+// JSON object on stdout.
 //
 //   node duckdb-bench.mjs parquet --input <ours.parquet> --output <duckdb.parquet> [--repeat N]
+//   node duckdb-bench.mjs tokenize --request <request.json>
 //
-// parquet: loads <input> into a table (not timed), times COPY ... TO <output> (zstd), and times a query that
-// touches every value of every MEDS column over <input> and over <output>; times are the best of N, in ms.
+// parquet (single-threaded, like our code): loads <input> into a table (not timed), times COPY ... TO <output> (zstd),
+// and times a query that touches every value of every MEDS column over <input> and over <output>; times are the best
+// of N, in ms.
+// tokenize: fits the timeline language (lib/duckdb-tokenizer.mjs) on the request's fit shards and encodes every shard
+// into Parquet token files with `threads` threads; times fit and encode once each, then describes what it produced
+// (not timed) for the bench to compare with ours. The request holds settings, fit_files, model_dir, threads and
+// shards [{input, tokens, statics}].
 import { DuckDBInstance } from '@duckdb/node-api';
+import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { describeFit, describeShard, encode, fit } from './lib/duckdb-tokenizer.mjs';
 
-const commands = { parquet: runParquet };
+const commands = { parquet: runParquet, tokenize: runTokenize };
 
 function parseArguments(argv) {
   const [command, ...rest] = argv;
@@ -95,6 +103,34 @@ async function runParquet(options) {
     read_output_ms: readOutput.ms,
     input_aggregates: readInput.value,
     output_aggregates: readOutput.value,
+  };
+}
+
+async function runTokenize(options) {
+  if (!options.request) throw new Error('tokenize needs --request <request.json>');
+  const request = JSON.parse(await readFile(options.request, 'utf8'));
+  const instance = await DuckDBInstance.create(':memory:', { threads: String(request.threads) });
+  const connection = await instance.connect();
+  const version = (await firstRow(connection, 'SELECT version() AS v')).v;
+
+  const fitStart = performance.now();
+  await fit(connection, request.settings, request.fit_files, request.model_dir);
+  const fitMs = performance.now() - fitStart;
+
+  const encodeStart = performance.now();
+  for (const shard of request.shards) await encode(connection, request.settings, shard.input, shard.tokens, shard.statics);
+  const encodeMs = performance.now() - encodeStart;
+
+  const shards = [];
+  for (const shard of request.shards) shards.push(await describeShard(connection, shard.tokens, shard.statics));
+  return {
+    duckdb_version: version,
+    node_version: process.version,
+    threads: Number((await firstRow(connection, "SELECT current_setting('threads') AS t")).t),
+    fit_ms: fitMs,
+    encode_ms: encodeMs,
+    fit: await describeFit(connection),
+    shards,
   };
 }
 

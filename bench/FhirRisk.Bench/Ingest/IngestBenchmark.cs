@@ -28,7 +28,7 @@ internal sealed class IngestBenchmark : IBenchmark
     public BenchmarkOutcome Run(BenchmarkSettings settings)
     {
         var output = settings.Output;
-        var data = DataRoot(settings.RepositoryRoot);
+        var data = ExternalData.FindRoot(settings.RepositoryRoot);
         var corpus = Directory.GetFiles(Path.Combine(data, "fhir", "synthea-r4-corpus"), "*.json*").Order(StringComparer.Ordinal).ToArray();
         string[] inputs = settings.Quick
             ? [Path.Combine(data, "fhir", "bulk-ndjson-10-patients"), .. corpus.Take(QuickCorpusFiles)]
@@ -87,17 +87,6 @@ internal sealed class IngestBenchmark : IBenchmark
         OutputFolder = outputFolder,
         Writer = MedsDatasetWriterSettings.Default with { Clock = new FixedClock(DateTimeOffset.UnixEpoch) },
     }).Run(inputs);
-
-    /// <summary>The external corpus: <c>$FHIRRISK_EXTERNAL_DATA</c>, else <c>&lt;repo&gt;/../shared/data</c> (as the tests find it).</summary>
-    private static string DataRoot(string repositoryRoot)
-    {
-        var root = Environment.GetEnvironmentVariable("FHIRRISK_EXTERNAL_DATA") is { Length: > 0 } configured
-            ? configured
-            : Path.GetFullPath(Path.Combine(repositoryRoot, "..", "shared", "data"));
-        if (!Directory.Exists(Path.Combine(root, "fhir")))
-            throw new BenchmarkException($"The FHIR corpus is not at {root}/fhir. Hint: set FHIRRISK_EXTERNAL_DATA to the folder holding fhir/ and mimic-iv-demo/.");
-        return root;
-    }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
