@@ -61,6 +61,13 @@ internal sealed partial class HealthStatusRegistry
             return new Dictionary<string, ServingStatus>(_statuses, StringComparer.Ordinal);
     }
 
+    /// <summary>How many watches of <paramref name="service"/> are open.</summary>
+    public int WatcherCount(string service)
+    {
+        lock (_watchers)
+            return _watchers.Count(w => w.Service == service);
+    }
+
     /// <summary>Statuses of <paramref name="service"/>: the current one (SERVICE_UNKNOWN when unknown) at once, then
     /// each change. Only the latest matters to a watcher, so a slow reader skips to it. Dispose to stop watching.</summary>
     public HealthWatch Watch(string service)

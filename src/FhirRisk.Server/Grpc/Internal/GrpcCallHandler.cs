@@ -37,8 +37,8 @@ internal abstract class GrpcCallHandler(string path, GrpcCallEnvironment environ
         var status = first == handler
             ? await OutcomeAsync(handler, call)
             : new GrpcStatus(GrpcStatusCode.DeadlineExceeded, "Deadline exceeded.");
-        if (status.Code == GrpcStatusCode.DeadlineExceeded)
-            GrpcLog.DeadlineExceeded(Environment.Logger, Path, timeout!.Value.TotalMilliseconds);
+        if (call.DeadlineExceeded && timeout is { } passed)
+            GrpcLog.DeadlineExceeded(Environment.Logger, Path, passed.TotalMilliseconds);
         await call.CompleteAsync(status);
         GrpcLog.CallEnded(Environment.Logger, Path, status.Code, Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds);
         if (first != handler)
