@@ -76,6 +76,14 @@ public sealed class GrpcErrorFunnelTests
         Assert.Equal("The request holds invalid JSON at $.entry[3].resource (line 5, byte 18).", status.Message);
     }
 
+    [Fact]
+    public void ToStatus_AnyFailureAfterTheClientCancelled_Cancelled()
+    {
+        var state = new CallEndState(DeadlineExceeded: false, ClientCancelled: true, "t");
+
+        Assert.Equal(GrpcStatusCode.Cancelled, GrpcErrorFunnel.ToStatus(new IOException("connection reset"), state).Code);
+    }
+
     [Theory]
     [InlineData(true, false, (int)GrpcStatusCode.DeadlineExceeded)]
     [InlineData(true, true, (int)GrpcStatusCode.DeadlineExceeded)]

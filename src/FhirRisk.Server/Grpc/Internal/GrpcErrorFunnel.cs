@@ -22,7 +22,9 @@ internal static class GrpcErrorFunnel
         {
             GrpcStatusException e => e.Status,
             OperationCanceledException when state.DeadlineExceeded => new(GrpcStatusCode.DeadlineExceeded, "Deadline exceeded."),
-            OperationCanceledException when state.ClientCancelled => new(GrpcStatusCode.Cancelled, "The client cancelled the call."),
+            // Once the client has reset the stream, writes fail with I/O errors of the aborted connection: those
+            // are the cancellation too, not server faults (and no status reaches the client anyway).
+            _ when state.ClientCancelled => new(GrpcStatusCode.Cancelled, "The client cancelled the call."),
             OperationCanceledException => new(GrpcStatusCode.Cancelled, "The call was cancelled."),
             ArgumentException e => new(GrpcStatusCode.InvalidArgument,
                 e.ParamName is { Length: > 0 } name ? $"Invalid argument '{name}'." : "Invalid argument."),
