@@ -68,6 +68,17 @@ internal sealed partial class HealthStatusRegistry
             return _watchers.Count(w => w.Service == service);
     }
 
+    /// <summary>True when <paramref name="service"/> has a watcher and every watcher has taken its statuses (so
+    /// the next change cannot replace one they have not seen).</summary>
+    public bool WatchersAreIdle(string service)
+    {
+        lock (_watchers)
+        {
+            var watchers = _watchers.Where(w => w.Service == service).ToArray();
+            return watchers.Length > 0 && watchers.All(w => w.Channel.Reader.Count == 0);
+        }
+    }
+
     /// <summary>Statuses of <paramref name="service"/>: the current one (SERVICE_UNKNOWN when unknown) at once, then
     /// each change. Only the latest matters to a watcher, so a slow reader skips to it. Dispose to stop watching.</summary>
     public HealthWatch Watch(string service)

@@ -76,6 +76,18 @@ public sealed class HealthStatusRegistryTests
     }
 
     [Fact]
+    public async Task WatchersAreIdle_OnceTheCurrentStatusIsTaken()
+    {
+        Assert.False(_registry.WatchersAreIdle("a"));
+        using var watch = _registry.Watch("a");
+        Assert.False(_registry.WatchersAreIdle("a"));
+
+        await Next(watch);
+
+        Assert.True(_registry.WatchersAreIdle("a"));
+    }
+
+    [Fact]
     public void Dispose_StopsTheWatcher()
     {
         var watch = _registry.Watch("a");

