@@ -58,6 +58,29 @@ public sealed class GrpcJsInteropTests
     }
 
     [Fact]
+    public async Task HealthWatch_ServerStops_NotServingThenUnavailable()
+    {
+        var server = await TestGrpcServer.StartAsync();
+        Task<GrpcJsResult> watching;
+        try
+        {
+            var call = GrpcJsClient.Request(server, Health, "Watch");
+            call["deadlineMs"] = 20_000;
+            watching = GrpcJsClient.CallAsync(call);
+            await WaitUntil(() => server.Health.WatchersAreIdle("") || watching.IsCompleted);
+        }
+        finally
+        {
+            await server.DisposeAsync().AsTask().WaitAsync(Timeout);
+        }
+        var result = await watching.WaitAsync(Timeout);
+
+        Assert.Equal(["SERVING", "NOT_SERVING"], result.Messages.Select(m => m.GetProperty("status").GetString()));
+        Assert.Equal("UNAVAILABLE", result.StatusName);
+        Assert.True(result.ElapsedMs < 15_000, result.ToString()); // ended by the shutdown, not by its deadline
+    }
+
+    [Fact]
     public async Task Predict_AgainstTheTestDouble_RoundTripsTheContract()
     {
         await using var server = await TestGrpcServer.StartAsync();

@@ -62,8 +62,6 @@ internal sealed class GrpcServerCall : IDisposable
 
     public bool ClientCancelled => _http.RequestAborted.IsCancellationRequested;
 
-    public bool ResponseStarted => _http.Response.HasStarted;
-
     public GrpcMessageReader<T> CreateReader<T>(MessageParser<T> parser, Action<string>? onCompressedMessage)
         where T : class, IMessage<T>
     {
