@@ -11,7 +11,7 @@ public sealed class DependencyRuleTests
     {
         var names = RepositoryProjects.Where(p => p.Area == ProjectArea.Src).Select(p => p.Name).ToHashSet();
 
-        Assert.Superset(new HashSet<string> { DependencyRules.Core, DependencyRules.Parquet, DependencyRules.Meds, DependencyRules.Cli }, names);
+        Assert.Superset(new HashSet<string> { DependencyRules.Core, DependencyRules.Parquet, DependencyRules.Meds, DependencyRules.Cli, DependencyRules.Server }, names);
     }
 
     [Fact]

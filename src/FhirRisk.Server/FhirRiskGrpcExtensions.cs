@@ -1,0 +1,36 @@
+using FhirRisk.Server.Grpc;
+using FhirRisk.Server.Health;
+using FhirRisk.Server.Risk;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace FhirRisk.Server;
+
+/// <summary>The gRPC surface of the service (DESIGN §7): one Add and one Map for Program.cs and the tests.</summary>
+internal static class FhirRiskGrpcExtensions
+{
+    /// <summary>Protocol, health registry and services. A backend registered before this call replaces the
+    /// UNIMPLEMENTED placeholder.</summary>
+    public static WebApplicationBuilder AddFhirRiskGrpc(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddGrpcProtocol(builder.Configuration);
+        builder.Services.AddSingleton<HealthStatusRegistry>();
+        builder.Services.AddSingleton<HealthGrpcService>();
+        builder.Services.TryAddSingleton<IRiskServiceBackend, UnimplementedRiskServiceBackend>();
+        builder.Services.AddSingleton<RiskGrpcService>();
+        return builder;
+    }
+
+    public static WebApplication MapFhirRiskGrpc(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var health = app.Services.GetRequiredService<HealthStatusRegistry>();
+        app.Lifetime.ApplicationStopping.Register(health.EnterShutdown);
+        app.MapGrpcService<HealthGrpcService>();
+        app.MapGrpcService<RiskGrpcService>();
+        app.MapGrpcUnimplemented();
+        // The backend sets the service's health when it is created; create it now rather than on the first call.
+        _ = app.Services.GetRequiredService<IRiskServiceBackend>();
+        return app;
+    }
+}

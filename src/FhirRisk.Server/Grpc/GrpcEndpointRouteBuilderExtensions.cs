@@ -1,0 +1,68 @@
+using FhirRisk.Server.Grpc.Internal;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FhirRisk.Server.Grpc;
+
+internal static class GrpcEndpointRouteBuilderExtensions
+{
+    /// <summary>Maps each bound method of <typeparamref name="TService"/> (a DI singleton) to <c>POST /{service}/{method}</c>.</summary>
+    public static IEndpointRouteBuilder MapGrpcService<TService>(this IEndpointRouteBuilder endpoints)
+        where TService : IGrpcService
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var service = endpoints.ServiceProvider.GetRequiredService<TService>();
+        var binder = new GrpcServiceBinder(service.Descriptor, endpoints.ServiceProvider.GetRequiredService<GrpcCallEnvironment>());
+        service.Bind(binder);
+        endpoints.ServiceProvider.GetRequiredService<GrpcServiceTable>().Add(service.Descriptor.FullName);
+        foreach (var handler in binder.Handlers)
+            endpoints.MapPost(handler.Path, handler.HandleAsync).WithDisplayName("gRPC " + handler.Path);
+        return endpoints;
+    }
+
+    /// <summary>
+    /// Answers gRPC calls to any other <c>/{service}/{method}</c> with UNIMPLEMENTED (trailers-only), as gRPC
+    /// requires; literal routes (the bound methods, other endpoints) take precedence over this pattern.
+    /// </summary>
+    public static IEndpointRouteBuilder MapGrpcUnimplemented(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var environment = endpoints.ServiceProvider.GetRequiredService<GrpcCallEnvironment>();
+        var services = endpoints.ServiceProvider.GetRequiredService<GrpcServiceTable>();
+        endpoints.MapPost("/{service}/{method}", http => UnimplementedAsync(http, environment, services))
+            .WithDisplayName("gRPC unimplemented");
+        return endpoints;
+    }
+
+    private static async Task UnimplementedAsync(HttpContext http, GrpcCallEnvironment environment, GrpcServiceTable services)
+    {
+        if (!await GrpcHttpChecks.AcceptAsync(http, environment.Logger, unknownPath: true))
+            return;
+        var path = http.Request.Path.Value ?? "";
+        GrpcLog.Unimplemented(environment.Logger, path);
+        var service = (string?)http.GetRouteValue("service") ?? "";
+        var message = services.Contains(service) ? "Method is unimplemented." : "Service is unimplemented.";
+        using var call = new GrpcServerCall(http, path, environment.Options, timeout: null, environment.Time);
+        await call.CompleteAsync(new GrpcStatus(GrpcStatusCode.Unimplemented, message));
+    }
+}
+
+/// <summary>The fully qualified names of the services mapped so far.</summary>
+internal sealed class GrpcServiceTable
+{
+    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+
+    public void Add(string service)
+    {
+        lock (_names)
+            _names.Add(service);
+    }
+
+    public bool Contains(string service)
+    {
+        lock (_names)
+            return _names.Contains(service);
+    }
+}

@@ -1,0 +1,97 @@
+using System.IO.Compression;
+using System.Net;
+using FhirRisk.Server.Grpc.Internal;
+using Microsoft.Extensions.Options;
+
+namespace FhirRisk.Server.Grpc;
+
+/// <summary>The gRPC endpoint, bound from the <c>Grpc</c> configuration section and validated at start.</summary>
+internal sealed class GrpcServerOptions
+{
+    public const string Section = "Grpc";
+
+    /// <summary>IP address to listen on: <c>127.0.0.1</c> (default, this machine only), <c>0.0.0.0</c> or
+    /// <c>::</c> (every interface, e.g. in a container), or <c>localhost</c>.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>TCP port; 0 picks a free one (tests read it back from the server's addresses).</summary>
+    public int Port { get; set; } = 50051;
+
+    /// <summary>Largest request message accepted, before and after decompression, in bytes (gRPC's default:
+    /// 4 MiB). A larger one ends the call with RESOURCE_EXHAUSTED.</summary>
+    public int MaxReceiveMessageSize { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Largest response message sent, uncompressed, in bytes. A larger one ends the call with
+    /// RESOURCE_EXHAUSTED instead of being sent.</summary>
+    public int MaxSendMessageSize { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary><c>gzip</c> or <c>deflate</c> to compress responses to clients that accept it (their
+    /// <c>grpc-accept-encoding</c>); empty or <c>identity</c> (default) sends them uncompressed.</summary>
+    public string ResponseCompression { get; set; } = "";
+
+    public CompressionLevel ResponseCompressionLevel { get; set; } = CompressionLevel.Fastest;
+
+    /// <summary>Concurrent calls per HTTP/2 connection (SETTINGS_MAX_CONCURRENT_STREAMS).</summary>
+    public int MaxConcurrentStreams { get; set; } = 100;
+
+    /// <summary>TLS with ALPN h2 when set; otherwise h2c (HTTP/2 over cleartext, prior knowledge).</summary>
+    public GrpcTlsOptions? Tls { get; set; }
+
+    internal string? ResponseEncoding =>
+        ResponseCompression.Length == 0 || ResponseCompression == MessageCompression.Identity ? null : ResponseCompression;
+}
+
+/// <summary>The server certificate: a PKCS#12 file (<c>.pfx</c>/<c>.p12</c>, optional password) or a PEM
+/// certificate with its PEM private key.</summary>
+internal sealed class GrpcTlsOptions
+{
+    public string CertificatePath { get; set; } = "";
+
+    /// <summary>PEM private key; required for a PEM certificate, unused for PKCS#12.</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>PKCS#12 password; unused for PEM.</summary>
+    public string? Password { get; set; }
+
+    internal bool IsPkcs12 =>
+        CertificatePath.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase)
+        || CertificatePath.EndsWith(".p12", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>Rejects settings the server could not serve with, naming the configuration key to fix.</summary>
+internal sealed class GrpcServerOptionsValidator : IValidateOptions<GrpcServerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GrpcServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (options.Host != "localhost" && !IPAddress.TryParse(options.Host, out _))
+            failures.Add($"Grpc:Host '{options.Host}' is not an IP address or 'localhost'.");
+        if (options.Port is < 0 or > 65535)
+            failures.Add($"Grpc:Port {options.Port} is outside 0-65535.");
+        if (options.MaxReceiveMessageSize <= 0)
+            failures.Add("Grpc:MaxReceiveMessageSize must be positive (bytes).");
+        if (options.MaxSendMessageSize <= 0)
+            failures.Add("Grpc:MaxSendMessageSize must be positive (bytes).");
+        if (options.MaxConcurrentStreams <= 0)
+            failures.Add("Grpc:MaxConcurrentStreams must be positive.");
+        if (options.ResponseCompression.Length > 0 && !MessageCompression.IsSupported(options.ResponseCompression))
+            failures.Add($"Grpc:ResponseCompression '{options.ResponseCompression}' is not one of identity, gzip, deflate.");
+        if (options.Tls is { } tls)
+            ValidateTls(tls, failures);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateTls(GrpcTlsOptions tls, List<string> failures)
+    {
+        if (tls.CertificatePath.Length == 0)
+        {
+            failures.Add("Grpc:Tls:CertificatePath is required when Grpc:Tls is set.");
+            return;
+        }
+        if (!File.Exists(tls.CertificatePath))
+            failures.Add($"Grpc:Tls:CertificatePath '{tls.CertificatePath}' does not exist.");
+        if (!tls.IsPkcs12 && (tls.KeyPath is null || !File.Exists(tls.KeyPath)))
+            failures.Add("Grpc:Tls:KeyPath must name the PEM private key of a PEM certificate.");
+    }
+}

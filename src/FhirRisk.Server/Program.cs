@@ -1,0 +1,10 @@
+using FhirRisk.Server;
+
+// Composition only (STYLE: eShop). Settings: appsettings.json, FHIRRISK_* environment variables, command line.
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.Configuration.AddEnvironmentVariables(prefix: "FHIRRISK_");
+builder.AddFhirRiskGrpc();
+
+var app = builder.Build();
+app.MapFhirRiskGrpc();
+app.Run();
