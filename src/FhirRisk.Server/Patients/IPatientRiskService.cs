@@ -1,0 +1,41 @@
+using FhirRisk.Inference.Prediction;
+
+namespace FhirRisk.Server.Patients;
+
+/// <summary>
+/// The one way the service surfaces (gRPC, CDS Hooks) ask for a patient's risks: the patient's stored timeline (from
+/// FHIR push) combined with any FHIR resources that came with the request (a gRPC bundle, CDS Hooks prefetch), mapped
+/// to MEDS events, encoded by the model's tokenizer and answered by the configured <see cref="IRiskPredictor"/>.
+/// Surfaces depend on this interface, never on the store or the predictor directly.
+/// </summary>
+public interface IPatientRiskService
+{
+    /// <summary>One risk per requested task, in the request's order.</summary>
+    /// <exception cref="PatientDataUnavailableException">Neither the store nor the request holds the patient.</exception>
+    /// <exception cref="ArgumentException">A malformed resource or an unknown task (the message names which, never patient data).</exception>
+    Task<PatientRiskResult> PredictAsync(PatientRiskRequest request, CancellationToken cancellationToken = default);
+}
+
+/// <summary>What to predict for one patient.</summary>
+/// <param name="PatientId">The FHIR Patient id: the key of the stored timeline; null to use only <paramref name="FhirResources"/>.</param>
+/// <param name="FhirResources">FHIR R4 JSON supplied with the request: Bundles or single resources (UTF-8). Combined with
+/// the stored history; a resource already stored (same type and id) replaces the stored version for this call only.</param>
+/// <param name="Tasks">Task names (TaskCatalog), in the order answers are wanted; empty = every task the predictor answers.</param>
+/// <param name="PredictionTime">The prediction point; null = the patient's last event.</param>
+/// <param name="Method">Rollouts or heads; null = the service's configured default.</param>
+public sealed record PatientRiskRequest(
+    string? PatientId,
+    IReadOnlyList<ReadOnlyMemory<byte>> FhirResources,
+    IReadOnlyList<string> Tasks,
+    DateTimeOffset? PredictionTime = null,
+    RiskMethod? Method = null);
+
+/// <summary>The answer for one patient.</summary>
+/// <param name="Risks">One per requested task.</param>
+/// <param name="ModelVersion">The loaded model's name and version, for card sources and gRPC responses.</param>
+/// <param name="EventCount">How many MEDS events the prediction read (stored + supplied), for card detail.</param>
+/// <param name="Warnings">Non-fatal problems with the supplied resources (codes and resource types only, no values).</param>
+public sealed record PatientRiskResult(IReadOnlyList<TaskRisk> Risks, string ModelVersion, int EventCount, IReadOnlyList<string> Warnings);
+
+/// <summary>The patient's data cannot be had: not stored and not supplied (CDS Hooks answers 412, gRPC NOT_FOUND).</summary>
+public sealed class PatientDataUnavailableException(string message) : Exception(message);
