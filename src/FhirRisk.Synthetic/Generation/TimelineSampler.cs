@@ -25,7 +25,7 @@ internal sealed record GeneratedPatient(long SubjectId, IReadOnlyList<MedsEvent>
 internal static class TimelineSampler
 {
     /// <summary>Patients enqueued together: enough to fill the decode steps, few enough to stream the output.</summary>
-    private const int ChunkSize = 256;
+    private const int ChunkSize = 128;
 
     public static IEnumerable<GeneratedPatient> Generate(InferenceSession session, IReadOnlyList<StaticPrompt> prompts, GenerationSettings settings, CancellationToken cancellationToken)
     {
