@@ -1,3 +1,4 @@
+using FhirRisk.Inference.Explanations;
 using FhirRisk.Inference.Rollouts;
 using FhirRisk.Meds.Tasks;
 
@@ -20,6 +21,9 @@ public sealed record InferenceOptions
     /// <summary>The KV-cache memory cap, slot limit and window slide of the rollout scheduler.</summary>
     public RolloutSchedulerOptions Scheduler { get; init; } = RolloutSchedulerOptions.Default;
 
+    /// <summary>Fact grouping, budget and rollout count of explanations (<see cref="IRiskExplainer"/>).</summary>
+    public ExplanationSettings Explanations { get; init; } = ExplanationSettings.Default;
+
     /// <summary>Throws naming the first invalid setting.</summary>
     public InferenceOptions Validate()
     {
@@ -27,8 +31,10 @@ public sealed record InferenceOptions
         ArgumentNullException.ThrowIfNull(TaskParameters);
         ArgumentNullException.ThrowIfNull(Rollouts);
         ArgumentNullException.ThrowIfNull(Scheduler);
+        ArgumentNullException.ThrowIfNull(Explanations);
         TaskParameters.Validate();
         Rollouts.Validate();
+        Explanations.Validate();
         return this;
     }
 }

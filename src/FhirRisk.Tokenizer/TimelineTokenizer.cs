@@ -181,6 +181,13 @@ public sealed class TimelineTokenizer
         new TimelineDecoder(this, _table).Decode(tokens, subjectId, MicrosecondTime.From(origin));
 
     /// <summary>
+    /// Splits timeline tokens into the events they write (<see cref="TimelineSegment"/>): each event's code token(s),
+    /// its decile token and the interval token(s) before it, read as <see cref="Decode"/> reads them. Explanations
+    /// group tokens into clinical facts with it.
+    /// </summary>
+    public IReadOnlyList<TimelineSegment> Segment(ReadOnlySpan<int> tokens) => new TimelineSegmenter(this, _table).Segment(tokens);
+
+    /// <summary>
     /// Decodes a static prefix into static rows (one per known field value) and a <c>MEDS_BIRTH</c> at
     /// <paramref name="windowStart"/> minus the encoded age, which is exact to about a year.
     /// </summary>

@@ -5,20 +5,18 @@ using FhirRisk.Meds.Tasks;
 using FhirRisk.Model.Gpt;
 using FhirRisk.Model.Heads;
 using FhirRisk.Testing;
-using FhirRisk.Training.Finetuning;
 
 namespace FhirRisk.Inference.Tests;
 
 /// <summary>One predictor API over both methods; the heads path reproduces the finetuner's own probabilities.</summary>
 public sealed class PredictorTests
 {
-    private static readonly string[] HeadTasks = [TaskCatalog.HospitalMortality, TaskCatalog.IcuAdmission];
-    private static readonly Lazy<(string Directory, FinetuningResult Result, FinetuningData Data)> s_finetuned = new(Finetune);
+    private static readonly string[] HeadTasks = FinetunedTinyModel.Tasks;
 
     [Fact]
     public void The_heads_path_gives_the_finetuners_probabilities_from_the_saved_directory()
     {
-        var (directory, result, data) = s_finetuned.Value;
+        var (directory, result, data) = FinetunedTinyModel.Value;
         using var session = InferenceSession.Open(directory, new InferenceOptions { Threads = 1 });
         using var predictor = session.CreateHeadsPredictor();
 
@@ -39,7 +37,7 @@ public sealed class PredictorTests
     [Fact]
     public async Task Both_methods_answer_through_one_interface()
     {
-        var (directory, _, _) = s_finetuned.Value;
+        var (directory, _, _) = FinetunedTinyModel.Value;
         using var session = InferenceSession.Open(directory, new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(12) });
         using var heads = session.CreateHeadsPredictor();
         await using var rollouts = session.CreateRolloutPredictor();
@@ -119,35 +117,5 @@ public sealed class PredictorTests
 
         new TaskHeads(["a", "b", "c"], TinyModel.Channels, TinyModel.Tokenizer.Vocabulary.Count, tokenizerFingerprint: 1).Save(folder.Path);
         Assert.Contains("fingerprint", Assert.Throws<InferenceException>(() => InferenceSession.Open(folder.Path)).Message);
-    }
-
-    /// <summary>A few hundred steps of multitask finetuning on contexts whose labels say whether two tokens occur.</summary>
-    private static (string, FinetuningResult, FinetuningData) Finetune()
-    {
-        var tokenizer = TinyModel.Tokenizer;
-        var v = tokenizer.Vocabulary.Count;
-        int[] marks = [tokenizer.Vocabulary.IdOf("LAB//A"), tokenizer.Vocabulary.IdOf("ICU_ADMISSION//MICU")];
-        PromptedExample[] Points(int count, int seed)
-        {
-            var random = new Random(seed);
-            return [.. Enumerable.Range(0, count).Select(_ =>
-            {
-                var context = Enumerable.Range(0, random.Next(4, 20)).Select(_ => random.Next(v)).Select(t => marks.Contains(t) ? 0 : t).ToArray();
-                foreach (var mark in marks)
-                {
-                    if (random.Next(2) == 0)
-                        context[random.Next(context.Length)] = mark;
-                }
-                return new PromptedExample(1, 0, context, [.. marks.Select(m => (sbyte)(context.Contains(m) ? 1 : 0))]);
-            })];
-        }
-        var data = new FinetuningData(HeadTasks, Points(300, 1), Points(120, 2));
-        var pretrained = GptParameters.Initialize(new GptConfig(v, 1, 2, TinyModel.Channels, TinyModel.ContextLength), seed: 3);
-        var heads = new TaskHeads(HeadTasks, TinyModel.Channels, v, tokenizer.Vocabulary.Fingerprint);
-        var settings = new FinetuningSettings { Steps = 150, BatchSize = 16, BackboneLearningRate = 3e-3, HeadLearningRate = 1e-2, WarmupSteps = 10, Threads = 1 };
-        var result = MultitaskFinetuner.Run(pretrained, heads, data, settings);
-        var directory = Path.Combine(TinyModel.Root, "finetuned");
-        FinetunedModel.Save(directory, tokenizer, result, settings);
-        return (directory, result, data);
     }
 }

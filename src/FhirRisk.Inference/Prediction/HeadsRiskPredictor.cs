@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FhirRisk.Inference.Explanations;
 using FhirRisk.Model.Heads;
 using GptModel = FhirRisk.Model.Gpt.Gpt;
 
@@ -8,14 +9,16 @@ namespace FhirRisk.Inference.Prediction;
 /// Answers every finetuned task in one forward pass (docs/finetuning.md, heads.md): the context the finetuner built
 /// (<see cref="InferenceSession.HeadsContext"/>), all K task tokens appended, and each head's calibrated probability
 /// of the hidden state at its token — <see cref="PromptedForward"/>, the very code the finetuner calibrates with.
-/// Thread-safe: calls take turns on the one model.
+/// It explains by heads too: the trajectory and every occluded variant in batched forward passes. Thread-safe: calls
+/// take turns on the one model.
 /// </summary>
-public sealed class HeadsRiskPredictor : IRiskPredictor, IDisposable
+public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDisposable
 {
     private readonly InferenceSession _session;
     private readonly TaskHeads _heads;
     private readonly GptModel _model;
     private readonly Lock _gate = new();
+    private GptModel? _batchModel;
 
     internal HeadsRiskPredictor(InferenceSession session, TaskHeads heads)
     {
@@ -47,7 +50,38 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IDisposable
             return PromptedForward.Probabilities(_model, _heads, contexts, maxBatch: 1);
     }
 
-    public void Dispose() => _model.Dispose();
+    /// <summary>
+    /// The trajectory (the calibrated risk after each explained fact) and each fact's occlusion Δ (the risk with every
+    /// fact − the risk with that fact removed), all contexts in forward passes of <see cref="ExplanationSettings.MaxBatch"/>.
+    /// The top contributors rank the occlusion Δs.
+    /// </summary>
+    public Task<RiskExplanation> ExplainAsync(ExplanationQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        cancellationToken.ThrowIfCancellationRequested();
+        var clock = Stopwatch.StartNew();
+        var k = IndexOf(query.Task);
+        var plan = ExplanationPlan.Create(_session, query, _session.Tasks.FirstOrDefault(t => t.Name == query.Task));
+        var contexts = OcclusionContexts.Build(_session, plan, _session.Parameters.Config.ContextLength - _heads.Count);
+        var settings = _session.Options.Explanations;
+        double[] probabilities;
+        lock (_gate)
+        {
+            _batchModel ??= new GptModel(_session.Parameters, settings.MaxBatch, _session.Backend);
+            probabilities = PromptedForward.Probabilities(_batchModel, _heads, contexts, settings.MaxBatch);
+        }
+        var risks = contexts.Select((_, i) => probabilities[i * _heads.Count + k]).ToArray();
+        var points = plan.Points.Length;
+        var trajectory = plan.Points.Select((index, i) => new RiskPoint(index, plan.TimeOf(index), risks[i], null, 0)).ToArray();
+        var cost = new ExplanationCost(contexts.Count, 0, clock.Elapsed);
+        return Task.FromResult(plan.Explain(query.Task, RiskMethod.Heads, trajectory, risks[points..], settings, cost));
+    }
+
+    public void Dispose()
+    {
+        _model.Dispose();
+        _batchModel?.Dispose();
+    }
 
     private int IndexOf(string task) => _heads.IndexOf(task) is var k and >= 0
         ? k

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
+using FhirRisk.Inference.Explanations;
 using FhirRisk.Inference.Rollouts;
 
 namespace FhirRisk.Inference.Prediction;
@@ -10,7 +11,7 @@ namespace FhirRisk.Inference.Prediction;
 /// loop that owns a <see cref="RolloutScheduler"/>, so concurrent calls share decode steps (continuous batching). A
 /// call's answer does not depend on which other calls it shared steps with.
 /// </summary>
-public sealed class RolloutRiskPredictor : IRiskPredictor, IAsyncDisposable
+public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyncDisposable
 {
     private readonly InferenceSession _session;
     private readonly RolloutScheduler _scheduler;
@@ -42,6 +43,36 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IAsyncDisposable
         var result = await RunAsync(new RolloutRequest(prompt, tasks, _session.Options.Rollouts), cancellationToken).ConfigureAwait(false);
         var latency = clock.Elapsed;
         return [.. result.Tasks.Select(e => new TaskRisk(e.Task, e.Risk, e.Interval, RiskMethod.Rollouts, e.Labelled, latency))];
+    }
+
+    /// <summary>
+    /// The ARES trajectory (ethos.md §3.4): a fixed <see cref="ExplanationSettings.RolloutsPerPoint"/> rollouts before
+    /// the first explained fact and after each one, all queued at once so they share decode steps, and with common
+    /// random numbers — every point's requests share one key, so rollout i draws the same stream at every point and the
+    /// deltas between neighbours are not swamped by sampling noise. Costs (F + 1) × R rollouts for F facts.
+    /// </summary>
+    public async Task<RiskExplanation> ExplainAsync(ExplanationQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var clock = Stopwatch.StartNew();
+        var task = _session.Task(query.Task);
+        var plan = ExplanationPlan.Create(_session, query, task);
+        var explanations = _session.Options.Explanations;
+        var count = explanations.RolloutsPerPoint;
+        var settings = _session.Options.Rollouts with { MinRollouts = count, MaxRollouts = count, KeepTokens = false };
+        var prompts = plan.Points.Select(p => _session.RolloutPrompt(query.Timeline, p)).ToArray();
+        var key = new RolloutRequest(prompts[^1], [task], settings).Key;
+        var requests = prompts.Select(p => explanations.CommonRandomNumbers
+            ? new RolloutRequest(p, [task], settings) { Key = key }
+            : new RolloutRequest(p, [task], settings));
+        var results = await Task.WhenAll(requests.Select(r => RunAsync(r, cancellationToken))).ConfigureAwait(false);
+        var trajectory = plan.Points.Select((index, i) =>
+        {
+            var estimate = results[i].Tasks[0];
+            return new RiskPoint(index, plan.TimeOf(index), estimate.Risk, estimate.Interval, estimate.Labelled);
+        }).ToArray();
+        var cost = new ExplanationCost(results.Sum(r => r.Rollouts), results.Sum(r => r.GeneratedTokens), clock.Elapsed);
+        return plan.Explain(task.Name, RiskMethod.Rollouts, trajectory, null, explanations, cost);
     }
 
     /// <summary>Queues a request for the shared scheduler; completes when it is answered.</summary>

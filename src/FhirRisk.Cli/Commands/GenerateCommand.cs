@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Globalization;
+using FhirRisk.Inference;
+using FhirRisk.Model.Checkpoints;
+using FhirRisk.Synthetic.Generation;
+using Spectre.Console;
+
+namespace FhirRisk.Cli.Commands;
+
+/// <summary>
+/// <c>fhirrisk generate --model &lt;dir&gt; --patients N [--seed S] [--out &lt;dir&gt;] [--data &lt;meds&gt;]</c> (issue 7
+/// item 4, docs/generate.md): synthetic patients sampled from the model as MEDS and FHIR R4 NDJSON, and with
+/// <c>--data</c> the fidelity and privacy reports. Exit 0 on success, 1 when the model or data cannot be read, 2 on bad
+/// arguments or a non-empty output folder.
+/// </summary>
+internal static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<DirectoryInfo>("--model") { Description = "The model directory (config.json, model.safetensors, tokenizer.json).", Required = true };
+        var patients = CommandOptions.IntAtLeast("--patients", minimum: 1, defaultValue: 100, "Synthetic patients to generate.");
+        var seed = new Option<ulong>("--seed") { Description = "Random seed: the same seed, model and data give the same patients.", DefaultValueFactory = _ => 1 };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Output folder (created; must hold no files): meds/, fhir/, reports/.", DefaultValueFactory = _ => new DirectoryInfo("synthetic") };
+        var data = new Option<DirectoryInfo?>("--data") { Description = "The training MEDS dataset: static prefixes come from its train patients, and the fidelity and privacy reports compare with it." };
+        var maxTokens = CommandOptions.IntAtLeast("--max-tokens", minimum: 1, defaultValue: 2048, "Tokens one timeline may generate.");
+        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature.", DefaultValueFactory = _ => 1f };
+        var command = new Command("generate", "Generate synthetic patients from a model as MEDS and FHIR R4 NDJSON, with fidelity and privacy reports.")
+        {
+            model, patients, seed, output, data, maxTokens, temperature,
+        };
+        command.SetAction((parsed, cancellationToken) => Task.FromResult(Run(
+            new GenerationSettings
+            {
+                ModelDirectory = parsed.GetRequiredValue(model).FullName,
+                OutputFolder = parsed.GetRequiredValue(output).FullName,
+                Patients = parsed.GetValue(patients),
+                Seed = parsed.GetValue(seed),
+                Dataset = parsed.GetValue(data)?.FullName,
+                MaxNewTokens = parsed.GetValue(maxTokens),
+                Temperature = parsed.GetValue(temperature),
+            },
+            parsed.InvocationConfiguration,
+            cancellationToken)));
+        return command;
+    }
+
+    private static int Run(GenerationSettings settings, InvocationConfiguration io, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(settings.ModelDirectory))
+            return CommandOutput.Fail(io.Error, $"model directory '{settings.ModelDirectory}' does not exist.", "pass the --out folder of 'fhirrisk train' or 'fhirrisk finetune'.", ExitCodes.UsageError);
+        if (settings.Dataset is { } dataset && !Directory.Exists(dataset))
+            return CommandOutput.Fail(io.Error, $"MEDS dataset '{dataset}' does not exist.", "pass the model's training data (a MEDS folder with data/ and metadata/), or leave --data out.", ExitCodes.UsageError);
+        if (!(settings.Temperature > 0 && float.IsFinite(settings.Temperature)))
+            return CommandOutput.Fail(io.Error, $"--temperature must be positive (got {settings.Temperature.ToString(CultureInfo.InvariantCulture)}).", "use 1 for plain sampling, below 1 for more typical timelines.", ExitCodes.UsageError);
+
+        var console = CommandOutput.ConsoleFor(io.Output);
+        GenerationSummary summary;
+        try
+        {
+            summary = console.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var task = context.AddTask("generating", maxValue: settings.Patients);
+                    var result = SyntheticPatientGeneration.Run(settings, new StageProgress(task), cancellationToken);
+                    task.Value = task.MaxValue;
+                    task.StopTask();
+                    return result;
+                });
+        }
+        catch (IOException e) when (e.Message.Contains("is not empty", StringComparison.Ordinal))
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "choose a new --out folder.", ExitCodes.UsageError);
+        }
+        catch (InferenceException e)
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "pass a whole model directory written by 'fhirrisk train' or 'fhirrisk finetune'.");
+        }
+        catch (CheckpointException e)
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "pass a whole model directory written by 'fhirrisk train' or 'fhirrisk finetune'.");
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or Meds.MedsFormatException or Parquet.ParquetException or InvalidOperationException)
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "check the model directory and the --data dataset (fhirrisk meds validate <dir>).");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "check that the output folder is writable and the disk has room.");
+        }
+
+        Write(console, summary);
+        io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{settings.OutputFolder}: {summary.Patients:N0} synthetic patients ({summary.Events:N0} MEDS rows, {summary.Resources.Sum(r => r.Count):N0} FHIR resources) in {summary.Elapsed.TotalSeconds:0.0} s{(summary.Fidelity is null ? "; no --data, so no fidelity or privacy report" : "; reports in reports/")}."));
+        if (summary.Empty > 0)
+            io.Error.WriteLine($"warning: {summary.Empty} patient(s) had nothing to write (no static value and no event) and were left out.");
+        return ExitCodes.Success;
+    }
+
+    private static void Write(IAnsiConsole console, GenerationSummary summary)
+    {
+        var table = new Table().Title("Generated").AddColumns("Measure", "Value");
+        table.AddRow("patients", Number(summary.Patients));
+        table.AddRow("ended by the model", $"{Number(summary.Ended)} of {Number(summary.Patients + summary.Empty)}");
+        table.AddRow("tokens", Number(summary.Tokens));
+        foreach (var (type, count) in summary.Resources)
+            table.AddRow(type, Number(count));
+        foreach (var (vocabulary, count) in summary.SkippedCodes.OrderByDescending(s => s.Value).Take(5))
+            table.AddRow(Markup.Escape($"not in FHIR: {vocabulary}"), Number(count));
+        if (summary.Fidelity is { } f)
+        {
+            table.AddRow("code frequency r", Fraction(f.FrequencyCorrelation));
+            table.AddRow("age KS distance", Fraction(f.Age.Ks));
+            table.AddRow("length-of-stay KS distance", Fraction(f.LengthOfStayDays.Ks));
+        }
+        if (summary.Privacy is { } p)
+        {
+            table.AddRow("membership inference AUC", Fraction(p.MembershipInferenceAuc));
+            table.AddRow("adversarial accuracy (train)", Fraction(p.AdversarialAccuracyTrain));
+            table.AddRow("nearer to train than held-out", Fraction(p.CloserToTrainShare));
+        }
+        table.Columns[1].RightAligned();
+        console.Write(table);
+    }
+
+    private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Fraction(double value) => double.IsNaN(value) ? "n/a" : value.ToString("0.000", CultureInfo.InvariantCulture);
+
+    /// <summary>Updates the bar from the generating thread (Spectre tasks are thread-safe).</summary>
+    private sealed class StageProgress(ProgressTask task) : IProgress<GenerationProgress>
+    {
+        public void Report(GenerationProgress value)
+        {
+            if (value.Total > 0)
+            {
+                task.MaxValue = value.Total;
+                task.Value = value.Done;
+            }
+            task.Description = value.Total > 0 ? $"{value.Stage}: {value.Done:N0}/{value.Total:N0}" : $"{value.Stage}: {value.Done:N0}";
+        }
+    }
+}

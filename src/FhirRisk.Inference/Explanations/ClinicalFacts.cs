@@ -1,0 +1,78 @@
+using FhirRisk.Inference.Rollouts;
+using FhirRisk.Meds.Tasks;
+using FhirRisk.Tokenizer;
+
+namespace FhirRisk.Inference.Explanations;
+
+/// <summary>
+/// Timeline tokens → <see cref="ClinicalFact"/>s: the tokenizer's segments (<see cref="TimelineTokenizer.Segment"/>,
+/// one per event with its interval and decile tokens), grouped by <see cref="FactGrouping"/> and labelled by
+/// <see cref="FactLabels"/>.
+/// </summary>
+internal static class ClinicalFacts
+{
+    /// <summary>The facts of timeline tokens <paramref name="from"/> … <paramref name="to"/> (inclusive).</summary>
+    public static IReadOnlyList<ClinicalFact> Of(TimelineTokenizer tokenizer, EncodedTimeline timeline, int from, int to, ExplanationSettings settings)
+    {
+        var tokens = timeline.Tokens;
+        var times = timeline.Times;
+        var segments = tokenizer.Segment(tokens[from..(to + 1)]);
+        var facts = new List<ClinicalFact>(segments.Count);
+        var group = new List<TimelineSegment>();
+        foreach (var segment in segments)
+        {
+            if (group.Count > 0 && !Joins(settings.Grouping, group[^1], segment, times, from))
+            {
+                facts.Add(Fact(tokenizer, timeline, from, group, settings));
+                group.Clear();
+            }
+            group.Add(segment);
+        }
+        if (group.Count > 0)
+            facts.Add(Fact(tokenizer, timeline, from, group, settings));
+        return facts;
+    }
+
+    /// <summary>The start of the task's stay open at <paramref name="index"/>: its last start code at or before it, or 0.</summary>
+    public static int StayStart(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
+    {
+        var tokens = timeline.Tokens;
+        var startCode = task.Point.Stay.StartCode;
+        for (var i = index; i >= 0; i--)
+        {
+            if (CodeSet.Matches(meanings.CodeOf(tokens[i]), startCode))
+                return i;
+        }
+        return 0;
+    }
+
+    private static bool Joins(FactGrouping grouping, TimelineSegment last, TimelineSegment next, ReadOnlySpan<long> times, int from) =>
+        grouping == FactGrouping.TimeAndVocabulary
+        && !next.HasTime
+        && last.Code is { } a && next.Code is { } b
+        && times[from + last.EventStart] == times[from + next.EventStart]
+        && Vocabulary.VocabularyOf(a) == Vocabulary.VocabularyOf(b);
+
+    private static ClinicalFact Fact(TimelineTokenizer tokenizer, EncodedTimeline timeline, int from, List<TimelineSegment> group, ExplanationSettings settings)
+    {
+        var (start, end) = (from + group[0].Start, from + group[^1].End);
+        var time = DateTime.UnixEpoch.AddTicks(timeline.Times[end - 1] * TimeSpan.TicksPerMicrosecond);
+        var codes = group.Where(s => s.Code is not null).Select(s => s.Code!).ToArray();
+        string label;
+        if (codes.Length == 0)
+        {
+            var intervals = new string[end - start];
+            for (var i = 0; i < intervals.Length; i++)
+                intervals[i] = tokenizer.Vocabulary[timeline.Tokens[start + i]];
+            label = FactLabels.ForTime(intervals);
+        }
+        else
+        {
+            var labels = group.Where(s => s.Code is not null)
+                .Select(s => FactLabels.ForEvent(s.Code!, s.Bin, s.NumericValue, settings.CodeDescriptions))
+                .ToArray();
+            label = labels.Length == 1 ? labels[0] : FactLabels.ForGroup(labels);
+        }
+        return new ClinicalFact(start, from + group[0].EventStart, end, time, codes, label);
+    }
+}

@@ -1,0 +1,73 @@
+using FhirRisk.Meds.Tasks;
+using FhirRisk.Tokenizer;
+
+namespace FhirRisk.Inference.Explanations;
+
+/// <summary>
+/// What one explanation evaluates, for either method: the span's facts, the ones explained (the last
+/// <see cref="ExplanationSettings.MaxFacts"/> after the span's first fact, which anchors it — the admission itself for
+/// a stay), and the trajectory points: the timeline index just before the first explained fact, then the last index
+/// of each explained fact.
+/// </summary>
+internal sealed class ExplanationPlan
+{
+    private ExplanationPlan(EncodedTimeline timeline, int index, IReadOnlyList<ClinicalFact> facts, int omitted)
+    {
+        (Timeline, Index, Facts, Omitted) = (timeline, index, facts, omitted);
+        Points = facts.Count == 0 ? [index] : [facts[0].Start - 1, .. facts.Select(f => f.End - 1)];
+    }
+
+    public EncodedTimeline Timeline { get; }
+
+    public int Index { get; }
+
+    /// <summary>The explained facts, in timeline order.</summary>
+    public IReadOnlyList<ClinicalFact> Facts { get; }
+
+    public int Omitted { get; }
+
+    /// <summary>(F + 1) the trajectory's timeline indices: before the first explained fact, then after each.</summary>
+    public int[] Points { get; }
+
+    /// <param name="task">The catalog task, which places the default span; null for a head the catalog does not know
+    /// (the span is then the whole timeline).</param>
+    public static ExplanationPlan Create(InferenceSession session, ExplanationQuery query, TaskDefinition? task)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var timeline = query.Timeline ?? throw new ArgumentException("The query has no timeline.", nameof(query));
+        if (query.Index < 0 || query.Index >= timeline.Count)
+            throw new ArgumentOutOfRangeException(nameof(query), $"The prediction point {query.Index} is outside the timeline's {timeline.Count} tokens.");
+        var from = query.From ?? (task is null ? 0 : ClinicalFacts.StayStart(session.Meanings, timeline, query.Index, task));
+        if (from < 0 || from > query.Index)
+            throw new ArgumentOutOfRangeException(nameof(query), $"The span start {from} must lie in 0..{query.Index} (the prediction point).");
+        var settings = session.Options.Explanations;
+        var facts = ClinicalFacts.Of(session.Tokenizer, timeline, from, query.Index, settings);
+        var candidates = facts.Skip(1).ToArray();
+        var omitted = Math.Max(0, candidates.Length - settings.MaxFacts);
+        return new ExplanationPlan(timeline, query.Index, candidates[omitted..], omitted);
+    }
+
+    public DateTime TimeOf(int index) => DateTime.UnixEpoch.AddTicks(Timeline.Times[index] * TimeSpan.TicksPerMicrosecond);
+
+    /// <summary>The explanation from the risks at <see cref="Points"/> and, for heads, the risk without each fact.</summary>
+    public RiskExplanation Explain(string task, Prediction.RiskMethod method, RiskPoint[] trajectory, double[]? without, ExplanationSettings settings, ExplanationCost cost)
+    {
+        var final = trajectory[^1].Risk;
+        var contributions = new FactContribution[Facts.Count];
+        for (var f = 0; f < Facts.Count; f++)
+        {
+            var (w, delta) = without is null ? ((double?)null, (double?)null) : (without[f], final - without[f]);
+            contributions[f] = new FactContribution(Facts[f], trajectory[f], trajectory[f + 1], w, delta);
+        }
+        var attribution = without is null ? AttributionMethod.Trajectory : AttributionMethod.Occlusion;
+        var top = contributions
+            .Select(c => (c.Fact, Delta: c.OcclusionDelta ?? c.TrajectoryDelta))
+            .Where(c => double.IsFinite(c.Delta) && c.Delta != 0)
+            .OrderByDescending(c => Math.Abs(c.Delta))
+            .ThenBy(c => c.Fact.Start)
+            .Take(settings.TopContributors)
+            .Select(c => new RiskContributor(c.Fact.Label, c.Delta, c.Fact.Time, attribution, c.Fact.Codes))
+            .ToArray();
+        return new RiskExplanation(task, method, final, trajectory, contributions, top, Omitted, cost);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Globalization;
+using FhirRisk.Meds;
+using FhirRisk.Meds.Tasks;
+using FhirRisk.Tokenizer;
+
+namespace FhirRisk.Inference.Explanations;
+
+/// <summary>
+/// Short readable labels for clinical facts, as a CDS Hooks card shows them: a code's description when the host gave
+/// one (<see cref="ExplanationSettings.CodeDescriptions"/>), else the special codes of DESIGN §3 in words
+/// (<c>HOSPITAL_ADMISSION//EMER</c> → "Hospital admission (EMER)") and other codes as vocabulary and code
+/// (<c>LOINC//2524-7//mmol/L</c> → "LOINC 2524-7"), then the value the decile token stands for, with its unit.
+/// </summary>
+public static class FactLabels
+{
+    /// <summary>Labels are cut to this many characters (a card's detail line).</summary>
+    public const int MaxLength = 96;
+
+    private static readonly (string Prefix, string Words)[] s_special =
+    [
+        (MedsSchema.DeathCode, "Death"),
+        (MedsSchema.BirthCode, "Birth"),
+        (TaskCodes.HospitalAdmission, "Hospital admission"),
+        (TaskCodes.HospitalDischarge, "Hospital discharge"),
+        (TaskCodes.IcuAdmission, "ICU admission"),
+        (TaskCodes.IcuDischarge, "ICU discharge"),
+        (TaskCodes.EdRegistration, "ED registration"),
+        (TaskCodes.EdOut, "Left the ED"),
+        ("VISIT", "Visit"),
+        (Vocabulary.TimelineEnd, "End of record"),
+    ];
+
+    private static readonly Dictionary<string, string> s_vocabularies = new(StringComparer.Ordinal)
+    {
+        ["ICD10CM"] = "ICD-10-CM",
+        ["ICD10"] = "ICD-10",
+        ["ICD9CM"] = "ICD-9-CM",
+        ["ICD10PCS"] = "ICD-10-PCS",
+        ["ICD9PROC"] = "ICD-9 procedure",
+        ["RXNORM"] = "RxNorm",
+        ["SNOMED"] = "SNOMED CT",
+        ["CPT4"] = "CPT",
+    };
+
+    /// <summary>The label of one event.</summary>
+    /// <param name="code">The event's code as decoding writes it.</param>
+    /// <param name="bin">The decile of its value, when it has one.</param>
+    /// <param name="value">The value decoding gives that decile.</param>
+    /// <param name="descriptions">Readable names by code; may be null.</param>
+    public static string ForEvent(string code, int? bin, float? value, IReadOnlyDictionary<string, string>? descriptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        var parts = code.Split("//");
+        var name = descriptions?.GetValueOrDefault(code) ?? Name(code, parts);
+        if (bin is not { } decile)
+            return Cut(name);
+        // A quantized code ends with its normalized unit (DESIGN §3: LOINC//2160-0//mg/dL).
+        var unit = parts.Length >= 3 ? " " + parts[^1] : "";
+        var amount = value is { } v ? string.Create(CultureInfo.InvariantCulture, $" ≈{v:G3}{unit},") : "";
+        return Cut(string.Create(CultureInfo.InvariantCulture, $"{name}:{amount} decile {decile} of 10"));
+    }
+
+    /// <summary>The label of time that passed with no event after it (the interval tokens' names).</summary>
+    public static string ForTime(IReadOnlyList<string> intervals) => Cut($"Time passed ({string.Join(" + ", intervals)})");
+
+    /// <summary>Joins the labels of events grouped into one fact: the first three, then how many more.</summary>
+    public static string ForGroup(IReadOnlyList<string> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        var shown = string.Join("; ", labels.Take(3));
+        return Cut(labels.Count > 3 ? string.Create(CultureInfo.InvariantCulture, $"{shown}; +{labels.Count - 3} more") : shown);
+    }
+
+    private static string Name(string code, string[] parts)
+    {
+        foreach (var (prefix, words) in s_special)
+        {
+            if (CodeSet.Matches(code, prefix))
+                return code.Length == prefix.Length ? words : $"{words} ({code[(prefix.Length + 2)..]})";
+        }
+        if (code == Vocabulary.Unknown)
+            return "A code too rare to name";
+        if (code.StartsWith(Vocabulary.UnknownPrefix, StringComparison.Ordinal))
+            return $"A {Friendly(parts[1])} code too rare to name";
+        if (parts.Length == 1)
+            return code.Replace('_', ' ');
+        // Vocabulary and code; a trailing unit is shown with the value instead.
+        var body = parts.Length >= 3 ? parts[1..^1] : parts[1..];
+        return $"{Friendly(parts[0])} {string.Join(' ', body)}";
+    }
+
+    private static string Friendly(string vocabulary) => s_vocabularies.GetValueOrDefault(vocabulary, vocabulary);
+
+    private static string Cut(string label) => label.Length <= MaxLength ? label : string.Concat(label.AsSpan(0, MaxLength - 1), "…");
+}

@@ -1,0 +1,41 @@
+using FhirRisk.Inference.Prediction;
+using FhirRisk.Tokenizer;
+
+namespace FhirRisk.Inference.Explanations;
+
+/// <summary>
+/// Explains one task's risk (ETHOS-ARES' explainability module, ethos.md §3.4; docs/inference.md "Explanations"): the
+/// risk trajectory over the facts of the stay so far, each fact's signed contribution, and the top contributors in a
+/// form a CDS Hooks card can show. Both predictors implement it; hosts depend on this interface.
+/// </summary>
+public interface IRiskExplainer
+{
+    /// <summary>How the risks are computed.</summary>
+    RiskMethod Method { get; }
+
+    /// <summary>Explains <paramref name="query"/>. The query's timeline is read before the first await.</summary>
+    /// <exception cref="InferenceException">A task this predictor cannot answer (<see cref="InferenceErrorCodes.UnknownTask"/>).</exception>
+    Task<RiskExplanation> ExplainAsync(ExplanationQuery query, CancellationToken cancellationToken = default);
+}
+
+/// <summary>What to explain: one task's risk at one prediction point, over the timeline tokens from <see cref="From"/>.</summary>
+/// <param name="Timeline">The patient, encoded by the session's tokenizer.</param>
+/// <param name="Index">The prediction point: the last timeline token the model reads.</param>
+/// <param name="Task">The task name.</param>
+public sealed record ExplanationQuery(EncodedTimeline Timeline, int Index, string Task)
+{
+    /// <summary>
+    /// The first timeline token of the explained span. Null (the default): the start of the stay of the task's
+    /// prediction point that is open at <see cref="Index"/> — its last start code (<c>HOSPITAL_ADMISSION</c> for the
+    /// stay tasks, <c>ICU_ADMISSION</c> for ICU mortality, <c>ED_REGISTRATION</c> for the ED tasks) at or before the
+    /// index; the whole timeline when there is none.
+    /// </summary>
+    public int? From { get; init; }
+
+    /// <summary>The query at <paramref name="predictionTime"/>: every token at or before it is context.</summary>
+    public static ExplanationQuery At(EncodedTimeline timeline, DateTime predictionTime, string task)
+    {
+        ArgumentNullException.ThrowIfNull(timeline);
+        return new ExplanationQuery(timeline, RiskQuery.At(timeline, predictionTime, [task]).Index, task);
+    }
+}

@@ -1,0 +1,68 @@
+using FhirRisk.Meds;
+using FhirRisk.Meds.Tasks;
+
+namespace FhirRisk.Synthetic.Generation.Reports;
+
+/// <summary>
+/// What the fidelity report compares between two cohorts (docs/generate.md "Fidelity"), accumulated one patient at a
+/// time: events per code (unigram frequencies) and patients per code (prevalence) over timed events other than
+/// <c>MEDS_BIRTH</c>; sex; age at the first timed event; hospital lengths of stay; and each task's labels from the same
+/// labeler as <c>fhirrisk labels</c> (<see cref="TimelineLabeler"/>).
+/// </summary>
+internal sealed class CohortProfile(IReadOnlyList<TaskDefinition> tasks)
+{
+    private const double DaysPerYear = 365.2425;
+
+    public int Patients { get; private set; }
+
+    public long Events { get; private set; }
+
+    public Dictionary<string, long> CodeEvents { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, long> CodePatients { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, long> Sexes { get; } = new(StringComparer.Ordinal);
+
+    public List<double> Ages { get; } = [];
+
+    public List<double> StayDays { get; } = [];
+
+    public IReadOnlyList<TaskDefinition> Tasks { get; } = tasks;
+
+    /// <summary>(positives, labelled) per task.</summary>
+    public (long Positives, long Labelled)[] Outcomes { get; } = new (long, long)[tasks.Count];
+
+    public void Add(long subjectId, IReadOnlyList<MedsEvent> events)
+    {
+        Patients++;
+        var sex = events.FirstOrDefault(e => e.Code.StartsWith("GENDER//", StringComparison.Ordinal)).Code ?? "GENDER//UNKNOWN";
+        Sexes[sex] = Sexes.GetValueOrDefault(sex) + 1;
+        var timed = events.Where(e => e.Time is not null && e.Code != MedsSchema.BirthCode).ToList();
+        var birth = events.FirstOrDefault(e => e.Code == MedsSchema.BirthCode).Time;
+        if (birth is { } b && timed.Count > 0)
+            Ages.Add((timed.Min(e => e.Time!.Value) - b).TotalDays / DaysPerYear);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var ev in timed)
+        {
+            Events++;
+            CodeEvents[ev.Code] = CodeEvents.GetValueOrDefault(ev.Code) + 1;
+            if (seen.Add(ev.Code))
+                CodePatients[ev.Code] = CodePatients.GetValueOrDefault(ev.Code) + 1;
+        }
+        var timeline = TaskTimeline.Of(subjectId, "", timed);
+        foreach (var stay in Stay.Find(timeline, StayKind.Hospital))
+        {
+            if (stay is { StartIndex: { } start, EndIndex: { } end })
+                StayDays.Add((timeline.Times[end] - timeline.Times[start]).TotalDays);
+        }
+        var labeler = new TimelineLabeler(timeline);
+        for (var t = 0; t < Tasks.Count; t++)
+        {
+            foreach (var row in labeler.Label(Tasks[t]))
+            {
+                if (row.Outcome.Label is { } label)
+                    Outcomes[t] = (Outcomes[t].Positives + (label ? 1 : 0), Outcomes[t].Labelled + 1);
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using FhirRisk.Meds;
+
+namespace FhirRisk.Synthetic.Generation.Reports;
+
+/// <summary>
+/// A patient as the privacy tests see them (CEHR-GPT's representation, peers.md §2.3): age in years / 100, sex one-hot,
+/// and a multi-hot vector of the codes of their timed events — stored sparse as the sorted indices of the codes present.
+/// </summary>
+internal sealed record PatientVector(double Age, int Sex, int[] Codes);
+
+/// <summary>Builds <see cref="PatientVector"/>s over one code index shared by every cohort, and their distances.</summary>
+internal sealed class PatientVectors
+{
+    private readonly Dictionary<string, int> _codes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _sexes = new(StringComparer.Ordinal);
+
+    public PatientVector Of(IReadOnlyList<MedsEvent> events)
+    {
+        var sexCode = events.FirstOrDefault(e => e.Code.StartsWith("GENDER//", StringComparison.Ordinal)).Code ?? "";
+        if (!_sexes.TryGetValue(sexCode, out var sex))
+            _sexes[sexCode] = sex = _sexes.Count;
+        var birth = events.FirstOrDefault(e => e.Code == MedsSchema.BirthCode).Time;
+        var timed = events.Where(e => e.Time is not null && e.Code != MedsSchema.BirthCode).ToList();
+        var age = birth is { } b && timed.Count > 0 ? (timed.Min(e => e.Time!.Value) - b).TotalDays / 365.2425 / 100 : 0;
+        var codes = new SortedSet<int>();
+        foreach (var ev in timed)
+        {
+            if (!_codes.TryGetValue(ev.Code, out var index))
+                _codes[ev.Code] = index = _codes.Count;
+            codes.Add(index);
+        }
+        return new PatientVector(age, sex, [.. codes]);
+    }
+
+    /// <summary>Squared Euclidean distance: codes in one but not the other, the age difference squared, 2 for a different sex.</summary>
+    public static double Distance(PatientVector a, PatientVector b)
+    {
+        int i = 0, j = 0, common = 0;
+        while (i < a.Codes.Length && j < b.Codes.Length)
+        {
+            var (x, y) = (a.Codes[i], b.Codes[j]);
+            common += x == y ? 1 : 0;
+            i += x <= y ? 1 : 0;
+            j += y <= x ? 1 : 0;
+        }
+        var age = a.Age - b.Age;
+        return a.Codes.Length + b.Codes.Length - 2 * common + age * age + (a.Sex == b.Sex ? 0 : 2);
+    }
+
+    /// <summary>For each of <paramref name="from"/>, the distance to its nearest record of <paramref name="to"/>
+    /// (itself excluded when both lists are the same).</summary>
+    public static double[] Nearest(IReadOnlyList<PatientVector> from, IReadOnlyList<PatientVector> to, int threads)
+    {
+        var same = ReferenceEquals(from, to);
+        var nearest = new double[from.Count];
+        Parallel.For(0, from.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
+        {
+            var best = double.PositiveInfinity;
+            for (var k = 0; k < to.Count; k++)
+            {
+                if (!(same && k == i))
+                    best = Math.Min(best, Distance(from[i], to[k]));
+            }
+            nearest[i] = best;
+        });
+        return nearest;
+    }
+}

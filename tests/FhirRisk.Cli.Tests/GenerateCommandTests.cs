@@ -1,0 +1,92 @@
+using FhirRisk.Meds;
+using FhirRisk.Model.Gpt;
+using FhirRisk.Testing;
+using FhirRisk.Tokenizer;
+
+namespace FhirRisk.Cli.Tests;
+
+public sealed class GenerateCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private static string Sample => RepositoryPaths.Combine("samples", "meds-demo");
+
+    [Fact]
+    public async Task Generate_WithTrainingData_WritesMedsFhirAndReports()
+    {
+        var model = Model();
+        var output = _temp.File("synthetic");
+
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync(
+            "generate", "--model", model, "--patients", "12", "--seed", "4", "--out", output, "--data", Sample, "--max-tokens", "40");
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("membership inference AUC", stdout, StringComparison.Ordinal);
+        Assert.Contains("synthetic patients", stdout, StringComparison.Ordinal);
+        Assert.Contains("reports in reports/", stdout, StringComparison.Ordinal);
+        foreach (var file in new[] { "meds/metadata/dataset.json", "fhir/manifest.json", "fhir/Patient.ndjson", "reports/fidelity.md", "reports/privacy.json", "reports/plots/age.png" })
+            Assert.True(File.Exists(Path.Combine(output, file)), file);
+        Assert.NotEmpty(MedsDatasetReader.Open(Path.Combine(output, "meds")).ReadSubjects());
+    }
+
+    [Fact]
+    public async Task Generate_WithoutData_SaysThereIsNoReport()
+    {
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync("generate", "--model", Model(), "--patients", "3", "--out", _temp.File("s"), "--max-tokens", "16");
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("no --data, so no fidelity or privacy report", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Generate_MissingModel_IsAUsageError()
+    {
+        var (exitCode, _, stderr) = await CliRun.RunAsync("generate", "--model", _temp.File("nope"), "--out", _temp.File("s"));
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("does not exist", stderr, StringComparison.Ordinal);
+        Assert.Contains("hint:", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Generate_IntoAFolderWithFiles_IsAUsageError()
+    {
+        var output = _temp.File("taken");
+        Directory.CreateDirectory(output);
+        File.WriteAllText(Path.Combine(output, "keep.txt"), "x");
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("generate", "--model", Model(), "--patients", "2", "--out", output);
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("choose a new --out folder", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Generate_ModelWhosePartsDisagree_FailsWithAHint()
+    {
+        var model = _temp.File("bad");
+        var tokenizer = TimelineTokenizer.Fit(MedsDatasetReader.Open(Sample));
+        tokenizer.Save(model);
+        GptCheckpoint.Save(model, GptParameters.Initialize(new GptConfig(tokenizer.Vocabulary.Count + 5, 1, 2, 16, 32), seed: 1));
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("generate", "--model", model, "--patients", "2", "--out", _temp.File("s"));
+
+        Assert.Equal(ExitCodes.Failure, exitCode);
+        Assert.Contains("IN001", stderr, StringComparison.Ordinal);
+        Assert.Contains("hint:", stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>A tokenizer fitted on the sample and a random 1-layer GPT: enough to exercise the verb.</summary>
+    private string Model()
+    {
+        var model = _temp.File("model");
+        if (File.Exists(Path.Combine(model, "config.json")))
+            return model;
+        var tokenizer = TimelineTokenizer.Fit(MedsDatasetReader.Open(Sample));
+        tokenizer.Save(model);
+        GptCheckpoint.Save(model, GptParameters.Initialize(new GptConfig(tokenizer.Vocabulary.Count, 1, 2, 16, 32), seed: 2));
+        return model;
+    }
+}

@@ -1,0 +1,215 @@
+using FhirRisk.Inference.Explanations;
+using FhirRisk.Inference.Prediction;
+using FhirRisk.Inference.Rollouts;
+using FhirRisk.Meds;
+using FhirRisk.Meds.Tasks;
+using FhirRisk.Tokenizer;
+
+namespace FhirRisk.Inference.Tests;
+
+/// <summary>ARES explanations (ethos.md §3.4) by heads (trajectory + occlusion) and by rollouts (trajectory with common random numbers).</summary>
+public sealed class ExplanationTests
+{
+    private static readonly DateTime Admitted = new(2021, 5, 3, 9, 0, 0, DateTimeKind.Utc);
+
+    [Fact]
+    public async Task Heads_trajectory_and_occlusion_equal_one_context_at_a_time_predictions()
+    {
+        using var session = InferenceSession.Open(FinetunedTinyModel.Value.Directory, new InferenceOptions { Threads = 1 });
+        using var heads = session.CreateHeadsPredictor();
+        var timeline = TinyModel.Encode(3, stays: 2);
+        var index = timeline.Count - 1;
+
+        var explanation = await heads.ExplainAsync(new ExplanationQuery(timeline, index, TaskCatalog.HospitalMortality));
+
+        var k = heads.Tasks.ToList().IndexOf(TaskCatalog.HospitalMortality);
+        double Single(int[] context) => heads.Predict([context])[k];
+        foreach (var point in explanation.Trajectory)
+            Assert.Equal(Single(session.HeadsContext(timeline, point.Index)), point.Risk, 6);
+        Assert.Equal(index, explanation.Trajectory[^1].Index);
+        var risk = (await heads.PredictAsync(new RiskQuery(timeline, index, [TaskCatalog.HospitalMortality])))[0].Risk;
+        Assert.Equal(risk, explanation.Risk, 6);
+
+        var fact = explanation.Facts[^2].Fact;
+        int[] kept = [.. timeline.Tokens[..fact.EventStart], .. timeline.Tokens[fact.End..(index + 1)]];
+        long[] times = [.. timeline.Times[..fact.EventStart], .. timeline.Times[fact.End..(index + 1)]];
+        var occluded = PromptedContext.Build(session.Tokenizer, kept, times, timeline.Statics, kept.Length - 1, TinyModel.ContextLength - heads.Tasks.Count);
+        Assert.Equal(Single(occluded), explanation.Facts[^2].Without!.Value, 6);
+        Assert.All(explanation.Facts, c => Assert.Equal(explanation.Risk - c.Without!.Value, c.OcclusionDelta!.Value, 12));
+        Assert.Equal(explanation.Trajectory.Count + explanation.Facts.Count, explanation.Cost.Evaluations);
+    }
+
+    [Fact]
+    public async Task Occlusion_puts_the_fact_the_head_reads_on_top()
+    {
+        using var session = InferenceSession.Open(FinetunedTinyModel.Value.Directory, new InferenceOptions { Threads = 1 });
+        using var heads = session.CreateHeadsPredictor();
+        var timeline = Stay(["LAB//B", "LAB//B", "LAB//A", "LAB//B", "LAB//B"]);
+
+        var explanation = await heads.ExplainAsync(new ExplanationQuery(timeline, timeline.Count - 1, TaskCatalog.HospitalMortality));
+
+        var top = explanation.TopContributors[0];
+        Assert.Equal(AttributionMethod.Occlusion, top.Method);
+        Assert.Equal(["LAB//A"], top.Codes);
+        Assert.Equal("LAB A", top.Label);
+        Assert.True(top.Delta > 0, $"removing LAB//A should lower the risk the head learnt from it (Δ {top.Delta})");
+        Assert.Equal(Admitted.AddHours(3), top.Time);
+        Assert.StartsWith("+", top.Display, StringComparison.Ordinal);
+        Assert.Contains("LAB A · 2021-05-03 12:00 UTC", top.Display, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_default_span_starts_at_the_admission_and_the_budget_keeps_the_last_facts()
+    {
+        var options = new InferenceOptions { Threads = 1, Explanations = new ExplanationSettings { MaxFacts = 3 } };
+        using var session = InferenceSession.Open(FinetunedTinyModel.Value.Directory, options);
+        using var heads = session.CreateHeadsPredictor();
+        var timeline = Stay(["LAB//B", "LAB//A", "LAB//B", "LAB//B", "LAB//A", "LAB//B"]);
+
+        var explanation = await heads.ExplainAsync(new ExplanationQuery(timeline, timeline.Count - 1, TaskCatalog.HospitalMortality));
+
+        // Facts of the stay: the admission (the anchor), then six labs; the budget keeps the last three.
+        Assert.Equal(3, explanation.OmittedFacts);
+        Assert.Equal(3, explanation.Facts.Count);
+        Assert.Equal(4, explanation.Trajectory.Count);
+        Assert.Equal(explanation.Facts[0].Fact.Start - 1, explanation.Trajectory[0].Index);
+        Assert.All(explanation.Facts, c => Assert.Equal(c.Before.Index + 1, c.Fact.Start));
+        Assert.All(explanation.Facts, c => Assert.True(c.Fact.Start < c.Fact.EventStart, "each lab came an hour after the one before: its interval token is part of the fact"));
+        Assert.Equal(7, explanation.Cost.Evaluations);
+
+        var whole = await heads.ExplainAsync(new ExplanationQuery(timeline, timeline.Count - 1, TaskCatalog.HospitalMortality) { From = 0 });
+        Assert.Equal(6, whole.OmittedFacts + whole.Facts.Count); // the stay is the whole timeline: the same six labs after the admission
+    }
+
+    [Fact]
+    public async Task Grouping_by_time_and_vocabulary_merges_a_panel_into_one_fact()
+    {
+        var options = new InferenceOptions { Threads = 1, Explanations = new ExplanationSettings { Grouping = FactGrouping.TimeAndVocabulary } };
+        using var session = InferenceSession.Open(FinetunedTinyModel.Value.Directory, options);
+        using var heads = session.CreateHeadsPredictor();
+        var timeline = Encode([
+            new(1, Admitted, "HOSPITAL_ADMISSION//IMP"),
+            new(1, Admitted.AddHours(2), "LAB//A"), new(1, Admitted.AddHours(2), "LAB//B"),
+            new(1, Admitted.AddHours(2), "ICU_ADMISSION//MICU"),
+        ]);
+
+        var explanation = await heads.ExplainAsync(new ExplanationQuery(timeline, timeline.Count - 1, TaskCatalog.IcuAdmission));
+
+        Assert.Equal(["LAB A; LAB B", "ICU admission (MICU)"], explanation.Facts.Select(c => c.Fact.Label));
+        Assert.Equal(["LAB//A", "LAB//B"], explanation.Facts[0].Fact.Codes);
+    }
+
+    [Fact]
+    public async Task Rollout_trajectory_points_are_the_rollouts_of_each_prefix_with_one_shared_key()
+    {
+        var options = new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8), Explanations = new ExplanationSettings { MaxFacts = 4, RolloutsPerPoint = 8 } };
+        using var session = TinyModel.Open(options);
+        await using var predictor = session.CreateRolloutPredictor();
+        var timeline = TinyModel.Encode(4, stays: 2);
+        var index = Math.Min(timeline.Count - 1, 14);
+
+        var explanation = await predictor.ExplainAsync(new ExplanationQuery(timeline, index, TaskCatalog.ProlongedLos));
+
+        Assert.Equal(RiskMethod.Rollouts, explanation.Method);
+        Assert.Equal(explanation.Facts.Count + 1, explanation.Trajectory.Count);
+        Assert.Equal(8 * explanation.Trajectory.Count, explanation.Cost.Evaluations);
+        var task = session.Task(TaskCatalog.ProlongedLos);
+        var settings = options.Rollouts with { MinRollouts = 8, MaxRollouts = 8, KeepTokens = false };
+        var key = new RolloutRequest(session.RolloutPrompt(timeline, index), [task], settings).Key;
+        foreach (var point in explanation.Trajectory)
+        {
+            var alone = await predictor.RunAsync(new RolloutRequest(session.RolloutPrompt(timeline, point.Index), [task], settings) { Key = key });
+            Assert.Equal(alone.Tasks[0].Risk, point.Risk);
+            Assert.Equal(alone.Tasks[0].Labelled, point.N);
+        }
+        Assert.All(explanation.Facts, c => Assert.Null(c.Without));
+        Assert.All(explanation.TopContributors, c => Assert.Equal(AttributionMethod.Trajectory, c.Method));
+    }
+
+    [Fact]
+    public async Task Common_random_numbers_make_neighbouring_points_differ_less_than_independent_streams()
+    {
+        var timeline = TinyModel.Encode(6, stays: 2);
+        var index = Math.Min(timeline.Count - 1, 16);
+        async Task<double> MeanAbsoluteDelta(bool common)
+        {
+            var sum = 0.0;
+            var count = 0;
+            for (ulong seed = 1; seed <= 6; seed++)
+            {
+                var options = new InferenceOptions
+                {
+                    Threads = 1,
+                    Rollouts = Requests.Fixed(16) with { Seed = seed },
+                    Explanations = new ExplanationSettings { MaxFacts = 6, RolloutsPerPoint = 16, CommonRandomNumbers = common },
+                };
+                using var session = TinyModel.Open(options);
+                await using var predictor = session.CreateRolloutPredictor();
+                var explanation = await predictor.ExplainAsync(new ExplanationQuery(timeline, index, TaskCatalog.ProlongedLos) { From = 0 });
+                foreach (var c in explanation.Facts.Where(c => double.IsFinite(c.TrajectoryDelta)))
+                {
+                    sum += Math.Abs(c.TrajectoryDelta);
+                    count++;
+                }
+            }
+            return sum / count;
+        }
+
+        var common = await MeanAbsoluteDelta(common: true);
+        var independent = await MeanAbsoluteDelta(common: false);
+
+        Assert.True(common < independent, $"mean |Δ| with common random numbers {common:F3} should be below independent streams' {independent:F3}");
+    }
+
+    [Fact]
+    public async Task A_task_the_predictor_cannot_answer_is_refused()
+    {
+        using var session = InferenceSession.Open(FinetunedTinyModel.Value.Directory, new InferenceOptions { Threads = 1 });
+        using var heads = session.CreateHeadsPredictor();
+        await using var rollouts = session.CreateRolloutPredictor();
+        var timeline = TinyModel.Encode(3, stays: 1);
+
+        var noHead = await Assert.ThrowsAsync<InferenceException>(() => heads.ExplainAsync(new ExplanationQuery(timeline, 5, TaskCatalog.ProlongedLos)));
+        var noTask = await Assert.ThrowsAsync<InferenceException>(() => rollouts.ExplainAsync(new ExplanationQuery(timeline, 5, "no_such_task")));
+
+        Assert.Equal(InferenceErrorCodes.UnknownTask, noHead.Code);
+        Assert.Equal(InferenceErrorCodes.UnknownTask, noTask.Code);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => heads.ExplainAsync(new ExplanationQuery(timeline, timeline.Count, TaskCatalog.HospitalMortality)));
+    }
+
+    [Theory]
+    [InlineData("HOSPITAL_ADMISSION//EMER", null, null, "Hospital admission (EMER)")]
+    [InlineData("MEDS_DEATH", null, null, "Death")]
+    [InlineData("ICU_DISCHARGE", null, null, "ICU discharge")]
+    [InlineData("LOINC//2524-7//mmol/L", 9, 4.25f, "LOINC 2524-7: ≈4.25 mmol/L, decile 9 of 10")]
+    [InlineData("ICD10CM//I50.9", null, null, "ICD-10-CM I50.9")]
+    [InlineData("UNK//RXNORM", null, null, "A RxNorm code too rare to name")]
+    [InlineData("LOINC//718-7//g/dL", 2, null, "LOINC 718-7: decile 2 of 10")]
+    public void Labels_read_codes_and_deciles_in_words(string code, int? bin, float? value, string expected)
+    {
+        Assert.Equal(expected, FactLabels.ForEvent(code, bin, value));
+    }
+
+    [Fact]
+    public void Labels_prefer_the_hosts_descriptions_and_stay_short()
+    {
+        var descriptions = new Dictionary<string, string> { ["LOINC//2524-7//mmol/L"] = "Lactate" };
+
+        Assert.Equal("Lactate: ≈4.25 mmol/L, decile 9 of 10", FactLabels.ForEvent("LOINC//2524-7//mmol/L", 9, 4.25f, descriptions));
+        Assert.Equal("a; b; c; +2 more", FactLabels.ForGroup(["a", "b", "c", "d", "e"]));
+        Assert.Equal(FactLabels.MaxLength, FactLabels.ForEvent("X//" + new string('y', 200), null, null).Length);
+        Assert.Equal("Time passed (1d-2d)", FactLabels.ForTime(["1d-2d"]));
+    }
+
+    /// <summary>A live stay: admission at 09:00, then one event per hour.</summary>
+    private static EncodedTimeline Stay(IReadOnlyList<string> codes) =>
+        Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), .. codes.Select((c, i) => new MedsEvent(1, Admitted.AddHours(i + 1), c))]);
+
+    private static EncodedTimeline Encode(IReadOnlyList<MedsEvent> events)
+    {
+        var timeline = TinyModel.Tokenizer.CreateBuffer();
+        MedsEvent[] all = [new(1, null, "GENDER//F"), new(1, Admitted.AddYears(-60), MedsSchema.BirthCode), .. events];
+        TinyModel.Tokenizer.Encode(all, timeline, endTimeline: false);
+        return timeline;
+    }
+}

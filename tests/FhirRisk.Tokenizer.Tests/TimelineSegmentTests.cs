@@ -1,0 +1,62 @@
+using FhirRisk.Meds;
+using FhirRisk.Testing;
+using static FhirRisk.Tokenizer.Tests.SmallDatasets;
+
+namespace FhirRisk.Tokenizer.Tests;
+
+public sealed class TimelineSegmentTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+    private readonly TimelineTokenizer _tokenizer;
+
+    public TimelineSegmentTests()
+    {
+        var labs = Enumerable.Range(0, 40).Select(i => At(1, TimeSpan.FromHours(i), "LOINC//2160-0//mg/dL", 0.5f + i / 10f));
+        var dataset = Write(_temp.Path, [[
+            .. labs, At(1, TimeSpan.Zero, "ICD10CM//S72.001A"), At(1, TimeSpan.Zero, "ICD10CM//I10"), At(1, TimeSpan.FromDays(3), "HOSPITAL_DISCHARGE//HOME"),
+        ]]);
+        _tokenizer = TimelineTokenizer.Fit(dataset);
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void Segment_EncodedEvents_OneSegmentPerEventWithItsIntervalAndDecileTokens()
+    {
+        MedsEvent[] events =
+        [
+            At(2, TimeSpan.Zero, "ICD10CM//S72.001A"),
+            At(2, TimeSpan.Zero, "LOINC//2160-0//mg/dL", 4.1f),
+            At(2, TimeSpan.FromHours(6), "ICD10CM//I10"),
+            At(2, TimeSpan.FromHours(6), "ICD10CM//S72.001A"),
+            At(2, TimeSpan.FromDays(2), "HOSPITAL_DISCHARGE//HOME"),
+        ];
+        var timeline = _tokenizer.CreateBuffer();
+        _tokenizer.Encode(events, timeline, endTimeline: false);
+
+        var segments = _tokenizer.Segment(timeline.Tokens);
+
+        var decoded = _tokenizer.Decode(timeline.Tokens, 2, Start);
+        Assert.Equal(decoded.Select(e => e.Code), segments.Select(s => s.Code));
+        Assert.Equal(Enumerable.Range(0, timeline.Count), segments.SelectMany(s => Enumerable.Range(s.Start, s.Length)));
+        Assert.Equal([3, 2, 2, 3, 2], segments.Select(s => s.Length));
+        Assert.Equal([false, false, true, false, true], segments.Select(s => s.HasTime));
+        var lab = segments[1];
+        Assert.Equal(decoded[1].NumericValue, lab.NumericValue);
+        Assert.Equal(_tokenizer.Quantiles["LOINC//2160-0//mg/dL"].Bin(4.1f), lab.Bin);
+        Assert.Null(segments[0].Bin);
+    }
+
+    [Fact]
+    public void Segment_TrailingTimeAndOrphanTokens_KeptAsSegmentsWithoutCode()
+    {
+        int[] tokens = [Id("ICD10CM//I10"), Id("Q3"), Id("12h-18h"), Id("ICD10CM//3-6//001"), Id("1d-2d")];
+
+        var segments = _tokenizer.Segment(tokens);
+
+        Assert.Equal(["ICD10CM//I10", null, null, null], segments.Select(s => s.Code));
+        Assert.Equal([(0, 0, 1), (1, 1, 2), (2, 3, 4), (4, 5, 5)], segments.Select(s => (s.Start, s.EventStart, s.End)));
+    }
+
+    private int Id(string token) => _tokenizer.Vocabulary.IdOf(token);
+}
