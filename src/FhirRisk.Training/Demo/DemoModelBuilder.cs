@@ -83,24 +83,25 @@ public static class DemoModelBuilder
 
         var finetuning = stages.Run(DemoStages.Finetune, report => Finetune(recipe, tokenizer, work, report, cancellationToken));
         var tasks = finetuning.Heads.Tasks;
+        var probeLabels = ProbeLabels(work.Labels, tasks, finetuning.HeldOut, recipe);
 
         var probe = stages.Run(DemoStages.Probe, report =>
         {
             var featurizer = new EmbeddingFeaturizer(ProbeModel.Load(work.Pretrained), new EmbeddingSettings { Compute = new ComputeOptions(recipe.Threads) });
-            var result = ProbeRun.Run(dataset, ReadTasks(work.Labels, tasks), featurizer, ProbeSettingsOf(recipe), ProbeRelay(report), cancellationToken);
+            var result = ProbeRun.Run(dataset, probeLabels, featurizer, ProbeSettingsOf(recipe), ProbeRelay(report), cancellationToken);
             return (result, $"{result.Points:N0} points, {result.FeatureColumns} features, {result.Fits.Count:N0} fits");
         });
 
         var counts = stages.Run(DemoStages.CountBaseline, report =>
         {
             var vocabulary = CodeCountVocabulary.Fit(dataset, new CodeCountSettings { FitSplits = [MedsSchema.TrainSplit] }, cancellationToken);
-            var result = ProbeRun.Run(dataset, ReadTasks(work.Labels, tasks), new CodeCountFeaturizer(vocabulary), ProbeSettingsOf(recipe), ProbeRelay(report), cancellationToken);
+            var result = ProbeRun.Run(dataset, probeLabels, new CodeCountFeaturizer(vocabulary), ProbeSettingsOf(recipe), ProbeRelay(report), cancellationToken);
             return (result, $"{result.Points:N0} points, {result.FeatureColumns:N0} features, {result.Fits.Count:N0} fits");
         });
 
         var (aligned, evaluated) = stages.Run(DemoStages.Evaluate, report =>
         {
-            var alignment = HeldOutAlignment.Align(cohort.TruthFile, finetuning.HeldOut, probe.Predictions, counts.Predictions);
+            var alignment = HeldOutAlignment.Align(OraclePredictions.Match(cohort.TruthFile, finetuning.HeldOut), finetuning.HeldOut, probe.Predictions, counts.Predictions);
             var files = alignment.Write(work.Predictions);
             var result = PredictionEvaluator.Evaluate(PredictionSet.Load(files),
                 new BootstrapSettings { Replicates = recipe.BootstrapReplicates, Seed = recipe.Seed },
@@ -162,7 +163,26 @@ public static class DemoModelBuilder
         Search = RegularizationSearchSettings.Default with { Seed = recipe.Seed, Parallelism = recipe.Threads },
     };
 
-    private static TaskLabelSet[] ReadTasks(string labels, IReadOnlyList<string> tasks) => [.. tasks.Select(t => TaskLabelSet.Read(labels, t))];
+    /// <summary>The probes' labels: every held-out point, and the points of <see cref="DemoRecipe.ProbeSubjectFraction"/> of
+    /// the other subjects (a SplitMix64 hash of subject and seed decides, so the choice is stable and seeded).</summary>
+    private static TaskLabelSet[] ProbeLabels(string labels, IReadOnlyList<string> tasks, IReadOnlyList<Prediction> heldOut, DemoRecipe recipe)
+    {
+        var sets = tasks.Select(t => TaskLabelSet.Read(labels, t)).ToArray();
+        if (recipe.ProbeSubjectFraction >= 1)
+            return sets;
+        var test = heldOut.Select(p => p.SubjectId).ToHashSet();
+        var cut = (ulong)(recipe.ProbeSubjectFraction * ulong.MaxValue);
+        bool Keep(long subject) => test.Contains(subject) || Mix((ulong)subject ^ recipe.Seed) < cut;
+        return [.. sets.Select(s => s with { Labels = [.. s.Labels.Where(l => Keep(l.SubjectId))] })];
+    }
+
+    /// <summary>SplitMix64's finalizer: a well-mixed 64-bit hash.</summary>
+    private static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
 
     private static Relay<ProbeProgress> ProbeRelay(Action<double, double, string> report) =>
         new(p => report(p.Done, Math.Max(1, p.Total), string.Create(CultureInfo.InvariantCulture, $"{p.Stage} {p.Done:N0}/{p.Total:N0}")));

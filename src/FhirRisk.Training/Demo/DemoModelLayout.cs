@@ -74,7 +74,8 @@ public static class DemoModelLayout
             json.WriteNumberValue(k);
         json.WriteEndArray();
         json.WriteNumber("shot_replicates", recipe.ShotReplicates);
-        json.WriteString("count_baseline_min_count", "5 (CodeCountSettings default)");
+        json.WriteNumber("subject_fraction", recipe.ProbeSubjectFraction);
+        json.WriteNumber("count_baseline_min_count", Baselines.CodeCountSettings.Default.MinCount);
         json.WriteEndObject();
         json.WriteNumber("bootstrap_replicates", recipe.BootstrapReplicates);
         json.WriteEndObject();

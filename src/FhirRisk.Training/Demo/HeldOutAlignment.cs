@@ -15,10 +15,11 @@ namespace FhirRisk.Training.Demo;
 /// <param name="OracleMismatches">Pairs whose label differs from the simulator's drawn outcome.</param>
 public sealed record HeldOutAlignment(IReadOnlyDictionary<string, IReadOnlyList<Prediction>> Methods, int Points, int Dropped, int OracleMismatches)
 {
-    /// <summary>Joins the oracle to the heads' points and keeps, per task, the points of every method that has the task.</summary>
-    public static HeldOutAlignment Align(string truthFile, IReadOnlyList<Prediction> heads, IReadOnlyList<Prediction> probe, IReadOnlyList<Prediction> counts)
+    /// <summary>Keeps, per task, the points of every method that has the task (<paramref name="oracle"/>: the truth joined
+    /// to the heads' points, <see cref="OraclePredictions.Match"/>).</summary>
+    public static HeldOutAlignment Align(OracleMatch oracle, IReadOnlyList<Prediction> heads, IReadOnlyList<Prediction> probe, IReadOnlyList<Prediction> counts)
     {
-        var oracle = OraclePredictions.Match(truthFile, heads);
+        ArgumentNullException.ThrowIfNull(oracle);
         var methods = new Dictionary<string, IReadOnlyList<Prediction>>
         {
             [HeadPredictor.MethodName] = heads,
