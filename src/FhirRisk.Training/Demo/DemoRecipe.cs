@@ -51,22 +51,22 @@ public sealed record DemoRecipe
     public int BootstrapReplicates { get; init; } = 1_000;
 
     /// <summary>
-    /// The committed demo model, sized to fit 30 minutes on 2 shared cores (measured in docs/demo-model.md): 20,000
-    /// patients (the acceptance size of issue 6); a 2-layer × 96-channel GPT with context 128 (the admission's emergency
-    /// visit and recent history fit; a shorter context measured better heads than 256 at equal tokens), 5,000 steps of 16
-    /// windows (about 10 M window positions, a little over one pass over the train tokens); the backbone finetuned with
-    /// the heads for 1,000 steps of 16 points; the probes fitted on a quarter of the train and tuning subjects.
+    /// The committed demo model, sized to fit 30 minutes on 2 shared cores (16.4 minutes measured, docs/demo-model.md):
+    /// 20,000 patients (the acceptance size of issue 6); a 2-layer × 96-channel GPT with context 128 (the admission's
+    /// emergency visit and recent history fit; a shorter context measured better heads than 256 at equal tokens), 6,500
+    /// steps of 16 windows (13 M window positions, about 1.7 passes over the 7.6 M train tokens); the backbone finetuned
+    /// with the heads for 2,000 steps of 16 points; the probes fitted on a quarter of the train and tuning subjects.
     /// </summary>
     public static DemoRecipe Full { get; } = new()
     {
         Pretraining = PretrainingSettings.Default with
         {
-            Layers = 2, Heads = 4, Channels = 96, ContextLength = 128, Dropout = 0.1f, BatchSize = 16, Steps = 5_000,
+            Layers = 2, Heads = 4, Channels = 96, ContextLength = 128, Dropout = 0.1f, BatchSize = 16, Steps = 6_500,
             LearningRate = 3e-3, WarmupSteps = 200, EvalEvery = 500, EvalBatches = 16, CheckpointEvery = 1_000,
         },
         Finetuning = FinetuningSettings.Default with
         {
-            Steps = 1_000, BatchSize = 16, BackboneLearningRate = 3e-4, HeadLearningRate = 3e-3, WarmupSteps = 50,
+            Steps = 2_000, BatchSize = 16, BackboneLearningRate = 3e-4, HeadLearningRate = 3e-3, WarmupSteps = 100,
         },
         ProbeSubjectFraction = 0.25,
     };
