@@ -11,18 +11,25 @@ namespace FhirRisk.Training.Finetuning;
 /// <param name="Skipped">Tasks left out of <c>all</c>, each with the reason (no labels, or one class only in train).</param>
 /// <param name="UnmatchedPoints">Labelled points of subjects that are in no token shard.</param>
 /// <param name="EarlyPoints">Labelled points before their subject's first token (nothing to predict from).</param>
-public sealed record LoadedFinetuningData(FinetuningData Data, IReadOnlyList<string> Skipped, int UnmatchedPoints, int EarlyPoints);
+public sealed record LoadedFinetuningData(FinetuningData Data, IReadOnlyList<string> Skipped, int UnmatchedPoints, int EarlyPoints)
+{
+    /// <summary>Points of held-out subjects, prompted like the others: never trained or calibrated on, for scoring the heads
+    /// on unseen data (<see cref="HeadPredictor"/>).</summary>
+    public IReadOnlyList<PromptedExample> HeldOut { get; init; } = [];
+}
 
 /// <summary>
 /// Joins MEDS label files (docs/formats/labels.md, written by <c>fhirrisk labels</c>) to token shards
 /// (docs/formats/token-shard.md): each (subject, prediction time) labelled for any chosen task becomes one
 /// <see cref="PromptedExample"/> with a label per task (masked where that task has none), in the split of the subject's
-/// shard. Train and tuning points are kept; held-out points are for <c>fhirrisk evaluate</c>.
+/// shard. Train and tuning points make the <see cref="FinetuningData"/>; held-out points are kept apart
+/// (<see cref="LoadedFinetuningData.HeldOut"/>) for scoring with <c>fhirrisk evaluate</c>.
 /// </summary>
 public static class FinetuningDataset
 {
     public const string TrainSplit = "train";
     public const string TuningSplit = "tuning";
+    public const string HeldOutSplit = "held_out";
 
     /// <summary>Reads the labels of <paramref name="tasks"/> and builds each point's context from the shards.</summary>
     /// <param name="tokenizer">The model's tokenizer; the shards must have been written with it.</param>
@@ -100,7 +107,7 @@ public static class FinetuningDataset
             }
         }
 
-        var (train, tuning) = (new List<PromptedExample>(), new List<PromptedExample>());
+        var (train, tuning, heldOut) = (new List<PromptedExample>(), new List<PromptedExample>(), new List<PromptedExample>());
         var (unmatched, early) = (0, 0);
         var timelineEnd = tokenizer.Vocabulary.IdOf(Vocabulary.TimelineEnd);
         foreach (var ((subjectId, time), labels) in points)
@@ -111,7 +118,7 @@ public static class FinetuningDataset
                 continue;
             }
             var (shard, split) = shards[at.Shard];
-            var target = split switch { TrainSplit => train, TuningSplit => tuning, _ => null };
+            var target = split switch { TrainSplit => train, TuningSplit => tuning, HeldOutSplit => heldOut, _ => null };
             if (target is null)
                 continue;
             var tokens = shard.Tokens(at.Subject);
@@ -129,7 +136,7 @@ public static class FinetuningDataset
             throw new TrainingException(FinetuningErrorCodes.NoLabels, taskRoot, string.Create(CultureInfo.InvariantCulture,
                 $"no labelled point matches a train subject of the token shards ({unmatched} points of unknown subjects). Hint: label the same MEDS dataset that was tokenized."));
         var data = new FinetuningData([.. tasks.Select(t => t.Name)], train, tuning);
-        return new LoadedFinetuningData(data, skipped, unmatched, early);
+        return new LoadedFinetuningData(data, skipped, unmatched, early) { HeldOut = heldOut };
     }
 
     /// <summary>The task's labels, or null when it has no label files (an error when the task was asked for by name).</summary>

@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text;
+using FhirRisk.Training.Baselines;
+using FhirRisk.Training.Evaluation;
+using FhirRisk.Training.Finetuning;
+using FhirRisk.Training.Probes;
+
+namespace FhirRisk.Training.Demo;
+
+/// <summary>
+/// Issue 6's acceptance read off a demo run's evaluation: per task the heads' AUROC beside the oracle's on the same
+/// held-out points (target: within 0.03 for hospital_mortality and icu_admission), the heads' ECE after calibration
+/// (target ≤ 0.03), and the probe's macro-AUROC against the count baseline's at each k ≤ 64 (EHRSHOT's finding).
+/// Written as <c>acceptance.md</c>; every row says whether it passes, so misses show as plainly as passes.
+/// </summary>
+public static class DemoAcceptance
+{
+    /// <summary>The tasks whose heads must come within <see cref="AurocMargin"/> of the oracle.</summary>
+    public static IReadOnlyList<string> OracleTasks { get; } = ["hospital_mortality", "icu_admission"];
+
+    public const double AurocMargin = 0.03;
+    public const double EceLimit = 0.03;
+    public const int LargestFewShotK = 64;
+
+    /// <summary>One row per evaluated task.</summary>
+    public static IReadOnlyList<DemoTaskResult> Tasks(EvaluationResult evaluation, IReadOnlyDictionary<string, double> cohortOracle)
+    {
+        ArgumentNullException.ThrowIfNull(evaluation);
+        ArgumentNullException.ThrowIfNull(cohortOracle);
+        var rows = new List<DemoTaskResult>();
+        foreach (var task in evaluation.Tasks)
+        {
+            var heads = Run(evaluation, task, HeadPredictor.MethodName);
+            var any = heads ?? evaluation.Runs.First(r => r.Task == task);
+            var auroc = heads?.Metrics.Auroc;
+            rows.Add(new DemoTaskResult(task, any.Metrics.Predictions, any.Metrics.Positives,
+                (auroc?.Value ?? double.NaN, auroc?.Lower ?? double.NaN, auroc?.Upper ?? double.NaN),
+                heads?.Metrics.ExpectedCalibrationError.Value ?? double.NaN,
+                AurocOf(evaluation, task, EmbeddingFeaturizer.MethodName), AurocOf(evaluation, task, CodeCountFeaturizer.MethodName),
+                AurocOf(evaluation, task, OraclePredictions.MethodName), cohortOracle.TryGetValue(task, out var oracle) ? oracle : double.NaN));
+        }
+        return rows;
+    }
+
+    /// <summary>The probe's and count baseline's macro-AUROC per k (and for all data, k null).</summary>
+    public static IReadOnlyList<DemoMacroPoint> Macro(EvaluationResult evaluation)
+    {
+        ArgumentNullException.ThrowIfNull(evaluation);
+        var probe = evaluation.MacroKShot.Where(m => m.Method == EmbeddingFeaturizer.MethodName).ToDictionary(m => m.KShot ?? -1);
+        var counts = evaluation.MacroKShot.Where(m => m.Method == CodeCountFeaturizer.MethodName).ToDictionary(m => m.KShot ?? -1);
+        return [.. probe.Keys.Intersect(counts.Keys).Order()
+            .Select(k => new DemoMacroPoint(k < 0 ? null : k, probe[k].Auroc, counts[k].Auroc, Math.Min(probe[k].Tasks, counts[k].Tasks)))];
+    }
+
+    /// <summary>The acceptance tables as Markdown.</summary>
+    public static string Markdown(DemoModelResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var md = new StringBuilder();
+        Line(md, $"# Demo model: acceptance (issue 6)");
+        Line(md, $"");
+        Line(md, $"Recipe `{result.Recipe.Name}`: {result.Data.Patients:N0} simulated patients (seed {result.Recipe.Seed}), {result.Data.HeldOutPoints:N0} held-out (task, point) pairs scored by every method ({result.Data.DroppedPoints:N0} left out because a method lacked them; {result.Data.OracleMismatches:N0} labels differ from the simulator's outcome). Intervals: {result.Recipe.BootstrapReplicates:N0} patient-bootstrap replicates.");
+        Line(md, $"");
+        Line(md, $"## Heads against the oracle (target: gap ≤ {AurocMargin:0.00} for {string.Join(" and ", OracleTasks)}; ECE ≤ {EceLimit:0.00} after calibration)");
+        Line(md, $"");
+        Line(md, $"| task | held-out points (positives) | heads AUROC (95% CI) | oracle AUROC, same points | gap | probe AUROC | count baseline AUROC | heads ECE | checks |");
+        Line(md, $"|---|---|---|---|---|---|---|---|---|");
+        foreach (var t in result.Tasks)
+        {
+            var gap = t.Oracle - t.Heads.Value;
+            var checks = new List<string>();
+            if (OracleTasks.Contains(t.Task))
+                checks.Add(gap <= AurocMargin ? "gap: pass" : "gap: **miss**");
+            checks.Add(!double.IsFinite(t.HeadsEce) ? "ECE: n/a" : t.HeadsEce <= EceLimit ? "ECE: pass" : "ECE: **miss**");
+            Line(md, $"| {t.Task} | {t.Points:N0} ({t.Positives:N0}) | {F(t.Heads.Value)} ({F(t.Heads.Lower)}–{F(t.Heads.Upper)}) | {F(t.Oracle)} | {F(gap)} | {F(t.Probe)} | {F(t.CountBaseline)} | {F(t.HeadsEce)} | {string.Join(", ", checks)} |");
+        }
+        Line(md, $"");
+        Line(md, $"## Probe on pretrained embeddings against the count baseline (macro-AUROC over tasks; target: probe ahead at every k ≤ {LargestFewShotK})");
+        Line(md, $"");
+        Line(md, $"| k per class | probe | count baseline | probe − counts | tasks | check |");
+        Line(md, $"|---|---|---|---|---|---|");
+        foreach (var m in result.Macro)
+        {
+            var check = m.KShot is > LargestFewShotK or null ? "–" : m.Probe > m.CountBaseline ? "pass" : "**miss**";
+            Line(md, $"| {(m.KShot is { } k ? k.ToString(CultureInfo.InvariantCulture) : "all")} | {F(m.Probe)} | {F(m.CountBaseline)} | {F(m.Probe - m.CountBaseline)} | {m.Tasks} | {check} |");
+        }
+        Line(md, $"");
+        Line(md, $"## Stages");
+        Line(md, $"");
+        Line(md, $"| stage | seconds | summary |");
+        Line(md, $"|---|---|---|");
+        foreach (var s in result.Stages)
+            Line(md, $"| {s.Stage} | {s.Elapsed.TotalSeconds:0.0} | {s.Summary} |");
+        Line(md, $"| **total** | {result.Elapsed.TotalSeconds:0.0} | |");
+        return md.ToString();
+    }
+
+    private static RunEvaluation? Run(EvaluationResult evaluation, string task, string method) =>
+        evaluation.Runs.FirstOrDefault(r => r.Task == task && r.Method == method);
+
+    private static double AurocOf(EvaluationResult evaluation, string task, string method) =>
+        Run(evaluation, task, method)?.Metrics.Auroc.Value ?? double.NaN;
+
+    private static string F(double value) => double.IsFinite(value) ? value.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
+
+    private static void Line(StringBuilder md, FormattableString text) => md.Append(text.ToString(CultureInfo.InvariantCulture)).Append('\n');
+}

@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Globalization;
+using FhirRisk.Core.Statistics;
+using FhirRisk.Meds;
+using FhirRisk.Meds.Ingestion;
+using FhirRisk.Meds.Tasks;
+using FhirRisk.Model;
+using FhirRisk.Model.Checkpoints;
+using FhirRisk.Model.Gpt;
+using FhirRisk.Model.Heads;
+using FhirRisk.Training.Linear;
+using FhirRisk.Tokenizer;
+using FhirRisk.Training.Baselines;
+using FhirRisk.Training.Evaluation;
+using FhirRisk.Training.Finetuning;
+using FhirRisk.Training.Pretraining;
+using FhirRisk.Training.Probes;
+
+namespace FhirRisk.Training.Demo;
+
+/// <summary>
+/// <c>fhirrisk demo-model</c> (issue 6 item 6, docs/demo-model.md) as one in-process pipeline: simulate a cohort, ingest
+/// it to MEDS, fit the tokenizer and tokenize, label the tasks, pretrain, finetune the heads, fit the embedding probe and
+/// the count baseline, and evaluate every method (with the simulator's oracle) on the held-out split. The same library
+/// calls as the individual verbs, in order; intermediates go to the work folder, and the output folder receives only the
+/// self-contained model directory (<see cref="DemoModelLayout"/>).
+/// </summary>
+public static class DemoModelBuilder
+{
+    /// <summary>Runs <paramref name="recipe"/> and writes the demo model to <paramref name="outputFolder"/>.</summary>
+    /// <param name="recipe">The settings (<see cref="DemoRecipe.Full"/>, <see cref="DemoRecipe.Quick"/> or a variant).</param>
+    /// <param name="cohortSource">Writes the simulated cohort (the host's simulator).</param>
+    /// <param name="outputFolder">New or empty; receives the model directory, report/, recipe.json and acceptance.md.</param>
+    /// <param name="workFolder">New or empty; receives the intermediates (cohort, MEDS, tokens, labels, checkpoints, predictions).</param>
+    /// <param name="progress">Told the stage and how far it is.</param>
+    /// <param name="cancellationToken">Stops between steps; the output folder is then left incomplete.</param>
+    /// <exception cref="TrainingException">A stage failed (code and hint in the message); <see cref="DemoErrorCodes"/>.</exception>
+    public static DemoModelResult Run(DemoRecipe recipe, IDemoCohortSource cohortSource, string outputFolder, string workFolder,
+        IProgress<DemoProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        ArgumentNullException.ThrowIfNull(cohortSource);
+        recipe = recipe.Resolve();
+        (outputFolder, workFolder) = (Path.GetFullPath(outputFolder), Path.GetFullPath(workFolder));
+        RequireEmpty(outputFolder, "--out");
+        RequireEmpty(workFolder, "--work");
+        var work = new WorkFolders(workFolder);
+        var stages = new StageClock(progress);
+
+        var cohort = stages.Run(DemoStages.Simulate, report =>
+        {
+            var written = cohortSource.Write(work.Cohort, recipe.Patients, recipe.Seed,
+                new Relay<(int Done, int Total)>(p => report(p.Done, p.Total, $"{p.Done:N0}/{p.Total:N0} patients")), cancellationToken);
+            return (written, $"{recipe.Patients:N0} patients");
+        });
+
+        var ingestion = stages.Run(DemoStages.Ingest, report =>
+        {
+            var settings = new FhirIngestionSettings { OutputFolder = work.Meds, TempFolder = work.Spool };
+            var summary = new FhirIngestion(settings).Run([cohort.Folder],
+                new Relay<FhirIngestionProgress>(p => report(p.BytesRead, Math.Max(1, p.TotalBytes), $"{p.Phase}: {p.Resources:N0} resources")), cancellationToken);
+            if (summary.NothingIngested)
+                throw new TrainingException(DemoErrorCodes.StageFailed, work.Cohort, "ingestion produced no MEDS event. Hint: check the simulated export (fhirrisk ingest prints its issues).");
+            return (summary, $"{summary.Events:N0} events of {summary.Subjects:N0} subjects, {summary.Quarantined:N0} quarantined");
+        });
+        var dataset = MedsDatasetReader.Open(work.Meds);
+
+        var (tokenizer, tokens) = stages.Run(DemoStages.Tokenize, report =>
+        {
+            var fitted = TimelineTokenizer.Fit(dataset, recipe.Tokenizer);
+            var summary = DatasetTokenization.Run(fitted, dataset, work.Tokens, null, recipe.Threads,
+                new Relay<TokenizationProgress>(p => report(p.ShardsDone, Math.Max(1, p.Shards), $"{p.ShardsDone}/{p.Shards} shards: {p.Tokens:N0} tokens")), cancellationToken);
+            return ((fitted, summary), $"{fitted.Vocabulary.Count:N0} tokens in the vocabulary; {summary.Tokens:N0} tokens in {summary.Shards.Count} shards");
+        });
+
+        stages.Run(DemoStages.Labels, report =>
+        {
+            var summaries = TaskLabelExtraction.Run(dataset, TaskCatalog.Create(), work.Labels,
+                new Relay<TaskLabelProgress>(p => report(p.ShardsDone, Math.Max(1, p.Shards), $"shard {p.ShardsDone}/{p.Shards}: {p.Subjects:N0} subjects")), cancellationToken: cancellationToken);
+            return (summaries, string.Join(", ", summaries.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Task} {s.Labeled:N0} ({s.Positives:N0}+)"))));
+        });
+
+        var (_, pretrainLosses) = stages.Run(DemoStages.Pretrain, report => Pretrain(recipe, tokenizer, work, report, cancellationToken));
+
+        var finetuning = stages.Run(DemoStages.Finetune, report => Finetune(recipe, tokenizer, work, report, cancellationToken));
+        var tasks = finetuning.Heads.Tasks;
+        var probeLabels = ProbeLabels(work.Labels, tasks, finetuning.HeldOut, recipe);
+
+        var probe = stages.Run(DemoStages.Probe, report =>
+        {
+            var featurizer = new EmbeddingFeaturizer(ProbeModel.Load(work.Pretrained), new EmbeddingSettings { Compute = new ComputeOptions(recipe.Threads) });
+            var result = ProbeRun.Run(dataset, probeLabels, featurizer, ProbeSettingsOf(recipe), ProbeRelay(report), cancellationToken);
+            return (result, $"{result.Points:N0} points, {result.FeatureColumns} features, {result.Fits.Count:N0} fits");
+        });
+
+        var counts = stages.Run(DemoStages.CountBaseline, report =>
+        {
+            var vocabulary = CodeCountVocabulary.Fit(dataset, new CodeCountSettings { FitSplits = [MedsSchema.TrainSplit] }, cancellationToken);
+            var result = ProbeRun.Run(dataset, probeLabels, new CodeCountFeaturizer(vocabulary), ProbeSettingsOf(recipe), ProbeRelay(report), cancellationToken);
+            return (result, $"{result.Points:N0} points, {result.FeatureColumns:N0} features, {result.Fits.Count:N0} fits");
+        });
+
+        var (aligned, evaluated) = stages.Run(DemoStages.Evaluate, report =>
+        {
+            var alignment = HeldOutAlignment.Align(OraclePredictions.Match(cohort.TruthFile, finetuning.HeldOut), finetuning.HeldOut, probe.Predictions, counts.Predictions);
+            var files = alignment.Write(work.Predictions);
+            var result = PredictionEvaluator.Evaluate(PredictionSet.Load(files),
+                new BootstrapSettings { Replicates = recipe.BootstrapReplicates, Seed = recipe.Seed },
+                new Relay<EvaluationProgress>(p => report(p.RunsDone, Math.Max(1, p.Runs), $"run {p.RunsDone}/{p.Runs}")), cancellationToken);
+            return ((alignment, result), $"{result.Runs.Count} runs, {result.KShotCurves.Count} k-shot curves, {alignment.Points:N0} held-out points");
+        });
+
+        var data = new DemoDataCounts(recipe.Patients, ingestion.Events, tokenizer.Vocabulary.Count, SplitTokens(tokens, MedsSchema.TrainSplit),
+            SplitTokens(tokens, MedsSchema.TuningSplit), aligned.Points, aligned.Dropped, aligned.OracleMismatches);
+        var losses = pretrainLosses with { FinetuneFirst = finetuning.Result.FirstLoss, FinetuneLast = finetuning.Result.LastLoss };
+        var taskResults = DemoAcceptance.Tasks(evaluated, cohort.OracleAuroc);
+        var macro = DemoAcceptance.Macro(evaluated);
+        var partial = new DemoModelResult(outputFolder, recipe, stages.Times, data, losses, taskResults, macro, 0);
+        var bytes = DemoModelLayout.Assemble(outputFolder, work, evaluated, partial);
+        return partial with { OutputBytes = bytes };
+    }
+
+    private static ((PretrainingResult Result, DemoLosses Losses), string Summary) Pretrain(DemoRecipe recipe, TimelineTokenizer tokenizer, WorkFolders work,
+        Action<double, double, string> report, CancellationToken cancellationToken)
+    {
+        using var trainer = Pretrainer.Start(tokenizer, work.Tokens, work.Pretrained, recipe.Pretraining);
+        var evals = new List<double>();
+        var result = trainer.Run(new Relay<PretrainingProgress>(p =>
+        {
+            if (p.Metrics.EvalLoss is { } eval)
+                evals.Add(eval);
+            report(p.Step, p.Steps, string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.Steps}: loss {p.Metrics.Loss:0.000}, {p.TokensPerSecond:N0} tokens/s"));
+        }), cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        var losses = new DemoLosses(result.FirstLoss, result.LastLoss, evals.Count > 0 ? evals[0] : null, evals.Count > 0 ? evals[^1] : null,
+            result.BestEvalLoss, result.TokensPerSecond, null, null);
+        var summary = string.Create(CultureInfo.InvariantCulture,
+            $"{result.Step} steps, loss {result.FirstLoss:0.000} -> {result.LastLoss:0.000}, tuning {losses.EvalFirst:0.000} -> {losses.EvalLast:0.000}, {result.TokensPerSecond:N0} tokens/s");
+        return ((result, losses), summary);
+    }
+
+    private static (FinetunedRun Run, string Summary) Finetune(DemoRecipe recipe, TimelineTokenizer tokenizer, WorkFolders work,
+        Action<double, double, string> report, CancellationToken cancellationToken)
+    {
+        var pretrained = GptCheckpoint.Load(work.Pretrained);
+        var loaded = FinetuningDataset.Load(tokenizer, work.Tokens, work.Labels, null, pretrained.Config.ContextLength);
+        var heads = new TaskHeads(loaded.Data.Tasks, pretrained.Config.Channels, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint);
+        var settings = recipe.Finetuning;
+        var result = MultitaskFinetuner.Run(pretrained, heads, loaded.Data, settings,
+            new Relay<FinetuningProgress>(p => report(p.Step, p.Steps, string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.Steps}: loss {p.Loss:0.000}"))),
+            cancellationToken: cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        FinetunedModel.Save(work.Finetuned, tokenizer, result, settings);
+        report(0, 1, $"scoring {loaded.HeldOut.Count:N0} held-out points");
+        var heldOut = HeadPredictor.Predict(result.Model, result.Heads, loaded.HeldOut, settings.BatchSize, new ComputeOptions(recipe.Threads), cancellationToken);
+        var summary = string.Create(CultureInfo.InvariantCulture,
+            $"{result.Heads.Count} tasks, {loaded.Data.Train.Count:N0} train / {loaded.Data.Tuning.Count:N0} tuning / {loaded.HeldOut.Count:N0} held-out points, loss {result.FirstLoss:0.000} -> {result.LastLoss:0.000}");
+        return (new FinetunedRun(result, result.Heads, heldOut), summary);
+    }
+
+    private static ProbeSettings ProbeSettingsOf(DemoRecipe recipe) => new()
+    {
+        FewShot = new FewShotSettings { Shots = recipe.Shots, Replicates = recipe.ShotReplicates, Seed = recipe.Seed },
+        Search = RegularizationSearchSettings.Default with { Seed = recipe.Seed, Parallelism = recipe.Threads },
+    };
+
+    /// <summary>The probes' labels: every held-out point, and the points of <see cref="DemoRecipe.ProbeSubjectFraction"/> of
+    /// the other subjects (a SplitMix64 hash of subject and seed decides, so the choice is stable and seeded).</summary>
+    private static TaskLabelSet[] ProbeLabels(string labels, IReadOnlyList<string> tasks, IReadOnlyList<Prediction> heldOut, DemoRecipe recipe)
+    {
+        var sets = tasks.Select(t => TaskLabelSet.Read(labels, t)).ToArray();
+        if (recipe.ProbeSubjectFraction >= 1)
+            return sets;
+        var test = heldOut.Select(p => p.SubjectId).ToHashSet();
+        var cut = (ulong)(recipe.ProbeSubjectFraction * ulong.MaxValue);
+        bool Keep(long subject) => test.Contains(subject) || Mix((ulong)subject ^ recipe.Seed) < cut;
+        return [.. sets.Select(s => s with { Labels = [.. s.Labels.Where(l => Keep(l.SubjectId))] })];
+    }
+
+    /// <summary>SplitMix64's finalizer: a well-mixed 64-bit hash.</summary>
+    private static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    private static Relay<ProbeProgress> ProbeRelay(Action<double, double, string> report) =>
+        new(p => report(p.Done, Math.Max(1, p.Total), string.Create(CultureInfo.InvariantCulture, $"{p.Stage} {p.Done:N0}/{p.Total:N0}")));
+
+    private static long SplitTokens(TokenizationSummary summary, string split) => summary.Shards.Where(s => s.Split == split).Sum(s => s.Tokens);
+
+    private static void RequireEmpty(string folder, string option)
+    {
+        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+            throw new TrainingException(DemoErrorCodes.FolderNotEmpty, folder, $"the folder is not empty. Hint: pass a new or empty {option} folder; a demo model is never written over another.");
+    }
+
+    private sealed record FinetunedRun(FinetuningResult Result, TaskHeads Heads, IReadOnlyList<Prediction> HeldOut);
+
+    /// <summary>Times each stage and forwards its progress with the stage's name.</summary>
+    private sealed class StageClock(IProgress<DemoProgress>? progress)
+    {
+        private readonly List<DemoStageTime> _times = [];
+
+        public IReadOnlyList<DemoStageTime> Times => _times;
+
+        public T Run<T>(string stage, Func<Action<double, double, string>, (T Value, string Summary)> body)
+        {
+            var clock = Stopwatch.StartNew();
+            progress?.Report(new DemoProgress(stage, 0, 1, "starting"));
+            var (value, summary) = body((done, total, detail) => progress?.Report(new DemoProgress(stage, done, total, detail)));
+            _times.Add(new DemoStageTime(stage, clock.Elapsed, summary));
+            progress?.Report(new DemoProgress(stage, 1, 1, summary));
+            return value;
+        }
+    }
+
+    /// <summary>A synchronous <see cref="IProgress{T}"/> (Progress&lt;T&gt; would post to a synchronization context).</summary>
+    private sealed class Relay<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

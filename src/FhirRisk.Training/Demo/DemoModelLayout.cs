@@ -1,0 +1,211 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using FhirRisk.Training.Evaluation;
+using FhirRisk.Training.Finetuning;
+
+namespace FhirRisk.Training.Demo;
+
+/// <summary>
+/// The demo model folder (docs/demo-model.md, "Layout"): at its top the finetuned model directory the service loads
+/// (config.json, model.safetensors with the task-token rows, tokenizer.json, vocabulary.tsv, heads.json,
+/// finetuning.json); <c>pretrained/</c>, the pretrained backbone for rollouts and probes (no checkpoints/);
+/// <c>report/</c>, the evaluation report; <c>recipe.json</c>, every setting and the measured stage times;
+/// <c>acceptance.md</c>, issue 6's acceptance tables.
+/// </summary>
+public static class DemoModelLayout
+{
+    public const string PretrainedFolder = "pretrained";
+    public const string ReportFolder = "report";
+    public const string RecipeFile = "recipe.json";
+    public const string AcceptanceFile = "acceptance.md";
+
+    /// <summary>Pretrained files worth shipping; checkpoints/ (optimizer state, for resuming) is left in the work folder.</summary>
+    private static readonly string[] PretrainedFiles = ["config.json", "model.safetensors", "tokenizer.json", "vocabulary.tsv", "training.json", "metrics.jsonl", "loss.png"];
+
+    /// <summary>Copies the models from the work folder, writes the report, recipe.json and acceptance.md, and returns the
+    /// folder's size in bytes.</summary>
+    internal static long Assemble(string output, WorkFolders work, EvaluationResult evaluation, DemoModelResult result)
+    {
+        Directory.CreateDirectory(output);
+        foreach (var file in Directory.EnumerateFiles(work.Finetuned))
+            File.Copy(file, Path.Combine(output, Path.GetFileName(file)));
+        var pretrained = Directory.CreateDirectory(Path.Combine(output, PretrainedFolder)).FullName;
+        foreach (var name in PretrainedFiles.Where(n => File.Exists(Path.Combine(work.Pretrained, n))))
+            File.Copy(Path.Combine(work.Pretrained, name), Path.Combine(pretrained, name));
+        EvaluationReportWriter.Write(Path.Combine(output, ReportFolder), evaluation);
+        File.WriteAllText(Path.Combine(output, AcceptanceFile), DemoAcceptance.Markdown(result));
+        WriteRecipe(Path.Combine(output, RecipeFile), result);
+        return new DirectoryInfo(output).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+    }
+
+    private static void WriteRecipe(string path, DemoModelResult result)
+    {
+        var recipe = result.Recipe;
+        using var stream = File.Create(path);
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteString("format", "fhirrisk-demo-recipe");
+        json.WriteNumber("version", 1);
+        json.WriteString("recipe", recipe.Name);
+        json.WriteString("created_at", DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+        json.WriteStartObject("machine");
+        json.WriteNumber("processors", Environment.ProcessorCount);
+        json.WriteString("os", RuntimeInformation.OSDescription);
+        json.WriteString("runtime", RuntimeInformation.FrameworkDescription);
+        json.WriteEndObject();
+
+        json.WriteStartObject("settings");
+        json.WriteNumber("patients", recipe.Patients);
+        json.WriteString("seed", recipe.Seed.ToString(CultureInfo.InvariantCulture));
+        json.WriteNumber("threads", recipe.Threads);
+        json.WriteStartObject("tokenizer");
+        json.WriteNumber("min_count", recipe.Tokenizer.MinCount);
+        json.WriteNumber("max_vocabulary_size", recipe.Tokenizer.MaxVocabularySize);
+        json.WriteNumber("quantized_codes", recipe.Tokenizer.QuantizedCodes);
+        WriteStrings(json, "fit_splits", recipe.Tokenizer.FitSplits);
+        WriteStrings(json, "static_fields", recipe.Tokenizer.StaticFields);
+        json.WriteEndObject();
+        WritePretraining(json, recipe);
+        WriteFinetuning(json, recipe.Finetuning);
+        json.WriteStartObject("probes");
+        json.WriteStartArray("shots");
+        foreach (var k in recipe.Shots)
+            json.WriteNumberValue(k);
+        json.WriteEndArray();
+        json.WriteNumber("shot_replicates", recipe.ShotReplicates);
+        json.WriteNumber("subject_fraction", recipe.ProbeSubjectFraction);
+        json.WriteNumber("count_baseline_min_count", Baselines.CodeCountSettings.Default.MinCount);
+        json.WriteEndObject();
+        json.WriteNumber("bootstrap_replicates", recipe.BootstrapReplicates);
+        json.WriteEndObject();
+
+        json.WriteStartArray("stages");
+        foreach (var stage in result.Stages)
+        {
+            json.WriteStartObject();
+            json.WriteString("stage", stage.Stage);
+            json.WriteNumber("seconds", Math.Round(stage.Elapsed.TotalSeconds, 1));
+            json.WriteString("summary", stage.Summary);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteNumber("total_seconds", Math.Round(result.Elapsed.TotalSeconds, 1));
+
+        WriteResults(json, result);
+        json.WriteEndObject();
+    }
+
+    private static void WritePretraining(Utf8JsonWriter json, DemoRecipe recipe)
+    {
+        var p = recipe.Pretraining;
+        json.WriteStartObject("pretraining");
+        json.WriteNumber("layers", p.Layers);
+        json.WriteNumber("heads", p.Heads);
+        json.WriteNumber("channels", p.Channels);
+        json.WriteNumber("context_length", p.ContextLength);
+        json.WriteNumber("dropout", p.Dropout);
+        json.WriteNumber("batch_size", p.BatchSize);
+        json.WriteNumber("steps", p.Steps);
+        json.WriteNumber("learning_rate", p.LearningRate);
+        json.WriteNumber("warmup_steps", p.WarmupSteps);
+        json.WriteNumber("min_learning_rate_fraction", p.MinLearningRateFraction);
+        json.WriteNumber("weight_decay", p.WeightDecay);
+        json.WriteNumber("gradient_clip", p.GradientClip);
+        json.WriteNumber("eval_every", p.EvalEvery);
+        json.WriteNumber("eval_batches", p.EvalBatches);
+        json.WriteNumber("checkpoint_every", p.CheckpointEvery);
+        json.WriteEndObject();
+    }
+
+    private static void WriteFinetuning(Utf8JsonWriter json, FinetuningSettings f)
+    {
+        json.WriteStartObject("finetuning");
+        json.WriteNumber("steps", f.Steps);
+        json.WriteNumber("batch_size", f.BatchSize);
+        json.WriteBoolean("freeze_backbone", f.FreezeBackbone);
+        json.WriteNumber("backbone_learning_rate", f.BackboneLearningRate);
+        json.WriteNumber("head_learning_rate", f.HeadLearningRate);
+        json.WriteNumber("warmup_steps", f.WarmupSteps);
+        json.WriteNumber("min_learning_rate_fraction", f.MinLearningRateFraction);
+        json.WriteNumber("backbone_weight_decay", f.BackboneWeightDecay);
+        json.WriteNumber("head_weight_decay", f.HeadWeightDecay);
+        json.WriteNumber("gradient_clip", f.GradientClip);
+        json.WriteBoolean("balance_positives", f.BalancePositives);
+        json.WriteEndObject();
+    }
+
+    private static void WriteResults(Utf8JsonWriter json, DemoModelResult result)
+    {
+        var (d, l) = (result.Data, result.Losses);
+        json.WriteStartObject("data");
+        json.WriteNumber("patients", d.Patients);
+        json.WriteNumber("events", d.Events);
+        json.WriteNumber("vocabulary_size", d.VocabularySize);
+        json.WriteNumber("train_tokens", d.TrainTokens);
+        json.WriteNumber("tuning_tokens", d.TuningTokens);
+        json.WriteNumber("held_out_points", d.HeldOutPoints);
+        json.WriteNumber("dropped_points", d.DroppedPoints);
+        json.WriteNumber("oracle_label_mismatches", d.OracleMismatches);
+        json.WriteEndObject();
+        json.WriteStartObject("losses");
+        Number(json, "pretrain_first", l.PretrainFirst);
+        Number(json, "pretrain_last", l.PretrainLast);
+        Number(json, "tuning_first", l.EvalFirst);
+        Number(json, "tuning_last", l.EvalLast);
+        Number(json, "tuning_best", l.EvalBest);
+        Number(json, "pretrain_tokens_per_second", Math.Round(l.TokensPerSecond));
+        Number(json, "finetune_first", l.FinetuneFirst);
+        Number(json, "finetune_last", l.FinetuneLast);
+        json.WriteEndObject();
+        json.WriteStartArray("tasks");
+        foreach (var t in result.Tasks)
+        {
+            json.WriteStartObject();
+            json.WriteString("task", t.Task);
+            json.WriteNumber("held_out_points", t.Points);
+            json.WriteNumber("held_out_positives", t.Positives);
+            Number(json, "heads_auroc", t.Heads.Value);
+            Number(json, "heads_auroc_lower", t.Heads.Lower);
+            Number(json, "heads_auroc_upper", t.Heads.Upper);
+            Number(json, "heads_ece", t.HeadsEce);
+            Number(json, "probe_auroc", t.Probe);
+            Number(json, "count_baseline_auroc", t.CountBaseline);
+            Number(json, "oracle_auroc", t.Oracle);
+            Number(json, "cohort_oracle_auroc", t.CohortOracle);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("macro_auroc_by_k");
+        foreach (var m in result.Macro)
+        {
+            json.WriteStartObject();
+            if (m.KShot is { } k)
+                json.WriteNumber("k", k);
+            else
+                json.WriteString("k", "all");
+            Number(json, "probe", m.Probe);
+            Number(json, "count_baseline", m.CountBaseline);
+            json.WriteNumber("tasks", m.Tasks);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+    }
+
+    private static void WriteStrings(Utf8JsonWriter json, string name, IEnumerable<string> values)
+    {
+        json.WriteStartArray(name);
+        foreach (var value in values)
+            json.WriteStringValue(value);
+        json.WriteEndArray();
+    }
+
+    /// <summary>JSON has no NaN: an undefined number is null.</summary>
+    private static void Number(Utf8JsonWriter json, string name, double? value)
+    {
+        if (value is { } v && double.IsFinite(v))
+            json.WriteNumber(name, Math.Round(v, 6));
+        else
+            json.WriteNull(name);
+    }
+}

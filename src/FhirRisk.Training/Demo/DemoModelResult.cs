@@ -1,0 +1,51 @@
+namespace FhirRisk.Training.Demo;
+
+/// <summary>One stage of a demo run: its wall time and a one-line summary (counts only).</summary>
+public sealed record DemoStageTime(string Stage, TimeSpan Elapsed, string Summary);
+
+/// <summary>Sizes of the data the run made (counts only, no patient data).</summary>
+/// <param name="Patients">Patients simulated.</param>
+/// <param name="Events">MEDS events ingested.</param>
+/// <param name="VocabularySize">Tokens in the fitted vocabulary.</param>
+/// <param name="TrainTokens">Timeline tokens of the train split.</param>
+/// <param name="TuningTokens">Timeline tokens of the tuning split.</param>
+/// <param name="HeldOutPoints">Held-out (task, point) pairs every method was scored on.</param>
+/// <param name="DroppedPoints">Held-out pairs left out because some method had no prediction there (see docs/demo-model.md).</param>
+/// <param name="OracleMismatches">Held-out pairs whose label differs from the simulator's drawn outcome (0 expected).</param>
+public sealed record DemoDataCounts(int Patients, long Events, int VocabularySize, long TrainTokens, long TuningTokens, int HeldOutPoints,
+    int DroppedPoints, int OracleMismatches);
+
+/// <summary>Pretraining and finetuning losses: training loss of the first and last step, tuning loss of the first and last evaluation.</summary>
+public sealed record DemoLosses(double? PretrainFirst, double? PretrainLast, double? EvalFirst, double? EvalLast, double? EvalBest,
+    double TokensPerSecond, double? FinetuneFirst, double? FinetuneLast);
+
+/// <summary>One task's held-out numbers (NaN where undefined or the method did not run).</summary>
+/// <param name="Task">The task.</param>
+/// <param name="Points">Held-out points.</param>
+/// <param name="Positives">Positives among them.</param>
+/// <param name="Heads">The heads' AUROC, with its 95% bootstrap interval.</param>
+/// <param name="HeadsEce">The heads' ECE (10 bins) after calibration.</param>
+/// <param name="Probe">The embedding probe's all-data AUROC.</param>
+/// <param name="CountBaseline">The count baseline's all-data AUROC.</param>
+/// <param name="Oracle">The simulator's true probability's AUROC on the same points.</param>
+/// <param name="CohortOracle">The simulator's oracle AUROC over the whole cohort (every split).</param>
+public sealed record DemoTaskResult(string Task, int Points, int Positives, (double Value, double Lower, double Upper) Heads, double HeadsEce,
+    double Probe, double CountBaseline, double Oracle, double CohortOracle);
+
+/// <summary>The probe's and the count baseline's macro-AUROC at one k (null: all training data).</summary>
+public sealed record DemoMacroPoint(int? KShot, double Probe, double CountBaseline, int Tasks);
+
+/// <summary>What a demo run produced: where, from which recipe, how long each stage took, and the numbers.</summary>
+public sealed record DemoModelResult(
+    string OutputFolder,
+    DemoRecipe Recipe,
+    IReadOnlyList<DemoStageTime> Stages,
+    DemoDataCounts Data,
+    DemoLosses Losses,
+    IReadOnlyList<DemoTaskResult> Tasks,
+    IReadOnlyList<DemoMacroPoint> Macro,
+    long OutputBytes)
+{
+    /// <summary>Wall time of all stages.</summary>
+    public TimeSpan Elapsed => Stages.Aggregate(TimeSpan.Zero, (sum, s) => sum + s.Elapsed);
+}

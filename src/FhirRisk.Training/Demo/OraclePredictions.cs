@@ -1,0 +1,74 @@
+using FhirRisk.Parquet;
+using FhirRisk.Training.Evaluation;
+
+namespace FhirRisk.Training.Demo;
+
+/// <summary>The oracle's rows and how well the truth file matched the labelled points.</summary>
+/// <param name="Predictions">Method <see cref="OraclePredictions.MethodName"/>: the true probability at every matched point.</param>
+/// <param name="Unmatched">Points with no truth row (left out of every method, so all are scored on the same points).</param>
+/// <param name="OutcomeMismatches">Matched points whose label (from the FHIR export) differs from the drawn outcome; 0
+/// when ingestion and labelling reproduce the simulation, as docs/formats/simulator-truth.md requires.</param>
+public sealed record OracleMatch(IReadOnlyList<Prediction> Predictions, int Unmatched, int OutcomeMismatches);
+
+/// <summary>
+/// The simulator's true probabilities as a predictions method (docs/simulator.md): <c>ground_truth.parquet</c>
+/// (docs/formats/simulator-truth.md) joined to labelled points on (task, subject_id, prediction_time). Scored by
+/// <c>evaluate</c> beside the models, its AUROC is the best any model can reach on those very points.
+/// </summary>
+public static class OraclePredictions
+{
+    public const string MethodName = "oracle";
+
+    private static readonly string[] Columns = ["task", "subject_id", "prediction_time", "probability", "outcome"];
+
+    /// <summary>Oracle rows for the all-data points of <paramref name="points"/> (each (task, subject, time) once).</summary>
+    /// <exception cref="InvalidDataException">The truth file lacks a column or is another format version.</exception>
+    public static OracleMatch Match(string truthFile, IEnumerable<Prediction> points)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(truthFile);
+        ArgumentNullException.ThrowIfNull(points);
+        var truth = Read(truthFile);
+        var (rows, unmatched, mismatches) = (new List<Prediction>(), 0, 0);
+        var seen = new HashSet<(string, long, long)>();
+        foreach (var point in points)
+        {
+            var key = (point.Task, point.SubjectId, Micros(point.PredictionTime));
+            if (!seen.Add(key))
+                continue;
+            if (!truth.TryGetValue(key, out var value))
+            {
+                unmatched++;
+                continue;
+            }
+            mismatches += value.Outcome == point.Label ? 0 : 1;
+            rows.Add(point with { Method = MethodName, Probability = value.Probability, KShot = null, Replicate = null });
+        }
+        return new OracleMatch(rows, unmatched, mismatches);
+    }
+
+    private static Dictionary<(string Task, long Subject, long Time), (double Probability, bool Outcome)> Read(string path)
+    {
+        using var reader = ParquetFileReader.Open(path);
+        if (reader.KeyValueMetadata.TryGetValue("fhirrisk.format_version", out var version) && version != "1")
+            throw new InvalidDataException($"'{path}' is simulator-truth version {version}; this build reads version 1. Hint: simulate the cohort again with this build.");
+        foreach (var column in Columns)
+        {
+            if (!reader.Schema.Contains(column))
+                throw new InvalidDataException($"'{path}' has no column '{column}'; it is not a simulator ground-truth file (docs/formats/simulator-truth.md).");
+        }
+        var truth = new Dictionary<(string, long, long), (double, bool)>();
+        foreach (var group in reader.ReadRowGroups(Columns))
+        {
+            var task = group["task"].As<string?>();
+            var subject = group["subject_id"].As<long>();
+            var time = group["prediction_time"].As<long>();
+            var probability = group["probability"].As<double>();
+            var outcome = group["outcome"].As<bool>();
+            for (var i = 0; i < group.RowCount; i++)
+                truth[(task[i]!, subject[i], time[i])] = (probability[i], outcome[i]);
+        }
+        return truth;
+    }
+
+    private static long Micros(DateTime time) => (time.Ticks - DateTime.UnixEpoch.Ticks) / (TimeSpan.TicksPerMillisecond / 1000);
+}
