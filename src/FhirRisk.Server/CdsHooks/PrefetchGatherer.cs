@@ -13,7 +13,7 @@ internal sealed record GatheredData(IReadOnlyList<ReadOnlyMemory<byte>> Resource
 /// Collects the FHIR resources for a call (spec "Providing FHIR Resources to a CDS Service"): every resource the
 /// client prefetched is used; each of the service's prefetch keys the client left out (or answered with an
 /// OperationOutcome) is fetched from <c>fhirServer</c> with <c>fhirAuthorization</c>, all keys in parallel.
-/// A key whose value is <c>null</c> means "no data" and is not fetched again.
+/// A key whose value is <c>null</c> means "no data" and is not fetched again; a value that is not a FHIR resource is ignored.
 /// </summary>
 internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions options)
 {
@@ -28,10 +28,10 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions
                 satisfied.Add(key);
                 continue;
             }
-            if (value.ValueKind != JsonValueKind.Object || ResourceType(value) is not { } type)
-                throw new CdsRequestException($"prefetch key '{key}' is not a FHIR resource.");
-            if (type == "OperationOutcome")
-                continue; // the client could not get it; we may
+            // Not a resource (the spec's own prefetch example has "user": "123"), or an OperationOutcome (the client
+            // could not get it): treated as absent, so our own key is fetched instead.
+            if (value.ValueKind != JsonValueKind.Object || ResourceType(value) is not { } type || type == "OperationOutcome")
+                continue;
             resources.Add(Encoding.UTF8.GetBytes(value.GetRawText()));
             satisfied.Add(key);
         }

@@ -32,8 +32,8 @@ internal sealed record CdsJwtResult(JwtRejection Rejection, string? Issuer = nul
 /// <summary>
 /// Checks a CDS client's JWT as the CDS Hooks 2.0 "Trusting CDS Clients" section and its best practices ask, in their
 /// order: header (<c>typ</c> JWT, an allowed asymmetric <c>alg</c>, a <c>kid</c>), <c>iss</c> in the allowlist,
-/// <c>tenant</c> (when the issuer lists tenants), the signature with the issuer's key (configured, or fetched from an
-/// allowlisted <c>jku</c>), <c>aud</c> = the endpoint invoked, <c>exp</c>/<c>iat</c> against the injected clock, and
+/// <c>tenant</c> (when the issuer lists tenants), the signature with the issuer's key (configured, or else fetched
+/// from an allowlisted <c>jku</c>), <c>aud</c> = the endpoint invoked, <c>exp</c>/<c>iat</c> against the injected clock, and
 /// finally the <c>jti</c> replay cache — last, so an unsigned token can never burn a legitimate client's nonce.
 /// </summary>
 internal sealed class CdsJwtValidator
@@ -75,11 +75,14 @@ internal sealed class CdsJwtValidator
         if (issuer.Tenants.Count > 0 && (tenant is null || !issuer.Tenants.Contains(tenant)))
             return new CdsJwtResult(JwtRejection.UntrustedTenant, issuer.Name);
 
-        var jku = jwt.TryGetHeaderValue<string>("jku", out var j) ? j : null;
-        if (jku is not null && !issuer.JkuAllowlist.Contains(jku))
-            return new CdsJwtResult(JwtRejection.JkuNotAllowed, issuer.Name);
-        var candidates = jku is null ? issuer.Keys : await _jwks.GetKeysAsync(jku, jwt.Kid, cancellationToken).ConfigureAwait(false);
-        var keys = JwksParser.Select(candidates, jwt.Kid, jwt.Alg);
+        // Keys agreed out of band win; a jku is only followed for a kid they lack, and only when allowlisted.
+        var keys = JwksParser.Select(issuer.Keys, jwt.Kid, jwt.Alg);
+        if (keys.Count == 0 && jwt.TryGetHeaderValue<string>("jku", out var jku))
+        {
+            if (!issuer.JkuAllowlist.Contains(jku))
+                return new CdsJwtResult(JwtRejection.JkuNotAllowed, issuer.Name);
+            keys = JwksParser.Select(await _jwks.GetKeysAsync(jku, jwt.Kid, cancellationToken).ConfigureAwait(false), jwt.Kid, jwt.Alg);
+        }
         if (keys.Count == 0)
             return new CdsJwtResult(JwtRejection.NoMatchingKey, issuer.Name);
 
