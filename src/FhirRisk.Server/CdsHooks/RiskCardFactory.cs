@@ -109,7 +109,7 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         FetchFailure.Unreachable => "FHIR server unreachable",
         FetchFailure.TimedOut => "FHIR server too slow",
         FetchFailure.ServerError => "FHIR server error",
-        FetchFailure.CircuitOpen => "FHIR server failing; calls paused",
+        FetchFailure.CircuitOpen => "FHIR server unreachable or failing; calls paused",
         FetchFailure.UnreadableResponse => "FHIR server sent no FHIR JSON",
         _ => failure.ToString(),
     };
