@@ -123,6 +123,7 @@ internal sealed class CdsCoding
 /// <summary>The FHIR OperationOutcome the CI build of the spec suggests for non-2xx answers (error-412 example).</summary>
 internal sealed record OperationOutcome(IReadOnlyList<OperationOutcomeIssue> Issue)
 {
+    [JsonPropertyOrder(-1)]
     public string ResourceType => "OperationOutcome";
 
     public static OperationOutcome Error(string code, string text, string? diagnostics = null) =>

@@ -69,13 +69,15 @@ internal static class CdsHooksExtensions
         return app;
     }
 
+    /// <summary>HTTP/1.1 in cleartext: EHRs and browsers speak it; TLS (which the spec requires for production data)
+    /// is terminated in front of the service (docs/cds-hooks.md).</summary>
     private static void Listen(KestrelServerOptions kestrel, CdsHooksOptions options)
     {
         if (options.Port is not { } port)
             return;
         if (options.Host == "localhost")
-            kestrel.ListenLocalhost(port, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+            kestrel.ListenLocalhost(port, listen => listen.Protocols = HttpProtocols.Http1);
         else
-            kestrel.Listen(IPAddress.Parse(options.Host), port, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+            kestrel.Listen(IPAddress.Parse(options.Host), port, listen => listen.Protocols = HttpProtocols.Http1);
     }
 }
