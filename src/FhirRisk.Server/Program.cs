@@ -1,10 +1,13 @@
 using FhirRisk.Server;
+using FhirRisk.Server.CdsHooks;
 
 // Composition only (STYLE: eShop). Settings: appsettings.json, FHIRRISK_* environment variables, command line.
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Configuration.AddEnvironmentVariables(prefix: "FHIRRISK_");
 builder.AddFhirRiskGrpc();
+builder.Services.AddCdsHooks(builder.Configuration);
 
 var app = builder.Build();
 app.MapFhirRiskGrpc();
+app.MapCdsHooks();
 app.Run();

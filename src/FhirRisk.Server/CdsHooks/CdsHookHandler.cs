@@ -1,0 +1,62 @@
+using FhirRisk.Server.Patients;
+
+namespace FhirRisk.Server.CdsHooks;
+
+/// <summary>
+/// Answers one hook call, as a flat list of steps: check the request, gather the FHIR data (prefetch, then
+/// <c>fhirServer</c>), predict the hook's tasks through <see cref="IPatientRiskService"/>, ask for contributors,
+/// build the cards. Errors surface as exceptions that <see cref="CdsHooksEndpoints"/> maps to HTTP.
+/// </summary>
+internal sealed class CdsHookHandler(
+    CdsHooksOptions options,
+    PrefetchGatherer gatherer,
+    IPatientRiskService risks,
+    ICardContributorSource contributors,
+    RiskCardFactory cards)
+{
+    /// <exception cref="CdsRequestException">The request is not a valid call of this service (400).</exception>
+    /// <exception cref="PatientDataUnavailableException">No data for the patient could be had (412).</exception>
+    public async Task<(CdsCardsResponse Response, GatheredData Data)> HandleAsync(
+        CdsServiceDefinition service, CdsHookRequest request, CancellationToken cancellationToken)
+    {
+        Validate(service, request);
+        var data = await gatherer.GatherAsync(service, request, cancellationToken).ConfigureAwait(false);
+        var prediction = new PatientRiskRequest(request.ContextValue("patientId"), data.Resources, options.TasksFor(service.Hook));
+        var result = await risks.PredictAsync(prediction, cancellationToken).ConfigureAwait(false);
+        var inputs = new List<RiskCardInput>(result.Risks.Count);
+        foreach (var risk in result.Risks)
+        {
+            var explained = await contributors.GetContributorsAsync(new CardContributorQuery(prediction, risk), cancellationToken).ConfigureAwait(false);
+            inputs.Add(new RiskCardInput(risk, explained));
+        }
+        return (new CdsCardsResponse(cards.Build(result, inputs, data.Missing)), data);
+    }
+
+    private static void Validate(CdsServiceDefinition service, CdsHookRequest request)
+    {
+        if (string.IsNullOrEmpty(request.Hook))
+            throw new CdsRequestException("'hook' is required.");
+        if (request.Hook != service.Hook)
+            throw new CdsRequestException($"service '{service.Id}' answers the '{service.Hook}' hook, not '{request.Hook}'.");
+        if (string.IsNullOrEmpty(request.HookInstance))
+            throw new CdsRequestException("'hookInstance' is required.");
+        if (request.Context is null)
+            throw new CdsRequestException("'context' is required.");
+        foreach (var field in service.RequiredContext.Where(f => string.IsNullOrEmpty(request.ContextValue(f))))
+            throw new CdsRequestException($"'context.{field}' is required by the '{service.Hook}' hook.");
+        if (request.FhirAuthorization is not null && string.IsNullOrEmpty(request.FhirServer))
+            throw new CdsRequestException("'fhirServer' is required when 'fhirAuthorization' is present.");
+        if (request.FhirAuthorization is { } auth && (string.IsNullOrEmpty(auth.AccessToken) || !string.Equals(auth.TokenType, "Bearer", StringComparison.OrdinalIgnoreCase)))
+            throw new CdsRequestException("'fhirAuthorization' needs an 'access_token' and 'token_type' Bearer.");
+    }
+}
+
+/// <summary>Stands in until the host registers the real <see cref="IPatientRiskService"/>: every call is a 503.</summary>
+internal sealed class UnconfiguredPatientRiskService : IPatientRiskService
+{
+    public Task<PatientRiskResult> PredictAsync(PatientRiskRequest request, CancellationToken cancellationToken = default) =>
+        throw new RiskServiceUnavailableException();
+}
+
+/// <summary>No risk service is registered (answered 503).</summary>
+internal sealed class RiskServiceUnavailableException() : Exception("no IPatientRiskService is registered in this host");

@@ -1,0 +1,83 @@
+using System.Net;
+using FhirRisk.Server.Patients;
+using FhirRisk.Server.Security;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace FhirRisk.Server.CdsHooks;
+
+/// <summary>The CDS Hooks surface (DESIGN §7): one Add and one Map for Program.cs and the tests.</summary>
+internal static class CdsHooksExtensions
+{
+    /// <summary>Options (validated at start), the HTTP/1.1 listener, FHIR fetching (HttpClientFactory + Polly),
+    /// client JWT authentication, cards, feedback and CORS. An <see cref="IPatientRiskService"/>,
+    /// <see cref="ICardContributorSource"/> or <see cref="IFeedbackStore"/> registered before this call is kept.</summary>
+    public static IServiceCollection AddCdsHooks(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<CdsHooksOptions>().Bind(configuration.GetSection(CdsHooksOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CdsHooksOptions>, CdsHooksOptionsValidator>();
+        services.AddSingleton(p => p.GetRequiredService<IOptions<CdsHooksOptions>>().Value);
+        services.AddSingleton(p => p.GetRequiredService<CdsHooksOptions>().Authentication);
+        services.AddSingleton(p => p.GetRequiredService<CdsHooksOptions>().Fhir);
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<CdsHooksOptions>>((kestrel, cds) => Listen(kestrel, cds.Value));
+        services.TryAddSingleton(TimeProvider.System);
+
+        // Outbound FHIR reads. The factory's own loggers are removed: they would log URLs, which hold patient ids.
+        services.AddSingleton(p => new FhirResiliencePipelines(p.GetRequiredService<FhirFetchOptions>(),
+            p.GetRequiredService<TimeProvider>(), p.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.CdsHooks.Fhir")));
+        services.AddHttpClient<FhirServerClient>((p, http) =>
+                http.Timeout = p.GetRequiredService<FhirFetchOptions>().TotalTimeout + TimeSpan.FromSeconds(5))
+            .RemoveAllLoggers();
+        services.AddTransient<PrefetchGatherer>();
+
+        // Client authentication.
+        services.AddHttpClient(JwksCache.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(5)).RemoveAllLoggers();
+        services.AddSingleton(p => new JwksCache(p.GetRequiredService<IHttpClientFactory>(), p.GetRequiredService<TimeProvider>(),
+            p.GetRequiredService<CdsAuthenticationOptions>().JwksCacheDuration, p.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.Security")));
+        services.AddSingleton(p => new JtiReplayCache(p.GetRequiredService<TimeProvider>(), p.GetRequiredService<CdsAuthenticationOptions>().ReplayCacheCapacity));
+        services.AddSingleton<CdsJwtValidator>();
+        services.AddSingleton<CdsClientAuthenticationFilter>();
+
+        services.TryAddSingleton<IPatientRiskService, UnconfiguredPatientRiskService>();
+        services.TryAddSingleton<ICardContributorSource, NoCardContributors>();
+        services.TryAddSingleton<IFeedbackStore>(p => p.GetRequiredService<CdsHooksOptions>().FeedbackPath is { Length: > 0 } path
+            ? new JsonlFeedbackStore(path)
+            : new InMemoryFeedbackStore());
+        services.AddSingleton<RiskCardFactory>();
+        services.AddTransient<CdsHookHandler>();
+
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
+            .Configure<IOptions<CdsHooksOptions>>((cors, cds) => cors.AddPolicy(CdsHooksEndpoints.CorsPolicy, policy => CdsCors.Configure(policy, cds.Value)));
+        return services;
+    }
+
+    /// <summary>CORS, then the endpoints; warns when authentication is off or cannot succeed.</summary>
+    public static WebApplication MapCdsHooks(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var options = app.Services.GetRequiredService<CdsHooksOptions>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.Security");
+        if (options.Authentication.Mode == CdsAuthenticationMode.LocalDemo)
+            SecurityLog.LocalDemoMode(logger);
+        else if (!app.Services.GetRequiredService<CdsJwtValidator>().HasIssuers)
+            SecurityLog.NoTrustedIssuers(logger);
+        app.UseCors();
+        app.MapCdsHooksEndpoints();
+        return app;
+    }
+
+    /// <summary>HTTP/1.1 in cleartext: EHRs and browsers speak it; TLS (which the spec requires for production data)
+    /// is terminated in front of the service (docs/cds-hooks.md).</summary>
+    private static void Listen(KestrelServerOptions kestrel, CdsHooksOptions options)
+    {
+        if (options.Port is not { } port)
+            return;
+        if (options.Host == "localhost")
+            kestrel.ListenLocalhost(port, listen => listen.Protocols = HttpProtocols.Http1);
+        else
+            kestrel.Listen(IPAddress.Parse(options.Host), port, listen => listen.Protocols = HttpProtocols.Http1);
+    }
+}

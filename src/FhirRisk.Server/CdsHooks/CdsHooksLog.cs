@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Logging;
+
+namespace FhirRisk.Server.CdsHooks;
+
+/// <summary>CDS Hooks log lines (event ids 2xx): service ids, hooks, counts, status codes and reason codes; never
+/// patient ids, FHIR content, access tokens or exception messages (which may quote data).</summary>
+internal static partial class CdsHooksLog
+{
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "CDS service {ServiceId} answered {CardCount} cards ({MissingCount} prefetch keys missing) in {ElapsedMs:0.0} ms")]
+    public static partial void Answered(ILogger logger, string serviceId, int cardCount, int missingCount, double elapsedMs);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "CDS service {ServiceId} answered 412: no data for the patient could be had ({MissingCount} prefetch keys missing)")]
+    public static partial void PreconditionFailed(ILogger logger, string serviceId, int missingCount);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "CDS service {ServiceId} refused a request: {Reason}")]
+    public static partial void BadRequest(ILogger logger, string serviceId, string reason);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "FHIR server {Authority}: circuit opened for {BreakSeconds:0.#} s after repeated failures")]
+    public static partial void CircuitOpened(ILogger logger, string authority, double breakSeconds);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "FHIR server {Authority}: circuit closed")]
+    public static partial void CircuitClosed(ILogger logger, string authority);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Information, Message = "CDS service {ServiceId} stored {NewCount} of {Count} feedback items")]
+    public static partial void FeedbackStored(ILogger logger, string serviceId, int newCount, int count);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Error, Message = "CDS service {ServiceId} failed with {ExceptionType} (trace {TraceIdentifier})\n{StackTrace}")]
+    public static partial void Failed(ILogger logger, string serviceId, string exceptionType, string traceIdentifier, string? stackTrace);
+}

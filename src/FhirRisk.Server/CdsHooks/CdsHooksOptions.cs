@@ -1,0 +1,190 @@
+using System.Net;
+using FhirRisk.Server.Security;
+using Microsoft.Extensions.Options;
+
+namespace FhirRisk.Server.CdsHooks;
+
+/// <summary>The CDS Hooks 2.0 surface (docs/cds-hooks.md), bound from the <c>CdsHooks</c> section and validated at start.</summary>
+internal sealed class CdsHooksOptions
+{
+    public const string Section = "CdsHooks";
+
+    /// <summary>IP address of the HTTP/1.1 listener EHRs call (<c>127.0.0.1</c> by default; <c>0.0.0.0</c> in a container).</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>TCP port of that listener; 0 picks a free one; null opens none (the endpoints are then served on the
+    /// host's other listeners).</summary>
+    public int? Port { get; set; } = 8080;
+
+    /// <summary>Tasks answered on <c>patient-view</c> (a risk summary), in card order.</summary>
+    public List<string> PatientViewTasks { get; set; } = [];
+
+    /// <summary>Tasks answered on <c>encounter-start</c> (admission risks).</summary>
+    public List<string> EncounterStartTasks { get; set; } = [];
+
+    /// <summary>Tasks answered on <c>encounter-discharge</c> (readmission risk).</summary>
+    public List<string> EncounterDischargeTasks { get; set; } = [];
+
+    /// <summary>Risk at or above which a card is <c>warning</c> / <c>critical</c>, per task; tasks not listed use <see cref="DefaultThreshold"/>.</summary>
+    public Dictionary<string, RiskThreshold> Thresholds { get; set; } = new(StringComparer.Ordinal);
+
+    public RiskThreshold DefaultThreshold { get; set; } = new();
+
+    /// <summary>The card <c>source</c>: its label is followed by the model version.</summary>
+    public CardSourceOptions Source { get; set; } = new();
+
+    /// <summary>Absolute links put on every risk card (e.g. the model card, the method's documentation).</summary>
+    public List<CardLinkOptions> Links { get; set; } = [];
+
+    /// <summary>Fetching what the client did not prefetch from its <c>fhirServer</c>.</summary>
+    public FhirFetchOptions Fhir { get; set; } = new();
+
+    /// <summary>Append-only JSONL file for feedback; empty keeps feedback in memory only.</summary>
+    public string FeedbackPath { get; set; } = "";
+
+    /// <summary>Origins allowed by CORS; <c>*</c> (default, as the spec's reference services) allows any.</summary>
+    public List<string> CorsOrigins { get; set; } = [];
+
+    /// <summary>Client JWT authentication (spec "Trusting CDS Clients").</summary>
+    public CdsAuthenticationOptions Authentication { get; set; } = new();
+
+    internal IReadOnlyList<string> EffectiveCorsOrigins => CorsOrigins.Count == 0 ? ["*"] : CorsOrigins;
+
+    internal IReadOnlyList<string> TasksFor(string hook) => hook switch
+    {
+        CdsHookNames.PatientView => PatientViewTasks.Count > 0 ? PatientViewTasks : ["hospital_mortality", "icu_admission", "readmission_30d"],
+        CdsHookNames.EncounterStart => EncounterStartTasks.Count > 0 ? EncounterStartTasks : ["hospital_mortality", "icu_admission", "prolonged_los"],
+        CdsHookNames.EncounterDischarge => EncounterDischargeTasks.Count > 0 ? EncounterDischargeTasks : ["readmission_30d"],
+        _ => [],
+    };
+
+    internal RiskThreshold ThresholdFor(string task) => Thresholds.TryGetValue(task, out var t) ? t : DefaultThreshold;
+}
+
+/// <summary>Probability bounds (0–1) of the <c>warning</c> and <c>critical</c> indicators; below <see cref="Warning"/> is <c>info</c>.</summary>
+internal sealed class RiskThreshold
+{
+    public double Warning { get; set; } = 0.10;
+
+    public double Critical { get; set; } = 0.30;
+}
+
+internal sealed class CardSourceOptions
+{
+    public string Label { get; set; } = "FhirRisk";
+
+    /// <summary>Absolute URL of the service's home page (optional).</summary>
+    public string? Url { get; set; }
+
+    /// <summary>Absolute URL of a 100×100 PNG (optional).</summary>
+    public string? Icon { get; set; }
+}
+
+internal sealed class CardLinkOptions
+{
+    public string Label { get; set; } = "";
+
+    public string Url { get; set; } = "";
+}
+
+/// <summary>Outbound FHIR reads (HttpClientFactory + Polly): each attempt times out, transient failures are retried
+/// with jittered exponential back-off, and a circuit per FHIR server opens after repeated failures.</summary>
+internal sealed class FhirFetchOptions
+{
+    /// <summary>Time limit of one HTTP attempt.</summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Time limit of one resource or search, retries included.</summary>
+    public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public int MaxRetries { get; set; } = 2;
+
+    /// <summary>Base delay of the exponential back-off (jittered).</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Failure ratio over <see cref="SamplingDuration"/> that opens the circuit.</summary>
+    public double FailureRatio { get; set; } = 0.5;
+
+    /// <summary>Fewest calls in the sampling window before the circuit may open.</summary>
+    public int MinimumThroughput { get; set; } = 5;
+
+    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an open circuit refuses calls before one trial call.</summary>
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Searchset pages followed (<c>link[next]</c>) per prefetch key.</summary>
+    public int MaxPages { get; set; } = 5;
+
+    /// <summary>FHIR server base URLs (prefixes) the service may call; empty allows any the (authenticated) client names.</summary>
+    public List<string> AllowedServers { get; set; } = [];
+}
+
+/// <summary>Rejects settings the surface could not serve with, naming the configuration key to fix.</summary>
+internal sealed class CdsHooksOptionsValidator : IValidateOptions<CdsHooksOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CdsHooksOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (!IPAddress.TryParse(options.Host, out var address) && options.Host != "localhost")
+            failures.Add($"CdsHooks:Host '{options.Host}' is not an IP address or 'localhost'.");
+        if (options.Port is < 0 or > 65535)
+            failures.Add($"CdsHooks:Port {options.Port} is outside 0-65535.");
+        ValidateThreshold("CdsHooks:DefaultThreshold", options.DefaultThreshold, failures);
+        foreach (var (task, threshold) in options.Thresholds)
+            ValidateThreshold($"CdsHooks:Thresholds:{task}", threshold, failures);
+        if (options.Source.Label.Length == 0)
+            failures.Add("CdsHooks:Source:Label must not be empty.");
+        ValidateOptionalUrl("CdsHooks:Source:Url", options.Source.Url, failures);
+        ValidateOptionalUrl("CdsHooks:Source:Icon", options.Source.Icon, failures);
+        foreach (var (link, i) in options.Links.Select((l, i) => (l, i)))
+        {
+            if (link.Label.Length == 0)
+                failures.Add($"CdsHooks:Links:{i}:Label must not be empty.");
+            if (!IsAbsoluteHttpUrl(link.Url))
+                failures.Add($"CdsHooks:Links:{i}:Url must be an absolute http(s) URL.");
+        }
+        ValidateFetch(options.Fhir, failures);
+        if (options.EffectiveCorsOrigins.Any(o => o != "*" && !IsAbsoluteHttpUrl(o)))
+            failures.Add("CdsHooks:CorsOrigins must be '*' or absolute origins such as https://ehr.example.org.");
+        var loopback = options.Port is null || options.Host == "localhost" || (address is not null && IPAddress.IsLoopback(address));
+        CdsAuthenticationOptionsValidator.Validate(options.Authentication, loopback, failures);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateThreshold(string key, RiskThreshold threshold, List<string> failures)
+    {
+        if (threshold.Warning is not (>= 0 and <= 1) || threshold.Critical is not (>= 0 and <= 1) || threshold.Warning > threshold.Critical)
+            failures.Add($"{key} needs 0 <= Warning <= Critical <= 1 (probabilities).");
+    }
+
+    private static void ValidateFetch(FhirFetchOptions fetch, List<string> failures)
+    {
+        if (fetch.AttemptTimeout <= TimeSpan.Zero || fetch.TotalTimeout < fetch.AttemptTimeout)
+            failures.Add("CdsHooks:Fhir needs 0 < AttemptTimeout <= TotalTimeout.");
+        if (fetch.MaxRetries is < 0 or > 10)
+            failures.Add("CdsHooks:Fhir:MaxRetries must be 0-10.");
+        if (fetch.RetryDelay < TimeSpan.Zero)
+            failures.Add("CdsHooks:Fhir:RetryDelay must not be negative.");
+        if (fetch.FailureRatio is not (> 0 and <= 1))
+            failures.Add("CdsHooks:Fhir:FailureRatio must be in (0, 1].");
+        if (fetch.MinimumThroughput < 2)
+            failures.Add("CdsHooks:Fhir:MinimumThroughput must be at least 2 (Polly's minimum).");
+        if (fetch.SamplingDuration < TimeSpan.FromMilliseconds(500) || fetch.BreakDuration < TimeSpan.FromMilliseconds(500))
+            failures.Add("CdsHooks:Fhir:SamplingDuration and BreakDuration must be at least 0.5 s (Polly's minimum).");
+        if (fetch.MaxPages < 1)
+            failures.Add("CdsHooks:Fhir:MaxPages must be at least 1.");
+        if (fetch.AllowedServers.Any(s => !IsAbsoluteHttpUrl(s)))
+            failures.Add("CdsHooks:Fhir:AllowedServers must hold absolute http(s) base URLs.");
+    }
+
+    private static void ValidateOptionalUrl(string key, string? url, List<string> failures)
+    {
+        if (!string.IsNullOrEmpty(url) && !IsAbsoluteHttpUrl(url))
+            failures.Add($"{key} must be an absolute http(s) URL.");
+    }
+
+    internal static bool IsAbsoluteHttpUrl(string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
+}

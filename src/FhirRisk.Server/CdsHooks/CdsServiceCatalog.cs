@@ -1,0 +1,45 @@
+namespace FhirRisk.Server.CdsHooks;
+
+/// <summary>One CDS Service: a hook, the tasks it answers and what it asks the client to prefetch.</summary>
+internal sealed record CdsServiceDefinition(string Id, string Hook, string Title, string Description, IReadOnlyDictionary<string, string> Prefetch)
+{
+    /// <summary>Context fields the hook requires (CDS Hooks Library 1.0.1); a call without them is a 400.</summary>
+    public IReadOnlyList<string> RequiredContext => Hook == CdsHookNames.PatientView ? ["patientId"] : ["patientId", "encounterId"];
+}
+
+/// <summary>
+/// The three FhirRisk services (DESIGN §7). Each asks for the patient's whole record in the resource types our FHIR
+/// reader ingests, with templates limited to the spec's recommended query subset (instance read; type search by
+/// patient reference) so any client can satisfy them.
+/// </summary>
+internal static class CdsServiceCatalog
+{
+    public const string PatientRiskId = "fhirrisk-patient-risk";
+    public const string AdmissionRiskId = "fhirrisk-admission-risk";
+    public const string ReadmissionRiskId = "fhirrisk-readmission-risk";
+
+    public static readonly IReadOnlyDictionary<string, string> PrefetchTemplates = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["patient"] = "Patient/{{context.patientId}}",
+        ["encounters"] = "Encounter?patient={{context.patientId}}",
+        ["conditions"] = "Condition?patient={{context.patientId}}",
+        ["observations"] = "Observation?patient={{context.patientId}}",
+        ["medicationRequests"] = "MedicationRequest?patient={{context.patientId}}",
+        ["procedures"] = "Procedure?patient={{context.patientId}}",
+    };
+
+    public static readonly IReadOnlyList<CdsServiceDefinition> Services =
+    [
+        new(PatientRiskId, CdsHookNames.PatientView, "FhirRisk patient risk summary",
+            "Estimates the patient's risks (by default in-hospital mortality, ICU admission and 30-day readmission) from the whole record with an EHR foundation model.",
+            PrefetchTemplates),
+        new(AdmissionRiskId, CdsHookNames.EncounterStart, "FhirRisk admission risks",
+            "At the start of an encounter, estimates in-hospital mortality, ICU admission and prolonged stay with an EHR foundation model.",
+            PrefetchTemplates),
+        new(ReadmissionRiskId, CdsHookNames.EncounterDischarge, "FhirRisk readmission risk",
+            "At discharge, estimates the risk of readmission (or death) within 30 days with an EHR foundation model.",
+            PrefetchTemplates),
+    ];
+
+    public static CdsServiceDefinition? Find(string id) => Services.FirstOrDefault(s => s.Id == id);
+}

@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+
+namespace FhirRisk.Server.CdsHooks;
+
+/// <summary>One piece of feedback as kept (spec "Feedback"): which card, what the clinician did, when.</summary>
+/// <param name="ServiceId">The CDS Service the feedback was posted to.</param>
+/// <param name="Card">The card's <c>uuid</c>.</param>
+/// <param name="Outcome"><c>accepted</c> or <c>overridden</c>.</param>
+/// <param name="AcceptedSuggestions">Ids of the suggestions accepted (empty when none).</param>
+/// <param name="OverrideReasonSystem">The override reason Coding's system, if given.</param>
+/// <param name="OverrideReasonCode">Its code.</param>
+/// <param name="OverrideReasonDisplay">Its display.</param>
+/// <param name="UserComment">The clinician's free-text comment (may hold clinical detail: the store is as sensitive as the EHR).</param>
+/// <param name="OutcomeTimestamp">When the clinician acted (UTC).</param>
+/// <param name="ReceivedAt">When the service received it (UTC).</param>
+internal sealed record StoredFeedback(
+    string ServiceId,
+    string Card,
+    string Outcome,
+    IReadOnlyList<string> AcceptedSuggestions,
+    string? OverrideReasonSystem,
+    string? OverrideReasonCode,
+    string? OverrideReasonDisplay,
+    string? UserComment,
+    DateTimeOffset OutcomeTimestamp,
+    DateTimeOffset ReceivedAt)
+{
+    /// <summary>The same feedback sent again (the spec allows repeats) has the same key.</summary>
+    public string Key => $"{ServiceId}\n{Card}\n{Outcome}\n{OutcomeTimestamp.UtcTicks}";
+}
+
+/// <summary>Where CDS Hooks feedback is kept.</summary>
+internal interface IFeedbackStore
+{
+    /// <summary>Stores each item not already stored (idempotent on service, card, outcome and timestamp); returns how many were new.</summary>
+    Task<int> AddAsync(IReadOnlyList<StoredFeedback> feedback, CancellationToken cancellationToken);
+
+    /// <summary>Everything stored, oldest first.</summary>
+    IReadOnlyList<StoredFeedback> All();
+}
+
+/// <summary>Feedback in memory only (lost on restart): the default when no <c>CdsHooks:FeedbackPath</c> is set.</summary>
+internal class InMemoryFeedbackStore : IFeedbackStore
+{
+    private readonly ConcurrentDictionary<string, byte> _keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<StoredFeedback> _items = new();
+
+    public virtual Task<int> AddAsync(IReadOnlyList<StoredFeedback> feedback, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(feedback);
+        return Task.FromResult(AddNew(feedback).Count);
+    }
+
+    public IReadOnlyList<StoredFeedback> All() => [.. _items];
+
+    /// <summary>Records the items not seen before and returns them.</summary>
+    protected List<StoredFeedback> AddNew(IEnumerable<StoredFeedback> feedback)
+    {
+        var added = NotSeen(feedback);
+        Remember(added);
+        return added;
+    }
+
+    /// <summary>The items (first of each key) not stored yet.</summary>
+    protected List<StoredFeedback> NotSeen(IEnumerable<StoredFeedback> feedback) =>
+        [.. feedback.DistinctBy(f => f.Key).Where(f => !_keys.ContainsKey(f.Key))];
+
+    protected void Remember(IEnumerable<StoredFeedback> feedback)
+    {
+        foreach (var item in feedback)
+        {
+            if (_keys.TryAdd(item.Key, 0))
+                _items.Enqueue(item);
+        }
+    }
+}
+
+/// <summary>
+/// Feedback appended to a JSON Lines file (one <see cref="StoredFeedback"/> per line, flushed before the call is
+/// answered) and mirrored in memory; the file is read back at start so repeats stay idempotent across restarts.
+/// Its own file: it shares nothing with the patient timeline store.
+/// </summary>
+internal sealed class JsonlFeedbackStore : InMemoryFeedbackStore, IDisposable
+{
+    private readonly string _path;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public JsonlFeedbackStore(string path)
+    {
+        _path = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        if (File.Exists(_path))
+            AddNew(File.ReadLines(_path).Where(l => l.Length > 0).Select(Parse));
+    }
+
+    public override async Task<int> AddAsync(IReadOnlyList<StoredFeedback> feedback, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(feedback);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var added = NotSeen(feedback);
+            if (added.Count == 0)
+                return 0;
+            var lines = new StringBuilder();
+            foreach (var item in added)
+                lines.Append(JsonSerializer.Serialize(item, CdsHooksJsonContext.Default.StoredFeedback)).Append('\n');
+            var stream = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.Read, 4096, useAsync: true);
+            await using (stream.ConfigureAwait(false))
+            {
+                await stream.WriteAsync(Encoding.UTF8.GetBytes(lines.ToString()), CancellationToken.None).ConfigureAwait(false);
+                await stream.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            Remember(added); // only once on disk, so a failed write can be retried by the client
+            return added.Count;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    private static StoredFeedback Parse(string line) =>
+        JsonSerializer.Deserialize(line, CdsHooksJsonContext.Default.StoredFeedback)
+        ?? throw new InvalidDataException("a feedback line holds null");
+}

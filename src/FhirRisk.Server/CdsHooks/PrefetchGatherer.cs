@@ -1,0 +1,72 @@
+using System.Text;
+using System.Text.Json;
+
+namespace FhirRisk.Server.CdsHooks;
+
+/// <summary>A prefetch key the service could not fill, and why (codes only: no patient data).</summary>
+internal sealed record MissingPrefetch(string Key, FetchFailure Reason);
+
+/// <summary>The FHIR data gathered for one hook call.</summary>
+internal sealed record GatheredData(IReadOnlyList<ReadOnlyMemory<byte>> Resources, IReadOnlyList<MissingPrefetch> Missing);
+
+/// <summary>
+/// Collects the FHIR resources for a call (spec "Providing FHIR Resources to a CDS Service"): every resource the
+/// client prefetched is used; each of the service's prefetch keys the client left out (or answered with an
+/// OperationOutcome) is fetched from <c>fhirServer</c> with <c>fhirAuthorization</c>, all keys in parallel.
+/// A key whose value is <c>null</c> means "no data" and is not fetched again; a value that is not a FHIR resource is ignored.
+/// </summary>
+internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions options)
+{
+    public async Task<GatheredData> GatherAsync(CdsServiceDefinition service, CdsHookRequest request, CancellationToken cancellationToken)
+    {
+        var resources = new List<ReadOnlyMemory<byte>>();
+        var satisfied = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (key, value) in request.Prefetch ?? [])
+        {
+            if (value.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
+            {
+                satisfied.Add(key);
+                continue;
+            }
+            // Not a resource (the spec's own prefetch example has "user": "123"), or an OperationOutcome (the client
+            // could not get it): treated as absent, so our own key is fetched instead.
+            if (value.ValueKind != JsonValueKind.Object || ResourceType(value) is not { } type || type == "OperationOutcome")
+                continue;
+            resources.Add(Encoding.UTF8.GetBytes(value.GetRawText()));
+            satisfied.Add(key);
+        }
+
+        var unfilled = service.Prefetch.Where(p => !satisfied.Contains(p.Key)).ToList();
+        var fetches = unfilled.Select(p => FetchAsync(p.Value, request, cancellationToken)).ToList();
+        var results = await Task.WhenAll(fetches).ConfigureAwait(false);
+        var missing = new List<MissingPrefetch>();
+        for (var i = 0; i < unfilled.Count; i++)
+        {
+            resources.AddRange(results[i].Documents);
+            if (results[i].Failure != FetchFailure.None)
+                missing.Add(new MissingPrefetch(unfilled[i].Key, results[i].Failure));
+        }
+        return new GatheredData(resources, missing);
+    }
+
+    private Task<FhirFetchResult> FetchAsync(string template, CdsHookRequest request, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(request.FhirServer, UriKind.Absolute, out var server) || (server.Scheme != "https" && server.Scheme != "http"))
+            return Task.FromResult(FhirFetchResult.Failed(FetchFailure.NoFhirServer));
+        if (!IsAllowed(server))
+            return Task.FromResult(FhirFetchResult.Failed(FetchFailure.ServerNotAllowed));
+        if (PrefetchTemplate.Render(template, request.ContextValue) is not { } relativeUrl)
+            return Task.FromResult(FhirFetchResult.Failed(FetchFailure.TemplateUnrenderable));
+        return client.FetchAsync(server, relativeUrl, request.FhirAuthorization?.AccessToken, cancellationToken);
+    }
+
+    private bool IsAllowed(Uri server) =>
+        options.AllowedServers.Count == 0
+        || options.AllowedServers.Any(allowed => (server.AbsoluteUri.TrimEnd('/') + "/").StartsWith(allowed.TrimEnd('/') + "/", StringComparison.OrdinalIgnoreCase));
+
+    private static string? ResourceType(JsonElement value) =>
+        value.TryGetProperty("resourceType", out var type) && type.ValueKind == JsonValueKind.String ? type.GetString() : null;
+}
+
+/// <summary>A hook call the service cannot read (answered 400 with an OperationOutcome); the message names fields, never values.</summary>
+internal sealed class CdsRequestException(string message) : Exception(message);

@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Text;
+using FhirRisk.Inference.Prediction;
+using FhirRisk.Server.Patients;
+
+namespace FhirRisk.Server.CdsHooks;
+
+/// <summary>A risk and what explains it, ready to become a card.</summary>
+internal sealed record RiskCardInput(TaskRisk Risk, IReadOnlyList<CardContributor> Contributors);
+
+/// <summary>
+/// Turns predictions into CDS Hooks cards (reference/standards.md §1.5): one card per task with a short summary
+/// ("30-day readmission risk: 27% (high)"), an indicator from the task's thresholds, Markdown detail (risk, interval,
+/// method, events read, top contributors when known), a source naming the model version, and the configured links.
+/// Data the service could not fetch adds one <c>info</c> card saying which and why, and a note on every risk card.
+/// </summary>
+internal sealed class RiskCardFactory(CdsHooksOptions options)
+{
+    private const int MaxContributors = 5;
+
+    private static readonly Dictionary<string, string> TaskLabels = new(StringComparer.Ordinal)
+    {
+        ["hospital_mortality"] = "In-hospital mortality",
+        ["icu_admission"] = "ICU admission",
+        ["prolonged_los"] = "Prolonged stay",
+        ["composite"] = "Death, ICU or prolonged stay",
+        ["readmission_30d"] = "30-day readmission",
+        ["icu_mortality"] = "ICU mortality",
+        ["ed_hospitalization"] = "Admission from the ED",
+        ["ed_critical_outcome"] = "Critical outcome after ED visit",
+        ["ed_reattendance_72h"] = "ED return within 72 h",
+    };
+
+    public IReadOnlyList<CdsCard> Build(PatientRiskResult result, IReadOnlyList<RiskCardInput> risks, IReadOnlyList<MissingPrefetch> missing)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var source = new CdsSource(CardText.Truncate($"{options.Source.Label} (model {result.ModelVersion})", 200),
+            NullIfEmpty(options.Source.Url), NullIfEmpty(options.Source.Icon));
+        IReadOnlyList<CdsLink>? links = options.Links.Count == 0 ? null : [.. options.Links.Select(l => new CdsLink(l.Label, l.Url, "absolute"))];
+        var note = missing.Count == 0 ? null : MissingNote(missing);
+        var cards = risks.Select(r => RiskCard(r, result, source, links, note)).ToList();
+        if (note is not null)
+            cards.Add(new CdsCard(NewUuid(), "Risk estimates may be incomplete: some EHR data could not be retrieved", "info", source, note));
+        return cards;
+    }
+
+    public static string Label(string task) => TaskLabels.TryGetValue(task, out var label) ? label : task;
+
+    public string Indicator(string task, double risk)
+    {
+        var threshold = options.ThresholdFor(task);
+        return double.IsNaN(risk) ? "info" : risk >= threshold.Critical ? "critical" : risk >= threshold.Warning ? "warning" : "info";
+    }
+
+    private CdsCard RiskCard(RiskCardInput input, PatientRiskResult result, CdsSource source, IReadOnlyList<CdsLink>? links, string? note)
+    {
+        var risk = input.Risk;
+        var indicator = Indicator(risk.Task, risk.Risk);
+        var summary = double.IsNaN(risk.Risk)
+            ? $"{Label(risk.Task)} risk could not be estimated"
+            : $"{Label(risk.Task)} risk: {CardText.Percent(risk.Risk)} ({Band(indicator)})";
+        return new CdsCard(NewUuid(), CardText.Truncate(summary), indicator, source, Detail(input, result, note), links);
+    }
+
+    private static string Detail(RiskCardInput input, PatientRiskResult result, string? note)
+    {
+        var risk = input.Risk;
+        var text = new StringBuilder();
+        text.Append("**").Append(CardText.EscapeMarkdown(Label(risk.Task))).Append(":** ");
+        text.Append(double.IsNaN(risk.Risk) ? "not estimable (no sampled continuation reached an outcome)" : CardText.Percent(risk.Risk));
+        if (risk.Interval is { } interval)
+            text.Append(CultureInfo.InvariantCulture, $" (95% interval {CardText.Percent(interval.Lower)}–{CardText.Percent(interval.Upper)})");
+        text.Append("\n\n").Append(Method(risk)).Append(CultureInfo.InvariantCulture, $"; {result.EventCount} events read");
+        text.Append("; model `").Append(result.ModelVersion.Replace('`', '\'')).Append("`.");
+        if (input.Contributors.Count > 0)
+        {
+            text.Append("\n\n**Top contributing events**\n\n| Event | Change in risk |\n|---|---|\n");
+            foreach (var c in input.Contributors.OrderByDescending(c => Math.Abs(c.Delta)).Take(MaxContributors))
+                text.Append("| ").Append(CardText.EscapeMarkdown(c.Label)).Append(" | ").Append(SignedPoints(c.Delta)).Append(" |\n");
+        }
+        if (note is not null)
+            text.Append("\n\n").Append(note);
+        return text.ToString().TrimEnd('\n');
+    }
+
+    private static string Method(TaskRisk risk) => risk.Method switch
+    {
+        RiskMethod.Rollouts => $"Method: zero-shot rollouts (ETHOS), {risk.N} labelled continuations",
+        RiskMethod.Heads => "Method: calibrated task head (multitask prompted finetuning)",
+        _ => $"Method: {risk.Method}",
+    };
+
+    private static string SignedPoints(double delta) =>
+        (delta >= 0 ? "+" : "−") + Math.Abs(delta * 100).ToString("0.0", CultureInfo.InvariantCulture) + " pts";
+
+    private static string MissingNote(IReadOnlyList<MissingPrefetch> missing)
+    {
+        var reasons = missing.GroupBy(m => m.Reason)
+            .Select(g => $"{string.Join(", ", g.Select(m => m.Key))} ({Reason(g.Key)})");
+        return "_Incomplete data:_ not retrieved: " + CardText.EscapeMarkdown(string.Join("; ", reasons)) + ". The estimate uses the rest of the record.";
+    }
+
+    private static string Reason(FetchFailure failure) => failure switch
+    {
+        FetchFailure.NoFhirServer => "not prefetched and no fhirServer given",
+        FetchFailure.ServerNotAllowed => "fhirServer not on this service's allowlist",
+        FetchFailure.TemplateUnrenderable => "context lacks a prefetch token",
+        FetchFailure.Unauthorized => "FHIR server refused the access token",
+        FetchFailure.Unreachable => "FHIR server unreachable",
+        FetchFailure.TimedOut => "FHIR server too slow",
+        FetchFailure.ServerError => "FHIR server error",
+        FetchFailure.CircuitOpen => "FHIR server unreachable or failing; calls paused",
+        FetchFailure.UnreadableResponse => "FHIR server sent no FHIR JSON",
+        _ => failure.ToString(),
+    };
+
+    private static string Band(string indicator) => indicator switch
+    {
+        "critical" => "high",
+        "warning" => "elevated",
+        _ => "low",
+    };
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static string NewUuid() => Guid.NewGuid().ToString();
+}

@@ -1,0 +1,104 @@
+namespace FhirRisk.Server.Security;
+
+/// <summary>How CDS clients (EHRs) prove who they are (CDS Hooks 2.0 "Trusting CDS Clients").</summary>
+internal enum CdsAuthenticationMode
+{
+    /// <summary>Every call carries a client JWT that must pass <see cref="CdsJwtValidator"/> (the default everywhere).</summary>
+    Jwt,
+
+    /// <summary>No authentication: only for a demo on this machine. Must be set explicitly; logs a warning at start
+    /// and is refused unless the CDS Hooks listener is bound to a loopback address.</summary>
+    LocalDemo,
+}
+
+/// <summary>The <c>CdsHooks:Authentication</c> section.</summary>
+internal sealed class CdsAuthenticationOptions
+{
+    public CdsAuthenticationMode Mode { get; set; } = CdsAuthenticationMode.Jwt;
+
+    /// <summary>The public base URL EHRs call (e.g. <c>https://cds.example.org</c>); a token's <c>aud</c> must be this
+    /// plus the path being invoked. Empty = the request's own scheme, host and path base.</summary>
+    public string Audience { get; set; } = "";
+
+    /// <summary>The trusted clients: the <c>iss</c> allowlist with each client's keys.</summary>
+    public List<TrustedIssuerOptions> Issuers { get; set; } = [];
+
+    /// <summary>Signature algorithms accepted. The spec recommends ES384 and RS384; <c>none</c> and symmetric (HS*) ones are refused.</summary>
+    public List<string> Algorithms { get; set; } = [];
+
+    /// <summary>Leeway on <c>exp</c> and <c>iat</c> for clock differences.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Longest a token may live (<c>exp</c> − now); the spec's best practices say "no more than an hour",
+    /// which also bounds how long a <c>jti</c> is remembered.</summary>
+    public TimeSpan MaxTokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long keys fetched from a <c>jku</c> are kept before they are fetched again.</summary>
+    public TimeSpan JwksCacheDuration { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The most <c>jti</c> values remembered; beyond it new tokens are refused until old ones expire.</summary>
+    public int ReplayCacheCapacity { get; set; } = 100_000;
+
+    internal IReadOnlyList<string> EffectiveAlgorithms => Algorithms.Count > 0 ? Algorithms : ["ES384", "RS384"];
+}
+
+/// <summary>One trusted CDS client.</summary>
+internal sealed class TrustedIssuerOptions
+{
+    /// <summary>The exact <c>iss</c> value.</summary>
+    public string Issuer { get; set; } = "";
+
+    /// <summary>The client's JWK Set as JSON text (keys agreed out of band).</summary>
+    public string? Jwks { get; set; }
+
+    /// <summary>A file holding the client's JWK Set.</summary>
+    public string? JwksPath { get; set; }
+
+    /// <summary><c>jku</c> URLs this client may point at; a token naming any other <c>jku</c> is refused without a fetch.</summary>
+    public List<string> JkuAllowlist { get; set; } = [];
+
+    /// <summary>If not empty, the token's <c>tenant</c> must be one of these.</summary>
+    public List<string> Tenants { get; set; } = [];
+}
+
+internal static class CdsAuthenticationOptionsValidator
+{
+    private static readonly HashSet<string> Asymmetric = new(StringComparer.Ordinal)
+    {
+        "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+    };
+
+    public static void Validate(CdsAuthenticationOptions options, bool loopbackListener, List<string> failures)
+    {
+        if (options.Mode == CdsAuthenticationMode.LocalDemo && !loopbackListener)
+            failures.Add("CdsHooks:Authentication:Mode LocalDemo serves without authentication; bind CdsHooks:Host to 127.0.0.1 or use Mode Jwt.");
+        foreach (var alg in options.EffectiveAlgorithms.Where(a => !Asymmetric.Contains(a)))
+            failures.Add($"CdsHooks:Authentication:Algorithms '{alg}' is not allowed (the spec forbids none and symmetric algorithms).");
+        if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > TimeSpan.FromMinutes(5))
+            failures.Add("CdsHooks:Authentication:ClockSkew must be 0-5 minutes.");
+        if (options.MaxTokenLifetime <= TimeSpan.Zero || options.MaxTokenLifetime > TimeSpan.FromDays(1))
+            failures.Add("CdsHooks:Authentication:MaxTokenLifetime must be positive and at most a day.");
+        if (options.JwksCacheDuration <= TimeSpan.Zero)
+            failures.Add("CdsHooks:Authentication:JwksCacheDuration must be positive.");
+        if (options.ReplayCacheCapacity < 1)
+            failures.Add("CdsHooks:Authentication:ReplayCacheCapacity must be positive.");
+        if (options.Audience.Length > 0 && !Uri.TryCreate(options.Audience, UriKind.Absolute, out _))
+            failures.Add("CdsHooks:Authentication:Audience must be an absolute base URL such as https://cds.example.org.");
+        for (var i = 0; i < options.Issuers.Count; i++)
+            ValidateIssuer($"CdsHooks:Authentication:Issuers:{i}", options.Issuers[i], failures);
+    }
+
+    private static void ValidateIssuer(string key, TrustedIssuerOptions issuer, List<string> failures)
+    {
+        if (issuer.Issuer.Length == 0)
+            failures.Add($"{key}:Issuer must not be empty.");
+        if (string.IsNullOrEmpty(issuer.Jwks) && string.IsNullOrEmpty(issuer.JwksPath) && issuer.JkuAllowlist.Count == 0)
+            failures.Add($"{key} needs keys: Jwks, JwksPath or a JkuAllowlist.");
+        if (!string.IsNullOrEmpty(issuer.JwksPath) && !File.Exists(issuer.JwksPath))
+            failures.Add($"{key}:JwksPath '{issuer.JwksPath}' does not exist.");
+        if (!string.IsNullOrEmpty(issuer.Jwks) && !JwksParser.TryParse(issuer.Jwks, out _))
+            failures.Add($"{key}:Jwks is not a JWK Set with at least one key.");
+        foreach (var jku in issuer.JkuAllowlist.Where(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || (uri.Scheme != "https" && uri.Scheme != "http")))
+            failures.Add($"{key}:JkuAllowlist '{jku}' is not an absolute URL.");
+    }
+}

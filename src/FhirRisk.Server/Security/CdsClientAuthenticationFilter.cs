@@ -1,0 +1,58 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace FhirRisk.Server.Security;
+
+/// <summary>
+/// Runs before every CDS Hooks endpoint (discovery, services, feedback — the spec asks for a JWT on each): refuses
+/// the call with a bare <c>401</c> (no detail, per the best practices) unless <see cref="CdsJwtValidator"/> accepts
+/// the bearer token for the URL being invoked. In <see cref="CdsAuthenticationMode.LocalDemo"/> it lets every call through.
+/// </summary>
+internal sealed class CdsClientAuthenticationFilter(CdsAuthenticationOptions options, CdsJwtValidator validator, ILogger<CdsClientAuthenticationFilter> logger)
+    : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        if (options.Mode == CdsAuthenticationMode.LocalDemo)
+            return await next(context);
+        var http = context.HttpContext;
+        var path = http.Request.Path.Value ?? "";
+        var token = BearerToken(http.Request);
+        var result = token is null
+            ? new CdsJwtResult(JwtRejection.Malformed)
+            : await validator.ValidateAsync(token, Audiences(http.Request), http.RequestAborted);
+        if (!result.IsValid)
+        {
+            SecurityLog.TokenRejected(logger, path, result.Rejection.ToString(), result.Issuer);
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return Results.StatusCode(StatusCodes.Status401Unauthorized);
+        }
+        SecurityLog.TokenAccepted(logger, result.Issuer!, result.Jti!, result.Tenant);
+        return await next(context);
+    }
+
+    /// <summary>"aud … MUST be the URL of the CDS Service endpoint being invoked"; feedback also accepts the service's
+    /// own URL, which is what clients that sign one token per service put there.</summary>
+    internal IReadOnlyCollection<string> Audiences(HttpRequest request)
+    {
+        var baseUrl = options.Audience.Length > 0
+            ? options.Audience.TrimEnd('/')
+            : $"{request.Scheme}://{request.Host}{request.PathBase}";
+        var path = (request.Path.Value ?? "").TrimEnd('/');
+        const string Feedback = "/feedback";
+        return path.EndsWith(Feedback, StringComparison.Ordinal)
+            ? [baseUrl + path, baseUrl + path[..^Feedback.Length]]
+            : [baseUrl + path];
+    }
+
+    private static string? BearerToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        const string Scheme = "Bearer ";
+        return header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) && header.Length > Scheme.Length
+            ? header[Scheme.Length..].Trim()
+            : null;
+    }
+}

@@ -1,0 +1,158 @@
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace FhirRisk.Server.Security;
+
+/// <summary>Why a token was refused: logged, never sent to the caller (who gets a bare 401).</summary>
+internal enum JwtRejection
+{
+    None,
+    Malformed,
+    WrongType,
+    AlgorithmNotAllowed,
+    MissingKeyId,
+    UntrustedIssuer,
+    UntrustedTenant,
+    JkuNotAllowed,
+    NoMatchingKey,
+    InvalidSignatureOrAudience,
+    MissingClaim,
+    Expired,
+    NotYetValid,
+    LifetimeTooLong,
+    Replayed,
+}
+
+/// <summary>The outcome of <see cref="CdsJwtValidator.ValidateAsync"/>.</summary>
+internal sealed record CdsJwtResult(JwtRejection Rejection, string? Issuer = null, string? Jti = null, string? Tenant = null)
+{
+    public bool IsValid => Rejection == JwtRejection.None;
+}
+
+/// <summary>
+/// Checks a CDS client's JWT as the CDS Hooks 2.0 "Trusting CDS Clients" section and its best practices ask, in their
+/// order: header (<c>typ</c> JWT, an allowed asymmetric <c>alg</c>, a <c>kid</c>), <c>iss</c> in the allowlist,
+/// <c>tenant</c> (when the issuer lists tenants), the signature with the issuer's key (configured, or else fetched
+/// from an allowlisted <c>jku</c>), <c>aud</c> = the endpoint invoked, <c>exp</c>/<c>iat</c> against the injected clock, and
+/// finally the <c>jti</c> replay cache — last, so an unsigned token can never burn a legitimate client's nonce.
+/// </summary>
+internal sealed class CdsJwtValidator
+{
+    private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
+    private readonly CdsAuthenticationOptions _options;
+    private readonly Dictionary<string, TrustedIssuer> _issuers;
+    private readonly HashSet<string> _algorithms;
+    private readonly JwksCache _jwks;
+    private readonly JtiReplayCache _replay;
+    private readonly TimeProvider _time;
+
+    public CdsJwtValidator(CdsAuthenticationOptions options, JwksCache jwks, JtiReplayCache replay, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        (_options, _jwks, _replay, _time) = (options, jwks, replay, time);
+        _algorithms = new HashSet<string>(options.EffectiveAlgorithms, StringComparer.Ordinal);
+        _issuers = options.Issuers.ToDictionary(i => i.Issuer, TrustedIssuer.Load, StringComparer.Ordinal);
+    }
+
+    public bool HasIssuers => _issuers.Count > 0;
+
+    /// <param name="token">The compact JWS from <c>Authorization: Bearer</c>.</param>
+    /// <param name="audiences">The URLs a valid <c>aud</c> may name (the endpoint being invoked).</param>
+    public async Task<CdsJwtResult> ValidateAsync(string token, IReadOnlyCollection<string> audiences, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(audiences);
+        if (!TryRead(token, out var jwt))
+            return new CdsJwtResult(JwtRejection.Malformed);
+        if (!string.Equals(jwt.Typ, "JWT", StringComparison.OrdinalIgnoreCase))
+            return new CdsJwtResult(JwtRejection.WrongType);
+        if (!_algorithms.Contains(jwt.Alg))
+            return new CdsJwtResult(JwtRejection.AlgorithmNotAllowed);
+        if (string.IsNullOrEmpty(jwt.Kid))
+            return new CdsJwtResult(JwtRejection.MissingKeyId);
+        if (!_issuers.TryGetValue(jwt.Issuer ?? "", out var issuer))
+            return new CdsJwtResult(JwtRejection.UntrustedIssuer);
+        var tenant = jwt.TryGetPayloadValue<string>("tenant", out var t) ? t : null;
+        if (issuer.Tenants.Count > 0 && (tenant is null || !issuer.Tenants.Contains(tenant)))
+            return new CdsJwtResult(JwtRejection.UntrustedTenant, issuer.Name);
+
+        // Keys agreed out of band win; a jku is only followed for a kid they lack, and only when allowlisted.
+        var keys = JwksParser.Select(issuer.Keys, jwt.Kid, jwt.Alg);
+        if (keys.Count == 0 && jwt.TryGetHeaderValue<string>("jku", out var jku))
+        {
+            if (!issuer.JkuAllowlist.Contains(jku))
+                return new CdsJwtResult(JwtRejection.JkuNotAllowed, issuer.Name);
+            keys = JwksParser.Select(await _jwks.GetKeysAsync(jku, jwt.Kid, cancellationToken).ConfigureAwait(false), jwt.Kid, jwt.Alg);
+        }
+        if (keys.Count == 0)
+            return new CdsJwtResult(JwtRejection.NoMatchingKey, issuer.Name);
+
+        var validation = await _handler.ValidateTokenAsync(jwt, Parameters(issuer.Name, audiences, keys)).ConfigureAwait(false);
+        if (!validation.IsValid)
+            return new CdsJwtResult(JwtRejection.InvalidSignatureOrAudience, issuer.Name);
+        return CheckLifetimeAndReplay(jwt, issuer.Name, tenant);
+    }
+
+    private CdsJwtResult CheckLifetimeAndReplay(JsonWebToken jwt, string issuer, string? tenant)
+    {
+        if (!jwt.TryGetPayloadValue<long>("exp", out var exp) || !jwt.TryGetPayloadValue<long>("iat", out var iat)
+            || string.IsNullOrEmpty(jwt.Id))
+            return new CdsJwtResult(JwtRejection.MissingClaim, issuer);
+        var now = _time.GetUtcNow();
+        var expires = DateTimeOffset.FromUnixTimeSeconds(exp);
+        if (expires + _options.ClockSkew <= now)
+            return new CdsJwtResult(JwtRejection.Expired, issuer);
+        if (DateTimeOffset.FromUnixTimeSeconds(iat) - _options.ClockSkew > now
+            || (jwt.TryGetPayloadValue<long>("nbf", out var nbf) && DateTimeOffset.FromUnixTimeSeconds(nbf) - _options.ClockSkew > now))
+            return new CdsJwtResult(JwtRejection.NotYetValid, issuer);
+        if (expires - now > _options.MaxTokenLifetime + _options.ClockSkew)
+            return new CdsJwtResult(JwtRejection.LifetimeTooLong, issuer);
+        if (!_replay.TryAdd(issuer, jwt.Id, expires + _options.ClockSkew))
+            return new CdsJwtResult(JwtRejection.Replayed, issuer, jwt.Id);
+        return new CdsJwtResult(JwtRejection.None, issuer, jwt.Id, tenant);
+    }
+
+    private TokenValidationParameters Parameters(string issuer, IReadOnlyCollection<string> audiences, IReadOnlyList<JsonWebKey> keys) => new()
+    {
+        ValidIssuer = issuer,
+        ValidAudiences = audiences,
+        IssuerSigningKeys = keys,
+        ValidAlgorithms = _algorithms,
+        ValidTypes = ["JWT"],
+        RequireSignedTokens = true,
+        RequireExpirationTime = true,
+        // exp/iat/nbf are checked by CheckLifetimeAndReplay against the injected clock.
+        ValidateLifetime = false,
+        ValidateIssuerSigningKey = false,
+        TryAllIssuerSigningKeys = false,
+    };
+
+    private bool TryRead(string token, out JsonWebToken jwt)
+    {
+        jwt = null!;
+        if (string.IsNullOrEmpty(token) || !_handler.CanReadToken(token))
+            return false;
+        try
+        {
+            jwt = _handler.ReadJsonWebToken(token);
+            return !jwt.IsEncrypted;
+        }
+        catch (Exception e) when (e is ArgumentException or SecurityTokenException)
+        {
+            return false;
+        }
+    }
+
+    private sealed record TrustedIssuer(string Name, IReadOnlyList<JsonWebKey> Keys, HashSet<string> JkuAllowlist, HashSet<string> Tenants)
+    {
+        public static TrustedIssuer Load(TrustedIssuerOptions options)
+        {
+            var keys = new List<JsonWebKey>();
+            if (!string.IsNullOrEmpty(options.Jwks) && JwksParser.TryParse(options.Jwks, out var inline))
+                keys.AddRange(inline);
+            if (!string.IsNullOrEmpty(options.JwksPath) && JwksParser.TryParse(File.ReadAllText(options.JwksPath), out var fromFile))
+                keys.AddRange(fromFile);
+            return new TrustedIssuer(options.Issuer, keys, new HashSet<string>(options.JkuAllowlist, StringComparer.Ordinal),
+                new HashSet<string>(options.Tenants, StringComparer.Ordinal));
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace FhirRisk.Server.Security;
+
+/// <summary>Authentication log lines (event ids 3xx). They may name the issuer, tenant and <c>jti</c> (the spec's best
+/// practices allow it) but never the token itself.</summary>
+internal static partial class SecurityLog
+{
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "CDS client token refused on {Path}: {Reason} (iss {Issuer})")]
+    public static partial void TokenRejected(ILogger logger, string path, string reason, string? issuer);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "CDS client {Issuer} authenticated (jti {Jti}, tenant {Tenant})")]
+    public static partial void TokenAccepted(ILogger logger, string issuer, string jti, string? tenant);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "JWK Set at {Jku} could not be fetched ({ExceptionType})")]
+    public static partial void JwksFetchFailed(ILogger logger, string jku, string exceptionType);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "JWK Set at {Jku} holds no usable asymmetric key")]
+    public static partial void JwksUnreadable(ILogger logger, string jku);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Warning,
+        Message = "CDS Hooks authentication is OFF (CdsHooks:Authentication:Mode = LocalDemo): any caller on this machine is trusted. Never use this mode with real patient data.")]
+    public static partial void LocalDemoMode(ILogger logger);
+
+    [LoggerMessage(EventId = 305, Level = LogLevel.Warning,
+        Message = "CDS Hooks authentication is on but no trusted issuer is configured (CdsHooks:Authentication:Issuers): every call will be answered 401")]
+    public static partial void NoTrustedIssuers(ILogger logger);
+}

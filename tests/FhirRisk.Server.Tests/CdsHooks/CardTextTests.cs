@@ -1,0 +1,86 @@
+using FhirRisk.Inference.Prediction;
+using FhirRisk.Inference.Rollouts;
+using FhirRisk.Server.CdsHooks;
+using FhirRisk.Server.Patients;
+
+namespace FhirRisk.Server.Tests.CdsHooks;
+
+public sealed class CardTextTests
+{
+    [Theory]
+    [InlineData(10)]
+    [InlineData(139)]
+    [InlineData(140)]
+    [InlineData(500)]
+    public void Summaries_stay_under_140_characters(int length)
+    {
+        var summary = CardText.Truncate(new string('a', length));
+        Assert.True(summary.Length <= CardText.SummaryLimit);
+        Assert.Equal(length <= CardText.SummaryLimit, !summary.EndsWith('…'));
+    }
+
+    [Fact]
+    public void Truncation_never_splits_a_surrogate_pair_or_a_combining_sequence()
+    {
+        var emoji = string.Concat(Enumerable.Repeat("🫀", 100)); // each is two UTF-16 units
+        var cut = CardText.Truncate(emoji);
+        Assert.True(cut.Length <= CardText.SummaryLimit);
+        _ = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetBytes(cut); // throws on a lone surrogate
+        var accents = string.Concat(Enumerable.Repeat("e\u0301", 100));
+        var cutAccents = CardText.Truncate(accents);
+        Assert.Equal('\u0301', cutAccents[^2]);
+    }
+
+    [Fact]
+    public void A_long_task_name_still_gives_a_valid_summary()
+    {
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var result = new PatientRiskResult([Risk(new string('x', 300), 0.5)], "m", 1, []);
+        var card = Assert.Single(factory.Build(result, [new RiskCardInput(result.Risks[0], [])], []));
+        Assert.True(card.Summary.Length < 140);
+    }
+
+    [Theory]
+    [InlineData(0.01, "info")]
+    [InlineData(0.05, "warning")]
+    [InlineData(0.149, "warning")]
+    [InlineData(0.15, "critical")]
+    [InlineData(double.NaN, "info")]
+    public void The_indicator_follows_the_task_thresholds(double risk, string indicator)
+    {
+        var options = new CdsHooksOptions();
+        options.Thresholds["hospital_mortality"] = new RiskThreshold { Warning = 0.05, Critical = 0.15 };
+        Assert.Equal(indicator, new RiskCardFactory(options).Indicator("hospital_mortality", risk));
+        Assert.Equal("info", new RiskCardFactory(options).Indicator("other_task", 0.09)); // default 0.10 / 0.30
+    }
+
+    [Fact]
+    public void Contributors_are_rendered_as_an_escaped_table_largest_first()
+    {
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var risk = Risk("icu_admission", 0.2, new WilsonInterval(0.15, 0.26));
+        var contributors = new CardContributor[] { new("Lactate | high", 0.031), new("Age *80-89*", -0.12), new("Sepsis", 0.05) };
+        var card = Assert.Single(factory.Build(new PatientRiskResult([risk], "demo 1.0", 12, []), [new RiskCardInput(risk, contributors)], []));
+        var detail = card.Detail!;
+        Assert.Contains("(95% interval 15%–26%)", detail, StringComparison.Ordinal);
+        Assert.Contains("**Top contributing events**", detail, StringComparison.Ordinal);
+        Assert.Contains(@"| Age \*80\-89\* | −12.0 pts |", detail, StringComparison.Ordinal);
+        Assert.Contains(@"| Lactate \| high | +3.1 pts |", detail, StringComparison.Ordinal);
+        Assert.True(detail.IndexOf("Age", StringComparison.Ordinal) < detail.IndexOf("Sepsis", StringComparison.Ordinal));
+        Assert.Contains("model `demo 1.0`", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Heads_risks_name_their_method_and_have_no_interval()
+    {
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var risk = new TaskRisk("readmission_30d", 0.27, null, RiskMethod.Heads, 0, TimeSpan.Zero);
+        var card = Assert.Single(factory.Build(new PatientRiskResult([risk], "m", 1, []), [new RiskCardInput(risk, [])], []));
+        Assert.Equal("30-day readmission risk: 27% (elevated)", card.Summary);
+        Assert.Contains("calibrated task head", card.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("interval", card.Detail, StringComparison.Ordinal);
+    }
+
+    private static TaskRisk Risk(string task, double risk, WilsonInterval? interval = null) =>
+        new(task, risk, interval, RiskMethod.Rollouts, 100, TimeSpan.Zero);
+}

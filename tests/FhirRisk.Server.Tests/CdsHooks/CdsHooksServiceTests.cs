@@ -1,0 +1,168 @@
+using System.Net;
+using System.Text.Json;
+using FhirRisk.Server.CdsHooks;
+using FhirRisk.Server.Patients;
+
+namespace FhirRisk.Server.Tests.CdsHooks;
+
+public sealed class CdsHooksServiceTests
+{
+    [Fact]
+    public async Task Discovery_lists_the_three_hooks_with_prefetch_templates()
+    {
+        await using var server = await TestCdsServer.StartAsync();
+        using var document = JsonDocument.Parse(await server.Client.GetStringAsync("/cds-services"));
+        var services = document.RootElement.GetProperty("services").EnumerateArray().ToList();
+        Assert.Equal(["patient-view", "encounter-start", "encounter-discharge"], services.Select(s => s.GetProperty("hook").GetString()));
+        foreach (var service in services)
+        {
+            Assert.False(string.IsNullOrEmpty(service.GetProperty("id").GetString()));
+            Assert.False(string.IsNullOrEmpty(service.GetProperty("description").GetString()));
+            Assert.Equal("Patient/{{context.patientId}}", service.GetProperty("prefetch").GetProperty("patient").GetString());
+            Assert.False(service.TryGetProperty("usageRequirements", out _)); // optional and empty: omitted, never null
+        }
+    }
+
+    [Theory]
+    [InlineData(CdsServiceCatalog.PatientRiskId, "patient-view", new[] { "hospital_mortality", "icu_admission", "readmission_30d" })]
+    [InlineData(CdsServiceCatalog.AdmissionRiskId, "encounter-start", new[] { "hospital_mortality", "icu_admission", "prolonged_los" })]
+    [InlineData(CdsServiceCatalog.ReadmissionRiskId, "encounter-discharge", new[] { "readmission_30d" })]
+    public async Task Each_hook_predicts_its_tasks_from_the_prefetch_and_answers_one_card_per_task(string id, string hook, string[] tasks)
+    {
+        await using var server = await TestCdsServer.StartAsync();
+        using var response = await server.PostJsonAsync($"/cds-services/{id}", CdsRequests.Hook(hook, prefetch: CdsRequests.PatientPrefetch));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var request = Assert.Single(server.Risks.Requests);
+        Assert.Equal(tasks, request.Tasks);
+        Assert.Equal("p1", request.PatientId);
+        Assert.Contains("Patient", server.Risks.LastResourceTypes);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var cards = body.RootElement.GetProperty("cards").EnumerateArray().ToList();
+        Assert.Equal(tasks.Length, cards.Count);
+        foreach (var card in cards)
+        {
+            Assert.True(card.GetProperty("summary").GetString()!.Length < 140);
+            Assert.Contains(card.GetProperty("indicator").GetString(), new[] { "info", "warning", "critical" });
+            Assert.Contains(FakePatientRiskService.ModelVersion, card.GetProperty("source").GetProperty("label").GetString(), StringComparison.Ordinal);
+            Assert.True(Guid.TryParse(card.GetProperty("uuid").GetString(), out _));
+            Assert.Equal("absolute", card.GetProperty("links")[0].GetProperty("type").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Readmission_card_reads_as_a_clinician_expects()
+    {
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:Thresholds:readmission_30d:Warning"] = "0.2",
+            ["CdsHooks:Thresholds:readmission_30d:Critical"] = "0.4",
+        });
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.ReadmissionRiskId}",
+            CdsRequests.Hook("encounter-discharge", prefetch: CdsRequests.PatientPrefetch));
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var card = Assert.Single(body.RootElement.GetProperty("cards").EnumerateArray());
+        Assert.Equal("30-day readmission risk: 41% (high)", card.GetProperty("summary").GetString());
+        Assert.Equal("critical", card.GetProperty("indicator").GetString());
+        var detail = card.GetProperty("detail").GetString()!;
+        Assert.Contains("95% interval", detail, StringComparison.Ordinal);
+        Assert.Contains("zero-shot rollouts", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("Top contributing", detail, StringComparison.Ordinal); // no explanation source: no made-up contributors
+    }
+
+    [Fact]
+    public async Task Missing_prefetch_is_fetched_from_fhirServer_with_the_bearer_token()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync();
+        await using var server = await TestCdsServer.StartAsync();
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", patientId: "p 1", fhirServer: fhir.BaseUrl));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var paths = fhir.Requests.Select(r => r.PathAndQuery).Order(StringComparer.Ordinal).ToList();
+        Assert.Contains("/fhir/Patient/p%201", paths);
+        Assert.Contains("/fhir/Encounter?patient=p%201", paths);
+        Assert.Equal(6, paths.Count);
+        Assert.All(fhir.Requests, r => Assert.Equal("Bearer secret-token", r.Authorization));
+        Assert.Equal(6, server.Risks.Requests.Single().FhirResources.Count);
+        Assert.DoesNotContain(server.Logs.Entries, e => e.Message.Contains("p 1", StringComparison.Ordinal) || e.Message.Contains("secret-token", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Keys_the_client_prefetched_are_not_fetched_again_and_null_means_no_data()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync();
+        await using var server = await TestCdsServer.StartAsync();
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl, prefetch: CdsRequests.PatientPrefetch));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(0, fhir.Hits);
+    }
+
+    [Fact]
+    public async Task No_data_anywhere_is_412_with_an_OperationOutcome()
+    {
+        await using var server = await TestCdsServer.StartAsync();
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}", CdsRequests.Hook("patient-view", patientId: "unknown"));
+        Assert.Equal(HttpStatusCode.PreconditionFailed, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("OperationOutcome", body.RootElement.GetProperty("resourceType").GetString());
+        var issue = body.RootElement.GetProperty("issue")[0];
+        Assert.Equal("error", issue.GetProperty("severity").GetString());
+        Assert.Equal("processing", issue.GetProperty("code").GetString());
+        Assert.False(string.IsNullOrEmpty(issue.GetProperty("details").GetProperty("text").GetString()));
+    }
+
+    [Theory]
+    [InlineData("{not json", HttpStatusCode.BadRequest)]
+    [InlineData("""{"hook":"encounter-start","hookInstance":"x","context":{"patientId":"p1","encounterId":"e1"}}""", HttpStatusCode.BadRequest)]
+    [InlineData("""{"hook":"patient-view","context":{"patientId":"p1"}}""", HttpStatusCode.BadRequest)]
+    [InlineData("""{"hook":"patient-view","hookInstance":"x","context":{"userId":"Practitioner/1"}}""", HttpStatusCode.BadRequest)]
+    [InlineData("""{"hook":"patient-view","hookInstance":"x","context":{"patientId":"p1"},"fhirAuthorization":{"access_token":"t","token_type":"Bearer"}}""", HttpStatusCode.BadRequest)]
+    [InlineData("""{"hook":"patient-view","hookInstance":"x","context":{"patientId":"p1"},"fhirAuthorization":{"access_token":"t","token_type":"MAC"},"fhirServer":"http://127.0.0.1:1"}""", HttpStatusCode.BadRequest)]
+    public async Task Malformed_calls_are_400_with_an_OperationOutcome(string body, HttpStatusCode expected)
+    {
+        await using var server = await TestCdsServer.StartAsync();
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}", body);
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Contains("OperationOutcome", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Encounter_hooks_require_an_encounterId_and_unknown_services_are_404()
+    {
+        await using var server = await TestCdsServer.StartAsync();
+        using var noEncounter = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.AdmissionRiskId}",
+            """{"hook":"encounter-start","hookInstance":"x","context":{"userId":"Practitioner/1","patientId":"p1"}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, noEncounter.StatusCode);
+        using var unknown = await server.PostJsonAsync("/cds-services/no-such-service", CdsRequests.Hook("patient-view"));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_a_risk_service_a_placeholder_answers_unavailable()
+    {
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        services.AddCdsHooks(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        Assert.Contains(services, d => d.ServiceType == typeof(IPatientRiskService) && d.ImplementationType == typeof(UnconfiguredPatientRiskService));
+        await Assert.ThrowsAsync<RiskServiceUnavailableException>(() => new UnconfiguredPatientRiskService().PredictAsync(new PatientRiskRequest("p", [], [])));
+    }
+
+    [Fact]
+    public async Task Cors_preflight_and_responses_carry_the_spec_headers()
+    {
+        await using var server = await TestCdsServer.StartAsync();
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, $"/cds-services/{CdsServiceCatalog.PatientRiskId}");
+        preflight.Headers.Add("Origin", "https://ehr.example.org");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        preflight.Headers.Add("Access-Control-Request-Headers", "authorization,content-type");
+        using var answer = await server.Client.SendAsync(preflight);
+        Assert.True(answer.IsSuccessStatusCode, answer.StatusCode.ToString());
+        Assert.Equal("*", answer.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Contains("POST", answer.Headers.GetValues("Access-Control-Allow-Methods").Single(), StringComparison.Ordinal);
+        Assert.Contains("Authorization", answer.Headers.GetValues("Access-Control-Allow-Headers").Single(), StringComparison.OrdinalIgnoreCase);
+
+        using var get = new HttpRequestMessage(HttpMethod.Get, "/cds-services");
+        get.Headers.Add("Origin", "https://ehr.example.org");
+        using var discovery = await server.Client.SendAsync(get);
+        Assert.Equal("*", discovery.Headers.GetValues("Access-Control-Allow-Origin").Single());
+    }
+}

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using FhirRisk.Server.CdsHooks;
+
+namespace FhirRisk.Server.Tests.CdsHooks;
+
+/// <summary>The FHIR server behind a hook call is down, slow or failing: the call still answers, promptly, with cards
+/// that say what is missing; repeated failures open the circuit so later calls do not wait.</summary>
+public sealed class FhirFaultTests
+{
+    private static readonly Dictionary<string, string?> FastBreaker = new()
+    {
+        ["CdsHooks:Fhir:MaxRetries"] = "2",
+        ["CdsHooks:Fhir:MinimumThroughput"] = "4",
+        ["CdsHooks:Fhir:FailureRatio"] = "0.5",
+        ["CdsHooks:Fhir:BreakDuration"] = "00:01:00",
+    };
+
+    [Fact]
+    public async Task A_server_that_is_down_degrades_the_cards_with_a_clear_message()
+    {
+        await using var server = await TestCdsServer.StartAsync(FastBreaker);
+        var clock = Stopwatch.StartNew();
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: FakeFhirServer.DownUrl()));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        var cards = await CardsAsync(response);
+        var notice = cards.Last();
+        Assert.Equal("info", notice.GetProperty("indicator").GetString());
+        Assert.StartsWith("Risk estimates may be incomplete", notice.GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Contains("unreachable", notice.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.All(cards.SkipLast(1), c => Assert.Contains("Incomplete data", c.GetProperty("detail").GetString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_server_answering_500_is_retried_then_its_circuit_opens_and_later_calls_do_not_reach_it()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync(FakeFhirMode.Error500);
+        await using var server = await TestCdsServer.StartAsync(FastBreaker);
+        using (var first = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}", CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl)))
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.True(server.Logs.Has(203), "the circuit should have opened (event 203)");
+        var hitsWhenOpen = fhir.Hits;
+        Assert.InRange(hitsWhenOpen, 4, 6 * 3); // at most 6 keys × (1 + 2 retries)
+
+        var clock = Stopwatch.StartNew();
+        using var second = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}", CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"an open circuit should answer at once, took {clock.Elapsed}");
+        Assert.Equal(hitsWhenOpen, fhir.Hits);
+        Assert.Contains("calls paused", (await CardsAsync(second)).Last().GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_slow_server_times_out_and_many_concurrent_calls_finish_in_bounded_time()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync(FakeFhirMode.Slow);
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:Fhir:MaxRetries"] = "1",
+            ["CdsHooks:Fhir:MinimumThroughput"] = "1000", // keep the circuit closed: every call must wait for its own timeout
+        });
+        ThreadPool.GetAvailableThreads(out var workersBefore, out _);
+        var clock = Stopwatch.StartNew();
+        var calls = Enumerable.Range(0, 40).Select(_ =>
+            server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}", CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl))).ToList();
+        var responses = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30));
+        var elapsed = clock.Elapsed;
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        // 240 fetches each held ~1 s (2 attempts × 0.5 s): blocking threads would need hundreds of them; async needs none.
+        Assert.True(elapsed < TimeSpan.FromSeconds(15), $"40 concurrent calls took {elapsed}");
+        Assert.Contains("too slow", (await CardsAsync(responses[0])).Last().GetProperty("detail").GetString(), StringComparison.Ordinal);
+        ThreadPool.GetAvailableThreads(out var workersAfter, out _);
+        Assert.True(workersBefore - workersAfter < 50, $"thread pool workers in use grew by {workersBefore - workersAfter}");
+        foreach (var response in responses)
+            response.Dispose();
+    }
+
+    private static async Task<List<JsonElement>> CardsAsync(HttpResponseMessage response)
+    {
+        var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return [.. document.RootElement.GetProperty("cards").EnumerateArray()];
+    }
+}

@@ -1,0 +1,109 @@
+using System.Net;
+using FhirRisk.Server.CdsHooks;
+using FhirRisk.Server.Security;
+using FhirRisk.Server.Tests.CdsHooks;
+using FhirRisk.Server.Tests.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace FhirRisk.Server.Tests.Security;
+
+/// <summary>Authentication through HTTP: on unless LocalDemo is set explicitly; a bare 401 on any failure.</summary>
+public sealed class CdsAuthenticationTests
+{
+    private const string Base = "https://cds.example.org";
+    private static readonly DateTimeOffset Now = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Authentication_is_on_by_default()
+    {
+        Assert.Equal(CdsAuthenticationMode.Jwt, new CdsAuthenticationOptions().Mode);
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?> { ["CdsHooks:Authentication:Mode"] = null });
+        using var response = await server.Client.GetAsync("/cds-services");
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.True(server.Logs.Has(305), "no trusted issuer: the start should warn (event 305)");
+    }
+
+    [Fact]
+    public async Task Calls_need_a_valid_token_for_the_endpoint_they_invoke()
+    {
+        var (key, jwks) = JwtTestKeys.NewEcKey();
+        await using var server = await JwtServerAsync(jwks);
+        var service = $"/cds-services/{CdsServiceCatalog.PatientRiskId}";
+        var body = CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch);
+
+        using (var none = await server.PostJsonAsync(service, body))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+            Assert.Equal("Bearer", none.Headers.WwwAuthenticate.Single().Scheme);
+            Assert.Empty(await none.Content.ReadAsByteArrayAsync()); // no detail
+        }
+        using (var ok = await server.PostJsonAsync(service, body, JwtTestKeys.Token(key, "ES384", Now, audience: Base + service)))
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        using (var wrongEndpoint = await server.PostJsonAsync(service, body, JwtTestKeys.Token(key, "ES384", Now, audience: Base + "/cds-services")))
+            Assert.Equal(HttpStatusCode.Unauthorized, wrongEndpoint.StatusCode);
+        using (var feedback = await server.PostJsonAsync(service + "/feedback",
+            """{"feedback":[{"card":"c","outcome":"overridden","outcomeTimestamp":"2026-03-01T12:00:00Z"}]}""",
+            JwtTestKeys.Token(key, "ES384", Now, audience: Base + service)))
+            Assert.Equal(HttpStatusCode.OK, feedback.StatusCode);
+
+        using var discovery = new HttpRequestMessage(HttpMethod.Get, "/cds-services");
+        discovery.Headers.Authorization = new("Bearer", JwtTestKeys.Token(key, "ES384", Now, audience: Base + "/cds-services"));
+        using (var listed = await server.Client.SendAsync(discovery))
+            Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        Assert.Single(server.Risks.Requests);
+    }
+
+    [Fact]
+    public async Task Expired_and_replayed_tokens_are_401_and_no_token_reaches_the_logs()
+    {
+        var (key, jwks) = JwtTestKeys.NewEcKey();
+        var time = new ManualTimeProvider(Now);
+        await using var server = await JwtServerAsync(jwks, time);
+        var service = $"/cds-services/{CdsServiceCatalog.PatientRiskId}";
+        var body = CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch);
+        var token = JwtTestKeys.Token(key, "ES384", Now, audience: Base + service);
+        using (var first = await server.PostJsonAsync(service, body, token))
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        using (var replay = await server.PostJsonAsync(service, body, token))
+            Assert.Equal(HttpStatusCode.Unauthorized, replay.StatusCode);
+        time.Advance(TimeSpan.FromHours(1));
+        using (var expired = await server.PostJsonAsync(service, body, JwtTestKeys.Token(key, "ES384", Now, audience: Base + service)))
+            Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
+        Assert.DoesNotContain(server.Logs.Entries, e => e.Message.Contains(token.Split('.')[2], StringComparison.Ordinal));
+        Assert.Contains(server.Logs.Entries, e => e.EventId == 300 && e.Message.Contains("Replayed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task LocalDemo_turns_authentication_off_with_a_warning()
+    {
+        await using var server = await TestCdsServer.StartAsync(); // the test server's default is LocalDemo
+        using var response = await server.Client.GetAsync("/cds-services");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(server.Logs.Has(304));
+    }
+
+    [Theory]
+    [InlineData("CdsHooks:Authentication:Mode", "LocalDemo", "CdsHooks:Host", "0.0.0.0")]
+    [InlineData("CdsHooks:Authentication:Algorithms:0", "none", null, null)]
+    [InlineData("CdsHooks:Authentication:Algorithms:0", "HS256", null, null)]
+    [InlineData("CdsHooks:DefaultThreshold:Warning", "0.5", "CdsHooks:DefaultThreshold:Critical", "0.2")]
+    [InlineData("CdsHooks:Authentication:Issuers:0:Issuer", "https://ehr.example.org", null, null)]
+    [InlineData("CdsHooks:Links:0:Url", "not a url", null, null)]
+    [InlineData("CdsHooks:Fhir:AttemptTimeout", "00:00:10", "CdsHooks:Fhir:TotalTimeout", "00:00:05")]
+    public async Task Settings_the_service_cannot_run_with_stop_it_at_start(string key, string value, string? key2, string? value2)
+    {
+        var settings = new Dictionary<string, string?> { [key] = value };
+        if (key2 is not null)
+            settings[key2] = value2;
+        await Assert.ThrowsAsync<OptionsValidationException>(() => TestCdsServer.StartAsync(settings));
+    }
+
+    private static Task<TestCdsServer> JwtServerAsync(string jwks, TimeProvider? time = null) =>
+        TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:Authentication:Mode"] = "Jwt",
+            ["CdsHooks:Authentication:Audience"] = Base,
+            ["CdsHooks:Authentication:Issuers:0:Issuer"] = JwtTestKeys.Issuer,
+            ["CdsHooks:Authentication:Issuers:0:Jwks"] = jwks,
+        }, time ?? new ManualTimeProvider(Now));
+}
