@@ -4,10 +4,14 @@ using FhirRisk.Server.CdsHooks;
 // Composition only (STYLE: eShop). Settings: appsettings.json, FHIRRISK_* environment variables, command line.
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Configuration.AddEnvironmentVariables(prefix: "FHIRRISK_");
+builder.AddFhirRiskHttp();
+builder.AddFhirRiskTimelineStore();
+builder.AddFhirRiskPredictions();
 builder.AddFhirRiskGrpc();
 builder.Services.AddCdsHooks(builder.Configuration);
 
 var app = builder.Build();
+app.MapFhirRiskHttp();
 app.MapFhirRiskGrpc();
 app.MapCdsHooks();
 app.Run();

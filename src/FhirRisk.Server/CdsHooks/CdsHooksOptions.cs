@@ -12,9 +12,9 @@ internal sealed class CdsHooksOptions
     /// <summary>IP address of the HTTP/1.1 listener EHRs call (<c>127.0.0.1</c> by default; <c>0.0.0.0</c> in a container).</summary>
     public string Host { get; set; } = "127.0.0.1";
 
-    /// <summary>TCP port of that listener; 0 picks a free one; null opens none (the endpoints are then served on the
-    /// host's other listeners).</summary>
-    public int? Port { get; set; } = 8080;
+    /// <summary>TCP port of a listener of its own; 0 picks a free one; null (the default) opens none: the endpoints are
+    /// then served on the service's HTTP listener (the <c>Http</c> section, beside FHIR push and the health probes).</summary>
+    public int? Port { get; set; }
 
     /// <summary>Tasks answered on <c>patient-view</c> (a risk summary), in card order.</summary>
     public List<string> PatientViewTasks { get; set; } = [];
@@ -121,7 +121,9 @@ internal sealed class FhirFetchOptions
 }
 
 /// <summary>Rejects settings the surface could not serve with, naming the configuration key to fix.</summary>
-internal sealed class CdsHooksOptionsValidator : IValidateOptions<CdsHooksOptions>
+/// <param name="configuration">The host's configuration: without a port of its own the surface is served on the
+/// <c>Http</c> listener, whose address then decides whether local-demo mode (no authentication) is allowed.</param>
+internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = null) : IValidateOptions<CdsHooksOptions>
 {
     public ValidateOptionsResult Validate(string? name, CdsHooksOptions options)
     {
@@ -148,10 +150,13 @@ internal sealed class CdsHooksOptionsValidator : IValidateOptions<CdsHooksOption
         ValidateFetch(options.Fhir, failures);
         if (options.EffectiveCorsOrigins.Any(o => o != "*" && !IsAbsoluteHttpUrl(o)))
             failures.Add("CdsHooks:CorsOrigins must be '*' or absolute origins such as https://ehr.example.org.");
-        var loopback = options.Port is null || options.Host == "localhost" || (address is not null && IPAddress.IsLoopback(address));
+        var loopback = options.Port is null ? IsLoopback(configuration?["Http:Host"] ?? "127.0.0.1") : IsLoopback(options.Host);
         CdsAuthenticationOptionsValidator.Validate(options.Authentication, loopback, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static bool IsLoopback(string host) =>
+        host == "localhost" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
 
     private static void ValidateThreshold(string key, RiskThreshold threshold, List<string> failures)
     {

@@ -1,0 +1,218 @@
+using System.Text.Json;
+using FhirRisk.Core;
+
+namespace FhirRisk.Fhir.Push;
+
+/// <summary>
+/// Reads what a client pushes (<c>POST /fhir</c>, <c>POST /fhir/$import</c>) from memory: a Bundle's type and entries
+/// (fullUrl, request.method, request.url and the exact bytes of each resource, with its <c>resourceType</c> and
+/// <c>id</c>), or NDJSON lines. Only the envelope is read here; each resource is validated by
+/// <see cref="FhirResourceParser"/> afterwards. Problems are data: a document that is not usable at all yields an issue
+/// and no entries; an unusable entry keeps its place with a <see cref="FhirPushEntry.Problem"/>.
+/// </summary>
+public static class FhirPushReader
+{
+    /// <summary>A JSON document: a Bundle (entries in order) or a single resource (one entry without a request).</summary>
+    public static FhirPushDocument ReadJson(ReadOnlyMemory<byte> json, FhirReaderSettings? settings = null)
+    {
+        settings ??= FhirReaderSettings.Default;
+        // Entries sit three levels down (root, entry array, entry object); each resource keeps its own limit when parsed.
+        var reader = new Utf8JsonReader(json.Span, new JsonReaderOptions { MaxDepth = settings.MaxDepth + 3 });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return Unusable(FhirIssueCodes.ResourceNotObject, "Bundle", "the request body must be a JSON object");
+            string? resourceType = null, bundleType = null, id = null;
+            var entries = new List<FhirPushEntry>();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.GetString();
+                reader.Read();
+                switch (name)
+                {
+                    case "resourceType" when reader.TokenType == JsonTokenType.String:
+                        resourceType = reader.GetString();
+                        break;
+                    case "type" when reader.TokenType == JsonTokenType.String:
+                        bundleType = reader.GetString();
+                        break;
+                    case "id" when reader.TokenType == JsonTokenType.String:
+                        id = reader.GetString();
+                        break;
+                    case "entry" when reader.TokenType == JsonTokenType.StartArray:
+                        ReadEntries(ref reader, json, entries);
+                        break;
+                    default:
+                        reader.Skip();
+                        break;
+                }
+            }
+            if (reader.Read())
+                return Unusable(FhirIssueCodes.InvalidJson, "Bundle", "unexpected data after the JSON value");
+            if (resourceType is null)
+                return Unusable(FhirIssueCodes.MissingResourceType, "Bundle", "no string 'resourceType' property");
+            if (resourceType != "Bundle")
+                return new FhirPushDocument(resourceType, null, [new FhirPushEntry(0, resourceType, resourceType, id, null, null, null, json, null)], []);
+            return new FhirPushDocument(resourceType, bundleType, entries, []);
+        }
+        catch (JsonException e)
+        {
+            return Unusable(FhirIssueCodes.InvalidJson, "Bundle", $"invalid JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}");
+        }
+        catch (InvalidOperationException)
+        {
+            return Unusable(FhirIssueCodes.InvalidJson, "Bundle", "a string is not valid UTF-8 text (RFC 8259 §8)");
+        }
+    }
+
+    /// <summary>NDJSON (Bulk Data "Flat FHIR"): one resource per non-blank line; each line is an entry located <c>line N</c>.</summary>
+    public static FhirPushDocument ReadNdjson(ReadOnlyMemory<byte> ndjson, FhirReaderSettings? settings = null)
+    {
+        settings ??= FhirReaderSettings.Default;
+        var entries = new List<FhirPushEntry>();
+        var span = ndjson.Span;
+        var (start, number) = (0, 0);
+        while (start <= span.Length)
+        {
+            var length = span[start..].IndexOf((byte)'\n');
+            var end = length < 0 ? span.Length : start + length;
+            number++;
+            var line = ndjson[start..end];
+            if (line.Span.EndsWith("\r"u8))
+                line = line[..^1];
+            if (!line.Span.Trim(" \t"u8).IsEmpty)
+                entries.Add(ReadLine(line, entries.Count, number, settings));
+            if (length < 0)
+                break;
+            start = end + 1;
+        }
+        return new FhirPushDocument(null, null, entries, []);
+    }
+
+    private static FhirPushEntry ReadLine(ReadOnlyMemory<byte> line, int index, int number, FhirReaderSettings settings)
+    {
+        var location = $"line {number}";
+        var reader = new Utf8JsonReader(line.Span, new JsonReaderOptions { MaxDepth = settings.MaxDepth });
+        try
+        {
+            reader.Read();
+            var (type, id, problem) = ReadHead(ref reader, location);
+            if (problem is null && reader.Read())
+                problem = Issue.Error(FhirIssueCodes.InvalidJson, location, "unexpected data after the JSON value");
+            return new FhirPushEntry(index, location, type, id, null, null, null, line, problem);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return new FhirPushEntry(index, location, null, null, null, null, null, line,
+                Issue.Error(FhirIssueCodes.InvalidJson, location, "the line is not valid JSON"));
+        }
+    }
+
+    private static void ReadEntries(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, List<FhirPushEntry> entries)
+    {
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            var index = entries.Count;
+            var location = $"Bundle.entry[{index}]";
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                entries.Add(new FhirPushEntry(index, location, null, null, null, null, null, default,
+                    Issue.Error(FhirIssueCodes.ResourceNotObject, location, "a Bundle entry must be a JSON object")));
+                continue;
+            }
+            string? fullUrl = null, method = null, url = null, type = null, id = null;
+            Issue? problem = null;
+            ReadOnlyMemory<byte> resource = default;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.GetString();
+                reader.Read();
+                if (name == "fullUrl" && reader.TokenType == JsonTokenType.String)
+                    fullUrl = reader.GetString();
+                else if (name == "request" && reader.TokenType == JsonTokenType.StartObject)
+                    (method, url) = ReadRequest(ref reader);
+                else if (name == "resource")
+                {
+                    var start = (int)reader.TokenStartIndex;
+                    (type, id, problem) = ReadHead(ref reader, location + ".resource");
+                    resource = json[start..(int)reader.BytesConsumed];
+                }
+                else
+                    reader.Skip();
+            }
+            if (resource.IsEmpty && problem is null)
+                problem = Issue.Error(FhirIssueCodes.EntryWithoutResource, location, "entry has no resource");
+            entries.Add(new FhirPushEntry(index, location + ".resource", type, id, fullUrl, method, url, resource, problem));
+        }
+    }
+
+    private static (string? Method, string? Url) ReadRequest(ref Utf8JsonReader reader)
+    {
+        string? method = null, url = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            if (name == "method" && reader.TokenType == JsonTokenType.String)
+                method = reader.GetString();
+            else if (name == "url" && reader.TokenType == JsonTokenType.String)
+                url = reader.GetString();
+            else
+                reader.Skip();
+        }
+        return (method, url);
+    }
+
+    /// <summary>A resource's top-level <c>resourceType</c> and <c>id</c>, passing over the rest; the reader ends on its last token.</summary>
+    private static (string? Type, string? Id, Issue? Problem) ReadHead(ref Utf8JsonReader reader, string location)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return (null, null, Issue.Error(FhirIssueCodes.ResourceNotObject, location, "a resource must be a JSON object"));
+        }
+        string? type = null, id = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isType = reader.ValueTextEquals("resourceType"u8);
+            var isId = reader.ValueTextEquals("id"u8);
+            reader.Read();
+            if (isType && reader.TokenType == JsonTokenType.String)
+                type = reader.GetString();
+            else if (isId && reader.TokenType == JsonTokenType.String)
+                id = reader.GetString();
+            else
+                reader.Skip();
+        }
+        return type is null
+            ? (null, id, Issue.Error(FhirIssueCodes.MissingResourceType, location, "no string 'resourceType' property"))
+            : (type, id, null);
+    }
+
+    private static FhirPushDocument Unusable(string code, string path, string message) =>
+        new(null, null, [], [Issue.Error(code, path, message)]);
+}
+
+/// <summary>A pushed document: the root's <c>resourceType</c> (null for NDJSON or an unusable document), a Bundle's
+/// <c>type</c>, its entries in order, and issues that make the whole document unusable.</summary>
+public sealed record FhirPushDocument(string? ResourceType, string? BundleType, IReadOnlyList<FhirPushEntry> Entries, IReadOnlyList<Issue> Issues)
+{
+    public bool IsUsable => Issues.Count == 0;
+}
+
+/// <summary>
+/// One pushed resource before parsing. <see cref="Location"/> is its instance path (<c>Bundle.entry[3].resource</c>,
+/// <c>line 17</c>); <see cref="Method"/> and <see cref="Url"/> come from <c>entry.request</c> (transaction, batch).
+/// <see cref="Problem"/> is set when the entry holds no usable resource.
+/// </summary>
+public sealed record FhirPushEntry(
+    int Index,
+    string Location,
+    string? ResourceType,
+    string? Id,
+    string? FullUrl,
+    string? Method,
+    string? Url,
+    ReadOnlyMemory<byte> Json,
+    Issue? Problem);

@@ -1,0 +1,97 @@
+using FhirRisk.Core;
+using FhirRisk.Fhir;
+using FhirRisk.Server.Timeline;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace FhirRisk.Server.FhirPush;
+
+/// <summary><c>POST /fhir</c> (a Bundle, <c>application/fhir+json</c>) and <c>POST /fhir/$import</c> (NDJSON,
+/// <c>application/fhir+ndjson</c>); every error answer is an OperationOutcome (docs/fhir-push.md).</summary>
+internal static class FhirPushEndpoints
+{
+    public const string FhirJson = "application/fhir+json";
+    public const string FhirNdjson = "application/fhir+ndjson";
+
+    private static readonly string[] JsonTypes = [FhirJson, "application/json"];
+    private static readonly string[] NdjsonTypes = [FhirNdjson, "application/ndjson", "application/x-ndjson"];
+
+    public static IEndpointRouteBuilder MapFhirPush(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapPost("/fhir", (HttpContext http, FhirPushService push, FhirPushOptions options) =>
+            HandleAsync(http, options, JsonTypes, push.PushBundleAsync)).WithDisplayName("FHIR push");
+        endpoints.MapPost("/fhir/$import", (HttpContext http, FhirPushService push, FhirPushOptions options) =>
+            HandleAsync(http, options, NdjsonTypes, push.ImportNdjsonAsync)).WithDisplayName("FHIR NDJSON import");
+        return endpoints;
+    }
+
+    private static async Task HandleAsync(HttpContext http, FhirPushOptions options, string[] mediaTypes,
+        Func<ReadOnlyMemory<byte>, CancellationToken, Task<FhirPushResult>> push)
+    {
+        var mediaType = (http.Request.ContentType ?? "").Split(';')[0].Trim();
+        if (!mediaTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase))
+        {
+            await WriteOutcomeAsync(http, StatusCodes.Status415UnsupportedMediaType, FhirPushIssueCodes.UnsupportedMediaType,
+                $"send {string.Join(" or ", mediaTypes)}");
+            return;
+        }
+        var body = await ReadBodyAsync(http, options.MaxBodyBytes);
+        if (body is null)
+        {
+            await WriteOutcomeAsync(http, StatusCodes.Status413PayloadTooLarge, FhirPushIssueCodes.BodyTooLarge,
+                $"the body is over the {options.MaxBodyBytes}-byte limit; split it");
+            return;
+        }
+        FhirPushResult result;
+        try
+        {
+            result = await push(body.Value, http.RequestAborted);
+        }
+        catch (TimelineStoreUnavailableException)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            await WriteOutcomeAsync(http, StatusCodes.Status503ServiceUnavailable, FhirPushIssueCodes.StoreUnavailable,
+                "the timeline store is not available; nothing of this request was stored unless its response said so; retry later");
+            return;
+        }
+        http.Response.StatusCode = result.StatusCode;
+        http.Response.ContentType = FhirJson;
+        await http.Response.WriteAsync(result.Json, http.RequestAborted);
+    }
+
+    /// <summary>The whole body, or null when it is longer than <paramref name="limit"/> (read no further than that).</summary>
+    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext http, long limit)
+    {
+        if (http.Request.ContentLength > limit)
+            return null;
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = null; // our limit below answers with an OperationOutcome, Kestrel's would not
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > limit)
+                return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+    }
+
+    private static async Task WriteOutcomeAsync(HttpContext http, int status, string code, string message)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = FhirJson;
+        await http.Response.WriteAsync(OperationOutcomeWriter.ToJson([Issue.Error(code, "", message)]), http.RequestAborted);
+    }
+}
+
+/// <summary>The <c>FhirPush</c> configuration section.</summary>
+internal sealed class FhirPushOptions
+{
+    public const string Section = "FhirPush";
+
+    /// <summary>The largest request body read, in bytes (default 32 MiB; a Synthea patient bundle is 0.3-3 MiB).
+    /// Larger: 413 with an OperationOutcome.</summary>
+    public long MaxBodyBytes { get; set; } = 32L << 20;
+}

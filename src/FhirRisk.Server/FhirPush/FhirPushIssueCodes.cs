@@ -1,0 +1,42 @@
+namespace FhirRisk.Server.FhirPush;
+
+/// <summary>Stable codes of push problems (docs/fhir-push.md), in OperationOutcome <c>details.coding</c> beside the
+/// reader's FHIR0xx codes. Tests assert codes, never messages.</summary>
+internal static class FhirPushIssueCodes
+{
+    /// <summary><c>POST /fhir</c> with a resource that is not a Bundle.</summary>
+    public const string NotABundle = "PUSH001";
+
+    /// <summary>A Bundle type other than transaction, batch or collection.</summary>
+    public const string BundleTypeNotAccepted = "PUSH002";
+
+    /// <summary>A transaction or batch entry without <c>request.method</c> (R4 bdl-3).</summary>
+    public const string MissingRequest = "PUSH003";
+
+    /// <summary>A request method other than POST or PUT (GET, DELETE, PATCH… are not served here).</summary>
+    public const string MethodNotSupported = "PUSH004";
+
+    /// <summary>A PUT whose <c>request.url</c> is not <c>Type/id</c> of the entry's resource.</summary>
+    public const string UrlMismatch = "PUSH005";
+
+    /// <summary>A resource id that is not a FHIR id (<c>[A-Za-z0-9\-\.]{1,64}</c>).</summary>
+    public const string InvalidId = "PUSH006";
+
+    /// <summary>Two entries of one transaction with the same type and id.</summary>
+    public const string DuplicateEntry = "PUSH007";
+
+    /// <summary>A request body over <c>FhirPush:MaxBodyBytes</c>.</summary>
+    public const string BodyTooLarge = "PUSH008";
+
+    /// <summary>A content type the endpoint does not read.</summary>
+    public const string UnsupportedMediaType = "PUSH009";
+
+    /// <summary>The timeline store cannot take the write now.</summary>
+    public const string StoreUnavailable = "PUSH010";
+
+    /// <summary>The transaction was not applied because an entry failed (added to each failing transaction's outcome).</summary>
+    public const string TransactionRolledBack = "PUSH011";
+
+    /// <summary>Information: a re-pushed resource whose content equals the stored version; nothing was written.</summary>
+    public const string Unchanged = "PUSH100";
+}

@@ -1,0 +1,101 @@
+using FhirRisk.Core;
+using FhirRisk.Fhir;
+using FhirRisk.Fhir.Push;
+using FhirRisk.Server.Timeline;
+using Microsoft.Extensions.Logging;
+
+namespace FhirRisk.Server.FhirPush;
+
+/// <summary>
+/// FHIR push (DESIGN §7, docs/fhir-push.md): a Bundle or NDJSON becomes stored resources with one outcome per entry.
+/// A <b>transaction</b> is all or nothing: any rejected entry, or a failed write, leaves the store as it was and the
+/// answer is 400 with an OperationOutcome. A <b>batch</b>, a <b>collection</b> and NDJSON are entry by entry: each valid
+/// entry is written in its own transaction and the answer lists every entry's outcome. Logs hold counts only.
+/// </summary>
+internal sealed partial class FhirPushService(TimelineStoreState store, ILogger<FhirPushService> logger)
+{
+    private static readonly FhirReaderSettings Reader = FhirReaderSettings.Default;
+
+    /// <summary>A <c>POST /fhir</c> body (JSON).</summary>
+    public async Task<FhirPushResult> PushBundleAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var document = FhirPushReader.ReadJson(body, Reader);
+        if (!document.IsUsable)
+            return FhirPushResult.Invalid(document.Issues);
+        if (document.ResourceType != "Bundle")
+            return FhirPushResult.Invalid([Issue.Error(FhirPushIssueCodes.NotABundle, document.ResourceType ?? "", "POST /fhir takes a Bundle (transaction, batch or collection)")]);
+        return document.BundleType switch
+        {
+            "transaction" => await TransactionAsync(document, cancellationToken).ConfigureAwait(false),
+            "batch" => await EntryByEntryAsync(document, "batch", requireRequest: true, cancellationToken).ConfigureAwait(false),
+            "collection" => await EntryByEntryAsync(document, "collection", requireRequest: false, cancellationToken).ConfigureAwait(false),
+            _ => FhirPushResult.Invalid([Issue.Error(FhirPushIssueCodes.BundleTypeNotAccepted, "Bundle.type",
+                $"Bundle.type '{document.BundleType}' is not accepted; push a transaction, batch or collection")]),
+        };
+    }
+
+    /// <summary>A <c>POST /fhir/$import</c> body (NDJSON): entry by entry, answered as a batch-response.</summary>
+    public Task<FhirPushResult> ImportNdjsonAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
+        EntryByEntryAsync(FhirPushReader.ReadNdjson(body, Reader), "ndjson", requireRequest: false, cancellationToken);
+
+    private async Task<FhirPushResult> TransactionAsync(FhirPushDocument document, CancellationToken cancellationToken)
+    {
+        store.EnsureReady();
+        var prepared = PushEntryPreparer.Prepare(document, requireRequest: true, Reader);
+        var errors = prepared.Where(p => p.IsRejected).SelectMany(p => p.Issues).ToList();
+        errors.AddRange(prepared.Where(p => !p.IsRejected)
+            .GroupBy(p => (p.Resource!.ResourceType, p.Resource.Id))
+            .Where(g => g.Count() > 1)
+            .Select(g => Issue.Error(FhirPushIssueCodes.DuplicateEntry, g.Last().Entry.Location, "the transaction holds this resource (type and id) more than once")));
+        if (errors.Count > 0)
+        {
+            errors.Add(Issue.Error(FhirPushIssueCodes.TransactionRolledBack, "Bundle", "nothing was stored: a transaction is all or nothing"));
+            Pushed(logger, "transaction", prepared.Count, 0, 0, 0, prepared.Count(p => p.IsRejected));
+            return FhirPushResult.Invalid(errors);
+        }
+        var results = await store.Store.WriteAsync([.. prepared.Select(p => p.Resource!)], cancellationToken).ConfigureAwait(false);
+        var outcomes = prepared.Select((p, i) => new EntryOutcome(p, results[i])).ToArray();
+        return Answer("transaction", "transaction-response", outcomes);
+    }
+
+    private async Task<FhirPushResult> EntryByEntryAsync(FhirPushDocument document, string kind, bool requireRequest, CancellationToken cancellationToken)
+    {
+        store.EnsureReady();
+        var prepared = PushEntryPreparer.Prepare(document, requireRequest, Reader);
+        var outcomes = new EntryOutcome[prepared.Count];
+        for (var i = 0; i < prepared.Count; i++)
+        {
+            var entry = prepared[i];
+            if (entry.IsRejected)
+            {
+                outcomes[i] = new EntryOutcome(entry, null);
+                continue;
+            }
+            // Each entry commits on its own; a store that fails midway fails the request, with what came before kept.
+            var written = await store.Store.WriteAsync([entry.Resource!], cancellationToken).ConfigureAwait(false);
+            outcomes[i] = new EntryOutcome(entry, written[0]);
+        }
+        return Answer(kind, "batch-response", outcomes);
+    }
+
+    private FhirPushResult Answer(string kind, string responseType, EntryOutcome[] outcomes)
+    {
+        int Count(TimelineWriteKind k) => outcomes.Count(o => o.Result?.Kind == k);
+        Pushed(logger, kind, outcomes.Length, Count(TimelineWriteKind.Created), Count(TimelineWriteKind.Updated),
+            Count(TimelineWriteKind.Unchanged), outcomes.Count(o => o.Result is null));
+        return new FhirPushResult(200, PushResponseWriter.ResponseBundle(responseType, outcomes), outcomes);
+    }
+
+    [LoggerMessage(EventId = 310, Level = LogLevel.Information,
+        Message = "FHIR push ({Kind}): {Entries} entries, {Created} created, {Updated} updated, {Unchanged} unchanged, {Rejected} rejected")]
+    private static partial void Pushed(ILogger logger, string kind, int entries, int created, int updated, int unchanged, int rejected);
+}
+
+/// <summary>What became of one entry: written (<see cref="Result"/>) or rejected (its prepared issues say why).</summary>
+internal sealed record EntryOutcome(PreparedEntry Prepared, TimelineWriteResult? Result);
+
+/// <summary>The HTTP answer of a push: status, FHIR JSON body (a response Bundle or an OperationOutcome) and the outcomes.</summary>
+internal sealed record FhirPushResult(int StatusCode, string Json, IReadOnlyList<EntryOutcome> Outcomes)
+{
+    public static FhirPushResult Invalid(IEnumerable<Issue> issues) => new(400, OperationOutcomeWriter.ToJson(issues), []);
+}

@@ -1,0 +1,109 @@
+using System.Text.RegularExpressions;
+using FhirRisk.Core;
+using FhirRisk.Fhir;
+using FhirRisk.Fhir.Push;
+using FhirRisk.Meds.FhirMapping;
+using FhirRisk.Server.Timeline;
+
+namespace FhirRisk.Server.FhirPush;
+
+/// <summary>
+/// Turns pushed entries into <see cref="TimelineResource"/>s (docs/fhir-push.md "Identity" and "Patient"): validates the
+/// request and the resource with our reader, chooses the logical id (PUT url, else the resource's id, else the uuid of a
+/// <c>urn:uuid:</c> fullUrl, else one derived from the content hash, so a re-push of an id-less resource is still a
+/// no-op) and finds the Patient it belongs to, resolving <c>urn:uuid:</c> references against the other entries. Also
+/// used for resources a prediction request supplies, so that they replace stored ones by the same key.
+/// </summary>
+internal static partial class PushEntryPreparer
+{
+    public static IReadOnlyList<PreparedEntry> Prepare(FhirPushDocument document, bool requireRequest, FhirReaderSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var byFullUrl = new Dictionary<string, (string Type, string Id)>(StringComparer.Ordinal);
+        foreach (var entry in document.Entries)
+        {
+            if (entry is { Problem: null, FullUrl: { } url, ResourceType: { } type } && IdOf(entry) is { } id)
+                byFullUrl.TryAdd(url, (type, id));
+        }
+        return [.. document.Entries.Select(e => PrepareOne(e, requireRequest, byFullUrl, settings))];
+    }
+
+    private static PreparedEntry PrepareOne(FhirPushEntry entry, bool requireRequest, Dictionary<string, (string Type, string Id)> byFullUrl,
+        FhirReaderSettings settings)
+    {
+        var issues = new List<Issue>();
+        if (entry.Problem is { } problem)
+            return PreparedEntry.Rejected(entry, [problem]);
+        var type = entry.ResourceType!;
+        var method = entry.Method?.Trim().ToUpperInvariant();
+        if (requireRequest && method is null)
+            return PreparedEntry.Rejected(entry, [Issue.Error(FhirPushIssueCodes.MissingRequest, entry.Location, "a transaction or batch entry needs request.method (bdl-3)")]);
+        if (method is not (null or "POST" or "PUT"))
+            return PreparedEntry.Rejected(entry, [Issue.Error(FhirPushIssueCodes.MethodNotSupported, entry.Location, $"request.method {method} is not served; push with POST or PUT")]);
+        string? urlId = null;
+        if (method == "PUT")
+        {
+            var url = (entry.Url ?? "").Split('?')[0].Trim('/').Split('/');
+            if (url.Length != 2 || url[0] != type || (entry.Id is { } own && own != url[1]))
+                return PreparedEntry.Rejected(entry, [Issue.Error(FhirPushIssueCodes.UrlMismatch, entry.Location, "a PUT's request.url must be Type/id of its resource")]);
+            urlId = url[1];
+        }
+        var envelope = new FhirResourceEnvelope(type, "push", entry.Location, entry.FullUrl, "push", entry.Json);
+        var parsed = FhirResourceParser.Parse(envelope, settings);
+        issues.AddRange(parsed.Issues.Select(Relocate));
+        if (parsed.Outcome == FhirParseOutcome.Failed)
+            return PreparedEntry.Rejected(entry, issues);
+        var id = urlId ?? IdOf(entry) ?? "h" + ResourceContentHash.Of(entry.Json.Span)[..40];
+        if (!FhirId().IsMatch(id))
+            return PreparedEntry.Rejected(entry, [Issue.Error(FhirPushIssueCodes.InvalidId, entry.Location + ".id", "not a FHIR id ([A-Za-z0-9-.]{1,64})")]);
+        var patientId = parsed.Resource switch
+        {
+            Fhir.Model.FhirPatient => id,
+            { } resource => PatientOf(FhirResourceLinks.PatientReference(resource), byFullUrl),
+            null => null,
+        };
+        var hash = ResourceContentHash.Of(entry.Json.Span);
+        return new PreparedEntry(entry, new TimelineResource(type, id, patientId, entry.FullUrl, hash, entry.Json), issues);
+
+        // The reader's paths name the pseudo-file "push"; the client knows the entry by its location only.
+        Issue Relocate(Issue issue) => issue with { Path = issue.Path.StartsWith("push:", StringComparison.Ordinal) ? issue.Path[5..] : issue.Path };
+    }
+
+    /// <summary>The resource's own id, else the uuid of its <c>urn:uuid:</c> fullUrl.</summary>
+    private static string? IdOf(FhirPushEntry entry)
+    {
+        if (!string.IsNullOrWhiteSpace(entry.Id))
+            return entry.Id.Trim();
+        return entry.FullUrl is { } url && url.StartsWith("urn:uuid:", StringComparison.OrdinalIgnoreCase) ? url["urn:uuid:".Length..] : null;
+    }
+
+    /// <summary>
+    /// The Patient id a reference names: an entry of this push by fullUrl, else <c>Patient/id</c> (relative or
+    /// absolute), else the uuid of an unresolved <c>urn:uuid:</c> (a Patient pushed earlier under that fullUrl has it as
+    /// its id, by the rule above).
+    /// </summary>
+    private static string? PatientOf(string? reference, Dictionary<string, (string Type, string Id)> byFullUrl)
+    {
+        if (reference is null)
+            return null;
+        if (byFullUrl.TryGetValue(reference.Trim(), out var entry))
+            return entry.Type == "Patient" ? entry.Id : null;
+        return FhirResourceLinks.Target(reference) switch
+        {
+            { IsUrn: true, Id: var uuid } => uuid,
+            { Type: "Patient", Id: var id } => id,
+            _ => null,
+        };
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}$")]
+    private static partial Regex FhirId();
+}
+
+/// <summary>One entry, ready to store (<see cref="Resource"/> set) or rejected (errors in <see cref="Issues"/>).</summary>
+internal sealed record PreparedEntry(FhirPushEntry Entry, TimelineResource? Resource, IReadOnlyList<Issue> Issues)
+{
+    public bool IsRejected => Resource is null;
+
+    public static PreparedEntry Rejected(FhirPushEntry entry, IReadOnlyList<Issue> issues) => new(entry, null, issues);
+}

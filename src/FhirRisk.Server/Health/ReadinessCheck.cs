@@ -1,0 +1,43 @@
+using FhirRisk.Server.Patients;
+using FhirRisk.Server.Risk;
+using FhirRisk.Server.Timeline;
+using Microsoft.Extensions.Hosting;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
+
+namespace FhirRisk.Server.Health;
+
+/// <summary>
+/// Ready = the model is loaded and the timeline store is migrated and answering. Each check also sets the RiskService's
+/// gRPC health (SERVING only when ready), so HTTP probes and gRPC health agree.
+/// </summary>
+internal sealed class ReadinessCheck(RiskModel model, TimelineStoreState store, HealthStatusRegistry health)
+{
+    public async Task<Readiness> CheckAsync(CancellationToken cancellationToken)
+    {
+        var readiness = new Readiness(model.IsLoaded, await store.IsReachableAsync(cancellationToken).ConfigureAwait(false));
+        health.SetStatus(RiskGrpcService.ServiceName, readiness.IsReady ? ServingStatus.Serving : ServingStatus.NotServing);
+        return readiness;
+    }
+}
+
+internal sealed record Readiness(bool ModelLoaded, bool StoreReachable)
+{
+    public bool IsReady => ModelLoaded && StoreReachable;
+}
+
+/// <summary>Re-checks readiness every few seconds, so gRPC health follows a store that goes away or comes back even when
+/// nothing probes the HTTP endpoint.</summary>
+internal sealed class ReadinessMonitor(ReadinessCheck readiness) : BackgroundService
+{
+    private static readonly TimeSpan Period = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Period);
+        do
+        {
+            await readiness.CheckAsync(stoppingToken).ConfigureAwait(false);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+}

@@ -1,0 +1,65 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace FhirRisk.Server.Http;
+
+/// <summary>
+/// The <c>Http</c> section: the plain HTTP listener (HTTP/1.1 and HTTP/2) for FHIR push and the health probes, beside
+/// the gRPC listener (HTTP/2 only, docs/grpc.md) that Kubernetes probes and FHIR clients cannot speak to.
+/// </summary>
+internal sealed class HttpListenerOptions
+{
+    public const string Section = "Http";
+
+    /// <summary>False to serve gRPC only.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>IP address or <c>localhost</c>. Default <c>127.0.0.1</c>; <c>0.0.0.0</c> in a container.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>TCP port; 0 picks a free one. Default 8080.</summary>
+    public int Port { get; set; } = 8080;
+}
+
+internal sealed class HttpListenerOptionsValidator : IValidateOptions<HttpListenerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HttpListenerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.Enabled)
+            return ValidateOptionsResult.Success;
+        var failures = new List<string>();
+        if (options.Host != "localhost" && !IPAddress.TryParse(options.Host, out _))
+            failures.Add($"Http:Host '{options.Host}' is not an IP address or 'localhost'.");
+        if (options.Port is < 0 or > 65535)
+            failures.Add($"Http:Port {options.Port} is outside 0-65535.");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>The HTTP listener as Kestrel bound it (its port once bound, when 0 was asked for).</summary>
+internal sealed class HttpListenerBinding
+{
+    private ListenOptions? _listen;
+
+    /// <summary>The bound port; null when the listener is disabled or not bound yet.</summary>
+    public int? Port => (_listen?.EndPoint as IPEndPoint)?.Port is > 0 and var port ? port : null;
+
+    public void Configure(KestrelServerOptions kestrel, HttpListenerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(kestrel);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.Enabled)
+            return;
+        void Listen(ListenOptions listen)
+        {
+            listen.Protocols = HttpProtocols.Http1AndHttp2;
+            _listen = listen;
+        }
+        if (options.Host == "localhost")
+            kestrel.ListenLocalhost(options.Port, Listen);
+        else
+            kestrel.Listen(IPAddress.Parse(options.Host), options.Port, Listen);
+    }
+}

@@ -1,0 +1,99 @@
+using FhirRisk.Core;
+using FhirRisk.Fhir;
+using FhirRisk.Fhir.Push;
+using FhirRisk.Meds;
+using FhirRisk.Meds.FhirMapping;
+using FhirRisk.Meds.Timelines;
+using FhirRisk.Server.FhirPush;
+using FhirRisk.Server.Timeline;
+
+namespace FhirRisk.Server.Patients;
+
+/// <summary>
+/// A patient's MEDS events for a prediction: the stored resources of the patient, with the resources the request
+/// supplies put in by (type, id) — a supplied one replaces the stored version for this call only — mapped together in one
+/// reference scope (so <c>urn:uuid:</c> references resolve across pushes) by <see cref="FhirTimelineMapper"/>.
+/// </summary>
+internal sealed class PatientTimelineBuilder(TimelineStoreState store)
+{
+    private const string Scope = "timeline";
+    private static readonly FhirMappingSettings Mapping = new();
+
+    public async Task<PatientEventsResult> BuildAsync(string? patientId, IReadOnlyList<ReadOnlyMemory<byte>> supplied, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(supplied);
+        var warnings = new List<Issue>();
+        var suppliedResources = ReadSupplied(supplied, warnings);
+        patientId = string.IsNullOrWhiteSpace(patientId) ? PatientOf(suppliedResources) : patientId.Trim();
+        var resources = new Dictionary<(string, string), TimelineResource>();
+        if (patientId is not null)
+        {
+            foreach (var stored in await ReadStoredAsync(patientId, suppliedResources.Count > 0, warnings, cancellationToken).ConfigureAwait(false))
+                resources[(stored.ResourceType, stored.Id)] = stored;
+        }
+        foreach (var resource in suppliedResources.Where(r => patientId is null || r.PatientId is null || r.PatientId == patientId))
+            resources[(resource.ResourceType, resource.Id)] = resource;
+        if (resources.Count == 0)
+            throw new PatientDataUnavailableException("No resources of the patient are stored or supplied.");
+        var envelopes = resources.Values
+            .Select(r => new FhirResourceEnvelope(r.ResourceType, Scope, $"{r.ResourceType}/{r.Id}", r.FullUrl, Scope, r.Json))
+            .ToArray();
+        var subject = patientId is null ? (long?)null : FhirResourceLinks.SubjectIdOf(patientId, Mapping);
+        var timeline = FhirTimelineMapper.Map(envelopes, Mapping, FhirReaderSettings.Default, subject);
+        if (timeline.Subjects.Count > 1)
+            throw new ArgumentException("The supplied resources hold several patients; name the patient.", nameof(patientId));
+        warnings.AddRange(timeline.Issues.Where(i => i.Severity >= IssueSeverity.Warning));
+        if (timeline.Events.Count == 0)
+            throw new PatientDataUnavailableException("The patient's resources yield no events.");
+        return new PatientEventsResult(timeline.Events, warnings);
+    }
+
+    private async Task<IReadOnlyList<TimelineResource>> ReadStoredAsync(string patientId, bool hasSupplied, List<Issue> warnings,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            store.EnsureReady();
+            return await store.Store.ReadPatientAsync(patientId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimelineStoreUnavailableException) when (hasSupplied)
+        {
+            // The request brought data of its own: answer from it, and say that the history was missing.
+            warnings.Add(Issue.Warning(FhirPushIssueCodes.StoreUnavailable, "", "the timeline store is unavailable; only the supplied resources were read"));
+            return [];
+        }
+    }
+
+    private static List<TimelineResource> ReadSupplied(IReadOnlyList<ReadOnlyMemory<byte>> supplied, List<Issue> warnings)
+    {
+        var resources = new List<TimelineResource>();
+        for (var i = 0; i < supplied.Count; i++)
+        {
+            var document = FhirPushReader.ReadJson(supplied[i]);
+            if (!document.IsUsable)
+                throw new ArgumentException($"Supplied FHIR document {i} is not usable ({document.Issues[0].Code}).", nameof(supplied));
+            foreach (var entry in PushEntryPreparer.Prepare(document, requireRequest: false, FhirReaderSettings.Default))
+            {
+                warnings.AddRange(entry.Issues.Where(e => e.Severity >= IssueSeverity.Warning));
+                if (entry.Resource is { } resource)
+                    resources.Add(resource);
+            }
+        }
+        return resources;
+    }
+
+    /// <summary>The one patient the supplied resources belong to; null when they name none (the mapping then finds it).</summary>
+    private static string? PatientOf(List<TimelineResource> supplied)
+    {
+        var patients = supplied.Select(r => r.PatientId).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        return patients.Length switch
+        {
+            0 => null,
+            1 => patients[0],
+            _ => throw new ArgumentException("The supplied resources hold several patients; name the patient.", "patientId"),
+        };
+    }
+}
+
+/// <summary>A patient's events in MEDS order and the warnings found on the way (codes and paths, never values).</summary>
+internal sealed record PatientEventsResult(IReadOnlyList<MedsEvent> Events, IReadOnlyList<Issue> Warnings);

@@ -1,0 +1,117 @@
+using System.Globalization;
+using FhirRisk.Inference;
+using FhirRisk.Inference.Prediction;
+using FhirRisk.Inference.Rollouts;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FhirRisk.Server.Patients;
+
+/// <summary>
+/// The loaded model: its <see cref="InferenceSession"/> and predictors, loaded once in the background at start
+/// (<see cref="RiskModelLoader"/>). Until then, or when the directory cannot be loaded, <see cref="IsLoaded"/> is false:
+/// the server is live, not ready, and predictions answer "unavailable".
+/// </summary>
+internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHostEnvironment environment, ILogger<RiskModel> logger) : IAsyncDisposable
+{
+    private readonly RiskModelOptions _options = options.Value;
+    private Loaded? _loaded;
+
+    public bool IsLoaded => Volatile.Read(ref _loaded) is not null;
+
+    /// <summary>The model's name and version: the directory name and the tokenizer's vocabulary fingerprint.</summary>
+    public string Version => Current.Version;
+
+    public InferenceSession Session => Current.Session;
+
+    public string DirectoryPath => Path.GetFullPath(_options.Directory, environment.ContentRootPath);
+
+    /// <summary>The predictor for <paramref name="method"/>, or the configured default.</summary>
+    /// <exception cref="ArgumentException">Heads asked of a model without them.</exception>
+    public IRiskPredictor Predictor(RiskMethod? method)
+    {
+        var loaded = Current;
+        var wanted = method ?? loaded.DefaultMethod;
+        if (wanted == RiskMethod.Heads)
+            return loaded.Heads ?? throw new ArgumentException("The loaded model has no finetuned heads; predict by rollouts.", nameof(method));
+        return loaded.Rollouts;
+    }
+
+    /// <summary>Loads the directory; false (logged) when it cannot be.</summary>
+    public bool TryLoad()
+    {
+        var directory = DirectoryPath;
+        if (!Directory.Exists(directory))
+        {
+            NotFound(logger, directory);
+            return false;
+        }
+        try
+        {
+            var session = InferenceSession.Open(directory, new InferenceOptions
+            {
+                Threads = _options.Threads > 0 ? _options.Threads : Environment.ProcessorCount,
+                Rollouts = RolloutSettings.Default with
+                {
+                    MinRollouts = _options.MinRollouts,
+                    MaxRollouts = _options.MaxRollouts,
+                    MaxNewTokens = _options.MaxNewTokens,
+                },
+            });
+            var heads = session.Heads is null ? null : session.CreateHeadsPredictor();
+            var method = _options.DefaultMethod switch
+            {
+                "heads" => RiskMethod.Heads,
+                "rollouts" => RiskMethod.Rollouts,
+                _ => heads is null ? RiskMethod.Rollouts : RiskMethod.Heads,
+            };
+            var version = string.Create(CultureInfo.InvariantCulture,
+                $"{Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar))}@{session.Tokenizer.Vocabulary.Fingerprint:x16}");
+            Volatile.Write(ref _loaded, new Loaded(session, session.CreateRolloutPredictor(), heads, method, version));
+            ModelLoaded(logger, version, method.ToString());
+            return true;
+        }
+        catch (Exception e) when (e is InferenceException or IOException or InvalidDataException or UnauthorizedAccessException
+            or Model.Checkpoints.CheckpointException or System.Text.Json.JsonException or ArgumentException)
+        {
+            LoadFailed(logger, directory, e.GetType().Name, e.Message);
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _loaded, null) is not { } loaded)
+            return;
+        await loaded.Rollouts.DisposeAsync().ConfigureAwait(false);
+        loaded.Heads?.Dispose();
+        loaded.Session.Dispose();
+    }
+
+    private Loaded Current => Volatile.Read(ref _loaded) ?? throw new RiskModelUnavailableException();
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Risk model {Version} loaded (default method {Method})")]
+    private static partial void ModelLoaded(ILogger logger, string version, string method);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "No model directory at {Directory}; the server stays not ready (set Model:Directory)")]
+    private static partial void NotFound(ILogger logger, string directory);
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Error, Message = "The model directory {Directory} could not be loaded ({Exception}: {Reason})")]
+    private static partial void LoadFailed(ILogger logger, string directory, string exception, string reason);
+
+    private sealed record Loaded(InferenceSession Session, RolloutRiskPredictor Rollouts, HeadsRiskPredictor? Heads, RiskMethod DefaultMethod, string Version);
+}
+
+/// <summary>No model is loaded (gRPC UNAVAILABLE, HTTP 503).</summary>
+internal sealed class RiskModelUnavailableException() : Exception("No risk model is loaded; the server is not ready.");
+
+/// <summary>Loads the model off the start path, so the host is live at once and ready once the model is.</summary>
+internal sealed class RiskModelLoader(RiskModel model, Health.ReadinessCheck readiness) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (await Task.Run(model.TryLoad, stoppingToken).ConfigureAwait(false))
+            await readiness.CheckAsync(stoppingToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Options;
+
+namespace FhirRisk.Server.Patients;
+
+/// <summary>The <c>Model</c> configuration section (docs/timeline-store.md "Predictions"); validated at start.</summary>
+internal sealed class RiskModelOptions
+{
+    public const string Section = "Model";
+
+    /// <summary>The model directory (docs/inference.md), relative to the content root unless absolute. Default
+    /// <c>models/demo</c>. A missing directory leaves the server live but not ready.</summary>
+    public string Directory { get; set; } = "models/demo";
+
+    /// <summary><c>auto</c> (heads when the model has them, else rollouts), <c>rollouts</c> or <c>heads</c>: the method of
+    /// requests that do not choose one.</summary>
+    public string DefaultMethod { get; set; } = "auto";
+
+    /// <summary>CPU kernel threads; 0 = one per core.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>Rollouts per request: at least (default 20) and at most (default 100) this many.</summary>
+    public int MinRollouts { get; set; } = 20;
+
+    public int MaxRollouts { get; set; } = 100;
+
+    /// <summary>Tokens one rollout may generate (default 2048).</summary>
+    public int MaxNewTokens { get; set; } = 2048;
+
+    /// <summary>Concurrent patients of one PredictStream call (default 4).</summary>
+    public int StreamConcurrency { get; set; } = 4;
+}
+
+internal sealed class RiskModelOptionsValidator : IValidateOptions<RiskModelOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RiskModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Directory))
+            failures.Add("Model:Directory must name the model directory.");
+        if (options.DefaultMethod is not ("auto" or "rollouts" or "heads"))
+            failures.Add($"Model:DefaultMethod '{options.DefaultMethod}' is not auto, rollouts or heads.");
+        if (options.Threads < 0)
+            failures.Add("Model:Threads must be 0 (one per core) or more.");
+        if (options.MinRollouts < 1 || options.MaxRollouts < options.MinRollouts)
+            failures.Add("Model:MinRollouts must be at least 1 and Model:MaxRollouts at least Model:MinRollouts.");
+        if (options.MaxNewTokens < 1)
+            failures.Add("Model:MaxNewTokens must be at least 1.");
+        if (options.StreamConcurrency < 1)
+            failures.Add("Model:StreamConcurrency must be at least 1.");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,67 @@
+namespace FhirRisk.Server.Timeline;
+
+/// <summary>
+/// The patient timeline store (DESIGN §7, docs/timeline-store.md): the FHIR resources accepted by push, kept raw and
+/// keyed by (type, id) with a version and a content hash, so that pushing the same resource again changes nothing and
+/// a changed one replaces the stored version. A patient's events are derived from its stored resources by the FHIR →
+/// MEDS mapping when they are needed, never stored, so a better mapping applies to old data too. Implementations are
+/// safe for concurrent writers (several requests, several replicas on PostgreSQL).
+/// </summary>
+public interface ITimelineStore
+{
+    /// <summary><c>sqlite</c> or <c>postgresql</c>, for logs and health.</summary>
+    string Provider { get; }
+
+    /// <summary>Applies the migrations the store lacks, in order, each in a transaction; concurrent callers (replicas
+    /// starting together) wait for one another. Throws when the store is unreachable or its schema is newer than ours.</summary>
+    Task MigrateAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Throws when the store cannot answer a trivial query.</summary>
+    Task PingAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Writes <paramref name="resources"/> in one transaction, all or nothing, in order (a later one with the
+    /// same key sees the earlier). One result per resource, in order.</summary>
+    Task<IReadOnlyList<TimelineWriteResult>> WriteAsync(IReadOnlyList<TimelineResource> resources, CancellationToken cancellationToken = default);
+
+    /// <summary>Every stored resource of the patient (including the Patient itself), ordered by type then id.</summary>
+    Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default);
+
+    /// <summary>One stored resource, or null.</summary>
+    Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One stored FHIR resource.</summary>
+/// <param name="ResourceType">The FHIR type, e.g. <c>Observation</c>.</param>
+/// <param name="Id">The logical id (the resource's own, else the uuid of a <c>urn:uuid:</c> fullUrl, else derived from
+/// the content; docs/fhir-push.md).</param>
+/// <param name="PatientId">The FHIR id of the Patient it belongs to; null when none could be found (Location, Medication…).</param>
+/// <param name="FullUrl">The entry's fullUrl when it was pushed in a Bundle: <c>urn:uuid:</c> references resolve against it.</param>
+/// <param name="ContentHash">SHA-256 (hex) of the resource's canonical JSON (<see cref="ResourceContentHash"/>).</param>
+/// <param name="Json">The resource as accepted (UTF-8 JSON).</param>
+/// <param name="Version">1 for the first stored version, +1 per change; 0 on resources not yet written.</param>
+public sealed record TimelineResource(
+    string ResourceType,
+    string Id,
+    string? PatientId,
+    string? FullUrl,
+    string ContentHash,
+    ReadOnlyMemory<byte> Json,
+    long Version = 0);
+
+public enum TimelineWriteKind
+{
+    /// <summary>The key was new: version 1.</summary>
+    Created,
+
+    /// <summary>The content changed: the stored version was replaced and the version went up by one.</summary>
+    Updated,
+
+    /// <summary>Same content as stored (a re-push): nothing was written.</summary>
+    Unchanged,
+}
+
+/// <summary>What a write did to one resource, and its version afterwards.</summary>
+public sealed record TimelineWriteResult(string ResourceType, string Id, TimelineWriteKind Kind, long Version);
+
+/// <summary>The store cannot be reached or has not been migrated yet (HTTP 503, gRPC UNAVAILABLE).</summary>
+public sealed class TimelineStoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

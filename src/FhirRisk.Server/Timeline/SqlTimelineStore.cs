@@ -1,0 +1,220 @@
+using System.Data.Common;
+
+namespace FhirRisk.Server.Timeline;
+
+/// <summary>
+/// The store over ADO.NET, one SQL text for both databases (SQLite ≥ 3.35 and PostgreSQL share <c>ON CONFLICT</c> and
+/// <c>RETURNING</c>). A write of one resource is three statements inside the caller's transaction: insert if the key is
+/// new; otherwise update if the content hash differs; otherwise read the version (unchanged). Under concurrent writers
+/// of one key, PostgreSQL's insert waits for the other transaction and then does nothing, and SQLite runs writers one at
+/// a time (BEGIN IMMEDIATE), so every outcome is one a serial order would give.
+/// </summary>
+internal abstract class SqlTimelineStore(SqlDialect dialect, TimeProvider time) : ITimelineStore
+{
+    private const string Columns = "resource_type, resource_id, patient_id, full_url, content_hash, version, json";
+
+    public abstract string Provider { get; }
+
+    /// <summary>An open connection.</summary>
+    protected abstract ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>A write transaction: exclusive for SQLite, read committed for PostgreSQL.</summary>
+    protected abstract ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>Called before the first migration (e.g. to create the SQLite file's folder and enable WAL).</summary>
+    protected virtual Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
+        await PrepareAsync(connection, cancellationToken).ConfigureAwait(false);
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
+        if (dialect.MigrationLock is { } lockSql)
+            await ExecuteAsync(connection, transaction, lockSql, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, $"""
+            CREATE TABLE IF NOT EXISTS {TimelineMigrations.Table} (
+                version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at {dialect.Int64} NOT NULL)
+            """, cancellationToken).ConfigureAwait(false);
+        var applied = new HashSet<int>();
+        await using (var command = Command(connection, transaction, $"SELECT version FROM {TimelineMigrations.Table}"))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                applied.Add(Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture));
+        }
+        var migrations = TimelineMigrations.For(dialect);
+        var newest = migrations[^1].Version;
+        if (applied.Count > 0 && applied.Max() > newest)
+            throw new InvalidOperationException(
+                $"The timeline store's schema is at version {applied.Max()}, newer than this server's {newest}. Hint: upgrade the server, or point it at another store.");
+        foreach (var migration in migrations.Where(m => !applied.Contains(m.Version)))
+        {
+            await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken).ConfigureAwait(false);
+            await using var record = Command(connection, transaction,
+                $"INSERT INTO {TimelineMigrations.Table} (version, name, applied_at) VALUES (@version, @name, @now)");
+            Add(record, "version", migration.Version);
+            Add(record, "name", migration.Name);
+            Add(record, "now", NowMicros());
+            await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The versions recorded in the migrations table, ascending (tests, diagnostics).</summary>
+    public async Task<IReadOnlyList<int>> AppliedMigrationsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT version FROM {TimelineMigrations.Table} ORDER BY version");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var versions = new List<int>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            versions.Add(Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture));
+        return versions;
+    }
+
+    public async Task PingAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT COUNT(*) FROM timeline_resources WHERE resource_type = ''");
+        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<TimelineWriteResult>> WriteAsync(IReadOnlyList<TimelineResource> resources, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(resources);
+        if (resources.Count == 0)
+            return [];
+        await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
+        var results = new List<TimelineWriteResult>(resources.Count);
+        foreach (var resource in resources)
+            results.Add(await WriteOneAsync(connection, transaction, resource, cancellationToken).ConfigureAwait(false));
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return results;
+    }
+
+    public async Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(patientId);
+        await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null,
+            $"SELECT {Columns} FROM timeline_resources WHERE patient_id = @patient ORDER BY resource_type, resource_id");
+        Add(command, "patient", patientId);
+        return await ReadAllAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null,
+            $"SELECT {Columns} FROM timeline_resources WHERE resource_type = @type AND resource_id = @id");
+        Add(command, "type", resourceType);
+        Add(command, "id", id);
+        return (await ReadAllAsync(command, cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+    }
+
+    private async Task<TimelineWriteResult> WriteOneAsync(DbConnection connection, DbTransaction transaction, TimelineResource resource,
+        CancellationToken cancellationToken)
+    {
+        await using (var insert = Command(connection, transaction, $"""
+            INSERT INTO timeline_resources ({Columns}, updated_at)
+            VALUES (@type, @id, @patient, @fullUrl, @hash, 1, @json, @now)
+            ON CONFLICT (resource_type, resource_id) DO NOTHING
+            RETURNING version
+            """))
+        {
+            AddResource(insert, resource);
+            if (await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is { } created and not DBNull)
+                return Result(resource, TimelineWriteKind.Created, created);
+        }
+        await using (var update = Command(connection, transaction, """
+            UPDATE timeline_resources
+            SET json = @json, content_hash = @hash, version = version + 1, updated_at = @now,
+                patient_id = COALESCE(@patient, patient_id), full_url = COALESCE(@fullUrl, full_url)
+            WHERE resource_type = @type AND resource_id = @id AND content_hash <> @hash
+            RETURNING version
+            """))
+        {
+            AddResource(update, resource);
+            if (await update.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is { } updated and not DBNull)
+                return Result(resource, TimelineWriteKind.Updated, updated);
+        }
+        await using var select = Command(connection, transaction,
+            "SELECT version FROM timeline_resources WHERE resource_type = @type AND resource_id = @id");
+        Add(select, "type", resource.ResourceType);
+        Add(select, "id", resource.Id);
+        var version = await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("A stored resource vanished inside its write transaction.");
+        return Result(resource, TimelineWriteKind.Unchanged, version);
+    }
+
+    private static TimelineWriteResult Result(TimelineResource resource, TimelineWriteKind kind, object version) =>
+        new(resource.ResourceType, resource.Id, kind, Convert.ToInt64(version, System.Globalization.CultureInfo.InvariantCulture));
+
+    private void AddResource(DbCommand command, TimelineResource resource)
+    {
+        Add(command, "type", resource.ResourceType);
+        Add(command, "id", resource.Id);
+        Add(command, "patient", resource.PatientId);
+        Add(command, "fullUrl", resource.FullUrl);
+        Add(command, "hash", resource.ContentHash);
+        Add(command, "json", resource.Json.ToArray());
+        Add(command, "now", NowMicros());
+    }
+
+    private static async Task<IReadOnlyList<TimelineResource>> ReadAllAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        var resources = new List<TimelineResource>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            resources.Add(new TimelineResource(
+                reader.GetString(0),
+                reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.GetString(4),
+                (byte[])reader.GetValue(6),
+                reader.GetInt64(5)));
+        }
+        return resources;
+    }
+
+    /// <summary>Opens a connection; a failure to reach the database becomes <see cref="TimelineStoreUnavailableException"/>.</summary>
+    private async Task<DbConnection> OpenGuardedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DbException or IOException or UnauthorizedAccessException or TimeoutException)
+        {
+            throw new TimelineStoreUnavailableException($"The {Provider} timeline store cannot be reached ({e.GetType().Name}).", e);
+        }
+    }
+
+    private static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, sql);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
+
+    private static void Add(DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@" + name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+    }
+
+    private long NowMicros() => (time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+}

@@ -1,0 +1,46 @@
+namespace FhirRisk.Server.Timeline;
+
+/// <summary>
+/// The store's schema as numbered migrations (docs/timeline-store.md). A migration, once released, never changes:
+/// a schema change is a new one with the next number. Each dialect states the same steps in its own types.
+/// </summary>
+internal static class TimelineMigrations
+{
+    public const string Table = "timeline_schema_migrations";
+
+    public static IReadOnlyList<TimelineMigration> For(SqlDialect dialect) =>
+    [
+        new(1, "timeline_resources", $"""
+            CREATE TABLE timeline_resources (
+                resource_type TEXT NOT NULL,
+                resource_id TEXT NOT NULL,
+                patient_id TEXT NULL,
+                full_url TEXT NULL,
+                content_hash TEXT NOT NULL,
+                version {dialect.Int64} NOT NULL,
+                json {dialect.Bytes} NOT NULL,
+                updated_at {dialect.Int64} NOT NULL,
+                PRIMARY KEY (resource_type, resource_id))
+            """),
+        new(2, "timeline_resources_by_patient",
+            "CREATE INDEX ix_timeline_resources_patient ON timeline_resources (patient_id)"),
+    ];
+}
+
+/// <param name="Version">Applied in ascending order; recorded in <see cref="TimelineMigrations.Table"/>.</param>
+/// <param name="Name">For people reading the migrations table.</param>
+/// <param name="Sql">One statement.</param>
+internal sealed record TimelineMigration(int Version, string Name, string Sql);
+
+/// <summary>Where SQLite and PostgreSQL differ in the SQL we use.</summary>
+/// <param name="Int64">The 64-bit integer type.</param>
+/// <param name="Bytes">The binary type.</param>
+/// <param name="MigrationLock">Run first in the migration transaction so that replicas migrate one at a time; null
+/// when the transaction itself is exclusive (SQLite's BEGIN IMMEDIATE).</param>
+internal sealed record SqlDialect(string Int64, string Bytes, string? MigrationLock)
+{
+    public static SqlDialect Sqlite { get; } = new("INTEGER", "BLOB", null);
+
+    // An arbitrary constant: the key of the advisory lock every FhirRisk replica takes to migrate.
+    public static SqlDialect Postgres { get; } = new("BIGINT", "BYTEA", "SELECT pg_advisory_xact_lock(731650001)");
+}

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Options;
+
+namespace FhirRisk.Server.Timeline;
+
+/// <summary>The <c>TimelineStore</c> configuration section (docs/timeline-store.md); validated at start.</summary>
+public sealed class TimelineStoreOptions
+{
+    public const string Section = "TimelineStore";
+
+    /// <summary><c>sqlite</c> (default: one file, one replica) or <c>postgresql</c> (shared by several replicas).</summary>
+    public string Provider { get; set; } = "sqlite";
+
+    /// <summary>The SQLite database file, relative to the content root unless absolute. Default <c>data/timeline.db</c>.</summary>
+    public string SqlitePath { get; set; } = "data/timeline.db";
+
+    /// <summary>The PostgreSQL connection string (Npgsql keywords), required for <c>postgresql</c>.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>How long a writer waits for another's lock (SQLite busy timeout, command timeout) in seconds. Default 30.</summary>
+    public int BusyTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>How long a readiness probe waits for the store, in seconds. Default 2.</summary>
+    public int PingTimeoutSeconds { get; set; } = 2;
+
+    internal bool IsPostgres => string.Equals(Provider, "postgresql", StringComparison.OrdinalIgnoreCase);
+}
+
+internal sealed class TimelineStoreOptionsValidator : IValidateOptions<TimelineStoreOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TimelineStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (!options.IsPostgres && !string.Equals(options.Provider, "sqlite", StringComparison.OrdinalIgnoreCase))
+            failures.Add($"TimelineStore:Provider '{options.Provider}' is not 'sqlite' or 'postgresql'.");
+        if (options.IsPostgres && string.IsNullOrWhiteSpace(options.ConnectionString))
+            failures.Add("TimelineStore:ConnectionString is required when TimelineStore:Provider is 'postgresql'.");
+        if (!options.IsPostgres && string.IsNullOrWhiteSpace(options.SqlitePath))
+            failures.Add("TimelineStore:SqlitePath must name the SQLite database file.");
+        if (options.BusyTimeoutSeconds is < 1 or > 3600)
+            failures.Add("TimelineStore:BusyTimeoutSeconds must lie in 1-3600.");
+        if (options.PingTimeoutSeconds is < 1 or > 60)
+            failures.Add("TimelineStore:PingTimeoutSeconds must lie in 1-60.");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

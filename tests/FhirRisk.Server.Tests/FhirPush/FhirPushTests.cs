@@ -1,0 +1,191 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FhirRisk.Server.Tests.Infrastructure;
+using FhirRisk.Server.Timeline;
+using FhirRisk.Testing;
+using Microsoft.Extensions.Logging;
+
+namespace FhirRisk.Server.Tests.FhirPush;
+
+/// <summary>POST /fhir and /fhir/$import through a real Kestrel with a SQLite store (docs/fhir-push.md).</summary>
+public sealed class FhirPushTests : IAsyncLifetime
+{
+    private TestFhirRiskServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await TestFhirRiskServer.StartAsync();
+        await _server.WaitUntilReadyAsync();
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task A_transaction_is_stored_and_answered_entry_by_entry()
+    {
+        var bundle = TestBundles.Patient("p1");
+
+        var (status, body) = await PushAsync(bundle);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("transaction-response", body["type"]!.GetValue<string>());
+        var statuses = Statuses(body);
+        Assert.Equal(bundle["entry"]!.AsArray().Count, statuses.Count);
+        Assert.All(statuses, s => Assert.Equal("201 Created", s));
+        Assert.Equal("Patient/p1/_history/1", body["entry"]![0]!["response"]!["location"]!.GetValue<string>());
+        var stored = await _server.Store.ReadPatientAsync("p1");
+        Assert.Equal(9, stored.Count); // Patient, Encounter, 6 labs, Condition: urn:uuid subjects resolved to p1
+    }
+
+    [Fact]
+    public async Task A_repush_changes_nothing_and_a_changed_resource_is_a_new_version()
+    {
+        await PushAsync(TestBundles.Patient("p1"));
+
+        var (_, again) = await PushAsync(TestBundles.Patient("p1"));
+        var (_, changed) = await PushAsync(TestBundles.Patient("p1", firstValue: 2.0));
+
+        Assert.All(Statuses(again), s => Assert.Equal("200 OK", s));
+        Assert.All(again["entry"]!.AsArray(), e => Assert.EndsWith("/_history/1", e!["response"]!["location"]!.GetValue<string>(), StringComparison.Ordinal));
+        Assert.Contains(Codes(again), c => c == "PUSH100");
+        var versions = changed["entry"]!.AsArray().Select(e => e!["response"]!["etag"]!.GetValue<string>()).ToArray();
+        Assert.Equal(6, versions.Count(v => v == "W/\"2\"")); // every lab value moved by one
+        Assert.Equal(2, (await _server.Store.ReadAsync("Observation", "p1-lab0"))!.Version);
+    }
+
+    [Fact]
+    public async Task A_malformed_transaction_is_rejected_whole_with_an_OperationOutcome()
+    {
+        var bundle = TestBundles.Patient("p2");
+        bundle["entry"]!.AsArray().Add(new JsonObject
+        {
+            ["resource"] = new JsonObject { ["id"] = "no-type" },
+            ["request"] = new JsonObject { ["method"] = "POST", ["url"] = "Observation" },
+        });
+        bundle["entry"]!.AsArray().Add(new JsonObject
+        {
+            ["resource"] = new JsonObject { ["resourceType"] = "Observation", ["id"] = "bad-date", ["effectiveDateTime"] = new JsonArray() },
+            ["request"] = new JsonObject { ["method"] = "DELETE", ["url"] = "Observation/x" },
+        });
+
+        var (status, body) = await PushAsync(bundle);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("OperationOutcome", body["resourceType"]!.GetValue<string>());
+        Assert.Contains("FHIR004", Codes(body));
+        Assert.Contains("PUSH004", Codes(body));
+        Assert.Contains("PUSH011", Codes(body));
+        Assert.Empty(await _server.Store.ReadPatientAsync("p2"));
+        Assert.Null(await _server.Store.ReadAsync("Patient", "p2"));
+    }
+
+    [Fact]
+    public async Task A_batch_stores_the_good_entries_and_reports_the_bad_ones()
+    {
+        var bundle = TestBundles.Patient("p3", type: "batch");
+        bundle["entry"]!.AsArray().Insert(1, new JsonObject { ["resource"] = new JsonObject { ["resourceType"] = "Observation" } });
+
+        var (status, body) = await PushAsync(bundle);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("batch-response", body["type"]!.GetValue<string>());
+        var statuses = Statuses(body);
+        Assert.Equal("400 Bad Request", statuses[1]);
+        Assert.Equal(statuses.Count - 1, statuses.Count(s => s == "201 Created"));
+        Assert.Contains("PUSH003", Codes(body["entry"]![1]!["response"]!["outcome"]!));
+        Assert.Equal(9, (await _server.Store.ReadPatientAsync("p3")).Count);
+    }
+
+    [Fact]
+    public async Task A_collection_and_NDJSON_are_stored()
+    {
+        var (status, _) = await PushAsync(TestBundles.Patient("p4", type: "collection"));
+        var lines = string.Join('\n', TestBundles.Patient("p5", type: "collection")["entry"]!.AsArray().Select(e => e!["resource"]!.ToJsonString()));
+        using var ndjson = await _server.PostAsync("/fhir/$import", lines + "\n\n{not json}\n", "application/fhir+ndjson");
+        var body = JsonNode.Parse(await ndjson.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(9, (await _server.Store.ReadPatientAsync("p4")).Count);
+        Assert.Equal(HttpStatusCode.OK, ndjson.StatusCode);
+        Assert.Equal("400 Bad Request", Statuses(body)[^1]);
+        Assert.Equal(9, (await _server.Store.ReadPatientAsync("p5")).Count);
+    }
+
+    [Fact]
+    public async Task Wrong_bodies_are_answered_with_an_OperationOutcome()
+    {
+        using var wrongType = await _server.PostAsync("/fhir", "{}", "text/plain");
+        using var notJson = await _server.PostAsync("/fhir", "{\"resourceType\": \"Bundle\", ");
+        using var notBundle = await _server.PostAsync("/fhir", """{"resourceType":"Patient","id":"x"}""");
+        using var searchset = await _server.PostAsync("/fhir", """{"resourceType":"Bundle","type":"searchset"}""");
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
+        Assert.Equal("PUSH009", Codes(JsonNode.Parse(await wrongType.Content.ReadAsStringAsync())!).Single());
+        Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+        Assert.Equal("FHIR001", Codes(JsonNode.Parse(await notJson.Content.ReadAsStringAsync())!).Single());
+        Assert.Equal("PUSH001", Codes(JsonNode.Parse(await notBundle.Content.ReadAsStringAsync())!).Single());
+        Assert.Equal("PUSH002", Codes(JsonNode.Parse(await searchset.Content.ReadAsStringAsync())!).Single());
+    }
+
+    [Fact]
+    public async Task Concurrent_pushes_of_overlapping_bundles_store_each_resource_once()
+    {
+        var pushes = Enumerable.Range(0, 12).Select(i => PushAsync(TestBundles.Patient("pc" + (i % 3))));
+
+        var answers = await Task.WhenAll(pushes).WaitAsync(TestFhirRiskServer.Timeout);
+
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        var created = answers.SelectMany(a => Statuses(a.Body)).Count(s => s == "201 Created");
+        Assert.Equal(3 * 9, created);
+        for (var p = 0; p < 3; p++)
+            Assert.All(await _server.Store.ReadPatientAsync("pc" + p), r => Assert.Equal(1, r.Version));
+    }
+
+    [Fact]
+    public async Task Logs_hold_counts_not_patient_data()
+    {
+        await PushAsync(TestBundles.Patient("secret-patient-42"));
+
+        Assert.Contains(_server.Logs.Entries, e => e.EventId == 310);
+        Assert.DoesNotContain(_server.Logs.Entries, e => e.Message.Contains("secret-patient-42", StringComparison.Ordinal));
+        Assert.Empty(_server.Logs.Errors);
+    }
+
+    [ExternalDataFact]
+    public async Task A_Synthea_bundle_is_stored_and_a_repush_is_a_no_op()
+    {
+        var file = Directory.EnumerateFiles(ExternalData.Path("fhir", "synthea-r4-bundles"), "*.json").Order(StringComparer.Ordinal).First();
+        var json = await File.ReadAllTextAsync(file);
+
+        using var first = await _server.PostAsync("/fhir", json);
+        using var second = await _server.PostAsync("/fhir", json);
+        var firstBody = JsonNode.Parse(await first.Content.ReadAsStringAsync())!;
+        var secondBody = JsonNode.Parse(await second.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.All(Statuses(firstBody), s => Assert.Equal("201 Created", s));
+        Assert.All(Statuses(secondBody), s => Assert.Equal("200 OK", s));
+        var patientId = JsonNode.Parse(json)!["entry"]!.AsArray().First(e => e!["resource"]!["resourceType"]!.GetValue<string>() == "Patient")!["resource"]!["id"]!.GetValue<string>();
+        var stored = await _server.Store.ReadPatientAsync(patientId);
+        Assert.True(stored.Count > 50, $"only {stored.Count} resources were linked to the patient");
+    }
+
+    private async Task<(HttpStatusCode Status, JsonNode Body)> PushAsync(JsonObject bundle)
+    {
+        using var response = await _server.PostAsync("/fhir", bundle.ToJsonString());
+        Assert.Equal("application/fhir+json", response.Content.Headers.ContentType?.MediaType);
+        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
+    }
+
+    private static List<string> Statuses(JsonNode body) =>
+        [.. body["entry"]!.AsArray().Select(e => e!["response"]!["status"]!.GetValue<string>())];
+
+    /// <summary>Every issue code in an OperationOutcome, or in the outcomes of a response Bundle's entries.</summary>
+    private static List<string> Codes(JsonNode body)
+    {
+        if (body["resourceType"]!.GetValue<string>() == "Bundle")
+            return [.. body["entry"]!.AsArray().Where(e => e!["response"]!["outcome"] is not null).SelectMany(e => Codes(e!["response"]!["outcome"]!))];
+        return [.. body["issue"]!.AsArray().Select(i => i!["details"]?["coding"]?[0]?["code"]?.GetValue<string>()).OfType<string>()];
+    }
+}

@@ -1,0 +1,159 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using FhirRisk.Inference.Prediction;
+using FhirRisk.Server.Patients;
+using FhirRisk.Server.Tests.Infrastructure;
+using FhirRisk.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FhirRisk.Server.Tests.Patients;
+
+/// <summary>Predictions over stored + supplied data: IPatientRiskService directly and RiskService through grpc-js.</summary>
+public sealed class PredictionTests : IAsyncLifetime
+{
+    private TestFhirRiskServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await TestFhirRiskServer.StartAsync();
+        await _server.WaitUntilReadyAsync();
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Stored_history_is_combined_with_supplied_resources_which_replace_stored_ones()
+    {
+        await PushAsync(TestBundles.Patient("p1", labs: 3));
+        var builder = _server.Services.GetRequiredService<PatientTimelineBuilder>();
+        var changed = TestBundles.Lab("p1-lab0", "p1", "p1-enc", new DateTime(2021, 3, 1, 12, 0, 0, DateTimeKind.Utc), 99.5);
+        var extra = TestBundles.Lab("p1-new", "p1", "p1-enc", new DateTime(2021, 3, 2, 12, 0, 0, DateTimeKind.Utc), 7.25);
+
+        var stored = await builder.BuildAsync("p1", [], CancellationToken.None);
+        var combined = await builder.BuildAsync("p1", [Utf8(changed), Utf8(extra)], CancellationToken.None);
+
+        static float?[] Labs(PatientEventsResult r) => [.. r.Events.Where(e => e.Code.StartsWith("LOINC//2160-0", StringComparison.Ordinal)).Select(e => e.NumericValue)];
+        Assert.Equal([1f, 2f, 3f], Labs(stored));
+        Assert.Equal([99.5f, 2f, 3f, 7.25f], Labs(combined));
+        Assert.Contains(combined.Events, e => e.Code == "HOSPITAL_ADMISSION//IMP" || e.Code.StartsWith("HOSPITAL_ADMISSION", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_patient_risk_service_answers_each_task_from_stored_data()
+    {
+        await PushAsync(TestBundles.Patient("p2"));
+
+        var result = await _server.Patients.PredictAsync(new PatientRiskRequest("p2", [], ["hospital_mortality", "icu_admission"]))
+            .WaitAsync(TestFhirRiskServer.Timeout);
+
+        Assert.Equal(["hospital_mortality", "icu_admission"], result.Risks.Select(r => r.Task));
+        Assert.All(result.Risks, r => Assert.Equal(RiskMethod.Rollouts, r.Method));
+        Assert.True(result.EventCount > 8);
+        Assert.StartsWith("model@", result.ModelVersion, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_patient_is_unavailable_data()
+    {
+        await Assert.ThrowsAsync<PatientDataUnavailableException>(() =>
+            _server.Patients.PredictAsync(new PatientRiskRequest("nobody", [], ["hospital_mortality"])).WaitAsync(TestFhirRiskServer.Timeout));
+    }
+
+    [Fact]
+    public async Task Predict_over_gRPC_reads_stored_and_supplied_data()
+    {
+        await PushAsync(TestBundles.Patient("p3", labs: 3));
+        var supplied = new JsonObject
+        {
+            ["resourceType"] = "Bundle", ["type"] = "collection",
+            ["entry"] = new JsonArray { new JsonObject { ["resource"] = TestBundles.Lab("p3-late", "p3", "p3-enc", new DateTime(2021, 3, 3, 6, 0, 0, DateTimeKind.Utc), 4.5) } },
+        };
+
+        var calls = await GrpcJsClient.CallAsync(new JsonObject
+        {
+            ["calls"] = new JsonArray
+            {
+                Predict(new JsonObject { ["stored"] = new JsonObject { ["patient_id"] = "p3" }, ["reference"] = "r-stored" }),
+                Predict(new JsonObject
+                {
+                    ["bundle"] = new JsonObject { ["json"] = Convert.ToBase64String(Utf8(supplied)), ["patient_id"] = "p3" },
+                    ["reference"] = "r-bundle",
+                }),
+                Predict(new JsonObject { ["stored"] = new JsonObject { ["patient_id"] = "nobody" } }),
+                Predict(new JsonObject { ["stored"] = new JsonObject { ["patient_id"] = "p3" } }, task: "no_such_task"),
+            },
+        });
+
+        var results = calls.Root.GetProperty("results").EnumerateArray().Select(c => new GrpcJsResult(c)).ToArray();
+        Assert.Equal("OK", results[0].StatusName);
+        var answer = results[0].Messages.Single();
+        Assert.Equal("r-stored", answer.GetProperty("reference").GetString());
+        Assert.Equal("hospital_mortality", answer.GetProperty("risks")[0].GetProperty("task").GetString());
+        Assert.Equal("METHOD_ROLLOUTS", answer.GetProperty("risks")[0].GetProperty("method").GetString());
+        Assert.Equal("OK", results[1].StatusName);
+        Assert.Equal("r-bundle", results[1].Messages.Single().GetProperty("reference").GetString());
+        Assert.Equal("NOT_FOUND", results[2].StatusName);
+        Assert.Equal("INVALID_ARGUMENT", results[3].StatusName);
+        Assert.Contains("no_such_task", results[3].Details, StringComparison.Ordinal);
+        Assert.Empty(_server.Logs.Errors);
+    }
+
+    [Fact]
+    public async Task PredictStream_and_Ingest_over_gRPC()
+    {
+        var ingest = await GrpcJsClient.CallAsync(new JsonObject
+        {
+            ["address"] = _server.GrpcAddress, ["service"] = "fhirrisk.v1.RiskService", ["method"] = "Ingest", ["deadlineMs"] = 60000,
+            ["request"] = new JsonObject { ["bundle_json"] = Convert.ToBase64String(Utf8(TestBundles.Patient("p4"))) },
+        });
+        var stream = await GrpcJsClient.CallAsync(new JsonObject
+        {
+            ["address"] = _server.GrpcAddress, ["service"] = "fhirrisk.v1.RiskService", ["method"] = "PredictStream", ["deadlineMs"] = 60000,
+            ["request"] = new JsonObject
+            {
+                ["patients"] = new JsonArray
+                {
+                    new JsonObject { ["stored"] = new JsonObject { ["patient_id"] = "p4" }, ["reference"] = "a" },
+                    new JsonObject { ["stored"] = new JsonObject { ["patient_id"] = "nobody" }, ["reference"] = "b" },
+                },
+                ["options"] = new JsonObject { ["tasks"] = new JsonArray { "hospital_mortality" } },
+            },
+        });
+
+        Assert.Equal("OK", ingest.StatusName);
+        Assert.Equal("9", ingest.Messages.Single().GetProperty("accepted").ToString());
+        Assert.Equal("OK", stream.StatusName);
+        var byReference = stream.Messages.ToDictionary(m => m.GetProperty("reference").GetString()!);
+        Assert.True(byReference["a"].TryGetProperty("prediction", out _));
+        Assert.Equal(5, byReference["b"].GetProperty("error").GetProperty("code").GetInt32()); // NOT_FOUND
+    }
+
+    [ExternalDataFact]
+    public async Task A_pushed_Synthea_patient_is_predicted_from_the_store()
+    {
+        var file = Directory.EnumerateFiles(ExternalData.Path("fhir", "synthea-r4-bundles"), "*.json").Order(StringComparer.Ordinal).First();
+        var json = await File.ReadAllTextAsync(file);
+        using var pushed = await _server.PostAsync("/fhir", json);
+        var patientId = JsonNode.Parse(json)!["entry"]!.AsArray().First(e => e!["resource"]!["resourceType"]!.GetValue<string>() == "Patient")!["resource"]!["id"]!.GetValue<string>();
+
+        var result = await _server.Patients.PredictAsync(new PatientRiskRequest(patientId, [], ["readmission_30d"])).WaitAsync(TestFhirRiskServer.Timeout);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, pushed.StatusCode);
+        Assert.Equal("readmission_30d", result.Risks.Single().Task);
+        Assert.True(result.EventCount > 50);
+    }
+
+    private JsonObject Predict(JsonObject patient, string task = "hospital_mortality") => new()
+    {
+        ["address"] = _server.GrpcAddress, ["service"] = "fhirrisk.v1.RiskService", ["method"] = "Predict", ["deadlineMs"] = 60000,
+        ["request"] = new JsonObject { ["patient"] = patient, ["options"] = new JsonObject { ["tasks"] = new JsonArray { task } } },
+    };
+
+    private async Task PushAsync(JsonObject bundle)
+    {
+        using var response = await _server.PostAsync("/fhir", bundle.ToJsonString());
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+    }
+
+    private static byte[] Utf8(JsonNode node) => Encoding.UTF8.GetBytes(node.ToJsonString());
+}
