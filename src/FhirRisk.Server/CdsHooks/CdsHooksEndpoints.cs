@@ -69,7 +69,7 @@ internal static class CdsHooksEndpoints
             CdsHooksLog.BadRequest(logger, id, e.Message);
             return Outcome(StatusCodes.Status400BadRequest, "invalid", "The supplied FHIR data or the requested tasks could not be used.", e.Message);
         }
-        catch (RiskServiceUnavailableException)
+        catch (Exception e) when (e is RiskServiceUnavailableException or Patients.RiskModelUnavailableException)
         {
             return Outcome(StatusCodes.Status503ServiceUnavailable, "transient", "The risk model is not available on this server.");
         }

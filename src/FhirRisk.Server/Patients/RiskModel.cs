@@ -25,7 +25,22 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
 
     public InferenceSession Session => Current.Session;
 
-    public string DirectoryPath => Path.GetFullPath(_options.Directory, environment.ContentRootPath);
+    /// <summary>
+    /// <c>Model:Directory</c>, resolved against the content root; a relative path that is not there is then looked up
+    /// beside the executable, where the build copies the bundled demo model (<c>models/demo</c>), so
+    /// <c>dotnet run --project src/FhirRisk.Server</c> and a published container both find it.
+    /// </summary>
+    public string DirectoryPath
+    {
+        get
+        {
+            var underContentRoot = Path.GetFullPath(_options.Directory, environment.ContentRootPath);
+            if (Path.IsPathRooted(_options.Directory) || Directory.Exists(underContentRoot))
+                return underContentRoot;
+            var besideExecutable = Path.GetFullPath(_options.Directory, AppContext.BaseDirectory);
+            return Directory.Exists(besideExecutable) ? besideExecutable : underContentRoot;
+        }
+    }
 
     /// <summary>The predictor for <paramref name="method"/>, or the configured default.</summary>
     /// <exception cref="ArgumentException">Heads asked of a model without them.</exception>
