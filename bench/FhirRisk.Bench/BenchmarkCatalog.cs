@@ -28,6 +28,7 @@ internal sealed class BenchmarkCatalog
             new Engine.GemmBenchmark(),
             new Engine.EngineBenchmark(),
             new Engine.DecodeBenchmark(),
+            new Rollout.RolloutBenchmark(),
         ],
         childVerbs:
         [

@@ -18,7 +18,7 @@ internal static class FhirRiskCommandLine
         Subcommands =
         {
             MedsCommand.Create(), IngestCommand.Create(), LabelsCommand.Create(), SimulateCommand.Create(), TokenizeCommand.Create(),
-            TrainCommand.Create(), FinetuneCommand.Create(), ProbeCommand.Create(), EvaluateCommand.Create(), GenerateCommand.Create(),
+            TrainCommand.Create(), FinetuneCommand.Create(), ProbeCommand.Create(), EvaluateCommand.Create(), GenerateCommand.Create(), PredictCommand.Create(),
             DemoModelCommand.Create(),
         },
     };

@@ -88,11 +88,17 @@ public sealed class InferenceSession : IDisposable
     public int[] RolloutPrompt(EncodedTimeline timeline, int index)
     {
         ArgumentNullException.ThrowIfNull(timeline);
+        return RolloutPrompt(timeline.Tokens, timeline.Times, timeline.Statics, index);
+    }
+
+    /// <summary>The rollout prompt at token <paramref name="index"/> of a timeline held as a token shard holds it.</summary>
+    public int[] RolloutPrompt(ReadOnlySpan<int> tokens, ReadOnlySpan<long> times, SubjectStatics statics, int index)
+    {
         var t = Parameters.Config.ContextLength;
         var prefix = Tokenizer.PrefixLength;
         var slide = Options.Scheduler.Slide ?? ContextWindow.DefaultSlide(prefix, t);
         var maxLength = prefix + index + 1 <= t ? t : t - slide;
-        return PromptedContext.Build(Tokenizer, timeline.Tokens, timeline.Times, timeline.Statics, index, maxLength);
+        return PromptedContext.Build(Tokenizer, tokens, times, statics, index, maxLength);
     }
 
     /// <summary>The heads context at timeline token <paramref name="index"/>: the finetuner's (T − K ids, <see cref="PromptedContext"/>).</summary>

@@ -1,0 +1,155 @@
+using System.CommandLine;
+using System.Globalization;
+using FhirRisk.Inference;
+using FhirRisk.Inference.Rollouts;
+using FhirRisk.Inference.Scoring;
+using FhirRisk.Model.Checkpoints;
+using FhirRisk.Training.Demo;
+using FhirRisk.Training.Evaluation;
+
+namespace FhirRisk.Cli.Commands;
+
+/// <summary>
+/// <c>fhirrisk predict --method rollouts --model &lt;dir&gt; --tokens &lt;dir&gt; --labels &lt;dir&gt; --out &lt;dir&gt;</c> (issue 6
+/// item 5, issue 7; docs/inference.md "Rollout AUROC"): zero-shot rollout risks for the labelled points of one task and
+/// split, written as a predictions file (method <c>rollouts</c>) for <c>fhirrisk evaluate</c>; with <c>--truth</c> the
+/// simulator's oracle for the same points beside it. Exit 0 on success, 1 when the model, tokens or labels cannot be
+/// read, 2 on bad arguments.
+/// </summary>
+internal static class PredictCommand
+{
+    public const string RolloutsFile = "rollouts.predictions.parquet";
+    public const string OracleFile = "oracle.predictions.parquet";
+
+    public static Command Create()
+    {
+        var method = new Option<string>("--method") { Description = "How to predict: 'rollouts' (zero-shot, ETHOS).", DefaultValueFactory = _ => "rollouts" };
+        var model = new Option<DirectoryInfo>("--model") { Description = "The model directory (the pretrained model for rollouts).", Required = true };
+        var tokens = new Option<DirectoryInfo>("--tokens") { Description = "Token shards of the dataset, written with the model's tokenizer ('fhirrisk tokenize').", Required = true };
+        var labels = new Option<DirectoryInfo>("--labels") { Description = "The output of 'fhirrisk labels' for the same dataset.", Required = true };
+        var task = new Option<string>("--task") { Description = "The task to predict.", DefaultValueFactory = _ => "hospital_mortality" };
+        var split = new Option<string>("--split") { Description = "The split whose points are scored.", DefaultValueFactory = _ => "held_out" };
+        var limit = CommandOptions.IntAtLeast("--limit", minimum: 0, defaultValue: 0, "Score a seeded sample of at most this many points; 0 for all.");
+        var rollouts = CommandOptions.IntAtLeast("--rollouts", minimum: 1, defaultValue: 20, "Rollouts per point (a fixed count), unless --adaptive.");
+        var adaptive = new Option<bool>("--adaptive") { Description = "Adaptive counts: from --rollouts up to 100, until the Wilson half-width is at most 0.05." };
+        var seed = new Option<ulong>("--seed") { Description = "Generation seed; it also picks the --limit sample.", DefaultValueFactory = _ => 42 };
+        var maxTokens = CommandOptions.IntAtLeast("--max-tokens", minimum: 1, defaultValue: 2048, "Tokens one rollout may generate before it is ambiguous.");
+        var concurrent = CommandOptions.IntAtLeast("--concurrent", minimum: 1, defaultValue: 4, "Points queued at once (their rollouts share decode steps).");
+        var slots = CommandOptions.IntAtLeast("--slots", minimum: 1, defaultValue: 64, "Sequences decoded at once (KV-cache slots).");
+        var threads = CommandOptions.IntAtLeast("--threads", minimum: 1, defaultValue: Environment.ProcessorCount, "Compute threads.");
+        var truth = new Option<FileInfo?>("--truth") { Description = "The simulator's ground_truth.parquet: also write the oracle for the same points." };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for rollouts.predictions.parquet (and oracle.predictions.parquet).", Required = true };
+        var command = new Command("predict", "Predict labelled points of a task (zero-shot rollouts) into a predictions file for 'fhirrisk evaluate'.")
+        {
+            method, model, tokens, labels, task, split, limit, rollouts, adaptive, seed, maxTokens, concurrent, slots, threads, truth, output,
+        };
+        command.SetAction((parsed, cancellationToken) =>
+        {
+            var count = parsed.GetValue(rollouts);
+            var settings = RolloutSettings.Default with
+            {
+                Seed = parsed.GetValue(seed),
+                MinRollouts = count,
+                MaxRollouts = parsed.GetValue(adaptive) ? Math.Max(count, RolloutSettings.Default.MaxRollouts) : count,
+                MaxNewTokens = parsed.GetValue(maxTokens),
+            };
+            var request = new PredictRequest(parsed.GetRequiredValue(method), parsed.GetRequiredValue(model).FullName, parsed.GetRequiredValue(tokens).FullName,
+                parsed.GetRequiredValue(labels).FullName, parsed.GetValue(truth)?.FullName, parsed.GetRequiredValue(output).FullName,
+                new LabelledPointSelection(parsed.GetRequiredValue(task), parsed.GetRequiredValue(split), parsed.GetValue(limit) is > 0 and var l ? l : null, settings.Seed),
+                settings, parsed.GetValue(concurrent), parsed.GetValue(slots), parsed.GetValue(threads));
+            return RunAsync(request, parsed.InvocationConfiguration, cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(PredictRequest r, InvocationConfiguration io, CancellationToken cancellationToken)
+    {
+        if (r.Method != "rollouts")
+            return CommandOutput.Fail(io.Error, $"--method '{r.Method}' is not supported.", "use --method rollouts; the heads are scored by 'fhirrisk finetune'.", ExitCodes.UsageError);
+        foreach (var (folder, option) in new[] { (r.Model, "--model"), (r.Tokens, "--tokens"), (r.Labels, "--labels") })
+        {
+            if (!Directory.Exists(folder))
+                return CommandOutput.Fail(io.Error, $"{option} folder '{folder}' does not exist.", $"pass an existing folder as {option}.", ExitCodes.UsageError);
+        }
+        if (r.Truth is { } truthFile && !File.Exists(truthFile))
+            return CommandOutput.Fail(io.Error, $"--truth file '{truthFile}' does not exist.", "pass the ground_truth.parquet of 'fhirrisk simulate', or leave --truth out.", ExitCodes.UsageError);
+        if (Directory.Exists(r.Output) && Directory.EnumerateFileSystemEntries(r.Output).Any())
+            return CommandOutput.Fail(io.Error, $"--out folder '{r.Output}' is not empty.", "choose a new --out folder.", ExitCodes.UsageError);
+
+        try
+        {
+            var options = InferenceOptions.Default with { Threads = r.Threads, Scheduler = RolloutSchedulerOptions.Default with { MaxSlots = r.Slots } };
+            using var session = InferenceSession.Open(r.Model, options);
+            session.Task(r.Selection.Task);
+            var set = LabelledPoints.Read(session, r.Tokens, r.Labels, r.Selection);
+            await io.Output.WriteLineAsync(Invariant($"{set.Points.Count:N0} of {set.LabelsInSplit:N0} {r.Selection.Task} points of split {r.Selection.Split} ({set.BeforeFirstToken} before the first token); {r.Settings.MinRollouts}{(r.Settings.MaxRollouts > r.Settings.MinRollouts ? $"–{r.Settings.MaxRollouts}" : "")} rollouts each, seed {r.Settings.Seed}"));
+            IReadOnlyList<ScoredPoint> scored;
+            await using (var predictor = session.CreateRolloutPredictor())
+            {
+                scored = await RolloutPointScorer.ScoreAsync(predictor, session, r.Selection.Task, set.Points, r.Settings, r.Concurrent,
+                    new ProgressLines(io.Output, set.Points.Count), cancellationToken);
+            }
+            return Write(r, scored, io);
+        }
+        catch (InferenceException e)
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "pass a whole model directory written by 'fhirrisk train'.");
+        }
+        catch (CheckpointException e)
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "pass a whole model directory written by 'fhirrisk train'.");
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or Meds.MedsFormatException or Parquet.ParquetException)
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "tokenize and label the same dataset with the model's tokenizer (fhirrisk tokenize, fhirrisk labels).");
+        }
+    }
+
+    private static int Write(PredictRequest r, IReadOnlyList<ScoredPoint> scored, InvocationConfiguration io)
+    {
+        var settled = scored.Where(s => s.Estimate.Labelled > 0).ToArray();
+        var rows = settled.Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, "rollouts", s.Estimate.Risk, s.Point.Label)).ToList();
+        var unmatched = 0;
+        Directory.CreateDirectory(r.Output);
+        if (r.Truth is { } truth)
+        {
+            // evaluate compares methods on the same points: keep only those the oracle has too.
+            var oracle = OraclePredictions.Match(truth, rows);
+            var matched = oracle.Predictions.Select(p => (p.SubjectId, p.PredictionTime)).ToHashSet();
+            unmatched = oracle.Unmatched;
+            rows = [.. rows.Where(p => matched.Contains((p.SubjectId, p.PredictionTime)))];
+            PredictionsFile.Write(Path.Combine(r.Output, OracleFile), oracle.Predictions);
+            if (oracle.OutcomeMismatches > 0)
+                io.Error.WriteLine(Invariant($"warning: {oracle.OutcomeMismatches} point(s) have a label that differs from the simulator's outcome."));
+        }
+        PredictionsFile.Write(Path.Combine(r.Output, RolloutsFile), rows);
+        var rollouts = scored.Sum(s => (long)s.Estimate.Labelled + s.Estimate.Excluded + s.Estimate.Ambiguous);
+        io.Output.WriteLine(Invariant($"{r.Output}: {rows.Count:N0} points ({rows.Count(p => p.Label):N0} positive) from {rollouts:N0} rollouts, {scored.Sum(s => s.GeneratedTokens):N0} tokens; mean labelled rollouts {scored.Average(s => s.Estimate.Labelled):0.0}, excluded {scored.Sum(s => s.Estimate.Excluded):N0}, ambiguous {scored.Sum(s => s.Estimate.Ambiguous):N0}; {scored.Count - settled.Length} point(s) without a labelled rollout and {unmatched} without an oracle row left out."));
+        return ExitCodes.Success;
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private sealed record PredictRequest(string Method, string Model, string Tokens, string Labels, string? Truth, string Output,
+        LabelledPointSelection Selection, RolloutSettings Settings, int Concurrent, int Slots, int Threads);
+
+    /// <summary>A line about every 2 % of the points (a background run's log).</summary>
+    private sealed class ProgressLines(TextWriter output, int total) : IProgress<ScoringProgress>
+    {
+        private readonly Lock _gate = new();
+        private int _next = Math.Max(1, total / 50);
+
+        public void Report(ScoringProgress value)
+        {
+            lock (_gate)
+            {
+                if (value.Done < _next && value.Done != value.Total)
+                    return;
+                _next = value.Done + Math.Max(1, total / 50);
+                var seconds = value.Elapsed.TotalSeconds;
+                var left = seconds / value.Done * (value.Total - value.Done);
+                output.WriteLine(Invariant($"scored {value.Done:N0}/{value.Total:N0} points, {value.GeneratedTokens:N0} tokens, {value.GeneratedTokens / Math.Max(seconds, 1e-9):N0} tokens/s, {seconds:0} s, about {left:0} s left"));
+            }
+        }
+    }
+}

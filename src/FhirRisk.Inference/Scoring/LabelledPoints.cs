@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Text.Json;
+using FhirRisk.Core;
+using FhirRisk.Meds;
+using FhirRisk.Tokenizer;
+
+namespace FhirRisk.Inference.Scoring;
+
+/// <summary>
+/// The labelled points of one task in one split, as rollout prompts: the MEDS labels of <c>fhirrisk labels</c> joined to
+/// the token shards of <c>fhirrisk tokenize</c> (written with the session's tokenizer) on subject and time, each point
+/// at the last token at or before its prediction time (<see cref="PromptedContext.IndexAt"/>, as the finetuner places
+/// it). A sample of <see cref="LabelledPointSelection.Limit"/> points is a seeded hash order of (subject, time), so the
+/// same seed picks the same points on any machine and a larger limit keeps the smaller one's points.
+/// </summary>
+public static class LabelledPoints
+{
+    /// <summary>Reads the points of <paramref name="selection"/>.</summary>
+    /// <exception cref="InvalidDataException">The token folder or labels cannot be read, or the shards use another vocabulary.</exception>
+    public static LabelledPointSet Read(InferenceSession session, string tokensFolder, string labelsFolder, LabelledPointSelection selection)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(selection);
+        var taskRoot = Directory.Exists(Path.Combine(labelsFolder, "labels")) ? Path.Combine(labelsFolder, "labels") : labelsFolder;
+        var taskFolder = Path.Combine(taskRoot, selection.Task);
+        if (!Directory.Exists(taskFolder))
+            throw new InvalidDataException($"no labels for task '{selection.Task}' in '{taskRoot}'. Hint: run 'fhirrisk labels <meds-dir> --task {selection.Task} --out <dir>' and pass that --out as --labels.");
+        var labels = MedsLabels.ReadTask(taskFolder).Where(l => l.BooleanValue is not null).ToArray();
+        var shards = OpenShards(session.Tokenizer, tokensFolder, selection.Split);
+        try
+        {
+            var subjects = new Dictionary<long, (TokenShard Shard, int Index)>();
+            foreach (var shard in shards)
+            {
+                var ids = shard.SubjectIds;
+                for (var i = 0; i < ids.Length; i++)
+                    subjects[ids[i]] = (shard, i);
+            }
+            var inSplit = labels.Where(l => subjects.ContainsKey(l.SubjectId))
+                .OrderBy(l => StableHash.Mix(selection.Seed ^ StableHash.Mix((ulong)l.SubjectId ^ StableHash.Mix((ulong)l.PredictionTime.Ticks))))
+                .ToArray();
+            var timelineEnd = session.Tokenizer.Vocabulary.IdOf(Vocabulary.TimelineEnd);
+            var (points, early) = (new List<LabelledPoint>(), 0);
+            foreach (var label in inSplit)
+            {
+                if (selection.Limit is { } limit && points.Count >= limit)
+                    break;
+                var (shard, index) = subjects[label.SubjectId];
+                var tokens = shard.Tokens(index);
+                var times = shard.Times(index);
+                var at = PromptedContext.IndexAt(tokens, times, Micros(label.PredictionTime), timelineEnd);
+                if (at < 0)
+                {
+                    early++;
+                    continue;
+                }
+                var prompt = session.RolloutPrompt(tokens, times, shard.Statics(index, session.Tokenizer), at);
+                points.Add(new LabelledPoint(label.SubjectId, label.PredictionTime, label.BooleanValue!.Value, prompt, at + 1));
+            }
+            return new LabelledPointSet(points, inSplit.Length, early);
+        }
+        finally
+        {
+            foreach (var shard in shards)
+                shard.Dispose();
+        }
+    }
+
+    private static List<TokenShard> OpenShards(TimelineTokenizer tokenizer, string folder, string split)
+    {
+        var manifest = Path.Combine(folder, DatasetTokenization.ManifestFile);
+        if (!File.Exists(manifest))
+            throw new InvalidDataException($"'{folder}' has no {DatasetTokenization.ManifestFile}, so it is not a finished token folder. Hint: run 'fhirrisk tokenize <meds-dir> --tokenizer <model-dir> --out {folder}'.");
+        var shards = new List<TokenShard>();
+        try
+        {
+            using var json = JsonDocument.Parse(File.ReadAllBytes(manifest));
+            foreach (var entry in json.RootElement.GetProperty("shards").EnumerateArray())
+            {
+                if (entry.GetProperty("split").GetString() != split)
+                    continue;
+                var path = Path.Combine(folder, entry.GetProperty("path").GetString()!);
+                var shard = TokenShard.Open(path);
+                shards.Add(shard);
+                shard.CheckVocabulary(tokenizer, path);
+            }
+            if (shards.Count == 0)
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"'{manifest}' lists no shard of split '{split}'. Hint: tokenize every split, or pass the split the dataset has."));
+            return shards;
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or InvalidDataException or IOException)
+        {
+            foreach (var shard in shards)
+                shard.Dispose();
+            throw e as InvalidDataException ?? new InvalidDataException($"the token folder '{folder}' cannot be read ({e.Message}). Hint: re-run 'fhirrisk tokenize' into a new folder.", e);
+        }
+    }
+
+    /// <summary>µs since 1970, rounded down, as token times are stored.</summary>
+    private static long Micros(DateTime time) => Math.DivRem(time.Ticks - DateTime.UnixEpoch.Ticks, TimeSpan.TicksPerMicrosecond) switch
+    {
+        var (q, r) when r < 0 => q - 1,
+        var (q, _) => q,
+    };
+}
+
+/// <summary>Which points <see cref="LabelledPoints.Read"/> takes.</summary>
+/// <param name="Task">The task (its labels folder).</param>
+/// <param name="Split">The split of the token shards (default <c>held_out</c>).</param>
+/// <param name="Limit">At most this many points, a seeded sample; null for all.</param>
+/// <param name="Seed">Orders the points for the sample.</param>
+public sealed record LabelledPointSelection(string Task, string Split = "held_out", int? Limit = null, ulong Seed = 1);
+
+/// <summary>The points read, and how many labels of the split there were and how many lay before the first token.</summary>
+public sealed record LabelledPointSet(IReadOnlyList<LabelledPoint> Points, int LabelsInSplit, int BeforeFirstToken);

@@ -1,0 +1,64 @@
+using FhirRisk.Cli.Commands;
+using FhirRisk.Model.Gpt;
+using FhirRisk.Testing;
+using FhirRisk.Tokenizer;
+using FhirRisk.Training.Evaluation;
+
+namespace FhirRisk.Cli.Tests;
+
+/// <summary><c>fhirrisk predict --method rollouts</c> on the sample MEDS dataset with a random 1-layer GPT: the predictions
+/// file it writes is one <c>fhirrisk evaluate</c> reads, and its risks do not depend on how many points share the steps.</summary>
+public sealed class PredictCommandTests
+{
+    private static string Sample => RepositoryPaths.Combine("samples", "meds-demo");
+
+    [Fact]
+    public async Task Predict_Rollouts_WritesPredictionsThatEvaluateReads_AndDoNotDependOnConcurrency()
+    {
+        using var temp = new TempDirectory();
+        var (model, labels, tokens) = await Prepare(temp);
+        string[] Args(string output, string concurrent) =>
+            ["predict", "--method", "rollouts", "--model", model, "--tokens", tokens, "--labels", labels, "--task", "hospital_mortality",
+             "--split", "train", "--rollouts", "3", "--max-tokens", "48", "--concurrent", concurrent, "--threads", "1", "--out", output];
+
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync(Args(temp.File("a"), "4"));
+        var again = await CliRun.RunAsync(Args(temp.File("b"), "1"));
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.True(again.ExitCode == 0, again.Error);
+        Assert.Contains("rollouts", stdout, StringComparison.Ordinal);
+        var rows = PredictionsFile.Read(Path.Combine(temp.File("a"), PredictCommand.RolloutsFile));
+        Assert.NotEmpty(rows);
+        Assert.All(rows, r => Assert.Equal(("hospital_mortality", "rollouts"), (r.Task, r.Method)));
+        Assert.All(rows, r => Assert.InRange(r.Probability, 0, 1));
+        Assert.Equal(rows, PredictionsFile.Read(Path.Combine(temp.File("b"), PredictCommand.RolloutsFile)));
+
+        var report = temp.File("report");
+        var evaluated = await CliRun.RunAsync("evaluate", Path.Combine(temp.File("a"), PredictCommand.RolloutsFile), "--out", report, "--bootstrap", "20");
+        Assert.True(evaluated.ExitCode == 0, evaluated.Error);
+        Assert.True(File.Exists(Path.Combine(report, "metrics.json")));
+    }
+
+    [Fact]
+    public async Task Predict_UnknownMethod_IsAUsageError()
+    {
+        using var temp = new TempDirectory();
+        var (exitCode, _, stderr) = await CliRun.RunAsync("predict", "--method", "heads", "--model", temp.Path, "--tokens", temp.Path,
+            "--labels", temp.Path, "--out", temp.File("out"));
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("hint:", stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>Labels, a tokenizer and token shards of the sample, and a random 1-layer GPT saved beside the tokenizer.</summary>
+    private static async Task<(string Model, string Labels, string Tokens)> Prepare(TempDirectory temp)
+    {
+        var (model, labels, tokens) = (temp.File("model"), temp.File("labels"), temp.File("tokens"));
+        Assert.Equal(0, (await CliRun.RunAsync("labels", Sample, "--task", "all", "--out", labels)).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", "fit", Sample, "--out", model)).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", Sample, "--tokenizer", model, "--out", tokens)).ExitCode);
+        var vocabulary = TimelineTokenizer.Load(model).Vocabulary.Count;
+        GptCheckpoint.Save(model, GptParameters.Initialize(new GptConfig(vocabulary, 1, 2, 16, 32), seed: 1));
+        return (model, labels, tokens);
+    }
+}
