@@ -11,6 +11,8 @@ public sealed class FhirFaultTests
 {
     private static readonly Dictionary<string, string?> FastBreaker = new()
     {
+        ["CdsHooks:Fhir:AttemptTimeout"] = "00:00:00.500",
+        ["CdsHooks:Fhir:TotalTimeout"] = "00:00:02",
         ["CdsHooks:Fhir:MaxRetries"] = "2",
         ["CdsHooks:Fhir:MinimumThroughput"] = "4",
         ["CdsHooks:Fhir:FailureRatio"] = "0.5",
@@ -59,6 +61,8 @@ public sealed class FhirFaultTests
         await using var fhir = await FakeFhirServer.StartAsync(FakeFhirMode.Slow);
         await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
         {
+            ["CdsHooks:Fhir:AttemptTimeout"] = "00:00:00.500",
+            ["CdsHooks:Fhir:TotalTimeout"] = "00:00:02",
             ["CdsHooks:Fhir:MaxRetries"] = "1",
             ["CdsHooks:Fhir:MinimumThroughput"] = "1000", // keep the circuit closed: every call must wait for its own timeout
         });

@@ -43,8 +43,9 @@ internal sealed class TestCdsServer : IAsyncDisposable
             ["CdsHooks:Host"] = "127.0.0.1",
             ["CdsHooks:Port"] = "0",
             ["CdsHooks:Authentication:Mode"] = "LocalDemo",
-            ["CdsHooks:Fhir:AttemptTimeout"] = "00:00:00.500",
-            ["CdsHooks:Fhir:TotalTimeout"] = "00:00:02",
+            // Generous, so a loaded CI machine never times out a healthy fake server; the fault tests set short ones.
+            ["CdsHooks:Fhir:AttemptTimeout"] = "00:00:05",
+            ["CdsHooks:Fhir:TotalTimeout"] = "00:00:10",
             ["CdsHooks:Fhir:RetryDelay"] = "00:00:00.020",
             ["CdsHooks:Links:0:Label"] = "About the model",
             ["CdsHooks:Links:0:Url"] = "https://fhirrisk.example.org/model",
