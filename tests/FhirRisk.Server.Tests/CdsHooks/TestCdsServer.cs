@@ -4,12 +4,7 @@ using FhirRisk.Server.CdsHooks;
 using FhirRisk.Server.Patients;
 using FhirRisk.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FhirRisk.Server.Tests.CdsHooks;
 
@@ -37,8 +32,7 @@ internal sealed class TestCdsServer : IAsyncDisposable
 
     public static async Task<TestCdsServer> StartAsync(IDictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ContentRootPath = AppContext.BaseDirectory });
-        var configuration = new Dictionary<string, string?>
+        var (builder, logs) = TestHost.CreateBuilder(AppContext.BaseDirectory, new Dictionary<string, string?>
         {
             ["CdsHooks:Host"] = "127.0.0.1",
             ["CdsHooks:Port"] = "0",
@@ -50,22 +44,15 @@ internal sealed class TestCdsServer : IAsyncDisposable
             ["CdsHooks:Links:0:Label"] = "About the model",
             ["CdsHooks:Links:0:Url"] = "https://fhirrisk.example.org/model",
             ["Logging:LogLevel:Default"] = "Debug",
-        };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-            configuration[key] = value;
-        builder.Configuration.AddInMemoryCollection(configuration);
-        var logs = new CapturingLoggerProvider();
-        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+        }, settings);
         if (time is not null)
             builder.Services.AddSingleton(time);
         builder.Services.AddSingleton<IPatientRiskService, FakePatientRiskService>();
         builder.Services.AddCdsHooks(builder.Configuration);
         var app = builder.Build();
         app.MapCdsHooks();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await app.StartAsync(timeout.Token);
-        var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port;
-        return new TestCdsServer(app, logs, port);
+        await TestHost.StartAsync(app, TimeSpan.FromSeconds(30));
+        return new TestCdsServer(app, logs, TestHost.Ports(app).Single());
     }
 
     public Task<HttpResponseMessage> PostJsonAsync(string path, string json, string? bearer = null)
@@ -79,15 +66,7 @@ internal sealed class TestCdsServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await _app.StopAsync(timeout.Token);
-        }
-        finally
-        {
-            await _app.DisposeAsync();
-        }
+        await TestHost.StopAsync(_app, TimeSpan.FromSeconds(30));
     }
 }
 

@@ -6,11 +6,7 @@ using FhirRisk.Server.Patients;
 using FhirRisk.Server.Timeline;
 using FhirRisk.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FhirRisk.Server.Tests.Infrastructure;
 
@@ -48,8 +44,7 @@ internal sealed class TestFhirRiskServer : IAsyncDisposable
     public static async Task<TestFhirRiskServer> StartAsync(IDictionary<string, string?>? settings = null)
     {
         var folder = new TempDirectory("fhirrisk-server");
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing", ContentRootPath = folder.Path });
-        var configuration = new Dictionary<string, string?>
+        var (builder, logs) = TestHost.CreateBuilder(folder.Path, new Dictionary<string, string?>
         {
             ["Grpc:Host"] = "127.0.0.1",
             ["Grpc:Port"] = "0",
@@ -63,12 +58,7 @@ internal sealed class TestFhirRiskServer : IAsyncDisposable
             ["Model:MaxNewTokens"] = "64",
             ["Logging:LogLevel:Default"] = "Debug",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
-        };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-            configuration[key] = value;
-        builder.Configuration.AddInMemoryCollection(configuration);
-        var logs = new CapturingLoggerProvider();
-        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+        }, settings);
         builder.AddFhirRiskHttp();
         builder.AddFhirRiskTimelineStore();
         builder.AddFhirRiskPredictions();
@@ -76,11 +66,9 @@ internal sealed class TestFhirRiskServer : IAsyncDisposable
         var app = builder.Build();
         app.MapFhirRiskHttp();
         app.MapFhirRiskGrpc();
-        using var startTimeout = new CancellationTokenSource(Timeout);
-        await app.StartAsync(startTimeout.Token);
+        await TestHost.StartAsync(app, Timeout);
         var httpPort = app.Services.GetRequiredService<HttpListenerBinding>().Port!.Value;
-        var grpcPort = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
-            .Select(a => new Uri(a).Port).Single(p => p != httpPort);
+        var grpcPort = TestHost.Ports(app).Single(p => p != httpPort);
         return new TestFhirRiskServer(app, folder, logs, httpPort, grpcPort);
     }
 
@@ -107,14 +95,12 @@ internal sealed class TestFhirRiskServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        using var stopTimeout = new CancellationTokenSource(Timeout);
         try
         {
-            await _app.StopAsync(stopTimeout.Token);
+            await TestHost.StopAsync(_app, Timeout);
         }
         finally
         {
-            await _app.DisposeAsync();
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             _folder.Dispose();
         }

@@ -2,12 +2,7 @@ using System.Collections.Concurrent;
 using FhirRisk.Server.Health;
 using FhirRisk.Server.Risk;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FhirRisk.Server.Tests.Infrastructure;
@@ -45,48 +40,25 @@ internal sealed class TestGrpcServer : IAsyncDisposable
 
     public static async Task<TestGrpcServer> StartAsync(IDictionary<string, string?>? settings = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            EnvironmentName = "Testing",
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        var configuration = new Dictionary<string, string?>
+        var (builder, logs) = TestHost.CreateBuilder(AppContext.BaseDirectory, new Dictionary<string, string?>
         {
             ["Grpc:Host"] = "127.0.0.1",
             ["Grpc:Port"] = "0",
             // The server's appsettings.json is copied beside the tests; its levels would hide the Debug events.
             ["Logging:LogLevel:Default"] = "Debug",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
-        };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-            configuration[key] = value;
-        builder.Configuration.AddInMemoryCollection(configuration);
-        var logs = new CapturingLoggerProvider();
-        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+        }, settings);
         builder.Services.AddSingleton<FakeRiskServiceBackend>();
         builder.Services.AddSingleton<IRiskServiceBackend>(p => p.GetRequiredService<FakeRiskServiceBackend>());
         builder.AddFhirRiskGrpc();
 
         var app = builder.Build();
         app.MapFhirRiskGrpc();
-        using var startTimeout = new CancellationTokenSource(StartStopTimeout);
-        await app.StartAsync(startTimeout.Token);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new TestGrpcServer(app, app.Services.GetRequiredService<FakeRiskServiceBackend>(), logs, new Uri(address).Port);
+        await TestHost.StartAsync(app, StartStopTimeout);
+        return new TestGrpcServer(app, app.Services.GetRequiredService<FakeRiskServiceBackend>(), logs, TestHost.Ports(app).Single());
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        using var stopTimeout = new CancellationTokenSource(StartStopTimeout);
-        try
-        {
-            await _app.StopAsync(stopTimeout.Token);
-        }
-        finally
-        {
-            await _app.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => TestHost.StopAsync(_app, StartStopTimeout);
 }
 
 /// <summary>Keeps every log entry so tests can assert on event ids (and that no unexpected error was logged).</summary>
