@@ -54,15 +54,18 @@ internal sealed class TokenSplit : IDisposable
         }
     }
 
-    /// <summary>The shard and subject holding token <paramref name="token"/> (in [0, <see cref="Tokens"/>)) of the split.</summary>
-    public (TokenShard Shard, int Subject) Locate(long token)
+    /// <summary>
+    /// The shard and subject holding token <paramref name="token"/> (in [0, <see cref="Tokens"/>)) of the split, and the
+    /// token's index in that subject's timeline.
+    /// </summary>
+    public (TokenShard Shard, int Subject, int Position) Locate(long token)
     {
         var shard = LastAtOrBefore(_starts.AsSpan(0, _shards.Length), token);
         var local = token - _starts[shard];
         var offsets = _shards[shard].TokenOffsets;
         // The last subject starting at or before the token: subjects with no tokens share its start and come before it.
         var subject = LastAtOrBefore(offsets[..^1], local);
-        return (_shards[shard], subject);
+        return (_shards[shard], subject, (int)(local - offsets[subject]));
     }
 
     public void Dispose()

@@ -11,9 +11,13 @@ namespace FhirRisk.Training.Pretraining;
 /// </summary>
 /// <remarks>
 /// Row r of batch b is a pure function of (seed, b, r): one Philox block (<see cref="CounterRng"/>, stream b, block r)
-/// picks a token uniformly from the whole split — so a subject is chosen in proportion to its length — and then the
-/// window's start uniformly among the starts that keep it inside that subject. The data position is therefore just
-/// the next batch index, which a checkpoint stores, and a resumed run draws the same windows.
+/// picks an anchor token uniformly from the whole split — so a subject is chosen in proportion to its length — and
+/// then the anchor's place in the window uniformly among the T − prefix + 1 places, the window shifted back inside the
+/// subject where it would run past either end. Every token is then covered about equally often; the first and last
+/// tokens of a timeline about half as often as the middle. (Choosing the start uniformly among the starts that fit
+/// would cover the last token of a timeline once per window-width of starts, and the last tokens are where a stay ends
+/// and a death is.) The data position is therefore just the next batch index, which a checkpoint stores, and a resumed
+/// run draws the same windows.
 /// </remarks>
 internal sealed class WindowSampler
 {
@@ -57,11 +61,9 @@ internal sealed class WindowSampler
     /// </summary>
     private void FillRow((uint X0, uint X1, uint X2, uint X3) random, Span<int> tokens, Span<int> targets)
     {
-        var (shard, subject) = _split.Locate((long)Scale(random.X0, random.X1, (ulong)_split.Tokens));
+        var (shard, subject, start) = Choose(random);
         var timeline = shard.Tokens(subject);
         var width = _context - _prefix;
-        var starts = Math.Max(0, timeline.Length - (width + 1)) + 1;
-        var start = (int)Scale(random.X2, random.X3, (ulong)starts);
         var n = Math.Min(timeline.Length - start, width + 1);
 
         _tokenizer.PrefixAt(shard.Statics(subject, _tokenizer), shard.Times(subject)[start], tokens[.._prefix]);
@@ -76,6 +78,19 @@ internal sealed class WindowSampler
         for (var j = first; j < end; j++)
             targets[j] = timeline[start + j + 1 - _prefix];
         targets[end..].Fill(IgnoreIndex);
+    }
+
+    /// <summary>The subject and the timeline index of the first token of row <paramref name="row"/> of batch <paramref name="batch"/>.</summary>
+    internal (TokenShard Shard, int Subject, int Start) Choose(ulong seed, ulong batch, int row) =>
+        Choose(CounterRng.Block(seed, batch, (ulong)row));
+
+    private (TokenShard Shard, int Subject, int Start) Choose((uint X0, uint X1, uint X2, uint X3) random)
+    {
+        var (shard, subject, anchor) = _split.Locate((long)Scale(random.X0, random.X1, (ulong)_split.Tokens));
+        var width = _context - _prefix;
+        var lastStart = Math.Max(0, shard.Tokens(subject).Length - (width + 1));
+        var offset = (int)Scale(random.X2, random.X3, (ulong)(width + 1));
+        return (shard, subject, Math.Clamp(anchor - offset, 0, lastStart));
     }
 
     /// <summary>⌊u · n / 2⁶⁴⌋ for the 64-bit u = (high, low): uniform on [0, n) to within n / 2⁶⁴.</summary>

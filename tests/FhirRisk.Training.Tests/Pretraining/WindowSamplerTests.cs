@@ -68,9 +68,48 @@ public sealed class WindowSamplerTests : IDisposable
     {
         for (var token = 0L; token < _train.Tokens; token++)
         {
-            var (shard, subject) = _train.Locate(token);
+            var (shard, subject, _) = _train.Locate(token);
             Assert.NotEqual(0, shard.Tokens(subject).Length);
         }
+    }
+
+    [Fact]
+    public void Locate_GivesTheTokensIndexInItsSubjectsTimeline()
+    {
+        var (previous, index) = (-1, 0);
+        for (var token = 0L; token < _train.Tokens; token++)
+        {
+            var (_, subject, position) = _train.Locate(token);
+            index = subject == previous ? index + 1 : 0;
+            previous = subject;
+            Assert.Equal(index, position);
+        }
+    }
+
+    [Fact]
+    public void Choose_CoversTheEndsOfATimelineAboutHalfAsOftenAsItsMiddle()
+    {
+        // The 72-token subject (the longest, several windows long): count the windows holding each of its tokens as a
+        // target. Starts drawn uniformly among those that fit would hold its last token ~1/13 as often as its middle.
+        var sampler = new WindowSampler(_train, _tokenizer, Context);
+        var width = Context - _tokenizer.PrefixLength;
+        var longest = Enumerable.Range(0, (int)_train.Tokens).Select(t => _train.Locate(t)).MaxBy(l => l.Shard.Tokens(l.Subject).Length);
+        var length = longest.Shard.Tokens(longest.Subject).Length;
+        var covered = new int[length];
+        for (var batch = 0UL; batch < 100_000; batch++)
+        {
+            var (shard, subject, start) = sampler.Choose(seed: 5, batch, row: 0);
+            if (shard != longest.Shard || subject != longest.Subject)
+                continue;
+            Assert.InRange(start, 0, length - (width + 1));
+            for (var i = start; i < start + width + 1; i++)
+                covered[i]++;
+        }
+
+        var middle = covered[(length / 2 - 5)..(length / 2 + 5)].Average();
+        Assert.True(middle > 1_000, $"the longest subject was drawn too rarely ({middle} windows over its middle)");
+        Assert.InRange(covered[^1] / middle, 0.4, 0.75);
+        Assert.InRange(covered[0] / middle, 0.4, 0.75);
     }
 
     /// <summary>
@@ -85,7 +124,7 @@ public sealed class WindowSamplerTests : IDisposable
         padded = prefix + n - 1 < Context;
         for (var token = 0L; token < _train.Tokens;)
         {
-            var (shard, subject) = _train.Locate(token);
+            var (shard, subject, _) = _train.Locate(token);
             var timeline = shard.Tokens(subject);
             token += timeline.Length;
             for (var start = 0; start < timeline.Length; start++)
