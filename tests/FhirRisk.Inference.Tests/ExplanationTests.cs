@@ -100,7 +100,7 @@ public sealed class ExplanationTests
     }
 
     [Fact]
-    public async Task Rollout_trajectory_points_are_the_rollouts_of_each_prefix_with_one_shared_key()
+    public async Task Rollout_trajectory_points_are_the_rollouts_of_each_prefix_asked_at_its_time_with_one_shared_key()
     {
         var options = new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8), Explanations = new ExplanationSettings { MaxFacts = 4, RolloutsPerPoint = 8 } };
         using var session = TinyModel.Open(options);
@@ -116,9 +116,11 @@ public sealed class ExplanationTests
         var task = session.Task(TaskCatalog.ProlongedLos);
         var settings = options.Rollouts with { MinRollouts = 8, MaxRollouts = 8, KeepTokens = false };
         var key = new RolloutRequest(session.RolloutPrompt(timeline, index), [task], settings).Key;
+        Assert.Contains(explanation.Trajectory, p => StayClock.Spent(session.Meanings, timeline, p.Index, task) > TimeSpan.Zero);
         foreach (var point in explanation.Trajectory)
         {
-            var alone = await predictor.RunAsync(new RolloutRequest(session.RolloutPrompt(timeline, point.Index), [task], settings) { Key = key });
+            var asked = StayClock.At(session.Meanings, timeline, point.Index, task);
+            var alone = await predictor.RunAsync(new RolloutRequest(session.RolloutPrompt(timeline, point.Index), [asked], settings) { Key = key });
             Assert.Equal(alone.Tasks[0].Risk, point.Risk);
             Assert.Equal(alone.Tasks[0].Labelled, point.N);
         }

@@ -38,7 +38,7 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
     {
         ArgumentNullException.ThrowIfNull(query);
         var clock = Stopwatch.StartNew();
-        var tasks = query.Tasks.Select(_session.Task).ToArray();
+        var tasks = query.Tasks.Select(t => StayClock.At(_session.Meanings, query.Timeline, query.Index, _session.Task(t))).ToArray();
         var prompt = _session.RolloutPrompt(query.Timeline, query.Index);
         var result = await RunAsync(new RolloutRequest(prompt, tasks, _session.Options.Rollouts), cancellationToken).ConfigureAwait(false);
         var latency = clock.Elapsed;
@@ -62,9 +62,13 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         var settings = _session.Options.Rollouts with { MinRollouts = count, MaxRollouts = count, KeepTokens = false };
         var prompts = plan.Points.Select(p => _session.RolloutPrompt(query.Timeline, p)).ToArray();
         var key = new RolloutRequest(prompts[^1], [task], settings).Key;
-        var requests = prompts.Select(p => explanations.CommonRandomNumbers
-            ? new RolloutRequest(p, [task], settings) { Key = key }
-            : new RolloutRequest(p, [task], settings));
+        var requests = plan.Points.Select((point, i) =>
+        {
+            var asked = StayClock.At(_session.Meanings, query.Timeline, point, task);
+            return explanations.CommonRandomNumbers
+                ? new RolloutRequest(prompts[i], [asked], settings) { Key = key }
+                : new RolloutRequest(prompts[i], [asked], settings);
+        });
         var results = await Task.WhenAll(requests.Select(r => RunAsync(r, cancellationToken))).ConfigureAwait(false);
         var trajectory = plan.Points.Select((index, i) =>
         {

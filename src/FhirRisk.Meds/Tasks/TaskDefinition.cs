@@ -35,4 +35,25 @@ public sealed record TaskDefinition(
 {
     /// <summary>True for a code that ends the question: a stop or a positive code.</summary>
     public bool Stops(string code) => PositiveCodes.Contains(code) || StopCodes.Contains(code);
+
+    /// <summary>
+    /// The same question asked <paramref name="spent"/> after its prediction point, later in the same stay (ARES's
+    /// dynamic in-stay risk, ethos.md §3.4): the time limit and the "positive after" threshold count from the point, so
+    /// both shrink by the time already spent, to zero at the least. A threshold already reached makes the outcome
+    /// positive at the first event, so a stay already 10 days long is a prolonged stay with certainty.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="spent"/> is negative.</exception>
+    public TaskDefinition After(TimeSpan spent)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(spent, TimeSpan.Zero);
+        if (spent == TimeSpan.Zero)
+            return this;
+        return this with
+        {
+            TimeLimit = Shrink(TimeLimit, spent),
+            PositiveAfter = PositiveAfter is { } threshold ? Shrink(threshold, spent) : null,
+        };
+    }
+
+    private static TimeSpan Shrink(TimeSpan span, TimeSpan spent) => span > spent ? span - spent : TimeSpan.Zero;
 }

@@ -96,4 +96,20 @@ public sealed class TaskOutcomeTrackerTests
         Assert.Equal(1, new CodeSet("MEDS_DEATH", "HOSPITAL_DISCHARGE//DIED").RankOf("HOSPITAL_DISCHARGE//DIED"));
         Assert.Throws<ArgumentException>(() => new CodeSet("HOSPITAL_DISCHARGE//"));
     }
+
+    [Fact]
+    public void After_ShrinksTheClockByTheTimeSpent_AndAReachedThresholdIsPositiveAtOnce()
+    {
+        Assert.Same(s_task, s_task.After(TimeSpan.Zero));
+        var day2 = s_task.After(TimeSpan.FromDays(2));
+        Assert.Equal((TimeSpan.FromDays(3), TimeSpan.FromDays(1)), (day2.TimeLimit, day2.PositiveAfter!.Value));
+        Assert.Null(new TaskOutcomeTracker(day2).Observe(TimeSpan.FromHours(23), "LAB//x"));
+
+        var day4 = s_task.After(TimeSpan.FromDays(4));
+        Assert.Equal(TimeSpan.Zero, day4.PositiveAfter);
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Duration, true, TimeSpan.Zero), new TaskOutcomeTracker(day4).Observe(TimeSpan.Zero, "LAB//x"));
+        Assert.Equal(TimeSpan.Zero, s_task.After(TimeSpan.FromDays(9)).TimeLimit);
+        Assert.Null((s_task with { PositiveAfter = null }).After(TimeSpan.FromDays(1)).PositiveAfter);
+        Assert.Throws<ArgumentOutOfRangeException>(() => s_task.After(TimeSpan.FromTicks(-1)));
+    }
 }

@@ -1,0 +1,72 @@
+using FhirRisk.Inference.Prediction;
+using FhirRisk.Inference.Rollouts;
+using FhirRisk.Meds.Tasks;
+using FhirRisk.Tokenizer;
+
+namespace FhirRisk.Inference.Tests;
+
+/// <summary>A task asked mid-stay counts its clock from the stay's start (ARES's dynamic in-stay risk).</summary>
+public sealed class StayClockTests
+{
+    [Fact]
+    public void Spent_is_the_time_since_the_open_stays_admission_and_zero_outside_a_stay()
+    {
+        using var session = TinyModel.Open();
+        var prolonged = session.Task(TaskCatalog.ProlongedLos);
+        var readmission = session.Task(TaskCatalog.Readmission30d);
+        var (timeline, admission, discharge) = Enumerable.Range(1, 60)
+            .Select(id => TinyModel.Encode(id, stays: 3))
+            .Select(t => (Timeline: t, Stay: FirstStay(session, t)))
+            .Where(c => c.Stay.Admission > 0 && c.Stay.Discharge > c.Stay.Admission + 2)
+            .Select(c => (c.Timeline, c.Stay.Admission, c.Stay.Discharge))
+            .First();
+
+        Assert.Equal(TimeSpan.Zero, StayClock.Spent(session.Meanings, timeline, admission, prolonged));
+        var last = discharge - 1;
+        Assert.Equal(Between(timeline, admission, last), StayClock.Spent(session.Meanings, timeline, last, prolonged));
+        Assert.Equal(TimeSpan.Zero, StayClock.Spent(session.Meanings, timeline, discharge, prolonged));
+        Assert.Equal(TimeSpan.Zero, StayClock.Spent(session.Meanings, timeline, discharge + 1, prolonged));
+        Assert.Equal(TimeSpan.Zero, StayClock.Spent(session.Meanings, timeline, admission - 1, prolonged));
+        Assert.Equal(TimeSpan.Zero, StayClock.Spent(session.Meanings, timeline, last, readmission));
+    }
+
+    [Fact]
+    public async Task Rollouts_from_a_stay_already_past_the_threshold_are_all_prolonged()
+    {
+        using var session = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) });
+        await using var predictor = session.CreateRolloutPredictor();
+        var threshold = session.Task(TaskCatalog.ProlongedLos).PositiveAfter!.Value;
+        var (timeline, index) = Enumerable.Range(1, 60)
+            .Select(id => TinyModel.Encode(id, stays: 3))
+            .Select(t => (Timeline: t, Index: LongStayIndex(session, t, threshold)))
+            .First(c => c.Index >= 0);
+
+        var risks = await predictor.PredictAsync(new RiskQuery(timeline, index, [TaskCatalog.ProlongedLos]));
+
+        Assert.Equal(1.0, risks[0].Risk);
+        Assert.Equal(8, risks[0].N);
+    }
+
+    /// <summary>An index inside a stay that has lasted at least <paramref name="threshold"/> by then, or −1.</summary>
+    private static int LongStayIndex(InferenceSession session, EncodedTimeline timeline, TimeSpan threshold)
+    {
+        var task = session.Task(TaskCatalog.ProlongedLos);
+        for (var i = 0; i < timeline.Count; i++)
+        {
+            if (StayClock.Spent(session.Meanings, timeline, i, task) >= threshold)
+                return i;
+        }
+        return -1;
+    }
+
+    private static (int Admission, int Discharge) FirstStay(InferenceSession session, EncodedTimeline timeline)
+    {
+        var codes = Enumerable.Range(0, timeline.Count).Select(i => session.Meanings.CodeOf(timeline.Tokens[i])).ToArray();
+        var admission = Array.FindIndex(codes, c => c.StartsWith("HOSPITAL_ADMISSION", StringComparison.Ordinal));
+        var discharge = Array.FindIndex(codes, Math.Max(admission, 0), c => c.StartsWith("HOSPITAL_DISCHARGE", StringComparison.Ordinal));
+        return (admission, discharge);
+    }
+
+    private static TimeSpan Between(EncodedTimeline timeline, int from, int to) =>
+        TimeSpan.FromTicks((timeline.Times[to] - timeline.Times[from]) * TimeSpan.TicksPerMicrosecond);
+}
