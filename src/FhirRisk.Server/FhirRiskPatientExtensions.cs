@@ -3,6 +3,7 @@ using FhirRisk.Server.Health;
 using FhirRisk.Server.Http;
 using FhirRisk.Server.Patients;
 using FhirRisk.Server.Risk;
+using FhirRisk.Server.Shutdown;
 using FhirRisk.Server.Timeline;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -16,7 +17,8 @@ namespace FhirRisk.Server;
 /// </summary>
 internal static class FhirRiskPatientExtensions
 {
-    /// <summary>The plain HTTP listener (<c>Http</c> section) and <c>/health/live</c>, <c>/health/ready</c>.</summary>
+    /// <summary>The HTTP listener (<c>Http</c> section, TLS when configured), <c>/health/live</c>, <c>/health/ready</c> and
+    /// the graceful shutdown (<c>Shutdown</c> section): the drain of in-flight work before the listeners close.</summary>
     public static WebApplicationBuilder AddFhirRiskHttp(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -27,6 +29,11 @@ internal static class FhirRiskPatientExtensions
             .Configure<IOptions<HttpListenerOptions>, HttpListenerBinding>((kestrel, http, binding) => binding.Configure(kestrel, http.Value));
         builder.Services.AddSingleton<ReadinessCheck>();
         builder.Services.AddHostedService<ReadinessMonitor>();
+        builder.Services.AddOptions<DrainOptions>().Bind(builder.Configuration.GetSection(DrainOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DrainOptions>, DrainOptionsValidator>();
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<DrainOptions>>((host, drain) => host.ShutdownTimeout = drain.Value.ShutdownTimeout);
+        builder.Services.AddSingleton<RequestDrain>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<RequestDrain>());
         return builder;
     }
 
@@ -67,10 +74,12 @@ internal static class FhirRiskPatientExtensions
         return builder;
     }
 
-    /// <summary><c>POST /fhir</c>, <c>POST /fhir/$import</c>, <c>/health/live</c>, <c>/health/ready</c>.</summary>
+    /// <summary>The drain gate for every work request, then <c>POST /fhir</c>, <c>POST /fhir/$import</c>,
+    /// <c>/health/live</c>, <c>/health/ready</c>.</summary>
     public static WebApplication MapFhirRiskHttp(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseMiddleware<DrainMiddleware>();
         app.MapHealthProbes();
         app.MapFhirPush();
         return app;

@@ -5,12 +5,14 @@ using FhirRisk.Server.CdsHooks;
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Configuration.AddEnvironmentVariables(prefix: "FHIRRISK_");
 builder.AddFhirRiskHttp();
+builder.AddFhirRiskMetrics();
 builder.AddFhirRiskTimelineStore();
 builder.AddFhirRiskPredictions();
 builder.AddFhirRiskGrpc();
 builder.Services.AddCdsHooks(builder.Configuration);
 
 var app = builder.Build();
+app.MapFhirRiskOperations();
 app.MapFhirRiskHttp();
 app.MapFhirRiskGrpc();
 app.MapCdsHooks();

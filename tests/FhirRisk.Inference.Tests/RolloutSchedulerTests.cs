@@ -76,6 +76,25 @@ public sealed class RolloutSchedulerTests
     }
 
     [Fact]
+    public void Counters_report_steps_rows_finished_rollouts_and_slots_in_use()
+    {
+        using var session = TinyModel.Open();
+        var requests = Enumerable.Range(1, 2).Select(id => Requests.For(session, id, Requests.Fixed(5))).ToArray();
+        using var scheduler = session.CreateScheduler(new RolloutSchedulerOptions(MaxSlots: 4));
+        var tickets = requests.Select(r => scheduler.Enqueue(r)).ToArray();
+
+        Assert.True(scheduler.Step());
+        Assert.Equal(4, scheduler.Counters.SlotsInUse);
+        scheduler.RunUntilIdle();
+
+        var counters = scheduler.Counters;
+        Assert.Equal(tickets.Sum(t => t.Result!.Rollouts), counters.RolloutsFinished);
+        Assert.Equal(0, counters.SlotsInUse);
+        Assert.Equal(scheduler.Steps, counters.Steps);
+        Assert.InRange(counters.RowsFed, counters.Steps, counters.Steps * scheduler.Pool.Slots);
+    }
+
+    [Fact]
     public void Adaptive_rollouts_stop_at_the_first_count_whose_intervals_are_narrow_enough()
     {
         using var session = TinyModel.Open();

@@ -34,6 +34,9 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
     /// <summary>The scheduler's KV-cache pool (its cap and peak use).</summary>
     public KvCachePool Pool => _scheduler.Pool;
 
+    /// <summary>The scheduler's steps, rows, finished rollouts and slots in use, readable from any thread.</summary>
+    public RolloutSchedulerCounters Counters => _scheduler.Counters;
+
     public async Task<IReadOnlyList<TaskRisk>> PredictAsync(RiskQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);

@@ -60,11 +60,14 @@ public sealed class RolloutScheduler : IDisposable
 
     public KvCachePool Pool => _pool;
 
+    /// <summary>Steps, rows, finished rollouts and slots in use, readable from any thread.</summary>
+    public RolloutSchedulerCounters Counters { get; } = new();
+
     /// <summary>Decode steps run so far.</summary>
-    public long Steps { get; private set; }
+    public long Steps => Counters.Steps;
 
     /// <summary>Rows fed through the model so far (prefill and generation).</summary>
-    public long RowsFed { get; private set; }
+    public long RowsFed => Counters.RowsFed;
 
     /// <summary>True while a queued request is unanswered.</summary>
     public bool HasWork => _queue.Count > 0;
@@ -123,8 +126,7 @@ public sealed class RolloutScheduler : IDisposable
             return HasWork;
         var vp = _pool.Decoder.Config.PaddedVocabSize;
         _pool.Decoder.Step(_stepSlots.AsSpan(0, n), _stepTokens.AsSpan(0, n), _logits.AsSpan(0, n * vp));
-        Steps++;
-        RowsFed += n;
+        Counters.RecordStep(n);
         for (var row = 0; row < n; row++)
         {
             var slot = _stepSlots[row];
@@ -159,6 +161,7 @@ public sealed class RolloutScheduler : IDisposable
                 SharePrompt(ticket, sequence, slot);
                 ticket.InFlight.Add(sequence);
                 (_slots[slot], _owners[slot]) = (sequence, ticket);
+                Counters.RecordSlotsInUse(_pool.InUse);
                 admitted = true;
             }
         }
@@ -187,6 +190,7 @@ public sealed class RolloutScheduler : IDisposable
         var ticket = _owners[slot]!;
         ticket.InFlight.Remove(sequence);
         Release(slot);
+        Counters.RecordFinishedRollout();
         if (ticket.Tally.Add(sequence.Index, sequence.Judge.Outcomes, [.. sequence.Generated]) is null)
             return;
         // Rollouts past the count were speculative: drop them, so the answer never depends on which finished first.
@@ -206,5 +210,6 @@ public sealed class RolloutScheduler : IDisposable
     {
         (_slots[slot], _owners[slot]) = (null, null);
         _pool.Return(slot);
+        Counters.RecordSlotsInUse(_pool.InUse);
     }
 }

@@ -18,7 +18,7 @@ internal static class GrpcEndpointRouteBuilderExtensions
         service.Bind(binder);
         endpoints.ServiceProvider.GetRequiredService<GrpcServiceTable>().Add(service.Descriptor.FullName);
         foreach (var handler in binder.Handlers)
-            endpoints.MapPost(handler.Path, handler.HandleAsync).WithDisplayName("gRPC " + handler.Path);
+            endpoints.MapPost(handler.Path, handler.HandleAsync).WithDisplayName("gRPC " + handler.Path).WithMetadata(new GrpcMethodMetadata(handler.Path));
         return endpoints;
     }
 
@@ -32,7 +32,7 @@ internal static class GrpcEndpointRouteBuilderExtensions
         var environment = endpoints.ServiceProvider.GetRequiredService<GrpcCallEnvironment>();
         var services = endpoints.ServiceProvider.GetRequiredService<GrpcServiceTable>();
         endpoints.MapPost("/{service}/{method}", http => UnimplementedAsync(http, environment, services))
-            .WithDisplayName("gRPC unimplemented");
+            .WithDisplayName("gRPC unimplemented").WithMetadata(new GrpcMethodMetadata(GrpcMethodMetadata.Unimplemented));
         return endpoints;
     }
 
@@ -47,6 +47,14 @@ internal static class GrpcEndpointRouteBuilderExtensions
         using var call = new GrpcServerCall(http, path, environment.Options, timeout: null, environment.Time);
         await call.CompleteAsync(new GrpcStatus(GrpcStatusCode.Unimplemented, message));
     }
+}
+
+/// <summary>Marks a gRPC endpoint with its method path (or <see cref="Unimplemented"/> for the catch-all route), so
+/// request metrics and the shutdown drain can tell gRPC calls from other requests without parsing paths.</summary>
+internal sealed record GrpcMethodMetadata(string Path)
+{
+    /// <summary>The label of calls to methods no service implements (their paths are the callers' choice).</summary>
+    public const string Unimplemented = "unimplemented";
 }
 
 /// <summary>The fully qualified names of the services mapped so far.</summary>

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Net;
 using FhirRisk.Server.Grpc.Internal;
+using FhirRisk.Server.Http;
 using Microsoft.Extensions.Options;
 
 namespace FhirRisk.Server.Grpc;
@@ -35,27 +36,10 @@ internal sealed class GrpcServerOptions
     public int MaxConcurrentStreams { get; set; } = 100;
 
     /// <summary>TLS with ALPN h2 when set; otherwise h2c (HTTP/2 over cleartext, prior knowledge).</summary>
-    public GrpcTlsOptions? Tls { get; set; }
+    public TlsCertificateOptions? Tls { get; set; }
 
     internal string? ResponseEncoding =>
         ResponseCompression.Length == 0 || ResponseCompression == MessageCompression.Identity ? null : ResponseCompression;
-}
-
-/// <summary>The server certificate: a PKCS#12 file (<c>.pfx</c>/<c>.p12</c>, optional password) or a PEM
-/// certificate with its PEM private key.</summary>
-internal sealed class GrpcTlsOptions
-{
-    public string CertificatePath { get; set; } = "";
-
-    /// <summary>PEM private key; required for a PEM certificate, unused for PKCS#12.</summary>
-    public string? KeyPath { get; set; }
-
-    /// <summary>PKCS#12 password; unused for PEM.</summary>
-    public string? Password { get; set; }
-
-    internal bool IsPkcs12 =>
-        CertificatePath.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase)
-        || CertificatePath.EndsWith(".p12", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>Rejects settings the server could not serve with, naming the configuration key to fix.</summary>
@@ -77,21 +61,7 @@ internal sealed class GrpcServerOptionsValidator : IValidateOptions<GrpcServerOp
             failures.Add("Grpc:MaxConcurrentStreams must be positive.");
         if (options.ResponseCompression.Length > 0 && !MessageCompression.IsSupported(options.ResponseCompression))
             failures.Add($"Grpc:ResponseCompression '{options.ResponseCompression}' is not one of identity, gzip, deflate.");
-        if (options.Tls is { } tls)
-            ValidateTls(tls, failures);
+        options.Tls?.Validate("Grpc:Tls", failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
-
-    private static void ValidateTls(GrpcTlsOptions tls, List<string> failures)
-    {
-        if (tls.CertificatePath.Length == 0)
-        {
-            failures.Add("Grpc:Tls:CertificatePath is required when Grpc:Tls is set.");
-            return;
-        }
-        if (!File.Exists(tls.CertificatePath))
-            failures.Add($"Grpc:Tls:CertificatePath '{tls.CertificatePath}' does not exist.");
-        if (!tls.IsPkcs12 && (tls.KeyPath is null || !File.Exists(tls.KeyPath)))
-            failures.Add("Grpc:Tls:KeyPath must name the PEM private key of a PEM certificate.");
     }
 }

@@ -1,7 +1,7 @@
 namespace FhirRisk.Server.Health;
 
 /// <summary>Kubernetes-style probes on the HTTP listener: <c>/health/live</c> (the process answers) and
-/// <c>/health/ready</c> (model loaded and store reachable: 200, else 503), both with a small JSON body.</summary>
+/// <c>/health/ready</c> (model loaded, store reachable, not shutting down: 200, else 503), both with a small JSON body.</summary>
 internal static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealthProbes(this IEndpointRouteBuilder endpoints)
@@ -11,7 +11,7 @@ internal static class HealthEndpoints
         endpoints.MapGet("/health/ready", async (ReadinessCheck readiness, CancellationToken cancellationToken) =>
         {
             var state = await readiness.CheckAsync(cancellationToken);
-            return Results.Json(new ReadyBody(state.IsReady, state.ModelLoaded, state.StoreReachable),
+            return Results.Json(new ReadyBody(state.IsReady, state.ModelLoaded, state.StoreReachable, state.Draining),
                 statusCode: state.IsReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         }).WithDisplayName("Readiness probe");
         return endpoints;
@@ -19,5 +19,5 @@ internal static class HealthEndpoints
 
     private sealed record LiveBody(string Status);
 
-    private sealed record ReadyBody(bool Ready, bool Model, bool Store);
+    private sealed record ReadyBody(bool Ready, bool Model, bool Store, bool Draining);
 }

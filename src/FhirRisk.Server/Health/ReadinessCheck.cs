@@ -1,5 +1,6 @@
 using FhirRisk.Server.Patients;
 using FhirRisk.Server.Risk;
+using FhirRisk.Server.Shutdown;
 using FhirRisk.Server.Timeline;
 using Microsoft.Extensions.Hosting;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
@@ -7,22 +8,23 @@ using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 namespace FhirRisk.Server.Health;
 
 /// <summary>
-/// Ready = the model is loaded and the timeline store is migrated and answering. Each check also sets the RiskService's
-/// gRPC health (SERVING only when ready), so HTTP probes and gRPC health agree.
+/// Ready = the model is loaded, the timeline store is migrated and answering, and the server is not shutting down
+/// (<see cref="RequestDrain"/>). Each check also sets the RiskService's gRPC health (SERVING only when ready), so HTTP
+/// probes and gRPC health agree.
 /// </summary>
-internal sealed class ReadinessCheck(RiskModel model, TimelineStoreState store, HealthStatusRegistry health)
+internal sealed class ReadinessCheck(RiskModel model, TimelineStoreState store, HealthStatusRegistry health, RequestDrain drain)
 {
     public async Task<Readiness> CheckAsync(CancellationToken cancellationToken)
     {
-        var readiness = new Readiness(model.IsLoaded, await store.IsReachableAsync(cancellationToken).ConfigureAwait(false));
+        var readiness = new Readiness(model.IsLoaded, await store.IsReachableAsync(cancellationToken).ConfigureAwait(false), drain.IsDraining);
         health.SetStatus(RiskGrpcService.ServiceName, readiness.IsReady ? ServingStatus.Serving : ServingStatus.NotServing);
         return readiness;
     }
 }
 
-internal sealed record Readiness(bool ModelLoaded, bool StoreReachable)
+internal sealed record Readiness(bool ModelLoaded, bool StoreReachable, bool Draining)
 {
-    public bool IsReady => ModelLoaded && StoreReachable;
+    public bool IsReady => ModelLoaded && StoreReachable && !Draining;
 }
 
 /// <summary>Re-checks readiness every few seconds, so gRPC health follows a store that goes away or comes back even when

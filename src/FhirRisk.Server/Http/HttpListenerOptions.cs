@@ -6,7 +6,8 @@ namespace FhirRisk.Server.Http;
 
 /// <summary>
 /// The <c>Http</c> section: the plain HTTP listener (HTTP/1.1 and HTTP/2) for FHIR push and the health probes, beside
-/// the gRPC listener (HTTP/2 only, docs/grpc.md) that Kubernetes probes and FHIR clients cannot speak to.
+/// the gRPC listener (HTTP/2 only, docs/grpc.md) that Kubernetes probes and FHIR clients cannot speak to. Cleartext
+/// unless <see cref="Tls"/> names a certificate (docs/operations.md "TLS").
 /// </summary>
 internal sealed class HttpListenerOptions
 {
@@ -20,6 +21,9 @@ internal sealed class HttpListenerOptions
 
     /// <summary>TCP port; 0 picks a free one. Default 8080.</summary>
     public int Port { get; set; } = 8080;
+
+    /// <summary>HTTPS (ALPN h2 and http/1.1) when set; otherwise cleartext HTTP/1.1 and h2c.</summary>
+    public TlsCertificateOptions? Tls { get; set; }
 }
 
 internal sealed class HttpListenerOptionsValidator : IValidateOptions<HttpListenerOptions>
@@ -34,6 +38,7 @@ internal sealed class HttpListenerOptionsValidator : IValidateOptions<HttpListen
             failures.Add($"Http:Host '{options.Host}' is not an IP address or 'localhost'.");
         if (options.Port is < 0 or > 65535)
             failures.Add($"Http:Port {options.Port} is outside 0-65535.");
+        options.Tls?.Validate("Http:Tls", failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
@@ -46,15 +51,21 @@ internal sealed class HttpListenerBinding
     /// <summary>The bound port; null when the listener is disabled or not bound yet.</summary>
     public int? Port => (_listen?.EndPoint as IPEndPoint)?.Port is > 0 and var port ? port : null;
 
+    /// <summary>True when the listener serves HTTPS.</summary>
+    public bool IsTls { get; private set; }
+
     public void Configure(KestrelServerOptions kestrel, HttpListenerOptions options)
     {
         ArgumentNullException.ThrowIfNull(kestrel);
         ArgumentNullException.ThrowIfNull(options);
         if (!options.Enabled)
             return;
+        IsTls = options.Tls is not null;
         void Listen(ListenOptions listen)
         {
             listen.Protocols = HttpProtocols.Http1AndHttp2;
+            if (options.Tls is { } tls)
+                listen.UseHttps(tls.LoadCertificate());
             _listen = listen;
         }
         if (options.Host == "localhost")

@@ -2,6 +2,8 @@ using System.Globalization;
 using FhirRisk.Inference;
 using FhirRisk.Inference.Prediction;
 using FhirRisk.Inference.Rollouts;
+using FhirRisk.Model.Compute;
+using FhirRisk.Model.Torch;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -24,6 +26,12 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
     public string Version => Current.Version;
 
     public InferenceSession Session => Current.Session;
+
+    /// <summary>The rollout scheduler's counters (steps, rows, finished rollouts, slots in use); null until loaded.</summary>
+    public RolloutSchedulerCounters? RolloutCounters => Volatile.Read(ref _loaded)?.Rollouts.Counters;
+
+    /// <summary>The rollout scheduler's batch capacity (KV-cache slots); 0 until loaded.</summary>
+    public int RolloutSlots => Volatile.Read(ref _loaded)?.Rollouts.Pool.Slots ?? 0;
 
     /// <summary>
     /// <c>Model:Directory</c>, resolved against the content root; a relative path that is not there is then looked up
@@ -62,18 +70,21 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
             NotFound(logger, directory);
             return false;
         }
+        var threads = _options.Threads > 0 ? _options.Threads : Environment.ProcessorCount;
+        // Model:Backend was checked at start (RiskModelOptionsValidator); the CPU backend is the session's own.
+        var backend = _options.Backend == ComputeBackendKind.Torch ? new TorchBackend(TorchDevice.Parse(_options.Device), threads) : null;
         try
         {
             var session = InferenceSession.Open(directory, new InferenceOptions
             {
-                Threads = _options.Threads > 0 ? _options.Threads : Environment.ProcessorCount,
+                Threads = threads,
                 Rollouts = RolloutSettings.Default with
                 {
                     MinRollouts = _options.MinRollouts,
                     MaxRollouts = _options.MaxRollouts,
                     MaxNewTokens = _options.MaxNewTokens,
                 },
-            });
+            }, backend);
             var heads = session.Heads is null ? null : session.CreateHeadsPredictor();
             var method = _options.DefaultMethod switch
             {
@@ -83,13 +94,14 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
             };
             var version = string.Create(CultureInfo.InvariantCulture,
                 $"{Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar))}@{session.Tokenizer.Vocabulary.Fingerprint:x16}");
-            Volatile.Write(ref _loaded, new Loaded(session, session.CreateRolloutPredictor(), heads, method, version));
-            ModelLoaded(logger, version, method.ToString());
+            Volatile.Write(ref _loaded, new Loaded(session, session.CreateRolloutPredictor(), heads, method, version, backend));
+            ModelLoaded(logger, version, session.Backend.Name, method.ToString());
             return true;
         }
         catch (Exception e) when (e is InferenceException or IOException or InvalidDataException or UnauthorizedAccessException
             or Model.Checkpoints.CheckpointException or System.Text.Json.JsonException or ArgumentException)
         {
+            backend?.Dispose();
             LoadFailed(logger, directory, e.GetType().Name, e.Message);
             return false;
         }
@@ -102,12 +114,13 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
         await loaded.Rollouts.DisposeAsync().ConfigureAwait(false);
         loaded.Heads?.Dispose();
         loaded.Session.Dispose();
+        loaded.Backend?.Dispose();
     }
 
     private Loaded Current => Volatile.Read(ref _loaded) ?? throw new RiskModelUnavailableException();
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Risk model {Version} loaded (default method {Method})")]
-    private static partial void ModelLoaded(ILogger logger, string version, string method);
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Risk model {Version} loaded on the {Backend} backend (default method {Method})")]
+    private static partial void ModelLoaded(ILogger logger, string version, string backend, string method);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "No model directory at {Directory}; the server stays not ready (set Model:Directory)")]
     private static partial void NotFound(ILogger logger, string directory);
@@ -115,7 +128,8 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
     [LoggerMessage(EventId = 402, Level = LogLevel.Error, Message = "The model directory {Directory} could not be loaded ({Exception}: {Reason})")]
     private static partial void LoadFailed(ILogger logger, string directory, string exception, string reason);
 
-    private sealed record Loaded(InferenceSession Session, RolloutRiskPredictor Rollouts, HeadsRiskPredictor? Heads, RiskMethod DefaultMethod, string Version);
+    private sealed record Loaded(InferenceSession Session, RolloutRiskPredictor Rollouts, HeadsRiskPredictor? Heads, RiskMethod DefaultMethod, string Version,
+        IComputeBackend? Backend);
 }
 
 /// <summary>No model is loaded (gRPC UNAVAILABLE, HTTP 503).</summary>

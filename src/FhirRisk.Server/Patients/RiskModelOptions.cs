@@ -1,3 +1,4 @@
+using FhirRisk.Model.Torch;
 using Microsoft.Extensions.Options;
 
 namespace FhirRisk.Server.Patients;
@@ -28,6 +29,20 @@ internal sealed class RiskModelOptions
 
     /// <summary>Concurrent patients of one PredictStream call (default 4).</summary>
     public int StreamConcurrency { get; set; } = 4;
+
+    /// <summary>Where the model's kernels run (docs/operations.md "Compute backend"): <c>Cpu</c> (default, the C#
+    /// kernels) or <c>Torch</c> (libtorch through the shim of FhirRisk.Model.Torch, on <see cref="Device"/>).</summary>
+    public ComputeBackendKind Backend { get; set; } = ComputeBackendKind.Cpu;
+
+    /// <summary>The Torch backend's device: <c>cpu</c> (default), <c>cuda</c> or <c>cuda:n</c>; unused by the CPU backend.</summary>
+    public string Device { get; set; } = "cpu";
+}
+
+/// <summary>The compute backends a host can choose (DESIGN §5).</summary>
+internal enum ComputeBackendKind
+{
+    Cpu,
+    Torch,
 }
 
 internal sealed class RiskModelOptionsValidator : IValidateOptions<RiskModelOptions>
@@ -48,6 +63,28 @@ internal sealed class RiskModelOptionsValidator : IValidateOptions<RiskModelOpti
             failures.Add("Model:MaxNewTokens must be at least 1.");
         if (options.StreamConcurrency < 1)
             failures.Add("Model:StreamConcurrency must be at least 1.");
+        if (options.Backend == ComputeBackendKind.Torch)
+            ValidateTorch(options.Device, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>The backend is checked here, at start, so a host configured for Torch never serves on the CPU instead.</summary>
+    private static void ValidateTorch(string deviceName, List<string> failures)
+    {
+        TorchDevice device;
+        try
+        {
+            device = TorchDevice.Parse(deviceName);
+        }
+        catch (ArgumentException)
+        {
+            failures.Add($"Model:Device '{deviceName}' is not cpu, cuda or cuda:<n>.");
+            return;
+        }
+        if (!TorchBackend.TryLoad(device, out var reason))
+        {
+            failures.Add($"Model:Backend is Torch on {device}, but the Torch backend cannot run here: {reason} " +
+                "The server does not fall back to the CPU; set Model:Backend to Cpu to serve with the C# kernels.");
+        }
     }
 }

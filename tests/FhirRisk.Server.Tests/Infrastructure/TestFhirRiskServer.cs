@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using FhirRisk.Inference.Tests;
+using FhirRisk.Server.CdsHooks;
 using FhirRisk.Server.Http;
 using FhirRisk.Server.Patients;
 using FhirRisk.Server.Timeline;
@@ -13,6 +14,7 @@ namespace FhirRisk.Server.Tests.Infrastructure;
 /// <summary>
 /// The whole server as Program.cs composes it, on Kestrel at 127.0.0.1 (free ports for HTTP and gRPC), with a SQLite
 /// store in a temporary folder and the tiny model of the Inference tests (few, short rollouts), every log line captured.
+/// CDS Hooks is composed on request; services registered by <c>configure</c> replace the composed ones.
 /// </summary>
 internal sealed class TestFhirRiskServer : IAsyncDisposable
 {
@@ -20,12 +22,16 @@ internal sealed class TestFhirRiskServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly TempDirectory _folder;
+    private readonly CancellationTokenSource _stopTimeout = new(Timeout);
+    private Task? _stopping;
 
     private TestFhirRiskServer(WebApplication app, TempDirectory folder, CapturingLoggerProvider logs, int httpPort, int grpcPort)
     {
-        (_app, _folder, Logs, GrpcPort) = (app, folder, logs, grpcPort);
+        (_app, _folder, Logs, HttpPort, GrpcPort) = (app, folder, logs, httpPort, grpcPort);
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = Timeout };
     }
+
+    public int HttpPort { get; }
 
     public HttpClient Http { get; }
 
@@ -41,7 +47,8 @@ internal sealed class TestFhirRiskServer : IAsyncDisposable
 
     public IPatientRiskService Patients => _app.Services.GetRequiredService<IPatientRiskService>();
 
-    public static async Task<TestFhirRiskServer> StartAsync(IDictionary<string, string?>? settings = null)
+    public static async Task<TestFhirRiskServer> StartAsync(IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configure = null, bool cdsHooks = false)
     {
         var folder = new TempDirectory("fhirrisk-server");
         var (builder, logs) = TestHost.CreateBuilder(folder.Path, new Dictionary<string, string?>
@@ -60,13 +67,30 @@ internal sealed class TestFhirRiskServer : IAsyncDisposable
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
         }, settings);
         builder.AddFhirRiskHttp();
+        builder.AddFhirRiskMetrics();
         builder.AddFhirRiskTimelineStore();
         builder.AddFhirRiskPredictions();
         builder.AddFhirRiskGrpc();
+        if (cdsHooks)
+            builder.Services.AddCdsHooks(builder.Configuration);
+        configure?.Invoke(builder.Services);
         var app = builder.Build();
+        app.MapFhirRiskOperations();
         app.MapFhirRiskHttp();
         app.MapFhirRiskGrpc();
-        await TestHost.StartAsync(app, Timeout);
+        if (cdsHooks)
+            app.MapCdsHooks();
+        try
+        {
+            await TestHost.StartAsync(app, Timeout);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            folder.Dispose();
+            throw;
+        }
         var httpPort = app.Services.GetRequiredService<HttpListenerBinding>().Port!.Value;
         var grpcPort = TestHost.Ports(app).Single(p => p != httpPort);
         return new TestFhirRiskServer(app, folder, logs, httpPort, grpcPort);
@@ -92,15 +116,32 @@ internal sealed class TestFhirRiskServer : IAsyncDisposable
         return Http.PostAsync(new Uri(path, UriKind.Relative), content);
     }
 
+    /// <summary>Begins the host's graceful stop (what SIGTERM does) without waiting for it; <see cref="DisposeAsync"/>
+    /// then waits for it.</summary>
+    public Task StopAsync()
+    {
+        _stopping ??= _app.StopAsync(_stopTimeout.Token);
+        return _stopping;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
         try
         {
-            await TestHost.StopAsync(_app, Timeout);
+            if (_stopping is not null)
+            {
+                await _stopping.WaitAsync(Timeout);
+                await _app.DisposeAsync();
+            }
+            else
+            {
+                await TestHost.StopAsync(_app, Timeout);
+            }
         }
         finally
         {
+            _stopTimeout.Dispose();
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             _folder.Dispose();
         }

@@ -1,4 +1,5 @@
 using FhirRisk.Server.Grpc;
+using FhirRisk.Server.Http;
 using FhirRisk.Server.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 
@@ -34,7 +35,7 @@ public sealed class GrpcServerOptionsTests
         var certificate = Path.GetTempFileName();
         try
         {
-            var options = new GrpcServerOptions { Tls = new GrpcTlsOptions { CertificatePath = certificate } };
+            var options = new GrpcServerOptions { Tls = new TlsCertificateOptions { CertificatePath = certificate } };
 
             var result = new GrpcServerOptionsValidator().Validate(null, options);
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace FhirRisk.Server.Grpc.Internal;
@@ -20,11 +19,6 @@ internal static class GrpcEndpointSetup
     {
         listen.Protocols = HttpProtocols.Http2;
         if (options.Tls is { } tls)
-            listen.UseHttps(LoadCertificate(tls));
+            listen.UseHttps(tls.LoadCertificate());
     }
-
-    private static X509Certificate2 LoadCertificate(GrpcTlsOptions tls) =>
-        tls.IsPkcs12
-            ? X509CertificateLoader.LoadPkcs12FromFile(tls.CertificatePath, tls.Password)
-            : X509Certificate2.CreateFromPemFile(tls.CertificatePath, tls.KeyPath);
 }

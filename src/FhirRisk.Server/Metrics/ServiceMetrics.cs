@@ -1,0 +1,48 @@
+using FhirRisk.Server.Patients;
+using FhirRisk.Server.Shutdown;
+
+namespace FhirRisk.Server.Metrics;
+
+/// <summary>
+/// The service's metrics (docs/operations.md "Metrics"): requests per surface, endpoint and status with their
+/// latency, the drain, the model and the rollout scheduler's batch. Label values are route patterns, gRPC method
+/// paths and status codes only, never anything from a request's content.
+/// </summary>
+internal sealed class ServiceMetrics
+{
+    /// <summary>Latency bucket bounds in seconds: health probes take milliseconds, rollouts seconds.</summary>
+    public static readonly double[] LatencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+    private static readonly string[] RequestLabels = ["surface", "endpoint", "status"];
+
+    public ServiceMetrics(MetricRegistry registry, RiskModel model, RequestDrain drain)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        Requests = registry.Add(new CounterFamily("fhirrisk_requests_total",
+            "Requests answered, by surface (cds_hooks, fhir_push, grpc, health, metrics, other), endpoint (route pattern or gRPC method) and status (HTTP status or gRPC code).",
+            RequestLabels));
+        Durations = registry.Add(new HistogramFamily("fhirrisk_request_duration_seconds",
+            "Time from the request reaching the server to its response (or gRPC status) being written, in seconds.", LatencyBuckets, RequestLabels));
+        registry.Add(new ObservedFamily("fhirrisk_requests_in_flight", "Work requests (CDS Hooks, FHIR push, gRPC calls other than health) running now.",
+            "gauge", () => drain.InFlight));
+        registry.Add(new ObservedFamily("fhirrisk_draining", "1 while the server is shutting down and draining in-flight work, else 0.",
+            "gauge", () => drain.IsDraining ? 1 : 0));
+        registry.Add(new ObservedFamily("fhirrisk_model_loaded", "1 when the risk model is loaded, else 0.",
+            "gauge", () => model.IsLoaded ? 1 : 0));
+        registry.Add(new ObservedFamily("fhirrisk_rollouts_total", "Rollouts run to an outcome and counted by the rollout scheduler.",
+            "counter", () => model.RolloutCounters?.RolloutsFinished ?? 0));
+        registry.Add(new ObservedFamily("fhirrisk_rollout_decode_steps_total", "Batched decode steps run by the rollout scheduler.",
+            "counter", () => model.RolloutCounters?.Steps ?? 0));
+        registry.Add(new ObservedFamily("fhirrisk_rollout_batch_rows_total",
+            "Rows (one per rollout) fed through the decode steps; divided by the steps, the mean batch occupancy.",
+            "counter", () => model.RolloutCounters?.RowsFed ?? 0));
+        registry.Add(new ObservedFamily("fhirrisk_rollout_batch_slots", "KV-cache slots of the rollout scheduler: the most rollouts one decode step can batch.",
+            "gauge", () => model.RolloutSlots));
+        registry.Add(new ObservedFamily("fhirrisk_rollout_batch_slots_in_use", "KV-cache slots held by decoding rollouts now.",
+            "gauge", () => model.RolloutCounters?.SlotsInUse ?? 0));
+    }
+
+    public CounterFamily Requests { get; }
+
+    public HistogramFamily Durations { get; }
+}

@@ -1,0 +1,57 @@
+using System.Net;
+using FhirRisk.Grpc.V1;
+using FhirRisk.Server.Metrics;
+using FhirRisk.Server.Tests.Infrastructure;
+
+namespace FhirRisk.Server.Tests.Operations;
+
+/// <summary><c>/metrics</c> scraped from the whole server after FHIR push, gRPC and probe calls.</summary>
+public sealed class MetricsTests
+{
+    [Fact]
+    public async Task A_scrape_after_calls_counts_and_times_them_and_reports_the_model_and_the_rollouts()
+    {
+        await using var server = await TestFhirRiskServer.StartAsync();
+        await server.WaitUntilReadyAsync();
+        using (var pushed = await server.PostAsync("/fhir", TestBundles.Patient("m1").ToJsonString()))
+            Assert.Equal(HttpStatusCode.OK, pushed.StatusCode);
+        using var grpc = new RawGrpcClient(new Uri($"http://127.0.0.1:{server.GrpcPort}"));
+        var predict = new PredictRequest { Patient = new PatientInput { Stored = new StoredPatient { PatientId = "m1" } }, Options = new PredictOptions { Tasks = { "hospital_mortality" }, Method = Method.Rollouts } };
+        var answered = await grpc.PostAsync("/fhirrisk.v1.RiskService/Predict", RawGrpcClient.Frame(predict));
+        Assert.Equal(0, answered.GrpcStatus);
+        var unknown = await grpc.PostAsync("/fhirrisk.v1.RiskService/Predict", RawGrpcClient.Frame(new PredictRequest { Patient = new PatientInput { Stored = new StoredPatient { PatientId = "nobody" } } }));
+        Assert.Equal(5, unknown.GrpcStatus);
+
+        using var response = await server.Http.GetAsync(new Uri("/metrics", UriKind.Relative));
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(PrometheusText.ContentType, response.Content.Headers.ContentType!.ToString());
+        var scrape = PrometheusScrape.Parse(text);
+        Assert.Equal("counter", scrape.Types["fhirrisk_requests_total"]);
+        Assert.Equal("histogram", scrape.Types["fhirrisk_request_duration_seconds"]);
+        Assert.Equal(1, scrape.Value("fhirrisk_requests_total", ("surface", "fhir_push"), ("endpoint", "/fhir"), ("status", "200")));
+        Assert.Equal(1, scrape.Value("fhirrisk_requests_total", ("surface", "grpc"), ("endpoint", "/fhirrisk.v1.RiskService/Predict"), ("status", "OK")));
+        Assert.Equal(1, scrape.Value("fhirrisk_requests_total", ("surface", "grpc"), ("endpoint", "/fhirrisk.v1.RiskService/Predict"), ("status", "NOT_FOUND")));
+        Assert.True(scrape.Value("fhirrisk_requests_total", ("surface", "health"), ("endpoint", "/health/ready"), ("status", "200")) >= 1);
+        Assert.Equal(1, scrape.Value("fhirrisk_request_duration_seconds_count", ("surface", "grpc"), ("endpoint", "/fhirrisk.v1.RiskService/Predict"), ("status", "OK")));
+        Assert.True(scrape.Value("fhirrisk_request_duration_seconds_sum", ("surface", "fhir_push"), ("endpoint", "/fhir"), ("status", "200")) > 0);
+        Assert.Equal(1, scrape.Value("fhirrisk_model_loaded"));
+        Assert.Equal(4, scrape.Value("fhirrisk_rollouts_total")); // Model:MinRollouts = MaxRollouts = 4, one task
+        Assert.True(scrape.Value("fhirrisk_rollout_decode_steps_total") > 0);
+        Assert.InRange(scrape.Value("fhirrisk_rollout_batch_rows_total"), scrape.Value("fhirrisk_rollout_decode_steps_total"),
+            scrape.Value("fhirrisk_rollout_decode_steps_total") * scrape.Value("fhirrisk_rollout_batch_slots"));
+        Assert.Equal(0, scrape.Value("fhirrisk_rollout_batch_slots_in_use"));
+        Assert.Equal(0, scrape.Value("fhirrisk_draining"));
+        // Labels are route patterns and method paths: nothing from the requests (patient ids) appears.
+        Assert.DoesNotContain("m1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("nobody", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Grpc_codes_are_spelled_as_grpc_spells_them()
+    {
+        Assert.Equal("DEADLINE_EXCEEDED", RequestMetricsMiddleware.CodeName(Server.Grpc.GrpcStatusCode.DeadlineExceeded));
+        Assert.Equal("OK", RequestMetricsMiddleware.CodeName(Server.Grpc.GrpcStatusCode.Ok));
+    }
+}
