@@ -1,5 +1,8 @@
 using System.Globalization;
 using FhirRisk.Inference;
+using FhirRisk.Inference.Embeddings;
+using FhirRisk.Inference.Explanations;
+using FhirRisk.Inference.Generation;
 using FhirRisk.Inference.Prediction;
 using FhirRisk.Inference.Rollouts;
 using Microsoft.Extensions.Hosting;
@@ -53,6 +56,16 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
         return loaded.Rollouts;
     }
 
+    /// <summary>The explainer for <paramref name="method"/>, or the configured default: each predictor explains its own risks.</summary>
+    /// <exception cref="ArgumentException">Heads asked of a model without them.</exception>
+    public IRiskExplainer Explainer(RiskMethod? method) => (IRiskExplainer)Predictor(method);
+
+    /// <summary>Hidden-state embeddings (the probe's window).</summary>
+    public PatientEmbedder Embedder => Current.Embedder;
+
+    /// <summary>Sampled futures, on the rollout predictor's scheduler.</summary>
+    public TrajectoryGenerator Trajectories => Current.Trajectories;
+
     /// <summary>Loads the directory; false (logged) when it cannot be.</summary>
     public bool TryLoad()
     {
@@ -83,7 +96,8 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
             };
             var version = string.Create(CultureInfo.InvariantCulture,
                 $"{Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar))}@{session.Tokenizer.Vocabulary.Fingerprint:x16}");
-            Volatile.Write(ref _loaded, new Loaded(session, session.CreateRolloutPredictor(), heads, method, version));
+            var rollouts = session.CreateRolloutPredictor();
+            Volatile.Write(ref _loaded, new Loaded(session, rollouts, heads, method, version, session.CreateEmbedder(), new TrajectoryGenerator(session, rollouts)));
             ModelLoaded(logger, version, method.ToString());
             return true;
         }
@@ -101,6 +115,7 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
             return;
         await loaded.Rollouts.DisposeAsync().ConfigureAwait(false);
         loaded.Heads?.Dispose();
+        loaded.Embedder.Dispose();
         loaded.Session.Dispose();
     }
 
@@ -115,7 +130,8 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
     [LoggerMessage(EventId = 402, Level = LogLevel.Error, Message = "The model directory {Directory} could not be loaded ({Exception}: {Reason})")]
     private static partial void LoadFailed(ILogger logger, string directory, string exception, string reason);
 
-    private sealed record Loaded(InferenceSession Session, RolloutRiskPredictor Rollouts, HeadsRiskPredictor? Heads, RiskMethod DefaultMethod, string Version);
+    private sealed record Loaded(InferenceSession Session, RolloutRiskPredictor Rollouts, HeadsRiskPredictor? Heads, RiskMethod DefaultMethod, string Version,
+        PatientEmbedder Embedder, TrajectoryGenerator Trajectories);
 }
 
 /// <summary>No model is loaded (gRPC UNAVAILABLE, HTTP 503).</summary>
