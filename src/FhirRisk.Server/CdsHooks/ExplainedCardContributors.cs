@@ -1,7 +1,9 @@
 using System.Runtime.CompilerServices;
+using FhirRisk.Inference;
 using FhirRisk.Inference.Explanations;
 using FhirRisk.Inference.Prediction;
 using FhirRisk.Server.Patients;
+using FhirRisk.Server.Timeline;
 using FhirRisk.Tokenizer;
 using Microsoft.Extensions.Options;
 
@@ -12,10 +14,11 @@ namespace FhirRisk.Server.CdsHooks;
 /// risk answered by the finetuned heads, occlusion — the risk with every fact minus the risk with that fact removed,
 /// all contexts in a few batched forward passes (<see cref="HeadsRiskPredictor.ExplainAsync"/>). Rollout risks get none:
 /// their explanation costs (F + 1) × R rollouts, far too slow for a hook call (gRPC Explain serves it). Each card waits
-/// at most <see cref="CdsHooksOptions.ContributorTimeout"/>, then goes out without the section. The patient's timeline is
-/// built once per hook call and shared by its cards. Logs name tasks only.
+/// at most <see cref="CdsHooksOptions.ContributorTimeout"/>, then goes out without the section; so does a card whose
+/// contributors fail (the risk itself was answered). The patient's timeline is built once per hook call and shared by
+/// its cards. Logs name tasks and exception types only.
 /// </summary>
-internal sealed partial class ExplainedCardContributors(
+internal sealed class ExplainedCardContributors(
     PatientTimelineBuilder timelines,
     TimelinePredictor encoder,
     RiskModel model,
@@ -29,8 +32,8 @@ internal sealed partial class ExplainedCardContributors(
         ArgumentNullException.ThrowIfNull(query);
         if (query.Risk.Method != RiskMethod.Heads || double.IsNaN(query.Risk.Risk) || !model.IsLoaded)
             return [];
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(options.Value.ContributorTimeout);
+        using var timeout = new CancellationTokenSource(options.Value.ContributorTimeout);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
             var (timeline, index) = await _timelines.GetValue(query.Request, request => EncodeAsync(request, cancellationToken))
@@ -45,7 +48,13 @@ internal sealed partial class ExplainedCardContributors(
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            TimedOut(logger, query.Risk.Task, options.Value.ContributorTimeout.TotalMilliseconds);
+            CdsHooksLog.ContributorsTimedOut(logger, query.Risk.Task, options.Value.ContributorTimeout.TotalMilliseconds);
+            return [];
+        }
+        catch (Exception e) when (e is InferenceException or PatientDataUnavailableException or RiskModelUnavailableException
+            or TimelineStoreUnavailableException or ArgumentException)
+        {
+            CdsHooksLog.ContributorsFailed(logger, query.Risk.Task, e.GetType().Name);
             return [];
         }
     }
@@ -55,7 +64,4 @@ internal sealed partial class ExplainedCardContributors(
         var patient = await timelines.BuildAsync(request.PatientId, request.FhirResources, cancellationToken).ConfigureAwait(false);
         return encoder.Encode(patient.Events, request.PredictionTime);
     }
-
-    [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "Contributors of {Task} took longer than {TimeoutMs:0} ms; the card goes out without them")]
-    private static partial void TimedOut(ILogger logger, string task, double timeoutMs);
 }

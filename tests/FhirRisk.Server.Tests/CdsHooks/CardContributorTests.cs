@@ -4,6 +4,8 @@ using FhirRisk.Server.Patients;
 using FhirRisk.Server.Tests.Infrastructure;
 using FhirRisk.Server.Tests.Risk;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FhirRisk.Server.Tests.CdsHooks;
 
@@ -41,6 +43,23 @@ public sealed class CardContributorTests : IAsyncLifetime
         Assert.All(cards, c => Assert.Contains("**Top contributing events**", c.Detail, StringComparison.Ordinal));
         Assert.Contains(" pts |", cards[0].Detail, StringComparison.Ordinal);
         Assert.Empty(_server.Logs.Errors);
+    }
+
+    [Fact]
+    public async Task Past_the_time_budget_a_card_gets_no_contributors_and_a_warning_naming_the_task()
+    {
+        var services = _server.Services;
+        var source = new ExplainedCardContributors(services.GetRequiredService<PatientTimelineBuilder>(), services.GetRequiredService<TimelinePredictor>(),
+            services.GetRequiredService<RiskModel>(), Options.Create(new CdsHooksOptions { ContributorTimeout = TimeSpan.FromTicks(1) }),
+            services.GetRequiredService<ILogger<ExplainedCardContributors>>());
+        var request = new PatientRiskRequest("c1", [], ["hospital_mortality"], Method: RiskMethod.Heads);
+        var result = await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout);
+
+        var contributors = await source.GetContributorsAsync(new CardContributorQuery(request, result.Risks[0]), CancellationToken.None);
+
+        Assert.Empty(contributors);
+        Assert.True(_server.Logs.Has(207));
+        Assert.DoesNotContain(_server.Logs.Entries, e => e.Message.Contains("c1", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -168,6 +168,7 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
         Assert.Contains("no_such_task", results[1].Details, StringComparison.Ordinal);
         Assert.Contains("Model:MaxTrajectories", results[6].Details, StringComparison.Ordinal);
         Assert.All(results, r => Assert.DoesNotContain("x4", r.Details, StringComparison.Ordinal));
+        Assert.DoesNotContain(_server.Logs.Entries, e => e.Message.Contains("x4", StringComparison.Ordinal));
         Assert.Empty(_server.Logs.Errors);
     }
 
