@@ -1,4 +1,5 @@
 using System.Globalization;
+using FhirRisk.Inference.Embeddings;
 using FhirRisk.Inference.Prediction;
 using FhirRisk.Inference.Rollouts;
 using FhirRisk.Meds.Tasks;
@@ -119,6 +120,9 @@ public sealed class InferenceSession : IDisposable
     /// <summary>The finetuned predictor: every head in one forward pass.</summary>
     /// <exception cref="InferenceException">The model has no heads.</exception>
     public HeadsRiskPredictor CreateHeadsPredictor() => new(this, Heads ?? throw NoHeads());
+
+    /// <summary>Hidden-state embeddings at prediction points (the probe's window).</summary>
+    public PatientEmbedder CreateEmbedder() => new(this);
 
     public void Dispose() => _ownedBackend?.Dispose();
 

@@ -1,3 +1,4 @@
+using FhirRisk.Server.CdsHooks;
 using FhirRisk.Server.FhirPush;
 using FhirRisk.Server.Health;
 using FhirRisk.Server.Http;
@@ -57,8 +58,8 @@ internal static class FhirRiskPatientExtensions
         return builder;
     }
 
-    /// <summary>The model (<c>Model</c> section, loaded in the background), <see cref="IPatientRiskService"/> and the
-    /// RiskService backend (unless one was registered before).</summary>
+    /// <summary>The model (<c>Model</c> section, loaded in the background), <see cref="IPatientRiskService"/>, the cards'
+    /// contributors (kept by AddCdsHooks) and the RiskService backend (unless one was registered before).</summary>
     public static WebApplicationBuilder AddFhirRiskPredictions(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -70,6 +71,9 @@ internal static class FhirRiskPatientExtensions
         services.AddSingleton<PatientTimelineBuilder>();
         services.AddSingleton<TimelinePredictor>();
         services.AddSingleton<IPatientRiskService, PatientRiskService>();
+        services.AddSingleton<ICardContributorSource, ExplainedCardContributors>();
+        services.AddSingleton<PatientInputReader>();
+        services.AddSingleton<RiskAnalysisBackend>();
         services.TryAddSingleton<IRiskServiceBackend, PatientRiskServiceBackend>();
         return builder;
     }

@@ -17,6 +17,29 @@ public sealed class WilsonIntervalTests
         Assert.Equal(upper, interval.Upper, 4);
     }
 
+    /// <summary>Standard normal quantiles Φ⁻¹((1 + level) / 2), to 7 decimals.</summary>
+    [Theory]
+    [InlineData(0.5, 0.6744898)]
+    [InlineData(0.8, 1.2815516)]
+    [InlineData(0.9, 1.6448536)]
+    [InlineData(0.95, 1.9599640)]
+    [InlineData(0.99, 2.5758293)]
+    [InlineData(0.999, 3.2905267)]
+    public void ZOf_gives_the_two_sided_normal_quantile(double level, double z)
+    {
+        Assert.Equal(z, WilsonInterval.ZOf(level), 6);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    [InlineData(-0.5)]
+    [InlineData(double.NaN)]
+    public void ZOf_refuses_a_level_outside_zero_to_one(double level)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => WilsonInterval.ZOf(level));
+    }
+
     [Fact]
     public void Is_exact_at_the_edges_symmetric_and_total_without_data()
     {

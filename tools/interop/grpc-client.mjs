@@ -5,7 +5,8 @@
 // Request: one call object or {"calls": [call, ...]} (made in order):
 //   address       "127.0.0.1:50051"
 //   tls           optional {"rootCert": "ca.pem", "serverName": "localhost"}: TLS instead of h2c
-//   service       "fhirrisk.v1.RiskService" | "grpc.health.v1.Health"   with  method "Predict", ...
+//   service       "fhirrisk.v1.RiskService" | "grpc.health.v1.Health"   with  method: Predict, PredictStream, Explain,
+//                 Embed, Generate, Ingest | Check, List, Watch
 //   path          instead of service/method: a raw unary call to this path with an empty request message
 //   request       the request message as JSON (proto-loader object form: field names as in the .proto, enums as
 //                 names, bytes as base64, int64 as strings)

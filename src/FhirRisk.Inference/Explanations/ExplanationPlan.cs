@@ -11,9 +11,9 @@ namespace FhirRisk.Inference.Explanations;
 /// </summary>
 internal sealed class ExplanationPlan
 {
-    private ExplanationPlan(EncodedTimeline timeline, int index, IReadOnlyList<ClinicalFact> facts, int omitted)
+    private ExplanationPlan(EncodedTimeline timeline, int index, IReadOnlyList<ClinicalFact> facts, int omitted, int top)
     {
-        (Timeline, Index, Facts, Omitted) = (timeline, index, facts, omitted);
+        (Timeline, Index, Facts, Omitted, TopContributors) = (timeline, index, facts, omitted, top);
         Points = facts.Count == 0 ? [index] : [facts[0].Start - 1, .. facts.Select(f => f.End - 1)];
     }
 
@@ -25,6 +25,9 @@ internal sealed class ExplanationPlan
     public IReadOnlyList<ClinicalFact> Facts { get; }
 
     public int Omitted { get; }
+
+    /// <summary>Contributors to list: the query's count, else the settings'.</summary>
+    public int TopContributors { get; }
 
     /// <summary>(F + 1) the trajectory's timeline indices: before the first explained fact, then after each.</summary>
     public int[] Points { get; }
@@ -41,16 +44,18 @@ internal sealed class ExplanationPlan
         if (from < 0 || from > query.Index)
             throw new ArgumentOutOfRangeException(nameof(query), $"The span start {from} must lie in 0..{query.Index} (the prediction point).");
         var settings = session.Options.Explanations;
+        if (query.TopContributors is < 0)
+            throw new ArgumentOutOfRangeException(nameof(query), "The number of contributors must not be negative.");
         var facts = ClinicalFacts.Of(session.Tokenizer, timeline, from, query.Index, settings);
         var candidates = facts.Skip(1).ToArray();
         var omitted = Math.Max(0, candidates.Length - settings.MaxFacts);
-        return new ExplanationPlan(timeline, query.Index, candidates[omitted..], omitted);
+        return new ExplanationPlan(timeline, query.Index, candidates[omitted..], omitted, query.TopContributors ?? settings.TopContributors);
     }
 
     public DateTime TimeOf(int index) => DateTime.UnixEpoch.AddTicks(Timeline.Times[index] * TimeSpan.TicksPerMicrosecond);
 
     /// <summary>The explanation from the risks at <see cref="Points"/> and, for heads, the risk without each fact.</summary>
-    public RiskExplanation Explain(string task, Prediction.RiskMethod method, RiskPoint[] trajectory, double[]? without, ExplanationSettings settings, ExplanationCost cost)
+    public RiskExplanation Explain(string task, Prediction.RiskMethod method, RiskPoint[] trajectory, double[]? without, ExplanationCost cost)
     {
         var final = trajectory[^1].Risk;
         var contributions = new FactContribution[Facts.Count];
@@ -65,7 +70,7 @@ internal sealed class ExplanationPlan
             .Where(c => double.IsFinite(c.Delta) && c.Delta != 0)
             .OrderByDescending(c => Math.Abs(c.Delta))
             .ThenBy(c => c.Fact.Start)
-            .Take(settings.TopContributors)
+            .Take(TopContributors)
             .Select(c => new RiskContributor(c.Fact.Label, c.Delta, c.Fact.Time, attribution, c.Fact.Codes))
             .ToArray();
         return new RiskExplanation(task, method, final, trajectory, contributions, top, Omitted, cost);

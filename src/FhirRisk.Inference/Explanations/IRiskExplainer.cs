@@ -32,6 +32,12 @@ public sealed record ExplanationQuery(EncodedTimeline Timeline, int Index, strin
     /// </summary>
     public int? From { get; init; }
 
+    /// <summary>Contributors to list; null: <see cref="ExplanationSettings.TopContributors"/>.</summary>
+    public int? TopContributors { get; init; }
+
+    /// <summary>Rollouts: the generation seed; null: the session's <see cref="Rollouts.RolloutSettings.Seed"/>. Heads ignore it.</summary>
+    public ulong? Seed { get; init; }
+
     /// <summary>The query at <paramref name="predictionTime"/>: every token at or before it is context.</summary>
     public static ExplanationQuery At(EncodedTimeline timeline, DateTime predictionTime, string task)
     {

@@ -74,7 +74,7 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
         var points = plan.Points.Length;
         var trajectory = plan.Points.Select((index, i) => new RiskPoint(index, plan.TimeOf(index), risks[i], null, 0)).ToArray();
         var cost = new ExplanationCost(contexts.Count, 0, clock.Elapsed);
-        return Task.FromResult(plan.Explain(query.Task, RiskMethod.Heads, trajectory, risks[points..], settings, cost));
+        return Task.FromResult(plan.Explain(query.Task, RiskMethod.Heads, trajectory, risks[points..], cost));
     }
 
     public void Dispose()

@@ -8,6 +8,15 @@ namespace FhirRisk.Inference.Prediction;
 /// <param name="Tasks">Task names, in the order answers are wanted.</param>
 public sealed record RiskQuery(EncodedTimeline Timeline, int Index, IReadOnlyList<string> Tasks)
 {
+    /// <summary>Rollouts: exactly this many rollouts instead of the adaptive count; null: the session's settings. Heads ignore it.</summary>
+    public int? Rollouts { get; init; }
+
+    /// <summary>Rollouts: the generation seed; null: <see cref="Rollouts.RolloutSettings.Seed"/>. Heads ignore it.</summary>
+    public ulong? Seed { get; init; }
+
+    /// <summary>Rollouts: the coverage of the Wilson interval, in (0, 1). Default 0.95. Heads ignore it (they have none).</summary>
+    public double IntervalLevel { get; init; } = 0.95;
+
     /// <summary>The query at <paramref name="predictionTime"/>: every token at or before it is context.</summary>
     public static RiskQuery At(EncodedTimeline timeline, DateTime predictionTime, IReadOnlyList<string> tasks)
     {

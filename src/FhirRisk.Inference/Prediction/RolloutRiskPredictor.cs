@@ -43,9 +43,20 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         var clock = Stopwatch.StartNew();
         var tasks = query.Tasks.Select(t => StayClock.At(_session.Meanings, query.Timeline, query.Index, _session.Task(t))).ToArray();
         var prompt = _session.RolloutPrompt(query.Timeline, query.Index);
-        var result = await RunAsync(new RolloutRequest(prompt, tasks, _session.Options.Rollouts), cancellationToken).ConfigureAwait(false);
+        var result = await RunAsync(new RolloutRequest(prompt, tasks, SettingsFor(query)), cancellationToken).ConfigureAwait(false);
         var latency = clock.Elapsed;
         return [.. result.Tasks.Select(e => new TaskRisk(e.Task, e.Risk, e.Interval, RiskMethod.Rollouts, e.Labelled, latency))];
+    }
+
+    /// <summary>The session's rollout settings with the query's count, seed and interval level.</summary>
+    private RolloutSettings SettingsFor(RiskQuery query)
+    {
+        var settings = _session.Options.Rollouts with
+        {
+            Seed = query.Seed ?? _session.Options.Rollouts.Seed,
+            IntervalZ = WilsonInterval.ZOf(query.IntervalLevel),
+        };
+        return query.Rollouts is { } count ? settings with { MinRollouts = count, MaxRollouts = count } : settings;
     }
 
     /// <summary>
@@ -62,7 +73,10 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         var plan = ExplanationPlan.Create(_session, query, task);
         var explanations = _session.Options.Explanations;
         var count = explanations.RolloutsPerPoint;
-        var settings = _session.Options.Rollouts with { MinRollouts = count, MaxRollouts = count, KeepTokens = false };
+        var settings = _session.Options.Rollouts with
+        {
+            MinRollouts = count, MaxRollouts = count, KeepTokens = false, Seed = query.Seed ?? _session.Options.Rollouts.Seed,
+        };
         var prompts = plan.Points.Select(p => _session.RolloutPrompt(query.Timeline, p)).ToArray();
         var key = new RolloutRequest(prompts[^1], [task], settings).Key;
         var requests = plan.Points.Select((point, i) =>
@@ -79,7 +93,7 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
             return new RiskPoint(index, plan.TimeOf(index), estimate.Risk, estimate.Interval, estimate.Labelled);
         }).ToArray();
         var cost = new ExplanationCost(results.Sum(r => r.Rollouts), results.Sum(r => r.GeneratedTokens), clock.Elapsed);
-        return plan.Explain(task.Name, RiskMethod.Rollouts, trajectory, null, explanations, cost);
+        return plan.Explain(task.Name, RiskMethod.Rollouts, trajectory, null, cost);
     }
 
     /// <summary>Queues a request for the shared scheduler; completes when it is answered.</summary>

@@ -26,4 +26,10 @@ internal static partial class CdsHooksLog
 
     [LoggerMessage(EventId = 206, Level = LogLevel.Error, Message = "CDS service {ServiceId} failed with {ExceptionType} (trace {TraceIdentifier})\n{StackTrace}")]
     public static partial void Failed(ILogger logger, string serviceId, string exceptionType, string traceIdentifier, string? stackTrace);
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "Contributors of {Task} took longer than {TimeoutMs:0} ms; the card goes out without them")]
+    public static partial void ContributorsTimedOut(ILogger logger, string task, double timeoutMs);
+
+    [LoggerMessage(EventId = 208, Level = LogLevel.Warning, Message = "Contributors of {Task} could not be computed ({ExceptionType}); the card goes out without them")]
+    public static partial void ContributorsFailed(ILogger logger, string task, string exceptionType);
 }

@@ -48,6 +48,10 @@ internal sealed class CdsHooksOptions
     /// <summary>Client JWT authentication (spec "Trusting CDS Clients").</summary>
     public CdsAuthenticationOptions Authentication { get; set; } = new();
 
+    /// <summary>The longest one card waits for its top contributing events (heads occlusion); past it the card goes
+    /// out without them. Default 2 s.</summary>
+    public TimeSpan ContributorTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     internal IReadOnlyList<string> EffectiveCorsOrigins => CorsOrigins.Count == 0 ? ["*"] : CorsOrigins;
 
     internal IReadOnlyList<string> TasksFor(string hook) => hook switch
@@ -148,6 +152,8 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
                 failures.Add($"CdsHooks:Links:{i}:Url must be an absolute http(s) URL.");
         }
         ValidateFetch(options.Fhir, failures);
+        if (options.ContributorTimeout <= TimeSpan.Zero)
+            failures.Add("CdsHooks:ContributorTimeout must be positive.");
         if (options.EffectiveCorsOrigins.Any(o => o != "*" && !IsAbsoluteHttpUrl(o)))
             failures.Add("CdsHooks:CorsOrigins must be '*' or absolute origins such as https://ehr.example.org.");
         var loopback = options.Port is null ? IsLoopback(configuration?["Http:Host"] ?? "127.0.0.1") : IsLoopback(options.Host);

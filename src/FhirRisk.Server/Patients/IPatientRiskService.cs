@@ -28,7 +28,20 @@ public sealed record PatientRiskRequest(
     IReadOnlyList<ReadOnlyMemory<byte>> FhirResources,
     IReadOnlyList<string> Tasks,
     DateTimeOffset? PredictionTime = null,
-    RiskMethod? Method = null);
+    RiskMethod? Method = null)
+{
+    /// <summary>The caller's rollout count, seed and interval level; default: the service's.</summary>
+    public RolloutChoices Rollouts { get; init; } = RolloutChoices.Default;
+}
+
+/// <summary>What a caller may choose about rollouts (gRPC <c>PredictOptions</c>); heads ignore it.</summary>
+/// <param name="Count">Exactly this many rollouts per task; null: the service's adaptive count (<c>Model:MinRollouts</c>…<c>MaxRollouts</c>).</param>
+/// <param name="Seed">The generation seed; null: the model's default.</param>
+/// <param name="IntervalLevel">Coverage of the Wilson interval, in (0, 1).</param>
+public sealed record RolloutChoices(int? Count = null, ulong? Seed = null, double IntervalLevel = 0.95)
+{
+    public static RolloutChoices Default { get; } = new();
+}
 
 /// <summary>The answer for one patient.</summary>
 /// <param name="Risks">One per requested task.</param>

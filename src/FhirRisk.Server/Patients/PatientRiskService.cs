@@ -12,7 +12,8 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
         if (!model.IsLoaded)
             throw new RiskModelUnavailableException();
         var patient = await timelines.BuildAsync(request.PatientId, request.FhirResources, cancellationToken).ConfigureAwait(false);
-        return await predictor.PredictAsync(patient.Events, request.Tasks, request.PredictionTime, request.Method, patient.Warnings, cancellationToken)
+        return await predictor.PredictAsync(patient.Events, request.Tasks, request.PredictionTime, request.Method, request.Rollouts,
+                patient.Warnings, cancellationToken)
             .ConfigureAwait(false);
     }
 }

@@ -1,5 +1,8 @@
 using System.Globalization;
 using FhirRisk.Inference;
+using FhirRisk.Inference.Embeddings;
+using FhirRisk.Inference.Explanations;
+using FhirRisk.Inference.Generation;
 using FhirRisk.Inference.Prediction;
 using FhirRisk.Inference.Rollouts;
 using FhirRisk.Model.Compute;
@@ -61,6 +64,16 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
         return loaded.Rollouts;
     }
 
+    /// <summary>The explainer for <paramref name="method"/>, or the configured default: each predictor explains its own risks.</summary>
+    /// <exception cref="ArgumentException">Heads asked of a model without them.</exception>
+    public IRiskExplainer Explainer(RiskMethod? method) => (IRiskExplainer)Predictor(method);
+
+    /// <summary>Hidden-state embeddings (the probe's window).</summary>
+    public PatientEmbedder Embedder => Current.Embedder;
+
+    /// <summary>Sampled futures, on the rollout predictor's scheduler.</summary>
+    public TrajectoryGenerator Trajectories => Current.Trajectories;
+
     /// <summary>Loads the directory; false (logged) when it cannot be.</summary>
     public bool TryLoad()
     {
@@ -94,7 +107,8 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
             };
             var version = string.Create(CultureInfo.InvariantCulture,
                 $"{Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar))}@{session.Tokenizer.Vocabulary.Fingerprint:x16}");
-            Volatile.Write(ref _loaded, new Loaded(session, session.CreateRolloutPredictor(), heads, method, version, backend));
+            var rollouts = session.CreateRolloutPredictor();
+            Volatile.Write(ref _loaded, new Loaded(session, rollouts, heads, method, version, backend, session.CreateEmbedder(), new TrajectoryGenerator(session, rollouts)));
             ModelLoaded(logger, version, session.Backend.Name, method.ToString());
             return true;
         }
@@ -113,6 +127,7 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
             return;
         await loaded.Rollouts.DisposeAsync().ConfigureAwait(false);
         loaded.Heads?.Dispose();
+        loaded.Embedder.Dispose();
         loaded.Session.Dispose();
         loaded.Backend?.Dispose();
     }
@@ -129,7 +144,7 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
     private static partial void LoadFailed(ILogger logger, string directory, string exception, string reason);
 
     private sealed record Loaded(InferenceSession Session, RolloutRiskPredictor Rollouts, HeadsRiskPredictor? Heads, RiskMethod DefaultMethod, string Version,
-        IComputeBackend? Backend);
+        IComputeBackend? Backend, PatientEmbedder Embedder, TrajectoryGenerator Trajectories);
 }
 
 /// <summary>No model is loaded (gRPC UNAVAILABLE, HTTP 503).</summary>

@@ -27,6 +27,9 @@ internal sealed class RiskModelOptions
     /// <summary>Tokens one rollout may generate (default 2048).</summary>
     public int MaxNewTokens { get; set; } = 2048;
 
+    /// <summary>Trajectories one Generate call may ask for (default 16); each may generate up to <see cref="MaxNewTokens"/>.</summary>
+    public int MaxTrajectories { get; set; } = 16;
+
     /// <summary>Concurrent patients of one PredictStream call (default 4).</summary>
     public int StreamConcurrency { get; set; } = 4;
 
@@ -61,6 +64,8 @@ internal sealed class RiskModelOptionsValidator : IValidateOptions<RiskModelOpti
             failures.Add("Model:MinRollouts must be at least 1 and Model:MaxRollouts at least Model:MinRollouts.");
         if (options.MaxNewTokens < 1)
             failures.Add("Model:MaxNewTokens must be at least 1.");
+        if (options.MaxTrajectories < 1)
+            failures.Add("Model:MaxTrajectories must be at least 1.");
         if (options.StreamConcurrency < 1)
             failures.Add("Model:StreamConcurrency must be at least 1.");
         if (options.Backend == ComputeBackendKind.Torch)

@@ -3,6 +3,7 @@ using FhirRisk.Core;
 using FhirRisk.Inference;
 using FhirRisk.Inference.Prediction;
 using FhirRisk.Meds;
+using FhirRisk.Tokenizer;
 
 namespace FhirRisk.Server.Patients;
 
@@ -13,24 +14,20 @@ namespace FhirRisk.Server.Patients;
 internal sealed class TimelinePredictor(RiskModel model)
 {
     public async Task<PatientRiskResult> PredictAsync(IReadOnlyList<MedsEvent> events, IReadOnlyList<string> tasks, DateTimeOffset? predictionTime,
-        RiskMethod? method, IReadOnlyList<Issue> warnings, CancellationToken cancellationToken)
+        RiskMethod? method, RolloutChoices rollouts, IReadOnlyList<Issue> warnings, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(tasks);
-        var session = model.Session;
+        ArgumentNullException.ThrowIfNull(rollouts);
         var predictor = model.Predictor(method);
-        var timeline = session.Tokenizer.CreateBuffer();
-        session.Tokenizer.Encode(events, timeline, endTimeline: false);
-        var index = predictionTime is { } at
-            ? timeline.IndexAt((at.UtcDateTime - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond)
-            : timeline.Count - 1;
+        var (timeline, index) = Encode(events, predictionTime);
         if (index < 0)
             throw new PatientDataUnavailableException("The patient has no events at or before the prediction time.");
         var wanted = tasks.Count > 0 ? tasks : predictor.Tasks;
+        var query = new RiskQuery(timeline, index, wanted) { Rollouts = rollouts.Count, Seed = rollouts.Seed, IntervalLevel = rollouts.IntervalLevel };
         IReadOnlyList<TaskRisk> risks;
         try
         {
-            risks = await predictor.PredictAsync(new RiskQuery(timeline, index, wanted), cancellationToken).ConfigureAwait(false);
+            risks = await predictor.PredictAsync(query, cancellationToken).ConfigureAwait(false);
         }
         catch (InferenceException e) when (e.Code == InferenceErrorCodes.UnknownTask)
         {
@@ -42,4 +39,21 @@ internal sealed class TimelinePredictor(RiskModel model)
             .ToArray();
         return new PatientRiskResult(risks, model.Version, events.Count, notes);
     }
+
+    /// <summary>The events encoded by the model's tokenizer as a live patient, and the prediction point: the last token at
+    /// or before <paramref name="predictionTime"/> (null: the last token); −1 when no token is that early.</summary>
+    public (EncodedTimeline Timeline, int Index) Encode(IReadOnlyList<MedsEvent> events, DateTimeOffset? predictionTime)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var session = model.Session;
+        var timeline = session.Tokenizer.CreateBuffer();
+        session.Tokenizer.Encode(events, timeline, endTimeline: false);
+        var index = predictionTime is { } at
+            ? timeline.IndexAt(MicrosOf(at))
+            : timeline.Count - 1;
+        return (timeline, index);
+    }
+
+    /// <summary>Microseconds since the Unix epoch, the timeline's clock.</summary>
+    public static long MicrosOf(DateTimeOffset time) => (time.UtcDateTime - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
 }

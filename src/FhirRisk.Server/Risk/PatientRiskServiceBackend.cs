@@ -1,8 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using FhirRisk.Grpc.V1;
-using FhirRisk.Inference.Prediction;
-using FhirRisk.Meds;
 using FhirRisk.Server.FhirPush;
 using FhirRisk.Server.Grpc;
 using FhirRisk.Server.Patients;
@@ -13,33 +11,36 @@ using Method = FhirRisk.Grpc.V1.Method;
 using EntryOutcome = FhirRisk.Grpc.V1.EntryOutcome;
 using Microsoft.Extensions.Options;
 using CoreIssue = FhirRisk.Core.Issue;
-using WireRisk = FhirRisk.Grpc.V1.Risk;
 using CoreSeverity = FhirRisk.Core.IssueSeverity;
 
 namespace FhirRisk.Server.Risk;
 
 /// <summary>
 /// <c>fhirrisk.v1.RiskService</c> over <see cref="IPatientRiskService"/> (bundle and stored sources), the model directly
-/// (MEDS events) and FHIR push (Ingest). Status mapping (docs/grpc.md "What the backend does"): no model or store →
-/// UNAVAILABLE; a patient with no data → NOT_FOUND; unusable input or an unknown task → INVALID_ARGUMENT with our own
-/// message (never patient data). Explain, Embed and Generate are UNIMPLEMENTED until Inference offers them.
+/// (MEDS events), <see cref="RiskAnalysisBackend"/> (Explain, Embed, Generate) and FHIR push (Ingest). Status mapping
+/// (docs/grpc.md "What the backend does"): no model or store → UNAVAILABLE; a patient with no data → NOT_FOUND; unusable
+/// input, an unknown task or a request beyond the service's limits → INVALID_ARGUMENT with our own message (never
+/// patient data).
 /// </summary>
 internal sealed class PatientRiskServiceBackend(
     IPatientRiskService patients,
     TimelinePredictor predictor,
+    RiskAnalysisBackend analysis,
     FhirPushService push,
     IOptions<RiskModelOptions> options) : IRiskServiceBackend
 {
     public Task<PredictResponse> PredictAsync(PredictRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return Guard(() => PredictOneAsync(request.Patient, request.Options, cancellationToken));
+        var choices = Choices(request.Options);
+        return Guard(() => PredictOneAsync(request.Patient, request.Options, choices, cancellationToken));
     }
 
     public async IAsyncEnumerable<PredictStreamResponse> PredictStreamAsync(PredictStreamRequest request,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var choices = Choices(request.Options);
         var answers = Channel.CreateUnbounded<PredictStreamResponse>();
         using var gate = new SemaphoreSlim(options.Value.StreamConcurrency);
         var work = request.Patients.Select(async (patient, index) =>
@@ -47,7 +48,7 @@ internal sealed class PatientRiskServiceBackend(
             await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                answers.Writer.TryWrite(await AnswerOneAsync(patient, (uint)index, request.Options, cancellationToken).ConfigureAwait(false));
+                answers.Writer.TryWrite(await AnswerOneAsync(patient, (uint)index, request.Options, choices, cancellationToken).ConfigureAwait(false));
             }
             finally
             {
@@ -62,13 +63,13 @@ internal sealed class PatientRiskServiceBackend(
     }
 
     public Task<ExplainResponse> ExplainAsync(ExplainRequest request, CancellationToken cancellationToken) =>
-        throw new GrpcStatusException(GrpcStatusCode.Unimplemented, "Explain is not served yet: Inference has no explanation method (docs/inference.md).");
+        Guard(() => analysis.ExplainAsync(request, cancellationToken));
 
     public Task<EmbedResponse> EmbedAsync(EmbedRequest request, CancellationToken cancellationToken) =>
-        throw new GrpcStatusException(GrpcStatusCode.Unimplemented, "Embed is not served yet: Inference has no embedding method (docs/inference.md).");
+        Guard(() => analysis.EmbedAsync(request, cancellationToken));
 
     public Task<GenerateResponse> GenerateAsync(GenerateRequest request, CancellationToken cancellationToken) =>
-        throw new GrpcStatusException(GrpcStatusCode.Unimplemented, "Generate is not served yet: Inference does not decode rollouts to events (docs/inference.md).");
+        Guard(() => analysis.GenerateAsync(request, cancellationToken));
 
     public async Task<IngestResponse> IngestAsync(IngestRequest request, CancellationToken cancellationToken)
     {
@@ -107,12 +108,13 @@ internal sealed class PatientRiskServiceBackend(
         return response;
     }
 
-    private async Task<PredictStreamResponse> AnswerOneAsync(PatientInput patient, uint index, PredictOptions? predictOptions, CancellationToken cancellationToken)
+    private async Task<PredictStreamResponse> AnswerOneAsync(PatientInput patient, uint index, PredictOptions? predictOptions, RolloutChoices choices,
+        CancellationToken cancellationToken)
     {
         var answer = new PredictStreamResponse { Index = index, Reference = patient.Reference };
         try
         {
-            answer.Prediction = await Guard(() => PredictOneAsync(patient, predictOptions, cancellationToken)).ConfigureAwait(false);
+            answer.Prediction = await Guard(() => PredictOneAsync(patient, predictOptions, choices, cancellationToken)).ConfigureAwait(false);
         }
         catch (GrpcStatusException e)
         {
@@ -121,60 +123,37 @@ internal sealed class PatientRiskServiceBackend(
         return answer;
     }
 
-    private async Task<PredictResponse> PredictOneAsync(PatientInput? patient, PredictOptions? predictOptions, CancellationToken cancellationToken)
+    private async Task<PredictResponse> PredictOneAsync(PatientInput? patient, PredictOptions? predictOptions, RolloutChoices choices,
+        CancellationToken cancellationToken)
     {
         if (patient is null)
             throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "Set patient.");
         var tasks = predictOptions?.Tasks.ToArray() ?? [];
-        var method = predictOptions?.Method switch
-        {
-            Method.Rollouts => RiskMethod.Rollouts,
-            Method.Heads => RiskMethod.Heads,
-            _ => (RiskMethod?)null,
-        };
-        DateTimeOffset? at = patient.PredictionTime is { } time ? time.ToDateTimeOffset() : null;
+        var method = RiskWire.MethodOf(predictOptions?.Method ?? Method.Unspecified);
+        var at = PatientInputReader.PredictionTime(patient);
         var result = patient.SourceCase switch
         {
             PatientInput.SourceOneofCase.Bundle => await patients.PredictAsync(new PatientRiskRequest(
-                NullIfEmpty(patient.Bundle.PatientId), [patient.Bundle.Json.Memory], tasks, at, method), cancellationToken).ConfigureAwait(false),
+                PatientInputReader.NullIfEmpty(patient.Bundle.PatientId), [patient.Bundle.Json.Memory], tasks, at, method) { Rollouts = choices },
+                cancellationToken).ConfigureAwait(false),
             PatientInput.SourceOneofCase.Stored => await patients.PredictAsync(new PatientRiskRequest(
-                NullIfEmpty(patient.Stored.PatientId) ?? throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "Set stored.patient_id."),
-                [], tasks, at, method), cancellationToken).ConfigureAwait(false),
-            PatientInput.SourceOneofCase.Events => await predictor.PredictAsync(Events(patient.Events), tasks, at, method, [], cancellationToken).ConfigureAwait(false),
+                PatientInputReader.NullIfEmpty(patient.Stored.PatientId) ?? throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "Set stored.patient_id."),
+                [], tasks, at, method) { Rollouts = choices }, cancellationToken).ConfigureAwait(false),
+            PatientInput.SourceOneofCase.Events => await predictor.PredictAsync(PatientInputReader.Events(patient.Events), tasks, at, method, choices, [],
+                cancellationToken).ConfigureAwait(false),
             _ => throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "Set patient.bundle, patient.events or patient.stored."),
         };
         var response = new PredictResponse
         {
-            Model = new ModelInfo { Name = result.ModelVersion.Split('@')[0], Version = result.ModelVersion },
+            Model = RiskWire.ModelOf(result.ModelVersion),
             Reference = patient.Reference,
             PredictionTime = patient.PredictionTime,
             Latency = Duration.FromTimeSpan(result.Risks.Count > 0 ? result.Risks[0].Latency : TimeSpan.Zero),
         };
-        response.Risks.AddRange(result.Risks.Select(ToWire));
+        response.Risks.AddRange(result.Risks.Select(r => RiskWire.RiskOf(r, choices.IntervalLevel)));
         response.Issues.AddRange(result.Warnings.Select(w => new Issue { Code = w.Split(' ')[0], Severity = IssueSeverity.Warning, Message = w }));
         return response;
     }
-
-    /// <summary>Wire events in MEDS order (static first, then by time); they belong to one anonymous subject.</summary>
-    private static List<MedsEvent> Events(PatientEvents events)
-    {
-        if (events.Events.Count == 0)
-            throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "patient.events holds no events.");
-        return [.. events.Events
-            .Select(e => new MedsEvent(0, e.Time?.ToDateTime(), e.Code,
-                e.HasNumericValue ? (float)e.NumericValue : null, e.HasTextValue ? e.TextValue : null))
-            .OrderBy(e => e.Time is null ? 0 : 1).ThenBy(e => e.Time ?? DateTime.MinValue)];
-    }
-
-    private static WireRisk ToWire(TaskRisk risk) => new()
-    {
-        Task = risk.Task,
-        Probability = risk.Risk,
-        Method = risk.Method == RiskMethod.Heads ? Method.Heads : Method.Rollouts,
-        N = (uint)risk.N,
-        Latency = Duration.FromTimeSpan(risk.Latency),
-        Interval = risk.Interval is { } interval ? new Interval { Lower = interval.Lower, Upper = interval.Upper, Level = 0.95 } : null,
-    };
 
     private static Issue ToWire(CoreIssue issue) => new()
     {
@@ -189,7 +168,25 @@ internal sealed class PatientRiskServiceBackend(
         },
     };
 
-    private static string? NullIfEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
+    /// <summary>The request's rollout count, seed and interval level, within the service's limits; the whole call fails
+    /// INVALID_ARGUMENT otherwise (before any patient is read).</summary>
+    private RolloutChoices Choices(PredictOptions? predictOptions)
+    {
+        if (predictOptions is null)
+            return RolloutChoices.Default;
+        var limit = options.Value.MaxRollouts;
+        if (predictOptions.Rollouts > limit)
+            throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, $"options.rollouts must be at most {limit} (Model:MaxRollouts).");
+        var level = predictOptions.IntervalLevel;
+        if (level != 0 && !(level is > 0 and < 1))
+            throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "options.interval_level must lie in (0, 1), or be 0 for 0.95.");
+        if (!Enum.IsDefined(predictOptions.Method))
+            throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "options.method is not a known method.");
+        return new RolloutChoices(
+            predictOptions.Rollouts == 0 ? null : (int)predictOptions.Rollouts,
+            predictOptions.HasSeed ? predictOptions.Seed : null,
+            level == 0 ? 0.95 : level);
+    }
 
     /// <summary>Our exceptions to statuses; messages are ours and hold no patient data.</summary>
     private static async Task<T> Guard<T>(Func<Task<T>> call)

@@ -1,0 +1,67 @@
+using FhirRisk.Tokenizer;
+using GptModel = FhirRisk.Model.Gpt.Gpt;
+
+namespace FhirRisk.Inference.Embeddings;
+
+/// <summary>
+/// The model's hidden state (the ln_f output, what the logits and the task heads read) at a prediction point, with the
+/// window the linear probe's featurizer uses (Training's <c>EmbeddingFeaturizer</c>, docs/probes.md): the static prefix
+/// rebuilt at the window's first token, then the most recent timeline tokens up to and including the prediction point,
+/// as many as fit the whole context (<see cref="PromptedContext"/>). So a probe fitted offline reads the same vector
+/// the service returns. Thread-safe: calls take turns on one batch-1 model.
+/// </summary>
+public sealed class PatientEmbedder : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly GptModel _model;
+    private readonly Lock _gate = new();
+
+    internal PatientEmbedder(InferenceSession session)
+    {
+        _session = session;
+        _model = new GptModel(session.Parameters, 1, session.Backend);
+    }
+
+    /// <summary>The vector's length: the model's width C.</summary>
+    public int Dimension => _session.Parameters.Config.Channels;
+
+    /// <summary>The embedding of <paramref name="timeline"/> read up to and including token <paramref name="index"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not a token of the timeline.</exception>
+    /// <exception cref="InferenceException">The model produced a non-finite value (<see cref="InferenceErrorCodes.NonFinite"/>).</exception>
+    public PatientEmbedding Embed(EncodedTimeline timeline, int index, EmbeddingPooling pooling)
+    {
+        ArgumentNullException.ThrowIfNull(timeline);
+        var window = PromptedContext.Build(_session.Tokenizer, timeline.Tokens, timeline.Times, timeline.Statics, index,
+            _session.Parameters.Config.ContextLength);
+        return Embed(window, pooling);
+    }
+
+    /// <summary>The embedding of a window the caller built (a static prefix alone, for a patient with no timeline yet).</summary>
+    public PatientEmbedding Embed(int[] window, EmbeddingPooling pooling)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        if (!Enum.IsDefined(pooling))
+            throw new ArgumentOutOfRangeException(nameof(pooling), "Unknown pooling.");
+        var (c, t) = (Dimension, window.Length);
+        // Causal attention: the hidden state at row i reads tokens 0 … i only, so the last row sees the whole window.
+        int[] rows = pooling == EmbeddingPooling.Last ? [t - 1] : [.. Enumerable.Range(0, t)];
+        var hidden = new float[rows.Length * c];
+        lock (_gate)
+        {
+            _model.ForwardHidden(window, 1, t);
+            _model.HiddenStates(rows, hidden);
+        }
+        var vector = new float[c];
+        for (var r = 0; r < rows.Length; r++)
+        {
+            for (var j = 0; j < c; j++)
+                vector[j] += hidden[r * c + j] / rows.Length;
+        }
+        if (!vector.All(float.IsFinite))
+            throw new InferenceException(InferenceErrorCodes.NonFinite, _session.Directory,
+                "the model produced a NaN or infinite hidden state. Hint: the checkpoint is damaged or diverged in training; use an earlier checkpoint.");
+        return new PatientEmbedding(vector, pooling, t);
+    }
+
+    public void Dispose() => _model.Dispose();
+}

@@ -1,0 +1,96 @@
+using FhirRisk.Inference.Explanations;
+using FhirRisk.Inference.Generation;
+using FhirRisk.Inference.Prediction;
+using FhirRisk.Grpc.V1;
+using FhirRisk.Meds;
+using Duration = Google.Protobuf.WellKnownTypes.Duration;
+using Method = FhirRisk.Grpc.V1.Method;
+using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
+using WireRisk = FhirRisk.Grpc.V1.Risk;
+
+namespace FhirRisk.Server.Risk;
+
+/// <summary>Inference's answers as RiskService messages (docs/grpc.md); nothing here reads patient identifiers.</summary>
+internal static class RiskWire
+{
+    public static RiskMethod? MethodOf(Method method) => method switch
+    {
+        Method.Rollouts => RiskMethod.Rollouts,
+        Method.Heads => RiskMethod.Heads,
+        Method.Unspecified => null,
+        _ => throw new ArgumentException($"Unknown method {(int)method}.", nameof(method)),
+    };
+
+    public static ModelInfo ModelOf(string version) => new() { Name = version.Split('@')[0], Version = version };
+
+    /// <param name="risk">One task's answer.</param>
+    /// <param name="level">The coverage its interval was computed at.</param>
+    public static WireRisk RiskOf(TaskRisk risk, double level) => new()
+    {
+        Task = risk.Task,
+        Probability = risk.Risk,
+        Method = WireMethod(risk.Method),
+        N = (uint)risk.N,
+        Latency = Duration.FromTimeSpan(risk.Latency),
+        Interval = risk.Interval is { } interval ? new Interval { Lower = interval.Lower, Upper = interval.Upper, Level = level } : null,
+    };
+
+    /// <summary>The explained risk: the trajectory's last point (explanations use the session's 95 % interval).</summary>
+    public static WireRisk RiskOf(RiskExplanation explanation)
+    {
+        var last = explanation.Trajectory[^1];
+        return RiskOf(new TaskRisk(explanation.Task, explanation.Risk, last.Interval, explanation.Method, last.N, explanation.Cost.Latency), 0.95);
+    }
+
+    /// <summary>
+    /// A card contributor as a wire one. The event index is the position, in <paramref name="events"/> (the patient's
+    /// time-sorted events), of the first event at the fact's time with the fact's code — or, when the tokenizer backed the
+    /// code off to an ancestor, the first event at that time.
+    /// </summary>
+    public static Contributor ContributorOf(RiskContributor contributor, IReadOnlyList<MedsEvent> events)
+    {
+        var code = contributor.Codes.Count > 0 ? contributor.Codes[0] : "";
+        var atTime = events.Select((e, i) => (e, i)).Where(x => x.e.Time == contributor.Time).ToArray();
+        var index = atTime.Where(x => code.Length > 0 && x.e.Code.StartsWith(code, StringComparison.Ordinal)).Select(x => x.i)
+            .Concat(atTime.Select(x => x.i)).FirstOrDefault();
+        return new Contributor
+        {
+            Code = code,
+            Time = TimestampOf(contributor.Time),
+            Weight = contributor.Delta,
+            EventIndex = (uint)index,
+            Description = contributor.Label,
+        };
+    }
+
+    public static Trajectory TrajectoryOf(GeneratedTrajectory trajectory)
+    {
+        var wire = new Trajectory
+        {
+            Tokens = (uint)trajectory.Tokens,
+            StopReason = trajectory.End switch
+            {
+                TrajectoryEnd.StopCode => StopReason.StopCode,
+                TrajectoryEnd.Horizon => StopReason.Horizon,
+                TrajectoryEnd.MaxTokens => StopReason.MaxTokens,
+                _ => StopReason.TimelineEnd,
+            },
+        };
+        wire.Events.AddRange(trajectory.Events.Select(EventOf));
+        return wire;
+    }
+
+    private static Event EventOf(MedsEvent e)
+    {
+        var wire = new Event { Code = e.Code, Time = e.Time is { } time ? TimestampOf(time) : null };
+        if (e.NumericValue is { } value)
+            wire.NumericValue = value;
+        if (e.TextValue is { } text)
+            wire.TextValue = text;
+        return wire;
+    }
+
+    private static Timestamp TimestampOf(DateTime time) => Timestamp.FromDateTime(DateTime.SpecifyKind(time, DateTimeKind.Utc));
+
+    private static Method WireMethod(RiskMethod method) => method == RiskMethod.Heads ? Method.Heads : Method.Rollouts;
+}

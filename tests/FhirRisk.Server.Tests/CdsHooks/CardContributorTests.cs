@@ -1,0 +1,76 @@
+using FhirRisk.Inference.Prediction;
+using FhirRisk.Server.CdsHooks;
+using FhirRisk.Server.Patients;
+using FhirRisk.Server.Tests.Infrastructure;
+using FhirRisk.Server.Tests.Risk;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FhirRisk.Server.Tests.CdsHooks;
+
+/// <summary>The card contributors the server registers with a model: heads occlusion from the demo model, listed in the
+/// card's Markdown detail; none for rollout risks or past the time budget.</summary>
+public sealed class CardContributorTests : IAsyncLifetime
+{
+    private TestFhirRiskServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await TestFhirRiskServer.StartAsync(DemoModel.Settings);
+        await _server.WaitUntilReadyAsync();
+        using var pushed = await _server.PostAsync("/fhir", TestBundles.Patient("c1").ToJsonString());
+        Assert.Equal(System.Net.HttpStatusCode.OK, pushed.StatusCode);
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Heads_risks_get_their_top_contributing_events_in_the_card_detail()
+    {
+        var source = _server.Services.GetRequiredService<ICardContributorSource>();
+        var request = new PatientRiskRequest("c1", [], ["hospital_mortality", "icu_admission"], Method: RiskMethod.Heads);
+        var result = await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout);
+
+        var inputs = new List<RiskCardInput>();
+        foreach (var risk in result.Risks)
+            inputs.Add(new RiskCardInput(risk, await source.GetContributorsAsync(new CardContributorQuery(request, risk), CancellationToken.None)));
+        var cards = new RiskCardFactory(new CdsHooksOptions()).Build(result, inputs, []);
+
+        Assert.IsType<ExplainedCardContributors>(source);
+        Assert.All(inputs, i => Assert.NotEmpty(i.Contributors));
+        Assert.All(inputs, i => Assert.All(i.Contributors, c => Assert.DoesNotContain("c1", c.Label, StringComparison.Ordinal)));
+        Assert.All(cards, c => Assert.Contains("**Top contributing events**", c.Detail, StringComparison.Ordinal));
+        Assert.Contains(" pts |", cards[0].Detail, StringComparison.Ordinal);
+        Assert.Empty(_server.Logs.Errors);
+    }
+
+    [Fact]
+    public async Task Past_the_time_budget_a_card_gets_no_contributors_and_a_warning_naming_the_task()
+    {
+        var services = _server.Services;
+        var source = new ExplainedCardContributors(services.GetRequiredService<PatientTimelineBuilder>(), services.GetRequiredService<TimelinePredictor>(),
+            services.GetRequiredService<RiskModel>(), Options.Create(new CdsHooksOptions { ContributorTimeout = TimeSpan.FromTicks(1) }),
+            services.GetRequiredService<ILogger<ExplainedCardContributors>>());
+        var request = new PatientRiskRequest("c1", [], ["hospital_mortality"], Method: RiskMethod.Heads);
+        var result = await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout);
+
+        var contributors = await source.GetContributorsAsync(new CardContributorQuery(request, result.Risks[0]), CancellationToken.None);
+
+        Assert.Empty(contributors);
+        Assert.True(_server.Logs.Has(207));
+        Assert.DoesNotContain(_server.Logs.Entries, e => e.Message.Contains("c1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Rollout_risks_get_no_contributors()
+    {
+        var source = _server.Services.GetRequiredService<ICardContributorSource>();
+        var request = new PatientRiskRequest("c1", [], ["hospital_mortality"], Method: RiskMethod.Rollouts);
+        var result = await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout);
+
+        var contributors = await source.GetContributorsAsync(new CardContributorQuery(request, result.Risks[0]), CancellationToken.None);
+
+        Assert.Empty(contributors);
+    }
+}

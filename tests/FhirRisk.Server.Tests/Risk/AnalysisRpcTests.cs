@@ -1,0 +1,250 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FhirRisk.Server.Tests.Infrastructure;
+using FhirRisk.Testing;
+
+namespace FhirRisk.Server.Tests.Risk;
+
+/// <summary>
+/// Explain, Embed and Generate of RiskService, and the PredictOptions Predict honours, called by @grpc/grpc-js against
+/// the whole server serving the bundled demo model (models/demo: finetuned heads, so both methods).
+/// </summary>
+public sealed class AnalysisRpcTests : IAsyncLifetime
+{
+    private const string Risk = "fhirrisk.v1.RiskService";
+
+    private TestFhirRiskServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await TestFhirRiskServer.StartAsync(DemoModel.Settings);
+        await _server.WaitUntilReadyAsync();
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Explain_by_heads_and_by_rollouts_lists_contributors_of_the_stored_patient()
+    {
+        await PushAsync("x1");
+
+        var results = await CallAllAsync(
+            Call("Explain", new JsonObject { ["patient"] = Stored("x1", "r-heads"), ["task"] = "hospital_mortality", ["method"] = "METHOD_HEADS" }),
+            Call("Explain", new JsonObject
+            {
+                ["patient"] = Stored("x1"), ["task"] = "hospital_mortality", ["method"] = "METHOD_ROLLOUTS", ["top_k"] = 2, ["seed"] = "5",
+            }));
+
+        Assert.True(results[0].StatusName == "OK", results[0].ToString());
+        var heads = results[0].Messages.Single();
+        Assert.Equal("r-heads", heads.GetProperty("reference").GetString());
+        Assert.Equal("occlusion", heads.GetProperty("attribution").GetString());
+        Assert.Equal("METHOD_HEADS", heads.GetProperty("risk").GetProperty("method").GetString());
+        Assert.InRange(heads.GetProperty("risk").GetProperty("probability").GetDouble(), 0, 1);
+        var contributors = heads.GetProperty("contributors").EnumerateArray().ToArray();
+        Assert.NotEmpty(contributors);
+        Assert.All(contributors, c => Assert.False(string.IsNullOrEmpty(c.GetProperty("description").GetString())));
+        var weights = contributors.Select(c => Math.Abs(c.GetProperty("weight").GetDouble())).ToArray();
+        Assert.Equal(weights.OrderDescending(), weights);
+        Assert.StartsWith("demo@", heads.GetProperty("model").GetProperty("version").GetString(), StringComparison.Ordinal);
+
+        Assert.True(results[1].StatusName == "OK", results[1].ToString());
+        var rollouts = results[1].Messages.Single();
+        Assert.Equal("trajectory", rollouts.GetProperty("attribution").GetString());
+        Assert.Equal("METHOD_ROLLOUTS", rollouts.GetProperty("risk").GetProperty("method").GetString());
+        Assert.InRange(Contributors(rollouts).Length, 0, 2);
+        Assert.Empty(_server.Logs.Errors);
+    }
+
+    [Fact]
+    public async Task Embed_returns_the_hidden_state_last_or_mean_deterministically()
+    {
+        var events = Events();
+
+        var results = await CallAllAsync(
+            Call("Embed", new JsonObject { ["patient"] = events.DeepClone() }),
+            Call("Embed", new JsonObject { ["patient"] = events.DeepClone(), ["pooling"] = "POOLING_LAST" }),
+            Call("Embed", new JsonObject { ["patient"] = events.DeepClone(), ["pooling"] = "POOLING_MEAN" }));
+
+        Assert.All(results, r => Assert.True(r.StatusName == "OK", r.ToString()));
+        var (byDefault, last, mean) = (results[0].Messages.Single(), results[1].Messages.Single(), results[2].Messages.Single());
+        Assert.Equal(96u, last.GetProperty("dimension").GetUInt32()); // models/demo/config.json n_embd
+        Assert.Equal(96, Vector(last).Length);
+        Assert.Equal(Vector(last), Vector(byDefault));
+        Assert.Equal("POOLING_MEAN", mean.GetProperty("pooling").GetString());
+        Assert.NotEqual(Vector(last), Vector(mean));
+        Assert.All(Vector(mean), v => Assert.True(float.IsFinite(v)));
+        Assert.True(last.GetProperty("tokens").GetInt32() > 4);
+        Assert.StartsWith("demo@", last.GetProperty("model").GetProperty("version").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Generate_samples_bounded_trajectories_repeatably_from_a_history_or_a_static_prefix()
+    {
+        await PushAsync("x2");
+        JsonObject Generate(JsonObject patient, string seed) => Call("Generate", new JsonObject
+        {
+            ["patient"] = patient, ["trajectories"] = 3, ["max_tokens"] = 24, ["seed"] = seed,
+            ["horizon"] = new JsonObject { ["seconds"] = "2592000" },
+        });
+        var staticOnly = new JsonObject
+        {
+            ["prediction_time"] = new JsonObject { ["seconds"] = "1609459200" },
+            ["events"] = new JsonObject
+            {
+                ["events"] = new JsonArray(
+                    new JsonObject { ["code"] = "GENDER//F" },
+                    new JsonObject { ["code"] = "MEDS_BIRTH", ["time"] = new JsonObject { ["seconds"] = "-631152000" } }),
+            },
+        };
+
+        var results = await CallAllAsync(Generate(Stored("x2"), "11"), Generate(Stored("x2"), "11"), Generate(Stored("x2"), "12"), Generate(staticOnly, "11"));
+
+        Assert.All(results, r => Assert.True(r.StatusName == "OK", r.ToString()));
+        var trajectories = results[0].Messages.Single().GetProperty("trajectories").EnumerateArray().ToArray();
+        Assert.Equal(3, trajectories.Length);
+        Assert.All(trajectories, t => Assert.InRange(t.GetProperty("tokens").GetInt32(), 1, 24));
+        Assert.All(trajectories, t => Assert.Contains(t.GetProperty("stop_reason").GetString(),
+            new[] { "STOP_REASON_HORIZON", "STOP_REASON_MAX_TOKENS", "STOP_REASON_TIMELINE_END" }));
+        Assert.Equal(Json(results[0].Messages.Single().GetProperty("trajectories")), Json(results[1].Messages.Single().GetProperty("trajectories")));
+        Assert.NotEqual(Json(results[0].Messages.Single().GetProperty("trajectories")), Json(results[2].Messages.Single().GetProperty("trajectories")));
+        Assert.Single(results[3].Messages);
+        Assert.Empty(_server.Logs.Errors);
+    }
+
+    [Fact]
+    public async Task A_stop_code_ends_each_trajectory_at_its_first_event()
+    {
+        await PushAsync("x3");
+
+        // Every vocabulary of the demo model is a stop code: the first generated event ends each trajectory.
+        var result = (await CallAllAsync(Call("Generate", new JsonObject
+        {
+            ["patient"] = Stored("x3"), ["trajectories"] = 4, ["max_tokens"] = 64, ["seed"] = "3",
+            ["stop_codes"] = new JsonArray("LOINC", "SNOMED", "ICD10CM", "HOSPITAL_ADMISSION", "HOSPITAL_DISCHARGE", "ICU_ADMISSION", "ICU_DISCHARGE", "MEDS_DEATH", "VISIT", "ED_REGISTRATION", "ED_OUT", "RXNORM", "UNK"),
+        })))[0];
+
+        Assert.True(result.StatusName == "OK", result.ToString());
+        foreach (var trajectory in result.Messages.Single().GetProperty("trajectories").EnumerateArray())
+        {
+            if (trajectory.GetProperty("stop_reason").GetString() != "STOP_REASON_STOP_CODE")
+                continue;
+            var events = trajectory.GetProperty("events").EnumerateArray().ToArray();
+            Assert.NotEmpty(events);
+            Assert.All(events[..^1], e => Assert.Equal(events[^1].GetProperty("time").ToString(), e.GetProperty("time").ToString()));
+        }
+        Assert.Contains(result.Messages.Single().GetProperty("trajectories").EnumerateArray(),
+            t => t.GetProperty("stop_reason").GetString() == "STOP_REASON_STOP_CODE");
+    }
+
+    [Fact]
+    public async Task Bad_requests_get_the_documented_statuses()
+    {
+        await PushAsync("x4");
+        var stored = Stored("x4");
+
+        var results = await CallAllAsync(
+            Call("Explain", new JsonObject { ["patient"] = stored.DeepClone() }),
+            Call("Explain", new JsonObject { ["patient"] = stored.DeepClone(), ["task"] = "no_such_task" }),
+            Call("Explain", new JsonObject { ["patient"] = Stored("nobody"), ["task"] = "hospital_mortality" }),
+            Call("Explain", new JsonObject { ["patient"] = stored.DeepClone(), ["task"] = "hospital_mortality", ["top_k"] = 1000 }),
+            Call("Embed", new JsonObject()),
+            Call("Embed", new JsonObject { ["patient"] = Stored("nobody") }),
+            Call("Generate", new JsonObject { ["patient"] = stored.DeepClone(), ["trajectories"] = 1000 }),
+            Call("Generate", new JsonObject { ["patient"] = stored.DeepClone(), ["max_tokens"] = 100_000 }),
+            Call("Generate", new JsonObject { ["patient"] = stored.DeepClone(), ["temperature"] = -1 }),
+            Call("Generate", new JsonObject { ["patient"] = stored.DeepClone(), ["horizon"] = new JsonObject { ["seconds"] = "-5" } }),
+            Call("Generate", new JsonObject { ["patient"] = stored.DeepClone(), ["stop_codes"] = new JsonArray("LOINC//") }),
+            Call("Predict", new JsonObject { ["patient"] = stored.DeepClone(), ["options"] = new JsonObject { ["rollouts"] = 1000 } }),
+            Call("Predict", new JsonObject { ["patient"] = stored.DeepClone(), ["options"] = new JsonObject { ["interval_level"] = 1.5 } }));
+
+        string[] expected =
+        [
+            "INVALID_ARGUMENT", "INVALID_ARGUMENT", "NOT_FOUND", "INVALID_ARGUMENT", "INVALID_ARGUMENT", "NOT_FOUND",
+            "INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT",
+        ];
+        Assert.Equal(expected, results.Select(r => r.StatusName));
+        Assert.Contains("no_such_task", results[1].Details, StringComparison.Ordinal);
+        Assert.Contains("Model:MaxTrajectories", results[6].Details, StringComparison.Ordinal);
+        Assert.All(results, r => Assert.DoesNotContain("x4", r.Details, StringComparison.Ordinal));
+        Assert.DoesNotContain(_server.Logs.Entries, e => e.Message.Contains("x4", StringComparison.Ordinal));
+        Assert.Empty(_server.Logs.Errors);
+    }
+
+    [Fact]
+    public async Task Predict_honours_the_rollout_count_seed_and_interval_level()
+    {
+        await PushAsync("x5");
+        JsonObject Predict(string seed) => Call("Predict", new JsonObject
+        {
+            ["patient"] = Stored("x5"),
+            ["options"] = new JsonObject
+            {
+                ["tasks"] = new JsonArray("hospital_mortality"), ["method"] = "METHOD_ROLLOUTS", ["rollouts"] = 3, ["seed"] = seed, ["interval_level"] = 0.5,
+            },
+        });
+
+        var results = await CallAllAsync(Predict("21"), Predict("21"));
+
+        Assert.All(results, r => Assert.True(r.StatusName == "OK", r.ToString()));
+        var risk = results[0].Messages.Single().GetProperty("risks")[0];
+        Assert.InRange(risk.TryGetProperty("n", out var n) ? n.GetInt32() : 0, 0, 3); // proto3 JSON leaves out a 0
+        Assert.Equal(0.5, risk.GetProperty("interval").GetProperty("level").GetDouble());
+        Assert.Equal(Json(risk.GetProperty("interval")), Json(results[1].Messages.Single().GetProperty("risks")[0].GetProperty("interval")));
+    }
+
+    private async Task<GrpcJsResult[]> CallAllAsync(params JsonObject[] calls)
+    {
+        var output = await GrpcJsClient.CallAsync(new JsonObject { ["calls"] = new JsonArray([.. calls]) });
+        return [.. output.Root.GetProperty("results").EnumerateArray().Select(r => new GrpcJsResult(r))];
+    }
+
+    private JsonObject Call(string method, JsonObject request) => new()
+    {
+        ["address"] = _server.GrpcAddress, ["service"] = Risk, ["method"] = method, ["deadlineMs"] = 60000, ["request"] = request,
+    };
+
+    private static JsonObject Stored(string patientId, string reference = "") =>
+        new() { ["stored"] = new JsonObject { ["patient_id"] = patientId }, ["reference"] = reference };
+
+    private static JsonObject Events() => new()
+    {
+        ["events"] = new JsonObject
+        {
+            ["events"] = new JsonArray(
+                new JsonObject { ["code"] = "GENDER//M" },
+                new JsonObject { ["code"] = "MEDS_BIRTH", ["time"] = new JsonObject { ["seconds"] = "-315619200" } },
+                new JsonObject { ["code"] = "HOSPITAL_ADMISSION//EMER", ["time"] = new JsonObject { ["seconds"] = "1600000000" } },
+                new JsonObject { ["code"] = "LOINC//2160-0//mg/dL", ["numeric_value"] = 2.5, ["time"] = new JsonObject { ["seconds"] = "1600003600" } }),
+        },
+    };
+
+    private static float[] Vector(JsonElement embed) => [.. embed.GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle())];
+
+    private static JsonElement[] Contributors(JsonElement explain) =>
+        explain.TryGetProperty("contributors", out var list) ? [.. list.EnumerateArray()] : [];
+
+    private static string Json(JsonElement element) => JsonSerializer.Serialize(element);
+
+    private async Task PushAsync(string patientId)
+    {
+        using var response = await _server.PostAsync("/fhir", TestBundles.Patient(patientId).ToJsonString());
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+    }
+}
+
+/// <summary>The bundled demo model (models/demo) as the test server's model, with short rollouts.</summary>
+internal static class DemoModel
+{
+    public static string Directory => RepositoryPaths.Combine("models", "demo");
+
+    public static Dictionary<string, string?> Settings => new()
+    {
+        ["Model:Directory"] = Directory,
+        ["Model:MinRollouts"] = "4",
+        ["Model:MaxRollouts"] = "8",
+        ["Model:MaxNewTokens"] = "64",
+        ["Model:MaxTrajectories"] = "4",
+    };
+}
