@@ -29,6 +29,7 @@ internal sealed class BenchmarkCatalog
             new Engine.EngineBenchmark(),
             new Engine.DecodeBenchmark(),
             new Rollout.RolloutBenchmark(),
+            new Service.ServiceBenchmark(),
         ],
         childVerbs:
         [

@@ -1,0 +1,200 @@
+using FhirRisk.Server.Tests.Infrastructure;
+using static FhirRisk.Server.Tests.Deployment.DeployManifests;
+
+namespace FhirRisk.Server.Tests.Deployment;
+
+/// <summary>
+/// The Dockerfile and deploy/ agree with the server: every setting they pass is one the server binds, probes hit its
+/// health endpoints on its HTTP port, ports match across image, Deployment, Service and compose file, the pods run
+/// non-root on a read-only root, secrets are referenced rather than written, and the GPU overlay asks for a GPU.
+/// </summary>
+public sealed class DeployManifestTests
+{
+    [Fact]
+    public void EveryYamlFile_ParsesAsTheSubsetTheTestsRead()
+    {
+        var files = YamlFiles.ToList();
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+            Assert.NotEmpty(YamlSubsetReader.ReadDocuments(File.ReadAllText(file)));
+    }
+
+    [Fact]
+    public void YamlSubsetReader_ReadsNestedBlocksAndRefusesWhatItDoesNotKnow()
+    {
+        var document = Assert.Single(YamlSubsetReader.ReadDocuments("""
+            a:
+              b: "x: y" # comment
+              list:
+                - name: one
+                  value: '1'
+                - plain:colon
+                - [p, "q"]
+              empty: {}
+            """));
+        Assert.Equal("x: y", At(document, "a", "b"));
+        Assert.Equal("1", At(document, "a", "list", 0, "value"));
+        Assert.Equal("plain:colon", At(document, "a", "list", 1));
+        Assert.Equal(["p", "q"], List(At(document, "a", "list", 2)).Select(Text));
+        Assert.Empty(Map(At(document, "a", "empty")));
+        Assert.Throws<FormatException>(() => YamlSubsetReader.ReadDocuments("a: |\n  text\n"));
+        Assert.Throws<FormatException>(() => YamlSubsetReader.ReadDocuments("a: 1\n  b: 2\n"));
+    }
+
+    [Fact]
+    public void Settings_InTheImageConfigMapAndComposeFile_AreKeysTheServerBinds()
+    {
+        Assert.Contains("TimelineStore", ServerConfigurationKeys.SectionNames);
+        var compose = Map(At(Single("compose/compose.yaml"), "services", "server", "environment")).Keys;
+        var deploymentEnv = List(Container()["env"]).Select(e => Text(Map(e)["name"]));
+        var variables = Settings().Keys.Concat(DockerfileEnvironment().Keys).Concat(compose).Concat(deploymentEnv).ToList();
+        Assert.Empty(variables.Select(ServerConfigurationKeys.Problem).OfType<string>());
+        Assert.NotNull(ServerConfigurationKeys.Problem("FHIRRISK_TimelineStore__NoSuchKey"));
+        Assert.NotNull(ServerConfigurationKeys.Problem("FHIRRISK_CdsHooks__Authentication__Issuers__first__Issuer"));
+    }
+
+    [Fact]
+    public void Image_IsProductionNonRoot_AndExposesTheConfiguredPorts()
+    {
+        var instructions = DockerfileInstructions();
+        var environment = DockerfileEnvironment();
+        Assert.Equal("Production", environment["ASPNETCORE_ENVIRONMENT"]);
+        var user = Assert.Single(instructions, i => i.Keyword == "USER").Arguments;
+        Assert.DoesNotContain(user, new[] { "root", "0" });
+        var exposed = Assert.Single(instructions, i => i.Keyword == "EXPOSE").Arguments.Split(' ').Select(int.Parse).ToHashSet();
+        Assert.Equal(exposed, [int.Parse(environment["FHIRRISK_Http__Port"]), int.Parse(environment["FHIRRISK_Grpc__Port"])]);
+        Assert.Contains("/health/live", Assert.Single(instructions, i => i.Keyword == "HEALTHCHECK").Arguments, StringComparison.Ordinal);
+        Assert.Equal(exposed, ContainerPorts().Values.ToHashSet());
+    }
+
+    [Fact]
+    public void Deployment_PortsMatchTheSettings_AndTheServiceSpeaksH2cToGrpc()
+    {
+        var settings = Settings();
+        var ports = ContainerPorts();
+        Assert.Equal(int.Parse(settings["FHIRRISK_Http__Port"]), ports["http"]);
+        Assert.Equal(int.Parse(settings["FHIRRISK_Grpc__Port"]), ports["grpc"]);
+        Assert.Equal("0.0.0.0", settings["FHIRRISK_Http__Host"]);
+        Assert.Equal("0.0.0.0", settings["FHIRRISK_Grpc__Host"]);
+        var servicePorts = List(At(Single("kubernetes/base/service.yaml"), "spec", "ports")).Select(Map).ToDictionary(p => Text(p["name"]));
+        Assert.All(servicePorts.Values, p => Assert.Contains(Text(p["targetPort"]), ports.Keys));
+        Assert.Equal("kubernetes.io/h2c", servicePorts["grpc"]["appProtocol"]);
+        Assert.Equal("grpc", servicePorts["grpc"]["targetPort"]);
+        var composePorts = List(At(Single("compose/compose.yaml"), "services", "server", "ports")).Select(Text);
+        Assert.Equal(ports.Values.Order(), composePorts.Select(p => int.Parse(p.Split(':')[^1])).Order());
+        Assert.All(composePorts, p => Assert.StartsWith("127.0.0.1:", p, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Deployment_ProbesUseTheHealthEndpointsOnTheHttpPort()
+    {
+        var container = Container();
+        Assert.Equal("/health/live", At(container, "livenessProbe", "httpGet", "path"));
+        Assert.Equal("/health/ready", At(container, "readinessProbe", "httpGet", "path"));
+        Assert.Equal("/health/live", At(container, "startupProbe", "httpGet", "path"));
+        foreach (var probe in new[] { "livenessProbe", "readinessProbe", "startupProbe" })
+            Assert.Equal("http", At(container, probe, "httpGet", "port"));
+    }
+
+    [Fact]
+    public async Task ProbePaths_AreServedByTheServer()
+    {
+        var container = Container();
+        var paths = new[] { "livenessProbe", "readinessProbe", "startupProbe" }.Select(p => Text(At(container, p, "httpGet", "path"))).Distinct();
+        await using var server = await TestFhirRiskServer.StartAsync();
+        await server.WaitUntilReadyAsync();
+        foreach (var path in paths)
+        {
+            using var response = await server.Http.GetAsync(new Uri(path, UriKind.Relative));
+            Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode}");
+        }
+    }
+
+    [Fact]
+    public void Pods_RunNonRootOnAReadOnlyRoot_WithWritableDataAndTmp()
+    {
+        var podSpec = At(Single("kubernetes/base/deployment.yaml"), "spec", "template", "spec");
+        Assert.Equal("true", At(podSpec, "securityContext", "runAsNonRoot"));
+        Assert.NotEqual("0", At(podSpec, "securityContext", "runAsUser"));
+        var container = Container();
+        Assert.Equal("true", At(container, "securityContext", "readOnlyRootFilesystem"));
+        Assert.Equal("false", At(container, "securityContext", "allowPrivilegeEscalation"));
+        Assert.Equal(["ALL"], List(At(container, "securityContext", "capabilities", "drop")).Select(Text));
+        var mounts = List(container["volumeMounts"]).Select(Map).ToDictionary(m => Text(m["mountPath"]), m => Text(m["name"]));
+        Assert.Contains("/tmp", mounts.Keys);
+        Assert.Contains("/app/data", mounts.Keys);
+        Assert.NotNull(At(container, "resources", "requests", "cpu"));
+        Assert.NotNull(At(container, "resources", "limits", "memory"));
+        var compose = Map(At(Single("compose/compose.yaml"), "services", "server"));
+        Assert.Equal("true", compose["read_only"]);
+        Assert.Equal(Text(At(podSpec, "securityContext", "runAsUser")), compose["user"]);
+    }
+
+    [Fact]
+    public void Secrets_AreReferenced_AndTheJwksFileIsMountedWhereTheSettingsPoint()
+    {
+        var container = Container();
+        var connection = Map(Assert.Single(List(container["env"]), e => Text(Map(e)["name"]) == "FHIRRISK_TimelineStore__ConnectionString"));
+        var secretName = Text(At(connection, "valueFrom", "secretKeyRef", "name"));
+        var secretKeys = Map(At(Single("kubernetes/base/secret.example.yaml"), "stringData")).Keys;
+        Assert.Contains(Text(At(connection, "valueFrom", "secretKeyRef", "key")), secretKeys);
+        Assert.DoesNotContain(Settings().Keys, k => k.Contains("ConnectionString", StringComparison.Ordinal));
+
+        var jwksMount = Map(Assert.Single(List(container["volumeMounts"]), m => Text(Map(m)["name"]) == "jwks"));
+        var jwksVolume = Map(Assert.Single(List(At(Single("kubernetes/base/deployment.yaml"), "spec", "template", "spec", "volumes")), v => Text(Map(v)["name"]) == "jwks"));
+        Assert.Equal(secretName, At(jwksVolume, "secret", "secretName"));
+        var item = Map(Assert.Single(List(At(jwksVolume, "secret", "items"))));
+        Assert.Contains(Text(item["key"]), secretKeys);
+        Assert.Equal($"{Text(jwksMount["mountPath"])}/{Text(item["path"])}", Settings()["FHIRRISK_CdsHooks__Authentication__Issuers__0__JwksPath"]);
+        Assert.Equal("Jwt", Settings()["FHIRRISK_CdsHooks__Authentication__Mode"]);
+
+        var kustomization = List(At(Single("kubernetes/base/kustomization.yaml"), "resources")).Select(Text);
+        Assert.DoesNotContain("secret.example.yaml", kustomization);
+    }
+
+    [Fact]
+    public void Autoscaler_AndDisruptionBudget_TargetTheDeployment()
+    {
+        var deployment = Single("kubernetes/base/deployment.yaml");
+        var name = Text(At(deployment, "metadata", "name"));
+        var labels = Map(At(deployment, "spec", "template", "metadata", "labels"));
+        var hpa = Single("kubernetes/base/hpa.yaml");
+        Assert.Equal("Deployment", At(hpa, "spec", "scaleTargetRef", "kind"));
+        Assert.Equal(name, At(hpa, "spec", "scaleTargetRef", "name"));
+        Assert.True(int.Parse(Text(At(hpa, "spec", "minReplicas"))) >= 2);
+        var pdbSelector = Map(At(Single("kubernetes/base/pdb.yaml"), "spec", "selector", "matchLabels"));
+        Assert.All(pdbSelector, p => Assert.Equal(p.Value, labels[p.Key]));
+        var serviceSelector = Map(At(Single("kubernetes/base/service.yaml"), "spec", "selector"));
+        Assert.All(serviceSelector, p => Assert.Equal(p.Value, labels[p.Key]));
+        var resources = List(At(Single("kubernetes/base/kustomization.yaml"), "resources")).Select(Text).ToList();
+        Assert.All(resources, r => Assert.True(File.Exists(Path.Combine(Folder, "kubernetes", "base", r)), r));
+    }
+
+    [Fact]
+    public void GpuOverlay_PatchesTheBaseDeploymentWithAGpuNodeSelectorAndToleration()
+    {
+        var kustomization = Single("kubernetes/gpu/kustomization.yaml");
+        Assert.Equal(["../base"], List(kustomization["resources"]).Select(Text));
+        var patch = Map(Assert.Single(List(kustomization["patches"])));
+        Assert.Equal(At(Single("kubernetes/base/deployment.yaml"), "metadata", "name"), At(patch, "target", "name"));
+        var gpu = Single(Path.Combine("kubernetes", "gpu", Text(patch["path"])));
+        var podSpec = At(gpu, "spec", "template", "spec");
+        var container = Map(Assert.Single(List(At(podSpec, "containers"))));
+        Assert.Equal(Container()["name"], container["name"]);
+        Assert.Equal("1", At(container, "resources", "limits", "nvidia.com/gpu"));
+        Assert.NotNull(At(podSpec, "nodeSelector"));
+        Assert.Contains(List(At(podSpec, "tolerations")), t => Text(Map(t)["key"]) == "nvidia.com/gpu");
+    }
+
+    [Fact]
+    public void Compose_UsesThePostgresTimelineStoreOfItsPostgresService()
+    {
+        var services = Map(At(Single("compose/compose.yaml"), "services"));
+        var environment = Map(At(services, "server", "environment"));
+        Assert.Equal("postgresql", environment["FHIRRISK_TimelineStore__Provider"]);
+        Assert.Contains("Host=postgres;", Text(environment["FHIRRISK_TimelineStore__ConnectionString"]), StringComparison.Ordinal);
+        Assert.Contains("postgres", services.Keys);
+        Assert.Equal("service_healthy", At(services, "server", "depends_on", "postgres", "condition"));
+        Assert.Equal("../..", At(services, "server", "build", "context"));
+    }
+}
