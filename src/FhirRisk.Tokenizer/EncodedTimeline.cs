@@ -30,6 +30,9 @@ public sealed class EncodedTimeline
     /// <summary>The facts the static prefix is built from.</summary>
     public SubjectStatics Statics { get; }
 
+    /// <summary>The subject's timeline events by how much of their codes the vocabulary knows.</summary>
+    public CodeCoverageCounts Coverage { get; private set; }
+
     /// <summary>
     /// The index of the last token at or before <paramref name="timeMicros"/> — the prediction point for a prediction
     /// time, which sees every event of that timestamp — or -1 when the timeline starts later. Never the final
@@ -65,8 +68,11 @@ public sealed class EncodedTimeline
         SubjectId = subjectId;
         Count = 0;
         Ended = false;
+        Coverage = default;
         Statics.Clear();
     }
+
+    internal void CountCode(CodeCoverage coverage) => Coverage = Coverage.With(coverage);
 
     internal void End(int token, long time)
     {

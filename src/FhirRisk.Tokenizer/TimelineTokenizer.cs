@@ -124,6 +124,7 @@ public sealed class TimelineTokenizer
             }
             previous = micros;
             var plan = _planner.Plan(ev.Code);
+            timeline.CountCode(plan.Coverage);
             foreach (var id in plan.TokenIds)
                 timeline.Add(id, micros);
             if (plan.Quantiles is { HasBins: true } quantiles && ev.NumericValue is { } value && quantiles.Bin(value) is > 0 and var bin)
@@ -131,6 +132,14 @@ public sealed class TimelineTokenizer
         }
         if (endTimeline && previous is { } end)
             timeline.End(_endId, end);
+    }
+
+    /// <summary>How much of <paramref name="code"/> the vocabulary knows, i.e. whether encoding writes it whole, backs off
+    /// to an ancestor, or writes an unknown token.</summary>
+    public CodeCoverage CoverageOf(string code)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        return _planner.Plan(code).Coverage;
     }
 
     /// <summary>

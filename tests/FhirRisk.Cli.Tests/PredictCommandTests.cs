@@ -1,5 +1,6 @@
 using FhirRisk.Cli.Commands;
 using FhirRisk.Model.Gpt;
+using FhirRisk.Model.Heads;
 using FhirRisk.Testing;
 using FhirRisk.Tokenizer;
 using FhirRisk.Training.Evaluation;
@@ -7,10 +8,13 @@ using FhirRisk.Training.Evaluation;
 namespace FhirRisk.Cli.Tests;
 
 /// <summary><c>fhirrisk predict --method rollouts</c> on the sample MEDS dataset with a random 1-layer GPT: the predictions
-/// file it writes is one <c>fhirrisk evaluate</c> reads, and its risks do not depend on how many points share the steps.</summary>
+/// file it writes is one <c>fhirrisk evaluate</c> reads, and its risks do not depend on how many points share the steps.
+/// <c>--method heads</c> with the committed demo model: every labelled point of every task of the chosen splits is scored.</summary>
 public sealed class PredictCommandTests
 {
     private static string Sample => RepositoryPaths.Combine("samples", "meds-demo");
+
+    private static string DemoModel => RepositoryPaths.Combine("models", "demo");
 
     [Fact]
     public async Task Predict_Rollouts_WritesPredictionsThatEvaluateReads_AndDoNotDependOnConcurrency()
@@ -40,10 +44,49 @@ public sealed class PredictCommandTests
     }
 
     [Fact]
+    public async Task Predict_HeadsAllTasksAllSplits_ScoresEveryLabelledPoint_AndOneSplitOnlyItsSubjects()
+    {
+        using var temp = new TempDirectory();
+        var (labels, tokens) = (temp.File("labels"), temp.File("tokens"));
+        Assert.Equal(0, (await CliRun.RunAsync("labels", Sample, "--task", "all", "--out", labels)).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", Sample, "--tokenizer", DemoModel, "--out", tokens)).ExitCode);
+        string[] Args(string split, string output) =>
+            ["predict", "--method", "heads", "--model", DemoModel, "--tokens", tokens, "--labels", labels, "--task", "all", "--split", split,
+             "--threads", "1", "--out", output];
+
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync(Args("all", temp.File("all")));
+        var train = await CliRun.RunAsync(Args("train", temp.File("train")));
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.True(train.ExitCode == 0, train.Error);
+        Assert.Contains("predictions:", stdout, StringComparison.Ordinal);
+        var rows = PredictionsFile.Read(Path.Combine(temp.File("all"), PredictCommand.HeadsFile));
+        var tasks = TaskHeads.Load(DemoModel).Tasks;
+        HeadsPredictionChecks.AssertEveryLabelledPointScored(tokens, labels, tasks, rows);
+        var trainRows = PredictionsFile.Read(Path.Combine(temp.File("train"), PredictCommand.HeadsFile));
+        Assert.InRange(trainRows.Count, 1, rows.Count - 1);
+        var all = rows.ToDictionary(r => (r.Task, r.SubjectId, r.PredictionTime));
+        Assert.All(trainRows, r => Assert.Equal(all[(r.Task, r.SubjectId, r.PredictionTime)].Probability, r.Probability, 6));
+    }
+
+    [Theory]
+    [InlineData("--task", "no_such_task")]
+    [InlineData("--limit", "5")]
+    public async Task Predict_HeadsWithAnUnknownTaskOrALimit_IsAUsageError(string option, string value)
+    {
+        using var temp = new TempDirectory();
+        var (exitCode, _, stderr) = await CliRun.RunAsync("predict", "--method", "heads", "--model", DemoModel, "--tokens", temp.Path,
+            "--labels", temp.Path, option, value, "--out", temp.File("out"));
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("hint:", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Predict_UnknownMethod_IsAUsageError()
     {
         using var temp = new TempDirectory();
-        var (exitCode, _, stderr) = await CliRun.RunAsync("predict", "--method", "heads", "--model", temp.Path, "--tokens", temp.Path,
+        var (exitCode, _, stderr) = await CliRun.RunAsync("predict", "--method", "oracle", "--model", temp.Path, "--tokens", temp.Path,
             "--labels", temp.Path, "--out", temp.File("out"));
 
         Assert.Equal(ExitCodes.UsageError, exitCode);

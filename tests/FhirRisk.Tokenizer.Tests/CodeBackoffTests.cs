@@ -56,6 +56,38 @@ public sealed class CodeBackoffTests : IDisposable
         Assert.Equal(decoded, Assert.Single(_tokenizer.Decode(timeline.Tokens, 2, Start)).Code);
     }
 
+    [Theory]
+    [InlineData("ICD10CM//E11.65", CodeCoverage.Exact)]
+    [InlineData("ICD10CM//I10", CodeCoverage.Exact)]
+    [InlineData("ICD10CM//S72.001A", CodeCoverage.Exact)]
+    [InlineData("ICD10CM//E11.659", CodeCoverage.Ancestor)]
+    [InlineData("ICD10CM//E11.7", CodeCoverage.Ancestor)]
+    [InlineData("ICD10CM//S72.001B", CodeCoverage.Ancestor)]
+    [InlineData("ICD9CM//428.2", CodeCoverage.Exact)]
+    [InlineData("ICD9CM//428.21", CodeCoverage.Ancestor)]
+    [InlineData("LOINC//1-1", CodeCoverage.Exact)]
+    [InlineData("ICD10CM//Z99.9", CodeCoverage.Unknown)]
+    [InlineData("LOINC//2-2", CodeCoverage.Unknown)]
+    [InlineData("NEWVOCAB//x", CodeCoverage.Unknown)]
+    [InlineData("Q1", CodeCoverage.Unknown)]
+    public void CoverageOf_Code_SaysWhetherItIsWrittenWholeByAnAncestorOrUnknown(string code, CodeCoverage expected)
+    {
+        Assert.Equal(expected, _tokenizer.CoverageOf(code));
+    }
+
+    [Fact]
+    public void Encode_CountsTimelineEventsByCoverage_NotStaticRows()
+    {
+        var buffer = _tokenizer.CreateBuffer();
+        _tokenizer.Encode([
+            new MedsEvent(2, null, "GENDER//F"), At(2, TimeSpan.Zero, "ICD10CM//E11.65"), At(2, TimeSpan.Zero, "LOINC//1-1"),
+            At(2, TimeSpan.FromHours(1), "ICD9CM//428.21"), At(2, TimeSpan.FromHours(2), "LOINC//2-2"),
+        ], buffer);
+
+        Assert.Equal(new CodeCoverageCounts(Exact: 2, Ancestor: 1, Unknown: 1), buffer.Coverage);
+        Assert.Equal(0.5, buffer.Coverage.Share(CodeCoverage.Exact));
+    }
+
     [Fact]
     public void Decode_SubtokensOfAdjacentCodes_RejoinedIntoTheirOwnCodes()
     {

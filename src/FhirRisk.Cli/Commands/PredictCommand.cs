@@ -3,33 +3,44 @@ using System.Globalization;
 using FhirRisk.Inference;
 using FhirRisk.Inference.Rollouts;
 using FhirRisk.Inference.Scoring;
+using FhirRisk.Model;
 using FhirRisk.Model.Checkpoints;
+using FhirRisk.Training;
 using FhirRisk.Training.Demo;
 using FhirRisk.Training.Evaluation;
+using FhirRisk.Training.Finetuning;
 
 namespace FhirRisk.Cli.Commands;
 
 /// <summary>
-/// <c>fhirrisk predict --method rollouts --model &lt;dir&gt; --tokens &lt;dir&gt; --labels &lt;dir&gt; --out &lt;dir&gt;</c> (issue 6
-/// item 5, issue 7; docs/inference.md "Rollout AUROC"): zero-shot rollout risks for the labelled points of one task and
-/// split, written as a predictions file (method <c>rollouts</c>) for <c>fhirrisk evaluate</c>; with <c>--truth</c> the
-/// simulator's oracle for the same points beside it. Exit 0 on success, 1 when the model, tokens or labels cannot be
-/// read, 2 on bad arguments.
+/// <c>fhirrisk predict --method rollouts|heads --model &lt;dir&gt; --tokens &lt;dir&gt; --labels &lt;dir&gt; --out &lt;dir&gt;</c>
+/// (issue 6 item 5, issue 7; docs/inference.md "Rollout AUROC", docs/finetuning.md "Scoring any dataset"): zero-shot
+/// rollout risks for the labelled points of one task, or the finetuned heads' calibrated probabilities for one task or all
+/// of them, in one split or all, written as a predictions file (method <c>rollouts</c> or <c>heads</c>) for
+/// <c>fhirrisk evaluate</c>; with <c>--truth</c> the simulator's oracle for the same points beside it. Exit 0 on success,
+/// 1 when the model, tokens or labels cannot be read, 2 on bad arguments.
 /// </summary>
 internal static class PredictCommand
 {
     public const string RolloutsFile = "rollouts.predictions.parquet";
+    public const string HeadsFile = "heads.predictions.parquet";
     public const string OracleFile = "oracle.predictions.parquet";
+
+    /// <summary>The <c>--task</c> of <c>--method heads</c> that scores every task the heads cover.</summary>
+    public const string AllTasks = "all";
+
+    // Points per forward pass of the heads: the finetuner's batch size, small enough for any context length on a CPU.
+    private const int HeadsBatchSize = 16;
 
     public static Command Create()
     {
-        var method = new Option<string>("--method") { Description = "How to predict: 'rollouts' (zero-shot, ETHOS).", DefaultValueFactory = _ => "rollouts" };
-        var model = new Option<DirectoryInfo>("--model") { Description = "The model directory (the pretrained model for rollouts).", Required = true };
+        var method = new Option<string>("--method") { Description = "How to predict: 'rollouts' (zero-shot, ETHOS) or 'heads' (finetuned multitask heads).", DefaultValueFactory = _ => "rollouts" };
+        var model = new Option<DirectoryInfo>("--model") { Description = "The model directory (the pretrained model for rollouts, the finetuned one with heads.json for heads).", Required = true };
         var tokens = new Option<DirectoryInfo>("--tokens") { Description = "Token shards of the dataset, written with the model's tokenizer ('fhirrisk tokenize').", Required = true };
         var labels = new Option<DirectoryInfo>("--labels") { Description = "The output of 'fhirrisk labels' for the same dataset.", Required = true };
-        var task = new Option<string>("--task") { Description = "The task to predict.", DefaultValueFactory = _ => "hospital_mortality" };
-        var split = new Option<string>("--split") { Description = "The split whose points are scored.", DefaultValueFactory = _ => "held_out" };
-        var limit = CommandOptions.IntAtLeast("--limit", minimum: 0, defaultValue: 0, "Score a seeded sample of at most this many points; 0 for all.");
+        var task = new Option<string>("--task") { Description = "The task to predict; with --method heads, 'all' for every task the heads cover.", DefaultValueFactory = _ => "hospital_mortality" };
+        var split = new Option<string>("--split") { Description = "The split whose points are scored, or 'all' for every split (an external dataset).", DefaultValueFactory = _ => "held_out" };
+        var limit = CommandOptions.IntAtLeast("--limit", minimum: 0, defaultValue: 0, "Rollouts: score a seeded sample of at most this many points; 0 for all.");
         var rollouts = CommandOptions.IntAtLeast("--rollouts", minimum: 1, defaultValue: 20, "Rollouts per point (a fixed count), unless --adaptive.");
         var adaptive = new Option<bool>("--adaptive") { Description = "Adaptive counts: from --rollouts up to 100, until the Wilson half-width is at most 0.05." };
         var seed = new Option<ulong>("--seed") { Description = "Generation seed; it also picks the --limit sample.", DefaultValueFactory = _ => 42 };
@@ -38,8 +49,8 @@ internal static class PredictCommand
         var slots = CommandOptions.IntAtLeast("--slots", minimum: 1, defaultValue: 64, "Sequences decoded at once (KV-cache slots).");
         var threads = CommandOptions.IntAtLeast("--threads", minimum: 1, defaultValue: Environment.ProcessorCount, "Compute threads.");
         var truth = new Option<FileInfo?>("--truth") { Description = "The simulator's ground_truth.parquet: also write the oracle for the same points." };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for rollouts.predictions.parquet (and oracle.predictions.parquet).", Required = true };
-        var command = new Command("predict", "Predict labelled points of a task (zero-shot rollouts) into a predictions file for 'fhirrisk evaluate'.")
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for rollouts.predictions.parquet or heads.predictions.parquet (and oracle.predictions.parquet).", Required = true };
+        var command = new Command("predict", "Predict labelled points (zero-shot rollouts or finetuned heads) into a predictions file for 'fhirrisk evaluate'.")
         {
             method, model, tokens, labels, task, split, limit, rollouts, adaptive, seed, maxTokens, concurrent, slots, threads, truth, output,
         };
@@ -64,8 +75,10 @@ internal static class PredictCommand
 
     private static async Task<int> RunAsync(PredictRequest r, InvocationConfiguration io, CancellationToken cancellationToken)
     {
-        if (r.Method != "rollouts")
-            return CommandOutput.Fail(io.Error, $"--method '{r.Method}' is not supported.", "use --method rollouts; the heads are scored by 'fhirrisk finetune'.", ExitCodes.UsageError);
+        if (r.Method is not ("rollouts" or "heads"))
+            return CommandOutput.Fail(io.Error, $"--method '{r.Method}' is not supported.", "use --method rollouts or --method heads.", ExitCodes.UsageError);
+        if (r.Method == "heads" && r.Selection.Limit is not null)
+            return CommandOutput.Fail(io.Error, "--limit samples rollout points; the heads score every point.", "leave --limit out with --method heads.", ExitCodes.UsageError);
         foreach (var (folder, option) in new[] { (r.Model, "--model"), (r.Tokens, "--tokens"), (r.Labels, "--labels") })
         {
             if (!Directory.Exists(folder))
@@ -80,24 +93,21 @@ internal static class PredictCommand
         {
             var options = InferenceOptions.Default with { Threads = r.Threads, Scheduler = RolloutSchedulerOptions.Default with { MaxSlots = r.Slots } };
             using var session = InferenceSession.Open(r.Model, options);
-            session.Task(r.Selection.Task);
-            var set = LabelledPoints.Read(session, r.Tokens, r.Labels, r.Selection);
-            await io.Output.WriteLineAsync(Invariant($"{set.Points.Count:N0} of {set.LabelsInSplit:N0} {r.Selection.Task} points of split {r.Selection.Split} ({set.BeforeFirstToken} before the first token); {r.Settings.MinRollouts}{(r.Settings.MaxRollouts > r.Settings.MinRollouts ? $"–{r.Settings.MaxRollouts}" : "")} rollouts each, seed {r.Settings.Seed}"));
-            IReadOnlyList<ScoredPoint> scored;
-            await using (var predictor = session.CreateRolloutPredictor())
-            {
-                scored = await RolloutPointScorer.ScoreAsync(predictor, session, r.Selection.Task, set.Points, r.Settings, r.Concurrent,
-                    new ProgressLines(io.Output, set.Points.Count), cancellationToken);
-            }
-            return Write(r, scored, io);
+            return r.Method == "heads"
+                ? PredictHeads(r, session, io, cancellationToken)
+                : await PredictRolloutsAsync(r, session, io, cancellationToken);
         }
         catch (InferenceException e)
         {
-            return CommandOutput.Fail(io.Error, e.Message, "pass a whole model directory written by 'fhirrisk train'.");
+            return CommandOutput.Fail(io.Error, e.Message, "pass a whole model directory written by 'fhirrisk train' (or 'fhirrisk finetune' for --method heads).");
         }
         catch (CheckpointException e)
         {
-            return CommandOutput.Fail(io.Error, e.Message, "pass a whole model directory written by 'fhirrisk train'.");
+            return CommandOutput.Fail(io.Error, e.Message, "pass a whole model directory written by 'fhirrisk train' (or 'fhirrisk finetune' for --method heads).");
+        }
+        catch (TrainingException e)
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "tokenize and label the same dataset with the model's tokenizer (fhirrisk tokenize, fhirrisk labels).");
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or Meds.MedsFormatException or Parquet.ParquetException)
         {
@@ -105,27 +115,65 @@ internal static class PredictCommand
         }
     }
 
-    private static int Write(PredictRequest r, IReadOnlyList<ScoredPoint> scored, InvocationConfiguration io)
+    private static async Task<int> PredictRolloutsAsync(PredictRequest r, InferenceSession session, InvocationConfiguration io, CancellationToken cancellationToken)
     {
+        session.Task(r.Selection.Task);
+        var set = LabelledPoints.Read(session, r.Tokens, r.Labels, r.Selection);
+        await io.Output.WriteLineAsync(Invariant($"{set.Points.Count:N0} of {set.LabelsInSplit:N0} {r.Selection.Task} points of split {r.Selection.Split} ({set.BeforeFirstToken} before the first token); {r.Settings.MinRollouts}{(r.Settings.MaxRollouts > r.Settings.MinRollouts ? $"–{r.Settings.MaxRollouts}" : "")} rollouts each, seed {r.Settings.Seed}"));
+        IReadOnlyList<ScoredPoint> scored;
+        await using (var predictor = session.CreateRolloutPredictor())
+        {
+            scored = await RolloutPointScorer.ScoreAsync(predictor, session, r.Selection.Task, set.Points, r.Settings, r.Concurrent,
+                new ProgressLines(io.Output, set.Points.Count), cancellationToken);
+        }
         var settled = scored.Where(s => s.Estimate.Labelled > 0).ToArray();
         var rows = settled.Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, "rollouts", s.Estimate.Risk, s.Point.Label)).ToList();
+        var (written, unmatched) = Write(r, rows, RolloutsFile, io);
+        var rollouts = scored.Sum(s => (long)s.Estimate.Labelled + s.Estimate.Excluded + s.Estimate.Ambiguous);
+        io.Output.WriteLine(Invariant($"{r.Output}: {written.Count:N0} points ({written.Count(p => p.Label):N0} positive) from {rollouts:N0} rollouts, {scored.Sum(s => s.GeneratedTokens):N0} tokens; mean labelled rollouts {scored.Average(s => s.Estimate.Labelled):0.0}, excluded {scored.Sum(s => s.Estimate.Excluded):N0}, ambiguous {scored.Sum(s => s.Estimate.Ambiguous):N0}; {scored.Count - settled.Length} point(s) without a labelled rollout and {unmatched} without an oracle row left out."));
+        return ExitCodes.Success;
+    }
+
+    private static int PredictHeads(PredictRequest r, InferenceSession session, InvocationConfiguration io, CancellationToken cancellationToken)
+    {
+        if (session.Heads is not { } heads)
+            return CommandOutput.Fail(io.Error, $"'{r.Model}' has no heads.json.", "pass a model directory written by 'fhirrisk finetune', or use --method rollouts.", ExitCodes.UsageError);
+        var task = r.Selection.Task;
+        if (task != AllTasks && !heads.Tasks.Contains(task))
+            return CommandOutput.Fail(io.Error, $"the heads cover no task '{task}'.", $"use --task all or one of {string.Join(", ", heads.Tasks)}.", ExitCodes.UsageError);
+        IReadOnlyList<string> scoredTasks = task == AllTasks ? heads.Tasks : [task];
+        var splits = r.Selection.Split == LabelledPointSelection.AllSplits ? null : new[] { r.Selection.Split };
+        var loaded = FinetuningDataset.LoadForScoring(session.Tokenizer, r.Tokens, r.Labels, heads.Tasks, scoredTasks,
+            session.Parameters.Config.ContextLength, splits);
+        if (loaded.TasksWithoutLabels.Count == scoredTasks.Count || loaded.Points.Count == 0)
+            return CommandOutput.Fail(io.Error, $"no labelled point of {string.Join(", ", scoredTasks)} in split {r.Selection.Split}.",
+                "run 'fhirrisk labels <meds-dir> --task all --out <dir>' on the dataset that was tokenized, and pass a split it has (or 'all').");
+        io.Output.WriteLine(Invariant($"{loaded.Points.Count:N0} points of split {r.Selection.Split} prompted for {scoredTasks.Count - loaded.TasksWithoutLabels.Count} task(s) ({loaded.EarlyPoints} before the first token, {loaded.UnmatchedPoints} of subjects in other splits left out){(loaded.TasksWithoutLabels.Count > 0 ? $"; no labels for {string.Join(", ", loaded.TasksWithoutLabels)}" : "")}"));
+        var rows = HeadPredictor.Predict(session.Parameters, heads, loaded.Points, HeadsBatchSize, new ComputeOptions(r.Threads), cancellationToken);
+        var (written, unmatched) = Write(r, rows, HeadsFile, io);
+        var byTask = written.GroupBy(p => p.Task).Select(g => Invariant($"{g.Key} {g.Count():N0} ({g.Count(p => p.Label):N0} positive)"));
+        io.Output.WriteLine(Invariant($"{r.Output}: {written.Count:N0} predictions: {string.Join(", ", byTask)}; {unmatched} without an oracle row left out."));
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Writes <paramref name="rows"/> (and with <c>--truth</c> the oracle's, keeping only the points it has).</summary>
+    private static (IReadOnlyList<Prediction> Written, int Unmatched) Write(PredictRequest r, IReadOnlyList<Prediction> rows, string file, InvocationConfiguration io)
+    {
         var unmatched = 0;
         Directory.CreateDirectory(r.Output);
         if (r.Truth is { } truth)
         {
             // evaluate compares methods on the same points: keep only those the oracle has too.
             var oracle = OraclePredictions.Match(truth, rows);
-            var matched = oracle.Predictions.Select(p => (p.SubjectId, p.PredictionTime)).ToHashSet();
+            var matched = oracle.Predictions.Select(p => (p.Task, p.SubjectId, p.PredictionTime)).ToHashSet();
             unmatched = oracle.Unmatched;
-            rows = [.. rows.Where(p => matched.Contains((p.SubjectId, p.PredictionTime)))];
+            rows = [.. rows.Where(p => matched.Contains((p.Task, p.SubjectId, p.PredictionTime)))];
             PredictionsFile.Write(Path.Combine(r.Output, OracleFile), oracle.Predictions);
             if (oracle.OutcomeMismatches > 0)
                 io.Error.WriteLine(Invariant($"warning: {oracle.OutcomeMismatches} point(s) have a label that differs from the simulator's outcome."));
         }
-        PredictionsFile.Write(Path.Combine(r.Output, RolloutsFile), rows);
-        var rollouts = scored.Sum(s => (long)s.Estimate.Labelled + s.Estimate.Excluded + s.Estimate.Ambiguous);
-        io.Output.WriteLine(Invariant($"{r.Output}: {rows.Count:N0} points ({rows.Count(p => p.Label):N0} positive) from {rollouts:N0} rollouts, {scored.Sum(s => s.GeneratedTokens):N0} tokens; mean labelled rollouts {scored.Average(s => s.Estimate.Labelled):0.0}, excluded {scored.Sum(s => s.Estimate.Excluded):N0}, ambiguous {scored.Sum(s => s.Estimate.Ambiguous):N0}; {scored.Count - settled.Length} point(s) without a labelled rollout and {unmatched} without an oracle row left out."));
-        return ExitCodes.Success;
+        PredictionsFile.Write(Path.Combine(r.Output, file), rows);
+        return (rows, unmatched);
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -78,6 +78,9 @@ internal static class TokenizeCommand
 
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{output.FullName}: {summary.Tokens:N0} tokens for {summary.Subjects:N0} subjects ({summary.Events:N0} events) in {summary.Shards.Count:N0} shards; {summary.Elapsed.TotalSeconds:0.0} s ({summary.Events / Math.Max(summary.Elapsed.TotalSeconds, 1e-9):N0} events/s)."));
+        var coverage = summary.Coverage;
+        io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Vocabulary coverage of the {coverage.Total:N0} timeline events: {coverage.Exact:N0} ({coverage.Share(CodeCoverage.Exact):P1}) with their own code, {coverage.Ancestor:N0} ({coverage.Share(CodeCoverage.Ancestor):P1}) with an ancestor's, {coverage.Unknown:N0} ({coverage.Share(CodeCoverage.Unknown):P1}) unknown."));
         return ExitCodes.Success;
     }
 }

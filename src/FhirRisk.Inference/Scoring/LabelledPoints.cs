@@ -77,7 +77,7 @@ public static class LabelledPoints
             using var json = JsonDocument.Parse(File.ReadAllBytes(manifest));
             foreach (var entry in json.RootElement.GetProperty("shards").EnumerateArray())
             {
-                if (entry.GetProperty("split").GetString() != split)
+                if (split != LabelledPointSelection.AllSplits && entry.GetProperty("split").GetString() != split)
                     continue;
                 var path = Path.Combine(folder, entry.GetProperty("path").GetString()!);
                 var shard = TokenShard.Open(path);
@@ -106,10 +106,15 @@ public static class LabelledPoints
 
 /// <summary>Which points <see cref="LabelledPoints.Read"/> takes.</summary>
 /// <param name="Task">The task (its labels folder).</param>
-/// <param name="Split">The split of the token shards (default <c>held_out</c>).</param>
+/// <param name="Split">The split of the token shards (default <c>held_out</c>), or <see cref="AllSplits"/> for every shard
+/// (an external dataset, whose split assignment means nothing to the model).</param>
 /// <param name="Limit">At most this many points, a seeded sample; null for all.</param>
 /// <param name="Seed">Orders the points for the sample.</param>
-public sealed record LabelledPointSelection(string Task, string Split = "held_out", int? Limit = null, ulong Seed = 1);
+public sealed record LabelledPointSelection(string Task, string Split = "held_out", int? Limit = null, ulong Seed = 1)
+{
+    /// <summary>The <see cref="Split"/> that selects the shards of every split.</summary>
+    public const string AllSplits = "all";
+}
 
 /// <summary>The points read, and how many labels of the split there were and how many lay before the first token.</summary>
 public sealed record LabelledPointSet(IReadOnlyList<LabelledPoint> Points, int LabelsInSplit, int BeforeFirstToken);

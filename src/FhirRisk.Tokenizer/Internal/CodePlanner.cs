@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 
 namespace FhirRisk.Tokenizer.Internal;
 
-/// <summary>How one code is written: its token ids and, for a quantized code, its deciles.</summary>
-internal sealed record CodePlan(int[] TokenIds, CodeQuantiles? Quantiles);
+/// <summary>How one code is written: its token ids, how much of it they keep and, for a quantized code, its deciles.</summary>
+internal sealed record CodePlan(int[] TokenIds, CodeCoverage Coverage, CodeQuantiles? Quantiles);
 
 /// <summary>
 /// Code → <see cref="CodePlan"/>, with the back-off of DESIGN §4: the code's own token; for a split ICD family the
@@ -57,38 +57,44 @@ internal sealed class CodePlanner(Vocabulary vocabulary, TokenizerSettings setti
     private CodePlan Build(string code)
     {
         if (_reserved.Contains(code) || code.StartsWith(Vocabulary.UnknownPrefix, StringComparison.Ordinal))
-            return new CodePlan([UnknownId(code)], null);
+            return Unknown(code);
         var family = CodeHierarchy.Find(settings.Hierarchies, code);
         if (family is { Split: true })
-            return new CodePlan(SplitIds(family, code), null);
+            return SplitPlan(family, code);
         if (vocabulary.TryGetId(code, out var id))
-            return new CodePlan([id], quantiles.GetValueOrDefault(code));
+            return new CodePlan([id], CodeCoverage.Exact, quantiles.GetValueOrDefault(code));
         if (family is not null)
         {
             foreach (var ancestor in family.Ancestors(code))
             {
                 if (vocabulary.TryGetId(ancestor, out var ancestorId))
-                    return new CodePlan([ancestorId], null);
+                    return new CodePlan([ancestorId], CodeCoverage.Ancestor, null);
             }
         }
-        return new CodePlan([UnknownId(code)], null);
+        return Unknown(code);
     }
 
-    private int[] SplitIds(CodeHierarchy family, string code)
+    private CodePlan SplitPlan(CodeHierarchy family, string code)
     {
         var (category, remainder, suffix) = family.Parts(code);
         if (!vocabulary.TryGetId(family.CategoryToken(category), out var categoryId))
-            return [UnknownId(code)];
+            return Unknown(code);
         for (var length = remainder.Length; length > 0; length--)
         {
             if (!vocabulary.TryGetId(family.RemainderToken(remainder[..length]), out var remainderId))
                 continue;
-            if (length == remainder.Length && suffix.Length > 0 && vocabulary.TryGetId(family.SuffixToken(suffix), out var suffixId))
-                return [categoryId, remainderId, suffixId];
-            return [categoryId, remainderId];
+            if (length < remainder.Length)
+                return new CodePlan([categoryId, remainderId], CodeCoverage.Ancestor, null);
+            if (suffix.Length == 0)
+                return new CodePlan([categoryId, remainderId], CodeCoverage.Exact, null);
+            return vocabulary.TryGetId(family.SuffixToken(suffix), out var suffixId)
+                ? new CodePlan([categoryId, remainderId, suffixId], CodeCoverage.Exact, null)
+                : new CodePlan([categoryId, remainderId], CodeCoverage.Ancestor, null);
         }
-        return [categoryId];
+        return new CodePlan([categoryId], remainder.Length == 0 && suffix.Length == 0 ? CodeCoverage.Exact : CodeCoverage.Ancestor, null);
     }
+
+    private CodePlan Unknown(string code) => new([UnknownId(code)], CodeCoverage.Unknown, null);
 
     private int UnknownId(string code) =>
         vocabulary.TryGetId(Vocabulary.UnknownPrefix + Vocabulary.VocabularyOf(code), out var id) ? id : vocabulary.IdOf(Vocabulary.Unknown);

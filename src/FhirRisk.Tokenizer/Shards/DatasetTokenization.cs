@@ -9,7 +9,10 @@ namespace FhirRisk.Tokenizer;
 public readonly record struct TokenizationProgress(int ShardsDone, int Shards, long Events, long Tokens);
 
 /// <summary>What <see cref="DatasetTokenization.Run"/> wrote.</summary>
-public sealed record TokenizationSummary(IReadOnlyList<TokenShardInfo> Shards, long Subjects, long Events, long Tokens, TimeSpan Elapsed);
+/// <param name="Coverage">The timeline events of every shard by how much of their codes the vocabulary knows (a dataset
+/// from another source than the tokenizer's shows here how much of it the model can read).</param>
+public sealed record TokenizationSummary(IReadOnlyList<TokenShardInfo> Shards, long Subjects, long Events, long Tokens, TimeSpan Elapsed,
+    CodeCoverageCounts Coverage);
 
 /// <summary>One written token shard.</summary>
 /// <param name="Path">Relative to the output folder with '/' separators, e.g. <c>train/0.tokens</c>.</param>
@@ -49,11 +52,12 @@ public static class DatasetTokenization
         var clock = Stopwatch.StartNew();
         var shards = dataset.Shards.Where(s => splits is null || splits.Contains(s.Split)).ToArray();
         var written = new TokenShardInfo[shards.Length];
+        var coverage = new CodeCoverageCounts[shards.Length];
         long events = 0, tokens = 0;
         var done = 0;
         Parallel.For(0, shards.Length, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, i =>
         {
-            written[i] = EncodeShard(tokenizer, dataset, shards[i], outputFolder, (e, t) =>
+            (written[i], coverage[i]) = EncodeShard(tokenizer, dataset, shards[i], outputFolder, (e, t) =>
             {
                 var totalEvents = Interlocked.Add(ref events, e);
                 var totalTokens = Interlocked.Add(ref tokens, t);
@@ -63,16 +67,18 @@ public static class DatasetTokenization
         });
         Directory.CreateDirectory(outputFolder);
         File.WriteAllBytes(Path.Combine(outputFolder, ManifestFile), Manifest(tokenizer, written));
-        return new TokenizationSummary(written, written.Sum(s => s.Subjects), written.Sum(s => s.Events), written.Sum(s => s.Tokens), clock.Elapsed);
+        return new TokenizationSummary(written, written.Sum(s => s.Subjects), written.Sum(s => s.Events), written.Sum(s => s.Tokens), clock.Elapsed,
+            coverage.Aggregate(default(CodeCoverageCounts), (a, b) => a + b));
     }
 
-    private static TokenShardInfo EncodeShard(
+    private static (TokenShardInfo Shard, CodeCoverageCounts Coverage) EncodeShard(
         TimelineTokenizer tokenizer, MedsDatasetReader dataset, MedsShard shard, string outputFolder, Action<long, long> report, CancellationToken cancellationToken)
     {
         const int ReportEvery = 2_000;
         var writer = new TokenShardWriter(tokenizer);
         var timeline = tokenizer.CreateBuffer();
         var subject = new List<MedsEvent>();
+        var coverage = default(CodeCoverageCounts);
         long events = 0, reportedEvents = 0, reportedTokens = 0;
 
         void Flush()
@@ -81,6 +87,7 @@ public static class DatasetTokenization
                 return;
             tokenizer.Encode(subject, timeline);
             writer.Add(timeline);
+            coverage += timeline.Coverage;
             events += subject.Count;
             subject.Clear();
             if (writer.Subjects % ReportEvery != 0)
@@ -104,7 +111,7 @@ public static class DatasetTokenization
         var path = Path.Combine(outputFolder, relative);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         writer.Write(path);
-        return new TokenShardInfo(relative, shard.Split, writer.Subjects, events, writer.Tokens);
+        return (new TokenShardInfo(relative, shard.Split, writer.Subjects, events, writer.Tokens), coverage);
     }
 
     // data/train/0.parquet → train/0.tokens; a shard directly in data/ keeps its file name.

@@ -18,6 +18,13 @@ public sealed record LoadedFinetuningData(FinetuningData Data, IReadOnlyList<str
     public IReadOnlyList<PromptedExample> HeldOut { get; init; } = [];
 }
 
+/// <summary>What <see cref="FinetuningDataset.LoadForScoring"/> found.</summary>
+/// <param name="Points">The prompted points, in (subject, time) order, each labelled for at least one scored task.</param>
+/// <param name="TasksWithoutLabels">Scored tasks that have no label files (the dataset has no such points).</param>
+/// <param name="UnmatchedPoints">Labelled points of subjects in none of the chosen shards.</param>
+/// <param name="EarlyPoints">Labelled points before their subject's first token (nothing to predict from).</param>
+public sealed record LoadedScoringPoints(IReadOnlyList<PromptedExample> Points, IReadOnlyList<string> TasksWithoutLabels, int UnmatchedPoints, int EarlyPoints);
+
 /// <summary>
 /// Joins MEDS label files (docs/formats/labels.md, written by <c>fhirrisk labels</c>) to token shards
 /// (docs/formats/token-shard.md): each (subject, prediction time) labelled for any chosen task becomes one
@@ -46,13 +53,7 @@ public static class FinetuningDataset
         var shards = OpenShards(tokenizer, tokensFolder);
         try
         {
-            var subjects = new Dictionary<long, (int Shard, int Subject)>();
-            for (var s = 0; s < shards.Count; s++)
-            {
-                var ids = shards[s].Shard.SubjectIds;
-                for (var i = 0; i < ids.Length; i++)
-                    subjects[ids[i]] = (s, i);
-            }
+            var subjects = SubjectIndex(shards, splits: null);
 
             var candidates = tasks ?? [.. TaskCatalog.Create().Select(t => t.Name)];
             var chosen = new List<(string Name, IReadOnlyList<MedsLabel> Labels)>();
@@ -89,25 +90,84 @@ public static class FinetuningDataset
         }
     }
 
+    /// <summary>
+    /// Every labelled point of <paramref name="splits"/> prompted for <paramref name="promptTasks"/>, for scoring finetuned
+    /// heads (<see cref="HeadPredictor"/>) on any dataset tokenized with their tokenizer, an external one included: unlike
+    /// <see cref="Load"/> it needs no train split and no task with both classes.
+    /// </summary>
+    /// <param name="tokenizer">The model's tokenizer; the shards must have been written with it.</param>
+    /// <param name="tokensFolder">The output of <c>fhirrisk tokenize</c> (manifest.json and shards).</param>
+    /// <param name="labelsFolder">The output of <c>fhirrisk labels</c> (its <c>labels/</c> task root), or the task root itself.</param>
+    /// <param name="promptTasks">The heads' tasks in their order (<c>TaskHeads.Tasks</c>): each point gets a label slot per task.</param>
+    /// <param name="scoredTasks">The tasks whose labels are read (a subset of <paramref name="promptTasks"/>); the other slots stay masked.</param>
+    /// <param name="contextLength">T of the model: each context holds at most T − K ids, K the prompt tasks.</param>
+    /// <param name="splits">The splits whose shards are read; null for every shard.</param>
+    /// <exception cref="TrainingException">Missing manifest or another vocabulary.</exception>
+    public static LoadedScoringPoints LoadForScoring(TimelineTokenizer tokenizer, string tokensFolder, string labelsFolder,
+        IReadOnlyList<string> promptTasks, IReadOnlyCollection<string> scoredTasks, int contextLength, IReadOnlyCollection<string>? splits)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(promptTasks);
+        ArgumentNullException.ThrowIfNull(scoredTasks);
+        var taskRoot = Directory.Exists(Path.Combine(labelsFolder, "labels")) ? Path.Combine(labelsFolder, "labels") : labelsFolder;
+        var shards = OpenShards(tokenizer, tokensFolder);
+        try
+        {
+            var subjects = SubjectIndex(shards, splits);
+            var labels = new IReadOnlyList<MedsLabel>?[promptTasks.Count];
+            for (var k = 0; k < labels.Length; k++)
+                labels[k] = scoredTasks.Contains(promptTasks[k]) ? ReadLabels(taskRoot, promptTasks[k], required: false) : null;
+            var points = new List<PromptedExample>();
+            var (unmatched, early) = PromptPoints(tokenizer, shards, subjects, LabelRows(labels), contextLength - promptTasks.Count, _ => points);
+            var withoutLabels = promptTasks.Where((task, k) => scoredTasks.Contains(task) && labels[k] is null).ToArray();
+            return new LoadedScoringPoints(points, withoutLabels, unmatched, early);
+        }
+        finally
+        {
+            foreach (var (shard, _) in shards)
+                shard.Dispose();
+        }
+    }
+
     private static LoadedFinetuningData Build(TimelineTokenizer tokenizer, List<(TokenShard Shard, string Split)> shards,
         Dictionary<long, (int Shard, int Subject)> subjects, List<(string Name, IReadOnlyList<MedsLabel> Labels)> tasks, int maxContext,
         List<string> skipped, string taskRoot)
     {
+        var (train, tuning, heldOut) = (new List<PromptedExample>(), new List<PromptedExample>(), new List<PromptedExample>());
+        var (unmatched, early) = PromptPoints(tokenizer, shards, subjects, LabelRows([.. tasks.Select(t => t.Labels)]), maxContext,
+            split => split switch { TrainSplit => train, TuningSplit => tuning, HeldOutSplit => heldOut, _ => null });
+        if (train.Count == 0)
+            throw new TrainingException(FinetuningErrorCodes.NoLabels, taskRoot, string.Create(CultureInfo.InvariantCulture,
+                $"no labelled point matches a train subject of the token shards ({unmatched} points of unknown subjects). Hint: label the same MEDS dataset that was tokenized."));
+        var data = new FinetuningData([.. tasks.Select(t => t.Name)], train, tuning);
+        return new LoadedFinetuningData(data, skipped, unmatched, early) { HeldOut = heldOut };
+    }
+
+    /// <summary>(subject, µs) → a label per task (masked where the task has none there), in (subject, time) order.</summary>
+    private static SortedDictionary<(long Subject, long Time), sbyte[]> LabelRows(IReadOnlyList<IReadOnlyList<MedsLabel>?> labelsPerTask)
+    {
         var points = new SortedDictionary<(long Subject, long Time), sbyte[]>();
-        for (var k = 0; k < tasks.Count; k++)
+        for (var k = 0; k < labelsPerTask.Count; k++)
         {
-            foreach (var label in tasks[k].Labels)
+            foreach (var label in labelsPerTask[k] ?? [])
             {
                 if (label.BooleanValue is not { } value)
                     continue;
                 var key = (label.SubjectId, Micros(label.PredictionTime));
                 if (!points.TryGetValue(key, out var row))
-                    points[key] = row = Enumerable.Repeat(PromptedExample.Masked, tasks.Count).ToArray();
+                    points[key] = row = Enumerable.Repeat(PromptedExample.Masked, labelsPerTask.Count).ToArray();
                 row[k] = value ? (sbyte)1 : (sbyte)0;
             }
         }
+        return points;
+    }
 
-        var (train, tuning, heldOut) = (new List<PromptedExample>(), new List<PromptedExample>(), new List<PromptedExample>());
+    /// <summary>Prompts each labelled point into the list <paramref name="target"/> gives for its subject's split (none: left
+    /// out); counts the points of subjects in no shard and those before their subject's first token.</summary>
+    private static (int Unmatched, int Early) PromptPoints(TimelineTokenizer tokenizer, List<(TokenShard Shard, string Split)> shards,
+        Dictionary<long, (int Shard, int Subject)> subjects, SortedDictionary<(long Subject, long Time), sbyte[]> points, int maxContext,
+        Func<string, List<PromptedExample>?> target)
+    {
         var (unmatched, early) = (0, 0);
         var timelineEnd = tokenizer.Vocabulary.IdOf(Vocabulary.TimelineEnd);
         foreach (var ((subjectId, time), labels) in points)
@@ -118,8 +178,7 @@ public static class FinetuningDataset
                 continue;
             }
             var (shard, split) = shards[at.Shard];
-            var target = split switch { TrainSplit => train, TuningSplit => tuning, HeldOutSplit => heldOut, _ => null };
-            if (target is null)
+            if (target(split) is not { } list)
                 continue;
             var tokens = shard.Tokens(at.Subject);
             var times = shard.Times(at.Subject);
@@ -130,13 +189,24 @@ public static class FinetuningDataset
                 continue;
             }
             var context = PromptedContext.Build(tokenizer, tokens, times, shard.Statics(at.Subject, tokenizer), index, maxContext);
-            target.Add(new PromptedExample(subjectId, time, context, labels));
+            list.Add(new PromptedExample(subjectId, time, context, labels));
         }
-        if (train.Count == 0)
-            throw new TrainingException(FinetuningErrorCodes.NoLabels, taskRoot, string.Create(CultureInfo.InvariantCulture,
-                $"no labelled point matches a train subject of the token shards ({unmatched} points of unknown subjects). Hint: label the same MEDS dataset that was tokenized."));
-        var data = new FinetuningData([.. tasks.Select(t => t.Name)], train, tuning);
-        return new LoadedFinetuningData(data, skipped, unmatched, early) { HeldOut = heldOut };
+        return (unmatched, early);
+    }
+
+    /// <summary>Subject id → (shard, position) over the shards of <paramref name="splits"/> (every shard when null).</summary>
+    private static Dictionary<long, (int Shard, int Subject)> SubjectIndex(List<(TokenShard Shard, string Split)> shards, IReadOnlyCollection<string>? splits)
+    {
+        var subjects = new Dictionary<long, (int Shard, int Subject)>();
+        for (var s = 0; s < shards.Count; s++)
+        {
+            if (splits is not null && !splits.Contains(shards[s].Split))
+                continue;
+            var ids = shards[s].Shard.SubjectIds;
+            for (var i = 0; i < ids.Length; i++)
+                subjects[ids[i]] = (s, i);
+        }
+        return subjects;
     }
 
     /// <summary>The task's labels, or null when it has no label files (an error when the task was asked for by name).</summary>

@@ -62,6 +62,26 @@ public sealed class FinetuningDatasetTests
     }
 
     [Fact]
+    public void Scoring_points_of_every_split_need_no_train_split_nor_two_classes_and_mask_the_tasks_not_scored()
+    {
+        using var folder = new TempDirectory();
+        var (tokenizer, tokens) = TokenData.Write(folder.Path, [20, 20], [20]);
+        var labels = WriteLabels(folder.File("labels"), subjects: 3, icuEvery: 1, icuAlways: true);
+        string[] prompt = [Icu, "prolonged_los", Mortality];
+
+        var all = FinetuningDataset.LoadForScoring(tokenizer, tokens, labels, prompt, [Icu, "prolonged_los"], contextLength: 16, splits: null);
+        var tuning = FinetuningDataset.LoadForScoring(tokenizer, tokens, labels, prompt, prompt, contextLength: 16, [MedsSchema.TuningSplit]);
+
+        Assert.Equal(3, all.Points.Count);   // one ICU label per subject (all positive), train and tuning alike
+        Assert.All(all.Points, p => Assert.Equal([1, PromptedExample.Masked, PromptedExample.Masked], p.Labels));
+        Assert.Equal(["prolonged_los"], all.TasksWithoutLabels);
+        Assert.Equal((0, 0), (all.UnmatchedPoints, all.EarlyPoints));
+        Assert.All(all.Points, p => Assert.True(p.Context.Length <= 16 - prompt.Length));
+        Assert.Equal([3L, 3L], tuning.Points.Select(p => p.SubjectId));
+        Assert.Equal(4, tuning.UnmatchedPoints); // the train subjects' mortality and ICU points
+    }
+
+    [Fact]
     public void A_finetuned_model_directory_loads_back_with_its_task_tokens()
     {
         using var folder = new TempDirectory();
