@@ -184,6 +184,10 @@ public sealed class DeployManifestTests
         Assert.Equal("1", At(container, "resources", "limits", "nvidia.com/gpu"));
         Assert.NotNull(At(podSpec, "nodeSelector"));
         Assert.Contains(List(At(podSpec, "tolerations")), t => Text(Map(t)["key"]) == "nvidia.com/gpu");
+        var environment = List(container["env"]).Select(Map).ToDictionary(e => Text(e["name"]), e => Text(e["value"]));
+        Assert.Equal("Torch", environment["FHIRRISK_Model__Backend"]);
+        Assert.Equal("cuda", environment["FHIRRISK_Model__Device"]);
+        Assert.All(environment.Keys, k => Assert.Null(ServerConfigurationKeys.Problem(k)));
     }
 
     [Fact]
