@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch eager peer of `bench engine` and `bench decode` (issue 4).
+"""PyTorch eager peer of `bench engine`, `bench decode` (issue 4) and `bench rollout` (issue 7).
 
 Runs tools/reference/gpt_reference.py's model (the same GPT as FhirRisk.Model: tied embeddings, linears without bias,
 LayerNorm with bias, tanh GELU, pre-LN, dropout 0) on the weights and tokens the C# bench wrote, and prints one JSON
@@ -7,12 +7,16 @@ object with its timings. The bench launches it with the library settings that ma
 (TorchPeerSetup.cs: OpenBLAS preloaded, OPENBLAS_CORETYPE unset, AVX-512 kernels, glibc malloc kept from returning
 memory). ATen's thread pool and OpenBLAS's are separate and oversubscribe the cores when both use all of them, so
 with a budget of --threads N the script times a short probe of each split (torch 1 + OpenBLAS N, torch N +
-OpenBLAS 1) and keeps the faster one for the measurement.
+OpenBLAS 1, and both at 1: on a machine loaded by other work, small eager ops lose more to their pools' waits than
+they gain from a second thread) and keeps the fastest for the measurement.
 
     train:  --steps-warmup W --steps N: W untimed, then N timed training steps (zero_grad, forward with loss,
             backward, AdamW step) on one (B, T) batch; prints every step's seconds and the losses.
     decode: greedy decoding of (B, prompt) with a preallocated KV cache: a prefill forward over the prompt, then
             --new steps of one token per sequence; --runs R timed runs after a short warm-up; writes the tokens.
+    rollout: ETHOS's no-cache rollouts (rollout_peer.py) of one prompt (--tokens), --batch rollouts per request, the
+            whole window recomputed at every token; --requests timed requests after a warm-up; prints the prompt's
+            next-token logits for the bench to compare with its own.
 """
 import argparse
 import ctypes
@@ -29,6 +33,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tools" / "reference"))
 from gpt_reference import Gpt, GptConfig, read_safetensors  # noqa: E402  (the path is set just above)
+import rollout_peer  # noqa: E402  (beside this script)
 
 
 def load_model(checkpoint: Path) -> Gpt:
@@ -63,7 +68,7 @@ class ThreadSplit:
 
     def choose(self, probe) -> None:
         """Times `probe()` (best of 2) under each split and keeps the fastest."""
-        candidates = [(1, self.budget)] if self.budget == 1 else [(1, self.budget), (self.budget, 1)]
+        candidates = [(1, self.budget)] if self.budget == 1 else [(1, self.budget), (self.budget, 1), (1, 1)]
         for split in candidates:
             self.set(split)
             self.probes[f"torch {split[0]} + OpenBLAS {split[1]}"] = min(timed(probe) for _ in range(2))
@@ -205,6 +210,12 @@ def decode(args, split: ThreadSplit) -> dict:
     return {"prefill_seconds": prefill, "generation_seconds": generation}
 
 
+def rollout(args, split: ThreadSplit) -> dict:
+    model = load_model(args.checkpoint).eval()
+    prompt = torch.from_numpy(np.fromfile(args.tokens, dtype="<i4").astype(np.int64))
+    return rollout_peer.rollout(model, prompt, args, split)
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 
 def cpu_capability() -> str:
@@ -225,9 +236,13 @@ def loaded_library(fragment: str) -> str:
     return ""
 
 
+def ids(text: str) -> list:
+    return [int(i) for i in text.split(",") if i]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=("train", "decode"))
+    parser.add_argument("mode", choices=("train", "decode", "rollout"))
     parser.add_argument("--checkpoint", type=Path, required=True)
     parser.add_argument("--tokens", type=Path, required=True)
     parser.add_argument("--batch", type=int, required=True)
@@ -246,11 +261,18 @@ def main() -> int:
     parser.add_argument("--warmup-prompt", type=int, default=32)
     parser.add_argument("--warmup-new", type=int, default=8)
     parser.add_argument("--generated", type=Path)
+    parser.add_argument("--prefix-length", type=int, help="rollout: the static prefix kept at the front of every window")
+    parser.add_argument("--slide", type=int, help="rollout: timeline tokens a window jump leaves room for")
+    parser.add_argument("--max-new", type=int, default=2048, help="rollout: token budget of one rollout")
+    parser.add_argument("--sample-vocab", type=int, help="rollout: ids that may be sampled (the tokenizer's vocabulary)")
+    parser.add_argument("--stop-ids", type=ids, default=[], help="rollout: comma-separated ids that end a rollout")
+    parser.add_argument("--positive-ids", type=ids, default=[], help="rollout: stop ids that count a rollout positive")
+    parser.add_argument("--requests", type=int, default=5, help="rollout: timed requests")
     args = parser.parse_args()
 
     torch.manual_seed(0)
     split = ThreadSplit(args.threads)
-    result = train(args, split) if args.mode == "train" else decode(args, split)
+    result = {"train": train, "decode": decode, "rollout": rollout}[args.mode](args, split)
     result.update(split.describe())
     result.update({
         "torch_version": torch.__version__,
