@@ -38,6 +38,7 @@ internal static class FinetuneCommand
         var freeze = new Option<bool>("--freeze") { Description = "Keep the backbone fixed and train only the heads (fast; hidden states computed once)." };
         var steps = CommandOptions.IntAtLeast("--steps", 1, Defaults.Steps, "Optimizer steps.");
         var batch = CommandOptions.IntAtLeast("--batch", 1, Defaults.BatchSize, "Prediction points per step (each with all its task labels).");
+        var context = CommandOptions.IntAtLeast("--context", 0, Defaults.ContextLength, "Positions of the finetuned model, task tokens included (0: the pretrained model's; a shorter one serves heads on short windows).");
         var lr = Number("--lr", Defaults.BackboneLearningRate, "Peak learning rate of the backbone (ignored with --freeze).");
         var headLr = Number("--head-lr", Defaults.HeadLearningRate, "Peak learning rate of the heads.");
         var warmup = CommandOptions.IntAtLeast("--warmup", 0, Defaults.WarmupSteps, "Steps of linear warmup.");
@@ -46,7 +47,7 @@ internal static class FinetuneCommand
         var threads = CommandOptions.IntAtLeast("--threads", 1, Defaults.Threads, "Threads per CPU kernel.");
         var command = new Command("finetune", "Multitask prompted finetuning: task tokens, one calibrated binary head per task.")
         {
-            model, tokens, meds, labels, tasks, output, freeze, steps, batch, lr, headLr, warmup, balance, seed, threads,
+            model, tokens, meds, labels, tasks, output, freeze, steps, batch, context, lr, headLr, warmup, balance, seed, threads,
         };
         command.SetAction((parsed, cancellationToken) =>
         {
@@ -54,6 +55,7 @@ internal static class FinetuneCommand
             {
                 Steps = parsed.GetValue(steps),
                 BatchSize = parsed.GetValue(batch),
+                ContextLength = parsed.GetValue(context),
                 FreezeBackbone = parsed.GetValue(freeze),
                 BackboneLearningRate = parsed.GetValue(lr),
                 HeadLearningRate = parsed.GetValue(headLr),
@@ -98,7 +100,7 @@ internal static class FinetuneCommand
                     [FinetuningDataset.TrainSplit, FinetuningDataset.TuningSplit], settings.Threads, progress, cancellationToken));
             }
 
-            var loaded = FinetuningDataset.Load(tokenizer, tokensFolder!, inputs.Labels.FullName, taskNames, pretrained.Config.ContextLength);
+            var loaded = FinetuningDataset.Load(tokenizer, tokensFolder!, inputs.Labels.FullName, taskNames, settings.ContextFor(pretrained.Config.ContextLength));
             var data = loaded.Data;
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"finetuning {(settings.FreezeBackbone ? "heads only (frozen backbone)" : "backbone and heads")} for {string.Join(", ", data.Tasks)}: {data.Train.Count:N0} train and {data.Tuning.Count:N0} tuning points, {settings.Steps} steps of {settings.BatchSize}."));

@@ -143,9 +143,9 @@ public static class DemoModelBuilder
         Action<double, double, string> report, CancellationToken cancellationToken)
     {
         var pretrained = GptCheckpoint.Load(work.Pretrained);
-        var loaded = FinetuningDataset.Load(tokenizer, work.Tokens, work.Labels, null, pretrained.Config.ContextLength);
-        var heads = new TaskHeads(loaded.Data.Tasks, pretrained.Config.Channels, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint);
         var settings = recipe.Finetuning;
+        var loaded = FinetuningDataset.Load(tokenizer, work.Tokens, work.Labels, null, settings.ContextFor(pretrained.Config.ContextLength));
+        var heads = new TaskHeads(loaded.Data.Tasks, pretrained.Config.Channels, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint);
         var result = MultitaskFinetuner.Run(pretrained, heads, loaded.Data, settings,
             new Relay<FinetuningProgress>(p => report(p.Step, p.Steps, string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.Steps}: loss {p.Loss:0.000}"))),
             cancellationToken: cancellationToken);

@@ -123,6 +123,7 @@ public static class DemoModelLayout
         json.WriteStartObject("finetuning");
         json.WriteNumber("steps", f.Steps);
         json.WriteNumber("batch_size", f.BatchSize);
+        json.WriteNumber("context_length", f.ContextLength);
         json.WriteBoolean("freeze_backbone", f.FreezeBackbone);
         json.WriteNumber("backbone_learning_rate", f.BackboneLearningRate);
         json.WriteNumber("head_learning_rate", f.HeadLearningRate);

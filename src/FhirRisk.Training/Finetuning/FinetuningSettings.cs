@@ -17,6 +17,14 @@ public sealed record FinetuningSettings
     /// <summary>B, prediction points per step.</summary>
     public int BatchSize { get; init; } = 16;
 
+    /// <summary>
+    /// T of the finetuned model, task tokens included: each point's context is its static prefix plus the most recent
+    /// tokens that fit. 0 keeps the pretrained model's context; a shorter one keeps the first T rows of the position
+    /// embedding, so a backbone pretrained on long windows can be finetuned and served on short ones (docs/finetuning.md
+    /// "Context"). Never longer than the pretrained model's.
+    /// </summary>
+    public int ContextLength { get; init; }
+
     /// <summary>Keep every backbone weight (and the new task-token rows) fixed and train only the heads, on hidden states
     /// computed once; otherwise the backbone trains too, at <see cref="BackboneLearningRate"/>.</summary>
     public bool FreezeBackbone { get; init; }
@@ -60,6 +68,7 @@ public sealed record FinetuningSettings
     {
         Require(Steps >= 1, nameof(Steps), "must be at least 1");
         Require(BatchSize >= 1, nameof(BatchSize), "must be at least 1");
+        Require(ContextLength >= 0, nameof(ContextLength), "must not be negative (0: the pretrained model's)");
         Require(BackboneLearningRate is >= 0 and < 1, nameof(BackboneLearningRate), "must lie in [0, 1)");
         Require(HeadLearningRate is > 0 and < 10, nameof(HeadLearningRate), "must lie in (0, 10)");
         Require(WarmupSteps >= 0 && WarmupSteps <= Steps, nameof(WarmupSteps), "must lie in [0, Steps]");
@@ -68,6 +77,15 @@ public sealed record FinetuningSettings
         Require(GradientClip > 0, nameof(GradientClip), "must be positive");
         Require(Threads >= 1, nameof(Threads), "must be at least 1");
         return this;
+    }
+
+    /// <summary>The finetuned model's T for a backbone of context <paramref name="pretrainedContextLength"/>.</summary>
+    /// <exception cref="ArgumentException"><see cref="ContextLength"/> is longer than the backbone's.</exception>
+    public int ContextFor(int pretrainedContextLength)
+    {
+        if (ContextLength > pretrainedContextLength)
+            throw new ArgumentException($"FinetuningSettings.ContextLength {ContextLength} is longer than the pretrained model's context of {pretrainedContextLength}; the position embedding has no rows beyond it. Hint: finetune with a context of at most {pretrainedContextLength}, or pretrain with a longer one.", nameof(ContextLength));
+        return ContextLength == 0 ? pretrainedContextLength : ContextLength;
     }
 
     internal LearningRateSchedule BackboneSchedule() => new(BackboneLearningRate, WarmupSteps, Steps, MinLearningRateFraction);

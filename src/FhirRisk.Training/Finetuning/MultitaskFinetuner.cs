@@ -38,9 +38,10 @@ public static class MultitaskFinetuner
         ArgumentNullException.ThrowIfNull(heads);
         ArgumentNullException.ThrowIfNull(data);
         settings.Validate();
-        CheckInputs(pretrained, heads, data);
+        var context = settings.ContextFor(pretrained.Config.ContextLength);
+        CheckInputs(pretrained, heads, data, context);
         var clock = Stopwatch.StartNew();
-        var parameters = TaskTokenEmbedding.Grow(pretrained, heads.Count, FinetuningSeeds.TaskTokens(settings.Seed));
+        var parameters = TaskTokenEmbedding.Grow(pretrained, heads.Count, FinetuningSeeds.TaskTokens(settings.Seed), context);
         var ownedBackend = backend is null ? new CpuBackend(settings.ToComputeOptions()) : null;
         try
         {
@@ -105,7 +106,7 @@ public static class MultitaskFinetuner
         return weights;
     }
 
-    private static void CheckInputs(GptParameters pretrained, TaskHeads heads, FinetuningData data)
+    private static void CheckInputs(GptParameters pretrained, TaskHeads heads, FinetuningData data, int context)
     {
         if (!heads.Tasks.SequenceEqual(data.Tasks))
             throw new ArgumentException("The heads and the data must list the same tasks in the same order.", nameof(heads));
@@ -114,8 +115,8 @@ public static class MultitaskFinetuner
                 $"The heads are for a model of vocabulary {heads.TokenizerVocabularySize} and width {heads.Channels}, the model has {pretrained.Config.VocabSize} and {pretrained.Config.Channels}."), nameof(heads));
         foreach (var example in data.Train.Concat(data.Tuning))
         {
-            if (example.Context.Length + heads.Count > pretrained.Config.ContextLength || example.Labels.Length != heads.Count)
-                throw new ArgumentException($"The point of subject {example.SubjectId} has a context of {example.Context.Length} ids and {example.Labels.Length} labels; the model takes {pretrained.Config.ContextLength - heads.Count} and there are {heads.Count} tasks.", nameof(data));
+            if (example.Context.Length + heads.Count > context || example.Labels.Length != heads.Count)
+                throw new ArgumentException($"The point of subject {example.SubjectId} has a context of {example.Context.Length} ids and {example.Labels.Length} labels; the model takes {context - heads.Count} and there are {heads.Count} tasks.", nameof(data));
         }
         for (var task = 0; task < heads.Count; task++)
         {

@@ -8,6 +8,7 @@ namespace FhirRisk.Training.Finetuning;
 /// ids for them, so the model's vocabulary grows from V to V + K and task k takes id V + k. The token embedding has
 /// Vp = V rounded up to 64 rows; when V + K still fits, the layout is unchanged and only the config's vocabulary moves,
 /// otherwise every tensor is copied into the re-padded layout. The new rows start as GPT-2's embedding initialisation.
+/// A shorter context (<see cref="FinetuningSettings.ContextLength"/>) keeps the first rows of the position embedding.
 /// </summary>
 /// <remarks>
 /// The embedding is tied to the output projection, so the grown model also has logits for the task tokens. They are
@@ -19,19 +20,23 @@ public static class TaskTokenEmbedding
     /// <param name="pretrained">The pretrained weights (left unchanged).</param>
     /// <param name="taskCount">K, the task tokens to add.</param>
     /// <param name="seed">Seeds the new rows' N(0, 0.02²) draws.</param>
-    public static GptParameters Grow(GptParameters pretrained, int taskCount, ulong seed)
+    /// <param name="contextLength">T of the copy, at most the pretrained one; 0 keeps it.</param>
+    public static GptParameters Grow(GptParameters pretrained, int taskCount, ulong seed, int contextLength = 0)
     {
         ArgumentNullException.ThrowIfNull(pretrained);
         ArgumentOutOfRangeException.ThrowIfLessThan(taskCount, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(contextLength);
         var old = pretrained.Config;
-        var config = old with { VocabSize = old.VocabSize + taskCount };
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(contextLength, old.ContextLength);
+        var config = old with { VocabSize = old.VocabSize + taskCount, ContextLength = contextLength == 0 ? old.ContextLength : contextLength };
         var layout = new GptLayout(config);
         var values = new float[layout.Count];
         var source = pretrained.Layout;
         for (var i = 0; i < layout.Tensors.Count; i++)
         {
             var (from, to) = (source.Tensors[i].Range, layout.Tensors[i].Range);
-            // Every tensor has the same shape except wte, whose first V rows are copied (the padding rows are zero).
+            // Every tensor has the same shape except wte, whose first V rows are copied (the padding rows are zero), and
+            // wpe, whose first T rows are copied when the context shrinks (row-major, so a prefix of the values).
             var length = Math.Min(from.Length, to.Length);
             pretrained.Values.AsSpan(from.Offset, length).CopyTo(values.AsSpan(to.Offset, length));
         }

@@ -96,6 +96,27 @@ public sealed class MultitaskFinetunerTests
     }
 
     [Fact]
+    public void A_shorter_context_gives_a_model_of_that_context_and_refuses_longer_points_or_a_longer_context()
+    {
+        var pretrained = GptParameters.Initialize(new GptConfig(Vocabulary, 1, 2, 8, 32), seed: 1);
+        var heads = new TaskHeads(Tasks, 8, Vocabulary, tokenizerFingerprint: 5);
+        var data = new FinetuningData(Tasks, Points(64, seed: 1), Points(32, seed: 2)); // contexts of 4-12 ids + 2 task tokens
+        var settings = new FinetuningSettings { Steps = 5, BatchSize = 8, ContextLength = 14, WarmupSteps = 1, Threads = 1 };
+
+        var result = MultitaskFinetuner.Run(pretrained, heads, data, settings);
+
+        Assert.Equal(14, result.Model.Config.ContextLength);
+        Assert.Equal(14 * 8, result.Model.Layout.Wpe.Length);
+        var tooShort = Assert.Throws<ArgumentException>(() => MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 8, Vocabulary, 5), data, settings with { ContextLength = 10 }));
+        Assert.Contains("the model takes 8", tooShort.Message);
+        var tooLong = Assert.Throws<ArgumentException>(() => MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 8, Vocabulary, 5), data, settings with { ContextLength = 33 }));
+        Assert.Contains("longer than the pretrained model's context of 32", tooLong.Message);
+        Assert.Contains("Hint:", tooLong.Message);
+        Assert.Equal(32, FinetuningSettings.Default.ContextFor(32));
+        Assert.Throws<ArgumentException>(() => (FinetuningSettings.Default with { ContextLength = -1 }).Validate());
+    }
+
+    [Fact]
     public void A_task_with_one_class_in_train_is_refused_with_a_hint()
     {
         var pretrained = GptParameters.Initialize(new GptConfig(Vocabulary, 1, 2, 8, 16), seed: 1);

@@ -28,6 +28,32 @@ public sealed class TaskTokenEmbeddingTests
     }
 
     [Fact]
+    public void A_shorter_context_keeps_the_first_position_rows_and_the_same_hidden_states_within_it()
+    {
+        var pretrained = GptParameters.Initialize(new GptConfig(40, 2, 2, 8, 16), seed: 4);
+        var grown = TaskTokenEmbedding.Grow(pretrained, 3, seed: 9, contextLength: 7);
+
+        Assert.Equal(7, grown.Config.ContextLength);
+        Assert.Equal(7 * 8, grown.Layout.Wpe.Length);
+        Assert.Equal(pretrained.Values.AsSpan(pretrained.Layout.Wpe.Offset, 7 * 8).ToArray(), grown.Values.AsSpan(grown.Layout.Wpe.Offset, 7 * 8).ToArray());
+        int[] tokens = [1, 5, 9, 39, 3, 3, 7];
+        int[] all = [.. Enumerable.Range(0, tokens.Length)];
+        var (before, after) = (new float[tokens.Length * 8], new float[tokens.Length * 8]);
+        using (var model = new GptModel(pretrained, 1))
+        {
+            model.ForwardHidden(tokens, 1, tokens.Length);
+            model.HiddenStates(all, before);
+        }
+        using (var model = new GptModel(grown, 1))
+        {
+            model.ForwardHidden(tokens, 1, tokens.Length);
+            model.HiddenStates(all, after);
+        }
+        Assert.Equal(before, after);
+        Assert.Throws<ArgumentOutOfRangeException>(() => TaskTokenEmbedding.Grow(pretrained, 3, seed: 9, contextLength: 17));
+    }
+
+    [Fact]
     public void The_grown_model_gives_the_pretrained_hidden_states_for_pretrained_tokens()
     {
         var pretrained = GptParameters.Initialize(new GptConfig(63, 2, 2, 8, 16), seed: 4);
