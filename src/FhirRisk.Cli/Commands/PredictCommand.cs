@@ -25,6 +25,7 @@ internal static class PredictCommand
     public const string RolloutsFile = "rollouts.predictions.parquet";
     public const string HeadsFile = "heads.predictions.parquet";
     public const string OracleFile = "oracle.predictions.parquet";
+    public const string SampledOracleFile = "oracle_sampled.predictions.parquet";
 
     /// <summary>The <c>--task</c> of <c>--method heads</c> that scores every task the heads cover.</summary>
     public const string AllTasks = "all";
@@ -49,7 +50,7 @@ internal static class PredictCommand
         var slots = CommandOptions.IntAtLeast("--slots", minimum: 1, defaultValue: 64, "Sequences decoded at once (KV-cache slots).");
         var threads = CommandOptions.IntAtLeast("--threads", minimum: 1, defaultValue: Environment.ProcessorCount, "Compute threads.");
         var truth = new Option<FileInfo?>("--truth") { Description = "The simulator's ground_truth.parquet: also write the oracle for the same points." };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for rollouts.predictions.parquet or heads.predictions.parquet (and oracle.predictions.parquet).", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for rollouts.predictions.parquet or heads.predictions.parquet (and oracle.predictions.parquet; for rollouts also oracle_sampled.predictions.parquet).", Required = true };
         var command = new Command("predict", "Predict labelled points (zero-shot rollouts or finetuned heads) into a predictions file for 'fhirrisk evaluate'.")
         {
             method, model, tokens, labels, task, split, limit, rollouts, adaptive, seed, maxTokens, concurrent, slots, threads, truth, output,
@@ -129,6 +130,13 @@ internal static class PredictCommand
         var settled = scored.Where(s => s.Estimate.Labelled > 0).ToArray();
         var rows = settled.Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, "rollouts", s.Estimate.Risk, s.Point.Label)).ToList();
         var (written, unmatched) = Write(r, rows, RolloutsFile, io);
+        if (r.Truth is not null)
+        {
+            // The oracle through the same rollout counts: how much of the rollouts' gap to the oracle is counting noise.
+            var counts = settled.ToDictionary(s => (r.Selection.Task, s.Point.SubjectId, s.Point.PredictionTime), s => s.Estimate.Labelled);
+            var oracle = PredictionsFile.Read(Path.Combine(r.Output, OracleFile));
+            PredictionsFile.Write(Path.Combine(r.Output, SampledOracleFile), OraclePredictions.SampleRollouts(oracle, counts, r.Settings.Seed));
+        }
         var rollouts = scored.Sum(s => (long)s.Estimate.Labelled + s.Estimate.Excluded + s.Estimate.Ambiguous);
         io.Output.WriteLine(Invariant($"{r.Output}: {written.Count:N0} points ({written.Count(p => p.Label):N0} positive) from {rollouts:N0} rollouts, {scored.Sum(s => s.GeneratedTokens):N0} tokens; mean labelled rollouts {scored.Average(s => s.Estimate.Labelled):0.0}, excluded {scored.Sum(s => s.Estimate.Excluded):N0}, ambiguous {scored.Sum(s => s.Estimate.Ambiguous):N0}; {scored.Count - settled.Length} point(s) without a labelled rollout and {unmatched} without an oracle row left out."));
         return ExitCodes.Success;

@@ -1,3 +1,4 @@
+using FhirRisk.Model.Cpu;
 using FhirRisk.Parquet;
 using FhirRisk.Training.Evaluation;
 
@@ -18,6 +19,9 @@ public sealed record OracleMatch(IReadOnlyList<Prediction> Predictions, int Unma
 public static class OraclePredictions
 {
     public const string MethodName = "oracle";
+
+    /// <summary>The method of <see cref="SampleRollouts"/>: the oracle seen through as many rollouts as the model had.</summary>
+    public const string SampledMethodName = "oracle_sampled";
 
     private static readonly string[] Columns = ["task", "subject_id", "prediction_time", "probability", "outcome"];
 
@@ -44,6 +48,34 @@ public static class OraclePredictions
             rows.Add(point with { Method = MethodName, Probability = value.Probability, KShot = null, Replicate = null });
         }
         return new OracleMatch(rows, unmatched, mismatches);
+    }
+
+    /// <summary>
+    /// What a perfect generative model would score with the same rollout counts: for each oracle row, k of its n
+    /// rollouts positive, k ~ Binomial(n, true probability), and the estimate k / n. Rollout estimates are counts, so
+    /// even the true model loses AUROC to ties and Monte-Carlo noise (a 6 % outcome in 20 rollouts is mostly 0 / 20);
+    /// scored beside the rollouts and the oracle, this row separates that loss from the model's (docs/inference.md).
+    /// </summary>
+    /// <param name="oracle">The oracle rows (<see cref="Match"/>).</param>
+    /// <param name="rollouts">Labelled rollouts per point, keyed as the oracle rows; a row without a count is left out.</param>
+    /// <param name="seed">Seeds the draws: row i draws from stream i, so the result does not depend on the order of work.</param>
+    public static IReadOnlyList<Prediction> SampleRollouts(IReadOnlyList<Prediction> oracle,
+        IReadOnlyDictionary<(string Task, long SubjectId, DateTime PredictionTime), int> rollouts, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(oracle);
+        ArgumentNullException.ThrowIfNull(rollouts);
+        var rows = new List<Prediction>(oracle.Count);
+        for (var i = 0; i < oracle.Count; i++)
+        {
+            var row = oracle[i];
+            if (!rollouts.TryGetValue((row.Task, row.SubjectId, row.PredictionTime), out var n) || n < 1)
+                continue;
+            var positives = 0;
+            for (var draw = 0; draw < n; draw++)
+                positives += CounterRng.ToUniformDouble(CounterRng.Block(seed, (ulong)i, (ulong)draw).X0) < row.Probability ? 1 : 0;
+            rows.Add(row with { Method = SampledMethodName, Probability = (double)positives / n });
+        }
+        return rows;
     }
 
     private static Dictionary<(string Task, long Subject, long Time), (double Probability, bool Outcome)> Read(string path)
