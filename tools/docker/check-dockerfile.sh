@@ -178,4 +178,29 @@ echo "check-dockerfile: HEALTHCHECK passed"
 (exec 3<>"/dev/tcp/127.0.0.1/$grpc_port") 2>/dev/null || fail "the gRPC port $grpc_port does not accept connections"
 echo "check-dockerfile: gRPC port accepts connections"
 if grep -q "Overriding address" "$scratch/server.log"; then fail "Kestrel overrode configured addresses (see ASPNETCORE_HTTP_PORTS)"; fi
+
+# 5. SIGTERM (what `docker stop` and Kubernetes send) while a request is in flight: the server must stop taking new
+# work, let the in-flight request finish, log the drain and exit 0. The in-flight request is an NDJSON import uploaded
+# slowly (about 4 s), so the signal lands while its body is still arriving.
+ndjson="$scratch/drain.ndjson"
+for i in $(seq 1 400); do
+  printf '{"resourceType":"Patient","id":"drain-check-%d","gender":"female","birthDate":"1950-01-01"}\n' "$i"
+done >"$ndjson"
+curl -s -o "$scratch/drain-response.json" -w '%{http_code}' --limit-rate 8K -X POST \
+  -H 'Content-Type: application/fhir+ndjson' --data-binary "@$ndjson" \
+  "http://127.0.0.1:$http_port/fhir/\$import" >"$scratch/drain-status" 2>/dev/null &
+upload_pid=$!
+sleep 1
+kill -0 "$upload_pid" 2>/dev/null || fail "the drain check's upload ended before the signal; it must be in flight"
+kill -TERM "$server_pid"
+exit_status=0
+wait "$upload_pid" || true
+wait "$server_pid" || exit_status=$?
+server_pid=""
+upload_status="$(cat "$scratch/drain-status")"
+[[ "$upload_status" == 200 ]] || { tail -n 20 "$scratch/server.log" >&2; fail "the request in flight at SIGTERM answered HTTP '$upload_status', not 200"; }
+grep -q '"resourceType":"Bundle"' "$scratch/drain-response.json" || fail "the request in flight at SIGTERM did not answer a Bundle"
+grep -q "Drain complete" "$scratch/server.log" || { tail -n 20 "$scratch/server.log" >&2; fail "the server did not log a completed drain after SIGTERM"; }
+[[ "$exit_status" == 0 ]] || { tail -n 20 "$scratch/server.log" >&2; fail "the server exited with status $exit_status after SIGTERM, not 0"; }
+echo "check-dockerfile: SIGTERM with a request in flight: it answered 200, the drain completed, exit status 0"
 echo "check-dockerfile: ok"
