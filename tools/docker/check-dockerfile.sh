@@ -200,6 +200,7 @@ server_pid=""
 upload_status="$(cat "$scratch/drain-status")"
 [[ "$upload_status" == 200 ]] || { tail -n 20 "$scratch/server.log" >&2; fail "the request in flight at SIGTERM answered HTTP '$upload_status', not 200"; }
 grep -q '"resourceType":"Bundle"' "$scratch/drain-response.json" || fail "the request in flight at SIGTERM did not answer a Bundle"
+grep -Eq "draining [1-9][0-9]* request" "$scratch/server.log" || { tail -n 20 "$scratch/server.log" >&2; fail "the drain after SIGTERM did not count the request in flight"; }
 grep -q "Drain complete" "$scratch/server.log" || { tail -n 20 "$scratch/server.log" >&2; fail "the server did not log a completed drain after SIGTERM"; }
 [[ "$exit_status" == 0 ]] || { tail -n 20 "$scratch/server.log" >&2; fail "the server exited with status $exit_status after SIGTERM, not 0"; }
 echo "check-dockerfile: SIGTERM with a request in flight: it answered 200, the drain completed, exit status 0"
