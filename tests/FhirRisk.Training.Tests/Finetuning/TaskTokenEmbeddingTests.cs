@@ -37,19 +37,7 @@ public sealed class TaskTokenEmbeddingTests
         Assert.Equal(7 * 8, grown.Layout.Wpe.Length);
         Assert.Equal(pretrained.Values.AsSpan(pretrained.Layout.Wpe.Offset, 7 * 8).ToArray(), grown.Values.AsSpan(grown.Layout.Wpe.Offset, 7 * 8).ToArray());
         int[] tokens = [1, 5, 9, 39, 3, 3, 7];
-        int[] all = [.. Enumerable.Range(0, tokens.Length)];
-        var (before, after) = (new float[tokens.Length * 8], new float[tokens.Length * 8]);
-        using (var model = new GptModel(pretrained, 1))
-        {
-            model.ForwardHidden(tokens, 1, tokens.Length);
-            model.HiddenStates(all, before);
-        }
-        using (var model = new GptModel(grown, 1))
-        {
-            model.ForwardHidden(tokens, 1, tokens.Length);
-            model.HiddenStates(all, after);
-        }
-        Assert.Equal(before, after);
+        Assert.Equal(HiddenStates(pretrained, tokens), HiddenStates(grown, tokens));
         Assert.Throws<ArgumentOutOfRangeException>(() => TaskTokenEmbedding.Grow(pretrained, 3, seed: 9, contextLength: 17));
     }
 
@@ -59,18 +47,16 @@ public sealed class TaskTokenEmbeddingTests
         var pretrained = GptParameters.Initialize(new GptConfig(63, 2, 2, 8, 16), seed: 4);
         var grown = TaskTokenEmbedding.Grow(pretrained, 2, seed: 9);
         int[] tokens = [1, 5, 9, 62, 3, 3, 7];
-        int[] all = [.. Enumerable.Range(0, tokens.Length)];
-        var (before, after) = (new float[tokens.Length * 8], new float[tokens.Length * 8]);
-        using (var model = new GptModel(pretrained, 1))
-        {
-            model.ForwardHidden(tokens, 1, tokens.Length);
-            model.HiddenStates(all, before);
-        }
-        using (var model = new GptModel(grown, 1))
-        {
-            model.ForwardHidden(tokens, 1, tokens.Length);
-            model.HiddenStates(all, after);
-        }
-        Assert.Equal(before, after);
+        Assert.Equal(HiddenStates(pretrained, tokens), HiddenStates(grown, tokens));
+    }
+
+    /// <summary>The final hidden state (8 channels) at every position of one sequence.</summary>
+    private static float[] HiddenStates(GptParameters parameters, int[] tokens)
+    {
+        var states = new float[tokens.Length * 8];
+        using var model = new GptModel(parameters, 1);
+        model.ForwardHidden(tokens, 1, tokens.Length);
+        model.HiddenStates([.. Enumerable.Range(0, tokens.Length)], states);
+        return states;
     }
 }
