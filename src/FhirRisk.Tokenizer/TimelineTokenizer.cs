@@ -190,6 +190,13 @@ public sealed class TimelineTokenizer
         new TimelineDecoder(this, _table).Decode(tokens, subjectId, MicrosecondTime.From(origin));
 
     /// <summary>
+    /// Whether <paramref name="id"/> is a hierarchy subtoken after the category (an ICD remainder or suffix): it
+    /// continues the event its category token began and names no code by itself (<see cref="Decode"/> drops one that
+    /// follows no category).
+    /// </summary>
+    public bool IsContinuation(int id) => _table.Kind(id) is TokenKind.HierarchyRemainder or TokenKind.HierarchySuffix;
+
+    /// <summary>
     /// Splits timeline tokens into the events they write (<see cref="TimelineSegment"/>): each event's code token(s),
     /// its decile token and the interval token(s) before it, read as <see cref="Decode"/> reads them. Explanations
     /// group tokens into clinical facts with it.

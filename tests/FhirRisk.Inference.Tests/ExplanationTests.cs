@@ -40,6 +40,40 @@ public sealed class ExplanationTests
     }
 
     [Fact]
+    public async Task Explaining_several_tasks_at_once_shares_the_occlusion_pass_and_equals_one_at_a_time()
+    {
+        using var session = InferenceSession.Open(FinetunedTinyModel.Value.Directory, new InferenceOptions { Threads = 1 });
+        using var heads = session.CreateHeadsPredictor();
+        var timeline = Stay(["LAB//B", "LAB//A", "LAB//B", "LAB//A"]);
+        var index = timeline.Count - 1;
+        ExplanationQuery[] queries =
+        [
+            new(timeline, index, TaskCatalog.HospitalMortality),
+            new(timeline, index, TaskCatalog.IcuAdmission),
+            new(timeline, index, TaskCatalog.HospitalMortality) { From = 0, TopContributors = 1 },
+        ];
+
+        var together = await heads.ExplainManyAsync(queries);
+
+        Assert.Equal(queries.Select(q => q.Task), together.Select(e => e.Task));
+        for (var i = 0; i < queries.Length; i++)
+        {
+            var alone = await heads.ExplainAsync(queries[i]);
+            Assert.Equal(alone.Risk, together[i].Risk, 12);
+            Assert.Equal(alone.Trajectory.Select(p => p.Risk), together[i].Trajectory.Select(p => p.Risk));
+            Assert.Equal(alone.Facts.Select(f => f.Without), together[i].Facts.Select(f => f.Without));
+            Assert.Equal(alone.TopContributors.Select(c => (c.Label, c.Delta)), together[i].TopContributors.Select(c => (c.Label, c.Delta)));
+        }
+        // The stay is the whole timeline here, so all three have the same facts and share one set of contexts (one cost
+        // record); the third still lists its own single contributor.
+        Assert.Same(together[0].Cost, together[1].Cost);
+        Assert.Same(together[0].Cost, together[2].Cost);
+        Assert.Single(together[2].TopContributors);
+        var unknown = await Assert.ThrowsAsync<InferenceException>(() => heads.ExplainManyAsync([queries[0], new ExplanationQuery(timeline, index, TaskCatalog.ProlongedLos)]));
+        Assert.Equal(InferenceErrorCodes.UnknownTask, unknown.Code);
+    }
+
+    [Fact]
     public async Task Occlusion_puts_the_fact_the_head_reads_on_top()
     {
         using var session = InferenceSession.Open(FinetunedTinyModel.Value.Directory, new InferenceOptions { Threads = 1 });

@@ -58,5 +58,19 @@ public sealed class TimelineSegmentTests : IDisposable
         Assert.Equal([(0, 0, 1), (1, 1, 2), (2, 3, 4), (4, 5, 5)], segments.Select(s => (s.Start, s.EventStart, s.End)));
     }
 
+    [Fact]
+    public void IsContinuation_IsTrueForTheSubtokensAfterACategoryOnly()
+    {
+        var continuations = Enumerable.Range(0, _tokenizer.Vocabulary.Count).Where(_tokenizer.IsContinuation).Select(id => _tokenizer.Vocabulary[id]).ToArray();
+
+        Assert.Contains("ICD10CM//3-6//001", continuations);
+        Assert.Contains("ICD10CM//SFX//A", continuations);
+        Assert.All(continuations, token => Assert.True(token.StartsWith("ICD10CM//3-6//", StringComparison.Ordinal) || token.StartsWith("ICD10CM//SFX//", StringComparison.Ordinal), token));
+        Assert.False(_tokenizer.IsContinuation(Id("ICD10CM//S72")));
+        Assert.False(_tokenizer.IsContinuation(Id("ICD10CM//I10")));
+        Assert.False(_tokenizer.IsContinuation(Id("Q3")));
+        Assert.False(_tokenizer.IsContinuation(Id("HOSPITAL_DISCHARGE//HOME")));
+    }
+
     private int Id(string token) => _tokenizer.Vocabulary.IdOf(token);
 }

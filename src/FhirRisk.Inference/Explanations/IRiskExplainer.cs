@@ -16,6 +16,20 @@ public interface IRiskExplainer
     /// <summary>Explains <paramref name="query"/>. The query's timeline is read before the first await.</summary>
     /// <exception cref="InferenceException">A task this predictor cannot answer (<see cref="InferenceErrorCodes.UnknownTask"/>).</exception>
     Task<RiskExplanation> ExplainAsync(ExplanationQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Explains every query, in order. The default explains them one by one; the heads share one batched occlusion pass
+    /// among queries of the same timeline, point and span, since one forward answers every task.
+    /// </summary>
+    /// <exception cref="InferenceException">A task this predictor cannot answer (<see cref="InferenceErrorCodes.UnknownTask"/>).</exception>
+    async Task<IReadOnlyList<RiskExplanation>> ExplainManyAsync(IReadOnlyList<ExplanationQuery> queries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        var explanations = new RiskExplanation[queries.Count];
+        for (var i = 0; i < queries.Count; i++)
+            explanations[i] = await ExplainAsync(queries[i], cancellationToken).ConfigureAwait(false);
+        return explanations;
+    }
 }
 
 /// <summary>What to explain: one task's risk at one prediction point, over the timeline tokens from <see cref="From"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using FhirRisk.Inference.Explanations;
 using FhirRisk.Model.Heads;
 using GptModel = FhirRisk.Model.Gpt.Gpt;
@@ -55,26 +56,54 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
     /// fact − the risk with that fact removed), all contexts in forward passes of <see cref="ExplanationSettings.MaxBatch"/>.
     /// The top contributors rank the occlusion Δs.
     /// </summary>
-    public Task<RiskExplanation> ExplainAsync(ExplanationQuery query, CancellationToken cancellationToken = default)
+    public async Task<RiskExplanation> ExplainAsync(ExplanationQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
+        return (await ExplainManyAsync([query], cancellationToken).ConfigureAwait(false))[0];
+    }
+
+    /// <summary>
+    /// <see cref="ExplainAsync"/> for several queries: those with the same timeline, point and explained facts have the
+    /// same occluded contexts, so one batched pass gives every task's risks (the heads
+    /// answer all tasks from one forward) and each query reads its own task's column.
+    /// </summary>
+    public Task<IReadOnlyList<RiskExplanation>> ExplainManyAsync(IReadOnlyList<ExplanationQuery> queries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
         cancellationToken.ThrowIfCancellationRequested();
-        var clock = Stopwatch.StartNew();
-        var k = IndexOf(query.Task);
-        var plan = ExplanationPlan.Create(_session, query, _session.Tasks.FirstOrDefault(t => t.Name == query.Task));
-        var contexts = OcclusionContexts.Build(_session, plan, _session.Parameters.Config.ContextLength - _heads.Count);
-        var settings = _session.Options.Explanations;
-        double[] probabilities;
-        lock (_gate)
+        var explanations = new RiskExplanation[queries.Count];
+        var plans = queries.Select(query =>
         {
-            _batchModel ??= new GptModel(_session.Parameters, settings.MaxBatch, _session.Backend);
-            probabilities = PromptedForward.Probabilities(_batchModel, _heads, contexts, settings.MaxBatch);
+            ArgumentNullException.ThrowIfNull(query);
+            return (Task: IndexOf(query.Task), Plan: ExplanationPlan.Create(_session, query, _session.Tasks.FirstOrDefault(t => t.Name == query.Task)));
+        }).ToArray();
+        // The occluded contexts are a function of the timeline, the point and the explained facts' spans alone.
+        var groups = Enumerable.Range(0, queries.Count).GroupBy(i => (Timeline: (object)queries[i].Timeline, queries[i].Index,
+            Facts: string.Join(',', plans[i].Plan.Facts.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Start}-{f.End}")))));
+        foreach (var group in groups)
+        {
+            var clock = Stopwatch.StartNew();
+            var plan = plans[group.First()].Plan;
+            var contexts = OcclusionContexts.Build(_session, plan, _session.Parameters.Config.ContextLength - _heads.Count);
+            var settings = _session.Options.Explanations;
+            double[] probabilities;
+            lock (_gate)
+            {
+                _batchModel ??= new GptModel(_session.Parameters, settings.MaxBatch, _session.Backend);
+                probabilities = PromptedForward.Probabilities(_batchModel, _heads, contexts, settings.MaxBatch);
+            }
+            var cost = new ExplanationCost(contexts.Count, 0, clock.Elapsed);
+            foreach (var i in group)
+            {
+                // Each query's own plan (same facts and points; its own contributor count), its own task's column.
+                var (k, own) = plans[i];
+                var risks = contexts.Select((_, c) => probabilities[c * _heads.Count + k]).ToArray();
+                var points = own.Points.Length;
+                var trajectory = own.Points.Select((index, p) => new RiskPoint(index, own.TimeOf(index), risks[p], null, 0)).ToArray();
+                explanations[i] = own.Explain(queries[i].Task, RiskMethod.Heads, trajectory, risks[points..], cost);
+            }
         }
-        var risks = contexts.Select((_, i) => probabilities[i * _heads.Count + k]).ToArray();
-        var points = plan.Points.Length;
-        var trajectory = plan.Points.Select((index, i) => new RiskPoint(index, plan.TimeOf(index), risks[i], null, 0)).ToArray();
-        var cost = new ExplanationCost(contexts.Count, 0, clock.Elapsed);
-        return Task.FromResult(plan.Explain(query.Task, RiskMethod.Heads, trajectory, risks[points..], cost));
+        return Task.FromResult<IReadOnlyList<RiskExplanation>>(explanations);
     }
 
     public void Dispose()

@@ -40,7 +40,9 @@ public sealed class TokenMeanings
     /// <summary>
     /// The code task definitions match: the token itself, except that <c>UNK//X</c> (a code of vocabulary X too rare
     /// to have its own token) reads as the bare <c>X</c>, so an unknown discharge disposition still ends a stay but is
-    /// never a positive "died" disposition.
+    /// never a positive "died" disposition. A hierarchy subtoken after the category (an ICD remainder or suffix) has
+    /// the empty code: it continues the event its category token began, which the judge has already matched, and alone
+    /// (a subtoken generated without its category) it writes no event, so it must not stop or decide a rollout either.
     /// </summary>
     public string CodeOf(int id) => _codes[id];
 
@@ -57,7 +59,8 @@ public sealed class TokenMeanings
         for (var id = 0; id < vocabulary.Count; id++)
         {
             var token = vocabulary[id];
-            codes[id] = token.StartsWith(Vocabulary.UnknownPrefix, StringComparison.Ordinal) ? token[Vocabulary.UnknownPrefix.Length..] : token;
+            codes[id] = tokenizer.IsContinuation(id) ? ""
+                : token.StartsWith(Vocabulary.UnknownPrefix, StringComparison.Ordinal) ? token[Vocabulary.UnknownPrefix.Length..] : token;
         }
         for (var i = 0; i < tokenizer.Intervals.Count; i++)
         {

@@ -12,11 +12,12 @@ namespace FhirRisk.Server.CdsHooks;
 /// <summary>
 /// Top contributing events from the loaded model's own explainer (docs/cds-hooks.md "Top contributing events"): for a
 /// risk answered by the finetuned heads, occlusion — the risk with every fact minus the risk with that fact removed,
-/// all contexts in a few batched forward passes (<see cref="HeadsRiskPredictor.ExplainAsync"/>). Rollout risks get none:
+/// all contexts in a few batched forward passes (<see cref="HeadsRiskPredictor.ExplainManyAsync"/>), shared by the
+/// call's tasks whose explained span is the same. Rollout risks get none:
 /// their explanation costs (F + 1) × R rollouts, far too slow for a hook call (gRPC Explain serves it). Each card waits
 /// at most <see cref="CdsHooksOptions.ContributorTimeout"/>, then goes out without the section; so does a card whose
-/// contributors fail (the risk itself was answered). The patient's timeline is built once per hook call and shared by
-/// its cards. Logs name tasks and exception types only.
+/// contributors fail (the risk itself was answered). The patient's timeline is built and its heads tasks explained
+/// once per hook call; each card picks its task's contributors. Logs name tasks and exception types only.
 /// </summary>
 internal sealed class ExplainedCardContributors(
     PatientTimelineBuilder timelines,
@@ -25,7 +26,7 @@ internal sealed class ExplainedCardContributors(
     IOptions<CdsHooksOptions> options,
     ILogger<ExplainedCardContributors> logger) : ICardContributorSource
 {
-    private readonly ConditionalWeakTable<PatientRiskRequest, Task<(EncodedTimeline Timeline, int Index)>> _timelines = [];
+    private readonly ConditionalWeakTable<PatientRiskRequest, Task<IReadOnlyDictionary<string, RiskExplanation>>> _explanations = [];
 
     public async Task<IReadOnlyList<CardContributor>> GetContributorsAsync(CardContributorQuery query, CancellationToken cancellationToken)
     {
@@ -36,15 +37,11 @@ internal sealed class ExplainedCardContributors(
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            var (timeline, index) = await _timelines.GetValue(query.Request, request => EncodeAsync(request, cancellationToken))
+            var explanations = await _explanations.GetValue(query.Request, request => ExplainAsync(request, cancellationToken))
                 .WaitAsync(budget.Token).ConfigureAwait(false);
-            if (index < 0)
-                return [];
-            var explainer = model.Explainer(RiskMethod.Heads);
-            // The heads explain synchronously: run off the request thread so the budget can end the wait.
-            var explanation = await Task.Run(() => explainer.ExplainAsync(new ExplanationQuery(timeline, index, query.Risk.Task), budget.Token), budget.Token)
-                .WaitAsync(budget.Token).ConfigureAwait(false);
-            return [.. explanation.TopContributors.Select(c => new CardContributor(c.Label, c.Delta))];
+            return explanations.TryGetValue(query.Risk.Task, out var explanation)
+                ? [.. explanation.TopContributors.Select(c => new CardContributor(c.Label, c.Delta))]
+                : [];
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -59,9 +56,19 @@ internal sealed class ExplainedCardContributors(
         }
     }
 
-    private async Task<(EncodedTimeline, int)> EncodeAsync(PatientRiskRequest request, CancellationToken cancellationToken)
+    /// <summary>Every heads task of the call explained at once: one timeline, one batched occlusion pass for the tasks
+    /// that share their explained span (<see cref="IRiskExplainer.ExplainManyAsync"/>).</summary>
+    private async Task<IReadOnlyDictionary<string, RiskExplanation>> ExplainAsync(PatientRiskRequest request, CancellationToken cancellationToken)
     {
         var patient = await timelines.BuildAsync(request.PatientId, request.FhirResources, cancellationToken).ConfigureAwait(false);
-        return encoder.Encode(patient.Events, request.PredictionTime);
+        var (timeline, index) = encoder.Encode(patient.Events, request.PredictionTime);
+        if (index < 0)
+            return new Dictionary<string, RiskExplanation>();
+        var explainer = model.Explainer(RiskMethod.Heads);
+        var headsTasks = ((IRiskPredictor)explainer).Tasks;
+        var queries = request.Tasks.Where(headsTasks.Contains).Distinct().Select(task => new ExplanationQuery(timeline, index, task)).ToArray();
+        // The heads explain synchronously: run off the request thread so each card's budget can end its wait.
+        var explanations = await Task.Run(() => explainer.ExplainManyAsync(queries, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return explanations.ToDictionary(e => e.Task);
     }
 }
