@@ -129,12 +129,11 @@ internal static class PredictCommand
         }
         var settled = scored.Where(s => s.Estimate.Labelled > 0).ToArray();
         var rows = settled.Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, "rollouts", s.Estimate.Risk, s.Point.Label)).ToList();
-        var (written, unmatched) = Write(r, rows, RolloutsFile, io);
-        if (r.Truth is not null)
+        var (written, unmatched, oracle) = Write(r, rows, RolloutsFile, io);
+        if (oracle is not null)
         {
             // The oracle through the same rollout counts: how much of the rollouts' gap to the oracle is counting noise.
             var counts = settled.ToDictionary(s => (r.Selection.Task, s.Point.SubjectId, s.Point.PredictionTime), s => s.Estimate.Labelled);
-            var oracle = PredictionsFile.Read(Path.Combine(r.Output, OracleFile));
             PredictionsFile.Write(Path.Combine(r.Output, SampledOracleFile), OraclePredictions.SampleRollouts(oracle, counts, r.Settings.Seed));
         }
         var rollouts = scored.Sum(s => (long)s.Estimate.Labelled + s.Estimate.Excluded + s.Estimate.Ambiguous);
@@ -158,21 +157,24 @@ internal static class PredictCommand
                 "run 'fhirrisk labels <meds-dir> --task all --out <dir>' on the dataset that was tokenized, and pass a split it has (or 'all').");
         io.Output.WriteLine(Invariant($"{loaded.Points.Count:N0} points of split {r.Selection.Split} prompted for {scoredTasks.Count - loaded.TasksWithoutLabels.Count} task(s) ({loaded.EarlyPoints} before the first token, {loaded.UnmatchedPoints} of subjects in other splits left out){(loaded.TasksWithoutLabels.Count > 0 ? $"; no labels for {string.Join(", ", loaded.TasksWithoutLabels)}" : "")}"));
         var rows = HeadPredictor.Predict(session.Parameters, heads, loaded.Points, HeadsBatchSize, new ComputeOptions(r.Threads), cancellationToken);
-        var (written, unmatched) = Write(r, rows, HeadsFile, io);
+        var (written, unmatched, _) = Write(r, rows, HeadsFile, io);
         var byTask = written.GroupBy(p => p.Task).Select(g => Invariant($"{g.Key} {g.Count():N0} ({g.Count(p => p.Label):N0} positive)"));
         io.Output.WriteLine(Invariant($"{r.Output}: {written.Count:N0} predictions: {string.Join(", ", byTask)}; {unmatched} without an oracle row left out."));
         return ExitCodes.Success;
     }
 
-    /// <summary>Writes <paramref name="rows"/> (and with <c>--truth</c> the oracle's, keeping only the points it has).</summary>
-    private static (IReadOnlyList<Prediction> Written, int Unmatched) Write(PredictRequest r, IReadOnlyList<Prediction> rows, string file, InvocationConfiguration io)
+    /// <summary>Writes <paramref name="rows"/> (and with <c>--truth</c> the oracle's, keeping only the points it has);
+    /// returns the oracle rows written, null without <c>--truth</c>.</summary>
+    private static (IReadOnlyList<Prediction> Written, int Unmatched, IReadOnlyList<Prediction>? Oracle) Write(PredictRequest r, IReadOnlyList<Prediction> rows, string file, InvocationConfiguration io)
     {
         var unmatched = 0;
+        IReadOnlyList<Prediction>? oracleRows = null;
         Directory.CreateDirectory(r.Output);
         if (r.Truth is { } truth)
         {
             // evaluate compares methods on the same points: keep only those the oracle has too.
             var oracle = OraclePredictions.Match(truth, rows);
+            oracleRows = oracle.Predictions;
             var matched = oracle.Predictions.Select(p => (p.Task, p.SubjectId, p.PredictionTime)).ToHashSet();
             unmatched = oracle.Unmatched;
             rows = [.. rows.Where(p => matched.Contains((p.Task, p.SubjectId, p.PredictionTime)))];
@@ -181,7 +183,7 @@ internal static class PredictCommand
                 io.Error.WriteLine(Invariant($"warning: {oracle.OutcomeMismatches} point(s) have a label that differs from the simulator's outcome."));
         }
         PredictionsFile.Write(Path.Combine(r.Output, file), rows);
-        return (rows, unmatched);
+        return (rows, unmatched, oracleRows);
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
