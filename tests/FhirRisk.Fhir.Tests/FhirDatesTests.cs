@@ -122,9 +122,17 @@ public sealed class FhirDatesTests(ITestOutputHelper output)
         var utf8 = texts.Select(Encoding.UTF8.GetBytes).ToArray();
         ParseAll(texts, utf8); // JIT and static initialization happen on the first pass
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        ParseAll(texts, utf8);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // The runtime may allocate once on this thread while it re-compiles a hot method (tiering); an allocation in
+        // the parser would show in every round, so the fewest bytes over a few rounds is the measure.
+        var fewest = long.MaxValue;
+        for (var round = 0; round < 5; round++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            ParseAll(texts, utf8);
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        Assert.Equal(0, fewest);
 
         static void ParseAll(string[] texts, byte[][] utf8)
         {

@@ -224,18 +224,25 @@ public sealed class SamplerTests(ITestOutputHelper output)
             Sampler.SampleRow(logits, s, Seed, 0, 0, scratch);
         }
 
-        // Act
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var step = 0; step < 20; step++)
+        // Act: the runtime may allocate once on this thread while it re-compiles a hot method (tiering); an
+        // allocation in the sampler would show in every round, so the fewest bytes over a few rounds is the measure.
+        var fewest = long.MaxValue;
+        for (var round = 0; round < 5; round++)
         {
-            foreach (var s in settings)
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var step = 0; step < 20; step++)
             {
-                Sampler.SampleRow(logits, s, Seed, 0, step, scratch);
+                foreach (var s in settings)
+                {
+                    Sampler.SampleRow(logits, s, Seed, 0, step, scratch);
+                }
             }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
         // Assert
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, fewest);
     }
 
     private static int[] Draw(float[] logits, SamplingSettings settings, long sequenceId, int draws)
