@@ -10,7 +10,12 @@ internal static class FhirRiskOperationsExtensions
     public static WebApplicationBuilder AddFhirRiskMetrics(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddSingleton<MetricRegistry>();
+        builder.Services.AddSingleton(_ =>
+        {
+            var registry = new MetricRegistry();
+            RuntimeMetrics.AddTo(registry);
+            return registry;
+        });
         builder.Services.AddSingleton<ServiceMetrics>();
         return builder;
     }

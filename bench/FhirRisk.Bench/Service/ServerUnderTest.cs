@@ -88,6 +88,27 @@ internal sealed class ServerUnderTest : IDisposable
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
     }
 
+    /// <summary>
+    /// The garbage collector's heap after its last collection and its committed memory, in MiB, from the server's
+    /// <c>/metrics</c> (<c>dotnet_gc_heap_size_bytes</c>, <c>dotnet_gc_committed_bytes</c>): beside RSS they tell managed
+    /// growth from native.
+    /// </summary>
+    public async Task<(double HeapMiB, double CommittedMiB)> GcMiBAsync(HttpClient client)
+    {
+        var text = await client.GetStringAsync(new Uri(Address, "/metrics"));
+        return (Gauge(text, "dotnet_gc_heap_size_bytes") / (1 << 20), Gauge(text, "dotnet_gc_committed_bytes") / (1 << 20));
+    }
+
+    private static double Gauge(string scrape, string name)
+    {
+        foreach (var line in scrape.Split('\n'))
+        {
+            if (line.StartsWith(name + " ", StringComparison.Ordinal))
+                return double.Parse(line.AsSpan(name.Length + 1), CultureInfo.InvariantCulture);
+        }
+        throw new BenchmarkException($"The server's /metrics has no {name}.");
+    }
+
     public void Dispose()
     {
         if (!_process.HasExited)

@@ -63,15 +63,19 @@ internal sealed class ServiceBenchmark : IBenchmark
     private static async Task<(LoadResult Load, SoakResult Memory)> SoakAsync(ServerUnderTest server, PatientViewLoad load, TimeSpan length, TextWriter output)
     {
         output.WriteLine($"soak: heads, {SoakClients} clients for {length.TotalSeconds:0} s, resident memory sampled every {SoakSampleInterval.TotalSeconds:0} s ...");
+        using var scraper = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var samples = new List<(double Seconds, double MiB)> { (0, server.ResidentMiB()) };
+        var heap = new List<(double Seconds, double HeapMiB, double CommittedMiB)>();
         var clock = Stopwatch.StartNew();
         var running = load.RunAsync("heads soak", SoakClients, int.MaxValue, length);
         while (!running.IsCompleted)
         {
             await Task.WhenAny(running, Task.Delay(SoakSampleInterval));
             samples.Add((clock.Elapsed.TotalSeconds, server.ResidentMiB()));
+            var (heapMiB, committedMiB) = await server.GcMiBAsync(scraper);
+            heap.Add((clock.Elapsed.TotalSeconds, heapMiB, committedMiB));
         }
-        return (await running, new SoakResult(samples));
+        return (await running, new SoakResult(samples, heap));
     }
 
     private static BenchmarkOutcome Finish(TextWriter output, List<LoadResult> levels, SoakResult soak)
@@ -116,7 +120,8 @@ internal sealed class ServiceBenchmark : IBenchmark
 /// the change of their peaks, so a leak shows in either and a breathing heap in neither. The single-sample change is
 /// still reported.
 /// </summary>
-internal sealed record SoakResult(IReadOnlyList<(double Seconds, double MiB)> Samples)
+/// <param name="Heap">The collector's heap after its last collection and its committed memory at each sample, in MiB.</param>
+internal sealed record SoakResult(IReadOnlyList<(double Seconds, double MiB)> Samples, IReadOnlyList<(double Seconds, double HeapMiB, double CommittedMiB)> Heap)
 {
     /// <summary>The window length: a minute, or a fifth of a shorter soak.</summary>
     public double WindowSeconds => Math.Min(60, Samples[^1].Seconds / 5);
@@ -138,6 +143,15 @@ internal sealed record SoakResult(IReadOnlyList<(double Seconds, double MiB)> Sa
 
     /// <summary>The growth the target judges: the larger of the window means' and the window peaks' change.</summary>
     public double GrowthPercent => Math.Max(MeanGrowthPercent, PeakGrowthPercent);
+
+    /// <summary>The mean managed heap and committed memory over the first and the last window.</summary>
+    public ((double Heap, double Committed) First, (double Heap, double Committed) Last) HeapWindows()
+    {
+        // The heap is first read with the second RSS sample, so a short soak's first window may hold none: its first reading stands in.
+        var first = Heap.Where(s => s.Seconds <= WindowSeconds).DefaultIfEmpty(Heap[0]).ToArray();
+        var last = Heap.Where(s => s.Seconds >= Samples[^1].Seconds - WindowSeconds).DefaultIfEmpty(Heap[^1]).ToArray();
+        return ((first.Average(s => s.HeapMiB), first.Average(s => s.CommittedMiB)), (last.Average(s => s.HeapMiB), last.Average(s => s.CommittedMiB)));
+    }
 
     private static double Percent(double from, double to) => 100 * (to - from) / from;
 }

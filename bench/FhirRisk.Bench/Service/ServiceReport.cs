@@ -22,6 +22,8 @@ internal static class ServiceReport
         table.Write(output);
         output.WriteLine(I($"soak: server RSS {soak.StartMiB:0.0} MiB at the first sample, {soak.EndMiB:0.0} MiB at the last ({soak.EndpointGrowthPercent:+0.0;-0.0} %), min {soak.Samples.Min(s => s.MiB):0.0}, max {soak.Samples.Max(s => s.MiB):0.0} over {soak.Samples.Count} samples"));
         output.WriteLine(I($"soak: first {soak.WindowSeconds:0} s mean {soak.FirstWindow.Average():0.0} MiB, peak {soak.FirstWindow.Max():0.0}; last {soak.WindowSeconds:0} s mean {soak.LastWindow.Average():0.0} MiB, peak {soak.LastWindow.Max():0.0}; growth of the means {soak.MeanGrowthPercent:+0.0;-0.0} %, of the peaks {soak.PeakGrowthPercent:+0.0;-0.0} % (the target judges the larger)"));
+        var (first, last) = soak.HeapWindows();
+        output.WriteLine(I($"soak: managed heap after the last collection, window means {first.Heap:0.0} -> {last.Heap:0.0} MiB; collector committed {first.Committed:0.0} -> {last.Committed:0.0} MiB (RSS rising with these flat is native memory)"));
         output.WriteLine("RSS samples (s: MiB): " + string.Join(", ", soak.Samples.Select(s => I($"{s.Seconds:0}: {s.MiB:0.0}"))));
         output.WriteLine();
         TargetTable.Write(output, targets);

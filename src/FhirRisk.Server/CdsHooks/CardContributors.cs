@@ -7,22 +7,25 @@ namespace FhirRisk.Server.CdsHooks;
 /// (e.g. +0.041 = 4.1 percentage points higher because of it).</summary>
 internal sealed record CardContributor(string Label, double Delta);
 
-/// <summary>What a contributor source is asked: the prediction request a card came from and the risk it shows.</summary>
-internal sealed record CardContributorQuery(PatientRiskRequest Request, TaskRisk Risk);
-
 /// <summary>
-/// The seam for "top contributing events" on cards. The explanation API lives elsewhere; until it is wired here the
-/// default <see cref="NoCardContributors"/> answers none and cards simply leave the section out (never made-up numbers).
+/// The seam for "top contributing events" on cards: the server registers <see cref="ExplainedCardContributors"/>; without
+/// a source, <see cref="NoCardContributors"/> answers none and cards simply leave the section out (never made-up numbers).
 /// </summary>
 internal interface ICardContributorSource
 {
-    /// <summary>The events that contributed most to <see cref="CardContributorQuery.Risk"/>, largest |delta| first; may be empty.</summary>
-    Task<IReadOnlyList<CardContributor>> GetContributorsAsync(CardContributorQuery query, CancellationToken cancellationToken);
+    /// <summary>
+    /// For each of <paramref name="risks"/> (answered for <paramref name="request"/>, one hook call), the events that
+    /// contributed most to it, largest |delta| first; a list may be empty. The result lines up with
+    /// <paramref name="risks"/>. Whatever a source shares between the risks lives only as long as this call.
+    /// </summary>
+    Task<IReadOnlyList<IReadOnlyList<CardContributor>>> GetContributorsAsync(PatientRiskRequest request, IReadOnlyList<TaskRisk> risks,
+        CancellationToken cancellationToken);
 }
 
 /// <summary>No explanations: cards carry no contributor section.</summary>
 internal sealed class NoCardContributors : ICardContributorSource
 {
-    public Task<IReadOnlyList<CardContributor>> GetContributorsAsync(CardContributorQuery query, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<CardContributor>>([]);
+    public Task<IReadOnlyList<IReadOnlyList<CardContributor>>> GetContributorsAsync(PatientRiskRequest request, IReadOnlyList<TaskRisk> risks,
+        CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<IReadOnlyList<CardContributor>>>([.. risks.Select(_ => (IReadOnlyList<CardContributor>)[])]);
 }

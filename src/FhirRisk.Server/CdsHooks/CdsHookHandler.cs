@@ -23,12 +23,8 @@ internal sealed class CdsHookHandler(
         var data = await gatherer.GatherAsync(service, request, cancellationToken).ConfigureAwait(false);
         var prediction = new PatientRiskRequest(request.ContextValue("patientId"), data.Resources, options.TasksFor(service.Hook));
         var result = await risks.PredictAsync(prediction, cancellationToken).ConfigureAwait(false);
-        var inputs = new List<RiskCardInput>(result.Risks.Count);
-        foreach (var risk in result.Risks)
-        {
-            var explained = await contributors.GetContributorsAsync(new CardContributorQuery(prediction, risk), cancellationToken).ConfigureAwait(false);
-            inputs.Add(new RiskCardInput(risk, explained));
-        }
+        var explained = await contributors.GetContributorsAsync(prediction, result.Risks, cancellationToken).ConfigureAwait(false);
+        var inputs = result.Risks.Select((risk, i) => new RiskCardInput(risk, explained[i])).ToList();
         return (new CdsCardsResponse(cards.Build(result, inputs, data.Missing)), data);
     }
 

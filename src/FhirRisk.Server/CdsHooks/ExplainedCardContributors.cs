@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using FhirRisk.Inference;
 using FhirRisk.Inference.Explanations;
 using FhirRisk.Inference.Prediction;
@@ -17,7 +16,8 @@ namespace FhirRisk.Server.CdsHooks;
 /// their explanation costs (F + 1) × R rollouts, far too slow for a hook call (gRPC Explain serves it). Each card waits
 /// at most <see cref="CdsHooksOptions.ContributorTimeout"/>, then goes out without the section; so does a card whose
 /// contributors fail (the risk itself was answered). The patient's timeline is built and its heads tasks explained
-/// once per hook call; each card picks its task's contributors. Logs name tasks and exception types only.
+/// once per hook call, held by that call alone (nothing outlives it); each card picks its task's contributors. Logs name
+/// tasks and exception types only.
 /// </summary>
 internal sealed class ExplainedCardContributors(
     PatientTimelineBuilder timelines,
@@ -26,35 +26,60 @@ internal sealed class ExplainedCardContributors(
     IOptions<CdsHooksOptions> options,
     ILogger<ExplainedCardContributors> logger) : ICardContributorSource
 {
-    private readonly ConditionalWeakTable<PatientRiskRequest, Task<IReadOnlyDictionary<string, RiskExplanation>>> _explanations = [];
-
-    public async Task<IReadOnlyList<CardContributor>> GetContributorsAsync(CardContributorQuery query, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<IReadOnlyList<CardContributor>>> GetContributorsAsync(PatientRiskRequest request, IReadOnlyList<TaskRisk> risks,
+        CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        if (query.Risk.Method != RiskMethod.Heads || double.IsNaN(query.Risk.Risk) || !model.IsLoaded)
-            return [];
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(risks);
+        var contributors = new IReadOnlyList<CardContributor>[risks.Count];
+        Task<IReadOnlyDictionary<string, RiskExplanation>>? explanations = null;
+        for (var i = 0; i < risks.Count; i++)
+        {
+            var risk = risks[i];
+            contributors[i] = [];
+            if (risk.Method != RiskMethod.Heads || double.IsNaN(risk.Risk) || !model.IsLoaded)
+                continue;
+            // Started by the first explained card, awaited by each within its own budget.
+            explanations ??= ExplainAsync(request, cancellationToken);
+            contributors[i] = await ContributorsAsync(explanations, risk.Task, cancellationToken).ConfigureAwait(false);
+        }
+        if (explanations is { IsCompleted: false })
+            ObserveLate(explanations);
+        return contributors;
+    }
+
+    private async Task<IReadOnlyList<CardContributor>> ContributorsAsync(Task<IReadOnlyDictionary<string, RiskExplanation>> explanations, string task,
+        CancellationToken cancellationToken)
+    {
         using var timeout = new CancellationTokenSource(options.Value.ContributorTimeout);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            var explanations = await _explanations.GetValue(query.Request, request => ExplainAsync(request, cancellationToken))
-                .WaitAsync(budget.Token).ConfigureAwait(false);
-            return explanations.TryGetValue(query.Risk.Task, out var explanation)
+            var explained = await explanations.WaitAsync(budget.Token).ConfigureAwait(false);
+            return explained.TryGetValue(task, out var explanation)
                 ? [.. explanation.TopContributors.Select(c => new CardContributor(c.Label, c.Delta))]
                 : [];
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            CdsHooksLog.ContributorsTimedOut(logger, query.Risk.Task, options.Value.ContributorTimeout.TotalMilliseconds);
+            CdsHooksLog.ContributorsTimedOut(logger, task, options.Value.ContributorTimeout.TotalMilliseconds);
             return [];
         }
-        catch (Exception e) when (e is InferenceException or PatientDataUnavailableException or RiskModelUnavailableException
-            or TimelineStoreUnavailableException or ArgumentException)
+        catch (Exception e) when (IsExpected(e))
         {
-            CdsHooksLog.ContributorsFailed(logger, query.Risk.Task, e.GetType().Name);
+            CdsHooksLog.ContributorsFailed(logger, task, e.GetType().Name);
             return [];
         }
     }
+
+    /// <summary>An explanation still running when every card has given up on it ends unobserved; its failure is expected
+    /// and already logged per card, so it is only observed here.</summary>
+    private static void ObserveLate(Task explanations) =>
+        _ = explanations.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
+    private static bool IsExpected(Exception e) => e is InferenceException or PatientDataUnavailableException or RiskModelUnavailableException
+        or TimelineStoreUnavailableException or ArgumentException;
 
     /// <summary>Every heads task of the call explained at once: one timeline, one batched occlusion pass for the tasks
     /// that share their explained span (<see cref="IRiskExplainer.ExplainManyAsync"/>).</summary>

@@ -120,3 +120,14 @@ internal sealed class ObservedFamily(string name, string help, string type, Func
 {
     protected override void WriteSamples(PrometheusText text) => text.Sample(Name, LabelNames, [], read());
 }
+
+/// <summary>Values read when scraped, one per value of a single label (<c>gauge</c> or <c>counter</c>).</summary>
+internal sealed class LabelledObservedFamily(string name, string help, string type, string labelName, Func<IEnumerable<(string Label, double Value)>> read)
+    : MetricFamily(name, help, type, [labelName])
+{
+    protected override void WriteSamples(PrometheusText text)
+    {
+        foreach (var (label, value) in read())
+            text.Sample(Name, LabelNames, [label], value);
+    }
+}

@@ -32,9 +32,8 @@ public sealed class CardContributorTests : IAsyncLifetime
         var request = new PatientRiskRequest("c1", [], ["hospital_mortality", "icu_admission"], Method: RiskMethod.Heads);
         var result = await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout);
 
-        var inputs = new List<RiskCardInput>();
-        foreach (var risk in result.Risks)
-            inputs.Add(new RiskCardInput(risk, await source.GetContributorsAsync(new CardContributorQuery(request, risk), CancellationToken.None)));
+        var contributors = await source.GetContributorsAsync(request, result.Risks, CancellationToken.None);
+        var inputs = result.Risks.Select((risk, i) => new RiskCardInput(risk, contributors[i])).ToList();
         var cards = new RiskCardFactory(new CdsHooksOptions()).Build(result, inputs, []);
 
         Assert.IsType<ExplainedCardContributors>(source);
@@ -55,9 +54,9 @@ public sealed class CardContributorTests : IAsyncLifetime
         var request = new PatientRiskRequest("c1", [], ["hospital_mortality"], Method: RiskMethod.Heads);
         var result = await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout);
 
-        var contributors = await source.GetContributorsAsync(new CardContributorQuery(request, result.Risks[0]), CancellationToken.None);
+        var contributors = await source.GetContributorsAsync(request, result.Risks, CancellationToken.None);
 
-        Assert.Empty(contributors);
+        Assert.Empty(Assert.Single(contributors));
         Assert.True(_server.Logs.Has(207));
         Assert.DoesNotContain(_server.Logs.Entries, e => e.Message.Contains("c1", StringComparison.Ordinal));
     }
@@ -69,8 +68,8 @@ public sealed class CardContributorTests : IAsyncLifetime
         var request = new PatientRiskRequest("c1", [], ["hospital_mortality"], Method: RiskMethod.Rollouts);
         var result = await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout);
 
-        var contributors = await source.GetContributorsAsync(new CardContributorQuery(request, result.Risks[0]), CancellationToken.None);
+        var contributors = await source.GetContributorsAsync(request, result.Risks, CancellationToken.None);
 
-        Assert.Empty(contributors);
+        Assert.Empty(Assert.Single(contributors));
     }
 }

@@ -49,6 +49,42 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task A_scrape_reports_the_process_and_the_garbage_collector()
+    {
+        await using var server = await TestFhirRiskServer.StartAsync();
+        await server.WaitUntilReadyAsync();
+
+        using var response = await server.Http.GetAsync(new Uri("/metrics", UriKind.Relative));
+        var scrape = PrometheusScrape.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal("gauge", scrape.Types["process_resident_memory_bytes"]);
+        Assert.Equal("counter", scrape.Types["dotnet_gc_collections_total"]);
+        // The test server shares this process: its figures are this process's.
+        Assert.InRange(scrape.Value("process_resident_memory_bytes"), 16 << 20, 64L << 30);
+        Assert.True(scrape.Value("process_virtual_memory_bytes") >= scrape.Value("process_resident_memory_bytes"));
+        Assert.True(scrape.Value("process_cpu_seconds_total") > 0);
+        Assert.InRange(scrape.Value("process_start_time_seconds"), DateTimeOffset.UtcNow.AddDays(-1).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
+        Assert.True(scrape.Value("process_open_fds") > 0);
+        Assert.True(scrape.Value("process_threads") >= scrape.Value("dotnet_threadpool_threads"));
+        Assert.True(scrape.Value("dotnet_gc_allocated_bytes_total") > 0);
+        Assert.True(scrape.Value("dotnet_gc_committed_bytes") >= scrape.Value("dotnet_gc_heap_size_bytes") - scrape.Value("dotnet_gc_fragmented_bytes"));
+        Assert.True(scrape.Value("dotnet_gc_collections_total", ("generation", "0")) >= scrape.Value("dotnet_gc_collections_total", ("generation", "1")));
+        Assert.True(scrape.Value("dotnet_gc_collections_total", ("generation", "1")) >= scrape.Value("dotnet_gc_collections_total", ("generation", "2")));
+        Assert.Equal(System.Runtime.GCSettings.IsServerGC ? 1 : 0, scrape.Value("dotnet_gc_server"));
+        Assert.True(scrape.Value("dotnet_threadpool_queue_length") >= 0);
+    }
+
+    [Fact]
+    public void The_status_file_gives_resident_and_virtual_bytes_and_threads()
+    {
+        string[] lines = ["Name:\tdotnet", "VmSize:\t  3145728 kB", "VmRSS:\t   131072 kB", "Threads:\t37", "VmRSSX: 1 kB"];
+
+        var status = ProcessStatus.Parse(lines);
+
+        Assert.Equal(new ProcessStatus(128.0 * 1024 * 1024, 3.0 * 1024 * 1024 * 1024, 37), status);
+    }
+
+    [Fact]
     public void Grpc_codes_are_spelled_as_grpc_spells_them()
     {
         Assert.Equal("DEADLINE_EXCEEDED", RequestMetricsMiddleware.CodeName(Server.Grpc.GrpcStatusCode.DeadlineExceeded));
