@@ -12,7 +12,10 @@ public readonly record struct SimulationProgress(int PatientsDone, int Patients)
 /// <param name="MeanProbability">Mean true probability (≈ the positive rate, by construction).</param>
 /// <param name="OracleAuroc">AUROC of the true probability against the realised outcome: the best any model can do
 /// on average (NaN when a class is empty).</param>
-public sealed record TaskTruthSummary(string Task, long PredictionPoints, long Positives, double MeanProbability, double OracleAuroc)
+/// <param name="ObservableAuroc">AUROC of the observable probability (docs/simulator.md §6): a bound on any model that
+/// reads the record (NaN where the truth has none).</param>
+public sealed record TaskTruthSummary(string Task, long PredictionPoints, long Positives, double MeanProbability, double OracleAuroc,
+    double ObservableAuroc = double.NaN)
 {
     /// <summary>Realised positives over prediction points.</summary>
     public double PositiveRate => PredictionPoints == 0 ? double.NaN : (double)Positives / PredictionPoints;

@@ -40,14 +40,19 @@ public sealed class CohortSimulatorTests
 
         var (rows, metadata) = TruthFile.Read(temp.File("out"));
         Assert.Equal("simulator-truth", metadata["fhirrisk.format"]);
-        Assert.Equal("1", metadata["fhirrisk.format_version"]);
+        Assert.Equal("2", metadata["fhirrisk.format_version"]);
         Assert.Equal("11", metadata["fhirrisk.simulator.seed"]);
         foreach (var task in summary.Tasks)
         {
             var taskRows = rows.Where(r => r.Task == task.Task).ToList();
             Assert.Equal(task.PredictionPoints, taskRows.Count);
             Assert.Equal(task.Positives, taskRows.Count(r => r.Outcome));
+            // The observable truth is in the file wherever the summary scored it, and nowhere else.
+            var withObservable = taskRows.Count(r => r.ObservableProbability is not null);
+            Assert.Equal(double.IsNaN(task.ObservableAuroc) ? 0 : taskRows.Count, withObservable);
         }
+        Assert.Contains(summary.Tasks, t => t.Task == TaskCatalog.HospitalMortality && !double.IsNaN(t.ObservableAuroc));
+        Assert.Contains(summary.Tasks, t => t.Task == TaskCatalog.Readmission30d && double.IsNaN(t.ObservableAuroc));
         Assert.All(rows, r => Assert.InRange(r.Probability, 0, 1));
         Assert.All(rows, r => Assert.True(r.PredictionTime >= r.AdmissionTime));
         Assert.All(rows.Where(r => r.Task == TaskCatalog.HospitalMortality), r => Assert.Equal(r.AdmissionTime, r.PredictionTime));

@@ -4,7 +4,7 @@ namespace FhirRisk.Synthetic.Tests;
 
 /// <summary>A row of ground_truth.parquet as read back with our Parquet reader.</summary>
 internal sealed record TruthFileRow(string Task, string PatientId, string EncounterId, DateTime AdmissionTime, DateTime PredictionTime,
-    long SubjectId, long MedsEncounterId, double Probability, bool Outcome);
+    long SubjectId, long MedsEncounterId, double Probability, bool Outcome, double? ObservableProbability);
 
 internal static class TruthFile
 {
@@ -23,10 +23,12 @@ internal static class TruthFile
             var medsEncounters = group["meds_encounter_id"].As<long>();
             var probabilities = group["probability"].As<double>();
             var outcomes = group["outcome"].As<bool>();
+            var observable = group["observable_probability"];
             for (var i = 0; i < group.RowCount; i++)
             {
                 rows.Add(new TruthFileRow(tasks[i]!, patients[i]!, encounters[i]!, Time(admissions[i]), Time(predictions[i]),
-                    subjects[i], medsEncounters[i], probabilities[i], outcomes[i]));
+                    subjects[i], medsEncounters[i], probabilities[i], outcomes[i],
+                    observable.IsNull(i) ? null : observable.As<double>()[i]));
             }
         }
         return (rows, reader.KeyValueMetadata);

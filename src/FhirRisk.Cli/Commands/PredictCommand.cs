@@ -26,6 +26,7 @@ internal static class PredictCommand
     public const string HeadsFile = "heads.predictions.parquet";
     public const string OracleFile = "oracle.predictions.parquet";
     public const string SampledOracleFile = "oracle_sampled.predictions.parquet";
+    public const string ObservableOracleFile = "oracle_observable.predictions.parquet";
 
     /// <summary>The <c>--task</c> of <c>--method heads</c> that scores every task the heads cover.</summary>
     public const string AllTasks = "all";
@@ -179,6 +180,8 @@ internal static class PredictCommand
             unmatched = oracle.Unmatched;
             rows = [.. rows.Where(p => matched.Contains((p.Task, p.SubjectId, p.PredictionTime)))];
             PredictionsFile.Write(Path.Combine(r.Output, OracleFile), oracle.Predictions);
+            if (oracle.Observable.Count == oracle.Predictions.Count)
+                PredictionsFile.Write(Path.Combine(r.Output, ObservableOracleFile), oracle.Observable);
             if (oracle.OutcomeMismatches > 0)
                 io.Error.WriteLine(Invariant($"warning: {oracle.OutcomeMismatches} point(s) have a label that differs from the simulator's outcome."));
         }

@@ -57,17 +57,26 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
             var admitted = outcomes.Bernoulli(admitProbability);
             var edOut = registration.AddMinutes(Math.Floor(outcomes.Uniform(120, 480)));
             var visit = charting.EmergencyVisit(registration, edOut, admitted, diagnosis, severity);
-            Truth(TaskCatalog.EdHospitalization, visit, registration, registration, admitProbability, admitted, severity, baseline);
+            // At registration nothing is charted yet: the observable truth averages over the diagnosis's prior.
+            var atRegistration = SeverityPosterior.Of(diagnosis.SeverityOffset, timeline.Evidence.Until(visit, registration));
+            Truth(TaskCatalog.EdHospitalization, visit, registration, registration, admitProbability, admitted, severity, baseline,
+                atRegistration.Expect(s => model.AdmissionProbability(s, baseline)));
+            var criticalObservable = atRegistration.Expect(s => model.AdmissionProbability(s, baseline) * model.Stay(s, baseline).EarlyIcu);
             if (admitted)
             {
-                var (resume, earlyIcu) = Admissions(edOut, diagnosis, severity, baseline, risk, Dispositions.FromEmergency);
-                Truth(TaskCatalog.EdCriticalOutcome, visit, registration, registration, admitProbability * risk.EarlyIcu, earlyIcu, severity, baseline);
+                var evidence = new EpisodeEvidence(visit, s => model.AdmissionProbability(s, baseline));
+                var (resume, earlyIcu) = Admissions(edOut, diagnosis, severity, baseline, risk, Dispositions.FromEmergency, evidence);
+                Truth(TaskCatalog.EdCriticalOutcome, visit, registration, registration, admitProbability * risk.EarlyIcu, earlyIcu, severity, baseline,
+                    criticalObservable);
                 return resume;
             }
-            Truth(TaskCatalog.EdCriticalOutcome, visit, registration, registration, admitProbability * risk.EarlyIcu, false, severity, baseline);
+            Truth(TaskCatalog.EdCriticalOutcome, visit, registration, registration, admitProbability * risk.EarlyIcu, false, severity, baseline,
+                criticalObservable);
             var bounceProbability = model.BounceBackProbability(severity, baseline);
             var bounces = outcomes.Bernoulli(bounceProbability);
-            Truth(TaskCatalog.EdReattendance72h, visit, registration, edOut, bounceProbability, bounces, severity, baseline);
+            var atEdOut = SeverityPosterior.Of(diagnosis.SeverityOffset, timeline.Evidence.Until(visit, edOut), s => 1 - model.AdmissionProbability(s, baseline));
+            Truth(TaskCatalog.EdReattendance72h, visit, registration, edOut, bounceProbability, bounces, severity, baseline,
+                atEdOut.Expect(s => model.BounceBackProbability(s, baseline)));
             if (!bounces)
                 return edOut + ReattendanceWindow;
             // At least 12 h later, so a return visit can never make this visit's 12-hour critical outcome.
@@ -80,7 +89,7 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
     /// first admission went to the ICU directly (the ED critical outcome).
     /// </summary>
     private (DateTime? Resume, bool EarlyIcu) Admissions(DateTime admission, AcuteDiagnosis diagnosis, double severity, double baseline,
-        StayRisk risk, Coded admitSource)
+        StayRisk risk, Coded admitSource, EpisodeEvidence evidence)
     {
         bool? earlyIcu = null;
         while (true)
@@ -89,7 +98,9 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
             earlyIcu ??= stay.DirectIcu;
             var stayId = charting.HospitalStay(admission, stay, diagnosis, severity, admitSource);
             var discharge = admission.AddMinutes(stay.StayMinutes);
-            StayTruth(stayId, admission, stay, risk, severity, baseline);
+            // A direct admission's evidence is its own admission panel; no ED decision tilts it.
+            var posterior = SeverityPosterior.Of(diagnosis.SeverityOffset, timeline.Evidence.Until(evidence.EncounterId ?? stayId, admission), evidence.Tilt);
+            StayTruth(stayId, admission, stay, risk, severity, baseline, posterior);
             if (stay.Died)
             {
                 timeline.DeathTime = discharge;
@@ -98,7 +109,7 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
 
             var readmitProbability = model.ReadmissionProbability(severity, baseline, stay.Icu, stay.StayDays);
             var readmitted = outcomes.Bernoulli(readmitProbability);
-            Truth(TaskCatalog.Readmission30d, stayId, admission, discharge, readmitProbability, readmitted, severity, baseline);
+            Truth(TaskCatalog.Readmission30d, stayId, admission, discharge, readmitProbability, readmitted, severity, baseline, null);
             if (!readmitted)
                 return (discharge + ReadmissionWindow, earlyIcu.Value);
             var eventTime = discharge.AddMinutes(Math.Floor(outcomes.Uniform(1, 29.5) * 1440));
@@ -115,26 +126,40 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
             severity = LatentModel.DrawSeverity(diagnosis, outcomes);
             risk = model.Stay(severity, baseline);
             admitSource = Dispositions.FromOutpatient;
+            evidence = EpisodeEvidence.DirectAdmission;
         }
     }
 
-    private void StayTruth(string stayId, DateTime admission, StayOutcome stay, StayRisk risk, double severity, double baseline)
+    private void StayTruth(string stayId, DateTime admission, StayOutcome stay, StayRisk risk, double severity, double baseline,
+        SeverityPosterior posterior)
     {
         var prolonged = stay.Prolonged(model.Parameters.ProlongedStayDays);
-        Truth(TaskCatalog.HospitalMortality, stayId, admission, admission, risk.HospitalMortality, stay.Died, severity, baseline);
-        Truth(TaskCatalog.IcuAdmission, stayId, admission, admission, risk.IcuAdmission, stay.Icu, severity, baseline);
-        Truth(TaskCatalog.ProlongedLos, stayId, admission, admission, risk.ProlongedStay, prolonged, severity, baseline);
-        Truth(TaskCatalog.Composite, stayId, admission, admission, risk.Composite, stay.Died || stay.Icu || prolonged, severity, baseline);
+        var risks = posterior.Severities.Select(s => model.Stay(s, baseline)).ToArray();
+        double Observable(Func<StayRisk, double> task) => risks.Select((r, k) => posterior.Weights[k] * task(r)).Sum();
+        Truth(TaskCatalog.HospitalMortality, stayId, admission, admission, risk.HospitalMortality, stay.Died, severity, baseline,
+            Observable(r => r.HospitalMortality));
+        Truth(TaskCatalog.IcuAdmission, stayId, admission, admission, risk.IcuAdmission, stay.Icu, severity, baseline, Observable(r => r.IcuAdmission));
+        Truth(TaskCatalog.ProlongedLos, stayId, admission, admission, risk.ProlongedStay, prolonged, severity, baseline, Observable(r => r.ProlongedStay));
+        Truth(TaskCatalog.Composite, stayId, admission, admission, risk.Composite, stay.Died || stay.Icu || prolonged, severity, baseline,
+            Observable(r => r.Composite));
         if (stay.Icu)
         {
+            // At ICU admission the course so far (which depends on the outcome) is charted too: not computed.
             Truth(TaskCatalog.IcuMortality, stayId, admission, admission.AddMinutes(stay.IcuStartMinutes), risk.IcuMortality,
-                stay.DiedInIcu, severity, baseline);
+                stay.DiedInIcu, severity, baseline, null);
         }
     }
 
     private void Truth(string task, string encounterId, DateTime admission, DateTime prediction, double probability, bool outcome,
-        double severity, double baseline) =>
-        timeline.Truth.Add(new TruthRow(task, encounterId, admission, prediction, probability, outcome, severity, baseline));
+        double severity, double baseline, double? observable) =>
+        timeline.Truth.Add(new TruthRow(task, encounterId, admission, prediction, probability, outcome, severity, baseline, observable));
+
+    /// <summary>Where an admission's severity evidence is charted (null: the stay itself, at its admission) and the ED's
+    /// decision to admit as a tilt on the severity (null: a direct admission).</summary>
+    private sealed record EpisodeEvidence(string? EncounterId, Func<double, double>? Tilt)
+    {
+        public static readonly EpisodeEvidence DirectAdmission = new(null, null);
+    }
 
     private static DateTime Minute(DateTime time) => new(time.Ticks - time.Ticks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);
 }

@@ -13,8 +13,8 @@ internal sealed class Chart(PatientTimeline timeline, ResourceIds ids, Simulatio
     {
         foreach (var vital in Labs.Vitals)
             Single(vital, time, encounterId, severity, signatureLoinc);
-        var systolic = Value(Labs.SystolicPressure, severity, signatureLoinc);
-        var diastolic = Math.Min(Value(Labs.DiastolicPressure, severity, signatureLoinc), systolic - 10);
+        var systolic = Value(Labs.SystolicPressure, time, encounterId, severity, signatureLoinc);
+        var diastolic = Math.Min(Value(Labs.DiastolicPressure, time, encounterId, severity, signatureLoinc), systolic - 10);
         timeline.Observations.Add(new ObservationRecord(ids.Next(), time, encounterId, Labs.SystolicPressure, systolic,
             Labs.BloodPressurePanel, Labs.DiastolicPressure, diastolic));
     }
@@ -27,10 +27,16 @@ internal sealed class Chart(PatientTimeline timeline, ResourceIds ids, Simulatio
     }
 
     public void Single(Measurement measurement, DateTime time, string encounterId, double severity, string? signatureLoinc = null) =>
-        timeline.Observations.Add(new ObservationRecord(ids.Next(), time, encounterId, measurement, Value(measurement, severity, signatureLoinc)));
+        timeline.Observations.Add(new ObservationRecord(ids.Next(), time, encounterId, measurement, Value(measurement, time, encounterId, severity, signatureLoinc)));
 
-    /// <summary>A diagnosis's signature measurement moves twice as far with severity.</summary>
-    private double Value(Measurement measurement, double severity, string? signatureLoinc) =>
-        measurement.ValueAt(random.Normal(), severity, timeline.Profile.Comorbidities,
-            measurement.Code.Code == signatureLoinc ? 2.0 : 1.0);
+    /// <summary>A diagnosis's signature measurement moves twice as far with severity. What the draw says about the
+    /// severity goes to the timeline's <see cref="SeverityEvidence"/> (the observable truth, docs/simulator.md §6).</summary>
+    private double Value(Measurement measurement, DateTime time, string encounterId, double severity, string? signatureLoinc)
+    {
+        var multiplier = measurement.Code.Code == signatureLoinc ? 2.0 : 1.0;
+        var z = random.Normal();
+        var loading = measurement.SeverityShift * multiplier;
+        timeline.Evidence.Add(encounterId, time, loading, z + loading * severity);
+        return measurement.ValueAt(z, severity, timeline.Profile.Comorbidities, multiplier);
+    }
 }

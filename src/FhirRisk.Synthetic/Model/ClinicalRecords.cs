@@ -56,8 +56,8 @@ internal static class Dispositions
 }
 
 /// <summary>
-/// One row of the ground truth (docs/formats/simulator-truth.md): a task's true probability at its prediction point and
-/// the outcome the simulation drew from it.
+/// One row of the ground truth (docs/formats/simulator-truth.md): a task's true probability at its prediction point, the
+/// outcome the simulation drew from it, and the observable probability (null where not computed).
 /// </summary>
 internal sealed record TruthRow(
     string Task,
@@ -67,7 +67,8 @@ internal sealed record TruthRow(
     double Probability,
     bool Outcome,
     double Severity,
-    double BaselineRisk);
+    double BaselineRisk,
+    double? ObservableProbability);
 
 /// <summary>Everything generated for one patient: written out, then dropped (the simulator streams patient by patient).</summary>
 internal sealed class PatientTimeline(PatientProfile profile)
@@ -87,4 +88,7 @@ internal sealed class PatientTimeline(PatientProfile profile)
     public List<ProcedureRecord> Procedures { get; } = [];
 
     public List<TruthRow> Truth { get; } = [];
+
+    /// <summary>What the charted measurements say about each episode's severity (for the observable truth).</summary>
+    public SeverityEvidence Evidence { get; } = new();
 }

@@ -14,7 +14,7 @@ internal sealed class GroundTruthWriter : IDisposable
     public const string FormatKey = "fhirrisk.format";
     public const string FormatName = "simulator-truth";
     public const string VersionKey = "fhirrisk.format_version";
-    public const int Version = 1;
+    public const int Version = 2;
     private const int RowsPerGroup = 65_536;
 
     public static readonly ParquetSchema Schema = new(
@@ -28,7 +28,8 @@ internal sealed class GroundTruthWriter : IDisposable
         new ParquetField("probability", ParquetType.Double, Nullable: false),
         new ParquetField("outcome", ParquetType.Boolean, Nullable: false),
         new ParquetField("severity", ParquetType.Double, Nullable: false),
-        new ParquetField("baseline_risk", ParquetType.Double, Nullable: false));
+        new ParquetField("baseline_risk", ParquetType.Double, Nullable: false),
+        new ParquetField("observable_probability", ParquetType.Double, Nullable: true));
 
     private readonly ParquetFileWriter _writer;
     private readonly string _source;
@@ -76,6 +77,8 @@ internal sealed class GroundTruthWriter : IDisposable
         var outcomes = new bool[n];
         var severities = new double[n];
         var baselines = new double[n];
+        var observables = new double[n];
+        var observed = new bool[n];
         for (var i = 0; i < n; i++)
         {
             var (patientId, row) = _rows[i];
@@ -90,9 +93,10 @@ internal sealed class GroundTruthWriter : IDisposable
             outcomes[i] = row.Outcome;
             severities[i] = row.Severity;
             baselines[i] = row.BaselineRisk;
+            (observables[i], observed[i]) = row.ObservableProbability is { } p ? (p, true) : (0, false);
         }
-        Array[] columns = [tasks, patients, encounters, admissions, predictions, subjects, medsEncounters, probabilities, outcomes, severities, baselines];
-        _writer.WriteRowGroup([.. Schema.Fields.Select((field, i) => ParquetColumn.Create(field, columns[i]))]);
+        Array[] columns = [tasks, patients, encounters, admissions, predictions, subjects, medsEncounters, probabilities, outcomes, severities, baselines, observables];
+        _writer.WriteRowGroup([.. Schema.Fields.Select((field, i) => ParquetColumn.Create(field, columns[i], columns[i] == observables ? observed : null))]);
         _rows.Clear();
     }
 

@@ -174,6 +174,7 @@ public static class DemoModelLayout
             Number(json, "count_baseline_auroc", t.CountBaseline);
             Number(json, "oracle_auroc", t.Oracle);
             Number(json, "cohort_oracle_auroc", t.CohortOracle);
+            Number(json, "observable_oracle_auroc", t.ObservableOracle);
             json.WriteEndObject();
         }
         json.WriteEndArray();

@@ -29,8 +29,10 @@ public sealed record DemoLosses(double? PretrainFirst, double? PretrainLast, dou
 /// <param name="CountBaseline">The count baseline's all-data AUROC.</param>
 /// <param name="Oracle">The simulator's true probability's AUROC on the same points.</param>
 /// <param name="CohortOracle">The simulator's oracle AUROC over the whole cohort (every split).</param>
+/// <param name="ObservableOracle">The observable truth's AUROC on the same points (docs/simulator.md §6): a bound no
+/// model reading the record beats on average; NaN where the truth has none.</param>
 public sealed record DemoTaskResult(string Task, int Points, int Positives, (double Value, double Lower, double Upper) Heads, double HeadsEce,
-    double Probe, double CountBaseline, double Oracle, double CohortOracle);
+    double Probe, double CountBaseline, double Oracle, double CohortOracle, double ObservableOracle = double.NaN);
 
 /// <summary>The probe's and the count baseline's macro-AUROC at one k (null: all training data).</summary>
 public sealed record DemoMacroPoint(int? KShot, double Probe, double CountBaseline, int Tasks);

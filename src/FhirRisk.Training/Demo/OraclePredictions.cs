@@ -9,7 +9,9 @@ namespace FhirRisk.Training.Demo;
 /// <param name="Unmatched">Points with no truth row (left out of every method, so all are scored on the same points).</param>
 /// <param name="OutcomeMismatches">Matched points whose label (from the FHIR export) differs from the drawn outcome; 0
 /// when ingestion and labelling reproduce the simulation, as docs/formats/simulator-truth.md requires.</param>
-public sealed record OracleMatch(IReadOnlyList<Prediction> Predictions, int Unmatched, int OutcomeMismatches);
+/// <param name="Observable">Method <see cref="OraclePredictions.ObservableMethodName"/>: the observable probability at the
+/// matched points that have one (none from a version-1 truth file).</param>
+public sealed record OracleMatch(IReadOnlyList<Prediction> Predictions, int Unmatched, int OutcomeMismatches, IReadOnlyList<Prediction> Observable);
 
 /// <summary>
 /// The simulator's true probabilities as a predictions method (docs/simulator.md): <c>ground_truth.parquet</c>
@@ -23,6 +25,15 @@ public static class OraclePredictions
     /// <summary>The method of <see cref="SampleRollouts"/>: the oracle seen through as many rollouts as the model had.</summary>
     public const string SampledMethodName = "oracle_sampled";
 
+    /// <summary>
+    /// The observable truth (docs/simulator.md §6): the true probability averaged over what the record leaves unknown
+    /// of the episode's severity, given its diagnosis and baseline risk. Its AUROC bounds any model's from above (a
+    /// model that sees the record knows less), where the oracle's also credits the unobservable measurement noise.
+    /// </summary>
+    public const string ObservableMethodName = "oracle_observable";
+
+    private const string ObservableColumn = "observable_probability";
+
     private static readonly string[] Columns = ["task", "subject_id", "prediction_time", "probability", "outcome"];
 
     /// <summary>Oracle rows for the all-data points of <paramref name="points"/> (each (task, subject, time) once).</summary>
@@ -32,7 +43,7 @@ public static class OraclePredictions
         ArgumentException.ThrowIfNullOrEmpty(truthFile);
         ArgumentNullException.ThrowIfNull(points);
         var truth = Read(truthFile);
-        var (rows, unmatched, mismatches) = (new List<Prediction>(), 0, 0);
+        var (rows, observable, unmatched, mismatches) = (new List<Prediction>(), new List<Prediction>(), 0, 0);
         var seen = new HashSet<(string, long, long)>();
         foreach (var point in points)
         {
@@ -46,8 +57,10 @@ public static class OraclePredictions
             }
             mismatches += value.Outcome == point.Label ? 0 : 1;
             rows.Add(point with { Method = MethodName, Probability = value.Probability, KShot = null, Replicate = null });
+            if (value.Observable is { } p)
+                observable.Add(point with { Method = ObservableMethodName, Probability = p, KShot = null, Replicate = null });
         }
-        return new OracleMatch(rows, unmatched, mismatches);
+        return new OracleMatch(rows, unmatched, mismatches, observable);
     }
 
     /// <summary>
@@ -78,26 +91,28 @@ public static class OraclePredictions
         return rows;
     }
 
-    private static Dictionary<(string Task, long Subject, long Time), (double Probability, bool Outcome)> Read(string path)
+    private static Dictionary<(string Task, long Subject, long Time), (double Probability, bool Outcome, double? Observable)> Read(string path)
     {
         using var reader = ParquetFileReader.Open(path);
-        if (reader.KeyValueMetadata.TryGetValue("fhirrisk.format_version", out var version) && version != "1")
-            throw new InvalidDataException($"'{path}' is simulator-truth version {version}; this build reads version 1. Hint: simulate the cohort again with this build.");
+        if (reader.KeyValueMetadata.TryGetValue("fhirrisk.format_version", out var version) && version is not "1" and not "2")
+            throw new InvalidDataException($"'{path}' is simulator-truth version {version}; this build reads versions 1 and 2. Hint: simulate the cohort again with this build.");
         foreach (var column in Columns)
         {
             if (!reader.Schema.Contains(column))
                 throw new InvalidDataException($"'{path}' has no column '{column}'; it is not a simulator ground-truth file (docs/formats/simulator-truth.md).");
         }
-        var truth = new Dictionary<(string, long, long), (double, bool)>();
-        foreach (var group in reader.ReadRowGroups(Columns))
+        var hasObservable = reader.Schema.Contains(ObservableColumn);
+        var truth = new Dictionary<(string, long, long), (double, bool, double?)>();
+        foreach (var group in reader.ReadRowGroups(hasObservable ? [.. Columns, ObservableColumn] : Columns))
         {
             var task = group["task"].As<string?>();
             var subject = group["subject_id"].As<long>();
             var time = group["prediction_time"].As<long>();
             var probability = group["probability"].As<double>();
             var outcome = group["outcome"].As<bool>();
+            var observable = hasObservable ? group[ObservableColumn] : null;
             for (var i = 0; i < group.RowCount; i++)
-                truth[(task[i]!, subject[i], time[i])] = (probability[i], outcome[i]);
+                truth[(task[i]!, subject[i], time[i])] = (probability[i], outcome[i], observable is null || observable.IsNull(i) ? null : observable.As<double>()[i]);
         }
         return truth;
     }

@@ -14,7 +14,7 @@ public sealed class HeldOutAlignmentTests
         var heads = Rows("heads", "icu_admission", 1, 2);
         var probe = Rows("probe", "icu_admission", 1, 2, 3).Concat(Rows("probe", "icu_admission", 1, 2, 3).Select(r => r with { KShot = 4, Replicate = 0 })).ToArray();
         var counts = Rows("count_baseline", "icu_admission", 1, 2, 3);
-        var oracle = new OracleMatch(Rows("oracle", "icu_admission", 1), Unmatched: 1, OutcomeMismatches: 0);
+        var oracle = new OracleMatch(Rows("oracle", "icu_admission", 1), Unmatched: 1, OutcomeMismatches: 0, Observable: []);
 
         var aligned = HeldOutAlignment.Align(oracle, heads, probe, counts);
 
@@ -30,12 +30,31 @@ public sealed class HeldOutAlignmentTests
         var heads = Rows("heads", "hospital_mortality", 1, 2).Concat(Rows("heads", "icu_mortality", 5)).ToArray();
         var probe = Rows("probe", "hospital_mortality", 1, 2);
         var counts = Rows("count_baseline", "hospital_mortality", 1, 2);
-        var oracle = new OracleMatch([.. heads.Select(r => r with { Method = "oracle" })], 0, 0);
+        var oracle = new OracleMatch([.. heads.Select(r => r with { Method = "oracle" })], 0, 0, []);
 
         var aligned = HeldOutAlignment.Align(oracle, heads, probe, counts);
 
         Assert.Equal(3, aligned.Points);
         Assert.Equal(0, aligned.Dropped);
+        Assert.Contains(aligned.Methods["heads"], r => r.Task == "icu_mortality");
+        Assert.False(aligned.Methods.ContainsKey(OraclePredictions.ObservableMethodName));
+    }
+
+    [Fact]
+    public void Align_TheObservableTruth_FollowsTheCommonPointsWithoutNarrowingThem()
+    {
+        // The observable truth has hospital_mortality only, and a point (subject 3) no other method scored.
+        var heads = Rows("heads", "hospital_mortality", 1, 2).Concat(Rows("heads", "icu_mortality", 5)).ToArray();
+        var probe = Rows("probe", "hospital_mortality", 1, 2);
+        var counts = Rows("count_baseline", "hospital_mortality", 1, 2);
+        var observable = Rows(OraclePredictions.ObservableMethodName, "hospital_mortality", 1, 2, 3);
+        var oracle = new OracleMatch([.. heads.Select(r => r with { Method = "oracle" })], 0, 0, observable);
+
+        var aligned = HeldOutAlignment.Align(oracle, heads, probe, counts);
+
+        Assert.Equal(3, aligned.Points);
+        Assert.Equal(0, aligned.Dropped);
+        Assert.Equal([1L, 2L], aligned.Methods[OraclePredictions.ObservableMethodName].Select(r => r.SubjectId));
         Assert.Contains(aligned.Methods["heads"], r => r.Task == "icu_mortality");
     }
 

@@ -1,0 +1,125 @@
+using FhirRisk.Core.Statistics;
+using FhirRisk.Meds.Tasks;
+using FhirRisk.Synthetic.Model;
+
+namespace FhirRisk.Synthetic.Tests;
+
+/// <summary>
+/// The observable truth (docs/simulator.md §6): the severity posterior it averages over, and on a generated cohort
+/// that it is a conditional expectation of the true probability (same mean, calibrated), that it ranks no better than
+/// the truth it coarsens, and that it exists exactly for the tasks whose point precedes the stay's course.
+/// </summary>
+public sealed class ObservableTruthTests
+{
+    private const int Patients = 3_000;
+    private static readonly Lazy<List<TruthRow>> s_truth = new(() =>
+    {
+        var simulator = new PatientSimulator(new SimulationSettings { OutputFolder = "unused", Seed = 77 });
+        return [.. Enumerable.Range(0, Patients).SelectMany(i => simulator.Simulate(i).Truth)];
+    });
+
+    [Fact]
+    public void Posterior_WithoutEvidence_IsTheDiagnosisPrior()
+    {
+        var posterior = SeverityPosterior.Of(0.7, (0, 0));
+
+        Assert.Equal(1, posterior.Weights.Sum(), 12);
+        Assert.Equal(0.7, posterior.Expect(s => s), 9);
+        Assert.Equal(1, posterior.Expect(s => (s - 0.7) * (s - 0.7)), 6);
+    }
+
+    [Fact]
+    public void Posterior_WithMeasurements_IsTheConjugateNormal()
+    {
+        // Prior N(0.5, 1); information 4 and score 6 (e.g. four readings of loading 1 averaging 1.5): N((0.5 + 6) / 5, 1 / 5).
+        var posterior = SeverityPosterior.Of(0.5, (4, 6));
+
+        Assert.Equal(1.3, posterior.Expect(s => s), 9);
+        Assert.Equal(0.2, posterior.Expect(s => (s - 1.3) * (s - 1.3)), 6);
+    }
+
+    [Fact]
+    public void Posterior_TiltedByAnAdmissionProbability_MatchesDirectIntegration()
+    {
+        static double Admit(double s) => 1 / (1 + Math.Exp(-(s - 0.5) * 2));
+        var posterior = SeverityPosterior.Of(0, (1, 0.8), Admit);
+
+        // Direct quadrature of N(s; 0, 1) · exp(−s²/2 + 0.8 s) · Admit(s) on a fine grid.
+        var (mass, moment) = (0.0, 0.0);
+        for (var s = -12.0; s <= 12; s += 1e-4)
+        {
+            var w = Math.Exp(-0.5 * s * s - 0.5 * s * s + 0.8 * s) * Admit(s);
+            (mass, moment) = (mass + w, moment + w * s);
+        }
+        Assert.Equal(moment / mass, posterior.Expect(s => s), 6);
+    }
+
+    [Fact]
+    public void Evidence_CountsReadingsOfTheEncounterUpToTheTime()
+    {
+        var evidence = new SeverityEvidence();
+        var t0 = new DateTime(2020, 1, 1, 8, 0, 0, DateTimeKind.Utc);
+        evidence.Add("ed", t0.AddMinutes(5), 0.5, 1.0);
+        evidence.Add("ed", t0.AddMinutes(30), 2.0, -1.0);
+        evidence.Add("stay", t0.AddMinutes(10), 1.0, 3.0);
+        evidence.Add("ed", t0.AddMinutes(40), 0, 9.0); // a reading that says nothing about severity
+
+        Assert.Equal((0.0, 0.0), evidence.Until("ed", t0));
+        Assert.Equal((0.25, 0.5), evidence.Until("ed", t0.AddMinutes(5)));
+        Assert.Equal((4.25, -1.5), evidence.Until("ed", t0.AddHours(1)));
+        Assert.Equal((0.0, 0.0), evidence.Until("other", t0.AddHours(1)));
+    }
+
+    [Theory]
+    [InlineData(TaskCatalog.HospitalMortality)]
+    [InlineData(TaskCatalog.IcuAdmission)]
+    [InlineData(TaskCatalog.ProlongedLos)]
+    [InlineData(TaskCatalog.Composite)]
+    [InlineData(TaskCatalog.EdHospitalization)]
+    [InlineData(TaskCatalog.EdCriticalOutcome)]
+    [InlineData(TaskCatalog.EdReattendance72h)]
+    public void Observable_IsACalibratedCoarseningOfTheTruth(string task)
+    {
+        var rows = s_truth.Value.Where(r => r.Task == task).ToList();
+        Assert.All(rows, r => Assert.InRange(r.ObservableProbability!.Value, 0, 1));
+        var observable = rows.Select(r => r.ObservableProbability!.Value).ToArray();
+        var outcomes = rows.Select(r => r.Outcome).ToArray();
+
+        // E[observable] = E[true p] = the outcome rate: both are expectations of the outcome.
+        var rate = outcomes.Average(o => o ? 1.0 : 0.0);
+        var standardError = Math.Sqrt(rows.Sum(r => r.Probability * (1 - r.Probability))) / rows.Count;
+        Assert.True(Math.Abs(observable.Average() - rate) < 4 * standardError, $"{task}: mean observable {observable.Average():0.000} vs rate {rate:0.000}");
+        // Coarser information ranks no better than the truth (up to sampling noise), and still far better than chance.
+        var oracle = BinaryMetrics.Auroc([.. rows.Select(r => r.Probability)], outcomes);
+        var bound = BinaryMetrics.Auroc(observable, outcomes);
+        Assert.True(bound <= oracle + 0.005, $"{task}: observable {bound:0.000} vs oracle {oracle:0.000}");
+        Assert.True(bound > 0.55, $"{task}: observable {bound:0.000}");
+    }
+
+    [Fact]
+    public void Observable_AtRegistration_DependsOnTheDiagnosisAndBaselineOnly()
+    {
+        // Nothing is charted at ED registration: two visits with the same diagnosis prior and B get the same value, so
+        // the observable truth cannot track the drawn severity within them; it does at admission, after the ED panel.
+        var registration = s_truth.Value.Where(r => r.Task == TaskCatalog.EdHospitalization).ToList();
+        var admission = s_truth.Value.Where(r => r.Task == TaskCatalog.HospitalMortality).ToList();
+
+        Assert.True(Correlation(registration, r => r.Severity, r => r.ObservableProbability!.Value)
+            < Correlation(admission, r => r.Severity, r => r.ObservableProbability!.Value));
+    }
+
+    [Theory]
+    [InlineData(TaskCatalog.Readmission30d)]
+    [InlineData(TaskCatalog.IcuMortality)]
+    public void Observable_IsNotComputedAfterTheStaysCourse(string task) =>
+        Assert.All(s_truth.Value.Where(r => r.Task == task), r => Assert.Null(r.ObservableProbability));
+
+    private static double Correlation(List<TruthRow> rows, Func<TruthRow, double> x, Func<TruthRow, double> y)
+    {
+        var (mx, my) = (rows.Average(x), rows.Average(y));
+        var sxy = rows.Sum(r => (x(r) - mx) * (y(r) - my));
+        var sxx = rows.Sum(r => (x(r) - mx) * (x(r) - mx));
+        var syy = rows.Sum(r => (y(r) - my) * (y(r) - my));
+        return sxy / Math.Sqrt(sxx * syy);
+    }
+}
