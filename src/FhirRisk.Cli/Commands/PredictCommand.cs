@@ -180,8 +180,11 @@ internal static class PredictCommand
             unmatched = oracle.Unmatched;
             rows = [.. rows.Where(p => matched.Contains((p.Task, p.SubjectId, p.PredictionTime)))];
             PredictionsFile.Write(Path.Combine(r.Output, OracleFile), oracle.Predictions);
-            if (oracle.Observable.Count == oracle.Predictions.Count)
-                PredictionsFile.Write(Path.Combine(r.Output, ObservableOracleFile), oracle.Observable);
+            // Per task the truth has the observable probability at every point or at none (simulator-truth.md).
+            var observed = oracle.Observable.CountBy(p => p.Task).ToDictionary();
+            var complete = oracle.Predictions.CountBy(p => p.Task).Where(t => observed.GetValueOrDefault(t.Key) == t.Value).Select(t => t.Key).ToHashSet();
+            if (complete.Count > 0)
+                PredictionsFile.Write(Path.Combine(r.Output, ObservableOracleFile), [.. oracle.Observable.Where(p => complete.Contains(p.Task))]);
             if (oracle.OutcomeMismatches > 0)
                 io.Error.WriteLine(Invariant($"warning: {oracle.OutcomeMismatches} point(s) have a label that differs from the simulator's outcome."));
         }
