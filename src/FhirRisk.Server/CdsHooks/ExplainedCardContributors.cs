@@ -39,9 +39,11 @@ internal sealed class ExplainedCardContributors(
             contributors[i] = [];
             if (risk.Method != RiskMethod.Heads || double.IsNaN(risk.Risk) || !model.IsLoaded)
                 continue;
-            // Started by the first explained card, awaited by each within its own budget.
+            // Each card's budget runs from before it waits; the first explained card starts the explanation inside it.
+            using var timeout = new CancellationTokenSource(options.Value.ContributorTimeout);
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             explanations ??= ExplainAsync(request, cancellationToken);
-            contributors[i] = await ContributorsAsync(explanations, risk.Task, cancellationToken).ConfigureAwait(false);
+            contributors[i] = await ContributorsAsync(explanations, risk.Task, budget.Token, cancellationToken).ConfigureAwait(false);
         }
         if (explanations is { IsCompleted: false })
             ObserveLate(explanations);
@@ -49,13 +51,11 @@ internal sealed class ExplainedCardContributors(
     }
 
     private async Task<IReadOnlyList<CardContributor>> ContributorsAsync(Task<IReadOnlyDictionary<string, RiskExplanation>> explanations, string task,
-        CancellationToken cancellationToken)
+        CancellationToken budget, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(options.Value.ContributorTimeout);
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            var explained = await explanations.WaitAsync(budget.Token).ConfigureAwait(false);
+            var explained = await explanations.WaitAsync(budget).ConfigureAwait(false);
             return explained.TryGetValue(task, out var explanation)
                 ? [.. explanation.TopContributors.Select(c => new CardContributor(c.Label, c.Delta))]
                 : [];

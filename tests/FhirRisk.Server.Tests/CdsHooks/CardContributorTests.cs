@@ -13,13 +13,16 @@ namespace FhirRisk.Server.Tests.CdsHooks;
 /// card's Markdown detail; none for rollout risks or past the time budget.</summary>
 public sealed class CardContributorTests : IAsyncLifetime
 {
+    // Not hex and not a word a log would hold otherwise: the no-patient-data checks must not match a GUID or a path.
+    private const string PatientId = "patient-contrib-q7";
+
     private TestFhirRiskServer _server = null!;
 
     public async Task InitializeAsync()
     {
         _server = await TestFhirRiskServer.StartAsync(DemoModel.Settings);
         await _server.WaitUntilReadyAsync();
-        using var pushed = await _server.PostAsync("/fhir", TestBundles.Patient("c1").ToJsonString());
+        using var pushed = await _server.PostAsync("/fhir", TestBundles.Patient(PatientId).ToJsonString());
         Assert.Equal(System.Net.HttpStatusCode.OK, pushed.StatusCode);
     }
 
@@ -29,7 +32,7 @@ public sealed class CardContributorTests : IAsyncLifetime
     public async Task Heads_risks_get_their_top_contributing_events_in_the_card_detail()
     {
         var source = _server.Services.GetRequiredService<ICardContributorSource>();
-        var request = new PatientRiskRequest("c1", [], ["hospital_mortality", "icu_admission"], Method: RiskMethod.Heads);
+        var request = new PatientRiskRequest(PatientId, [], ["hospital_mortality", "icu_admission"], Method: RiskMethod.Heads);
         var result = await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout);
 
         var contributors = await source.GetContributorsAsync(request, result.Risks, CancellationToken.None);
@@ -38,7 +41,7 @@ public sealed class CardContributorTests : IAsyncLifetime
 
         Assert.IsType<ExplainedCardContributors>(source);
         Assert.All(inputs, i => Assert.NotEmpty(i.Contributors));
-        Assert.All(inputs, i => Assert.All(i.Contributors, c => Assert.DoesNotContain("c1", c.Label, StringComparison.Ordinal)));
+        Assert.All(inputs, i => Assert.All(i.Contributors, c => Assert.DoesNotContain(PatientId, c.Label, StringComparison.Ordinal)));
         Assert.All(cards, c => Assert.Contains("**Top contributing events**", c.Detail, StringComparison.Ordinal));
         Assert.Contains(" pts |", cards[0].Detail, StringComparison.Ordinal);
         Assert.Empty(_server.Logs.Errors);
@@ -51,21 +54,21 @@ public sealed class CardContributorTests : IAsyncLifetime
         var source = new ExplainedCardContributors(services.GetRequiredService<PatientTimelineBuilder>(), services.GetRequiredService<TimelinePredictor>(),
             services.GetRequiredService<RiskModel>(), Options.Create(new CdsHooksOptions { ContributorTimeout = TimeSpan.FromTicks(1) }),
             services.GetRequiredService<ILogger<ExplainedCardContributors>>());
-        var request = new PatientRiskRequest("c1", [], ["hospital_mortality"], Method: RiskMethod.Heads);
+        var request = new PatientRiskRequest(PatientId, [], ["hospital_mortality"], Method: RiskMethod.Heads);
         var result = await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout);
 
         var contributors = await source.GetContributorsAsync(request, result.Risks, CancellationToken.None);
 
         Assert.Empty(Assert.Single(contributors));
         Assert.True(_server.Logs.Has(207));
-        Assert.DoesNotContain(_server.Logs.Entries, e => e.Message.Contains("c1", StringComparison.Ordinal));
+        Assert.DoesNotContain(_server.Logs.Entries, e => e.Message.Contains(PatientId, StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Rollout_risks_get_no_contributors()
     {
         var source = _server.Services.GetRequiredService<ICardContributorSource>();
-        var request = new PatientRiskRequest("c1", [], ["hospital_mortality"], Method: RiskMethod.Rollouts);
+        var request = new PatientRiskRequest(PatientId, [], ["hospital_mortality"], Method: RiskMethod.Rollouts);
         var result = await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout);
 
         var contributors = await source.GetContributorsAsync(request, result.Risks, CancellationToken.None);
