@@ -58,7 +58,7 @@ public sealed record DemoRecipe
     /// than 512: heads mortality AUROC 0.748 against 0.787, with rollouts no better, 0.620 against 0.621, in 30 minutes;
     /// 4 layers × 128 channels gave the same heads, 0.785 and ICU 0.699 against 0.691, in 13 minutes, slower to serve), 6,500
     /// steps of 16 windows (13 M window positions, about 1.7 passes over the 7.6 M train tokens); the backbone finetuned
-    /// with the heads for 2,000 steps of 16 points; the probes fitted on a quarter of the train and tuning subjects.
+    /// with the heads for 6,000 steps of 16 points; the probes fitted on a quarter of the train and tuning subjects.
     /// </summary>
     public static DemoRecipe Full { get; } = new()
     {
@@ -69,7 +69,7 @@ public sealed record DemoRecipe
         },
         Finetuning = FinetuningSettings.Default with
         {
-            Steps = 2_000, BatchSize = 16, BackboneLearningRate = 3e-4, HeadLearningRate = 3e-3, WarmupSteps = 100,
+            Steps = 6_000, BatchSize = 16, BackboneLearningRate = 3e-4, HeadLearningRate = 3e-3, WarmupSteps = 100,
         },
         ProbeSubjectFraction = 0.25,
     };
