@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FhirRisk.Inference;
 using FhirRisk.Inference.Explanations;
 using FhirRisk.Inference.Prediction;
@@ -40,10 +41,11 @@ internal sealed class ExplainedCardContributors(
             if (risk.Method != RiskMethod.Heads || double.IsNaN(risk.Risk) || !model.IsLoaded)
                 continue;
             // Each card's budget runs from before it waits; the first explained card starts the explanation inside it.
+            var started = Stopwatch.GetTimestamp();
             using var timeout = new CancellationTokenSource(options.Value.ContributorTimeout);
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             explanations ??= ExplainAsync(request, cancellationToken);
-            contributors[i] = await ContributorsAsync(explanations, risk.Task, budget.Token, cancellationToken).ConfigureAwait(false);
+            contributors[i] = await ContributorsAsync(explanations, risk.Task, started, budget.Token, cancellationToken).ConfigureAwait(false);
         }
         if (explanations is { IsCompleted: false })
             ObserveLate(explanations);
@@ -51,25 +53,33 @@ internal sealed class ExplainedCardContributors(
     }
 
     private async Task<IReadOnlyList<CardContributor>> ContributorsAsync(Task<IReadOnlyDictionary<string, RiskExplanation>> explanations, string task,
-        CancellationToken budget, CancellationToken cancellationToken)
+        long started, CancellationToken budget, CancellationToken cancellationToken)
     {
         try
         {
             var explained = await explanations.WaitAsync(budget).ConfigureAwait(false);
+            // The budget's timer may not have fired yet when an explanation lands just after it: the clock decides.
+            if (Stopwatch.GetElapsedTime(started) > options.Value.ContributorTimeout)
+                return TimedOut(task);
             return explained.TryGetValue(task, out var explanation)
                 ? [.. explanation.TopContributors.Select(c => new CardContributor(c.Label, c.Delta))]
                 : [];
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            CdsHooksLog.ContributorsTimedOut(logger, task, options.Value.ContributorTimeout.TotalMilliseconds);
-            return [];
+            return TimedOut(task);
         }
         catch (Exception e) when (IsExpected(e))
         {
             CdsHooksLog.ContributorsFailed(logger, task, e.GetType().Name);
             return [];
         }
+    }
+
+    private IReadOnlyList<CardContributor> TimedOut(string task)
+    {
+        CdsHooksLog.ContributorsTimedOut(logger, task, options.Value.ContributorTimeout.TotalMilliseconds);
+        return [];
     }
 
     /// <summary>An explanation still running when every card has given up on it ends unobserved; its failure is expected
