@@ -10,8 +10,6 @@ namespace FhirRisk.Server.Metrics;
 /// </summary>
 internal static class RuntimeMetrics
 {
-    private static readonly string[] Generations = ["0", "1", "2"];
-
     public static void AddTo(MetricRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
@@ -38,7 +36,7 @@ internal static class RuntimeMetrics
         registry.Add(new ObservedFamily("dotnet_gc_pause_seconds_total", "Time the garbage collector has paused the process, in seconds.",
             "counter", () => GC.GetTotalPauseDuration().TotalSeconds));
         registry.Add(new LabelledObservedFamily("dotnet_gc_collections_total", "Garbage collections of each generation (a generation-2 collection also counts in 0 and 1).",
-            "counter", "generation", () => Generations.Select(g => (g, (double)GC.CollectionCount(int.Parse(g, System.Globalization.CultureInfo.InvariantCulture))))));
+            "counter", "generation", () => Enumerable.Range(0, GC.MaxGeneration + 1).Select(g => (g.ToString(System.Globalization.CultureInfo.InvariantCulture), (double)GC.CollectionCount(g)))));
         registry.Add(new ObservedFamily("dotnet_gc_server", "1 when the server garbage collector runs, 0 for the workstation one.",
             "gauge", () => GCSettings.IsServerGC ? 1 : 0));
         registry.Add(new ObservedFamily("dotnet_threadpool_threads", "Thread-pool threads now.",
@@ -47,7 +45,13 @@ internal static class RuntimeMetrics
             "gauge", () => ThreadPool.PendingWorkItemCount));
     }
 
-    private static DateTimeOffset StartTime { get; } = new(System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime());
+    private static DateTimeOffset StartTime { get; } = ReadStartTime();
+
+    private static DateTimeOffset ReadStartTime()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return new DateTimeOffset(process.StartTime.ToUniversalTime());
+    }
 }
 
 /// <summary>Figures of this process that Linux keeps in <c>/proc/self</c>; zeros elsewhere (never an error on a scrape).</summary>
