@@ -54,7 +54,7 @@ public sealed class CohortSimulator
                 foreach (var row in timeline.Truth)
                 {
                     truth.Add(timeline.Profile.Id, row);
-                    tally.Add(row.Task, row.Probability, row.Outcome, row.ObservableProbability);
+                    tally.Add(row.Task, row.Probability, row.Outcome, row.ObservableProbability, row.RecordProbability);
                 }
                 if (timeline.DeathTime is not null)
                     deaths++;

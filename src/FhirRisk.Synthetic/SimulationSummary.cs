@@ -14,8 +14,10 @@ public readonly record struct SimulationProgress(int PatientsDone, int Patients)
 /// on average (NaN when a class is empty).</param>
 /// <param name="ObservableAuroc">AUROC of the observable probability (docs/simulator.md §6): a bound on any model that
 /// reads the record (NaN where the truth has none).</param>
+/// <param name="RecordAuroc">AUROC of the record reference (docs/simulator.md §6): the observable truth without the
+/// frailty granted, an estimate of the best a model reading the record can do (NaN where not computed).</param>
 public sealed record TaskTruthSummary(string Task, long PredictionPoints, long Positives, double MeanProbability, double OracleAuroc,
-    double ObservableAuroc = double.NaN)
+    double ObservableAuroc = double.NaN, double RecordAuroc = double.NaN)
 {
     /// <summary>Realised positives over prediction points.</summary>
     public double PositiveRate => PredictionPoints == 0 ? double.NaN : (double)Positives / PredictionPoints;

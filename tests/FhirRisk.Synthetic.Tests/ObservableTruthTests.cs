@@ -1,5 +1,6 @@
 using FhirRisk.Core.Statistics;
 using FhirRisk.Meds.Tasks;
+using FhirRisk.Synthetic.Codes;
 using FhirRisk.Synthetic.Model;
 
 namespace FhirRisk.Synthetic.Tests;
@@ -113,6 +114,82 @@ public sealed class ObservableTruthTests
     [InlineData(TaskCatalog.IcuMortality)]
     public void Observable_IsNotComputedAfterTheStaysCourse(string task) =>
         Assert.All(s_truth.Value.Where(r => r.Task == task), r => Assert.Null(r.ObservableProbability));
+
+    [Theory]
+    [InlineData(TaskCatalog.HospitalMortality)]
+    [InlineData(TaskCatalog.IcuAdmission)]
+    [InlineData(TaskCatalog.ProlongedLos)]
+    [InlineData(TaskCatalog.Composite)]
+    public void Record_IsCalibratedAndRanksNoBetterThanTheObservableTruth(string task)
+    {
+        var rows = s_truth.Value.Where(r => r.Task == task).ToList();
+        Assert.All(rows, r => Assert.InRange(r.RecordProbability!.Value, 0, 1));
+        var record = rows.Select(r => r.RecordProbability!.Value).ToArray();
+        var outcomes = rows.Select(r => r.Outcome).ToArray();
+
+        var rate = outcomes.Average(o => o ? 1.0 : 0.0);
+        var standardError = Math.Sqrt(rows.Sum(r => r.Probability * (1 - r.Probability))) / rows.Count;
+        Assert.True(Math.Abs(record.Average() - rate) < 4 * standardError, $"{task}: mean record {record.Average():0.000} vs rate {rate:0.000}");
+        // Without the frailty granted it knows less than the observable truth; it still tracks the baseline risk.
+        var observable = BinaryMetrics.Auroc([.. rows.Select(r => r.ObservableProbability!.Value)], outcomes);
+        var reference = BinaryMetrics.Auroc(record, outcomes);
+        Assert.True(reference <= observable + 0.005, $"{task}: record {reference:0.000} vs observable {observable:0.000}");
+        Assert.True(reference > 0.55, $"{task}: record {reference:0.000}");
+        Assert.True(Correlation(rows, r => r.BaselineRisk, r => r.RecordProbability!.Value) > 0.1);
+    }
+
+    [Theory]
+    [InlineData(TaskCatalog.Readmission30d)]
+    [InlineData(TaskCatalog.IcuMortality)]
+    [InlineData(TaskCatalog.EdHospitalization)]
+    [InlineData(TaskCatalog.EdCriticalOutcome)]
+    [InlineData(TaskCatalog.EdReattendance72h)]
+    public void Record_IsComputedAtTheAdmissionOnly(string task) =>
+        Assert.All(s_truth.Value.Where(r => r.Task == task), r => Assert.Null(r.RecordProbability));
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Record_WithTheFrailtyKnown_IsTheObservableTruth(bool fromEmergency)
+    {
+        // A frailty of (almost) no spread is known exactly: the record reference then averages over s alone, as the
+        // observable truth does (a coarser grid, so to about 1e-6).
+        var model = new LatentModel(LatentModelParameters.Default with { FrailtyStandardDeviation = 1e-9 });
+        var patient = new PatientProfile("p", new DateTime(1955, 3, 1, 0, 0, 0, DateTimeKind.Utc), true, PatientProfile.Races[0].Race, false, 0,
+            Comorbidity.HeartFailure | Comorbidity.ChronicKidneyDisease);
+        var history = new FrailtyHistory();
+        history.Gap(model, 0.9, 400, endedByEpisode: true);
+        (double, double) evidence = (5.3, 2.1);
+        const double baseline = 0.9;
+        Func<double, double>? tilt = fromEmergency ? s => model.AdmissionProbability(s, baseline) : null;
+
+        var record = RecordReference.Expect(model, patient, new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc), history, baseline, 0.6, evidence,
+            fromEmergency, [r => r.HospitalMortality, r => r.IcuAdmission]);
+        var posterior = SeverityPosterior.Of(0.6, evidence, tilt);
+
+        Assert.Equal(posterior.Expect(s => model.Stay(s, baseline).HospitalMortality), record[0], 6);
+        Assert.Equal(posterior.Expect(s => model.Stay(s, baseline).IcuAdmission), record[1], 6);
+    }
+
+    [Fact]
+    public void Record_RisesWithTheEpisodesTheHistoryHolds()
+    {
+        // More background episodes over the same exposure point to a frailer patient: a higher risk at the same readings.
+        var model = new LatentModel(LatentModelParameters.Default);
+        var patient = new PatientProfile("p", new DateTime(1950, 1, 1, 0, 0, 0, DateTimeKind.Utc), false, PatientProfile.Races[0].Race, false, 0,
+            Comorbidity.Hypertension);
+        var start = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        double Mortality(int episodes)
+        {
+            var history = new FrailtyHistory();
+            for (var i = 0; i < episodes; i++)
+                history.Gap(model, 0.5, 900.0 / episodes, endedByEpisode: true);
+            return RecordReference.Expect(model, patient, start, history, 0.5, 0.2, (5.0, 1.0), true, [r => r.HospitalMortality])[0];
+        }
+
+        Assert.True(Mortality(1) < Mortality(3));
+        Assert.True(Mortality(3) < Mortality(6));
+    }
 
     private static double Correlation(List<TruthRow> rows, Func<TruthRow, double> x, Func<TruthRow, double> y)
     {

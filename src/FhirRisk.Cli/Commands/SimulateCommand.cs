@@ -75,11 +75,11 @@ internal static class SimulateCommand
         resources.Columns[1].RightAligned();
         console.Write(resources);
 
-        var tasks = new Table().Title("Ground truth per task").AddColumns("Task", "Prediction points", "Positives", "Rate", "Mean true p", "Oracle AUROC", "Observable AUROC");
+        var tasks = new Table().Title("Ground truth per task").AddColumns("Task", "Prediction points", "Positives", "Rate", "Mean true p", "Oracle AUROC", "Observable AUROC", "Record AUROC");
         foreach (var task in summary.Tasks)
         {
             tasks.AddRow(task.Task, Number(task.PredictionPoints), Number(task.Positives), Fraction(task.PositiveRate),
-                Fraction(task.MeanProbability), Fraction(task.OracleAuroc), Fraction(task.ObservableAuroc));
+                Fraction(task.MeanProbability), Fraction(task.OracleAuroc), Fraction(task.ObservableAuroc), Fraction(task.RecordAuroc));
         }
         for (var i = 1; i < tasks.Columns.Count; i++)
             tasks.Columns[i].RightAligned();

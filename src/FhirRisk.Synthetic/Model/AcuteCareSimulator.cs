@@ -19,12 +19,19 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
     private static readonly TimeSpan ReadmissionWindow = TimeSpan.FromDays(30);
     private static readonly TimeSpan ReattendanceWindow = TimeSpan.FromHours(72);
 
+    private static readonly Func<StayRisk, double>[] AdmissionTasks =
+        [r => r.HospitalMortality, r => r.IcuAdmission, r => r.ProlongedStay, r => r.Composite];
+
+    private readonly FrailtyHistory _history = new();
+    private DateTime _windowStart;
+
     private PatientProfile Patient => timeline.Profile;
 
     /// <summary>Runs episodes from <paramref name="start"/> until death or the first background event after <paramref name="end"/>.</summary>
     public void Run(DateTime start, DateTime end)
     {
         var time = start;
+        _windowStart = start;
         while (true)
         {
             var baseline = model.BaselineRisk(Patient, time);
@@ -38,6 +45,7 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
                 timeline.DeathTime = next;
                 return;
             }
+            _history.Gap(model, baseline - Patient.Frailty, (next - time).TotalDays, endedByEpisode: true);
             if (EmergencyVisits(next) is not { } resume)
                 return;
             time = resume;
@@ -64,7 +72,7 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
             var criticalObservable = atRegistration.Expect(s => model.AdmissionProbability(s, baseline) * model.Stay(s, baseline).EarlyIcu);
             if (admitted)
             {
-                var evidence = new EpisodeEvidence(visit, s => model.AdmissionProbability(s, baseline));
+                var evidence = new EpisodeEvidence(visit, s => model.AdmissionProbability(s, baseline), FromEmergency: true);
                 var (resume, earlyIcu) = Admissions(edOut, diagnosis, severity, baseline, risk, Dispositions.FromEmergency, evidence);
                 Truth(TaskCatalog.EdCriticalOutcome, visit, registration, registration, admitProbability * risk.EarlyIcu, earlyIcu, severity, baseline,
                     criticalObservable);
@@ -99,8 +107,11 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
             var stayId = charting.HospitalStay(admission, stay, diagnosis, severity, admitSource);
             var discharge = admission.AddMinutes(stay.StayMinutes);
             // A direct admission's evidence is its own admission panel; no ED decision tilts it.
-            var posterior = SeverityPosterior.Of(diagnosis.SeverityOffset, timeline.Evidence.Until(evidence.EncounterId ?? stayId, admission), evidence.Tilt);
-            StayTruth(stayId, admission, stay, risk, severity, baseline, posterior);
+            var readings = timeline.Evidence.Until(evidence.EncounterId ?? stayId, admission);
+            var posterior = SeverityPosterior.Of(diagnosis.SeverityOffset, readings, evidence.Tilt);
+            var record = RecordReference.Expect(model, Patient, _windowStart, _history, baseline - Patient.Frailty, diagnosis.SeverityOffset,
+                readings, evidence.FromEmergency, AdmissionTasks);
+            StayTruth(stayId, admission, stay, risk, severity, baseline, posterior, record);
             if (stay.Died)
             {
                 timeline.DeathTime = discharge;
@@ -130,18 +141,21 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
         }
     }
 
+    /// <param name="record">The record reference of the four admission tasks, in <see cref="AdmissionTasks"/> order.</param>
     private void StayTruth(string stayId, DateTime admission, StayOutcome stay, StayRisk risk, double severity, double baseline,
-        SeverityPosterior posterior)
+        SeverityPosterior posterior, double[] record)
     {
         var prolonged = stay.Prolonged(model.Parameters.ProlongedStayDays);
         var risks = posterior.Severities.Select(s => model.Stay(s, baseline)).ToArray();
         double Observable(Func<StayRisk, double> task) => risks.Select((r, k) => posterior.Weights[k] * task(r)).Sum();
         Truth(TaskCatalog.HospitalMortality, stayId, admission, admission, risk.HospitalMortality, stay.Died, severity, baseline,
-            Observable(r => r.HospitalMortality));
-        Truth(TaskCatalog.IcuAdmission, stayId, admission, admission, risk.IcuAdmission, stay.Icu, severity, baseline, Observable(r => r.IcuAdmission));
-        Truth(TaskCatalog.ProlongedLos, stayId, admission, admission, risk.ProlongedStay, prolonged, severity, baseline, Observable(r => r.ProlongedStay));
+            Observable(r => r.HospitalMortality), record[0]);
+        Truth(TaskCatalog.IcuAdmission, stayId, admission, admission, risk.IcuAdmission, stay.Icu, severity, baseline, Observable(r => r.IcuAdmission),
+            record[1]);
+        Truth(TaskCatalog.ProlongedLos, stayId, admission, admission, risk.ProlongedStay, prolonged, severity, baseline, Observable(r => r.ProlongedStay),
+            record[2]);
         Truth(TaskCatalog.Composite, stayId, admission, admission, risk.Composite, stay.Died || stay.Icu || prolonged, severity, baseline,
-            Observable(r => r.Composite));
+            Observable(r => r.Composite), record[3]);
         if (stay.Icu)
         {
             // At ICU admission the course so far (which depends on the outcome) is charted too: not computed.
@@ -151,14 +165,14 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
     }
 
     private void Truth(string task, string encounterId, DateTime admission, DateTime prediction, double probability, bool outcome,
-        double severity, double baseline, double? observable) =>
-        timeline.Truth.Add(new TruthRow(task, encounterId, admission, prediction, probability, outcome, severity, baseline, observable));
+        double severity, double baseline, double? observable, double? record = null) =>
+        timeline.Truth.Add(new TruthRow(task, encounterId, admission, prediction, probability, outcome, severity, baseline, observable, record));
 
     /// <summary>Where an admission's severity evidence is charted (null: the stay itself, at its admission) and the ED's
     /// decision to admit as a tilt on the severity (null: a direct admission).</summary>
-    private sealed record EpisodeEvidence(string? EncounterId, Func<double, double>? Tilt)
+    private sealed record EpisodeEvidence(string? EncounterId, Func<double, double>? Tilt, bool FromEmergency)
     {
-        public static readonly EpisodeEvidence DirectAdmission = new(null, null);
+        public static readonly EpisodeEvidence DirectAdmission = new(null, null, FromEmergency: false);
     }
 
     private static DateTime Minute(DateTime time) => new(time.Ticks - time.Ticks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);

@@ -57,7 +57,8 @@ internal static class Dispositions
 
 /// <summary>
 /// One row of the ground truth (docs/formats/simulator-truth.md): a task's true probability at its prediction point, the
-/// outcome the simulation drew from it, and the observable probability (null where not computed).
+/// outcome the simulation drew from it, the observable probability and the record reference (docs/simulator.md §6;
+/// null where not computed).
 /// </summary>
 internal sealed record TruthRow(
     string Task,
@@ -68,7 +69,8 @@ internal sealed record TruthRow(
     bool Outcome,
     double Severity,
     double BaselineRisk,
-    double? ObservableProbability);
+    double? ObservableProbability,
+    double? RecordProbability = null);
 
 /// <summary>Everything generated for one patient: written out, then dropped (the simulator streams patient by patient).</summary>
 internal sealed class PatientTimeline(PatientProfile profile)
