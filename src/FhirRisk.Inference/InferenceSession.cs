@@ -15,19 +15,26 @@ namespace FhirRisk.Inference;
 /// <summary>
 /// A loaded model directory (docs/formats/model-directory.md, heads.md): the weights, the tokenizer they were trained
 /// with and, for a finetuned model, the task heads — checked against each other — plus the task catalog, and the
-/// prompts both prediction methods read. Predictors and schedulers are created from it and share its backend.
+/// prompts both prediction methods read. Predictors and schedulers are created from it and share its backend. A
+/// finetuned directory with the pretrained backbone beside its heads (<c>pretrained/</c>, as <c>fhirrisk demo-model</c>
+/// writes it) generates from that backbone: rollouts, trajectories and embeddings run on
+/// <see cref="GenerativeParameters"/>, the heads on <see cref="Parameters"/>.
 /// </summary>
 public sealed class InferenceSession : IDisposable
 {
     private readonly IComputeBackend? _ownedBackend;
 
+    /// <summary>The subfolder of a finetuned model directory that holds its pretrained (generative) backbone.</summary>
+    public const string PretrainedFolder = "pretrained";
+
     private InferenceSession(string directory, InferenceOptions options, TimelineTokenizer tokenizer, GptParameters parameters,
-        TaskHeads? heads, IComputeBackend? backend)
+        GptParameters generative, TaskHeads? heads, IComputeBackend? backend)
     {
         Directory = directory;
         Options = options;
         Tokenizer = tokenizer;
         Parameters = parameters;
+        GenerativeParameters = generative;
         Heads = heads;
         Meanings = TokenMeanings.Of(tokenizer);
         Tasks = TaskCatalog.Create(options.TaskParameters);
@@ -43,6 +50,11 @@ public sealed class InferenceSession : IDisposable
 
     /// <summary>The weights; a finetuned model's vocabulary holds the task tokens after the tokenizer's ids.</summary>
     public GptParameters Parameters { get; }
+
+    /// <summary>The weights rollouts, trajectories and embeddings run on: the <c>pretrained/</c> backbone beside a
+    /// finetuned model's heads when there is one (a finetuned backbone is shaped for its heads, not for generation),
+    /// else <see cref="Parameters"/>.</summary>
+    public GptParameters GenerativeParameters { get; }
 
     /// <summary>The finetuned heads (<c>heads.json</c>), or null for a model without them.</summary>
     public TaskHeads? Heads { get; }
@@ -71,7 +83,8 @@ public sealed class InferenceSession : IDisposable
         var parameters = GptCheckpoint.Load(directory);
         var heads = File.Exists(Path.Combine(directory, "heads.json")) ? TaskHeads.Load(directory) : null;
         Check(directory, tokenizer, parameters, heads);
-        return new InferenceSession(directory, options, tokenizer, parameters, heads, backend);
+        var generative = heads is null ? parameters : LoadPretrained(Path.Combine(directory, PretrainedFolder), tokenizer) ?? parameters;
+        return new InferenceSession(directory, options, tokenizer, parameters, generative, heads, backend);
     }
 
     /// <summary>The catalog task named <paramref name="name"/>.</summary>
@@ -95,7 +108,7 @@ public sealed class InferenceSession : IDisposable
     /// <summary>The rollout prompt at token <paramref name="index"/> of a timeline held as a token shard holds it.</summary>
     public int[] RolloutPrompt(ReadOnlySpan<int> tokens, ReadOnlySpan<long> times, SubjectStatics statics, int index)
     {
-        var t = Parameters.Config.ContextLength;
+        var t = GenerativeParameters.Config.ContextLength;
         var prefix = Tokenizer.PrefixLength;
         var slide = Options.Scheduler.Slide ?? ContextWindow.DefaultSlide(prefix, t);
         var maxLength = prefix + index + 1 <= t ? t : t - slide;
@@ -112,7 +125,7 @@ public sealed class InferenceSession : IDisposable
 
     /// <summary>A scheduler over this model under <see cref="InferenceOptions.Scheduler"/>.</summary>
     public RolloutScheduler CreateScheduler(RolloutSchedulerOptions? options = null) =>
-        new(Parameters, Meanings, Tokenizer.PrefixLength, options ?? Options.Scheduler, Backend);
+        new(GenerativeParameters, Meanings, Tokenizer.PrefixLength, options ?? Options.Scheduler, Backend);
 
     /// <summary>The zero-shot predictor: rollouts judged by the task catalog.</summary>
     public RolloutRiskPredictor CreateRolloutPredictor() => new(this);
@@ -128,6 +141,20 @@ public sealed class InferenceSession : IDisposable
 
     private InferenceException NoHeads() => new(InferenceErrorCodes.UnknownTask, Directory,
         "the model has no heads.json, so no task has a finetuned head. Hint: finetune it ('fhirrisk finetune'), or predict by rollouts.");
+
+    /// <summary>The backbone in <paramref name="folder"/> if there is one, checked against the top level's tokenizer.</summary>
+    private static GptParameters? LoadPretrained(string folder, TimelineTokenizer tokenizer)
+    {
+        if (!File.Exists(Path.Combine(folder, "config.json")))
+            return null;
+        var own = TimelineTokenizer.Load(folder);
+        if (own.Vocabulary.Fingerprint != tokenizer.Vocabulary.Fingerprint)
+            throw Mismatch(folder, string.Create(CultureInfo.InvariantCulture,
+                $"the pretrained backbone's tokenizer has fingerprint {own.Vocabulary.Fingerprint:X16}, the finetuned model's {tokenizer.Vocabulary.Fingerprint:X16}"));
+        var parameters = GptCheckpoint.Load(folder);
+        Check(folder, tokenizer, parameters, null);
+        return parameters;
+    }
 
     private static void Check(string directory, TimelineTokenizer tokenizer, GptParameters parameters, TaskHeads? heads)
     {

@@ -15,7 +15,7 @@ public sealed class EmbeddingTests
         var prefix = session.Tokenizer.PrefixLength;
         var whole = Math.Min(timeline.Count, TinyModel.ContextLength - prefix) - 1;
         var window = session.Tokenizer.PrefixAt(timeline.Statics, timeline.Times[0]).Concat(timeline.Tokens[..(whole + 1)].ToArray()).ToArray();
-        using var gpt = new GptModel(session.Parameters, 1, session.Backend);
+        using var gpt = new GptModel(session.GenerativeParameters, 1, session.Backend);
         gpt.ForwardHidden(window, 1, window.Length);
         var c = TinyModel.Channels;
         var rows = new float[window.Length * c];

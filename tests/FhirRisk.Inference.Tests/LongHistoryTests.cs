@@ -56,7 +56,7 @@ public sealed class LongHistoryTests
         var request = new RolloutRequest(prompt, [session.Task(TaskCatalog.HospitalMortality)], Requests.Fixed(4, maxNewTokens: 40));
 
         var cached = Requests.Schedule(session, [request], slots: 2)[0];
-        var reference = ReferenceRollouts.Run(session.Parameters, session.Meanings, p, request, null, session.Backend);
+        var reference = ReferenceRollouts.Run(session.GenerativeParameters, session.Meanings, p, request, null, session.Backend);
 
         Requests.AssertSame(reference, cached);
         var sequence = new RolloutSequence(request, 0, p, TinyModel.ContextLength, ContextWindow.DefaultSlide(p, TinyModel.ContextLength), session.Meanings);

@@ -17,7 +17,7 @@ public sealed class RolloutSchedulerTests
         var jumped = false;
         for (var i = 0; i < requests.Length; i++)
         {
-            var reference = ReferenceRollouts.Run(session.Parameters, session.Meanings, session.Tokenizer.PrefixLength, requests[i], null, session.Backend);
+            var reference = ReferenceRollouts.Run(session.GenerativeParameters, session.Meanings, session.Tokenizer.PrefixLength, requests[i], null, session.Backend);
             Requests.AssertSame(reference, cached[i]);
             jumped |= cached[i].Tokens.Any(t => requests[i].Prompt.Length + t.Length > TinyModel.ContextLength);
         }
@@ -55,7 +55,7 @@ public sealed class RolloutSchedulerTests
     public void The_pool_stays_under_its_memory_cap_and_the_answers_do_not_change()
     {
         using var session = TinyModel.Open();
-        var perSlot = KvCachePool.BytesPerSlot(session.Parameters.Config);
+        var perSlot = KvCachePool.BytesPerSlot(session.GenerativeParameters.Config);
         var cap = 3 * perSlot + perSlot / 2;
         var requests = Enumerable.Range(1, 3).Select(id => Requests.For(session, id, Requests.Fixed(6))).ToArray();
 

@@ -49,7 +49,7 @@ internal sealed class RolloutBenchmark : IBenchmark
         var admission = BenchAdmission.Find(session, meds, task);
         var rollouts = new RolloutSettings { MinRollouts = 20, MaxRollouts = 20, KeepTokens = true };
         RolloutRequest Request(ulong seed) => new(admission.Prompt, [task], rollouts with { Seed = seed });
-        output.WriteLine(Invariant($"Admission: subject {admission.SubjectId}, {admission.HistoryTokens} tokens of history, prompt {admission.Prompt.Length} tokens (context {session.Parameters.Config.ContextLength}); {threads} threads"));
+        output.WriteLine(Invariant($"Admission: subject {admission.SubjectId}, {admission.HistoryTokens} tokens of history, prompt {admission.Prompt.Length} tokens (context {session.GenerativeParameters.Config.ContextLength}); {threads} threads"));
 
         var ours = new List<Timed>();
         var throughput = new List<double>();
@@ -77,10 +77,10 @@ internal sealed class RolloutBenchmark : IBenchmark
         }
 
         output.WriteLine($"Reference (no KV cache): warm-up, then the first {referenceRequests} of the same requests ...");
-        ReferenceRollouts.Run(session.Parameters, session.Meanings, session.Tokenizer.PrefixLength, Request(0) with { Settings = rollouts with { Seed = 0, MinRollouts = 1, MaxRollouts = 1 } }, null, session.Backend);
+        ReferenceRollouts.Run(session.GenerativeParameters, session.Meanings, session.Tokenizer.PrefixLength, Request(0) with { Settings = rollouts with { Seed = 0, MinRollouts = 1, MaxRollouts = 1 } }, null, session.Backend);
         var reference = new List<Timed>();
         for (var seed = 1UL; seed <= (ulong)referenceRequests; seed++)
-            reference.Add(Time(() => ReferenceRollouts.Run(session.Parameters, session.Meanings, session.Tokenizer.PrefixLength, Request(seed), null, session.Backend)));
+            reference.Add(Time(() => ReferenceRollouts.Run(session.GenerativeParameters, session.Meanings, session.Tokenizer.PrefixLength, Request(seed), null, session.Backend)));
 
         output.WriteLine($"PyTorch (no KV cache, ETHOS, a request's rollouts as one batch): {peer.Setup.Describe()}; warm-up, then {referenceRequests} request(s) ...");
         var torch = TorchRolloutPeer.Run(peer, modelFolder, session, task, admission.Prompt, rollouts, referenceRequests, settings.WorkDirectory);

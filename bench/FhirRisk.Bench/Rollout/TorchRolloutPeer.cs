@@ -30,7 +30,7 @@ internal static class TorchRolloutPeer
         var json = peer.Run("rollout",
         [
             "--checkpoint", modelFolder, "--tokens", promptFile, "--batch", Invariant(settings.MinRollouts),
-            "--prefix-length", Invariant(prefixLength), "--slide", Invariant(ContextWindow.DefaultSlide(prefixLength, session.Parameters.Config.ContextLength)),
+            "--prefix-length", Invariant(prefixLength), "--slide", Invariant(ContextWindow.DefaultSlide(prefixLength, session.GenerativeParameters.Config.ContextLength)),
             "--max-new", Invariant(settings.MaxNewTokens), "--sample-vocab", Invariant(meanings.Count),
             "--stop-ids", string.Join(',', stops.Select(Invariant)), "--positive-ids", string.Join(',', positives.Select(Invariant)),
             "--requests", Invariant(requests),
@@ -42,8 +42,8 @@ internal static class TorchRolloutPeer
     /// no-cache reference computes them.</summary>
     public static float[] OurPromptLogits(InferenceSession session, int[] prompt)
     {
-        var config = session.Parameters.Config;
-        using var model = new GptModel(session.Parameters, 1, session.Backend);
+        var config = session.GenerativeParameters.Config;
+        using var model = new GptModel(session.GenerativeParameters, 1, session.Backend);
         model.Forward(prompt, 1, prompt.Length);
         return model.ReadLogits().AsSpan((prompt.Length - 1) * config.PaddedVocabSize, config.VocabSize).ToArray();
     }

@@ -146,11 +146,12 @@ internal static class TrainCommand
         private readonly Option<int> _checkpointEvery = CommandOptions.IntAtLeast("--checkpoint-every", 0, Defaults.CheckpointEvery, "Save the resumable checkpoint every N steps (0: only at the end or on Ctrl-C).");
         private readonly Option<ulong> _seed = new("--seed") { Description = "Seed of the weights, windows and dropout.", DefaultValueFactory = _ => Defaults.Seed };
         private readonly Option<int> _threads = CommandOptions.IntAtLeast("--threads", 1, Defaults.Threads, "Threads per CPU kernel (results do not depend on it).");
+        private readonly Option<string> _windows = WindowsOption();
 
         /// <summary>The options a resumed run may change; the others would make a different run.</summary>
         private Option[] Changeable => [_steps, _threads, _evalEvery, _checkpointEvery];
 
-        private Option[] All => [_layers, _heads, _channels, _context, _dropout, _batch, _steps, _lr, _warmup, _minLr, _weightDecay, _clip, _evalEvery, _evalBatches, _checkpointEvery, _seed, _threads];
+        private Option[] All => [_layers, _heads, _channels, _context, _dropout, _batch, _steps, _lr, _warmup, _minLr, _weightDecay, _clip, _evalEvery, _evalBatches, _checkpointEvery, _seed, _threads, _windows];
 
         public void AddTo(Command command)
         {
@@ -177,7 +178,20 @@ internal static class TrainCommand
             CheckpointEvery = parsed.GetValue(_checkpointEvery),
             Seed = parsed.GetValue(_seed),
             Threads = parsed.GetValue(_threads),
+            Windows = parsed.GetValue(_windows) == "uniform" ? WindowSampling.Uniform : WindowSampling.Anchored,
         };
+
+        private static Option<string> WindowsOption()
+        {
+            var option = new Option<string>("--windows")
+            {
+                Description = "How windows are drawn: 'anchored' (full windows; the ends of timelines half as often as their middles) or "
+                    + "'uniform' (every token equally often, the ends included, with padding: for zero-shot rollouts and synthetic patients).",
+                DefaultValueFactory = _ => "anchored",
+            };
+            option.AcceptOnlyFromAmong("anchored", "uniform");
+            return option;
+        }
 
         /// <summary>The first option given on the command line that a resume may not change, or null.</summary>
         public string? FixedOnResume(ParseResult parsed) =>

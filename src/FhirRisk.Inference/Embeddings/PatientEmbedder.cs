@@ -19,11 +19,11 @@ public sealed class PatientEmbedder : IDisposable
     internal PatientEmbedder(InferenceSession session)
     {
         _session = session;
-        _model = new GptModel(session.Parameters, 1, session.Backend);
+        _model = new GptModel(session.GenerativeParameters, 1, session.Backend);
     }
 
     /// <summary>The vector's length: the model's width C.</summary>
-    public int Dimension => _session.Parameters.Config.Channels;
+    public int Dimension => _session.GenerativeParameters.Config.Channels;
 
     /// <summary>The embedding of <paramref name="timeline"/> read up to and including token <paramref name="index"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not a token of the timeline.</exception>
@@ -32,7 +32,7 @@ public sealed class PatientEmbedder : IDisposable
     {
         ArgumentNullException.ThrowIfNull(timeline);
         var window = PromptedContext.Build(_session.Tokenizer, timeline.Tokens, timeline.Times, timeline.Statics, index,
-            _session.Parameters.Config.ContextLength);
+            _session.GenerativeParameters.Config.ContextLength);
         return Embed(window, pooling);
     }
 

@@ -34,10 +34,10 @@ internal sealed class FrailtyHistory
 /// </summary>
 internal static class RecordReference
 {
-    private const int FrailtyPoints = 41;
+    private const int FrailtyPoints = 31;
     private const double FrailtyWidth = 5;
-    private const int SeverityPoints = 41;
-    private const double SeverityWidth = 6;
+    private const int SeverityPoints = 31;
+    private const double SeverityWidth = 5.5;
 
     /// <summary>E[f(Stay(s, B_obs + u))] for each f of <paramref name="tasks"/>, over the joint posterior of (u, s).</summary>
     /// <param name="observedBaseline">B − u at the admission.</param>

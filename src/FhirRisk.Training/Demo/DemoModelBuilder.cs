@@ -80,7 +80,10 @@ public static class DemoModelBuilder
             return (summaries, string.Join(", ", summaries.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Task} {s.Labeled:N0} ({s.Positives:N0}+)"))));
         });
 
-        var (_, pretrainLosses) = stages.Run(DemoStages.Pretrain, report => Pretrain(recipe, tokenizer, work, report, cancellationToken));
+        var (_, pretrainLosses) = stages.Run(DemoStages.Pretrain,
+            report => Pretrain(recipe.Pretraining, tokenizer, work.Tokens, work.HeadsBackbone(recipe), report, cancellationToken));
+        if (recipe.Generative is { } generative)
+            stages.Run(DemoStages.PretrainGenerative, report => Pretrain(generative, tokenizer, work.Tokens, work.Pretrained, report, cancellationToken));
 
         var finetuning = stages.Run(DemoStages.Finetune, report => Finetune(recipe, tokenizer, work, report, cancellationToken));
         var tasks = finetuning.Heads.Tasks;
@@ -120,10 +123,10 @@ public static class DemoModelBuilder
         return partial with { OutputBytes = bytes };
     }
 
-    private static ((PretrainingResult Result, DemoLosses Losses), string Summary) Pretrain(DemoRecipe recipe, TimelineTokenizer tokenizer, WorkFolders work,
-        Action<double, double, string> report, CancellationToken cancellationToken)
+    private static ((PretrainingResult Result, DemoLosses Losses), string Summary) Pretrain(PretrainingSettings settings, TimelineTokenizer tokenizer,
+        string tokens, string output, Action<double, double, string> report, CancellationToken cancellationToken)
     {
-        using var trainer = Pretrainer.Start(tokenizer, work.Tokens, work.Pretrained, recipe.Pretraining);
+        using var trainer = Pretrainer.Start(tokenizer, tokens, output, settings);
         var evals = new List<double>();
         var result = trainer.Run(new Relay<PretrainingProgress>(p =>
         {
@@ -142,7 +145,7 @@ public static class DemoModelBuilder
     private static (FinetunedRun Run, string Summary) Finetune(DemoRecipe recipe, TimelineTokenizer tokenizer, WorkFolders work,
         Action<double, double, string> report, CancellationToken cancellationToken)
     {
-        var pretrained = GptCheckpoint.Load(work.Pretrained);
+        var pretrained = GptCheckpoint.Load(work.HeadsBackbone(recipe));
         var settings = recipe.Finetuning;
         var loaded = FinetuningDataset.Load(tokenizer, work.Tokens, work.Labels, null, settings.ContextFor(pretrained.Config.ContextLength));
         var heads = new TaskHeads(loaded.Data.Tasks, pretrained.Config.Channels, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint);

@@ -1,3 +1,4 @@
+using FhirRisk.Training.Pretraining;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -66,7 +67,9 @@ public static class DemoModelLayout
         WriteStrings(json, "fit_splits", recipe.Tokenizer.FitSplits);
         WriteStrings(json, "static_fields", recipe.Tokenizer.StaticFields);
         json.WriteEndObject();
-        WritePretraining(json, recipe);
+        WritePretraining(json, "pretraining", recipe.Pretraining);
+        if (recipe.Generative is { } generative)
+            WritePretraining(json, "generative_pretraining", generative);
         WriteFinetuning(json, recipe.Finetuning);
         json.WriteStartObject("probes");
         json.WriteStartArray("shots");
@@ -96,10 +99,9 @@ public static class DemoModelLayout
         json.WriteEndObject();
     }
 
-    private static void WritePretraining(Utf8JsonWriter json, DemoRecipe recipe)
+    private static void WritePretraining(Utf8JsonWriter json, string name, PretrainingSettings p)
     {
-        var p = recipe.Pretraining;
-        json.WriteStartObject("pretraining");
+        json.WriteStartObject(name);
         json.WriteNumber("layers", p.Layers);
         json.WriteNumber("heads", p.Heads);
         json.WriteNumber("channels", p.Channels);
@@ -115,6 +117,7 @@ public static class DemoModelLayout
         json.WriteNumber("eval_every", p.EvalEvery);
         json.WriteNumber("eval_batches", p.EvalBatches);
         json.WriteNumber("checkpoint_every", p.CheckpointEvery);
+        json.WriteString("windows", p.Windows == WindowSampling.Uniform ? "uniform" : "anchored");
         json.WriteEndObject();
     }
 

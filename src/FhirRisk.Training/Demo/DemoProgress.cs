@@ -8,13 +8,14 @@ public static class DemoStages
     public const string Tokenize = "tokenize";
     public const string Labels = "labels";
     public const string Pretrain = "pretrain";
+    public const string PretrainGenerative = "pretrain generative";
     public const string Finetune = "finetune";
     public const string Probe = "probe";
     public const string CountBaseline = "count baseline";
     public const string Evaluate = "evaluate";
 
     /// <summary>Every stage, in the order they run.</summary>
-    public static IReadOnlyList<string> All { get; } = [Simulate, Ingest, Tokenize, Labels, Pretrain, Finetune, Probe, CountBaseline, Evaluate];
+    public static IReadOnlyList<string> All { get; } = [Simulate, Ingest, Tokenize, Labels, Pretrain, PretrainGenerative, Finetune, Probe, CountBaseline, Evaluate];
 }
 
 /// <summary>Where a demo-model run is: a stage, how far it is (in the stage's own unit) and a short detail line with

@@ -18,8 +18,13 @@ internal sealed record WorkFolders(string Root)
     /// <summary>labels/&lt;task&gt;/ and stays/.</summary>
     public string Labels => Path.Combine(Root, "labels");
 
-    /// <summary>The pretrained model directory with checkpoints/.</summary>
+    /// <summary>The pretrained model directory with checkpoints/, shipped as pretrained/: the generative backbone when
+    /// the recipe trains one, else the heads' backbone.</summary>
     public string Pretrained => Path.Combine(Root, "pretrained");
+
+    /// <summary>The backbone the heads are finetuned from: <see cref="Pretrained"/> itself, or backbone/ when the recipe
+    /// trains a generative backbone too.</summary>
+    public string HeadsBackbone(DemoRecipe recipe) => recipe.Generative is null ? Pretrained : Path.Combine(Root, "backbone");
 
     /// <summary>The finetuned model directory.</summary>
     public string Finetuned => Path.Combine(Root, "finetuned");

@@ -27,6 +27,10 @@ public sealed record PretrainingSettings
     /// <summary>Drop probability on the embeddings and after each attention and MLP projection (training only).</summary>
     public float Dropout { get; init; } = 0.1f;
 
+    /// <summary>How windows are drawn (docs/training.md "Sampling"): <see cref="WindowSampling.Anchored"/> (the default)
+    /// or <see cref="WindowSampling.Uniform"/>, which covers the ends of timelines as often as their middles.</summary>
+    public WindowSampling Windows { get; init; } = WindowSampling.Anchored;
+
     /// <summary>B, windows per optimizer step (tokens per step = B·T).</summary>
     public int BatchSize { get; init; } = 8;
 
@@ -101,6 +105,7 @@ public sealed record PretrainingSettings
         Require(EvalBatches > 0, nameof(EvalBatches), $"must be positive (was {EvalBatches}).");
         Require(CheckpointEvery >= 0, nameof(CheckpointEvery), $"must not be negative (was {CheckpointEvery}).");
         Require(Threads > 0, nameof(Threads), $"must be positive (was {Threads}).");
+        Require(Enum.IsDefined(Windows), nameof(Windows), $"must be Anchored or Uniform (was {Windows}).");
         return this;
     }
 

@@ -52,9 +52,9 @@ internal sealed class PretrainingSetup : IDisposable
                 if (tuning.Tokens == 0)
                     throw new TrainingException(PretrainingErrorCodes.NoTuningData, tokensFolder,
                         "the tuning split has no tokens, so the run cannot be evaluated. Hint: tokenize the tuning split too, or pass --eval-every 0 to train without evaluation (the last weights then become the model).");
-                evaluation = new EvaluationSet(new WindowSampler(tuning, tokenizer, settings.ContextLength), settings.EvalBatches, settings.BatchSize, settings.ContextLength);
+                evaluation = new EvaluationSet(new WindowSampler(tuning, tokenizer, settings.ContextLength, settings.Windows), settings.EvalBatches, settings.BatchSize, settings.ContextLength);
             }
-            var sampler = new WindowSampler(train, tokenizer, settings.ContextLength);
+            var sampler = new WindowSampler(train, tokenizer, settings.ContextLength, settings.Windows);
             return new PretrainingSetup(directory, train, tuning, sampler, evaluation, backend ?? new CpuBackend(settings.ToComputeOptions()), ownsBackend: backend is null);
         }
         catch

@@ -68,6 +68,20 @@ internal sealed class TokenSplit : IDisposable
         return (_shards[shard], subject, (int)(local - offsets[subject]));
     }
 
+    /// <summary>Every subject of the split that has timeline tokens, in split order, with its shard and token count.</summary>
+    public IEnumerable<(TokenShard Shard, int Subject, int Length)> SubjectsWithTokens()
+    {
+        foreach (var shard in _shards)
+        {
+            for (var subject = 0; subject < shard.SubjectCount; subject++)
+            {
+                var length = shard.Tokens(subject).Length;
+                if (length > 0)
+                    yield return (shard, subject, length);
+            }
+        }
+    }
+
     public void Dispose()
     {
         foreach (var shard in _shards)

@@ -84,6 +84,7 @@ internal sealed record TrainingRecord
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     WriteIndented = true,
-    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    UseStringEnumConverter = true)]
 [JsonSerializable(typeof(TrainingRecord))]
 internal sealed partial class TrainingJsonContext : JsonSerializerContext;

@@ -11,13 +11,21 @@ namespace FhirRisk.Training.Pretraining;
 /// </summary>
 /// <remarks>
 /// Row r of batch b is a pure function of (seed, b, r): one Philox block (<see cref="CounterRng"/>, stream b, block r)
-/// picks an anchor token uniformly from the whole split — so a subject is chosen in proportion to its length — and
-/// then the anchor's place in the window uniformly among the T − prefix + 1 places, the window shifted back inside the
-/// subject where it would run past either end. Every token is then covered about equally often; the first and last
-/// tokens of a timeline about half as often as the middle. (Choosing the start uniformly among the starts that fit
-/// would cover the last token of a timeline once per window-width of starts, and the last tokens are where a stay ends
-/// and a death is.) The data position is therefore just the next batch index, which a checkpoint stores, and a resumed
-/// run draws the same windows.
+/// chooses the window by the run's <see cref="WindowSampling"/> (W = T − prefix; a window holds W + 1 targets):
+/// <list type="bullet">
+/// <item><see cref="WindowSampling.Anchored"/>: an anchor token drawn uniformly from the whole split (so a subject in
+/// proportion to its length L), then its place in the window uniformly among the W + 1 places, the window shifted back
+/// inside the timeline where it would run past either end. Windows are full (unless the timeline is shorter), the
+/// first and last tokens of a timeline are covered half as often as its middle.</item>
+/// <item><see cref="WindowSampling.Uniform"/>: a (subject, start) pair uniformly among the L + W pairs of every
+/// subject, starts from −W to L − 1; a window that starts before the timeline holds only its first tokens, one that runs
+/// past its end is padded. Every token of every timeline is a target of exactly W + 1 pairs, its first and last tokens
+/// as often as its middle — and the last tokens are where a stay ends in a death. The price is padding: about
+/// W / (L + W) of a window's places.</item>
+/// </list>
+/// (Drawing the start among the starts that fit, the first rule, covered the last token once per W + 1 starts.) The
+/// data position is therefore just the next batch index, which a checkpoint stores, and a resumed run draws the same
+/// windows.
 /// </remarks>
 internal sealed class WindowSampler
 {
@@ -31,8 +39,13 @@ internal sealed class WindowSampler
     private readonly TimelineTokenizer _tokenizer;
     private readonly int _context;
     private readonly int _prefix;
+    private readonly WindowSampling _sampling;
+    private readonly (TokenShard Shard, int Subject)[] _subjects;
 
-    public WindowSampler(TokenSplit split, TimelineTokenizer tokenizer, int contextLength)
+    /// <summary>(subject, start) pairs of the subjects before each one: subject i has L_i + W of them.</summary>
+    private readonly long[] _pairsBefore;
+
+    public WindowSampler(TokenSplit split, TimelineTokenizer tokenizer, int contextLength, WindowSampling sampling)
     {
         if (split.Tokens == 0)
             throw new ArgumentException($"The {split.Name} split has no tokens to draw windows from.", nameof(split));
@@ -40,6 +53,13 @@ internal sealed class WindowSampler
         _tokenizer = tokenizer;
         _context = contextLength;
         _prefix = tokenizer.PrefixLength;
+        _sampling = sampling;
+        var width = contextLength - _prefix;
+        var subjects = sampling == WindowSampling.Uniform ? split.SubjectsWithTokens().ToArray() : [];
+        _subjects = [.. subjects.Select(s => (s.Shard, s.Subject))];
+        _pairsBefore = new long[subjects.Length + 1];
+        for (var i = 0; i < subjects.Length; i++)
+            _pairsBefore[i + 1] = _pairsBefore[i] + subjects[i].Length + width;
     }
 
     /// <summary>Fills batch <paramref name="batch"/>: (B, T) input ids and next-token targets (<see cref="IgnoreIndex"/> where none).</summary>
@@ -61,10 +81,9 @@ internal sealed class WindowSampler
     /// </summary>
     private void FillRow((uint X0, uint X1, uint X2, uint X3) random, Span<int> tokens, Span<int> targets)
     {
-        var (shard, subject, start) = Choose(random);
+        var (shard, subject, start, n) = Choose(random);
         var timeline = shard.Tokens(subject);
         var width = _context - _prefix;
-        var n = Math.Min(timeline.Length - start, width + 1);
 
         _tokenizer.PrefixAt(shard.Statics(subject, _tokenizer), shard.Times(subject)[start], tokens[.._prefix]);
         var inputs = Math.Min(n, width);
@@ -80,19 +99,60 @@ internal sealed class WindowSampler
         targets[end..].Fill(IgnoreIndex);
     }
 
-    /// <summary>The subject and the timeline index of the first token of row <paramref name="row"/> of batch <paramref name="batch"/>.</summary>
-    internal (TokenShard Shard, int Subject, int Start) Choose(ulong seed, ulong batch, int row) =>
+    /// <summary>
+    /// The subject of row <paramref name="row"/> of batch <paramref name="batch"/>, the timeline index of its window's
+    /// first token and the number of its timeline tokens the window holds as targets (1 … T − prefix + 1).
+    /// </summary>
+    internal (TokenShard Shard, int Subject, int Start, int Count) Choose(ulong seed, ulong batch, int row) =>
         Choose(CounterRng.Block(seed, batch, (ulong)row));
 
-    private (TokenShard Shard, int Subject, int Start) Choose((uint X0, uint X1, uint X2, uint X3) random)
+    private (TokenShard Shard, int Subject, int Start, int Count) Choose((uint X0, uint X1, uint X2, uint X3) random)
     {
-        var (shard, subject, anchor) = _split.Locate((long)Scale(random.X0, random.X1, (ulong)_split.Tokens));
         var width = _context - _prefix;
-        var lastStart = Math.Max(0, shard.Tokens(subject).Length - (width + 1));
-        var offset = (int)Scale(random.X2, random.X3, (ulong)(width + 1));
-        return (shard, subject, Math.Clamp(anchor - offset, 0, lastStart));
+        if (_sampling == WindowSampling.Anchored)
+        {
+            var (anchorShard, anchorSubject, anchor) = _split.Locate((long)Scale(random.X0, random.X1, (ulong)_split.Tokens));
+            var timelineLength = anchorShard.Tokens(anchorSubject).Length;
+            var offset = (int)Scale(random.X2, random.X3, (ulong)(width + 1));
+            var first = Math.Clamp(anchor - offset, 0, Math.Max(0, timelineLength - (width + 1)));
+            return (anchorShard, anchorSubject, first, Math.Min(timelineLength - first, width + 1));
+        }
+        var pair = (long)Scale(random.X0, random.X1, (ulong)_pairsBefore[^1]);
+        var index = LastAtOrBefore(_pairsBefore, pair);
+        var (shard, subject) = _subjects[index];
+        var length = shard.Tokens(subject).Length;
+        var start = (int)(pair - _pairsBefore[index]) - width; // in [−W, L − 1]
+        var firstToken = Math.Max(start, 0);
+        return (shard, subject, firstToken, Math.Min(length, start + width + 1) - firstToken);
+    }
+
+    /// <summary>The last index i of <paramref name="sorted"/>[..^1] with sorted[i] ≤ value.</summary>
+    private static int LastAtOrBefore(long[] sorted, long value)
+    {
+        int low = 0, high = sorted.Length - 1;
+        while (low < high)
+        {
+            var middle = (low + high + 1) >>> 1;
+            if (sorted[middle] <= value)
+                low = middle;
+            else
+                high = middle - 1;
+        }
+        return low;
     }
 
     /// <summary>⌊u · n / 2⁶⁴⌋ for the 64-bit u = (high, low): uniform on [0, n) to within n / 2⁶⁴.</summary>
     private static ulong Scale(uint low, uint high, ulong n) => (ulong)(((UInt128)(((ulong)high << 32) | low) * n) >> 64);
+}
+
+/// <summary>How pretraining draws its windows (docs/training.md "Sampling").</summary>
+public enum WindowSampling
+{
+    /// <summary>An anchor token drawn uniformly, the window shifted inside the timeline: full windows, the ends of a
+    /// timeline covered half as often as its middle. The default; the demo's task heads are finetuned from it.</summary>
+    Anchored,
+
+    /// <summary>A start drawn uniformly among every window that holds a token: every token covered equally often, the
+    /// ends included, at the price of padding. For a generative backbone (zero-shot rollouts, synthetic patients).</summary>
+    Uniform,
 }

@@ -51,20 +51,25 @@ public sealed class PretrainerTests : IDisposable
         Assert.Equal(_tokenizer.Vocabulary.Fingerprint, TimelineTokenizer.Load(model).Vocabulary.Fingerprint);
     }
 
-    [Fact]
-    public void Resume_AfterCancellation_EndsWithTheSameBitsAsAStraightRun()
+    [Theory]
+    [InlineData(WindowSampling.Anchored, "Anchored")]
+    [InlineData(WindowSampling.Uniform, "Uniform")]
+    public void Resume_AfterCancellation_EndsWithTheSameBitsAsAStraightRun(WindowSampling windows, string saved)
     {
+        var settings = TinyRuns.Settings with { Windows = windows };
         var (straight, interrupted) = (_temp.File("straight"), _temp.File("interrupted"));
-        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, straight, TinyRuns.Settings))
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, straight, settings))
             trainer.Run();
 
-        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, interrupted, TinyRuns.Settings))
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, interrupted, settings))
         {
             var stopped = TinyRuns.RunUntil(trainer, stopAfter: 3);
             Assert.True(stopped.Cancelled);
             Assert.Equal(3, stopped.Step);
         }
-        Assert.Equal(3, JsonDocument.Parse(File.ReadAllBytes(Path.Combine(interrupted, "checkpoints", "last", "training.json"))).RootElement.GetProperty("step").GetInt64());
+        var record = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(interrupted, "checkpoints", "last", "training.json"))).RootElement;
+        Assert.Equal(3, record.GetProperty("step").GetInt64());
+        Assert.Equal(saved, record.GetProperty("settings").GetProperty("windows").GetString());
         // The kernels give the same bits for any thread count, so the second half may use another.
         using (var trainer = Pretrainer.Resume(_tokenizer, _tokens, interrupted, s => s with { Threads = 2 }))
         {
@@ -75,6 +80,27 @@ public sealed class PretrainerTests : IDisposable
         foreach (var file in new[] { "checkpoints/last/model.safetensors", "checkpoints/last/optimizer.safetensors", "model.safetensors" })
             Assert.Equal(File.ReadAllBytes(Path.Combine(straight, file)), File.ReadAllBytes(Path.Combine(interrupted, file)));
         Assert.Equal(Losses(straight), Losses(interrupted));
+    }
+
+    [Theory]
+    [InlineData("uniform", WindowSampling.Uniform)]
+    [InlineData("Uniform", WindowSampling.Uniform)]
+    [InlineData("anchored", WindowSampling.Anchored)]
+    [InlineData(null, WindowSampling.Anchored)]
+    public void TrainingRecord_ReadsTheWindowsAsWrittenAndOlderRecordsAsAnchored(string? windows, WindowSampling expected)
+    {
+        var model = _temp.File("model");
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, model, TinyRuns.Settings with { Steps = 2, WarmupSteps = 1, EvalEvery = 0 }))
+            trainer.Run();
+        var path = Path.Combine(model, "training.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        var settings = json["settings"]!.AsObject();
+        settings.Remove("windows");
+        if (windows is not null)
+            settings["windows"] = windows;
+        File.WriteAllText(path, json.ToJsonString());
+
+        Assert.Equal(expected, TrainingRecord.Load(model).Settings.Windows);
     }
 
     [Fact]

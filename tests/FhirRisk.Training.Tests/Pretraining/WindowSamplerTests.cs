@@ -26,10 +26,12 @@ public sealed class WindowSamplerTests : IDisposable
         _temp.Dispose();
     }
 
-    [Fact]
-    public void Fill_EveryWindow_IsOneSubjectsPrefixAtItsStartThenItsConsecutiveTokens()
+    [Theory]
+    [InlineData(WindowSampling.Anchored)]
+    [InlineData(WindowSampling.Uniform)]
+    public void Fill_EveryWindow_IsOneSubjectsPrefixAtItsStartThenItsConsecutiveTokens(WindowSampling sampling)
     {
-        var sampler = new WindowSampler(_train, _tokenizer, Context);
+        var sampler = new WindowSampler(_train, _tokenizer, Context, sampling);
         var (tokens, targets) = (new int[Rows * Context], new int[Rows * Context]);
         var shortWindows = 0;
 
@@ -50,7 +52,7 @@ public sealed class WindowSamplerTests : IDisposable
     [Fact]
     public void Fill_IsAFunctionOfSeedAndBatch()
     {
-        var sampler = new WindowSampler(_train, _tokenizer, Context);
+        var sampler = new WindowSampler(_train, _tokenizer, Context, WindowSampling.Anchored);
         int[] Draw(ulong seed, ulong batch)
         {
             var (tokens, targets) = (new int[Rows * Context], new int[Rows * Context]);
@@ -87,29 +89,74 @@ public sealed class WindowSamplerTests : IDisposable
     }
 
     [Fact]
-    public void Choose_CoversTheEndsOfATimelineAboutHalfAsOftenAsItsMiddle()
+    public void Choose_Anchored_CoversTheEndsOfATimelineAboutHalfAsOftenAsItsMiddle()
     {
-        // The 72-token subject (the longest, several windows long): count the windows holding each of its tokens as a
+        // The longest subject (several windows long): count the windows holding each of its tokens as a
         // target. Starts drawn uniformly among those that fit would hold its last token ~1/13 as often as its middle.
-        var sampler = new WindowSampler(_train, _tokenizer, Context);
+        var (covered, middle, _) = Coverage(WindowSampling.Anchored);
+
+        Assert.InRange(covered[^1] / middle, 0.4, 0.75);
+        Assert.InRange(covered[0] / middle, 0.4, 0.75);
+    }
+
+    [Fact]
+    public void Choose_Uniform_CoversEveryTokenOfATimelineEquallyOften_ItsEndsIncluded()
+    {
+        var (covered, middle, padded) = Coverage(WindowSampling.Uniform);
+        var length = covered.Length;
+
+        // Poisson noise on ~1,500 draws is about 2.6 %; a half-covered end would read 0.5.
+        Assert.InRange(covered[0] / middle, 0.9, 1.1);
+        Assert.InRange(covered[^1] / middle, 0.9, 1.1);
+        Assert.InRange(covered.Min() / middle, 0.85, 1.15);
+        Assert.InRange(covered.Max() / middle, 0.85, 1.15);
+        // Starts are uniform over the L + W pairs: W of them start before the timeline and W run past its end.
+        var width = Context - _tokenizer.PrefixLength;
+        Assert.InRange(padded, 0.7 * 2 * width / (length + width), 1.3 * 2 * width / (length + width));
+    }
+
+    [Theory]
+    [InlineData(WindowSampling.Anchored)]
+    [InlineData(WindowSampling.Uniform)]
+    public void Fill_EitherSampling_IsAFunctionOfSeedAndBatch(WindowSampling sampling)
+    {
+        var sampler = new WindowSampler(_train, _tokenizer, Context, sampling);
+        int[] Draw(ulong seed, ulong batch)
+        {
+            var (tokens, targets) = (new int[Rows * Context], new int[Rows * Context]);
+            sampler.Fill(seed, batch, Rows, tokens, targets);
+            return [.. tokens, .. targets];
+        }
+
+        Assert.Equal(Draw(4, 2), Draw(4, 2));
+        Assert.NotEqual(Draw(4, 2), Draw(4, 3));
+    }
+
+    /// <summary>How often each token of the longest subject is a target over 100,000 rows, the mean over
+    /// its middle ten, and the fraction of its windows with fewer than W + 1 targets.</summary>
+    private (int[] Covered, double Middle, double Short) Coverage(WindowSampling sampling)
+    {
+        var sampler = new WindowSampler(_train, _tokenizer, Context, sampling);
         var width = Context - _tokenizer.PrefixLength;
         var longest = Enumerable.Range(0, (int)_train.Tokens).Select(t => _train.Locate(t)).MaxBy(l => l.Shard.Tokens(l.Subject).Length);
         var length = longest.Shard.Tokens(longest.Subject).Length;
         var covered = new int[length];
+        var (windows, shortWindows) = (0, 0);
         for (var batch = 0UL; batch < 100_000; batch++)
         {
-            var (shard, subject, start) = sampler.Choose(seed: 5, batch, row: 0);
+            var (shard, subject, start, count) = sampler.Choose(seed: 5, batch, row: 0);
             if (shard != longest.Shard || subject != longest.Subject)
                 continue;
-            Assert.InRange(start, 0, length - (width + 1));
-            for (var i = start; i < start + width + 1; i++)
+            Assert.InRange(start, 0, length - 1);
+            Assert.InRange(count, 1, Math.Min(width + 1, length - start));
+            windows++;
+            shortWindows += count < width + 1 ? 1 : 0;
+            for (var i = start; i < start + count; i++)
                 covered[i]++;
         }
-
         var middle = covered[(length / 2 - 5)..(length / 2 + 5)].Average();
         Assert.True(middle > 1_000, $"the longest subject was drawn too rarely ({middle} windows over its middle)");
-        Assert.InRange(covered[^1] / middle, 0.4, 0.75);
-        Assert.InRange(covered[0] / middle, 0.4, 0.75);
+        return (covered, middle, shortWindows / (double)windows);
     }
 
     /// <summary>
@@ -129,7 +176,9 @@ public sealed class WindowSamplerTests : IDisposable
             token += timeline.Length;
             for (var start = 0; start < timeline.Length; start++)
             {
-                if (Math.Min(timeline.Length - start, Context - prefix + 1) != n
+                // A window holds min(L − start, W + 1) targets, or fewer when it starts before the timeline (uniform windows).
+                var full = Math.Min(timeline.Length - start, Context - prefix + 1);
+                if ((n != full && (start != 0 || n > full))
                     || !timeline.Slice(start, inputs).SequenceEqual(tokens.AsSpan(prefix, inputs))
                     || !_tokenizer.PrefixAt(shard.Statics(subject, _tokenizer), shard.Times(subject)[start]).AsSpan().SequenceEqual(tokens.AsSpan(0, prefix)))
                     continue;

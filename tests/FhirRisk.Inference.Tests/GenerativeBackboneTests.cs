@@ -1,0 +1,67 @@
+using FhirRisk.Testing;
+
+namespace FhirRisk.Inference.Tests;
+
+/// <summary>
+/// A finetuned directory with its pretrained backbone beside the heads (<c>pretrained/</c>, as <c>fhirrisk demo-model</c>
+/// ships it): the heads run on the finetuned weights, rollouts and embeddings on the pretrained ones.
+/// </summary>
+public sealed class GenerativeBackboneTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void Rollouts_OfAFinetunedModelWithItsPretrainedBackbone_AreThePretrainedModels()
+    {
+        var directory = FinetunedWith(pretrained: true);
+        using var session = InferenceSession.Open(directory, new InferenceOptions { Threads = 1 });
+        using var pretrained = TinyModel.Open();
+
+        Assert.NotSame(session.Parameters, session.GenerativeParameters);
+        Assert.Equal(pretrained.Parameters.Config, session.GenerativeParameters.Config);
+        Assert.Equal(session.Tokenizer.Vocabulary.Count + FinetunedTinyModel.Tasks.Length, session.Parameters.Config.VocabSize);
+        var request = Requests.For(session, 5, Requests.Fixed(4, maxNewTokens: 40));
+        Requests.AssertSame(Requests.Schedule(pretrained, [request], slots: 2)[0], Requests.Schedule(session, [request], slots: 2)[0]);
+    }
+
+    [Fact]
+    public void Rollouts_OfAFinetunedModelAlone_RunOnItsOwnWeights()
+    {
+        using var session = InferenceSession.Open(FinetunedWith(pretrained: false), new InferenceOptions { Threads = 1 });
+
+        Assert.Same(session.Parameters, session.GenerativeParameters);
+    }
+
+    [Fact]
+    public void Open_APretrainedBackboneThatDoesNotFit_NamesIt()
+    {
+        // A backbone of another vocabulary (here: its config says one id more than the tokenizer holds).
+        var directory = FinetunedWith(pretrained: true);
+        var config = Path.Combine(directory, InferenceSession.PretrainedFolder, "config.json");
+        var v = TinyModel.Tokenizer.Vocabulary.Count;
+        var text = File.ReadAllText(config);
+        Assert.Contains($"\"vocab_size\": {v}", text, StringComparison.Ordinal);
+        File.WriteAllText(config, text.Replace($"\"vocab_size\": {v}", $"\"vocab_size\": {v + 1}", StringComparison.Ordinal));
+
+        var error = Assert.ThrowsAny<Exception>(() => InferenceSession.Open(directory, new InferenceOptions { Threads = 1 }));
+        Assert.Contains(Path.Combine(directory, InferenceSession.PretrainedFolder), error.Message, StringComparison.Ordinal);
+    }
+
+    private string FinetunedWith(bool pretrained)
+    {
+        var directory = Path.Combine(_temp.Path, pretrained ? "with" : "without");
+        Copy(FinetunedTinyModel.Value.Directory, directory);
+        if (pretrained)
+            Copy(TinyModel.Directory, Path.Combine(directory, InferenceSession.PretrainedFolder));
+        return directory;
+    }
+
+    private static void Copy(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+    }
+}
