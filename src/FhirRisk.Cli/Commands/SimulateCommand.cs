@@ -81,6 +81,7 @@ internal static class SimulateCommand
             tasks.AddRow(task.Task, Number(task.PredictionPoints), Number(task.Positives), Fraction(task.PositiveRate),
                 Fraction(task.MeanProbability), Fraction(task.OracleAuroc), Fraction(task.ObservableAuroc), Fraction(task.RecordAuroc));
         }
+        tasks.Columns[0].NoWrap();
         for (var i = 1; i < tasks.Columns.Count; i++)
             tasks.Columns[i].RightAligned();
         console.Write(tasks);
