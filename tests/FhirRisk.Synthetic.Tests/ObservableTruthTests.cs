@@ -82,19 +82,9 @@ public sealed class ObservableTruthTests
     public void Observable_IsACalibratedCoarseningOfTheTruth(string task)
     {
         var rows = s_truth.Value.Where(r => r.Task == task).ToList();
-        Assert.All(rows, r => Assert.InRange(r.ObservableProbability!.Value, 0, 1));
-        var observable = rows.Select(r => r.ObservableProbability!.Value).ToArray();
-        var outcomes = rows.Select(r => r.Outcome).ToArray();
 
-        // E[observable] = E[true p] = the outcome rate: both are expectations of the outcome.
-        var rate = outcomes.Average(o => o ? 1.0 : 0.0);
-        var standardError = Math.Sqrt(rows.Sum(r => r.Probability * (1 - r.Probability))) / rows.Count;
-        Assert.True(Math.Abs(observable.Average() - rate) < 4 * standardError, $"{task}: mean observable {observable.Average():0.000} vs rate {rate:0.000}");
         // Coarser information ranks no better than the truth (up to sampling noise), and still far better than chance.
-        var oracle = BinaryMetrics.Auroc([.. rows.Select(r => r.Probability)], outcomes);
-        var bound = BinaryMetrics.Auroc(observable, outcomes);
-        Assert.True(bound <= oracle + 0.005, $"{task}: observable {bound:0.000} vs oracle {oracle:0.000}");
-        Assert.True(bound > 0.55, $"{task}: observable {bound:0.000}");
+        AssertCalibratedCoarsening(task, rows, r => r.ObservableProbability!.Value, r => r.Probability);
     }
 
     [Fact]
@@ -123,18 +113,9 @@ public sealed class ObservableTruthTests
     public void Record_IsCalibratedAndRanksNoBetterThanTheObservableTruth(string task)
     {
         var rows = s_truth.Value.Where(r => r.Task == task).ToList();
-        Assert.All(rows, r => Assert.InRange(r.RecordProbability!.Value, 0, 1));
-        var record = rows.Select(r => r.RecordProbability!.Value).ToArray();
-        var outcomes = rows.Select(r => r.Outcome).ToArray();
 
-        var rate = outcomes.Average(o => o ? 1.0 : 0.0);
-        var standardError = Math.Sqrt(rows.Sum(r => r.Probability * (1 - r.Probability))) / rows.Count;
-        Assert.True(Math.Abs(record.Average() - rate) < 4 * standardError, $"{task}: mean record {record.Average():0.000} vs rate {rate:0.000}");
         // Without the frailty granted it knows less than the observable truth; it still tracks the baseline risk.
-        var observable = BinaryMetrics.Auroc([.. rows.Select(r => r.ObservableProbability!.Value)], outcomes);
-        var reference = BinaryMetrics.Auroc(record, outcomes);
-        Assert.True(reference <= observable + 0.005, $"{task}: record {reference:0.000} vs observable {observable:0.000}");
-        Assert.True(reference > 0.55, $"{task}: record {reference:0.000}");
+        AssertCalibratedCoarsening(task, rows, r => r.RecordProbability!.Value, r => r.ObservableProbability!.Value);
         Assert.True(Correlation(rows, r => r.BaselineRisk, r => r.RecordProbability!.Value) > 0.1);
     }
 
@@ -189,6 +170,24 @@ public sealed class ObservableTruthTests
 
         Assert.True(Mortality(1) < Mortality(3));
         Assert.True(Mortality(3) < Mortality(6));
+    }
+
+    /// <summary>
+    /// <paramref name="coarse"/> is a conditional expectation of the outcome (its mean is the outcome rate, within four
+    /// standard errors), ranks no better than the finer <paramref name="finer"/> (up to 0.005 of sampling noise) and far
+    /// better than chance.
+    /// </summary>
+    private static void AssertCalibratedCoarsening(string task, List<TruthRow> rows, Func<TruthRow, double> coarse, Func<TruthRow, double> finer)
+    {
+        var scores = rows.Select(coarse).ToArray();
+        Assert.All(scores, p => Assert.InRange(p, 0, 1));
+        var outcomes = rows.Select(r => r.Outcome).ToArray();
+        var rate = outcomes.Average(o => o ? 1.0 : 0.0);
+        var standardError = Math.Sqrt(rows.Sum(r => r.Probability * (1 - r.Probability))) / rows.Count;
+        Assert.True(Math.Abs(scores.Average() - rate) < 4 * standardError, $"{task}: mean {scores.Average():0.000} vs rate {rate:0.000}");
+        var (auroc, finerAuroc) = (BinaryMetrics.Auroc(scores, outcomes), BinaryMetrics.Auroc([.. rows.Select(finer)], outcomes));
+        Assert.True(auroc <= finerAuroc + 0.005, $"{task}: {auroc:0.000} vs the finer {finerAuroc:0.000}");
+        Assert.True(auroc > 0.55, $"{task}: {auroc:0.000}");
     }
 
     private static double Correlation(List<TruthRow> rows, Func<TruthRow, double> x, Func<TruthRow, double> y)
