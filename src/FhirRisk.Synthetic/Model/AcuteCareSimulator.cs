@@ -72,7 +72,7 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
             var criticalObservable = atRegistration.Expect(s => model.AdmissionProbability(s, baseline) * model.Stay(s, baseline).EarlyIcu);
             if (admitted)
             {
-                var evidence = new EpisodeEvidence(visit, s => model.AdmissionProbability(s, baseline), FromEmergency: true);
+                var evidence = new EpisodeEvidence(visit, s => model.AdmissionProbability(s, baseline));
                 var (resume, earlyIcu) = Admissions(edOut, diagnosis, severity, baseline, risk, Dispositions.FromEmergency, evidence);
                 Truth(TaskCatalog.EdCriticalOutcome, visit, registration, registration, admitProbability * risk.EarlyIcu, earlyIcu, severity, baseline,
                     criticalObservable);
@@ -110,7 +110,7 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
             var readings = timeline.Evidence.Until(evidence.EncounterId ?? stayId, admission);
             var posterior = SeverityPosterior.Of(diagnosis.SeverityOffset, readings, evidence.Tilt);
             var record = RecordReference.Expect(model, Patient, _windowStart, _history, baseline - Patient.Frailty, diagnosis.SeverityOffset,
-                readings, evidence.FromEmergency, AdmissionTasks);
+                readings, fromEmergency: evidence.Tilt is not null, AdmissionTasks);
             StayTruth(stayId, admission, stay, risk, severity, baseline, posterior, record);
             if (stay.Died)
             {
@@ -170,9 +170,9 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
 
     /// <summary>Where an admission's severity evidence is charted (null: the stay itself, at its admission) and the ED's
     /// decision to admit as a tilt on the severity (null: a direct admission).</summary>
-    private sealed record EpisodeEvidence(string? EncounterId, Func<double, double>? Tilt, bool FromEmergency)
+    private sealed record EpisodeEvidence(string? EncounterId, Func<double, double>? Tilt)
     {
-        public static readonly EpisodeEvidence DirectAdmission = new(null, null, FromEmergency: false);
+        public static readonly EpisodeEvidence DirectAdmission = new(null, null);
     }
 
     private static DateTime Minute(DateTime time) => new(time.Ticks - time.Ticks % TimeSpan.TicksPerMinute, DateTimeKind.Utc);

@@ -88,7 +88,8 @@ internal sealed class TokenSplit : IDisposable
             shard.Dispose();
     }
 
-    private static int LastAtOrBefore(ReadOnlySpan<long> sorted, long value)
+    /// <summary>The last index i with <paramref name="sorted"/>[i] ≤ <paramref name="value"/> (−1 when there is none).</summary>
+    internal static int LastAtOrBefore(ReadOnlySpan<long> sorted, long value)
     {
         int low = 0, high = sorted.Length;
         while (low < high)

@@ -106,39 +106,31 @@ internal sealed class WindowSampler
     internal (TokenShard Shard, int Subject, int Start, int Count) Choose(ulong seed, ulong batch, int row) =>
         Choose(CounterRng.Block(seed, batch, (ulong)row));
 
-    private (TokenShard Shard, int Subject, int Start, int Count) Choose((uint X0, uint X1, uint X2, uint X3) random)
+    private (TokenShard Shard, int Subject, int Start, int Count) Choose((uint X0, uint X1, uint X2, uint X3) random) =>
+        _sampling == WindowSampling.Anchored ? ChooseAnchored(random) : ChooseUniform(random);
+
+    /// <summary>An anchor token, its place in the window, the window shifted back inside the timeline.</summary>
+    private (TokenShard Shard, int Subject, int Start, int Count) ChooseAnchored((uint X0, uint X1, uint X2, uint X3) random)
     {
         var width = _context - _prefix;
-        if (_sampling == WindowSampling.Anchored)
-        {
-            var (anchorShard, anchorSubject, anchor) = _split.Locate((long)Scale(random.X0, random.X1, (ulong)_split.Tokens));
-            var timelineLength = anchorShard.Tokens(anchorSubject).Length;
-            var offset = (int)Scale(random.X2, random.X3, (ulong)(width + 1));
-            var first = Math.Clamp(anchor - offset, 0, Math.Max(0, timelineLength - (width + 1)));
-            return (anchorShard, anchorSubject, first, Math.Min(timelineLength - first, width + 1));
-        }
-        var pair = (long)Scale(random.X0, random.X1, (ulong)_pairsBefore[^1]);
-        var index = LastAtOrBefore(_pairsBefore, pair);
-        var (shard, subject) = _subjects[index];
+        var (shard, subject, anchor) = _split.Locate((long)Scale(random.X0, random.X1, (ulong)_split.Tokens));
         var length = shard.Tokens(subject).Length;
-        var start = (int)(pair - _pairsBefore[index]) - width; // in [−W, L − 1]
-        var firstToken = Math.Max(start, 0);
-        return (shard, subject, firstToken, Math.Min(length, start + width + 1) - firstToken);
+        var offset = (int)Scale(random.X2, random.X3, (ulong)(width + 1));
+        var start = Math.Clamp(anchor - offset, 0, Math.Max(0, length - (width + 1)));
+        return (shard, subject, start, Math.Min(length - start, width + 1));
     }
 
-    /// <summary>The last index i of <paramref name="sorted"/>[..^1] with sorted[i] ≤ value.</summary>
-    private static int LastAtOrBefore(long[] sorted, long value)
+    /// <summary>A (subject, start) pair among the L + W of every subject, starts from −W to L − 1, cut to the timeline.</summary>
+    private (TokenShard Shard, int Subject, int Start, int Count) ChooseUniform((uint X0, uint X1, uint X2, uint X3) random)
     {
-        int low = 0, high = sorted.Length - 1;
-        while (low < high)
-        {
-            var middle = (low + high + 1) >>> 1;
-            if (sorted[middle] <= value)
-                low = middle;
-            else
-                high = middle - 1;
-        }
-        return low;
+        var width = _context - _prefix;
+        var pair = (long)Scale(random.X0, random.X1, (ulong)_pairsBefore[^1]);
+        var index = TokenSplit.LastAtOrBefore(_pairsBefore.AsSpan(0, _pairsBefore.Length - 1), pair);
+        var (shard, subject) = _subjects[index];
+        var length = shard.Tokens(subject).Length;
+        var start = (int)(pair - _pairsBefore[index]) - width;
+        var first = Math.Max(start, 0);
+        return (shard, subject, first, Math.Min(length, start + width + 1) - first);
     }
 
     /// <summary>⌊u · n / 2⁶⁴⌋ for the 64-bit u = (high, low): uniform on [0, n) to within n / 2⁶⁴.</summary>
