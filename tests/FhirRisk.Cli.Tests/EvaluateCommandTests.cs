@@ -58,6 +58,34 @@ public sealed class EvaluateCommandTests
     }
 
     [Fact]
+    public async Task Evaluate_WithAReference_PrintsAndWritesThePairedDifferences()
+    {
+        using var temp = new TempDirectory();
+        var heads = Write(temp, "heads.parquet", Predictions("hospital_mortality", "heads", noise: 0.2));
+        var probe = Write(temp, "probe.parquet", Predictions("hospital_mortality", "probe", noise: 0.6));
+        var output = temp.File("report");
+
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync("evaluate", heads, probe, "--out", output, "--bootstrap", "50", "--reference", "heads");
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("hospital_mortality: probe vs heads: AUROC difference \u2212", stdout, StringComparison.Ordinal);
+        Assert.Contains("| probe | heads |", File.ReadAllText(Path.Combine(output, "summary.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Evaluate_ReferenceNoInputHolds_IsAUsageErrorListingTheMethods()
+    {
+        using var temp = new TempDirectory();
+        var heads = Write(temp, "heads.parquet", Predictions("hospital_mortality", "heads", noise: 0.2));
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("evaluate", heads, "--out", temp.File("report"), "--reference", "oracle");
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("--reference oracle", stderr, StringComparison.Ordinal);
+        Assert.Contains("(methods: heads)", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Evaluate_MissingFile_IsAUsageError()
     {
         using var temp = new TempDirectory();

@@ -22,21 +22,32 @@ internal static class EvaluateCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "Report folder: summary.md, summary.html, metrics.json, plots/.", Required = true };
         var replicates = CommandOptions.IntAtLeast("--bootstrap", minimum: 1, defaultValue: 1000, "Bootstrap replicates for the 95% intervals (patients resampled).");
         var seed = new Option<ulong>("--seed") { Description = "Seed of the bootstrap: the same seed gives the same intervals.", DefaultValueFactory = _ => 0 };
+        var references = new Option<string[]>("--reference")
+        {
+            Description = "A method every other method of a task is compared with: AUROC difference, paired bootstrap (repeatable; 'none': no comparisons). [default: oracle, where the inputs hold it]",
+        };
         var command = new Command("evaluate", "Evaluate predictions: metrics with patient-bootstrap intervals, k-shot curves, and a report with plots.")
         {
-            files, output, replicates, seed,
+            files, output, replicates, seed, references,
         };
         command.SetAction((parsed, cancellationToken) => Task.FromResult(Run(
             parsed.GetRequiredValue(files),
             parsed.GetRequiredValue(output),
             new BootstrapSettings { Replicates = parsed.GetValue(replicates), Seed = parsed.GetValue(seed) },
+            parsed.GetValue(references) is { Length: > 0 } named ? named : null,
             parsed.InvocationConfiguration,
             cancellationToken)));
         return command;
     }
 
-    private static int Run(FileInfo[] files, DirectoryInfo output, BootstrapSettings bootstrap, InvocationConfiguration io, CancellationToken cancellationToken)
+    private static int Run(FileInfo[] files, DirectoryInfo output, BootstrapSettings bootstrap, string[]? references, InvocationConfiguration io, CancellationToken cancellationToken)
     {
+        if (references is not null && references.Contains("none", StringComparer.Ordinal))
+        {
+            if (references.Length > 1)
+                return CommandOutput.Fail(io.Error, "--reference none cannot be combined with named references.", "pass either 'none' or the methods to compare with.", ExitCodes.UsageError);
+            references = [];
+        }
         if (files.FirstOrDefault(f => !f.Exists) is { } missing)
             return CommandOutput.Fail(io.Error, $"'{missing}' does not exist.", "pass predictions files written by fhirrisk (finetune, probe, baselines) or by hand (docs/formats/predictions.md).", ExitCodes.UsageError);
         if (files.Select(f => f.Name).GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
@@ -49,7 +60,11 @@ internal static class EvaluateCommand
         try
         {
             var predictions = PredictionSet.Load([.. files.Select(f => f.FullName)]);
-            result = WithProgress(console, progress => PredictionEvaluator.Evaluate(predictions, bootstrap, progress, cancellationToken));
+            var methods = predictions.Runs.Keys.Select(r => r.Method).ToHashSet(StringComparer.Ordinal);
+            if (references?.FirstOrDefault(r => !methods.Contains(r)) is { } absent)
+                return CommandOutput.Fail(io.Error, $"--reference {absent}: no input holds predictions of method '{absent}' (methods: {string.Join(", ", methods.Order(StringComparer.Ordinal))}).",
+                    "name a method the inputs hold, or pass its predictions file.", ExitCodes.UsageError);
+            result = WithProgress(console, progress => PredictionEvaluator.Evaluate(predictions, bootstrap, progress, references, cancellationToken));
             EvaluationReportWriter.Write(output.FullName, result);
         }
         catch (EvaluationInputException e)
@@ -70,6 +85,8 @@ internal static class EvaluateCommand
         }
 
         console.Write(SummaryTable(result));
+        foreach (var comparison in result.Comparisons)
+            io.Output.WriteLine($"{comparison.Task}: {comparison} (paired bootstrap)");
         foreach (var run in result.Runs.Where(r => r.Metrics.RankingUndefinedReason is not null))
             io.Error.WriteLine($"warning: {run.Task}/{run.Method}: AUROC and AUPRC are undefined ({run.Metrics.RankingUndefinedReason}); Brier and ECE are reported.");
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,

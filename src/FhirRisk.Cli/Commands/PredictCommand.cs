@@ -37,7 +37,7 @@ internal static class PredictCommand
     public static Command Create()
     {
         var method = new Option<string>("--method") { Description = "How to predict: 'rollouts' (zero-shot, ETHOS) or 'heads' (finetuned multitask heads).", DefaultValueFactory = _ => "rollouts" };
-        var model = new Option<DirectoryInfo>("--model") { Description = "The model directory (the pretrained model for rollouts, the finetuned one with heads.json for heads).", Required = true };
+        var model = new Option<DirectoryInfo>("--model") { Description = "The model directory: a pretrained one, or a finetuned one with heads.json (heads need it; its rollouts run on the pretrained/ beside the heads when there is one).", Required = true };
         var tokens = new Option<DirectoryInfo>("--tokens") { Description = "Token shards of the dataset, written with the model's tokenizer ('fhirrisk tokenize').", Required = true };
         var labels = new Option<DirectoryInfo>("--labels") { Description = "The output of 'fhirrisk labels' for the same dataset.", Required = true };
         var task = new Option<string>("--task") { Description = "The task to predict; with --method heads, 'all' for every task the heads cover.", DefaultValueFactory = _ => "hospital_mortality" };

@@ -178,6 +178,9 @@ public static class DemoModelLayout
             Number(json, "oracle_auroc", t.Oracle);
             Number(json, "cohort_oracle_auroc", t.CohortOracle);
             Number(json, "observable_oracle_auroc", t.ObservableOracle);
+            Number(json, "oracle_gap", t.OracleGap.Value);
+            Number(json, "oracle_gap_lower", t.OracleGap.Lower);
+            Number(json, "oracle_gap_upper", t.OracleGap.Upper);
             json.WriteEndObject();
         }
         json.WriteEndArray();

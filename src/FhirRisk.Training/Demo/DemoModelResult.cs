@@ -32,7 +32,12 @@ public sealed record DemoLosses(double? PretrainFirst, double? PretrainLast, dou
 /// <param name="ObservableOracle">The observable truth's AUROC on the same points (docs/simulator.md §6): a bound no
 /// model reading the record beats on average; NaN where the truth has none.</param>
 public sealed record DemoTaskResult(string Task, int Points, int Positives, (double Value, double Lower, double Upper) Heads, double HeadsEce,
-    double Probe, double CountBaseline, double Oracle, double CohortOracle, double ObservableOracle = double.NaN);
+    double Probe, double CountBaseline, double Oracle, double CohortOracle, double ObservableOracle = double.NaN)
+{
+    /// <summary>The oracle's AUROC minus the heads' on the same points with its 95% paired patient-bootstrap interval
+    /// (<see cref="FhirRisk.Core.Statistics.PatientBootstrap.CompareAuroc"/>); NaN where either is missing.</summary>
+    public (double Value, double Lower, double Upper) OracleGap { get; init; } = (double.NaN, double.NaN, double.NaN);
+}
 
 /// <summary>The probe's and the count baseline's macro-AUROC at one k (null: all training data).</summary>
 public sealed record DemoMacroPoint(int? KShot, double Probe, double CountBaseline, int Tasks);

@@ -15,6 +15,9 @@ public sealed record EvaluationResult(
     IReadOnlyList<KShotCurve> KShotCurves,
     IReadOnlyList<MacroKShotPoint> MacroKShot)
 {
+    /// <summary>Per task, each all-data method's AUROC difference to each reference method the task has.</summary>
+    public IReadOnlyList<AurocComparison> Comparisons { get; init; } = [];
+
     public IReadOnlyList<string> Tasks => [.. Runs.Select(r => r.Task).Concat(KShotCurves.Select(c => c.Task)).Distinct()];
 
     public IReadOnlyList<string> Methods => [.. Runs.Select(r => r.Method).Concat(KShotCurves.Select(c => c.Method)).Distinct()];
@@ -28,6 +31,17 @@ public sealed record RunEvaluation(
     IReadOnlyList<RocPoint>? Roc,
     IReadOnlyList<PrecisionRecallPoint>? PrecisionRecall,
     IReadOnlyList<CalibrationBin> Calibration);
+
+/// <summary>
+/// <paramref name="Method"/>'s AUROC minus <paramref name="Reference"/>'s on the same points of <paramref name="Task"/>,
+/// with a paired patient-bootstrap interval (<see cref="PatientBootstrap.CompareAuroc"/>): below zero, the method ranks
+/// worse than the reference. An interval that excludes a margin says the data can tell the gap from it.
+/// </summary>
+public sealed record AurocComparison(string Task, string Method, string Reference, MetricEstimate Difference)
+{
+    /// <summary>"heads vs oracle: AUROC difference −0.042 (−0.067 to −0.018)".</summary>
+    public override string ToString() => $"{Method} vs {Reference}: AUROC difference {ReportText.Difference(Difference)}";
+}
 
 /// <summary>Mean, standard deviation (n − 1), minimum and maximum of a metric over replicates; NaN when none is defined.</summary>
 public readonly record struct ReplicateSpread(double Mean, double StandardDeviation, double Min, double Max, int Defined)

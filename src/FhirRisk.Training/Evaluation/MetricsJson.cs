@@ -57,6 +57,18 @@ internal static class MetricsJson
         }
         json.WriteEndArray();
 
+        json.WriteStartArray("auroc_comparisons");
+        foreach (var comparison in result.Comparisons)
+        {
+            json.WriteStartObject();
+            json.WriteString("task", comparison.Task);
+            json.WriteString("method", comparison.Method);
+            json.WriteString("reference", comparison.Reference);
+            Estimate(json, "auroc_difference", comparison.Difference);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+
         json.WriteStartArray("macro_auroc_by_k");
         foreach (var point in result.MacroKShot)
         {

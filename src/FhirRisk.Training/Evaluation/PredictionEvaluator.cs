@@ -9,11 +9,22 @@ public readonly record struct EvaluationProgress(int RunsDone, int Runs);
 /// Computes the report's numbers from a <see cref="PredictionSet"/>: for each all-data run AUROC, AUPRC, Brier score and
 /// ECE with patient-bootstrap intervals and the ROC, precision–recall and calibration curves; for few-shot runs the
 /// point estimates per replicate, summarised over replicates per k (EHRSHOT reports mean ± spread over its 5 replicates
-/// rather than bootstrapping each one).
+/// rather than bootstrapping each one); and, for every task with a reference method (an oracle, a baseline), each
+/// other all-data method's AUROC difference to it with a paired patient-bootstrap interval.
 /// </summary>
 public static class PredictionEvaluator
 {
-    public static EvaluationResult Evaluate(PredictionSet predictions, BootstrapSettings? bootstrap = null, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>The reference methods compared against by default: the simulator's oracle, when the inputs hold it.</summary>
+    public static IReadOnlyList<string> DefaultReferences { get; } = ["oracle"];
+
+    /// <param name="predictions">The runs to evaluate.</param>
+    /// <param name="bootstrap">Replicates, seed, level and calibration bins; defaults when null.</param>
+    /// <param name="progress">Runs evaluated so far.</param>
+    /// <param name="references">Methods every other all-data method of a task is compared with, where the task has
+    /// them (<see cref="DefaultReferences"/> when null; empty: no comparisons).</param>
+    /// <param name="cancellationToken">Stops between runs.</param>
+    public static EvaluationResult Evaluate(PredictionSet predictions, BootstrapSettings? bootstrap = null, IProgress<EvaluationProgress>? progress = null,
+        IReadOnlyList<string>? references = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(predictions);
         bootstrap ??= new BootstrapSettings();
@@ -42,7 +53,34 @@ public static class PredictionEvaluator
         }
 
         var curves = KShotCurves(fewShot, runs);
-        return new EvaluationResult(predictions.Sources, bootstrap, runs, curves, MacroAuroc(curves));
+        var comparisons = Compare(predictions, references ?? DefaultReferences, bootstrap, cancellationToken);
+        return new EvaluationResult(predictions.Sources, bootstrap, runs, curves, MacroAuroc(curves)) { Comparisons = comparisons };
+    }
+
+    /// <summary>Per task and reference present in it, every other all-data method's AUROC minus the reference's, paired
+    /// by point (every run of a task covers the same points, <see cref="PredictionSet"/>).</summary>
+    private static List<AurocComparison> Compare(PredictionSet predictions, IReadOnlyList<string> references, BootstrapSettings bootstrap, CancellationToken cancellationToken)
+    {
+        var comparisons = new List<AurocComparison>();
+        var allData = predictions.Runs.Where(r => r.Key.KShot is null).ToArray();
+        foreach (var task in predictions.Tasks)
+        {
+            var taskRuns = allData.Where(r => r.Key.Task == task).ToArray();
+            foreach (var reference in references.Distinct(StringComparer.Ordinal))
+            {
+                if (taskRuns.FirstOrDefault(r => r.Key.Method == reference) is not { Value: { } referenceRows })
+                    continue;
+                var byPoint = referenceRows.ToDictionary(r => (r.SubjectId, r.PredictionTime), r => r.Probability);
+                foreach (var (run, rows) in taskRuns.Where(r => r.Key.Method != reference))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var (probabilities, labels, patients) = Columns(rows);
+                    var paired = rows.Select(r => byPoint[(r.SubjectId, r.PredictionTime)]).ToArray();
+                    comparisons.Add(new AurocComparison(task, run.Method, reference, PatientBootstrap.CompareAuroc(probabilities, paired, labels, patients, bootstrap)));
+                }
+            }
+        }
+        return comparisons;
     }
 
     private static RunEvaluation EvaluateRun(PredictionRun run, Prediction[] rows, BootstrapSettings bootstrap)

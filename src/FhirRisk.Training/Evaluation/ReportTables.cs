@@ -19,6 +19,13 @@ internal static class ReportTables
                     ReportText.Count(run.Metrics.Positives), .. ReportText.MetricCells(run.Metrics)]),
             ]);
         }
+        var comparisons = result.Comparisons.Where(c => c.Task == task).ToArray();
+        if (comparisons.Length > 0)
+        {
+            yield return new ReportTable("AUROC minus the reference method's on the same points, 95% paired bootstrap interval (below zero: ranks worse than the reference).",
+                ["Method", "Reference", "AUROC difference"],
+                [.. comparisons.Select(c => (IReadOnlyList<string>)[c.Method, c.Reference, ReportText.Difference(c.Difference)])]);
+        }
         var curves = result.KShotCurves.Where(c => c.Task == task).ToArray();
         if (curves.Length > 0)
         {

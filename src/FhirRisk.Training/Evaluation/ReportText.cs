@@ -22,6 +22,16 @@ internal static class ReportText
         : estimate.Replicates == 0 ? Number(estimate.Value, format)
         : $"{Number(estimate.Value, format)} ({Number(estimate.Lower, format)}–{Number(estimate.Upper, format)})";
 
+    /// <summary>A signed difference over its interval, "−0.042 (−0.067 to −0.018)" ("to", since a dash would read as a
+    /// minus sign), or why it is undefined.</summary>
+    public static string Difference(MetricEstimate estimate) =>
+        !estimate.IsDefined ? "undefined (the labels hold one class only)"
+        : estimate.Replicates == 0 || double.IsNaN(estimate.Lower) ? Signed(estimate.Value)
+        : $"{Signed(estimate.Value)} ({Signed(estimate.Lower)} to {Signed(estimate.Upper)})";
+
+    /// <summary>"+0.012", "−0.042" (a true minus sign), "0.000".</summary>
+    public static string Signed(double value) => value.ToString("+0.000;\u22120.000;0.000", CultureInfo.InvariantCulture);
+
     /// <summary>"0.745 ± 0.021" over replicates, or "–" when no replicate had the metric.</summary>
     public static string Spread(ReplicateSpread spread) =>
         spread.Defined == 0 ? "–" : spread.Defined == 1 ? Number(spread.Mean, "F3") : $"{Number(spread.Mean, "F3")} ± {Number(spread.StandardDeviation, "F3")}";
@@ -39,5 +49,6 @@ internal static class ReportText
         $"95% confidence intervals: {Count(bootstrap.Replicates)} bootstrap replicates resampled by patient (seed {bootstrap.Seed.ToString(CultureInfo.InvariantCulture)}), " +
         $"percentile method at level {Number(bootstrap.ConfidenceLevel, "0.###")}. AUPRC is average precision (scikit-learn's definition, no interpolation). " +
         $"ECE uses {bootstrap.CalibrationBins.ToString(CultureInfo.InvariantCulture)} equal-width bins weighted by their share of predictions. " +
-        "k-shot cells are the mean ± standard deviation over replicates of each k (training examples per class).";
+        "k-shot cells are the mean ± standard deviation over replicates of each k (training examples per class). " +
+        "AUROC differences to a reference method are paired: each replicate scores both methods on the same resampled patients.";
 }

@@ -129,6 +129,71 @@ public sealed class PatientBootstrapTests(ITestOutputHelper output)
     public void Evaluate_MismatchedLengths_Throw() =>
         Assert.Throws<ArgumentException>(() => PatientBootstrap.Evaluate([0.1, 0.2], [true, false], [1L], Quick));
 
+    [Fact]
+    public void CompareAuroc_AgainstAConstantReference_IsTheAurocIntervalShiftedByOneHalf()
+    {
+        // A constant score has AUROC 0.5 in every resample that holds both classes, so the paired difference of each
+        // replicate is that replicate's AUROC − 0.5: the comparison must draw exactly Evaluate's resamples.
+        var (probabilities, labels, patients) = Cohort(patients: 250, seed: 5);
+        var constant = Enumerable.Repeat(0.2, probabilities.Length).ToArray();
+
+        var difference = PatientBootstrap.CompareAuroc(probabilities, constant, labels, patients, Quick);
+        var alone = PatientBootstrap.Evaluate(probabilities, labels, patients, Quick).Auroc;
+
+        Assert.Equal(alone.Value - 0.5, difference.Value, 12);
+        Assert.Equal(alone.Lower - 0.5, difference.Lower, 12);
+        Assert.Equal(alone.Upper - 0.5, difference.Upper, 12);
+        Assert.Equal(alone.Replicates, difference.Replicates);
+    }
+
+    [Fact]
+    public void CompareAuroc_IsAntisymmetric_AndZeroForTheSameScores()
+    {
+        var (probabilities, labels, patients) = Cohort(patients: 200, seed: 6);
+        var random = new SplitMix64(60);
+        var other = probabilities.Select(p => Math.Clamp(p + 0.2 * (random.NextDouble() - 0.5), 0, 1)).ToArray();
+
+        var forward = PatientBootstrap.CompareAuroc(probabilities, other, labels, patients, Quick);
+        var backward = PatientBootstrap.CompareAuroc(other, probabilities, labels, patients, Quick);
+        var same = PatientBootstrap.CompareAuroc(probabilities, probabilities, labels, patients, Quick);
+
+        Assert.Equal(BinaryMetrics.Auroc(probabilities, labels) - BinaryMetrics.Auroc(other, labels), forward.Value, 12);
+        Assert.Equal(-forward.Value, backward.Value, 12);
+        Assert.Equal(-forward.Upper, backward.Lower, 12);
+        Assert.Equal(-forward.Lower, backward.Upper, 12);
+        Assert.Equal((0.0, 0.0, 0.0), (same.Value, same.Lower, same.Upper));
+    }
+
+    [Fact]
+    public void CompareAuroc_PairedIntervalOfCorrelatedScores_IsNarrowerThanEitherAurocs()
+    {
+        // Two methods that share most of their signal: the AUROCs move together across resamples (the same hard and
+        // easy patients), so their difference varies far less than either. An unpaired comparison would miss that.
+        var (probabilities, labels, patients) = Cohort(patients: 300, seed: 7);
+        var random = new SplitMix64(70);
+        var noisier = probabilities.Select(p => Math.Clamp(p + 0.1 * (random.NextDouble() - 0.5), 0, 1)).ToArray();
+
+        var difference = PatientBootstrap.CompareAuroc(noisier, probabilities, labels, patients, Quick);
+        var first = PatientBootstrap.Evaluate(probabilities, labels, patients, Quick).Auroc;
+        var second = PatientBootstrap.Evaluate(noisier, labels, patients, Quick).Auroc;
+
+        var paired = difference.Upper - difference.Lower;
+        output.WriteLine($"paired width {paired:F4}; AUROC widths {first.Upper - first.Lower:F4}, {second.Upper - second.Lower:F4}");
+        Assert.True(paired < 0.5 * Math.Min(first.Upper - first.Lower, second.Upper - second.Lower), $"paired width {paired}");
+        Assert.InRange(difference.Value, difference.Lower, difference.Upper);
+    }
+
+    [Fact]
+    public void CompareAuroc_RejectsMismatchedLengths_AndIsUndefinedWithOneClass()
+    {
+        var (probabilities, labels, patients) = Cohort(patients: 50, seed: 8);
+
+        Assert.Throws<ArgumentException>(() => PatientBootstrap.CompareAuroc(probabilities, probabilities[1..], labels, patients, Quick));
+        Assert.Throws<ArgumentException>(() => PatientBootstrap.CompareAuroc(probabilities, probabilities, labels, patients[1..], Quick));
+        var negatives = new bool[labels.Length];
+        Assert.False(PatientBootstrap.CompareAuroc(probabilities, probabilities, negatives, patients, Quick).IsDefined);
+    }
+
     private static (double[] Probabilities, bool[] Labels, long[] Patients) Cohort(int patients, ulong seed)
     {
         var random = new SplitMix64(seed);

@@ -36,6 +36,32 @@ public sealed class EvaluationReportWriterTests(EvaluationReportWriterTests.Repo
     }
 
     [Fact]
+    public void Summaries_ShowThePairedComparisonsWithTheOracle()
+    {
+        var (temp, result) = (report.Folder, report.Result);
+        var headsVsOracle = result.Comparisons.Single(c => c.Task == "mortality" && c.Method == "heads");
+        Assert.Equal(["heads", "probe"], result.Comparisons.Where(c => c.Task == "mortality").Select(c => c.Method));
+        Assert.DoesNotContain(result.Comparisons, c => c.Task == "icu"); // no oracle there
+
+        var markdown = File.ReadAllText(temp.File("summary.md"));
+        Assert.Contains("paired bootstrap", markdown, StringComparison.Ordinal);
+        Assert.Contains($"| heads | oracle | {ReportText.Difference(headsVsOracle.Difference)} |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| heads | oracle | undefined (the labels hold one class only) |", markdown, StringComparison.Ordinal);
+        Assert.Contains("\u2212", ReportText.Difference(headsVsOracle.Difference), StringComparison.Ordinal);
+        var html = File.ReadAllText(temp.File("summary.html"));
+        Assert.Contains("<td>oracle</td>", html, StringComparison.Ordinal);
+
+        using var json = JsonDocument.Parse(File.ReadAllText(temp.File("metrics.json")));
+        var comparisons = json.RootElement.GetProperty("auroc_comparisons").EnumerateArray().ToArray();
+        Assert.Equal(result.Comparisons.Count, comparisons.Length);
+        var first = comparisons.Single(c => c.GetProperty("task").GetString() == "mortality" && c.GetProperty("method").GetString() == "heads");
+        Assert.Equal("oracle", first.GetProperty("reference").GetString());
+        Assert.Equal(headsVsOracle.Difference.Value, first.GetProperty("auroc_difference").GetProperty("value").GetDouble());
+        Assert.Equal(headsVsOracle.Difference.Lower, first.GetProperty("auroc_difference").GetProperty("lower").GetDouble());
+        Assert.Equal(JsonValueKind.Null, comparisons.Single(c => c.GetProperty("task").GetString() == "no_events").GetProperty("auroc_difference").ValueKind);
+    }
+
+    [Fact]
     public void MetricsJson_HoldsNullAndAReasonForUndefinedMetrics()
     {
         var (temp, result) = (report.Folder, report.Result);
@@ -45,7 +71,7 @@ public sealed class EvaluationReportWriterTests(EvaluationReportWriterTests.Repo
         Assert.Equal("fhirrisk-evaluation", root.GetProperty("format").GetString());
         Assert.Equal("patient", root.GetProperty("bootstrap").GetProperty("resampling_unit").GetString());
         var runs = root.GetProperty("runs").EnumerateArray().ToArray();
-        var none = runs.Single(r => r.GetProperty("task").GetString() == "no_events");
+        var none = runs.Single(r => r.GetProperty("task").GetString() == "no_events" && r.GetProperty("method").GetString() == "heads");
         Assert.Equal(JsonValueKind.Null, none.GetProperty("auroc").ValueKind);
         Assert.Equal("no positive labels", none.GetProperty("undefined_reason").GetString());
         Assert.Equal(JsonValueKind.Object, none.GetProperty("brier").ValueKind);
@@ -93,6 +119,8 @@ public sealed class EvaluationReportWriterTests(EvaluationReportWriterTests.Repo
             .. SyntheticPredictions.Predict(icu, "icu", "probe", 0.3, 6, k: 1, replicate: 0),
             .. SyntheticPredictions.Predict(icu, "icu", "probe", 0.6, 7, k: 4, replicate: 0),
             .. SyntheticPredictions.Predict(other, "no_events", "heads", 1.0, 8),
+            .. SyntheticPredictions.Predict(points, "mortality", "oracle", 2.0, 9),
+            .. SyntheticPredictions.Predict(other, "no_events", "oracle", 2.0, 10),
         ];
         return PredictionEvaluator.Evaluate(PredictionSet.Create([("predictions.parquet", rows)]), new BootstrapSettings { Replicates = 50 });
     }

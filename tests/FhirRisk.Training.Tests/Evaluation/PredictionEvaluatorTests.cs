@@ -66,5 +66,43 @@ public sealed class PredictionEvaluatorTests
         Assert.All(result.MacroKShot, p => Assert.Equal(1, p.Tasks));
     }
 
+    [Fact]
+    public void Evaluate_ComparesEveryMethodWithTheOracle_PairedByPoint()
+    {
+        var heads = SyntheticPredictions.Predict(Points, "hospital_mortality", "heads", 1.0, 1);
+        var oracle = SyntheticPredictions.Predict(Points, "hospital_mortality", "oracle", 2.0, 2);
+        var baseline = SyntheticPredictions.Predict(Points, "hospital_mortality", "count_baseline", 0.3, 3);
+        // The oracle's rows in another order: pairing goes by (subject, time), not by row.
+        var set = PredictionSet.Create([("p", [.. heads, .. baseline]), ("o", [.. oracle.Reverse()])]);
+
+        var result = PredictionEvaluator.Evaluate(set, Quick);
+
+        Assert.Equal(["heads", "count_baseline"], result.Comparisons.Select(c => c.Method));
+        Assert.All(result.Comparisons, c => Assert.Equal(("hospital_mortality", "oracle"), (c.Task, c.Reference)));
+        var vsHeads = result.Comparisons[0].Difference;
+        var expected = PatientBootstrap.CompareAuroc([.. heads.Select(r => r.Probability)], [.. oracle.Select(r => r.Probability)],
+            [.. heads.Select(r => r.Label)], [.. heads.Select(r => r.SubjectId)], Quick);
+        Assert.Equal(expected, vsHeads);
+        Assert.Equal(Auroc(heads) - Auroc(oracle), vsHeads.Value, 12);
+        Assert.True(vsHeads.Upper < 0, $"a weaker method ranks below the oracle: {vsHeads}");
+    }
+
+    [Fact]
+    public void Evaluate_References_NamedOnesOnly_NoneWhenAbsentOrEmpty()
+    {
+        var heads = SyntheticPredictions.Predict(Points, "t", "heads", 1.0, 1);
+        var baseline = SyntheticPredictions.Predict(Points, "t", "count_baseline", 0.3, 2);
+        var set = PredictionSet.Create([("p", [.. heads, .. baseline])]);
+
+        Assert.Empty(PredictionEvaluator.Evaluate(set, Quick).Comparisons); // no oracle in the inputs
+        Assert.Empty(PredictionEvaluator.Evaluate(set, Quick, references: []).Comparisons);
+        var named = PredictionEvaluator.Evaluate(set, Quick, references: ["count_baseline"]);
+
+        var comparison = Assert.Single(named.Comparisons);
+        Assert.Equal(("heads", "count_baseline"), (comparison.Method, comparison.Reference));
+        Assert.Equal(Auroc(heads) - Auroc(baseline), comparison.Difference.Value, 12);
+        Assert.StartsWith("heads vs count_baseline: AUROC difference +", comparison.ToString(), StringComparison.Ordinal);
+    }
+
     private static double Auroc(Prediction[] rows) => BinaryMetrics.Auroc([.. rows.Select(r => r.Probability)], [.. rows.Select(r => r.Label)]);
 }
