@@ -36,9 +36,15 @@ public sealed class PredictCommandTests
         Assert.All(rows, r => Assert.Equal(("hospital_mortality", "rollouts"), (r.Task, r.Method)));
         Assert.All(rows, r => Assert.InRange(r.Probability, 0, 1));
         Assert.Equal(rows, PredictionsFile.Read(Path.Combine(temp.File("b"), PredictCommand.RolloutsFile)));
+        // The same rollouts' hazard estimate, on the same points.
+        var hazards = PredictionsFile.Read(Path.Combine(temp.File("a"), PredictCommand.HazardFile));
+        Assert.Equal(rows.Select(r => (r.SubjectId, r.PredictionTime, r.Label)), hazards.Select(r => (r.SubjectId, r.PredictionTime, r.Label)));
+        Assert.All(hazards, r => Assert.Equal(PredictCommand.HazardMethod, r.Method));
+        Assert.All(hazards, r => Assert.InRange(r.Probability, 0, 1));
 
         var report = temp.File("report");
-        var evaluated = await CliRun.RunAsync("evaluate", Path.Combine(temp.File("a"), PredictCommand.RolloutsFile), "--out", report, "--bootstrap", "20");
+        var evaluated = await CliRun.RunAsync("evaluate", Path.Combine(temp.File("a"), PredictCommand.RolloutsFile), Path.Combine(temp.File("a"), PredictCommand.HazardFile),
+            "--out", report, "--bootstrap", "20");
         Assert.True(evaluated.ExitCode == 0, evaluated.Error);
         Assert.True(File.Exists(Path.Combine(report, "metrics.json")));
     }

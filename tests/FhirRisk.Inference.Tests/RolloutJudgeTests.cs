@@ -119,4 +119,112 @@ public sealed class RolloutJudgeTests
         open.Abandon();
         Assert.Null(open.Outcomes[0]);
     }
+
+    [Theory]
+    [InlineData(TaskCatalog.HospitalMortality, new[] { "LAB//A" })]
+    [InlineData(TaskCatalog.HospitalMortality, new[] { "LAB//A", "HOSPITAL_DISCHARGE//HOME" })] // a pending stop: only a death at its time is positive
+    [InlineData(TaskCatalog.ProlongedLos, new[] { "LAB//A", "7d-12d", "LAB//B" })] // 8–9 days in: long intervals cross the threshold
+    [InlineData(TaskCatalog.IcuAdmission, new[] { "LAB//A", "1d-2d" })]
+    public void The_hazard_is_the_probability_that_the_next_token_settles_the_task_positive(string task, string[] history)
+    {
+        // Black box: for every id, a fresh judge fed the same history then that id says whether it settles positive;
+        // the hazard must be the softmax mass of exactly those ids, whatever the judge's own shortcut.
+        var random = new Random(3);
+        var logits = Enumerable.Range(0, Meanings.Count).Select(_ => (float)(4 * random.NextDouble() - 2)).ToArray();
+        const float Temperature = 0.8f;
+        var weights = logits.Select(l => Math.Exp(l / Temperature)).ToArray();
+        var expected = 0.0;
+        var positiveIds = 0;
+        for (var id = 0; id < Meanings.Count; id++)
+        {
+            var trial = new RolloutJudge([Task(task)], Meanings);
+            foreach (var token in history)
+                trial.Observe(Id(token));
+            trial.Observe(id);
+            if (trial.Outcomes[0]?.Label == true)
+            {
+                expected += weights[id];
+                positiveIds++;
+            }
+        }
+        expected /= weights.Sum();
+
+        var judge = new RolloutJudge([Task(task)], Meanings);
+        foreach (var token in history)
+            judge.Observe(Id(token));
+        judge.AddHazard(logits, Temperature);
+        judge.AddHazard(logits, Temperature);
+
+        Assert.True(positiveIds > 0, "no next token settles the task positive: the case tests nothing");
+        Assert.Equal(2 * expected, judge.Hazards[0], 12);
+        Assert.Null(judge.Outcomes[0]); // adding hazard settles nothing
+    }
+
+    [Fact]
+    public void A_settled_task_adds_no_more_hazard()
+    {
+        var logits = new float[Meanings.Count];
+        var judge = new RolloutJudge([Task(TaskCatalog.HospitalMortality), Task(TaskCatalog.Readmission30d)], Meanings);
+        judge.AddHazard(logits, 1f);
+        var first = judge.Hazards.ToArray();
+        judge.Observe(Id("MEDS_DEATH"));
+        judge.AddHazard(logits, 1f);
+
+        Assert.True(first[0] > 0);
+        Assert.Equal(first[0], judge.Hazards[0]);
+    }
+
+    [Fact]
+    public void The_summed_hazard_has_the_positive_counts_expectation_and_less_variance()
+    {
+        // 4,000 rollouts of a synthetic token process through the judge: death and discharge are rare per step, and a
+        // "severity" code sampled on the way triples the death rate from then on, so paths differ in risk. The mean
+        // summed hazard must match the fraction of positive rollouts (the compensator of the death count has its
+        // expectation), and vary less from rollout to rollout than the 0/1 outcome.
+        var random = new Random(11);
+        var (death, discharge, severe) = (Id("MEDS_DEATH"), Id("HOSPITAL_DISCHARGE//HOME"), Id("LAB//B"));
+        const int Rollouts = 4000;
+        var (hazards, positives) = (new double[Rollouts], new double[Rollouts]);
+        var logits = new float[Meanings.Count];
+        for (var r = 0; r < Rollouts; r++)
+        {
+            var judge = new RolloutJudge([Task(TaskCatalog.HospitalMortality)], Meanings);
+            var sick = false;
+            for (var step = 0; step < 400 && !judge.IsSettled; step++)
+            {
+                Array.Clear(logits);
+                logits[death] = sick ? 1.5f : 0.4f;
+                logits[discharge] = 1.2f;
+                logits[severe] = 0.6f;
+                judge.AddHazard(logits, 1f);
+                var token = Draw(logits, random);
+                sick |= token == severe;
+                judge.Observe(token);
+            }
+            hazards[r] = judge.Hazards[0];
+            positives[r] = judge.Outcomes[0]?.Label == true ? 1 : 0;
+        }
+
+        var differences = hazards.Zip(positives, (h, y) => h - y).ToArray();
+        var standardError = Math.Sqrt(Variance(differences) / Rollouts);
+        Assert.InRange(positives.Average(), 0.15, 0.85);
+        Assert.True(Math.Abs(differences.Average()) < 4 * standardError, $"hazard {hazards.Average():F4} vs positives {positives.Average():F4} (SE {standardError:F4})");
+        Assert.True(Variance(hazards) < 0.9 * Variance(positives), $"hazard variance {Variance(hazards):F4} vs outcome variance {Variance(positives):F4}");
+
+        static double Variance(double[] values) => values.Sum(v => (v - values.Average()) * (v - values.Average())) / (values.Length - 1);
+    }
+
+    /// <summary>A draw from softmax(logits).</summary>
+    private static int Draw(float[] logits, Random random)
+    {
+        var weights = logits.Select(l => Math.Exp(l)).ToArray();
+        var target = random.NextDouble() * weights.Sum();
+        for (var id = 0; id < weights.Length; id++)
+        {
+            target -= weights[id];
+            if (target < 0)
+                return id;
+        }
+        return weights.Length - 1;
+    }
 }

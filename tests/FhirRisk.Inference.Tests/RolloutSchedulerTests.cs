@@ -25,6 +25,17 @@ public sealed class RolloutSchedulerTests
     }
 
     [Fact]
+    public void Sampling_other_than_softmax_tracks_no_hazard()
+    {
+        using var session = TinyModel.Open();
+        var settings = Requests.Fixed(3) with { Sampling = new FhirRisk.Model.Cpu.SamplingSettings(TopK: 5) };
+
+        var result = Requests.Schedule(session, [Requests.For(session, 2, settings)], slots: 4)[0];
+
+        Assert.All(result.Tasks, t => Assert.True(double.IsNaN(t.Hazard)));
+    }
+
+    [Fact]
     public void Results_do_not_depend_on_how_requests_were_packed()
     {
         using var session = TinyModel.Open();

@@ -23,6 +23,10 @@ namespace FhirRisk.Cli.Commands;
 internal static class PredictCommand
 {
     public const string RolloutsFile = "rollouts.predictions.parquet";
+    public const string HazardFile = "rollouts_hazard.predictions.parquet";
+
+    /// <summary>The method name of the rollouts' hazard estimate in predictions files.</summary>
+    public const string HazardMethod = "rollouts_hazard";
     public const string HeadsFile = "heads.predictions.parquet";
     public const string OracleFile = "oracle.predictions.parquet";
     public const string SampledOracleFile = "oracle_sampled.predictions.parquet";
@@ -131,6 +135,13 @@ internal static class PredictCommand
         var settled = scored.Where(s => s.Estimate.Labelled > 0).ToArray();
         var rows = settled.Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, "rollouts", s.Estimate.Risk, s.Point.Label)).ToList();
         var (written, unmatched, oracle) = Write(r, rows, RolloutsFile, io);
+        if (settled.All(s => !double.IsNaN(s.Estimate.Hazard)))
+        {
+            // The same rollouts through the hazard estimate, on the same points as the counts.
+            var kept = written.Select(p => (p.SubjectId, p.PredictionTime)).ToHashSet();
+            PredictionsFile.Write(Path.Combine(r.Output, HazardFile), [.. settled.Where(s => kept.Contains((s.Point.SubjectId, s.Point.PredictionTime)))
+                .Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, HazardMethod, s.Estimate.Hazard, s.Point.Label))]);
+        }
         if (oracle is not null)
         {
             // The oracle through the same rollout counts: how much of the rollouts' gap to the oracle is counting noise.

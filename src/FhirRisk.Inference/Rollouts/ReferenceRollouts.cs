@@ -44,7 +44,7 @@ public static class ReferenceRollouts
                 done = sequence.Accept(sequence.Sample(logits.AsSpan((window.Length - 1) * vp, vp), scratch));
             }
             while (!done);
-            tally.Add(index, sequence.Judge.Outcomes, [.. sequence.Generated]);
+            tally.Add(index, sequence.Judge.Outcomes, [.. sequence.Generated], sequence.TracksHazard ? sequence.Judge.Hazards : null);
         }
         return tally.Result();
     }

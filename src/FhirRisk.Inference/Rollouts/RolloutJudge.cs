@@ -22,6 +22,8 @@ public sealed class RolloutJudge
     private readonly TokenMeanings _meanings;
     private readonly TaskOutcomeTracker?[] _trackers;
     private readonly TaskOutcome?[] _outcomes;
+    private readonly int[][] _candidates;
+    private readonly double[] _hazards;
     private long _elapsedMicros;
     private int _open;
 
@@ -33,6 +35,8 @@ public sealed class RolloutJudge
         _trackers = tasks.Select(t => new TaskOutcomeTracker(t)).ToArray();
         _outcomes = new TaskOutcome?[tasks.Count];
         _open = tasks.Count;
+        _hazards = new double[tasks.Count];
+        _candidates = [.. tasks.Select(t => Candidates(t, meanings))];
     }
 
     /// <summary>Generated time so far.</summary>
@@ -44,12 +48,52 @@ public sealed class RolloutJudge
     /// <summary>Each task's outcome; null while open, or after <see cref="Abandon"/> for an ambiguous task.</summary>
     public IReadOnlyList<TaskOutcome?> Outcomes => _outcomes;
 
+    /// <summary>
+    /// Per task, the hazard summed so far (<see cref="AddHazard"/>): the probability, at each step while the task was
+    /// open, that the next token would settle it positive. Its mean over rollouts estimates the risk with less variance
+    /// than the fraction of positive rollouts (docs/inference.md "The hazard estimate").
+    /// </summary>
+    public IReadOnlyList<double> Hazards => _hazards;
+
+    /// <summary>
+    /// Adds, for every open task, the probability under softmax(<paramref name="logits"/> / <paramref name="temperature"/>)
+    /// of the next tokens that would settle it positive: its positive codes, and interval tokens that reach its
+    /// "positive after" threshold. Call with the distribution the next token is drawn from, before
+    /// <see cref="Observe"/>; it changes no outcome.
+    /// </summary>
+    /// <param name="logits">The logits of the tokenizer's ids (no task tokens, no padding).</param>
+    /// <param name="temperature">The sampling temperature (&gt; 0): ancestral sampling, no top-k or top-p.</param>
+    public void AddHazard(ReadOnlySpan<float> logits, float temperature)
+    {
+        if (_open == 0)
+            return;
+        var max = float.NegativeInfinity;
+        foreach (var logit in logits)
+            max = Math.Max(max, logit / temperature);
+        var total = 0.0;
+        foreach (var logit in logits)
+            total += Math.Exp((double)(logit / temperature) - max);
+        for (var t = 0; t < _trackers.Length; t++)
+        {
+            if (_trackers[t] is not { } tracker)
+                continue;
+            var hazard = 0.0;
+            foreach (var id in _candidates[t])
+            {
+                var elapsed = _meanings.RoleOf(id) == TokenRole.Interval ? After(_meanings.MicrosOf(id)) : Elapsed;
+                if (tracker.WouldSettlePositive(elapsed, _meanings.CodeOf(id)))
+                    hazard += Math.Exp((double)(logits[id] / temperature) - max);
+            }
+            _hazards[t] += hazard / total;
+        }
+    }
+
     /// <summary>Takes the next generated token; returns <see cref="IsSettled"/>.</summary>
     public bool Observe(int token)
     {
         var role = _meanings.RoleOf(token);
         if (role == TokenRole.Interval)
-            _elapsedMicros = Math.Min(_elapsedMicros + _meanings.MicrosOf(token), TimeSpan.MaxValue.Ticks / TimeSpan.TicksPerMicrosecond);
+            _elapsedMicros = AfterMicros(_meanings.MicrosOf(token));
         var (elapsed, code) = (Elapsed, _meanings.CodeOf(token));
         for (var i = 0; i < _trackers.Length; i++)
         {
@@ -78,6 +122,18 @@ public sealed class RolloutJudge
                 _outcomes[i] = outcome;
         }
     }
+
+    private long AfterMicros(long micros) => Math.Min(_elapsedMicros + micros, TimeSpan.MaxValue.Ticks / TimeSpan.TicksPerMicrosecond);
+
+    private TimeSpan After(long micros) => TimeSpan.FromTicks(AfterMicros(micros) * TimeSpan.TicksPerMicrosecond);
+
+    /// <summary>The ids that could settle <paramref name="task"/> positive as the next token: its positive codes, and
+    /// the interval tokens when it has a "positive after" threshold. <see cref="AddHazard"/> asks the tracker about each.</summary>
+    private static int[] Candidates(TaskDefinition task, TokenMeanings meanings) =>
+    [
+        .. Enumerable.Range(0, meanings.Count).Where(id =>
+            task.PositiveCodes.Contains(meanings.CodeOf(id)) || (task.PositiveAfter is not null && meanings.RoleOf(id) == TokenRole.Interval)),
+    ];
 
     private void Settle(int task, TaskOutcome outcome)
     {

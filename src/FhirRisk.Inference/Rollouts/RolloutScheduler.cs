@@ -191,7 +191,7 @@ public sealed class RolloutScheduler : IDisposable
         ticket.InFlight.Remove(sequence);
         Release(slot);
         Counters.RecordFinishedRollout();
-        if (ticket.Tally.Add(sequence.Index, sequence.Judge.Outcomes, [.. sequence.Generated]) is null)
+        if (ticket.Tally.Add(sequence.Index, sequence.Judge.Outcomes, [.. sequence.Generated], sequence.TracksHazard ? sequence.Judge.Hazards : null) is null)
             return;
         // Rollouts past the count were speculative: drop them, so the answer never depends on which finished first.
         _queue.Remove(ticket);

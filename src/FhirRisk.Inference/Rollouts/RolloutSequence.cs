@@ -66,9 +66,21 @@ internal sealed class RolloutSequence
         return tokens;
     }
 
-    /// <summary>Draws the next token from the logits at the window's last position (<paramref name="logits"/> holds at least the tokenizer's ids).</summary>
-    public int Sample(ReadOnlySpan<float> logits, Span<ulong> scratch) =>
-        Sampler.SampleRow(logits[..Meanings.Count], Request.Settings.Sampling, Request.StreamKey, Index, _generated.Count, scratch);
+    /// <summary>
+    /// Whether the judge sums hazards: only under plain ancestral sampling (temperature &gt; 0, no top-k or top-p),
+    /// where softmax(logits / T) is the distribution the next token is drawn from.
+    /// </summary>
+    public bool TracksHazard => Request.Settings.Sampling is { Temperature: > 0f, TopP: >= 1f } sampling && (sampling.TopK <= 0 || sampling.TopK >= Meanings.Count);
+
+    /// <summary>Draws the next token from the logits at the window's last position (<paramref name="logits"/> holds at
+    /// least the tokenizer's ids), after the judge adds the hazard of that distribution.</summary>
+    public int Sample(ReadOnlySpan<float> logits, Span<ulong> scratch)
+    {
+        var row = logits[..Meanings.Count];
+        if (TracksHazard)
+            Judge.AddHazard(row, Request.Settings.Sampling.Temperature);
+        return Sampler.SampleRow(row, Request.Settings.Sampling, Request.StreamKey, Index, _generated.Count, scratch);
+    }
 
     /// <summary>Appends a generated token; returns true when the rollout is over (every task settled, or the budget spent).</summary>
     public bool Accept(int token)

@@ -13,6 +13,7 @@ internal sealed class RolloutTally
 {
     private readonly RolloutRequest _request;
     private readonly TaskOutcome?[]?[] _outcomes;
+    private readonly double[]?[] _hazards;
     private readonly int[]?[] _tokens;
     private readonly int[] _generated;
     private readonly int[] _positives;
@@ -24,6 +25,7 @@ internal sealed class RolloutTally
         _request = request;
         var max = request.Settings.MaxRollouts;
         _outcomes = new TaskOutcome?[max][];
+        _hazards = new double[max][];
         _tokens = new int[max][];
         _generated = new int[max];
         _positives = new int[request.Tasks.Count];
@@ -34,11 +36,16 @@ internal sealed class RolloutTally
     public int? StopAt { get; private set; }
 
     /// <summary>Records rollout <paramref name="index"/>; returns <see cref="StopAt"/>.</summary>
-    public int? Add(int index, IReadOnlyList<TaskOutcome?> outcomes, int[] tokens)
+    /// <param name="index">The rollout's index in the request.</param>
+    /// <param name="outcomes">Its judge's outcome per task.</param>
+    /// <param name="tokens">What it generated.</param>
+    /// <param name="hazards">Its judge's summed hazard per task; null when it tracked none.</param>
+    public int? Add(int index, IReadOnlyList<TaskOutcome?> outcomes, int[] tokens, IReadOnlyList<double>? hazards = null)
     {
         if (StopAt is not null)
             return StopAt;
         _outcomes[index] = [.. outcomes];
+        _hazards[index] = hazards is null ? null : [.. hazards];
         _tokens[index] = tokens;
         _generated[index] = tokens.Length;
         var settings = _request.Settings;
@@ -67,15 +74,23 @@ internal sealed class RolloutTally
         var estimates = new TaskEstimate[tasks.Count];
         for (var t = 0; t < tasks.Count; t++)
         {
-            var (excluded, ambiguous) = (0, 0);
+            var (excluded, ambiguous, hazard, tracked) = (0, 0, 0.0, true);
             for (var r = 0; r < n; r++)
             {
                 var outcome = _outcomes[r]![t];
                 excluded += outcome is { Label: null } ? 1 : 0;
                 ambiguous += outcome is null ? 1 : 0;
+                // Every rollout's hazard, divided below by the labelled count as k is: positives come only from
+                // labelled rollouts, but the hazard that excluded and ambiguous ones summed before they ended was still
+                // part of the chance of a positive, so leaving it out would bias the estimate below k / n.
+                tracked &= _hazards[r] is not null;
+                hazard += _hazards[r]?[t] ?? 0;
             }
             estimates[t] = new TaskEstimate(tasks[t].Name, _positives[t], _labelled[t], excluded, ambiguous,
-                WilsonInterval.Of(_positives[t], _labelled[t], _request.Settings.IntervalZ));
+                WilsonInterval.Of(_positives[t], _labelled[t], _request.Settings.IntervalZ))
+            {
+                Hazard = tracked && _labelled[t] > 0 ? Math.Min(1, hazard / _labelled[t]) : double.NaN,
+            };
         }
         var keep = _request.Settings.KeepTokens;
         return new RolloutResult(estimates, n, _generated.AsSpan(0, n).ToArray().Sum(x => (long)x),

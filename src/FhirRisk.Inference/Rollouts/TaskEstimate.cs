@@ -16,4 +16,12 @@ public sealed record TaskEstimate(string Task, int Positives, int Labelled, int 
 {
     /// <summary>k / n; NaN when no rollout has a label.</summary>
     public double Risk => Labelled == 0 ? double.NaN : (double)Positives / Labelled;
+
+    /// <summary>
+    /// The hazard estimate of the same risk: each rollout's summed probability that the next token settles the task
+    /// positive (<see cref="RolloutJudge.Hazards"/>), added over the rollouts and divided by n, where k / n adds the
+    /// positives (docs/inference.md "The hazard estimate"). Its numerator has k's expectation, with less variance. NaN when no rollout has a label, or when the sampling
+    /// (top-k, top-p, greedy) leaves the drawing distribution other than softmax(logits / T).
+    /// </summary>
+    public double Hazard { get; init; } = double.NaN;
 }

@@ -65,6 +65,21 @@ public sealed class TaskOutcomeTracker
     /// </summary>
     public bool IsDecided => _positiveCode is not null;
 
+    /// <summary>
+    /// Whether <see cref="Observe"/>(<paramref name="elapsed"/>, <paramref name="code"/>) would settle the outcome as
+    /// positive now (a positive code, or the "positive after" threshold reached), without changing this tracker.
+    /// Rollouts sum the probability of every such next token (the hazard, docs/inference.md).
+    /// </summary>
+    public bool WouldSettlePositive(TimeSpan elapsed, string code)
+    {
+        var trial = new TaskOutcomeTracker(_task) { _stopAt = _stopAt, _stopCode = _stopCode, _positiveCode = _positiveCode };
+        var outcome = trial.Observe(elapsed, code);
+        return outcome is null ? trial.IsDecided : outcome.Label == true;
+    }
+
+    /// <summary>The task this tracker interprets.</summary>
+    public TaskDefinition Task => _task;
+
     /// <summary>There are no more events: the outcome at the pending stop, or <see cref="TaskOutcomeKind.Censored"/>.</summary>
     public TaskOutcome Finish() => _stopAt is null ? Unresolved(TaskOutcomeKind.Censored, null) : Decide();
 
