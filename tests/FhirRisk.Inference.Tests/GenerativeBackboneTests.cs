@@ -1,3 +1,4 @@
+using FhirRisk.Model.Gpt;
 using FhirRisk.Testing;
 
 namespace FhirRisk.Inference.Tests;
@@ -32,6 +33,25 @@ public sealed class GenerativeBackboneTests : IDisposable
         using var session = InferenceSession.Open(FinetunedWith(pretrained: false), new InferenceOptions { Threads = 1 });
 
         Assert.Same(session.Parameters, session.GenerativeParameters);
+    }
+
+    [Fact]
+    public void A_PretrainedBackboneOfAnotherShape_ServesRolloutsAtItsOwnContext()
+    {
+        // The demo ships a larger generative backbone than the heads' (docs/demo-model.md): only the tokenizer must match.
+        var directory = FinetunedWith(pretrained: false);
+        var larger = new GptConfig(TinyModel.Tokenizer.Vocabulary.Count, Layers: 2, Heads: 2, Channels: 24, ContextLength: 48);
+        var folder = Path.Combine(directory, InferenceSession.PretrainedFolder);
+        Copy(TinyModel.Directory, folder);
+        GptCheckpoint.Save(folder, GptParameters.Initialize(larger, seed: 3));
+
+        using var session = InferenceSession.Open(directory, new InferenceOptions { Threads = 1 });
+        var result = Requests.Schedule(session, [Requests.For(session, 4, Requests.Fixed(3, maxNewTokens: 30))], slots: 2)[0];
+
+        Assert.Equal(larger, session.GenerativeParameters.Config);
+        Assert.NotEqual(larger.Channels, session.Parameters.Config.Channels);
+        Assert.Equal(3, result.Rollouts);
+        Assert.True(session.RolloutPrompt(TinyModel.Encode(4, stays: 3), 60).Length > TinyModel.ContextLength - 1, "the prompt is cut to the generative backbone's context, not the heads'");
     }
 
     [Fact]
