@@ -69,8 +69,11 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
 
         Assert.All(results, r => Assert.True(r.StatusName == "OK", r.ToString()));
         var (byDefault, last, mean) = (results[0].Messages.Single(), results[1].Messages.Single(), results[2].Messages.Single());
-        Assert.Equal(96u, last.GetProperty("dimension").GetUInt32()); // models/demo/config.json n_embd
-        Assert.Equal(96, Vector(last).Length);
+        // Embeddings come from the generative backbone beside the heads: models/demo/pretrained/config.json's n_embd.
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(DemoModel.Directory, "pretrained", "config.json")));
+        var width = config.RootElement.GetProperty("n_embd").GetInt32();
+        Assert.Equal((uint)width, last.GetProperty("dimension").GetUInt32());
+        Assert.Equal(width, Vector(last).Length);
         Assert.Equal(Vector(last), Vector(byDefault));
         Assert.Equal("POOLING_MEAN", mean.GetProperty("pooling").GetString());
         Assert.NotEqual(Vector(last), Vector(mean));
