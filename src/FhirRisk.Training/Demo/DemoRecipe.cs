@@ -83,7 +83,7 @@ public sealed record DemoRecipe
             Steps = 6_000, BatchSize = 16, BackboneLearningRate = 3e-4, HeadLearningRate = 3e-3, WarmupSteps = 100,
         },
         ProbeSubjectFraction = 0.25,
-    }.WithGenerativeBackbone(layers: 4, channels: 128);
+    }.WithGenerativeBackbone();
 
     /// <summary>The shortened recipe (<c>--quick</c>): well under a minute on 2 cores, enough for the loss to fall and the
     /// heads of the tasks the timeline shows most plainly to beat chance; its numbers say nothing about the full model.</summary>
@@ -107,11 +107,6 @@ public sealed record DemoRecipe
 
     /// <summary>This recipe with a generative backbone pretrained as <see cref="Pretraining"/> but with uniform windows.</summary>
     public DemoRecipe WithGenerativeBackbone() => this with { Generative = Pretraining with { Windows = WindowSampling.Uniform } };
-
-    /// <summary>This recipe with a generative backbone of <paramref name="layers"/> × <paramref name="channels"/>, otherwise
-    /// pretrained as <see cref="Pretraining"/> but with uniform windows.</summary>
-    public DemoRecipe WithGenerativeBackbone(int layers, int channels) =>
-        this with { Generative = Pretraining with { Windows = WindowSampling.Uniform, Layers = layers, Channels = channels } };
 
     /// <summary>The recipe with <see cref="Seed"/> and <see cref="Threads"/> applied to every stage's settings, validated.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
