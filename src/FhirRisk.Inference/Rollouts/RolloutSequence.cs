@@ -27,6 +27,7 @@ internal sealed class RolloutSequence
         _promptJumps = Window.Jumps;
         PromptWindowLength = WindowLength;
         Judge = new RolloutJudge(request.Tasks, meanings);
+        TracksHazard = request.Settings.Sampling is { Temperature: > 0f, TopP: >= 1f } sampling && (sampling.TopK <= 0 || sampling.TopK >= meanings.Count);
     }
 
     public RolloutRequest Request { get; }
@@ -70,7 +71,7 @@ internal sealed class RolloutSequence
     /// Whether the judge sums hazards: only under plain ancestral sampling (temperature &gt; 0, no top-k or top-p),
     /// where softmax(logits / T) is the distribution the next token is drawn from.
     /// </summary>
-    public bool TracksHazard => Request.Settings.Sampling is { Temperature: > 0f, TopP: >= 1f } sampling && (sampling.TopK <= 0 || sampling.TopK >= Meanings.Count);
+    public bool TracksHazard { get; }
 
     /// <summary>Draws the next token from the logits at the window's last position (<paramref name="logits"/> holds at
     /// least the tokenizer's ids), after the judge adds the hazard of that distribution.</summary>
