@@ -43,11 +43,12 @@ internal static class FinetuneCommand
         var headLr = Number("--head-lr", Defaults.HeadLearningRate, "Peak learning rate of the heads.");
         var warmup = CommandOptions.IntAtLeast("--warmup", 0, Defaults.WarmupSteps, "Steps of linear warmup.");
         var balance = new Option<bool>("--balance") { Description = "Weight each task's positives by its train negatives/positives (calibration restores the probabilities)." };
+        var ema = Number("--ema", Defaults.WeightAverageDecay, "Decay of an exponential moving average of the weights, kept in place of the last step's (0: off; 0.999 averages about the last 1,000 steps).");
         var seed = new Option<ulong>("--seed") { Description = "Seed of the task-token rows, the order of the points and dropout.", DefaultValueFactory = _ => Defaults.Seed };
         var threads = CommandOptions.IntAtLeast("--threads", 1, Defaults.Threads, "Threads per CPU kernel.");
         var command = new Command("finetune", "Multitask prompted finetuning: task tokens, one calibrated binary head per task.")
         {
-            model, tokens, meds, labels, tasks, output, freeze, steps, batch, context, lr, headLr, warmup, balance, seed, threads,
+            model, tokens, meds, labels, tasks, output, freeze, steps, batch, context, lr, headLr, warmup, balance, ema, seed, threads,
         };
         command.SetAction((parsed, cancellationToken) =>
         {
@@ -61,6 +62,7 @@ internal static class FinetuneCommand
                 HeadLearningRate = parsed.GetValue(headLr),
                 WarmupSteps = Math.Min(parsed.GetValue(warmup), parsed.GetValue(steps)),
                 BalancePositives = parsed.GetValue(balance),
+                WeightAverageDecay = parsed.GetValue(ema),
                 Seed = parsed.GetValue(seed),
                 Threads = parsed.GetValue(threads),
             };

@@ -38,6 +38,42 @@ public static class BinaryMetrics
         new ProbabilityBins(probabilities, labels, bins).ExpectedCalibrationError(MetricInputs.UnitWeights(probabilities.Length));
 
     /// <summary>
+    /// The ECE a perfectly calibrated model would be expected to show on the same bins, from sampling noise alone:
+    /// Σ_b (n_b/n)·E|S_b/n_b − p̄_b| with S_b ~ Binomial(n_b, p̄_b), p̄_b the bin's mean probability (summed exactly over
+    /// the binomial). ECE is biased upwards on few rows (its bins' absolute errors never cancel), so a measured ECE near
+    /// this value cannot be told from perfect calibration. The binomial at the bin mean slightly overstates the noise of
+    /// labels drawn at the rows' own probabilities (whose variance is Σ p(1 − p) ≤ n_b·p̄_b(1 − p̄_b)). NaN for no rows.
+    /// </summary>
+    public static double ExpectedCalibrationErrorIfCalibrated(IReadOnlyList<CalibrationBin> curve)
+    {
+        ArgumentNullException.ThrowIfNull(curve);
+        var total = curve.Sum(b => (double)b.Count);
+        if (total <= 0)
+            return double.NaN;
+        var error = 0.0;
+        foreach (var bin in curve)
+            error += bin.Count / total * MeanAbsoluteBinomialDeviation(bin.Count, bin.MeanPredicted);
+        return error;
+    }
+
+    /// <summary>E|S/n − p| for S ~ Binomial(n, p), summed over every k with log-space probabilities.</summary>
+    internal static double MeanAbsoluteBinomialDeviation(int n, double p)
+    {
+        if (n <= 0 || p <= 0 || p >= 1)
+            return 0;
+        var (logP, logQ) = (Math.Log(p), Math.Log(1 - p));
+        var logChoose = 0.0; // log C(n, k), built up k by k
+        var expectation = 0.0;
+        for (var k = 0; k <= n; k++)
+        {
+            if (k > 0)
+                logChoose += Math.Log(n - k + 1) - Math.Log(k);
+            expectation += Math.Exp(logChoose + k * logP + (n - k) * logQ) * Math.Abs((double)k / n - p);
+        }
+        return expectation;
+    }
+
+    /// <summary>
     /// The non-empty bins of a reliability diagram: bin b is (b/B, (b+1)/B] (the first includes 0), as scikit-learn's
     /// <c>calibration_curve(n_bins=B, strategy="uniform")</c>.
     /// </summary>

@@ -173,6 +173,7 @@ public static class DemoModelLayout
             Number(json, "heads_auroc_lower", t.Heads.Lower);
             Number(json, "heads_auroc_upper", t.Heads.Upper);
             Number(json, "heads_ece", t.HeadsEce);
+            Number(json, "heads_ece_if_calibrated", t.HeadsEceIfCalibrated);
             Number(json, "probe_auroc", t.Probe);
             Number(json, "count_baseline_auroc", t.CountBaseline);
             Number(json, "oracle_auroc", t.Oracle);

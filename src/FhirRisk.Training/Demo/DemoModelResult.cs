@@ -37,6 +37,11 @@ public sealed record DemoTaskResult(string Task, int Points, int Positives, (dou
     /// <summary>The oracle's AUROC minus the heads' on the same points with its 95% paired patient-bootstrap interval
     /// (<see cref="FhirRisk.Core.Statistics.PatientBootstrap.CompareAuroc"/>); NaN where either is missing.</summary>
     public (double Value, double Lower, double Upper) OracleGap { get; init; } = (double.NaN, double.NaN, double.NaN);
+
+    /// <summary>The ECE a perfectly calibrated model would be expected to show on the heads' calibration bins, from
+    /// sampling noise alone (<see cref="FhirRisk.Core.Statistics.BinaryMetrics.ExpectedCalibrationErrorIfCalibrated"/>);
+    /// NaN where the heads did not run.</summary>
+    public double HeadsEceIfCalibrated { get; init; } = double.NaN;
 }
 
 /// <summary>The probe's and the count baseline's macro-AUROC at one k (null: all training data).</summary>

@@ -42,6 +42,9 @@ internal sealed class FinetuningSession
         var hiddenGradient = new float[b * k * c];
         var labels = new sbyte[b * k];
         var headGradient = new double[_heads.Parameters.Length];
+        var average = _settings.WeightAverageDecay > 0
+            ? new WeightAverage(_model, _heads, _settings.WeightAverageDecay, includeBackbone: !_settings.FreezeBackbone)
+            : null;
         double? first = null, last = null;
         var step = 0;
         while (step < _settings.Steps && !cancellationToken.IsCancellationRequested)
@@ -74,10 +77,12 @@ internal sealed class FinetuningSession
             }
             CheckFinite(headOptimizer.Step(_heads.Parameters, headGradient, headSchedule.At(step)), step, "head gradient norm");
 
+            average?.Update();
             first ??= loss;
             last = loss;
             progress?.Report(new FinetuningProgress(step, _settings.Steps, loss));
         }
+        average?.Apply();
         return (step, first, last);
     }
 

@@ -54,6 +54,12 @@ public sealed record FinetuningSettings
     /// common ones; calibration on the tuning split then restores the probabilities (Platt moves the intercept back).</summary>
     public bool BalancePositives { get; init; }
 
+    /// <summary>
+    /// Decay of an exponential moving average of every trained weight (backbone, task-token rows and heads), taken after
+    /// each step and kept as the result in place of the last step's weights (Polyak averaging); 0 keeps the last step's.
+    /// </summary>
+    public double WeightAverageDecay { get; init; }
+
     /// <summary>Seeds the task-token rows, the order of the points and the dropout masks.</summary>
     public ulong Seed { get; init; } = 1;
 
@@ -75,6 +81,7 @@ public sealed record FinetuningSettings
         Require(MinLearningRateFraction is >= 0 and <= 1, nameof(MinLearningRateFraction), "must lie in [0, 1]");
         Require(BackboneWeightDecay >= 0 && HeadWeightDecay >= 0, nameof(HeadWeightDecay), "must not be negative");
         Require(GradientClip > 0, nameof(GradientClip), "must be positive");
+        Require(WeightAverageDecay is >= 0 and < 1, nameof(WeightAverageDecay), "must lie in [0, 1) (0: no averaging)");
         Require(Threads >= 1, nameof(Threads), "must be at least 1");
         return this;
     }

@@ -144,4 +144,46 @@ public sealed class BinaryMetricsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => BinaryMetrics.BrierScore([1.5, 0.2], [true, false]));
         Assert.Throws<ArgumentOutOfRangeException>(() => BinaryMetrics.ExpectedCalibrationError([double.NaN], [true]));
     }
+
+    [Theory]
+    [InlineData(1, 0.3, 0.42)]       // |0 − 0.3|·0.7 + |1 − 0.3|·0.3
+    [InlineData(2, 0.5, 0.25)]       // 0.5·0.25 + 0·0.5 + 0.5·0.25
+    [InlineData(4, 0.25, 0.158203125)] // Σ_k C(4,k) 0.25^k 0.75^(4−k) |k/4 − 1/4|
+    public void The_binomial_mean_absolute_deviation_is_exact_on_small_cases(int n, double p, double expected) =>
+        Assert.Equal(expected, BinaryMetrics.MeanAbsoluteBinomialDeviation(n, p), 12);
+
+    [Fact]
+    public void The_binomial_mean_absolute_deviation_approaches_the_normal_one_for_large_n()
+    {
+        // E|S/n − p| → sqrt(2 p (1 − p) / (π n)).
+        var (n, p) = (20_000, 0.2);
+        Assert.Equal(Math.Sqrt(2 * p * (1 - p) / (Math.PI * n)), BinaryMetrics.MeanAbsoluteBinomialDeviation(n, p), 5);
+    }
+
+    [Fact]
+    public void The_ece_of_a_calibrated_model_matches_its_expectation_from_the_curve()
+    {
+        // 600 rows with probabilities spread over (0, 0.6); labels drawn at those very probabilities, so any ECE is noise.
+        var random = new Random(7);
+        var probabilities = Enumerable.Range(0, 600).Select(_ => 0.6 * random.NextDouble()).ToArray();
+        var (sum, draws) = (0.0, 2_000);
+        for (var d = 0; d < draws; d++)
+        {
+            var labels = probabilities.Select(q => random.NextDouble() < q).ToArray();
+            sum += BinaryMetrics.ExpectedCalibrationError(probabilities, labels);
+        }
+        var measured = sum / draws;
+        var curve = BinaryMetrics.CalibrationCurve(probabilities, probabilities.Select(_ => false).ToArray());
+        var expected = BinaryMetrics.ExpectedCalibrationErrorIfCalibrated(curve);
+
+        Assert.InRange(expected, 0.03, 0.06);          // ten bins of about 100 rows: far from zero
+        Assert.InRange(measured, 0.95 * expected, 1.0 * expected + 0.001); // the bin-mean binomial overstates a little, never understates
+    }
+
+    [Fact]
+    public void The_ece_expected_of_a_calibrated_model_is_nan_without_rows_and_zero_for_certain_bins()
+    {
+        Assert.True(double.IsNaN(BinaryMetrics.ExpectedCalibrationErrorIfCalibrated([])));
+        Assert.Equal(0, BinaryMetrics.ExpectedCalibrationErrorIfCalibrated([new CalibrationBin(0, 0.1, 5, 0, 0), new CalibrationBin(0.9, 1, 5, 1, 1)]));
+    }
 }

@@ -45,6 +45,26 @@ public sealed class MultitaskFinetunerTests
     }
 
     [Fact]
+    public void A_weight_average_keeps_what_was_learned_and_replaces_the_last_steps_weights()
+    {
+        var pretrained = GptParameters.Initialize(new GptConfig(Vocabulary, 2, 2, 16, 16), seed: 1);
+        var data = new FinetuningData(Tasks, Points(600, seed: 1), Points(300, seed: 2));
+        var settings = new FinetuningSettings { Steps = 300, BatchSize = 16, BackboneLearningRate = 3e-3, HeadLearningRate = 1e-2, WarmupSteps = 20, Threads = 1 };
+
+        var last = MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 16, Vocabulary, tokenizerFingerprint: 5), data, settings);
+        var averaged = MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 16, Vocabulary, tokenizerFingerprint: 5), data, settings with { WeightAverageDecay = 0.95 });
+        var again = MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 16, Vocabulary, tokenizerFingerprint: 5), data, settings with { WeightAverageDecay = 0.95 });
+
+        Assert.NotEqual(last.Model.Values, averaged.Model.Values);
+        Assert.NotEqual(last.Heads.Parameters, averaged.Heads.Parameters);
+        Assert.Equal(averaged.Model.Values, again.Model.Values);
+        Assert.Equal(averaged.Heads.Parameters, again.Heads.Parameters);
+        Assert.Equal(last.LastLoss, averaged.LastLoss); // the same steps were taken; only the kept weights differ
+        foreach (var report in averaged.Tasks)
+            Assert.True(report.Auroc > 0.95, $"{report.Task}: tuning AUROC {report.Auroc:F3}");
+    }
+
+    [Fact]
     public void Frozen_backbone_trains_only_the_heads()
     {
         // A random backbone shows a head little of the context, but the task token's position (the context length)
