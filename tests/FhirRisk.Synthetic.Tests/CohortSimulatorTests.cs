@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FhirRisk.Core.Statistics;
 using FhirRisk.Meds.Tasks;
 using FhirRisk.Testing;
 
@@ -40,7 +41,7 @@ public sealed class CohortSimulatorTests
 
         var (rows, metadata) = TruthFile.Read(temp.File("out"));
         Assert.Equal("simulator-truth", metadata["fhirrisk.format"]);
-        Assert.Equal("2", metadata["fhirrisk.format_version"]);
+        Assert.Equal("3", metadata["fhirrisk.format_version"]);
         Assert.Equal("11", metadata["fhirrisk.simulator.seed"]);
         foreach (var task in summary.Tasks)
         {
@@ -50,7 +51,13 @@ public sealed class CohortSimulatorTests
             // The observable truth is in the file wherever the summary scored it, and nowhere else.
             var withObservable = taskRows.Count(r => r.ObservableProbability is not null);
             Assert.Equal(double.IsNaN(task.ObservableAuroc) ? 0 : taskRows.Count, withObservable);
+            // So is the record reference, and its AUROC from the file is the summary's.
+            var withRecord = taskRows.Where(r => r.RecordProbability is not null).ToList();
+            Assert.Equal(double.IsNaN(task.RecordAuroc) ? 0 : taskRows.Count, withRecord.Count);
+            if (withRecord.Count > 0)
+                Assert.Equal(task.RecordAuroc, BinaryMetrics.Auroc([.. withRecord.Select(r => r.RecordProbability!.Value)], [.. withRecord.Select(r => r.Outcome)]), 12);
         }
+        Assert.Contains(summary.Tasks, t => t.Task == TaskCatalog.HospitalMortality && !double.IsNaN(t.RecordAuroc));
         Assert.Contains(summary.Tasks, t => t.Task == TaskCatalog.HospitalMortality && !double.IsNaN(t.ObservableAuroc));
         Assert.Contains(summary.Tasks, t => t.Task == TaskCatalog.Readmission30d && double.IsNaN(t.ObservableAuroc));
         Assert.All(rows, r => Assert.InRange(r.Probability, 0, 1));

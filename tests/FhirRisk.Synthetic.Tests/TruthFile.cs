@@ -4,7 +4,7 @@ namespace FhirRisk.Synthetic.Tests;
 
 /// <summary>A row of ground_truth.parquet as read back with our Parquet reader.</summary>
 internal sealed record TruthFileRow(string Task, string PatientId, string EncounterId, DateTime AdmissionTime, DateTime PredictionTime,
-    long SubjectId, long MedsEncounterId, double Probability, bool Outcome, double? ObservableProbability);
+    long SubjectId, long MedsEncounterId, double Probability, bool Outcome, double? ObservableProbability, double? RecordProbability);
 
 internal static class TruthFile
 {
@@ -24,11 +24,12 @@ internal static class TruthFile
             var probabilities = group["probability"].As<double>();
             var outcomes = group["outcome"].As<bool>();
             var observable = group["observable_probability"];
+            var record = group["record_probability"];
             for (var i = 0; i < group.RowCount; i++)
             {
                 rows.Add(new TruthFileRow(tasks[i]!, patients[i]!, encounters[i]!, Time(admissions[i]), Time(predictions[i]),
                     subjects[i], medsEncounters[i], probabilities[i], outcomes[i],
-                    observable.IsNull(i) ? null : observable.As<double>()[i]));
+                    observable.IsNull(i) ? null : observable.As<double>()[i], record.IsNull(i) ? null : record.As<double>()[i]));
             }
         }
         return (rows, reader.KeyValueMetadata);

@@ -31,6 +31,7 @@ internal static class PredictCommand
     public const string OracleFile = "oracle.predictions.parquet";
     public const string SampledOracleFile = "oracle_sampled.predictions.parquet";
     public const string ObservableOracleFile = "oracle_observable.predictions.parquet";
+    public const string RecordOracleFile = "oracle_record.predictions.parquet";
 
     /// <summary>The <c>--task</c> of <c>--method heads</c> that scores every task the heads cover.</summary>
     public const string AllTasks = "all";
@@ -191,16 +192,23 @@ internal static class PredictCommand
             unmatched = oracle.Unmatched;
             rows = [.. rows.Where(p => matched.Contains((p.Task, p.SubjectId, p.PredictionTime)))];
             PredictionsFile.Write(Path.Combine(r.Output, OracleFile), oracle.Predictions);
-            // Per task the truth has the observable probability at every point or at none (simulator-truth.md).
-            var observed = oracle.Observable.CountBy(p => p.Task).ToDictionary();
-            var complete = oracle.Predictions.CountBy(p => p.Task).Where(t => observed.GetValueOrDefault(t.Key) == t.Value).Select(t => t.Key).ToHashSet();
-            if (complete.Count > 0)
-                PredictionsFile.Write(Path.Combine(r.Output, ObservableOracleFile), [.. oracle.Observable.Where(p => complete.Contains(p.Task))]);
+            WriteReference(Path.Combine(r.Output, ObservableOracleFile), oracle.Observable, oracle.Predictions);
+            WriteReference(Path.Combine(r.Output, RecordOracleFile), oracle.Record, oracle.Predictions);
             if (oracle.OutcomeMismatches > 0)
                 io.Error.WriteLine(Invariant($"warning: {oracle.OutcomeMismatches} point(s) have a label that differs from the simulator's outcome."));
         }
         PredictionsFile.Write(Path.Combine(r.Output, file), rows);
         return (rows, unmatched, oracleRows);
+    }
+
+    /// <summary>Writes a reference the truth has for some tasks only (the observable truth, the record reference): per task
+    /// it is at every point or at none (simulator-truth.md), and only the tasks it covers whole are written.</summary>
+    private static void WriteReference(string path, IReadOnlyList<Prediction> reference, IReadOnlyList<Prediction> oracle)
+    {
+        var present = reference.CountBy(p => p.Task).ToDictionary();
+        var complete = oracle.CountBy(p => p.Task).Where(t => present.GetValueOrDefault(t.Key) == t.Value).Select(t => t.Key).ToHashSet();
+        if (complete.Count > 0)
+            PredictionsFile.Write(path, [.. reference.Where(p => complete.Contains(p.Task))]);
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

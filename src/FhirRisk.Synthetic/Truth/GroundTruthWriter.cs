@@ -14,7 +14,7 @@ internal sealed class GroundTruthWriter : IDisposable
     public const string FormatKey = "fhirrisk.format";
     public const string FormatName = "simulator-truth";
     public const string VersionKey = "fhirrisk.format_version";
-    public const int Version = 2;
+    public const int Version = 3;
     private const int RowsPerGroup = 65_536;
 
     public static readonly ParquetSchema Schema = new(
@@ -29,7 +29,8 @@ internal sealed class GroundTruthWriter : IDisposable
         new ParquetField("outcome", ParquetType.Boolean, Nullable: false),
         new ParquetField("severity", ParquetType.Double, Nullable: false),
         new ParquetField("baseline_risk", ParquetType.Double, Nullable: false),
-        new ParquetField("observable_probability", ParquetType.Double, Nullable: true));
+        new ParquetField("observable_probability", ParquetType.Double, Nullable: true),
+        new ParquetField("record_probability", ParquetType.Double, Nullable: true));
 
     private readonly ParquetFileWriter _writer;
     private readonly string _source;
@@ -79,6 +80,8 @@ internal sealed class GroundTruthWriter : IDisposable
         var baselines = new double[n];
         var observables = new double[n];
         var observed = new bool[n];
+        var records = new double[n];
+        var recorded = new bool[n];
         for (var i = 0; i < n; i++)
         {
             var (patientId, row) = _rows[i];
@@ -94,9 +97,11 @@ internal sealed class GroundTruthWriter : IDisposable
             severities[i] = row.Severity;
             baselines[i] = row.BaselineRisk;
             (observables[i], observed[i]) = row.ObservableProbability is { } p ? (p, true) : (0, false);
+            (records[i], recorded[i]) = row.RecordProbability is { } r ? (r, true) : (0, false);
         }
-        Array[] columns = [tasks, patients, encounters, admissions, predictions, subjects, medsEncounters, probabilities, outcomes, severities, baselines, observables];
-        _writer.WriteRowGroup([.. Schema.Fields.Select((field, i) => ParquetColumn.Create(field, columns[i], columns[i] == observables ? observed : null))]);
+        Array[] columns = [tasks, patients, encounters, admissions, predictions, subjects, medsEncounters, probabilities, outcomes, severities, baselines, observables, records];
+        var present = new Dictionary<Array, bool[]> { [observables] = observed, [records] = recorded };
+        _writer.WriteRowGroup([.. Schema.Fields.Select((field, i) => ParquetColumn.Create(field, columns[i], present.GetValueOrDefault(columns[i])))]);
         _rows.Clear();
     }
 

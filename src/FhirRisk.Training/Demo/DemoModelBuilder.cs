@@ -109,7 +109,8 @@ public static class DemoModelBuilder
             var files = alignment.Write(work.Predictions);
             var result = PredictionEvaluator.Evaluate(PredictionSet.Load(files),
                 new BootstrapSettings { Replicates = recipe.BootstrapReplicates, Seed = recipe.Seed },
-                new Relay<EvaluationProgress>(p => report(p.RunsDone, Math.Max(1, p.Runs), $"run {p.RunsDone}/{p.Runs}")), cancellationToken: cancellationToken);
+                new Relay<EvaluationProgress>(p => report(p.RunsDone, Math.Max(1, p.Runs), $"run {p.RunsDone}/{p.Runs}")),
+                [OraclePredictions.MethodName, OraclePredictions.RecordMethodName], cancellationToken);
             return ((alignment, result), $"{result.Runs.Count} runs, {result.KShotCurves.Count} k-shot curves, {alignment.Points:N0} held-out points");
         });
 

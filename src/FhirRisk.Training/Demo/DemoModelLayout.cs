@@ -182,6 +182,10 @@ public static class DemoModelLayout
             Number(json, "oracle_gap", t.OracleGap.Value);
             Number(json, "oracle_gap_lower", t.OracleGap.Lower);
             Number(json, "oracle_gap_upper", t.OracleGap.Upper);
+            Number(json, "record_reference_auroc", t.RecordReference);
+            Number(json, "heads_minus_record", t.HeadsMinusRecord.Value);
+            Number(json, "heads_minus_record_lower", t.HeadsMinusRecord.Lower);
+            Number(json, "heads_minus_record_upper", t.HeadsMinusRecord.Upper);
             json.WriteEndObject();
         }
         json.WriteEndArray();

@@ -42,6 +42,14 @@ public sealed record DemoTaskResult(string Task, int Points, int Positives, (dou
     /// sampling noise alone (<see cref="FhirRisk.Core.Statistics.BinaryMetrics.ExpectedCalibrationErrorIfCalibrated"/>);
     /// NaN where the heads did not run.</summary>
     public double HeadsEceIfCalibrated { get; init; } = double.NaN;
+
+    /// <summary>The record reference's AUROC on the same points (docs/simulator.md §6, an estimate of the best a model
+    /// reading the record can do); NaN where the truth has none.</summary>
+    public double RecordReference { get; init; } = double.NaN;
+
+    /// <summary>The heads' AUROC minus the record reference's, with its 95% paired patient-bootstrap interval; NaN where
+    /// either is missing.</summary>
+    public (double Value, double Lower, double Upper) HeadsMinusRecord { get; init; } = (double.NaN, double.NaN, double.NaN);
 }
 
 /// <summary>The probe's and the count baseline's macro-AUROC at one k (null: all training data).</summary>

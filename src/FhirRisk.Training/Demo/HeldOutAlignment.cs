@@ -16,7 +16,8 @@ namespace FhirRisk.Training.Demo;
 public sealed record HeldOutAlignment(IReadOnlyDictionary<string, IReadOnlyList<Prediction>> Methods, int Points, int Dropped, int OracleMismatches)
 {
     /// <summary>Keeps, per task, the points of every method that has the task (<paramref name="oracle"/>: the truth joined
-    /// to the heads' points, <see cref="OraclePredictions.Match"/>), and the observable truth's rows at those points.</summary>
+    /// to the heads' points, <see cref="OraclePredictions.Match"/>), and the observable truth's and the record reference's
+    /// rows at those points.</summary>
     public static HeldOutAlignment Align(OracleMatch oracle, IReadOnlyList<Prediction> heads, IReadOnlyList<Prediction> probe, IReadOnlyList<Prediction> counts)
     {
         ArgumentNullException.ThrowIfNull(oracle);
@@ -44,10 +45,14 @@ public sealed record HeldOutAlignment(IReadOnlyDictionary<string, IReadOnlyList<
             (points, dropped) = (points + shared.Count, dropped + all.Count - shared.Count);
         }
         var kept = methods.ToDictionary(m => m.Key, m => (IReadOnlyList<Prediction>)[.. m.Value.Where(r => common.Contains(Key(r)))], StringComparer.Ordinal);
-        // The observable truth exists for some tasks only, so it follows the common points rather than narrowing them.
-        var observable = oracle.Observable.Where(r => common.Contains(Key(r))).ToArray();
-        if (observable.Length > 0)
-            kept[OraclePredictions.ObservableMethodName] = observable;
+        // The observable truth and the record reference exist for some tasks only, so they follow the common points
+        // rather than narrowing them.
+        foreach (var (method, rows) in new[] { (OraclePredictions.ObservableMethodName, oracle.Observable), (OraclePredictions.RecordMethodName, oracle.Record) })
+        {
+            var reference = rows.Where(r => common.Contains(Key(r))).ToArray();
+            if (reference.Length > 0)
+                kept[method] = reference;
+        }
         return new HeldOutAlignment(kept, points, dropped, oracle.OutcomeMismatches);
     }
 

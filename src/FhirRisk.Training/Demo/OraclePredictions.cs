@@ -11,7 +11,12 @@ namespace FhirRisk.Training.Demo;
 /// when ingestion and labelling reproduce the simulation, as docs/formats/simulator-truth.md requires.</param>
 /// <param name="Observable">Method <see cref="OraclePredictions.ObservableMethodName"/>: the observable probability at the
 /// matched points that have one (none from a version-1 truth file).</param>
-public sealed record OracleMatch(IReadOnlyList<Prediction> Predictions, int Unmatched, int OutcomeMismatches, IReadOnlyList<Prediction> Observable);
+public sealed record OracleMatch(IReadOnlyList<Prediction> Predictions, int Unmatched, int OutcomeMismatches, IReadOnlyList<Prediction> Observable)
+{
+    /// <summary>Method <see cref="OraclePredictions.RecordMethodName"/>: the record reference at the matched points that
+    /// have one (the four admission tasks; none from a truth file before version 3).</summary>
+    public IReadOnlyList<Prediction> Record { get; init; } = [];
+}
 
 /// <summary>
 /// The simulator's true probabilities as a predictions method (docs/simulator.md): <c>ground_truth.parquet</c>
@@ -32,7 +37,15 @@ public static class OraclePredictions
     /// </summary>
     public const string ObservableMethodName = "oracle_observable";
 
+    /// <summary>
+    /// The record reference (docs/simulator.md §6): the observable truth without the frailty, averaged over what the
+    /// record leaves unknown of both the frailty and the severity. An estimate of the best a model reading the record
+    /// can do, not a bound (it still grants the diagnosis, and leaves out what earlier stays' outcomes say).
+    /// </summary>
+    public const string RecordMethodName = "oracle_record";
+
     private const string ObservableColumn = "observable_probability";
+    private const string RecordColumn = "record_probability";
 
     private static readonly string[] Columns = ["task", "subject_id", "prediction_time", "probability", "outcome"];
 
@@ -43,7 +56,7 @@ public static class OraclePredictions
         ArgumentException.ThrowIfNullOrEmpty(truthFile);
         ArgumentNullException.ThrowIfNull(points);
         var truth = Read(truthFile);
-        var (rows, observable, unmatched, mismatches) = (new List<Prediction>(), new List<Prediction>(), 0, 0);
+        var (rows, observable, record, unmatched, mismatches) = (new List<Prediction>(), new List<Prediction>(), new List<Prediction>(), 0, 0);
         var seen = new HashSet<(string, long, long)>();
         foreach (var point in points)
         {
@@ -59,8 +72,10 @@ public static class OraclePredictions
             rows.Add(point with { Method = MethodName, Probability = value.Probability, KShot = null, Replicate = null });
             if (value.Observable is { } p)
                 observable.Add(point with { Method = ObservableMethodName, Probability = p, KShot = null, Replicate = null });
+            if (value.Record is { } r)
+                record.Add(point with { Method = RecordMethodName, Probability = r, KShot = null, Replicate = null });
         }
-        return new OracleMatch(rows, unmatched, mismatches, observable);
+        return new OracleMatch(rows, unmatched, mismatches, observable) { Record = record };
     }
 
     /// <summary>
@@ -91,31 +106,34 @@ public static class OraclePredictions
         return rows;
     }
 
-    private static Dictionary<(string Task, long Subject, long Time), (double Probability, bool Outcome, double? Observable)> Read(string path)
+    private static Dictionary<(string Task, long Subject, long Time), (double Probability, bool Outcome, double? Observable, double? Record)> Read(string path)
     {
         using var reader = ParquetFileReader.Open(path);
-        if (reader.KeyValueMetadata.TryGetValue("fhirrisk.format_version", out var version) && version is not "1" and not "2")
-            throw new InvalidDataException($"'{path}' is simulator-truth version {version}; this build reads versions 1 and 2. Hint: simulate the cohort again with this build.");
+        if (reader.KeyValueMetadata.TryGetValue("fhirrisk.format_version", out var version) && version is not "1" and not "2" and not "3")
+            throw new InvalidDataException($"'{path}' is simulator-truth version {version}; this build reads versions 1 to 3. Hint: simulate the cohort again with this build.");
         foreach (var column in Columns)
         {
             if (!reader.Schema.Contains(column))
                 throw new InvalidDataException($"'{path}' has no column '{column}'; it is not a simulator ground-truth file (docs/formats/simulator-truth.md).");
         }
-        var hasObservable = reader.Schema.Contains(ObservableColumn);
-        var truth = new Dictionary<(string, long, long), (double, bool, double?)>();
-        foreach (var group in reader.ReadRowGroups(hasObservable ? [.. Columns, ObservableColumn] : Columns))
+        string[] optional = [.. new[] { ObservableColumn, RecordColumn }.Where(reader.Schema.Contains)];
+        var truth = new Dictionary<(string, long, long), (double, bool, double?, double?)>();
+        foreach (var group in reader.ReadRowGroups([.. Columns, .. optional]))
         {
             var task = group["task"].As<string?>();
             var subject = group["subject_id"].As<long>();
             var time = group["prediction_time"].As<long>();
             var probability = group["probability"].As<double>();
             var outcome = group["outcome"].As<bool>();
-            var observable = hasObservable ? group[ObservableColumn] : null;
+            var observable = optional.Contains(ObservableColumn) ? group[ObservableColumn] : null;
+            var record = optional.Contains(RecordColumn) ? group[RecordColumn] : null;
             for (var i = 0; i < group.RowCount; i++)
-                truth[(task[i]!, subject[i], time[i])] = (probability[i], outcome[i], observable is null || observable.IsNull(i) ? null : observable.As<double>()[i]);
+                truth[(task[i]!, subject[i], time[i])] = (probability[i], outcome[i], Optional(observable, i), Optional(record, i));
         }
         return truth;
     }
+
+    private static double? Optional(ParquetColumn? column, int row) => column is null || column.IsNull(row) ? null : column.As<double>()[row];
 
     private static long Micros(DateTime time) => (time.Ticks - DateTime.UnixEpoch.Ticks) / (TimeSpan.TicksPerMillisecond / 1000);
 }

@@ -9,7 +9,7 @@ public sealed class DemoAcceptanceTests
     {
         var tasks = new[]
         {
-            new DemoTaskResult("hospital_mortality", 2000, 140, (0.80, 0.76, 0.84), 0.012, 0.78, 0.70, 0.82, 0.81),
+            new DemoTaskResult("hospital_mortality", 2000, 140, (0.80, 0.76, 0.84), 0.012, 0.78, 0.70, 0.82, 0.81, 0.815) { RecordReference = 0.805, HeadsMinusRecord = (-0.005, -0.02, 0.01) },
             new DemoTaskResult("icu_admission", 2000, 640, (0.64, 0.61, 0.67), 0.041, 0.62, 0.60, 0.72, 0.73) { HeadsEceIfCalibrated = 0.0376 },
         };
         var macro = new[] { new DemoMacroPoint(4, 0.60, 0.55, 9), new DemoMacroPoint(64, 0.66, 0.68, 9), new DemoMacroPoint(128, 0.60, 0.70, 9), new DemoMacroPoint(null, 0.70, 0.72, 9) };
@@ -22,6 +22,8 @@ public sealed class DemoAcceptanceTests
         Assert.Contains("gap: pass, ECE: pass", markdown, StringComparison.Ordinal);
         Assert.Contains("| 0.041 | 0.038 | gap: **miss**, ECE: **miss** |", markdown, StringComparison.Ordinal); // the noise floor is shown, the check is on the ECE
         Assert.Contains("| 0.012 | n/a | gap: pass, ECE: pass |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| 0.815 | -0.015 | 0.805 | -0.005 (-0.020–0.010) |", markdown, StringComparison.Ordinal); // bound, heads − bound, record reference, paired difference
+        Assert.Contains("| n/a | n/a | n/a | n/a |", markdown, StringComparison.Ordinal); // no truth beyond the oracle for ICU here
         Assert.Contains("| 4 | 0.600 | 0.550 | 0.050 | 9 | pass |", markdown, StringComparison.Ordinal);
         Assert.Contains("| 64 | 0.660 | 0.680 | -0.020 | 9 | **miss** |", markdown, StringComparison.Ordinal);
         Assert.Contains("| 128 | 0.600 | 0.700 | -0.100 | 9 | – |", markdown, StringComparison.Ordinal);

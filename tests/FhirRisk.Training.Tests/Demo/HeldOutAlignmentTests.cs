@@ -41,20 +41,22 @@ public sealed class HeldOutAlignmentTests
     }
 
     [Fact]
-    public void Align_TheObservableTruth_FollowsTheCommonPointsWithoutNarrowingThem()
+    public void Align_TheObservableTruthAndTheRecordReference_FollowTheCommonPointsWithoutNarrowingThem()
     {
         // The observable truth has hospital_mortality only, and a point (subject 3) no other method scored.
         var heads = Rows("heads", "hospital_mortality", 1, 2).Concat(Rows("heads", "icu_mortality", 5)).ToArray();
         var probe = Rows("probe", "hospital_mortality", 1, 2);
         var counts = Rows("count_baseline", "hospital_mortality", 1, 2);
         var observable = Rows(OraclePredictions.ObservableMethodName, "hospital_mortality", 1, 2, 3);
-        var oracle = new OracleMatch([.. heads.Select(r => r with { Method = "oracle" })], 0, 0, observable);
+        var record = Rows(OraclePredictions.RecordMethodName, "hospital_mortality", 2, 3);
+        var oracle = new OracleMatch([.. heads.Select(r => r with { Method = "oracle" })], 0, 0, observable) { Record = record };
 
         var aligned = HeldOutAlignment.Align(oracle, heads, probe, counts);
 
         Assert.Equal(3, aligned.Points);
         Assert.Equal(0, aligned.Dropped);
         Assert.Equal([1L, 2L], aligned.Methods[OraclePredictions.ObservableMethodName].Select(r => r.SubjectId));
+        Assert.Equal([2L], aligned.Methods[OraclePredictions.RecordMethodName].Select(r => r.SubjectId));
         Assert.Contains(aligned.Methods["heads"], r => r.Task == "icu_mortality");
     }
 

@@ -25,6 +25,24 @@ public sealed class OracleMatchTests
         var observable = Assert.Single(match.Observable);
         Assert.Equal((OraclePredictions.ObservableMethodName, "hospital_mortality", 1L, 0.12, true),
             (observable.Method, observable.Task, observable.SubjectId, observable.Probability, observable.Label));
+        Assert.Empty(match.Record);
+    }
+
+    [Fact]
+    public void A_version_3_file_gives_the_record_reference_beside_the_observable_truth()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("truth.parquet");
+        WriteTruth(path, "3", withObservable: true, withRecord: true);
+        Prediction[] points = [Point("hospital_mortality", 1, true), Point("readmission_30d", 1, false)];
+
+        var match = OraclePredictions.Match(path, points);
+
+        Assert.Equal(2, match.Predictions.Count);
+        Assert.Single(match.Observable);
+        var record = Assert.Single(match.Record);
+        Assert.Equal((OraclePredictions.RecordMethodName, "hospital_mortality", 1L, 0.09, true),
+            (record.Method, record.Task, record.SubjectId, record.Probability, record.Label));
     }
 
     [Fact]
@@ -32,20 +50,20 @@ public sealed class OracleMatchTests
     {
         using var temp = new TempDirectory();
         WriteTruth(temp.File("v1.parquet"), "1", withObservable: false);
-        WriteTruth(temp.File("v3.parquet"), "3", withObservable: true);
+        WriteTruth(temp.File("v4.parquet"), "4", withObservable: true);
         Prediction[] points = [Point("hospital_mortality", 1, true)];
 
         var match = OraclePredictions.Match(temp.File("v1.parquet"), points);
 
         Assert.Single(match.Predictions);
         Assert.Empty(match.Observable);
-        var refused = Assert.Throws<InvalidDataException>(() => { _ = OraclePredictions.Match(temp.File("v3.parquet"), points); });
-        Assert.Contains("version 3", refused.Message, StringComparison.Ordinal);
+        var refused = Assert.Throws<InvalidDataException>(() => { _ = OraclePredictions.Match(temp.File("v4.parquet"), points); });
+        Assert.Contains("version 4", refused.Message, StringComparison.Ordinal);
     }
 
     private static Prediction Point(string task, long subject, bool label) => new(subject, T0.AddDays(subject), task, "heads", 0.5, label);
 
-    private static void WriteTruth(string path, string version, bool withObservable)
+    private static void WriteTruth(string path, string version, bool withObservable, bool withRecord = false)
     {
         var fields = new List<ParquetField>
         {
@@ -68,6 +86,11 @@ public sealed class OracleMatchTests
         {
             fields.Add(new ParquetField("observable_probability", ParquetType.Double, Nullable: true));
             columns.Add(ParquetColumn.Create(fields[^1], new double[] { 0.12, 0 }, validity: [true, false]));
+        }
+        if (withRecord)
+        {
+            fields.Add(new ParquetField("record_probability", ParquetType.Double, Nullable: true));
+            columns.Add(ParquetColumn.Create(fields[^1], new double[] { 0.09, 0 }, validity: [true, false]));
         }
         using var writer = ParquetFileWriter.Create(path, new ParquetSchema(fields),
             ParquetWriterOptions.Default with { KeyValueMetadata = new Dictionary<string, string> { ["fhirrisk.format_version"] = version } });
