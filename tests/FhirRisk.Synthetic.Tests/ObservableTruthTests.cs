@@ -144,12 +144,61 @@ public sealed class ObservableTruthTests
         const double baseline = 0.9;
         Func<double, double>? tilt = fromEmergency ? s => model.AdmissionProbability(s, baseline) : null;
 
-        var record = RecordReference.Expect(model, patient, new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc), history, baseline, 0.6, evidence,
-            fromEmergency, [r => r.HospitalMortality, r => r.IcuAdmission]);
+        var record = RecordReference.Expect(model, patient, new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc), history, baseline,
+            [new DiagnosisHypothesis(1, 0.6, evidence)], fromEmergency, [r => r.HospitalMortality, r => r.IcuAdmission]);
         var posterior = SeverityPosterior.Of(0.6, evidence, tilt);
 
         Assert.Equal(posterior.Expect(s => model.Stay(s, baseline).HospitalMortality), record[0], 6);
         Assert.Equal(posterior.Expect(s => model.Stay(s, baseline).IcuAdmission), record[1], 6);
+    }
+
+    [Fact]
+    public void Record_OverSeveralDiagnoses_MixesThemByTheirPosteriorWeights()
+    {
+        // With the frailty known and no ED tilt, each diagnosis's share is its prior weight times the readings' marginal
+        // likelihood under it, ∫ N(s; μ, 1)·exp(score·s − ½·information·s²) ds ∝ exp(½·P·m² − ½·μ²)/√P (P = 1 + information,
+        // m = (μ + score)/P), and the reference is the mix of the single-diagnosis references.
+        var model = new LatentModel(LatentModelParameters.Default with { FrailtyStandardDeviation = 1e-9 });
+        var patient = new PatientProfile("p", new DateTime(1950, 6, 1, 0, 0, 0, DateTimeKind.Utc), false, PatientProfile.Races[0].Race, false, 0,
+            Comorbidity.Copd);
+        var start = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        DiagnosisHypothesis[] hypotheses = [new(1.0, 0.6, (5.3, 2.4)), new(2.5, 0.1, (6.1, 3.0)), new(2.5, -0.1, (4.2, 0.4))];
+        double[] Reference(params DiagnosisHypothesis[] h) =>
+            RecordReference.Expect(model, patient, start, new FrailtyHistory(), 0.4, h, false, [r => r.HospitalMortality, r => r.IcuAdmission]);
+
+        var mixed = Reference(hypotheses);
+
+        var shares = hypotheses.Select(h =>
+        {
+            var precision = 1 + h.Evidence.Information;
+            var mean = (h.PriorMean + h.Evidence.Score) / precision;
+            return h.PriorWeight * Math.Exp(0.5 * precision * mean * mean - 0.5 * h.PriorMean * h.PriorMean) / Math.Sqrt(precision);
+        }).ToArray();
+        var singles = hypotheses.Select(h => Reference(h)).ToArray();
+        for (var t = 0; t < 2; t++)
+            Assert.Equal(shares.Select((w, i) => w * singles[i][t]).Sum() / shares.Sum(), mixed[t], 6);
+        Assert.NotEqual(singles[0][0], mixed[0], 3); // the mix is not the first diagnosis's own
+
+        // A diagnosis the patient cannot have (weight 0) changes nothing; none at all is refused.
+        Assert.Equal(singles[1], Reference(hypotheses[1], hypotheses[0] with { PriorWeight = 0 }));
+        Assert.Throws<ArgumentException>(() => Reference(hypotheses[0] with { PriorWeight = 0 }));
+    }
+
+    [Fact]
+    public void Evidence_UnderAnotherDiagnosis_DoublesThatDiagnosissSignatureInstead()
+    {
+        var evidence = new SeverityEvidence();
+        var t0 = new DateTime(2020, 1, 1, 8, 0, 0, DateTimeKind.Utc);
+        evidence.Add("ed", t0, 0.7, 2.0, "lactate", multiplier: 2);   // the episode's own signature: loading 1.4
+        evidence.Add("ed", t0, 0.6, 1.0, "leukocytes");               // loading 0.6
+
+        Assert.Equal(evidence.Until("ed", t0), evidence.Until("ed", t0, "lactate"));
+        var (information, score) = evidence.Until("ed", t0, "leukocytes"); // now lactate 0.7 and leukocytes 1.2
+        Assert.Equal(0.7 * 0.7 + 1.2 * 1.2, information, 12);
+        Assert.Equal(0.7 * 2.0 + 1.2 * 1.0, score, 12);
+        var (none, noneScore) = evidence.Until("ed", t0, null);            // no signature: both single
+        Assert.Equal(0.7 * 0.7 + 0.6 * 0.6, none, 12);
+        Assert.Equal(0.7 * 2.0 + 0.6 * 1.0, noneScore, 12);
     }
 
     [Fact]
@@ -165,7 +214,7 @@ public sealed class ObservableTruthTests
             var history = new FrailtyHistory();
             for (var i = 0; i < episodes; i++)
                 history.Gap(model, 0.5, 900.0 / episodes, endedByEpisode: true);
-            return RecordReference.Expect(model, patient, start, history, 0.5, 0.2, (5.0, 1.0), true, [r => r.HospitalMortality])[0];
+            return RecordReference.Expect(model, patient, start, history, 0.5, [new DiagnosisHypothesis(1, 0.2, (5.0, 1.0))], true, [r => r.HospitalMortality])[0];
         }
 
         Assert.True(Mortality(1) < Mortality(3));

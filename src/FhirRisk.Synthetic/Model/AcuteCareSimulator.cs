@@ -109,8 +109,9 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
             // A direct admission's evidence is its own admission panel; no ED decision tilts it.
             var readings = timeline.Evidence.Until(evidence.EncounterId ?? stayId, admission);
             var posterior = SeverityPosterior.Of(diagnosis.SeverityOffset, readings, evidence.Tilt);
-            var record = RecordReference.Expect(model, Patient, _windowStart, _history, baseline - Patient.Frailty, diagnosis.SeverityOffset,
-                readings, fromEmergency: evidence.Tilt is not null, AdmissionTasks);
+            var fromEmergency = evidence.Tilt is not null;
+            var record = RecordReference.Expect(model, Patient, _windowStart, _history, baseline - Patient.Frailty,
+                Hypotheses(diagnosis, evidence.EncounterId ?? stayId, admission, fromEmergency), fromEmergency, AdmissionTasks);
             StayTruth(stayId, admission, stay, risk, severity, baseline, posterior, record);
             if (stay.Died)
             {
@@ -140,6 +141,17 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
             evidence = EpisodeEvidence.DirectAdmission;
         }
     }
+
+    /// <summary>
+    /// The diagnoses the record at an admission leaves possible, for the record reference: after an ED visit, those
+    /// whose ED work-up is the one charted (the diagnosis itself is charted only at discharge); a direct admission has no
+    /// work-up, so any. Each with its prior weight for the patient and the readings' likelihood had it been the diagnosis.
+    /// </summary>
+    private DiagnosisHypothesis[] Hypotheses(AcuteDiagnosis diagnosis, string encounterId, DateTime admission, bool fromEmergency) =>
+        [.. AcuteDiagnoses.All
+            .Where(d => !fromEmergency || d.Workup.ToHashSet().SetEquals(diagnosis.Workup))
+            .Select(d => new DiagnosisHypothesis(LatentModel.DiagnosisWeight(Patient, d), d.SeverityOffset,
+                timeline.Evidence.Until(encounterId, admission, d.SignatureLoinc)))];
 
     /// <param name="record">The record reference of the four admission tasks, in <see cref="AdmissionTasks"/> order.</param>
     private void StayTruth(string stayId, DateTime admission, StayOutcome stay, StayRisk risk, double severity, double baseline,

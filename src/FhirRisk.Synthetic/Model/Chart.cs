@@ -36,7 +36,7 @@ internal sealed class Chart(PatientTimeline timeline, ResourceIds ids, Simulatio
         var multiplier = measurement.Code.Code == signatureLoinc ? 2.0 : 1.0;
         var z = random.Normal();
         var loading = measurement.SeverityShift * multiplier;
-        timeline.Evidence.Add(encounterId, time, loading, z + loading * severity);
+        timeline.Evidence.Add(encounterId, time, measurement.SeverityShift, z + loading * severity, measurement.Code.Code, multiplier);
         return measurement.ValueAt(z, severity, timeline.Profile.Comorbidities, multiplier);
     }
 }

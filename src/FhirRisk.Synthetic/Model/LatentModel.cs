@@ -36,12 +36,14 @@ internal sealed class LatentModel(LatentModelParameters parameters)
     {
         Span<double> weights = stackalloc double[AcuteDiagnoses.All.Count];
         for (var i = 0; i < weights.Length; i++)
-        {
-            var diagnosis = AcuteDiagnoses.All[i];
-            weights[i] = diagnosis.BaseWeight + (patient.Has(diagnosis.Predisposition) ? diagnosis.PredispositionWeight : 0);
-        }
+            weights[i] = DiagnosisWeight(patient, AcuteDiagnoses.All[i]);
         return AcuteDiagnoses.All[random.Choose(weights)];
     }
+
+    /// <summary>§2: the relative weight of <paramref name="diagnosis"/> for an episode of <paramref name="patient"/>,
+    /// base_d + pre_d·[has the predisposing comorbidity].</summary>
+    public static double DiagnosisWeight(PatientProfile patient, AcuteDiagnosis diagnosis) =>
+        diagnosis.BaseWeight + (patient.Has(diagnosis.Predisposition) ? diagnosis.PredispositionWeight : 0);
 
     /// <summary>§2: s = μ_d + ε, ε ~ N(0, 1).</summary>
     public static double DrawSeverity(AcuteDiagnosis diagnosis, SimulationRandom random) => diagnosis.SeverityOffset + random.Normal();

@@ -24,13 +24,19 @@ internal sealed class FrailtyHistory
     }
 }
 
+/// <summary>One diagnosis a reader of the record may suppose for an episode: its prior weight given the comorbidities,
+/// its mean severity μ_d, and the readings' likelihood of s had it been the diagnosis (<see cref="SeverityEvidence.Until(string, DateTime, string?)"/>).</summary>
+internal readonly record struct DiagnosisHypothesis(double PriorWeight, double PriorMean, (double Information, double Score) Evidence);
+
 /// <summary>
 /// The record reference (docs/simulator.md §6): a stay's true probabilities averaged over the joint posterior of the
-/// frailty u and the severity s given what the record shows of them — age and comorbidities and the background history
+/// acute diagnosis d, the frailty u and the severity s given what the record shows of them — the diagnoses the ED
+/// work-up leaves possible, each at its prior weight given the comorbidities, and the readings' likelihood under each
+/// (whose signature measurement differs); age and comorbidities and the background history
 /// (<see cref="FrailtyHistory"/>) for u; the readings charted by the admission for s; and the ED's decision to admit,
-/// which depends on both. Unlike the observable truth (<see cref="SeverityPosterior"/>) it does not grant u. It still
-/// grants the diagnosis, and it leaves out what earlier episodes' outcomes (their admissions, ICU stays, lengths of
-/// stay, returns) say about u, so it is an estimate of the best a model reading the record can do, not a bound.
+/// which depends on s and u. Unlike the observable truth (<see cref="SeverityPosterior"/>) it grants neither d nor u.
+/// It leaves out what earlier episodes' outcomes (their admissions, ICU stays, lengths of stay, returns) say about u, so
+/// it is an estimate of the best a model reading the record can do, not a bound.
 /// </summary>
 internal static class RecordReference
 {
@@ -39,14 +45,46 @@ internal static class RecordReference
     private const int SeverityPoints = 31;
     private const double SeverityWidth = 5.5;
 
-    /// <summary>E[f(Stay(s, B_obs + u))] for each f of <paramref name="tasks"/>, over the joint posterior of (u, s).</summary>
+    /// <summary>E[f(Stay(s, B_obs + u))] for each f of <paramref name="tasks"/>, over the joint posterior of (d, u, s).</summary>
     /// <param name="observedBaseline">B − u at the admission.</param>
-    /// <param name="priorMean">μ_d of the episode's diagnosis.</param>
-    /// <param name="evidence">The readings' likelihood of s (<see cref="SeverityEvidence.Until"/>).</param>
+    /// <param name="diagnoses">The diagnoses the record leaves possible (at least one with a positive weight).</param>
     /// <param name="fromEmergency">Whether the ED decided the admission (its probability then tilts the posterior).</param>
     public static double[] Expect(LatentModel model, PatientProfile patient, DateTime windowStart, FrailtyHistory history,
-        double observedBaseline, double priorMean, (double Information, double Score) evidence, bool fromEmergency,
+        double observedBaseline, IReadOnlyList<DiagnosisHypothesis> diagnoses, bool fromEmergency,
         IReadOnlyList<Func<StayRisk, double>> tasks)
+    {
+        var (frailties, frailtyLogWeights) = FrailtyGrid(model, patient, windowStart, history);
+        var (severities, severityLogWeights) = SeverityGrid(diagnoses);
+        var (frailtyTop, severityTop) = (frailtyLogWeights.Max(), severityLogWeights.Max());
+        var sums = new double[tasks.Count];
+        var total = 0.0;
+        for (var j = 0; j < frailties.Length; j++)
+        {
+            var frailtyWeight = Math.Exp(frailtyLogWeights[j] - frailtyTop);
+            if (frailtyWeight < 1e-12)
+                continue;
+            var baseline = observedBaseline + frailties[j];
+            for (var k = 0; k < severities.Length; k++)
+            {
+                var severityWeight = Math.Exp(severityLogWeights[k] - severityTop);
+                if (severityWeight < 1e-300)
+                    continue;
+                var severity = severities[k];
+                var weight = frailtyWeight * severityWeight * (fromEmergency ? model.AdmissionProbability(severity, baseline) : 1);
+                var risk = model.Stay(severity, baseline);
+                for (var t = 0; t < tasks.Count; t++)
+                    sums[t] += weight * tasks[t](risk);
+                total += weight;
+            }
+        }
+        for (var t = 0; t < sums.Length; t++)
+            sums[t] /= total;
+        return sums;
+    }
+
+    /// <summary>The frailty grid (±5 prior SD) and each point's log-weight: the N(0, σ_u²) prior, the comorbidities'
+    /// likelihood and the background history's.</summary>
+    private static (double[] Frailties, double[] LogWeights) FrailtyGrid(LatentModel model, PatientProfile patient, DateTime windowStart, FrailtyHistory history)
     {
         var parameters = model.Parameters;
         var frailtySd = parameters.FrailtyStandardDeviation;
@@ -67,34 +105,38 @@ internal static class RecordReference
             }
             logWeights[j] = log;
         }
-        var top = logWeights.Max();
+        return (frailties, logWeights);
+    }
 
-        var precision = 1 + evidence.Information;
-        var mean = (priorMean + evidence.Score) / precision;
-        var sd = 1 / Math.Sqrt(precision);
-        var sums = new double[tasks.Count];
-        var total = 0.0;
-        for (var j = 0; j < FrailtyPoints; j++)
+    /// <summary>
+    /// One severity grid per diagnosis hypothesis (±5.5 posterior SD around its Gaussian posterior's mean), concatenated,
+    /// with log-weights on one scale: the hypothesis's prior weight, its N(μ_d, 1) prior density, the readings'
+    /// likelihood under it (−½·information·s² + score·s; the −½Σr² every hypothesis shares is left out) and the grid
+    /// spacing (its posterior SD), so the weights of each hypothesis sum to its marginal likelihood.
+    /// </summary>
+    private static (double[] Severities, double[] LogWeights) SeverityGrid(IReadOnlyList<DiagnosisHypothesis> diagnoses)
+    {
+        var (severities, logWeights) = (new List<double>(), new List<double>());
+        foreach (var (priorWeight, priorMean, (information, score)) in diagnoses)
         {
-            var frailtyWeight = Math.Exp(logWeights[j] - top);
-            if (frailtyWeight < 1e-12)
+            if (priorWeight <= 0)
                 continue;
-            var baseline = observedBaseline + frailties[j];
+            var precision = 1 + information;
+            var mean = (priorMean + score) / precision;
+            var sd = 1 / Math.Sqrt(precision);
+            var logConstant = Math.Log(priorWeight) + Math.Log(sd);
             for (var k = 0; k < SeverityPoints; k++)
             {
                 var offset = SeverityWidth * (2.0 * k / (SeverityPoints - 1) - 1);
                 var severity = mean + offset * sd;
-                var weight = frailtyWeight * Math.Exp(-0.5 * offset * offset)
-                    * (fromEmergency ? model.AdmissionProbability(severity, baseline) : 1);
-                var risk = model.Stay(severity, baseline);
-                for (var t = 0; t < tasks.Count; t++)
-                    sums[t] += weight * tasks[t](risk);
-                total += weight;
+                var deviation = severity - priorMean;
+                severities.Add(severity);
+                logWeights.Add(logConstant - 0.5 * deviation * deviation + score * severity - 0.5 * information * severity * severity);
             }
         }
-        for (var t = 0; t < sums.Length; t++)
-            sums[t] /= total;
-        return sums;
+        if (severities.Count == 0)
+            throw new ArgumentException("The record reference needs at least one diagnosis with a positive prior weight.", nameof(diagnoses));
+        return ([.. severities], [.. logWeights]);
     }
 
     /// <summary>log σ(x), stable for large |x|.</summary>

@@ -3,20 +3,23 @@ namespace FhirRisk.Synthetic.Model;
 /// <summary>
 /// What a patient's charted measurements say about acute severity (docs/simulator.md §3, §6): every value is
 /// standardized as z + a·s (+ chronic offsets, known from the comorbidities), z ~ N(0, 1), with a the measurement's
-/// severity loading (its shift, doubled for the diagnosis's signature). Kept per encounter as (time, a, r) with
-/// r = z + a·s before clamping and rounding, so the evidence is at least what the record shows.
+/// severity loading (its shift, doubled for the diagnosis's signature). Kept per encounter as (time, shift, multiplier,
+/// measurement code, r) with r = z + a·s before clamping and rounding, so the evidence is at least what the record shows.
 /// </summary>
 internal sealed class SeverityEvidence
 {
-    private readonly Dictionary<string, List<(DateTime Time, double Loading, double Residual)>> _readings = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<Reading>> _readings = new(StringComparer.Ordinal);
 
-    public void Add(string encounterId, DateTime time, double loading, double residual)
+    /// <summary>Records a reading of <paramref name="encounterId"/>: standardized residual r = z + a·s, where the true
+    /// loading a is <paramref name="shift"/> × <paramref name="multiplier"/> (2 for the episode's signature measurement);
+    /// <paramref name="code"/> says which measurement it is, so another diagnosis's signature can be supposed instead.</summary>
+    public void Add(string encounterId, DateTime time, double shift, double residual, string? code = null, double multiplier = 1)
     {
-        if (loading == 0)
+        if (shift == 0)
             return;
         if (!_readings.TryGetValue(encounterId, out var readings))
             _readings[encounterId] = readings = [];
-        readings.Add((time, loading, residual));
+        readings.Add(new Reading(time, shift, multiplier, code, residual));
     }
 
     /// <summary>
@@ -25,21 +28,36 @@ internal sealed class SeverityEvidence
     /// Readings up to an episode's first prediction point are charted at its initial severity (ED triage and panel, a
     /// direct admission's admission panel), which is the s they inform.
     /// </summary>
-    public (double Information, double Score) Until(string encounterId, DateTime time)
+    public (double Information, double Score) Until(string encounterId, DateTime time) =>
+        Sum(encounterId, time, reading => reading.Shift * reading.Multiplier);
+
+    /// <summary>
+    /// The same likelihood had the episode's diagnosis been one whose signature measurement is
+    /// <paramref name="signatureCode"/> (null: none): that measurement's loading doubled, every other one single. With
+    /// the true diagnosis's signature it is <see cref="Until(string, DateTime)"/>. The residuals stay as drawn, so the
+    /// sums differ only in the loadings a reader of the record would suppose.
+    /// </summary>
+    public (double Information, double Score) Until(string encounterId, DateTime time, string? signatureCode) =>
+        Sum(encounterId, time, reading => reading.Shift * (signatureCode is not null && reading.Code == signatureCode ? 2.0 : 1.0));
+
+    private (double Information, double Score) Sum(string encounterId, DateTime time, Func<Reading, double> loadingOf)
     {
         var (information, score) = (0.0, 0.0);
         if (_readings.TryGetValue(encounterId, out var readings))
         {
-            foreach (var (at, loading, residual) in readings)
+            foreach (var reading in readings)
             {
-                if (at > time)
+                if (reading.Time > time)
                     continue;
+                var loading = loadingOf(reading);
                 information += loading * loading;
-                score += loading * residual;
+                score += loading * reading.Residual;
             }
         }
         return (information, score);
     }
+
+    private readonly record struct Reading(DateTime Time, double Shift, double Multiplier, string? Code, double Residual);
 }
 
 /// <summary>
