@@ -147,11 +147,14 @@ internal sealed class AcuteCareSimulator(LatentModel model, PatientTimeline time
     /// whose ED work-up is the one charted (the diagnosis itself is charted only at discharge); a direct admission has no
     /// work-up, so any. Each with its prior weight for the patient and the readings' likelihood had it been the diagnosis.
     /// </summary>
-    private DiagnosisHypothesis[] Hypotheses(AcuteDiagnosis diagnosis, string encounterId, DateTime admission, bool fromEmergency) =>
-        [.. AcuteDiagnoses.All
-            .Where(d => !fromEmergency || d.Workup.ToHashSet().SetEquals(diagnosis.Workup))
+    private DiagnosisHypothesis[] Hypotheses(AcuteDiagnosis diagnosis, string encounterId, DateTime admission, bool fromEmergency)
+    {
+        var charted = diagnosis.Workup.ToHashSet();
+        return [.. AcuteDiagnoses.All
+            .Where(d => !fromEmergency || charted.SetEquals(d.Workup))
             .Select(d => new DiagnosisHypothesis(LatentModel.DiagnosisWeight(Patient, d), d.SeverityOffset,
                 timeline.Evidence.Until(encounterId, admission, d.SignatureLoinc)))];
+    }
 
     /// <param name="record">The record reference of the four admission tasks, in <see cref="AdmissionTasks"/> order.</param>
     private void StayTruth(string stayId, DateTime admission, StayOutcome stay, StayRisk risk, double severity, double baseline,

@@ -55,7 +55,9 @@ internal static class RecordReference
     {
         var (frailties, frailtyLogWeights) = FrailtyGrid(model, patient, windowStart, history);
         var (severities, severityLogWeights) = SeverityGrid(diagnoses);
-        var (frailtyTop, severityTop) = (frailtyLogWeights.Max(), severityLogWeights.Max());
+        var frailtyTop = frailtyLogWeights.Max();
+        var severityTop = severityLogWeights.Max();
+        var severityWeights = severityLogWeights.Select(w => Math.Exp(w - severityTop)).ToArray();
         var sums = new double[tasks.Count];
         var total = 0.0;
         for (var j = 0; j < frailties.Length; j++)
@@ -66,7 +68,7 @@ internal static class RecordReference
             var baseline = observedBaseline + frailties[j];
             for (var k = 0; k < severities.Length; k++)
             {
-                var severityWeight = Math.Exp(severityLogWeights[k] - severityTop);
+                var severityWeight = severityWeights[k];
                 if (severityWeight < 1e-300)
                     continue;
                 var severity = severities[k];

@@ -38,9 +38,9 @@ public static class OraclePredictions
     public const string ObservableMethodName = "oracle_observable";
 
     /// <summary>
-    /// The record reference (docs/simulator.md §6): the observable truth without the frailty, averaged over what the
-    /// record leaves unknown of both the frailty and the severity. An estimate of the best a model reading the record
-    /// can do, not a bound (it still grants the diagnosis, and leaves out what earlier stays' outcomes say).
+    /// The record reference (docs/simulator.md §6): the observable truth without the frailty or the diagnosis, averaged
+    /// over what the record leaves unknown of the diagnosis, the frailty and the severity. An estimate of the best a model
+    /// reading the record can do, not a bound (it leaves out what earlier stays' outcomes say).
     /// </summary>
     public const string RecordMethodName = "oracle_record";
 

@@ -1,3 +1,4 @@
+using System.Numerics;
 using FhirRisk.Model.Heads;
 using GptModel = FhirRisk.Model.Gpt.Gpt;
 
@@ -42,26 +43,12 @@ internal sealed class WeightAverage(GptModel model, TaskHeads heads, double deca
         _heads.CopyTo(heads.Parameters, 0);
     }
 
-    private void Fold(double[] average, ReadOnlySpan<float> current)
+    private void Fold<T>(double[] average, ReadOnlySpan<T> current) where T : INumberBase<T>
     {
-        if (!_started)
-        {
-            for (var i = 0; i < average.Length; i++)
-                average[i] = current[i];
-            return;
-        }
         for (var i = 0; i < average.Length; i++)
-            average[i] = decay * average[i] + (1 - decay) * current[i];
-    }
-
-    private void Fold(double[] average, ReadOnlySpan<double> current)
-    {
-        if (!_started)
         {
-            current.CopyTo(average);
-            return;
+            var value = double.CreateChecked(current[i]);
+            average[i] = _started ? decay * average[i] + (1 - decay) * value : value;
         }
-        for (var i = 0; i < average.Length; i++)
-            average[i] = decay * average[i] + (1 - decay) * current[i];
     }
 }
