@@ -40,7 +40,14 @@ public sealed class FhirFaultTests
     public async Task A_server_answering_500_is_retried_then_its_circuit_opens_and_later_calls_do_not_reach_it()
     {
         await using var fhir = await FakeFhirServer.StartAsync(FakeFhirMode.Error500);
-        await using var server = await TestCdsServer.StartAsync(FastBreaker);
+        // The fake answers 500 at once, so the attempt timeout plays no part here; a generous one keeps a cold, loaded
+        // machine from timing the first attempts out before they reach the fake (the circuit would then open on
+        // timeouts with no hit counted). Timeouts have their own test below.
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>(FastBreaker)
+        {
+            ["CdsHooks:Fhir:AttemptTimeout"] = "00:00:05",
+            ["CdsHooks:Fhir:TotalTimeout"] = "00:00:30",
+        });
         using (var first = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}", CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl)))
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.True(server.Logs.Has(203), "the circuit should have opened (event 203)");
