@@ -25,7 +25,8 @@ public sealed class DemoModelCommandTests
         foreach (var stage in DemoStages.All)
             Assert.Contains(stage, stdout, StringComparison.Ordinal);
         foreach (var file in new[] { "config.json", "model.safetensors", "tokenizer.json", "vocabulary.tsv", "heads.json", "finetuning.json", "recipe.json",
-            "acceptance.md", "pretrained/model.safetensors", "pretrained/training.json", "report/summary.md", "report/metrics.json" })
+            "acceptance.md", "pretrained/model.safetensors", "pretrained/training.json", "report/summary.md", "report/metrics.json",
+            "report/validation/summary.md", "report/validation/metrics.json" })
             Assert.True(File.Exists(Path.Combine(output, file)), file);
         Assert.False(Directory.Exists(Path.Combine(output, "pretrained", "checkpoints")));
         Assert.False(Directory.Exists(work), "the work folder is deleted without --keep-work");
@@ -38,13 +39,28 @@ public sealed class DemoModelCommandTests
         Assert.True(losses.GetProperty("pretrain_last").GetDouble() < 0.5 * losses.GetProperty("pretrain_first").GetDouble(), losses.ToString());
         Assert.Equal(0, root.GetProperty("data").GetProperty("oracle_label_mismatches").GetInt32());
 
-        var tasks = root.GetProperty("tasks").EnumerateArray().ToDictionary(t => t.GetProperty("task").GetString()!);
+        AssertHeadsBeatChance(root.GetProperty("tasks"), "held_out");
+
+        // The independent validation cohort: its own seed, every point scored against the truth, the same heads beating chance.
+        var validation = root.GetProperty("validation");
+        Assert.Equal(DemoRecipe.Quick.ValidationPatients, validation.GetProperty("patients").GetInt32());
+        Assert.Equal(DemoRecipe.Quick.ValidationSeed.ToString(System.Globalization.CultureInfo.InvariantCulture), validation.GetProperty("seed").GetString());
+        Assert.True(validation.GetProperty("points").GetInt32() > 0);
+        Assert.Equal(0, validation.GetProperty("oracle_label_mismatches").GetInt32());
+        AssertHeadsBeatChance(validation.GetProperty("tasks"), "validation");
+        Assert.Contains("independent validation cohort", await File.ReadAllTextAsync(Path.Combine(output, "acceptance.md")), StringComparison.Ordinal);
+    }
+
+    private static void AssertHeadsBeatChance(JsonElement taskArray, string points)
+    {
+        var tasks = taskArray.EnumerateArray().ToDictionary(t => t.GetProperty("task").GetString()!);
         foreach (var name in LearnableTasks)
         {
             var task = tasks[name];
-            var (points, positives) = (task.GetProperty("held_out_points").GetInt32(), task.GetProperty("held_out_positives").GetInt32());
+            var (count, positives) = (task.GetProperty(points + "_points").GetInt32(), task.GetProperty(points + "_positives").GetInt32());
             var auroc = task.GetProperty("heads_auroc").GetDouble();
-            Assert.True(auroc > 0.5 + 3 * NullStandardError(positives, points - positives), $"{name}: heads AUROC {auroc:0.000} on {points} points ({positives} positive)");
+            Assert.True(auroc > 0.5 + 3 * NullStandardError(positives, count - positives), $"{name} ({points}): heads AUROC {auroc:0.000} on {count} points ({positives} positive)");
+            Assert.True(double.IsFinite(task.GetProperty("oracle_auroc").GetDouble()), $"{name} ({points}): the oracle scored the same points");
         }
     }
 

@@ -10,9 +10,9 @@ using Spectre.Console;
 namespace FhirRisk.Cli.Commands;
 
 /// <summary>
-/// <c>fhirrisk demo-model [--out models/demo] [--patients N] [--seed S] [--threads N] [--quick] [--work &lt;dir&gt;]
+/// <c>fhirrisk demo-model [--out models/demo] [--patients N] [--validation-patients N] [--seed S] [--threads N] [--quick] [--work &lt;dir&gt;]
 /// [--keep-work]</c> (issue 6 item 6, docs/demo-model.md): simulates a cohort, then ingests, tokenizes, labels, pretrains,
-/// finetunes, probes and evaluates in-process (<see cref="DemoModelBuilder"/>), with one progress bar per stage and a
+/// finetunes, probes, evaluates and validates on an independent cohort in-process (<see cref="DemoModelBuilder"/>), with one progress bar per stage and a
 /// summary at the end. Exit 0 on success, 1 when a stage fails, 2 on bad arguments (a non-empty --out or --work), 130
 /// on Ctrl-C.
 /// </summary>
@@ -27,12 +27,14 @@ internal static class DemoModelCommand
         var quick = new Option<bool>("--quick") { Description = "The shortened recipe (CI): a small cohort and model, well under a minute on 2 cores." };
         var patients = CommandOptions.IntAtLeast("--patients", minimum: 0, defaultValue: 0, $"Patients to simulate (0: the recipe's, {DemoRecipe.Full.Patients:N0} or {DemoRecipe.Quick.Patients:N0} with --quick).");
         var seed = new Option<ulong>("--seed") { Description = "The run's one seed (cohort, weights, windows, heads, folds, k-shot draws).", DefaultValueFactory = _ => 1 };
+        var validationPatients = CommandOptions.IntAtLeast("--validation-patients", minimum: -1, defaultValue: -1,
+            $"Patients of the independent validation cohort the finished heads are scored on (-1: the recipe's, {DemoRecipe.Full.ValidationPatients:N0} or {DemoRecipe.Quick.ValidationPatients:N0} with --quick; 0: none).");
         var threads = CommandOptions.IntAtLeast("--threads", minimum: 1, defaultValue: Environment.ProcessorCount, "Threads of the CPU kernels, tokenizer and probes.");
         var work = new Option<DirectoryInfo?>("--work") { Description = "Folder for the intermediates (new or empty); default: a new folder in the system temp folder." };
         var keepWork = new Option<bool>("--keep-work") { Description = "Keep the work folder (cohort, MEDS, tokens, labels, checkpoints, predictions) instead of deleting it." };
         var command = new Command("demo-model", "Simulate a cohort and build, evaluate and save the small demo model the service embeds.")
         {
-            output, quick, patients, seed, threads, work, keepWork,
+            output, quick, patients, validationPatients, seed, threads, work, keepWork,
         };
         command.SetAction((parsed, cancellationToken) =>
         {
@@ -40,6 +42,8 @@ internal static class DemoModelCommand
             recipe = recipe with { Seed = parsed.GetValue(seed), Threads = parsed.GetValue(threads) };
             if (parsed.GetValue(patients) is > 0 and var count)
                 recipe = recipe with { Patients = count };
+            if (parsed.GetValue(validationPatients) is >= 0 and var validation)
+                recipe = recipe with { ValidationPatients = validation };
             var workFolder = parsed.GetValue(work)?.FullName ?? Path.Combine(Path.GetTempPath(), $"fhirrisk-demo-{Guid.NewGuid():N}");
             return Task.FromResult(Run(recipe, parsed.GetRequiredValue(output).FullName, workFolder, parsed.GetValue(keepWork), parsed.InvocationConfiguration, cancellationToken));
         });
@@ -76,7 +80,7 @@ internal static class DemoModelCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or MedsFormatException or ParquetException or CheckpointException or InvalidDataException)
         {
-            return CommandOutput.Fail(io.Error, e.Message, "check that the disk has room (the full recipe's work folder takes about 4 GB) and the folders are writable.");
+            return CommandOutput.Fail(io.Error, e.Message, "check that the disk has room (the full recipe's work folder takes about 6 GB) and the folders are writable.");
         }
         finally
         {
@@ -112,6 +116,20 @@ internal static class DemoModelCommand
                 $"{Metric(t.Heads.Value)} ({Metric(t.Heads.Lower)}-{Metric(t.Heads.Upper)})", Metric(t.Oracle), Metric(t.Probe), Metric(t.CountBaseline), Metric(t.HeadsEce));
         }
         console.Write(tasks);
+        if (result.Validation is { } v)
+        {
+            var validation = new Table().Title(string.Create(CultureInfo.InvariantCulture,
+                    $"Validation cohort ({v.Patients:N0} new patients, seed {v.Seed}): heads AUROC (95% CI) and ECE against the simulator's truth"))
+                .AddColumns("Task", "Points (pos)", "Heads", "Oracle", "Record reference", "Heads ECE");
+            foreach (var column in validation.Columns.Skip(1))
+                column.RightAligned();
+            foreach (var t in v.Tasks)
+            {
+                validation.AddRow(Markup.Escape(t.Task), string.Create(CultureInfo.InvariantCulture, $"{t.Points:N0} ({t.Positives:N0})"),
+                    $"{Metric(t.Heads.Value)} ({Metric(t.Heads.Lower)}-{Metric(t.Heads.Upper)})", Metric(t.Oracle), Metric(t.RecordReference), Metric(t.HeadsEce));
+            }
+            console.Write(validation);
+        }
 
         var l = result.Losses;
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -114,13 +114,17 @@ public static class DemoModelBuilder
             return ((alignment, result), $"{result.Runs.Count} runs, {result.KShotCurves.Count} k-shot curves, {alignment.Points:N0} held-out points");
         });
 
+        (DemoValidation Summary, EvaluationResult Evaluation)? validation = recipe.ValidationPatients > 0
+            ? stages.Run(DemoStages.Validate, report => Validate(recipe, cohortSource, tokenizer, finetuning.Result, work.Validation, report, cancellationToken))
+            : null;
+
         var data = new DemoDataCounts(recipe.Patients, ingestion.Events, tokenizer.Vocabulary.Count, SplitTokens(tokens, MedsSchema.TrainSplit),
             SplitTokens(tokens, MedsSchema.TuningSplit), aligned.Points, aligned.Dropped, aligned.OracleMismatches);
         var losses = pretrainLosses with { FinetuneFirst = finetuning.Result.FirstLoss, FinetuneLast = finetuning.Result.LastLoss };
         var taskResults = DemoAcceptance.Tasks(evaluated, cohort.OracleAuroc);
         var macro = DemoAcceptance.Macro(evaluated);
-        var partial = new DemoModelResult(outputFolder, recipe, stages.Times, data, losses, taskResults, macro, 0);
-        var bytes = DemoModelLayout.Assemble(outputFolder, work, evaluated, partial);
+        var partial = new DemoModelResult(outputFolder, recipe, stages.Times, data, losses, taskResults, macro, 0) { Validation = validation?.Summary };
+        var bytes = DemoModelLayout.Assemble(outputFolder, work, evaluated, validation?.Evaluation, partial);
         return partial with { OutputBytes = bytes };
     }
 
@@ -160,6 +164,45 @@ public static class DemoModelBuilder
         var summary = string.Create(CultureInfo.InvariantCulture,
             $"{result.Heads.Count} tasks, {loaded.Data.Train.Count:N0} train / {loaded.Data.Tuning.Count:N0} tuning / {loaded.HeldOut.Count:N0} held-out points, loss {result.FirstLoss:0.000} -> {result.LastLoss:0.000}");
         return (new FinetunedRun(result, result.Heads, heldOut), summary);
+    }
+
+    /// <summary>
+    /// The validate stage: simulates an independent cohort with <see cref="DemoRecipe.ValidationSeed"/>, ingests it,
+    /// tokenizes it with the fitted tokenizer, labels it, scores every labelled point of every split with the finished
+    /// heads and evaluates them beside the simulator's truth. Nothing fitted looks at this cohort.
+    /// </summary>
+    private static ((DemoValidation Summary, EvaluationResult Evaluation), string Summary) Validate(DemoRecipe recipe, IDemoCohortSource cohortSource,
+        TimelineTokenizer tokenizer, FinetuningResult finetuned, WorkFolders folders, Action<double, double, string> report, CancellationToken cancellationToken)
+    {
+        // Sub-steps share the bar: simulate, ingest, tokenize and label (0–0.4), score (0.4–0.9), evaluate (0.9–1).
+        void Part(double from, double to, double done, double total, string detail) => report(from + (to - from) * done / Math.Max(1, total), 1, detail);
+        var (patients, seed) = (recipe.ValidationPatients, recipe.ValidationSeed);
+        var cohort = cohortSource.Write(folders.Cohort, patients, seed,
+            new Relay<(int Done, int Total)>(p => Part(0, 0.15, p.Done, p.Total, $"simulate: {p.Done:N0}/{p.Total:N0} patients")), cancellationToken);
+        var ingestion = new FhirIngestion(new FhirIngestionSettings { OutputFolder = folders.Meds, TempFolder = folders.Spool }).Run([cohort.Folder],
+            new Relay<FhirIngestionProgress>(p => Part(0.15, 0.3, p.BytesRead, p.TotalBytes, $"ingest: {p.Resources:N0} resources")), cancellationToken);
+        if (ingestion.NothingIngested)
+            throw new TrainingException(DemoErrorCodes.StageFailed, folders.Cohort, "the validation cohort's ingestion produced no MEDS event. Hint: check the simulated export (fhirrisk ingest prints its issues).");
+        var dataset = MedsDatasetReader.Open(folders.Meds);
+        DatasetTokenization.Run(tokenizer, dataset, folders.Tokens, null, recipe.Threads,
+            new Relay<TokenizationProgress>(p => Part(0.3, 0.35, p.ShardsDone, p.Shards, $"tokenize: {p.ShardsDone}/{p.Shards} shards")), cancellationToken);
+        TaskLabelExtraction.Run(dataset, TaskCatalog.Create(), folders.Labels,
+            new Relay<TaskLabelProgress>(p => Part(0.35, 0.4, p.ShardsDone, p.Shards, $"labels: shard {p.ShardsDone}/{p.Shards}")), cancellationToken: cancellationToken);
+
+        var heads = finetuned.Heads;
+        var points = FinetuningDataset.LoadForScoring(tokenizer, folders.Tokens, folders.Labels, heads.Tasks, heads.Tasks,
+            recipe.Finetuning.ContextFor(finetuned.Model.Config.ContextLength), splits: null).Points;
+        Part(0.4, 0.9, 0, 1, $"scoring {points.Count:N0} points");
+        var scored = HeadPredictor.Predict(finetuned.Model, heads, points, recipe.Finetuning.BatchSize, new ComputeOptions(recipe.Threads), cancellationToken);
+        var alignment = HeldOutAlignment.Align(OraclePredictions.Match(cohort.TruthFile, scored), scored, [], []);
+        var files = alignment.Write(folders.Predictions);
+        Part(0.9, 1, 0, 1, $"evaluating {alignment.Points:N0} points");
+        var evaluation = PredictionEvaluator.Evaluate(PredictionSet.Load(files),
+            new BootstrapSettings { Replicates = recipe.BootstrapReplicates, Seed = recipe.Seed }, null,
+            [OraclePredictions.MethodName, OraclePredictions.RecordMethodName], cancellationToken);
+        var summary = new DemoValidation(patients, seed, ingestion.Events, alignment.Points, alignment.Dropped, alignment.OracleMismatches,
+            DemoAcceptance.Tasks(evaluation, cohort.OracleAuroc));
+        return ((summary, evaluation), $"{patients:N0} new patients (seed {seed}), {ingestion.Events:N0} events, {alignment.Points:N0} (task, point) pairs scored by the heads and the oracle");
     }
 
     private static ProbeSettings ProbeSettingsOf(DemoRecipe recipe) => new()

@@ -11,7 +11,7 @@ namespace FhirRisk.Training.Demo;
 /// The demo model folder (docs/demo-model.md, "Layout"): at its top the finetuned model directory the service loads
 /// (config.json, model.safetensors with the task-token rows, tokenizer.json, vocabulary.tsv, heads.json,
 /// finetuning.json); <c>pretrained/</c>, the pretrained backbone for rollouts and probes (no checkpoints/);
-/// <c>report/</c>, the evaluation report; <c>recipe.json</c>, every setting and the measured stage times;
+/// <c>report/</c>, the evaluation report (and <c>report/validation/</c>, the validation cohort's); <c>recipe.json</c>, every setting and the measured stage times;
 /// <c>acceptance.md</c>, issue 6's acceptance tables.
 /// </summary>
 public static class DemoModelLayout
@@ -21,12 +21,15 @@ public static class DemoModelLayout
     public const string RecipeFile = "recipe.json";
     public const string AcceptanceFile = "acceptance.md";
 
+    /// <summary>Under <see cref="ReportFolder"/>: the evaluation report of the independent validation cohort.</summary>
+    public const string ValidationReportFolder = "validation";
+
     /// <summary>Pretrained files worth shipping; checkpoints/ (optimizer state, for resuming) is left in the work folder.</summary>
     private static readonly string[] PretrainedFiles = ["config.json", "model.safetensors", "tokenizer.json", "vocabulary.tsv", "training.json", "metrics.jsonl", "loss.png"];
 
     /// <summary>Copies the models from the work folder, writes the report, recipe.json and acceptance.md, and returns the
     /// folder's size in bytes.</summary>
-    internal static long Assemble(string output, WorkFolders work, EvaluationResult evaluation, DemoModelResult result)
+    internal static long Assemble(string output, WorkFolders work, EvaluationResult evaluation, EvaluationResult? validation, DemoModelResult result)
     {
         Directory.CreateDirectory(output);
         foreach (var file in Directory.EnumerateFiles(work.Finetuned))
@@ -35,6 +38,8 @@ public static class DemoModelLayout
         foreach (var name in PretrainedFiles.Where(n => File.Exists(Path.Combine(work.Pretrained, n))))
             File.Copy(Path.Combine(work.Pretrained, name), Path.Combine(pretrained, name));
         EvaluationReportWriter.Write(Path.Combine(output, ReportFolder), evaluation);
+        if (validation is not null)
+            EvaluationReportWriter.Write(Path.Combine(output, ReportFolder, ValidationReportFolder), validation);
         File.WriteAllText(Path.Combine(output, AcceptanceFile), DemoAcceptance.Markdown(result));
         WriteRecipe(Path.Combine(output, RecipeFile), result);
         return new DirectoryInfo(output).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
@@ -81,6 +86,8 @@ public static class DemoModelLayout
         json.WriteNumber("count_baseline_min_count", Baselines.CodeCountSettings.Default.MinCount);
         json.WriteEndObject();
         json.WriteNumber("bootstrap_replicates", recipe.BootstrapReplicates);
+        json.WriteNumber("validation_patients", recipe.ValidationPatients);
+        json.WriteString("validation_seed", recipe.ValidationSeed.ToString(CultureInfo.InvariantCulture));
         json.WriteEndObject();
 
         json.WriteStartArray("stages");
@@ -162,17 +169,51 @@ public static class DemoModelLayout
         Number(json, "finetune_first", l.FinetuneFirst);
         Number(json, "finetune_last", l.FinetuneLast);
         json.WriteEndObject();
-        json.WriteStartArray("tasks");
-        foreach (var t in result.Tasks)
+        WriteTasks(json, "tasks", "held_out", result.Tasks);
+        if (result.Validation is { } v)
+        {
+            json.WriteStartObject("validation");
+            json.WriteNumber("patients", v.Patients);
+            json.WriteString("seed", v.Seed.ToString(CultureInfo.InvariantCulture));
+            json.WriteNumber("events", v.Events);
+            json.WriteNumber("points", v.Points);
+            json.WriteNumber("dropped_points", v.DroppedPoints);
+            json.WriteNumber("oracle_label_mismatches", v.OracleMismatches);
+            WriteTasks(json, "tasks", "validation", v.Tasks);
+            json.WriteEndObject();
+        }
+        json.WriteStartArray("macro_auroc_by_k");
+        foreach (var m in result.Macro)
+        {
+            json.WriteStartObject();
+            if (m.KShot is { } k)
+                json.WriteNumber("k", k);
+            else
+                json.WriteString("k", "all");
+            Number(json, "probe", m.Probe);
+            Number(json, "count_baseline", m.CountBaseline);
+            json.WriteNumber("tasks", m.Tasks);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+    }
+
+    /// <summary>One object per task; <paramref name="prefix"/> names the points ("held_out" or "validation").</summary>
+    private static void WriteTasks(Utf8JsonWriter json, string name, string prefix, IReadOnlyList<DemoTaskResult> tasks)
+    {
+        json.WriteStartArray(name);
+        foreach (var t in tasks)
         {
             json.WriteStartObject();
             json.WriteString("task", t.Task);
-            json.WriteNumber("held_out_points", t.Points);
-            json.WriteNumber("held_out_positives", t.Positives);
+            json.WriteNumber(prefix + "_points", t.Points);
+            json.WriteNumber(prefix + "_positives", t.Positives);
             Number(json, "heads_auroc", t.Heads.Value);
             Number(json, "heads_auroc_lower", t.Heads.Lower);
             Number(json, "heads_auroc_upper", t.Heads.Upper);
             Number(json, "heads_ece", t.HeadsEce);
+            Number(json, "heads_ece_lower", t.HeadsEceInterval.Lower);
+            Number(json, "heads_ece_upper", t.HeadsEceInterval.Upper);
             Number(json, "heads_ece_if_calibrated", t.HeadsEceIfCalibrated);
             Number(json, "probe_auroc", t.Probe);
             Number(json, "count_baseline_auroc", t.CountBaseline);
@@ -186,20 +227,6 @@ public static class DemoModelLayout
             Number(json, "heads_minus_record", t.HeadsMinusRecord.Value);
             Number(json, "heads_minus_record_lower", t.HeadsMinusRecord.Lower);
             Number(json, "heads_minus_record_upper", t.HeadsMinusRecord.Upper);
-            json.WriteEndObject();
-        }
-        json.WriteEndArray();
-        json.WriteStartArray("macro_auroc_by_k");
-        foreach (var m in result.Macro)
-        {
-            json.WriteStartObject();
-            if (m.KShot is { } k)
-                json.WriteNumber("k", k);
-            else
-                json.WriteString("k", "all");
-            Number(json, "probe", m.Probe);
-            Number(json, "count_baseline", m.CountBaseline);
-            json.WriteNumber("tasks", m.Tasks);
             json.WriteEndObject();
         }
         json.WriteEndArray();

@@ -43,6 +43,9 @@ public sealed record DemoTaskResult(string Task, int Points, int Positives, (dou
     /// NaN where the heads did not run.</summary>
     public double HeadsEceIfCalibrated { get; init; } = double.NaN;
 
+    /// <summary>The 95% patient-bootstrap interval of <see cref="DemoTaskResult.HeadsEce"/>; NaN where the heads did not run.</summary>
+    public (double Lower, double Upper) HeadsEceInterval { get; init; } = (double.NaN, double.NaN);
+
     /// <summary>The record reference's AUROC on the same points (docs/simulator.md §6, an estimate of the best a model
     /// reading the record can do); NaN where the truth has none.</summary>
     public double RecordReference { get; init; } = double.NaN;
@@ -51,6 +54,20 @@ public sealed record DemoTaskResult(string Task, int Points, int Positives, (dou
     /// either is missing.</summary>
     public (double Value, double Lower, double Upper) HeadsMinusRecord { get; init; } = (double.NaN, double.NaN, double.NaN);
 }
+
+/// <summary>
+/// The finished heads scored on an independent simulated cohort (<see cref="DemoRecipe.ValidationPatients"/>, seeded
+/// <see cref="DemoRecipe.ValidationSeed"/>): every labelled point of every split, beside the simulator's truth. Counts only.
+/// </summary>
+/// <param name="Patients">Patients simulated.</param>
+/// <param name="Seed">The cohort's seed.</param>
+/// <param name="Events">MEDS events ingested.</param>
+/// <param name="Points">(task, point) pairs the heads and the oracle both scored.</param>
+/// <param name="DroppedPoints">Pairs one of them lacked, left out of both.</param>
+/// <param name="OracleMismatches">Pairs whose label differs from the simulator's drawn outcome (0 expected).</param>
+/// <param name="Tasks">Per task, the heads against the oracle and the record reference (probe and counts NaN: not fitted here).</param>
+public sealed record DemoValidation(int Patients, ulong Seed, long Events, int Points, int DroppedPoints, int OracleMismatches,
+    IReadOnlyList<DemoTaskResult> Tasks);
 
 /// <summary>The probe's and the count baseline's macro-AUROC at one k (null: all training data).</summary>
 public sealed record DemoMacroPoint(int? KShot, double Probe, double CountBaseline, int Tasks);
@@ -66,6 +83,9 @@ public sealed record DemoModelResult(
     IReadOnlyList<DemoMacroPoint> Macro,
     long OutputBytes)
 {
+    /// <summary>The heads on the independent validation cohort; null when the recipe simulates none.</summary>
+    public DemoValidation? Validation { get; init; }
+
     /// <summary>Wall time of all stages.</summary>
     public TimeSpan Elapsed => Stages.Aggregate(TimeSpan.Zero, (sum, s) => sum + s.Elapsed);
 }

@@ -13,9 +13,10 @@ public static class DemoStages
     public const string Probe = "probe";
     public const string CountBaseline = "count baseline";
     public const string Evaluate = "evaluate";
+    public const string Validate = "validate";
 
     /// <summary>Every stage, in the order they run.</summary>
-    public static IReadOnlyList<string> All { get; } = [Simulate, Ingest, Tokenize, Labels, Pretrain, PretrainGenerative, Finetune, Probe, CountBaseline, Evaluate];
+    public static IReadOnlyList<string> All { get; } = [Simulate, Ingest, Tokenize, Labels, Pretrain, PretrainGenerative, Finetune, Probe, CountBaseline, Evaluate, Validate];
 }
 
 /// <summary>Where a demo-model run is: a stage, how far it is (in the stage's own unit) and a short detail line with

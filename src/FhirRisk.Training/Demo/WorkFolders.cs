@@ -31,4 +31,7 @@ internal sealed record WorkFolders(string Root)
 
     /// <summary>Held-out predictions of every method (evaluate's input).</summary>
     public string Predictions => Path.Combine(Root, "predictions");
+
+    /// <summary>The independent validation cohort's own cohort/, meds/, tokens/, labels/ and predictions/.</summary>
+    public WorkFolders Validation => new(Path.Combine(Root, "validation"));
 }
