@@ -106,29 +106,13 @@ internal static class DemoModelCommand
         stages.AddRow("total", Seconds(result.Elapsed), "");
         console.Write(stages);
 
-        var tasks = new Table().Title("Held-out AUROC per task (heads: 95% CI; oracle: the simulator's truth on the same points)")
-            .AddColumns("Task", "Points (pos)", "Heads", "Oracle", "Probe", "Count baseline", "Heads ECE");
-        foreach (var column in tasks.Columns.Skip(1))
-            column.RightAligned();
-        foreach (var t in result.Tasks)
-        {
-            tasks.AddRow(Markup.Escape(t.Task), string.Create(CultureInfo.InvariantCulture, $"{t.Points:N0} ({t.Positives:N0})"),
-                $"{Metric(t.Heads.Value)} ({Metric(t.Heads.Lower)}-{Metric(t.Heads.Upper)})", Metric(t.Oracle), Metric(t.Probe), Metric(t.CountBaseline), Metric(t.HeadsEce));
-        }
-        console.Write(tasks);
+        console.Write(TaskTable("Held-out AUROC per task (heads: 95% CI; oracle: the simulator's truth on the same points)", result.Tasks,
+            ("Probe", t => t.Probe), ("Count baseline", t => t.CountBaseline)));
         if (result.Validation is { } v)
         {
-            var validation = new Table().Title(string.Create(CultureInfo.InvariantCulture,
-                    $"Validation cohort ({v.Patients:N0} new patients, seed {v.Seed}): heads AUROC (95% CI) and ECE against the simulator's truth"))
-                .AddColumns("Task", "Points (pos)", "Heads", "Oracle", "Record reference", "Heads ECE");
-            foreach (var column in validation.Columns.Skip(1))
-                column.RightAligned();
-            foreach (var t in v.Tasks)
-            {
-                validation.AddRow(Markup.Escape(t.Task), string.Create(CultureInfo.InvariantCulture, $"{t.Points:N0} ({t.Positives:N0})"),
-                    $"{Metric(t.Heads.Value)} ({Metric(t.Heads.Lower)}-{Metric(t.Heads.Upper)})", Metric(t.Oracle), Metric(t.RecordReference), Metric(t.HeadsEce));
-            }
-            console.Write(validation);
+            console.Write(TaskTable(string.Create(CultureInfo.InvariantCulture,
+                $"Validation cohort ({v.Patients:N0} new patients, seed {v.Seed}): heads AUROC (95% CI) and ECE against the simulator's truth"), v.Tasks,
+                ("Record reference", t => t.RecordReference)));
         }
 
         var l = result.Losses;
@@ -141,6 +125,20 @@ internal static class DemoModelCommand
         }
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{result.OutputFolder}: {result.OutputBytes / 1e6:0.00} MB (model, {DemoModelLayout.PretrainedFolder}/, {DemoModelLayout.ReportFolder}/, {DemoModelLayout.RecipeFile}, {DemoModelLayout.AcceptanceFile}) in {result.Elapsed.TotalMinutes:0.0} min."));
+    }
+
+    /// <summary>One row per task: points, heads AUROC with its interval, oracle, the <paramref name="extra"/> columns, heads ECE.</summary>
+    private static Table TaskTable(string title, IReadOnlyList<DemoTaskResult> rows, params (string Header, Func<DemoTaskResult, double> Value)[] extra)
+    {
+        var table = new Table().Title(title).AddColumns(["Task", "Points (pos)", "Heads", "Oracle", .. extra.Select(e => e.Header), "Heads ECE"]);
+        foreach (var column in table.Columns.Skip(1))
+            column.RightAligned();
+        foreach (var t in rows)
+        {
+            table.AddRow([Markup.Escape(t.Task), string.Create(CultureInfo.InvariantCulture, $"{t.Points:N0} ({t.Positives:N0})"),
+                $"{Metric(t.Heads.Value)} ({Metric(t.Heads.Lower)}-{Metric(t.Heads.Upper)})", Metric(t.Oracle), .. extra.Select(e => Metric(e.Value(t))), Metric(t.HeadsEce)]);
+        }
+        return table;
     }
 
     private static string Seconds(TimeSpan elapsed) => elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);

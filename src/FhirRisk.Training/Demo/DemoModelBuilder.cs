@@ -48,19 +48,11 @@ public static class DemoModelBuilder
         var stages = new StageClock(progress);
 
         var cohort = stages.Run(DemoStages.Simulate, report =>
-        {
-            var written = cohortSource.Write(work.Cohort, recipe.Patients, recipe.Seed,
-                new Relay<(int Done, int Total)>(p => report(p.Done, p.Total, $"{p.Done:N0}/{p.Total:N0} patients")), cancellationToken);
-            return (written, $"{recipe.Patients:N0} patients");
-        });
+            (Simulate(cohortSource, work, recipe.Patients, recipe.Seed, report, cancellationToken), $"{recipe.Patients:N0} patients"));
 
         var ingestion = stages.Run(DemoStages.Ingest, report =>
         {
-            var settings = new FhirIngestionSettings { OutputFolder = work.Meds, TempFolder = work.Spool };
-            var summary = new FhirIngestion(settings).Run([cohort.Folder],
-                new Relay<FhirIngestionProgress>(p => report(p.BytesRead, Math.Max(1, p.TotalBytes), $"{p.Phase}: {p.Resources:N0} resources")), cancellationToken);
-            if (summary.NothingIngested)
-                throw new TrainingException(DemoErrorCodes.StageFailed, work.Cohort, "ingestion produced no MEDS event. Hint: check the simulated export (fhirrisk ingest prints its issues).");
+            var summary = Ingest(cohort, work, report, cancellationToken);
             return (summary, $"{summary.Events:N0} events of {summary.Subjects:N0} subjects, {summary.Quarantined:N0} quarantined");
         });
         var dataset = MedsDatasetReader.Open(work.Meds);
@@ -68,15 +60,13 @@ public static class DemoModelBuilder
         var (tokenizer, tokens) = stages.Run(DemoStages.Tokenize, report =>
         {
             var fitted = TimelineTokenizer.Fit(dataset, recipe.Tokenizer);
-            var summary = DatasetTokenization.Run(fitted, dataset, work.Tokens, null, recipe.Threads,
-                new Relay<TokenizationProgress>(p => report(p.ShardsDone, Math.Max(1, p.Shards), $"{p.ShardsDone}/{p.Shards} shards: {p.Tokens:N0} tokens")), cancellationToken);
+            var summary = Tokenize(fitted, dataset, work, recipe.Threads, report, cancellationToken);
             return ((fitted, summary), $"{fitted.Vocabulary.Count:N0} tokens in the vocabulary; {summary.Tokens:N0} tokens in {summary.Shards.Count} shards");
         });
 
         stages.Run(DemoStages.Labels, report =>
         {
-            var summaries = TaskLabelExtraction.Run(dataset, TaskCatalog.Create(), work.Labels,
-                new Relay<TaskLabelProgress>(p => report(p.ShardsDone, Math.Max(1, p.Shards), $"shard {p.ShardsDone}/{p.Shards}: {p.Subjects:N0} subjects")), cancellationToken: cancellationToken);
+            var summaries = Label(dataset, work, report, cancellationToken);
             return (summaries, string.Join(", ", summaries.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Task} {s.Labeled:N0} ({s.Positives:N0}+)"))));
         });
 
@@ -106,11 +96,7 @@ public static class DemoModelBuilder
         var (aligned, evaluated) = stages.Run(DemoStages.Evaluate, report =>
         {
             var alignment = HeldOutAlignment.Align(OraclePredictions.Match(cohort.TruthFile, finetuning.HeldOut), finetuning.HeldOut, probe.Predictions, counts.Predictions);
-            var files = alignment.Write(work.Predictions);
-            var result = PredictionEvaluator.Evaluate(PredictionSet.Load(files),
-                new BootstrapSettings { Replicates = recipe.BootstrapReplicates, Seed = recipe.Seed },
-                new Relay<EvaluationProgress>(p => report(p.RunsDone, Math.Max(1, p.Runs), $"run {p.RunsDone}/{p.Runs}")),
-                [OraclePredictions.MethodName, OraclePredictions.RecordMethodName], cancellationToken);
+            var result = Evaluate(alignment, work, recipe, report, cancellationToken);
             return ((alignment, result), $"{result.Runs.Count} runs, {result.KShotCurves.Count} k-shot curves, {alignment.Points:N0} held-out points");
         });
 
@@ -176,18 +162,13 @@ public static class DemoModelBuilder
     {
         // Sub-steps share the bar: simulate, ingest, tokenize and label (0–0.4), score (0.4–0.9), evaluate (0.9–1).
         void Part(double from, double to, double done, double total, string detail) => report(from + (to - from) * done / Math.Max(1, total), 1, detail);
+        Action<double, double, string> Sub(string name, double from, double to) => (done, total, detail) => Part(from, to, done, total, $"{name}: {detail}");
         var (patients, seed) = (recipe.ValidationPatients, recipe.ValidationSeed);
-        var cohort = cohortSource.Write(folders.Cohort, patients, seed,
-            new Relay<(int Done, int Total)>(p => Part(0, 0.15, p.Done, p.Total, $"simulate: {p.Done:N0}/{p.Total:N0} patients")), cancellationToken);
-        var ingestion = new FhirIngestion(new FhirIngestionSettings { OutputFolder = folders.Meds, TempFolder = folders.Spool }).Run([cohort.Folder],
-            new Relay<FhirIngestionProgress>(p => Part(0.15, 0.3, p.BytesRead, p.TotalBytes, $"ingest: {p.Resources:N0} resources")), cancellationToken);
-        if (ingestion.NothingIngested)
-            throw new TrainingException(DemoErrorCodes.StageFailed, folders.Cohort, "the validation cohort's ingestion produced no MEDS event. Hint: check the simulated export (fhirrisk ingest prints its issues).");
+        var cohort = Simulate(cohortSource, folders, patients, seed, Sub("simulate", 0, 0.15), cancellationToken);
+        var ingestion = Ingest(cohort, folders, Sub("ingest", 0.15, 0.3), cancellationToken);
         var dataset = MedsDatasetReader.Open(folders.Meds);
-        DatasetTokenization.Run(tokenizer, dataset, folders.Tokens, null, recipe.Threads,
-            new Relay<TokenizationProgress>(p => Part(0.3, 0.35, p.ShardsDone, p.Shards, $"tokenize: {p.ShardsDone}/{p.Shards} shards")), cancellationToken);
-        TaskLabelExtraction.Run(dataset, TaskCatalog.Create(), folders.Labels,
-            new Relay<TaskLabelProgress>(p => Part(0.35, 0.4, p.ShardsDone, p.Shards, $"labels: shard {p.ShardsDone}/{p.Shards}")), cancellationToken: cancellationToken);
+        Tokenize(tokenizer, dataset, folders, recipe.Threads, Sub("tokenize", 0.3, 0.35), cancellationToken);
+        Label(dataset, folders, Sub("labels", 0.35, 0.4), cancellationToken);
 
         var heads = finetuned.Heads;
         var points = FinetuningDataset.LoadForScoring(tokenizer, folders.Tokens, folders.Labels, heads.Tasks, heads.Tasks,
@@ -195,15 +176,48 @@ public static class DemoModelBuilder
         Part(0.4, 0.9, 0, 1, $"scoring {points.Count:N0} points");
         var scored = HeadPredictor.Predict(finetuned.Model, heads, points, recipe.Finetuning.BatchSize, new ComputeOptions(recipe.Threads), cancellationToken);
         var alignment = HeldOutAlignment.Align(OraclePredictions.Match(cohort.TruthFile, scored), scored, [], []);
-        var files = alignment.Write(folders.Predictions);
-        Part(0.9, 1, 0, 1, $"evaluating {alignment.Points:N0} points");
-        var evaluation = PredictionEvaluator.Evaluate(PredictionSet.Load(files),
-            new BootstrapSettings { Replicates = recipe.BootstrapReplicates, Seed = recipe.Seed }, null,
-            [OraclePredictions.MethodName, OraclePredictions.RecordMethodName], cancellationToken);
+        var evaluation = Evaluate(alignment, folders, recipe, Sub($"evaluating {alignment.Points:N0} points", 0.9, 1), cancellationToken);
         var summary = new DemoValidation(patients, seed, ingestion.Events, alignment.Points, alignment.Dropped, alignment.OracleMismatches,
             DemoAcceptance.Tasks(evaluation, cohort.OracleAuroc));
         return ((summary, evaluation), $"{patients:N0} new patients (seed {seed}), {ingestion.Events:N0} events, {alignment.Points:N0} (task, point) pairs scored by the heads and the oracle");
     }
+
+    /// <summary>Simulates <paramref name="patients"/> patients into <see cref="WorkFolders.Cohort"/>.</summary>
+    private static SimulatedCohort Simulate(IDemoCohortSource source, WorkFolders folders, int patients, ulong seed,
+        Action<double, double, string> report, CancellationToken cancellationToken) =>
+        source.Write(folders.Cohort, patients, seed,
+            new Relay<(int Done, int Total)>(p => report(p.Done, p.Total, $"{p.Done:N0}/{p.Total:N0} patients")), cancellationToken);
+
+    /// <summary>Ingests the simulated export into <see cref="WorkFolders.Meds"/>; an export that yields no event is a stage failure.</summary>
+    private static FhirIngestionSummary Ingest(SimulatedCohort cohort, WorkFolders folders, Action<double, double, string> report, CancellationToken cancellationToken)
+    {
+        var settings = new FhirIngestionSettings { OutputFolder = folders.Meds, TempFolder = folders.Spool };
+        var summary = new FhirIngestion(settings).Run([cohort.Folder],
+            new Relay<FhirIngestionProgress>(p => report(p.BytesRead, Math.Max(1, p.TotalBytes), $"{p.Phase}: {p.Resources:N0} resources")), cancellationToken);
+        if (summary.NothingIngested)
+            throw new TrainingException(DemoErrorCodes.StageFailed, cohort.Folder, "ingestion produced no MEDS event. Hint: check the simulated export (fhirrisk ingest prints its issues).");
+        return summary;
+    }
+
+    /// <summary>Tokenizes every split of <paramref name="dataset"/> into <see cref="WorkFolders.Tokens"/>.</summary>
+    private static TokenizationSummary Tokenize(TimelineTokenizer tokenizer, MedsDatasetReader dataset, WorkFolders folders, int threads,
+        Action<double, double, string> report, CancellationToken cancellationToken) =>
+        DatasetTokenization.Run(tokenizer, dataset, folders.Tokens, null, threads,
+            new Relay<TokenizationProgress>(p => report(p.ShardsDone, Math.Max(1, p.Shards), $"{p.ShardsDone}/{p.Shards} shards: {p.Tokens:N0} tokens")), cancellationToken);
+
+    /// <summary>Labels every catalog task into <see cref="WorkFolders.Labels"/>.</summary>
+    private static IReadOnlyList<TaskLabelSummary> Label(MedsDatasetReader dataset, WorkFolders folders, Action<double, double, string> report, CancellationToken cancellationToken) =>
+        TaskLabelExtraction.Run(dataset, TaskCatalog.Create(), folders.Labels,
+            new Relay<TaskLabelProgress>(p => report(p.ShardsDone, Math.Max(1, p.Shards), $"shard {p.ShardsDone}/{p.Shards}: {p.Subjects:N0} subjects")), cancellationToken: cancellationToken);
+
+    /// <summary>Writes the aligned predictions to <see cref="WorkFolders.Predictions"/> and evaluates them with the recipe's
+    /// bootstrap, comparing every method with the oracle and the record reference.</summary>
+    private static EvaluationResult Evaluate(HeldOutAlignment alignment, WorkFolders folders, DemoRecipe recipe,
+        Action<double, double, string> report, CancellationToken cancellationToken) =>
+        PredictionEvaluator.Evaluate(PredictionSet.Load(alignment.Write(folders.Predictions)),
+            new BootstrapSettings { Replicates = recipe.BootstrapReplicates, Seed = recipe.Seed },
+            new Relay<EvaluationProgress>(p => report(p.RunsDone, Math.Max(1, p.Runs), $"run {p.RunsDone}/{p.Runs}")),
+            [OraclePredictions.MethodName, OraclePredictions.RecordMethodName], cancellationToken);
 
     private static ProbeSettings ProbeSettingsOf(DemoRecipe recipe) => new()
     {
