@@ -44,11 +44,12 @@ internal static class FinetuneCommand
         var warmup = CommandOptions.IntAtLeast("--warmup", 0, Defaults.WarmupSteps, "Steps of linear warmup.");
         var balance = new Option<bool>("--balance") { Description = "Weight each task's positives by its train negatives/positives (calibration restores the probabilities)." };
         var ema = Number("--ema", Defaults.WeightAverageDecay, "Decay of an exponential moving average of the weights, kept in place of the last step's (0: off; 0.999 averages about the last 1,000 steps).");
+        var dropout = new Option<float?>("--dropout") { Description = "Drop probability of the backbone while finetuning, in [0, 1) (default: the pretrained model's)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the task-token rows, the order of the points and dropout.", DefaultValueFactory = _ => Defaults.Seed };
         var threads = CommandOptions.IntAtLeast("--threads", 1, Defaults.Threads, "Threads per CPU kernel.");
         var command = new Command("finetune", "Multitask prompted finetuning: task tokens, one calibrated binary head per task.")
         {
-            model, tokens, meds, labels, tasks, output, freeze, steps, batch, context, lr, headLr, warmup, balance, ema, seed, threads,
+            model, tokens, meds, labels, tasks, output, freeze, steps, batch, context, lr, headLr, warmup, balance, ema, dropout, seed, threads,
         };
         command.SetAction((parsed, cancellationToken) =>
         {
@@ -63,6 +64,7 @@ internal static class FinetuneCommand
                 WarmupSteps = Math.Min(parsed.GetValue(warmup), parsed.GetValue(steps)),
                 BalancePositives = parsed.GetValue(balance),
                 WeightAverageDecay = parsed.GetValue(ema),
+                Dropout = parsed.GetValue(dropout),
                 Seed = parsed.GetValue(seed),
                 Threads = parsed.GetValue(threads),
             };

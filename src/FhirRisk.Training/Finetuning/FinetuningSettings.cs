@@ -60,6 +60,10 @@ public sealed record FinetuningSettings
     /// </summary>
     public double WeightAverageDecay { get; init; }
 
+    /// <summary>Drop probability of the backbone while finetuning (embeddings, attention and MLP outputs); null keeps the
+    /// pretrained model's. It is stored in the finetuned model's config; inference never drops.</summary>
+    public float? Dropout { get; init; }
+
     /// <summary>Seeds the task-token rows, the order of the points and the dropout masks.</summary>
     public ulong Seed { get; init; } = 1;
 
@@ -82,6 +86,7 @@ public sealed record FinetuningSettings
         Require(BackboneWeightDecay >= 0 && HeadWeightDecay >= 0, nameof(HeadWeightDecay), "must not be negative");
         Require(GradientClip > 0, nameof(GradientClip), "must be positive");
         Require(WeightAverageDecay is >= 0 and < 1, nameof(WeightAverageDecay), "must lie in [0, 1) (0: no averaging)");
+        Require(Dropout is null or (>= 0f and < 1f), nameof(Dropout), "must lie in [0, 1) (null: the pretrained model's)");
         Require(Threads >= 1, nameof(Threads), "must be at least 1");
         return this;
     }

@@ -41,7 +41,7 @@ public static class MultitaskFinetuner
         var context = settings.ContextFor(pretrained.Config.ContextLength);
         CheckInputs(pretrained, heads, data, context);
         var clock = Stopwatch.StartNew();
-        var parameters = TaskTokenEmbedding.Grow(pretrained, heads.Count, FinetuningSeeds.TaskTokens(settings.Seed), context);
+        var parameters = TaskTokenEmbedding.Grow(pretrained, heads.Count, FinetuningSeeds.TaskTokens(settings.Seed), context, settings.Dropout);
         var ownedBackend = backend is null ? new CpuBackend(settings.ToComputeOptions()) : null;
         try
         {

@@ -21,14 +21,16 @@ public static class TaskTokenEmbedding
     /// <param name="taskCount">K, the task tokens to add.</param>
     /// <param name="seed">Seeds the new rows' N(0, 0.02²) draws.</param>
     /// <param name="contextLength">T of the copy, at most the pretrained one; 0 keeps it.</param>
-    public static GptParameters Grow(GptParameters pretrained, int taskCount, ulong seed, int contextLength = 0)
+    /// <param name="dropout">The copy's drop probability; null keeps the pretrained one.</param>
+    public static GptParameters Grow(GptParameters pretrained, int taskCount, ulong seed, int contextLength = 0, float? dropout = null)
     {
         ArgumentNullException.ThrowIfNull(pretrained);
         ArgumentOutOfRangeException.ThrowIfLessThan(taskCount, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(contextLength);
         var old = pretrained.Config;
         ArgumentOutOfRangeException.ThrowIfGreaterThan(contextLength, old.ContextLength);
-        var config = old with { VocabSize = old.VocabSize + taskCount, ContextLength = contextLength == 0 ? old.ContextLength : contextLength };
+        var config = old with { VocabSize = old.VocabSize + taskCount, ContextLength = contextLength == 0 ? old.ContextLength : contextLength,
+            Dropout = dropout ?? old.Dropout };
         var layout = new GptLayout(config);
         var values = new float[layout.Count];
         var source = pretrained.Layout;

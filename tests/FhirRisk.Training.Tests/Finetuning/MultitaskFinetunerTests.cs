@@ -116,6 +116,26 @@ public sealed class MultitaskFinetunerTests
     }
 
     [Fact]
+    public void A_finetuning_dropout_replaces_the_pretrained_one_changes_the_training_and_is_stored()
+    {
+        var pretrained = GptParameters.Initialize(new GptConfig(Vocabulary, 1, 2, 8, 16, Dropout: 0.1f), seed: 1);
+        var data = new FinetuningData(Tasks, Points(64, seed: 1), Points(32, seed: 2));
+        var settings = new FinetuningSettings { Steps = 5, BatchSize = 8, WarmupSteps = 1, Threads = 1 };
+
+        var kept = MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 8, Vocabulary, 5), data, settings);
+        var higher = MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 8, Vocabulary, 5), data, settings with { Dropout = 0.3f });
+        var none = MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 8, Vocabulary, 5), data, settings with { Dropout = 0f });
+
+        Assert.Equal(0.1f, kept.Model.Config.Dropout);
+        Assert.Equal(0.3f, higher.Model.Config.Dropout);
+        Assert.Equal(0f, none.Model.Config.Dropout);
+        Assert.NotEqual(kept.Model.Values, higher.Model.Values);
+        Assert.NotEqual(kept.Model.Values, none.Model.Values);
+        Assert.Throws<ArgumentException>(() => (settings with { Dropout = 1f }).Validate());
+        Assert.Throws<ArgumentException>(() => (settings with { Dropout = -0.1f }).Validate());
+    }
+
+    [Fact]
     public void A_shorter_context_gives_a_model_of_that_context_and_refuses_longer_points_or_a_longer_context()
     {
         var pretrained = GptParameters.Initialize(new GptConfig(Vocabulary, 1, 2, 8, 32), seed: 1);
