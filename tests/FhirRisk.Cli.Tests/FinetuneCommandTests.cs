@@ -64,6 +64,12 @@ public sealed class FinetuneCommandTests
         var occupied = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", labels, "--out", model);
         Assert.Equal(ExitCodes.UsageError, occupied.ExitCode);
         Assert.Contains("choose a new --out", occupied.Error, StringComparison.Ordinal);
+
+        // A bad setting is refused before anything is loaded or checked (here: before the occupied --out).
+        var dropout = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", labels, "--dropout", "1.5", "--out", model);
+        Assert.Equal(ExitCodes.UsageError, dropout.ExitCode);
+        Assert.Contains("Dropout must lie in [0, 1)", dropout.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("choose a new --out", dropout.Error, StringComparison.Ordinal);
     }
 
     /// <summary>Labels, a tokenizer and token shards of the sample, and a random 1-layer GPT saved beside the tokenizer.</summary>

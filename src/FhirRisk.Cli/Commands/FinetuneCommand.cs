@@ -91,6 +91,7 @@ internal static class FinetuneCommand
         string? temporary = null;
         try
         {
+            settings.Validate(); // before the model and the points are loaded, so a bad setting fails at once
             FinetunedModel.CheckEmpty(inputs.Output.FullName);
             var (tokenizer, pretrained) = LoadModel(inputs.Model.FullName);
             var console = CommandOutput.ConsoleFor(io.Output);
