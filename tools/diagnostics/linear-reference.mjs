@@ -11,8 +11,8 @@
 // <work> is a `fhirrisk demo-model --keep-work` folder: <work>/meds/data/<split>/*.parquet and
 // <work>/cohort/ground_truth.parquet (the validation cohort: every split). Features per point, all from events at or
 // before the prediction time: age in decades, sex, every ICD-10-CM diagnosis code charted before the point (problem
-// list and earlier stays; the codes seen in the training cohort), the ED work-up procedures charted in the 9 hours before, counts of
-// earlier admissions, ED visits, ICU stays and ambulatory visits, whether the admission came from the ED, years since
+// list and earlier stays; the codes seen in the training cohort), the ED work-up procedures charted in the 9 hours
+// before, counts of earlier admissions, ED visits, ICU stays and ambulatory visits, whether the admission came from the ED, years since
 // the first event, and the last value of each LOINC reading charted in the 9 hours before. Readings enter three ways:
 //   index   the decile of the value among the training points' readings of that code (0–9; what a value token says,
 //           read as an ordered number), plus a missing flag;
@@ -21,9 +21,11 @@
 // Each variant is also fitted without the comorbidity flags. Newton's method, λ = 10 on standardised features.
 import { DuckDBInstance } from '../interop/node_modules/@duckdb/node-api/lib/index.js';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
+const argv = process.argv.slice(2);
+const args = Object.fromEntries(argv.flatMap((a, i) => (a.startsWith('--') ? [[a.slice(2), argv[i + 1]]] : [])));
 if (!args.train || !args.validation) {
-  console.error('usage: linear-reference.mjs --train <work> --validation <work>/validation [--task T] [--split train] [--heads F]');
+  console.error('usage: linear-reference.mjs --train <work> --validation <work>/validation' +
+    ' [--task T] [--split train] [--heads F]');
   process.exit(2);
 }
 const task = args.task ?? 'hospital_mortality';
@@ -33,6 +35,7 @@ const quote = (s) => `'${String(s).replaceAll("'", "''")}'`;
 const instance = await DuckDBInstance.create(':memory:');
 const db = await instance.connect();
 const rows = async (sql) => (await db.runAndReadAll(sql)).getRowObjectsJS();
+const keyOf = (p) => `${p.subject_id}|${p.prediction_time}`;
 
 async function points(name, medsGlob, truthFile) {
   await db.run(`CREATE OR REPLACE TABLE ${name}_ev AS SELECT subject_id, time, code, numeric_value v FROM read_parquet(${quote(medsGlob)})`);
@@ -56,8 +59,9 @@ async function points(name, medsGlob, truthFile) {
                GROUP BY p.subject_id, p.prediction_time`);
   const history = await rows(`SELECT * FROM ${name}_hx ORDER BY subject_id, prediction_time`);
   const readings = await rows(`SELECT subject_id, prediction_time, code, v FROM ${name}_rd`);
-  const byPoint = new Map(history.map((h) => [`${h.subject_id}|${h.prediction_time}`, { ...h, readings: {} }]));
-  for (const r of readings) byPoint.get(`${r.subject_id}|${r.prediction_time}`).readings[r.code] = r.v;
+  const byPoint = new Map(history.map((h) =>
+    [keyOf(h), { ...h, dx: new Set(h.dx ?? []), workup: new Set(h.workup ?? []), readings: {} }]));
+  for (const r of readings) byPoint.get(keyOf(r)).readings[r.code] = r.v;
   return [...byPoint.values()];
 }
 
@@ -65,8 +69,8 @@ const train = await points('tr', `${args.train}/meds/data/${split}/*.parquet`, `
 const validation = await points('va', `${args.validation}/meds/data/*/*.parquet`, `${args.validation}/cohort/ground_truth.parquet`);
 
 // The vocabulary of each feature family comes from the training points only.
-const comorbidities = [...new Set(train.flatMap((p) => p.dx ?? []))].sort();
-const procedures = [...new Set(train.flatMap((p) => p.workup ?? []))].sort();
+const comorbidities = [...new Set(train.flatMap((p) => [...p.dx]))].sort();
+const procedures = [...new Set(train.flatMap((p) => [...p.workup]))].sort();
 const codes = [...new Set(train.flatMap((p) => Object.keys(p.readings)))].sort();
 const deciles = {}, logMoments = {};
 for (const code of codes) {
@@ -79,8 +83,8 @@ for (const code of codes) {
 
 function features(p, readingsAs, withComorbidities) {
   const x = [p.age10 ?? 0, p.female, p.admissions, p.ed_visits, p.icu_stays, p.ambulatory, p.from_ed, p.years_seen ?? 0];
-  if (withComorbidities) for (const c of comorbidities) x.push((p.dx ?? []).includes(c) ? 1 : 0);
-  for (const c of procedures) x.push((p.workup ?? []).includes(c) ? 1 : 0);
+  if (withComorbidities) for (const c of comorbidities) x.push(p.dx.has(c) ? 1 : 0);
+  for (const c of procedures) x.push(p.workup.has(c) ? 1 : 0);
   for (const code of codes) {
     const v = p.readings[code];
     const decile = v == null ? null : deciles[code].filter((b) => v > b).length;
@@ -167,13 +171,15 @@ for (const readingsAs of ['index', 'onehot', 'log']) {
     const Xtr = train.map((p) => features(p, readingsAs, withComorbidities));
     const score = fit(Xtr, ytr, 10);
     const auc = auroc(validation.map((p) => score(features(p, readingsAs, withComorbidities))), yva);
-    console.log(`readings ${readingsAs.padEnd(6)} ${withComorbidities ? 'with   ' : 'without'} diagnoses: ${Xtr[0].length} features, validation AUROC ${auc.toFixed(4)}`);
+    const which = `readings ${readingsAs.padEnd(6)} ${withComorbidities ? 'with   ' : 'without'} diagnoses`;
+    console.log(`${which}: ${Xtr[0].length} features, validation AUROC ${auc.toFixed(4)}`);
   }
 }
 if (args.heads) {
-  const heads = await rows(`SELECT subject_id, prediction_time, probability FROM read_parquet(${quote(args.heads)}) WHERE task = ${quote(task)}`);
-  const byPoint = new Map(heads.map((h) => [`${h.subject_id}|${h.prediction_time}`, h.probability]));
-  const kept = validation.filter((p) => byPoint.has(`${p.subject_id}|${p.prediction_time}`));
-  console.log(`heads on the same points (${kept.length}): validation AUROC ` +
-    auroc(kept.map((p) => byPoint.get(`${p.subject_id}|${p.prediction_time}`)), kept.map((p) => (p.y ? 1 : 0))).toFixed(4));
+  const heads = await rows(`SELECT subject_id, prediction_time, probability
+                           FROM read_parquet(${quote(args.heads)}) WHERE task = ${quote(task)}`);
+  const byPoint = new Map(heads.map((h) => [keyOf(h), h.probability]));
+  const kept = validation.filter((p) => byPoint.has(keyOf(p)));
+  const auc = auroc(kept.map((p) => byPoint.get(keyOf(p))), kept.map((p) => (p.y ? 1 : 0)));
+  console.log(`heads on the same points (${kept.length}): validation AUROC ${auc.toFixed(4)}`);
 }
