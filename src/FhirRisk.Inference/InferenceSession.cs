@@ -115,12 +115,19 @@ public sealed class InferenceSession : IDisposable
         return PromptedContext.Build(Tokenizer, tokens, times, statics, index, maxLength);
     }
 
-    /// <summary>The heads context at timeline token <paramref name="index"/>: the finetuner's (T − K ids, <see cref="PromptedContext"/>).</summary>
+    /// <summary>The heads context at timeline token <paramref name="index"/>: the finetuner's (T − K ids and the heads'
+    /// history block, <see cref="PromptedContext"/>).</summary>
     public int[] HeadsContext(EncodedTimeline timeline, int index)
     {
         ArgumentNullException.ThrowIfNull(timeline);
+        return HeadsContext(timeline.Tokens, timeline.Times, timeline.Statics, index);
+    }
+
+    /// <summary>The heads context at token <paramref name="index"/> of a timeline given as its tokens and times.</summary>
+    public int[] HeadsContext(ReadOnlySpan<int> tokens, ReadOnlySpan<long> times, SubjectStatics statics, int index)
+    {
         var heads = Heads ?? throw NoHeads();
-        return PromptedContext.Build(Tokenizer, timeline.Tokens, timeline.Times, timeline.Statics, index, Parameters.Config.ContextLength - heads.Count);
+        return PromptedContext.Build(Tokenizer, tokens, times, statics, index, Parameters.Config.ContextLength - heads.Count, heads.HistoryCodes);
     }
 
     /// <summary>A scheduler over this model under <see cref="InferenceOptions.Scheduler"/>.</summary>

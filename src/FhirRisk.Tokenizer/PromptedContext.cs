@@ -3,8 +3,10 @@ namespace FhirRisk.Tokenizer;
 /// <summary>
 /// The context of a prompted sequence (docs/finetuning.md "Sequence layout"): the static prefix rebuilt at the window's
 /// first token (as pretraining windows, <see cref="TimelineTokenizer.PrefixAt(SubjectStatics, long)"/>) followed by the
-/// last T − K − prefix timeline tokens up to and including the prediction point. The K task tokens come after it, so
-/// context and prompt together fit the model's T positions. Shared by finetuning and inference so both see the same ids.
+/// last timeline tokens up to and including the prediction point, then, when the heads ask for one, a history block of
+/// the diagnosis categories charted so far (<see cref="HistoryBlock"/>). It holds at most T − K ids; the K task tokens
+/// come after it, so context and prompt together fit the model's T positions. Shared by finetuning and inference so both
+/// see the same ids.
 /// </summary>
 public static class PromptedContext
 {
@@ -33,18 +35,49 @@ public static class PromptedContext
     /// <param name="statics">The subject's static facts.</param>
     /// <param name="index">The prediction point (≥ 0).</param>
     /// <param name="maxLength">T − K, the most ids the context may hold.</param>
-    public static int[] Build(TimelineTokenizer tokenizer, ReadOnlySpan<int> tokens, ReadOnlySpan<long> times, SubjectStatics statics, int index, int maxLength)
+    /// <param name="historyCodes">H, the most category tokens of the history block written after the timeline (0: none;
+    /// see <see cref="HistoryBlock"/>). The block's ids come out of the timeline's share, so the context still holds at
+    /// most <paramref name="maxLength"/> ids.</param>
+    public static int[] Build(TimelineTokenizer tokenizer, ReadOnlySpan<int> tokens, ReadOnlySpan<long> times, SubjectStatics statics, int index, int maxLength,
+        int historyCodes = 0)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, tokens.Length);
+        ArgumentOutOfRangeException.ThrowIfNegative(historyCodes);
         var prefix = tokenizer.PrefixLength;
-        if (maxLength <= prefix)
-            throw new ArgumentOutOfRangeException(nameof(maxLength), $"A context of {maxLength} ids leaves no room after the {prefix}-token static prefix.");
-        var start = Math.Max(0, index + 1 - (maxLength - prefix));
-        var context = new int[prefix + index + 1 - start];
+        if (maxLength <= prefix + historyCodes)
+            throw new ArgumentOutOfRangeException(nameof(maxLength), historyCodes == 0
+                ? $"A context of {maxLength} ids leaves no room after the {prefix}-token static prefix."
+                : $"A context of {maxLength} ids leaves no room for the timeline after the {prefix}-token static prefix and a history block of up to {historyCodes} ids.");
+        var block = historyCodes == 0 ? [] : HistoryBlock(tokenizer, tokens[..(index + 1)], historyCodes);
+        var start = Math.Max(0, index + 1 - (maxLength - prefix - block.Length));
+        var context = new int[prefix + index + 1 - start + block.Length];
         tokenizer.PrefixAt(statics, times[start], context.AsSpan(0, prefix));
         tokens[start..(index + 1)].CopyTo(context.AsSpan(prefix));
+        block.CopyTo(context.AsSpan(context.Length - block.Length));
         return context;
+    }
+
+    /// <summary>
+    /// The history block (docs/finetuning.md "Sequence layout"): the distinct diagnosis categories
+    /// (<see cref="TimelineTokenizer.IsCategory"/>) charted anywhere in <paramref name="history"/>, at most
+    /// <paramref name="limit"/> of them — those charted most recently when there are more — in the order of their last
+    /// mention, so the most recent sits next to the task tokens. It lets the heads read a diagnosis charted long before the
+    /// recent window, which a short context otherwise drops.
+    /// </summary>
+    public static int[] HistoryBlock(TimelineTokenizer tokenizer, ReadOnlySpan<int> history, int limit)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        var block = new List<int>(limit);
+        for (var i = history.Length - 1; i >= 0 && block.Count < limit; i--)
+        {
+            var id = history[i];
+            if (tokenizer.IsCategory(id) && !block.Contains(id))
+                block.Add(id);
+        }
+        block.Reverse();
+        return [.. block];
     }
 }

@@ -197,6 +197,13 @@ public sealed class TimelineTokenizer
     public bool IsContinuation(int id) => _table.Kind(id) is TokenKind.HierarchyRemainder or TokenKind.HierarchySuffix;
 
     /// <summary>
+    /// Whether <paramref name="id"/> is the category token of a split hierarchy family (<c>ICD10CM//I50</c>): the
+    /// diagnosis group a code of that family begins with. The history block of a prompted context collects these
+    /// (<see cref="PromptedContext.Build"/>); codes of unsplit families (ICD-9, procedures) are whole-code tokens, not categories.
+    /// </summary>
+    public bool IsCategory(int id) => _table.Kind(id) is TokenKind.HierarchyCategory;
+
+    /// <summary>
     /// Splits timeline tokens into the events they write (<see cref="TimelineSegment"/>): each event's code token(s),
     /// its decile token and the interval token(s) before it, read as <see cref="Decode"/> reads them. Explanations
     /// group tokens into clinical facts with it.

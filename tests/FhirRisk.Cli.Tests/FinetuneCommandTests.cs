@@ -1,7 +1,10 @@
+using FhirRisk.Cli.Commands;
+using FhirRisk.Meds;
 using FhirRisk.Model.Gpt;
 using FhirRisk.Model.Heads;
 using FhirRisk.Testing;
 using FhirRisk.Tokenizer;
+using FhirRisk.Training.Evaluation;
 using FhirRisk.Training.Finetuning;
 
 namespace FhirRisk.Cli.Tests;
@@ -31,6 +34,32 @@ public sealed class FinetuneCommandTests
         Assert.Equal(["icu_admission", "composite"], heads.Tasks);
         Assert.Equal(heads.ModelVocabularySize, GptCheckpoint.Load(output).Config.VocabSize);
         Assert.True(File.Exists(Path.Combine(output, "tokenizer.json")));
+    }
+
+    [Fact]
+    public async Task Finetune_HistoryCodes_AreSavedWithTheHeadsAndPredictPromptsWithThem()
+    {
+        using var temp = new TempDirectory();
+        var (model, labels, tokens) = await Prepare(temp, WriteReadmissions(temp.File("meds")));
+        var (output, predictions) = (temp.File("finetuned"), temp.File("predictions"));
+
+        var finetune = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", labels,
+            "--history-codes", "4", "--out", output, "--steps", "6", "--batch", "4", "--warmup", "1", "--threads", "1");
+        var predict = await CliRun.RunAsync("predict", "--method", "heads", "--model", output, "--tokens", tokens, "--labels", labels,
+            "--task", "all", "--split", "all", "--threads", "1", "--out", predictions);
+
+        Assert.True(finetune.ExitCode == 0, finetune.Error);
+        Assert.True(predict.ExitCode == 0, predict.Error);
+        var heads = TaskHeads.Load(output);
+        Assert.Equal(4, heads.HistoryCodes);
+        var rows = PredictionsFile.Read(Path.Combine(predictions, PredictCommand.HeadsFile));
+        var (tokenizer, finetuned) = (TimelineTokenizer.Load(output), GptCheckpoint.Load(output));
+        IReadOnlyList<Prediction> Direct(int historyCodes) => HeadPredictor.Predict(finetuned, heads,
+            FinetuningDataset.LoadForScoring(tokenizer, tokens, labels, heads.Tasks, heads.Tasks, finetuned.Config.ContextLength, null, historyCodes).Points, 16);
+        var (withBlock, withoutBlock) = (Direct(4), Direct(0));
+        Assert.Equal(withBlock.Count, rows.Count);
+        Assert.All(rows.Zip(withBlock), pair => Assert.Equal(pair.Second.Probability, pair.First.Probability, 6));
+        Assert.Contains(rows.Zip(withoutBlock), pair => Math.Abs(pair.First.Probability - pair.Second.Probability) > 1e-6);
     }
 
     [Fact]
@@ -66,21 +95,62 @@ public sealed class FinetuneCommandTests
         Assert.Contains("choose a new --out", occupied.Error, StringComparison.Ordinal);
 
         // A bad setting is refused before anything is loaded or checked (here: before the occupied --out).
+        var history = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", labels, "--history-codes", "65", "--out", model);
+        Assert.Equal(ExitCodes.UsageError, history.ExitCode);
+        Assert.Contains("HistoryCodes must lie in [0, 64]", history.Error, StringComparison.Ordinal);
         var dropout = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", labels, "--dropout", "1.5", "--out", model);
         Assert.Equal(ExitCodes.UsageError, dropout.ExitCode);
         Assert.Contains("Dropout must lie in [0, 1)", dropout.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("choose a new --out", dropout.Error, StringComparison.Ordinal);
     }
 
-    /// <summary>Labels, a tokenizer and token shards of the sample, and a random 1-layer GPT saved beside the tokenizer.</summary>
-    private static async Task<(string Model, string Labels, string Tokens)> Prepare(TempDirectory temp)
+    /// <summary>Labels, a tokenizer and token shards of the sample (or of <paramref name="meds"/>), and a random 1-layer GPT
+    /// saved beside the tokenizer.</summary>
+    private static async Task<(string Model, string Labels, string Tokens)> Prepare(TempDirectory temp, string? meds = null)
     {
+        meds ??= Sample;
         var (model, labels, tokens) = (temp.File("model"), temp.File("labels"), temp.File("tokens"));
-        Assert.Equal(0, (await CliRun.RunAsync("labels", Sample, "--task", "all", "--out", labels)).ExitCode);
-        Assert.Equal(0, (await CliRun.RunAsync("tokenize", "fit", Sample, "--out", model)).ExitCode);
-        Assert.Equal(0, (await CliRun.RunAsync("tokenize", Sample, "--tokenizer", model, "--out", tokens)).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("labels", meds, "--task", "all", "--out", labels)).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", "fit", meds, "--out", model)).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", meds, "--tokenizer", model, "--out", tokens)).ExitCode);
         var vocabulary = TimelineTokenizer.Load(model).Vocabulary.Count;
         GptCheckpoint.Save(model, GptParameters.Initialize(new GptConfig(vocabulary, 1, 2, 16, 32), seed: 1));
         return (model, labels, tokens);
+    }
+
+    /// <summary>
+    /// Sixteen patients with two stays each, the first charting a diagnosis, so the second stay's prediction points have a
+    /// diagnosis in their history (the sample's single stays chart theirs after their points). Every third patient dies in
+    /// the second stay; the last four are the tuning split.
+    /// </summary>
+    private static string WriteReadmissions(string root)
+    {
+        var start = new DateTime(2020, 3, 1, 8, 0, 0, DateTimeKind.Utc);
+        string[] diagnoses = ["ICD10CM//I50.9", "ICD10CM//J44.1", "ICD10CM//N18.3", "ICD10CM//E11.9"];
+        using (var writer = new MedsDatasetWriter(root))
+        {
+            for (var id = 1L; id <= 16; id++)
+            {
+                var first = start.AddDays(id);
+                var second = first.AddDays(40 + id);
+                var dies = id % 3 == 0;
+                MedsEvent[] events =
+                [
+                    new(id, null, id % 2 == 0 ? "GENDER//F" : "GENDER//M"),
+                    new(id, first.AddYears(-50 - (int)id), MedsSchema.BirthCode),
+                    new(id, first, "HOSPITAL_ADMISSION//EMER"),
+                    new(id, first.AddHours(2), "LOINC//2160-0//mg/dL", 1f + id / 10f),
+                    new(id, first.AddHours(20), diagnoses[id % diagnoses.Length]),
+                    new(id, first.AddDays(3), "HOSPITAL_DISCHARGE//HOME"),
+                    new(id, second, "HOSPITAL_ADMISSION//EMER"),
+                    new(id, second.AddHours(1), "LOINC//2160-0//mg/dL", 2f + id / 10f),
+                    new(id, second.AddDays(2), dies ? "HOSPITAL_DISCHARGE//DIED" : "HOSPITAL_DISCHARGE//HOME"),
+                    .. dies ? [new MedsEvent(id, second.AddDays(2), "MEDS_DEATH")] : Array.Empty<MedsEvent>(),
+                ];
+                writer.WriteSubject(id, events, id <= 12 ? MedsSchema.TrainSplit : MedsSchema.TuningSplit);
+            }
+            writer.Complete();
+        }
+        return root;
     }
 }

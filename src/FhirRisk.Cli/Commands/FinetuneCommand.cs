@@ -39,6 +39,8 @@ internal static class FinetuneCommand
         var steps = CommandOptions.IntAtLeast("--steps", 1, Defaults.Steps, "Optimizer steps.");
         var batch = CommandOptions.IntAtLeast("--batch", 1, Defaults.BatchSize, "Prediction points per step (each with all its task labels).");
         var context = CommandOptions.IntAtLeast("--context", 0, Defaults.ContextLength, "Positions of the finetuned model, task tokens included (0: the pretrained model's; a shorter one serves heads on short windows).");
+        var history = CommandOptions.IntAtLeast("--history-codes", 0, Defaults.HistoryCodes,
+            $"Diagnosis categories charted up to the point (the most recent, at most {FinetuningSettings.MaxHistoryCodes}) written after the timeline, before the task tokens (0: none).");
         var lr = Number("--lr", Defaults.BackboneLearningRate, "Peak learning rate of the backbone (ignored with --freeze).");
         var headLr = Number("--head-lr", Defaults.HeadLearningRate, "Peak learning rate of the heads.");
         var warmup = CommandOptions.IntAtLeast("--warmup", 0, Defaults.WarmupSteps, "Steps of linear warmup.");
@@ -49,7 +51,7 @@ internal static class FinetuneCommand
         var threads = CommandOptions.IntAtLeast("--threads", 1, Defaults.Threads, "Threads per CPU kernel.");
         var command = new Command("finetune", "Multitask prompted finetuning: task tokens, one calibrated binary head per task.")
         {
-            model, tokens, meds, labels, tasks, output, freeze, steps, batch, context, lr, headLr, warmup, balance, ema, dropout, seed, threads,
+            model, tokens, meds, labels, tasks, output, freeze, steps, batch, context, history, lr, headLr, warmup, balance, ema, dropout, seed, threads,
         };
         command.SetAction((parsed, cancellationToken) =>
         {
@@ -58,6 +60,7 @@ internal static class FinetuneCommand
                 Steps = parsed.GetValue(steps),
                 BatchSize = parsed.GetValue(batch),
                 ContextLength = parsed.GetValue(context),
+                HistoryCodes = parsed.GetValue(history),
                 FreezeBackbone = parsed.GetValue(freeze),
                 BackboneLearningRate = parsed.GetValue(lr),
                 HeadLearningRate = parsed.GetValue(headLr),
@@ -105,7 +108,8 @@ internal static class FinetuneCommand
                     [FinetuningDataset.TrainSplit, FinetuningDataset.TuningSplit], settings.Threads, progress, cancellationToken));
             }
 
-            var loaded = FinetuningDataset.Load(tokenizer, tokensFolder!, inputs.Labels.FullName, taskNames, settings.ContextFor(pretrained.Config.ContextLength));
+            var loaded = FinetuningDataset.Load(tokenizer, tokensFolder!, inputs.Labels.FullName, taskNames, settings.ContextFor(pretrained.Config.ContextLength),
+                settings.HistoryCodes);
             var data = loaded.Data;
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"finetuning {(settings.FreezeBackbone ? "heads only (frozen backbone)" : "backbone and heads")} for {string.Join(", ", data.Tasks)}: {data.Train.Count:N0} train and {data.Tuning.Count:N0} tuning points, {settings.Steps} steps of {settings.BatchSize}."));
@@ -114,7 +118,7 @@ internal static class FinetuneCommand
             if (loaded.UnmatchedPoints + loaded.EarlyPoints > 0)
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"left out {loaded.UnmatchedPoints:N0} points of subjects without tokens and {loaded.EarlyPoints:N0} before their subject's first event."));
 
-            var heads = new TaskHeads(data.Tasks, pretrained.Config.Channels, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint);
+            var heads = new TaskHeads(data.Tasks, pretrained.Config.Channels, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint, settings.HistoryCodes);
             var result = WithProgress(console, settings, progress => MultitaskFinetuner.Run(pretrained, heads, data, settings, progress, cancellationToken: cancellationToken));
             FinetunedModel.Save(inputs.Output.FullName, tokenizer, result, settings);
             Report(console, io, result, settings.Steps, inputs.Output.FullName);

@@ -164,7 +164,7 @@ internal static class PredictCommand
         IReadOnlyList<string> scoredTasks = task == AllTasks ? heads.Tasks : [task];
         var splits = r.Selection.Split == LabelledPointSelection.AllSplits ? null : new[] { r.Selection.Split };
         var loaded = FinetuningDataset.LoadForScoring(session.Tokenizer, r.Tokens, r.Labels, heads.Tasks, scoredTasks,
-            session.Parameters.Config.ContextLength, splits);
+            session.Parameters.Config.ContextLength, splits, heads.HistoryCodes);
         if (loaded.TasksWithoutLabels.Count == scoredTasks.Count || loaded.Points.Count == 0)
             return CommandOutput.Fail(io.Error, $"no labelled point of {string.Join(", ", scoredTasks)} in split {r.Selection.Split}.",
                 "run 'fhirrisk labels <meds-dir> --task all --out <dir>' on the dataset that was tokenized, and pass a split it has (or 'all').");

@@ -6,17 +6,18 @@ namespace FhirRisk.Inference.Explanations;
 /// The heads contexts of an explanation (docs/inference.md "Explanations"): one per trajectory point, and one per
 /// explained fact with that fact occluded. Occlusion removes the fact's event tokens (codes, subtokens, decile) and
 /// keeps its interval tokens, so every later event keeps its time; the context is then rebuilt as the finetuner builds
-/// it (<see cref="PromptedContext.Build"/>), so a removed fact lets an older token into a full window. A fact that is
-/// only time passing loses its interval tokens.
+/// it (<see cref="InferenceSession.HeadsContext(EncodedTimeline, int)"/>), so a removed fact lets an older token into a
+/// full window and leaves the history block when it was its category's only mention. A fact that is only time passing
+/// loses its interval tokens.
 /// </summary>
 internal static class OcclusionContexts
 {
-    public static List<int[]> Build(InferenceSession session, ExplanationPlan plan, int maxLength)
+    public static List<int[]> Build(InferenceSession session, ExplanationPlan plan)
     {
         var timeline = plan.Timeline;
         var contexts = new List<int[]>(plan.Points.Length + plan.Facts.Count);
         foreach (var point in plan.Points)
-            contexts.Add(PromptedContext.Build(session.Tokenizer, timeline.Tokens, timeline.Times, timeline.Statics, point, maxLength));
+            contexts.Add(session.HeadsContext(timeline, point));
         var tokens = timeline.Tokens[..(plan.Index + 1)];
         var times = timeline.Times[..(plan.Index + 1)];
         foreach (var fact in plan.Facts)
@@ -26,7 +27,7 @@ internal static class OcclusionContexts
             long[] keptTimes = [.. times[..cut], .. times[end..]];
             contexts.Add(keptTokens.Length == 0
                 ? contexts[0] // nothing is left to read; the emptiest context the trajectory has stands in
-                : PromptedContext.Build(session.Tokenizer, keptTokens, keptTimes, timeline.Statics, keptTokens.Length - 1, maxLength));
+                : session.HeadsContext(keptTokens, keptTimes, timeline.Statics, keptTokens.Length - 1));
         }
         return contexts;
     }

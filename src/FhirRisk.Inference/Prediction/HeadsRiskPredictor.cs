@@ -84,7 +84,7 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
         {
             var clock = Stopwatch.StartNew();
             var plan = plans[group.First()].Plan;
-            var contexts = OcclusionContexts.Build(_session, plan, _session.Parameters.Config.ContextLength - _heads.Count);
+            var contexts = OcclusionContexts.Build(_session, plan);
             var settings = _session.Options.Explanations;
             double[] probabilities;
             lock (_gate)

@@ -27,18 +27,21 @@ public sealed class TaskHeads
     /// <param name="channels">C, the width of the hidden states.</param>
     /// <param name="tokenizerVocabularySize">V of the tokenizer; task k gets token id V + k.</param>
     /// <param name="tokenizerFingerprint">The tokenizer's vocabulary fingerprint, so a mismatched tokenizer is refused at load.</param>
-    public TaskHeads(IReadOnlyList<string> tasks, int channels, int tokenizerVocabularySize, ulong tokenizerFingerprint)
+    /// <param name="historyCodes">H, the most diagnosis categories of the history block each context ends with (0: none).</param>
+    public TaskHeads(IReadOnlyList<string> tasks, int channels, int tokenizerVocabularySize, ulong tokenizerFingerprint, int historyCodes = 0)
         : this(tasks, channels, tokenizerVocabularySize, tokenizerFingerprint, new double[tasks.Count * (channels + 1)],
-            Enumerable.Repeat(ProbabilityCalibration.Identity, tasks.Count).ToArray())
+            Enumerable.Repeat(ProbabilityCalibration.Identity, tasks.Count).ToArray(), historyCodes)
     {
     }
 
-    internal TaskHeads(IReadOnlyList<string> tasks, int channels, int tokenizerVocabularySize, ulong tokenizerFingerprint, double[] parameters, ProbabilityCalibration[] calibrations)
+    internal TaskHeads(IReadOnlyList<string> tasks, int channels, int tokenizerVocabularySize, ulong tokenizerFingerprint, double[] parameters,
+        ProbabilityCalibration[] calibrations, int historyCodes)
     {
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentOutOfRangeException.ThrowIfLessThan(tasks.Count, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(tokenizerVocabularySize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(historyCodes);
         if (tasks.Distinct(StringComparer.Ordinal).Count() != tasks.Count)
             throw new ArgumentException("Task names must be distinct.", nameof(tasks));
         if (parameters.Length != tasks.Count * (channels + 1) || calibrations.Length != tasks.Count)
@@ -49,6 +52,7 @@ public sealed class TaskHeads
         TokenizerFingerprint = tokenizerFingerprint;
         Parameters = parameters;
         _calibrations = calibrations;
+        HistoryCodes = historyCodes;
     }
 
     /// <summary>Task names, in prompt order.</summary>
@@ -65,6 +69,13 @@ public sealed class TaskHeads
 
     /// <summary>The tokenizer's <c>Vocabulary.Fingerprint</c>.</summary>
     public ulong TokenizerFingerprint { get; }
+
+    /// <summary>
+    /// H, the most diagnosis categories in the history block at the end of each context (<c>PromptedContext.Build</c>'s
+    /// <c>historyCodes</c>), as the heads were finetuned: finetuning, scoring and serving must all build the context this
+    /// way, so it is saved with the heads. 0: no block.
+    /// </summary>
+    public int HistoryCodes { get; }
 
     /// <summary>V + K, the vocabulary of the finetuned model (its config's <c>vocab_size</c>).</summary>
     public int ModelVocabularySize => TokenizerVocabularySize + Count;

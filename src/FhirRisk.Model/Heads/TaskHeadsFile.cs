@@ -7,13 +7,16 @@ namespace FhirRisk.Model.Heads;
 /// <summary>
 /// <c>heads.json</c> (docs/formats/heads.md): the task tokens and their ids, each head's weights and bias, and each
 /// task's calibration, as UTF-8 JSON with doubles in their shortest round-trip form, written to <c>heads.json.partial</c>
-/// and renamed so a finished name is always a whole file.
+/// and renamed so a finished name is always a whole file. Heads with a history block are written as version 2, with
+/// <c>history_codes</c>, so a build that predates the block refuses them rather than prompting without it; heads without
+/// one stay version 1.
 /// </summary>
 internal static class TaskHeadsFile
 {
     public const string FileName = "heads.json";
     public const string Format = "fhirrisk-task-heads";
     public const int Version = 1;
+    public const int HistoryVersion = 2;
 
     public static void Save(TaskHeads heads, string directory)
     {
@@ -25,11 +28,13 @@ internal static class TaskHeadsFile
         {
             json.WriteStartObject();
             json.WriteString("format", Format);
-            json.WriteNumber("version", Version);
+            json.WriteNumber("version", heads.HistoryCodes == 0 ? Version : HistoryVersion);
             json.WriteNumber("channels", heads.Channels);
             json.WriteNumber("tokenizer_vocabulary_size", heads.TokenizerVocabularySize);
             json.WriteString("tokenizer_fingerprint", heads.TokenizerFingerprint.ToString("X16", CultureInfo.InvariantCulture));
             json.WriteNumber("model_vocabulary_size", heads.ModelVocabularySize);
+            if (heads.HistoryCodes > 0)
+                json.WriteNumber("history_codes", heads.HistoryCodes);
             json.WriteStartArray("tasks");
             for (var k = 0; k < heads.Count; k++)
             {
@@ -66,8 +71,12 @@ internal static class TaskHeadsFile
         {
             using var document = JsonDocument.Parse(File.ReadAllBytes(path));
             var root = document.RootElement;
-            if (root.GetProperty("format").GetString() != Format || root.GetProperty("version").GetInt32() != Version)
-                throw Bad(path, $"not a version {Version} '{Format}' file. Hint: refinetune with this build, or load it with the release that wrote it.");
+            var version = root.GetProperty("version").GetInt32();
+            if (root.GetProperty("format").GetString() != Format || version is not (Version or HistoryVersion))
+                throw Bad(path, $"not a version {Version} or {HistoryVersion} '{Format}' file. Hint: refinetune with this build, or load it with the release that wrote it.");
+            var historyCodes = version == HistoryVersion ? root.GetProperty("history_codes").GetInt32() : 0;
+            if (version == HistoryVersion && historyCodes < 1)
+                throw Bad(path, $"history_codes is {historyCodes}; a version {HistoryVersion} file has at least 1. Hint: restore the file from the finetuning run.");
             var channels = root.GetProperty("channels").GetInt32();
             var vocabulary = root.GetProperty("tokenizer_vocabulary_size").GetInt32();
             var fingerprint = ulong.Parse(root.GetProperty("tokenizer_fingerprint").GetString()!, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
@@ -91,7 +100,7 @@ internal static class TaskHeadsFile
                     calibration.GetProperty("shift").GetDouble());
             }
             var names = tasks.Select(t => t.GetProperty("name").GetString()!).ToArray();
-            return new TaskHeads(names, channels, vocabulary, fingerprint, parameters, calibrations);
+            return new TaskHeads(names, channels, vocabulary, fingerprint, parameters, calibrations, historyCodes);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or OverflowException)
         {

@@ -138,8 +138,8 @@ public static class DemoModelBuilder
     {
         var pretrained = GptCheckpoint.Load(work.HeadsBackbone(recipe));
         var settings = recipe.Finetuning;
-        var loaded = FinetuningDataset.Load(tokenizer, work.Tokens, work.Labels, null, settings.ContextFor(pretrained.Config.ContextLength));
-        var heads = new TaskHeads(loaded.Data.Tasks, pretrained.Config.Channels, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint);
+        var loaded = FinetuningDataset.Load(tokenizer, work.Tokens, work.Labels, null, settings.ContextFor(pretrained.Config.ContextLength), settings.HistoryCodes);
+        var heads = new TaskHeads(loaded.Data.Tasks, pretrained.Config.Channels, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint, settings.HistoryCodes);
         var result = MultitaskFinetuner.Run(pretrained, heads, loaded.Data, settings,
             new Relay<FinetuningProgress>(p => report(p.Step, p.Steps, string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.Steps}: loss {p.Loss:0.000}"))),
             cancellationToken: cancellationToken);
@@ -172,7 +172,7 @@ public static class DemoModelBuilder
 
         var heads = finetuned.Heads;
         var points = FinetuningDataset.LoadForScoring(tokenizer, folders.Tokens, folders.Labels, heads.Tasks, heads.Tasks,
-            recipe.Finetuning.ContextFor(finetuned.Model.Config.ContextLength), splits: null).Points;
+            recipe.Finetuning.ContextFor(finetuned.Model.Config.ContextLength), splits: null, heads.HistoryCodes).Points;
         Part(0.4, 0.9, 0, 1, $"scoring {points.Count:N0} points");
         var scored = HeadPredictor.Predict(finetuned.Model, heads, points, recipe.Finetuning.BatchSize, new ComputeOptions(recipe.Threads), cancellationToken);
         var alignment = HeldOutAlignment.Align(OraclePredictions.Match(cohort.TruthFile, scored), scored, [], []);

@@ -58,6 +58,7 @@ public static class FinetunedModel
         json.WriteNumber("steps", settings.Steps);
         json.WriteNumber("batch_size", settings.BatchSize);
         json.WriteNumber("context_length", result.Model.Config.ContextLength);
+        json.WriteNumber("history_codes", settings.HistoryCodes);
         json.WriteBoolean("freeze_backbone", settings.FreezeBackbone);
         json.WriteNumber("backbone_learning_rate", settings.BackboneLearningRate);
         json.WriteNumber("head_learning_rate", settings.HeadLearningRate);

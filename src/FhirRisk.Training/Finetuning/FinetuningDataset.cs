@@ -45,8 +45,11 @@ public static class FinetuningDataset
     /// <param name="tasks">Task names in prompt order, each required to have labels of both classes in train; null for
     /// every task of the catalog with usable labels (the rest are listed in <see cref="LoadedFinetuningData.Skipped"/>).</param>
     /// <param name="contextLength">T of the model: each context holds at most T − K ids, K the tasks chosen.</param>
+    /// <param name="historyCodes">H of the history block each context ends with (<see cref="PromptedContext.Build"/>; 0: none).</param>
     /// <exception cref="TrainingException">Missing labels or manifest, another vocabulary, or a task with one class.</exception>
-    public static LoadedFinetuningData Load(TimelineTokenizer tokenizer, string tokensFolder, string labelsFolder, IReadOnlyList<string>? tasks, int contextLength)
+    /// <exception cref="ArgumentException">The history block leaves no room for the timeline in the context.</exception>
+    public static LoadedFinetuningData Load(TimelineTokenizer tokenizer, string tokensFolder, string labelsFolder, IReadOnlyList<string>? tasks, int contextLength,
+        int historyCodes = 0)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         var taskRoot = Directory.Exists(Path.Combine(labelsFolder, "labels")) ? Path.Combine(labelsFolder, "labels") : labelsFolder;
@@ -81,7 +84,8 @@ public static class FinetuningDataset
             if (chosen.Count == 0)
                 throw new TrainingException(FinetuningErrorCodes.NoLabels, taskRoot,
                     $"no task has train labels of both classes ({string.Join("; ", skipped)}). Hint: run 'fhirrisk labels <meds-dir> --task all --out <dir>' on the dataset that was tokenized, and pass that --out as --labels.");
-            return Build(tokenizer, shards, subjects, chosen, contextLength - chosen.Count, skipped, taskRoot);
+            var layout = Layout(tokenizer, contextLength, chosen.Count, historyCodes);
+            return Build(tokenizer, shards, subjects, chosen, layout, skipped, taskRoot);
         }
         finally
         {
@@ -102,13 +106,17 @@ public static class FinetuningDataset
     /// <param name="scoredTasks">The tasks whose labels are read (a subset of <paramref name="promptTasks"/>); the other slots stay masked.</param>
     /// <param name="contextLength">T of the model: each context holds at most T − K ids, K the prompt tasks.</param>
     /// <param name="splits">The splits whose shards are read; null for every shard.</param>
+    /// <param name="historyCodes">H of the heads' history block (<c>TaskHeads.HistoryCodes</c>; 0: none).</param>
     /// <exception cref="TrainingException">Missing manifest or another vocabulary.</exception>
+    /// <exception cref="ArgumentException">The history block leaves no room for the timeline in the context.</exception>
     public static LoadedScoringPoints LoadForScoring(TimelineTokenizer tokenizer, string tokensFolder, string labelsFolder,
-        IReadOnlyList<string> promptTasks, IReadOnlyCollection<string> scoredTasks, int contextLength, IReadOnlyCollection<string>? splits)
+        IReadOnlyList<string> promptTasks, IReadOnlyCollection<string> scoredTasks, int contextLength, IReadOnlyCollection<string>? splits,
+        int historyCodes = 0)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(promptTasks);
         ArgumentNullException.ThrowIfNull(scoredTasks);
+        var layout = Layout(tokenizer, contextLength, promptTasks.Count, historyCodes);
         var taskRoot = Directory.Exists(Path.Combine(labelsFolder, "labels")) ? Path.Combine(labelsFolder, "labels") : labelsFolder;
         var shards = OpenShards(tokenizer, tokensFolder);
         try
@@ -118,7 +126,7 @@ public static class FinetuningDataset
             for (var k = 0; k < labels.Length; k++)
                 labels[k] = scoredTasks.Contains(promptTasks[k]) ? ReadLabels(taskRoot, promptTasks[k], required: false) : null;
             var points = new List<PromptedExample>();
-            var (unmatched, early) = PromptPoints(tokenizer, shards, subjects, LabelRows(labels), contextLength - promptTasks.Count, _ => points);
+            var (unmatched, early) = PromptPoints(tokenizer, shards, subjects, LabelRows(labels), layout, _ => points);
             var withoutLabels = promptTasks.Where((task, k) => scoredTasks.Contains(task) && labels[k] is null).ToArray();
             return new LoadedScoringPoints(points, withoutLabels, unmatched, early);
         }
@@ -130,11 +138,11 @@ public static class FinetuningDataset
     }
 
     private static LoadedFinetuningData Build(TimelineTokenizer tokenizer, List<(TokenShard Shard, string Split)> shards,
-        Dictionary<long, (int Shard, int Subject)> subjects, List<(string Name, IReadOnlyList<MedsLabel> Labels)> tasks, int maxContext,
+        Dictionary<long, (int Shard, int Subject)> subjects, List<(string Name, IReadOnlyList<MedsLabel> Labels)> tasks, ContextLayout layout,
         List<string> skipped, string taskRoot)
     {
         var (train, tuning, heldOut) = (new List<PromptedExample>(), new List<PromptedExample>(), new List<PromptedExample>());
-        var (unmatched, early) = PromptPoints(tokenizer, shards, subjects, LabelRows([.. tasks.Select(t => t.Labels)]), maxContext,
+        var (unmatched, early) = PromptPoints(tokenizer, shards, subjects, LabelRows([.. tasks.Select(t => t.Labels)]), layout,
             split => split switch { TrainSplit => train, TuningSplit => tuning, HeldOutSplit => heldOut, _ => null });
         if (train.Count == 0)
             throw new TrainingException(FinetuningErrorCodes.NoLabels, taskRoot, string.Create(CultureInfo.InvariantCulture,
@@ -165,7 +173,7 @@ public static class FinetuningDataset
     /// <summary>Prompts each labelled point into the list <paramref name="target"/> gives for its subject's split (none: left
     /// out); counts the points of subjects in no shard and those before their subject's first token.</summary>
     private static (int Unmatched, int Early) PromptPoints(TimelineTokenizer tokenizer, List<(TokenShard Shard, string Split)> shards,
-        Dictionary<long, (int Shard, int Subject)> subjects, SortedDictionary<(long Subject, long Time), sbyte[]> points, int maxContext,
+        Dictionary<long, (int Shard, int Subject)> subjects, SortedDictionary<(long Subject, long Time), sbyte[]> points, ContextLayout layout,
         Func<string, List<PromptedExample>?> target)
     {
         var (unmatched, early) = (0, 0);
@@ -188,11 +196,25 @@ public static class FinetuningDataset
                 early++;
                 continue;
             }
-            var context = PromptedContext.Build(tokenizer, tokens, times, shard.Statics(at.Subject, tokenizer), index, maxContext);
+            var context = PromptedContext.Build(tokenizer, tokens, times, shard.Statics(at.Subject, tokenizer), index, layout.MaxLength, layout.HistoryCodes);
             list.Add(new PromptedExample(subjectId, time, context, labels));
         }
         return (unmatched, early);
     }
+
+    /// <summary>The context's room (T − K ids) and history block, refused up front when the block leaves no room for the timeline.</summary>
+    private static ContextLayout Layout(TimelineTokenizer tokenizer, int contextLength, int tasks, int historyCodes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(historyCodes);
+        var maxLength = contextLength - tasks;
+        if (maxLength <= tokenizer.PrefixLength + historyCodes)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"A context of {contextLength} positions holds {tasks} task tokens, the {tokenizer.PrefixLength}-token static prefix and a history block of up to {historyCodes} codes, and leaves no room for the timeline. Hint: use a longer context or fewer history codes."),
+                nameof(historyCodes));
+        return new ContextLayout(maxLength, historyCodes);
+    }
+
+    private readonly record struct ContextLayout(int MaxLength, int HistoryCodes);
 
     /// <summary>Subject id → (shard, position) over the shards of <paramref name="splits"/> (every shard when null).</summary>
     private static Dictionary<long, (int Shard, int Subject)> SubjectIndex(List<(TokenShard Shard, string Split)> shards, IReadOnlyCollection<string>? splits)

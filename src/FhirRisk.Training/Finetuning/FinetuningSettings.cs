@@ -25,6 +25,14 @@ public sealed record FinetuningSettings
     /// </summary>
     public int ContextLength { get; init; }
 
+    /// <summary>
+    /// H, the most diagnosis categories of the history block written after each point's timeline, just before the task
+    /// tokens (docs/finetuning.md "Sequence layout"): the distinct categories charted up to the point, the most recent when
+    /// there are more. Its ids come out of the timeline's share of the context. 0 writes no block. Saved in
+    /// <c>heads.json</c>, so scoring and serving build the same contexts.
+    /// </summary>
+    public int HistoryCodes { get; init; }
+
     /// <summary>Keep every backbone weight (and the new task-token rows) fixed and train only the heads, on hidden states
     /// computed once; otherwise the backbone trains too, at <see cref="BackboneLearningRate"/>.</summary>
     public bool FreezeBackbone { get; init; }
@@ -70,6 +78,9 @@ public sealed record FinetuningSettings
     /// <summary>Worker threads of each CPU kernel.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>The largest history block: more categories than this crowd the recent timeline out of a short context.</summary>
+    public const int MaxHistoryCodes = 64;
+
     /// <summary>The defaults.</summary>
     public static FinetuningSettings Default { get; } = new();
 
@@ -79,6 +90,7 @@ public sealed record FinetuningSettings
         Require(Steps >= 1, nameof(Steps), "must be at least 1");
         Require(BatchSize >= 1, nameof(BatchSize), "must be at least 1");
         Require(ContextLength >= 0, nameof(ContextLength), "must not be negative (0: the pretrained model's)");
+        Require(HistoryCodes is >= 0 and <= MaxHistoryCodes, nameof(HistoryCodes), $"must lie in [0, {MaxHistoryCodes}] (0: no history block)");
         Require(BackboneLearningRate is >= 0 and < 1, nameof(BackboneLearningRate), "must lie in [0, 1)");
         Require(HeadLearningRate is > 0 and < 10, nameof(HeadLearningRate), "must lie in (0, 10)");
         Require(WarmupSteps >= 0 && WarmupSteps <= Steps, nameof(WarmupSteps), "must lie in [0, Steps]");

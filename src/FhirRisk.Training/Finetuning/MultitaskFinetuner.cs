@@ -40,6 +40,9 @@ public static class MultitaskFinetuner
         settings.Validate();
         var context = settings.ContextFor(pretrained.Config.ContextLength);
         CheckInputs(pretrained, heads, data, context);
+        if (heads.HistoryCodes != settings.HistoryCodes)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"The heads are made for history blocks of {heads.HistoryCodes} codes, the settings ask for {settings.HistoryCodes}; build both, and the data's contexts, with the same value."), nameof(heads));
         var clock = Stopwatch.StartNew();
         var parameters = TaskTokenEmbedding.Grow(pretrained, heads.Count, FinetuningSeeds.TaskTokens(settings.Seed), context, settings.Dropout);
         var ownedBackend = backend is null ? new CpuBackend(settings.ToComputeOptions()) : null;

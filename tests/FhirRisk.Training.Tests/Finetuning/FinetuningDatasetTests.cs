@@ -1,3 +1,4 @@
+using System.Text.Json;
 using FhirRisk.Meds;
 using FhirRisk.Model.Gpt;
 using FhirRisk.Model.Heads;
@@ -105,6 +106,45 @@ public sealed class FinetuningDatasetTests
 
         var again = Assert.Throws<TrainingException>(() => FinetunedModel.Save(output, tokenizer, result, settings));
         Assert.Equal(FinetuningErrorCodes.OutputNotEmpty, again.Code);
+    }
+
+    [Fact]
+    public void History_codes_end_each_context_with_the_categories_charted_up_to_the_point_and_are_saved_with_the_heads()
+    {
+        using var folder = new TempDirectory();
+        string[] codes = ["ICD10CM//I10", "LAB//B", "LAB//C", "ICD10CM//E11.9", "LAB//E", "LAB//F", "LAB//G"];
+        var (tokenizer, tokens) = TokenData.Write(folder.Path, [20, 20, 20, 20], [20, 20], codes);
+        var labels = WriteLabels(folder.File("labels"), subjects: 6, icuEvery: 2);
+        var (hypertension, diabetes) = (tokenizer.Vocabulary.IdOf("ICD10CM//I10"), tokenizer.Vocabulary.IdOf("ICD10CM//E11"));
+
+        var plain = FinetuningDataset.Load(tokenizer, tokens, labels, [Mortality, Icu], contextLength: 14);
+        var history = FinetuningDataset.Load(tokenizer, tokens, labels, [Mortality, Icu], contextLength: 14, historyCodes: 4);
+        var scoring = FinetuningDataset.LoadForScoring(tokenizer, tokens, labels, [Mortality, Icu], [Mortality], contextLength: 14, splits: null, historyCodes: 4);
+
+        // Subject 1 cycles from B: I10 is charted at event 6, E11.9 at event 2, so the event-5 point knows E11 only and
+        // the event-15 point both, I10 last (event 13 against event 9).
+        Assert.Equal([diabetes], history.Data.Train[0].Context[^1..]);
+        Assert.Equal([diabetes, hypertension], history.Data.Train[1].Context[^2..]);
+        Assert.All(history.Data.Train.Concat(history.Data.Tuning), p => Assert.True(p.Context.Length <= 14 - 2));
+        var recent = history.Data.Train[1].Context[tokenizer.PrefixLength..^2]; // the block's two ids come out of the timeline's share
+        Assert.Equal(plain.Data.Train[1].Context.Length - tokenizer.PrefixLength - 2, recent.Length);
+        Assert.Equal(plain.Data.Train[1].Context[^recent.Length..], recent);
+        Assert.Equal(history.Data.Train.Concat(history.Data.Tuning).Select(p => p.Context), scoring.Points.Where(p => p.Labels[0] != PromptedExample.Masked).Select(p => p.Context));
+
+        var tooMany = Assert.Throws<ArgumentException>(() => FinetuningDataset.Load(tokenizer, tokens, labels, [Mortality, Icu], 14, historyCodes: 12 - tokenizer.PrefixLength));
+        Assert.Contains("fewer history codes", tooMany.Message, StringComparison.Ordinal);
+
+        var pretrained = GptParameters.Initialize(new GptConfig(tokenizer.Vocabulary.Count, 1, 2, 8, 14), seed: 1);
+        var settings = new FinetuningSettings { Steps = 3, BatchSize = 4, WarmupSteps = 1, Threads = 1, HistoryCodes = 4 };
+        var mismatched = new TaskHeads(history.Data.Tasks, 8, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint);
+        Assert.Throws<ArgumentException>(() => MultitaskFinetuner.Run(pretrained, mismatched, history.Data, settings));
+        var heads = new TaskHeads(history.Data.Tasks, 8, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint, settings.HistoryCodes);
+        var output = folder.File("model");
+        FinetunedModel.Save(output, tokenizer, MultitaskFinetuner.Run(pretrained, heads, history.Data, settings), settings);
+
+        Assert.Equal(4, TaskHeads.Load(output).HistoryCodes);
+        using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, FinetunedModel.RecordFile)));
+        Assert.Equal(4, record.RootElement.GetProperty("settings").GetProperty("history_codes").GetInt32());
     }
 
     /// <summary>
