@@ -1,3 +1,4 @@
+using FhirRisk.Model.Heads;
 using System.Text.Json;
 using FhirRisk.Testing;
 using FhirRisk.Training.Demo;
@@ -34,6 +35,8 @@ public sealed class DemoModelCommandTests
         using var recipe = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(output, "recipe.json")));
         var root = recipe.RootElement;
         Assert.Equal(DemoStages.All, root.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("stage").GetString()));
+        Assert.Equal(DemoRecipe.Quick.Finetuning.HistoryCodes, root.GetProperty("settings").GetProperty("finetuning").GetProperty("history_codes").GetInt32());
+        Assert.Equal(DemoRecipe.Quick.Finetuning.HistoryCodes, TaskHeads.Load(output).HistoryCodes); // validated with the block, as served
         var losses = root.GetProperty("losses");
         Assert.True(losses.GetProperty("tuning_last").GetDouble() < 0.7 * losses.GetProperty("tuning_first").GetDouble(), losses.ToString());
         Assert.True(losses.GetProperty("pretrain_last").GetDouble() < 0.5 * losses.GetProperty("pretrain_first").GetDouble(), losses.ToString());

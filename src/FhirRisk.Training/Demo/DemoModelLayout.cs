@@ -134,6 +134,7 @@ public static class DemoModelLayout
         json.WriteNumber("steps", f.Steps);
         json.WriteNumber("batch_size", f.BatchSize);
         json.WriteNumber("context_length", f.ContextLength);
+        json.WriteNumber("history_codes", f.HistoryCodes);
         json.WriteBoolean("freeze_backbone", f.FreezeBackbone);
         json.WriteNumber("backbone_learning_rate", f.BackboneLearningRate);
         json.WriteNumber("head_learning_rate", f.HeadLearningRate);

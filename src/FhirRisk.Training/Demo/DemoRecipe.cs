@@ -85,7 +85,8 @@ public sealed record DemoRecipe
     /// the 94,840 points of the validation cohort it ranks every admission task 0.005–0.006 better than 2 × 96, with paired
     /// intervals that exclude 0), and for <c>pretrained/</c> a 2 × 96 one with uniform windows (rollouts 0.727 against
     /// 0.621 on 400 held-out stays; a 4 × 128 one missed the rollout bench's 10× target); the probes fitted on a quarter
-    /// of the train and tuning subjects.
+    /// of the train and tuning subjects. The heads read a history block of up to 16 diagnosis categories (mortality 0.786
+    /// and 0.785 over two finetuning seeds against 0.782 and 0.780 without; ICU unchanged).
     /// </summary>
     public static DemoRecipe Full { get; } = new DemoRecipe
     {
@@ -93,7 +94,7 @@ public sealed record DemoRecipe
         Generative = FullShape with { Windows = WindowSampling.Uniform },
         Finetuning = FinetuningSettings.Default with
         {
-            Steps = 6_000, BatchSize = 16, BackboneLearningRate = 3e-4, HeadLearningRate = 3e-3, WarmupSteps = 100,
+            Steps = 6_000, BatchSize = 16, BackboneLearningRate = 3e-4, HeadLearningRate = 3e-3, WarmupSteps = 100, HistoryCodes = 16,
         },
         ProbeSubjectFraction = 0.25,
     };
@@ -118,7 +119,7 @@ public sealed record DemoRecipe
         },
         Finetuning = FinetuningSettings.Default with
         {
-            Steps = 200, BatchSize = 16, BackboneLearningRate = 1e-3, HeadLearningRate = 1e-2, WarmupSteps = 10,
+            Steps = 200, BatchSize = 16, BackboneLearningRate = 1e-3, HeadLearningRate = 1e-2, WarmupSteps = 10, HistoryCodes = 8,
         },
         Shots = [4, 16],
         ShotReplicates = 2,
