@@ -50,6 +50,7 @@ public sealed class FinetuneCommandTests
 
         Assert.True(finetune.ExitCode == 0, finetune.Error);
         Assert.True(predict.ExitCode == 0, predict.Error);
+        Assert.Contains("each context ends with up to 4 diagnosis categories", string.Join(' ', finetune.Output.Split((char[])['\n', '\r', ' '], StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
         var heads = TaskHeads.Load(output);
         Assert.Equal(4, heads.HistoryCodes);
         var rows = PredictionsFile.Read(Path.Combine(predictions, PredictCommand.HeadsFile));

@@ -112,7 +112,7 @@ internal static class FinetuneCommand
                 settings.HistoryCodes);
             var data = loaded.Data;
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"finetuning {(settings.FreezeBackbone ? "heads only (frozen backbone)" : "backbone and heads")} for {string.Join(", ", data.Tasks)}: {data.Train.Count:N0} train and {data.Tuning.Count:N0} tuning points, {settings.Steps} steps of {settings.BatchSize}."));
+                $"finetuning {(settings.FreezeBackbone ? "heads only (frozen backbone)" : "backbone and heads")} for {string.Join(", ", data.Tasks)}: {data.Train.Count:N0} train and {data.Tuning.Count:N0} tuning points, {settings.Steps} steps of {settings.BatchSize}{(settings.HistoryCodes > 0 ? $"; each context ends with up to {settings.HistoryCodes} diagnosis categories of its history" : "")}."));
             foreach (var skipped in loaded.Skipped)
                 console.WriteLine($"skipped {skipped}");
             if (loaded.UnmatchedPoints + loaded.EarlyPoints > 0)
