@@ -81,6 +81,22 @@ public sealed class HistoryBlockTests : IDisposable
         Assert.NotEqual(explanation.Risk, explanation.Facts.Single(f => f.Fact == diagnosis).Without!.Value);
     }
 
+    [Fact]
+    public void A_history_block_that_leaves_no_room_for_the_timeline_is_refused_when_the_model_opens()
+    {
+        var copy = _root.File("too-long");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.EnumerateFiles(_model))
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        var heads = Path.Combine(copy, "heads.json");
+        File.WriteAllText(heads, File.ReadAllText(heads).Replace($"\"history_codes\": {HistoryCodes}", "\"history_codes\": 20", StringComparison.Ordinal));
+
+        var error = Assert.Throws<InferenceException>(() => InferenceSession.Open(copy, new InferenceOptions { Threads = 1 }));
+
+        Assert.Equal(InferenceErrorCodes.ModelMismatch, error.Code);
+        Assert.Contains("history block of 20 codes", error.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>A few steps of finetuning with the block, then random head weights, so each context id moves the risks.</summary>
     private static void Finetune(TimelineTokenizer tokenizer, string directory)
     {
