@@ -176,7 +176,7 @@ public sealed class InferenceSession : IDisposable
                 $"heads.json was finetuned with a tokenizer of {heads.TokenizerVocabularySize} ids and fingerprint {heads.TokenizerFingerprint:X16}, this tokenizer has {v} and {tokenizer.Vocabulary.Fingerprint:X16}"));
         if (heads.Channels != config.Channels)
             throw Mismatch(directory, $"heads.json reads {heads.Channels} channels, the model has {config.Channels}");
-        if (tokenizer.PrefixLength + heads.HistoryCodes + heads.Count >= config.ContextLength)
+        if (PromptedContext.TimelineRoom(tokenizer, config.ContextLength - heads.Count, heads.HistoryCodes) < 1)
             throw Mismatch(directory, string.Create(CultureInfo.InvariantCulture,
                 $"heads.json asks for a history block of {heads.HistoryCodes} codes, which with {heads.Count} task tokens and the {tokenizer.PrefixLength}-token static prefix leaves no room for the timeline in the model's context of {config.ContextLength}"));
     }

@@ -46,7 +46,7 @@ public static class PromptedContext
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, tokens.Length);
         ArgumentOutOfRangeException.ThrowIfNegative(historyCodes);
         var prefix = tokenizer.PrefixLength;
-        if (maxLength <= prefix + historyCodes)
+        if (TimelineRoom(tokenizer, maxLength, historyCodes) < 1)
             throw new ArgumentOutOfRangeException(nameof(maxLength), historyCodes == 0
                 ? $"A context of {maxLength} ids leaves no room after the {prefix}-token static prefix."
                 : $"A context of {maxLength} ids leaves no room for the timeline after the {prefix}-token static prefix and a history block of up to {historyCodes} ids.");
@@ -57,6 +57,14 @@ public static class PromptedContext
         tokens[start..(index + 1)].CopyTo(context.AsSpan(prefix));
         block.CopyTo(context.AsSpan(context.Length - block.Length));
         return context;
+    }
+
+    /// <summary>The timeline ids a context of <paramref name="maxLength"/> ids keeps at least, after the static prefix and a
+    /// full history block of <paramref name="historyCodes"/>; below 1 the layout cannot be built.</summary>
+    public static int TimelineRoom(TimelineTokenizer tokenizer, int maxLength, int historyCodes)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        return maxLength - tokenizer.PrefixLength - historyCodes;
     }
 
     /// <summary>

@@ -207,7 +207,7 @@ public static class FinetuningDataset
     {
         ArgumentOutOfRangeException.ThrowIfNegative(historyCodes);
         var maxLength = contextLength - tasks;
-        if (maxLength <= tokenizer.PrefixLength + historyCodes)
+        if (PromptedContext.TimelineRoom(tokenizer, maxLength, historyCodes) < 1)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"A context of {contextLength} positions holds {tasks} task tokens, the {tokenizer.PrefixLength}-token static prefix and a history block of up to {historyCodes} codes, and leaves no room for the timeline. Hint: use a longer context or fewer history codes."),
                 nameof(historyCodes));
