@@ -118,7 +118,7 @@ internal static class FinetuneCommand
             if (loaded.UnmatchedPoints + loaded.EarlyPoints > 0)
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"left out {loaded.UnmatchedPoints:N0} points of subjects without tokens and {loaded.EarlyPoints:N0} before their subject's first event."));
 
-            var heads = new TaskHeads(data.Tasks, pretrained.Config.Channels, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint, settings.HistoryCodes);
+            var heads = MultitaskFinetuner.NewHeads(pretrained, tokenizer, data, settings);
             var result = WithProgress(console, settings, progress => MultitaskFinetuner.Run(pretrained, heads, data, settings, progress, cancellationToken: cancellationToken));
             FinetunedModel.Save(inputs.Output.FullName, tokenizer, result, settings);
             Report(console, io, result, settings.Steps, inputs.Output.FullName);

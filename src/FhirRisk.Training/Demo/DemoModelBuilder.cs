@@ -139,7 +139,7 @@ public static class DemoModelBuilder
         var pretrained = GptCheckpoint.Load(work.HeadsBackbone(recipe));
         var settings = recipe.Finetuning;
         var loaded = FinetuningDataset.Load(tokenizer, work.Tokens, work.Labels, null, settings.ContextFor(pretrained.Config.ContextLength), settings.HistoryCodes);
-        var heads = new TaskHeads(loaded.Data.Tasks, pretrained.Config.Channels, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint, settings.HistoryCodes);
+        var heads = MultitaskFinetuner.NewHeads(pretrained, tokenizer, loaded.Data, settings);
         var result = MultitaskFinetuner.Run(pretrained, heads, loaded.Data, settings,
             new Relay<FinetuningProgress>(p => report(p.Step, p.Steps, string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.Steps}: loss {p.Loss:0.000}"))),
             cancellationToken: cancellationToken);

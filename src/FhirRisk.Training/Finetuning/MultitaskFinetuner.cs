@@ -5,6 +5,7 @@ using FhirRisk.Model.Compute;
 using FhirRisk.Model.Cpu;
 using FhirRisk.Model.Gpt;
 using FhirRisk.Model.Heads;
+using FhirRisk.Tokenizer;
 using GptModel = FhirRisk.Model.Gpt.Gpt;
 
 namespace FhirRisk.Training.Finetuning;
@@ -22,6 +23,17 @@ namespace FhirRisk.Training.Finetuning;
 /// </remarks>
 public static class MultitaskFinetuner
 {
+    /// <summary>New heads for a run of <paramref name="settings"/> on <paramref name="data"/>: its tasks in order, the
+    /// backbone's width, the tokenizer's size and fingerprint, and the settings' history block, as <see cref="Run"/> expects.</summary>
+    public static TaskHeads NewHeads(GptParameters pretrained, TimelineTokenizer tokenizer, FinetuningData data, FinetuningSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(pretrained);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(settings);
+        return new TaskHeads(data.Tasks, pretrained.Config.Channels, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint, settings.HistoryCodes);
+    }
+
     /// <summary>Finetunes <paramref name="pretrained"/> on <paramref name="data"/>.</summary>
     /// <param name="pretrained">The pretrained GPT over the tokenizer's vocabulary (left unchanged; the result holds a grown copy).</param>
     /// <param name="heads">New heads for <paramref name="data"/>'s tasks (trained and calibrated in place).</param>
