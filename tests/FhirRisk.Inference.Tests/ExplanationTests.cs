@@ -163,6 +163,71 @@ public sealed class ExplanationTests
     }
 
     [Fact]
+    public async Task An_ed_task_explained_mid_visit_spans_the_visit_and_asks_each_point_with_the_time_left()
+    {
+        var options = new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8), Explanations = new ExplanationSettings { MaxFacts = 8, RolloutsPerPoint = 8 } };
+        using var session = TinyModel.Open(options);
+        await using var predictor = session.CreateRolloutPredictor();
+        var registered = Admitted.AddDays(30);
+        var timeline = Encode([
+            new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddHours(5), "LAB//B"),
+            new(1, Admitted.AddDays(2), "HOSPITAL_DISCHARGE//HOME"),
+            new(1, registered, "ED_REGISTRATION"),
+            new(1, registered.AddHours(1), "LAB//A"), new(1, registered.AddHours(2), "LAB//B"), new(1, registered.AddHours(3), "LAB//A"),
+        ]);
+        var index = timeline.Count - 1; // three hours into the visit, before ED_OUT
+
+        var explanation = await predictor.ExplainAsync(new ExplanationQuery(timeline, index, TaskCatalog.EdCriticalOutcome));
+
+        // The span is the open ED visit: its registration anchors it, the earlier hospital stay is not explained.
+        Assert.Equal(["LAB//A", "LAB//B", "LAB//A"], explanation.Facts.SelectMany(c => c.Fact.Codes));
+        Assert.Equal(0, explanation.OmittedFacts);
+        Assert.Equal("ED_REGISTRATION", session.Meanings.CodeOf(timeline.Tokens[explanation.Trajectory[0].Index]));
+        Assert.Equal(index, explanation.Trajectory[^1].Index);
+
+        // Each point asks the visit's own 12-hour question with the hours already spent taken off.
+        var task = session.Task(TaskCatalog.EdCriticalOutcome);
+        var settings = options.Rollouts with { MinRollouts = 8, MaxRollouts = 8, KeepTokens = false };
+        var key = new RolloutRequest(session.RolloutPrompt(timeline, index), [task], settings).Key;
+        Assert.Equal([0.0, 1, 2, 3], explanation.Trajectory.Select(p => StayClock.Spent(session.Meanings, timeline, p.Index, task).TotalHours));
+        Assert.Equal(task.TimeLimit - TimeSpan.FromHours(3), StayClock.At(session.Meanings, timeline, index, task).TimeLimit);
+        foreach (var point in explanation.Trajectory)
+        {
+            var asked = StayClock.At(session.Meanings, timeline, point.Index, task);
+            var alone = await predictor.RunAsync(new RolloutRequest(session.RolloutPrompt(timeline, point.Index), [asked], settings) { Key = key });
+            Assert.Equal(alone.Tasks[0].Risk, point.Risk);
+            Assert.Equal(alone.Tasks[0].Labelled, point.N);
+        }
+    }
+
+    [Fact]
+    public async Task Icu_mortality_explained_mid_icu_stay_spans_the_icu_stay_and_hospital_tasks_the_admission()
+    {
+        var options = new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8), Explanations = new ExplanationSettings { MaxFacts = 8, RolloutsPerPoint = 8 } };
+        using var session = TinyModel.Open(options);
+        await using var predictor = session.CreateRolloutPredictor();
+        var timeline = Stay(["LAB//B", "ICU_ADMISSION//MICU", "LAB//A", "LAB//A"]);
+        var index = timeline.Count - 1; // two hours into the ICU stay
+
+        var icu = await predictor.ExplainAsync(new ExplanationQuery(timeline, index, TaskCatalog.IcuMortality));
+        var hospital = await predictor.ExplainAsync(new ExplanationQuery(timeline, index, TaskCatalog.HospitalMortality));
+
+        Assert.Equal(["LAB//A", "LAB//A"], icu.Facts.SelectMany(c => c.Fact.Codes));
+        Assert.Equal("ICU_ADMISSION//MICU", session.Meanings.CodeOf(timeline.Tokens[icu.Trajectory[0].Index]));
+        Assert.Equal(["LAB//B", "ICU_ADMISSION//MICU", "LAB//A", "LAB//A"], hospital.Facts.SelectMany(c => c.Fact.Codes));
+        var task = session.Task(TaskCatalog.IcuMortality);
+        Assert.Equal([0.0, 1, 2], icu.Trajectory.Select(p => StayClock.Spent(session.Meanings, timeline, p.Index, task).TotalHours));
+        Assert.All(icu.Trajectory.Concat(hospital.Trajectory), p => Assert.InRange(p.N, 1, 8));
+
+        // Once the ICU stay has ended, the span still starts at its admission (the last ICU stay), and a point after its
+        // discharge asks the question afresh: no ICU time is spent.
+        var after = Stay(["LAB//B", "ICU_ADMISSION//MICU", "LAB//A", "ICU_DISCHARGE", "LAB//B"]);
+        var closed = await predictor.ExplainAsync(new ExplanationQuery(after, after.Count - 1, TaskCatalog.IcuMortality));
+        Assert.Equal(["LAB//A", "ICU_DISCHARGE", "LAB//B"], closed.Facts.SelectMany(c => c.Fact.Codes));
+        Assert.Equal(TimeSpan.Zero, StayClock.Spent(session.Meanings, after, after.Count - 1, task));
+    }
+
+    [Fact]
     public async Task Common_random_numbers_make_neighbouring_points_differ_less_than_independent_streams()
     {
         var timeline = TinyModel.Encode(6, stays: 2);

@@ -33,7 +33,8 @@ internal static class ClinicalFacts
         return facts;
     }
 
-    /// <summary>The start of the task's stay open at <paramref name="index"/>: its last start code at or before it, or 0.</summary>
+    /// <summary>The start of the task's stay at <paramref name="index"/>: its last start code at or before it (mid-stay the
+    /// open stay; otherwise the last one, even though it has ended), or 0.</summary>
     public static int StayStart(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
     {
         var tokens = timeline.Tokens;

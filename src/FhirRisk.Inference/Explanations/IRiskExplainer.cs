@@ -40,9 +40,9 @@ public sealed record ExplanationQuery(EncodedTimeline Timeline, int Index, strin
 {
     /// <summary>
     /// The first timeline token of the explained span. Null (the default): the start of the stay of the task's
-    /// prediction point that is open at <see cref="Index"/> — its last start code (<c>HOSPITAL_ADMISSION</c> for the
-    /// stay tasks, <c>ICU_ADMISSION</c> for ICU mortality, <c>ED_REGISTRATION</c> for the ED tasks) at or before the
-    /// index; the whole timeline when there is none.
+    /// prediction point at <see cref="Index"/> — its last start code (<c>HOSPITAL_ADMISSION</c> for the stay tasks,
+    /// <c>ICU_ADMISSION</c> for ICU mortality, <c>ED_REGISTRATION</c> for the ED tasks) at or before the index: the open
+    /// stay mid-stay, else the last one even though it has ended; the whole timeline when there is none.
     /// </summary>
     public int? From { get; init; }
 
