@@ -155,7 +155,7 @@ public sealed class ExplanationTests
         {
             var asked = StayClock.At(session.Meanings, timeline, point.Index, task);
             var alone = await predictor.RunAsync(new RolloutRequest(session.RolloutPrompt(timeline, point.Index), [asked], settings) { Key = key });
-            Assert.Equal(alone.Tasks[0].Risk, point.Risk);
+            Assert.Equal(alone.Tasks[0].Answer, point.Risk);
             Assert.Equal(alone.Tasks[0].Labelled, point.N);
         }
         Assert.All(explanation.Facts, c => Assert.Null(c.Without));
@@ -195,7 +195,7 @@ public sealed class ExplanationTests
         {
             var asked = StayClock.At(session.Meanings, timeline, point.Index, task);
             var alone = await predictor.RunAsync(new RolloutRequest(session.RolloutPrompt(timeline, point.Index), [asked], settings) { Key = key });
-            Assert.Equal(alone.Tasks[0].Risk, point.Risk);
+            Assert.Equal(alone.Tasks[0].Answer, point.Risk);
             Assert.Equal(alone.Tasks[0].Labelled, point.N);
         }
     }
@@ -228,11 +228,11 @@ public sealed class ExplanationTests
     }
 
     [Fact]
-    public async Task Common_random_numbers_make_neighbouring_points_differ_less_than_independent_streams()
+    public async Task Common_random_numbers_and_the_hazard_estimate_each_make_neighbouring_points_differ_less()
     {
         var timeline = TinyModel.Encode(6, stays: 2);
         var index = Math.Min(timeline.Count - 1, 16);
-        async Task<double> MeanAbsoluteDelta(bool common)
+        async Task<double> MeanAbsoluteDelta(bool common, RolloutEstimator estimator)
         {
             var sum = 0.0;
             var count = 0;
@@ -241,12 +241,13 @@ public sealed class ExplanationTests
                 var options = new InferenceOptions
                 {
                     Threads = 1,
-                    Rollouts = Requests.Fixed(16) with { Seed = seed },
+                    Rollouts = Requests.Fixed(16) with { Seed = seed, Estimator = estimator },
                     Explanations = new ExplanationSettings { MaxFacts = 6, RolloutsPerPoint = 16, CommonRandomNumbers = common },
                 };
                 using var session = TinyModel.Open(options);
                 await using var predictor = session.CreateRolloutPredictor();
                 var explanation = await predictor.ExplainAsync(new ExplanationQuery(timeline, index, TaskCatalog.ProlongedLos) { From = 0 });
+                Assert.All(explanation.Trajectory, p => Assert.Equal(estimator, p.Estimator));
                 foreach (var c in explanation.Facts.Where(c => double.IsFinite(c.TrajectoryDelta)))
                 {
                     sum += Math.Abs(c.TrajectoryDelta);
@@ -256,10 +257,14 @@ public sealed class ExplanationTests
             return sum / count;
         }
 
-        var common = await MeanAbsoluteDelta(common: true);
-        var independent = await MeanAbsoluteDelta(common: false);
+        var counted = await MeanAbsoluteDelta(common: false, RolloutEstimator.Count);
+        var countedCommon = await MeanAbsoluteDelta(common: true, RolloutEstimator.Count);
+        var hazard = await MeanAbsoluteDelta(common: false, RolloutEstimator.Hazard);
 
-        Assert.True(common < independent, $"mean |Δ| with common random numbers {common:F3} should be below independent streams' {independent:F3}");
+        // Both remove sampling noise from the Δs: common streams by drawing the same futures at every point, the hazard
+        // by not jumping from 0 to 1 on one draw.
+        Assert.True(countedCommon < counted, $"mean |Δ| of k / n with common random numbers {countedCommon:F4} should be below independent streams' {counted:F4}");
+        Assert.True(hazard < counted, $"mean |Δ| of the hazard estimate {hazard:F4} should be below k / n's {counted:F4} (independent streams)");
     }
 
     [Fact]

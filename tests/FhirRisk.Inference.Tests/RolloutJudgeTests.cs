@@ -177,24 +177,98 @@ public sealed class RolloutJudgeTests
     [Fact]
     public void The_summed_hazard_has_the_positive_counts_expectation_and_less_variance()
     {
-        // 4,000 rollouts of a synthetic token process through the judge: death and discharge are rare per step, and a
-        // "severity" code sampled on the way triples the death rate from then on, so paths differ in risk. The mean
-        // summed hazard must match the fraction of positive rollouts (the compensator of the death count has its
-        // expectation), and vary less from rollout to rollout than the 0/1 outcome.
-        var random = new Random(11);
-        var (death, discharge, severe) = (Id("MEDS_DEATH"), Id("HOSPITAL_DISCHARGE//HOME"), Id("LAB//B"));
+        // 4,000 rollouts of a synthetic token process through the judge (Process). The mean summed hazard must match the
+        // fraction of positive rollouts (the compensator of the death count has its expectation), and vary less from
+        // rollout to rollout than the 0/1 outcome.
         const int Rollouts = 4000;
-        var (hazards, positives) = (new double[Rollouts], new double[Rollouts]);
-        var logits = new float[Meanings.Count];
-        for (var r = 0; r < Rollouts; r++)
+        var (hazards, positives) = Process(Rollouts, death: 0.4f, sickDeath: 1.5f, new Random(11), onlyMedsDeath: true);
+
+        var differences = hazards.Zip(positives, (h, y) => h - y).ToArray();
+        var standardError = Math.Sqrt(Variance(differences) / Rollouts);
+        Assert.InRange(positives.Average(), 0.15, 0.85);
+        Assert.True(Math.Abs(differences.Average()) < 4 * standardError, $"hazard {hazards.Average():F4} vs positives {positives.Average():F4} (SE {standardError:F4})");
+        Assert.True(Variance(hazards) < 0.9 * Variance(positives), $"hazard variance {Variance(hazards):F4} vs outcome variance {Variance(positives):F4}");
+    }
+
+    [Theory]
+    [InlineData(0.4f, 1.5f)] // a common outcome
+    [InlineData(-3f, -1.5f)] // a rare one, as in-hospital death is
+    public void The_hazard_interval_of_twenty_rollouts_covers_the_risk_and_is_no_wider_than_needed(float death, float sickDeath)
+    {
+        // 400 requests of 20 rollouts each: the risk is the mean hazard of all 8,000 (unbiased, with a standard error far
+        // below the intervals' widths). A 95 % interval must cover it in at least 92 % of requests (95 % less three
+        // standard errors of 400 requests), be at most 15 % wider on average than the counts' Wilson interval of the same
+        // rollouts, and for the rare outcome, whose hazards vary far less than its 0/1 outcomes, at least 20 % narrower.
+        const int Requests = 400, PerRequest = 20;
+        var (hazards, positives) = Process(Requests * PerRequest, death, sickDeath, new Random(5));
+        var risk = hazards.Average();
+        var (covered, hazardWidth, countWidth) = (0, 0.0, 0.0);
+        for (var r = 0; r < Requests; r++)
         {
-            var judge = new RolloutJudge([Task(TaskCatalog.HospitalMortality)], Meanings);
+            var range = new Range(r * PerRequest, (r + 1) * PerRequest);
+            var (estimate, interval) = HazardEstimate.Of(hazards[range], PerRequest);
+            Assert.InRange(estimate, interval.Lower, interval.Upper);
+            Assert.True(interval.HalfWidth >= WilsonInterval.OfProportion(estimate, HazardEstimate.MaxGain * PerRequest).HalfWidth - 1e-12, "n* is capped");
+            covered += risk >= interval.Lower && risk <= interval.Upper ? 1 : 0;
+            hazardWidth += interval.Upper - interval.Lower;
+            var counts = WilsonInterval.Of((int)positives[range].Sum(), PerRequest);
+            countWidth += counts.Upper - counts.Lower;
+        }
+
+        Assert.InRange(risk, death < 0 ? 0.02 : 0.15, death < 0 ? 0.15 : 0.85);
+        Assert.True(covered >= 0.92 * Requests, $"covered {covered} of {Requests} at risk {risk:F4}");
+        Assert.True(hazardWidth < (death < 0 ? 0.8 : 1.15) * countWidth, $"mean width {hazardWidth / Requests:F4} against the counts' {countWidth / Requests:F4}");
+    }
+
+    [Fact]
+    public void The_hazard_interval_widens_when_the_hazards_vary_more_than_outcomes_would()
+    {
+        double[] even = [.. Enumerable.Repeat(0.1, 20)];
+        double[] lopsided = [.. Enumerable.Repeat(0.0, 19), 2.0];
+
+        var (evenRisk, evenInterval) = HazardEstimate.Of(even, 20);
+        var (lopsidedRisk, lopsidedInterval) = HazardEstimate.Of(lopsided, 20);
+
+        Assert.Equal(0.1, evenRisk, 12);
+        var twenty = WilsonInterval.OfProportion(0.1, HazardEstimate.MaxGain * 20); // no spread seen: the cap
+        Assert.Equal(twenty.Lower, evenInterval.Lower, 12);
+        Assert.Equal(twenty.Upper, evenInterval.Upper, 12);
+        Assert.Equal(0.1, lopsidedRisk, 12);
+        // One rollout carried all the hazard: s² = 0.2, so n* = 0.09 / (20 · 0.2 / 400) = 9, not 20.
+        var nine = WilsonInterval.OfProportion(0.1, 9);
+        Assert.Equal(nine.Lower, lopsidedInterval.Lower, 12);
+        Assert.Equal(nine.Upper, lopsidedInterval.Upper, 12);
+        Assert.True(lopsidedInterval.HalfWidth > evenInterval.HalfWidth);
+        // Excluded rollouts add hazard but not to n; no labelled rollout gives no answer; a sum above n is capped.
+        Assert.Equal(0.1 * 20 / 16, HazardEstimate.Of(even, 16).Risk, 12);
+        Assert.Equal((double.NaN, new WilsonInterval(0, 1)), HazardEstimate.Of(even, 0));
+        Assert.Equal(1.0, HazardEstimate.Of([1.5, 1.5], 2).Risk);
+        Assert.Throws<ArgumentOutOfRangeException>(() => HazardEstimate.Of([0.1, -0.1], 2));
+    }
+
+    /// <summary>
+    /// Rollouts of a synthetic token process through the judge: death and discharge are rare per step, and a "severity"
+    /// code sampled on the way raises the logit of every death code from <paramref name="death"/> to <paramref name="sickDeath"/>, so
+    /// paths differ in risk. With <paramref name="onlyMedsDeath"/> the other death codes (a died disposition, an unknown
+    /// code backed off to MEDS_DEATH) keep the baseline logit 0 of every other token, so death never becomes rare. Returns each rollout's summed hazard and 0/1 outcome.
+    /// </summary>
+    private static (double[] Hazards, double[] Positives) Process(int rollouts, float death, float sickDeath, Random random, bool onlyMedsDeath = false)
+    {
+        var task = Task(TaskCatalog.HospitalMortality);
+        int[] deaths = onlyMedsDeath ? [Id("MEDS_DEATH")] : [.. Enumerable.Range(0, Meanings.Count).Where(id => task.PositiveCodes.Contains(Meanings.CodeOf(id)))];
+        var (home, severe) = (Id("HOSPITAL_DISCHARGE//HOME"), Id("LAB//B"));
+        var (hazards, positives) = (new double[rollouts], new double[rollouts]);
+        var logits = new float[Meanings.Count];
+        for (var r = 0; r < rollouts; r++)
+        {
+            var judge = new RolloutJudge([task], Meanings);
             var sick = false;
             for (var step = 0; step < 400 && !judge.IsSettled; step++)
             {
                 Array.Clear(logits);
-                logits[death] = sick ? 1.5f : 0.4f;
-                logits[discharge] = 1.2f;
+                foreach (var id in deaths)
+                    logits[id] = sick ? sickDeath : death;
+                logits[home] = 1.2f;
                 logits[severe] = 0.6f;
                 judge.AddHazard(logits, 1f);
                 var token = Draw(logits, random);
@@ -204,15 +278,10 @@ public sealed class RolloutJudgeTests
             hazards[r] = judge.Hazards[0];
             positives[r] = judge.Outcomes[0]?.Label == true ? 1 : 0;
         }
-
-        var differences = hazards.Zip(positives, (h, y) => h - y).ToArray();
-        var standardError = Math.Sqrt(Variance(differences) / Rollouts);
-        Assert.InRange(positives.Average(), 0.15, 0.85);
-        Assert.True(Math.Abs(differences.Average()) < 4 * standardError, $"hazard {hazards.Average():F4} vs positives {positives.Average():F4} (SE {standardError:F4})");
-        Assert.True(Variance(hazards) < 0.9 * Variance(positives), $"hazard variance {Variance(hazards):F4} vs outcome variance {Variance(positives):F4}");
-
-        static double Variance(double[] values) => values.Sum(v => (v - values.Average()) * (v - values.Average())) / (values.Length - 1);
+        return (hazards, positives);
     }
+
+    private static double Variance(double[] values) => values.Sum(v => (v - values.Average()) * (v - values.Average())) / (values.Length - 1);
 
     /// <summary>A draw from softmax(logits).</summary>
     private static int Draw(float[] logits, Random random)

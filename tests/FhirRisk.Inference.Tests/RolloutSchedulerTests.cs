@@ -110,7 +110,10 @@ public sealed class RolloutSchedulerTests
     {
         using var session = TinyModel.Open();
         string[] tasks = [TaskCatalog.Readmission30d];
-        RolloutSettings Adaptive(double target) => new() { MinRollouts = 10, MaxRollouts = 60, TargetHalfWidth = target, MaxNewTokens = 48, KeepTokens = true };
+        RolloutSettings Adaptive(double target) => new()
+        {
+            MinRollouts = 10, MaxRollouts = 60, TargetHalfWidth = target, MaxNewTokens = 48, KeepTokens = true, Estimator = RolloutEstimator.Count,
+        };
         var loose = Requests.For(session, 2, Adaptive(0.5), tasks);
         var tight = Requests.For(session, 2, Adaptive(0.0), tasks);
         var middle = Requests.For(session, 2, Adaptive(0.14), tasks);
@@ -126,6 +129,32 @@ public sealed class RolloutSchedulerTests
         var labels = results[2].Outcomes.Select(o => o[0]!.Label!.Value).ToArray();
         Assert.True(WilsonInterval.Of(labels[..^1].Count(l => l), n - 1).HalfWidth > 0.14);
         Assert.Equal(results[1].Tokens.Take(n), results[2].Tokens);
+    }
+
+    [Fact]
+    public void Adaptive_rollouts_answered_by_their_hazards_stop_when_the_hazard_interval_is_narrow_enough()
+    {
+        using var session = TinyModel.Open();
+        string[] tasks = [TaskCatalog.Readmission30d];
+        RolloutSettings Adaptive(double target) => new() { MinRollouts = 10, MaxRollouts = 60, TargetHalfWidth = target, MaxNewTokens = 48, KeepTokens = true };
+        var tight = Requests.For(session, 2, Adaptive(0.0), tasks);
+        var middle = Requests.For(session, 2, Adaptive(0.14), tasks);
+
+        var results = Requests.Schedule(session, [tight, middle], slots: 8);
+
+        var estimate = results[1].Tasks[0];
+        var n = results[1].Rollouts;
+        Assert.Equal(RolloutEstimator.Hazard, estimate.Estimator);
+        Assert.InRange(n, 11, 59);
+        Assert.Equal(estimate.Hazard, estimate.Answer);
+        Assert.Equal(estimate.HazardInterval, estimate.AnswerInterval);
+        Assert.True(estimate.HazardInterval.HalfWidth <= 0.14);
+        // The same interval from the result's per-rollout hazards; one rollout fewer was not yet narrow enough.
+        var hazards = results[1].Hazards.Select(h => h![0]).ToArray();
+        var labels = results[1].Outcomes.Select(o => o[0]?.Label).ToArray();
+        Assert.Equal((estimate.Hazard, estimate.HazardInterval), HazardEstimate.Of(hazards, labels.Count(l => l is not null)));
+        Assert.True(HazardEstimate.Of(hazards[..^1], labels[..^1].Count(l => l is not null)).Interval.HalfWidth > 0.14);
+        Assert.Equal(results[0].Tokens.Take(n), results[1].Tokens);
     }
 
     [Fact]

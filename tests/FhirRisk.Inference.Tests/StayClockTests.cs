@@ -42,8 +42,16 @@ public sealed class StayClockTests
             .First(c => c.Index >= 0);
 
         var risks = await predictor.PredictAsync(new RiskQuery(timeline, index, [TaskCatalog.ProlongedLos]));
+        using var counting = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) with { Estimator = RolloutEstimator.Count } });
+        await using var counter = counting.CreateRolloutPredictor();
+        var counted = await counter.PredictAsync(new RiskQuery(timeline, index, [TaskCatalog.ProlongedLos]));
 
-        Assert.Equal(1.0, risks[0].Risk);
+        // Every rollout is positive at its first token. The hazard estimate is that token's chance of being an event
+        // (anything but a stop that would end the stay first): all but certain.
+        Assert.Equal(1.0, counted[0].Risk);
+        Assert.Equal(RolloutEstimator.Count, counted[0].Estimator);
+        Assert.Equal(RolloutEstimator.Hazard, risks[0].Estimator);
+        Assert.InRange(risks[0].Risk, 0.999, 1.0);
         Assert.Equal(8, risks[0].N);
     }
 

@@ -54,4 +54,20 @@ public sealed class WilsonIntervalTests
         Assert.Equal(low.Upper, 1 - high.Lower, 12);
         Assert.True(WilsonInterval.Of(50, 100).HalfWidth < WilsonInterval.Of(5, 10).HalfWidth);
     }
+
+    [Fact]
+    public void A_real_proportion_and_size_give_the_counts_interval_at_whole_counts_and_widen_as_the_size_falls()
+    {
+        foreach (var (k, n) in new[] { (0, 20), (1, 29), (15, 148), (81, 263), (20, 20) })
+            Assert.Equal(WilsonInterval.Of(k, n), WilsonInterval.OfProportion((double)k / n, n));
+        Assert.Equal(new WilsonInterval(0, 1), WilsonInterval.OfProportion(0.3, 0));
+        Assert.Equal(0.0, WilsonInterval.OfProportion(0, 7.5).Lower);
+        Assert.Equal(1.0, WilsonInterval.OfProportion(1, 7.5).Upper);
+        Assert.True(WilsonInterval.OfProportion(0.06, 40).HalfWidth < WilsonInterval.OfProportion(0.06, 20).HalfWidth);
+        Assert.True(WilsonInterval.OfProportion(0.06, 20).HalfWidth < WilsonInterval.OfProportion(0.06, 9.5).HalfWidth);
+        Assert.Throws<ArgumentOutOfRangeException>(() => WilsonInterval.OfProportion(1.01, 20));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WilsonInterval.OfProportion(double.NaN, 20));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WilsonInterval.OfProportion(0.5, -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WilsonInterval.OfProportion(0.5, double.PositiveInfinity));
+    }
 }

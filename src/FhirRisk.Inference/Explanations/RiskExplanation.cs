@@ -32,9 +32,10 @@ public sealed record ClinicalFact(int Start, int EventStart, int End, DateTime T
 /// <param name="Index">The last timeline token the model read.</param>
 /// <param name="Time">That token's time (UTC).</param>
 /// <param name="Risk">The probability; NaN when no rollout could be labelled.</param>
-/// <param name="Interval">Rollouts: the Wilson interval; heads: null.</param>
+/// <param name="Interval">Rollouts: the estimate's Wilson interval; heads: null.</param>
 /// <param name="N">Rollouts: labelled rollouts; heads: 0.</param>
-public sealed record RiskPoint(int Index, DateTime Time, double Risk, WilsonInterval? Interval, int N);
+/// <param name="Estimator">Rollouts: which estimate the risk is; heads: null.</param>
+public sealed record RiskPoint(int Index, DateTime Time, double Risk, WilsonInterval? Interval, int N, RolloutEstimator? Estimator = null);
 
 /// <summary>One fact's contribution to the risk.</summary>
 /// <param name="Fact">The fact.</param>

@@ -45,7 +45,7 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         var prompt = _session.RolloutPrompt(query.Timeline, query.Index);
         var result = await RunAsync(new RolloutRequest(prompt, tasks, SettingsFor(query)), cancellationToken).ConfigureAwait(false);
         var latency = clock.Elapsed;
-        return [.. result.Tasks.Select(e => new TaskRisk(e.Task, e.Risk, e.Interval, RiskMethod.Rollouts, e.Labelled, latency))];
+        return [.. result.Tasks.Select(e => new TaskRisk(e.Task, e.Answer, e.AnswerInterval, RiskMethod.Rollouts, e.Labelled, latency, e.Estimator))];
     }
 
     /// <summary>The session's rollout settings with the query's count, seed and interval level.</summary>
@@ -90,7 +90,7 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         var trajectory = plan.Points.Select((index, i) =>
         {
             var estimate = results[i].Tasks[0];
-            return new RiskPoint(index, plan.TimeOf(index), estimate.Risk, estimate.Interval, estimate.Labelled);
+            return new RiskPoint(index, plan.TimeOf(index), estimate.Answer, estimate.AnswerInterval, estimate.Labelled, estimate.Estimator);
         }).ToArray();
         var cost = new ExplanationCost(results.Sum(r => r.Rollouts), results.Sum(r => r.GeneratedTokens), clock.Elapsed);
         return plan.Explain(task.Name, RiskMethod.Rollouts, trajectory, null, cost);

@@ -5,7 +5,7 @@ namespace FhirRisk.Inference.Prediction;
 /// <summary>How a risk was computed.</summary>
 public enum RiskMethod
 {
-    /// <summary>Zero-shot: the fraction of sampled continuations with the outcome (ETHOS).</summary>
+    /// <summary>Zero-shot: sampled continuations, counted (ETHOS) or with their hazards summed (<see cref="RolloutEstimator"/>).</summary>
     Rollouts,
 
     /// <summary>Finetuned: a calibrated head on the hidden state at the task token (EHRMamba's MPF).</summary>
@@ -15,9 +15,11 @@ public enum RiskMethod
 /// <summary>One task's answer.</summary>
 /// <param name="Task">The task name.</param>
 /// <param name="Risk">The probability of the outcome; NaN when no rollout could be labelled for the task.</param>
-/// <param name="Interval">The Wilson interval of the rollout fraction; null for heads, whose single deterministic forward
-/// pass has no sampling error (their calibration is measured by <c>fhirrisk evaluate</c>).</param>
+/// <param name="Interval">The rollout estimate's Wilson interval (<see cref="TaskEstimate.AnswerInterval"/>); null for
+/// heads, whose single deterministic forward pass has no sampling error (their calibration is measured by
+/// <c>fhirrisk evaluate</c>).</param>
 /// <param name="Method">Rollouts or heads.</param>
 /// <param name="N">Rollouts labelled for the task (the n of k / n); 0 for heads.</param>
 /// <param name="Latency">Wall time from the call to the answer (all tasks of one call share it).</param>
-public sealed record TaskRisk(string Task, double Risk, WilsonInterval? Interval, RiskMethod Method, int N, TimeSpan Latency);
+/// <param name="Estimator">Rollouts: which estimate the risk is, the hazard estimate or k / n; null for heads.</param>
+public sealed record TaskRisk(string Task, double Risk, WilsonInterval? Interval, RiskMethod Method, int N, TimeSpan Latency, RolloutEstimator? Estimator = null);

@@ -17,4 +17,9 @@ public sealed record RolloutResult(
     int Rollouts,
     long GeneratedTokens,
     IReadOnlyList<IReadOnlyList<TaskOutcome?>> Outcomes,
-    IReadOnlyList<int[]> Tokens);
+    IReadOnlyList<int[]> Tokens)
+{
+    /// <summary>(rollout, task) each counted rollout's summed hazard per task (<see cref="RolloutJudge.Hazards"/>);
+    /// null for a rollout that tracked none (top-k, top-p or greedy sampling).</summary>
+    public IReadOnlyList<IReadOnlyList<double>?> Hazards { get; init; } = [];
+}

@@ -20,8 +20,13 @@ public sealed record RolloutSettings
     /// <summary>The most rollouts a request gets. Default 100; equal to <see cref="MinRollouts"/> for a fixed count.</summary>
     public int MaxRollouts { get; init; } = 100;
 
-    /// <summary>Stop once every requested task's Wilson half-width is at most this. Default 0.05.</summary>
+    /// <summary>Stop once every requested task's interval (the answer's: <see cref="Estimator"/>) has a half-width of at
+    /// most this. Default 0.05.</summary>
     public double TargetHalfWidth { get; init; } = 0.05;
+
+    /// <summary>Which estimate answers (and decides when adaptive rollouts are narrow enough). Default
+    /// <see cref="RolloutEstimator.Hazard"/>, which falls back to the count under top-k, top-p or greedy sampling.</summary>
+    public RolloutEstimator Estimator { get; init; } = RolloutEstimator.Hazard;
 
     /// <summary>z of the Wilson interval. Default <see cref="WilsonInterval.Z95"/> (95 %).</summary>
     public double IntervalZ { get; init; } = WilsonInterval.Z95;
@@ -48,6 +53,7 @@ public sealed record RolloutSettings
         Require(MaxNewTokens >= 1, nameof(MaxNewTokens), "must be at least 1");
         Require(MaxInFlight >= 1, nameof(MaxInFlight), "must be at least 1");
         Require(Sampling is not null, nameof(Sampling), "must be set");
+        Require(Enum.IsDefined(Estimator), nameof(Estimator), "must be Count or Hazard");
         return this;
     }
 

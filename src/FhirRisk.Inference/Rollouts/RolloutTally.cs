@@ -5,7 +5,8 @@ namespace FhirRisk.Inference.Rollouts;
 /// <summary>
 /// Collects a request's finished rollouts by index and decides when to stop (adaptive rollouts, docs/inference.md):
 /// the count is the first n ≥ <see cref="RolloutSettings.MinRollouts"/> at which rollouts 0 … n − 1 give every task
-/// a Wilson half-width of at most <see cref="RolloutSettings.TargetHalfWidth"/>, or <see cref="RolloutSettings.MaxRollouts"/>.
+/// an interval (the answer's, <see cref="TaskEstimate.AnswerInterval"/>) of half-width at most
+/// <see cref="RolloutSettings.TargetHalfWidth"/>, or <see cref="RolloutSettings.MaxRollouts"/>.
 /// It looks only at complete prefixes of the index order, never at which rollouts happened to finish first, so the
 /// count — and the answer — do not depend on how rollouts were packed into decode steps.
 /// </summary>
@@ -74,37 +75,75 @@ internal sealed class RolloutTally
         var estimates = new TaskEstimate[tasks.Count];
         for (var t = 0; t < tasks.Count; t++)
         {
-            var (excluded, ambiguous, hazard, tracked) = (0, 0, 0.0, true);
+            var (excluded, ambiguous) = (0, 0);
             for (var r = 0; r < n; r++)
             {
                 var outcome = _outcomes[r]![t];
                 excluded += outcome is { Label: null } ? 1 : 0;
                 ambiguous += outcome is null ? 1 : 0;
-                // Every rollout's hazard, divided below by the labelled count as k is: positives come only from
-                // labelled rollouts, but the hazard that excluded and ambiguous ones summed before they ended was still
-                // part of the chance of a positive, so leaving it out would bias the estimate below k / n.
-                tracked &= _hazards[r] is not null;
-                hazard += _hazards[r]?[t] ?? 0;
             }
+            var (hazard, hazardInterval) = Hazard(t, n);
             estimates[t] = new TaskEstimate(tasks[t].Name, _positives[t], _labelled[t], excluded, ambiguous,
                 WilsonInterval.Of(_positives[t], _labelled[t], _request.Settings.IntervalZ))
             {
-                Hazard = tracked && _labelled[t] > 0 ? Math.Min(1, hazard / _labelled[t]) : double.NaN,
+                Hazard = hazard,
+                HazardInterval = hazardInterval,
+                Estimator = AnswersWithHazard(n) ? RolloutEstimator.Hazard : RolloutEstimator.Count,
             };
         }
         var keep = _request.Settings.KeepTokens;
         return new RolloutResult(estimates, n, _generated.AsSpan(0, n).ToArray().Sum(x => (long)x),
             _outcomes.Take(n).Select(o => (IReadOnlyList<TaskOutcome?>)o!).ToArray(),
-            keep ? _tokens.Take(n).Select(t => t!).ToArray() : []);
+            keep ? _tokens.Take(n).Select(t => t!).ToArray() : [])
+        {
+            Hazards = [.. _hazards.Take(n).Select(h => (IReadOnlyList<double>?)h)],
+        };
     }
 
+    /// <summary>Whether every task's interval over the rollouts tallied so far, the answer's, is narrow enough.</summary>
     private bool Narrow()
     {
+        var settings = _request.Settings;
+        var hazard = AnswersWithHazard(_prefix);
         for (var t = 0; t < _positives.Length; t++)
         {
-            if (_labelled[t] == 0 || WilsonInterval.Of(_positives[t], _labelled[t], _request.Settings.IntervalZ).HalfWidth > _request.Settings.TargetHalfWidth)
+            if (_labelled[t] == 0)
+                return false;
+            var interval = hazard ? Hazard(t, _prefix).Interval : WilsonInterval.Of(_positives[t], _labelled[t], settings.IntervalZ);
+            if (interval.HalfWidth > settings.TargetHalfWidth)
                 return false;
         }
         return true;
+    }
+
+    /// <summary>Whether rollouts 0 … <paramref name="n"/> − 1 are answered by their hazards: the request asks for it and
+    /// every one of them tracked its hazard (plain ancestral sampling).</summary>
+    private bool AnswersWithHazard(int n)
+    {
+        if (_request.Settings.Estimator != RolloutEstimator.Hazard)
+            return false;
+        for (var r = 0; r < n; r++)
+        {
+            if (_hazards[r] is null)
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>Task <paramref name="t"/>'s hazard estimate over rollouts 0 … <paramref name="n"/> − 1 (with the labelled
+    /// count so far); NaN and [0, 1] when a rollout tracked no hazard or none is labelled.</summary>
+    private (double Risk, WilsonInterval Interval) Hazard(int t, int n)
+    {
+        var hazards = new double[n];
+        for (var r = 0; r < n; r++)
+        {
+            if (_hazards[r] is not { } tracked)
+                return (double.NaN, new WilsonInterval(0, 1));
+            // Every rollout's hazard, over the labelled count as k is: positives come only from labelled rollouts, but
+            // the hazard that excluded and ambiguous ones summed before they ended was still part of the chance of a
+            // positive, so leaving it out would bias the estimate below k / n.
+            hazards[r] = tracked[t];
+        }
+        return HazardEstimate.Of(hazards, _labelled[t], _request.Settings.IntervalZ);
     }
 }

@@ -58,15 +58,30 @@ public readonly record struct WilsonInterval(double Lower, double Upper)
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         ArgumentOutOfRangeException.ThrowIfNegative(positives);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(positives, n);
+        return n == 0 ? new WilsonInterval(0, 1) : OfProportion((double)positives / n, n, z);
+    }
+
+    /// <summary>
+    /// The score interval for an estimated proportion <paramref name="proportion"/> worth <paramref name="n"/> binomial
+    /// trials, where n need not be a whole number: the effective sample size of an estimate whose variance is not
+    /// p(1 − p) / n of its draws (a design effect, as survey statistics uses the Wilson interval). With p = k / n it is
+    /// <see cref="Of(int, int, double)"/>. [0, 1] when n is 0.
+    /// </summary>
+    public static WilsonInterval OfProportion(double proportion, double n, double z = Z95)
+    {
+        if (!(proportion is >= 0 and <= 1))
+            throw new ArgumentOutOfRangeException(nameof(proportion), "The proportion must lie in [0, 1].");
+        if (!(n >= 0) || double.IsInfinity(n))
+            throw new ArgumentOutOfRangeException(nameof(n), "The sample size must be finite and not negative.");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(z);
         if (n == 0)
             return new WilsonInterval(0, 1);
-        var p = (double)positives / n;
+        var p = proportion;
         var z2 = z * z;
         var denominator = 1 + z2 / n;
         var centre = (p + z2 / (2 * n)) / denominator;
         var half = z / denominator * Math.Sqrt(p * (1 - p) / n + z2 / (4.0 * n * n));
-        // At 0 or n positives the bound is exactly 0 or 1; the formula only rounds there.
-        return new WilsonInterval(positives == 0 ? 0 : Math.Max(0, centre - half), positives == n ? 1 : Math.Min(1, centre + half));
+        // At a proportion of 0 or 1 the bound is exactly 0 or 1; the formula only rounds there.
+        return new WilsonInterval(p == 0 ? 0 : Math.Max(0, centre - half), p == 1 ? 1 : Math.Min(1, centre + half));
     }
 }

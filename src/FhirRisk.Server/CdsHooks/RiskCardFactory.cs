@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using FhirRisk.Inference.Prediction;
+using FhirRisk.Inference.Rollouts;
 using FhirRisk.Server.Patients;
 
 namespace FhirRisk.Server.CdsHooks;
@@ -85,6 +86,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
 
     private static string Method(TaskRisk risk) => risk.Method switch
     {
+        RiskMethod.Rollouts when risk.Estimator == RolloutEstimator.Hazard =>
+            $"Method: zero-shot rollouts (ETHOS), {risk.N} labelled continuations, their summed step-by-step chances of the outcome",
         RiskMethod.Rollouts => $"Method: zero-shot rollouts (ETHOS), {risk.N} labelled continuations",
         RiskMethod.Heads => "Method: calibrated task head (multitask prompted finetuning)",
         _ => $"Method: {risk.Method}",

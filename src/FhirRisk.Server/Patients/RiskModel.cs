@@ -96,6 +96,7 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
                     MinRollouts = _options.MinRollouts,
                     MaxRollouts = _options.MaxRollouts,
                     MaxNewTokens = _options.MaxNewTokens,
+                    Estimator = _options.RolloutEstimator == "count" ? RolloutEstimator.Count : RolloutEstimator.Hazard,
                 },
             }, backend);
             var heads = session.Heads is null ? null : session.CreateHeadsPredictor();

@@ -24,6 +24,10 @@ internal sealed class RiskModelOptions
 
     public int MaxRollouts { get; set; } = 100;
 
+    /// <summary><c>hazard</c> (default) or <c>count</c>: which estimate answers rollout requests (docs/inference.md
+    /// "The hazard estimate"): the rollouts' summed hazards, or ETHOS's fraction of positive rollouts.</summary>
+    public string RolloutEstimator { get; set; } = "hazard";
+
     /// <summary>Tokens one rollout may generate (default 2048).</summary>
     public int MaxNewTokens { get; set; } = 2048;
 
@@ -62,6 +66,8 @@ internal sealed class RiskModelOptionsValidator : IValidateOptions<RiskModelOpti
             failures.Add("Model:Threads must be 0 (one per core) or more.");
         if (options.MinRollouts < 1 || options.MaxRollouts < options.MinRollouts)
             failures.Add("Model:MinRollouts must be at least 1 and Model:MaxRollouts at least Model:MinRollouts.");
+        if (options.RolloutEstimator is not ("hazard" or "count"))
+            failures.Add($"Model:RolloutEstimator '{options.RolloutEstimator}' is not hazard or count.");
         if (options.MaxNewTokens < 1)
             failures.Add("Model:MaxNewTokens must be at least 1.");
         if (options.MaxTrajectories < 1)

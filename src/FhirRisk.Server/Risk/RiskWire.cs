@@ -1,9 +1,11 @@
 using FhirRisk.Inference.Explanations;
 using FhirRisk.Inference.Generation;
 using FhirRisk.Inference.Prediction;
+using FhirRisk.Inference.Rollouts;
 using FhirRisk.Grpc.V1;
 using FhirRisk.Meds;
 using Duration = Google.Protobuf.WellKnownTypes.Duration;
+using Estimator = FhirRisk.Grpc.V1.Estimator;
 using Method = FhirRisk.Grpc.V1.Method;
 using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 using WireRisk = FhirRisk.Grpc.V1.Risk;
@@ -33,13 +35,19 @@ internal static class RiskWire
         N = (uint)risk.N,
         Latency = Duration.FromTimeSpan(risk.Latency),
         Interval = risk.Interval is { } interval ? new Interval { Lower = interval.Lower, Upper = interval.Upper, Level = level } : null,
+        Estimator = risk.Estimator switch
+        {
+            RolloutEstimator.Count => Estimator.Count,
+            RolloutEstimator.Hazard => Estimator.Hazard,
+            _ => Estimator.Unspecified,
+        },
     };
 
     /// <summary>The explained risk: the trajectory's last point (explanations use the session's 95 % interval).</summary>
     public static WireRisk RiskOf(RiskExplanation explanation)
     {
         var last = explanation.Trajectory[^1];
-        return RiskOf(new TaskRisk(explanation.Task, explanation.Risk, last.Interval, explanation.Method, last.N, explanation.Cost.Latency), 0.95);
+        return RiskOf(new TaskRisk(explanation.Task, explanation.Risk, last.Interval, explanation.Method, last.N, explanation.Cost.Latency, last.Estimator), 0.95);
     }
 
     /// <summary>

@@ -81,6 +81,17 @@ public sealed class CardTextTests
         Assert.DoesNotContain("interval", card.Detail, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(RolloutEstimator.Hazard, "Method: zero-shot rollouts (ETHOS), 100 labelled continuations, their summed step-by-step chances of the outcome;")]
+    [InlineData(RolloutEstimator.Count, "Method: zero-shot rollouts (ETHOS), 100 labelled continuations;")]
+    public void Rollout_risks_say_which_estimate_they_are(RolloutEstimator estimator, string method)
+    {
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var risk = Risk("hospital_mortality", 0.04, new WilsonInterval(0.02, 0.08)) with { Estimator = estimator };
+        var card = Assert.Single(factory.Build(new PatientRiskResult([risk], "m", 1, []), [new RiskCardInput(risk, [])], []));
+        Assert.Contains(method, card.Detail, StringComparison.Ordinal);
+    }
+
     private static TaskRisk Risk(string task, double risk, WilsonInterval? interval = null) =>
         new(task, risk, interval, RiskMethod.Rollouts, 100, TimeSpan.Zero);
 }

@@ -30,6 +30,16 @@ public sealed class ComputeBackendTests
     }
 
     [Fact]
+    public void An_unknown_rollout_estimator_is_named()
+    {
+        var result = new RiskModelOptionsValidator().Validate(null, new RiskModelOptions { RolloutEstimator = "median" });
+
+        Assert.True(result.Failed);
+        Assert.Contains("Model:RolloutEstimator 'median' is not hazard or count.", result.FailureMessage, StringComparison.Ordinal);
+        Assert.True(new RiskModelOptionsValidator().Validate(null, new RiskModelOptions { RolloutEstimator = "count" }).Succeeded);
+    }
+
+    [Fact]
     public async Task The_cpu_backend_is_the_default()
     {
         await using var server = await TestFhirRiskServer.StartAsync();

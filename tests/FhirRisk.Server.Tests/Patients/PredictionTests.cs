@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using FhirRisk.Inference.Prediction;
+using FhirRisk.Inference.Rollouts;
 using FhirRisk.Server.Patients;
 using FhirRisk.Server.Tests.Infrastructure;
 using FhirRisk.Testing;
@@ -48,6 +49,8 @@ public sealed class PredictionTests : IAsyncLifetime
 
         Assert.Equal(["hospital_mortality", "icu_admission"], result.Risks.Select(r => r.Task));
         Assert.All(result.Risks, r => Assert.Equal(RiskMethod.Rollouts, r.Method));
+        Assert.All(result.Risks, r => Assert.Equal(RolloutEstimator.Hazard, r.Estimator)); // Model:RolloutEstimator's default
+        Assert.All(result.Risks, r => Assert.InRange(r.Risk, r.Interval!.Value.Lower, r.Interval!.Value.Upper));
         Assert.True(result.EventCount > 8);
         Assert.StartsWith("model@", result.ModelVersion, StringComparison.Ordinal);
     }
@@ -90,6 +93,7 @@ public sealed class PredictionTests : IAsyncLifetime
         Assert.Equal("r-stored", answer.GetProperty("reference").GetString());
         Assert.Equal("hospital_mortality", answer.GetProperty("risks")[0].GetProperty("task").GetString());
         Assert.Equal("METHOD_ROLLOUTS", answer.GetProperty("risks")[0].GetProperty("method").GetString());
+        Assert.Equal("ESTIMATOR_HAZARD", answer.GetProperty("risks")[0].GetProperty("estimator").GetString());
         Assert.Equal("OK", results[1].StatusName);
         Assert.Equal("r-bundle", results[1].Messages.Single().GetProperty("reference").GetString());
         Assert.Equal("NOT_FOUND", results[2].StatusName);
