@@ -109,6 +109,13 @@ FRT_API int frt_decode_append(float* kcache, int64_t n_kcache, float* vcache, in
 FRT_API int frt_decode_step(float* out, int64_t n_out, const float* qkv, int64_t n_qkv, const float* kcache,
     int64_t n_kcache, const float* vcache, int64_t n_vcache, const int32_t* lengths, int64_t n_lengths, int32_t maxT,
     int32_t C, int32_t NH, int32_t device);
+/* kcache[slots[i], positions[i]] = k part of qkv row i (likewise v), for n_rows rows (a prefill writes many per slot) */
+FRT_API int frt_cache_write(float* kcache, int64_t n_kcache, float* vcache, int64_t n_vcache, const float* qkv,
+    int64_t n_qkv, const int32_t* slots, const int32_t* positions, int64_t n_rows, int32_t maxT, int32_t C, int32_t device);
+/* out[i] = softmax(q[i]·Kᵀ/√HS)·V over positions 0..positions[i] of slot slots[i], per head */
+FRT_API int frt_cache_attend(float* out, int64_t n_out, const float* qkv, int64_t n_qkv, const float* kcache,
+    int64_t n_kcache, const float* vcache, int64_t n_vcache, const int32_t* slots, const int32_t* positions, int64_t n_rows,
+    int32_t maxT, int32_t C, int32_t NH, int32_t device);
 /* dst[i] = src[rows[i]] for rows of `width` floats */
 FRT_API int frt_gather_rows(float* dst, int64_t n_dst, const float* src, int64_t n_src, const int32_t* rows,
     int64_t n_rows, int32_t width, int32_t device);

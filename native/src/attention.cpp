@@ -47,6 +47,20 @@ void check_cache(int32_t maxT, int32_t C) {
     frt::require(maxT >= 1 && C >= 1, "maxT and C must be positive (got maxT=" + std::to_string(maxT) + ", C=" + std::to_string(C) + ").");
 }
 
+// The rows of a cache write or attend: (slot, position) pairs checked against an (S, maxT) cache, as int64 indices.
+std::pair<at::Tensor, at::Tensor> cache_rows(const int32_t* slots, const int32_t* positions, int64_t n_rows, int64_t n_cache,
+                                             int32_t maxT, int32_t C, int32_t device) {
+    check_cache(maxT, C);
+    auto per_slot = static_cast<int64_t>(maxT) * C;
+    frt::require(n_cache % per_slot == 0, "The cache must hold S·maxT·C floats (maxT=" + std::to_string(maxT) + ", C=" +
+                 std::to_string(C) + ").");
+    auto s = frt::ints(slots, n_rows, {n_rows}, "slots", device);
+    auto p = frt::ints(positions, n_rows, {n_rows}, "positions", device);
+    frt::check_range(s, 0, n_cache / per_slot, "slots");
+    frt::check_range(p, 0, maxT, "positions");
+    return {frt::as_index(s), frt::as_index(p)};
+}
+
 // The row indices of a gather/scatter, checked against the indexed side's whole rows (the C# RowCopy rules).
 at::Tensor row_indices(const int32_t* rows, int64_t n_rows, int64_t packed, int64_t indexed, int32_t width,
                        const char* packed_name, const char* indexed_name, int32_t device) {
@@ -153,6 +167,47 @@ int frt_decode_step(float* out, int64_t n_out, const float* qkv, int64_t n_qkv, 
         // values there, which it does (frt_alloc zeroes it and only finite k, v rows are appended).
         auto p = at::softmax(scores, -1).masked_fill_(len.eq(0).view({S, 1, 1, 1}), 0.0);
         o.copy_(at::matmul(p, v));
+    });
+}
+
+int frt_cache_write(float* kcache, int64_t n_kcache, float* vcache, int64_t n_vcache, const float* qkv, int64_t n_qkv,
+                    const int32_t* slots, const int32_t* positions, int64_t n_rows, int32_t maxT, int32_t C, int32_t device) {
+    return guarded([&] {
+        frt::require(n_kcache == n_vcache, "kCache and vCache must be the same size.");
+        auto [s, p] = cache_rows(slots, positions, n_rows, n_kcache, maxT, C, device);
+        auto k = frt::floats(kcache, n_kcache, {n_kcache / C, C}, "kCache", device);
+        auto v = frt::floats(vcache, n_vcache, {n_vcache / C, C}, "vCache", device);
+        auto x = frt::floats(qkv, n_qkv, {n_rows, 3 * C}, "qkv", device);
+        if (n_rows == 0) return;
+        auto row = s.mul(maxT).add_(p);
+        k.index_copy_(0, row, x.narrow(1, C, C));
+        v.index_copy_(0, row, x.narrow(1, 2 * C, C));
+    });
+}
+
+int frt_cache_attend(float* out, int64_t n_out, const float* qkv, int64_t n_qkv, const float* kcache, int64_t n_kcache,
+                     const float* vcache, int64_t n_vcache, const int32_t* slots, const int32_t* positions, int64_t n_rows,
+                     int32_t maxT, int32_t C, int32_t NH, int32_t device) {
+    return guarded([&] {
+        frt::require(NH >= 1 && C % NH == 0, "C=" + std::to_string(C) + " must be a positive multiple of NH=" + std::to_string(NH) + ".");
+        frt::require(n_kcache == n_vcache, "kCache and vCache must be the same size.");
+        auto [s, p] = cache_rows(slots, positions, n_rows, n_kcache, maxT, C, device);
+        auto HS = C / NH;
+        auto S = n_kcache / (static_cast<int64_t>(maxT) * C);
+        auto k = frt::floats(kcache, n_kcache, {S, maxT, NH, HS}, "kCache", device);
+        auto v = frt::floats(vcache, n_vcache, {S, maxT, NH, HS}, "vCache", device);
+        auto x = frt::floats(qkv, n_qkv, {n_rows, 3 * C}, "qkv", device);
+        auto o = frt::floats(out, n_out, {n_rows, NH, 1, HS}, "output", device);
+        if (n_rows == 0) return;
+        // Each row reads its own slot's cache (a copy per row: a prefill of one slot repeats it, which the
+        // matmuls below then batch), masked past its own position.
+        auto rk = k.index_select(0, s).permute({0, 2, 1, 3});  // (n, NH, maxT, HS)
+        auto rv = v.index_select(0, s).permute({0, 2, 1, 3});
+        auto q = x.narrow(1, 0, C).reshape({n_rows, NH, 1, HS});
+        auto scores = at::matmul(q, rk.transpose(-2, -1)).mul_(softmax_scale(C, NH));  // (n, NH, 1, maxT)
+        auto later = at::arange(maxT, p.options()).unsqueeze(0).gt(p.unsqueeze(1));  // (n, maxT)
+        scores.masked_fill_(later.view({n_rows, 1, 1, maxT}), kMinusInfinity);
+        o.copy_(at::matmul(at::softmax(scores, -1), rv));
     });
 }
 

@@ -251,6 +251,29 @@ public sealed unsafe class TorchBackend : IComputeBackend
             Address(vCache), vCache.Length, Address(lengths), lengths.Length, maxT, C, NH, _device));
 
     /// <inheritdoc/>
+    public void CacheWrite(DeviceView<float> kCache, DeviceView<float> vCache, DeviceView<float> qkv, DeviceView<int> slots, DeviceView<int> positions, int maxT, int C)
+    {
+        RequireSameLength(slots, positions);
+        Check(Native.CacheWrite(Address(kCache), kCache.Length, Address(vCache), vCache.Length, Address(qkv), qkv.Length,
+            Address(slots), Address(positions), slots.Length, maxT, C, _device));
+    }
+
+    /// <inheritdoc/>
+    public void CacheAttend(DeviceView<float> output, DeviceView<float> qkv, DeviceView<float> kCache, DeviceView<float> vCache,
+        DeviceView<int> slots, DeviceView<int> positions, int maxT, int C, int NH)
+    {
+        RequireSameLength(slots, positions);
+        Check(Native.CacheAttend(Address(output), output.Length, Address(qkv), qkv.Length, Address(kCache), kCache.Length,
+            Address(vCache), vCache.Length, Address(slots), Address(positions), slots.Length, maxT, C, NH, _device));
+    }
+
+    private static void RequireSameLength(DeviceView<int> slots, DeviceView<int> positions)
+    {
+        if (positions.Length != slots.Length)
+            throw new ArgumentException($"positions must hold one value per row ({slots.Length}).", nameof(positions));
+    }
+
+    /// <inheritdoc/>
     public void GatherRows(DeviceView<float> destination, DeviceView<float> source, DeviceView<int> rows, int width) =>
         Check(Native.GatherRows(Address(destination), destination.Length, Address(source), source.Length, Address(rows), rows.Length, width, _device));
 

@@ -38,9 +38,15 @@ internal static class Requests
     }
 
     /// <summary>Runs requests through one scheduler with the given slots, optionally enqueuing request i after i·<paramref name="stagger"/> steps.</summary>
-    public static RolloutResult[] Schedule(InferenceSession session, IReadOnlyList<RolloutRequest> requests, int slots, int stagger = 0)
+    public static RolloutResult[] Schedule(InferenceSession session, IReadOnlyList<RolloutRequest> requests, int slots, int stagger = 0) =>
+        Schedule(session, requests, new RolloutSchedulerOptions(MaxSlots: slots), stagger).Results;
+
+    /// <summary>Runs requests through one scheduler with the given options; also returns its counters.</summary>
+    public static (RolloutResult[] Results, RolloutSchedulerCounters Counters) Schedule(
+        InferenceSession session, IReadOnlyList<RolloutRequest> requests, RolloutSchedulerOptions options, int stagger = 0)
     {
-        using var scheduler = session.CreateScheduler(new RolloutSchedulerOptions(MaxSlots: slots));
+        var slots = options.MaxSlots;
+        using var scheduler = session.CreateScheduler(options);
         var tickets = new RolloutTicket?[requests.Count];
         var step = 0;
         while (tickets.Any(t => t is null) || scheduler.HasWork)
@@ -54,6 +60,6 @@ internal static class Requests
             step++;
         }
         Assert.True(scheduler.Pool.PeakInUse <= slots);
-        return [.. tickets.Select(t => t!.Result!)];
+        return ([.. tickets.Select(t => t!.Result!)], scheduler.Counters);
     }
 }

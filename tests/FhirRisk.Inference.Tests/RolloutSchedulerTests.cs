@@ -102,7 +102,44 @@ public sealed class RolloutSchedulerTests
         Assert.Equal(tickets.Sum(t => t.Result!.Rollouts), counters.RolloutsFinished);
         Assert.Equal(0, counters.SlotsInUse);
         Assert.Equal(scheduler.Steps, counters.Steps);
-        Assert.InRange(counters.RowsFed, counters.Steps, counters.Steps * scheduler.Pool.Slots);
+        Assert.InRange(counters.RowsFed, counters.Steps, counters.Steps * scheduler.Pool.RowsPerStep);
+    }
+
+    [Fact]
+    public void Reading_windows_in_one_pass_takes_fewer_steps_and_changes_no_token()
+    {
+        // Rollouts that outgrow the tiny model's 32-token context, so windows jump and are re-read, from prompts of
+        // three requests staggered over the first steps. One token per slot and step (rows = slots) against the
+        // default ragged steps: the same rows are fed and the same tokens come out, in fewer steps (here 47 against 63:
+        // the tiny model's windows are short; `bench rollout` measures the demo model's).
+        using var session = TinyModel.Open();
+        var requests = new[] { 3, 8, 5 }.Select(id => Requests.For(session, id, Requests.Fixed(6, maxNewTokens: 60))).ToArray();
+
+        var (oneByOne, slow) = Requests.Schedule(session, requests, new RolloutSchedulerOptions(MaxSlots: 8, MaxRowsPerStep: 8), stagger: 3);
+        var (together, fast) = Requests.Schedule(session, requests, new RolloutSchedulerOptions(MaxSlots: 8), stagger: 3);
+
+        for (var i = 0; i < requests.Length; i++)
+            Requests.AssertSame(oneByOne[i], together[i]);
+        Assert.Contains(requests.Zip(together), p => p.Second.Tokens.Any(t => p.First.Prompt.Length + t.Length > TinyModel.ContextLength));
+        Assert.Equal(slow.RowsFed, fast.RowsFed);
+        Assert.True(fast.Steps < slow.Steps, $"{fast.Steps} ragged steps against {slow.Steps} one-token steps");
+    }
+
+    [Fact]
+    public void The_row_budget_is_what_the_cap_leaves_after_the_slots()
+    {
+        using var session = TinyModel.Open();
+        var config = session.GenerativeParameters.Config;
+        var (perSlot, perRow) = (KvCachePool.BytesPerSlot(config), KvCachePool.BytesPerRow(config));
+
+        using var roomy = session.CreateScheduler(new RolloutSchedulerOptions(MaxSlots: 4, MaxRowsPerStep: 100));
+        using var tight = session.CreateScheduler(new RolloutSchedulerOptions(MemoryCapBytes: 4 * perSlot + 10 * perRow, MaxSlots: 4, MaxRowsPerStep: 100));
+        using var none = session.CreateScheduler(new RolloutSchedulerOptions(MemoryCapBytes: 4 * perSlot, MaxSlots: 4, MaxRowsPerStep: 100));
+
+        Assert.Equal(100, roomy.Pool.RowsPerStep);
+        Assert.Equal(14, tight.Pool.RowsPerStep);
+        Assert.True(tight.Pool.ReservedBytes <= 4 * perSlot + 10 * perRow);
+        Assert.Equal(4, none.Pool.RowsPerStep); // one row per slot: windows are read a token per step
     }
 
     [Fact]

@@ -79,6 +79,31 @@ public sealed class AttentionConformanceTests(TorchFixture fixture, ITestOutputH
     }
 
     [TorchFact]
+    public void CacheWriteAndAttend_PrefillRowsOfSeveralSlots_MatchCpu()
+    {
+        // A prefill of slot 2 (positions 0..4, shuffled), a lone row of slot 0 and the last position of slot 3.
+        const int maxT = 9, c = 12, nh = 3, cacheSlots = 4;
+        int[] slots = [2, 0, 2, 2, 3, 2, 2];
+        int[] positions = [0, 6, 3, 1, maxT - 1, 2, 4];
+        var rows = slots.Length;
+        var (kCache, vCache, qkv) = (Random(1, cacheSlots * maxT * c), Random(2, cacheSlots * maxT * c), Random(3, rows * 3 * c, 2f));
+
+        float[][] Run(IComputeBackend b)
+        {
+            using DeviceBuffer<float> k = b.Load(kCache), v = b.Load(vCache), x = b.Load(qkv), result = b.Load(Random(4, rows * c));
+            using DeviceBuffer<int> rowSlots = b.Load(slots), rowPositions = b.Load(positions);
+            b.CacheWrite(k.All, v.All, x.All, rowSlots.All, rowPositions.All, maxT, c);
+            b.CacheAttend(result.All, x.All, k.All, v.All, rowSlots.All, rowPositions.All, maxT, c, nh);
+            return [k.ToArray(), v.ToArray(), result.ToArray()];
+        }
+
+        var (cpu, torch) = (Run(fixture.Cpu), Run(fixture.Torch));
+        AssertIdentical(output, "kCache", cpu[0], torch[0]);
+        AssertIdentical(output, "vCache", cpu[1], torch[1]);
+        AssertClose(output, "out", cpu[2], torch[2], atol: 1e-6, rtol: 1e-5);
+    }
+
+    [TorchFact]
     public void GatherAndScatterRows_MatchCpuExactly()
     {
         const int width = 7;

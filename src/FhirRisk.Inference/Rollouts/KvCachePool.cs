@@ -19,8 +19,10 @@ public sealed class KvCachePool : IDisposable
     /// <param name="memoryCapBytes">The most bytes the pool's per-sequence memory may take.</param>
     /// <param name="maxSlots">The most slots wanted even when the cap allows more.</param>
     /// <param name="backend">Where the cache lives.</param>
+    /// <param name="maxRowsPerStep">Tokens one step may feed over all slots (a prefill reads a window in one pass); the
+    /// decoder's rows are this many, but never fewer than the slots and never more than the cap leaves after them.</param>
     /// <exception cref="InferenceException">The cap is below one slot (<see cref="InferenceErrorCodes.MemoryCap"/>).</exception>
-    public KvCachePool(GptParameters parameters, long memoryCapBytes, int maxSlots, IComputeBackend backend)
+    public KvCachePool(GptParameters parameters, long memoryCapBytes, int maxSlots, IComputeBackend backend, int maxRowsPerStep = 0)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSlots, 1);
@@ -31,10 +33,16 @@ public sealed class KvCachePool : IDisposable
                 $"a cap of {memoryCapBytes} bytes holds no sequence: one takes {perSlot} bytes ({parameters.Config.Layers} layers × {parameters.Config.ContextLength} positions × {parameters.Config.Channels} channels, keys and values). Hint: raise the KV-cache cap to at least {perSlot} bytes."));
         }
         Slots = (int)Math.Min(maxSlots, memoryCapBytes / perSlot);
-        _decoder = new GptDecoder(parameters, Slots, backend);
+        var perRow = BytesPerRow(parameters.Config);
+        var affordable = Slots + (memoryCapBytes - Slots * perSlot) / perRow;
+        RowsPerStep = (int)Math.Max(Slots, Math.Min(maxRowsPerStep, affordable));
+        _decoder = new GptDecoder(parameters, Slots, backend, RowsPerStep);
         _free = new Stack<int>(Enumerable.Range(0, Slots).Reverse());
-        ReservedBytes = Slots * perSlot;
+        ReservedBytes = Slots * perSlot + (RowsPerStep - Slots) * perRow;
     }
+
+    /// <summary>The most tokens one step feeds over all slots.</summary>
+    public int RowsPerStep { get; }
 
     /// <summary>Sequences that can decode at once.</summary>
     public int Slots { get; }
@@ -51,14 +59,24 @@ public sealed class KvCachePool : IDisposable
     internal GptDecoder Decoder => _decoder;
 
     /// <summary>
-    /// The bytes one slot costs: 2·L·T·C floats of cache, plus the decoder's per-row step scratch (15·C + Vp + 2 floats:
-    /// residual, norms, qkv, attention, MLP, projection, logits, the slot rows of qkv and output) and 4 ints.
+    /// The bytes one slot costs: 2·L·T·C floats of cache, plus the decoder's per-row step scratch (16·C + Vp + 2 floats:
+    /// residual, norms, qkv, attention, MLP, projection, logits, the slot rows of qkv and output, the last row's
+    /// residual) and 6 ints.
     /// </summary>
     public static long BytesPerSlot(GptConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
         var (l, t, c) = ((long)config.Layers, (long)config.ContextLength, (long)config.Channels);
-        return sizeof(float) * (2 * l * t * c + 15 * c + config.PaddedVocabSize + 2) + 4 * sizeof(int);
+        return sizeof(float) * (2 * l * t * c + 16 * c + config.PaddedVocabSize + 2) + 6 * sizeof(int);
+    }
+
+    /// <summary>The bytes one row of a step beyond the slots' own costs: the decoder's per-row activations (12·C + 2
+    /// floats: residual, norms, qkv, attention, MLP, projection) and 5 ints (token, position and slot, on the backend
+    /// and the host).</summary>
+    public static long BytesPerRow(GptConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return sizeof(float) * (12L * config.Channels + 2) + 5 * sizeof(int);
     }
 
     /// <summary>A free slot, empty; −1 when all are in use.</summary>

@@ -6,10 +6,12 @@ namespace FhirRisk.Inference.Rollouts;
 /// <summary>
 /// Continuous batching of rollouts (docs/inference.md "Scheduler"): the rollouts of every queued request share one
 /// decode step over the <see cref="KvCachePool"/>'s slots. Between steps, finished rollouts leave and waiting ones
-/// join, so short and long rollouts of different requests never wait for each other. A joining rollout reads its
-/// window through the step one token at a time (the prefill), unless a sibling of the same request still holds the
-/// prompt in its cache, in which case those rows are copied (<see cref="GptDecoder.Fork"/>) and only the prompt's last
-/// token is fed. When a window jumps (<see cref="ContextWindow"/>) the slot re-reads it the same way.
+/// join, so short and long rollouts of different requests never wait for each other. A step is ragged: a generating
+/// rollout feeds its one new token, while a rollout that must read its window feeds all of it at once (the prefill,
+/// up to the pool's <see cref="KvCachePool.RowsPerStep"/> over all slots; the rest the next step). Of the rollouts of
+/// one request that start on the same prompt, one reads it and the others wait a step and copy its cache rows
+/// (<see cref="GptDecoder.Fork"/>), feeding only the prompt's last token. When a window jumps (<see cref="ContextWindow"/>)
+/// the slot re-reads it the same way.
 /// </summary>
 /// <remarks>
 /// Requests are admitted first come, first served, one rollout per request in turn while slots are free, at most
@@ -28,7 +30,9 @@ public sealed class RolloutScheduler : IDisposable
     private readonly RolloutSequence?[] _slots;
     private readonly RolloutTicket?[] _owners;
     private readonly int[] _stepSlots;
+    private readonly int[] _stepCounts;
     private readonly int[] _stepTokens;
+    private readonly HashSet<RolloutTicket> _readingPrompt = [];
     private readonly float[] _logits;
     private readonly ulong[] _scratch;
 
@@ -49,11 +53,12 @@ public sealed class RolloutScheduler : IDisposable
         _prefixLength = prefixLength;
         _slide = options.Slide ?? ContextWindow.DefaultSlide(prefixLength, config.ContextLength);
         _ = new ContextWindow(prefixLength, config.ContextLength, _slide); // validates the slide
-        _pool = new KvCachePool(parameters, options.MemoryCapBytes, options.MaxSlots, backend);
+        _pool = new KvCachePool(parameters, options.MemoryCapBytes, options.MaxSlots, backend, options.MaxRowsPerStep);
         _slots = new RolloutSequence?[_pool.Slots];
         _owners = new RolloutTicket?[_pool.Slots];
         _stepSlots = new int[_pool.Slots];
-        _stepTokens = new int[_pool.Slots];
+        _stepCounts = new int[_pool.Slots];
+        _stepTokens = new int[_pool.RowsPerStep];
         _logits = new float[_pool.Slots * config.PaddedVocabSize];
         _scratch = new ulong[meanings.Count];
     }
@@ -113,30 +118,53 @@ public sealed class RolloutScheduler : IDisposable
     public bool Step()
     {
         Admit();
-        var n = 0;
+        var decoder = _pool.Decoder;
+        _readingPrompt.Clear();
+        var (m, pending) = (0, 0);
         for (var slot = 0; slot < _slots.Length; slot++)
         {
             if (_slots[slot] is not { } sequence)
                 continue;
-            _stepSlots[n] = slot;
-            _stepTokens[n] = sequence.WindowToken(_pool.Decoder.Length(slot));
-            n++;
+            var ticket = _owners[slot]!;
+            if (sequence.InPromptWindow && decoder.Length(slot) < sequence.PromptWindowLength - 1)
+            {
+                // Still short of the prompt: copy what a sibling read since, else wait while one reads it this step.
+                SharePrompt(ticket, sequence, slot);
+                if (decoder.Length(slot) < sequence.PromptWindowLength - 1 && !_readingPrompt.Add(ticket))
+                    continue;
+            }
+            _stepSlots[m] = slot;
+            _stepCounts[m] = sequence.WindowLength - decoder.Length(slot);
+            pending += _stepCounts[m] - 1;
+            m++;
         }
-        if (n == 0)
+        if (m == 0)
             return HasWork;
-        var vp = _pool.Decoder.Config.PaddedVocabSize;
-        _pool.Decoder.Step(_stepSlots.AsSpan(0, n), _stepTokens.AsSpan(0, n), _logits.AsSpan(0, n * vp));
+
+        // Every slot feeds one token; the rows left over go to window reads in slot order, the rest waiting a step.
+        var spare = decoder.MaxRows - m;
+        var n = 0;
+        for (var i = 0; i < m; i++)
+        {
+            var extra = Math.Min(_stepCounts[i] - 1, spare);
+            (_stepCounts[i], spare) = (1 + extra, spare - extra);
+            var (slot, start) = (_stepSlots[i], decoder.Length(_stepSlots[i]));
+            for (var j = 0; j < _stepCounts[i]; j++)
+                _stepTokens[n++] = _slots[slot]!.WindowToken(start + j);
+        }
+        var vp = decoder.Config.PaddedVocabSize;
+        decoder.Step(_stepSlots.AsSpan(0, m), _stepCounts.AsSpan(0, m), _stepTokens.AsSpan(0, n), _logits.AsSpan(0, m * vp));
         Counters.RecordStep(n);
-        for (var row = 0; row < n; row++)
+        for (var row = 0; row < m; row++)
         {
             var slot = _stepSlots[row];
-            if (_slots[slot] is not { } sequence || _pool.Decoder.Length(slot) < sequence.WindowLength)
+            if (_slots[slot] is not { } sequence || decoder.Length(slot) < sequence.WindowLength)
                 continue; // dropped this step (its request was answered), or still reading its window
             var token = sequence.Sample(_logits.AsSpan(row * vp, vp), _scratch);
             if (sequence.Accept(token))
                 Finish(slot, sequence);
             else if (sequence.WindowMoved)
-                _pool.Decoder.Reset(slot);
+                decoder.Reset(slot);
         }
         return true;
     }
@@ -167,11 +195,11 @@ public sealed class RolloutScheduler : IDisposable
         }
     }
 
-    /// <summary>Copies the prompt's cached rows from a sibling still reading the prompt window, up to the last prompt
-    /// token (which is fed, so the step yields the logits of the first generated token).</summary>
+    /// <summary>Copies the prompt's cached rows from a sibling in the prompt window that holds more of them, up to the
+    /// last prompt token (which is fed, so the step yields the logits of the first generated token).</summary>
     private void SharePrompt(RolloutTicket ticket, RolloutSequence sequence, int slot)
     {
-        var best = (Slot: -1, Length: 0);
+        var best = (Slot: -1, Length: _pool.Decoder.Length(slot));
         foreach (var sibling in ticket.InFlight)
         {
             if (!sibling.InPromptWindow)
@@ -181,7 +209,7 @@ public sealed class RolloutScheduler : IDisposable
             if (length > best.Length)
                 best = (siblingSlot, length);
         }
-        if (best.Length > 0)
+        if (best.Slot >= 0)
             _pool.Decoder.Fork(best.Slot, slot, best.Length);
     }
 

@@ -107,6 +107,14 @@ internal static partial class NativeMethods
     public static partial int DecodeStep(nint output, long nOutput, nint qkv, long nQkv, nint kCache, long nKCache,
         nint vCache, long nVCache, nint lengths, long nLengths, int maxT, int C, int NH, int device);
 
+    [LibraryImport(Library, EntryPoint = "frt_cache_write")]
+    public static partial int CacheWrite(nint kCache, long nKCache, nint vCache, long nVCache, nint qkv, long nQkv,
+        nint slots, nint positions, long nRows, int maxT, int C, int device);
+
+    [LibraryImport(Library, EntryPoint = "frt_cache_attend")]
+    public static partial int CacheAttend(nint output, long nOutput, nint qkv, long nQkv, nint kCache, long nKCache,
+        nint vCache, long nVCache, nint slots, nint positions, long nRows, int maxT, int C, int NH, int device);
+
     [LibraryImport(Library, EntryPoint = "frt_gather_rows")]
     public static partial int GatherRows(nint destination, long nDestination, nint source, long nSource, nint rows, long nRows,
         int width, int device);

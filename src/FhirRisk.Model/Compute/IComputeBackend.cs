@@ -121,6 +121,14 @@ public interface IComputeBackend : IDisposable
     void DecodeStep(DeviceView<float> output, DeviceView<float> qkv, DeviceView<float> kCache, DeviceView<float> vCache,
         DeviceView<int> lengths, int maxT, int C, int NH);
 
+    /// <summary>Writes each row's k and v into its slot's cache at its position (see <see cref="DecodeAttention.Write"/>).</summary>
+    void CacheWrite(DeviceView<float> kCache, DeviceView<float> vCache, DeviceView<float> qkv, DeviceView<int> slots, DeviceView<int> positions, int maxT, int C);
+
+    /// <summary>Each row's query attends over its slot's cached positions up to and including its own (see
+    /// <see cref="DecodeAttention.Attend"/>): a prefill of many positions per slot in one pass.</summary>
+    void CacheAttend(DeviceView<float> output, DeviceView<float> qkv, DeviceView<float> kCache, DeviceView<float> vCache,
+        DeviceView<int> slots, DeviceView<int> positions, int maxT, int C, int NH);
+
     /// <summary>destination[i] = source[rows[i]] for rows of <paramref name="width"/> elements.</summary>
     void GatherRows(DeviceView<float> destination, DeviceView<float> source, DeviceView<int> rows, int width);
 

@@ -158,6 +158,15 @@ public sealed class CpuBackend(ComputeOptions? options = null) : IComputeBackend
         DecodeAttention.Step(Span(output), Span(qkv), Span(kCache), Span(vCache), Span(lengths), maxT, C, NH, _options);
 
     /// <inheritdoc/>
+    public void CacheWrite(DeviceView<float> kCache, DeviceView<float> vCache, DeviceView<float> qkv, DeviceView<int> slots, DeviceView<int> positions, int maxT, int C) =>
+        DecodeAttention.Write(Span(kCache), Span(vCache), Span(qkv), Span(slots), Span(positions), maxT, C);
+
+    /// <inheritdoc/>
+    public void CacheAttend(DeviceView<float> output, DeviceView<float> qkv, DeviceView<float> kCache, DeviceView<float> vCache,
+        DeviceView<int> slots, DeviceView<int> positions, int maxT, int C, int NH) =>
+        DecodeAttention.Attend(Span(output), Span(qkv), Span(kCache), Span(vCache), Span(slots), Span(positions), maxT, C, NH, _options);
+
+    /// <inheritdoc/>
     public void GatherRows(DeviceView<float> destination, DeviceView<float> source, DeviceView<int> rows, int width)
     {
         Span<float> dst = Span(destination), src = Span(source);

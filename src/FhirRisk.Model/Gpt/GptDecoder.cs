@@ -49,6 +49,14 @@ public sealed class GptDecoder : IDisposable
     private readonly DeviceBuffer<float> _slotQkv;
     private readonly DeviceBuffer<float> _slotOutput;
 
+    // Ragged-step scratch: each row's slot, and the last row of each stepped slot gathered for the logits.
+    private readonly int[] _rowSlots;
+    private readonly int[] _rowPositions;
+    private readonly int[] _lastRows;
+    private readonly DeviceBuffer<int> _rowSlotBuffer;
+    private readonly DeviceBuffer<int> _lastRowBuffer;
+    private readonly DeviceBuffer<float> _lastResidual;
+
     /// <summary>Allocates an empty cache (every slot free) on the CPU backend for <paramref name="parameters"/>, used
     /// in place.</summary>
     /// <param name="parameters">The weights.</param>
@@ -63,11 +71,18 @@ public sealed class GptDecoder : IDisposable
     /// <param name="parameters">The weights: used in place on the CPU backend, uploaded to any other.</param>
     /// <param name="maxSequences">S, the slots: the most sequences decoded at once.</param>
     /// <param name="backend">Where the cache lives and the kernels run; the decoder does not own it.</param>
-    public GptDecoder(GptParameters parameters, int maxSequences, IComputeBackend backend)
+    /// <param name="maxRows">The most tokens one ragged <see cref="Step(ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{int}, Span{float})"/>
+    /// feeds, over all its slots (at least <paramref name="maxSequences"/>, the default): activations are allocated for
+    /// this many rows.</param>
+    public GptDecoder(GptParameters parameters, int maxSequences, IComputeBackend backend, int? maxRows = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSequences, 1);
+        var rows = maxRows ?? maxSequences;
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, maxSequences, nameof(maxRows));
+        if ((long)rows * 4 * parameters.Config.Channels > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(maxRows), $"{rows} rows × 4C exceed one array.");
         var config = parameters.Config;
         var (c, maxT) = (config.Channels, config.ContextLength);
         var cache = (long)maxSequences * maxT * c;
@@ -76,6 +91,7 @@ public sealed class GptDecoder : IDisposable
         Parameters = parameters;
         Backend = backend;
         MaxSequences = maxSequences;
+        MaxRows = rows;
         Weights = Own(WeightBuffer.For(parameters, backend));
         _kCache = new DeviceBuffer<float>[config.Layers];
         _vCache = new DeviceBuffer<float>[config.Layers];
@@ -88,21 +104,27 @@ public sealed class GptDecoder : IDisposable
         _lengths = new int[maxSequences];
         _positions = new int[maxSequences];
         _stepLengths = new int[maxSequences];
-        _tokenRows = Own(backend.AllocateInt(maxSequences));
-        _positionRows = Own(backend.AllocateInt(maxSequences));
+        _tokenRows = Own(backend.AllocateInt(rows));
+        _positionRows = Own(backend.AllocateInt(rows));
         _slotRows = Own(backend.AllocateInt(maxSequences));
         _slotLengths = Own(backend.AllocateInt(maxSequences));
-        _residual = Own(backend.Allocate(maxSequences * c));
-        _normed = Own(backend.Allocate(maxSequences * c));
-        _mean = Own(backend.Allocate(maxSequences));
-        _rstd = Own(backend.Allocate(maxSequences));
-        _qkv = Own(backend.Allocate(maxSequences * 3 * c));
-        _attention = Own(backend.Allocate(maxSequences * c));
-        _fch = Own(backend.Allocate(maxSequences * 4 * c));
-        _projection = Own(backend.Allocate(maxSequences * c));
+        _residual = Own(backend.Allocate((long)rows * c));
+        _normed = Own(backend.Allocate((long)rows * c));
+        _mean = Own(backend.Allocate(rows));
+        _rstd = Own(backend.Allocate(rows));
+        _qkv = Own(backend.Allocate((long)rows * 3 * c));
+        _attention = Own(backend.Allocate((long)rows * c));
+        _fch = Own(backend.Allocate((long)rows * 4 * c));
+        _projection = Own(backend.Allocate((long)rows * c));
         _logits = Own(backend.Allocate((long)maxSequences * config.PaddedVocabSize));
         _slotQkv = Own(backend.Allocate(maxSequences * 3 * c));
         _slotOutput = Own(backend.Allocate(maxSequences * c));
+        _rowSlots = new int[rows];
+        _rowPositions = new int[rows];
+        _lastRows = new int[maxSequences];
+        _rowSlotBuffer = Own(backend.AllocateInt(rows));
+        _lastRowBuffer = Own(backend.AllocateInt(maxSequences));
+        _lastResidual = Own(backend.Allocate(maxSequences * c));
     }
 
     /// <summary>The model shape.</summary>
@@ -119,6 +141,9 @@ public sealed class GptDecoder : IDisposable
 
     /// <summary>S, the number of slots.</summary>
     public int MaxSequences { get; }
+
+    /// <summary>The most tokens one ragged step feeds, over all its slots.</summary>
+    public int MaxRows { get; }
 
     /// <summary>The tokens held by a slot: the position its next token takes; 0 when the slot is free.</summary>
     /// <param name="slot">A slot in [0, S).</param>
@@ -236,6 +261,81 @@ public sealed class GptDecoder : IDisposable
             _lengths[slot]++;
     }
 
+    /// <summary>
+    /// Appends <c>counts[i]</c> tokens to slot <c>slots[i]</c>'s sequence in one pass — a prefill where a count is above
+    /// one — and writes the logits after each slot's last new token. Every row (token) goes through the same kernels as
+    /// in <see cref="Step(ReadOnlySpan{int}, ReadOnlySpan{int}, Span{float})"/>: its keys and values are written to its
+    /// slot's cache at its position (<see cref="IComputeBackend.CacheWrite"/>), then it attends over its slot's positions
+    /// up to its own (<see cref="IComputeBackend.CacheAttend"/>). On the CPU backend each row's arithmetic is the
+    /// one-token step's, so a window read in one call gives the same bits as read one token per step.
+    /// </summary>
+    /// <param name="slots">(m) distinct slots in [0, S).</param>
+    /// <param name="counts">(m) tokens per slot, each at least 1; a slot's length plus its count is at most the context
+    /// length, and all counts together at most <see cref="MaxRows"/>.</param>
+    /// <param name="tokens">(Σ counts) the token ids, slot by slot in the order of <paramref name="slots"/>.</param>
+    /// <param name="logits">(m, Vp) written, row i for slots[i] after its last new token; columns V..Vp are padding.</param>
+    public void Step(ReadOnlySpan<int> slots, ReadOnlySpan<int> counts, ReadOnlySpan<int> tokens, Span<float> logits)
+    {
+        var n = CheckRaggedStep(slots, counts, tokens, logits);
+        var (c, nh, vp, maxT) = (Config.Channels, Config.Heads, Config.PaddedVocabSize, Config.ContextLength);
+        var m = slots.Length;
+        var k = Backend;
+        var weights = Weights;
+        var layout = Parameters.Layout;
+        for (int i = 0, row = 0; i < m; i++)
+        {
+            for (var j = 0; j < counts[i]; j++, row++)
+                (_rowSlots[row], _rowPositions[row]) = (slots[i], _lengths[slots[i]] + j);
+            _lastRows[i] = row - 1;
+        }
+
+        var (tokenRows, positionRows, rowSlots, lastRows) = (_tokenRows.View(0, n), _positionRows.View(0, n), _rowSlotBuffer.View(0, n), _lastRowBuffer.View(0, m));
+        k.Upload(tokens, tokenRows);
+        k.Upload<int>(_rowPositions.AsSpan(0, n), positionRows);
+        k.Upload<int>(_rowSlots.AsSpan(0, n), rowSlots);
+        k.Upload<int>(_lastRows.AsSpan(0, m), lastRows);
+
+        var residual = _residual.View(0, n * c);
+        var normed = _normed.View(0, n * c);
+        var mean = _mean.View(0, n);
+        var rstd = _rstd.View(0, n);
+        var qkv = _qkv.View(0, n * 3 * c);
+        var attention = _attention.View(0, n * c);
+        var fch = _fch.View(0, n * 4 * c);
+        var projection = _projection.View(0, n * c);
+
+        k.EmbeddingForward(residual, tokenRows, positionRows, weights.View(layout.Wte), weights.View(layout.Wpe), c);
+        for (var l = 0; l < Config.Layers; l++)
+        {
+            var w = layout.Blocks[l];
+
+            // Attention: every row's k and v go to the cache first, so rows of one slot read each other's up to their own position.
+            k.LayerNormForward(normed, mean, rstd, residual, weights.View(w.Ln1Weight), weights.View(w.Ln1Bias), n, c);
+            k.MatMulForward(qkv, normed, weights.View(w.AttnWeight), n, c, 3 * c);
+            k.CacheWrite(_kCache[l].All, _vCache[l].All, qkv, rowSlots, positionRows, maxT, c);
+            k.CacheAttend(attention, qkv, _kCache[l].All, _vCache[l].All, rowSlots, positionRows, maxT, c, nh);
+            k.MatMulForward(projection, attention, weights.View(w.AttnProjWeight), n, c, c);
+            k.ResidualForward(residual, residual, projection);
+
+            k.LayerNormForward(normed, mean, rstd, residual, weights.View(w.Ln2Weight), weights.View(w.Ln2Bias), n, c);
+            k.MatMulForward(fch, normed, weights.View(w.FcWeight), n, c, 4 * c);
+            k.GeluForward(fch, fch);
+            k.MatMulForward(projection, fch, weights.View(w.FcProjWeight), n, 4 * c, c);
+            k.ResidualForward(residual, residual, projection);
+        }
+
+        // Logits only after each slot's last new token: the prefill rows' would be thrown away.
+        var last = _lastResidual.View(0, m * c);
+        k.GatherRows(last, residual, lastRows, c);
+        var lastNormed = _normed.View(0, m * c);
+        var logitRows = _logits.View(0, m * vp);
+        k.LayerNormForward(lastNormed, _mean.View(0, m), _rstd.View(0, m), last, weights.View(layout.LnFWeight), weights.View(layout.LnFBias), m, c);
+        k.MatMulForward(logitRows, lastNormed, weights.View(layout.Wte), m, c, vp);
+        k.Download(logitRows, logits);
+        for (var i = 0; i < m; i++)
+            _lengths[slots[i]] += counts[i];
+    }
+
     /// <summary>Frees the cache and scratch on the backend.</summary>
     public void Dispose()
     {
@@ -254,6 +354,39 @@ public sealed class GptDecoder : IDisposable
     {
         if ((uint)slot >= (uint)MaxSequences)
             throw new ArgumentOutOfRangeException(name, $"Slot {slot} is outside [0, {MaxSequences}).");
+    }
+
+    /// <summary>Validates a ragged step before any state changes; returns its rows, Σ counts.</summary>
+    private int CheckRaggedStep(ReadOnlySpan<int> slots, ReadOnlySpan<int> counts, ReadOnlySpan<int> tokens, Span<float> logits)
+    {
+        if (slots.IsEmpty || slots.Length > MaxSequences)
+            throw new ArgumentException($"A step takes 1..{MaxSequences} slots (got {slots.Length}).", nameof(slots));
+        if (counts.Length != slots.Length)
+            throw new ArgumentException($"counts must hold one count per slot ({slots.Length}).", nameof(counts));
+        if (logits.Length != slots.Length * Config.PaddedVocabSize)
+            throw new ArgumentException($"logits must hold slots × Vp = {slots.Length * Config.PaddedVocabSize} values.", nameof(logits));
+        var rows = 0L;
+        for (var i = 0; i < slots.Length; i++)
+        {
+            CheckSlot(slots[i], nameof(slots));
+            if (slots[..i].Contains(slots[i]))
+                throw new ArgumentException($"Slot {slots[i]} is listed twice.", nameof(slots));
+            if (counts[i] < 1)
+                throw new ArgumentOutOfRangeException(nameof(counts), $"Slot {slots[i]} is given {counts[i]} tokens; each slot takes at least 1.");
+            if (_lengths[slots[i]] + counts[i] > Config.ContextLength)
+                throw new InvalidOperationException($"Slot {slots[i]} holds {_lengths[slots[i]]} tokens; {counts[i]} more exceed the context length of {Config.ContextLength}. Reset it to start a new sequence.");
+            rows += counts[i];
+        }
+        if (rows > MaxRows)
+            throw new ArgumentException($"A step feeds at most {MaxRows} tokens (got {rows}).", nameof(counts));
+        if (tokens.Length != rows)
+            throw new ArgumentException($"tokens must hold Σ counts = {rows} ids.", nameof(tokens));
+        foreach (var token in tokens)
+        {
+            if ((uint)token >= (uint)Config.VocabSize)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"Token id {token} is outside the vocabulary [0, {Config.VocabSize}).");
+        }
+        return (int)rows;
     }
 
     /// <summary>Validates everything before any state changes, so a rejected step leaves the cache as it was.</summary>

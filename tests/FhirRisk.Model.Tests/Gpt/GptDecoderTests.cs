@@ -139,4 +139,60 @@ public sealed class GptDecoderTests(ITestOutputHelper output)
         model.Forward(tokens, 1, tokens.Length);
         return model.ReadLogits();
     }
+
+    [Fact]
+    public void RaggedStep_PrefillsAndDecodesInOnePass_AndEqualsOneTokenPerStepBitForBit()
+    {
+        // Arrange: slot 0 reads 6 tokens in one pass while slot 2 decodes its 2nd token and slot 1 reads 3 more after a
+        // 2-token start; the same tokens fed one per step through the single-token Step are the reference.
+        var parameters = Parameters();
+        var vp = Config.PaddedVocabSize;
+        var a = GptTestBatches.Tokens(1, 8, Config.VocabSize);
+        var b = GptTestBatches.Tokens(2, 5, Config.VocabSize);
+        var c = GptTestBatches.Tokens(3, 2, Config.VocabSize);
+        var ragged = new GptDecoder(parameters, maxSequences: 3, new CpuBackend(new ComputeOptions(2)), maxRows: 12);
+        var single = new GptDecoder(parameters, maxSequences: 3, new ComputeOptions(2));
+        float[] Single(int slot, int[] tokens)
+        {
+            var logits = new float[vp];
+            foreach (var token in tokens)
+                single.Step([slot], [token], logits);
+            return logits;
+        }
+
+        // Act: first pass, slot 1 reads b[0..2) and slot 2 reads c[0]; second pass, slot 0 reads a[0..6), slot 2 c[1],
+        // slot 1 b[2..5).
+        var first = new float[2 * vp];
+        ragged.Step([1, 2], [2, 1], [b[0], b[1], c[0]], first);
+        var second = new float[3 * vp];
+        ragged.Step([0, 2, 1], [6, 1, 3], [.. a[..6], c[1], .. b[2..5]], second);
+
+        // Assert: logits after each slot's last token, bit for bit those of the one-token path, and the lengths.
+        Assert.Equal(Single(1, b[..2]), first.AsSpan(0, vp).ToArray());
+        Assert.Equal(Single(2, c[..1]), first.AsSpan(vp, vp).ToArray());
+        Assert.Equal(Single(0, a[..6]), second.AsSpan(0, vp).ToArray());
+        Assert.Equal(Single(2, c[1..2]), second.AsSpan(vp, vp).ToArray());
+        Assert.Equal(Single(1, b[2..5]), second.AsSpan(2 * vp, vp).ToArray());
+        Assert.Equal([6, 5, 2], Enumerable.Range(0, 3).Select(ragged.Length));
+
+        // And against the full forward (within the kernels' tolerance): slot 0 after a[0..6).
+        var forward = ForwardLogits(parameters, a[..6]);
+        LayerTestTensors.AssertClose(output, "prefill vs forward", LayerTestTensors.ToDouble(forward.AsSpan(5 * vp, vp)), second.AsSpan(0, vp), 1e-4, 0);
+    }
+
+    [Fact]
+    public void RaggedStep_RejectsBadInputsWithoutChangingTheCache()
+    {
+        var decoder = new GptDecoder(Parameters(), maxSequences: 2, new CpuBackend(), maxRows: 8);
+        var vp = Config.PaddedVocabSize;
+        decoder.Step([0], [3], [1, 2, 3], new float[vp]);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => decoder.Step([0], [0], [], new float[vp]));
+        Assert.Throws<InvalidOperationException>(() => decoder.Step([0], [6], [1, 2, 3, 4, 5, 6], new float[vp])); // 3 + 6 > T = 8
+        Assert.Throws<ArgumentException>(() => decoder.Step([0, 1], [4, 5], new int[9], new float[2 * vp])); // 9 rows > 8
+        Assert.Throws<ArgumentException>(() => decoder.Step([1], [2], [1], new float[vp])); // one id for two rows
+        Assert.Throws<ArgumentException>(() => decoder.Step([1, 1], [1, 1], [1, 2], new float[2 * vp]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GptDecoder(Parameters(), maxSequences: 4, new CpuBackend(), maxRows: 3));
+        Assert.Equal([3, 0], Enumerable.Range(0, 2).Select(decoder.Length));
+    }
 }

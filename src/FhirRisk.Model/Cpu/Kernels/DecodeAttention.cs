@@ -99,9 +99,115 @@ public static class DecodeAttention
         fixed (float* pOut = output, pQ = qkv, pK = kCache, pV = vCache)
         fixed (int* pLengths = lengths)
         {
-            var kernel = new StepKernel<TVec, TSimd>(pOut, pQ, pK, pV, pLengths, maxT, C, NH, groups);
+            var kernel = new StepKernel<TVec, TSimd>(pOut, pQ, pK, pV, null, pLengths, maxT, C, NH, groups);
             ParallelRows.For(slots * groups, 2L * maxT * C / groups, options, kernel, chunksPerThread: 4);
         }
+    }
+
+    /// <summary>
+    /// Writes each row's key and value into its slot's cache at its position: <c>kCache[slots[i], positions[i], :]</c>
+    /// and <c>vCache[…]</c> from the k and v parts of <c>qkv</c> row i. Rows of one slot may fill several positions at
+    /// once (a prefill), in any order.
+    /// </summary>
+    /// <param name="kCache">(S, maxT, C) keys of this layer.</param>
+    /// <param name="vCache">(S, maxT, C) values of this layer.</param>
+    /// <param name="qkv">(n, 3C) the rows' queries, keys and values.</param>
+    /// <param name="slots">(n) each row's slot, in [0, S).</param>
+    /// <param name="positions">(n) each row's position in its slot, in [0, maxT).</param>
+    /// <param name="maxT">Positions per slot in the cache.</param>
+    /// <param name="C">Channels.</param>
+    public static void Write(Span<float> kCache, Span<float> vCache, ReadOnlySpan<float> qkv, ReadOnlySpan<int> slots, ReadOnlySpan<int> positions, int maxT, int C)
+    {
+        var rows = ValidateRows(kCache.Length, vCache.Length, slots, positions, maxT, C);
+        AttentionShape.Require(qkv.Length, (long)rows * 3 * C, nameof(qkv));
+        for (var i = 0; i < rows; i++)
+        {
+            var position = ((long)slots[i] * maxT + positions[i]) * C;
+            qkv.Slice(i * 3 * C + C, C).CopyTo(kCache.Slice((int)position, C));
+            qkv.Slice(i * 3 * C + 2 * C, C).CopyTo(vCache.Slice((int)position, C));
+        }
+    }
+
+    /// <summary>
+    /// Causal attention for rows that each belong to a slot and a position: <c>output[i] = softmax(q_i·Kᵀ/√HS)·V</c> per
+    /// head over positions 0 … <c>positions[i]</c> of slot <c>slots[i]</c>, which must already hold the rows' keys and
+    /// values (<see cref="Write"/>). Several rows of one slot read a prefill in one pass; each row's arithmetic is
+    /// exactly <see cref="Step"/>'s for a slot of length <c>positions[i] + 1</c>, so feeding a window in one call or
+    /// one token per step gives the same bits.
+    /// </summary>
+    /// <param name="output">(n, C) attention output; overwritten.</param>
+    /// <param name="qkv">(n, 3C) the rows' queries, keys and values; only the queries are read.</param>
+    /// <param name="kCache">(S, maxT, C) keys of this layer.</param>
+    /// <param name="vCache">(S, maxT, C) values of this layer.</param>
+    /// <param name="slots">(n) each row's slot, in [0, S).</param>
+    /// <param name="positions">(n) each row's position in its slot, in [0, maxT).</param>
+    /// <param name="maxT">Positions per slot in the cache.</param>
+    /// <param name="C">Channels; a multiple of <paramref name="NH"/>.</param>
+    /// <param name="NH">Heads.</param>
+    /// <param name="options">Thread budget; <see cref="ComputeOptions.Default"/> when null.</param>
+    public static void Attend(
+        Span<float> output, ReadOnlySpan<float> qkv, ReadOnlySpan<float> kCache, ReadOnlySpan<float> vCache, ReadOnlySpan<int> slots,
+        ReadOnlySpan<int> positions, int maxT, int C, int NH, ComputeOptions? options = null)
+    {
+        if (Vector512.IsHardwareAccelerated)
+            Attend<Vector512<float>, AttentionSimd512>(output, qkv, kCache, vCache, slots, positions, maxT, C, NH, options);
+        else
+            Attend<Vector256<float>, AttentionSimd256>(output, qkv, kCache, vCache, slots, positions, maxT, C, NH, options);
+    }
+
+    /// <summary><see cref="Attend"/> at a chosen vector width (the tests run both).</summary>
+    internal static unsafe void Attend<TVec, TSimd>(
+        Span<float> output, ReadOnlySpan<float> qkv, ReadOnlySpan<float> kCache, ReadOnlySpan<float> vCache, ReadOnlySpan<int> slots,
+        ReadOnlySpan<int> positions, int maxT, int C, int NH, ComputeOptions? options)
+        where TVec : struct
+        where TSimd : struct, IAttentionSimd<TVec>
+    {
+        if (NH < 1 || C % NH != 0)
+            throw new ArgumentException($"C={C} must be a positive multiple of NH={NH}.");
+        var rows = ValidateRows(kCache.Length, vCache.Length, slots, positions, maxT, C);
+        AttentionShape.Require(qkv.Length, (long)rows * 3 * C, nameof(qkv));
+        AttentionShape.Require(output.Length, (long)rows * C, nameof(output));
+        if (output.Overlaps(qkv) || output.Overlaps(kCache) || output.Overlaps(vCache))
+            throw new ArgumentException("output must not overlap qkv or the cache.", nameof(output));
+
+        var threads = Math.Max(1, (options ?? ComputeOptions.Default).Threads);
+        var groups = Math.Clamp((threads + rows - 1) / Math.Max(1, rows), 1, NH);
+        var lengths = ArrayPool<int>.Shared.Rent(Math.Max(1, rows));
+        try
+        {
+            for (var i = 0; i < rows; i++)
+                lengths[i] = positions[i] + 1;
+            fixed (float* pOut = output, pQ = qkv, pK = kCache, pV = vCache)
+            fixed (int* pSlots = slots, pLengths = lengths)
+            {
+                var kernel = new StepKernel<TVec, TSimd>(pOut, pQ, pK, pV, pSlots, pLengths, maxT, C, NH, groups);
+                ParallelRows.For(rows * groups, 2L * maxT * C / groups, options, kernel, chunksPerThread: 4);
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(lengths);
+        }
+    }
+
+    /// <returns>n, the rows.</returns>
+    private static int ValidateRows(int kLength, int vLength, ReadOnlySpan<int> slots, ReadOnlySpan<int> positions, int maxT, int C)
+    {
+        if (maxT < 1 || C < 1)
+            throw new ArgumentException($"maxT and C must be positive (got maxT={maxT}, C={C}).");
+        if (positions.Length != slots.Length)
+            throw new ArgumentException($"positions must hold one value per row ({slots.Length}).", nameof(positions));
+        if (kLength != vLength || kLength % ((long)maxT * C) != 0)
+            throw new ArgumentException($"kCache and vCache must each hold S·maxT·C floats (maxT={maxT}, C={C}).");
+        var cacheSlots = kLength / ((long)maxT * C);
+        for (var i = 0; i < slots.Length; i++)
+        {
+            if ((uint)slots[i] >= cacheSlots)
+                throw new ArgumentException($"Row {i}'s slot {slots[i]} is outside the cache's {cacheSlots} slots.", nameof(slots));
+            if ((uint)positions[i] >= (uint)maxT)
+                throw new ArgumentException($"Row {i}'s position {positions[i]} is outside 0..maxT−1 = {maxT - 1}.", nameof(positions));
+        }
+        return slots.Length;
     }
 
     private static void ValidateCache(int kLength, int vLength, ReadOnlySpan<int> lengths, int maxT, int C)
@@ -118,8 +224,10 @@ public static class DecodeAttention
         }
     }
 
+    /// <summary>Attention per row: row r reads slot <c>rowSlots[r]</c> (slot r when null) over its first
+    /// <c>lengths[r]</c> cached positions.</summary>
     private readonly unsafe struct StepKernel<TVec, TSimd>(
-        float* output, float* qkv, float* kCache, float* vCache, int* lengths, int maxT, int C, int NH, int groups)
+        float* output, float* qkv, float* kCache, float* vCache, int* rowSlots, int* lengths, int maxT, int C, int NH, int groups)
         : IRangeKernel
         where TVec : struct
         where TSimd : struct, IAttentionSimd<TVec>
@@ -133,8 +241,8 @@ public static class DecodeAttention
                 {
                     for (var item = start; item < end; item++)
                     {
-                        var (s, group) = Math.DivRem(item, groups);
-                        Heads(s, NH * group / groups, NH * (group + 1) / groups, scores);
+                        var (r, group) = Math.DivRem(item, groups);
+                        Heads(r, NH * group / groups, NH * (group + 1) / groups, scores);
                     }
                 }
             }
@@ -144,13 +252,14 @@ public static class DecodeAttention
             }
         }
 
-        /// <summary>Heads [h0, h1) of slot s; scores[(h − h0)·maxT + t] holds head h's weight of position t.</summary>
-        private void Heads(int s, int h0, int h1, float* scores)
+        /// <summary>Heads [h0, h1) of row r; scores[(h − h0)·maxT + t] holds head h's weight of position t.</summary>
+        private void Heads(int r, int h0, int h1, float* scores)
         {
             var hs = C / NH;
             var (first, width) = (h0 * hs, (h1 - h0) * hs);
-            var o = output + (long)s * C + first;
-            var length = lengths[s];
+            var o = output + (long)r * C + first;
+            var length = lengths[r];
+            var s = rowSlots == null ? r : rowSlots[r];
             if (length == 0)
             {
                 new Span<float>(o, width).Clear();
@@ -158,7 +267,7 @@ public static class DecodeAttention
             }
 
             // Scores, one cached row at a time: (q_h · k_t,h) for every head of the group.
-            var q = qkv + (long)s * 3 * C + first;
+            var q = qkv + (long)r * 3 * C + first;
             var k = kCache + (long)s * maxT * C + first;
             for (var t = 0; t < length; t++)
             {

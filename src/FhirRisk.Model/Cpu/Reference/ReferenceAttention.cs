@@ -117,6 +117,43 @@ public static class ReferenceAttention
         }
     }
 
+    /// <summary>Twin of <see cref="DecodeAttention.Attend"/>: output (n, C) from the queries in qkv (n, 3C), each row over
+    /// positions 0 … positions[i] of slot slots[i] of the caches (S, maxT, C).</summary>
+    public static void CacheAttend<TReal>(Span<TReal> output, ReadOnlySpan<TReal> qkv, ReadOnlySpan<TReal> kCache, ReadOnlySpan<TReal> vCache,
+        ReadOnlySpan<int> slots, ReadOnlySpan<int> positions, int maxT, int C, int NH)
+        where TReal : IFloatingPointIeee754<TReal>
+    {
+        var hs = C / NH;
+        var scale = TReal.One / TReal.Sqrt(TReal.CreateChecked(hs));
+        var scores = new TReal[maxT];
+        output.Clear();
+        for (var r = 0; r < slots.Length; r++)
+        for (var h = 0; h < NH; h++)
+        {
+            var (s, length) = (slots[r], positions[r] + 1);
+            var max = TReal.NegativeInfinity;
+            for (var t = 0; t < length; t++)
+            {
+                var score = TReal.Zero;
+                for (var i = 0; i < hs; i++)
+                    score += qkv[r * 3 * C + h * hs + i] * kCache[(s * maxT + t) * C + h * hs + i];
+                scores[t] = score * scale;
+                max = TReal.Max(max, scores[t]);
+            }
+
+            var sum = TReal.Zero;
+            for (var t = 0; t < length; t++)
+            {
+                scores[t] = TReal.Exp(scores[t] - max);
+                sum += scores[t];
+            }
+
+            for (var t = 0; t < length; t++)
+            for (var i = 0; i < hs; i++)
+                output[r * C + h * hs + i] += scores[t] / sum * vCache[(s * maxT + t) * C + h * hs + i];
+        }
+    }
+
     /// <summary>Twin of <see cref="DecodeAttention.Step"/>: output (S, C) from the queries in qkv (S, 3C) and caches (S, maxT, C).</summary>
     /// <param name="output">(S, C) attention output; zero for free slots.</param>
     /// <param name="qkv">(S, 3C) the new tokens' queries, keys and values; only the queries are read.</param>

@@ -149,4 +149,65 @@ public sealed class DecodeAttentionTests(ITestOutputHelper output)
         Attention.Forward(outp, stats, qkv, 1, length, C, NH);
         return outp;
     }
+
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(true, 1)]
+    [InlineData(false, 3)]
+    public void Attend_RowsOfSeveralSlotsAtTheirOwnPositions_MatchReference(bool vector256, int threads)
+    {
+        // Arrange: a prefill of slot 2 (positions 0..5), single rows of slots 0 and 3, and slot 2's position 9 again,
+        // written over a random cache in shuffled row order.
+        const int maxT = 12, cacheSlots = 4;
+        int[] slots = [2, 0, 2, 2, 3, 2, 2, 2];
+        int[] positions = [0, 7, 3, 1, 11, 2, 5, 4];
+        var rows = slots.Length;
+        var (qkv, kCache, vCache) = (Random(1, rows * 3 * C, 2f), Random(2, cacheSlots * maxT * C, 2f), Random(3, cacheSlots * maxT * C, 2f));
+        var (outp, expected) = (Random(4, rows * C), new double[rows * C]);
+
+        // Act
+        DecodeAttention.Write(kCache, vCache, qkv, slots, positions, maxT, C);
+        if (vector256)
+            DecodeAttention.Attend<Vector256<float>, AttentionSimd256>(outp, qkv, kCache, vCache, slots, positions, maxT, C, NH, new ComputeOptions(threads));
+        else
+            DecodeAttention.Attend(outp, qkv, kCache, vCache, slots, positions, maxT, C, NH, new ComputeOptions(threads));
+        ReferenceAttention.CacheAttend<double>(expected, ToDouble(qkv), ToDouble(kCache), ToDouble(vCache), slots, positions, maxT, C, NH);
+
+        // Assert: each row's k and v landed at its slot and position, and each row attended up to its own position.
+        for (var i = 0; i < rows; i++)
+            Assert.Equal(qkv.AsSpan(i * 3 * C + C, C).ToArray(), kCache.AsSpan((slots[i] * maxT + positions[i]) * C, C).ToArray());
+        AssertClose(output, "out", expected, outp, 1e-5, 1e-5);
+    }
+
+    [Fact]
+    public void Attend_OneRowPerSlot_IsStepBitForBit()
+    {
+        // Arrange: the same cache and queries through Step (rows are slots, lengths) and Attend (rows name slots and
+        // positions = lengths − 1): the ragged prefill path must not change a decode step's bits.
+        const int maxT = 40;
+        int[] lengths = [23, 1, 40, 7];
+        var slots = lengths.Length;
+        var (qkv, kCache, vCache) = (Random(1, slots * 3 * C, 2f), Random(2, slots * maxT * C, 2f), Random(3, slots * maxT * C, 2f));
+        var (stepped, attended) = (new float[slots * C], new float[slots * C]);
+
+        // Act
+        DecodeAttention.Step(stepped, qkv, kCache, vCache, lengths, maxT, C, NH, new ComputeOptions(2));
+        DecodeAttention.Attend(attended, qkv, kCache, vCache, [0, 1, 2, 3], [.. lengths.Select(l => l - 1)], maxT, C, NH, new ComputeOptions(2));
+
+        // Assert
+        Assert.Equal(stepped, attended);
+    }
+
+    [Fact]
+    public void WriteAndAttend_RowsOutsideTheCache_Throw()
+    {
+        const int maxT = 4;
+        var (kCache, vCache) = (new float[2 * maxT * C], new float[2 * maxT * C]);
+        var (qkv, outp) = (new float[3 * C], new float[C]);
+
+        Assert.Throws<ArgumentException>(() => DecodeAttention.Write(kCache, vCache, qkv, [2], [0], maxT, C));
+        Assert.Throws<ArgumentException>(() => DecodeAttention.Write(kCache, vCache, qkv, [0], [maxT], maxT, C));
+        Assert.Throws<ArgumentException>(() => DecodeAttention.Attend(outp, qkv, kCache, vCache, [1], [-1], maxT, C, NH));
+        Assert.Throws<ArgumentException>(() => DecodeAttention.Attend(outp, qkv, kCache, vCache, [0, 1], [0], maxT, C, NH));
+    }
 }
