@@ -115,7 +115,7 @@ internal sealed class RolloutBenchmark : IBenchmark
     /// <summary>
     /// Null when both sides generated the same tokens and counts; else what differs. The hazard estimate sums
     /// probabilities computed from each side's logits, which the cached step and the full forward may round differently
-    /// in the last bits, so it must agree to <see cref="HazardTolerance"/>, not bit for bit.
+    /// in the last bits, so it and its interval must agree to <see cref="HazardTolerance"/>, not bit for bit.
     /// </summary>
     private static string? Difference(RolloutResult a, RolloutResult b)
     {
@@ -123,10 +123,12 @@ internal sealed class RolloutBenchmark : IBenchmark
             return "generated tokens";
         foreach (var (x, y) in a.Tasks.Zip(b.Tasks))
         {
-            if (x with { Hazard = 0 } != y with { Hazard = 0 })
+            if (x with { Hazard = 0, HazardInterval = default } != y with { Hazard = 0, HazardInterval = default })
                 return Invariant($"{x.Task} counts");
             if (!(double.IsNaN(x.Hazard) && double.IsNaN(y.Hazard)) && !(Math.Abs(x.Hazard - y.Hazard) <= HazardTolerance))
                 return Invariant($"{x.Task} hazard estimate {x.Hazard:R} vs {y.Hazard:R}");
+            if (!(Math.Abs(x.HazardInterval.Lower - y.HazardInterval.Lower) <= HazardTolerance && Math.Abs(x.HazardInterval.Upper - y.HazardInterval.Upper) <= HazardTolerance))
+                return Invariant($"{x.Task} hazard interval {x.HazardInterval} vs {y.HazardInterval}");
         }
         return null;
     }
