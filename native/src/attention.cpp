@@ -1,5 +1,6 @@
 // Causal attention for training (forward and backward with log-sum-exp statistics), attention over the KV cache for
 // decoding, and row gather/scatter.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -199,15 +200,23 @@ int frt_cache_attend(float* out, int64_t n_out, const float* qkv, int64_t n_qkv,
         auto x = frt::floats(qkv, n_qkv, {n_rows, 3 * C}, "qkv", device);
         auto o = frt::floats(out, n_out, {n_rows, NH, 1, HS}, "output", device);
         if (n_rows == 0) return;
-        // Each row reads its own slot's cache (a copy per row: a prefill of one slot repeats it, which the
-        // matmuls below then batch), masked past its own position.
-        auto rk = k.index_select(0, s).permute({0, 2, 1, 3});  // (n, NH, maxT, HS)
-        auto rv = v.index_select(0, s).permute({0, 2, 1, 3});
-        auto q = x.narrow(1, 0, C).reshape({n_rows, NH, 1, HS});
-        auto scores = at::matmul(q, rk.transpose(-2, -1)).mul_(softmax_scale(C, NH));  // (n, NH, 1, maxT)
-        auto later = at::arange(maxT, p.options()).unsqueeze(0).gt(p.unsqueeze(1));  // (n, maxT)
-        scores.masked_fill_(later.view({n_rows, 1, 1, maxT}), kMinusInfinity);
-        o.copy_(at::matmul(at::softmax(scores, -1), rv));
+        // Each row reads its own slot's cache (a copy per row: a prefill of one slot repeats it, which the matmuls
+        // below then batch), masked past its own position. Rows go in chunks so that the copies stay near
+        // kGatherFloats floats each, whatever the context and the number of rows.
+        constexpr int64_t kGatherFloats = int64_t{1} << 26;
+        auto chunk = std::max<int64_t>(1, kGatherFloats / (static_cast<int64_t>(maxT) * C));
+        for (int64_t first = 0; first < n_rows; first += chunk) {
+            auto rows = std::min(chunk, n_rows - first);
+            auto cs = s.narrow(0, first, rows);
+            auto cp = p.narrow(0, first, rows);
+            auto rk = k.index_select(0, cs).permute({0, 2, 1, 3});  // (rows, NH, maxT, HS)
+            auto rv = v.index_select(0, cs).permute({0, 2, 1, 3});
+            auto q = x.narrow(0, first, rows).narrow(1, 0, C).reshape({rows, NH, 1, HS});
+            auto scores = at::matmul(q, rk.transpose(-2, -1)).mul_(softmax_scale(C, NH));  // (rows, NH, 1, maxT)
+            auto later = at::arange(maxT, cp.options()).unsqueeze(0).gt(cp.unsqueeze(1));  // (rows, maxT)
+            scores.masked_fill_(later.view({rows, 1, 1, maxT}), kMinusInfinity);
+            o.narrow(0, first, rows).copy_(at::matmul(at::softmax(scores, -1), rv));
+        }
     });
 }
 

@@ -104,6 +104,26 @@ public sealed class AttentionConformanceTests(TorchFixture fixture, ITestOutputH
     }
 
     [TorchFact]
+    public void CacheAttend_MoreRowsThanOneGatherHolds_GoesInChunksAndMatchesCpu()
+    {
+        // The shim copies each row's slot cache in chunks of about 2^26 floats: with maxT·C = 2^21, 70 rows take three.
+        const int maxT = 1024, c = 2048, nh = 16, cacheSlots = 2, rows = 70;
+        var slots = Enumerable.Range(0, rows).Select(i => i % cacheSlots).ToArray();
+        var positions = Enumerable.Range(0, rows).Select(i => (i * 37) % maxT).ToArray();
+        var (kCache, vCache, qkv) = (Random(1, cacheSlots * maxT * c), Random(2, cacheSlots * maxT * c), Random(3, rows * 3 * c, 0.1f));
+
+        float[] Run(IComputeBackend b)
+        {
+            using DeviceBuffer<float> k = b.Load(kCache), v = b.Load(vCache), x = b.Load(qkv), result = b.Allocate(rows * c);
+            using DeviceBuffer<int> rowSlots = b.Load(slots), rowPositions = b.Load(positions);
+            b.CacheAttend(result.All, x.All, k.All, v.All, rowSlots.All, rowPositions.All, maxT, c, nh);
+            return result.ToArray();
+        }
+
+        AssertClose(output, "out", Run(fixture.Cpu), Run(fixture.Torch), atol: 1e-5, rtol: 1e-4);
+    }
+
+    [TorchFact]
     public void GatherAndScatterRows_MatchCpuExactly()
     {
         const int width = 7;
