@@ -102,13 +102,6 @@ FRT_API int frt_attention_forward(float* out, int64_t n_out, float* stats, int64
 FRT_API int frt_attention_backward(float* dqkv, int64_t n_dqkv, const float* dout, int64_t n_dout, const float* qkv,
     int64_t n_qkv, const float* out, int64_t n_out, const float* stats, int64_t n_stats, int32_t B, int32_t T,
     int32_t C, int32_t NH, int32_t device);
-/* kcache[s, lengths[s]−1] = k part of qkv row s (likewise v) for every slot with lengths[s] > 0 */
-FRT_API int frt_decode_append(float* kcache, int64_t n_kcache, float* vcache, int64_t n_vcache, const float* qkv,
-    int64_t n_qkv, const int32_t* lengths, int64_t n_lengths, int32_t maxT, int32_t C, int32_t device);
-/* out[s] = softmax(q[s]·Kᵀ/√HS)·V over the first lengths[s] cached positions, per head; 0 for free slots */
-FRT_API int frt_decode_step(float* out, int64_t n_out, const float* qkv, int64_t n_qkv, const float* kcache,
-    int64_t n_kcache, const float* vcache, int64_t n_vcache, const int32_t* lengths, int64_t n_lengths, int32_t maxT,
-    int32_t C, int32_t NH, int32_t device);
 /* kcache[slots[i], positions[i]] = k part of qkv row i (likewise v), for n_rows rows (a prefill writes many per slot) */
 FRT_API int frt_cache_write(float* kcache, int64_t n_kcache, float* vcache, int64_t n_vcache, const float* qkv,
     int64_t n_qkv, const int32_t* slots, const int32_t* positions, int64_t n_rows, int32_t maxT, int32_t C, int32_t device);

@@ -38,12 +38,6 @@ at::Tensor causal_scores(const Heads& h, int32_t T, float scale) {
 }
 
 // Slot lengths (S) as int64 after checking 0 <= length <= maxT.
-at::Tensor slot_lengths(const int32_t* lengths, int64_t n_lengths, int32_t maxT, int32_t device) {
-    auto l = frt::ints(lengths, n_lengths, {n_lengths}, "lengths", device);
-    frt::check_range(l, 0, static_cast<int64_t>(maxT) + 1, "lengths");
-    return frt::as_index(l);
-}
-
 void check_cache(int32_t maxT, int32_t C) {
     frt::require(maxT >= 1 && C >= 1, "maxT and C must be positive (got maxT=" + std::to_string(maxT) + ", C=" + std::to_string(C) + ").");
 }
@@ -122,52 +116,6 @@ int frt_attention_backward(float* dqkv, int64_t n_dqkv, const float* dout, int64
         dx.select(2, 0).add_(at::matmul(ds, h.k).permute({0, 2, 1, 3}));
         dx.select(2, 1).add_(at::matmul(ds.transpose(-2, -1), h.q).permute({0, 2, 1, 3}));
         dx.select(2, 2).add_(dv.permute({0, 2, 1, 3}));
-    });
-}
-
-int frt_decode_append(float* kcache, int64_t n_kcache, float* vcache, int64_t n_vcache, const float* qkv,
-                      int64_t n_qkv, const int32_t* lengths, int64_t n_lengths, int32_t maxT, int32_t C,
-                      int32_t device) {
-    return guarded([&] {
-        check_cache(maxT, C);
-        auto S = n_lengths;
-        auto k = frt::floats(kcache, n_kcache, {S * maxT, C}, "kCache", device);
-        auto v = frt::floats(vcache, n_vcache, {S * maxT, C}, "vCache", device);
-        auto x = frt::floats(qkv, n_qkv, {S, 3 * C}, "qkv", device);
-        auto len = slot_lengths(lengths, n_lengths, maxT, device);
-        if (S == 0) return;
-        // Every slot writes one cache row; a free slot writes back the row that is already there, so the kernel
-        // needs no host-side list of live slots (no synchronisation on CUDA).
-        auto live = len.gt(0).unsqueeze(1);
-        auto row = at::arange(S, len.options()).mul_(maxT).add_(len.sub(1).clamp_min_(0));
-        k.index_copy_(0, row, at::where(live, x.narrow(1, C, C), k.index_select(0, row)));
-        v.index_copy_(0, row, at::where(live, x.narrow(1, 2 * C, C), v.index_select(0, row)));
-    });
-}
-
-int frt_decode_step(float* out, int64_t n_out, const float* qkv, int64_t n_qkv, const float* kcache, int64_t n_kcache,
-                    const float* vcache, int64_t n_vcache, const int32_t* lengths, int64_t n_lengths, int32_t maxT,
-                    int32_t C, int32_t NH, int32_t device) {
-    return guarded([&] {
-        frt::require(NH >= 1 && C % NH == 0, "C=" + std::to_string(C) + " must be a positive multiple of NH=" + std::to_string(NH) + ".");
-        check_cache(maxT, C);
-        auto S = n_lengths;
-        auto HS = C / NH;
-        auto k = frt::floats(kcache, n_kcache, {S, maxT, NH, HS}, "kCache", device).permute({0, 2, 1, 3});
-        auto v = frt::floats(vcache, n_vcache, {S, maxT, NH, HS}, "vCache", device).permute({0, 2, 1, 3});
-        auto x = frt::floats(qkv, n_qkv, {S, 3 * C}, "qkv", device);
-        auto o = frt::floats(out, n_out, {S, NH, 1, HS}, "output", device);
-        auto len = slot_lengths(lengths, n_lengths, maxT, device);
-        if (S == 0) return;
-        auto q = x.narrow(1, 0, C).reshape({S, NH, 1, HS});
-        auto scores = at::matmul(q, k.transpose(-2, -1)).mul_(softmax_scale(C, NH));  // (S, NH, 1, maxT)
-        auto unfilled = at::arange(maxT, len.options()).unsqueeze(0).ge(len.unsqueeze(1));  // (S, maxT)
-        scores.masked_fill_(unfilled.view({S, 1, 1, maxT}), kMinusInfinity);
-        // A free slot's row is all −∞ and its softmax NaN; zero it, as the C# kernel zeroes a free slot's output.
-        // Positions past a slot's length get probability 0 but are still multiplied: the cache must hold finite
-        // values there, which it does (frt_alloc zeroes it and only finite k, v rows are appended).
-        auto p = at::softmax(scores, -1).masked_fill_(len.eq(0).view({S, 1, 1, 1}), 0.0);
-        o.copy_(at::matmul(p, v));
     });
 }
 

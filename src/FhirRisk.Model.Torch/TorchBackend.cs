@@ -240,17 +240,6 @@ public sealed unsafe class TorchBackend : IComputeBackend
     }
 
     /// <inheritdoc/>
-    public void DecodeAppend(DeviceView<float> kCache, DeviceView<float> vCache, DeviceView<float> qkv, DeviceView<int> lengths, int maxT, int C) =>
-        Check(Native.DecodeAppend(Address(kCache), kCache.Length, Address(vCache), vCache.Length, Address(qkv), qkv.Length,
-            Address(lengths), lengths.Length, maxT, C, _device));
-
-    /// <inheritdoc/>
-    public void DecodeStep(DeviceView<float> output, DeviceView<float> qkv, DeviceView<float> kCache, DeviceView<float> vCache,
-        DeviceView<int> lengths, int maxT, int C, int NH) =>
-        Check(Native.DecodeStep(Address(output), output.Length, Address(qkv), qkv.Length, Address(kCache), kCache.Length,
-            Address(vCache), vCache.Length, Address(lengths), lengths.Length, maxT, C, NH, _device));
-
-    /// <inheritdoc/>
     public void CacheWrite(DeviceView<float> kCache, DeviceView<float> vCache, DeviceView<float> qkv, DeviceView<int> slots, DeviceView<int> positions, int maxT, int C)
     {
         RequireSameLength(slots, positions);

@@ -53,32 +53,6 @@ public sealed class AttentionConformanceTests(TorchFixture fixture, ITestOutputH
     }
 
     [TorchFact]
-    public void Decode_AppendAndStepOverRaggedSlots_MatchCpu()
-    {
-        // Five slots: lengths 1 and maxT, two in the middle, and a free slot (0), whose output is zero and whose
-        // cache row is left alone.
-        const int maxT = 9, c = 12, nh = 3;
-        int[] lengths = [3, 0, 1, maxT, 5];
-        var slots = lengths.Length;
-        var (kCache, vCache, qkv) = (Random(1, slots * maxT * c), Random(2, slots * maxT * c), Random(3, slots * 3 * c, 2f));
-
-        float[][] Run(IComputeBackend b)
-        {
-            using DeviceBuffer<float> k = b.Load(kCache), v = b.Load(vCache), x = b.Load(qkv), result = b.Load(Random(4, slots * c));
-            using var filled = b.Load(lengths);
-            b.DecodeAppend(k.All, v.All, x.All, filled.All, maxT, c);
-            b.DecodeStep(result.All, x.All, k.All, v.All, filled.All, maxT, c, nh);
-            return [k.ToArray(), v.ToArray(), result.ToArray()];
-        }
-
-        var (cpu, torch) = (Run(fixture.Cpu), Run(fixture.Torch));
-        AssertIdentical(output, "kCache", cpu[0], torch[0]);
-        AssertIdentical(output, "vCache", cpu[1], torch[1]);
-        AssertClose(output, "out", cpu[2], torch[2], atol: 1e-6, rtol: 1e-5);
-        Assert.All(torch[2].AsSpan(c, c).ToArray(), o => Assert.Equal(0f, o));
-    }
-
-    [TorchFact]
     public void CacheWriteAndAttend_PrefillRowsOfSeveralSlots_MatchCpu()
     {
         // A prefill of slot 2 (positions 0..4, shuffled), a lone row of slot 0 and the last position of slot 3.

@@ -59,24 +59,24 @@ public sealed class KvCachePool : IDisposable
     internal GptDecoder Decoder => _decoder;
 
     /// <summary>
-    /// The bytes one slot costs: 2·L·T·C floats of cache, plus the decoder's per-row step scratch (16·C + Vp + 2 floats:
-    /// residual, norms, qkv, attention, MLP, projection, logits, the slot rows of qkv and output, the last row's
-    /// residual) and 6 ints.
+    /// The bytes one slot costs: 2·L·T·C floats of cache, plus the decoder's step scratch for its row and its logits
+    /// (12·C + Vp + 2 floats: residual, norms, qkv, attention, MLP, projection, the last row's residual, logits) and
+    /// 8 ints.
     /// </summary>
     public static long BytesPerSlot(GptConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
         var (l, t, c) = ((long)config.Layers, (long)config.ContextLength, (long)config.Channels);
-        return sizeof(float) * (2 * l * t * c + 16 * c + config.PaddedVocabSize + 2) + 6 * sizeof(int);
+        return sizeof(float) * (2 * l * t * c + 12 * c + config.PaddedVocabSize + 2) + 8 * sizeof(int);
     }
 
-    /// <summary>The bytes one row of a step beyond the slots' own costs: the decoder's per-row activations (12·C + 2
+    /// <summary>The bytes one row of a step beyond the slots' own costs: the decoder's per-row activations (11·C + 2
     /// floats: residual, norms, qkv, attention, MLP, projection) and 5 ints (token, position and slot, on the backend
     /// and the host).</summary>
     public static long BytesPerRow(GptConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return sizeof(float) * (12L * config.Channels + 2) + 5 * sizeof(int);
+        return sizeof(float) * (11L * config.Channels + 2) + 5 * sizeof(int);
     }
 
     /// <summary>A free slot, empty; −1 when all are in use.</summary>

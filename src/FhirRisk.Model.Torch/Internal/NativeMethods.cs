@@ -99,14 +99,6 @@ internal static partial class NativeMethods
     public static partial int AttentionBackward(nint dqkv, long nDqkv, nint doutput, long nDoutput, nint qkv, long nQkv,
         nint output, long nOutput, nint stats, long nStats, int B, int T, int C, int NH, int device);
 
-    [LibraryImport(Library, EntryPoint = "frt_decode_append")]
-    public static partial int DecodeAppend(nint kCache, long nKCache, nint vCache, long nVCache, nint qkv, long nQkv,
-        nint lengths, long nLengths, int maxT, int C, int device);
-
-    [LibraryImport(Library, EntryPoint = "frt_decode_step")]
-    public static partial int DecodeStep(nint output, long nOutput, nint qkv, long nQkv, nint kCache, long nKCache,
-        nint vCache, long nVCache, nint lengths, long nLengths, int maxT, int C, int NH, int device);
-
     [LibraryImport(Library, EntryPoint = "frt_cache_write")]
     public static partial int CacheWrite(nint kCache, long nKCache, nint vCache, long nVCache, nint qkv, long nQkv,
         nint slots, nint positions, long nRows, int maxT, int C, int device);

@@ -113,15 +113,7 @@ public interface IComputeBackend : IDisposable
     /// <returns>The norm before clipping.</returns>
     float ClipGradientNorm(DeviceView<float> grads, float maxNorm);
 
-    /// <summary>Writes each live slot's new k and v rows into the layer's cache (see <see cref="DecodeAttention.Append"/>).</summary>
-    void DecodeAppend(DeviceView<float> kCache, DeviceView<float> vCache, DeviceView<float> qkv, DeviceView<int> lengths, int maxT, int C);
-
-    /// <summary>Each live slot's query (the q part of its qkv row, as <see cref="DecodeAppend"/> takes) attends over its
-    /// own cached positions (see <see cref="DecodeAttention.Step"/>).</summary>
-    void DecodeStep(DeviceView<float> output, DeviceView<float> qkv, DeviceView<float> kCache, DeviceView<float> vCache,
-        DeviceView<int> lengths, int maxT, int C, int NH);
-
-    /// <summary>Writes each row's k and v into its slot's cache at its position (see <see cref="DecodeAttention.Write"/>).</summary>
+    /// <summary>Writes each row's k and v into its slot's cache at its position (see <see cref="DecodeAttention.Write"/>): decoding appends one row per slot, a prefill many.</summary>
     void CacheWrite(DeviceView<float> kCache, DeviceView<float> vCache, DeviceView<float> qkv, DeviceView<int> slots, DeviceView<int> positions, int maxT, int C);
 
     /// <summary>Each row's query attends over its slot's cached positions up to and including its own (see

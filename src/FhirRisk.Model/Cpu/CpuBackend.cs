@@ -149,15 +149,6 @@ public sealed class CpuBackend(ComputeOptions? options = null) : IComputeBackend
         GradientNorm.ClipInPlace(Span(grads), maxNorm, options: _options);
 
     /// <inheritdoc/>
-    public void DecodeAppend(DeviceView<float> kCache, DeviceView<float> vCache, DeviceView<float> qkv, DeviceView<int> lengths, int maxT, int C) =>
-        DecodeAttention.Append(Span(kCache), Span(vCache), Span(qkv), Span(lengths), maxT, C);
-
-    /// <inheritdoc/>
-    public void DecodeStep(DeviceView<float> output, DeviceView<float> qkv, DeviceView<float> kCache, DeviceView<float> vCache,
-        DeviceView<int> lengths, int maxT, int C, int NH) =>
-        DecodeAttention.Step(Span(output), Span(qkv), Span(kCache), Span(vCache), Span(lengths), maxT, C, NH, _options);
-
-    /// <inheritdoc/>
     public void CacheWrite(DeviceView<float> kCache, DeviceView<float> vCache, DeviceView<float> qkv, DeviceView<int> slots, DeviceView<int> positions, int maxT, int C) =>
         DecodeAttention.Write(Span(kCache), Span(vCache), Span(qkv), Span(slots), Span(positions), maxT, C);
 

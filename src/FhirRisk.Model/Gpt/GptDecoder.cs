@@ -6,20 +6,20 @@ namespace FhirRisk.Model.Gpt;
 /// <summary>
 /// Incremental inference for a <see cref="Gpt"/>'s weights (mamba's <c>step</c>, llm.c's inference loop with a cache):
 /// a KV cache of <c>maxSequences</c> slots, each holding one sequence of up to <see cref="GptConfig.ContextLength"/>
-/// tokens, and a <see cref="Step"/> that feeds the next token of any subset of them and returns their logits. The
-/// sequences of a batch are ragged: each has its own length and so its own position, and they join (a free slot,
-/// length 0) and leave (<see cref="Reset"/>) independently, so rollouts of different lengths share one batch.
+/// tokens, and a <c>Step</c> that feeds the next tokens of any subset of them — one each, or several (a prefill) —
+/// and returns the logits after each one's last. The sequences of a batch are ragged: each has its own length and so
+/// its own position, and they join (a free slot, length 0) and leave (<see cref="Reset"/>) independently, so rollouts
+/// of different lengths share one batch.
 /// </summary>
 /// <remarks>
 /// <para>
-/// A step runs only the stepped rows through the same kernels as <see cref="Gpt.Forward(ReadOnlySpan{int}, int, int, DropoutKey?)"/>,
+/// A step runs only the fed rows (tokens) through the same kernels as <see cref="Gpt.Forward(ReadOnlySpan{int}, int, int, DropoutKey?)"/>,
 /// so teacher-forced steps reproduce its logits position by position; there is no dropout (inference). Only attention
-/// reads the past, through <see cref="DecodeAttention"/>, whose rows are slots: the stepped rows' qkv are scattered to
-/// their slots and the outputs gathered back, with every other slot's step length 0 so its cache is neither written
-/// nor read.
+/// reads the past, through <see cref="DecodeAttention"/>'s row form: each row writes its keys and values to its slot's
+/// cache at its position, then attends over its slot up to that position. Other slots are neither written nor read.
 /// </para>
 /// <para>Not thread-safe: one step at a time; the kernels parallelise inside. Memory: 2·L·S·maxT·C cache floats plus
-/// activations for S rows, allocated once.</para>
+/// activations for <see cref="MaxRows"/> rows, allocated once.</para>
 /// </remarks>
 public sealed class GptDecoder : IDisposable
 {
@@ -28,15 +28,9 @@ public sealed class GptDecoder : IDisposable
     private readonly DeviceBuffer<float>[] _vCache;
     private readonly int[] _lengths;
 
-    // Step scratch, sized for every slot stepping at once. Host: the step's positions, slot indices and per-slot step
-    // lengths. Backend: per-row buffers (row i = the i-th stepped slot) and per-slot buffers for the decode kernels
-    // (row s = slot s).
-    private readonly int[] _positions;
-    private readonly int[] _stepLengths;
+    // Step scratch on the backend, sized for MaxRows rows (row i = the i-th token fed) and, for the logits, S slots.
     private readonly DeviceBuffer<int> _tokenRows;
     private readonly DeviceBuffer<int> _positionRows;
-    private readonly DeviceBuffer<int> _slotRows;
-    private readonly DeviceBuffer<int> _slotLengths;
     private readonly DeviceBuffer<float> _residual;
     private readonly DeviceBuffer<float> _normed;
     private readonly DeviceBuffer<float> _mean;
@@ -46,8 +40,6 @@ public sealed class GptDecoder : IDisposable
     private readonly DeviceBuffer<float> _fch;
     private readonly DeviceBuffer<float> _projection;
     private readonly DeviceBuffer<float> _logits;
-    private readonly DeviceBuffer<float> _slotQkv;
-    private readonly DeviceBuffer<float> _slotOutput;
 
     // Ragged-step scratch: each row's slot, and the last row of each stepped slot gathered for the logits.
     private readonly int[] _rowSlots;
@@ -102,12 +94,8 @@ public sealed class GptDecoder : IDisposable
         }
 
         _lengths = new int[maxSequences];
-        _positions = new int[maxSequences];
-        _stepLengths = new int[maxSequences];
         _tokenRows = Own(backend.AllocateInt(rows));
         _positionRows = Own(backend.AllocateInt(rows));
-        _slotRows = Own(backend.AllocateInt(maxSequences));
-        _slotLengths = Own(backend.AllocateInt(maxSequences));
         _residual = Own(backend.Allocate((long)rows * c));
         _normed = Own(backend.Allocate((long)rows * c));
         _mean = Own(backend.Allocate(rows));
@@ -117,8 +105,6 @@ public sealed class GptDecoder : IDisposable
         _fch = Own(backend.Allocate((long)rows * 4 * c));
         _projection = Own(backend.Allocate((long)rows * c));
         _logits = Own(backend.Allocate((long)maxSequences * config.PaddedVocabSize));
-        _slotQkv = Own(backend.Allocate(maxSequences * 3 * c));
-        _slotOutput = Own(backend.Allocate(maxSequences * c));
         _rowSlots = new int[rows];
         _rowPositions = new int[rows];
         _lastRows = new int[maxSequences];
@@ -200,65 +186,9 @@ public sealed class GptDecoder : IDisposable
     public void Step(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, Span<float> logits)
     {
         CheckStep(slots, tokens, logits);
-        var (c, nh, vp, maxT) = (Config.Channels, Config.Heads, Config.PaddedVocabSize, Config.ContextLength);
-        var n = slots.Length;
-        var k = Backend;
-        var weights = Weights;
-        var layout = Parameters.Layout;
-        var positions = _positions.AsSpan(0, n);
-        Array.Clear(_stepLengths);
-        for (var i = 0; i < n; i++)
-        {
-            positions[i] = _lengths[slots[i]];
-            _stepLengths[slots[i]] = positions[i] + 1;
-        }
-
-        var (tokenRows, positionRows, slotRows) = (_tokenRows.View(0, n), _positionRows.View(0, n), _slotRows.View(0, n));
-        k.Upload(tokens, tokenRows);
-        k.Upload<int>(positions, positionRows);
-        k.Upload(slots, slotRows);
-        k.Upload<int>(_stepLengths, _slotLengths.All);
-
-        // Per-row buffers: residual, normed, attention, projection are (n, C); qkv is (n, 3C); fch is (n, 4C).
-        var residual = _residual.View(0, n * c);
-        var normed = _normed.View(0, n * c);
-        var mean = _mean.View(0, n);
-        var rstd = _rstd.View(0, n);
-        var qkv = _qkv.View(0, n * 3 * c);
-        var attention = _attention.View(0, n * c);
-        var fch = _fch.View(0, n * 4 * c);
-        var projection = _projection.View(0, n * c);
-
-        k.EmbeddingForward(residual, tokenRows, positionRows, weights.View(layout.Wte), weights.View(layout.Wpe), c);
-        for (var l = 0; l < Config.Layers; l++)
-        {
-            var w = layout.Blocks[l];
-
-            // Attention: residual += c_proj(attention over the cache(c_attn(ln_1(residual)))). The stepped rows go to
-            // their slots for the decode kernels (other slots have step length 0: neither written nor read) and back.
-            k.LayerNormForward(normed, mean, rstd, residual, weights.View(w.Ln1Weight), weights.View(w.Ln1Bias), n, c);
-            k.MatMulForward(qkv, normed, weights.View(w.AttnWeight), n, c, 3 * c);
-            k.ScatterRows(_slotQkv.All, qkv, slotRows, 3 * c);
-            k.DecodeAppend(_kCache[l].All, _vCache[l].All, _slotQkv.All, _slotLengths.All, maxT, c);
-            k.DecodeStep(_slotOutput.All, _slotQkv.All, _kCache[l].All, _vCache[l].All, _slotLengths.All, maxT, c, nh);
-            k.GatherRows(attention, _slotOutput.All, slotRows, c);
-            k.MatMulForward(projection, attention, weights.View(w.AttnProjWeight), n, c, c);
-            k.ResidualForward(residual, residual, projection);
-
-            // MLP: residual += c_proj(gelu(c_fc(ln_2(residual)))).
-            k.LayerNormForward(normed, mean, rstd, residual, weights.View(w.Ln2Weight), weights.View(w.Ln2Bias), n, c);
-            k.MatMulForward(fch, normed, weights.View(w.FcWeight), n, c, 4 * c);
-            k.GeluForward(fch, fch);
-            k.MatMulForward(projection, fch, weights.View(w.FcProjWeight), n, 4 * c, c);
-            k.ResidualForward(residual, residual, projection);
-        }
-
-        var logitRows = _logits.View(0, n * vp);
-        k.LayerNormForward(normed, mean, rstd, residual, weights.View(layout.LnFWeight), weights.View(layout.LnFBias), n, c);
-        k.MatMulForward(logitRows, normed, weights.View(layout.Wte), n, c, vp);
-        k.Download(logitRows, logits);
-        foreach (var slot in slots)
-            _lengths[slot]++;
+        Span<int> ones = slots.Length <= 256 ? stackalloc int[slots.Length] : new int[slots.Length];
+        ones.Fill(1);
+        Step(slots, ones, tokens, logits);
     }
 
     /// <summary>

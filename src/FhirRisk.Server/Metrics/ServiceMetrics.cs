@@ -34,8 +34,10 @@ internal sealed class ServiceMetrics
         registry.Add(new ObservedFamily("fhirrisk_rollout_decode_steps_total", "Batched decode steps run by the rollout scheduler.",
             "counter", () => model.RolloutCounters?.Steps ?? 0));
         registry.Add(new ObservedFamily("fhirrisk_rollout_batch_rows_total",
-            "Rows (one per rollout) fed through the decode steps; divided by the steps, the mean batch occupancy.",
+            "Rows (tokens: one per generating rollout, a whole window per rollout reading one) fed through the decode steps.",
             "counter", () => model.RolloutCounters?.RowsFed ?? 0));
+        registry.Add(new ObservedFamily("fhirrisk_rollout_step_rows", "The most rows one decode step of the rollout scheduler can feed.",
+            "gauge", () => model.RolloutRowsPerStep));
         registry.Add(new ObservedFamily("fhirrisk_rollout_batch_slots", "KV-cache slots of the rollout scheduler: the most rollouts one decode step can batch.",
             "gauge", () => model.RolloutSlots));
         registry.Add(new ObservedFamily("fhirrisk_rollout_batch_slots_in_use", "KV-cache slots held by decoding rollouts now.",

@@ -36,6 +36,9 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
     /// <summary>The rollout scheduler's batch capacity (KV-cache slots); 0 until loaded.</summary>
     public int RolloutSlots => Volatile.Read(ref _loaded)?.Rollouts.Pool.Slots ?? 0;
 
+    /// <summary>The most tokens one decode step of the rollout scheduler feeds (prefill included); 0 before the model loads.</summary>
+    public int RolloutRowsPerStep => Volatile.Read(ref _loaded)?.Rollouts.Pool.RowsPerStep ?? 0;
+
     /// <summary>
     /// <c>Model:Directory</c>, resolved against the content root; a relative path that is not there is then looked up
     /// beside the executable, where the build copies the bundled demo model (<c>models/demo</c>), so

@@ -40,7 +40,8 @@ public sealed class MetricsTests
         Assert.Equal(4, scrape.Value("fhirrisk_rollouts_total")); // Model:MinRollouts = MaxRollouts = 4, one task
         Assert.True(scrape.Value("fhirrisk_rollout_decode_steps_total") > 0);
         Assert.InRange(scrape.Value("fhirrisk_rollout_batch_rows_total"), scrape.Value("fhirrisk_rollout_decode_steps_total"),
-            scrape.Value("fhirrisk_rollout_decode_steps_total") * scrape.Value("fhirrisk_rollout_batch_slots"));
+            scrape.Value("fhirrisk_rollout_decode_steps_total") * scrape.Value("fhirrisk_rollout_step_rows"));
+        Assert.InRange(scrape.Value("fhirrisk_rollout_step_rows"), scrape.Value("fhirrisk_rollout_batch_slots"), 2048);
         Assert.Equal(0, scrape.Value("fhirrisk_rollout_batch_slots_in_use"));
         Assert.Equal(0, scrape.Value("fhirrisk_draining"));
         // Labels are route patterns and method paths: nothing from the requests (patient ids) appears.
