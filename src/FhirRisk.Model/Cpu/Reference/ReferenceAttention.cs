@@ -167,33 +167,12 @@ public static class ReferenceAttention
         ReadOnlySpan<int> lengths, int maxT, int C, int NH)
         where TReal : IFloatingPointIeee754<TReal>
     {
-        var hs = C / NH;
-        var scale = TReal.One / TReal.Sqrt(TReal.CreateChecked(hs));
-        var scores = new TReal[maxT];
+        // Slot s's step is row s attending up to position lengths[s] − 1; a free slot's row stays zero.
         output.Clear();
         for (var s = 0; s < lengths.Length; s++)
-        for (var h = 0; h < NH; h++)
         {
-            var max = TReal.NegativeInfinity;
-            for (var t = 0; t < lengths[s]; t++)
-            {
-                var score = TReal.Zero;
-                for (var i = 0; i < hs; i++)
-                    score += qkv[s * 3 * C + h * hs + i] * kCache[(s * maxT + t) * C + h * hs + i];
-                scores[t] = score * scale;
-                max = TReal.Max(max, scores[t]);
-            }
-
-            var sum = TReal.Zero;
-            for (var t = 0; t < lengths[s]; t++)
-            {
-                scores[t] = TReal.Exp(scores[t] - max);
-                sum += scores[t];
-            }
-
-            for (var t = 0; t < lengths[s]; t++)
-            for (var i = 0; i < hs; i++)
-                output[s * C + h * hs + i] += scores[t] / sum * vCache[(s * maxT + t) * C + h * hs + i];
+            if (lengths[s] > 0)
+                CacheAttend(output.Slice(s * C, C), qkv.Slice(s * 3 * C, 3 * C), kCache, vCache, [s], [lengths[s] - 1], maxT, C, NH);
         }
     }
 }
