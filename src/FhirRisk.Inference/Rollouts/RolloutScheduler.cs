@@ -120,7 +120,7 @@ public sealed class RolloutScheduler : IDisposable
         Admit();
         var decoder = _pool.Decoder;
         _readingPrompt.Clear();
-        var (m, pending) = (0, 0);
+        var m = 0;
         for (var slot = 0; slot < _slots.Length; slot++)
         {
             if (_slots[slot] is not { } sequence)
@@ -135,7 +135,6 @@ public sealed class RolloutScheduler : IDisposable
             }
             _stepSlots[m] = slot;
             _stepCounts[m] = sequence.WindowLength - decoder.Length(slot);
-            pending += _stepCounts[m] - 1;
             m++;
         }
         if (m == 0)
