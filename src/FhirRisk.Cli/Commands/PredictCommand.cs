@@ -49,7 +49,7 @@ internal static class PredictCommand
         var split = new Option<string>("--split") { Description = "The split whose points are scored, or 'all' for every split (an external dataset).", DefaultValueFactory = _ => "held_out" };
         var limit = CommandOptions.IntAtLeast("--limit", minimum: 0, defaultValue: 0, "Rollouts: score a seeded sample of at most this many points; 0 for all.");
         var rollouts = CommandOptions.IntAtLeast("--rollouts", minimum: 1, defaultValue: 20, "Rollouts per point (a fixed count), unless --adaptive.");
-        var adaptive = new Option<bool>("--adaptive") { Description = "Adaptive counts: from --rollouts up to 100, until the Wilson half-width is at most 0.05." };
+        var adaptive = new Option<bool>("--adaptive") { Description = "Adaptive counts: from --rollouts up to 100, until the hazard estimate's interval has a half-width of at most 0.05." };
         var seed = new Option<ulong>("--seed") { Description = "Generation seed; it also picks the --limit sample.", DefaultValueFactory = _ => 42 };
         var maxTokens = CommandOptions.IntAtLeast("--max-tokens", minimum: 1, defaultValue: 2048, "Tokens one rollout may generate before it is ambiguous.");
         var concurrent = CommandOptions.IntAtLeast("--concurrent", minimum: 1, defaultValue: 4, "Points queued at once (their rollouts share decode steps).");
