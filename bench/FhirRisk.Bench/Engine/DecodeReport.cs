@@ -13,7 +13,7 @@ internal static class DecodeReport
         output.WriteLine(Invariant($"Model: vocab {config.VocabSize}, {config.Layers} layers, {config.Heads} heads, d_model {config.Channels}, dropout {config.Dropout}, context {config.ContextLength}: the issue's prompt {c.Workload.Length} + {c.NewTokens} new tokens do not fit its context of {GptWorkload.IssueConfig.ContextLength}, so both sides decode with this context"));
         output.WriteLine(Invariant($"{c.Sequences} sequences decoded together, greedy (argmax); same weights and prompt on both sides"));
         output.WriteLine($"PyTorch ran as: {c.Theirs.Runtime.Describe()}; KV cache preallocated, prefill as one causal forward");
-        output.WriteLine(Invariant($"FhirRisk prefill: the prompt through GptDecoder.Step, one position of all {c.Sequences} sequences per call"));
+        output.WriteLine(Invariant($"FhirRisk prefill: the prompt through ragged GptDecoder.Steps, {FhirRiskGptRunner.PrefillPositions} positions of all {c.Sequences} sequences per call"));
         output.WriteLine(Invariant($"prefill = prompt → first new token; generation = {c.NewTokens} steps of one token per sequence; warm-up (prompt {warmup.PromptLength}, {warmup.NewTokens} new), then median of {c.Ours.Generation.Seconds.Count} timed run(s)"));
         output.WriteLine("generated tokens/s = sequences · new tokens / generation time; ratio = FhirRisk / PyTorch (above 1: FhirRisk is faster)");
         var table = new TextTable("side", "threads", "prefill ms", "prefill tokens/s", "generation ms", "best ms", "generated tokens/s");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FhirRisk.Model;
+using FhirRisk.Model.Cpu;
 using FhirRisk.Model.Gpt;
 
 namespace FhirRisk.Bench.Engine;
@@ -48,14 +49,14 @@ internal static class FhirRiskGptRunner
 
     /// <summary>
     /// Greedy decoding of B sequences from their (B, P) <paramref name="prompt"/>, as <c>torch_peer.py decode</c>: a
-    /// short untimed warm-up, then <paramref name="runs"/> timed runs of a prefill (the prompt fed through
-    /// <see cref="GptDecoder.Step"/> one position at a time, all sequences together) and <paramref name="newTokens"/>
-    /// generation steps, each feeding the token chosen last and choosing the next by argmax.
+    /// short untimed warm-up, then <paramref name="runs"/> timed runs of a prefill (the prompt fed through ragged
+    /// <see cref="GptDecoder.Step"/>s of <see cref="PrefillPositions"/> positions of every sequence each) and
+    /// <paramref name="newTokens"/> generation steps, each feeding the token chosen last and choosing the next by argmax.
     /// </summary>
     public static DecodeRun Decode(GptParameters parameters, int[] prompt, int batch, int promptLength, int newTokens,
         DecodeWarmup warmup, int runs, ComputeOptions options)
     {
-        using var decoder = new GptDecoder(parameters, batch, options);
+        using var decoder = new GptDecoder(parameters, batch, new CpuBackend(options), batch * PrefillPositions);
         var session = new DecodeSession(decoder, batch);
         session.Run(prompt, promptLength, warmup.PromptLength, warmup.NewTokens);
         var prefill = new List<double>();
@@ -70,11 +71,16 @@ internal static class FhirRiskGptRunner
         return new DecodeRun(new StepTimes(prefill), new StepTimes(generation), session.Generated);
     }
 
+    /// <summary>Prompt positions of every sequence one prefill step feeds: B·64 rows a call (2,048 at B = 32).</summary>
+    public const int PrefillPositions = 64;
+
     /// <summary>One decoder with all its slots in use, and the buffers a run needs.</summary>
     private sealed class DecodeSession(GptDecoder decoder, int batch)
     {
         private readonly int[] _slots = Enumerable.Range(0, batch).ToArray();
         private readonly int[] _tokens = new int[batch];
+        private readonly int[] _counts = new int[batch];
+        private readonly int[] _chunk = new int[batch * PrefillPositions];
         private readonly float[] _logits = new float[batch * decoder.Config.PaddedVocabSize];
 
         /// <summary>(B, new tokens) ids of the last run.</summary>
@@ -88,11 +94,13 @@ internal static class FhirRiskGptRunner
                 decoder.Reset(s);
             var generated = new int[batch * newTokens];
             var watch = Stopwatch.StartNew();
-            for (var t = 0; t < used; t++)
+            for (var t = 0; t < used; t += PrefillPositions)
             {
+                var positions = Math.Min(PrefillPositions, used - t);
+                Array.Fill(_counts, positions);
                 for (var s = 0; s < batch; s++)
-                    _tokens[s] = prompt[s * promptLength + t];
-                decoder.Step(_slots, _tokens, _logits);
+                    prompt.AsSpan(s * promptLength + t, positions).CopyTo(_chunk.AsSpan(s * positions));
+                decoder.Step(_slots, _counts, _chunk.AsSpan(0, batch * positions), _logits);
             }
 
             ChooseNext();
