@@ -73,6 +73,7 @@ internal sealed class RolloutTally
         var n = StopAt ?? throw new InvalidOperationException("The request is not decided yet.");
         var tasks = _request.Tasks;
         var estimates = new TaskEstimate[tasks.Count];
+        var estimator = AnswersWithHazard(n) ? RolloutEstimator.Hazard : RolloutEstimator.Count;
         for (var t = 0; t < tasks.Count; t++)
         {
             var (excluded, ambiguous) = (0, 0);
@@ -88,7 +89,7 @@ internal sealed class RolloutTally
             {
                 Hazard = hazard,
                 HazardInterval = hazardInterval,
-                Estimator = AnswersWithHazard(n) ? RolloutEstimator.Hazard : RolloutEstimator.Count,
+                Estimator = estimator,
             };
         }
         var keep = _request.Settings.KeepTokens;

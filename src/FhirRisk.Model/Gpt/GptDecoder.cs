@@ -185,7 +185,7 @@ public sealed class GptDecoder : IDisposable
     /// <param name="logits">(n, Vp) written, row i for slots[i]; columns V..Vp are padding.</param>
     public void Step(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, Span<float> logits)
     {
-        CheckStep(slots, tokens, logits);
+        // The ragged step validates everything (one id per slot is Σ counts here) before any state changes.
         Span<int> ones = slots.Length <= 256 ? stackalloc int[slots.Length] : new int[slots.Length];
         ones.Fill(1);
         Step(slots, ones, tokens, logits);
@@ -286,7 +286,8 @@ public sealed class GptDecoder : IDisposable
             throw new ArgumentOutOfRangeException(name, $"Slot {slot} is outside [0, {MaxSequences}).");
     }
 
-    /// <summary>Validates a ragged step before any state changes; returns its rows, Σ counts.</summary>
+    /// <summary>Validates a step before any state changes, so a rejected step leaves the cache as it was; returns its
+    /// rows, Σ counts.</summary>
     private int CheckRaggedStep(ReadOnlySpan<int> slots, ReadOnlySpan<int> counts, ReadOnlySpan<int> tokens, Span<float> logits)
     {
         if (slots.IsEmpty || slots.Length > MaxSequences)
@@ -303,6 +304,8 @@ public sealed class GptDecoder : IDisposable
                 throw new ArgumentException($"Slot {slots[i]} is listed twice.", nameof(slots));
             if (counts[i] < 1)
                 throw new ArgumentOutOfRangeException(nameof(counts), $"Slot {slots[i]} is given {counts[i]} tokens; each slot takes at least 1.");
+            if (_lengths[slots[i]] == Config.ContextLength)
+                throw new InvalidOperationException($"Slot {slots[i]} is full: it holds the context length of {Config.ContextLength} tokens; Reset it to start a new sequence.");
             if (_lengths[slots[i]] + counts[i] > Config.ContextLength)
                 throw new InvalidOperationException($"Slot {slots[i]} holds {_lengths[slots[i]]} tokens; {counts[i]} more exceed the context length of {Config.ContextLength}. Reset it to start a new sequence.");
             rows += counts[i];
@@ -317,26 +320,5 @@ public sealed class GptDecoder : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(tokens), $"Token id {token} is outside the vocabulary [0, {Config.VocabSize}).");
         }
         return (int)rows;
-    }
-
-    /// <summary>Validates everything before any state changes, so a rejected step leaves the cache as it was.</summary>
-    private void CheckStep(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, Span<float> logits)
-    {
-        if (slots.IsEmpty || slots.Length > MaxSequences)
-            throw new ArgumentException($"A step takes 1..{MaxSequences} slots (got {slots.Length}).", nameof(slots));
-        if (tokens.Length != slots.Length)
-            throw new ArgumentException($"tokens must hold one id per slot ({slots.Length}).", nameof(tokens));
-        if (logits.Length != slots.Length * Config.PaddedVocabSize)
-            throw new ArgumentException($"logits must hold slots × Vp = {slots.Length * Config.PaddedVocabSize} values.", nameof(logits));
-        for (var i = 0; i < slots.Length; i++)
-        {
-            CheckSlot(slots[i], nameof(slots));
-            if (slots[..i].Contains(slots[i]))
-                throw new ArgumentException($"Slot {slots[i]} is listed twice.", nameof(slots));
-            if (_lengths[slots[i]] == Config.ContextLength)
-                throw new InvalidOperationException($"Slot {slots[i]} is full: it holds the context length of {Config.ContextLength} tokens; Reset it to start a new sequence.");
-            if ((uint)tokens[i] >= (uint)Config.VocabSize)
-                throw new ArgumentOutOfRangeException(nameof(tokens), $"Token id {tokens[i]} is outside the vocabulary [0, {Config.VocabSize}).");
-        }
     }
 }

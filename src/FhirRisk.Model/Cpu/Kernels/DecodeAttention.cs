@@ -84,24 +84,8 @@ public static class DecodeAttention
         where TVec : struct
         where TSimd : struct, IAttentionSimd<TVec>
     {
-        var slots = lengths.Length;
-        if (NH < 1 || C % NH != 0)
-            throw new ArgumentException($"C={C} must be a positive multiple of NH={NH}.");
         ValidateCache(kCache.Length, vCache.Length, lengths, maxT, C);
-        AttentionShape.Require(qkv.Length, (long)slots * 3 * C, nameof(qkv));
-        AttentionShape.Require(output.Length, (long)slots * C, nameof(output));
-        if (output.Overlaps(qkv) || output.Overlaps(kCache) || output.Overlaps(vCache))
-            throw new ArgumentException("output must not overlap qkv or the cache.", nameof(output));
-
-        // Split each slot's heads into groups only when there are fewer slots than threads.
-        var threads = Math.Max(1, (options ?? ComputeOptions.Default).Threads);
-        var groups = Math.Clamp((threads + slots - 1) / Math.Max(1, slots), 1, NH);
-        fixed (float* pOut = output, pQ = qkv, pK = kCache, pV = vCache)
-        fixed (int* pLengths = lengths)
-        {
-            var kernel = new StepKernel<TVec, TSimd>(pOut, pQ, pK, pV, null, pLengths, maxT, C, NH, groups);
-            ParallelRows.For(slots * groups, 2L * maxT * C / groups, options, kernel, chunksPerThread: 4);
-        }
+        Run<TVec, TSimd>(output, qkv, kCache, vCache, [], lengths, 0, maxT, C, NH, options);
     }
 
     /// <summary>
@@ -118,7 +102,8 @@ public static class DecodeAttention
     /// <param name="C">Channels.</param>
     public static void Write(Span<float> kCache, Span<float> vCache, ReadOnlySpan<float> qkv, ReadOnlySpan<int> slots, ReadOnlySpan<int> positions, int maxT, int C)
     {
-        var rows = ValidateRows(kCache.Length, vCache.Length, slots, positions, maxT, C);
+        ValidateRows(kCache.Length, vCache.Length, slots, positions, maxT, C);
+        var rows = slots.Length;
         AttentionShape.Require(qkv.Length, (long)rows * 3 * C, nameof(qkv));
         for (var i = 0; i < rows; i++)
         {
@@ -162,36 +147,41 @@ public static class DecodeAttention
         where TVec : struct
         where TSimd : struct, IAttentionSimd<TVec>
     {
+        ValidateRows(kCache.Length, vCache.Length, slots, positions, maxT, C);
+        Run<TVec, TSimd>(output, qkv, kCache, vCache, slots, positions, 1, maxT, C, NH, options);
+    }
+
+    /// <summary>
+    /// The attention of <see cref="Step{TVec, TSimd}"/> and <see cref="Attend{TVec, TSimd}"/> for rows whose indices were
+    /// checked: row r reads slot <c>rowSlots[r]</c> (slot r when <paramref name="rowSlots"/> is empty) over its first
+    /// <c>ends[r] + endOffset</c> cached positions (Step passes lengths and 0, Attend positions and 1).
+    /// </summary>
+    private static unsafe void Run<TVec, TSimd>(
+        Span<float> output, ReadOnlySpan<float> qkv, ReadOnlySpan<float> kCache, ReadOnlySpan<float> vCache, ReadOnlySpan<int> rowSlots,
+        ReadOnlySpan<int> ends, int endOffset, int maxT, int C, int NH, ComputeOptions? options)
+        where TVec : struct
+        where TSimd : struct, IAttentionSimd<TVec>
+    {
+        var rows = ends.Length;
         if (NH < 1 || C % NH != 0)
             throw new ArgumentException($"C={C} must be a positive multiple of NH={NH}.");
-        var rows = ValidateRows(kCache.Length, vCache.Length, slots, positions, maxT, C);
         AttentionShape.Require(qkv.Length, (long)rows * 3 * C, nameof(qkv));
         AttentionShape.Require(output.Length, (long)rows * C, nameof(output));
         if (output.Overlaps(qkv) || output.Overlaps(kCache) || output.Overlaps(vCache))
             throw new ArgumentException("output must not overlap qkv or the cache.", nameof(output));
 
+        // Split each row's heads into groups only when there are fewer rows than threads.
         var threads = Math.Max(1, (options ?? ComputeOptions.Default).Threads);
         var groups = Math.Clamp((threads + rows - 1) / Math.Max(1, rows), 1, NH);
-        var lengths = ArrayPool<int>.Shared.Rent(Math.Max(1, rows));
-        try
+        fixed (float* pOut = output, pQ = qkv, pK = kCache, pV = vCache)
+        fixed (int* pSlots = rowSlots, pEnds = ends)
         {
-            for (var i = 0; i < rows; i++)
-                lengths[i] = positions[i] + 1;
-            fixed (float* pOut = output, pQ = qkv, pK = kCache, pV = vCache)
-            fixed (int* pSlots = slots, pLengths = lengths)
-            {
-                var kernel = new StepKernel<TVec, TSimd>(pOut, pQ, pK, pV, pSlots, pLengths, maxT, C, NH, groups);
-                ParallelRows.For(rows * groups, 2L * maxT * C / groups, options, kernel, chunksPerThread: 4);
-            }
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(lengths);
+            var kernel = new StepKernel<TVec, TSimd>(pOut, pQ, pK, pV, rowSlots.IsEmpty ? null : pSlots, pEnds, endOffset, maxT, C, NH, groups);
+            ParallelRows.For(rows * groups, 2L * maxT * C / groups, options, kernel, chunksPerThread: 4);
         }
     }
 
-    /// <returns>n, the rows.</returns>
-    private static int ValidateRows(int kLength, int vLength, ReadOnlySpan<int> slots, ReadOnlySpan<int> positions, int maxT, int C)
+    private static void ValidateRows(int kLength, int vLength, ReadOnlySpan<int> slots, ReadOnlySpan<int> positions, int maxT, int C)
     {
         if (maxT < 1 || C < 1)
             throw new ArgumentException($"maxT and C must be positive (got maxT={maxT}, C={C}).");
@@ -207,7 +197,6 @@ public static class DecodeAttention
             if ((uint)positions[i] >= (uint)maxT)
                 throw new ArgumentException($"Row {i}'s position {positions[i]} is outside 0..maxT−1 = {maxT - 1}.", nameof(positions));
         }
-        return slots.Length;
     }
 
     private static void ValidateCache(int kLength, int vLength, ReadOnlySpan<int> lengths, int maxT, int C)
@@ -225,9 +214,9 @@ public static class DecodeAttention
     }
 
     /// <summary>Attention per row: row r reads slot <c>rowSlots[r]</c> (slot r when null) over its first
-    /// <c>lengths[r]</c> cached positions.</summary>
+    /// <c>ends[r] + endOffset</c> cached positions.</summary>
     private readonly unsafe struct StepKernel<TVec, TSimd>(
-        float* output, float* qkv, float* kCache, float* vCache, int* rowSlots, int* lengths, int maxT, int C, int NH, int groups)
+        float* output, float* qkv, float* kCache, float* vCache, int* rowSlots, int* ends, int endOffset, int maxT, int C, int NH, int groups)
         : IRangeKernel
         where TVec : struct
         where TSimd : struct, IAttentionSimd<TVec>
@@ -258,7 +247,7 @@ public static class DecodeAttention
             var hs = C / NH;
             var (first, width) = (h0 * hs, (h1 - h0) * hs);
             var o = output + (long)r * C + first;
-            var length = lengths[r];
+            var length = ends[r] + endOffset;
             var s = rowSlots == null ? r : rowSlots[r];
             if (length == 0)
             {
