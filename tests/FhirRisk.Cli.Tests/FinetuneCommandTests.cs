@@ -37,20 +37,21 @@ public sealed class FinetuneCommandTests
     }
 
     [Fact]
-    public async Task Finetune_HistoryCodes_AreSavedWithTheHeadsAndPredictPromptsWithThem()
+    public async Task Finetune_HistoryCodesAndTheLanguageModelLoss_AreSavedWithTheHeadsAndPredictPromptsWithThem()
     {
         using var temp = new TempDirectory();
         var (model, labels, tokens) = await Prepare(temp, WriteReadmissions(temp.File("meds")));
         var (output, predictions) = (temp.File("finetuned"), temp.File("predictions"));
 
         var finetune = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", labels,
-            "--history-codes", "4", "--out", output, "--steps", "6", "--batch", "4", "--warmup", "1", "--threads", "1");
+            "--history-codes", "4", "--lm-loss", "--out", output, "--steps", "6", "--batch", "4", "--warmup", "1", "--threads", "1");
         var predict = await CliRun.RunAsync("predict", "--method", "heads", "--model", output, "--tokens", tokens, "--labels", labels,
             "--task", "all", "--split", "all", "--threads", "1", "--out", predictions);
 
         Assert.True(finetune.ExitCode == 0, finetune.Error);
         Assert.True(predict.ExitCode == 0, predict.Error);
         Assert.Contains("each context ends with up to 4 diagnosis categories", string.Join(' ', finetune.Output.Split((char[])['\n', '\r', ' '], StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        Assert.Contains("next-token loss", finetune.Output, StringComparison.Ordinal);
         var heads = TaskHeads.Load(output);
         Assert.Equal(4, heads.HistoryCodes);
         var rows = PredictionsFile.Read(Path.Combine(predictions, PredictCommand.HeadsFile));
@@ -103,6 +104,9 @@ public sealed class FinetuneCommandTests
         Assert.Equal(ExitCodes.UsageError, dropout.ExitCode);
         Assert.Contains("Dropout must lie in [0, 1)", dropout.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("choose a new --out", dropout.Error, StringComparison.Ordinal);
+        var frozen = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", labels, "--freeze", "--lm-loss", "--out", model);
+        Assert.Equal(ExitCodes.UsageError, frozen.ExitCode);
+        Assert.Contains("LanguageModelLoss trains the backbone", frozen.Error, StringComparison.Ordinal);
     }
 
     /// <summary>Labels, a tokenizer and token shards of the sample (or of <paramref name="meds"/>), and a random 1-layer GPT

@@ -46,12 +46,13 @@ internal static class FinetuneCommand
         var warmup = CommandOptions.IntAtLeast("--warmup", 0, Defaults.WarmupSteps, "Steps of linear warmup.");
         var balance = new Option<bool>("--balance") { Description = "Weight each task's positives by its train negatives/positives (calibration restores the probabilities)." };
         var ema = Number("--ema", Defaults.WeightAverageDecay, "Decay of an exponential moving average of the weights, kept in place of the last step's (0: off; 0.999 averages about the last 1,000 steps).");
+        var lmLoss = new Option<bool>("--lm-loss") { Description = "Add the next-token loss of each point's timeline to the heads' loss (GPT-1's auxiliary language-model objective; not with --freeze)." };
         var dropout = new Option<float?>("--dropout") { Description = "Drop probability of the backbone while finetuning, in [0, 1) (default: the pretrained model's)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the task-token rows, the order of the points and dropout.", DefaultValueFactory = _ => Defaults.Seed };
         var threads = CommandOptions.IntAtLeast("--threads", 1, Defaults.Threads, "Threads per CPU kernel.");
         var command = new Command("finetune", "Multitask prompted finetuning: task tokens, one calibrated binary head per task.")
         {
-            model, tokens, meds, labels, tasks, output, freeze, steps, batch, context, history, lr, headLr, warmup, balance, ema, dropout, seed, threads,
+            model, tokens, meds, labels, tasks, output, freeze, steps, batch, context, history, lr, headLr, warmup, balance, ema, lmLoss, dropout, seed, threads,
         };
         command.SetAction((parsed, cancellationToken) =>
         {
@@ -67,6 +68,7 @@ internal static class FinetuneCommand
                 WarmupSteps = Math.Min(parsed.GetValue(warmup), parsed.GetValue(steps)),
                 BalancePositives = parsed.GetValue(balance),
                 WeightAverageDecay = parsed.GetValue(ema),
+                LanguageModelLoss = parsed.GetValue(lmLoss),
                 Dropout = parsed.GetValue(dropout),
                 Seed = parsed.GetValue(seed),
                 Threads = parsed.GetValue(threads),
@@ -179,8 +181,11 @@ internal static class FinetuneCommand
                 $"{Metric(t.RawLogLoss)} → {Metric(t.CalibratedLogLoss)}", Metric(t.CalibratedEce), Describe(t.Calibration));
         }
         console.Write(table);
+        var nextToken = result.LastLanguageModelLoss is { } last
+            ? string.Create(CultureInfo.InvariantCulture, $" (next-token loss {result.FirstLanguageModelLoss:0.0000} -> {last:0.0000})")
+            : "";
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{output}: {result.StepsDone}/{steps} steps, loss {result.FirstLoss:0.0000} -> {result.LastLoss:0.0000}, {result.Elapsed.TotalSeconds:0.0} s; heads in {Path.Combine(output, "heads.json")}."));
+            $"{output}: {result.StepsDone}/{steps} steps, loss {result.FirstLoss:0.0000} -> {result.LastLoss:0.0000}{nextToken}, {result.Elapsed.TotalSeconds:0.0} s; heads in {Path.Combine(output, "heads.json")}."));
         if (result.Cancelled)
             io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stopped early at step {result.StepsDone}; the heads trained so far are calibrated and saved."));
     }

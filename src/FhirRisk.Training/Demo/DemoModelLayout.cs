@@ -144,6 +144,12 @@ public static class DemoModelLayout
         json.WriteNumber("head_weight_decay", f.HeadWeightDecay);
         json.WriteNumber("gradient_clip", f.GradientClip);
         json.WriteBoolean("balance_positives", f.BalancePositives);
+        json.WriteNumber("weight_average_decay", f.WeightAverageDecay);
+        if (f.Dropout is { } dropout)
+            json.WriteNumber("dropout", dropout);
+        else
+            json.WriteNull("dropout");
+        json.WriteBoolean("language_model_loss", f.LanguageModelLoss);
         json.WriteEndObject();
     }
 

@@ -68,12 +68,23 @@ public static class FinetunedModel
         json.WriteNumber("head_weight_decay", settings.HeadWeightDecay);
         json.WriteNumber("gradient_clip", settings.GradientClip);
         json.WriteBoolean("balance_positives", settings.BalancePositives);
+        json.WriteNumber("weight_average_decay", settings.WeightAverageDecay);
+        if (settings.Dropout is { } dropout)
+            json.WriteNumber("dropout", dropout);
+        else
+            json.WriteNull("dropout");
+        json.WriteBoolean("language_model_loss", settings.LanguageModelLoss);
         json.WriteString("seed", settings.Seed.ToString(CultureInfo.InvariantCulture));
         json.WriteEndObject();
         json.WriteNumber("steps_done", result.StepsDone);
         json.WriteBoolean("cancelled", result.Cancelled);
         WriteNumberOrNull(json, "first_loss", result.FirstLoss);
         WriteNumberOrNull(json, "last_loss", result.LastLoss);
+        if (settings.LanguageModelLoss)
+        {
+            WriteNumberOrNull(json, "first_language_model_loss", result.FirstLanguageModelLoss);
+            WriteNumberOrNull(json, "last_language_model_loss", result.LastLanguageModelLoss);
+        }
         json.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
         json.WriteStartArray("tasks");
         foreach (var task in result.Tasks)

@@ -197,7 +197,8 @@ public static class FinetuningDataset
                 continue;
             }
             var context = PromptedContext.Build(tokenizer, tokens, times, shard.Statics(at.Subject, tokenizer), index, layout.MaxLength, layout.HistoryCodes);
-            list.Add(new PromptedExample(subjectId, time, context, labels));
+            var history = layout.HistoryCodes == 0 ? 0 : PromptedContext.HistoryBlock(tokenizer, tokens[..(index + 1)], layout.HistoryCodes).Length;
+            list.Add(new PromptedExample(subjectId, time, context, labels, tokenizer.PrefixLength, history));
         }
         return (unmatched, early);
     }

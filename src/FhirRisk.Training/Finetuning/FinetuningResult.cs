@@ -32,5 +32,7 @@ public sealed record TaskReport(string Task, int TrainLabels, int TrainPositives
 /// <param name="FirstLoss">The first step's loss.</param>
 /// <param name="LastLoss">The last step's loss.</param>
 /// <param name="Elapsed">Wall time of the run.</param>
+/// <param name="FirstLanguageModelLoss">With <see cref="FinetuningSettings.LanguageModelLoss"/>, the first step's next-token loss; null without.</param>
+/// <param name="LastLanguageModelLoss">With <see cref="FinetuningSettings.LanguageModelLoss"/>, the last step's next-token loss; null without.</param>
 public sealed record FinetuningResult(GptParameters Model, TaskHeads Heads, IReadOnlyList<TaskReport> Tasks, int StepsDone,
-    bool Cancelled, double? FirstLoss, double? LastLoss, TimeSpan Elapsed);
+    bool Cancelled, double? FirstLoss, double? LastLoss, TimeSpan Elapsed, double? FirstLanguageModelLoss = null, double? LastLanguageModelLoss = null);

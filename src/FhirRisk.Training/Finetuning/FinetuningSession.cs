@@ -31,8 +31,9 @@ internal sealed class FinetuningSession
             _frozenHidden = MultitaskFinetuner.HiddenStates(model, heads, _train, settings.BatchSize);
     }
 
-    /// <returns>Steps taken and the first and last losses.</returns>
-    public (int Steps, double? First, double? Last) Train(IProgress<FinetuningProgress>? progress, CancellationToken cancellationToken)
+    /// <returns>Steps taken, the first and last losses, and the first and last next-token losses (null without
+    /// <see cref="FinetuningSettings.LanguageModelLoss"/>).</returns>
+    public (int Steps, double? First, double? Last, (double? First, double? Last) LanguageModel) Train(IProgress<FinetuningProgress>? progress, CancellationToken cancellationToken)
     {
         var (k, c, b) = (_heads.Count, _heads.Channels, _settings.BatchSize);
         using var optimizer = _settings.FreezeBackbone ? null : new GptOptimizer(_model, _settings.BackboneAdamW());
@@ -42,10 +43,12 @@ internal sealed class FinetuningSession
         var hiddenGradient = new float[b * k * c];
         var labels = new sbyte[b * k];
         var headGradient = new double[_heads.Parameters.Length];
+        var languageModel = _settings.LanguageModelLoss;
+        var targets = languageModel ? new int[b * _model.Config.ContextLength] : [];
         var average = _settings.WeightAverageDecay > 0
             ? new WeightAverage(_model, _heads, _settings.WeightAverageDecay, includeBackbone: !_settings.FreezeBackbone)
             : null;
-        double? first = null, last = null;
+        double? first = null, last = null, firstLanguageModel = null, lastLanguageModel = null;
         var step = 0;
         while (step < _settings.Steps && !cancellationToken.IsCancellationRequested)
         {
@@ -63,16 +66,30 @@ internal sealed class FinetuningSession
             else
             {
                 batch = PromptBatch.Create(indices.Select(i => _train[i].Context).ToArray(), _prompt);
-                _model.ForwardHidden(batch.Tokens, batch.B, batch.T, new DropoutKey(FinetuningSeeds.Dropout(_settings.Seed), step));
+                var dropout = new DropoutKey(FinetuningSeeds.Dropout(_settings.Seed), step);
+                if (languageModel)
+                {
+                    var t = batch.T;
+                    for (var r = 0; r < b; r++)
+                        _train[indices[r]].NextTokenTargets(targets.AsSpan(r * t, t), Pretraining.WindowSampler.IgnoreIndex);
+                    var languageModelLoss = (double)_model.Forward(batch.Tokens, targets.AsSpan(0, b * t), b, t, dropout)!.Value;
+                    CheckFinite(languageModelLoss, step, "next-token loss");
+                    firstLanguageModel ??= languageModelLoss;
+                    lastLanguageModel = languageModelLoss;
+                }
+                else
+                {
+                    _model.ForwardHidden(batch.Tokens, batch.B, batch.T, dropout);
+                }
                 _model.HiddenStates(batch.TaskRows, hidden);
             }
 
             var (loss, labelled) = MultitaskHeadLoss.Compute(_heads, hidden, labels, _positiveWeights, headGradient, hiddenGradient);
             CheckFinite(loss, step, "loss");
-            if (batch is not null && optimizer is not null && labelled > 0)
+            if (batch is not null && optimizer is not null && (labelled > 0 || languageModel))
             {
                 _model.ZeroGradients();
-                _model.BackwardHidden(batch.TaskRows, hiddenGradient);
+                _model.BackwardHidden(batch.TaskRows, hiddenGradient, includeLoss: languageModel);
                 CheckFinite(optimizer.Step(backboneSchedule.At(step)), step, "backbone gradient norm");
             }
             CheckFinite(headOptimizer.Step(_heads.Parameters, headGradient, headSchedule.At(step)), step, "head gradient norm");
@@ -83,7 +100,7 @@ internal sealed class FinetuningSession
             progress?.Report(new FinetuningProgress(step, _settings.Steps, loss));
         }
         average?.Apply();
-        return (step, first, last);
+        return (step, first, last, (firstLanguageModel, lastLanguageModel));
     }
 
     /// <summary>Rows step·B … step·B + B − 1 of the endless stream of epochs, each epoch a fresh shuffle of the points.</summary>

@@ -68,6 +68,13 @@ public sealed record FinetuningSettings
     /// </summary>
     public double WeightAverageDecay { get; init; }
 
+    /// <summary>
+    /// Also train the backbone on the next-token loss of each point's timeline (GPT-1's auxiliary language-model
+    /// objective): the mean cross-entropy of the context's timeline tokens, as pretraining computes it, is added to the
+    /// heads' loss, so the backbone keeps predicting the record while it learns the tasks. Off: the heads' loss alone.
+    /// </summary>
+    public bool LanguageModelLoss { get; init; }
+
     /// <summary>Drop probability of the backbone while finetuning (embeddings, attention and MLP outputs); null keeps the
     /// pretrained model's. It is stored in the finetuned model's config; inference never drops.</summary>
     public float? Dropout { get; init; }
@@ -98,6 +105,7 @@ public sealed record FinetuningSettings
         Require(BackboneWeightDecay >= 0 && HeadWeightDecay >= 0, nameof(HeadWeightDecay), "must not be negative");
         Require(GradientClip > 0, nameof(GradientClip), "must be positive");
         Require(WeightAverageDecay is >= 0 and < 1, nameof(WeightAverageDecay), "must lie in [0, 1) (0: no averaging)");
+        Require(!(LanguageModelLoss && FreezeBackbone), nameof(LanguageModelLoss), "trains the backbone, which FreezeBackbone keeps fixed");
         Require(Dropout is null or (>= 0f and < 1f), nameof(Dropout), "must lie in [0, 1) (null: the pretrained model's)");
         Require(Threads >= 1, nameof(Threads), "must be at least 1");
         return this;

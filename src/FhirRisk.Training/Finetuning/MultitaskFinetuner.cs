@@ -62,10 +62,10 @@ public static class MultitaskFinetuner
         {
             using var model = new GptModel(parameters, settings.BatchSize, backend ?? ownedBackend!);
             var session = new FinetuningSession(model, heads, data, settings, PositiveWeights(data, settings));
-            var (steps, first, last) = session.Train(progress, cancellationToken);
+            var (steps, first, last, languageModel) = session.Train(progress, cancellationToken);
             model.CopyWeightsToHost();
             var reports = Calibrate(model, heads, data, settings.BatchSize);
-            return new FinetuningResult(parameters, heads, reports, steps, steps < settings.Steps, first, last, clock.Elapsed);
+            return new FinetuningResult(parameters, heads, reports, steps, steps < settings.Steps, first, last, clock.Elapsed, languageModel.First, languageModel.Last);
         }
         finally
         {

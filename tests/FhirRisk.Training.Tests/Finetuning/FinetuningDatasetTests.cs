@@ -130,12 +130,15 @@ public sealed class FinetuningDatasetTests
         Assert.Equal(plain.Data.Train[1].Context.Length - tokenizer.PrefixLength - 2, recent.Length);
         Assert.Equal(plain.Data.Train[1].Context[^recent.Length..], recent);
         Assert.Equal(history.Data.Train.Concat(history.Data.Tuning).Select(p => p.Context), scoring.Points.Where(p => p.Labels[0] != PromptedExample.Masked).Select(p => p.Context));
+        Assert.Equal([1, 2], history.Data.Train.Take(2).Select(p => p.HistoryLength));
+        Assert.All(plain.Data.Train, p => Assert.Equal(0, p.HistoryLength));
+        Assert.All(history.Data.Train.Concat(plain.Data.Train), p => Assert.Equal(tokenizer.PrefixLength, p.TimelineStart));
 
         var tooMany = Assert.Throws<ArgumentException>(() => FinetuningDataset.Load(tokenizer, tokens, labels, [Mortality, Icu], 14, historyCodes: 12 - tokenizer.PrefixLength));
         Assert.Contains("fewer history codes", tooMany.Message, StringComparison.Ordinal);
 
         var pretrained = GptParameters.Initialize(new GptConfig(tokenizer.Vocabulary.Count, 1, 2, 8, 14), seed: 1);
-        var settings = new FinetuningSettings { Steps = 3, BatchSize = 4, WarmupSteps = 1, Threads = 1, HistoryCodes = 4 };
+        var settings = new FinetuningSettings { Steps = 3, BatchSize = 4, WarmupSteps = 1, Threads = 1, HistoryCodes = 4, LanguageModelLoss = true };
         var mismatched = new TaskHeads(history.Data.Tasks, 8, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint);
         Assert.Throws<ArgumentException>(() => MultitaskFinetuner.Run(pretrained, mismatched, history.Data, settings));
         var heads = new TaskHeads(history.Data.Tasks, 8, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint, settings.HistoryCodes);
@@ -145,6 +148,8 @@ public sealed class FinetuningDatasetTests
         Assert.Equal(4, TaskHeads.Load(output).HistoryCodes);
         using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, FinetunedModel.RecordFile)));
         Assert.Equal(4, record.RootElement.GetProperty("settings").GetProperty("history_codes").GetInt32());
+        Assert.True(record.RootElement.GetProperty("settings").GetProperty("language_model_loss").GetBoolean());
+        Assert.True(record.RootElement.GetProperty("last_language_model_loss").GetDouble() > 0);
     }
 
     /// <summary>

@@ -65,6 +65,63 @@ public sealed class MultitaskFinetunerTests
     }
 
     [Fact]
+    public void Next_token_targets_cover_the_timeline_only_as_pretraining_windows_do()
+    {
+        // Prefix 10 11 12, timeline 20 21 22 23, history block 30 31.
+        var point = new PromptedExample(1, 1, [10, 11, 12, 20, 21, 22, 23, 30, 31], [1], TimelineStart: 3, HistoryLength: 2);
+        var targets = new int[11];
+
+        point.NextTokenTargets(targets, -100);
+
+        // The last prefix position predicts the first timeline token; the last timeline token predicts nothing (a block
+        // or the task tokens follow it); the prefix, the block and the rest of the row are never targets.
+        Assert.Equal([-100, -100, 20, 21, 22, 23, -100, -100, -100, -100, -100], targets);
+        var bare = new PromptedExample(1, 1, [5, 6, 7], [1]);
+        bare.NextTokenTargets(targets.AsSpan(0, 3), -100);
+        Assert.Equal([6, 7, -100], targets[..3]);
+    }
+
+    [Fact]
+    public void The_language_model_loss_keeps_the_backbone_predicting_the_record_while_the_heads_learn()
+    {
+        var pretrained = GptParameters.Initialize(new GptConfig(Vocabulary, 2, 2, 16, 16), seed: 1);
+        var data = new FinetuningData(Tasks, Points(600, seed: 1), Points(300, seed: 2));
+        var settings = new FinetuningSettings { Steps = 300, BatchSize = 16, BackboneLearningRate = 3e-3, HeadLearningRate = 1e-2, WarmupSteps = 20, Threads = 1 };
+
+        var plain = MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 16, Vocabulary, tokenizerFingerprint: 5), data, settings);
+        var withLoss = MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 16, Vocabulary, tokenizerFingerprint: 5), data, settings with { LanguageModelLoss = true });
+        var again = MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 16, Vocabulary, tokenizerFingerprint: 5), data, settings with { LanguageModelLoss = true });
+
+        // The points' tokens are drawn unevenly (3 and 7 rare, 8 common): a backbone trained on them learns that; the
+        // heads' loss alone does not teach it.
+        var (before, lossPlain, lossWith) = (NextTokenLoss(TaskTokenEmbedding.Grow(pretrained, 2, FinetuningSeeds.TaskTokens(1)), data.Tuning),
+            NextTokenLoss(plain.Model, data.Tuning), NextTokenLoss(withLoss.Model, data.Tuning));
+        Assert.True(lossWith < lossPlain - 0.1 && lossWith < before - 0.1, $"next-token loss: pretrained {before:F3}, finetuned {lossPlain:F3}, with the loss {lossWith:F3}");
+        // A 16-channel model shares its little capacity with the record: the heads still learn both tasks, if less well.
+        foreach (var report in withLoss.Tasks)
+            Assert.True(report.Auroc > 0.75, $"{report.Task}: tuning AUROC {report.Auroc:F3}");
+        Assert.True(withLoss.LastLanguageModelLoss < withLoss.FirstLanguageModelLoss, $"next-token loss {withLoss.FirstLanguageModelLoss:F3} → {withLoss.LastLanguageModelLoss:F3}");
+        Assert.Null(plain.FirstLanguageModelLoss);
+        Assert.Equal(withLoss.Model.Values, again.Model.Values);
+        Assert.Equal(withLoss.Heads.Parameters, again.Heads.Parameters);
+        Assert.Throws<ArgumentException>(() => (settings with { LanguageModelLoss = true, FreezeBackbone = true }).Validate());
+    }
+
+    /// <summary>The mean next-token cross-entropy of the points' timelines under <paramref name="parameters"/>.</summary>
+    private static double NextTokenLoss(GptParameters parameters, IReadOnlyList<PromptedExample> points)
+    {
+        using var model = new GptModel(parameters, points.Count);
+        var t = parameters.Config.ContextLength;
+        var (tokens, targets) = (new int[points.Count * t], new int[points.Count * t]);
+        for (var i = 0; i < points.Count; i++)
+        {
+            points[i].Context.CopyTo(tokens.AsSpan(i * t));
+            points[i].NextTokenTargets(targets.AsSpan(i * t, t), -100);
+        }
+        return model.Forward(tokens, targets, points.Count, t)!.Value;
+    }
+
+    [Fact]
     public void Frozen_backbone_trains_only_the_heads()
     {
         // A random backbone shows a head little of the context, but the task token's position (the context length)
