@@ -89,6 +89,29 @@ public sealed class PredictCommandTests
     }
 
     [Fact]
+    public async Task Predict_RolloutsAtAnotherTemperature_SampleOtherFutures_AndANonPositiveOneIsAUsageError()
+    {
+        using var temp = new TempDirectory();
+        var (model, labels, tokens) = await Prepare(temp);
+        string[] Args(string output, params string[] extra) =>
+            ["predict", "--method", "rollouts", "--model", model, "--tokens", tokens, "--labels", labels, "--split", "train",
+             "--rollouts", "4", "--max-tokens", "48", "--threads", "1", "--out", output, .. extra];
+
+        var plain = await CliRun.RunAsync(Args(temp.File("plain")));
+        var sharp = await CliRun.RunAsync(Args(temp.File("sharp"), "--temperature", "0.3"));
+        var zero = await CliRun.RunAsync(Args(temp.File("zero"), "--temperature", "0"));
+
+        Assert.True(plain.ExitCode == 0, plain.Error);
+        Assert.True(sharp.ExitCode == 0, sharp.Error);
+        var (a, b) = (PredictionsFile.Read(Path.Combine(temp.File("plain"), PredictCommand.HazardFile)),
+            PredictionsFile.Read(Path.Combine(temp.File("sharp"), PredictCommand.HazardFile)));
+        Assert.Equal(a.Select(r => (r.SubjectId, r.PredictionTime)), b.Select(r => (r.SubjectId, r.PredictionTime)));
+        Assert.NotEqual(a.Select(r => r.Probability), b.Select(r => r.Probability));
+        Assert.Equal(ExitCodes.UsageError, zero.ExitCode);
+        Assert.Contains("--temperature must be positive", zero.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Predict_UnknownMethod_IsAUsageError()
     {
         using var temp = new TempDirectory();

@@ -51,6 +51,7 @@ internal static class PredictCommand
         var rollouts = CommandOptions.IntAtLeast("--rollouts", minimum: 1, defaultValue: 20, "Rollouts per point (a fixed count), unless --adaptive.");
         var adaptive = new Option<bool>("--adaptive") { Description = "Adaptive counts: from --rollouts up to 100, until the hazard estimate's interval has a half-width of at most 0.05." };
         var seed = new Option<ulong>("--seed") { Description = "Generation seed; it also picks the --limit sample.", DefaultValueFactory = _ => 42 };
+        var temperature = new Option<float>("--temperature") { Description = "Rollouts: sampling temperature (1: plain ancestral sampling, as ETHOS; below 1 sharper, more typical futures).", DefaultValueFactory = _ => 1f };
         var maxTokens = CommandOptions.IntAtLeast("--max-tokens", minimum: 1, defaultValue: 2048, "Tokens one rollout may generate before it is ambiguous.");
         var concurrent = CommandOptions.IntAtLeast("--concurrent", minimum: 1, defaultValue: 4, "Points queued at once (their rollouts share decode steps).");
         var slots = CommandOptions.IntAtLeast("--slots", minimum: 1, defaultValue: 64, "Sequences decoded at once (KV-cache slots).");
@@ -59,7 +60,7 @@ internal static class PredictCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for rollouts.predictions.parquet or heads.predictions.parquet (and oracle.predictions.parquet; for rollouts also oracle_sampled.predictions.parquet).", Required = true };
         var command = new Command("predict", "Predict labelled points (zero-shot rollouts or finetuned heads) into a predictions file for 'fhirrisk evaluate'.")
         {
-            method, model, tokens, labels, task, split, limit, rollouts, adaptive, seed, maxTokens, concurrent, slots, threads, truth, output,
+            method, model, tokens, labels, task, split, limit, rollouts, adaptive, seed, temperature, maxTokens, concurrent, slots, threads, truth, output,
         };
         command.SetAction((parsed, cancellationToken) =>
         {
@@ -70,6 +71,7 @@ internal static class PredictCommand
                 MinRollouts = count,
                 MaxRollouts = parsed.GetValue(adaptive) ? Math.Max(count, RolloutSettings.Default.MaxRollouts) : count,
                 MaxNewTokens = parsed.GetValue(maxTokens),
+                Sampling = RolloutSettings.Default.Sampling with { Temperature = parsed.GetValue(temperature) },
             };
             var request = new PredictRequest(parsed.GetRequiredValue(method), parsed.GetRequiredValue(model).FullName, parsed.GetRequiredValue(tokens).FullName,
                 parsed.GetRequiredValue(labels).FullName, parsed.GetValue(truth)?.FullName, parsed.GetRequiredValue(output).FullName,
@@ -84,6 +86,8 @@ internal static class PredictCommand
     {
         if (r.Method is not ("rollouts" or "heads"))
             return CommandOutput.Fail(io.Error, $"--method '{r.Method}' is not supported.", "use --method rollouts or --method heads.", ExitCodes.UsageError);
+        if (!(r.Settings.Sampling.Temperature > 0f && float.IsFinite(r.Settings.Sampling.Temperature)))
+            return CommandOutput.Fail(io.Error, $"--temperature must be positive (got {r.Settings.Sampling.Temperature.ToString(CultureInfo.InvariantCulture)}).", "use 1 for plain sampling, below 1 for sharper rollouts.", ExitCodes.UsageError);
         if (r.Method == "heads" && r.Selection.Limit is not null)
             return CommandOutput.Fail(io.Error, "--limit samples rollout points; the heads score every point.", "leave --limit out with --method heads.", ExitCodes.UsageError);
         foreach (var (folder, option) in new[] { (r.Model, "--model"), (r.Tokens, "--tokens"), (r.Labels, "--labels") })
