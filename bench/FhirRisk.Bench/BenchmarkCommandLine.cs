@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FhirRisk.Bench.Infrastructure;
+using FhirRisk.Model.Torch;
 
 namespace FhirRisk.Bench;
 
@@ -29,24 +30,55 @@ internal static class BenchmarkCommandLine
         }
 
         var flags = args.Skip(1).ToList();
+        TorchDevice? torch = null;
+        var at = flags.IndexOf("--torch");
+        if (at >= 0)
+        {
+            if (!benchmark.RunsOnTorch)
+            {
+                error.WriteLine($"{benchmark.Name} runs on the CPU kernels only. Hint: leave --torch out (it applies to: {string.Join(", ", catalog.Benchmarks.Where(b => b.RunsOnTorch).Select(b => b.Name))}).");
+                return 2;
+            }
+            if (at + 1 >= flags.Count || !TryParseDevice(flags[at + 1], out var device))
+            {
+                error.WriteLine("--torch needs a device: cpu, cuda or cuda:N.");
+                return 2;
+            }
+            torch = device;
+            flags.RemoveRange(at, 2);
+        }
         var unknown = flags.Where(f => f is not "--quick" and not "--keep").ToList();
         if (unknown.Count > 0)
         {
-            error.WriteLine($"Unknown option(s): {string.Join(' ', unknown)}. Usage: {benchmark.Name} [--quick] [--keep]");
+            error.WriteLine($"Unknown option(s): {string.Join(' ', unknown)}. Usage: {benchmark.Name} [--quick] [--keep]{(benchmark.RunsOnTorch ? " [--torch DEVICE]" : "")}");
             return 2;
         }
 
-        return RunBenchmark(benchmark, quick: flags.Contains("--quick"), keepFiles: flags.Contains("--keep"), output, error);
+        return RunBenchmark(benchmark, quick: flags.Contains("--quick"), keepFiles: flags.Contains("--keep"), torch, output, error);
     }
 
-    private static int RunBenchmark(IBenchmark benchmark, bool quick, bool keepFiles, TextWriter output, TextWriter error)
+    private static bool TryParseDevice(string text, out TorchDevice device)
+    {
+        try
+        {
+            device = TorchDevice.Parse(text);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            device = TorchDevice.Cpu;
+            return false;
+        }
+    }
+
+    private static int RunBenchmark(IBenchmark benchmark, bool quick, bool keepFiles, TorchDevice? torch, TextWriter output, TextWriter error)
     {
         var workDirectory = Directory.CreateTempSubdirectory($"fhirrisk-bench-{benchmark.Name}-").FullName;
         var total = Stopwatch.StartNew();
         try
         {
-            var settings = new BenchmarkSettings(quick, RepositoryLayout.FindRoot(), workDirectory, output);
-            output.WriteLine($"== {benchmark.Name}{(quick ? " (quick)" : "")}: {benchmark.Description}");
+            var settings = new BenchmarkSettings(quick, RepositoryLayout.FindRoot(), workDirectory, output, torch);
+            output.WriteLine($"== {benchmark.Name}{(quick ? " (quick)" : "")}{(torch is { } d ? $" on the Torch backend ({d})" : "")}: {benchmark.Description}");
             output.WriteLine($"Machine: {MachineDescription.Describe()}");
             var outcome = benchmark.Run(settings);
             output.WriteLine($"Total {total.Elapsed.TotalSeconds:0.0} s");
@@ -89,9 +121,11 @@ internal static class BenchmarkCommandLine
 
     private static void WriteList(BenchmarkCatalog catalog, TextWriter output)
     {
-        output.WriteLine("Usage: dotnet run -c Release --project bench/FhirRisk.Bench -- <name> [--quick] [--keep]");
-        output.WriteLine("  --quick  smaller inputs (finishes within 60 s on 2 cores)");
-        output.WriteLine("  --keep   keep the scratch folder with the files the run wrote");
+        output.WriteLine("Usage: dotnet run -c Release --project bench/FhirRisk.Bench -- <name> [--quick] [--keep] [--torch DEVICE]");
+        output.WriteLine("  --quick         smaller inputs (finishes within 60 s on 2 cores)");
+        output.WriteLine("  --keep          keep the scratch folder with the files the run wrote");
+        output.WriteLine("  --torch DEVICE  run FhirRisk's side on the Torch backend (cpu, cuda, cuda:N), and the PyTorch peer on the same");
+        output.WriteLine("                  device (rollout only; docs/benchmarks.md, \"On a GPU\")");
         output.WriteLine();
         output.WriteLine("Benchmarks:");
         var width = catalog.Benchmarks.Max(b => b.Name.Length);

@@ -1,3 +1,5 @@
+using FhirRisk.Model.Torch;
+
 namespace FhirRisk.Bench;
 
 /// <summary>
@@ -11,6 +13,9 @@ internal interface IBenchmark
 
     /// <summary>One line for <c>list</c>: what is measured and against which peer.</summary>
     string Description { get; }
+
+    /// <summary>Whether FhirRisk's side can run on the Torch backend (<c>--torch DEVICE</c>) as well as on the CPU kernels.</summary>
+    bool RunsOnTorch => false;
 
     BenchmarkOutcome Run(BenchmarkSettings settings);
 }
@@ -31,7 +36,9 @@ internal interface IBenchmarkChildVerb
 /// <param name="RepositoryRoot">Folder holding FhirRisk.sln (for tools/ scripts).</param>
 /// <param name="WorkDirectory">Empty scratch folder, deleted after the run.</param>
 /// <param name="Output">Where progress and tables go (standard output).</param>
-internal sealed record BenchmarkSettings(bool Quick, string RepositoryRoot, string WorkDirectory, TextWriter Output);
+/// <param name="Torch">The device FhirRisk's side runs on through the Torch backend (<c>--torch</c>; the peer then runs
+/// there too); null for the CPU kernels.</param>
+internal sealed record BenchmarkSettings(bool Quick, string RepositoryRoot, string WorkDirectory, TextWriter Output, TorchDevice? Torch = null);
 
 /// <summary>
 /// What a run produced: its targets, and errors that make the run invalid (a correctness check failed) but were

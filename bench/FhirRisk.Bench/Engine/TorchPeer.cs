@@ -15,11 +15,16 @@ internal sealed class TorchPeer
     private const string Script = "torch_peer.py";
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(10);
 
-    private readonly string _script;
+    /// <summary>Overrides the Python interpreter of a GPU peer (<see cref="PrepareOn"/>): the one whose PyTorch has CUDA.</summary>
+    public const string PythonVariable = "FHIRRISK_BENCH_PYTHON";
 
-    private TorchPeer(string script, TorchPeerSetup setup)
+    private readonly string _script;
+    private readonly string _python;
+    private readonly string _device;
+
+    private TorchPeer(string script, TorchPeerSetup setup, string python = Python, string device = "cpu")
     {
-        _script = script;
+        (_script, _python, _device) = (script, python, device);
         Setup = setup;
     }
 
@@ -50,10 +55,34 @@ internal sealed class TorchPeer
         return new TorchPeer(script, TorchPeerSetup.Fastest(threads, openBlas));
     }
 
+    /// <summary>
+    /// The peer on <paramref name="device"/>: on the CPU (or null) <see cref="Prepare"/>'s; on a GPU the machine's own
+    /// PyTorch with CUDA (<c>$FHIRRISK_BENCH_PYTHON</c>, else <c>python3</c> on the PATH), nothing installed and no CPU
+    /// library settings, the model and every tensor on the device.
+    /// </summary>
+    public static TorchPeer PrepareOn(string repositoryRoot, int threads, TextWriter output, FhirRisk.Model.Torch.TorchDevice? device)
+    {
+        if (device is not { IsCpu: false } gpu)
+            return Prepare(repositoryRoot, threads, output);
+        var script = Path.Combine(repositoryRoot, "bench", "FhirRisk.Bench", "Engine", Script);
+        if (!File.Exists(script))
+            throw new BenchmarkException($"Missing peer script {script}.");
+        var python = Environment.GetEnvironmentVariable(PythonVariable) is { Length: > 0 } configured ? configured : "python3";
+        try
+        {
+            ExternalProcess.RunForOutput(python, ["-c", $"import torch, numpy; assert torch.cuda.is_available(); torch.zeros(1, device='{gpu}')"], "/", TimeSpan.FromMinutes(2));
+        }
+        catch (BenchmarkException ex)
+        {
+            throw new BenchmarkException($"{python} cannot run PyTorch on {gpu}. Hint: point ${PythonVariable} at a Python whose torch has CUDA.", ex);
+        }
+        return new TorchPeer(script, TorchPeerSetup.OnGpu(threads, python, gpu.ToString()), python, gpu.ToString());
+    }
+
     /// <summary>Runs <c>torch_peer.py &lt;mode&gt; &lt;arguments&gt;</c> and returns its JSON answer.</summary>
     public JsonElement Run(string mode, IEnumerable<string> arguments)
     {
-        IEnumerable<string> command = [.. Setup.EnvArguments(), Python, _script, mode, "--threads", Setup.ThreadsText, .. arguments];
+        IEnumerable<string> command = [.. Setup.EnvArguments(), _python, _script, mode, "--threads", Setup.ThreadsText, "--device", _device, .. arguments];
         var json = ExternalProcess.RunForOutput("env", command, Path.GetDirectoryName(_script)!, s_timeout);
         try
         {

@@ -7,12 +7,14 @@ namespace FhirRisk.Bench.Engine;
 /// <summary>What the peer process reported about itself: the libraries it really ran on and the thread split it
 /// chose, with the probe times (seconds) that chose it.</summary>
 internal sealed record TorchRuntime(string Version, int TorchThreads, int BlasThreads, IReadOnlyDictionary<string, double> SplitProbes,
-    string CpuCapability, string Blas, string Allocator)
+    string CpuCapability, string Blas, string Allocator, string Device = "cpu")
 {
-    public string Threads => string.Create(CultureInfo.InvariantCulture, $"{TorchThreads} + {BlasThreads} BLAS");
+    public string Threads => Device == "cpu" ? string.Create(CultureInfo.InvariantCulture, $"{TorchThreads} + {BlasThreads} BLAS") : Device;
 
-    public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"torch {Version}, ATen {TorchThreads} thread(s) + OpenBLAS {BlasThreads} (probe: {string.Join(", ", SplitProbes.Select(p => $"{p.Key} {p.Value * 1000:0} ms"))}), CPU capability {CpuCapability}, BLAS {Blas}, allocator {Allocator}");
+    public string Describe() => Device != "cpu"
+        ? $"torch {Version} on {Device} ({CpuCapability}), BLAS {Blas}, allocator {Allocator}"
+        : string.Create(CultureInfo.InvariantCulture,
+            $"torch {Version}, ATen {TorchThreads} thread(s) + OpenBLAS {BlasThreads} (probe: {string.Join(", ", SplitProbes.Select(p => $"{p.Key} {p.Value * 1000:0} ms"))}), CPU capability {CpuCapability}, BLAS {Blas}, allocator {Allocator}");
 
     public static TorchRuntime FromJson(JsonElement json) => new(
         json.GetProperty("torch_version").GetString() ?? "?",
@@ -21,7 +23,8 @@ internal sealed record TorchRuntime(string Version, int TorchThreads, int BlasTh
         json.GetProperty("split_probe_seconds").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble()),
         json.GetProperty("cpu_capability").GetString() ?? "?",
         json.GetProperty("blas").GetString() ?? "?",
-        json.GetProperty("allocator").GetString() ?? "?");
+        json.GetProperty("allocator").GetString() ?? "?",
+        json.TryGetProperty("device", out var device) ? device.GetString() ?? "cpu" : "cpu");
 }
 
 /// <summary>The peer's side of <c>engine</c>; <see cref="Losses"/> are those of its warm-up steps (its thread probe

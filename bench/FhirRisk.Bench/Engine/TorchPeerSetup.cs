@@ -13,7 +13,8 @@ namespace FhirRisk.Bench.Engine;
 /// <param name="Blas">The OpenBLAS build of <c>libblas.so.3</c>, preloaded: Debian's torch links the generic
 /// <c>libblas.so.3</c>, which is the reference BLAS (6 GFLOP/s) unless the alternative points to OpenBLAS.</param>
 /// <param name="CpuCapability">ATen's kernel family (<c>ATEN_CPU_CAPABILITY</c>); 1.13 picks AVX2 by default.</param>
-internal sealed record TorchPeerSetup(int Threads, string Blas, string? CpuCapability)
+/// <param name="Gpu">On a GPU: the device and the Python whose PyTorch drives it; null on the CPU.</param>
+internal sealed record TorchPeerSetup(int Threads, string Blas, string? CpuCapability, string? Gpu = null)
 {
     /// <summary>
     /// glibc malloc told to take every block from the heap (no <c>mmap</c>) and never give memory back. Eager PyTorch
@@ -32,10 +33,19 @@ internal sealed record TorchPeerSetup(int Threads, string Blas, string? CpuCapab
 
     public static TorchPeerSetup Fastest(int threads, string blas) => new(threads, blas, Avx512F.IsSupported ? "avx512" : null);
 
+    /// <summary>PyTorch on a GPU: the CPU library settings do not apply (the peer's host threads only launch kernels).</summary>
+    public static TorchPeerSetup OnGpu(int threads, string python, string device) => new(threads, "", null, $"{device} with {python}'s PyTorch");
+
     /// <summary>The arguments of <c>env</c> that launch the peer: <c>OPENBLAS_CORETYPE</c> removed (this machine's
     /// environment forces Haswell, half of OpenBLAS's speed), then the settings.</summary>
     public IEnumerable<string> EnvArguments()
     {
+        if (Gpu is not null)
+        {
+            yield return "OMP_NUM_THREADS=" + ThreadsText;
+            yield break;
+        }
+
         yield return "-u";
         yield return "OPENBLAS_CORETYPE";
         yield return "OPENBLAS_NUM_THREADS=" + ThreadsText;
@@ -47,7 +57,7 @@ internal sealed record TorchPeerSetup(int Threads, string Blas, string? CpuCapab
             yield return setting;
     }
 
-    public string Describe() =>
+    public string Describe() => Gpu is not null ? $"on {Gpu}, {ThreadsText} host threads" :
         $"budget {ThreadsText} threads split between ATen and OpenBLAS by the peer, OpenBLAS preloaded ({Blas}), " +
         $"OPENBLAS_CORETYPE unset, ATEN_CPU_CAPABILITY={CpuCapability ?? "(default)"}, glibc malloc with {string.Join(' ', s_allocator)}";
 }

@@ -33,7 +33,7 @@ class Window:
 def last_logits(model, window: torch.Tensor) -> torch.Tensor:
     """(B, L) window -> (B, Vp) logits of its last position: the full causal forward, the output head on one row only."""
     t = model.transformer
-    x = t.wte(window) + t.wpe(torch.arange(window.shape[1]))
+    x = t.wte(window) + t.wpe(torch.arange(window.shape[1], device=window.device))
     for block in t.h:
         x = block(x)
     return F.linear(t.ln_f(x[:, -1]), t.wte.weight)  # tied output embedding
@@ -41,7 +41,7 @@ def last_logits(model, window: torch.Tensor) -> torch.Tensor:
 
 def run_request(model, prompt: torch.Tensor, args, stops: torch.Tensor, positives: torch.Tensor, seed: int) -> dict:
     """One request: args.batch rollouts of `prompt`, in one shrinking batch; returns its time and counts."""
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator(device=prompt.device).manual_seed(seed)
     start = time.perf_counter()
     prefix = prompt[:args.prefix_length]
     timeline = prompt[args.prefix_length:].repeat(args.batch, 1)  # (A, n): the active rollouts' timelines
@@ -61,6 +61,8 @@ def run_request(model, prompt: torch.Tensor, args, stops: torch.Tensor, positive
         if timeline.shape[0] == 0:
             break
         window.fit(timeline.shape[1])
+    if prompt.is_cuda:
+        torch.cuda.synchronize(prompt.device)
     return {"seconds": time.perf_counter() - start, "rollouts": args.batch, "tokens": tokens, "stopped": stopped,
             "positive": positive}
 
@@ -70,12 +72,12 @@ def rollout(model, prompt: torch.Tensor, args, split) -> dict:
     timed requests on seeds 1..args.requests."""
     if prompt.shape[0] > model.cfg.block_size:
         raise SystemExit(f"the prompt ({prompt.shape[0]} tokens) exceeds the context {model.cfg.block_size}")
-    stops = torch.zeros(model.cfg.padded_vocab_size, dtype=torch.bool)
+    stops = torch.zeros(model.cfg.padded_vocab_size, dtype=torch.bool, device=prompt.device)
     stops[args.stop_ids] = True
-    positives = torch.zeros(model.cfg.padded_vocab_size, dtype=torch.bool)
+    positives = torch.zeros(model.cfg.padded_vocab_size, dtype=torch.bool, device=prompt.device)
     positives[args.positive_ids] = True
     with torch.inference_mode():
-        prompt_logits = last_logits(model, prompt[None])[0, :model.cfg.vocab_size]
+        prompt_logits = last_logits(model, prompt[None])[0, :model.cfg.vocab_size].cpu()
         # The probe: full-window forwards of a whole request's batch, the steps that dominate a request.
         batch = prompt.repeat(args.batch, 1)
         split.choose(lambda: [last_logits(model, batch) for _ in range(8)])

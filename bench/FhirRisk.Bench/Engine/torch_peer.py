@@ -53,6 +53,20 @@ def read_tokens(path: Path, rows: int) -> torch.Tensor:
     return torch.from_numpy(np.fromfile(path, dtype="<i4").astype(np.int64)).view(rows, -1)
 
 
+class GpuThreads:
+    """On a GPU the host threads only launch kernels: ATen keeps the budget, there is no BLAS pool to split."""
+
+    def __init__(self, budget: int, device: str):
+        self.budget, self.device = budget, device
+        torch.set_num_threads(budget)
+
+    def choose(self, probe) -> None:
+        pass
+
+    def describe(self) -> dict:
+        return {"torch_threads": self.budget, "blas_threads": 0, "split_probe_seconds": {}, "device": self.device}
+
+
 class ThreadSplit:
     """Sets ATen's intra-op threads and OpenBLAS's threads, and picks the fastest split of a thread budget."""
 
@@ -211,8 +225,9 @@ def decode(args, split: ThreadSplit) -> dict:
 
 
 def rollout(args, split: ThreadSplit) -> dict:
-    model = load_model(args.checkpoint).eval()
-    prompt = torch.from_numpy(np.fromfile(args.tokens, dtype="<i4").astype(np.int64))
+    device = torch.device(args.device)
+    model = load_model(args.checkpoint).eval().to(device)
+    prompt = torch.from_numpy(np.fromfile(args.tokens, dtype="<i4").astype(np.int64)).to(device)
     return rollout_peer.rollout(model, prompt, args, split)
 
 
@@ -247,6 +262,7 @@ def main() -> int:
     parser.add_argument("--tokens", type=Path, required=True)
     parser.add_argument("--batch", type=int, required=True)
     parser.add_argument("--threads", type=int, required=True, help="thread budget, split between ATen and OpenBLAS")
+    parser.add_argument("--device", default="cpu", help="rollout: where the model runs (cpu, cuda, cuda:N)")
     parser.add_argument("--targets", type=Path)
     parser.add_argument("--steps-warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10)
@@ -271,14 +287,18 @@ def main() -> int:
     args = parser.parse_args()
 
     torch.manual_seed(0)
-    split = ThreadSplit(args.threads)
+    gpu = args.device != "cpu"
+    if gpu and args.mode != "rollout":
+        raise SystemExit(f"--device {args.device}: only the rollout mode runs on a GPU")
+    split = GpuThreads(args.threads, args.device) if gpu else ThreadSplit(args.threads)
     result = {"train": train, "decode": decode, "rollout": rollout}[args.mode](args, split)
     result.update(split.describe())
     result.update({
         "torch_version": torch.__version__,
-        "cpu_capability": cpu_capability(),
-        "blas": loaded_library("libblas.so") or loaded_library("openblas"),
-        "allocator": loaded_library("jemalloc") or loaded_library("tcmalloc") or "glibc malloc",
+        "cpu_capability": torch.cuda.get_device_name(torch.device(args.device)) if gpu else cpu_capability(),
+        "blas": "cuBLAS" if gpu else loaded_library("libblas.so") or loaded_library("openblas"),
+        "allocator": "the CUDA caching allocator" if gpu else
+                     loaded_library("jemalloc") or loaded_library("tcmalloc") or "glibc malloc",
     })
     print(json.dumps(result))
     return 0

@@ -5,6 +5,7 @@ using FhirRisk.Bench.Tokenize;
 using FhirRisk.Inference;
 using FhirRisk.Inference.Rollouts;
 using FhirRisk.Model;
+using FhirRisk.Model.Torch;
 
 namespace FhirRisk.Bench.Rollout;
 
@@ -31,6 +32,8 @@ internal sealed class RolloutBenchmark : IBenchmark
 
     public string Name => "rollout";
 
+    public bool RunsOnTorch => true;
+
     public string Description => "20-rollout hospital_mortality latency and 16-request throughput with the demo model, KV-cache scheduler vs no-cache recompute (ETHOS) on our kernels and in PyTorch 1.13";
 
     public BenchmarkOutcome Run(BenchmarkSettings settings)
@@ -39,17 +42,18 @@ internal sealed class RolloutBenchmark : IBenchmark
         var (patients, requests, referenceRequests, rounds) = settings.Quick ? (150, 5, 1, 1) : (400, 20, 5, 3);
         var threads = ComputeOptions.Default.Threads;
         var modelFolder = Path.Combine(settings.RepositoryRoot, "models", "demo", "pretrained");
-        var peer = TorchPeer.Prepare(settings.RepositoryRoot, threads, output);
+        var peer = TorchPeer.PrepareOn(settings.RepositoryRoot, threads, output, settings.Torch);
 
         output.WriteLine($"Cohort: simulating {patients} patients (seed 42) and ingesting them ...");
         var meds = Path.Combine(settings.WorkDirectory, "meds");
         SimulatedMedsDataset.Create(patients, Path.Combine(settings.WorkDirectory, "export"), meds);
-        using var session = InferenceSession.Open(modelFolder, InferenceOptions.Default with { Threads = threads });
+        using var backend = settings.Torch is { } device ? new TorchBackend(device, threads) : null;
+        using var session = InferenceSession.Open(modelFolder, InferenceOptions.Default with { Threads = threads }, backend);
         var task = session.Task(TaskName);
         var admission = BenchAdmission.Find(session, meds, task);
         var rollouts = new RolloutSettings { MinRollouts = 20, MaxRollouts = 20, KeepTokens = true };
         RolloutRequest Request(ulong seed) => new(admission.Prompt, [task], rollouts with { Seed = seed });
-        output.WriteLine(Invariant($"Admission: subject {admission.SubjectId}, {admission.HistoryTokens} tokens of history, prompt {admission.Prompt.Length} tokens (context {session.GenerativeParameters.Config.ContextLength}); {threads} threads"));
+        output.WriteLine(Invariant($"Admission: subject {admission.SubjectId}, {admission.HistoryTokens} tokens of history, prompt {admission.Prompt.Length} tokens (context {session.GenerativeParameters.Config.ContextLength}); {threads} threads; backend {session.Backend.Name}"));
 
         var ours = new List<Timed>();
         var throughput = new List<double>();
