@@ -131,25 +131,7 @@ public static class DemoModelLayout
     private static void WriteFinetuning(Utf8JsonWriter json, FinetuningSettings f)
     {
         json.WriteStartObject("finetuning");
-        json.WriteNumber("steps", f.Steps);
-        json.WriteNumber("batch_size", f.BatchSize);
-        json.WriteNumber("context_length", f.ContextLength);
-        json.WriteNumber("history_codes", f.HistoryCodes);
-        json.WriteBoolean("freeze_backbone", f.FreezeBackbone);
-        json.WriteNumber("backbone_learning_rate", f.BackboneLearningRate);
-        json.WriteNumber("head_learning_rate", f.HeadLearningRate);
-        json.WriteNumber("warmup_steps", f.WarmupSteps);
-        json.WriteNumber("min_learning_rate_fraction", f.MinLearningRateFraction);
-        json.WriteNumber("backbone_weight_decay", f.BackboneWeightDecay);
-        json.WriteNumber("head_weight_decay", f.HeadWeightDecay);
-        json.WriteNumber("gradient_clip", f.GradientClip);
-        json.WriteBoolean("balance_positives", f.BalancePositives);
-        json.WriteNumber("weight_average_decay", f.WeightAverageDecay);
-        if (f.Dropout is { } dropout)
-            json.WriteNumber("dropout", dropout);
-        else
-            json.WriteNull("dropout");
-        json.WriteBoolean("language_model_loss", f.LanguageModelLoss);
+        f.WriteFields(json, f.ContextLength);
         json.WriteEndObject();
     }
 

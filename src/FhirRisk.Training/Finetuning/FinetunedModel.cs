@@ -55,25 +55,7 @@ public static class FinetunedModel
         json.WriteString("format", "fhirrisk-finetuning");
         json.WriteNumber("version", 1);
         json.WriteStartObject("settings");
-        json.WriteNumber("steps", settings.Steps);
-        json.WriteNumber("batch_size", settings.BatchSize);
-        json.WriteNumber("context_length", result.Model.Config.ContextLength);
-        json.WriteNumber("history_codes", settings.HistoryCodes);
-        json.WriteBoolean("freeze_backbone", settings.FreezeBackbone);
-        json.WriteNumber("backbone_learning_rate", settings.BackboneLearningRate);
-        json.WriteNumber("head_learning_rate", settings.HeadLearningRate);
-        json.WriteNumber("warmup_steps", settings.WarmupSteps);
-        json.WriteNumber("min_learning_rate_fraction", settings.MinLearningRateFraction);
-        json.WriteNumber("backbone_weight_decay", settings.BackboneWeightDecay);
-        json.WriteNumber("head_weight_decay", settings.HeadWeightDecay);
-        json.WriteNumber("gradient_clip", settings.GradientClip);
-        json.WriteBoolean("balance_positives", settings.BalancePositives);
-        json.WriteNumber("weight_average_decay", settings.WeightAverageDecay);
-        if (settings.Dropout is { } dropout)
-            json.WriteNumber("dropout", dropout);
-        else
-            json.WriteNull("dropout");
-        json.WriteBoolean("language_model_loss", settings.LanguageModelLoss);
+        settings.WriteFields(json, result.Model.Config.ContextLength);
         json.WriteString("seed", settings.Seed.ToString(CultureInfo.InvariantCulture));
         json.WriteEndObject();
         json.WriteNumber("steps_done", result.StepsDone);

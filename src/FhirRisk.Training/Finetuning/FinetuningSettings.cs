@@ -1,3 +1,4 @@
+using System.Text.Json;
 using FhirRisk.Model;
 using FhirRisk.Model.Cpu;
 using FhirRisk.Model.Gpt;
@@ -118,6 +119,32 @@ public sealed record FinetuningSettings
         if (ContextLength > pretrainedContextLength)
             throw new ArgumentException($"FinetuningSettings.ContextLength {ContextLength} is longer than the pretrained model's context of {pretrainedContextLength}; the position embedding has no rows beyond it. Hint: finetune with a context of at most {pretrainedContextLength}, or pretrain with a longer one.", nameof(ContextLength));
         return ContextLength == 0 ? pretrainedContextLength : ContextLength;
+    }
+
+    /// <summary>Writes the settings as the fields of a JSON object (<c>finetuning.json</c>'s <c>settings</c>, the demo
+    /// recipe's <c>finetuning</c>; docs/formats/heads.md), with <paramref name="contextLength"/> as <c>context_length</c>.
+    /// The seed is left to the caller.</summary>
+    internal void WriteFields(Utf8JsonWriter json, int contextLength)
+    {
+        json.WriteNumber("steps", Steps);
+        json.WriteNumber("batch_size", BatchSize);
+        json.WriteNumber("context_length", contextLength);
+        json.WriteNumber("history_codes", HistoryCodes);
+        json.WriteBoolean("freeze_backbone", FreezeBackbone);
+        json.WriteNumber("backbone_learning_rate", BackboneLearningRate);
+        json.WriteNumber("head_learning_rate", HeadLearningRate);
+        json.WriteNumber("warmup_steps", WarmupSteps);
+        json.WriteNumber("min_learning_rate_fraction", MinLearningRateFraction);
+        json.WriteNumber("backbone_weight_decay", BackboneWeightDecay);
+        json.WriteNumber("head_weight_decay", HeadWeightDecay);
+        json.WriteNumber("gradient_clip", GradientClip);
+        json.WriteBoolean("balance_positives", BalancePositives);
+        json.WriteNumber("weight_average_decay", WeightAverageDecay);
+        if (Dropout is { } dropout)
+            json.WriteNumber("dropout", dropout);
+        else
+            json.WriteNull("dropout");
+        json.WriteBoolean("language_model_loss", LanguageModelLoss);
     }
 
     internal LearningRateSchedule BackboneSchedule() => new(BackboneLearningRate, WarmupSteps, Steps, MinLearningRateFraction);

@@ -47,13 +47,9 @@ public sealed class MultitaskFinetunerTests
     [Fact]
     public void A_weight_average_keeps_what_was_learned_and_replaces_the_last_steps_weights()
     {
-        var pretrained = GptParameters.Initialize(new GptConfig(Vocabulary, 2, 2, 16, 16), seed: 1);
-        var data = new FinetuningData(Tasks, Points(600, seed: 1), Points(300, seed: 2));
-        var settings = new FinetuningSettings { Steps = 300, BatchSize = 16, BackboneLearningRate = 3e-3, HeadLearningRate = 1e-2, WarmupSteps = 20, Threads = 1 };
-
-        var last = MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 16, Vocabulary, tokenizerFingerprint: 5), data, settings);
-        var averaged = MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 16, Vocabulary, tokenizerFingerprint: 5), data, settings with { WeightAverageDecay = 0.95 });
-        var again = MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 16, Vocabulary, tokenizerFingerprint: 5), data, settings with { WeightAverageDecay = 0.95 });
+        var last = FinetuneTiny(TinySettings);
+        var averaged = FinetuneTiny(TinySettings with { WeightAverageDecay = 0.95 });
+        var again = FinetuneTiny(TinySettings with { WeightAverageDecay = 0.95 });
 
         Assert.NotEqual(last.Model.Values, averaged.Model.Values);
         Assert.NotEqual(last.Heads.Parameters, averaged.Heads.Parameters);
@@ -84,18 +80,15 @@ public sealed class MultitaskFinetunerTests
     [Fact]
     public void The_language_model_loss_keeps_the_backbone_predicting_the_record_while_the_heads_learn()
     {
-        var pretrained = GptParameters.Initialize(new GptConfig(Vocabulary, 2, 2, 16, 16), seed: 1);
-        var data = new FinetuningData(Tasks, Points(600, seed: 1), Points(300, seed: 2));
-        var settings = new FinetuningSettings { Steps = 300, BatchSize = 16, BackboneLearningRate = 3e-3, HeadLearningRate = 1e-2, WarmupSteps = 20, Threads = 1 };
-
-        var plain = MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 16, Vocabulary, tokenizerFingerprint: 5), data, settings);
-        var withLoss = MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 16, Vocabulary, tokenizerFingerprint: 5), data, settings with { LanguageModelLoss = true });
-        var again = MultitaskFinetuner.Run(pretrained, new TaskHeads(Tasks, 16, Vocabulary, tokenizerFingerprint: 5), data, settings with { LanguageModelLoss = true });
+        var plain = FinetuneTiny(TinySettings);
+        var withLoss = FinetuneTiny(TinySettings with { LanguageModelLoss = true });
+        var again = FinetuneTiny(TinySettings with { LanguageModelLoss = true });
+        var (pretrained, tuning) = (TinyGpt(), TinyData().Tuning);
 
         // The points' tokens are drawn unevenly (3 and 7 rare, 8 common): a backbone trained on them learns that; the
         // heads' loss alone does not teach it.
-        var (before, lossPlain, lossWith) = (NextTokenLoss(TaskTokenEmbedding.Grow(pretrained, 2, FinetuningSeeds.TaskTokens(1)), data.Tuning),
-            NextTokenLoss(plain.Model, data.Tuning), NextTokenLoss(withLoss.Model, data.Tuning));
+        var (before, lossPlain, lossWith) = (NextTokenLoss(TaskTokenEmbedding.Grow(pretrained, 2, FinetuningSeeds.TaskTokens(1)), tuning),
+            NextTokenLoss(plain.Model, tuning), NextTokenLoss(withLoss.Model, tuning));
         Assert.True(lossWith < lossPlain - 0.1 && lossWith < before - 0.1, $"next-token loss: pretrained {before:F3}, finetuned {lossPlain:F3}, with the loss {lossWith:F3}");
         // A 16-channel model shares its little capacity with the record: the heads still learn both tasks, if less well.
         foreach (var report in withLoss.Tasks)
@@ -104,8 +97,19 @@ public sealed class MultitaskFinetunerTests
         Assert.Null(plain.FirstLanguageModelLoss);
         Assert.Equal(withLoss.Model.Values, again.Model.Values);
         Assert.Equal(withLoss.Heads.Parameters, again.Heads.Parameters);
-        Assert.Throws<ArgumentException>(() => (settings with { LanguageModelLoss = true, FreezeBackbone = true }).Validate());
+        Assert.Throws<ArgumentException>(() => (TinySettings with { LanguageModelLoss = true, FreezeBackbone = true }).Validate());
     }
+
+    /// <summary>300 steps of 16 points, fast learning rates: enough for the tiny GPT to learn both tasks.</summary>
+    private static FinetuningSettings TinySettings => new() { Steps = 300, BatchSize = 16, BackboneLearningRate = 3e-3, HeadLearningRate = 1e-2, WarmupSteps = 20, Threads = 1 };
+
+    private static GptParameters TinyGpt() => GptParameters.Initialize(new GptConfig(Vocabulary, 2, 2, 16, 16), seed: 1);
+
+    private static FinetuningData TinyData() => new(Tasks, Points(600, seed: 1), Points(300, seed: 2));
+
+    /// <summary>Finetunes the tiny GPT with new heads on the tiny data.</summary>
+    private static FinetuningResult FinetuneTiny(FinetuningSettings settings) =>
+        MultitaskFinetuner.Run(TinyGpt(), new TaskHeads(Tasks, 16, Vocabulary, tokenizerFingerprint: 5), TinyData(), settings);
 
     /// <summary>The mean next-token cross-entropy of the points' timelines under <paramref name="parameters"/>.</summary>
     private static double NextTokenLoss(GptParameters parameters, IReadOnlyList<PromptedExample> points)
