@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using FhirRisk.Bench.Infrastructure;
+using FhirRisk.Model.Torch;
 
 namespace FhirRisk.Bench.Engine;
 
@@ -60,7 +61,7 @@ internal sealed class TorchPeer
     /// PyTorch with CUDA (<c>$FHIRRISK_BENCH_PYTHON</c>, else <c>python3</c> on the PATH), nothing installed and no CPU
     /// library settings, the model and every tensor on the device.
     /// </summary>
-    public static TorchPeer PrepareOn(string repositoryRoot, int threads, TextWriter output, FhirRisk.Model.Torch.TorchDevice? device)
+    public static TorchPeer PrepareOn(string repositoryRoot, int threads, TextWriter output, TorchDevice? device)
     {
         if (device is not { IsCpu: false } gpu)
             return Prepare(repositoryRoot, threads, output);
