@@ -39,7 +39,13 @@ public static class PromptedContext
     /// see <see cref="HistoryBlock"/>). The block's ids come out of the timeline's share, so the context still holds at
     /// most <paramref name="maxLength"/> ids.</param>
     public static int[] Build(TimelineTokenizer tokenizer, ReadOnlySpan<int> tokens, ReadOnlySpan<long> times, SubjectStatics statics, int index, int maxLength,
-        int historyCodes = 0)
+        int historyCodes = 0) =>
+        Build(tokenizer, tokens, times, statics, index, maxLength, historyCodes, out _);
+
+    /// <inheritdoc cref="Build(TimelineTokenizer, ReadOnlySpan{int}, ReadOnlySpan{long}, SubjectStatics, int, int, int)"/>
+    /// <param name="historyLength">The ids of the history block at the context's end (the timeline ends before them).</param>
+    public static int[] Build(TimelineTokenizer tokenizer, ReadOnlySpan<int> tokens, ReadOnlySpan<long> times, SubjectStatics statics, int index, int maxLength,
+        int historyCodes, out int historyLength)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentOutOfRangeException.ThrowIfNegative(index);
@@ -56,6 +62,7 @@ public static class PromptedContext
         tokenizer.PrefixAt(statics, times[start], context.AsSpan(0, prefix));
         tokens[start..(index + 1)].CopyTo(context.AsSpan(prefix));
         block.CopyTo(context.AsSpan(context.Length - block.Length));
+        historyLength = block.Length;
         return context;
     }
 

@@ -71,9 +71,10 @@ public sealed class PromptedContextTests : IDisposable
         var index = timeline.Tokens.IndexOf(pneumonia) - 1; // the point is just before J18.9 is charted, which it must not see
         Assert.True(timeline.Tokens[..(index + 1)].IndexOf(Id("ICD10CM//I10")) < index + 1 - 12, "I10 lies before the window");
 
-        var context = PromptedContext.Build(_tokenizer, timeline.Tokens, timeline.Times, timeline.Statics, index, maxLength: 16, historyCodes: 8);
+        var context = PromptedContext.Build(_tokenizer, timeline.Tokens, timeline.Times, timeline.Statics, index, maxLength: 16, historyCodes: 8, out var historyLength);
 
         int[] block = [Id("ICD10CM//I10"), Id("ICD10CM//S72"), Id("ICD10CM//E11")];
+        Assert.Equal(block.Length, historyLength);
         var recent = 16 - _tokenizer.PrefixLength - block.Length;
         Assert.Equal(16, context.Length);
         Assert.Equal(block, context[^block.Length..]);

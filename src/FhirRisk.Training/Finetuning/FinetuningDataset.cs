@@ -196,8 +196,7 @@ public static class FinetuningDataset
                 early++;
                 continue;
             }
-            var context = PromptedContext.Build(tokenizer, tokens, times, shard.Statics(at.Subject, tokenizer), index, layout.MaxLength, layout.HistoryCodes);
-            var history = layout.HistoryCodes == 0 ? 0 : PromptedContext.HistoryBlock(tokenizer, tokens[..(index + 1)], layout.HistoryCodes).Length;
+            var context = PromptedContext.Build(tokenizer, tokens, times, shard.Statics(at.Subject, tokenizer), index, layout.MaxLength, layout.HistoryCodes, out var history);
             list.Add(new PromptedExample(subjectId, time, context, labels, tokenizer.PrefixLength, history));
         }
         return (unmatched, early);
