@@ -80,17 +80,17 @@ public sealed record DemoRecipe
     /// 20,000 patients (the acceptance size of issue 6); GPTs with context 128 (the admission's emergency visit and
     /// recent history fit; a shorter context measured better heads than 256 at equal tokens, and than 512: heads
     /// mortality AUROC 0.748 against 0.787, with rollouts no better, 0.620 against 0.621, in 30 minutes), 6,500 steps of
-    /// 16 windows (13 M window positions, about 1.7 passes over the 7.6 M train tokens) for each of two backbones: for
-    /// the heads a 4-layer × 128-channel one with anchored windows, finetuned with them for 6,000 steps of 16 points (on
+    /// 16 windows (13 M window positions, about 1.7 passes over the 7.6 M train tokens) for each of two 4-layer ×
+    /// 128-channel backbones: for the heads one with anchored windows, finetuned with them for 6,000 steps of 16 points (on
     /// the 94,840 points of the validation cohort it ranks every admission task 0.005–0.006 better than 2 × 96, with paired
-    /// intervals that exclude 0), and for <c>pretrained/</c> a 2 × 96 one with uniform windows (rollouts 0.727 against
-    /// 0.621 on 400 held-out stays; a 4 × 128 one missed the rollout bench's 10× target); the probes fitted on a quarter
+    /// intervals that exclude 0), and for <c>pretrained/</c> one with uniform windows (anchored: rollouts 0.621 against
+    /// 0.727 on 400 held-out stays; 2 × 96 uniform: adaptive rollouts 0.773 against 0.826 on them); the probes fitted on a quarter
     /// of the train and tuning subjects. The heads read a history block of up to 16 diagnosis categories (mortality 0.786
     /// and 0.785 over two finetuning seeds against 0.782 and 0.780 without; ICU unchanged).
     /// </summary>
     public static DemoRecipe Full { get; } = new DemoRecipe
     {
-        Pretraining = FullShape with { Layers = 4, Channels = 128 },
+        Pretraining = FullShape,
         Generative = FullShape with { Windows = WindowSampling.Uniform },
         Finetuning = FinetuningSettings.Default with
         {
@@ -99,10 +99,10 @@ public sealed record DemoRecipe
         ProbeSubjectFraction = 0.25,
     };
 
-    /// <summary>The full recipe's 2 × 96 pretraining (the generative backbone's; the heads' is 4 × 128).</summary>
+    /// <summary>The full recipe's 4 × 128 pretraining, shared by both backbones (the generative one's windows are uniform).</summary>
     private static PretrainingSettings FullShape => PretrainingSettings.Default with
     {
-        Layers = 2, Heads = 4, Channels = 96, ContextLength = 128, Dropout = 0.1f, BatchSize = 16, Steps = 6_500,
+        Layers = 4, Heads = 4, Channels = 128, ContextLength = 128, Dropout = 0.1f, BatchSize = 16, Steps = 6_500,
         LearningRate = 3e-3, WarmupSteps = 200, EvalEvery = 500, EvalBatches = 16, CheckpointEvery = 1_000,
     };
 
