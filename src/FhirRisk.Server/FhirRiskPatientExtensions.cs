@@ -67,6 +67,7 @@ internal static class FhirRiskPatientExtensions
         services.AddOptions<RiskModelOptions>().Bind(builder.Configuration.GetSection(RiskModelOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RiskModelOptions>, RiskModelOptionsValidator>();
         services.AddSingleton<RiskModel>();
+        services.AddSingleton<RolloutAdmission>();
         services.AddHostedService<RiskModelLoader>();
         services.AddSingleton<PatientTimelineBuilder>();
         services.AddSingleton<TimelinePredictor>();

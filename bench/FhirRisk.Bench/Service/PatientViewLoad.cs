@@ -4,8 +4,9 @@ using System.Text;
 
 namespace FhirRisk.Bench.Service;
 
-/// <summary>What one load level measured: each successful call's latency, the failures, and the wall time.</summary>
-internal sealed record LoadResult(string Mode, int Clients, IReadOnlyList<double> LatenciesMs, int Errors, double Seconds)
+/// <summary>What one load level measured: each successful call's latency, the failures, the wall time, and how many
+/// successful calls the server shed from its rollouts to its heads (their cards say so; docs/operations.md "Load shedding").</summary>
+internal sealed record LoadResult(string Mode, int Clients, IReadOnlyList<double> LatenciesMs, int Errors, double Seconds, int ShedToHeads = 0)
 {
     public int Requests => LatenciesMs.Count + Errors;
 
@@ -52,27 +53,33 @@ internal sealed class PatientViewLoad(Uri server)
         using var http = new HttpClient(handler) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(60) };
         var latencies = new List<double>();
         var errors = 0;
+        var shed = 0;
         var issued = 0;
         var clock = Stopwatch.StartNew();
         async Task Client()
         {
             while (Interlocked.Increment(ref issued) <= requests && clock.Elapsed < limit)
             {
-                var (ok, milliseconds) = await CallAsync(http);
+                var (ok, byHeads, milliseconds) = await CallAsync(http);
                 lock (latencies)
                 {
                     if (ok)
                         latencies.Add(milliseconds);
                     else
                         errors++;
+                    if (byHeads)
+                        shed++;
                 }
             }
         }
         await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(Client)));
-        return new LoadResult(mode, clients, latencies, errors, clock.Elapsed.TotalSeconds);
+        return new LoadResult(mode, clients, latencies, errors, clock.Elapsed.TotalSeconds, shed);
     }
 
-    private async Task<(bool Ok, double Milliseconds)> CallAsync(HttpClient http)
+    /// <summary>Words of the card detail of a risk the heads answered because the server's rollouts were at capacity.</summary>
+    private const string ShedMarker = "which were at capacity";
+
+    private async Task<(bool Ok, bool ShedToHeads, double Milliseconds)> CallAsync(HttpClient http)
     {
         var patient = Interlocked.Increment(ref _nextPatient) % Patients;
         using var content = new StringContent(Request(patient), Encoding.UTF8, "application/json");
@@ -81,11 +88,13 @@ internal sealed class PatientViewLoad(Uri server)
         {
             using var response = await http.PostAsync(ServicePath, content);
             var body = await response.Content.ReadAsStringAsync();
-            return (response.IsSuccessStatusCode && body.Contains("\"cards\"", StringComparison.Ordinal), clock.Elapsed.TotalMilliseconds);
+            var milliseconds = clock.Elapsed.TotalMilliseconds;
+            var ok = response.IsSuccessStatusCode && body.Contains("\"cards\"", StringComparison.Ordinal);
+            return (ok, ok && body.Contains(ShedMarker, StringComparison.Ordinal), milliseconds);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
-            return (false, clock.Elapsed.TotalMilliseconds);
+            return (false, false, clock.Elapsed.TotalMilliseconds);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Text.Json;
 using FhirRisk.Server.Patients;
@@ -68,6 +69,13 @@ internal static class CdsHooksEndpoints
             // IPatientRiskService's contract: the message names a resource or task, never patient data.
             CdsHooksLog.BadRequest(logger, id, e.Message);
             return Outcome(StatusCodes.Status400BadRequest, "invalid", "The supplied FHIR data or the requested tasks could not be used.", e.Message);
+        }
+        catch (Patients.RiskModelBusyException e)
+        {
+            CdsHooksLog.Busy(logger, id, e.RetryAfter.TotalSeconds);
+            http.Response.Headers.RetryAfter = ((long)e.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            return Outcome(StatusCodes.Status503ServiceUnavailable, "throttled", "The risk model is at capacity; retry after the Retry-After seconds.",
+                e.Message);
         }
         catch (Exception e) when (e is RiskServiceUnavailableException or Patients.RiskModelUnavailableException)
         {

@@ -32,4 +32,7 @@ internal static partial class CdsHooksLog
 
     [LoggerMessage(EventId = 208, Level = LogLevel.Warning, Message = "Contributors of {Task} could not be computed ({ExceptionType}); the card goes out without them")]
     public static partial void ContributorsFailed(ILogger logger, string task, string exceptionType);
+
+    [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "CDS service {ServiceId} answered 503: the rollout engine is at capacity (Retry-After {RetryAfterSeconds:0} s)")]
+    public static partial void Busy(ILogger logger, string serviceId, double retryAfterSeconds);
 }

@@ -73,6 +73,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
             text.Append(CultureInfo.InvariantCulture, $" (95% interval {CardText.Percent(interval.Lower)}–{CardText.Percent(interval.Upper)})");
         text.Append("\n\n").Append(Method(risk)).Append(CultureInfo.InvariantCulture, $"; {result.EventCount} events read");
         text.Append("; model `").Append(result.ModelVersion.Replace('`', '\'')).Append("`.");
+        if (result.AnsweredByHeadsWhenBusy && risk.Method == RiskMethod.Heads)
+            text.Append(' ').Append(BusyNote);
         if (input.Contributors.Count > 0)
         {
             text.Append("\n\n**Top contributing events**\n\n| Event | Change in risk |\n|---|---|\n");
@@ -83,6 +85,9 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
             text.Append("\n\n").Append(note);
         return text.ToString().TrimEnd('\n');
     }
+
+    /// <summary>Added to the method line of a risk the heads answered because the rollouts were at capacity.</summary>
+    public const string BusyNote = "This service answers by zero-shot rollouts, which were at capacity: the task head answered instead.";
 
     private static string Method(TaskRisk risk) => risk.Method switch
     {

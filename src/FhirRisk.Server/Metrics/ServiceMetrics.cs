@@ -15,7 +15,7 @@ internal sealed class ServiceMetrics
 
     private static readonly string[] RequestLabels = ["surface", "endpoint", "status"];
 
-    public ServiceMetrics(MetricRegistry registry, RiskModel model, RequestDrain drain)
+    public ServiceMetrics(MetricRegistry registry, RiskModel model, RolloutAdmission admission, RequestDrain drain)
     {
         ArgumentNullException.ThrowIfNull(registry);
         Requests = registry.Add(new CounterFamily("fhirrisk_requests_total",
@@ -42,6 +42,14 @@ internal sealed class ServiceMetrics
             "gauge", () => model.RolloutSlots));
         registry.Add(new ObservedFamily("fhirrisk_rollout_batch_slots_in_use", "KV-cache slots held by decoding rollouts now.",
             "gauge", () => model.RolloutCounters?.SlotsInUse ?? 0));
+        registry.Add(new ObservedFamily("fhirrisk_rollout_requests_capacity",
+            "Rollout requests (predictions, explanations, Generate) admitted at once (Model:RolloutConcurrency).", "gauge", () => admission.Capacity));
+        registry.Add(new ObservedFamily("fhirrisk_rollout_requests_in_flight", "Rollout requests admitted now.", "gauge", () => admission.InFlight));
+        registry.Add(new ObservedFamily("fhirrisk_rollout_requests_admitted_total", "Rollout requests admitted.", "counter", () => admission.Admitted));
+        registry.Add(new ObservedFamily("fhirrisk_rollout_requests_fell_back_total",
+            "Rollout predictions shed at capacity and answered by the task heads (Model:RolloutOverload heads).", "counter", () => admission.FellBack));
+        registry.Add(new ObservedFamily("fhirrisk_rollout_requests_rejected_total",
+            "Rollout requests shed at capacity and rejected (CDS Hooks 503, gRPC RESOURCE_EXHAUSTED).", "counter", () => admission.Rejected));
     }
 
     public CounterFamily Requests { get; }

@@ -48,7 +48,12 @@ public sealed record RolloutChoices(int? Count = null, ulong? Seed = null, doubl
 /// <param name="ModelVersion">The loaded model's name and version, for card sources and gRPC responses.</param>
 /// <param name="EventCount">How many MEDS events the prediction read (stored + supplied), for card detail.</param>
 /// <param name="Warnings">Non-fatal problems with the supplied resources (codes and resource types only, no values).</param>
-public sealed record PatientRiskResult(IReadOnlyList<TaskRisk> Risks, string ModelVersion, int EventCount, IReadOnlyList<string> Warnings);
+public sealed record PatientRiskResult(IReadOnlyList<TaskRisk> Risks, string ModelVersion, int EventCount, IReadOnlyList<string> Warnings)
+{
+    /// <summary>The request left the method to the service, whose default is rollouts, but the rollout engine was at
+    /// capacity, so the task heads answered (docs/operations.md "Load shedding").</summary>
+    public bool AnsweredByHeadsWhenBusy { get; init; }
+}
 
 /// <summary>The patient's data cannot be had: not stored and not supplied (CDS Hooks answers 412, gRPC NOT_FOUND).</summary>
 public sealed class PatientDataUnavailableException(string message) : Exception(message);

@@ -67,6 +67,21 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
         return loaded.Rollouts;
     }
 
+    /// <summary>The method a request for <paramref name="method"/> (null: the configured default) is answered by.</summary>
+    public RiskMethod MethodFor(RiskMethod? method) => method ?? Current.DefaultMethod;
+
+    /// <summary>The heads predictor when the model has heads for every one of <paramref name="tasks"/> (empty: every
+    /// task the rollouts answer), else null.</summary>
+    public IRiskPredictor? HeadsFor(IReadOnlyList<string> tasks)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        var loaded = Current;
+        if (loaded.Heads is not { } heads)
+            return null;
+        var wanted = tasks.Count > 0 ? tasks : loaded.Rollouts.Tasks;
+        return wanted.All(heads.Tasks.Contains) ? heads : null;
+    }
+
     /// <summary>The explainer for <paramref name="method"/>, or the configured default: each predictor explains its own risks.</summary>
     /// <exception cref="ArgumentException">Heads asked of a model without them.</exception>
     public IRiskExplainer Explainer(RiskMethod? method) => (IRiskExplainer)Predictor(method);

@@ -34,6 +34,20 @@ internal sealed class RiskModelOptions
     /// <summary>Trajectories one Generate call may ask for (default 16); each may generate up to <see cref="MaxNewTokens"/>.</summary>
     public int MaxTrajectories { get; set; } = 16;
 
+    /// <summary>Rollout requests (predictions, explanations and Generate calls that sample futures) decoded at once; 0
+    /// (default) = one per compute thread. More share the same cores, so each takes longer (docs/operations.md "Load
+    /// shedding").</summary>
+    public int RolloutConcurrency { get; set; }
+
+    /// <summary>How long a rollout request may wait for one of the <see cref="RolloutConcurrency"/> places before it is
+    /// shed (default 1 s; 0: shed at once when all are taken).</summary>
+    public TimeSpan RolloutQueueTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>What a shed rollout prediction gets: <c>heads</c> (default: the heads answer it, and the answer says so),
+    /// or <c>reject</c> (CDS Hooks 503 with Retry-After, gRPC RESOURCE_EXHAUSTED). A caller that asked for rollouts by
+    /// name, a task the heads lack, a model without heads, explanations and Generate are always rejected.</summary>
+    public string RolloutOverload { get; set; } = "heads";
+
     /// <summary>Concurrent patients of one PredictStream call (default 4).</summary>
     public int StreamConcurrency { get; set; } = 4;
 
@@ -72,6 +86,12 @@ internal sealed class RiskModelOptionsValidator : IValidateOptions<RiskModelOpti
             failures.Add("Model:MaxNewTokens must be at least 1.");
         if (options.MaxTrajectories < 1)
             failures.Add("Model:MaxTrajectories must be at least 1.");
+        if (options.RolloutConcurrency < 0)
+            failures.Add("Model:RolloutConcurrency must be 0 (one per compute thread) or more.");
+        if (options.RolloutQueueTimeout < TimeSpan.Zero || options.RolloutQueueTimeout > TimeSpan.FromMinutes(10))
+            failures.Add("Model:RolloutQueueTimeout must be between 00:00:00 and 00:10:00.");
+        if (options.RolloutOverload is not ("heads" or "reject"))
+            failures.Add($"Model:RolloutOverload '{options.RolloutOverload}' is not heads or reject.");
         if (options.StreamConcurrency < 1)
             failures.Add("Model:StreamConcurrency must be at least 1.");
         if (options.Backend == ComputeBackendKind.Torch)

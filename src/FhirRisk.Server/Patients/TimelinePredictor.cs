@@ -4,15 +4,22 @@ using FhirRisk.Inference;
 using FhirRisk.Inference.Prediction;
 using FhirRisk.Meds;
 using FhirRisk.Tokenizer;
+using Microsoft.Extensions.Options;
 
 namespace FhirRisk.Server.Patients;
 
 /// <summary>
 /// MEDS events → the model's tokenizer → a <see cref="RiskQuery"/> at the prediction point → the chosen
 /// <see cref="IRiskPredictor"/> (docs/inference.md). The timeline is encoded as a live patient (no TIMELINE_END).
+/// Rollout predictions pass <see cref="RolloutAdmission"/> first; a shed one is answered by the heads (marked in
+/// <see cref="PatientRiskResult.AnsweredByHeadsWhenBusy"/> and a <see cref="RolloutsBusyCode"/> warning) or rejected
+/// (docs/operations.md "Load shedding").
 /// </summary>
-internal sealed class TimelinePredictor(RiskModel model)
+internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admission, IOptions<RiskModelOptions> options)
 {
+    /// <summary>The warning code of a prediction the heads answered because the rollout engine was at capacity.</summary>
+    public const string RolloutsBusyCode = "ROLLOUTS_BUSY";
+
     public async Task<PatientRiskResult> PredictAsync(IReadOnlyList<MedsEvent> events, IReadOnlyList<string> tasks, DateTimeOffset? predictionTime,
         RiskMethod? method, RolloutChoices rollouts, IReadOnlyList<Issue> warnings, CancellationToken cancellationToken)
     {
@@ -22,22 +29,40 @@ internal sealed class TimelinePredictor(RiskModel model)
         var (timeline, index) = Encode(events, predictionTime);
         if (index < 0)
             throw new PatientDataUnavailableException("The patient has no events at or before the prediction time.");
-        var wanted = tasks.Count > 0 ? tasks : predictor.Tasks;
-        var query = new RiskQuery(timeline, index, wanted) { Rollouts = rollouts.Count, Seed = rollouts.Seed, IntervalLevel = rollouts.IntervalLevel };
-        IReadOnlyList<TaskRisk> risks;
-        try
+        RolloutAdmission.Lease? lease = null;
+        var fellBack = false;
+        if (predictor.Method == RiskMethod.Rollouts)
         {
-            risks = await predictor.PredictAsync(query, cancellationToken).ConfigureAwait(false);
+            lease = await admission.TryEnterAsync(cancellationToken).ConfigureAwait(false);
+            if (lease is null)
+            {
+                // Only a request that left the method to the service may get another method than it would have.
+                var heads = method is null && options.Value.RolloutOverload == "heads" ? model.HeadsFor(tasks) : null;
+                predictor = heads ?? throw admission.Reject();
+                admission.CountFallBack();
+                fellBack = true;
+            }
         }
-        catch (InferenceException e) when (e.Code == InferenceErrorCodes.UnknownTask)
+        using (lease)
         {
-            // The message names tasks only, never patient data.
-            throw new ArgumentException(e.Message, nameof(tasks), e);
+            var wanted = tasks.Count > 0 ? tasks : predictor.Tasks;
+            var query = new RiskQuery(timeline, index, wanted) { Rollouts = rollouts.Count, Seed = rollouts.Seed, IntervalLevel = rollouts.IntervalLevel };
+            IReadOnlyList<TaskRisk> risks;
+            try
+            {
+                risks = await predictor.PredictAsync(query, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InferenceException e) when (e.Code == InferenceErrorCodes.UnknownTask)
+            {
+                // The message names tasks only, never patient data.
+                throw new ArgumentException(e.Message, nameof(tasks), e);
+            }
+            var notes = warnings.GroupBy(w => w.Code, StringComparer.Ordinal)
+                .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} x{g.Count()}"));
+            if (fellBack)
+                notes = notes.Append($"{RolloutsBusyCode} answered by the task heads: the rollout engine was at capacity");
+            return new PatientRiskResult(risks, model.Version, events.Count, [.. notes]) { AnsweredByHeadsWhenBusy = fellBack };
         }
-        var notes = warnings.GroupBy(w => w.Code, StringComparer.Ordinal)
-            .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} x{g.Count()}"))
-            .ToArray();
-        return new PatientRiskResult(risks, model.Version, events.Count, notes);
     }
 
     /// <summary>The events encoded by the model's tokenizer as a live patient, and the prediction point: the last token at

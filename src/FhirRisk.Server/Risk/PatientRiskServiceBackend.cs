@@ -18,7 +18,8 @@ namespace FhirRisk.Server.Risk;
 /// <summary>
 /// <c>fhirrisk.v1.RiskService</c> over <see cref="IPatientRiskService"/> (bundle and stored sources), the model directly
 /// (MEDS events), <see cref="RiskAnalysisBackend"/> (Explain, Embed, Generate) and FHIR push (Ingest). Status mapping
-/// (docs/grpc.md "What the backend does"): no model or store → UNAVAILABLE; a patient with no data → NOT_FOUND; unusable
+/// (docs/grpc.md "What the backend does"): no model or store → UNAVAILABLE; the rollout engine at capacity (a shed
+/// request that is not answered by the heads) → RESOURCE_EXHAUSTED; a patient with no data → NOT_FOUND; unusable
 /// input, an unknown task or a request beyond the service's limits → INVALID_ARGUMENT with our own message (never
 /// patient data).
 /// </summary>
@@ -202,6 +203,10 @@ internal sealed class PatientRiskServiceBackend(
         catch (Exception e) when (e is RiskModelUnavailableException or TimelineStoreUnavailableException)
         {
             throw new GrpcStatusException(GrpcStatusCode.Unavailable, e.Message);
+        }
+        catch (RiskModelBusyException e)
+        {
+            throw new GrpcStatusException(GrpcStatusCode.ResourceExhausted, e.Message);
         }
         catch (ArgumentException e) when (e.ParamName is not null)
         {

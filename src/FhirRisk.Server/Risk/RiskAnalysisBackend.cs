@@ -19,9 +19,11 @@ namespace FhirRisk.Server.Risk;
 /// Explain, Embed and Generate of <c>fhirrisk.v1.RiskService</c> (docs/grpc.md "What the backend does") over the loaded
 /// model: the patient read by <see cref="PatientInputReader"/>, encoded at the prediction point, then
 /// <see cref="IRiskExplainer"/>, <see cref="PatientEmbedder"/> or <see cref="TrajectoryGenerator"/>. Limits come from
-/// <see cref="RiskModelOptions"/>; a request beyond them is INVALID_ARGUMENT naming the limit.
+/// <see cref="RiskModelOptions"/>; a request beyond them is INVALID_ARGUMENT naming the limit. Rollout explanations and
+/// Generate sample futures, so they pass <see cref="RolloutAdmission"/> and are rejected when it sheds them.
 /// </summary>
-internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePredictor encoder, RiskModel model, IOptions<RiskModelOptions> options)
+internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePredictor encoder, RiskModel model, RolloutAdmission admission,
+    IOptions<RiskModelOptions> options)
 {
     /// <summary>The most contributors one Explain lists.</summary>
     public const int MaxTopK = 64;
@@ -47,6 +49,9 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
             Seed = request.HasSeed ? request.Seed : null,
         };
         RiskExplanation explanation;
+        using var lease = ((IRiskPredictor)explainer).Method == RiskMethod.Rollouts
+            ? await admission.EnterOrRejectAsync(cancellationToken).ConfigureAwait(false)
+            : null;
         try
         {
             explanation = await explainer.ExplainAsync(query, cancellationToken).ConfigureAwait(false);
@@ -101,6 +106,7 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
         var point = await PointAsync(request.Patient, cancellationToken).ConfigureAwait(false);
         var session = model.Session;
         var prompt = point.Index >= 0 ? session.RolloutPrompt(point.Timeline, point.Index) : point.Prefix(session.Tokenizer);
+        using var lease = await admission.EnterOrRejectAsync(cancellationToken).ConfigureAwait(false);
         var trajectories = await generator.GenerateAsync(prompt, point.Time, settings, cancellationToken).ConfigureAwait(false);
         var response = new GenerateResponse
         {
