@@ -19,7 +19,7 @@ internal static class FhirRiskCommandLine
         {
             MedsCommand.Create(), IngestCommand.Create(), LabelsCommand.Create(), SimulateCommand.Create(), TokenizeCommand.Create(),
             TrainCommand.Create(), FinetuneCommand.Create(), ProbeCommand.Create(), EvaluateCommand.Create(), GenerateCommand.Create(), PredictCommand.Create(),
-            DemoModelCommand.Create(),
+            DemoModelCommand.Create(), CalibrateRolloutsCommand.Create(),
         },
     };
 

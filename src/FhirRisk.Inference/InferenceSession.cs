@@ -28,8 +28,9 @@ public sealed class InferenceSession : IDisposable
     public const string PretrainedFolder = "pretrained";
 
     private InferenceSession(string directory, InferenceOptions options, TimelineTokenizer tokenizer, GptParameters parameters,
-        GptParameters generative, TaskHeads? heads, IComputeBackend? backend)
+        GptParameters generative, TaskHeads? heads, RolloutCalibration? rolloutCalibration, IComputeBackend? backend)
     {
+        RolloutCalibration = rolloutCalibration;
         Directory = directory;
         Options = options;
         Tokenizer = tokenizer;
@@ -59,6 +60,10 @@ public sealed class InferenceSession : IDisposable
     /// <summary>The finetuned heads (<c>heads.json</c>), or null for a model without them.</summary>
     public TaskHeads? Heads { get; }
 
+    /// <summary>The recalibration of rollout risks (<c>rollout-calibration.json</c> beside the generative weights;
+    /// docs/inference.md "Recalibration"), or null: rollout risks are then the raw estimates.</summary>
+    public RolloutCalibration? RolloutCalibration { get; }
+
     /// <summary>The tokenizer's ids as rollouts read them.</summary>
     public TokenMeanings Meanings { get; }
 
@@ -83,8 +88,10 @@ public sealed class InferenceSession : IDisposable
         var parameters = GptCheckpoint.Load(directory);
         var heads = File.Exists(Path.Combine(directory, "heads.json")) ? TaskHeads.Load(directory) : null;
         Check(directory, tokenizer, parameters, heads);
-        var generative = heads is null ? parameters : LoadPretrained(Path.Combine(directory, PretrainedFolder), tokenizer) ?? parameters;
-        return new InferenceSession(directory, options, tokenizer, parameters, generative, heads, backend);
+        var pretrained = heads is null ? null : LoadPretrained(Path.Combine(directory, PretrainedFolder), tokenizer);
+        var generative = pretrained ?? parameters;
+        var calibration = RolloutCalibration.Load(pretrained is null ? directory : Path.Combine(directory, PretrainedFolder));
+        return new InferenceSession(directory, options, tokenizer, parameters, generative, heads, calibration, backend);
     }
 
     /// <summary>The catalog task named <paramref name="name"/>.</summary>

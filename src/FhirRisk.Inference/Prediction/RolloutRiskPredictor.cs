@@ -45,7 +45,22 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         var prompt = _session.RolloutPrompt(query.Timeline, query.Index);
         var result = await RunAsync(new RolloutRequest(prompt, tasks, SettingsFor(query)), cancellationToken).ConfigureAwait(false);
         var latency = clock.Elapsed;
-        return [.. result.Tasks.Select(e => new TaskRisk(e.Task, e.Answer, e.AnswerInterval, RiskMethod.Rollouts, e.Labelled, latency, e.Estimator))];
+        return [.. result.Tasks.Select(e =>
+        {
+            var (risk, interval, recalibrated) = Calibrated(e);
+            return new TaskRisk(e.Task, risk, interval, RiskMethod.Rollouts, e.Labelled, latency, e.Estimator, recalibrated);
+        })];
+    }
+
+    /// <summary>The estimate's answer and interval through the session's recalibration when it has a map for this task
+    /// and estimator (docs/inference.md "Recalibration"), else as estimated; and whether it had one.</summary>
+    private (double Risk, WilsonInterval Interval, bool Recalibrated) Calibrated(TaskEstimate estimate)
+    {
+        if (_session.RolloutCalibration is not { } calibration || !calibration.Covers(estimate.Task, estimate.Estimator))
+            return (estimate.Answer, estimate.AnswerInterval, false);
+        double Map(double p) => calibration.Apply(estimate.Task, estimate.Estimator, p);
+        var raw = estimate.AnswerInterval;
+        return (Map(estimate.Answer), new WilsonInterval(Map(raw.Lower), Map(raw.Upper)), true);
     }
 
     /// <summary>The session's rollout settings with the query's count, seed and interval level.</summary>
@@ -90,7 +105,8 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         var trajectory = plan.Points.Select((index, i) =>
         {
             var estimate = results[i].Tasks[0];
-            return new RiskPoint(index, plan.TimeOf(index), estimate.Answer, estimate.AnswerInterval, estimate.Labelled, estimate.Estimator);
+            var (risk, interval, _) = Calibrated(estimate);
+            return new RiskPoint(index, plan.TimeOf(index), risk, interval, estimate.Labelled, estimate.Estimator);
         }).ToArray();
         var cost = new ExplanationCost(results.Sum(r => r.Rollouts), results.Sum(r => r.GeneratedTokens), clock.Elapsed);
         return plan.Explain(task.Name, RiskMethod.Rollouts, trajectory, null, cost);

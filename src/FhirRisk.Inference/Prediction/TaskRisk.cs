@@ -22,4 +22,7 @@ public enum RiskMethod
 /// <param name="N">Rollouts labelled for the task (the n of k / n); 0 for heads.</param>
 /// <param name="Latency">Wall time from the call to the answer (all tasks of one call share it).</param>
 /// <param name="Estimator">Rollouts: which estimate the risk is, the hazard estimate or k / n; null for heads.</param>
-public sealed record TaskRisk(string Task, double Risk, WilsonInterval? Interval, RiskMethod Method, int N, TimeSpan Latency, RolloutEstimator? Estimator = null);
+/// <param name="Recalibrated">Rollouts: the risk and its interval went through the model's rollout recalibration
+/// (<see cref="RolloutCalibration"/>); false for raw estimates and for heads (whose calibration is always applied).</param>
+public sealed record TaskRisk(string Task, double Risk, WilsonInterval? Interval, RiskMethod Method, int N, TimeSpan Latency, RolloutEstimator? Estimator = null,
+    bool Recalibrated = false);

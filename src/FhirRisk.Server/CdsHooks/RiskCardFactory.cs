@@ -92,11 +92,13 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
     private static string Method(TaskRisk risk) => risk.Method switch
     {
         RiskMethod.Rollouts when risk.Estimator == RolloutEstimator.Hazard =>
-            $"Method: zero-shot rollouts (ETHOS), {risk.N} labelled continuations, their summed step-by-step chances of the outcome",
-        RiskMethod.Rollouts => $"Method: zero-shot rollouts (ETHOS), {risk.N} labelled continuations",
+            $"Method: zero-shot rollouts (ETHOS), {risk.N} labelled continuations, their summed step-by-step chances of the outcome{Recalibrated(risk)}",
+        RiskMethod.Rollouts => $"Method: zero-shot rollouts (ETHOS), {risk.N} labelled continuations{Recalibrated(risk)}",
         RiskMethod.Heads => "Method: calibrated task head (multitask prompted finetuning)",
         _ => $"Method: {risk.Method}",
     };
+
+    private static string Recalibrated(TaskRisk risk) => risk.Recalibrated ? ", recalibrated on held-back patients" : "";
 
     private static string SignedPoints(double delta) =>
         (delta >= 0 ? "+" : "−") + Math.Abs(delta * 100).ToString("0.0", CultureInfo.InvariantCulture) + " pts";

@@ -41,13 +41,16 @@ internal static class RiskWire
             RolloutEstimator.Hazard => Estimator.Hazard,
             _ => Estimator.Unspecified,
         },
+        Recalibrated = risk.Recalibrated,
     };
 
-    /// <summary>The explained risk: the trajectory's last point (explanations use the session's 95 % interval).</summary>
-    public static WireRisk RiskOf(RiskExplanation explanation)
+    /// <summary>The explained risk: the trajectory's last point (explanations use the session's 95 % interval);
+    /// <paramref name="recalibrated"/> when its rollout risks went through the model's recalibration.</summary>
+    public static WireRisk RiskOf(RiskExplanation explanation, bool recalibrated = false)
     {
         var last = explanation.Trajectory[^1];
-        return RiskOf(new TaskRisk(explanation.Task, explanation.Risk, last.Interval, explanation.Method, last.N, explanation.Cost.Latency, last.Estimator), 0.95);
+        return RiskOf(new TaskRisk(explanation.Task, explanation.Risk, last.Interval, explanation.Method, last.N, explanation.Cost.Latency, last.Estimator,
+            recalibrated), 0.95);
     }
 
     /// <summary>

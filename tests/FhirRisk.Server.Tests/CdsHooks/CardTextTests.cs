@@ -92,6 +92,15 @@ public sealed class CardTextTests
         Assert.Contains(method, card.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Recalibrated_rollout_risks_say_so()
+    {
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var risk = Risk("hospital_mortality", 0.04, new WilsonInterval(0.02, 0.08)) with { Estimator = RolloutEstimator.Hazard, Recalibrated = true };
+        var card = Assert.Single(factory.Build(new PatientRiskResult([risk], "m", 1, []), [new RiskCardInput(risk, [])], []));
+        Assert.Contains("chances of the outcome, recalibrated on held-back patients;", card.Detail, StringComparison.Ordinal);
+    }
+
     private static TaskRisk Risk(string task, double risk, WilsonInterval? interval = null) =>
         new(task, risk, interval, RiskMethod.Rollouts, 100, TimeSpan.Zero);
 }

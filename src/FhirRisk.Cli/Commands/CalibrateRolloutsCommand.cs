@@ -1,0 +1,135 @@
+using System.CommandLine;
+using System.Globalization;
+using FhirRisk.Core.Statistics;
+using FhirRisk.Inference;
+using FhirRisk.Inference.Rollouts;
+using FhirRisk.Model.Heads;
+using FhirRisk.Parquet;
+using FhirRisk.Training.Evaluation;
+using FhirRisk.Training.Finetuning;
+
+namespace FhirRisk.Cli.Commands;
+
+/// <summary>
+/// <c>fhirrisk calibrate-rollouts --model &lt;dir&gt; --predictions &lt;file&gt; [--apply &lt;file&gt; --out &lt;file&gt;]</c>
+/// (docs/inference.md "Recalibration"): fits, per task, a monotone map from raw rollout estimates to calibrated
+/// probabilities on a predictions file of <c>fhirrisk predict --method rollouts</c> over the tuning split, and saves it as
+/// <c>rollout-calibration.json</c> beside the generative weights, where every later rollout prediction (the service, gRPC,
+/// explanations) applies it. With <c>--apply</c> it also writes the map applied to another predictions file (the
+/// held-out split's) for <c>fhirrisk evaluate</c>. Exit 0 on success, 1 when a file cannot be read or has no usable
+/// rows, 2 on bad arguments.
+/// </summary>
+internal static class CalibrateRolloutsCommand
+{
+    /// <summary>The suffix of the method name of recalibrated rows written by <c>--apply</c>.</summary>
+    public const string RecalibratedSuffix = "_recalibrated";
+
+    public static Command Create()
+    {
+        var model = new Option<DirectoryInfo>("--model") { Description = "The model directory whose rollouts made the predictions: a pretrained one, or a finetuned one with pretrained/ beside its heads (the map is saved beside the weights rollouts run on).", Required = true };
+        var predictions = new Option<FileInfo>("--predictions") { Description = "Rollout predictions to fit on ('fhirrisk predict --method rollouts --split tuning'): rollouts_hazard.predictions.parquet, or rollouts.predictions.parquet with --estimator count.", Required = true };
+        var estimator = new Option<string>("--estimator") { Description = "Which estimate the map is for: 'hazard' (the service's default, Model:RolloutEstimator) or 'count'.", DefaultValueFactory = _ => "hazard" };
+        var family = new Option<string>("--family") { Description = "The map: 'platt' (σ(a·logit p + b)), 'temperature' (σ(a·logit p)) or 'auto' (the one with the lowest 5-fold cross-validated log-loss, none included).", DefaultValueFactory = _ => "platt" };
+        var apply = new Option<FileInfo?>("--apply") { Description = "Also map the rows of this predictions file (the held-out split's) and write them to --out as method '<method>_recalibrated'." };
+        var output = new Option<FileInfo?>("--out") { Description = "The predictions file --apply writes." };
+        var command = new Command("calibrate-rollouts", "Fit a recalibration of rollout risks on tuning-split predictions and save it beside the model's generative weights.")
+        {
+            model, predictions, estimator, family, apply, output,
+        };
+        command.SetAction((parsed, _) => Task.FromResult(Run(parsed.GetRequiredValue(model).FullName, parsed.GetRequiredValue(predictions).FullName,
+            parsed.GetRequiredValue(estimator), parsed.GetRequiredValue(family), parsed.GetValue(apply)?.FullName, parsed.GetValue(output)?.FullName,
+            parsed.InvocationConfiguration)));
+        return command;
+    }
+
+    private static int Run(string model, string predictions, string estimatorName, string familyName, string? apply, string? output, InvocationConfiguration io)
+    {
+        if (!Enum.TryParse<RolloutEstimator>(estimatorName, ignoreCase: true, out var estimator) || !Enum.IsDefined(estimator))
+            return CommandOutput.Fail(io.Error, $"--estimator '{estimatorName}' is not supported.", "use --estimator hazard or --estimator count.", ExitCodes.UsageError);
+        CalibrationMethod? family = familyName switch
+        {
+            "platt" => CalibrationMethod.Platt,
+            "temperature" => CalibrationMethod.Temperature,
+            "auto" => null,
+            _ => (CalibrationMethod)(-1),
+        };
+        if (family == (CalibrationMethod)(-1))
+            return CommandOutput.Fail(io.Error, $"--family '{familyName}' is not supported.", "use --family platt, temperature or auto.", ExitCodes.UsageError);
+        if ((apply is null) != (output is null))
+            return CommandOutput.Fail(io.Error, "--apply and --out go together.", "pass both, or neither.", ExitCodes.UsageError);
+        if (!Directory.Exists(model))
+            return CommandOutput.Fail(io.Error, $"--model folder '{model}' does not exist.", "pass the model directory the rollouts ran on.", ExitCodes.UsageError);
+        foreach (var file in new[] { predictions, apply }.OfType<string>())
+        {
+            if (!File.Exists(file))
+                return CommandOutput.Fail(io.Error, $"predictions file '{file}' does not exist.", "pass a file written by 'fhirrisk predict --method rollouts'.", ExitCodes.UsageError);
+        }
+        var method = estimator == RolloutEstimator.Hazard ? PredictCommand.HazardMethod : "rollouts";
+        var weightsDirectory = GenerativeDirectory(model);
+        if (!File.Exists(Path.Combine(weightsDirectory, "model.safetensors")))
+            return CommandOutput.Fail(io.Error, $"'{weightsDirectory}' holds no model.safetensors.", "pass a model directory written by 'fhirrisk train' or 'fhirrisk demo-model'.", ExitCodes.UsageError);
+        try
+        {
+            var rows = RowsOf(predictions, method);
+            if (rows.Count == 0)
+                return CommandOutput.Fail(io.Error, $"'{predictions}' has no all-data rows of method '{method}'.",
+                    $"pass {(estimator == RolloutEstimator.Hazard ? PredictCommand.HazardFile : PredictCommand.RolloutsFile)} of 'fhirrisk predict --method rollouts' (or --estimator {(estimator == RolloutEstimator.Hazard ? "count" : "hazard")}).");
+            var source = string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(predictions)} ({rows.Count:N0} rows of {method})");
+            var fitted = new List<RolloutTaskCalibration>();
+            var lines = new List<string>();
+            foreach (var group in rows.GroupBy(r => r.Task, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var logits = group.Select(r => RolloutCalibration.Logit(r.Probability)).ToArray();
+                var labels = group.Select(r => r.Label).ToArray();
+                var positives = labels.Count(l => l);
+                if (positives == 0 || positives == labels.Length)
+                    return CommandOutput.Fail(io.Error, $"task {group.Key} has {(positives == 0 ? "no positive" : "no negative")} label among its {labels.Length:N0} points.",
+                        "fit on a split with both outcomes (more points: a larger --limit or no --limit in 'fhirrisk predict').");
+                var map = family is { } f ? CalibrationFitter.Fit(f, logits, labels) : CalibrationFitter.Choose(logits, labels);
+                fitted.Add(new RolloutTaskCalibration(group.Key, estimator, map, labels.Length, positives, source));
+                var raw = group.Select(r => r.Probability).ToArray();
+                var mapped = logits.Select(map.Probability).ToArray();
+                lines.Add(I($"{group.Key}: {labels.Length:N0} points ({positives:N0} positive); {map.Method.ToString().ToLowerInvariant()} a = {map.Scale:0.###}, b = {map.Shift:0.###}; ") +
+                    I($"log-loss {CalibrationFitter.LogLoss(ProbabilityCalibration.Identity, logits, labels):0.0000} → {CalibrationFitter.LogLoss(map, logits, labels):0.0000}, ") +
+                    I($"ECE {BinaryMetrics.ExpectedCalibrationError(raw, labels):0.000} → {BinaryMetrics.ExpectedCalibrationError(mapped, labels):0.000}, ") +
+                    I($"mean risk {raw.Average():0.000} → {mapped.Average():0.000} (observed {(double)positives / labels.Length:0.000})"));
+            }
+            var existing = RolloutCalibration.Load(weightsDirectory);
+            var kept = existing?.Tasks.Where(t => !fitted.Any(f => f.Task == t.Task && f.Estimator == t.Estimator)) ?? [];
+            var calibration = new RolloutCalibration(RolloutCalibration.WeightsHash(weightsDirectory), [.. kept, .. fitted]);
+            calibration.Save(weightsDirectory);
+            foreach (var line in lines)
+                io.Output.WriteLine(line);
+            io.Output.WriteLine(I($"{Path.Combine(weightsDirectory, RolloutCalibration.FileName)}: {fitted.Count} task(s) fitted on {source} (in-sample figures above; evaluate on another split with --apply)."));
+            if (apply is not null)
+            {
+                var applied = RowsOf(apply, method).Select(r => r with
+                {
+                    Method = method + RecalibratedSuffix,
+                    Probability = calibration.Apply(r.Task, estimator, r.Probability),
+                }).ToList();
+                if (applied.Count == 0)
+                    return CommandOutput.Fail(io.Error, $"'{apply}' has no all-data rows of method '{method}'.", "pass the held-out split's predictions of the same 'fhirrisk predict' run.");
+                PredictionsFile.Write(output!, applied);
+                io.Output.WriteLine(I($"{output}: {applied.Count:N0} rows of {apply} mapped ({applied.Count(r => calibration.Covers(r.Task, estimator)):N0} of a fitted task), method {method + RecalibratedSuffix}."));
+            }
+            return ExitCodes.Success;
+        }
+        catch (Exception e) when (e is ParquetException or InvalidDataException or IOException or InferenceException)
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "pass predictions files written by 'fhirrisk predict' and a model directory whose weights made them.");
+        }
+    }
+
+    /// <summary>Where rollouts of <paramref name="model"/> run: <c>pretrained/</c> beside heads, else the folder itself.</summary>
+    private static string GenerativeDirectory(string model)
+    {
+        var pretrained = Path.Combine(model, InferenceSession.PretrainedFolder);
+        return File.Exists(Path.Combine(model, "heads.json")) && File.Exists(Path.Combine(pretrained, "config.json")) ? pretrained : model;
+    }
+
+    private static List<Prediction> RowsOf(string file, string method) =>
+        [.. PredictionsFile.Read(file).Where(r => r.KShot is null && string.Equals(r.Method, method, StringComparison.Ordinal))];
+
+    private static string I(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

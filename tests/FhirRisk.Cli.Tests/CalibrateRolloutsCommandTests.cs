@@ -1,0 +1,84 @@
+using FhirRisk.Cli.Commands;
+using FhirRisk.Inference.Rollouts;
+using FhirRisk.Model.Heads;
+using FhirRisk.Testing;
+using FhirRisk.Training.Evaluation;
+
+namespace FhirRisk.Cli.Tests;
+
+/// <summary><c>fhirrisk calibrate-rollouts</c> on hand-made predictions whose raw risks over-predict by a known Platt
+/// map: it recovers the map, saves it beside the weights (keeping other tasks' maps), and --apply writes the mapped rows.</summary>
+public sealed class CalibrateRolloutsCommandTests
+{
+    private static readonly DateTime Start = new(2020, 1, 1, 0, 0, 0, DateTimeKind.Unspecified);
+
+    [Fact]
+    public async Task It_recovers_a_known_Platt_map_saves_it_beside_the_weights_and_applies_it()
+    {
+        using var temp = new TempDirectory();
+        var model = Model(temp);
+        // True risk q; the rollouts report p with logit(p) = (logit(q) + 1) / 0.8, so the map back is a = 0.8, b = -1.
+        var random = new Random(5);
+        var rows = Enumerable.Range(0, 20_000).Select(i =>
+        {
+            var q = 0.01 + (0.5 * random.NextDouble());
+            var p = 1 / (1 + Math.Exp(-(RolloutCalibration.Logit(q) + 1) / 0.8));
+            return new Prediction(i, Start.AddHours(i), "hospital_mortality", PredictCommand.HazardMethod, p, random.NextDouble() < q);
+        }).Append(new Prediction(1, Start, "hospital_mortality", "rollouts", 0.5, true)).ToList();
+        var tuning = temp.File("tuning.parquet");
+        PredictionsFile.Write(tuning, rows);
+        new RolloutCalibration(RolloutCalibration.WeightsHash(model),
+            [new RolloutTaskCalibration("icu_admission", RolloutEstimator.Hazard, new ProbabilityCalibration(CalibrationMethod.Platt, 1.5, 0.25), 10, 3, "earlier")]).Save(model);
+
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning,
+            "--apply", tuning, "--out", temp.File("applied.parquet"));
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("hospital_mortality", stdout, StringComparison.Ordinal);
+        var saved = RolloutCalibration.Load(model)!;
+        var fitted = Assert.Single(saved.Tasks, t => t.Task == "hospital_mortality");
+        Assert.Equal(RolloutEstimator.Hazard, fitted.Estimator);
+        Assert.Equal((20_000, CalibrationMethod.Platt), (fitted.Points, fitted.Map.Method));
+        Assert.InRange(fitted.Map.Scale, 0.7, 0.9);
+        Assert.InRange(fitted.Map.Shift, -1.2, -0.8);
+        Assert.Contains(saved.Tasks, t => t.Task == "icu_admission" && t.Map.Scale == 1.5); // the other task's map is kept
+        var applied = PredictionsFile.Read(temp.File("applied.parquet"));
+        Assert.Equal(20_000, applied.Count);
+        Assert.All(applied, r => Assert.Equal(PredictCommand.HazardMethod + CalibrateRolloutsCommand.RecalibratedSuffix, r.Method));
+        var raw = rows.Where(r => r.Method == PredictCommand.HazardMethod).ToArray();
+        Assert.Equal(raw.Select(r => saved.Apply(r.Task, RolloutEstimator.Hazard, r.Probability)), applied.Select(r => r.Probability));
+        Assert.InRange(applied.Average(r => r.Probability) - raw.Average(r => r.Label ? 1.0 : 0.0), -0.01, 0.01);
+    }
+
+    [Fact]
+    public async Task Bad_arguments_and_unusable_files_are_refused_with_a_hint()
+    {
+        using var temp = new TempDirectory();
+        var model = Model(temp);
+        var file = temp.File("p.parquet");
+        PredictionsFile.Write(file, [new Prediction(1, Start, "hospital_mortality", "heads", 0.2, true)]);
+        var allPositive = temp.File("positive.parquet");
+        PredictionsFile.Write(allPositive, [new Prediction(1, Start, "hospital_mortality", PredictCommand.HazardMethod, 0.2, true)]);
+
+        var family = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", file, "--family", "isotonic");
+        var half = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", file, "--apply", file);
+        var noRows = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", file);
+        var oneClass = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", allPositive);
+
+        Assert.Equal((2, 2, 1, 1), (family.ExitCode, half.ExitCode, noRows.ExitCode, oneClass.ExitCode));
+        Assert.Contains("--family", family.Error, StringComparison.Ordinal);
+        Assert.Contains("rollouts_hazard", noRows.Error, StringComparison.Ordinal);
+        Assert.Contains("no negative", oneClass.Error, StringComparison.Ordinal);
+        Assert.All(new[] { family, half, noRows, oneClass }, r => Assert.Contains("hint:", r.Error, StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(model, RolloutCalibration.FileName)));
+    }
+
+    /// <summary>A model folder as far as the command reads one: weights to hash.</summary>
+    private static string Model(TempDirectory temp)
+    {
+        var model = temp.File("model");
+        Directory.CreateDirectory(model);
+        File.WriteAllBytes(Path.Combine(model, "model.safetensors"), [1, 2, 3, 4]);
+        return model;
+    }
+}
