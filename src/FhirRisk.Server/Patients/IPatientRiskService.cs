@@ -38,7 +38,10 @@ public sealed record PatientRiskRequest(
 /// <param name="Count">Exactly this many rollouts per task; null: the service's adaptive count (<c>Model:MinRollouts</c>…<c>MaxRollouts</c>).</param>
 /// <param name="Seed">The generation seed; null: the model's default.</param>
 /// <param name="IntervalLevel">Coverage of the Wilson interval, in (0, 1).</param>
-public sealed record RolloutChoices(int? Count = null, ulong? Seed = null, double IntervalLevel = 0.95)
+/// <param name="WaitForPlace">Wait as long as it takes for a rollout place rather than being shed after
+/// <c>Model:RolloutQueueTimeout</c> (docs/operations.md "Load shedding"): batch work (gRPC <c>PredictStream</c>), whose
+/// caller wants the method it asked for more than a fast answer.</param>
+public sealed record RolloutChoices(int? Count = null, ulong? Seed = null, double IntervalLevel = 0.95, bool WaitForPlace = false)
 {
     public static RolloutChoices Default { get; } = new();
 }

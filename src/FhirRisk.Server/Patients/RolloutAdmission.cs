@@ -63,10 +63,11 @@ internal sealed class RolloutAdmission : IDisposable
         }
     }
 
-    /// <summary>A place for one request, or null once the queue timeout has passed without one.</summary>
-    public async Task<Lease?> TryEnterAsync(CancellationToken cancellationToken)
+    /// <summary>A place for one request, or null once the queue timeout has passed without one; with
+    /// <paramref name="waitForPlace"/>, a place whenever one frees (or cancellation).</summary>
+    public async Task<Lease?> TryEnterAsync(CancellationToken cancellationToken, bool waitForPlace = false)
     {
-        if (!await _places.WaitAsync(_queueTimeout, cancellationToken).ConfigureAwait(false))
+        if (!await _places.WaitAsync(waitForPlace ? Timeout.InfiniteTimeSpan : _queueTimeout, cancellationToken).ConfigureAwait(false))
             return null;
         Interlocked.Increment(ref _admitted);
         return new Lease(this, Stopwatch.GetTimestamp());

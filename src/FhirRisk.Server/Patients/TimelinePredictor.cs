@@ -33,7 +33,7 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
         var fellBack = false;
         if (predictor.Method == RiskMethod.Rollouts)
         {
-            lease = await admission.TryEnterAsync(cancellationToken).ConfigureAwait(false);
+            lease = await admission.TryEnterAsync(cancellationToken, rollouts.WaitForPlace).ConfigureAwait(false);
             if (lease is null)
             {
                 // Only a request that left the method to the service may get another method than it would have.

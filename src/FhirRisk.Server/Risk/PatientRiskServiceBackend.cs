@@ -41,7 +41,8 @@ internal sealed class PatientRiskServiceBackend(
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var choices = Choices(request.Options);
+        // Batch work: each patient waits for a rollout place rather than being shed (docs/operations.md "Load shedding").
+        var choices = Choices(request.Options) with { WaitForPlace = true };
         var answers = Channel.CreateUnbounded<PredictStreamResponse>();
         using var gate = new SemaphoreSlim(options.Value.StreamConcurrency);
         var work = request.Patients.Select(async (patient, index) =>

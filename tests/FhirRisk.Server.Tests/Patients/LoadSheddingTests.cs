@@ -201,6 +201,44 @@ public sealed class LoadSheddingTests : IAsyncLifetime
         Assert.Empty(_server.Logs.Errors);
     }
 
+    [Fact]
+    public async Task PredictStream_patients_wait_for_a_place_and_get_the_rollouts_they_asked_for()
+    {
+        var held = await HoldTheOnlyPlaceAsync();
+        var admittedBefore = Admission.Admitted;
+        var call = GrpcJsClient.CallAsync(new JsonObject
+        {
+            ["address"] = _server.GrpcAddress, ["service"] = Risk, ["method"] = "PredictStream", ["deadlineMs"] = 60000,
+            ["request"] = new JsonObject
+            {
+                ["patients"] = new JsonArray(Stored(), Stored()),
+                ["options"] = Tasks("METHOD_ROLLOUTS"),
+            },
+        });
+        // Release only once the stream's patients are queued at the full gate: shed, they would be RESOURCE_EXHAUSTED.
+        using (var timeout = new CancellationTokenSource(TestFhirRiskServer.Timeout))
+        {
+            while (!call.IsCompleted && !await StreamIsWaitingAsync())
+                await Task.Delay(50, timeout.Token);
+        }
+        held.Dispose();
+        var result = await call;
+
+        Assert.True(result.StatusName == "OK", result.ToString());
+        Assert.Equal(2, result.Messages.Count);
+        Assert.All(result.Messages, m => Assert.Equal("METHOD_ROLLOUTS", m.GetProperty("prediction").GetProperty("risks")[0].GetProperty("method").GetString()));
+        Assert.Equal(admittedBefore + 2, Admission.Admitted);
+        Assert.Equal((0, 0), (Admission.FellBack, Admission.Rejected));
+    }
+
+    /// <summary>True while a work request is in flight on the server (the stream, waiting at the held gate).</summary>
+    private async Task<bool> StreamIsWaitingAsync()
+    {
+        var metrics = await _server.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        var line = metrics.Split('\n').Single(l => l.StartsWith("fhirrisk_requests_in_flight ", StringComparison.Ordinal));
+        return int.Parse(line["fhirrisk_requests_in_flight ".Length..], System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
     private async Task<IDisposable> HoldTheOnlyPlaceAsync() =>
         await Admission.TryEnterAsync(CancellationToken.None) ?? throw new InvalidOperationException("The rollout place is taken.");
 
