@@ -128,7 +128,10 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
                 $"{Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar))}@{session.Tokenizer.Vocabulary.Fingerprint:x16}");
             var rollouts = session.CreateRolloutPredictor();
             Volatile.Write(ref _loaded, new Loaded(session, rollouts, heads, method, version, backend, session.CreateEmbedder(), new TrajectoryGenerator(session, rollouts)));
-            ModelLoaded(logger, version, session.Backend.Name, method.ToString());
+            var recalibrated = session.RolloutCalibration is { } calibration
+                ? string.Join(", ", calibration.Tasks.Select(t => $"{t.Task} ({t.Estimator.ToString().ToLowerInvariant()})"))
+                : "none";
+            ModelLoaded(logger, version, session.Backend.Name, method.ToString(), recalibrated);
             return true;
         }
         catch (Exception e) when (e is InferenceException or IOException or InvalidDataException or UnauthorizedAccessException
@@ -153,8 +156,9 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
 
     private Loaded Current => Volatile.Read(ref _loaded) ?? throw new RiskModelUnavailableException();
 
-    [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Risk model {Version} loaded on the {Backend} backend (default method {Method})")]
-    private static partial void ModelLoaded(ILogger logger, string version, string backend, string method);
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information,
+        Message = "Risk model {Version} loaded on the {Backend} backend (default method {Method}; rollout recalibration: {Recalibrated})")]
+    private static partial void ModelLoaded(ILogger logger, string version, string backend, string method, string recalibrated);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "No model directory at {Directory}; the server stays not ready (set Model:Directory)")]
     private static partial void NotFound(ILogger logger, string directory);
