@@ -44,17 +44,17 @@ internal static class CalibrateRolloutsCommand
 
     private static int Run(string model, string predictions, string estimatorName, string familyName, string? apply, string? output, InvocationConfiguration io)
     {
-        if (!Enum.TryParse<RolloutEstimator>(estimatorName, ignoreCase: true, out var estimator) || !Enum.IsDefined(estimator))
+        if (estimatorName is not ("hazard" or "count"))
             return CommandOutput.Fail(io.Error, $"--estimator '{estimatorName}' is not supported.", "use --estimator hazard or --estimator count.", ExitCodes.UsageError);
+        var estimator = estimatorName == "hazard" ? RolloutEstimator.Hazard : RolloutEstimator.Count;
+        if (familyName is not ("platt" or "temperature" or "auto"))
+            return CommandOutput.Fail(io.Error, $"--family '{familyName}' is not supported.", "use --family platt, temperature or auto.", ExitCodes.UsageError);
         CalibrationMethod? family = familyName switch
         {
             "platt" => CalibrationMethod.Platt,
             "temperature" => CalibrationMethod.Temperature,
-            "auto" => null,
-            _ => (CalibrationMethod)(-1),
+            _ => null, // auto: chosen by cross-validated log-loss
         };
-        if (family == (CalibrationMethod)(-1))
-            return CommandOutput.Fail(io.Error, $"--family '{familyName}' is not supported.", "use --family platt, temperature or auto.", ExitCodes.UsageError);
         if ((apply is null) != (output is null))
             return CommandOutput.Fail(io.Error, "--apply and --out go together.", "pass both, or neither.", ExitCodes.UsageError);
         if (!Directory.Exists(model))
