@@ -88,10 +88,22 @@ public sealed class InferenceSession : IDisposable
         var parameters = GptCheckpoint.Load(directory);
         var heads = File.Exists(Path.Combine(directory, "heads.json")) ? TaskHeads.Load(directory) : null;
         Check(directory, tokenizer, parameters, heads);
-        var pretrained = heads is null ? null : LoadPretrained(Path.Combine(directory, PretrainedFolder), tokenizer);
-        var generative = pretrained ?? parameters;
-        var calibration = RolloutCalibration.Load(pretrained is null ? directory : Path.Combine(directory, PretrainedFolder));
+        var generativeDirectory = GenerativeDirectory(directory);
+        var generative = generativeDirectory == directory ? parameters : LoadPretrained(generativeDirectory, tokenizer);
+        var calibration = RolloutCalibration.Load(generativeDirectory);
         return new InferenceSession(directory, options, tokenizer, parameters, generative, heads, calibration, backend);
+    }
+
+    /// <summary>
+    /// Where the weights rollouts, trajectories and embeddings run on live: <c>pretrained/</c> of a finetuned directory
+    /// (one with <c>heads.json</c>) that has one, else <paramref name="directory"/> itself. Its
+    /// <c>rollout-calibration.json</c> is the one loaded.
+    /// </summary>
+    public static string GenerativeDirectory(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var pretrained = Path.Combine(directory, PretrainedFolder);
+        return File.Exists(Path.Combine(directory, "heads.json")) && File.Exists(Path.Combine(pretrained, "config.json")) ? pretrained : directory;
     }
 
     /// <summary>The catalog task named <paramref name="name"/>.</summary>
@@ -156,11 +168,9 @@ public sealed class InferenceSession : IDisposable
     private InferenceException NoHeads() => new(InferenceErrorCodes.UnknownTask, Directory,
         "the model has no heads.json, so no task has a finetuned head. Hint: finetune it ('fhirrisk finetune'), or predict by rollouts.");
 
-    /// <summary>The backbone in <paramref name="folder"/> if there is one, checked against the top level's tokenizer.</summary>
-    private static GptParameters? LoadPretrained(string folder, TimelineTokenizer tokenizer)
+    /// <summary>The backbone in <paramref name="folder"/>, checked against the top level's tokenizer.</summary>
+    private static GptParameters LoadPretrained(string folder, TimelineTokenizer tokenizer)
     {
-        if (!File.Exists(Path.Combine(folder, "config.json")))
-            return null;
         var own = TimelineTokenizer.Load(folder);
         if (own.Vocabulary.Fingerprint != tokenizer.Vocabulary.Fingerprint)
             throw Mismatch(folder, string.Create(CultureInfo.InvariantCulture,

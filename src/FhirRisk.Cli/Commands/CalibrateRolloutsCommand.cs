@@ -65,7 +65,7 @@ internal static class CalibrateRolloutsCommand
                 return CommandOutput.Fail(io.Error, $"predictions file '{file}' does not exist.", "pass a file written by 'fhirrisk predict --method rollouts'.", ExitCodes.UsageError);
         }
         var method = estimator == RolloutEstimator.Hazard ? PredictCommand.HazardMethod : "rollouts";
-        var weightsDirectory = GenerativeDirectory(model);
+        var weightsDirectory = InferenceSession.GenerativeDirectory(model);
         if (!File.Exists(Path.Combine(weightsDirectory, "model.safetensors")))
             return CommandOutput.Fail(io.Error, $"'{weightsDirectory}' holds no model.safetensors.", "pass a model directory written by 'fhirrisk train' or 'fhirrisk demo-model'.", ExitCodes.UsageError);
         try
@@ -119,13 +119,6 @@ internal static class CalibrateRolloutsCommand
         {
             return CommandOutput.Fail(io.Error, e.Message, "pass predictions files written by 'fhirrisk predict' and a model directory whose weights made them.");
         }
-    }
-
-    /// <summary>Where rollouts of <paramref name="model"/> run: <c>pretrained/</c> beside heads, else the folder itself.</summary>
-    private static string GenerativeDirectory(string model)
-    {
-        var pretrained = Path.Combine(model, InferenceSession.PretrainedFolder);
-        return File.Exists(Path.Combine(model, "heads.json")) && File.Exists(Path.Combine(pretrained, "config.json")) ? pretrained : model;
     }
 
     private static List<Prediction> RowsOf(string file, string method) =>
