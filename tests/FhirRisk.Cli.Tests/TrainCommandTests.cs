@@ -48,6 +48,29 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Train_Init_StartsANewRunFromTheModelAndRefusesResume()
+    {
+        var (tokenizer, tokens) = await Tokenize();
+        var (first, second) = (_temp.File("first"), _temp.File("second"));
+        var trained = await CliRun.RunAsync(["train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", first, "--steps", "4", .. Tiny]);
+
+        var continued = await CliRun.RunAsync(["train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", second, "--init", first, "--steps", "2", .. Tiny]);
+        var both = await CliRun.RunAsync("train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", second, "--init", first, "--resume");
+        var missing = await CliRun.RunAsync(["train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", _temp.File("third"), "--init", _temp.File("nowhere"), .. Tiny]);
+
+        Assert.True(trained.ExitCode == 0, trained.Error);
+        Assert.True(continued.ExitCode == 0, continued.Error);
+        Assert.Contains($"training from {first}", continued.Output, StringComparison.Ordinal);
+        using var record = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(second, "training.json")));
+        Assert.Equal(first, record.RootElement.GetProperty("initialized_from").GetProperty("directory").GetString());
+        Assert.Equal(2, record.RootElement.GetProperty("step").GetInt64());
+        Assert.Equal(ExitCodes.UsageError, both.ExitCode);
+        Assert.Contains("--init starts a new run", both.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.UsageError, missing.ExitCode);
+        Assert.Contains("does not exist", missing.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Train_ResumeWithAnotherLearningRate_IsAUsageError()
     {
         var (tokenizer, tokens) = await Tokenize();

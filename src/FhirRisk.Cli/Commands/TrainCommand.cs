@@ -25,20 +25,26 @@ internal static class TrainCommand
         var tokenizer = new Option<DirectoryInfo>("--tokenizer") { Description = "The tokenizer the shards were written with (tokenizer.json, vocabulary.tsv).", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "The model directory to write (new or empty; with --resume, the run's own).", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --out (its settings apply; --steps, --threads, --eval-every, --checkpoint-every may change)." };
+        var init = new Option<DirectoryInfo>("--init") { Description = "Start from this model directory's weights instead of random ones (same shape and vocabulary; the optimizer, schedule and windows start afresh)." };
         var settings = new SettingsOptions();
-        var command = new Command("train", "Pretrain a GPT on token shards (next-token prediction) into a model directory.") { tokens, tokenizer, output, resume };
+        var command = new Command("train", "Pretrain a GPT on token shards (next-token prediction) into a model directory.") { tokens, tokenizer, output, resume, init };
         settings.AddTo(command);
         command.SetAction((parsed, cancellationToken) => Task.FromResult(Run(
             parsed.GetRequiredValue(tokens), parsed.GetRequiredValue(tokenizer), parsed.GetRequiredValue(output),
-            parsed.GetValue(resume), settings, parsed, cancellationToken)));
+            parsed.GetValue(resume), parsed.GetValue(init), settings, parsed, cancellationToken)));
         return command;
     }
 
-    private static int Run(DirectoryInfo tokens, DirectoryInfo tokenizerFolder, DirectoryInfo output, bool resume, SettingsOptions options, ParseResult parsed, CancellationToken cancellationToken)
+    private static int Run(DirectoryInfo tokens, DirectoryInfo tokenizerFolder, DirectoryInfo output, bool resume, DirectoryInfo? init,
+        SettingsOptions options, ParseResult parsed, CancellationToken cancellationToken)
     {
         var io = parsed.InvocationConfiguration;
         if (!tokens.Exists)
             return CommandOutput.Fail(io.Error, $"'{tokens.FullName}' does not exist.", "pass the --out folder of 'fhirrisk tokenize'.", ExitCodes.UsageError);
+        if (init is not null && resume)
+            return CommandOutput.Fail(io.Error, "--init starts a new run; --resume continues one.", "drop --init: a resumed run continues from its own checkpoint.", ExitCodes.UsageError);
+        if (init is { Exists: false })
+            return CommandOutput.Fail(io.Error, $"'{init.FullName}' does not exist.", "pass a model directory written by 'fhirrisk train'.", ExitCodes.UsageError);
         if (resume && options.FixedOnResume(parsed) is { } fixedOption)
             return CommandOutput.Fail(io.Error, $"{fixedOption} cannot change when a run resumes.",
                 $"drop it: the run's settings are in {Path.Combine(output.FullName, "checkpoints", "last", "training.json")}; only --steps, --threads, --eval-every and --checkpoint-every may change.", ExitCodes.UsageError);
@@ -61,9 +67,11 @@ internal static class TrainCommand
         {
             using var trainer = resume
                 ? Pretrainer.Resume(tokenizer, tokens.FullName, output.FullName, saved => options.ChangeOnResume(parsed, saved))
-                : Pretrainer.Start(tokenizer, tokens.FullName, output.FullName, options.Read(parsed));
+                : Pretrainer.Start(tokenizer, tokens.FullName, output.FullName, options.Read(parsed), initialWeights: init?.FullName);
+            var start = resume ? "resuming at step " + trainer.Step.ToString(CultureInfo.InvariantCulture)
+                : init is null ? "training" : $"training from {init.FullName}";
             io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{(resume ? "resuming at step " + trainer.Step.ToString(CultureInfo.InvariantCulture) : "training")}: {Describe(trainer.Settings)}; {trainer.TrainTokens:N0} train tokens."));
+                $"{start}: {Describe(trainer.Settings)}; {trainer.TrainTokens:N0} train tokens."));
             var result = WithProgress(CommandOutput.ConsoleFor(io.Output), trainer, cancellationToken);
             return Report(io, result, tokens, tokenizerFolder);
         }

@@ -64,8 +64,12 @@ public sealed class Pretrainer : IDisposable
     /// <param name="modelDirectory">Where the model, metrics and checkpoints go.</param>
     /// <param name="settings">The run's settings.</param>
     /// <param name="backend">Where to train; a <see cref="CpuBackend"/> with <see cref="PretrainingSettings.Threads"/> when null. Not owned.</param>
+    /// <param name="initialWeights">A model directory whose weights start the run in place of random ones (continued
+    /// pretraining, docs/training.md "Starting from a model"): the same shape and vocabulary; the optimizer, schedule and
+    /// windows start afresh. Null: weights drawn from the seed.</param>
     /// <exception cref="TrainingException">The data or the directory cannot be used; the message says how to fix it.</exception>
-    public static Pretrainer Start(TimelineTokenizer tokenizer, string tokensFolder, string modelDirectory, PretrainingSettings settings, IComputeBackend? backend = null)
+    public static Pretrainer Start(TimelineTokenizer tokenizer, string tokensFolder, string modelDirectory, PretrainingSettings settings,
+        IComputeBackend? backend = null, string? initialWeights = null)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(settings);
@@ -74,6 +78,8 @@ public sealed class Pretrainer : IDisposable
         if (directory.Occupied)
             throw new TrainingException(PretrainingErrorCodes.OutputNotEmpty, modelDirectory,
                 "the folder is not empty. Hint: pass --resume to continue the run in it, or choose a new --out.");
+        var config = settings.ModelConfig(tokenizer.Vocabulary.Count);
+        (GptParameters Parameters, InitialWeightsSource Source)? initial = initialWeights is null ? null : PretrainingSetup.ReadInitialWeights(tokenizer, initialWeights, config);
         var setup = PretrainingSetup.Open(tokenizer, tokensFolder, directory, settings, backend);
         try
         {
@@ -85,8 +91,9 @@ public sealed class Pretrainer : IDisposable
                 VocabularySize = tokenizer.Vocabulary.Count,
                 TrainTokens = setup.Train.Tokens,
                 TuningTokens = setup.Tuning?.Tokens ?? 0,
+                InitializedFrom = initial?.Source,
             };
-            var parameters = GptParameters.Initialize(settings.ModelConfig(tokenizer.Vocabulary.Count), RunSeeds.Initialization(settings.Seed));
+            var parameters = initial?.Parameters ?? GptParameters.Initialize(config, RunSeeds.Initialization(settings.Seed));
             return new Pretrainer(setup, parameters, record, moments: null);
         }
         catch

@@ -17,4 +17,6 @@ public static class PretrainingErrorCodes
     public const string SaveFailed = "TR006";
     /// <summary>A new run was pointed at a model directory that already holds a run.</summary>
     public const string OutputNotEmpty = "TR007";
+    /// <summary>The model directory given to start a run from (<c>--init</c>) has no usable weights or another shape.</summary>
+    public const string InitialWeights = "TR008";
 }

@@ -102,6 +102,47 @@ internal sealed class PretrainingSetup : IDisposable
         }
     }
 
+    /// <summary>
+    /// The weights of the model directory <paramref name="directory"/> to start a new run from, checked against the
+    /// tokenizer (the directory's own tokenizer must have the same vocabulary) and the run's shape.
+    /// </summary>
+    public static (GptParameters Parameters, InitialWeightsSource Source) ReadInitialWeights(TimelineTokenizer tokenizer, string directory, GptConfig config)
+    {
+        var weights = Path.Combine(directory, Checkpoint.ModelFileName);
+        if (!File.Exists(weights))
+            throw new TrainingException(PretrainingErrorCodes.InitialWeights, weights,
+                "there are no weights to start from. Hint: pass a model directory written by 'fhirrisk train' (config.json, model.safetensors, tokenizer.json).");
+        TimelineTokenizer own;
+        try
+        {
+            own = TimelineTokenizer.Load(directory);
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
+        {
+            throw new TrainingException(PretrainingErrorCodes.InitialWeights, directory,
+                $"the model has no readable tokenizer ({e.Message}), so its token ids cannot be matched to the run's. Hint: pass a model directory written by 'fhirrisk train'.", e);
+        }
+        if (own.Vocabulary.Fingerprint != tokenizer.Vocabulary.Fingerprint)
+            throw new TrainingException(PretrainingErrorCodes.TokenizerMismatch, directory, string.Create(CultureInfo.InvariantCulture,
+                $"the model was trained with a vocabulary of {own.Vocabulary.Count} tokens (fingerprint {Hex(own.Vocabulary.Fingerprint)}), the run's tokenizer has {tokenizer.Vocabulary.Count} ({Hex(tokenizer.Vocabulary.Fingerprint)}). Hint: tokenize with the model's own tokenizer (--tokenizer {directory}), or start from random weights."));
+        GptParameters parameters;
+        try
+        {
+            parameters = GptCheckpoint.Load(directory);
+        }
+        catch (CheckpointException e)
+        {
+            throw new TrainingException(PretrainingErrorCodes.InitialWeights, e.FilePath, $"{e.Detail} Hint: restore the model directory, or start from random weights.", e);
+        }
+        // Dropout is a training setting, not part of the weights: the run's applies.
+        if (parameters.Config with { Dropout = config.Dropout } != config)
+            throw new TrainingException(PretrainingErrorCodes.InitialWeights, directory, string.Create(CultureInfo.InvariantCulture,
+                $"the model is {parameters.Config}, the run asks for {config}. Hint: give the run the model's shape (--layers, --heads, --channels, --context), or start from random weights."));
+        using var stream = File.OpenRead(weights);
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+        return (new GptParameters(new GptLayout(config), parameters.Values), new InitialWeightsSource(Path.GetFullPath(directory), sha));
+    }
+
     /// <summary>A fingerprint as training.json and the token manifest write it.</summary>
     public static string Hex(ulong fingerprint) => fingerprint.ToString("X16", CultureInfo.InvariantCulture);
 

@@ -50,6 +50,9 @@ internal sealed record TrainingRecord
 
     public long? BestStep { get; init; }
 
+    /// <summary>The model whose weights started the run (<c>fhirrisk train --init</c>); null when they were drawn from the seed.</summary>
+    public InitialWeightsSource? InitializedFrom { get; init; }
+
     public void Save(string directory)
     {
         var path = Path.Combine(directory, FileName);
@@ -79,6 +82,10 @@ internal sealed record TrainingRecord
         return record;
     }
 }
+
+/// <summary>Where a continued run's first weights came from: the model directory as given and the SHA-256 of its
+/// <c>model.safetensors</c>, so that the record names the exact weights even after the folder changes.</summary>
+internal sealed record InitialWeightsSource(string Directory, string WeightsSha256);
 
 /// <summary>Source-generated JSON for <see cref="TrainingRecord"/> (no reflection, so trimmed publishes can train).</summary>
 [JsonSourceGenerationOptions(

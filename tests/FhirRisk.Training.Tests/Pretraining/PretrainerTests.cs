@@ -129,6 +129,43 @@ public sealed class PretrainerTests : IDisposable
         Assert.Contains("Only Steps", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Start_FromAModel_BeginsAtItsWeightsWithAFreshScheduleAndRecordsThem()
+    {
+        var settings = TinyRuns.Settings with { Steps = 200, Layers = 2, Channels = 32, Dropout = 0, LearningRate = 3e-3, WarmupSteps = 20, EvalEvery = 50 };
+        var (first, continued, fresh) = (_temp.File("first"), _temp.File("continued"), _temp.File("fresh"));
+        PretrainingResult trained;
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, first, settings))
+            trained = trainer.Run();
+
+        // Cancelled before its first step, a run saves the weights it starts from: the model's own.
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, continued, settings with { Dropout = 0.1f }, initialWeights: first))
+        {
+            using var cancelled = new CancellationTokenSource();
+            cancelled.Cancel();
+            Assert.Equal(0, trainer.Run(cancellationToken: cancelled.Token).Step);
+        }
+        Assert.Equal(GptCheckpoint.Load(first).Values, GptCheckpoint.Load(continued).Values);
+        Assert.Equal(0.1f, GptCheckpoint.Load(continued).Config.Dropout);
+        var record = TrainingRecord.Load(continued);
+        Assert.Equal(Path.GetFullPath(first), record.InitializedFrom!.Directory);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(first, "model.safetensors")))),
+            record.InitializedFrom.WeightsSha256);
+        Assert.Null(TrainingRecord.Load(first).InitializedFrom);
+
+        // Trained on, it starts where the model's training ended, far below a run from random weights, with the
+        // schedule's warmup from step 1 (a new run, not a resume).
+        PretrainingResult fromModel, fromScratch;
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, _temp.File("trained-on"), settings with { Steps = 20 }, initialWeights: first))
+            fromModel = trainer.Run();
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, fresh, settings with { Steps = 20 }))
+            fromScratch = trainer.Run();
+        _output.WriteLine($"first loss: from the model {fromModel.FirstLoss:F3} (its last {trained.LastLoss:F3}); from random weights {fromScratch.FirstLoss:F3}");
+        Assert.True(fromModel.FirstLoss < fromScratch.FirstLoss - 1, "a run from a trained model should start more than a nat lower");
+        Assert.True(Math.Abs(fromModel.FirstLoss!.Value - trained.LastLoss!.Value) < 0.5, "it should start near where the model ended");
+        Assert.Equal(settings.LearningRate / settings.WarmupSteps, ReadMetrics(_temp.File("trained-on"))[0].GetProperty("lr").GetDouble(), 9);
+    }
+
     private static List<JsonElement> ReadMetrics(string model) =>
         [.. File.ReadAllLines(Path.Combine(model, "metrics.jsonl")).Select(line => JsonDocument.Parse(line).RootElement.Clone())];
 

@@ -156,6 +156,47 @@ public sealed class PretrainingInputErrorTests : IDisposable
         Assert.Contains("free space", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Start_FromAModelOfAnotherShape_InitialWeightsNamingTheShapes()
+    {
+        var model = TrainAndStop(steps: 2);
+
+        var error = Assert.Throws<TrainingException>(() =>
+            Pretrainer.Start(_tokenizer, _tokens, _temp.File("refused-model"), TinyRuns.Settings with { Channels = 32 }, initialWeights: model));
+
+        Assert.Equal(PretrainingErrorCodes.InitialWeights, error.Code);
+        Assert.Equal(model, error.Path);
+        Assert.Contains("--channels", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_temp.File("refused-model")), "nothing is written for a refused run");
+    }
+
+    [Fact]
+    public void Start_FromAModelOfAnotherVocabulary_TokenizerMismatch()
+    {
+        var (other, otherTokens) = TokenData.Write(_temp.File("other"), train: [10, 12], tuning: [10], codes: ["DX//X", "DX//Y"]);
+        var model = _temp.File("other-model");
+        using (var trainer = Pretrainer.Start(other, otherTokens, model, TinyRuns.Settings with { Steps = 1, WarmupSteps = 0, EvalEvery = 0 }))
+            trainer.Run();
+
+        var error = Assert.Throws<TrainingException>(() =>
+            Pretrainer.Start(_tokenizer, _tokens, _temp.File("refused-model"), TinyRuns.Settings, initialWeights: model));
+
+        Assert.Equal(PretrainingErrorCodes.TokenizerMismatch, error.Code);
+        Assert.Contains("--tokenizer", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_FromAFolderWithoutWeights_InitialWeightsNamingTheFile()
+    {
+        Directory.CreateDirectory(_temp.File("no-model"));
+
+        var error = Assert.Throws<TrainingException>(() =>
+            Pretrainer.Start(_tokenizer, _tokens, _temp.File("refused-model"), TinyRuns.Settings, initialWeights: _temp.File("no-model")));
+
+        Assert.Equal(PretrainingErrorCodes.InitialWeights, error.Code);
+        Assert.Equal(_temp.File("no-model", "model.safetensors"), error.Path);
+    }
+
     private TrainingException Start(TimelineTokenizer tokenizer, string tokens, PretrainingSettings settings) =>
         Assert.Throws<TrainingException>(() => Pretrainer.Start(tokenizer, tokens, _temp.File("refused-model"), settings));
 
