@@ -7,6 +7,23 @@ namespace FhirRisk.Server;
 /// in local-demo mode a ready-to-paste CDS Hooks call once started. One Add and one Map (STYLE: eShop).</summary>
 internal static class FhirRiskOperationsExtensions
 {
+    /// <summary>The environment prefix of the service's settings: <c>FHIRRISK_Model__Directory</c> is <c>Model:Directory</c>.</summary>
+    public const string EnvironmentPrefix = "FHIRRISK_";
+
+    /// <summary>
+    /// Where settings come from, each overriding the one before: <c>appsettings.json</c>, <c>FHIRRISK_*</c> environment
+    /// variables, then the command line (<c>--Model:Directory=…</c>). The slim builder already reads the command line,
+    /// but before the prefixed variables added here, so it is added once more to keep an explicit argument the winner.
+    /// </summary>
+    public static WebApplicationBuilder AddFhirRiskConfiguration(this WebApplicationBuilder builder, string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(args);
+        builder.Configuration.AddEnvironmentVariables(EnvironmentPrefix);
+        builder.Configuration.AddCommandLine(args);
+        return builder;
+    }
+
     public static WebApplicationBuilder AddFhirRiskMetrics(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);

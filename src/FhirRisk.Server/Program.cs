@@ -3,7 +3,7 @@ using FhirRisk.Server.CdsHooks;
 
 // Composition only (STYLE: eShop). Settings: appsettings.json, FHIRRISK_* environment variables, command line.
 var builder = WebApplication.CreateSlimBuilder(args);
-builder.Configuration.AddEnvironmentVariables(prefix: "FHIRRISK_");
+builder.AddFhirRiskConfiguration(args);
 builder.AddFhirRiskHttp();
 builder.AddFhirRiskMetrics();
 builder.AddFhirRiskTimelineStore();
