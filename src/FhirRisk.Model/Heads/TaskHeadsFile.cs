@@ -98,6 +98,9 @@ internal static class TaskHeadsFile
                     Enum.Parse<CalibrationMethod>(calibration.GetProperty("method").GetString()!, ignoreCase: true),
                     calibration.GetProperty("scale").GetDouble(),
                     calibration.GetProperty("shift").GetDouble());
+                if (!(calibrations[k].Scale > 0) || !double.IsFinite(calibrations[k].Scale) || !double.IsFinite(calibrations[k].Shift))
+                    throw Bad(path, string.Create(CultureInfo.InvariantCulture,
+                        $"task {k}'s calibration has slope {calibrations[k].Scale} and shift {calibrations[k].Shift}; a slope that is not positive would reverse the head's ranking. Hint: finetune again with this build, whose calibration keeps the slope positive (docs/finetuning.md, \"Calibration\")."));
             }
             var names = tasks.Select(t => t.GetProperty("name").GetString()!).ToArray();
             return new TaskHeads(names, channels, vocabulary, fingerprint, parameters, calibrations, historyCodes);

@@ -13,11 +13,20 @@ namespace FhirRisk.Training.Finetuning;
 /// intercept), so the negative log-likelihood is convex and Newton with step halving converges from (1, 0) in a few
 /// iterations. Choosing by the fitting split's own loss would always pick Platt (it contains temperature scaling), so the
 /// choice is made on held-out folds and the winner refitted on every point.
+/// <para>The slope is kept at or above <see cref="MinScale"/>: a calibration must be increasing, or it would reverse
+/// the head's ranking and swap the ends of an interval it maps. On few or unlucky tuning points the likelihood can
+/// prefer a negative slope (a few confident, wrong logits outweigh the rest); the fit is then the best one with the
+/// slope at the floor, which says the head's logits carry no calibrated signal there (risks near the base rate, in the
+/// head's order). Since the loss is convex, that boundary fit is the constrained optimum.</para>
 /// </remarks>
 public static class CalibrationFitter
 {
     /// <summary>Folds of the cross-validation that chooses the family.</summary>
     public const int Folds = 5;
+
+    /// <summary>The smallest slope a fitted calibration gets (see remarks): small enough to flatten an uninformative
+    /// head to its base rate, large enough to keep its order in double precision.</summary>
+    public const double MinScale = 1e-3;
 
     private const int MaxIterations = 100;
     private const double Tolerance = 1e-10;
@@ -82,11 +91,22 @@ public static class CalibrationFitter
         return total / labels.Length;
     }
 
-    /// <summary>Newton's method on (a, b) (b fixed at 0 without <paramref name="fitShift"/>), halving a step until the
-    /// loss does not rise.</summary>
+    /// <summary>The unconstrained maximum-likelihood fit, or, when its slope falls below <see cref="MinScale"/>, the best
+    /// fit with the slope at <see cref="MinScale"/> (the constrained optimum of a convex loss lies on the boundary).</summary>
     private static ProbabilityCalibration Newton(ReadOnlySpan<double> logits, ReadOnlySpan<bool> labels, bool fitShift)
     {
-        var (a, b) = (1.0, 0.0);
+        var method = fitShift ? CalibrationMethod.Platt : CalibrationMethod.Temperature;
+        var (a, b) = Newton(logits, labels, fitShift, fitScale: true, 1.0);
+        if (a < MinScale)
+            (a, b) = fitShift ? Newton(logits, labels, fitShift: true, fitScale: false, MinScale) : (MinScale, 0.0);
+        return new ProbabilityCalibration(method, a, b);
+    }
+
+    /// <summary>Newton's method on (a, b) from (<paramref name="scale"/>, 0); a fixed without <paramref name="fitScale"/>,
+    /// b fixed at 0 without <paramref name="fitShift"/>; each step halved until the loss does not rise.</summary>
+    private static (double A, double B) Newton(ReadOnlySpan<double> logits, ReadOnlySpan<bool> labels, bool fitShift, bool fitScale, double scale)
+    {
+        var (a, b) = (scale, 0.0);
         var loss = Loss(a, b, logits, labels);
         for (var iteration = 0; iteration < MaxIterations; iteration++)
         {
@@ -102,7 +122,11 @@ public static class CalibrationFitter
             }
 
             double da, db;
-            if (fitShift)
+            if (!fitScale)
+            {
+                (da, db) = (0, gb / (hbb + 1e-12));
+            }
+            else if (fitShift)
             {
                 // A small ridge keeps H invertible when the logits are (nearly) constant.
                 var (h11, h22) = (haa + 1e-12, hbb + 1e-12);
@@ -131,7 +155,7 @@ public static class CalibrationFitter
             if (improvement <= Tolerance * Math.Max(1, loss))
                 break;
         }
-        return new ProbabilityCalibration(fitShift ? CalibrationMethod.Platt : CalibrationMethod.Temperature, a, b);
+        return (a, b);
     }
 
     /// <summary>Σ softplus(a·z + b) − y·(a·z + b): the negative log-likelihood, finite for any logit.</summary>

@@ -41,6 +41,30 @@ public sealed class CalibrationFitterTests
         Assert.InRange(chosen.Shift, -0.1, 0.1);
     }
 
+    [Theory]
+    [InlineData(CalibrationMethod.Platt)]
+    [InlineData(CalibrationMethod.Temperature)]
+    public void A_slope_the_likelihood_would_make_negative_stays_at_the_floor_and_keeps_the_order(CalibrationMethod method)
+    {
+        // Labels that fall as the logit rises (y ~ Bernoulli(σ(−0.8·z − 1))): the unconstrained fit has a < 0.
+        var (logits, labels) = Sample(4_000, scale: -0.8, shift: -1, seed: 13);
+
+        var fitted = CalibrationFitter.Fit(method, logits, labels);
+        var chosen = CalibrationFitter.Choose(logits, labels);
+
+        Assert.Equal(CalibrationFitter.MinScale, fitted.Scale);
+        Assert.True(chosen.Scale >= CalibrationFitter.MinScale, $"the chosen family's slope {chosen.Scale}");
+        var ordered = logits.Order().ToArray();
+        for (var i = 1; i < ordered.Length; i++)
+            Assert.True(fitted.Probability(ordered[i]) >= fitted.Probability(ordered[i - 1]), "a calibration never reverses the order");
+        if (method == CalibrationMethod.Platt)
+        {
+            // At the floor the intercept carries the base rate: the mean risk equals the positive rate.
+            var rate = labels.Count(y => y) / (double)labels.Length;
+            Assert.InRange(logits.Average(fitted.Probability), rate - 0.01, rate + 0.01);
+        }
+    }
+
     [Fact]
     public void One_class_gives_the_identity()
     {

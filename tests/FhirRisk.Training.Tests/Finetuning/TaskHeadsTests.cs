@@ -57,6 +57,8 @@ public sealed class TaskHeadsTests
     [InlineData("\"version\": 2", "\"version\": 3", "not a version 1 or 2")]
     [InlineData("\"history_codes\": 16", "\"history_codes\": 0", "history_codes is 0")]
     [InlineData("\"history_codes\": 16,", "", "damaged")]
+    [InlineData("\"scale\": 1,", "\"scale\": -14.6,", "slope that is not positive")]
+    [InlineData("\"scale\": 1,", "\"scale\": 0,", "slope that is not positive")]
     public void A_heads_file_of_another_version_or_with_a_bad_history_block_is_refused(string find, string replace, string message)
     {
         using var folder = new TempDirectory();
