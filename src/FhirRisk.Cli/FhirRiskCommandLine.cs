@@ -65,4 +65,7 @@ internal static class ExitCodes
 
     /// <summary>The command line itself is wrong (unknown verb, missing argument, folder not found).</summary>
     public const int UsageError = 2;
+
+    /// <summary>128 + SIGINT: the command stopped on Ctrl-C (the shell's code).</summary>
+    public const int Interrupted = 130;
 }

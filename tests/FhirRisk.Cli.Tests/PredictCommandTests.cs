@@ -112,6 +112,57 @@ public sealed class PredictCommandTests
     }
 
     [Fact]
+    public async Task Predict_WithTheTruthOfAnotherCohort_FailsBeforeAnyRolloutAndKeepsTheHeadsItComputed()
+    {
+        using var temp = new TempDirectory();
+        var (model, labels, tokens) = await Prepare(temp);
+        Assert.Equal(0, (await CliRun.RunAsync("simulate", "--patients", "20", "--seed", "3", "--out", temp.File("other"))).ExitCode);
+        var truth = Path.Combine(temp.File("other"), "ground_truth.parquet");
+        var demoTokens = temp.File("demo-tokens");
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", Sample, "--tokenizer", DemoModel, "--out", demoTokens)).ExitCode);
+
+        var rollouts = await CliRun.RunAsync("predict", "--method", "rollouts", "--model", model, "--tokens", tokens, "--labels", labels,
+            "--split", "train", "--rollouts", "2", "--max-tokens", "16", "--threads", "1", "--truth", truth, "--out", temp.File("rollouts"));
+        var heads = await CliRun.RunAsync("predict", "--method", "heads", "--model", DemoModel, "--tokens", demoTokens, "--labels", labels,
+            "--task", "all", "--split", "all", "--threads", "1", "--truth", truth, "--out", temp.File("heads"));
+
+        Assert.Equal(ExitCodes.Failure, rollouts.ExitCode);
+        Assert.Contains("has a row for none of the", rollouts.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("scored", rollouts.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(temp.File("rollouts"), PredictCommand.RolloutsFile)));
+        Assert.Equal(ExitCodes.Failure, heads.ExitCode);
+        Assert.Contains("has a row for none of the", heads.Error, StringComparison.Ordinal);
+        Assert.NotEmpty(PredictionsFile.Read(Path.Combine(temp.File("heads"), PredictCommand.HeadsFile)));
+        Assert.False(File.Exists(Path.Combine(temp.File("heads"), PredictCommand.OracleFile)));
+    }
+
+    [Fact]
+    public async Task Predict_AFileThatIsNotATruthFileOrATaskThatDoesNotExistOrNoPoint_FailsWithAHintAndNoTrace()
+    {
+        using var temp = new TempDirectory();
+        var (model, labels, tokens) = await Prepare(temp);
+        File.WriteAllText(temp.File("truth.parquet"), "not parquet");
+        string[] Args(string output, params string[] extra) =>
+            ["predict", "--method", "rollouts", "--model", model, "--tokens", tokens, "--labels", labels, "--split", "all",
+             "--rollouts", "2", "--max-tokens", "16", "--threads", "1", "--out", output, .. extra];
+
+        var notTruth = await CliRun.RunAsync(Args(temp.File("a"), "--truth", temp.File("truth.parquet")));
+        var typo = await CliRun.RunAsync(Args(temp.File("b"), "--task", "hospital_mortalty"));
+        var none = await CliRun.RunAsync(Args(temp.File("c"), "--task", "ed_reattendance_72h"));
+
+        Assert.Equal(ExitCodes.Failure, notTruth.ExitCode);
+        Assert.Contains("is not a simulator truth file", notTruth.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.UsageError, typo.ExitCode);
+        Assert.Contains("there is no task 'hospital_mortalty'", typo.Error, StringComparison.Ordinal);
+        Assert.Contains("hospital_mortality", typo.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("model directory", typo.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Failure, none.ExitCode);
+        Assert.Contains("no labelled ed_reattendance_72h point", none.Error, StringComparison.Ordinal);
+        foreach (var run in new[] { notTruth, typo, none })
+            Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Predict_UnknownMethod_IsAUsageError()
     {
         using var temp = new TempDirectory();

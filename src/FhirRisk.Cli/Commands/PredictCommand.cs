@@ -97,8 +97,32 @@ internal static class PredictCommand
         }
         if (r.Truth is { } truthFile && !File.Exists(truthFile))
             return CommandOutput.Fail(io.Error, $"--truth file '{truthFile}' does not exist.", "pass the ground_truth.parquet of 'fhirrisk simulate', or leave --truth out.", ExitCodes.UsageError);
+        var task = r.Selection.Task;
+        if (!Meds.Tasks.TaskCatalog.Names.Contains(task) && !(r.Method == "heads" && task == AllTasks))
+            return CommandOutput.Fail(io.Error, $"there is no task '{task}'.",
+                $"use one of {string.Join(", ", Meds.Tasks.TaskCatalog.Names)}{(r.Method == "heads" ? ", or 'all'" : "")}.", ExitCodes.UsageError);
         if (Directory.Exists(r.Output) && Directory.EnumerateFileSystemEntries(r.Output).Any())
             return CommandOutput.Fail(io.Error, $"--out folder '{r.Output}' is not empty.", "choose a new --out folder.", ExitCodes.UsageError);
+        try
+        {
+            CreateOutput(r.Output);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return CommandOutput.Fail(io.Error, $"--out '{r.Output}' cannot be created as a folder ({e.Message}).", "choose a folder you can write to.", ExitCodes.UsageError);
+        }
+        if (r.Truth is { } truthPath)
+        {
+            try
+            {
+                OraclePredictions.Match(truthPath, []);
+            }
+            catch (Exception e) when (e is InvalidDataException or Parquet.ParquetException or IOException)
+            {
+                return CommandOutput.Fail(io.Error, $"--truth '{truthPath}' is not a simulator truth file: {e.Message}",
+                    "pass the ground_truth.parquet that 'fhirrisk simulate' wrote (docs/formats/simulator-truth.md), or leave --truth out.");
+            }
+        }
 
         try
         {
@@ -124,6 +148,15 @@ internal static class PredictCommand
         {
             return CommandOutput.Fail(io.Error, e.Message, "tokenize and label the same dataset with the model's tokenizer (fhirrisk tokenize, fhirrisk labels).");
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return CommandOutput.Fail(io.Error, $"could not write to '{r.Output}': {e.Message}", "free space on its disk or fix its permissions, then run again into an empty --out.");
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            io.Error.WriteLine($"interrupted: no predictions were written to {r.Output}.");
+            return ExitCodes.Interrupted;
+        }
     }
 
     private static async Task<int> PredictRolloutsAsync(PredictRequest r, InferenceSession session, InvocationConfiguration io, CancellationToken cancellationToken)
@@ -131,6 +164,12 @@ internal static class PredictCommand
         session.Task(r.Selection.Task);
         var set = LabelledPoints.Read(session, r.Tokens, r.Labels, r.Selection);
         await io.Output.WriteLineAsync(Invariant($"{set.Points.Count:N0} of {set.LabelsInSplit:N0} {r.Selection.Task} points of split {r.Selection.Split} ({set.BeforeFirstToken} before the first token); {r.Settings.MinRollouts}{(r.Settings.MaxRollouts > r.Settings.MinRollouts ? $"–{r.Settings.MaxRollouts}" : "")} rollouts each, seed {r.Settings.Seed}"));
+        if (set.Points.Count == 0)
+            return CommandOutput.Fail(io.Error, $"no labelled {r.Selection.Task} point of split {r.Selection.Split} has a timeline to prompt.",
+                "pass the labels of the dataset that was tokenized ('fhirrisk labels <meds-dir>'), and a split it has (or 'all').");
+        // Rollouts take minutes to hours: check that the truth file covers these points before running any.
+        if (r.Truth is { } truth && TruthCoversNone(truth, [.. set.Points.Select(p => new Prediction(p.SubjectId, p.PredictionTime, r.Selection.Task, "rollouts", 0, p.Label))]))
+            return TruthMatchesNothing(io, truth, set.Points.Count);
         IReadOnlyList<ScoredPoint> scored;
         await using (var predictor = session.CreateRolloutPredictor())
         {
@@ -174,6 +213,12 @@ internal static class PredictCommand
                 "run 'fhirrisk labels <meds-dir> --task all --out <dir>' on the dataset that was tokenized, and pass a split it has (or 'all').");
         io.Output.WriteLine(Invariant($"{loaded.Points.Count:N0} points of split {r.Selection.Split} prompted for {scoredTasks.Count - loaded.TasksWithoutLabels.Count} task(s) ({loaded.EarlyPoints} before the first token, {loaded.UnmatchedPoints} of subjects in other splits left out){(loaded.TasksWithoutLabels.Count > 0 ? $"; no labels for {string.Join(", ", loaded.TasksWithoutLabels)}" : "")}"));
         var rows = HeadPredictor.Predict(session.Parameters, heads, loaded.Points, HeadsBatchSize, new ComputeOptions(r.Threads), cancellationToken);
+        if (r.Truth is { } truth && TruthCoversNone(truth, rows))
+        {
+            // Keep what was computed, without an oracle to compare it with.
+            PredictionsFile.Write(Path.Combine(CreateOutput(r.Output), HeadsFile), rows);
+            return TruthMatchesNothing(io, truth, rows.Count);
+        }
         var (written, unmatched, _) = Write(r, rows, HeadsFile, io);
         var byTask = written.GroupBy(p => p.Task).Select(g => Invariant($"{g.Key} {g.Count():N0} ({g.Count(p => p.Label):N0} positive)"));
         io.Output.WriteLine(Invariant($"{r.Output}: {written.Count:N0} predictions: {string.Join(", ", byTask)}; {unmatched} without an oracle row left out."));
@@ -186,7 +231,7 @@ internal static class PredictCommand
     {
         var unmatched = 0;
         IReadOnlyList<Prediction>? oracleRows = null;
-        Directory.CreateDirectory(r.Output);
+        CreateOutput(r.Output);
         if (r.Truth is { } truth)
         {
             // evaluate compares methods on the same points: keep only those the oracle has too.
@@ -203,6 +248,21 @@ internal static class PredictCommand
         }
         PredictionsFile.Write(Path.Combine(r.Output, file), rows);
         return (rows, unmatched, oracleRows);
+    }
+
+    /// <summary>True when the truth file has a row for none of <paramref name="points"/>: it belongs to another cohort.</summary>
+    private static bool TruthCoversNone(string truth, IReadOnlyList<Prediction> points) =>
+        points.Count > 0 && OraclePredictions.Match(truth, points).Predictions.Count == 0;
+
+    private static int TruthMatchesNothing(InvocationConfiguration io, string truth, int points) => CommandOutput.Fail(io.Error,
+        Invariant($"--truth '{truth}' has a row for none of the {points:N0} points: it is the truth of another cohort."),
+        "pass the ground_truth.parquet that 'fhirrisk simulate' wrote beside the export this dataset was ingested from, or leave --truth out.");
+
+    /// <summary>Creates the --out folder; a path that cannot be a folder is an <see cref="IOException"/> the caller reports.</summary>
+    private static string CreateOutput(string output)
+    {
+        Directory.CreateDirectory(output);
+        return output;
     }
 
     /// <summary>Writes a reference the truth has for some tasks only (the observable truth, the record reference): per task
