@@ -73,6 +73,30 @@ public sealed class CalibrateRolloutsCommandTests
         Assert.False(File.Exists(Path.Combine(model, RolloutCalibration.FileName)));
     }
 
+    [Fact]
+    public async Task A_run_that_fails_leaves_the_model_folder_as_it_was_and_never_overwrites_out()
+    {
+        using var temp = new TempDirectory();
+        var model = Model(temp);
+        var random = new Random(3);
+        var tuning = temp.File("tuning.parquet");
+        PredictionsFile.Write(tuning, [.. Enumerable.Range(0, 200).Select(i =>
+            new Prediction(i, Start.AddHours(i), "hospital_mortality", PredictCommand.HazardMethod, 0.1 + (0.5 * random.NextDouble()), i % 5 == 0))]);
+        var heads = temp.File("heads.parquet");
+        PredictionsFile.Write(heads, [new Prediction(1, Start, "hospital_mortality", "heads", 0.2, true)]);
+
+        var unusableApply = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning, "--apply", heads, "--out", temp.File("a.parquet"));
+        var outIsInput = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning, "--apply", tuning, "--out", tuning);
+
+        Assert.Equal(ExitCodes.Failure, unusableApply.ExitCode);
+        Assert.Contains("no all-data rows", unusableApply.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(temp.File("a.parquet")));
+        Assert.Equal(ExitCodes.UsageError, outIsInput.ExitCode);
+        Assert.Contains("exists", outIsInput.Error, StringComparison.Ordinal);
+        Assert.Equal(200, PredictionsFile.Read(tuning).Count);
+        Assert.False(File.Exists(Path.Combine(model, RolloutCalibration.FileName)), "a failed run must not leave a map the service would apply");
+    }
+
     /// <summary>A model folder as far as the command reads one: weights to hash.</summary>
     private static string Model(TempDirectory temp)
     {

@@ -64,6 +64,8 @@ internal static class CalibrateRolloutsCommand
             if (!File.Exists(file))
                 return CommandOutput.Fail(io.Error, $"predictions file '{file}' does not exist.", "pass a file written by 'fhirrisk predict --method rollouts'.", ExitCodes.UsageError);
         }
+        if (output is not null && File.Exists(output))
+            return CommandOutput.Fail(io.Error, $"--out file '{output}' exists.", "choose a new --out file; it is never overwritten (it may be the --apply input).", ExitCodes.UsageError);
         var method = estimator == RolloutEstimator.Hazard ? PredictCommand.HazardMethod : "rollouts";
         var weightsDirectory = InferenceSession.GenerativeDirectory(model);
         if (!File.Exists(Path.Combine(weightsDirectory, "model.safetensors")))
@@ -97,22 +99,23 @@ internal static class CalibrateRolloutsCommand
             var existing = RolloutCalibration.Load(weightsDirectory);
             var kept = existing?.Tasks.Where(t => !fitted.Any(f => f.Task == t.Task && f.Estimator == t.Estimator)) ?? [];
             var calibration = new RolloutCalibration(RolloutCalibration.WeightsHash(weightsDirectory), [.. kept, .. fitted]);
+            // Everything that can fail comes before the model folder changes: the service applies whatever map is saved.
+            var toApply = apply is null ? null : RowsOf(apply, method);
+            if (toApply is { Count: 0 })
+                return CommandOutput.Fail(io.Error, $"'{apply}' has no all-data rows of method '{method}'.", "pass the held-out split's predictions of the same 'fhirrisk predict' run.");
+            var applied = toApply?.Select(r => r with
+            {
+                Method = method + RecalibratedSuffix,
+                Probability = calibration.Apply(r.Task, estimator, r.Probability),
+            }).ToList();
+            if (applied is not null)
+                PredictionsFile.Write(output!, applied);
             calibration.Save(weightsDirectory);
             foreach (var line in lines)
                 io.Output.WriteLine(line);
             io.Output.WriteLine(I($"{Path.Combine(weightsDirectory, RolloutCalibration.FileName)}: {fitted.Count} task(s) fitted on {source} (in-sample figures above; evaluate on another split with --apply)."));
-            if (apply is not null)
-            {
-                var applied = RowsOf(apply, method).Select(r => r with
-                {
-                    Method = method + RecalibratedSuffix,
-                    Probability = calibration.Apply(r.Task, estimator, r.Probability),
-                }).ToList();
-                if (applied.Count == 0)
-                    return CommandOutput.Fail(io.Error, $"'{apply}' has no all-data rows of method '{method}'.", "pass the held-out split's predictions of the same 'fhirrisk predict' run.");
-                PredictionsFile.Write(output!, applied);
+            if (applied is not null)
                 io.Output.WriteLine(I($"{output}: {applied.Count:N0} rows of {apply} mapped ({applied.Count(r => calibration.Covers(r.Task, estimator)):N0} of a fitted task), method {method + RecalibratedSuffix}."));
-            }
             return ExitCodes.Success;
         }
         catch (Exception e) when (e is ParquetException or InvalidDataException or IOException or InferenceException)
