@@ -71,6 +71,25 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Train_ResumeAtOrBelowTheStepReached_IsAUsageErrorThatChangesNothing()
+    {
+        var (tokenizer, tokens) = await Tokenize();
+        var model = _temp.File("model");
+        var first = await CliRun.RunAsync(["train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", model, "--steps", "3", .. Tiny]);
+        var record = File.ReadAllBytes(Path.Combine(model, "checkpoints", "last", "training.json"));
+
+        var below = await CliRun.RunAsync("train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", model, "--resume", "--steps", "2");
+        var complete = await CliRun.RunAsync("train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", model, "--resume");
+
+        Assert.True(first.ExitCode == 0, first.Error);
+        Assert.Equal((ExitCodes.UsageError, ExitCodes.UsageError), (below.ExitCode, complete.ExitCode));
+        Assert.Contains("at step 3 of 2", below.Error, StringComparison.Ordinal);
+        Assert.Contains("pass --steps N with N above 3", complete.Error, StringComparison.Ordinal);
+        Assert.Equal(record, File.ReadAllBytes(Path.Combine(model, "checkpoints", "last", "training.json")));
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(model, "metrics.jsonl")).Length);
+    }
+
+    [Fact]
     public async Task Train_ResumeWithAnotherLearningRate_IsAUsageError()
     {
         var (tokenizer, tokens) = await Tokenize();
