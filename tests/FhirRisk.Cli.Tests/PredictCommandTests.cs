@@ -153,7 +153,7 @@ public sealed class PredictCommandTests
         Assert.Equal(ExitCodes.Failure, notTruth.ExitCode);
         Assert.Contains("is not a simulator truth file", notTruth.Error, StringComparison.Ordinal);
         Assert.Equal(ExitCodes.UsageError, typo.ExitCode);
-        Assert.Contains("there is no task 'hospital_mortalty'", typo.Error, StringComparison.Ordinal);
+        Assert.Contains("there is no task 'hospital_mortalty' to roll out", typo.Error, StringComparison.Ordinal);
         Assert.Contains("hospital_mortality", typo.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("model directory", typo.Error, StringComparison.Ordinal);
         Assert.Equal(ExitCodes.Failure, none.ExitCode);

@@ -97,10 +97,10 @@ internal static class PredictCommand
         }
         if (r.Truth is { } truthFile && !File.Exists(truthFile))
             return CommandOutput.Fail(io.Error, $"--truth file '{truthFile}' does not exist.", "pass the ground_truth.parquet of 'fhirrisk simulate', or leave --truth out.", ExitCodes.UsageError);
-        var task = r.Selection.Task;
-        if (!Meds.Tasks.TaskCatalog.Names.Contains(task) && !(r.Method == "heads" && task == AllTasks))
-            return CommandOutput.Fail(io.Error, $"there is no task '{task}'.",
-                $"use one of {string.Join(", ", Meds.Tasks.TaskCatalog.Names)}{(r.Method == "heads" ? ", or 'all'" : "")}.", ExitCodes.UsageError);
+        // Rollouts need a catalog task's stop rules; heads may cover tasks of the user's own (checked against heads.json).
+        if (r.Method == "rollouts" && !Meds.Tasks.TaskCatalog.Names.Contains(r.Selection.Task))
+            return CommandOutput.Fail(io.Error, $"there is no task '{r.Selection.Task}' to roll out.",
+                $"use one of {string.Join(", ", Meds.Tasks.TaskCatalog.Names)}.", ExitCodes.UsageError);
         if (Directory.Exists(r.Output) && Directory.EnumerateFileSystemEntries(r.Output).Any())
             return CommandOutput.Fail(io.Error, $"--out folder '{r.Output}' is not empty.", "choose a new --out folder.", ExitCodes.UsageError);
         try

@@ -25,6 +25,15 @@ public static class TaskCatalog
         EdHospitalization, EdCriticalOutcome, EdReattendance72h,
     ];
 
+    /// <summary>
+    /// The fix for a task whose label files are missing: for a catalog task, label it with <c>fhirrisk labels</c>; for
+    /// any other name (a typo, or a task of the user's own), the catalog's names and where the user's own MEDS label
+    /// files would go.
+    /// </summary>
+    public static string MissingLabelsHint(string task, string labelsFolder) => Names.Contains(task)
+        ? $"run 'fhirrisk labels <meds-dir> --task {task} --out {labelsFolder}' first."
+        : $"'{task}' is not a catalog task ({string.Join(", ", Names)}); for a task of your own, put its MEDS label files in {Path.Combine(labelsFolder, task)}/.";
+
     /// <summary>Every task, in the order of DESIGN §6.</summary>
     public static IReadOnlyList<TaskDefinition> Create(TaskParameters? parameters = null)
     {

@@ -240,7 +240,7 @@ public static class FinetuningDataset
         {
             return required
                 ? throw new TrainingException(FinetuningErrorCodes.NoLabels, folder,
-                    $"no label files for task '{task}'. Hint: run 'fhirrisk labels <meds-dir> --task {task} --out <dir>' and pass that --out as --labels.")
+                    $"no label files for task '{task}'. Hint: {TaskCatalog.MissingLabelsHint(task, taskRoot)}")
                 : null;
         }
         try

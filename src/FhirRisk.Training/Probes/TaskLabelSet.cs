@@ -1,6 +1,8 @@
 using FhirRisk.Meds;
 using FhirRisk.Parquet;
 
+using FhirRisk.Meds.Tasks;
+
 namespace FhirRisk.Training.Probes;
 
 /// <summary>
@@ -31,7 +33,7 @@ public sealed record TaskLabelSet(string Task, string Folder, IReadOnlyList<Meds
     public static TaskLabelSet Read(string root, string task)
     {
         var folder = FindFolder(root, task) ?? throw new TrainingException(ProbeErrorCodes.NoLabels, root,
-            $"no labels for task '{task}' (looked for labels/{task}/ and {task}/). Hint: run 'fhirrisk labels <meds-dir> --task {task} --out {root}' first.");
+            $"no labels for task '{task}' (looked for labels/{task}/ and {task}/). Hint: {TaskCatalog.MissingLabelsHint(task, root)}");
         IReadOnlyList<MedsLabel> labels;
         try
         {

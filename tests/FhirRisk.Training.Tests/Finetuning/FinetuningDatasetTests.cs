@@ -60,6 +60,13 @@ public sealed class FinetuningDatasetTests
 
         var unknown = Assert.Throws<TrainingException>(() => FinetuningDataset.Load(tokenizer, tokens, labels, ["prolonged_los"], 14));
         Assert.Equal(FinetuningErrorCodes.NoLabels, unknown.Code);
+        Assert.Contains("fhirrisk labels <meds-dir> --task prolonged_los", unknown.Message);
+
+        // A misspelt name is not told to label a task that does not exist: it gets the catalog and where its own labels would go.
+        var typo = Assert.Throws<TrainingException>(() => FinetuningDataset.Load(tokenizer, tokens, labels, ["hospital_mortalty"], 14));
+        Assert.Equal(FinetuningErrorCodes.NoLabels, typo.Code);
+        Assert.Contains("'hospital_mortalty' is not a catalog task (hospital_mortality,", typo.Message);
+        Assert.DoesNotContain("fhirrisk labels", typo.Message);
     }
 
     [Fact]

@@ -104,6 +104,8 @@ public sealed class ProbeRunTests : IDisposable
 
         Assert.Equal(ProbeErrorCodes.NoLabels, error.Code);
         Assert.Contains("fhirrisk labels", error.Message, StringComparison.Ordinal);
+        var typo = Assert.Throws<TrainingException>(() => TaskLabelSet.Read(_temp.File("labels"), "readmission_30"));
+        Assert.Contains("'readmission_30' is not a catalog task", typo.Message, StringComparison.Ordinal);
     }
 
     [Fact]
