@@ -59,6 +59,11 @@ internal static class TokenizeCommand
         try
         {
             var dataset = MedsDatasetReader.Open(folder.FullName);
+            if (dataset.Shards.Count == 0)
+                return CommandOutput.Fail(io.Error, $"'{folder}' holds no event shards (data/**/*.parquet): it is not a MEDS dataset.",
+                    "point at the folder that contains data/ and metadata/ ('fhirrisk ingest' output).", ExitCodes.UsageError);
+            if (File.Exists(output.FullName))
+                return CommandOutput.Fail(io.Error, $"--out '{output.FullName}' is a file.", "choose a new --out folder.", ExitCodes.UsageError);
             var missing = splits?.Where(s => !dataset.SplitNames.Contains(s)).ToArray() ?? [];
             if (missing.Length > 0)
                 return CommandOutput.Fail(io.Error, $"no split named {string.Join(", ", missing)} in '{folder}'.",

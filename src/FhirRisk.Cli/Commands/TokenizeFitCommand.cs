@@ -64,7 +64,14 @@ internal static class TokenizeFitCommand
             var message = e is MedsFormatException meds ? meds.Issue.ToString() : e.Message;
             return CommandOutput.Fail(io.Error, message, $"run 'fhirrisk meds validate {folder}' to list every problem.");
         }
-        tokenizer.Save(output.FullName);
+        try
+        {
+            tokenizer.Save(output.FullName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return CommandOutput.Fail(io.Error, $"could not save the tokenizer to '{output.FullName}': {e.Message}", "choose a new --out folder you can write to.");
+        }
         var used = tokenizer.Intervals.Count(i => i.Count > 0);
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{output.FullName}: {tokenizer.Vocabulary.Count:N0} tokens, {tokenizer.Quantiles.Count:N0} quantized codes, {used} of {tokenizer.Intervals.Count} interval tokens used; fitted on {string.Join(", ", tokenizer.FittedOn.Splits)} ({tokenizer.FittedOn.Subjects:N0} subjects, {tokenizer.FittedOn.Events:N0} events)."));
