@@ -163,6 +163,31 @@ public sealed class PredictCommandTests
     }
 
     [Fact]
+    public async Task Predict_Name_LetsEvaluateCompareTwoModelsOnTheSamePoints()
+    {
+        using var temp = new TempDirectory();
+        var (labels, tokens) = (temp.File("labels"), temp.File("tokens"));
+        Assert.Equal(0, (await CliRun.RunAsync("labels", Sample, "--task", "all", "--out", labels)).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", Sample, "--tokenizer", DemoModel, "--out", tokens)).ExitCode);
+        async Task<(int ExitCode, string Output, string Error)> Heads(string output, params string[] extra) => await CliRun.RunAsync(
+            ["predict", "--method", "heads", "--model", DemoModel, "--tokens", tokens, "--labels", labels, "--task", "hospital_mortality",
+             "--split", "all", "--threads", "1", "--out", output, .. extra]);
+
+        var first = await Heads(temp.File("a"), "--name", "site_a");
+        var second = await Heads(temp.File("b"), "--name", "site_b");
+        var oracle = await Heads(temp.File("c"), "--name", "oracle_like");
+        var evaluated = await CliRun.RunAsync("evaluate", Path.Combine(temp.File("a"), "site_a.predictions.parquet"), Path.Combine(temp.File("b"), "site_b.predictions.parquet"),
+            "--reference", "site_a", "--bootstrap", "20", "--out", temp.File("report"));
+
+        Assert.True(first.ExitCode == 0, first.Error);
+        Assert.True(second.ExitCode == 0, second.Error);
+        Assert.All(PredictionsFile.Read(Path.Combine(temp.File("a"), "site_a.predictions.parquet")), r => Assert.Equal("site_a", r.Method));
+        Assert.True(evaluated.ExitCode == 0, evaluated.Error);
+        Assert.Contains("site_b vs site_a", evaluated.Output, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.UsageError, oracle.ExitCode);
+    }
+
+    [Fact]
     public async Task Predict_UnknownMethod_IsAUsageError()
     {
         using var temp = new TempDirectory();

@@ -57,10 +57,11 @@ internal static class PredictCommand
         var slots = CommandOptions.IntAtLeast("--slots", minimum: 1, defaultValue: 64, "Sequences decoded at once (KV-cache slots).");
         var threads = CommandOptions.IntAtLeast("--threads", minimum: 1, defaultValue: Environment.ProcessorCount, "Compute threads.");
         var truth = new Option<FileInfo?>("--truth") { Description = "The simulator's ground_truth.parquet: also write the oracle for the same points." };
+        var name = new Option<string?>("--name") { Description = "The method name written in the predictions (default 'rollouts' and 'rollouts_hazard', or 'heads'), so that 'fhirrisk evaluate' can compare two models: rollouts get NAME and NAME_hazard, heads NAME, each in <method>.predictions.parquet." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for rollouts.predictions.parquet or heads.predictions.parquet (and oracle.predictions.parquet; for rollouts also oracle_sampled.predictions.parquet).", Required = true };
         var command = new Command("predict", "Predict labelled points (zero-shot rollouts or finetuned heads) into a predictions file for 'fhirrisk evaluate'.")
         {
-            method, model, tokens, labels, task, split, limit, rollouts, adaptive, seed, temperature, maxTokens, concurrent, slots, threads, truth, output,
+            method, model, tokens, labels, task, split, limit, rollouts, adaptive, seed, temperature, maxTokens, concurrent, slots, threads, truth, name, output,
         };
         command.SetAction((parsed, cancellationToken) =>
         {
@@ -76,7 +77,7 @@ internal static class PredictCommand
             var request = new PredictRequest(parsed.GetRequiredValue(method), parsed.GetRequiredValue(model).FullName, parsed.GetRequiredValue(tokens).FullName,
                 parsed.GetRequiredValue(labels).FullName, parsed.GetValue(truth)?.FullName, parsed.GetRequiredValue(output).FullName,
                 new LabelledPointSelection(parsed.GetRequiredValue(task), parsed.GetRequiredValue(split), parsed.GetValue(limit) is > 0 and var l ? l : null, settings.Seed),
-                settings, parsed.GetValue(concurrent), parsed.GetValue(slots), parsed.GetValue(threads));
+                settings, parsed.GetValue(concurrent), parsed.GetValue(slots), parsed.GetValue(threads), parsed.GetValue(name));
             return RunAsync(request, parsed.InvocationConfiguration, cancellationToken);
         });
         return command;
@@ -88,6 +89,8 @@ internal static class PredictCommand
             return CommandOutput.Fail(io.Error, $"--method '{r.Method}' is not supported.", "use --method rollouts or --method heads.", ExitCodes.UsageError);
         if (!(r.Settings.Sampling.Temperature > 0f && float.IsFinite(r.Settings.Sampling.Temperature)))
             return CommandOutput.Fail(io.Error, $"--temperature must be positive (got {r.Settings.Sampling.Temperature.ToString(CultureInfo.InvariantCulture)}).", "use 1 for plain sampling, below 1 for sharper rollouts.", ExitCodes.UsageError);
+        if (r.Name is { } chosen && (string.IsNullOrWhiteSpace(chosen) || chosen.StartsWith("oracle", StringComparison.Ordinal)))
+            return CommandOutput.Fail(io.Error, $"--name '{chosen}' cannot name a model's predictions.", "choose a non-blank name that does not start with 'oracle' (the truth's methods).", ExitCodes.UsageError);
         if (r.Method == "heads" && r.Selection.Limit is not null)
             return CommandOutput.Fail(io.Error, "--limit samples rollout points; the heads score every point.", "leave --limit out with --method heads.", ExitCodes.UsageError);
         foreach (var (folder, option) in new[] { (r.Model, "--model"), (r.Tokens, "--tokens"), (r.Labels, "--labels") })
@@ -177,14 +180,14 @@ internal static class PredictCommand
                 new ProgressLines(io.Output, set.Points.Count), cancellationToken);
         }
         var settled = scored.Where(s => s.Estimate.Labelled > 0).ToArray();
-        var rows = settled.Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, "rollouts", s.Estimate.Risk, s.Point.Label)).ToList();
-        var (written, unmatched, oracle) = Write(r, rows, RolloutsFile, io);
+        var rows = settled.Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, r.MethodName, s.Estimate.Risk, s.Point.Label)).ToList();
+        var (written, unmatched, oracle) = Write(r, rows, r.FileOf(r.MethodName), io);
         if (settled.All(s => !double.IsNaN(s.Estimate.Hazard)))
         {
             // The same rollouts through the hazard estimate, on the same points as the counts.
             var kept = written.Select(p => (p.SubjectId, p.PredictionTime)).ToHashSet();
-            PredictionsFile.Write(Path.Combine(r.Output, HazardFile), [.. settled.Where(s => kept.Contains((s.Point.SubjectId, s.Point.PredictionTime)))
-                .Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, HazardMethod, s.Estimate.Hazard, s.Point.Label))]);
+            PredictionsFile.Write(Path.Combine(r.Output, r.FileOf(r.HazardMethodName)), [.. settled.Where(s => kept.Contains((s.Point.SubjectId, s.Point.PredictionTime)))
+                .Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, r.HazardMethodName, s.Estimate.Hazard, s.Point.Label))]);
         }
         if (oracle is not null)
         {
@@ -213,13 +216,15 @@ internal static class PredictCommand
                 "run 'fhirrisk labels <meds-dir> --task all --out <dir>' on the dataset that was tokenized, and pass a split it has (or 'all').");
         io.Output.WriteLine(Invariant($"{loaded.Points.Count:N0} points of split {r.Selection.Split} prompted for {scoredTasks.Count - loaded.TasksWithoutLabels.Count} task(s) ({loaded.EarlyPoints} before the first token, {loaded.UnmatchedPoints} of subjects in other splits left out){(loaded.TasksWithoutLabels.Count > 0 ? $"; no labels for {string.Join(", ", loaded.TasksWithoutLabels)}" : "")}"));
         var rows = HeadPredictor.Predict(session.Parameters, heads, loaded.Points, HeadsBatchSize, new ComputeOptions(r.Threads), cancellationToken);
+        if (r.Name is { } name)
+            rows = [.. rows.Select(p => p with { Method = name })];
         if (r.Truth is { } truth && TruthCoversNone(truth, rows))
         {
             // Keep what was computed, without an oracle to compare it with.
-            PredictionsFile.Write(Path.Combine(CreateOutput(r.Output), HeadsFile), rows);
+            PredictionsFile.Write(Path.Combine(CreateOutput(r.Output), r.FileOf(r.MethodName)), rows);
             return TruthMatchesNothing(io, truth, rows.Count);
         }
-        var (written, unmatched, _) = Write(r, rows, HeadsFile, io);
+        var (written, unmatched, _) = Write(r, rows, r.FileOf(r.MethodName), io);
         var byTask = written.GroupBy(p => p.Task).Select(g => Invariant($"{g.Key} {g.Count():N0} ({g.Count(p => p.Label):N0} positive)"));
         io.Output.WriteLine(Invariant($"{r.Output}: {written.Count:N0} predictions: {string.Join(", ", byTask)}; {unmatched} without an oracle row left out."));
         return ExitCodes.Success;
@@ -278,7 +283,18 @@ internal static class PredictCommand
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     private sealed record PredictRequest(string Method, string Model, string Tokens, string Labels, string? Truth, string Output,
-        LabelledPointSelection Selection, RolloutSettings Settings, int Concurrent, int Slots, int Threads);
+        LabelledPointSelection Selection, RolloutSettings Settings, int Concurrent, int Slots, int Threads, string? Name)
+    {
+        /// <summary>The method name of the main predictions: --name, or the method's own.</summary>
+        public string MethodName => Name ?? (Method == "heads" ? HeadPredictor.MethodName : "rollouts");
+
+        /// <summary>The method name of the rollouts' hazard estimate.</summary>
+        public string HazardMethodName => Name is null ? HazardMethod : Name + "_hazard";
+
+        /// <summary>The file of a method's predictions: <c>&lt;method&gt;.predictions.parquet</c> (the defaults' names
+        /// are <see cref="RolloutsFile"/>, <see cref="HazardFile"/> and <see cref="HeadsFile"/>).</summary>
+        public string FileOf(string method) => method + ".predictions.parquet";
+    }
 
     /// <summary>A line about every 2 % of the points (a background run's log).</summary>
     private sealed class ProgressLines(TextWriter output, int total) : IProgress<ScoringProgress>
