@@ -40,6 +40,25 @@ public sealed class IngestCommandTests
     }
 
     [Fact]
+    public async Task Ingest_AFolderWithNoFhirFileOrAnOutThatIsAFile_SaysSoAndHowToRunAgain()
+    {
+        using var temp = new TempDirectory();
+        Directory.CreateDirectory(temp.File("empty"));
+        var input = temp.File("Patient.ndjson");
+        await File.WriteAllTextAsync(input, "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\",\"birthDate\":\"1980-02-03\"}\n");
+        await File.WriteAllTextAsync(temp.File("a-file"), "x");
+
+        var empty = await CliRun.RunAsync("ingest", temp.File("empty"), "--out", temp.File("meds"));
+        var outIsFile = await CliRun.RunAsync("ingest", input, "--out", temp.File("a-file"));
+
+        Assert.Equal(ExitCodes.Failure, empty.ExitCode);
+        Assert.Contains("no FHIR file was found in the inputs", empty.Error, StringComparison.Ordinal);
+        Assert.Contains("before running again", empty.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.UsageError, outIsFile.ExitCode);
+        Assert.Contains("is a file", outIsFile.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ingest_MissingInput_UsageError()
     {
         using var temp = new TempDirectory();

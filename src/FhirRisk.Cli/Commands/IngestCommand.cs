@@ -27,7 +27,18 @@ internal static class IngestCommand
         {
             Description = "Athena vocabulary folder (CONCEPT.csv, CONCEPT_RELATIONSHIP.csv) for OMOP concept ids.",
         };
-        var shards = CommandOptions.IntAtLeast("--shards", minimum: 1, defaultValue: 0, "About how many shards the train split gets.");
+        var shards = new Option<int?>("--shards")
+        {
+            Description = "About how many shards the train split gets (at least 1); chosen from the number of patients when left out.",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= 1)
+                    return value;
+                result.AddError($"--shards must be an integer of at least 1 (got '{text}').");
+                return null;
+            },
+        };
         var createdAt = new Option<DateTimeOffset?>("--created-at")
         {
             Description = "Fixed created_at for metadata/dataset.json (ISO 8601), for byte-identical re-runs.",
@@ -44,7 +55,7 @@ internal static class IngestCommand
         return command;
     }
 
-    private static FhirIngestionSettings Settings(DirectoryInfo output, DirectoryInfo? omop, DirectoryInfo? vocabulary, int shards, DateTimeOffset? createdAt)
+    private static FhirIngestionSettings Settings(DirectoryInfo output, DirectoryInfo? omop, DirectoryInfo? vocabulary, int? shards, DateTimeOffset? createdAt)
     {
         var writer = Meds.MedsDatasetWriterSettings.Default;
         if (createdAt is { } fixedTime)
@@ -54,7 +65,7 @@ internal static class IngestCommand
             OutputFolder = output.FullName,
             OmopFolder = omop?.FullName,
             OmopVocabularyFolder = vocabulary?.FullName,
-            Shards = shards > 0 ? shards : null,
+            Shards = shards,
             Writer = writer,
         };
     }
@@ -64,6 +75,9 @@ internal static class IngestCommand
         var missing = inputs.Where(p => !File.Exists(p) && !Directory.Exists(p)).ToArray();
         if (missing.Length > 0)
             return CommandOutput.Fail(io.Error, $"input not found: {string.Join(", ", missing)}", "pass existing files or folders.", ExitCodes.UsageError);
+
+        if (File.Exists(settings.OutputFolder))
+            return CommandOutput.Fail(io.Error, $"--out '{settings.OutputFolder}' is a file.", "choose a new --out folder.", ExitCodes.UsageError);
 
         var console = CommandOutput.ConsoleFor(io.Output);
         FhirIngestionSummary summary;
@@ -85,8 +99,13 @@ internal static class IngestCommand
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{settings.OutputFolder}: {summary.Events:N0} events for {summary.Subjects:N0} subjects from {summary.Resources:N0} resources in {summary.Files:N0} files; {summary.Quarantined:N0} quarantined; {summary.Elapsed.TotalSeconds:0.0} s (index {phases.Index.TotalSeconds:0.0} s, map {phases.Map.TotalSeconds:0.0} s, write {phases.Write.TotalSeconds:0.0} s)."));
         if (summary.NothingIngested)
+        {
+            var hint = summary.Files == 0
+                ? "no FHIR file was found in the inputs: pass .json, .ndjson or .ndjson.gz files, or folders that hold them."
+                : "check the issues above; inputs must be FHIR R4 JSON or NDJSON with Patient-linked resources.";
             return CommandOutput.Fail(io.Error, "nothing could be ingested (no MEDS event was produced).",
-                "check the issues above; inputs must be FHIR R4 JSON or NDJSON with Patient-linked resources.");
+                $"{hint} {settings.OutputFolder} keeps what was written (the quarantine, if any): delete it, or choose a new --out, before running again.");
+        }
         return ExitCodes.Success;
     }
 }
