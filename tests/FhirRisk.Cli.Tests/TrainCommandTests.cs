@@ -90,6 +90,23 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Train_AShortRunWithoutWarmupWorks_AndABadSettingIsNamedByItsOption()
+    {
+        var (tokenizer, tokens) = await Tokenize();
+        string[] shape = ["--layers", "1", "--heads", "2", "--channels", "16", "--context", "24", "--batch", "2", "--eval-every", "0", "--threads", "1"];
+
+        var short_ = await CliRun.RunAsync(["train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", _temp.File("short"), "--steps", "3", .. shape]);
+        var bad = await CliRun.RunAsync(["train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", _temp.File("bad"), "--steps", "3", "--warmup", "9", .. shape]);
+
+        Assert.True(short_.ExitCode == 0, short_.Error);
+        using var record = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(_temp.File("short"), "training.json")));
+        Assert.Equal(3, record.RootElement.GetProperty("settings").GetProperty("warmup_steps").GetInt32());
+        Assert.Equal(ExitCodes.UsageError, bad.ExitCode);
+        Assert.Contains("--warmup must lie in [0, --steps = 3] (was 9)", bad.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("PretrainingSettings", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Train_ResumeWithAnotherLearningRate_IsAUsageError()
     {
         var (tokenizer, tokens) = await Tokenize();

@@ -80,7 +80,7 @@ internal static class TrainCommand
         }
         catch (ArgumentException e)
         {
-            return CommandOutput.Fail(io.Error, e.Message, "see 'fhirrisk train --help' for each setting's meaning and range.", ExitCodes.UsageError);
+            return CommandOutput.Fail(io.Error, SettingsOptions.InOptionNames(e.Message), "see 'fhirrisk train --help' for each setting's meaning and range.", ExitCodes.UsageError);
         }
         catch (TrainingException e)
         {
@@ -148,7 +148,7 @@ internal static class TrainCommand
         private readonly Option<int> _batch = CommandOptions.IntAtLeast("--batch", 1, Defaults.BatchSize, "Windows per optimizer step.");
         private readonly Option<int> _steps = CommandOptions.IntAtLeast("--steps", 1, Defaults.Steps, "Optimizer steps of the whole run.");
         private readonly Option<double> _lr = Number("--lr", Defaults.LearningRate, "Peak learning rate.");
-        private readonly Option<int> _warmup = CommandOptions.IntAtLeast("--warmup", 0, Defaults.WarmupSteps, "Steps of linear warmup.");
+        private readonly Option<int> _warmup = CommandOptions.IntAtLeast("--warmup", 0, Defaults.WarmupSteps, "Steps of linear warmup (left out: the default, at most --steps).");
         private readonly Option<double> _minLr = Number("--min-lr-fraction", Defaults.MinLearningRateFraction, "The cosine's floor as a fraction of --lr.");
         private readonly Option<double> _weightDecay = Number("--weight-decay", Defaults.WeightDecay, "AdamW decoupled weight decay on matrices.");
         private readonly Option<float> _clip = Number("--clip", Defaults.GradientClip, "Clip the global gradient norm to this.");
@@ -170,6 +170,30 @@ internal static class TrainCommand
                 command.Options.Add(option);
         }
 
+        /// <summary>The option of each setting, so that an error names what the user typed.</summary>
+        private static readonly (string Setting, string Option)[] OptionOf =
+        [
+            (nameof(PretrainingSettings.MinLearningRateFraction), "--min-lr-fraction"), (nameof(PretrainingSettings.LearningRate), "--lr"),
+            (nameof(PretrainingSettings.WarmupSteps), "--warmup"), (nameof(PretrainingSettings.ContextLength), "--context"),
+            (nameof(PretrainingSettings.BatchSize), "--batch"), (nameof(PretrainingSettings.WeightDecay), "--weight-decay"),
+            (nameof(PretrainingSettings.GradientClip), "--clip"), (nameof(PretrainingSettings.EvalEvery), "--eval-every"),
+            (nameof(PretrainingSettings.EvalBatches), "--eval-batches"), (nameof(PretrainingSettings.CheckpointEvery), "--checkpoint-every"),
+            (nameof(PretrainingSettings.Layers), "--layers"), (nameof(PretrainingSettings.Heads), "--heads"),
+            (nameof(PretrainingSettings.Channels), "--channels"), (nameof(PretrainingSettings.Dropout), "--dropout"),
+            (nameof(PretrainingSettings.Steps), "--steps"), (nameof(PretrainingSettings.Threads), "--threads"),
+        ];
+
+        /// <summary>A settings message with <c>PretrainingSettings.X</c> and <c>X =</c> read as the options.</summary>
+        public static string InOptionNames(string message)
+        {
+            var first = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+            var text = first < 0 ? message : message[..first];
+            foreach (var (setting, option) in OptionOf)
+                text = text.Replace($"PretrainingSettings.{setting}", option, StringComparison.Ordinal).Replace($"{setting} =", $"{option} =", StringComparison.Ordinal);
+            return text;
+        }
+
+        /// <summary>The settings of a new run. Left out, --warmup is the default but at most --steps, so a short run works.</summary>
         public PretrainingSettings Read(ParseResult parsed) => new()
         {
             Layers = parsed.GetValue(_layers),
@@ -180,7 +204,7 @@ internal static class TrainCommand
             BatchSize = parsed.GetValue(_batch),
             Steps = parsed.GetValue(_steps),
             LearningRate = parsed.GetValue(_lr),
-            WarmupSteps = parsed.GetValue(_warmup),
+            WarmupSteps = Given(parsed, _warmup) ? parsed.GetValue(_warmup) : Math.Min(parsed.GetValue(_warmup), parsed.GetValue(_steps)),
             MinLearningRateFraction = parsed.GetValue(_minLr),
             WeightDecay = parsed.GetValue(_weightDecay),
             GradientClip = parsed.GetValue(_clip),
