@@ -98,7 +98,11 @@ public sealed class TrainCommandTests : IDisposable
         var short_ = await CliRun.RunAsync(["train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", _temp.File("short"), "--steps", "3", .. shape]);
         var bad = await CliRun.RunAsync(["train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", _temp.File("bad"), "--steps", "3", "--warmup", "9", .. shape]);
 
+        var again = await CliRun.RunAsync(["train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", _temp.File("short"), "--steps", "3", .. shape]);
+
         Assert.True(short_.ExitCode == 0, short_.Error);
+        Assert.Equal(ExitCodes.UsageError, again.ExitCode);
+        Assert.Contains("--resume", again.Error, StringComparison.Ordinal);
         using var record = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(_temp.File("short"), "training.json")));
         Assert.Equal(3, record.RootElement.GetProperty("settings").GetProperty("warmup_steps").GetInt32());
         Assert.Equal(ExitCodes.UsageError, bad.ExitCode);

@@ -84,9 +84,11 @@ internal static class TrainCommand
         }
         catch (TrainingException e)
         {
+            // A non-empty --out is a bad argument, as for the other verbs; the rest are problems with the data or the disk.
+            var exitCode = e.Code == PretrainingErrorCodes.OutputNotEmpty ? ExitCodes.UsageError : ExitCodes.Failure;
             var hint = e.Message.IndexOf(" Hint: ", StringComparison.Ordinal);
-            return hint < 0 ? CommandOutput.Fail(io.Error, e.Message, "see docs/training.md, 'Errors'.")
-                : CommandOutput.Fail(io.Error, e.Message[..hint], e.Message[(hint + " Hint: ".Length)..]);
+            return hint < 0 ? CommandOutput.Fail(io.Error, e.Message, "see docs/training.md, 'Errors'.", exitCode)
+                : CommandOutput.Fail(io.Error, e.Message[..hint], e.Message[(hint + " Hint: ".Length)..], exitCode);
         }
     }
 
