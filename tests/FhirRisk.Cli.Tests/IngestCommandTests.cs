@@ -73,6 +73,8 @@ public sealed class IngestCommandTests
     [InlineData("ingest")]
     [InlineData("ingest", "x.ndjson")]
     [InlineData("ingest", "x.ndjson", "--out", "o", "--shards", "0")]
+    [InlineData("ingest", "x.ndjson", "--out", "o", "--created-at", "nonsense")]
+    [InlineData("ingest", ".", "--out", "o", "--omop-vocabulary", ".")]
     public async Task Ingest_BadArguments_UsageError(params string[] args)
     {
         var (exitCode, _, stderr) = await CliRun.RunAsync(args);

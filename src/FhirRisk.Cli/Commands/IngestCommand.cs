@@ -42,6 +42,14 @@ internal static class IngestCommand
         var createdAt = new Option<DateTimeOffset?>("--created-at")
         {
             Description = "Fixed created_at for metadata/dataset.json (ISO 8601), for byte-identical re-runs.",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+                    return value;
+                result.AddError($"--created-at must be an ISO 8601 date and time, such as 2025-01-01T00:00:00Z (got '{text}').");
+                return null;
+            },
         };
         var command = new Command("ingest", "Ingest FHIR R4 (bundles, NDJSON, Bulk Data exports) into a MEDS dataset and optionally OMOP CDM tables.")
         {
@@ -76,6 +84,8 @@ internal static class IngestCommand
         if (missing.Length > 0)
             return CommandOutput.Fail(io.Error, $"input not found: {string.Join(", ", missing)}", "pass existing files or folders.", ExitCodes.UsageError);
 
+        if (settings.OmopVocabularyFolder is not null && settings.OmopFolder is null)
+            return CommandOutput.Fail(io.Error, "--omop-vocabulary maps concepts of the OMOP tables, but no --omop folder was given.", "add --omop <dir>, or leave --omop-vocabulary out.", ExitCodes.UsageError);
         if (File.Exists(settings.OutputFolder))
             return CommandOutput.Fail(io.Error, $"--out '{settings.OutputFolder}' is a file.", "choose a new --out folder.", ExitCodes.UsageError);
 
