@@ -40,4 +40,24 @@ public sealed class CommandLineTests
         Assert.StartsWith("error: ", error, StringComparison.Ordinal);
         Assert.Contains($"hint: run '{hint}' for usage.", error, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("labels", "--task", "all")]
+    [InlineData("probe", "--features", "counts")]
+    public async Task Run_OutThatIsAFile_UsageErrorBeforeAnyWork(string verb, string option, string value)
+    {
+        using var temp = new FhirRisk.Testing.TempDirectory();
+        var sample = FhirRisk.Testing.RepositoryPaths.Combine("samples", "meds-demo");
+        File.WriteAllText(temp.File("a-file"), "x");
+        Directory.CreateDirectory(temp.File("labels"));
+        string[] args = verb == "probe"
+            ? [verb, sample, "--labels", temp.File("labels"), "--task", "hospital_mortality", option, value, "--out", temp.File("a-file")]
+            : [verb, sample, option, value, "--out", temp.File("a-file")];
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync(args);
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("is a file", stderr, StringComparison.Ordinal);
+        Assert.Equal("x", File.ReadAllText(temp.File("a-file")));
+    }
 }

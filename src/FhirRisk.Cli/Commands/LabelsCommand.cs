@@ -45,6 +45,8 @@ internal static class LabelsCommand
         if (TaskCatalog.Select(catalog, taskName) is not { } tasks)
             return CommandOutput.Fail(io.Error, $"unknown task '{taskName}'.", $"use 'all' or one of: {string.Join(", ", catalog.Select(t => t.Name))}.", ExitCodes.UsageError);
 
+        if (File.Exists(output.FullName))
+            return CommandOutput.Fail(io.Error, $"--out '{output.FullName}' is a file.", "choose a new --out folder.", ExitCodes.UsageError);
         var console = CommandOutput.ConsoleFor(io.Output);
         IReadOnlyList<TaskLabelSummary> summaries;
         try

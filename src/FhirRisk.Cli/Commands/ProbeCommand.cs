@@ -85,6 +85,8 @@ internal static class ProbeCommand
         if (taskNames.Length == 0)
             return CommandOutput.Fail(io.Error, $"no task labels under '{inputs.Labels.FullName}'.", $"run 'fhirrisk labels {inputs.Dataset} --out {inputs.Labels}' first.", ExitCodes.UsageError);
 
+        if (File.Exists(inputs.Output.FullName))
+            return CommandOutput.Fail(io.Error, $"--out '{inputs.Output.FullName}' is a file.", "choose a new --out folder.", ExitCodes.UsageError);
         try
         {
             var method = inputs.Counts ? CodeCountFeaturizer.MethodName : EmbeddingFeaturizer.MethodName;
