@@ -51,6 +51,19 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Generate_DataThatIsNotAMedsDataset_IsAUsageErrorSayingSo()
+    {
+        var export = _temp.File("fhir-export");
+        Directory.CreateDirectory(export);
+        File.WriteAllText(Path.Combine(export, "Patient.ndjson"), "{}");
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("generate", "--model", Model(), "--patients", "2", "--data", export, "--out", _temp.File("s"));
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("it is not a MEDS dataset", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Generate_IntoAFolderWithFiles_IsAUsageError()
     {
         var output = _temp.File("taken");

@@ -50,6 +50,10 @@ internal static class GenerateCommand
             return CommandOutput.Fail(io.Error, $"model directory '{settings.ModelDirectory}' does not exist.", "pass the --out folder of 'fhirrisk train' or 'fhirrisk finetune'.", ExitCodes.UsageError);
         if (settings.Dataset is { } dataset && !Directory.Exists(dataset))
             return CommandOutput.Fail(io.Error, $"MEDS dataset '{dataset}' does not exist.", "pass the model's training data (a MEDS folder with data/ and metadata/), or leave --data out.", ExitCodes.UsageError);
+        if (settings.Dataset is { } medsFolder && !(Directory.Exists(Path.Combine(medsFolder, "data"))
+                && Directory.EnumerateFiles(Path.Combine(medsFolder, "data"), "*.parquet", SearchOption.AllDirectories).Any()))
+            return CommandOutput.Fail(io.Error, $"'{medsFolder}' holds no event shards (data/**/*.parquet): it is not a MEDS dataset.",
+                "pass the model's training data as 'fhirrisk ingest' wrote it (a folder with data/ and metadata/), or leave --data out.", ExitCodes.UsageError);
         if (!(settings.Temperature > 0 && float.IsFinite(settings.Temperature)))
             return CommandOutput.Fail(io.Error, $"--temperature must be positive (got {settings.Temperature.ToString(CultureInfo.InvariantCulture)}).", "use 1 for plain sampling, below 1 for more typical timelines.", ExitCodes.UsageError);
 
