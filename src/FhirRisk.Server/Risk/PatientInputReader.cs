@@ -33,7 +33,7 @@ internal sealed class PatientInputReader(PatientTimelineBuilder timelines)
 
     /// <summary>The call's cut-off; null: after the last event.</summary>
     public static DateTimeOffset? PredictionTime(PatientInput patient) =>
-        patient.PredictionTime is { } time ? time.ToDateTimeOffset() : null;
+        patient.PredictionTime is { } time ? new DateTimeOffset(WireTime.ToUtc(time, "patient.prediction_time")) : null;
 
     /// <summary>Wire events in MEDS order (static first, then by time); they belong to one anonymous subject.</summary>
     public static List<MedsEvent> Events(PatientEvents events)
@@ -41,7 +41,7 @@ internal sealed class PatientInputReader(PatientTimelineBuilder timelines)
         if (events.Events.Count == 0)
             throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "patient.events holds no events.");
         return [.. events.Events
-            .Select(e => new MedsEvent(0, e.Time?.ToDateTime(), e.Code,
+            .Select((e, i) => new MedsEvent(0, e.Time is { } time ? WireTime.ToUtc(time, $"patient.events.events[{i}].time") : null, e.Code,
                 e.HasNumericValue ? (float)e.NumericValue : null, e.HasTextValue ? e.TextValue : null))
             .OrderBy(e => e.Time is null ? 0 : 1).ThenBy(e => e.Time ?? DateTime.MinValue)];
     }

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using FhirRisk.Grpc.V1;
 using FhirRisk.Server.FhirPush;
 using FhirRisk.Server.Grpc;
+using FhirRisk.Server.Grpc.Internal;
 using FhirRisk.Server.Patients;
 using FhirRisk.Server.Timeline;
 using Google.Protobuf;
@@ -28,7 +29,9 @@ internal sealed class PatientRiskServiceBackend(
     TimelinePredictor predictor,
     RiskAnalysisBackend analysis,
     FhirPushService push,
-    IOptions<RiskModelOptions> options) : IRiskServiceBackend
+    RiskModel model,
+    IOptions<RiskModelOptions> options,
+    ILogger<PatientRiskServiceBackend> logger) : IRiskServiceBackend
 {
     public Task<PredictResponse> PredictAsync(PredictRequest request, CancellationToken cancellationToken)
     {
@@ -43,6 +46,7 @@ internal sealed class PatientRiskServiceBackend(
         ArgumentNullException.ThrowIfNull(request);
         // Batch work: each patient waits for a rollout place rather than being shed (docs/operations.md "Load shedding").
         var choices = Choices(request.Options) with { WaitForPlace = true };
+        CheckTasks(request.Options);
         var answers = Channel.CreateUnbounded<PredictStreamResponse>();
         using var gate = new SemaphoreSlim(options.Value.StreamConcurrency);
         var work = request.Patients.Select(async (patient, index) =>
@@ -122,7 +126,32 @@ internal sealed class PatientRiskServiceBackend(
         {
             answer.Error = new Error { Code = (int)e.Code, Message = e.Message };
         }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // One patient's fault is its own error item; the stream goes on (docs/grpc.md). Mapped as a whole call's
+            // would be, and logged without the exception's message, which may quote patient data.
+            var trace = $"{Guid.NewGuid():N}"[..16];
+            var status = GrpcErrorFunnel.ToStatus(e, new CallEndState(DeadlineExceeded: false, ClientCancelled: false, trace));
+            if (GrpcErrorFunnel.IsUnexpected(e, status))
+                GrpcLog.CallFailed(logger, $"PredictStream patient {index}", e.GetType().FullName ?? e.GetType().Name, trace, e.StackTrace);
+            answer.Error = new Error { Code = (int)status.Code, Message = status.Message };
+        }
         return answer;
+    }
+
+    /// <summary>Task names the model cannot answer fail the whole call before any patient is read: a catalog task
+    /// (rollouts can answer it) or one of the finetuned heads'.</summary>
+    private void CheckTasks(PredictOptions? predictOptions)
+    {
+        if (predictOptions is null || predictOptions.Tasks.Count == 0 || !model.IsLoaded)
+            return;
+        var heads = model.Session.Heads?.Tasks ?? [];
+        foreach (var task in predictOptions.Tasks)
+        {
+            if (!Meds.Tasks.TaskCatalog.Names.Contains(task) && !heads.Contains(task))
+                throw new GrpcStatusException(GrpcStatusCode.InvalidArgument,
+                    $"options.tasks holds '{task}', a task the model does not know; use names among {string.Join(", ", Meds.Tasks.TaskCatalog.Names.Union(heads))}.");
+        }
     }
 
     private async Task<PredictResponse> PredictOneAsync(PatientInput? patient, PredictOptions? predictOptions, RolloutChoices choices,
@@ -130,6 +159,7 @@ internal sealed class PatientRiskServiceBackend(
     {
         if (patient is null)
             throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "Set patient.");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var tasks = predictOptions?.Tasks.ToArray() ?? [];
         var method = RiskWire.MethodOf(predictOptions?.Method ?? Method.Unspecified);
         var at = PatientInputReader.PredictionTime(patient);
@@ -150,7 +180,8 @@ internal sealed class PatientRiskServiceBackend(
             Model = RiskWire.ModelOf(result.ModelVersion),
             Reference = patient.Reference,
             PredictionTime = patient.PredictionTime,
-            Latency = Duration.FromTimeSpan(result.Risks.Count > 0 ? result.Risks[0].Latency : TimeSpan.Zero),
+            // The whole prediction in the server: reading and encoding the patient, waiting for a place, the model.
+            Latency = Duration.FromTimeSpan(clock.Elapsed),
         };
         response.Risks.AddRange(result.Risks.Select(r => RiskWire.RiskOf(r, choices.IntervalLevel)));
         response.Issues.AddRange(result.Warnings.Select(w => new Issue { Code = w.Split(' ')[0], Severity = IssueSeverity.Warning, Message = w }));

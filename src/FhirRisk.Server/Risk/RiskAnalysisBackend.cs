@@ -31,6 +31,10 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
     /// <summary>The most stop codes one Generate takes.</summary>
     public const int MaxStopCodes = 64;
 
+    /// <summary>The sampling temperatures Generate accepts: a float's range, and beyond either end the samples are
+    /// argmax or uniform noise anyway.</summary>
+    public const double MinTemperature = 0.001, MaxTemperature = 100;
+
     public async Task<ExplainResponse> ExplainAsync(ExplainRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -127,9 +131,9 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
             throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, $"trajectories must be at most {limits.MaxTrajectories} (Model:MaxTrajectories).");
         if (request.MaxTokens > limits.MaxNewTokens)
             throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, $"max_tokens must be at most {limits.MaxNewTokens} (Model:MaxNewTokens).");
-        if (!(request.Temperature >= 0 && double.IsFinite(request.Temperature)))
-            throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "temperature must be 0 (the default, 1) or positive.");
-        if (request.Horizon is { } horizon && horizon.ToTimeSpan() <= TimeSpan.Zero)
+        if (!(request.Temperature >= 0 && double.IsFinite(request.Temperature)) || request.Temperature is > 0 and (< MinTemperature or > MaxTemperature))
+            throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, $"temperature must be 0 (the default, 1) or lie in [{MinTemperature}, {MaxTemperature}].");
+        if (request.Horizon is { } horizon && WireTime.ToSpan(horizon, "horizon") <= TimeSpan.Zero)
             throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "horizon must be positive when set.");
         if (request.StopCodes.Count > MaxStopCodes)
             throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, $"stop_codes must hold at most {MaxStopCodes} codes.");
@@ -139,7 +143,7 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
         {
             Count = request.Trajectories == 0 ? 1 : (int)request.Trajectories,
             MaxNewTokens = request.MaxTokens == 0 ? limits.MaxNewTokens : (int)request.MaxTokens,
-            Horizon = request.Horizon?.ToTimeSpan(),
+            Horizon = request.Horizon is { } span ? WireTime.ToSpan(span, "horizon") : null,
             Temperature = request.Temperature == 0 ? 1f : (float)request.Temperature,
             Seed = request.HasSeed ? request.Seed : model.Session.Options.Rollouts.Seed,
             StopCodes = [.. request.StopCodes],

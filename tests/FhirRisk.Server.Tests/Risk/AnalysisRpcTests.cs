@@ -176,6 +176,71 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Invalid_times_are_invalid_arguments_and_one_bad_patient_in_a_stream_is_its_own_error()
+    {
+        JsonObject WithTime(JsonObject time)
+        {
+            var patient = Events();
+            patient["events"]!["events"]!.AsArray().Add(new JsonObject { ["code"] = "LOINC//2160-0//mg/dL", ["numeric_value"] = 1.0, ["time"] = time });
+            return patient;
+        }
+        var badNanos = new JsonObject { ["seconds"] = "1600007200", ["nanos"] = -1 };
+        var heads = new JsonObject { ["tasks"] = new JsonArray("hospital_mortality"), ["method"] = "METHOD_HEADS" };
+
+        var results = await CallAllAsync(
+            Call("Predict", new JsonObject { ["patient"] = WithTime(badNanos.DeepClone().AsObject()), ["options"] = heads.DeepClone() }),
+            Call("Predict", new JsonObject { ["patient"] = WithTime(new JsonObject { ["seconds"] = "1600007200", ["nanos"] = 2_000_000_000 }), ["options"] = heads.DeepClone() }),
+            Call("Explain", new JsonObject { ["patient"] = WithTime(badNanos.DeepClone().AsObject()), ["task"] = "hospital_mortality", ["method"] = "METHOD_HEADS" }),
+            Call("Generate", new JsonObject { ["patient"] = Events(), ["horizon"] = new JsonObject { ["seconds"] = "5", ["nanos"] = -3 } }),
+            Call("Generate", new JsonObject { ["patient"] = Events(), ["temperature"] = 1e39 }),
+            Call("PredictStream", new JsonObject
+            {
+                ["patients"] = new JsonArray(
+                    new JsonObject { ["events"] = Events()["events"]!.DeepClone(), ["reference"] = "good" },
+                    new JsonObject { ["events"] = WithTime(badNanos.DeepClone().AsObject())["events"]!.DeepClone(), ["reference"] = "bad" },
+                    new JsonObject { ["events"] = Events()["events"]!.DeepClone(), ["reference"] = "good too" }),
+                ["options"] = heads.DeepClone(),
+            }),
+            Call("PredictStream", new JsonObject
+            {
+                ["patients"] = new JsonArray(new JsonObject { ["events"] = Events()["events"]!.DeepClone() }),
+                ["options"] = new JsonObject { ["tasks"] = new JsonArray("hospital_mortalty") },
+            }));
+
+        Assert.Equal(["INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT", "OK", "INVALID_ARGUMENT"],
+            results.Select(r => r.StatusName));
+        Assert.Contains("patient.events.events[4].time is not a valid timestamp", results[0].Details, StringComparison.Ordinal);
+        Assert.Contains("horizon is not a valid duration", results[3].Details, StringComparison.Ordinal);
+        Assert.Contains("temperature must be 0", results[4].Details, StringComparison.Ordinal);
+        var stream = results[5].Messages.ToDictionary(m => m.GetProperty("reference").GetString()!);
+        Assert.True(stream["good"].TryGetProperty("prediction", out _));
+        Assert.True(stream["good too"].TryGetProperty("prediction", out _));
+        Assert.Equal(3, stream["bad"].GetProperty("error").GetProperty("code").GetInt32()); // INVALID_ARGUMENT
+        Assert.Contains("'hospital_mortalty'", results[6].Details, StringComparison.Ordinal);
+        Assert.Empty(_server.Logs.Errors);
+    }
+
+    [Fact]
+    public async Task Predict_latency_covers_the_whole_call_in_the_server()
+    {
+        var result = (await CallAllAsync(Call("Predict", new JsonObject
+        {
+            ["patient"] = Events(), ["options"] = new JsonObject { ["tasks"] = new JsonArray("hospital_mortality"), ["method"] = "METHOD_HEADS" },
+        })))[0];
+
+        Assert.True(result.StatusName == "OK", result.ToString());
+        var answer = result.Messages.Single();
+        var whole = Span(answer.GetProperty("latency"));
+        var step = Span(answer.GetProperty("risks")[0].GetProperty("latency"));
+        // Before, the response's latency was the model step's own; reading and encoding the patient come on top.
+        Assert.True(whole > step, $"the call's latency {whole} should include the model's {step} and more");
+
+        static TimeSpan Span(JsonElement duration) =>
+            TimeSpan.FromSeconds(duration.TryGetProperty("seconds", out var s) ? double.Parse(s.ToString(), System.Globalization.CultureInfo.InvariantCulture) : 0)
+            + TimeSpan.FromTicks((duration.TryGetProperty("nanos", out var n) ? n.GetInt32() : 0) / 100);
+    }
+
+    [Fact]
     public async Task Predict_honours_the_rollout_count_seed_and_interval_level()
     {
         await PushAsync("x5");
