@@ -36,7 +36,7 @@ internal static class CdsHooksEndpoints
     private static JsonHttpResult<CdsDiscoveryResponse> Discovery() =>
         TypedResults.Json(DiscoveryDocument(), CdsHooksJsonContext.Default.CdsDiscoveryResponse);
 
-    private static async Task<IResult> CallAsync(string id, HttpContext http, CdsHookHandler handler, ILoggerFactory loggers)
+    private static async Task<IResult> CallAsync(string id, HttpContext http, CdsHookHandler handler, FhirFetchOptions fetch, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(LoggerCategory);
         if (CdsServiceCatalog.Find(id) is not { } service)
@@ -49,6 +49,8 @@ internal static class CdsHooksEndpoints
                 ?? throw new CdsRequestException("the body must be a JSON object.");
             var (response, data) = await handler.HandleAsync(service, request, http.RequestAborted);
             gathered = data;
+            if (data.Missing.Count(m => m.Reason == FetchFailure.PageLimitReached) is > 0 and var cut)
+                CdsHooksLog.PagesCut(logger, id, cut, fetch.MaxPages);
             CdsHooksLog.Answered(logger, id, response.Cards.Count, data.Missing.Count, clock.Elapsed.TotalMilliseconds);
             return TypedResults.Json(response, CdsHooksJsonContext.Default.CdsCardsResponse);
         }

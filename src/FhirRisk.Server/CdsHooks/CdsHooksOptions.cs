@@ -98,7 +98,7 @@ internal sealed class FhirFetchOptions
     /// <summary>Time limit of one HTTP attempt.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Time limit of one resource or search, retries included.</summary>
+    /// <summary>Time limit of one prefetch key: its read, or every page of its search, retries and bodies included.</summary>
     public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     public int MaxRetries { get; set; } = 2;
@@ -117,8 +117,13 @@ internal sealed class FhirFetchOptions
     /// <summary>How long an open circuit refuses calls before one trial call.</summary>
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Searchset pages followed (<c>link[next]</c>) per prefetch key.</summary>
+    /// <summary>Searchset pages followed (<c>link[next]</c>) per prefetch key; a search with more is read that far and
+    /// marked incomplete on the cards.</summary>
     public int MaxPages { get; set; } = 5;
+
+    /// <summary>The most bytes of response bodies read for one prefetch key, all pages together (default 16 MiB); a
+    /// larger answer fails the key ("FHIR server response too large").</summary>
+    public long MaxBytesPerKey { get; set; } = 16L << 20;
 
     /// <summary>FHIR server base URLs (prefixes) the service may call; empty allows any the (authenticated) client names.</summary>
     public List<string> AllowedServers { get; set; } = [];
@@ -186,6 +191,8 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
             failures.Add("CdsHooks:Fhir:SamplingDuration and BreakDuration must be at least 0.5 s (Polly's minimum).");
         if (fetch.MaxPages < 1)
             failures.Add("CdsHooks:Fhir:MaxPages must be at least 1.");
+        if (fetch.MaxBytesPerKey < 1)
+            failures.Add("CdsHooks:Fhir:MaxBytesPerKey must be at least 1.");
         if (fetch.AllowedServers.Any(s => !IsAbsoluteHttpUrl(s)))
             failures.Add("CdsHooks:Fhir:AllowedServers must hold absolute http(s) base URLs.");
     }

@@ -103,14 +103,14 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
     private static string SignedPoints(double delta) =>
         (delta >= 0 ? "+" : "−") + Math.Abs(delta * 100).ToString("0.0", CultureInfo.InvariantCulture) + " pts";
 
-    private static string MissingNote(IReadOnlyList<MissingPrefetch> missing)
+    private string MissingNote(IReadOnlyList<MissingPrefetch> missing)
     {
         var reasons = missing.GroupBy(m => m.Reason)
             .Select(g => $"{string.Join(", ", g.Select(m => m.Key))} ({Reason(g.Key)})");
         return "_Incomplete data:_ not retrieved: " + CardText.EscapeMarkdown(string.Join("; ", reasons)) + ". The estimate uses the rest of the record.";
     }
 
-    private static string Reason(FetchFailure failure) => failure switch
+    private string Reason(FetchFailure failure) => failure switch
     {
         FetchFailure.NoFhirServer => "not prefetched and no fhirServer given",
         FetchFailure.ServerNotAllowed => "fhirServer not on this service's allowlist",
@@ -121,6 +121,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         FetchFailure.ServerError => "FHIR server error",
         FetchFailure.CircuitOpen => "FHIR server unreachable or failing; calls paused",
         FetchFailure.UnreadableResponse => "FHIR server sent no FHIR JSON",
+        FetchFailure.ResponseTooLarge => "FHIR server response too large",
+        FetchFailure.PageLimitReached => string.Create(CultureInfo.InvariantCulture, $"search cut after {options.Fhir.MaxPages} pages; the rest not read"),
         _ => failure.ToString(),
     };
 
