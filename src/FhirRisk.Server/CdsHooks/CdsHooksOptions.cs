@@ -48,6 +48,10 @@ internal sealed class CdsHooksOptions
     /// <summary>Client JWT authentication (spec "Trusting CDS Clients").</summary>
     public CdsAuthenticationOptions Authentication { get; set; } = new();
 
+    /// <summary>The largest body of a service call or of feedback, in bytes (default 32 MiB, FHIR push's limit); larger
+    /// is answered 413 with an OperationOutcome.</summary>
+    public long MaxBodyBytes { get; set; } = 32L << 20;
+
     /// <summary>The longest one card waits for its top contributing events (heads occlusion); past it the card goes
     /// out without them. Default 2 s.</summary>
     public TimeSpan ContributorTimeout { get; set; } = TimeSpan.FromSeconds(2);
@@ -157,6 +161,8 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
                 failures.Add($"CdsHooks:Links:{i}:Url must be an absolute http(s) URL.");
         }
         ValidateFetch(options.Fhir, failures);
+        if (options.MaxBodyBytes < 1)
+            failures.Add("CdsHooks:MaxBodyBytes must be at least 1.");
         if (options.ContributorTimeout <= TimeSpan.Zero)
             failures.Add("CdsHooks:ContributorTimeout must be positive.");
         if (options.EffectiveCorsOrigins.Any(o => o != "*" && !IsAbsoluteHttpUrl(o)))

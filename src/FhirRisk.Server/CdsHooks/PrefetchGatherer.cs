@@ -68,5 +68,9 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions
         value.TryGetProperty("resourceType", out var type) && type.ValueKind == JsonValueKind.String ? type.GetString() : null;
 }
 
-/// <summary>A hook call the service cannot read (answered 400 with an OperationOutcome); the message names fields, never values.</summary>
-internal sealed class CdsRequestException(string message) : Exception(message);
+/// <summary>A hook call or feedback the service cannot read, answered <see cref="Status"/> (400, or 413 for a body over
+/// the limit) with an OperationOutcome; the message names fields, never values.</summary>
+internal sealed class CdsRequestException(string message, int status = StatusCodes.Status400BadRequest) : Exception(message)
+{
+    public int Status { get; } = status;
+}
