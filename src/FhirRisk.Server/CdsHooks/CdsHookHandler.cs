@@ -13,8 +13,11 @@ internal sealed class CdsHookHandler(
     PrefetchGatherer gatherer,
     IPatientRiskService risks,
     ICardContributorSource contributors,
-    RiskCardFactory cards)
+    RiskCardFactory cards,
+    ILoggerFactory loggers)
 {
+    private readonly ILogger _logger = loggers.CreateLogger("FhirRisk.Server.CdsHooks");
+
     /// <exception cref="CdsRequestException">The request is not a valid call of this service (400).</exception>
     public Task<GatheredData> GatherAsync(CdsServiceDefinition service, CdsHookRequest request, CancellationToken cancellationToken)
     {
@@ -29,6 +32,8 @@ internal sealed class CdsHookHandler(
         ArgumentNullException.ThrowIfNull(data);
         var prediction = new PatientRiskRequest(request.ContextValue("patientId"), data.Resources, options.TasksFor(service.Hook));
         var result = await risks.PredictAsync(prediction, cancellationToken).ConfigureAwait(false);
+        if (result.Gaps.Any)
+            CdsHooksLog.DataLeftOut(_logger, service.Id, result.Gaps.Rejected, result.Gaps.OtherPatient, result.Gaps.StoredHistoryUnavailable);
         var explained = await contributors.GetContributorsAsync(prediction, result.Risks, cancellationToken).ConfigureAwait(false);
         var inputs = result.Risks.Select((risk, i) => new RiskCardInput(risk, explained[i])).ToList();
         return new CdsCardsResponse(cards.Build(result, inputs, data.Missing));

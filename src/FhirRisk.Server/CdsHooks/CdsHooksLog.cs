@@ -38,4 +38,7 @@ internal static partial class CdsHooksLog
 
     [LoggerMessage(EventId = 210, Level = LogLevel.Warning, Message = "CDS service {ServiceId}: {KeyCount} FHIR searches stopped at {MaxPages} pages with more pending; the cards say the data is incomplete")]
     public static partial void PagesCut(ILogger logger, string serviceId, int keyCount, int maxPages);
+
+    [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "CDS service {ServiceId}: supplied resources not used: {RejectedCount} refused by the FHIR reader, {OtherPatientCount} of another patient; stored history unavailable: {StoreUnavailable}; the cards say the data is incomplete")]
+    public static partial void DataLeftOut(ILogger logger, string serviceId, int rejectedCount, int otherPatientCount, bool storeUnavailable);
 }
