@@ -76,6 +76,12 @@ public sealed partial class IncompleteDataTests
         Assert.DoesNotContain(server.Logs.Entries, e => e.Message.Contains(Patient, StringComparison.Ordinal)
             || e.Message.Contains("someone-else", StringComparison.Ordinal) || e.Message.Contains("bad id", StringComparison.Ordinal));
         _ = (withId, idless, mixed);
+
+        // Not FHIR at all (a Bundle whose entry is not an array) is refused, not read as an empty search.
+        using var malformed = await server.PostAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}", CdsRequests.Hook("patient-view", patientId: Patient,
+            prefetch: Prefetch(Patient, conditions: """{"resourceType":"Bundle","type":"searchset","entry":"nope"}""")), "application/json");
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Contains("FHIR006", await malformed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     private static async Task<(HttpStatusCode Status, List<string> Details)> CallAsync(TestFhirRiskServer server, string prefetch)
