@@ -126,6 +126,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
             unused.Add("the stored history (store unavailable)");
         if (unused.Count > 0)
             parts.Add("not used: " + string.Join(", ", unused));
+        if (gaps.ReadInPart > 0)
+            parts.Add($"read in part: {Resources(gaps.ReadInPart)} with values of the wrong type or invalid, which were ignored");
         return "_Incomplete data:_ " + CardText.EscapeMarkdown(string.Join("; ", parts)) + ". The estimate uses the rest of the record.";
     }
 

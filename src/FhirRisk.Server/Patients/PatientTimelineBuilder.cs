@@ -25,7 +25,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
     {
         ArgumentNullException.ThrowIfNull(supplied);
         var warnings = new List<Issue>();
-        var (suppliedResources, rejected) = ReadSupplied(supplied, warnings);
+        var (suppliedResources, rejected, readInPart) = ReadSupplied(supplied, warnings);
         patientId = string.IsNullOrWhiteSpace(patientId) ? PatientOf(suppliedResources) : patientId.Trim();
         var resources = new Dictionary<(string, string), TimelineResource>();
         var storeUnavailable = false;
@@ -36,15 +36,19 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
             foreach (var resource in stored)
                 resources[(resource.ResourceType, resource.Id)] = resource;
         }
-        var otherPatient = 0;
+        var (otherPatient, partsLeftOut) = (0, 0);
         foreach (var resource in suppliedResources)
         {
             if (patientId is not null && resource.PatientId is not null && resource.PatientId != patientId)
+            {
                 otherPatient++;
-            else
-                resources[(resource.ResourceType, resource.Id)] = resource;
+                continue;
+            }
+            resources[(resource.ResourceType, resource.Id)] = resource;
+            if (readInPart.Contains(resource))
+                partsLeftOut++;
         }
-        var gaps = new DataGaps(rejected, otherPatient, storeUnavailable);
+        var gaps = new DataGaps(rejected, otherPatient, partsLeftOut, storeUnavailable);
         if (resources.Count == 0)
             throw new PatientDataUnavailableException("No resources of the patient are stored or supplied.");
         var envelopes = resources.Values
@@ -77,11 +81,13 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
         }
     }
 
-    /// <summary>The supplied resources the reader accepts, and how many entries it refused (their issues go to
-    /// <paramref name="warnings"/>).</summary>
-    private static (List<TimelineResource> Resources, int Rejected) ReadSupplied(IReadOnlyList<ReadOnlyMemory<byte>> supplied, List<Issue> warnings)
+    /// <summary>The supplied resources the reader accepts, how many entries it refused, and those it kept without some
+    /// of their elements (the issues of both go to <paramref name="warnings"/>).</summary>
+    private static (List<TimelineResource> Resources, int Rejected, HashSet<TimelineResource> ReadInPart) ReadSupplied(
+        IReadOnlyList<ReadOnlyMemory<byte>> supplied, List<Issue> warnings)
     {
         var resources = new List<TimelineResource>();
+        var readInPart = new HashSet<TimelineResource>(ReferenceEqualityComparer.Instance);
         var rejected = 0;
         for (var i = 0; i < supplied.Count; i++)
         {
@@ -91,14 +97,23 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
             foreach (var entry in PushEntryPreparer.Prepare(document, requireRequest: false, FhirReaderSettings.Default))
             {
                 warnings.AddRange(entry.Issues.Where(e => e.Severity >= IssueSeverity.Warning));
-                if (entry.Resource is { } resource)
-                    resources.Add(resource);
-                else
+                if (entry.Resource is not { } resource)
+                {
                     rejected++;
+                    continue;
+                }
+                resources.Add(resource);
+                if (entry.Issues.Any(IgnoresAnElement))
+                    readInPart.Add(resource);
             }
         }
-        return (resources, rejected);
+        return (resources, rejected, readInPart);
     }
+
+    /// <summary>A reader warning that dropped an element's value (FHIR006–FHIR010). A date-time without a zone
+    /// (FHIR018) keeps its value, read as UTC.</summary>
+    private static bool IgnoresAnElement(Issue issue) =>
+        issue.Severity == IssueSeverity.Warning && issue.Code != FhirIssueCodes.DateTimeWithoutZone;
 
     /// <summary>The one patient the supplied resources belong to; null when they name none (the mapping then finds it).</summary>
     private static string? PatientOf(List<TimelineResource> supplied)

@@ -34,14 +34,14 @@ public sealed partial class IncompleteDataTests
         await using var server = await TestCdsServer.StartAsync();
         server.Risks.Behavior = request => new PatientRiskResult(
             [.. request.Tasks.Select(t => new TaskRisk(t, 0.2, null, RiskMethod.Heads, 0, TimeSpan.Zero))], FakePatientRiskService.ModelVersion, 7,
-            ["PUSH006 x1", "FHIR007 x2"]) { Gaps = new DataGaps(Rejected: 1, OtherPatient: 2, StoredHistoryUnavailable: true) };
+            ["PUSH006 x1", "FHIR007 x2"]) { Gaps = new DataGaps(Rejected: 1, OtherPatient: 2, ReadInPart: 3, StoredHistoryUnavailable: true) };
         using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
             CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var cards = await CardsAsync(response);
         Assert.Equal(4, cards.Count);
         Assert.All(cards.SkipLast(1), c => Assert.Contains(
-            "_Incomplete data:_ not used: 1 supplied resource the FHIR reader refused, 2 supplied resources about another patient, the stored history \\(store unavailable\\)",
+            "_Incomplete data:_ not used: 1 supplied resource the FHIR reader refused, 2 supplied resources about another patient, the stored history \\(store unavailable\\); read in part: 3 supplied resources",
             c.GetProperty("detail").GetString(), StringComparison.Ordinal));
         var notice = cards.Last();
         Assert.Equal((RiskCardFactory.IncompleteSummary, "info"), (notice.GetProperty("summary").GetString(), notice.GetProperty("indicator").GetString()));
@@ -62,15 +62,21 @@ public sealed partial class IncompleteDataTests
         var (withId, withIdCards) = await CallAsync(server, Prefetch(patientId: Patient));
         var (idless, idlessCards) = await CallAsync(server, Prefetch(patientId: null));
         var (mixed, mixedCards) = await CallAsync(server, Prefetch(patientId: Patient, extraObservationsOf: "someone-else-z9",
-            conditions: """{"resourceType":"Condition","id":"bad id with spaces!","subject":{"reference":"Patient/pat-gap-k3"}}"""));
+            conditions: """
+                {"resourceType":"Bundle","type":"searchset","entry":[
+                  {"resource":{"resourceType":"Condition","id":"bad id with spaces!","subject":{"reference":"Patient/pat-gap-k3"}}},
+                  {"resource":{"resourceType":"Condition","id":"c-shape","subject":"Patient/pat-gap-k3","code":17}}]}
+                """));
 
         Assert.All(withIdCards.Concat(idlessCards), c => Assert.DoesNotContain("Incomplete data", c, StringComparison.Ordinal));
         Assert.Equal(EventsRead(withIdCards[0]), EventsRead(idlessCards[0])); // the id-less Patient's demographics were read
         Assert.Equal(withIdCards.Count, idlessCards.Count);
         Assert.Equal(withIdCards.Count + 1, mixedCards.Count);
         Assert.All(mixedCards.SkipLast(1), c => Assert.Contains(
-            "not used: 1 supplied resource the FHIR reader refused, 1 supplied resource about another patient", c, StringComparison.Ordinal));
-        Assert.Contains("PUSH006", mixedCards.Last(), StringComparison.Ordinal);
+            "not used: 1 supplied resource the FHIR reader refused, 1 supplied resource about another patient; read in part: 1 supplied resource",
+            c, StringComparison.Ordinal));
+        Assert.Contains("PUSH006 x1", mixedCards.Last(), StringComparison.Ordinal);
+        Assert.Contains("FHIR006 x", mixedCards.Last(), StringComparison.Ordinal);
         Assert.Equal(EventsRead(withIdCards[0]), EventsRead(mixedCards[0])); // the other patient's lab is not read as this one's
         Assert.True(server.Logs.Has(211));
         Assert.DoesNotContain(server.Logs.Entries, e => e.Message.Contains(Patient, StringComparison.Ordinal)
