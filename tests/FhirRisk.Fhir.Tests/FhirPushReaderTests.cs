@@ -80,6 +80,8 @@ public sealed class FhirPushReaderTests
     [InlineData("""{"resourceType":"Bundle"} {}""", FhirIssueCodes.InvalidJson)]
     [InlineData("""{"type":"collection","entry":[]}""", FhirIssueCodes.MissingResourceType)]
     [InlineData("""{"resourceType":7}""", FhirIssueCodes.MissingResourceType)]
+    [InlineData("""{"resourceType":"Bundle","type":"batch","entry":{"a":1}}""", FhirIssueCodes.WrongElementType)]
+    [InlineData("""{"entry":"nope","resourceType":"Bundle"}""", FhirIssueCodes.WrongElementType)]
     public void A_document_that_cannot_be_read_is_unusable_with_one_coded_issue(string json, string code)
     {
         var document = FhirPushReader.ReadJson(Encoding.UTF8.GetBytes(json));

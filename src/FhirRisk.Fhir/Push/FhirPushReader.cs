@@ -24,6 +24,7 @@ public static class FhirPushReader
                 return Unusable(FhirIssueCodes.ResourceNotObject, "Bundle", "the request body must be a JSON object");
             string? resourceType = null, bundleType = null, id = null;
             var entries = new List<FhirPushEntry>();
+            var entryNotArray = false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var name = reader.GetString();
@@ -42,6 +43,10 @@ public static class FhirPushReader
                     case "entry" when reader.TokenType == JsonTokenType.StartArray:
                         ReadEntries(ref reader, json, entries);
                         break;
+                    case "entry":
+                        entryNotArray = true;
+                        reader.Skip();
+                        break;
                     default:
                         reader.Skip();
                         break;
@@ -53,6 +58,9 @@ public static class FhirPushReader
                 return Unusable(FhirIssueCodes.MissingResourceType, "Bundle", "no string 'resourceType' property");
             if (resourceType != "Bundle")
                 return new FhirPushDocument(resourceType, null, [new FhirPushEntry(0, resourceType, resourceType, id, null, null, null, json, null)], []);
+            // Read as absent, a malformed entry would turn a push into an empty, successful one.
+            if (entryNotArray)
+                return Unusable(FhirIssueCodes.WrongElementType, "Bundle.entry", "Bundle.entry must be an array of entries");
             return new FhirPushDocument(resourceType, bundleType, entries, []);
         }
         catch (JsonException e)

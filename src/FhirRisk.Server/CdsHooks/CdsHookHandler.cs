@@ -5,27 +5,38 @@ namespace FhirRisk.Server.CdsHooks;
 /// <summary>
 /// Answers one hook call, as a flat list of steps: check the request, gather the FHIR data (prefetch, then
 /// <c>fhirServer</c>), predict the hook's tasks through <see cref="IPatientRiskService"/>, ask for contributors,
-/// build the cards. Errors surface as exceptions that <see cref="CdsHooksEndpoints"/> maps to HTTP.
+/// build the cards. Gathering and answering are two calls so that the edge knows what was gathered even when the
+/// answer fails (412). Errors surface as exceptions that <see cref="CdsHooksEndpoints"/> maps to HTTP.
 /// </summary>
 internal sealed class CdsHookHandler(
     CdsHooksOptions options,
     PrefetchGatherer gatherer,
     IPatientRiskService risks,
     ICardContributorSource contributors,
-    RiskCardFactory cards)
+    RiskCardFactory cards,
+    ILoggerFactory loggers)
 {
+    private readonly ILogger _logger = loggers.CreateLogger("FhirRisk.Server.CdsHooks");
+
     /// <exception cref="CdsRequestException">The request is not a valid call of this service (400).</exception>
-    /// <exception cref="PatientDataUnavailableException">No data for the patient could be had (412).</exception>
-    public async Task<(CdsCardsResponse Response, GatheredData Data)> HandleAsync(
-        CdsServiceDefinition service, CdsHookRequest request, CancellationToken cancellationToken)
+    public Task<GatheredData> GatherAsync(CdsServiceDefinition service, CdsHookRequest request, CancellationToken cancellationToken)
     {
         Validate(service, request);
-        var data = await gatherer.GatherAsync(service, request, cancellationToken).ConfigureAwait(false);
+        return gatherer.GatherAsync(service, request, cancellationToken);
+    }
+
+    /// <exception cref="PatientDataUnavailableException">No data for the patient could be had (412).</exception>
+    public async Task<CdsCardsResponse> AnswerAsync(CdsServiceDefinition service, CdsHookRequest request, GatheredData data,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(data);
         var prediction = new PatientRiskRequest(request.ContextValue("patientId"), data.Resources, options.TasksFor(service.Hook));
         var result = await risks.PredictAsync(prediction, cancellationToken).ConfigureAwait(false);
+        if (result.Gaps.Any)
+            CdsHooksLog.DataLeftOut(_logger, service.Id, result.Gaps.Rejected, result.Gaps.OtherPatient, result.Gaps.StoredHistoryUnavailable);
         var explained = await contributors.GetContributorsAsync(prediction, result.Risks, cancellationToken).ConfigureAwait(false);
         var inputs = result.Risks.Select((risk, i) => new RiskCardInput(risk, explained[i])).ToList();
-        return (new CdsCardsResponse(cards.Build(result, inputs, data.Missing)), data);
+        return new CdsCardsResponse(cards.Build(result, inputs, data.Missing));
     }
 
     private static void Validate(CdsServiceDefinition service, CdsHookRequest request)
@@ -38,7 +49,7 @@ internal sealed class CdsHookHandler(
             throw new CdsRequestException("'hookInstance' is required.");
         if (request.Context is null)
             throw new CdsRequestException("'context' is required.");
-        foreach (var field in service.RequiredContext.Where(f => string.IsNullOrEmpty(request.ContextValue(f))))
+        foreach (var field in service.RequiredContext.Where(f => string.IsNullOrWhiteSpace(request.ContextValue(f))))
             throw new CdsRequestException($"'context.{field}' is required by the '{service.Hook}' hook.");
         if (request.FhirAuthorization is not null && string.IsNullOrEmpty(request.FhirServer))
             throw new CdsRequestException("'fhirServer' is required when 'fhirAuthorization' is present.");

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using FhirRisk.Server.Patients;
 using FhirRisk.Server.Security;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace FhirRisk.Server.CdsHooks;
@@ -10,8 +11,8 @@ namespace FhirRisk.Server.CdsHooks;
 /// <summary>
 /// The HTTP edge of CDS Hooks 2.0: discovery, the service calls and feedback under <c>/cds-services</c>, behind CORS
 /// and client authentication. The one place where errors become statuses: 400 (malformed call), 404 (unknown
-/// service), 412 (no data for the patient, spec §"HTTP Status Codes"), 503 (no risk service), 500 — each with an
-/// OperationOutcome body, as the CI build of the spec suggests.
+/// service), 412 (no data for the patient, spec §"HTTP Status Codes"), 413 (body over <c>CdsHooks:MaxBodyBytes</c>),
+/// 503 (no risk service), 500 — each with an OperationOutcome body, as the CI build of the spec suggests.
 /// </summary>
 internal static class CdsHooksEndpoints
 {
@@ -36,7 +37,7 @@ internal static class CdsHooksEndpoints
     private static JsonHttpResult<CdsDiscoveryResponse> Discovery() =>
         TypedResults.Json(DiscoveryDocument(), CdsHooksJsonContext.Default.CdsDiscoveryResponse);
 
-    private static async Task<IResult> CallAsync(string id, HttpContext http, CdsHookHandler handler, ILoggerFactory loggers)
+    private static async Task<IResult> CallAsync(string id, HttpContext http, CdsHookHandler handler, CdsHooksOptions options, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(LoggerCategory);
         if (CdsServiceCatalog.Find(id) is not { } service)
@@ -45,24 +46,28 @@ internal static class CdsHooksEndpoints
         GatheredData? gathered = null;
         try
         {
-            var request = await ReadAsync(http, CdsHooksJsonContext.Default.CdsHookRequest)
+            var request = await ReadAsync(http, options.MaxBodyBytes, CdsHooksJsonContext.Default.CdsHookRequest)
                 ?? throw new CdsRequestException("the body must be a JSON object.");
-            var (response, data) = await handler.HandleAsync(service, request, http.RequestAborted);
-            gathered = data;
-            CdsHooksLog.Answered(logger, id, response.Cards.Count, data.Missing.Count, clock.Elapsed.TotalMilliseconds);
+            gathered = await handler.GatherAsync(service, request, http.RequestAborted);
+            if (gathered.Missing.Count(m => m.Reason == FetchFailure.PageLimitReached) is > 0 and var cut)
+                CdsHooksLog.PagesCut(logger, id, cut, options.Fhir.MaxPages);
+            var response = await handler.AnswerAsync(service, request, gathered, http.RequestAborted);
+            CdsHooksLog.Answered(logger, id, response.Cards.Count, gathered.Missing.Count, clock.Elapsed.TotalMilliseconds);
             return TypedResults.Json(response, CdsHooksJsonContext.Default.CdsCardsResponse);
         }
         catch (CdsRequestException e)
         {
-            CdsHooksLog.BadRequest(logger, id, e.Message);
-            return Outcome(StatusCodes.Status400BadRequest, "invalid", "The CDS Hooks request is not valid for this service.", e.Message);
+            return Refused(logger, id, e, "The CDS Hooks request is not valid for this service.");
         }
         catch (PatientDataUnavailableException)
         {
-            CdsHooksLog.PreconditionFailed(logger, id, gathered?.Missing.Count ?? -1);
+            var missing = gathered?.Missing ?? [];
+            CdsHooksLog.PreconditionFailed(logger, id, missing.Count);
             return Outcome(StatusCodes.Status412PreconditionFailed, "processing",
                 "Cannot estimate risks: no data for this patient could be obtained from the prefetch, the FHIR server or the service's store.",
-                "Send the prefetch keys listed by GET /cds-services, or a reachable fhirServer with fhirAuthorization.");
+                missing.Count > 0
+                    ? $"Prefetch keys not retrieved: {string.Join("; ", missing.Select(m => $"{m.Key} ({m.Reason})"))}. Send them as prefetch, or a reachable fhirServer with fhirAuthorization."
+                    : "The data supplied and stored yields no events for this patient. Send the prefetch keys listed by GET /cds-services, or a reachable fhirServer with fhirAuthorization.");
         }
         catch (ArgumentException e)
         {
@@ -87,19 +92,19 @@ internal static class CdsHooksEndpoints
         }
         catch (Exception e)
         {
-            CdsHooksLog.Failed(logger, id, e.GetType().Name, http.TraceIdentifier, e.StackTrace);
-            return Outcome(StatusCodes.Status500InternalServerError, "exception", $"Internal error (trace {http.TraceIdentifier}).");
+            return Failed(logger, id, http, e);
         }
     }
 
-    private static async Task<IResult> FeedbackAsync(string id, HttpContext http, IFeedbackStore store, TimeProvider time, ILoggerFactory loggers)
+    private static async Task<IResult> FeedbackAsync(string id, HttpContext http, IFeedbackStore store, CdsHooksOptions options, TimeProvider time,
+        ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(LoggerCategory);
         if (CdsServiceCatalog.Find(id) is null)
             return Outcome(StatusCodes.Status404NotFound, "not-found", $"No CDS Service '{id}' here; GET /cds-services lists them.");
         try
         {
-            var body = await ReadAsync(http, CdsHooksJsonContext.Default.CdsFeedbackRequest);
+            var body = await ReadAsync(http, options.MaxBodyBytes, CdsHooksJsonContext.Default.CdsFeedbackRequest);
             var feedback = FeedbackReader.Read(id, body, time.GetUtcNow());
             var added = await store.AddAsync(feedback, http.RequestAborted);
             CdsHooksLog.FeedbackStored(logger, id, added, feedback.Count);
@@ -107,21 +112,62 @@ internal static class CdsHooksEndpoints
         }
         catch (CdsRequestException e)
         {
-            CdsHooksLog.BadRequest(logger, id, e.Message);
-            return Outcome(StatusCodes.Status400BadRequest, "invalid", "The feedback is not valid.", e.Message);
+            return Refused(logger, id, e, "The feedback is not valid.");
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            return Results.Empty; // the client went away
+        }
+        catch (Exception e)
+        {
+            return Failed(logger, id, http, e);
         }
     }
 
-    private static async Task<T?> ReadAsync<T>(HttpContext http, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    /// <summary>The body as JSON, read no further than <paramref name="maxBytes"/> (<c>CdsHooks:MaxBodyBytes</c>).</summary>
+    /// <exception cref="CdsRequestException">Not JSON of the expected shape (400), too long (413), or unreadable as HTTP.</exception>
+    private static async Task<T?> ReadAsync<T>(HttpContext http, long maxBytes, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
     {
+        // Kestrel's own limit would answer 413 with an empty body; ours is enforced by Kestrel while reading, and its
+        // BadHttpRequestException is answered below with an OperationOutcome.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = maxBytes;
         try
         {
+            if (http.Request.ContentLength > maxBytes)
+                throw new CdsRequestException(TooLarge(maxBytes), StatusCodes.Status413PayloadTooLarge);
             return await JsonSerializer.DeserializeAsync(http.Request.Body, type, http.RequestAborted);
         }
         catch (JsonException e)
         {
             throw new CdsRequestException($"the body is not valid JSON for this endpoint (at {e.Path ?? "$"}).");
         }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw new CdsRequestException(TooLarge(maxBytes), StatusCodes.Status413PayloadTooLarge);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Malformed framing (a bad chunk, a body shorter than its Content-Length): Kestrel's status, our outcome.
+            throw new CdsRequestException("the request body could not be read as HTTP.", e.StatusCode);
+        }
+    }
+
+    private static string TooLarge(long maxBytes) =>
+        string.Create(CultureInfo.InvariantCulture, $"the body is over the {maxBytes}-byte limit (CdsHooks:MaxBodyBytes).");
+
+    private static JsonHttpResult<OperationOutcome> Refused(ILogger logger, string id, CdsRequestException e, string text)
+    {
+        CdsHooksLog.BadRequest(logger, id, e.Message);
+        return e.Status == StatusCodes.Status413PayloadTooLarge
+            ? Outcome(e.Status, "too-long", "The request body is too large.", e.Message)
+            : Outcome(e.Status, "invalid", text, e.Message);
+    }
+
+    private static JsonHttpResult<OperationOutcome> Failed(ILogger logger, string id, HttpContext http, Exception e)
+    {
+        CdsHooksLog.Failed(logger, id, e.GetType().Name, http.TraceIdentifier, e.StackTrace);
+        return Outcome(StatusCodes.Status500InternalServerError, "exception", $"Internal error (trace {http.TraceIdentifier}).");
     }
 
     private static JsonHttpResult<OperationOutcome> Outcome(int status, string code, string text, string? diagnostics = null) =>

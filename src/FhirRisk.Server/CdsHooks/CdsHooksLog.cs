@@ -35,4 +35,10 @@ internal static partial class CdsHooksLog
 
     [LoggerMessage(EventId = 209, Level = LogLevel.Warning, Message = "CDS service {ServiceId} answered 503: the rollout engine is at capacity (Retry-After {RetryAfterSeconds:0} s)")]
     public static partial void Busy(ILogger logger, string serviceId, double retryAfterSeconds);
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Warning, Message = "CDS service {ServiceId}: {KeyCount} FHIR searches stopped at {MaxPages} pages with more pending; the cards say the data is incomplete")]
+    public static partial void PagesCut(ILogger logger, string serviceId, int keyCount, int maxPages);
+
+    [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "CDS service {ServiceId}: supplied resources not used: {RejectedCount} refused by the FHIR reader, {OtherPatientCount} of another patient; stored history unavailable: {StoreUnavailable}; the cards say the data is incomplete")]
+    public static partial void DataLeftOut(ILogger logger, string serviceId, int rejectedCount, int otherPatientCount, bool storeUnavailable);
 }

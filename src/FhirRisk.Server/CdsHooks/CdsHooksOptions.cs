@@ -48,6 +48,10 @@ internal sealed class CdsHooksOptions
     /// <summary>Client JWT authentication (spec "Trusting CDS Clients").</summary>
     public CdsAuthenticationOptions Authentication { get; set; } = new();
 
+    /// <summary>The largest body of a service call or of feedback, in bytes (default 32 MiB, FHIR push's limit); larger
+    /// is answered 413 with an OperationOutcome.</summary>
+    public long MaxBodyBytes { get; set; } = 32L << 20;
+
     /// <summary>The longest one card waits for its top contributing events (heads occlusion); past it the card goes
     /// out without them. Default 2 s.</summary>
     public TimeSpan ContributorTimeout { get; set; } = TimeSpan.FromSeconds(2);
@@ -98,7 +102,7 @@ internal sealed class FhirFetchOptions
     /// <summary>Time limit of one HTTP attempt.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Time limit of one resource or search, retries included.</summary>
+    /// <summary>Time limit of one prefetch key: its read, or every page of its search, retries and bodies included.</summary>
     public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     public int MaxRetries { get; set; } = 2;
@@ -117,8 +121,13 @@ internal sealed class FhirFetchOptions
     /// <summary>How long an open circuit refuses calls before one trial call.</summary>
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Searchset pages followed (<c>link[next]</c>) per prefetch key.</summary>
+    /// <summary>Searchset pages followed (<c>link[next]</c>) per prefetch key; a search with more is read that far and
+    /// marked incomplete on the cards.</summary>
     public int MaxPages { get; set; } = 5;
+
+    /// <summary>The most bytes of response bodies read for one prefetch key, all pages together (default 16 MiB); a
+    /// larger answer fails the key ("FHIR server response too large").</summary>
+    public long MaxBytesPerKey { get; set; } = 16L << 20;
 
     /// <summary>FHIR server base URLs (prefixes) the service may call; empty allows any the (authenticated) client names.</summary>
     public List<string> AllowedServers { get; set; } = [];
@@ -152,6 +161,8 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
                 failures.Add($"CdsHooks:Links:{i}:Url must be an absolute http(s) URL.");
         }
         ValidateFetch(options.Fhir, failures);
+        if (options.MaxBodyBytes < 1)
+            failures.Add("CdsHooks:MaxBodyBytes must be at least 1.");
         if (options.ContributorTimeout <= TimeSpan.Zero)
             failures.Add("CdsHooks:ContributorTimeout must be positive.");
         if (options.EffectiveCorsOrigins.Any(o => o != "*" && !IsAbsoluteHttpUrl(o)))
@@ -186,6 +197,8 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
             failures.Add("CdsHooks:Fhir:SamplingDuration and BreakDuration must be at least 0.5 s (Polly's minimum).");
         if (fetch.MaxPages < 1)
             failures.Add("CdsHooks:Fhir:MaxPages must be at least 1.");
+        if (fetch.MaxBytesPerKey < 1)
+            failures.Add("CdsHooks:Fhir:MaxBytesPerKey must be at least 1.");
         if (fetch.AllowedServers.Any(s => !IsAbsoluteHttpUrl(s)))
             failures.Add("CdsHooks:Fhir:AllowedServers must hold absolute http(s) base URLs.");
     }

@@ -6,7 +6,7 @@ using Polly.Timeout;
 
 namespace FhirRisk.Server.CdsHooks;
 
-/// <summary>Why a prefetch key could not be had; <see cref="None"/> when it was.</summary>
+/// <summary>Why a prefetch key could not be had, or had only in part; <see cref="None"/> when it was had in full.</summary>
 internal enum FetchFailure
 {
     None,
@@ -19,56 +19,102 @@ internal enum FetchFailure
     ServerError,
     CircuitOpen,
     UnreadableResponse,
+
+    /// <summary>The key's responses together were over <c>MaxBytesPerKey</c>; nothing of the key is used.</summary>
+    ResponseTooLarge,
+
+    /// <summary>The search still had a <c>next</c> page after <c>MaxPages</c>: the pages read are used, the rest is not.</summary>
+    PageLimitReached,
 }
 
-/// <summary>What one prefetch key's fetch produced: FHIR JSON documents (a read, or each page of a search).</summary>
+/// <summary>What one prefetch key's fetch produced: FHIR JSON documents (a read, or each page of a search) and, when
+/// the key was not had in full, why. Only <see cref="FetchFailure.PageLimitReached"/> comes with documents.</summary>
 internal sealed record FhirFetchResult(IReadOnlyList<ReadOnlyMemory<byte>> Documents, FetchFailure Failure)
 {
     public static FhirFetchResult Failed(FetchFailure failure) => new([], failure);
 }
 
+/// <summary>One answer of the FHIR server: its status and, for a success, its whole body.</summary>
+internal sealed record FhirPage(HttpStatusCode Status, byte[] Body);
+
+/// <summary>A FHIR server's answers for one key were longer than <c>CdsHooks:Fhir:MaxBytesPerKey</c>.</summary>
+internal sealed class FhirResponseTooLargeException() : Exception("the FHIR server's response is over the size limit");
+
 /// <summary>
 /// Reads from the CDS client's FHIR server (a typed HttpClient from HttpClientFactory) through the server's
 /// <see cref="FhirResiliencePipelines"/> pipeline, with the client's <c>fhirAuthorization</c> bearer token.
-/// Searchset pages are followed through <c>link[next]</c> on the same server, up to <c>MaxPages</c>.
+/// Searchset pages are followed through <c>link[next]</c> on the same server, up to <c>MaxPages</c>. One key — every
+/// page, attempt, retry and body — is bounded by <c>TotalTimeout</c> and <c>MaxBytesPerKey</c>.
 /// </summary>
-internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines pipelines, FhirFetchOptions options)
+internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines pipelines, FhirFetchOptions options, TimeProvider time)
 {
     public async Task<FhirFetchResult> FetchAsync(Uri fhirServer, string relativeUrl, string? accessToken, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(fhirServer);
         var pipeline = pipelines.For(fhirServer);
+        using var budget = new CancellationTokenSource(options.TotalTimeout, time);
+        using var keyToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
         var documents = new List<ReadOnlyMemory<byte>>();
+        long bytesRead = 0;
         Uri? next = new(fhirServer.AbsoluteUri.TrimEnd('/') + "/" + relativeUrl.TrimStart('/'));
         for (var page = 0; next is not null && page < options.MaxPages; page++)
         {
             var url = next;
-            HttpResponseMessage response;
+            FhirPage answer;
             try
             {
-                response = await pipeline.ExecuteAsync(
-                    async token => await http.SendAsync(Request(url, accessToken), HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false),
-                    cancellationToken).ConfigureAwait(false);
+                answer = await pipeline.ExecuteAsync(
+                    async token => await GetAsync(url, accessToken, options.MaxBytesPerKey - bytesRead, token).ConfigureAwait(false),
+                    keyToken.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (Classify(e, cancellationToken) is var failure and not FetchFailure.None)
+            catch (Exception e) when (Classify(e, cancellationToken, budget.Token) is var failure and not FetchFailure.None)
             {
                 return FhirFetchResult.Failed(failure);
             }
-            using (response)
-            {
-                if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
-                    return new FhirFetchResult(documents, FetchFailure.None); // the resource does not exist: no data, not an outage
-                if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-                    return FhirFetchResult.Failed(FetchFailure.Unauthorized);
-                if (!response.IsSuccessStatusCode)
-                    return FhirFetchResult.Failed(FetchFailure.ServerError);
-                var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-                if (!TryNextPage(body, fhirServer, out next))
-                    return FhirFetchResult.Failed(FetchFailure.UnreadableResponse);
-                documents.Add(body);
-            }
+            if (answer.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
+                return new FhirFetchResult(documents, FetchFailure.None); // the resource does not exist: no data, not an outage
+            if (answer.Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+                return FhirFetchResult.Failed(FetchFailure.Unauthorized);
+            if ((int)answer.Status is < 200 or > 299)
+                return FhirFetchResult.Failed(FetchFailure.ServerError);
+            if (!TryNextPage(answer.Body, fhirServer, out next))
+                return FhirFetchResult.Failed(FetchFailure.UnreadableResponse);
+            bytesRead += answer.Body.Length;
+            documents.Add(answer.Body);
         }
-        return new FhirFetchResult(documents, FetchFailure.None);
+        // A search cut short is data, but not all of it: the cards must say so (docs/cds-hooks.md "Prefetch").
+        return new FhirFetchResult(documents, next is null ? FetchFailure.None : FetchFailure.PageLimitReached);
+    }
+
+    /// <summary>One attempt: the request and, for a success, its body, read within the attempt's time and at most
+    /// <paramref name="maxBytes"/> long.</summary>
+    private async Task<FhirPage> GetAsync(Uri url, string? accessToken, long maxBytes, CancellationToken cancellationToken)
+    {
+        using var request = Request(url, accessToken);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+            return new FhirPage(response.StatusCode, []);
+        return new FhirPage(response.StatusCode, await ReadBodyAsync(response.Content, maxBytes, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpContent content, long maxBytes, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength > maxBytes)
+            throw new FhirResponseTooLargeException();
+        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            using var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > maxBytes)
+                    throw new FhirResponseTooLargeException();
+                buffer.Write(chunk, 0, read);
+            }
+            return buffer.ToArray();
+        }
     }
 
     private static HttpRequestMessage Request(Uri url, string? accessToken)
@@ -80,12 +126,14 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         return request;
     }
 
-    private static FetchFailure Classify(Exception e, CancellationToken cancellationToken) => e switch
+    private static FetchFailure Classify(Exception e, CancellationToken cancellationToken, CancellationToken budget) => e switch
     {
         _ when cancellationToken.IsCancellationRequested => FetchFailure.None, // the caller went away: let it propagate
+        OperationCanceledException when budget.IsCancellationRequested => FetchFailure.TimedOut,
         BrokenCircuitException => FetchFailure.CircuitOpen,
         TimeoutRejectedException or TaskCanceledException => FetchFailure.TimedOut,
-        HttpRequestException => FetchFailure.Unreachable,
+        HttpRequestException or IOException => FetchFailure.Unreachable,
+        FhirResponseTooLargeException => FetchFailure.ResponseTooLarge,
         _ => FetchFailure.None,
     };
 

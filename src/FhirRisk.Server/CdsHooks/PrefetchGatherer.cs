@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace FhirRisk.Server.CdsHooks;
 
@@ -14,6 +15,7 @@ internal sealed record GatheredData(IReadOnlyList<ReadOnlyMemory<byte>> Resource
 /// client prefetched is used; each of the service's prefetch keys the client left out (or answered with an
 /// OperationOutcome) is fetched from <c>fhirServer</c> with <c>fhirAuthorization</c>, all keys in parallel.
 /// A key whose value is <c>null</c> means "no data" and is not fetched again; a value that is not a FHIR resource is ignored.
+/// A Patient without an <c>id</c> under our <c>patient</c> key is the context patient and gets its id.
 /// </summary>
 internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions options)
 {
@@ -32,7 +34,9 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions
             // could not get it): treated as absent, so our own key is fetched instead.
             if (value.ValueKind != JsonValueKind.Object || ResourceType(value) is not { } type || type == "OperationOutcome")
                 continue;
-            resources.Add(Encoding.UTF8.GetBytes(value.GetRawText()));
+            resources.Add(IsContextPatientRead(service, key) && type == "Patient" && !HasId(value)
+                ? WithId(value, request.ContextValue("patientId")!.Trim())
+                : Encoding.UTF8.GetBytes(value.GetRawText()));
             satisfied.Add(key);
         }
 
@@ -64,9 +68,32 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions
         options.AllowedServers.Count == 0
         || options.AllowedServers.Any(allowed => (server.AbsoluteUri.TrimEnd('/') + "/").StartsWith(allowed.TrimEnd('/') + "/", StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>Our key whose value is, by its template, the answer to <c>Patient/{{context.patientId}}</c>.</summary>
+    private static bool IsContextPatientRead(CdsServiceDefinition service, string key) =>
+        service.Prefetch.TryGetValue(key, out var template) && template == ContextPatientRead;
+
+    private const string ContextPatientRead = "Patient/{{context.patientId}}";
+
+    private static bool HasId(JsonElement resource) =>
+        resource.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(id.GetString());
+
+    /// <summary>The resource with <c>id</c> set. The spec's own prefetch example sends the Patient without one; under
+    /// our <c>patient</c> key it can only be the context patient, and without the id it would count as another patient
+    /// (docs/fhir-push.md "Identity": an id-less resource is named by its content hash).</summary>
+    private static byte[] WithId(JsonElement resource, string id)
+    {
+        var node = JsonNode.Parse(resource.GetRawText())!.AsObject();
+        node["id"] = id;
+        return Encoding.UTF8.GetBytes(node.ToJsonString());
+    }
+
     private static string? ResourceType(JsonElement value) =>
         value.TryGetProperty("resourceType", out var type) && type.ValueKind == JsonValueKind.String ? type.GetString() : null;
 }
 
-/// <summary>A hook call the service cannot read (answered 400 with an OperationOutcome); the message names fields, never values.</summary>
-internal sealed class CdsRequestException(string message) : Exception(message);
+/// <summary>A hook call or feedback the service cannot read, answered <see cref="Status"/> (400, or 413 for a body over
+/// the limit) with an OperationOutcome; the message names fields, never values.</summary>
+internal sealed class CdsRequestException(string message, int status = StatusCodes.Status400BadRequest) : Exception(message)
+{
+    public int Status { get; } = status;
+}

@@ -13,7 +13,8 @@ internal sealed record RiskCardInput(TaskRisk Risk, IReadOnlyList<CardContributo
 /// Turns predictions into CDS Hooks cards (reference/standards.md §1.5): one card per task with a short summary
 /// ("30-day readmission risk: 27% (high)"), an indicator from the task's thresholds, Markdown detail (risk, interval,
 /// method, events read, top contributors when known), a source naming the model version, and the configured links.
-/// Data the service could not fetch adds one <c>info</c> card saying which and why, and a note on every risk card.
+/// Data the service could not fetch, or had but could not use (<see cref="DataGaps"/>), adds one <c>info</c> card saying
+/// which and why, and a note on every risk card.
 /// </summary>
 internal sealed class RiskCardFactory(CdsHooksOptions options)
 {
@@ -38,10 +39,10 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         var source = new CdsSource(CardText.Truncate($"{options.Source.Label} (model {result.ModelVersion})", 200),
             NullIfEmpty(options.Source.Url), NullIfEmpty(options.Source.Icon));
         IReadOnlyList<CdsLink>? links = options.Links.Count == 0 ? null : [.. options.Links.Select(l => new CdsLink(l.Label, l.Url, "absolute"))];
-        var note = missing.Count == 0 ? null : MissingNote(missing);
+        var note = missing.Count == 0 && !result.Gaps.Any ? null : IncompleteNote(missing, result.Gaps);
         var cards = risks.Select(r => RiskCard(r, result, source, links, note)).ToList();
         if (note is not null)
-            cards.Add(new CdsCard(NewUuid(), "Risk estimates may be incomplete: some EHR data could not be retrieved", "info", source, note));
+            cards.Add(new CdsCard(NewUuid(), IncompleteSummary, "info", source, note + ReaderNotes(result.Warnings)));
         return cards;
     }
 
@@ -103,14 +104,45 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
     private static string SignedPoints(double delta) =>
         (delta >= 0 ? "+" : "−") + Math.Abs(delta * 100).ToString("0.0", CultureInfo.InvariantCulture) + " pts";
 
-    private static string MissingNote(IReadOnlyList<MissingPrefetch> missing)
+    /// <summary>The summary of the <c>info</c> card added when the record was incomplete.</summary>
+    public const string IncompleteSummary = "Risk estimates may be incomplete: some EHR data could not be retrieved or used";
+
+    /// <summary>Ends every risk card, and is the incomplete-data card's detail: the keys not retrieved (in full) and why,
+    /// then what was had but not used (docs/cds-hooks.md "Prefetch" step 4). Counts and key names only.</summary>
+    private string IncompleteNote(IReadOnlyList<MissingPrefetch> missing, DataGaps gaps)
     {
-        var reasons = missing.GroupBy(m => m.Reason)
-            .Select(g => $"{string.Join(", ", g.Select(m => m.Key))} ({Reason(g.Key)})");
-        return "_Incomplete data:_ not retrieved: " + CardText.EscapeMarkdown(string.Join("; ", reasons)) + ". The estimate uses the rest of the record.";
+        var parts = new List<string>();
+        if (missing.Count > 0)
+        {
+            parts.Add("not retrieved: " + string.Join("; ", missing.GroupBy(m => m.Reason)
+                .Select(g => $"{string.Join(", ", g.Select(m => m.Key))} ({Reason(g.Key)})")));
+        }
+        var unused = new List<string>();
+        if (gaps.Rejected > 0)
+            unused.Add($"{Resources(gaps.Rejected)} the FHIR reader refused");
+        if (gaps.OtherPatient > 0)
+            unused.Add($"{Resources(gaps.OtherPatient)} about another patient");
+        if (gaps.StoredHistoryUnavailable)
+            unused.Add("the stored history (store unavailable)");
+        if (unused.Count > 0)
+            parts.Add("not used: " + string.Join(", ", unused));
+        if (gaps.ReadInPart > 0)
+            parts.Add($"read in part: {Resources(gaps.ReadInPart)} with values of the wrong type or invalid, which were ignored");
+        return "_Incomplete data:_ " + CardText.EscapeMarkdown(string.Join("; ", parts)) + ". The estimate uses the rest of the record.";
     }
 
-    private static string Reason(FetchFailure failure) => failure switch
+    private static string Resources(int count) =>
+        string.Create(CultureInfo.InvariantCulture, $"{count} supplied {(count == 1 ? "resource" : "resources")}");
+
+    /// <summary>The prediction's warnings (issue codes with counts; docs/formats/fhir-ingestion.md) for whoever
+    /// integrates the EHR; rollouts at capacity are said on each card already.</summary>
+    private static string ReaderNotes(IReadOnlyList<string> warnings)
+    {
+        var codes = warnings.Where(w => !w.StartsWith(Patients.TimelinePredictor.RolloutsBusyCode, StringComparison.Ordinal)).ToList();
+        return codes.Count == 0 ? "" : "\n\nIssues found reading the FHIR data (codes): " + CardText.EscapeMarkdown(string.Join(", ", codes)) + ".";
+    }
+
+    private string Reason(FetchFailure failure) => failure switch
     {
         FetchFailure.NoFhirServer => "not prefetched and no fhirServer given",
         FetchFailure.ServerNotAllowed => "fhirServer not on this service's allowlist",
@@ -121,6 +153,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         FetchFailure.ServerError => "FHIR server error",
         FetchFailure.CircuitOpen => "FHIR server unreachable or failing; calls paused",
         FetchFailure.UnreadableResponse => "FHIR server sent no FHIR JSON",
+        FetchFailure.ResponseTooLarge => "FHIR server response too large",
+        FetchFailure.PageLimitReached => string.Create(CultureInfo.InvariantCulture, $"search cut after {options.Fhir.MaxPages} pages; the rest not read"),
         _ => failure.ToString(),
     };
 

@@ -8,25 +8,46 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace FhirRisk.Server.Metrics;
 
-/// <summary>Counts and times every request by <see cref="RequestKind"/> and status: the HTTP status, or for gRPC calls
-/// the status code of the trailers (or of a trailers-only response), <c>CANCELLED</c> when the client went away.</summary>
+/// <summary>Counts and times every request by <see cref="RequestKind"/> and status: the HTTP status sent, or for gRPC
+/// calls the status code of the trailers (or of a trailers-only response), <c>CANCELLED</c> when the client went away.
+/// A request that ends in an exception is counted with the status Kestrel sends for it (<see cref="StatusAfter"/>), not
+/// with the 200 the response still holds while the exception unwinds.</summary>
 internal sealed class RequestMetricsMiddleware(RequestDelegate next, ServiceMetrics metrics)
 {
     public async Task InvokeAsync(HttpContext http)
     {
         var clock = Stopwatch.StartNew();
+        int? failedStatus = null;
         try
         {
             await next(http);
         }
+        catch (Exception e)
+        {
+            failedStatus = StatusAfter(e, http);
+            throw;
+        }
         finally
         {
             var kind = RequestKind.Of(http);
-            var status = kind.Surface == RequestKind.Grpc ? GrpcStatusOf(http) : http.Response.StatusCode.ToString(CultureInfo.InvariantCulture);
+            var status = kind.Surface == RequestKind.Grpc && failedStatus is null
+                ? GrpcStatusOf(http)
+                : (failedStatus ?? http.Response.StatusCode).ToString(CultureInfo.InvariantCulture);
             metrics.Requests.Increment(kind.Surface, kind.Endpoint, status);
             metrics.Durations.Observe(clock.Elapsed.TotalSeconds, kind.Surface, kind.Endpoint, status);
         }
     }
+
+    /// <summary>What Kestrel answers a request whose handler threw: the status already sent once the response has
+    /// started (the connection is then cut); nothing, counted as 499 (client closed request), when the client went away;
+    /// a bad request's own status (413 body too large, 400 malformed framing); else 500.</summary>
+    internal static int StatusAfter(Exception exception, HttpContext http) => exception switch
+    {
+        _ when http.Response.HasStarted => http.Response.StatusCode,
+        OperationCanceledException when http.RequestAborted.IsCancellationRequested => StatusCodes.Status499ClientClosedRequest,
+        BadHttpRequestException bad => bad.StatusCode,
+        _ => StatusCodes.Status500InternalServerError,
+    };
 
     private static string GrpcStatusOf(HttpContext http)
     {

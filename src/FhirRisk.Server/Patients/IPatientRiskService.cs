@@ -56,6 +56,22 @@ public sealed record PatientRiskResult(IReadOnlyList<TaskRisk> Risks, string Mod
     /// <summary>The request left the method to the service, whose default is rollouts, but the rollout engine was at
     /// capacity, so the task heads answered (docs/operations.md "Load shedding").</summary>
     public bool AnsweredByHeadsWhenBusy { get; init; }
+
+    /// <summary>Data of the patient the prediction could not read: a risk from a partial record (CDS Hooks cards say so).</summary>
+    public DataGaps Gaps { get; init; } = DataGaps.None;
+}
+
+/// <summary>What a prediction left out of the patient's record, as counts (never ids or values).</summary>
+/// <param name="Rejected">Supplied resources the reader refused: unparseable, an invalid id, an entry without a resource.</param>
+/// <param name="OtherPatient">Supplied resources that belong to another patient than the one predicted.</param>
+/// <param name="ReadInPart">Supplied resources kept without some of their elements: of the wrong JSON type, an invalid
+/// date or number (reader warnings FHIR006–FHIR010; a date-time without a zone, FHIR018, is read as UTC and not counted).</param>
+/// <param name="StoredHistoryUnavailable">The timeline store could not be read: only the supplied resources were.</param>
+public sealed record DataGaps(int Rejected, int OtherPatient, int ReadInPart, bool StoredHistoryUnavailable)
+{
+    public static DataGaps None { get; } = new(0, 0, 0, false);
+
+    public bool Any => Rejected > 0 || OtherPatient > 0 || ReadInPart > 0 || StoredHistoryUnavailable;
 }
 
 /// <summary>The patient's data cannot be had: not stored and not supplied (CDS Hooks answers 412, gRPC NOT_FOUND).</summary>

@@ -12,8 +12,9 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
         if (!model.IsLoaded)
             throw new RiskModelUnavailableException();
         var patient = await timelines.BuildAsync(request.PatientId, request.FhirResources, cancellationToken).ConfigureAwait(false);
-        return await predictor.PredictAsync(patient.Events, request.Tasks, request.PredictionTime, request.Method, request.Rollouts,
+        var result = await predictor.PredictAsync(patient.Events, request.Tasks, request.PredictionTime, request.Method, request.Rollouts,
                 patient.Warnings, cancellationToken)
             .ConfigureAwait(false);
+        return result with { Gaps = patient.Gaps };
     }
 }

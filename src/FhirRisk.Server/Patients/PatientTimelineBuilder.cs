@@ -13,6 +13,8 @@ namespace FhirRisk.Server.Patients;
 /// A patient's MEDS events for a prediction: the stored resources of the patient, with the resources the request
 /// supplies put in by (type, id) — a supplied one replaces the stored version for this call only — mapped together in one
 /// reference scope (so <c>urn:uuid:</c> references resolve across pushes) by <see cref="FhirTimelineMapper"/>.
+/// What it leaves out — supplied resources the reader refused or that belong to another patient, a store that could
+/// not be read — is counted in <see cref="DataGaps"/>, so that a risk from a partial record can say so.
 /// </summary>
 internal sealed class PatientTimelineBuilder(TimelineStoreState store)
 {
@@ -23,16 +25,30 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
     {
         ArgumentNullException.ThrowIfNull(supplied);
         var warnings = new List<Issue>();
-        var suppliedResources = ReadSupplied(supplied, warnings);
+        var (suppliedResources, rejected, readInPart) = ReadSupplied(supplied, warnings);
         patientId = string.IsNullOrWhiteSpace(patientId) ? PatientOf(suppliedResources) : patientId.Trim();
         var resources = new Dictionary<(string, string), TimelineResource>();
+        var storeUnavailable = false;
         if (patientId is not null)
         {
-            foreach (var stored in await ReadStoredAsync(patientId, suppliedResources.Count > 0, warnings, cancellationToken).ConfigureAwait(false))
-                resources[(stored.ResourceType, stored.Id)] = stored;
+            var (stored, readable) = await ReadStoredAsync(patientId, suppliedResources.Count > 0, warnings, cancellationToken).ConfigureAwait(false);
+            storeUnavailable = !readable;
+            foreach (var resource in stored)
+                resources[(resource.ResourceType, resource.Id)] = resource;
         }
-        foreach (var resource in suppliedResources.Where(r => patientId is null || r.PatientId is null || r.PatientId == patientId))
+        var (otherPatient, partsLeftOut) = (0, 0);
+        foreach (var resource in suppliedResources)
+        {
+            if (patientId is not null && resource.PatientId is not null && resource.PatientId != patientId)
+            {
+                otherPatient++;
+                continue;
+            }
             resources[(resource.ResourceType, resource.Id)] = resource;
+            if (readInPart.Contains(resource))
+                partsLeftOut++;
+        }
+        var gaps = new DataGaps(rejected, otherPatient, partsLeftOut, storeUnavailable);
         if (resources.Count == 0)
             throw new PatientDataUnavailableException("No resources of the patient are stored or supplied.");
         var envelopes = resources.Values
@@ -45,28 +61,34 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
         warnings.AddRange(timeline.Issues.Where(i => i.Severity >= IssueSeverity.Warning));
         if (timeline.Events.Count == 0)
             throw new PatientDataUnavailableException("The patient's resources yield no events.");
-        return new PatientEventsResult(timeline.Events, warnings);
+        return new PatientEventsResult(timeline.Events, warnings) { Gaps = gaps };
     }
 
-    private async Task<IReadOnlyList<TimelineResource>> ReadStoredAsync(string patientId, bool hasSupplied, List<Issue> warnings,
-        CancellationToken cancellationToken)
+    /// <summary>The stored resources of the patient, and whether the store could be read.</summary>
+    private async Task<(IReadOnlyList<TimelineResource> Resources, bool Readable)> ReadStoredAsync(string patientId, bool hasSupplied,
+        List<Issue> warnings, CancellationToken cancellationToken)
     {
         try
         {
             store.EnsureReady();
-            return await store.Store.ReadPatientAsync(patientId, cancellationToken).ConfigureAwait(false);
+            return (await store.Store.ReadPatientAsync(patientId, cancellationToken).ConfigureAwait(false), true);
         }
         catch (TimelineStoreUnavailableException) when (hasSupplied)
         {
             // The request brought data of its own: answer from it, and say that the history was missing.
             warnings.Add(Issue.Warning(FhirPushIssueCodes.StoreUnavailable, "", "the timeline store is unavailable; only the supplied resources were read"));
-            return [];
+            return ([], false);
         }
     }
 
-    private static List<TimelineResource> ReadSupplied(IReadOnlyList<ReadOnlyMemory<byte>> supplied, List<Issue> warnings)
+    /// <summary>The supplied resources the reader accepts, how many entries it refused, and those it kept without some
+    /// of their elements (the issues of both go to <paramref name="warnings"/>).</summary>
+    private static (List<TimelineResource> Resources, int Rejected, HashSet<TimelineResource> ReadInPart) ReadSupplied(
+        IReadOnlyList<ReadOnlyMemory<byte>> supplied, List<Issue> warnings)
     {
         var resources = new List<TimelineResource>();
+        var readInPart = new HashSet<TimelineResource>(ReferenceEqualityComparer.Instance);
+        var rejected = 0;
         for (var i = 0; i < supplied.Count; i++)
         {
             var document = FhirPushReader.ReadJson(supplied[i]);
@@ -75,12 +97,23 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
             foreach (var entry in PushEntryPreparer.Prepare(document, requireRequest: false, FhirReaderSettings.Default))
             {
                 warnings.AddRange(entry.Issues.Where(e => e.Severity >= IssueSeverity.Warning));
-                if (entry.Resource is { } resource)
-                    resources.Add(resource);
+                if (entry.Resource is not { } resource)
+                {
+                    rejected++;
+                    continue;
+                }
+                resources.Add(resource);
+                if (entry.Issues.Any(IgnoresAnElement))
+                    readInPart.Add(resource);
             }
         }
-        return resources;
+        return (resources, rejected, readInPart);
     }
+
+    /// <summary>A reader warning that dropped an element's value (FHIR006–FHIR010). A date-time without a zone
+    /// (FHIR018) keeps its value, read as UTC.</summary>
+    private static bool IgnoresAnElement(Issue issue) =>
+        issue.Severity == IssueSeverity.Warning && issue.Code != FhirIssueCodes.DateTimeWithoutZone;
 
     /// <summary>The one patient the supplied resources belong to; null when they name none (the mapping then finds it).</summary>
     private static string? PatientOf(List<TimelineResource> supplied)
@@ -96,4 +129,8 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
 }
 
 /// <summary>A patient's events in MEDS order and the warnings found on the way (codes and paths, never values).</summary>
-internal sealed record PatientEventsResult(IReadOnlyList<MedsEvent> Events, IReadOnlyList<Issue> Warnings);
+internal sealed record PatientEventsResult(IReadOnlyList<MedsEvent> Events, IReadOnlyList<Issue> Warnings)
+{
+    /// <summary>What of the patient's data was left out (counts).</summary>
+    public DataGaps Gaps { get; init; } = DataGaps.None;
+}

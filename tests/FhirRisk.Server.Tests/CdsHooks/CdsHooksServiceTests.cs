@@ -116,6 +116,7 @@ public sealed class CdsHooksServiceTests
     [InlineData("""{"hook":"encounter-start","hookInstance":"x","context":{"patientId":"p1","encounterId":"e1"}}""", HttpStatusCode.BadRequest)]
     [InlineData("""{"hook":"patient-view","context":{"patientId":"p1"}}""", HttpStatusCode.BadRequest)]
     [InlineData("""{"hook":"patient-view","hookInstance":"x","context":{"userId":"Practitioner/1"}}""", HttpStatusCode.BadRequest)]
+    [InlineData("""{"hook":"patient-view","hookInstance":"x","context":{"userId":"Practitioner/1","patientId":"   "}}""", HttpStatusCode.BadRequest)]
     [InlineData("""{"hook":"patient-view","hookInstance":"x","context":{"patientId":"p1"},"fhirAuthorization":{"access_token":"t","token_type":"Bearer"}}""", HttpStatusCode.BadRequest)]
     [InlineData("""{"hook":"patient-view","hookInstance":"x","context":{"patientId":"p1"},"fhirAuthorization":{"access_token":"t","token_type":"MAC"},"fhirServer":"http://127.0.0.1:1"}""", HttpStatusCode.BadRequest)]
     public async Task Malformed_calls_are_400_with_an_OperationOutcome(string body, HttpStatusCode expected)

@@ -14,10 +14,23 @@ internal enum FakeFhirMode
     Ok,
     Error500,
     Slow,
+
+    /// <summary>Status and headers (a Content-Length of 100 000), a few bytes of the body, then nothing.</summary>
+    StallBody,
+
+    /// <summary>Every search page links a <c>next</c> page, without end.</summary>
+    EndlessPages,
+
+    /// <summary>As <see cref="EndlessPages"/>, each page after <see cref="FakeFhirServer.PageDelay"/>.</summary>
+    SlowEndlessPages,
+
+    /// <summary>Reads answer a Patient padded to about 100 kB, sent chunked (no Content-Length).</summary>
+    HugeRead,
 }
 
 /// <summary>A FHIR server on 127.0.0.1 that answers reads with a Patient and searches with a one-entry searchset Bundle
-/// (or fails, or hangs); records paths and Authorization headers.</summary>
+/// (or fails, hangs, stalls its body, pages without end or answers too much); records paths and Authorization headers.
+/// Every wait ends when the client goes away, and within 30 s.</summary>
 internal sealed class FakeFhirServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -29,6 +42,9 @@ internal sealed class FakeFhirServer : IAsyncDisposable
     public string BaseUrl => $"http://127.0.0.1:{Port}/fhir";
 
     public FakeFhirMode Mode { get; set; }
+
+    /// <summary>How long <see cref="FakeFhirMode.SlowEndlessPages"/> waits before each page.</summary>
+    public TimeSpan PageDelay { get; set; } = TimeSpan.FromMilliseconds(300);
 
     public int Hits => Requests.Count;
 
@@ -50,21 +66,42 @@ internal sealed class FakeFhirServer : IAsyncDisposable
                     http.Response.StatusCode = 500;
                     return;
                 case FakeFhirMode.Slow:
-                    await Task.Delay(TimeSpan.FromSeconds(30), http.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                    await WaitAsync(TimeSpan.FromSeconds(30), http.RequestAborted);
                     return;
+                case FakeFhirMode.StallBody:
+                    http.Response.ContentType = "application/fhir+json";
+                    http.Response.ContentLength = 100_000;
+                    await http.Response.WriteAsync("""{"resourceType":"Bundle",""", http.RequestAborted);
+                    await http.Response.Body.FlushAsync(http.RequestAborted);
+                    await WaitAsync(TimeSpan.FromSeconds(30), http.RequestAborted);
+                    http.Abort(); // never complete the promised body
+                    return;
+                case FakeFhirMode.SlowEndlessPages:
+                    await WaitAsync(self.PageDelay, http.RequestAborted);
+                    break;
             }
             http.Response.ContentType = "application/fhir+json";
             var path = http.Request.Path.Value ?? "";
             var type = path.Split('/', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1) ?? "";
-            await http.Response.WriteAsync(path.Count(c => c == '/') >= 3
-                ? $$"""{"resourceType":"{{type}}","id":"p1","gender":"female","birthDate":"1950-01-01"}"""
-                : """{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":""" + "\"" + type + "\"" + ""","id":"x1","subject":{"reference":"Patient/p1"}}}]}""");
+            var isRead = path.Count(c => c == '/') >= 3;
+            var padding = self.Mode == FakeFhirMode.HugeRead && isRead
+                ? $$""","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">{{new string('x', 100_000)}}</div>"}"""
+                : "";
+            var next = self.Mode is FakeFhirMode.EndlessPages or FakeFhirMode.SlowEndlessPages
+                ? $$""","link":[{"relation":"next","url":"{{self.BaseUrl}}/{{type}}?page={{Guid.NewGuid():N}}"}]"""
+                : "";
+            await http.Response.WriteAsync(isRead
+                ? $$"""{"resourceType":"{{type}}","id":"p1","gender":"female","birthDate":"1950-01-01"{{padding}}}"""
+                : """{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":""" + "\"" + type + "\"" + ""","id":"x1","subject":{"reference":"Patient/p1"}}}]""" + next + "}");
         });
         await app.StartAsync();
         var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port;
         self = new FakeFhirServer(app, port) { Mode = mode };
         return self;
     }
+
+    private static Task WaitAsync(TimeSpan delay, CancellationToken aborted) =>
+        Task.Delay(delay, aborted).ContinueWith(_ => { }, TaskScheduler.Default);
 
     /// <summary>A base URL where nothing listens (a port just released).</summary>
     public static string DownUrl()

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using FhirRisk.Server.CdsHooks;
 using FhirRisk.Testing;
 
@@ -28,13 +29,39 @@ public sealed class FeedbackTests
     [InlineData("""{"feedback":[{"outcome":"accepted","outcomeTimestamp":"2026-01-02T03:04:05Z"}]}""")]
     [InlineData("""{"feedback":[{"card":"c","outcome":"ignored","outcomeTimestamp":"2026-01-02T03:04:05Z"}]}""")]
     [InlineData("""{"feedback":[{"card":"c","outcome":"accepted","outcomeTimestamp":"yesterday"}]}""")]
+    [InlineData("""{"feedback":[{"card":"c","outcome":"accepted","outcomeTimestamp":"12/01/2026"}]}""")] // not ISO 8601, and ambiguous
     [InlineData("[1,2]")]
-    public async Task Invalid_feedback_is_400(string body)
+    [InlineData("""{"feedback":[null]}""")]
+    [InlineData("""{"feedback":[1]}""")]
+    [InlineData("""{"feedback":["c-1"]}""")]
+    [InlineData("""{"feedback":{"card":"c"}}""")]
+    [InlineData("""{"feedback":[{"card":"c","outcome":"accepted","outcomeTimestamp":"2026-01-02T03:04:05Z"},null]}""")]
+    [InlineData("""{"feedback":[{"card":"c","outcome":"accepted","outcomeTimestamp":"2026-01-02T03:04:05Z","acceptedSuggestions":"s1"}]}""")]
+    public async Task Invalid_feedback_is_400_with_an_OperationOutcome(string body)
     {
         await using var server = await TestCdsServer.StartAsync();
         using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}/feedback", body);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var outcome = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("OperationOutcome", outcome.RootElement.GetProperty("resourceType").GetString());
+        Assert.Equal("invalid", outcome.RootElement.GetProperty("issue")[0].GetProperty("code").GetString());
         Assert.Empty(server.Feedback.All());
+        Assert.Empty(server.Logs.Errors);
+    }
+
+    [Theory]
+    [InlineData("2026-01-02T03:04:05Z", 0)]
+    [InlineData("2026-01-02T04:04:05.123+01:00", 123)]
+    [InlineData("2026-01-02T03:04:05", 0)] // no zone: UTC, as the spec says outcomeTimestamp is
+    public async Task ISO_8601_timestamps_are_read_as_the_instant_they_name(string timestamp, int milliseconds)
+    {
+        await using var server = await TestCdsServer.StartAsync();
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}/feedback",
+            $$"""{"feedback":[{"card":"c","outcome":"accepted","outcomeTimestamp":"{{timestamp}}","acceptedSuggestions":[null,{"id":"s1"}]}]}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var stored = Assert.Single(server.Feedback.All());
+        Assert.Equal(new DateTimeOffset(2026, 1, 2, 3, 4, 5, milliseconds, TimeSpan.Zero), stored.OutcomeTimestamp);
+        Assert.Equal(["s1"], stored.AcceptedSuggestions);
     }
 
     [Fact]

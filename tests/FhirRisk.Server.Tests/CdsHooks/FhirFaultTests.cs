@@ -89,6 +89,83 @@ public sealed class FhirFaultTests
             response.Dispose();
     }
 
+    [Fact]
+    public async Task A_server_that_sends_headers_then_stalls_the_body_is_timed_out_like_a_slow_one()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync(FakeFhirMode.StallBody);
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:Fhir:AttemptTimeout"] = "00:00:00.500",
+            ["CdsHooks:Fhir:TotalTimeout"] = "00:00:02",
+            ["CdsHooks:Fhir:MaxRetries"] = "1",
+            ["CdsHooks:Fhir:MinimumThroughput"] = "1000", // keep the circuit closed: each key must time its own body out
+        });
+        var clock = Stopwatch.StartNew();
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl)).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}"); // TotalTimeout 2 s per key, keys in parallel
+        var cards = await CardsAsync(response);
+        Assert.Contains("too slow", cards.Last().GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.All(cards.SkipLast(1), c => Assert.Contains("Incomplete data", c.GetProperty("detail").GetString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TotalTimeout_bounds_a_whole_key_with_all_its_pages()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync(FakeFhirMode.SlowEndlessPages);
+        fhir.PageDelay = TimeSpan.FromMilliseconds(300);
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:Fhir:AttemptTimeout"] = "00:00:01",
+            ["CdsHooks:Fhir:TotalTimeout"] = "00:00:01.500",
+            ["CdsHooks:Fhir:MaxPages"] = "40", // 40 pages × 0.3 s: each page is in time, the key is not
+            ["CdsHooks:Fhir:MinimumThroughput"] = "1000",
+        });
+        var clock = Stopwatch.StartNew();
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl)).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
+        var notice = (await CardsAsync(response)).Last().GetProperty("detail").GetString()!;
+        Assert.Contains("encounters", notice, StringComparison.Ordinal);
+        Assert.Contains("too slow", notice, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_search_cut_at_MaxPages_keeps_its_pages_and_says_the_data_is_incomplete()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync(FakeFhirMode.EndlessPages);
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?> { ["CdsHooks:Fhir:MaxPages"] = "3" });
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1 + 5 * 3, fhir.Hits); // the Patient read, then 3 pages of each of the 5 searches
+        Assert.Equal(1 + 5 * 3, server.Risks.Requests.Single().FhirResources.Count); // the pages read are used
+        var cards = await CardsAsync(response);
+        var notice = cards.Last();
+        Assert.StartsWith("Risk estimates may be incomplete", notice.GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Contains("search cut after 3 pages", notice.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.All(cards.SkipLast(1), c => Assert.Contains("Incomplete data", c.GetProperty("detail").GetString(), StringComparison.Ordinal));
+        var cut = Assert.Single(server.Logs.Entries, e => e.EventId == 210);
+        Assert.Contains(" 5 FHIR searches", cut.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("p1", cut.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_response_over_MaxBytesPerKey_fails_its_key_without_being_read_further()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync(FakeFhirMode.HugeRead);
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?> { ["CdsHooks:Fhir:MaxBytesPerKey"] = "50000" });
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(5, server.Risks.Requests.Single().FhirResources.Count); // the searches, not the 100 kB Patient
+        var notice = (await CardsAsync(response)).Last().GetProperty("detail").GetString()!;
+        Assert.Contains("patient", notice, StringComparison.Ordinal);
+        Assert.Contains("response too large", notice, StringComparison.Ordinal);
+    }
+
     private static async Task<List<JsonElement>> CardsAsync(HttpResponseMessage response)
     {
         var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());

@@ -30,7 +30,9 @@ internal sealed class TestCdsServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestCdsServer> StartAsync(IDictionary<string, string?>? settings = null, TimeProvider? time = null)
+    /// <param name="configure">Registrations after the fakes, before <c>AddCdsHooks</c> (which keeps them).</param>
+    public static async Task<TestCdsServer> StartAsync(IDictionary<string, string?>? settings = null, TimeProvider? time = null,
+        Action<IServiceCollection>? configure = null)
     {
         var (builder, logs) = TestHost.CreateBuilder(AppContext.BaseDirectory, new Dictionary<string, string?>
         {
@@ -48,6 +50,7 @@ internal sealed class TestCdsServer : IAsyncDisposable
         if (time is not null)
             builder.Services.AddSingleton(time);
         builder.Services.AddSingleton<IPatientRiskService, FakePatientRiskService>();
+        configure?.Invoke(builder.Services);
         builder.Services.AddCdsHooks(builder.Configuration);
         var app = builder.Build();
         app.MapCdsHooks();

@@ -128,6 +128,21 @@ public sealed class FhirPushTests : IAsyncLifetime
         Assert.Equal("PUSH002", Codes(JsonNode.Parse(await searchset.Content.ReadAsStringAsync())!).Single());
     }
 
+    [Theory]
+    [InlineData("""{"resourceType":"Bundle","type":"batch","entry":{"a":1}}""")]
+    [InlineData("""{"resourceType":"Bundle","type":"transaction","entry":"nope"}""")]
+    [InlineData("""{"resourceType":"Bundle","type":"collection","entry":null}""")]
+    public async Task A_Bundle_whose_entry_is_not_an_array_is_400_with_an_OperationOutcome(string bundle)
+    {
+        using var response = await _server.PostAsync("/fhir", bundle);
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("OperationOutcome", body["resourceType"]!.GetValue<string>());
+        Assert.Equal("FHIR006", Codes(body).Single());
+        Assert.Equal("Bundle.entry", body["issue"]![0]!["expression"]![0]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Concurrent_pushes_of_overlapping_bundles_store_each_resource_once()
     {

@@ -1,7 +1,11 @@
 using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using FhirRisk.Grpc.V1;
 using FhirRisk.Server.Metrics;
 using FhirRisk.Server.Tests.Infrastructure;
+using FhirRisk.Server.Timeline;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FhirRisk.Server.Tests.Operations;
 
@@ -73,6 +77,61 @@ public sealed class MetricsTests
         Assert.True(scrape.Value("dotnet_gc_collections_total", ("generation", "1")) >= scrape.Value("dotnet_gc_collections_total", ("generation", "2")));
         Assert.Equal(System.Runtime.GCSettings.IsServerGC ? 1 : 0, scrape.Value("dotnet_gc_server"));
         Assert.True(scrape.Value("dotnet_threadpool_queue_length") >= 0);
+    }
+
+    [Fact]
+    public async Task Requests_that_end_in_an_exception_count_with_the_status_sent_not_200()
+    {
+        await using var server = await TestFhirRiskServer.StartAsync(configure: s => s.AddSingleton<ITimelineStore, WriteFailingStore>());
+        await server.WaitUntilReadyAsync();
+        // The store fails the write with an exception no handler catches: Kestrel answers 500.
+        using (var failed = await server.PostAsync("/fhir", TestBundles.Patient("m2").ToJsonString()))
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        // A chunk size that is not hex: Kestrel's BadHttpRequestException reaches the middleware and is answered 400.
+        Assert.StartsWith("HTTP/1.1 400", await SendRawAsync(server.HttpPort,
+            "POST /fhir HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/fhir+json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"),
+            StringComparison.Ordinal);
+
+        using var response = await server.Http.GetAsync(new Uri("/metrics", UriKind.Relative));
+        var scrape = PrometheusScrape.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(1, scrape.Value("fhirrisk_requests_total", ("surface", "fhir_push"), ("endpoint", "/fhir"), ("status", "500")));
+        Assert.Equal(1, scrape.Value("fhirrisk_requests_total", ("surface", "fhir_push"), ("endpoint", "/fhir"), ("status", "400")));
+        Assert.Equal(1, scrape.Value("fhirrisk_request_duration_seconds_count", ("surface", "fhir_push"), ("endpoint", "/fhir"), ("status", "500")));
+        Assert.DoesNotContain(scrape.Samples, s => s.Name == "fhirrisk_requests_total" && s.Labels.GetValueOrDefault("status") == "200"
+            && s.Labels.GetValueOrDefault("endpoint") == "/fhir");
+    }
+
+    /// <summary>Sends <paramref name="request"/> as bytes on a new connection and returns the status line and what
+    /// follows, read until the server closes or 10 s pass.</summary>
+    private static async Task<string> SendRawAsync(int port, string request)
+    {
+        using var client = new TcpClient();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request), timeout.Token);
+        var buffer = new byte[4096];
+        var read = await stream.ReadAsync(buffer, timeout.Token);
+        return Encoding.ASCII.GetString(buffer, 0, read);
+    }
+
+    /// <summary>Migrates and answers pings, reads nothing, and fails every write with an unexpected exception.</summary>
+    private sealed class WriteFailingStore : ITimelineStore
+    {
+        public string Provider => "sqlite";
+
+        public Task MigrateAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task PingAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task<IReadOnlyList<TimelineWriteResult>> WriteAsync(IReadOnlyList<TimelineResource> resources, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("the store broke");
+
+        public Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<TimelineResource>>([]);
+
+        public Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default) =>
+            Task.FromResult<TimelineResource?>(null);
     }
 
     [Fact]

@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using FhirRisk.Server.CdsHooks;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FhirRisk.Server.Tests.CdsHooks;
+
+/// <summary>Requests the service cannot serve are answered with the right status and an OperationOutcome, never a bare
+/// 500 or an empty body, and logged with counts that are true.</summary>
+public sealed class CdsHooksErrorTests
+{
+    private const int Limit = 64 * 1024;
+
+    private static readonly Dictionary<string, string?> SmallLimit = new() { ["CdsHooks:MaxBodyBytes"] = Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("", true)]
+    [InlineData("/feedback", false)]
+    [InlineData("/feedback", true)]
+    public async Task A_body_over_MaxBodyBytes_is_413_with_an_OperationOutcome(string endpoint, bool chunked)
+    {
+        await using var server = await TestCdsServer.StartAsync(SmallLimit);
+        var padded = CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch)[..^1]
+            + ",\"extension\":{\"com.example.pad\":\"" + new string('x', 3 * Limit) + "\"}}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/cds-services/{CdsServiceCatalog.PatientRiskId}{endpoint}")
+        {
+            Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(padded))),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.TransferEncodingChunked = chunked;
+        using var response = await server.Client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        using var outcome = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("OperationOutcome", outcome.RootElement.GetProperty("resourceType").GetString());
+        Assert.Equal("too-long", outcome.RootElement.GetProperty("issue")[0].GetProperty("code").GetString());
+        Assert.Contains("CdsHooks:MaxBodyBytes", outcome.RootElement.GetProperty("issue")[0].GetProperty("diagnostics").GetString(), StringComparison.Ordinal);
+        Assert.Empty(server.Risks.Requests);
+        Assert.Empty(server.Logs.Errors);
+    }
+
+    [Fact]
+    public async Task A_body_under_MaxBodyBytes_is_served()
+    {
+        await using var server = await TestCdsServer.StartAsync(SmallLimit);
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}", CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_412_logs_and_answers_how_many_keys_failed_and_which()
+    {
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?> { ["CdsHooks:Fhir:MaxRetries"] = "0" });
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", patientId: "unknown", fhirServer: FakeFhirServer.DownUrl()));
+        Assert.Equal(HttpStatusCode.PreconditionFailed, response.StatusCode);
+        var logged = Assert.Single(server.Logs.Entries, e => e.EventId == 201);
+        Assert.Contains("(6 prefetch keys missing)", logged.Message, StringComparison.Ordinal);
+        using var outcome = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var diagnostics = outcome.RootElement.GetProperty("issue")[0].GetProperty("diagnostics").GetString()!;
+        Assert.Contains("encounters (Unreachable)", diagnostics, StringComparison.Ordinal);
+        Assert.DoesNotContain("unknown", diagnostics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Feedback_that_fails_to_be_stored_is_500_with_an_OperationOutcome()
+    {
+        await using var server = await TestCdsServer.StartAsync(configure: s => s.AddSingleton<IFeedbackStore, FailingFeedbackStore>());
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}/feedback",
+            """{"feedback":[{"card":"c","outcome":"accepted","outcomeTimestamp":"2026-01-02T03:04:05Z"}]}""");
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        using var outcome = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("exception", outcome.RootElement.GetProperty("issue")[0].GetProperty("code").GetString());
+        Assert.True(server.Logs.Has(206));
+    }
+
+    private sealed class FailingFeedbackStore : IFeedbackStore
+    {
+        public Task<int> AddAsync(IReadOnlyList<StoredFeedback> feedback, CancellationToken cancellationToken) =>
+            throw new IOException("disk full");
+
+        public IReadOnlyList<StoredFeedback> All() => [];
+    }
+}
