@@ -138,7 +138,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
     /// integrates the EHR; rollouts at capacity are said on each card already.</summary>
     private static string ReaderNotes(IReadOnlyList<string> warnings)
     {
-        var codes = warnings.Where(w => !w.StartsWith(Patients.TimelinePredictor.RolloutsBusyCode, StringComparison.Ordinal)).ToList();
+        var codes = warnings.Where(w => !w.StartsWith(Patients.TimelinePredictor.RolloutsBusyCode, StringComparison.Ordinal)
+            && !w.StartsWith(Patients.TimelinePredictor.UnknownCodesCode, StringComparison.Ordinal)).ToList();
         return codes.Count == 0 ? "" : "\n\nIssues found reading the FHIR data (codes): " + CardText.EscapeMarkdown(string.Join(", ", codes)) + ".";
     }
 

@@ -59,6 +59,10 @@ public sealed record PatientRiskResult(IReadOnlyList<TaskRisk> Risks, string Mod
 
     /// <summary>Data of the patient the prediction could not read: a risk from a partial record (CDS Hooks cards say so).</summary>
     public DataGaps Gaps { get; init; } = DataGaps.None;
+
+    /// <summary>The time of the prediction point, UTC: the last event at or before the requested cut-off (or the last
+    /// event); null where not known.</summary>
+    public DateTimeOffset? PredictionPoint { get; init; }
 }
 
 /// <summary>What a prediction left out of the patient's record, as counts (never ids or values).</summary>

@@ -20,6 +20,9 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
     /// <summary>The warning code of a prediction the heads answered because the rollout engine was at capacity.</summary>
     public const string RolloutsBusyCode = "ROLLOUTS_BUSY";
 
+    /// <summary>The warning code of timeline events whose code the model's vocabulary does not hold at all (read as UNK).</summary>
+    public const string UnknownCodesCode = "UNKNOWN_CODE";
+
     public async Task<PatientRiskResult> PredictAsync(IReadOnlyList<MedsEvent> events, IReadOnlyList<string> tasks, DateTimeOffset? predictionTime,
         RiskMethod? method, RolloutChoices rollouts, IReadOnlyList<Issue> warnings, CancellationToken cancellationToken)
     {
@@ -57,11 +60,22 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
                 // The message names tasks only, never patient data.
                 throw new ArgumentException(e.Message, nameof(tasks), e);
             }
+            // Codes and structural paths only: an issue's message may quote a value of the record.
             var notes = warnings.GroupBy(w => w.Code, StringComparer.Ordinal)
-                .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} x{g.Count()}"));
+                .Select(g => string.Create(CultureInfo.InvariantCulture,
+                    $"{g.Key} x{g.Count()}{(g.FirstOrDefault(w => !string.IsNullOrEmpty(w.Path)) is { } first ? $" (first at {first.Path})" : "")}"));
+            var unknown = UnknownCodes(events, predictionTime);
+            if (unknown > 0)
+                notes = notes.Append(string.Create(CultureInfo.InvariantCulture,
+                    $"{UnknownCodesCode} x{unknown}: events whose code the model's vocabulary does not hold were read as UNK; check the codes (DESIGN §3, VOCAB//value)"));
             if (fellBack)
                 notes = notes.Append($"{RolloutsBusyCode} answered by the task heads: the rollout engine was at capacity");
-            return new PatientRiskResult(risks, model.Version, events.Count, [.. notes]) { AnsweredByHeadsWhenBusy = fellBack };
+            var point = DateTime.UnixEpoch.AddTicks(timeline.Times[index] * TimeSpan.TicksPerMicrosecond);
+            return new PatientRiskResult(risks, model.Version, events.Count, [.. notes])
+            {
+                AnsweredByHeadsWhenBusy = fellBack,
+                PredictionPoint = new DateTimeOffset(point, TimeSpan.Zero),
+            };
         }
     }
 
@@ -72,11 +86,23 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
         ArgumentNullException.ThrowIfNull(events);
         var session = model.Session;
         var timeline = session.Tokenizer.CreateBuffer();
-        session.Tokenizer.Encode(events, timeline, endTimeline: false);
+        // The clock counts microseconds: an event less than one after the cut-off would share its tick, so events after
+        // the cut-off are dropped at full precision first (the MEDS cut-off includes its own instant, nothing after).
+        session.Tokenizer.Encode(predictionTime is { } cutOff ? [.. events.Where(e => e.Time is not { } t || t <= cutOff.UtcDateTime)] : events,
+            timeline, endTimeline: false);
         var index = predictionTime is { } at
             ? timeline.IndexAt(MicrosOf(at))
             : timeline.Count - 1;
         return (timeline, index);
+    }
+
+    /// <summary>Timed events up to the cut-off whose code the vocabulary does not know at all (static events and birth go
+    /// to the prefix and are not counted).</summary>
+    private int UnknownCodes(IReadOnlyList<MedsEvent> events, DateTimeOffset? predictionTime)
+    {
+        var tokenizer = model.Session.Tokenizer;
+        return events.Count(e => e.Time is { } t && (predictionTime is not { } cutOff || t <= cutOff.UtcDateTime)
+            && e.Code != MedsSchema.BirthCode && tokenizer.CoverageOf(e.Code) == CodeCoverage.Unknown);
     }
 
     /// <summary>Microseconds since the Unix epoch, the timeline's clock.</summary>

@@ -40,6 +40,8 @@ internal sealed class PatientInputReader(PatientTimelineBuilder timelines)
     {
         if (events.Events.Count == 0)
             throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "patient.events holds no events.");
+        if (events.Events.Select((e, i) => (e, i)).FirstOrDefault(x => string.IsNullOrWhiteSpace(x.e.Code)) is { e: not null } blank)
+            throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, $"patient.events.events[{blank.i}].code is empty; every MEDS event has a code (DESIGN §3, VOCAB//value).");
         return [.. events.Events
             .Select((e, i) => new MedsEvent(0, e.Time is { } time ? WireTime.ToUtc(time, $"patient.events.events[{i}].time") : null, e.Code,
                 e.HasNumericValue ? (float)e.NumericValue : null, e.HasTextValue ? e.TextValue : null))

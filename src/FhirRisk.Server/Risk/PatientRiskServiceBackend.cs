@@ -179,13 +179,22 @@ internal sealed class PatientRiskServiceBackend(
         {
             Model = RiskWire.ModelOf(result.ModelVersion),
             Reference = patient.Reference,
-            PredictionTime = patient.PredictionTime,
+            // The cut-off actually used: the request's, or the prediction point's (the last event's) when it set none.
+            PredictionTime = patient.PredictionTime ?? (result.PredictionPoint is { } point ? Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(point) : null),
             // The whole prediction in the server: reading and encoding the patient, waiting for a place, the model.
             Latency = Duration.FromTimeSpan(clock.Elapsed),
         };
         response.Risks.AddRange(result.Risks.Select(r => RiskWire.RiskOf(r, choices.IntervalLevel)));
-        response.Issues.AddRange(result.Warnings.Select(w => new Issue { Code = w.Split(' ')[0], Severity = IssueSeverity.Warning, Message = w }));
+        response.Issues.AddRange(result.Warnings.Select(w => new Issue { Code = w.Split(' ')[0], Severity = IssueSeverity.Warning, Message = w, Path = PathOf(w) }));
         return response;
+    }
+
+    /// <summary>The structural path a grouped warning names ("CODE xN (first at Resource.element)"), or "".</summary>
+    private static string PathOf(string warning)
+    {
+        const string Marker = "(first at ";
+        var start = warning.IndexOf(Marker, StringComparison.Ordinal);
+        return start < 0 ? "" : warning[(start + Marker.Length)..].TrimEnd(')');
     }
 
     private static Issue ToWire(CoreIssue issue) => new()

@@ -221,6 +221,56 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Predict_reports_unknown_codes_and_the_cut_off_it_used_and_reads_nothing_after_it()
+    {
+        var heads = new JsonObject { ["tasks"] = new JsonArray("hospital_mortality"), ["method"] = "METHOD_HEADS" };
+        JsonObject WithEvent(string code, JsonObject? time)
+        {
+            var patient = Events();
+            var added = new JsonObject { ["code"] = code };
+            if (time is not null)
+                added["time"] = time;
+            patient["events"]!["events"]!.AsArray().Add(added);
+            return patient;
+        }
+        var lastEvent = new JsonObject { ["seconds"] = "1600003600" };
+        var cutOff = new JsonObject { ["seconds"] = "1600003600" };
+
+        var results = await CallAllAsync(
+            Call("Predict", new JsonObject { ["patient"] = Events(), ["options"] = heads.DeepClone() }),
+            Call("Predict", new JsonObject { ["patient"] = WithEvent("FOO//BAR", new JsonObject { ["seconds"] = "1600003000" }), ["options"] = heads.DeepClone() }),
+            Call("Predict", new JsonObject { ["patient"] = WithEvent("", new JsonObject { ["seconds"] = "1600003000" }), ["options"] = heads.DeepClone() }),
+            Call("Predict", new JsonObject { ["patient"] = Cut(Events(), cutOff), ["options"] = heads.DeepClone() }),
+            Call("Predict", new JsonObject
+            {
+                ["patient"] = Cut(WithEvent("MEDS_DEATH", new JsonObject { ["seconds"] = "1600003600", ["nanos"] = 500 }), cutOff),
+                ["options"] = heads.DeepClone(),
+            }));
+
+        Assert.Equal(["OK", "OK", "INVALID_ARGUMENT", "OK", "OK"], results.Select(r => r.StatusName));
+        var plain = results[0].Messages.Single();
+        Assert.Equal(lastEvent["seconds"]!.ToString(), plain.GetProperty("prediction_time").GetProperty("seconds").ToString());
+        // The demo model's vocabulary has HOSPITAL_ADMISSION//IMP but not //EMER: the sample's admission is one unknown code.
+        var before = plain.GetProperty("issues").EnumerateArray().Single();
+        var unknown = results[1].Messages.Single().GetProperty("issues").EnumerateArray().Single();
+        Assert.Equal(("UNKNOWN_CODE", "UNKNOWN_CODE"), (before.GetProperty("code").GetString(), unknown.GetProperty("code").GetString()));
+        Assert.StartsWith("UNKNOWN_CODE x1:", before.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("UNKNOWN_CODE x2:", unknown.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("events[4].code is empty", results[2].Details, StringComparison.Ordinal);
+        // A death 500 ns after the cut-off shares its microsecond but is not read.
+        Assert.Equal(Probability(results[3]), Probability(results[4]));
+        Assert.Empty(_server.Logs.Errors);
+
+        static JsonObject Cut(JsonObject patient, JsonObject time)
+        {
+            patient["prediction_time"] = time.DeepClone();
+            return patient;
+        }
+
+        static double Probability(GrpcJsResult result) => result.Messages.Single().GetProperty("risks")[0].GetProperty("probability").GetDouble();
+    }
+
+    [Fact]
     public async Task Predict_latency_covers_the_whole_call_in_the_server()
     {
         var result = (await CallAllAsync(Call("Predict", new JsonObject
