@@ -40,6 +40,15 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions
             satisfied.Add(key);
         }
 
+        // A client's own key (the spec example's patientToGreet) can answer one of ours: then ours is not fetched again
+        // and not reported missing.
+        var ownKeys = (request.Prefetch ?? []).Where(p => !service.Prefetch.ContainsKey(p.Key) && satisfied.Contains(p.Key)).Select(p => p.Value).ToList();
+        foreach (var (key, template) in service.Prefetch)
+        {
+            if (!satisfied.Contains(key) && ownKeys.Any(value => Answers(value, template, request.ContextValue("patientId"))))
+                satisfied.Add(key);
+        }
+
         var unfilled = service.Prefetch.Where(p => !satisfied.Contains(p.Key)).ToList();
         var fetches = unfilled.Select(p => FetchAsync(p.Value, request, cancellationToken)).ToList();
         var results = await Task.WhenAll(fetches).ConfigureAwait(false);
@@ -67,6 +76,26 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions
     private bool IsAllowed(Uri server) =>
         options.AllowedServers.Count == 0
         || options.AllowedServers.Any(allowed => (server.AbsoluteUri.TrimEnd('/') + "/").StartsWith(allowed.TrimEnd('/') + "/", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Whether a resource the client sent under its own key answers our template: the context patient read
+    /// (<c>Patient/{{context.patientId}}</c>) by a Patient with that id, a search (<c>Type?…</c>) by a searchset Bundle
+    /// whose entries are all of that type. An empty Bundle says nothing about which search it answers.
+    /// </summary>
+    private static bool Answers(JsonElement value, string template, string? patientId)
+    {
+        var type = ResourceType(value);
+        if (template == ContextPatientRead)
+            return type == "Patient" && patientId is not null && value.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
+                && id.GetString() == patientId.Trim();
+        var query = template.IndexOf('?', StringComparison.Ordinal);
+        if (query <= 0 || type != "Bundle" || !value.TryGetProperty("entry", out var entries) || entries.ValueKind != JsonValueKind.Array
+            || entries.GetArrayLength() == 0)
+            return false;
+        var searched = template[..query];
+        return entries.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("resource", out var r)
+            && r.ValueKind == JsonValueKind.Object && ResourceType(r) == searched);
+    }
 
     /// <summary>Our key whose value is, by its template, the answer to <c>Patient/{{context.patientId}}</c>.</summary>
     private static bool IsContextPatientRead(CdsServiceDefinition service, string key) =>

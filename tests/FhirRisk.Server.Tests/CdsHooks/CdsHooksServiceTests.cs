@@ -98,6 +98,27 @@ public sealed class CdsHooksServiceTests
     }
 
     [Fact]
+    public async Task A_clients_own_keys_answer_ours_so_they_are_neither_fetched_nor_reported_missing()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync();
+        await using var server = await TestCdsServer.StartAsync();
+        // The spec example's patientToGreet, and a search under a key of the client's own; our other keys are null.
+        const string prefetch = """
+            {"patientToGreet":{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1950-01-01"},
+             "myProblems":{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"I10"}]}}}]},
+             "encounters":null,"observations":null,"medicationRequests":null,"procedures":null}
+            """;
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl, prefetch: prefetch));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(0, fhir.Hits);
+        Assert.DoesNotContain("not retrieved", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(2, server.Risks.Requests.Single().FhirResources.Count);
+    }
+
+    [Fact]
     public async Task No_data_anywhere_is_412_with_an_OperationOutcome()
     {
         await using var server = await TestCdsServer.StartAsync();
