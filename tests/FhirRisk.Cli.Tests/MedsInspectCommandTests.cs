@@ -37,6 +37,17 @@ public sealed class MedsInspectCommandTests
     }
 
     [Fact]
+    public async Task Inspect_AFolderThatIsNotADataset_IsAUsageError()
+    {
+        using var temp = new TempDirectory();
+
+        var (exitCode, _, error) = await CliRun.RunAsync("meds", "inspect", temp.Path);
+
+        Assert.Equal(ExitCodes.UsageError, exitCode); // as labels and tokenize answer the same folder
+        Assert.Contains("holds no MEDS dataset", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Inspect_CorruptShard_ErrorOnStderrAndExitOne()
     {
         using var temp = new TempDirectory();

@@ -277,9 +277,14 @@ public sealed class ExplanationTests
 
         var noHead = await Assert.ThrowsAsync<InferenceException>(() => heads.ExplainAsync(new ExplanationQuery(timeline, 5, TaskCatalog.ProlongedLos)));
         var noTask = await Assert.ThrowsAsync<InferenceException>(() => rollouts.ExplainAsync(new ExplanationQuery(timeline, 5, "no_such_task")));
+        var noTaskForHeads = await Assert.ThrowsAsync<InferenceException>(() => heads.ExplainAsync(new ExplanationQuery(timeline, 5, "no_such_task")));
 
         Assert.Equal(InferenceErrorCodes.UnknownTask, noHead.Code);
+        Assert.Contains("predict it by rollouts", noHead.Message, StringComparison.Ordinal);
         Assert.Equal(InferenceErrorCodes.UnknownTask, noTask.Code);
+        // A name that is no task at all is not sent to the rollouts, which could not answer it either.
+        Assert.Contains("no task has this name", noTaskForHeads.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("rollouts", noTaskForHeads.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => heads.ExplainAsync(new ExplanationQuery(timeline, timeline.Count, TaskCatalog.HospitalMortality)));
     }
 

@@ -38,7 +38,7 @@ internal static class MedsInspectCommand
         }
         if (dataset.Shards.Count == 0 && dataset.Metadata is null)
             return CommandOutput.Fail(io.Error, $"'{folder}' holds no MEDS dataset (no data/*.parquet shards, no metadata/dataset.json).",
-                "point at the folder that contains data/ and metadata/.");
+                "point at the folder that contains data/ and metadata/.", ExitCodes.UsageError);
 
         var console = CommandOutput.ConsoleFor(io.Output);
         console.Write(Overview(dataset, summary));

@@ -114,6 +114,7 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
 
     private int IndexOf(string task) => _heads.IndexOf(task) is var k and >= 0
         ? k
-        : throw new InferenceException(InferenceErrorCodes.UnknownTask, task,
-            $"the model has no finetuned head for this task. Hint: ask for one of {string.Join(", ", _heads.Tasks)}, or predict it by rollouts.");
+        : throw new InferenceException(InferenceErrorCodes.UnknownTask, task, Meds.Tasks.TaskCatalog.Names.Contains(task)
+            ? $"the model has no finetuned head for this task. Hint: ask for one of {string.Join(", ", _heads.Tasks)}, or predict it by rollouts."
+            : $"no task has this name. Hint: ask for one of {string.Join(", ", _heads.Tasks)}.");
 }

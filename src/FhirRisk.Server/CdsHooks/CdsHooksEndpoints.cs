@@ -28,7 +28,18 @@ internal static class CdsHooksEndpoints
         group.MapGet("", Discovery).WithDisplayName("CDS Hooks discovery");
         group.MapPost("/{id}", CallAsync).WithDisplayName("CDS Hooks service");
         group.MapPost("/{id}/feedback", FeedbackAsync).WithDisplayName("CDS Hooks feedback");
+        // Services and feedback are POSTed (spec); any other method gets 405 with Allow and an OperationOutcome, as every
+        // other error here does, instead of the router's empty 405.
+        group.MapMethods("/{id}", ["GET", "PUT", "DELETE", "PATCH"], WrongMethod).WithDisplayName("CDS Hooks service, wrong method");
+        group.MapMethods("/{id}/feedback", ["GET", "PUT", "DELETE", "PATCH"], WrongMethod).WithDisplayName("CDS Hooks feedback, wrong method");
         return group;
+    }
+
+    private static IResult WrongMethod(HttpContext http)
+    {
+        http.Response.Headers.Allow = "POST";
+        return Outcome(StatusCodes.Status405MethodNotAllowed, "not-supported",
+            $"{http.Request.Method} is not supported here: CDS Hooks services and their feedback are called with POST; GET /cds-services lists the services.");
     }
 
     internal static CdsDiscoveryResponse DiscoveryDocument() =>

@@ -41,6 +41,24 @@ public sealed class CdsHooksErrorTests
         Assert.Empty(server.Logs.Errors);
     }
 
+    [Theory]
+    [InlineData("GET", "")]
+    [InlineData("DELETE", "")]
+    [InlineData("GET", "/feedback")]
+    public async Task Another_method_than_POST_is_405_with_Allow_and_an_OperationOutcome(string method, string endpoint)
+    {
+        await using var server = await TestCdsServer.StartAsync();
+        using var request = new HttpRequestMessage(new HttpMethod(method), $"/cds-services/{CdsServiceCatalog.PatientRiskId}{endpoint}");
+
+        using var response = await server.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(["POST"], response.Content.Headers.Allow);
+        using var outcome = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("OperationOutcome", outcome.RootElement.GetProperty("resourceType").GetString());
+        Assert.Equal("not-supported", outcome.RootElement.GetProperty("issue")[0].GetProperty("code").GetString());
+    }
+
     [Fact]
     public async Task A_body_under_MaxBodyBytes_is_served()
     {
