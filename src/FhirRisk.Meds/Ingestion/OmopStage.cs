@@ -53,5 +53,8 @@ internal sealed class OmopStage : IDisposable
 
         public FhirMedication? Medication(FhirReference? reference, FhirResource owner, FhirResourceEnvelope context) =>
             index.ResolveMedication(reference, owner, context);
+
+        public FhirEncounter? Encounter(FhirReference? reference, FhirResourceEnvelope context) =>
+            index.ResolveEncounter(reference, context)?.Encounter;
     }
 }

@@ -22,10 +22,12 @@ internal static class ConditionProcedureRows
         var personId = source.PersonId(condition.Subject, "subject");
         if (personId is null)
             return;
-        // onset[x], else recordedDate (standards §3.2 "Condition").
-        if ((condition.Onset ?? condition.RecordedDate) is not { } start)
+        // onset[x], else recordedDate (standards §3.2 "Condition"), else — as MEDS dates an encounter diagnosis — its
+        // encounter's end, or start (MIMIC-IV's diagnoses carry only their encounter).
+        var visit = condition.Onset is null && condition.RecordedDate is null ? source.Encounter(condition.Encounter) : null;
+        if ((condition.Onset ?? condition.RecordedDate ?? visit?.Period?.End ?? visit?.Period?.Start) is not { } start)
         {
-            source.Warn(OmopIssueCodes.NoDate, "onset", "Condition has neither onset nor recordedDate; no row.");
+            source.Warn(OmopIssueCodes.NoDate, "onset", "Condition has neither onset nor recordedDate, nor an encounter with a period; no row.");
             return;
         }
         var code = source.State.Concepts.Map(condition.Code);

@@ -22,4 +22,8 @@ public interface IOmopIdResolver
 
     /// <summary>A Medication referenced by <paramref name="owner"/> (contained <c>#id</c>, in the bundle, or in the export).</summary>
     FhirMedication? Medication(FhirReference? reference, FhirResource owner, FhirResourceEnvelope context);
+
+    /// <summary>The Encounter a reference names, for the dates a resource without its own takes from its encounter
+    /// (a Condition with neither onset nor recordedDate); null when unknown.</summary>
+    FhirEncounter? Encounter(FhirReference? reference, FhirResourceEnvelope context) => null;
 }

@@ -32,6 +32,9 @@ internal sealed class OmopSource
         Issues.Add(new Issue(code, IssueSeverity.Information, Envelope.IssuePath(element), message));
 
     /// <summary>The person a subject reference names; a warning (and null) when it does not resolve.</summary>
+    /// <summary>The Encounter a reference of this resource names, or null.</summary>
+    public FhirEncounter? Encounter(FhirReference? encounter) => encounter is null ? null : Ids.Encounter(encounter, Envelope);
+
     public long? PersonId(FhirReference? subject, string element)
     {
         var id = Ids.PersonId(subject, Envelope);

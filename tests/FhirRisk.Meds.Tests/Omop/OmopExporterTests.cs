@@ -127,6 +127,33 @@ public sealed class OmopExporterTests
     }
 
     [Fact]
+    public void Add_AConditionDatedOnlyByItsEncounter_TakesTheEncountersEnd_AsMedsDoes()
+    {
+        using var temp = new TempDirectory();
+        var ids = new HashingIdResolver();
+        var encounter = new FhirEncounter
+        {
+            Id = "e7", Status = "finished", Class = new FhirCoding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "IMP"),
+            Subject = OmopFixture.Ref("Patient/p1"), Period = new FhirPeriod(OmopFixture.At(2020, 2, 1, 8), OmopFixture.At(2020, 2, 4, 12)),
+        };
+        ids.AddEncounter(encounter);
+        FhirResource[] resources =
+        [
+            OmopFixture.Patient(),
+            encounter,
+            // MIMIC-IV's diagnoses: neither onset nor recordedDate, only the encounter.
+            new FhirCondition { Id = "d1", Subject = OmopFixture.Ref("Patient/p1"), Encounter = OmopFixture.Ref("Encounter/e7"), Code = OmopFixture.Code(OmopFixture.Snomed, "44054006") },
+            new FhirCondition { Id = "d2", Subject = OmopFixture.Ref("Patient/p1"), Encounter = OmopFixture.Ref("Encounter/unknown"), Code = OmopFixture.Code(OmopFixture.Snomed, "44054006") },
+        ];
+
+        var issues = OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, resources, ids);
+
+        var condition = Single(temp, "condition_occurrence");
+        Assert.Contains("2020-02-04", condition);
+        Assert.Equal([OmopIssueCodes.NoDate], issues.Where(i => i.Code == OmopIssueCodes.NoDate).Select(i => i.Code));
+    }
+
+    [Fact]
     public void Add_LongTexts_TruncatedToDdlSizes()
     {
         using var temp = new TempDirectory();

@@ -13,8 +13,15 @@ namespace FhirRisk.Meds.Tests.Omop;
 internal sealed class HashingIdResolver : IOmopIdResolver
 {
     private readonly Dictionary<string, string> _parentOf = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FhirEncounter> _encounters = new(StringComparer.Ordinal);
 
     public void AddSubEncounter(string child, string parent) => _parentOf[child] = parent;
+
+    /// <summary>Makes <paramref name="encounter"/> known by <c>Encounter/id</c>, as the pipeline's index knows every one.</summary>
+    public void AddEncounter(FhirEncounter encounter) => _encounters["Encounter/" + encounter.Id] = encounter;
+
+    public FhirEncounter? Encounter(FhirReference? reference, FhirResourceEnvelope context) =>
+        reference?.Reference is { } r ? _encounters.GetValueOrDefault(r) : null;
 
     public static long Id(string reference) => StableHash.Of63(reference);
 
