@@ -59,6 +59,27 @@ public sealed class IngestCommandTests
     }
 
     [Fact]
+    public async Task Ingest_WritesWhereEachIssueIs_BesideTheDataset()
+    {
+        using var temp = new TempDirectory();
+        var input = temp.File("resources.ndjson");
+        await File.WriteAllTextAsync(input,
+            "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\",\"birthDate\":\"1980-02-03\"}\n" +
+            "{\"resourceType\":\"Observation\",\"id\":\"o1\",\"status\":\"final\",\"subject\":{\"reference\":\"Patient/p1\"},\"code\":{\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"2160-0\"}]}}\n");
+        var output = temp.File("meds");
+
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync("ingest", input, "--out", output);
+
+        Assert.True(exitCode == 0, stderr);
+        var lines = File.ReadAllLines(Path.Combine(output, FhirRisk.Cli.Commands.IngestCommand.IssuesFile));
+        using var issue = System.Text.Json.JsonDocument.Parse(Assert.Single(lines));
+        Assert.Equal("FHIRMAP007", issue.RootElement.GetProperty("code").GetString());
+        Assert.StartsWith(input + ":", issue.RootElement.GetProperty("path").GetString(), StringComparison.Ordinal);
+        Assert.Contains("all 1 issues", stdout, StringComparison.Ordinal);
+        Assert.Equal(0, (await CliRun.RunAsync("meds", "validate", output)).ExitCode);
+    }
+
+    [Fact]
     public async Task Ingest_MissingInput_UsageError()
     {
         using var temp = new TempDirectory();

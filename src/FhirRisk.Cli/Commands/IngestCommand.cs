@@ -63,6 +63,28 @@ internal static class IngestCommand
         return command;
     }
 
+    /// <summary>The issues file written beside the dataset: one JSON object per line (code, severity, path, message).</summary>
+    public const string IssuesFile = "issues.ndjson";
+
+    private static void WriteIssues(string path, IReadOnlyList<Core.Issue> issues)
+    {
+        using var stream = File.Create(path);
+        using var json = new System.Text.Json.Utf8JsonWriter(stream);
+        // Sorted by where they are, so that a re-run writes the same file whatever the order the parallel map found them in.
+        foreach (var issue in issues.OrderBy(i => i.Path, StringComparer.Ordinal).ThenBy(i => i.Code, StringComparer.Ordinal))
+        {
+            json.WriteStartObject();
+            json.WriteString("code", issue.Code);
+            json.WriteString("severity", issue.Severity.ToString().ToLowerInvariant());
+            json.WriteString("path", issue.Path);
+            json.WriteString("message", issue.Message);
+            json.WriteEndObject();
+            json.Flush();
+            stream.WriteByte((byte)'\n');
+            json.Reset();
+        }
+    }
+
     private static FhirIngestionSettings Settings(DirectoryInfo output, DirectoryInfo? omop, DirectoryInfo? vocabulary, int? shards, DateTimeOffset? createdAt)
     {
         var writer = Meds.MedsDatasetWriterSettings.Default;
@@ -105,6 +127,15 @@ internal static class IngestCommand
         }
 
         IngestSummaryTables.Write(console, summary);
+        if (summary.Issues.Count > 0 && Directory.Exists(settings.OutputFolder))
+        {
+            // The table counts issues by code; this file says where: the first ones found, each with its path.
+            var issuesFile = Path.Combine(settings.OutputFolder, IssuesFile);
+            WriteIssues(issuesFile, summary.Issues);
+            var counted = summary.IssuesByCode.Values.Sum();
+            io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{issuesFile}: {(summary.Issues.Count < counted ? $"the first {summary.Issues.Count:N0} of {counted:N0} issues" : $"all {counted:N0} issues")}, each with its path (file and element)."));
+        }
         var phases = summary.Phases;
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{settings.OutputFolder}: {summary.Events:N0} events for {summary.Subjects:N0} subjects from {summary.Resources:N0} resources in {summary.Files:N0} files; {summary.Quarantined:N0} quarantined; {summary.Elapsed.TotalSeconds:0.0} s (index {phases.Index.TotalSeconds:0.0} s, map {phases.Map.TotalSeconds:0.0} s, write {phases.Write.TotalSeconds:0.0} s)."));
