@@ -9,8 +9,12 @@ public sealed record FhirMedication : FhirResource
 
     public FhirCodeableConcept? Code { get; init; }
 
-    /// <summary>Ingredient item codes (itemCodeableConcept) — MIMIC mixes list their components here.</summary>
+    /// <summary>Ingredient item codes (itemCodeableConcept).</summary>
     public IReadOnlyList<FhirCodeableConcept> IngredientCodes { get; init; } = [];
+
+    /// <summary>Ingredients given as references to other Medications (itemReference) — MIMIC-IV's mixes list their
+    /// components this way.</summary>
+    public IReadOnlyList<FhirReference> IngredientReferences { get; init; } = [];
 }
 
 /// <summary>What the four medication resources share; each subtype says which of its elements fill these.</summary>

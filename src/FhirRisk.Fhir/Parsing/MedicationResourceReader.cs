@@ -20,7 +20,11 @@ internal static class MedicationResourceReader
     private enum IngredientOrder
     {
         ItemCodeableConcept,
+        ItemReference,
     }
+
+    /// <summary>One <c>Medication.ingredient</c>: its item as a code or as a reference to another Medication.</summary>
+    private sealed record Ingredient(FhirCodeableConcept? Code, FhirReference? Reference);
 
     private enum RequestOrder
     {
@@ -100,32 +104,40 @@ internal static class MedicationResourceReader
     public static FhirResource Medication(ref FhirElementReader r, ref ResourceElements common)
     {
         FhirCodeableConcept? code = null;
-        IReadOnlyList<FhirCodeableConcept> ingredientCodes = [];
+        IReadOnlyList<Ingredient> ingredients = [];
         while (r.NextProperty())
         {
             if (r.Is("code"u8, MedicationOrder.Code))
                 code = r.Concept();
             else if (r.Is("ingredient"u8, MedicationOrder.Ingredient))
-                ingredientCodes = r.List(IngredientCode);
+                ingredients = r.List(ReadIngredient);
             else if (!common.TryRead(ref r))
                 r.Skip();
         }
-        return new FhirMedication { Code = code, IngredientCodes = ingredientCodes };
+        return new FhirMedication
+        {
+            Code = code,
+            IngredientCodes = [.. ingredients.Select(i => i.Code).OfType<FhirCodeableConcept>()],
+            IngredientReferences = [.. ingredients.Select(i => i.Reference).OfType<FhirReference>()],
+        };
     }
 
-    private static FhirCodeableConcept? IngredientCode(ref FhirElementReader r)
+    private static Ingredient? ReadIngredient(ref FhirElementReader r)
     {
         if (!r.Object())
             return null;
         FhirCodeableConcept? code = null;
+        FhirReference? reference = null;
         while (r.NextProperty())
         {
             if (r.Is("itemCodeableConcept"u8, IngredientOrder.ItemCodeableConcept))
                 code = r.Concept();
+            else if (r.Is("itemReference"u8, IngredientOrder.ItemReference))
+                reference = r.Reference();
             else
                 r.Skip();
         }
-        return code;
+        return code is null && reference is null ? null : new Ingredient(code, reference);
     }
 
     public static FhirResource MedicationRequest(ref FhirElementReader r, ref ResourceElements common)

@@ -12,12 +12,19 @@ namespace FhirRisk.Fhir.Tests.Reference;
 /// </summary>
 internal static class MedicationResourceReader
 {
-    public static FhirMedication Medication(FhirElementReader r, JsonElement o, string p) => new()
+    public static FhirMedication Medication(FhirElementReader r, JsonElement o, string p)
     {
-        Code = r.Concept(o, "code", p),
-        IngredientCodes = r.ObjectItems(o, "ingredient", p)
-            .Select(i => r.Concept(i.Item, "itemCodeableConcept", i.Path)).OfType<FhirCodeableConcept>().ToList(),
-    };
+        var code = r.Concept(o, "code", p);
+        // Each ingredient read once, its item as a code and as a reference (an ingredient holds one or the other).
+        var items = r.ObjectItems(o, "ingredient", p)
+            .Select(i => (Code: r.Concept(i.Item, "itemCodeableConcept", i.Path), Reference: r.Reference(i.Item, "itemReference", i.Path))).ToList();
+        return new FhirMedication
+        {
+            Code = code,
+            IngredientCodes = [.. items.Select(i => i.Code).OfType<FhirCodeableConcept>()],
+            IngredientReferences = [.. items.Select(i => i.Reference).OfType<FhirReference>()],
+        };
+    }
 
     public static FhirMedicationRequest MedicationRequest(FhirElementReader r, JsonElement o, string p)
     {

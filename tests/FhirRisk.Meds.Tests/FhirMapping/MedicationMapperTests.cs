@@ -74,6 +74,24 @@ public sealed class MedicationMapperTests
     }
 
     [Fact]
+    public void Map_MixWhoseIngredientsReferenceOtherMedications_OneEventPerReferencedCode()
+    {
+        // MIMIC-IV's mixes: no code of their own, ingredients as itemReference to coded Medications (and one that is not there).
+        var fixture = new MappingFixture().WithPatient()
+            .Add(new FhirMedication { Id = "meropenem", Code = Concept(RxNorm, "10") })
+            .Add(new FhirMedication { Id = "saline", Code = Concept(RxNorm, "20") })
+            .Add(new FhirMedication
+            {
+                Id = "mix",
+                IngredientReferences = [Ref("Medication/meropenem"), Ref("Medication/saline"), Ref("Medication/absent")],
+            });
+        var request = new FhirMedicationRequest { Status = "active", Subject = Ref("Patient/p1"), Medication = new(null, Ref("Medication/mix")), Start = At(2020, 1, 1) };
+
+        Assert.Equal(["RXNORM//10", "RXNORM//20"], fixture.Map(request).Select(e => e.Code));
+        Assert.Empty(fixture.IssueCodes);
+    }
+
+    [Fact]
     public void Map_UnresolvedMedication_Warning()
     {
         var fixture = new MappingFixture().WithPatient();
