@@ -15,6 +15,12 @@ internal static class FhirRiskOperationsExtensions
     /// variables, then the command line (<c>--Model:Directory=…</c>). The slim builder already reads the command line,
     /// but before the prefixed variables added here, so it is added once more to keep an explicit argument the winner.
     /// </summary>
+    /// <summary>True for what a bad setting throws when the host starts: a failed options validation (the message names
+    /// the key and the range), or a value the configuration binder cannot convert (an unknown enum name).</summary>
+    public static bool IsSettingsError(Exception exception) =>
+        exception is Microsoft.Extensions.Options.OptionsValidationException
+        || (exception is InvalidOperationException && exception.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal));
+
     public static WebApplicationBuilder AddFhirRiskConfiguration(this WebApplicationBuilder builder, string[] args)
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -11,9 +11,20 @@ builder.AddFhirRiskPredictions();
 builder.AddFhirRiskGrpc();
 builder.Services.AddCdsHooks(builder.Configuration);
 
-var app = builder.Build();
-app.MapFhirRiskOperations();
-app.MapFhirRiskHttp();
-app.MapFhirRiskGrpc();
-app.MapCdsHooks();
-app.Run();
+try
+{
+    // Settings are validated as the host is built, mapped and started.
+    var app = builder.Build();
+    app.MapFhirRiskOperations();
+    app.MapFhirRiskHttp();
+    app.MapFhirRiskGrpc();
+    app.MapCdsHooks();
+    app.Run();
+    return 0;
+}
+catch (Exception e) when (FhirRiskOperationsExtensions.IsSettingsError(e))
+{
+    // A bad setting stops the server before it listens: one line naming the key, exit 1 (not an abort with a trace).
+    Console.Error.WriteLine($"fhirrisk server: invalid settings: {e.Message}");
+    return 1;
+}

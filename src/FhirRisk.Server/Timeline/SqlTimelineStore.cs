@@ -85,12 +85,21 @@ internal abstract class SqlTimelineStore(SqlDialect dialect, TimeProvider time) 
         if (resources.Count == 0)
             return [];
         await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
-        var results = new List<TimelineWriteResult>(resources.Count);
-        foreach (var resource in resources)
-            results.Add(await WriteOneAsync(connection, transaction, resource, cancellationToken).ConfigureAwait(false));
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return results;
+        try
+        {
+            await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
+            var results = new List<TimelineWriteResult>(resources.Count);
+            foreach (var resource in resources)
+                results.Add(await WriteOneAsync(connection, transaction, resource, cancellationToken).ConfigureAwait(false));
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return results;
+        }
+        catch (DbException e)
+        {
+            // A database that stays busy or locked past its timeout (SQLite's BusyTimeoutSeconds), or one that fails
+            // mid-write: nothing of the batch was committed, and the caller answers "unavailable, retry" (PUSH010).
+            throw new TimelineStoreUnavailableException($"The {Provider} timeline store could not complete the write ({TimelineStoreFailure.Describe(e)}); nothing was stored.", e);
+        }
     }
 
     public async Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default)
@@ -189,7 +198,7 @@ internal abstract class SqlTimelineStore(SqlDialect dialect, TimeProvider time) 
         }
         catch (Exception e) when (e is DbException or IOException or UnauthorizedAccessException or TimeoutException)
         {
-            throw new TimelineStoreUnavailableException($"The {Provider} timeline store cannot be reached ({e.GetType().Name}).", e);
+            throw new TimelineStoreUnavailableException($"The {Provider} timeline store cannot be reached ({TimelineStoreFailure.Describe(e)}).", e);
         }
     }
 

@@ -73,8 +73,8 @@ internal sealed partial class TimelineStoreMigrator(TimelineStoreState state, He
             }
             catch (Exception e) when (e is TimelineStoreUnavailableException or System.Data.Common.DbException or InvalidOperationException or IOException)
             {
-                // The exception's type only: driver messages can quote connection strings.
-                MigrationFailed(logger, state.Store.Provider, attempt, e.GetType().Name, delay.TotalSeconds);
+                // The exception's type and codes, not the driver's message: it can quote a connection string.
+                MigrationFailed(logger, state.Store.Provider, attempt, TimelineStoreFailure.Describe(e), delay.TotalSeconds);
             }
             await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(MaxDelay.Ticks, delay.Ticks * 2));

@@ -29,4 +29,34 @@ public sealed class ConfigurationSourcesTests
             Environment.SetEnvironmentVariable($"FHIRRISK_{section}__EnvironmentOnly", null);
         }
     }
+
+    [Theory]
+    [InlineData("--Http:Port=99999", "Http:Port 99999 is outside 0-65535.")]
+    [InlineData("--Model:Backend=Quantum", "'Model:Backend'")]
+    public async Task A_bad_setting_stops_the_real_host_with_one_line_and_exit_code_1(string setting, string expected)
+    {
+        using var folder = new FhirRisk.Testing.TempDirectory("bad-settings");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "FhirRisk.Server.dll"), setting, "--Http:Host=127.0.0.1", "--Grpc:Host=127.0.0.1",
+            "--Grpc:Port=0", $"--TimelineStore:SqlitePath={folder.File("timeline.db")}" })
+            start.ArgumentList.Add(argument);
+        if (!setting.StartsWith("--Http:Port", StringComparison.Ordinal))
+            start.ArgumentList.Add("--Http:Port=0");
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, process.ExitCode);
+        var text = await error;
+        Assert.StartsWith("fhirrisk server: invalid settings: ", text, StringComparison.Ordinal);
+        Assert.Contains(expected, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+    }
 }

@@ -56,6 +56,66 @@ public sealed class ReadinessTests
     }
 
     [Fact]
+    public async Task A_store_locked_past_its_busy_timeout_answers_a_push_503_and_stores_nothing()
+    {
+        using var folder = new FhirRisk.Testing.TempDirectory("locked-store");
+        var database = folder.File("timeline.db");
+        await using var server = await TestFhirRiskServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["TimelineStore:SqlitePath"] = database,
+            ["TimelineStore:BusyTimeoutSeconds"] = "1",
+        });
+        await server.WaitUntilReadyAsync();
+
+        // Another process holds the write lock (a backup, a manual fix) for longer than the store waits.
+        await using (var holder = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False"))
+        {
+            await holder.OpenAsync();
+            await using (var exclusive = holder.CreateCommand())
+            {
+                exclusive.CommandText = "BEGIN EXCLUSIVE";
+                await exclusive.ExecuteNonQueryAsync();
+            }
+            using var push = await server.PostAsync("/fhir", TestBundles.Patient("locked-p").ToJsonString()).WaitAsync(TestFhirRiskServer.Timeout);
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, push.StatusCode);
+            Assert.Equal("5", push.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var outcome = JsonNode.Parse(await push.Content.ReadAsStringAsync())!;
+            Assert.Equal("OperationOutcome", outcome["resourceType"]!.GetValue<string>());
+            Assert.Contains("PUSH010", outcome.ToJsonString(), StringComparison.Ordinal);
+        }
+        Assert.Empty(await server.Store.ReadPatientAsync("locked-p"));
+        Assert.Empty(server.Logs.Errors);
+    }
+
+    [Fact]
+    public async Task A_CDS_call_without_prefetch_while_the_store_is_down_is_503_to_retry_not_500()
+    {
+        var blocker = Path.GetTempFileName();
+        try
+        {
+            await using var server = await TestFhirRiskServer.StartAsync(new Dictionary<string, string?>
+            {
+                ["TimelineStore:SqlitePath"] = Path.Combine(blocker, "timeline.db"),
+                ["CdsHooks:Authentication:Mode"] = "LocalDemo",
+            }, cdsHooks: true);
+
+            using var call = await server.PostAsync($"/cds-services/{FhirRisk.Server.CdsHooks.CdsServiceCatalog.PatientRiskId}",
+                FhirRisk.Server.Tests.CdsHooks.CdsRequests.Hook("patient-view", patientId: "p1"), "application/json").WaitAsync(TestFhirRiskServer.Timeout);
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, call.StatusCode);
+            Assert.NotNull(call.Headers.RetryAfter);
+            var outcome = JsonNode.Parse(await call.Content.ReadAsStringAsync())!;
+            Assert.Equal("transient", outcome["issue"]![0]!["code"]!.GetValue<string>());
+            Assert.DoesNotContain(server.Logs.Entries, e => e.EventId == 206); // not logged as an unexpected failure
+        }
+        finally
+        {
+            File.Delete(blocker);
+        }
+    }
+
+    [Fact]
     public async Task A_PostgreSQL_store_that_cannot_be_reached_makes_ready_false()
     {
         await using var server = await TestFhirRiskServer.StartAsync(new Dictionary<string, string?>
