@@ -27,6 +27,25 @@ public sealed class FhirResourceParserTests
         Assert.Equal(["in.ndjson:Bundle.entry[3].resource.status", "in.ndjson:Bundle.entry[3].resource.code"], result.Issues.Select(i => i.Path));
     }
 
+    [Fact]
+    public void Parse_MedicationStatementWithOnlyDateAsserted_StartsThen_AndAnEffectiveWins()
+    {
+        // MIMIC-IV-ED's statements carry dateAsserted only; a statement with effective[x] keeps it, and its dateAsserted is
+        // not read (an invalid one raises no issue), as whenPrepared is not read beside whenHandedOver.
+        var asserted = Parse("""
+            {"resourceType":"MedicationStatement","status":"active","subject":{"reference":"Patient/1"},
+             "medicationCodeableConcept":{"text":"x"},"dateAsserted":"2023-03-04T05:06:07Z"}
+            """, "MedicationStatement");
+        var effective = Parse("""
+            {"resourceType":"MedicationStatement","status":"active","subject":{"reference":"Patient/1"},
+             "medicationCodeableConcept":{"text":"x"},"effectiveDateTime":"2023-01-01T00:00:00Z","dateAsserted":"not a date"}
+            """, "MedicationStatement");
+
+        Assert.Equal(new DateTime(2023, 3, 4, 5, 6, 7, DateTimeKind.Utc), Assert.IsType<FhirMedicationStatement>(asserted.Resource).Start!.Value.Utc);
+        Assert.Equal(new DateTime(2023, 1, 1, 0, 0, 0, DateTimeKind.Utc), Assert.IsType<FhirMedicationStatement>(effective.Resource).Start!.Value.Utc);
+        Assert.Empty(effective.Issues);
+    }
+
     [Theory]
     [InlineData(new byte[] { 0xC3, 0x28 })] // invalid UTF-8 sequence
     [InlineData(new byte[] { (byte)'\\', (byte)'u', (byte)'d', (byte)'8', (byte)'0', (byte)'0' })] // unpaired surrogate escape

@@ -96,6 +96,7 @@ internal static class MedicationResourceReader
         Context,
         MedicationCodeableConcept,
         MedicationReference,
+        DateAsserted,
         DoseAndRate,
         Route,
         DosageText,
@@ -349,6 +350,7 @@ internal static class MedicationResourceReader
         var medication = new MedicationChoice((int)StatementOrder.MedicationCodeableConcept);
         var effective = new DateTimeChoice(DateTimeChoiceNames.Effective, (int)StatementOrder.EffectiveDateTime);
         var dosage = default(Dosage);
+        FhirDateTime? dateAsserted = null;
         while (r.NextProperty())
         {
             if (r.Is("status"u8, StatementOrder.Status))
@@ -359,17 +361,21 @@ internal static class MedicationResourceReader
                 context = r.Reference();
             else if (r.Is("dosage"u8, StatementOrder.Dosage))
                 dosage = DosageReader.FirstDosage(ref r, StatementDosage);
+            else if (r.Is("dateAsserted"u8, StatementOrder.DateAsserted))
+                dateAsserted = r.Date();
             else if (!medication.TryRead(ref r) && !effective.TryRead(ref r) && !common.TryRead(ref r))
                 r.Skip();
         }
         var (start, end) = effective.Resolve(ref r);
+        if (start is not null)
+            r.DiscardIssues("dateAsserted"); // read only without an effective[x] (MIMIC-IV-ED's statements have only dateAsserted)
         return new FhirMedicationStatement
         {
             Status = status,
             Subject = subject,
             Encounter = context,
             Medication = medication.Value,
-            Start = start,
+            Start = start ?? dateAsserted,
             End = end,
             Dose = dosage.Dose,
             Route = dosage.Route,

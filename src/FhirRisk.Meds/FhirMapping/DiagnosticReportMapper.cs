@@ -1,3 +1,4 @@
+using FhirRisk.Core;
 using FhirRisk.Fhir.Model;
 
 namespace FhirRisk.Meds.FhirMapping;
@@ -15,7 +16,11 @@ internal static class DiagnosticReportMapper
         if (context.DroppedByStatus(report.Status, "status", "entered-in-error", "cancelled"))
             return;
         if (report.Results.Count > 0 && report.ConclusionCodes.Count == 0)
+        {
+            context.Report(new Issue(FhirMappingIssueCodes.ReportCarriedByResults, IssueSeverity.Information, context.Envelope.IssuePath("result"),
+                "the report's result Observations carry its values; the report itself adds no event"));
             return;
+        }
         if (context.Subject(report.Subject, "subject") is not { } subjectId)
             return;
         var encounterId = context.Encounter(report.Encounter, "encounter")?.EncounterId;

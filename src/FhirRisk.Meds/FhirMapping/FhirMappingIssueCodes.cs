@@ -42,4 +42,8 @@ public static class FhirMappingIssueCodes
 
     /// <summary>Error: two different Patient ids hash to the same subject id (DESIGN §3 collision detection).</summary>
     public const string SubjectIdCollision = "FHIRMAP012";
+
+    /// <summary>Information: a DiagnosticReport with result Observations and no conclusionCode yields no event of its own
+    /// (its results carry the values), so that no resource is left out without an event or an issue.</summary>
+    public const string ReportCarriedByResults = "FHIRMAP013";
 }

@@ -8,7 +8,7 @@ namespace FhirRisk.Fhir.Tests.Reference;
 /// fills the shared <see cref="FhirMedicationEvent"/> members differs per type (documented in fhir-ingestion.md):
 /// Request: authoredOn / dispenseRequest.validityPeriod.end / dosageInstruction[0];
 /// Administration: effective[x] / dosage; Dispense: whenHandedOver (else whenPrepared) / quantity / dosageInstruction[0];
-/// Statement: effective[x] / dosage[0]. The three non-request types name their encounter <c>context</c>.
+/// Statement: effective[x] (else dateAsserted) / dosage[0]. The three non-request types name their encounter <c>context</c>.
 /// </summary>
 internal static class MedicationResourceReader
 {
@@ -96,7 +96,7 @@ internal static class MedicationResourceReader
             Subject = r.Reference(o, "subject", p),
             Encounter = r.Reference(o, "context", p),
             Medication = r.MedicationChoice(o, p),
-            Start = start,
+            Start = start ?? r.Date(o, "dateAsserted", p),
             End = end,
             Dose = dosage is { } dose ? DoseAndRate(r, dose.Item, dose.Path) : null,
             Route = dosage is { } route ? r.Concept(route.Item, "route", route.Path) : null,

@@ -71,8 +71,12 @@ internal static class SeedResources
         """,
         """
         {"resourceType":"MedicationStatement","status":"active","subject":{"reference":"Patient/1"},"context":{"reference":"Encounter/1"},
-         "medicationCodeableConcept":{"text":"x"},"effectiveDateTime":"2023-01-01","dosage":[{"text":"t","route":{"text":"r"},
+         "medicationCodeableConcept":{"text":"x"},"effectiveDateTime":"2023-01-01","dateAsserted":"2023-01-02","dosage":[{"text":"t","route":{"text":"r"},
          "doseAndRate":[{"doseQuantity":{"value":2}}]}]}
+        """,
+        """
+        {"resourceType":"MedicationStatement","status":"active","subject":{"reference":"Patient/1"},
+         "medicationReference":{"reference":"Medication/1"},"dateAsserted":"2023-01-02T03:04:05Z"}
         """,
         """
         {"resourceType":"Procedure","status":"completed","subject":{"reference":"Patient/1"},"encounter":{"reference":"Encounter/1"},

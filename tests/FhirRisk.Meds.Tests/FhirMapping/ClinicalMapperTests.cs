@@ -1,3 +1,4 @@
+using FhirRisk.Core;
 using FhirRisk.Fhir.Model;
 using FhirRisk.Meds.FhirMapping;
 using static FhirRisk.Meds.Tests.FhirMapping.MappingFixture;
@@ -142,7 +143,10 @@ public sealed class ClinicalMapperTests
         var withConclusion = report with { ConclusionCodes = [Concept("http://snomed.info/sct", "271737000")] };
         Assert.Equal("SNOMED//271737000", Assert.Single(fixture.Map(withConclusion)).Code);
         Assert.Equal("LOINC//58410-2", Assert.Single(fixture.Map(report with { Results = [] })).Code);
-        Assert.Empty(fixture.Issues);
+        // The report without a conclusion adds no event, and says so (information, not a problem): no resource is left
+        // out without an event or an issue.
+        var issue = Assert.Single(fixture.Issues);
+        Assert.Equal((FhirMappingIssueCodes.ReportCarriedByResults, IssueSeverity.Information), (issue.Code, issue.Severity));
     }
 
     [Fact]
