@@ -64,7 +64,8 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
             var notes = warnings.GroupBy(w => w.Code, StringComparer.Ordinal)
                 .Select(g => string.Create(CultureInfo.InvariantCulture,
                     $"{g.Key} x{g.Count()}{(g.FirstOrDefault(w => !string.IsNullOrEmpty(w.Path)) is { } first ? $" (first at {first.Path})" : "")}"));
-            var unknown = UnknownCodes(events, predictionTime);
+            // The encoder counted every timeline event's coverage (events after the cut-off are not encoded).
+            var unknown = timeline.Coverage.Unknown;
             if (unknown > 0)
                 notes = notes.Append(string.Create(CultureInfo.InvariantCulture,
                     $"{UnknownCodesCode} x{unknown}: events whose code the model's vocabulary does not hold were read as UNK; check the codes (DESIGN §3, VOCAB//value)"));
@@ -94,15 +95,6 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
             ? timeline.IndexAt(MicrosOf(at))
             : timeline.Count - 1;
         return (timeline, index);
-    }
-
-    /// <summary>Timed events up to the cut-off whose code the vocabulary does not know at all (static events and birth go
-    /// to the prefix and are not counted).</summary>
-    private int UnknownCodes(IReadOnlyList<MedsEvent> events, DateTimeOffset? predictionTime)
-    {
-        var tokenizer = model.Session.Tokenizer;
-        return events.Count(e => e.Time is { } t && (predictionTime is not { } cutOff || t <= cutOff.UtcDateTime)
-            && e.Code != MedsSchema.BirthCode && tokenizer.CoverageOf(e.Code) == CodeCoverage.Unknown);
     }
 
     /// <summary>Microseconds since the Unix epoch, the timeline's clock.</summary>
