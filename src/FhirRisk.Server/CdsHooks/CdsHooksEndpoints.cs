@@ -100,7 +100,7 @@ internal static class CdsHooksEndpoints
         catch (Timeline.TimelineStoreUnavailableException)
         {
             // Nothing was prefetched and the stored history cannot be read: an outage to retry, not a server fault.
-            http.Response.Headers.RetryAfter = StoreRetryAfterSeconds;
+            http.Response.Headers.RetryAfter = Timeline.TimelineStoreUnavailableException.RetryAfterSeconds;
             return Outcome(StatusCodes.Status503ServiceUnavailable, "transient",
                 "The patient timeline store is not available and the call brought no data of its own; retry, or send the prefetch keys listed by GET /cds-services.");
         }
@@ -113,9 +113,6 @@ internal static class CdsHooksEndpoints
             return Failed(logger, id, http, e);
         }
     }
-
-    /// <summary>Retry-After of a call answered 503 because the store is down: FHIR push's (PUSH010).</summary>
-    private const string StoreRetryAfterSeconds = "5";
 
     private static async Task<IResult> FeedbackAsync(string id, HttpContext http, IFeedbackStore store, CdsHooksOptions options, TimeProvider time,
         ILoggerFactory loggers)

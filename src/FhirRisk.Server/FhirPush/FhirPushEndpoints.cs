@@ -49,7 +49,7 @@ internal static class FhirPushEndpoints
         }
         catch (TimelineStoreUnavailableException)
         {
-            http.Response.Headers.RetryAfter = "5";
+            http.Response.Headers.RetryAfter = TimelineStoreUnavailableException.RetryAfterSeconds;
             await WriteOutcomeAsync(http, StatusCodes.Status503ServiceUnavailable, FhirPushIssueCodes.StoreUnavailable,
                 "the timeline store is not available; nothing of this request was stored unless its response said so; retry later");
             return;

@@ -64,4 +64,8 @@ public enum TimelineWriteKind
 public sealed record TimelineWriteResult(string ResourceType, string Id, TimelineWriteKind Kind, long Version);
 
 /// <summary>The store cannot be reached or has not been migrated yet (HTTP 503, gRPC UNAVAILABLE).</summary>
-public sealed class TimelineStoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class TimelineStoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>The Retry-After (seconds) of an HTTP 503 answered for it: FHIR push (PUSH010) and CDS Hooks calls alike.</summary>
+    public const string RetryAfterSeconds = "5";
+}
