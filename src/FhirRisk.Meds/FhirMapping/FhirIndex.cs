@@ -19,7 +19,7 @@ public sealed class FhirIndex(FhirMappingSettings settings)
 
     private readonly Dictionary<string, (FhirResource Resource, string Scope)> _byTypeId = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Scope, string FullUrl), FhirResource> _byFullUrl = [];
-    private readonly Dictionary<long, (string PatientId, FhirPatient Patient)> _patients = [];
+    private readonly Dictionary<long, (string PatientId, FhirPatient Patient, string FirstPath)> _patients = [];
     private readonly ConcurrentDictionary<FhirEncounter, FhirEncounterInfo> _encounterInfo = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<string, long> _subjectIds = new(StringComparer.Ordinal);
     private readonly HashSet<long> _dispositionDeaths = [];
@@ -98,6 +98,14 @@ public sealed class FhirIndex(FhirMappingSettings settings)
     /// <summary>The indexed Patient of a subject id, if any.</summary>
     public FhirPatient? FindPatient(long subjectId) =>
         _patients.TryGetValue(subjectId, out var entry) ? entry.Patient : null;
+
+    /// <summary>
+    /// Where the first Patient of a subject was read (<c>file:location</c>), when another copy at <paramref name="envelope"/>
+    /// comes later; null for the first copy, or a Patient pass 1 did not index. Input order is the run's file order, so
+    /// every worker of pass 2 answers the same.
+    /// </summary>
+    internal string? EarlierPatientCopy(long subjectId, FhirResourceEnvelope envelope) =>
+        _patients.TryGetValue(subjectId, out var entry) && entry.FirstPath != envelope.IssuePath("") ? entry.FirstPath : null;
 
     /// <summary>True when some indexed Encounter of the subject ends with a "died" discharge disposition.</summary>
     public bool HasDispositionDeath(long subjectId) => _dispositionDeaths.Contains(subjectId);
@@ -203,7 +211,7 @@ public sealed class FhirIndex(FhirMappingSettings settings)
         var subjectId = SubjectIdOf(id);
         if (!_patients.TryGetValue(subjectId, out var existing))
         {
-            _patients[subjectId] = (id, patient);
+            _patients[subjectId] = (id, patient, envelope.IssuePath(""));
             return;
         }
         if (existing.PatientId != id)

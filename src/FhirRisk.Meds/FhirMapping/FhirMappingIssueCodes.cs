@@ -46,4 +46,8 @@ public static class FhirMappingIssueCodes
     /// <summary>Information: a DiagnosticReport with result Observations and no conclusionCode yields no event of its own
     /// (its results carry the values), so that no resource is left out without an event or an issue.</summary>
     public const string ReportCarriedByResults = "FHIRMAP013";
+
+    /// <summary>Information: a Patient whose id was already read earlier in the input (another file or bundle); the
+    /// first copy gives the subject's static rows, birth and death, so they are not written twice.</summary>
+    public const string DuplicatePatient = "FHIRMAP014";
 }

@@ -5,7 +5,8 @@ namespace FhirRisk.Meds.FhirMapping;
 
 /// <summary>
 /// Patient → MEDS_BIRTH (birthDate, start of day), static GENDER//F|M|O|U, RACE//… and ETHNICITY//… (US Core race and
-/// ethnicity extensions, OMB/CDC race-ethnicity codes), and MEDS_DEATH at deceasedDateTime (DESIGN §3).
+/// ethnicity extensions, OMB/CDC race-ethnicity codes), and MEDS_DEATH at deceasedDateTime (DESIGN §3). A Patient read
+/// again later in the input (the same id in a second file or bundle) maps nothing: its first copy did (FHIRMAP014).
 /// </summary>
 internal static class PatientMapper
 {
@@ -21,6 +22,12 @@ internal static class PatientMapper
             return;
         }
         var subjectId = context.Index.SubjectIdOf(id);
+        if (context.Index.EarlierPatientCopy(subjectId, context.Envelope) is { } first)
+        {
+            context.Report(new Issue(FhirMappingIssueCodes.DuplicatePatient, IssueSeverity.Information, context.Envelope.IssuePath("id"),
+                $"a Patient with this id was already read at {first}; that first copy gives the subject's static rows, birth and death"));
+            return;
+        }
         if (patient.BirthDate is { } birth)
             context.Emit(subjectId, birth.Utc, "MEDS_BIRTH");
         if (GenderCode(patient.Gender) is { } gender)

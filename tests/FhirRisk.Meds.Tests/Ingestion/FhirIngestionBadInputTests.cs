@@ -71,6 +71,26 @@ public sealed class FhirIngestionBadInputTests
     }
 
     [Fact]
+    public void Run_SamePatientInTwoFiles_StaticRowsBirthAndDeathOnce()
+    {
+        using var temp = new TempDirectory();
+        Directory.CreateDirectory(temp.File("in"));
+        const string Patient = """{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1980-02-03","deceasedDateTime":"2023-04-05T06:07:08Z","extension":[{"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-race","extension":[{"url":"ombCategory","valueCoding":{"system":"urn:oid:2.16.840.1.113883.6.238","code":"2106-3"}}]}]}""";
+        File.WriteAllText(temp.File("in", "Patient.000.ndjson"), Patient + "\n");
+        File.WriteAllText(temp.File("in", "Patient.001.ndjson"), Patient + "\n");
+
+        var summary = FhirIngestionRealDataTests.Ingest(temp.File("out"), temp.File("in"));
+
+        var events = MedsDatasetReader.Open(temp.File("out")).ReadEvents().ToList();
+        Assert.Equal(["GENDER//F", "RACE//2106-3", "MEDS_BIRTH", MedsSchema.DeathCode], events.Select(e => e.Code));
+        Assert.Equal(2, summary.ResourcesByType["Patient"].Parsed);
+        var issue = Assert.Single(summary.Issues, i => i.Code == FhirMappingIssueCodes.DuplicatePatient);
+        Assert.Equal(IssueSeverity.Information, issue.Severity);
+        Assert.EndsWith("Patient.001.ndjson:line 1.id", issue.Path, StringComparison.Ordinal);
+        Assert.Contains("Patient.000.ndjson:line 1", issue.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_TruncatedGzip_IssueAndResourcesBeforeTheCutKept()
     {
         using var temp = new TempDirectory();
