@@ -5,7 +5,8 @@ namespace FhirRisk.Meds.FhirMapping;
 /// <summary>
 /// Observation → one event for the observation itself when it has a value or no components (a coded finding without a
 /// value, e.g. an organism, is still an event), plus one event per component with its own code and value. Time is
-/// effective[x] (start), else issued. dataAbsentReason means no value. Entered-in-error and cancelled are dropped.
+/// effective[x] (start), else the end of an effectivePeriod that has only an end (as every other resource falls back to
+/// its end), else issued. dataAbsentReason means no value. Entered-in-error and cancelled are dropped.
 /// </summary>
 internal static class ObservationMapper
 {
@@ -18,7 +19,7 @@ internal static class ObservationMapper
         var encounterId = context.Encounter(observation.Encounter, "encounter")?.EncounterId;
         if (context.Code(observation.Code, "code") is not { } code)
             return;
-        if (context.Time("effective", observation.Effective?.Utc, observation.Issued?.Utc) is not { } time)
+        if (context.Time("effective", observation.Effective?.Utc, observation.EffectiveEnd?.Utc, observation.Issued?.Utc) is not { } time)
             return;
         if (observation.Value is not null || observation.Components.Count == 0)
             EmitValue(context, subjectId, time, code, observation.Value, "value", encounterId);

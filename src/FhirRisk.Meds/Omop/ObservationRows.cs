@@ -24,7 +24,7 @@ internal static class ObservationRows
         var personId = source.PersonId(observation.Subject, "subject");
         if (personId is null)
             return;
-        if ((observation.Effective ?? observation.Issued) is not { } when)
+        if ((observation.Effective ?? observation.EffectiveEnd ?? observation.Issued) is not { } when)
         {
             source.Warn(OmopIssueCodes.NoDate, "effective", "Observation has neither effective[x] nor issued; no row.");
             return;

@@ -120,4 +120,14 @@ public sealed class ObservationMapperTests
         Assert.Empty(fixture.Map(Observation(null) with { Effective = null }));
         Assert.Equal([FhirMappingIssueCodes.NoTime], fixture.IssueCodes);
     }
+
+    [Fact]
+    public void Map_PeriodWithOnlyAnEnd_TimedAtTheEndBeforeIssued()
+    {
+        var fixture = new MappingFixture().WithPatient();
+        var observation = Observation(null) with { Effective = null, EffectiveEnd = At(2020, 4, 2, 8), Issued = At(2020, 4, 4, 4) };
+        Assert.Equal(new DateTime(2020, 4, 2, 8, 0, 0), MapSingle(observation, fixture).Time);
+        Assert.Equal(new DateTime(2020, 4, 2, 8, 0, 0), MapSingle(observation with { Issued = null }, fixture).Time);
+        Assert.Empty(fixture.IssueCodes);
+    }
 }

@@ -154,6 +154,26 @@ public sealed class OmopExporterTests
     }
 
     [Fact]
+    public void Add_AnObservationWithOnlyAPeriodEnd_DatedByThatEnd_AsMedsDoes()
+    {
+        using var temp = new TempDirectory();
+        FhirResource[] resources =
+        [
+            OmopFixture.Patient(),
+            new FhirObservation
+            {
+                Id = "o", Status = "final", Subject = OmopFixture.Ref("Patient/p1"), Code = OmopFixture.Code(OmopFixture.Loinc, "2160-0"),
+                EffectiveEnd = OmopFixture.At(2021, 5, 6, 7), Issued = OmopFixture.At(2021, 5, 9),
+            },
+        ];
+
+        var issues = OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, resources);
+
+        Assert.Contains("2021-05-06", Single(temp, "measurement"));
+        Assert.DoesNotContain(issues, i => i.Code == OmopIssueCodes.NoDate);
+    }
+
+    [Fact]
     public void Add_LongTexts_TruncatedToDdlSizes()
     {
         using var temp = new TempDirectory();
