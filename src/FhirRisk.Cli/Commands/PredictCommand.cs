@@ -118,7 +118,8 @@ internal static class PredictCommand
         {
             try
             {
-                OraclePredictions.Match(truthPath, []);
+                // Read once, here: a file that is no truth file fails before any work, and every match below uses this table.
+                r = r with { TruthTable = SimulatorTruth.Read(truthPath) };
             }
             catch (Exception e) when (e is InvalidDataException or Parquet.ParquetException or IOException)
             {
@@ -171,8 +172,8 @@ internal static class PredictCommand
             return CommandOutput.Fail(io.Error, $"no labelled {r.Selection.Task} point of split {r.Selection.Split} has a timeline to prompt.",
                 "pass the labels of the dataset that was tokenized ('fhirrisk labels <meds-dir>'), and a split it has (or 'all').");
         // Rollouts take minutes to hours: check that the truth file covers these points before running any.
-        if (r.Truth is { } truth && TruthCoversNone(truth, [.. set.Points.Select(p => new Prediction(p.SubjectId, p.PredictionTime, r.Selection.Task, "rollouts", 0, p.Label))]))
-            return TruthMatchesNothing(io, truth, set.Points.Count);
+        if (r.TruthTable is { } truth && TruthCoversNone(truth, [.. set.Points.Select(p => new Prediction(p.SubjectId, p.PredictionTime, r.Selection.Task, "rollouts", 0, p.Label))]))
+            return TruthMatchesNothing(io, r.Truth!, set.Points.Count);
         IReadOnlyList<ScoredPoint> scored;
         await using (var predictor = session.CreateRolloutPredictor())
         {
@@ -218,11 +219,11 @@ internal static class PredictCommand
         var rows = HeadPredictor.Predict(session.Parameters, heads, loaded.Points, HeadsBatchSize, new ComputeOptions(r.Threads), cancellationToken);
         if (r.Name is { } name)
             rows = [.. rows.Select(p => p with { Method = name })];
-        if (r.Truth is { } truth && TruthCoversNone(truth, rows))
+        if (r.TruthTable is { } truth && TruthCoversNone(truth, rows))
         {
             // Keep what was computed, without an oracle to compare it with.
             PredictionsFile.Write(Path.Combine(CreateOutput(r.Output), r.FileOf(r.MethodName)), rows);
-            return TruthMatchesNothing(io, truth, rows.Count);
+            return TruthMatchesNothing(io, r.Truth!, rows.Count);
         }
         var (written, unmatched, _) = Write(r, rows, r.FileOf(r.MethodName), io);
         var byTask = written.GroupBy(p => p.Task).Select(g => Invariant($"{g.Key} {g.Count():N0} ({g.Count(p => p.Label):N0} positive)"));
@@ -237,10 +238,10 @@ internal static class PredictCommand
         var unmatched = 0;
         IReadOnlyList<Prediction>? oracleRows = null;
         CreateOutput(r.Output);
-        if (r.Truth is { } truth)
+        if (r.TruthTable is { } truth)
         {
             // evaluate compares methods on the same points: keep only those the oracle has too.
-            var oracle = OraclePredictions.Match(truth, rows);
+            var oracle = truth.Match(rows);
             oracleRows = oracle.Predictions;
             var matched = oracle.Predictions.Select(p => (p.Task, p.SubjectId, p.PredictionTime)).ToHashSet();
             unmatched = oracle.Unmatched;
@@ -256,8 +257,8 @@ internal static class PredictCommand
     }
 
     /// <summary>True when the truth file has a row for none of <paramref name="points"/>: it belongs to another cohort.</summary>
-    private static bool TruthCoversNone(string truth, IReadOnlyList<Prediction> points) =>
-        points.Count > 0 && OraclePredictions.Match(truth, points).Predictions.Count == 0;
+    private static bool TruthCoversNone(SimulatorTruth truth, IReadOnlyList<Prediction> points) =>
+        points.Count > 0 && truth.Match(points).Predictions.Count == 0;
 
     private static int TruthMatchesNothing(InvocationConfiguration io, string truth, int points) => CommandOutput.Fail(io.Error,
         Invariant($"--truth '{truth}' has a row for none of the {points:N0} points: it is the truth of another cohort."),
@@ -285,6 +286,9 @@ internal static class PredictCommand
     private sealed record PredictRequest(string Method, string Model, string Tokens, string Labels, string? Truth, string Output,
         LabelledPointSelection Selection, RolloutSettings Settings, int Concurrent, int Slots, int Threads, string? Name)
     {
+        /// <summary>The --truth file, read once before any work.</summary>
+        public SimulatorTruth? TruthTable { get; init; }
+
         /// <summary>The method name of the main predictions: --name, or the method's own.</summary>
         public string MethodName => Name ?? (Method == "heads" ? HeadPredictor.MethodName : "rollouts");
 

@@ -44,39 +44,9 @@ public static class OraclePredictions
     /// </summary>
     public const string RecordMethodName = "oracle_record";
 
-    private const string ObservableColumn = "observable_probability";
-    private const string RecordColumn = "record_probability";
-
-    private static readonly string[] Columns = ["task", "subject_id", "prediction_time", "probability", "outcome"];
-
     /// <summary>Oracle rows for the all-data points of <paramref name="points"/> (each (task, subject, time) once).</summary>
     /// <exception cref="InvalidDataException">The truth file lacks a column or is another format version.</exception>
-    public static OracleMatch Match(string truthFile, IEnumerable<Prediction> points)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(truthFile);
-        ArgumentNullException.ThrowIfNull(points);
-        var truth = Read(truthFile);
-        var (rows, observable, record, unmatched, mismatches) = (new List<Prediction>(), new List<Prediction>(), new List<Prediction>(), 0, 0);
-        var seen = new HashSet<(string, long, long)>();
-        foreach (var point in points)
-        {
-            var key = (point.Task, point.SubjectId, Micros(point.PredictionTime));
-            if (!seen.Add(key))
-                continue;
-            if (!truth.TryGetValue(key, out var value))
-            {
-                unmatched++;
-                continue;
-            }
-            mismatches += value.Outcome == point.Label ? 0 : 1;
-            rows.Add(point with { Method = MethodName, Probability = value.Probability, KShot = null, Replicate = null });
-            if (value.Observable is { } p)
-                observable.Add(point with { Method = ObservableMethodName, Probability = p, KShot = null, Replicate = null });
-            if (value.Record is { } r)
-                record.Add(point with { Method = RecordMethodName, Probability = r, KShot = null, Replicate = null });
-        }
-        return new OracleMatch(rows, unmatched, mismatches, observable) { Record = record };
-    }
+    public static OracleMatch Match(string truthFile, IEnumerable<Prediction> points) => SimulatorTruth.Read(truthFile).Match(points);
 
     /// <summary>
     /// What a perfect generative model would score with the same rollout counts: for each oracle row, k of its n
@@ -106,8 +76,29 @@ public static class OraclePredictions
         return rows;
     }
 
-    private static Dictionary<(string Task, long Subject, long Time), (double Probability, bool Outcome, double? Observable, double? Record)> Read(string path)
+    internal static long Micros(DateTime time) => (time.Ticks - DateTime.UnixEpoch.Ticks) / (TimeSpan.TicksPerMillisecond / 1000);
+}
+
+/// <summary>
+/// A simulator truth file read once (docs/formats/simulator-truth.md): its rows keyed by (task, subject_id,
+/// prediction_time), to be matched to any number of point sets (<see cref="Match"/>) without reading the file again.
+/// </summary>
+public sealed class SimulatorTruth
+{
+    private const string ObservableColumn = "observable_probability";
+    private const string RecordColumn = "record_probability";
+
+    private static readonly string[] Columns = ["task", "subject_id", "prediction_time", "probability", "outcome"];
+
+    private readonly Dictionary<(string Task, long Subject, long Time), (double Probability, bool Outcome, double? Observable, double? Record)> _rows;
+
+    private SimulatorTruth(Dictionary<(string, long, long), (double, bool, double?, double?)> rows) => _rows = rows;
+
+    /// <summary>Reads a truth file.</summary>
+    /// <exception cref="InvalidDataException">The file lacks a column or is another format version.</exception>
+    public static SimulatorTruth Read(string path)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
         using var reader = ParquetFileReader.Open(path);
         if (reader.KeyValueMetadata.TryGetValue("fhirrisk.format_version", out var version) && version is not "1" and not "2" and not "3")
             throw new InvalidDataException($"'{path}' is simulator-truth version {version}; this build reads versions 1 to 3. Hint: simulate the cohort again with this build.");
@@ -130,10 +121,34 @@ public static class OraclePredictions
             for (var i = 0; i < group.RowCount; i++)
                 truth[(task[i]!, subject[i], time[i])] = (probability[i], outcome[i], Optional(observable, i), Optional(record, i));
         }
-        return truth;
+        return new SimulatorTruth(truth);
     }
 
     private static double? Optional(ParquetColumn? column, int row) => column is null || column.IsNull(row) ? null : column.As<double>()[row];
 
-    private static long Micros(DateTime time) => (time.Ticks - DateTime.UnixEpoch.Ticks) / (TimeSpan.TicksPerMillisecond / 1000);
+    /// <summary>Oracle rows for the all-data points of <paramref name="points"/> (each (task, subject, time) once).</summary>
+    public OracleMatch Match(IEnumerable<Prediction> points)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        var (rows, observable, record, unmatched, mismatches) = (new List<Prediction>(), new List<Prediction>(), new List<Prediction>(), 0, 0);
+        var seen = new HashSet<(string, long, long)>();
+        foreach (var point in points)
+        {
+            var key = (point.Task, point.SubjectId, OraclePredictions.Micros(point.PredictionTime));
+            if (!seen.Add(key))
+                continue;
+            if (!_rows.TryGetValue(key, out var value))
+            {
+                unmatched++;
+                continue;
+            }
+            mismatches += value.Outcome == point.Label ? 0 : 1;
+            rows.Add(point with { Method = OraclePredictions.MethodName, Probability = value.Probability, KShot = null, Replicate = null });
+            if (value.Observable is { } p)
+                observable.Add(point with { Method = OraclePredictions.ObservableMethodName, Probability = p, KShot = null, Replicate = null });
+            if (value.Record is { } r)
+                record.Add(point with { Method = OraclePredictions.RecordMethodName, Probability = r, KShot = null, Replicate = null });
+        }
+        return new OracleMatch(rows, unmatched, mismatches, observable) { Record = record };
+    }
 }
