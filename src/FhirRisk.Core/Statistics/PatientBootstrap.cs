@@ -112,17 +112,21 @@ public static class PatientBootstrap
         return new MetricEstimate(value, Percentiles.Linear(defined, tail), Percentiles.Linear(defined, 1 - tail), defined.Length);
     }
 
-    /// <summary>A dense index 0..patients−1 for each row's patient, in order of first appearance.</summary>
+    /// <summary>
+    /// A dense index 0..patients−1 for each row's patient, in ascending order of patient id: a replicate's draws then
+    /// name the same patients whatever order the rows come in, so the intervals of one set of predictions do not depend
+    /// on how its file is sorted, and runs of different files over the same points share their resamples.
+    /// </summary>
     private static (int[] PatientOfRow, int Patients) IndexPatients(ReadOnlySpan<long> patientIds)
     {
-        var index = new Dictionary<long, int>();
-        var patientOfRow = new int[patientIds.Length];
-        for (var row = 0; row < patientIds.Length; row++)
-        {
-            if (!index.TryGetValue(patientIds[row], out var patient))
-                index.Add(patientIds[row], patient = index.Count);
-            patientOfRow[row] = patient;
-        }
-        return (patientOfRow, index.Count);
+        var ids = patientIds.ToArray();
+        var sorted = ids.Distinct().Order().ToArray();
+        var index = new Dictionary<long, int>(sorted.Length);
+        for (var i = 0; i < sorted.Length; i++)
+            index.Add(sorted[i], i);
+        var patientOfRow = new int[ids.Length];
+        for (var row = 0; row < ids.Length; row++)
+            patientOfRow[row] = index[ids[row]];
+        return (patientOfRow, sorted.Length);
     }
 }

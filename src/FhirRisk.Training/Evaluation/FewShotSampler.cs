@@ -7,7 +7,10 @@ namespace FhirRisk.Training.Evaluation;
 /// Draws k examples per class the way EHRSHOT does (reference/peers.md §3.3, <c>6_generate_shots.py</c>): per replicate
 /// and class one ordered draw of max-k examples, and each k takes the first k of it, so the samples of one replicate
 /// are nested (the k = 4 sample contains the k = 2 one) and a curve over k moves by data added, not by a new draw.
-/// A class with fewer than max-k examples is drawn with replacement, as in EHRSHOT; a larger one without.
+/// The draw is a random permutation of the class, so a k no larger than the class holds k distinct examples; only a class
+/// with fewer than max-k examples continues, after its whole permutation, with draws with replacement. EHRSHOT draws
+/// such a class with replacement from the first example on, so its k = 8 of a 10-example class holds about 6 distinct
+/// ones; here it holds 8, and every k of a class of at least max-k examples is drawn as EHRSHOT draws it.
 /// </summary>
 public sealed class FewShotSampler
 {
@@ -31,7 +34,7 @@ public sealed class FewShotSampler
                     Issue.Error(EvaluationIssueCodes.FewShotClassMissing, poolName, $"The pool has no {(label ? "positive" : "negative")} examples ({pool.Count:N0} points), so k per class cannot be drawn."),
                     "check the labels of this split; a task with no positives cannot be trained or evaluated.");
             var random = new SplitMix64(seed, StableHash.Mix(stream ^ (label ? 1UL : 2UL)));
-            _draws[label] = members.Length >= maxShots ? WithoutReplacement(members, maxShots, random) : WithReplacement(members, maxShots, random);
+            _draws[label] = Draw(members, maxShots, random);
         }
     }
 
@@ -48,17 +51,17 @@ public sealed class FewShotSampler
         return [.. _draws[true].Take(k), .. _draws[false].Take(k)];
     }
 
-    private static LabeledPoint[] WithoutReplacement(LabeledPoint[] members, int count, SplitMix64 random)
+    /// <summary>The first <paramref name="count"/> of a permutation of <paramref name="members"/>, continued with draws
+    /// with replacement when there are fewer members than that.</summary>
+    private static LabeledPoint[] Draw(LabeledPoint[] members, int count, SplitMix64 random)
     {
-        var copy = (LabeledPoint[])members.Clone();
-        random.Shuffle(copy.AsSpan());
-        return copy[..count];
-    }
-
-    private static LabeledPoint[] WithReplacement(LabeledPoint[] members, int count, SplitMix64 random)
-    {
+        var permutation = (LabeledPoint[])members.Clone();
+        random.Shuffle(permutation.AsSpan());
+        if (permutation.Length >= count)
+            return permutation[..count];
         var draw = new LabeledPoint[count];
-        for (var i = 0; i < count; i++)
+        permutation.CopyTo(draw, 0);
+        for (var i = permutation.Length; i < count; i++)
             draw[i] = members[random.NextInt(members.Length)];
         return draw;
     }

@@ -57,8 +57,8 @@ internal sealed class PredictionColumns
             var predictionTime = PredictionTimes.FromStored(time.As<long>()[i], _timeUnit)
                 ?? throw PredictionsFile.Fail(EvaluationIssueCodes.Value, rowPath, "prediction_time is outside the years 1–9999.");
             var prediction = new Prediction(subject.As<long>()[i], predictionTime, task[i]!, method[i]!, ProbabilityAt(probability, i), label.As<bool>()[i],
-                _fewShot ? IntAt(group[PredictionsFile.KShotColumn], i) : null,
-                _fewShot ? IntAt(group[PredictionsFile.ReplicateColumn], i) : null);
+                _fewShot ? IntAt(group[PredictionsFile.KShotColumn], i, rowPath) : null,
+                _fewShot ? IntAt(group[PredictionsFile.ReplicateColumn], i, rowPath) : null);
             PredictionsFile.CheckRow(prediction, rowPath);
             rows.Add(prediction);
         }
@@ -80,8 +80,16 @@ internal sealed class PredictionColumns
     private static double ProbabilityAt(ParquetColumn column, int row) =>
         column.Field.Type == ParquetType.Float ? column.As<float>()[row] : column.As<double>()[row];
 
-    private static int? IntAt(ParquetColumn column, int row) =>
-        IsMissing(column, row) ? null : column.Field.Type == ParquetType.Int64 ? checked((int)column.As<long>()[row]) : column.As<int>()[row];
+    private static int? IntAt(ParquetColumn column, int row, string rowPath)
+    {
+        if (IsMissing(column, row))
+            return null;
+        if (column.Field.Type != ParquetType.Int64)
+            return column.As<int>()[row];
+        var value = column.As<long>()[row];
+        return value is >= int.MinValue and <= int.MaxValue ? (int)value
+            : throw PredictionsFile.Fail(EvaluationIssueCodes.Value, rowPath, $"{column.Field.Name} {value} is beyond the 32-bit range a k or a replicate number can take.");
+    }
 
     // Value-typed columns mark nulls in Validity; ParquetColumn.IsNull would box every value.
     private static bool IsMissing(ParquetColumn column, int row) => column.Validity is { } present && !present[row];

@@ -8,6 +8,9 @@ namespace FhirRisk.Training.Linear;
 /// </summary>
 public abstract class FeatureMatrix
 {
+    /// <summary>The spacing of doubles at 1 (2⁻⁵²), the unit of rounding error.</summary>
+    private const double Eps = 2.220446049250313e-16;
+
     private protected FeatureMatrix(int rows, int columns)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
@@ -84,7 +87,14 @@ public abstract class FeatureMatrix
             Row(i).AddCenteredSquaresTo(mean, squares, stored);
         var std = new double[d];
         for (var j = 0; j < d; j++)
-            std[j] = n == 0 ? 0 : Math.Sqrt((squares[j] + ((n - stored[j]) * mean[j] * mean[j])) / n);
+        {
+            var variance = n == 0 ? 0 : (squares[j] + ((n - stored[j]) * mean[j] * mean[j])) / n;
+            // A constant column's mean is often 1 ulp off its value (3 × 0.1 / 3 ≠ 0.1), which leaves a variance of
+            // rounding error, not 0; taken as a scale it would multiply the column by ~1e17. The bound is the rounding
+            // error of the two-pass sum (scikit-learn's test for a constant feature), under which the column is constant.
+            var rounding = (n * Eps * variance) + Math.Pow(n * mean[j] * Eps, 2);
+            std[j] = variance <= rounding ? 0 : Math.Sqrt(variance);
+        }
         return new ColumnStatistics(mean, std, maxAbs);
     }
 

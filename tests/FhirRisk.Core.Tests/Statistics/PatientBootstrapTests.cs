@@ -43,6 +43,25 @@ public sealed class PatientBootstrapTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Evaluate_RowsInAnotherOrder_SameIntervals()
+    {
+        var (probabilities, labels, patients) = Cohort(patients: 200, seed: 4);
+        var order = Enumerable.Range(0, probabilities.Length).Reverse().ToArray();
+        var reordered = ((double[])[.. order.Select(i => probabilities[i])], (bool[])[.. order.Select(i => labels[i])], (long[])[.. order.Select(i => patients[i])]);
+
+        var first = PatientBootstrap.Evaluate(probabilities, labels, patients, Quick);
+        var again = PatientBootstrap.Evaluate(reordered.Item1, reordered.Item2, reordered.Item3, Quick);
+
+        foreach (var (a, b) in new[] { (first.Auroc, again.Auroc), (first.AveragePrecision, again.AveragePrecision), (first.BrierScore, again.BrierScore), (first.ExpectedCalibrationError, again.ExpectedCalibrationError) })
+        {
+            Assert.Equal(a.Lower, b.Lower, 12);
+            Assert.Equal(a.Upper, b.Upper, 12);
+        }
+        var difference = PatientBootstrap.CompareAuroc(reordered.Item1, [.. reordered.Item1.Select(_ => 0.5)], reordered.Item2, reordered.Item3, Quick);
+        Assert.Equal(first.Auroc.Lower - 0.5, difference.Lower, 12);
+    }
+
+    [Fact]
     public void Evaluate_ResamplesPatientsNotRows()
     {
         // Each patient's rows duplicated: a row bootstrap would see twice the data and narrow the interval; resampling

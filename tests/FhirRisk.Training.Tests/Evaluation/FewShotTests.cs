@@ -46,17 +46,20 @@ public sealed class FewShotTests
     }
 
     [Fact]
-    public void Sampler_SmallClass_IsDrawnWithReplacement()
+    public void Sampler_SmallClass_DistinctUpToItsSizeThenWithReplacement()
     {
-        // 3 positives, k = 8: EHRSHOT oversamples; every draw is one of the 3.
-        var pool = Task.Train.Where(p => !p.Label).Take(50).Concat(Task.Train.Where(p => p.Label).Take(3)).ToArray();
-        var sampler = new FewShotSampler(pool, maxShots: 8, seed: 1, stream: 2, poolName: "pool");
-
-        var positives = sampler.Take(8).Where(p => p.Label).ToArray();
-
-        Assert.Equal(8, positives.Length);
-        Assert.True(positives.Distinct().Count() <= 3);
-        Assert.Subset(pool.Where(p => p.Label).ToHashSet(), positives.ToHashSet());
+        // 10 positives, max k = 32: every k ≤ 10 holds k distinct positives (a permutation's prefix); beyond the class
+        // the draw goes on with replacement, so k = 32 holds all 10, some more than once.
+        var pool = Task.Train.Where(p => !p.Label).Take(50).Concat(Task.Train.Where(p => p.Label).Take(10)).ToArray();
+        for (var stream = 0UL; stream < 20; stream++)
+        {
+            var sampler = new FewShotSampler(pool, maxShots: 32, seed: 1, stream: stream, poolName: "pool");
+            foreach (var k in new[] { 1, 2, 4, 8, 10 })
+                Assert.Equal(k, sampler.Take(k).Where(p => p.Label).Distinct().Count());
+            var positives = sampler.Take(32).Where(p => p.Label).ToArray();
+            Assert.Equal(32, positives.Length);
+            Assert.Equal(pool.Where(p => p.Label).ToHashSet(), positives.ToHashSet());
+        }
     }
 
     [Fact]

@@ -80,6 +80,28 @@ public sealed class PredictionsFileTests
     }
 
     [Fact]
+    public void Read_KShotBeyond32Bits_IsAValueIssueWithTheRow()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("wide.parquet");
+        WriteColumns(path,
+            ParquetColumn.Create(new ParquetField("subject_id", ParquetType.Int64, false), new long[] { 1, 2 }),
+            ParquetColumn.Create(ParquetField.Timestamp("prediction_time", false), new long[] { 0, 0 }),
+            ParquetColumn.Create(new ParquetField("task", ParquetType.String, false), new string?[] { "t", "t" }),
+            ParquetColumn.Create(new ParquetField("method", ParquetType.String, false), new string?[] { "m", "m" }),
+            ParquetColumn.Create(new ParquetField("probability", ParquetType.Double, false), new[] { 0.5, 0.25 }),
+            ParquetColumn.Create(new ParquetField("label", ParquetType.Boolean, false), new[] { true, false }),
+            ParquetColumn.Create(new ParquetField("k_shot", ParquetType.Int64), new long[] { 4, 5_000_000_000 }),
+            ParquetColumn.Create(new ParquetField("replicate", ParquetType.Int64), new long[] { 0, 0 }));
+
+        var error = Assert.Throws<EvaluationInputException>(() => PredictionsFile.Read(path));
+
+        Assert.Equal(EvaluationIssueCodes.Value, error.Issue.Code);
+        Assert.Equal("wide.parquet:row 1", error.Issue.Path);
+        Assert.Contains("k_shot", error.Issue.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_FutureVersion_IsAVersionIssue()
     {
         using var temp = new TempDirectory();

@@ -90,6 +90,22 @@ public sealed class LogisticRegressionTests
     }
 
     [Fact]
+    public void Fit_Standardized_AConstantColumnWhoseMeanRoundsOffKeepsScaleOne()
+    {
+        // Three 0.1s average to 0.10000000000000002: a variance of rounding error, which as a scale made the column's
+        // coefficient −1e16 and the probabilities of rows a hair off the constant 0 or 1.
+        var features = DenseFeatureMatrix.FromRows([[-1.0, 0.1], [0.5, 0.1], [1.2, 0.1]]);
+        var settings = new LogisticRegressionSettings { Scaling = FeatureScaling.Standardize };
+
+        var model = LogisticRegression.Fit(features, [true, false, true], 1.0, settings).Model;
+
+        Assert.Equal(0.0, model.Coefficients[1], 1e-9);
+        var nearby = model.PredictProbabilities(DenseFeatureMatrix.FromRows([[0.0, 0.11], [0.0, 0.0]]));
+        Assert.Equal(nearby[0], nearby[1], 1e-9);
+        Assert.InRange(nearby[0], 0.05, 0.95);
+    }
+
+    [Fact]
     public void Fit_IsDeterministic()
     {
         var (values, labels) = LinearTestData.Logistic(120, [1.0, 0.3, -0.7], intercept: 0, seed: 6);
