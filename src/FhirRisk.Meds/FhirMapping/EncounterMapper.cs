@@ -7,7 +7,7 @@ namespace FhirRisk.Meds.FhirMapping;
 /// Encounter → admission/discharge events by kind (DESIGN §3): hospital stays HOSPITAL_ADMISSION//&lt;class&gt; at
 /// period.start and HOSPITAL_DISCHARGE//&lt;disposition|UNKNOWN&gt; at period.end; ICU stays ICU_ADMISSION//&lt;unit&gt; and
 /// ICU_DISCHARGE; emergency visits ED_REGISTRATION and ED_OUT; anything else VISIT//&lt;class&gt; at start. A "died"
-/// discharge disposition adds MEDS_DEATH at the end. Date-only ends are taken at the end of the day.
+/// discharge disposition adds MEDS_DEATH at the end, and is written as one the tasks read as death. Date-only ends are taken at the end of the day.
 /// </summary>
 internal static class EncounterMapper
 {
@@ -53,8 +53,17 @@ internal static class EncounterMapper
         context.Settings.DeathFromDischargeDisposition
         && context.Index.FindPatient(subjectId)?.DeceasedDateTime is not { HasTime: true };
 
-    private static string DispositionCode(FhirEncounter encounter) =>
-        CodeSystems.PickMostSpecific(encounter.DischargeDisposition)?.Code?.Trim() is { Length: > 0 } code ? code : "UNKNOWN";
+    /// <summary>
+    /// The disposition's code, or UNKNOWN; a death written otherwise than as the tasks read it (<c>expired</c>,
+    /// <c>EXP</c>, a local code whose display says "Expired") is written <c>DIED</c>, so no task reads it as a live discharge.
+    /// </summary>
+    private static string DispositionCode(FhirEncounter encounter)
+    {
+        var code = CodeSystems.PickMostSpecific(encounter.DischargeDisposition)?.Code?.Trim() is { Length: > 0 } c ? c : "UNKNOWN";
+        return FhirIndex.IsDeathDisposition(encounter.DischargeDisposition) && !Tasks.TaskCodes.DeathDispositions.Contains(code, StringComparer.Ordinal)
+            ? "DIED"
+            : code;
+    }
 
     private static void EmitAt(MappingContext context, long subjectId, DateTime? time, string code, long encounterId)
     {

@@ -110,12 +110,15 @@ public sealed class FhirIndex(FhirMappingSettings settings)
     /// <summary>True when some indexed Encounter of the subject ends with a "died" discharge disposition.</summary>
     public bool HasDispositionDeath(long subjectId) => _dispositionDeaths.Contains(subjectId);
 
-    /// <summary>exp / expired / died / 20 (UB-04 "Expired"), or a display/text saying expired or died.</summary>
+    /// <summary>
+    /// A disposition code the tasks read as death (<see cref="Tasks.TaskCodes.DeathDispositions"/>: DIED, exp, UB-04 20
+    /// and 40–42) in any case, or <c>expired</c>, or a display/text saying expired or died.
+    /// </summary>
     public static bool IsDeathDisposition(FhirCodeableConcept? disposition)
     {
         if (disposition is null)
             return false;
-        string[] codes = ["exp", "expired", "died", "20"];
+        string[] codes = [.. Tasks.TaskCodes.DeathDispositions, "expired"];
         return disposition.Codings.Any(c =>
                 (c.Code is { } code && codes.Contains(code.Trim(), StringComparer.OrdinalIgnoreCase)) || SaysDied(c.Display))
             || SaysDied(disposition.Text);

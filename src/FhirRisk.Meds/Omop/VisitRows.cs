@@ -36,7 +36,7 @@ internal static class VisitRows
         var written = parentVisit is null
             ? AddOccurrence(encounter, source, self, personId.Value, start.Value, end)
             : AddDetail(encounter, source, self, personId.Value, start.Value, end, parentVisit.Value);
-        if (written && Code(encounter.DischargeDisposition) == "exp")
+        if (written && FhirMapping.FhirIndex.IsDeathDisposition(encounter.DischargeDisposition))
             source.State.Deaths.RecordDeath(personId.Value, end, fromPatient: false);
     }
 

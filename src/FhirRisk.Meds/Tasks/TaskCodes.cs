@@ -14,14 +14,19 @@ public static class TaskCodes
     public const string EdOut = "ED_OUT";
 
     /// <summary>
-    /// Death: <c>MEDS_DEATH</c>, and a discharge whose disposition says the patient died. The disposition counts
-    /// because MEDS_DEATH may come from a date-only date of death that lands after the discharge (MIMIC-IV demo MEDS:
-    /// <c>HOSPITAL_DISCHARGE//DIED</c> at the death time, MEDS_DEATH hours later). The disposition codes are those our
-    /// ingestion recognises as death (FhirIndex.IsDeathDisposition: MIMIC <c>DIED</c>, HL7 <c>exp</c>, UB-04 <c>20</c>).
+    /// The discharge dispositions that say the patient died, as MEDS codes write them after <c>HOSPITAL_DISCHARGE//</c>:
+    /// MIMIC-IV's <c>DIED</c>, HL7's <c>exp</c> and UB-04's <c>20</c>, <c>40</c>, <c>41</c>, <c>42</c> ("expired", at
+    /// home, in a facility, place unknown). Our ingestion writes any other disposition it recognises as death
+    /// (FhirIndex.IsDeathDisposition: another spelling, or a display or text saying so) as <c>DIED</c>, so the tasks and
+    /// the ingestion agree on every death they see.
     /// </summary>
-    public static CodeSet Death { get; } = new(
-        MedsSchema.DeathCode,
-        HospitalDischarge + "//DIED",
-        HospitalDischarge + "//exp",
-        HospitalDischarge + "//20");
+    public static IReadOnlyList<string> DeathDispositions { get; } = ["DIED", "exp", "20", "40", "41", "42"];
+
+    /// <summary>
+    /// Death: <c>MEDS_DEATH</c>, and a discharge whose disposition says the patient died (<see cref="DeathDispositions"/>).
+    /// The disposition counts because MEDS_DEATH may come from a date-only date of death that lands after the discharge
+    /// (MIMIC-IV demo MEDS: <c>HOSPITAL_DISCHARGE//DIED</c> at the death time, MEDS_DEATH hours later), or from a
+    /// Patient's timed date of death that our ingestion keeps instead of the discharge's.
+    /// </summary>
+    public static CodeSet Death { get; } = new([MedsSchema.DeathCode, .. DeathDispositions.Select(d => HospitalDischarge + "//" + d)]);
 }

@@ -58,6 +58,26 @@ public sealed class EncounterMapperTests
         Assert.DoesNotContain("MEDS_DEATH", Codes(fixture.Add(encounter).Map(encounter)));
     }
 
+    [Theory]
+    [InlineData("41", "Expired in a medical facility", "HOSPITAL_DISCHARGE//41")]
+    [InlineData("expired", null, "HOSPITAL_DISCHARGE//DIED")]
+    [InlineData("EXP", null, "HOSPITAL_DISCHARGE//DIED")]
+    [InlineData("X9", "Expired", "HOSPITAL_DISCHARGE//DIED")]
+    [InlineData("exp", null, "HOSPITAL_DISCHARGE//exp")]
+    [InlineData("home", null, "HOSPITAL_DISCHARGE//home")]
+    public void Map_DeathDisposition_WrittenAsACodeTheTasksReadAsDeath(string code, string? display, string expected)
+    {
+        // The Patient's timed death takes the place of the discharge's MEDS_DEATH, so the discharge code alone must say it.
+        var fixture = new MappingFixture().Add(new FhirPatient { Id = "p1", DeceasedDateTime = At(2020, 1, 5, 16) });
+        var disposition = new FhirCodeableConcept([new FhirCoding("http://example.org/disposition", code, display)], null);
+        var encounter = Encounter("e1", "IMP") with { DischargeDisposition = disposition };
+
+        var discharge = Codes(fixture.Add(encounter).Map(encounter)).Single(c => c.StartsWith("HOSPITAL_DISCHARGE", StringComparison.Ordinal));
+
+        Assert.Equal(expected, discharge);
+        Assert.Equal(code != "home", Tasks.TaskCodes.Death.Contains(discharge));
+    }
+
     [Fact]
     public void Map_MimicIcuSubEncounter_IcuEventsWithUnitFromLocation()
     {

@@ -45,6 +45,19 @@ public sealed class InStayTaskTests
         Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.FromHours(40), "HOSPITAL_DISCHARGE//DIED"), outcome);
     }
 
+    [Theory]
+    [InlineData("HOSPITAL_DISCHARGE//exp")]
+    [InlineData("HOSPITAL_DISCHARGE//20")]
+    [InlineData("HOSPITAL_DISCHARGE//41")]
+    public void HospitalMortality_UbAndHl7DiedDispositions_PositiveAndNoReadmissionPoint(string died)
+    {
+        // UB-04 41, "expired in a medical facility", with the Patient's timed death half an hour later.
+        var builder = new TimelineBuilder().At(0, Admission).At(40, died).At(40.5, "MEDS_DEATH");
+
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.FromHours(40), died), builder.Label(HospitalMortality).Single().Outcome);
+        Assert.Empty(builder.Label(Readmission30d));
+    }
+
     [Fact]
     public void HospitalMortality_LiveDischargeThenDeathLater_Negative()
     {
