@@ -118,7 +118,10 @@ public static class FhirDates
             + second * TimeSpan.TicksPerSecond + fractionTicks - offsetTicks;
         if (utcTicks < DateTime.MinValue.Ticks || utcTicks > DateTime.MaxValue.Ticks)
             return false;
-        value = new FhirDateTime(new DateTime(utcTicks, DateTimeKind.Utc), precision);
+        value = new FhirDateTime(new DateTime(utcTicks, DateTimeKind.Utc), precision)
+        {
+            AtLocalMidnight = hour == 0 && minute == 0 && second == 0 && fractionTicks == 0,
+        };
         withoutZone = !zoned;
         return true;
     }

@@ -68,7 +68,7 @@ internal static partial class FhirDatesReference
         if (utcTicks < DateTime.MinValue.Ticks || utcTicks > DateTime.MaxValue.Ticks)
             return false;
         var precision = match.Groups["s"].Success ? FhirDatePrecision.Second : FhirDatePrecision.Minute;
-        value = new FhirDateTime(new DateTime(utcTicks, DateTimeKind.Utc), precision);
+        value = new FhirDateTime(new DateTime(utcTicks, DateTimeKind.Utc), precision) { AtLocalMidnight = local.TimeOfDay == TimeSpan.Zero };
         return true;
     }
 

@@ -47,6 +47,21 @@ public sealed class FhirDatesTests(ITestOutputHelper output)
         Assert.Equal(new DateTime(2023, 2, 3, 4, 5, 6, DateTimeKind.Utc), value.Utc);
     }
 
+    [Theory]
+    [InlineData("2187-02-10T00:00:00-04:00", true)]
+    [InlineData("2187-02-10T00:00+05:30", true)]
+    [InlineData("2187-02-10T00:00:00Z", true)]
+    [InlineData("2187-02-10T04:00:00Z", false)]
+    [InlineData("2187-02-10T00:00:00.001-04:00", false)]
+    [InlineData("2187-02-10", false)]
+    public void AtLocalMidnight_OnlyAZeroTimeInItsOwnOffset(string text, bool midnight)
+    {
+        Assert.True(FhirDates.TryParse(text, out var value));
+        Assert.Equal(midnight, value.AtLocalMidnight);
+        var dayEnd = value.UtcEndIfDay;
+        Assert.Equal(midnight || value.Precision == FhirDatePrecision.Day ? value.Utc.AddDays(1).AddTicks(-10) : value.Utc, dayEnd);
+    }
+
     [Fact]
     public void UtcEnd_MonthPrecision_IsLastTickOfMonth()
     {

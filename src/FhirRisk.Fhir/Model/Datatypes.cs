@@ -38,6 +38,19 @@ public readonly record struct FhirDateTime(DateTime Utc, FhirDatePrecision Preci
 {
     public bool HasTime => Precision >= FhirDatePrecision.Minute;
 
+    /// <summary>
+    /// A time of exactly 00:00:00 in its own offset: how exports write a value that was recorded by date only (MIMIC-IV
+    /// gives its ICD procedures, charted by date, as <c>…T00:00:00-04:00</c>).
+    /// </summary>
+    public bool AtLocalMidnight { get; init; }
+
+    /// <summary>
+    /// For a value that names a day rather than an instant — a date, or a time of exactly local midnight
+    /// (<see cref="AtLocalMidnight"/>) — the last instant of that day; otherwise <see cref="Utc"/>. An act recorded by
+    /// date happened at some time on that day, so only the day's end is sure not to put it before what else that day held.
+    /// </summary>
+    public DateTime UtcEndIfDay => Precision == FhirDatePrecision.Day || AtLocalMidnight ? Utc.AddDays(1).AddTicks(-10) : Utc;
+
     /// <summary>The last instant the value denotes (end of year/month/day for partial dates; itself otherwise).</summary>
     public DateTime UtcEnd => Precision switch
     {

@@ -2,7 +2,12 @@ using FhirRisk.Fhir.Model;
 
 namespace FhirRisk.Meds.FhirMapping;
 
-/// <summary>Procedure → one event at performed[x] (start); not-done and entered-in-error are dropped.</summary>
+/// <summary>
+/// Procedure → one event at performed[x] (start, else end); not-done and entered-in-error are dropped. A procedure
+/// recorded by date — a date, or a time of exactly local midnight (MIMIC-IV's ICD procedures) — is placed at the end of
+/// that day, kept within its encounter's period: at midnight it would precede the admission and the ED triage of its
+/// own stay, and show a prediction made there what the stay came to need.
+/// </summary>
 internal static class ProcedureMapper
 {
     public static void Map(FhirProcedure procedure, MappingContext context)
@@ -11,9 +16,23 @@ internal static class ProcedureMapper
             return;
         if (context.Subject(procedure.Subject, "subject") is not { } subjectId)
             return;
-        var encounterId = context.Encounter(procedure.Encounter, "encounter")?.EncounterId;
+        var encounter = context.Encounter(procedure.Encounter, "encounter");
         if (context.Code(procedure.Code, "code") is { } code
-            && context.Time("performed", procedure.Performed?.Utc, procedure.PerformedEnd?.Utc) is { } time)
-            context.Emit(subjectId, time, code, encounterId: encounterId);
+            && context.Time("performed", procedure.Performed?.Utc, procedure.PerformedEnd?.Utc) is not null)
+            context.Emit(subjectId, Placed(procedure.Performed ?? procedure.PerformedEnd!.Value, encounter?.Encounter.Period), code,
+                encounterId: encounter?.EncounterId);
+    }
+
+    /// <summary>The event time: the value itself, or for a value recorded by date its day's end, clamped into the period.</summary>
+    internal static DateTime Placed(FhirDateTime performed, FhirPeriod? encounter)
+    {
+        var time = performed.UtcEndIfDay;
+        if (time == performed.Utc)
+            return time;
+        if (encounter?.End?.UtcEnd is { } end && time > end)
+            time = end;
+        if (encounter?.Start?.Utc is { } start && time < start)
+            time = start;
+        return time > performed.Utc ? time : performed.Utc;
     }
 }

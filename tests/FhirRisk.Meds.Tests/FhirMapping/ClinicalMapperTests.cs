@@ -112,6 +112,34 @@ public sealed class ClinicalMapperTests
         Assert.Empty(fixture.Map(procedure with { Status = "not-done" }));
     }
 
+    [Theory]
+    // Charted by date at local midnight (MIMIC-IV: "2020-01-01T00:00:00-04:00"), the day the stay began at 08:00 local:
+    // the day's end, after the admission.
+    [InlineData("2020-01-01T00:00:00-04:00", "2020-01-02T03:59:59.999999")]
+    // A date alone: the day's end.
+    [InlineData("2020-01-03", "2020-01-03T23:59:59.999999")]
+    // The discharge day (discharge 12:00 UTC): no later than the discharge.
+    [InlineData("2020-01-05T00:00:00Z", "2020-01-05T12:00:00")]
+    // A real time, even a minute after midnight, stays where it is.
+    [InlineData("2020-01-02T00:01:00Z", "2020-01-02T00:01:00")]
+    public void Procedure_RecordedByDate_AtTheDaysEndWithinItsEncounter(string performed, string expected)
+    {
+        Assert.True(Fhir.FhirDates.TryParse(performed, out var time));
+        var fixture = WithEncounter();
+        var procedure = new FhirProcedure
+        {
+            Status = "completed",
+            Subject = Ref("Patient/p1"),
+            Encounter = Ref("Encounter/e1"),
+            Code = Concept("http://snomed.info/sct", "80146002"),
+            Performed = time,
+        };
+
+        var placed = Assert.Single(fixture.Map(procedure)).Time!.Value;
+
+        Assert.Equal(DateTime.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), placed, TimeSpan.FromMilliseconds(1));
+    }
+
     [Fact]
     public void Immunization_CvxPreferred_NotDoneDropped()
     {
