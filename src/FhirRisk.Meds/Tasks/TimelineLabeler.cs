@@ -88,12 +88,20 @@ public sealed class TimelineLabeler
         _ => true,
     };
 
+    /// <summary>
+    /// A hospital admission from the ED visit registered at <paramref name="from"/> until <paramref name="until"/>, and
+    /// before the next ED registration: an admission after the patient came back to the ED belongs to that return, which
+    /// is the very reattendance the point is there to predict.
+    /// </summary>
     private bool AdmittedBetween(int from, DateTime until)
     {
+        var registration = _timeline.Times[from];
         for (var i = _timeline.FirstAtSameTime(from); i < _timeline.Count && _timeline.Times[i] <= until; i++)
         {
             if (CodeSet.Matches(_timeline.Codes[i], TaskCodes.HospitalAdmission))
                 return true;
+            if (_timeline.Times[i] > registration && CodeSet.Matches(_timeline.Codes[i], TaskCodes.EdRegistration))
+                return false;
         }
         return false;
     }

@@ -135,4 +135,19 @@ public sealed class AfterStayTaskTests
 
         Assert.Equal([TimelineBuilder.Time(93)], rows.Select(r => r.PredictionTime));
     }
+
+    [Fact]
+    public void EdReattendance_SentHomeThenBackAndAdmittedWithinHours_APositivePoint()
+    {
+        // Sent home at 12:00, back at 14:00 and admitted at 15:00, within the 6 h grace of the first ED_OUT: the admission
+        // belongs to the return, so the first visit is a reattendance point, and positive, as ed_hospitalization calls it
+        // negative (stopped by the return).
+        var builder = new TimelineBuilder().At(10, "ED_REGISTRATION").At(12, "ED_OUT").At(14, "ED_REGISTRATION").At(15, Admission).At(16, "ED_OUT");
+
+        var reattendance = builder.Label(EdReattendance72h);
+
+        var first = Assert.Single(reattendance);
+        Assert.Equal((TimelineBuilder.Time(12), true), (first.PredictionTime, first.Outcome.Label));
+        Assert.Equal([false, true], builder.Label(EdHospitalization).Select(r => r.Outcome.Label));
+    }
 }
