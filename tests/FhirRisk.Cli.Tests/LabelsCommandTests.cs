@@ -45,4 +45,20 @@ public sealed class LabelsCommandTests
         Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("icu_admission", stderr, StringComparison.Ordinal);
     }
+
+    [ExternalDataFact]
+    public async Task Labels_AnExportWhoseStaysStartAtEdArrival_WarnsThatEdHospitalizationLostItsPositives()
+    {
+        // Synthea opens the inpatient encounter at the ED registration: every admitted ED visit is known at prediction.
+        using var temp = new TempDirectory();
+        var meds = temp.File("meds");
+        Assert.Equal(0, (await CliRun.RunAsync("ingest", ExternalData.Path("fhir", "synthea-r4-bundles"), "--out", meds)).ExitCode);
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("labels", meds, "--out", temp.File("labels"));
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("4 of 9 ed_hospitalization points have their outcome at the prediction time itself", stderr, StringComparison.Ordinal);
+        Assert.Contains("leaving no positive", stderr, StringComparison.Ordinal);
+        Assert.Contains("no positive label for ed_critical_outcome", stderr, StringComparison.Ordinal);
+    }
 }

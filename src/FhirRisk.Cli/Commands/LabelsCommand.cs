@@ -67,6 +67,8 @@ internal static class LabelsCommand
         }
 
         console.Write(SummaryTable(tasks, summaries));
+        foreach (var warning in Warnings(tasks, summaries))
+            io.Error.WriteLine(warning);
         io.Output.WriteLine($"{output.FullName}: labels/<task>/ (MEDS labels) and stays/<task>.parquet for {summaries.Count} task(s).");
         return ExitCodes.Success;
     }
@@ -98,6 +100,28 @@ internal static class LabelsCommand
                 summary.Labeled == 0 ? "-" : summary.Prevalence.ToString("P1", CultureInfo.InvariantCulture), Count(summary.KnownAtPrediction), Count(summary.Unresolved));
         }
         return table;
+    }
+
+    /// <summary>
+    /// Tasks whose labels say more about the export than about the patients: points whose outcome shares the
+    /// prediction time, where they are most of the points or the task is left without positives (an export that opens
+    /// the hospital stay at ED arrival leaves ed_hospitalization none), and tasks with no positive at all.
+    /// </summary>
+    internal static IEnumerable<string> Warnings(IReadOnlyList<TaskDefinition> tasks, IReadOnlyList<TaskLabelSummary> summaries)
+    {
+        var withoutPositives = new List<string>();
+        foreach (var (task, summary) in tasks.Zip(summaries))
+        {
+            var noPositive = summary.Labeled > 0 && summary.Positives == 0;
+            if (summary.KnownAtPrediction > 0 && (noPositive || summary.KnownAtPrediction * 2 > summary.Points))
+                yield return $"warning: {Count(summary.KnownAtPrediction)} of {Count(summary.Points)} {task.Name} points have their outcome at the prediction time itself and are "
+                    + $"left out (docs/tasks.md \"Left-out points\"){(noPositive ? ", leaving no positive" : "")}: the export may record the outcome at the same instant as "
+                    + "the point (a hospital stay that starts at ED arrival).";
+            else if (noPositive)
+                withoutPositives.Add(task.Name);
+        }
+        if (withoutPositives.Count > 0)
+            yield return $"warning: no positive label for {string.Join(", ", withoutPositives)}: {(withoutPositives.Count == 1 ? "it" : "they")} cannot be trained or evaluated on this dataset.";
     }
 
     private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
