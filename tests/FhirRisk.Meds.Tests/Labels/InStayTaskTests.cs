@@ -58,6 +58,27 @@ public sealed class InStayTaskTests
         Assert.Empty(builder.Label(Readmission30d));
     }
 
+    [Theory]
+    [InlineData("HOSPITAL_DISCHARGE//HOME", false)]
+    [InlineData("HOSPITAL_DISCHARGE//DIED", true)]
+    public void HospitalMortality_DateOnlyDeathAtMidnightThenALiveDischargeThatDay_TheDeathCountsFromTheDaysEnd(string discharge, bool died)
+    {
+        // MEDS_transforms writes a date-only dod at midnight: 00:00 of day 4, the discharge home at 14:00 that day. The
+        // patient left alive, so the death is taken at the day's end; a DIED discharge keeps it an in-hospital death.
+        var builder = new TimelineBuilder().At(2, Admission).At(88, "MEDS_DEATH").At(102, discharge);
+
+        Assert.Equal(died, builder.Label(HospitalMortality).Single().Outcome.Label);
+        var readmission = builder.Label(Readmission30d);
+        if (died)
+        {
+            Assert.Empty(readmission);
+        }
+        else
+        {
+            Assert.Equal((TimelineBuilder.Time(102), true, "MEDS_DEATH"), (readmission.Single().PredictionTime, readmission.Single().Outcome.Label, readmission.Single().Outcome.Code));
+        }
+    }
+
     [Fact]
     public void HospitalMortality_LiveDischargeThenDeathLater_Negative()
     {
