@@ -5,8 +5,8 @@ namespace FhirRisk.Tokenizer;
 /// <c>1 + #(breaks &lt; v)</c>, written as the token <c>Q&lt;bin&gt;</c> after the code, so a value equal to a break
 /// takes the lower bin. Breaks are nearest-rank quantiles at 0.1 … 0.9 (each is a train value), deduplicated (ties),
 /// with a break at the maximum dropped (it would leave the top bin empty): every bin holds train values, and a
-/// constant-valued code has no break at all and gets no <c>Q</c> token. NaN and infinite values are not fitted;
-/// a NaN value is encoded as a missing value.
+/// constant-valued code has no break at all and gets no <c>Q</c> token. NaN and infinite values are not fitted,
+/// and are encoded as a missing value (no <c>Q</c> token): a bin fitted on finite values says nothing about ±∞.
 /// </summary>
 /// <param name="Code">The code, e.g. <c>LOINC//2160-0//mg/dL</c>.</param>
 /// <param name="Values">How many train values were fitted.</param>
@@ -22,10 +22,10 @@ public sealed record CodeQuantiles(string Code, long Values, IReadOnlyList<float
     /// <summary>Whether a value of this code is written with a <c>Q</c> token (false for a constant-valued code).</summary>
     public bool HasBins => Breaks.Count > 0;
 
-    /// <summary>The 1-based bin of <paramref name="value"/>; 0 for NaN (no bin).</summary>
+    /// <summary>The 1-based bin of <paramref name="value"/>; 0 for NaN and ±∞ (no bin), which <see cref="Fit"/> skips too.</summary>
     public int Bin(float value)
     {
-        if (float.IsNaN(value))
+        if (!float.IsFinite(value))
             return 0;
         var below = 0;
         while (below < Breaks.Count && Breaks[below] < value)

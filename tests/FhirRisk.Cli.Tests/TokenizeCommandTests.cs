@@ -1,3 +1,6 @@
+using System.Text.Json;
+using FhirRisk.Meds;
+using FhirRisk.Parquet;
 using FhirRisk.Testing;
 
 namespace FhirRisk.Cli.Tests;
@@ -58,5 +61,132 @@ public sealed class TokenizeCommandTests
         Assert.Contains("could not save the tokenizer", fitOutIsFile.Error, StringComparison.Ordinal);
         foreach (var run in new[] { notMeds, outIsFile, fitOutIsFile })
             Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Tokenize_WithATokenizerThatKnowsFewOfTheCodes_FailsWithTok001UnlessAllowed()
+    {
+        using var temp = new TempDirectory();
+        var (model, tokens) = (temp.File("model"), temp.File("tokens"));
+        // A min-count no code reaches leaves a vocabulary without code tokens: every event is unknown, as with a tokenizer from other data.
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", "fit", Sample, "--out", model, "--min-count", "1000000")).ExitCode);
+
+        var refused = await CliRun.RunAsync("tokenize", Sample, "--tokenizer", model, "--out", tokens);
+        var leftBehind = Directory.Exists(tokens) ? Directory.GetFiles(tokens, "*", SearchOption.AllDirectories) : [];
+        var allowed = await CliRun.RunAsync("tokenize", Sample, "--tokenizer", model, "--out", tokens, "--allow-unknown-codes");
+
+        Assert.Equal(ExitCodes.Failure, refused.ExitCode);
+        Assert.Contains("TOK001", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("--allow-unknown-codes", refused.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", refused.Error, StringComparison.Ordinal);
+        Assert.Empty(leftBehind);
+        Assert.True(allowed.ExitCode == 0, allowed.Error);
+        Assert.Contains("warning: ", allowed.Error, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(tokens, "manifest.json")));
+    }
+
+    [Fact]
+    public async Task TokenizeFit_HeldOutShardFiledUnderTrain_IsRefusedAsMeds021WithTheValidateHint()
+    {
+        using var temp = new TempDirectory();
+        var dataset = CopySample(temp.File("meds"));
+        File.Move(Path.Combine(dataset, "data", "held_out", "0.parquet"), Path.Combine(dataset, "data", "train", "2.parquet"));
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("tokenize", "fit", dataset, "--out", temp.File("model"));
+
+        Assert.Equal(ExitCodes.Failure, exitCode);
+        Assert.Contains(MedsIssueCodes.SubjectInWrongSplitFolder, stderr, StringComparison.Ordinal);
+        Assert.Contains("meds validate", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(temp.File("model", "tokenizer.json")));
+    }
+
+    [Fact]
+    public async Task Tokenize_SubjectWhoseTimesGoBack_FailsAsMeds015WithTheValidateHintAndNoTrace()
+    {
+        using var temp = new TempDirectory();
+        var (model, dataset) = (temp.File("model"), temp.File("unsorted"));
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", "fit", Sample, "--out", model)).ExitCode);
+        WriteUnsortedDataset(dataset);
+
+        var run = await CliRun.RunAsync("tokenize", dataset, "--tokenizer", model, "--out", temp.File("tokens"));
+        var fit = await CliRun.RunAsync("tokenize", "fit", dataset, "--out", temp.File("model2"));
+
+        foreach (var (exitCode, _, stderr) in new[] { run, fit })
+        {
+            Assert.Equal(ExitCodes.Failure, exitCode);
+            Assert.Contains(MedsIssueCodes.TimesUnsorted, stderr, StringComparison.Ordinal);
+            Assert.Contains("meds validate", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>End to end on the sample with its shards moved straight into data/ (no split folders): fit reads the train
+    /// subjects of subject_splits.parquet, tokenize files each subject under its listed split, and train finds train tokens.</summary>
+    [Fact]
+    public async Task FitTokenizeTrain_ShardsDirectlyInData_KeepTheListedSplits()
+    {
+        using var temp = new TempDirectory();
+        var dataset = CopySample(temp.File("meds"));
+        var number = 0;
+        foreach (var shard in Directory.GetFiles(Path.Combine(dataset, "data"), "*.parquet", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            File.Move(shard, Path.Combine(dataset, "data", $"{number++}.parquet"));
+        var (model, tokens, foldered) = (temp.File("model"), temp.File("tokens"), temp.File("foldered"));
+
+        var fit = await CliRun.RunAsync("tokenize", "fit", dataset, "--out", model);
+        var run = await CliRun.RunAsync("tokenize", dataset, "--tokenizer", model, "--out", tokens);
+        var reference = await CliRun.RunAsync("tokenize", Sample, "--tokenizer", model, "--out", foldered);
+        var train = await CliRun.RunAsync("train", "--tokens", tokens, "--tokenizer", model, "--out", temp.File("trained"), "--steps", "2",
+            "--layers", "1", "--heads", "2", "--channels", "16", "--context", "24", "--batch", "2", "--eval-every", "2", "--eval-batches", "1", "--warmup", "1", "--threads", "1");
+
+        Assert.True(fit.ExitCode == 0, fit.Error);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.True(reference.ExitCode == 0, reference.Error);
+        Assert.Equal(SubjectsBySplit(foldered), SubjectsBySplit(tokens));
+        Assert.True(train.ExitCode == 0, train.Error);
+    }
+
+    private static Dictionary<string, long> SubjectsBySplit(string tokens)
+    {
+        using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(tokens, "manifest.json")));
+        return manifest.RootElement.GetProperty("shards").EnumerateArray()
+            .GroupBy(s => s.GetProperty("split").GetString()!)
+            .ToDictionary(g => g.Key, g => g.Sum(s => s.GetProperty("subjects").GetInt64()));
+    }
+
+    private static string CopySample(string destination)
+    {
+        foreach (var file in Directory.GetFiles(Sample, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(destination, Path.GetRelativePath(Sample, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        return destination;
+    }
+
+    // Subject 1's rows stored as day 1, day 0, day 2 (a writer that did not sort).
+    private static void WriteUnsortedDataset(string root)
+    {
+        var day = TimeSpan.TicksPerDay / TimeSpan.TicksPerMicrosecond;
+        var start = (new DateTime(2020, 1, 1) - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+        var events = new ParquetSchema(MedsSchema.Data.Fields[0], MedsSchema.Data.Fields[1], MedsSchema.Data.Fields[2]);
+        Write(Path.Combine(root, "data", "train", "0.parquet"), events,
+        [
+            ParquetColumn.Create(events.Fields[0], new long[] { 1, 1, 1 }),
+            ParquetColumn.Create(events.Fields[1], new[] { start + day, start, start + (2 * day) }),
+            ParquetColumn.Create(events.Fields[2], new string?[] { "HOSPITAL_ADMISSION//IMP", "ED_REGISTRATION", "HOSPITAL_DISCHARGE//home" }),
+        ]);
+        Write(Path.Combine(root, MedsSchema.SubjectSplitsFile), MedsSchema.SubjectSplits,
+        [
+            ParquetColumn.Create(MedsSchema.SubjectSplits.Fields[0], new long[] { 1 }),
+            ParquetColumn.Create(MedsSchema.SubjectSplits.Fields[1], new string?[] { MedsSchema.TrainSplit }),
+        ]);
+    }
+
+    private static void Write(string path, ParquetSchema schema, IReadOnlyList<ParquetColumn> columns)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var writer = ParquetFileWriter.Create(path, schema);
+        writer.WriteRowGroup(columns);
     }
 }

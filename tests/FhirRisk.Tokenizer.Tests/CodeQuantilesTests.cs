@@ -18,8 +18,6 @@ public sealed class CodeQuantilesTests
     [InlineData(-1e30f, 1)]
     [InlineData(90f, 9)]
     [InlineData(90.01f, 10)]
-    [InlineData(float.PositiveInfinity, 10)]
-    [InlineData(float.NegativeInfinity, 1)]
     public void Bin_ValueOnABreak_TakesTheLowerBin(float value, int bin)
     {
         var quantiles = CodeQuantiles.Fit("X", Enumerable.Range(1, 100).Select(v => (float)v).ToArray());
@@ -62,7 +60,7 @@ public sealed class CodeQuantilesTests
     }
 
     [Fact]
-    public void Fit_NaNAndInfinities_AreSkippedAndNaNHasNoBin()
+    public void Fit_NaNAndInfinities_AreSkippedAndHaveNoBin()
     {
         float[] values = [float.NaN, 1, 2, float.PositiveInfinity, 3, float.NegativeInfinity, float.NaN, 4];
 
@@ -71,6 +69,25 @@ public sealed class CodeQuantilesTests
         Assert.Equal(4, quantiles.Values);
         Assert.All(quantiles.Breaks.Concat(quantiles.BinValues), v => Assert.True(float.IsFinite(v)));
         Assert.Equal(0, quantiles.Bin(float.NaN));
+        Assert.Equal(0, quantiles.Bin(float.PositiveInfinity));
+        Assert.Equal(0, quantiles.Bin(float.NegativeInfinity));
+    }
+
+    [Fact]
+    public void Encode_NonFiniteValue_WritesTheCodeWithoutAQuantileToken()
+    {
+        using var temp = new FhirRisk.Testing.TempDirectory();
+        const string Code = "LOINC//2160-0//mg/dL";
+        var train = Enumerable.Range(0, 40).Select(i => SmallDatasets.At(1, TimeSpan.FromHours(i), Code, 0.5f + i / 10f)).ToArray();
+        var tokenizer = TimelineTokenizer.Fit(SmallDatasets.Write(temp.Path, [train]));
+        var timeline = tokenizer.CreateBuffer();
+
+        foreach (var value in new[] { float.PositiveInfinity, float.NegativeInfinity, float.NaN })
+        {
+            tokenizer.Encode([SmallDatasets.At(2, TimeSpan.Zero, Code, value)], timeline, endTimeline: false);
+
+            Assert.Equal([Code], timeline.Tokens.ToArray().Select(id => tokenizer.Vocabulary[id]));
+        }
     }
 
     [Fact]

@@ -38,7 +38,7 @@ internal static class TimelineRoundTrip
                 Assert.True(coder.Classify(gap) == coder.Classify(decodedGap),
                     $"subject {subject.SubjectId} event {i}: gap {gap} µs decoded as {decodedGap} µs");
             }
-            if (tokenizer.Quantiles.TryGetValue(original[i].Code, out var quantiles) && original[i].NumericValue is { } value && !float.IsNaN(value))
+            if (tokenizer.Quantiles.TryGetValue(original[i].Code, out var quantiles) && original[i].NumericValue is { } value && float.IsFinite(value))
                 Assert.Equal(quantiles.Bin(value), quantiles.Bin(decoded[i].NumericValue!.Value));
         }
 

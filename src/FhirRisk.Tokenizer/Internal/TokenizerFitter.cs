@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using FhirRisk.Core;
 using FhirRisk.Meds;
 
 namespace FhirRisk.Tokenizer.Internal;
@@ -6,7 +7,10 @@ namespace FhirRisk.Tokenizer.Internal;
 /// <summary>
 /// Fits a <see cref="TimelineTokenizer"/> on the fit splits in two streaming passes: the first counts code tokens,
 /// static values, numeric values and time gaps; the second collects the values of the quantized codes only, so
-/// memory holds the counts plus those codes' values, never the dataset.
+/// memory holds the counts plus those codes' values, never the dataset. Data that would give a wrong fit is refused with
+/// the <see cref="MedsFormatException"/> codes <c>meds validate</c> reports: a subject whose times go back (MEDS015),
+/// and subjects read from a fit split's folder whose <c>subject_splits.parquet</c> entry names another split (MEDS021;
+/// their values would otherwise leak into the deciles and interval estimates).
 /// </summary>
 internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettings settings)
 {
@@ -17,6 +21,8 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
     private readonly Dictionary<string, long> _numericCounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _staticCounts = new(StringComparer.Ordinal);
     private long _subjects, _timelines, _events, _subjectsWithoutBirth;
+    private long _misplacedSubjects;
+    private MedsSubject? _firstMisplaced;
 
     public TimelineTokenizer Fit()
     {
@@ -24,7 +30,12 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
             _staticCounts[field + Vocabulary.UnknownValueSuffix] = 0;
         var estimator = new IntervalEstimator(_coder, settings.Intervals);
         foreach (var subject in dataset.ReadSubjects(Read(MedsEventColumns.Time | MedsEventColumns.Code | MedsEventColumns.NumericValue)))
+        {
+            if (IsMisplaced(subject))
+                continue;
             CountSubject(subject, estimator);
+        }
+        ThrowIfMisplaced();
         if (_subjects == 0)
             throw new ArgumentException($"The dataset at {dataset.Root} has no subjects in split {string.Join(" or ", settings.FitSplits)}; a tokenizer fitted on nothing could encode nothing.");
         var intervals = estimator.Estimates();
@@ -49,6 +60,26 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
 
     private MedsReadOptions Read(MedsEventColumns columns) => new() { Splits = settings.FitSplits, Columns = columns };
 
+    // The folder gives a subject's split when its shard lies in data/<split>/; the listing must agree, or a held-out
+    // subject filed under data/train/ would be fitted on. Every such subject is counted before the fit is refused.
+    private bool IsMisplaced(MedsSubject subject)
+    {
+        if (!dataset.SubjectSplits.TryGetValue(subject.SubjectId, out var listed) || listed == subject.Split)
+            return false;
+        _misplacedSubjects++;
+        _firstMisplaced ??= subject;
+        return true;
+    }
+
+    private void ThrowIfMisplaced()
+    {
+        if (_firstMisplaced is not { } first)
+            return;
+        throw new MedsFormatException(Issue.Error(MedsIssueCodes.SubjectInWrongSplitFolder, $"{MedsSchema.DataFolder}/{first.Split}/",
+            $"{_misplacedSubjects} subject(s) in the folder of fit split '{first.Split}' are listed in another split in {MedsSchema.SubjectSplitsFile} " +
+            $"(first: subject {first.SubjectId}, listed in '{dataset.SubjectSplits[first.SubjectId]}'); the tokenizer is not fitted on subjects whose split is in doubt."));
+    }
+
     private void CountSubject(MedsSubject subject, IntervalEstimator estimator)
     {
         _subjects++;
@@ -72,8 +103,10 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
             if (ev.Time is not { } time)
                 continue;
             var micros = MicrosecondTime.From(time);
-            if (previous is { } last && micros != last)
-                estimator.Add(micros - last);
+            if (previous is { } last && micros < last)
+                throw Unsorted(subject.SubjectId, subject.Split);
+            if (previous is { } before && micros != before)
+                estimator.Add(micros - before);
             previous = micros;
             foreach (var token in FullTokens(ev.Code))
                 CollectionsMarshal.GetValueRefOrAddDefault(_tokenCounts, token, out _)++;
@@ -90,6 +123,12 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
                 CollectionsMarshal.GetValueRefOrAddDefault(_staticCounts, field + Vocabulary.UnknownValueSuffix, out _)++;
         }
     }
+
+    // Encoding refuses such a subject too (DatasetTokenization.Unsorted), so fit and apply accept the same data.
+    // Times are left out of the message: ids and counts only (STYLE 8).
+    private static MedsFormatException Unsorted(long subjectId, string split) =>
+        new(Issue.Error(MedsIssueCodes.TimesUnsorted, split.Length > 0 ? $"{MedsSchema.DataFolder}/{split}/" : $"{MedsSchema.DataFolder}/",
+            $"Subject {subjectId}: time goes back; MEDS sorts each subject's rows by time, and the tokenizer does not re-sort them."));
 
     private string[] FullTokens(string code)
     {

@@ -1,6 +1,9 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
+using FhirRisk.Core;
 using FhirRisk.Meds;
 
 namespace FhirRisk.Tokenizer;
@@ -20,7 +23,9 @@ public sealed record TokenShardInfo(string Path, string Split, long Subjects, lo
 
 /// <summary>
 /// Tokenizes a MEDS dataset into token shards (docs/formats/token-shard.md): each <c>data/&lt;split&gt;/&lt;n&gt;.parquet</c>
-/// becomes <c>&lt;out&gt;/&lt;split&gt;/&lt;n&gt;.tokens</c>, shards in parallel, plus a <c>manifest.json</c> listing them.
+/// becomes <c>&lt;out&gt;/&lt;split&gt;/&lt;n&gt;.tokens</c>, and a shard directly in <c>data/</c> one token shard per split
+/// of its subjects (<see cref="ShardEncoder"/>), shards in parallel, plus a <c>manifest.json</c> listing them. A run that
+/// fails on its data removes the shards it wrote and writes no manifest.
 /// </summary>
 public static class DatasetTokenization
 {
@@ -34,6 +39,12 @@ public static class DatasetTokenization
     /// <param name="parallelism">Shards encoded at once (at least 1).</param>
     /// <param name="progress">Reported as shards finish and every few thousand subjects.</param>
     /// <param name="cancellationToken">Stops between subjects; finished shards stay, no partial shard is left named as finished.</param>
+    /// <param name="maxUnknownShare">When set, the largest share (0–1) of timeline events whose codes are wholly unknown
+    /// (<see cref="CodeCoverage.Unknown"/>) the run accepts; above it the run fails with
+    /// <see cref="TokenizerIssueCodes.TooManyUnknownCodes"/>. Null accepts any share.</param>
+    /// <exception cref="MedsFormatException">A subject's rows are not contiguous (MEDS017) or not in time order (MEDS015),
+    /// or subjects sit in a split folder other than their <c>subject_splits.parquet</c> split (MEDS021).</exception>
+    /// <exception cref="TokenizationException">Too many unknown codes (TOK001), or two shards would write the same path (TOK002).</exception>
     public static TokenizationSummary Run(
         TimelineTokenizer tokenizer,
         MedsDatasetReader dataset,
@@ -41,7 +52,8 @@ public static class DatasetTokenization
         IReadOnlyCollection<string>? splits = null,
         int parallelism = 1,
         IProgress<TokenizationProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        double? maxUnknownShare = null)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(dataset);
@@ -50,77 +62,101 @@ public static class DatasetTokenization
         if (Directory.Exists(outputFolder) && Directory.EnumerateFileSystemEntries(outputFolder).Any())
             throw new IOException($"'{outputFolder}' is not empty. Hint: write token shards to a new folder so old shards cannot mix in.");
         var clock = Stopwatch.StartNew();
-        var shards = dataset.Shards.Where(s => splits is null || splits.Contains(s.Split)).ToArray();
-        var written = new TokenShardInfo[shards.Length];
-        var coverage = new CodeCoverageCounts[shards.Length];
+        // A shard directly in data/ has no split folder: it is always read, and its subjects are filtered by their listed split.
+        var shards = dataset.Shards.Where(s => splits is null || s.Split.Length == 0 || splits.Contains(s.Split)).ToArray();
+        CheckTargetPaths(dataset, shards);
+        var encoders = shards.Select(s => new ShardEncoder(tokenizer, dataset, s, splits)).ToArray();
+        var written = new IReadOnlyList<TokenShardInfo>[shards.Length];
+        var files = new ConcurrentBag<string>();
         long events = 0, tokens = 0;
         var done = 0;
-        Parallel.For(0, shards.Length, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, i =>
+        try
         {
-            (written[i], coverage[i]) = EncodeShard(tokenizer, dataset, shards[i], outputFolder, (e, t) =>
+            Parallel.For(0, shards.Length, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, i =>
             {
-                var totalEvents = Interlocked.Add(ref events, e);
-                var totalTokens = Interlocked.Add(ref tokens, t);
-                progress?.Report(new TokenizationProgress(Volatile.Read(ref done), shards.Length, totalEvents, totalTokens));
-            }, cancellationToken);
-            progress?.Report(new TokenizationProgress(Interlocked.Increment(ref done), shards.Length, Interlocked.Read(ref events), Interlocked.Read(ref tokens)));
-        });
+                written[i] = encoders[i].Run(outputFolder, (e, t) =>
+                {
+                    var totalEvents = Interlocked.Add(ref events, e);
+                    var totalTokens = Interlocked.Add(ref tokens, t);
+                    progress?.Report(new TokenizationProgress(Volatile.Read(ref done), shards.Length, totalEvents, totalTokens));
+                }, files.Add, cancellationToken);
+                progress?.Report(new TokenizationProgress(Interlocked.Increment(ref done), shards.Length, Interlocked.Read(ref events), Interlocked.Read(ref tokens)));
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // The caller sees the data problem itself (a MedsFormatException with its code), not the Parallel wrapper.
+            RemoveWritten(outputFolder, files);
+            var first = e.InnerExceptions.FirstOrDefault(x => x is MedsFormatException) ?? e.InnerExceptions[0];
+            ExceptionDispatchInfo.Capture(first).Throw();
+        }
+        var coverage = encoders.Aggregate(default(CodeCoverageCounts), (sum, encoder) => sum + encoder.Coverage);
+        try
+        {
+            CheckSplitFolders(encoders);
+            CheckUnknownShare(coverage, maxUnknownShare);
+        }
+        catch
+        {
+            RemoveWritten(outputFolder, files);
+            throw;
+        }
+        // Reading order of the splits (train, tuning, held_out, others); a data/ shard's splits are spread among them.
+        var listed = written.SelectMany(w => w).OrderBy(s => s.Split, Comparer<string>.Create(MedsSchema.CompareSplits)).ToArray();
         Directory.CreateDirectory(outputFolder);
-        File.WriteAllBytes(Path.Combine(outputFolder, ManifestFile), Manifest(tokenizer, written));
-        return new TokenizationSummary(written, written.Sum(s => s.Subjects), written.Sum(s => s.Events), written.Sum(s => s.Tokens), clock.Elapsed,
-            coverage.Aggregate(default(CodeCoverageCounts), (a, b) => a + b));
+        File.WriteAllBytes(Path.Combine(outputFolder, ManifestFile), Manifest(tokenizer, listed));
+        return new TokenizationSummary(listed, listed.Sum(s => s.Subjects), listed.Sum(s => s.Events), listed.Sum(s => s.Tokens), clock.Elapsed, coverage);
     }
 
-    private static (TokenShardInfo Shard, CodeCoverageCounts Coverage) EncodeShard(
-        TimelineTokenizer tokenizer, MedsDatasetReader dataset, MedsShard shard, string outputFolder, Action<long, long> report, CancellationToken cancellationToken)
+    // data/0.parquet writes train/0.tokens, which data/train/0.parquet writes too in a dataset that mixes both layouts.
+    private static void CheckTargetPaths(MedsDatasetReader dataset, IReadOnlyList<MedsShard> shards)
     {
-        const int ReportEvery = 2_000;
-        var writer = new TokenShardWriter(tokenizer);
-        var timeline = tokenizer.CreateBuffer();
-        var subject = new List<MedsEvent>();
-        var coverage = default(CodeCoverageCounts);
-        long events = 0, reportedEvents = 0, reportedTokens = 0;
-
-        void Flush()
+        var foldered = shards.Where(s => s.Split.Length > 0).ToDictionary(s => ShardEncoder.TargetPath(s, s.Split), StringComparer.Ordinal);
+        foreach (var shard in shards.Where(s => s.Split.Length == 0))
         {
-            if (subject.Count == 0)
-                return;
-            tokenizer.Encode(subject, timeline);
-            writer.Add(timeline);
-            coverage += timeline.Coverage;
-            events += subject.Count;
-            subject.Clear();
-            if (writer.Subjects % ReportEvery != 0)
-                return;
-            cancellationToken.ThrowIfCancellationRequested();
-            report(events - reportedEvents, writer.Tokens - reportedTokens);
-            (reportedEvents, reportedTokens) = (events, writer.Tokens);
+            foreach (var split in dataset.SplitNames.Append(""))
+            {
+                if (foldered.TryGetValue(ShardEncoder.TargetPath(shard, split), out var other))
+                {
+                    throw new TokenizationException(Issue.Error(TokenizerIssueCodes.ShardPathCollision, shard.RelativePath,
+                        $"{shard.RelativePath} (its '{split}' subjects) and {other.RelativePath} would both be written to {ShardEncoder.TargetPath(shard, split)}."),
+                        $"move {shard.RelativePath} into data/<split>/ folders by subject_splits.parquet, or rename it.");
+                }
+            }
         }
-
-        // MEDS keeps each subject's rows contiguous in one shard (DESIGN §3), so a change of subject_id ends a subject.
-        foreach (var ev in dataset.ReadShard(shard, MedsEventColumns.Time | MedsEventColumns.Code | MedsEventColumns.NumericValue))
-        {
-            if (subject.Count > 0 && subject[0].SubjectId != ev.SubjectId)
-                Flush();
-            subject.Add(ev);
-        }
-        Flush();
-        report(events - reportedEvents, writer.Tokens - reportedTokens);
-
-        var relative = RelativePath(shard);
-        var path = Path.Combine(outputFolder, relative);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        writer.Write(path);
-        return (new TokenShardInfo(relative, shard.Split, writer.Subjects, events, writer.Tokens), coverage);
     }
 
-    // data/train/0.parquet → train/0.tokens; a shard directly in data/ keeps its file name.
-    private static string RelativePath(MedsShard shard)
+    private static void CheckSplitFolders(IReadOnlyList<ShardEncoder> encoders)
     {
-        var underData = shard.RelativePath.StartsWith(MedsSchema.DataFolder + "/", StringComparison.Ordinal)
-            ? shard.RelativePath[(MedsSchema.DataFolder.Length + 1)..]
-            : shard.RelativePath;
-        return Path.ChangeExtension(underData, ShardExtension);
+        var misplaced = encoders.Sum(e => e.Misplaced);
+        if (misplaced == 0)
+            return;
+        var first = encoders.First(e => e.FirstMisplaced is not null).FirstMisplaced;
+        throw new MedsFormatException(Issue.Error(MedsIssueCodes.SubjectInWrongSplitFolder, MedsSchema.SubjectSplitsFile, string.Create(CultureInfo.InvariantCulture,
+            $"{misplaced} subject(s) sit in a data/<split>/ folder other than their split in {MedsSchema.SubjectSplitsFile} (first: subject {first}); their tokens would be filed under the wrong split.")));
+    }
+
+    private static void CheckUnknownShare(CodeCoverageCounts coverage, double? maxUnknownShare)
+    {
+        if (maxUnknownShare is not { } limit || coverage.Share(CodeCoverage.Unknown) <= limit)
+            return;
+        throw new TokenizationException(Issue.Error(TokenizerIssueCodes.TooManyUnknownCodes, MedsSchema.DataFolder + "/", string.Create(CultureInfo.InvariantCulture,
+            $"{coverage.Unknown:N0} of the {coverage.Total:N0} timeline events ({coverage.Share(CodeCoverage.Unknown):P1}) have codes the tokenizer's vocabulary does not know, above the limit of {limit:P0}: it was fitted on another kind of data, and a model would read mostly unknown tokens.")),
+            "fit a tokenizer on this data's train split, or raise the limit if encoding it with this vocabulary is intended.");
+    }
+
+    // The output folder was new or empty: remove what this run wrote, and the folders it made, so a rerun can use it.
+    private static void RemoveWritten(string outputFolder, IEnumerable<string> files)
+    {
+        foreach (var file in files)
+            File.Delete(file);
+        if (!Directory.Exists(outputFolder))
+            return;
+        foreach (var folder in Directory.EnumerateDirectories(outputFolder, "*", SearchOption.AllDirectories).OrderByDescending(f => f.Length).ToArray())
+        {
+            if (!Directory.EnumerateFileSystemEntries(folder).Any())
+                Directory.Delete(folder);
+        }
     }
 
     private static byte[] Manifest(TimelineTokenizer tokenizer, IReadOnlyList<TokenShardInfo> shards)
