@@ -45,13 +45,19 @@ internal static class ReportPlots
         return chart;
     }
 
-    private static LineChart PrecisionRecall(string task, IReadOnlyList<RunEvaluation> runs)
+    /// <summary>Each curve steps (ascending recall, each threshold's precision held back to the previous recall), so
+    /// the area under it is the AUPRC in its legend; straight segments would draw trapezoids, which AUPRC is not
+    /// (docs/evaluation.md). scikit-learn's PrecisionRecallDisplay draws the same steps over descending recall.</summary>
+    internal static LineChart PrecisionRecall(string task, IReadOnlyList<RunEvaluation> runs)
     {
         var chart = new LineChart($"{task}: precision-recall", "Recall", "Precision") { XRange = (0, 1), YRange = (0, 1) };
         // The prevalence: the precision of a random ranking, which AUPRC should be read against.
         chart.AddHorizontalLine((double)runs[0].Metrics.Positives / runs[0].Metrics.Predictions);
         foreach (var run in runs)
-            chart.Add(new Series($"{run.Method} (AUPRC {ReportText.Number(run.Metrics.AveragePrecision.Value, "F3")})", [.. run.PrecisionRecall!.Select(p => p.Recall)], [.. run.PrecisionRecall!.Select(p => p.Precision)]));
+        {
+            chart.Add(new Series($"{run.Method} (AUPRC {ReportText.Number(run.Metrics.AveragePrecision.Value, "F3")})",
+                [.. run.PrecisionRecall!.Select(p => p.Recall)], [.. run.PrecisionRecall!.Select(p => p.Precision)]) { Steps = SeriesSteps.Pre });
+        }
         return chart;
     }
 
