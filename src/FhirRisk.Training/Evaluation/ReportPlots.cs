@@ -29,11 +29,23 @@ internal static class ReportPlots
     /// <summary>The macro-AUROC k-shot chart, when it averages over more than one task.</summary>
     public static ReportFigure? Macro(EvaluationResult result)
     {
+        if (MacroChart(result) is not { } chart)
+            return null;
+        var caption = "Macro-AUROC over tasks by training examples per class (each line averages all of its method's tasks at every k";
+        caption += result.MacroKShot.Any(p => p.IsPartial) ? "; a k with fewer tasks, marked * in the table, is left out)" : ")";
+        return new ReportFigure("macro-kshot.png", caption, chart.EncodePng(Width, Height));
+    }
+
+    /// <summary>Per method, the macro-AUROC at the k that average all of its tasks: a point over fewer tasks would move
+    /// the line because the set of tasks changed, not the method (<see cref="MacroKShotPoint.IsPartial"/>).</summary>
+    internal static LineChart? MacroChart(EvaluationResult result)
+    {
         if (!result.MacroKShot.Any(p => p.Tasks > 1))
             return null;
-        var methods = result.MacroKShot.GroupBy(p => p.Method).Select(g => (g.Key, (IReadOnlyList<KShotPoint>)[.. g.Select(p =>
-            new KShotPoint(p.KShot, p.Tasks, ReplicateSpread.Of([p.Auroc]), default))]));
-        return new ReportFigure("macro-kshot.png", "Macro-AUROC over tasks by training examples per class", KShot("Macro-AUROC by k", methods).EncodePng(Width, Height));
+        var methods = result.MacroKShot.GroupBy(p => p.Method).Select(g => (g.Key, (IReadOnlyList<KShotPoint>)[.. g
+            .Where(p => !p.IsPartial)
+            .Select(p => new KShotPoint(p.KShot, p.Tasks, ReplicateSpread.Of([p.Auroc]), default))]));
+        return KShot("Macro-AUROC by k", methods);
     }
 
     private static LineChart Roc(string task, IEnumerable<RunEvaluation> runs)
