@@ -34,9 +34,40 @@ public sealed class EvaluateCommandTests
         var (exitCode, _, stderr) = await CliRun.RunAsync("evaluate", file, "--out", output, "--bootstrap", "20");
 
         Assert.Equal(0, exitCode);
-        Assert.Contains("icu_mortality/heads", stderr, StringComparison.Ordinal);
+        Assert.Contains("warning: icu_mortality:", stderr, StringComparison.Ordinal);
         Assert.Contains("no positive labels", stderr, StringComparison.Ordinal);
+        Assert.Contains(EvaluationIssueCodes.OneClass, stderr, StringComparison.Ordinal);
         Assert.Contains("undefined (no positive labels)", File.ReadAllText(Path.Combine(output, "summary.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Evaluate_OneClassTaskWithOnlyFewShotRuns_Warns()
+    {
+        using var temp = new TempDirectory();
+        var negatives = Predictions("icu_mortality", "probe", noise: 0.2).Select(p => p with { Label = false, KShot = 4, Replicate = 0 });
+        var file = Write(temp, "p.parquet", [.. Predictions("hospital_mortality", "heads", noise: 0.2), .. negatives]);
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("evaluate", file, "--out", temp.File("report"), "--bootstrap", "20");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("warning: icu_mortality:", stderr, StringComparison.Ordinal);
+        Assert.Contains(EvaluationIssueCodes.OneClass, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Evaluate_RareOutcome_SaysHowManyReplicatesAnIntervalUsed_AndWarns()
+    {
+        using var temp = new TempDirectory();
+        // Two positive patients of 60: about e^-2 of the replicates draw neither.
+        var rare = Predictions("icu_mortality", "heads", noise: 0.2).Select(p => p with { Label = p.SubjectId is 1003 or 1040 }).ToArray();
+        var file = Write(temp, "p.parquet", rare);
+
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync("evaluate", file, "--out", temp.File("report"), "--bootstrap", "200");
+
+        Assert.Equal(0, exitCode);
+        Assert.Matches(@"\(1\d\d/200\)", stdout);
+        Assert.Contains(EvaluationIssueCodes.FewPatients, stderr, StringComparison.Ordinal);
+        Assert.Matches(@"\(1\d\d/200 replicates\)", File.ReadAllText(temp.File("report", "summary.md")));
     }
 
     [Fact]

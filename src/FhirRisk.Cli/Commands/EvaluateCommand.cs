@@ -86,9 +86,9 @@ internal static class EvaluateCommand
 
         console.Write(SummaryTable(result));
         foreach (var comparison in result.Comparisons)
-            io.Output.WriteLine($"{comparison.Task}: {comparison} (paired bootstrap)");
-        foreach (var run in result.Runs.Where(r => r.Metrics.RankingUndefinedReason is not null))
-            io.Error.WriteLine($"warning: {run.Task}/{run.Method}: AUROC and AUPRC are undefined ({run.Metrics.RankingUndefinedReason}); Brier and ECE are reported.");
+            io.Output.WriteLine($"{comparison.Task}: {comparison.Describe(result.Bootstrap.Replicates)} (paired bootstrap)");
+        foreach (var warning in result.Warnings)
+            io.Error.WriteLine($"warning: {warning.Path}: {warning.Message} ({warning.Code})");
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{output.FullName}: summary.md, summary.html, metrics.json and plots/ for {result.Tasks.Count} task(s), {result.Methods.Count} method(s)."));
         return ExitCodes.Success;
@@ -109,7 +109,11 @@ internal static class EvaluateCommand
 
     private static Table SummaryTable(EvaluationResult result)
     {
+        var requested = result.Bootstrap.Replicates;
         var table = new Table().Title("Metrics with 95% CI (patients resampled)").AddColumns("Task", "Method", "Positives", "AUROC", "AUPRC", "Brier", "ECE");
+        var fewer = result.Runs.Any(r => Estimates(r.Metrics).Any(e => e.IsDefined && e.Replicates < requested));
+        if (fewer)
+            table.Caption(Invariant($"(n/{requested}): the interval used n of the {requested} replicates, those where the metric was defined"));
         table.Columns[0].NoWrap();
         table.Columns[1].NoWrap();
         for (var i = 2; i < table.Columns.Count; i++)
@@ -118,16 +122,21 @@ internal static class EvaluateCommand
         {
             var m = run.Metrics;
             table.AddRow(Markup.Escape(run.Task), Markup.Escape(run.Method), $"{Count(m.Positives)}\nof {Count(m.Predictions)}",
-                Cell(m.Auroc, "F3"), Cell(m.AveragePrecision, "F3"), Cell(m.BrierScore, "F4"), Cell(m.ExpectedCalibrationError, "F4"));
+                Cell(m.Auroc, "F3", requested), Cell(m.AveragePrecision, "F3", requested), Cell(m.BrierScore, "F4", requested), Cell(m.ExpectedCalibrationError, "F4", requested));
         }
         return table;
     }
 
-    /// <summary>The value over its interval on a second line, so that seven columns fit 120 characters.</summary>
-    private static string Cell(MetricEstimate estimate, string format) =>
+    private static MetricEstimate[] Estimates(BinaryEvaluation m) => [m.Auroc, m.AveragePrecision, m.BrierScore, m.ExpectedCalibrationError];
+
+    /// <summary>The value over its interval on a second line, so that seven columns fit 120 characters; on a third,
+    /// "(165/200)" when the interval used fewer replicates than were drawn.</summary>
+    private static string Cell(MetricEstimate estimate, string format, int requested) =>
         !estimate.IsDefined ? "undefined"
-        : double.IsNaN(estimate.Lower) ? Number(estimate.Value, format)
-        : $"{Number(estimate.Value, format)}\n{Number(estimate.Lower, format)}-{Number(estimate.Upper, format)}";
+        : (double.IsNaN(estimate.Lower) ? Number(estimate.Value, format) : $"{Number(estimate.Value, format)}\n{Number(estimate.Lower, format)}-{Number(estimate.Upper, format)}")
+            + (estimate.Replicates < requested ? Invariant($"\n({estimate.Replicates}/{requested})") : "");
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     private static string Number(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 

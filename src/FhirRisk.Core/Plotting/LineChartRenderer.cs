@@ -127,17 +127,19 @@ internal sealed class LineChartRenderer
     {
         var s = series.Series;
         var dash = s.Style == SeriesStyle.DashedLine ? _style.Dash : ((double, double)?)null;
-        foreach (var run in series.Runs)
+        if (s.HasLine)
         {
-            if (s.HasLine && run.Length == 1 && !s.HasMarkers)
-                _mask.FillCircle(run[0], 1.25 * _style.LineWidth); // a lone point of a line stays visible
-            if (s.HasLine)
-                AddStroke(run, _style.LineWidth, dash);
-            if (s.HasMarkers)
+            foreach (var line in series.Lines)
             {
-                foreach (var point in run)
-                    _mask.FillCircle(point, _style.MarkerRadius);
+                if (line.Length == 1 && !s.HasMarkers)
+                    _mask.FillCircle(line[0], 1.25 * _style.LineWidth); // a lone point of a line stays visible
+                AddStroke(line, _style.LineWidth, dash);
             }
+        }
+        if (s.HasMarkers)
+        {
+            foreach (var point in series.Runs.SelectMany(run => run))
+                _mask.FillCircle(point, _style.MarkerRadius);
         }
         _image.Paint(_mask, series.Color);
     }

@@ -16,6 +16,21 @@ public enum SeriesStyle
     DashedLine,
 }
 
+/// <summary>How a series' line goes from one point to the next (matplotlib's <c>drawstyle</c>).</summary>
+public enum SeriesSteps
+{
+    /// <summary>A straight segment: linear interpolation between the points.</summary>
+    None,
+
+    /// <summary>Up or down first, then across: point i + 1's y holds over (x_i, x_{i+1}] (matplotlib's "steps-pre").
+    /// With x ascending, the area under the line is Σ (x_{i+1} − x_i)·y_{i+1}, which is average precision when the
+    /// points are a precision–recall curve in ascending recall.</summary>
+    Pre,
+
+    /// <summary>Across first, then up or down: point i's y holds over [x_i, x_{i+1}) (matplotlib's "steps-post").</summary>
+    Post,
+}
+
 /// <summary>
 /// One curve of a <see cref="LineChart"/>: points (X[i], Y[i]) in order, optionally with a shaded band from
 /// Lower[i] to Upper[i] (a confidence interval). A point with a non-finite coordinate (or x ≤ 0 on a log axis) is
@@ -46,6 +61,10 @@ public sealed class Series
     public IReadOnlyList<double> Y { get; }
 
     public SeriesStyle Style { get; init; } = SeriesStyle.Line;
+
+    /// <summary>Whether the line steps between points rather than joining them straight; markers and the band stay at
+    /// the points.</summary>
+    public SeriesSteps Steps { get; init; } = SeriesSteps.None;
 
     /// <summary>Lower edge of the band, one value per point; set together with <see cref="Upper"/>.</summary>
     public IReadOnlyList<double>? Lower { get; init; }

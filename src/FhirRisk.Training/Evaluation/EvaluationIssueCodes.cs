@@ -24,6 +24,13 @@ public static class EvaluationIssueCodes
     /// <summary>No rows at all in the inputs.</summary>
     public const string Empty = "predictions.empty";
 
+    /// <summary>Warning: a task's labels hold one class only, so AUROC and AUPRC are undefined in every run of it.</summary>
+    public const string OneClass = "evaluation.one-class";
+
+    /// <summary>Warning: fewer than 10 patients of a task have a label of one class, so its AUROC and AUPRC intervals
+    /// rest on a handful of patients and may have left out replicates.</summary>
+    public const string FewPatients = "evaluation.few-patients";
+
     /// <summary>A few-shot pool lacks a class, so k examples per class cannot be drawn.</summary>
     public const string FewShotClassMissing = "fewshot.class-missing";
 }

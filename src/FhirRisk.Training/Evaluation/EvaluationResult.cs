@@ -1,3 +1,4 @@
+using FhirRisk.Core;
 using FhirRisk.Core.Statistics;
 
 namespace FhirRisk.Training.Evaluation;
@@ -18,6 +19,11 @@ public sealed record EvaluationResult(
     /// <summary>Per task, each all-data method's AUROC difference to each reference method the task has.</summary>
     public IReadOnlyList<AurocComparison> Comparisons { get; init; } = [];
 
+    /// <summary>What a reader must know to read the numbers: a task whose labels hold one class, a task with so few
+    /// patients of a class that its intervals are unreliable (codes <see cref="EvaluationIssueCodes.OneClass"/>,
+    /// <see cref="EvaluationIssueCodes.FewPatients"/>; path: the task).</summary>
+    public IReadOnlyList<Issue> Warnings { get; init; } = [];
+
     public IReadOnlyList<string> Tasks => [.. Runs.Select(r => r.Task).Concat(KShotCurves.Select(c => c.Task)).Distinct()];
 
     public IReadOnlyList<string> Methods => [.. Runs.Select(r => r.Method).Concat(KShotCurves.Select(c => c.Method)).Distinct()];
@@ -30,7 +36,12 @@ public sealed record RunEvaluation(
     BinaryEvaluation Metrics,
     IReadOnlyList<RocPoint>? Roc,
     IReadOnlyList<PrecisionRecallPoint>? PrecisionRecall,
-    IReadOnlyList<CalibrationBin> Calibration);
+    IReadOnlyList<CalibrationBin> Calibration)
+{
+    /// <summary>The ECE's noise floor: what a perfectly calibrated model would score on these bins by chance
+    /// (<see cref="BinaryMetrics.ExpectedCalibrationErrorIfCalibrated"/>); NaN with no predictions.</summary>
+    public double ExpectedCalibrationErrorIfCalibrated { get; init; } = double.NaN;
+}
 
 /// <summary>
 /// <paramref name="Method"/>'s AUROC minus <paramref name="Reference"/>'s on the same points of <paramref name="Task"/>,
@@ -39,8 +50,9 @@ public sealed record RunEvaluation(
 /// </summary>
 public sealed record AurocComparison(string Task, string Method, string Reference, MetricEstimate Difference)
 {
-    /// <summary>"heads vs oracle: AUROC difference −0.042 (−0.067 to −0.018)".</summary>
-    public override string ToString() => $"{Method} vs {Reference}: AUROC difference {ReportText.Difference(Difference)}";
+    /// <summary>"heads vs oracle: AUROC difference −0.042 (−0.067 to −0.018)", with "(165/200 replicates)" after it
+    /// when the interval used fewer than the <paramref name="requestedReplicates"/> drawn.</summary>
+    public string Describe(int requestedReplicates) => $"{Method} vs {Reference}: AUROC difference {ReportText.Difference(Difference, requestedReplicates)}";
 }
 
 /// <summary>Mean, standard deviation (n − 1), minimum and maximum of a metric over replicates; NaN when none is defined.</summary>
@@ -63,5 +75,11 @@ public sealed record KShotPoint(int? KShot, int Replicates, ReplicateSpread Auro
 /// <summary>A method's AUROC/AUPRC over k for one task.</summary>
 public sealed record KShotCurve(string Task, string Method, IReadOnlyList<KShotPoint> Points);
 
-/// <summary>The mean over tasks of a method's mean AUROC at one k, over the <paramref name="Tasks"/> tasks where it is defined.</summary>
-public sealed record MacroKShotPoint(string Method, int? KShot, double Auroc, int Tasks);
+/// <summary>The mean over tasks of a method's mean AUROC at one k, over the <paramref name="Tasks"/> tasks where it is
+/// defined, of the <paramref name="MethodTasks"/> tasks the method has k-shot runs for.</summary>
+public sealed record MacroKShotPoint(string Method, int? KShot, double Auroc, int Tasks, int MethodTasks)
+{
+    /// <summary>Whether this k averages fewer tasks than the method has (a rare task with no defined replicate at small
+    /// k, or no run at this k): its value is then over another set of tasks than the other k, and not comparable.</summary>
+    public bool IsPartial => Tasks < MethodTasks;
+}

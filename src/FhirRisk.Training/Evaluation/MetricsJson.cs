@@ -77,6 +77,7 @@ internal static class MetricsJson
             WriteK(json, point.KShot);
             json.WriteNumber("auroc", point.Auroc);
             json.WriteNumber("tasks", point.Tasks);
+            json.WriteNumber("method_tasks", point.MethodTasks);
             json.WriteEndObject();
         }
         json.WriteEndArray();
@@ -100,6 +101,7 @@ internal static class MetricsJson
         Estimate(json, "average_precision", m.AveragePrecision);
         Estimate(json, "brier", m.BrierScore);
         Estimate(json, "ece", m.ExpectedCalibrationError);
+        Number(json, "ece_if_calibrated", run.ExpectedCalibrationErrorIfCalibrated);
         json.WriteStartArray("calibration");
         foreach (var bin in run.Calibration)
         {
@@ -154,7 +156,8 @@ internal static class MetricsJson
             json.WriteString("k", "all");
     }
 
-    // A bootstrap interval is NaN when no replicate had the metric (a single positive patient, say).
+    // A bootstrap interval is NaN when no replicate had the metric (a single positive patient, say); the ECE's noise
+    // floor is NaN with no predictions.
     private static void Number(Utf8JsonWriter json, string name, double value)
     {
         if (double.IsNaN(value))

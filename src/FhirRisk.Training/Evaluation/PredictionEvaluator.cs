@@ -54,7 +54,11 @@ public static class PredictionEvaluator
 
         var curves = KShotCurves(fewShot, runs);
         var comparisons = Compare(predictions, references ?? DefaultReferences, bootstrap, cancellationToken);
-        return new EvaluationResult(predictions.Sources, bootstrap, runs, curves, MacroAuroc(curves)) { Comparisons = comparisons };
+        return new EvaluationResult(predictions.Sources, bootstrap, runs, curves, MacroAuroc(curves))
+        {
+            Comparisons = comparisons,
+            Warnings = EvaluationWarnings.Of(predictions, runs, bootstrap.Replicates),
+        };
     }
 
     /// <summary>Per task and reference present in it, every other all-data method's AUROC minus the reference's, paired
@@ -88,10 +92,14 @@ public static class PredictionEvaluator
         var (probabilities, labels, patients) = Columns(rows);
         var metrics = PatientBootstrap.Evaluate(probabilities, labels, patients, bootstrap);
         var ranked = metrics.RankingUndefinedReason is null;
+        var calibration = BinaryMetrics.CalibrationCurve(probabilities, labels, bootstrap.CalibrationBins);
         return new RunEvaluation(run.Task, run.Method, metrics,
             ranked ? BinaryMetrics.RocCurve(probabilities, labels) : null,
             ranked ? BinaryMetrics.PrecisionRecallCurve(probabilities, labels) : null,
-            BinaryMetrics.CalibrationCurve(probabilities, labels, bootstrap.CalibrationBins));
+            calibration)
+        {
+            ExpectedCalibrationErrorIfCalibrated = BinaryMetrics.ExpectedCalibrationErrorIfCalibrated(calibration),
+        };
     }
 
     private static List<KShotCurve> KShotCurves(Dictionary<(string Task, string Method, int K), List<(double Auroc, double AveragePrecision)>> fewShot, List<RunEvaluation> runs)
@@ -109,14 +117,20 @@ public static class PredictionEvaluator
         return curves;
     }
 
-    private static List<MacroKShotPoint> MacroAuroc(List<KShotCurve> curves) =>
-    [
-        .. curves
-            .SelectMany(c => c.Points.Where(p => p.Auroc.Defined > 0).Select(p => (c.Method, p.KShot, p.Auroc.Mean)))
-            .GroupBy(p => (p.Method, p.KShot))
-            .OrderBy(g => g.Key.Method, StringComparer.Ordinal).ThenBy(g => g.Key.KShot ?? int.MaxValue)
-            .Select(g => new MacroKShotPoint(g.Key.Method, g.Key.KShot, g.Average(p => p.Mean), g.Count())),
-    ];
+    /// <summary>Per method and k, the mean over the tasks where that k has a defined AUROC, beside how many tasks the
+    /// method has k-shot curves for (a k with fewer averages other tasks, <see cref="MacroKShotPoint.IsPartial"/>).</summary>
+    private static List<MacroKShotPoint> MacroAuroc(List<KShotCurve> curves)
+    {
+        var methodTasks = curves.GroupBy(c => c.Method).ToDictionary(g => g.Key, g => g.Select(c => c.Task).Distinct().Count());
+        return
+        [
+            .. curves
+                .SelectMany(c => c.Points.Where(p => p.Auroc.Defined > 0).Select(p => (c.Method, p.KShot, p.Auroc.Mean)))
+                .GroupBy(p => (p.Method, p.KShot))
+                .OrderBy(g => g.Key.Method, StringComparer.Ordinal).ThenBy(g => g.Key.KShot ?? int.MaxValue)
+                .Select(g => new MacroKShotPoint(g.Key.Method, g.Key.KShot, g.Average(p => p.Mean), g.Count(), methodTasks[g.Key.Method])),
+        ];
+    }
 
     private static (double[] Probabilities, bool[] Labels, long[] Patients) Columns(Prediction[] rows) =>
         ([.. rows.Select(r => r.Probability)], [.. rows.Select(r => r.Label)], [.. rows.Select(r => r.SubjectId)]);

@@ -29,11 +29,23 @@ internal static class ReportPlots
     /// <summary>The macro-AUROC k-shot chart, when it averages over more than one task.</summary>
     public static ReportFigure? Macro(EvaluationResult result)
     {
+        if (MacroChart(result) is not { } chart)
+            return null;
+        var caption = "Macro-AUROC over tasks by training examples per class (each line averages all of its method's tasks at every k";
+        caption += result.MacroKShot.Any(p => p.IsPartial) ? "; a k with fewer tasks, marked * in the table, is left out)" : ")";
+        return new ReportFigure("macro-kshot.png", caption, chart.EncodePng(Width, Height));
+    }
+
+    /// <summary>Per method, the macro-AUROC at the k that average all of its tasks: a point over fewer tasks would move
+    /// the line because the set of tasks changed, not the method (<see cref="MacroKShotPoint.IsPartial"/>).</summary>
+    internal static LineChart? MacroChart(EvaluationResult result)
+    {
         if (!result.MacroKShot.Any(p => p.Tasks > 1))
             return null;
-        var methods = result.MacroKShot.GroupBy(p => p.Method).Select(g => (g.Key, (IReadOnlyList<KShotPoint>)[.. g.Select(p =>
-            new KShotPoint(p.KShot, p.Tasks, ReplicateSpread.Of([p.Auroc]), default))]));
-        return new ReportFigure("macro-kshot.png", "Macro-AUROC over tasks by training examples per class", KShot("Macro-AUROC by k", methods).EncodePng(Width, Height));
+        var methods = result.MacroKShot.GroupBy(p => p.Method).Select(g => (g.Key, (IReadOnlyList<KShotPoint>)[.. g
+            .Where(p => !p.IsPartial)
+            .Select(p => new KShotPoint(p.KShot, p.Tasks, ReplicateSpread.Of([p.Auroc]), default))]));
+        return KShot("Macro-AUROC by k", methods);
     }
 
     private static LineChart Roc(string task, IEnumerable<RunEvaluation> runs)
@@ -45,13 +57,19 @@ internal static class ReportPlots
         return chart;
     }
 
-    private static LineChart PrecisionRecall(string task, IReadOnlyList<RunEvaluation> runs)
+    /// <summary>Each curve steps (ascending recall, each threshold's precision held back to the previous recall), so
+    /// the area under it is the AUPRC in its legend; straight segments would draw trapezoids, which AUPRC is not
+    /// (docs/evaluation.md). scikit-learn's PrecisionRecallDisplay draws the same steps over descending recall.</summary>
+    internal static LineChart PrecisionRecall(string task, IReadOnlyList<RunEvaluation> runs)
     {
         var chart = new LineChart($"{task}: precision-recall", "Recall", "Precision") { XRange = (0, 1), YRange = (0, 1) };
         // The prevalence: the precision of a random ranking, which AUPRC should be read against.
         chart.AddHorizontalLine((double)runs[0].Metrics.Positives / runs[0].Metrics.Predictions);
         foreach (var run in runs)
-            chart.Add(new Series($"{run.Method} (AUPRC {ReportText.Number(run.Metrics.AveragePrecision.Value, "F3")})", [.. run.PrecisionRecall!.Select(p => p.Recall)], [.. run.PrecisionRecall!.Select(p => p.Precision)]));
+        {
+            chart.Add(new Series($"{run.Method} (AUPRC {ReportText.Number(run.Metrics.AveragePrecision.Value, "F3")})",
+                [.. run.PrecisionRecall!.Select(p => p.Recall)], [.. run.PrecisionRecall!.Select(p => p.Precision)]) { Steps = SeriesSteps.Pre });
+        }
         return chart;
     }
 

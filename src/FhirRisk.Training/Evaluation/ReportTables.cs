@@ -16,7 +16,7 @@ internal static class ReportTables
             yield return new ReportTable(null, ["Method", "Predictions", "Patients", "Positives", .. ReportText.MetricHeaders],
             [
                 .. runs.Select(run => (IReadOnlyList<string>)[run.Method, ReportText.Count(run.Metrics.Predictions), ReportText.Count(run.Metrics.Patients),
-                    ReportText.Count(run.Metrics.Positives), .. ReportText.MetricCells(run.Metrics)]),
+                    ReportText.Count(run.Metrics.Positives), .. ReportText.MetricCells(run, result.Bootstrap.Replicates)]),
             ]);
         }
         var comparisons = result.Comparisons.Where(c => c.Task == task).ToArray();
@@ -24,7 +24,7 @@ internal static class ReportTables
         {
             yield return new ReportTable("AUROC minus the reference method's on the same points, 95% paired bootstrap interval (below zero: ranks worse than the reference).",
                 ["Method", "Reference", "AUROC difference"],
-                [.. comparisons.Select(c => (IReadOnlyList<string>)[c.Method, c.Reference, ReportText.Difference(c.Difference)])]);
+                [.. comparisons.Select(c => (IReadOnlyList<string>)[c.Method, c.Reference, ReportText.Difference(c.Difference, result.Bootstrap.Replicates)])]);
         }
         var curves = result.KShotCurves.Where(c => c.Task == task).ToArray();
         if (curves.Length > 0)
@@ -44,10 +44,11 @@ internal static class ReportTables
             return null;
         var methods = result.MacroKShot.Select(p => p.Method).Distinct().ToArray();
         var ks = result.MacroKShot.Select(p => p.KShot).Distinct().OrderBy(k => k ?? int.MaxValue);
-        return new ReportTable("Mean over tasks of each task's mean AUROC (number of tasks in brackets).", ["k", .. methods],
+        return new ReportTable("Mean over tasks of each task's mean AUROC (number of tasks in brackets). A count below the method's number of tasks " +
+            "(marked *) averages another set of tasks than its other k, so it is not comparable with them and is left out of the chart.", ["k", .. methods],
         [
             .. ks.Select(k => (IReadOnlyList<string>)[ReportText.K(k), .. methods.Select(m => result.MacroKShot.FirstOrDefault(p => p.Method == m && p.KShot == k) is { } p
-                ? $"{ReportText.Number(p.Auroc, "F3")} ({p.Tasks})" : "–")]),
+                ? $"{ReportText.Number(p.Auroc, "F3")} ({p.Tasks}{(p.IsPartial ? $" of {p.MethodTasks}*" : "")})" : "–")]),
         ]);
     }
 }

@@ -6,28 +6,40 @@ namespace FhirRisk.Training.Evaluation;
 /// <summary>How the Markdown and HTML summaries write numbers and names, so the two say exactly the same.</summary>
 internal static class ReportText
 {
-    public static readonly string[] MetricHeaders = ["AUROC", "AUPRC", "Brier", "ECE"];
+    public static readonly string[] MetricHeaders = ["AUROC", "AUPRC", "Brier", "ECE", "ECE if calibrated"];
 
-    /// <summary>The four metrics of a run as cells: "0.812 (0.790–0.834)", or why a metric is undefined.</summary>
-    public static string[] MetricCells(BinaryEvaluation metrics) =>
-    [
-        Estimate(metrics.Auroc, "F3", metrics.RankingUndefinedReason),
-        Estimate(metrics.AveragePrecision, "F3", metrics.Positives == 0 ? "no positive labels" : metrics.RankingUndefinedReason),
-        Estimate(metrics.BrierScore, "F4", "no predictions"),
-        Estimate(metrics.ExpectedCalibrationError, "F4", "no predictions"),
-    ];
+    /// <summary>The metrics of a run as cells: "0.812 (0.790–0.834)", or why a metric is undefined; last the ECE's noise
+    /// floor (what a calibrated model would score by chance), which the ECE should be read against.</summary>
+    public static string[] MetricCells(RunEvaluation run, int requestedReplicates)
+    {
+        var metrics = run.Metrics;
+        return
+        [
+            Estimate(metrics.Auroc, "F3", metrics.RankingUndefinedReason, requestedReplicates),
+            Estimate(metrics.AveragePrecision, "F3", metrics.Positives == 0 ? "no positive labels" : metrics.RankingUndefinedReason, requestedReplicates),
+            Estimate(metrics.BrierScore, "F4", "no predictions", requestedReplicates),
+            Estimate(metrics.ExpectedCalibrationError, "F4", "no predictions", requestedReplicates),
+            double.IsNaN(run.ExpectedCalibrationErrorIfCalibrated) ? "–" : Number(run.ExpectedCalibrationErrorIfCalibrated, "F4"),
+        ];
+    }
 
-    public static string Estimate(MetricEstimate estimate, string format, string? undefinedReason) =>
+    /// <summary>"0.812 (0.790–0.834)"; "0.969 (0.939–0.993) (165/200 replicates)" when replicates where the metric was
+    /// undefined (no positive patient drawn) were left out, as that interval is conditional on drawing one.</summary>
+    public static string Estimate(MetricEstimate estimate, string format, string? undefinedReason, int requestedReplicates) =>
         !estimate.IsDefined ? $"undefined ({undefinedReason ?? "no data"})"
-        : estimate.Replicates == 0 ? Number(estimate.Value, format)
-        : $"{Number(estimate.Value, format)} ({Number(estimate.Lower, format)}–{Number(estimate.Upper, format)})";
+        : estimate.Replicates == 0 ? Number(estimate.Value, format) + ReplicatesUsed(estimate, requestedReplicates)
+        : $"{Number(estimate.Value, format)} ({Number(estimate.Lower, format)}–{Number(estimate.Upper, format)}){ReplicatesUsed(estimate, requestedReplicates)}";
 
     /// <summary>A signed difference over its interval, "−0.042 (−0.067 to −0.018)" ("to", since a dash would read as a
-    /// minus sign), or why it is undefined.</summary>
-    public static string Difference(MetricEstimate estimate) =>
+    /// minus sign), or why it is undefined; with the replicates used when fewer than requested.</summary>
+    public static string Difference(MetricEstimate estimate, int requestedReplicates) =>
         !estimate.IsDefined ? "undefined (the labels hold one class only)"
-        : estimate.Replicates == 0 || double.IsNaN(estimate.Lower) ? Signed(estimate.Value)
-        : $"{Signed(estimate.Value)} ({Signed(estimate.Lower)} to {Signed(estimate.Upper)})";
+        : estimate.Replicates == 0 || double.IsNaN(estimate.Lower) ? Signed(estimate.Value) + ReplicatesUsed(estimate, requestedReplicates)
+        : $"{Signed(estimate.Value)} ({Signed(estimate.Lower)} to {Signed(estimate.Upper)}){ReplicatesUsed(estimate, requestedReplicates)}";
+
+    /// <summary>" (165/200 replicates)" when the interval used fewer replicates than were drawn, else empty.</summary>
+    public static string ReplicatesUsed(MetricEstimate estimate, int requestedReplicates) =>
+        estimate.Replicates < requestedReplicates ? $" ({Count(estimate.Replicates)}/{Count(requestedReplicates)} replicates)" : "";
 
     /// <summary>"+0.012", "−0.042" (a true minus sign), "0.000".</summary>
     public static string Signed(double value) => value.ToString("+0.000;\u22120.000;0.000", CultureInfo.InvariantCulture);
@@ -48,7 +60,11 @@ internal static class ReportText
     public static string MethodNote(BootstrapSettings bootstrap) =>
         $"95% confidence intervals: {Count(bootstrap.Replicates)} bootstrap replicates resampled by patient (seed {bootstrap.Seed.ToString(CultureInfo.InvariantCulture)}), " +
         $"percentile method at level {Number(bootstrap.ConfidenceLevel, "0.###")}. AUPRC is average precision (scikit-learn's definition, no interpolation). " +
+        "An interval marked (165/200 replicates) comes from the replicates in which the metric was defined, those that drew a patient of each class: " +
+        "it is conditional on drawing one, so narrower than the sampling error, and rests on very few patients. " +
         $"ECE uses {bootstrap.CalibrationBins.ToString(CultureInfo.InvariantCulture)} equal-width bins weighted by their share of predictions. " +
+        "ECE's interval is not centred on it: sampling noise biases ECE upwards, more so on a resample that repeats patients, so the interval sits mostly above the estimate. " +
+        "Read ECE against 'ECE if calibrated', the ECE a perfectly calibrated model would score on the same bins by chance (its noise floor). " +
         "k-shot cells are the mean ± standard deviation over replicates of each k (training examples per class). " +
         "AUROC differences to a reference method are paired: each replicate scores both methods on the same resampled patients.";
 }

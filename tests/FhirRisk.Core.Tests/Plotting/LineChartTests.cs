@@ -44,10 +44,10 @@ public sealed class LineChartTests
     [MemberData(nameof(AwkwardData))]
     public void Render_AwkwardData_DrawsWhatItCanWithoutThrowing(string name, double[] x, double[] y, bool visible)
     {
-        foreach (var style in Enum.GetValues<SeriesStyle>())
+        foreach (var (style, steps) in Enum.GetValues<SeriesStyle>().SelectMany(style => Enum.GetValues<SeriesSteps>().Select(steps => (style, steps))))
         {
             var chart = new LineChart(name, "x", "y");
-            chart.Add(new Series("", x, y) { Style = style });
+            chart.Add(new Series("", x, y) { Style = style, Steps = steps });
 
             var image = new LineChartRenderer(chart, 800, 500).Render();
 

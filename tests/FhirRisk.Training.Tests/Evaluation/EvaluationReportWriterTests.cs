@@ -45,9 +45,9 @@ public sealed class EvaluationReportWriterTests(EvaluationReportWriterTests.Repo
 
         var markdown = File.ReadAllText(temp.File("summary.md"));
         Assert.Contains("paired bootstrap", markdown, StringComparison.Ordinal);
-        Assert.Contains($"| heads | oracle | {ReportText.Difference(headsVsOracle.Difference)} |", markdown, StringComparison.Ordinal);
+        Assert.Contains($"| heads | oracle | {ReportText.Difference(headsVsOracle.Difference, result.Bootstrap.Replicates)} |", markdown, StringComparison.Ordinal);
         Assert.Contains("| heads | oracle | undefined (the labels hold one class only) |", markdown, StringComparison.Ordinal);
-        Assert.Contains("\u2212", ReportText.Difference(headsVsOracle.Difference), StringComparison.Ordinal);
+        Assert.Contains("\u2212", ReportText.Difference(headsVsOracle.Difference, result.Bootstrap.Replicates), StringComparison.Ordinal);
         var html = File.ReadAllText(temp.File("summary.html"));
         Assert.Contains("<td>oracle</td>", html, StringComparison.Ordinal);
 

@@ -101,7 +101,7 @@ public sealed class PredictionEvaluatorTests
         var comparison = Assert.Single(named.Comparisons);
         Assert.Equal(("heads", "count_baseline"), (comparison.Method, comparison.Reference));
         Assert.Equal(Auroc(heads) - Auroc(baseline), comparison.Difference.Value, 12);
-        Assert.StartsWith("heads vs count_baseline: AUROC difference +", comparison.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("heads vs count_baseline: AUROC difference +", comparison.Describe(Quick.Replicates), StringComparison.Ordinal);
     }
 
     private static double Auroc(Prediction[] rows) => BinaryMetrics.Auroc([.. rows.Select(r => r.Probability)], [.. rows.Select(r => r.Label)]);

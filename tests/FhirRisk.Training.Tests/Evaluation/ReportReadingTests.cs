@@ -1,0 +1,103 @@
+using System.Text.Json;
+using FhirRisk.Core.Statistics;
+using FhirRisk.Training.Evaluation;
+
+namespace FhirRisk.Training.Tests.Evaluation;
+
+/// <summary>What the report tells a reader beside the numbers: conditional intervals, warnings, the ECE's noise floor,
+/// which tasks a macro point averages.</summary>
+public sealed class ReportReadingTests
+{
+    private static readonly BootstrapSettings Bootstrap = new() { Replicates = 200, Seed = 0 };
+    private static readonly LabeledPoint[] Points = SyntheticPredictions.Points(150, 31);
+    private static readonly IReadOnlyDictionary<string, ReportFigure[]> NoFigures = new Dictionary<string, ReportFigure[]>();
+
+    [Fact]
+    public void RareOutcome_IntervalsSayHowManyReplicatesTheyUsed_AndTheTaskIsWarnedAbout()
+    {
+        // Two positive patients: about e^-2 of the replicates draw neither and are left out of AUROC and AUPRC.
+        var rare = Points.Select(p => p with { Label = p.SubjectId is 3 or 70 }).ToArray();
+        var result = PredictionEvaluator.Evaluate(PredictionSet.Create([("p", SyntheticPredictions.Predict(rare, "rare", "heads", 1.0, 1))]), Bootstrap);
+
+        var auroc = Assert.Single(result.Runs).Metrics.Auroc;
+        Assert.InRange(auroc.Replicates, 1, 199);
+        var used = $"({auroc.Replicates}/200 replicates)";
+        Assert.EndsWith(used, ReportText.MetricCells(result.Runs[0], 200)[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("replicates)", ReportText.MetricCells(result.Runs[0], 200)[2], StringComparison.Ordinal); // Brier used all 200
+        Assert.Contains(used, SummaryMarkdown.Render(result, NoFigures, null), StringComparison.Ordinal);
+        Assert.Contains(used, SummaryHtml.Render(result, NoFigures, null), StringComparison.Ordinal);
+
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal((EvaluationIssueCodes.FewPatients, "rare"), (warning.Code, warning.Path));
+        Assert.Contains($"{auroc.Replicates}/200", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CommonOutcome_NoReplicateCountAndNoWarning()
+    {
+        var result = PredictionEvaluator.Evaluate(PredictionSet.Create([("p", SyntheticPredictions.Predict(Points, "common", "heads", 1.0, 1))]), Bootstrap);
+
+        Assert.Empty(result.Warnings);
+        Assert.All(ReportText.MetricCells(result.Runs[0], 200), cell => Assert.DoesNotContain("replicates", cell, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void OneClassTask_WithOnlyFewShotRuns_IsWarnedAbout()
+    {
+        var negatives = Points.Select(p => p with { Label = false }).ToArray();
+        Prediction[] rows =
+        [
+            .. SyntheticPredictions.Predict(negatives, "none", "probe", 1.0, 1, k: 1, replicate: 0),
+            .. SyntheticPredictions.Predict(negatives, "none", "probe", 1.0, 2, k: 2, replicate: 0),
+            .. SyntheticPredictions.Predict(Points, "some", "probe", 1.0, 3),
+        ];
+
+        var result = PredictionEvaluator.Evaluate(PredictionSet.Create([("p", rows)]), Bootstrap);
+
+        Assert.DoesNotContain(result.Runs, r => r.Task == "none"); // no all-data run to hang a warning on
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal((EvaluationIssueCodes.OneClass, "none"), (warning.Code, warning.Path));
+        Assert.Contains("all 2 run(s) (probe (k-shot))", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Ece_IsShownBesideItsNoiseFloor_AndTheNoteSaysItsIntervalIsNotCentred()
+    {
+        var result = PredictionEvaluator.Evaluate(PredictionSet.Create([("p", SyntheticPredictions.Predict(Points, "t", "heads", 1.0, 1))]), Bootstrap);
+        var run = result.Runs[0];
+
+        Assert.Equal(BinaryMetrics.ExpectedCalibrationErrorIfCalibrated(run.Calibration), run.ExpectedCalibrationErrorIfCalibrated);
+        Assert.True(run.ExpectedCalibrationErrorIfCalibrated > 0);
+        var markdown = SummaryMarkdown.Render(result, NoFigures, null);
+        Assert.Contains("| ECE if calibrated |", markdown, StringComparison.Ordinal);
+        Assert.Contains($"| {ReportText.Number(run.ExpectedCalibrationErrorIfCalibrated, "F4")} |", markdown, StringComparison.Ordinal);
+        Assert.Contains("not centred", ReportText.MethodNote(result.Bootstrap), StringComparison.Ordinal);
+
+        using var stream = new MemoryStream();
+        MetricsJson.Write(stream, result);
+        using var json = JsonDocument.Parse(stream.ToArray());
+        Assert.Equal(run.ExpectedCalibrationErrorIfCalibrated, json.RootElement.GetProperty("runs")[0].GetProperty("ece_if_calibrated").GetDouble());
+    }
+
+    [Fact]
+    public void MacroAuroc_AKWithFewerTasksIsMarked_AndLeftOffTheChart()
+    {
+        var other = SyntheticPredictions.Points(100, 32, firstSubject: 1000);
+        Prediction[] rows =
+        [
+            .. SyntheticPredictions.Predict(Points, "a", "probe", 0.5, 1, k: 1, replicate: 0),
+            .. SyntheticPredictions.Predict(Points, "a", "probe", 1.0, 2, k: 4, replicate: 0),
+            .. SyntheticPredictions.Predict(other, "b", "probe", 1.0, 3, k: 4, replicate: 0), // b has no k = 1 run
+        ];
+
+        var result = PredictionEvaluator.Evaluate(PredictionSet.Create([("p", rows)]), Bootstrap);
+
+        var (k1, k4) = (result.MacroKShot.Single(p => p.KShot == 1), result.MacroKShot.Single(p => p.KShot == 4));
+        Assert.Equal((1, 2, true), (k1.Tasks, k1.MethodTasks, k1.IsPartial));
+        Assert.Equal((2, 2, false), (k4.Tasks, k4.MethodTasks, k4.IsPartial));
+        var line = Assert.Single(ReportPlots.MacroChart(result)!.Series);
+        Assert.Equal([4.0], line.X);
+        Assert.Contains("(1 of 2*)", ReportTables.Macro(result)!.Rows[0][1], StringComparison.Ordinal);
+        Assert.Contains("left out", ReportPlots.Macro(result)!.Caption, StringComparison.Ordinal);
+    }
+}
