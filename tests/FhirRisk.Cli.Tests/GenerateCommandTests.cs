@@ -74,6 +74,31 @@ public sealed class GenerateCommandTests : IDisposable
 
         Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("choose a new --out folder", stderr, StringComparison.Ordinal);
+        Assert.Equal(1, stderr.Split("hint", StringSplitOptions.None).Length - 1 + stderr.Split("Hint", StringSplitOptions.None).Length - 1);
+    }
+
+    [Fact]
+    public async Task Generate_IntoAFile_IsAUsageErrorSayingSo()
+    {
+        var output = _temp.File("afile");
+        File.WriteAllText(output, "x");
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("generate", "--model", Model(), "--patients", "2", "--out", output);
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("is a file", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Generate_WithCreatedAt_WritesThatTimeIntoBothManifests()
+    {
+        var output = _temp.File("fixed");
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("generate", "--model", Model(), "--patients", "3", "--out", output, "--max-tokens", "16", "--created-at", "2025-03-04T05:06:07Z");
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("2025-03-04T05:06:07", File.ReadAllText(Path.Combine(output, "fhir", "manifest.json")), StringComparison.Ordinal);
+        Assert.Contains("2025-03-04T05:06:07", File.ReadAllText(Path.Combine(output, "meds", "metadata", "dataset.json")), StringComparison.Ordinal);
     }
 
     [Fact]

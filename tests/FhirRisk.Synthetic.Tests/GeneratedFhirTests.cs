@@ -56,6 +56,136 @@ public sealed class GeneratedFhirTests : IDisposable
     }
 
     [Fact]
+    public void EncounterEventsFhirCannotCarry_AreDroppedAndCounted_NotReadBackAsNewStays()
+    {
+        GeneratedPatient patient = new(9,
+        [
+            new(9, null, "GENDER//M"),
+            new(9, T0, "HOSPITAL_DISCHARGE//home"),
+            new(9, T0.AddHours(1), "ED_OUT"),
+            new(9, T0.AddDays(1), "ICU_ADMISSION//MICU"),
+            new(9, T0.AddDays(1).AddHours(1), "LOINC//2160-0//mg/dL"),
+            new(9, T0.AddDays(2), "ICU_DISCHARGE"),
+            new(9, T0.AddDays(5), "HOSPITAL_ADMISSION//EMER"),
+            new(9, T0.AddDays(6), "HOSPITAL_ADMISSION//IMP"),
+            new(9, T0.AddDays(7), "HOSPITAL_DISCHARGE//HOME"),
+        ], Tokens: 20, Ended: true);
+        var export = _temp.File("fhir");
+        List<(string? From, string? To)> changes;
+        using (var writer = new GeneratedFhirWriter(export))
+        {
+            writer.Write(patient);
+            writer.Complete(T0);
+            changes = writer.CodeChanges;
+            Assert.Equal(2, writer.Changes[FhirChange.EndWithNothingOpen]);
+            Assert.Equal(2, writer.Changes[FhirChange.IcuOutsideStay]);
+            Assert.Equal(1, writer.Changes[FhirChange.ClosedImplicitly]);
+            Assert.Equal(1, writer.Changes[FhirChange.ClassRewritten]);
+        }
+
+        var ingested = Ingest(export);
+
+        Assert.Equal(2, ingested.Count(c => c.StartsWith("HOSPITAL_ADMISSION//", StringComparison.Ordinal)));
+        Assert.DoesNotContain(ingested, c => c.StartsWith("ICU_", StringComparison.Ordinal));
+        Assert.Equal(Expected(patient.Events, changes).Order(StringComparer.Ordinal), ingested.Order(StringComparer.Ordinal));
+        var encounters = File.ReadAllText(Path.Combine(export, "Encounter.ndjson"));
+        Assert.Contains(GeneratedFhirWriter.LocalDischargeDisposition, encounters, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Observations_KeepTheUnitWithoutAValue_AndFileVitalSignsAsVitalSigns()
+    {
+        GeneratedPatient patient = new(3,
+        [
+            new(3, null, "GENDER//F"),
+            new(3, T0, "VISIT//AMB"),
+            new(3, T0.AddMinutes(1), "LOINC//2160-0//mg/dL"),
+            new(3, T0.AddMinutes(2), "LOINC//8867-4///min", 88f),
+            new(3, T0.AddMinutes(3), "LOINC//4548-4", 6.1f),
+            new(3, T0.AddMinutes(4), "ICD10CM//E11.9"),
+        ], Tokens: 9, Ended: true);
+        var export = _temp.File("fhir");
+        using (var writer = new GeneratedFhirWriter(export))
+        {
+            writer.Write(patient);
+            writer.Complete(T0);
+        }
+
+        var observations = File.ReadAllLines(Path.Combine(export, "Observation.ndjson"));
+        Assert.Contains("\"vital-signs\"", observations.Single(o => o.Contains("8867-4", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Contains("\"laboratory\"", observations.Single(o => o.Contains("2160-0", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Contains("\"clinicalStatus\"", File.ReadAllText(Path.Combine(export, "Condition.ndjson")), StringComparison.Ordinal);
+        var events = MedsEvents(export);
+        Assert.Contains(("LOINC//2160-0//mg/dL", (float?)null), events);
+        Assert.Contains(("LOINC//8867-4///min", (float?)88f), events);
+        Assert.Contains(("LOINC//4548-4", (float?)6.1f), events);
+    }
+
+    [Fact]
+    public void ModelOutput_IngestsBackToItsEvents_ExceptTheCountedChanges()
+    {
+        var output = _temp.File("generated");
+        SyntheticPatientGeneration.Run(new GenerationSettings
+        {
+            ModelDirectory = GenerationModel.Directory,
+            OutputFolder = output,
+            Patients = 30,
+            Seed = 12,
+            Dataset = GenerationModel.Dataset,
+            MaxNewTokens = 64,
+            Threads = 1,
+        });
+        var patients = MedsDatasetReader.Open(Path.Combine(output, SyntheticPatientGeneration.MedsFolder)).ReadSubjects()
+            .Select(s => new GeneratedPatient(s.SubjectId, s.Events, 0, true)).ToList();
+        var export = _temp.File("fhir");
+        List<(string? From, string? To)> changes;
+        using (var writer = new GeneratedFhirWriter(export))
+        {
+            foreach (var patient in patients)
+                writer.Write(patient);
+            writer.Complete(T0);
+            changes = writer.CodeChanges;
+            Assert.NotEmpty(changes);
+            Assert.DoesNotContain(writer.Skipped.Keys, k => k != "UNK" && k != "NOTE");
+        }
+
+        var ingested = Ingest(export);
+
+        // The model's UNK tokens and the sample's NOTE codes have no FHIR home (counted in Skipped).
+        var written = patients.SelectMany(p => p.Events).Where(e => e.Code.Split("//")[0] is not ("UNK" or "NOTE"));
+        var expected = Expected(written, changes);
+        Assert.Equal(expected.Order(StringComparer.Ordinal), ingested.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>The codes of <paramref name="events"/> (static rows, birth and death included) after the writer's changes.</summary>
+    private static List<string> Expected(IEnumerable<MedsEvent> events, List<(string? From, string? To)> changes)
+    {
+        var codes = events.Select(e => e.Code).ToList();
+        foreach (var (from, to) in changes)
+        {
+            if (from is not null)
+                Assert.True(codes.Remove(from), from);
+            if (to is not null)
+                codes.Add(to);
+        }
+        return codes;
+    }
+
+    private List<string> Ingest(string export)
+    {
+        var meds = _temp.File("meds-" + Guid.NewGuid().ToString("N"));
+        new FhirIngestion(new FhirIngestionSettings { OutputFolder = meds }).Run([export]);
+        return [.. MedsDatasetReader.Open(meds).ReadEvents().Select(e => e.Code)];
+    }
+
+    private List<(string Code, float? Value)> MedsEvents(string export)
+    {
+        var meds = _temp.File("meds-" + Guid.NewGuid().ToString("N"));
+        new FhirIngestion(new FhirIngestionSettings { OutputFolder = meds }).Run([export]);
+        return [.. MedsDatasetReader.Open(meds).ReadEvents().Select(e => (e.Code, e.NumericValue))];
+    }
+
+    [Fact]
     public void GeneratedResources_PassTheFhirNpmValidator()
     {
         var export = _temp.File("fhir");

@@ -1,6 +1,8 @@
 using FhirRisk.Meds;
 using FhirRisk.Meds.Tasks;
+using FhirRisk.Synthetic.Generation;
 using FhirRisk.Synthetic.Generation.Reports;
+using FhirRisk.Tokenizer;
 
 namespace FhirRisk.Synthetic.Tests;
 
@@ -34,8 +36,8 @@ public sealed class GenerationReportTests
         var heldOut = Cohort(60, seed: 3).Select(vectors.Of).ToList();
         var fresh = Cohort(60, seed: 4).Select(vectors.Of).ToList();
 
-        var copies = PrivacyReport.Measure(train.ToList(), train, heldOut, threads: 1);
-        var honest = PrivacyReport.Measure(fresh, train, heldOut, threads: 1);
+        var copies = PrivacyReport.Measure(train.ToList(), train, heldOut, threads: 1, new Random(1));
+        var honest = PrivacyReport.Measure(fresh, train, heldOut, threads: 1, new Random(1));
 
         Assert.Equal(60, copies.ExactTrainCopies);
         Assert.Equal(1, copies.MembershipInferenceAuc, 6);
@@ -44,6 +46,110 @@ public sealed class GenerationReportTests
         Assert.InRange(honest.CloserToTrainShare, 0.2, 0.8);
         Assert.InRange(honest.AdversarialAccuracyTrain, 0.25, 0.75);
         Assert.Equal(0, PatientVectors.Distance(train[0], train[0]));
+    }
+
+    [Fact]
+    public void Privacy_GroupsOfUnequalSize_AreComparedAtTheSmallestSize()
+    {
+        var vectors = new PatientVectors();
+        var synthetic = Cohort(200, seed: 5).Select(vectors.Of).ToList();
+        var train = Cohort(400, seed: 6).Select(vectors.Of).ToList();
+        var heldOut = Cohort(49, seed: 7).Select(vectors.Of).ToList();
+
+        var report = PrivacyReport.Measure(synthetic, train, heldOut, threads: 1, new Random(3));
+
+        // All three from one distribution: a 400-patient train pool alone would put most synthetic patients nearer to train.
+        Assert.Equal(new PrivacyGroups(200, 400, 49, 49), report.Groups);
+        Assert.InRange(report.CloserToTrainShare, 0.3, 0.7);
+        Assert.InRange(report.MedianDistanceRatio, 0.7, 1.3);
+        Assert.NotNull(report.Warning);
+        Assert.Equal(report, PrivacyReport.Measure(synthetic, train, heldOut, threads: 1, new Random(3)));
+    }
+
+    [Fact]
+    public void Privacy_WithoutHeldOut_SaysWhyTheHeldOutRowsAreEmpty()
+    {
+        var vectors = new PatientVectors();
+        var folder = Path.Combine(Path.GetTempPath(), "fhirrisk-privacy-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var report = PrivacyReport.Measure(Cohort(30, seed: 1).Select(vectors.Of).ToList(), Cohort(300, seed: 2).Select(vectors.Of).ToList(), [], threads: 1, new Random(1));
+            report.Write(folder);
+
+            Assert.Equal(new PrivacyGroups(30, 300, 0, 30), report.Groups);
+            var markdown = File.ReadAllText(Path.Combine(folder, PrivacyReport.MarkdownFile));
+            Assert.DoesNotContain("NaN", markdown, StringComparison.Ordinal);
+            Assert.Contains("n/a (no held_out or tuning split)", markdown, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Copies_PatientsWithoutTimedEvents_AreNotCopies()
+    {
+        var vectors = new PatientVectors();
+        IReadOnlyList<MedsEvent> noEvents = [new(1, null, "GENDER//M"), new(1, T0.AddYears(-50), MedsSchema.BirthCode)];
+        var train = Cohort(20, seed: 1).Append(noEvents).Select(vectors.Of).ToList();
+
+        var report = PrivacyReport.Measure([vectors.Of(noEvents), vectors.Of(noEvents)], train, [.. Cohort(20, seed: 2).Select(vectors.Of)], threads: 1, new Random(1));
+
+        Assert.Equal(0, report.ExactTrainCopies);
+        Assert.Equal(0, PatientVectors.Distance(vectors.Of(noEvents), train[^1]));
+    }
+
+    [Fact]
+    public void Copies_OfTrainPatientsDecodedThroughTheirPrefix_AreCaught()
+    {
+        var tokenizer = TimelineTokenizer.Load(GenerationModel.Directory);
+        // The sample's timelines begin with a note before the admission; generated ones begin at their first encounter.
+        var train = MedsDatasetReader.Open(GenerationModel.Dataset).ReadSubjects(new MedsReadOptions { Splits = [MedsSchema.TrainSplit] })
+            .Select(s => s with { Events = [.. s.Events.Where(e => e.Time is null || e.Code == MedsSchema.BirthCode), .. FromFirstEncounter(s.Events)] })
+            .ToList();
+        var vectors = new PatientVectors();
+        var real = train.Select(s => vectors.Of(s.Events)).ToList();
+        var random = new Random(8);
+
+        // What a model that memorised each train patient would write: its own tokens after its own prefix.
+        var copies = new List<PatientVector>();
+        var sources = new List<PatientVector>();
+        foreach (var (subject, source) in train.Zip(real))
+        {
+            var buffer = tokenizer.CreateBuffer();
+            tokenizer.Encode(subject.Events, buffer, endTimeline: true);
+            if (buffer.Count == 0)
+                continue;
+            var start = DateTime.UnixEpoch.AddTicks(buffer.Times[0] * TimeSpan.TicksPerMicrosecond);
+            var prompt = new StaticPrompt(tokenizer.PrefixAt(buffer.Statics, buffer.Times[0]), StaticPrompts.WithinQuarter(start, random), random.NextDouble());
+            var decoded = GeneratedTimeline.Decode(tokenizer, subject.SubjectId, prompt, buffer.Tokens.ToArray());
+            copies.Add(vectors.Of(decoded.Events));
+            sources.Add(source);
+        }
+
+        var report = PrivacyReport.Measure(copies, real, [], threads: 1, new Random(1));
+
+        Assert.True(copies.Count >= 5, $"{copies.Count} copies");
+        Assert.Equal(copies.Count, report.ExactTrainCopies);
+        // The decoded age is drawn within the prompt's whole year, so a copy is near its source but not at distance 0.
+        Assert.Contains(copies.Zip(sources), p => PatientVectors.Distance(p.First, p.Second) > 0);
+    }
+
+    private static IEnumerable<MedsEvent> FromFirstEncounter(IReadOnlyList<MedsEvent> events) =>
+        events.Where(e => e.Time is not null && e.Code != MedsSchema.BirthCode).SkipWhile(e => !GeneratedTimeline.OpensEncounter(e.Code));
+
+    [Fact]
+    public void Completeness_CountsEncountersBegunBeforeTheTimelineAndOpenAtItsEnd()
+    {
+        DateTime[] times = [T0, T0.AddHours(1), T0.AddHours(2), T0.AddDays(1), T0.AddDays(3), T0.AddDays(3), T0.AddDays(9), T0.AddDays(10), T0.AddDays(11)];
+        string[] codes = ["LOINC//1", "HOSPITAL_DISCHARGE//home", "HOSPITAL_ADMISSION//IMP", "ICU_ADMISSION//MICU", "HOSPITAL_DISCHARGE//exp", "ICU_DISCHARGE", "ICU_ADMISSION//MICU", "ICU_DISCHARGE", "ED_REGISTRATION"];
+
+        var counts = EncounterCompleteness.Of(times, codes);
+
+        // The first discharge and the ICU stay outside a hospital stay began before the timeline; the ICU discharge at
+        // the time of the discharge is the simulator's way of ending an ICU stay with the hospital stay.
+        Assert.Equal(new EncounterCompleteness(Opened: 4, BegunBefore: 2, OpenAtEnd: 2), counts);
     }
 
     [Fact]

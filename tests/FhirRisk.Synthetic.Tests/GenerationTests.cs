@@ -1,3 +1,4 @@
+using FhirRisk.Core;
 using FhirRisk.Meds;
 using FhirRisk.Synthetic.Generation;
 using FhirRisk.Testing;
@@ -20,7 +21,7 @@ public sealed class GenerationTests : IDisposable
         var output = _temp.File("out");
         var subjects = MedsDatasetReader.Open(Path.Combine(output, SyntheticPatientGeneration.MedsFolder)).ReadSubjects().ToList();
         Assert.Equal(summary.Patients, subjects.Count);
-        Assert.Equal(24, summary.Patients + summary.Empty);
+        Assert.Equal(24, summary.Patients + summary.Empty + summary.Timelines.NoEncounter);
         Assert.All(subjects, s => Assert.Equal(MedsSchema.TrainSplit, s.Split));
         Assert.True(summary.Tokens > 0);
         Assert.True(File.Exists(Path.Combine(output, SyntheticPatientGeneration.FhirFolder, "manifest.json")));
@@ -31,8 +32,8 @@ public sealed class GenerationTests : IDisposable
         Assert.Equal(summary.Patients, fidelity.SyntheticPatients);
         Assert.True(fidelity.TrainPatients > 0);
         Assert.InRange(fidelity.FrequencyCorrelation, -1, 1);
-        Assert.Equal(summary.Patients, summary.Privacy!.Synthetic);
-        Assert.True(summary.Privacy.HeldOut > 0);
+        Assert.Equal(summary.Patients, summary.Privacy!.Groups.Synthetic);
+        Assert.True(summary.Privacy.Groups.HeldOut > 0);
         Assert.InRange(summary.Privacy.MembershipInferenceAuc, 0, 1);
     }
 
@@ -74,21 +75,99 @@ public sealed class GenerationTests : IDisposable
         System.IO.Directory.CreateDirectory(output);
         File.WriteAllText(Path.Combine(output, "x.txt"), "x");
 
-        var error = Assert.Throws<IOException>(() => Generate("taken", seed: 1, withData: false));
+        var error = Assert.Throws<GenerationOutputException>(() => Generate("taken", seed: 1, withData: false));
 
         Assert.Contains("is not empty", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hint", error.Message, StringComparison.OrdinalIgnoreCase);
     }
 
-    private GenerationSummary Generate(string name, ulong seed, bool withData) => SyntheticPatientGeneration.Run(new GenerationSettings
+    [Fact]
+    public void Generate_IntoAFile_IsRefused()
+    {
+        File.WriteAllText(_temp.File("afile"), "x");
+
+        var error = Assert.Throws<GenerationOutputException>(() => Generate("afile", seed: 1, withData: false));
+
+        Assert.Contains("is a file", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Generate_WithADamagedHeldOutSplit_FailsBeforeGenerating_AndLeavesNothingBehind()
+    {
+        var data = _temp.File("damaged");
+        CopyFolder(GenerationModel.Dataset, data);
+        var shard = System.IO.Directory.GetFiles(Path.Combine(data, "data", MedsSchema.HeldOutSplit), "*.parquet")[0];
+        File.WriteAllBytes(shard, File.ReadAllBytes(shard)[..200]);
+        var stages = new List<string>();
+
+        Assert.ThrowsAny<Exception>(() => SyntheticPatientGeneration.Run(Settings("out", seed: 1, data), new Progress(stages)));
+
+        Assert.DoesNotContain("generating", stages);
+        Assert.False(System.IO.Directory.Exists(_temp.File("out")));
+        Generate("out", seed: 1, withData: true);
+    }
+
+    [Fact]
+    public void Generate_Cancelled_RemovesWhatItWrote()
+    {
+        using var cancel = new CancellationTokenSource();
+        var progress = new Progress([], onGenerating: cancel.Cancel);
+
+        Assert.ThrowsAny<OperationCanceledException>(() => SyntheticPatientGeneration.Run(Settings("out", seed: 1, null) with { Patients = 300 }, progress, cancel.Token));
+
+        Assert.False(System.IO.Directory.Exists(_temp.File("out")));
+    }
+
+    [Fact]
+    public void Generate_SameSeedAndCreatedAt_IsByteIdentical()
+    {
+        var clock = new FixedClock(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
+        SyntheticPatientGeneration.Run(Settings("a", seed: 5, GenerationModel.Dataset) with { Clock = clock });
+        SyntheticPatientGeneration.Run(Settings("b", seed: 5, GenerationModel.Dataset) with { Clock = clock });
+
+        foreach (var part in new[] { SyntheticPatientGeneration.MedsFolder, SyntheticPatientGeneration.FhirFolder })
+        {
+            var files = System.IO.Directory.GetFiles(Path.Combine(_temp.File("a"), part), "*", SearchOption.AllDirectories);
+            Assert.NotEmpty(files);
+            Assert.All(files, file => Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(file.Replace(_temp.File("a"), _temp.File("b"), StringComparison.Ordinal))));
+        }
+        Assert.Contains("2026-01-02T03:04:05", File.ReadAllText(Path.Combine(_temp.File("a"), SyntheticPatientGeneration.FhirFolder, "manifest.json")), StringComparison.Ordinal);
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var file in System.IO.Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    /// <summary>Records the stages, synchronously (unlike <see cref="Progress{T}"/>).</summary>
+    private sealed class Progress(List<string> stages, Action? onGenerating = null) : IProgress<GenerationProgress>
+    {
+        public void Report(GenerationProgress value)
+        {
+            stages.Add(value.Stage);
+            if (value.Stage == "generating")
+                onGenerating?.Invoke();
+        }
+    }
+
+    private GenerationSummary Generate(string name, ulong seed, bool withData) =>
+        SyntheticPatientGeneration.Run(Settings(name, seed, withData ? GenerationModel.Dataset : null));
+
+    private GenerationSettings Settings(string name, ulong seed, string? dataset) => new()
     {
         ModelDirectory = GenerationModel.Directory,
         OutputFolder = _temp.File(name),
         Patients = 24,
         Seed = seed,
-        Dataset = withData ? GenerationModel.Dataset : null,
+        Dataset = dataset,
         MaxNewTokens = 48,
         Threads = 1,
-    });
+    };
 
     private string[] Events(string name) =>
         [.. MedsDatasetReader.Open(Path.Combine(_temp.File(name), SyntheticPatientGeneration.MedsFolder)).ReadEvents().Select(e => e.ToString())];

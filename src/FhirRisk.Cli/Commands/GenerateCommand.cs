@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using FhirRisk.Core;
 using FhirRisk.Inference;
 using FhirRisk.Model.Checkpoints;
 using FhirRisk.Synthetic.Generation;
@@ -24,9 +25,21 @@ internal static class GenerateCommand
         var data = new Option<DirectoryInfo?>("--data") { Description = "The training MEDS dataset: static prefixes come from its train patients, and the fidelity and privacy reports compare with it." };
         var maxTokens = CommandOptions.IntAtLeast("--max-tokens", minimum: 1, defaultValue: 2048, "Tokens one timeline may generate.");
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature.", DefaultValueFactory = _ => 1f };
+        var createdAt = new Option<DateTimeOffset?>("--created-at")
+        {
+            Description = "Fixed created_at (meds/metadata/dataset.json) and transactionTime (fhir/manifest.json), ISO 8601, for byte-identical re-runs.",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+                    return value;
+                result.AddError($"--created-at must be an ISO 8601 date and time, such as 2025-01-01T00:00:00Z (got '{text}').");
+                return null;
+            },
+        };
         var command = new Command("generate", "Generate synthetic patients from a model as MEDS and FHIR R4 NDJSON, with fidelity and privacy reports.")
         {
-            model, patients, seed, output, data, maxTokens, temperature,
+            model, patients, seed, output, data, maxTokens, temperature, createdAt,
         };
         command.SetAction((parsed, cancellationToken) => Task.FromResult(Run(
             new GenerationSettings
@@ -38,6 +51,7 @@ internal static class GenerateCommand
                 Dataset = parsed.GetValue(data)?.FullName,
                 MaxNewTokens = parsed.GetValue(maxTokens),
                 Temperature = parsed.GetValue(temperature),
+                Clock = parsed.GetValue(createdAt) is { } fixedTime ? new FixedClock(fixedTime) : SystemClock.Instance,
             },
             parsed.InvocationConfiguration,
             cancellationToken)));
@@ -73,9 +87,9 @@ internal static class GenerateCommand
                     return result;
                 });
         }
-        catch (IOException e) when (e.Message.Contains("is not empty", StringComparison.Ordinal))
+        catch (GenerationOutputException e)
         {
-            return CommandOutput.Fail(io.Error, e.Message, "choose a new --out folder.", ExitCodes.UsageError);
+            return CommandOutput.Fail(io.Error, e.Message, "choose a new --out folder: each generation goes to a folder of its own.", ExitCodes.UsageError);
         }
         catch (InferenceException e)
         {
@@ -99,6 +113,10 @@ internal static class GenerateCommand
             $"{settings.OutputFolder}: {summary.Patients:N0} synthetic patients ({summary.Events:N0} MEDS rows, {summary.Resources.Sum(r => r.Count):N0} FHIR resources) in {summary.Elapsed.TotalSeconds:0.0} s{(summary.Fidelity is null ? "; no --data, so no fidelity or privacy report" : "; reports in reports/")}."));
         if (summary.Empty > 0)
             io.Error.WriteLine($"warning: {summary.Empty} patient(s) had nothing to write (no static value and no event) and were left out.");
+        if (summary.Timelines.NoEncounter > 0)
+            io.Error.WriteLine($"warning: {summary.Timelines.NoEncounter} patient(s) were left out because none of their rollouts opened an encounter (docs/generate.md \"Decoding to MEDS\").");
+        foreach (var warning in summary.Warnings)
+            io.Error.WriteLine("warning: " + warning);
         return ExitCodes.Success;
     }
 
@@ -108,21 +126,32 @@ internal static class GenerateCommand
         table.AddRow("patients", Number(summary.Patients));
         table.AddRow("ended by the model", $"{Number(summary.Ended)} of {Number(summary.Patients + summary.Empty)}");
         table.AddRow("tokens", Number(summary.Tokens));
+        table.AddRow("begun inside an encounter, trimmed", $"{Number(summary.Timelines.Trimmed)} ({Number(summary.Timelines.EventsDropped)} events)");
+        table.AddRow("drawn again: no encounter opened", Number(summary.Timelines.Resampled));
+        if (summary.Timelines.NoEncounter > 0)
+            table.AddRow("left out: no encounter opened", Number(summary.Timelines.NoEncounter));
         foreach (var (type, count) in summary.Resources)
             table.AddRow(type, Number(count));
         foreach (var (vocabulary, count) in summary.SkippedCodes.OrderByDescending(s => s.Value).Take(5))
             table.AddRow(Markup.Escape($"not in FHIR: {vocabulary}"), Number(count));
+        foreach (var (change, count) in summary.FhirChanges.OrderBy(c => c.Key, StringComparer.Ordinal))
+            table.AddRow(Markup.Escape($"FHIR: {change}"), Number(count));
         if (summary.Fidelity is { } f)
         {
             table.AddRow("code frequency r", Fraction(f.FrequencyCorrelation));
             table.AddRow("age KS distance", Fraction(f.Age.Ks));
             table.AddRow("length-of-stay KS distance", Fraction(f.LengthOfStayDays.Ks));
+            table.AddRow("encounters begun before / open at end (train)", $"{Number(f.Encounters.Train.BegunBefore)} / {Number(f.Encounters.Train.OpenAtEnd)}");
+            table.AddRow("encounters begun before / open at end (synthetic)", $"{Number(f.Encounters.Synthetic.BegunBefore)} / {Number(f.Encounters.Synthetic.OpenAtEnd)}");
         }
         if (summary.Privacy is { } p)
         {
+            var g = p.Groups;
+            table.AddRow("privacy groups: n each (synthetic, train, held-out available)", $"{Number(g.Compared)} ({Number(g.Synthetic)}, {Number(g.Train)}, {Number(g.HeldOut)})");
             table.AddRow("membership inference AUC", Fraction(p.MembershipInferenceAuc));
             table.AddRow("adversarial accuracy (train)", Fraction(p.AdversarialAccuracyTrain));
             table.AddRow("nearer to train than held-out", Fraction(p.CloserToTrainShare));
+            table.AddRow("exact copies of train (held-out matching train)", $"{Number(p.ExactTrainCopies)} ({Number(p.HeldOutMatches)})");
         }
         table.Columns[1].RightAligned();
         console.Write(table);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FhirRisk.Meds;
+using FhirRisk.Meds.Tasks;
 using FhirRisk.Synthetic.Codes;
 using FhirRisk.Synthetic.Fhir;
 
@@ -13,10 +14,12 @@ namespace FhirRisk.Synthetic.Generation;
 /// <item>Encounter: <c>HOSPITAL_ADMISSION</c> … <c>HOSPITAL_DISCHARGE</c> (class IMP/ACUTE/NONAC as coded, else IMP;
 /// the disposition), <c>ICU_ADMISSION//unit</c> … <c>ICU_DISCHARGE</c> (a <c>partOf</c> sub-encounter located in the
 /// unit's Location), <c>ED_REGISTRATION</c> … <c>ED_OUT</c> (EMER), <c>VISIT//class</c>. An encounter still open at
-/// the end of the timeline is <c>in-progress</c>.</item>
-/// <item>Condition (ICD-10-CM, ICD-9-CM, SNOMED CT) as a problem-list item recorded at the event's time;
-/// Observation (LOINC, with the decoded value and unit); MedicationAdministration (RxNorm, NDC); Procedure
-/// (ICD-10-PCS, CPT).</item>
+/// the end of the timeline is <c>in-progress</c>. Encounter events FHIR cannot carry as generated are counted in
+/// <see cref="Changes"/> (<see cref="EncounterTracker"/>).</item>
+/// <item>Condition (ICD-10-CM, ICD-9-CM, SNOMED CT) as an active problem-list item recorded at the event's time;
+/// Observation (LOINC, with the decoded value and the code's unit; category vital-signs for the vital-sign codes of
+/// the simulator's measurement catalog and of the R4 vital-signs profile, else laboratory); MedicationAdministration
+/// (RxNorm, NDC); Procedure (ICD-10-PCS, CPT).</item>
 /// </list>
 /// Other codes (a model's <c>UNK//…</c>, local vocabularies) have no FHIR home here and are counted, not written.
 /// </summary>
@@ -42,13 +45,31 @@ internal sealed class GeneratedFhirWriter : IDisposable
 
     private static readonly Coded s_problemList = new(CodeSystemUris.ConditionCategory, "problem-list-item", "Problem List Item");
     private static readonly Coded s_laboratory = new(CodeSystemUris.ObservationCategory, "laboratory", "Laboratory");
+    private static readonly Coded s_vitalSigns = new(CodeSystemUris.ObservationCategory, "vital-signs", "Vital Signs");
+    private static readonly Coded s_active = new(CodeSystemUris.ConditionClinical, "active", "Active");
     private static readonly Coded s_icuType = new(CodeSystemUris.Snomed, "305351004", "Admission to intensive care unit (procedure)");
-    private static readonly string[] s_inpatientClasses = ["IMP", "ACUTE", "NONAC"];
+    // The vital signs of the simulator's catalog, and the other codes the R4 vital-signs profile names
+    // (http://hl7.org/fhir/R4/observation-vitalsigns.html: height, weight, BMI, head circumference, SpO2 2708-6).
+    private static readonly HashSet<string> s_vitalSignCodes =
+    [
+        .. Labs.Vitals.Append(Labs.SystolicPressure).Append(Labs.DiastolicPressure).Where(m => m.Category == s_vitalSigns.Code).Select(m => m.Code.Code),
+        "8302-2", "29463-7", "39156-5", "9843-4", "2708-6",
+    ];
+
+    // v3 ActEncounterCode, the R4 binding of Encounter.class.
+    private static readonly string[] s_actEncounterCodes = ["AMB", "EMER", "FLD", "HH", "IMP", "ACUTE", "NONAC", "OBSENC", "PRENC", "SS", "VR"];
     private static readonly string[] s_dispositions = ["home", "alt-home", "other-hcf", "hosp", "long", "aadvice", "exp", "psy", "rehab", "snf", "oth"];
+
+    /// <summary>Where a generated class or disposition that is not an HL7 code is written: the MEDS code's suffix as is.</summary>
+    public const string LocalEncounterClass = "urn:fhirrisk:meds:encounter-class";
+
+    /// <inheritdoc cref="LocalEncounterClass"/>
+    public const string LocalDischargeDisposition = "urn:fhirrisk:meds:discharge-disposition";
 
     private readonly BulkNdjsonWriter _export;
     private readonly HashSet<string> _locations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _skipped = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _changes = new(StringComparer.Ordinal);
 
     public GeneratedFhirWriter(string folder)
     {
@@ -62,23 +83,56 @@ internal sealed class GeneratedFhirWriter : IDisposable
     /// <summary>Events not written, by vocabulary.</summary>
     public IReadOnlyDictionary<string, long> Skipped => _skipped;
 
+    /// <summary>Encounter events that do not come back from FHIR as generated, per <see cref="FhirChange"/> reason.</summary>
+    public IReadOnlyDictionary<string, long> Changes => _changes;
+
+    /// <summary>What ingestion of the output will read differently, code by code: dropped, added, rewritten (from → to).</summary>
+    internal List<(string? From, string? To)> CodeChanges { get; } = [];
+
     public void Write(GeneratedPatient patient)
     {
         var id = "syn-" + patient.SubjectId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         WritePatient(id, patient.Events);
         var encounters = new EncounterTracker(id);
         var n = 0;
+        var deathDischarges = 0;
         foreach (var ev in patient.Events)
         {
             if (ev.Time is not { } time || ev.Code == MedsSchema.BirthCode || ev.Code == MedsSchema.DeathCode)
                 continue;
             if (encounters.Take(ev.Code, time) is { } closed)
+            {
                 WriteEncounter(closed, id);
-            else if (!encounters.IsEncounterCode(ev.Code))
+                deathDischarges += closed.Disposition is { } d && TaskCodes.Death.Contains(TaskCodes.HospitalDischarge + "//" + d) ? 1 : 0;
+            }
+            else if (!EncounterTracker.IsEncounterCode(ev.Code))
+            {
                 WriteClinical(ev, time, $"{id}-{n++}", id);
+            }
         }
         foreach (var open in encounters.Open())
             WriteEncounter(open, id);
+        Count(encounters.Dropped.Select(d => (d.Reason, (string?)d.Code, (string?)null)));
+        Count(encounters.Added.Select(a => (a.Reason, (string?)null, (string?)a.Code)));
+        Count(encounters.Rewritten.Select(r => (r.Reason, (string?)r.From, (string?)r.To)));
+        var deaths = patient.Events.Count(e => e.Code == MedsSchema.DeathCode);
+        if (deaths > 1)
+            Count(Enumerable.Repeat((ExtraDeath, (string?)MedsSchema.DeathCode, (string?)null), deaths - 1));
+        // Ingestion keeps one death per subject (SubjectDeaths): the earliest discharge to death gives it.
+        if (deaths == 0 && deathDischarges > 0)
+            Count([(DeathFromDisposition, null, MedsSchema.DeathCode)]);
+    }
+
+    private const string ExtraDeath = "MEDS_DEATH after the first (Patient.deceasedDateTime holds one): dropped";
+    private const string DeathFromDisposition = "discharge to death with no MEDS_DEATH: ingestion adds MEDS_DEATH at the discharge";
+
+    private void Count(IEnumerable<(string Reason, string? From, string? To)> changes)
+    {
+        foreach (var (reason, from, to) in changes)
+        {
+            _changes[reason] = _changes.GetValueOrDefault(reason) + 1;
+            CodeChanges.Add((from, to));
+        }
     }
 
     /// <summary>Flushes the files and writes <c>manifest.json</c>.</summary>
@@ -124,12 +178,12 @@ internal sealed class GeneratedFhirWriter : IDisposable
         json.WriteString("status"u8, encounter.End is null ? "in-progress" : "finished");
         var classCode = encounter.Kind switch
         {
-            GeneratedEncounterKind.Inpatient or GeneratedEncounterKind.Icu => s_inpatientClasses.Contains(encounter.Class) ? encounter.Class! : "IMP",
+            GeneratedEncounterKind.Inpatient or GeneratedEncounterKind.Icu => encounter.Class ?? "IMP",
             GeneratedEncounterKind.Emergency => "EMER",
             _ => encounter.Class ?? "AMB",
         };
         json.WriteStartObject("class"u8);
-        json.WriteString("system"u8, CodeSystemUris.ActCode);
+        json.WriteString("system"u8, s_actEncounterCodes.Contains(classCode) ? CodeSystemUris.ActCode : LocalEncounterClass);
         json.WriteString("code"u8, classCode);
         json.WriteEndObject();
         if (encounter.Kind == GeneratedEncounterKind.Icu)
@@ -146,8 +200,7 @@ internal sealed class GeneratedFhirWriter : IDisposable
             json.WriteStartObject("dischargeDisposition"u8);
             json.WriteStartArray("coding"u8);
             json.WriteStartObject();
-            if (s_dispositions.Contains(disposition))
-                json.WriteString("system"u8, CodeSystemUris.DischargeDisposition);
+            json.WriteString("system"u8, s_dispositions.Contains(disposition) ? CodeSystemUris.DischargeDisposition : LocalDischargeDisposition);
             json.WriteString("code"u8, disposition);
             json.WriteEndObject();
             json.WriteEndArray();
@@ -201,6 +254,7 @@ internal sealed class GeneratedFhirWriter : IDisposable
         switch (target.Type)
         {
             case FhirResourceTypes.Condition:
+                FhirJson.CodeableConcept(json, "clinicalStatus"u8, s_active);
                 FhirJson.CodeableConceptList(json, "category"u8, s_problemList);
                 FhirJson.CodeableConcept(json, "code"u8, code);
                 FhirJson.Reference(json, "subject"u8, FhirResourceTypes.Patient, patientId);
@@ -208,12 +262,11 @@ internal sealed class GeneratedFhirWriter : IDisposable
                 break;
             case FhirResourceTypes.Observation:
                 json.WriteString("status"u8, "final");
-                FhirJson.CodeableConceptList(json, "category"u8, s_laboratory);
+                FhirJson.CodeableConceptList(json, "category"u8, s_vitalSignCodes.Contains(parts[1]) ? s_vitalSigns : s_laboratory);
                 FhirJson.CodeableConcept(json, "code"u8, code);
                 FhirJson.Reference(json, "subject"u8, FhirResourceTypes.Patient, patientId);
                 FhirJson.DateTime(json, "effectiveDateTime"u8, time);
-                if (ev.NumericValue is { } value)
-                    FhirJson.Quantity(json, "valueQuantity"u8, Math.Round(value, 4), parts.Length >= 3 ? parts[^1] : "1");
+                ObservationValue(json, ev.NumericValue, parts.Length >= 3 ? parts[^1] : null);
                 break;
             case FhirResourceTypes.MedicationAdministration:
                 json.WriteString("status"u8, "completed");
@@ -230,6 +283,27 @@ internal sealed class GeneratedFhirWriter : IDisposable
         }
         json.WriteEndObject();
         _export.End(target.Type);
+    }
+
+    /// <summary>
+    /// The value and the unit the MEDS code carries (<c>LOINC//code//unit</c>), so ingestion rebuilds the same code: a
+    /// Quantity with only a unit when there is no value (R4 Quantity allows it; without it the unit would be lost), only
+    /// a value when the code has no unit, nothing when it has neither.
+    /// </summary>
+    private static void ObservationValue(Utf8JsonWriter json, float? value, string? unit)
+    {
+        if (value is null && unit is null)
+            return;
+        json.WriteStartObject("valueQuantity"u8);
+        if (value is { } v)
+            json.WriteNumber("value"u8, Math.Round(v, 4));
+        if (unit is not null)
+        {
+            json.WriteString("unit"u8, unit);
+            json.WriteString("system"u8, CodeSystemUris.Ucum);
+            json.WriteString("code"u8, unit);
+        }
+        json.WriteEndObject();
     }
 
     private static void OmbExtension(Utf8JsonWriter json, string url, string code)

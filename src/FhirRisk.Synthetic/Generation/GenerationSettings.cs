@@ -1,4 +1,5 @@
 using System.Globalization;
+using FhirRisk.Core;
 
 namespace FhirRisk.Synthetic.Generation;
 
@@ -39,8 +40,13 @@ public sealed record GenerationSettings
     /// <summary>CPU kernel threads. Default one per core.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
-    /// <summary>Patients of each group (synthetic, train, held-out) the privacy tests compare at most. Default 1,000.</summary>
+    /// <summary>Patients of each group (synthetic, train, held-out) the privacy tests sample at most; every group is then
+    /// cut to the smallest one's size. Default 1,000.</summary>
     public int PrivacySample { get; init; } = 1_000;
+
+    /// <summary>The clock of <c>meds/metadata/dataset.json</c>'s <c>created_at</c> and <c>fhir/manifest.json</c>'s
+    /// <c>transactionTime</c>: a <see cref="FixedClock"/> makes a seeded run byte-identical. Default the system clock.</summary>
+    public IClock Clock { get; init; } = SystemClock.Instance;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public GenerationSettings Validate()
@@ -53,6 +59,7 @@ public sealed record GenerationSettings
         Require(Temperature > 0 && float.IsFinite(Temperature), nameof(Temperature), "must be positive");
         Require(Threads >= 1, nameof(Threads), "must be at least 1");
         Require(PrivacySample >= 2, nameof(PrivacySample), "must be at least 2");
+        ArgumentNullException.ThrowIfNull(Clock);
         return this;
     }
 

@@ -3,16 +3,20 @@ using FhirRisk.Tokenizer;
 
 namespace FhirRisk.Synthetic.Generation;
 
-/// <summary>A static prefix to generate a timeline from, and the date the timeline starts at.</summary>
+/// <summary>A static prefix to generate a timeline from, the date the timeline starts at, and where in its encoded
+/// year of age the patient's birth falls.</summary>
 /// <param name="Prefix">The P static-prefix tokens (sex, age digits, race, ethnicity …).</param>
-/// <param name="Start">The time of the first generated token.</param>
-internal sealed record StaticPrompt(int[] Prefix, DateTime Start);
+/// <param name="Start">The time of the first generated token: a donor's start blurred within its calendar quarter.</param>
+/// <param name="AgeDraw">A uniform draw in [0, 1) that places the age within the years the encoded age allows
+/// (<see cref="GeneratedTimeline"/>).</param>
+internal sealed record StaticPrompt(int[] Prefix, DateTime Start, double AgeDraw);
 
 /// <summary>
 /// Where static prefixes come from (docs/generate.md "Prompts"). From a MEDS dataset: a train patient drawn uniformly
-/// with replacement gives its prefix at its first timeline token and that token's time, so sex, age, race and the
-/// calendar keep their joint distribution (CEHR-GPT and ETHOS' synthetic path prompt with real patients' demographics,
-/// peers.md §2.3, ethos.md §5). Without a dataset: each static field is drawn on its own from the tokenizer's fitted
+/// with replacement (the donor) gives its prefix at its first timeline token, so sex, age, race and the calendar keep
+/// their joint distribution (CEHR-GPT and ETHOS' synthetic path prompt with real patients' demographics, peers.md §2.3,
+/// ethos.md §5). The donor's start time is kept only to its calendar quarter, the rest drawn uniformly: an exact
+/// first-event time is close to unique in a hospital extract and would point back to the donor. Without a dataset: each static field is drawn on its own from the tokenizer's fitted
 /// static-token counts (subjects per value), the age uniformly from 18 to 89 years (the tokenizer keeps no age
 /// distribution), the start uniformly in 2020.
 /// </summary>
@@ -26,13 +30,28 @@ internal static class StaticPrompts
             throw new InvalidOperationException("The tokenizer has no static fields, so there is no static prefix to generate from. Hint: generate from a model whose tokenizer has static fields (the default GENDER, AGE, RACE, ETHNICITY).");
         if (dataset is null)
             return [.. Enumerable.Range(0, count).Select(_ => FromFrequencies(tokenizer, random))];
-        var pool = FromDataset(tokenizer, dataset);
+        var pool = Donors(tokenizer, dataset);
         if (pool.Count == 0)
             throw new InvalidDataException($"The dataset at {dataset} has no train patient with a timed event to take a static prefix from. Hint: pass the model's training data (its train split).");
-        return [.. Enumerable.Range(0, count).Select(_ => pool[random.Next(pool.Count)])];
+        var prompts = new StaticPrompt[count];
+        for (var i = 0; i < count; i++)
+        {
+            var donor = pool[random.Next(pool.Count)];
+            prompts[i] = new StaticPrompt(donor.Prefix, WithinQuarter(donor.Start, random), random.NextDouble());
+        }
+        return prompts;
     }
 
-    private static List<StaticPrompt> FromDataset(TimelineTokenizer tokenizer, string dataset)
+    /// <summary>A time drawn uniformly (to the second) in the calendar quarter of <paramref name="time"/>.</summary>
+    internal static DateTime WithinQuarter(DateTime time, Random random)
+    {
+        var quarter = new DateTime(time.Year, ((time.Month - 1) / 3 * 3) + 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var seconds = (long)(quarter.AddMonths(3) - quarter).TotalSeconds;
+        return quarter.AddSeconds(random.NextInt64(seconds));
+    }
+
+    /// <summary>Each train patient with a timed event: its prefix at its first timeline token, and that token's exact time.</summary>
+    internal static List<StaticPrompt> Donors(TimelineTokenizer tokenizer, string dataset)
     {
         var reader = MedsDatasetReader.Open(dataset);
         var pool = new List<StaticPrompt>();
@@ -44,7 +63,7 @@ internal static class StaticPrompts
             if (timeline.Count == 0)
                 continue;
             var start = timeline.Times[0];
-            pool.Add(new StaticPrompt(tokenizer.PrefixAt(timeline.Statics, start), DateTime.UnixEpoch.AddTicks(start * TimeSpan.TicksPerMicrosecond)));
+            pool.Add(new StaticPrompt(tokenizer.PrefixAt(timeline.Statics, start), DateTime.UnixEpoch.AddTicks(start * TimeSpan.TicksPerMicrosecond), 0));
         }
         return pool;
     }
@@ -67,7 +86,7 @@ internal static class StaticPrompts
                 .ToArray();
             prefix.Add(Weighted(values, id => Math.Max(0, vocabulary.Counts[id]), random) ?? vocabulary.IdOf(field + Vocabulary.UnknownValueSuffix));
         }
-        return new StaticPrompt([.. prefix], s_defaultYear.AddDays(random.NextDouble() * 365));
+        return new StaticPrompt([.. prefix], s_defaultYear.AddSeconds(random.NextInt64(365L * 86_400)), random.NextDouble());
     }
 
     private static int? Weighted(int[] ids, Func<int, long> weight, Random random)

@@ -15,10 +15,13 @@ public sealed record GenerationProgress(string Stage, long Done, long Total);
 /// <param name="Ended">Patients whose timeline the model ended (<c>TIMELINE_END</c>) rather than the budget or time limit.</param>
 /// <param name="Tokens">Tokens generated.</param>
 /// <param name="Events">MEDS rows written.</param>
+/// <param name="Timelines">How the generated timelines began (<see cref="GeneratedTimeline"/>).</param>
 /// <param name="Resources">FHIR resources per type.</param>
 /// <param name="SkippedCodes">Events with no FHIR resource here, per vocabulary.</param>
+/// <param name="FhirChanges">Encounter events FHIR could not carry as they are (<see cref="EncounterTracker"/>), per change.</param>
 /// <param name="Fidelity">The fidelity report; null without a dataset.</param>
 /// <param name="Privacy">The privacy report; null without a dataset.</param>
+/// <param name="Warnings">What the user should know about this run (no patient data).</param>
 /// <param name="Elapsed">Wall time.</param>
 public sealed record GenerationSummary(
     int Patients,
@@ -26,17 +29,34 @@ public sealed record GenerationSummary(
     int Ended,
     long Tokens,
     long Events,
+    TimelineStarts Timelines,
     IReadOnlyList<(string Type, long Count)> Resources,
     IReadOnlyDictionary<string, long> SkippedCodes,
+    IReadOnlyDictionary<string, long> FhirChanges,
     FidelityReport? Fidelity,
     PrivacyReport? Privacy,
+    IReadOnlyList<string> Warnings,
     TimeSpan Elapsed);
 
+/// <summary>How the generated timelines began.</summary>
+/// <param name="Trimmed">Timelines whose first generated events came before any encounter opened (the model began
+/// inside an encounter); they now begin at their first opening event.</param>
+/// <param name="EventsDropped">Events dropped from those timelines.</param>
+/// <param name="Resampled">Patients whose first rollout opened no encounter, so it was drawn again
+/// (<see cref="TimelineSampler.MaxAttempts"/> in all).</param>
+/// <param name="NoEncounter">Patients left out because none of their rollouts opened an encounter.</param>
+public sealed record TimelineStarts(int Trimmed, long EventsDropped, int Resampled, int NoEncounter);
+
+/// <summary>The output folder cannot be written to: it holds files, or it is a file.</summary>
+public sealed class GenerationOutputException(string message) : IOException(message);
+
 /// <summary>
-/// <c>fhirrisk generate</c> (issue 7 item 4, docs/generate.md): samples whole timelines from static prefixes
-/// (<see cref="StaticPrompts"/>, <see cref="TimelineSampler"/>), writes them as a MEDS dataset (<c>meds/</c>, all in the
-/// train split, so a model can be trained on them) and as FHIR R4 NDJSON (<c>fhir/</c>, <see cref="GeneratedFhirWriter"/>),
-/// and, given the training data, the fidelity and privacy reports (<c>reports/</c>). Logs nothing about patients.
+/// <c>fhirrisk generate</c> (issue 7 item 4, docs/generate.md): samples timelines from static prefixes
+/// (<see cref="StaticPrompts"/>, <see cref="TimelineSampler"/>, <see cref="GeneratedTimeline"/>), writes them as a MEDS
+/// dataset (<c>meds/</c>, all in the train split, so a model can be trained on them) and as FHIR R4 NDJSON (<c>fhir/</c>,
+/// <see cref="GeneratedFhirWriter"/>), and, given the training data, the fidelity and privacy reports (<c>reports/</c>).
+/// The training data is read before any patient is generated, so a bad split fails in seconds, not after N rollouts;
+/// a run that fails removes what it wrote. Logs nothing about patients.
 /// </summary>
 public static class SyntheticPatientGeneration
 {
@@ -44,74 +64,124 @@ public static class SyntheticPatientGeneration
     public const string FhirFolder = "fhir";
     public const string ReportsFolder = "reports";
 
-    /// <exception cref="IOException">The output folder holds files.</exception>
+    /// <exception cref="GenerationOutputException">The output folder holds files or is a file.</exception>
     /// <exception cref="InferenceException">The model directory's parts disagree.</exception>
     public static GenerationSummary Run(GenerationSettings settings, IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         var clock = Stopwatch.StartNew();
+        if (File.Exists(settings.OutputFolder))
+            throw new GenerationOutputException($"'{settings.OutputFolder}' is a file, not a folder.");
         if (Directory.Exists(settings.OutputFolder) && Directory.EnumerateFileSystemEntries(settings.OutputFolder).Any())
-            throw new IOException($"'{settings.OutputFolder}' is not empty. Hint: write each generation to a new folder.");
+            throw new GenerationOutputException($"'{settings.OutputFolder}' is not empty.");
         if (settings.Dataset is { } dataset && !Directory.Exists(dataset))
             throw new DirectoryNotFoundException($"MEDS dataset folder '{dataset}' does not exist.");
         using var session = InferenceSession.Open(settings.ModelDirectory, new InferenceOptions { Threads = settings.Threads });
+        var warnings = new List<string>();
+        if (session.Heads is not null && ReferenceEquals(session.GenerativeParameters, session.Parameters))
+            warnings.Add($"the model directory has task heads but no {InferenceSession.PretrainedFolder}/ backbone beside them: sampling from the finetuned backbone, which was trained for its heads, not to write timelines. Pass the pretrained model (its {InferenceSession.PretrainedFolder}/ folder) for generation.");
         var random = new Random((int)(settings.Seed ^ (settings.Seed >> 32)));
         var prompts = StaticPrompts.Draw(session.Tokenizer, settings.Dataset, settings.Patients, random);
-
         var tasks = TaskCatalog.Create();
-        var synthetic = new CohortProfile(tasks);
         var vectors = new PatientVectors();
+        var real = settings.Dataset is { } data ? ReadReal(data, tasks, vectors, settings, progress, cancellationToken) : default;
+
+        var createdFolder = !Directory.Exists(settings.OutputFolder);
+        try
+        {
+            var generated = Generate(session, prompts, tasks, vectors, settings, progress, cancellationToken);
+            FidelityReport? fidelity = null;
+            PrivacyReport? privacy = null;
+            if (real.Train is not null)
+            {
+                progress?.Report(new GenerationProgress("measuring", 0, 1));
+                var folder = Path.Combine(settings.OutputFolder, ReportsFolder);
+                fidelity = FidelityReport.Compare(generated.Profile, real.Train);
+                fidelity.Write(folder, generated.Profile, real.Train);
+                privacy = PrivacyReport.Measure(generated.Vectors, real.TrainVectors, real.HeldOutVectors, settings.Threads, new Random((int)settings.Seed + 2));
+                privacy.Write(folder);
+                if (privacy.Warning is { } small)
+                    warnings.Add(small);
+                progress?.Report(new GenerationProgress("measuring", 1, 1));
+            }
+            var summary = generated.Summary;
+            return summary with { Fidelity = fidelity, Privacy = privacy, Warnings = warnings, Elapsed = clock.Elapsed };
+        }
+        catch
+        {
+            RemoveOutput(settings.OutputFolder, createdFolder);
+            throw;
+        }
+    }
+
+    private sealed record Generated(GenerationSummary Summary, CohortProfile Profile, List<PatientVector> Vectors);
+
+    /// <summary>Samples the patients and writes <c>meds/</c> and <c>fhir/</c>; profiles and vectors them on the way.</summary>
+    private static Generated Generate(InferenceSession session, IReadOnlyList<StaticPrompt> prompts, IReadOnlyList<TaskDefinition> tasks,
+        PatientVectors vectors, GenerationSettings settings, IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var profile = new CohortProfile(tasks);
         var syntheticVectors = new List<PatientVector>();
         var (written, empty, ended, tokens, events) = (0, 0, 0, 0L, 0L);
-        var fhir = new GeneratedFhirWriter(Path.Combine(settings.OutputFolder, FhirFolder));
-        IReadOnlyList<(string, long)> resources;
-        IReadOnlyDictionary<string, long> skipped;
-        using (fhir)
-        using (var meds = new MedsDatasetWriter(Path.Combine(settings.OutputFolder, MedsFolder), new MedsDatasetWriterSettings { DatasetName = "fhirrisk-synthetic" }))
+        var (trimmed, dropped, resampled, noEncounter) = (0, 0L, 0, 0);
+        using var fhir = new GeneratedFhirWriter(Path.Combine(settings.OutputFolder, FhirFolder));
+        using var meds = new MedsDatasetWriter(Path.Combine(settings.OutputFolder, MedsFolder), new MedsDatasetWriterSettings { DatasetName = "fhirrisk-synthetic", Clock = settings.Clock });
+        foreach (var patient in TimelineSampler.Generate(session, prompts, settings, cancellationToken))
         {
-            foreach (var patient in TimelineSampler.Generate(session, prompts, settings, cancellationToken))
+            tokens += patient.Tokens;
+            ended += patient.Ended ? 1 : 0;
+            trimmed += patient.EventsBeforeFirstEncounter > 0 && patient.OpensEncounter ? 1 : 0;
+            dropped += patient.EventsBeforeFirstEncounter;
+            resampled += patient.Attempts > 1 ? 1 : 0;
+            progress?.Report(new GenerationProgress("generating", written + empty + noEncounter + 1, settings.Patients));
+            if (patient.Events.Count == 0)
             {
-                tokens += patient.Tokens;
-                ended += patient.Ended ? 1 : 0;
-                if (patient.Events.Count == 0)
-                {
-                    empty++;
-                    continue;
-                }
-                meds.WriteSubject(patient.SubjectId, patient.Events, MedsSchema.TrainSplit);
-                fhir.Write(patient);
-                synthetic.Add(patient.SubjectId, patient.Events);
-                if (syntheticVectors.Count < settings.PrivacySample)
-                    syntheticVectors.Add(vectors.Of(patient.Events));
-                written++;
-                events += patient.Events.Count;
-                progress?.Report(new GenerationProgress("generating", written + empty, settings.Patients));
+                empty++;
+                continue;
             }
-            progress?.Report(new GenerationProgress("generating", settings.Patients, settings.Patients));
-            meds.Complete();
-            fhir.Complete(DateTime.UtcNow);
-            (resources, skipped) = (fhir.Counts, fhir.Skipped);
+            if (!patient.OpensEncounter)
+            {
+                noEncounter++;
+                continue;
+            }
+            meds.WriteSubject(patient.SubjectId, patient.Events, MedsSchema.TrainSplit);
+            fhir.Write(patient);
+            profile.Add(patient.SubjectId, patient.Events);
+            if (syntheticVectors.Count < settings.PrivacySample)
+                syntheticVectors.Add(vectors.Of(patient.Events));
+            written++;
+            events += patient.Events.Count;
         }
+        progress?.Report(new GenerationProgress("generating", settings.Patients, settings.Patients));
+        meds.Complete();
+        fhir.Complete(settings.Clock.UtcNow.UtcDateTime);
+        var summary = new GenerationSummary(written, empty, ended, tokens, events, new TimelineStarts(trimmed, dropped, resampled, noEncounter),
+            fhir.Counts, fhir.Skipped, fhir.Changes, null, null, [], TimeSpan.Zero);
+        return new Generated(summary, profile, syntheticVectors);
+    }
 
-        FidelityReport? fidelity = null;
-        PrivacyReport? privacy = null;
-        if (settings.Dataset is { } data)
+    /// <summary>Removes what a failed run wrote: the output folder was empty (or absent) when it began.</summary>
+    private static void RemoveOutput(string folder, bool createdFolder)
+    {
+        try
         {
-            var (train, trainVectors, heldOutVectors) = ReadReal(data, tasks, vectors, settings, progress, cancellationToken);
-            progress?.Report(new GenerationProgress("measuring", 0, 1));
-            var folder = Path.Combine(settings.OutputFolder, ReportsFolder);
-            fidelity = FidelityReport.Compare(synthetic, train);
-            fidelity.Write(folder, synthetic, train);
-            privacy = PrivacyReport.Measure(syntheticVectors, trainVectors, heldOutVectors, settings.Threads);
-            privacy.Write(folder);
-            progress?.Report(new GenerationProgress("measuring", 1, 1));
+            foreach (var part in new[] { MedsFolder, FhirFolder, ReportsFolder })
+            {
+                if (Directory.Exists(Path.Combine(folder, part)))
+                    Directory.Delete(Path.Combine(folder, part), recursive: true);
+            }
+            if (createdFolder && Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
+                Directory.Delete(folder);
         }
-        return new GenerationSummary(written, empty, ended, tokens, events, resources, skipped, fidelity, privacy, clock.Elapsed);
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The original failure is the one to report; a folder left behind is named by the rerun's "not empty".
+        }
     }
 
     /// <summary>The train profile, and seeded uniform samples (reservoir) of train and held-out vectors.</summary>
-    private static (CohortProfile Train, List<PatientVector> TrainVectors, List<PatientVector> HeldOutVectors) ReadReal(
+    private static (CohortProfile? Train, List<PatientVector> TrainVectors, List<PatientVector> HeldOutVectors) ReadReal(
         string dataset, IReadOnlyList<TaskDefinition> tasks, PatientVectors vectors, GenerationSettings settings,
         IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {

@@ -6,8 +6,9 @@ namespace FhirRisk.Synthetic.Generation.Reports;
 /// <summary>
 /// What the fidelity report compares between two cohorts (docs/generate.md "Fidelity"), accumulated one patient at a
 /// time: events per code (unigram frequencies) and patients per code (prevalence) over timed events other than
-/// <c>MEDS_BIRTH</c>; sex; age at the first timed event; hospital lengths of stay; and each task's labels from the same
-/// labeler as <c>fhirrisk labels</c> (<see cref="TimelineLabeler"/>).
+/// <c>MEDS_BIRTH</c>; sex; age at the first timed event; hospital lengths of stay; encounters the timelines do not hold
+/// whole (<see cref="EncounterCompleteness"/>); and each task's labels from the same labeler as <c>fhirrisk labels</c>
+/// (<see cref="TimelineLabeler"/>).
 /// </summary>
 internal sealed class CohortProfile(IReadOnlyList<TaskDefinition> tasks)
 {
@@ -26,6 +27,8 @@ internal sealed class CohortProfile(IReadOnlyList<TaskDefinition> tasks)
     public List<double> Ages { get; } = [];
 
     public List<double> StayDays { get; } = [];
+
+    public EncounterCompleteness Encounters { get; private set; } = EncounterCompleteness.Empty;
 
     public IReadOnlyList<TaskDefinition> Tasks { get; } = tasks;
 
@@ -50,6 +53,7 @@ internal sealed class CohortProfile(IReadOnlyList<TaskDefinition> tasks)
                 CodePatients[ev.Code] = CodePatients.GetValueOrDefault(ev.Code) + 1;
         }
         var timeline = TaskTimeline.Of(subjectId, "", timed);
+        Encounters = Encounters.Add(EncounterCompleteness.Of(timeline.Times, timeline.Codes));
         foreach (var stay in Stay.Find(timeline, StayKind.Hospital))
         {
             if (stay is { StartIndex: { } start, EndIndex: { } end })

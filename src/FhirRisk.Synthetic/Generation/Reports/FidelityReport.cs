@@ -16,7 +16,8 @@ public sealed record OutcomeRate(string Task, long SyntheticPositives, long Synt
 /// <summary>
 /// Synthetic patients against the training data (docs/generate.md "Fidelity"): HALO/ETHOS-style code-frequency
 /// correlation (Pearson r of unigram frequencies and of patient prevalence over the union of codes, ethos.md §5),
-/// sex, age and length-of-stay distributions (with the Kolmogorov–Smirnov distance), and each task's label rate.
+/// sex, age and length-of-stay distributions (with the Kolmogorov–Smirnov distance), encounters begun before the
+/// timeline or open at its end (<see cref="EncounterCompleteness"/>), and each task's label rate.
 /// </summary>
 public sealed record FidelityReport(
     int SyntheticPatients,
@@ -28,6 +29,7 @@ public sealed record FidelityReport(
     IReadOnlyDictionary<string, (double Train, double Synthetic)> Sex,
     (DistributionSummary Train, DistributionSummary Synthetic, double Ks) Age,
     (DistributionSummary Train, DistributionSummary Synthetic, double Ks) LengthOfStayDays,
+    (EncounterCompleteness Train, EncounterCompleteness Synthetic) Encounters,
     IReadOnlyList<OutcomeRate> Outcomes)
 {
     public const string MarkdownFile = "fidelity.md";
@@ -50,6 +52,7 @@ public sealed record FidelityReport(
             top, sexes,
             (CohortStatistics.Summarize(train.Ages), CohortStatistics.Summarize(synthetic.Ages), CohortStatistics.KolmogorovSmirnov(train.Ages, synthetic.Ages)),
             (CohortStatistics.Summarize(train.StayDays), CohortStatistics.Summarize(synthetic.StayDays), CohortStatistics.KolmogorovSmirnov(train.StayDays, synthetic.StayDays)),
+            (train.Encounters, synthetic.Encounters),
             outcomes);
     }
 
@@ -79,7 +82,11 @@ public sealed record FidelityReport(
         foreach (var (sex, (t, s)) in Sex)
             md.AppendLine(Invariant($"| {sex} | {t:P1} | {s:P1} |"));
         md.AppendLine(Invariant($"| age, mean (quartiles) | {Describe(Age.Train)} | {Describe(Age.Synthetic)} |"));
-        md.AppendLine(Invariant($"| length of stay, days | {Describe(LengthOfStayDays.Train)} | {Describe(LengthOfStayDays.Synthetic)} |")).AppendLine();
+        md.AppendLine(Invariant($"| length of stay, days | {Describe(LengthOfStayDays.Train)} | {Describe(LengthOfStayDays.Synthetic)} |"));
+        md.AppendLine(Invariant($"| encounters opened per patient | {PerPatient(Encounters.Train.Opened, TrainPatients)} | {PerPatient(Encounters.Synthetic.Opened, SyntheticPatients)} |"));
+        md.AppendLine(Invariant($"| encounters begun before the timeline | {Encounters.Train.BegunBefore} | {Encounters.Synthetic.BegunBefore} |"));
+        md.AppendLine(Invariant($"| encounters open at the end of the timeline | {Encounters.Train.OpenAtEnd} | {Encounters.Synthetic.OpenAtEnd} |")).AppendLine();
+        md.AppendLine("An encounter begun before the timeline (an end code with none open) or open at its end is not a whole stay: it is in no length of stay and no outcome rate.").AppendLine();
         md.AppendLine("## Outcome rates (task labels)").AppendLine().AppendLine("| task | train | synthetic |").AppendLine("|---|---|---|");
         foreach (var o in Outcomes)
             md.AppendLine(Invariant($"| {o.Task} | {Rate(o.TrainRate)} ({o.TrainPositives}/{o.TrainLabelled}) | {Rate(o.SyntheticRate)} ({o.SyntheticPositives}/{o.SyntheticLabelled}) |"));
@@ -112,6 +119,10 @@ public sealed record FidelityReport(
             json.WriteEndObject();
             Distribution(json, "age_years", Age);
             Distribution(json, "length_of_stay_days", LengthOfStayDays);
+            json.WriteStartObject("encounters");
+            Completeness(json, "train", Encounters.Train);
+            Completeness(json, "synthetic", Encounters.Synthetic);
+            json.WriteEndObject();
             json.WriteStartArray("outcomes");
             foreach (var o in Outcomes)
             {
@@ -172,6 +183,17 @@ public sealed record FidelityReport(
         Number(json, "ks_distance", d.Ks);
         json.WriteEndObject();
     }
+
+    private static void Completeness(Utf8JsonWriter json, string name, EncounterCompleteness c)
+    {
+        json.WriteStartObject(name);
+        json.WriteNumber("opened", c.Opened);
+        json.WriteNumber("begun_before_timeline", c.BegunBefore);
+        json.WriteNumber("open_at_end", c.OpenAtEnd);
+        json.WriteEndObject();
+    }
+
+    private static string PerPatient(long count, int patients) => patients == 0 ? "n/a" : Invariant($"{(double)count / patients:F2}");
 
     private static void Summarized(Utf8JsonWriter json, string name, DistributionSummary s)
     {

@@ -5,8 +5,22 @@ namespace FhirRisk.Synthetic.Generation.Reports;
 /// <summary>
 /// A patient as the privacy tests see them (CEHR-GPT's representation, peers.md §2.3): age in years / 100, sex one-hot,
 /// and a multi-hot vector of the codes of their timed events — stored sparse as the sorted indices of the codes present.
+/// A patient with no timed event has no age (0 here) and <paramref name="HasEvents"/> false.
 /// </summary>
-internal sealed record PatientVector(double Age, int Sex, int[] Codes);
+internal sealed record PatientVector(double Age, int Sex, int[] Codes, bool HasEvents = true)
+{
+    /// <summary>
+    /// Whether <paramref name="synthetic"/> is an exact copy of <paramref name="real"/>: the same sex and codes, ages at
+    /// most a year apart (a synthetic age is drawn within the year its prompt's rounded age allows, so a memorised
+    /// timeline is not at distance 0 from its source). Patients with no timed event copy nothing.
+    /// </summary>
+    // A year, in age/100, and the day a birth date is floored to.
+    private const double CopyAgeTolerance = 1.01 / 100;
+
+    public static bool IsCopy(PatientVector synthetic, PatientVector real) =>
+        synthetic.HasEvents && real.HasEvents && synthetic.Sex == real.Sex
+        && Math.Abs(synthetic.Age - real.Age) <= CopyAgeTolerance && synthetic.Codes.AsSpan().SequenceEqual(real.Codes);
+}
 
 /// <summary>Builds <see cref="PatientVector"/>s over one code index shared by every cohort, and their distances.</summary>
 internal sealed class PatientVectors
@@ -29,7 +43,7 @@ internal sealed class PatientVectors
                 _codes[ev.Code] = index = _codes.Count;
             codes.Add(index);
         }
-        return new PatientVector(age, sex, [.. codes]);
+        return new PatientVector(age, sex, [.. codes], timed.Count > 0);
     }
 
     /// <summary>Squared Euclidean distance: codes in one but not the other, the age difference squared, 2 for a different sex.</summary>

@@ -7,29 +7,34 @@ namespace FhirRisk.Synthetic.Generation.Reports;
 
 /// <summary>
 /// Privacy of the synthetic patients (docs/generate.md "Privacy"; CEHR-GPT's tests, peers.md §2.3), on
-/// <see cref="PatientVector"/>s of at most <see cref="GenerationSettings.PrivacySample"/> synthetic (S), train (T) and
-/// held-out (H) patients, with squared Euclidean distances:
+/// <see cref="PatientVector"/>s with squared Euclidean distances. The synthetic (S), train (T) and held-out (H) groups
+/// are compared at one size, n = min(|S|, |T|, |H|) (each a seeded uniform subsample): nearest-neighbour distances
+/// shrink as the pool grows, so a larger train group alone makes synthetic patients look nearer to train.
 /// <list type="bullet">
 /// <item><b>distance to closest record</b>: for each synthetic patient, its nearest train and nearest held-out
 /// patient; a generator that copies its training data is nearer to train. Reported: medians, the median ratio
-/// d(S, T) / d(S, H), and the share of synthetic patients strictly nearer to train than to held-out (≈ 0.5 at equal
-/// sample sizes when there is no memorisation), and the exact copies (distance 0 to a train patient).</item>
+/// d(S, T) / d(S, H), and the share of synthetic patients strictly nearer to train than to held-out (≈ 0.5 when there
+/// is no memorisation).</item>
+/// <item><b>exact copies</b>: synthetic patients with the codes and sex of a train patient and an age within a year
+/// (<see cref="PatientVector.IsCopy"/>), over every synthetic and train patient sampled (not only n). Simple patients
+/// (one visit, a standard panel) match by chance, so the held-out patients that match a train patient by the same rule
+/// are the baseline: a share of copies well above the held-out share is memorisation.</item>
 /// <item><b>nearest-neighbour adversarial accuracy</b> AA = ½[mean(d_TS &gt; d_TT) + mean(d_ST &gt; d_SS)] (self-matches
 /// excluded), against train and against held-out; ideal ≈ 0.5; privacy loss = AA(H) − AA(T).</item>
 /// <item><b>membership inference</b>: an attacker scores each train (member) and held-out (non-member) patient by
 /// −(distance to the nearest synthetic patient); AUC ≈ 0.5 means membership cannot be told.</item>
 /// </list>
-/// Without held-out patients only the adversarial accuracy against train is computed.
+/// Without held-out patients n = min(|S|, |T|) and only the adversarial accuracy against train is computed.
 /// </summary>
+/// <param name="Groups">Patients available per group and the size n compared.</param>
 public sealed record PrivacyReport(
-    int Synthetic,
-    int Train,
-    int HeldOut,
+    PrivacyGroups Groups,
     double MedianDistanceToTrain,
     double MedianDistanceToHeldOut,
     double MedianDistanceRatio,
     double CloserToTrainShare,
     int ExactTrainCopies,
+    int HeldOutMatches,
     double AdversarialAccuracyTrain,
     double AdversarialAccuracyHeldOut,
     double MembershipInferenceAuc)
@@ -37,29 +42,60 @@ public sealed record PrivacyReport(
     public const string MarkdownFile = "privacy.md";
     public const string JsonFile = "privacy.json";
 
+    /// <summary>Below this many patients per group the tests are noisy (a share's standard error is about 0.05 at 100).</summary>
+    public const int SmallSample = 100;
+
+    private const string NoHeldOut = "n/a (no held_out or tuning split)";
+
     /// <summary>AA(H) − AA(T).</summary>
     public double PrivacyLoss => AdversarialAccuracyHeldOut - AdversarialAccuracyTrain;
 
-    internal static PrivacyReport Measure(IReadOnlyList<PatientVector> synthetic, IReadOnlyList<PatientVector> train, IReadOnlyList<PatientVector> heldOut, int threads)
+    /// <summary>The patients per group compared (n).</summary>
+    public int SampleSize => Groups.Compared;
+
+    /// <summary>A warning when the groups are small, else null.</summary>
+    public string? Warning => Groups.Compared < SmallSample
+        ? Invariant($"the privacy tests compare {Groups.Compared} patients per group (fewer than {SmallSample}): their numbers are noisy; a larger held-out split or more synthetic patients make them firmer.")
+        : null;
+
+    internal static PrivacyReport Measure(IReadOnlyList<PatientVector> synthetic, IReadOnlyList<PatientVector> train, IReadOnlyList<PatientVector> heldOut, int threads, Random random)
     {
-        var toTrain = PatientVectors.Nearest(synthetic, train, threads);
-        var aaTrain = AdversarialAccuracy(synthetic, train, toTrain, threads);
-        if (heldOut.Count == 0)
-            return new PrivacyReport(synthetic.Count, train.Count, 0, Median(toTrain), double.NaN, double.NaN, double.NaN,
-                toTrain.Count(d => d == 0), aaTrain, double.NaN, double.NaN);
-        var toHeldOut = PatientVectors.Nearest(synthetic, heldOut, threads);
-        var ratios = toTrain.Zip(toHeldOut, (t, h) => h == 0 ? (t == 0 ? 1 : double.PositiveInfinity) : t / h).ToArray();
-        var memberScores = PatientVectors.Nearest(train, synthetic, threads).Select(d => -d);
-        var nonMemberScores = PatientVectors.Nearest(heldOut, synthetic, threads).Select(d => -d);
+        var copies = synthetic.Count(s => train.Any(t => PatientVector.IsCopy(s, t)));
+        var heldOutMatches = heldOut.Count(h => train.Any(t => PatientVector.IsCopy(h, t)));
+        var n = heldOut.Count == 0 ? Math.Min(synthetic.Count, train.Count) : Math.Min(Math.Min(synthetic.Count, train.Count), heldOut.Count);
+        var groups = new PrivacyGroups(synthetic.Count, train.Count, heldOut.Count, n);
+        var (s, t, h) = (Subsample(synthetic, n, random), Subsample(train, n, random), Subsample(heldOut, n, random));
+        var toTrain = PatientVectors.Nearest(s, t, threads);
+        var aaTrain = AdversarialAccuracy(s, t, toTrain, threads);
+        if (h.Count == 0)
+            return new PrivacyReport(groups, Median(toTrain), double.NaN, double.NaN, double.NaN, copies, heldOutMatches, aaTrain, double.NaN, double.NaN);
+        var toHeldOut = PatientVectors.Nearest(s, h, threads);
+        var ratios = toTrain.Zip(toHeldOut, (a, b) => b == 0 ? (a == 0 ? 1 : double.PositiveInfinity) : a / b).ToArray();
+        var memberScores = PatientVectors.Nearest(t, s, threads).Select(d => -d);
+        var nonMemberScores = PatientVectors.Nearest(h, s, threads).Select(d => -d);
         double[] scores = [.. memberScores, .. nonMemberScores];
-        bool[] members = [.. Enumerable.Repeat(true, train.Count), .. Enumerable.Repeat(false, heldOut.Count)];
+        bool[] members = [.. Enumerable.Repeat(true, t.Count), .. Enumerable.Repeat(false, h.Count)];
         return new PrivacyReport(
-            synthetic.Count, train.Count, heldOut.Count,
+            groups,
             Median(toTrain), Median(toHeldOut), Median(ratios),
-            toTrain.Zip(toHeldOut).Count(p => p.First < p.Second) / (double)synthetic.Count,
-            toTrain.Count(d => d == 0),
-            aaTrain, AdversarialAccuracy(synthetic, heldOut, toHeldOut, threads),
+            toTrain.Zip(toHeldOut).Count(p => p.First < p.Second) / (double)s.Count,
+            copies, heldOutMatches,
+            aaTrain, AdversarialAccuracy(s, h, toHeldOut, threads),
             BinaryMetrics.Auroc(scores, members));
+    }
+
+    /// <summary>A uniform subsample of <paramref name="n"/> (a partial Fisher–Yates shuffle of the indices, kept in order).</summary>
+    internal static IReadOnlyList<PatientVector> Subsample(IReadOnlyList<PatientVector> group, int n, Random random)
+    {
+        if (n >= group.Count)
+            return group;
+        var indices = Enumerable.Range(0, group.Count).ToArray();
+        for (var i = 0; i < n; i++)
+        {
+            var j = random.Next(i, indices.Length);
+            (indices[i], indices[j]) = (indices[j], indices[i]);
+        }
+        return [.. indices[..n].Order().Select(i => group[i])];
     }
 
     internal void Write(string folder)
@@ -70,14 +106,20 @@ public sealed record PrivacyReport(
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         json.WriteString("representation", "age/100, sex one-hot, multi-hot codes of timed events; squared Euclidean distance");
-        json.WriteNumber("synthetic", Synthetic);
-        json.WriteNumber("train", Train);
-        json.WriteNumber("held_out", HeldOut);
+        json.WriteStartObject("available");
+        json.WriteNumber("synthetic", Groups.Synthetic);
+        json.WriteNumber("train", Groups.Train);
+        json.WriteNumber("held_out", Groups.HeldOut);
+        json.WriteEndObject();
+        json.WriteNumber("compared_per_group", Groups.Compared);
+        if (Warning is { } warning)
+            json.WriteString("warning", warning);
         FidelityReport.Number(json, "median_distance_to_train", MedianDistanceToTrain);
         FidelityReport.Number(json, "median_distance_to_held_out", MedianDistanceToHeldOut);
         FidelityReport.Number(json, "median_distance_ratio_train_to_held_out", MedianDistanceRatio);
         FidelityReport.Number(json, "closer_to_train_share", CloserToTrainShare);
         json.WriteNumber("exact_train_copies", ExactTrainCopies);
+        json.WriteNumber("held_out_matching_train", HeldOutMatches);
         FidelityReport.Number(json, "adversarial_accuracy_train", AdversarialAccuracyTrain);
         FidelityReport.Number(json, "adversarial_accuracy_held_out", AdversarialAccuracyHeldOut);
         FidelityReport.Number(json, "privacy_loss", PrivacyLoss);
@@ -104,19 +146,31 @@ public sealed record PrivacyReport(
     {
         var md = new StringBuilder();
         md.AppendLine("# Privacy of the synthetic patients").AppendLine();
-        md.AppendLine(Invariant($"{Synthetic} synthetic, {Train} train and {HeldOut} held-out patients as vectors of age/100, sex one-hot and multi-hot codes; squared Euclidean distances (docs/generate.md \"Privacy\").")).AppendLine();
+        md.AppendLine(Invariant($"n = {Groups.Compared} patients per group, each a seeded uniform sample of those available: {Groups.Synthetic} synthetic, {Groups.Train} train and {Groups.HeldOut} held-out. Patients are vectors of age/100, sex one-hot and multi-hot codes; distances are squared Euclidean (docs/generate.md \"Privacy\").")).AppendLine();
+        if (Warning is { } warning)
+            md.AppendLine("**Warning:** " + warning).AppendLine();
         md.AppendLine("| test | value | no leakage looks like |").AppendLine("|---|---|---|");
         md.AppendLine(Invariant($"| median distance to closest train patient | {MedianDistanceToTrain:F2} | ≈ the held-out value |"));
-        md.AppendLine(Invariant($"| median distance to closest held-out patient | {MedianDistanceToHeldOut:F2} | |"));
-        md.AppendLine(Invariant($"| median ratio d(S,T) / d(S,H) | {MedianDistanceRatio:F3} | ≈ 1 |"));
-        md.AppendLine(Invariant($"| share of synthetic nearer to train than held-out | {CloserToTrainShare:F3} | ≈ 0.5 (equal samples) |"));
-        md.AppendLine(Invariant($"| exact copies of a train patient | {ExactTrainCopies} | 0 |"));
+        md.AppendLine(Invariant($"| median distance to closest held-out patient | {HeldOutValue(MedianDistanceToHeldOut, "F2")} | |"));
+        md.AppendLine(Invariant($"| median ratio d(S,T) / d(S,H) | {HeldOutValue(MedianDistanceRatio, "F3")} | ≈ 1 |"));
+        md.AppendLine(Invariant($"| share of synthetic nearer to train than held-out | {HeldOutValue(CloserToTrainShare, "F3")} | ≈ 0.5 |"));
+        md.AppendLine(Invariant($"| exact copies of a train patient: synthetic (of {Groups.Synthetic} against {Groups.Train} train) | {ExactTrainCopies} ({Share(ExactTrainCopies, Groups.Synthetic)}) | ≈ the held-out share, or 0 |"));
+        md.AppendLine(Invariant($"| held-out patients matching a train patient by the same rule (of {Groups.HeldOut}) | {(Groups.HeldOut == 0 ? NoHeldOut : $"{HeldOutMatches} ({Share(HeldOutMatches, Groups.HeldOut)})")} | the chance baseline |"));
         md.AppendLine(Invariant($"| adversarial accuracy vs train | {AdversarialAccuracyTrain:F3} | ≈ 0.5 |"));
-        md.AppendLine(Invariant($"| adversarial accuracy vs held-out | {AdversarialAccuracyHeldOut:F3} | ≈ 0.5 |"));
-        md.AppendLine(Invariant($"| privacy loss AA(H) − AA(T) | {PrivacyLoss:F3} | ≈ 0 |"));
-        md.AppendLine(Invariant($"| membership inference AUC | {MembershipInferenceAuc:F3} | ≈ 0.5 |"));
+        md.AppendLine(Invariant($"| adversarial accuracy vs held-out | {HeldOutValue(AdversarialAccuracyHeldOut, "F3")} | ≈ 0.5 |"));
+        md.AppendLine(Invariant($"| privacy loss AA(H) − AA(T) | {HeldOutValue(PrivacyLoss, "F3")} | ≈ 0 |"));
+        md.AppendLine(Invariant($"| membership inference AUC | {HeldOutValue(MembershipInferenceAuc, "F3")} | ≈ 0.5 |"));
         return md.ToString();
     }
 
+    private static string Share(int count, int of) => of == 0 ? "n/a" : ((double)count / of).ToString("P1", CultureInfo.InvariantCulture);
+
+    private string HeldOutValue(double value, string format) =>
+        Groups.HeldOut == 0 ? NoHeldOut : double.IsNaN(value) ? "n/a" : value.ToString(format, CultureInfo.InvariantCulture);
+
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
+
+/// <summary>Patients available in each privacy group (at most <see cref="GenerationSettings.PrivacySample"/>) and the
+/// size n every group is subsampled to.</summary>
+public sealed record PrivacyGroups(int Synthetic, int Train, int HeldOut, int Compared);

@@ -1,0 +1,81 @@
+using FhirRisk.Meds;
+using FhirRisk.Meds.Tasks;
+using FhirRisk.Tokenizer;
+
+namespace FhirRisk.Synthetic.Generation;
+
+/// <summary>One generated patient, decoded to MEDS events.</summary>
+/// <param name="SubjectId">The synthetic subject id (1 … N).</param>
+/// <param name="Events">Static rows and <c>MEDS_BIRTH</c> from the prompt, then the decoded timeline from its first
+/// opening event on.</param>
+/// <param name="Tokens">Tokens generated, over every attempt.</param>
+/// <param name="Ended">True when the model ended the timeline (<c>TIMELINE_END</c>); false when the token budget or the
+/// time limit cut it.</param>
+/// <param name="EventsBeforeFirstEncounter">Generated events dropped because they came before the first event that
+/// opens an encounter (<see cref="GeneratedTimeline"/>).</param>
+/// <param name="OpensEncounter">False when no generated event opened an encounter: nothing is left of the timeline.</param>
+/// <param name="Attempts">Rollouts drawn for this patient (<see cref="TimelineSampler.MaxAttempts"/>).</param>
+internal sealed record GeneratedPatient(long SubjectId, IReadOnlyList<MedsEvent> Events, int Tokens, bool Ended,
+    int EventsBeforeFirstEncounter = 0, bool OpensEncounter = true, int Attempts = 1);
+
+/// <summary>
+/// Turns a prompt and its generated tokens into a synthetic patient (docs/generate.md "Decoding to MEDS"):
+/// <list type="bullet">
+/// <item><b>Birth.</b> The prefix encodes the age at the start rounded to whole years (Y); the birth date is drawn
+/// uniformly among the dates whose age encodes as Y (Y − ½ to Y + ½ years before the start) by the prompt's
+/// <see cref="StaticPrompt.AgeDraw"/>, a date as FHIR's <c>birthDate</c> holds it. Taking "start − Y years" instead
+/// makes every birthday an anniversary of the (donor's) start and every age a whole number of years.</item>
+/// <item><b>Start.</b> Pretraining windows begin anywhere in a timeline, each behind the static prefix (docs/training.md
+/// "Windows"), so a prefix alone tells the model "somewhere in a timeline", and it often writes the rest of a stay whose
+/// admission it never wrote. The model cannot tell us what came before, so the timeline begins at its first event that
+/// opens an encounter of its own (<c>HOSPITAL_ADMISSION</c>, <c>ED_REGISTRATION</c>, <c>VISIT</c>); the events before
+/// it are dropped and counted. The kept events keep the model's clock (the prefix's age holds at the prompt's start).</item>
+/// </list>
+/// </summary>
+internal static class GeneratedTimeline
+{
+    // The tokenizer's year: 365.2425 days (TimelineTokenizer.MicrosPerYear), in ticks, and its half.
+    private const long TicksPerYear = 315_569_520_000_000;
+    private const long TicksPerHalfYear = TicksPerYear / 2;
+
+    public static GeneratedPatient Decode(TimelineTokenizer tokenizer, long subjectId, StaticPrompt prompt, int[] tokens)
+    {
+        var events = new List<MedsEvent>(tokenizer.DecodePrefix(prompt.Prefix, subjectId, prompt.Start).Select(e => e.Code == MedsSchema.BirthCode && e.Time is { } birth
+            ? e with { Time = DrawBirth(prompt.Start, birth, prompt.AgeDraw) }
+            : e));
+        var timeline = tokenizer.Decode(tokens, subjectId, prompt.Start);
+        var first = FirstOpening(timeline);
+        events.AddRange(timeline.Skip(first));
+        var ended = tokens.Length > 0 && tokenizer.Vocabulary[tokens[^1]] == Vocabulary.TimelineEnd;
+        return new GeneratedPatient(subjectId, events, tokens.Length, ended, first, first < timeline.Count);
+    }
+
+    /// <summary>Whether <paramref name="code"/> opens an encounter that needs nothing open before it.</summary>
+    public static bool OpensEncounter(string code) =>
+        CodeSet.Matches(code, TaskCodes.HospitalAdmission) || CodeSet.Matches(code, TaskCodes.EdRegistration) || CodeSet.Matches(code, "VISIT");
+
+    private static int FirstOpening(IReadOnlyList<MedsEvent> timeline)
+    {
+        for (var i = 0; i < timeline.Count; i++)
+        {
+            if (OpensEncounter(timeline[i].Code))
+                return i;
+        }
+        return timeline.Count;
+    }
+
+    /// <summary>
+    /// A birth date drawn uniformly among the dates whose age at <paramref name="start"/> the tokenizer rounds to the
+    /// prefix's Y years (TimelineTokenizer.AgeDigits: Y − ½ ≤ age &lt; Y + ½, age ≥ 0), <paramref name="draw"/> in [0, 1)
+    /// picking the date. The prefix's own birth is <paramref name="start"/> − Y years exactly.
+    /// </summary>
+    internal static DateTime DrawBirth(DateTime start, DateTime prefixBirth, double draw)
+    {
+        var twiceYears = 2 * ((start - prefixBirth).Ticks / TicksPerYear);
+        var oldest = start.AddTicks(-(twiceYears + 1) * TicksPerHalfYear);                      // age < Y + ½: born after it
+        var youngest = start.AddTicks(-Math.Max(twiceYears - 1, 0) * TicksPerHalfYear);          // age ≥ Y − ½ (≥ 0)
+        var (first, last) = (oldest.Date.AddDays(1), youngest.Date);
+        var days = Math.Max(0, (last - first).Days) + 1;
+        return DateTime.SpecifyKind(first.AddDays(Math.Min(days - 1, (int)(draw * days))), DateTimeKind.Utc);
+    }
+}
