@@ -1,4 +1,5 @@
 using FhirRisk.Core;
+using FhirRisk.Parquet;
 using FhirRisk.Testing;
 
 namespace FhirRisk.Meds.Tests;
@@ -89,6 +90,20 @@ public sealed class MedsUnreadableColumnTests : IDisposable
         var error = Assert.Throws<MedsFormatException>(() => MedsLabels.Read(path));
 
         Assert.Equal(MedsIssueCodes.ColumnWrongType, error.Issue.Code);
+    }
+
+    [Fact]
+    public void BrotliShard_ValidatorReportsMEDS005NamingTheCodec()
+    {
+        // BROTLI is not implemented (docs/formats/parquet.md); the shard must fail loudly, never read as empty.
+        WriteShard($"{Events} FROM range(0, 10) t(i)");
+        DuckDb.Query($"COPY ({Events} FROM range(0, 10) t(i)) TO '{Path.Combine(_temp.Path, Shard)}' (FORMAT parquet, COMPRESSION brotli)");
+
+        var issue = Assert.Single(MedsValidator.Validate(_temp.Path), i => i.Severity == IssueSeverity.Error);
+
+        Assert.Equal((MedsIssueCodes.UnreadableParquet, Shard), (issue.Code, issue.Path));
+        Assert.Contains("BROTLI", issue.Message, StringComparison.Ordinal);
+        Assert.Throws<ParquetException>(() => MedsDatasetReader.Open(_temp.Path).ReadEvents().ToList());
     }
 
     private void WriteShard(string sql)
