@@ -19,6 +19,13 @@ public enum ParquetType
     Binary,
     /// <summary>INT64 with the TIMESTAMP logical type; values are <c>long[]</c> in <see cref="ParquetField.TimestampUnit"/> since the Unix epoch.</summary>
     Timestamp,
+    /// <summary>
+    /// DECIMAL (INT32, INT64, FIXED_LEN_BYTE_ARRAY or BYTE_ARRAY unscaled integers; LogicalTypes.md "DECIMAL"), read only.
+    /// Values are <c>double[]</c>: unscaled ÷ 10^<see cref="ParquetField.DecimalScale"/>, the nearest double when
+    /// <see cref="ParquetField.DecimalPrecision"/> ≤ 15 and the scale ≤ 22, within a few units in the last place beyond.
+    /// The writer rejects it; write <see cref="Double"/> instead.
+    /// </summary>
+    Decimal,
 }
 
 /// <summary>Resolution of a <see cref="ParquetType.Timestamp"/> column.</summary>
@@ -41,6 +48,12 @@ public sealed record ParquetField(string Name, ParquetType Type, bool Nullable =
     /// <summary>The TIMESTAMP logical type's isAdjustedToUTC. MEDS timestamps are naive (false).</summary>
     public bool IsAdjustedToUtc { get; init; }
 
+    /// <summary>For <see cref="ParquetType.Decimal"/>: the number of significant decimal digits the column may hold.</summary>
+    public int DecimalPrecision { get; init; }
+
+    /// <summary>For <see cref="ParquetType.Decimal"/>: digits after the decimal point (a value is unscaled ÷ 10^scale).</summary>
+    public int DecimalScale { get; init; }
+
     public bool IsList { get; init; }
 
     public bool ElementNullable { get; init; } = true;
@@ -58,12 +71,12 @@ public sealed record ParquetField(string Name, ParquetType Type, bool Nullable =
         (ParquetType.Int32, false) => typeof(int),
         (ParquetType.Int64 or ParquetType.Timestamp, false) => typeof(long),
         (ParquetType.Float, false) => typeof(float),
-        (ParquetType.Double, false) => typeof(double),
+        (ParquetType.Double or ParquetType.Decimal, false) => typeof(double),
         (ParquetType.Boolean, true) => typeof(bool?),
         (ParquetType.Int32, true) => typeof(int?),
         (ParquetType.Int64 or ParquetType.Timestamp, true) => typeof(long?),
         (ParquetType.Float, true) => typeof(float?),
-        (ParquetType.Double, true) => typeof(double?),
+        (ParquetType.Double or ParquetType.Decimal, true) => typeof(double?),
         (ParquetType.String, _) => typeof(string),
         (ParquetType.Binary, _) => typeof(byte[]),
         _ => throw new ArgumentOutOfRangeException(nameof(Type), Type, null),

@@ -26,8 +26,8 @@ internal static class CodesTable
     }
 
     /// <summary>
-    /// Reads every row with a code. <c>description</c> and <c>parent_codes</c> are optional (MEDS011 when mistyped);
-    /// other tools add columns (MIMIC adds <c>itemid</c>, <c>valueuom</c>, …), which are ignored.
+    /// Reads every row with a code. <c>description</c> and <c>parent_codes</c> are optional (MEDS011 when mistyped or
+    /// unreadable); other tools add columns (MIMIC adds <c>itemid</c>, <c>valueuom</c>, …), which are ignored.
     /// </summary>
     public static List<MedsCodeMetadata> Read(string fullPath, string path, List<Issue> issues, ParquetReaderOptions? options = null)
     {
@@ -36,14 +36,14 @@ internal static class CodesTable
         if (!ColumnRules.RequireScalar(reader.Schema, MedsSchema.CodeColumn, ParquetType.String, path, issues))
             return codes;
         var columns = new List<string> { MedsSchema.CodeColumn };
-        if (ColumnRules.Optional(reader.Schema, MedsSchema.DescriptionColumn) is { } description)
+        if (ColumnRules.Optional(reader.Schema, MedsSchema.Codes[MedsSchema.DescriptionColumn], path, issues, out _) is { } description)
         {
             if (ColumnRules.IsScalar(description, ParquetType.String))
                 columns.Add(MedsSchema.DescriptionColumn);
             else
                 issues.Add(ColumnRules.WrongType(description, "string", path));
         }
-        if (ColumnRules.Optional(reader.Schema, MedsSchema.ParentCodesColumn) is { } parentField)
+        if (ColumnRules.Optional(reader.Schema, MedsSchema.Codes[MedsSchema.ParentCodesColumn], path, issues, out _) is { } parentField)
         {
             if (parentField is { IsList: true, Type: ParquetType.String })
                 columns.Add(MedsSchema.ParentCodesColumn);

@@ -18,11 +18,25 @@ internal static class ColumnRules
         return null;
     }
 
-    public static ParquetField? Optional(ParquetSchema schema, string column)
+    /// <summary>
+    /// The optional column shaped like <paramref name="expected"/>, or null. Absent is fine (MEDS: all null), but a
+    /// column the Parquet layer cannot represent (struct, map, unsigned 64-bit, INT96) is not absent: reading it as
+    /// all null would drop every value without a word, so it records MEDS011 and sets <paramref name="unreadable"/>.
+    /// </summary>
+    public static ParquetField? Optional(ParquetSchema schema, ParquetField expected, string path, List<Issue> issues, out bool unreadable)
     {
-        var index = schema.IndexOf(column);
+        var index = schema.IndexOf(expected.Name);
+        unreadable = index < 0 && schema.UnsupportedFields.ContainsKey(expected.Name);
+        if (unreadable)
+            issues.Add(Unreadable(schema, expected, path));
         return index >= 0 ? schema.Fields[index] : null;
     }
+
+    /// <summary>MEDS011 for a column the Parquet layer lists as unsupported, saying how to rewrite it.</summary>
+    public static Issue Unreadable(ParquetSchema schema, ParquetField expected, string path) =>
+        Issue.Error(MedsIssueCodes.ColumnWrongType, path,
+            $"Column '{expected.Name}' cannot be read: {schema.UnsupportedFields[expected.Name]}. MEDS requires {Describe(expected)}; "
+            + $"rewrite the column as that type (DuckDB: CAST({expected.Name} AS {SqlType(expected)})) or leave it out.");
 
     public static bool IsScalar(ParquetField field, ParquetType type) => !field.IsList && field.Type == type;
 
@@ -60,8 +74,30 @@ internal static class ColumnRules
 
     public static string Describe(ParquetField field)
     {
-        var type = field.Type == ParquetType.Timestamp ? $"timestamp[{field.TimestampUnit}]" : Describe(field.Type);
+        var type = field.Type switch
+        {
+            ParquetType.Timestamp => $"timestamp[{field.TimestampUnit}]",
+            ParquetType.Decimal => $"decimal({field.DecimalPrecision},{field.DecimalScale})",
+            _ => Describe(field.Type),
+        };
         return field.IsList ? $"list<{type}>" : type;
+    }
+
+    /// <summary>The SQL (DuckDB) spelling of a MEDS column type, for hints that say how to rewrite a column.</summary>
+    private static string SqlType(ParquetField field)
+    {
+        var type = field.Type switch
+        {
+            ParquetType.Boolean => "BOOLEAN",
+            ParquetType.Int32 => "INTEGER",
+            ParquetType.Int64 => "BIGINT",
+            ParquetType.Float => "FLOAT",
+            ParquetType.Double => "DOUBLE",
+            ParquetType.String => "VARCHAR",
+            ParquetType.Timestamp => "TIMESTAMP",
+            _ => "BLOB",
+        };
+        return field.IsList ? type + "[]" : type;
     }
 
     private static string Describe(ParquetType type) => type switch

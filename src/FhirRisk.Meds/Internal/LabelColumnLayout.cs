@@ -70,11 +70,12 @@ internal sealed class LabelColumnLayout
 
     private static void AddOptional(ParquetSchema schema, string name, ParquetType[] allowed, string path, List<Issue> issues, List<string> columns)
     {
-        if (ColumnRules.Optional(schema, name) is not { } field)
+        var expected = new ParquetField(name, allowed[0]);
+        if (ColumnRules.Optional(schema, expected, path, issues, out _) is not { } field)
             return;
         if (!field.IsList && allowed.Contains(field.Type))
             columns.Add(name);
         else
-            issues.Add(ColumnRules.WrongType(field, ColumnRules.Describe(new ParquetField(name, allowed[0])), path));
+            issues.Add(ColumnRules.WrongType(field, ColumnRules.Describe(expected), path));
     }
 }

@@ -18,9 +18,15 @@ public static class MedsIssueCodes
     public const string UnreadableParquet = "MEDS005";
     /// <summary>Error: a required column is missing.</summary>
     public const string RequiredColumnMissing = "MEDS010";
-    /// <summary>Error: a column has a type MEDS does not allow (e.g. <c>time</c> as plain int64, <c>subject_id</c> as string).</summary>
+    /// <summary>
+    /// Error: a column has a type MEDS does not allow (e.g. <c>time</c> as plain int64, <c>subject_id</c> as string), or a
+    /// required or optional MEDS column has a type the Parquet layer cannot represent (struct, map, unsigned 64-bit, INT96).
+    /// </summary>
     public const string ColumnWrongType = "MEDS011";
-    /// <summary>Warning: a column has a non-standard type we convert (ms/ns or UTC-adjusted timestamps, float64 values).</summary>
+    /// <summary>
+    /// Warning: a column has a non-standard type we convert (ms/ns or UTC-adjusted timestamps, float64 or DECIMAL values),
+    /// or an <c>encounter_id</c> that is not int64 and is ignored.
+    /// </summary>
     public const string ColumnTypeConverted = "MEDS012";
     /// <summary>Error: a row has a null <c>subject_id</c>.</summary>
     public const string NullSubjectId = "MEDS013";

@@ -33,6 +33,9 @@ internal sealed record ColumnDescriptor(
 
     public static ColumnDescriptor ForWriting(ParquetField field)
     {
+        if (field.Type == ParquetType.Decimal)
+            throw new ParquetException(ParquetErrorCodes.Unsupported,
+                $"Column '{field.Name}': DECIMAL is read-only here; write the values as {nameof(ParquetType.Double)}.") { Column = field.Name };
         var physical = field.Type switch
         {
             ParquetType.Boolean => PhysicalType.Boolean,

@@ -5,8 +5,9 @@ namespace FhirRisk.Parquet.Tests.RoundTrip;
 /// <summary>
 /// Column chunk min/max/null count computed from the written values, following parquet.thrift's rules for
 /// <c>Statistics</c> and <c>ColumnOrder</c>: signed order for INT32/INT64, unsigned byte order for BYTE_ARRAY (so strings
-/// compare by UTF-8 bytes, i.e. by code point), false &lt; true, NaN never written as min or max, a zero minimum written
-/// as -0.0 and a zero maximum as +0.0. Min and max are null when no non-null (non-NaN) value exists.
+/// compare by UTF-8 bytes, i.e. by code point), false &lt; true, a zero minimum written as -0.0 and a zero maximum as
+/// +0.0. Min and max are null when no non-null value exists, and, as DuckDB's writer does, when a float/double chunk
+/// holds a NaN (DuckDB orders NaN above every number and would otherwise prune its rows).
 /// </summary>
 internal sealed record ExpectedStatistics(object? Min, object? Max, long NullCount)
 {
@@ -15,6 +16,7 @@ internal sealed record ExpectedStatistics(object? Min, object? Max, long NullCou
     {
         object? min = null, max = null;
         long nulls = 0;
+        var hasNaN = false;
         foreach (var value in Values(column, offset, count))
         {
             if (value is null)
@@ -22,14 +24,17 @@ internal sealed record ExpectedStatistics(object? Min, object? Max, long NullCou
                 nulls++;
                 continue;
             }
-            if (value is float.NaN or double.NaN)
+            hasNaN |= value is float.NaN or double.NaN;
+            if (hasNaN)
                 continue;
             if (min is null || Compare(value, min) < 0)
                 min = value;
             if (max is null || Compare(value, max) > 0)
                 max = value;
         }
-        return new ExpectedStatistics(SignedZero(min, negative: true), SignedZero(max, negative: false), nulls);
+        return hasNaN
+            ? new ExpectedStatistics(null, null, nulls)
+            : new ExpectedStatistics(SignedZero(min, negative: true), SignedZero(max, negative: false), nulls);
     }
 
     /// <summary>Compares two non-null values of the same column type in Parquet's sort order.</summary>

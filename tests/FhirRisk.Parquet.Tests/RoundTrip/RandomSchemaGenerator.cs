@@ -1,12 +1,13 @@
 namespace FhirRisk.Parquet.Tests.RoundTrip;
 
 /// <summary>
-/// Draws random schemas: every <see cref="ParquetType"/>, required and optional, three-level lists of every element type
+/// Draws random schemas: every writable <see cref="ParquetType"/>, required and optional, three-level lists of every element type
 /// (nullable or not), and timestamps of every unit with and without isAdjustedToUTC.
 /// </summary>
 internal sealed class RandomSchemaGenerator(Random random)
 {
-    private static readonly ParquetType[] AllTypes = Enum.GetValues<ParquetType>();
+    // DECIMAL is read-only (the writer rejects it), so random schemas for round trips leave it out.
+    private static readonly ParquetType[] AllTypes = [.. Enum.GetValues<ParquetType>().Where(t => t != ParquetType.Decimal)];
 
     public ParquetSchema NextSchema(int minColumns = 1, int maxColumns = 8)
     {

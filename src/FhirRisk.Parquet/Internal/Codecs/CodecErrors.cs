@@ -16,7 +16,8 @@ internal static class CodecErrors
 
     public static ParquetException Unsupported(CompressionCodec codec, bool compressing) => new(ParquetErrorCodes.Unsupported, compressing
         ? $"Compression codec {WireName(codec)} is not supported for writing (use UNCOMPRESSED, SNAPPY, GZIP or ZSTD)."
-        : $"Compression codec {WireName(codec)} is not supported (this reader handles UNCOMPRESSED, SNAPPY, GZIP, ZSTD and LZ4_RAW).");
+        : $"Compression codec {WireName(codec)} is not supported (this reader handles UNCOMPRESSED, SNAPPY, GZIP, ZSTD and LZ4_RAW). "
+          + "Rewrite the file with one of those, e.g. in DuckDB: COPY (FROM 'in.parquet') TO 'out.parquet' (COMPRESSION zstd).");
 
     /// <summary>The codec's name as parquet.thrift spells it.</summary>
     public static string WireName(CompressionCodec codec) => codec switch

@@ -27,6 +27,7 @@ internal abstract class LeafDecoder
 
     public static LeafDecoder Create(ColumnDescriptor column) => column.PhysicalType switch
     {
+        _ when column.Field.Type == ParquetType.Decimal => new DecimalLeafDecoder(column),
         PhysicalType.Boolean => new BooleanLeafDecoder(),
         PhysicalType.Int32 => new FixedLeafDecoder<int>(),
         PhysicalType.Int64 => new FixedLeafDecoder<long>(),

@@ -4,7 +4,7 @@ namespace FhirRisk.Parquet.Internal.Reading;
 
 /// <summary>
 /// Walks the depth-first schema list of a footer and resolves each top-level field we can represent to a
-/// <see cref="ColumnDescriptor"/>. Fields we cannot represent (structs, maps, lists of lists, INT96) are listed in
+/// <see cref="ColumnDescriptor"/>. Fields we cannot represent (structs, maps, lists of lists, INT96, unsigned 32/64-bit integers) are listed in
 /// <see cref="Unsupported"/> with the reason, so the rest of the file stays readable.
 /// </summary>
 internal sealed class SchemaResolver
@@ -56,14 +56,14 @@ internal sealed class SchemaResolver
             {
                 // A bare repeated primitive is a list of required elements that is never null (LogicalTypes.md, backward-compatibility rule 1).
                 if (TryLeafType(element, out var type, out var why))
-                    Columns.Add(new ColumnDescriptor(WithTimestamp(ParquetField.ListOf(element.Name, type, nullable: false, elementNullable: false), element),
+                    Columns.Add(new ColumnDescriptor(WithTypeParameters(ParquetField.ListOf(element.Name, type, nullable: false, elementNullable: false), element),
                         [element.Name], element.Type.Value, element.TypeLength ?? 0, 1, 1, 0));
                 else
                     Unsupported[element.Name] = why;
                 return;
             }
             if (TryLeafType(element, out var leafType, out var reason))
-                Columns.Add(new ColumnDescriptor(WithTimestamp(new ParquetField(element.Name, leafType, nullable), element),
+                Columns.Add(new ColumnDescriptor(WithTypeParameters(new ParquetField(element.Name, leafType, nullable), element),
                     [element.Name], element.Type.Value, element.TypeLength ?? 0, nullable ? 1 : 0, 0, 0));
             else
                 Unsupported[element.Name] = reason;
@@ -125,12 +125,17 @@ internal sealed class SchemaResolver
             Unsupported[listGroup.Name] = reason;
             return;
         }
-        var field = WithTimestamp(ParquetField.ListOf(listGroup.Name, type, nullable, elementNullable), leaf);
+        var field = WithTypeParameters(ParquetField.ListOf(listGroup.Name, type, nullable, elementNullable), leaf);
         Columns.Add(new ColumnDescriptor(field, path, leaf.Type!.Value, leaf.TypeLength ?? 0, maxDef, 1, listDef));
     }
 
-    private static ParquetField WithTimestamp(ParquetField field, SchemaElement leaf)
+    private static ParquetField WithTypeParameters(ParquetField field, SchemaElement leaf)
     {
+        if (field.Type == ParquetType.Decimal)
+        {
+            var (precision, scale) = DecimalParameters(leaf);
+            return field with { DecimalPrecision = precision, DecimalScale = scale };
+        }
         if (field.Type != ParquetType.Timestamp)
             return field;
         var logical = leaf.LogicalType;
@@ -153,19 +158,37 @@ internal sealed class SchemaResolver
     }
 
     /// <summary>
-    /// Annotations whose values a signed int/long or raw bytes would silently misrepresent: unsigned 32/64-bit integers
-    /// (values past the signed range turn negative) and decimals (scaled integers). Such columns are reported, not read.
+    /// Annotations whose values a signed int/long would silently misrepresent: unsigned 32/64-bit integers (values past
+    /// the signed range turn negative). Such columns are reported, not read.
     /// </summary>
     private static string? Misread(SchemaElement leaf)
     {
         var logical = leaf.LogicalType;
         var unsigned = leaf.ConvertedType is ConvertedType.Uint32 or ConvertedType.Uint64
             || (logical?.Kind == LogicalTypeKind.Integer && !logical.IsSigned && logical.BitWidth >= 32);
-        if (unsigned)
-            return "unsigned 32/64-bit integers are not supported (values past the signed range would read as negative)";
-        if (leaf.ConvertedType == ConvertedType.Decimal || logical?.Kind == LogicalTypeKind.Decimal)
-            return "DECIMAL columns are not supported";
-        return null;
+        return unsigned ? "unsigned 32/64-bit integers are not supported (values past the signed range would read as negative)" : null;
+    }
+
+    private static bool IsDecimal(SchemaElement leaf) =>
+        leaf.ConvertedType == ConvertedType.Decimal || leaf.LogicalType?.Kind == LogicalTypeKind.Decimal;
+
+    /// <summary>The logical type's parameters win over the legacy SchemaElement fields (LogicalTypes.md "DECIMAL").</summary>
+    private static (int Precision, int Scale) DecimalParameters(SchemaElement leaf) =>
+        leaf.LogicalType?.Kind == LogicalTypeKind.Decimal
+            ? (leaf.LogicalType.Precision, leaf.LogicalType.Scale)
+            : (leaf.Precision ?? 0, leaf.Scale ?? 0);
+
+    /// <summary>
+    /// Checks a DECIMAL leaf against LogicalTypes.md: an integer or byte-array physical type, precision ≥ 1 and
+    /// 0 ≤ scale ≤ precision. Returns the reason it cannot be read, or null.
+    /// </summary>
+    private static string? InvalidDecimal(SchemaElement leaf)
+    {
+        if (leaf.Type is not (PhysicalType.Int32 or PhysicalType.Int64 or PhysicalType.ByteArray)
+            && !(leaf.Type == PhysicalType.FixedLenByteArray && leaf.TypeLength is > 0))
+            return $"DECIMAL stored as physical type {leaf.Type?.ToString() ?? "(none)"} is not supported";
+        var (precision, scale) = DecimalParameters(leaf);
+        return precision < 1 || scale < 0 || scale > precision ? $"DECIMAL({precision},{scale}) is not a valid decimal type" : null;
     }
 
     private static bool TryLeafType(SchemaElement leaf, out ParquetType type, out string reason)
@@ -177,6 +200,12 @@ internal sealed class SchemaResolver
             type = default;
             reason = misread;
             return false;
+        }
+        if (IsDecimal(leaf))
+        {
+            type = ParquetType.Decimal;
+            reason = InvalidDecimal(leaf) ?? "";
+            return reason.Length == 0;
         }
         switch (leaf.Type)
         {

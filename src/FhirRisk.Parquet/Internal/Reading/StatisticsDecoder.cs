@@ -4,7 +4,7 @@ using FhirRisk.Parquet.Internal.Format;
 
 namespace FhirRisk.Parquet.Internal.Reading;
 
-/// <summary>Decodes footer statistics (PLAIN-encoded min/max without length prefix) into CLR values.</summary>
+/// <summary>Decodes footer statistics (PLAIN-encoded min/max without length prefix) into CLR values (DECIMAL: scaled doubles).</summary>
 internal static class StatisticsDecoder
 {
     /// <param name="trustLegacy">
@@ -27,6 +27,8 @@ internal static class StatisticsDecoder
     {
         if (bytes is null)
             return null;
+        if (column.Field.Type == ParquetType.Decimal)
+            return DecimalValue(column, bytes);
         return column.PhysicalType switch
         {
             PhysicalType.Boolean when bytes.Length >= 1 => bytes[0] != 0,
@@ -37,5 +39,18 @@ internal static class StatisticsDecoder
             PhysicalType.ByteArray or PhysicalType.FixedLenByteArray => column.Field.Type == ParquetType.String ? System.Text.Encoding.UTF8.GetString(bytes) : bytes,
             _ => null,
         };
+    }
+
+    /// <summary>A DECIMAL min/max: the unscaled value in the physical type's PLAIN form (big-endian for byte arrays), scaled.</summary>
+    private static double? DecimalValue(ColumnDescriptor column, byte[] bytes)
+    {
+        double? unscaled = column.PhysicalType switch
+        {
+            PhysicalType.Int32 when bytes.Length >= 4 => BinaryPrimitives.ReadInt32LittleEndian(bytes),
+            PhysicalType.Int64 when bytes.Length >= 8 => BinaryPrimitives.ReadInt64LittleEndian(bytes),
+            PhysicalType.ByteArray or PhysicalType.FixedLenByteArray when bytes.Length > 0 => DecimalLeafDecoder.BigEndianTwosComplement(bytes),
+            _ => null,
+        };
+        return unscaled / DecimalLeafDecoder.Divisor(column.Field.DecimalScale);
     }
 }

@@ -28,7 +28,7 @@ internal abstract class ValueWriter
 
     public virtual void EncodeDictionary(IBufferWriter<byte> output) => throw new InvalidOperationException("No dictionary.");
 
-    /// <summary>PLAIN-encoded (min, max) over all present values, or nulls when there is no orderable value.</summary>
+    /// <summary>PLAIN-encoded (min, max) over all present values, or nulls when there are none or the order is unsafe to state (NaN).</summary>
     public abstract (byte[]? Min, byte[]? Max) MinMax();
 
     public static ValueWriter Create(ShreddedColumn shredded, ColumnDescriptor column, ParquetWriterOptions options) => shredded.Values switch
@@ -62,9 +62,11 @@ internal sealed class FixedValueWriter<T>(T[] values, int offset, int count) : V
         T min = default, max = default;
         foreach (var value in span)
         {
-            // NaN has no place in an order; the spec says to leave it out of min/max (parquet.thrift ColumnOrder notes).
+            // parquet.thrift (ColumnOrder notes) only asks that NaN stay out of min/max, but DuckDB orders NaN above every
+            // number and trusts the bounds, so `x > 2.5` would skip a chunk whose NaN rows it should return. Like
+            // DuckDB's own writer, a chunk holding NaN gets no bounds at all (null_count only).
             if (IsNaN(value))
-                continue;
+                return (null, null);
             if (!found)
             {
                 min = max = value;
