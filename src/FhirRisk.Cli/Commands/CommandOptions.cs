@@ -23,4 +23,18 @@ internal static class CommandOptions
             return defaultValue;
         },
     };
+
+    /// <summary><c>--created-at</c>: a fixed creation time (ISO 8601) for what a verb stamps with the clock, for byte-identical re-runs.</summary>
+    public static Option<DateTimeOffset?> CreatedAt(string description) => new("--created-at")
+    {
+        Description = description,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+                return value;
+            result.AddError($"--created-at must be an ISO 8601 date and time, such as 2025-01-01T00:00:00Z (got '{text}').");
+            return null;
+        },
+    };
 }

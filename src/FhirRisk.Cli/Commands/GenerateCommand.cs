@@ -25,18 +25,7 @@ internal static class GenerateCommand
         var data = new Option<DirectoryInfo?>("--data") { Description = "The training MEDS dataset: static prefixes come from its train patients, and the fidelity and privacy reports compare with it." };
         var maxTokens = CommandOptions.IntAtLeast("--max-tokens", minimum: 1, defaultValue: 2048, "Tokens one timeline may generate.");
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature.", DefaultValueFactory = _ => 1f };
-        var createdAt = new Option<DateTimeOffset?>("--created-at")
-        {
-            Description = "Fixed created_at (meds/metadata/dataset.json) and transactionTime (fhir/manifest.json), ISO 8601, for byte-identical re-runs.",
-            CustomParser = result =>
-            {
-                var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-                if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
-                    return value;
-                result.AddError($"--created-at must be an ISO 8601 date and time, such as 2025-01-01T00:00:00Z (got '{text}').");
-                return null;
-            },
-        };
+        var createdAt = CommandOptions.CreatedAt("Fixed created_at (meds/metadata/dataset.json) and transactionTime (fhir/manifest.json), ISO 8601, for byte-identical re-runs.");
         var command = new Command("generate", "Generate synthetic patients from a model as MEDS and FHIR R4 NDJSON, with fidelity and privacy reports.")
         {
             model, patients, seed, output, data, maxTokens, temperature, createdAt,

@@ -39,18 +39,7 @@ internal static class IngestCommand
                 return null;
             },
         };
-        var createdAt = new Option<DateTimeOffset?>("--created-at")
-        {
-            Description = "Fixed created_at for metadata/dataset.json (ISO 8601), for byte-identical re-runs.",
-            CustomParser = result =>
-            {
-                var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-                if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
-                    return value;
-                result.AddError($"--created-at must be an ISO 8601 date and time, such as 2025-01-01T00:00:00Z (got '{text}').");
-                return null;
-            },
-        };
+        var createdAt = CommandOptions.CreatedAt("Fixed created_at for metadata/dataset.json (ISO 8601), for byte-identical re-runs.");
         var command = new Command("ingest", "Ingest FHIR R4 (bundles, NDJSON, Bulk Data exports) into a MEDS dataset and optionally OMOP CDM tables.")
         {
             inputs, output, omop, vocabulary, shards, createdAt,
