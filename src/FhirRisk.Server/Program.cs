@@ -1,5 +1,6 @@
 using FhirRisk.Server;
 using FhirRisk.Server.CdsHooks;
+using FhirRisk.Server.Security;
 
 // Composition only (STYLE: eShop). Settings: appsettings.json, FHIRRISK_* environment variables, command line.
 var builder = WebApplication.CreateSlimBuilder(args);
@@ -9,6 +10,7 @@ builder.AddFhirRiskMetrics();
 builder.AddFhirRiskTimelineStore();
 builder.AddFhirRiskPredictions();
 builder.AddFhirRiskGrpc();
+builder.AddFhirRiskServiceAuthentication();
 builder.Services.AddCdsHooks(builder.Configuration);
 
 try
@@ -16,6 +18,7 @@ try
     // Settings are validated as the host is built, mapped and started.
     var app = builder.Build();
     app.MapFhirRiskOperations();
+    app.UseFhirRiskServiceAuthentication();
     app.MapFhirRiskHttp();
     app.MapFhirRiskGrpc();
     app.MapCdsHooks();

@@ -158,7 +158,11 @@ free_port() {
 http_port="$(free_port)"
 grpc_port="$(free_port)"
 [[ "$http_port" != "$grpc_port" ]] || grpc_port="$(free_port)"
-run_env=("${env_vars[@]}" FHIRRISK_Http__Host=127.0.0.1 "FHIRRISK_Http__Port=$http_port" FHIRRISK_Grpc__Host=127.0.0.1 "FHIRRISK_Grpc__Port=$grpc_port")
+# FHIR push and gRPC take only configured clients (ServiceAuthentication): one, with a token made for this run.
+push_token="check-$RANDOM$RANDOM$RANDOM"
+push_token_sha256="$(printf %s "$push_token" | sha256sum | cut -d' ' -f1)"
+run_env=("${env_vars[@]}" FHIRRISK_Http__Host=127.0.0.1 "FHIRRISK_Http__Port=$http_port" FHIRRISK_Grpc__Host=127.0.0.1 "FHIRRISK_Grpc__Port=$grpc_port"
+  FHIRRISK_ServiceAuthentication__Clients__0__Name=check "FHIRRISK_ServiceAuthentication__Clients__0__TokenSha256=$push_token_sha256")
 
 echo "check-dockerfile: starting '${entrypoint[*]}' in the runtime WORKDIR (HTTP 127.0.0.1:$http_port, gRPC 127.0.0.1:$grpc_port)"
 (cd "$app_root$app_workdir" && exec env "${run_env[@]}" "${entrypoint[@]}") >"$scratch/server.log" 2>&1 &
@@ -186,8 +190,13 @@ ndjson="$scratch/drain.ndjson"
 for i in $(seq 1 400); do
   printf '{"resourceType":"Patient","id":"drain-check-%d","gender":"female","birthDate":"1950-01-01"}\n' "$i"
 done >"$ndjson"
+# A push without the token is refused before any of it is read.
+unauthenticated="$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/fhir+ndjson' --data-binary "@$ndjson" \
+  "http://127.0.0.1:$http_port/fhir/\$import" || true)"
+[[ "$unauthenticated" == 401 ]] || fail "a push without a client token answered $unauthenticated, not 401"
+echo "check-dockerfile: a push without a client token is refused (401)"
 curl -s -o "$scratch/drain-response.json" -w '%{http_code}' --limit-rate 8K -X POST \
-  -H 'Content-Type: application/fhir+ndjson' --data-binary "@$ndjson" \
+  -H 'Content-Type: application/fhir+ndjson' -H "Authorization: Bearer $push_token" --data-binary "@$ndjson" \
   "http://127.0.0.1:$http_port/fhir/\$import" >"$scratch/drain-status" 2>/dev/null &
 upload_pid=$!
 sleep 1

@@ -19,9 +19,9 @@ internal static class FhirPushEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapPost("/fhir", (HttpContext http, FhirPushService push, FhirPushOptions options) =>
-            HandleAsync(http, options, JsonTypes, push.PushBundleAsync)).WithDisplayName("FHIR push");
+            HandleAsync(http, options, JsonTypes, push.PushBundleAsync)).WithDisplayName("FHIR push").WithMetadata(Security.ServiceTokenRequired.Instance);
         endpoints.MapPost("/fhir/$import", (HttpContext http, FhirPushService push, FhirPushOptions options) =>
-            HandleAsync(http, options, NdjsonTypes, push.ImportNdjsonAsync)).WithDisplayName("FHIR NDJSON import");
+            HandleAsync(http, options, NdjsonTypes, push.ImportNdjsonAsync)).WithDisplayName("FHIR NDJSON import").WithMetadata(Security.ServiceTokenRequired.Instance);
         return endpoints;
     }
 

@@ -37,6 +37,9 @@ internal static class FhirPushIssueCodes
     /// <summary>The transaction was not applied because an entry failed (added to each failing transaction's outcome).</summary>
     public const string TransactionRolledBack = "PUSH011";
 
+    /// <summary>No bearer token of a configured client (ServiceAuthentication): 401.</summary>
+    public const string Unauthenticated = "PUSH012";
+
     /// <summary>Information: a re-pushed resource whose content equals the stored version; nothing was written.</summary>
     public const string Unchanged = "PUSH100";
 }

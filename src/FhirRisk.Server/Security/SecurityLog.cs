@@ -25,4 +25,15 @@ internal static partial class SecurityLog
     [LoggerMessage(EventId = 305, Level = LogLevel.Warning,
         Message = "CDS Hooks authentication is on but no trusted issuer is configured (CdsHooks:Authentication:Issuers): every call will be answered 401")]
     public static partial void NoTrustedIssuers(ILogger logger);
+
+    [LoggerMessage(EventId = 306, Level = LogLevel.Information, Message = "Service client token refused on {Endpoint}")]
+    public static partial void ServiceTokenRejected(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 307, Level = LogLevel.Warning,
+        Message = "FHIR push and gRPC authentication is OFF (ServiceAuthentication:Mode = LocalDemo): any caller on this machine can read and write stored patients. Never use this mode with real patient data.")]
+    public static partial void ServiceLocalDemoMode(ILogger logger);
+
+    [LoggerMessage(EventId = 308, Level = LogLevel.Warning,
+        Message = "No client is configured for FHIR push and gRPC (ServiceAuthentication:Clients): every call to them will be refused")]
+    public static partial void NoServiceClients(ILogger logger);
 }

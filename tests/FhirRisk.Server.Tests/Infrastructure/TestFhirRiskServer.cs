@@ -4,6 +4,7 @@ using FhirRisk.Inference.Tests;
 using FhirRisk.Server.CdsHooks;
 using FhirRisk.Server.Http;
 using FhirRisk.Server.Patients;
+using FhirRisk.Server.Security;
 using FhirRisk.Server.Timeline;
 using FhirRisk.Testing;
 using Microsoft.AspNetCore.Builder;
@@ -65,17 +66,21 @@ internal sealed class TestFhirRiskServer : IAsyncDisposable
             ["Model:MaxNewTokens"] = "64",
             ["Logging:LogLevel:Default"] = "Debug",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            // Push and gRPC without client tokens, as on a developer's machine; ServiceAuthenticationTests turn it on.
+            ["ServiceAuthentication:Mode"] = "LocalDemo",
         }, settings);
         builder.AddFhirRiskHttp();
         builder.AddFhirRiskMetrics();
         builder.AddFhirRiskTimelineStore();
         builder.AddFhirRiskPredictions();
         builder.AddFhirRiskGrpc();
+        builder.AddFhirRiskServiceAuthentication();
         if (cdsHooks)
             builder.Services.AddCdsHooks(builder.Configuration);
         configure?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapFhirRiskOperations();
+        app.UseFhirRiskServiceAuthentication();
         app.MapFhirRiskHttp();
         app.MapFhirRiskGrpc();
         if (cdsHooks)

@@ -1,0 +1,145 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using FhirRisk.Core;
+using FhirRisk.Fhir;
+using FhirRisk.Server.Grpc;
+using FhirRisk.Server.Grpc.Internal;
+using Microsoft.Extensions.Options;
+
+namespace FhirRisk.Server.Security;
+
+/// <summary>How the service's own clients (FHIR servers that push, analytics pipelines on gRPC) prove who they are.</summary>
+internal enum ServiceAuthenticationMode
+{
+    /// <summary>Every call carries <c>Authorization: Bearer &lt;token&gt;</c>, a token whose SHA-256 is configured (the default).</summary>
+    Tokens,
+
+    /// <summary>No authentication: only for a demo on this machine. Must be set explicitly; logs a warning at start and
+    /// is refused unless the HTTP and gRPC listeners are bound to loopback addresses.</summary>
+    LocalDemo,
+}
+
+/// <summary>
+/// The <c>ServiceAuthentication</c> section: who may call FHIR push (<c>/fhir</c>, <c>/fhir/$import</c>) and the gRPC
+/// RiskService. Both read and write stored patient data, so neither is open: a client is a name and the SHA-256 of its
+/// bearer token (the token itself is never configured, so a settings dump does not give it away).
+/// </summary>
+internal sealed class ServiceAuthenticationOptions
+{
+    public const string Section = "ServiceAuthentication";
+
+    public ServiceAuthenticationMode Mode { get; set; } = ServiceAuthenticationMode.Tokens;
+
+    public List<ServiceClientOptions> Clients { get; set; } = [];
+}
+
+/// <summary>One client of FHIR push and gRPC.</summary>
+internal sealed class ServiceClientOptions
+{
+    /// <summary>Names the client in logs (never the token).</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The SHA-256 of the client's bearer token, 64 hex digits (<c>printf %s "$token" | sha256sum</c>).</summary>
+    public string TokenSha256 { get; set; } = "";
+}
+
+internal sealed class ServiceAuthenticationOptionsValidator(IConfiguration configuration) : IValidateOptions<ServiceAuthenticationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ServiceAuthenticationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (options.Mode == ServiceAuthenticationMode.LocalDemo)
+        {
+            var http = configuration["Http:Enabled"] is { } enabled && bool.TryParse(enabled, out var on) && !on ? null : configuration["Http:Host"] ?? "127.0.0.1";
+            var grpc = configuration["Grpc:Host"] ?? "127.0.0.1";
+            if ((http is not null && !IsLoopback(http)) || !IsLoopback(grpc))
+                failures.Add("ServiceAuthentication:Mode LocalDemo serves FHIR push and gRPC without authentication; bind Http:Host and Grpc:Host to 127.0.0.1 or use Mode Tokens.");
+        }
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Clients.Count; i++)
+        {
+            var client = options.Clients[i];
+            if (client.Name.Length == 0 || !names.Add(client.Name))
+                failures.Add($"ServiceAuthentication:Clients:{i}:Name must be set and unique.");
+            if (client.TokenSha256.Length != 64 || !client.TokenSha256.All(Uri.IsHexDigit))
+                failures.Add($"ServiceAuthentication:Clients:{i}:TokenSha256 must be the token's SHA-256 as 64 hex digits.");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool IsLoopback(string host) =>
+        host == "localhost" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+}
+
+/// <summary>Marks an endpoint that only a configured client may call (FHIR push); RiskService's gRPC methods are
+/// recognised by their <see cref="GrpcMethodMetadata"/>.</summary>
+internal sealed class ServiceTokenRequired
+{
+    public static readonly ServiceTokenRequired Instance = new();
+
+    private ServiceTokenRequired()
+    {
+    }
+}
+
+/// <summary>
+/// Checks the bearer token of every call to FHIR push and to gRPC (except the standard health service, which
+/// orchestrators probe without credentials). A refused push is 401 with <c>WWW-Authenticate: Bearer</c> and an
+/// OperationOutcome; a refused gRPC call ends UNAUTHENTICATED. Tokens are compared by their SHA-256, in constant time.
+/// </summary>
+internal sealed class ServiceAuthenticationMiddleware(
+    RequestDelegate next, ServiceAuthenticationOptions options, GrpcCallEnvironment grpc, ILoggerFactory loggers)
+{
+    private const string HealthService = "/grpc.health.v1.Health/";
+
+    private readonly ILogger _logger = loggers.CreateLogger("FhirRisk.Server.Security");
+    private readonly (string Name, byte[] Hash)[] _clients =
+        [.. options.Clients.Select(c => (c.Name, Convert.FromHexString(c.TokenSha256)))];
+
+    public async Task InvokeAsync(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var endpoint = http.GetEndpoint();
+        var method = endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>();
+        var required = endpoint?.Metadata.GetMetadata<ServiceTokenRequired>() is not null
+            || (method is not null && !method.Path.StartsWith(HealthService, StringComparison.Ordinal));
+        if (!required || options.Mode == ServiceAuthenticationMode.LocalDemo || Client(http.Request) is not null)
+        {
+            await next(http);
+            return;
+        }
+        SecurityLog.ServiceTokenRejected(_logger, method?.Path ?? endpoint?.DisplayName ?? "");
+        if (method is not null)
+        {
+            using var call = new GrpcServerCall(http, method.Path, grpc.Options, timeout: null, grpc.Time);
+            await call.CompleteAsync(new GrpcStatus(GrpcStatusCode.Unauthenticated,
+                "send 'authorization: Bearer <token>' with a token configured in ServiceAuthentication:Clients"));
+            return;
+        }
+        http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        http.Response.Headers.WWWAuthenticate = "Bearer";
+        http.Response.ContentType = "application/fhir+json";
+        await http.Response.WriteAsync(OperationOutcomeWriter.ToJson([Issue.Error(FhirPush.FhirPushIssueCodes.Unauthenticated, "",
+            "send 'Authorization: Bearer <token>' with a token configured in ServiceAuthentication:Clients")]), http.RequestAborted);
+    }
+
+    /// <summary>The name of the client whose token the request carries, or null.</summary>
+    private string? Client(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        const string Bearer = "Bearer ";
+        if (!header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase) || header.Length == Bearer.Length)
+            return null;
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(header[Bearer.Length..].Trim()));
+        string? found = null;
+        foreach (var (name, expected) in _clients)
+        {
+            // Every configured hash is compared, so the time taken says nothing about which one matched.
+            if (CryptographicOperations.FixedTimeEquals(hash, expected))
+                found = name;
+        }
+        return found;
+    }
+}
