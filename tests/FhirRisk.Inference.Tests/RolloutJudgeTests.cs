@@ -10,7 +10,10 @@ public sealed class RolloutJudgeTests
     private static readonly IReadOnlyList<TaskDefinition> Catalog = TaskCatalog.Create();
     private static readonly TokenMeanings Meanings = TokenMeanings.Of(TinyModel.Tokenizer);
 
-    private static TaskDefinition Task(string name) => Catalog.Single(t => t.Name == name);
+    /// <summary>A catalog task; <c>name@10.5d</c> is that task asked 10.5 days into its stay (<see cref="TaskDefinition.After"/>).</summary>
+    private static TaskDefinition Task(string name) => name.Split('@') is [var task, var days]
+        ? Catalog.Single(t => t.Name == task).After(TimeSpan.FromDays(double.Parse(days.TrimEnd('d'), System.Globalization.CultureInfo.InvariantCulture)))
+        : Catalog.Single(t => t.Name == name);
 
     private static int Id(string token) => TinyModel.Tokenizer.Vocabulary.IdOf(token);
 
@@ -125,6 +128,9 @@ public sealed class RolloutJudgeTests
     [InlineData(TaskCatalog.HospitalMortality, new[] { "LAB//A", "HOSPITAL_DISCHARGE//HOME" })] // a pending stop: only a death at its time is positive
     [InlineData(TaskCatalog.ProlongedLos, new[] { "LAB//A", "7d-12d", "LAB//B" })] // 8–9 days in: long intervals cross the threshold
     [InlineData(TaskCatalog.IcuAdmission, new[] { "LAB//A", "1d-2d" })]
+    // Asked mid-stay, 10.5 days in (StayClock): the threshold is behind, so every next token but TIMELINE_END settles it.
+    [InlineData(TaskCatalog.ProlongedLos + "@10.5d", new string[0])]
+    [InlineData(TaskCatalog.Composite + "@10.5d", new string[0])]
     public void The_hazard_is_the_probability_that_the_next_token_settles_the_task_positive(string task, string[] history)
     {
         // Black box: for every id, a fresh judge fed the same history then that id says whether it settles positive;

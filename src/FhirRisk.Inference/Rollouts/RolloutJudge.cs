@@ -22,7 +22,11 @@ public sealed class RolloutJudge
     private readonly TokenMeanings _meanings;
     private readonly TaskOutcomeTracker?[] _trackers;
     private readonly TaskOutcome?[] _outcomes;
+    /// <summary>A code no task stops or settles on: what an ordinary event at the current time would do.</summary>
+    private const string AnyOtherCode = "";
+
     private readonly int[][] _candidates;
+    private readonly int[] _timelineEnds;
     private readonly double[] _hazards;
     private long _elapsedMicros;
     private int _open;
@@ -37,6 +41,7 @@ public sealed class RolloutJudge
         _open = tasks.Count;
         _hazards = new double[tasks.Count];
         _candidates = [.. tasks.Select(t => Candidates(t, meanings))];
+        _timelineEnds = [.. Enumerable.Range(0, meanings.Count).Where(id => meanings.RoleOf(id) == TokenRole.TimelineEnd)];
     }
 
     /// <summary>Generated time so far.</summary>
@@ -78,11 +83,22 @@ public sealed class RolloutJudge
             if (_trackers[t] is not { } tracker)
                 continue;
             var hazard = 0.0;
-            foreach (var id in _candidates[t])
+            if (tracker.WouldSettlePositive(Elapsed, AnyOtherCode))
             {
-                var elapsed = _meanings.RoleOf(id) == TokenRole.Interval ? After(_meanings.MicrosOf(id)) : Elapsed;
-                if (tracker.WouldSettlePositive(elapsed, _meanings.CodeOf(id)))
-                    hazard += Math.Exp((double)(logits[id] / temperature) - max);
+                // Past a "positive after" threshold (a stay asked about mid-stay, StayClock): any event settles the task
+                // positive, so the hazard is the mass of every token but TIMELINE_END, which finishes it unresolved.
+                hazard = total;
+                foreach (var id in _timelineEnds)
+                    hazard -= Math.Exp((double)(logits[id] / temperature) - max);
+            }
+            else
+            {
+                foreach (var id in _candidates[t])
+                {
+                    var elapsed = _meanings.RoleOf(id) == TokenRole.Interval ? After(_meanings.MicrosOf(id)) : Elapsed;
+                    if (tracker.WouldSettlePositive(elapsed, _meanings.CodeOf(id)))
+                        hazard += Math.Exp((double)(logits[id] / temperature) - max);
+                }
             }
             _hazards[t] += hazard / total;
         }
