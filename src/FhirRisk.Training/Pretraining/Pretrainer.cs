@@ -218,6 +218,7 @@ public sealed class Pretrainer : IDisposable
     private void SaveModel()
     {
         _model.CopyWeightsToHost();
+        CheckFiniteWeights(_model.Parameters.Values, "weights");
         Guarded(Directory.Root, () =>
         {
             GptCheckpoint.Save(Directory.Root, _model.Parameters);
@@ -231,6 +232,9 @@ public sealed class Pretrainer : IDisposable
             return;
         _model.CopyWeightsToHost();
         var (m, v) = _optimizer.ReadState();
+        CheckFiniteWeights(_model.Parameters.Values, "weights");
+        CheckFiniteWeights(m, "optimizer's first moments");
+        CheckFiniteWeights(v, "optimizer's second moments");
         var progress = new TrainingProgress(Step, Settings.Seed, checked((ulong)_record.DataPosition));
         Guarded(Directory.LastCheckpoint, () => ModelDirectory.ReplaceFolder(Directory.LastCheckpoint, folder =>
         {
@@ -247,6 +251,22 @@ public sealed class Pretrainer : IDisposable
         var saved = _savedStep > 0 ? string.Create(CultureInfo.InvariantCulture, $"the checkpoint of step {_savedStep} in {Directory.LastCheckpoint} is intact") : "no checkpoint had been saved";
         throw new TrainingException(PretrainingErrorCodes.NonFiniteLoss, Directory.Root, string.Create(CultureInfo.InvariantCulture,
             $"the {what} at step {step} is {value}; training stopped and nothing of this step was saved ({saved}). Hint: lower the learning rate (--lr) or lengthen the warmup (--warmup), then start again or --resume."));
+    }
+
+    /// <summary>
+    /// The loss and gradient norm are checked before an update, so the update itself can still make the weights
+    /// non-finite (a huge learning rate); they are checked again before anything is written, so no save ever holds one.
+    /// </summary>
+    private void CheckFiniteWeights(ReadOnlySpan<float> values, string what)
+    {
+        var bad = 0;
+        foreach (var value in values)
+            bad += float.IsFinite(value) ? 0 : 1;
+        if (bad == 0)
+            return;
+        var saved = _savedStep > 0 ? string.Create(CultureInfo.InvariantCulture, $"the checkpoint of step {_savedStep} in {Directory.LastCheckpoint} is intact") : "no checkpoint had been saved";
+        throw new TrainingException(PretrainingErrorCodes.NonFiniteLoss, Directory.Root, string.Create(CultureInfo.InvariantCulture,
+            $"{bad:N0} of the {values.Length:N0} {what} after step {Step} are not finite; training stopped and they were not saved ({saved}). Hint: lower the learning rate (--lr) or lengthen the warmup (--warmup), then start again or --resume."));
     }
 
     private static double Throughput(long tokens, TimeSpan time) => time > TimeSpan.Zero ? tokens / time.TotalSeconds : 0;

@@ -140,6 +140,23 @@ public sealed class PretrainingInputErrorTests : IDisposable
         Assert.All(saved.Values, v => Assert.True(float.IsFinite(v)));
     }
 
+    [Theory]
+    [InlineData(1, 0)] // the last step's update diverges and the run ends: the final save
+    [InlineData(5, 1)] // a checkpoint after every step
+    public void Run_AnUpdateThatMakesTheWeightsNonFinite_IsRefusedBeforeAnySaveHoldsThem(int steps, int checkpointEvery)
+    {
+        // The loss and gradient of step 1 are finite; only the update, at a learning rate of 1e39, is not.
+        var model = _temp.File("model");
+        var settings = TinyRuns.Settings with { Steps = steps, LearningRate = 1e39, WarmupSteps = 0, EvalEvery = 0, CheckpointEvery = checkpointEvery };
+        using var trainer = Pretrainer.Start(_tokenizer, _tokens, model, settings);
+
+        var error = Assert.Throws<TrainingException>(() => trainer.Run());
+
+        Assert.Equal(PretrainingErrorCodes.NonFiniteLoss, error.Code);
+        Assert.False(File.Exists(Path.Combine(model, "model.safetensors")));
+        Assert.False(Directory.Exists(Path.Combine(model, "checkpoints", "last")) && GptCheckpoint.Load(Path.Combine(model, "checkpoints", "last")).Values.Any(v => !float.IsFinite(v)));
+    }
+
     [Fact]
     public void Run_DiskFullWhileSavingTheModel_SaveFailedNamingTheFolder()
     {
