@@ -63,6 +63,27 @@ public sealed class RolloutSchedulerTests
     }
 
     [Fact]
+    public void With_adaptive_counts_too_each_task_stops_on_its_own_and_its_answer_ignores_the_others()
+    {
+        // Each task has its own count; a request asking several runs until every one has it, and each answers over its own.
+        using var session = TinyModel.Open();
+        var settings = Requests.Fixed(4) with { MaxRollouts = 60, TargetHalfWidth = 0.12 };
+        string[] tasks = [TaskCatalog.HospitalMortality, TaskCatalog.IcuAdmission, TaskCatalog.ProlongedLos];
+        var countsDiffer = false;
+        for (var id = 1; id <= 6; id++)
+        {
+            var all = Requests.For(session, id, settings, tasks);
+            var alone = tasks.Select(t => Requests.For(session, id, settings, [t])).ToArray();
+            var results = Requests.Schedule(session, [all, .. alone], slots: 16);
+            for (var t = 0; t < tasks.Length; t++)
+                Assert.Equal(results[1 + t].Tasks[0], results[0].Tasks[t]);
+            var counts = results[0].Tasks.Select(e => e.Labelled + e.Excluded + e.Ambiguous).Distinct().Count();
+            countsDiffer |= counts > 1;
+        }
+        Assert.True(countsDiffer, "every task stopped at the same count in every request: the case tests nothing");
+    }
+
+    [Fact]
     public void The_pool_stays_under_its_memory_cap_and_the_answers_do_not_change()
     {
         using var session = TinyModel.Open();

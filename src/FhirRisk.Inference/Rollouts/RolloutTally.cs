@@ -4,9 +4,11 @@ namespace FhirRisk.Inference.Rollouts;
 
 /// <summary>
 /// Collects a request's finished rollouts by index and decides when to stop (adaptive rollouts, docs/inference.md):
-/// the count is the first n ≥ <see cref="RolloutSettings.MinRollouts"/> at which rollouts 0 … n − 1 give every task
+/// each task's count is the first n ≥ <see cref="RolloutSettings.MinRollouts"/> at which rollouts 0 … n − 1 give it
 /// an interval (the answer's, <see cref="TaskEstimate.AnswerInterval"/>) of half-width at most
-/// <see cref="RolloutSettings.TargetHalfWidth"/>, or <see cref="RolloutSettings.MaxRollouts"/>.
+/// <see cref="RolloutSettings.TargetHalfWidth"/>, or <see cref="RolloutSettings.MaxRollouts"/>, and its answer is over
+/// those rollouts only; the request stops once every task has its count. A task's answer therefore does not depend on
+/// which other tasks were asked with it.
 /// It looks only at complete prefixes of the index order, never at which rollouts happened to finish first, so the
 /// count — and the answer — do not depend on how rollouts were packed into decode steps.
 /// </summary>
@@ -19,6 +21,9 @@ internal sealed class RolloutTally
     private readonly int[] _generated;
     private readonly int[] _positives;
     private readonly int[] _labelled;
+    private readonly int?[] _taskStop;
+    private readonly int[] _stopPositives;
+    private readonly int[] _stopLabelled;
     private int _prefix;
 
     public RolloutTally(RolloutRequest request)
@@ -31,6 +36,9 @@ internal sealed class RolloutTally
         _generated = new int[max];
         _positives = new int[request.Tasks.Count];
         _labelled = new int[request.Tasks.Count];
+        _taskStop = new int?[request.Tasks.Count];
+        _stopPositives = new int[request.Tasks.Count];
+        _stopLabelled = new int[request.Tasks.Count];
     }
 
     /// <summary>The count once decided, else null.</summary>
@@ -61,7 +69,16 @@ internal sealed class RolloutTally
                 }
             }
             _prefix++;
-            if (_prefix >= settings.MinRollouts && (_prefix == settings.MaxRollouts || Narrow()))
+            if (_prefix < settings.MinRollouts)
+                continue;
+            var open = 0;
+            for (var t = 0; t < _taskStop.Length; t++)
+            {
+                if (_taskStop[t] is null && (_prefix == settings.MaxRollouts || Narrow(t)))
+                    (_taskStop[t], _stopPositives[t], _stopLabelled[t]) = (_prefix, _positives[t], _labelled[t]);
+                open += _taskStop[t] is null ? 1 : 0;
+            }
+            if (open == 0)
                 StopAt = _prefix;
         }
         return StopAt;
@@ -73,19 +90,22 @@ internal sealed class RolloutTally
         var n = StopAt ?? throw new InvalidOperationException("The request is not decided yet.");
         var tasks = _request.Tasks;
         var estimates = new TaskEstimate[tasks.Count];
-        var estimator = AnswersWithHazard(n) ? RolloutEstimator.Hazard : RolloutEstimator.Count;
         for (var t = 0; t < tasks.Count; t++)
         {
+            // Each task over its own count (rollouts 0 … its count − 1), the rollouts after it left out.
+            var count = _taskStop[t] ?? n;
+            var estimator = AnswersWithHazard(count) ? RolloutEstimator.Hazard : RolloutEstimator.Count;
             var (excluded, ambiguous) = (0, 0);
-            for (var r = 0; r < n; r++)
+            for (var r = 0; r < count; r++)
             {
                 var outcome = _outcomes[r]![t];
                 excluded += outcome is { Label: null } ? 1 : 0;
                 ambiguous += outcome is null ? 1 : 0;
             }
-            var (hazard, hazardInterval) = Hazard(t, n);
-            estimates[t] = new TaskEstimate(tasks[t].Name, _positives[t], _labelled[t], excluded, ambiguous,
-                WilsonInterval.Of(_positives[t], _labelled[t], _request.Settings.IntervalZ))
+            var (positives, labelled) = _taskStop[t] is null ? (_positives[t], _labelled[t]) : (_stopPositives[t], _stopLabelled[t]);
+            var (hazard, hazardInterval) = Hazard(t, count, labelled);
+            estimates[t] = new TaskEstimate(tasks[t].Name, positives, labelled, excluded, ambiguous,
+                WilsonInterval.Of(positives, labelled, _request.Settings.IntervalZ))
             {
                 Hazard = hazard,
                 HazardInterval = hazardInterval,
@@ -101,20 +121,14 @@ internal sealed class RolloutTally
         };
     }
 
-    /// <summary>Whether every task's interval over the rollouts tallied so far, the answer's, is narrow enough.</summary>
-    private bool Narrow()
+    /// <summary>Whether task <paramref name="t"/>'s interval over the rollouts tallied so far, the answer's, is narrow enough.</summary>
+    private bool Narrow(int t)
     {
         var settings = _request.Settings;
-        var hazard = AnswersWithHazard(_prefix);
-        for (var t = 0; t < _positives.Length; t++)
-        {
-            if (_labelled[t] == 0)
-                return false;
-            var interval = hazard ? Hazard(t, _prefix).Interval : WilsonInterval.Of(_positives[t], _labelled[t], settings.IntervalZ);
-            if (interval.HalfWidth > settings.TargetHalfWidth)
-                return false;
-        }
-        return true;
+        if (_labelled[t] == 0)
+            return false;
+        var interval = AnswersWithHazard(_prefix) ? Hazard(t, _prefix, _labelled[t]).Interval : WilsonInterval.Of(_positives[t], _labelled[t], settings.IntervalZ);
+        return interval.HalfWidth <= settings.TargetHalfWidth;
     }
 
     /// <summary>Whether rollouts 0 … <paramref name="n"/> − 1 are answered by their hazards: the request asks for it and
@@ -131,9 +145,9 @@ internal sealed class RolloutTally
         return true;
     }
 
-    /// <summary>Task <paramref name="t"/>'s hazard estimate over rollouts 0 … <paramref name="n"/> − 1 (with the labelled
-    /// count so far); NaN and [0, 1] when a rollout tracked no hazard or none is labelled.</summary>
-    private (double Risk, WilsonInterval Interval) Hazard(int t, int n)
+    /// <summary>Task <paramref name="t"/>'s hazard estimate over rollouts 0 … <paramref name="n"/> − 1, of which
+    /// <paramref name="labelled"/> are labelled; NaN and [0, 1] when a rollout tracked no hazard or none is labelled.</summary>
+    private (double Risk, WilsonInterval Interval) Hazard(int t, int n, int labelled)
     {
         var hazards = new double[n];
         for (var r = 0; r < n; r++)
@@ -145,6 +159,6 @@ internal sealed class RolloutTally
             // positive, so leaving it out would bias the estimate below k / n.
             hazards[r] = tracked[t];
         }
-        return HazardEstimate.Of(hazards, _labelled[t], _request.Settings.IntervalZ);
+        return HazardEstimate.Of(hazards, labelled, _request.Settings.IntervalZ);
     }
 }
