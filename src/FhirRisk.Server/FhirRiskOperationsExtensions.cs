@@ -1,5 +1,6 @@
 using FhirRisk.Server.Http;
 using FhirRisk.Server.Metrics;
+using Microsoft.Extensions.Configuration.Memory;
 
 namespace FhirRisk.Server;
 
@@ -10,25 +11,39 @@ internal static class FhirRiskOperationsExtensions
     /// <summary>The environment prefix of the service's settings: <c>FHIRRISK_Model__Directory</c> is <c>Model:Directory</c>.</summary>
     public const string EnvironmentPrefix = "FHIRRISK_";
 
-    /// <summary>
-    /// Where settings come from, each overriding the one before: <c>appsettings.json</c>, <c>FHIRRISK_*</c> environment
-    /// variables, then the command line (<c>--Model:Directory=…</c>). The slim builder already reads the command line,
-    /// but before the prefixed variables added here, so it is added once more to keep an explicit argument the winner.
-    /// </summary>
     /// <summary>True for what a bad setting throws when the host starts: a failed options validation (the message names
     /// the key and the range), or a value the configuration binder cannot convert (an unknown enum name).</summary>
     public static bool IsSettingsError(Exception exception) =>
         exception is Microsoft.Extensions.Options.OptionsValidationException
         || (exception is InvalidOperationException && exception.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal));
 
+    /// <summary>
+    /// Where settings come from, each overriding the one before: the built-in defaults below, <c>appsettings.json</c>,
+    /// <c>FHIRRISK_*</c> environment variables, then the command line (<c>--Model:Directory=…</c>). The slim builder
+    /// already reads the command line, but before the prefixed variables added here, so it is added once more to keep an
+    /// explicit argument the winner.
+    /// </summary>
     public static WebApplicationBuilder AddFhirRiskConfiguration(this WebApplicationBuilder builder, string[] args)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(args);
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = BuiltInDefaults });
         builder.Configuration.AddEnvironmentVariables(EnvironmentPrefix);
         builder.Configuration.AddCommandLine(args);
         return builder;
     }
+
+    /// <summary>
+    /// Settings that must hold even where <c>appsettings.json</c> is not found: it is read from the content root, which is
+    /// the working directory, so a published build started from elsewhere runs without it. ASP.NET Core's hosting and
+    /// routing log every request's full URL, query string included, at Information; such URLs can name a patient
+    /// (STYLE 8; review phi.md #8). Any later source can still lower the level for a debugging session.
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<string, string?> BuiltInDefaults = new Dictionary<string, string?>
+    {
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+    };
 
     public static WebApplicationBuilder AddFhirRiskMetrics(this WebApplicationBuilder builder)
     {

@@ -25,6 +25,25 @@ public sealed class IngestCommandTests
         Assert.Contains("\"created_at\": \"2025-01-01T00:00:00", File.ReadAllText(Path.Combine(output, "metadata", "dataset.json")), StringComparison.Ordinal);
     }
 
+    [UnixFact]
+    public async Task Ingest_InputText_NotPrintedAsATypeAndIssuesFileOwnerOnly()
+    {
+        // Review phi.md #6: a resourceType string reached stdout verbatim; issues.ndjson (which quotes values) was 0644.
+        using var temp = new TempDirectory();
+        var input = temp.File("Patient.ndjson");
+        await File.WriteAllTextAsync(input, string.Join('\n',
+            "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\",\"birthDate\":\"1980-02-03\"}",
+            "{\"resourceType\":\"ZQXTYPE Quarvenholt MRN-ZQX-778899\",\"id\":\"x\"}",
+            "{\"resourceType\":\"Patient\",\"id\":\"p2\",") + "\n");
+
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync("ingest", input, "--out", temp.File("meds"));
+
+        Assert.True(exitCode == ExitCodes.Success, stderr);
+        Assert.DoesNotContain("ZQX", stdout, StringComparison.Ordinal);
+        Assert.Contains("(other type)", stdout, StringComparison.Ordinal);
+        UnixFileModes.AssertOwnerOnlyFile(temp.File("meds", "issues.ndjson"));
+    }
+
     [Fact]
     public async Task Ingest_OnlyUnsupportedResources_ExitOne()
     {

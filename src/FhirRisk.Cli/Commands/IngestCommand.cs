@@ -57,7 +57,8 @@ internal static class IngestCommand
 
     private static void WriteIssues(string path, IReadOnlyList<Core.Issue> issues)
     {
-        using var stream = File.Create(path);
+        // Issue messages quote input values and paths: owner-only, like the rest of the dataset (fhir-ingestion.md).
+        using var stream = OwnerOnlyFiles.Create(path);
         using var json = new System.Text.Json.Utf8JsonWriter(stream);
         // Sorted by where they are, so that a re-run writes the same file whatever the order the parallel map found them in.
         foreach (var issue in issues.OrderBy(i => i.Path, StringComparer.Ordinal).ThenBy(i => i.Code, StringComparer.Ordinal))

@@ -10,7 +10,8 @@ namespace FhirRisk.Meds.Ingestion;
 public sealed record FhirResourceCounts(long Read, long Parsed, long Skipped, long Failed);
 
 /// <summary>The report of one <see cref="FhirIngestion.Run"/>; every dictionary is ordered by key (ordinal).</summary>
-/// <param name="ResourcesByType">Counts per <c>resourceType</c>.</param>
+/// <param name="ResourcesByType">Counts per <c>resourceType</c>; types that are not R4 resource types are counted
+/// together under <c>(other type)</c>, never by the input's string.</param>
 /// <param name="EventsByCodeFamily">MEDS events per code family: the code before its first <c>//</c> (<c>LOINC</c>, <c>MEDS_BIRTH</c>).</param>
 /// <param name="IssuesByCode">Issues per stable code (reader, parser, mapping and OMOP codes alike).</param>
 /// <param name="Issues">The first <see cref="FhirIngestionSettings.MaxIssuesKept"/> issues, in the order found.</param>

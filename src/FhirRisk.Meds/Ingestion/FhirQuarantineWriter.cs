@@ -118,8 +118,9 @@ public sealed class FhirQuarantineWriter : IFhirQuarantine, IDisposable
         var name = Path.GetFileName(sourceFile) + ".ndjson";
         if (_files.TryGetValue(name, out var open))
             return open;
-        Directory.CreateDirectory(_folder);
-        var stream = new FileStream(Path.Combine(_folder, name), FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 1 << 16);
+        // The raw lines of patients' resources: owner-only, like the input (docs/formats/fhir-ingestion.md).
+        OwnerOnlyFiles.CreateFolder(_folder);
+        var stream = new FileStream(Path.Combine(_folder, name), OwnerOnlyFiles.Options(FileMode.Create, bufferSize: 1 << 16));
         _files.Add(name, stream);
         return stream;
     }

@@ -11,8 +11,14 @@ internal sealed class IngestionTally(int maxIssuesKept)
     private readonly Dictionary<string, long> _issueCodes = new(StringComparer.Ordinal);
     private readonly List<Issue> _issues = [];
 
+    /// <summary>The row that counts resources whose <c>resourceType</c> is not an R4 type: the string itself is input
+    /// text, which a summary printed to a terminal or a CI log must not repeat (review phi.md #6).</summary>
+    public const string OtherResourceType = "(other type)";
+
     public void Resource(string resourceType, FhirParseOutcome outcome)
     {
+        if (!FhirResourceTypeNames.IsR4(resourceType))
+            resourceType = OtherResourceType;
         if (!_resources.TryGetValue(resourceType, out var counts))
             _resources.Add(resourceType, counts = new long[4]);
         counts[0]++;

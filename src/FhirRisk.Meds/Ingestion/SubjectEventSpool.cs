@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using FhirRisk.Core;
 
 namespace FhirRisk.Meds.Ingestion;
 
@@ -35,7 +36,7 @@ internal sealed class SubjectEventSpool : IDisposable
     public SubjectEventSpool(string folder)
     {
         _folder = folder;
-        Directory.CreateDirectory(folder);
+        OwnerOnlyFiles.CreateFolder(folder); // every patient's events, in the shared temp folder by default
     }
 
     /// <summary>Events spooled so far.</summary>

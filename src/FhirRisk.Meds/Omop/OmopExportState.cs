@@ -1,3 +1,4 @@
+using FhirRisk.Core;
 namespace FhirRisk.Meds.Omop;
 
 /// <summary>
@@ -13,7 +14,7 @@ internal sealed class OmopExportState : IDisposable
 
     public OmopExportState(OmopExporterSettings settings, AthenaVocabulary? vocabulary)
     {
-        Directory.CreateDirectory(settings.OutputFolder);
+        OwnerOnlyFiles.CreateFolder(settings.OutputFolder); // person-level tables: owner-only, like the FHIR input
         Sinks = OmopTables.All.ToDictionary(t => t.Name, t => new OmopTableSink(t, settings), StringComparer.Ordinal);
         Concepts = new OmopConceptMapper(vocabulary);
     }

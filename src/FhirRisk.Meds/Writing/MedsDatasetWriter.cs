@@ -1,3 +1,4 @@
+using FhirRisk.Core;
 using FhirRisk.Meds.Internal;
 
 namespace FhirRisk.Meds;
@@ -30,7 +31,9 @@ public sealed class MedsDatasetWriter : IDisposable
             if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
                 throw new IOException($"'{path}' is not empty. Hint: write each dataset to a new folder so old shards cannot mix in.");
         }
-        Directory.CreateDirectory(Path.Combine(_root, "metadata"));
+        // Events of patients and metadata/subject_map.parquet (subject_id → FHIR Patient id): the root and metadata/ are
+        // created owner-only (0700), so what is written inside is no one else's to read (docs/formats/fhir-ingestion.md).
+        OwnerOnlyFiles.CreateFolder(Path.Combine(_root, "metadata"));
     }
 
     /// <summary>Gives a code its description and parent codes in <c>codes.parquet</c> (last call wins).</summary>

@@ -44,7 +44,7 @@ internal sealed class CdsHookHandler(
         if (string.IsNullOrEmpty(request.Hook))
             throw new CdsRequestException("'hook' is required.");
         if (request.Hook != service.Hook)
-            throw new CdsRequestException($"service '{service.Id}' answers the '{service.Hook}' hook, not '{request.Hook}'.");
+            throw new CdsRequestException($"service '{service.Id}' answers the '{service.Hook}' hook, not '{LogText.Of(request.Hook, 64)}'.");
         if (string.IsNullOrEmpty(request.HookInstance))
             throw new CdsRequestException("'hookInstance' is required.");
         if (request.Context is null)

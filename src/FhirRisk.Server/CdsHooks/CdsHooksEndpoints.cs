@@ -83,7 +83,7 @@ internal static class CdsHooksEndpoints
         catch (ArgumentException e)
         {
             // IPatientRiskService's contract: the message names a resource or task, never patient data.
-            CdsHooksLog.BadRequest(logger, id, e.Message);
+            CdsHooksLog.BadRequest(logger, id, LogText.Of(e.Message));
             return Outcome(StatusCodes.Status400BadRequest, "invalid", "The supplied FHIR data or the requested tasks could not be used.", e.Message);
         }
         catch (Patients.RiskModelBusyException e)
@@ -176,7 +176,8 @@ internal static class CdsHooksEndpoints
 
     private static JsonHttpResult<OperationOutcome> Refused(ILogger logger, string id, CdsRequestException e, string text)
     {
-        CdsHooksLog.BadRequest(logger, id, e.Message);
+        // The reason may quote what the caller sent (a hook name, a JSON path): one capped, escaped line.
+        CdsHooksLog.BadRequest(logger, id, LogText.Of(e.Message));
         return e.Status == StatusCodes.Status413PayloadTooLarge
             ? Outcome(e.Status, "too-long", "The request body is too large.", e.Message)
             : Outcome(e.Status, "invalid", text, e.Message);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
+using FhirRisk.Core;
 
 namespace FhirRisk.Server.CdsHooks;
 
@@ -90,7 +91,8 @@ internal sealed class JsonlFeedbackStore : InMemoryFeedbackStore, IDisposable
     public JsonlFeedbackStore(string path)
     {
         _path = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        // Clinicians' comments and override reasons: owner-only when created (file 0600, folder 0700).
+        OwnerOnlyFiles.CreateFolder(Path.GetDirectoryName(_path)!);
         if (File.Exists(_path))
             AddNew(File.ReadLines(_path).Where(l => l.Length > 0).Select(Parse));
     }
@@ -107,7 +109,7 @@ internal sealed class JsonlFeedbackStore : InMemoryFeedbackStore, IDisposable
             var lines = new StringBuilder();
             foreach (var item in added)
                 lines.Append(JsonSerializer.Serialize(item, CdsHooksJsonContext.Default.StoredFeedback)).Append('\n');
-            var stream = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.Read, 4096, useAsync: true);
+            var stream = new FileStream(_path, OwnerOnlyFiles.Options(FileMode.Append, options: FileOptions.Asynchronous));
             await using (stream.ConfigureAwait(false))
             {
                 await stream.WriteAsync(Encoding.UTF8.GetBytes(lines.ToString()), CancellationToken.None).ConfigureAwait(false);

@@ -57,12 +57,12 @@ internal sealed class FhirResiliencePipelines(FhirFetchOptions options, TimeProv
                 ShouldHandle = transient,
                 OnOpened = args =>
                 {
-                    CdsHooksLog.CircuitOpened(logger, authority, args.BreakDuration.TotalSeconds);
+                    CdsHooksLog.CircuitOpened(logger, LogText.Of(authority), args.BreakDuration.TotalSeconds);
                     return default;
                 },
                 OnClosed = _ =>
                 {
-                    CdsHooksLog.CircuitClosed(logger, authority);
+                    CdsHooksLog.CircuitClosed(logger, LogText.Of(authority));
                     return default;
                 },
             })

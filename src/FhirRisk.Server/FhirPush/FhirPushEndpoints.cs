@@ -54,6 +54,18 @@ internal static class FhirPushEndpoints
                 "the timeline store is not available; nothing of this request was stored unless its response said so; retry later");
             return;
         }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            return; // the client went away
+        }
+        catch (Exception e)
+        {
+            // Not Kestrel's log of the exception: its message may quote pushed data (STYLE 8). As CdsHooksLog.Failed.
+            FhirPushService.Failed(http.RequestServices.GetRequiredService<ILogger<FhirPushService>>(), e.GetType().Name, http.TraceIdentifier, e.StackTrace);
+            await WriteOutcomeAsync(http, StatusCodes.Status500InternalServerError, FhirPushIssueCodes.InternalError,
+                $"internal error (trace {http.TraceIdentifier}); a transaction stored nothing, a batch or import may have stored the entries before the fault (re-pushing them is a no-op)");
+            return;
+        }
         http.Response.StatusCode = result.StatusCode;
         http.Response.ContentType = FhirJson;
         await http.Response.WriteAsync(result.Json, http.RequestAborted);

@@ -40,6 +40,10 @@ internal static class FhirPushIssueCodes
     /// <summary>No bearer token of a configured client (ServiceAuthentication): 401.</summary>
     public const string Unauthenticated = "PUSH012";
 
+    /// <summary>An unexpected fault of the server: answered 500 with a trace id only; the log has the exception type and
+    /// stack, never its message (which may quote the pushed data).</summary>
+    public const string InternalError = "PUSH013";
+
     /// <summary>Information: a re-pushed resource whose content equals the stored version; nothing was written.</summary>
     public const string Unchanged = "PUSH100";
 }

@@ -89,6 +89,9 @@ internal sealed partial class FhirPushService(TimelineStoreState store, ILogger<
     [LoggerMessage(EventId = 310, Level = LogLevel.Information,
         Message = "FHIR push ({Kind}): {Entries} entries, {Created} created, {Updated} updated, {Unchanged} unchanged, {Rejected} rejected")]
     private static partial void Pushed(ILogger logger, string kind, int entries, int created, int updated, int unchanged, int rejected);
+
+    [LoggerMessage(EventId = 311, Level = LogLevel.Error, Message = "FHIR push failed with {ExceptionType} (trace {TraceIdentifier})\n{StackTrace}")]
+    public static partial void Failed(ILogger logger, string exceptionType, string traceIdentifier, string? stackTrace);
 }
 
 /// <summary>What became of one entry: written (<see cref="Result"/>) or rejected (its prepared issues say why).</summary>

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using System.Text.Unicode;
 using FhirRisk.Core;
 using FhirRisk.Fhir;
 using FhirRisk.Fhir.Push;
@@ -34,6 +35,8 @@ internal static partial class PushEntryPreparer
         var issues = new List<Issue>();
         if (entry.Problem is { } problem)
             return PreparedEntry.Rejected(entry, [problem]);
+        if (ContentHashOf(entry.Json) is not { } hash)
+            return PreparedEntry.Rejected(entry, [Issue.Error(FhirIssueCodes.InvalidJson, entry.Location, "the resource is not valid UTF-8 JSON text (RFC 8259 §8)")]);
         var type = entry.ResourceType!;
         var method = entry.Method?.Trim().ToUpperInvariant();
         if (requireRequest && method is null)
@@ -53,7 +56,7 @@ internal static partial class PushEntryPreparer
         issues.AddRange(parsed.Issues.Select(Relocate));
         if (parsed.Outcome == FhirParseOutcome.Failed)
             return PreparedEntry.Rejected(entry, issues);
-        var id = urlId ?? IdOf(entry) ?? "h" + ResourceContentHash.Of(entry.Json.Span)[..40];
+        var id = urlId ?? IdOf(entry) ?? "h" + hash[..40];
         if (!FhirId().IsMatch(id))
             return PreparedEntry.Rejected(entry, [Issue.Error(FhirPushIssueCodes.InvalidId, entry.Location + ".id", "not a FHIR id ([A-Za-z0-9-.]{1,64})")]);
         var patientId = parsed.Resource switch
@@ -62,11 +65,29 @@ internal static partial class PushEntryPreparer
             { } resource => PatientOf(FhirResourceLinks.PatientReference(resource), byFullUrl),
             null => null,
         };
-        var hash = ResourceContentHash.Of(entry.Json.Span);
         return new PreparedEntry(entry, new TimelineResource(type, id, patientId, entry.FullUrl, hash, entry.Json), issues);
 
         // The reader's paths name the pseudo-file "push"; the client knows the entry by its location only.
         Issue Relocate(Issue issue) => issue with { Path = issue.Path.StartsWith("push:", StringComparison.Ordinal) ? issue.Path[5..] : issue.Path };
+    }
+
+    /// <summary>
+    /// The content hash, or null when the resource is not text the hash can decode: bytes that are not UTF-8 or an
+    /// escaped lone surrogate (RFC 8259 §8.1, §8.2). The envelope reader decodes only the strings it needs, so such a
+    /// resource gets this far; it is one rejected entry, not a failed request (review phi.md #7).
+    /// </summary>
+    private static string? ContentHashOf(ReadOnlyMemory<byte> json)
+    {
+        if (!Utf8.IsValid(json.Span))
+            return null;
+        try
+        {
+            return ResourceContentHash.Of(json.Span);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The resource's own id, else the uuid of its <c>urn:uuid:</c> fullUrl.</summary>

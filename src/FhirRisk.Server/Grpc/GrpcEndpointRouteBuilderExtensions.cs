@@ -41,7 +41,7 @@ internal static class GrpcEndpointRouteBuilderExtensions
         if (!await GrpcHttpChecks.AcceptAsync(http, environment.Logger, unknownPath: true))
             return;
         var path = http.Request.Path.Value ?? "";
-        GrpcLog.Unimplemented(environment.Logger, path);
+        GrpcLog.Unimplemented(environment.Logger, LogText.Of(path));
         var service = (string?)http.GetRouteValue("service") ?? "";
         var message = services.Contains(service) ? "Method is unimplemented." : "Service is unimplemented.";
         using var call = new GrpcServerCall(http, path, environment.Options, timeout: null, environment.Time);

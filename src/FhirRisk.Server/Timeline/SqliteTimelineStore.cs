@@ -1,4 +1,5 @@
 using System.Data.Common;
+using FhirRisk.Core;
 using Microsoft.Data.Sqlite;
 
 namespace FhirRisk.Server.Timeline;
@@ -13,6 +14,7 @@ internal sealed class SqliteTimelineStore : SqlTimelineStore
     private readonly string _path;
     private readonly string _connectionString;
     private readonly int _busyTimeoutSeconds;
+    private volatile bool _fileReady;
 
     public SqliteTimelineStore(string path, int busyTimeoutSeconds, TimeProvider time)
         : base(SqlDialect.Sqlite, time)
@@ -39,7 +41,7 @@ internal sealed class SqliteTimelineStore : SqlTimelineStore
         var connection = new SqliteConnection(_connectionString);
         try
         {
-            EnsureFolder();
+            EnsureFile();
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var pragma = Command(connection, null,
                 $"PRAGMA busy_timeout = {_busyTimeoutSeconds * 1000}; PRAGMA synchronous = NORMAL;");
@@ -67,10 +69,32 @@ internal sealed class SqliteTimelineStore : SqlTimelineStore
         await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Creates the file's folder when it is missing (SQLite creates the file, not its folders).</summary>
-    private void EnsureFolder()
+    /// <summary>
+    /// Creates the database file, and its folder, when missing: the file 0600 and the folder 0700, as they hold raw
+    /// patient data (docs/timeline-store.md §Protecting the file). SQLite gives the -wal and -shm files it creates the
+    /// mode of the database file, so they follow. An existing file is never opened here: closing a descriptor of a
+    /// file SQLite has open would drop its POSIX locks, so CreateNew either makes the file or fails without opening it.
+    /// An empty file is a valid, empty SQLite database.
+    /// </summary>
+    private void EnsureFile()
     {
+        if (_fileReady)
+            return;
+        if (File.Exists(_path))
+        {
+            _fileReady = true;
+            return;
+        }
         if (System.IO.Path.GetDirectoryName(_path) is { Length: > 0 } folder)
-            Directory.CreateDirectory(folder);
+            OwnerOnlyFiles.CreateFolder(folder);
+        try
+        {
+            new FileStream(_path, OwnerOnlyFiles.Options(FileMode.CreateNew)).Dispose();
+        }
+        catch (IOException) when (File.Exists(_path))
+        {
+            // Another connection created it first.
+        }
+        _fileReady = true;
     }
 }

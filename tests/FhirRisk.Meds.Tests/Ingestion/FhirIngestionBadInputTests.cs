@@ -45,6 +45,28 @@ public sealed class FhirIngestionBadInputTests
         Assert.Equal(JsonValueKind.String, lines[2].GetProperty("resource").ValueKind);
     }
 
+    [UnixFact]
+    public void Run_OutputsHoldingPatientData_CreatedOwnerOnly()
+    {
+        // Review phi.md #6: the quarantine (raw lines), the shards and metadata/subject_map.parquet were 0644 in 0755
+        // folders; so was the spool of every patient's events in the shared temp folder.
+        using var temp = new TempDirectory();
+        var input = temp.File("Patient.ndjson");
+        File.WriteAllText(input, GoodPatient + "\n" + """{"resourceType":"Patient","id":"p2", """ + "\n");
+        var spool = temp.File("spool");
+        var settings = new FhirIngestionSettings { OutputFolder = temp.File("out"), TempFolder = spool, OmopFolder = temp.File("omop") };
+
+        var summary = new FhirIngestion(settings).Run([input]);
+
+        Assert.Equal(1, summary.Quarantined);
+        UnixFileModes.AssertOwnerOnlyFolder(temp.File("out"));
+        UnixFileModes.AssertOwnerOnlyFolder(temp.File("out", "metadata"));
+        UnixFileModes.AssertOwnerOnlyFolder(temp.File("out", "quarantine"));
+        UnixFileModes.AssertOwnerOnlyFile(temp.File("out", "quarantine", "Patient.ndjson.ndjson"));
+        UnixFileModes.AssertOwnerOnlyFolder(temp.File("omop"));
+        UnixFileModes.AssertOwnerOnlyFolder(spool); // a given TempFolder is kept after the run
+    }
+
     [Fact]
     public void Run_UnresolvableSubjectAndWrongTypes_IssuesCountedResourceKept()
     {

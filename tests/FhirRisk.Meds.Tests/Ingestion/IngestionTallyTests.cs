@@ -29,4 +29,19 @@ public sealed class IngestionTallyTests
         Assert.Equal(3, summary.Resources);
         Assert.False(summary.NothingIngested);
     }
+
+    [Fact]
+    public void Summarize_TypeThatIsNotR4_CountedAsOtherNeverByItsText()
+    {
+        // Review phi.md #6: the table printed any resourceType verbatim, so input text reached stdout.
+        var tally = new IngestionTally(maxIssuesKept: 0);
+        tally.Resource("ZQXTYPE Quarvenholt MRN-ZQX-778899", FhirParseOutcome.Skipped);
+        tally.Resource("patient", FhirParseOutcome.Skipped);
+        tally.Resource("Coverage", FhirParseOutcome.Skipped);
+
+        var summary = tally.Summarize(quarantined: 0, files: 1, bytesRead: 1, subjects: 0, events: 0, TimeSpan.Zero);
+
+        Assert.Equal([IngestionTally.OtherResourceType, "Coverage"], summary.ResourcesByType.Keys);
+        Assert.Equal(new FhirResourceCounts(2, 0, 2, 0), summary.ResourcesByType[IngestionTally.OtherResourceType]);
+    }
 }

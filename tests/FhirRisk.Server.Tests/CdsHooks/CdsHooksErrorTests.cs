@@ -41,6 +41,23 @@ public sealed class CdsHooksErrorTests
         Assert.Empty(server.Logs.Errors);
     }
 
+    [Fact]
+    public async Task A_wrong_hook_is_logged_on_one_line_escaped_and_capped()
+    {
+        // Review phi.md #8: the hook was logged verbatim, so a newline in it forged a log line.
+        await using var server = await TestCdsServer.StartAsync();
+        var hook = "ZQXHOOK\\nFORGED 2026-01-01 fail: admin logged in\\u2028" + new string('y', 5000);
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}", CdsRequests.Hook(hook));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var logged = Assert.Single(server.Logs.Entries, e => e.EventId == 202).Message;
+        Assert.Contains("ZQXHOOK\\u000aFORGED", logged, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', logged);
+        Assert.DoesNotContain('\u2028', logged);
+        Assert.InRange(logged.Length, 1, 400);
+    }
+
     [Theory]
     [InlineData("GET", "")]
     [InlineData("DELETE", "")]

@@ -80,6 +80,18 @@ public sealed class FeedbackTests
         Assert.Single(File.ReadAllLines(path));
     }
 
+    [Testing.UnixFact]
+    public async Task The_feedback_file_holding_clinicians_comments_is_created_0600_in_a_0700_folder()
+    {
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "feedback", "cds.jsonl");
+        var item = FeedbackReader.Read("svc", System.Text.Json.JsonSerializer.Deserialize(Overridden, CdsHooksJsonContext.Default.CdsFeedbackRequest), DateTimeOffset.UnixEpoch);
+        using (var store = new JsonlFeedbackStore(path))
+            Assert.Equal(1, await store.AddAsync(item, CancellationToken.None));
+        Testing.UnixFileModes.AssertOwnerOnlyFile(path);
+        Testing.UnixFileModes.AssertOwnerOnlyFolder(Path.GetDirectoryName(path)!);
+    }
+
     [Fact]
     public async Task The_server_uses_the_jsonl_store_when_a_path_is_configured()
     {

@@ -1,9 +1,11 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FhirRisk.Server.Tests.Infrastructure;
 using FhirRisk.Server.Timeline;
 using FhirRisk.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace FhirRisk.Server.Tests.FhirPush;
@@ -167,6 +169,49 @@ public sealed class FhirPushTests : IAsyncLifetime
         Assert.Empty(_server.Logs.Errors);
     }
 
+    [Fact]
+    public async Task A_resource_that_is_not_UTF8_is_a_rejected_entry_not_a_500()
+    {
+        // Review phi.md #7: the hash's transcoding threw, Kestrel answered 500 and logged the exception message.
+        var batch = Utf8Bytes(TestBundles.Patient("pu", type: "batch"), "pu", "ZQX\xc3\x28");
+        var transaction = Utf8Bytes(TestBundles.Patient("pt"), "pt", "ZQX\xff\xfe");
+        var loneSurrogate = Encoding.UTF8.GetBytes(TestBundles.Patient("ps").ToJsonString().Replace("\"ps\"", "\"ps\",\"zqx\":\"\\ud800\"", StringComparison.Ordinal));
+
+        var (batchStatus, batchBody) = await PushBytesAsync("/fhir", batch);
+        var (transactionStatus, transactionBody) = await PushBytesAsync("/fhir", transaction);
+        var (surrogateStatus, surrogateBody) = await PushBytesAsync("/fhir", loneSurrogate);
+        var (ndjsonStatus, ndjsonBody) = await PushBytesAsync("/fhir/$import", [.. "{\"resourceType\":\"Patient\",\"id\":\"pn\",\"gender\":\"ZQX"u8, 0xff, .. "\"}\n"u8], "application/fhir+ndjson");
+
+        Assert.Equal(HttpStatusCode.OK, batchStatus);
+        Assert.Equal("400 Bad Request", Statuses(batchBody)[0]);
+        Assert.Equal(["FHIR001"], Codes(batchBody["entry"]![0]!["response"]!["outcome"]!));
+        Assert.Equal(8, (await _server.Store.ReadPatientAsync("pu")).Count); // the other entries of the batch are stored
+        Assert.Equal(HttpStatusCode.BadRequest, transactionStatus);
+        Assert.Equal(["FHIR001", "PUSH011"], Codes(transactionBody));
+        Assert.Equal(HttpStatusCode.BadRequest, surrogateStatus);
+        Assert.Contains("FHIR001", Codes(surrogateBody));
+        Assert.Equal(HttpStatusCode.OK, ndjsonStatus);
+        Assert.Equal(["FHIR001"], Codes(ndjsonBody));
+        Assert.Empty(_server.Logs.Errors);
+    }
+
+    [Fact]
+    public async Task An_unexpected_fault_is_a_500_OperationOutcome_logged_by_exception_type_only()
+    {
+        await using var server = await TestFhirRiskServer.StartAsync(configure: s => s.AddSingleton<ITimelineStore, ThrowingStore>());
+        await server.WaitUntilReadyAsync();
+
+        using var response = await server.PostAsync("/fhir", TestBundles.Patient("pf").ToJsonString());
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal(["PUSH013"], Codes(body));
+        var error = Assert.Single(server.Logs.Errors);
+        Assert.Equal(311, error.EventId);
+        Assert.Contains(nameof(InvalidOperationException), error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(server.Logs.Entries, e => e.Message.Contains(ThrowingStore.Secret, StringComparison.Ordinal));
+    }
+
     [ExternalDataFact]
     public async Task A_Synthea_bundle_is_stored_and_a_repush_is_a_no_op()
     {
@@ -191,6 +236,47 @@ public sealed class FhirPushTests : IAsyncLifetime
         using var response = await _server.PostAsync("/fhir", bundle.ToJsonString());
         Assert.Equal("application/fhir+json", response.Content.Headers.ContentType?.MediaType);
         return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
+    }
+
+    private async Task<(HttpStatusCode Status, JsonNode Body)> PushBytesAsync(string path, byte[] body, string mediaType = "application/fhir+json")
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(mediaType);
+        using var response = await _server.Http.PostAsync(new Uri(path, UriKind.Relative), content);
+        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
+    }
+
+    /// <summary>The bundle as UTF-8 with the Patient's family name replaced by raw bytes (<c>\xNN</c> escapes in <paramref name="family"/>).</summary>
+    private static byte[] Utf8Bytes(JsonObject bundle, string patientId, string family)
+    {
+        bundle["entry"]![0]!["resource"]!["name"] = new JsonArray(new JsonObject { ["family"] = "FAMILY" });
+        Assert.Equal(patientId, bundle["entry"]![0]!["resource"]!["id"]!.GetValue<string>());
+        var json = Encoding.UTF8.GetBytes(bundle.ToJsonString());
+        var at = json.AsSpan().IndexOf("FAMILY"u8);
+        var bytes = System.Text.RegularExpressions.Regex.Replace(family, @"\\x([0-9a-f]{2})", m => ((char)Convert.ToByte(m.Groups[1].Value, 16)).ToString())
+            .Select(c => (byte)c).ToArray();
+        return [.. json.AsSpan(0, at), .. bytes, .. json.AsSpan(at + "FAMILY".Length)];
+    }
+
+    /// <summary>Migrates and answers pings; every write throws an exception whose message quotes (pretend) patient data.</summary>
+    private sealed class ThrowingStore : ITimelineStore
+    {
+        public const string Secret = "ZQX Quarvenholt MRN-ZQX-778899";
+
+        public string Provider => "sqlite";
+
+        public Task MigrateAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task PingAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task<IReadOnlyList<TimelineWriteResult>> WriteAsync(IReadOnlyList<TimelineResource> resources, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException($"cannot store '{Secret}'");
+
+        public Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<TimelineResource>>([]);
+
+        public Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default) =>
+            Task.FromResult<TimelineResource?>(null);
     }
 
     private static List<string> Statuses(JsonNode body) =>

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace FhirRisk.Server.Tests.Operations;
 
@@ -28,6 +30,26 @@ public sealed class ConfigurationSourcesTests
             Environment.SetEnvironmentVariable($"FHIRRISK_{section}__Both", null);
             Environment.SetEnvironmentVariable($"FHIRRISK_{section}__EnvironmentOnly", null);
         }
+    }
+
+    [Theory]
+    [InlineData(new string[0], false)]
+    [InlineData(new[] { "--Logging:LogLevel:Microsoft.AspNetCore=Information" }, true)]
+    public void Request_urls_are_not_logged_at_Information_even_without_appsettings_json(string[] args, bool logged)
+    {
+        // Review phi.md #8: started from another folder, the content root has no appsettings.json and its
+        // Microsoft.AspNetCore: Warning was lost, so hosting logged every URL (query included) at Information.
+        using var folder = new FhirRisk.Testing.TempDirectory("no-appsettings");
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, EnvironmentName = "Testing", ContentRootPath = folder.Path });
+        builder.Logging.AddProvider(new Infrastructure.CapturingLoggerProvider());
+
+        builder.AddFhirRiskConfiguration(args);
+        using var app = builder.Build();
+
+        var hosting = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics");
+        Assert.Equal(logged, hosting.IsEnabled(LogLevel.Information));
+        Assert.True(hosting.IsEnabled(LogLevel.Warning));
+        Assert.True(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.FhirPush.FhirPushService").IsEnabled(LogLevel.Information));
     }
 
     [Theory]

@@ -84,7 +84,7 @@ public sealed class MetricsTests
     {
         await using var server = await TestFhirRiskServer.StartAsync(configure: s => s.AddSingleton<ITimelineStore, WriteFailingStore>());
         await server.WaitUntilReadyAsync();
-        // The store fails the write with an exception no handler catches: Kestrel answers 500.
+        // The store fails the write with an unexpected exception: the push endpoint's catch-all answers 500.
         using (var failed = await server.PostAsync("/fhir", TestBundles.Patient("m2").ToJsonString()))
             Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
         // A chunk size that is not hex: Kestrel's BadHttpRequestException reaches the middleware and is answered 400.

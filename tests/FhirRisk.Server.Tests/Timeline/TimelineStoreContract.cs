@@ -123,6 +123,18 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
     private protected override ITimelineStore CreateStore() =>
         new SqliteTimelineStore(_folder.File("nested", "timeline.db"), busyTimeoutSeconds: 30, TimeProvider.System);
 
+    [Testing.UnixFact]
+    public async Task The_database_its_wal_and_shm_files_are_created_0600_in_a_0700_folder()
+    {
+        // Raw patient resources (review phi.md #3): no other local user may read them, whatever the umask.
+        await Store.WriteAsync([Patient("p1")]).WaitAsync(TimeSpan.FromSeconds(120));
+        var database = _folder.File("nested", "timeline.db");
+        Assert.True(File.Exists(database + "-wal") && File.Exists(database + "-shm"), "WAL mode keeps -wal and -shm open");
+        foreach (var file in new[] { database, database + "-wal", database + "-shm" })
+            Testing.UnixFileModes.AssertOwnerOnlyFile(file);
+        Testing.UnixFileModes.AssertOwnerOnlyFolder(_folder.File("nested"));
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

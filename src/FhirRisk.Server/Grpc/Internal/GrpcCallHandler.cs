@@ -53,7 +53,7 @@ internal abstract class GrpcCallHandler(string path, GrpcCallEnvironment environ
     /// <summary>Reads the request(s), runs the method, writes the response(s).</summary>
     protected abstract Task RunAsync(GrpcServerCall call);
 
-    protected void OnCompressedMessage(string encoding) => GrpcLog.CompressedMessageReceived(Environment.Logger, Path, encoding);
+    protected void OnCompressedMessage(string encoding) => GrpcLog.CompressedMessageReceived(Environment.Logger, Path, LogText.Of(encoding, 32));
 
     private async Task<GrpcStatus> OutcomeAsync(Task handler, GrpcServerCall call)
     {

@@ -31,7 +31,7 @@ internal static class GrpcHttpChecks
 
     private static Task RefuseAsync(HttpContext http, ILogger logger, int status, string reason)
     {
-        GrpcLog.HttpRefused(logger, http.Request.Path, status, reason);
+        GrpcLog.HttpRefused(logger, LogText.Of(http.Request.Path.Value), status, reason);
         http.Response.StatusCode = status;
         http.Response.ContentType = "text/plain; charset=utf-8";
         return http.Response.WriteAsync(reason + "\n", http.RequestAborted);
