@@ -51,8 +51,11 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
         var gaps = new DataGaps(rejected, otherPatient, partsLeftOut, storeUnavailable);
         if (resources.Count == 0)
             throw new PatientDataUnavailableException("No resources of the patient are stored or supplied.");
+        // A stored resource's issues name its type, not its id: it may have been pushed by another client, and ids are
+        // often accession numbers or MRN-like; a resource the caller supplied keeps its id, which the caller knows.
+        var callerOwn = suppliedResources.ToHashSet();
         var envelopes = resources.Values
-            .Select(r => new FhirResourceEnvelope(r.ResourceType, Scope, $"{r.ResourceType}/{r.Id}", r.FullUrl, Scope, r.Json))
+            .Select(r => new FhirResourceEnvelope(r.ResourceType, Scope, callerOwn.Contains(r) ? $"{r.ResourceType}/{r.Id}" : r.ResourceType, r.FullUrl, Scope, r.Json))
             .ToArray();
         var subject = patientId is null ? (long?)null : FhirResourceLinks.SubjectIdOf(patientId, Mapping);
         var timeline = FhirTimelineMapper.Map(envelopes, Mapping, FhirReaderSettings.Default, subject);

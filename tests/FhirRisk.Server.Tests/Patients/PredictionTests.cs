@@ -40,6 +40,32 @@ public sealed class PredictionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Issues_of_stored_resources_name_their_type_but_not_their_id_and_supplied_ones_keep_theirs()
+    {
+        // A value beyond float32 is a warning; stored ids may be accession numbers pushed by another client.
+        await PushAsync(TestBundles.Patient("p5", labs: 1));
+        await PushAsync(new JsonObject
+        {
+            ["resourceType"] = "Bundle",
+            ["type"] = "transaction",
+            ["entry"] = new JsonArray(new JsonObject
+            {
+                ["resource"] = TestBundles.Lab("acc-7731-stored", "p5", "p5-enc", new DateTime(2021, 3, 1, 14, 0, 0, DateTimeKind.Utc), 1e300),
+                ["request"] = new JsonObject { ["method"] = "PUT", ["url"] = "Observation/acc-7731-stored" },
+            }),
+        });
+        var builder = _server.Services.GetRequiredService<PatientTimelineBuilder>();
+        var supplied = TestBundles.Lab("acc-7731-supplied", "p5", "p5-enc", new DateTime(2021, 3, 1, 15, 0, 0, DateTimeKind.Utc), 1e300);
+
+        var result = await builder.BuildAsync("p5", [Utf8(supplied)], CancellationToken.None);
+
+        var paths = result.Warnings.Select(w => w.Path).ToArray();
+        Assert.Contains(paths, p => p.StartsWith("timeline:Observation.", StringComparison.Ordinal));
+        Assert.DoesNotContain(paths, p => p.Contains("acc-7731-stored", StringComparison.Ordinal));
+        Assert.Contains(paths, p => p.Contains("Observation/acc-7731-supplied", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_patient_risk_service_answers_each_task_from_stored_data()
     {
         await PushAsync(TestBundles.Patient("p2"));
