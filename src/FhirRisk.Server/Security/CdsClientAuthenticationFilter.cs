@@ -25,11 +25,12 @@ internal sealed class CdsClientAuthenticationFilter(CdsAuthenticationOptions opt
             : await validator.ValidateAsync(token, Audiences(http.Request), http.RequestAborted);
         if (!result.IsValid)
         {
-            SecurityLog.TokenRejected(logger, path, result.Rejection.ToString(), result.Issuer);
+            // The path and the token's claims are the caller's text: escaped, so they cannot forge log lines.
+            SecurityLog.TokenRejected(logger, LogText.Of(path), result.Rejection.ToString(), result.Issuer is null ? null : LogText.Of(result.Issuer));
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return Results.StatusCode(StatusCodes.Status401Unauthorized);
         }
-        SecurityLog.TokenAccepted(logger, result.Issuer!, result.Jti!, result.Tenant);
+        SecurityLog.TokenAccepted(logger, LogText.Of(result.Issuer), LogText.Of(result.Jti), result.Tenant is null ? null : LogText.Of(result.Tenant));
         return await next(context);
     }
 

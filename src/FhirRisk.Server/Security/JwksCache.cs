@@ -43,13 +43,13 @@ internal sealed class JwksCache(IHttpClientFactory httpClients, TimeProvider tim
             var json = await client.GetStringAsync(new Uri(jku), cancellationToken).ConfigureAwait(false);
             if (JwksParser.TryParse(json, out var keys))
                 return keys;
-            SecurityLog.JwksUnreadable(logger, jku);
+            SecurityLog.JwksUnreadable(logger, LogText.Of(jku));
             return null;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            SecurityLog.JwksFetchFailed(logger, jku, e.GetType().Name);
+            SecurityLog.JwksFetchFailed(logger, LogText.Of(jku), e.GetType().Name);
             return null;
         }
     }
