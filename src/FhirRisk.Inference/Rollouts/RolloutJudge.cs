@@ -26,7 +26,6 @@ public sealed class RolloutJudge
     private const string AnyOtherCode = "";
 
     private readonly int[][] _candidates;
-    private readonly int[] _timelineEnds;
     private readonly double[] _hazards;
     private long _elapsedMicros;
     private int _open;
@@ -41,7 +40,6 @@ public sealed class RolloutJudge
         _open = tasks.Count;
         _hazards = new double[tasks.Count];
         _candidates = [.. tasks.Select(t => Candidates(t, meanings))];
-        _timelineEnds = [.. Enumerable.Range(0, meanings.Count).Where(id => meanings.RoleOf(id) == TokenRole.TimelineEnd)];
     }
 
     /// <summary>Generated time so far.</summary>
@@ -88,7 +86,7 @@ public sealed class RolloutJudge
                 // Past a "positive after" threshold (a stay asked about mid-stay, StayClock): any event settles the task
                 // positive, so the hazard is the mass of every token but TIMELINE_END, which finishes it unresolved.
                 hazard = total;
-                foreach (var id in _timelineEnds)
+                foreach (var id in _meanings.TimelineEnds)
                     hazard -= Math.Exp((double)(logits[id] / temperature) - max);
             }
             else

@@ -30,12 +30,16 @@ public sealed class TokenMeanings
     private TokenMeanings(TokenRole[] roles, string[] codes, long[] micros)
     {
         (_roles, _codes, _micros) = (roles, codes, micros);
+        TimelineEnds = [.. Enumerable.Range(0, roles.Length).Where(id => roles[id] == TokenRole.TimelineEnd)];
     }
 
     /// <summary>The ids a rollout may sample: the tokenizer's vocabulary. Task tokens and padding lie above it.</summary>
     public int Count => _roles.Length;
 
     public TokenRole RoleOf(int id) => _roles[id];
+
+    /// <summary>The ids of <see cref="TokenRole.TimelineEnd"/> tokens, found once rather than per rollout.</summary>
+    public IReadOnlyList<int> TimelineEnds { get; }
 
     /// <summary>
     /// The code task definitions match: the token itself, except that <c>UNK//X</c> (a code of vocabulary X too rare

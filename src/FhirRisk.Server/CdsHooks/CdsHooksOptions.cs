@@ -167,13 +167,11 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
             failures.Add("CdsHooks:ContributorTimeout must be positive.");
         if (options.EffectiveCorsOrigins.Any(o => o != "*" && !IsAbsoluteHttpUrl(o)))
             failures.Add("CdsHooks:CorsOrigins must be '*' or absolute origins such as https://ehr.example.org.");
-        var loopback = options.Port is null ? IsLoopback(configuration?["Http:Host"] ?? "127.0.0.1") : IsLoopback(options.Host);
+        var loopback = options.Port is null ? Http.HttpListenerOptions.IsLoopback(configuration?["Http:Host"] ?? "127.0.0.1") : Http.HttpListenerOptions.IsLoopback(options.Host);
         CdsAuthenticationOptionsValidator.Validate(options.Authentication, loopback, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private static bool IsLoopback(string host) =>
-        host == "localhost" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
 
     private static void ValidateThreshold(string key, RiskThreshold threshold, List<string> failures)
     {

@@ -24,6 +24,11 @@ internal sealed class HttpListenerOptions
 
     /// <summary>HTTPS (ALPN h2 and http/1.1) when set; otherwise cleartext HTTP/1.1 and h2c.</summary>
     public TlsCertificateOptions? Tls { get; set; }
+
+    /// <summary>Whether a listener host setting (<c>localhost</c> or an IP address) is a loopback address: the only
+    /// binds the unauthenticated local-demo modes accept.</summary>
+    public static bool IsLoopback(string host) =>
+        host == "localhost" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
 }
 
 internal sealed class HttpListenerOptionsValidator : IValidateOptions<HttpListenerOptions>

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using FhirRisk.Core;
@@ -54,7 +53,7 @@ internal sealed class ServiceAuthenticationOptionsValidator(IConfiguration confi
         {
             var http = configuration["Http:Enabled"] is { } enabled && bool.TryParse(enabled, out var on) && !on ? null : configuration["Http:Host"] ?? "127.0.0.1";
             var grpc = configuration["Grpc:Host"] ?? "127.0.0.1";
-            if ((http is not null && !IsLoopback(http)) || !IsLoopback(grpc))
+            if ((http is not null && !Http.HttpListenerOptions.IsLoopback(http)) || !Http.HttpListenerOptions.IsLoopback(grpc))
                 failures.Add("ServiceAuthentication:Mode LocalDemo serves FHIR push and gRPC without authentication; bind Http:Host and Grpc:Host to 127.0.0.1 or use Mode Tokens.");
         }
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -69,8 +68,6 @@ internal sealed class ServiceAuthenticationOptionsValidator(IConfiguration confi
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private static bool IsLoopback(string host) =>
-        host == "localhost" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
 }
 
 /// <summary>Marks an endpoint that only a configured client may call (FHIR push); RiskService's gRPC methods are
