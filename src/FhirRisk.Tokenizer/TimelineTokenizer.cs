@@ -106,6 +106,7 @@ public sealed class TimelineTokenizer
     {
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(timeline);
+        events = DayEndCodes.Apply(Settings.DayEndCodes, events);
         timeline.Clear(events.Count > 0 ? events[0].SubjectId : 0);
         long? previous = null;
         for (var i = 0; i < events.Count; i++)

@@ -37,6 +37,11 @@ public sealed record TokenizerSettings
     /// <summary>Hierarchical code families for ancestor back-off and subtokens (default <see cref="CodeHierarchy.Icd"/>).</summary>
     public IReadOnlyList<CodeHierarchy> Hierarchies { get; init; } = CodeHierarchy.Icd;
 
+    /// <summary>Code prefixes a source records by date only (at midnight), placed at the end of their day when fitting
+    /// and encoding (<see cref="DayEndCodes"/>; e.g. <c>PROCEDURE//ICD</c> for MEDS_transforms' MIMIC-IV). Empty by
+    /// default: our FHIR ingestion already places date-only procedures at the end of their day.</summary>
+    public IReadOnlyList<string> DayEndCodes { get; init; } = [];
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
@@ -51,6 +56,8 @@ public sealed record TokenizerSettings
             throw new ArgumentException("StaticFields must not repeat a field.");
         if (StaticFields.Any(f => string.IsNullOrEmpty(f) || f.Contains("//", StringComparison.Ordinal)))
             throw new ArgumentException("StaticFields are vocabulary names such as GENDER (no '//').");
+        if (DayEndCodes is null || DayEndCodes.Any(string.IsNullOrEmpty))
+            throw new ArgumentException("DayEndCodes must not hold an empty prefix (it would move every midnight event).");
         if (Intervals is null || Intervals.Count == 0)
             throw new ArgumentException("Intervals must define at least one token.");
         for (var i = 0; i < Intervals.Count; i++)

@@ -26,9 +26,14 @@ internal static class TokenizeFitCommand
         var minCount = CommandOptions.IntAtLeast("--min-count", minimum: 1, defaultValue: defaults.MinCount, "Fewest train occurrences a code token needs.");
         var maxVocabulary = CommandOptions.IntAtLeast("--max-vocabulary", minimum: 1, defaultValue: defaults.MaxVocabularySize, "Most tokens in the vocabulary.");
         var quantized = CommandOptions.IntAtLeast("--quantized-codes", minimum: 0, defaultValue: defaults.QuantizedCodes, "Numeric codes that get decile tokens.");
+        var dayEnd = new Option<string[]>("--day-end-codes")
+        {
+            Description = "Code prefixes recorded by date only (at midnight), placed at the end of their day so that a prompt cut earlier that day does not read them, e.g. PROCEDURE//ICD for MEDS_transforms' MIMIC-IV (repeatable; saved with the tokenizer).",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("fit", "Fit a tokenizer (vocabulary, deciles, interval estimates) on the train split and save it.")
         {
-            dataset, output, splits, minCount, maxVocabulary, quantized,
+            dataset, output, splits, minCount, maxVocabulary, quantized, dayEnd,
         };
         command.SetAction(parsed =>
         {
@@ -40,6 +45,8 @@ internal static class TokenizeFitCommand
             };
             if (parsed.GetValue(splits) is { Length: > 0 } chosen)
                 settings = settings with { FitSplits = chosen };
+            if (parsed.GetValue(dayEnd) is { Length: > 0 } prefixes)
+                settings = settings with { DayEndCodes = prefixes };
             return Run(parsed.GetRequiredValue(dataset), parsed.GetRequiredValue(output), settings, parsed.InvocationConfiguration);
         });
         return command;
@@ -54,6 +61,10 @@ internal static class TokenizeFitCommand
         try
         {
             tokenizer = TimelineTokenizer.Fit(MedsDatasetReader.Open(folder.FullName), settings);
+        }
+        catch (ArgumentException e) when (settings.DayEndCodes.Any(string.IsNullOrEmpty))
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "pass a code prefix such as PROCEDURE//ICD to --day-end-codes.", ExitCodes.UsageError);
         }
         catch (ArgumentException e)
         {
@@ -75,6 +86,22 @@ internal static class TokenizeFitCommand
         var used = tokenizer.Intervals.Count(i => i.Count > 0);
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{output.FullName}: {tokenizer.Vocabulary.Count:N0} tokens, {tokenizer.Quantiles.Count:N0} quantized codes, {used} of {tokenizer.Intervals.Count} interval tokens used; fitted on {string.Join(", ", tokenizer.FittedOn.Splits)} ({tokenizer.FittedOn.Subjects:N0} subjects, {tokenizer.FittedOn.Events:N0} events)."));
+        WarnDateOnly(tokenizer.FittedOn.DateOnlyGroups, io.Error);
         return ExitCodes.Success;
+    }
+
+    private const int DateOnlyGroupsShown = 8;
+
+    // Codes timed at midnight sort before everything else charted that day, so a prompt cut at an admission reads the
+    // stay's own date-only procedures (docs/formats/tokenizer.md, "Date-only codes").
+    private static void WarnDateOnly(IReadOnlyList<DateOnlyCodeGroup> groups, TextWriter error)
+    {
+        if (groups.Count == 0)
+            return;
+        var shown = groups.Take(DateOnlyGroupsShown).Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Prefix} ({g.AtMidnight:N0} of {g.Events:N0})"));
+        var more = groups.Count > DateOnlyGroupsShown ? $" and {groups.Count - DateOnlyGroupsShown} more" : "";
+        error.WriteLine($"warning: these codes are (nearly) all at exactly midnight, as a source writes what it records by date only: {string.Join(", ", shown)}{more}. " +
+            "They sort before whatever else happened that day, so a prediction at an admission that day would read them. " +
+            "If they are recorded by date, fit again with --day-end-codes <prefix> for each, to place them at the end of their day.");
     }
 }

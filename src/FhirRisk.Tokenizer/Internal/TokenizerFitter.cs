@@ -19,6 +19,7 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
     private readonly Dictionary<string, long> _tokenCounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string[]> _fullTokens = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _numericCounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Events, long AtMidnight)> _midnightCounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _staticCounts = new(StringComparer.Ordinal);
     private long _subjects, _timelines, _events, _subjectsWithoutBirth;
     private long _misplacedSubjects;
@@ -54,9 +55,18 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
         for (var bin = 1; bin <= CodeQuantiles.BinCount; bin++)
             reservedCounts[Vocabulary.QuantileToken(bin)] = quantileCounts[bin - 1];
 
-        var fittedOn = new TokenizerFitSummary(settings.FitSplits, _subjects, _events);
+        var fittedOn = new TokenizerFitSummary(settings.FitSplits, _subjects, _events) { DateOnlyGroups = DateOnlyGroups() };
         return new TimelineTokenizer(settings, layout.Build(reservedCounts), intervals, quantiles, fittedOn);
     }
+
+    // Groups of timed codes nearly all at midnight that the day-end prefixes do not already move (after the move, a
+    // moved code sits at the day's last microsecond, so it no longer counts as midnight).
+    private DateOnlyCodeGroup[] DateOnlyGroups() =>
+        _midnightCounts.GroupBy(c => DateOnlyCodeGroup.GroupOf(c.Key), StringComparer.Ordinal)
+            .Select(g => new DateOnlyCodeGroup(g.Key, g.Sum(c => c.Value.Events), g.Sum(c => c.Value.AtMidnight)))
+            .Where(g => g.Events >= DateOnlyCodeGroup.MinEvents && g.AtMidnight >= DateOnlyCodeGroup.MinShare * g.Events)
+            .OrderByDescending(g => g.Events).ThenBy(g => g.Prefix, StringComparer.Ordinal)
+            .ToArray();
 
     private MedsReadOptions Read(MedsEventColumns columns) => new() { Splits = settings.FitSplits, Columns = columns };
 
@@ -86,7 +96,7 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
         var hasBirth = false;
         var seenStatics = new HashSet<string>(StringComparer.Ordinal);
         long? previous = null;
-        foreach (var ev in subject.Events)
+        foreach (var ev in DayEndCodes.Apply(settings.DayEndCodes, subject.Events))
         {
             _events++;
             if (StaticFieldMap.IsBirth(ev.Code))
@@ -102,6 +112,10 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
             }
             if (ev.Time is not { } time)
                 continue;
+            ref var counts = ref CollectionsMarshal.GetValueRefOrAddDefault(_midnightCounts, ev.Code, out _);
+            counts.Events++;
+            if (time.TimeOfDay == TimeSpan.Zero)
+                counts.AtMidnight++;
             var micros = MicrosecondTime.From(time);
             if (previous is { } last && micros < last)
                 throw Unsorted(subject.SubjectId, subject.Split);

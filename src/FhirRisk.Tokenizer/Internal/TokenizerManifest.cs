@@ -74,6 +74,8 @@ internal static class TokenizerManifest
             json.WriteEndObject();
         }
         json.WriteEndArray();
+        if (settings.DayEndCodes.Count > 0) // written only when set, so tokenizers without it keep their bytes
+            WriteStrings(json, "day_end_codes", settings.DayEndCodes);
         json.WriteEndObject();
     }
 
@@ -128,6 +130,7 @@ internal static class TokenizerManifest
             h.GetProperty("category_length").GetInt32(),
             h.GetProperty("separator").GetString()!,
             h.GetProperty("split").GetBoolean())).ToArray(),
+        DayEndCodes = settings.TryGetProperty("day_end_codes", out var dayEnd) ? Strings(dayEnd) : [],
     };
 
     private static IntervalEstimate ReadInterval(JsonElement interval) => new(

@@ -1,0 +1,103 @@
+using FhirRisk.Meds;
+
+namespace FhirRisk.Tokenizer;
+
+/// <summary>
+/// Places events that a source records by date only at the end of their day. MEDS_transforms' MIMIC-IV writes ICD
+/// procedures (and HCPCS and outpatient measurements) at midnight of their chart date, so they sort before the
+/// admission and ED registration of the same day and a prompt cut at the admission would read them: the stay's own
+/// ventilation codes at its admission. A code matching one of <see cref="TokenizerSettings.DayEndCodes"/> whose time is
+/// exactly midnight moves to the day's last microsecond (ETHOS does the same for procedures, reference/ethos.md §1.5;
+/// our FHIR ingestion places date-only procedures at the end of their day when it writes them).
+/// </summary>
+public static class DayEndCodes
+{
+    private static readonly TimeSpan s_lastMicrosecond = TimeSpan.FromDays(1) - TimeSpan.FromTicks(10);
+
+    /// <summary>Whether <paramref name="code"/> starts with one of <paramref name="prefixes"/> (ordinal).</summary>
+    public static bool Matches(IReadOnlyList<string> prefixes, string code)
+    {
+        for (var i = 0; i < prefixes.Count; i++)
+        {
+            if (code.StartsWith(prefixes[i], StringComparison.Ordinal))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="ev"/> would move: a matching code at exactly midnight.</summary>
+    public static bool Moves(IReadOnlyList<string> prefixes, in MedsEvent ev) =>
+        ev.Time is { } time && time.TimeOfDay == TimeSpan.Zero && Matches(prefixes, ev.Code);
+
+    /// <summary>
+    /// <paramref name="events"/> (one subject, MEDS order) with every moving event at the end of its day, merged after
+    /// the events of the same day; the others keep their order (so input that is out of time order stays so, and is
+    /// refused as before). Returns <paramref name="events"/> itself when nothing moves.
+    /// </summary>
+    public static IReadOnlyList<MedsEvent> Apply(IReadOnlyList<string> prefixes, IReadOnlyList<MedsEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(prefixes);
+        ArgumentNullException.ThrowIfNull(events);
+        if (prefixes.Count == 0 || !AnyMoves(prefixes, events))
+            return events;
+
+        var moved = new List<MedsEvent>();
+        var kept = new List<MedsEvent>(events.Count);
+        foreach (var ev in events)
+        {
+            if (Moves(prefixes, ev))
+                moved.Add(ev with { Time = ev.Time!.Value + s_lastMicrosecond });
+            else
+                kept.Add(ev);
+        }
+
+        var merged = new List<MedsEvent>(events.Count);
+        var next = 0;
+        foreach (var ev in kept)
+        {
+            while (next < moved.Count && ev.Time is { } time && moved[next].Time < time)
+                merged.Add(moved[next++]);
+            merged.Add(ev);
+        }
+        while (next < moved.Count)
+            merged.Add(moved[next++]);
+        return merged;
+    }
+
+    private static bool AnyMoves(IReadOnlyList<string> prefixes, IReadOnlyList<MedsEvent> events)
+    {
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (Moves(prefixes, events[i]))
+                return true;
+        }
+        return false;
+    }
+}
+
+/// <summary>
+/// A code group (a code up to its second <c>//</c>, e.g. <c>PROCEDURE//ICD</c>) whose fit-split events are almost all at
+/// exactly midnight: likely recorded by date only, so a candidate for <see cref="TokenizerSettings.DayEndCodes"/>.
+/// </summary>
+/// <param name="Prefix">The group, usable as a day-end prefix.</param>
+/// <param name="Events">Timed events of the group read in the fit.</param>
+/// <param name="AtMidnight">How many of them are at exactly midnight.</param>
+public sealed record DateOnlyCodeGroup(string Prefix, long Events, long AtMidnight)
+{
+    /// <summary>Fewest events a group needs before it is reported.</summary>
+    public const int MinEvents = 20;
+
+    /// <summary>Least share of its events at midnight for a group to be reported (a timed source puts about 1/1440 of
+    /// its events, or a few per cent at sites that chart at midnight, there).</summary>
+    public const double MinShare = 0.95;
+
+    /// <summary>The group a code belongs to: the code up to its second <c>//</c>, or the whole code.</summary>
+    public static string GroupOf(string code)
+    {
+        var first = code.IndexOf("//", StringComparison.Ordinal);
+        if (first < 0)
+            return code;
+        var second = code.IndexOf("//", first + 2, StringComparison.Ordinal);
+        return second < 0 ? code : code[..second];
+    }
+}
