@@ -189,4 +189,23 @@ public sealed class TokenizeCommandTests
         using var writer = ParquetFileWriter.Create(path, schema);
         writer.WriteRowGroup(columns);
     }
+
+    [ExternalDataFact]
+    public async Task TokenizeFit_MimicDemoMeds_NamesTheDateOnlyProceduresUntilTheyAreDayEndCodes()
+    {
+        using var temp = new TempDirectory();
+        var mimic = ExternalData.Path("mimic-iv-demo", "mimic-iv-demo-meds-0.0.1");
+        string[] splits = ["--fit-split", "tuning", "--fit-split", "held_out"];
+
+        var plain = await CliRun.RunAsync(["tokenize", "fit", mimic, "--out", temp.File("plain"), .. splits]);
+        var moved = await CliRun.RunAsync(["tokenize", "fit", mimic, "--out", temp.File("moved"), .. splits, "--day-end-codes", "PROCEDURE//ICD"]);
+
+        Assert.Equal((0, 0), (plain.ExitCode, moved.ExitCode));
+        Assert.Contains("warning: these codes are (nearly) all at exactly midnight", plain.Error, StringComparison.Ordinal);
+        Assert.Contains("PROCEDURE//ICD (119 of 119)", plain.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("PROCEDURE//ICD", moved.Error, StringComparison.Ordinal);
+        Assert.Contains("Blood Pressure (106 of 106)", moved.Error, StringComparison.Ordinal);
+        using var saved = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.File("moved"), "tokenizer.json")));
+        Assert.Equal("PROCEDURE//ICD", saved.RootElement.GetProperty("settings").GetProperty("day_end_codes")[0].GetString());
+    }
 }
