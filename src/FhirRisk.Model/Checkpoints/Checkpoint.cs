@@ -94,9 +94,9 @@ public static class Checkpoint
         var moments = Moments(optimizer).ToList();
         ExpectedTensors.Check(file, moments.Select(m => (m.Name, m.Tensor.Shape)).ToList());
         var progress = new TrainingProgress(
-            ReadMetadata(file, "step", long.Parse),
-            ReadMetadata(file, "rng_seed", ulong.Parse),
-            ReadMetadata(file, "rng_counter", ulong.Parse));
+            ReadMetadata(file, "step", (text, culture) => long.Parse(text, NumberStyles.None, culture)),
+            ReadMetadata(file, "rng_seed", (text, culture) => ulong.Parse(text, NumberStyles.None, culture)),
+            ReadMetadata(file, "rng_counter", (text, culture) => ulong.Parse(text, NumberStyles.None, culture)));
         foreach (var (name, tensor) in moments)
             file.Read(name, tensor.Data.Span);
         return progress;
@@ -161,7 +161,7 @@ public static class Checkpoint
         catch (Exception e) when (e is FormatException or OverflowException)
         {
             throw new CheckpointException(CheckpointErrorCodes.BadMetadata, file.FilePath,
-                $"__metadata__ '{key}' must be an integer, found '{text}'. Hint: the header is corrupt; re-save the checkpoint.", innerException: e);
+                $"__metadata__ '{key}' must be a non-negative integer, found '{text}'. Hint: the header is corrupt; re-save the checkpoint.", innerException: e);
         }
     }
 

@@ -84,7 +84,10 @@ public sealed class SafeTensorsReader : IDisposable
     public T[] ReadArray<T>(string name) where T : unmanaged
     {
         var entry = Find(name);
-        var result = new T[entry is null ? 0 : checked((int)entry.ElementCount)];
+        if (entry is not null && entry.ElementCount > Array.MaxLength)
+            throw new CheckpointException(CheckpointErrorCodes.ShapeMismatch, FilePath,
+                $"{entry.ShapeText} holds {entry.ElementCount} elements, more than one array can ({Array.MaxLength}). Hint: read the tensor in parts with Read.", name);
+        var result = new T[entry is null ? 0 : (int)entry.ElementCount];
         Read<T>(name, result);
         return result;
     }

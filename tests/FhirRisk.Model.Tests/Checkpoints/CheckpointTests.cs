@@ -144,6 +144,31 @@ public sealed class CheckpointTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("no 'step'", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("-3")]
+    [InlineData("+3")]
+    [InlineData(" 3")]
+    public void LoadOptimizer_StepThatIsNotANonNegativeInteger_ReportsBadMetadata(string step)
+    {
+        var writer = new SafeTensorsWriter();
+        foreach (var t in TinyModel(1))
+        {
+            writer.Add(t.Name + ".exp_avg", t.Shape.ToArray(), (ReadOnlyMemory<float>)t.Data);
+            writer.Add(t.Name + ".exp_avg_sq", t.Shape.ToArray(), (ReadOnlyMemory<float>)t.Data);
+        }
+        writer.Metadata["fhirrisk.checkpoint_version"] = "1";
+        writer.Metadata["step"] = step;
+        writer.Metadata["rng_seed"] = "1";
+        writer.Metadata["rng_counter"] = "0";
+        writer.WriteTo(_folder.File(Checkpoint.OptimizerFileName));
+
+        var error = Assert.Throws<CheckpointException>(() =>
+            Checkpoint.LoadOptimizer(_folder.Path, new OptimizerCheckpoint(TinyModel(9), TinyModel(9))));
+
+        Assert.Equal(CheckpointErrorCodes.BadMetadata, error.Code);
+        Assert.Contains("'step' must be a non-negative integer", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void LoadParameters_NewerFormatVersion_AsksForAnUpgrade()
     {

@@ -7,9 +7,11 @@ namespace FhirRisk.Model.Tests.Checkpoints;
 internal static class SafeTensorsFiles
 {
     /// <summary>8-byte little-endian length, then <paramref name="json"/> padded with spaces to a multiple of 8, then data.</summary>
-    public static byte[] Assemble(string json, byte[] data, bool pad = true)
+    public static byte[] Assemble(string json, byte[] data, bool pad = true) => Assemble(Encoding.UTF8.GetBytes(json), data, pad);
+
+    /// <summary><see cref="Assemble(string, byte[], bool)"/> with the header's bytes as given (they need not be UTF-8).</summary>
+    public static byte[] Assemble(byte[] header, byte[] data, bool pad = true)
     {
-        var header = Encoding.UTF8.GetBytes(json);
         var length = pad ? (header.Length + 7) / 8 * 8 : header.Length;
         var bytes = new byte[8 + length + data.Length];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)length);

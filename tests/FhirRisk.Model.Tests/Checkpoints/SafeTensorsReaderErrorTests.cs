@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Text;
 using FhirRisk.Model.Checkpoints;
 using FhirRisk.Testing;
 
@@ -122,6 +123,49 @@ public sealed class SafeTensorsReaderErrorTests : IDisposable
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("tensor name")]
+    [InlineData("dtype")]
+    [InlineData("metadata value")]
+    public void Open_HeaderBytesThatAreNotUtf8_ReportBadHeader(string where)
+    {
+        // 0xFF never occurs in UTF-8; 0xC3 0x28 is a lead byte without its continuation.
+        var header = Encoding.UTF8.GetBytes("""{"__metadata__":{"k":"M"},"aN":{"dtype":"F3D","shape":[3],"data_offsets":[0,12]}}""");
+        header = where switch
+        {
+            "tensor name" => Replace(Replace(Replace(header, "M", "v"), "D", "2"), "N", [0xFF, 0xFE]),
+            "dtype" => Replace(Replace(Replace(header, "M", "v"), "N", []), "D", [0xFF]),
+            _ => Replace(Replace(Replace(header, "N", []), "D", "2"), "M", [0xC3, 0x28]),
+        };
+        var path = Write(SafeTensorsFiles.Assemble(header, SafeTensorsFiles.Floats(1, 2, 3)));
+
+        var error = Assert.Throws<CheckpointException>(() => SafeTensorsReader.Open(path));
+
+        Assert.Equal(CheckpointErrorCodes.BadHeader, error.Code);
+        Assert.Contains("not valid UTF-8", error.Message, StringComparison.Ordinal);
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_EscapedLoneSurrogate_ReportsBadHeader()
+    {
+        var path = Write(SafeTensorsFiles.Assemble("""{"\uD800":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}}""", SafeTensorsFiles.Floats(1, 2, 3)));
+
+        var error = Assert.Throws<CheckpointException>(() => SafeTensorsReader.Open(path));
+
+        Assert.Equal(CheckpointErrorCodes.BadHeader, error.Code);
+        Assert.Contains("not valid Unicode", error.Message, StringComparison.Ordinal);
+    }
+
+    // The header with the first occurrence of the one-character marker replaced by bytes.
+    private static byte[] Replace(byte[] header, string marker, byte[] bytes)
+    {
+        var at = Array.IndexOf(header, (byte)marker[0], 2); // past '{"', so the markers inside the keys are found
+        return [.. header.AsSpan(0, at), .. bytes, .. header.AsSpan(at + 1)];
+    }
+
+    private static byte[] Replace(byte[] header, string marker, string text) => Replace(header, marker, Encoding.UTF8.GetBytes(text));
 
     [Fact]
     public void Open_MissingFile_SaysSo()

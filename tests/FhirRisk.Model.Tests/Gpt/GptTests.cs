@@ -54,27 +54,44 @@ public sealed class GptTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ForwardBackward_AreBitIdenticalForOneAndTwoThreads()
+    public void ForwardBackwardAndAdamW_AreBitIdenticalForOneTwoAndThreeThreads()
     {
-        var config = new GptConfig(VocabSize: 37, Layers: 2, Heads: 3, Channels: 24, ContextLength: 7, Dropout: 0.1f);
+        // Sizes at which every kernel really splits across threads: the MLP products pass the SGEMM threshold, the row
+        // kernels hold several chunks, attention has three tiles (the last partial), and the gradient norm and AdamW
+        // sum several chunks. A smaller model would run one chunk per kernel and could not tell.
+        const int B = 3, T = 130;
+        var config = new GptConfig(VocabSize: 301, Layers: 2, Heads: 4, Channels: 64, ContextLength: T, Dropout: 0.1f);
         var parameters = GptParameters.Initialize(config, seed: 3);
-        var tokens = GptTestBatches.Tokens(4, 21, config.VocabSize);
-        var targets = GptTestBatches.Targets(5, 21, config.VocabSize);
+        Assert.True((long)B * T * config.Channels * 4 * config.Channels >= Sgemm.ParallelThresholdMacs);
+        Assert.True((long)B * T * config.PaddedVocabSize >= 2 * ParallelRows.MinElementsPerChunk);
+        Assert.True(parameters.Values.Length >= 4 * GradientNorm.ChunkSize);
+        var tokens = GptTestBatches.Tokens(4, B * T, config.VocabSize);
+        var targets = GptTestBatches.Targets(5, B * T, config.VocabSize);
 
-        var (loss1, logits1, grads1) = Run(1);
-        var (loss2, logits2, grads2) = Run(2);
+        var runs = new[] { 1, 2, 3 }.Select(Run).ToArray();
 
-        Assert.Equal(loss1, loss2);
-        Assert.Equal(logits1, logits2);
-        Assert.Equal(grads1, grads2);
-
-        (float Loss, float[] Logits, float[] Grads) Run(int threads)
+        foreach (var run in runs.Skip(1))
         {
-            var model = new GptModel(parameters, maxBatch: 3, new ComputeOptions(threads));
-            var loss = model.Forward(tokens, targets, 3, 7, new DropoutKey(9, 1))!.Value;
+            Assert.Equal(runs[0].Loss, run.Loss);
+            Assert.Equal(runs[0].Logits, run.Logits);
+            Assert.Equal(runs[0].Grads, run.Grads);
+            Assert.Equal(runs[0].Weights, run.Weights);
+            Assert.Equal(runs[0].NextLoss, run.NextLoss);
+        }
+
+        (float Loss, float[] Logits, float[] Grads, float[] Weights, float NextLoss) Run(int threads)
+        {
+            var weights = new GptParameters(parameters.Layout, (float[])parameters.Values.Clone());
+            using var model = new GptModel(weights, maxBatch: B, new ComputeOptions(threads));
+            using var optimizer = new GptOptimizer(model);
+            model.ZeroGradients();
+            var loss = model.Forward(tokens, targets, B, T, new DropoutKey(9, 1))!.Value;
             var logits = model.ReadLogits();
             model.Backward();
-            return (loss, logits, model.Gradients.ToArray());
+            var grads = model.Gradients.ToArray();
+            optimizer.Step(1e-3);
+            var next = model.Forward(tokens, targets, B, T, new DropoutKey(9, 2))!.Value;
+            return (loss, logits, grads, (float[])weights.Values.Clone(), next);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace FhirRisk.Model.Checkpoints.Internal;
 
@@ -19,6 +20,10 @@ internal static class SafeTensorsHeaderParser
         if (header.Length == 0 || header.Span[0] != (byte)'{')
             throw Bad(filePath, $"the header must be a JSON object starting with '{{', found {Describe(header.Span)}.");
 
+        // The JSON reader accepts bytes that are not UTF-8 and fails only when a string is read; refuse them here.
+        if (!Utf8.IsValid(header.Span))
+            throw new CheckpointException(CheckpointErrorCodes.BadHeader, filePath,
+                "the header is not valid UTF-8 JSON (it holds bytes that are not UTF-8). Hint: the file is corrupt or not safetensors; re-save it.");
         JsonDocument document;
         try
         {
@@ -33,23 +38,38 @@ internal static class SafeTensorsHeaderParser
 
         using (document)
         {
-            var entries = new List<TensorEntry>();
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
+            try
             {
-                if (!seen.Add(property.Name))
-                    throw Bad(filePath, $"the key '{property.Name}' appears twice; the format forbids duplicate keys.");
-                if (property.Name == MetadataKey)
-                    ReadMetadata(property.Value, metadata, filePath);
-                else
-                    entries.Add(ReadEntry(property.Name, property.Value, dataLength, filePath));
+                return ReadDocument(document, dataLength, filePath);
             }
-
-            entries.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
-            CheckTiling(entries, dataLength, filePath);
-            return (entries, metadata);
+            catch (InvalidOperationException e) // an escaped lone surrogate (\uD800) is valid UTF-8 but no string
+            {
+                throw new CheckpointException(CheckpointErrorCodes.BadHeader, filePath,
+                    $"the header holds a string that is not valid Unicode ({e.Message}). Hint: the file is corrupt or not safetensors; re-save it.",
+                    innerException: e);
+            }
         }
+    }
+
+    private static (IReadOnlyList<TensorEntry> Entries, IReadOnlyDictionary<string, string> Metadata) ReadDocument(
+        JsonDocument document, long dataLength, string filePath)
+    {
+        var entries = new List<TensorEntry>();
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            if (!seen.Add(property.Name))
+                throw Bad(filePath, $"the key '{property.Name}' appears twice; the format forbids duplicate keys.");
+            if (property.Name == MetadataKey)
+                ReadMetadata(property.Value, metadata, filePath);
+            else
+                entries.Add(ReadEntry(property.Name, property.Value, dataLength, filePath));
+        }
+
+        entries.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+        CheckTiling(entries, dataLength, filePath);
+        return (entries, metadata);
     }
 
     private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata, string filePath)
