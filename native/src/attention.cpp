@@ -149,20 +149,24 @@ int frt_cache_attend(float* out, int64_t n_out, const float* qkv, int64_t n_qkv,
         auto o = frt::floats(out, n_out, {n_rows, NH, 1, HS}, "output", device);
         if (n_rows == 0) return;
         // Each row reads its own slot's cache (a copy per row: a prefill of one slot repeats it, which the matmuls
-        // below then batch), masked past its own position. Rows go in chunks so that the copies stay near
-        // kGatherFloats floats each, whatever the context and the number of rows.
+        // below then batch), masked past its own position. Only positions up to the furthest row's are read: a slot's
+        // later rows may still hold a former occupant's values, which a zero weight would not cancel if they were
+        // Inf or NaN (0 · Inf is NaN; the CPU kernel never reads them), and copying them would cost the whole context
+        // at every decode step. Rows go in chunks so that the copies stay near kGatherFloats floats each, whatever
+        // the context and the number of rows.
         constexpr int64_t kGatherFloats = int64_t{1} << 26;
-        auto chunk = std::max<int64_t>(1, kGatherFloats / (static_cast<int64_t>(maxT) * C));
+        auto span = p.max().item<int64_t>() + 1;
+        auto chunk = std::max<int64_t>(1, kGatherFloats / (span * C));
         for (int64_t first = 0; first < n_rows; first += chunk) {
             auto rows = std::min(chunk, n_rows - first);
             auto cs = s.narrow(0, first, rows);
             auto cp = p.narrow(0, first, rows);
-            auto rk = k.index_select(0, cs).permute({0, 2, 1, 3});  // (rows, NH, maxT, HS)
-            auto rv = v.index_select(0, cs).permute({0, 2, 1, 3});
+            auto rk = k.narrow(1, 0, span).index_select(0, cs).permute({0, 2, 1, 3});  // (rows, NH, span, HS)
+            auto rv = v.narrow(1, 0, span).index_select(0, cs).permute({0, 2, 1, 3});
             auto q = x.narrow(0, first, rows).narrow(1, 0, C).reshape({rows, NH, 1, HS});
-            auto scores = at::matmul(q, rk.transpose(-2, -1)).mul_(softmax_scale(C, NH));  // (rows, NH, 1, maxT)
-            auto later = at::arange(maxT, cp.options()).unsqueeze(0).gt(cp.unsqueeze(1));  // (rows, maxT)
-            scores.masked_fill_(later.view({rows, 1, 1, maxT}), kMinusInfinity);
+            auto scores = at::matmul(q, rk.transpose(-2, -1)).mul_(softmax_scale(C, NH));  // (rows, NH, 1, span)
+            auto later = at::arange(span, cp.options()).unsqueeze(0).gt(cp.unsqueeze(1));  // (rows, span)
+            scores.masked_fill_(later.view({rows, 1, 1, span}), kMinusInfinity);
             o.narrow(0, first, rows).copy_(at::matmul(at::softmax(scores, -1), rv));
         }
     });

@@ -78,6 +78,37 @@ public sealed class AttentionConformanceTests(TorchFixture fixture, ITestOutputH
     }
 
     [TorchFact]
+    public void CacheAttend_StaleNonFiniteRowsPastThePositions_AreNeverRead()
+    {
+        // A slot's rows past the position a row attends to may hold a former occupant's values; Inf or NaN there
+        // must not reach the output (a zero attention weight times Inf is NaN), as the CPU kernel never reads them.
+        const int maxT = 8, c = 8, nh = 2, cacheSlots = 2;
+        int[] slots = [0, 1, 1];
+        int[] positions = [2, 0, 4];
+        var (kCache, vCache, qkv) = (Random(1, cacheSlots * maxT * c), Random(2, cacheSlots * maxT * c), Random(3, slots.Length * 3 * c));
+        for (var slot = 0; slot < cacheSlots; slot++)
+        {
+            for (var t = 5; t < maxT; t++)
+            {
+                kCache.AsSpan((slot * maxT + t) * c, c).Fill(float.PositiveInfinity);
+                vCache.AsSpan((slot * maxT + t) * c, c).Fill(t % 2 == 0 ? float.NaN : float.NegativeInfinity);
+            }
+        }
+
+        float[] Run(IComputeBackend b)
+        {
+            using DeviceBuffer<float> k = b.Load(kCache), v = b.Load(vCache), x = b.Load(qkv), result = b.Allocate(slots.Length * c);
+            using DeviceBuffer<int> rowSlots = b.Load(slots), rowPositions = b.Load(positions);
+            b.CacheAttend(result.All, x.All, k.All, v.All, rowSlots.All, rowPositions.All, maxT, c, nh);
+            return result.ToArray();
+        }
+
+        var (cpu, torch) = (Run(fixture.Cpu), Run(fixture.Torch));
+        Assert.All(torch, value => Assert.True(float.IsFinite(value)));
+        AssertClose(output, "out", cpu, torch, atol: 1e-6, rtol: 1e-5);
+    }
+
+    [TorchFact]
     public void CacheAttend_MoreRowsThanOneGatherHolds_GoesInChunksAndMatchesCpu()
     {
         // The shim copies each row's slot cache in chunks of about 2^26 floats: with maxT·C = 2^21, 70 rows take three.
