@@ -22,6 +22,9 @@ internal static class FhirPushEndpoints
             HandleAsync(http, options, JsonTypes, push.PushBundleAsync)).WithDisplayName("FHIR push").WithMetadata(Security.ServiceTokenRequired.Instance);
         endpoints.MapPost("/fhir/$import", (HttpContext http, FhirPushService push, FhirPushOptions options) =>
             HandleAsync(http, options, NdjsonTypes, push.ImportNdjsonAsync)).WithDisplayName("FHIR NDJSON import").WithMetadata(Security.ServiceTokenRequired.Instance);
+        // Erasure (docs/fhir-push.md "Erasure"): the same clients and the same token as push.
+        endpoints.MapDelete("/fhir/Patient/{id}", (HttpContext http, string id, FhirPushService push) =>
+            AnswerAsync(http, token => push.PurgePatientAsync(id, token))).WithDisplayName("FHIR patient erasure").WithMetadata(Security.ServiceTokenRequired.Instance);
         return endpoints;
     }
 
@@ -42,10 +45,16 @@ internal static class FhirPushEndpoints
                 $"the body is over the {options.MaxBodyBytes}-byte limit; split it");
             return;
         }
+        await AnswerAsync(http, token => push(body.Value, token));
+    }
+
+    /// <summary>Runs a store operation and answers its result, or an OperationOutcome for a store outage or a fault.</summary>
+    private static async Task AnswerAsync(HttpContext http, Func<CancellationToken, Task<FhirPushResult>> operation)
+    {
         FhirPushResult result;
         try
         {
-            result = await push(body.Value, http.RequestAborted);
+            result = await operation(http.RequestAborted);
         }
         catch (TimelineStoreUnavailableException)
         {
