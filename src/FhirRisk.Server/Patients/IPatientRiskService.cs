@@ -12,7 +12,7 @@ public interface IPatientRiskService
 {
     /// <summary>One risk per requested task, in the request's order.</summary>
     /// <exception cref="PatientDataUnavailableException">Neither the store nor the request holds the patient.</exception>
-    /// <exception cref="ArgumentException">A malformed resource or an unknown task (the message names which, never patient data).</exception>
+    /// <exception cref="PatientInputException">A malformed resource or an unknown task (the message names which, never patient data).</exception>
     Task<PatientRiskResult> PredictAsync(PatientRiskRequest request, CancellationToken cancellationToken = default);
 }
 
