@@ -62,7 +62,8 @@ internal static class CdsHooksEndpoints
             gathered = await handler.GatherAsync(service, request, http.RequestAborted);
             if (gathered.Missing.Count(m => m.Reason == FetchFailure.PageLimitReached) is > 0 and var cut)
                 CdsHooksLog.PagesCut(logger, id, cut, options.Fhir.MaxPages);
-            var response = await handler.AnswerAsync(service, request, gathered, http.RequestAborted);
+            var useStore = options.Authentication.MayUseStoredHistory(http.Features.Get<Security.CdsClientIdentity>());
+            var response = await handler.AnswerAsync(service, request, gathered, useStore, http.RequestAborted);
             CdsHooksLog.Answered(logger, id, response.Cards.Count, gathered.Missing.Count, clock.Elapsed.TotalMilliseconds);
             return TypedResults.Json(response, CdsHooksJsonContext.Default.CdsCardsResponse);
         }

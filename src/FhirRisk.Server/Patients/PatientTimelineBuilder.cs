@@ -21,7 +21,8 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
     private const string Scope = "timeline";
     private static readonly FhirMappingSettings Mapping = new();
 
-    public async Task<PatientEventsResult> BuildAsync(string? patientId, IReadOnlyList<ReadOnlyMemory<byte>> supplied, CancellationToken cancellationToken)
+    public async Task<PatientEventsResult> BuildAsync(string? patientId, IReadOnlyList<ReadOnlyMemory<byte>> supplied, bool useStoredHistory,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(supplied);
         var warnings = new List<Issue>();
@@ -29,7 +30,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
         patientId = string.IsNullOrWhiteSpace(patientId) ? PatientOf(suppliedResources) : patientId.Trim();
         var resources = new Dictionary<(string, string), TimelineResource>();
         var storeUnavailable = false;
-        if (patientId is not null)
+        if (patientId is not null && useStoredHistory)
         {
             var (stored, readable) = await ReadStoredAsync(patientId, suppliedResources.Count > 0, warnings, cancellationToken).ConfigureAwait(false);
             storeUnavailable = !readable;
