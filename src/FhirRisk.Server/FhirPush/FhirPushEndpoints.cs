@@ -24,7 +24,7 @@ internal static class FhirPushEndpoints
             HandleAsync(http, options, NdjsonTypes, push.ImportNdjsonAsync)).WithDisplayName("FHIR NDJSON import").WithMetadata(Security.ServiceTokenRequired.Instance);
         // Erasure (docs/fhir-push.md "Erasure"): the same clients and the same token as push.
         endpoints.MapDelete("/fhir/Patient/{id}", (HttpContext http, string id, FhirPushService push) =>
-            AnswerAsync(http, token => push.PurgePatientAsync(id, token))).WithDisplayName("FHIR patient erasure").WithMetadata(Security.ServiceTokenRequired.Instance);
+            AnswerAsync(http, token => push.PurgePatientAsync(id, token), erasure: true)).WithDisplayName("FHIR patient erasure").WithMetadata(Security.ServiceTokenRequired.Instance);
         return endpoints;
     }
 
@@ -49,7 +49,7 @@ internal static class FhirPushEndpoints
     }
 
     /// <summary>Runs a store operation and answers its result, or an OperationOutcome for a store outage or a fault.</summary>
-    private static async Task AnswerAsync(HttpContext http, Func<CancellationToken, Task<FhirPushResult>> operation)
+    private static async Task AnswerAsync(HttpContext http, Func<CancellationToken, Task<FhirPushResult>> operation, bool erasure = false)
     {
         FhirPushResult result;
         try
@@ -60,7 +60,9 @@ internal static class FhirPushEndpoints
         {
             http.Response.Headers.RetryAfter = TimelineStoreUnavailableException.RetryAfterSeconds;
             await WriteOutcomeAsync(http, StatusCodes.Status503ServiceUnavailable, FhirPushIssueCodes.StoreUnavailable,
-                "the timeline store is not available; nothing of this request was stored unless its response said so; retry later");
+                erasure
+                    ? "the timeline store is not available; nothing was removed; retry later"
+                    : "the timeline store is not available; nothing of this request was stored unless its response said so; retry later");
             return;
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
@@ -72,7 +74,9 @@ internal static class FhirPushEndpoints
             // Not Kestrel's log of the exception: its message may quote pushed data (STYLE 8). As CdsHooksLog.Failed.
             FhirPushService.Failed(http.RequestServices.GetRequiredService<ILogger<FhirPushService>>(), e.GetType().Name, http.TraceIdentifier, e.StackTrace);
             await WriteOutcomeAsync(http, StatusCodes.Status500InternalServerError, FhirPushIssueCodes.InternalError,
-                $"internal error (trace {http.TraceIdentifier}); a transaction stored nothing, a batch or import may have stored the entries before the fault (re-pushing them is a no-op)");
+                erasure
+                    ? $"internal error (trace {http.TraceIdentifier}); the erasure is one transaction: nothing was removed; retry"
+                    : $"internal error (trace {http.TraceIdentifier}); a transaction stored nothing, a batch or import may have stored the entries before the fault (re-pushing them is a no-op)");
             return;
         }
         http.Response.StatusCode = result.StatusCode;
