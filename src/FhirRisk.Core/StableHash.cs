@@ -18,6 +18,19 @@ public static class StableHash
         return (long)(BinaryPrimitives.ReadUInt64LittleEndian(digest) & 0x7FFF_FFFF_FFFF_FFFFUL);
     }
 
+    /// <summary>
+    /// A non-negative 63-bit keyed hash: the HMAC-SHA256 (RFC 2104) prefix of <paramref name="value"/> under
+    /// <paramref name="key"/>. Unlike <see cref="Of63"/>, whoever lacks the key cannot find the value by hashing guesses
+    /// (a list of MRNs): used for subject ids when ingestion is given a subject key.
+    /// </summary>
+    public static long KeyedOf63(ReadOnlySpan<byte> key, string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        Span<byte> digest = stackalloc byte[32];
+        HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(value), digest);
+        return (long)(BinaryPrimitives.ReadUInt64LittleEndian(digest) & 0x7FFF_FFFF_FFFF_FFFFUL);
+    }
+
     /// <summary>SplitMix64 finalizer: a bijective, well-mixed 64-bit permutation of <paramref name="value"/>.</summary>
     public static ulong Mix(ulong value)
     {

@@ -45,9 +45,16 @@ public sealed class ParquetFileWriter : IDisposable
     }
 
     /// <summary>Creates (or overwrites) the file at <paramref name="path"/>.</summary>
-    public static ParquetFileWriter Create(string path, ParquetSchema schema, ParquetWriterOptions? options = null)
+    public static ParquetFileWriter Create(string path, ParquetSchema schema, ParquetWriterOptions? options = null) =>
+        Open(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16), schema, options);
+
+    /// <summary>Like <see cref="Create"/>, a new file created readable by its owner only (0600 on Unix,
+    /// <see cref="Core.OwnerOnlyFiles"/>): for tables of patient-level rows.</summary>
+    public static ParquetFileWriter CreateOwnerOnly(string path, ParquetSchema schema, ParquetWriterOptions? options = null) =>
+        Open(Core.OwnerOnlyFiles.Create(path, bufferSize: 1 << 16), schema, options);
+
+    private static ParquetFileWriter Open(FileStream stream, ParquetSchema schema, ParquetWriterOptions? options)
     {
-        var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
         try
         {
             return new ParquetFileWriter(stream, schema, options);

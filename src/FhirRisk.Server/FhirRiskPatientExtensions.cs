@@ -52,6 +52,7 @@ internal static class FhirRiskPatientExtensions
             provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TimelineStoreState>();
         services.AddHostedService<TimelineStoreMigrator>();
+        services.AddHostedService<TimelineRetentionSweeper>();
         services.AddOptions<FhirPushOptions>().Bind(builder.Configuration.GetSection(FhirPushOptions.Section));
         services.AddSingleton(provider => provider.GetRequiredService<IOptions<FhirPushOptions>>().Value);
         services.AddSingleton<FhirPushService>();

@@ -11,13 +11,30 @@ public sealed record TokenizerSettings
     /// <summary>Marks the two age tokens' place in <see cref="StaticFields"/>.</summary>
     public const string AgeField = "AGE";
 
+    /// <summary>The small-cell threshold of <see cref="SmallCell"/>: fewest subjects behind anything the fit publishes
+    /// (docs/formats/tokenizer.md "Before you share a tokenizer").</summary>
+    public const int SmallCellThreshold = 10;
+
+    /// <summary>Every train code and value kept (<see cref="MinCount"/> and <see cref="MinSubjects"/> 1): for simulated
+    /// data, tests and experiments. The demo model is fitted with it.</summary>
     public static readonly TokenizerSettings Default = new();
+
+    /// <summary>The settings <c>fhirrisk tokenize fit</c> starts from: a code token, a static value and a quantized
+    /// code each need <see cref="SmallCellThreshold"/> subjects (and a code token as many occurrences), so the files
+    /// hold no string or value seen in fewer patients.</summary>
+    public static readonly TokenizerSettings SmallCell = new() { MinCount = SmallCellThreshold, MinSubjects = SmallCellThreshold };
 
     /// <summary>Splits the vocabulary, deciles and interval estimates are fitted on (default <c>train</c> only).</summary>
     public IReadOnlyList<string> FitSplits { get; init; } = [MedsSchema.TrainSplit];
 
     /// <summary>Fewest train occurrences a code token needs to enter the vocabulary (default 1: every train code).</summary>
     public int MinCount { get; init; } = 1;
+
+    /// <summary>Small-cell rule (default 1: off): fewest distinct train subjects a code token or a static value needs
+    /// to enter the vocabulary, and a numeric code needs to be quantized (its breaks and bin values are train values).
+    /// A static value below it is written <c>&lt;FIELD&gt;//UNKNOWN</c>; a code token below it backs off like a rare
+    /// code.</summary>
+    public int MinSubjects { get; init; } = 1;
 
     /// <summary>Most tokens in the vocabulary, reserved and static tokens included (default 65,536). The rarest code
     /// tokens are left out first; their occurrences back off like unseen codes.</summary>
@@ -48,6 +65,7 @@ public sealed record TokenizerSettings
         if (FitSplits is null || FitSplits.Count == 0)
             throw new ArgumentException("FitSplits must name at least one split (normally 'train').");
         ArgumentOutOfRangeException.ThrowIfLessThan(MinCount, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MinSubjects, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxVocabularySize, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(QuantizedCodes);
         ArgumentNullException.ThrowIfNull(StaticFields);

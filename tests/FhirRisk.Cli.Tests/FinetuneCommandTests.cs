@@ -118,7 +118,7 @@ public sealed class FinetuneCommandTests
         meds ??= Sample;
         var (model, labels, tokens) = (temp.File("model"), temp.File("labels"), temp.File("tokens"));
         Assert.Equal(0, (await CliRun.RunAsync("labels", meds, "--task", "all", "--out", labels)).ExitCode);
-        Assert.Equal(0, (await CliRun.RunAsync("tokenize", "fit", meds, "--out", model)).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", "fit", meds, "--out", model, "--min-count", "1", "--min-subjects", "1")).ExitCode);
         Assert.Equal(0, (await CliRun.RunAsync("tokenize", meds, "--tokenizer", model, "--out", tokens)).ExitCode);
         var vocabulary = TimelineTokenizer.Load(model).Vocabulary.Count;
         GptCheckpoint.Save(model, GptParameters.Initialize(new GptConfig(vocabulary, 1, 2, 16, 32), seed: 1));

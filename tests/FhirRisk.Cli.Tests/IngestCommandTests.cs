@@ -45,6 +45,28 @@ public sealed class IngestCommandTests
     }
 
     [Fact]
+    public async Task Ingest_SubjectKeyFile_KeysTheSubjectIdsAndAShortKeyIsAUsageErrorThatDoesNotPrintIt()
+    {
+        using var temp = new TempDirectory();
+        var input = temp.File("Patient.ndjson");
+        await File.WriteAllTextAsync(input, "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\",\"birthDate\":\"1980-02-03\"}\n");
+        await File.WriteAllTextAsync(temp.File("short.key"), "ZQXSHORTKEY\n");
+        await File.WriteAllTextAsync(temp.File("subject.key"), new string('k', 64) + "\n");
+
+        var refused = await CliRun.RunAsync("ingest", input, "--out", temp.File("refused"), "--subject-key-file", temp.File("short.key"));
+        var keyed = await CliRun.RunAsync("ingest", input, "--out", temp.File("keyed"), "--subject-key-file", temp.File("subject.key"));
+        var unkeyed = await CliRun.RunAsync("ingest", input, "--out", temp.File("unkeyed"));
+
+        Assert.Equal(ExitCodes.UsageError, refused.ExitCode);
+        Assert.DoesNotContain("ZQX", refused.Error + refused.Output, StringComparison.Ordinal);
+        Assert.True(keyed.ExitCode == ExitCodes.Success, keyed.Error);
+        Assert.True(unkeyed.ExitCode == ExitCodes.Success, unkeyed.Error);
+        long Subject(string dataset) => MedsDatasetReader.Open(temp.File(dataset)).ReadSubjects().Single().SubjectId;
+        Assert.Equal(FhirRisk.Core.StableHash.KeyedOf63(System.Text.Encoding.ASCII.GetBytes(new string('k', 64)), "fhir|Patient/p1"), Subject("keyed"));
+        Assert.Equal(FhirRisk.Core.StableHash.Of63("fhir|Patient/p1"), Subject("unkeyed"));
+    }
+
+    [Fact]
     public async Task Ingest_OnlyUnsupportedResources_ExitOne()
     {
         using var temp = new TempDirectory();

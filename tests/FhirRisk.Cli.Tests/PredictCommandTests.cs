@@ -203,7 +203,7 @@ public sealed class PredictCommandTests
     {
         var (model, labels, tokens) = (temp.File("model"), temp.File("labels"), temp.File("tokens"));
         Assert.Equal(0, (await CliRun.RunAsync("labels", Sample, "--task", "all", "--out", labels)).ExitCode);
-        Assert.Equal(0, (await CliRun.RunAsync("tokenize", "fit", Sample, "--out", model)).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", "fit", Sample, "--out", model, "--min-count", "1", "--min-subjects", "1")).ExitCode);
         Assert.Equal(0, (await CliRun.RunAsync("tokenize", Sample, "--tokenizer", model, "--out", tokens)).ExitCode);
         var vocabulary = TimelineTokenizer.Load(model).Vocabulary.Count;
         GptCheckpoint.Save(model, GptParameters.Initialize(new GptConfig(vocabulary, 1, 2, 16, 32), seed: 1));

@@ -15,7 +15,7 @@ public sealed class TokenizeCommandTests
         using var temp = new TempDirectory();
         var (model, tokens) = (temp.File("model"), temp.File("tokens"));
 
-        var fit = await CliRun.RunAsync("tokenize", "fit", Sample, "--out", model);
+        var fit = await CliRun.RunAsync("tokenize", "fit", Sample, "--out", model, "--min-count", "1", "--min-subjects", "1");
         var run = await CliRun.RunAsync("tokenize", Sample, "--tokenizer", model, "--out", tokens);
 
         Assert.True(fit.ExitCode == 0, fit.Error);
@@ -24,6 +24,24 @@ public sealed class TokenizeCommandTests
         Assert.True(File.Exists(Path.Combine(model, "vocabulary.tsv")));
         Assert.True(File.Exists(Path.Combine(tokens, "manifest.json")));
         Assert.NotEmpty(Directory.GetFiles(tokens, "*.tokens", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task TokenizeFit_ByDefault_AppliesTheSmallCellRuleAndWarnsWhenItLeavesOutMostCodes()
+    {
+        // Review phi.md #5: the sample's 8 train subjects are each below 10, so nothing of one of them is published.
+        using var temp = new TempDirectory();
+        var model = temp.File("model");
+
+        var fit = await CliRun.RunAsync("tokenize", "fit", Sample, "--out", model);
+
+        Assert.True(fit.ExitCode == 0, fit.Error);
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "tokenizer.json")));
+        var settings = manifest.RootElement.GetProperty("settings");
+        Assert.Equal(10, settings.GetProperty("min_count").GetInt32());
+        Assert.Equal(10, settings.GetProperty("min_subjects").GetInt32());
+        Assert.Equal(0, manifest.RootElement.GetProperty("quantiles").GetArrayLength());
+        Assert.Contains("small-cell rule", fit.Error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -44,13 +62,13 @@ public sealed class TokenizeCommandTests
     {
         using var temp = new TempDirectory();
         var model = temp.File("model");
-        Assert.Equal(0, (await CliRun.RunAsync("tokenize", "fit", Sample, "--out", model)).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", "fit", Sample, "--out", model, "--min-count", "1", "--min-subjects", "1")).ExitCode);
         File.WriteAllText(temp.File("export.ndjson"), "{}");
         File.WriteAllText(temp.File("a-file"), "x");
 
         var notMeds = await CliRun.RunAsync("tokenize", temp.Path, "--tokenizer", model, "--out", temp.File("tokens"));
         var outIsFile = await CliRun.RunAsync("tokenize", Sample, "--tokenizer", model, "--out", temp.File("a-file"));
-        var fitOutIsFile = await CliRun.RunAsync("tokenize", "fit", Sample, "--out", temp.File("a-file"));
+        var fitOutIsFile = await CliRun.RunAsync("tokenize", "fit", Sample, "--out", temp.File("a-file"), "--min-count", "1", "--min-subjects", "1");
 
         Assert.Equal(ExitCodes.UsageError, notMeds.ExitCode);
         Assert.Contains("not a MEDS dataset", notMeds.Error, StringComparison.Ordinal);
@@ -92,7 +110,7 @@ public sealed class TokenizeCommandTests
         var dataset = CopySample(temp.File("meds"));
         File.Move(Path.Combine(dataset, "data", "held_out", "0.parquet"), Path.Combine(dataset, "data", "train", "2.parquet"));
 
-        var (exitCode, _, stderr) = await CliRun.RunAsync("tokenize", "fit", dataset, "--out", temp.File("model"));
+        var (exitCode, _, stderr) = await CliRun.RunAsync("tokenize", "fit", dataset, "--out", temp.File("model"), "--min-count", "1", "--min-subjects", "1");
 
         Assert.Equal(ExitCodes.Failure, exitCode);
         Assert.Contains(MedsIssueCodes.SubjectInWrongSplitFolder, stderr, StringComparison.Ordinal);
@@ -105,11 +123,11 @@ public sealed class TokenizeCommandTests
     {
         using var temp = new TempDirectory();
         var (model, dataset) = (temp.File("model"), temp.File("unsorted"));
-        Assert.Equal(0, (await CliRun.RunAsync("tokenize", "fit", Sample, "--out", model)).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", "fit", Sample, "--out", model, "--min-count", "1", "--min-subjects", "1")).ExitCode);
         WriteUnsortedDataset(dataset);
 
         var run = await CliRun.RunAsync("tokenize", dataset, "--tokenizer", model, "--out", temp.File("tokens"));
-        var fit = await CliRun.RunAsync("tokenize", "fit", dataset, "--out", temp.File("model2"));
+        var fit = await CliRun.RunAsync("tokenize", "fit", dataset, "--out", temp.File("model2"), "--min-count", "1", "--min-subjects", "1");
 
         foreach (var (exitCode, _, stderr) in new[] { run, fit })
         {
@@ -132,7 +150,7 @@ public sealed class TokenizeCommandTests
             File.Move(shard, Path.Combine(dataset, "data", $"{number++}.parquet"));
         var (model, tokens, foldered) = (temp.File("model"), temp.File("tokens"), temp.File("foldered"));
 
-        var fit = await CliRun.RunAsync("tokenize", "fit", dataset, "--out", model);
+        var fit = await CliRun.RunAsync("tokenize", "fit", dataset, "--out", model, "--min-count", "1", "--min-subjects", "1");
         var run = await CliRun.RunAsync("tokenize", dataset, "--tokenizer", model, "--out", tokens);
         var reference = await CliRun.RunAsync("tokenize", Sample, "--tokenizer", model, "--out", foldered);
         var train = await CliRun.RunAsync("train", "--tokens", tokens, "--tokenizer", model, "--out", temp.File("trained"), "--steps", "2",

@@ -159,7 +159,7 @@ public sealed class TrainCommandTests : IDisposable
     private async Task<(string Tokenizer, string Tokens)> Tokenize()
     {
         var (tokenizer, tokens) = (_temp.File("tokenizer"), _temp.File("tokens"));
-        var fit = await CliRun.RunAsync("tokenize", "fit", Sample, "--out", tokenizer);
+        var fit = await CliRun.RunAsync("tokenize", "fit", Sample, "--out", tokenizer, "--min-count", "1", "--min-subjects", "1");
         var run = await CliRun.RunAsync("tokenize", Sample, "--tokenizer", tokenizer, "--out", tokens);
         Assert.True(fit.ExitCode == 0 && run.ExitCode == 0, fit.Error + run.Error);
         return (tokenizer, tokens);

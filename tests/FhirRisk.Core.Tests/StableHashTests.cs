@@ -13,6 +13,15 @@ public sealed class StableHashTests
     }
 
     [Fact]
+    public void KeyedOf63_IsTheHmacSha256Prefix()
+    {
+        // RFC 4231 §4.3 (test case 2): HMAC-SHA256("Jefe", "what do ya want for nothing?") = 5bdcc146bf60754e…;
+        // its first 8 bytes little-endian, top bit cleared.
+        Assert.Equal(0x4E7560BF46C1DC5BL, StableHash.KeyedOf63("Jefe"u8, "what do ya want for nothing?"));
+        Assert.NotEqual(StableHash.Of63("fhir|Patient/p1"), StableHash.KeyedOf63(new byte[32], "fhir|Patient/p1"));
+    }
+
+    [Fact]
     public void Of63_ManyInputs_NonNegativeAndDistinct()
     {
         var seen = new HashSet<long>();

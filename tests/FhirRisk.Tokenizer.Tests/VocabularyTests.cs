@@ -61,6 +61,61 @@ public sealed class VocabularyTests
     }
 
     [Fact]
+    public void Fit_SmallCellRule_LeavesOutCodesStaticValuesAndQuantilesOfFewSubjects()
+    {
+        // Review phi.md #5: a string or a value seen in one patient must not reach vocabulary.tsv or tokenizer.json.
+        using var temp = new TempDirectory();
+        var subjects = new List<MedsEvent[]>();
+        for (var s = 1; s <= 10; s++)
+            subjects.Add([Static(s, "RACE//White"), At(s, TimeSpan.Zero, "LAB//common", s), At(s, TimeSpan.FromHours(1), "LAB//common", s + 0.5f)]);
+        var lone = new List<MedsEvent> { Static(11, "RACE//ZQX free text") };
+        for (var i = 0; i < 12; i++)
+            lone.Add(At(11, TimeSpan.FromHours(i), "LAB//lone", 1.9f + i));
+        subjects.Add([.. lone]);
+        var dataset = Write(temp.Path, subjects);
+
+        var byCountOnly = TimelineTokenizer.Fit(dataset, TokenizerSettings.Default with { MinCount = TokenizerSettings.SmallCellThreshold });
+        var smallCell = TimelineTokenizer.Fit(dataset, TokenizerSettings.SmallCell);
+
+        Assert.Contains("LAB//lone", byCountOnly.Vocabulary.Tokens); // 12 occurrences, all of one subject
+        Assert.Contains("RACE//ZQX free text", byCountOnly.Vocabulary.Tokens);
+        Assert.True(byCountOnly.Quantiles.ContainsKey("LAB//lone"));
+        Assert.DoesNotContain(smallCell.Vocabulary.Tokens, t => t.Contains("lone", StringComparison.Ordinal) || t.Contains("ZQX", StringComparison.Ordinal));
+        Assert.False(smallCell.Quantiles.ContainsKey("LAB//lone"));
+        Assert.Equal(12, smallCell.Vocabulary.Counts[smallCell.Vocabulary.IdOf("UNK//LAB")]);
+        Assert.Equal(1, smallCell.Vocabulary.Counts[smallCell.Vocabulary.IdOf("RACE//UNKNOWN")]);
+        Assert.Contains("RACE//White", smallCell.Vocabulary.Tokens);
+        Assert.True(smallCell.Quantiles["LAB//common"].HasBins);
+    }
+
+    [Fact]
+    public void Save_WritesMinSubjectsOnlyWhenTheSmallCellRuleIsOn_AndLoadReadsItBack()
+    {
+        using var temp = new TempDirectory();
+        var dataset = Write(temp.File("meds"), [[Static(1, "GENDER//F"), At(1, TimeSpan.Zero, "LOINC//a")]]);
+
+        TimelineTokenizer.Fit(dataset).Save(temp.File("open"));
+        TimelineTokenizer.Fit(dataset, TokenizerSettings.Default with { MinSubjects = 3 }).Save(temp.File("small-cell"));
+
+        Assert.DoesNotContain("min_subjects", File.ReadAllText(Path.Combine(temp.File("open"), "tokenizer.json")), StringComparison.Ordinal);
+        Assert.Equal(1, TimelineTokenizer.Load(temp.File("open")).Settings.MinSubjects);
+        Assert.Equal(3, TimelineTokenizer.Load(temp.File("small-cell")).Settings.MinSubjects);
+    }
+
+    [Fact]
+    public void TheDemoModelsTokenizer_LoadedAndSavedAgain_KeepsItsBytes()
+    {
+        // The demo model is fitted with MinSubjects 1, which the manifest does not write: its committed files stay as they are.
+        using var temp = new TempDirectory();
+        var demo = RepositoryPaths.Combine("models", "demo");
+
+        TimelineTokenizer.Load(demo).Save(temp.Path);
+
+        foreach (var file in new[] { "tokenizer.json", "vocabulary.tsv" })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(demo, file)), File.ReadAllBytes(Path.Combine(temp.Path, file)));
+    }
+
+    [Fact]
     public void Fit_NoFitSplitInDataset_ThrowsNamingTheSplits()
     {
         using var temp = new TempDirectory();

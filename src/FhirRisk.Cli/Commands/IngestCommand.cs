@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace FhirRisk.Cli.Commands;
 
 /// <summary>
-/// <c>fhirrisk ingest &lt;inputs…&gt; --out &lt;meds-dir&gt; [--omop &lt;dir&gt;] [--shards N]</c> (issue 3): FHIR R4 bundles,
+/// <c>fhirrisk ingest &lt;inputs…&gt; --out &lt;meds-dir&gt; [--omop &lt;dir&gt;] [--shards N] [--subject-key-file F]</c> (issue 3): FHIR R4 bundles,
 /// NDJSON and Bulk Data export folders → a MEDS dataset (and OMOP CDM tables). Shows a progress bar (bytes and
 /// resources), then tables of resources, events, issues and quarantined resources. Issues are not failure: exit 0 when
 /// any event was written, 1 when nothing could be ingested, 2 on bad arguments.
@@ -39,17 +39,54 @@ internal static class IngestCommand
                 return null;
             },
         };
+        var subjectKey = new Option<FileInfo?>("--subject-key-file")
+        {
+            Description = "A secret key (at least 32 bytes; a trailing newline is ignored): subject and encounter ids become HMAC-SHA256 of the FHIR ids under it, so a list of MRNs cannot be hashed to find them. Without it ids are unkeyed and reproducible by anyone.",
+        };
         var createdAt = CommandOptions.CreatedAt("Fixed created_at for metadata/dataset.json (ISO 8601), for byte-identical re-runs.");
         var command = new Command("ingest", "Ingest FHIR R4 (bundles, NDJSON, Bulk Data exports) into a MEDS dataset and optionally OMOP CDM tables.")
         {
-            inputs, output, omop, vocabulary, shards, createdAt,
+            inputs, output, omop, vocabulary, shards, subjectKey, createdAt,
         };
-        command.SetAction((parsed, cancellationToken) => Task.FromResult(Run(
-            parsed.GetRequiredValue(inputs),
-            Settings(parsed.GetRequiredValue(output), parsed.GetValue(omop), parsed.GetValue(vocabulary), parsed.GetValue(shards), parsed.GetValue(createdAt)),
-            parsed.InvocationConfiguration,
-            cancellationToken)));
+        command.SetAction((parsed, cancellationToken) =>
+        {
+            var io = parsed.InvocationConfiguration;
+            var settings = Settings(parsed.GetRequiredValue(output), parsed.GetValue(omop), parsed.GetValue(vocabulary), parsed.GetValue(shards), parsed.GetValue(createdAt));
+            if (parsed.GetValue(subjectKey) is { } keyFile)
+            {
+                if (ReadSubjectKey(keyFile, io) is not { } key)
+                    return Task.FromResult(ExitCodes.UsageError);
+                settings = settings with { Mapping = settings.Mapping with { SubjectKey = key } };
+            }
+            return Task.FromResult(Run(parsed.GetRequiredValue(inputs), settings, io, cancellationToken));
+        });
         return command;
+    }
+
+    /// <summary>The key's bytes without one trailing newline, or null (the problem written to stderr) when the file cannot
+    /// be read or is shorter than 32 bytes. The key itself is never printed.</summary>
+    private static byte[]? ReadSubjectKey(FileInfo file, System.CommandLine.InvocationConfiguration io)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(file.FullName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            CommandOutput.Fail(io.Error, $"cannot read --subject-key-file '{file.FullName}' ({e.GetType().Name}).", "pass a readable file holding the key.", ExitCodes.UsageError);
+            return null;
+        }
+        var length = bytes.Length;
+        if (length > 0 && bytes[length - 1] == (byte)'\n')
+            length -= length > 1 && bytes[length - 2] == (byte)'\r' ? 2 : 1;
+        if (length < Meds.FhirMapping.FhirMappingSettings.MinSubjectKeyBytes)
+        {
+            CommandOutput.Fail(io.Error, string.Create(CultureInfo.InvariantCulture, $"--subject-key-file holds {length} bytes; a subject key needs at least {Meds.FhirMapping.FhirMappingSettings.MinSubjectKeyBytes}."),
+                "make one with 'openssl rand -hex 32 > subject.key' (chmod 600), and keep it apart from the datasets.", ExitCodes.UsageError);
+            return null;
+        }
+        return bytes[..length];
     }
 
     /// <summary>The issues file written beside the dataset: one JSON object per line (code, severity, path, message).</summary>

@@ -7,9 +7,10 @@ using FhirRisk.Tokenizer;
 namespace FhirRisk.Cli.Commands;
 
 /// <summary>
-/// <c>fhirrisk tokenize fit &lt;meds-dir&gt; --out &lt;model-dir&gt; [--fit-split S]… [--min-count N] [--max-vocabulary N]
-/// [--quantized-codes N]</c>: fits the vocabulary, deciles and interval estimates on the train split and saves them
-/// (docs/formats/tokenizer.md). Refuses to overwrite an existing tokenizer: a model's language must not change under it.
+/// <c>fhirrisk tokenize fit &lt;meds-dir&gt; --out &lt;model-dir&gt; [--fit-split S]… [--min-count N] [--min-subjects N]
+/// [--max-vocabulary N] [--quantized-codes N]</c>: fits the vocabulary, deciles and interval estimates on the train split
+/// and saves them (docs/formats/tokenizer.md). Starts from <see cref="TokenizerSettings.SmallCell"/>: what it writes is
+/// derived from patients, so nothing seen in fewer than 10 of them by default. Refuses to overwrite an existing tokenizer: a model's language must not change under it.
 /// </summary>
 internal static class TokenizeFitCommand
 {
@@ -22,8 +23,10 @@ internal static class TokenizeFitCommand
             Description = "Splits to fit on (repeatable); 'train' by default. Fit on train only so evaluation stays unseen.",
             AllowMultipleArgumentsPerToken = true,
         };
-        var defaults = TokenizerSettings.Default;
+        var defaults = TokenizerSettings.SmallCell;
         var minCount = CommandOptions.IntAtLeast("--min-count", minimum: 1, defaultValue: defaults.MinCount, "Fewest train occurrences a code token needs.");
+        var minSubjects = CommandOptions.IntAtLeast("--min-subjects", minimum: 1, defaultValue: defaults.MinSubjects,
+            "Small-cell rule: fewest train subjects a code token, a static value or a quantized code needs (1 turns it off; for simulated data only).");
         var maxVocabulary = CommandOptions.IntAtLeast("--max-vocabulary", minimum: 1, defaultValue: defaults.MaxVocabularySize, "Most tokens in the vocabulary.");
         var quantized = CommandOptions.IntAtLeast("--quantized-codes", minimum: 0, defaultValue: defaults.QuantizedCodes, "Numeric codes that get decile tokens.");
         var dayEnd = new Option<string[]>("--day-end-codes")
@@ -33,13 +36,14 @@ internal static class TokenizeFitCommand
         };
         var command = new Command("fit", "Fit a tokenizer (vocabulary, deciles, interval estimates) on the train split and save it.")
         {
-            dataset, output, splits, minCount, maxVocabulary, quantized, dayEnd,
+            dataset, output, splits, minCount, minSubjects, maxVocabulary, quantized, dayEnd,
         };
         command.SetAction(parsed =>
         {
             var settings = defaults with
             {
                 MinCount = parsed.GetValue(minCount),
+                MinSubjects = parsed.GetValue(minSubjects),
                 MaxVocabularySize = parsed.GetValue(maxVocabulary),
                 QuantizedCodes = parsed.GetValue(quantized),
             };
@@ -83,6 +87,9 @@ internal static class TokenizeFitCommand
         {
             return CommandOutput.Fail(io.Error, $"could not save the tokenizer to '{output.FullName}': {e.Message}", "choose a new --out folder you can write to.");
         }
+        if (settings.MinSubjects > 1 && UnknownShare(tokenizer) is > 0.5 and var share)
+            io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"warning: {share:P0} of the train code occurrences fall under UNK tokens: the small-cell rule (--min-subjects {settings.MinSubjects}, --min-count {settings.MinCount}) leaves out codes of fewer subjects. Fit on more subjects; on simulated data only, pass --min-subjects 1 --min-count 1."));
         var used = tokenizer.Intervals.Count(i => i.Count > 0);
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{output.FullName}: {tokenizer.Vocabulary.Count:N0} tokens, {tokenizer.Quantiles.Count:N0} quantized codes, {used} of {tokenizer.Intervals.Count} interval tokens used; fitted on {string.Join(", ", tokenizer.FittedOn.Splits)} ({tokenizer.FittedOn.Subjects:N0} subjects, {tokenizer.FittedOn.Events:N0} events)."));
@@ -103,5 +110,22 @@ internal static class TokenizeFitCommand
         error.WriteLine($"warning: these codes are (nearly) all at exactly midnight, as a source writes what it records by date only: {string.Join(", ", shown)}{more}. " +
             "They sort before whatever else happened that day, so a prediction at an admission that day would read them. " +
             "If they are recorded by date, fit again with --day-end-codes <prefix> for each, to place them at the end of their day.");
+    }
+
+    // The share of train code occurrences (not static values, not reserved tokens) that the vocabulary counts as UNK//….
+    private static double UnknownShare(TimelineTokenizer tokenizer)
+    {
+        var statics = tokenizer.Settings.StaticFields.Select(f => f + "//").ToArray();
+        long unknown = 0, total = 0;
+        for (var id = 0; id < tokenizer.Vocabulary.Count; id++)
+        {
+            var token = tokenizer.Vocabulary[id];
+            if (!token.Contains("//", StringComparison.Ordinal) || statics.Any(f => token.StartsWith(f, StringComparison.Ordinal)))
+                continue;
+            total += tokenizer.Vocabulary.Counts[id];
+            if (token.StartsWith(Vocabulary.UnknownPrefix, StringComparison.Ordinal))
+                unknown += tokenizer.Vocabulary.Counts[id];
+        }
+        return total == 0 ? 0 : (double)unknown / total;
     }
 }

@@ -9,8 +9,8 @@ namespace FhirRisk.Meds.FhirMapping;
 /// Pass-1 knowledge of a run: every Patient, Encounter, Location and Medication, keyed by <c>Type/id</c> (global in a
 /// run, because a bulk export references across files) and by (scope, fullUrl) for <c>urn:uuid:</c> and absolute
 /// references inside a bundle (FHIR R4 §2.36.4 "Resolving references in Bundles"). Contained resources are resolved
-/// per resource, never indexed here. Subject ids are <c>StableHash.Of63(Source + "|Patient/" + id)</c> (DESIGN §3);
-/// two different patient ids with the same hash are reported in <see cref="Collisions"/>. <see cref="Add"/> is not
+/// per resource, never indexed here. Subject ids are <c>StableHash.Of63(Source + "|Patient/" + id)</c> (DESIGN §3),
+/// keyed when the settings hold a subject key; two different patient ids with the same hash are reported in <see cref="Collisions"/>. <see cref="Add"/> is not
 /// thread-safe: fill the index in one pass, then resolve from any number of threads.
 /// </summary>
 public sealed class FhirIndex(FhirMappingSettings settings)
@@ -147,9 +147,9 @@ public sealed class FhirIndex(FhirMappingSettings settings)
     /// per patient, as the index already holds for every Patient it has seen.
     /// </summary>
     internal long SubjectIdOf(string patientId) =>
-        _subjectIds.GetOrAdd(patientId, static (id, source) => StableHash.Of63(source + "|Patient/" + id), Settings.Source);
+        _subjectIds.GetOrAdd(patientId, static (id, settings) => settings.SubjectIdOf(id), Settings);
 
-    internal long EncounterIdOf(string encounterId) => StableHash.Of63(Settings.Source + "|Encounter/" + encounterId);
+    internal long EncounterIdOf(string encounterId) => Settings.EncounterIdOf(encounterId);
 
     internal FhirLocation? FindLocation(FhirReference? reference) =>
         ReferenceTarget.Parse(reference?.Reference) is { } target && target.TypeAndId is { } key

@@ -44,6 +44,6 @@ public static class FhirResourceLinks
     {
         ArgumentNullException.ThrowIfNull(patientId);
         ArgumentNullException.ThrowIfNull(settings);
-        return Core.StableHash.Of63(settings.Source + "|Patient/" + patientId);
+        return settings.SubjectIdOf(patientId);
     }
 }

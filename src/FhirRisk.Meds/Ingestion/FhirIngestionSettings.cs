@@ -42,6 +42,8 @@ public sealed record FhirIngestionSettings
         ArgumentOutOfRangeException.ThrowIfNegative(MaxIssuesKept);
         ArgumentNullException.ThrowIfNull(Reader);
         ArgumentNullException.ThrowIfNull(Mapping);
+        if (Mapping.SubjectKey is { Length: < FhirMappingSettings.MinSubjectKeyBytes } key)
+            throw new ArgumentException($"The subject key has {key.Length} bytes; it needs at least {FhirMappingSettings.MinSubjectKeyBytes} (e.g. 'openssl rand -hex 32').");
         ArgumentNullException.ThrowIfNull(Writer);
         Writer.Validate();
     }

@@ -110,7 +110,7 @@ internal sealed class SubjectEventSpool : IDisposable
     {
         if (_files[bucket] is { } open)
             return open;
-        var file = new FileStream(BucketPath(bucket), FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
+        var file = OwnerOnlyFiles.Create(BucketPath(bucket), bufferSize: 1 << 16);
         Span<byte> header = stackalloc byte[HeaderLength];
         Magic.CopyTo(header);
         BinaryPrimitives.WriteUInt16LittleEndian(header[Magic.Length..], FormatVersion);

@@ -21,7 +21,7 @@ internal static class SubjectMapTable
         var ids = rows.Select(r => r.SubjectId).ToArray();
         var patients = rows.Select(r => (string?)r.PatientId).ToArray();
         var sources = rows.Select(r => (string?)r.Source).ToArray();
-        using var writer = ParquetFileWriter.Create(Path.Combine(datasetRoot, FileName), Schema, options);
+        using var writer = ParquetFileWriter.CreateOwnerOnly(Path.Combine(datasetRoot, FileName), Schema, options);
         writer.WriteRowGroup([
             ParquetColumn.Create(Schema.Fields[0], ids),
             ParquetColumn.Create(Schema.Fields[1], patients),

@@ -79,6 +79,6 @@ internal sealed class MedsShardWriter : IDisposable
     {
         var path = Path.Combine(_root, _shards[^1]);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        return ParquetFileWriter.Create(path, MedsSchema.Data, _settings.ParquetOptions);
+        return ParquetFileWriter.CreateOwnerOnly(path, MedsSchema.Data, _settings.ParquetOptions);
     }
 }

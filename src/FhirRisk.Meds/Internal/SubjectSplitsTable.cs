@@ -15,7 +15,7 @@ internal static class SubjectSplitsTable
         var splits = new string?[entries.Count];
         for (var i = 0; i < entries.Count; i++)
             (ids[i], splits[i]) = (entries[i].Key, entries[i].Value);
-        using var writer = ParquetFileWriter.Create(fullPath, MedsSchema.SubjectSplits, options);
+        using var writer = ParquetFileWriter.CreateOwnerOnly(fullPath, MedsSchema.SubjectSplits, options);
         writer.WriteRowGroup([
             ParquetColumn.Create(MedsSchema.SubjectSplits.Fields[0], ids),
             ParquetColumn.Create(MedsSchema.SubjectSplits.Fields[1], splits),

@@ -39,7 +39,7 @@ public static class MedsLabels
         if (categories.Any(c => c is not null))
             columns.Add(ParquetColumn.Create(new ParquetField(CategoricalValueColumn, ParquetType.String, Nullable: categories.Any(c => c is null)), categories));
 
-        using var writer = ParquetFileWriter.Create(path, new ParquetSchema(columns.Select(c => c.Field)), options);
+        using var writer = ParquetFileWriter.CreateOwnerOnly(path, new ParquetSchema(columns.Select(c => c.Field)), options);
         if (count > 0)
             writer.WriteRowGroup(columns);
     }

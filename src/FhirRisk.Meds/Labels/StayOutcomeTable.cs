@@ -54,7 +54,7 @@ public static class StayOutcomeTable
             ParquetColumn.Create(fields[9], rows.Select(r => r.Outcome.Code).ToArray()),
             Nullable(fields[10], rows.Select(r => Micros(r.PredictionTime + r.Outcome.Elapsed))),
         ];
-        using var writer = ParquetFileWriter.Create(path, Schema, options);
+        using var writer = ParquetFileWriter.CreateOwnerOnly(path, Schema, options);
         if (rows.Count > 0)
             writer.WriteRowGroup(columns);
     }

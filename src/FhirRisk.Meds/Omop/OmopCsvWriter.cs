@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using FhirRisk.Core;
 
 namespace FhirRisk.Meds.Omop;
 
@@ -16,7 +17,7 @@ internal sealed class OmopCsvWriter : IDisposable
 
     public OmopCsvWriter(string path, OmopTableSchema table)
     {
-        _writer = new StreamWriter(path, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 1 << 16)
+        _writer = new StreamWriter(OwnerOnlyFiles.Create(path, bufferSize: 1 << 16), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 1 << 16)
         {
             NewLine = "\r\n",
         };

@@ -21,7 +21,7 @@ internal sealed class OmopParquetTableWriter : IDisposable
         _table = table;
         _fields = [.. table.Columns.Select(ToField)];
         _rowGroupSize = options.RowGroupSize;
-        _writer = ParquetFileWriter.Create(path, new ParquetSchema(_fields), options);
+        _writer = ParquetFileWriter.CreateOwnerOnly(path, new ParquetSchema(_fields), options);
     }
 
     public static ParquetField ToField(OmopColumn column) => column.Type switch

@@ -27,10 +27,13 @@ internal sealed class CdsHookHandler(
 
     /// <exception cref="PatientDataUnavailableException">No data for the patient could be had (412).</exception>
     public async Task<CdsCardsResponse> AnswerAsync(CdsServiceDefinition service, CdsHookRequest request, GatheredData data,
-        CancellationToken cancellationToken)
+        bool useStoredHistory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var prediction = new PatientRiskRequest(request.ContextValue("patientId"), data.Resources, options.TasksFor(service.Hook));
+        var prediction = new PatientRiskRequest(request.ContextValue("patientId"), data.Resources, options.TasksFor(service.Hook))
+        {
+            UseStoredHistory = useStoredHistory,
+        };
         var result = await risks.PredictAsync(prediction, cancellationToken).ConfigureAwait(false);
         if (result.Gaps.Any)
             CdsHooksLog.DataLeftOut(_logger, service.Id, result.Gaps.Rejected, result.Gaps.OtherPatient, result.Gaps.StoredHistoryUnavailable);

@@ -62,7 +62,8 @@ internal static class CdsHooksEndpoints
             gathered = await handler.GatherAsync(service, request, http.RequestAborted);
             if (gathered.Missing.Count(m => m.Reason == FetchFailure.PageLimitReached) is > 0 and var cut)
                 CdsHooksLog.PagesCut(logger, id, cut, options.Fhir.MaxPages);
-            var response = await handler.AnswerAsync(service, request, gathered, http.RequestAborted);
+            var useStore = options.Authentication.MayUseStoredHistory(http.Features.Get<Security.CdsClientIdentity>());
+            var response = await handler.AnswerAsync(service, request, gathered, useStore, http.RequestAborted);
             CdsHooksLog.Answered(logger, id, response.Cards.Count, gathered.Missing.Count, clock.Elapsed.TotalMilliseconds);
             return TypedResults.Json(response, CdsHooksJsonContext.Default.CdsCardsResponse);
         }
@@ -80,11 +81,17 @@ internal static class CdsHooksEndpoints
                     ? $"Prefetch keys not retrieved: {string.Join("; ", missing.Select(m => $"{m.Key} ({m.Reason})"))}. Send them as prefetch, or a reachable fhirServer with fhirAuthorization."
                     : "The data supplied and stored yields no events for this patient. Send the prefetch keys listed by GET /cds-services, or a reachable fhirServer with fhirAuthorization.");
         }
+        catch (Patients.PatientInputException e)
+        {
+            // Curated text: it names a document, a code or a task, never patient data.
+            CdsHooksLog.BadRequest(logger, id, LogText.Of(e.Curated));
+            return Outcome(StatusCodes.Status400BadRequest, "invalid", "The supplied FHIR data or the requested tasks could not be used.", e.Curated);
+        }
         catch (ArgumentException e)
         {
-            // IPatientRiskService's contract: the message names a resource or task, never patient data.
-            CdsHooksLog.BadRequest(logger, id, LogText.Of(e.Message));
-            return Outcome(StatusCodes.Status400BadRequest, "invalid", "The supplied FHIR data or the requested tasks could not be used.", e.Message);
+            // Any other argument error may quote a value of the record in its message (review phi.md #9): its type only.
+            CdsHooksLog.BadRequest(logger, id, e.GetType().Name);
+            return Outcome(StatusCodes.Status400BadRequest, "invalid", "The supplied FHIR data or the requested tasks could not be used.");
         }
         catch (Patients.RiskModelBusyException e)
         {

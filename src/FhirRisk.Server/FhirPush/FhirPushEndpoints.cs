@@ -22,6 +22,9 @@ internal static class FhirPushEndpoints
             HandleAsync(http, options, JsonTypes, push.PushBundleAsync)).WithDisplayName("FHIR push").WithMetadata(Security.ServiceTokenRequired.Instance);
         endpoints.MapPost("/fhir/$import", (HttpContext http, FhirPushService push, FhirPushOptions options) =>
             HandleAsync(http, options, NdjsonTypes, push.ImportNdjsonAsync)).WithDisplayName("FHIR NDJSON import").WithMetadata(Security.ServiceTokenRequired.Instance);
+        // Erasure (docs/fhir-push.md "Erasure"): the same clients and the same token as push.
+        endpoints.MapDelete("/fhir/Patient/{id}", (HttpContext http, string id, FhirPushService push) =>
+            AnswerAsync(http, token => push.PurgePatientAsync(id, token), erasure: true)).WithDisplayName("FHIR patient erasure").WithMetadata(Security.ServiceTokenRequired.Instance);
         return endpoints;
     }
 
@@ -42,16 +45,24 @@ internal static class FhirPushEndpoints
                 $"the body is over the {options.MaxBodyBytes}-byte limit; split it");
             return;
         }
+        await AnswerAsync(http, token => push(body.Value, token));
+    }
+
+    /// <summary>Runs a store operation and answers its result, or an OperationOutcome for a store outage or a fault.</summary>
+    private static async Task AnswerAsync(HttpContext http, Func<CancellationToken, Task<FhirPushResult>> operation, bool erasure = false)
+    {
         FhirPushResult result;
         try
         {
-            result = await push(body.Value, http.RequestAborted);
+            result = await operation(http.RequestAborted);
         }
         catch (TimelineStoreUnavailableException)
         {
             http.Response.Headers.RetryAfter = TimelineStoreUnavailableException.RetryAfterSeconds;
             await WriteOutcomeAsync(http, StatusCodes.Status503ServiceUnavailable, FhirPushIssueCodes.StoreUnavailable,
-                "the timeline store is not available; nothing of this request was stored unless its response said so; retry later");
+                erasure
+                    ? "the timeline store is not available; nothing was removed; retry later"
+                    : "the timeline store is not available; nothing of this request was stored unless its response said so; retry later");
             return;
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
@@ -63,7 +74,9 @@ internal static class FhirPushEndpoints
             // Not Kestrel's log of the exception: its message may quote pushed data (STYLE 8). As CdsHooksLog.Failed.
             FhirPushService.Failed(http.RequestServices.GetRequiredService<ILogger<FhirPushService>>(), e.GetType().Name, http.TraceIdentifier, e.StackTrace);
             await WriteOutcomeAsync(http, StatusCodes.Status500InternalServerError, FhirPushIssueCodes.InternalError,
-                $"internal error (trace {http.TraceIdentifier}); a transaction stored nothing, a batch or import may have stored the entries before the fault (re-pushing them is a no-op)");
+                erasure
+                    ? $"internal error (trace {http.TraceIdentifier}); the erasure is one transaction: nothing was removed; retry"
+                    : $"internal error (trace {http.TraceIdentifier}); a transaction stored nothing, a batch or import may have stored the entries before the fault (re-pushing them is a no-op)");
             return;
         }
         http.Response.StatusCode = result.StatusCode;

@@ -13,7 +13,8 @@ internal static class FhirPushIssueCodes
     /// <summary>A transaction or batch entry without <c>request.method</c> (R4 bdl-3).</summary>
     public const string MissingRequest = "PUSH003";
 
-    /// <summary>A request method other than POST or PUT (GET, DELETE, PATCH… are not served here).</summary>
+    /// <summary>A Bundle entry's request method other than POST or PUT (GET, DELETE, PATCH… are not served in Bundles;
+    /// a patient is erased with <c>DELETE /fhir/Patient/{id}</c>).</summary>
     public const string MethodNotSupported = "PUSH004";
 
     /// <summary>A PUT whose <c>request.url</c> is not <c>Type/id</c> of the entry's resource.</summary>
@@ -43,6 +44,9 @@ internal static class FhirPushIssueCodes
     /// <summary>An unexpected fault of the server: answered 500 with a trace id only; the log has the exception type and
     /// stack, never its message (which may quote the pushed data).</summary>
     public const string InternalError = "PUSH013";
+
+    /// <summary>Information: <c>DELETE /fhir/Patient/{id}</c> removed the patient; the message gives the counts.</summary>
+    public const string Purged = "PUSH101";
 
     /// <summary>Information: a re-pushed resource whose content equals the stored version; nothing was written.</summary>
     public const string Unchanged = "PUSH100";

@@ -38,6 +38,20 @@ internal sealed partial class FhirPushService(TimelineStoreState store, ILogger<
     public Task<FhirPushResult> ImportNdjsonAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
         EntryByEntryAsync(FhirPushReader.ReadNdjson(body, Reader), "ndjson", requireRequest: false, cancellationToken);
 
+    /// <summary><c>DELETE /fhir/Patient/{id}</c>: erases the patient from the store (docs/fhir-push.md "Erasure"). The
+    /// answer and the log give counts only; a patient that is not stored is answered the same way, with zeros.</summary>
+    public async Task<FhirPushResult> PurgePatientAsync(string patientId, CancellationToken cancellationToken)
+    {
+        if (!PushEntryPreparer.IsFhirId(patientId))
+            return FhirPushResult.Invalid([Issue.Error(FhirPushIssueCodes.InvalidId, "Patient.id", "not a FHIR id ([A-Za-z0-9-.]{1,64})")]);
+        store.EnsureReady();
+        var removed = await store.Store.PurgePatientAsync(patientId, cancellationToken).ConfigureAwait(false);
+        Purged(logger, removed.Linked, removed.Unlinked);
+        var note = new Issue(FhirPushIssueCodes.Purged, IssueSeverity.Information, "Patient",
+            $"removed {removed.Total} stored resources: {removed.Linked} of the patient's compartment, {removed.Unlinked} without a patient link that referenced it");
+        return new FhirPushResult(200, OperationOutcomeWriter.ToJson([note]), []);
+    }
+
     private async Task<FhirPushResult> TransactionAsync(FhirPushDocument document, CancellationToken cancellationToken)
     {
         store.EnsureReady();
@@ -89,6 +103,10 @@ internal sealed partial class FhirPushService(TimelineStoreState store, ILogger<
     [LoggerMessage(EventId = 310, Level = LogLevel.Information,
         Message = "FHIR push ({Kind}): {Entries} entries, {Created} created, {Updated} updated, {Unchanged} unchanged, {Rejected} rejected")]
     private static partial void Pushed(ILogger logger, string kind, int entries, int created, int updated, int unchanged, int rejected);
+
+    [LoggerMessage(EventId = 312, Level = LogLevel.Information,
+        Message = "Patient purged from the timeline store: {Linked} resources of its compartment, {Unlinked} without a patient link")]
+    private static partial void Purged(ILogger logger, int linked, int unlinked);
 
     [LoggerMessage(EventId = 311, Level = LogLevel.Error, Message = "FHIR push failed with {ExceptionType} (trace {TraceIdentifier})\n{StackTrace}")]
     public static partial void Failed(ILogger logger, string exceptionType, string traceIdentifier, string? stackTrace);

@@ -117,6 +117,9 @@ internal static partial class PushEntryPreparer
         };
     }
 
+    /// <summary>A FHIR id (R4 §2.24): <c>[A-Za-z0-9\-\.]{1,64}</c>.</summary>
+    public static bool IsFhirId(string? id) => id is not null && FhirId().IsMatch(id);
+
     [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}$")]
     private static partial Regex FhirId();
 }

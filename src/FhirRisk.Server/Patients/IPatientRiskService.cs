@@ -12,7 +12,7 @@ public interface IPatientRiskService
 {
     /// <summary>One risk per requested task, in the request's order.</summary>
     /// <exception cref="PatientDataUnavailableException">Neither the store nor the request holds the patient.</exception>
-    /// <exception cref="ArgumentException">A malformed resource or an unknown task (the message names which, never patient data).</exception>
+    /// <exception cref="PatientInputException">A malformed resource or an unknown task (the message names which, never patient data).</exception>
     Task<PatientRiskResult> PredictAsync(PatientRiskRequest request, CancellationToken cancellationToken = default);
 }
 
@@ -32,6 +32,10 @@ public sealed record PatientRiskRequest(
 {
     /// <summary>The caller's rollout count, seed and interval level; default: the service's.</summary>
     public RolloutChoices Rollouts { get; init; } = RolloutChoices.Default;
+
+    /// <summary>Whether the stored history of <see cref="PatientId"/> is read (default true); false for a CDS client not
+    /// trusted with the store (<c>UseStoredHistory</c>), whose call then uses only what it supplied.</summary>
+    public bool UseStoredHistory { get; init; } = true;
 }
 
 /// <summary>What a caller may choose about rollouts (gRPC <c>PredictOptions</c>); heads ignore it.</summary>

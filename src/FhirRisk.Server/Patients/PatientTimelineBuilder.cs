@@ -21,7 +21,8 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
     private const string Scope = "timeline";
     private static readonly FhirMappingSettings Mapping = new();
 
-    public async Task<PatientEventsResult> BuildAsync(string? patientId, IReadOnlyList<ReadOnlyMemory<byte>> supplied, CancellationToken cancellationToken)
+    public async Task<PatientEventsResult> BuildAsync(string? patientId, IReadOnlyList<ReadOnlyMemory<byte>> supplied, bool useStoredHistory,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(supplied);
         var warnings = new List<Issue>();
@@ -29,7 +30,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
         patientId = string.IsNullOrWhiteSpace(patientId) ? PatientOf(suppliedResources) : patientId.Trim();
         var resources = new Dictionary<(string, string), TimelineResource>();
         var storeUnavailable = false;
-        if (patientId is not null)
+        if (patientId is not null && useStoredHistory)
         {
             var (stored, readable) = await ReadStoredAsync(patientId, suppliedResources.Count > 0, warnings, cancellationToken).ConfigureAwait(false);
             storeUnavailable = !readable;
@@ -60,7 +61,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
         var subject = patientId is null ? (long?)null : FhirResourceLinks.SubjectIdOf(patientId, Mapping);
         var timeline = FhirTimelineMapper.Map(envelopes, Mapping, FhirReaderSettings.Default, subject);
         if (timeline.Subjects.Count > 1)
-            throw new ArgumentException("The supplied resources hold several patients; name the patient.", nameof(patientId));
+            throw new PatientInputException("The supplied resources hold several patients; name the patient.", nameof(patientId));
         warnings.AddRange(timeline.Issues.Where(i => i.Severity >= IssueSeverity.Warning));
         if (timeline.Events.Count == 0)
             throw new PatientDataUnavailableException("The patient's resources yield no events.");
@@ -96,7 +97,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
         {
             var document = FhirPushReader.ReadJson(supplied[i]);
             if (!document.IsUsable)
-                throw new ArgumentException($"Supplied FHIR document {i} is not usable ({document.Issues[0].Code}).", nameof(supplied));
+                throw new PatientInputException($"Supplied FHIR document {i} is not usable ({document.Issues[0].Code}).", nameof(supplied));
             foreach (var entry in PushEntryPreparer.Prepare(document, requireRequest: false, FhirReaderSettings.Default))
             {
                 warnings.AddRange(entry.Issues.Where(e => e.Severity >= IssueSeverity.Warning));
@@ -126,7 +127,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
         {
             0 => null,
             1 => patients[0],
-            _ => throw new ArgumentException("The supplied resources hold several patients; name the patient.", "patientId"),
+            _ => throw new PatientInputException("The supplied resources hold several patients; name the patient.", "patientId"),
         };
     }
 }

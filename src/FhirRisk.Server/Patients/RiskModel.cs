@@ -57,13 +57,13 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
     }
 
     /// <summary>The predictor for <paramref name="method"/>, or the configured default.</summary>
-    /// <exception cref="ArgumentException">Heads asked of a model without them.</exception>
+    /// <exception cref="PatientInputException">Heads asked of a model without them.</exception>
     public IRiskPredictor Predictor(RiskMethod? method)
     {
         var loaded = Current;
         var wanted = method ?? loaded.DefaultMethod;
         if (wanted == RiskMethod.Heads)
-            return loaded.Heads ?? throw new ArgumentException("The loaded model has no finetuned heads; predict by rollouts.", nameof(method));
+            return loaded.Heads ?? throw new PatientInputException("The loaded model has no finetuned heads; predict by rollouts.", nameof(method));
         return loaded.Rollouts;
     }
 
@@ -83,7 +83,7 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
     }
 
     /// <summary>The explainer for <paramref name="method"/>, or the configured default: each predictor explains its own risks.</summary>
-    /// <exception cref="ArgumentException">Heads asked of a model without them.</exception>
+    /// <exception cref="PatientInputException">Heads asked of a model without them.</exception>
     public IRiskExplainer Explainer(RiskMethod? method) => (IRiskExplainer)Predictor(method);
 
     /// <summary>Hidden-state embeddings (the probe's window).</summary>

@@ -58,7 +58,7 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
             catch (InferenceException e) when (e.Code == InferenceErrorCodes.UnknownTask)
             {
                 // The message names tasks only, never patient data.
-                throw new ArgumentException(e.Message, nameof(tasks), e);
+                throw new PatientInputException(e.Message, nameof(tasks), e);
             }
             // Codes and structural paths only: an issue's message may quote a value of the record.
             var notes = warnings.GroupBy(w => w.Code, StringComparer.Ordinal)

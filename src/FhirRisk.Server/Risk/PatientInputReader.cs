@@ -22,10 +22,10 @@ internal sealed class PatientInputReader(PatientTimelineBuilder timelines)
         return patient.SourceCase switch
         {
             PatientInput.SourceOneofCase.Bundle => await timelines.BuildAsync(NullIfEmpty(patient.Bundle.PatientId), [patient.Bundle.Json.Memory],
-                cancellationToken).ConfigureAwait(false),
+                useStoredHistory: true, cancellationToken).ConfigureAwait(false),
             PatientInput.SourceOneofCase.Stored => await timelines.BuildAsync(
                 NullIfEmpty(patient.Stored.PatientId) ?? throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "Set stored.patient_id."),
-                [], cancellationToken).ConfigureAwait(false),
+                [], useStoredHistory: true, cancellationToken).ConfigureAwait(false),
             PatientInput.SourceOneofCase.Events => new PatientEventsResult(Events(patient.Events), []),
             _ => throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "Set patient.bundle, patient.events or patient.stored."),
         };

@@ -249,9 +249,10 @@ internal sealed class PatientRiskServiceBackend(
         {
             throw new GrpcStatusException(GrpcStatusCode.ResourceExhausted, e.Message);
         }
-        catch (ArgumentException e) when (e.ParamName is not null)
+        catch (PatientInputException e)
         {
-            throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));
+            // Curated text only; any other ArgumentException goes on to GrpcErrorFunnel, which names its parameter only.
+            throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, e.Curated);
         }
     }
 }

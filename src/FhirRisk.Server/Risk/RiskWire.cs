@@ -20,7 +20,7 @@ internal static class RiskWire
         Method.Rollouts => RiskMethod.Rollouts,
         Method.Heads => RiskMethod.Heads,
         Method.Unspecified => null,
-        _ => throw new ArgumentException($"Unknown method {(int)method}.", nameof(method)),
+        _ => throw new Patients.PatientInputException($"Unknown method {(int)method}.", nameof(method)),
     };
 
     public static ModelInfo ModelOf(string version) => new() { Name = version.Split('@')[0], Version = version };

@@ -39,6 +39,12 @@ internal sealed class CdsAuthenticationOptions
     /// <summary>The most <c>jti</c> values remembered; beyond it new tokens are refused until old ones expire.</summary>
     public int ReplayCacheCapacity { get; set; } = 100_000;
 
+    /// <summary>Whether a call of <paramref name="client"/> may read the timeline store: in LocalDemo (one machine, one
+    /// trust domain) always; otherwise only for an issuer configured with <see cref="TrustedIssuerOptions.UseStoredHistory"/>.</summary>
+    internal bool MayUseStoredHistory(CdsClientIdentity? client) =>
+        Mode == CdsAuthenticationMode.LocalDemo
+        || (client is not null && Issuers.Any(i => i.UseStoredHistory && string.Equals(i.Issuer, client.Issuer, StringComparison.Ordinal)));
+
     internal IReadOnlyList<string> EffectiveAlgorithms => Algorithms.Count > 0 ? Algorithms : ["ES384", "RS384"];
 }
 
@@ -59,7 +65,15 @@ internal sealed class TrustedIssuerOptions
 
     /// <summary>If not empty, the token's <c>tenant</c> must be one of these.</summary>
     public List<string> Tenants { get; set; } = [];
+
+    /// <summary>Whether this client's calls may read the timeline store (what FHIR push stored), default false: the
+    /// store is keyed by patient id alone, not by client or tenant, so another EHR's patient with the same id would be
+    /// read (docs/cds-hooks.md "Stored history"). Set it only for clients of the store's trust domain.</summary>
+    public bool UseStoredHistory { get; set; }
 }
+
+/// <summary>The authenticated CDS client of a call (an HTTP feature set by <see cref="CdsClientAuthenticationFilter"/>).</summary>
+internal sealed record CdsClientIdentity(string Issuer, string? Tenant);
 
 internal static class CdsAuthenticationOptionsValidator
 {

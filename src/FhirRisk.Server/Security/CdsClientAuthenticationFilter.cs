@@ -31,6 +31,7 @@ internal sealed class CdsClientAuthenticationFilter(CdsAuthenticationOptions opt
             return Results.StatusCode(StatusCodes.Status401Unauthorized);
         }
         SecurityLog.TokenAccepted(logger, LogText.Of(result.Issuer), LogText.Of(result.Jti), result.Tenant is null ? null : LogText.Of(result.Tenant));
+        http.Features.Set(new CdsClientIdentity(result.Issuer!, result.Tenant));
         return await next(context);
     }
 

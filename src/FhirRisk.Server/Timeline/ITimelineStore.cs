@@ -28,7 +28,31 @@ public interface ITimelineStore
 
     /// <summary>One stored resource, or null.</summary>
     Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes, in one transaction, every resource of the patient's compartment (<c>patient_id</c>) and every
+    /// resource stored without a patient whose references reach the patient or a removed resource
+    /// (docs/timeline-store.md "Erasure"). Removing a patient that is not stored removes nothing.</summary>
+    Task<TimelinePurgeResult> PurgePatientAsync(string patientId, CancellationToken cancellationToken = default);
+
+    /// <summary>Retention: removes every patient none of whose resources changed at or after <paramref name="cutoff"/>
+    /// (the whole compartment, so no timeline is cut in two), and every resource without a patient that has not changed
+    /// since then. One transaction.</summary>
+    Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default);
 }
+
+/// <summary>What a per-patient purge removed: counts only (they are logged).</summary>
+/// <param name="Linked">Resources of the patient's compartment (stored with its patient id, the Patient included).</param>
+/// <param name="Unlinked">Resources stored without a patient that referenced the patient or a removed resource.</param>
+public sealed record TimelinePurgeResult(int Linked, int Unlinked)
+{
+    public int Total => Linked + Unlinked;
+}
+
+/// <summary>What a retention sweep removed: counts only.</summary>
+/// <param name="Patients">Patients removed whole.</param>
+/// <param name="Linked">Their resources.</param>
+/// <param name="Unlinked">Resources without a patient, unchanged since the cutoff.</param>
+public sealed record TimelineRetentionResult(int Patients, int Linked, int Unlinked);
 
 /// <summary>One stored FHIR resource.</summary>
 /// <param name="ResourceType">The FHIR type, e.g. <c>Observation</c>.</param>

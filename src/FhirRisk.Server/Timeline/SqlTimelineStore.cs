@@ -9,7 +9,7 @@ namespace FhirRisk.Server.Timeline;
 /// of one key, PostgreSQL's insert waits for the other transaction and then does nothing, and SQLite runs writers one at
 /// a time (BEGIN IMMEDIATE), so every outcome is one a serial order would give.
 /// </summary>
-internal abstract class SqlTimelineStore(SqlDialect dialect, TimeProvider time) : ITimelineStore
+internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvider time) : ITimelineStore
 {
     private const string Columns = "resource_type, resource_id, patient_id, full_url, content_hash, version, json";
 

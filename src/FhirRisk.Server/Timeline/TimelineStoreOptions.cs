@@ -22,6 +22,14 @@ public sealed class TimelineStoreOptions
     /// <summary>How long a readiness probe waits for the store, in seconds. Default 2.</summary>
     public int PingTimeoutSeconds { get; set; } = 2;
 
+    /// <summary>Retention in days (docs/timeline-store.md "Erasure and retention"): a patient none of whose resources
+    /// changed for this long is removed whole, and so is a resource without a patient unchanged for this long. 0 (the
+    /// default) keeps everything until it is purged.</summary>
+    public int RetentionDays { get; set; }
+
+    /// <summary>How often the retention sweep runs after the one at start, in minutes. Default 60.</summary>
+    public int RetentionSweepMinutes { get; set; } = 60;
+
     internal bool IsPostgres => string.Equals(Provider, "postgresql", StringComparison.OrdinalIgnoreCase);
 }
 
@@ -41,6 +49,10 @@ internal sealed class TimelineStoreOptionsValidator : IValidateOptions<TimelineS
             failures.Add("TimelineStore:BusyTimeoutSeconds must lie in 1-3600.");
         if (options.PingTimeoutSeconds is < 1 or > 60)
             failures.Add("TimelineStore:PingTimeoutSeconds must lie in 1-60.");
+        if (options.RetentionDays is < 0 or > 36500)
+            failures.Add("TimelineStore:RetentionDays must lie in 0-36500 (0 turns retention off).");
+        if (options.RetentionSweepMinutes is < 1 or > 10080)
+            failures.Add("TimelineStore:RetentionSweepMinutes must lie in 1-10080.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

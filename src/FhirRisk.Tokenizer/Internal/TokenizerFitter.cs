@@ -20,6 +20,10 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
     private readonly Dictionary<string, string[]> _fullTokens = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _numericCounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Events, long AtMidnight)> _midnightCounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _tokenSubjects = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _numericSubjects = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _subjectTokens = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _subjectNumericCodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _staticCounts = new(StringComparer.Ordinal);
     private long _subjects, _timelines, _events, _subjectsWithoutBirth;
     private long _misplacedSubjects;
@@ -41,7 +45,7 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
             throw new ArgumentException($"The dataset at {dataset.Root} has no subjects in split {string.Join(" or ", settings.FitSplits)}; a tokenizer fitted on nothing could encode nothing.");
         var intervals = estimator.Estimates();
 
-        var layout = new VocabularyBuilder(settings, _staticCounts, _tokenCounts);
+        var layout = new VocabularyBuilder(settings, _staticCounts, _tokenCounts, _tokenSubjects);
         var quantileCounts = new long[CodeQuantiles.BinCount];
         var quantiles = FitQuantiles(ChooseQuantizedCodes(layout), quantileCounts);
 
@@ -93,6 +97,8 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
     private void CountSubject(MedsSubject subject, IntervalEstimator estimator)
     {
         _subjects++;
+        _subjectTokens.Clear();
+        _subjectNumericCodes.Clear();
         var hasBirth = false;
         var seenStatics = new HashSet<string>(StringComparer.Ordinal);
         long? previous = null;
@@ -123,9 +129,17 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
                 estimator.Add(micros - before);
             previous = micros;
             foreach (var token in FullTokens(ev.Code))
+            {
                 CollectionsMarshal.GetValueRefOrAddDefault(_tokenCounts, token, out _)++;
+                if (_subjectTokens.Add(token))
+                    CollectionsMarshal.GetValueRefOrAddDefault(_tokenSubjects, token, out _)++;
+            }
             if (ev.NumericValue is { } value && float.IsFinite(value))
+            {
                 CollectionsMarshal.GetValueRefOrAddDefault(_numericCounts, ev.Code, out _)++;
+                if (_subjectNumericCodes.Add(ev.Code))
+                    CollectionsMarshal.GetValueRefOrAddDefault(_numericSubjects, ev.Code, out _)++;
+            }
         }
         if (previous is not null)
             _timelines++;
@@ -151,9 +165,10 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
         return tokens;
     }
 
-    // The N codes with the most numeric values whose own code is one token that made the vocabulary.
+    // The N codes with the most numeric values whose own code is one token that made the vocabulary, each with values
+    // from at least MinSubjects subjects: breaks and bin values are train values, so fewer would publish their results.
     private HashSet<string> ChooseQuantizedCodes(VocabularyBuilder vocabulary) => _numericCounts
-        .Where(c => FullTokens(c.Key) is [var only] && only == c.Key && vocabulary.Keeps(only))
+        .Where(c => FullTokens(c.Key) is [var only] && only == c.Key && vocabulary.Keeps(only) && _numericSubjects[c.Key] >= settings.MinSubjects)
         .OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal)
         .Take(settings.QuantizedCodes)
         .Select(c => c.Key)

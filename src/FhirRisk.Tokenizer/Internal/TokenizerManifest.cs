@@ -60,6 +60,9 @@ internal static class TokenizerManifest
         json.WriteStartObject("settings");
         WriteStrings(json, "fit_splits", settings.FitSplits);
         json.WriteNumber("min_count", settings.MinCount);
+        // Written only when on, so tokenizers fitted without it (the demo model's) keep their bytes; absent reads as 1.
+        if (settings.MinSubjects != 1)
+            json.WriteNumber("min_subjects", settings.MinSubjects);
         json.WriteNumber("max_vocabulary_size", settings.MaxVocabularySize);
         json.WriteNumber("quantized_codes", settings.QuantizedCodes);
         WriteStrings(json, "static_fields", settings.StaticFields);
@@ -121,6 +124,7 @@ internal static class TokenizerManifest
     {
         FitSplits = Strings(settings.GetProperty("fit_splits")),
         MinCount = settings.GetProperty("min_count").GetInt32(),
+        MinSubjects = settings.TryGetProperty("min_subjects", out var minSubjects) ? minSubjects.GetInt32() : 1,
         MaxVocabularySize = settings.GetProperty("max_vocabulary_size").GetInt32(),
         QuantizedCodes = settings.GetProperty("quantized_codes").GetInt32(),
         StaticFields = Strings(settings.GetProperty("static_fields")),

@@ -5,6 +5,8 @@ namespace FhirRisk.Tokenizer.Internal;
 /// <c>UNK//&lt;vocab&gt;</c> for every vocabulary of the train codes A→Z, then the code tokens with at least
 /// <see cref="TokenizerSettings.MinCount"/> occurrences by descending count (ties A→Z) up to
 /// <see cref="TokenizerSettings.MaxVocabularySize"/>. A code token left out adds its count to its vocabulary's UNK.
+/// Small-cell rule: a code token of fewer than <see cref="TokenizerSettings.MinSubjects"/> subjects is left out too, and
+/// a static value of fewer subjects is counted under its field's <c>//UNKNOWN</c> token instead.
 /// </summary>
 internal sealed class VocabularyBuilder
 {
@@ -14,13 +16,14 @@ internal sealed class VocabularyBuilder
     private readonly List<KeyValuePair<string, long>> _codes = [];
     private readonly HashSet<string> _kept = new(StringComparer.Ordinal);
 
-    public VocabularyBuilder(TokenizerSettings settings, IReadOnlyDictionary<string, long> staticCounts, IReadOnlyDictionary<string, long> tokenCounts)
+    public VocabularyBuilder(TokenizerSettings settings, IReadOnlyDictionary<string, long> staticCounts, IReadOnlyDictionary<string, long> tokenCounts,
+        IReadOnlyDictionary<string, long> tokenSubjects)
     {
         _reserved = [Vocabulary.TimelineEnd, .. settings.Intervals.Select(i => i.Name),
             .. Enumerable.Range(1, CodeQuantiles.BinCount).Select(Vocabulary.QuantileToken), Vocabulary.Unknown];
         if (settings.StaticFields.Contains(TokenizerSettings.AgeField))
             _reserved.Add(Vocabulary.AgeUnknown);
-        _statics = staticCounts.OrderBy(s => s.Key, StringComparer.Ordinal).ToArray();
+        _statics = SmallCellStatics(settings, staticCounts).OrderBy(s => s.Key, StringComparer.Ordinal).ToArray();
 
         var taken = _reserved.Concat(_statics.Select(s => s.Key)).ToHashSet(StringComparer.Ordinal);
         var candidates = new List<KeyValuePair<string, long>>();
@@ -28,7 +31,7 @@ internal sealed class VocabularyBuilder
         {
             var unknown = Vocabulary.UnknownPrefix + Vocabulary.VocabularyOf(token);
             _unknowns.TryAdd(unknown, 0);
-            if (count >= settings.MinCount && !taken.Contains(token) && !token.StartsWith(Vocabulary.UnknownPrefix, StringComparison.Ordinal))
+            if (count >= settings.MinCount && tokenSubjects[token] >= settings.MinSubjects && !taken.Contains(token) && !token.StartsWith(Vocabulary.UnknownPrefix, StringComparison.Ordinal))
                 candidates.Add(new(token, count));
             else
                 _unknowns[unknown] += count;
@@ -49,6 +52,22 @@ internal sealed class VocabularyBuilder
                 _unknowns[Vocabulary.UnknownPrefix + Vocabulary.VocabularyOf(token)] += count;
             }
         }
+    }
+
+    // Static counts are subjects; a value of fewer than MinSubjects goes to <FIELD>//UNKNOWN, as an unseen value would.
+    private static Dictionary<string, long> SmallCellStatics(TokenizerSettings settings, IReadOnlyDictionary<string, long> staticCounts)
+    {
+        var kept = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (token, subjects) in staticCounts.Where(s => s.Key.EndsWith(Vocabulary.UnknownValueSuffix, StringComparison.Ordinal)))
+            kept[token] = subjects;
+        foreach (var (token, subjects) in staticCounts.Where(s => !s.Key.EndsWith(Vocabulary.UnknownValueSuffix, StringComparison.Ordinal)))
+        {
+            if (subjects >= settings.MinSubjects)
+                kept[token] = subjects;
+            else
+                kept[token[..token.IndexOf("//", StringComparison.Ordinal)] + Vocabulary.UnknownValueSuffix] += subjects;
+        }
+        return kept;
     }
 
     /// <summary>Whether a code token made the vocabulary.</summary>

@@ -65,7 +65,42 @@ public sealed class FhirIngestionBadInputTests
         UnixFileModes.AssertOwnerOnlyFile(temp.File("out", "quarantine", "Patient.ndjson.ndjson"));
         UnixFileModes.AssertOwnerOnlyFolder(temp.File("omop"));
         UnixFileModes.AssertOwnerOnlyFolder(spool); // a given TempFolder is kept after the run
+        // The data shards, the re-identification key (subject_map) and the OMOP tables themselves, not only their folders.
+        UnixFileModes.AssertOwnerOnlyFile(temp.File("out", "metadata", "subject_map.parquet"));
+        UnixFileModes.AssertOwnerOnlyFile(temp.File("out", "metadata", "subject_splits.parquet"));
+        var shards = Directory.GetFiles(temp.File("out", "data"), "*.parquet", SearchOption.AllDirectories);
+        Assert.NotEmpty(shards);
+        Assert.All(shards, UnixFileModes.AssertOwnerOnlyFile);
+        var omop = Directory.GetFiles(temp.File("omop"), "*.*", SearchOption.AllDirectories);
+        Assert.Contains(omop, f => f.EndsWith(".csv", StringComparison.Ordinal));
+        Assert.All(omop, UnixFileModes.AssertOwnerOnlyFile);
     }
+
+    [Fact]
+    public void Run_WithASubjectKey_SubjectIdsAreTheKeyedHashAndOnlyTheKeyReproducesThem()
+    {
+        // Review phi.md #6: unkeyed ids are SHA-256 of "fhir|Patient/<id>", so a list of MRNs finds their subjects.
+        using var temp = new TempDirectory();
+        var input = temp.File("Patient.ndjson");
+        File.WriteAllText(input, GoodPatient + "\n");
+        var key = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+        FhirIngestionSettings Settings(string output, byte[]? subjectKey) =>
+            new() { OutputFolder = temp.File(output), Mapping = new FhirMappingSettings { SubjectKey = subjectKey } };
+
+        new FhirIngestion(Settings("unkeyed", null)).Run([input]);
+        new FhirIngestion(Settings("keyed", key)).Run([input]);
+        new FhirIngestion(Settings("keyed-again", key)).Run([input]);
+
+        // Expected values from Python's hashlib/hmac: the first 8 bytes of the digest, little-endian, top bit cleared.
+        Assert.Equal([544130906110147823L], SubjectIds(temp.File("unkeyed")));
+        Assert.Equal([8496089997939303679L], SubjectIds(temp.File("keyed")));
+        Assert.Equal(SubjectIds(temp.File("keyed")), SubjectIds(temp.File("keyed-again")));
+        Assert.Equal(8496089997939303679L, FhirResourceLinks.SubjectIdOf("p1", new FhirMappingSettings { SubjectKey = key }));
+        Assert.Throws<ArgumentException>(() => new FhirIngestion(Settings("short", new byte[31])).Run([input]));
+    }
+
+    private static long[] SubjectIds(string dataset) =>
+        [.. MedsDatasetReader.Open(dataset).ReadSubjects().Select(s => s.SubjectId).Distinct()];
 
     [Fact]
     public void Run_UnresolvableSubjectAndWrongTypes_IssuesCountedResourceKept()

@@ -277,6 +277,12 @@ public sealed class FhirPushTests : IAsyncLifetime
 
         public Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default) =>
             Task.FromResult<TimelineResource?>(null);
+
+        public Task<TimelinePurgeResult> PurgePatientAsync(string patientId, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
     }
 
     private static List<string> Statuses(JsonNode body) =>

@@ -132,6 +132,12 @@ public sealed class MetricsTests
 
         public Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default) =>
             Task.FromResult<TimelineResource?>(null);
+
+        public Task<TimelinePurgeResult> PurgePatientAsync(string patientId, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
     }
 
     [Fact]

@@ -30,8 +30,8 @@ public sealed class PredictionTests : IAsyncLifetime
         var changed = TestBundles.Lab("p1-lab0", "p1", "p1-enc", new DateTime(2021, 3, 1, 12, 0, 0, DateTimeKind.Utc), 99.5);
         var extra = TestBundles.Lab("p1-new", "p1", "p1-enc", new DateTime(2021, 3, 2, 12, 0, 0, DateTimeKind.Utc), 7.25);
 
-        var stored = await builder.BuildAsync("p1", [], CancellationToken.None);
-        var combined = await builder.BuildAsync("p1", [Utf8(changed), Utf8(extra)], CancellationToken.None);
+        var stored = await builder.BuildAsync("p1", [], useStoredHistory: true, CancellationToken.None);
+        var combined = await builder.BuildAsync("p1", [Utf8(changed), Utf8(extra)], useStoredHistory: true, CancellationToken.None);
 
         static float?[] Labs(PatientEventsResult r) => [.. r.Events.Where(e => e.Code.StartsWith("LOINC//2160-0", StringComparison.Ordinal)).Select(e => e.NumericValue)];
         Assert.Equal([1f, 2f, 3f], Labs(stored));
@@ -57,7 +57,7 @@ public sealed class PredictionTests : IAsyncLifetime
         var builder = _server.Services.GetRequiredService<PatientTimelineBuilder>();
         var supplied = TestBundles.Lab("acc-7731-supplied", "p5", "p5-enc", new DateTime(2021, 3, 1, 15, 0, 0, DateTimeKind.Utc), 1e300);
 
-        var result = await builder.BuildAsync("p5", [Utf8(supplied)], CancellationToken.None);
+        var result = await builder.BuildAsync("p5", [Utf8(supplied)], useStoredHistory: true, CancellationToken.None);
 
         var paths = result.Warnings.Select(w => w.Path).ToArray();
         Assert.Contains(paths, p => p.StartsWith("timeline:Observation.", StringComparison.Ordinal));

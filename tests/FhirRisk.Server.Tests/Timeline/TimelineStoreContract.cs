@@ -14,6 +14,9 @@ public abstract class TimelineStoreContract : IAsyncLifetime
 
     private protected ITimelineStore Store => _store!;
 
+    /// <summary>The store's clock: it stamps <c>updated_at</c>, which retention reads.</summary>
+    private protected Infrastructure.ManualTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
     /// <summary>A store over a new, empty database, not migrated yet.</summary>
     private protected abstract ITimelineStore CreateStore();
 
@@ -99,6 +102,60 @@ public abstract class TimelineStoreContract : IAsyncLifetime
         Assert.Equal(11, stored!.Version);
     }
 
+    [StoreFact]
+    public async Task A_patient_purge_removes_its_compartment_and_the_unlinked_resources_that_reach_it()
+    {
+        // Claims and Provenance are types the reader does not parse: stored with no patient (review phi.md #3).
+        await Store.WriteAsync([
+            Patient("p1"), Observation("o1", "p1", 1), Patient("p2"), Observation("o2", "p2", 2),
+            Unlinked("Claim", "c1", """{"patient":{"reference":"Patient/p1"}}"""),
+            Unlinked("Claim", "c2", """{"patient":{"reference":"https://ehr.example/fhir/Patient/p1/_history/3"}}"""),
+            Unlinked("Claim", "c3", """{"patient":{"reference":"urn:uuid:p1"}}"""),
+            Unlinked("Provenance", "v1", """{"target":[{"reference":"Observation/o1"}]}"""),
+            Unlinked("Provenance", "v2", """{"target":[{"reference":"Claim/c1"}]}"""),
+            Unlinked("Claim", "c4", """{"patient":{"reference":"Patient/p2"},"provider":{"reference":"Organization/org1"}}"""),
+            Unlinked("Organization", "org1", """{"name":"General"}"""),
+        ]).WaitAsync(Timeout);
+
+        var removed = await Store.PurgePatientAsync("p1").WaitAsync(Timeout);
+
+        Assert.Equal(new TimelinePurgeResult(2, 5), removed);
+        Assert.Empty(await Store.ReadPatientAsync("p1").WaitAsync(Timeout));
+        foreach (var (type, id) in new[] { ("Claim", "c1"), ("Claim", "c2"), ("Claim", "c3"), ("Provenance", "v1"), ("Provenance", "v2") })
+            Assert.Null(await Store.ReadAsync(type, id).WaitAsync(Timeout));
+        Assert.Equal(2, (await Store.ReadPatientAsync("p2").WaitAsync(Timeout)).Count);
+        Assert.NotNull(await Store.ReadAsync("Claim", "c4").WaitAsync(Timeout));
+        Assert.NotNull(await Store.ReadAsync("Organization", "org1").WaitAsync(Timeout));
+        Assert.Equal(new TimelinePurgeResult(0, 0), await Store.PurgePatientAsync("p1").WaitAsync(Timeout));
+    }
+
+    [StoreFact]
+    public async Task Retention_removes_whole_patients_with_nothing_recent_and_old_unlinked_resources()
+    {
+        await Store.WriteAsync([Patient("p1"), Observation("o1", "p1", 1), Patient("p2"), Observation("o2", "p2", 2),
+            Unlinked("Organization", "old", """{"name":"Old"}""")]).WaitAsync(Timeout);
+        Clock.Advance(TimeSpan.FromDays(40));
+        await Store.WriteAsync([Observation("o3", "p2", 3), Unlinked("Organization", "new", """{"name":"New"}""")]).WaitAsync(Timeout);
+        Clock.Advance(TimeSpan.FromDays(5));
+
+        var removed = await Store.PurgeInactiveAsync(Clock.GetUtcNow() - TimeSpan.FromDays(30)).WaitAsync(Timeout);
+
+        Assert.Equal(new TimelineRetentionResult(Patients: 1, Linked: 2, Unlinked: 1), removed);
+        Assert.Empty(await Store.ReadPatientAsync("p1").WaitAsync(Timeout));
+        Assert.Equal(3, (await Store.ReadPatientAsync("p2").WaitAsync(Timeout)).Count); // its 45-day-old Patient stays with it
+        Assert.Null(await Store.ReadAsync("Organization", "old").WaitAsync(Timeout));
+        Assert.NotNull(await Store.ReadAsync("Organization", "new").WaitAsync(Timeout));
+    }
+
+    /// <summary>A resource stored without a patient; <paramref name="members"/> is a JSON object whose members follow
+    /// resourceType and id.</summary>
+    internal static TimelineResource Unlinked(string type, string id, string members)
+    {
+        var json = $$"""{"resourceType":"{{type}}","id":"{{id}}",{{members[1..]}}""";
+        var bytes = Encoding.UTF8.GetBytes(json);
+        return new TimelineResource(type, id, null, null, ResourceContentHash.Of(bytes), bytes);
+    }
+
     internal static TimelineResource Observation(string id, string patient, double value)
     {
         var number = value.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -121,7 +178,7 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
     private readonly Testing.TempDirectory _folder = new("fhirrisk-store");
 
     private protected override ITimelineStore CreateStore() =>
-        new SqliteTimelineStore(_folder.File("nested", "timeline.db"), busyTimeoutSeconds: 30, TimeProvider.System);
+        new SqliteTimelineStore(_folder.File("nested", "timeline.db"), busyTimeoutSeconds: 30, Clock);
 
     [Testing.UnixFact]
     public async Task The_database_its_wal_and_shm_files_are_created_0600_in_a_0700_folder()
@@ -146,5 +203,5 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
 public sealed class PostgresTimelineStoreTests : TimelineStoreContract
 {
     private protected override ITimelineStore CreateStore() =>
-        new PostgresTimelineStore(PostgresCluster.NewDatabase(), commandTimeoutSeconds: 30, TimeProvider.System);
+        new PostgresTimelineStore(PostgresCluster.NewDatabase(), commandTimeoutSeconds: 30, Clock);
 }

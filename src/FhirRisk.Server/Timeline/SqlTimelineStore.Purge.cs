@@ -1,0 +1,181 @@
+using System.Data.Common;
+using System.Text.Json;
+using FhirRisk.Fhir;
+
+namespace FhirRisk.Server.Timeline;
+
+/// <summary>
+/// Erasure and retention (docs/timeline-store.md "Erasure and retention"). A patient's compartment is found by its
+/// <c>patient_id</c>; resources stored without one (types our reader does not parse: Claim, Provenance, Group…) are
+/// found by reading their references, since no column links them.
+/// </summary>
+internal abstract partial class SqlTimelineStore
+{
+    // The subquery of patients with nothing changed at or after the cutoff; one text for both databases.
+    private const string InactivePatients = """
+        SELECT patient_id FROM timeline_resources WHERE patient_id IS NOT NULL
+        GROUP BY patient_id HAVING MAX(updated_at) < @cutoff
+        """;
+
+    public async Task<TimelinePurgeResult> PurgePatientAsync(string patientId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(patientId);
+        await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
+            var (keys, fullUrls) = await CompartmentAsync(connection, transaction, patientId, cancellationToken).ConfigureAwait(false);
+            var unlinked = UnlinkedReaching(await UnlinkedReferencesAsync(connection, transaction, cancellationToken).ConfigureAwait(false), keys, fullUrls);
+            int linked;
+            await using (var delete = Command(connection, transaction, "DELETE FROM timeline_resources WHERE patient_id = @patient"))
+            {
+                Add(delete, "patient", patientId);
+                linked = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            foreach (var (type, id) in unlinked)
+            {
+                await using var delete = Command(connection, transaction,
+                    "DELETE FROM timeline_resources WHERE resource_type = @type AND resource_id = @id AND patient_id IS NULL");
+                Add(delete, "type", type);
+                Add(delete, "id", id);
+                await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return new TimelinePurgeResult(linked, unlinked.Count);
+        }
+        catch (DbException e)
+        {
+            throw new TimelineStoreUnavailableException($"The {Provider} timeline store could not complete the purge ({TimelineStoreFailure.Describe(e)}); nothing was removed.", e);
+        }
+    }
+
+    public async Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
+    {
+        var micros = (cutoff - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+        await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
+            var patients = await CountAsync($"SELECT COUNT(*) FROM ({InactivePatients}) inactive").ConfigureAwait(false);
+            var linked = await DeleteAsync($"DELETE FROM timeline_resources WHERE patient_id IN ({InactivePatients})").ConfigureAwait(false);
+            var unlinked = await DeleteAsync("DELETE FROM timeline_resources WHERE patient_id IS NULL AND updated_at < @cutoff").ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return new TimelineRetentionResult(patients, linked, unlinked);
+
+            async Task<int> CountAsync(string sql)
+            {
+                await using var command = Command(connection, transaction, sql);
+                Add(command, "cutoff", micros);
+                return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            async Task<int> DeleteAsync(string sql)
+            {
+                await using var command = Command(connection, transaction, sql);
+                Add(command, "cutoff", micros);
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (DbException e)
+        {
+            throw new TimelineStoreUnavailableException($"The {Provider} timeline store could not complete the retention sweep ({TimelineStoreFailure.Describe(e)}); nothing was removed.", e);
+        }
+    }
+
+    /// <summary>The <c>Type/id</c> keys and fullUrls of the compartment, plus the forms that name the patient even when
+    /// its Patient resource was never pushed.</summary>
+    private static async Task<(HashSet<string> Keys, HashSet<string> FullUrls)> CompartmentAsync(DbConnection connection, DbTransaction transaction,
+        string patientId, CancellationToken cancellationToken)
+    {
+        HashSet<string> keys = new(StringComparer.Ordinal) { "Patient/" + patientId };
+        // An unresolved urn:uuid reference names the patient whose id is the uuid (docs/fhir-push.md "Patient").
+        HashSet<string> fullUrls = new(StringComparer.OrdinalIgnoreCase) { "urn:uuid:" + patientId };
+        await using var command = Command(connection, transaction,
+            "SELECT resource_type, resource_id, full_url FROM timeline_resources WHERE patient_id = @patient");
+        Add(command, "patient", patientId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            keys.Add(reader.GetString(0) + "/" + reader.GetString(1));
+            if (!reader.IsDBNull(2))
+                fullUrls.Add(reader.GetString(2));
+        }
+        return (keys, fullUrls);
+    }
+
+    /// <summary>Every resource stored without a patient, with the references it holds (its JSON is not kept).</summary>
+    private static async Task<List<UnlinkedResource>> UnlinkedReferencesAsync(DbConnection connection, DbTransaction transaction,
+        CancellationToken cancellationToken)
+    {
+        var unlinked = new List<UnlinkedResource>();
+        await using var command = Command(connection, transaction,
+            "SELECT resource_type, resource_id, full_url, json FROM timeline_resources WHERE patient_id IS NULL");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            unlinked.Add(new UnlinkedResource(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                ReferencesIn((byte[])reader.GetValue(3))));
+        }
+        return unlinked;
+    }
+
+    /// <summary>
+    /// The unlinked resources whose references reach the patient: directly, through a compartment resource, or through
+    /// another unlinked resource that does (a Provenance of a Claim of the patient), repeated until nothing changes.
+    /// </summary>
+    internal static List<(string Type, string Id)> UnlinkedReaching(List<UnlinkedResource> unlinked, HashSet<string> keys, HashSet<string> fullUrls)
+    {
+        var reached = new List<(string Type, string Id)>();
+        var pending = new List<UnlinkedResource>(unlinked);
+        bool grew;
+        do
+        {
+            grew = false;
+            for (var i = pending.Count - 1; i >= 0; i--)
+            {
+                var resource = pending[i];
+                if (!resource.References.Any(r => Names(r, keys, fullUrls)))
+                    continue;
+                reached.Add((resource.Type, resource.Id));
+                keys.Add(resource.Type + "/" + resource.Id);
+                if (resource.FullUrl is { } url)
+                    fullUrls.Add(url);
+                pending.RemoveAt(i);
+                grew = true;
+            }
+        }
+        while (grew);
+        return reached;
+    }
+
+    private static bool Names(string reference, HashSet<string> keys, HashSet<string> fullUrls)
+    {
+        if (fullUrls.Contains(reference.Trim()))
+            return true;
+        var target = FhirReferences.Parse(reference);
+        return target.Kind is FhirReferenceKind.Relative or FhirReferenceKind.Absolute && keys.Contains(target.ResourceType + "/" + target.Id);
+    }
+
+    /// <summary>The string value of every <c>reference</c> property, at any depth (Reference.reference, R4 §2.3.0).</summary>
+    internal static List<string> ReferencesIn(ReadOnlySpan<byte> json)
+    {
+        var references = new List<string>();
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("reference"u8)
+                    && reader.Read() && reader.TokenType == JsonTokenType.String && reader.GetString() is { } value)
+                    references.Add(value);
+            }
+        }
+        catch (JsonException)
+        {
+            // Stored resources were valid JSON when accepted; a damaged one keeps the references read so far.
+        }
+        return references;
+    }
+
+    internal sealed record UnlinkedResource(string Type, string Id, string? FullUrl, List<string> References);
+}
