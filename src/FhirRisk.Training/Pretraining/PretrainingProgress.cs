@@ -29,4 +29,8 @@ public sealed record PretrainingResult(
     double? BestEvalLoss,
     long? BestStep,
     double TokensPerSecond,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed)
+{
+    /// <summary>A new run stopped before its first step: nothing was saved and the model directory was removed.</summary>
+    public bool NothingSaved { get; init; }
+}
