@@ -375,20 +375,18 @@ public sealed class Pretrainer : IDisposable
     {
         private bool _kept;
 
-        private string Root => root;
-
-        private bool Created => created;
-
         /// <summary>Removes what the run wrote and says so (or that it could not be removed).</summary>
         public string Discard()
         {
+            if (!System.IO.Directory.Exists(root))
+                return "The run had no checkpoint yet, and nothing of it was written.";
             try
             {
-                if (Created && System.IO.Directory.Exists(Root))
-                    System.IO.Directory.Delete(Root, recursive: true);
-                else if (System.IO.Directory.Exists(Root))
+                if (created)
+                    System.IO.Directory.Delete(root, recursive: true);
+                else
                 {
-                    foreach (var entry in new DirectoryInfo(Root).EnumerateFileSystemInfos())
+                    foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos())
                     {
                         if (entry is DirectoryInfo folder)
                             folder.Delete(recursive: true);
@@ -396,19 +394,19 @@ public sealed class Pretrainer : IDisposable
                             entry.Delete();
                     }
                 }
-                return $"The run had no checkpoint yet, so nothing was kept ({Root} was {(Created ? "removed" : "emptied")}).";
+                return $"The run had no checkpoint yet, so nothing was kept ({root} was {(created ? "removed" : "emptied")}).";
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 _kept = true;
-                return $"The run had no checkpoint yet, and {Root} could not be removed ({e.Message}).";
+                return $"The run had no checkpoint yet, and {root} could not be removed ({e.Message}).";
             }
         }
 
         /// <summary>The way to run again after <see cref="Discard"/>: <paramref name="fix"/>, then the same command, or
         /// first delete the folder when it could not be removed.</summary>
         public string Retry(string fix) => _kept
-            ? $"delete {Root} or choose a new --out, {fix}, and start the run again."
+            ? $"delete {root} or choose a new --out, {fix}, and start the run again."
             : $"{fix}, then start the run again (the same --out is free).";
     }
 }
