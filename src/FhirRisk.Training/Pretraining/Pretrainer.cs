@@ -277,7 +277,7 @@ public sealed class Pretrainer : IDisposable
         {
             GptCheckpoint.Save(folder, _model.Parameters, m, v, progress);
             // The record goes last and holds the other files' hashes, so a resume can tell they are this save's.
-            (_record with { WeightsStep = Step, Tokens = _setup.Tokens, FileSha256 = PretrainingSetup.FileHashes(folder) }).Save(folder);
+            (_record with { WeightsStep = Step, Tokens = _setup.Tokens, FileSha256 = CheckpointIntegrity.FileHashes(folder) }).Save(folder);
         }));
         _savedStep = Step;
     }
@@ -365,48 +365,5 @@ public sealed class Pretrainer : IDisposable
         {
             throw new TrainingException(PretrainingErrorCodes.SaveFailed, path, $"could not write ({e.Message}).", e);
         }
-    }
-
-    /// <summary>The model directory of a new run, which it removes again when it fails (or stops) before its first
-    /// checkpoint: left behind, the folder would only make the next run fail with <see cref="PretrainingErrorCodes.OutputNotEmpty"/>.</summary>
-    /// <param name="root">The model directory.</param>
-    /// <param name="created">Whether the run created it (else it was empty, and only its contents go).</param>
-    private sealed class NewRunFolder(string root, bool created)
-    {
-        private bool _kept;
-
-        /// <summary>Removes what the run wrote and says so (or that it could not be removed).</summary>
-        public string Discard()
-        {
-            if (!System.IO.Directory.Exists(root))
-                return "The run had no checkpoint yet, and nothing of it was written.";
-            try
-            {
-                if (created)
-                    System.IO.Directory.Delete(root, recursive: true);
-                else
-                {
-                    foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos())
-                    {
-                        if (entry is DirectoryInfo folder)
-                            folder.Delete(recursive: true);
-                        else
-                            entry.Delete();
-                    }
-                }
-                return $"The run had no checkpoint yet, so nothing was kept ({root} was {(created ? "removed" : "emptied")}).";
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                _kept = true;
-                return $"The run had no checkpoint yet, and {root} could not be removed ({e.Message}).";
-            }
-        }
-
-        /// <summary>The way to run again after <see cref="Discard"/>: <paramref name="fix"/>, then the same command, or
-        /// first delete the folder when it could not be removed.</summary>
-        public string Retry(string fix) => _kept
-            ? $"delete {root} or choose a new --out, {fix}, and start the run again."
-            : $"{fix}, then start the run again (the same --out is free).";
     }
 }

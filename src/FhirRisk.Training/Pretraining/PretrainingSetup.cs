@@ -84,8 +84,8 @@ internal sealed class PretrainingSetup : IDisposable
         if (saved.VocabularyFingerprint != Hex(tokenizer.Vocabulary.Fingerprint) || saved.VocabularySize != tokenizer.Vocabulary.Count)
             throw new TrainingException(PretrainingErrorCodes.TokenizerMismatch, folder, string.Create(CultureInfo.InvariantCulture,
                 $"the run was trained with a vocabulary of {saved.VocabularySize} tokens (fingerprint {saved.VocabularyFingerprint}), the tokenizer has {tokenizer.Vocabulary.Count} ({Hex(tokenizer.Vocabulary.Fingerprint)}). Hint: pass the run's own tokenizer: --tokenizer {directory.Root}."));
-        CheckTokens(saved.Tokens, tokensFolder);
-        CheckFileHashes(saved.FileSha256, folder);
+        CheckpointIntegrity.CheckTokens(saved.Tokens, tokensFolder);
+        CheckpointIntegrity.CheckFileHashes(saved.FileSha256, folder);
         const string Damaged = "The checkpoint cannot be resumed.";
         var restore = $"restore {folder} from a backup, or start a new run with another --out (the model directory's best weights stay usable).";
         try
@@ -103,70 +103,13 @@ internal sealed class PretrainingSetup : IDisposable
             if (progress.Step != saved.Step || progress.RngCounter != (ulong)saved.DataPosition || progress.RngSeed != settings.Seed)
                 throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, folder, string.Create(CultureInfo.InvariantCulture,
                     $"optimizer.safetensors is at step {progress.Step} (data position {progress.RngCounter}), training.json at step {saved.Step} ({saved.DataPosition}). Hint: the files come from different saves; restore the folder from one save, or start a new run."));
-            CheckMoments(m, v, Path.Combine(folder, Checkpoint.OptimizerFileName), restore);
+            CheckpointIntegrity.CheckMoments(m, v, Path.Combine(folder, Checkpoint.OptimizerFileName), restore);
             return (saved with { Settings = settings, Tokens = null, FileSha256 = null }, parameters, (m, v));
         }
         catch (CheckpointException e)
         {
             throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, e.FilePath, $"{TrainingException.WithoutHint(e.Detail)} {Damaged} Hint: {restore}", e);
         }
-    }
-
-    /// <summary>The SHA-256 of a file as lowercase hex.</summary>
-    public static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
-    }
-
-    /// <summary>The SHA-256 of every file in a checkpoint folder but the record, which is written after them.</summary>
-    public static Dictionary<string, string> FileHashes(string folder) =>
-        System.IO.Directory.EnumerateFiles(folder)
-            .Where(f => Path.GetFileName(f) != TrainingRecord.FileName)
-            .Order(StringComparer.Ordinal)
-            .ToDictionary(f => Path.GetFileName(f), Sha256, StringComparer.Ordinal);
-
-    private static TokensSource TokensOf(string tokensFolder) =>
-        new(Path.GetFullPath(tokensFolder), Sha256(Path.Combine(tokensFolder, DatasetTokenization.ManifestFile)));
-
-    /// <summary>Refuses other token shards than the run's: the same tokenizer is not enough, since the windows of step k
-    /// and the tuning loss that picks the best weights depend on the data. (Checkpoints of older builds record none.)</summary>
-    private static void CheckTokens(TokensSource? saved, string tokensFolder)
-    {
-        var manifest = Path.Combine(tokensFolder, DatasetTokenization.ManifestFile);
-        if (saved is null || !File.Exists(manifest))
-            return;
-        var sha = Sha256(manifest);
-        if (sha != saved.ManifestSha256)
-            throw new TrainingException(PretrainingErrorCodes.TokenizerMismatch, tokensFolder, string.Create(CultureInfo.InvariantCulture,
-                $"these token shards are not the run's: manifest.json has SHA-256 {sha}, the run's (in {saved.Directory}) {saved.ManifestSha256}. A resume on other data would not continue the run. Hint: pass the run's --tokens {saved.Directory}, or start a new run (--init from the model directory to keep its weights)."));
-    }
-
-    private static void CheckFileHashes(Dictionary<string, string>? hashes, string folder)
-    {
-        if (hashes is null)
-            return;
-        foreach (var (name, expected) in hashes)
-        {
-            var path = Path.Combine(folder, name);
-            if (!File.Exists(path))
-                throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, path,
-                    $"the file is missing. Hint: restore {folder} from a backup, or start a new run with another --out.");
-            if (Sha256(path) != expected)
-                throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, path,
-                    $"the file differs from the one this checkpoint saved (its SHA-256 is not the one training.json records): it was damaged, or copied from another save. Hint: restore {folder} from a backup, or start a new run with another --out (the model directory's best weights stay usable).");
-        }
-    }
-
-    /// <summary>AdamW's moments must be finite and the second one non-negative (it is a running mean of squares);
-    /// anything else makes the next update NaN.</summary>
-    private static void CheckMoments(float[] m, float[] v, string path, string restore)
-    {
-        var nonFinite = FiniteWeights.CountNonFinite(m) + FiniteWeights.CountNonFinite(v);
-        var negative = v.Count(x => x < 0);
-        if (nonFinite + negative > 0)
-            throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, path, string.Create(CultureInfo.InvariantCulture,
-                $"the optimizer moments hold {nonFinite:N0} NaN or infinite values and {negative:N0} negative second moments (exp_avg_sq): the file is damaged. The checkpoint cannot be resumed. Hint: {restore}"));
     }
 
     /// <summary>
@@ -206,8 +149,11 @@ internal sealed class PretrainingSetup : IDisposable
         if (parameters.Config with { Dropout = config.Dropout } != config)
             throw new TrainingException(PretrainingErrorCodes.InitialWeights, directory, string.Create(CultureInfo.InvariantCulture,
                 $"the model is {parameters.Config}, the run asks for {config}. Hint: give the run the model's shape (--layers, --heads, --channels, --context), or start from random weights."));
-        return (new GptParameters(new GptLayout(config), parameters.Values), new InitialWeightsSource(Path.GetFullPath(directory), Sha256(weights)));
+        return (new GptParameters(new GptLayout(config), parameters.Values), new InitialWeightsSource(Path.GetFullPath(directory), CheckpointIntegrity.Sha256(weights)));
     }
+
+    private static TokensSource TokensOf(string tokensFolder) =>
+        new(Path.GetFullPath(tokensFolder), CheckpointIntegrity.Sha256(Path.Combine(tokensFolder, DatasetTokenization.ManifestFile)));
 
     /// <summary>A fingerprint as training.json and the token manifest write it.</summary>
     public static string Hex(ulong fingerprint) => fingerprint.ToString("X16", CultureInfo.InvariantCulture);

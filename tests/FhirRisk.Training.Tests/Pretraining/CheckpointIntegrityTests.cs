@@ -178,7 +178,7 @@ public sealed class CheckpointIntegrityTests : IDisposable
         change(parameters.Values, m, v);
         GptCheckpoint.Save(folder, parameters, m, v, progress);
         var record = TrainingRecord.Load(folder);
-        (record with { FileSha256 = PretrainingSetup.FileHashes(folder) }).Save(folder);
+        (record with { FileSha256 = CheckpointIntegrity.FileHashes(folder) }).Save(folder);
     }
 
     private static string[] Hints(string message) => message.Split("Hint:")[1..];
