@@ -26,4 +26,12 @@ public sealed class TrainingException : Exception
     public string Detail => base.Message;
 
     public override string Message => $"[{Code}] {Path}: {base.Message}";
+
+    /// <summary>The problem of an inner error's message without its own "Hint: …", so that a message wrapping it
+    /// carries one hint, not two that may disagree.</summary>
+    internal static string WithoutHint(string message)
+    {
+        var hint = message.IndexOf(" Hint: ", StringComparison.Ordinal);
+        return hint < 0 ? message : message[..hint];
+    }
 }

@@ -94,6 +94,21 @@ public sealed class DemoModelCommandTests
         Assert.Contains("Patients must be at least 10", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task DemoModel_AHeldOutSplitWithoutPoints_IsAUsageErrorBeforePretraining()
+    {
+        using var temp = new TempDirectory();
+
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync("demo-model", "--quick", "--patients", "10", "--validation-patients", "0", "--threads", "1",
+            "--out", temp.File("demo"), "--work", temp.File("work"));
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("[DM003]", stderr, StringComparison.Ordinal);
+        Assert.Contains("hint: pass --patients 100 or more", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled", stderr + stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(DemoStages.Pretrain, stdout, StringComparison.Ordinal);
+    }
+
     /// <summary>The standard deviation of the AUROC of a random ranking (Mann–Whitney U under the null).</summary>
     private static double NullStandardError(int positives, int negatives) =>
         Math.Sqrt((positives + negatives + 1.0) / (12.0 * positives * negatives));

@@ -94,6 +94,16 @@ public sealed class FinetuneCommandTests
         Assert.Equal(ExitCodes.Failure, singleClass.ExitCode);
         Assert.Contains("hint: leave the task out of --tasks", singleClass.Error, StringComparison.Ordinal);
 
+        // A training run's checkpoint folder is not a model directory: the error names the run's model directory.
+        var checkpoint = Path.Combine(model, "checkpoints", "last");
+        Directory.CreateDirectory(checkpoint);
+        File.Copy(Path.Combine(model, "model.safetensors"), Path.Combine(checkpoint, "optimizer.safetensors"));
+        var fromCheckpoint = await CliRun.RunAsync("finetune", "--model", checkpoint, "--tokens", tokens, "--labels", labels, "--out", temp.File("c"));
+        Assert.Equal(ExitCodes.Failure, fromCheckpoint.ExitCode);
+        Assert.Contains("[FT007]", fromCheckpoint.Error, StringComparison.Ordinal);
+        Assert.Contains($"hint: pass the run's model directory: --model {model}.", fromCheckpoint.Error, StringComparison.Ordinal);
+        Directory.Delete(Path.Combine(model, "checkpoints"), recursive: true);
+
         var occupied = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", labels, "--out", model);
         Assert.Equal(ExitCodes.UsageError, occupied.ExitCode);
         Assert.Contains("choose a new --out", occupied.Error, StringComparison.Ordinal);

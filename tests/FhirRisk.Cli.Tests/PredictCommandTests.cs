@@ -75,6 +75,28 @@ public sealed class PredictCommandTests
         Assert.All(trainRows, r => Assert.Equal(all[(r.Task, r.SubjectId, r.PredictionTime)].Probability, r.Probability, 6));
     }
 
+    [Fact]
+    public async Task Predict_HeadsOfAFinetuningStoppedEarly_WarnsButScores()
+    {
+        using var temp = new TempDirectory();
+        var model = temp.File("stopped");
+        Directory.CreateDirectory(model);
+        foreach (var file in Directory.EnumerateFiles(DemoModel))
+            File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        var record = Path.Combine(model, "finetuning.json");
+        File.WriteAllText(record, File.ReadAllText(record).Replace("\"cancelled\": false", "\"cancelled\": true", StringComparison.Ordinal));
+        var (labels, tokens) = (temp.File("labels"), temp.File("tokens"));
+        Assert.Equal(0, (await CliRun.RunAsync("labels", Sample, "--task", "all", "--out", labels)).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", Sample, "--tokenizer", model, "--out", tokens)).ExitCode);
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("predict", "--method", "heads", "--model", model, "--tokens", tokens, "--labels", labels,
+            "--task", "all", "--split", "train", "--threads", "1", "--out", temp.File("out"));
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("warning:", stderr, StringComparison.Ordinal);
+        Assert.Contains("stopped early", stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--task", "no_such_task")]
     [InlineData("--limit", "5")]

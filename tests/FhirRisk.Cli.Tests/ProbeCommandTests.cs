@@ -70,11 +70,13 @@ public sealed class ProbeCommandTests : IDisposable
     [Fact]
     public async Task Probe_ATaskWithNoPositives_FailsWithTheReason()
     {
-        var (exitCode, _, stderr) = await CliRun.RunAsync("probe", Sample, "--labels", await LabelsAsync(), "--task", "prolonged_los",
+        var labels = await LabelsAsync();
+        var (exitCode, _, stderr) = await CliRun.RunAsync("probe", Sample, "--labels", labels, "--task", "prolonged_los",
             "--out", _temp.File("out"), "--features", "counts", "--min-count", "1");
 
         Assert.Equal(ExitCodes.Failure, exitCode);
         Assert.Contains("no positive label", stderr, StringComparison.Ordinal);
+        Assert.Contains($"[PR008] {labels}: no task could be fitted", stderr, StringComparison.Ordinal);
         Assert.Contains("hint:", stderr, StringComparison.Ordinal);
     }
 

@@ -145,6 +145,33 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("fhirrisk tokenize", stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("10")]
+    [InlineData("1e39")]
+    public async Task Train_LearningRateOfTenOrMore_IsAUsageErrorThatWritesNothing(string rate)
+    {
+        var (tokenizer, tokens) = await Tokenize();
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync(["train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", _temp.File("model"), .. Tiny, "--lr", rate]);
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("--lr must be a number in (0, 10)", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_temp.File("model")));
+    }
+
+    [Fact]
+    public async Task Train_FewerTrainTokensThanOneBatchOfWindows_Warns()
+    {
+        var (tokenizer, tokens) = await Tokenize();
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync(["train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", _temp.File("model"),
+            .. With(Tiny, ("--batch", "8"), ("--eval-every", "0")), "--steps", "1"]);
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("warning: the train split holds", stderr, StringComparison.Ordinal);
+        Assert.Contains("fewer than one batch of windows", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Train_InvalidModelShape_IsAUsageError()
     {
@@ -154,6 +181,15 @@ public sealed class TrainCommandTests : IDisposable
 
         Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("Channels", stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary><paramref name="options"/> with the values of <paramref name="changes"/> in place of theirs (an option may be given once).</summary>
+    private static string[] With(string[] options, params (string Option, string Value)[] changes)
+    {
+        var changed = (string[])options.Clone();
+        foreach (var (option, value) in changes)
+            changed[Array.IndexOf(changed, option) + 1] = value;
+        return changed;
     }
 
     private async Task<(string Tokenizer, string Tokens)> Tokenize()

@@ -5,6 +5,7 @@ using FhirRisk.Model.Checkpoints;
 using FhirRisk.Parquet;
 using FhirRisk.Training;
 using FhirRisk.Training.Demo;
+using FhirRisk.Training.Evaluation;
 using Spectre.Console;
 
 namespace FhirRisk.Cli.Commands;
@@ -69,7 +70,7 @@ internal static class DemoModelCommand
         }
         catch (TrainingException e)
         {
-            var code = e.Code == DemoErrorCodes.FolderNotEmpty ? ExitCodes.UsageError : ExitCodes.Failure;
+            var code = e.Code is DemoErrorCodes.FolderNotEmpty or DemoErrorCodes.TooFewPatients ? ExitCodes.UsageError : ExitCodes.Failure;
             var hint = e.Message.IndexOf(" Hint: ", StringComparison.Ordinal);
             return hint < 0 ? CommandOutput.Fail(io.Error, e.Message, "see docs/demo-model.md, 'Errors'.", code)
                 : CommandOutput.Fail(io.Error, e.Message[..hint], e.Message[(hint + " Hint: ".Length)..], code);
@@ -77,6 +78,13 @@ internal static class DemoModelCommand
         catch (ArgumentException e)
         {
             return CommandOutput.Fail(io.Error, e.Message, "see 'fhirrisk demo-model --help'.", ExitCodes.UsageError);
+        }
+        catch (EvaluationInputException e)
+        {
+            // A backstop: the builder checks the held-out split before the expensive stages, but a small validation
+            // cohort (or a split without both classes) can still leave an evaluation with nothing to evaluate.
+            return CommandOutput.Fail(io.Error, $"[{DemoErrorCodes.StageFailed}] evaluation: {e.Issue}",
+                e.Hint ?? "simulate more patients (--patients, --validation-patients); see docs/demo-model.md, 'Errors'.");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or MedsFormatException or ParquetException or CheckpointException or InvalidDataException)
         {

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using FhirRisk.Meds;
 using FhirRisk.Model.Checkpoints;
-using FhirRisk.Model.Gpt;
 using FhirRisk.Model.Heads;
 using FhirRisk.Parquet;
 using FhirRisk.Tokenizer;
@@ -98,7 +97,7 @@ internal static class FinetuneCommand
         {
             settings.Validate(); // before the model and the points are loaded, so a bad setting fails at once
             FinetunedModel.CheckEmpty(inputs.Output.FullName);
-            var (tokenizer, pretrained) = LoadModel(inputs.Model.FullName);
+            var (tokenizer, pretrained) = PretrainedModel.Load(inputs.Model.FullName);
             var console = CommandOutput.ConsoleFor(io.Output);
             var tokensFolder = inputs.Tokens?.FullName;
             if (inputs.Meds is { } medsFolder)
@@ -144,20 +143,6 @@ internal static class FinetuneCommand
             if (temporary is not null && Directory.Exists(temporary))
                 Directory.Delete(temporary, recursive: true);
         }
-    }
-
-    /// <summary>The tokenizer and weights of the pretrained model, which must share one vocabulary.</summary>
-    private static (TimelineTokenizer Tokenizer, GptParameters Parameters) LoadModel(string folder)
-    {
-        var tokenizer = TimelineTokenizer.Load(folder);
-        var parameters = GptCheckpoint.Load(folder);
-        if (parameters.Config.VocabSize != tokenizer.Vocabulary.Count)
-        {
-            var finetuned = File.Exists(Path.Combine(folder, "heads.json")) ? " It is already finetuned (heads.json): pass the pretrained model it came from." : "";
-            throw new TrainingException(FinetuningErrorCodes.TokenizerMismatch, folder, string.Create(CultureInfo.InvariantCulture,
-                $"the model has a vocabulary of {parameters.Config.VocabSize} tokens, its tokenizer {tokenizer.Vocabulary.Count}.{finetuned} Hint: pass a model directory written by 'fhirrisk train'."));
-        }
-        return (tokenizer, parameters);
     }
 
     private static FinetuningResult WithProgress(IAnsiConsole console, FinetuningSettings settings, Func<IProgress<FinetuningProgress>, FinetuningResult> run) =>

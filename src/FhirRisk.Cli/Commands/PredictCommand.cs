@@ -205,6 +205,8 @@ internal static class PredictCommand
     {
         if (session.Heads is not { } heads)
             return CommandOutput.Fail(io.Error, $"'{r.Model}' has no heads.json.", "pass a model directory written by 'fhirrisk finetune', or use --method rollouts.", ExitCodes.UsageError);
+        if (FinetunedModel.StoppedEarlyWarning(r.Model) is { } stoppedEarly)
+            io.Error.WriteLine($"warning: {stoppedEarly}");
         var task = r.Selection.Task;
         if (task != AllTasks && !heads.Tasks.Contains(task))
             return CommandOutput.Fail(io.Error, $"the heads cover no task '{task}'.", $"use --task all or one of {string.Join(", ", heads.Tasks)}.", ExitCodes.UsageError);

@@ -102,7 +102,8 @@ internal static class ProbeCommand
             foreach (var skipped in result.Tasks.Where(t => t.SkipReason is not null))
                 io.Error.WriteLine($"warning: {skipped.Task} not fitted: {skipped.SkipReason}.");
             if (result.Predictions.Count == 0)
-                return CommandOutput.Fail(io.Error, "no task could be fitted.", "each task needs both classes among its train and tuning labels and points in the test split.");
+                return CommandOutput.Fail(io.Error, $"[{ProbeErrorCodes.NoFittableTask}] {inputs.Labels.FullName}: no task could be fitted (the warnings above say why).",
+                    "each task needs both classes among its train and tuning labels and points in the test split; label a larger cohort, or pass --task with a task that has them.");
 
             ProbeOutputs.Write(inputs.Output.FullName, result);
             console.Write(SummaryTable(result));

@@ -75,6 +75,10 @@ internal static class TrainCommand
                 : init is null ? "training" : $"training from {init.FullName}";
             io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{start}: {Describe(trainer.Settings)}; {trainer.TrainTokens:N0} train tokens."));
+            var batchTokens = (long)trainer.Settings.BatchSize * trainer.Settings.ContextLength;
+            if (trainer.TrainTokens < batchTokens)
+                io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"warning: the train split holds {trainer.TrainTokens:N0} tokens, fewer than one batch of windows ({trainer.Settings.BatchSize} × {trainer.Settings.ContextLength} = {batchTokens:N0}): every step sees the same few timelines, and the model will learn them by heart."));
             var result = WithProgress(CommandOutput.ConsoleFor(io.Output), trainer, cancellationToken);
             return Report(io, result, tokens, tokenizerFolder);
         }
@@ -111,6 +115,12 @@ internal static class TrainCommand
     private static int Report(InvocationConfiguration io, PretrainingResult result, DirectoryInfo tokens, DirectoryInfo tokenizer)
     {
         var root = result.Directory.Root;
+        if (result.NothingSaved)
+        {
+            io.Error.WriteLine($"stopped before the first step; nothing was saved ({root} was removed).");
+            io.Error.WriteLine("hint: run the same command again to train.");
+            return Interrupted;
+        }
         var best = result.BestEvalLoss is { } loss ? string.Create(CultureInfo.InvariantCulture, $"best tuning loss {loss:0.0000} at step {result.BestStep}") : "no evaluation";
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{root}: step {result.Step}/{result.Steps}; training loss {result.FirstLoss:0.0000} -> {result.LastLoss:0.0000}; {best}; {result.TokensPerSecond:N0} tokens/s; {result.Elapsed.TotalSeconds:0.0} s."));
@@ -149,7 +159,7 @@ internal static class TrainCommand
         private readonly Option<float> _dropout = Number("--dropout", Defaults.Dropout, "Dropout probability in [0, 1).");
         private readonly Option<int> _batch = CommandOptions.IntAtLeast("--batch", 1, Defaults.BatchSize, "Windows per optimizer step.");
         private readonly Option<int> _steps = CommandOptions.IntAtLeast("--steps", 1, Defaults.Steps, "Optimizer steps of the whole run.");
-        private readonly Option<double> _lr = Number("--lr", Defaults.LearningRate, "Peak learning rate.");
+        private readonly Option<double> _lr = LearningRateOption();
         private readonly Option<int> _warmup = CommandOptions.IntAtLeast("--warmup", 0, Defaults.WarmupSteps, "Steps of linear warmup (left out: the default, at most --steps).");
         private readonly Option<double> _minLr = Number("--min-lr-fraction", Defaults.MinLearningRateFraction, "The cosine's floor as a fraction of --lr.");
         private readonly Option<double> _weightDecay = Number("--weight-decay", Defaults.WeightDecay, "AdamW decoupled weight decay on matrices.");
@@ -216,6 +226,22 @@ internal static class TrainCommand
             Seed = parsed.GetValue(_seed),
             Threads = parsed.GetValue(_threads),
             Windows = parsed.GetValue(_windows) == "uniform" ? WindowSampling.Uniform : WindowSampling.Anchored,
+        };
+
+        /// <summary>--lr in (0, 10), the range finetune's --head-lr has: a rate of 10 or more only ever diverges. (The library
+        /// takes any positive finite rate; tests use huge ones to make a step diverge.)</summary>
+        private static Option<double> LearningRateOption() => new("--lr")
+        {
+            Description = "Peak learning rate, in (0, 10).",
+            DefaultValueFactory = _ => Defaults.LearningRate,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is > 0 and < 10)
+                    return value;
+                result.AddError($"--lr must be a number in (0, 10) (got '{text}').");
+                return Defaults.LearningRate;
+            },
         };
 
         private static Option<string> WindowsOption()

@@ -9,4 +9,7 @@ public static class DemoErrorCodes
 
     /// <summary>A stage produced nothing to go on with (no events, no labels).</summary>
     public const string StageFailed = "DM002";
+
+    /// <summary>The cohort is too small: its held-out split has no labelled point, so nothing could be evaluated.</summary>
+    public const string TooFewPatients = "DM003";
 }

@@ -69,6 +69,7 @@ public static class DemoModelBuilder
             var summaries = Label(dataset, work, report, cancellationToken);
             return (summaries, string.Join(", ", summaries.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Task} {s.Labeled:N0} ({s.Positives:N0}+)"))));
         });
+        RequireHeldOutPoints(dataset, work.Labels, recipe.Patients);
 
         var (_, pretrainLosses) = stages.Run(DemoStages.Pretrain,
             report => Pretrain(recipe.Pretraining, tokenizer, work.Tokens, work.HeadsBackbone(recipe), report, cancellationToken));
@@ -180,6 +181,21 @@ public static class DemoModelBuilder
         var summary = new DemoValidation(patients, seed, ingestion.Events, alignment.Points, alignment.Dropped, alignment.OracleMismatches,
             DemoAcceptance.Tasks(evaluation, cohort.OracleAuroc));
         return ((summary, evaluation), $"{patients:N0} new patients (seed {seed}), {ingestion.Events:N0} events, {alignment.Points:N0} (task, point) pairs scored by the heads and the oracle");
+    }
+
+    /// <summary>
+    /// Every method is evaluated on the held-out split's labelled points, so a cohort whose held-out split has none (a few
+    /// patients: the split is drawn per subject) cannot finish; this says so before the expensive stages.
+    /// </summary>
+    private static void RequireHeldOutPoints(MedsDatasetReader dataset, string labels, int patients)
+    {
+        var heldOut = TaskCatalog.Create()
+            .Where(t => TaskLabelSet.FindFolder(labels, t.Name) is not null)
+            .SelectMany(t => TaskLabelSet.Read(labels, t.Name).Labels)
+            .Count(l => dataset.SubjectSplits.TryGetValue(l.SubjectId, out var split) && split == MedsSchema.HeldOutSplit);
+        if (heldOut == 0)
+            throw new TrainingException(DemoErrorCodes.TooFewPatients, labels, string.Create(CultureInfo.InvariantCulture,
+                $"the held-out split of the {patients:N0} simulated patients has no labelled point, so no method could be evaluated. Hint: pass --patients 100 or more."));
     }
 
     /// <summary>Simulates <paramref name="patients"/> patients into <see cref="WorkFolders.Cohort"/>.</summary>

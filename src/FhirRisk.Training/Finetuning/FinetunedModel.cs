@@ -25,18 +25,85 @@ public static class FinetunedModel
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(settings);
         CheckEmpty(directory);
-        try
+        WriteOrRemove(directory, () =>
         {
-            Directory.CreateDirectory(directory);
             tokenizer.Save(directory);
             GptCheckpoint.Save(directory, result.Model);
             result.Heads.Save(directory);
             WriteRecord(Path.Combine(directory, RecordFile), result, settings);
+        });
+    }
+
+    /// <summary>Runs <paramref name="write"/> into the new or empty <paramref name="directory"/>; when a write fails, removes
+    /// what it wrote and raises <see cref="FinetuningErrorCodes.SaveFailed"/> saying so.</summary>
+    internal static void WriteOrRemove(string directory, Action write)
+    {
+        var created = !Directory.Exists(directory);
+        try
+        {
+            Directory.CreateDirectory(directory);
+            write();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            var kept = Remove(directory, created);
+            var state = kept is null ? $"nothing was kept ({directory} was {(created ? "removed" : "emptied")})" : $"{directory} could not be removed ({kept})";
+            var retry = kept is null ? "finetune again (the same --out is free)" : $"delete {directory} or choose a new --out, and finetune again";
             throw new TrainingException(FinetuningErrorCodes.SaveFailed, directory,
-                $"could not write the finetuned model ({e.Message}). Hint: free space on the disk (or fix the folder's permissions) and finetune again into an empty --out.", e);
+                $"could not write the finetuned model ({e.Message}); {state}. Hint: free space on the disk (or fix the folder's permissions), then {retry}.", e);
+        }
+    }
+
+    /// <summary>Removes what a failed save wrote into <paramref name="directory"/> (empty before it): a half-written model
+    /// must not be served, and would make the retry fail with <see cref="FinetuningErrorCodes.OutputNotEmpty"/>.</summary>
+    /// <returns>Null, or why the folder could not be removed.</returns>
+    private static string? Remove(string directory, bool created)
+    {
+        try
+        {
+            if (created)
+            {
+                Directory.Delete(directory, recursive: true);
+                return null;
+            }
+            foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos())
+            {
+                if (entry is DirectoryInfo folder)
+                    folder.Delete(recursive: true);
+                else
+                    entry.Delete();
+            }
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>
+    /// A warning when <paramref name="directory"/>'s <c>finetuning.json</c> says the run was stopped early (Ctrl-C): its
+    /// heads load and score like finished ones, and finetuning has no resume, so whoever uses them should know.
+    /// </summary>
+    /// <returns>The warning, or null when the run finished or there is no readable record.</returns>
+    public static string? StoppedEarlyWarning(string directory)
+    {
+        var path = Path.Combine(directory, RecordFile);
+        if (!File.Exists(path))
+            return null;
+        try
+        {
+            using var json = JsonDocument.Parse(File.ReadAllBytes(path));
+            var root = json.RootElement;
+            if (!root.TryGetProperty("cancelled", out var cancelled) || cancelled.ValueKind != JsonValueKind.True)
+                return null;
+            var done = root.TryGetProperty("steps_done", out var d) && d.TryGetInt32(out var n) ? n.ToString(CultureInfo.InvariantCulture) : "?";
+            var steps = root.TryGetProperty("settings", out var s) && s.TryGetProperty("steps", out var t) && t.TryGetInt32(out var m) ? m.ToString(CultureInfo.InvariantCulture) : "?";
+            return $"{path} says finetuning was stopped early, at step {done} of {steps}: these heads are not the finished run's. Finetune again to finish it (finetuning has no --resume).";
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            return null;
         }
     }
 

@@ -15,4 +15,7 @@ public static class FinetuningErrorCodes
     public const string SaveFailed = "FT005";
     /// <summary>The output folder is not empty.</summary>
     public const string OutputNotEmpty = "FT006";
+    /// <summary>The <c>--model</c> folder is not a pretrained model directory (a run's checkpoint folder, no tokenizer or
+    /// weights), or its weights hold NaN or infinite values.</summary>
+    public const string BadModel = "FT007";
 }

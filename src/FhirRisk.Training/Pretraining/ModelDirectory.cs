@@ -1,3 +1,5 @@
+using FhirRisk.Model.Checkpoints;
+
 namespace FhirRisk.Training.Pretraining;
 
 /// <summary>
@@ -17,6 +19,17 @@ public sealed record ModelDirectory(string Root)
     public string MetricsFile => Path.Combine(Root, MetricsLog.FileName);
 
     public string LossCurve => Path.Combine(Root, LossCurveFile);
+
+    /// <summary>The model directory whose resumable checkpoint <paramref name="folder"/> is (<c>&lt;root&gt;/checkpoints/last</c>
+    /// with an optimizer file), or null when it is not one.</summary>
+    public static string? OfCheckpoint(string folder)
+    {
+        var full = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar);
+        var parent = Path.GetDirectoryName(full);
+        return File.Exists(Path.Combine(full, Checkpoint.OptimizerFileName)) && Path.GetFileName(parent) == "checkpoints"
+            ? Path.GetDirectoryName(parent)
+            : null;
+    }
 
     /// <summary>Whether the folder holds anything, so a new run would overwrite it.</summary>
     internal bool Occupied => Directory.Exists(Root) && Directory.EnumerateFileSystemEntries(Root).Any();

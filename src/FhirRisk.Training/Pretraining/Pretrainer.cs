@@ -28,12 +28,13 @@ public sealed class Pretrainer : IDisposable
     private readonly MetricsLog _metrics;
     private readonly int[] _tokens;
     private readonly int[] _targets;
+    private readonly NewRunFolder? _newRun;
     private TrainingRecord _record;
     private long _savedStep;
 
-    private Pretrainer(PretrainingSetup setup, GptParameters parameters, TrainingRecord record, (float[] M, float[] V)? moments)
+    private Pretrainer(PretrainingSetup setup, GptParameters parameters, TrainingRecord record, (float[] M, float[] V)? moments, NewRunFolder? newRun)
     {
-        _setup = setup;
+        (_setup, _newRun) = (setup, newRun);
         var settings = record.Settings;
         _model = new GptModel(parameters, settings.BatchSize, setup.Backend);
         _optimizer = new GptOptimizer(_model, settings.ToAdamWSettings());
@@ -81,6 +82,7 @@ public sealed class Pretrainer : IDisposable
         var config = settings.ModelConfig(tokenizer.Vocabulary.Count);
         (GptParameters Parameters, InitialWeightsSource Source)? initial = initialWeights is null ? null : PretrainingSetup.ReadInitialWeights(tokenizer, initialWeights, config);
         var setup = PretrainingSetup.Open(tokenizer, tokensFolder, directory, settings, backend);
+        var newRun = new NewRunFolder(directory.Root, created: !System.IO.Directory.Exists(directory.Root));
         try
         {
             Guarded(modelDirectory, () => tokenizer.Save(modelDirectory));
@@ -94,11 +96,17 @@ public sealed class Pretrainer : IDisposable
                 InitializedFrom = initial?.Source,
             };
             var parameters = initial?.Parameters ?? GptParameters.Initialize(config, RunSeeds.Initialization(settings.Seed));
-            return new Pretrainer(setup, parameters, record, moments: null);
+            return new Pretrainer(setup, parameters, record, moments: null, newRun);
+        }
+        catch (TrainingException e) when (e.Code == PretrainingErrorCodes.SaveFailed)
+        {
+            setup.Dispose();
+            throw new TrainingException(e.Code, e.Path, $"{e.Detail} {newRun.Discard()} Hint: {newRun.Retry("free space on the disk (or fix the folder's permissions)")}", e.InnerException);
         }
         catch
         {
             setup.Dispose();
+            newRun.Discard();
             throw;
         }
     }
@@ -117,11 +125,17 @@ public sealed class Pretrainer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         var directory = new ModelDirectory(modelDirectory);
-        var (record, parameters, moments) = PretrainingSetup.ReadCheckpoint(tokenizer, directory, change);
+        var (record, parameters, moments) = PretrainingSetup.ReadCheckpoint(tokenizer, tokensFolder, directory, change);
         var setup = PretrainingSetup.Open(tokenizer, tokensFolder, directory, record.Settings, backend);
         try
         {
-            return new Pretrainer(setup, parameters, record, moments);
+            return new Pretrainer(setup, parameters, record, moments, newRun: null);
+        }
+        catch (TrainingException e) when (e.Code == PretrainingErrorCodes.SaveFailed)
+        {
+            setup.Dispose();
+            throw new TrainingException(e.Code, e.Path, string.Create(CultureInfo.InvariantCulture,
+                $"{e.Detail} The checkpoint of step {record.Step} is intact. Hint: free space on the disk (or fix the folder's permissions), then run again with --resume."), e.InnerException);
         }
         catch
         {
@@ -137,8 +151,24 @@ public sealed class Pretrainer : IDisposable
     /// <param name="progress">Told after every step.</param>
     /// <param name="cancellationToken">Checked between steps: the session then saves and returns with
     /// <see cref="PretrainingResult.Cancelled"/> set; <c>--resume</c> continues.</param>
-    /// <exception cref="TrainingException">A non-finite loss (nothing of that step is saved) or a failed save.</exception>
+    /// <exception cref="TrainingException">A non-finite loss (nothing of that step is saved) or a failed save. A new run
+    /// that fails before its first checkpoint removes what it wrote, so the same command can run again; the message says
+    /// which happened and what to do.</exception>
+    /// <remarks>A new run cancelled before its first step has nothing to save: it removes what it wrote and returns
+    /// with <see cref="PretrainingResult.NothingSaved"/> set.</remarks>
     public PretrainingResult Run(IProgress<PretrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return Train(progress, cancellationToken);
+        }
+        catch (TrainingException e) when (e.Code is PretrainingErrorCodes.NonFiniteLoss or PretrainingErrorCodes.SaveFailed)
+        {
+            throw new TrainingException(e.Code, e.Path, $"{e.Detail} {StateAfterFailure(e.Code)}", e.InnerException);
+        }
+    }
+
+    private PretrainingResult Train(IProgress<PretrainingProgress>? progress, CancellationToken cancellationToken)
     {
         var session = Stopwatch.StartNew();
         var schedule = Settings.ToSchedule();
@@ -152,6 +182,13 @@ public sealed class Pretrainer : IDisposable
             progress?.Report(new PretrainingProgress(Step, Settings.Steps, metrics, Throughput(stepTokens, stepTime), _record.BestEvalLoss));
         }
 
+        if (Step == 0 && _newRun is { } newRun)
+        {
+            // Stopped before the first step: the weights are the random initial ones, not a model and not worth a checkpoint.
+            _metrics.Dispose();
+            newRun.Discard();
+            return new PretrainingResult(Directory, 0, Settings.Steps, Cancelled: true, null, null, null, null, 0, session.Elapsed) { NothingSaved = true };
+        }
         SaveLastCheckpoint();
         if (_record.BestStep is null)
             SaveModel();
@@ -239,18 +276,17 @@ public sealed class Pretrainer : IDisposable
         Guarded(Directory.LastCheckpoint, () => ModelDirectory.ReplaceFolder(Directory.LastCheckpoint, folder =>
         {
             GptCheckpoint.Save(folder, _model.Parameters, m, v, progress);
-            (_record with { WeightsStep = Step }).Save(folder);
+            // The record goes last and holds the other files' hashes, so a resume can tell they are this save's.
+            (_record with { WeightsStep = Step, Tokens = _setup.Tokens, FileSha256 = CheckpointIntegrity.FileHashes(folder) }).Save(folder);
         }));
         _savedStep = Step;
     }
 
     private void CheckFinite(double value, long step, string what)
     {
-        if (double.IsFinite(value))
-            return;
-        var saved = _savedStep > 0 ? string.Create(CultureInfo.InvariantCulture, $"the checkpoint of step {_savedStep} in {Directory.LastCheckpoint} is intact") : "no checkpoint had been saved";
-        throw new TrainingException(PretrainingErrorCodes.NonFiniteLoss, Directory.Root, string.Create(CultureInfo.InvariantCulture,
-            $"the {what} at step {step} is {value}; training stopped and nothing of this step was saved ({saved}). Hint: lower the learning rate (--lr) or lengthen the warmup (--warmup), then start again or --resume."));
+        if (!double.IsFinite(value))
+            throw new TrainingException(PretrainingErrorCodes.NonFiniteLoss, Directory.Root, string.Create(CultureInfo.InvariantCulture,
+                $"the {what} at step {step} is {value}; training stopped and nothing of this step was saved."));
     }
 
     /// <summary>
@@ -259,14 +295,55 @@ public sealed class Pretrainer : IDisposable
     /// </summary>
     private void CheckFiniteWeights(ReadOnlySpan<float> values, string what)
     {
-        var bad = 0;
-        foreach (var value in values)
-            bad += float.IsFinite(value) ? 0 : 1;
-        if (bad == 0)
-            return;
-        var saved = _savedStep > 0 ? string.Create(CultureInfo.InvariantCulture, $"the checkpoint of step {_savedStep} in {Directory.LastCheckpoint} is intact") : "no checkpoint had been saved";
-        throw new TrainingException(PretrainingErrorCodes.NonFiniteLoss, Directory.Root, string.Create(CultureInfo.InvariantCulture,
-            $"{bad:N0} of the {values.Length:N0} {what} after step {Step} are not finite; training stopped and they were not saved ({saved}). Hint: lower the learning rate (--lr) or lengthen the warmup (--warmup), then start again or --resume."));
+        var bad = FiniteWeights.CountNonFinite(values);
+        if (bad > 0)
+            throw new TrainingException(PretrainingErrorCodes.NonFiniteLoss, Directory.Root, string.Create(CultureInfo.InvariantCulture,
+                $"{bad:N0} of the {values.Length:N0} {what} after step {Step} are not finite; training stopped and they were not saved."));
+    }
+
+    /// <summary>
+    /// What is left after a failed step or save, and the way forward from there: a new run without a checkpoint is
+    /// removed (it can simply run again); with a checkpoint, a resume works after a failed save, but would repeat a
+    /// diverged step bit for bit, so the way forward is a new run with a lower rate.
+    /// </summary>
+    private string StateAfterFailure(string code)
+    {
+        var diverged = code == PretrainingErrorCodes.NonFiniteLoss;
+        if (_savedStep == 0 && _newRun is { } newRun)
+        {
+            _metrics.Dispose();
+            var what = diverged ? "lower the learning rate (--lr) or lengthen the warmup (--warmup)" : "free space on the disk (or fix the folder's permissions)";
+            return $"{newRun.Discard()} Hint: {newRun.Retry(what)}";
+        }
+        DeletePartialFiles();
+        var last = Directory.LastCheckpoint;
+        var intact = string.Create(CultureInfo.InvariantCulture, $"The checkpoint of step {_savedStep} in {last} is intact.");
+        if (!diverged)
+            return $"{intact} Hint: free space on the disk that holds it (or fix the folder's permissions), then run again with --resume.";
+        // The checkpoint's weights may already have diverged (the step before a NaN loss often makes them huge), so the
+        // way forward is a new run: from the best weights, chosen by a finite tuning loss, or from random ones.
+        var s = Settings;
+        var from = _record.BestStep is { } best
+            ? string.Create(CultureInfo.InvariantCulture, $"from the model directory's best weights (step {best}, tuning loss {_record.BestEvalLoss:0.0000}): fhirrisk train --tokens {_setup.Tokens.Directory} --tokenizer {Directory.Root} --init {Directory.Root} --out <new folder> --layers {s.Layers} --heads {s.Heads} --channels {s.Channels} --context {s.ContextLength} --lr <lower>, or from random weights")
+            : "from random weights";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{intact} A resume would repeat this step exactly. Hint: start a new run with a lower learning rate (now {s.LearningRate:G3}) into a new --out, {from}.");
+    }
+
+    /// <summary>The <c>.partial</c> files and folder a failed save leaves beside the intact ones.</summary>
+    private void DeletePartialFiles()
+    {
+        try
+        {
+            foreach (var file in System.IO.Directory.EnumerateFiles(Directory.Root, "*.partial"))
+                File.Delete(file);
+            if (System.IO.Directory.Exists(Directory.LastCheckpoint + ".partial"))
+                System.IO.Directory.Delete(Directory.LastCheckpoint + ".partial", recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the next save replaces them.
+        }
     }
 
     private static double Throughput(long tokens, TimeSpan time) => time > TimeSpan.Zero ? tokens / time.TotalSeconds : 0;
@@ -286,8 +363,7 @@ public sealed class Pretrainer : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new TrainingException(PretrainingErrorCodes.SaveFailed, path,
-                $"could not write ({e.Message}); the previous checkpoint is intact. Hint: free space on the disk that holds it (or fix the folder's permissions), then run again with --resume.", e);
+            throw new TrainingException(PretrainingErrorCodes.SaveFailed, path, $"could not write ({e.Message}).", e);
         }
     }
 }

@@ -12,7 +12,8 @@ public sealed record PretrainingProgress(long Step, long Steps, StepMetrics Metr
 /// <param name="Directory">Where the model and checkpoints are.</param>
 /// <param name="Step">Steps taken by the run (all sessions).</param>
 /// <param name="Steps">Steps the run is configured for.</param>
-/// <param name="Cancelled">The session stopped on cancellation after saving a resumable checkpoint.</param>
+/// <param name="Cancelled">The session stopped on cancellation after saving a resumable checkpoint (or, with
+/// <see cref="NothingSaved"/>, before its first step, saving nothing).</param>
 /// <param name="FirstLoss">The training loss of this session's first step (null when it took none).</param>
 /// <param name="LastLoss">The training loss of the run's latest step.</param>
 /// <param name="BestEvalLoss">The lowest tuning loss of the run; the model directory holds those weights.</param>
@@ -29,4 +30,8 @@ public sealed record PretrainingResult(
     double? BestEvalLoss,
     long? BestStep,
     double TokensPerSecond,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed)
+{
+    /// <summary>A new run stopped before its first step: nothing was saved and the model directory was removed.</summary>
+    public bool NothingSaved { get; init; }
+}

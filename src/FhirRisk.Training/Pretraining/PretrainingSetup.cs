@@ -18,12 +18,16 @@ internal sealed class PretrainingSetup : IDisposable
 {
     private readonly bool _ownsBackend;
 
-    private PretrainingSetup(ModelDirectory directory, TokenSplit train, TokenSplit? tuning, WindowSampler sampler, EvaluationSet? evaluation, IComputeBackend backend, bool ownsBackend)
+    private PretrainingSetup(ModelDirectory directory, TokensSource tokens, TokenSplit train, TokenSplit? tuning, WindowSampler sampler, EvaluationSet? evaluation,
+        IComputeBackend backend, bool ownsBackend)
     {
-        (Directory, Train, Tuning, Sampler, Evaluation, Backend, _ownsBackend) = (directory, train, tuning, sampler, evaluation, backend, ownsBackend);
+        (Directory, Tokens, Train, Tuning, Sampler, Evaluation, Backend, _ownsBackend) = (directory, tokens, train, tuning, sampler, evaluation, backend, ownsBackend);
     }
 
     public ModelDirectory Directory { get; }
+
+    /// <summary>The token folder and its manifest's hash, recorded in every checkpoint.</summary>
+    public TokensSource Tokens { get; }
 
     public TokenSplit Train { get; }
 
@@ -55,7 +59,7 @@ internal sealed class PretrainingSetup : IDisposable
                 evaluation = new EvaluationSet(new WindowSampler(tuning, tokenizer, settings.ContextLength, settings.Windows), settings.EvalBatches, settings.BatchSize, settings.ContextLength);
             }
             var sampler = new WindowSampler(train, tokenizer, settings.ContextLength, settings.Windows);
-            return new PretrainingSetup(directory, train, tuning, sampler, evaluation, backend ?? new CpuBackend(settings.ToComputeOptions()), ownsBackend: backend is null);
+            return new PretrainingSetup(directory, TokensOf(tokensFolder), train, tuning, sampler, evaluation, backend ?? new CpuBackend(settings.ToComputeOptions()), ownsBackend: backend is null);
         }
         catch
         {
@@ -65,20 +69,25 @@ internal sealed class PretrainingSetup : IDisposable
         }
     }
 
-    /// <summary>The last checkpoint of <paramref name="directory"/>: its record (with the settings changed), weights and AdamW moments.</summary>
+    /// <summary>The last checkpoint of <paramref name="directory"/>: its record (with the settings changed), weights and AdamW
+    /// moments, each file checked against the hash the record holds for it and the tensors checked to be finite.</summary>
     public static (TrainingRecord Record, GptParameters Parameters, (float[] M, float[] V) Moments) ReadCheckpoint(
-        TimelineTokenizer tokenizer, ModelDirectory directory, Func<PretrainingSettings, PretrainingSettings>? change)
+        TimelineTokenizer tokenizer, string tokensFolder, ModelDirectory directory, Func<PretrainingSettings, PretrainingSettings>? change)
     {
         var folder = directory.LastCheckpoint;
         ModelDirectory.RecoverCheckpoint(folder);
         if (!System.IO.Directory.Exists(folder))
             throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, folder,
-                "there is no checkpoint to resume from. Hint: start the run without --resume (an interrupted run saves one when it stops).");
+                "there is no checkpoint to resume from. Hint: start the run without --resume (into an empty --out); a run saves a checkpoint every --checkpoint-every steps and when it stops.");
         var saved = TrainingRecord.Load(folder);
         var settings = Changed(saved.Settings, change).Validate(tokenizer.PrefixLength);
         if (saved.VocabularyFingerprint != Hex(tokenizer.Vocabulary.Fingerprint) || saved.VocabularySize != tokenizer.Vocabulary.Count)
             throw new TrainingException(PretrainingErrorCodes.TokenizerMismatch, folder, string.Create(CultureInfo.InvariantCulture,
                 $"the run was trained with a vocabulary of {saved.VocabularySize} tokens (fingerprint {saved.VocabularyFingerprint}), the tokenizer has {tokenizer.Vocabulary.Count} ({Hex(tokenizer.Vocabulary.Fingerprint)}). Hint: pass the run's own tokenizer: --tokenizer {directory.Root}."));
+        CheckpointIntegrity.CheckTokens(saved.Tokens, tokensFolder);
+        CheckpointIntegrity.CheckFileHashes(saved.FileSha256, folder);
+        const string Damaged = "The checkpoint cannot be resumed.";
+        var restore = $"restore {folder} from a backup, or start a new run with another --out (the model directory's best weights stay usable).";
         try
         {
             var parameters = GptCheckpoint.Load(folder);
@@ -88,17 +97,18 @@ internal sealed class PretrainingSetup : IDisposable
             if (parameters.Config != settings.ModelConfig(tokenizer.Vocabulary.Count))
                 throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, folder, string.Create(CultureInfo.InvariantCulture,
                     $"config.json describes {parameters.Config}, training.json another model. Hint: the files come from different runs; restore the folder from one save, or start a new run."));
+            FiniteWeights.Require(parameters, folder, PretrainingErrorCodes.CorruptCheckpoint, restore);
             var (m, v) = (new float[parameters.Values.Length], new float[parameters.Values.Length]);
             var progress = GptCheckpoint.LoadOptimizer(folder, parameters.Layout, m, v);
             if (progress.Step != saved.Step || progress.RngCounter != (ulong)saved.DataPosition || progress.RngSeed != settings.Seed)
                 throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, folder, string.Create(CultureInfo.InvariantCulture,
                     $"optimizer.safetensors is at step {progress.Step} (data position {progress.RngCounter}), training.json at step {saved.Step} ({saved.DataPosition}). Hint: the files come from different saves; restore the folder from one save, or start a new run."));
-            return (saved with { Settings = settings }, parameters, (m, v));
+            CheckpointIntegrity.CheckMoments(m, v, Path.Combine(folder, Checkpoint.OptimizerFileName), restore);
+            return (saved with { Settings = settings, Tokens = null, FileSha256 = null }, parameters, (m, v));
         }
         catch (CheckpointException e)
         {
-            throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, e.FilePath,
-                $"{e.Detail} The checkpoint cannot be resumed. Hint: restore {folder} from a backup, or start a new run with another --out (the model directory's best weights stay usable).", e);
+            throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, e.FilePath, $"{TrainingException.WithoutHint(e.Detail)} {Damaged} Hint: {restore}", e);
         }
     }
 
@@ -132,16 +142,18 @@ internal sealed class PretrainingSetup : IDisposable
         }
         catch (CheckpointException e)
         {
-            throw new TrainingException(PretrainingErrorCodes.InitialWeights, e.FilePath, $"{e.Detail} Hint: restore the model directory, or start from random weights.", e);
+            throw new TrainingException(PretrainingErrorCodes.InitialWeights, e.FilePath, $"{TrainingException.WithoutHint(e.Detail)} Hint: restore the model directory, or start from random weights.", e);
         }
+        FiniteWeights.Require(parameters, directory, PretrainingErrorCodes.InitialWeights, "start from another model directory (or an intact copy of this one), or from random weights.");
         // Dropout is a training setting, not part of the weights: the run's applies.
         if (parameters.Config with { Dropout = config.Dropout } != config)
             throw new TrainingException(PretrainingErrorCodes.InitialWeights, directory, string.Create(CultureInfo.InvariantCulture,
                 $"the model is {parameters.Config}, the run asks for {config}. Hint: give the run the model's shape (--layers, --heads, --channels, --context), or start from random weights."));
-        using var stream = File.OpenRead(weights);
-        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
-        return (new GptParameters(new GptLayout(config), parameters.Values), new InitialWeightsSource(Path.GetFullPath(directory), sha));
+        return (new GptParameters(new GptLayout(config), parameters.Values), new InitialWeightsSource(Path.GetFullPath(directory), CheckpointIntegrity.Sha256(weights)));
     }
+
+    private static TokensSource TokensOf(string tokensFolder) =>
+        new(Path.GetFullPath(tokensFolder), CheckpointIntegrity.Sha256(Path.Combine(tokensFolder, DatasetTokenization.ManifestFile)));
 
     /// <summary>A fingerprint as training.json and the token manifest write it.</summary>
     public static string Hex(ulong fingerprint) => fingerprint.ToString("X16", CultureInfo.InvariantCulture);

@@ -53,6 +53,16 @@ internal sealed record TrainingRecord
     /// <summary>The model whose weights started the run (<c>fhirrisk train --init</c>); null when they were drawn from the seed.</summary>
     public InitialWeightsSource? InitializedFrom { get; init; }
 
+    /// <summary>In a checkpoint's record only: the token shards the run trains on, so that a resume on other data is
+    /// refused (the windows of step k, and the tuning loss that picks the best weights, would change).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TokensSource? Tokens { get; init; }
+
+    /// <summary>In a checkpoint's record only: the SHA-256 of each file saved beside it, by file name. The record is
+    /// written last, so a resume can tell a damaged or swapped file from the one the save wrote.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, string>? FileSha256 { get; init; }
+
     public void Save(string directory)
     {
         var path = Path.Combine(directory, FileName);
@@ -86,6 +96,10 @@ internal sealed record TrainingRecord
 /// <summary>Where a continued run's first weights came from: the model directory as given and the SHA-256 of its
 /// <c>model.safetensors</c>, so that the record names the exact weights even after the folder changes.</summary>
 internal sealed record InitialWeightsSource(string Directory, string WeightsSha256);
+
+/// <summary>The token shards of a run: the folder as given and the SHA-256 of its <c>manifest.json</c>, which lists every
+/// shard with its split and token count (the tokenizer writes it deterministically).</summary>
+internal sealed record TokensSource(string Directory, string ManifestSha256);
 
 /// <summary>Source-generated JSON for <see cref="TrainingRecord"/> (no reflection, so trimmed publishes can train).</summary>
 [JsonSourceGenerationOptions(

@@ -25,4 +25,7 @@ public static class ProbeErrorCodes
 
     /// <summary>The output folder already holds this method's files.</summary>
     public const string OutputExists = "PR007";
+
+    /// <summary>No task could be fitted: none has both classes among its train and tuning labels and points in the test split.</summary>
+    public const string NoFittableTask = "PR008";
 }

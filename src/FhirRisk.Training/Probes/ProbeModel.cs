@@ -28,7 +28,7 @@ public sealed record ProbeModel(string Directory, GptParameters Parameters, Time
         catch (Exception e) when (e is CheckpointException or IOException)
         {
             throw new TrainingException(ProbeErrorCodes.BadModel, directory,
-                $"the model checkpoint cannot be read ({e.Message}). Hint: point --model at a directory written by 'fhirrisk train'.", e);
+                $"the model checkpoint cannot be read: {TrainingException.WithoutHint(e.Message)} Hint: point --model at a directory written by 'fhirrisk train'.", e);
         }
         try
         {
@@ -37,9 +37,10 @@ public sealed record ProbeModel(string Directory, GptParameters Parameters, Time
         catch (Exception e) when (e is InvalidDataException or IOException)
         {
             throw new TrainingException(ProbeErrorCodes.BadModel, directory,
-                $"the tokenizer cannot be read ({e.Message}). Hint: the model directory must hold the tokenizer.json and vocabulary.tsv the model was trained with.", e);
+                $"the tokenizer cannot be read: {TrainingException.WithoutHint(e.Message)} Hint: the model directory must hold the tokenizer.json and vocabulary.tsv the model was trained with.", e);
         }
         Check(directory, parameters.Config, tokenizer);
+        FiniteWeights.Require(parameters, directory, ProbeErrorCodes.NonFinite, "point --model at another model directory (or an intact copy of this one).");
         return new ProbeModel(directory, parameters, tokenizer);
     }
 

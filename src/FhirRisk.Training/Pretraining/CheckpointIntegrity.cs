@@ -1,0 +1,66 @@
+using System.Globalization;
+using FhirRisk.Tokenizer;
+
+namespace FhirRisk.Training.Pretraining;
+
+/// <summary>
+/// Tells a checkpoint the run saved from one changed since (docs/training.md, "Resume, and Ctrl-C"): the hashes its
+/// <c>training.json</c> records for the other files and for the token manifest, and the values AdamW's moments can hold.
+/// Each mismatch is a <see cref="TrainingException"/> naming the file.
+/// </summary>
+internal static class CheckpointIntegrity
+{
+    /// <summary>The SHA-256 of a file as lowercase hex.</summary>
+    public static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+    }
+
+    /// <summary>The SHA-256 of every file in a checkpoint folder but the record, which is written after them.</summary>
+    public static Dictionary<string, string> FileHashes(string folder) =>
+        System.IO.Directory.EnumerateFiles(folder)
+            .Where(f => Path.GetFileName(f) != TrainingRecord.FileName)
+            .Order(StringComparer.Ordinal)
+            .ToDictionary(f => Path.GetFileName(f), Sha256, StringComparer.Ordinal);
+
+    /// <summary>Refuses other token shards than the run's: the same tokenizer is not enough, since the windows of step k
+    /// and the tuning loss that picks the best weights depend on the data. (Checkpoints of older builds record none.)</summary>
+    public static void CheckTokens(TokensSource? saved, string tokensFolder)
+    {
+        var manifest = Path.Combine(tokensFolder, DatasetTokenization.ManifestFile);
+        if (saved is null || !File.Exists(manifest))
+            return;
+        var sha = Sha256(manifest);
+        if (sha != saved.ManifestSha256)
+            throw new TrainingException(PretrainingErrorCodes.TokenizerMismatch, tokensFolder, string.Create(CultureInfo.InvariantCulture,
+                $"these token shards are not the run's: manifest.json has SHA-256 {sha}, the run's (in {saved.Directory}) {saved.ManifestSha256}. A resume on other data would not continue the run. Hint: pass the run's --tokens {saved.Directory}, or start a new run (--init from the model directory to keep its weights)."));
+    }
+
+    public static void CheckFileHashes(Dictionary<string, string>? hashes, string folder)
+    {
+        if (hashes is null)
+            return;
+        foreach (var (name, expected) in hashes)
+        {
+            var path = Path.Combine(folder, name);
+            if (!File.Exists(path))
+                throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, path,
+                    $"the file is missing. Hint: restore {folder} from a backup, or start a new run with another --out.");
+            if (Sha256(path) != expected)
+                throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, path,
+                    $"the file differs from the one this checkpoint saved (its SHA-256 is not the one training.json records): it was damaged, or copied from another save. Hint: restore {folder} from a backup, or start a new run with another --out (the model directory's best weights stay usable).");
+        }
+    }
+
+    /// <summary>AdamW's moments must be finite and the second one non-negative (it is a running mean of squares);
+    /// anything else makes the next update NaN.</summary>
+    public static void CheckMoments(float[] m, float[] v, string path, string restore)
+    {
+        var nonFinite = FiniteWeights.CountNonFinite(m) + FiniteWeights.CountNonFinite(v);
+        var negative = v.Count(x => x < 0);
+        if (nonFinite + negative > 0)
+            throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, path, string.Create(CultureInfo.InvariantCulture,
+                $"the optimizer moments hold {nonFinite:N0} NaN or infinite values and {negative:N0} negative second moments (exp_avg_sq): the file is damaged. The checkpoint cannot be resumed. Hint: {restore}"));
+    }
+}
