@@ -14,8 +14,8 @@ namespace FhirRisk.Synthetic;
 /// </summary>
 /// <remarks>
 /// Streaming: one patient is generated, written and dropped before the next, so memory holds one patient, a 1 MiB
-/// buffer per output file, one truth row group and the (probability, outcome) pairs for the oracle AUROC (nine bytes a
-/// prediction point) — not the cohort. Each patient's draws depend only on (seed, patient index), so the output is
+/// buffer per output file, one truth row group and, per prediction point, the three probabilities and the outcome for
+/// the AUROCs (25 bytes) — not the cohort. Each patient's draws depend only on (seed, patient index), so the output is
 /// byte-identical for the same settings.
 /// </remarks>
 public sealed class CohortSimulator

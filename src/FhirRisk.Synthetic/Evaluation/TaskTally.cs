@@ -5,9 +5,9 @@ using FhirRisk.Meds.Tasks;
 namespace FhirRisk.Synthetic.Evaluation;
 
 /// <summary>
-/// The (true probability, outcome) pairs of every task, and the observable probability where there is one, kept for the
-/// oracle's and the observable truth's AUROC at the end of a run: 17 bytes a prediction point, about 20 MB for 100,000
-/// patients; the events themselves are never kept.
+/// The (true probability, outcome) pairs of every task, and the observable and record-reference probabilities where
+/// there are any, kept for their AUROCs at the end of a run: 25 bytes a prediction point (three doubles and a bool),
+/// about 25 MB for 100,000 patients; the events themselves are never kept.
 /// </summary>
 internal sealed class TaskTally
 {

@@ -94,9 +94,16 @@ internal static class ClinicalResourceWriter
         FhirJson.CodeableConcept(json, "code"u8, procedure.Code);
         FhirJson.Reference(json, "subject"u8, FhirResourceTypes.Patient, patientId);
         FhirJson.Reference(json, "encounter"u8, FhirResourceTypes.Encounter, procedure.EncounterId);
-        FhirJson.DateTime(json, "performedDateTime"u8, procedure.Time);
+        FhirJson.DateTime(json, "performedDateTime"u8, TimedProcedure(procedure.Time));
         json.WriteEndObject();
     }
+
+    /// <summary>
+    /// A procedure's time as written: one second later when it falls at exactly midnight, which ingestion reads as a
+    /// procedure recorded by date and moves to the end of its day (docs/formats/fhir-ingestion.md). The simulator
+    /// charts procedures to the minute, so about 1 in 1,440 would land there and move by up to a day.
+    /// </summary>
+    internal static DateTime TimedProcedure(DateTime time) => time.TimeOfDay == TimeSpan.Zero ? time.AddSeconds(1) : time;
 
     private static void Component(Utf8JsonWriter json, Measurement measurement, double value)
     {
