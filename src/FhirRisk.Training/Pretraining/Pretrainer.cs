@@ -315,55 +315,12 @@ public sealed class Pretrainer : IDisposable
             var what = diverged ? "lower the learning rate (--lr) or lengthen the warmup (--warmup)" : "free space on the disk (or fix the folder's permissions)";
             return $"{newRun.Discard()} Hint: {newRun.Retry(what)}";
         }
-        DeletePartialFiles();
-        var last = Directory.LastCheckpoint;
-        var intact = string.Create(CultureInfo.InvariantCulture, $"The checkpoint of step {_savedStep} in {last} is intact.");
-        if (!diverged)
-            return $"{intact} Hint: free space on the disk that holds it (or fix the folder's permissions), then run again with --resume.";
-        // The checkpoint's weights may already have diverged (the step before a NaN loss often makes them huge), so the
-        // way forward is a new run: from the best weights, chosen by a finite tuning loss, or from random ones.
-        var s = Settings;
-        var from = _record.BestStep is { } best
-            ? string.Create(CultureInfo.InvariantCulture, $"from the model directory's best weights (step {best}, tuning loss {_record.BestEvalLoss:0.0000}): fhirrisk train --tokens {_setup.Tokens.Directory} --tokenizer {Directory.Root} --init {Directory.Root} --out <new folder> --layers {s.Layers} --heads {s.Heads} --channels {s.Channels} --context {s.ContextLength} --lr <lower>, or from random weights")
-            : "from random weights";
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{intact} A resume would repeat this step exactly. Hint: start a new run with a lower learning rate (now {s.LearningRate:G3}) into a new --out, {from}.");
-    }
-
-    /// <summary>The <c>.partial</c> files and folder a failed save leaves beside the intact ones.</summary>
-    private void DeletePartialFiles()
-    {
-        try
-        {
-            foreach (var file in System.IO.Directory.EnumerateFiles(Directory.Root, "*.partial"))
-                File.Delete(file);
-            if (System.IO.Directory.Exists(Directory.LastCheckpoint + ".partial"))
-                System.IO.Directory.Delete(Directory.LastCheckpoint + ".partial", recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: the next save replaces them.
-        }
+        return PretrainingFailure.AfterCheckpoint(Directory, _record, _savedStep, _setup.Tokens.Directory, diverged);
     }
 
     private static double Throughput(long tokens, TimeSpan time) => time > TimeSpan.Zero ? tokens / time.TotalSeconds : 0;
 
-    private static void Guarded(string path, Action save) => Guarded(path, () =>
-    {
-        save();
-        return 0;
-    });
+    private static void Guarded(string path, Action save) => PretrainingFailure.Guarded(path, save);
 
-    /// <summary>Turns a failed write (a full disk, a read-only folder) into <see cref="PretrainingErrorCodes.SaveFailed"/> naming the path.</summary>
-    private static T Guarded<T>(string path, Func<T> save)
-    {
-        try
-        {
-            return save();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new TrainingException(PretrainingErrorCodes.SaveFailed, path, $"could not write ({e.Message}).", e);
-        }
-    }
+    private static T Guarded<T>(string path, Func<T> save) => PretrainingFailure.Guarded(path, save);
 }
