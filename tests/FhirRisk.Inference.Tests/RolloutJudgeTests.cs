@@ -212,7 +212,7 @@ public sealed class RolloutJudgeTests
         for (var r = 0; r < Requests; r++)
         {
             var range = new Range(r * PerRequest, (r + 1) * PerRequest);
-            var (estimate, interval) = HazardEstimate.Of(hazards[range], PerRequest);
+            var (estimate, interval) = HazardEstimate.Of(hazards[range]);
             Assert.InRange(estimate, interval.Lower, interval.Upper);
             Assert.True(interval.HalfWidth >= WilsonInterval.OfProportion(estimate, HazardEstimate.MaxGain * PerRequest).HalfWidth - 1e-12, "n* is capped");
             covered += risk >= interval.Lower && risk <= interval.Upper ? 1 : 0;
@@ -232,8 +232,8 @@ public sealed class RolloutJudgeTests
         double[] even = [.. Enumerable.Repeat(0.1, 20)];
         double[] lopsided = [.. Enumerable.Repeat(0.0, 19), 2.0];
 
-        var (evenRisk, evenInterval) = HazardEstimate.Of(even, 20);
-        var (lopsidedRisk, lopsidedInterval) = HazardEstimate.Of(lopsided, 20);
+        var (evenRisk, evenInterval) = HazardEstimate.Of(even);
+        var (lopsidedRisk, lopsidedInterval) = HazardEstimate.Of(lopsided);
 
         Assert.Equal(0.1, evenRisk, 12);
         var twenty = WilsonInterval.OfProportion(0.1, HazardEstimate.MaxGain * 20); // no spread seen: the cap
@@ -246,11 +246,30 @@ public sealed class RolloutJudgeTests
         Assert.Equal(nine.Upper, lopsidedInterval.Upper, 12);
         Assert.True(lopsidedInterval.HalfWidth > evenInterval.HalfWidth);
         // Excluded rollouts add hazard but not to n; no labelled rollout gives no answer; a sum above n is capped.
-        Assert.Equal(0.1 * 20 / 16, HazardEstimate.Of(even, 16).Risk, 12);
-        Assert.Equal((double.NaN, new WilsonInterval(0, 1)), HazardEstimate.Of(even, 0));
-        Assert.Equal(1.0, HazardEstimate.Of([1.5, 1.5], 2).Risk);
-        Assert.Throws<ArgumentOutOfRangeException>(() => HazardEstimate.Of([0.1, -0.1], 2));
+        Assert.Equal(0.1 * 20 / 16, HazardEstimate.Of(even, FirstLabelled(16, of: 20)).Risk, 12);
+        Assert.Equal((double.NaN, new WilsonInterval(0, 1)), HazardEstimate.Of(even, FirstLabelled(0, of: 20)));
+        Assert.Equal(1.0, HazardEstimate.Of([1.5, 1.5]).Risk);
+        Assert.Throws<ArgumentOutOfRangeException>(() => HazardEstimate.Of([0.1, -0.1]));
     }
+
+    [Fact]
+    public void The_hazard_interval_counts_the_randomness_of_which_rollouts_are_labelled()
+    {
+        // Twenty rollouts with the same summed hazard, half of them excluded: p̂ = 8 / 10 = 0.8. Treating n = 10 as fixed,
+        // the hazards do not vary at all and n* was the cap (2n = 20). As a ratio of two random sums (delta method), the
+        // residuals h − p̂·l are −0.4 for the labelled and 0.4 for the excluded: variance 20/19 · 3.2 / 100, n* = 4.75.
+        double[] hazards = [.. Enumerable.Repeat(0.4, 20)];
+        var (risk, interval) = HazardEstimate.Of(hazards, FirstLabelled(10, of: 20));
+
+        Assert.Equal(0.8, risk, 12);
+        var expected = WilsonInterval.OfProportion(0.8, 0.8 * 0.2 / (20.0 / 19 * 3.2 / 100));
+        Assert.Equal(expected.Lower, interval.Lower, 12);
+        Assert.Equal(expected.Upper, interval.Upper, 12);
+        Assert.True(interval.HalfWidth > WilsonInterval.OfProportion(0.8, HazardEstimate.MaxGain * 10).HalfWidth + 0.1);
+        Assert.Throws<ArgumentException>(() => HazardEstimate.Of(hazards, FirstLabelled(10, of: 19)));
+    }
+
+    private static bool[] FirstLabelled(int labelled, int of) => [.. Enumerable.Range(0, of).Select(r => r < labelled)];
 
     /// <summary>
     /// Rollouts of a synthetic token process through the judge: death and discharge are rare per step, and a "severity"
