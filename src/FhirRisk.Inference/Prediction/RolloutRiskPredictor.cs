@@ -43,22 +43,24 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         var clock = Stopwatch.StartNew();
         var tasks = query.Tasks.Select(t => StayClock.At(_session.Meanings, query.Timeline, query.Index, _session.Task(t))).ToArray();
         var prompt = _session.RolloutPrompt(query.Timeline, query.Index);
-        var result = await RunAsync(new RolloutRequest(prompt, tasks, SettingsFor(query)), cancellationToken).ConfigureAwait(false);
+        var settings = SettingsFor(query);
+        var result = await RunAsync(new RolloutRequest(prompt, tasks, settings), cancellationToken).ConfigureAwait(false);
         var latency = clock.Elapsed;
         return [.. result.Tasks.Select(e =>
         {
-            var (risk, interval, recalibrated) = Calibrated(e);
+            var (risk, interval, recalibrated) = Calibrated(e, settings);
             return new TaskRisk(e.Task, risk, interval, RiskMethod.Rollouts, e.Labelled, latency, e.Estimator, recalibrated);
         })];
     }
 
     /// <summary>The estimate's answer and interval through the session's recalibration when it has a map for this task
-    /// and estimator (docs/inference.md "Recalibration"), else as estimated; and whether it had one.</summary>
-    private (double Risk, WilsonInterval Interval, bool Recalibrated) Calibrated(TaskEstimate estimate)
+    /// and estimator fitted on these rollout counts (docs/inference.md "Recalibration"), else as estimated; and whether
+    /// it was mapped. A map fitted on other counts is not applied: its answers are distributed differently.</summary>
+    private (double Risk, WilsonInterval Interval, bool Recalibrated) Calibrated(TaskEstimate estimate, RolloutSettings settings)
     {
-        if (_session.RolloutCalibration is not { } calibration || !calibration.Covers(estimate.Task, estimate.Estimator))
+        if (_session.RolloutCalibration is not { } calibration || !calibration.Fits(estimate.Task, estimate.Estimator, RolloutCounts.Of(settings)))
             return (estimate.Answer, estimate.AnswerInterval, false);
-        double Map(double p) => calibration.Apply(estimate.Task, estimate.Estimator, p);
+        double Map(double p) => calibration.Apply(estimate.Task, estimate.Estimator, p, estimate.Labelled);
         var raw = estimate.AnswerInterval;
         return (Map(estimate.Answer), new WilsonInterval(Map(raw.Lower), Map(raw.Upper)), true);
     }
@@ -105,7 +107,7 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         var trajectory = plan.Points.Select((index, i) =>
         {
             var estimate = results[i].Tasks[0];
-            var (risk, interval, _) = Calibrated(estimate);
+            var (risk, interval, _) = Calibrated(estimate, settings);
             return new RiskPoint(index, plan.TimeOf(index), risk, interval, estimate.Labelled, estimate.Estimator);
         }).ToArray();
         var cost = new ExplanationCost(results.Sum(r => r.Rollouts), results.Sum(r => r.GeneratedTokens), clock.Elapsed);
