@@ -159,7 +159,11 @@ public sealed class ExplanationTests
             Assert.Equal(asked.Observed, point.Observed);
             if (asked.Observed is not null)
                 continue; // the record already settles it there (StayClock): no rollouts
-            var alone = await predictor.RunAsync(new RolloutRequest(session.RolloutPrompt(timeline, point.Index), [asked.Task], settings) { Key = key });
+            var alone = await predictor.RunAsync(new RolloutRequest(session.RolloutPrompt(timeline, point.Index), [asked.Task], settings)
+            {
+                Key = key,
+                Starts = [asked.Start],
+            });
             Assert.Equal(alone.Tasks[0].Answer, point.Risk);
             Assert.Equal(alone.Tasks[0].Labelled, point.N);
         }
@@ -222,8 +226,10 @@ public sealed class ExplanationTests
         Assert.Equal(task.TimeLimit - TimeSpan.FromHours(3), StayClock.At(session.Meanings, timeline, index, task).TimeLimit);
         foreach (var point in explanation.Trajectory)
         {
-            var asked = StayClock.At(session.Meanings, timeline, point.Index, task);
-            var alone = await predictor.RunAsync(new RolloutRequest(session.RolloutPrompt(timeline, point.Index), [asked], settings) { Key = key });
+            var asked = StayClock.Ask(session.Meanings, timeline, point.Index, task);
+            Assert.Equal(asked.Task, StayClock.At(session.Meanings, timeline, point.Index, task));
+            var request = new RolloutRequest(session.RolloutPrompt(timeline, point.Index), [asked.Task], settings) { Key = key, Starts = [asked.Start] };
+            var alone = await predictor.RunAsync(request);
             Assert.Equal(alone.Tasks[0].Answer, point.Risk);
             Assert.Equal(alone.Tasks[0].Labelled, point.N);
         }

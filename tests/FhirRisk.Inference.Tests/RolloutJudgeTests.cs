@@ -131,8 +131,18 @@ public sealed class RolloutJudgeTests
     // Asked mid-stay, 10.5 days in (StayClock): the threshold is behind, so every next token but TIMELINE_END settles it.
     [InlineData(TaskCatalog.ProlongedLos + "@10.5d", new string[0])]
     [InlineData(TaskCatalog.Composite + "@10.5d", new string[0])]
-    public void The_hazard_is_the_probability_that_the_next_token_settles_the_task_positive(string task, string[] history)
+    // With the labels' edge rules (QuestionStart): at the prediction point, and 10.5 days into an open stay, where a new
+    // admission censors the stay instead of settling it positive.
+    [InlineData(TaskCatalog.HospitalMortality, new[] { "LAB//A", "1d-2d" }, "point")]
+    [InlineData(TaskCatalog.Composite + "@10.5d", new string[0], "stay")]
+    public void The_hazard_is_the_probability_that_the_next_token_settles_the_task_positive(string task, string[] history, string? start = null)
     {
+        QuestionStart[]? starts = start switch
+        {
+            "point" => [QuestionStart.AtPoint],
+            "stay" => [new QuestionStart(TimeSpan.FromDays(10.5), InStay: true)],
+            _ => null,
+        };
         // Black box: for every id, a fresh judge fed the same history then that id says whether it settles positive;
         // the hazard must be the softmax mass of exactly those ids, whatever the judge's own shortcut.
         var random = new Random(3);
@@ -143,7 +153,7 @@ public sealed class RolloutJudgeTests
         var positiveIds = 0;
         for (var id = 0; id < Meanings.Count; id++)
         {
-            var trial = new RolloutJudge([Task(task)], Meanings);
+            var trial = new RolloutJudge([Task(task)], Meanings, starts);
             foreach (var token in history)
                 trial.Observe(Id(token));
             trial.Observe(id);
@@ -155,7 +165,7 @@ public sealed class RolloutJudgeTests
         }
         expected /= weights.Sum();
 
-        var judge = new RolloutJudge([Task(task)], Meanings);
+        var judge = new RolloutJudge([Task(task)], Meanings, starts);
         foreach (var token in history)
             judge.Observe(Id(token));
         judge.AddHazard(logits, Temperature);
@@ -164,6 +174,47 @@ public sealed class RolloutJudgeTests
         Assert.True(positiveIds > 0, "no next token settles the task positive: the case tests nothing");
         Assert.Equal(2 * expected, judge.Hazards[0], 12);
         Assert.Null(judge.Outcomes[0]); // adding hazard settles nothing
+    }
+
+    [Fact]
+    public void Given_where_the_question_stands_rollouts_follow_the_labels_edge_rules()
+    {
+        static TaskOutcome? Outcome(string task, QuestionStart? start, params string[] tokens)
+        {
+            var judge = new RolloutJudge([Task(task)], Meanings, start is { } s ? [s] : null);
+            foreach (var token in tokens)
+            {
+                if (judge.Observe(Id(token)))
+                    break;
+            }
+            return judge.Outcomes[0];
+        }
+        var point = QuestionStart.AtPoint;
+        var hourIntoStay = new QuestionStart(TimeSpan.FromHours(1), InStay: true);
+
+        // 1. A stop before the clock moves shares the prediction timestamp: known at prediction, left out as labels leave
+        // such a point out. Mid-stay the same death is an outcome of the stay; the task rows alone count it too.
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.KnownAtPrediction, null, TimeSpan.Zero, "MEDS_DEATH"),
+            Outcome(TaskCatalog.HospitalMortality, point, "MEDS_DEATH"));
+        Assert.Equal(true, Outcome(TaskCatalog.HospitalMortality, hourIntoStay, "MEDS_DEATH")?.Label);
+        Assert.Equal(true, Outcome(TaskCatalog.HospitalMortality, null, "MEDS_DEATH")?.Label);
+        Assert.Equal(true, Outcome(TaskCatalog.HospitalMortality, point, "5m-15m", "MEDS_DEATH")?.Label);
+
+        // 2. A new start code of the stay's kind before its end: the stay ended unseen, censored (excluded in-stay,
+        // negative for a window task). After the stay's own end it is an ordinary event.
+        var censored = Outcome(TaskCatalog.IcuAdmission, point, "1d-2d", "HOSPITAL_ADMISSION//IMP");
+        Assert.Equal((TaskOutcomeKind.Censored, null), (censored?.Kind, censored?.Label));
+        Assert.Null(Outcome(TaskCatalog.IcuAdmission, null, "1d-2d", "HOSPITAL_ADMISSION//IMP"));
+        var edCensored = Outcome(TaskCatalog.EdCriticalOutcome, point, "2h-3h", "ED_REGISTRATION");
+        Assert.Equal((TaskOutcomeKind.Censored, false), (edCensored?.Kind, edCensored?.Label));
+        Assert.Null(Outcome(TaskCatalog.EdCriticalOutcome, point, "2h-3h", "ED_OUT", "2h-3h", "ED_REGISTRATION"));
+
+        // 3. Sent home from the ED and admitted within the 6-hour grace: the labels make no reattendance point of it.
+        Assert.Equal(TaskOutcomeKind.NotAPoint, Outcome(TaskCatalog.EdReattendance72h, point, "2h-3h", "HOSPITAL_ADMISSION//IMP")?.Kind);
+        Assert.Null(Outcome(TaskCatalog.EdReattendance72h, point, "2h-3h", "HOSPITAL_ADMISSION//IMP")?.Label); // left out
+        Assert.Null(Outcome(TaskCatalog.EdReattendance72h, point, "1d-2d", "HOSPITAL_ADMISSION//IMP"));
+        Assert.Null(Outcome(TaskCatalog.EdReattendance72h, new QuestionStart(TimeSpan.FromHours(5), InStay: true), "2h-3h", "HOSPITAL_ADMISSION//IMP"));
+        Assert.Null(Outcome(TaskCatalog.EdReattendance72h, null, "2h-3h", "HOSPITAL_ADMISSION//IMP"));
     }
 
     [Fact]

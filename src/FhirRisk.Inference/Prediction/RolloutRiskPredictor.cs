@@ -50,10 +50,13 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         ArgumentNullException.ThrowIfNull(query);
         var clock = Stopwatch.StartNew();
         var asked = query.Tasks.Select(t => StayClock.Ask(_session.Meanings, query.Timeline, query.Index, _session.Task(t))).ToArray();
-        var open = asked.Where(a => a.Observed is null).Select(a => a.Task).ToArray();
+        var open = asked.Where(a => a.Observed is null).ToArray();
         var settings = SettingsFor(query);
         var result = open.Length == 0 ? null
-            : await RunAsync(new RolloutRequest(_session.RolloutPrompt(query.Timeline, query.Index), open, settings), cancellationToken).ConfigureAwait(false);
+            : await RunAsync(new RolloutRequest(_session.RolloutPrompt(query.Timeline, query.Index), [.. open.Select(a => a.Task)], settings)
+            {
+                Starts = [.. open.Select(a => a.Start)],
+            }, cancellationToken).ConfigureAwait(false);
         var latency = clock.Elapsed;
         var risks = new TaskRisk[asked.Length];
         for (int i = 0, next = 0; i < asked.Length; i++)
@@ -122,9 +125,9 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
             if (asked[i].Observed is not null)
                 return Task.FromResult<RolloutResult?>(null);
             var prompt = _session.RolloutPrompt(query.Timeline, point);
-            var request = explanations.CommonRandomNumbers
-                ? new RolloutRequest(prompt, [asked[i].Task], settings) { Key = key }
-                : new RolloutRequest(prompt, [asked[i].Task], settings);
+            var request = new RolloutRequest(prompt, [asked[i].Task], settings) { Starts = [asked[i].Start] };
+            if (explanations.CommonRandomNumbers)
+                request = request with { Key = key };
             return Run(request);
         }).ToArray();
         var results = await Task.WhenAll(runs).ConfigureAwait(false);

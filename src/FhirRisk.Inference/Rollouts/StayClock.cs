@@ -8,7 +8,8 @@ namespace FhirRisk.Inference.Rollouts;
 /// (<see cref="TaskDefinition.After"/>); unused when <paramref name="Observed"/> is set.</param>
 /// <param name="Observed">The outcome the events from the anchor up to the index already settle, by the labels' own
 /// interpreter (<see cref="TaskOutcomeTracker"/>); null while it is still open.</param>
-internal readonly record struct StayQuestion(TaskDefinition Task, TaskOutcome? Observed);
+/// <param name="Start">How far the question has run, for the rollouts' label rules (<see cref="RolloutRequest.Starts"/>).</param>
+internal readonly record struct StayQuestion(TaskDefinition Task, TaskOutcome? Observed, QuestionStart Start);
 
 /// <summary>
 /// How far the question a task asks has already run at a timeline index, so a rollout started mid-stay asks the
@@ -54,17 +55,24 @@ internal static class StayClock
     public static StayQuestion Ask(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
     {
         if (Anchor(meanings, timeline, index, task) is not { } anchor)
-            return new StayQuestion(task, null);
+            return new StayQuestion(task, null, new QuestionStart(TimeSpan.Zero, InStay: false));
+        var spent = Between(timeline, anchor, index);
+        var start = new QuestionStart(spent, InStay: true);
         var tracker = new TaskOutcomeTracker(task);
+        var grace = task.Point.Filter == PointFilter.NotAdmitted ? task.Point.AdmissionGrace : (TimeSpan?)null;
         for (var i = anchor + 1; i <= index; i++)
         {
-            if (tracker.Observe(Between(timeline, anchor, i), meanings.CodeOf(timeline.Tokens[i])) is { } outcome)
-                return new StayQuestion(task, outcome);
+            var (elapsed, code) = (Between(timeline, anchor, i), meanings.CodeOf(timeline.Tokens[i]));
+            // Admitted within the grace after ED_OUT: the labels make no "not admitted" point of this visit.
+            if (elapsed <= grace && CodeSet.Matches(code, TaskCodes.HospitalAdmission))
+                return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code), start);
+            if (tracker.Observe(elapsed, code) is { } outcome)
+                return new StayQuestion(task, outcome, start);
         }
         // A stop already read (a positive one, or one at the index's own time): the labels would settle the point there.
         if (tracker.Finish() is { Kind: TaskOutcomeKind.Stop } stopped)
-            return new StayQuestion(task, stopped);
-        return new StayQuestion(task.After(Between(timeline, anchor, index)), null);
+            return new StayQuestion(task, stopped, start);
+        return new StayQuestion(task.After(spent), null, start);
     }
 
     /// <summary><paramref name="task"/> as rollouts ask it at <paramref name="index"/> (its clock moved on, whether or
