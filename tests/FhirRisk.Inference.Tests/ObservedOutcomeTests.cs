@@ -110,6 +110,9 @@ public sealed class ObservedOutcomeTests
         Assert.Equal(["LAB//A", "LAB//B"], explanation.Facts.SelectMany(c => c.Fact.Codes));
         Assert.StartsWith("HOSPITAL_DISCHARGE", session.Meanings.CodeOf(timeline.Tokens[explanation.Trajectory[0].Index]), StringComparison.Ordinal);
         Assert.Equal([0.0, 4, 10], explanation.Trajectory.Select(p => Math.Round(StayClock.Spent(session.Meanings, timeline, p.Index, task).TotalDays)));
+        // The heads occlude facts at the prediction point, whose question does not move: their span keeps the stay's start.
+        var heads = ExplanationPlan.Create(session, new ExplanationQuery(timeline, index, TaskCatalog.Readmission30d), task);
+        Assert.Equal(["LAB//B", "HOSPITAL_DISCHARGE//HOME", "LAB//A", "LAB//B"], heads.Facts.SelectMany(f => f.Codes));
 
         // Forty days on, the window has passed without an admission: settled negative by the record.
         var late = Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, discharged, "HOSPITAL_DISCHARGE//HOME"), new(1, discharged.AddDays(40), "LAB//A")]);

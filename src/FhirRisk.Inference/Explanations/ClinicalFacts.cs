@@ -34,16 +34,15 @@ internal static class ClinicalFacts
     }
 
     /// <summary>
-    /// Where the task's question starts at <paramref name="index"/>. For a task predicted at a stay's start: the stay's
-    /// start, its last start code at or before the index (mid-stay the open stay; otherwise the last one, even though it
-    /// has ended). For a task predicted at a stay's end (readmission, ED re-attendance) once the patient is out of that
-    /// kind of stay: the last end code, so every trajectory point asks the label's question — from that end, with the time
-    /// since it spent (<see cref="StayClock"/>) — not "within 30 days of now" from inside the stay. Else the last start code,
-    /// or 0.
+    /// The start of the task's stay at <paramref name="index"/>: its last start code at or before it (mid-stay the open
+    /// stay; otherwise the last one, even though it has ended), or 0. With <paramref name="fromStayEnd"/>, a task
+    /// predicted at a stay's end (readmission, ED re-attendance) asked once the patient is out of that kind of stay starts
+    /// at the stay's last end code instead, so every rollout trajectory point asks the label's question — from that end,
+    /// with the time since it spent (<see cref="StayClock"/>) — not "within 30 days of now" from inside the stay.
     /// </summary>
-    public static int StayStart(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
+    public static int StayStart(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task, bool fromStayEnd = false)
     {
-        if (task.Point.At == StayBoundary.End && StayClock.Anchor(meanings, timeline, index, task) is { } end)
+        if (fromStayEnd && task.Point.At == StayBoundary.End && StayClock.Anchor(meanings, timeline, index, task) is { } end)
             return end;
         var tokens = timeline.Tokens;
         var startCode = task.Point.Stay.StartCode;

@@ -110,7 +110,7 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         ArgumentNullException.ThrowIfNull(query);
         var clock = Stopwatch.StartNew();
         var task = _session.Task(query.Task);
-        var plan = ExplanationPlan.Create(_session, query, task);
+        var plan = ExplanationPlan.Create(_session, query, task, fromStayEnd: true);
         var explanations = _session.Options.Explanations;
         var count = explanations.RolloutsPerPoint;
         var settings = _session.Options.Rollouts with
