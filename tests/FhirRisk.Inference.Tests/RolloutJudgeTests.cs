@@ -198,6 +198,7 @@ public sealed class RolloutJudgeTests
             Outcome(TaskCatalog.HospitalMortality, point, "MEDS_DEATH"));
         Assert.Equal(true, Outcome(TaskCatalog.HospitalMortality, hourIntoStay, "MEDS_DEATH")?.Label);
         Assert.Equal(true, Outcome(TaskCatalog.HospitalMortality, null, "MEDS_DEATH")?.Label);
+        Assert.Equal(true, Outcome(TaskCatalog.HospitalMortality, new QuestionStart(TimeSpan.Zero, InStay: false), "MEDS_DEATH")?.Label); // afresh
         Assert.Equal(true, Outcome(TaskCatalog.HospitalMortality, point, "5m-15m", "MEDS_DEATH")?.Label);
 
         // 2. A new start code of the stay's kind before its end: the stay ended unseen, censored (excluded in-stay,

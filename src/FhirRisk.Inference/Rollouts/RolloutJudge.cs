@@ -199,7 +199,7 @@ public sealed class RolloutJudge
             StayOpen = startCode is not null;
         }
 
-        /// <summary>Asked at its own prediction time (no time spent): a stop at elapsed 0 is known at prediction.</summary>
+        /// <summary>Asked at its own prediction time (an anchor, no time spent): a stop at elapsed 0 is known at prediction.</summary>
         public bool KnownAtStart { get; }
 
         /// <summary>The question's stay is open and no end of it has been generated: a new start code censors it.</summary>
@@ -214,8 +214,12 @@ public sealed class RolloutJudge
             var censors = task.Point.At == StayBoundary.Start && start.InStay;
             var grace = task.Point.Filter == PointFilter.NotAdmitted && start.InStay && task.Point.AdmissionGrace >= start.Spent
                 ? task.Point.AdmissionGrace - start.Spent : (TimeSpan?)null;
-            int[] startIds = censors ? [.. Enumerable.Range(0, meanings.Count).Where(id => CodeSet.Matches(meanings.CodeOf(id), stay.StartCode))] : [];
-            return new LabelRules(start.Spent == TimeSpan.Zero, censors ? stay.StartCode : null, censors ? stay.EndCode : null, grace, startIds);
+            // Only a "positive after" task needs the start codes' ids (AddHazard past its threshold): spare the other
+            // rollouts a scan of the vocabulary.
+            int[] startIds = censors && task.PositiveAfter is not null
+                ? [.. Enumerable.Range(0, meanings.Count).Where(id => CodeSet.Matches(meanings.CodeOf(id), stay.StartCode))]
+                : [];
+            return new LabelRules(start.InStay && start.Spent == TimeSpan.Zero, censors ? stay.StartCode : null, censors ? stay.EndCode : null, grace, startIds);
         }
 
         /// <summary>The outcome an edge rule gives event <paramref name="code"/> at <paramref name="elapsed"/>, before the

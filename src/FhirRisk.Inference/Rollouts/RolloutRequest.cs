@@ -43,8 +43,8 @@ public sealed record RolloutRequest(int[] Prompt, IReadOnlyList<TaskDefinition> 
 
 /// <summary>Where a task's question stands at a rollout prompt's last token (<see cref="StayClock.Ask"/>).</summary>
 /// <param name="Spent">The time since the question's anchor (its stay's start, or for a stay-end task the stay's end).</param>
-/// <param name="InStay">Whether it has one: asked within the open stay (or after the stay's end) it is the label's question;
-/// false when asked afresh at the index.</param>
+/// <param name="InStay">Whether it has an anchor: asked within the open stay (or, for a stay-end task, after the stay's
+/// end) it is the label's question; false when asked afresh at the index, where only the task rows apply.</param>
 public readonly record struct QuestionStart(TimeSpan Spent, bool InStay)
 {
     /// <summary>At the prediction point itself, as a labelled point is.</summary>
