@@ -31,14 +31,16 @@ public sealed class CalibrateRolloutsCommandTests
             [new RolloutTaskCalibration("icu_admission", RolloutEstimator.Hazard, new ProbabilityCalibration(CalibrationMethod.Platt, 1.5, 0.25), 10, 3, "earlier")]).Save(model);
 
         var (exitCode, stdout, stderr) = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning,
-            "--apply", tuning, "--out", temp.File("applied.parquet"));
+            "--apply", tuning, "--out", temp.File("applied.parquet"), "--adaptive");
 
         Assert.True(exitCode == 0, stderr);
+        Assert.Contains("adaptive 20–100 rollouts, as the service answers", stdout, StringComparison.Ordinal);
         Assert.Contains("hospital_mortality", stdout, StringComparison.Ordinal);
         var saved = RolloutCalibration.Load(model)!;
         var fitted = Assert.Single(saved.Tasks, t => t.Task == "hospital_mortality");
         Assert.Equal(RolloutEstimator.Hazard, fitted.Estimator);
         Assert.Equal((20_000, CalibrationMethod.Platt), (fitted.Points, fitted.Map.Method));
+        Assert.Equal(new RolloutCounts(20, 100), fitted.Counts); // --adaptive, recorded: the map applies to those answers only
         Assert.InRange(fitted.Map.Scale, 0.7, 0.9);
         Assert.InRange(fitted.Map.Shift, -1.2, -0.8);
         Assert.Contains(saved.Tasks, t => t.Task == "icu_admission" && t.Map.Scale == 1.5); // the other task's map is kept
@@ -46,7 +48,7 @@ public sealed class CalibrateRolloutsCommandTests
         Assert.Equal(20_000, applied.Count);
         Assert.All(applied, r => Assert.Equal(PredictCommand.HazardMethod + CalibrateRolloutsCommand.RecalibratedSuffix, r.Method));
         var raw = rows.Where(r => r.Method == PredictCommand.HazardMethod).ToArray();
-        Assert.Equal(raw.Select(r => saved.Apply(r.Task, RolloutEstimator.Hazard, r.Probability)), applied.Select(r => r.Probability));
+        Assert.Equal(raw.Select(r => saved.Apply(r.Task, RolloutEstimator.Hazard, r.Probability, 20)), applied.Select(r => r.Probability));
         Assert.InRange(applied.Average(r => r.Probability) - raw.Average(r => r.Label ? 1.0 : 0.0), -0.01, 0.01);
     }
 

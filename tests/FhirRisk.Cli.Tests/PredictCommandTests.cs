@@ -127,8 +127,11 @@ public sealed class PredictCommandTests
         Assert.True(sharp.ExitCode == 0, sharp.Error);
         var (a, b) = (PredictionsFile.Read(Path.Combine(temp.File("plain"), PredictCommand.HazardFile)),
             PredictionsFile.Read(Path.Combine(temp.File("sharp"), PredictCommand.HazardFile)));
-        Assert.Equal(a.Select(r => (r.SubjectId, r.PredictionTime)), b.Select(r => (r.SubjectId, r.PredictionTime)));
-        Assert.NotEqual(a.Select(r => r.Probability), b.Select(r => r.Probability));
+        // A point whose four rollouts were all excluded (known at prediction, censored) has no row; compare the others.
+        var sharpByPoint = b.ToDictionary(r => (r.SubjectId, r.PredictionTime), r => r.Probability);
+        var both = a.Where(r => sharpByPoint.ContainsKey((r.SubjectId, r.PredictionTime))).ToArray();
+        Assert.True(both.Length >= a.Count - 2 && both.Length > 5, $"{both.Length} of {a.Count} points in both runs");
+        Assert.NotEqual(both.Select(r => r.Probability), both.Select(r => sharpByPoint[(r.SubjectId, r.PredictionTime)]));
         Assert.Equal(ExitCodes.UsageError, zero.ExitCode);
         Assert.Contains("--temperature must be positive", zero.Error, StringComparison.Ordinal);
     }

@@ -146,20 +146,53 @@ public sealed class ExplanationTests
 
         Assert.Equal(RiskMethod.Rollouts, explanation.Method);
         Assert.Equal(explanation.Facts.Count + 1, explanation.Trajectory.Count);
-        Assert.Equal(8 * explanation.Trajectory.Count, explanation.Cost.Evaluations);
         var task = session.Task(TaskCatalog.ProlongedLos);
+        var predicted = explanation.Trajectory.Count(p => p.Observed is null);
+        Assert.Equal(8 * predicted + explanation.Answer!.N, explanation.Cost.Evaluations); // the points', then the served answer's
+        Assert.Equal(explanation.Answer.Risk, explanation.Risk);
         var settings = options.Rollouts with { MinRollouts = 8, MaxRollouts = 8, KeepTokens = false };
         var key = new RolloutRequest(session.RolloutPrompt(timeline, index), [task], settings).Key;
         Assert.Contains(explanation.Trajectory, p => StayClock.Spent(session.Meanings, timeline, p.Index, task) > TimeSpan.Zero);
         foreach (var point in explanation.Trajectory)
         {
-            var asked = StayClock.At(session.Meanings, timeline, point.Index, task);
-            var alone = await predictor.RunAsync(new RolloutRequest(session.RolloutPrompt(timeline, point.Index), [asked], settings) { Key = key });
+            var asked = StayClock.Ask(session.Meanings, timeline, point.Index, task);
+            Assert.Equal(asked.Observed, point.Observed);
+            if (asked.Observed is not null)
+                continue; // the record already settles it there (StayClock): no rollouts
+            var alone = await predictor.RunAsync(new RolloutRequest(session.RolloutPrompt(timeline, point.Index), [asked.Task], settings)
+            {
+                Key = key,
+                Starts = [asked.Start],
+            });
             Assert.Equal(alone.Tasks[0].Answer, point.Risk);
             Assert.Equal(alone.Tasks[0].Labelled, point.N);
         }
         Assert.All(explanation.Facts, c => Assert.Null(c.Without));
         Assert.All(explanation.TopContributors, c => Assert.Equal(AttributionMethod.Trajectory, c.Method));
+    }
+
+    [Fact]
+    public async Task A_rollout_explanations_risk_is_the_served_answer_beside_its_fixed_count_trajectory()
+    {
+        // The service's adaptive counts for answers, four fixed rollouts per trajectory point.
+        var options = new InferenceOptions
+        {
+            Threads = 1,
+            Rollouts = RolloutSettings.Default with { MaxNewTokens = 48 },
+            Explanations = new ExplanationSettings { MaxFacts = 2, RolloutsPerPoint = 4 },
+        };
+        using var session = TinyModel.Open(options);
+        await using var predictor = session.CreateRolloutPredictor();
+        var timeline = Stay(["LAB//B", "LAB//A"]);
+        var index = timeline.Count - 1;
+
+        var explanation = await predictor.ExplainAsync(new ExplanationQuery(timeline, index, TaskCatalog.HospitalMortality) { Seed = 5 });
+        var served = (await predictor.PredictAsync(new RiskQuery(timeline, index, [TaskCatalog.HospitalMortality]) { Seed = 5 }))[0];
+
+        Assert.Equal(served with { Latency = TimeSpan.Zero }, explanation.Answer! with { Latency = TimeSpan.Zero });
+        Assert.Equal(served.Risk, explanation.Risk);
+        Assert.True(served.N > 4, $"the served answer's n {served.N}"); // adaptive: at least 20 rollouts
+        Assert.InRange(explanation.Trajectory[^1].N, 1, 4);
     }
 
     [Fact]
@@ -193,8 +226,10 @@ public sealed class ExplanationTests
         Assert.Equal(task.TimeLimit - TimeSpan.FromHours(3), StayClock.At(session.Meanings, timeline, index, task).TimeLimit);
         foreach (var point in explanation.Trajectory)
         {
-            var asked = StayClock.At(session.Meanings, timeline, point.Index, task);
-            var alone = await predictor.RunAsync(new RolloutRequest(session.RolloutPrompt(timeline, point.Index), [asked], settings) { Key = key });
+            var asked = StayClock.Ask(session.Meanings, timeline, point.Index, task);
+            Assert.Equal(asked.Task, StayClock.At(session.Meanings, timeline, point.Index, task));
+            var request = new RolloutRequest(session.RolloutPrompt(timeline, point.Index), [asked.Task], settings) { Key = key, Starts = [asked.Start] };
+            var alone = await predictor.RunAsync(request);
             Assert.Equal(alone.Tasks[0].Answer, point.Risk);
             Assert.Equal(alone.Tasks[0].Labelled, point.N);
         }

@@ -21,7 +21,9 @@ internal static class Requests
     {
         var timeline = TinyModel.Encode(id, stays: 2);
         var index = Math.Min(timeline.Count - 1, 4 + (int)(id % 7));
-        return new RolloutRequest(session.RolloutPrompt(timeline, index), [.. (tasks ?? StayTasks).Select(session.Task)], settings);
+        // With the labels' edge rules on (asked at the point), so the cache = recomputation and packing tests cover them.
+        var asked = (tasks ?? StayTasks).Select(session.Task).ToArray();
+        return new RolloutRequest(session.RolloutPrompt(timeline, index), asked, settings) { Starts = [.. asked.Select(_ => QuestionStart.AtPoint)] };
     }
 
     /// <summary>Asserts two results are the same rollouts: tokens, outcomes and estimates.</summary>

@@ -25,6 +25,47 @@ public sealed class RolloutCalibrationTests
     }
 
     [Fact]
+    public void An_estimate_at_0_or_1_is_clamped_by_its_rollout_count_before_the_map()
+    {
+        // The demo model's map (models/demo/pretrained). Twenty summed hazards often pass 1 at a high-risk point and are
+        // capped there; clamped to 1 − ε that mapped to 0.9992 while a raw 0.91 maps to 0.57 (review finding 5).
+        var demo = new ProbabilityCalibration(CalibrationMethod.Platt, 0.5917928429931149, -1.098910592869049);
+        var calibration = new RolloutCalibration("ab", [new RolloutTaskCalibration("hospital_mortality", RolloutEstimator.Hazard, demo, 10, 2, "t")]);
+        double Apply(double p, int n) => calibration.Apply("hospital_mortality", RolloutEstimator.Hazard, p, n);
+
+        Assert.Equal(RolloutCalibration.Map(demo, 0.975), Apply(1, 20), 12);  // 1 − 1/(2n)
+        Assert.Equal(RolloutCalibration.Map(demo, 0.025), Apply(0, 20), 12);  // 1/(2n)
+        Assert.Equal(RolloutCalibration.Map(demo, 0.5), Apply(0.5, 20), 12);  // inside: unchanged
+        Assert.InRange(Apply(1, 20), Apply(0.91, 20), 0.8);
+        Assert.True(Apply(1, 0) > 0.999); // n unknown: ε as before
+    }
+
+    [Fact]
+    public void A_map_records_the_rollout_counts_it_was_fitted_on_and_a_file_without_them_was_fitted_adaptive()
+    {
+        using var temp = new TempDirectory();
+        var folder = temp.File("m");
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "model.safetensors"), [7, 7, 7]);
+        var hash = RolloutCalibration.WeightsHash(folder);
+        new RolloutCalibration(hash, [new RolloutTaskCalibration("hospital_mortality", RolloutEstimator.Hazard, HalfOdds, 9, 1, "t") { Counts = new(20, 20) }]).Save(folder);
+        var fixedMap = RolloutCalibration.Load(folder)!;
+        Assert.Equal(new RolloutCounts(20, 20), fixedMap.Tasks[0].Counts);
+        Assert.True(fixedMap.Fits("hospital_mortality", RolloutEstimator.Hazard, new(20, 20)));
+        Assert.False(fixedMap.Fits("hospital_mortality", RolloutEstimator.Hazard, new(20, 100)));
+        Assert.True(fixedMap.Covers("hospital_mortality", RolloutEstimator.Hazard));
+
+        // As models/demo/pretrained/rollout-calibration.json was written: no counts, fitted on adaptive 20–100.
+        File.WriteAllText(Path.Combine(folder, RolloutCalibration.FileName), $$"""
+            {"format":"fhirrisk-rollout-calibration","version":1,"weights_sha256":"{{hash}}","tasks":[{"task":"hospital_mortality",
+             "estimator":"hazard","method":"platt","scale":0.59,"shift":-1.1,"points":1000,"positives":79,"source":"s"}]}
+            """);
+        var legacy = RolloutCalibration.Load(folder)!;
+        Assert.Equal(new RolloutCounts(20, 100), legacy.Tasks[0].Counts);
+        Assert.True(legacy.Fits("hospital_mortality", RolloutEstimator.Hazard, RolloutCounts.Of(RolloutSettings.Default)));
+    }
+
+    [Fact]
     public void It_round_trips_and_refuses_other_weights_and_damaged_files()
     {
         using var temp = new TempDirectory();
@@ -59,7 +100,7 @@ public sealed class RolloutCalibrationTests
         foreach (var file in Directory.EnumerateFiles(TinyModel.Directory))
             File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
         new RolloutCalibration(RolloutCalibration.WeightsHash(folder),
-            [new RolloutTaskCalibration("hospital_mortality", RolloutEstimator.Hazard, HalfOdds, 10, 2, "test")]).Save(folder);
+            [new RolloutTaskCalibration("hospital_mortality", RolloutEstimator.Hazard, HalfOdds, 10, 2, "test") { Counts = new RolloutCounts(6, 6) }]).Save(folder);
         var options = new InferenceOptions { Threads = 1, Rollouts = RolloutSettings.Default with { MinRollouts = 6, MaxRollouts = 6, MaxNewTokens = 48 } };
         using var plain = TinyModel.Open(options);
         using var calibrated = InferenceSession.Open(folder, options);
@@ -73,12 +114,20 @@ public sealed class RolloutCalibrationTests
 
         Assert.NotNull(calibrated.RolloutCalibration);
         Assert.True(before[0].Risk is > 0 and < 1, $"raw risk {before[0].Risk}"); // the map is tested on a real estimate
-        double Map(double p) => RolloutCalibration.Map(HalfOdds, p);
+        double Map(double p) => RolloutCalibration.Map(HalfOdds, p, before[0].N);
         Assert.Equal(Map(before[0].Risk), after[0].Risk, 12);
         Assert.Equal(Map(before[0].Interval!.Value.Lower), after[0].Interval!.Value.Lower, 12);
         Assert.Equal(Map(before[0].Interval!.Value.Upper), after[0].Interval!.Value.Upper, 12);
         Assert.True(after[0].Recalibrated);
         Assert.False(before[0].Recalibrated);
         Assert.Equal((before[1].Risk, false), (after[1].Risk, after[1].Recalibrated)); // no map for this task
+
+        // The same map fitted on other counts (the service's adaptive 20–100) is not applied to six fixed rollouts.
+        new RolloutCalibration(RolloutCalibration.WeightsHash(folder),
+            [new RolloutTaskCalibration("hospital_mortality", RolloutEstimator.Hazard, HalfOdds, 10, 2, "test")]).Save(folder);
+        using var adaptiveMap = InferenceSession.Open(folder, options);
+        await using var other = adaptiveMap.CreateRolloutPredictor();
+        var unmapped = await other.PredictAsync(query);
+        Assert.Equal((before[0].Risk, false), (unmapped[0].Risk, unmapped[0].Recalibrated));
     }
 }

@@ -131,8 +131,18 @@ public sealed class RolloutJudgeTests
     // Asked mid-stay, 10.5 days in (StayClock): the threshold is behind, so every next token but TIMELINE_END settles it.
     [InlineData(TaskCatalog.ProlongedLos + "@10.5d", new string[0])]
     [InlineData(TaskCatalog.Composite + "@10.5d", new string[0])]
-    public void The_hazard_is_the_probability_that_the_next_token_settles_the_task_positive(string task, string[] history)
+    // With the labels' edge rules (QuestionStart): at the prediction point, and 10.5 days into an open stay, where a new
+    // admission censors the stay instead of settling it positive.
+    [InlineData(TaskCatalog.HospitalMortality, new[] { "LAB//A", "1d-2d" }, "point")]
+    [InlineData(TaskCatalog.Composite + "@10.5d", new string[0], "stay")]
+    public void The_hazard_is_the_probability_that_the_next_token_settles_the_task_positive(string task, string[] history, string? start = null)
     {
+        QuestionStart[]? starts = start switch
+        {
+            "point" => [QuestionStart.AtPoint],
+            "stay" => [new QuestionStart(TimeSpan.FromDays(10.5), InStay: true)],
+            _ => null,
+        };
         // Black box: for every id, a fresh judge fed the same history then that id says whether it settles positive;
         // the hazard must be the softmax mass of exactly those ids, whatever the judge's own shortcut.
         var random = new Random(3);
@@ -143,7 +153,7 @@ public sealed class RolloutJudgeTests
         var positiveIds = 0;
         for (var id = 0; id < Meanings.Count; id++)
         {
-            var trial = new RolloutJudge([Task(task)], Meanings);
+            var trial = new RolloutJudge([Task(task)], Meanings, starts);
             foreach (var token in history)
                 trial.Observe(Id(token));
             trial.Observe(id);
@@ -155,7 +165,7 @@ public sealed class RolloutJudgeTests
         }
         expected /= weights.Sum();
 
-        var judge = new RolloutJudge([Task(task)], Meanings);
+        var judge = new RolloutJudge([Task(task)], Meanings, starts);
         foreach (var token in history)
             judge.Observe(Id(token));
         judge.AddHazard(logits, Temperature);
@@ -164,6 +174,48 @@ public sealed class RolloutJudgeTests
         Assert.True(positiveIds > 0, "no next token settles the task positive: the case tests nothing");
         Assert.Equal(2 * expected, judge.Hazards[0], 12);
         Assert.Null(judge.Outcomes[0]); // adding hazard settles nothing
+    }
+
+    [Fact]
+    public void Given_where_the_question_stands_rollouts_follow_the_labels_edge_rules()
+    {
+        static TaskOutcome? Outcome(string task, QuestionStart? start, params string[] tokens)
+        {
+            var judge = new RolloutJudge([Task(task)], Meanings, start is { } s ? [s] : null);
+            foreach (var token in tokens)
+            {
+                if (judge.Observe(Id(token)))
+                    break;
+            }
+            return judge.Outcomes[0];
+        }
+        var point = QuestionStart.AtPoint;
+        var hourIntoStay = new QuestionStart(TimeSpan.FromHours(1), InStay: true);
+
+        // 1. A stop before the clock moves shares the prediction timestamp: known at prediction, left out as labels leave
+        // such a point out. Mid-stay the same death is an outcome of the stay; the task rows alone count it too.
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.KnownAtPrediction, null, TimeSpan.Zero, "MEDS_DEATH"),
+            Outcome(TaskCatalog.HospitalMortality, point, "MEDS_DEATH"));
+        Assert.Equal(true, Outcome(TaskCatalog.HospitalMortality, hourIntoStay, "MEDS_DEATH")?.Label);
+        Assert.Equal(true, Outcome(TaskCatalog.HospitalMortality, null, "MEDS_DEATH")?.Label);
+        Assert.Equal(true, Outcome(TaskCatalog.HospitalMortality, new QuestionStart(TimeSpan.Zero, InStay: false), "MEDS_DEATH")?.Label); // afresh
+        Assert.Equal(true, Outcome(TaskCatalog.HospitalMortality, point, "5m-15m", "MEDS_DEATH")?.Label);
+
+        // 2. A new start code of the stay's kind before its end: the stay ended unseen, censored (excluded in-stay,
+        // negative for a window task). After the stay's own end it is an ordinary event.
+        var censored = Outcome(TaskCatalog.IcuAdmission, point, "1d-2d", "HOSPITAL_ADMISSION//IMP");
+        Assert.Equal((TaskOutcomeKind.Censored, null), (censored?.Kind, censored?.Label));
+        Assert.Null(Outcome(TaskCatalog.IcuAdmission, null, "1d-2d", "HOSPITAL_ADMISSION//IMP"));
+        var edCensored = Outcome(TaskCatalog.EdCriticalOutcome, point, "2h-3h", "ED_REGISTRATION");
+        Assert.Equal((TaskOutcomeKind.Censored, false), (edCensored?.Kind, edCensored?.Label));
+        Assert.Null(Outcome(TaskCatalog.EdCriticalOutcome, point, "2h-3h", "ED_OUT", "2h-3h", "ED_REGISTRATION"));
+
+        // 3. Sent home from the ED and admitted within the 6-hour grace: the labels make no reattendance point of it.
+        Assert.Equal(TaskOutcomeKind.NotAPoint, Outcome(TaskCatalog.EdReattendance72h, point, "2h-3h", "HOSPITAL_ADMISSION//IMP")?.Kind);
+        Assert.Null(Outcome(TaskCatalog.EdReattendance72h, point, "2h-3h", "HOSPITAL_ADMISSION//IMP")?.Label); // left out
+        Assert.Null(Outcome(TaskCatalog.EdReattendance72h, point, "1d-2d", "HOSPITAL_ADMISSION//IMP"));
+        Assert.Null(Outcome(TaskCatalog.EdReattendance72h, new QuestionStart(TimeSpan.FromHours(5), InStay: true), "2h-3h", "HOSPITAL_ADMISSION//IMP"));
+        Assert.Null(Outcome(TaskCatalog.EdReattendance72h, null, "2h-3h", "HOSPITAL_ADMISSION//IMP"));
     }
 
     [Fact]
@@ -212,7 +264,7 @@ public sealed class RolloutJudgeTests
         for (var r = 0; r < Requests; r++)
         {
             var range = new Range(r * PerRequest, (r + 1) * PerRequest);
-            var (estimate, interval) = HazardEstimate.Of(hazards[range], PerRequest);
+            var (estimate, interval) = HazardEstimate.Of(hazards[range]);
             Assert.InRange(estimate, interval.Lower, interval.Upper);
             Assert.True(interval.HalfWidth >= WilsonInterval.OfProportion(estimate, HazardEstimate.MaxGain * PerRequest).HalfWidth - 1e-12, "n* is capped");
             covered += risk >= interval.Lower && risk <= interval.Upper ? 1 : 0;
@@ -232,8 +284,8 @@ public sealed class RolloutJudgeTests
         double[] even = [.. Enumerable.Repeat(0.1, 20)];
         double[] lopsided = [.. Enumerable.Repeat(0.0, 19), 2.0];
 
-        var (evenRisk, evenInterval) = HazardEstimate.Of(even, 20);
-        var (lopsidedRisk, lopsidedInterval) = HazardEstimate.Of(lopsided, 20);
+        var (evenRisk, evenInterval) = HazardEstimate.Of(even);
+        var (lopsidedRisk, lopsidedInterval) = HazardEstimate.Of(lopsided);
 
         Assert.Equal(0.1, evenRisk, 12);
         var twenty = WilsonInterval.OfProportion(0.1, HazardEstimate.MaxGain * 20); // no spread seen: the cap
@@ -246,11 +298,30 @@ public sealed class RolloutJudgeTests
         Assert.Equal(nine.Upper, lopsidedInterval.Upper, 12);
         Assert.True(lopsidedInterval.HalfWidth > evenInterval.HalfWidth);
         // Excluded rollouts add hazard but not to n; no labelled rollout gives no answer; a sum above n is capped.
-        Assert.Equal(0.1 * 20 / 16, HazardEstimate.Of(even, 16).Risk, 12);
-        Assert.Equal((double.NaN, new WilsonInterval(0, 1)), HazardEstimate.Of(even, 0));
-        Assert.Equal(1.0, HazardEstimate.Of([1.5, 1.5], 2).Risk);
-        Assert.Throws<ArgumentOutOfRangeException>(() => HazardEstimate.Of([0.1, -0.1], 2));
+        Assert.Equal(0.1 * 20 / 16, HazardEstimate.Of(even, FirstLabelled(16, of: 20)).Risk, 12);
+        Assert.Equal((double.NaN, new WilsonInterval(0, 1)), HazardEstimate.Of(even, FirstLabelled(0, of: 20)));
+        Assert.Equal(1.0, HazardEstimate.Of([1.5, 1.5]).Risk);
+        Assert.Throws<ArgumentOutOfRangeException>(() => HazardEstimate.Of([0.1, -0.1]));
     }
+
+    [Fact]
+    public void The_hazard_interval_counts_the_randomness_of_which_rollouts_are_labelled()
+    {
+        // Twenty rollouts with the same summed hazard, half of them excluded: p̂ = 8 / 10 = 0.8. Treating n = 10 as fixed,
+        // the hazards do not vary at all and n* was the cap (2n = 20). As a ratio of two random sums (delta method), the
+        // residuals h − p̂·l are −0.4 for the labelled and 0.4 for the excluded: variance 20/19 · 3.2 / 100, n* = 4.75.
+        double[] hazards = [.. Enumerable.Repeat(0.4, 20)];
+        var (risk, interval) = HazardEstimate.Of(hazards, FirstLabelled(10, of: 20));
+
+        Assert.Equal(0.8, risk, 12);
+        var expected = WilsonInterval.OfProportion(0.8, 0.8 * 0.2 / (20.0 / 19 * 3.2 / 100));
+        Assert.Equal(expected.Lower, interval.Lower, 12);
+        Assert.Equal(expected.Upper, interval.Upper, 12);
+        Assert.True(interval.HalfWidth > WilsonInterval.OfProportion(0.8, HazardEstimate.MaxGain * 10).HalfWidth + 0.1);
+        Assert.Throws<ArgumentException>(() => HazardEstimate.Of(hazards, FirstLabelled(10, of: 19)));
+    }
+
+    private static bool[] FirstLabelled(int labelled, int of) => [.. Enumerable.Range(0, of).Select(r => r < labelled)];
 
     /// <summary>
     /// Rollouts of a synthetic token process through the judge: death and discharge are rare per step, and a "severity"

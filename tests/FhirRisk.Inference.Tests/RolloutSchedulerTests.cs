@@ -210,8 +210,8 @@ public sealed class RolloutSchedulerTests
         // The same interval from the result's per-rollout hazards; one rollout fewer was not yet narrow enough.
         var hazards = results[1].Hazards.Select(h => h![0]).ToArray();
         var labels = results[1].Outcomes.Select(o => o[0]?.Label).ToArray();
-        Assert.Equal((estimate.Hazard, estimate.HazardInterval), HazardEstimate.Of(hazards, labels.Count(l => l is not null)));
-        Assert.True(HazardEstimate.Of(hazards[..^1], labels[..^1].Count(l => l is not null)).Interval.HalfWidth > 0.14);
+        Assert.Equal((estimate.Hazard, estimate.HazardInterval), HazardEstimate.Of(hazards, [.. labels.Select(l => l is not null)]));
+        Assert.True(HazardEstimate.Of(hazards[..^1], [.. labels[..^1].Select(l => l is not null)]).Interval.HalfWidth > 0.14);
         Assert.Equal(results[0].Tokens.Take(n), results[1].Tokens);
     }
 

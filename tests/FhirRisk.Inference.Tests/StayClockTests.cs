@@ -31,7 +31,7 @@ public sealed class StayClockTests
     }
 
     [Fact]
-    public async Task Rollouts_from_a_stay_already_past_the_threshold_are_all_prolonged()
+    public async Task A_stay_already_past_the_threshold_is_observed_prolonged_without_rollouts()
     {
         using var session = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) });
         await using var predictor = session.CreateRolloutPredictor();
@@ -42,17 +42,13 @@ public sealed class StayClockTests
             .First(c => c.Index >= 0);
 
         var risks = await predictor.PredictAsync(new RiskQuery(timeline, index, [TaskCatalog.ProlongedLos]));
-        using var counting = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) with { Estimator = RolloutEstimator.Count } });
-        await using var counter = counting.CreateRolloutPredictor();
-        var counted = await counter.PredictAsync(new RiskQuery(timeline, index, [TaskCatalog.ProlongedLos]));
 
-        // Every rollout is positive at its first token. The hazard estimate is that token's chance of being an event
-        // (anything but a stop that would end the stay first): all but certain.
-        Assert.Equal(1.0, counted[0].Risk);
-        Assert.Equal(RolloutEstimator.Count, counted[0].Estimator);
-        Assert.Equal(RolloutEstimator.Hazard, risks[0].Estimator);
-        Assert.InRange(risks[0].Risk, 0.999, 1.0);
-        Assert.Equal(8, risks[0].N);
+        // The record already shows a stay of ten days: prolonged, observed, no rollout run (until 2026-12-05 the rollouts
+        // answered it, each positive at its first token).
+        Assert.Equal(1.0, risks[0].Risk);
+        Assert.Equal((TaskOutcomeKind.Duration, true, threshold), (risks[0].Observed?.Kind, risks[0].Observed?.Label, risks[0].Observed?.Elapsed));
+        Assert.Equal((0, null), (risks[0].N, risks[0].Estimator));
+        Assert.Equal(0, predictor.Counters.RolloutsFinished);
     }
 
     /// <summary>An index inside a stay that has lasted at least <paramref name="threshold"/> by then, or −1.</summary>

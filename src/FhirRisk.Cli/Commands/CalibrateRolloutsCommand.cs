@@ -32,17 +32,26 @@ internal static class CalibrateRolloutsCommand
         var family = new Option<string>("--family") { Description = "The map: 'platt' (σ(a·logit p + b)), 'temperature' (σ(a·logit p)) or 'auto' (the one with the lowest 5-fold cross-validated log-loss, none included).", DefaultValueFactory = _ => "platt" };
         var apply = new Option<FileInfo?>("--apply") { Description = "Also map the rows of this predictions file (the held-out split's) and write them to --out as method '<method>_recalibrated'." };
         var output = new Option<FileInfo?>("--out") { Description = "The predictions file --apply writes." };
+        var rollouts = CommandOptions.IntAtLeast("--rollouts", minimum: 1, defaultValue: RolloutSettings.Default.MinRollouts, "The --rollouts the predictions were made with (recorded in the map, which applies to answers with the same counts only).");
+        var adaptive = new Option<bool>("--adaptive") { Description = "The predictions were made with 'predict --adaptive' (from --rollouts up to 100, as the service answers); recorded in the map." };
         var command = new Command("calibrate-rollouts", "Fit a recalibration of rollout risks on tuning-split predictions and save it beside the model's generative weights.")
         {
-            model, predictions, estimator, family, apply, output,
+            model, predictions, estimator, family, apply, output, rollouts, adaptive,
         };
-        command.SetAction((parsed, _) => Task.FromResult(Run(parsed.GetRequiredValue(model).FullName, parsed.GetRequiredValue(predictions).FullName,
-            parsed.GetRequiredValue(estimator), parsed.GetRequiredValue(family), parsed.GetValue(apply)?.FullName, parsed.GetValue(output)?.FullName,
-            parsed.InvocationConfiguration)));
+        command.SetAction((parsed, _) =>
+        {
+            // The counts as 'predict' turns the same two options into settings.
+            var count = parsed.GetValue(rollouts);
+            var counts = new RolloutCounts(count, parsed.GetValue(adaptive) ? Math.Max(count, RolloutSettings.Default.MaxRollouts) : count);
+            return Task.FromResult(Run(parsed.GetRequiredValue(model).FullName, parsed.GetRequiredValue(predictions).FullName,
+                parsed.GetRequiredValue(estimator), parsed.GetRequiredValue(family), parsed.GetValue(apply)?.FullName, parsed.GetValue(output)?.FullName,
+                counts, parsed.InvocationConfiguration));
+        });
         return command;
     }
 
-    private static int Run(string model, string predictions, string estimatorName, string familyName, string? apply, string? output, InvocationConfiguration io)
+    private static int Run(string model, string predictions, string estimatorName, string familyName, string? apply, string? output, RolloutCounts counts,
+        InvocationConfiguration io)
     {
         if (estimatorName is not ("hazard" or "count"))
             return CommandOutput.Fail(io.Error, $"--estimator '{estimatorName}' is not supported.", "use --estimator hazard or --estimator count.", ExitCodes.UsageError);
@@ -81,14 +90,15 @@ internal static class CalibrateRolloutsCommand
             var lines = new List<string>();
             foreach (var group in rows.GroupBy(r => r.Task, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
-                var logits = group.Select(r => RolloutCalibration.Logit(r.Probability)).ToArray();
+                // Clamped as the predictor clamps an answer of at least counts.Min labelled rollouts (RolloutCalibration.Clamp).
+                var logits = group.Select(r => RolloutCalibration.Logit(r.Probability, counts.Min)).ToArray();
                 var labels = group.Select(r => r.Label).ToArray();
                 var positives = labels.Count(l => l);
                 if (positives == 0 || positives == labels.Length)
                     return CommandOutput.Fail(io.Error, $"task {group.Key} has {(positives == 0 ? "no positive" : "no negative")} label among its {labels.Length:N0} points.",
                         "fit on a split with both outcomes (more points: a larger --limit or no --limit in 'fhirrisk predict').");
                 var map = family is { } f ? CalibrationFitter.Fit(f, logits, labels) : CalibrationFitter.Choose(logits, labels);
-                fitted.Add(new RolloutTaskCalibration(group.Key, estimator, map, labels.Length, positives, source));
+                fitted.Add(new RolloutTaskCalibration(group.Key, estimator, map, labels.Length, positives, source) { Counts = counts });
                 var raw = group.Select(r => r.Probability).ToArray();
                 var mapped = logits.Select(map.Probability).ToArray();
                 lines.Add(I($"{group.Key}: {labels.Length:N0} points ({positives:N0} positive); {map.Method.ToString().ToLowerInvariant()} a = {map.Scale:0.###}, b = {map.Shift:0.###}; ") +
@@ -106,7 +116,7 @@ internal static class CalibrateRolloutsCommand
             var applied = toApply?.Select(r => r with
             {
                 Method = method + RecalibratedSuffix,
-                Probability = calibration.Apply(r.Task, estimator, r.Probability),
+                Probability = calibration.Apply(r.Task, estimator, r.Probability, counts.Min),
             }).ToList();
             if (applied is not null)
                 PredictionsFile.Write(output!, applied);
@@ -114,6 +124,7 @@ internal static class CalibrateRolloutsCommand
             foreach (var line in lines)
                 io.Output.WriteLine(line);
             io.Output.WriteLine(I($"{Path.Combine(weightsDirectory, RolloutCalibration.FileName)}: {fitted.Count} task(s) fitted on {source} (in-sample figures above; evaluate on another split with --apply)."));
+            io.Output.WriteLine(I($"The map is for answers of {counts} rollouts{(counts == RolloutCounts.Service ? ", as the service answers" : $"; the service answers with {RolloutCounts.Service} and will not apply it (pass --adaptive if 'predict' ran with it)")}."));
             if (applied is not null)
                 io.Output.WriteLine(I($"{output}: {applied.Count:N0} rows of {apply} mapped ({applied.Count(r => calibration.Covers(r.Task, estimator)):N0} of a fitted task), method {method + RecalibratedSuffix}."));
             return ExitCodes.Success;

@@ -33,10 +33,17 @@ internal static class ClinicalFacts
         return facts;
     }
 
-    /// <summary>The start of the task's stay at <paramref name="index"/>: its last start code at or before it (mid-stay the
-    /// open stay; otherwise the last one, even though it has ended), or 0.</summary>
-    public static int StayStart(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
+    /// <summary>
+    /// The start of the task's stay at <paramref name="index"/>: its last start code at or before it (mid-stay the open
+    /// stay; otherwise the last one, even though it has ended), or 0. With <paramref name="fromStayEnd"/>, a task
+    /// predicted at a stay's end (readmission, ED re-attendance) asked once the patient is out of that kind of stay starts
+    /// at the stay's last end code instead, so every rollout trajectory point asks the label's question — from that end,
+    /// with the time since it spent (<see cref="StayClock"/>) — not "within 30 days of now" from inside the stay.
+    /// </summary>
+    public static int StayStart(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task, bool fromStayEnd = false)
     {
+        if (fromStayEnd && task.Point.At == StayBoundary.End && StayClock.Anchor(meanings, timeline, index, task) is { } end)
+            return end;
         var tokens = timeline.Tokens;
         var startCode = task.Point.Stay.StartCode;
         for (var i = index; i >= 0; i--)

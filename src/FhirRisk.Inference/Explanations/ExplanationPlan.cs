@@ -34,13 +34,16 @@ internal sealed class ExplanationPlan
 
     /// <param name="task">The catalog task, which places the default span; null for a head the catalog does not know
     /// (the span is then the whole timeline).</param>
-    public static ExplanationPlan Create(InferenceSession session, ExplanationQuery query, TaskDefinition? task)
+    /// <param name="fromStayEnd">Rollouts: a stay-end task's default span starts at the stay's end, where its question
+    /// does (<see cref="ClinicalFacts.StayStart"/>). Heads occlude facts at the prediction point, whose question does not
+    /// move, so they keep the stay's start.</param>
+    public static ExplanationPlan Create(InferenceSession session, ExplanationQuery query, TaskDefinition? task, bool fromStayEnd = false)
     {
         ArgumentNullException.ThrowIfNull(query);
         var timeline = query.Timeline ?? throw new ArgumentException("The query has no timeline.", nameof(query));
         if (query.Index < 0 || query.Index >= timeline.Count)
             throw new ArgumentOutOfRangeException(nameof(query), $"The prediction point {query.Index} is outside the timeline's {timeline.Count} tokens.");
-        var from = query.From ?? (task is null ? 0 : ClinicalFacts.StayStart(session.Meanings, timeline, query.Index, task));
+        var from = query.From ?? (task is null ? 0 : ClinicalFacts.StayStart(session.Meanings, timeline, query.Index, task, fromStayEnd));
         if (from < 0 || from > query.Index)
             throw new ArgumentOutOfRangeException(nameof(query), $"The span start {from} must lie in 0..{query.Index} (the prediction point).");
         var settings = session.Options.Explanations;

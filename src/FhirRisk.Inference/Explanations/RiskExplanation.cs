@@ -1,6 +1,7 @@
 using System.Globalization;
 using FhirRisk.Inference.Prediction;
 using FhirRisk.Inference.Rollouts;
+using FhirRisk.Meds.Tasks;
 
 namespace FhirRisk.Inference.Explanations;
 
@@ -35,7 +36,16 @@ public sealed record ClinicalFact(int Start, int EventStart, int End, DateTime T
 /// <param name="Interval">Rollouts: the estimate's Wilson interval; heads: null.</param>
 /// <param name="N">Rollouts: labelled rollouts; heads: 0.</param>
 /// <param name="Estimator">Rollouts: which estimate the risk is; heads: null.</param>
-public sealed record RiskPoint(int Index, DateTime Time, double Risk, WilsonInterval? Interval, int N, RolloutEstimator? Estimator = null);
+public sealed record RiskPoint(int Index, DateTime Time, double Risk, WilsonInterval? Interval, int N, RolloutEstimator? Estimator = null)
+{
+    /// <summary>Rollouts: the outcome the record already shows at this point (<see cref="TaskRisk.Observed"/>); the risk is
+    /// then its label, with no rollouts run. Null when it was predicted.</summary>
+    public TaskOutcome? Observed { get; init; }
+
+    /// <summary>Rollouts: the risk went through the model's recalibration, which happens only when the map was fitted on
+    /// the point's rollout counts (<see cref="RolloutCalibration.Fits"/>).</summary>
+    public bool Recalibrated { get; init; }
+}
 
 /// <summary>One fact's contribution to the risk.</summary>
 /// <param name="Fact">The fact.</param>
@@ -73,7 +83,8 @@ public sealed record ExplanationCost(int Evaluations, long GeneratedTokens, Time
 /// <summary>The explanation of one task's risk at one prediction point.</summary>
 /// <param name="Task">The task name.</param>
 /// <param name="Method">Rollouts or heads.</param>
-/// <param name="Risk">The risk at the prediction point (the trajectory's last point).</param>
+/// <param name="Risk">The risk at the prediction point: for rollouts the served answer (<see cref="Answer"/>), for heads
+/// the trajectory's last point (which is the heads' served answer).</param>
 /// <param name="Trajectory">The risk before the first explained fact, then after each explained fact, in timeline order.</param>
 /// <param name="Facts">Each explained fact with its contribution, in timeline order.</param>
 /// <param name="TopContributors">The largest contributions by absolute size, largest first
@@ -88,4 +99,12 @@ public sealed record RiskExplanation(
     IReadOnlyList<FactContribution> Facts,
     IReadOnlyList<RiskContributor> TopContributors,
     int OmittedFacts,
-    ExplanationCost Cost);
+    ExplanationCost Cost)
+{
+    /// <summary>
+    /// Rollouts: the task's answer at the prediction point exactly as <see cref="IRiskPredictor.PredictAsync"/> gives it
+    /// (the session's adaptive counts, the same seed and streams), whose first <see cref="ExplanationSettings.RolloutsPerPoint"/>
+    /// rollouts are the trajectory's last point's; null for heads, whose last point is their answer.
+    /// </summary>
+    public TaskRisk? Answer { get; init; }
+}

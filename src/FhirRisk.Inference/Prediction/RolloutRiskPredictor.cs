@@ -37,28 +37,50 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
     /// <summary>The scheduler's steps, rows, finished rollouts and slots in use, readable from any thread.</summary>
     public RolloutSchedulerCounters Counters => _scheduler.Counters;
 
-    public async Task<IReadOnlyList<TaskRisk>> PredictAsync(RiskQuery query, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// One rollout request for the tasks the record leaves open at the point (<see cref="StayClock.Ask"/>); a task whose
+    /// outcome the open stay already shows is answered by it, with no rollouts (<see cref="TaskRisk.Observed"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<TaskRisk>> PredictAsync(RiskQuery query, CancellationToken cancellationToken = default) =>
+        (await AnswerAsync(query, cancellationToken).ConfigureAwait(false)).Risks;
+
+    /// <summary><see cref="PredictAsync"/>, with the rollouts behind it (null when every task was observed).</summary>
+    private async Task<(TaskRisk[] Risks, RolloutResult? Rollouts)> AnswerAsync(RiskQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         var clock = Stopwatch.StartNew();
-        var tasks = query.Tasks.Select(t => StayClock.At(_session.Meanings, query.Timeline, query.Index, _session.Task(t))).ToArray();
-        var prompt = _session.RolloutPrompt(query.Timeline, query.Index);
-        var result = await RunAsync(new RolloutRequest(prompt, tasks, SettingsFor(query)), cancellationToken).ConfigureAwait(false);
+        var asked = query.Tasks.Select(t => StayClock.Ask(_session.Meanings, query.Timeline, query.Index, _session.Task(t))).ToArray();
+        var open = asked.Where(a => a.Observed is null).ToArray();
+        var settings = SettingsFor(query);
+        var result = open.Length == 0 ? null
+            : await RunAsync(new RolloutRequest(_session.RolloutPrompt(query.Timeline, query.Index), [.. open.Select(a => a.Task)], settings)
+            {
+                Starts = [.. open.Select(a => a.Start)],
+            }, cancellationToken).ConfigureAwait(false);
         var latency = clock.Elapsed;
-        return [.. result.Tasks.Select(e =>
+        var risks = new TaskRisk[asked.Length];
+        for (int i = 0, next = 0; i < asked.Length; i++)
         {
-            var (risk, interval, recalibrated) = Calibrated(e);
-            return new TaskRisk(e.Task, risk, interval, RiskMethod.Rollouts, e.Labelled, latency, e.Estimator, recalibrated);
-        })];
+            if (asked[i].Observed is { } observed)
+            {
+                risks[i] = TaskRisk.OfObserved(asked[i].Task.Name, observed, latency);
+                continue;
+            }
+            var e = result!.Tasks[next++];
+            var (risk, interval, recalibrated) = Calibrated(e, settings);
+            risks[i] = new TaskRisk(e.Task, risk, interval, RiskMethod.Rollouts, e.Labelled, latency, e.Estimator, recalibrated);
+        }
+        return (risks, result);
     }
 
     /// <summary>The estimate's answer and interval through the session's recalibration when it has a map for this task
-    /// and estimator (docs/inference.md "Recalibration"), else as estimated; and whether it had one.</summary>
-    private (double Risk, WilsonInterval Interval, bool Recalibrated) Calibrated(TaskEstimate estimate)
+    /// and estimator fitted on these rollout counts (docs/inference.md "Recalibration"), else as estimated; and whether
+    /// it was mapped. A map fitted on other counts is not applied: its answers are distributed differently.</summary>
+    private (double Risk, WilsonInterval Interval, bool Recalibrated) Calibrated(TaskEstimate estimate, RolloutSettings settings)
     {
-        if (_session.RolloutCalibration is not { } calibration || !calibration.Covers(estimate.Task, estimate.Estimator))
+        if (_session.RolloutCalibration is not { } calibration || !calibration.Fits(estimate.Task, estimate.Estimator, RolloutCounts.Of(settings)))
             return (estimate.Answer, estimate.AnswerInterval, false);
-        double Map(double p) => calibration.Apply(estimate.Task, estimate.Estimator, p);
+        double Map(double p) => calibration.Apply(estimate.Task, estimate.Estimator, p, estimate.Labelled);
         var raw = estimate.AnswerInterval;
         return (Map(estimate.Answer), new WilsonInterval(Map(raw.Lower), Map(raw.Upper)), true);
     }
@@ -78,38 +100,52 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
     /// The ARES trajectory (ethos.md §3.4): a fixed <see cref="ExplanationSettings.RolloutsPerPoint"/> rollouts before
     /// the first explained fact and after each one, all queued at once so they share decode steps, and with common
     /// random numbers — every point's requests share one key, so rollout i draws the same stream at every point and the
-    /// deltas between neighbours are not swamped by sampling noise. Costs (F + 1) × R rollouts for F facts.
+    /// deltas between neighbours are not swamped by sampling noise. A point whose outcome the record already shows
+    /// (<see cref="StayClock.Ask"/>) is that outcome, with no rollouts. Beside the trajectory, the served answer at the
+    /// prediction point (<see cref="RiskExplanation.Answer"/>, queued with the rest; the same key, so its first rollouts
+    /// are the last point's). Costs at most (F + 1) × R rollouts for F facts, plus the served answer's.
     /// </summary>
     public async Task<RiskExplanation> ExplainAsync(ExplanationQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         var clock = Stopwatch.StartNew();
         var task = _session.Task(query.Task);
-        var plan = ExplanationPlan.Create(_session, query, task);
+        var plan = ExplanationPlan.Create(_session, query, task, fromStayEnd: true);
         var explanations = _session.Options.Explanations;
         var count = explanations.RolloutsPerPoint;
         var settings = _session.Options.Rollouts with
         {
             MinRollouts = count, MaxRollouts = count, KeepTokens = false, Seed = query.Seed ?? _session.Options.Rollouts.Seed,
         };
-        var prompts = plan.Points.Select(p => _session.RolloutPrompt(query.Timeline, p)).ToArray();
-        var key = new RolloutRequest(prompts[^1], [task], settings).Key;
-        var requests = plan.Points.Select((point, i) =>
+        var served = AnswerAsync(new RiskQuery(query.Timeline, query.Index, [task.Name]) { Seed = query.Seed }, cancellationToken);
+        var asked = plan.Points.Select(p => StayClock.Ask(_session.Meanings, query.Timeline, p, task)).ToArray();
+        var key = new RolloutRequest(_session.RolloutPrompt(query.Timeline, plan.Points[^1]), [task], settings).Key;
+        var runs = plan.Points.Select((point, i) =>
         {
-            var asked = StayClock.At(_session.Meanings, query.Timeline, point, task);
-            return explanations.CommonRandomNumbers
-                ? new RolloutRequest(prompts[i], [asked], settings) { Key = key }
-                : new RolloutRequest(prompts[i], [asked], settings);
-        });
-        var results = await Task.WhenAll(requests.Select(r => RunAsync(r, cancellationToken))).ConfigureAwait(false);
+            if (asked[i].Observed is not null)
+                return Task.FromResult<RolloutResult?>(null);
+            var prompt = _session.RolloutPrompt(query.Timeline, point);
+            var request = new RolloutRequest(prompt, [asked[i].Task], settings) { Starts = [asked[i].Start] };
+            if (explanations.CommonRandomNumbers)
+                request = request with { Key = key };
+            return Run(request);
+        }).ToArray();
+        var results = await Task.WhenAll(runs).ConfigureAwait(false);
+        var (answers, answerRollouts) = await served.ConfigureAwait(false);
+        var answer = answers[0];
         var trajectory = plan.Points.Select((index, i) =>
         {
-            var estimate = results[i].Tasks[0];
-            var (risk, interval, _) = Calibrated(estimate);
-            return new RiskPoint(index, plan.TimeOf(index), risk, interval, estimate.Labelled, estimate.Estimator);
+            if (asked[i].Observed is { } observed)
+                return new RiskPoint(index, plan.TimeOf(index), TaskRisk.RiskOf(observed), null, 0) { Observed = observed };
+            var estimate = results[i]!.Tasks[0];
+            var (risk, interval, recalibrated) = Calibrated(estimate, settings);
+            return new RiskPoint(index, plan.TimeOf(index), risk, interval, estimate.Labelled, estimate.Estimator) { Recalibrated = recalibrated };
         }).ToArray();
-        var cost = new ExplanationCost(results.Sum(r => r.Rollouts), results.Sum(r => r.GeneratedTokens), clock.Elapsed);
-        return plan.Explain(task.Name, RiskMethod.Rollouts, trajectory, null, cost);
+        var cost = new ExplanationCost(results.Sum(r => r?.Rollouts ?? 0) + (answerRollouts?.Rollouts ?? 0),
+            results.Sum(r => r?.GeneratedTokens ?? 0) + (answerRollouts?.GeneratedTokens ?? 0), clock.Elapsed);
+        return plan.Explain(task.Name, RiskMethod.Rollouts, trajectory, null, cost) with { Risk = answer.Risk, Answer = answer };
+
+        async Task<RolloutResult?> Run(RolloutRequest request) => await RunAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Queues a request for the shared scheduler; completes when it is answered.</summary>

@@ -1,4 +1,5 @@
 using FhirRisk.Inference.Rollouts;
+using FhirRisk.Meds.Tasks;
 
 namespace FhirRisk.Inference.Prediction;
 
@@ -17,7 +18,7 @@ public enum RiskMethod
 /// <param name="Risk">The probability of the outcome; NaN when no rollout could be labelled for the task.</param>
 /// <param name="Interval">The rollout estimate's Wilson interval (<see cref="TaskEstimate.AnswerInterval"/>); null for
 /// heads, whose single deterministic forward pass has no sampling error (their calibration is measured by
-/// <c>fhirrisk evaluate</c>).</param>
+/// <c>fhirrisk evaluate</c>), and for an <see cref="Observed"/> outcome.</param>
 /// <param name="Method">Rollouts or heads.</param>
 /// <param name="N">Rollouts labelled for the task (the n of k / n); 0 for heads.</param>
 /// <param name="Latency">Wall time from the call to the answer (all tasks of one call share it).</param>
@@ -25,4 +26,27 @@ public enum RiskMethod
 /// <param name="Recalibrated">Rollouts: the risk and its interval went through the model's rollout recalibration
 /// (<see cref="RolloutCalibration"/>); false for raw estimates and for heads (whose calibration is always applied).</param>
 public sealed record TaskRisk(string Task, double Risk, WilsonInterval? Interval, RiskMethod Method, int N, TimeSpan Latency, RolloutEstimator? Estimator = null,
-    bool Recalibrated = false);
+    bool Recalibrated = false)
+{
+    /// <summary>
+    /// Rollouts: the outcome the record already shows at the prediction point, read by the labels' own rules from the
+    /// open stay's events (an ICU admission an hour ago; docs/inference.md "Asked mid-stay"); null when it was predicted.
+    /// When set, no rollout ran: <see cref="Risk"/> is 1 for a positive outcome, 0 for a negative one and NaN for one the
+    /// task leaves out (a stay past its time limit), with no interval, N = 0 and no estimator.
+    /// </summary>
+    public TaskOutcome? Observed { get; init; }
+
+    /// <summary>The answer of an outcome already in the record (<see cref="Observed"/>).</summary>
+    public static TaskRisk OfObserved(string task, TaskOutcome outcome, TimeSpan latency)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        return new TaskRisk(task, RiskOf(outcome), null, RiskMethod.Rollouts, 0, latency) { Observed = outcome };
+    }
+
+    /// <summary>1 for a positive outcome, 0 for a negative one, NaN for one without a label.</summary>
+    public static double RiskOf(TaskOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        return outcome.Label switch { true => 1, false => 0, null => double.NaN };
+    }
+}

@@ -12,7 +12,31 @@ namespace FhirRisk.Inference.Rollouts;
 /// <param name="Points">Points it was fitted on.</param>
 /// <param name="Positives">Positive labels among them.</param>
 /// <param name="Source">Where the fitting points came from (a predictions file name and its split), for the record.</param>
-public sealed record RolloutTaskCalibration(string Task, RolloutEstimator Estimator, ProbabilityCalibration Map, int Points, int Positives, string Source);
+public sealed record RolloutTaskCalibration(string Task, RolloutEstimator Estimator, ProbabilityCalibration Map, int Points, int Positives, string Source)
+{
+    /// <summary>The rollout counts the fitting points were answered with; the map applies to answers with the same
+    /// counts only (an adaptive answer and a fixed-count one are distributed differently, docs/inference.md "Adaptive
+    /// rollouts"). Default: the service's adaptive 20–100, which is how maps written before this was recorded were fitted.</summary>
+    public RolloutCounts Counts { get; init; } = RolloutCounts.Service;
+}
+
+/// <summary>How many rollouts answered: <see cref="RolloutSettings.MinRollouts"/> to <see cref="RolloutSettings.MaxRollouts"/>
+/// (adaptive when they differ, a fixed count when equal).</summary>
+public readonly record struct RolloutCounts(int Min, int Max)
+{
+    /// <summary>The service's default, adaptive 20–100 (<see cref="RolloutSettings.Default"/>).</summary>
+    public static RolloutCounts Service { get; } = Of(RolloutSettings.Default);
+
+    public bool Adaptive => Max > Min;
+
+    public static RolloutCounts Of(RolloutSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new RolloutCounts(settings.MinRollouts, settings.MaxRollouts);
+    }
+
+    public override string ToString() => Adaptive ? $"adaptive {Min}–{Max}" : $"fixed {Min}";
+}
 
 /// <summary>
 /// Recalibration of zero-shot rollout risks (docs/inference.md "Recalibration"): per task, a monotone map fitted on the
@@ -27,7 +51,8 @@ public sealed class RolloutCalibration
     public const string Format = "fhirrisk-rollout-calibration";
     public const int Version = 1;
 
-    /// <summary>Raw estimates are clamped into [ε, 1 − ε] before the logit, so 0 and 1 map to finite values.</summary>
+    /// <summary>Raw estimates are clamped into [ε, 1 − ε] before the logit when their rollout count is unknown, so 0 and 1
+    /// map to finite values; with n labelled rollouts the clamp is [1/(2n), 1 − 1/(2n)] (<see cref="Clamp"/>).</summary>
     public const double Epsilon = 1e-6;
 
     private readonly Dictionary<(string, RolloutEstimator), RolloutTaskCalibration> _byTask;
@@ -46,26 +71,44 @@ public sealed class RolloutCalibration
 
     public IReadOnlyList<RolloutTaskCalibration> Tasks { get; }
 
-    /// <summary>The calibrated probability of raw estimate <paramref name="risk"/>; unchanged (NaN included) when no map
-    /// was fitted for this task and estimator.</summary>
-    public double Apply(string task, RolloutEstimator estimator, double risk) =>
-        double.IsNaN(risk) || !_byTask.TryGetValue((task, estimator), out var fitted) ? risk : Map(fitted.Map, risk);
+    /// <summary>The calibrated probability of raw estimate <paramref name="risk"/> over <paramref name="labelled"/>
+    /// rollouts (0: unknown); unchanged (NaN included) when no map was fitted for this task and estimator.</summary>
+    public double Apply(string task, RolloutEstimator estimator, double risk, int labelled = 0) =>
+        double.IsNaN(risk) || !_byTask.TryGetValue((task, estimator), out var fitted) ? risk : Map(fitted.Map, risk, labelled);
 
-    /// <summary>Whether a map was fitted for this task and estimator.</summary>
+    /// <summary>Whether a map was fitted for this task and estimator, whatever its counts.</summary>
     public bool Covers(string task, RolloutEstimator estimator) => _byTask.ContainsKey((task, estimator));
 
-    /// <summary>σ(a·logit(p) + b), with p clamped into [ε, 1 − ε].</summary>
-    public static double Map(ProbabilityCalibration map, double risk)
+    /// <summary>Whether a map was fitted for this task and estimator on answers with these rollout counts: only then does
+    /// the predictor apply it (docs/inference.md "Recalibration").</summary>
+    public bool Fits(string task, RolloutEstimator estimator, RolloutCounts counts) =>
+        _byTask.TryGetValue((task, estimator), out var fitted) && fitted.Counts == counts;
+
+    /// <summary>σ(a·logit(p) + b), with p clamped by <see cref="Clamp"/>.</summary>
+    public static double Map(ProbabilityCalibration map, double risk, int labelled = 0)
     {
         ArgumentNullException.ThrowIfNull(map);
-        return map.Probability(Logit(risk));
+        return map.Probability(Logit(risk, labelled));
     }
 
-    /// <summary>logit(p) with p clamped into [ε, 1 − ε].</summary>
-    public static double Logit(double risk)
+    /// <summary>logit(p) with p clamped by <see cref="Clamp"/>.</summary>
+    public static double Logit(double risk, int labelled = 0)
     {
-        var p = Math.Clamp(risk, Epsilon, 1 - Epsilon);
+        var p = Clamp(risk, labelled);
         return Math.Log(p / (1 - p));
+    }
+
+    /// <summary>
+    /// <paramref name="risk"/> clamped into [1/(2n), 1 − 1/(2n)] for an estimate over n = <paramref name="labelled"/>
+    /// rollouts, [ε, 1 − ε] when n is unknown (0). n rollouts cannot tell a risk closer to 0 or 1 than about 1/(2n) (the
+    /// continuity correction), and the hazard estimate is capped at 1: unclamped, a capped 1 would map to 0.9992 under the
+    /// demo map while a raw 0.91 maps to 0.57, so a point's answer jumped on whether twenty summed hazards passed 1.
+    /// </summary>
+    public static double Clamp(double risk, int labelled = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(labelled);
+        var margin = labelled == 0 ? Epsilon : 0.5 / labelled;
+        return Math.Clamp(risk, margin, 1 - margin);
     }
 
     /// <summary>Lower-case hex SHA-256 of <c>model.safetensors</c> in <paramref name="directory"/>.</summary>
@@ -94,9 +137,17 @@ public sealed class RolloutCalibration
                 Enum.Parse<RolloutEstimator>(t.GetProperty("estimator").GetString()!, ignoreCase: true),
                 new ProbabilityCalibration(Enum.Parse<CalibrationMethod>(t.GetProperty("method").GetString()!, ignoreCase: true),
                     t.GetProperty("scale").GetDouble(), t.GetProperty("shift").GetDouble()),
-                t.GetProperty("points").GetInt32(), t.GetProperty("positives").GetInt32(), t.GetProperty("source").GetString() ?? "")).ToArray();
+                t.GetProperty("points").GetInt32(), t.GetProperty("positives").GetInt32(), t.GetProperty("source").GetString() ?? "")
+            {
+                // Absent in maps written before the counts were recorded: those were all fitted on the service's adaptive 20–100.
+                Counts = new RolloutCounts(
+                    t.TryGetProperty("min_rollouts", out var min) ? min.GetInt32() : RolloutCounts.Service.Min,
+                    t.TryGetProperty("max_rollouts", out var max) ? max.GetInt32() : RolloutCounts.Service.Max),
+            }).ToArray();
             if (tasks.Any(t => !double.IsFinite(t.Map.Scale) || !double.IsFinite(t.Map.Shift) || t.Map.Scale <= 0))
                 throw Damaged(path, "a map has a scale that is not positive and finite, or a shift that is not finite");
+            if (tasks.Any(t => t.Counts.Min < 1 || t.Counts.Max < t.Counts.Min))
+                throw Damaged(path, "a map has min_rollouts below 1 or max_rollouts below min_rollouts");
             calibration = new RolloutCalibration(root.GetProperty("weights_sha256").GetString()!, tasks);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)
@@ -136,6 +187,8 @@ public sealed class RolloutCalibration
                 json.WriteNumber("shift", t.Map.Shift);
                 json.WriteNumber("points", t.Points);
                 json.WriteNumber("positives", t.Positives);
+                json.WriteNumber("min_rollouts", t.Counts.Min);
+                json.WriteNumber("max_rollouts", t.Counts.Max);
                 json.WriteString("source", t.Source);
                 json.WriteEndObject();
             }

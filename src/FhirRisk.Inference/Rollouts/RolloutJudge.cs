@@ -16,6 +16,12 @@ namespace FhirRisk.Inference.Rollouts;
 /// <item><c>TIMELINE_END</c> finishes every tracker: censored unless a stop is pending.</item>
 /// <item>When the token budget runs out, a task with a pending stop is decided by it; any other is ambiguous (null).</item>
 /// </list>
+/// Given each task's <see cref="QuestionStart"/> (the predictor's and the scorer's requests), three of the labels'
+/// edge rules that the tracker alone does not know apply too (docs/inference.md "Rollouts and labels: edge rules"):
+/// a stop at elapsed 0 of a question asked at its own prediction time is known at prediction (excluded); a new start
+/// code of the stay's kind before its end censors the stay (<see cref="TaskOutcomeTracker.Finish"/>); and after an ED
+/// visit not admitted, a hospital admission within the grace makes the future one where the point does not exist
+/// (excluded, <see cref="TaskOutcomeKind.NotAPoint"/>).
 /// </summary>
 public sealed class RolloutJudge
 {
@@ -27,19 +33,26 @@ public sealed class RolloutJudge
 
     private readonly int[][] _candidates;
     private readonly double[] _hazards;
+    private readonly LabelRules?[] _rules;
     private long _elapsedMicros;
     private int _open;
 
-    public RolloutJudge(IReadOnlyList<TaskDefinition> tasks, TokenMeanings meanings)
+    /// <param name="tasks">The tasks, as asked (<see cref="StayClock"/>).</param>
+    /// <param name="meanings">The vocabulary's meanings.</param>
+    /// <param name="starts">Per task, how far its question had run at the prompt; null: the task rows only (generation).</param>
+    public RolloutJudge(IReadOnlyList<TaskDefinition> tasks, TokenMeanings meanings, IReadOnlyList<QuestionStart>? starts = null)
     {
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(meanings);
+        if (starts is not null && starts.Count != tasks.Count)
+            throw new ArgumentException("One question start per task is needed.", nameof(starts));
         _meanings = meanings;
         _trackers = tasks.Select(t => new TaskOutcomeTracker(t)).ToArray();
         _outcomes = new TaskOutcome?[tasks.Count];
         _open = tasks.Count;
         _hazards = new double[tasks.Count];
         _candidates = [.. tasks.Select(t => Candidates(t, meanings))];
+        _rules = [.. tasks.Select((t, i) => starts is null ? null : LabelRules.Of(t, starts[i], meanings))];
     }
 
     /// <summary>Generated time so far.</summary>
@@ -81,19 +94,29 @@ public sealed class RolloutJudge
             if (_trackers[t] is not { } tracker)
                 continue;
             var hazard = 0.0;
+            var rules = _rules[t];
             if (tracker.WouldSettlePositive(Elapsed, AnyOtherCode))
             {
                 // Past a "positive after" threshold (a stay asked about mid-stay, StayClock): any event settles the task
-                // positive, so the hazard is the mass of every token but TIMELINE_END, which finishes it unresolved.
+                // positive, so the hazard is the mass of every token but TIMELINE_END, which finishes it unresolved, and
+                // a new start code of the stay's kind, which censors it.
                 hazard = total;
                 foreach (var id in _meanings.TimelineEnds)
                     hazard -= Math.Exp((double)(logits[id] / temperature) - max);
+                if (rules is { StayOpen: true })
+                {
+                    foreach (var id in rules.StartIds)
+                        hazard -= Math.Exp((double)(logits[id] / temperature) - max);
+                }
             }
             else
             {
                 foreach (var id in _candidates[t])
                 {
-                    var elapsed = _meanings.RoleOf(id) == TokenRole.Interval ? After(_meanings.MicrosOf(id)) : Elapsed;
+                    var isInterval = _meanings.RoleOf(id) == TokenRole.Interval;
+                    if (!isInterval && rules is { KnownAtStart: true } && _elapsedMicros == 0)
+                        continue; // a stop at the prediction time itself is known at prediction, not positive
+                    var elapsed = isInterval ? After(_meanings.MicrosOf(id)) : Elapsed;
                     if (tracker.WouldSettlePositive(elapsed, _meanings.CodeOf(id)))
                         hazard += Math.Exp((double)(logits[id] / temperature) - max);
                 }
@@ -113,7 +136,8 @@ public sealed class RolloutJudge
         {
             if (_trackers[i] is not { } tracker)
                 continue;
-            var outcome = role == TokenRole.TimelineEnd ? tracker.Finish() : tracker.Observe(elapsed, code);
+            var outcome = role == TokenRole.TimelineEnd ? tracker.Finish()
+                : _rules[i]?.Before(tracker, elapsed, code) ?? tracker.Observe(elapsed, code);
             if (outcome is null && tracker.IsDecided)
                 outcome = tracker.Finish();
             if (outcome is not null)
@@ -129,7 +153,7 @@ public sealed class RolloutJudge
         {
             if (_trackers[i] is not { } tracker)
                 continue;
-            var outcome = tracker.Finish();
+            var outcome = Ruled(i, tracker.Finish());
             _trackers[i] = null;
             _open--;
             if (outcome.Kind != TaskOutcomeKind.Censored)
@@ -151,8 +175,64 @@ public sealed class RolloutJudge
 
     private void Settle(int task, TaskOutcome outcome)
     {
-        _outcomes[task] = outcome;
+        _outcomes[task] = Ruled(task, outcome);
         _trackers[task] = null;
         _open--;
+    }
+
+    /// <summary>A stop at elapsed 0 of a question asked at its prediction time is known at prediction, as labels leave
+    /// such a point out (docs/tasks.md "Left-out points").</summary>
+    private TaskOutcome Ruled(int task, TaskOutcome outcome) =>
+        _rules[task] is { KnownAtStart: true } && outcome is { Kind: TaskOutcomeKind.Stop, Elapsed: { Ticks: 0 } }
+            ? new TaskOutcome(TaskOutcomeKind.KnownAtPrediction, null, TimeSpan.Zero, outcome.Code)
+            : outcome;
+
+    /// <summary>The labels' edge rules for one task, where its question stands at the prompt.</summary>
+    private sealed class LabelRules
+    {
+        private readonly string? _startCode, _endCode;
+        private readonly TimeSpan? _admissionGrace;
+
+        private LabelRules(bool knownAtStart, string? startCode, string? endCode, TimeSpan? admissionGrace, int[] startIds)
+        {
+            (KnownAtStart, _startCode, _endCode, _admissionGrace, StartIds) = (knownAtStart, startCode, endCode, admissionGrace, startIds);
+            StayOpen = startCode is not null;
+        }
+
+        /// <summary>Asked at its own prediction time (an anchor, no time spent): a stop at elapsed 0 is known at prediction.</summary>
+        public bool KnownAtStart { get; }
+
+        /// <summary>The question's stay is open and no end of it has been generated: a new start code censors it.</summary>
+        public bool StayOpen { get; private set; }
+
+        /// <summary>The ids whose code is the stay kind's start code.</summary>
+        public int[] StartIds { get; }
+
+        public static LabelRules Of(TaskDefinition task, QuestionStart start, TokenMeanings meanings)
+        {
+            var stay = task.Point.Stay;
+            var censors = task.Point.At == StayBoundary.Start && start.InStay;
+            var grace = task.Point.Filter == PointFilter.NotAdmitted && start.InStay && task.Point.AdmissionGrace >= start.Spent
+                ? task.Point.AdmissionGrace - start.Spent : (TimeSpan?)null;
+            // Only a "positive after" task needs the start codes' ids (AddHazard past its threshold): spare the other
+            // rollouts a scan of the vocabulary.
+            int[] startIds = censors && task.PositiveAfter is not null
+                ? [.. Enumerable.Range(0, meanings.Count).Where(id => CodeSet.Matches(meanings.CodeOf(id), stay.StartCode))]
+                : [];
+            return new LabelRules(start.InStay && start.Spent == TimeSpan.Zero, censors ? stay.StartCode : null, censors ? stay.EndCode : null, grace, startIds);
+        }
+
+        /// <summary>The outcome an edge rule gives event <paramref name="code"/> at <paramref name="elapsed"/>, before the
+        /// tracker sees it; null: the tracker decides (<see cref="TaskOutcomeTracker.Observe"/>).</summary>
+        public TaskOutcome? Before(TaskOutcomeTracker tracker, TimeSpan elapsed, string code)
+        {
+            if (StayOpen && CodeSet.Matches(code, _startCode!))
+                return tracker.Finish(); // the stay ended unseen (TimelineLabeler: a missing end is censored at the next start)
+            if (StayOpen && CodeSet.Matches(code, _endCode!))
+                StayOpen = false;
+            if (_admissionGrace is { } grace && elapsed <= grace && CodeSet.Matches(code, TaskCodes.HospitalAdmission))
+                return new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code); // admitted after all: no such point
+            return null;
+        }
     }
 }

@@ -21,6 +21,13 @@ public sealed record RolloutRequest(int[] Prompt, IReadOnlyList<TaskDefinition> 
     /// </summary>
     public ulong Key { get; init; } = HashOf(Prompt);
 
+    /// <summary>
+    /// Per task, how far its question had run at the prompt's last token (<see cref="StayClock.Ask"/>); the judge then
+    /// follows the labels' edge rules as well as the task rows (<see cref="RolloutJudge"/>). Null: the task rows only,
+    /// as for generated trajectories, whose pseudo-task is no label's.
+    /// </summary>
+    public IReadOnlyList<QuestionStart>? Starts { get; init; }
+
     /// <summary>The Philox key of this request's rollouts: rollout i draws stream i, word t for its t-th token.</summary>
     internal ulong StreamKey => StableHash.Mix(Settings.Seed ^ StableHash.Mix(Key));
 
@@ -32,4 +39,14 @@ public sealed record RolloutRequest(int[] Prompt, IReadOnlyList<TaskDefinition> 
             hash = StableHash.Mix(hash ^ (uint)token);
         return hash;
     }
+}
+
+/// <summary>Where a task's question stands at a rollout prompt's last token (<see cref="StayClock.Ask"/>).</summary>
+/// <param name="Spent">The time since the question's anchor (its stay's start, or for a stay-end task the stay's end).</param>
+/// <param name="InStay">Whether it has an anchor: asked within the open stay (or, for a stay-end task, after the stay's
+/// end) it is the label's question; false when asked afresh at the index, where only the task rows apply.</param>
+public readonly record struct QuestionStart(TimeSpan Spent, bool InStay)
+{
+    /// <summary>At the prediction point itself, as a labelled point is.</summary>
+    public static QuestionStart AtPoint { get; } = new(TimeSpan.Zero, true);
 }

@@ -26,7 +26,7 @@ internal sealed class RolloutSequence
         Window.Fit(_timeline.Count);
         _promptJumps = Window.Jumps;
         PromptWindowLength = WindowLength;
-        Judge = new RolloutJudge(request.Tasks, meanings);
+        Judge = new RolloutJudge(request.Tasks, meanings, request.Starts);
         TracksHazard = request.Settings.Sampling is { Temperature: > 0f, TopP: >= 1f } sampling && (sampling.TopK <= 0 || sampling.TopK >= meanings.Count);
     }
 

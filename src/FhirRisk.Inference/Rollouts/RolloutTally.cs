@@ -103,7 +103,7 @@ internal sealed class RolloutTally
                 ambiguous += outcome is null ? 1 : 0;
             }
             var (positives, labelled) = _taskStop[t] is null ? (_positives[t], _labelled[t]) : (_stopPositives[t], _stopLabelled[t]);
-            var (hazard, hazardInterval) = Hazard(t, count, labelled);
+            var (hazard, hazardInterval) = Hazard(t, count);
             estimates[t] = new TaskEstimate(tasks[t].Name, positives, labelled, excluded, ambiguous,
                 WilsonInterval.Of(positives, labelled, _request.Settings.IntervalZ))
             {
@@ -127,7 +127,7 @@ internal sealed class RolloutTally
         var settings = _request.Settings;
         if (_labelled[t] == 0)
             return false;
-        var interval = AnswersWithHazard(_prefix) ? Hazard(t, _prefix, _labelled[t]).Interval : WilsonInterval.Of(_positives[t], _labelled[t], settings.IntervalZ);
+        var interval = AnswersWithHazard(_prefix) ? Hazard(t, _prefix).Interval : WilsonInterval.Of(_positives[t], _labelled[t], settings.IntervalZ);
         return interval.HalfWidth <= settings.TargetHalfWidth;
     }
 
@@ -145,11 +145,12 @@ internal sealed class RolloutTally
         return true;
     }
 
-    /// <summary>Task <paramref name="t"/>'s hazard estimate over rollouts 0 … <paramref name="n"/> − 1, of which
-    /// <paramref name="labelled"/> are labelled; NaN and [0, 1] when a rollout tracked no hazard or none is labelled.</summary>
-    private (double Risk, WilsonInterval Interval) Hazard(int t, int n, int labelled)
+    /// <summary>Task <paramref name="t"/>'s hazard estimate over rollouts 0 … <paramref name="n"/> − 1; NaN and [0, 1]
+    /// when a rollout tracked no hazard or none is labelled.</summary>
+    private (double Risk, WilsonInterval Interval) Hazard(int t, int n)
     {
         var hazards = new double[n];
+        var labelled = new bool[n];
         for (var r = 0; r < n; r++)
         {
             if (_hazards[r] is not { } tracked)
@@ -158,6 +159,7 @@ internal sealed class RolloutTally
             // the hazard that excluded and ambiguous ones summed before they ended was still part of the chance of a
             // positive, so leaving it out would bias the estimate below k / n.
             hazards[r] = tracked[t];
+            labelled[r] = _outcomes[r]![t]?.Label is not null;
         }
         return HazardEstimate.Of(hazards, labelled, _request.Settings.IntervalZ);
     }

@@ -3,37 +3,83 @@ using FhirRisk.Tokenizer;
 
 namespace FhirRisk.Inference.Rollouts;
 
+/// <summary>A task as asked at one timeline index: what is left to predict, or the outcome the timeline already shows.</summary>
+/// <param name="Task">The question rollouts answer: the task with its clock moved by the time since its anchor
+/// (<see cref="TaskDefinition.After"/>); unused when <paramref name="Observed"/> is set.</param>
+/// <param name="Observed">The outcome the events from the anchor up to the index already settle, by the labels' own
+/// interpreter (<see cref="TaskOutcomeTracker"/>); null while it is still open.</param>
+/// <param name="Start">How far the question has run, for the rollouts' label rules (<see cref="RolloutRequest.Starts"/>).</param>
+internal readonly record struct StayQuestion(TaskDefinition Task, TaskOutcome? Observed, QuestionStart Start);
+
 /// <summary>
-/// How long the stay a task asks about has already lasted at a timeline index, so a rollout started mid-stay asks the
+/// How far the question a task asks has already run at a timeline index, so a rollout started mid-stay asks the
 /// task's own question (ARES's dynamic in-stay risk, ethos.md §3.4; <see cref="TaskDefinition.After"/>): a stay of
-/// 6 days is prolonged (≥ 10 days) if it lasts 4 more, not 10 more.
+/// 6 days is prolonged (≥ 10 days) if it lasts 4 more, not 10 more; and an ICU admission an hour ago has already
+/// answered "ICU admission before discharge" (docs/inference.md "Asked mid-stay").
 /// </summary>
 internal static class StayClock
 {
     /// <summary>
-    /// The time from the open stay's start to <paramref name="index"/>: the last start code of the task's stay kind at or
-    /// before the index, with no end code of that kind after it up to and including the index. Zero when no such stay is
-    /// open, and for tasks asked at a stay's end (readmission counts from the discharge itself).
+    /// The question's anchor at <paramref name="index"/>. For a task predicted at a stay's start: the open stay's start
+    /// (the last start code of the task's stay kind at or before the index, with no end code of that kind after it up to
+    /// and including the index). For a task predicted at a stay's end (readmission, ED re-attendance): the last end code
+    /// at or before the index, with no start code of that kind after it (the patient is out of that kind of stay).
+    /// Null otherwise: the question is then asked afresh at the index.
     /// </summary>
-    public static TimeSpan Spent(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
+    public static int? Anchor(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
     {
-        if (task.Point.At != StayBoundary.Start)
-            return TimeSpan.Zero;
         var tokens = timeline.Tokens;
-        var times = timeline.Times;
         var stay = task.Point.Stay;
+        var (anchor, other) = task.Point.At == StayBoundary.Start ? (stay.StartCode, stay.EndCode) : (stay.EndCode, stay.StartCode);
         for (var i = index; i >= 0; i--)
         {
             var code = meanings.CodeOf(tokens[i]);
-            if (CodeSet.Matches(code, stay.StartCode))
-                return TimeSpan.FromTicks((times[index] - times[i]) * TimeSpan.TicksPerMicrosecond);
-            if (CodeSet.Matches(code, stay.EndCode))
-                return TimeSpan.Zero;
+            if (CodeSet.Matches(code, anchor))
+                return i;
+            if (CodeSet.Matches(code, other))
+                return null;
         }
-        return TimeSpan.Zero;
+        return null;
     }
 
-    /// <summary><paramref name="task"/> as asked at <paramref name="index"/> of the timeline.</summary>
+    /// <summary>The time from the question's <see cref="Anchor"/> to <paramref name="index"/>; zero when it has none.</summary>
+    public static TimeSpan Spent(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task) =>
+        Anchor(meanings, timeline, index, task) is { } anchor ? Between(timeline, anchor, index) : TimeSpan.Zero;
+
+    /// <summary>
+    /// <paramref name="task"/> as asked at <paramref name="index"/>: the timeline's events after the anchor, up to and
+    /// including the index, replayed through the task's tracker with their time since the anchor. A settled outcome (a
+    /// positive code, a stop pending at the index, the "positive after" threshold or the time limit reached) is the
+    /// observed answer; otherwise the task with its clock moved on by the time spent.
+    /// </summary>
+    public static StayQuestion Ask(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
+    {
+        if (Anchor(meanings, timeline, index, task) is not { } anchor)
+            return new StayQuestion(task, null, new QuestionStart(TimeSpan.Zero, InStay: false));
+        var spent = Between(timeline, anchor, index);
+        var start = new QuestionStart(spent, InStay: true);
+        var tracker = new TaskOutcomeTracker(task);
+        var grace = task.Point.Filter == PointFilter.NotAdmitted ? task.Point.AdmissionGrace : (TimeSpan?)null;
+        for (var i = anchor + 1; i <= index; i++)
+        {
+            var (elapsed, code) = (Between(timeline, anchor, i), meanings.CodeOf(timeline.Tokens[i]));
+            // Admitted within the grace after ED_OUT: the labels make no "not admitted" point of this visit.
+            if (elapsed <= grace && CodeSet.Matches(code, TaskCodes.HospitalAdmission))
+                return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code), start);
+            if (tracker.Observe(elapsed, code) is { } outcome)
+                return new StayQuestion(task, outcome, start);
+        }
+        // A stop already read (a positive one, or one at the index's own time): the labels would settle the point there.
+        if (tracker.Finish() is { Kind: TaskOutcomeKind.Stop } stopped)
+            return new StayQuestion(task, stopped, start);
+        return new StayQuestion(task.After(spent), null, start);
+    }
+
+    /// <summary><paramref name="task"/> as rollouts ask it at <paramref name="index"/> (its clock moved on, whether or
+    /// not the timeline already settles it: <see cref="Ask"/> says that).</summary>
     public static TaskDefinition At(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task) =>
         task.After(Spent(meanings, timeline, index, task));
+
+    private static TimeSpan Between(EncodedTimeline timeline, int from, int to) =>
+        TimeSpan.FromTicks((timeline.Times[to] - timeline.Times[from]) * TimeSpan.TicksPerMicrosecond);
 }

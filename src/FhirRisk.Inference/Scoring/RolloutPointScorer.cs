@@ -51,7 +51,7 @@ public static class RolloutPointScorer
             try
             {
                 var point = points[index];
-                var result = await predictor.RunAsync(new RolloutRequest(point.Prompt, [definition], settings), cancellationToken).ConfigureAwait(false);
+                var result = await predictor.RunAsync(new RolloutRequest(point.Prompt, [definition], settings) { Starts = [QuestionStart.AtPoint] }, cancellationToken).ConfigureAwait(false);
                 results[index] = new ScoredPoint(point, result.Tasks[0], result.GeneratedTokens);
                 var (d, t) = (Interlocked.Increment(ref done), Interlocked.Add(ref tokens, result.GeneratedTokens));
                 progress?.Report(new ScoringProgress(d, points.Count, t, clock.Elapsed));

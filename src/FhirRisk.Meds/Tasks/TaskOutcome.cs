@@ -20,6 +20,13 @@ public enum TaskOutcomeKind
 
     /// <summary>A stop code shares the prediction timestamp, so the model would see the answer; the point is left out.</summary>
     KnownAtPrediction,
+
+    /// <summary>
+    /// Rollouts only: the sampled future is one in which the prediction point would not exist (an ED visit "not
+    /// admitted" that a generated admission within the grace admits after all), so it is left out. Labels never give it:
+    /// they do not make such a point.
+    /// </summary>
+    NotAPoint,
 }
 
 /// <summary>The settled outcome of one prediction point.</summary>
@@ -30,7 +37,7 @@ public enum TaskOutcomeKind
 /// <param name="Code">The deciding code for <see cref="TaskOutcomeKind.Stop"/> and <see cref="TaskOutcomeKind.KnownAtPrediction"/>.</param>
 public sealed record TaskOutcome(TaskOutcomeKind Kind, bool? Label, TimeSpan? Elapsed = null, string? Code = null)
 {
-    private static readonly string[] s_kindNames = ["stop", "duration", "time_limit", "censored", "known_at_prediction"];
+    private static readonly string[] s_kindNames = ["stop", "duration", "time_limit", "censored", "known_at_prediction", "not_a_point"];
 
     /// <summary>The snake_case name of <see cref="Kind"/> written to the stays table.</summary>
     public string KindName => s_kindNames[(int)Kind];

@@ -58,7 +58,9 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
     {
         var risk = input.Risk;
         var indicator = Indicator(risk.Task, risk.Risk);
-        var summary = double.IsNaN(risk.Risk)
+        var summary = risk.Observed is { } observed
+            ? $"{Label(risk.Task)}: {Observed(observed)}"
+            : double.IsNaN(risk.Risk)
             ? $"{Label(risk.Task)} risk could not be estimated"
             : $"{Label(risk.Task)} risk: {CardText.Percent(risk.Risk)} ({Band(indicator)})";
         return new CdsCard(NewUuid(), CardText.Truncate(summary), indicator, source, Detail(input, result, note), links);
@@ -69,7 +71,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         var risk = input.Risk;
         var text = new StringBuilder();
         text.Append("**").Append(CardText.EscapeMarkdown(Label(risk.Task))).Append(":** ");
-        text.Append(double.IsNaN(risk.Risk) ? "not estimable (no sampled continuation reached an outcome)" : CardText.Percent(risk.Risk));
+        text.Append(risk.Observed is { } seen ? Observed(seen)
+            : double.IsNaN(risk.Risk) ? "not estimable (no sampled continuation reached an outcome)" : CardText.Percent(risk.Risk));
         if (risk.Interval is { } interval)
             text.Append(CultureInfo.InvariantCulture, $" (95% interval {CardText.Percent(interval.Lower)}–{CardText.Percent(interval.Upper)})");
         text.Append("\n\n").Append(Method(risk)).Append(CultureInfo.InvariantCulture, $"; {result.EventCount} events read");
@@ -92,11 +95,21 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
 
     private static string Method(TaskRisk risk) => risk.Method switch
     {
+        RiskMethod.Rollouts when risk.Observed is not null =>
+            "Method: observed, not predicted: the outcome is already in this stay's record, so no continuations were sampled",
         RiskMethod.Rollouts when risk.Estimator == RolloutEstimator.Hazard =>
             $"Method: zero-shot rollouts (ETHOS), {risk.N} labelled continuations, their summed step-by-step chances of the outcome{Recalibrated(risk)}",
         RiskMethod.Rollouts => $"Method: zero-shot rollouts (ETHOS), {risk.N} labelled continuations{Recalibrated(risk)}",
         RiskMethod.Heads => "Method: calibrated task head (multitask prompted finetuning)",
         _ => $"Method: {risk.Method}",
+    };
+
+    /// <summary>An outcome the record already shows (<see cref="TaskRisk.Observed"/>), in words for a card.</summary>
+    private static string Observed(Meds.Tasks.TaskOutcome outcome) => outcome.Label switch
+    {
+        true => "already occurred (in the record)",
+        false => "settled without it (in the record)",
+        null => "not applicable (the record leaves this stay out of the question)",
     };
 
     private static string Recalibrated(TaskRisk risk) => risk.Recalibrated ? ", recalibrated on held-back patients" : "";

@@ -66,8 +66,7 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
         }
         var response = new ExplainResponse
         {
-            Risk = RiskWire.RiskOf(explanation, explanation.Method == RiskMethod.Rollouts && explanation.Trajectory[^1].Estimator is { } estimator
-                && model.Session.RolloutCalibration?.Covers(explanation.Task, estimator) == true),
+            Risk = RiskWire.RiskOf(explanation),
             Attribution = explanation.Method == RiskMethod.Heads ? "occlusion" : "trajectory",
             Model = RiskWire.ModelOf(model.Version),
             Reference = request.Patient!.Reference,

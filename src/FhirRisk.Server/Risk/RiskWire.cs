@@ -42,15 +42,18 @@ internal static class RiskWire
             _ => Estimator.Unspecified,
         },
         Recalibrated = risk.Recalibrated,
+        Observed = risk.Observed is not null,
     };
 
-    /// <summary>The explained risk: the trajectory's last point (explanations use the session's 95 % interval);
-    /// <paramref name="recalibrated"/> when its rollout risks went through the model's recalibration.</summary>
-    public static WireRisk RiskOf(RiskExplanation explanation, bool recalibrated = false)
+    /// <summary>The explained risk, at the session's 95 % interval: the served answer the explanation carries (rollouts:
+    /// <see cref="RiskExplanation.Answer"/>, what Predict gives), else the trajectory's last point (heads).</summary>
+    public static WireRisk RiskOf(RiskExplanation explanation)
     {
+        if (explanation.Answer is { } answer)
+            return RiskOf(answer with { Latency = explanation.Cost.Latency }, 0.95);
         var last = explanation.Trajectory[^1];
         return RiskOf(new TaskRisk(explanation.Task, explanation.Risk, last.Interval, explanation.Method, last.N, explanation.Cost.Latency, last.Estimator,
-            recalibrated), 0.95);
+            last.Recalibrated) { Observed = last.Observed }, 0.95);
     }
 
     /// <summary>

@@ -101,6 +101,25 @@ public sealed class CardTextTests
         Assert.Contains("chances of the outcome, recalibrated on held-back patients;", card.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void An_outcome_already_in_the_record_is_shown_as_observed_on_the_card_and_the_wire()
+    {
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var outcome = new FhirRisk.Meds.Tasks.TaskOutcome(FhirRisk.Meds.Tasks.TaskOutcomeKind.Stop, true, TimeSpan.FromHours(2), "ICU_ADMISSION//MICU");
+        var risk = TaskRisk.OfObserved("icu_admission", outcome, TimeSpan.Zero);
+        var card = Assert.Single(factory.Build(new PatientRiskResult([risk], "m", 1, []), [new RiskCardInput(risk, [])], []));
+        Assert.Equal("ICU admission: already occurred (in the record)", card.Summary);
+        Assert.Contains("observed, not predicted", card.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("interval", card.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("continuations,", card.Detail, StringComparison.Ordinal);
+
+        var wire = FhirRisk.Server.Risk.RiskWire.RiskOf(risk, 0.95);
+        Assert.True(wire.Observed);
+        Assert.Equal((1.0, 0u, null), (wire.Probability, wire.N, wire.Interval));
+        Assert.Equal(FhirRisk.Grpc.V1.Estimator.Unspecified, wire.Estimator);
+        Assert.False(FhirRisk.Server.Risk.RiskWire.RiskOf(Risk("icu_admission", 0.2), 0.95).Observed);
+    }
+
     private static TaskRisk Risk(string task, double risk, WilsonInterval? interval = null) =>
         new(task, risk, interval, RiskMethod.Rollouts, 100, TimeSpan.Zero);
 }

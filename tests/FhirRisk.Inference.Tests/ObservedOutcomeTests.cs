@@ -1,0 +1,133 @@
+using FhirRisk.Inference.Explanations;
+using FhirRisk.Inference.Prediction;
+using FhirRisk.Inference.Rollouts;
+using FhirRisk.Meds;
+using FhirRisk.Meds.Tasks;
+using FhirRisk.Tokenizer;
+
+namespace FhirRisk.Inference.Tests;
+
+/// <summary>
+/// A question asked later than its prediction point reads what the record already shows (docs/inference.md "Asked
+/// mid-stay"): an outcome already in the open stay is answered as observed, with no rollouts; a task asked after a
+/// stay's end counts its window from that end.
+/// </summary>
+public sealed class ObservedOutcomeTests
+{
+    private static readonly DateTime Admitted = new(2021, 5, 3, 9, 0, 0, DateTimeKind.Utc);
+
+    [Fact]
+    public async Task An_icu_admission_already_in_the_open_stay_is_observed_not_predicted()
+    {
+        using var session = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) });
+        await using var predictor = session.CreateRolloutPredictor();
+        var timeline = Stay(["LAB//B", "ICU_ADMISSION//MICU", "LAB//A"]); // asked an hour after the ICU admission
+
+        var risks = await predictor.PredictAsync(new RiskQuery(timeline, timeline.Count - 1,
+            [TaskCatalog.IcuAdmission, TaskCatalog.HospitalMortality, TaskCatalog.Composite]));
+
+        foreach (var observed in new[] { risks[0], risks[2] })
+        {
+            Assert.Equal(1.0, observed.Risk);
+            Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.FromHours(2), "ICU_ADMISSION//MICU"), observed.Observed);
+            Assert.Equal((0, null, null, false), (observed.N, observed.Interval, observed.Estimator, observed.Recalibrated));
+        }
+        Assert.Null(risks[1].Observed); // death before discharge is still open: predicted by rollouts
+        Assert.InRange(risks[1].N, 1, 8);
+
+        var finished = predictor.Counters.RolloutsFinished;
+        var alone = await predictor.PredictAsync(new RiskQuery(timeline, timeline.Count - 1, [TaskCatalog.IcuAdmission]));
+        Assert.Equal(1.0, alone[0].Risk);
+        Assert.Equal(finished, predictor.Counters.RolloutsFinished); // no rollout ran
+    }
+
+    [Fact]
+    public void The_open_stays_events_settle_the_question_by_the_labels_rules()
+    {
+        using var session = TinyModel.Open();
+        var meanings = session.Meanings;
+        TaskOutcome? Observed(EncodedTimeline t, string task) => StayClock.Ask(meanings, t, t.Count - 1, session.Task(task)).Observed;
+
+        // An admission from the ED before ED_OUT: admitted, observed.
+        var ed = Encode([new(1, Admitted, "ED_REGISTRATION"), new(1, Admitted.AddHours(2), "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddHours(3), "LAB//A")]);
+        Assert.Equal(true, Observed(ed, TaskCatalog.EdHospitalization)?.Label);
+        // A hospital discharge during an ICU stay whose ICU_DISCHARGE is missing: ICU mortality settled negative.
+        var icu = Stay(["ICU_ADMISSION//MICU", "LAB//A", "HOSPITAL_DISCHARGE//HOME"]);
+        var icuMortality = Observed(icu, TaskCatalog.IcuMortality);
+        Assert.Equal((TaskOutcomeKind.Stop, false, TimeSpan.FromHours(2)), (icuMortality?.Kind, icuMortality?.Label, icuMortality?.Elapsed));
+        // A stay past the 2-year horizon: left out (excluded), so the answer is NaN and says why.
+        var endless = Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddDays(800), "LAB//A")]);
+        Assert.Equal(TaskOutcomeKind.TimeLimit, Observed(endless, TaskCatalog.HospitalMortality)?.Kind);
+        Assert.True(double.IsNaN(TaskRisk.OfObserved("x", Observed(endless, TaskCatalog.HospitalMortality)!, TimeSpan.Zero).Risk));
+        // Nothing settled yet: the question is asked with the time left.
+        var open = Stay(["LAB//A", "LAB//B"]);
+        var asked = StayClock.Ask(meanings, open, open.Count - 1, session.Task(TaskCatalog.IcuAdmission));
+        Assert.Null(asked.Observed);
+        Assert.Equal(session.Task(TaskCatalog.IcuAdmission).TimeLimit - TimeSpan.FromHours(2), asked.Task.TimeLimit);
+    }
+
+    [Fact]
+    public async Task Explaining_icu_admission_across_the_icu_admission_shows_it_raising_the_risk_to_observed()
+    {
+        var options = new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8), Explanations = new ExplanationSettings { MaxFacts = 8, RolloutsPerPoint = 8 } };
+        using var session = TinyModel.Open(options);
+        await using var predictor = session.CreateRolloutPredictor();
+        var timeline = Stay(["LAB//B", "ICU_ADMISSION//MICU", "LAB//A", "LAB//A"]);
+
+        var explanation = await predictor.ExplainAsync(new ExplanationQuery(timeline, timeline.Count - 1, TaskCatalog.IcuAdmission));
+
+        Assert.Equal(["LAB//B", "ICU_ADMISSION//MICU", "LAB//A", "LAB//A"], explanation.Facts.SelectMany(c => c.Fact.Codes));
+        var icu = explanation.Facts[1];
+        Assert.Null(icu.Before.Observed);
+        Assert.Equal((1.0, true), (icu.After.Risk, icu.After.Observed?.Label));
+        Assert.True(icu.TrajectoryDelta >= 0, $"the ICU admission's Δ {icu.TrajectoryDelta}");
+        Assert.All(explanation.Facts.Skip(2), c => Assert.Equal(0, c.TrajectoryDelta));
+        Assert.Equal(1.0, explanation.Risk);
+        Assert.NotNull(explanation.Answer!.Observed);
+        Assert.Equal(2 * 8 + 0, explanation.Cost.Evaluations); // two predicted points, three observed ones and the observed answer
+    }
+
+    [Fact]
+    public async Task Readmission_asked_after_the_discharge_counts_its_window_and_its_span_from_the_discharge()
+    {
+        var options = new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8), Explanations = new ExplanationSettings { MaxFacts = 8, RolloutsPerPoint = 8 } };
+        using var session = TinyModel.Open(options);
+        await using var predictor = session.CreateRolloutPredictor();
+        var task = session.Task(TaskCatalog.Readmission30d);
+        var discharged = Admitted.AddDays(2);
+        var timeline = Encode([
+            new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddHours(5), "LAB//B"), new(1, discharged, "HOSPITAL_DISCHARGE//HOME"),
+            new(1, discharged.AddDays(4), "LAB//A"), new(1, discharged.AddDays(10), "LAB//B"),
+        ]);
+        var index = timeline.Count - 1;
+
+        var asked = StayClock.Ask(session.Meanings, timeline, index, task);
+        Assert.Null(asked.Observed);
+        Assert.Equal(task.TimeLimit - TimeSpan.FromDays(10), asked.Task.TimeLimit);
+
+        // Every trajectory point lies after the discharge, so each asks the label's question with the time since it spent.
+        var explanation = await predictor.ExplainAsync(new ExplanationQuery(timeline, index, TaskCatalog.Readmission30d));
+        Assert.Equal(["LAB//A", "LAB//B"], explanation.Facts.SelectMany(c => c.Fact.Codes));
+        Assert.StartsWith("HOSPITAL_DISCHARGE", session.Meanings.CodeOf(timeline.Tokens[explanation.Trajectory[0].Index]), StringComparison.Ordinal);
+        Assert.Equal([0.0, 4, 10], explanation.Trajectory.Select(p => Math.Round(StayClock.Spent(session.Meanings, timeline, p.Index, task).TotalDays)));
+        // The heads occlude facts at the prediction point, whose question does not move: their span keeps the stay's start.
+        var heads = ExplanationPlan.Create(session, new ExplanationQuery(timeline, index, TaskCatalog.Readmission30d), task);
+        Assert.Equal(["LAB//B", "HOSPITAL_DISCHARGE//HOME", "LAB//A", "LAB//B"], heads.Facts.SelectMany(f => f.Codes));
+
+        // Forty days on, the window has passed without an admission: settled negative by the record.
+        var late = Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, discharged, "HOSPITAL_DISCHARGE//HOME"), new(1, discharged.AddDays(40), "LAB//A")]);
+        var risk = (await predictor.PredictAsync(new RiskQuery(late, late.Count - 1, [TaskCatalog.Readmission30d])))[0];
+        Assert.Equal((0.0, TaskOutcomeKind.TimeLimit), (risk.Risk, risk.Observed?.Kind));
+    }
+
+    private static EncodedTimeline Stay(IReadOnlyList<string> codes) =>
+        Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), .. codes.Select((c, i) => new MedsEvent(1, Admitted.AddHours(i + 1), c))]);
+
+    private static EncodedTimeline Encode(IReadOnlyList<MedsEvent> events)
+    {
+        var timeline = TinyModel.Tokenizer.CreateBuffer();
+        MedsEvent[] all = [new(1, null, "GENDER//F"), new(1, Admitted.AddYears(-60), MedsSchema.BirthCode), .. events];
+        TinyModel.Tokenizer.Encode(all, timeline, endTimeline: false);
+        return timeline;
+    }
+}
