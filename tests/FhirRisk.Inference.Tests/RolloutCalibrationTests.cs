@@ -25,7 +25,7 @@ public sealed class RolloutCalibrationTests
     }
 
     [Fact]
-    public void An_estimate_at_0_or_1_is_clamped_by_its_rollout_count_before_the_map()
+    public void An_estimate_at_1_is_clamped_by_its_rollout_count_before_the_map()
     {
         // The demo model's map (models/demo/pretrained). Twenty summed hazards often pass 1 at a high-risk point and are
         // capped there; clamped to 1 − ε that mapped to 0.9992 while a raw 0.91 maps to 0.57 (review finding 5).
@@ -34,10 +34,25 @@ public sealed class RolloutCalibrationTests
         double Apply(double p, int n) => calibration.Apply("hospital_mortality", RolloutEstimator.Hazard, p, n);
 
         Assert.Equal(RolloutCalibration.Map(demo, 0.975), Apply(1, 20), 12);  // 1 − 1/(2n)
-        Assert.Equal(RolloutCalibration.Map(demo, 0.025), Apply(0, 20), 12);  // 1/(2n)
         Assert.Equal(RolloutCalibration.Map(demo, 0.5), Apply(0.5, 20), 12);  // inside: unchanged
+        Assert.Equal(RolloutCalibration.Map(demo, 0.004), Apply(0.004, 20), 12); // below 1/(2n): the hazard's own resolution
         Assert.InRange(Apply(1, 20), Apply(0.91, 20), 0.8);
         Assert.True(Apply(1, 0) > 0.999); // n unknown: ε as before
+    }
+
+    [Fact]
+    public void The_mapped_answer_is_monotone_in_the_raw_risk_across_rollout_counts()
+    {
+        // Adaptive counts are smallest for the lowest risks: a floor at 1/(2n) put every low answer near 3.5 % and ranked
+        // a raw 0.0067 over 20 rollouts above a raw 0.0208 over 27 (merge review finding 2).
+        var demo = new ProbabilityCalibration(CalibrationMethod.Platt, 0.5917928429931149, -1.098910592869049);
+        var calibration = new RolloutCalibration("ab", [new RolloutTaskCalibration("hospital_mortality", RolloutEstimator.Hazard, demo, 10, 2, "t")]);
+        (double Raw, int N)[] answers = [(0.0067, 20), (0.0097, 21), (0.0109, 22), (0.0208, 27), (0.05, 40), (0.3, 100), (0.9, 100)];
+
+        var mapped = answers.Select(a => calibration.Apply("hospital_mortality", RolloutEstimator.Hazard, a.Raw, a.N)).ToArray();
+
+        for (var i = 1; i < mapped.Length; i++)
+            Assert.True(mapped[i] > mapped[i - 1], $"raw {answers[i].Raw} (n {answers[i].N}) mapped to {mapped[i]}, not above {mapped[i - 1]}");
     }
 
     [Fact]

@@ -99,16 +99,19 @@ public sealed class RolloutCalibration
     }
 
     /// <summary>
-    /// <paramref name="risk"/> clamped into [1/(2n), 1 − 1/(2n)] for an estimate over n = <paramref name="labelled"/>
-    /// rollouts, [ε, 1 − ε] when n is unknown (0). n rollouts cannot tell a risk closer to 0 or 1 than about 1/(2n) (the
-    /// continuity correction), and the hazard estimate is capped at 1: unclamped, a capped 1 would map to 0.9992 under the
-    /// demo map while a raw 0.91 maps to 0.57, so a point's answer jumped on whether twenty summed hazards passed 1.
+    /// <paramref name="risk"/> clamped into [ε, 1 − 1/(2n)] for an estimate over n = <paramref name="labelled"/> rollouts,
+    /// [ε, 1 − ε] when n is unknown (0). The hazard estimate is capped at 1 (summed hazards pass it at high-risk points),
+    /// and n rollouts cannot tell a risk closer to 1 than about 1/(2n): unclamped, a capped 1 mapped to 0.9992 under the
+    /// demo map while a raw 0.91 maps to 0.57, so a point's answer jumped on whether twenty summed hazards passed 1. The
+    /// low end is not clamped by n: the hazard resolves risks well below 1/(2n) (that is what it is for), and adaptive
+    /// counts are smallest for the lowest risks, so an n-dependent floor put every low-risk answer near 3.5 % and ranked
+    /// some above higher raw risks.
     /// </summary>
     public static double Clamp(double risk, int labelled = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(labelled);
         var margin = labelled == 0 ? Epsilon : 0.5 / labelled;
-        return Math.Clamp(risk, margin, 1 - margin);
+        return Math.Clamp(risk, Epsilon, 1 - margin);
     }
 
     /// <summary>Lower-case hex SHA-256 of <c>model.safetensors</c> in <paramref name="directory"/>.</summary>

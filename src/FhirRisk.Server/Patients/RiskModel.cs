@@ -128,10 +128,17 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
                 $"{Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar))}@{session.Tokenizer.Vocabulary.Fingerprint:x16}");
             var rollouts = session.CreateRolloutPredictor();
             Volatile.Write(ref _loaded, new Loaded(session, rollouts, heads, method, version, backend, session.CreateEmbedder(), new TrajectoryGenerator(session, rollouts)));
-            var recalibrated = session.RolloutCalibration is { } calibration
-                ? string.Join(", ", calibration.Tasks.Select(t => $"{t.Task} ({t.Estimator.ToString().ToLowerInvariant()})"))
-                : "none";
-            ModelLoaded(logger, version, session.Backend.Name, method.ToString(), recalibrated);
+            // Only maps fitted on the service's estimator and rollout counts are applied (docs/inference.md
+            // "Recalibration"); say which, and warn about the rest, so a changed Model:MinRollouts is not silent.
+            var rolloutSettings = session.Options.Rollouts;
+            var counts = RolloutCounts.Of(rolloutSettings);
+            var maps = session.RolloutCalibration?.Tasks ?? [];
+            var applied = maps.Where(t => t.Estimator == rolloutSettings.Estimator && t.Counts == counts).ToArray();
+            var unused = maps.Except(applied).ToArray();
+            ModelLoaded(logger, version, session.Backend.Name, method.ToString(), applied.Length > 0 ? string.Join(", ", applied.Select(Describe)) : "none");
+            if (unused.Length > 0)
+                RecalibrationNotApplied(logger, string.Join(", ", unused.Select(t => $"{Describe(t)} on {t.Counts}")),
+                    rolloutSettings.Estimator.ToString().ToLowerInvariant(), counts.ToString());
             return true;
         }
         catch (Exception e) when (e is InferenceException or IOException or InvalidDataException or UnauthorizedAccessException
@@ -159,6 +166,12 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
     [LoggerMessage(EventId = 400, Level = LogLevel.Information,
         Message = "Risk model {Version} loaded on the {Backend} backend (default method {Method}; rollout recalibration: {Recalibrated})")]
     private static partial void ModelLoaded(ILogger logger, string version, string backend, string method, string recalibrated);
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Warning,
+        Message = "Rollout recalibration fitted for other settings is not applied: {Maps}; the service answers {Estimator} over {Counts} rollouts (refit with 'fhirrisk calibrate-rollouts' for these settings, or set Model:MinRollouts and Model:MaxRollouts to the map's)")]
+    private static partial void RecalibrationNotApplied(ILogger logger, string maps, string estimator, string counts);
+
+    private static string Describe(RolloutTaskCalibration map) => $"{map.Task} ({map.Estimator.ToString().ToLowerInvariant()})";
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "No model directory at {Directory}; the server stays not ready (set Model:Directory)")]
     private static partial void NotFound(ILogger logger, string directory);

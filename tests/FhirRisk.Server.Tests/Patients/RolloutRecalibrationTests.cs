@@ -7,13 +7,17 @@ using FhirRisk.Server.Tests.Risk;
 namespace FhirRisk.Server.Tests.Patients;
 
 /// <summary>The bundled demo model's <c>pretrained/rollout-calibration.json</c> as the server serves it: loaded (its
-/// weights' hash matches), announced in event 400, and applied to the hospital_mortality rollout risk only.</summary>
+/// weights' hash matches), announced in event 400, and applied to the hospital_mortality rollout risk only — when the
+/// service answers with the rollout counts the map was fitted on (adaptive 20–100); with others, event 403 says it is
+/// not applied.</summary>
 public sealed class RolloutRecalibrationTests
 {
     [Fact]
     public async Task The_demo_models_rollout_risks_for_mortality_are_recalibrated_and_the_log_says_so()
     {
-        await using var server = await TestFhirRiskServer.StartAsync(DemoModel.Settings);
+        var settings = DemoModel.Settings;
+        (settings["Model:MinRollouts"], settings["Model:MaxRollouts"]) = ("20", "100"); // the map's counts
+        await using var server = await TestFhirRiskServer.StartAsync(settings);
         await server.WaitUntilReadyAsync();
         using var pushed = await server.PostAsync("/fhir", TestBundles.Patient("recal-p1").ToJsonString());
         Assert.Equal(System.Net.HttpStatusCode.OK, pushed.StatusCode);
@@ -35,5 +39,23 @@ public sealed class RolloutRecalibrationTests
         Assert.True(wire.StatusName == "OK", wire.ToString());
         Assert.True(wire.Messages.Single().GetProperty("risks")[0].GetProperty("recalibrated").GetBoolean());
         Assert.Empty(server.Logs.Errors);
+    }
+
+    [Fact]
+    public async Task With_other_rollout_counts_the_map_is_not_applied_and_the_log_says_so()
+    {
+        await using var server = await TestFhirRiskServer.StartAsync(DemoModel.Settings); // 4–8 rollouts
+        await server.WaitUntilReadyAsync();
+        using var pushed = await server.PostAsync("/fhir", TestBundles.Patient("recal-p2").ToJsonString());
+        Assert.Equal(System.Net.HttpStatusCode.OK, pushed.StatusCode);
+
+        var result = await server.Patients.PredictAsync(new PatientRiskRequest("recal-p2", [], ["hospital_mortality"], Method: RiskMethod.Rollouts))
+            .WaitAsync(TestFhirRiskServer.Timeout);
+
+        Assert.Contains(server.Logs.Entries, e => e.EventId == 400 && e.Message.Contains("rollout recalibration: none", StringComparison.Ordinal));
+        Assert.Contains(server.Logs.Entries, e => e.EventId == 403
+            && e.Message.Contains("hospital_mortality (hazard) on adaptive 20–100", StringComparison.Ordinal)
+            && e.Message.Contains("adaptive 4–8", StringComparison.Ordinal));
+        Assert.False(result.Risks[0].Recalibrated);
     }
 }
