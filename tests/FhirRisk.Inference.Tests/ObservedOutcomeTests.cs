@@ -120,6 +120,49 @@ public sealed class ObservedOutcomeTests
         Assert.Equal((0.0, TaskOutcomeKind.TimeLimit), (risk.Risk, risk.Observed?.Kind));
     }
 
+    [Fact]
+    public async Task Readmission_asked_days_after_a_discharge_with_nothing_recorded_since_counts_the_quiet_time()
+    {
+        using var session = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) });
+        await using var predictor = session.CreateRolloutPredictor();
+        var task = session.Task(TaskCatalog.Readmission30d);
+        var discharged = Admitted.AddDays(2);
+        var timeline = Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, discharged, "HOSPITAL_DISCHARGE//HOME")]);
+        var index = timeline.Count - 1;
+
+        // Forty days on, nothing recorded since the discharge: the window closed without an admission, negative.
+        var late = (await predictor.PredictAsync(new RiskQuery(timeline, index, [TaskCatalog.Readmission30d]) { AsOf = discharged.AddDays(40) }))[0];
+        Assert.Equal((0.0, TaskOutcomeKind.TimeLimit, 0), (late.Risk, late.Observed?.Kind, late.N));
+        Assert.Equal(0, predictor.Counters.RolloutsFinished);
+        // At the window's last instant it still counts (inclusive): open, predicted from the discharge.
+        Assert.Null(StayClock.Ask(session.Meanings, timeline, index, task, discharged + task.TimeLimit).Observed);
+        // Ten days on: still open, so rollouts answer it from the last event (they do not condition on the quiet days).
+        var asked = StayClock.Ask(session.Meanings, timeline, index, task, discharged.AddDays(10));
+        Assert.Null(asked.Observed);
+        Assert.Equal(task.TimeLimit, asked.Task.TimeLimit);
+        var open = (await predictor.PredictAsync(new RiskQuery(timeline, index, [TaskCatalog.Readmission30d]) { AsOf = discharged.AddDays(10) }))[0];
+        Assert.Null(open.Observed);
+        Assert.InRange(open.N, 1, 8);
+        // Without an asked time the question is asked at the discharge, as a labelled point is.
+        Assert.Null(StayClock.Ask(session.Meanings, timeline, index, task).Observed);
+    }
+
+    [Fact]
+    public void A_stay_asked_on_day_12_whose_last_event_is_on_day_9_is_observed_prolonged()
+    {
+        using var session = TinyModel.Open();
+        var task = session.Task(TaskCatalog.ProlongedLos);
+        var timeline = Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddDays(9), "LAB//A")]);
+        var index = timeline.Count - 1;
+
+        var observed = StayClock.Ask(session.Meanings, timeline, index, task, Admitted.AddDays(12)).Observed;
+
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Duration, true, task.PositiveAfter), observed);
+        Assert.Equal(true, StayClock.Ask(session.Meanings, timeline, index, session.Task(TaskCatalog.Composite), Admitted.AddDays(12)).Observed?.Label);
+        Assert.Null(StayClock.Ask(session.Meanings, timeline, index, task, Admitted.AddDays(9.5)).Observed);
+        Assert.Null(StayClock.Ask(session.Meanings, timeline, index, task).Observed);
+    }
+
     private static EncodedTimeline Stay(IReadOnlyList<string> codes) =>
         Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), .. codes.Select((c, i) => new MedsEvent(1, Admitted.AddHours(i + 1), c))]);
 

@@ -50,9 +50,12 @@ internal static class StayClock
     /// <paramref name="task"/> as asked at <paramref name="index"/>: the timeline's events after the anchor, up to and
     /// including the index, replayed through the task's tracker with their time since the anchor. A settled outcome (a
     /// positive code, a stop pending at the index, the "positive after" threshold or the time limit reached) is the
-    /// observed answer; otherwise the task with its clock moved on by the time spent.
+    /// observed answer. Asked at <paramref name="asOf"/>, later than the index's event, the quiet time since settles it
+    /// too when it alone reaches the "positive after" threshold or passes the time limit (<see cref="TaskOutcomeTracker.Reach"/>:
+    /// nothing recorded in a window that has closed). Otherwise the task with its clock moved on by the time spent to
+    /// the index: rollouts continue from the last event and do not condition on the quiet time after it.
     /// </summary>
-    public static StayQuestion Ask(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
+    public static StayQuestion Ask(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task, DateTime? asOf = null)
     {
         if (Anchor(meanings, timeline, index, task) is not { } anchor)
             return new StayQuestion(task, null, new QuestionStart(TimeSpan.Zero, InStay: false));
@@ -72,6 +75,8 @@ internal static class StayClock
         // A stop already read (a positive one, or one at the index's own time): the labels would settle the point there.
         if (tracker.Finish() is { Kind: TaskOutcomeKind.Stop } stopped)
             return new StayQuestion(task, stopped, start);
+        if (asOf is { } at && tracker.Reach(Since(timeline, anchor, at)) is { } lapsed)
+            return new StayQuestion(task, lapsed, start);
         return new StayQuestion(task.After(spent), null, start);
     }
 
@@ -79,6 +84,10 @@ internal static class StayClock
     /// not the timeline already settles it: <see cref="Ask"/> says that).</summary>
     public static TaskDefinition At(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task) =>
         task.After(Spent(meanings, timeline, index, task));
+
+    /// <summary>The time from token <paramref name="from"/> to <paramref name="time"/>, on the timeline's microsecond clock.</summary>
+    private static TimeSpan Since(EncodedTimeline timeline, int from, DateTime time) =>
+        TimeSpan.FromTicks(((time.ToUniversalTime() - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond - timeline.Times[from]) * TimeSpan.TicksPerMicrosecond);
 
     private static TimeSpan Between(EncodedTimeline timeline, int from, int to) =>
         TimeSpan.FromTicks((timeline.Times[to] - timeline.Times[from]) * TimeSpan.TicksPerMicrosecond);
