@@ -163,6 +163,43 @@ public sealed class ObservedOutcomeTests
         Assert.Null(StayClock.Ask(session.Meanings, timeline, index, task).Observed);
     }
 
+    [Theory]
+    [InlineData("HOSPITAL_DISCHARGE//DIED", null)]
+    [InlineData("HOSPITAL_DISCHARGE//HOME", "MEDS_DEATH")]
+    public async Task Asked_at_a_death_in_hospital_mortality_is_observed_and_readmission_is_not_applicable(string discharge, string? death)
+    {
+        using var session = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) });
+        await using var predictor = session.CreateRolloutPredictor();
+        var died = Admitted.AddDays(3);
+        var timeline = Encode([
+            new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddHours(5), "LAB//B"), new(1, died, discharge),
+            .. death is null ? Array.Empty<MedsEvent>() : [new MedsEvent(1, died, death)],
+        ]);
+
+        var risks = await predictor.PredictAsync(new RiskQuery(timeline, timeline.Count - 1,
+            [TaskCatalog.Readmission30d, TaskCatalog.HospitalMortality, TaskCatalog.IcuAdmission]) { AsOf = died });
+
+        // The labels make no readmission point at a discharge the patient did not leave alive: no estimate, not a positive.
+        Assert.Equal((TaskOutcomeKind.NotAPoint, (bool?)null), (risks[0].Observed?.Kind, risks[0].Observed?.Label));
+        Assert.True(double.IsNaN(risks[0].Risk));
+        // The stay that ended at the asked instant is replayed: the death settles its start's questions, as its labels do.
+        Assert.Equal((1.0, TaskOutcomeKind.Stop), (risks[1].Risk, risks[1].Observed?.Kind));
+        Assert.Equal((0.0, TaskOutcomeKind.Stop), (risks[2].Risk, risks[2].Observed?.Kind));
+        Assert.Equal(0, predictor.Counters.RolloutsFinished);
+    }
+
+    [Fact]
+    public void Asked_at_a_live_discharge_readmission_stays_open_and_the_stay_tasks_are_asked_afresh()
+    {
+        using var session = TinyModel.Open();
+        var timeline = Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddDays(3), "HOSPITAL_DISCHARGE//HOME")]);
+        var index = timeline.Count - 1;
+
+        Assert.Null(StayClock.Ask(session.Meanings, timeline, index, session.Task(TaskCatalog.Readmission30d)).Observed);
+        var mortality = StayClock.Ask(session.Meanings, timeline, index, session.Task(TaskCatalog.HospitalMortality));
+        Assert.Equal((null, false), (mortality.Observed, mortality.Start.InStay));
+    }
+
     private static EncodedTimeline Stay(IReadOnlyList<string> codes) =>
         Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), .. codes.Select((c, i) => new MedsEvent(1, Admitted.AddHours(i + 1), c))]);
 

@@ -57,10 +57,13 @@ internal static class StayClock
     /// </summary>
     public static StayQuestion Ask(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task, DateTime? asOf = null)
     {
-        if (Anchor(meanings, timeline, index, task) is not { } anchor)
+        if ((Anchor(meanings, timeline, index, task) ?? DiedAtIndex(meanings, timeline, index, task)) is not { } anchor)
             return new StayQuestion(task, null, new QuestionStart(TimeSpan.Zero, InStay: false));
         var spent = Between(timeline, anchor, index);
         var start = new QuestionStart(spent, InStay: true);
+        // The labels make no point at a discharge the patient did not leave alive (TimelineLabeler's PointFilter.Alive).
+        if (task.Point.Filter == PointFilter.Alive && DeathBy(meanings, timeline, anchor, index) is { } death)
+            return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, death), start);
         var tracker = new TaskOutcomeTracker(task);
         var grace = task.Point.Filter == PointFilter.NotAdmitted ? task.Point.AdmissionGrace : (TimeSpan?)null;
         for (var i = anchor + 1; i <= index; i++)
@@ -84,6 +87,40 @@ internal static class StayClock
     /// not the timeline already settles it: <see cref="Ask"/> says that).</summary>
     public static TaskDefinition At(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task) =>
         task.After(Spent(meanings, timeline, index, task));
+
+    /// <summary>
+    /// For a task predicted at a stay's start, asked at the very timestamp its stay ended in death (an end code and a
+    /// death code at the index's time): that stay's start, so the death is replayed and observed, as the label of its
+    /// start reads it; else null. A stay that ended alive is not replayed: a question asked after it is asked afresh.
+    /// </summary>
+    private static int? DiedAtIndex(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
+    {
+        if (task.Point.At != StayBoundary.Start)
+            return null;
+        var first = index;
+        while (first > 0 && timeline.Times[first - 1] == timeline.Times[index])
+            first--;
+        var (ended, died) = (false, false);
+        for (var i = first; i <= index; i++)
+        {
+            var code = meanings.CodeOf(timeline.Tokens[i]);
+            ended |= CodeSet.Matches(code, task.Point.Stay.EndCode);
+            died |= TaskCodes.Death.Contains(code);
+        }
+        return ended && died && first > 0 ? Anchor(meanings, timeline, first - 1, task) : null;
+    }
+
+    /// <summary>The first death code at or before the time of <paramref name="anchor"/> (up to the index), or null.</summary>
+    private static string? DeathBy(TokenMeanings meanings, EncodedTimeline timeline, int anchor, int index)
+    {
+        for (var i = 0; i <= index && timeline.Times[i] <= timeline.Times[anchor]; i++)
+        {
+            var code = meanings.CodeOf(timeline.Tokens[i]);
+            if (TaskCodes.Death.Contains(code))
+                return code;
+        }
+        return null;
+    }
 
     /// <summary>The time from token <paramref name="from"/> to <paramref name="time"/>, on the timeline's microsecond clock.</summary>
     private static TimeSpan Since(EncodedTimeline timeline, int from, DateTime time) =>
