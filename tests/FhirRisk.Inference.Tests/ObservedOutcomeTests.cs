@@ -200,6 +200,30 @@ public sealed class ObservedOutcomeTests
         Assert.Equal((null, false), (mortality.Observed, mortality.Start.InStay));
     }
 
+    [Fact]
+    public async Task The_heads_answer_an_outcome_already_in_the_record_as_observed_like_the_rollouts()
+    {
+        var (directory, _, _) = FinetunedTinyModel.Value;
+        using var session = InferenceSession.Open(directory, new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) });
+        using var heads = session.CreateHeadsPredictor();
+        await using var rollouts = session.CreateRolloutPredictor();
+        var timeline = Stay(["LAB//B", "ICU_ADMISSION//MICU", "LAB//A"]); // asked an hour after the ICU admission
+        var query = new RiskQuery(timeline, timeline.Count - 1, [TaskCatalog.HospitalMortality, TaskCatalog.IcuAdmission]);
+
+        var byHeads = await heads.PredictAsync(query);
+        var byRollouts = await rollouts.PredictAsync(query);
+
+        // The ICU admission is in the record whichever method is asked: observed, no interval, n 0, no estimator.
+        Assert.Equal(byRollouts[1].Observed, byHeads[1].Observed);
+        Assert.Equal((1.0, RiskMethod.Heads, 0, null, null), (byHeads[1].Risk, byHeads[1].Method, byHeads[1].N, byHeads[1].Interval, byHeads[1].Estimator));
+        // Mortality is still open: the head's own probability.
+        Assert.Null(byHeads[0].Observed);
+        Assert.Equal(heads.Predict([session.HeadsContext(timeline, query.Index)])[0], byHeads[0].Risk);
+        // Explaining the observed task by heads still answers (its occlusion trajectory, as before).
+        var explanation = await heads.ExplainAsync(new ExplanationQuery(timeline, query.Index, TaskCatalog.IcuAdmission));
+        Assert.Equal(TaskCatalog.IcuAdmission, explanation.Task);
+    }
+
     private static EncodedTimeline Stay(IReadOnlyList<string> codes) =>
         Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), .. codes.Select((c, i) => new MedsEvent(1, Admitted.AddHours(i + 1), c))]);
 
