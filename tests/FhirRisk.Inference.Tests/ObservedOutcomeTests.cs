@@ -120,6 +120,110 @@ public sealed class ObservedOutcomeTests
         Assert.Equal((0.0, TaskOutcomeKind.TimeLimit), (risk.Risk, risk.Observed?.Kind));
     }
 
+    [Fact]
+    public async Task Readmission_asked_days_after_a_discharge_with_nothing_recorded_since_counts_the_quiet_time()
+    {
+        using var session = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) });
+        await using var predictor = session.CreateRolloutPredictor();
+        var task = session.Task(TaskCatalog.Readmission30d);
+        var discharged = Admitted.AddDays(2);
+        var timeline = Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, discharged, "HOSPITAL_DISCHARGE//HOME")]);
+        var index = timeline.Count - 1;
+
+        // Forty days on, nothing recorded since the discharge: the window closed without an admission, negative.
+        var late = (await predictor.PredictAsync(new RiskQuery(timeline, index, [TaskCatalog.Readmission30d]) { AsOf = discharged.AddDays(40) }))[0];
+        Assert.Equal((0.0, TaskOutcomeKind.TimeLimit, 0), (late.Risk, late.Observed?.Kind, late.N));
+        Assert.Equal(0, predictor.Counters.RolloutsFinished);
+        // At the window's last instant it still counts (inclusive): open, predicted from the discharge.
+        Assert.Null(StayClock.Ask(session.Meanings, timeline, index, task, discharged + task.TimeLimit).Observed);
+        // Ten days on: still open, so rollouts answer it from the last event (they do not condition on the quiet days).
+        var asked = StayClock.Ask(session.Meanings, timeline, index, task, discharged.AddDays(10));
+        Assert.Null(asked.Observed);
+        Assert.Equal(task.TimeLimit, asked.Task.TimeLimit);
+        var open = (await predictor.PredictAsync(new RiskQuery(timeline, index, [TaskCatalog.Readmission30d]) { AsOf = discharged.AddDays(10) }))[0];
+        Assert.Null(open.Observed);
+        Assert.InRange(open.N, 1, 8);
+        // Without an asked time the question is asked at the discharge, as a labelled point is.
+        Assert.Null(StayClock.Ask(session.Meanings, timeline, index, task).Observed);
+    }
+
+    [Fact]
+    public void A_stay_asked_on_day_12_whose_last_event_is_on_day_9_is_observed_prolonged()
+    {
+        using var session = TinyModel.Open();
+        var task = session.Task(TaskCatalog.ProlongedLos);
+        var timeline = Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddDays(9), "LAB//A")]);
+        var index = timeline.Count - 1;
+
+        var observed = StayClock.Ask(session.Meanings, timeline, index, task, Admitted.AddDays(12)).Observed;
+
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Duration, true, task.PositiveAfter), observed);
+        Assert.Equal(true, StayClock.Ask(session.Meanings, timeline, index, session.Task(TaskCatalog.Composite), Admitted.AddDays(12)).Observed?.Label);
+        Assert.Null(StayClock.Ask(session.Meanings, timeline, index, task, Admitted.AddDays(9.5)).Observed);
+        Assert.Null(StayClock.Ask(session.Meanings, timeline, index, task).Observed);
+    }
+
+    [Theory]
+    [InlineData("HOSPITAL_DISCHARGE//DIED", null)]
+    [InlineData("HOSPITAL_DISCHARGE//HOME", "MEDS_DEATH")]
+    public async Task Asked_at_a_death_in_hospital_mortality_is_observed_and_readmission_is_not_applicable(string discharge, string? death)
+    {
+        using var session = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) });
+        await using var predictor = session.CreateRolloutPredictor();
+        var died = Admitted.AddDays(3);
+        var timeline = Encode([
+            new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddHours(5), "LAB//B"), new(1, died, discharge),
+            .. death is null ? Array.Empty<MedsEvent>() : [new MedsEvent(1, died, death)],
+        ]);
+
+        var risks = await predictor.PredictAsync(new RiskQuery(timeline, timeline.Count - 1,
+            [TaskCatalog.Readmission30d, TaskCatalog.HospitalMortality, TaskCatalog.IcuAdmission]) { AsOf = died });
+
+        // The labels make no readmission point at a discharge the patient did not leave alive: no estimate, not a positive.
+        Assert.Equal((TaskOutcomeKind.NotAPoint, (bool?)null), (risks[0].Observed?.Kind, risks[0].Observed?.Label));
+        Assert.True(double.IsNaN(risks[0].Risk));
+        // The stay that ended at the asked instant is replayed: the death settles its start's questions, as its labels do.
+        Assert.Equal((1.0, TaskOutcomeKind.Stop), (risks[1].Risk, risks[1].Observed?.Kind));
+        Assert.Equal((0.0, TaskOutcomeKind.Stop), (risks[2].Risk, risks[2].Observed?.Kind));
+        Assert.Equal(0, predictor.Counters.RolloutsFinished);
+    }
+
+    [Fact]
+    public void Asked_at_a_live_discharge_readmission_stays_open_and_the_stay_tasks_are_asked_afresh()
+    {
+        using var session = TinyModel.Open();
+        var timeline = Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddDays(3), "HOSPITAL_DISCHARGE//HOME")]);
+        var index = timeline.Count - 1;
+
+        Assert.Null(StayClock.Ask(session.Meanings, timeline, index, session.Task(TaskCatalog.Readmission30d)).Observed);
+        var mortality = StayClock.Ask(session.Meanings, timeline, index, session.Task(TaskCatalog.HospitalMortality));
+        Assert.Equal((null, false), (mortality.Observed, mortality.Start.InStay));
+    }
+
+    [Fact]
+    public async Task The_heads_answer_an_outcome_already_in_the_record_as_observed_like_the_rollouts()
+    {
+        var (directory, _, _) = FinetunedTinyModel.Value;
+        using var session = InferenceSession.Open(directory, new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) });
+        using var heads = session.CreateHeadsPredictor();
+        await using var rollouts = session.CreateRolloutPredictor();
+        var timeline = Stay(["LAB//B", "ICU_ADMISSION//MICU", "LAB//A"]); // asked an hour after the ICU admission
+        var query = new RiskQuery(timeline, timeline.Count - 1, [TaskCatalog.HospitalMortality, TaskCatalog.IcuAdmission]);
+
+        var byHeads = await heads.PredictAsync(query);
+        var byRollouts = await rollouts.PredictAsync(query);
+
+        // The ICU admission is in the record whichever method is asked: observed, no interval, n 0, no estimator.
+        Assert.Equal(byRollouts[1].Observed, byHeads[1].Observed);
+        Assert.Equal((1.0, RiskMethod.Heads, 0, null, null), (byHeads[1].Risk, byHeads[1].Method, byHeads[1].N, byHeads[1].Interval, byHeads[1].Estimator));
+        // Mortality is still open: the head's own probability.
+        Assert.Null(byHeads[0].Observed);
+        Assert.Equal(heads.Predict([session.HeadsContext(timeline, query.Index)])[0], byHeads[0].Risk);
+        // Explaining the observed task by heads still answers (its occlusion trajectory, as before).
+        var explanation = await heads.ExplainAsync(new ExplanationQuery(timeline, query.Index, TaskCatalog.IcuAdmission));
+        Assert.Equal(TaskCatalog.IcuAdmission, explanation.Task);
+    }
+
     private static EncodedTimeline Stay(IReadOnlyList<string> codes) =>
         Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), .. codes.Select((c, i) => new MedsEvent(1, Admitted.AddHours(i + 1), c))]);
 

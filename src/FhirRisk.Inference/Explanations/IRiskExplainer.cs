@@ -52,10 +52,15 @@ public sealed record ExplanationQuery(EncodedTimeline Timeline, int Index, strin
     /// <summary>Rollouts: the generation seed; null: the session's <see cref="Rollouts.RolloutSettings.Seed"/>. Heads ignore it.</summary>
     public ulong? Seed { get; init; }
 
+    /// <summary>When the question is asked, for the served answer (<see cref="RiskQuery.AsOf"/>); null: at the index's
+    /// own time. The trajectory's points are asked at their own events.</summary>
+    public DateTime? AsOf { get; init; }
+
     /// <summary>The query at <paramref name="predictionTime"/>: every token at or before it is context.</summary>
     public static ExplanationQuery At(EncodedTimeline timeline, DateTime predictionTime, string task)
     {
         ArgumentNullException.ThrowIfNull(timeline);
-        return new ExplanationQuery(timeline, RiskQuery.At(timeline, predictionTime, [task]).Index, task);
+        var query = RiskQuery.At(timeline, predictionTime, [task]);
+        return new ExplanationQuery(timeline, query.Index, task) { AsOf = query.AsOf };
     }
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using FhirRisk.Inference.Explanations;
+using FhirRisk.Inference.Rollouts;
+using FhirRisk.Meds.Tasks;
 using FhirRisk.Model.Heads;
 using GptModel = FhirRisk.Model.Gpt.Gpt;
 
@@ -31,17 +33,31 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
 
     public IReadOnlyList<string> Tasks => _heads.Tasks;
 
+    /// <summary>
+    /// One forward pass for the tasks the record leaves open at the point; a task whose outcome the open stay already
+    /// shows (<see cref="StayClock.Ask"/>, model-free) is answered by it as the rollouts answer it
+    /// (<see cref="TaskRisk.Observed"/>), so the method never turns an outcome in the record into a probability.
+    /// </summary>
     public Task<IReadOnlyList<TaskRisk>> PredictAsync(RiskQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         cancellationToken.ThrowIfCancellationRequested();
         var clock = Stopwatch.StartNew();
         var indices = query.Tasks.Select(IndexOf).ToArray();
-        var probabilities = Predict([_session.HeadsContext(query.Timeline, query.Index)]);
+        var observed = indices.Select(k => Observed(query, _heads.Tasks[k])).ToArray();
+        var probabilities = observed.All(o => o is not null) ? Array.Empty<double>() : Predict([_session.HeadsContext(query.Timeline, query.Index)]);
         var latency = clock.Elapsed;
-        IReadOnlyList<TaskRisk> risks = [.. indices.Select(k => new TaskRisk(_heads.Tasks[k], probabilities[k], null, RiskMethod.Heads, 0, latency))];
+        IReadOnlyList<TaskRisk> risks = [.. indices.Select((k, i) => observed[i] is { } outcome
+            ? TaskRisk.OfObserved(_heads.Tasks[k], outcome, latency, RiskMethod.Heads)
+            : new TaskRisk(_heads.Tasks[k], probabilities[k], null, RiskMethod.Heads, 0, latency))];
         return Task.FromResult(risks);
     }
+
+    /// <summary>The outcome the record already shows for <paramref name="task"/> at the query's point, or null.</summary>
+    private TaskOutcome? Observed(RiskQuery query, string task) =>
+        _session.Tasks.FirstOrDefault(t => t.Name == task) is { } definition
+            ? StayClock.Ask(_session.Meanings, query.Timeline, query.Index, definition, query.AsOf).Observed
+            : null;
 
     /// <summary>(N, K) the calibrated probability of every head for every context, in <see cref="TaskHeads.Tasks"/> order.</summary>
     /// <param name="contexts">Contexts of at most T − K ids (<see cref="InferenceSession.HeadsContext"/>).</param>

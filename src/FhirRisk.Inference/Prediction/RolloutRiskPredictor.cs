@@ -49,7 +49,7 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
     {
         ArgumentNullException.ThrowIfNull(query);
         var clock = Stopwatch.StartNew();
-        var asked = query.Tasks.Select(t => StayClock.Ask(_session.Meanings, query.Timeline, query.Index, _session.Task(t))).ToArray();
+        var asked = query.Tasks.Select(t => StayClock.Ask(_session.Meanings, query.Timeline, query.Index, _session.Task(t), query.AsOf)).ToArray();
         var open = asked.Where(a => a.Observed is null).ToArray();
         var settings = SettingsFor(query);
         var result = open.Length == 0 ? null
@@ -117,7 +117,7 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         {
             MinRollouts = count, MaxRollouts = count, KeepTokens = false, Seed = query.Seed ?? _session.Options.Rollouts.Seed,
         };
-        var served = AnswerAsync(new RiskQuery(query.Timeline, query.Index, [task.Name]) { Seed = query.Seed }, cancellationToken);
+        var served = AnswerAsync(new RiskQuery(query.Timeline, query.Index, [task.Name]) { Seed = query.Seed, AsOf = query.AsOf }, cancellationToken);
         var asked = plan.Points.Select(p => StayClock.Ask(_session.Meanings, query.Timeline, p, task)).ToArray();
         var key = new RolloutRequest(_session.RolloutPrompt(query.Timeline, plan.Points[^1]), [task], settings).Key;
         var runs = plan.Points.Select((point, i) =>

@@ -29,18 +29,21 @@ public sealed record TaskRisk(string Task, double Risk, WilsonInterval? Interval
     bool Recalibrated = false)
 {
     /// <summary>
-    /// Rollouts: the outcome the record already shows at the prediction point, read by the labels' own rules from the
-    /// open stay's events (an ICU admission an hour ago; docs/inference.md "Asked mid-stay"); null when it was predicted.
-    /// When set, no rollout ran: <see cref="Risk"/> is 1 for a positive outcome, 0 for a negative one and NaN for one the
-    /// task leaves out (a stay past its time limit), with no interval, N = 0 and no estimator.
+    /// The outcome the record already shows at the prediction point, read by the labels' own rules from the open stay's
+    /// events (an ICU admission an hour ago; docs/inference.md "Asked mid-stay"); null when it was predicted. Either
+    /// method reads it, before its model: when set, no rollout ran and no head was read, <see cref="Risk"/> is 1 for a
+    /// positive outcome, 0 for a negative one and NaN for one the task leaves out (a stay past its time limit, a
+    /// discharge the patient did not leave alive), with no interval, N = 0 and no estimator; <see cref="Method"/> names
+    /// the predictor that was asked.
     /// </summary>
     public TaskOutcome? Observed { get; init; }
 
-    /// <summary>The answer of an outcome already in the record (<see cref="Observed"/>).</summary>
-    public static TaskRisk OfObserved(string task, TaskOutcome outcome, TimeSpan latency)
+    /// <summary>The answer of an outcome already in the record (<see cref="Observed"/>), by the predictor of
+    /// <paramref name="method"/>.</summary>
+    public static TaskRisk OfObserved(string task, TaskOutcome outcome, TimeSpan latency, RiskMethod method = RiskMethod.Rollouts)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        return new TaskRisk(task, RiskOf(outcome), null, RiskMethod.Rollouts, 0, latency) { Observed = outcome };
+        return new TaskRisk(task, RiskOf(outcome), null, method, 0, latency) { Observed = outcome };
     }
 
     /// <summary>1 for a positive outcome, 0 for a negative one, NaN for one without a label.</summary>

@@ -50,14 +50,20 @@ internal static class StayClock
     /// <paramref name="task"/> as asked at <paramref name="index"/>: the timeline's events after the anchor, up to and
     /// including the index, replayed through the task's tracker with their time since the anchor. A settled outcome (a
     /// positive code, a stop pending at the index, the "positive after" threshold or the time limit reached) is the
-    /// observed answer; otherwise the task with its clock moved on by the time spent.
+    /// observed answer. Asked at <paramref name="asOf"/>, later than the index's event, the quiet time since settles it
+    /// too when it alone reaches the "positive after" threshold or passes the time limit (<see cref="TaskOutcomeTracker.Reach"/>:
+    /// nothing recorded in a window that has closed). Otherwise the task with its clock moved on by the time spent to
+    /// the index: rollouts continue from the last event and do not condition on the quiet time after it.
     /// </summary>
-    public static StayQuestion Ask(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
+    public static StayQuestion Ask(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task, DateTime? asOf = null)
     {
-        if (Anchor(meanings, timeline, index, task) is not { } anchor)
+        if ((Anchor(meanings, timeline, index, task) ?? DiedAtIndex(meanings, timeline, index, task)) is not { } anchor)
             return new StayQuestion(task, null, new QuestionStart(TimeSpan.Zero, InStay: false));
         var spent = Between(timeline, anchor, index);
         var start = new QuestionStart(spent, InStay: true);
+        // The labels make no point at a discharge the patient did not leave alive (TimelineLabeler's PointFilter.Alive).
+        if (task.Point.Filter == PointFilter.Alive && DeathBy(meanings, timeline, anchor, index) is { } death)
+            return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, death), start);
         var tracker = new TaskOutcomeTracker(task);
         var grace = task.Point.Filter == PointFilter.NotAdmitted ? task.Point.AdmissionGrace : (TimeSpan?)null;
         for (var i = anchor + 1; i <= index; i++)
@@ -72,6 +78,8 @@ internal static class StayClock
         // A stop already read (a positive one, or one at the index's own time): the labels would settle the point there.
         if (tracker.Finish() is { Kind: TaskOutcomeKind.Stop } stopped)
             return new StayQuestion(task, stopped, start);
+        if (asOf is { } at && tracker.Reach(Since(timeline, anchor, at)) is { } lapsed)
+            return new StayQuestion(task, lapsed, start);
         return new StayQuestion(task.After(spent), null, start);
     }
 
@@ -79,6 +87,44 @@ internal static class StayClock
     /// not the timeline already settles it: <see cref="Ask"/> says that).</summary>
     public static TaskDefinition At(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task) =>
         task.After(Spent(meanings, timeline, index, task));
+
+    /// <summary>
+    /// For a task predicted at a stay's start, asked at the very timestamp its stay ended in death (an end code and a
+    /// death code at the index's time): that stay's start, so the death is replayed and observed, as the label of its
+    /// start reads it; else null. A stay that ended alive is not replayed: a question asked after it is asked afresh.
+    /// </summary>
+    private static int? DiedAtIndex(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
+    {
+        if (task.Point.At != StayBoundary.Start)
+            return null;
+        var first = index;
+        while (first > 0 && timeline.Times[first - 1] == timeline.Times[index])
+            first--;
+        var (ended, died) = (false, false);
+        for (var i = first; i <= index; i++)
+        {
+            var code = meanings.CodeOf(timeline.Tokens[i]);
+            ended |= CodeSet.Matches(code, task.Point.Stay.EndCode);
+            died |= TaskCodes.Death.Contains(code);
+        }
+        return ended && died && first > 0 ? Anchor(meanings, timeline, first - 1, task) : null;
+    }
+
+    /// <summary>The first death code at or before the time of <paramref name="anchor"/> (up to the index), or null.</summary>
+    private static string? DeathBy(TokenMeanings meanings, EncodedTimeline timeline, int anchor, int index)
+    {
+        for (var i = 0; i <= index && timeline.Times[i] <= timeline.Times[anchor]; i++)
+        {
+            var code = meanings.CodeOf(timeline.Tokens[i]);
+            if (TaskCodes.Death.Contains(code))
+                return code;
+        }
+        return null;
+    }
+
+    /// <summary>The time from token <paramref name="from"/> to <paramref name="time"/>, on the timeline's microsecond clock.</summary>
+    private static TimeSpan Since(EncodedTimeline timeline, int from, DateTime time) =>
+        TimeSpan.FromTicks(((time.ToUniversalTime() - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond - timeline.Times[from]) * TimeSpan.TicksPerMicrosecond);
 
     private static TimeSpan Between(EncodedTimeline timeline, int from, int to) =>
         TimeSpan.FromTicks((timeline.Times[to] - timeline.Times[from]) * TimeSpan.TicksPerMicrosecond);

@@ -33,18 +33,8 @@ public sealed class TaskOutcomeTracker
     public TaskOutcome? Observe(TimeSpan elapsed, string code)
     {
         ArgumentNullException.ThrowIfNull(code);
-        if (_stopAt is { } stopAt)
-        {
-            if (elapsed > stopAt)
-                return Decide();
-        }
-        else
-        {
-            if (_task.PositiveAfter is { } threshold && elapsed >= threshold)
-                return new TaskOutcome(TaskOutcomeKind.Duration, true, threshold);
-            if (elapsed > _task.TimeLimit)
-                return Unresolved(TaskOutcomeKind.TimeLimit, _task.TimeLimit);
-        }
+        if (Reach(elapsed) is { } settled)
+            return settled;
         if (_task.PositiveCodes.Contains(code))
         {
             _positiveCode = Preferred(_task.PositiveCodes, _positiveCode, code);
@@ -55,6 +45,22 @@ public sealed class TaskOutcomeTracker
             _stopCode = Preferred(_task.StopCodes, _stopCode, code);
             _stopAt = elapsed;
         }
+        return null;
+    }
+
+    /// <summary>
+    /// The outcome the clock alone settles once it reaches <paramref name="elapsed"/> with no event since the last one
+    /// (rules 1 and 2, and a pending stop once the clock has passed it), else null; changes nothing. A question asked
+    /// later than the record's last event reads the quiet time since by this (docs/inference.md "Asked mid-stay").
+    /// </summary>
+    public TaskOutcome? Reach(TimeSpan elapsed)
+    {
+        if (_stopAt is { } stopAt)
+            return elapsed > stopAt ? Decide() : null;
+        if (_task.PositiveAfter is { } threshold && elapsed >= threshold)
+            return new TaskOutcome(TaskOutcomeKind.Duration, true, threshold);
+        if (elapsed > _task.TimeLimit)
+            return Unresolved(TaskOutcomeKind.TimeLimit, _task.TimeLimit);
         return null;
     }
 

@@ -77,7 +77,7 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
             text.Append(CultureInfo.InvariantCulture, $" (95% interval {CardText.Percent(interval.Lower)}–{CardText.Percent(interval.Upper)})");
         text.Append("\n\n").Append(Method(risk)).Append(CultureInfo.InvariantCulture, $"; {result.EventCount} events read");
         text.Append("; model `").Append(result.ModelVersion.Replace('`', '\'')).Append("`.");
-        if (result.AnsweredByHeadsWhenBusy && risk.Method == RiskMethod.Heads)
+        if (result.AnsweredByHeadsWhenBusy && risk.Method == RiskMethod.Heads && risk.Observed is null)
             text.Append(' ').Append(BusyNote);
         if (input.Contributors.Count > 0)
         {
@@ -95,8 +95,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
 
     private static string Method(TaskRisk risk) => risk.Method switch
     {
-        RiskMethod.Rollouts when risk.Observed is not null =>
-            "Method: observed, not predicted: the outcome is already in this stay's record, so no continuations were sampled",
+        _ when risk.Observed is not null =>
+            "Method: observed, not predicted: the outcome is already in this stay's record, so no model was asked",
         RiskMethod.Rollouts when risk.Estimator == RolloutEstimator.Hazard =>
             $"Method: zero-shot rollouts (ETHOS), {risk.N} labelled continuations, their summed step-by-step chances of the outcome{Recalibrated(risk)}",
         RiskMethod.Rollouts => $"Method: zero-shot rollouts (ETHOS), {risk.N} labelled continuations{Recalibrated(risk)}",

@@ -49,7 +49,9 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
         using (lease)
         {
             var wanted = tasks.Count > 0 ? tasks : predictor.Tasks;
-            var query = new RiskQuery(timeline, index, wanted) { Rollouts = rollouts.Count, Seed = rollouts.Seed, IntervalLevel = rollouts.IntervalLevel };
+            var query = new RiskQuery(timeline, index, wanted) {
+                Rollouts = rollouts.Count, Seed = rollouts.Seed, IntervalLevel = rollouts.IntervalLevel, AsOf = predictionTime?.UtcDateTime,
+            };
             IReadOnlyList<TaskRisk> risks;
             try
             {

@@ -44,11 +44,13 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
             throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, $"top_k must be at most {MaxTopK}.");
         var explainer = model.Explainer(RiskWire.MethodOf(request.Method));
         var patient = await inputs.ReadAsync(request.Patient, cancellationToken).ConfigureAwait(false);
-        var (timeline, index) = encoder.Encode(patient.Events, PatientInputReader.PredictionTime(request.Patient!));
+        var predictionTime = PatientInputReader.PredictionTime(request.Patient!);
+        var (timeline, index) = encoder.Encode(patient.Events, predictionTime);
         if (index < 0)
             throw new PatientDataUnavailableException("The patient has no events at or before the prediction time.");
         var query = new ExplanationQuery(timeline, index, request.Task)
         {
+            AsOf = predictionTime?.UtcDateTime,
             TopContributors = request.TopK == 0 ? null : (int)request.TopK,
             Seed = request.HasSeed ? request.Seed : null,
         };

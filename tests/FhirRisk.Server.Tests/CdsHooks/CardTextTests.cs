@@ -120,6 +120,24 @@ public sealed class CardTextTests
         Assert.False(FhirRisk.Server.Risk.RiskWire.RiskOf(Risk("icu_admission", 0.2), 0.95).Observed);
     }
 
+    [Fact]
+    public void An_outcome_the_heads_answered_as_observed_reads_as_observed_even_when_they_stood_in_for_busy_rollouts()
+    {
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var outcome = new FhirRisk.Meds.Tasks.TaskOutcome(FhirRisk.Meds.Tasks.TaskOutcomeKind.Stop, true, TimeSpan.FromHours(2), "ICU_ADMISSION//MICU");
+        var risk = TaskRisk.OfObserved("icu_admission", outcome, TimeSpan.Zero, RiskMethod.Heads);
+        var result = new PatientRiskResult([risk], "m", 1, []) { AnsweredByHeadsWhenBusy = true };
+
+        var card = Assert.Single(factory.Build(result, [new RiskCardInput(risk, [])], []));
+
+        Assert.Equal("ICU admission: already occurred (in the record)", card.Summary);
+        Assert.Equal("critical", card.Indicator);
+        Assert.Contains("Method: observed, not predicted", card.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("task head", card.Detail, StringComparison.Ordinal);
+        var wire = FhirRisk.Server.Risk.RiskWire.RiskOf(risk, 0.95);
+        Assert.Equal((true, 1.0, 0u, null), (wire.Observed, wire.Probability, wire.N, wire.Interval));
+    }
+
     private static TaskRisk Risk(string task, double risk, WilsonInterval? interval = null) =>
         new(task, risk, interval, RiskMethod.Rollouts, 100, TimeSpan.Zero);
 }

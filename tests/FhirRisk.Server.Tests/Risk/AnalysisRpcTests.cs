@@ -271,6 +271,45 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Predict_counts_the_quiet_days_up_to_the_prediction_time_and_says_observed_whatever_the_method()
+    {
+        // Admitted, one lab an hour later, nothing since; asked on day 12 of the open stay.
+        var patient = new JsonObject
+        {
+            ["events"] = new JsonObject
+            {
+                ["events"] = new JsonArray(
+                    new JsonObject { ["code"] = "GENDER//M" },
+                    new JsonObject { ["code"] = "MEDS_BIRTH", ["time"] = new JsonObject { ["seconds"] = "-315619200" } },
+                    new JsonObject { ["code"] = "HOSPITAL_ADMISSION//IMP", ["time"] = new JsonObject { ["seconds"] = "1600000000" } },
+                    new JsonObject { ["code"] = "LOINC//2160-0//mg/dL", ["numeric_value"] = 2.5, ["time"] = new JsonObject { ["seconds"] = "1600003600" } }),
+            },
+            ["prediction_time"] = new JsonObject { ["seconds"] = (1600000000 + 12 * 86400).ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        };
+        JsonObject Predict(string? method)
+        {
+            var options = new JsonObject { ["tasks"] = new JsonArray("prolonged_los") };
+            if (method is not null)
+                options["method"] = method;
+            return Call("Predict", new JsonObject { ["patient"] = patient.DeepClone(), ["options"] = options });
+        }
+
+        var results = await CallAllAsync(Predict(null), Predict("METHOD_HEADS"), Predict("METHOD_ROLLOUTS"));
+
+        Assert.All(results, r => Assert.True(r.StatusName == "OK", r.ToString()));
+        var risks = results.Select(r => r.Messages.Single().GetProperty("risks")[0]).ToArray();
+        // The service's default method for the demo model is the heads; every method reads the stay as prolonged.
+        Assert.Equal(["METHOD_HEADS", "METHOD_HEADS", "METHOD_ROLLOUTS"], risks.Select(r => r.GetProperty("method").GetString()));
+        Assert.All(risks, r =>
+        {
+            Assert.True(r.TryGetProperty("observed", out var observed) && observed.GetBoolean(), r.ToString());
+            Assert.Equal(1.0, r.GetProperty("probability").GetDouble());
+            Assert.False(r.TryGetProperty("interval", out _));
+        });
+        Assert.Empty(_server.Logs.Errors);
+    }
+
+    [Fact]
     public async Task Predict_latency_covers_the_whole_call_in_the_server()
     {
         var result = (await CallAllAsync(Call("Predict", new JsonObject
