@@ -17,7 +17,7 @@ internal static class CodesTable
             descriptions[i] = codes[i].Description;
             parents[i] = codes[i].ParentCodes is { } list ? list.ToArray<string?>() : null;
         }
-        using var writer = ParquetFileWriter.Create(fullPath, MedsSchema.Codes, options);
+        using var writer = ParquetFileWriter.CreateOwnerOnly(fullPath, MedsSchema.Codes, options); // codes carry record text (RACE//…, units)
         writer.WriteRowGroup([
             ParquetColumn.Create(MedsSchema.Codes.Fields[0], names),
             ParquetColumn.Create(MedsSchema.Codes.Fields[1], descriptions),

@@ -93,7 +93,8 @@ public sealed class MedsDatasetWriter : IDisposable
         CodesTable.Write(Path.Combine(_root, MedsSchema.CodesFile), codes, options);
         var splits = _splitBySubject.OrderBy(s => s.Key).ToArray();
         SubjectSplitsTable.Write(Path.Combine(_root, MedsSchema.SubjectSplitsFile), splits, options);
-        File.WriteAllText(Path.Combine(_root, MedsSchema.DatasetMetadataFile), BuildMetadata().ToJson());
+        using (var metadata = new StreamWriter(OwnerOnlyFiles.Create(Path.Combine(_root, MedsSchema.DatasetMetadataFile)), new System.Text.UTF8Encoding(false)))
+            metadata.Write(BuildMetadata().ToJson());
 
         var ordered = _splits.OrderBy(s => s.Key, Comparer<string>.Create(MedsSchema.CompareSplits)).ToArray();
         return new MedsDatasetWriteSummary(

@@ -68,6 +68,8 @@ public sealed class FhirIngestionBadInputTests
         // The data shards, the re-identification key (subject_map) and the OMOP tables themselves, not only their folders.
         UnixFileModes.AssertOwnerOnlyFile(temp.File("out", "metadata", "subject_map.parquet"));
         UnixFileModes.AssertOwnerOnlyFile(temp.File("out", "metadata", "subject_splits.parquet"));
+        UnixFileModes.AssertOwnerOnlyFile(temp.File("out", "metadata", "codes.parquet")); // codes carry record text
+        UnixFileModes.AssertOwnerOnlyFile(temp.File("out", "metadata", "dataset.json"));
         var shards = Directory.GetFiles(temp.File("out", "data"), "*.parquet", SearchOption.AllDirectories);
         Assert.NotEmpty(shards);
         Assert.All(shards, UnixFileModes.AssertOwnerOnlyFile);
