@@ -4,13 +4,13 @@ using FhirRisk.Inference.Rollouts;
 using FhirRisk.Meds;
 using FhirRisk.Meds.Tasks;
 using FhirRisk.Tokenizer;
+using static FhirRisk.Inference.Tests.LiveStays;
 
 namespace FhirRisk.Inference.Tests;
 
 /// <summary>ARES explanations (ethos.md §3.4) by heads (trajectory + occlusion) and by rollouts (trajectory with common random numbers).</summary>
 public sealed class ExplanationTests
 {
-    private static readonly DateTime Admitted = new(2021, 5, 3, 9, 0, 0, DateTimeKind.Utc);
 
     [Fact]
     public async Task Heads_trajectory_and_occlusion_equal_one_context_at_a_time_predictions()
@@ -345,17 +345,5 @@ public sealed class ExplanationTests
         Assert.Equal("a; b; c; +2 more", FactLabels.ForGroup(["a", "b", "c", "d", "e"]));
         Assert.Equal(FactLabels.MaxLength, FactLabels.ForEvent("X//" + new string('y', 200), null, null).Length);
         Assert.Equal("Time passed (1d-2d)", FactLabels.ForTime(["1d-2d"]));
-    }
-
-    /// <summary>A live stay: admission at 09:00, then one event per hour.</summary>
-    private static EncodedTimeline Stay(IReadOnlyList<string> codes) =>
-        Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), .. codes.Select((c, i) => new MedsEvent(1, Admitted.AddHours(i + 1), c))]);
-
-    private static EncodedTimeline Encode(IReadOnlyList<MedsEvent> events)
-    {
-        var timeline = TinyModel.Tokenizer.CreateBuffer();
-        MedsEvent[] all = [new(1, null, "GENDER//F"), new(1, Admitted.AddYears(-60), MedsSchema.BirthCode), .. events];
-        TinyModel.Tokenizer.Encode(all, timeline, endTimeline: false);
-        return timeline;
     }
 }

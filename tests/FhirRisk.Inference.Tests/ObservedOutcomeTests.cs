@@ -4,6 +4,7 @@ using FhirRisk.Inference.Rollouts;
 using FhirRisk.Meds;
 using FhirRisk.Meds.Tasks;
 using FhirRisk.Tokenizer;
+using static FhirRisk.Inference.Tests.LiveStays;
 
 namespace FhirRisk.Inference.Tests;
 
@@ -14,7 +15,6 @@ namespace FhirRisk.Inference.Tests;
 /// </summary>
 public sealed class ObservedOutcomeTests
 {
-    private static readonly DateTime Admitted = new(2021, 5, 3, 9, 0, 0, DateTimeKind.Utc);
 
     [Fact]
     public async Task An_icu_admission_already_in_the_open_stay_is_observed_not_predicted()
@@ -222,16 +222,5 @@ public sealed class ObservedOutcomeTests
         // Explaining the observed task by heads still answers (its occlusion trajectory, as before).
         var explanation = await heads.ExplainAsync(new ExplanationQuery(timeline, query.Index, TaskCatalog.IcuAdmission));
         Assert.Equal(TaskCatalog.IcuAdmission, explanation.Task);
-    }
-
-    private static EncodedTimeline Stay(IReadOnlyList<string> codes) =>
-        Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), .. codes.Select((c, i) => new MedsEvent(1, Admitted.AddHours(i + 1), c))]);
-
-    private static EncodedTimeline Encode(IReadOnlyList<MedsEvent> events)
-    {
-        var timeline = TinyModel.Tokenizer.CreateBuffer();
-        MedsEvent[] all = [new(1, null, "GENDER//F"), new(1, Admitted.AddYears(-60), MedsSchema.BirthCode), .. events];
-        TinyModel.Tokenizer.Encode(all, timeline, endTimeline: false);
-        return timeline;
     }
 }

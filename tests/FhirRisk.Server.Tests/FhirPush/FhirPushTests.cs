@@ -198,7 +198,7 @@ public sealed class FhirPushTests : IAsyncLifetime
     [Fact]
     public async Task An_unexpected_fault_is_a_500_OperationOutcome_logged_by_exception_type_only()
     {
-        await using var server = await TestFhirRiskServer.StartAsync(configure: s => s.AddSingleton<ITimelineStore, ThrowingStore>());
+        await using var server = await TestFhirRiskServer.StartAsync(configure: s => s.AddSingleton<ITimelineStore, WriteFailingStore>());
         await server.WaitUntilReadyAsync();
 
         using var response = await server.PostAsync("/fhir", TestBundles.Patient("pf").ToJsonString());
@@ -209,7 +209,7 @@ public sealed class FhirPushTests : IAsyncLifetime
         var error = Assert.Single(server.Logs.Errors);
         Assert.Equal(311, error.EventId);
         Assert.Contains(nameof(InvalidOperationException), error.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain(server.Logs.Entries, e => e.Message.Contains(ThrowingStore.Secret, StringComparison.Ordinal));
+        Assert.DoesNotContain(server.Logs.Entries, e => e.Message.Contains(WriteFailingStore.Secret, StringComparison.Ordinal));
     }
 
     [ExternalDataFact]
@@ -256,33 +256,6 @@ public sealed class FhirPushTests : IAsyncLifetime
         var bytes = System.Text.RegularExpressions.Regex.Replace(family, @"\\x([0-9a-f]{2})", m => ((char)Convert.ToByte(m.Groups[1].Value, 16)).ToString())
             .Select(c => (byte)c).ToArray();
         return [.. json.AsSpan(0, at), .. bytes, .. json.AsSpan(at + "FAMILY".Length)];
-    }
-
-    /// <summary>Migrates and answers pings; every write throws an exception whose message quotes (pretend) patient data.</summary>
-    private sealed class ThrowingStore : ITimelineStore
-    {
-        public const string Secret = "ZQX Quarvenholt MRN-ZQX-778899";
-
-        public string Provider => "sqlite";
-
-        public Task MigrateAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-        public Task PingAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-        public Task<IReadOnlyList<TimelineWriteResult>> WriteAsync(IReadOnlyList<TimelineResource> resources, CancellationToken cancellationToken = default) =>
-            throw new InvalidOperationException($"cannot store '{Secret}'");
-
-        public Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<TimelineResource>>([]);
-
-        public Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default) =>
-            Task.FromResult<TimelineResource?>(null);
-
-        public Task<TimelinePurgeResult> PurgePatientAsync(string patientId, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
-
-        public Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
     }
 
     private static List<string> Statuses(JsonNode body) =>

@@ -115,31 +115,6 @@ public sealed class MetricsTests
         return Encoding.ASCII.GetString(buffer, 0, read);
     }
 
-    /// <summary>Migrates and answers pings, reads nothing, and fails every write with an unexpected exception.</summary>
-    private sealed class WriteFailingStore : ITimelineStore
-    {
-        public string Provider => "sqlite";
-
-        public Task MigrateAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-        public Task PingAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-        public Task<IReadOnlyList<TimelineWriteResult>> WriteAsync(IReadOnlyList<TimelineResource> resources, CancellationToken cancellationToken = default) =>
-            throw new InvalidOperationException("the store broke");
-
-        public Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<TimelineResource>>([]);
-
-        public Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default) =>
-            Task.FromResult<TimelineResource?>(null);
-
-        public Task<TimelinePurgeResult> PurgePatientAsync(string patientId, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
-
-        public Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
-    }
-
     [Fact]
     public void The_status_file_gives_resident_and_virtual_bytes_and_threads()
     {
