@@ -6,7 +6,7 @@
 // cohort's. Uses DuckDB from tools/interop (run `npm ci` there first).
 //
 //   node tools/diagnostics/linear-reference.mjs --train <work> --validation <work>/validation
-//        [--task hospital_mortality] [--split train] [--heads <validation heads.predictions.parquet>]
+//        [--task hospital_mortality] [--split train] [--lambdas 10,100,300] [--heads <validation heads.predictions.parquet>]
 //
 // <work> is a `fhirrisk demo-model --keep-work` folder: <work>/meds/data/<split>/*.parquet and
 // <work>/cohort/ground_truth.parquet (the validation cohort: every split). Features per point, all from events at or
@@ -17,15 +17,18 @@
 //   index   the decile of the value among the training points' readings of that code (0–9; what a value token says,
 //           read as an ordered number), plus a missing flag;
 //   onehot  the same decile as nine indicators (what a value token says, each decile with its own weight);
+//   thermo  the same decile as nine thermometer indicators [decile ≥ j], plus a missing flag (the L2 penalty then
+//           shrinks the differences between adjacent deciles: a smoothness prior);
 //   log     the log value standardised on the training points' readings, plus a missing flag.
-// Each variant is also fitted without the comorbidity flags. Newton's method, λ = 10 on standardised features.
+// Each variant is also fitted without the comorbidity flags. Newton's method on standardised features, λ = 10 or each
+// value of --lambdas (comma-separated).
 import { DuckDBInstance } from '../interop/node_modules/@duckdb/node-api/lib/index.js';
 
 const argv = process.argv.slice(2);
 const args = Object.fromEntries(argv.flatMap((a, i) => (a.startsWith('--') ? [[a.slice(2), argv[i + 1]]] : [])));
 if (!args.train || !args.validation) {
   console.error('usage: linear-reference.mjs --train <work> --validation <work>/validation' +
-    ' [--task T] [--split train] [--heads F]');
+    ' [--task T] [--split train] [--lambdas 10,100] [--heads F]');
   process.exit(2);
 }
 const task = args.task ?? 'hospital_mortality';
@@ -88,7 +91,10 @@ function features(p, readingsAs, withComorbidities) {
   for (const code of codes) {
     const v = p.readings[code];
     const decile = v == null ? null : deciles[code].filter((b) => v > b).length;
-    if (readingsAs === 'onehot') {
+    if (readingsAs === 'thermo') {
+      for (let d = 1; d <= 9; d++) x.push(decile != null && decile >= d ? 1 : 0);
+      x.push(v == null ? 1 : 0);
+    } else if (readingsAs === 'onehot') {
       for (let d = 1; d <= 9; d++) x.push(decile === d ? 1 : 0);
     } else if (readingsAs === 'index') {
       x.push(decile ?? 0, v == null ? 1 : 0);
@@ -166,13 +172,16 @@ const ytr = train.map((p) => (p.y ? 1 : 0)), yva = validation.map((p) => (p.y ? 
 console.log(`${task}: ${train.length} training points (${ytr.reduce((a, b) => a + b, 0)} positive), ` +
   `${validation.length} validation points (${yva.reduce((a, b) => a + b, 0)} positive); ` +
   `${comorbidities.length} diagnosis codes, ${procedures.length} procedures, ${codes.length} readings`);
-for (const readingsAs of ['index', 'onehot', 'log']) {
+const lambdas = (args.lambdas ?? '10').split(',').map(Number);
+for (const readingsAs of ['index', 'onehot', 'thermo', 'log']) {
   for (const withComorbidities of [true, false]) {
     const Xtr = train.map((p) => features(p, readingsAs, withComorbidities));
-    const score = fit(Xtr, ytr, 10);
-    const auc = auroc(validation.map((p) => score(features(p, readingsAs, withComorbidities))), yva);
-    const which = `readings ${readingsAs.padEnd(6)} ${withComorbidities ? 'with   ' : 'without'} diagnoses`;
-    console.log(`${which}: ${Xtr[0].length} features, validation AUROC ${auc.toFixed(4)}`);
+    for (const lambda of lambdas) {
+      const score = fit(Xtr, ytr, lambda);
+      const auc = auroc(validation.map((p) => score(features(p, readingsAs, withComorbidities))), yva);
+      const which = `readings ${readingsAs.padEnd(6)} ${withComorbidities ? 'with   ' : 'without'} diagnoses, λ ${lambda}`;
+      console.log(`${which}: ${Xtr[0].length} features, validation AUROC ${auc.toFixed(4)}`);
+    }
   }
 }
 if (args.heads) {
