@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using FhirRisk.Core;
 using FhirRisk.Model.Gpt;
 using FhirRisk.Tokenizer;
 
@@ -25,13 +26,39 @@ public static class FinetunedModel
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(settings);
         CheckEmpty(directory);
-        WriteOrRemove(directory, () =>
+        WriteOrRemove(directory, () => WriteStaged(directory, folder =>
         {
-            tokenizer.Save(directory);
-            GptCheckpoint.Save(directory, result.Model);
-            result.Heads.Save(directory);
-            WriteRecord(Path.Combine(directory, RecordFile), result, settings);
-        });
+            tokenizer.Save(folder);
+            GptCheckpoint.Save(folder, result.Model);
+            result.Heads.Save(folder);
+            WriteRecord(Path.Combine(folder, RecordFile), result, settings);
+        }));
+    }
+
+    /// <summary>
+    /// Writes the whole model into the sibling <c>&lt;directory&gt;.partial</c>, each file flushed to disk, then renames
+    /// that folder over the empty <paramref name="directory"/> and syncs the rename (<see cref="DurableFiles"/>): a crash
+    /// or power loss leaves no model or the whole one at <paramref name="directory"/>, never backbone and heads of
+    /// different saves, nor a renamed but empty file. A staging folder left by a crash is replaced by the next save.
+    /// </summary>
+    internal static void WriteStaged(string directory, Action<string> write)
+    {
+        var staging = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)) + DurableFiles.PartialSuffix;
+        try
+        {
+            if (Directory.Exists(staging))
+                Directory.Delete(staging, recursive: true);
+            Directory.CreateDirectory(staging);
+            write(staging);
+            Directory.Delete(directory);
+            DurableFiles.MoveFolder(staging, directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (Directory.Exists(staging))
+                Directory.Delete(staging, recursive: true);
+            throw;
+        }
     }
 
     /// <summary>Runs <paramref name="write"/> into the new or empty <paramref name="directory"/>; when a write fails, removes
@@ -116,7 +143,11 @@ public static class FinetunedModel
 
     private static void WriteRecord(string path, FinetuningResult result, FinetuningSettings settings)
     {
-        using var stream = File.Create(path);
+        DurableFiles.Write(path, stream => WriteRecord(stream, result, settings));
+    }
+
+    private static void WriteRecord(Stream stream, FinetuningResult result, FinetuningSettings settings)
+    {
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         json.WriteString("format", "fhirrisk-finetuning");
