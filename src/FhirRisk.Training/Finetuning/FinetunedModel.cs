@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using FhirRisk.Core;
 using FhirRisk.Model.Gpt;
+using FhirRisk.Model.Heads;
 using FhirRisk.Tokenizer;
 
 namespace FhirRisk.Training.Finetuning;
@@ -15,7 +16,7 @@ namespace FhirRisk.Training.Finetuning;
 public static class FinetunedModel
 {
     /// <summary>The run's record: settings, steps, losses and each task's tuning measurements.</summary>
-    public const string RecordFile = "finetuning.json";
+    public const string RecordFile = FinetuningRunStatus.FileName;
 
     /// <summary>Saves <paramref name="result"/> into <paramref name="directory"/>, which must be new or empty.</summary>
     /// <exception cref="TrainingException">The folder is not empty (<see cref="FinetuningErrorCodes.OutputNotEmpty"/>) or a
@@ -115,23 +116,11 @@ public static class FinetunedModel
     /// <returns>The warning, or null when the run finished or there is no readable record.</returns>
     public static string? StoppedEarlyWarning(string directory)
     {
-        var path = Path.Combine(directory, RecordFile);
-        if (!File.Exists(path))
+        if (FinetuningRunStatus.StoppedEarly(directory) is not { } status)
             return null;
-        try
-        {
-            using var json = JsonDocument.Parse(File.ReadAllBytes(path));
-            var root = json.RootElement;
-            if (!root.TryGetProperty("cancelled", out var cancelled) || cancelled.ValueKind != JsonValueKind.True)
-                return null;
-            var done = root.TryGetProperty("steps_done", out var d) && d.TryGetInt32(out var n) ? n.ToString(CultureInfo.InvariantCulture) : "?";
-            var steps = root.TryGetProperty("settings", out var s) && s.TryGetProperty("steps", out var t) && t.TryGetInt32(out var m) ? m.ToString(CultureInfo.InvariantCulture) : "?";
-            return $"{path} says finetuning was stopped early, at step {done} of {steps}: these heads are not the finished run's. Finetune again to finish it (finetuning has no --resume).";
-        }
-        catch (Exception e) when (e is JsonException or IOException)
-        {
-            return null;
-        }
+        var done = status.StepsDone?.ToString(CultureInfo.InvariantCulture) ?? "?";
+        var steps = status.Steps?.ToString(CultureInfo.InvariantCulture) ?? "?";
+        return $"{Path.Combine(directory, RecordFile)} says finetuning was stopped early, at step {done} of {steps}: these heads are not the finished run's. Finetune again to finish it (finetuning has no --resume).";
     }
 
     /// <summary>Refuses a folder that already holds files, so a finetuned model never mixes with another's.</summary>
