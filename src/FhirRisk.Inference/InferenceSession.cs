@@ -60,6 +60,11 @@ public sealed class InferenceSession : IDisposable
     /// <summary>The finetuned heads (<c>heads.json</c>), or null for a model without them.</summary>
     public TaskHeads? Heads { get; }
 
+    /// <summary>Set when <see cref="Heads"/> come from a finetuning run stopped early (Ctrl-C; its <c>finetuning.json</c>
+    /// says so): they score like finished heads but are not the finished run's. Null for finished runs and for models
+    /// without heads.</summary>
+    public FinetuningRunStatus? HeadsStoppedEarly { get; private init; }
+
     /// <summary>The recalibration of rollout risks (<c>rollout-calibration.json</c> beside the generative weights;
     /// docs/inference.md "Recalibration"), or null: rollout risks are then the raw estimates.</summary>
     public RolloutCalibration? RolloutCalibration { get; }
@@ -88,10 +93,11 @@ public sealed class InferenceSession : IDisposable
         var parameters = GptCheckpoint.Load(directory);
         var heads = File.Exists(Path.Combine(directory, "heads.json")) ? TaskHeads.Load(directory) : null;
         Check(directory, tokenizer, parameters, heads);
+        var stoppedEarly = heads is null ? null : FinetuningRunStatus.StoppedEarly(directory);
         var generativeDirectory = GenerativeDirectory(directory);
         var generative = generativeDirectory == directory ? parameters : LoadPretrained(generativeDirectory, tokenizer);
         var calibration = RolloutCalibration.Load(generativeDirectory);
-        return new InferenceSession(directory, options, tokenizer, parameters, generative, heads, calibration, backend);
+        return new InferenceSession(directory, options, tokenizer, parameters, generative, heads, calibration, backend) { HeadsStoppedEarly = stoppedEarly };
     }
 
     /// <summary>

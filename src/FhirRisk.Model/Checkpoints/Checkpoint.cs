@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using FhirRisk.Core;
 using FhirRisk.Model.Checkpoints.Internal;
 
 namespace FhirRisk.Model.Checkpoints;
@@ -167,10 +168,5 @@ public static class Checkpoint
 
     private static ReadOnlySpan<long> Dimensions(NamedTensor tensor) => tensor.Shape.ToArray();
 
-    private static void WriteAtomically(string path, byte[] contents)
-    {
-        var temporary = path + ".partial";
-        File.WriteAllBytes(temporary, contents);
-        File.Move(temporary, path, overwrite: true);
-    }
+    private static void WriteAtomically(string path, byte[] contents) => DurableFiles.WriteAllBytes(path, contents);
 }

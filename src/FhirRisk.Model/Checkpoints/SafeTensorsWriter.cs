@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using FhirRisk.Core;
 using FhirRisk.Model.Checkpoints.Internal;
 
 namespace FhirRisk.Model.Checkpoints;
@@ -52,20 +53,11 @@ public sealed class SafeTensorsWriter
     }
 
     /// <summary>
-    /// Writes the file to a temporary sibling and renames it over <paramref name="path"/> once flushed to disk, so a
-    /// crash mid-save leaves the previous file (or none), never a truncated one.
+    /// Writes the file to a temporary sibling and renames it over <paramref name="path"/> once flushed to disk, then syncs
+    /// the folder (<see cref="DurableFiles"/>), so a crash or power loss mid-save leaves the previous file (or none),
+    /// never a truncated one.
     /// </summary>
-    public void WriteTo(string path)
-    {
-        var temporary = path + ".partial";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
-        {
-            WriteTo(stream);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
-    }
+    public void WriteTo(string path) => DurableFiles.Write(path, stream => WriteTo(stream));
 
     /// <summary>Writes the file to <paramref name="stream"/>; returns the number of bytes written.</summary>
     public long WriteTo(Stream stream)

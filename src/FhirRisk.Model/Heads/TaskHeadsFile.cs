@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using FhirRisk.Core;
 using FhirRisk.Model.Checkpoints;
 
 namespace FhirRisk.Model.Heads;
@@ -7,7 +8,7 @@ namespace FhirRisk.Model.Heads;
 /// <summary>
 /// <c>heads.json</c> (docs/formats/heads.md): the task tokens and their ids, each head's weights and bias, and each
 /// task's calibration, as UTF-8 JSON with doubles in their shortest round-trip form, written to <c>heads.json.partial</c>
-/// and renamed so a finished name is always a whole file. Heads with a history block are written as version 2, with
+/// flushed to disk and renamed (<see cref="DurableFiles"/>) so a finished name is always a whole file. Heads with a history block are written as version 2, with
 /// <c>history_codes</c>, so a build that predates the block refuses them rather than prompting without it; heads without
 /// one stay version 1.
 /// </summary>
@@ -22,10 +23,9 @@ internal static class TaskHeadsFile
     {
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, FileName);
-        var partial = path + ".partial";
-        using (var stream = File.Create(partial))
-        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        DurableFiles.Write(path, stream =>
         {
+            using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             json.WriteStartObject();
             json.WriteString("format", Format);
             json.WriteNumber("version", heads.HistoryCodes == 0 ? Version : HistoryVersion);
@@ -58,8 +58,7 @@ internal static class TaskHeadsFile
             }
             json.WriteEndArray();
             json.WriteEndObject();
-        }
-        File.Move(partial, path, overwrite: true);
+        });
     }
 
     public static TaskHeads Load(string directory)

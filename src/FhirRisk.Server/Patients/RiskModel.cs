@@ -30,6 +30,9 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
 
     public InferenceSession Session => Current.Session;
 
+    /// <summary>Whether the loaded heads come from a finetuning run stopped early (<see cref="InferenceSession.HeadsStoppedEarly"/>).</summary>
+    public bool HeadsStoppedEarly => Current.Session.HeadsStoppedEarly is not null;
+
     /// <summary>The rollout scheduler's counters (steps, rows, finished rollouts, slots in use); null until loaded.</summary>
     public RolloutSchedulerCounters? RolloutCounters => Volatile.Read(ref _loaded)?.Rollouts.Counters;
 
@@ -136,6 +139,8 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
             var applied = maps.Where(t => t.Estimator == rolloutSettings.Estimator && t.Counts == counts).ToArray();
             var unused = maps.Except(applied).ToArray();
             ModelLoaded(logger, version, session.Backend.Name, method.ToString(), applied.Length > 0 ? string.Join(", ", applied.Select(Describe)) : "none");
+            if (session.HeadsStoppedEarly is { } stopped)
+                HeadsStoppedEarlyLoaded(logger, version, Steps(stopped.StepsDone), Steps(stopped.Steps));
             if (unused.Length > 0)
                 RecalibrationNotApplied(logger, string.Join(", ", unused.Select(t => $"{Describe(t)} on {t.Counts}")),
                     rolloutSettings.Estimator.ToString().ToLowerInvariant(), counts.ToString());
@@ -170,6 +175,12 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
     [LoggerMessage(EventId = 403, Level = LogLevel.Warning,
         Message = "Rollout recalibration fitted for other settings is not applied: {Maps}; the service answers {Estimator} over {Counts} rollouts (refit with 'fhirrisk calibrate-rollouts' for these settings, or set Model:MinRollouts and Model:MaxRollouts to the map's)")]
     private static partial void RecalibrationNotApplied(ILogger logger, string maps, string estimator, string counts);
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Warning,
+        Message = "The task heads of risk model {Version} come from a finetuning run stopped early, at step {StepsDone} of {Steps} (finetuning.json: cancelled); they answer like finished heads but are not the finished run's (finetune again to finish it)")]
+    private static partial void HeadsStoppedEarlyLoaded(ILogger logger, string version, string stepsDone, string steps);
+
+    private static string Steps(int? steps) => steps?.ToString(CultureInfo.InvariantCulture) ?? "?";
 
     private static string Describe(RolloutTaskCalibration map) => $"{map.Task} ({map.Estimator.ToString().ToLowerInvariant()})";
 

@@ -177,7 +177,7 @@ internal sealed class PatientRiskServiceBackend(
         };
         var response = new PredictResponse
         {
-            Model = RiskWire.ModelOf(result.ModelVersion),
+            Model = RiskWire.ModelOf(result.ModelVersion, model.HeadsStoppedEarly),
             Reference = patient.Reference,
             // The cut-off actually used: the request's, or the prediction point's (the last event's) when it set none.
             PredictionTime = patient.PredictionTime ?? (result.PredictionPoint is { } point ? Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(point) : null),

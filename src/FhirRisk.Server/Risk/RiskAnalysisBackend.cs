@@ -70,7 +70,7 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
         {
             Risk = RiskWire.RiskOf(explanation),
             Attribution = explanation.Method == RiskMethod.Heads ? "occlusion" : "trajectory",
-            Model = RiskWire.ModelOf(model.Version),
+            Model = RiskWire.ModelOf(model.Version, model.HeadsStoppedEarly),
             Reference = request.Patient!.Reference,
         };
         response.Contributors.AddRange(explanation.TopContributors.Select(c => RiskWire.ContributorOf(c, patient.Events)));
@@ -96,7 +96,7 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
             Dimension = (uint)embedding.Vector.Length,
             Pooling = pooling == EmbeddingPooling.Mean ? Pooling.Mean : Pooling.Last,
             Tokens = (uint)embedding.Tokens,
-            Model = RiskWire.ModelOf(model.Version),
+            Model = RiskWire.ModelOf(model.Version, model.HeadsStoppedEarly),
             Reference = request.Patient!.Reference,
         };
         response.Embedding.AddRange(embedding.Vector);
@@ -116,7 +116,7 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
         var trajectories = await generator.GenerateAsync(prompt, point.Time, settings, cancellationToken).ConfigureAwait(false);
         var response = new GenerateResponse
         {
-            Model = RiskWire.ModelOf(model.Version),
+            Model = RiskWire.ModelOf(model.Version, model.HeadsStoppedEarly),
             Reference = request.Patient!.Reference,
         };
         response.Trajectories.AddRange(trajectories.Select(RiskWire.TrajectoryOf));

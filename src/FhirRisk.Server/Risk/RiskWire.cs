@@ -23,7 +23,8 @@ internal static class RiskWire
         _ => throw new Patients.PatientInputException($"Unknown method {(int)method}.", nameof(method)),
     };
 
-    public static ModelInfo ModelOf(string version) => new() { Name = version.Split('@')[0], Version = version };
+    public static ModelInfo ModelOf(string version, bool headsStoppedEarly) =>
+        new() { Name = version.Split('@')[0], Version = version, HeadsStoppedEarly = headsStoppedEarly };
 
     /// <param name="risk">One task's answer.</param>
     /// <param name="level">The coverage its interval was computed at.</param>

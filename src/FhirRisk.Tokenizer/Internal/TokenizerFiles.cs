@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using FhirRisk.Core;
 
 namespace FhirRisk.Tokenizer.Internal;
 
@@ -28,17 +29,8 @@ internal static class TokenizerFiles
         WriteAtomically(Path.Combine(directory, ManifestFile), TokenizerManifest.Write(tokenizer, s_writerOptions));
     }
 
-    // A crash mid-save leaves the previous file or none, never a truncated one (as checkpoints do).
-    private static void WriteAtomically(string path, byte[] bytes)
-    {
-        var partial = path + ".partial";
-        using (var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(partial, path, overwrite: true);
-    }
+    // A crash or power loss mid-save leaves the previous file or none, never a truncated one (as checkpoints do).
+    private static void WriteAtomically(string path, byte[] bytes) => DurableFiles.WriteAllBytes(path, bytes);
 
     public static TimelineTokenizer Load(string directory)
     {

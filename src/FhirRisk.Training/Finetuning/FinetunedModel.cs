@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using FhirRisk.Core;
 using FhirRisk.Model.Gpt;
+using FhirRisk.Model.Heads;
 using FhirRisk.Tokenizer;
 
 namespace FhirRisk.Training.Finetuning;
@@ -14,7 +16,7 @@ namespace FhirRisk.Training.Finetuning;
 public static class FinetunedModel
 {
     /// <summary>The run's record: settings, steps, losses and each task's tuning measurements.</summary>
-    public const string RecordFile = "finetuning.json";
+    public const string RecordFile = FinetuningRunStatus.FileName;
 
     /// <summary>Saves <paramref name="result"/> into <paramref name="directory"/>, which must be new or empty.</summary>
     /// <exception cref="TrainingException">The folder is not empty (<see cref="FinetuningErrorCodes.OutputNotEmpty"/>) or a
@@ -25,13 +27,39 @@ public static class FinetunedModel
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(settings);
         CheckEmpty(directory);
-        WriteOrRemove(directory, () =>
+        WriteOrRemove(directory, () => WriteStaged(directory, folder =>
         {
-            tokenizer.Save(directory);
-            GptCheckpoint.Save(directory, result.Model);
-            result.Heads.Save(directory);
-            WriteRecord(Path.Combine(directory, RecordFile), result, settings);
-        });
+            tokenizer.Save(folder);
+            GptCheckpoint.Save(folder, result.Model);
+            result.Heads.Save(folder);
+            WriteRecord(Path.Combine(folder, RecordFile), result, settings);
+        }));
+    }
+
+    /// <summary>
+    /// Writes the whole model into the sibling <c>&lt;directory&gt;.partial</c>, each file flushed to disk, then renames
+    /// that folder over the empty <paramref name="directory"/> and syncs the rename (<see cref="DurableFiles"/>): a crash
+    /// or power loss leaves no model or the whole one at <paramref name="directory"/>, never backbone and heads of
+    /// different saves, nor a renamed but empty file. A staging folder left by a crash is replaced by the next save.
+    /// </summary>
+    internal static void WriteStaged(string directory, Action<string> write)
+    {
+        var staging = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)) + DurableFiles.PartialSuffix;
+        try
+        {
+            if (Directory.Exists(staging))
+                Directory.Delete(staging, recursive: true);
+            Directory.CreateDirectory(staging);
+            write(staging);
+            Directory.Delete(directory);
+            DurableFiles.MoveFolder(staging, directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (Directory.Exists(staging))
+                Directory.Delete(staging, recursive: true);
+            throw;
+        }
     }
 
     /// <summary>Runs <paramref name="write"/> into the new or empty <paramref name="directory"/>; when a write fails, removes
@@ -88,23 +116,11 @@ public static class FinetunedModel
     /// <returns>The warning, or null when the run finished or there is no readable record.</returns>
     public static string? StoppedEarlyWarning(string directory)
     {
-        var path = Path.Combine(directory, RecordFile);
-        if (!File.Exists(path))
+        if (FinetuningRunStatus.StoppedEarly(directory) is not { } status)
             return null;
-        try
-        {
-            using var json = JsonDocument.Parse(File.ReadAllBytes(path));
-            var root = json.RootElement;
-            if (!root.TryGetProperty("cancelled", out var cancelled) || cancelled.ValueKind != JsonValueKind.True)
-                return null;
-            var done = root.TryGetProperty("steps_done", out var d) && d.TryGetInt32(out var n) ? n.ToString(CultureInfo.InvariantCulture) : "?";
-            var steps = root.TryGetProperty("settings", out var s) && s.TryGetProperty("steps", out var t) && t.TryGetInt32(out var m) ? m.ToString(CultureInfo.InvariantCulture) : "?";
-            return $"{path} says finetuning was stopped early, at step {done} of {steps}: these heads are not the finished run's. Finetune again to finish it (finetuning has no --resume).";
-        }
-        catch (Exception e) when (e is JsonException or IOException)
-        {
-            return null;
-        }
+        var done = status.StepsDone?.ToString(CultureInfo.InvariantCulture) ?? "?";
+        var steps = status.Steps?.ToString(CultureInfo.InvariantCulture) ?? "?";
+        return $"{Path.Combine(directory, RecordFile)} says finetuning was stopped early, at step {done} of {steps}: these heads are not the finished run's. Finetune again to finish it (finetuning has no --resume).";
     }
 
     /// <summary>Refuses a folder that already holds files, so a finetuned model never mixes with another's.</summary>
@@ -116,7 +132,11 @@ public static class FinetunedModel
 
     private static void WriteRecord(string path, FinetuningResult result, FinetuningSettings settings)
     {
-        using var stream = File.Create(path);
+        DurableFiles.Write(path, stream => WriteRecord(stream, result, settings));
+    }
+
+    private static void WriteRecord(Stream stream, FinetuningResult result, FinetuningSettings settings)
+    {
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         json.WriteString("format", "fhirrisk-finetuning");

@@ -25,6 +25,7 @@ public static class PretrainedModel
         if (!File.Exists(Path.Combine(folder, "tokenizer.json")))
             throw new TrainingException(FinetuningErrorCodes.BadModel, folder,
                 "there is no tokenizer.json, so this is not a model directory. Hint: pass a model directory written by 'fhirrisk train' (config.json, model.safetensors, tokenizer.json, vocabulary.tsv).");
+        CheckpointIntegrity.CheckModelFiles(folder, FinetuningErrorCodes.BadModel);
         var tokenizer = TimelineTokenizer.Load(folder);
         var parameters = GptCheckpoint.Load(folder);
         if (parameters.Config.VocabSize != tokenizer.Vocabulary.Count)

@@ -24,6 +24,34 @@ internal static class CheckpointIntegrity
             .Order(StringComparer.Ordinal)
             .ToDictionary(f => Path.GetFileName(f), Sha256, StringComparer.Ordinal);
 
+    /// <summary>The files of the model directory's model that its <c>training.json</c> holds the hashes of: each save of
+    /// the best weights renames them one by one, then the record, so a save stopped between renames shows as a mismatch.</summary>
+    public static readonly string[] ModelFiles = [Model.Checkpoints.Checkpoint.ConfigFileName, Model.Checkpoints.Checkpoint.ModelFileName, "tokenizer.json", "vocabulary.tsv"];
+
+    /// <summary>The SHA-256 of each of <see cref="ModelFiles"/> present in <paramref name="root"/>.</summary>
+    public static Dictionary<string, string> ModelFileHashes(string root) =>
+        ModelFiles.Where(name => File.Exists(Path.Combine(root, name)))
+            .ToDictionary(name => name, name => Sha256(Path.Combine(root, name)), StringComparer.Ordinal);
+
+    /// <summary>
+    /// Refuses a model directory whose model files are not those its <c>training.json</c> was saved with: a save that
+    /// stopped (crash, power loss) between renaming the weights and the record, or files copied in from another run.
+    /// A directory without a record, or with one from a build that recorded no hashes, is not checked.
+    /// </summary>
+    public static void CheckModelFiles(string root, string code)
+    {
+        if (!File.Exists(Path.Combine(root, TrainingRecord.FileName)))
+            return;
+        var hashes = TrainingRecord.Load(root).FileSha256;
+        foreach (var (name, expected) in hashes ?? [])
+        {
+            var path = Path.Combine(root, name);
+            if (!File.Exists(path) || Sha256(path) != expected)
+                throw new TrainingException(code, path,
+                    $"the file is not the one the model's training.json was saved with (missing, or its SHA-256 differs): the folder mixes files of different saves (a save stopped between its renames) or was changed since. Hint: restore {root} from a backup; a run's latest weights are in {Path.Combine(root, "checkpoints", "last")} (resume the run to save its best weights again).");
+        }
+    }
+
     /// <summary>Refuses other token shards than the run's: the same tokenizer is not enough, since the windows of step k
     /// and the tuning loss that picks the best weights depend on the data. (Checkpoints of older builds record none.)</summary>
     public static void CheckTokens(TokensSource? saved, string tokensFolder)

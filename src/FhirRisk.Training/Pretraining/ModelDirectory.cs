@@ -1,3 +1,4 @@
+using FhirRisk.Core;
 using FhirRisk.Model.Checkpoints;
 
 namespace FhirRisk.Training.Pretraining;
@@ -39,9 +40,11 @@ public sealed record ModelDirectory(string Root)
     /// <paramref name="folder"/> is always either the previous complete checkpoint or the new one. A crash inside the
     /// swap leaves the previous one as <c>&lt;folder&gt;.old</c>, which <see cref="RecoverCheckpoint"/> restores.
     /// </summary>
+    /// <remarks>Each file <paramref name="write"/> saves is flushed to disk as it is written (<see cref="DurableFiles"/>),
+    /// and each rename is synced to disk before the next step, so the order holds across a power loss too.</remarks>
     internal static void ReplaceFolder(string folder, Action<string> write)
     {
-        var (partial, old) = (folder + ".partial", folder + ".old");
+        var (partial, old) = (folder + DurableFiles.PartialSuffix, folder + ".old");
         if (Directory.Exists(partial))
             Directory.Delete(partial, recursive: true);
         Directory.CreateDirectory(partial);
@@ -49,8 +52,8 @@ public sealed record ModelDirectory(string Root)
         if (Directory.Exists(old))
             Directory.Delete(old, recursive: true);
         if (Directory.Exists(folder))
-            Directory.Move(folder, old);
-        Directory.Move(partial, folder);
+            DurableFiles.MoveFolder(folder, old);
+        DurableFiles.MoveFolder(partial, folder);
         if (Directory.Exists(old))
             Directory.Delete(old, recursive: true);
     }

@@ -193,7 +193,7 @@ public sealed class Pretrainer : IDisposable
         if (_record.BestStep is null)
             SaveModel();
         else
-            Guarded(Directory.Root, () => (_record with { WeightsStep = _record.BestStep.Value }).Save(Directory.Root));
+            Guarded(Directory.Root, () => (_record with { WeightsStep = _record.BestStep.Value, FileSha256 = SavedModelHashes() }).Save(Directory.Root));
         Guarded(Directory.LossCurve, () => LossCurve.Save(_metrics.History, Directory.LossCurve));
         return new PretrainingResult(Directory, Step, Settings.Steps, Step < Settings.Steps, firstLoss, _record.LastLoss,
             _record.BestEvalLoss, _record.BestStep, Throughput(stepTokens, stepTime), session.Elapsed);
@@ -259,9 +259,15 @@ public sealed class Pretrainer : IDisposable
         Guarded(Directory.Root, () =>
         {
             GptCheckpoint.Save(Directory.Root, _model.Parameters);
-            (_record with { WeightsStep = Step }).Save(Directory.Root);
+            // The record goes last and holds the model files' hashes: a save stopped between renames shows as a mismatch.
+            (_record with { WeightsStep = Step, FileSha256 = CheckpointIntegrity.ModelFileHashes(Directory.Root) }).Save(Directory.Root);
         });
     }
+
+    /// <summary>The hashes the model directory's record holds for the best weights, which an update of the record alone
+    /// keeps: hashing the files again would vouch for whatever is there, a mix of saves included.</summary>
+    private Dictionary<string, string>? SavedModelHashes() =>
+        File.Exists(Path.Combine(Directory.Root, TrainingRecord.FileName)) ? TrainingRecord.Load(Directory.Root).FileSha256 : null;
 
     private void SaveLastCheckpoint()
     {

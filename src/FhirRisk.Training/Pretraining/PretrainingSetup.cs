@@ -122,6 +122,7 @@ internal sealed class PretrainingSetup : IDisposable
         if (!File.Exists(weights))
             throw new TrainingException(PretrainingErrorCodes.InitialWeights, weights,
                 "there are no weights to start from. Hint: pass a model directory written by 'fhirrisk train' (config.json, model.safetensors, tokenizer.json).");
+        CheckpointIntegrity.CheckModelFiles(directory, PretrainingErrorCodes.InitialWeights);
         TimelineTokenizer own;
         try
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FhirRisk.Core;
 
 namespace FhirRisk.Training.Pretraining;
 
@@ -58,16 +59,17 @@ internal sealed record TrainingRecord
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public TokensSource? Tokens { get; init; }
 
-    /// <summary>In a checkpoint's record only: the SHA-256 of each file saved beside it, by file name. The record is
-    /// written last, so a resume can tell a damaged or swapped file from the one the save wrote.</summary>
+    /// <summary>The SHA-256 of each file saved beside it, by file name: in a checkpoint's record every other file, in the
+    /// model directory's the model files (<see cref="CheckpointIntegrity.ModelFiles"/>). The record is written last, so a
+    /// reader can tell a damaged file, or one of another save (a save stopped between its renames), from the one the save
+    /// wrote.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Dictionary<string, string>? FileSha256 { get; init; }
 
     public void Save(string directory)
     {
         var path = Path.Combine(directory, FileName);
-        File.WriteAllBytes(path + ".partial", JsonSerializer.SerializeToUtf8Bytes(this, TrainingJsonContext.Default.TrainingRecord));
-        File.Move(path + ".partial", path, overwrite: true);
+        DurableFiles.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, TrainingJsonContext.Default.TrainingRecord));
     }
 
     /// <exception cref="TrainingException">The file is missing, not this format, or newer than this build reads.</exception>

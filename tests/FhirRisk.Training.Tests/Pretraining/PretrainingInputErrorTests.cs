@@ -217,6 +217,28 @@ public sealed class PretrainingInputErrorTests : IDisposable
     private TrainingException Start(TimelineTokenizer tokenizer, string tokens, PretrainingSettings settings) =>
         Assert.Throws<TrainingException>(() => Pretrainer.Start(tokenizer, tokens, _temp.File("refused-model"), settings));
 
+    [Fact]
+    public void AModelDirectoryMixingTwoSaves_IsRefusedByInitAndByFinetuning()
+    {
+        // A save of the best weights renames config.json and model.safetensors, then training.json. A crash between the
+        // renames leaves the new weights beside the previous record: simulated by copying in another save's weights.
+        var model = TrainAndStop(steps: 2);
+        var other = _temp.File("other-seed");
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, other, TinyRuns.Settings with { Seed = 6 }))
+            TinyRuns.RunUntil(trainer, stopAfter: 2);
+        File.Copy(Path.Combine(other, "model.safetensors"), Path.Combine(model, "model.safetensors"), overwrite: true);
+
+        var init = Assert.Throws<TrainingException>(() =>
+            Pretrainer.Start(_tokenizer, _tokens, _temp.File("refused-model"), TinyRuns.Settings, initialWeights: model));
+        var finetune = Assert.Throws<TrainingException>(() => FhirRisk.Training.Finetuning.PretrainedModel.Load(model));
+
+        Assert.Equal(PretrainingErrorCodes.InitialWeights, init.Code);
+        Assert.Equal(Path.Combine(model, "model.safetensors"), init.Path);
+        Assert.Equal(FhirRisk.Training.Finetuning.FinetuningErrorCodes.BadModel, finetune.Code);
+        Assert.Equal(Path.Combine(model, "model.safetensors"), finetune.Path);
+        Assert.False(Directory.Exists(_temp.File("refused-model")), "nothing is written for a refused run");
+    }
+
     private string TrainAndStop(int steps)
     {
         var model = _temp.File("model-" + steps);
