@@ -219,8 +219,97 @@ public sealed class ObservedOutcomeTests
         // Mortality is still open: the head's own probability.
         Assert.Null(byHeads[0].Observed);
         Assert.Equal(heads.Predict([session.HeadsContext(timeline, query.Index)])[0], byHeads[0].Risk);
-        // Explaining the observed task by heads still answers (its occlusion trajectory, as before).
-        var explanation = await heads.ExplainAsync(new ExplanationQuery(timeline, query.Index, TaskCatalog.IcuAdmission));
-        Assert.Equal(TaskCatalog.IcuAdmission, explanation.Task);
+    }
+
+    [Fact]
+    public async Task A_heads_explanation_of_an_observed_task_is_the_observed_answer_with_no_occlusion_contributors()
+    {
+        var (directory, _, _) = FinetunedTinyModel.Value;
+        using var session = InferenceSession.Open(directory, new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) });
+        using var heads = session.CreateHeadsPredictor();
+        var timeline = Stay(["LAB//B", "ICU_ADMISSION//MICU", "LAB//A"]); // asked an hour after the ICU admission
+        var index = timeline.Count - 1;
+        var served = await heads.PredictAsync(new RiskQuery(timeline, index, [TaskCatalog.IcuAdmission, TaskCatalog.HospitalMortality]));
+
+        var explained = await heads.ExplainManyAsync([
+            new ExplanationQuery(timeline, index, TaskCatalog.IcuAdmission), new ExplanationQuery(timeline, index, TaskCatalog.HospitalMortality)]);
+
+        // The observed task: the served answer (1, observed), nothing occluded, no contributor, no head read for it.
+        var icu = explained[0];
+        Assert.Equal((1.0, RiskMethod.Heads), (icu.Risk, icu.Method));
+        Assert.Equal(served[0].Observed, icu.Answer?.Observed);
+        Assert.Equal((1.0, 0, (WilsonInterval?)null), (icu.Answer!.Risk, icu.Answer.N, icu.Answer.Interval));
+        Assert.Empty(icu.TopContributors);
+        Assert.Empty(icu.Facts);
+        Assert.Equal(served[0].Observed, Assert.Single(icu.Trajectory).Observed);
+        Assert.Equal(0, icu.Cost.Evaluations);
+        // The open task of the same call is still explained by occlusion of the head's probability, its served answer.
+        var mortality = explained[1];
+        Assert.Null(mortality.Answer);
+        Assert.Equal(served[1].Risk, mortality.Risk, 5);
+        Assert.NotEmpty(mortality.Facts);
+        Assert.All(mortality.Facts, f => Assert.NotNull(f.OcclusionDelta));
+    }
+
+    [Theory]
+    [InlineData(5, true)]   // died at home five days after a live discharge: a readmission within 30 days, as the label says
+    [InlineData(40, false)] // forty days after: the readmission window closed without one
+    public async Task A_death_outside_any_stay_leaves_the_stay_tasks_not_applicable_and_readmission_as_its_label(int daysAfter, bool readmitted)
+    {
+        var (directory, _, _) = FinetunedTinyModel.Value;
+        using var session = InferenceSession.Open(directory, new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) });
+        using var heads = session.CreateHeadsPredictor();
+        await using var rollouts = session.CreateRolloutPredictor();
+        var discharged = Admitted.AddDays(3);
+        var died = discharged.AddDays(daysAfter);
+        MedsEvent[] events = [
+            new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddHours(5), "LAB//B"), new(1, discharged, "HOSPITAL_DISCHARGE//HOME"),
+            new(1, died, "MEDS_DEATH"),
+        ];
+        var timeline = Encode(events);
+        var tasks = session.Tasks.Select(t => t.Name).ToArray();
+
+        var byRollouts = await rollouts.PredictAsync(new RiskQuery(timeline, timeline.Count - 1, tasks) { AsOf = died.AddHours(1) });
+        var byHeads = await heads.PredictAsync(new RiskQuery(timeline, timeline.Count - 1, heads.Tasks) { AsOf = died.AddHours(1) });
+
+        // The labels of these events: no point of any task at or after the death, and readmission's point at the discharge.
+        var labeler = new TimelineLabeler(TaskTimeline.Of(1, "held_out", events));
+        Assert.All(session.Tasks, t => Assert.All(labeler.Label(t), point => Assert.True(point.PredictionTime < died)));
+        var readmission = Assert.Single(labeler.Label(session.Task(TaskCatalog.Readmission30d)));
+        Assert.Equal(readmitted, readmission.Outcome.Label);
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            var risk = byRollouts[i];
+            Assert.NotNull(risk.Observed);
+            Assert.Equal((0, (WilsonInterval?)null, (RolloutEstimator?)null), (risk.N, risk.Interval, risk.Estimator));
+            if (tasks[i] == TaskCatalog.Readmission30d)
+            {
+                Assert.Equal((readmitted ? 1.0 : 0.0, (bool?)readmitted), (risk.Risk, risk.Observed!.Label));
+                continue;
+            }
+            // Every task asked at a stay's start, and the ED tasks: no stay is open and none can start after a death.
+            Assert.Equal(new TaskOutcome(TaskOutcomeKind.Deceased, null, TimeSpan.Zero, "MEDS_DEATH"), risk.Observed);
+            Assert.True(double.IsNaN(risk.Risk), $"{tasks[i]}: {risk.Risk}");
+        }
+        Assert.Equal(0, rollouts.Counters.RolloutsFinished); // nothing sampled on a finished timeline
+        Assert.All(byHeads, h => Assert.Equal(byRollouts[Array.IndexOf(tasks, h.Task)].Observed, h.Observed));
+        Assert.All(byHeads, h => Assert.Equal(RiskMethod.Heads, h.Method));
+    }
+
+    [Fact]
+    public void A_death_without_any_stay_leaves_every_task_not_applicable_and_a_live_patient_is_still_asked()
+    {
+        using var session = TinyModel.Open();
+        var dead = Encode([new(1, Admitted, "LAB//A"), new(1, Admitted.AddDays(1), "MEDS_DEATH")]);
+        var alive = Encode([new(1, Admitted, "LAB//A"), new(1, Admitted.AddDays(1), "LAB//B")]);
+
+        Assert.All(session.Tasks, t =>
+        {
+            Assert.Equal(TaskOutcomeKind.Deceased, StayClock.Ask(session.Meanings, dead, dead.Count - 1, t).Observed?.Kind);
+            Assert.Null(StayClock.Ask(session.Meanings, alive, alive.Count - 1, t).Observed);
+        });
+        // Before the death the same record is still asked afresh.
+        var beforeDeath = dead.IndexAt((Admitted - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond);
+        Assert.Null(StayClock.Ask(session.Meanings, dead, beforeDeath, session.Task(TaskCatalog.HospitalMortality)).Observed);
     }
 }

@@ -1,5 +1,6 @@
 using FhirRisk.Inference.Prediction;
 using FhirRisk.Inference.Rollouts;
+using FhirRisk.Model.Cpu;
 using FhirRisk.Model.Heads;
 using FhirRisk.Testing;
 
@@ -66,8 +67,8 @@ public sealed class RolloutCalibrationTests
         new RolloutCalibration(hash, [new RolloutTaskCalibration("hospital_mortality", RolloutEstimator.Hazard, HalfOdds, 9, 1, "t") { Counts = new(20, 20) }]).Save(folder);
         var fixedMap = RolloutCalibration.Load(folder)!;
         Assert.Equal(new RolloutCounts(20, 20), fixedMap.Tasks[0].Counts);
-        Assert.True(fixedMap.Fits("hospital_mortality", RolloutEstimator.Hazard, new(20, 20)));
-        Assert.False(fixedMap.Fits("hospital_mortality", RolloutEstimator.Hazard, new(20, 100)));
+        Assert.True(fixedMap.Fits("hospital_mortality", RolloutEstimator.Hazard, new(20, 20), 1f));
+        Assert.False(fixedMap.Fits("hospital_mortality", RolloutEstimator.Hazard, new(20, 100), 1f));
         Assert.True(fixedMap.Covers("hospital_mortality", RolloutEstimator.Hazard));
 
         // As models/demo/pretrained/rollout-calibration.json was written: no counts, fitted on adaptive 20–100.
@@ -77,7 +78,36 @@ public sealed class RolloutCalibrationTests
             """);
         var legacy = RolloutCalibration.Load(folder)!;
         Assert.Equal(new RolloutCounts(20, 100), legacy.Tasks[0].Counts);
-        Assert.True(legacy.Fits("hospital_mortality", RolloutEstimator.Hazard, RolloutCounts.Of(RolloutSettings.Default)));
+        Assert.True(legacy.Fits("hospital_mortality", RolloutEstimator.Hazard, RolloutCounts.Of(RolloutSettings.Default), 1f));
+    }
+
+    [Fact]
+    public void A_map_records_the_temperature_it_was_fitted_at_and_a_file_without_it_was_fitted_at_1()
+    {
+        using var temp = new TempDirectory();
+        var folder = temp.File("m");
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "model.safetensors"), [7, 7, 7]);
+        var hash = RolloutCalibration.WeightsHash(folder);
+        new RolloutCalibration(hash, [new RolloutTaskCalibration("hospital_mortality", RolloutEstimator.Hazard, HalfOdds, 9, 1, "t") { Temperature = 0.7f }]).Save(folder);
+        var cool = RolloutCalibration.Load(folder)!;
+        Assert.Equal(0.7f, cool.Tasks[0].Temperature);
+        Assert.True(cool.Fits("hospital_mortality", RolloutEstimator.Hazard, RolloutCounts.Service, 0.7f));
+        Assert.False(cool.Fits("hospital_mortality", RolloutEstimator.Hazard, RolloutCounts.Service, 1f));
+        Assert.False(cool.Tasks[0].AppliesTo(RolloutSettings.Default));
+        Assert.True(cool.Tasks[0].AppliesTo(RolloutSettings.Default with { Sampling = SamplingSettings.Ancestral with { Temperature = 0.7f } }));
+
+        // The committed demo map has no temperature: it was fitted at 1 ('predict' samples at 1 unless told otherwise).
+        var demo = RolloutCalibration.Load(RepositoryPaths.Combine("models", "demo", "pretrained"))!;
+        Assert.Equal(1f, Assert.Single(demo.Tasks).Temperature);
+        Assert.True(demo.Tasks[0].AppliesTo(RolloutSettings.Default));
+        Assert.False(demo.Tasks[0].AppliesTo(RolloutSettings.Default with { Sampling = SamplingSettings.Ancestral with { Temperature = 0.7f } }));
+
+        File.WriteAllText(Path.Combine(folder, RolloutCalibration.FileName), $$"""
+            {"format":"fhirrisk-rollout-calibration","version":1,"weights_sha256":"{{hash}}","tasks":[{"task":"hospital_mortality",
+             "estimator":"hazard","method":"platt","scale":0.59,"shift":-1.1,"points":1000,"positives":79,"source":"s","temperature":0}]}
+            """);
+        Assert.Equal(InferenceErrorCodes.ModelMismatch, Assert.Throws<InferenceException>(() => RolloutCalibration.Load(folder)).Code);
     }
 
     [Fact]
@@ -144,5 +174,22 @@ public sealed class RolloutCalibrationTests
         await using var other = adaptiveMap.CreateRolloutPredictor();
         var unmapped = await other.PredictAsync(query);
         Assert.Equal((before[0].Risk, false), (unmapped[0].Risk, unmapped[0].Recalibrated));
+
+        // A map fitted on these counts at temperature 1 (the field absent, as in the demo map) is not applied to rollouts
+        // sampled at 0.7, and one fitted at 0.7 is.
+        new RolloutCalibration(RolloutCalibration.WeightsHash(folder),
+            [new RolloutTaskCalibration("hospital_mortality", RolloutEstimator.Hazard, HalfOdds, 10, 2, "test") { Counts = new RolloutCounts(6, 6) }]).Save(folder);
+        var cool = options with { Rollouts = options.Rollouts with { Sampling = SamplingSettings.Ancestral with { Temperature = 0.7f } } };
+        using var warmMap = InferenceSession.Open(folder, cool);
+        await using var atCool = warmMap.CreateRolloutPredictor();
+        var coolAnswer = await atCool.PredictAsync(query);
+        Assert.False(coolAnswer[0].Recalibrated);
+        new RolloutCalibration(RolloutCalibration.WeightsHash(folder),
+            [new RolloutTaskCalibration("hospital_mortality", RolloutEstimator.Hazard, HalfOdds, 10, 2, "test") { Counts = new RolloutCounts(6, 6), Temperature = 0.7f }]).Save(folder);
+        using var coolMap = InferenceSession.Open(folder, cool);
+        await using var mappedCool = coolMap.CreateRolloutPredictor();
+        var mappedAnswer = await mappedCool.PredictAsync(query);
+        Assert.True(mappedAnswer[0].Recalibrated);
+        Assert.Equal(RolloutCalibration.Map(HalfOdds, coolAnswer[0].Risk, coolAnswer[0].N), mappedAnswer[0].Risk, 12);
     }
 }

@@ -34,9 +34,10 @@ internal static class CalibrateRolloutsCommand
         var output = new Option<FileInfo?>("--out") { Description = "The predictions file --apply writes." };
         var rollouts = CommandOptions.IntAtLeast("--rollouts", minimum: 1, defaultValue: RolloutSettings.Default.MinRollouts, "The --rollouts the predictions were made with (recorded in the map, which applies to answers with the same counts only).");
         var adaptive = new Option<bool>("--adaptive") { Description = "The predictions were made with 'predict --adaptive' (from --rollouts up to 100, as the service answers); recorded in the map." };
+        var temperature = new Option<float>("--temperature") { Description = "The --temperature the predictions were sampled at (recorded in the map, which applies to answers sampled at the same temperature only; Model:Temperature in the service).", DefaultValueFactory = _ => 1f };
         var command = new Command("calibrate-rollouts", "Fit a recalibration of rollout risks on tuning-split predictions and save it beside the model's generative weights.")
         {
-            model, predictions, estimator, family, apply, output, rollouts, adaptive,
+            model, predictions, estimator, family, apply, output, rollouts, adaptive, temperature,
         };
         command.SetAction((parsed, _) =>
         {
@@ -45,14 +46,16 @@ internal static class CalibrateRolloutsCommand
             var counts = new RolloutCounts(count, parsed.GetValue(adaptive) ? Math.Max(count, RolloutSettings.Default.MaxRollouts) : count);
             return Task.FromResult(Run(parsed.GetRequiredValue(model).FullName, parsed.GetRequiredValue(predictions).FullName,
                 parsed.GetRequiredValue(estimator), parsed.GetRequiredValue(family), parsed.GetValue(apply)?.FullName, parsed.GetValue(output)?.FullName,
-                counts, parsed.InvocationConfiguration));
+                counts, parsed.GetValue(temperature), parsed.InvocationConfiguration));
         });
         return command;
     }
 
     private static int Run(string model, string predictions, string estimatorName, string familyName, string? apply, string? output, RolloutCounts counts,
-        InvocationConfiguration io)
+        float temperature, InvocationConfiguration io)
     {
+        if (!(temperature > 0f && float.IsFinite(temperature)))
+            return CommandOutput.Fail(io.Error, $"--temperature must be positive (got {temperature.ToString(CultureInfo.InvariantCulture)}).", "pass the --temperature 'fhirrisk predict' ran with (1 by default).", ExitCodes.UsageError);
         if (estimatorName is not ("hazard" or "count"))
             return CommandOutput.Fail(io.Error, $"--estimator '{estimatorName}' is not supported.", "use --estimator hazard or --estimator count.", ExitCodes.UsageError);
         var estimator = estimatorName == "hazard" ? RolloutEstimator.Hazard : RolloutEstimator.Count;
@@ -98,7 +101,7 @@ internal static class CalibrateRolloutsCommand
                     return CommandOutput.Fail(io.Error, $"task {group.Key} has {(positives == 0 ? "no positive" : "no negative")} label among its {labels.Length:N0} points.",
                         "fit on a split with both outcomes (more points: a larger --limit or no --limit in 'fhirrisk predict').");
                 var map = family is { } f ? CalibrationFitter.Fit(f, logits, labels) : CalibrationFitter.Choose(logits, labels);
-                fitted.Add(new RolloutTaskCalibration(group.Key, estimator, map, labels.Length, positives, source) { Counts = counts });
+                fitted.Add(new RolloutTaskCalibration(group.Key, estimator, map, labels.Length, positives, source) { Counts = counts, Temperature = temperature });
                 var raw = group.Select(r => r.Probability).ToArray();
                 var mapped = logits.Select(map.Probability).ToArray();
                 lines.Add(I($"{group.Key}: {labels.Length:N0} points ({positives:N0} positive); {map.Method.ToString().ToLowerInvariant()} a = {map.Scale:0.###}, b = {map.Shift:0.###}; ") +
@@ -124,7 +127,8 @@ internal static class CalibrateRolloutsCommand
             foreach (var line in lines)
                 io.Output.WriteLine(line);
             io.Output.WriteLine(I($"{Path.Combine(weightsDirectory, RolloutCalibration.FileName)}: {fitted.Count} task(s) fitted on {source} (in-sample figures above; evaluate on another split with --apply)."));
-            io.Output.WriteLine(I($"The map is for answers of {counts} rollouts{(counts == RolloutCounts.Service ? ", as the service answers" : $"; the service answers with {RolloutCounts.Service} and will not apply it (pass --adaptive if 'predict' ran with it)")}."));
+            var service = counts == RolloutCounts.Service && temperature == 1f;
+            io.Output.WriteLine(I($"The map is for answers of {counts} rollouts at temperature {temperature}{(service ? ", as the service answers by default" : $"; the service answers with {RolloutCounts.Service} at temperature 1 by default and will not apply it unless Model:MinRollouts, Model:MaxRollouts and Model:Temperature are set to these (pass --adaptive and --temperature as 'predict' ran with them)")}."));
             if (applied is not null)
                 io.Output.WriteLine(I($"{output}: {applied.Count:N0} rows of {apply} mapped ({applied.Count(r => calibration.Covers(r.Task, estimator)):N0} of a fitted task), method {method + RecalibratedSuffix}."));
             return ExitCodes.Success;

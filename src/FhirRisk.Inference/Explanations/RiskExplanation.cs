@@ -38,12 +38,12 @@ public sealed record ClinicalFact(int Start, int EventStart, int End, DateTime T
 /// <param name="Estimator">Rollouts: which estimate the risk is; heads: null.</param>
 public sealed record RiskPoint(int Index, DateTime Time, double Risk, WilsonInterval? Interval, int N, RolloutEstimator? Estimator = null)
 {
-    /// <summary>Rollouts: the outcome the record already shows at this point (<see cref="TaskRisk.Observed"/>); the risk is
-    /// then its label, with no rollouts run. Null when it was predicted.</summary>
+    /// <summary>The outcome the record already shows at this point (<see cref="TaskRisk.Observed"/>); the risk is then its
+    /// label, with no rollouts run or heads read. Null when it was predicted.</summary>
     public TaskOutcome? Observed { get; init; }
 
     /// <summary>Rollouts: the risk went through the model's recalibration, which happens only when the map was fitted on
-    /// the point's rollout counts (<see cref="RolloutCalibration.Fits"/>).</summary>
+    /// the point's rollout counts and sampling temperature (<see cref="RolloutCalibration.Fits"/>).</summary>
     public bool Recalibrated { get; init; }
 }
 
@@ -104,7 +104,9 @@ public sealed record RiskExplanation(
     /// <summary>
     /// Rollouts: the task's answer at the prediction point exactly as <see cref="IRiskPredictor.PredictAsync"/> gives it
     /// (the session's adaptive counts, the same seed and streams), whose first <see cref="ExplanationSettings.RolloutsPerPoint"/>
-    /// rollouts are the trajectory's last point's; null for heads, whose last point is their answer.
+    /// rollouts are the trajectory's last point's; null for heads, whose last point is their answer — except when the
+    /// heads' answer is observed (<see cref="TaskRisk.Observed"/>): then it is that answer, the trajectory its one point,
+    /// with no facts and no contributors.
     /// </summary>
     public TaskRisk? Answer { get; init; }
 }

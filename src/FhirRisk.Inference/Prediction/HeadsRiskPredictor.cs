@@ -93,8 +93,14 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
             ArgumentNullException.ThrowIfNull(query);
             return (Task: IndexOf(query.Task), Plan: ExplanationPlan.Create(_session, query, _session.Tasks.FirstOrDefault(t => t.Name == query.Task)));
         }).ToArray();
+        // A task the record already settles is answered by it, as PredictAsync answers it, and occludes nothing.
+        for (var i = 0; i < queries.Count; i++)
+        {
+            if (Observed(queries[i]) is { } outcome)
+                explanations[i] = OfObserved(queries[i], outcome);
+        }
         // The occluded contexts are a function of the timeline, the point and the explained facts' spans alone.
-        var groups = Enumerable.Range(0, queries.Count).GroupBy(i => (Timeline: (object)queries[i].Timeline, queries[i].Index,
+        var groups = Enumerable.Range(0, queries.Count).Where(i => explanations[i] is null).GroupBy(i => (Timeline: (object)queries[i].Timeline, queries[i].Index,
             Facts: string.Join(',', plans[i].Plan.Facts.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Start}-{f.End}")))));
         foreach (var group in groups)
         {
@@ -120,6 +126,28 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
             }
         }
         return Task.FromResult<IReadOnlyList<RiskExplanation>>(explanations);
+    }
+
+    /// <summary>The outcome the record already shows for the explained task at the query's point (<see cref="StayClock.Ask"/>,
+    /// asked at <see cref="ExplanationQuery.AsOf"/> as the served answer is), or null.</summary>
+    private TaskOutcome? Observed(ExplanationQuery query) =>
+        _session.Tasks.FirstOrDefault(t => t.Name == query.Task) is { } definition
+            ? StayClock.Ask(_session.Meanings, query.Timeline, query.Index, definition, query.AsOf).Observed
+            : null;
+
+    /// <summary>
+    /// The explanation of a task whose answer is observed, not predicted: the served answer (<see cref="RiskExplanation.Answer"/>,
+    /// exactly <see cref="PredictAsync"/>'s), one trajectory point at the prediction point holding the outcome, and no
+    /// contributors. Occluding facts would explain the head's own probability, which is not what was served, and no
+    /// fact can change an outcome already in the record (the rollout explainer's trajectory reaches the same observed
+    /// answer; docs/inference.md "Explanations").
+    /// </summary>
+    private static RiskExplanation OfObserved(ExplanationQuery query, TaskOutcome outcome)
+    {
+        var answer = TaskRisk.OfObserved(query.Task, outcome, TimeSpan.Zero, RiskMethod.Heads);
+        var time = DateTime.UnixEpoch.AddTicks(query.Timeline.Times[query.Index] * TimeSpan.TicksPerMicrosecond);
+        var point = new RiskPoint(query.Index, time, answer.Risk, null, 0) { Observed = outcome };
+        return new RiskExplanation(query.Task, RiskMethod.Heads, answer.Risk, [point], [], [], 0, new ExplanationCost(0, 0, TimeSpan.Zero)) { Answer = answer };
     }
 
     public void Dispose()

@@ -74,11 +74,13 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
     }
 
     /// <summary>The estimate's answer and interval through the session's recalibration when it has a map for this task
-    /// and estimator fitted on these rollout counts (docs/inference.md "Recalibration"), else as estimated; and whether
-    /// it was mapped. A map fitted on other counts is not applied: its answers are distributed differently.</summary>
+    /// and estimator fitted on these rollout counts and this sampling temperature (docs/inference.md "Recalibration"), else
+    /// as estimated; and whether it was mapped. A map fitted on other counts or at another temperature is not applied:
+    /// its answers are distributed differently.</summary>
     private (double Risk, WilsonInterval Interval, bool Recalibrated) Calibrated(TaskEstimate estimate, RolloutSettings settings)
     {
-        if (_session.RolloutCalibration is not { } calibration || !calibration.Fits(estimate.Task, estimate.Estimator, RolloutCounts.Of(settings)))
+        if (_session.RolloutCalibration is not { } calibration
+            || !calibration.Fits(estimate.Task, estimate.Estimator, RolloutCounts.Of(settings), settings.Sampling.Temperature))
             return (estimate.Answer, estimate.AnswerInterval, false);
         double Map(double p) => calibration.Apply(estimate.Task, estimate.Estimator, p, estimate.Labelled);
         var raw = estimate.AnswerInterval;

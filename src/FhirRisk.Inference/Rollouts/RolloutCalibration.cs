@@ -18,6 +18,27 @@ public sealed record RolloutTaskCalibration(string Task, RolloutEstimator Estima
     /// counts only (an adaptive answer and a fixed-count one are distributed differently, docs/inference.md "Adaptive
     /// rollouts"). Default: the service's adaptive 20–100, which is how maps written before this was recorded were fitted.</summary>
     public RolloutCounts Counts { get; init; } = RolloutCounts.Service;
+
+    /// <summary>The sampling temperature the fitting points' rollouts were drawn at; the map applies to answers drawn at
+    /// the same temperature only (a cooler sampler concentrates on typical futures and moves every risk, so a map fitted
+    /// at 1 is wrong at 0.7). Default 1: maps written before this was recorded were all fitted at 1, the service's and
+    /// <c>fhirrisk predict</c>'s default.</summary>
+    public float Temperature { get; init; } = 1f;
+
+    /// <summary>Whether this map was fitted on answers made the way these are: the same estimator, rollout counts and
+    /// sampling temperature (docs/inference.md "Recalibration").</summary>
+    public bool AppliesTo(RolloutEstimator estimator, RolloutCounts counts, float temperature) =>
+        Estimator == estimator && Counts == counts && Temperature.Equals(temperature);
+
+    /// <summary><see cref="AppliesTo(RolloutEstimator, RolloutCounts, float)"/> for answers made with <paramref name="settings"/>.</summary>
+    public bool AppliesTo(RolloutSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return AppliesTo(settings.Estimator, RolloutCounts.Of(settings), settings.Sampling.Temperature);
+    }
+
+    /// <summary>The settings the map was fitted for, as log lines and hints name them: "adaptive 20–100 at temperature 1".</summary>
+    public string FittedFor => string.Create(CultureInfo.InvariantCulture, $"{Counts} at temperature {Temperature}");
 }
 
 /// <summary>How many rollouts answered: <see cref="RolloutSettings.MinRollouts"/> to <see cref="RolloutSettings.MaxRollouts"/>
@@ -79,10 +100,10 @@ public sealed class RolloutCalibration
     /// <summary>Whether a map was fitted for this task and estimator, whatever its counts.</summary>
     public bool Covers(string task, RolloutEstimator estimator) => _byTask.ContainsKey((task, estimator));
 
-    /// <summary>Whether a map was fitted for this task and estimator on answers with these rollout counts: only then does
-    /// the predictor apply it (docs/inference.md "Recalibration").</summary>
-    public bool Fits(string task, RolloutEstimator estimator, RolloutCounts counts) =>
-        _byTask.TryGetValue((task, estimator), out var fitted) && fitted.Counts == counts;
+    /// <summary>Whether a map was fitted for this task and estimator on answers with these rollout counts, sampled at this
+    /// temperature: only then does the predictor apply it (docs/inference.md "Recalibration").</summary>
+    public bool Fits(string task, RolloutEstimator estimator, RolloutCounts counts, float temperature) =>
+        _byTask.TryGetValue((task, estimator), out var fitted) && fitted.AppliesTo(estimator, counts, temperature);
 
     /// <summary>σ(a·logit(p) + b), with p clamped by <see cref="Clamp"/>.</summary>
     public static double Map(ProbabilityCalibration map, double risk, int labelled = 0)
@@ -146,11 +167,15 @@ public sealed class RolloutCalibration
                 Counts = new RolloutCounts(
                     t.TryGetProperty("min_rollouts", out var min) ? min.GetInt32() : RolloutCounts.Service.Min,
                     t.TryGetProperty("max_rollouts", out var max) ? max.GetInt32() : RolloutCounts.Service.Max),
+                // Absent in maps written before the temperature was recorded: those were all sampled at 1.
+                Temperature = t.TryGetProperty("temperature", out var temperature) ? temperature.GetSingle() : 1f,
             }).ToArray();
             if (tasks.Any(t => !double.IsFinite(t.Map.Scale) || !double.IsFinite(t.Map.Shift) || t.Map.Scale <= 0))
                 throw Damaged(path, "a map has a scale that is not positive and finite, or a shift that is not finite");
             if (tasks.Any(t => t.Counts.Min < 1 || t.Counts.Max < t.Counts.Min))
                 throw Damaged(path, "a map has min_rollouts below 1 or max_rollouts below min_rollouts");
+            if (tasks.Any(t => !(t.Temperature > 0f) || !float.IsFinite(t.Temperature)))
+                throw Damaged(path, "a map has a temperature that is not positive and finite");
             calibration = new RolloutCalibration(root.GetProperty("weights_sha256").GetString()!, tasks);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)
@@ -192,6 +217,7 @@ public sealed class RolloutCalibration
                 json.WriteNumber("positives", t.Positives);
                 json.WriteNumber("min_rollouts", t.Counts.Min);
                 json.WriteNumber("max_rollouts", t.Counts.Max);
+                json.WriteNumber("temperature", t.Temperature);
                 json.WriteString("source", t.Source);
                 json.WriteEndObject();
             }

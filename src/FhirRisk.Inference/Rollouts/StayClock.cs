@@ -53,12 +53,22 @@ internal static class StayClock
     /// observed answer. Asked at <paramref name="asOf"/>, later than the index's event, the quiet time since settles it
     /// too when it alone reaches the "positive after" threshold or passes the time limit (<see cref="TaskOutcomeTracker.Reach"/>:
     /// nothing recorded in a window that has closed). Otherwise the task with its clock moved on by the time spent to
-    /// the index: rollouts continue from the last event and do not condition on the quiet time after it.
+    /// the index: rollouts continue from the last event and do not condition on the quiet time after it. With no open
+    /// stay to replay and a death in the record up to the index (died at home after a discharge), the task has no point
+    /// left: observed <see cref="TaskOutcomeKind.Deceased"/>, not applicable.
     /// </summary>
     public static StayQuestion Ask(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task, DateTime? asOf = null)
     {
         if ((Anchor(meanings, timeline, index, task) ?? DiedAtIndex(meanings, timeline, index, task)) is not { } anchor)
-            return new StayQuestion(task, null, new QuestionStart(TimeSpan.Zero, InStay: false));
+        {
+            // No open stay to replay, and the patient has died: the labels make no point of this task after a death (no
+            // stay starts, no live discharge comes), so there is nothing to predict; rollouts would continue a finished
+            // timeline and label nothing.
+            var fresh = new QuestionStart(TimeSpan.Zero, InStay: false);
+            return DeathBy(meanings, timeline, index, index) is { } dead
+                ? new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.Deceased, null, TimeSpan.Zero, dead), fresh)
+                : new StayQuestion(task, null, fresh);
+        }
         var spent = Between(timeline, anchor, index);
         var start = new QuestionStart(spent, InStay: true);
         // The labels make no point at a discharge the patient did not leave alive (TimelineLabeler's PointFilter.Alive).

@@ -27,6 +27,13 @@ public enum TaskOutcomeKind
     /// they do not make such a point.
     /// </summary>
     NotAPoint,
+
+    /// <summary>
+    /// Predictors only: asked when the record already shows the patient's death and no stay of the task's kind is open
+    /// (died at home after a discharge; for a stay-end task, no live discharge since), so no prediction point of the task
+    /// can come; <see cref="TaskOutcome.Code"/> names the death. Labels never give it: they make no point after a death.
+    /// </summary>
+    Deceased,
 }
 
 /// <summary>The settled outcome of one prediction point.</summary>
@@ -37,7 +44,7 @@ public enum TaskOutcomeKind
 /// <param name="Code">The deciding code for <see cref="TaskOutcomeKind.Stop"/> and <see cref="TaskOutcomeKind.KnownAtPrediction"/>.</param>
 public sealed record TaskOutcome(TaskOutcomeKind Kind, bool? Label, TimeSpan? Elapsed = null, string? Code = null)
 {
-    private static readonly string[] s_kindNames = ["stop", "duration", "time_limit", "censored", "known_at_prediction", "not_a_point"];
+    private static readonly string[] s_kindNames = ["stop", "duration", "time_limit", "censored", "known_at_prediction", "not_a_point", "deceased"];
 
     /// <summary>The snake_case name of <see cref="Kind"/> written to the stays table.</summary>
     public string KindName => s_kindNames[(int)Kind];

@@ -13,7 +13,8 @@ namespace FhirRisk.Server.CdsHooks;
 /// Top contributing events from the loaded model's own explainer (docs/cds-hooks.md "Top contributing events"): for a
 /// risk answered by the finetuned heads, occlusion — the risk with every fact minus the risk with that fact removed,
 /// all contexts in a few batched forward passes (<see cref="HeadsRiskPredictor.ExplainManyAsync"/>), shared by the
-/// call's tasks whose explained span is the same. Rollout risks get none:
+/// call's tasks whose explained span is the same. Rollout risks get none, and neither does an observed answer
+/// (<see cref="TaskRisk.Observed"/>: nothing was predicted, so no fact moved it):
 /// their explanation costs (F + 1) × R rollouts, far too slow for a hook call (gRPC Explain serves it). Each card waits
 /// at most <see cref="CdsHooksOptions.ContributorTimeout"/>, then goes out without the section; so does a card whose
 /// contributors fail (the risk itself was answered). The patient's timeline is built and its heads tasks explained
@@ -38,7 +39,8 @@ internal sealed class ExplainedCardContributors(
         {
             var risk = risks[i];
             contributors[i] = [];
-            if (risk.Method != RiskMethod.Heads || double.IsNaN(risk.Risk) || !model.IsLoaded)
+            // An observed answer (already in the record) was not predicted: no fact moved it, so it has no contributors.
+            if (risk.Method != RiskMethod.Heads || risk.Observed is not null || double.IsNaN(risk.Risk) || !model.IsLoaded)
                 continue;
             // Each card's budget runs from before it waits; the first explained card starts the explanation inside it.
             var started = Stopwatch.GetTimestamp();
@@ -101,7 +103,9 @@ internal sealed class ExplainedCardContributors(
             return new Dictionary<string, RiskExplanation>();
         var explainer = model.Explainer(RiskMethod.Heads);
         var headsTasks = ((IRiskPredictor)explainer).Tasks;
-        var queries = request.Tasks.Where(headsTasks.Contains).Distinct().Select(task => new ExplanationQuery(timeline, index, task)).ToArray();
+        // Asked when the prediction was (RiskQuery.AsOf), so a task the answer found settled is settled here too.
+        var queries = request.Tasks.Where(headsTasks.Contains).Distinct()
+            .Select(task => new ExplanationQuery(timeline, index, task) { AsOf = request.PredictionTime?.UtcDateTime }).ToArray();
         // The heads explain synchronously: run off the request thread so each card's budget can end its wait.
         var explanations = await Task.Run(() => explainer.ExplainManyAsync(queries, cancellationToken), cancellationToken).ConfigureAwait(false);
         return explanations.ToDictionary(e => e.Task);

@@ -95,6 +95,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
 
     private static string Method(TaskRisk risk) => risk.Method switch
     {
+        _ when risk.Observed is { Kind: Meds.Tasks.TaskOutcomeKind.Deceased } =>
+            "Method: not predicted: the record shows the patient's death and no open stay this task asks about, so no model was asked",
         _ when risk.Observed is not null =>
             "Method: observed, not predicted: the outcome is already in this stay's record, so no model was asked",
         RiskMethod.Rollouts when risk.Estimator == RolloutEstimator.Hazard =>
@@ -107,6 +109,7 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
     /// <summary>An outcome the record already shows (<see cref="TaskRisk.Observed"/>), in words for a card.</summary>
     private static string Observed(Meds.Tasks.TaskOutcome outcome) => outcome.Label switch
     {
+        _ when outcome.Kind == Meds.Tasks.TaskOutcomeKind.Deceased => "not applicable (the patient died outside any open stay)",
         true => "already occurred (in the record)",
         false => "settled without it (in the record)",
         null => "not applicable (the record leaves this stay out of the question)",

@@ -117,6 +117,7 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
                     MinRollouts = _options.MinRollouts,
                     MaxRollouts = _options.MaxRollouts,
                     MaxNewTokens = _options.MaxNewTokens,
+                    Sampling = RolloutSettings.Default.Sampling with { Temperature = (float)_options.Temperature },
                     Estimator = _options.RolloutEstimator == "count" ? RolloutEstimator.Count : RolloutEstimator.Hazard,
                 },
             }, backend);
@@ -131,19 +132,19 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
                 $"{Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar))}@{session.Tokenizer.Vocabulary.Fingerprint:x16}");
             var rollouts = session.CreateRolloutPredictor();
             Volatile.Write(ref _loaded, new Loaded(session, rollouts, heads, method, version, backend, session.CreateEmbedder(), new TrajectoryGenerator(session, rollouts)));
-            // Only maps fitted on the service's estimator and rollout counts are applied (docs/inference.md
-            // "Recalibration"); say which, and warn about the rest, so a changed Model:MinRollouts is not silent.
+            // Only maps fitted on the service's estimator, rollout counts and temperature are applied (docs/inference.md
+            // "Recalibration"); say which, and warn about the rest, so a changed Model:MinRollouts or Model:Temperature is not silent.
             var rolloutSettings = session.Options.Rollouts;
-            var counts = RolloutCounts.Of(rolloutSettings);
             var maps = session.RolloutCalibration?.Tasks ?? [];
-            var applied = maps.Where(t => t.Estimator == rolloutSettings.Estimator && t.Counts == counts).ToArray();
+            var applied = maps.Where(t => t.AppliesTo(rolloutSettings)).ToArray();
             var unused = maps.Except(applied).ToArray();
             ModelLoaded(logger, version, session.Backend.Name, method.ToString(), applied.Length > 0 ? string.Join(", ", applied.Select(Describe)) : "none");
             if (session.HeadsStoppedEarly is { } stopped)
                 HeadsStoppedEarlyLoaded(logger, version, Steps(stopped.StepsDone), Steps(stopped.Steps));
             if (unused.Length > 0)
-                RecalibrationNotApplied(logger, string.Join(", ", unused.Select(t => $"{Describe(t)} on {t.Counts}")),
-                    rolloutSettings.Estimator.ToString().ToLowerInvariant(), counts.ToString());
+                RecalibrationNotApplied(logger, string.Join(", ", unused.Select(t => $"{Describe(t)} on {t.FittedFor}")),
+                    rolloutSettings.Estimator.ToString().ToLowerInvariant(), RolloutCounts.Of(rolloutSettings).ToString(),
+                    rolloutSettings.Sampling.Temperature.ToString(CultureInfo.InvariantCulture));
             return true;
         }
         catch (Exception e) when (e is InferenceException or IOException or InvalidDataException or UnauthorizedAccessException
@@ -173,8 +174,8 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
     private static partial void ModelLoaded(ILogger logger, string version, string backend, string method, string recalibrated);
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Warning,
-        Message = "Rollout recalibration fitted for other settings is not applied: {Maps}; the service answers {Estimator} over {Counts} rollouts (refit with 'fhirrisk calibrate-rollouts' for these settings, or set Model:MinRollouts and Model:MaxRollouts to the map's)")]
-    private static partial void RecalibrationNotApplied(ILogger logger, string maps, string estimator, string counts);
+        Message = "Rollout recalibration fitted for other settings is not applied: {Maps}; the service answers {Estimator} over {Counts} rollouts at temperature {Temperature} (refit with 'fhirrisk calibrate-rollouts' for these settings, or set Model:MinRollouts, Model:MaxRollouts and Model:Temperature to the map's)")]
+    private static partial void RecalibrationNotApplied(ILogger logger, string maps, string estimator, string counts, string temperature);
 
     [LoggerMessage(EventId = 404, Level = LogLevel.Warning,
         Message = "The task heads of risk model {Version} come from a finetuning run stopped early, at step {StepsDone} of {Steps} (finetuning.json: cancelled); they answer like finished heads but are not the finished run's (finetune again to finish it)")]

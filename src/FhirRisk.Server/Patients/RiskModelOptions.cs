@@ -28,6 +28,11 @@ internal sealed class RiskModelOptions
     /// "The hazard estimate"): the rollouts' summed hazards, or ETHOS's fraction of positive rollouts.</summary>
     public string RolloutEstimator { get; set; } = "hazard";
 
+    /// <summary>The sampling temperature of rollouts (default 1: plain ancestral sampling, as ETHOS; below 1 sharper, more
+    /// typical futures). A rollout recalibration map applies only to answers sampled at the temperature it was fitted at
+    /// (docs/inference.md "Recalibration").</summary>
+    public double Temperature { get; set; } = 1;
+
     /// <summary>Tokens one rollout may generate (default 2048).</summary>
     public int MaxNewTokens { get; set; } = 2048;
 
@@ -82,6 +87,8 @@ internal sealed class RiskModelOptionsValidator : IValidateOptions<RiskModelOpti
             failures.Add("Model:MinRollouts must be at least 1 and Model:MaxRollouts at least Model:MinRollouts.");
         if (options.RolloutEstimator is not ("hazard" or "count"))
             failures.Add($"Model:RolloutEstimator '{options.RolloutEstimator}' is not hazard or count.");
+        if (!(options.Temperature is >= Risk.RiskAnalysisBackend.MinTemperature and <= Risk.RiskAnalysisBackend.MaxTemperature))
+            failures.Add($"Model:Temperature must lie in [{Risk.RiskAnalysisBackend.MinTemperature}, {Risk.RiskAnalysisBackend.MaxTemperature}] (1: plain sampling).");
         if (options.MaxNewTokens < 1)
             failures.Add("Model:MaxNewTokens must be at least 1.");
         if (options.MaxTrajectories < 1)

@@ -69,7 +69,8 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
         var response = new ExplainResponse
         {
             Risk = RiskWire.RiskOf(explanation),
-            Attribution = explanation.Method == RiskMethod.Heads ? "occlusion" : "trajectory",
+            // A heads explanation of an answer already in the record occludes nothing (no contributors): "observed".
+            Attribution = explanation.Method == RiskMethod.Rollouts ? "trajectory" : explanation.Answer?.Observed is not null ? "observed" : "occlusion",
             Model = RiskWire.ModelOf(model.Version, model.HeadsStoppedEarly),
             Reference = request.Patient!.Reference,
         };

@@ -121,6 +121,39 @@ public sealed class CardTextTests
     }
 
     [Fact]
+    public void A_death_outside_any_stay_says_why_the_task_is_not_applicable_not_that_it_could_not_be_estimated()
+    {
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var outcome = new FhirRisk.Meds.Tasks.TaskOutcome(FhirRisk.Meds.Tasks.TaskOutcomeKind.Deceased, null, TimeSpan.Zero, "MEDS_DEATH");
+        var risk = TaskRisk.OfObserved("hospital_mortality", outcome, TimeSpan.Zero, RiskMethod.Heads);
+
+        var card = Assert.Single(factory.Build(new PatientRiskResult([risk], "m", 1, []), [new RiskCardInput(risk, [])], []));
+
+        Assert.Equal("In-hospital mortality: not applicable (the patient died outside any open stay)", card.Summary);
+        Assert.Equal("info", card.Indicator);
+        Assert.Contains("death and no open stay", card.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("could not be estimated", card.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("not estimable", card.Detail, StringComparison.Ordinal);
+        var wire = FhirRisk.Server.Risk.RiskWire.RiskOf(risk, 0.95);
+        Assert.True(wire.Observed);
+        Assert.True(double.IsNaN(wire.Probability));
+    }
+
+    [Fact]
+    public void A_heads_explanation_of_an_observed_answer_goes_on_the_wire_as_that_answer()
+    {
+        var outcome = new FhirRisk.Meds.Tasks.TaskOutcome(FhirRisk.Meds.Tasks.TaskOutcomeKind.Stop, true, TimeSpan.FromHours(2), "ICU_ADMISSION//MICU");
+        var answer = TaskRisk.OfObserved("icu_admission", outcome, TimeSpan.Zero, RiskMethod.Heads);
+        var point = new FhirRisk.Inference.Explanations.RiskPoint(3, DateTime.UnixEpoch, 1, null, 0) { Observed = outcome };
+        var explanation = new FhirRisk.Inference.Explanations.RiskExplanation("icu_admission", RiskMethod.Heads, 1, [point], [], [], 0,
+            new FhirRisk.Inference.Explanations.ExplanationCost(0, 0, TimeSpan.Zero)) { Answer = answer };
+
+        var wire = FhirRisk.Server.Risk.RiskWire.RiskOf(explanation);
+
+        Assert.Equal((true, 1.0, FhirRisk.Grpc.V1.Method.Heads, 0u), (wire.Observed, wire.Probability, wire.Method, wire.N));
+    }
+
+    [Fact]
     public void An_outcome_the_heads_answered_as_observed_reads_as_observed_even_when_they_stood_in_for_busy_rollouts()
     {
         var factory = new RiskCardFactory(new CdsHooksOptions());
