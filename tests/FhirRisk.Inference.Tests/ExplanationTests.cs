@@ -127,7 +127,8 @@ public sealed class ExplanationTests
             new(1, Admitted.AddHours(2), "ICU_ADMISSION//MICU"),
         ]);
 
-        var explanation = await heads.ExplainAsync(new ExplanationQuery(timeline, timeline.Count - 1, TaskCatalog.IcuAdmission));
+        // Mortality, still open at the index (ICU admission is already observed there, and an observed task has no facts).
+        var explanation = await heads.ExplainAsync(new ExplanationQuery(timeline, timeline.Count - 1, TaskCatalog.HospitalMortality));
 
         Assert.Equal(["LAB A; LAB B", "ICU admission (MICU)"], explanation.Facts.Select(c => c.Fact.Label));
         Assert.Equal(["LAB//A", "LAB//B"], explanation.Facts[0].Fact.Codes);
