@@ -136,14 +136,18 @@ public sealed class ObservedOutcomeTests
         Assert.Equal(0, predictor.Counters.RolloutsFinished);
         // At the window's last instant it still counts (inclusive): open, predicted from the discharge.
         Assert.Null(StayClock.Ask(session.Meanings, timeline, index, task, discharged + task.TimeLimit).Observed);
-        // Ten days on: still open, so rollouts answer it from the last event (they do not condition on the quiet days).
+        // Ten days on: still open, so rollouts answer it from the last event, leaving out the futures with an outcome
+        // within the ten quiet days (RolloutJudgeTests.Rollouts_asked_after_a_quiet_time_leave_out_the_futures_the_record_rules_out).
         var asked = StayClock.Ask(session.Meanings, timeline, index, task, discharged.AddDays(10));
         Assert.Null(asked.Observed);
         Assert.Equal(task.TimeLimit, asked.Task.TimeLimit);
+        Assert.Equal(new QuestionStart(TimeSpan.Zero, InStay: true) { Quiet = TimeSpan.FromDays(10) }, asked.Start);
         var open = (await predictor.PredictAsync(new RiskQuery(timeline, index, [TaskCatalog.Readmission30d]) { AsOf = discharged.AddDays(10) }))[0];
         Assert.Null(open.Observed);
         Assert.InRange(open.N, 1, 8);
-        // Without an asked time the question is asked at the discharge, as a labelled point is.
+        // Without an asked time, or asked at the discharge itself, the question is asked there, as a labelled point is.
+        Assert.Equal(QuestionStart.AtPoint, StayClock.Ask(session.Meanings, timeline, index, task).Start);
+        Assert.Equal(QuestionStart.AtPoint, StayClock.Ask(session.Meanings, timeline, index, task, discharged).Start);
         Assert.Null(StayClock.Ask(session.Meanings, timeline, index, task).Observed);
     }
 

@@ -248,6 +248,49 @@ public sealed class RolloutJudgeTests
         Assert.True(Variance(hazards) < 0.9 * Variance(positives), $"hazard variance {Variance(hazards):F4} vs outcome variance {Variance(positives):F4}");
     }
 
+    [Fact]
+    public void Rollouts_asked_after_a_quiet_time_leave_out_the_futures_the_record_rules_out()
+    {
+        // The same 4,000 rollouts of the synthetic process (the same draws), asked an hour into the stay at the last event
+        // and a day later with nothing recorded since. A rollout that settles within the day (a death, a discharge)
+        // contradicts the record: it is left out, and the others keep their outcomes. So k / n becomes the risk given a
+        // quiet day, and the hazards, which no longer count a death within it, estimate that risk too.
+        const int Rollouts = 4000;
+        var atLastEvent = new QuestionStart(TimeSpan.FromHours(1), InStay: true);
+        var dayLater = atLastEvent with { Quiet = TimeSpan.FromDays(1) };
+        var (plainHazards, plain) = ProcessOutcomes(Rollouts, -1f, 1f, new Random(23), onlyMedsDeath: true, atLastEvent);
+        var (hazards, conditioned) = ProcessOutcomes(Rollouts, -1f, 1f, new Random(23), onlyMedsDeath: true, dayLater);
+
+        var within = 0;
+        for (var r = 0; r < Rollouts; r++)
+        {
+            if (plain[r] is { Label: not null, Elapsed: { } elapsed } && elapsed < TimeSpan.FromDays(1))
+            {
+                within++;
+                Assert.Equal(new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, plain[r]!.Code), conditioned[r]);
+            }
+            else
+            {
+                Assert.Equal(plain[r], conditioned[r]);
+            }
+        }
+        Assert.InRange(within, 400, 3600); // the quiet day rules out a good share of the futures, not all
+
+        static (double Risk, int N) Counted(TaskOutcome?[] outcomes) =>
+            (outcomes.Count(o => o?.Label == true) / (double)outcomes.Count(o => o?.Label is not null), outcomes.Count(o => o?.Label is not null));
+        var (risk, n) = Counted(conditioned);
+        var (plainRisk, _) = Counted(plain);
+
+        // The hazard estimate over the same rollouts (Σ h / n, HazardEstimate) agrees with the counts within sampling error;
+        // the hazards of the rollouts asked at the last event, over the same kept rollouts, would not.
+        var kept = conditioned.Select(o => o?.Label is not null).ToArray();
+        var (hazardRisk, _) = HazardEstimate.Of(hazards, kept);
+        var (unconditioned, _) = HazardEstimate.Of(plainHazards, kept);
+        var standardError = Math.Sqrt(risk * (1 - risk) / n);
+        Assert.True(Math.Abs(hazardRisk - risk) < 4 * standardError, $"hazard {hazardRisk:F4} vs counts {risk:F4} (SE {standardError:F4}); asked at the last event {plainRisk:F4}, {within} left out");
+        Assert.True(unconditioned - risk > 8 * standardError, $"the day's hazards counted: {unconditioned:F4} vs counts {risk:F4}");
+    }
+
     [Theory]
     [InlineData(0.4f, 1.5f)] // a common outcome
     [InlineData(-3f, -1.5f)] // a rare one, as in-hospital death is
@@ -331,14 +374,23 @@ public sealed class RolloutJudgeTests
     /// </summary>
     private static (double[] Hazards, double[] Positives) Process(int rollouts, float death, float sickDeath, Random random, bool onlyMedsDeath = false)
     {
+        var (hazards, outcomes) = ProcessOutcomes(rollouts, death, sickDeath, random, onlyMedsDeath);
+        return (hazards, [.. outcomes.Select(o => o?.Label == true ? 1.0 : 0.0)]);
+    }
+
+    /// <summary>The synthetic process of <see cref="Process"/>: each rollout's summed hazard and outcome, the judge told
+    /// where the question stands (<paramref name="start"/>; null: the task rows only).</summary>
+    private static (double[] Hazards, TaskOutcome?[] Outcomes) ProcessOutcomes(int rollouts, float death, float sickDeath, Random random,
+        bool onlyMedsDeath = false, QuestionStart? start = null)
+    {
         var task = Task(TaskCatalog.HospitalMortality);
         int[] deaths = onlyMedsDeath ? [Id("MEDS_DEATH")] : [.. Enumerable.Range(0, Meanings.Count).Where(id => task.PositiveCodes.Contains(Meanings.CodeOf(id)))];
         var (home, severe) = (Id("HOSPITAL_DISCHARGE//HOME"), Id("LAB//B"));
-        var (hazards, positives) = (new double[rollouts], new double[rollouts]);
+        var (hazards, outcomes) = (new double[rollouts], new TaskOutcome?[rollouts]);
         var logits = new float[Meanings.Count];
         for (var r = 0; r < rollouts; r++)
         {
-            var judge = new RolloutJudge([task], Meanings);
+            var judge = new RolloutJudge([task], Meanings, start is { } s ? [s] : null);
             var sick = false;
             for (var step = 0; step < 400 && !judge.IsSettled; step++)
             {
@@ -353,9 +405,9 @@ public sealed class RolloutJudgeTests
                 judge.Observe(token);
             }
             hazards[r] = judge.Hazards[0];
-            positives[r] = judge.Outcomes[0]?.Label == true ? 1 : 0;
+            outcomes[r] = judge.Outcomes[0];
         }
-        return (hazards, positives);
+        return (hazards, outcomes);
     }
 
     private static double Variance(double[] values) => values.Sum(v => (v - values.Average()) * (v - values.Average())) / (values.Length - 1);

@@ -32,6 +32,7 @@ public sealed class RolloutJudge
     private const string AnyOtherCode = "";
 
     private readonly int[][] _candidates;
+    private readonly int[][] _intervalCandidates;
     private readonly double[] _hazards;
     private readonly LabelRules?[] _rules;
     private long _elapsedMicros;
@@ -52,6 +53,7 @@ public sealed class RolloutJudge
         _open = tasks.Count;
         _hazards = new double[tasks.Count];
         _candidates = [.. tasks.Select(t => Candidates(t, meanings))];
+        _intervalCandidates = [.. _candidates.Select(ids => ids.Where(id => meanings.RoleOf(id) == TokenRole.Interval).ToArray())];
         _rules = [.. tasks.Select((t, i) => starts is null ? null : LabelRules.Of(t, starts[i], meanings))];
     }
 
@@ -95,7 +97,18 @@ public sealed class RolloutJudge
                 continue;
             var hazard = 0.0;
             var rules = _rules[t];
-            if (tracker.WouldSettlePositive(Elapsed, AnyOtherCode))
+            if (rules is not null && !rules.After(Elapsed))
+            {
+                // Within the quiet time every outcome contradicts the record: only the interval tokens that carry the
+                // clock past it can lead to a positive the record allows.
+                foreach (var id in _intervalCandidates[t])
+                {
+                    var elapsed = After(_meanings.MicrosOf(id));
+                    if (rules.After(elapsed) && tracker.WouldSettlePositive(elapsed, _meanings.CodeOf(id)))
+                        hazard += Math.Exp((double)(logits[id] / temperature) - max);
+                }
+            }
+            else if (tracker.WouldSettlePositive(Elapsed, AnyOtherCode))
             {
                 // Past a "positive after" threshold (a stay asked about mid-stay, StayClock): any event settles the task
                 // positive, so the hazard is the mass of every token but TIMELINE_END, which finishes it unresolved, and
@@ -182,10 +195,16 @@ public sealed class RolloutJudge
 
     /// <summary>A stop at elapsed 0 of a question asked at its prediction time is known at prediction, as labels leave
     /// such a point out (docs/tasks.md "Left-out points").</summary>
-    private TaskOutcome Ruled(int task, TaskOutcome outcome) =>
-        _rules[task] is { KnownAtStart: true } && outcome is { Kind: TaskOutcomeKind.Stop, Elapsed: { Ticks: 0 } }
-            ? new TaskOutcome(TaskOutcomeKind.KnownAtPrediction, null, TimeSpan.Zero, outcome.Code)
-            : outcome;
+    /// <summary>And an outcome within the quiet time (<see cref="QuestionStart.Quiet"/>) contradicts the record, which shows
+    /// the question still open when it is asked: that future is left out, as one where the point does not exist.</summary>
+    private TaskOutcome Ruled(int task, TaskOutcome outcome) => _rules[task] switch
+    {
+        { KnownAtStart: true } when outcome is { Kind: TaskOutcomeKind.Stop, Elapsed: { Ticks: 0 } } =>
+            new TaskOutcome(TaskOutcomeKind.KnownAtPrediction, null, TimeSpan.Zero, outcome.Code),
+        { } rules when outcome is { Label: not null, Elapsed: { } elapsed } && !rules.After(elapsed) =>
+            new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, outcome.Code),
+        _ => outcome,
+    };
 
     /// <summary>The labels' edge rules for one task, where its question stands at the prompt.</summary>
     private sealed class LabelRules
@@ -193,11 +212,16 @@ public sealed class RolloutJudge
         private readonly string? _startCode, _endCode;
         private readonly TimeSpan? _admissionGrace;
 
-        private LabelRules(bool knownAtStart, string? startCode, string? endCode, TimeSpan? admissionGrace, int[] startIds)
+        private readonly TimeSpan _quiet;
+
+        private LabelRules(bool knownAtStart, string? startCode, string? endCode, TimeSpan? admissionGrace, int[] startIds, TimeSpan quiet)
         {
-            (KnownAtStart, _startCode, _endCode, _admissionGrace, StartIds) = (knownAtStart, startCode, endCode, admissionGrace, startIds);
+            (KnownAtStart, _startCode, _endCode, _admissionGrace, StartIds, _quiet) = (knownAtStart, startCode, endCode, admissionGrace, startIds, quiet);
             StayOpen = startCode is not null;
         }
+
+        /// <summary>Whether an outcome at <paramref name="elapsed"/> is allowed by the record: at or after the quiet time's end.</summary>
+        public bool After(TimeSpan elapsed) => elapsed >= _quiet;
 
         /// <summary>Asked at its own prediction time (an anchor, no time spent): a stop at elapsed 0 is known at prediction.</summary>
         public bool KnownAtStart { get; }
@@ -219,7 +243,8 @@ public sealed class RolloutJudge
             int[] startIds = censors && task.PositiveAfter is not null
                 ? [.. Enumerable.Range(0, meanings.Count).Where(id => CodeSet.Matches(meanings.CodeOf(id), stay.StartCode))]
                 : [];
-            return new LabelRules(start.InStay && start.Spent == TimeSpan.Zero, censors ? stay.StartCode : null, censors ? stay.EndCode : null, grace, startIds);
+            return new LabelRules(start.InStay && start.Spent == TimeSpan.Zero, censors ? stay.StartCode : null, censors ? stay.EndCode : null, grace, startIds,
+                start.InStay ? start.Quiet : TimeSpan.Zero);
         }
 
         /// <summary>The outcome an edge rule gives event <paramref name="code"/> at <paramref name="elapsed"/>, before the

@@ -47,6 +47,15 @@ public sealed record RolloutRequest(int[] Prompt, IReadOnlyList<TaskDefinition> 
 /// end) it is the label's question; false when asked afresh at the index, where only the task rows apply.</param>
 public readonly record struct QuestionStart(TimeSpan Spent, bool InStay)
 {
+    /// <summary>
+    /// The quiet time: from the prompt's last event to when the question is asked (<see cref="Prediction.RiskQuery.AsOf"/>),
+    /// with nothing recorded in between. The record shows the question still open then, so a rollout whose task settles
+    /// (a positive, or a stop) within it contradicts the record and is left out, and the hazards count only the chance of
+    /// settling positive from then on: the answer is the risk given that nothing happened during the quiet time
+    /// (docs/inference.md "Asked mid-stay"). Zero: asked at the last event.
+    /// </summary>
+    public TimeSpan Quiet { get; init; }
+
     /// <summary>At the prediction point itself, as a labelled point is.</summary>
     public static QuestionStart AtPoint { get; } = new(TimeSpan.Zero, true);
 }

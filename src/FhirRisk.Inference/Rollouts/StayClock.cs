@@ -53,7 +53,8 @@ internal static class StayClock
     /// observed answer. Asked at <paramref name="asOf"/>, later than the index's event, the quiet time since settles it
     /// too when it alone reaches the "positive after" threshold or passes the time limit (<see cref="TaskOutcomeTracker.Reach"/>:
     /// nothing recorded in a window that has closed). Otherwise the task with its clock moved on by the time spent to
-    /// the index: rollouts continue from the last event and do not condition on the quiet time after it. With no open
+    /// the index: rollouts continue from the last event, and those in which the task settles before the asked time are
+    /// left out (<see cref="QuestionStart.Quiet"/>). With no open
     /// stay to replay and a death in the record up to the index (died at home after a discharge), the task has no point
     /// left: observed <see cref="TaskOutcomeKind.Deceased"/>, not applicable.
     /// </summary>
@@ -90,7 +91,10 @@ internal static class StayClock
             return new StayQuestion(task, stopped, start);
         if (asOf is { } at && tracker.Reach(Since(timeline, anchor, at)) is { } lapsed)
             return new StayQuestion(task, lapsed, start);
-        return new StayQuestion(task.After(spent), null, start);
+        // Still open at the asked time: the rollouts continue from the last event, conditioned on nothing settling the
+        // task during the quiet time since (QuestionStart.Quiet).
+        var quiet = asOf is { } asked && Since(timeline, index, asked) is { Ticks: > 0 } since ? since : TimeSpan.Zero;
+        return new StayQuestion(task.After(spent), null, start with { Quiet = quiet });
     }
 
     /// <summary><paramref name="task"/> as rollouts ask it at <paramref name="index"/> (its clock moved on, whether or
