@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using FhirRisk.Core;
 using FhirRisk.Model.Heads;
 
 namespace FhirRisk.Inference.Rollouts;
@@ -192,12 +193,12 @@ public sealed class RolloutCalibration
         return calibration;
     }
 
-    /// <summary>Writes <c>rollout-calibration.json</c> into <paramref name="directory"/>.</summary>
-    public void Save(string directory)
+    /// <summary>Writes <c>rollout-calibration.json</c> into <paramref name="directory"/>, whole and flushed to disk
+    /// (<see cref="DurableFiles"/>).</summary>
+    public void Save(string directory) => DurableFiles.Write(Path.Combine(directory, FileName), Write);
+
+    private void Write(Stream stream)
     {
-        var path = Path.Combine(directory, FileName);
-        var temporary = path + ".tmp";
-        using (var stream = File.Create(temporary))
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             json.WriteStartObject();
@@ -224,7 +225,6 @@ public sealed class RolloutCalibration
             json.WriteEndArray();
             json.WriteEndObject();
         }
-        File.Move(temporary, path, overwrite: true);
     }
 
     private static InferenceException Damaged(string path, string reason) =>

@@ -27,39 +27,16 @@ public static class FinetunedModel
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(settings);
         CheckEmpty(directory);
-        WriteOrRemove(directory, () => WriteStaged(directory, folder =>
+        // Into the folder itself, so a --out that is a symbolic link, a mounted volume or the working directory stays what
+        // it is. Each file is written whole and flushed (DurableFiles); the record goes last. The folder was empty, so a
+        // crash leaves some of this save's files without the record, never files of two saves.
+        WriteOrRemove(directory, () =>
         {
-            tokenizer.Save(folder);
-            GptCheckpoint.Save(folder, result.Model);
-            result.Heads.Save(folder);
-            WriteRecord(Path.Combine(folder, RecordFile), result, settings);
-        }));
-    }
-
-    /// <summary>
-    /// Writes the whole model into the sibling <c>&lt;directory&gt;.partial</c>, each file flushed to disk, then renames
-    /// that folder over the empty <paramref name="directory"/> and syncs the rename (<see cref="DurableFiles"/>): a crash
-    /// or power loss leaves no model or the whole one at <paramref name="directory"/>, never backbone and heads of
-    /// different saves, nor a renamed but empty file. A staging folder left by a crash is replaced by the next save.
-    /// </summary>
-    internal static void WriteStaged(string directory, Action<string> write)
-    {
-        var staging = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)) + DurableFiles.PartialSuffix;
-        try
-        {
-            if (Directory.Exists(staging))
-                Directory.Delete(staging, recursive: true);
-            Directory.CreateDirectory(staging);
-            write(staging);
-            Directory.Delete(directory);
-            DurableFiles.MoveFolder(staging, directory);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            if (Directory.Exists(staging))
-                Directory.Delete(staging, recursive: true);
-            throw;
-        }
+            tokenizer.Save(directory);
+            GptCheckpoint.Save(directory, result.Model);
+            result.Heads.Save(directory);
+            WriteRecord(Path.Combine(directory, RecordFile), result, settings);
+        });
     }
 
     /// <summary>Runs <paramref name="write"/> into the new or empty <paramref name="directory"/>; when a write fails, removes

@@ -113,6 +113,21 @@ public sealed class FinetuningDatasetTests
 
         var again = Assert.Throws<TrainingException>(() => FinetunedModel.Save(output, tokenizer, result, settings));
         Assert.Equal(FinetuningErrorCodes.OutputNotEmpty, again.Code);
+
+        // An --out that is a symbolic link to an empty folder (a mounted volume is the same case: it cannot be replaced)
+        // is written through: the link stays a link, and the model is in its target.
+        if (OperatingSystem.IsWindows())
+            return;
+        var target = folder.File("volume");
+        Directory.CreateDirectory(target);
+        var link = folder.File("linked");
+        Directory.CreateSymbolicLink(link, target);
+        FinetunedModel.Save(link, tokenizer, result, settings);
+        Assert.NotNull(new DirectoryInfo(link).LinkTarget);
+        Assert.Equal(Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal),
+            Directory.GetFiles(target).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(output, "heads.json")), File.ReadAllBytes(Path.Combine(target, "heads.json")));
+        Assert.Empty(Directory.GetFileSystemEntries(folder.Path, "*.partial"));
     }
 
     [Fact]
