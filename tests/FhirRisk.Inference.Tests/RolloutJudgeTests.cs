@@ -210,6 +210,16 @@ public sealed class RolloutJudgeTests
         Assert.Equal((TaskOutcomeKind.Censored, false), (edCensored?.Kind, edCensored?.Label));
         Assert.Null(Outcome(TaskCatalog.EdCriticalOutcome, point, "2h-3h", "ED_OUT", "2h-3h", "ED_REGISTRATION"));
 
+        // A new ED registration two hours on, asked twelve hours after the last event with nothing recorded since: the
+        // record rules that future out (left out, not censored as a negative); asked an hour on, it censors as before.
+        var quietHalfDay = point with { Quiet = TimeSpan.FromHours(12) };
+        Assert.Equal((TaskOutcomeKind.NotAPoint, null), (Outcome(TaskCatalog.EdCriticalOutcome, quietHalfDay, "2h-3h", "ED_REGISTRATION")?.Kind,
+            Outcome(TaskCatalog.EdCriticalOutcome, quietHalfDay, "2h-3h", "ED_REGISTRATION")?.Label));
+        Assert.Equal((TaskOutcomeKind.Censored, false), (Outcome(TaskCatalog.EdCriticalOutcome, point with { Quiet = TimeSpan.FromHours(1) }, "2h-3h", "ED_REGISTRATION")?.Kind,
+            Outcome(TaskCatalog.EdCriticalOutcome, point with { Quiet = TimeSpan.FromHours(1) }, "2h-3h", "ED_REGISTRATION")?.Label));
+        // A generated end of the record within the quiet time agrees with a quiet record: censored as the task rows say.
+        Assert.Equal(Outcome(TaskCatalog.EdCriticalOutcome, point, "2h-3h", "TIMELINE_END"), Outcome(TaskCatalog.EdCriticalOutcome, quietHalfDay, "2h-3h", "TIMELINE_END"));
+
         // 3. Sent home from the ED and admitted within the 6-hour grace: the labels make no reattendance point of it.
         Assert.Equal(TaskOutcomeKind.NotAPoint, Outcome(TaskCatalog.EdReattendance72h, point, "2h-3h", "HOSPITAL_ADMISSION//IMP")?.Kind);
         Assert.Null(Outcome(TaskCatalog.EdReattendance72h, point, "2h-3h", "HOSPITAL_ADMISSION//IMP")?.Label); // left out
@@ -268,6 +278,10 @@ public sealed class RolloutJudgeTests
             {
                 within++;
                 Assert.Equal(new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, plain[r]!.Code), conditioned[r]);
+            }
+            else if (plain[r]?.Label is null)
+            {
+                Assert.Null(conditioned[r]?.Label); // left out either way (censored by a new admission, or within the quiet day)
             }
             else
             {

@@ -196,7 +196,9 @@ public sealed class RolloutJudge
     /// <summary>A stop at elapsed 0 of a question asked at its prediction time is known at prediction, as labels leave
     /// such a point out (docs/tasks.md "Left-out points").</summary>
     /// <summary>And an outcome within the quiet time (<see cref="QuestionStart.Quiet"/>) contradicts the record, which shows
-    /// the question still open when it is asked: that future is left out, as one where the point does not exist.</summary>
+    /// the question still open when it is asked: that future is left out, as one where the point does not exist. A
+    /// generated <c>TIMELINE_END</c> within it is kept (an end of the record agrees with a quiet record), censored as
+    /// the task rows say; a new start of the stay's kind within it is left out (<see cref="LabelRules.Before"/>).</summary>
     private TaskOutcome Ruled(int task, TaskOutcome outcome) => _rules[task] switch
     {
         { KnownAtStart: true } when outcome is { Kind: TaskOutcomeKind.Stop, Elapsed: { Ticks: 0 } } =>
@@ -251,8 +253,10 @@ public sealed class RolloutJudge
         /// tracker sees it; null: the tracker decides (<see cref="TaskOutcomeTracker.Observe"/>).</summary>
         public TaskOutcome? Before(TaskOutcomeTracker tracker, TimeSpan elapsed, string code)
         {
+            // The stay ended unseen (TimelineLabeler: a missing end is censored at the next start); a start within the
+            // quiet time is an event the record rules out, so that future is left out, not censored.
             if (StayOpen && CodeSet.Matches(code, _startCode!))
-                return tracker.Finish(); // the stay ended unseen (TimelineLabeler: a missing end is censored at the next start)
+                return After(elapsed) ? tracker.Finish() : new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code);
             if (StayOpen && CodeSet.Matches(code, _endCode!))
                 StayOpen = false;
             if (_admissionGrace is { } grace && elapsed <= grace && CodeSet.Matches(code, TaskCodes.HospitalAdmission))
