@@ -4,6 +4,7 @@ using FhirRisk.Inference.Prediction;
 using FhirRisk.Inference.Rollouts;
 using FhirRisk.Meds.Tasks;
 using FhirRisk.Model;
+using FhirRisk.Model.Checkpoints;
 using FhirRisk.Model.Compute;
 using FhirRisk.Model.Cpu;
 using FhirRisk.Model.Gpt;
@@ -82,19 +83,26 @@ public sealed class InferenceSession : IDisposable
     /// <param name="directory">Holds <c>config.json</c>, <c>model.safetensors</c>, <c>tokenizer.json</c>, <c>vocabulary.tsv</c> and optionally <c>heads.json</c>.</param>
     /// <param name="options">Settings; <see cref="InferenceOptions.Default"/> when null.</param>
     /// <param name="backend">Where to run (not owned); a CPU backend with <see cref="InferenceOptions.Threads"/> when null.</param>
-    /// <exception cref="InferenceException">The parts disagree (<see cref="InferenceErrorCodes.ModelMismatch"/>).</exception>
+    /// <exception cref="InferenceException">The parts disagree, or a folder's files are not those its <c>training.json</c>
+    /// records (<see cref="InferenceErrorCodes.ModelMismatch"/>, <see cref="SavedFileHashes"/>).</exception>
     /// <exception cref="Model.Checkpoints.CheckpointException">The weights or the heads file are missing or damaged.</exception>
     /// <exception cref="InvalidDataException">The tokenizer files are of another version.</exception>
     public static InferenceSession Open(string directory, InferenceOptions? options = null, IComputeBackend? backend = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         options = (options ?? InferenceOptions.Default).Validate();
+        var generativeDirectory = GenerativeDirectory(directory);
+        foreach (var folder in new[] { directory, generativeDirectory }.Distinct(StringComparer.Ordinal))
+        {
+            if (SavedFileHashes.FirstMismatch(folder) is { } mismatch)
+                throw new InferenceException(InferenceErrorCodes.ModelMismatch, mismatch,
+                    "the file is not the one the folder's training.json was saved with (missing, or its SHA-256 differs): the folder mixes files of two saves (one stopped between its renames) or was changed since. Hint: copy the model again from a complete save, or restore it from a backup.");
+        }
         var tokenizer = TimelineTokenizer.Load(directory);
         var parameters = GptCheckpoint.Load(directory);
         var heads = File.Exists(Path.Combine(directory, "heads.json")) ? TaskHeads.Load(directory) : null;
         Check(directory, tokenizer, parameters, heads);
         var stoppedEarly = heads is null ? null : FinetuningRunStatus.StoppedEarly(directory);
-        var generativeDirectory = GenerativeDirectory(directory);
         var generative = generativeDirectory == directory ? parameters : LoadPretrained(generativeDirectory, tokenizer);
         var calibration = RolloutCalibration.Load(generativeDirectory);
         return new InferenceSession(directory, options, tokenizer, parameters, generative, heads, calibration, backend) { HeadsStoppedEarly = stoppedEarly };

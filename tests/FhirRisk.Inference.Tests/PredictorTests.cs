@@ -2,6 +2,7 @@ using FhirRisk.Core.Statistics;
 using FhirRisk.Inference.Prediction;
 using FhirRisk.Inference.Rollouts;
 using FhirRisk.Meds.Tasks;
+using FhirRisk.Model.Checkpoints;
 using FhirRisk.Model.Gpt;
 using FhirRisk.Model.Heads;
 using FhirRisk.Testing;
@@ -117,5 +118,30 @@ public sealed class PredictorTests
 
         new TaskHeads(["a", "b", "c"], TinyModel.Channels, TinyModel.Tokenizer.Vocabulary.Count, tokenizerFingerprint: 1).Save(folder.Path);
         Assert.Contains("fingerprint", Assert.Throws<InferenceException>(() => InferenceSession.Open(folder.Path)).Message);
+    }
+
+    [Fact]
+    public void A_model_directory_whose_files_are_not_those_its_training_record_hashed_is_refused()
+    {
+        // The weights of one save beside the record of another (a save stopped between its renames), with the same shape:
+        // nothing but the record's hashes tells them apart.
+        using var folder = new TempDirectory();
+        TinyModel.Tokenizer.Save(folder.Path);
+        var weights = Path.Combine(folder.Path, "model.safetensors");
+        GptCheckpoint.Save(folder.Path, TinyModel.RandomGpt(TinyModel.Tokenizer.Vocabulary.Count, seed: 1));
+        var saved = SavedFileHashes.Of(weights);
+        File.WriteAllText(Path.Combine(folder.Path, "training.json"), "{\"format\": \"fhirrisk-training\", \"file_sha256\": {\"model.safetensors\": \"" + saved + "\"}}");
+        using (InferenceSession.Open(folder.Path, new InferenceOptions { Threads = 1 })) { }
+
+        GptCheckpoint.Save(folder.Path, TinyModel.RandomGpt(TinyModel.Tokenizer.Vocabulary.Count, seed: 2));
+        var error = Assert.Throws<InferenceException>(() => InferenceSession.Open(folder.Path));
+        Assert.Equal(InferenceErrorCodes.ModelMismatch, error.Code);
+        Assert.Equal(weights, error.Path);
+        Assert.Contains("Hint:", error.Message);
+
+        // A record without hashes (an earlier build's) is not checked.
+        File.WriteAllText(Path.Combine(folder.Path, "training.json"), "{\"format\": \"fhirrisk-training\"}");
+        using (InferenceSession.Open(folder.Path, new InferenceOptions { Threads = 1 })) { }
+        Assert.NotEqual(saved, SavedFileHashes.Of(weights));
     }
 }

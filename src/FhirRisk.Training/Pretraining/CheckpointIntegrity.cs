@@ -11,11 +11,7 @@ namespace FhirRisk.Training.Pretraining;
 internal static class CheckpointIntegrity
 {
     /// <summary>The SHA-256 of a file as lowercase hex.</summary>
-    public static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
-    }
+    public static string Sha256(string path) => Model.Checkpoints.SavedFileHashes.Of(path);
 
     /// <summary>The SHA-256 of every file in a checkpoint folder but the record, which is written after them.</summary>
     public static Dictionary<string, string> FileHashes(string folder) =>
@@ -42,14 +38,10 @@ internal static class CheckpointIntegrity
     {
         if (!File.Exists(Path.Combine(root, TrainingRecord.FileName)))
             return;
-        var hashes = TrainingRecord.Load(root).FileSha256;
-        foreach (var (name, expected) in hashes ?? [])
-        {
-            var path = Path.Combine(root, name);
-            if (!File.Exists(path) || Sha256(path) != expected)
-                throw new TrainingException(code, path,
-                    $"the file is not the one the model's training.json was saved with (missing, or its SHA-256 differs): the folder mixes files of different saves (a save stopped between its renames) or was changed since. Hint: restore {root} from a backup; a run's latest weights are in {Path.Combine(root, "checkpoints", "last")} (resume the run to save its best weights again).");
-        }
+        _ = TrainingRecord.Load(root); // a damaged or newer record is reported as such
+        if (Model.Checkpoints.SavedFileHashes.FirstMismatch(root) is { } path)
+            throw new TrainingException(code, path,
+                $"the file is not the one the model's training.json was saved with (missing, or its SHA-256 differs): the folder mixes files of different saves (a save stopped between its renames) or was changed since. Hint: restore {root} from a backup; a run's latest weights are in {Path.Combine(root, "checkpoints", "last")} (resume the run to save its best weights again).");
     }
 
     /// <summary>Refuses other token shards than the run's: the same tokenizer is not enough, since the windows of step k

@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace FhirRisk.Model.Checkpoints;
+
+/// <summary>
+/// The SHA-256 of a model directory's files as its <c>training.json</c> records them (<c>file_sha256</c>, written last by
+/// every save; docs/formats/model-directory.md "Durable saves"): a directory whose files are not those the record was
+/// saved with mixes two saves (one stopped between its renames) or was changed since. Read here so that the trainer
+/// (<c>--init</c>, <c>finetune --model</c>) and the service (<c>InferenceSession.Open</c>) check it the same way.
+/// </summary>
+public static class SavedFileHashes
+{
+    /// <summary>The record beside a <c>fhirrisk train</c> model.</summary>
+    public const string RecordFile = "training.json";
+
+    /// <summary>The SHA-256 of a file, lower-case hex.</summary>
+    public static string Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    /// <summary>
+    /// The path of the first file <paramref name="directory"/>'s <c>training.json</c> records a hash for that is missing
+    /// or differs, or null when all match. A directory without the record, or with a record that holds no hashes (earlier
+    /// builds), or one that cannot be read as JSON, is not checked (null): the trainer reports such a record itself.
+    /// </summary>
+    public static string? FirstMismatch(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var record = Path.Combine(directory, RecordFile);
+        if (!File.Exists(record))
+            return null;
+        Dictionary<string, string> hashes;
+        try
+        {
+            using var json = JsonDocument.Parse(File.ReadAllBytes(record));
+            if (json.RootElement.ValueKind != JsonValueKind.Object || !json.RootElement.TryGetProperty("file_sha256", out var files)
+                || files.ValueKind != JsonValueKind.Object)
+                return null;
+            hashes = files.EnumerateObject().ToDictionary(f => f.Name, f => f.Value.GetString() ?? "", StringComparer.Ordinal);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        foreach (var (name, expected) in hashes.OrderBy(h => h.Key, StringComparer.Ordinal))
+        {
+            var path = Path.Combine(directory, name);
+            if (!File.Exists(path) || !string.Equals(Of(path), expected, StringComparison.OrdinalIgnoreCase))
+                return path;
+        }
+        return null;
+    }
+}
