@@ -23,6 +23,14 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
     /// <summary>The warning code of timeline events whose code the model's vocabulary does not hold at all (read as UNK).</summary>
     public const string UnknownCodesCode = "UNKNOWN_CODE";
 
+    /// <summary>The warning code of heads answers asked at least <see cref="QuietNoteAfter"/> after the last recorded
+    /// event: the heads read the record as at that event and do not account for the quiet time since, which rollouts
+    /// condition on (docs/inference.md "Asked mid-stay").</summary>
+    public const string HeadsAsOfLastEventCode = "HEADS_AS_OF_LAST_EVENT";
+
+    /// <summary>The quiet time from which heads answers carry <see cref="HeadsAsOfLastEventCode"/>.</summary>
+    public static readonly TimeSpan QuietNoteAfter = TimeSpan.FromHours(1);
+
     public async Task<PatientRiskResult> PredictAsync(IReadOnlyList<MedsEvent> events, IReadOnlyList<string> tasks, DateTimeOffset? predictionTime,
         RiskMethod? method, RolloutChoices rollouts, IReadOnlyList<Issue> warnings, CancellationToken cancellationToken)
     {
@@ -74,6 +82,10 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
             if (fellBack)
                 notes = notes.Append($"{RolloutsBusyCode} answered by the task heads: the rollout engine was at capacity");
             var point = DateTime.UnixEpoch.AddTicks(timeline.Times[index] * TimeSpan.TicksPerMicrosecond);
+            if (predictor.Method == RiskMethod.Heads && predictionTime is { } asked && asked.UtcDateTime - point is var quiet && quiet >= QuietNoteAfter
+                && risks.Any(r => r.Observed is null))
+                notes = notes.Append(string.Create(CultureInfo.InvariantCulture,
+                    $"{HeadsAsOfLastEventCode} the task heads read the record as at its last event, {(quiet.TotalDays >= 1 ? $"{quiet.TotalDays:0.#} days" : $"{quiet.TotalHours:0.#} hours")} before the asked time, and do not account for the time since (rollouts condition on it)"));
             return new PatientRiskResult(risks, model.Version, events.Count, [.. notes])
             {
                 AnsweredByHeadsWhenBusy = fellBack,

@@ -310,6 +310,41 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_heads_answer_asked_long_after_the_last_event_says_it_reads_the_record_as_at_that_event()
+    {
+        // Admitted, one lab an hour later, nothing since; mortality asked two days into the open stay, and at the lab.
+        JsonObject Predict(string method, long askedSeconds) => Call("Predict", new JsonObject
+        {
+            ["patient"] = new JsonObject
+            {
+                ["events"] = new JsonObject
+                {
+                    ["events"] = new JsonArray(
+                        new JsonObject { ["code"] = "GENDER//M" },
+                        new JsonObject { ["code"] = "MEDS_BIRTH", ["time"] = new JsonObject { ["seconds"] = "-315619200" } },
+                        new JsonObject { ["code"] = "HOSPITAL_ADMISSION//IMP", ["time"] = new JsonObject { ["seconds"] = "1600000000" } },
+                        new JsonObject { ["code"] = "LOINC//2160-0//mg/dL", ["numeric_value"] = 2.5, ["time"] = new JsonObject { ["seconds"] = "1600003600" } }),
+                },
+                ["prediction_time"] = new JsonObject { ["seconds"] = askedSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            },
+            ["options"] = new JsonObject { ["tasks"] = new JsonArray("hospital_mortality"), ["method"] = method, ["rollouts"] = 4 },
+        });
+
+        var results = await CallAllAsync(Predict("METHOD_HEADS", 1600000000 + 2 * 86400), Predict("METHOD_HEADS", 1600003600 + 1800),
+            Predict("METHOD_ROLLOUTS", 1600000000 + 2 * 86400));
+
+        Assert.All(results, r => Assert.True(r.StatusName == "OK", r.ToString()));
+        string[] Codes(GrpcJsResult r) => r.Messages.Single().TryGetProperty("issues", out var issues)
+            ? [.. issues.EnumerateArray().Select(i => i.GetProperty("code").GetString()!)] : [];
+        var note = results[0].Messages.Single().GetProperty("issues").EnumerateArray().Single(i => i.GetProperty("code").GetString() == "HEADS_AS_OF_LAST_EVENT");
+        Assert.Equal("HEADS_AS_OF_LAST_EVENT the task heads read the record as at its last event, 2 days before the asked time, and do not account for the time since (rollouts condition on it)",
+            note.GetProperty("message").GetString());
+        Assert.DoesNotContain("HEADS_AS_OF_LAST_EVENT", Codes(results[1])); // half an hour: the record's ordinary lag
+        Assert.DoesNotContain("HEADS_AS_OF_LAST_EVENT", Codes(results[2])); // rollouts condition on the quiet time
+        Assert.Empty(_server.Logs.Errors);
+    }
+
+    [Fact]
     public async Task Predict_latency_covers_the_whole_call_in_the_server()
     {
         var result = (await CallAllAsync(Call("Predict", new JsonObject
