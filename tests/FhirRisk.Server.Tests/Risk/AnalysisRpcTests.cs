@@ -274,18 +274,7 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
     public async Task Predict_counts_the_quiet_days_up_to_the_prediction_time_and_says_observed_whatever_the_method()
     {
         // Admitted, one lab an hour later, nothing since; asked on day 12 of the open stay.
-        var patient = new JsonObject
-        {
-            ["events"] = new JsonObject
-            {
-                ["events"] = new JsonArray(
-                    new JsonObject { ["code"] = "GENDER//M" },
-                    new JsonObject { ["code"] = "MEDS_BIRTH", ["time"] = new JsonObject { ["seconds"] = "-315619200" } },
-                    new JsonObject { ["code"] = "HOSPITAL_ADMISSION//IMP", ["time"] = new JsonObject { ["seconds"] = "1600000000" } },
-                    new JsonObject { ["code"] = "LOINC//2160-0//mg/dL", ["numeric_value"] = 2.5, ["time"] = new JsonObject { ["seconds"] = "1600003600" } }),
-            },
-            ["prediction_time"] = new JsonObject { ["seconds"] = (1600000000 + 12 * 86400).ToString(System.Globalization.CultureInfo.InvariantCulture) },
-        };
+        var patient = OpenStayAskedAt(1600000000 + 12 * 86400);
         JsonObject Predict(string? method)
         {
             var options = new JsonObject { ["tasks"] = new JsonArray("prolonged_los") };
@@ -315,18 +304,7 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
         // Admitted, one lab an hour later, nothing since; mortality asked two days into the open stay, and at the lab.
         JsonObject Predict(string method, long askedSeconds) => Call("Predict", new JsonObject
         {
-            ["patient"] = new JsonObject
-            {
-                ["events"] = new JsonObject
-                {
-                    ["events"] = new JsonArray(
-                        new JsonObject { ["code"] = "GENDER//M" },
-                        new JsonObject { ["code"] = "MEDS_BIRTH", ["time"] = new JsonObject { ["seconds"] = "-315619200" } },
-                        new JsonObject { ["code"] = "HOSPITAL_ADMISSION//IMP", ["time"] = new JsonObject { ["seconds"] = "1600000000" } },
-                        new JsonObject { ["code"] = "LOINC//2160-0//mg/dL", ["numeric_value"] = 2.5, ["time"] = new JsonObject { ["seconds"] = "1600003600" } }),
-                },
-                ["prediction_time"] = new JsonObject { ["seconds"] = askedSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) },
-            },
+            ["patient"] = OpenStayAskedAt(askedSeconds),
             ["options"] = new JsonObject { ["tasks"] = new JsonArray("hospital_mortality"), ["method"] = method, ["rollouts"] = 4 },
         });
 
@@ -399,6 +377,20 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
 
     private static JsonObject Stored(string patientId, string reference = "") =>
         new() { ["stored"] = new JsonObject { ["patient_id"] = patientId }, ["reference"] = reference };
+
+    /// <summary>Admitted at 1600000000 s, one lab an hour later, nothing since; asked at <paramref name="askedSeconds"/>.</summary>
+    private static JsonObject OpenStayAskedAt(long askedSeconds) => new()
+    {
+        ["events"] = new JsonObject
+        {
+            ["events"] = new JsonArray(
+                new JsonObject { ["code"] = "GENDER//M" },
+                new JsonObject { ["code"] = "MEDS_BIRTH", ["time"] = new JsonObject { ["seconds"] = "-315619200" } },
+                new JsonObject { ["code"] = "HOSPITAL_ADMISSION//IMP", ["time"] = new JsonObject { ["seconds"] = "1600000000" } },
+                new JsonObject { ["code"] = "LOINC//2160-0//mg/dL", ["numeric_value"] = 2.5, ["time"] = new JsonObject { ["seconds"] = "1600003600" } }),
+        },
+        ["prediction_time"] = new JsonObject { ["seconds"] = askedSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+    };
 
     private static JsonObject Events() => new()
     {
