@@ -13,18 +13,7 @@ public static class ExternalProcess
     public static ProcessResult Run(string fileName, IEnumerable<string> arguments, string workingDirectory,
         TimeSpan timeout, string? standardInput = null)
     {
-        ArgumentNullException.ThrowIfNull(arguments);
-        var info = new ProcessStartInfo(fileName)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = standardInput is not null,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-            info.ArgumentList.Add(argument);
-
+        var info = StartInfo(fileName, arguments, workingDirectory, standardInput is not null);
         using var process = Start(info);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -44,12 +33,60 @@ public static class ExternalProcess
         return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>
+    /// <see cref="Run"/> without holding a thread while the process runs: tests that run a client against a server in
+    /// the same process (the gRPC interop tests) would otherwise block thread-pool threads the server needs, and on a
+    /// two-core machine the pool grows slowly enough to delay the server by seconds.
+    /// </summary>
+    public static async Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> arguments, string workingDirectory,
+        TimeSpan timeout, string? standardInput = null)
+    {
+        var info = StartInfo(fileName, arguments, workingDirectory, standardInput is not null);
+        using var process = Start(info);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput);
+            process.StandardInput.Close();
+        }
+        using var limit = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token); // returns after the asynchronous readers reach the end
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            throw new TimeoutException(
+                $"'{Describe(info)}' did not finish within {timeout.TotalSeconds:0} s.\nstderr:\n{await stderr}");
+        }
+        return new ProcessResult(process.ExitCode, await stdout, await stderr);
+    }
+
     /// <summary>The command line for error messages.</summary>
     public static string Describe(ProcessStartInfo info)
     {
         ArgumentNullException.ThrowIfNull(info);
         return string.Join(' ', info.ArgumentList.Prepend(info.FileName)
             .Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
+    }
+
+    private static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> arguments, string workingDirectory, bool standardInput)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        var info = new ProcessStartInfo(fileName)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = standardInput,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+            info.ArgumentList.Add(argument);
+        return info;
     }
 
     private static Process Start(ProcessStartInfo info)

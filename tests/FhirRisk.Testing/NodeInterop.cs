@@ -27,20 +27,40 @@ public static class NodeInterop
     /// <summary>Runs <c>node tools/interop/&lt;script&gt; args…</c> and returns its stdout.</summary>
     public static string Run(string script, IEnumerable<string> arguments, string? standardInput = null, TimeSpan? timeout = null)
     {
+        var allArguments = ScriptArguments(script, arguments);
+        var result = ExternalProcess.Run("node", allArguments, RepositoryPaths.ToolsInterop, timeout ?? DefaultTimeout, standardInput);
+        return OutputOf(result, allArguments);
+    }
+
+    /// <summary>Runs a script that prints one JSON document and returns its root (detached from the document).</summary>
+    public static JsonElement RunJson(string script, IEnumerable<string> arguments, string? standardInput = null, TimeSpan? timeout = null) =>
+        ParseJson(script, Run(script, arguments, standardInput, timeout));
+
+    /// <summary><see cref="RunJson"/> without holding a thread while the script runs (see <see cref="ExternalProcess.RunAsync"/>).</summary>
+    public static async Task<JsonElement> RunJsonAsync(string script, IEnumerable<string> arguments, string? standardInput = null, TimeSpan? timeout = null)
+    {
+        var allArguments = ScriptArguments(script, arguments);
+        var result = await ExternalProcess.RunAsync("node", allArguments, RepositoryPaths.ToolsInterop, timeout ?? DefaultTimeout, standardInput);
+        return ParseJson(script, OutputOf(result, allArguments));
+    }
+
+    private static string[] ScriptArguments(string script, IEnumerable<string> arguments)
+    {
         ArgumentNullException.ThrowIfNull(arguments);
         EnsurePackagesInstalled();
-        var allArguments = arguments.Prepend(Path.Combine(RepositoryPaths.ToolsInterop, script)).ToArray();
-        var result = ExternalProcess.Run("node", allArguments, RepositoryPaths.ToolsInterop, timeout ?? DefaultTimeout, standardInput);
+        return arguments.Prepend(Path.Combine(RepositoryPaths.ToolsInterop, script)).ToArray();
+    }
+
+    private static string OutputOf(ProcessResult result, string[] allArguments)
+    {
         if (result.ExitCode != 0)
             throw new InvalidOperationException(
                 $"node {string.Join(' ', allArguments)} failed (exit {result.ExitCode}).\nstderr:\n{result.StandardError}");
         return result.StandardOutput;
     }
 
-    /// <summary>Runs a script that prints one JSON document and returns its root (detached from the document).</summary>
-    public static JsonElement RunJson(string script, IEnumerable<string> arguments, string? standardInput = null, TimeSpan? timeout = null)
+    private static JsonElement ParseJson(string script, string output)
     {
-        var output = Run(script, arguments, standardInput, timeout);
         try
         {
             using var document = JsonDocument.Parse(output);

@@ -11,6 +11,8 @@
 //   request       the request message as JSON (proto-loader object form: field names as in the .proto, enums as
 //                 names, bytes as base64, int64 as strings)
 //   deadlineMs    optional deadline, relative to the start of the call
+//   connectFirst  optional true: wait (up to 30 s) until the channel is connected before the call starts, so a
+//                 deadline covers the call alone, not the start of a fresh process's connection
 //   cancelAfter   optional: a server-streaming call is cancelled by the client after this many messages
 //   compression   optional "gzip" | "deflate": compress request messages (grpc.default_compression_algorithm)
 //   metadata      optional {"key": "value"} request metadata
@@ -66,7 +68,7 @@ function statusOf(error) {
 }
 
 function makeCall(call) {
-  const started = performance.now();
+  let started = performance.now();
   const result = { messages: [] };
   const finish = (resolve, error) => {
     result.status = statusOf(error);
@@ -95,7 +97,8 @@ function makeCall(call) {
   const method = Service.service[call.method];
   if (!method) throw new Error(`unknown method ${call.service}/${call.method}`);
   const request = call.request ?? {};
-  return new Promise((resolve) => {
+  return connected(client, call).then(() => new Promise((resolve) => {
+    started = performance.now();
     if (!method.responseStream) {
       client[call.method](request, metadataOf(call), callOptions(call), (error, response) => {
         if (response) note(response);
@@ -118,6 +121,13 @@ function makeCall(call) {
     });
     stream.on('error', (error) => end(error));
     stream.on('status', (status) => { if (status.code === grpc.status.OK) end(null); });
+  }));
+}
+
+function connected(client, call) {
+  if (!call.connectFirst) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    client.waitForReady(new Date(Date.now() + 30_000), (error) => (error ? reject(error) : resolve()));
   });
 }
 

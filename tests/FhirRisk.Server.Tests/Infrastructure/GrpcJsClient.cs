@@ -10,12 +10,10 @@ internal static class GrpcJsClient
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    public static Task<GrpcJsResult> CallAsync(JsonObject call) => Task.Run(() => Call(call));
-
-    public static GrpcJsResult Call(JsonObject call)
+    public static async Task<GrpcJsResult> CallAsync(JsonObject call)
     {
         ArgumentNullException.ThrowIfNull(call);
-        var output = NodeInterop.RunJson("grpc-client.mjs", [], call.ToJsonString(), Timeout);
+        var output = await NodeInterop.RunJsonAsync("grpc-client.mjs", [], call.ToJsonString(), Timeout);
         return new GrpcJsResult(output);
     }
 

@@ -146,20 +146,26 @@ public sealed class GrpcJsInteropTests
         // its handler well inside its deadline on a loaded machine: a cold first call once took the whole 2 s in CI.
         var warm = await GrpcJsClient.CallAsync(GrpcJsClient.Request(server, Risk, "Predict"));
         Assert.True(warm.StatusName == "OK", warm.ToString());
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         server.Backend.OnPredict = async (_, token) =>
         {
+            reached.TrySetResult();
             await Task.Delay(System.Threading.Timeout.Infinite, token);
             throw new InvalidOperationException("unreachable");
         };
         var call = GrpcJsClient.Request(server, Risk, "Predict");
         // Long enough that the handler is reached before the deadline even on a loaded machine: a deadline that expires
         // while the server still reads the request ends the call before any handler runs (correctly, but then there is
-        // no handler to see the cancellation; CI saw that once with 300 ms).
+        // no handler to see the cancellation; CI saw that once with 300 ms). The client connects before the call
+        // starts: grpc-js counts a deadline from the call's start, and a fresh Node process's first connection on a
+        // loaded machine once took the whole 2 s, so the request never left the client.
         call["deadlineMs"] = 2000;
+        call["connectFirst"] = true;
 
         var result = await GrpcJsClient.CallAsync(call);
 
         Assert.Equal("DEADLINE_EXCEEDED", result.StatusName);
+        Assert.True(reached.Task.IsCompleted, $"The deadline passed before the handler was reached: {result}");
         await server.Backend.Cancelled.WaitAsync(Timeout);
         Assert.Empty(server.Logs.Errors);
     }
