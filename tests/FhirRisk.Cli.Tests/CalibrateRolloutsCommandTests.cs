@@ -34,13 +34,13 @@ public sealed class CalibrateRolloutsCommandTests
             "--apply", tuning, "--out", temp.File("applied.parquet"), "--adaptive");
 
         Assert.True(exitCode == 0, stderr);
-        Assert.Contains("adaptive 20–100 rollouts at temperature 1, as the service answers", stdout, StringComparison.Ordinal);
+        Assert.Contains("adaptive 20–100 (pilot 10) rollouts at temperature 1, as the service answers", stdout, StringComparison.Ordinal);
         Assert.Contains("hospital_mortality", stdout, StringComparison.Ordinal);
         var saved = RolloutCalibration.Load(model)!;
         var fitted = Assert.Single(saved.Tasks, t => t.Task == "hospital_mortality");
         Assert.Equal(RolloutEstimator.Hazard, fitted.Estimator);
         Assert.Equal((20_000, CalibrationMethod.Platt), (fitted.Points, fitted.Map.Method));
-        Assert.Equal(new RolloutCounts(20, 100), fitted.Counts); // --adaptive, recorded: the map applies to those answers only
+        Assert.Equal(new RolloutCounts(20, 100, 10), fitted.Counts); // --adaptive (default --pilot 10), recorded: the map applies to those answers only
         Assert.Equal(1f, fitted.Temperature); // the default, as 'predict' samples
         Assert.InRange(fitted.Map.Scale, 0.7, 0.9);
         Assert.InRange(fitted.Map.Shift, -1.2, -0.8);
@@ -117,11 +117,31 @@ public sealed class CalibrateRolloutsCommandTests
         Assert.Contains("at temperature 0.7", stdout, StringComparison.Ordinal);
         Assert.Contains("Model:Temperature", stdout, StringComparison.Ordinal); // not the service's default: says how to serve it
         var fitted = Assert.Single(RolloutCalibration.Load(model)!.Tasks);
-        Assert.Equal((new RolloutCounts(20, 100), 0.7f), (fitted.Counts, fitted.Temperature));
-        Assert.True(RolloutCalibration.Load(model)!.Fits("hospital_mortality", RolloutEstimator.Hazard, new(20, 100), 0.7f));
-        Assert.False(RolloutCalibration.Load(model)!.Fits("hospital_mortality", RolloutEstimator.Hazard, new(20, 100), 1f));
+        Assert.Equal((new RolloutCounts(20, 100, 10), 0.7f), (fitted.Counts, fitted.Temperature));
+        Assert.True(RolloutCalibration.Load(model)!.Fits("hospital_mortality", RolloutEstimator.Hazard, new(20, 100, 10), 0.7f));
+        Assert.False(RolloutCalibration.Load(model)!.Fits("hospital_mortality", RolloutEstimator.Hazard, new(20, 100, 10), 1f));
         Assert.Equal(ExitCodes.UsageError, zero.ExitCode);
         Assert.Contains("--temperature", zero.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Predictions_of_sequential_stopping_are_recorded_as_such_and_the_map_is_not_the_services()
+    {
+        using var temp = new TempDirectory();
+        var model = Model(temp);
+        var random = new Random(5);
+        var tuning = temp.File("tuning.parquet");
+        PredictionsFile.Write(tuning, [.. Enumerable.Range(0, 400).Select(i =>
+            new Prediction(i, Start.AddHours(i), "hospital_mortality", PredictCommand.HazardMethod, 0.1 + (0.5 * random.NextDouble()), i % 5 == 0))]);
+
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning, "--adaptive", "--pilot", "0");
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("adaptive 20–100 (sequential) rollouts", stdout, StringComparison.Ordinal);
+        Assert.Contains("Model:PilotRollouts", stdout, StringComparison.Ordinal); // not the service's default: says how to serve it
+        var fitted = Assert.Single(RolloutCalibration.Load(model)!.Tasks);
+        Assert.Equal(new RolloutCounts(20, 100, 0), fitted.Counts);
+        Assert.False(fitted.AppliesTo(RolloutSettings.Default));
     }
 
     /// <summary>A model folder as far as the command reads one: weights to hash.</summary>

@@ -71,14 +71,23 @@ public sealed class RolloutCalibrationTests
         Assert.False(fixedMap.Fits("hospital_mortality", RolloutEstimator.Hazard, new(20, 100), 1f));
         Assert.True(fixedMap.Covers("hospital_mortality", RolloutEstimator.Hazard));
 
-        // As models/demo/pretrained/rollout-calibration.json was written: no counts, fitted on adaptive 20–100.
+        // Adaptive counts record their pilot: a map after a pilot of 10 is not one of sequential stopping.
+        new RolloutCalibration(hash, [new RolloutTaskCalibration("hospital_mortality", RolloutEstimator.Hazard, HalfOdds, 9, 1, "t") { Counts = new(20, 100, 10) }]).Save(folder);
+        Assert.Contains("\"pilot_rollouts\": 10", File.ReadAllText(Path.Combine(folder, RolloutCalibration.FileName)), StringComparison.Ordinal);
+        var piloted = RolloutCalibration.Load(folder)!;
+        Assert.Equal(RolloutCounts.Service, piloted.Tasks[0].Counts);
+        Assert.True(piloted.Tasks[0].AppliesTo(RolloutSettings.Default));
+        Assert.False(piloted.Tasks[0].AppliesTo(RolloutSettings.Default with { PilotRollouts = 0 }));
+
+        // As maps were written before the counts were recorded: fitted on adaptive 20–100, stopped sequentially.
         File.WriteAllText(Path.Combine(folder, RolloutCalibration.FileName), $$"""
             {"format":"fhirrisk-rollout-calibration","version":1,"weights_sha256":"{{hash}}","tasks":[{"task":"hospital_mortality",
              "estimator":"hazard","method":"platt","scale":0.59,"shift":-1.1,"points":1000,"positives":79,"source":"s"}]}
             """);
         var legacy = RolloutCalibration.Load(folder)!;
-        Assert.Equal(new RolloutCounts(20, 100), legacy.Tasks[0].Counts);
-        Assert.True(legacy.Fits("hospital_mortality", RolloutEstimator.Hazard, RolloutCounts.Of(RolloutSettings.Default), 1f));
+        Assert.Equal(new RolloutCounts(20, 100, 0), legacy.Tasks[0].Counts);
+        Assert.True(legacy.Fits("hospital_mortality", RolloutEstimator.Hazard, RolloutCounts.Of(RolloutSettings.Default with { PilotRollouts = 0 }), 1f));
+        Assert.False(legacy.Fits("hospital_mortality", RolloutEstimator.Hazard, RolloutCounts.Of(RolloutSettings.Default), 1f));
     }
 
     [Fact]

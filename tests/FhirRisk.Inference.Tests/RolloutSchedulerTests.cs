@@ -164,13 +164,14 @@ public sealed class RolloutSchedulerTests
     }
 
     [Fact]
-    public void Adaptive_rollouts_stop_at_the_first_count_whose_intervals_are_narrow_enough()
+    public void Sequential_adaptive_rollouts_stop_at_the_first_count_whose_intervals_are_narrow_enough()
     {
         using var session = TinyModel.Open();
         string[] tasks = [TaskCatalog.Readmission30d];
         RolloutSettings Adaptive(double target) => new()
         {
             MinRollouts = 10, MaxRollouts = 60, TargetHalfWidth = target, MaxNewTokens = 48, KeepTokens = true, Estimator = RolloutEstimator.Count,
+            PilotRollouts = 0,
         };
         var loose = Requests.For(session, 2, Adaptive(0.5), tasks);
         var tight = Requests.For(session, 2, Adaptive(0.0), tasks);
@@ -190,11 +191,14 @@ public sealed class RolloutSchedulerTests
     }
 
     [Fact]
-    public void Adaptive_rollouts_answered_by_their_hazards_stop_when_the_hazard_interval_is_narrow_enough()
+    public void Sequential_adaptive_rollouts_answered_by_their_hazards_stop_when_the_hazard_interval_is_narrow_enough()
     {
         using var session = TinyModel.Open();
         string[] tasks = [TaskCatalog.Readmission30d];
-        RolloutSettings Adaptive(double target) => new() { MinRollouts = 10, MaxRollouts = 60, TargetHalfWidth = target, MaxNewTokens = 48, KeepTokens = true };
+        RolloutSettings Adaptive(double target) => new()
+        {
+            MinRollouts = 10, MaxRollouts = 60, TargetHalfWidth = target, MaxNewTokens = 48, KeepTokens = true, PilotRollouts = 0,
+        };
         var tight = Requests.For(session, 2, Adaptive(0.0), tasks);
         var middle = Requests.For(session, 2, Adaptive(0.14), tasks);
 
@@ -213,6 +217,37 @@ public sealed class RolloutSchedulerTests
         Assert.Equal((estimate.Hazard, estimate.HazardInterval), HazardEstimate.Of(hazards, [.. labels.Select(l => l is not null)]));
         Assert.True(HazardEstimate.Of(hazards[..^1], [.. labels[..^1].Select(l => l is not null)]).Interval.HalfWidth > 0.14);
         Assert.Equal(results[0].Tokens.Take(n), results[1].Tokens);
+    }
+
+    [Fact]
+    public void Adaptive_rollouts_after_a_pilot_answer_with_the_rollouts_after_it()
+    {
+        // The default rule: rollouts 0 … 9 decide the count n from their spread, rollouts 10 … 10 + n − 1 answer. A fixed
+        // run of 70 draws the same streams, so its rollouts 10 … are the answer's and its first ten are the pilot.
+        using var session = TinyModel.Open();
+        string[] tasks = [TaskCatalog.Readmission30d];
+        var adaptive = new RolloutSettings { MinRollouts = 10, MaxRollouts = 60, TargetHalfWidth = 0.14, MaxNewTokens = 48, KeepTokens = true };
+        var fixedRun = Requests.For(session, 2, Requests.Fixed(70) with { KeepTokens = true }, tasks);
+        var request = Requests.For(session, 2, adaptive, tasks);
+
+        var results = Requests.Schedule(session, [fixedRun, request], slots: 8);
+
+        var (all, answer) = (results[0], results[1]);
+        var n = answer.Rollouts;
+        Assert.InRange(n, 10, 60);
+        Assert.Equal(all.Tokens.Skip(10).Take(n), answer.Tokens);
+        var hazards = all.Hazards.Select(h => h![0]).ToArray();
+        var labelled = all.Outcomes.Select(o => o[0]?.Label is not null).ToArray();
+        // The count is the pilot's: the least n whose projected interval (the pilot's estimate at its effective size
+        // scaled by n / 10) is narrow enough.
+        var (pilotRisk, size) = HazardEstimate.Sized(hazards[..10], labelled[..10]);
+        var planned = Enumerable.Range(10, 51).First(k => k == 60 || WilsonInterval.OfProportion(pilotRisk, size * k / 10).HalfWidth <= 0.14);
+        Assert.Equal(planned, n);
+        // The answer is over the rollouts after the pilot only.
+        var estimate = answer.Tasks[0];
+        Assert.Equal(RolloutEstimator.Hazard, estimate.Estimator);
+        Assert.Equal((estimate.Hazard, estimate.HazardInterval), HazardEstimate.Of(hazards[10..(10 + n)], labelled[10..(10 + n)]));
+        Assert.Equal(all.Tokens.Take(10 + n).Sum(t => (long)t.Length), answer.GeneratedTokens); // the pilot's tokens are part of the cost
     }
 
     [Fact]

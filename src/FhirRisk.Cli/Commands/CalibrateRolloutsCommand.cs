@@ -34,16 +34,17 @@ internal static class CalibrateRolloutsCommand
         var output = new Option<FileInfo?>("--out") { Description = "The predictions file --apply writes." };
         var rollouts = CommandOptions.IntAtLeast("--rollouts", minimum: 1, defaultValue: RolloutSettings.Default.MinRollouts, "The --rollouts the predictions were made with (recorded in the map, which applies to answers with the same counts only).");
         var adaptive = new Option<bool>("--adaptive") { Description = "The predictions were made with 'predict --adaptive' (from --rollouts up to 100, as the service answers); recorded in the map." };
+        var pilot = CommandOptions.IntAtLeast("--pilot", minimum: 0, defaultValue: RolloutSettings.Default.PilotRollouts, "With --adaptive: the --pilot the predictions were made with (recorded in the map).");
         var temperature = new Option<float>("--temperature") { Description = "The --temperature the predictions were sampled at (recorded in the map, which applies to answers sampled at the same temperature only; Model:Temperature in the service).", DefaultValueFactory = _ => 1f };
         var command = new Command("calibrate-rollouts", "Fit a recalibration of rollout risks on tuning-split predictions and save it beside the model's generative weights.")
         {
-            model, predictions, estimator, family, apply, output, rollouts, adaptive, temperature,
+            model, predictions, estimator, family, apply, output, rollouts, adaptive, pilot, temperature,
         };
         command.SetAction((parsed, _) =>
         {
             // The counts as 'predict' turns the same two options into settings.
             var count = parsed.GetValue(rollouts);
-            var counts = new RolloutCounts(count, parsed.GetValue(adaptive) ? Math.Max(count, RolloutSettings.Default.MaxRollouts) : count);
+            var counts = new RolloutCounts(count, parsed.GetValue(adaptive) ? Math.Max(count, RolloutSettings.Default.MaxRollouts) : count, parsed.GetValue(pilot));
             return Task.FromResult(Run(parsed.GetRequiredValue(model).FullName, parsed.GetRequiredValue(predictions).FullName,
                 parsed.GetRequiredValue(estimator), parsed.GetRequiredValue(family), parsed.GetValue(apply)?.FullName, parsed.GetValue(output)?.FullName,
                 counts, parsed.GetValue(temperature), parsed.InvocationConfiguration));
@@ -128,7 +129,7 @@ internal static class CalibrateRolloutsCommand
                 io.Output.WriteLine(line);
             io.Output.WriteLine(I($"{Path.Combine(weightsDirectory, RolloutCalibration.FileName)}: {fitted.Count} task(s) fitted on {source} (in-sample figures above; evaluate on another split with --apply)."));
             var service = counts == RolloutCounts.Service && temperature == 1f;
-            io.Output.WriteLine(I($"The map is for answers of {counts} rollouts at temperature {temperature}{(service ? ", as the service answers by default" : $"; the service answers with {RolloutCounts.Service} at temperature 1 by default and will not apply it unless Model:MinRollouts, Model:MaxRollouts and Model:Temperature are set to these (pass --adaptive and --temperature as 'predict' ran with them)")}."));
+            io.Output.WriteLine(I($"The map is for answers of {counts} rollouts at temperature {temperature}{(service ? ", as the service answers by default" : $"; the service answers with {RolloutCounts.Service} at temperature 1 by default and will not apply it unless Model:MinRollouts, Model:MaxRollouts, Model:PilotRollouts and Model:Temperature are set to these (pass --adaptive, --pilot and --temperature as 'predict' ran with them)")}."));
             if (applied is not null)
                 io.Output.WriteLine(I($"{output}: {applied.Count:N0} rows of {apply} mapped ({applied.Count(r => calibration.Covers(r.Task, estimator)):N0} of a fitted task), method {method + RecalibratedSuffix}."));
             return ExitCodes.Success;

@@ -49,7 +49,8 @@ internal static class PredictCommand
         var split = new Option<string>("--split") { Description = "The split whose points are scored, or 'all' for every split (an external dataset).", DefaultValueFactory = _ => "held_out" };
         var limit = CommandOptions.IntAtLeast("--limit", minimum: 0, defaultValue: 0, "Rollouts: score a seeded sample of at most this many points; 0 for all.");
         var rollouts = CommandOptions.IntAtLeast("--rollouts", minimum: 1, defaultValue: 20, "Rollouts per point (a fixed count), unless --adaptive.");
-        var adaptive = new Option<bool>("--adaptive") { Description = "Adaptive counts: from --rollouts up to 100, until the hazard estimate's interval has a half-width of at most 0.05." };
+        var adaptive = new Option<bool>("--adaptive") { Description = "Adaptive counts: from --rollouts up to 100, as many as make the hazard estimate's interval a half-width of at most 0.05 (decided by a pilot, --pilot)." };
+        var pilot = CommandOptions.IntAtLeast("--pilot", minimum: 0, defaultValue: RolloutSettings.Default.PilotRollouts, "With --adaptive: rollouts run first to decide each count and then set aside, so the answer is unbiased; 0 stops sequentially instead (biased low at rare risks).");
         var seed = new Option<ulong>("--seed") { Description = "Generation seed; it also picks the --limit sample.", DefaultValueFactory = _ => 42 };
         var temperature = new Option<float>("--temperature") { Description = "Rollouts: sampling temperature (1: plain ancestral sampling, as ETHOS; below 1 sharper, more typical futures).", DefaultValueFactory = _ => 1f };
         var maxTokens = CommandOptions.IntAtLeast("--max-tokens", minimum: 1, defaultValue: 2048, "Tokens one rollout may generate before it is ambiguous.");
@@ -61,7 +62,7 @@ internal static class PredictCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for rollouts.predictions.parquet or heads.predictions.parquet (and oracle.predictions.parquet; for rollouts also oracle_sampled.predictions.parquet).", Required = true };
         var command = new Command("predict", "Predict labelled points (zero-shot rollouts or finetuned heads) into a predictions file for 'fhirrisk evaluate'.")
         {
-            method, model, tokens, labels, task, split, limit, rollouts, adaptive, seed, temperature, maxTokens, concurrent, slots, threads, truth, name, output,
+            method, model, tokens, labels, task, split, limit, rollouts, adaptive, pilot, seed, temperature, maxTokens, concurrent, slots, threads, truth, name, output,
         };
         command.SetAction((parsed, cancellationToken) =>
         {
@@ -71,6 +72,7 @@ internal static class PredictCommand
                 Seed = parsed.GetValue(seed),
                 MinRollouts = count,
                 MaxRollouts = parsed.GetValue(adaptive) ? Math.Max(count, RolloutSettings.Default.MaxRollouts) : count,
+                PilotRollouts = parsed.GetValue(pilot),
                 MaxNewTokens = parsed.GetValue(maxTokens),
                 Sampling = RolloutSettings.Default.Sampling with { Temperature = parsed.GetValue(temperature) },
             };
@@ -167,7 +169,7 @@ internal static class PredictCommand
     {
         session.Task(r.Selection.Task);
         var set = LabelledPoints.Read(session, r.Tokens, r.Labels, r.Selection);
-        await io.Output.WriteLineAsync(Invariant($"{set.Points.Count:N0} of {set.LabelsInSplit:N0} {r.Selection.Task} points of split {r.Selection.Split} ({set.BeforeFirstToken} before the first token); {r.Settings.MinRollouts}{(r.Settings.MaxRollouts > r.Settings.MinRollouts ? $"–{r.Settings.MaxRollouts}" : "")} rollouts each, seed {r.Settings.Seed}"));
+        await io.Output.WriteLineAsync(Invariant($"{set.Points.Count:N0} of {set.LabelsInSplit:N0} {r.Selection.Task} points of split {r.Selection.Split} ({set.BeforeFirstToken} before the first token); {RolloutCounts.Of(r.Settings)} rollouts each, seed {r.Settings.Seed}"));
         if (set.Points.Count == 0)
             return CommandOutput.Fail(io.Error, $"no labelled {r.Selection.Task} point of split {r.Selection.Split} has a timeline to prompt.",
                 "pass the labels of the dataset that was tokenized ('fhirrisk labels <meds-dir>'), and a split it has (or 'all').");

@@ -35,6 +35,14 @@ public static class HazardEstimate
     /// <returns>The estimate and its interval; NaN and [0, 1] when no rollout is labelled.</returns>
     public static (double Risk, WilsonInterval Interval) Of(ReadOnlySpan<double> hazards, ReadOnlySpan<bool> labelled, double z = WilsonInterval.Z95)
     {
+        var (risk, effective) = Sized(hazards, labelled);
+        return double.IsNaN(risk) ? (risk, new WilsonInterval(0, 1)) : (risk, WilsonInterval.OfProportion(risk, effective, z));
+    }
+
+    /// <summary>The estimate and the effective sample size its interval is computed at (NaN and 0 when no rollout is
+    /// labelled); see <see cref="Of(ReadOnlySpan{double}, ReadOnlySpan{bool}, double)"/>.</summary>
+    public static (double Risk, double EffectiveSize) Sized(ReadOnlySpan<double> hazards, ReadOnlySpan<bool> labelled)
+    {
         if (labelled.Length != hazards.Length)
             throw new ArgumentException("One labelled flag per rollout is needed.", nameof(labelled));
         var (sum, count, n) = (0.0, hazards.Length, 0);
@@ -47,7 +55,7 @@ public static class HazardEstimate
             n += labelled[r] ? 1 : 0;
         }
         if (n == 0)
-            return (double.NaN, new WilsonInterval(0, 1));
+            return (double.NaN, 0);
         var ratio = sum / n;
         var squares = 0.0;
         for (var r = 0; r < count; r++)
@@ -62,7 +70,7 @@ public static class HazardEstimate
             var variance = count * (squares / (count - 1)) / ((double)n * n);
             effective = Math.Min(effective, risk * (1 - risk) / variance);
         }
-        return (risk, WilsonInterval.OfProportion(risk, effective, z));
+        return (risk, effective);
     }
 
     /// <summary><see cref="Of(ReadOnlySpan{double}, ReadOnlySpan{bool}, double)"/> with every rollout labelled.</summary>

@@ -32,7 +32,7 @@ public static class ReferenceRollouts
         using var model = new GptModel(parameters, 1, backend);
         var tally = new RolloutTally(request);
         var scratch = new ulong[meanings.Count];
-        for (var index = 0; tally.StopAt is null; index++)
+        for (var index = 0; !tally.Complete; index++)
         {
             var sequence = new RolloutSequence(request, index, prefixLength, t, windowSlide, meanings);
             bool done;

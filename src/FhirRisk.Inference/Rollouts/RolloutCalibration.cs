@@ -17,7 +17,7 @@ public sealed record RolloutTaskCalibration(string Task, RolloutEstimator Estima
 {
     /// <summary>The rollout counts the fitting points were answered with; the map applies to answers with the same
     /// counts only (an adaptive answer and a fixed-count one are distributed differently, docs/inference.md "Adaptive
-    /// rollouts"). Default: the service's adaptive 20–100, which is how maps written before this was recorded were fitted.</summary>
+    /// rollouts"). Default: the service's counts (<see cref="RolloutCounts.Service"/>).</summary>
     public RolloutCounts Counts { get; init; } = RolloutCounts.Service;
 
     /// <summary>The sampling temperature the fitting points' rollouts were drawn at; the map applies to answers drawn at
@@ -38,26 +38,42 @@ public sealed record RolloutTaskCalibration(string Task, RolloutEstimator Estima
         return AppliesTo(settings.Estimator, RolloutCounts.Of(settings), settings.Sampling.Temperature);
     }
 
-    /// <summary>The settings the map was fitted for, as log lines and hints name them: "adaptive 20–100 at temperature 1".</summary>
+    /// <summary>The settings the map was fitted for, as log lines and hints name them: "adaptive 20–100 (pilot 10) at
+    /// temperature 1".</summary>
     public string FittedFor => string.Create(CultureInfo.InvariantCulture, $"{Counts} at temperature {Temperature}");
 }
 
 /// <summary>How many rollouts answered: <see cref="RolloutSettings.MinRollouts"/> to <see cref="RolloutSettings.MaxRollouts"/>
-/// (adaptive when they differ, a fixed count when equal).</summary>
-public readonly record struct RolloutCounts(int Min, int Max)
+/// (adaptive when they differ, a fixed count when equal), and for adaptive counts the pilot that decided them
+/// (<see cref="RolloutSettings.PilotRollouts"/>; 0: sequential stopping).</summary>
+public readonly record struct RolloutCounts
 {
-    /// <summary>The service's default, adaptive 20–100 (<see cref="RolloutSettings.Default"/>).</summary>
+    public RolloutCounts(int min, int max, int pilot = 0)
+    {
+        (Min, Max) = (min, max);
+        Pilot = max > min ? pilot : 0;
+    }
+
+    /// <summary>The service's default, adaptive 20–100 after a pilot of 10 (<see cref="RolloutSettings.Default"/>).</summary>
     public static RolloutCounts Service { get; } = Of(RolloutSettings.Default);
+
+    public int Min { get; }
+
+    public int Max { get; }
+
+    /// <summary>The pilot rollouts of adaptive counts; 0 for a fixed count and for sequential stopping.</summary>
+    public int Pilot { get; }
 
     public bool Adaptive => Max > Min;
 
     public static RolloutCounts Of(RolloutSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return new RolloutCounts(settings.MinRollouts, settings.MaxRollouts);
+        return new RolloutCounts(settings.MinRollouts, settings.MaxRollouts, settings.Pilot);
     }
 
-    public override string ToString() => Adaptive ? $"adaptive {Min}–{Max}" : $"fixed {Min}";
+    public override string ToString() =>
+        !Adaptive ? $"fixed {Min}" : Pilot > 0 ? $"adaptive {Min}–{Max} (pilot {Pilot})" : $"adaptive {Min}–{Max} (sequential)";
 }
 
 /// <summary>
@@ -164,17 +180,19 @@ public sealed class RolloutCalibration
                     t.GetProperty("scale").GetDouble(), t.GetProperty("shift").GetDouble()),
                 t.GetProperty("points").GetInt32(), t.GetProperty("positives").GetInt32(), t.GetProperty("source").GetString() ?? "")
             {
-                // Absent in maps written before the counts were recorded: those were all fitted on the service's adaptive 20–100.
+                // Absent in maps written before the counts were recorded: those were all fitted on the service's adaptive
+                // 20–100, stopped sequentially (no pilot was recorded before pilots existed).
                 Counts = new RolloutCounts(
                     t.TryGetProperty("min_rollouts", out var min) ? min.GetInt32() : RolloutCounts.Service.Min,
-                    t.TryGetProperty("max_rollouts", out var max) ? max.GetInt32() : RolloutCounts.Service.Max),
+                    t.TryGetProperty("max_rollouts", out var max) ? max.GetInt32() : RolloutCounts.Service.Max,
+                    t.TryGetProperty("pilot_rollouts", out var pilot) ? pilot.GetInt32() : 0),
                 // Absent in maps written before the temperature was recorded: those were all sampled at 1.
                 Temperature = t.TryGetProperty("temperature", out var temperature) ? temperature.GetSingle() : 1f,
             }).ToArray();
             if (tasks.Any(t => !double.IsFinite(t.Map.Scale) || !double.IsFinite(t.Map.Shift) || t.Map.Scale <= 0))
                 throw Damaged(path, "a map has a scale that is not positive and finite, or a shift that is not finite");
-            if (tasks.Any(t => t.Counts.Min < 1 || t.Counts.Max < t.Counts.Min))
-                throw Damaged(path, "a map has min_rollouts below 1 or max_rollouts below min_rollouts");
+            if (tasks.Any(t => t.Counts.Min < 1 || t.Counts.Max < t.Counts.Min || t.Counts.Pilot < 0))
+                throw Damaged(path, "a map has min_rollouts below 1, max_rollouts below min_rollouts or pilot_rollouts below 0");
             if (tasks.Any(t => !(t.Temperature > 0f) || !float.IsFinite(t.Temperature)))
                 throw Damaged(path, "a map has a temperature that is not positive and finite");
             calibration = new RolloutCalibration(root.GetProperty("weights_sha256").GetString()!, tasks);
@@ -218,6 +236,8 @@ public sealed class RolloutCalibration
                 json.WriteNumber("positives", t.Positives);
                 json.WriteNumber("min_rollouts", t.Counts.Min);
                 json.WriteNumber("max_rollouts", t.Counts.Max);
+                if (t.Counts.Adaptive)
+                    json.WriteNumber("pilot_rollouts", t.Counts.Pilot);
                 json.WriteNumber("temperature", t.Temperature);
                 json.WriteString("source", t.Source);
                 json.WriteEndObject();

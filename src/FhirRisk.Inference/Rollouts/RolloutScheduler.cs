@@ -179,7 +179,7 @@ public sealed class RolloutScheduler : IDisposable
             foreach (var ticket in _queue)
             {
                 var settings = ticket.Request.Settings;
-                if (ticket.NextIndex >= settings.MaxRollouts || ticket.InFlight.Count >= settings.MaxInFlight)
+                if (ticket.NextIndex >= (ticket.Tally.StopAt ?? settings.RolloutLimit) || ticket.InFlight.Count >= settings.MaxInFlight)
                     continue;
                 var slot = _pool.Rent();
                 if (slot < 0)
@@ -218,12 +218,26 @@ public sealed class RolloutScheduler : IDisposable
         ticket.InFlight.Remove(sequence);
         Release(slot);
         Counters.RecordFinishedRollout();
-        if (ticket.Tally.Add(sequence.Index, sequence.Judge.Outcomes, [.. sequence.Generated], sequence.TracksHazard ? sequence.Judge.Hazards : null) is null)
+        if (!ticket.Tally.Add(sequence.Index, sequence.Judge.Outcomes, [.. sequence.Generated], sequence.TracksHazard ? sequence.Judge.Hazards : null))
+        {
+            // A pilot has decided the count: rollouts started past it will not be counted, so free their slots now.
+            if (ticket.Tally.StopAt is { } stop)
+                EvictFrom(ticket, stop);
             return;
+        }
         // Rollouts past the count were speculative: drop them, so the answer never depends on which finished first.
         _queue.Remove(ticket);
         Evict(ticket);
         ticket.Complete();
+    }
+
+    private void EvictFrom(RolloutTicket ticket, int index)
+    {
+        foreach (var late in ticket.InFlight.Where(s => s.Index >= index).ToArray())
+        {
+            ticket.InFlight.Remove(late);
+            Release(Array.IndexOf(_slots, late));
+        }
     }
 
     private void Evict(RolloutTicket ticket)

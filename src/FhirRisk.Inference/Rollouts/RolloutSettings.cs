@@ -20,6 +20,21 @@ public sealed record RolloutSettings
     /// <summary>The most rollouts a request gets. Default 100; equal to <see cref="MinRollouts"/> for a fixed count.</summary>
     public int MaxRollouts { get; init; } = 100;
 
+    /// <summary>Adaptive counts only: rollouts run first to decide each task's count and then set aside, so the answer
+    /// is over rollouts that had no say in how many of them there are (docs/inference.md "Adaptive rollouts"). Default
+    /// 10. 0: sequential stopping, each task stopping at the first count whose own interval is narrow enough, which
+    /// biases rare risks downwards (how adaptive rollouts were answered before 2026-12-05).</summary>
+    public int PilotRollouts { get; init; } = 10;
+
+    /// <summary>Whether the count is decided per request (<see cref="MaxRollouts"/> above <see cref="MinRollouts"/>).</summary>
+    public bool Adaptive => MaxRollouts > MinRollouts;
+
+    /// <summary>The pilot rollouts a request runs: <see cref="PilotRollouts"/> with adaptive counts, none with a fixed count.</summary>
+    public int Pilot => Adaptive ? PilotRollouts : 0;
+
+    /// <summary>The most rollouts a request runs: the pilot and <see cref="MaxRollouts"/>.</summary>
+    public int RolloutLimit => Pilot + MaxRollouts;
+
     /// <summary>Stop once every requested task's interval (the answer's: <see cref="Estimator"/>) has a half-width of at
     /// most this. Default 0.05.</summary>
     public double TargetHalfWidth { get; init; } = 0.05;
@@ -48,6 +63,7 @@ public sealed record RolloutSettings
     {
         Require(MinRollouts >= 1, nameof(MinRollouts), "must be at least 1");
         Require(MaxRollouts >= MinRollouts, nameof(MaxRollouts), $"must be at least MinRollouts ({MinRollouts})");
+        Require(PilotRollouts >= 0, nameof(PilotRollouts), "must not be negative");
         Require(TargetHalfWidth is >= 0 and <= 0.5, nameof(TargetHalfWidth), "must lie in [0, 0.5]");
         Require(IntervalZ > 0 && double.IsFinite(IntervalZ), nameof(IntervalZ), "must be positive");
         Require(MaxNewTokens >= 1, nameof(MaxNewTokens), "must be at least 1");

@@ -116,6 +116,7 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
                 {
                     MinRollouts = _options.MinRollouts,
                     MaxRollouts = _options.MaxRollouts,
+                    PilotRollouts = _options.PilotRollouts,
                     MaxNewTokens = _options.MaxNewTokens,
                     Sampling = RolloutSettings.Default.Sampling with { Temperature = (float)_options.Temperature },
                     Estimator = _options.RolloutEstimator == "count" ? RolloutEstimator.Count : RolloutEstimator.Hazard,
@@ -174,7 +175,7 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
     private static partial void ModelLoaded(ILogger logger, string version, string backend, string method, string recalibrated);
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Warning,
-        Message = "Rollout recalibration fitted for other settings is not applied: {Maps}; the service answers {Estimator} over {Counts} rollouts at temperature {Temperature} (refit with 'fhirrisk calibrate-rollouts' for these settings, or set Model:MinRollouts, Model:MaxRollouts and Model:Temperature to the map's)")]
+        Message = "Rollout recalibration fitted for other settings is not applied: {Maps}; the service answers {Estimator} over {Counts} rollouts at temperature {Temperature} (refit with 'fhirrisk calibrate-rollouts' for these settings, or set Model:MinRollouts, Model:MaxRollouts, Model:PilotRollouts and Model:Temperature to the map's)")]
     private static partial void RecalibrationNotApplied(ILogger logger, string maps, string estimator, string counts, string temperature);
 
     [LoggerMessage(EventId = 404, Level = LogLevel.Warning,

@@ -24,6 +24,12 @@ internal sealed class RiskModelOptions
 
     public int MaxRollouts { get; set; } = 100;
 
+    /// <summary>With adaptive counts (<see cref="MaxRollouts"/> above <see cref="MinRollouts"/>): rollouts run first to
+    /// decide each task's count and then set aside, so the answer is unbiased (default 10; 0: sequential stopping, biased
+    /// low at rare risks; docs/inference.md "Adaptive rollouts"). A rollout recalibration map applies only to answers
+    /// with the pilot it was fitted with.</summary>
+    public int PilotRollouts { get; set; } = 10;
+
     /// <summary><c>hazard</c> (default) or <c>count</c>: which estimate answers rollout requests (docs/inference.md
     /// "The hazard estimate"): the rollouts' summed hazards, or ETHOS's fraction of positive rollouts.</summary>
     public string RolloutEstimator { get; set; } = "hazard";
@@ -85,6 +91,8 @@ internal sealed class RiskModelOptionsValidator : IValidateOptions<RiskModelOpti
             failures.Add("Model:Threads must be 0 (one per core) or more.");
         if (options.MinRollouts < 1 || options.MaxRollouts < options.MinRollouts)
             failures.Add("Model:MinRollouts must be at least 1 and Model:MaxRollouts at least Model:MinRollouts.");
+        if (options.PilotRollouts < 0)
+            failures.Add("Model:PilotRollouts must be 0 (sequential stopping) or more.");
         if (options.RolloutEstimator is not ("hazard" or "count"))
             failures.Add($"Model:RolloutEstimator '{options.RolloutEstimator}' is not hazard or count.");
         if (!(options.Temperature is >= Risk.RiskAnalysisBackend.MinTemperature and <= Risk.RiskAnalysisBackend.MaxTemperature))

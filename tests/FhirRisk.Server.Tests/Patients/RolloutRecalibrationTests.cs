@@ -8,15 +8,15 @@ namespace FhirRisk.Server.Tests.Patients;
 
 /// <summary>The bundled demo model's <c>pretrained/rollout-calibration.json</c> as the server serves it: loaded (its
 /// weights' hash matches), announced in event 400, and applied to the hospital_mortality rollout risk only — when the
-/// service answers with the rollout counts the map was fitted on (adaptive 20–100); with others, event 403 says it is
-/// not applied.</summary>
+/// service answers with the rollout counts the map was fitted on (adaptive 20–100 after a pilot of 10); with others,
+/// event 403 says it is not applied.</summary>
 public sealed class RolloutRecalibrationTests
 {
     [Fact]
     public async Task The_demo_models_rollout_risks_for_mortality_are_recalibrated_and_the_log_says_so()
     {
         var settings = DemoModel.Settings;
-        (settings["Model:MinRollouts"], settings["Model:MaxRollouts"]) = ("20", "100"); // the map's counts
+        (settings["Model:MinRollouts"], settings["Model:MaxRollouts"], settings["Model:PilotRollouts"]) = ("20", "100", "10"); // the map's counts
         await using var server = await TestFhirRiskServer.StartAsync(settings);
         await server.WaitUntilReadyAsync();
         using var pushed = await server.PostAsync("/fhir", TestBundles.Patient("recal-p1").ToJsonString());
@@ -54,8 +54,8 @@ public sealed class RolloutRecalibrationTests
 
         Assert.Contains(server.Logs.Entries, e => e.EventId == 400 && e.Message.Contains("rollout recalibration: none", StringComparison.Ordinal));
         Assert.Contains(server.Logs.Entries, e => e.EventId == 403
-            && e.Message.Contains("hospital_mortality (hazard) on adaptive 20–100", StringComparison.Ordinal)
-            && e.Message.Contains("adaptive 4–8", StringComparison.Ordinal));
+            && e.Message.Contains("hospital_mortality (hazard) on adaptive 20–100 (pilot 10)", StringComparison.Ordinal)
+            && e.Message.Contains("adaptive 4–8 (pilot 4)", StringComparison.Ordinal));
         Assert.False(result.Risks[0].Recalibrated);
     }
 }

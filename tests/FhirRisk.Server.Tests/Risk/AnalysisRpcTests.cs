@@ -428,6 +428,7 @@ internal static class DemoModel
         ["Model:Directory"] = Directory,
         ["Model:MinRollouts"] = "4",
         ["Model:MaxRollouts"] = "8",
+        ["Model:PilotRollouts"] = "4", // a small pilot, as the counts are small: the tests' rollouts stay cheap
         ["Model:MaxNewTokens"] = "64",
         ["Model:MaxTrajectories"] = "4",
     };
