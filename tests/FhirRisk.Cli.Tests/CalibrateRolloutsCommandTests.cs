@@ -81,10 +81,7 @@ public sealed class CalibrateRolloutsCommandTests
     {
         using var temp = new TempDirectory();
         var model = Model(temp);
-        var random = new Random(3);
-        var tuning = temp.File("tuning.parquet");
-        PredictionsFile.Write(tuning, [.. Enumerable.Range(0, 200).Select(i =>
-            new Prediction(i, Start.AddHours(i), "hospital_mortality", PredictCommand.HazardMethod, 0.1 + (0.5 * random.NextDouble()), i % 5 == 0))]);
+        var tuning = UniformPredictions(temp, 200, seed: 3);
         var heads = temp.File("heads.parquet");
         PredictionsFile.Write(heads, [new Prediction(1, Start, "hospital_mortality", "heads", 0.2, true)]);
 
@@ -105,10 +102,7 @@ public sealed class CalibrateRolloutsCommandTests
     {
         using var temp = new TempDirectory();
         var model = Model(temp);
-        var random = new Random(4);
-        var tuning = temp.File("tuning.parquet");
-        PredictionsFile.Write(tuning, [.. Enumerable.Range(0, 400).Select(i =>
-            new Prediction(i, Start.AddHours(i), "hospital_mortality", PredictCommand.HazardMethod, 0.1 + (0.5 * random.NextDouble()), i % 5 == 0))]);
+        var tuning = UniformPredictions(temp, 400, seed: 4);
 
         var (exitCode, stdout, stderr) = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning, "--adaptive", "--temperature", "0.7");
         var zero = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning, "--temperature", "0");
@@ -129,10 +123,7 @@ public sealed class CalibrateRolloutsCommandTests
     {
         using var temp = new TempDirectory();
         var model = Model(temp);
-        var random = new Random(5);
-        var tuning = temp.File("tuning.parquet");
-        PredictionsFile.Write(tuning, [.. Enumerable.Range(0, 400).Select(i =>
-            new Prediction(i, Start.AddHours(i), "hospital_mortality", PredictCommand.HazardMethod, 0.1 + (0.5 * random.NextDouble()), i % 5 == 0))]);
+        var tuning = UniformPredictions(temp, 400, seed: 5);
 
         var (exitCode, stdout, stderr) = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning, "--adaptive", "--pilot", "0");
 
@@ -145,6 +136,17 @@ public sealed class CalibrateRolloutsCommandTests
     }
 
     /// <summary>A model folder as far as the command reads one: weights to hash.</summary>
+    /// <summary>A tuning predictions file of <paramref name="count"/> hazard risks drawn uniformly from [0.1, 0.6], every
+    /// fifth point positive.</summary>
+    private static string UniformPredictions(TempDirectory temp, int count, int seed)
+    {
+        var random = new Random(seed);
+        var tuning = temp.File("tuning.parquet");
+        PredictionsFile.Write(tuning, [.. Enumerable.Range(0, count).Select(i =>
+            new Prediction(i, Start.AddHours(i), "hospital_mortality", PredictCommand.HazardMethod, 0.1 + (0.5 * random.NextDouble()), i % 5 == 0))]);
+        return tuning;
+    }
+
     private static string Model(TempDirectory temp)
     {
         var model = temp.File("model");
