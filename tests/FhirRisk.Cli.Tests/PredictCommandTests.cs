@@ -50,6 +50,33 @@ public sealed class PredictCommandTests
     }
 
     [Fact]
+    public async Task Predict_Adaptive_SaysHowItsCountsAreDecided_AndAPilotChangesWhichRolloutsAnswer()
+    {
+        using var temp = new TempDirectory();
+        var (model, labels, tokens) = await Prepare(temp);
+        async Task<(string Stdout, IReadOnlyList<Prediction> Rows)> Run(string output, string pilot)
+        {
+            var (exitCode, stdout, stderr) = await CliRun.RunAsync("predict", "--method", "rollouts", "--model", model, "--tokens", tokens,
+                "--labels", labels, "--split", "train", "--limit", "4", "--rollouts", "3", "--adaptive", "--pilot", pilot, "--max-tokens", "48",
+                "--threads", "1", "--out", temp.File(output));
+            Assert.True(exitCode == 0, stderr);
+            return (stdout, PredictionsFile.Read(Path.Combine(temp.File(output), PredictCommand.HazardFile)));
+        }
+
+        var piloted = await Run("piloted", "2");
+        var sequential = await Run("sequential", "0");
+
+        Assert.Contains("adaptive 3–100 (pilot 2) rollouts each", piloted.Stdout, StringComparison.Ordinal);
+        Assert.Contains("adaptive 3–100 (sequential) rollouts each", sequential.Stdout, StringComparison.Ordinal);
+        Assert.Equal(piloted.Rows.Select(r => (r.SubjectId, r.PredictionTime)), sequential.Rows.Select(r => (r.SubjectId, r.PredictionTime)));
+        Assert.NotEqual(piloted.Rows.Select(r => r.Probability), sequential.Rows.Select(r => r.Probability)); // other rollouts answer
+        var refused = await CliRun.RunAsync("predict", "--method", "rollouts", "--model", model, "--tokens", tokens, "--labels", labels,
+            "--adaptive", "--pilot", "-1", "--out", temp.File("refused"));
+        Assert.Equal(ExitCodes.UsageError, refused.ExitCode);
+        Assert.Contains("--pilot", refused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Predict_HeadsAllTasksAllSplits_ScoresEveryLabelledPoint_AndOneSplitOnlyItsSubjects()
     {
         using var temp = new TempDirectory();

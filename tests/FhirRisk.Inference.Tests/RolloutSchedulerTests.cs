@@ -240,6 +240,7 @@ public sealed class RolloutSchedulerTests
         var labelled = all.Outcomes.Select(o => o[0]?.Label is not null).ToArray();
         // The count is the pilot's: the least n whose projected interval (the pilot's estimate at its effective size
         // scaled by n / 10) is narrow enough.
+        Assert.Contains(true, labelled[..10]);
         var (pilotRisk, size) = HazardEstimate.Sized(hazards[..10], labelled[..10]);
         var planned = Enumerable.Range(10, 51).First(k => k == 60 || WilsonInterval.OfProportion(pilotRisk, size * k / 10).HalfWidth <= 0.14);
         Assert.Equal(planned, n);
@@ -248,6 +249,29 @@ public sealed class RolloutSchedulerTests
         Assert.Equal(RolloutEstimator.Hazard, estimate.Estimator);
         Assert.Equal((estimate.Hazard, estimate.HazardInterval), HazardEstimate.Of(hazards[10..(10 + n)], labelled[10..(10 + n)]));
         Assert.Equal(all.Tokens.Take(10 + n).Sum(t => (long)t.Length), answer.GeneratedTokens); // the pilot's tokens are part of the cost
+        Assert.Equal((10, 10 + n), (answer.Pilot, answer.RolloutsRun));
+    }
+
+    [Fact]
+    public void Adaptive_rollouts_after_a_pilot_do_not_depend_on_how_they_were_packed()
+    {
+        // One slot runs the rollouts one by one in index order; twelve run many at once, so later rollouts finish before
+        // earlier ones and rollouts may be started past the count the pilot then decides (and dropped). The answers agree.
+        using var session = TinyModel.Open();
+        string[] tasks = [TaskCatalog.Readmission30d, TaskCatalog.HospitalMortality];
+        var adaptive = new RolloutSettings { MinRollouts = 10, MaxRollouts = 60, TargetHalfWidth = 0.14, MaxNewTokens = 48, KeepTokens = true };
+        RolloutRequest[] Three() => [.. Enumerable.Range(0, 3).Select(i => Requests.For(session, 5 + i, adaptive, tasks))];
+
+        var alone = Requests.Schedule(session, Three(), slots: 1);
+        var packed = Requests.Schedule(session, Three(), slots: 12);
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(alone[i].Rollouts, packed[i].Rollouts);
+            Assert.Equal(alone[i].Tokens, packed[i].Tokens);
+            Assert.Equal(alone[i].Tasks, packed[i].Tasks);
+            Assert.Equal(alone[i].GeneratedTokens, packed[i].GeneratedTokens);
+        }
     }
 
     [Fact]

@@ -57,7 +57,14 @@ public static class ExternalProcess
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // It exited between the timeout and the kill.
+            }
             await process.WaitForExitAsync();
             throw new TimeoutException(
                 $"'{Describe(info)}' did not finish within {timeout.TotalSeconds:0} s.\nstderr:\n{await stderr}");

@@ -82,14 +82,15 @@ function makeCall(call) {
 
   if (call.path) {
     const client = new grpc.Client(call.address, credentials(call.tls), channelOptions(call));
-    return new Promise((resolve) => {
+    return connected(client, call).then(() => new Promise((resolve) => {
+      started = performance.now();
       client.makeUnaryRequest(call.path, (x) => x, (x) => x, Buffer.alloc(0), metadataOf(call), callOptions(call),
         (error, response) => {
           if (response) note({ bytes: response.length });
           client.close();
           finish(resolve, error);
         });
-    });
+    }));
   }
 
   const Service = serviceConstructor(call.service);

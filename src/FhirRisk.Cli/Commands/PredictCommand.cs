@@ -49,7 +49,7 @@ internal static class PredictCommand
         var split = new Option<string>("--split") { Description = "The split whose points are scored, or 'all' for every split (an external dataset).", DefaultValueFactory = _ => "held_out" };
         var limit = CommandOptions.IntAtLeast("--limit", minimum: 0, defaultValue: 0, "Rollouts: score a seeded sample of at most this many points; 0 for all.");
         var rollouts = CommandOptions.IntAtLeast("--rollouts", minimum: 1, defaultValue: 20, "Rollouts per point (a fixed count), unless --adaptive.");
-        var adaptive = new Option<bool>("--adaptive") { Description = "Adaptive counts: from --rollouts up to 100, as many as make the hazard estimate's interval a half-width of at most 0.05 (decided by a pilot, --pilot)." };
+        var adaptive = new Option<bool>("--adaptive") { Description = "Adaptive counts: from --rollouts up to 100, as many as a pilot of --pilot rollouts projects the hazard estimate's interval needs for a half-width of at most 0.05." };
         var pilot = CommandOptions.IntAtLeast("--pilot", minimum: 0, defaultValue: RolloutSettings.Default.PilotRollouts, "With --adaptive: rollouts run first to decide each count and then set aside, so the answer is unbiased; 0 stops sequentially instead (biased low at rare risks).");
         var seed = new Option<ulong>("--seed") { Description = "Generation seed; it also picks the --limit sample.", DefaultValueFactory = _ => 42 };
         var temperature = new Option<float>("--temperature") { Description = "Rollouts: sampling temperature (1: plain ancestral sampling, as ETHOS; below 1 sharper, more typical futures).", DefaultValueFactory = _ => 1f };

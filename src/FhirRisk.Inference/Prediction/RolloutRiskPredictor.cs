@@ -104,8 +104,9 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
     /// random numbers — every point's requests share one key, so rollout i draws the same stream at every point and the
     /// deltas between neighbours are not swamped by sampling noise. A point whose outcome the record already shows
     /// (<see cref="StayClock.Ask"/>) is that outcome, with no rollouts. Beside the trajectory, the served answer at the
-    /// prediction point (<see cref="RiskExplanation.Answer"/>, queued with the rest; the same key, so its first rollouts
-    /// are the last point's). Costs at most (F + 1) × R rollouts for F facts, plus the served answer's.
+    /// prediction point (<see cref="RiskExplanation.Answer"/>, queued with the rest; the same key, so its rollouts draw
+    /// the last point's streams: after the default pilot of 10 it answers over rollouts 10 …, and shares the last point's
+    /// rollouts 10 … R − 1). Costs at most (F + 1) × R rollouts for F facts, plus the served answer's and its pilot's.
     /// </summary>
     public async Task<RiskExplanation> ExplainAsync(ExplanationQuery query, CancellationToken cancellationToken = default)
     {
@@ -143,7 +144,7 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
             var (risk, interval, recalibrated) = Calibrated(estimate, settings);
             return new RiskPoint(index, plan.TimeOf(index), risk, interval, estimate.Labelled, estimate.Estimator) { Recalibrated = recalibrated };
         }).ToArray();
-        var cost = new ExplanationCost(results.Sum(r => r?.Rollouts ?? 0) + (answerRollouts?.Rollouts ?? 0),
+        var cost = new ExplanationCost(results.Sum(r => r?.RolloutsRun ?? 0) + (answerRollouts?.RolloutsRun ?? 0),
             results.Sum(r => r?.GeneratedTokens ?? 0) + (answerRollouts?.GeneratedTokens ?? 0), clock.Elapsed);
         return plan.Explain(task.Name, RiskMethod.Rollouts, trajectory, null, cost) with { Risk = answer.Risk, Answer = answer };
 

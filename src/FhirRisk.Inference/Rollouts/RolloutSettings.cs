@@ -14,10 +14,11 @@ public sealed record RolloutSettings
     /// <summary>The generation seed. With the model and the prompt it fixes every rollout (default 42, as ETHOS).</summary>
     public ulong Seed { get; init; } = 42;
 
-    /// <summary>Rollouts always run before the interval is looked at. Default 20 (the npj paper's count, ethos.md §3.3).</summary>
+    /// <summary>The fewest rollouts that answer a task (a pilot's not counted). Default 20 (the npj paper's count, ethos.md §3.3).</summary>
     public int MinRollouts { get; init; } = 20;
 
-    /// <summary>The most rollouts a request gets. Default 100; equal to <see cref="MinRollouts"/> for a fixed count.</summary>
+    /// <summary>The most rollouts that answer a task (a request runs at most <see cref="RolloutLimit"/>, its pilot's
+    /// included). Default 100; equal to <see cref="MinRollouts"/> for a fixed count.</summary>
     public int MaxRollouts { get; init; } = 100;
 
     /// <summary>Adaptive counts only: rollouts run first to decide each task's count and then set aside, so the answer

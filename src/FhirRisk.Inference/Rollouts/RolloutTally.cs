@@ -57,8 +57,9 @@ internal sealed class RolloutTally
     /// <param name="hazards">Its judge's summed hazard per task; null when it tracked none.</param>
     public bool Add(int index, IReadOnlyList<TaskOutcome?> outcomes, int[] tokens, IReadOnlyList<double>? hazards = null)
     {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _outcomes.Length);
         if (Complete || index >= (StopAt ?? _outcomes.Length))
-            return Complete;
+            return Complete; // past a decided count: a speculative rollout, not counted
         _outcomes[index] = [.. outcomes];
         _hazards[index] = hazards is null ? null : [.. hazards];
         _tokens[index] = tokens;
@@ -115,6 +116,7 @@ internal sealed class RolloutTally
             keep ? _tokens[answering].Select(t => t!).ToArray() : [])
         {
             Hazards = [.. _hazards[answering].Select(h => (IReadOnlyList<double>?)h)],
+            Pilot = _pilot,
         };
     }
 
@@ -140,7 +142,7 @@ internal sealed class RolloutTally
     {
         if (_prefix != _pilot)
             return null;
-        var longest = 0;
+        var longest = _request.Settings.MinRollouts; // a request without tasks still runs its least count
         for (var t = 0; t < _taskStop.Length; t++)
         {
             _taskStop[t] = Planned(t);

@@ -19,7 +19,8 @@ internal sealed class RiskModelOptions
     /// <summary>CPU kernel threads; 0 = one per core.</summary>
     public int Threads { get; set; }
 
-    /// <summary>Rollouts per request: at least (default 20) and at most (default 100) this many.</summary>
+    /// <summary>Rollouts that answer a task: at least (default 20) and at most (default 100) this many, decided per
+    /// request when they differ (after a pilot of <see cref="PilotRollouts"/>).</summary>
     public int MinRollouts { get; set; } = 20;
 
     public int MaxRollouts { get; set; } = 100;
