@@ -80,7 +80,7 @@ internal sealed class RolloutTally
         return Complete;
     }
 
-    /// <summary>The result over the answering rollouts: 0 … <see cref="StopAt"/> − 1, the pilot's left out.</summary>
+    /// <summary>The result over the answering rollouts: pilot … <see cref="StopAt"/> − 1 (0 … with no pilot).</summary>
     public RolloutResult Result()
     {
         var stop = Complete ? StopAt!.Value : throw new InvalidOperationException("The request is not complete yet.");

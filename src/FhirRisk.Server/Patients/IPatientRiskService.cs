@@ -39,7 +39,7 @@ public sealed record PatientRiskRequest(
 }
 
 /// <summary>What a caller may choose about rollouts (gRPC <c>PredictOptions</c>); heads ignore it.</summary>
-/// <param name="Count">Exactly this many rollouts per task; null: the service's adaptive count (<c>Model:MinRollouts</c>…<c>MaxRollouts</c>).</param>
+/// <param name="Count">Exactly this many rollouts per task; null: the service's adaptive count (<c>Model:MinRollouts</c>…<c>MaxRollouts</c>, decided by a pilot of <c>Model:PilotRollouts</c>).</param>
 /// <param name="Seed">The generation seed; null: the model's default.</param>
 /// <param name="IntervalLevel">Coverage of the Wilson interval, in (0, 1).</param>
 /// <param name="WaitForPlace">Wait as long as it takes for a rollout place rather than being shed after
