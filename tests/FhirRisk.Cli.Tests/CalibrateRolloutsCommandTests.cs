@@ -31,7 +31,7 @@ public sealed class CalibrateRolloutsCommandTests
             [new RolloutTaskCalibration("icu_admission", RolloutEstimator.Hazard, new ProbabilityCalibration(CalibrationMethod.Platt, 1.5, 0.25), 10, 3, "earlier")]).Save(model);
 
         var (exitCode, stdout, stderr) = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning,
-            "--apply", tuning, "--out", temp.File("applied.parquet"), "--adaptive");
+            "--apply", tuning, "--out", Path.Combine(temp.File("new-folder"), "applied.parquet"), "--adaptive");
 
         Assert.True(exitCode == 0, stderr);
         Assert.Contains("adaptive 20–100 (pilot 10) rollouts at temperature 1, as the service answers", stdout, StringComparison.Ordinal);
@@ -45,7 +45,7 @@ public sealed class CalibrateRolloutsCommandTests
         Assert.InRange(fitted.Map.Scale, 0.7, 0.9);
         Assert.InRange(fitted.Map.Shift, -1.2, -0.8);
         Assert.Contains(saved.Tasks, t => t.Task == "icu_admission" && t.Map.Scale == 1.5); // the other task's map is kept
-        var applied = PredictionsFile.Read(temp.File("applied.parquet"));
+        var applied = PredictionsFile.Read(Path.Combine(temp.File("new-folder"), "applied.parquet"));
         Assert.Equal(20_000, applied.Count);
         Assert.All(applied, r => Assert.Equal(PredictCommand.HazardMethod + CalibrateRolloutsCommand.RecalibratedSuffix, r.Method));
         var raw = rows.Where(r => r.Method == PredictCommand.HazardMethod).ToArray();

@@ -123,7 +123,11 @@ internal static class CalibrateRolloutsCommand
                 Probability = calibration.Apply(r.Task, estimator, r.Probability, counts.Min),
             }).ToList();
             if (applied is not null)
+            {
+                if (Path.GetDirectoryName(output) is { Length: > 0 } folder)
+                    Directory.CreateDirectory(folder); // a new --out folder, as 'predict --out' makes its own
                 PredictionsFile.Write(output!, applied);
+            }
             calibration.Save(weightsDirectory);
             foreach (var line in lines)
                 io.Output.WriteLine(line);

@@ -199,7 +199,7 @@ internal static class PredictCommand
             PredictionsFile.Write(Path.Combine(r.Output, SampledOracleFile), OraclePredictions.SampleRollouts(oracle, counts, r.Settings.Seed));
         }
         var rollouts = scored.Sum(s => (long)s.Estimate.Labelled + s.Estimate.Excluded + s.Estimate.Ambiguous);
-        io.Output.WriteLine(Invariant($"{r.Output}: {written.Count:N0} points ({written.Count(p => p.Label):N0} positive) from {rollouts:N0} rollouts, {scored.Sum(s => s.GeneratedTokens):N0} tokens; mean labelled rollouts {scored.Average(s => s.Estimate.Labelled):0.0}, excluded {scored.Sum(s => s.Estimate.Excluded):N0}, ambiguous {scored.Sum(s => s.Estimate.Ambiguous):N0}; {scored.Count - settled.Length} point(s) without a labelled rollout and {unmatched} without an oracle row left out."));
+        io.Output.WriteLine(Invariant($"{r.Output}: {written.Count:N0} points ({written.Count(p => p.Label):N0} positive) from {rollouts:N0} rollouts{(r.Settings.Pilot > 0 ? $" after {(long)r.Settings.Pilot * scored.Count:N0} pilot ones" : "")}, {scored.Sum(s => s.GeneratedTokens):N0} tokens; mean labelled rollouts {scored.Average(s => s.Estimate.Labelled):0.0}, excluded {scored.Sum(s => s.Estimate.Excluded):N0}, ambiguous {scored.Sum(s => s.Estimate.Ambiguous):N0}; {scored.Count - settled.Length} point(s) without a labelled rollout and {unmatched} without an oracle row left out."));
         return ExitCodes.Success;
     }
 
