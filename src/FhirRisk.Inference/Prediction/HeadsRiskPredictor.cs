@@ -91,13 +91,14 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
         var plans = queries.Select(query =>
         {
             ArgumentNullException.ThrowIfNull(query);
-            return (Task: IndexOf(query.Task), Plan: ExplanationPlan.Create(_session, query, _session.Tasks.FirstOrDefault(t => t.Name == query.Task)));
+            var definition = _session.Tasks.FirstOrDefault(t => t.Name == query.Task);
+            return (Task: IndexOf(query.Task), Plan: ExplanationPlan.Create(_session, query, definition), Definition: definition);
         }).ToArray();
         // A task the record already settles is answered by it, as PredictAsync answers it, and occludes nothing.
         for (var i = 0; i < queries.Count; i++)
         {
-            if (Observed(queries[i]) is { } outcome)
-                explanations[i] = OfObserved(queries[i], outcome);
+            if (Observed(queries[i], plans[i].Definition) is { } outcome)
+                explanations[i] = OfObserved(queries[i], plans[i].Plan, outcome);
         }
         // The occluded contexts are a function of the timeline, the point and the explained facts' spans alone.
         var groups = Enumerable.Range(0, queries.Count).Where(i => explanations[i] is null).GroupBy(i => (Timeline: (object)queries[i].Timeline, queries[i].Index,
@@ -118,7 +119,7 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
             foreach (var i in group)
             {
                 // Each query's own plan (same facts and points; its own contributor count), its own task's column.
-                var (k, own) = plans[i];
+                var (k, own, _) = plans[i];
                 var risks = contexts.Select((_, c) => probabilities[c * _heads.Count + k]).ToArray();
                 var points = own.Points.Length;
                 var trajectory = own.Points.Select((index, p) => new RiskPoint(index, own.TimeOf(index), risks[p], null, 0)).ToArray();
@@ -130,10 +131,8 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
 
     /// <summary>The outcome the record already shows for the explained task at the query's point (<see cref="StayClock.Ask"/>,
     /// asked at <see cref="ExplanationQuery.AsOf"/> as the served answer is), or null.</summary>
-    private TaskOutcome? Observed(ExplanationQuery query) =>
-        _session.Tasks.FirstOrDefault(t => t.Name == query.Task) is { } definition
-            ? StayClock.Ask(_session.Meanings, query.Timeline, query.Index, definition, query.AsOf).Observed
-            : null;
+    private TaskOutcome? Observed(ExplanationQuery query, TaskDefinition? definition) =>
+        definition is null ? null : StayClock.Ask(_session.Meanings, query.Timeline, query.Index, definition, query.AsOf).Observed;
 
     /// <summary>
     /// The explanation of a task whose answer is observed, not predicted: the served answer (<see cref="RiskExplanation.Answer"/>,
@@ -142,11 +141,10 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
     /// fact can change an outcome already in the record (the rollout explainer's trajectory reaches the same observed
     /// answer; docs/inference.md "Explanations").
     /// </summary>
-    private static RiskExplanation OfObserved(ExplanationQuery query, TaskOutcome outcome)
+    private static RiskExplanation OfObserved(ExplanationQuery query, ExplanationPlan plan, TaskOutcome outcome)
     {
         var answer = TaskRisk.OfObserved(query.Task, outcome, TimeSpan.Zero, RiskMethod.Heads);
-        var time = DateTime.UnixEpoch.AddTicks(query.Timeline.Times[query.Index] * TimeSpan.TicksPerMicrosecond);
-        var point = new RiskPoint(query.Index, time, answer.Risk, null, 0) { Observed = outcome };
+        var point = new RiskPoint(query.Index, plan.TimeOf(query.Index), answer.Risk, null, 0) { Observed = outcome };
         return new RiskExplanation(query.Task, RiskMethod.Heads, answer.Risk, [point], [], [], 0, new ExplanationCost(0, 0, TimeSpan.Zero)) { Answer = answer };
     }
 

@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 using FhirRisk.Core;
+using FhirRisk.Model.Checkpoints;
 using FhirRisk.Model.Heads;
 
 namespace FhirRisk.Inference.Rollouts;
@@ -153,11 +153,7 @@ public sealed class RolloutCalibration
     }
 
     /// <summary>Lower-case hex SHA-256 of <c>model.safetensors</c> in <paramref name="directory"/>.</summary>
-    public static string WeightsHash(string directory)
-    {
-        using var stream = File.OpenRead(Path.Combine(directory, "model.safetensors"));
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
+    public static string WeightsHash(string directory) => SavedFileHashes.Of(Path.Combine(directory, "model.safetensors"));
 
     /// <summary>The calibration in <paramref name="directory"/>, or null when it has none.</summary>
     /// <exception cref="InferenceException">The file is damaged or was fitted with other weights.</exception>

@@ -221,7 +221,7 @@ public sealed class RolloutScheduler : IDisposable
         if (!ticket.Tally.Add(sequence.Index, sequence.Judge.Outcomes, [.. sequence.Generated], sequence.TracksHazard ? sequence.Judge.Hazards : null))
         {
             // A pilot has decided the count: rollouts started past it will not be counted, so free their slots now.
-            if (ticket.Tally.StopAt is { } stop)
+            if (ticket.Tally.StopAt is { } stop && ticket.InFlight.Exists(s => s.Index >= stop))
                 EvictFrom(ticket, stop);
             return;
         }

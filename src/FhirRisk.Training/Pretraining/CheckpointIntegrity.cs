@@ -1,4 +1,5 @@
 using System.Globalization;
+using FhirRisk.Model.Checkpoints;
 using FhirRisk.Tokenizer;
 
 namespace FhirRisk.Training.Pretraining;
@@ -10,15 +11,12 @@ namespace FhirRisk.Training.Pretraining;
 /// </summary>
 internal static class CheckpointIntegrity
 {
-    /// <summary>The SHA-256 of a file as lowercase hex.</summary>
-    public static string Sha256(string path) => Model.Checkpoints.SavedFileHashes.Of(path);
-
     /// <summary>The SHA-256 of every file in a checkpoint folder but the record, which is written after them.</summary>
     public static Dictionary<string, string> FileHashes(string folder) =>
         System.IO.Directory.EnumerateFiles(folder)
             .Where(f => Path.GetFileName(f) != TrainingRecord.FileName)
             .Order(StringComparer.Ordinal)
-            .ToDictionary(f => Path.GetFileName(f), Sha256, StringComparer.Ordinal);
+            .ToDictionary(f => Path.GetFileName(f), SavedFileHashes.Of, StringComparer.Ordinal);
 
     /// <summary>The files of the model directory's model that its <c>training.json</c> holds the hashes of: each save of
     /// the best weights renames them one by one, then the record, so a save stopped between renames shows as a mismatch.</summary>
@@ -27,7 +25,7 @@ internal static class CheckpointIntegrity
     /// <summary>The SHA-256 of each of <see cref="ModelFiles"/> present in <paramref name="root"/>.</summary>
     public static Dictionary<string, string> ModelFileHashes(string root) =>
         ModelFiles.Where(name => File.Exists(Path.Combine(root, name)))
-            .ToDictionary(name => name, name => Sha256(Path.Combine(root, name)), StringComparer.Ordinal);
+            .ToDictionary(name => name, name => SavedFileHashes.Of(Path.Combine(root, name)), StringComparer.Ordinal);
 
     /// <summary>
     /// Refuses a model directory whose model files are not those its <c>training.json</c> was saved with: a save that
@@ -51,7 +49,7 @@ internal static class CheckpointIntegrity
         var manifest = Path.Combine(tokensFolder, DatasetTokenization.ManifestFile);
         if (saved is null || !File.Exists(manifest))
             return;
-        var sha = Sha256(manifest);
+        var sha = SavedFileHashes.Of(manifest);
         if (sha != saved.ManifestSha256)
             throw new TrainingException(PretrainingErrorCodes.TokenizerMismatch, tokensFolder, string.Create(CultureInfo.InvariantCulture,
                 $"these token shards are not the run's: manifest.json has SHA-256 {sha}, the run's (in {saved.Directory}) {saved.ManifestSha256}. A resume on other data would not continue the run. Hint: pass the run's --tokens {saved.Directory}, or start a new run (--init from the model directory to keep its weights)."));
@@ -67,7 +65,7 @@ internal static class CheckpointIntegrity
             if (!File.Exists(path))
                 throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, path,
                     $"the file is missing. Hint: restore {folder} from a backup, or start a new run with another --out.");
-            if (Sha256(path) != expected)
+            if (SavedFileHashes.Of(path) != expected)
                 throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, path,
                     $"the file differs from the one this checkpoint saved (its SHA-256 is not the one training.json records): it was damaged, or copied from another save. Hint: restore {folder} from a backup, or start a new run with another --out (the model directory's best weights stay usable).");
         }

@@ -150,11 +150,11 @@ internal sealed class PretrainingSetup : IDisposable
         if (parameters.Config with { Dropout = config.Dropout } != config)
             throw new TrainingException(PretrainingErrorCodes.InitialWeights, directory, string.Create(CultureInfo.InvariantCulture,
                 $"the model is {parameters.Config}, the run asks for {config}. Hint: give the run the model's shape (--layers, --heads, --channels, --context), or start from random weights."));
-        return (new GptParameters(new GptLayout(config), parameters.Values), new InitialWeightsSource(Path.GetFullPath(directory), CheckpointIntegrity.Sha256(weights)));
+        return (new GptParameters(new GptLayout(config), parameters.Values), new InitialWeightsSource(Path.GetFullPath(directory), SavedFileHashes.Of(weights)));
     }
 
     private static TokensSource TokensOf(string tokensFolder) =>
-        new(Path.GetFullPath(tokensFolder), CheckpointIntegrity.Sha256(Path.Combine(tokensFolder, DatasetTokenization.ManifestFile)));
+        new(Path.GetFullPath(tokensFolder), SavedFileHashes.Of(Path.Combine(tokensFolder, DatasetTokenization.ManifestFile)));
 
     /// <summary>A fingerprint as training.json and the token manifest write it.</summary>
     public static string Hex(ulong fingerprint) => fingerprint.ToString("X16", CultureInfo.InvariantCulture);

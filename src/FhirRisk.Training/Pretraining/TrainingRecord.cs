@@ -11,7 +11,7 @@ namespace FhirRisk.Training.Pretraining;
 /// </summary>
 internal sealed record TrainingRecord
 {
-    public const string FileName = "training.json";
+    public const string FileName = Model.Checkpoints.SavedFileHashes.RecordFile;
     public const string FormatName = "fhirrisk-pretraining";
     public const int CurrentVersion = 1;
 
