@@ -205,6 +205,69 @@ public sealed class ObservedOutcomeTests
     }
 
     [Fact]
+    public void Asked_inside_a_stay_readmission_waits_for_the_stays_end_and_a_death_in_it_leaves_no_point()
+    {
+        using var session = TinyModel.Open();
+        var readmission = session.Task(TaskCatalog.Readmission30d);
+        StayQuestion Ask(EncodedTimeline t, string task, DateTime? asOf = null) => StayClock.Ask(session.Meanings, t, t.Count - 1, session.Task(task), asOf);
+
+        // Two hours into a stay: the label's question, asked at the stay's coming end (until this change "admission or
+        // death within 30 days of now").
+        var open = Stay(["LAB//A", "LAB//B"]);
+        var asked = Ask(open, TaskCatalog.Readmission30d);
+        Assert.Null(asked.Observed);
+        Assert.Equal(readmission, asked.Task); // the window has not started: no time spent
+        Assert.Equal(new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true }, asked.Start);
+        Assert.Equal(TimeSpan.FromHours(5), Ask(open, TaskCatalog.Readmission30d, Admitted.AddHours(7)).Start.Quiet);
+        // The stay tasks are unchanged: their clock runs from the admission.
+        Assert.False(Ask(open, TaskCatalog.HospitalMortality).Start.AwaitsEnd);
+
+        // A death in the stay: no live discharge will follow, so no readmission point (not applicable), and not "died
+        // outside any open stay".
+        var died = Stay(["LAB//A", "MEDS_DEATH"]);
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, "MEDS_DEATH"), Ask(died, TaskCatalog.Readmission30d).Observed);
+
+        // ED re-attendance inside the ED visit: waits for ED_OUT; once the visit shows an admission there is no
+        // "not admitted" point.
+        var ed = Encode([new(1, Admitted, "ED_REGISTRATION"), new(1, Admitted.AddHours(1), "LAB//A")]);
+        Assert.Equal((null, true), (Ask(ed, TaskCatalog.EdReattendance72h).Observed, Ask(ed, TaskCatalog.EdReattendance72h).Start.AwaitsEnd));
+        var admitted = Encode([new(1, Admitted, "ED_REGISTRATION"), new(1, Admitted.AddHours(2), "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddHours(3), "LAB//A")]);
+        Assert.Equal(TaskOutcomeKind.NotAPoint, Ask(admitted, TaskCatalog.EdReattendance72h).Observed?.Kind);
+
+        // After the discharge the window counts from it, as before.
+        var after = Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddDays(3), "HOSPITAL_DISCHARGE//HOME"), new(1, Admitted.AddDays(4), "LAB//A")]);
+        Assert.Equal((false, TimeSpan.FromDays(1)), (Ask(after, TaskCatalog.Readmission30d).Start.AwaitsEnd, Ask(after, TaskCatalog.Readmission30d).Start.Spent));
+    }
+
+    [Fact]
+    public async Task The_rollouts_ask_readmission_inside_a_stay_from_the_coming_discharge()
+    {
+        using var session = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) });
+        await using var predictor = session.CreateRolloutPredictor();
+        var timeline = Stay(["LAB//A", "LAB//B"]);
+        var index = timeline.Count - 1;
+
+        var served = await predictor.PredictAsync(new RiskQuery(timeline, index, [TaskCatalog.Readmission30d]));
+
+        // The served answer is that of the rollout request that waits for the discharge, rollout for rollout.
+        var settings = session.Options.Rollouts with { MinRollouts = 8, MaxRollouts = 8 };
+        var waiting = await predictor.RunAsync(new RolloutRequest(session.RolloutPrompt(timeline, index), [session.Task(TaskCatalog.Readmission30d)], settings)
+        {
+            Starts = [new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true }],
+        });
+        var e = waiting.Tasks[0];
+        Assert.Equal((e.Labelled, e.Answer), (served[0].N, served[0].Risk));
+        Assert.Equal(8, e.Labelled + e.Excluded + e.Ambiguous);
+        var afresh = (await predictor.RunAsync(new RolloutRequest(session.RolloutPrompt(timeline, index), [session.Task(TaskCatalog.Readmission30d)], settings)
+        {
+            Starts = [new QuestionStart(TimeSpan.Zero, InStay: false)],
+        })).Tasks[0];
+        // Asked afresh, the same eight rollouts answered another question: every one labelled (the tiny model's futures
+        // mostly die in the stay or end the record before a discharge, which leaves no readmission point).
+        Assert.NotEqual((e.Labelled, e.Excluded), (afresh.Labelled, afresh.Excluded));
+    }
+
+    [Fact]
     public async Task The_heads_answer_an_outcome_already_in_the_record_as_observed_like_the_rollouts()
     {
         var (directory, _, _) = FinetunedTinyModel.Value;

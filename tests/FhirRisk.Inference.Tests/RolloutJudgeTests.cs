@@ -135,12 +135,15 @@ public sealed class RolloutJudgeTests
     // admission censors the stay instead of settling it positive.
     [InlineData(TaskCatalog.HospitalMortality, new[] { "LAB//A", "1d-2d" }, "point")]
     [InlineData(TaskCatalog.Composite + "@10.5d", new string[0], "stay")]
+    // Readmission asked inside the stay, once the generated discharge has opened its window.
+    [InlineData(TaskCatalog.Readmission30d, new[] { "LAB//A", "HOSPITAL_DISCHARGE//HOME", "1d-2d" }, "awaiting")]
     public void The_hazard_is_the_probability_that_the_next_token_settles_the_task_positive(string task, string[] history, string? start = null)
     {
         QuestionStart[]? starts = start switch
         {
             "point" => [QuestionStart.AtPoint],
             "stay" => [new QuestionStart(TimeSpan.FromDays(10.5), InStay: true)],
+            "awaiting" => [new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true }],
             _ => null,
         };
         // Black box: for every id, a fresh judge fed the same history then that id says whether it settles positive;
@@ -226,6 +229,99 @@ public sealed class RolloutJudgeTests
         Assert.Null(Outcome(TaskCatalog.EdReattendance72h, point, "1d-2d", "HOSPITAL_ADMISSION//IMP"));
         Assert.Null(Outcome(TaskCatalog.EdReattendance72h, new QuestionStart(TimeSpan.FromHours(5), InStay: true), "2h-3h", "HOSPITAL_ADMISSION//IMP"));
         Assert.Null(Outcome(TaskCatalog.EdReattendance72h, null, "2h-3h", "HOSPITAL_ADMISSION//IMP"));
+    }
+
+    [Fact]
+    public void A_stay_end_task_asked_inside_its_stay_opens_its_window_at_the_generated_end()
+    {
+        static TaskOutcome? Outcome(string task, QuestionStart? start, params string[] tokens) => Run(task, start, tokens).Outcomes[0];
+        static RolloutJudge Run(string task, QuestionStart? start, string[] tokens)
+        {
+            var judge = new RolloutJudge([Task(task)], Meanings, start is { } s ? [s] : null);
+            foreach (var token in tokens)
+            {
+                if (judge.Observe(Id(token)))
+                    break;
+            }
+            return judge;
+        }
+        var inStay = new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true };
+        var intervals = TinyModel.Tokenizer.Intervals;
+        TimeSpan Decoded(string token) => TimeSpan.FromTicks(intervals.Single(i => i.Token == token).DecodeMicros * 10);
+
+        // The window opens at the discharge: an admission 7–12 days after it is a readmission, though 20–30 days of the
+        // stay came first; asked afresh ("within 30 days of now", the old question) the same future is past the window.
+        Assert.True(Decoded("20d-30d") + Decoded("7d-12d") > TimeSpan.FromDays(30) && Decoded("7d-12d") < TimeSpan.FromDays(30), "the case tests nothing");
+        string[] lateReadmission = ["LAB//A", "20d-30d", "HOSPITAL_DISCHARGE//HOME", "7d-12d", "HOSPITAL_ADMISSION//IMP", "5m-15m"];
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, true, Decoded("7d-12d"), "HOSPITAL_ADMISSION//IMP"), Outcome(TaskCatalog.Readmission30d, inStay, lateReadmission));
+        Assert.Equal((TaskOutcomeKind.TimeLimit, false), (Outcome(TaskCatalog.Readmission30d, null, lateReadmission)?.Kind, Outcome(TaskCatalog.Readmission30d, null, lateReadmission)?.Label));
+        // The discharge alone settles nothing: the window is still open.
+        var discharged = Run(TaskCatalog.Readmission30d, inStay, ["LAB//A", "20d-30d", "HOSPITAL_DISCHARGE//HOME", "1d-2d"]);
+        Assert.Null(discharged.Outcomes[0]);
+        Assert.False(discharged.IsSettled);
+
+        // No live discharge, no point (the labels' filter): death in the stay, a died discharge, a death at the discharge's
+        // own time, or the record ending inside the stay. A death a day after a live discharge is within the window.
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.NotAPoint, null, Decoded("1d-2d"), "MEDS_DEATH"), Outcome(TaskCatalog.Readmission30d, inStay, "LAB//A", "1d-2d", "MEDS_DEATH"));
+        Assert.Equal(TaskOutcomeKind.NotAPoint, Outcome(TaskCatalog.Readmission30d, inStay, "HOSPITAL_DISCHARGE//DIED")?.Kind);
+        Assert.Equal(TaskOutcomeKind.NotAPoint, Outcome(TaskCatalog.Readmission30d, inStay, "HOSPITAL_DISCHARGE//HOME", "MEDS_DEATH", "5m-15m")?.Kind);
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, null), Outcome(TaskCatalog.Readmission30d, inStay, "LAB//A", "TIMELINE_END"));
+        Assert.Equal(true, Outcome(TaskCatalog.Readmission30d, inStay, "HOSPITAL_DISCHARGE//HOME", "1d-2d", "MEDS_DEATH")?.Label);
+        // After the discharge the rules of a question asked at its own point: a stop at the discharge's time is known at
+        // prediction, the record's end is a negative for the window task.
+        Assert.Equal(TaskOutcomeKind.KnownAtPrediction, Outcome(TaskCatalog.Readmission30d, inStay, "LAB//A", "HOSPITAL_DISCHARGE//HOME", "HOSPITAL_ADMISSION//IMP", "5m-15m")?.Kind);
+        var ended = Outcome(TaskCatalog.Readmission30d, inStay, "HOSPITAL_DISCHARGE//HOME", "1d-2d", "TIMELINE_END");
+        Assert.Equal((TaskOutcomeKind.Censored, false), (ended?.Kind, ended?.Label));
+
+        // Asked three days after the last event with nothing recorded since: a discharge within those days contradicts the
+        // record (the patient is still in), one after them opens the window.
+        var quiet = inStay with { Quiet = TimeSpan.FromDays(3) };
+        Assert.True(Decoded("1d-2d") < TimeSpan.FromDays(3) && Decoded("7d-12d") > TimeSpan.FromDays(3), "the case tests nothing");
+        Assert.Equal(TaskOutcomeKind.NotAPoint, Outcome(TaskCatalog.Readmission30d, quiet, "1d-2d", "HOSPITAL_DISCHARGE//HOME")?.Kind);
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, true, Decoded("1d-2d"), "HOSPITAL_ADMISSION//IMP"),
+            Outcome(TaskCatalog.Readmission30d, quiet, "7d-12d", "HOSPITAL_DISCHARGE//HOME", "1d-2d", "HOSPITAL_ADMISSION//IMP", "5m-15m"));
+
+        // ED re-attendance asked inside the ED visit: an admission from the visit, or within the 6-hour grace after ED_OUT,
+        // makes no "not admitted" point; sent home, a new registration a day later is a re-attendance.
+        Assert.Equal(TaskOutcomeKind.NotAPoint, Outcome(TaskCatalog.EdReattendance72h, inStay, "LAB//A", "2h-3h", "HOSPITAL_ADMISSION//IMP")?.Kind);
+        Assert.Equal(TaskOutcomeKind.NotAPoint, Outcome(TaskCatalog.EdReattendance72h, inStay, "LAB//A", "ED_OUT", "2h-3h", "HOSPITAL_ADMISSION//IMP")?.Kind);
+        Assert.Equal(true, Outcome(TaskCatalog.EdReattendance72h, inStay, "LAB//A", "2h-3h", "ED_OUT", "1d-2d", "ED_REGISTRATION", "5m-15m")?.Label);
+
+        // The budget spent before the discharge: ambiguous, as any open task.
+        var budget = Run(TaskCatalog.Readmission30d, inStay, ["LAB//A", "1d-2d", "LAB//B"]);
+        budget.Abandon();
+        Assert.Null(budget.Outcomes[0]);
+
+        // Only a stay-end task can wait for its stay's end.
+        Assert.Throws<ArgumentException>(() => new RolloutJudge([Task(TaskCatalog.HospitalMortality)], Meanings, [inStay]));
+    }
+
+    [Fact]
+    public void A_stay_end_task_inside_its_stay_adds_hazard_only_once_its_window_is_open()
+    {
+        var inStay = new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true };
+        var random = new Random(5);
+        var logits = Enumerable.Range(0, Meanings.Count).Select(_ => (float)(4 * random.NextDouble() - 2)).ToArray();
+        var judge = new RolloutJudge([Task(TaskCatalog.Readmission30d)], Meanings, [inStay]);
+        foreach (var token in new[] { "LAB//A", "1d-2d" })
+        {
+            judge.Observe(Id(token));
+            judge.AddHazard(logits, 1f);
+        }
+        Assert.Equal(0, judge.Hazards[0]); // before the discharge no next token settles it positive
+
+        // At the discharge's time a readmission would be known at prediction: the hazard counts none; once the clock moves
+        // it is the mass of the admission and death codes, as for a question asked at a live discharge.
+        judge.Observe(Id("HOSPITAL_DISCHARGE//HOME"));
+        judge.AddHazard(logits, 1f);
+        Assert.Equal(0, judge.Hazards[0]);
+        judge.Observe(Id("1d-2d"));
+        judge.AddHazard(logits, 1f);
+        var atPoint = new RolloutJudge([Task(TaskCatalog.Readmission30d)], Meanings, [QuestionStart.AtPoint]);
+        atPoint.Observe(Id("1d-2d"));
+        atPoint.AddHazard(logits, 1f);
+        Assert.True(atPoint.Hazards[0] > 0);
+        Assert.Equal(atPoint.Hazards[0], judge.Hazards[0], 12);
     }
 
     [Fact]

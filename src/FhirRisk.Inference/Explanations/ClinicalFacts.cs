@@ -38,7 +38,8 @@ internal static class ClinicalFacts
     /// stay; otherwise the last one, even though it has ended), or 0. With <paramref name="fromStayEnd"/>, a task
     /// predicted at a stay's end (readmission, ED re-attendance) asked once the patient is out of that kind of stay starts
     /// at the stay's last end code instead, so every rollout trajectory point asks the label's question — from that end,
-    /// with the time since it spent (<see cref="StayClock"/>) — not "within 30 days of now" from inside the stay.
+    /// with the time since it spent (<see cref="StayClock"/>) — rather than at the finished stay's admission. Inside a stay
+    /// of its kind the span is that stay, whose points ask the question at its coming end (<see cref="QuestionStart.AwaitsEnd"/>).
     /// </summary>
     public static int StayStart(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task, bool fromStayEnd = false)
     {

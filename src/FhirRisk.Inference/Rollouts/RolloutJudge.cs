@@ -21,7 +21,8 @@ namespace FhirRisk.Inference.Rollouts;
 /// a stop at elapsed 0 of a question asked at its own prediction time is known at prediction (excluded); a new start
 /// code of the stay's kind before its end censors the stay (<see cref="TaskOutcomeTracker.Finish"/>); and after an ED
 /// visit not admitted, a hospital admission within the grace makes the future one where the point does not exist
-/// (excluded, <see cref="TaskOutcomeKind.NotAPoint"/>).
+/// (excluded, <see cref="TaskOutcomeKind.NotAPoint"/>). A stay-end task asked inside its stay
+/// (<see cref="QuestionStart.AwaitsEnd"/>) waits for the generated end of the stay and counts its clock from there.
 /// </summary>
 public sealed class RolloutJudge
 {
@@ -35,6 +36,8 @@ public sealed class RolloutJudge
     private readonly int[][] _intervalCandidates;
     private readonly double[] _hazards;
     private readonly LabelRules?[] _rules;
+    /// <summary>Per task, the generated time its clock starts at: 0, or the stay's end it waited for.</summary>
+    private readonly long[] _anchorMicros;
     private long _elapsedMicros;
     private int _open;
 
@@ -55,6 +58,7 @@ public sealed class RolloutJudge
         _candidates = [.. tasks.Select(t => Candidates(t, meanings))];
         _intervalCandidates = [.. _candidates.Select(ids => ids.Where(id => meanings.RoleOf(id) == TokenRole.Interval).ToArray())];
         _rules = [.. tasks.Select((t, i) => starts is null ? null : LabelRules.Of(t, starts[i], meanings))];
+        _anchorMicros = new long[tasks.Count];
     }
 
     /// <summary>Generated time so far.</summary>
@@ -95,20 +99,23 @@ public sealed class RolloutJudge
         {
             if (_trackers[t] is not { } tracker)
                 continue;
-            var hazard = 0.0;
             var rules = _rules[t];
-            if (rules is not null && !rules.After(Elapsed))
+            if (rules is { AwaitingEnd: true })
+                continue; // its window opens at the stay's end: no next token settles it positive before that
+            var hazard = 0.0;
+            var now = ElapsedOf(t);
+            if (rules is not null && !rules.After(now))
             {
                 // Within the quiet time every outcome contradicts the record: only the interval tokens that carry the
                 // clock past it can lead to a positive the record allows.
                 foreach (var id in _intervalCandidates[t])
                 {
-                    var elapsed = After(_meanings.MicrosOf(id));
+                    var elapsed = After(t, _meanings.MicrosOf(id));
                     if (rules.After(elapsed) && tracker.WouldSettlePositive(elapsed, _meanings.CodeOf(id)))
                         hazard += Math.Exp((double)(logits[id] / temperature) - max);
                 }
             }
-            else if (tracker.WouldSettlePositive(Elapsed, AnyOtherCode))
+            else if (tracker.WouldSettlePositive(now, AnyOtherCode))
             {
                 // Past a "positive after" threshold (a stay asked about mid-stay, StayClock): any event settles the task
                 // positive, so the hazard is the mass of every token but TIMELINE_END, which finishes it unresolved, and
@@ -127,9 +134,9 @@ public sealed class RolloutJudge
                 foreach (var id in _candidates[t])
                 {
                     var isInterval = _meanings.RoleOf(id) == TokenRole.Interval;
-                    if (!isInterval && rules is { KnownAtStart: true } && _elapsedMicros == 0)
+                    if (!isInterval && rules is { KnownAtStart: true } && now == TimeSpan.Zero)
                         continue; // a stop at the prediction time itself is known at prediction, not positive
-                    var elapsed = isInterval ? After(_meanings.MicrosOf(id)) : Elapsed;
+                    var elapsed = isInterval ? After(t, _meanings.MicrosOf(id)) : now;
                     if (tracker.WouldSettlePositive(elapsed, _meanings.CodeOf(id)))
                         hazard += Math.Exp((double)(logits[id] / temperature) - max);
                 }
@@ -144,11 +151,22 @@ public sealed class RolloutJudge
         var role = _meanings.RoleOf(token);
         if (role == TokenRole.Interval)
             _elapsedMicros = AfterMicros(_meanings.MicrosOf(token));
-        var (elapsed, code) = (Elapsed, _meanings.CodeOf(token));
+        var code = _meanings.CodeOf(token);
         for (var i = 0; i < _trackers.Length; i++)
         {
             if (_trackers[i] is not { } tracker)
                 continue;
+            if (_rules[i] is { AwaitingEnd: true } waiting)
+            {
+                // Not the task's own clock yet: the stay's end opens its window (the end token itself is the point, as
+                // the labels' anchor is), and a future in which the point would not exist is left out.
+                if (waiting.Await(Elapsed, role == TokenRole.TimelineEnd ? null : code) is { } none)
+                    Settle(i, none);
+                else if (!waiting.AwaitingEnd)
+                    _anchorMicros[i] = _elapsedMicros;
+                continue;
+            }
+            var elapsed = ElapsedOf(i);
             var outcome = role == TokenRole.TimelineEnd ? tracker.Finish()
                 : _rules[i]?.Before(tracker, elapsed, code) ?? tracker.Observe(elapsed, code);
             if (outcome is null && tracker.IsDecided)
@@ -176,7 +194,11 @@ public sealed class RolloutJudge
 
     private long AfterMicros(long micros) => Math.Min(_elapsedMicros + micros, TimeSpan.MaxValue.Ticks / TimeSpan.TicksPerMicrosecond);
 
-    private TimeSpan After(long micros) => TimeSpan.FromTicks(AfterMicros(micros) * TimeSpan.TicksPerMicrosecond);
+    /// <summary>Task <paramref name="task"/>'s clock: generated time since its anchor.</summary>
+    private TimeSpan ElapsedOf(int task) => TimeSpan.FromTicks((_elapsedMicros - _anchorMicros[task]) * TimeSpan.TicksPerMicrosecond);
+
+    /// <summary>Task <paramref name="task"/>'s clock after an interval of <paramref name="micros"/>.</summary>
+    private TimeSpan After(int task, long micros) => TimeSpan.FromTicks((AfterMicros(micros) - _anchorMicros[task]) * TimeSpan.TicksPerMicrosecond);
 
     /// <summary>The ids that could settle <paramref name="task"/> positive as the next token: its positive codes, and
     /// the interval tokens when it has a "positive after" threshold. <see cref="AddHazard"/> asks the tracker about each.</summary>
@@ -212,13 +234,17 @@ public sealed class RolloutJudge
     private sealed class LabelRules
     {
         private readonly string? _startCode, _endCode;
-        private readonly TimeSpan? _admissionGrace;
+        private readonly PredictionPoint _point;
+        private TimeSpan? _admissionGrace;
+        private TimeSpan _quiet;
+        /// <summary>A live-discharge point's window has opened: a death at its own time unmakes the point.</summary>
+        private bool _diesAtEndUnmakes;
 
-        private readonly TimeSpan _quiet;
-
-        private LabelRules(bool knownAtStart, string? startCode, string? endCode, TimeSpan? admissionGrace, int[] startIds, TimeSpan quiet)
+        private LabelRules(PredictionPoint point, bool knownAtStart, string? startCode, string? endCode, TimeSpan? admissionGrace, int[] startIds,
+            TimeSpan quiet, bool awaitingEnd)
         {
-            (KnownAtStart, _startCode, _endCode, _admissionGrace, StartIds, _quiet) = (knownAtStart, startCode, endCode, admissionGrace, startIds, quiet);
+            (_point, KnownAtStart, _startCode, _endCode, _admissionGrace, StartIds, _quiet, AwaitingEnd) =
+                (point, knownAtStart, startCode, endCode, admissionGrace, startIds, quiet, awaitingEnd);
             StayOpen = startCode is not null;
         }
 
@@ -226,33 +252,71 @@ public sealed class RolloutJudge
         public bool After(TimeSpan elapsed) => elapsed >= _quiet;
 
         /// <summary>Asked at its own prediction time (an anchor, no time spent): a stop at elapsed 0 is known at prediction.</summary>
-        public bool KnownAtStart { get; }
+        public bool KnownAtStart { get; private set; }
 
         /// <summary>The question's stay is open and no end of it has been generated: a new start code censors it.</summary>
         public bool StayOpen { get; private set; }
+
+        /// <summary>A stay-end task asked inside its stay whose end has not been generated yet (<see cref="QuestionStart.AwaitsEnd"/>).</summary>
+        public bool AwaitingEnd { get; private set; }
 
         /// <summary>The ids whose code is the stay kind's start code.</summary>
         public int[] StartIds { get; }
 
         public static LabelRules Of(TaskDefinition task, QuestionStart start, TokenMeanings meanings)
         {
-            var stay = task.Point.Stay;
-            var censors = task.Point.At == StayBoundary.Start && start.InStay;
-            var grace = task.Point.Filter == PointFilter.NotAdmitted && start.InStay && task.Point.AdmissionGrace >= start.Spent
-                ? task.Point.AdmissionGrace - start.Spent : (TimeSpan?)null;
+            var point = task.Point;
+            if (start.AwaitsEnd)
+            {
+                if (point.At != StayBoundary.End)
+                    throw new ArgumentException($"'{task.Name}' is predicted at a stay's start, so its question cannot wait for the stay's end.", nameof(start));
+                return new LabelRules(point, knownAtStart: false, null, null, null, [], start.Quiet, awaitingEnd: true);
+            }
+            var stay = point.Stay;
+            var censors = point.At == StayBoundary.Start && start.InStay;
+            var grace = point.Filter == PointFilter.NotAdmitted && start.InStay && point.AdmissionGrace >= start.Spent
+                ? point.AdmissionGrace - start.Spent : (TimeSpan?)null;
             // Only a "positive after" task needs the start codes' ids (AddHazard past its threshold): spare the other
             // rollouts a scan of the vocabulary.
             int[] startIds = censors && task.PositiveAfter is not null
                 ? [.. Enumerable.Range(0, meanings.Count).Where(id => CodeSet.Matches(meanings.CodeOf(id), stay.StartCode))]
                 : [];
-            return new LabelRules(start.InStay && start.Spent == TimeSpan.Zero, censors ? stay.StartCode : null, censors ? stay.EndCode : null, grace, startIds,
-                start.InStay ? start.Quiet : TimeSpan.Zero);
+            return new LabelRules(point, start.InStay && start.Spent == TimeSpan.Zero, censors ? stay.StartCode : null, censors ? stay.EndCode : null, grace,
+                startIds, start.InStay ? start.Quiet : TimeSpan.Zero, awaitingEnd: false);
+        }
+
+        /// <summary>
+        /// While <see cref="AwaitingEnd"/>: event <paramref name="code"/> (null: <c>TIMELINE_END</c>) at generated time
+        /// <paramref name="elapsed"/>. The stay's end opens the window — the rules of a question asked at its own point
+        /// apply from then on, and <see cref="AwaitingEnd"/> turns false — unless it falls within the quiet time, which the
+        /// record shows the patient still in the stay. A death under a live-discharge point's filter, a hospital admission
+        /// under a not-admitted one's, or the record's end before the stay's: no such point (the labels' filters,
+        /// TimelineLabeler), so that future is left out. Returns that outcome, else null.
+        /// </summary>
+        public TaskOutcome? Await(TimeSpan elapsed, string? code)
+        {
+            var unmade = code is null
+                || (_point.Filter == PointFilter.Alive && TaskCodes.Death.Contains(code))
+                || (_point.Filter == PointFilter.NotAdmitted && CodeSet.Matches(code, TaskCodes.HospitalAdmission))
+                || (CodeSet.Matches(code, _point.Stay.EndCode) && !After(elapsed));
+            if (unmade)
+                return new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code);
+            if (CodeSet.Matches(code!, _point.Stay.EndCode))
+            {
+                (AwaitingEnd, KnownAtStart, _quiet) = (false, true, TimeSpan.Zero);
+                _diesAtEndUnmakes = _point.Filter == PointFilter.Alive;
+                _admissionGrace = _point.Filter == PointFilter.NotAdmitted ? _point.AdmissionGrace : null;
+            }
+            return null;
         }
 
         /// <summary>The outcome an edge rule gives event <paramref name="code"/> at <paramref name="elapsed"/>, before the
         /// tracker sees it; null: the tracker decides (<see cref="TaskOutcomeTracker.Observe"/>).</summary>
         public TaskOutcome? Before(TaskOutcomeTracker tracker, TimeSpan elapsed, string code)
         {
+            // A death at the time of the generated discharge: the patient did not leave alive, so the labels make no point.
+            if (_diesAtEndUnmakes && elapsed == TimeSpan.Zero && TaskCodes.Death.Contains(code))
+                return new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code);
             // The stay ended unseen (TimelineLabeler: a missing end is censored at the next start); a start within the
             // quiet time is an event the record rules out, so that future is left out, not censored.
             if (StayOpen && CodeSet.Matches(code, _startCode!))

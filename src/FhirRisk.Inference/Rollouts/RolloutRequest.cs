@@ -56,6 +56,16 @@ public readonly record struct QuestionStart(TimeSpan Spent, bool InStay)
     /// </summary>
     public TimeSpan Quiet { get; init; }
 
+    /// <summary>
+    /// A task predicted at a stay's end (readmission, ED re-attendance) asked while the patient is still in a stay of its
+    /// kind: its question starts at the stay's coming end, so each rollout generates on to that end and the task's window
+    /// opens there (<see cref="Spent"/> zero), as the label's own point would be (docs/inference.md "Asked inside the
+    /// stay"). A future in which the point would not exist is left out: a death before or at the end of a live-discharge
+    /// task's stay, an admission from the visit of a not-admitted task's, an end within the quiet time, or the record
+    /// ending first.
+    /// </summary>
+    public bool AwaitsEnd { get; init; }
+
     /// <summary>At the prediction point itself, as a labelled point is.</summary>
     public static QuestionStart AtPoint { get; } = new(TimeSpan.Zero, true);
 }

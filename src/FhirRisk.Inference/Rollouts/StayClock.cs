@@ -24,7 +24,8 @@ internal static class StayClock
     /// (the last start code of the task's stay kind at or before the index, with no end code of that kind after it up to
     /// and including the index). For a task predicted at a stay's end (readmission, ED re-attendance): the last end code
     /// at or before the index, with no start code of that kind after it (the patient is out of that kind of stay).
-    /// Null otherwise: the question is then asked afresh at the index.
+    /// Null otherwise: the question is then asked afresh at the index — or, for a stay-end task inside a stay of its kind
+    /// (<see cref="OpenStay"/>), at that stay's coming end.
     /// </summary>
     public static int? Anchor(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
     {
@@ -56,7 +57,10 @@ internal static class StayClock
     /// the index: rollouts continue from the last event, and those in which the task settles before the asked time are
     /// left out (<see cref="QuestionStart.Quiet"/>). With no open
     /// stay to replay and a death in the record up to the index (died at home after a discharge), the task has no point
-    /// left: observed <see cref="TaskOutcomeKind.Deceased"/>, not applicable.
+    /// left: observed <see cref="TaskOutcomeKind.Deceased"/>, not applicable. A stay-end task asked inside a stay of its
+    /// kind asks the label's question at the stay's coming end (<see cref="QuestionStart.AwaitsEnd"/>); a death already
+    /// recorded in that stay makes a live-discharge task's point impossible (observed
+    /// <see cref="TaskOutcomeKind.NotAPoint"/>), as an admission already recorded from the visit does a not-admitted one's.
     /// </summary>
     public static StayQuestion Ask(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task, DateTime? asOf = null)
     {
@@ -66,9 +70,15 @@ internal static class StayClock
             // stay starts, no live discharge comes), so there is nothing to predict; rollouts would continue a finished
             // timeline and label nothing.
             var fresh = new QuestionStart(TimeSpan.Zero, InStay: false);
-            return DeathBy(meanings, timeline, index, index) is { } dead
-                ? new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.Deceased, null, TimeSpan.Zero, dead), fresh)
-                : new StayQuestion(task, null, fresh);
+            var open = OpenStay(meanings, timeline, index, task);
+            if (DeathBy(meanings, timeline, index, index) is { } dead)
+            {
+                // Inside the stay a live-discharge task asks about, a death means that discharge will not be a point.
+                return open is not null && task.Point.Filter == PointFilter.Alive
+                    ? new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, dead), fresh with { AwaitsEnd = true })
+                    : new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.Deceased, null, TimeSpan.Zero, dead), fresh);
+            }
+            return open is { } stayStart ? AwaitingEnd(meanings, timeline, stayStart, index, task, asOf) : new StayQuestion(task, null, fresh);
         }
         var spent = Between(timeline, anchor, index);
         var start = new QuestionStart(spent, InStay: true);
@@ -95,6 +105,51 @@ internal static class StayClock
         // task during the quiet time since (QuestionStart.Quiet).
         var quiet = asOf is { } asked && Since(timeline, index, asked) is { Ticks: > 0 } since ? since : TimeSpan.Zero;
         return new StayQuestion(task.After(spent), null, start with { Quiet = quiet });
+    }
+
+    /// <summary>
+    /// For a task predicted at a stay's end (readmission, ED re-attendance): the start code of the stay of its kind open
+    /// at <paramref name="index"/> (the last start code at or before it, with no end code after it up to and including
+    /// the index); else null.
+    /// </summary>
+    public static int? OpenStay(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
+    {
+        if (task.Point.At != StayBoundary.End)
+            return null;
+        var stay = task.Point.Stay;
+        for (var i = index; i >= 0; i--)
+        {
+            var code = meanings.CodeOf(timeline.Tokens[i]);
+            if (CodeSet.Matches(code, stay.EndCode))
+                return null;
+            if (CodeSet.Matches(code, stay.StartCode))
+                return i;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A stay-end task asked inside its stay (<paramref name="stayStart"/> its start code): the label's question, asked
+    /// at the stay's coming end (<see cref="QuestionStart.AwaitsEnd"/>). A not-admitted task whose visit the record
+    /// already shows admitted has no such point (observed <see cref="TaskOutcomeKind.NotAPoint"/>).
+    /// </summary>
+    private static StayQuestion AwaitingEnd(TokenMeanings meanings, EncodedTimeline timeline, int stayStart, int index, TaskDefinition task, DateTime? asOf)
+    {
+        var quiet = asOf is { } asked && Since(timeline, index, asked) is { Ticks: > 0 } since ? since : TimeSpan.Zero;
+        var start = new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true, Quiet = quiet };
+        if (task.Point.Filter == PointFilter.NotAdmitted)
+        {
+            var first = stayStart;
+            while (first > 0 && timeline.Times[first - 1] == timeline.Times[stayStart])
+                first--; // as the labels read the visit: from the first event at its registration's time
+            for (var i = first; i <= index; i++)
+            {
+                var code = meanings.CodeOf(timeline.Tokens[i]);
+                if (CodeSet.Matches(code, TaskCodes.HospitalAdmission))
+                    return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, code), start);
+            }
+        }
+        return new StayQuestion(task, null, start);
     }
 
     /// <summary><paramref name="task"/> as rollouts ask it at <paramref name="index"/> (its clock moved on, whether or
