@@ -135,15 +135,44 @@ public sealed class CalibrateRolloutsCommandTests
         Assert.False(fitted.AppliesTo(RolloutSettings.Default));
     }
 
+    [Fact]
+    public async Task Predictions_that_record_their_settings_are_fitted_for_those_and_a_contradicting_option_is_refused()
+    {
+        using var temp = new TempDirectory();
+        var model = Model(temp);
+        var fixedEight = new PredictedRollouts(8, 8, 0, 0.05, 0.7f, 0, 1f, 2048, 42);
+        var tuning = UniformPredictions(temp, 400, seed: 6, fixedEight.WriterOptions());
+        var service = PredictedRollouts.Of(RolloutSettings.Default);
+        var heldOut = UniformPredictions(temp, 100, seed: 7, service.WriterOptions(), "held-out.parquet");
+
+        var bare = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning);
+        var agreeing = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning, "--rollouts", "8", "--temperature", "0.7");
+        var contradicting = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning, "--adaptive", "--pilot", "0");
+        var otherApply = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning, "--apply", heldOut, "--out", temp.File("applied.parquet"));
+
+        // No option: the file's own settings, named, and the map fitted for them.
+        Assert.True(bare.ExitCode == 0, bare.Error);
+        Assert.Contains("fixed 8 rollouts at temperature 0.7", bare.Output, StringComparison.Ordinal);
+        Assert.Contains("(as tuning.parquet records them)", bare.Output, StringComparison.Ordinal);
+        Assert.Equal((new RolloutCounts(8, 8), 0.7f), (Assert.Single(RolloutCalibration.Load(model)!.Tasks).Counts, Assert.Single(RolloutCalibration.Load(model)!.Tasks).Temperature));
+        Assert.True(agreeing.ExitCode == 0, agreeing.Error);
+        // Options that say otherwise, or held-out predictions made another way, are refused before anything is written.
+        Assert.Equal(ExitCodes.UsageError, contradicting.ExitCode);
+        Assert.Contains("was predicted with fixed 8 at temperature 0.7, but --adaptive, --pilot say adaptive 20–100 (sequential)", contradicting.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.UsageError, otherApply.ExitCode);
+        Assert.Contains("was predicted with adaptive 20–100 (pilot 10) at temperature 1, but the map is for fixed 8", otherApply.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(temp.File("applied.parquet")));
+    }
+
     /// <summary>A model folder as far as the command reads one: weights to hash.</summary>
     /// <summary>A tuning predictions file of <paramref name="count"/> hazard risks drawn uniformly from [0.1, 0.6], every
     /// fifth point positive.</summary>
-    private static string UniformPredictions(TempDirectory temp, int count, int seed)
+    private static string UniformPredictions(TempDirectory temp, int count, int seed, Parquet.ParquetWriterOptions? options = null, string name = "tuning.parquet")
     {
         var random = new Random(seed);
-        var tuning = temp.File("tuning.parquet");
+        var tuning = temp.File(name);
         PredictionsFile.Write(tuning, [.. Enumerable.Range(0, count).Select(i =>
-            new Prediction(i, Start.AddHours(i), "hospital_mortality", PredictCommand.HazardMethod, 0.1 + (0.5 * random.NextDouble()), i % 5 == 0))]);
+            new Prediction(i, Start.AddHours(i), "hospital_mortality", PredictCommand.HazardMethod, 0.1 + (0.5 * random.NextDouble()), i % 5 == 0))], options);
         return tuning;
     }
 

@@ -1,3 +1,4 @@
+using FhirRisk.Inference.Rollouts;
 using FhirRisk.Cli.Commands;
 using FhirRisk.Model.Gpt;
 using FhirRisk.Model.Heads;
@@ -70,6 +71,12 @@ public sealed class PredictCommandTests
         Assert.Contains("adaptive 3–100 (sequential) rollouts each", sequential.Stdout, StringComparison.Ordinal);
         Assert.Equal(piloted.Rows.Select(r => (r.SubjectId, r.PredictionTime)), sequential.Rows.Select(r => (r.SubjectId, r.PredictionTime)));
         Assert.NotEqual(piloted.Rows.Select(r => r.Probability), sequential.Rows.Select(r => r.Probability)); // other rollouts answer
+        // Both rollout files record how their counts were decided, for 'calibrate-rollouts'.
+        foreach (var (output, counts) in new[] { ("piloted", new RolloutCounts(3, 100, 2)), ("sequential", new RolloutCounts(3, 100, 0)) })
+        {
+            foreach (var file in new[] { PredictCommand.RolloutsFile, PredictCommand.HazardFile })
+                Assert.Equal(new PredictedRollouts(3, 100, counts.Pilot, 0.05, 1f, 0, 1f, 48, 42), PredictedRollouts.Read(Path.Combine(temp.File(output), file)));
+        }
         var refused = await CliRun.RunAsync("predict", "--method", "rollouts", "--model", model, "--tokens", tokens, "--labels", labels,
             "--adaptive", "--pilot", "-1", "--out", temp.File("refused"));
         Assert.Equal(ExitCodes.UsageError, refused.ExitCode);

@@ -45,15 +45,18 @@ internal static class CalibrateRolloutsCommand
             // The counts as 'predict' turns the same two options into settings.
             var count = parsed.GetValue(rollouts);
             var counts = new RolloutCounts(count, parsed.GetValue(adaptive) ? Math.Max(count, RolloutSettings.Default.MaxRollouts) : count, parsed.GetValue(pilot));
+            var given = new Option[] { rollouts, adaptive, pilot, temperature }.Where(o => parsed.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
             return Task.FromResult(Run(parsed.GetRequiredValue(model).FullName, parsed.GetRequiredValue(predictions).FullName,
                 parsed.GetRequiredValue(estimator), parsed.GetRequiredValue(family), parsed.GetValue(apply)?.FullName, parsed.GetValue(output)?.FullName,
-                counts, parsed.GetValue(temperature), parsed.InvocationConfiguration));
+                counts, parsed.GetValue(temperature), given, parsed.InvocationConfiguration));
         });
         return command;
     }
 
+    /// <param name="given">The settings options the command line gave (their names); a predictions file that records its
+    /// settings (<see cref="PredictedRollouts"/>) is fitted for those, and a given option that disagrees is refused.</param>
     private static int Run(string model, string predictions, string estimatorName, string familyName, string? apply, string? output, RolloutCounts counts,
-        float temperature, InvocationConfiguration io)
+        float temperature, IReadOnlyList<string> given, InvocationConfiguration io)
     {
         if (!(temperature > 0f && float.IsFinite(temperature)))
             return CommandOutput.Fail(io.Error, $"--temperature must be positive (got {temperature.ToString(CultureInfo.InvariantCulture)}).", "pass the --temperature 'fhirrisk predict' ran with (1 by default).", ExitCodes.UsageError);
@@ -85,6 +88,17 @@ internal static class CalibrateRolloutsCommand
             return CommandOutput.Fail(io.Error, $"'{weightsDirectory}' holds no model.safetensors.", "pass a model directory written by 'fhirrisk train' or 'fhirrisk demo-model'.", ExitCodes.UsageError);
         try
         {
+            var recorded = PredictedRollouts.Read(predictions);
+            if (recorded is not null)
+            {
+                if (given.Count > 0 && (recorded.Counts != counts || recorded.Temperature != temperature))
+                    return CommandOutput.Fail(io.Error, I($"'{predictions}' was predicted with {recorded}, but {string.Join(", ", given)} say {counts} at temperature {temperature}."),
+                        $"drop {string.Join(", ", given)}: the file records the settings its rollouts ran with, and the map is fitted for those.", ExitCodes.UsageError);
+                (counts, temperature) = (recorded.Counts, recorded.Temperature);
+            }
+            if (apply is not null && PredictedRollouts.Read(apply) is { } applyRecorded && (applyRecorded.Counts != counts || applyRecorded.Temperature != temperature))
+                return CommandOutput.Fail(io.Error, I($"'{apply}' was predicted with {applyRecorded}, but the map is for {counts} at temperature {temperature}."),
+                    "apply the map to predictions made with the same settings as the ones it is fitted on (rerun 'fhirrisk predict' on the held-out split with them).", ExitCodes.UsageError);
             var rows = RowsOf(predictions, method);
             if (rows.Count == 0)
                 return CommandOutput.Fail(io.Error, $"'{predictions}' has no all-data rows of method '{method}'.",
@@ -133,7 +147,7 @@ internal static class CalibrateRolloutsCommand
                 io.Output.WriteLine(line);
             io.Output.WriteLine(I($"{Path.Combine(weightsDirectory, RolloutCalibration.FileName)}: {fitted.Count} task(s) fitted on {source} (in-sample figures above; evaluate on another split with --apply)."));
             var service = counts == RolloutCounts.Service && temperature == 1f;
-            io.Output.WriteLine(I($"The map is for answers of {counts} rollouts at temperature {temperature}{(service ? ", as the service answers by default" : $"; the service answers with {RolloutCounts.Service} at temperature 1 by default and will not apply it unless Model:MinRollouts, Model:MaxRollouts, Model:PilotRollouts and Model:Temperature are set to these (pass --adaptive, --pilot and --temperature as 'predict' ran with them)")}."));
+            io.Output.WriteLine(I($"The map is for answers of {counts} rollouts at temperature {temperature}{(service ? ", as the service answers by default" : $"; the service answers with {RolloutCounts.Service} at temperature 1 by default and will not apply it unless Model:MinRollouts, Model:MaxRollouts, Model:PilotRollouts and Model:Temperature are set to these{(recorded is not null ? $" (as {Path.GetFileName(predictions)} records them)" : " (this file records no settings: pass --adaptive, --pilot and --temperature as 'predict' ran with them)")}")}."));
             if (applied is not null)
                 io.Output.WriteLine(I($"{output}: {applied.Count:N0} rows of {apply} mapped ({applied.Count(r => calibration.Covers(r.Task, estimator)):N0} of a fitted task), method {method + RecalibratedSuffix}."));
             return ExitCodes.Success;

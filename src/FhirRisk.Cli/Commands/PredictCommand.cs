@@ -5,6 +5,7 @@ using FhirRisk.Inference.Rollouts;
 using FhirRisk.Inference.Scoring;
 using FhirRisk.Model;
 using FhirRisk.Model.Checkpoints;
+using FhirRisk.Parquet;
 using FhirRisk.Training;
 using FhirRisk.Training.Demo;
 using FhirRisk.Training.Evaluation;
@@ -184,13 +185,15 @@ internal static class PredictCommand
         }
         var settled = scored.Where(s => s.Estimate.Labelled > 0).ToArray();
         var rows = settled.Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, r.MethodName, s.Estimate.Risk, s.Point.Label)).ToList();
-        var (written, unmatched, oracle) = Write(r, rows, r.FileOf(r.MethodName), io);
+        // Both rollout files record the settings, so 'calibrate-rollouts' fits its map for the answers they give.
+        var recorded = PredictedRollouts.Of(r.Settings).WriterOptions();
+        var (written, unmatched, oracle) = Write(r, rows, r.FileOf(r.MethodName), io, recorded);
         if (settled.All(s => !double.IsNaN(s.Estimate.Hazard)))
         {
             // The same rollouts through the hazard estimate, on the same points as the counts.
             var kept = written.Select(p => (p.SubjectId, p.PredictionTime)).ToHashSet();
             PredictionsFile.Write(Path.Combine(r.Output, r.FileOf(r.HazardMethodName)), [.. settled.Where(s => kept.Contains((s.Point.SubjectId, s.Point.PredictionTime)))
-                .Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, r.HazardMethodName, s.Estimate.Hazard, s.Point.Label))]);
+                .Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, r.HazardMethodName, s.Estimate.Hazard, s.Point.Label))], recorded);
         }
         if (oracle is not null)
         {
@@ -237,7 +240,8 @@ internal static class PredictCommand
 
     /// <summary>Writes <paramref name="rows"/> (and with <c>--truth</c> the oracle's, keeping only the points it has);
     /// returns the oracle rows written, null without <c>--truth</c>.</summary>
-    private static (IReadOnlyList<Prediction> Written, int Unmatched, IReadOnlyList<Prediction>? Oracle) Write(PredictRequest r, IReadOnlyList<Prediction> rows, string file, InvocationConfiguration io)
+    private static (IReadOnlyList<Prediction> Written, int Unmatched, IReadOnlyList<Prediction>? Oracle) Write(PredictRequest r, IReadOnlyList<Prediction> rows, string file, InvocationConfiguration io,
+        ParquetWriterOptions? options = null)
     {
         var unmatched = 0;
         IReadOnlyList<Prediction>? oracleRows = null;
@@ -256,7 +260,7 @@ internal static class PredictCommand
             if (oracle.OutcomeMismatches > 0)
                 io.Error.WriteLine(Invariant($"warning: {oracle.OutcomeMismatches} point(s) have a label that differs from the simulator's outcome."));
         }
-        PredictionsFile.Write(Path.Combine(r.Output, file), rows);
+        PredictionsFile.Write(Path.Combine(r.Output, file), rows, options);
         return (rows, unmatched, oracleRows);
     }
 
