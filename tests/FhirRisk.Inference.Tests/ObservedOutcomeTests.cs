@@ -168,28 +168,46 @@ public sealed class ObservedOutcomeTests
     }
 
     [Theory]
-    [InlineData("HOSPITAL_DISCHARGE//DIED", null)]
-    [InlineData("HOSPITAL_DISCHARGE//HOME", "MEDS_DEATH")]
-    public async Task Asked_at_a_death_in_hospital_mortality_is_observed_and_readmission_is_not_applicable(string discharge, string? death)
+    [InlineData("HOSPITAL_DISCHARGE//DIED", null, 0)]
+    [InlineData("HOSPITAL_DISCHARGE//HOME", "MEDS_DEATH", 0)]
+    // The death charted two hours after a died discharge, asked then: until 2026-12-05 (night) "died outside any open stay".
+    [InlineData("HOSPITAL_DISCHARGE//DIED", "MEDS_DEATH", 2)]
+    public async Task Asked_at_a_death_in_hospital_mortality_is_observed_and_readmission_is_not_applicable(string discharge, string? death, int deathHoursLater)
     {
         using var session = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) });
         await using var predictor = session.CreateRolloutPredictor();
         var died = Admitted.AddDays(3);
+        var charted = died.AddHours(deathHoursLater);
         var timeline = Encode([
             new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddHours(5), "LAB//B"), new(1, died, discharge),
-            .. death is null ? Array.Empty<MedsEvent>() : [new MedsEvent(1, died, death)],
+            .. death is null ? Array.Empty<MedsEvent>() : [new MedsEvent(1, charted, death)],
         ]);
 
         var risks = await predictor.PredictAsync(new RiskQuery(timeline, timeline.Count - 1,
-            [TaskCatalog.Readmission30d, TaskCatalog.HospitalMortality, TaskCatalog.IcuAdmission]) { AsOf = died });
+            [TaskCatalog.Readmission30d, TaskCatalog.HospitalMortality, TaskCatalog.IcuAdmission]) { AsOf = charted });
 
         // The labels make no readmission point at a discharge the patient did not leave alive: no estimate, not a positive.
         Assert.Equal((TaskOutcomeKind.NotAPoint, (bool?)null), (risks[0].Observed?.Kind, risks[0].Observed?.Label));
         Assert.True(double.IsNaN(risks[0].Risk));
-        // The stay that ended at the asked instant is replayed: the death settles its start's questions, as its labels do.
+        // The stay that ended in death is replayed: the death settles its start's questions, as its labels do.
         Assert.Equal((1.0, TaskOutcomeKind.Stop), (risks[1].Risk, risks[1].Observed?.Kind));
         Assert.Equal((0.0, TaskOutcomeKind.Stop), (risks[2].Risk, risks[2].Observed?.Kind));
         Assert.Equal(0, predictor.Counters.RolloutsFinished);
+    }
+
+    [Fact]
+    public void A_death_hours_after_a_live_discharge_does_not_replay_the_stay()
+    {
+        using var session = TinyModel.Open();
+        var discharged = Admitted.AddDays(3);
+        var timeline = Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, discharged, "HOSPITAL_DISCHARGE//HOME"), new(1, discharged.AddHours(2), "MEDS_DEATH")]);
+
+        // The labels read the stay as survived (the discharge decides it), so its start's questions are not observed
+        // positive: the patient died outside any open stay.
+        var labeler = new TimelineLabeler(TaskTimeline.Of(1, "held_out", [
+            new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, discharged, "HOSPITAL_DISCHARGE//HOME"), new(1, discharged.AddHours(2), "MEDS_DEATH")]));
+        Assert.Equal(false, Assert.Single(labeler.Label(session.Task(TaskCatalog.HospitalMortality))).Outcome.Label);
+        Assert.Equal(TaskOutcomeKind.Deceased, StayClock.Ask(session.Meanings, timeline, timeline.Count - 1, session.Task(TaskCatalog.HospitalMortality)).Observed?.Kind);
     }
 
     [Fact]

@@ -158,25 +158,33 @@ internal static class StayClock
         task.After(Spent(meanings, timeline, index, task));
 
     /// <summary>
-    /// For a task predicted at a stay's start, asked at the very timestamp its stay ended in death (an end code and a
-    /// death code at the index's time): that stay's start, so the death is replayed and observed, as the label of its
-    /// start reads it; else null. A stay that ended alive is not replayed: a question asked after it is asked afresh.
+    /// For a task predicted at a stay's start, asked after its last stay of that kind ended in death (an end code that is
+    /// a death, or a death code at the end's time) with no stay of that kind since — at the very timestamp, or later, as
+    /// when the death itself is charted hours after a died discharge: that stay's start, so the death is replayed and
+    /// observed, as the label of its start reads it; else null. A stay that ended alive is not replayed: a question asked
+    /// after it is asked afresh (or, after a later death, is not applicable).
     /// </summary>
     private static int? DiedAtIndex(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
     {
         if (task.Point.At != StayBoundary.Start)
             return null;
-        var first = index;
-        while (first > 0 && timeline.Times[first - 1] == timeline.Times[index])
-            first--;
-        var (ended, died) = (false, false);
-        for (var i = first; i <= index; i++)
+        var stay = task.Point.Stay;
+        var end = index;
+        while (end >= 0 && !CodeSet.Matches(meanings.CodeOf(timeline.Tokens[end]), stay.EndCode))
         {
-            var code = meanings.CodeOf(timeline.Tokens[i]);
-            ended |= CodeSet.Matches(code, task.Point.Stay.EndCode);
-            died |= TaskCodes.Death.Contains(code);
+            if (CodeSet.Matches(meanings.CodeOf(timeline.Tokens[end]), stay.StartCode))
+                return null;
+            end--;
         }
-        return ended && died && first > 0 ? Anchor(meanings, timeline, first - 1, task) : null;
+        if (end < 0)
+            return null;
+        var first = end;
+        while (first > 0 && timeline.Times[first - 1] == timeline.Times[end])
+            first--;
+        var died = false;
+        for (var i = first; i <= index && timeline.Times[i] == timeline.Times[end]; i++)
+            died |= TaskCodes.Death.Contains(meanings.CodeOf(timeline.Tokens[i]));
+        return died && first > 0 ? Anchor(meanings, timeline, first - 1, task) : null;
     }
 
     /// <summary>The first death code at or before the time of <paramref name="anchor"/> (up to the index), or null.</summary>
