@@ -46,4 +46,12 @@ public static class FhirResourceLinks
         ArgumentNullException.ThrowIfNull(settings);
         return settings.SubjectIdOf(patientId);
     }
+
+    /// <summary>The MEDS encounter id (<c>encounter_id</c>) of a FHIR Encounter id, as <see cref="FhirIndex"/> computes it.</summary>
+    public static long EncounterIdOf(string encounterId, FhirMappingSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(encounterId);
+        ArgumentNullException.ThrowIfNull(settings);
+        return settings.EncounterIdOf(encounterId);
+    }
 }

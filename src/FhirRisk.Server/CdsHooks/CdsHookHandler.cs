@@ -33,6 +33,8 @@ internal sealed class CdsHookHandler(
         var prediction = new PatientRiskRequest(request.ContextValue("patientId"), data.Resources, options.TasksFor(service.Hook))
         {
             UseStoredHistory = useStoredHistory,
+            // The encounter being discharged: a task predicted at a discharge is asked at this one (DischargeNow).
+            DischargingEncounterId = service.Hook == CdsHookNames.EncounterDischarge ? request.ContextValue("encounterId") : null,
         };
         var result = await risks.PredictAsync(prediction, cancellationToken).ConfigureAwait(false);
         if (result.Gaps.Any)

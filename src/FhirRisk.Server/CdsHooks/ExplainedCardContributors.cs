@@ -97,7 +97,7 @@ internal sealed class ExplainedCardContributors(
     /// that share their explained span (<see cref="IRiskExplainer.ExplainManyAsync"/>).</summary>
     private async Task<IReadOnlyDictionary<string, RiskExplanation>> ExplainAsync(PatientRiskRequest request, CancellationToken cancellationToken)
     {
-        var patient = await timelines.BuildAsync(request.PatientId, request.FhirResources, request.UseStoredHistory, cancellationToken).ConfigureAwait(false);
+        var patient = await timelines.BuildAsync(request, cancellationToken).ConfigureAwait(false);
         var (timeline, index) = encoder.Encode(patient.Events, request.PredictionTime);
         if (index < 0)
             return new Dictionary<string, RiskExplanation>();

@@ -36,6 +36,11 @@ public sealed record PatientRiskRequest(
     /// <summary>Whether the stored history of <see cref="PatientId"/> is read (default true); false for a CDS client not
     /// trusted with the store (<c>UseStoredHistory</c>), whose call then uses only what it supplied.</summary>
     public bool UseStoredHistory { get; init; } = true;
+
+    /// <summary>The FHIR id of the encounter being discharged (CDS Hooks <c>encounter-discharge</c>): while the record
+    /// shows it open, its discharge is taken to happen at <see cref="PredictionTime"/> (null: at the last event), so a
+    /// task predicted at a discharge is asked at this one (<see cref="DischargeNow"/>). Null: the record as it is.</summary>
+    public string? DischargingEncounterId { get; init; }
 }
 
 /// <summary>What a caller may choose about rollouts (gRPC <c>PredictOptions</c>); heads ignore it.</summary>

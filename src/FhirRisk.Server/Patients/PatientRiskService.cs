@@ -11,7 +11,7 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
         ArgumentNullException.ThrowIfNull(request);
         if (!model.IsLoaded)
             throw new RiskModelUnavailableException();
-        var patient = await timelines.BuildAsync(request.PatientId, request.FhirResources, request.UseStoredHistory, cancellationToken).ConfigureAwait(false);
+        var patient = await timelines.BuildAsync(request, cancellationToken).ConfigureAwait(false);
         var result = await predictor.PredictAsync(patient.Events, request.Tasks, request.PredictionTime, request.Method, request.Rollouts,
                 patient.Warnings, cancellationToken)
             .ConfigureAwait(false);

@@ -21,6 +21,21 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
     private const string Scope = "timeline";
     private static readonly FhirMappingSettings Mapping = new();
 
+    /// <summary>The MEDS encounter id of a FHIR Encounter id, as the events this builder maps carry it.</summary>
+    public static long EncounterIdOf(string encounterId) => FhirResourceLinks.EncounterIdOf(encounterId.Trim(), Mapping);
+
+    /// <summary>The events <paramref name="request"/> is answered from: its patient's (<see cref="BuildAsync(string?,
+    /// IReadOnlyList{ReadOnlyMemory{byte}}, bool, CancellationToken)"/>), with the encounter it discharges closed at its
+    /// prediction time (<see cref="DischargeNow"/>). Predictions and their explanations read the same events.</summary>
+    public async Task<PatientEventsResult> BuildAsync(PatientRiskRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var patient = await BuildAsync(request.PatientId, request.FhirResources, request.UseStoredHistory, cancellationToken).ConfigureAwait(false);
+        return request.DischargingEncounterId is { } discharging
+            ? patient with { Events = DischargeNow.Close(patient.Events, EncounterIdOf(discharging), request.PredictionTime?.UtcDateTime) }
+            : patient;
+    }
+
     public async Task<PatientEventsResult> BuildAsync(string? patientId, IReadOnlyList<ReadOnlyMemory<byte>> supplied, bool useStoredHistory,
         CancellationToken cancellationToken)
     {

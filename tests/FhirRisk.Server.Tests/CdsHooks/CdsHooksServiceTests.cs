@@ -35,6 +35,8 @@ public sealed class CdsHooksServiceTests
         var request = Assert.Single(server.Risks.Requests);
         Assert.Equal(tasks, request.Tasks);
         Assert.Equal("p1", request.PatientId);
+        // encounter-discharge asks at the discharge of the context's encounter (DischargeNow); the other hooks at the record.
+        Assert.Equal(hook == "encounter-discharge" ? "e1" : null, request.DischargingEncounterId);
         Assert.Contains("Patient", server.Risks.LastResourceTypes);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var cards = body.RootElement.GetProperty("cards").EnumerateArray().ToList();

@@ -82,6 +82,34 @@ public sealed class PredictionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_encounter_being_discharged_is_closed_at_the_last_event_while_the_record_shows_it_open()
+    {
+        // A stay still in progress in the record: no period.end.
+        var bundle = TestBundles.Patient("p7", labs: 2);
+        var encounter = bundle["entry"]!.AsArray().Select(e => e!["resource"]!).Single(r => (string?)r["resourceType"] == "Encounter");
+        encounter["status"] = "in-progress";
+        encounter["period"]!.AsObject().Remove("end");
+        await PushAsync(bundle);
+        await PushAsync(TestBundles.Patient("p8", labs: 2)); // finished three days after the admission
+        var builder = _server.Services.GetRequiredService<PatientTimelineBuilder>();
+        PatientRiskRequest Discharging(string patient) => new(patient, [], ["readmission_30d"]) { DischargingEncounterId = patient + "-enc" };
+
+        var open = await builder.BuildAsync(Discharging("p7"), CancellationToken.None);
+        var asStored = await builder.BuildAsync("p7", [], useStoredHistory: true, CancellationToken.None);
+        var finished = await builder.BuildAsync(Discharging("p8"), CancellationToken.None);
+        var discharged = await _server.Patients.PredictAsync(Discharging("p7")).WaitAsync(TestFhirRiskServer.Timeout);
+        var inStay = await _server.Patients.PredictAsync(new PatientRiskRequest("p7", [], ["readmission_30d"])).WaitAsync(TestFhirRiskServer.Timeout);
+
+        Assert.DoesNotContain(asStored.Events, e => e.Code.StartsWith("HOSPITAL_DISCHARGE", StringComparison.Ordinal));
+        var last = open.Events[^1];
+        Assert.Equal(("HOSPITAL_DISCHARGE//UNKNOWN", asStored.Events[^1].Time), (last.Code, last.Time));
+        Assert.Equal(asStored.Events.Count + 1, open.Events.Count);
+        Assert.Single(finished.Events, e => e.Code.StartsWith("HOSPITAL_DISCHARGE", StringComparison.Ordinal)); // its own end only
+        Assert.Equal(inStay.EventCount + 1, discharged.EventCount);
+        Assert.All(discharged.Risks.Concat(inStay.Risks), r => Assert.Null(r.Observed));
+    }
+
+    [Fact]
     public async Task An_unknown_patient_is_unavailable_data()
     {
         await Assert.ThrowsAsync<PatientDataUnavailableException>(() =>

@@ -1,0 +1,44 @@
+using FhirRisk.Meds;
+using FhirRisk.Meds.Tasks;
+
+namespace FhirRisk.Server.Patients;
+
+/// <summary>
+/// The encounter a CDS Hooks <c>encounter-discharge</c> call is discharging (<see cref="PatientRiskRequest.DischargingEncounterId"/>):
+/// while the record still shows it open, its discharge is written at the asked time, as ingestion writes the end of a
+/// finished encounter (<c>HOSPITAL_DISCHARGE//UNKNOWN</c> — no disposition yet —, <c>ICU_DISCHARGE</c>, <c>ED_OUT</c>),
+/// so that a task predicted at a discharge (30-day readmission) is asked at that discharge, as its label is, by either
+/// method: the heads read the point they were finetuned at, and the rollouts count the window from it
+/// (docs/cds-hooks.md "Services").
+/// </summary>
+internal static class DischargeNow
+{
+    /// <summary>
+    /// <paramref name="events"/> (MEDS order) with the end of each kind of stay that <paramref name="encounterId"/>'s
+    /// events start and do not end, at <paramref name="at"/> (null: the last timed event's time), after every event at
+    /// or before it; the same list when the encounter has no open stay (finished, not in the record, or not a stay).
+    /// </summary>
+    public static IReadOnlyList<MedsEvent> Close(IReadOnlyList<MedsEvent> events, long encounterId, DateTime? at = null)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var codes = events.Where(e => e.EncounterId == encounterId).Select(e => e.Code).ToArray();
+        bool Has(string code) => codes.Any(c => CodeSet.Matches(c, code));
+        var ends = new List<string>(3);
+        if (Has(TaskCodes.HospitalAdmission) && !Has(TaskCodes.HospitalDischarge))
+            ends.Add(TaskCodes.HospitalDischarge + "//UNKNOWN");
+        if (Has(TaskCodes.IcuAdmission) && !Has(TaskCodes.IcuDischarge))
+            ends.Add(TaskCodes.IcuDischarge);
+        if (Has(TaskCodes.EdRegistration) && !Has(TaskCodes.EdOut))
+            ends.Add(TaskCodes.EdOut);
+        if (ends.Count == 0)
+            return events;
+        var time = at ?? events.Where(e => !e.IsStatic).Max(e => e.Time!.Value);
+        if (events.Where(e => e.EncounterId == encounterId && !e.IsStatic).Min(e => e.Time) > time)
+            return events; // asked before the encounter began: nothing of it to close
+        var subject = events.First(e => e.EncounterId == encounterId).SubjectId;
+        var position = events.Count;
+        while (position > 0 && (events[position - 1].IsStatic is false && events[position - 1].Time > time))
+            position--;
+        return [.. events.Take(position), .. ends.Select(code => new MedsEvent(subject, time, code, EncounterId: encounterId)), .. events.Skip(position)];
+    }
+}

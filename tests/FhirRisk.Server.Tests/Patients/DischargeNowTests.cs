@@ -1,0 +1,67 @@
+using FhirRisk.Meds;
+using FhirRisk.Server.Patients;
+
+namespace FhirRisk.Server.Tests.Patients;
+
+/// <summary>The encounter a CDS Hooks encounter-discharge call discharges is closed at the asked time, as ingestion would
+/// write its end, and only while the record shows it open.</summary>
+public sealed class DischargeNowTests
+{
+    private static readonly DateTime Admitted = new(2021, 3, 1, 8, 0, 0, DateTimeKind.Unspecified);
+
+    private static MedsEvent[] OpenStay(long encounter, params string[] starts) =>
+    [
+        new(7, null, "GENDER//F"),
+        .. starts.Select(code => new MedsEvent(7, Admitted, code, EncounterId: encounter)),
+        new(7, Admitted.AddHours(4), "LOINC//2160-0//mg/dL", 1.2f, EncounterId: encounter),
+        new(7, Admitted.AddHours(9), "LOINC//718-7//g/dL", 11f, EncounterId: encounter),
+    ];
+
+    [Fact]
+    public void An_open_stay_is_discharged_at_the_last_event_after_everything_recorded_then()
+    {
+        var events = OpenStay(5, "HOSPITAL_ADMISSION//IMP");
+
+        var closed = DischargeNow.Close(events, 5);
+
+        Assert.Equal([.. events, new MedsEvent(7, Admitted.AddHours(9), "HOSPITAL_DISCHARGE//UNKNOWN", EncounterId: 5)], closed);
+    }
+
+    [Fact]
+    public void Every_kind_of_stay_the_encounter_opened_is_ended_in_the_order_ingestion_writes_them()
+    {
+        var events = OpenStay(5, "ED_REGISTRATION", "HOSPITAL_ADMISSION//EMER", "ICU_ADMISSION//MICU");
+
+        var closed = DischargeNow.Close(events, 5);
+
+        Assert.Equal(["HOSPITAL_DISCHARGE//UNKNOWN", "ICU_DISCHARGE", "ED_OUT"], closed.Skip(events.Length).Select(e => e.Code));
+        // An ICU stay already ended in the encounter is left as it is.
+        var icuEnded = OpenStay(5, "HOSPITAL_ADMISSION//IMP", "ICU_ADMISSION//MICU").Append(new MedsEvent(7, Admitted.AddHours(10), "ICU_DISCHARGE", EncounterId: 5)).ToArray();
+        Assert.Equal(["HOSPITAL_DISCHARGE//UNKNOWN"], DischargeNow.Close(icuEnded, 5).Skip(icuEnded.Length).Select(e => e.Code));
+    }
+
+    [Fact]
+    public void At_an_asked_time_the_discharge_goes_before_later_events()
+    {
+        var events = OpenStay(5, "HOSPITAL_ADMISSION//IMP");
+
+        var closed = DischargeNow.Close(events, 5, Admitted.AddHours(6));
+
+        Assert.Equal(new MedsEvent(7, Admitted.AddHours(6), "HOSPITAL_DISCHARGE//UNKNOWN", EncounterId: 5), closed[3]);
+        Assert.Equal(events[3], closed[4]);
+        Assert.Equal(events.Length + 1, closed.Count);
+    }
+
+    [Fact]
+    public void A_finished_or_unknown_encounter_or_one_asked_before_it_began_is_left_as_it_is()
+    {
+        var finished = OpenStay(5, "HOSPITAL_ADMISSION//IMP").Append(new MedsEvent(7, Admitted.AddDays(2), "HOSPITAL_DISCHARGE//HOME", EncounterId: 5)).ToArray();
+        var open = OpenStay(5, "HOSPITAL_ADMISSION//IMP");
+        var outpatient = OpenStay(5, "VISIT//AMB");
+
+        Assert.Same(finished, DischargeNow.Close(finished, 5));
+        Assert.Same(open, DischargeNow.Close(open, 6));
+        Assert.Same(outpatient, DischargeNow.Close(outpatient, 5));
+        Assert.Same(open, DischargeNow.Close(open, 5, Admitted.AddHours(-1)));
+    }
+}
