@@ -1,31 +1,55 @@
 using FhirRisk.Meds;
 using FhirRisk.Meds.Tasks;
+using FhirRisk.Tokenizer;
 
 namespace FhirRisk.Server.Patients;
 
 /// <summary>
 /// The encounter a CDS Hooks <c>encounter-discharge</c> call is discharging (<see cref="PatientRiskRequest.DischargingEncounterId"/>):
 /// while the record still shows it open, its discharge is written at the asked time, as ingestion writes the end of a
-/// finished encounter (<c>HOSPITAL_DISCHARGE//UNKNOWN</c> — no disposition yet —, <c>ICU_DISCHARGE</c>, <c>ED_OUT</c>),
-/// so that a task predicted at a discharge (30-day readmission) is asked at that discharge, as its label is, by either
+/// finished encounter (a hospital discharge, <c>ICU_DISCHARGE</c>, <c>ED_OUT</c>), so that a task predicted at a discharge (30-day readmission) is asked at that discharge, as its label is, by either
 /// method: the heads read the point they were finetuned at, and the rollouts count the window from it
 /// (docs/cds-hooks.md "Services").
 /// </summary>
 internal static class DischargeNow
 {
+    /// <summary>What ingestion writes for a discharge without a disposition.</summary>
+    public const string UnknownDisposition = TaskCodes.HospitalDischarge + "//UNKNOWN";
+
+    /// <summary>
+    /// The hospital discharge to write when no disposition is known yet: the live discharge the model's training data
+    /// held most often (the demo model's <c>HOSPITAL_DISCHARGE//home</c>), so the model reads a discharge token it has
+    /// learnt; <see cref="UnknownDisposition"/> when its vocabulary has none. Ingestion's own
+    /// <c>HOSPITAL_DISCHARGE//UNKNOWN</c> is a token most models never saw (the demo's tokenizer maps it to an unknown
+    /// token counted 0 times in training).
+    /// </summary>
+    public static string HospitalDischargeCode(Vocabulary vocabulary)
+    {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        var (best, count) = (UnknownDisposition, 0L);
+        for (var id = 0; id < vocabulary.Count; id++)
+        {
+            var token = vocabulary[id];
+            if (CodeSet.Matches(token, TaskCodes.HospitalDischarge) && !TaskCodes.Death.Contains(token) && vocabulary.Counts[id] > count)
+                (best, count) = (token, vocabulary.Counts[id]);
+        }
+        return best;
+    }
+
     /// <summary>
     /// <paramref name="events"/> (MEDS order) with the end of each kind of stay that <paramref name="encounterId"/>'s
     /// events start and do not end, at <paramref name="at"/> (null: the last timed event's time), after every event at
     /// or before it; the same list when the encounter has no open stay (finished, not in the record, or not a stay).
     /// </summary>
-    public static IReadOnlyList<MedsEvent> Close(IReadOnlyList<MedsEvent> events, long encounterId, DateTime? at = null)
+    /// <param name="hospitalDischarge">The code of a hospital stay's end (<see cref="HospitalDischargeCode"/>).</param>
+    public static IReadOnlyList<MedsEvent> Close(IReadOnlyList<MedsEvent> events, long encounterId, DateTime? at = null, string hospitalDischarge = UnknownDisposition)
     {
         ArgumentNullException.ThrowIfNull(events);
         var codes = events.Where(e => e.EncounterId == encounterId).Select(e => e.Code).ToArray();
         bool Has(string code) => codes.Any(c => CodeSet.Matches(c, code));
         var ends = new List<string>(3);
         if (Has(TaskCodes.HospitalAdmission) && !Has(TaskCodes.HospitalDischarge))
-            ends.Add(TaskCodes.HospitalDischarge + "//UNKNOWN");
+            ends.Add(hospitalDischarge);
         if (Has(TaskCodes.IcuAdmission) && !Has(TaskCodes.IcuDischarge))
             ends.Add(TaskCodes.IcuDischarge);
         if (Has(TaskCodes.EdRegistration) && !Has(TaskCodes.EdOut))

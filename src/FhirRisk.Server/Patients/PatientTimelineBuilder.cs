@@ -16,7 +16,7 @@ namespace FhirRisk.Server.Patients;
 /// What it leaves out — supplied resources the reader refused or that belong to another patient, a store that could
 /// not be read — is counted in <see cref="DataGaps"/>, so that a risk from a partial record can say so.
 /// </summary>
-internal sealed class PatientTimelineBuilder(TimelineStoreState store)
+internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel model)
 {
     private const string Scope = "timeline";
     private static readonly FhirMappingSettings Mapping = new();
@@ -31,9 +31,10 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store)
     {
         ArgumentNullException.ThrowIfNull(request);
         var patient = await BuildAsync(request.PatientId, request.FhirResources, request.UseStoredHistory, cancellationToken).ConfigureAwait(false);
-        return request.DischargingEncounterId is { } discharging
-            ? patient with { Events = DischargeNow.Close(patient.Events, EncounterIdOf(discharging), request.PredictionTime?.UtcDateTime) }
-            : patient;
+        if (request.DischargingEncounterId is not { } discharging)
+            return patient;
+        var code = model.IsLoaded ? DischargeNow.HospitalDischargeCode(model.Session.Tokenizer.Vocabulary) : DischargeNow.UnknownDisposition;
+        return patient with { Events = DischargeNow.Close(patient.Events, EncounterIdOf(discharging), request.PredictionTime?.UtcDateTime, code) };
     }
 
     public async Task<PatientEventsResult> BuildAsync(string? patientId, IReadOnlyList<ReadOnlyMemory<byte>> supplied, bool useStoredHistory,

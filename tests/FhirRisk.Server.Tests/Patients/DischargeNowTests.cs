@@ -1,5 +1,6 @@
 using FhirRisk.Meds;
 using FhirRisk.Server.Patients;
+using FhirRisk.Tokenizer;
 
 namespace FhirRisk.Server.Tests.Patients;
 
@@ -50,6 +51,18 @@ public sealed class DischargeNowTests
         Assert.Equal(new MedsEvent(7, Admitted.AddHours(6), "HOSPITAL_DISCHARGE//UNKNOWN", EncounterId: 5), closed[3]);
         Assert.Equal(events[3], closed[4]);
         Assert.Equal(events.Length + 1, closed.Count);
+    }
+
+    [Fact]
+    public void The_discharge_written_is_the_models_most_common_live_one_or_unknown_without_any()
+    {
+        var vocabulary = new Vocabulary(["HOSPITAL_DISCHARGE//exp", "HOSPITAL_DISCHARGE//snf", "HOSPITAL_DISCHARGE//home", "UNK//HOSPITAL_DISCHARGE", "HOSPITAL_DISCHARGE//DIED", "LAB//A"],
+            [900, 200, 150, 0, 1000, 5000]);
+        var noDischarge = new Vocabulary(["LAB//A"], [10]);
+
+        Assert.Equal("HOSPITAL_DISCHARGE//snf", DischargeNow.HospitalDischargeCode(vocabulary)); // deaths are not live discharges
+        Assert.Equal("HOSPITAL_DISCHARGE//UNKNOWN", DischargeNow.HospitalDischargeCode(noDischarge));
+        Assert.Equal("HOSPITAL_DISCHARGE//snf", DischargeNow.Close(OpenStay(5, "HOSPITAL_ADMISSION//IMP"), 5, hospitalDischarge: "HOSPITAL_DISCHARGE//snf")[^1].Code);
     }
 
     [Fact]
