@@ -44,19 +44,20 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
         cancellationToken.ThrowIfCancellationRequested();
         var clock = Stopwatch.StartNew();
         var indices = query.Tasks.Select(IndexOf).ToArray();
-        var observed = indices.Select(k => Observed(query, _heads.Tasks[k])).ToArray();
-        var probabilities = observed.All(o => o is not null) ? Array.Empty<double>() : Predict([_session.HeadsContext(query.Timeline, query.Index)]);
+        var asked = indices.Select(k => Asked(query, _heads.Tasks[k])).ToArray();
+        var probabilities = asked.All(a => a?.Observed is not null) ? Array.Empty<double>() : Predict([_session.HeadsContext(query.Timeline, query.Index)]);
         var latency = clock.Elapsed;
-        IReadOnlyList<TaskRisk> risks = [.. indices.Select((k, i) => observed[i] is { } outcome
+        IReadOnlyList<TaskRisk> risks = [.. indices.Select((k, i) => asked[i]?.Observed is { } outcome
             ? TaskRisk.OfObserved(_heads.Tasks[k], outcome, latency, RiskMethod.Heads)
-            : new TaskRisk(_heads.Tasks[k], probabilities[k], null, RiskMethod.Heads, 0, latency))];
+            : new TaskRisk(_heads.Tasks[k], probabilities[k], null, RiskMethod.Heads, 0, latency) { BeforeStayEnd = asked[i]?.Start.AwaitsEnd == true })];
         return Task.FromResult(risks);
     }
 
-    /// <summary>The outcome the record already shows for <paramref name="task"/> at the query's point, or null.</summary>
-    private TaskOutcome? Observed(RiskQuery query, string task) =>
+    /// <summary>Where the question of <paramref name="task"/> stands at the query's point (<see cref="StayClock.Ask"/>),
+    /// or null for a head of no catalog task.</summary>
+    private StayQuestion? Asked(RiskQuery query, string task) =>
         _session.Tasks.FirstOrDefault(t => t.Name == task) is { } definition
-            ? StayClock.Ask(_session.Meanings, query.Timeline, query.Index, definition, query.AsOf).Observed
+            ? StayClock.Ask(_session.Meanings, query.Timeline, query.Index, definition, query.AsOf)
             : null;
 
     /// <summary>(N, K) the calibrated probability of every head for every context, in <see cref="TaskHeads.Tasks"/> order.</summary>

@@ -68,7 +68,10 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
             }
             var e = result!.Tasks[next++];
             var (risk, interval, recalibrated) = Calibrated(e, settings);
-            risks[i] = new TaskRisk(e.Task, risk, interval, RiskMethod.Rollouts, e.Labelled, latency, e.Estimator, recalibrated);
+            risks[i] = new TaskRisk(e.Task, risk, interval, RiskMethod.Rollouts, e.Labelled, latency, e.Estimator, recalibrated)
+            {
+                BeforeStayEnd = asked[i].Start.AwaitsEnd,
+            };
         }
         return (risks, result);
     }

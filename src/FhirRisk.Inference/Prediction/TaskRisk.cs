@@ -38,6 +38,14 @@ public sealed record TaskRisk(string Task, double Risk, WilsonInterval? Interval
     /// </summary>
     public TaskOutcome? Observed { get; init; }
 
+    /// <summary>
+    /// A task predicted at a stay's end (readmission, ED re-attendance) asked while that stay is still open (no discharge
+    /// in the record yet; <see cref="Rollouts.QuestionStart.AwaitsEnd"/>). The rollouts then ask the label's question at
+    /// the stay's coming end; the heads read their head at the index, a kind of point they were not finetuned at (the
+    /// demo model's readmission head reads about half the observed rate there, docs/cds-hooks.md).
+    /// </summary>
+    public bool BeforeStayEnd { get; init; }
+
     /// <summary>The answer of an outcome already in the record (<see cref="Observed"/>), by the predictor of
     /// <paramref name="method"/>.</summary>
     public static TaskRisk OfObserved(string task, TaskOutcome outcome, TimeSpan latency, RiskMethod method = RiskMethod.Rollouts)

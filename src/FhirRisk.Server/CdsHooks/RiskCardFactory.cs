@@ -79,6 +79,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         text.Append("; model `").Append(result.ModelVersion.Replace('`', '\'')).Append("`.");
         if (result.AnsweredByHeadsWhenBusy && risk.Method == RiskMethod.Heads && risk.Observed is null)
             text.Append(' ').Append(BusyNote);
+        if (risk.BeforeStayEnd && risk.Method == RiskMethod.Heads && risk.Observed is null)
+            text.Append(' ').Append(BeforeStayEndNote);
         if (input.Contributors.Count > 0)
         {
             text.Append("\n\n**Top contributing events**\n\n| Event | Change in risk |\n|---|---|\n");
@@ -89,6 +91,10 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
             text.Append("\n\n").Append(note);
         return text.ToString().TrimEnd('\n');
     }
+
+    /// <summary>Added to the method line of a heads risk of a task predicted at a discharge, read while the stay is still
+    /// open (<see cref="TaskRisk.BeforeStayEnd"/>; the encounter-discharge hook asks at the discharge instead).</summary>
+    public const string BeforeStayEndNote = "Read during the stay: the task head was trained at discharges and reads low before one; the discharge hook asks at the discharge.";
 
     /// <summary>Added to the method line of a risk the heads answered because the rollouts were at capacity.</summary>
     public const string BusyNote = "This service answers by zero-shot rollouts, which were at capacity: the task head answered instead.";
@@ -154,8 +160,11 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
     /// integrates the EHR; rollouts at capacity are said on each card already.</summary>
     private static string ReaderNotes(IReadOnlyList<string> warnings)
     {
+        // Notes on how the model answered are on each card's method line, not issues of the FHIR data.
         var codes = warnings.Where(w => !w.StartsWith(Patients.TimelinePredictor.RolloutsBusyCode, StringComparison.Ordinal)
-            && !w.StartsWith(Patients.TimelinePredictor.UnknownCodesCode, StringComparison.Ordinal)).ToList();
+            && !w.StartsWith(Patients.TimelinePredictor.UnknownCodesCode, StringComparison.Ordinal)
+            && !w.StartsWith(Patients.TimelinePredictor.HeadsBeforeStayEndCode, StringComparison.Ordinal)
+            && !w.StartsWith(Patients.TimelinePredictor.HeadsAsOfLastEventCode, StringComparison.Ordinal)).ToList();
         return codes.Count == 0 ? "" : "\n\nIssues found reading the FHIR data (codes): " + CardText.EscapeMarkdown(string.Join(", ", codes)) + ".";
     }
 

@@ -28,6 +28,12 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
     /// condition on (docs/inference.md "Asked mid-stay").</summary>
     public const string HeadsAsOfLastEventCode = "HEADS_AS_OF_LAST_EVENT";
 
+    /// <summary>The warning code of heads answers of a task predicted at a stay's end (readmission) read while that stay
+    /// is still open (<see cref="TaskRisk.BeforeStayEnd"/>): the heads were finetuned at the discharge, and read low
+    /// before it (docs/cds-hooks.md); rollouts ask at the stay's coming end, and encounter-discharge at the discharge it
+    /// makes.</summary>
+    public const string HeadsBeforeStayEndCode = "HEADS_BEFORE_STAY_END";
+
     /// <summary>The quiet time from which heads answers carry <see cref="HeadsAsOfLastEventCode"/>.</summary>
     public static readonly TimeSpan QuietNoteAfter = TimeSpan.FromHours(1);
 
@@ -86,6 +92,8 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
                 && risks.Any(r => r.Observed is null))
                 notes = notes.Append(string.Create(CultureInfo.InvariantCulture,
                     $"{HeadsAsOfLastEventCode} the task heads read the record as at its last event, {(quiet.TotalDays >= 1 ? $"{quiet.TotalDays:0.#} days" : $"{quiet.TotalHours:0.#} hours")} before the asked time, and do not account for the time since (rollouts condition on it)"));
+            if (risks.Where(r => r.Method == RiskMethod.Heads && r.BeforeStayEnd).Select(r => r.Task).ToArray() is { Length: > 0 } early)
+                notes = notes.Append($"{HeadsBeforeStayEndCode} the task heads read {string.Join(", ", early)} inside the open stay, before the discharge they were finetuned at, where they read low; rollouts ask at the stay's coming end");
             return new PatientRiskResult(risks, model.Version, events.Count, [.. notes])
             {
                 AnsweredByHeadsWhenBusy = fellBack,

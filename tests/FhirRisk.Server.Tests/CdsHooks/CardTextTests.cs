@@ -79,6 +79,24 @@ public sealed class CardTextTests
         Assert.Equal("30-day readmission risk: 27% (elevated)", card.Summary);
         Assert.Contains("calibrated task head", card.Detail, StringComparison.Ordinal);
         Assert.DoesNotContain("interval", card.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(RiskCardFactory.BeforeStayEndNote, card.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_heads_readmission_risk_read_inside_the_stay_says_so_on_its_card_not_as_a_data_issue()
+    {
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var risk = new TaskRisk("readmission_30d", 0.09, null, RiskMethod.Heads, 0, TimeSpan.Zero) { BeforeStayEnd = true };
+        var rollouts = risk with { Method = RiskMethod.Rollouts, Interval = new WilsonInterval(0.05, 0.15), N = 40, Estimator = RolloutEstimator.Hazard };
+        string[] notes = ["HEADS_BEFORE_STAY_END the task heads read readmission_30d inside the open stay, before the discharge they were finetuned at, where they read low; rollouts ask at the stay's coming end"];
+        var incomplete = new DataGaps(1, 0, 0, false);
+
+        var cards = factory.Build(new PatientRiskResult([risk], "m", 1, notes) { Gaps = incomplete }, [new RiskCardInput(risk, [])], []);
+        var byRollouts = Assert.Single(factory.Build(new PatientRiskResult([rollouts], "m", 1, []), [new RiskCardInput(rollouts, [])], []));
+
+        Assert.Contains(RiskCardFactory.BeforeStayEndNote, cards[0].Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("HEADS_BEFORE_STAY_END", cards[1].Detail, StringComparison.Ordinal); // the incomplete-data card lists data issues only
+        Assert.DoesNotContain(RiskCardFactory.BeforeStayEndNote, byRollouts.Detail, StringComparison.Ordinal); // rollouts ask at the coming end
     }
 
     [Theory]

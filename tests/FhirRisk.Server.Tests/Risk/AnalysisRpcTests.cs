@@ -323,6 +323,31 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_heads_readmission_answer_inside_the_open_stay_says_it_reads_before_the_discharge()
+    {
+        // Admitted, one lab an hour later, asked at the lab: the stay is open, so readmission's point (the discharge) is
+        // still to come.
+        JsonObject Predict(string method, string task) => Call("Predict", new JsonObject
+        {
+            ["patient"] = OpenStayAskedAt(1600003600),
+            ["options"] = new JsonObject { ["tasks"] = new JsonArray(task), ["method"] = method, ["rollouts"] = 4 },
+        });
+
+        var results = await CallAllAsync(Predict("METHOD_HEADS", "readmission_30d"), Predict("METHOD_ROLLOUTS", "readmission_30d"),
+            Predict("METHOD_HEADS", "hospital_mortality"));
+
+        Assert.All(results, r => Assert.True(r.StatusName == "OK", r.ToString()));
+        string[] Codes(GrpcJsResult r) => r.Messages.Single().TryGetProperty("issues", out var issues)
+            ? [.. issues.EnumerateArray().Select(i => i.GetProperty("code").GetString()!)] : [];
+        var note = results[0].Messages.Single().GetProperty("issues").EnumerateArray().Single(i => i.GetProperty("code").GetString() == "HEADS_BEFORE_STAY_END");
+        Assert.Equal("HEADS_BEFORE_STAY_END the task heads read readmission_30d inside the open stay, before the discharge they were finetuned at, where they read low; rollouts ask at the stay's coming end",
+            note.GetProperty("message").GetString());
+        Assert.DoesNotContain("HEADS_BEFORE_STAY_END", Codes(results[1])); // the rollouts ask at the stay's coming end
+        Assert.DoesNotContain("HEADS_BEFORE_STAY_END", Codes(results[2])); // mortality is the stay's own question
+        Assert.Empty(_server.Logs.Errors);
+    }
+
+    [Fact]
     public async Task Predict_latency_covers_the_whole_call_in_the_server()
     {
         var result = (await CallAllAsync(Call("Predict", new JsonObject
