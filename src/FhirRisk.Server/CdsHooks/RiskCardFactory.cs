@@ -94,7 +94,7 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
 
     /// <summary>Added to the method line of a heads risk of a task predicted at a discharge, read while the stay is still
     /// open (<see cref="TaskRisk.BeforeStayEnd"/>; the encounter-discharge hook asks at the discharge instead).</summary>
-    public const string BeforeStayEndNote = "Read during the stay: the task head was trained at discharges and reads low before one; the discharge hook asks at the discharge.";
+    public const string BeforeStayEndNote = "Read during the stay: the task head was trained at discharges and may read low before one; the discharge hook asks at the discharge.";
 
     /// <summary>Added to the method line of a risk the heads answered because the rollouts were at capacity.</summary>
     public const string BusyNote = "This service answers by zero-shot rollouts, which were at capacity: the task head answered instead.";

@@ -93,7 +93,7 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
                 notes = notes.Append(string.Create(CultureInfo.InvariantCulture,
                     $"{HeadsAsOfLastEventCode} the task heads read the record as at its last event, {(quiet.TotalDays >= 1 ? $"{quiet.TotalDays:0.#} days" : $"{quiet.TotalHours:0.#} hours")} before the asked time, and do not account for the time since (rollouts condition on it)"));
             if (risks.Where(r => r.Method == RiskMethod.Heads && r.BeforeStayEnd).Select(r => r.Task).ToArray() is { Length: > 0 } early)
-                notes = notes.Append($"{HeadsBeforeStayEndCode} the task heads read {string.Join(", ", early)} inside the open stay, before the discharge they were finetuned at, where they read low; rollouts ask at the stay's coming end");
+                notes = notes.Append($"{HeadsBeforeStayEndCode} the task heads read {string.Join(", ", early)} inside the open stay, before the discharge they were finetuned at, where they may read low; rollouts ask at the stay's coming end");
             return new PatientRiskResult(risks, model.Version, events.Count, [.. notes])
             {
                 AnsweredByHeadsWhenBusy = fellBack,

@@ -88,7 +88,7 @@ public sealed class CardTextTests
         var factory = new RiskCardFactory(new CdsHooksOptions());
         var risk = new TaskRisk("readmission_30d", 0.09, null, RiskMethod.Heads, 0, TimeSpan.Zero) { BeforeStayEnd = true };
         var rollouts = risk with { Method = RiskMethod.Rollouts, Interval = new WilsonInterval(0.05, 0.15), N = 40, Estimator = RolloutEstimator.Hazard };
-        string[] notes = ["HEADS_BEFORE_STAY_END the task heads read readmission_30d inside the open stay, before the discharge they were finetuned at, where they read low; rollouts ask at the stay's coming end"];
+        string[] notes = ["HEADS_BEFORE_STAY_END the task heads read readmission_30d inside the open stay, before the discharge they were finetuned at, where they may read low; rollouts ask at the stay's coming end"];
         var incomplete = new DataGaps(1, 0, 0, false);
 
         var cards = factory.Build(new PatientRiskResult([risk], "m", 1, notes) { Gaps = incomplete }, [new RiskCardInput(risk, [])], []);
