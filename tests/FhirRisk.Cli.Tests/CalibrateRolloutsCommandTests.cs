@@ -158,10 +158,16 @@ public sealed class CalibrateRolloutsCommandTests
         Assert.True(agreeing.ExitCode == 0, agreeing.Error);
         // Options that say otherwise, or held-out predictions made another way, are refused before anything is written.
         Assert.Equal(ExitCodes.UsageError, contradicting.ExitCode);
-        Assert.Contains("was predicted with fixed 8 at temperature 0.7, but --adaptive, --pilot say adaptive 20–100 (sequential)", contradicting.Error, StringComparison.Ordinal);
+        Assert.Contains("was predicted with fixed 8 at temperature 0.7, but --adaptive, --pilot say adaptive 8–100 (sequential)", contradicting.Error, StringComparison.Ordinal);
         Assert.Equal(ExitCodes.UsageError, otherApply.ExitCode);
         Assert.Contains("was predicted with adaptive 20–100 (pilot 10) at temperature 1, but the map is for fixed 8", otherApply.Error, StringComparison.Ordinal);
         Assert.False(File.Exists(temp.File("applied.parquet")));
+
+        // One option that agrees with the file, the others left to it: accepted (the options not given are not compared).
+        var adaptiveCool = UniformPredictions(temp, 400, seed: 8, (service with { Temperature = 0.7f }).WriterOptions(), "adaptive-cool.parquet");
+        var oneOption = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", adaptiveCool, "--temperature", "0.7");
+        Assert.True(oneOption.ExitCode == 0, oneOption.Error);
+        Assert.Contains("adaptive 20–100 (pilot 10) rollouts at temperature 0.7", oneOption.Output, StringComparison.Ordinal);
     }
 
     /// <summary>A model folder as far as the command reads one: weights to hash.</summary>

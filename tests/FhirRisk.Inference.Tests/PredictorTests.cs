@@ -15,6 +15,30 @@ public sealed class PredictorTests
     private static readonly string[] HeadTasks = FinetunedTinyModel.Tasks;
 
     [Fact]
+    public async Task A_request_whose_question_starts_do_not_fit_its_tasks_is_refused_and_the_engine_goes_on()
+    {
+        using var session = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(2) });
+        await using var predictor = session.CreateRolloutPredictor();
+        var timeline = TinyModel.Encode(3);
+        var prompt = session.RolloutPrompt(timeline, timeline.Count - 1);
+        var settings = session.Options.Rollouts with { MinRollouts = 2, MaxRollouts = 2 };
+        var mortality = session.Task(TaskCatalog.HospitalMortality);
+
+        // Mortality is predicted at a stay's start: it cannot wait for the stay's end. Refused when queued, before any
+        // rollout of it is admitted into the decode loop, so the next request is answered.
+        var waiting = new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true };
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => predictor.RunAsync(new RolloutRequest(prompt, [mortality], settings) { Starts = [waiting] })
+            .WaitAsync(TimeSpan.FromSeconds(30)));
+        var miscounted = await Assert.ThrowsAsync<ArgumentException>(() => predictor.RunAsync(new RolloutRequest(prompt, [mortality], settings) { Starts = [waiting, waiting] })
+            .WaitAsync(TimeSpan.FromSeconds(30)));
+        var answered = await predictor.RunAsync(new RolloutRequest(prompt, [mortality], settings)).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Contains("cannot wait for the stay's end", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("One question start per task", miscounted.Message, StringComparison.Ordinal);
+        Assert.Equal(2, answered.Tasks[0].Labelled + answered.Tasks[0].Excluded + answered.Tasks[0].Ambiguous);
+    }
+
+    [Fact]
     public void The_heads_path_gives_the_finetuners_probabilities_from_the_saved_directory()
     {
         var (directory, result, data) = FinetunedTinyModel.Value;

@@ -1,4 +1,5 @@
 using FhirRisk.Inference.Rollouts;
+using FhirRisk.Meds;
 using FhirRisk.Meds.Tasks;
 
 namespace FhirRisk.Inference.Tests;
@@ -283,7 +284,12 @@ public sealed class RolloutJudgeTests
 
         // ED re-attendance asked inside the ED visit: an admission from the visit, or within the 6-hour grace after ED_OUT,
         // makes no "not admitted" point; sent home, a new registration a day later is a re-attendance.
-        Assert.Equal(TaskOutcomeKind.NotAPoint, Outcome(TaskCatalog.EdReattendance72h, inStay, "LAB//A", "2h-3h", "HOSPITAL_ADMISSION//IMP")?.Kind);
+        Assert.Equal(TaskOutcomeKind.NotAPoint, Outcome(TaskCatalog.EdReattendance72h, inStay, "LAB//A", "2h-3h", "HOSPITAL_ADMISSION//IMP", "ED_OUT")?.Kind);
+        Assert.Null(Outcome(TaskCatalog.EdReattendance72h, inStay, "LAB//A", "2h-3h", "HOSPITAL_ADMISSION//IMP")); // decided at ED_OUT
+        // An admission before a new registration belongs to the earlier visit: the end closes the new one, not admitted.
+        Assert.Equal(true, Outcome(TaskCatalog.EdReattendance72h, inStay, "HOSPITAL_ADMISSION//IMP", "2h-3h", "ED_REGISTRATION", "2h-3h", "ED_OUT", "1d-2d", "ED_REGISTRATION", "5m-15m")?.Label);
+        // A stop at the end's own time, before the end code as after it, makes the outcome known at prediction.
+        Assert.Equal(TaskOutcomeKind.KnownAtPrediction, Outcome(TaskCatalog.Readmission30d, inStay, "LAB//A", "HOSPITAL_ADMISSION//IMP", "HOSPITAL_DISCHARGE//HOME", "TIMELINE_END")?.Kind);
         Assert.Equal(TaskOutcomeKind.NotAPoint, Outcome(TaskCatalog.EdReattendance72h, inStay, "LAB//A", "ED_OUT", "2h-3h", "HOSPITAL_ADMISSION//IMP")?.Kind);
         Assert.Equal(true, Outcome(TaskCatalog.EdReattendance72h, inStay, "LAB//A", "2h-3h", "ED_OUT", "1d-2d", "ED_REGISTRATION", "5m-15m")?.Label);
 
@@ -294,6 +300,72 @@ public sealed class RolloutJudgeTests
 
         // Only a stay-end task can wait for its stay's end.
         Assert.Throws<ArgumentException>(() => new RolloutJudge([Task(TaskCatalog.HospitalMortality)], Meanings, [inStay]));
+    }
+
+    [Theory]
+    [InlineData(TaskCatalog.Readmission30d, "HOSPITAL_ADMISSION//IMP", 0)]
+    [InlineData(TaskCatalog.Readmission30d, "HOSPITAL_ADMISSION//IMP", 3)]
+    [InlineData(TaskCatalog.EdReattendance72h, "ED_REGISTRATION", 0)]
+    [InlineData(TaskCatalog.EdReattendance72h, "ED_REGISTRATION", 3)]
+    public void Asked_inside_its_stay_a_stay_end_task_settles_every_future_as_the_labels_would(string name, string startCode, int quietDays)
+    {
+        // 100,000 random futures of an open stay (admissions, live and died discharges, deaths, ED visits, labs, intervals,
+        // then the record's end), each judged by rollout rules waiting for the stay's end, and labelled by the labels'
+        // own TimelineLabeler on the record plus the same events: left out (no point, or known at prediction), positive or
+        // negative must agree. Asked `quietDays` after the last event, a point whose end falls within them is left out.
+        var task = Task(name);
+        string[] alphabet = ["LAB//A", "HOSPITAL_ADMISSION//IMP", "HOSPITAL_DISCHARGE//HOME", "HOSPITAL_DISCHARGE//DIED", "MEDS_DEATH",
+            "ED_REGISTRATION", "ED_OUT", "5m-15m", "2h-3h", "1d-2d", "7d-12d", "20d-30d", "5m-15m", "2h-3h", "1d-2d"];
+        var (admitted, quiet) = (new DateTime(2021, 3, 1, 8, 0, 0, DateTimeKind.Utc), TimeSpan.FromDays(quietDays));
+        var last = admitted.AddHours(1);
+        var random = new Random(11);
+        var (compared, mismatches) = (0, new List<string>());
+        for (var trial = 0; trial < 100_000; trial++)
+        {
+            var future = Enumerable.Range(0, random.Next(1, 9)).Select(_ => alphabet[random.Next(alphabet.Length)]).Append("TIMELINE_END").ToArray();
+            // One end of the stay's kind per future (the labels pair several ends with starts of their own); and, a known
+            // divergence, no admission after a death (a generated death is a negative stop of ED re-attendance at once,
+            // where the labels would still remove the point for an admission within the grace).
+            if (future.Count(t => CodeSet.Matches(t, task.Point.Stay.EndCode)) > 1
+                || Array.FindIndex(future, TaskCodes.Death.Contains) is >= 0 and var death && future.Skip(death).Any(t => t.StartsWith("HOSPITAL_ADMISSION", StringComparison.Ordinal)))
+                continue;
+            var judge = new RolloutJudge([task], Meanings, [new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true, Quiet = quiet }]);
+            foreach (var token in future)
+            {
+                if (judge.Observe(Id(token)))
+                    break;
+            }
+            var events = new List<MedsEvent> { new(1, admitted, startCode), new(1, last, "LAB//B") };
+            var (micros, end) = (0L, (DateTime?)null);
+            foreach (var token in future.SkipLast(1))
+            {
+                if (Meanings.RoleOf(Id(token)) == TokenRole.Interval)
+                {
+                    micros += Meanings.MicrosOf(Id(token));
+                    continue;
+                }
+                events.Add(new MedsEvent(1, last.AddTicks(micros * 10), token));
+                end ??= CodeSet.Matches(token, task.Point.Stay.EndCode) ? last.AddTicks(micros * 10) : null;
+            }
+            var point = end is { } at && at - last >= quiet
+                ? new TimelineLabeler(TaskTimeline.Of(1, "held_out", events)).Label(task).FirstOrDefault(l => l.PredictionTime == at)
+                : null;
+            compared++;
+            var (expected, actual) = (Reading(point?.Outcome), Reading(judge.Outcomes[0]));
+            if (expected != actual && mismatches.Count < 3)
+                mismatches.Add($"{string.Join(" ", future)}: labels {expected}, rollout {actual}");
+        }
+
+        Assert.True(compared > 50_000, $"{compared} futures compared");
+        Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
+
+        // No point, or an outcome known at the point: both leave the future out.
+        static string Reading(TaskOutcome? outcome) => outcome switch
+        {
+            null or { Kind: TaskOutcomeKind.NotAPoint or TaskOutcomeKind.KnownAtPrediction } => "left out",
+            { Label: { } label } => label ? "positive" : "negative",
+            _ => "excluded",
+        };
     }
 
     [Fact]

@@ -42,22 +42,22 @@ internal static class CalibrateRolloutsCommand
         };
         command.SetAction((parsed, _) =>
         {
-            // The counts as 'predict' turns the same two options into settings.
-            var count = parsed.GetValue(rollouts);
-            var counts = new RolloutCounts(count, parsed.GetValue(adaptive) ? Math.Max(count, RolloutSettings.Default.MaxRollouts) : count, parsed.GetValue(pilot));
-            var given = new Option[] { rollouts, adaptive, pilot, temperature }.Where(o => parsed.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
+            bool Given(Option option) => parsed.GetResult(option) is { Implicit: false };
+            var settings = new SettingsOptions(Given(rollouts) ? parsed.GetValue(rollouts) : null, Given(adaptive) ? parsed.GetValue(adaptive) : null,
+                Given(pilot) ? parsed.GetValue(pilot) : null, Given(temperature) ? parsed.GetValue(temperature) : null);
             return Task.FromResult(Run(parsed.GetRequiredValue(model).FullName, parsed.GetRequiredValue(predictions).FullName,
                 parsed.GetRequiredValue(estimator), parsed.GetRequiredValue(family), parsed.GetValue(apply)?.FullName, parsed.GetValue(output)?.FullName,
-                counts, parsed.GetValue(temperature), given, parsed.InvocationConfiguration));
+                settings, parsed.InvocationConfiguration));
         });
         return command;
     }
 
-    /// <param name="given">The settings options the command line gave (their names); a predictions file that records its
-    /// settings (<see cref="PredictedRollouts"/>) is fitted for those, and a given option that disagrees is refused.</param>
-    private static int Run(string model, string predictions, string estimatorName, string familyName, string? apply, string? output, RolloutCounts counts,
-        float temperature, IReadOnlyList<string> given, InvocationConfiguration io)
+    /// <param name="given">The settings options the command line gave; a predictions file that records its settings
+    /// (<see cref="PredictedRollouts"/>) is fitted for those, and a given option that disagrees is refused.</param>
+    private static int Run(string model, string predictions, string estimatorName, string familyName, string? apply, string? output, SettingsOptions given,
+        InvocationConfiguration io)
     {
+        var (counts, temperature) = given.Resolve(null);
         if (!(temperature > 0f && float.IsFinite(temperature)))
             return CommandOutput.Fail(io.Error, $"--temperature must be positive (got {temperature.ToString(CultureInfo.InvariantCulture)}).", "pass the --temperature 'fhirrisk predict' ran with (1 by default).", ExitCodes.UsageError);
         if (estimatorName is not ("hazard" or "count"))
@@ -91,9 +91,10 @@ internal static class CalibrateRolloutsCommand
             var recorded = PredictedRollouts.Read(predictions);
             if (recorded is not null)
             {
-                if (given.Count > 0 && (recorded.Counts != counts || recorded.Temperature != temperature))
-                    return CommandOutput.Fail(io.Error, I($"'{predictions}' was predicted with {recorded}, but {string.Join(", ", given)} say {counts} at temperature {temperature}."),
-                        $"drop {string.Join(", ", given)}: the file records the settings its rollouts ran with, and the map is fitted for those.", ExitCodes.UsageError);
+                var (said, saidTemperature) = given.Resolve(recorded);
+                if (said != recorded.Counts || saidTemperature != recorded.Temperature)
+                    return CommandOutput.Fail(io.Error, I($"'{predictions}' was predicted with {recorded}, but {given.Names} say {said} at temperature {saidTemperature}."),
+                        $"drop {given.Names}: the file records the settings its rollouts ran with, and the map is fitted for those.", ExitCodes.UsageError);
                 (counts, temperature) = (recorded.Counts, recorded.Temperature);
             }
             if (apply is not null && PredictedRollouts.Read(apply) is { } applyRecorded && (applyRecorded.Counts != counts || applyRecorded.Temperature != temperature))
@@ -155,6 +156,27 @@ internal static class CalibrateRolloutsCommand
         catch (Exception e) when (e is ParquetException or InvalidDataException or IOException or InferenceException)
         {
             return CommandOutput.Fail(io.Error, e.Message, "pass predictions files written by 'fhirrisk predict' and a model directory whose weights made them.");
+        }
+    }
+
+    /// <summary>The settings options as given on the command line (null: not given).</summary>
+    private sealed record SettingsOptions(int? Rollouts, bool? Adaptive, int? Pilot, float? Temperature)
+    {
+        /// <summary>The given options' names, for messages: "--adaptive, --pilot".</summary>
+        public string Names => string.Join(", ", new[] { ("--rollouts", Rollouts is not null), ("--adaptive", Adaptive is not null),
+            ("--pilot", Pilot is not null), ("--temperature", Temperature is not null) }.Where(o => o.Item2).Select(o => o.Item1));
+
+        /// <summary>The counts and temperature these options say, as 'predict' turns the same options into settings; an
+        /// option not given takes the recorded value (or, with no record, the option's default).</summary>
+        public (RolloutCounts Counts, float Temperature) Resolve(PredictedRollouts? recorded)
+        {
+            var count = Rollouts ?? recorded?.MinRollouts ?? RolloutSettings.Default.MinRollouts;
+            var adaptive = Adaptive ?? recorded?.Counts.Adaptive ?? false;
+            var max = !adaptive ? count : recorded is { Counts.Adaptive: true } ? Math.Max(count, recorded.MaxRollouts) : Math.Max(count, RolloutSettings.Default.MaxRollouts);
+            var pilot = Pilot ?? recorded?.PilotRollouts ?? RolloutSettings.Default.PilotRollouts;
+            if (adaptive && Pilot is null && recorded is { Counts.Adaptive: false })
+                pilot = RolloutSettings.Default.PilotRollouts; // --adaptive over a fixed-count record: 'predict's default pilot
+            return (new RolloutCounts(count, max, pilot), Temperature ?? recorded?.Temperature ?? 1f);
         }
     }
 

@@ -46,10 +46,8 @@ public sealed class RolloutJudge
     /// <param name="starts">Per task, how far its question had run at the prompt; null: the task rows only (generation).</param>
     public RolloutJudge(IReadOnlyList<TaskDefinition> tasks, TokenMeanings meanings, IReadOnlyList<QuestionStart>? starts = null)
     {
-        ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(meanings);
-        if (starts is not null && starts.Count != tasks.Count)
-            throw new ArgumentException("One question start per task is needed.", nameof(starts));
+        Validate(tasks, starts);
         _meanings = meanings;
         _trackers = tasks.Select(t => new TaskOutcomeTracker(t)).ToArray();
         _outcomes = new TaskOutcome?[tasks.Count];
@@ -59,6 +57,24 @@ public sealed class RolloutJudge
         _intervalCandidates = [.. _candidates.Select(ids => ids.Where(id => meanings.RoleOf(id) == TokenRole.Interval).ToArray())];
         _rules = [.. tasks.Select((t, i) => starts is null ? null : LabelRules.Of(t, starts[i], meanings))];
         _anchorMicros = new long[tasks.Count];
+    }
+
+    /// <summary>Throws what the constructor would for these tasks and starts, so a request is refused before it is queued
+    /// (<see cref="RolloutScheduler.Enqueue"/>), not when its first rollout is admitted.</summary>
+    /// <exception cref="ArgumentException">Not one start per task, or a start waiting for the end of a stay for a task
+    /// predicted at a stay's start.</exception>
+    public static void Validate(IReadOnlyList<TaskDefinition> tasks, IReadOnlyList<QuestionStart>? starts)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        if (starts is null)
+            return;
+        if (starts.Count != tasks.Count)
+            throw new ArgumentException("One question start per task is needed.", nameof(starts));
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            if (starts[i].AwaitsEnd && tasks[i].Point.At != StayBoundary.End)
+                throw new ArgumentException($"'{tasks[i].Name}' is predicted at a stay's start, so its question cannot wait for the stay's end.", nameof(starts));
+        }
     }
 
     /// <summary>Generated time so far.</summary>
@@ -234,17 +250,22 @@ public sealed class RolloutJudge
     private sealed class LabelRules
     {
         private readonly string? _startCode, _endCode;
-        private readonly PredictionPoint _point;
+        private readonly TaskDefinition _task;
         private TimeSpan? _admissionGrace;
         private TimeSpan _quiet;
         /// <summary>A live-discharge point's window has opened: a death at its own time unmakes the point.</summary>
         private bool _diesAtEndUnmakes;
+        /// <summary>While <see cref="AwaitingEnd"/>: the first stop code at the latest time one was generated, which at
+        /// the end's own time makes the outcome known at prediction, as labels read every event at the point's time.</summary>
+        private (TimeSpan At, string Code)? _stop;
+        /// <summary>While <see cref="AwaitingEnd"/> for a not-admitted point: when the visit was last admitted from.</summary>
+        private TimeSpan? _admitted;
 
-        private LabelRules(PredictionPoint point, bool knownAtStart, string? startCode, string? endCode, TimeSpan? admissionGrace, int[] startIds,
+        private LabelRules(TaskDefinition task, bool knownAtStart, string? startCode, string? endCode, TimeSpan? admissionGrace, int[] startIds,
             TimeSpan quiet, bool awaitingEnd)
         {
-            (_point, KnownAtStart, _startCode, _endCode, _admissionGrace, StartIds, _quiet, AwaitingEnd) =
-                (point, knownAtStart, startCode, endCode, admissionGrace, startIds, quiet, awaitingEnd);
+            (_task, KnownAtStart, _startCode, _endCode, _admissionGrace, StartIds, _quiet, AwaitingEnd) =
+                (task, knownAtStart, startCode, endCode, admissionGrace, startIds, quiet, awaitingEnd);
             StayOpen = startCode is not null;
         }
 
@@ -267,11 +288,7 @@ public sealed class RolloutJudge
         {
             var point = task.Point;
             if (start.AwaitsEnd)
-            {
-                if (point.At != StayBoundary.End)
-                    throw new ArgumentException($"'{task.Name}' is predicted at a stay's start, so its question cannot wait for the stay's end.", nameof(start));
-                return new LabelRules(point, knownAtStart: false, null, null, null, [], start.Quiet, awaitingEnd: true);
-            }
+                return new LabelRules(task, knownAtStart: false, null, null, null, [], start.Quiet, awaitingEnd: true);
             var stay = point.Stay;
             var censors = point.At == StayBoundary.Start && start.InStay;
             var grace = point.Filter == PointFilter.NotAdmitted && start.InStay && point.AdmissionGrace >= start.Spent
@@ -281,32 +298,43 @@ public sealed class RolloutJudge
             int[] startIds = censors && task.PositiveAfter is not null
                 ? [.. Enumerable.Range(0, meanings.Count).Where(id => CodeSet.Matches(meanings.CodeOf(id), stay.StartCode))]
                 : [];
-            return new LabelRules(point, start.InStay && start.Spent == TimeSpan.Zero, censors ? stay.StartCode : null, censors ? stay.EndCode : null, grace,
+            return new LabelRules(task, start.InStay && start.Spent == TimeSpan.Zero, censors ? stay.StartCode : null, censors ? stay.EndCode : null, grace,
                 startIds, start.InStay ? start.Quiet : TimeSpan.Zero, awaitingEnd: false);
         }
 
         /// <summary>
         /// While <see cref="AwaitingEnd"/>: event <paramref name="code"/> (null: <c>TIMELINE_END</c>) at generated time
-        /// <paramref name="elapsed"/>. The stay's end opens the window — the rules of a question asked at its own point
-        /// apply from then on, and <see cref="AwaitingEnd"/> turns false — unless it falls within the quiet time, which the
-        /// record shows the patient still in the stay. A death under a live-discharge point's filter, a hospital admission
-        /// under a not-admitted one's, or the record's end before the stay's: no such point (the labels' filters,
-        /// TimelineLabeler), so that future is left out. Returns that outcome, else null.
+        /// <paramref name="elapsed"/> since the prompt. The stay's end opens the window — the rules of a question asked at
+        /// its own point apply from then on, and <see cref="AwaitingEnd"/> turns false — unless it falls within the quiet
+        /// time, which the record shows the patient still in. As the labels (TimelineLabeler) read the futures: a death
+        /// under a live-discharge point's filter, an admission from the visit the end closes under a not-admitted one's
+        /// (an admission before a new registration of the stay's kind belongs to the earlier visit), or the record's end
+        /// before the stay's make no such point (<see cref="TaskOutcomeKind.NotAPoint"/>, its elapsed time counted from the
+        /// prompt, since the task's clock never started); a stop of the task at the end's own time, before the end code
+        /// as after it, makes the outcome known at prediction. Returns that outcome, else null.
         /// </summary>
         public TaskOutcome? Await(TimeSpan elapsed, string? code)
         {
-            var unmade = code is null
-                || (_point.Filter == PointFilter.Alive && TaskCodes.Death.Contains(code))
-                || (_point.Filter == PointFilter.NotAdmitted && CodeSet.Matches(code, TaskCodes.HospitalAdmission))
-                || (CodeSet.Matches(code, _point.Stay.EndCode) && !After(elapsed));
-            if (unmade)
+            var point = _task.Point;
+            if (code is null || (point.Filter == PointFilter.Alive && TaskCodes.Death.Contains(code)))
                 return new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code);
-            if (CodeSet.Matches(code!, _point.Stay.EndCode))
+            if (point.Filter == PointFilter.NotAdmitted && CodeSet.Matches(code, TaskCodes.HospitalAdmission))
+                _admitted = elapsed;
+            else if (point.Filter == PointFilter.NotAdmitted && CodeSet.Matches(code, point.Stay.StartCode) && _admitted < elapsed)
+                _admitted = null; // a new visit, the end to come closes it; an admission at its own time still counts
+            if (!CodeSet.Matches(code, point.Stay.EndCode))
             {
-                (AwaitingEnd, KnownAtStart, _quiet) = (false, true, TimeSpan.Zero);
-                _diesAtEndUnmakes = _point.Filter == PointFilter.Alive;
-                _admissionGrace = _point.Filter == PointFilter.NotAdmitted ? _point.AdmissionGrace : null;
+                if (_task.Stops(code) && _stop?.At != elapsed)
+                    _stop = (elapsed, code);
+                return null;
             }
+            if (!After(elapsed) || _admitted is not null)
+                return new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code);
+            if (_stop is { } stop && stop.At == elapsed)
+                return new TaskOutcome(TaskOutcomeKind.KnownAtPrediction, null, TimeSpan.Zero, stop.Code);
+            (AwaitingEnd, KnownAtStart, _quiet) = (false, true, TimeSpan.Zero);
+            _diesAtEndUnmakes = point.Filter == PointFilter.Alive;
+            _admissionGrace = point.Filter == PointFilter.NotAdmitted ? point.AdmissionGrace : null;
             return null;
         }
 

@@ -84,6 +84,7 @@ public sealed class RolloutScheduler : IDisposable
         request.Settings.Validate();
         if (request.Tasks.Count == 0)
             throw new ArgumentException("A rollout request needs at least one task.", nameof(request));
+        RolloutJudge.Validate(request.Tasks, request.Starts);
         if (request.Prompt.Length < Math.Max(1, _prefixLength))
             throw new ArgumentException($"A prompt holds the {_prefixLength}-token static prefix and at least one token (got {request.Prompt.Length}).", nameof(request));
         foreach (var token in request.Prompt)

@@ -75,7 +75,7 @@ internal static class StayClock
             {
                 // Inside the stay a live-discharge task asks about, a death means that discharge will not be a point.
                 return open is not null && task.Point.Filter == PointFilter.Alive
-                    ? new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, dead), fresh with { AwaitsEnd = true })
+                    ? new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, dead), new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true })
                     : new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.Deceased, null, TimeSpan.Zero, dead), fresh);
             }
             return open is { } stayStart ? AwaitingEnd(meanings, timeline, stayStart, index, task, asOf) : new StayQuestion(task, null, fresh);

@@ -1,4 +1,5 @@
 using System.Net;
+using FhirRisk.Meds.Tasks;
 using FhirRisk.Server.Security;
 using Microsoft.Extensions.Options;
 
@@ -160,6 +161,11 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
             if (!IsAbsoluteHttpUrl(link.Url))
                 failures.Add($"CdsHooks:Links:{i}:Url must be an absolute http(s) URL.");
         }
+        // encounter-discharge asks at the discharge it makes (DischargeNow): a question that starts at a stay's start
+        // would then be asked afresh after a discharge written for the call, not about the stay.
+        var atStayStart = TaskCatalog.Create().Where(t => t.Point.At == StayBoundary.Start).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var task in options.EncounterDischargeTasks.Where(atStayStart.Contains))
+            failures.Add($"CdsHooks:EncounterDischargeTasks: '{task}' is predicted at a stay's start, but encounter-discharge asks at the discharge being made; configure it in EncounterStartTasks or PatientViewTasks.");
         ValidateFetch(options.Fhir, failures);
         if (options.MaxBodyBytes < 1)
             failures.Add("CdsHooks:MaxBodyBytes must be at least 1.");

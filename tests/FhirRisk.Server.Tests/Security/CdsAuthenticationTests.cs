@@ -90,6 +90,8 @@ public sealed class CdsAuthenticationTests
     [InlineData("CdsHooks:Authentication:Issuers:0:Issuer", "https://ehr.example.org", null, null)]
     [InlineData("CdsHooks:Links:0:Url", "not a url", null, null)]
     [InlineData("CdsHooks:Fhir:AttemptTimeout", "00:00:10", "CdsHooks:Fhir:TotalTimeout", "00:00:05")]
+    // encounter-discharge asks at the discharge it makes: a stay-start task there would ask about no stay.
+    [InlineData("CdsHooks:EncounterDischargeTasks:0", "hospital_mortality", null, null)]
     public async Task Settings_the_service_cannot_run_with_stop_it_at_start(string key, string value, string? key2, string? value2)
     {
         var settings = new Dictionary<string, string?> { [key] = value };
