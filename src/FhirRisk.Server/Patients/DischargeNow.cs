@@ -39,30 +39,49 @@ internal static class DischargeNow
     /// <summary>
     /// <paramref name="events"/> (MEDS order) with the end of each kind of stay that <paramref name="encounterId"/>'s
     /// events start and do not end, at <paramref name="at"/> (null: the last timed event's time), after every event at
-    /// or before it; the same list when the encounter has no open stay (finished, not in the record, or not a stay).
+    /// or before it; the same list when the encounter has no open stay (finished, not in the record, or not a stay), or
+    /// began after <paramref name="at"/>. Leaving the hospital ends an ICU stay still open in any encounter too (MIMIC
+    /// records ICU stays as encounters of their own, <c>partOf</c> the hospital one). The hospital discharge comes last,
+    /// so it is the prediction point at that time.
     /// </summary>
     /// <param name="hospitalDischarge">The code of a hospital stay's end (<see cref="HospitalDischargeCode"/>).</param>
     public static IReadOnlyList<MedsEvent> Close(IReadOnlyList<MedsEvent> events, long encounterId, DateTime? at = null, string hospitalDischarge = UnknownDisposition)
     {
         ArgumentNullException.ThrowIfNull(events);
-        var codes = events.Where(e => e.EncounterId == encounterId).Select(e => e.Code).ToArray();
-        bool Has(string code) => codes.Any(c => CodeSet.Matches(c, code));
-        var ends = new List<string>(3);
-        if (Has(TaskCodes.HospitalAdmission) && !Has(TaskCodes.HospitalDischarge))
-            ends.Add(hospitalDischarge);
-        if (Has(TaskCodes.IcuAdmission) && !Has(TaskCodes.IcuDischarge))
-            ends.Add(TaskCodes.IcuDischarge);
-        if (Has(TaskCodes.EdRegistration) && !Has(TaskCodes.EdOut))
-            ends.Add(TaskCodes.EdOut);
+        var own = events.Where(e => e.EncounterId == encounterId && !e.IsStatic).ToArray();
+        bool Opened(string start, string end) => own.Any(e => CodeSet.Matches(e.Code, start)) && !own.Any(e => CodeSet.Matches(e.Code, end));
+        var time = at ?? events.Where(e => !e.IsStatic).Select(e => e.Time!.Value).DefaultIfEmpty().Max();
+        if (own.Length == 0 || own.Min(e => e.Time) > time)
+            return events; // not in the record, or asked before it began: nothing of it to close
+        var subject = own[0].SubjectId;
+        var ends = new List<MedsEvent>(3);
+        var hospital = Opened(TaskCodes.HospitalAdmission, TaskCodes.HospitalDischarge);
+        if (Opened(TaskCodes.IcuAdmission, TaskCodes.IcuDischarge))
+            ends.Add(new MedsEvent(subject, time, TaskCodes.IcuDischarge, EncounterId: encounterId));
+        else if (hospital && OpenIcuStay(events, time) is { } icu)
+            ends.Add(new MedsEvent(subject, time, TaskCodes.IcuDischarge, EncounterId: icu));
+        if (Opened(TaskCodes.EdRegistration, TaskCodes.EdOut))
+            ends.Add(new MedsEvent(subject, time, TaskCodes.EdOut, EncounterId: encounterId));
+        if (hospital)
+            ends.Add(new MedsEvent(subject, time, hospitalDischarge, EncounterId: encounterId));
         if (ends.Count == 0)
             return events;
-        var time = at ?? events.Where(e => !e.IsStatic).Max(e => e.Time!.Value);
-        if (events.Where(e => e.EncounterId == encounterId && !e.IsStatic).Min(e => e.Time) > time)
-            return events; // asked before the encounter began: nothing of it to close
-        var subject = events.First(e => e.EncounterId == encounterId).SubjectId;
         var position = events.Count;
         while (position > 0 && (events[position - 1].IsStatic is false && events[position - 1].Time > time))
             position--;
-        return [.. events.Take(position), .. ends.Select(code => new MedsEvent(subject, time, code, EncounterId: encounterId)), .. events.Skip(position)];
+        return [.. events.Take(position), .. ends, .. events.Skip(position)];
+    }
+
+    /// <summary>The encounter of the ICU stay open at <paramref name="time"/> (its last ICU code up to then an admission),
+    /// or null.</summary>
+    private static long? OpenIcuStay(IReadOnlyList<MedsEvent> events, DateTime time)
+    {
+        MedsEvent? last = null;
+        foreach (var e in events)
+        {
+            if (e.Time <= time && (CodeSet.Matches(e.Code, TaskCodes.IcuAdmission) || CodeSet.Matches(e.Code, TaskCodes.IcuDischarge)))
+                last = e;
+        }
+        return last is { } open && CodeSet.Matches(open.Code, TaskCodes.IcuAdmission) ? open.EncounterId : null;
     }
 }

@@ -29,16 +29,33 @@ public sealed class DischargeNowTests
     }
 
     [Fact]
-    public void Every_kind_of_stay_the_encounter_opened_is_ended_in_the_order_ingestion_writes_them()
+    public void Every_kind_of_stay_the_encounter_opened_is_ended_the_hospital_discharge_last()
     {
         var events = OpenStay(5, "ED_REGISTRATION", "HOSPITAL_ADMISSION//EMER", "ICU_ADMISSION//MICU");
 
         var closed = DischargeNow.Close(events, 5);
 
-        Assert.Equal(["HOSPITAL_DISCHARGE//UNKNOWN", "ICU_DISCHARGE", "ED_OUT"], closed.Skip(events.Length).Select(e => e.Code));
+        // The hospital discharge is the last token at that time: the prediction point, as at a discharge in training.
+        Assert.Equal(["ICU_DISCHARGE", "ED_OUT", "HOSPITAL_DISCHARGE//UNKNOWN"], closed.Skip(events.Length).Select(e => e.Code));
         // An ICU stay already ended in the encounter is left as it is.
         var icuEnded = OpenStay(5, "HOSPITAL_ADMISSION//IMP", "ICU_ADMISSION//MICU").Append(new MedsEvent(7, Admitted.AddHours(10), "ICU_DISCHARGE", EncounterId: 5)).ToArray();
         Assert.Equal(["HOSPITAL_DISCHARGE//UNKNOWN"], DischargeNow.Close(icuEnded, 5).Skip(icuEnded.Length).Select(e => e.Code));
+    }
+
+    [Fact]
+    public void An_icu_stay_recorded_as_an_encounter_of_its_own_is_ended_with_the_hospital_stay()
+    {
+        // MIMIC's layout: the ICU stay is an encounter partOf the hospital one, with its own id.
+        MedsEvent[] events =
+        [
+            new(7, Admitted, "HOSPITAL_ADMISSION//IMP", EncounterId: 5),
+            new(7, Admitted.AddHours(2), "ICU_ADMISSION//MICU", EncounterId: 6),
+            new(7, Admitted.AddHours(5), "LOINC//2160-0//mg/dL", 1.2f, EncounterId: 6),
+        ];
+        var endedIcu = events.Append(new MedsEvent(7, Admitted.AddHours(6), "ICU_DISCHARGE", EncounterId: 6)).ToArray();
+
+        Assert.Equal([("ICU_DISCHARGE", (long?)6), ("HOSPITAL_DISCHARGE//UNKNOWN", 5)], DischargeNow.Close(events, 5).Skip(3).Select(e => (e.Code, e.EncounterId)));
+        Assert.Equal(["HOSPITAL_DISCHARGE//UNKNOWN"], DischargeNow.Close(endedIcu, 5).Skip(4).Select(e => e.Code));
     }
 
     [Fact]
