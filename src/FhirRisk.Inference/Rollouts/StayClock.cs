@@ -103,8 +103,7 @@ internal static class StayClock
             return new StayQuestion(task, lapsed, start);
         // Still open at the asked time: the rollouts continue from the last event, conditioned on nothing settling the
         // task during the quiet time since (QuestionStart.Quiet).
-        var quiet = asOf is { } asked && Since(timeline, index, asked) is { Ticks: > 0 } since ? since : TimeSpan.Zero;
-        return new StayQuestion(task.After(spent), null, start with { Quiet = quiet });
+        return new StayQuestion(task.After(spent), null, start with { Quiet = QuietTime(timeline, index, asOf) });
     }
 
     /// <summary>
@@ -135,8 +134,7 @@ internal static class StayClock
     /// </summary>
     private static StayQuestion AwaitingEnd(TokenMeanings meanings, EncodedTimeline timeline, int stayStart, int index, TaskDefinition task, DateTime? asOf)
     {
-        var quiet = asOf is { } asked && Since(timeline, index, asked) is { Ticks: > 0 } since ? since : TimeSpan.Zero;
-        var start = new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true, Quiet = quiet };
+        var start = new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true, Quiet = QuietTime(timeline, index, asOf) };
         if (task.Point.Filter == PointFilter.NotAdmitted)
         {
             var first = stayStart;
@@ -198,6 +196,10 @@ internal static class StayClock
         }
         return null;
     }
+
+    /// <summary>The time from the index's event to the asked time when that is later (<see cref="QuestionStart.Quiet"/>), else zero.</summary>
+    private static TimeSpan QuietTime(EncodedTimeline timeline, int index, DateTime? asOf) =>
+        asOf is { } asked && Since(timeline, index, asked) is { Ticks: > 0 } since ? since : TimeSpan.Zero;
 
     /// <summary>The time from token <paramref name="from"/> to <paramref name="time"/>, on the timeline's microsecond clock.</summary>
     private static TimeSpan Since(EncodedTimeline timeline, int from, DateTime time) =>
