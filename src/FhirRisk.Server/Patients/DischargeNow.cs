@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FhirRisk.Meds;
 using FhirRisk.Meds.Tasks;
 using FhirRisk.Tokenizer;
@@ -26,6 +27,14 @@ internal static class DischargeNow
     public static string HospitalDischargeCode(Vocabulary vocabulary)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
+        return Chosen.GetValue(vocabulary, MostCommonLiveDischarge).Value!;
+    }
+
+    /// <summary>Per loaded vocabulary, its <see cref="HospitalDischargeCode"/>, found once.</summary>
+    private static readonly ConditionalWeakTable<Vocabulary, StrongBox<string>> Chosen = new();
+
+    private static StrongBox<string> MostCommonLiveDischarge(Vocabulary vocabulary)
+    {
         var (best, count) = (UnknownDisposition, 0L);
         for (var id = 0; id < vocabulary.Count; id++)
         {
@@ -33,7 +42,7 @@ internal static class DischargeNow
             if (CodeSet.Matches(token, TaskCodes.HospitalDischarge) && !TaskCodes.Death.Contains(token) && vocabulary.Counts[id] > count)
                 (best, count) = (token, vocabulary.Counts[id]);
         }
-        return best;
+        return new StrongBox<string>(best);
     }
 
     /// <summary>
