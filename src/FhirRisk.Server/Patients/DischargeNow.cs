@@ -67,7 +67,7 @@ internal static class DischargeNow
         var hospital = Opened(TaskCodes.HospitalAdmission, TaskCodes.HospitalDischarge);
         if (Opened(TaskCodes.IcuAdmission, TaskCodes.IcuDischarge))
             ends.Add(new MedsEvent(subject, time, TaskCodes.IcuDischarge, EncounterId: encounterId));
-        else if (hospital && OpenIcuStay(events, time) is { } icu)
+        else if (hospital && OpenIcuStay(events, own.Min(e => e.Time!.Value), time) is { } icu)
             ends.Add(new MedsEvent(subject, time, TaskCodes.IcuDischarge, EncounterId: icu));
         if (Opened(TaskCodes.EdRegistration, TaskCodes.EdOut))
             ends.Add(new MedsEvent(subject, time, TaskCodes.EdOut, EncounterId: encounterId));
@@ -81,9 +81,10 @@ internal static class DischargeNow
         return [.. events.Take(position), .. ends, .. events.Skip(position)];
     }
 
-    /// <summary>The encounter of the ICU stay open at <paramref name="time"/> (its last ICU code up to then an admission),
-    /// or null.</summary>
-    private static long? OpenIcuStay(IReadOnlyList<MedsEvent> events, DateTime time)
+    /// <summary>The encounter of the ICU stay open at <paramref name="time"/> (its last ICU code up to then an admission)
+    /// that began during the hospital stay (at or after <paramref name="since"/>), or null: an older ICU stay whose end
+    /// the record lacks is not this stay's to close.</summary>
+    private static long? OpenIcuStay(IReadOnlyList<MedsEvent> events, DateTime since, DateTime time)
     {
         MedsEvent? last = null;
         foreach (var e in events)
@@ -91,6 +92,6 @@ internal static class DischargeNow
             if (e.Time <= time && (CodeSet.Matches(e.Code, TaskCodes.IcuAdmission) || CodeSet.Matches(e.Code, TaskCodes.IcuDischarge)))
                 last = e;
         }
-        return last is { } open && CodeSet.Matches(open.Code, TaskCodes.IcuAdmission) ? open.EncounterId : null;
+        return last is { } open && CodeSet.Matches(open.Code, TaskCodes.IcuAdmission) && open.Time >= since ? open.EncounterId : null;
     }
 }

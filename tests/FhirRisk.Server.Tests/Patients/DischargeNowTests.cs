@@ -56,6 +56,10 @@ public sealed class DischargeNowTests
 
         Assert.Equal([("ICU_DISCHARGE", (long?)6), ("HOSPITAL_DISCHARGE//UNKNOWN", 5)], DischargeNow.Close(events, 5).Skip(3).Select(e => (e.Code, e.EncounterId)));
         Assert.Equal(["HOSPITAL_DISCHARGE//UNKNOWN"], DischargeNow.Close(endedIcu, 5).Skip(4).Select(e => e.Code));
+
+        // An ICU stay of an earlier hospital stay whose end the record lacks is not this stay's to close.
+        MedsEvent[] older = [new(7, Admitted.AddDays(-30), "ICU_ADMISSION//MICU", EncounterId: 3), .. events.Where(e => e.EncounterId == 5)];
+        Assert.Equal(["HOSPITAL_DISCHARGE//UNKNOWN"], DischargeNow.Close(older, 5).Skip(older.Length).Select(e => e.Code));
     }
 
     [Fact]
