@@ -145,6 +145,33 @@ public sealed class PredictCommandTests
     }
 
     [Fact]
+    public async Task Predict_AskedBeforeThePoints_AsksReadmissionInsideTheStayAndSaysSo()
+    {
+        using var temp = new TempDirectory();
+        var (model, labels, tokens) = await Prepare(temp);
+        string[] Args(string output, params string[] extra) =>
+            ["predict", "--method", "rollouts", "--model", model, "--tokens", tokens, "--labels", labels, "--task", "readmission_30d", "--split", "train",
+             "--rollouts", "3", "--max-tokens", "64", "--threads", "1", "--out", output, .. extra];
+
+        var inside = await CliRun.RunAsync(Args(temp.File("inside"), "--asked-before-hours", "1"));
+        var negative = await CliRun.RunAsync(Args(temp.File("negative"), "--asked-before-hours", "-1"));
+        var heads = await CliRun.RunAsync("predict", "--method", "heads", "--model", model, "--tokens", tokens, "--labels", labels, "--asked-before-hours", "1", "--out", temp.File("heads"));
+
+        Assert.True(inside.ExitCode == 0, inside.Error);
+        // An hour before a live discharge the patient is in the stay: readmission waits for the stay's end.
+        Assert.Matches(@"asked 1 h before each point: [1-9][0-9]* inside the stay whose end they wait for", inside.Output);
+        var file = Path.Combine(temp.File("inside"), PredictCommand.RolloutsFile);
+        Assert.Equal(1, PredictedRollouts.Read(file)!.AskedBeforeHours);
+        var calibrated = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", file, "--estimator", "count");
+        Assert.Equal(ExitCodes.UsageError, calibrated.ExitCode); // a map is for answers at the points
+        Assert.Contains("asked 1 h before each point", calibrated.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.UsageError, negative.ExitCode);
+        Assert.Contains("--asked-before-hours must be 0 or more", negative.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.UsageError, heads.ExitCode);
+        Assert.Contains("--asked-before-hours", heads.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Predict_RolloutsAtAnotherTemperature_SampleOtherFutures_AndANonPositiveOneIsAUsageError()
     {
         using var temp = new TempDirectory();

@@ -89,6 +89,9 @@ internal static class CalibrateRolloutsCommand
         try
         {
             var recorded = PredictedRollouts.Read(predictions);
+            if (recorded is { AskedBeforeHours: > 0 })
+                return CommandOutput.Fail(io.Error, I($"'{predictions}' was predicted with {recorded}: its answers are to questions asked earlier than the points, which the service's answers at a point are not."),
+                    "fit on predictions made at the points ('fhirrisk predict' without --asked-before-hours).", ExitCodes.UsageError);
             if (recorded is not null)
             {
                 var (said, saidTemperature) = given.Resolve(recorded);

@@ -58,15 +58,20 @@ internal static class PredictCommand
         var concurrent = CommandOptions.IntAtLeast("--concurrent", minimum: 1, defaultValue: 4, "Points queued at once (their rollouts share decode steps).");
         var slots = CommandOptions.IntAtLeast("--slots", minimum: 1, defaultValue: 64, "Sequences decoded at once (KV-cache slots).");
         var threads = CommandOptions.IntAtLeast("--threads", minimum: 1, defaultValue: Environment.ProcessorCount, "Compute threads.");
+        var askedBefore = new Option<double>("--asked-before-hours") { Description = "Rollouts: ask each point this many hours before its prediction time, as the service would ask it then (readmission asked inside its stay waits for the stay's end); points the record already settles then are left out. 0: at the point.", DefaultValueFactory = _ => 0 };
         var truth = new Option<FileInfo?>("--truth") { Description = "The simulator's ground_truth.parquet: also write the oracle for the same points." };
         var name = new Option<string?>("--name") { Description = "The method name written in the predictions (default 'rollouts' and 'rollouts_hazard', or 'heads'), so that 'fhirrisk evaluate' can compare two models: rollouts get NAME and NAME_hazard, heads NAME, each in <method>.predictions.parquet." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for rollouts.predictions.parquet or heads.predictions.parquet (and oracle.predictions.parquet; for rollouts also oracle_sampled.predictions.parquet).", Required = true };
         var command = new Command("predict", "Predict labelled points (zero-shot rollouts or finetuned heads) into a predictions file for 'fhirrisk evaluate'.")
         {
-            method, model, tokens, labels, task, split, limit, rollouts, adaptive, pilot, seed, temperature, maxTokens, concurrent, slots, threads, truth, name, output,
+            method, model, tokens, labels, task, split, limit, rollouts, adaptive, pilot, seed, temperature, maxTokens, concurrent, slots, threads, askedBefore, truth, name, output,
         };
         command.SetAction((parsed, cancellationToken) =>
         {
+            var hours = parsed.GetValue(askedBefore);
+            if (!(hours >= 0) || !double.IsFinite(hours))
+                return Task.FromResult(CommandOutput.Fail(parsed.InvocationConfiguration.Error, $"--asked-before-hours must be 0 or more (got {hours.ToString(CultureInfo.InvariantCulture)}).",
+                    "pass how many hours before each point to ask it, or 0 to ask at the point.", ExitCodes.UsageError));
             var count = parsed.GetValue(rollouts);
             var settings = RolloutSettings.Default with
             {
@@ -79,7 +84,10 @@ internal static class PredictCommand
             };
             var request = new PredictRequest(parsed.GetRequiredValue(method), parsed.GetRequiredValue(model).FullName, parsed.GetRequiredValue(tokens).FullName,
                 parsed.GetRequiredValue(labels).FullName, parsed.GetValue(truth)?.FullName, parsed.GetRequiredValue(output).FullName,
-                new LabelledPointSelection(parsed.GetRequiredValue(task), parsed.GetRequiredValue(split), parsed.GetValue(limit) is > 0 and var l ? l : null, settings.Seed),
+                new LabelledPointSelection(parsed.GetRequiredValue(task), parsed.GetRequiredValue(split), parsed.GetValue(limit) is > 0 and var l ? l : null, settings.Seed)
+                {
+                    AskedBefore = hours > 0 ? TimeSpan.FromHours(hours) : null,
+                },
                 settings, parsed.GetValue(concurrent), parsed.GetValue(slots), parsed.GetValue(threads), parsed.GetValue(name));
             return RunAsync(request, parsed.InvocationConfiguration, cancellationToken);
         });
@@ -96,6 +104,8 @@ internal static class PredictCommand
             return CommandOutput.Fail(io.Error, $"--name '{chosen}' cannot name a model's predictions.", "choose a non-blank name that does not start with 'oracle' (the truth's methods).", ExitCodes.UsageError);
         if (r.Method == "heads" && r.Selection.Limit is not null)
             return CommandOutput.Fail(io.Error, "--limit samples rollout points; the heads score every point.", "leave --limit out with --method heads.", ExitCodes.UsageError);
+        if (r.Method == "heads" && r.Selection.AskedBefore is not null)
+            return CommandOutput.Fail(io.Error, "--asked-before-hours asks rollout points earlier; the heads read each point at its own time.", "leave --asked-before-hours out with --method heads.", ExitCodes.UsageError);
         foreach (var (folder, option) in new[] { (r.Model, "--model"), (r.Tokens, "--tokens"), (r.Labels, "--labels") })
         {
             if (!Directory.Exists(folder))
@@ -171,6 +181,8 @@ internal static class PredictCommand
         session.Task(r.Selection.Task);
         var set = LabelledPoints.Read(session, r.Tokens, r.Labels, r.Selection);
         await io.Output.WriteLineAsync(Invariant($"{set.Points.Count:N0} of {set.LabelsInSplit:N0} {r.Selection.Task} points of split {r.Selection.Split} ({set.BeforeFirstToken} before the first token); {RolloutCounts.Of(r.Settings)} rollouts each, seed {r.Settings.Seed}"));
+        if (r.Selection.AskedBefore is { } before)
+            await io.Output.WriteLineAsync(Invariant($"asked {before.TotalHours:0.##} h before each point: {set.AwaitingEnd:N0} inside the stay whose end they wait for, {set.SettledBefore:N0} left out (the record already settled them then)"));
         if (set.Points.Count == 0)
             return CommandOutput.Fail(io.Error, $"no labelled {r.Selection.Task} point of split {r.Selection.Split} has a timeline to prompt.",
                 "pass the labels of the dataset that was tokenized ('fhirrisk labels <meds-dir>'), and a split it has (or 'all').");
@@ -186,7 +198,7 @@ internal static class PredictCommand
         var settled = scored.Where(s => s.Estimate.Labelled > 0).ToArray();
         var rows = settled.Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, r.MethodName, s.Estimate.Risk, s.Point.Label)).ToList();
         // Both rollout files record the settings, so 'calibrate-rollouts' fits its map for the answers they give.
-        var recorded = PredictedRollouts.Of(r.Settings).WriterOptions();
+        var recorded = (PredictedRollouts.Of(r.Settings) with { AskedBeforeHours = r.Selection.AskedBefore?.TotalHours ?? 0 }).WriterOptions();
         var (written, unmatched, oracle) = Write(r, rows, r.FileOf(r.MethodName), io, recorded);
         if (settled.All(s => !double.IsNaN(s.Estimate.Hazard)))
         {

@@ -26,6 +26,10 @@ internal sealed record PredictedRollouts(
 {
     public const string Key = "fhirrisk.rollouts";
 
+    /// <summary>Hours before each point it was asked (<c>predict --asked-before-hours</c>); 0: at the point.</summary>
+    [JsonPropertyName("asked_before_hours")]
+    public double AskedBeforeHours { get; init; }
+
     /// <summary>The counts the answers were made with (<see cref="RolloutCounts"/>: the pilot counts for adaptive ones only).</summary>
     [JsonIgnore]
     public RolloutCounts Counts => new(MinRollouts, MaxRollouts, PilotRollouts);
@@ -58,5 +62,5 @@ internal sealed record PredictedRollouts(
     }
 
     /// <summary>"adaptive 20–100 (pilot 10) at temperature 1", as maps name what they were fitted for.</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Counts} at temperature {Temperature}");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Counts} at temperature {Temperature}{(AskedBeforeHours > 0 ? $", asked {AskedBeforeHours:0.##} h before each point" : "")}");
 }

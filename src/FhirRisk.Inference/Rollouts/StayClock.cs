@@ -27,7 +27,7 @@ internal static class StayClock
     /// Null otherwise: the question is then asked afresh at the index — or, for a stay-end task inside a stay of its kind
     /// (<see cref="OpenStay"/>), at that stay's coming end.
     /// </summary>
-    public static int? Anchor(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
+    public static int? Anchor(TokenMeanings meanings, TimelineSpans timeline, int index, TaskDefinition task)
     {
         var tokens = timeline.Tokens;
         var stay = task.Point.Stay;
@@ -44,7 +44,7 @@ internal static class StayClock
     }
 
     /// <summary>The time from the question's <see cref="Anchor"/> to <paramref name="index"/>; zero when it has none.</summary>
-    public static TimeSpan Spent(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task) =>
+    public static TimeSpan Spent(TokenMeanings meanings, TimelineSpans timeline, int index, TaskDefinition task) =>
         Anchor(meanings, timeline, index, task) is { } anchor ? Between(timeline, anchor, index) : TimeSpan.Zero;
 
     /// <summary>
@@ -62,7 +62,7 @@ internal static class StayClock
     /// recorded in that stay makes a live-discharge task's point impossible (observed
     /// <see cref="TaskOutcomeKind.NotAPoint"/>), as an admission already recorded from the visit does a not-admitted one's.
     /// </summary>
-    public static StayQuestion Ask(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task, DateTime? asOf = null)
+    public static StayQuestion Ask(TokenMeanings meanings, TimelineSpans timeline, int index, TaskDefinition task, DateTime? asOf = null)
     {
         if ((Anchor(meanings, timeline, index, task) ?? DiedAtIndex(meanings, timeline, index, task)) is not { } anchor)
         {
@@ -111,7 +111,7 @@ internal static class StayClock
     /// at <paramref name="index"/> (the last start code at or before it, with no end code after it up to and including
     /// the index); else null.
     /// </summary>
-    public static int? OpenStay(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
+    public static int? OpenStay(TokenMeanings meanings, TimelineSpans timeline, int index, TaskDefinition task)
     {
         if (task.Point.At != StayBoundary.End)
             return null;
@@ -132,7 +132,7 @@ internal static class StayClock
     /// at the stay's coming end (<see cref="QuestionStart.AwaitsEnd"/>). A not-admitted task whose visit the record
     /// already shows admitted has no such point (observed <see cref="TaskOutcomeKind.NotAPoint"/>).
     /// </summary>
-    private static StayQuestion AwaitingEnd(TokenMeanings meanings, EncodedTimeline timeline, int stayStart, int index, TaskDefinition task, DateTime? asOf)
+    private static StayQuestion AwaitingEnd(TokenMeanings meanings, TimelineSpans timeline, int stayStart, int index, TaskDefinition task, DateTime? asOf)
     {
         var start = new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true, Quiet = QuietTime(timeline, index, asOf) };
         if (task.Point.Filter == PointFilter.NotAdmitted)
@@ -152,7 +152,7 @@ internal static class StayClock
 
     /// <summary><paramref name="task"/> as rollouts ask it at <paramref name="index"/> (its clock moved on, whether or
     /// not the timeline already settles it: <see cref="Ask"/> says that).</summary>
-    public static TaskDefinition At(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task) =>
+    public static TaskDefinition At(TokenMeanings meanings, TimelineSpans timeline, int index, TaskDefinition task) =>
         task.After(Spent(meanings, timeline, index, task));
 
     /// <summary>
@@ -162,7 +162,7 @@ internal static class StayClock
     /// observed, as the label of its start reads it; else null. A stay that ended alive is not replayed: a question asked
     /// after it is asked afresh (or, after a later death, is not applicable).
     /// </summary>
-    private static int? DiedAtIndex(TokenMeanings meanings, EncodedTimeline timeline, int index, TaskDefinition task)
+    private static int? DiedAtIndex(TokenMeanings meanings, TimelineSpans timeline, int index, TaskDefinition task)
     {
         if (task.Point.At != StayBoundary.Start)
             return null;
@@ -186,7 +186,7 @@ internal static class StayClock
     }
 
     /// <summary>The first death code at or before the time of <paramref name="anchor"/> (up to the index), or null.</summary>
-    private static string? DeathBy(TokenMeanings meanings, EncodedTimeline timeline, int anchor, int index)
+    private static string? DeathBy(TokenMeanings meanings, TimelineSpans timeline, int anchor, int index)
     {
         for (var i = 0; i <= index && timeline.Times[i] <= timeline.Times[anchor]; i++)
         {
@@ -198,13 +198,24 @@ internal static class StayClock
     }
 
     /// <summary>The time from the index's event to the asked time when that is later (<see cref="QuestionStart.Quiet"/>), else zero.</summary>
-    private static TimeSpan QuietTime(EncodedTimeline timeline, int index, DateTime? asOf) =>
+    private static TimeSpan QuietTime(TimelineSpans timeline, int index, DateTime? asOf) =>
         asOf is { } asked && Since(timeline, index, asked) is { Ticks: > 0 } since ? since : TimeSpan.Zero;
 
     /// <summary>The time from token <paramref name="from"/> to <paramref name="time"/>, on the timeline's microsecond clock.</summary>
-    private static TimeSpan Since(EncodedTimeline timeline, int from, DateTime time) =>
+    private static TimeSpan Since(TimelineSpans timeline, int from, DateTime time) =>
         TimeSpan.FromTicks(((time.ToUniversalTime() - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond - timeline.Times[from]) * TimeSpan.TicksPerMicrosecond);
 
-    private static TimeSpan Between(EncodedTimeline timeline, int from, int to) =>
+    private static TimeSpan Between(TimelineSpans timeline, int from, int to) =>
         TimeSpan.FromTicks((timeline.Times[to] - timeline.Times[from]) * TimeSpan.TicksPerMicrosecond);
+}
+
+/// <summary>A timeline's tokens and times, as <see cref="StayClock"/> reads them: an <see cref="EncodedTimeline"/>, or one
+/// subject's arrays of a token shard (<see cref="Scoring.LabelledPoints"/>).</summary>
+internal readonly ref struct TimelineSpans(ReadOnlySpan<int> tokens, ReadOnlySpan<long> times)
+{
+    public ReadOnlySpan<int> Tokens { get; } = tokens;
+
+    public ReadOnlySpan<long> Times { get; } = times;
+
+    public static implicit operator TimelineSpans(EncodedTimeline timeline) => new(timeline.Tokens, timeline.Times);
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using FhirRisk.Core;
+using FhirRisk.Inference.Rollouts;
 using FhirRisk.Meds;
 using FhirRisk.Tokenizer;
 
@@ -40,7 +41,8 @@ public static class LabelledPoints
                 .OrderBy(l => StableHash.Mix(selection.Seed ^ StableHash.Mix((ulong)l.SubjectId ^ StableHash.Mix((ulong)l.PredictionTime.Ticks))))
                 .ToArray();
             var timelineEnd = session.Tokenizer.Vocabulary.IdOf(Vocabulary.TimelineEnd);
-            var (points, early) = (new List<LabelledPoint>(), 0);
+            var (points, early, settled, awaiting) = (new List<LabelledPoint>(), 0, 0, 0);
+            var definition = selection.AskedBefore is null ? null : session.Task(selection.Task);
             foreach (var label in inSplit)
             {
                 if (selection.Limit is { } limit && points.Count >= limit)
@@ -48,16 +50,29 @@ public static class LabelledPoints
                 var (shard, index) = subjects[label.SubjectId];
                 var tokens = shard.Tokens(index);
                 var times = shard.Times(index);
-                var at = PromptedContext.IndexAt(tokens, times, Micros(label.PredictionTime), timelineEnd);
+                var askedAt = label.PredictionTime - (selection.AskedBefore ?? TimeSpan.Zero);
+                var at = PromptedContext.IndexAt(tokens, times, Micros(askedAt), timelineEnd);
                 if (at < 0)
                 {
                     early++;
                     continue;
                 }
                 var prompt = session.RolloutPrompt(tokens, times, shard.Statics(index, session.Tokenizer), at);
-                points.Add(new LabelledPoint(label.SubjectId, label.PredictionTime, label.BooleanValue!.Value, prompt, at + 1));
+                var point = new LabelledPoint(label.SubjectId, label.PredictionTime, label.BooleanValue!.Value, prompt, at + 1);
+                if (definition is not null)
+                {
+                    var asked = StayClock.Ask(session.Meanings, new TimelineSpans(tokens, times), at, definition, askedAt);
+                    if (asked.Observed is not null)
+                    {
+                        settled++;
+                        continue;
+                    }
+                    awaiting += asked.Start.AwaitsEnd ? 1 : 0;
+                    point = point with { Asked = (asked.Task, asked.Start) };
+                }
+                points.Add(point);
             }
-            return new LabelledPointSet(points, inSplit.Length, early);
+            return new LabelledPointSet(points, inSplit.Length, early) { SettledBefore = settled, AwaitingEnd = awaiting };
         }
         finally
         {
@@ -112,9 +127,26 @@ public static class LabelledPoints
 /// <param name="Seed">Orders the points for the sample.</param>
 public sealed record LabelledPointSelection(string Task, string Split = "held_out", int? Limit = null, ulong Seed = 1)
 {
+    /// <summary>
+    /// Ask each point this long before its prediction time, as the service would ask it there (<see cref="Rollouts.StayClock.Ask"/>,
+    /// with that time as the asked time): the prompt ends at the last token at or before it, and the question is the
+    /// one the record leaves open then — readmission asked inside its stay waits for the stay's end
+    /// (<see cref="Rollouts.QuestionStart.AwaitsEnd"/>). A point the record already settles then is left out and counted
+    /// (<see cref="LabelledPointSet.SettledBefore"/>). Null (the default): at the point, its own question.
+    /// </summary>
+    public TimeSpan? AskedBefore { get; init; }
+
     /// <summary>The <see cref="Split"/> that selects the shards of every split.</summary>
     public const string AllSplits = "all";
 }
 
 /// <summary>The points read, and how many labels of the split there were and how many lay before the first token.</summary>
-public sealed record LabelledPointSet(IReadOnlyList<LabelledPoint> Points, int LabelsInSplit, int BeforeFirstToken);
+public sealed record LabelledPointSet(IReadOnlyList<LabelledPoint> Points, int LabelsInSplit, int BeforeFirstToken)
+{
+    /// <summary>With <see cref="LabelledPointSelection.AskedBefore"/>: points whose question the record already settled
+    /// at the asked time, left out.</summary>
+    public int SettledBefore { get; init; }
+
+    /// <summary>With <see cref="LabelledPointSelection.AskedBefore"/>: points asked inside the stay whose end they wait for.</summary>
+    public int AwaitingEnd { get; init; }
+}

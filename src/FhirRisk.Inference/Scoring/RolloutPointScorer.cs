@@ -51,7 +51,8 @@ public static class RolloutPointScorer
             try
             {
                 var point = points[index];
-                var result = await predictor.RunAsync(new RolloutRequest(point.Prompt, [definition], settings) { Starts = [QuestionStart.AtPoint] }, cancellationToken).ConfigureAwait(false);
+                var (asked, start) = point.Asked ?? (definition, QuestionStart.AtPoint);
+                var result = await predictor.RunAsync(new RolloutRequest(point.Prompt, [asked], settings) { Starts = [start] }, cancellationToken).ConfigureAwait(false);
                 results[index] = new ScoredPoint(point, result.Tasks[0], result.GeneratedTokens);
                 var (d, t) = (Interlocked.Increment(ref done), Interlocked.Add(ref tokens, result.GeneratedTokens));
                 progress?.Report(new ScoringProgress(d, points.Count, t, clock.Elapsed));
