@@ -303,21 +303,31 @@ public sealed class RolloutJudgeTests
     }
 
     [Theory]
-    [InlineData(TaskCatalog.Readmission30d, "HOSPITAL_ADMISSION//IMP", 0)]
-    [InlineData(TaskCatalog.Readmission30d, "HOSPITAL_ADMISSION//IMP", 3)]
-    [InlineData(TaskCatalog.EdReattendance72h, "ED_REGISTRATION", 0)]
-    [InlineData(TaskCatalog.EdReattendance72h, "ED_REGISTRATION", 3)]
-    public void Asked_inside_its_stay_a_stay_end_task_settles_every_future_as_the_labels_would(string name, string startCode, int quietDays)
+    [InlineData(TaskCatalog.Readmission30d, "HOSPITAL_ADMISSION//IMP", 0, false)]
+    [InlineData(TaskCatalog.Readmission30d, "HOSPITAL_ADMISSION//IMP", 3, false)]
+    [InlineData(TaskCatalog.Readmission30d, "HOSPITAL_ADMISSION//IMP", 0, true)]
+    [InlineData(TaskCatalog.EdReattendance72h, "ED_REGISTRATION", 0, false)]
+    [InlineData(TaskCatalog.EdReattendance72h, "ED_REGISTRATION", 3, false)]
+    [InlineData(TaskCatalog.EdReattendance72h, "ED_REGISTRATION", 0, true)]
+    public void Asked_inside_its_stay_a_stay_end_task_settles_every_future_as_the_labels_would(string name, string startCode, int quietDays, bool atTheStart)
     {
         // 100,000 random futures of an open stay (admissions, live and died discharges, deaths, ED visits, labs, intervals,
         // then the record's end), each judged by rollout rules waiting for the stay's end, and labelled by the labels'
         // own TimelineLabeler on the record plus the same events: left out (no point, or known at prediction), positive or
         // negative must agree. Asked `quietDays` after the last event, a point whose end falls within them is left out.
+        // The question is StayClock's at the record's last event: an hour into the stay, or (`atTheStart`) at the stay's
+        // start code itself, a stop of both tasks that an end generated at once makes known at prediction.
         var task = Task(name);
         string[] alphabet = ["LAB//A", "HOSPITAL_ADMISSION//IMP", "HOSPITAL_DISCHARGE//HOME", "HOSPITAL_DISCHARGE//DIED", "MEDS_DEATH",
             "ED_REGISTRATION", "ED_OUT", "5m-15m", "2h-3h", "1d-2d", "7d-12d", "20d-30d", "5m-15m", "2h-3h", "1d-2d"];
-        var (admitted, quiet) = (new DateTime(2021, 3, 1, 8, 0, 0, DateTimeKind.Utc), TimeSpan.FromDays(quietDays));
-        var last = admitted.AddHours(1);
+        // Not on the hour: the labels read a death at exactly midnight as a date-only one (at the day's end), and from 08:00
+        // the tiny tokenizer's 20d-30d lands on midnight.
+        var (admitted, quiet) = (new DateTime(2021, 3, 1, 8, 7, 13, DateTimeKind.Utc), TimeSpan.FromDays(quietDays));
+        var last = atTheStart ? admitted : admitted.AddHours(1);
+        MedsEvent[] record = atTheStart ? [new(1, admitted, startCode)] : [new(1, admitted, startCode), new(1, last, "LAB//B")];
+        var timeline = LiveStays.Encode(record);
+        var asked = StayClock.Ask(Meanings, timeline, timeline.Count - 1, task, last + quiet);
+        Assert.Equal((null, true, atTheStart ? startCode : null), (asked.Observed, asked.Start.AwaitsEnd, asked.Start.StopAtPrompt));
         var random = new Random(11);
         var (compared, mismatches) = (0, new List<string>());
         for (var trial = 0; trial < 100_000; trial++)
@@ -329,13 +339,13 @@ public sealed class RolloutJudgeTests
             if (future.Count(t => CodeSet.Matches(t, task.Point.Stay.EndCode)) > 1
                 || Array.FindIndex(future, TaskCodes.Death.Contains) is >= 0 and var death && future.Skip(death).Any(t => t.StartsWith("HOSPITAL_ADMISSION", StringComparison.Ordinal)))
                 continue;
-            var judge = new RolloutJudge([task], Meanings, [new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true, Quiet = quiet }]);
+            var judge = new RolloutJudge([asked.Task], Meanings, [asked.Start]);
             foreach (var token in future)
             {
                 if (judge.Observe(Id(token)))
                     break;
             }
-            var events = new List<MedsEvent> { new(1, admitted, startCode), new(1, last, "LAB//B") };
+            var events = record.ToList();
             var (micros, end) = (0L, (DateTime?)null);
             foreach (var token in future.SkipLast(1))
             {

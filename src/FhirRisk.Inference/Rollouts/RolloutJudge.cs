@@ -288,7 +288,12 @@ public sealed class RolloutJudge
         {
             var point = task.Point;
             if (start.AwaitsEnd)
-                return new LabelRules(task, knownAtStart: false, null, null, null, [], start.Quiet, awaitingEnd: true);
+            {
+                return new LabelRules(task, knownAtStart: false, null, null, null, [], start.Quiet, awaitingEnd: true)
+                {
+                    _stop = start.StopAtPrompt is { } stop && start.Quiet == TimeSpan.Zero ? (TimeSpan.Zero, stop) : null,
+                };
+            }
             var stay = point.Stay;
             var censors = point.At == StayBoundary.Start && start.InStay;
             var grace = point.Filter == PointFilter.NotAdmitted && start.InStay && point.AdmissionGrace >= start.Spent

@@ -66,6 +66,13 @@ public readonly record struct QuestionStart(TimeSpan Spent, bool InStay)
     /// </summary>
     public bool AwaitsEnd { get; init; }
 
+    /// <summary>
+    /// With <see cref="AwaitsEnd"/> and no quiet time: a stop code of the task that the record already holds at the
+    /// prompt's last timestamp (the stay's own admission, asked at it). The labels read every event at a point's time, so
+    /// an end generated at that same time makes the outcome known at prediction.
+    /// </summary>
+    public string? StopAtPrompt { get; init; }
+
     /// <summary>At the prediction point itself, as a labelled point is.</summary>
     public static QuestionStart AtPoint { get; } = new(TimeSpan.Zero, true);
 }

@@ -135,6 +135,16 @@ internal static class StayClock
     private static StayQuestion AwaitingEnd(TokenMeanings meanings, TimelineSpans timeline, int stayStart, int index, TaskDefinition task, DateTime? asOf)
     {
         var start = new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true, Quiet = QuietTime(timeline, index, asOf) };
+        if (start.Quiet == TimeSpan.Zero)
+        {
+            // A stop already at the last timestamp (the stay's own admission, asked at it): an end generated at that
+            // time would make the outcome known at prediction, as the labels read every event at a point's time.
+            for (var i = index; i >= 0 && timeline.Times[i] == timeline.Times[index]; i--)
+            {
+                if (task.Stops(meanings.CodeOf(timeline.Tokens[i])))
+                    start = start with { StopAtPrompt = meanings.CodeOf(timeline.Tokens[i]) };
+            }
+        }
         if (task.Point.Filter == PointFilter.NotAdmitted)
         {
             var first = stayStart;
