@@ -29,18 +29,34 @@ internal static class StayClock
     /// </summary>
     public static int? Anchor(TokenMeanings meanings, TimelineSpans timeline, int index, TaskDefinition task)
     {
-        var tokens = timeline.Tokens;
         var stay = task.Point.Stay;
-        var (anchor, other) = task.Point.At == StayBoundary.Start ? (stay.StartCode, stay.EndCode) : (stay.EndCode, stay.StartCode);
+        return task.Point.At == StayBoundary.Start
+            ? LastOf(meanings, timeline, index, stay.StartCode, unless: stay.EndCode)
+            : LastOf(meanings, timeline, index, stay.EndCode, unless: stay.StartCode);
+    }
+
+    /// <summary>The last token at or before <paramref name="index"/> whose code matches <paramref name="code"/>, with no
+    /// code matching <paramref name="unless"/> after it up to and including the index; else null.</summary>
+    private static int? LastOf(TokenMeanings meanings, TimelineSpans timeline, int index, string code, string unless)
+    {
         for (var i = index; i >= 0; i--)
         {
-            var code = meanings.CodeOf(tokens[i]);
-            if (CodeSet.Matches(code, anchor))
+            var at = meanings.CodeOf(timeline.Tokens[i]);
+            if (CodeSet.Matches(at, code))
                 return i;
-            if (CodeSet.Matches(code, other))
+            if (CodeSet.Matches(at, unless))
                 return null;
         }
         return null;
+    }
+
+    /// <summary>The first token at the time of token <paramref name="index"/>.</summary>
+    private static int FirstAtSameTime(TimelineSpans timeline, int index)
+    {
+        var first = index;
+        while (first > 0 && timeline.Times[first - 1] == timeline.Times[index])
+            first--;
+        return first;
     }
 
     /// <summary>The time from the question's <see cref="Anchor"/> to <paramref name="index"/>; zero when it has none.</summary>
@@ -111,21 +127,8 @@ internal static class StayClock
     /// at <paramref name="index"/> (the last start code at or before it, with no end code after it up to and including
     /// the index); else null.
     /// </summary>
-    public static int? OpenStay(TokenMeanings meanings, TimelineSpans timeline, int index, TaskDefinition task)
-    {
-        if (task.Point.At != StayBoundary.End)
-            return null;
-        var stay = task.Point.Stay;
-        for (var i = index; i >= 0; i--)
-        {
-            var code = meanings.CodeOf(timeline.Tokens[i]);
-            if (CodeSet.Matches(code, stay.EndCode))
-                return null;
-            if (CodeSet.Matches(code, stay.StartCode))
-                return i;
-        }
-        return null;
-    }
+    public static int? OpenStay(TokenMeanings meanings, TimelineSpans timeline, int index, TaskDefinition task) =>
+        task.Point.At == StayBoundary.End ? LastOf(meanings, timeline, index, task.Point.Stay.StartCode, unless: task.Point.Stay.EndCode) : null;
 
     /// <summary>
     /// A stay-end task asked inside its stay (<paramref name="stayStart"/> its start code): the label's question, asked
@@ -139,7 +142,7 @@ internal static class StayClock
         {
             // A stop already at the last timestamp (the stay's own admission, asked at it): an end generated at that
             // time would make the outcome known at prediction, as the labels read every event at a point's time.
-            for (var i = index; i >= 0 && timeline.Times[i] == timeline.Times[index]; i--)
+            for (var i = FirstAtSameTime(timeline, index); i <= index && start.StopAtPrompt is null; i++)
             {
                 if (task.Stops(meanings.CodeOf(timeline.Tokens[i])))
                     start = start with { StopAtPrompt = meanings.CodeOf(timeline.Tokens[i]) };
@@ -147,10 +150,8 @@ internal static class StayClock
         }
         if (task.Point.Filter == PointFilter.NotAdmitted)
         {
-            var first = stayStart;
-            while (first > 0 && timeline.Times[first - 1] == timeline.Times[stayStart])
-                first--; // as the labels read the visit: from the first event at its registration's time
-            for (var i = first; i <= index; i++)
+            // As the labels read the visit: from the first event at its registration's time.
+            for (var i = FirstAtSameTime(timeline, stayStart); i <= index; i++)
             {
                 var code = meanings.CodeOf(timeline.Tokens[i]);
                 if (CodeSet.Matches(code, TaskCodes.HospitalAdmission))
@@ -176,19 +177,9 @@ internal static class StayClock
     {
         if (task.Point.At != StayBoundary.Start)
             return null;
-        var stay = task.Point.Stay;
-        var end = index;
-        while (end >= 0 && !CodeSet.Matches(meanings.CodeOf(timeline.Tokens[end]), stay.EndCode))
-        {
-            if (CodeSet.Matches(meanings.CodeOf(timeline.Tokens[end]), stay.StartCode))
-                return null;
-            end--;
-        }
-        if (end < 0)
+        if (LastOf(meanings, timeline, index, task.Point.Stay.EndCode, unless: task.Point.Stay.StartCode) is not { } end)
             return null;
-        var first = end;
-        while (first > 0 && timeline.Times[first - 1] == timeline.Times[end])
-            first--;
+        var first = FirstAtSameTime(timeline, end);
         var died = false;
         for (var i = first; i <= index && timeline.Times[i] == timeline.Times[end]; i++)
             died |= TaskCodes.Death.Contains(meanings.CodeOf(timeline.Tokens[i]));
