@@ -44,7 +44,7 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
         cancellationToken.ThrowIfCancellationRequested();
         var clock = Stopwatch.StartNew();
         var indices = query.Tasks.Select(IndexOf).ToArray();
-        var asked = indices.Select(k => Asked(query, _heads.Tasks[k])).ToArray();
+        var asked = indices.Select(k => Ask(query.Timeline, query.Index, _session.Tasks.FirstOrDefault(t => t.Name == _heads.Tasks[k]), query.AsOf)).ToArray();
         var probabilities = asked.All(a => a?.Observed is not null) ? Array.Empty<double>() : Predict([_session.HeadsContext(query.Timeline, query.Index)]);
         var latency = clock.Elapsed;
         IReadOnlyList<TaskRisk> risks = [.. indices.Select((k, i) => asked[i]?.Observed is { } outcome
@@ -53,12 +53,10 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
         return Task.FromResult(risks);
     }
 
-    /// <summary>Where the question of <paramref name="task"/> stands at the query's point (<see cref="StayClock.Ask"/>),
-    /// or null for a head of no catalog task.</summary>
-    private StayQuestion? Asked(RiskQuery query, string task) =>
-        _session.Tasks.FirstOrDefault(t => t.Name == task) is { } definition
-            ? StayClock.Ask(_session.Meanings, query.Timeline, query.Index, definition, query.AsOf)
-            : null;
+    /// <summary>Where the question of <paramref name="definition"/> stands at <paramref name="index"/>, asked at
+    /// <paramref name="asOf"/> (<see cref="StayClock.Ask"/>); null for a head of no catalog task (no definition).</summary>
+    private StayQuestion? Ask(Tokenizer.EncodedTimeline timeline, int index, TaskDefinition? definition, DateTime? asOf) =>
+        definition is null ? null : StayClock.Ask(_session.Meanings, timeline, index, definition, asOf);
 
     /// <summary>(N, K) the calibrated probability of every head for every context, in <see cref="TaskHeads.Tasks"/> order.</summary>
     /// <param name="contexts">Contexts of at most T − K ids (<see cref="InferenceSession.HeadsContext"/>).</param>
@@ -98,7 +96,8 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
         // A task the record already settles is answered by it, as PredictAsync answers it, and occludes nothing.
         for (var i = 0; i < queries.Count; i++)
         {
-            if (Observed(queries[i], plans[i].Definition) is { } outcome)
+            // Asked at ExplanationQuery.AsOf, as the served answer is.
+            if (Ask(queries[i].Timeline, queries[i].Index, plans[i].Definition, queries[i].AsOf)?.Observed is { } outcome)
                 explanations[i] = OfObserved(queries[i], plans[i].Plan, outcome);
         }
         // The occluded contexts are a function of the timeline, the point and the explained facts' spans alone.
@@ -129,11 +128,6 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
         }
         return Task.FromResult<IReadOnlyList<RiskExplanation>>(explanations);
     }
-
-    /// <summary>The outcome the record already shows for the explained task at the query's point (<see cref="StayClock.Ask"/>,
-    /// asked at <see cref="ExplanationQuery.AsOf"/> as the served answer is), or null.</summary>
-    private TaskOutcome? Observed(ExplanationQuery query, TaskDefinition? definition) =>
-        definition is null ? null : StayClock.Ask(_session.Meanings, query.Timeline, query.Index, definition, query.AsOf).Observed;
 
     /// <summary>
     /// The explanation of a task whose answer is observed, not predicted: the served answer (<see cref="RiskExplanation.Answer"/>,
