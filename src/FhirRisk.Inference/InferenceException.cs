@@ -38,6 +38,6 @@ public static class InferenceErrorCodes
     /// <summary>The KV-cache memory cap is below one sequence's cache.</summary>
     public const string MemoryCap = "IN003";
 
-    /// <summary>The model produced a NaN or infinite value (a damaged or diverged checkpoint).</summary>
+    /// <summary>The weights hold, or the model produced, a NaN or infinite value (a damaged or diverged checkpoint).</summary>
     public const string NonFinite = "IN004";
 }

@@ -86,6 +86,7 @@ public sealed class InferenceSession : IDisposable
     /// <exception cref="InferenceException">The parts disagree, or a folder's files are not those its <c>training.json</c>
     /// records (<see cref="InferenceErrorCodes.ModelMismatch"/>, <see cref="SavedFileHashes"/>).</exception>
     /// <exception cref="Model.Checkpoints.CheckpointException">The weights or the heads file are missing or damaged.</exception>
+    /// <exception cref="InferenceException">The weights hold NaN or infinite values (<see cref="InferenceErrorCodes.NonFinite"/>).</exception>
     /// <exception cref="InvalidDataException">The tokenizer files are of another version.</exception>
     public static InferenceSession Open(string directory, InferenceOptions? options = null, IComputeBackend? backend = null)
     {
@@ -94,6 +95,9 @@ public sealed class InferenceSession : IDisposable
         var generativeDirectory = GenerativeDirectory(directory);
         foreach (var folder in new[] { directory, generativeDirectory }.Distinct(StringComparer.Ordinal))
         {
+            if (SavedFileHashes.RecordProblem(folder) is { } problem)
+                throw new InferenceException(InferenceErrorCodes.ModelMismatch, Path.Combine(folder, SavedFileHashes.RecordFile),
+                    $"the training record is damaged ({problem}), so the model's files cannot be checked against it. Hint: copy the model again from a complete save, or restore it from a backup.");
             if (SavedFileHashes.FirstMismatch(folder) is { } mismatch)
                 throw new InferenceException(InferenceErrorCodes.ModelMismatch, mismatch,
                     "the file is not the one the folder's training.json was saved with (missing, or its SHA-256 differs): the folder mixes files of two saves (one stopped between its renames) or was changed since. Hint: copy the model again from a complete save, or restore it from a backup.");
@@ -102,6 +106,7 @@ public sealed class InferenceSession : IDisposable
         var parameters = GptCheckpoint.Load(directory);
         var heads = File.Exists(Path.Combine(directory, "heads.json")) ? TaskHeads.Load(directory) : null;
         Check(directory, tokenizer, parameters, heads);
+        RequireFinite(directory, parameters);
         var stoppedEarly = heads is null ? null : FinetuningRunStatus.StoppedEarly(directory);
         var generative = generativeDirectory == directory ? parameters : LoadPretrained(generativeDirectory, tokenizer);
         var calibration = RolloutCalibration.Load(generativeDirectory);
@@ -191,7 +196,21 @@ public sealed class InferenceSession : IDisposable
                 $"the pretrained backbone's tokenizer has fingerprint {own.Vocabulary.Fingerprint:X16}, the finetuned model's {tokenizer.Vocabulary.Fingerprint:X16}"));
         var parameters = GptCheckpoint.Load(folder);
         Check(folder, tokenizer, parameters, null);
+        RequireFinite(folder, parameters);
         return parameters;
+    }
+
+    /// <summary>Refuses weights that hold NaN or infinite values (a damaged file, or a run that diverged): every
+    /// answer of such a model would be NaN, found only deep in a rollout or a predictions file (CLI review s10 #1).
+    /// A finetuned model's record holds no hashes to catch it before.</summary>
+    private static void RequireFinite(string directory, GptParameters parameters)
+    {
+        var bad = 0;
+        foreach (var value in parameters.Values)
+            bad += float.IsFinite(value) ? 0 : 1;
+        if (bad > 0)
+            throw new InferenceException(InferenceErrorCodes.NonFinite, Path.Combine(directory, "model.safetensors"), string.Create(CultureInfo.InvariantCulture,
+                $"{bad:N0} of the {parameters.Values.Length:N0} weights are NaN or infinite: the file is damaged, or the run that saved it diverged. Hint: copy the model again from an intact save, or train it again with a lower --lr."));
     }
 
     private static void Check(string directory, TimelineTokenizer tokenizer, GptParameters parameters, TaskHeads? heads)

@@ -26,9 +26,10 @@ internal static class FhirRiskGrpcExtensions
         ArgumentNullException.ThrowIfNull(app);
         var health = app.Services.GetRequiredService<HealthStatusRegistry>();
         app.Lifetime.ApplicationStopping.Register(health.EnterShutdown);
-        app.MapGrpcService<HealthGrpcService>();
-        app.MapGrpcService<RiskGrpcService>();
-        app.MapGrpcUnimplemented();
+        var grpc = app.MapGroup("").WithMetadata(new Http.ServedOn(Http.ListenerKind.Grpc));
+        grpc.MapGrpcService<HealthGrpcService>();
+        grpc.MapGrpcService<RiskGrpcService>();
+        grpc.MapGrpcUnimplemented();
         // The backend sets the service's health when it is created; create it now rather than on the first call.
         _ = app.Services.GetRequiredService<IRiskServiceBackend>();
         return app;

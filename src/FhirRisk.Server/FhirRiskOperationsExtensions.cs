@@ -1,6 +1,8 @@
 using FhirRisk.Server.Http;
 using FhirRisk.Server.Metrics;
+using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.FileProviders;
 
 namespace FhirRisk.Server;
 
@@ -18,7 +20,8 @@ internal static class FhirRiskOperationsExtensions
         || (exception is InvalidOperationException && exception.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal));
 
     /// <summary>
-    /// Where settings come from, each overriding the one before: the built-in defaults below, <c>appsettings.json</c>,
+    /// Where settings come from, each overriding the one before: the built-in defaults below, the <c>appsettings.json</c>
+    /// shipped beside the assembly (<see cref="ShippedSettings"/>), the content root's <c>appsettings.json</c>,
     /// <c>FHIRRISK_*</c> environment variables, then the command line (<c>--Model:Directory=…</c>). The slim builder
     /// already reads the command line, but before the prefixed variables added here, so it is added once more to keep an
     /// explicit argument the winner.
@@ -28,9 +31,28 @@ internal static class FhirRiskOperationsExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(args);
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = BuiltInDefaults });
+        builder.Configuration.Sources.Insert(1, ShippedSettings());
         builder.Configuration.AddEnvironmentVariables(EnvironmentPrefix);
         builder.Configuration.AddCommandLine(args);
         return builder;
+    }
+
+    /// <summary>
+    /// The <c>appsettings.json</c> that ships beside the server's assembly, read beneath the content root's: a published
+    /// build started from another folder (a service manager's working directory, a wrapper script) would otherwise lose
+    /// every shipped setting — the per-task alert thresholds among them, so a 7 % mortality risk read "low" against the
+    /// generic 10 % — without a word. Where the working directory is the build's folder, the same file is read twice.
+    /// </summary>
+    internal static JsonConfigurationSource ShippedSettings()
+    {
+        var source = new JsonConfigurationSource
+        {
+            Path = "appsettings.json",
+            Optional = true,
+            ReloadOnChange = false,
+            FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
+        };
+        return source;
     }
 
     /// <summary>
@@ -63,6 +85,7 @@ internal static class FhirRiskOperationsExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseMiddleware<RequestMetricsMiddleware>();
+        app.UseListenerBoundaries();
         app.MapMetrics();
         LocalDemoCurl.LogWhenStarted(app);
         return app;

@@ -86,8 +86,9 @@ internal static class FhirRiskPatientExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseMiddleware<DrainMiddleware>();
-        app.MapHealthProbes();
-        app.MapFhirPush();
+        var http = app.MapGroup("").WithMetadata(new ServedOn(ListenerKind.Http));
+        http.MapHealthProbes();
+        http.MapFhirPush();
         return app;
     }
 

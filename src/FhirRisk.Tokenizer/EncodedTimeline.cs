@@ -18,6 +18,9 @@ public sealed class EncodedTimeline
 
     public long SubjectId { get; internal set; }
 
+    /// <summary>Where encoding puts the events of one timestamp in <see cref="TieOrder.Canonical"/> order.</summary>
+    internal List<TieEntry> TieScratch { get; } = [];
+
     public int Count { get; private set; }
 
     public ReadOnlySpan<int> Tokens => _tokens.AsSpan(0, Count);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FhirRisk.Meds;
 using FhirRisk.Tokenizer.Internal;
 
@@ -98,7 +99,7 @@ public sealed class TimelineTokenizer
 
     /// <summary>
     /// Encodes one subject's events (MEDS order: static rows, then by time) into <paramref name="timeline"/>, replacing what
-    /// it held. Static-field codes and <c>MEDS_BIRTH</c> go to <see cref="EncodedTimeline.Statics"/>, other static rows are
+    /// it held. The events of one timestamp are written in <see cref="TokenizerSettings.TieOrder"/>. Static-field codes and <c>MEDS_BIRTH</c> go to <see cref="EncodedTimeline.Statics"/>, other static rows are
     /// not part of the timeline. <paramref name="endTimeline"/> appends <c>TIMELINE_END</c> (leave it off for a live
     /// patient whose history goes on).
     /// </summary>
@@ -108,32 +109,131 @@ public sealed class TimelineTokenizer
         ArgumentNullException.ThrowIfNull(timeline);
         events = DayEndCodes.Apply(Settings.DayEndCodes, events);
         timeline.Clear(events.Count > 0 ? events[0].SubjectId : 0);
+        var canonical = Settings.TieOrder == TieOrder.Canonical;
         long? previous = null;
-        for (var i = 0; i < events.Count; i++)
+        var i = 0;
+        while (i < events.Count)
         {
-            var ev = events[i];
-            if (IsStatic(ev, timeline.Statics) || ev.Time is not { } time)
+            if (events[i].Time is not { } time)
+            {
+                IsStatic(events[i], timeline.Statics);
+                i++;
                 continue;
+            }
             var micros = MicrosecondTime.From(time);
-            if (previous is { } last && micros != last)
+            var end = RunEnd(events, i, time);
+            // Only events that write tokens keep the clock: the order check and the interval tokens ignore a run of
+            // static fields and births alone.
+            if (previous is { } last && micros != last && FirstTimelineEvent(events, i, end) is { } first)
             {
                 if (micros < last)
-                    throw new ArgumentException($"Events of subject {ev.SubjectId} are not in time order (event {i}); MEDS sorts each subject by time.", nameof(events));
+                    throw new ArgumentException($"Events of subject {events[first].SubjectId} are not in time order (event {first}); MEDS sorts each subject by time.", nameof(events));
                 var (interval, repeats) = _coder.Classify(micros - last);
                 for (var r = 0; r < repeats; r++)
                     timeline.Add(_intervalIds[interval], micros);
             }
-            previous = micros;
-            var plan = _planner.Plan(ev.Code);
-            timeline.CountCode(plan.Coverage);
-            foreach (var id in plan.TokenIds)
-                timeline.Add(id, micros);
-            if (plan.Quantiles is { HasBins: true } quantiles && ev.NumericValue is { } value && quantiles.Bin(value) is > 0 and var bin)
-                timeline.Add(_quantileIds[bin - 1], micros);
+            if (canonical && end - i > 1)
+            {
+                var run = SortRun(events, i, end, timeline.TieScratch);
+                foreach (var entry in run)
+                    Write(events[entry.Index], entry, timeline, micros, ref previous);
+            }
+            else
+            {
+                for (var k = i; k < end; k++)
+                    Write(events[k], Entry(events, k), timeline, micros, ref previous);
+            }
+            i = end;
         }
-        if (endTimeline && previous is { } end)
-            timeline.End(_endId, end);
+        if (endTimeline && previous is { } lastTime)
+            timeline.End(_endId, lastTime);
     }
+
+    /// <summary>
+    /// <paramref name="events"/> (one subject, MEDS order) as <see cref="Encode(IReadOnlyList{MedsEvent}, EncodedTimeline, bool)"/>
+    /// reads them: the events of each timestamp in <see cref="TokenizerSettings.TieOrder"/> (static rows and the order
+    /// of timestamps as given). What the model's tokens follow, for tests and for showing a timeline as the model reads it.
+    /// </summary>
+    public IReadOnlyList<MedsEvent> InTieOrder(IReadOnlyList<MedsEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        events = DayEndCodes.Apply(Settings.DayEndCodes, events);
+        if (Settings.TieOrder != TieOrder.Canonical)
+            return events;
+        var ordered = new List<MedsEvent>(events.Count);
+        var scratch = new List<TieEntry>();
+        var i = 0;
+        while (i < events.Count)
+        {
+            var end = events[i].Time is { } time ? RunEnd(events, i, time) : i + 1;
+            if (end - i > 1)
+                ordered.AddRange(SortRun(events, i, end, scratch).ToArray().Select(e => events[e.Index]));
+            else
+                ordered.Add(events[i]);
+            i = end;
+        }
+        return ordered;
+    }
+
+    private static int RunEnd(IReadOnlyList<MedsEvent> events, int start, DateTime time)
+    {
+        var end = start + 1;
+        while (end < events.Count && events[end].Time == time)
+            end++;
+        return end;
+    }
+
+    // The first event of the run that writes tokens, or null for a run of static fields and births alone.
+    private int? FirstTimelineEvent(IReadOnlyList<MedsEvent> events, int start, int end)
+    {
+        for (var k = start; k < end; k++)
+        {
+            if (!IsStaticField(events[k].Code))
+                return k;
+        }
+        return null;
+    }
+
+    private bool IsStaticField(string code) => StaticFieldMap.IsBirth(code) || _statics.FieldOf(code) >= 0;
+
+    // One event of a run: a static field or birth goes to the statics, anything else writes its tokens.
+    private void Write(in MedsEvent ev, in TieEntry entry, EncodedTimeline timeline, long micros, ref long? previous)
+    {
+        if (entry.Plan is not { } plan)
+        {
+            IsStatic(ev, timeline.Statics);
+            return;
+        }
+        previous = micros;
+        timeline.CountCode(plan.Coverage);
+        foreach (var id in plan.TokenIds)
+            timeline.Add(id, micros);
+        if (entry.Bin > 0)
+            timeline.Add(_quantileIds[entry.Bin - 1], micros);
+    }
+
+    private TieEntry Entry(IReadOnlyList<MedsEvent> events, int index)
+    {
+        var ev = events[index];
+        if (IsStaticField(ev.Code))
+            return new TieEntry(index, null, 0, ev.Code);
+        var plan = _planner.Plan(ev.Code);
+        var bin = plan.Quantiles is { HasBins: true } quantiles && ev.NumericValue is { } value ? quantiles.Bin(value) : 0;
+        return new TieEntry(index, plan, bin, ev.Code);
+    }
+
+    // The run's entries in canonical order, in scratch (reused, so encoding allocates nothing per subject).
+    private ReadOnlySpan<TieEntry> SortRun(IReadOnlyList<MedsEvent> events, int start, int end, List<TieEntry> scratch)
+    {
+        scratch.Clear();
+        for (var k = start; k < end; k++)
+            scratch.Add(Entry(events, k));
+        var span = CollectionsMarshal.AsSpan(scratch);
+        span.Sort(s_tieComparison);
+        return span;
+    }
+
+    private static readonly Comparison<TieEntry> s_tieComparison = TieEntry.Compare;
 
     /// <summary>How much of <paramref name="code"/> the vocabulary knows, i.e. whether encoding writes it whole, backs off
     /// to an ancestor, or writes an unknown token.</summary>

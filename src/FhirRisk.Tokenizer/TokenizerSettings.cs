@@ -59,6 +59,12 @@ public sealed record TokenizerSettings
     /// default: our FHIR ingestion already places date-only procedures at the end of their day.</summary>
     public IReadOnlyList<string> DayEndCodes { get; init; } = [];
 
+    /// <summary>How the events of one timestamp are ordered when fitting and encoding (default
+    /// <see cref="Tokenizer.TieOrder.Canonical"/>: by code and value, so the same record always gives the same tokens).
+    /// A tokenizer file without the setting was fitted before it existed and reads as <see cref="Tokenizer.TieOrder.Input"/>,
+    /// the order its model was trained on.</summary>
+    public TieOrder TieOrder { get; init; } = TieOrder.Canonical;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {

@@ -167,5 +167,34 @@ public sealed class PredictorTests
         File.WriteAllText(Path.Combine(folder.Path, "training.json"), "{\"format\": \"fhirrisk-training\"}");
         using (InferenceSession.Open(folder.Path, new InferenceOptions { Threads = 1 })) { }
         Assert.NotEqual(saved, SavedFileHashes.Of(weights));
+
+        // A damaged record is not taken for an earlier build's: emptied, or with hashes that are not strings (CLI review s10 #12).
+        foreach (var damaged in new[] { "", "[1]", "{\"file_sha256\": [\"" + saved + "\"]}" })
+        {
+            File.WriteAllText(Path.Combine(folder.Path, "training.json"), damaged);
+            var refused = Assert.Throws<InferenceException>(() => InferenceSession.Open(folder.Path));
+            Assert.Equal(InferenceErrorCodes.ModelMismatch, refused.Code);
+            Assert.Equal(Path.Combine(folder.Path, "training.json"), refused.Path);
+            Assert.Contains("damaged", refused.Message);
+        }
+    }
+
+    [Fact]
+    public void A_model_whose_weights_hold_NaN_is_refused_at_load_naming_the_file()
+    {
+        // CLI review s10 #1: such weights answered NaN deep inside a rollout or a predictions file, with a stack trace.
+        using var folder = new TempDirectory();
+        TinyModel.Tokenizer.Save(folder.Path);
+        var parameters = TinyModel.RandomGpt(TinyModel.Tokenizer.Vocabulary.Count, seed: 1);
+        parameters.Values[7] = float.NaN;
+        parameters.Values[11] = float.PositiveInfinity;
+        GptCheckpoint.Save(folder.Path, parameters);
+
+        var error = Assert.Throws<InferenceException>(() => InferenceSession.Open(folder.Path));
+
+        Assert.Equal(InferenceErrorCodes.NonFinite, error.Code);
+        Assert.Equal(Path.Combine(folder.Path, "model.safetensors"), error.Path);
+        Assert.Contains("2 of the", error.Message);
+        Assert.Contains("Hint:", error.Message);
     }
 }

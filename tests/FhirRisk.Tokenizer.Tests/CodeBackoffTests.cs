@@ -91,7 +91,7 @@ public sealed class CodeBackoffTests : IDisposable
     [Fact]
     public void Decode_SubtokensOfAdjacentCodes_RejoinedIntoTheirOwnCodes()
     {
-        string[] codes = ["ICD10CM//I10", "ICD10CM//E11.65", "ICD10CM//E11.65", "ICD10CM//S72.001A", "LOINC//1-1"];
+        string[] codes = ["ICD10CM//E11.65", "ICD10CM//E11.65", "ICD10CM//I10", "ICD10CM//S72.001A", "LOINC//1-1"]; // in canonical order
         var buffer = _tokenizer.CreateBuffer();
         _tokenizer.Encode(codes.Select(c => At(2, TimeSpan.Zero, c)).ToArray(), buffer);
 

@@ -23,10 +23,10 @@ public sealed class TimelineSegmentTests : IDisposable
     [Fact]
     public void Segment_EncodedEvents_OneSegmentPerEventWithItsIntervalAndDecileTokens()
     {
-        MedsEvent[] events =
+        MedsEvent[] events = // in canonical order: the lab's code token is the more frequent, so it comes first
         [
-            At(2, TimeSpan.Zero, "ICD10CM//S72.001A"),
             At(2, TimeSpan.Zero, "LOINC//2160-0//mg/dL", 4.1f),
+            At(2, TimeSpan.Zero, "ICD10CM//S72.001A"),
             At(2, TimeSpan.FromHours(6), "ICD10CM//I10"),
             At(2, TimeSpan.FromHours(6), "ICD10CM//S72.001A"),
             At(2, TimeSpan.FromDays(2), "HOSPITAL_DISCHARGE//HOME"),
@@ -39,12 +39,13 @@ public sealed class TimelineSegmentTests : IDisposable
         var decoded = _tokenizer.Decode(timeline.Tokens, 2, Start);
         Assert.Equal(decoded.Select(e => e.Code), segments.Select(s => s.Code));
         Assert.Equal(Enumerable.Range(0, timeline.Count), segments.SelectMany(s => Enumerable.Range(s.Start, s.Length)));
-        Assert.Equal([3, 2, 2, 3, 2], segments.Select(s => s.Length));
+        Assert.Equal(events.Select(e => e.Code), _tokenizer.InTieOrder(events).Select(e => e.Code));
+        Assert.Equal([2, 3, 2, 3, 2], segments.Select(s => s.Length));
         Assert.Equal([false, false, true, false, true], segments.Select(s => s.HasTime));
-        var lab = segments[1];
-        Assert.Equal(decoded[1].NumericValue, lab.NumericValue);
+        var lab = segments[0];
+        Assert.Equal(decoded[0].NumericValue, lab.NumericValue);
         Assert.Equal(_tokenizer.Quantiles["LOINC//2160-0//mg/dL"].Bin(4.1f), lab.Bin);
-        Assert.Null(segments[0].Bin);
+        Assert.Null(segments[1].Bin);
     }
 
     [Fact]

@@ -53,4 +53,33 @@ public static class SavedFileHashes
         }
         return null;
     }
+
+    /// <summary>
+    /// Why <paramref name="directory"/>'s <c>training.json</c> cannot be checked, or null when it can (or there is none):
+    /// a record that is not a JSON object, or whose <c>file_sha256</c> is there but not an object of strings, is damaged,
+    /// not an earlier build's (those lack the field). <see cref="FirstMismatch"/> skips such a record, so a loader that
+    /// relies on the hashes refuses it with this reason instead of reading unchecked weights.
+    /// </summary>
+    public static string? RecordProblem(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var record = Path.Combine(directory, RecordFile);
+        if (!File.Exists(record))
+            return null;
+        try
+        {
+            using var json = JsonDocument.Parse(File.ReadAllBytes(record));
+            if (json.RootElement.ValueKind != JsonValueKind.Object)
+                return "it is not a JSON object";
+            if (!json.RootElement.TryGetProperty("file_sha256", out var files))
+                return null;
+            return files.ValueKind == JsonValueKind.Object && files.EnumerateObject().All(f => f.Value.ValueKind == JsonValueKind.String)
+                ? null
+                : "its file_sha256 is not an object of SHA-256 strings";
+        }
+        catch (JsonException)
+        {
+            return "it is not valid JSON";
+        }
+    }
 }

@@ -65,7 +65,7 @@ internal static class CdsHooksExtensions
         else if (!app.Services.GetRequiredService<CdsJwtValidator>().HasIssuers)
             SecurityLog.NoTrustedIssuers(logger);
         app.UseCors();
-        app.MapCdsHooksEndpoints();
+        app.MapCdsHooksEndpoints().WithMetadata(new Http.ServedOn(options.Port is null ? Http.ListenerKind.Http : Http.ListenerKind.CdsHooks));
         return app;
     }
 
@@ -75,9 +75,14 @@ internal static class CdsHooksExtensions
     {
         if (options.Port is not { } port)
             return;
+        static void Configure(ListenOptions listen)
+        {
+            listen.Protocols = HttpProtocols.Http1;
+            Http.Listeners.Tag(listen, Http.ListenerKind.CdsHooks);
+        }
         if (options.Host == "localhost")
-            kestrel.ListenLocalhost(port, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.ListenLocalhost(port, Configure);
         else
-            kestrel.Listen(IPAddress.Parse(options.Host), port, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(IPAddress.Parse(options.Host), port, Configure);
     }
 }

@@ -76,6 +76,9 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         if (risk.Interval is { } interval)
             text.Append(CultureInfo.InvariantCulture, $" (95% interval {CardText.Percent(interval.Lower)}–{CardText.Percent(interval.Upper)})");
         text.Append("\n\n").Append(Method(risk)).Append(CultureInfo.InvariantCulture, $"; {result.EventCount} events read");
+        // The risk is as of the prediction point, the record's last event, which may be years old (service review s10 #5).
+        if (result.PredictionPoint is { } point && risk.Observed is null)
+            text.Append(CultureInfo.InvariantCulture, $", estimated as of the last, {point.UtcDateTime:yyyy-MM-dd HH:mm} UTC");
         text.Append("; model `").Append(result.ModelVersion.Replace('`', '\'')).Append("`.");
         if (result.AnsweredByHeadsWhenBusy && risk.Method == RiskMethod.Heads && risk.Observed is null)
             text.Append(' ').Append(BusyNote);

@@ -69,6 +69,7 @@ internal sealed class HttpListenerBinding
         void Listen(ListenOptions listen)
         {
             listen.Protocols = HttpProtocols.Http1AndHttp2;
+            Listeners.Tag(listen, ListenerKind.Http);
             if (options.Tls is { } tls)
                 listen.UseHttps(tls.LoadCertificate());
             _listen = listen;

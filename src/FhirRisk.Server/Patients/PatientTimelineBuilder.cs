@@ -102,7 +102,8 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
     }
 
     /// <summary>The supplied resources the reader accepts, how many entries it refused, and those it kept without some
-    /// of their elements (the issues of both go to <paramref name="warnings"/>).</summary>
+    /// of their elements (the refused entries' issues go to <paramref name="warnings"/>; the kept ones' come from the
+    /// mapping).</summary>
     private static (List<TimelineResource> Resources, int Rejected, HashSet<TimelineResource> ReadInPart) ReadSupplied(
         IReadOnlyList<ReadOnlyMemory<byte>> supplied, List<Issue> warnings)
     {
@@ -116,12 +117,14 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
                 throw new PatientInputException($"Supplied FHIR document {i} is not usable ({document.Issues[0].Code}).", nameof(supplied));
             foreach (var entry in PushEntryPreparer.Prepare(document, requireRequest: false, FhirReaderSettings.Default))
             {
-                warnings.AddRange(entry.Issues.Where(e => e.Severity >= IssueSeverity.Warning));
                 if (entry.Resource is not { } resource)
                 {
+                    warnings.AddRange(entry.Issues.Where(e => e.Severity >= IssueSeverity.Warning));
                     rejected++;
                     continue;
                 }
+                // A kept resource's reader issues come back once more, named by its Type/id, when the timeline is
+                // mapped: reported here as well, each counted twice on the card (service review s10 #7).
                 resources.Add(resource);
                 if (entry.Issues.Any(IgnoresAnElement))
                     readInPart.Add(resource);

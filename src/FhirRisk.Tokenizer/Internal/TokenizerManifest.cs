@@ -79,6 +79,8 @@ internal static class TokenizerManifest
         json.WriteEndArray();
         if (settings.DayEndCodes.Count > 0) // written only when set, so tokenizers without it keep their bytes
             WriteStrings(json, "day_end_codes", settings.DayEndCodes);
+        if (settings.TieOrder == TieOrder.Canonical) // absent reads as input order, that of tokenizers fitted before
+            json.WriteString("tie_order", "canonical");
         json.WriteEndObject();
     }
 
@@ -135,6 +137,14 @@ internal static class TokenizerManifest
             h.GetProperty("separator").GetString()!,
             h.GetProperty("split").GetBoolean())).ToArray(),
         DayEndCodes = settings.TryGetProperty("day_end_codes", out var dayEnd) ? Strings(dayEnd) : [],
+        TieOrder = settings.TryGetProperty("tie_order", out var tieOrder) ? ReadTieOrder(tieOrder) : TieOrder.Input,
+    };
+
+    private static TieOrder ReadTieOrder(JsonElement value) => value.GetString() switch
+    {
+        "canonical" => TieOrder.Canonical,
+        "input" => TieOrder.Input,
+        var other => throw new FormatException($"settings.tie_order is '{other}', not 'canonical' or 'input'."),
     };
 
     private static IntervalEstimate ReadInterval(JsonElement interval) => new(

@@ -83,6 +83,21 @@ public sealed class CardTextTests
     }
 
     [Fact]
+    public void A_card_says_when_its_risk_is_estimated_as_of_but_an_observed_outcome_does_not()
+    {
+        // Service review s10 #5: a record whose last event is a 2018 check-up gave a 2018 estimate, shown as current.
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var risk = new TaskRisk("hospital_mortality", 0.016, null, RiskMethod.Heads, 0, TimeSpan.Zero);
+        var observed = risk with { Observed = new Meds.Tasks.TaskOutcome(Meds.Tasks.TaskOutcomeKind.Stop, true, Code: "MEDS_DEATH") };
+        var result = new PatientRiskResult([risk, observed], "m", 56, []) { PredictionPoint = new DateTimeOffset(2018, 8, 17, 9, 5, 0, TimeSpan.Zero) };
+
+        var cards = factory.Build(result, [new RiskCardInput(risk, []), new RiskCardInput(observed, [])], []);
+
+        Assert.Contains("56 events read, estimated as of the last, 2018-08-17 09:05 UTC", cards[0].Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("estimated as of", cards[1].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_heads_readmission_risk_read_inside_the_stay_says_so_on_its_card_not_as_a_data_issue()
     {
         var factory = new RiskCardFactory(new CdsHooksOptions());

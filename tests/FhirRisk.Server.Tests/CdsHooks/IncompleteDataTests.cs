@@ -83,6 +83,16 @@ public sealed partial class IncompleteDataTests
             || e.Message.Contains("someone-else", StringComparison.Ordinal) || e.Message.Contains("bad id", StringComparison.Ordinal));
         _ = (withId, idless, mixed);
 
+        // One bad date in one supplied resource is one issue, not two (service review s10 #7: the reader's issue and the
+        // mapping's reading of the same resource were both counted).
+        var (_, badDateCards) = await CallAsync(server, Prefetch(patientId: Patient, conditions: """
+            {"resourceType":"Bundle","type":"searchset","entry":[
+              {"resource":{"resourceType":"Condition","id":"c-date","subject":{"reference":"Patient/pat-gap-k3"},"onsetDateTime":"not-a-date",
+               "code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"I10"}]}}}]}
+            """));
+        Assert.Contains("read in part: 1 supplied resource", badDateCards[0], StringComparison.Ordinal);
+        Assert.Contains("FHIR007 x1", badDateCards.Last(), StringComparison.Ordinal);
+
         // Not FHIR at all (a Bundle whose entry is not an array) is refused, not read as an empty search.
         using var malformed = await server.PostAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}", CdsRequests.Hook("patient-view", patientId: Patient,
             prefetch: Prefetch(Patient, conditions: """{"resourceType":"Bundle","type":"searchset","entry":"nope"}""")), "application/json");

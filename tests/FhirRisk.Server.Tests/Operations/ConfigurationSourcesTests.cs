@@ -52,6 +52,36 @@ public sealed class ConfigurationSourcesTests
         Assert.True(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.FhirPush.FhirPushService").IsEnabled(LogLevel.Information));
     }
 
+    [Fact]
+    public void Started_from_another_folder_the_shipped_settings_still_hold_the_clinical_thresholds()
+    {
+        // Service review s10 #1: without the content root's appsettings.json every task fell back to the generic
+        // 10 % / 30 %, so a 6.9 % mortality risk was shown "low" where the shipped 5 % threshold says "elevated".
+        using var folder = new FhirRisk.Testing.TempDirectory("no-appsettings");
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], EnvironmentName = "Testing", ContentRootPath = folder.Path });
+
+        builder.AddFhirRiskConfiguration([]);
+
+        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "appsettings.json")));
+        Assert.Equal("0.05", builder.Configuration["CdsHooks:Thresholds:hospital_mortality:Warning"]);
+        Assert.Equal("0.15", builder.Configuration["CdsHooks:Thresholds:hospital_mortality:Critical"]);
+        Assert.Equal("0.15", builder.Configuration["CdsHooks:Thresholds:readmission_30d:Warning"]);
+        Assert.Equal("readmission_30d", builder.Configuration["CdsHooks:EncounterDischargeTasks:0"]);
+    }
+
+    [Fact]
+    public void The_content_roots_appsettings_overrides_the_shipped_one()
+    {
+        using var folder = new FhirRisk.Testing.TempDirectory("site-appsettings");
+        File.WriteAllText(folder.File("appsettings.json"), """{ "CdsHooks": { "Thresholds": { "hospital_mortality": { "Warning": 0.08 } } } }""");
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], EnvironmentName = "Testing", ContentRootPath = folder.Path });
+
+        builder.AddFhirRiskConfiguration([]);
+
+        Assert.Equal("0.08", builder.Configuration["CdsHooks:Thresholds:hospital_mortality:Warning"]);
+        Assert.Equal("0.15", builder.Configuration["CdsHooks:Thresholds:hospital_mortality:Critical"]);
+    }
+
     [Theory]
     [InlineData("--Http:Port=99999", "Http:Port 99999 is outside 0-65535.")]
     [InlineData("--Model:Backend=Quantum", "'Model:Backend'")]

@@ -18,6 +18,7 @@ internal static class GrpcEndpointSetup
     private static void ConfigureListener(ListenOptions listen, GrpcServerOptions options)
     {
         listen.Protocols = HttpProtocols.Http2;
+        Http.Listeners.Tag(listen, Http.ListenerKind.Grpc);
         if (options.Tls is { } tls)
             listen.UseHttps(tls.LoadCertificate());
     }

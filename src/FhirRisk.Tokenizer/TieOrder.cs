@@ -1,0 +1,38 @@
+using FhirRisk.Tokenizer.Internal;
+
+namespace FhirRisk.Tokenizer;
+
+/// <summary>
+/// How the events of one timestamp are ordered before they become tokens (<see cref="TokenizerSettings.TieOrder"/>).
+/// MEDS gives the rows of a timestamp no order, and neither does FHIR: a search returns its matches in any order, and a
+/// Bulk Data export writes one file per resource type. A model reads its tokens in sequence, so an order that follows
+/// the input makes the same record give different risks from different sources, or from one server on different
+/// calls (docs/formats/tokenizer.md "Events at the same time").
+/// </summary>
+public enum TieOrder
+{
+    /// <summary>The order the events arrive in (tokenizers fitted before this setting existed read so).</summary>
+    Input,
+
+    /// <summary>By the tokens each event writes: its code's token ids in vocabulary order, then its decile. The same
+    /// events always give the same tokens, whatever order they came in, and decoded events re-encode to them.</summary>
+    Canonical,
+}
+
+/// <summary>One event of a timestamp while it is put in order: its tokens (no plan: a static field or birth, which
+/// writes none and goes first, by code), and its decile (0: none).</summary>
+internal readonly record struct TieEntry(int Index, CodePlan? Plan, int Bin, string Code)
+{
+    public static int Compare(TieEntry x, TieEntry y)
+    {
+        if (x.Plan is null || y.Plan is null)
+            return x.Plan is null && y.Plan is null ? string.CompareOrdinal(x.Code, y.Code) : x.Plan is null ? -1 : 1;
+        var (a, b) = (x.Plan.TokenIds, y.Plan.TokenIds);
+        for (var i = 0; i < Math.Min(a.Length, b.Length); i++)
+        {
+            if (a[i] != b[i])
+                return a[i].CompareTo(b[i]);
+        }
+        return a.Length != b.Length ? a.Length.CompareTo(b.Length) : x.Bin.CompareTo(y.Bin);
+    }
+}

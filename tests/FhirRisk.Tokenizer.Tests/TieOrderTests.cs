@@ -1,0 +1,155 @@
+using System.Text.Json.Nodes;
+using FhirRisk.Meds;
+using FhirRisk.Testing;
+using static FhirRisk.Tokenizer.Tests.SmallDatasets;
+
+namespace FhirRisk.Tokenizer.Tests;
+
+/// <summary>
+/// Events that share a timestamp have no order in MEDS or FHIR, so a canonical tokenizer writes the same tokens for
+/// them whatever order they arrive in; a tokenizer fitted before the setting keeps the input order its model learned.
+/// </summary>
+public sealed class TieOrderTests : IDisposable
+{
+    private const string HeartRate = "LOINC//8867-4///min";
+    private const string Temperature = "LOINC//8310-5//Cel";
+    private const string Admission = "HOSPITAL_ADMISSION//IMP";
+    private const string Diagnosis = "SNOMED//233604007";
+
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private static MedsEvent[] Subject(long id) =>
+    [
+        Static(id, "GENDER//F"),
+        At(id, TimeSpan.Zero, "ED_REGISTRATION"),
+        At(id, TimeSpan.FromHours(1), HeartRate, 80 + id),
+        At(id, TimeSpan.FromHours(1), Temperature, 37),
+        At(id, TimeSpan.FromHours(1), HeartRate, 120),
+        At(id, TimeSpan.FromHours(3), Admission),
+        At(id, TimeSpan.FromHours(3), Diagnosis),
+        At(id, TimeSpan.FromHours(3), "ED_OUT"),
+        At(id, TimeSpan.FromDays(2), "HOSPITAL_DISCHARGE//home"),
+    ];
+
+    private TimelineTokenizer Fit(TokenizerSettings? settings = null) =>
+        TimelineTokenizer.Fit(Write(_temp.File($"meds-{Guid.NewGuid():N}"), Enumerable.Range(1, 12).Select(i => Subject(i))), settings);
+
+    /// <summary>The events of <paramref name="subject"/> with each timestamp's events reversed (static rows first).</summary>
+    private static MedsEvent[] TiesReversed(MedsEvent[] subject) =>
+        [.. subject.Where(e => e.IsStatic), .. subject.Where(e => !e.IsStatic).GroupBy(e => e.Time).SelectMany(g => g.Reverse())];
+
+    private static int[] Tokens(TimelineTokenizer tokenizer, IReadOnlyList<MedsEvent> events)
+    {
+        var buffer = tokenizer.CreateBuffer();
+        tokenizer.Encode(events, buffer, endTimeline: false);
+        return buffer.Tokens.ToArray();
+    }
+
+    [Fact]
+    public void Default_IsCanonical()
+    {
+        Assert.Equal(TieOrder.Canonical, TokenizerSettings.Default.TieOrder);
+    }
+
+    [Fact]
+    public void Canonical_TheSameEventsInAnyOrderWithinTheirTimestamps_GiveTheSameTokens()
+    {
+        var tokenizer = Fit();
+        var subject = Subject(3);
+        var reversed = TiesReversed(subject);
+        var shuffled = (MedsEvent[])subject.Clone();
+        new Random(5).Shuffle(shuffled.AsSpan(2, 3)); // the three readings of hour 1
+
+        var expected = Tokens(tokenizer, subject);
+        Assert.NotEqual(subject.Select(e => e.Code), reversed.Select(e => e.Code));
+        Assert.Equal(expected, Tokens(tokenizer, reversed));
+        Assert.Equal(expected, Tokens(tokenizer, shuffled));
+    }
+
+    [Fact]
+    public void Canonical_WritesEachTimestampByItsTokens_AndKeepsTheTimestampsInTheirOrder()
+    {
+        var tokenizer = Fit();
+        var tokens = Tokens(tokenizer, TiesReversed(Subject(3)));
+        var decoded = tokenizer.Decode(tokens, 3, Start);
+
+        Assert.Equal(tokenizer.InTieOrder(Subject(3)).Where(e => !e.IsStatic).Select(e => e.Code), decoded.Select(e => e.Code));
+        Assert.Equal(decoded.Select(e => e.Time), decoded.Select(e => e.Time).Order());
+        var readings = decoded.Where(e => e.Code == HeartRate).ToArray();
+        Assert.True(readings[0].NumericValue < readings[1].NumericValue, "the same code: the lower decile first");
+        foreach (var group in decoded.GroupBy(e => e.Time))
+        {
+            var ids = group.Select(e => tokenizer.Vocabulary.IdOf(e.Code)).ToArray();
+            Assert.Equal(ids.Order(), ids);
+        }
+    }
+
+    [Fact]
+    public void Canonical_InputOutOfTimeOrder_IsStillRefused()
+    {
+        var tokenizer = Fit();
+        MedsEvent[] events = [At(1, TimeSpan.FromHours(2), HeartRate, 90), At(1, TimeSpan.FromHours(1), Temperature, 37), At(1, TimeSpan.FromHours(1), HeartRate, 80)];
+
+        var error = Assert.Throws<ArgumentException>(() => Tokens(tokenizer, events));
+        Assert.Contains("not in time order", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InTieOrder_IsTheOrderEncodingReads_WhateverTheOrderGiven()
+    {
+        var tokenizer = Fit();
+
+        Assert.Equal(tokenizer.InTieOrder(Subject(3)), tokenizer.InTieOrder(TiesReversed(Subject(3))));
+        Assert.Equal(Tokens(tokenizer, Subject(3)), Tokens(tokenizer, tokenizer.InTieOrder(TiesReversed(Subject(3)))));
+    }
+
+    [Fact]
+    public void Input_KeepsTheOrderTheEventsCameIn()
+    {
+        var tokenizer = Fit(TokenizerSettings.Default with { TieOrder = TieOrder.Input });
+        var reversed = TiesReversed(Subject(3));
+
+        var decoded = tokenizer.Decode(Tokens(tokenizer, reversed), 3, Start);
+
+        Assert.Equal(reversed.Where(e => !e.IsStatic).Select(e => e.Code), decoded.Select(e => e.Code));
+        Assert.NotEqual(Tokens(tokenizer, Subject(3)), Tokens(tokenizer, reversed));
+    }
+
+    [Fact]
+    public void SavedCanonical_IsWrittenAndReadBack_AndAFileWithoutTheSettingReadsAsInputOrder()
+    {
+        var canonical = Fit();
+        var folder = _temp.File("model");
+        canonical.Save(folder);
+        var path = Path.Combine(folder, "tokenizer.json");
+        var json = JsonNode.Parse(File.ReadAllText(path))!;
+
+        Assert.Equal("canonical", (string?)json["settings"]!["tie_order"]);
+        Assert.Equal(TieOrder.Canonical, TimelineTokenizer.Load(folder).Settings.TieOrder);
+
+        json["settings"]!.AsObject().Remove("tie_order");
+        File.WriteAllText(path, json.ToJsonString());
+        Assert.Equal(TieOrder.Input, TimelineTokenizer.Load(folder).Settings.TieOrder);
+
+        var input = _temp.File("input");
+        Fit(TokenizerSettings.Default with { TieOrder = TieOrder.Input }).Save(input);
+        Assert.DoesNotContain("tie_order", File.ReadAllText(Path.Combine(input, "tokenizer.json")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SavedTieOrderOfAnotherName_IsRefusedNamingTheFile()
+    {
+        var folder = _temp.File("model");
+        Fit().Save(folder);
+        var path = Path.Combine(folder, "tokenizer.json");
+        var json = JsonNode.Parse(File.ReadAllText(path))!;
+        json["settings"]!["tie_order"] = "by-arrival";
+        File.WriteAllText(path, json.ToJsonString());
+
+        var error = Assert.Throws<InvalidDataException>(() => TimelineTokenizer.Load(folder));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("tie_order", error.Message, StringComparison.Ordinal);
+    }
+}
