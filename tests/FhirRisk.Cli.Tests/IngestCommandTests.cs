@@ -159,4 +159,25 @@ public sealed class IngestCommandTests
         Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("is not empty", stderr, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("meds", "meds")]
+    [InlineData("meds", "meds/data")]
+    [InlineData("cohort/meds", "cohort")]
+    public async Task Ingest_OmopFolderOverlappingOut_RefusedBeforeAnythingIsWritten(string output, string omop)
+    {
+        // CLI review s10 #4: --omop <out>/data wrote the OMOP tables, then the MEDS writer refused the folder they filled.
+        using var temp = new TempDirectory();
+        var input = temp.File("Patient.ndjson");
+        await File.WriteAllTextAsync(input, "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\",\"birthDate\":\"1980-02-03\"}\n");
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("ingest", input, "--out", temp.File(output), "--omop", temp.File(omop) + "/");
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("overlap", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(temp.File(output)) || Directory.Exists(temp.File(omop)));
+        Assert.False(IngestCommandOverlaps("a/meds", "a/omop"));
+    }
+
+    private static bool IngestCommandOverlaps(string a, string b) => FhirRisk.Cli.Commands.IngestCommand.Overlaps(a, b);
 }

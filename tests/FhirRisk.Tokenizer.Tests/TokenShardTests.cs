@@ -44,6 +44,12 @@ public sealed class TokenShardTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void A_written_shard_is_readable_by_its_owner_only()
+    {
+        UnixFileModes.AssertOwnerOnlyFile(WriteSmallShard()); // patient timelines, as the MEDS shards (CLI review s10 #13)
+    }
+
+    [Fact]
     public void Open_UnknownVersion_RefusedWithAHint()
     {
         var path = WriteSmallShard();

@@ -112,6 +112,14 @@ internal static class IngestCommand
         }
     }
 
+    /// <summary>Whether one of the two folders is the other or lies inside it (full paths, ordinal; a trailing separator ignored).</summary>
+    internal static bool Overlaps(string a, string b)
+    {
+        static string Normal(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)) + Path.DirectorySeparatorChar;
+        var (x, y) = (Normal(a), Normal(b));
+        return x.StartsWith(y, StringComparison.Ordinal) || y.StartsWith(x, StringComparison.Ordinal);
+    }
+
     private static FhirIngestionSettings Settings(DirectoryInfo output, DirectoryInfo? omop, DirectoryInfo? vocabulary, int? shards, DateTimeOffset? createdAt)
     {
         var writer = Meds.MedsDatasetWriterSettings.Default;
@@ -137,6 +145,9 @@ internal static class IngestCommand
             return CommandOutput.Fail(io.Error, "--omop-vocabulary maps concepts of the OMOP tables, but no --omop folder was given.", "add --omop <dir>, or leave --omop-vocabulary out.", ExitCodes.UsageError);
         if (File.Exists(settings.OutputFolder))
             return CommandOutput.Fail(io.Error, $"--out '{settings.OutputFolder}' is a file.", "choose a new --out folder.", ExitCodes.UsageError);
+        if (settings.OmopFolder is { } omop && Overlaps(omop, settings.OutputFolder))
+            return CommandOutput.Fail(io.Error, $"--omop '{omop}' and --out '{settings.OutputFolder}' overlap: the OMOP tables would be written into the MEDS dataset (or it into them), and MEDS readers would take the OMOP Parquet files for shards.",
+                "give --omop a folder of its own, beside --out (e.g. --out cohort/meds --omop cohort/omop).", ExitCodes.UsageError);
 
         var console = CommandOutput.ConsoleFor(io.Output);
         FhirIngestionSummary summary;

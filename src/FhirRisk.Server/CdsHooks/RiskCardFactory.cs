@@ -39,6 +39,11 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         var source = new CdsSource(CardText.Truncate($"{options.Source.Label} (model {result.ModelVersion})", 200),
             NullIfEmpty(options.Source.Url), NullIfEmpty(options.Source.Icon));
         IReadOnlyList<CdsLink>? links = options.Links.Count == 0 ? null : [.. options.Links.Select(l => new CdsLink(l.Label, l.Url, "absolute"))];
+        // A client that sends nothing and names no fhirServer relies on the history pushed to the service: when that
+        // history was read, its keys were not "not retrieved" but answered from the store, which the method line says
+        // (service review s10 #4: every push-based call was flagged incomplete, with the full call's very risks).
+        if (result.StoredResources > 0 && missing.All(m => m.Reason == FetchFailure.NoFhirServer))
+            missing = [];
         var note = missing.Count == 0 && !result.Gaps.Any ? null : IncompleteNote(missing, result.Gaps);
         var cards = risks.Select(r => RiskCard(r, result, source, links, note)).ToList();
         if (note is not null)
@@ -76,6 +81,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         if (risk.Interval is { } interval)
             text.Append(CultureInfo.InvariantCulture, $" (95% interval {CardText.Percent(interval.Lower)}–{CardText.Percent(interval.Upper)})");
         text.Append("\n\n").Append(Method(risk)).Append(CultureInfo.InvariantCulture, $"; {result.EventCount} events read");
+        if (result.StoredResources > 0)
+            text.Append(CultureInfo.InvariantCulture, $" (the {result.StoredResources} resources stored for the patient included)");
         // The risk is as of the prediction point, the record's last event, which may be years old (service review s10 #5).
         if (result.PredictionPoint is { } point && risk.Observed is null)
             text.Append(CultureInfo.InvariantCulture, $", estimated as of the last, {point.UtcDateTime:yyyy-MM-dd HH:mm} UTC");

@@ -69,6 +69,10 @@ public sealed record PatientRiskResult(IReadOnlyList<TaskRisk> Risks, string Mod
     /// <summary>Data of the patient the prediction could not read: a risk from a partial record (CDS Hooks cards say so).</summary>
     public DataGaps Gaps { get; init; } = DataGaps.None;
 
+    /// <summary>How many of the patient's stored resources (pushed to the service before) were read; 0 when the stored
+    /// history was not asked for or holds nothing of the patient.</summary>
+    public int StoredResources { get; init; }
+
     /// <summary>The time of the prediction point, UTC: the last event at or before the requested cut-off (or the last
     /// event); null where not known.</summary>
     public DateTimeOffset? PredictionPoint { get; init; }

@@ -15,6 +15,6 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
         var result = await predictor.PredictAsync(patient.Events, request.Tasks, request.PredictionTime, request.Method, request.Rollouts,
                 patient.Warnings, cancellationToken)
             .ConfigureAwait(false);
-        return result with { Gaps = patient.Gaps };
+        return result with { Gaps = patient.Gaps, StoredResources = patient.StoredResources };
     }
 }

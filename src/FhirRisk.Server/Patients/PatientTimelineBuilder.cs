@@ -46,10 +46,12 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         patientId = string.IsNullOrWhiteSpace(patientId) ? PatientOf(suppliedResources) : patientId.Trim();
         var resources = new Dictionary<(string, string), TimelineResource>();
         var storeUnavailable = false;
+        var storedCount = 0;
         if (patientId is not null && useStoredHistory)
         {
             var (stored, readable) = await ReadStoredAsync(patientId, suppliedResources.Count > 0, warnings, cancellationToken).ConfigureAwait(false);
             storeUnavailable = !readable;
+            storedCount = stored.Count;
             foreach (var resource in stored)
                 resources[(resource.ResourceType, resource.Id)] = resource;
         }
@@ -81,7 +83,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         warnings.AddRange(timeline.Issues.Where(i => i.Severity >= IssueSeverity.Warning));
         if (timeline.Events.Count == 0)
             throw new PatientDataUnavailableException("The patient's resources yield no events.");
-        return new PatientEventsResult(timeline.Events, warnings) { Gaps = gaps };
+        return new PatientEventsResult(timeline.Events, warnings) { Gaps = gaps, StoredResources = storedCount };
     }
 
     /// <summary>The stored resources of the patient, and whether the store could be read.</summary>
@@ -156,4 +158,7 @@ internal sealed record PatientEventsResult(IReadOnlyList<MedsEvent> Events, IRea
 {
     /// <summary>What of the patient's data was left out (counts).</summary>
     public DataGaps Gaps { get; init; } = DataGaps.None;
+
+    /// <summary>How many stored resources of the patient were read.</summary>
+    public int StoredResources { get; init; }
 }

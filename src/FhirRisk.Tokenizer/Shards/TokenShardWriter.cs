@@ -41,7 +41,8 @@ internal sealed class TokenShardWriter(TimelineTokenizer tokenizer)
         var layout = new TokenShardLayout(_subjectIds.Count, _tokens.Count, _statics.Count,
             tokenizer.Vocabulary.Fingerprint, tokenizer.Vocabulary.Count, tokenizer.PrefixLength);
         var partial = path + ".partial";
-        using (var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        // Patient timelines: created 0600, as ingestion's MEDS shards and the label files are (CLI review s10 #13).
+        using (var stream = new FileStream(partial, Core.OwnerOnlyFiles.Options(FileMode.Create, share: FileShare.None, bufferSize: 1 << 20)))
         {
             var header = new byte[TokenShardLayout.HeaderSize];
             layout.WriteHeader(header);

@@ -45,7 +45,8 @@ public static class PredictionsFile
             columns.Add(NullableInts(KShotColumn, predictions.Select(p => p.KShot)));
             columns.Add(NullableInts(ReplicateColumn, predictions.Select(p => p.Replicate)));
         }
-        using var writer = ParquetFileWriter.Create(path, new ParquetSchema(columns.Select(c => c.Field)), options);
+        // One row per patient and prediction time: created 0600, as the label files are (CLI review s10 #13).
+        using var writer = ParquetFileWriter.CreateOwnerOnly(path, new ParquetSchema(columns.Select(c => c.Field)), options);
         writer.SetMetadata(VersionKey, Version.ToString(CultureInfo.InvariantCulture));
         if (predictions.Count > 0)
             writer.WriteRowGroup(columns);

@@ -98,6 +98,28 @@ public sealed class CardTextTests
     }
 
     [Fact]
+    public void Keys_neither_prefetched_nor_fetchable_are_not_missing_when_the_stored_history_answered()
+    {
+        // Service review s10 #4: a push-based call (only context.patientId) was always flagged "Incomplete data".
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var risk = new TaskRisk("hospital_mortality", 0.041, null, RiskMethod.Heads, 0, TimeSpan.Zero);
+        MissingPrefetch[] notSent = [new("patient", FetchFailure.NoFhirServer), new("encounters", FetchFailure.NoFhirServer)];
+
+        var fromStore = factory.Build(new PatientRiskResult([risk], "m", 152, []) { StoredResources = 55 }, [new RiskCardInput(risk, [])], notSent);
+        var nothingStored = factory.Build(new PatientRiskResult([risk], "m", 3, []), [new RiskCardInput(risk, [])], notSent);
+        var serverFailed = factory.Build(new PatientRiskResult([risk], "m", 152, []) { StoredResources = 55 }, [new RiskCardInput(risk, [])],
+            [new("patient", FetchFailure.NoFhirServer), new("encounters", FetchFailure.Unreachable)]);
+
+        var card = Assert.Single(fromStore);
+        Assert.DoesNotContain("Incomplete data", card.Detail, StringComparison.Ordinal);
+        Assert.Contains("152 events read (the 55 resources stored for the patient included)", card.Detail, StringComparison.Ordinal);
+        Assert.Equal(2, nothingStored.Count);
+        Assert.Contains("not retrieved: patient, encounters", nothingStored[0].Detail, StringComparison.Ordinal);
+        Assert.Equal(2, serverFailed.Count); // a fetch that failed is still missing data, stored history or not
+        Assert.Contains("FHIR server unreachable", serverFailed[0].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_heads_readmission_risk_read_inside_the_stay_says_so_on_its_card_not_as_a_data_issue()
     {
         var factory = new RiskCardFactory(new CdsHooksOptions());

@@ -19,6 +19,7 @@ public sealed class PredictionsFileTests
         using var reader = ParquetFileReader.Open(path);
         Assert.Equal("1", reader.KeyValueMetadata[PredictionsFile.VersionKey]);
         Assert.False(reader.Schema.Contains(PredictionsFile.KShotColumn));
+        UnixFileModes.AssertOwnerOnlyFile(path); // one row per patient and time (CLI review s10 #13)
     }
 
     [Fact]
