@@ -131,6 +131,49 @@ public sealed class PredictCommandTests
         Assert.Contains("stopped early", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Predict_RolloutsOnHeadsWithoutAPretrainedBackbone_Warn_AndDamagedWeightsFailAtLoadLeavingNoOut()
+    {
+        // CLI review s10 #11 and #1: rollouts silently sampled from the heads' backbone; NaN weights crashed with a stack
+        // trace deep in a rollout and left an empty --out that made the rerun fail.
+        using var temp = new TempDirectory();
+        var model = temp.File("heads-only");
+        Directory.CreateDirectory(model);
+        foreach (var file in Directory.EnumerateFiles(DemoModel))
+            File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        var (labels, tokens) = (temp.File("labels"), temp.File("tokens"));
+        Assert.Equal(0, (await CliRun.RunAsync("labels", Sample, "--task", "all", "--out", labels)).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", Sample, "--tokenizer", model, "--out", tokens)).ExitCode);
+        string[] Args(string method, string output) =>
+            ["predict", "--method", method, "--model", model, "--tokens", tokens, "--labels", labels, "--split", "all", "--threads", "1", "--out", output,
+             .. method == "rollouts" ? new[] { "--rollouts", "2", "--max-tokens", "16", "--limit", "2" } : ["--task", "all"]];
+
+        var rollouts = await CliRun.RunAsync(Args("rollouts", temp.File("r")));
+        Assert.True(rollouts.ExitCode == 0, rollouts.Error);
+        Assert.Contains("no pretrained/ backbone", rollouts.Error, StringComparison.Ordinal);
+
+        PoisonFirstTensor(Path.Combine(model, "model.safetensors"));
+        var damaged = await CliRun.RunAsync(Args("heads", temp.File("h")));
+        Assert.Equal(ExitCodes.Failure, damaged.ExitCode);
+        Assert.Contains("IN004", damaged.Error, StringComparison.Ordinal);
+        Assert.Contains("NaN or infinite", damaged.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", damaged.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(temp.File("h")));
+    }
+
+    /// <summary>Overwrites the first 4 floats of the first tensor of a safetensors file with NaN.</summary>
+    private static void PoisonFirstTensor(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var headerLength = (int)BitConverter.ToUInt64(bytes, 0);
+        using var header = System.Text.Json.JsonDocument.Parse(bytes.AsMemory(8, headerLength));
+        var first = header.RootElement.EnumerateObject().First(p => p.Name != "__metadata__");
+        var start = 8 + headerLength + first.Value.GetProperty("data_offsets")[0].GetInt32();
+        for (var i = 0; i < 4; i++)
+            BitConverter.TryWriteBytes(bytes.AsSpan(start + (4 * i), 4), float.NaN);
+        File.WriteAllBytes(path, bytes);
+    }
+
     [Theory]
     [InlineData("--task", "no_such_task")]
     [InlineData("--limit", "5")]

@@ -119,6 +119,17 @@ internal static class PredictCommand
                 $"use one of {string.Join(", ", Meds.Tasks.TaskCatalog.Names)}.", ExitCodes.UsageError);
         if (Directory.Exists(r.Output) && Directory.EnumerateFileSystemEntries(r.Output).Any())
             return CommandOutput.Fail(io.Error, $"--out folder '{r.Output}' is not empty.", "choose a new --out folder.", ExitCodes.UsageError);
+        // A run that fails before writing anything leaves no empty --out behind, so the same command can run again
+        // (CLI review s10 #1: a damaged model left one, and the rerun was refused as "not empty").
+        var created = !Directory.Exists(r.Output);
+        var exit = await PredictIntoAsync(r, io, cancellationToken);
+        if (exit != ExitCodes.Success && created && Directory.Exists(r.Output) && !Directory.EnumerateFileSystemEntries(r.Output).Any())
+            Directory.Delete(r.Output);
+        return exit;
+    }
+
+    private static async Task<int> PredictIntoAsync(PredictRequest r, InvocationConfiguration io, CancellationToken cancellationToken)
+    {
         try
         {
             CreateOutput(r.Output);
@@ -145,6 +156,8 @@ internal static class PredictCommand
         {
             var options = InferenceOptions.Default with { Threads = r.Threads, Scheduler = RolloutSchedulerOptions.Default with { MaxSlots = r.Slots } };
             using var session = InferenceSession.Open(r.Model, options);
+            if (r.Method == "rollouts" && session.Heads is not null && ReferenceEquals(session.GenerativeParameters, session.Parameters))
+                io.Error.WriteLine($"warning: the model directory has task heads but no {InferenceSession.PretrainedFolder}/ backbone beside them: the rollouts sample from the finetuned backbone, which was trained for its heads, not to write timelines. Pass the pretrained model (its {InferenceSession.PretrainedFolder}/ folder) for rollouts.");
             return r.Method == "heads"
                 ? PredictHeads(r, session, io, cancellationToken)
                 : await PredictRolloutsAsync(r, session, io, cancellationToken);

@@ -30,7 +30,7 @@ internal static class EvaluationWarnings
             {
                 var allData = taskRuns.Any(r => r.Key.KShot is null) ? "; Brier and ECE are reported for its all-data runs" : "";
                 warnings.Add(Issue.Warning(EvaluationIssueCodes.OneClass, task, Invariant(
-                    $"the labels hold one class only ({(positives == 0 ? "no positive labels" : "no negative labels")}): AUROC and AUPRC are undefined in all {taskRuns.Length} run(s) ({Methods(taskRuns)}){allData}.")));
+                    $"the labels hold one class only ({(positives == 0 ? "no positive labels" : "no negative labels")}): {(positives == 0 ? "AUROC and AUPRC are undefined" : "AUROC is undefined, and AUPRC is 1 whatever the ranking (every precision is 1), so it says nothing,")} in all {taskRuns.Length} run(s) ({Methods(taskRuns)}){allData}.")));
                 continue;
             }
             var positivePatients = rows.Where(r => r.Label).Select(r => r.SubjectId).Distinct().Count();

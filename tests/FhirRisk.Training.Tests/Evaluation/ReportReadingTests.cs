@@ -58,6 +58,21 @@ public sealed class ReportReadingTests
         var warning = Assert.Single(result.Warnings);
         Assert.Equal((EvaluationIssueCodes.OneClass, "none"), (warning.Code, warning.Path));
         Assert.Contains("all 2 run(s) (probe (k-shot))", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("AUROC and AUPRC are undefined", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OneClassTask_WithoutNegatives_SaysAuprcIsOneWhateverTheRanking()
+    {
+        // CLI review s10 #5: the warning called AUPRC undefined while the table showed 1.000 for a task with no negatives.
+        var positives = Points.Select(p => p with { Label = true }).ToArray();
+        Prediction[] rows = [.. SyntheticPredictions.Predict(positives, "all", "heads", 1.0, 1), .. SyntheticPredictions.Predict(Points, "some", "heads", 1.0, 3)];
+
+        var result = PredictionEvaluator.Evaluate(PredictionSet.Create([("p", rows)]), Bootstrap);
+
+        var warning = Assert.Single(result.Warnings, w => w.Path == "all");
+        Assert.Contains("AUROC is undefined, and AUPRC is 1 whatever the ranking", warning.Message, StringComparison.Ordinal);
+        Assert.Equal(1.0, Assert.Single(result.Runs, r => r.Task == "all").Metrics.AveragePrecision.Value);
     }
 
     [Fact]
