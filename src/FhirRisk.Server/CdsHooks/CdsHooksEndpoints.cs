@@ -71,13 +71,16 @@ internal static class CdsHooksEndpoints
         {
             return Refused(logger, id, e, "The CDS Hooks request is not valid for this service.");
         }
-        catch (PatientDataUnavailableException)
+        catch (PatientDataUnavailableException e)
         {
             var missing = gathered?.Missing ?? [];
             CdsHooksLog.PreconditionFailed(logger, id, missing.Count);
             return Outcome(StatusCodes.Status412PreconditionFailed, "processing",
                 "Cannot estimate risks: no data for this patient could be obtained from the prefetch, the FHIR server or the service's store.",
-                missing.Count > 0
+                // A prefetch of the wrong patient is the likeliest integration error; name it (service review s10 #8).
+                e.OtherPatientResources > 0
+                    ? $"{e.OtherPatientResources} supplied resources are about another patient than context.patientId, and nothing supplied or stored gave an event of this one. Check that the prefetch is rendered for the context's patient."
+                    : missing.Count > 0
                     ? $"Prefetch keys not retrieved: {string.Join("; ", missing.Select(m => $"{m.Key} ({m.Reason})"))}. Send them as prefetch, or a reachable fhirServer with fhirAuthorization."
                     : "The data supplied and stored yields no events for this patient. Send the prefetch keys listed by GET /cds-services, or a reachable fhirServer with fhirAuthorization.");
         }

@@ -92,4 +92,9 @@ public sealed record DataGaps(int Rejected, int OtherPatient, int ReadInPart, bo
 }
 
 /// <summary>The patient's data cannot be had: not stored and not supplied (CDS Hooks answers 412, gRPC NOT_FOUND).</summary>
-public sealed class PatientDataUnavailableException(string message) : Exception(message);
+public sealed class PatientDataUnavailableException(string message) : Exception(message)
+{
+    /// <summary>Supplied resources left out because they belong to another patient than the one asked about: when they
+    /// are all there was, the likeliest cause is a prefetch of the wrong patient, which the answer should name.</summary>
+    public int OtherPatientResources { get; init; }
+}

@@ -69,7 +69,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         }
         var gaps = new DataGaps(rejected, otherPatient, partsLeftOut, storeUnavailable);
         if (resources.Count == 0)
-            throw new PatientDataUnavailableException("No resources of the patient are stored or supplied.");
+            throw new PatientDataUnavailableException("No resources of the patient are stored or supplied.") { OtherPatientResources = otherPatient };
         // A stored resource's issues name its type, not its id: it may have been pushed by another client, and ids are
         // often accession numbers or MRN-like; a resource the caller supplied keeps its id, which the caller knows.
         var callerOwn = suppliedResources.ToHashSet();
@@ -82,7 +82,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
             throw new PatientInputException("The supplied resources hold several patients; name the patient.", nameof(patientId));
         warnings.AddRange(timeline.Issues.Where(i => i.Severity >= IssueSeverity.Warning));
         if (timeline.Events.Count == 0)
-            throw new PatientDataUnavailableException("The patient's resources yield no events.");
+            throw new PatientDataUnavailableException("The patient's resources yield no events.") { OtherPatientResources = otherPatient };
         return new PatientEventsResult(timeline.Events, warnings) { Gaps = gaps, StoredResources = storedCount };
     }
 

@@ -93,6 +93,14 @@ public sealed partial class IncompleteDataTests
         Assert.Contains("read in part: 1 supplied resource", badDateCards[0], StringComparison.Ordinal);
         Assert.Contains("FHIR007 x1", badDateCards.Last(), StringComparison.Ordinal);
 
+        // A whole prefetch of another patient than the context's is named as such (service review s10 #8).
+        using (var wrongPatient = await server.PostAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", patientId: "someone-else-123", prefetch: Prefetch(Patient)), "application/json"))
+        {
+            Assert.Equal(HttpStatusCode.PreconditionFailed, wrongPatient.StatusCode);
+            Assert.Contains("about another patient than context.patientId", await wrongPatient.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
         // Not FHIR at all (a Bundle whose entry is not an array) is refused, not read as an empty search.
         using var malformed = await server.PostAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}", CdsRequests.Hook("patient-view", patientId: Patient,
             prefetch: Prefetch(Patient, conditions: """{"resourceType":"Bundle","type":"searchset","entry":"nope"}""")), "application/json");
