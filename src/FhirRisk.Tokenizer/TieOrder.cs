@@ -1,3 +1,5 @@
+using FhirRisk.Meds;
+using FhirRisk.Meds.Tasks;
 using FhirRisk.Tokenizer.Internal;
 
 namespace FhirRisk.Tokenizer;
@@ -14,19 +16,39 @@ public enum TieOrder
     /// <summary>The order the events arrive in (tokenizers fitted before this setting existed read so).</summary>
     Input,
 
-    /// <summary>By the tokens each event writes: its code's token ids in vocabulary order, then its decile. The same
-    /// events always give the same tokens, whatever order they came in, and decoded events re-encode to them.</summary>
+    /// <summary>As a stay reads: what opens a stay or visit first (<c>ED_REGISTRATION</c>, <c>HOSPITAL_ADMISSION</c>,
+    /// <c>ICU_ADMISSION</c>, <c>VISIT</c>), then what was charted, then what closes one (<c>ED_OUT</c>,
+    /// <c>ICU_DISCHARGE</c>, <c>HOSPITAL_DISCHARGE</c>), then <c>MEDS_DEATH</c>; within each, by the tokens each event
+    /// writes (its code's token ids in vocabulary order, then its decile). The same events always give the same tokens,
+    /// whatever order they came in, and decoded events re-encode to them.</summary>
     Canonical,
 }
 
 /// <summary>One event of a timestamp while it is put in order: its tokens (no plan: a static field or birth, which
 /// writes none and goes first, by code), and its decile (0: none).</summary>
-internal readonly record struct TieEntry(int Index, CodePlan? Plan, int Bin, string Code)
+internal readonly record struct TieEntry(int Index, CodePlan? Plan, int Bin, string Code, int Rank)
 {
+    /// <summary>The place of a token's events in a timestamp (<see cref="TieOrder.Canonical"/>): 0 opens a stay or
+    /// visit, 1 is charted within one, 2 closes one, 3 is death. Read from the token, so an unknown code of a family
+    /// (<c>UNK//HOSPITAL_DISCHARGE</c>) keeps its family's place.</summary>
+    public static int RankOf(string token)
+    {
+        var family = Vocabulary.VocabularyOf(token.StartsWith(Vocabulary.UnknownPrefix, StringComparison.Ordinal) ? token[Vocabulary.UnknownPrefix.Length..] : token);
+        return family switch
+        {
+            TaskCodes.EdRegistration or TaskCodes.HospitalAdmission or TaskCodes.IcuAdmission or "VISIT" => 0,
+            TaskCodes.EdOut or TaskCodes.IcuDischarge or TaskCodes.HospitalDischarge => 2,
+            MedsSchema.DeathCode => 3,
+            _ => 1,
+        };
+    }
+
     public static int Compare(TieEntry x, TieEntry y)
     {
         if (x.Plan is null || y.Plan is null)
             return x.Plan is null && y.Plan is null ? string.CompareOrdinal(x.Code, y.Code) : x.Plan is null ? -1 : 1;
+        if (x.Rank != y.Rank)
+            return x.Rank.CompareTo(y.Rank);
         var (a, b) = (x.Plan.TokenIds, y.Plan.TokenIds);
         for (var i = 0; i < Math.Min(a.Length, b.Length); i++)
         {

@@ -22,6 +22,7 @@ public sealed class TimelineTokenizer
     private readonly int[] _quantileIds;
     private readonly int[] _unknownValueIds;
     private readonly int _endId;
+    private readonly int[] _tieRanks;
 
     internal TimelineTokenizer(
         TokenizerSettings settings,
@@ -43,6 +44,7 @@ public sealed class TimelineTokenizer
         _quantileIds = Enumerable.Range(1, CodeQuantiles.BinCount).Select(b => vocabulary.IdOf(Vocabulary.QuantileToken(b))).ToArray();
         _unknownValueIds = _statics.Fields.Select(f => vocabulary.IdOf(f + Vocabulary.UnknownValueSuffix)).ToArray();
         _endId = vocabulary.IdOf(Vocabulary.TimelineEnd);
+        _tieRanks = [.. vocabulary.Tokens.Select(TieEntry.RankOf)];
         HasAge = settings.StaticFields.Contains(TokenizerSettings.AgeField);
         PrefixLength = _statics.Fields.Count + (HasAge ? 2 : 0);
     }
@@ -216,10 +218,10 @@ public sealed class TimelineTokenizer
     {
         var ev = events[index];
         if (IsStaticField(ev.Code))
-            return new TieEntry(index, null, 0, ev.Code);
+            return new TieEntry(index, null, 0, ev.Code, 0);
         var plan = _planner.Plan(ev.Code);
         var bin = plan.Quantiles is { HasBins: true } quantiles && ev.NumericValue is { } value ? quantiles.Bin(value) : 0;
-        return new TieEntry(index, plan, bin, ev.Code);
+        return new TieEntry(index, plan, bin, ev.Code, _tieRanks[plan.TokenIds[0]]);
     }
 
     // The run's entries in canonical order, in scratch (reused, so encoding allocates nothing per subject).

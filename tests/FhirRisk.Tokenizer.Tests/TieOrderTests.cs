@@ -79,11 +79,31 @@ public sealed class TieOrderTests : IDisposable
         Assert.Equal(decoded.Select(e => e.Time), decoded.Select(e => e.Time).Order());
         var readings = decoded.Where(e => e.Code == HeartRate).ToArray();
         Assert.True(readings[0].NumericValue < readings[1].NumericValue, "the same code: the lower decile first");
+        // Each timestamp as a stay reads: what opens a stay, what was charted, what closes one; by token id within each.
+        Assert.Equal(["ED_REGISTRATION"], decoded.Where(e => e.Time == Start).Select(e => e.Code));
+        Assert.Equal([Admission, Diagnosis, "ED_OUT"], decoded.Where(e => e.Time == Start.AddHours(3)).Select(e => e.Code));
         foreach (var group in decoded.GroupBy(e => e.Time))
         {
-            var ids = group.Select(e => tokenizer.Vocabulary.IdOf(e.Code)).ToArray();
-            Assert.Equal(ids.Order(), ids);
+            var keys = group.Select(e => (Rank: TieEntry.RankOf(e.Code), Id: tokenizer.Vocabulary.IdOf(e.Code))).ToArray();
+            Assert.Equal(keys.OrderBy(k => k.Rank).ThenBy(k => k.Id), keys);
         }
+    }
+
+    [Theory]
+    [InlineData("ED_REGISTRATION", 0)]
+    [InlineData("HOSPITAL_ADMISSION//IMP", 0)]
+    [InlineData("ICU_ADMISSION//MICU", 0)]
+    [InlineData("VISIT//AMB", 0)]
+    [InlineData("LOINC//8867-4///min", 1)]
+    [InlineData("UNK", 1)]
+    [InlineData("ED_OUT", 2)]
+    [InlineData("HOSPITAL_DISCHARGE//home", 2)]
+    [InlineData("UNK//HOSPITAL_DISCHARGE", 2)]
+    [InlineData("ICU_DISCHARGE", 2)]
+    [InlineData("MEDS_DEATH", 3)]
+    public void Rank_PutsOpeningsFirstAndClosingsThenDeathLast(string token, int rank)
+    {
+        Assert.Equal(rank, TieEntry.RankOf(token));
     }
 
     [Fact]
