@@ -123,6 +123,33 @@ public sealed class FinetuneCommandTests
 
     /// <summary>Labels, a tokenizer and token shards of the sample (or of <paramref name="meds"/>), and a random 1-layer GPT
     /// saved beside the tokenizer.</summary>
+    [Fact]
+    public async Task Finetune_MedsOfOtherData_IsRefusedAsTokenizeRefusesIt()
+    {
+        // CLI review s10 #3: a model's tokenizer applied to other data (90 % unknown codes) was finetuned without a word.
+        using var temp = new TempDirectory();
+        var (model, labels, _) = await Prepare(temp, WriteReadmissions(temp.File("meds")));
+        var foreign = temp.File("foreign");
+        using (var writer = new MedsDatasetWriter(foreign))
+        {
+            for (var id = 1L; id <= 6; id++)
+            {
+                var at = new DateTime(2021, 5, 1, 8, 0, 0, DateTimeKind.Utc).AddDays(id);
+                writer.WriteSubject(id, [new(id, at, "LAB//50912//mg/dL", 1f), new(id, at.AddHours(1), "MEDICATION//START//1234"), new(id, at.AddHours(2), "LAB//51221//%", 30f)],
+                    id <= 4 ? MedsSchema.TrainSplit : MedsSchema.TuningSplit);
+            }
+            writer.Complete();
+        }
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("finetune", "--model", model, "--meds", foreign, "--labels", labels, "--out", temp.File("out"),
+            "--steps", "2", "--batch", "2", "--warmup", "1", "--threads", "1");
+
+        Assert.Equal(ExitCodes.Failure, exitCode);
+        Assert.Contains("TOK001", stderr, StringComparison.Ordinal);
+        Assert.Contains("--allow-unknown-codes", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
     private static async Task<(string Model, string Labels, string Tokens)> Prepare(TempDirectory temp, string? meds = null)
     {
         meds ??= Sample;

@@ -172,4 +172,12 @@ public sealed class TieOrderTests : IDisposable
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
         Assert.Contains("tie_order", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void TheCommittedDemoTokenizer_KeepsTheInputOrderItsModelWasTrainedOn()
+    {
+        // Its model learned the simulator's order of each timestamp's events; a canonical rebuild is measured in
+        // docs/demo-model.md ("Events at the same time") and not shipped. The service orders a record's resources itself.
+        Assert.Equal(TieOrder.Input, TimelineTokenizer.Load(RepositoryPaths.Combine("models", "demo")).Settings.TieOrder);
+    }
 }

@@ -105,8 +105,10 @@ internal static class FinetuneCommand
                 temporary = Path.Combine(Path.GetTempPath(), $"fhirrisk-finetune-{Guid.NewGuid():N}");
                 tokensFolder = temporary;
                 var dataset = MedsDatasetReader.Open(medsFolder.FullName);
+                // As 'fhirrisk tokenize' does: a model of other data is refused, not finetuned on unknown codes (CLI review s10 #3).
                 TokenizeProgressDisplay.Run(console, progress => DatasetTokenization.Run(tokenizer, dataset, temporary,
-                    [FinetuningDataset.TrainSplit, FinetuningDataset.TuningSplit], settings.Threads, progress, cancellationToken));
+                    [FinetuningDataset.TrainSplit, FinetuningDataset.TuningSplit], settings.Threads, progress, cancellationToken,
+                    maxUnknownShare: TokenizeCommand.MaxUnknownShare));
             }
 
             var loaded = FinetuningDataset.Load(tokenizer, tokensFolder!, inputs.Labels.FullName, taskNames, settings.ContextFor(pretrained.Config.ContextLength),
@@ -124,6 +126,10 @@ internal static class FinetuneCommand
             FinetunedModel.Save(inputs.Output.FullName, tokenizer, result, settings);
             Report(console, io, result, settings.Steps, inputs.Output.FullName);
             return result.Cancelled ? Interrupted : ExitCodes.Success;
+        }
+        catch (Tokenizer.TokenizationException e) when (e.Issue.Code == Tokenizer.TokenizerIssueCodes.TooManyUnknownCodes)
+        {
+            return Fail(io, e.Issue.ToString(), "finetune a model pretrained on this kind of data, or tokenize it yourself with 'fhirrisk tokenize --allow-unknown-codes' and pass --tokens.", ExitCodes.Failure);
         }
         catch (TrainingException e)
         {

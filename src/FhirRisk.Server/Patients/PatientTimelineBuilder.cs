@@ -73,7 +73,12 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         // A stored resource's issues name its type, not its id: it may have been pushed by another client, and ids are
         // often accession numbers or MRN-like; a resource the caller supplied keeps its id, which the caller knows.
         var callerOwn = suppliedResources.ToHashSet();
+        // One order for one record, however it arrived (a search's matches, prefetch keys, earlier pushes): events of one
+        // timestamp keep the order of their resources, and a tokenizer fitted before the canonical tie order (the demo
+        // model's) writes them so. By type, then id: the order a Bulk Data export gives the offline ingestion, one file
+        // per type read in name order, so the demo model meets its training data's order of types (service review s10 #2).
         var envelopes = resources.Values
+            .OrderBy(r => r.ResourceType, StringComparer.Ordinal).ThenBy(r => r.Id, StringComparer.Ordinal)
             .Select(r => new FhirResourceEnvelope(r.ResourceType, Scope, callerOwn.Contains(r) ? $"{r.ResourceType}/{r.Id}" : r.ResourceType, r.FullUrl, Scope, r.Json))
             .ToArray();
         var subject = patientId is null ? (long?)null : FhirResourceLinks.SubjectIdOf(patientId, Mapping);

@@ -40,6 +40,32 @@ public sealed class PredictionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task One_record_gives_one_order_of_events_however_its_resources_arrive()
+    {
+        // Service review s10 #2: the same bundle as written, reversed, or pushed before gave different mortality risks,
+        // because events of one timestamp kept the order their resources came in. Three labs and a diagnosis at one time.
+        var at = new DateTime(2021, 3, 5, 12, 0, 0, DateTimeKind.Utc);
+        var bundle = TestBundles.Patient("p-order", labs: 1);
+        JsonObject[] extra =
+        [
+            TestBundles.Lab("p-order-a", "p-order", "p-order-enc", at, 4.5),
+            TestBundles.Lab("p-order-c", "p-order", "p-order-enc", at, 1.5),
+            TestBundles.Lab("p-order-b", "p-order", "p-order-enc", at, 9.5),
+        ];
+        var entries = bundle["entry"]!.AsArray().Select(e => e!["resource"]!.DeepClone().AsObject()).Concat(extra).ToArray();
+        var builder = _server.Services.GetRequiredService<PatientTimelineBuilder>();
+        async Task<string[]> Events(IEnumerable<JsonObject> resources, bool stored) =>
+            [.. (await builder.BuildAsync("p-order", [.. resources.Select(Utf8)], stored, CancellationToken.None)).Events.Select(e => $"{e.Time:O} {e.Code} {e.NumericValue}")];
+
+        var written = await Events(entries, stored: false);
+        Assert.Equal(written, await Events(entries.Reverse(), stored: false));
+        Assert.Equal(written, await Events(entries.Skip(2).Concat(entries.Take(2)), stored: false));
+        await PushAsync(TestBundles.Patient("p-order", labs: 1));
+        Assert.Equal(written, await Events(extra.Reverse(), stored: true));
+        Assert.Equal(["4.5", "9.5", "1.5"], written.Where(e => e.StartsWith(at.ToString("O"), StringComparison.Ordinal)).Select(e => e.Split(' ')[^1]));
+    }
+
+    [Fact]
     public async Task Issues_of_stored_resources_name_their_type_but_not_their_id_and_supplied_ones_keep_theirs()
     {
         // A value beyond float32 is a warning; stored ids may be accession numbers pushed by another client.
