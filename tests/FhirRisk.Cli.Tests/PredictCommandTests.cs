@@ -113,15 +113,9 @@ public sealed class PredictCommandTests
     public async Task Predict_HeadsOfAFinetuningStoppedEarly_WarnsButScores()
     {
         using var temp = new TempDirectory();
-        var model = temp.File("stopped");
-        Directory.CreateDirectory(model);
-        foreach (var file in Directory.EnumerateFiles(DemoModel))
-            File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        var (model, labels, tokens) = await HeadsOnlyCopy(temp, "stopped");
         var record = Path.Combine(model, "finetuning.json");
         File.WriteAllText(record, File.ReadAllText(record).Replace("\"cancelled\": false", "\"cancelled\": true", StringComparison.Ordinal));
-        var (labels, tokens) = (temp.File("labels"), temp.File("tokens"));
-        Assert.Equal(0, (await CliRun.RunAsync("labels", Sample, "--task", "all", "--out", labels)).ExitCode);
-        Assert.Equal(0, (await CliRun.RunAsync("tokenize", Sample, "--tokenizer", model, "--out", tokens)).ExitCode);
 
         var (exitCode, _, stderr) = await CliRun.RunAsync("predict", "--method", "heads", "--model", model, "--tokens", tokens, "--labels", labels,
             "--task", "all", "--split", "train", "--threads", "1", "--out", temp.File("out"));
@@ -137,13 +131,7 @@ public sealed class PredictCommandTests
         // CLI review s10 #11 and #1: rollouts silently sampled from the heads' backbone; NaN weights crashed with a stack
         // trace deep in a rollout and left an empty --out that made the rerun fail.
         using var temp = new TempDirectory();
-        var model = temp.File("heads-only");
-        Directory.CreateDirectory(model);
-        foreach (var file in Directory.EnumerateFiles(DemoModel))
-            File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
-        var (labels, tokens) = (temp.File("labels"), temp.File("tokens"));
-        Assert.Equal(0, (await CliRun.RunAsync("labels", Sample, "--task", "all", "--out", labels)).ExitCode);
-        Assert.Equal(0, (await CliRun.RunAsync("tokenize", Sample, "--tokenizer", model, "--out", tokens)).ExitCode);
+        var (model, labels, tokens) = await HeadsOnlyCopy(temp, "heads-only");
         string[] Args(string method, string output) =>
             ["predict", "--method", method, "--model", model, "--tokens", tokens, "--labels", labels, "--split", "all", "--threads", "1", "--out", output,
              .. method == "rollouts" ? new[] { "--rollouts", "2", "--max-tokens", "16", "--limit", "2" } : ["--task", "all"]];
@@ -159,6 +147,20 @@ public sealed class PredictCommandTests
         Assert.Contains("NaN or infinite", damaged.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", damaged.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(temp.File("h")));
+    }
+
+    /// <summary>A copy of the demo model's top folder (the heads, without <c>pretrained/</c>), and the sample's labels and
+    /// tokens.</summary>
+    private static async Task<(string Model, string Labels, string Tokens)> HeadsOnlyCopy(TempDirectory temp, string name)
+    {
+        var model = temp.File(name);
+        Directory.CreateDirectory(model);
+        foreach (var file in Directory.EnumerateFiles(DemoModel))
+            File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        var (labels, tokens) = (temp.File("labels"), temp.File("tokens"));
+        Assert.Equal(0, (await CliRun.RunAsync("labels", Sample, "--task", "all", "--out", labels)).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", Sample, "--tokenizer", model, "--out", tokens)).ExitCode);
+        return (model, labels, tokens);
     }
 
     /// <summary>Overwrites the first 4 floats of the first tensor of a safetensors file with NaN.</summary>
