@@ -90,6 +90,20 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Generate_NoPatientAtAll_FailsAndLeavesNoInvalidDataset()
+    {
+        // CLI review s10 #8: 0 patients exited 0 with a MEDS folder that meds validate refuses (no shard).
+        var output = _temp.File("none");
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("generate", "--model", Model(), "--patients", "2", "--out", output, "--max-tokens", "1");
+
+        Assert.Equal(ExitCodes.Failure, exitCode);
+        Assert.Contains("no synthetic patient was generated", stderr, StringComparison.Ordinal);
+        Assert.Contains("--max-tokens", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
     public async Task Generate_WithCreatedAt_WritesThatTimeIntoBothManifests()
     {
         var output = _temp.File("fixed");

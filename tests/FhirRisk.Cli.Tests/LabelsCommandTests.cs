@@ -61,4 +61,25 @@ public sealed class LabelsCommandTests
         Assert.Contains("leaving no positive", stderr, StringComparison.Ordinal);
         Assert.Contains("no positive label for ed_critical_outcome", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Labels_ADatasetWithoutOurStayCodes_WarnsWhichCodesTheTasksLookFor()
+    {
+        // CLI review s10 #6: stays written ADMISSION//… / DISCHARGE gave 0 points for every task, exit 0 and no word.
+        using var temp = new TempDirectory();
+        var meds = temp.File("meds");
+        using (var writer = new Meds.MedsDatasetWriter(meds))
+        {
+            var at = new DateTime(2021, 5, 1, 8, 0, 0, DateTimeKind.Utc);
+            writer.WriteSubject(1, [new(1, at, "ADMISSION//EMERGENCY"), new(1, at.AddDays(3), "DISCHARGE")], Meds.MedsSchema.TrainSplit);
+            writer.Complete();
+        }
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("labels", meds, "--out", temp.File("labels"));
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("warning: no prediction point for hospital_mortality", stderr, StringComparison.Ordinal);
+        Assert.Contains("HOSPITAL_ADMISSION", stderr, StringComparison.Ordinal);
+        Assert.Contains("ED_REGISTRATION", stderr, StringComparison.Ordinal);
+    }
 }

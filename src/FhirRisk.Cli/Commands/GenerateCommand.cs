@@ -106,6 +106,14 @@ internal static class GenerateCommand
             io.Error.WriteLine($"warning: {summary.Timelines.NoEncounter} patient(s) were left out because none of their rollouts opened an encounter (docs/generate.md \"Decoding to MEDS\").");
         foreach (var warning in summary.Warnings)
             io.Error.WriteLine("warning: " + warning);
+        if (summary.Patients == 0)
+        {
+            // A MEDS dataset of no patient is not a dataset (meds validate: MEDS001): nothing was generated, so the run
+            // failed, and what it wrote is removed as a failed run's is (CLI review s10 #8).
+            Directory.Delete(settings.OutputFolder, recursive: true);
+            return CommandOutput.Fail(io.Error, "no synthetic patient was generated, so nothing was written.",
+                "raise --max-tokens (each patient needs an encounter within it), or pass the pretrained model (its pretrained/ folder).");
+        }
         return ExitCodes.Success;
     }
 

@@ -110,8 +110,14 @@ internal static class LabelsCommand
     internal static IEnumerable<string> Warnings(IReadOnlyList<TaskDefinition> tasks, IReadOnlyList<TaskLabelSummary> summaries)
     {
         var withoutPositives = new List<string>();
+        var withoutPoints = new List<TaskDefinition>();
         foreach (var (task, summary) in tasks.Zip(summaries))
         {
+            if (summary.Points == 0)
+            {
+                withoutPoints.Add(task);
+                continue;
+            }
             var noPositive = summary.Labeled > 0 && summary.Positives == 0;
             if (summary.KnownAtPrediction > 0 && (noPositive || summary.KnownAtPrediction * 2 > summary.Points))
                 yield return $"warning: {Count(summary.KnownAtPrediction)} of {Count(summary.Points)} {task.Name} points have their outcome at the prediction time itself and are "
@@ -122,6 +128,12 @@ internal static class LabelsCommand
         }
         if (withoutPositives.Count > 0)
             yield return $"warning: no positive label for {string.Join(", ", withoutPositives)}: {(withoutPositives.Count == 1 ? "it" : "they")} cannot be trained or evaluated on this dataset.";
+        // A dataset whose stays are written with other codes (ADMISSION//…, as some MEDS extractions do) gives no point at
+        // all, which read as a clean run (CLI review s10 #6): name the codes the tasks look for.
+        if (withoutPoints.Count > 0)
+            yield return $"warning: no prediction point for {string.Join(", ", withoutPoints.Select(t => t.Name))}: the dataset holds no event whose code starts "
+                + $"with {string.Join(" or ", withoutPoints.Select(t => t.Point.AnchorCode).Distinct(StringComparer.Ordinal))} (the stay codes of docs/tasks.md); "
+                + "map the source's stay events to them, or these tasks cannot be labelled.";
     }
 
     private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);

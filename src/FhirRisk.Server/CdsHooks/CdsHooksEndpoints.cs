@@ -53,6 +53,8 @@ internal static class CdsHooksEndpoints
         var logger = loggers.CreateLogger(LoggerCategory);
         if (CdsServiceCatalog.Find(id) is not { } service)
             return Outcome(StatusCodes.Status404NotFound, "not-found", $"No CDS Service '{id}' here; GET /cds-services lists them.");
+        if (NotJson(http) is { } refused)
+            return refused;
         var clock = Stopwatch.StartNew();
         GatheredData? gathered = null;
         try
@@ -130,6 +132,8 @@ internal static class CdsHooksEndpoints
         var logger = loggers.CreateLogger(LoggerCategory);
         if (CdsServiceCatalog.Find(id) is null)
             return Outcome(StatusCodes.Status404NotFound, "not-found", $"No CDS Service '{id}' here; GET /cds-services lists them.");
+        if (NotJson(http) is { } refused)
+            return refused;
         try
         {
             var body = await ReadAsync(http, options.MaxBodyBytes, CdsHooksJsonContext.Default.CdsFeedbackRequest);
@@ -198,6 +202,15 @@ internal static class CdsHooksEndpoints
         CdsHooksLog.Failed(logger, id, e.GetType().Name, http.TraceIdentifier, e.StackTrace);
         return Outcome(StatusCodes.Status500InternalServerError, "exception", $"Internal error (trace {http.TraceIdentifier}).");
     }
+
+    /// <summary>
+    /// 415 unless the body is declared JSON (<c>application/json</c> or a <c>+json</c> type, with any parameters), as
+    /// the spec has clients send it and as FHIR push refuses other types. A form or text body would also make the call
+    /// a CORS "simple request", which skips the preflight (service review s10 #9).
+    /// </summary>
+    private static JsonHttpResult<OperationOutcome>? NotJson(HttpContext http) => http.Request.HasJsonContentType() ? null
+        : Outcome(StatusCodes.Status415UnsupportedMediaType, "not-supported",
+            $"A CDS Hooks call or feedback is a JSON body: send it with Content-Type: application/json (got {(string.IsNullOrEmpty(http.Request.ContentType) ? "none" : LogText.Of(http.Request.ContentType, 64))}).");
 
     private static JsonHttpResult<OperationOutcome> Outcome(int status, string code, string text, string? diagnostics = null) =>
         TypedResults.Json(OperationOutcome.Error(code, text, diagnostics), CdsHooksJsonContext.Default.OperationOutcome, statusCode: status);

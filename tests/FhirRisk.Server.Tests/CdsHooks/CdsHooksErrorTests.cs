@@ -41,6 +41,33 @@ public sealed class CdsHooksErrorTests
         Assert.Empty(server.Logs.Errors);
     }
 
+    [Theory]
+    [InlineData("", "text/plain")]
+    [InlineData("", "application/x-www-form-urlencoded")]
+    [InlineData("", null)]
+    [InlineData("/feedback", "text/plain")]
+    public async Task A_body_not_declared_JSON_is_415_and_never_reaches_the_model(string endpoint, string? mediaType)
+    {
+        // Service review s10 #9: form and text bodies were answered with cards, and make the call a CORS simple request.
+        await using var server = await TestCdsServer.StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/cds-services/{CdsServiceCatalog.PatientRiskId}{endpoint}")
+        {
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes(CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch))),
+        };
+        if (mediaType is not null)
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        using var response = await server.Client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        using var outcome = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Contains("Content-Type: application/json", outcome.RootElement.GetProperty("issue")[0].GetProperty("details").GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Empty(server.Risks.Requests);
+
+        using var charset = await server.Client.PostAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            new StringContent(CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, charset.StatusCode); // application/json; charset=utf-8
+    }
+
     [Fact]
     public async Task A_wrong_hook_is_logged_on_one_line_escaped_and_capped()
     {
