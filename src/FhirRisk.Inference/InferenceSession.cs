@@ -58,6 +58,10 @@ public sealed class InferenceSession : IDisposable
     /// else <see cref="Parameters"/>.</summary>
     public GptParameters GenerativeParameters { get; }
 
+    /// <summary>The model has task heads but no <c>pretrained/</c> backbone beside them, so rollouts and synthetic
+    /// patients sample from the finetuned backbone, which was trained for its heads, not to write timelines.</summary>
+    public bool GeneratesFromHeadsBackbone => Heads is not null && ReferenceEquals(GenerativeParameters, Parameters);
+
     /// <summary>The finetuned heads (<c>heads.json</c>), or null for a model without them.</summary>
     public TaskHeads? Heads { get; }
 
@@ -205,11 +209,9 @@ public sealed class InferenceSession : IDisposable
     /// A finetuned model's record holds no hashes to catch it before.</summary>
     private static void RequireFinite(string directory, GptParameters parameters)
     {
-        var bad = 0;
-        foreach (var value in parameters.Values)
-            bad += float.IsFinite(value) ? 0 : 1;
+        var bad = FiniteValues.CountNonFinite(parameters.Values);
         if (bad > 0)
-            throw new InferenceException(InferenceErrorCodes.NonFinite, Path.Combine(directory, "model.safetensors"), string.Create(CultureInfo.InvariantCulture,
+            throw new InferenceException(InferenceErrorCodes.NonFinite, Path.Combine(directory, Checkpoint.ModelFileName), string.Create(CultureInfo.InvariantCulture,
                 $"{bad:N0} of the {parameters.Values.Length:N0} weights are NaN or infinite: the file is damaged, or the run that saved it diverged. Hint: copy the model again from an intact save, or train it again with a lower --lr."));
     }
 

@@ -43,17 +43,13 @@ internal static class FhirRiskOperationsExtensions
     /// every shipped setting — the per-task alert thresholds among them, so a 7 % mortality risk read "low" against the
     /// generic 10 % — without a word. Where the working directory is the build's folder, the same file is read twice.
     /// </summary>
-    internal static JsonConfigurationSource ShippedSettings()
+    internal static JsonConfigurationSource ShippedSettings() => new()
     {
-        var source = new JsonConfigurationSource
-        {
-            Path = "appsettings.json",
-            Optional = true,
-            ReloadOnChange = false,
-            FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
-        };
-        return source;
-    }
+        Path = "appsettings.json",
+        Optional = true,
+        ReloadOnChange = false,
+        FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
+    };
 
     /// <summary>
     /// Settings that must hold even where <c>appsettings.json</c> is not found: it is read from the content root, which is

@@ -28,19 +28,19 @@ public enum TieOrder
 /// writes none and goes first, by code), and its decile (0: none).</summary>
 internal readonly record struct TieEntry(int Index, CodePlan? Plan, int Bin, string Code, int Rank)
 {
+    private static readonly StayKind[] s_stays = [StayKind.Hospital, StayKind.Icu, StayKind.Emergency];
+
     /// <summary>The place of a token's events in a timestamp (<see cref="TieOrder.Canonical"/>): 0 opens a stay or
     /// visit, 1 is charted within one, 2 closes one, 3 is death. Read from the token, so an unknown code of a family
     /// (<c>UNK//HOSPITAL_DISCHARGE</c>) keeps its family's place.</summary>
     public static int RankOf(string token)
     {
         var family = Vocabulary.VocabularyOf(token.StartsWith(Vocabulary.UnknownPrefix, StringComparison.Ordinal) ? token[Vocabulary.UnknownPrefix.Length..] : token);
-        return family switch
-        {
-            TaskCodes.EdRegistration or TaskCodes.HospitalAdmission or TaskCodes.IcuAdmission or "VISIT" => 0,
-            TaskCodes.EdOut or TaskCodes.IcuDischarge or TaskCodes.HospitalDischarge => 2,
-            MedsSchema.DeathCode => 3,
-            _ => 1,
-        };
+        if (family == MedsSchema.DeathCode)
+            return 3;
+        if (family == "VISIT" || s_stays.Any(s => s.StartCode == family))
+            return 0;
+        return s_stays.Any(s => s.EndCode == family) ? 2 : 1;
     }
 
     public static int Compare(TieEntry x, TieEntry y)

@@ -169,9 +169,14 @@ public sealed class TimelineTokenizer
         {
             var end = events[i].Time is { } time ? RunEnd(events, i, time) : i + 1;
             if (end - i > 1)
-                ordered.AddRange(SortRun(events, i, end, scratch).ToArray().Select(e => events[e.Index]));
+            {
+                foreach (var entry in SortRun(events, i, end, scratch))
+                    ordered.Add(events[entry.Index]);
+            }
             else
+            {
                 ordered.Add(events[i]);
+            }
             i = end;
         }
         return ordered;

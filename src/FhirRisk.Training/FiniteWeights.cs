@@ -10,22 +10,13 @@ namespace FhirRisk.Training;
 /// </summary>
 internal static class FiniteWeights
 {
-    /// <summary>How many of <paramref name="values"/> are NaN or infinite.</summary>
-    public static int CountNonFinite(ReadOnlySpan<float> values)
-    {
-        var bad = 0;
-        foreach (var value in values)
-            bad += float.IsFinite(value) ? 0 : 1;
-        return bad;
-    }
-
     /// <summary>Throws <see cref="TrainingException"/> with <paramref name="code"/>, naming the <c>model.safetensors</c>
     /// of <paramref name="directory"/>, unless every weight of <paramref name="parameters"/> is finite.</summary>
     /// <param name="hint">What to do instead, without the leading "Hint: ".</param>
     public static void Require(GptParameters parameters, string directory, string code, string hint)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        var bad = CountNonFinite(parameters.Values);
+        var bad = FiniteValues.CountNonFinite(parameters.Values);
         if (bad == 0)
             return;
         throw new TrainingException(code, Path.Combine(directory, Checkpoint.ModelFileName), string.Create(CultureInfo.InvariantCulture,

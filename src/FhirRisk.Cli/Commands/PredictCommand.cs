@@ -156,7 +156,7 @@ internal static class PredictCommand
         {
             var options = InferenceOptions.Default with { Threads = r.Threads, Scheduler = RolloutSchedulerOptions.Default with { MaxSlots = r.Slots } };
             using var session = InferenceSession.Open(r.Model, options);
-            if (r.Method == "rollouts" && session.Heads is not null && ReferenceEquals(session.GenerativeParameters, session.Parameters))
+            if (r.Method == "rollouts" && session.GeneratesFromHeadsBackbone)
                 io.Error.WriteLine($"warning: the model directory has task heads but no {InferenceSession.PretrainedFolder}/ backbone beside them: the rollouts sample from the finetuned backbone, which was trained for its heads, not to write timelines. Pass the pretrained model (its {InferenceSession.PretrainedFolder}/ folder) for rollouts.");
             return r.Method == "heads"
                 ? PredictHeads(r, session, io, cancellationToken)

@@ -29,22 +29,8 @@ public static class SavedFileHashes
     public static string? FirstMismatch(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        var record = Path.Combine(directory, RecordFile);
-        if (!File.Exists(record))
+        if (ReadRecord(directory).Hashes is not { } hashes)
             return null;
-        Dictionary<string, string> hashes;
-        try
-        {
-            using var json = JsonDocument.Parse(File.ReadAllBytes(record));
-            if (json.RootElement.ValueKind != JsonValueKind.Object || !json.RootElement.TryGetProperty("file_sha256", out var files)
-                || files.ValueKind != JsonValueKind.Object)
-                return null;
-            hashes = files.EnumerateObject().ToDictionary(f => f.Name, f => f.Value.GetString() ?? "", StringComparer.Ordinal);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
         foreach (var (name, expected) in hashes.OrderBy(h => h.Key, StringComparer.Ordinal))
         {
             var path = Path.Combine(directory, name);
@@ -63,23 +49,33 @@ public static class SavedFileHashes
     public static string? RecordProblem(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        return ReadRecord(directory).Problem;
+    }
+
+    /// <summary>The record's file hashes; none without a record or without the field (earlier builds); and why the record
+    /// is damaged, when it is.</summary>
+    private static (Dictionary<string, string>? Hashes, string? Problem) ReadRecord(string directory)
+    {
         var record = Path.Combine(directory, RecordFile);
         if (!File.Exists(record))
-            return null;
+            return (null, null);
         try
         {
             using var json = JsonDocument.Parse(File.ReadAllBytes(record));
             if (json.RootElement.ValueKind != JsonValueKind.Object)
-                return "it is not a JSON object";
+                return (null, "it is not a JSON object");
             if (!json.RootElement.TryGetProperty("file_sha256", out var files))
-                return null;
-            return files.ValueKind == JsonValueKind.Object && files.EnumerateObject().All(f => f.Value.ValueKind == JsonValueKind.String)
-                ? null
-                : "its file_sha256 is not an object of SHA-256 strings";
+                return (null, null);
+            const string NotHashes = "its file_sha256 is not an object of SHA-256 strings";
+            if (files.ValueKind != JsonValueKind.Object || files.EnumerateObject().Any(f => f.Value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null)))
+                return (null, NotHashes);
+            // A null hash matches no file: the check reports its file, and a loader the damaged record.
+            var hashes = files.EnumerateObject().ToDictionary(f => f.Name, f => f.Value.GetString() ?? "", StringComparer.Ordinal);
+            return (hashes, files.EnumerateObject().Any(f => f.Value.ValueKind == JsonValueKind.Null) ? NotHashes : null);
         }
         catch (JsonException)
         {
-            return "it is not valid JSON";
+            return (null, "it is not valid JSON");
         }
     }
 }

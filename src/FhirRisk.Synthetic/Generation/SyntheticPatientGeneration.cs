@@ -79,7 +79,7 @@ public static class SyntheticPatientGeneration
             throw new DirectoryNotFoundException($"MEDS dataset folder '{dataset}' does not exist.");
         using var session = InferenceSession.Open(settings.ModelDirectory, new InferenceOptions { Threads = settings.Threads });
         var warnings = new List<string>();
-        if (session.Heads is not null && ReferenceEquals(session.GenerativeParameters, session.Parameters))
+        if (session.GeneratesFromHeadsBackbone)
             warnings.Add($"the model directory has task heads but no {InferenceSession.PretrainedFolder}/ backbone beside them: sampling from the finetuned backbone, which was trained for its heads, not to write timelines. Pass the pretrained model (its {InferenceSession.PretrainedFolder}/ folder) for generation.");
         var random = new Random((int)(settings.Seed ^ (settings.Seed >> 32)));
         var prompts = StaticPrompts.Draw(session.Tokenizer, settings.Dataset, settings.Patients, random);

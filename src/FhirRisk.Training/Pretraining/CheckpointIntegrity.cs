@@ -75,7 +75,7 @@ internal static class CheckpointIntegrity
     /// anything else makes the next update NaN.</summary>
     public static void CheckMoments(float[] m, float[] v, string path, string restore)
     {
-        var nonFinite = FiniteWeights.CountNonFinite(m) + FiniteWeights.CountNonFinite(v);
+        var nonFinite = Model.Checkpoints.FiniteValues.CountNonFinite(m) + Model.Checkpoints.FiniteValues.CountNonFinite(v);
         var negative = v.Count(x => x < 0);
         if (nonFinite + negative > 0)
             throw new TrainingException(PretrainingErrorCodes.CorruptCheckpoint, path, string.Create(CultureInfo.InvariantCulture,

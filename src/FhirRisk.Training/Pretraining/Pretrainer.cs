@@ -301,7 +301,7 @@ public sealed class Pretrainer : IDisposable
     /// </summary>
     private void CheckFiniteWeights(ReadOnlySpan<float> values, string what)
     {
-        var bad = FiniteWeights.CountNonFinite(values);
+        var bad = Model.Checkpoints.FiniteValues.CountNonFinite(values);
         if (bad > 0)
             throw new TrainingException(PretrainingErrorCodes.NonFiniteLoss, Directory.Root, string.Create(CultureInfo.InvariantCulture,
                 $"{bad:N0} of the {values.Length:N0} {what} after step {Step} are not finite; training stopped and they were not saved."));
