@@ -30,6 +30,9 @@ public static class MedsSchema
 
     /// <summary>Folder of the event shards, relative to the dataset root.</summary>
     public const string DataFolder = "data";
+
+    /// <summary>Folder of the dataset's metadata files, relative to the dataset root.</summary>
+    public const string MetadataFolder = "metadata";
     public const string CodesFile = "metadata/codes.parquet";
     public const string SubjectSplitsFile = "metadata/subject_splits.parquet";
     public const string DatasetMetadataFile = "metadata/dataset.json";

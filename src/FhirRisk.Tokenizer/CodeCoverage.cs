@@ -1,3 +1,6 @@
+using System.Globalization;
+using FhirRisk.Core;
+
 namespace FhirRisk.Tokenizer;
 
 /// <summary>How much of a code the vocabulary knows, i.e. how <see cref="TimelineTokenizer"/> writes it (DESIGN §4 back-off).</summary>
@@ -36,6 +39,19 @@ public readonly record struct CodeCoverageCounts(long Exact, long Ancestor, long
         CodeCoverage.Ancestor => this with { Ancestor = Ancestor + 1 },
         _ => this with { Unknown = Unknown + 1 },
     };
+
+    /// <summary>Throws <see cref="TokenizationException"/> (<see cref="TokenizerIssueCodes.TooManyUnknownCodes"/>, naming
+    /// <paramref name="path"/>) when more than <paramref name="maxUnknownShare"/> of the events are
+    /// <see cref="CodeCoverage.Unknown"/>: a vocabulary fitted on another kind of data, or one whose small-cell rule
+    /// left most codes out, whose model would read mostly unknown tokens. Null accepts any share.</summary>
+    public void CheckUnknownShare(double? maxUnknownShare, string path)
+    {
+        if (maxUnknownShare is not { } limit || Share(CodeCoverage.Unknown) <= limit)
+            return;
+        throw new TokenizationException(Issue.Error(TokenizerIssueCodes.TooManyUnknownCodes, path, string.Create(CultureInfo.InvariantCulture,
+            $"{Unknown:N0} of the {Total:N0} timeline events ({Share(CodeCoverage.Unknown):P1}) have codes the tokenizer's vocabulary does not know, above the limit of {limit:P0}: a model would read mostly unknown tokens.")),
+            "fit a tokenizer on this data's train split, or raise the limit if encoding it with this vocabulary is intended.");
+    }
 
     public static CodeCoverageCounts operator +(CodeCoverageCounts a, CodeCoverageCounts b) =>
         new(a.Exact + b.Exact, a.Ancestor + b.Ancestor, a.Unknown + b.Unknown);

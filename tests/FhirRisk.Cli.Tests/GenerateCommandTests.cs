@@ -41,6 +41,25 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Generate_DataTheModelsVocabularyDoesNotKnow_IsRefusedUnlessAllowed()
+    {
+        // CLI review s10: another kind of record as --data gave prompts and fidelity reports comparing unlike records.
+        var foreign = ForeignMeds.Recoded(Sample, _temp.File("foreign"));
+        var refusedOutput = _temp.File("refused");
+
+        var (refusedExit, _, refusedError) = await CliRun.RunAsync("generate", "--model", Model(), "--patients", "3", "--data", foreign,
+            "--out", refusedOutput, "--max-tokens", "16");
+        var (allowedExit, _, allowedError) = await CliRun.RunAsync("generate", "--model", Model(), "--patients", "3", "--data", foreign,
+            "--out", _temp.File("allowed"), "--max-tokens", "16", "--allow-unknown-codes");
+
+        Assert.Equal(ExitCodes.Failure, refusedExit);
+        Assert.Contains("TOK001", refusedError, StringComparison.Ordinal);
+        Assert.Contains("--allow-unknown-codes", refusedError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(refusedOutput) && Directory.EnumerateFileSystemEntries(refusedOutput).Any());
+        Assert.True(allowedExit == 0, allowedError);
+    }
+
+    [Fact]
     public async Task Generate_MissingModel_IsAUsageError()
     {
         var (exitCode, _, stderr) = await CliRun.RunAsync("generate", "--model", _temp.File("nope"), "--out", _temp.File("s"));

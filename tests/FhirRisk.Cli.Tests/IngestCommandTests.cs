@@ -67,17 +67,23 @@ public sealed class IngestCommandTests
     }
 
     [Fact]
-    public async Task Ingest_OnlyUnsupportedResources_ExitOne()
+    public async Task Ingest_OnlyUnsupportedOrBrokenResources_ExitOneKeepingOnlyTheEvidence()
     {
         using var temp = new TempDirectory();
         var input = temp.File("Organization.ndjson");
-        await File.WriteAllTextAsync(input, "{\"resourceType\":\"Organization\",\"id\":\"o1\"}\n");
+        await File.WriteAllTextAsync(input, "{\"resourceType\":\"Organization\",\"id\":\"o1\"}\n{\"resourceType\":\n");
 
         var (exitCode, stdout, stderr) = await CliRun.RunAsync("ingest", input, "--out", temp.File("meds"));
 
         Assert.Equal(ExitCodes.Failure, exitCode);
         Assert.Contains("Organization", stdout, StringComparison.Ordinal);
         Assert.Contains("nothing could be ingested", stderr, StringComparison.Ordinal);
+        // No empty dataset is left for the next verb to take for one (CLI review s10); the issues stay, to say why.
+        Assert.False(Directory.Exists(Path.Combine(temp.File("meds"), "metadata")));
+        Assert.False(Directory.Exists(Path.Combine(temp.File("meds"), "data")));
+        Assert.True(File.Exists(Path.Combine(temp.File("meds"), "issues.ndjson")));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(temp.File("meds"), "quarantine")));
+        Assert.Contains("keeps only the quarantine and issues.ndjson", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -94,7 +100,8 @@ public sealed class IngestCommandTests
 
         Assert.Equal(ExitCodes.Failure, empty.ExitCode);
         Assert.Contains("no FHIR file was found in the inputs", empty.Error, StringComparison.Ordinal);
-        Assert.Contains("before running again", empty.Error, StringComparison.Ordinal);
+        Assert.Contains("nothing was kept", empty.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(temp.File("meds")), "a run that ingested nothing and found no issue leaves no folder");
         Assert.Equal(ExitCodes.UsageError, outIsFile.ExitCode);
         Assert.Contains("is a file", outIsFile.Error, StringComparison.Ordinal);
     }

@@ -45,6 +45,28 @@ public sealed class ProbeCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Probe_Embeddings_OfDataTheModelsVocabularyDoesNotKnow_IsRefusedUnlessAllowed()
+    {
+        // CLI review s10: 'probe --model' embedded data of another kind (every code UNK) without a word, where tokenize and
+        // finetune --meds refuse it.
+        var labels = await LabelsAsync();
+        var model = TinyModel(_temp.File("model"));
+        var foreign = ForeignMeds.Recoded(Sample, _temp.File("foreign"));
+
+        var (refusedExit, _, refusedError) = await CliRun.RunAsync("probe", foreign, "--labels", labels, "--task", "composite", "--model", model,
+            "--out", _temp.File("refused"), "--threads", "1");
+        var (allowedExit, _, allowedError) = await CliRun.RunAsync("probe", foreign, "--labels", labels, "--task", "composite", "--model", model,
+            "--out", _temp.File("allowed"), "--threads", "1", "--allow-unknown-codes");
+
+        Assert.Equal(ExitCodes.Failure, refusedExit);
+        Assert.Contains("TOK001", refusedError, StringComparison.Ordinal);
+        Assert.Contains("--allow-unknown-codes", refusedError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", refusedError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_temp.File("refused")) && Directory.EnumerateFileSystemEntries(_temp.File("refused")).Any());
+        Assert.True(allowedExit == 0, allowedError);
+    }
+
+    [Fact]
     public async Task Probe_EmbeddingsWithoutAModel_IsAUsageError()
     {
         var (exitCode, _, stderr) = await CliRun.RunAsync("probe", Sample, "--labels", await LabelsAsync(), "--out", _temp.File("out"));

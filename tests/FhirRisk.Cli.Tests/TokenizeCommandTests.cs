@@ -96,6 +96,9 @@ public sealed class TokenizeCommandTests
         Assert.Equal(ExitCodes.Failure, refused.ExitCode);
         Assert.Contains("TOK001", refused.Error, StringComparison.Ordinal);
         Assert.Contains("--allow-unknown-codes", refused.Error, StringComparison.Ordinal);
+        // The tokenizer is this data's own: its small-cell rule is the cause, not other data (CLI review s10).
+        Assert.Contains("small-cell rule (--min-subjects", refused.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("fit a tokenizer on this data", refused.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", refused.Error, StringComparison.Ordinal);
         Assert.Empty(leftBehind);
         Assert.True(allowed.ExitCode == 0, allowed.Error);

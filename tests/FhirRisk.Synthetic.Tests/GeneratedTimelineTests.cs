@@ -78,7 +78,7 @@ public sealed class GeneratedTimelineTests
     public void Prompts_FromData_KeepTheDonorsQuarterButNotItsTime_AndRepeatBySeed()
     {
         var tokenizer = Tokenizer;
-        var donors = StaticPrompts.Donors(tokenizer, GenerationModel.Dataset);
+        var donors = StaticPrompts.Donors(tokenizer, GenerationModel.Dataset).Pool;
 
         var prompts = StaticPrompts.Draw(tokenizer, GenerationModel.Dataset, 200, new Random(4));
         var again = StaticPrompts.Draw(tokenizer, GenerationModel.Dataset, 200, new Random(4));

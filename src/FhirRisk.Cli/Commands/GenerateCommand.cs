@@ -4,6 +4,7 @@ using FhirRisk.Core;
 using FhirRisk.Inference;
 using FhirRisk.Model.Checkpoints;
 using FhirRisk.Synthetic.Generation;
+using FhirRisk.Tokenizer;
 using Spectre.Console;
 
 namespace FhirRisk.Cli.Commands;
@@ -26,9 +27,13 @@ internal static class GenerateCommand
         var maxTokens = CommandOptions.IntAtLeast("--max-tokens", minimum: 1, defaultValue: 2048, "Tokens one timeline may generate.");
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature.", DefaultValueFactory = _ => 1f };
         var createdAt = CommandOptions.CreatedAt("Fixed created_at (meds/metadata/dataset.json) and transactionTime (fhir/manifest.json), ISO 8601, for byte-identical re-runs.");
+        var allowUnknown = new Option<bool>("--allow-unknown-codes")
+        {
+            Description = $"Use --data even when more than {TokenizeCommand.MaxUnknownShare:P0} of its train events have codes the model's vocabulary does not know.",
+        };
         var command = new Command("generate", "Generate synthetic patients from a model as MEDS and FHIR R4 NDJSON, with fidelity and privacy reports.")
         {
-            model, patients, seed, output, data, maxTokens, temperature, createdAt,
+            model, patients, seed, output, data, maxTokens, temperature, createdAt, allowUnknown,
         };
         command.SetAction((parsed, cancellationToken) => Task.FromResult(Run(
             new GenerationSettings
@@ -40,6 +45,7 @@ internal static class GenerateCommand
                 Dataset = parsed.GetValue(data)?.FullName,
                 MaxNewTokens = parsed.GetValue(maxTokens),
                 Temperature = parsed.GetValue(temperature),
+                MaxUnknownShare = parsed.GetValue(allowUnknown) ? null : TokenizeCommand.MaxUnknownShare,
                 Clock = parsed.GetValue(createdAt) is { } fixedTime ? new FixedClock(fixedTime) : SystemClock.Instance,
             },
             parsed.InvocationConfiguration,
@@ -79,6 +85,11 @@ internal static class GenerateCommand
         catch (GenerationOutputException e)
         {
             return CommandOutput.Fail(io.Error, e.Message, "choose a new --out folder: each generation goes to a folder of its own.", ExitCodes.UsageError);
+        }
+        catch (TokenizationException e) when (e.Issue.Code == TokenizerIssueCodes.TooManyUnknownCodes)
+        {
+            return CommandOutput.Fail(io.Error, e.Issue.ToString(),
+                "pass the model's own training data as --data (or leave it out), or --allow-unknown-codes to compare with this data anyway.");
         }
         catch (InferenceException e)
         {

@@ -182,8 +182,13 @@ internal static class IngestCommand
             var hint = summary.Files == 0
                 ? "no FHIR file was found in the inputs: pass .json, .ndjson or .ndjson.gz files, or folders that hold them."
                 : "check the issues above; inputs must be FHIR R4 JSON or NDJSON with Patient-linked resources.";
-            return CommandOutput.Fail(io.Error, "nothing could be ingested (no MEDS event was produced).",
-                $"{hint} {settings.OutputFolder} keeps what was written (the quarantine, if any): delete it, or choose a new --out, before running again.");
+            // An empty dataset (metadata/ without a shard) is no use and would be taken for one by the next verb: only the
+            // evidence stays, the quarantine and issues.ndjson (CLI review s10).
+            Meds.Ingestion.OutputFolderCheck.RemoveOwned(settings.OutputFolder, includeQuarantine: false);
+            var kept = Directory.Exists(settings.OutputFolder)
+                ? $"{settings.OutputFolder} keeps only the quarantine and {IssuesFile}: delete them, or choose a new --out, before running again."
+                : "nothing was kept.";
+            return CommandOutput.Fail(io.Error, "nothing could be ingested (no MEDS event was produced).", $"{hint} {kept}");
         }
         return ExitCodes.Success;
     }

@@ -5,6 +5,7 @@ using FhirRisk.Meds;
 using FhirRisk.Meds.Tasks;
 using FhirRisk.Model;
 using FhirRisk.Parquet;
+using FhirRisk.Tokenizer;
 using FhirRisk.Training;
 using FhirRisk.Training.Baselines;
 using FhirRisk.Training.Evaluation;
@@ -45,9 +46,13 @@ internal static class ProbeCommand
         var batch = CommandOptions.IntAtLeast("--batch", 1, EmbeddingSettings.Default.BatchSize, "Embeddings: sequences per forward pass.");
         var threads = CommandOptions.IntAtLeast("--threads", 1, Environment.ProcessorCount, "Threads for the model's kernels and the cross-validation folds.");
         var seed = new Option<ulong>("--seed") { Description = "Seed of the fold assignment and the k-shot draws." };
+        var allowUnknown = new Option<bool>("--allow-unknown-codes")
+        {
+            Description = $"Embeddings: embed the data even when more than {TokenizeCommand.MaxUnknownShare:P0} of its events have codes the model's vocabulary does not know.",
+        };
         var command = new Command("probe", "Fit L2 logistic regression probes on model embeddings or code counts and predict the held-out split.")
         {
-            dataset, labels, task, output, features, model, kShot, trainSplit, tuningSplit, testSplit, minCount, folds, batch, threads, seed,
+            dataset, labels, task, output, features, model, kShot, trainSplit, tuningSplit, testSplit, minCount, folds, batch, threads, seed, allowUnknown,
         };
         command.SetAction((parsed, cancellationToken) =>
         {
@@ -62,7 +67,12 @@ internal static class ProbeCommand
             };
             var inputs = new ProbeInputs(parsed.GetRequiredValue(dataset), parsed.GetRequiredValue(labels), parsed.GetValue(task)!, parsed.GetRequiredValue(output),
                 parsed.GetValue(features) == Counts, parsed.GetValue(model), parsed.GetValue(minCount),
-                new EmbeddingSettings { BatchSize = parsed.GetValue(batch), Compute = new ComputeOptions(threadCount) });
+                new EmbeddingSettings
+                {
+                    BatchSize = parsed.GetValue(batch),
+                    Compute = new ComputeOptions(threadCount),
+                    MaxUnknownShare = parsed.GetValue(allowUnknown) ? null : TokenizeCommand.MaxUnknownShare,
+                });
             return Task.FromResult(Run(inputs, settings, parsed.InvocationConfiguration, cancellationToken));
         });
         return command;
@@ -110,6 +120,11 @@ internal static class ProbeCommand
             io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{ProbeOutputs.PredictionsFile(inputs.Output.FullName, method)}: {result.Predictions.Count:N0} predictions ({result.Points:N0} points, {result.FeatureColumns:N0} features); fits in {ProbeOutputs.FitsFile(inputs.Output.FullName, method)}."));
             return ExitCodes.Success;
+        }
+        catch (TokenizationException e) when (e.Issue.Code == TokenizerIssueCodes.TooManyUnknownCodes)
+        {
+            return CommandOutput.Fail(io.Error, e.Issue.ToString(),
+                $"probe a model pretrained on this kind of data, or pass --allow-unknown-codes to embed it with this vocabulary anyway.");
         }
         catch (TrainingException e)
         {

@@ -89,8 +89,9 @@ internal static class TokenizeCommand
         }
         catch (TokenizationException e) when (e.Issue.Code == TokenizerIssueCodes.TooManyUnknownCodes)
         {
-            return CommandOutput.Fail(io.Error, e.Issue.ToString(),
-                $"fit a tokenizer on this data ('fhirrisk tokenize fit {folder} --out <dir>'), or pass --allow-unknown-codes to encode it with this vocabulary anyway.");
+            // The tokenizer may be this data's own, with most codes folded by its small-cell rule: then say that (CLI review s10).
+            return CommandOutput.Fail(io.Error, e.Issue.ToString(), TokenizeFitCommand.SmallCellHint(tokenizer)
+                ?? $"fit a tokenizer on this data ('fhirrisk tokenize fit {folder} --out <dir>'), or pass --allow-unknown-codes to encode it with this vocabulary anyway.");
         }
         catch (TokenizationException e)
         {

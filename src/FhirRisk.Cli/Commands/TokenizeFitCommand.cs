@@ -89,7 +89,7 @@ internal static class TokenizeFitCommand
         }
         if (settings.MinSubjects > 1 && UnknownShare(tokenizer) is > 0.5 and var share)
             io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"warning: {share:P0} of the train code occurrences fall under UNK tokens: the small-cell rule (--min-subjects {settings.MinSubjects}, --min-count {settings.MinCount}) leaves out codes of fewer subjects. Fit on more subjects; on simulated data only, pass --min-subjects 1 --min-count 1."));
+                $"warning: {share:P0} of the train code occurrences fall under UNK tokens: {SmallCellRule(settings)}. Fit on more subjects; on simulated data only, pass --min-subjects 1 --min-count 1."));
         var used = tokenizer.Intervals.Count(i => i.Count > 0);
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{output.FullName}: {tokenizer.Vocabulary.Count:N0} tokens, {tokenizer.Quantiles.Count:N0} quantized codes, {used} of {tokenizer.Intervals.Count} interval tokens used; fitted on {string.Join(", ", tokenizer.FittedOn.Splits)} ({tokenizer.FittedOn.Subjects:N0} subjects, {tokenizer.FittedOn.Events:N0} events)."));
@@ -111,6 +111,18 @@ internal static class TokenizeFitCommand
             "They sort before whatever else happened that day, so a prediction at an admission that day would read them. " +
             "If they are recorded by date, fit again with --day-end-codes <prefix> for each, to place them at the end of their day.");
     }
+
+    /// <summary>The hint for data a tokenizer mostly does not know (TOK001) when the cause is the tokenizer's own small-cell
+    /// rule, which filed most of the code occurrences it was fitted on under UNK; null when it knows most of its own
+    /// (then the data is of another kind than the tokenizer's, and the caller's hint says so).</summary>
+    internal static string? SmallCellHint(TimelineTokenizer tokenizer) =>
+        UnknownShare(tokenizer) is > 0.5 and var share
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"the tokenizer itself files {share:P0} of the code occurrences it was fitted on under UNK tokens: {SmallCellRule(tokenizer.Settings)}. Refit it on more subjects (on simulated data only, --min-subjects 1 --min-count 1), or pass --allow-unknown-codes to encode the data anyway.")
+            : null;
+
+    private static string SmallCellRule(TokenizerSettings settings) => string.Create(CultureInfo.InvariantCulture,
+        $"the small-cell rule (--min-subjects {settings.MinSubjects}, --min-count {settings.MinCount}) leaves out codes of fewer subjects or occurrences");
 
     // The share of train code occurrences (not static values, not reserved tokens) that the vocabulary counts as UNK//….
     private static double UnknownShare(TimelineTokenizer tokenizer)

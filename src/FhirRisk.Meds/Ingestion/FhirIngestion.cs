@@ -24,15 +24,32 @@ public sealed class FhirIngestion
         _settings = settings;
     }
 
-    /// <summary>Ingests <paramref name="inputs"/> (files or folders); issues are data in the summary, never exceptions.</summary>
+    /// <summary>Ingests <paramref name="inputs"/> (files or folders); issues are data in the summary, never exceptions.
+    /// A run that throws (a disk error, cancellation) removes the dataset and quarantine folders it began, so the same
+    /// output folder can be used again.</summary>
     /// <exception cref="IOException">The output folder already holds a dataset or quarantine files.</exception>
     public FhirIngestionSummary Run(IReadOnlyList<string> inputs, IProgress<FhirIngestionProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var stopwatch = Stopwatch.StartNew();
         var output = Path.GetFullPath(_settings.OutputFolder);
         OutputFolderCheck.EnsureEmpty(output);
+        try
+        {
+            return Run(output, inputs, progress, cancellationToken);
+        }
+        catch
+        {
+            // They were empty or absent when the run began (the check above): what they hold now is this run's, and partial.
+            OutputFolderCheck.RemoveOwned(output, includeQuarantine: true);
+            throw;
+        }
+    }
+
+    private FhirIngestionSummary Run(string output, IReadOnlyList<string> inputs, IProgress<FhirIngestionProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
         var tally = new IngestionTally(_settings.MaxIssuesKept);
 
         var discoveryIssues = new List<Issue>();
@@ -48,7 +65,7 @@ public sealed class FhirIngestion
         new IndexPass(_settings.Reader, index, meter, layouts, buffers).Run(indexFiles, cancellationToken);
         var indexed = stopwatch.Elapsed;
 
-        using var quarantine = new FhirQuarantineWriter(Path.Combine(output, "quarantine"));
+        using var quarantine = new FhirQuarantineWriter(Path.Combine(output, OutputFolderCheck.QuarantineFolder));
         var temp = _settings.TempFolder ?? Path.Combine(Path.GetTempPath(), $"fhirrisk-ingest-{Guid.NewGuid():N}");
         try
         {

@@ -25,7 +25,7 @@ public sealed class MedsDatasetWriter : IDisposable
         _settings = settings ?? MedsDatasetWriterSettings.Default;
         _settings.Validate();
         _root = Path.GetFullPath(root);
-        foreach (var folder in new[] { MedsSchema.DataFolder, "metadata" })
+        foreach (var folder in new[] { MedsSchema.DataFolder, MedsSchema.MetadataFolder })
         {
             var path = Path.Combine(_root, folder);
             if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
@@ -33,7 +33,7 @@ public sealed class MedsDatasetWriter : IDisposable
         }
         // Events of patients and metadata/subject_map.parquet (subject_id → FHIR Patient id): the root and metadata/ are
         // created owner-only (0700), so what is written inside is no one else's to read (docs/formats/fhir-ingestion.md).
-        OwnerOnlyFiles.CreateFolder(Path.Combine(_root, "metadata"));
+        OwnerOnlyFiles.CreateFolder(Path.Combine(_root, MedsSchema.MetadataFolder));
     }
 
     /// <summary>Gives a code its description and parent codes in <c>codes.parquet</c> (last call wins).</summary>

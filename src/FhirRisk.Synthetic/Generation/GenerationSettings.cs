@@ -28,6 +28,12 @@ public sealed record GenerationSettings
     /// </summary>
     public string? Dataset { get; init; }
 
+    /// <summary>The largest share (0–1) of <see cref="Dataset"/>'s train events whose codes the model's vocabulary does not
+    /// know at all; above it the run fails with <see cref="Tokenizer.TokenizerIssueCodes.TooManyUnknownCodes"/> before
+    /// anything is generated (a model of other data: its prompts and reports would compare unlike records). Null (the
+    /// default) accepts any share.</summary>
+    public double? MaxUnknownShare { get; init; }
+
     /// <summary>Tokens one timeline may generate; a timeline still open then is cut there. Default 2048.</summary>
     public int MaxNewTokens { get; init; } = 2048;
 
@@ -58,6 +64,7 @@ public sealed record GenerationSettings
         Require(TimeLimit > TimeSpan.Zero, nameof(TimeLimit), "must be positive");
         Require(Temperature > 0 && float.IsFinite(Temperature), nameof(Temperature), "must be positive");
         Require(Threads >= 1, nameof(Threads), "must be at least 1");
+        Require(MaxUnknownShare is null or (>= 0 and <= 1), nameof(MaxUnknownShare), "must be between 0 and 1");
         Require(PrivacySample >= 2, nameof(PrivacySample), "must be at least 2");
         ArgumentNullException.ThrowIfNull(Clock);
         return this;

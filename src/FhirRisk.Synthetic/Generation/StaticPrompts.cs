@@ -24,13 +24,17 @@ internal static class StaticPrompts
 {
     private static readonly DateTime s_defaultYear = new(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
-    public static IReadOnlyList<StaticPrompt> Draw(TimelineTokenizer tokenizer, string? dataset, int count, Random random)
+    /// <exception cref="TokenizationException">More of the dataset's train events have unknown codes than
+    /// <paramref name="maxUnknownShare"/> allows (TOK001).</exception>
+    public static IReadOnlyList<StaticPrompt> Draw(TimelineTokenizer tokenizer, string? dataset, int count, Random random, double? maxUnknownShare = null)
     {
         if (tokenizer.PrefixLength == 0)
             throw new InvalidOperationException("The tokenizer has no static fields, so there is no static prefix to generate from. Hint: generate from a model whose tokenizer has static fields (the default GENDER, AGE, RACE, ETHNICITY).");
         if (dataset is null)
             return [.. Enumerable.Range(0, count).Select(_ => FromFrequencies(tokenizer, random))];
-        var pool = Donors(tokenizer, dataset);
+        var (pool, coverage) = Donors(tokenizer, dataset);
+        // As 'fhirrisk tokenize' refuses it: the data of another kind of record than the model's (CLI review s10).
+        coverage.CheckUnknownShare(maxUnknownShare, dataset);
         if (pool.Count == 0)
             throw new InvalidDataException($"The dataset at {dataset} has no train patient with a timed event to take a static prefix from. Hint: pass the model's training data (its train split).");
         var prompts = new StaticPrompt[count];
@@ -50,9 +54,11 @@ internal static class StaticPrompts
         return quarter.AddSeconds(random.NextInt64(seconds));
     }
 
-    /// <summary>Each train patient with a timed event: its prefix at its first timeline token, and that token's exact time.</summary>
-    internal static List<StaticPrompt> Donors(TimelineTokenizer tokenizer, string dataset)
+    /// <summary>Each train patient with a timed event: its prefix at its first timeline token, and that token's exact time;
+    /// and the vocabulary's coverage of the train patients' events.</summary>
+    internal static (List<StaticPrompt> Pool, CodeCoverageCounts Coverage) Donors(TimelineTokenizer tokenizer, string dataset)
     {
+        var coverage = default(CodeCoverageCounts);
         var reader = MedsDatasetReader.Open(dataset);
         var pool = new List<StaticPrompt>();
         var timeline = tokenizer.CreateBuffer();
@@ -60,12 +66,13 @@ internal static class StaticPrompts
         foreach (var subject in reader.ReadSubjects(options))
         {
             tokenizer.Encode(subject.Events, timeline, endTimeline: false);
+            coverage += timeline.Coverage;
             if (timeline.Count == 0)
                 continue;
             var start = timeline.Times[0];
             pool.Add(new StaticPrompt(tokenizer.PrefixAt(timeline.Statics, start), DateTime.UnixEpoch.AddTicks(start * TimeSpan.TicksPerMicrosecond), 0));
         }
-        return pool;
+        return (pool, coverage);
     }
 
     private static StaticPrompt FromFrequencies(TimelineTokenizer tokenizer, Random random)

@@ -82,7 +82,7 @@ public static class SyntheticPatientGeneration
         if (session.GeneratesFromHeadsBackbone)
             warnings.Add($"the model directory has task heads but no {InferenceSession.PretrainedFolder}/ backbone beside them: sampling from the finetuned backbone, which was trained for its heads, not to write timelines. Pass the pretrained model (its {InferenceSession.PretrainedFolder}/ folder) for generation.");
         var random = new Random((int)(settings.Seed ^ (settings.Seed >> 32)));
-        var prompts = StaticPrompts.Draw(session.Tokenizer, settings.Dataset, settings.Patients, random);
+        var prompts = StaticPrompts.Draw(session.Tokenizer, settings.Dataset, settings.Patients, random, settings.MaxUnknownShare);
         var tasks = TaskCatalog.Create();
         var vectors = new PatientVectors();
         var real = settings.Dataset is { } data ? ReadReal(data, tasks, vectors, settings, progress, cancellationToken) : default;

@@ -94,7 +94,7 @@ public static class DatasetTokenization
         try
         {
             CheckSplitFolders(encoders);
-            CheckUnknownShare(coverage, maxUnknownShare);
+            coverage.CheckUnknownShare(maxUnknownShare, MedsSchema.DataFolder + "/");
         }
         catch
         {
@@ -134,15 +134,6 @@ public static class DatasetTokenization
         var first = encoders.First(e => e.FirstMisplaced is not null).FirstMisplaced;
         throw new MedsFormatException(Issue.Error(MedsIssueCodes.SubjectInWrongSplitFolder, MedsSchema.SubjectSplitsFile, string.Create(CultureInfo.InvariantCulture,
             $"{misplaced} subject(s) sit in a data/<split>/ folder other than their split in {MedsSchema.SubjectSplitsFile} (first: subject {first}); their tokens would be filed under the wrong split.")));
-    }
-
-    private static void CheckUnknownShare(CodeCoverageCounts coverage, double? maxUnknownShare)
-    {
-        if (maxUnknownShare is not { } limit || coverage.Share(CodeCoverage.Unknown) <= limit)
-            return;
-        throw new TokenizationException(Issue.Error(TokenizerIssueCodes.TooManyUnknownCodes, MedsSchema.DataFolder + "/", string.Create(CultureInfo.InvariantCulture,
-            $"{coverage.Unknown:N0} of the {coverage.Total:N0} timeline events ({coverage.Share(CodeCoverage.Unknown):P1}) have codes the tokenizer's vocabulary does not know, above the limit of {limit:P0}: it was fitted on another kind of data, and a model would read mostly unknown tokens.")),
-            "fit a tokenizer on this data's train split, or raise the limit if encoding it with this vocabulary is intended.");
     }
 
     // The output folder was new or empty: remove what this run wrote, and the folders it made, so a rerun can use it.

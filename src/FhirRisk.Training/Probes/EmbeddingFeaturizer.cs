@@ -49,6 +49,9 @@ public sealed class EmbeddingFeaturizer : IPointFeaturizer
 
     public FeatureScaling Scaling => FeatureScaling.Standardize;
 
+    /// <summary>The vocabulary's coverage of the events of every subject added so far.</summary>
+    public CodeCoverageCounts Coverage { get; private set; }
+
     /// <summary>Model sequences queued so far (fewer than the points when points share a window).</summary>
     public int Sequences => _sequences.Count;
 
@@ -60,6 +63,7 @@ public sealed class EmbeddingFeaturizer : IPointFeaturizer
         var context = _model.Parameters.Config.ContextLength;
         var prefix = tokenizer.PrefixLength;
         tokenizer.Encode(subject.Events, _timeline);
+        Coverage += _timeline.Coverage;
         var indices = _timeline.IndicesAt(predictionTimes);
 
         // A point at timeline index i < T − prefix has a window that starts at token 0.
@@ -85,8 +89,12 @@ public sealed class EmbeddingFeaturizer : IPointFeaturizer
         }
     }
 
+    /// <exception cref="TokenizationException">More of the events have unknown codes than
+    /// <see cref="EmbeddingSettings.MaxUnknownShare"/> allows (TOK001); checked before the model runs.</exception>
     public FeatureMatrix Build(IProgress<ProbeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        // As 'fhirrisk tokenize' and finetuning refuse it: a model of other data would embed mostly UNK tokens (CLI review s10).
+        Coverage.CheckUnknownShare(_settings.MaxUnknownShare, MedsSchema.DataFolder + "/");
         var c = _model.Parameters.Config.Channels;
         var features = new double[_reads.Count * c];
         if (_sequences.Count == 0)

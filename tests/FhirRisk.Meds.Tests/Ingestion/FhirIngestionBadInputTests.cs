@@ -213,6 +213,32 @@ public sealed class FhirIngestionBadInputTests
     }
 
     [Fact]
+    public void Run_CancelledWhileWriting_LeavesNoPartOfTheDatasetOrQuarantine()
+    {
+        // CLI review s10: a failed ingest left metadata/ (and quarantine/) behind, so the rerun into the same folder was refused.
+        using var temp = new TempDirectory();
+        var input = temp.File("Patient.ndjson");
+        File.WriteAllText(input, GoodPatient + "\n" + """{"resourceType":"Patient","id":"p2", """ + "\n");
+        using var cancel = new CancellationTokenSource();
+        var writing = new SynchronousProgress(p =>
+        {
+            if (p.Phase == "write")
+                cancel.Cancel();
+        });
+        var settings = new FhirIngestionSettings { OutputFolder = temp.File("out") };
+
+        Assert.ThrowsAny<OperationCanceledException>(() => new FhirIngestion(settings).Run([input], writing, cancel.Token));
+
+        Assert.False(Directory.Exists(temp.File("out")), "the run's data/, metadata/ and quarantine/ are removed, and the folder it created");
+        Assert.Equal(1, FhirIngestionRealDataTests.Ingest(temp.File("out"), input).Subjects);
+    }
+
+    private sealed class SynchronousProgress(Action<FhirIngestionProgress> report) : IProgress<FhirIngestionProgress>
+    {
+        public void Report(FhirIngestionProgress value) => report(value);
+    }
+
+    [Fact]
     public void Run_OnlySkippedTypes_NothingIngestedButValidEmptyLayout()
     {
         using var temp = new TempDirectory();
