@@ -89,7 +89,7 @@ internal static class TrainCommand
         catch (TrainingException e)
         {
             // A non-empty --out is a bad argument, as for the other verbs; the rest are problems with the data or the disk.
-            var exitCode = e.Code == PretrainingErrorCodes.OutputNotEmpty ? ExitCodes.UsageError : ExitCodes.Failure;
+            var exitCode = e.Code is PretrainingErrorCodes.OutputNotEmpty or PretrainingErrorCodes.NotEnoughMemory ? ExitCodes.UsageError : ExitCodes.Failure;
             var hint = e.Message.IndexOf(" Hint: ", StringComparison.Ordinal);
             return hint < 0 ? CommandOutput.Fail(io.Error, e.Message, "see docs/training.md, 'Errors'.", exitCode)
                 : CommandOutput.Fail(io.Error, e.Message[..hint], e.Message[(hint + " Hint: ".Length)..], exitCode);
@@ -127,7 +127,8 @@ internal static class TrainCommand
         io.Output.WriteLine($"metrics: {result.Directory.MetricsFile}; loss curve: {result.Directory.LossCurve}; resumable checkpoint: {result.Directory.LastCheckpoint}.");
         if (!result.Cancelled)
             return ExitCodes.Success;
-        io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stopped at step {result.Step} of {result.Steps}; the checkpoint is saved."));
+        var abandoned = result.StepAbandoned ? string.Create(CultureInfo.InvariantCulture, $" (step {result.Step + 1}, under way, was abandoned: a resume takes it again)") : "";
+        io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stopped at step {result.Step} of {result.Steps}{abandoned}; the checkpoint is saved."));
         io.Error.WriteLine($"hint: continue with: fhirrisk train --tokens {tokens.FullName} --tokenizer {tokenizer.FullName} --out {root} --resume");
         return Interrupted;
     }

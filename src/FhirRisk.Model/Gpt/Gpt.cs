@@ -51,6 +51,19 @@ public sealed class Gpt : IDisposable
         _acts = new GptActivations(parameters.Config, maxBatch, backend);
     }
 
+    /// <summary>The bytes a training run of <paramref name="config"/> at batch <paramref name="maxBatch"/> holds in the
+    /// backend's memory: the weights, their gradients, AdamW's two moments and the activations
+    /// (<see cref="GptActivations.ElementsFor"/>), all 4-byte elements. The activations grow with maxB·maxT.</summary>
+    public static long TrainingBytes(GptConfig config, int maxBatch)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var parameters = (long)new GptLayout(config).Count;
+        return 4 * ((4 * parameters) + GptActivations.ElementsFor(config, maxBatch));
+    }
+
+    /// <summary>The 4-byte elements of this model's activations (<see cref="GptActivations.ElementsFor"/>).</summary>
+    internal long ActivationElements => _acts.Elements;
+
     private enum State
     {
         Empty,
@@ -103,13 +116,16 @@ public sealed class Gpt : IDisposable
     /// <param name="B">Sequences, at most maxB.</param>
     /// <param name="T">Positions, at most the context length.</param>
     /// <param name="dropout">The training step's dropout key; null (evaluation) applies no dropout.</param>
+    /// <param name="cancellationToken">Checked before each block: a step of a long context can be abandoned within it
+    /// (<see cref="OperationCanceledException"/>; the weights are untouched, the activations then undefined).</param>
     /// <returns>The loss, or null without targets.</returns>
-    public float? Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, int B, int T, DropoutKey? dropout = null) =>
-        Forward(tokens, targets, hasTargets: true, B, T, dropout);
+    public float? Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, int B, int T, DropoutKey? dropout = null,
+        CancellationToken cancellationToken = default) =>
+        Forward(tokens, targets, hasTargets: true, B, T, dropout, cancellationToken);
 
     /// <inheritdoc cref="Forward(ReadOnlySpan{int}, ReadOnlySpan{int}, int, int, DropoutKey?)"/>
     public float? Forward(ReadOnlySpan<int> tokens, int B, int T, DropoutKey? dropout = null) =>
-        Forward(tokens, default, hasTargets: false, B, T, dropout);
+        Forward(tokens, default, hasTargets: false, B, T, dropout, CancellationToken.None);
 
     /// <summary>Sets every gradient to zero (once per optimizer step; <see cref="Backward"/> accumulates, so
     /// micro-batches add up).</summary>
@@ -126,16 +142,18 @@ public sealed class Gpt : IDisposable
     public void ForwardHidden(ReadOnlySpan<int> tokens, int B, int T, DropoutKey? dropout = null)
     {
         CheckBatch(tokens, default, hasTargets: false, B, T);
-        RunToHidden(tokens, B, T, dropout);
+        RunToHidden(tokens, B, T, dropout, CancellationToken.None);
         _state = State.Hidden;
     }
 
     /// <summary>Accumulates the gradient of the last <see cref="Forward"/>'s loss into <see cref="Gradients"/>.</summary>
-    public void Backward()
+    /// <param name="cancellationToken">Checked before each block, as in <see cref="Forward(ReadOnlySpan{int},
+    /// ReadOnlySpan{int}, int, int, DropoutKey?, CancellationToken)"/>; the gradients are then partial.</param>
+    public void Backward(CancellationToken cancellationToken = default)
     {
         if (_state != State.LossReady)
             throw new InvalidOperationException("Backward needs a Forward with targets since the last Backward.");
-        BackwardCore(includeLoss: true, default, default);
+        BackwardCore(includeLoss: true, default, default, cancellationToken);
     }
 
     /// <summary>
@@ -167,10 +185,10 @@ public sealed class Gpt : IDisposable
                 throw new ArgumentException($"Row {row} is listed twice; add its gradients first.", nameof(rows));
         }
 
-        BackwardCore(includeLoss, rows, dHidden);
+        BackwardCore(includeLoss, rows, dHidden, CancellationToken.None);
     }
 
-    private void BackwardCore(bool includeLoss, ReadOnlySpan<int> hiddenRows, ReadOnlySpan<float> dHidden)
+    private void BackwardCore(bool includeLoss, ReadOnlySpan<int> hiddenRows, ReadOnlySpan<float> dHidden, CancellationToken cancellationToken)
     {
         var (c, nh, vp) = (Config.Channels, Config.Heads, Config.PaddedVocabSize);
         var (b, t) = _shape;
@@ -206,6 +224,7 @@ public sealed class Gpt : IDisposable
 
         for (var l = Config.Layers - 1; l >= 0; l--)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var w = layout.Blocks[l];
             var residual = l == 0 ? GptActivations.Rows(a.Encoded, n, c) : a.LayerC(a.Residual3, l - 1, n);
 
@@ -272,12 +291,13 @@ public sealed class Gpt : IDisposable
         }
     }
 
-    private float? Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, bool hasTargets, int B, int T, DropoutKey? dropout)
+    private float? Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, bool hasTargets, int B, int T, DropoutKey? dropout,
+        CancellationToken cancellationToken)
     {
         CheckBatch(tokens, targets, hasTargets, B, T);
         var (c, vp, n) = (Config.Channels, Config.PaddedVocabSize, B * T);
         var (a, k) = (_acts, Backend);
-        RunToHidden(tokens, B, T, dropout);
+        RunToHidden(tokens, B, T, dropout, cancellationToken);
         var logits = GptActivations.Rows(a.Logits, n, vp);
         k.MatMulForward(logits, GptActivations.Rows(a.LnF, n, c), Weights.View(Parameters.Layout.Wte), n, c, vp);
         _state = State.Logits;
@@ -292,7 +312,7 @@ public sealed class Gpt : IDisposable
     }
 
     /// <summary>Embeddings, the blocks and ln_f: everything up to the hidden states.</summary>
-    private void RunToHidden(ReadOnlySpan<int> tokens, int B, int T, DropoutKey? dropout)
+    private void RunToHidden(ReadOnlySpan<int> tokens, int B, int T, DropoutKey? dropout, CancellationToken cancellationToken)
     {
         var (c, nh) = (Config.Channels, Config.Heads);
         var n = B * T;
@@ -311,6 +331,7 @@ public sealed class Gpt : IDisposable
         var residual = encoded;
         for (var l = 0; l < Config.Layers; l++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var w = layout.Blocks[l];
             var ln1 = a.LayerC(a.Ln1, l, n);
             var qkv = a.Layer(a.Qkv, l, n, 3 * c);

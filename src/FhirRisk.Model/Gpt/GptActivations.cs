@@ -51,6 +51,26 @@ internal sealed class GptActivations : IDisposable
         DFchGelu = Floats(rows * 4 * c);
     }
 
+    /// <summary>The 4-byte elements (floats and ints) the constructor allocates for <paramref name="config"/> and
+    /// <paramref name="maxBatch"/>, without allocating them: L·N·(16C + 4 + NH) per layer, N·(17C + Vp + 6) shared
+    /// (N = maxB·maxT rows).</summary>
+    public static long ElementsFor(GptConfig config, int maxBatch)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var (l, c, nh, rows) = ((long)config.Layers, (long)config.Channels, (long)config.Heads, (long)maxBatch * config.ContextLength);
+        var perLayer = l * rows * ((16 * c) + 4 + nh);
+        var shared = rows * ((17 * c) + config.PaddedVocabSize + 6);
+        return perLayer + shared;
+    }
+
+    /// <summary>The 4-byte elements this instance allocated (<see cref="ElementsFor"/> of its config and batch).</summary>
+    public long Elements => _owned.Sum(b => b switch
+    {
+        DeviceBuffer<float> f => f.Length,
+        DeviceBuffer<int> i => i.Length,
+        _ => 0L,
+    });
+
     /// <summary>maxB·maxT, the rows every buffer has room for.</summary>
     public int RowsCapacity { get; }
 

@@ -47,6 +47,21 @@ public sealed class Pretrainer : IDisposable
         _metrics = Guarded(setup.Directory.MetricsFile, () => MetricsLog.Open(setup.Directory.Root, record.Step));
     }
 
+    /// <summary>Refuses a run whose buffers (<see cref="GptModel.TrainingBytes"/>) exceed the memory this process may use
+    /// on the CPU backend: the activations grow with batch × context, and an allocation the machine cannot back ends the
+    /// process without a word (CLI review s10: nothing bounded <c>--context</c>). Another backend checks its own memory.</summary>
+    private static void CheckMemory(GptConfig config, PretrainingSettings settings, IComputeBackend? backend, string modelDirectory)
+    {
+        if (backend is not (null or CpuBackend))
+            return;
+        var needed = GptModel.TrainingBytes(config, settings.BatchSize);
+        var available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (needed <= available)
+            return;
+        throw new TrainingException(PretrainingErrorCodes.NotEnoughMemory, modelDirectory, string.Create(CultureInfo.InvariantCulture,
+            $"training at context {settings.ContextLength} and batch {settings.BatchSize} needs {needed / 1e9:0.0} GB for the weights, their gradients, the optimizer and the activations, more than the {available / 1e9:0.0} GB this process may use. Hint: lower --context or --batch (the activations grow with their product)."));
+    }
+
     /// <summary>The run's settings.</summary>
     public PretrainingSettings Settings => _record.Settings;
 
@@ -80,6 +95,7 @@ public sealed class Pretrainer : IDisposable
             throw new TrainingException(PretrainingErrorCodes.OutputNotEmpty, modelDirectory,
                 "the folder is not empty. Hint: pass --resume to continue the run in it, or choose a new --out.");
         var config = settings.ModelConfig(tokenizer.Vocabulary.Count);
+        CheckMemory(config, settings, backend, modelDirectory);
         (GptParameters Parameters, InitialWeightsSource Source)? initial = initialWeights is null ? null : PretrainingSetup.ReadInitialWeights(tokenizer, initialWeights, config);
         var setup = PretrainingSetup.Open(tokenizer, tokensFolder, directory, settings, backend);
         var newRun = new NewRunFolder(directory.Root, created: !System.IO.Directory.Exists(directory.Root));
@@ -126,6 +142,7 @@ public sealed class Pretrainer : IDisposable
         ArgumentNullException.ThrowIfNull(tokenizer);
         var directory = new ModelDirectory(modelDirectory);
         var (record, parameters, moments) = PretrainingSetup.ReadCheckpoint(tokenizer, tokensFolder, directory, change);
+        CheckMemory(parameters.Config, record.Settings, backend, modelDirectory);
         var setup = PretrainingSetup.Open(tokenizer, tokensFolder, directory, record.Settings, backend);
         try
         {
@@ -149,7 +166,8 @@ public sealed class Pretrainer : IDisposable
     /// directory's record and the loss curve.
     /// </summary>
     /// <param name="progress">Told after every step.</param>
-    /// <param name="cancellationToken">Checked between steps: the session then saves and returns with
+    /// <param name="cancellationToken">Checked between steps and between the blocks of a step's forward and backward
+    /// passes (an unfinished step is abandoned, not applied): the session then saves and returns with
     /// <see cref="PretrainingResult.Cancelled"/> set; <c>--resume</c> continues.</param>
     /// <exception cref="TrainingException">A non-finite loss (nothing of that step is saved) or a failed save. A new run
     /// that fails before its first checkpoint removes what it wrote, so the same command can run again; the message says
@@ -174,9 +192,22 @@ public sealed class Pretrainer : IDisposable
         var schedule = Settings.ToSchedule();
         var (stepTime, stepTokens) = (TimeSpan.Zero, 0L);
         double? firstLoss = null;
+        var abandoned = false;
         while (Step < Settings.Steps && !cancellationToken.IsCancellationRequested)
         {
-            var metrics = TrainStep(schedule, out var elapsed);
+            StepMetrics metrics;
+            TimeSpan elapsed;
+            try
+            {
+                metrics = TrainStep(schedule, cancellationToken, out elapsed);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Abandoned within its forward or backward pass (a long context's step can take minutes): the weights,
+                // the optimizer and the record are those of the last whole step, and its windows are drawn again on resume.
+                abandoned = true;
+                break;
+            }
             (stepTime, stepTokens) = (stepTime + elapsed, stepTokens + _tokens.Length);
             firstLoss ??= metrics.Loss;
             progress?.Report(new PretrainingProgress(Step, Settings.Steps, metrics, Throughput(stepTokens, stepTime), _record.BestEvalLoss));
@@ -187,7 +218,11 @@ public sealed class Pretrainer : IDisposable
             // Stopped before the first step: the weights are the random initial ones, not a model and not worth a checkpoint.
             _metrics.Dispose();
             newRun.Discard();
-            return new PretrainingResult(Directory, 0, Settings.Steps, Cancelled: true, null, null, null, null, 0, session.Elapsed) { NothingSaved = true };
+            return new PretrainingResult(Directory, 0, Settings.Steps, Cancelled: true, null, null, null, null, 0, session.Elapsed)
+            {
+                NothingSaved = true,
+                StepAbandoned = abandoned,
+            };
         }
         SaveLastCheckpoint();
         if (_record.BestStep is null)
@@ -196,7 +231,7 @@ public sealed class Pretrainer : IDisposable
             Guarded(Directory.Root, () => (_record with { WeightsStep = _record.BestStep.Value, FileSha256 = SavedModelHashes() }).Save(Directory.Root));
         Guarded(Directory.LossCurve, () => LossCurve.Save(_metrics.History, Directory.LossCurve));
         return new PretrainingResult(Directory, Step, Settings.Steps, Step < Settings.Steps, firstLoss, _record.LastLoss,
-            _record.BestEvalLoss, _record.BestStep, Throughput(stepTokens, stepTime), session.Elapsed);
+            _record.BestEvalLoss, _record.BestStep, Throughput(stepTokens, stepTime), session.Elapsed) { StepAbandoned = abandoned };
     }
 
     public void Dispose()
@@ -208,16 +243,17 @@ public sealed class Pretrainer : IDisposable
     }
 
     /// <summary>One optimizer step, its evaluation and its saves; the record advances only once the step is sound.</summary>
-    private StepMetrics TrainStep(LearningRateSchedule schedule, out TimeSpan elapsed)
+    private StepMetrics TrainStep(LearningRateSchedule schedule, CancellationToken cancellationToken, out TimeSpan elapsed)
     {
         var settings = Settings;
         var step = Step + 1;
         var clock = Stopwatch.StartNew();
         _setup.Sampler.Fill(RunSeeds.Data(settings.Seed), (ulong)_record.DataPosition, settings.BatchSize, _tokens, _targets);
-        var loss = _model.Forward(_tokens, _targets, settings.BatchSize, settings.ContextLength, new DropoutKey(RunSeeds.Dropout(settings.Seed), step))!.Value;
+        var loss = _model.Forward(_tokens, _targets, settings.BatchSize, settings.ContextLength, new DropoutKey(RunSeeds.Dropout(settings.Seed), step),
+            cancellationToken)!.Value;
         CheckFinite(loss, step, "training loss");
         _model.ZeroGradients();
-        _model.Backward();
+        _model.Backward(cancellationToken);
         var learningRate = schedule.At(checked((int)step));
         var norm = _optimizer.Step(learningRate);
         _model.Backend.Synchronize();

@@ -19,4 +19,6 @@ public static class PretrainingErrorCodes
     public const string OutputNotEmpty = "TR007";
     /// <summary>The model directory given to start a run from (<c>--init</c>) has no usable weights or another shape.</summary>
     public const string InitialWeights = "TR008";
+    /// <summary>The run's weights, gradients, optimizer state and activations would not fit the memory the process may use.</summary>
+    public const string NotEnoughMemory = "TR009";
 }

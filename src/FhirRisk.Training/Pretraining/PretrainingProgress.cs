@@ -34,4 +34,8 @@ public sealed record PretrainingResult(
 {
     /// <summary>A new run stopped before its first step: nothing was saved and the model directory was removed.</summary>
     public bool NothingSaved { get; init; }
+
+    /// <summary>Cancelled within a step's forward or backward pass: that step was abandoned, not applied, and a resume
+    /// takes it again.</summary>
+    public bool StepAbandoned { get; init; }
 }

@@ -130,7 +130,7 @@ public sealed class GptTests(ITestOutputHelper output)
 
         Assert.Null(loss);
         Assert.Equal(withTargets, model.ReadLogits());
-        Assert.Throws<InvalidOperationException>(model.Backward);
+        Assert.Throws<InvalidOperationException>(() => model.Backward());
     }
 
     [Fact]
@@ -170,5 +170,37 @@ public sealed class GptTests(ITestOutputHelper output)
         output.WriteLine(string.Join(" ", losses.Select(l => l.ToString("F3"))));
         Assert.InRange(losses[0], 1.6f, 2.0f);
         Assert.True(losses[^1] < 0.2f, $"final loss {losses[^1]}");
+    }
+
+    [Theory]
+    [InlineData(37, 2, 2, 16, 8, 4)]
+    [InlineData(4000, 4, 4, 128, 128, 16)]
+    [InlineData(100, 3, 3, 24, 33, 5)]
+    public void TrainingBytes_CountTheBuffersTheModelAllocates(int vocab, int layers, int heads, int channels, int context, int batch)
+    {
+        var config = new GptConfig(vocab, layers, heads, channels, context);
+        using var model = new GptModel(GptParameters.Initialize(config, seed: 1), batch, new ComputeOptions(1));
+
+        Assert.Equal(GptActivations.ElementsFor(config, batch), model.ActivationElements);
+        Assert.Equal(4 * ((4L * model.Parameters.Layout.Count) + model.ActivationElements), GptModel.TrainingBytes(config, batch));
+    }
+
+    [Fact]
+    public void ForwardAndBackward_Cancelled_ThrowBeforeABlockAndLeaveTheWeightsAsTheyWere()
+    {
+        var config = new GptConfig(VocabSize: 37, Layers: 2, Heads: 2, Channels: 16, ContextLength: 8);
+        var parameters = GptParameters.Initialize(config, seed: 3);
+        var before = parameters.Values.ToArray();
+        var tokens = GptTestBatches.Tokens(1, 2 * 8, config.VocabSize);
+        var targets = GptTestBatches.Targets(2, 2 * 8, config.VocabSize);
+        using var model = new GptModel(parameters, maxBatch: 2, new ComputeOptions(1));
+        var expected = model.Forward(tokens, targets, 2, 8);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.Throws<OperationCanceledException>(() => model.Forward(tokens, targets, 2, 8, cancellationToken: cancelled.Token));
+        Assert.Equal(expected, model.Forward(tokens, targets, 2, 8));
+        Assert.Throws<OperationCanceledException>(() => model.Backward(cancelled.Token));
+        Assert.Equal(before, parameters.Values.ToArray());
     }
 }

@@ -82,6 +82,60 @@ public sealed class PretrainerTests : IDisposable
         Assert.Equal(Losses(straight), Losses(interrupted));
     }
 
+    [Fact]
+    public void Start_BuffersBeyondTheProcessesMemory_RefusedAsTr009BeforeAnythingIsWritten()
+    {
+        // CLI review s10: nothing bounded --context; activations that the machine cannot back end the process without a word.
+        var settings = TinyRuns.Settings with { ContextLength = 4_000_000, BatchSize = 64 };
+        var model = _temp.File("huge");
+
+        var error = Assert.Throws<TrainingException>(() => Pretrainer.Start(_tokenizer, _tokens, model, settings));
+
+        Assert.Equal(PretrainingErrorCodes.NotEnoughMemory, error.Code);
+        Assert.Contains("lower --context or --batch", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(model));
+    }
+
+    [Fact]
+    public void Resume_AfterCancellationWithinAStep_EndsWithTheSameBitsAsAStraightRun()
+    {
+        // CLI review s10: a step of a long context could not be interrupted, and the command line ends a process that has
+        // not stopped 30 s after Ctrl-C. A cancellation now abandons the step under way; cancelled at whatever moment, a
+        // resumed run still ends with the straight run's bits. Cancelled on a timer (no hook sits inside a step), so the
+        // moment varies: tried until one cancellation lands within a step, as most do (the passes are most of a step).
+        var settings = TinyRuns.Settings with { Layers = 2, Channels = 32, ContextLength = 64, BatchSize = 8, Steps = 400, EvalEvery = 0 };
+        var straight = _temp.File("straight");
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, straight, settings))
+            trainer.Run();
+
+        var abandonedWithin = 0;
+        for (var attempt = 0; attempt < 8 && abandonedWithin == 0; attempt++)
+        {
+            var interrupted = _temp.File($"interrupted-{attempt}");
+            PretrainingResult stopped;
+            using (var cancellation = new CancellationTokenSource())
+            using (var trainer = Pretrainer.Start(_tokenizer, _tokens, interrupted, settings))
+            {
+                stopped = trainer.Run(new TinyRuns.Callback(p =>
+                {
+                    if (p.Step == 2)
+                        cancellation.CancelAfter(TimeSpan.FromMilliseconds(3 + (7 * attempt)));
+                }), cancellation.Token);
+            }
+            Assert.True(stopped.Cancelled || stopped.Step == settings.Steps);
+            abandonedWithin += stopped.StepAbandoned ? 1 : 0;
+            using (var trainer = Pretrainer.Resume(_tokenizer, _tokens, interrupted))
+            {
+                Assert.Equal(stopped.Step, trainer.Step);
+                Assert.Equal(settings.Steps, trainer.Run().Step);
+            }
+            foreach (var file in new[] { "checkpoints/last/model.safetensors", "checkpoints/last/optimizer.safetensors", "model.safetensors" })
+                Assert.Equal(File.ReadAllBytes(Path.Combine(straight, file)), File.ReadAllBytes(Path.Combine(interrupted, file)));
+            Assert.Equal(Losses(straight), Losses(interrupted));
+        }
+        Assert.True(abandonedWithin > 0, "no cancellation landed within a step");
+    }
+
     [Theory]
     [InlineData("uniform", WindowSampling.Uniform)]
     [InlineData("Uniform", WindowSampling.Uniform)]
