@@ -89,6 +89,24 @@ public sealed class EvaluateCommandTests
     }
 
     [Fact]
+    public async Task Evaluate_RolloutsOnASampleBesideHeadsOnEveryPoint_NeedCommonPointsAndThenWarn()
+    {
+        // CLI review s10: 'predict --limit' rollouts could not be evaluated beside the heads, and the hint blamed the splits.
+        using var temp = new TempDirectory();
+        var heads = Write(temp, "heads.parquet", Predictions("hospital_mortality", "heads", noise: 0.2));
+        var rollouts = Write(temp, "rollouts.parquet", [.. Predictions("hospital_mortality", "rollouts", noise: 0.3).Where((_, i) => i % 2 == 0)]);
+
+        var refused = await CliRun.RunAsync("evaluate", heads, rollouts, "--out", temp.File("refused"), "--bootstrap", "20");
+        var (exitCode, _, stderr) = await CliRun.RunAsync("evaluate", heads, rollouts, "--out", temp.File("report"), "--bootstrap", "20", "--common-points");
+
+        Assert.Equal(ExitCodes.Failure, refused.ExitCode);
+        Assert.Contains("--common-points", refused.Error, StringComparison.Ordinal);
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("60 prediction point(s) that not every run predicted were left out", stderr, StringComparison.Ordinal);
+        Assert.Contains(EvaluationIssueCodes.LeftOutPoints, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Evaluate_WithAReference_PrintsAndWritesThePairedDifferences()
     {
         using var temp = new TempDirectory();

@@ -26,21 +26,27 @@ internal static class EvaluateCommand
         {
             Description = "A method every other method of a task is compared with: AUROC difference, paired bootstrap (repeatable; 'none': no comparisons). [default: oracle, where the inputs hold it]",
         };
+        var commonPoints = new Option<bool>("--common-points")
+        {
+            Description = "Evaluate each task on the points every input predicted (e.g. rollouts sampled with 'predict --limit' beside the heads' every point), leaving out the rest with a warning; without it, inputs that cover different points are an error.",
+        };
         var command = new Command("evaluate", "Evaluate predictions: metrics with patient-bootstrap intervals, k-shot curves, and a report with plots.")
         {
-            files, output, replicates, seed, references,
+            files, output, replicates, seed, references, commonPoints,
         };
         command.SetAction((parsed, cancellationToken) => Task.FromResult(Run(
             parsed.GetRequiredValue(files),
             parsed.GetRequiredValue(output),
             new BootstrapSettings { Replicates = parsed.GetValue(replicates), Seed = parsed.GetValue(seed) },
             parsed.GetValue(references) is { Length: > 0 } named ? named : null,
+            parsed.GetValue(commonPoints),
             parsed.InvocationConfiguration,
             cancellationToken)));
         return command;
     }
 
-    private static int Run(FileInfo[] files, DirectoryInfo output, BootstrapSettings bootstrap, string[]? references, InvocationConfiguration io, CancellationToken cancellationToken)
+    private static int Run(FileInfo[] files, DirectoryInfo output, BootstrapSettings bootstrap, string[]? references, bool commonPoints, InvocationConfiguration io,
+        CancellationToken cancellationToken)
     {
         if (references is not null && references.Contains("none", StringComparer.Ordinal))
         {
@@ -59,7 +65,7 @@ internal static class EvaluateCommand
         EvaluationResult result;
         try
         {
-            var predictions = PredictionSet.Load([.. files.Select(f => f.FullName)]);
+            var predictions = PredictionSet.Load([.. files.Select(f => f.FullName)], commonPoints);
             var methods = predictions.Runs.Keys.Select(r => r.Method).ToHashSet(StringComparer.Ordinal);
             if (references?.FirstOrDefault(r => !methods.Contains(r)) is { } absent)
                 return CommandOutput.Fail(io.Error, $"--reference {absent}: no input holds predictions of method '{absent}' (methods: {string.Join(", ", methods.Order(StringComparer.Ordinal))}).",

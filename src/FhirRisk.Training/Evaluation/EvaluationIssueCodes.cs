@@ -31,6 +31,10 @@ public static class EvaluationIssueCodes
     /// rest on a handful of patients and may have left out replicates.</summary>
     public const string FewPatients = "evaluation.few-patients";
 
+    /// <summary>Warning: points some run of a task predicted but not every run were left out, as asked
+    /// (<see cref="PredictionSet.LeftOutPoints"/>): the metrics are those of the points all runs share.</summary>
+    public const string LeftOutPoints = "evaluation.left-out-points";
+
     /// <summary>A few-shot pool lacks a class, so k examples per class cannot be drawn.</summary>
     public const string FewShotClassMissing = "fewshot.class-missing";
 }

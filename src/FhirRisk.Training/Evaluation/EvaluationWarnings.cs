@@ -25,6 +25,11 @@ internal static class EvaluationWarnings
         {
             var taskRuns = predictions.Runs.Where(r => r.Key.Task == task).ToArray();
             var rows = taskRuns[0].Value;
+            if (predictions.LeftOutPoints.TryGetValue(task, out var leftOut))
+            {
+                warnings.Add(Issue.Warning(EvaluationIssueCodes.LeftOutPoints, task, Invariant(
+                    $"{leftOut:N0} prediction point(s) that not every run predicted were left out; every run is evaluated on the {rows.Length:N0} they share ({Methods(taskRuns)}).")));
+            }
             var positives = rows.Count(r => r.Label);
             if (positives == 0 || positives == rows.Length)
             {

@@ -9,11 +9,17 @@ namespace FhirRisk.Training.Evaluation;
 /// </summary>
 public sealed class PredictionSet
 {
-    private PredictionSet(IReadOnlyList<string> sources, IReadOnlyDictionary<PredictionRun, Prediction[]> runs)
+    private PredictionSet(IReadOnlyList<string> sources, IReadOnlyDictionary<PredictionRun, Prediction[]> runs,
+        IReadOnlyDictionary<string, int> leftOutPoints)
     {
         Sources = sources;
         Runs = runs;
+        LeftOutPoints = leftOutPoints;
     }
+
+    /// <summary>Per task, the points some run predicted but not every run, left out by <c>commonPoints</c>; empty
+    /// otherwise.</summary>
+    public IReadOnlyDictionary<string, int> LeftOutPoints { get; }
 
     /// <summary>The files (or other sources) the rows came from, in the order given.</summary>
     public IReadOnlyList<string> Sources { get; }
@@ -25,11 +31,17 @@ public sealed class PredictionSet
     public IReadOnlyList<string> Tasks => [.. Runs.Keys.Select(r => r.Task).Distinct()];
 
     /// <summary>Reads and checks predictions files.</summary>
-    public static PredictionSet Load(IReadOnlyList<string> paths) =>
-        Create([.. paths.Select(p => (Path.GetFileName(p), PredictionsFile.Read(p)))]);
+    /// <param name="paths">The files.</param>
+    /// <param name="commonPoints">Keep, per task, only the points every run predicted (a run sampled with
+    /// <c>predict --limit</c> beside one of every point), counted in <see cref="LeftOutPoints"/>; otherwise runs that
+    /// cover different points are an error.</param>
+    public static PredictionSet Load(IReadOnlyList<string> paths, bool commonPoints = false) =>
+        Create([.. paths.Select(p => (Path.GetFileName(p), PredictionsFile.Read(p)))], commonPoints);
 
     /// <summary>Groups and checks rows already in memory; each source names where its rows came from.</summary>
-    public static PredictionSet Create(IReadOnlyList<(string Source, IReadOnlyList<Prediction> Rows)> sources)
+    /// <param name="sources">The rows, by where they came from.</param>
+    /// <param name="commonPoints">As for <see cref="Load"/>.</param>
+    public static PredictionSet Create(IReadOnlyList<(string Source, IReadOnlyList<Prediction> Rows)> sources, bool commonPoints = false)
     {
         ArgumentNullException.ThrowIfNull(sources);
         var runs = new Dictionary<PredictionRun, List<Prediction>>();
@@ -67,11 +79,44 @@ public sealed class PredictionSet
         if (points.Count == 0)
             throw Fail(EvaluationIssueCodes.Empty, string.Join(", ", sources.Select(s => s.Source)), "The predictions hold no rows.", "check that the files come from a run that predicted something.");
 
-        var pointsPerTask = points.ToDictionary(p => p.Key, p => p.Value.Count, StringComparer.Ordinal);
         var frozen = runs.ToDictionary(r => r.Key, r => r.Value.ToArray());
+        var leftOut = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (commonPoints)
+            (frozen, leftOut) = KeepCommonPoints(frozen, runSources, points.ToDictionary(p => p.Key, p => p.Value.Count, StringComparer.Ordinal));
+        var pointsPerTask = frozen.GroupBy(r => r.Key.Task).ToDictionary(g => g.Key, g => g.SelectMany(r => r.Value).Select(p => (p.SubjectId, p.PredictionTime)).Distinct().Count(), StringComparer.Ordinal);
         foreach (var (run, rows) in frozen)
             CheckCoverage(run, rows, runSources[run], pointsPerTask[run.Task]);
-        return new PredictionSet([.. sources.Select(s => s.Source)], frozen);
+        return new PredictionSet([.. sources.Select(s => s.Source)], frozen, leftOut);
+    }
+
+    /// <summary>Each run's rows at the points every run of its task predicted, and per task how many points that left
+    /// out (tasks that lost none are not listed).</summary>
+    private static (Dictionary<PredictionRun, Prediction[]> Runs, Dictionary<string, int> LeftOut) KeepCommonPoints(
+        Dictionary<PredictionRun, Prediction[]> runs, Dictionary<PredictionRun, string> runSources, Dictionary<string, int> pointsPerTask)
+    {
+        var kept = new Dictionary<PredictionRun, Prediction[]>();
+        var leftOut = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var task in runs.Keys.Select(r => r.Task).Distinct())
+        {
+            var taskRuns = runs.Where(r => r.Key.Task == task).ToArray();
+            var common = taskRuns.Select(r => r.Value.Select(p => (p.SubjectId, p.PredictionTime)).ToHashSet())
+                .Aggregate((a, b) =>
+                {
+                    a.IntersectWith(b);
+                    return a;
+                });
+            if (common.Count == 0)
+            {
+                throw Fail(EvaluationIssueCodes.PointMismatch, string.Join(", ", taskRuns.Select(r => runSources[r.Key]).Distinct()),
+                    $"No prediction point of {task} is predicted by all of its {taskRuns.Length} run(s), so there is nothing to compare them on.",
+                    "evaluate files made from the same label files and split.");
+            }
+            foreach (var (run, rows) in taskRuns)
+                kept.Add(run, [.. rows.Where(p => common.Contains((p.SubjectId, p.PredictionTime)))]);
+            if (pointsPerTask[task] > common.Count)
+                leftOut.Add(task, pointsPerTask[task] - common.Count);
+        }
+        return (kept, leftOut);
     }
 
     /// <summary>A run must predict each point of its task once: no repeats, none missing.</summary>
@@ -88,7 +133,7 @@ public sealed class PredictionSet
         if (seen.Count != taskPoints)
             throw Fail(EvaluationIssueCodes.PointMismatch, source,
                 $"{run} covers {seen.Count:N0} of the {taskPoints:N0} prediction points that the inputs hold for {run.Task}.",
-                "evaluate every method on the same test split and label files; files from different splits cannot be compared.");
+                "evaluate every method on the same test split and label files (files from different splits cannot be compared); where one run scored a sample of the points ('predict --limit'), pass --common-points to compare every method on the points they all scored.");
     }
 
     private static EvaluationInputException Fail(string code, string path, string message, string hint) =>

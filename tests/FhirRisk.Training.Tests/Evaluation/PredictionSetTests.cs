@@ -56,6 +56,35 @@ public sealed class PredictionSetTests
 
         Assert.Equal(EvaluationIssueCodes.PointMismatch, error.Issue.Code);
         Assert.Equal("probe.parquet", error.Issue.Path);
+        Assert.Contains("--common-points", error.Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_CommonPoints_KeepsThePointsEveryRunPredictedAndCountsTheRest()
+    {
+        // CLI review s10: rollouts scored with 'predict --limit' could not be evaluated beside the heads' every point.
+        var heads = SyntheticPredictions.Predict(Points, "icu_admission", "heads", 1, 1);
+        var oracle = SyntheticPredictions.Predict(Points.Skip(1), "icu_admission", "oracle", 1, 3);
+        var sample = Points.Where((_, i) => i % 3 == 0).ToArray();
+        var rollouts = SyntheticPredictions.Predict(sample, "icu_admission", "rollouts", 1, 2);
+
+        var set = PredictionSet.Create([("heads.parquet", heads), ("rollouts.parquet", rollouts), ("oracle.parquet", oracle)], commonPoints: true);
+
+        var shared = sample.Skip(1).Select(p => (p.SubjectId, p.PredictionTime)).ToHashSet();
+        Assert.All(set.Runs.Values, rows => Assert.Equal(shared, rows.Select(r => (r.SubjectId, r.PredictionTime)).ToHashSet()));
+        Assert.Equal(rollouts.Skip(1).Select(r => r.Probability), set.Runs.Single(r => r.Key.Method == "rollouts").Value.Select(r => r.Probability));
+        Assert.Equal(Points.Length - shared.Count, set.LeftOutPoints["icu_admission"]);
+    }
+
+    [Fact]
+    public void Create_CommonPointsWithNoneShared_IsAPointMismatch()
+    {
+        var heads = SyntheticPredictions.Predict(Points.Take(10), "icu_admission", "heads", 1, 1);
+        var probe = SyntheticPredictions.Predict(Points.Skip(10), "icu_admission", "probe", 1, 2);
+
+        var error = Assert.Throws<EvaluationInputException>(() => PredictionSet.Create([("heads.parquet", heads), ("probe.parquet", probe)], commonPoints: true));
+
+        Assert.Equal(EvaluationIssueCodes.PointMismatch, error.Issue.Code);
     }
 
     [Fact]
