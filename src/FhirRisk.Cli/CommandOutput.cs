@@ -24,11 +24,18 @@ internal static class CommandOutput
         return console;
     }
 
-    /// <summary>Writes <c>error: …</c> and <c>hint: …</c> to <paramref name="error"/> and returns <paramref name="exitCode"/>.</summary>
+    /// <summary>Writes <c>error: …</c> and <c>hint: …</c> to <paramref name="error"/> and returns <paramref name="exitCode"/>.
+    /// A message that carries its own <c>" Hint: …"</c> (the libraries' exceptions do) gives that hint, the more specific
+    /// one, in place of <paramref name="hint"/>: one hint line, never two.</summary>
     public static int Fail(TextWriter error, string message, string hint, int exitCode = ExitCodes.Failure)
     {
+        var own = message.IndexOf(EmbeddedHint, StringComparison.Ordinal);
+        if (own >= 0)
+            (message, hint) = (message[..own], message[(own + EmbeddedHint.Length)..]);
         error.WriteLine($"error: {message}");
         error.WriteLine($"hint: {hint}");
         return exitCode;
     }
+
+    private const string EmbeddedHint = " Hint: ";
 }

@@ -1,7 +1,36 @@
+using FhirRisk.Testing;
+
 namespace FhirRisk.Cli.Tests;
 
 public sealed class CommandLineTests
 {
+    [Fact]
+    public void Fail_AMessageWithItsOwnHint_PrintsThatHintOnce()
+    {
+        // CLI review s10: "error: … is not empty. Hint: write token shards to a new folder …" then "hint: choose a new --out folder."
+        using var error = new StringWriter();
+
+        var code = CommandOutput.Fail(error, "'out' is not empty. Hint: write token shards to a new folder.", "choose a new --out folder.", ExitCodes.UsageError);
+
+        Assert.Equal(ExitCodes.UsageError, code);
+        Assert.Equal($"error: 'out' is not empty.{Environment.NewLine}hint: write token shards to a new folder.{Environment.NewLine}", error.ToString());
+    }
+
+    [Fact]
+    public async Task Tokenize_IntoAFolderWithShards_GivesOneHintLine()
+    {
+        using var temp = new TempDirectory();
+        var sample = RepositoryPaths.Combine("samples", "meds-demo");
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", "fit", sample, "--out", temp.File("model"), "--min-count", "1", "--min-subjects", "1")).ExitCode);
+        Assert.Equal(0, (await CliRun.RunAsync("tokenize", sample, "--tokenizer", temp.File("model"), "--out", temp.File("tokens"))).ExitCode);
+
+        var again = await CliRun.RunAsync("tokenize", sample, "--tokenizer", temp.File("model"), "--out", temp.File("tokens"));
+
+        Assert.Equal(ExitCodes.UsageError, again.ExitCode);
+        Assert.Single(again.Error.Split('\n'), line => line.StartsWith("hint:", StringComparison.Ordinal));
+        Assert.DoesNotContain("Hint:", again.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Help_Root_ListsMedsVerbAndExitsZero()
     {
@@ -46,7 +75,7 @@ public sealed class CommandLineTests
     [InlineData("probe", "--features", "counts")]
     public async Task Run_OutThatIsAFile_UsageErrorBeforeAnyWork(string verb, string option, string value)
     {
-        using var temp = new FhirRisk.Testing.TempDirectory();
+        using var temp = new TempDirectory();
         var sample = FhirRisk.Testing.RepositoryPaths.Combine("samples", "meds-demo");
         File.WriteAllText(temp.File("a-file"), "x");
         Directory.CreateDirectory(temp.File("labels"));

@@ -71,9 +71,7 @@ internal static class DemoModelCommand
         catch (TrainingException e)
         {
             var code = e.Code is DemoErrorCodes.FolderNotEmpty or DemoErrorCodes.TooFewPatients ? ExitCodes.UsageError : ExitCodes.Failure;
-            var hint = e.Message.IndexOf(" Hint: ", StringComparison.Ordinal);
-            return hint < 0 ? CommandOutput.Fail(io.Error, e.Message, "see docs/demo-model.md, 'Errors'.", code)
-                : CommandOutput.Fail(io.Error, e.Message[..hint], e.Message[(hint + " Hint: ".Length)..], code);
+            return CommandOutput.Fail(io.Error, e.Message, "see docs/demo-model.md, 'Errors'.", code);
         }
         catch (ArgumentException e)
         {

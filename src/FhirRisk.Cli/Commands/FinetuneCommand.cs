@@ -129,12 +129,12 @@ internal static class FinetuneCommand
         }
         catch (Tokenizer.TokenizationException e) when (e.Issue.Code == Tokenizer.TokenizerIssueCodes.TooManyUnknownCodes)
         {
-            return Fail(io, e.Issue.ToString(), "finetune a model pretrained on this kind of data, or tokenize it yourself with 'fhirrisk tokenize --allow-unknown-codes' and pass --tokens.", ExitCodes.Failure);
+            return CommandOutput.Fail(io.Error, e.Issue.ToString(), "finetune a model pretrained on this kind of data, or tokenize it yourself with 'fhirrisk tokenize --allow-unknown-codes' and pass --tokens.", ExitCodes.Failure);
         }
         catch (TrainingException e)
         {
             var code = e.Code == FinetuningErrorCodes.OutputNotEmpty ? ExitCodes.UsageError : ExitCodes.Failure;
-            return Fail(io, e.Message, "see docs/finetuning.md, 'Errors'.", code);
+            return CommandOutput.Fail(io.Error, e.Message, "see docs/finetuning.md, 'Errors'.", code);
         }
         catch (ArgumentException e)
         {
@@ -142,7 +142,7 @@ internal static class FinetuneCommand
         }
         catch (Exception e) when (e is CheckpointException or InvalidDataException or FileNotFoundException or MedsFormatException or ParquetException or IOException)
         {
-            return Fail(io, e.Message, "pass a model directory written by 'fhirrisk train' as --model, with the token shards or MEDS dataset it was trained on.", ExitCodes.Failure);
+            return CommandOutput.Fail(io.Error, e.Message, "pass a model directory written by 'fhirrisk train' as --model, with the token shards or MEDS dataset it was trained on.", ExitCodes.Failure);
         }
         finally
         {
@@ -198,13 +198,6 @@ internal static class FinetuneCommand
         _ => "none",
     };
 
-    /// <summary>Reports a message that may carry its own "Hint: …" as error and hint lines, else with <paramref name="fallback"/>.</summary>
-    private static int Fail(InvocationConfiguration io, string message, string fallback, int exitCode)
-    {
-        var hint = message.IndexOf(" Hint: ", StringComparison.Ordinal);
-        return hint < 0 ? CommandOutput.Fail(io.Error, message, fallback, exitCode)
-            : CommandOutput.Fail(io.Error, message[..hint], message[(hint + " Hint: ".Length)..], exitCode);
-    }
 
     private static Option<double> Number(string name, double defaultValue, string description) =>
         new(name) { Description = description, DefaultValueFactory = _ => defaultValue };

@@ -128,7 +128,7 @@ internal static class ProbeCommand
         }
         catch (TrainingException e)
         {
-            return Fail(io, e.Message, "see docs/probes.md, 'Errors'.", e.Code == ProbeErrorCodes.OutputExists ? ExitCodes.UsageError : ExitCodes.Failure);
+            return CommandOutput.Fail(io.Error, e.Message, "see docs/probes.md, 'Errors'.", e.Code == ProbeErrorCodes.OutputExists ? ExitCodes.UsageError : ExitCodes.Failure);
         }
         catch (ArgumentException e)
         {
@@ -168,12 +168,4 @@ internal static class ProbeCommand
     private static string Count(PointCount count) => string.Create(CultureInfo.InvariantCulture, $"{count.Points:N0} ({count.Positives:N0})");
 
     private static string Metric(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
-
-    /// <summary>Reports a message that carries its own "Hint: …" as error and hint lines, else with <paramref name="fallback"/>.</summary>
-    private static int Fail(InvocationConfiguration io, string message, string fallback, int exitCode)
-    {
-        var hint = message.IndexOf(" Hint: ", StringComparison.Ordinal);
-        return hint < 0 ? CommandOutput.Fail(io.Error, message, fallback, exitCode)
-            : CommandOutput.Fail(io.Error, message[..hint], message[(hint + " Hint: ".Length)..], exitCode);
-    }
 }

@@ -90,9 +90,7 @@ internal static class TrainCommand
         {
             // A non-empty --out is a bad argument, as for the other verbs; the rest are problems with the data or the disk.
             var exitCode = e.Code is PretrainingErrorCodes.OutputNotEmpty or PretrainingErrorCodes.NotEnoughMemory ? ExitCodes.UsageError : ExitCodes.Failure;
-            var hint = e.Message.IndexOf(" Hint: ", StringComparison.Ordinal);
-            return hint < 0 ? CommandOutput.Fail(io.Error, e.Message, "see docs/training.md, 'Errors'.", exitCode)
-                : CommandOutput.Fail(io.Error, e.Message[..hint], e.Message[(hint + " Hint: ".Length)..], exitCode);
+            return CommandOutput.Fail(io.Error, e.Message, "see docs/training.md, 'Errors'.", exitCode);
         }
     }
 

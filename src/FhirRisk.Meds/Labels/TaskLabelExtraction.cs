@@ -114,7 +114,7 @@ public static class TaskLabelExtraction
             var folder = TaskLabelFolder(outputFolder, task);
             var stays = StaysFile(outputFolder, task);
             if ((Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any()) || File.Exists(stays))
-                throw new IOException($"Labels for task '{task.Name}' already exist under '{outputFolder}'; write to a new folder or delete them first.");
+                throw new IOException($"Labels for task '{task.Name}' already exist under '{outputFolder}'. Hint: write the labels to a new folder, or delete the old ones first.");
         }
     }
 }
