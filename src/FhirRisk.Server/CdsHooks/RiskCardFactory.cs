@@ -146,8 +146,9 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         var parts = new List<string>();
         if (missing.Count > 0)
         {
-            parts.Add("not retrieved: " + string.Join("; ", missing.GroupBy(m => m.Reason)
-                .Select(g => $"{string.Join(", ", g.Select(m => m.Key))} ({Reason(g.Key)})")));
+            // Keys that failed alike are named together; each keeps its own cause, the first attempt's included.
+            parts.Add("not retrieved: " + string.Join("; ", missing.GroupBy(m => m.Problem.Describe(options.Fhir.MaxPages))
+                .Select(g => $"{string.Join(", ", g.Select(m => m.Key))} ({g.Key})")));
         }
         var unused = new List<string>();
         if (gaps.Rejected > 0)
@@ -177,22 +178,6 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
             && !w.StartsWith(Patients.TimelinePredictor.HeadsAsOfLastEventCode, StringComparison.Ordinal)).ToList();
         return codes.Count == 0 ? "" : "\n\nIssues found reading the FHIR data (codes): " + CardText.EscapeMarkdown(string.Join(", ", codes)) + ".";
     }
-
-    private string Reason(FetchFailure failure) => failure switch
-    {
-        FetchFailure.NoFhirServer => "not prefetched and no fhirServer given",
-        FetchFailure.ServerNotAllowed => "fhirServer not on this service's allowlist",
-        FetchFailure.TemplateUnrenderable => "context lacks a prefetch token",
-        FetchFailure.Unauthorized => "FHIR server refused the access token",
-        FetchFailure.Unreachable => "FHIR server unreachable",
-        FetchFailure.TimedOut => "FHIR server too slow",
-        FetchFailure.ServerError => "FHIR server error",
-        FetchFailure.CircuitOpen => "FHIR server unreachable or failing; calls paused",
-        FetchFailure.UnreadableResponse => "FHIR server sent no FHIR JSON",
-        FetchFailure.ResponseTooLarge => "FHIR server response too large",
-        FetchFailure.PageLimitReached => string.Create(CultureInfo.InvariantCulture, $"search cut after {options.Fhir.MaxPages} pages; the rest not read"),
-        _ => failure.ToString(),
-    };
 
     private static string Band(string indicator) => indicator switch
     {
