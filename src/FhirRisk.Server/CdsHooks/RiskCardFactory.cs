@@ -94,13 +94,30 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         if (input.Contributors.Count > 0)
         {
             text.Append("\n\n**Top contributing events**\n\n| Event | Change in risk |\n|---|---|\n");
-            foreach (var c in input.Contributors.OrderByDescending(c => Math.Abs(c.Delta)).Take(MaxContributors))
-                text.Append("| ").Append(CardText.EscapeMarkdown(c.Label)).Append(" | ").Append(SignedPoints(c.Delta)).Append(" |\n");
+            foreach (var c in Rows(input.Contributors))
+            {
+                text.Append("| ").Append(CardText.EscapeMarkdown(c.Label));
+                if (c.Facts > 1)
+                    text.Append(CultureInfo.InvariantCulture, $" (×{c.Facts})");
+                text.Append(" | ").Append(SignedPoints(c.Delta)).Append(" |\n");
+            }
         }
         if (note is not null)
             text.Append("\n\n").Append(note);
         return text.ToString().TrimEnd('\n');
     }
+
+    /// <summary>
+    /// The card's rows: contributors with one label merged into one row (a card shows the label alone, so one lab at two
+    /// times would read as the same line twice), whose change is the sum of theirs and whose count says how many events
+    /// it stands for; then the <see cref="MaxContributors"/> largest by |change|, in the source's order on ties.
+    /// </summary>
+    private static IEnumerable<CardContributor> Rows(IReadOnlyList<CardContributor> contributors) => contributors
+        .GroupBy(c => c.Label, StringComparer.Ordinal)
+        .Select(g => new CardContributor(g.Key, g.Sum(c => c.Delta), g.Sum(c => c.Facts)))
+        .Where(c => c.Delta != 0)
+        .OrderByDescending(c => Math.Abs(c.Delta))
+        .Take(MaxContributors);
 
     /// <summary>Added to the method line of a heads risk of a task predicted at a discharge, read while the stay is still
     /// open (<see cref="TaskRisk.BeforeStayEnd"/>; the encounter-discharge hook asks at the discharge instead).</summary>

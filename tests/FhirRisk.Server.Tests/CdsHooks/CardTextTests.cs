@@ -71,6 +71,27 @@ public sealed class CardTextTests
     }
 
     [Fact]
+    public void Contributors_with_one_label_are_one_row_with_their_summed_change()
+    {
+        // Service review s11 #2: one lab at two times gave the same line twice; a card shows labels only.
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var risk = Risk("icu_admission", 0.2, new WilsonInterval(0.15, 0.26));
+        CardContributor[] contributors =
+        [
+            new("Lactate high", 0.03), new("Sepsis", 0.04), new("Lactate high", 0.02, Facts: 2),
+            new("A", 0.001), new("B", 0.002), new("C", 0.003), new("D", 0.004),
+        ];
+
+        var detail = Assert.Single(factory.Build(new PatientRiskResult([risk], "m", 12, []), [new RiskCardInput(risk, contributors)], [])).Detail!;
+
+        var rows = detail.Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| Event", StringComparison.Ordinal)).ToArray();
+        Assert.Equal("| Lactate high (×3) | +5.0 pts |", rows[0]);
+        Assert.Equal("| Sepsis | +4.0 pts |", rows[1]);
+        Assert.Equal(5, rows.Length); // five distinct rows: the merged lab, sepsis, then D, C, B
+        Assert.Equal(rows.Distinct(), rows);
+    }
+
+    [Fact]
     public void Heads_risks_name_their_method_and_have_no_interval()
     {
         var factory = new RiskCardFactory(new CdsHooksOptions());
