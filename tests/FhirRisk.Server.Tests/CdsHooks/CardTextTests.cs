@@ -197,6 +197,27 @@ public sealed class CardTextTests
     }
 
     [Fact]
+    public void An_observed_outcome_names_the_part_of_the_record_that_settled_it_not_always_this_stay()
+    {
+        // Service review s11 #3: a readmission settled after a discharge six years before read "already in this stay's record".
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var discharged = new DateTime(2018, 8, 17, 9, 5, 0, DateTimeKind.Utc);
+        var windowClosed = new FhirRisk.Meds.Tasks.TaskOutcome(FhirRisk.Meds.Tasks.TaskOutcomeKind.TimeLimit, false, TimeSpan.FromDays(30));
+        var readmission = TaskRisk.OfObserved("readmission_30d", windowClosed, TimeSpan.Zero, RiskMethod.Heads, new ObservedSpan(discharged, ObservedStay.After));
+        var icuOutcome = new FhirRisk.Meds.Tasks.TaskOutcome(FhirRisk.Meds.Tasks.TaskOutcomeKind.Stop, true, TimeSpan.FromHours(2), "ICU_ADMISSION//MICU");
+        var icu = TaskRisk.OfObserved("icu_admission", icuOutcome, TimeSpan.Zero, RiskMethod.Heads, new ObservedSpan(new DateTime(2024, 3, 1, 9, 0, 0, DateTimeKind.Utc), ObservedStay.Open));
+        var result = new PatientRiskResult([readmission, icu], "m", 40, []) { PredictionPoint = new DateTimeOffset(2024, 3, 1, 11, 0, 0, TimeSpan.Zero) };
+
+        var cards = factory.Build(result, [new RiskCardInput(readmission, []), new RiskCardInput(icu, [])], []);
+
+        Assert.Equal("30-day readmission: settled without it (in the record)", cards[0].Summary);
+        Assert.Contains("Method: observed, not predicted: the outcome is already in the patient's record, after the stay that ended 2018-08-17 09:05 UTC, settled 2018-09-16 (5 years before the prediction time), so no model was asked",
+            cards[0].Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("this stay", cards[0].Detail, StringComparison.Ordinal);
+        Assert.Contains("the outcome is already in this stay's record (the stay since 2024-03-01 09:00 UTC), so no model was asked", cards[1].Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_death_outside_any_stay_says_why_the_task_is_not_applicable_not_that_it_could_not_be_estimated()
     {
         var factory = new RiskCardFactory(new CdsHooksOptions());
