@@ -135,6 +135,34 @@ public sealed class ExplanationTests
     }
 
     [Fact]
+    public async Task Facts_that_read_alike_are_one_contributor_whose_delta_is_their_sum()
+    {
+        // Service review s11 #2: a result charted twice at one time gave two identical rows (cards and gRPC Explain).
+        using var session = InferenceSession.Open(FinetunedTinyModel.Value.Directory, new InferenceOptions { Threads = 1 });
+        using var heads = session.CreateHeadsPredictor();
+        var timeline = Encode([
+            new(1, Admitted, "HOSPITAL_ADMISSION//IMP"),
+            new(1, Admitted.AddHours(1), "LAB//B"),
+            new(1, Admitted.AddHours(2), "LAB//A"), new(1, Admitted.AddHours(2), "LAB//A"),
+            new(1, Admitted.AddHours(3), "LAB//B"),
+        ]);
+
+        var explanation = await heads.ExplainAsync(new ExplanationQuery(timeline, timeline.Count - 1, TaskCatalog.HospitalMortality) { TopContributors = 10 });
+
+        var twice = explanation.Facts.Where(c => c.Fact.Label == "LAB A").ToArray();
+        Assert.Equal(2, twice.Length);
+        Assert.Equal(twice[0].Fact.Time, twice[1].Fact.Time);
+        var rows = explanation.TopContributors.Select(c => (c.Label, c.Time)).ToArray();
+        Assert.Equal(rows.Distinct(), rows);
+        var merged = Assert.Single(explanation.TopContributors, c => c.Label == "LAB A");
+        Assert.Equal(2, merged.Facts);
+        Assert.Equal(twice.Sum(c => c.OcclusionDelta!.Value), merged.Delta, 12);
+        Assert.Contains("LAB A (×2) · 2021-05-03 11:00 UTC", merged.Display, StringComparison.Ordinal);
+        // The same label at two times is two facts and two rows here: what tells them apart (the time) is on the row.
+        Assert.All(explanation.TopContributors.Where(c => c.Label == "LAB B"), c => Assert.Equal(1, c.Facts));
+    }
+
+    [Fact]
     public async Task Rollout_trajectory_points_are_the_rollouts_of_each_prefix_asked_at_its_time_with_one_shared_key()
     {
         var options = new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8), Explanations = new ExplanationSettings { MaxFacts = 4, RolloutsPerPoint = 8 } };

@@ -152,6 +152,32 @@ public sealed class ObservedOutcomeTests
     }
 
     [Fact]
+    public async Task An_observed_answer_says_which_part_of_the_record_settled_it_and_since_when()
+    {
+        // Service review s11 #3: a readmission settled after a discharge years before read "already in this stay's record".
+        using var session = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8) });
+        await using var rollouts = session.CreateRolloutPredictor();
+        var discharged = Admitted.AddDays(2);
+        var past = Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, discharged, "HOSPITAL_DISCHARGE//HOME")]);
+        var inIcu = Stay(["LAB//B", "ICU_ADMISSION//MICU", "LAB//A"]);
+        var diedInStay = Stay(["LAB//B", "HOSPITAL_DISCHARGE//DIED", "MEDS_DEATH"]);
+
+        var readmission = (await rollouts.PredictAsync(new RiskQuery(past, past.Count - 1, [TaskCatalog.Readmission30d]) { AsOf = discharged.AddYears(6) }))[0];
+        var icu = (await rollouts.PredictAsync(new RiskQuery(inIcu, inIcu.Count - 1, [TaskCatalog.IcuAdmission])))[0];
+        var mortality = (await rollouts.PredictAsync(new RiskQuery(diedInStay, diedInStay.Count - 1, [TaskCatalog.HospitalMortality]) { AsOf = Admitted.AddDays(30) }))[0];
+
+        Assert.Equal(TaskOutcomeKind.TimeLimit, readmission.Observed?.Kind);
+        Assert.Equal(new ObservedSpan(discharged, ObservedStay.After), readmission.ObservedIn);
+        Assert.Equal(new ObservedSpan(Admitted, ObservedStay.Open), icu.ObservedIn);
+        Assert.Equal((true, new ObservedSpan(Admitted, ObservedStay.Ended)), (mortality.Observed?.Label, mortality.ObservedIn));
+        using var finetuned = InferenceSession.Open(FinetunedTinyModel.Value.Directory, new InferenceOptions { Threads = 1 });
+        using var heads = finetuned.CreateHeadsPredictor();
+        var byHeads = (await heads.PredictAsync(new RiskQuery(inIcu, inIcu.Count - 1, [TaskCatalog.IcuAdmission])))[0];
+        Assert.Equal(icu.ObservedIn, byHeads.ObservedIn);
+        Assert.Null((await rollouts.PredictAsync(new RiskQuery(past, past.Count - 1, [TaskCatalog.Readmission30d])))[0].ObservedIn); // predicted
+    }
+
+    [Fact]
     public void A_stay_asked_on_day_12_whose_last_event_is_on_day_9_is_observed_prolonged()
     {
         using var session = TinyModel.Open();

@@ -70,11 +70,16 @@ internal sealed class ExplanationPlan
         var attribution = without is null ? AttributionMethod.Trajectory : AttributionMethod.Occlusion;
         var top = contributions
             .Select(c => (c.Fact, Delta: c.OcclusionDelta ?? c.TrajectoryDelta))
-            .Where(c => double.IsFinite(c.Delta) && c.Delta != 0)
+            .Where(c => double.IsFinite(c.Delta))
+            // Facts that read alike (one label, time and codes: a result charted twice) are one row, not two identical
+            // ones; its Δ is their sum (docs/inference.md "Explanations"), ranked where its first fact stands.
+            .GroupBy(c => (c.Fact.Label, c.Fact.Time, Codes: string.Join('\n', c.Fact.Codes)))
+            .Select(g => (g.First().Fact, Delta: g.Sum(c => c.Delta), Facts: g.Count()))
+            .Where(c => c.Delta != 0)
             .OrderByDescending(c => Math.Abs(c.Delta))
             .ThenBy(c => c.Fact.Start)
             .Take(TopContributors)
-            .Select(c => new RiskContributor(c.Fact.Label, c.Delta, c.Fact.Time, attribution, c.Fact.Codes))
+            .Select(c => new RiskContributor(c.Fact.Label, c.Delta, c.Fact.Time, attribution, c.Fact.Codes) { Facts = c.Facts })
             .ToArray();
         return new RiskExplanation(task, method, final, trajectory, contributions, top, Omitted, cost);
     }

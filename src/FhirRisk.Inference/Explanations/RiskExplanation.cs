@@ -70,8 +70,17 @@ public sealed record FactContribution(ClinicalFact Fact, RiskPoint Before, RiskP
 /// <param name="Codes">The fact's codes, for a card's links or a host's own lookup.</param>
 public sealed record RiskContributor(string Label, double Delta, DateTime Time, AttributionMethod Method, IReadOnlyList<string> Codes)
 {
-    /// <summary><c>+4.1 pp · Lactate … · 2024-03-01 14:05 UTC</c>: the line a card shows.</summary>
-    public string Display => string.Create(CultureInfo.InvariantCulture, $"{Delta * 100:+0.0;-0.0;0.0} pp · {Label} · {Time:yyyy-MM-dd HH:mm} UTC");
+    /// <summary>
+    /// How many facts this row stands for: facts with one label, time and codes (a result charted twice at one time)
+    /// are one row, whose <see cref="Delta"/> is the sum of theirs. Summed trajectory Δs are the change across the facts
+    /// when they are neighbours; occlusion removes each fact alone, so their sum is the first-order estimate of removing
+    /// them all. 1 for a fact of its own.
+    /// </summary>
+    public int Facts { get; init; } = 1;
+
+    /// <summary><c>+4.1 pp · Lactate … · 2024-03-01 14:05 UTC</c> (<c>Lactate … (×2)</c> for two facts): the line a card shows.</summary>
+    public string Display => string.Create(CultureInfo.InvariantCulture,
+        $"{Delta * 100:+0.0;-0.0;0.0} pp · {Label}{(Facts > 1 ? $" (×{Facts})" : "")} · {Time:yyyy-MM-dd HH:mm} UTC");
 }
 
 /// <summary>What an explanation cost.</summary>

@@ -48,7 +48,7 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
         var probabilities = asked.All(a => a?.Observed is not null) ? Array.Empty<double>() : Predict([_session.HeadsContext(query.Timeline, query.Index)]);
         var latency = clock.Elapsed;
         IReadOnlyList<TaskRisk> risks = [.. indices.Select((k, i) => asked[i]?.Observed is { } outcome
-            ? TaskRisk.OfObserved(_heads.Tasks[k], outcome, latency, RiskMethod.Heads)
+            ? TaskRisk.OfObserved(_heads.Tasks[k], outcome, latency, RiskMethod.Heads, asked[i]?.ObservedIn)
             : new TaskRisk(_heads.Tasks[k], probabilities[k], null, RiskMethod.Heads, 0, latency) { BeforeStayEnd = asked[i]?.Start.AwaitsEnd == true })];
         return Task.FromResult(risks);
     }
@@ -97,8 +97,8 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
         for (var i = 0; i < queries.Count; i++)
         {
             // Asked at ExplanationQuery.AsOf, as the served answer is.
-            if (Ask(queries[i].Timeline, queries[i].Index, plans[i].Definition, queries[i].AsOf)?.Observed is { } outcome)
-                explanations[i] = OfObserved(queries[i], plans[i].Plan, outcome);
+            if (Ask(queries[i].Timeline, queries[i].Index, plans[i].Definition, queries[i].AsOf) is { Observed: { } outcome } settled)
+                explanations[i] = OfObserved(queries[i], plans[i].Plan, outcome, settled.ObservedIn);
         }
         // The occluded contexts are a function of the timeline, the point and the explained facts' spans alone.
         var groups = Enumerable.Range(0, queries.Count).Where(i => explanations[i] is null).GroupBy(i => (Timeline: (object)queries[i].Timeline, queries[i].Index,
@@ -136,9 +136,9 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
     /// fact can change an outcome already in the record (the rollout explainer's trajectory reaches the same observed
     /// answer; docs/inference.md "Explanations").
     /// </summary>
-    private static RiskExplanation OfObserved(ExplanationQuery query, ExplanationPlan plan, TaskOutcome outcome)
+    private static RiskExplanation OfObserved(ExplanationQuery query, ExplanationPlan plan, TaskOutcome outcome, ObservedSpan? where)
     {
-        var answer = TaskRisk.OfObserved(query.Task, outcome, TimeSpan.Zero, RiskMethod.Heads);
+        var answer = TaskRisk.OfObserved(query.Task, outcome, TimeSpan.Zero, RiskMethod.Heads, where);
         var point = new RiskPoint(query.Index, plan.TimeOf(query.Index), answer.Risk, null, 0) { Observed = outcome };
         return new RiskExplanation(query.Task, RiskMethod.Heads, answer.Risk, [point], [], [], 0, new ExplanationCost(0, 0, TimeSpan.Zero)) { Answer = answer };
     }

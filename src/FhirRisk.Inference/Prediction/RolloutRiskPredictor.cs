@@ -63,7 +63,7 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         {
             if (asked[i].Observed is { } observed)
             {
-                risks[i] = TaskRisk.OfObserved(asked[i].Task.Name, observed, latency);
+                risks[i] = TaskRisk.OfObserved(asked[i].Task.Name, observed, latency, where: asked[i].ObservedIn);
                 continue;
             }
             var e = result!.Tasks[next++];

@@ -38,6 +38,10 @@ public sealed record TaskRisk(string Task, double Risk, WilsonInterval? Interval
     /// </summary>
     public TaskOutcome? Observed { get; init; }
 
+    /// <summary>Where in the record <see cref="Observed"/> was read (the open stay, an ended one, or the time after a
+    /// discharge, and since when); null when it was predicted, and for <see cref="TaskOutcomeKind.Deceased"/>.</summary>
+    public ObservedSpan? ObservedIn { get; init; }
+
     /// <summary>
     /// A task predicted at a stay's end (readmission, ED re-attendance) asked while that stay is still open (no discharge
     /// in the record yet; <see cref="Rollouts.QuestionStart.AwaitsEnd"/>). The rollouts then ask the label's question at
@@ -48,10 +52,11 @@ public sealed record TaskRisk(string Task, double Risk, WilsonInterval? Interval
 
     /// <summary>The answer of an outcome already in the record (<see cref="Observed"/>), by the predictor of
     /// <paramref name="method"/>.</summary>
-    public static TaskRisk OfObserved(string task, TaskOutcome outcome, TimeSpan latency, RiskMethod method = RiskMethod.Rollouts)
+    /// <param name="where">Where in the record it was read (<see cref="ObservedIn"/>).</param>
+    public static TaskRisk OfObserved(string task, TaskOutcome outcome, TimeSpan latency, RiskMethod method = RiskMethod.Rollouts, ObservedSpan? where = null)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        return new TaskRisk(task, RiskOf(outcome), null, method, 0, latency) { Observed = outcome };
+        return new TaskRisk(task, RiskOf(outcome), null, method, 0, latency) { Observed = outcome, ObservedIn = where };
     }
 
     /// <summary>1 for a positive outcome, 0 for a negative one, NaN for one without a label.</summary>

@@ -9,7 +9,8 @@ namespace FhirRisk.Inference.Rollouts;
 /// <param name="Observed">The outcome the events from the anchor up to the index already settle, by the labels' own
 /// interpreter (<see cref="TaskOutcomeTracker"/>); null while it is still open.</param>
 /// <param name="Start">How far the question has run, for the rollouts' label rules (<see cref="RolloutRequest.Starts"/>).</param>
-internal readonly record struct StayQuestion(TaskDefinition Task, TaskOutcome? Observed, QuestionStart Start);
+/// <param name="ObservedIn">Where <paramref name="Observed"/> was read (<see cref="Prediction.TaskRisk.ObservedIn"/>).</param>
+internal readonly record struct StayQuestion(TaskDefinition Task, TaskOutcome? Observed, QuestionStart Start, Prediction.ObservedSpan? ObservedIn = null);
 
 /// <summary>
 /// How far the question a task asks has already run at a timeline index, so a rollout started mid-stay asks the
@@ -80,7 +81,8 @@ internal static class StayClock
     /// </summary>
     public static StayQuestion Ask(TokenMeanings meanings, TimelineSpans timeline, int index, TaskDefinition task, DateTime? asOf = null)
     {
-        if ((Anchor(meanings, timeline, index, task) ?? DiedAtIndex(meanings, timeline, index, task)) is not { } anchor)
+        var live = Anchor(meanings, timeline, index, task);
+        if ((live ?? DiedAtIndex(meanings, timeline, index, task)) is not { } anchor)
         {
             // No open stay to replay, and the patient has died: the labels make no point of this task after a death (no
             // stay starts, no live discharge comes), so there is nothing to predict; rollouts would continue a finished
@@ -90,17 +92,22 @@ internal static class StayClock
             if (DeathBy(meanings, timeline, index, index) is { } dead)
             {
                 // Inside the stay a live-discharge task asks about, a death means that discharge will not be a point.
-                return open is not null && task.Point.Filter == PointFilter.Alive
-                    ? new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, dead), new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true })
+                return open is { } inStay && task.Point.Filter == PointFilter.Alive
+                    ? new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, dead), new QuestionStart(TimeSpan.Zero, InStay: true) { AwaitsEnd = true },
+                        Span(timeline, inStay, Prediction.ObservedStay.Open))
                     : new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.Deceased, null, TimeSpan.Zero, dead), fresh);
             }
             return open is { } stayStart ? AwaitingEnd(meanings, timeline, stayStart, index, task, asOf) : new StayQuestion(task, null, fresh);
         }
         var spent = Between(timeline, anchor, index);
         var start = new QuestionStart(spent, InStay: true);
+        // The open stay (a stay-start task inside it), the time after a stay's end (a stay-end task), or a stay that ended
+        // in death (DiedAtIndex): a card says which, not "this stay" for a discharge years ago (service review s11 #3).
+        var span = Span(timeline, anchor, live is null ? Prediction.ObservedStay.Ended
+            : task.Point.At == StayBoundary.End ? Prediction.ObservedStay.After : Prediction.ObservedStay.Open);
         // The labels make no point at a discharge the patient did not leave alive (TimelineLabeler's PointFilter.Alive).
         if (task.Point.Filter == PointFilter.Alive && DeathBy(meanings, timeline, anchor, index) is { } death)
-            return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, death), start);
+            return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, death), start, span);
         var tracker = new TaskOutcomeTracker(task);
         var grace = task.Point.Filter == PointFilter.NotAdmitted ? task.Point.AdmissionGrace : (TimeSpan?)null;
         for (var i = anchor + 1; i <= index; i++)
@@ -108,15 +115,15 @@ internal static class StayClock
             var (elapsed, code) = (Between(timeline, anchor, i), meanings.CodeOf(timeline.Tokens[i]));
             // Admitted within the grace after ED_OUT: the labels make no "not admitted" point of this visit.
             if (elapsed <= grace && CodeSet.Matches(code, TaskCodes.HospitalAdmission))
-                return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code), start);
+                return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code), start, span);
             if (tracker.Observe(elapsed, code) is { } outcome)
-                return new StayQuestion(task, outcome, start);
+                return new StayQuestion(task, outcome, start, span);
         }
         // A stop already read (a positive one, or one at the index's own time): the labels would settle the point there.
         if (tracker.Finish() is { Kind: TaskOutcomeKind.Stop } stopped)
-            return new StayQuestion(task, stopped, start);
+            return new StayQuestion(task, stopped, start, span);
         if (asOf is { } at && tracker.Reach(Since(timeline, anchor, at)) is { } lapsed)
-            return new StayQuestion(task, lapsed, start);
+            return new StayQuestion(task, lapsed, start, span);
         // Still open at the asked time: the rollouts continue from the last event, conditioned on nothing settling the
         // task during the quiet time since (QuestionStart.Quiet).
         return new StayQuestion(task.After(spent), null, start with { Quiet = QuietTime(timeline, index, asOf) });
@@ -155,7 +162,8 @@ internal static class StayClock
             {
                 var code = meanings.CodeOf(timeline.Tokens[i]);
                 if (CodeSet.Matches(code, TaskCodes.HospitalAdmission))
-                    return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, code), start);
+                    return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, code), start,
+                        Span(timeline, stayStart, Prediction.ObservedStay.Open));
             }
         }
         return new StayQuestion(task, null, start);
@@ -197,6 +205,9 @@ internal static class StayClock
         }
         return null;
     }
+
+    private static Prediction.ObservedSpan Span(TimelineSpans timeline, int from, Prediction.ObservedStay stay) =>
+        new(DateTime.UnixEpoch.AddTicks(timeline.Times[from] * TimeSpan.TicksPerMicrosecond), stay);
 
     /// <summary>The time from the index's event to the asked time when that is later (<see cref="QuestionStart.Quiet"/>), else zero.</summary>
     private static TimeSpan QuietTime(TimelineSpans timeline, int index, DateTime? asOf) =>

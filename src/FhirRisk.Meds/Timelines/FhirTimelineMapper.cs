@@ -19,14 +19,22 @@ public static class FhirTimelineMapper
         long? subjectId = null)
     {
         ArgumentNullException.ThrowIfNull(envelopes);
-        ArgumentNullException.ThrowIfNull(mapping);
         ArgumentNullException.ThrowIfNull(reader);
+        return Map([.. envelopes.Select(e => ParsedResource.Parse(e, reader))], mapping, subjectId);
+    }
+
+    /// <summary>As <see cref="Map(IReadOnlyList{FhirResourceEnvelope}, FhirMappingSettings, FhirReaderSettings, long?)"/>,
+    /// over resources parsed already (the service parses what a request supplies to check it; parsing it again would
+    /// be the same work twice). Their parse issues are reported as they stand.</summary>
+    public static FhirTimeline Map(IReadOnlyList<ParsedResource> resources, FhirMappingSettings mapping, long? subjectId = null)
+    {
+        ArgumentNullException.ThrowIfNull(resources);
+        ArgumentNullException.ThrowIfNull(mapping);
         var issues = new List<Issue>();
-        var parsed = new List<(FhirResource Resource, FhirResourceEnvelope Envelope)>(envelopes.Count);
+        var parsed = new List<(FhirResource Resource, FhirResourceEnvelope Envelope)>(resources.Count);
         var index = new FhirIndex(mapping);
-        foreach (var envelope in envelopes)
+        foreach (var (envelope, result) in resources)
         {
-            var result = FhirResourceParser.Parse(envelope, reader);
             issues.AddRange(result.Issues);
             if (result is { Outcome: FhirParseOutcome.Parsed, Resource: { } resource })
             {

@@ -4,8 +4,9 @@ using FhirRisk.Server.Patients;
 namespace FhirRisk.Server.CdsHooks;
 
 /// <summary>One event that moved a risk: a readable label (no identifiers) and its signed effect on the probability
-/// (e.g. +0.041 = 4.1 percentage points higher because of it).</summary>
-internal sealed record CardContributor(string Label, double Delta);
+/// (e.g. +0.041 = 4.1 percentage points higher because of it); <paramref name="Facts"/> events when several read alike
+/// (<see cref="FhirRisk.Inference.Explanations.RiskContributor.Facts"/>).</summary>
+internal sealed record CardContributor(string Label, double Delta, int Facts = 1);
 
 /// <summary>
 /// The seam for "top contributing events" on cards: the server registers <see cref="ExplainedCardContributors"/>; without
@@ -15,7 +16,8 @@ internal interface ICardContributorSource
 {
     /// <summary>
     /// For each of <paramref name="risks"/> (answered for <paramref name="request"/>, one hook call), the events that
-    /// contributed most to it, largest |delta| first; a list may be empty. The result lines up with
+    /// contributed most to it, largest |delta| first; a list may be empty, and may be longer than a card shows (the card
+    /// merges rows of one label, then keeps the largest). The result lines up with
     /// <paramref name="risks"/>. Whatever a source shares between the risks lives only as long as this call.
     /// </summary>
     Task<IReadOnlyList<IReadOnlyList<CardContributor>>> GetContributorsAsync(PatientRiskRequest request, IReadOnlyList<TaskRisk> risks,

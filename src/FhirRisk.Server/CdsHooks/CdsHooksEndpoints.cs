@@ -79,12 +79,7 @@ internal static class CdsHooksEndpoints
             CdsHooksLog.PreconditionFailed(logger, id, missing.Count);
             return Outcome(StatusCodes.Status412PreconditionFailed, "processing",
                 "Cannot estimate risks: no data for this patient could be obtained from the prefetch, the FHIR server or the service's store.",
-                // A prefetch of the wrong patient is the likeliest integration error; name it (service review s10 #8).
-                e.OtherPatientResources > 0
-                    ? $"{e.OtherPatientResources} supplied resources are about another patient than context.patientId, and nothing supplied or stored gave an event of this one. Check that the prefetch is rendered for the context's patient."
-                    : missing.Count > 0
-                    ? $"Prefetch keys not retrieved: {string.Join("; ", missing.Select(m => $"{m.Key} ({m.Reason})"))}. Send them as prefetch, or a reachable fhirServer with fhirAuthorization."
-                    : "The data supplied and stored yields no events for this patient. Send the prefetch keys listed by GET /cds-services, or a reachable fhirServer with fhirAuthorization.");
+                UnavailableDiagnostics(e.OtherPatientResources, missing, options.Fhir.MaxPages));
         }
         catch (Patients.PatientInputException e)
         {
@@ -183,6 +178,23 @@ internal static class CdsHooksEndpoints
             // Malformed framing (a bad chunk, a body shorter than its Content-Length): Kestrel's status, our outcome.
             throw new CdsRequestException("the request body could not be read as HTTP.", e.StatusCode);
         }
+    }
+
+    /// <summary>
+    /// A 412's diagnostics: every reason the data could not be had, in words — supplied resources of another patient
+    /// (a prefetch rendered for the wrong patient, the likeliest integration error: service review s10 #8), and each key
+    /// not retrieved with its cause (the first failed attempt's too). Key names, counts and HTTP statuses only.
+    /// </summary>
+    internal static string UnavailableDiagnostics(int otherPatientResources, IReadOnlyList<MissingPrefetch> missing, int maxPages)
+    {
+        var parts = new List<string>();
+        if (otherPatientResources > 0)
+            parts.Add($"{otherPatientResources} supplied resources are about another patient than context.patientId, and nothing supplied or stored gave an event of this one. Check that the prefetch is rendered for the context's patient.");
+        if (missing.Count > 0)
+            parts.Add($"Prefetch keys not retrieved: {string.Join("; ", missing.Select(m => $"{m.Key} ({m.Problem.Describe(maxPages)})"))}. Send them as prefetch, or a reachable fhirServer with fhirAuthorization.");
+        if (parts.Count == 0)
+            parts.Add("The data supplied and stored yields no events for this patient. Send the prefetch keys listed by GET /cds-services, or a reachable fhirServer with fhirAuthorization.");
+        return string.Join(" ", parts);
     }
 
     private static string TooLarge(long maxBytes) =>

@@ -64,7 +64,7 @@ internal sealed class ExplainedCardContributors(
             if (Stopwatch.GetElapsedTime(started) > options.Value.ContributorTimeout)
                 return TimedOut(task);
             return explained.TryGetValue(task, out var explanation)
-                ? [.. explanation.TopContributors.Select(c => new CardContributor(c.Label, c.Delta))]
+                ? [.. explanation.TopContributors.Select(c => new CardContributor(c.Label, c.Delta, c.Facts))]
                 : [];
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -105,7 +105,10 @@ internal sealed class ExplainedCardContributors(
         var headsTasks = ((IRiskPredictor)explainer).Tasks;
         // Asked when the prediction was (RiskQuery.AsOf), so a task the answer found settled is settled here too.
         var queries = request.Tasks.Where(headsTasks.Contains).Distinct()
-            .Select(task => new ExplanationQuery(timeline, index, task) { AsOf = request.PredictionTime?.UtcDateTime }).ToArray();
+            // Every contributor, not the explainer's top five: a card shows labels only and merges the rows of one label
+            // (one lab at two times) before it keeps its largest (RiskCardFactory).
+            .Select(task => new ExplanationQuery(timeline, index, task) { AsOf = request.PredictionTime?.UtcDateTime, TopContributors = int.MaxValue })
+            .ToArray();
         // The heads explain synchronously: run off the request thread so each card's budget can end its wait.
         var explanations = await Task.Run(() => explainer.ExplainManyAsync(queries, cancellationToken), cancellationToken).ConfigureAwait(false);
         return explanations.ToDictionary(e => e.Task);

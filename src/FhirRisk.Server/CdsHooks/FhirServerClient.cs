@@ -6,32 +6,14 @@ using Polly.Timeout;
 
 namespace FhirRisk.Server.CdsHooks;
 
-/// <summary>Why a prefetch key could not be had, or had only in part; <see cref="None"/> when it was had in full.</summary>
-internal enum FetchFailure
-{
-    None,
-    NoFhirServer,
-    ServerNotAllowed,
-    TemplateUnrenderable,
-    Unauthorized,
-    Unreachable,
-    TimedOut,
-    ServerError,
-    CircuitOpen,
-    UnreadableResponse,
-
-    /// <summary>The key's responses together were over <c>MaxBytesPerKey</c>; nothing of the key is used.</summary>
-    ResponseTooLarge,
-
-    /// <summary>The search still had a <c>next</c> page after <c>MaxPages</c>: the pages read are used, the rest is not.</summary>
-    PageLimitReached,
-}
-
 /// <summary>What one prefetch key's fetch produced: FHIR JSON documents (a read, or each page of a search) and, when
-/// the key was not had in full, why. Only <see cref="FetchFailure.PageLimitReached"/> comes with documents.</summary>
-internal sealed record FhirFetchResult(IReadOnlyList<ReadOnlyMemory<byte>> Documents, FetchFailure Failure)
+/// the key was not had in full, why (<see cref="Problem"/>, null when it was). Only
+/// <see cref="FetchFailure.PageLimitReached"/> comes with documents.</summary>
+internal sealed record FhirFetchResult(IReadOnlyList<ReadOnlyMemory<byte>> Documents, FetchProblem? Problem)
 {
-    public static FhirFetchResult Failed(FetchFailure failure) => new([], failure);
+    public static FhirFetchResult Failed(FetchFailure failure) => Failed(new FetchProblem(failure));
+
+    public static FhirFetchResult Failed(FetchProblem problem) => new([], problem);
 }
 
 /// <summary>One answer of the FHIR server: its status and, for a success, its whole body.</summary>
@@ -60,31 +42,61 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         for (var page = 0; next is not null && page < options.MaxPages; page++)
         {
             var url = next;
+            // The first failed attempt of this page, kept so that the cause survives the retries (a 503, then an open
+            // circuit, is reported as both). Attempts of one key run one after another: no race on it.
+            FetchProblem? firstFailure = null;
             FhirPage answer;
             try
             {
                 answer = await pipeline.ExecuteAsync(
-                    async token => await GetAsync(url, accessToken, options.MaxBytesPerKey - bytesRead, token).ConfigureAwait(false),
+                    async token =>
+                    {
+                        try
+                        {
+                            var attempt = await GetAsync(url, accessToken, options.MaxBytesPerKey - bytesRead, token).ConfigureAwait(false);
+                            if (!IsSuccess(attempt.Status) && attempt.Status is not (HttpStatusCode.NotFound or HttpStatusCode.Gone))
+                                firstFailure ??= ProblemOf(attempt.Status);
+                            return attempt;
+                        }
+                        catch (Exception e) when (AttemptFailure(e, token, keyToken.Token) is { } failure)
+                        {
+                            firstFailure ??= new FetchProblem(failure);
+                            throw;
+                        }
+                    },
                     keyToken.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (Classify(e, cancellationToken, budget.Token) is var failure and not FetchFailure.None)
             {
-                return FhirFetchResult.Failed(failure);
+                return FhirFetchResult.Failed(new FetchProblem(failure) { FirstAttempt = firstFailure });
             }
             if (answer.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
-                return new FhirFetchResult(documents, FetchFailure.None); // the resource does not exist: no data, not an outage
-            if (answer.Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-                return FhirFetchResult.Failed(FetchFailure.Unauthorized);
-            if ((int)answer.Status is < 200 or > 299)
-                return FhirFetchResult.Failed(FetchFailure.ServerError);
+                return new FhirFetchResult(documents, null); // the resource does not exist: no data, not an outage
+            if (!IsSuccess(answer.Status))
+                return FhirFetchResult.Failed(ProblemOf(answer.Status) with { FirstAttempt = firstFailure });
             if (!TryNextPage(answer.Body, fhirServer, out next))
                 return FhirFetchResult.Failed(FetchFailure.UnreadableResponse);
             bytesRead += answer.Body.Length;
             documents.Add(answer.Body);
         }
         // A search cut short is data, but not all of it: the cards must say so (docs/cds-hooks.md "Prefetch").
-        return new FhirFetchResult(documents, next is null ? FetchFailure.None : FetchFailure.PageLimitReached);
+        return new FhirFetchResult(documents, next is null ? null : new FetchProblem(FetchFailure.PageLimitReached));
     }
+
+    private static bool IsSuccess(HttpStatusCode status) => (int)status is >= 200 and <= 299;
+
+    /// <summary>A status that is not an answer: 401/403 refused the token, any other a server error; with the status.</summary>
+    private static FetchProblem ProblemOf(HttpStatusCode status) =>
+        new(status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? FetchFailure.Unauthorized : FetchFailure.ServerError, (int)status);
+
+    /// <summary>What one attempt's exception was: the attempt's own timeout (its token cancelled, the key's not), a
+    /// broken connection or body; null for anything else (the key's budget, the caller leaving, a body too large).</summary>
+    private static FetchFailure? AttemptFailure(Exception e, CancellationToken attempt, CancellationToken key) => e switch
+    {
+        OperationCanceledException when attempt.IsCancellationRequested && !key.IsCancellationRequested => FetchFailure.TimedOut,
+        HttpRequestException or IOException => FetchFailure.Unreachable,
+        _ => null,
+    };
 
     /// <summary>One attempt: the request and, for a success, its body, read within the attempt's time and at most
     /// <paramref name="maxBytes"/> long.</summary>

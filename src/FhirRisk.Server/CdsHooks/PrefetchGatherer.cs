@@ -4,8 +4,16 @@ using System.Text.Json.Nodes;
 
 namespace FhirRisk.Server.CdsHooks;
 
-/// <summary>A prefetch key the service could not fill, and why (codes only: no patient data).</summary>
-internal sealed record MissingPrefetch(string Key, FetchFailure Reason);
+/// <summary>A prefetch key the service could not fill, and why (kinds and HTTP statuses only: no patient data).</summary>
+internal sealed record MissingPrefetch(string Key, FetchProblem Problem)
+{
+    public MissingPrefetch(string key, FetchFailure reason)
+        : this(key, new FetchProblem(reason))
+    {
+    }
+
+    public FetchFailure Reason => Problem.Kind;
+}
 
 /// <summary>The FHIR data gathered for one hook call.</summary>
 internal sealed record GatheredData(IReadOnlyList<ReadOnlyMemory<byte>> Resources, IReadOnlyList<MissingPrefetch> Missing);
@@ -56,8 +64,8 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions
         for (var i = 0; i < unfilled.Count; i++)
         {
             resources.AddRange(results[i].Documents);
-            if (results[i].Failure != FetchFailure.None)
-                missing.Add(new MissingPrefetch(unfilled[i].Key, results[i].Failure));
+            if (results[i].Problem is { } problem)
+                missing.Add(new MissingPrefetch(unfilled[i].Key, problem));
         }
         return new GatheredData(resources, missing);
     }

@@ -80,7 +80,7 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
             : double.IsNaN(risk.Risk) ? "not estimable (no sampled continuation reached an outcome)" : CardText.Percent(risk.Risk));
         if (risk.Interval is { } interval)
             text.Append(CultureInfo.InvariantCulture, $" (95% interval {CardText.Percent(interval.Lower)}–{CardText.Percent(interval.Upper)})");
-        text.Append("\n\n").Append(Method(risk)).Append(CultureInfo.InvariantCulture, $"; {result.EventCount} events read");
+        text.Append("\n\n").Append(Method(risk, result.PredictionPoint)).Append(CultureInfo.InvariantCulture, $"; {result.EventCount} events read");
         if (result.StoredResources > 0)
             text.Append(CultureInfo.InvariantCulture, $" (the {result.StoredResources} resources stored for the patient included)");
         // The risk is as of the prediction point, the record's last event, which may be years old (service review s10 #5).
@@ -94,13 +94,30 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         if (input.Contributors.Count > 0)
         {
             text.Append("\n\n**Top contributing events**\n\n| Event | Change in risk |\n|---|---|\n");
-            foreach (var c in input.Contributors.OrderByDescending(c => Math.Abs(c.Delta)).Take(MaxContributors))
-                text.Append("| ").Append(CardText.EscapeMarkdown(c.Label)).Append(" | ").Append(SignedPoints(c.Delta)).Append(" |\n");
+            foreach (var c in Rows(input.Contributors))
+            {
+                text.Append("| ").Append(CardText.EscapeMarkdown(c.Label));
+                if (c.Facts > 1)
+                    text.Append(CultureInfo.InvariantCulture, $" (×{c.Facts})");
+                text.Append(" | ").Append(SignedPoints(c.Delta)).Append(" |\n");
+            }
         }
         if (note is not null)
             text.Append("\n\n").Append(note);
         return text.ToString().TrimEnd('\n');
     }
+
+    /// <summary>
+    /// The card's rows: contributors with one label merged into one row (a card shows the label alone, so one lab at two
+    /// times would read as the same line twice), whose change is the sum of theirs and whose count says how many events
+    /// it stands for; then the <see cref="MaxContributors"/> largest by |change|, in the source's order on ties.
+    /// </summary>
+    private static IEnumerable<CardContributor> Rows(IReadOnlyList<CardContributor> contributors) => contributors
+        .GroupBy(c => c.Label, StringComparer.Ordinal)
+        .Select(g => new CardContributor(g.Key, g.Sum(c => c.Delta), g.Sum(c => c.Facts)))
+        .Where(c => c.Delta != 0)
+        .OrderByDescending(c => Math.Abs(c.Delta))
+        .Take(MaxContributors);
 
     /// <summary>Added to the method line of a heads risk of a task predicted at a discharge, read while the stay is still
     /// open (<see cref="TaskRisk.BeforeStayEnd"/>; the encounter-discharge hook asks at the discharge instead).</summary>
@@ -109,12 +126,12 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
     /// <summary>Added to the method line of a risk the heads answered because the rollouts were at capacity.</summary>
     public const string BusyNote = "This service answers by zero-shot rollouts, which were at capacity: the task head answered instead.";
 
-    private static string Method(TaskRisk risk) => risk.Method switch
+    private static string Method(TaskRisk risk, DateTimeOffset? point) => risk.Method switch
     {
         _ when risk.Observed is { Kind: Meds.Tasks.TaskOutcomeKind.Deceased } =>
             "Method: not predicted: the record shows the patient's death and no open stay this task asks about, so no model was asked",
-        _ when risk.Observed is not null =>
-            "Method: observed, not predicted: the outcome is already in this stay's record, so no model was asked",
+        _ when risk.Observed is { } outcome =>
+            $"Method: observed, not predicted: {ObservedWhere(outcome, risk.ObservedIn, point)}, so no model was asked",
         RiskMethod.Rollouts when risk.Estimator == RolloutEstimator.Hazard =>
             $"Method: zero-shot rollouts (ETHOS), {risk.N} labelled continuations, their summed step-by-step chances of the outcome{Recalibrated(risk)}",
         RiskMethod.Rollouts => $"Method: zero-shot rollouts (ETHOS), {risk.N} labelled continuations{Recalibrated(risk)}",
@@ -131,6 +148,41 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         null => "not applicable (the record leaves this stay out of the question)",
     };
 
+    /// <summary>
+    /// Where the record shows an outcome, in words: "this stay" only for the stay the patient is in; a stay that has
+    /// ended, or the time after a discharge (readmission, ED return), is named by its date, with when the outcome was
+    /// settled and how long before the prediction point (service review s11 #3: a readmission settled years earlier read
+    /// "already in this stay's record"). Dates only, which the card shows anyway; no identifiers.
+    /// </summary>
+    private static string ObservedWhere(Meds.Tasks.TaskOutcome outcome, ObservedSpan? span, DateTimeOffset? point) => span switch
+    {
+        null => "the outcome is already in the patient's record",
+        { Stay: ObservedStay.Open } => $"the outcome is already in this stay's record (the stay since {Utc(span.From)})",
+        { Stay: ObservedStay.Ended } => $"the outcome is already in the patient's record, in the stay from {Utc(span.From)}, which has ended{Settled(outcome, span, point)}",
+        _ => $"the outcome is already in the patient's record, after the stay that ended {Utc(span.From)}{Settled(outcome, span, point)}",
+    };
+
+    /// <summary>", settled 2018-09-16 (6 years before the prediction time)": the deciding event's date (the question's
+    /// start plus the outcome's elapsed time), and how long before the point when that is a day or more.</summary>
+    private static string Settled(Meds.Tasks.TaskOutcome outcome, ObservedSpan span, DateTimeOffset? point)
+    {
+        if (outcome.Elapsed is not { } elapsed || outcome.Kind is not (Meds.Tasks.TaskOutcomeKind.Stop or Meds.Tasks.TaskOutcomeKind.Duration or Meds.Tasks.TaskOutcomeKind.TimeLimit))
+            return "";
+        var settled = span.From + elapsed;
+        var text = string.Create(CultureInfo.InvariantCulture, $", settled {settled:yyyy-MM-dd}");
+        return point is { } at && at.UtcDateTime - settled is { TotalDays: >= 1 } before ? $"{text} ({Ago(before)} before the prediction time)" : text;
+    }
+
+    private static string Ago(TimeSpan span) => span.TotalDays switch
+    {
+        < 2 => "1 day",
+        < 61 => string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalDays} days"),
+        < 731 => string.Create(CultureInfo.InvariantCulture, $"{(int)(span.TotalDays / 30.44)} months"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{(int)(span.TotalDays / 365.25)} years"),
+    };
+
+    private static string Utc(DateTime time) => string.Create(CultureInfo.InvariantCulture, $"{time:yyyy-MM-dd HH:mm} UTC");
+
     private static string Recalibrated(TaskRisk risk) => risk.Recalibrated ? ", recalibrated on held-back patients" : "";
 
     private static string SignedPoints(double delta) =>
@@ -146,8 +198,9 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         var parts = new List<string>();
         if (missing.Count > 0)
         {
-            parts.Add("not retrieved: " + string.Join("; ", missing.GroupBy(m => m.Reason)
-                .Select(g => $"{string.Join(", ", g.Select(m => m.Key))} ({Reason(g.Key)})")));
+            // Keys that failed alike are named together; each keeps its own cause, the first attempt's included.
+            parts.Add("not retrieved: " + string.Join("; ", missing.GroupBy(m => m.Problem.Describe(options.Fhir.MaxPages))
+                .Select(g => $"{string.Join(", ", g.Select(m => m.Key))} ({g.Key})")));
         }
         var unused = new List<string>();
         if (gaps.Rejected > 0)
@@ -177,22 +230,6 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
             && !w.StartsWith(Patients.TimelinePredictor.HeadsAsOfLastEventCode, StringComparison.Ordinal)).ToList();
         return codes.Count == 0 ? "" : "\n\nIssues found reading the FHIR data (codes): " + CardText.EscapeMarkdown(string.Join(", ", codes)) + ".";
     }
-
-    private string Reason(FetchFailure failure) => failure switch
-    {
-        FetchFailure.NoFhirServer => "not prefetched and no fhirServer given",
-        FetchFailure.ServerNotAllowed => "fhirServer not on this service's allowlist",
-        FetchFailure.TemplateUnrenderable => "context lacks a prefetch token",
-        FetchFailure.Unauthorized => "FHIR server refused the access token",
-        FetchFailure.Unreachable => "FHIR server unreachable",
-        FetchFailure.TimedOut => "FHIR server too slow",
-        FetchFailure.ServerError => "FHIR server error",
-        FetchFailure.CircuitOpen => "FHIR server unreachable or failing; calls paused",
-        FetchFailure.UnreadableResponse => "FHIR server sent no FHIR JSON",
-        FetchFailure.ResponseTooLarge => "FHIR server response too large",
-        FetchFailure.PageLimitReached => string.Create(CultureInfo.InvariantCulture, $"search cut after {options.Fhir.MaxPages} pages; the rest not read"),
-        _ => failure.ToString(),
-    };
 
     private static string Band(string indicator) => indicator switch
     {

@@ -52,7 +52,8 @@ internal static partial class PushEntryPreparer
             urlId = url[1];
         }
         var envelope = new FhirResourceEnvelope(type, "push", entry.Location, entry.FullUrl, "push", entry.Json);
-        var parsed = FhirResourceParser.Parse(envelope, settings);
+        var read = ParsedResource.Parse(envelope, settings);
+        var parsed = read.Result;
         issues.AddRange(parsed.Issues.Select(Relocate));
         if (parsed.Outcome == FhirParseOutcome.Failed)
             return PreparedEntry.Rejected(entry, issues);
@@ -65,7 +66,7 @@ internal static partial class PushEntryPreparer
             { } resource => PatientOf(FhirResourceLinks.PatientReference(resource), byFullUrl),
             null => null,
         };
-        return new PreparedEntry(entry, new TimelineResource(type, id, patientId, entry.FullUrl, hash, entry.Json), issues);
+        return new PreparedEntry(entry, new TimelineResource(type, id, patientId, entry.FullUrl, hash, entry.Json), issues) { Parsed = read };
 
         // The reader's paths name the pseudo-file "push"; the client knows the entry by its location only.
         Issue Relocate(Issue issue) => issue with { Path = issue.Path.StartsWith("push:", StringComparison.Ordinal) ? issue.Path[5..] : issue.Path };
@@ -127,6 +128,10 @@ internal static partial class PushEntryPreparer
 /// <summary>One entry, ready to store (<see cref="Resource"/> set) or rejected (errors in <see cref="Issues"/>).</summary>
 internal sealed record PreparedEntry(FhirPushEntry Entry, TimelineResource? Resource, IReadOnlyList<Issue> Issues)
 {
+    /// <summary>The kept resource as the reader parsed it (issues named by the entry's location), so a prediction maps it
+    /// without parsing it again (<see cref="ParsedResource.As"/>); null when rejected.</summary>
+    public ParsedResource? Parsed { get; init; }
+
     public bool IsRejected => Resource is null;
 
     public static PreparedEntry Rejected(FhirPushEntry entry, IReadOnlyList<Issue> issues) => new(entry, null, issues);

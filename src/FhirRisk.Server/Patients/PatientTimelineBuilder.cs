@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FhirRisk.Core;
 using FhirRisk.Fhir;
 using FhirRisk.Fhir.Push;
@@ -21,20 +22,34 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
     private const string Scope = "timeline";
     private static readonly FhirMappingSettings Mapping = new();
 
+    /// <summary>Each live request's events (<see cref="BuildAsync(PatientRiskRequest, CancellationToken)"/>), keyed by
+    /// the instance and dropped with it.</summary>
+    private readonly ConditionalWeakTable<PatientRiskRequest, PatientEventsResult> _built = new();
+
     /// <summary>The MEDS encounter id of a FHIR Encounter id, as the events this builder maps carry it.</summary>
     public static long EncounterIdOf(string encounterId) => FhirResourceLinks.EncounterIdOf(encounterId.Trim(), Mapping);
 
-    /// <summary>The events <paramref name="request"/> is answered from: its patient's (<see cref="BuildAsync(string?,
+    /// <summary>
+    /// The events <paramref name="request"/> is answered from: its patient's (<see cref="BuildAsync(string?,
     /// IReadOnlyList{ReadOnlyMemory{byte}}, bool, CancellationToken)"/>), with the encounter it discharges closed at its
-    /// prediction time (<see cref="DischargeNow"/>). Predictions and their explanations read the same events.</summary>
+    /// prediction time (<see cref="DischargeNow"/>). Built once per request instance: its prediction and its card
+    /// contributors (one hook call) read the very same events — one read of the store, one parse and mapping of what it
+    /// supplied — instead of building them twice. The events live as long as the request does; a new request (or a
+    /// <c>with</c> copy) builds afresh, and a build that fails is not kept.
+    /// </summary>
     public async Task<PatientEventsResult> BuildAsync(PatientRiskRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (_built.TryGetValue(request, out var built))
+            return built;
         var patient = await BuildAsync(request.PatientId, request.FhirResources, request.UseStoredHistory, cancellationToken).ConfigureAwait(false);
-        if (request.DischargingEncounterId is not { } discharging)
-            return patient;
-        var code = model.IsLoaded ? DischargeNow.HospitalDischargeCode(model.Session.Tokenizer.Vocabulary) : DischargeNow.UnknownDisposition;
-        return patient with { Events = DischargeNow.Close(patient.Events, EncounterIdOf(discharging), request.PredictionTime?.UtcDateTime, code) };
+        if (request.DischargingEncounterId is { } discharging)
+        {
+            var code = model.IsLoaded ? DischargeNow.HospitalDischargeCode(model.Session.Tokenizer.Vocabulary) : DischargeNow.UnknownDisposition;
+            patient = patient with { Events = DischargeNow.Close(patient.Events, EncounterIdOf(discharging), request.PredictionTime?.UtcDateTime, code) };
+        }
+        _built.AddOrUpdate(request, patient);
+        return patient;
     }
 
     public async Task<PatientEventsResult> BuildAsync(string? patientId, IReadOnlyList<ReadOnlyMemory<byte>> supplied, bool useStoredHistory,
@@ -42,7 +57,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
     {
         ArgumentNullException.ThrowIfNull(supplied);
         var warnings = new List<Issue>();
-        var (suppliedResources, rejected, readInPart) = ReadSupplied(supplied, warnings);
+        var (suppliedResources, rejected, readInPart, parsedSupplied) = ReadSupplied(supplied, warnings);
         patientId = string.IsNullOrWhiteSpace(patientId) ? PatientOf(suppliedResources) : patientId.Trim();
         var resources = new Dictionary<(string, string), TimelineResource>();
         var storeUnavailable = false;
@@ -72,17 +87,20 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
             throw new PatientDataUnavailableException("No resources of the patient are stored or supplied.") { OtherPatientResources = otherPatient };
         // A stored resource's issues name its type, not its id: it may have been pushed by another client, and ids are
         // often accession numbers or MRN-like; a resource the caller supplied keeps its id, which the caller knows.
-        var callerOwn = suppliedResources.ToHashSet();
         // One order for one record, however it arrived (a search's matches, prefetch keys, earlier pushes): events of one
         // timestamp keep the order of their resources, and a tokenizer fitted before the canonical tie order (the demo
         // model's) writes them so. By type, then id: the order a Bulk Data export gives the offline ingestion, one file
         // per type read in name order, so the demo model meets its training data's order of types (service review s10 #2).
-        var envelopes = resources.Values
+        // A supplied resource was parsed when it was read (ReadSupplied): that parse is mapped, not a second one of the
+        // same bytes; a stored one is parsed here.
+        var parsed = resources.Values
             .OrderBy(r => r.ResourceType, StringComparer.Ordinal).ThenBy(r => r.Id, StringComparer.Ordinal)
-            .Select(r => new FhirResourceEnvelope(r.ResourceType, Scope, callerOwn.Contains(r) ? $"{r.ResourceType}/{r.Id}" : r.ResourceType, r.FullUrl, Scope, r.Json))
+            .Select(r => parsedSupplied.TryGetValue(r, out var read)
+                ? read.As(new FhirResourceEnvelope(r.ResourceType, Scope, $"{r.ResourceType}/{r.Id}", r.FullUrl, Scope, r.Json))
+                : ParsedResource.Parse(new FhirResourceEnvelope(r.ResourceType, Scope, r.ResourceType, r.FullUrl, Scope, r.Json), FhirReaderSettings.Default))
             .ToArray();
         var subject = patientId is null ? (long?)null : FhirResourceLinks.SubjectIdOf(patientId, Mapping);
-        var timeline = FhirTimelineMapper.Map(envelopes, Mapping, FhirReaderSettings.Default, subject);
+        var timeline = FhirTimelineMapper.Map(parsed, Mapping, subject);
         if (timeline.Subjects.Count > 1)
             throw new PatientInputException("The supplied resources hold several patients; name the patient.", nameof(patientId));
         warnings.AddRange(timeline.Issues.Where(i => i.Severity >= IssueSeverity.Warning));
@@ -108,14 +126,15 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         }
     }
 
-    /// <summary>The supplied resources the reader accepts, how many entries it refused, and those it kept without some
-    /// of their elements (the refused entries' issues go to <paramref name="warnings"/>; the kept ones' come from the
-    /// mapping).</summary>
-    private static (List<TimelineResource> Resources, int Rejected, HashSet<TimelineResource> ReadInPart) ReadSupplied(
-        IReadOnlyList<ReadOnlyMemory<byte>> supplied, List<Issue> warnings)
+    /// <summary>The supplied resources the reader accepts, how many entries it refused, those it kept without some of
+    /// their elements (the refused entries' issues go to <paramref name="warnings"/>; the kept ones' come from the
+    /// mapping), and each kept one as the reader parsed it.</summary>
+    private static (List<TimelineResource> Resources, int Rejected, HashSet<TimelineResource> ReadInPart,
+        Dictionary<TimelineResource, ParsedResource> Parsed) ReadSupplied(IReadOnlyList<ReadOnlyMemory<byte>> supplied, List<Issue> warnings)
     {
         var resources = new List<TimelineResource>();
         var readInPart = new HashSet<TimelineResource>(ReferenceEqualityComparer.Instance);
+        var parsed = new Dictionary<TimelineResource, ParsedResource>(ReferenceEqualityComparer.Instance);
         var rejected = 0;
         for (var i = 0; i < supplied.Count; i++)
         {
@@ -133,11 +152,12 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
                 // A kept resource's reader issues come back once more, named by its Type/id, when the timeline is
                 // mapped: reported here as well, each counted twice on the card (service review s10 #7).
                 resources.Add(resource);
+                parsed[resource] = entry.Parsed!;
                 if (entry.Issues.Any(IgnoresAnElement))
                     readInPart.Add(resource);
             }
         }
-        return (resources, rejected, readInPart);
+        return (resources, rejected, readInPart, parsed);
     }
 
     /// <summary>A reader warning that dropped an element's value (FHIR006–FHIR010). A date-time without a zone

@@ -44,6 +44,35 @@ public sealed class FhirTimelineMapperTests
     private static IEnumerable<string> Codes(FhirTimeline timeline) => timeline.Issues.Select(i => i.Code);
 
     [Fact]
+    public void Resources_parsed_elsewhere_map_as_if_parsed_here_with_their_issues_named_by_the_mapping_envelopes()
+    {
+        // The service parses what a request supplies to check it, then maps that parse (service review s11 #4): the
+        // events and issues must be those of parsing the mapping's own envelopes.
+        string[] resources =
+        [
+            Patient, Inpatient,
+            """{"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2160-0"}]},"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2020-13-45","valueQuantity":{"value":"high","unit":"mg/dL"}}""",
+            """{"resourceType":"Condition","id":"c1","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"I50.9"}]},"subject":{"reference":"Patient/p1"},"recordedDate":"2020-01-02T10:00:00"}""",
+            """{"resourceType":"Claim","id":"x1"}""",
+            """{"resourceType":"Observation","id":"o2",""",
+        ];
+        var envelopes = resources.Select(Envelope).ToArray();
+        // Parsed first under other envelopes (a push entry's location), as the service's reader parses them.
+        var elsewhere = resources.Select((json, i) => ParsedResource.Parse(new FhirResourceEnvelope(TypeOf(json), "push", $"Bundle.entry[{i}].resource", null, "push",
+            envelopes[i].Json))).ToArray();
+
+        var reparsed = FhirTimelineMapper.Map(envelopes, s_mapping, FhirReaderSettings.Default);
+        var reused = FhirTimelineMapper.Map([.. elsewhere.Select((p, i) => p.As(envelopes[i]))], s_mapping);
+
+        Assert.Contains(reparsed.Issues, i => i.Severity == IssueSeverity.Warning);
+        Assert.Contains(reparsed.Issues, i => i.Path.StartsWith("timeline:resource[2].", StringComparison.Ordinal));
+        Assert.Equal(reparsed.Events, reused.Events);
+        Assert.Equal(reparsed.Issues, reused.Issues);
+        Assert.Equal(reparsed.Subjects, reused.Subjects);
+        Assert.Throws<ArgumentException>(() => elsewhere[0].As(envelopes[1]));
+    }
+
+    [Fact]
     public void A_patient_yields_static_rows_first_then_its_birth()
     {
         var timeline = Map(Patient);

@@ -71,6 +71,27 @@ public sealed class CardTextTests
     }
 
     [Fact]
+    public void Contributors_with_one_label_are_one_row_with_their_summed_change()
+    {
+        // Service review s11 #2: one lab at two times gave the same line twice; a card shows labels only.
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var risk = Risk("icu_admission", 0.2, new WilsonInterval(0.15, 0.26));
+        CardContributor[] contributors =
+        [
+            new("Lactate high", 0.03), new("Sepsis", 0.04), new("Lactate high", 0.02, Facts: 2),
+            new("A", 0.001), new("B", 0.002), new("C", 0.003), new("D", 0.004),
+        ];
+
+        var detail = Assert.Single(factory.Build(new PatientRiskResult([risk], "m", 12, []), [new RiskCardInput(risk, contributors)], [])).Detail!;
+
+        var rows = detail.Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| Event", StringComparison.Ordinal)).ToArray();
+        Assert.Equal("| Lactate high (×3) | +5.0 pts |", rows[0]);
+        Assert.Equal("| Sepsis | +4.0 pts |", rows[1]);
+        Assert.Equal(5, rows.Length); // five distinct rows: the merged lab, sepsis, then D, C, B
+        Assert.Equal(rows.Distinct(), rows);
+    }
+
+    [Fact]
     public void Heads_risks_name_their_method_and_have_no_interval()
     {
         var factory = new RiskCardFactory(new CdsHooksOptions());
@@ -173,6 +194,27 @@ public sealed class CardTextTests
         Assert.Equal((1.0, 0u, null), (wire.Probability, wire.N, wire.Interval));
         Assert.Equal(FhirRisk.Grpc.V1.Estimator.Unspecified, wire.Estimator);
         Assert.False(FhirRisk.Server.Risk.RiskWire.RiskOf(Risk("icu_admission", 0.2), 0.95).Observed);
+    }
+
+    [Fact]
+    public void An_observed_outcome_names_the_part_of_the_record_that_settled_it_not_always_this_stay()
+    {
+        // Service review s11 #3: a readmission settled after a discharge six years before read "already in this stay's record".
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var discharged = new DateTime(2018, 8, 17, 9, 5, 0, DateTimeKind.Utc);
+        var windowClosed = new FhirRisk.Meds.Tasks.TaskOutcome(FhirRisk.Meds.Tasks.TaskOutcomeKind.TimeLimit, false, TimeSpan.FromDays(30));
+        var readmission = TaskRisk.OfObserved("readmission_30d", windowClosed, TimeSpan.Zero, RiskMethod.Heads, new ObservedSpan(discharged, ObservedStay.After));
+        var icuOutcome = new FhirRisk.Meds.Tasks.TaskOutcome(FhirRisk.Meds.Tasks.TaskOutcomeKind.Stop, true, TimeSpan.FromHours(2), "ICU_ADMISSION//MICU");
+        var icu = TaskRisk.OfObserved("icu_admission", icuOutcome, TimeSpan.Zero, RiskMethod.Heads, new ObservedSpan(new DateTime(2024, 3, 1, 9, 0, 0, DateTimeKind.Utc), ObservedStay.Open));
+        var result = new PatientRiskResult([readmission, icu], "m", 40, []) { PredictionPoint = new DateTimeOffset(2024, 3, 1, 11, 0, 0, TimeSpan.Zero) };
+
+        var cards = factory.Build(result, [new RiskCardInput(readmission, []), new RiskCardInput(icu, [])], []);
+
+        Assert.Equal("30-day readmission: settled without it (in the record)", cards[0].Summary);
+        Assert.Contains("Method: observed, not predicted: the outcome is already in the patient's record, after the stay that ended 2018-08-17 09:05 UTC, settled 2018-09-16 (5 years before the prediction time), so no model was asked",
+            cards[0].Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("this stay", cards[0].Detail, StringComparison.Ordinal);
+        Assert.Contains("the outcome is already in this stay's record (the stay since 2024-03-01 09:00 UTC), so no model was asked", cards[1].Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -122,7 +122,9 @@ public sealed class CdsHooksErrorTests
         Assert.Contains("(6 prefetch keys missing)", logged.Message, StringComparison.Ordinal);
         using var outcome = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var diagnostics = outcome.RootElement.GetProperty("issue")[0].GetProperty("diagnostics").GetString()!;
-        Assert.Contains("encounters (Unreachable)", diagnostics, StringComparison.Ordinal);
+        // In words, not the enum's names (service review s11 #1).
+        Assert.Contains("encounters (FHIR server unreachable)", diagnostics, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Unreachable)", diagnostics, StringComparison.Ordinal);
         Assert.DoesNotContain("unknown", diagnostics, StringComparison.Ordinal);
     }
 

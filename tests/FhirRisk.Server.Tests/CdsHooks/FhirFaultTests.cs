@@ -49,7 +49,11 @@ public sealed class FhirFaultTests
             ["CdsHooks:Fhir:TotalTimeout"] = "00:00:30",
         });
         using (var first = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}", CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl)))
+        {
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            // The keys whose retries met the circuit it opened keep their first attempt's cause (service review s11 #1).
+            Assert.Contains("HTTP 500", (await CardsAsync(first)).Last().GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
         Assert.True(server.Logs.Has(203), "the circuit should have opened (event 203)");
         var hitsWhenOpen = fhir.Hits;
         Assert.InRange(hitsWhenOpen, 4, 6 * 3); // at most 6 keys × (1 + 2 retries)
@@ -82,7 +86,7 @@ public sealed class FhirFaultTests
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         // 240 fetches each held ~1 s (2 attempts × 0.5 s): blocking threads would need hundreds of them; async needs none.
         Assert.True(elapsed < TimeSpan.FromSeconds(15), $"40 concurrent calls took {elapsed}");
-        Assert.Contains("too slow", (await CardsAsync(responses[0])).Last().GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("FHIR server timed out", (await CardsAsync(responses[0])).Last().GetProperty("detail").GetString(), StringComparison.Ordinal);
         ThreadPool.GetAvailableThreads(out var workersAfter, out _);
         Assert.True(workersBefore - workersAfter < 50, $"thread pool workers in use grew by {workersBefore - workersAfter}");
         foreach (var response in responses)
@@ -106,7 +110,7 @@ public sealed class FhirFaultTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}"); // TotalTimeout 2 s per key, keys in parallel
         var cards = await CardsAsync(response);
-        Assert.Contains("too slow", cards.Last().GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("FHIR server timed out", cards.Last().GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.All(cards.SkipLast(1), c => Assert.Contains("Incomplete data", c.GetProperty("detail").GetString(), StringComparison.Ordinal));
     }
 
@@ -129,7 +133,7 @@ public sealed class FhirFaultTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
         var notice = (await CardsAsync(response)).Last().GetProperty("detail").GetString()!;
         Assert.Contains("encounters", notice, StringComparison.Ordinal);
-        Assert.Contains("too slow", notice, StringComparison.Ordinal);
+        Assert.Contains("FHIR server timed out", notice, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -58,6 +58,38 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Explain_lists_a_result_charted_twice_at_one_time_as_one_contributor()
+    {
+        // Service review s11 #2: two identical facts gave two identical rows (code, time and description alike).
+        var lab = new JsonObject { ["code"] = "LOINC//2160-0//mg/dL", ["numeric_value"] = 2.5, ["time"] = new JsonObject { ["seconds"] = "1600003600" } };
+        var patient = new JsonObject
+        {
+            ["events"] = new JsonObject
+            {
+                ["events"] = new JsonArray(
+                    new JsonObject { ["code"] = "GENDER//M" },
+                    new JsonObject { ["code"] = "MEDS_BIRTH", ["time"] = new JsonObject { ["seconds"] = "-315619200" } },
+                    new JsonObject { ["code"] = "HOSPITAL_ADMISSION//EMER", ["time"] = new JsonObject { ["seconds"] = "1600000000" } },
+                    lab.DeepClone(), lab.DeepClone(),
+                    new JsonObject { ["code"] = "LOINC//2160-0//mg/dL", ["numeric_value"] = 1.0, ["time"] = new JsonObject { ["seconds"] = "1600007200" } }),
+            },
+        };
+
+        var result = (await CallAllAsync(Call("Explain", new JsonObject
+        {
+            ["patient"] = patient, ["task"] = "hospital_mortality", ["method"] = "METHOD_HEADS", ["top_k"] = 10,
+        })))[0];
+
+        Assert.True(result.StatusName == "OK", result.ToString());
+        var rows = Contributors(result.Messages.Single())
+            .Select(c => (Code: c.GetProperty("code").GetString(), Time: Json(c.GetProperty("time")), Description: c.GetProperty("description").GetString()))
+            .ToArray();
+        Assert.NotEmpty(rows);
+        Assert.Equal(rows.Distinct(), rows);
+        Assert.Single(rows, r => r.Code == "LOINC//2160-0//mg/dL" && r.Time.Contains("1600003600", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Embed_returns_the_hidden_state_last_or_mean_deterministically()
     {
         var events = Events();

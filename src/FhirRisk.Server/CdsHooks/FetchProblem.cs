@@ -1,0 +1,73 @@
+using System.Globalization;
+
+namespace FhirRisk.Server.CdsHooks;
+
+/// <summary>Why a prefetch key could not be had, or had only in part; <see cref="None"/> when it was had in full.</summary>
+internal enum FetchFailure
+{
+    None,
+    NoFhirServer,
+    ServerNotAllowed,
+    TemplateUnrenderable,
+    Unauthorized,
+    Unreachable,
+    TimedOut,
+    ServerError,
+    CircuitOpen,
+    UnreadableResponse,
+
+    /// <summary>The key's responses together were over <c>MaxBytesPerKey</c>; nothing of the key is used.</summary>
+    ResponseTooLarge,
+
+    /// <summary>The search still had a <c>next</c> page after <c>MaxPages</c>: the pages read are used, the rest is not.</summary>
+    PageLimitReached,
+}
+
+/// <summary>
+/// How a fetch failed: the kind, the HTTP status when the FHIR server answered one, and — when an earlier attempt of the
+/// same key failed otherwise (a 503, retried, then the circuit opened) — that first failure, so the cause is not lost to
+/// whatever the retries ended on. Words for the caller come from <see cref="Describe"/>; no patient data in either.
+/// </summary>
+/// <param name="Kind">The failure.</param>
+/// <param name="HttpStatus">The status the FHIR server answered (401, 403, 5xx …), when it answered.</param>
+internal sealed record FetchProblem(FetchFailure Kind, int? HttpStatus = null)
+{
+    /// <summary>The key's first failed attempt, when it failed otherwise than the key finally did; else null.</summary>
+    public FetchProblem? FirstAttempt { get; init; }
+
+    /// <summary>What happened, in words for a card or an OperationOutcome: "FHIR server calls paused after repeated
+    /// failures; first attempt: HTTP 503".</summary>
+    /// <param name="maxPages"><c>CdsHooks:Fhir:MaxPages</c>, which a cut search names.</param>
+    public string Describe(int maxPages)
+    {
+        var words = Kind switch
+        {
+            FetchFailure.NoFhirServer => "not prefetched and no fhirServer given",
+            FetchFailure.ServerNotAllowed => "fhirServer not on this service's allowlist",
+            FetchFailure.TemplateUnrenderable => "the context lacks a value its prefetch template needs",
+            FetchFailure.Unauthorized => $"FHIR server refused the access token{Status()}",
+            FetchFailure.Unreachable => "FHIR server unreachable",
+            FetchFailure.TimedOut => "FHIR server timed out",
+            FetchFailure.ServerError => $"FHIR server error{Status()}",
+            FetchFailure.CircuitOpen => "FHIR server calls paused after repeated failures",
+            FetchFailure.UnreadableResponse => "FHIR server sent no FHIR JSON",
+            FetchFailure.ResponseTooLarge => "FHIR server response too large",
+            FetchFailure.PageLimitReached => string.Create(CultureInfo.InvariantCulture, $"search cut after {maxPages} pages; the rest not read"),
+            _ => "not retrieved",
+        };
+        return FirstAttempt is { } first && first != this with { FirstAttempt = null } ? $"{words}; first attempt: {first.Cause()}" : words;
+    }
+
+    /// <summary>An attempt's failure in a few words: "HTTP 503", "timed out", "unreachable".</summary>
+    private string Cause() => HttpStatus is { } status
+        ? string.Create(CultureInfo.InvariantCulture, $"HTTP {status}")
+        : Kind switch
+        {
+            FetchFailure.TimedOut => "timed out",
+            FetchFailure.Unreachable => "unreachable",
+            FetchFailure.CircuitOpen => "calls paused",
+            _ => Describe(0),
+        };
+
+    private string Status() => HttpStatus is { } status ? string.Create(CultureInfo.InvariantCulture, $": HTTP {status}") : "";
+}
