@@ -111,6 +111,10 @@ internal static class CdsHooksEndpoints
             return Outcome(StatusCodes.Status503ServiceUnavailable, "transient",
                 "The patient timeline store is not available and the call brought no data of its own; retry, or send the prefetch keys listed by GET /cds-services.");
         }
+        catch (OperationCanceledException) when (Http.ServerCancellation.IsRequested(http))
+        {
+            return await ServerCancelledAsync(http);
+        }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
             return Results.Empty; // the client went away
@@ -141,6 +145,10 @@ internal static class CdsHooksEndpoints
         {
             return Refused(logger, id, e, "The feedback is not valid.");
         }
+        catch (OperationCanceledException) when (Http.ServerCancellation.IsRequested(http))
+        {
+            return await ServerCancelledAsync(http);
+        }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
             return Results.Empty; // the client went away
@@ -149,6 +157,15 @@ internal static class CdsHooksEndpoints
         {
             return Failed(logger, id, http, e);
         }
+    }
+
+    /// <summary>The drain cancelled the call at its timeout while the client still waits: 503 with <c>Retry-After</c> and
+    /// an OperationOutcome, never the empty 200 of a client gone (review s11-ops #1).</summary>
+    private static async Task<IResult> ServerCancelledAsync(HttpContext http)
+    {
+        Http.ServerCancellation.RestoreClientToken(http);
+        await Shutdown.ShutdownAnswer.WriteHttpAsync(http, cancelled: true);
+        return Results.Empty;
     }
 
     /// <summary>The body as JSON, read no further than <paramref name="maxBytes"/> (<c>CdsHooks:MaxBodyBytes</c>).</summary>

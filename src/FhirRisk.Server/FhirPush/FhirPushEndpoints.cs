@@ -1,5 +1,7 @@
 using FhirRisk.Core;
 using FhirRisk.Fhir;
+using FhirRisk.Server.Http;
+using FhirRisk.Server.Shutdown;
 using FhirRisk.Server.Timeline;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -38,7 +40,16 @@ internal static class FhirPushEndpoints
                 $"send {string.Join(" or ", mediaTypes)}");
             return;
         }
-        var body = await ReadBodyAsync(http, options.MaxBodyBytes);
+        ReadOnlyMemory<byte>? body;
+        try
+        {
+            body = await ReadBodyAsync(http, options.MaxBodyBytes);
+        }
+        catch (OperationCanceledException) when (ServerCancellation.IsRequested(http))
+        {
+            await AnswerServerCancelledAsync(http, erasure: false);
+            return;
+        }
         if (body is null)
         {
             await WriteOutcomeAsync(http, StatusCodes.Status413PayloadTooLarge, FhirPushIssueCodes.BodyTooLarge,
@@ -65,6 +76,11 @@ internal static class FhirPushEndpoints
                     : "the timeline store is not available; nothing of this request was stored unless its response said so; retry later");
             return;
         }
+        catch (OperationCanceledException) when (ServerCancellation.IsRequested(http))
+        {
+            await AnswerServerCancelledAsync(http, erasure);
+            return;
+        }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
             return; // the client went away
@@ -81,7 +97,21 @@ internal static class FhirPushEndpoints
         }
         http.Response.StatusCode = result.StatusCode;
         http.Response.ContentType = FhirJson;
-        await http.Response.WriteAsync(result.Json, http.RequestAborted);
+        // The work is done (and stored): its answer goes out even if the drain times out meanwhile.
+        await http.Response.WriteAsync(result.Json, ServerCancellation.ClientAborted(http));
+    }
+
+    /// <summary>
+    /// The drain cancelled the work at its timeout while the client still waits: 503 with <c>Retry-After</c> and an
+    /// OperationOutcome (PUSH014), never the empty 200 of returning quietly, which a sender reads as delivered and does
+    /// not resend (review s11-ops #1).
+    /// </summary>
+    private static Task AnswerServerCancelledAsync(HttpContext http, bool erasure)
+    {
+        ServerCancellation.RestoreClientToken(http);
+        return ShutdownAnswer.WriteHttpAsync(http, cancelled: true, erasure
+            ? "The erasure is one transaction: nothing was removed."
+            : "A transaction stored nothing; a batch or import may have stored entries before the cancellation (re-pushing them is a no-op).");
     }
 
     /// <summary>The whole body, or null when it is longer than <paramref name="limit"/> (read no further than that).</summary>
@@ -107,7 +137,7 @@ internal static class FhirPushEndpoints
     {
         http.Response.StatusCode = status;
         http.Response.ContentType = FhirJson;
-        await http.Response.WriteAsync(OperationOutcomeWriter.ToJson([Issue.Error(code, "", message)]), http.RequestAborted);
+        await http.Response.WriteAsync(OperationOutcomeWriter.ToJson([Issue.Error(code, "", message)]), ServerCancellation.ClientAborted(http));
     }
 }
 

@@ -45,6 +45,10 @@ internal static class FhirPushIssueCodes
     /// stack, never its message (which may quote the pushed data).</summary>
     public const string InternalError = "PUSH013";
 
+    /// <summary>The server is shutting down: the request was refused, or its work cancelled at the drain timeout (503 with
+    /// <c>Retry-After</c>; retry on another instance).</summary>
+    public const string ShuttingDown = "PUSH014";
+
     /// <summary>Information: <c>DELETE /fhir/Patient/{id}</c> removed the patient; the message gives the counts.</summary>
     public const string Purged = "PUSH101";
 

@@ -1,19 +1,17 @@
 using FhirRisk.Server.Grpc;
 using FhirRisk.Server.Grpc.Internal;
 using FhirRisk.Server.Http;
-using Microsoft.Net.Http.Headers;
 
 namespace FhirRisk.Server.Shutdown;
 
 /// <summary>
-/// Admits work through the <see cref="RequestDrain"/>: while the server drains, new work is refused (HTTP 503 and
-/// <c>Connection: close</c>; gRPC UNAVAILABLE, trailers-only, which clients retry elsewhere); admitted work runs with
-/// its request token also cancelled when the drain times out.
+/// Admits work through the <see cref="RequestDrain"/>: while the server drains, new work is refused
+/// (<see cref="ShutdownAnswer"/>: HTTP 503 with <c>Retry-After</c> and the surface's error body; gRPC UNAVAILABLE,
+/// trailers-only, which clients retry elsewhere); admitted work runs with its request token also cancelled when the
+/// drain times out (<see cref="ServerCancellation"/>), and its handler then answers the same way.
 /// </summary>
 internal sealed class DrainMiddleware(RequestDelegate next, RequestDrain drain)
 {
-    public const string RefusalMessage = "The server is shutting down; retry on another instance.";
-
     public async Task InvokeAsync(HttpContext http)
     {
         if (!RequestKind.Of(http).IsWork)
@@ -26,16 +24,13 @@ internal sealed class DrainMiddleware(RequestDelegate next, RequestDrain drain)
             await RefuseAsync(http);
             return;
         }
-        var aborted = http.RequestAborted;
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, drain.DrainTimedOut);
-        http.RequestAborted = linked.Token;
         try
         {
-            await next(http);
+            using (ServerCancellation.Link(http, drain.DrainTimedOut))
+                await next(http);
         }
         finally
         {
-            http.RequestAborted = aborted;
             drain.Exit();
         }
     }
@@ -46,12 +41,9 @@ internal sealed class DrainMiddleware(RequestDelegate next, RequestDrain drain)
         {
             var environment = http.RequestServices.GetRequiredService<GrpcCallEnvironment>();
             using var call = new GrpcServerCall(http, method.Path, environment.Options, timeout: null, environment.Time);
-            await call.CompleteAsync(new GrpcStatus(GrpcStatusCode.Unavailable, RefusalMessage));
+            await call.CompleteAsync(ShutdownAnswer.GrpcRefusal);
             return;
         }
-        http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        http.Response.Headers[HeaderNames.Connection] = "close";
-        http.Response.ContentType = "text/plain; charset=utf-8";
-        await http.Response.WriteAsync(RefusalMessage + "\n", http.RequestAborted);
+        await ShutdownAnswer.WriteHttpAsync(http, cancelled: false);
     }
 }

@@ -1,9 +1,13 @@
 using System.Net;
+using System.Text.Json;
 using FhirRisk.Grpc.V1;
 using FhirRisk.Inference.Prediction;
 using FhirRisk.Inference.Rollouts;
+using FhirRisk.Server.CdsHooks;
 using FhirRisk.Server.Patients;
+using FhirRisk.Server.Tests.CdsHooks;
 using FhirRisk.Server.Tests.Infrastructure;
+using FhirRisk.Server.Timeline;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FhirRisk.Server.Tests.Operations;
@@ -60,14 +64,102 @@ public sealed class DrainTests
 
         Assert.True(gate.WasCancelled);
         Assert.True(server.Logs.Has(502));
-        // The cancelled call ends without an OK: an error status, or its stream reset as the server closes.
-        try
+        // The client still waits: UNAVAILABLE (retry elsewhere) with a real status, not a bare end of the stream or
+        // CANCELLED, as if the client had gone (review s11-ops #1).
+        var cancelled = await inFlight.WaitAsync(Timeout);
+        Assert.Equal(14, cancelled.GrpcStatus);
+    }
+
+    [Fact]
+    public async Task A_push_cut_off_at_the_drain_timeout_is_answered_503_with_an_OperationOutcome_not_an_empty_200()
+    {
+        // Review s11-ops #1: the push got "200 OK" with an empty body, and nothing was stored: a sender that checks
+        // the status marks the bundle delivered and never resends it.
+        var store = new GatedWriteStore();
+        await using var server = await TestFhirRiskServer.StartAsync(new Dictionary<string, string?> { ["Shutdown:DrainTimeout"] = "00:00:00.300" },
+            services => services.AddSingleton<ITimelineStore>(store));
+        await server.WaitUntilReadyAsync();
+        var push = server.PostAsync("/fhir", TestBundles.Patient("d3").ToJsonString());
+        await store.Entered.WaitAsync(Timeout);
+
+        await server.StopAsync().WaitAsync(Timeout);
+        using var response = await push.WaitAsync(Timeout);
+
+        Assert.True(store.WasCancelled);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
+        Assert.Equal("application/fhir+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(["PUSH014"], OutcomeCodes(await response.Content.ReadAsStringAsync()));
+    }
+
+    [Fact]
+    public async Task A_cds_hooks_call_cut_off_at_the_drain_timeout_is_answered_503_with_an_OperationOutcome_not_an_empty_200()
+    {
+        var gate = new GatedPatientRiskService();
+        await using var server = await TestFhirRiskServer.StartAsync(new Dictionary<string, string?>
         {
-            Assert.NotEqual(0, (await inFlight.WaitAsync(Timeout)).GrpcStatus);
-        }
-        catch (HttpRequestException)
+            ["Shutdown:DrainTimeout"] = "00:00:00.300",
+            ["CdsHooks:Authentication:Mode"] = "LocalDemo",
+        }, services => services.AddSingleton<IPatientRiskService>(gate), cdsHooks: true);
+        await server.WaitUntilReadyAsync();
+        var call = server.PostAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch), "application/json");
+        await gate.Entered.WaitAsync(Timeout);
+
+        await server.StopAsync().WaitAsync(Timeout);
+        using var response = await call.WaitAsync(Timeout);
+
+        Assert.True(gate.WasCancelled);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("OperationOutcome", body.RootElement.GetProperty("resourceType").GetString());
+        Assert.Equal("transient", body.RootElement.GetProperty("issue")[0].GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Pushes_and_cds_hooks_calls_refused_while_draining_get_their_surfaces_error_body_and_Retry_After()
+    {
+        // Review s11-ops #13: the refusal was text/plain without Retry-After, where docs/fhir-push.md promises an
+        // OperationOutcome for every error.
+        var gate = new GatedPatientRiskService();
+        await using var server = await TestFhirRiskServer.StartAsync(new Dictionary<string, string?>
         {
-        }
+            ["Shutdown:DrainTimeout"] = "00:00:30",
+            ["CdsHooks:Authentication:Mode"] = "LocalDemo",
+        }, services => services.AddSingleton<IPatientRiskService>(gate), cdsHooks: true);
+        await server.WaitUntilReadyAsync();
+        using var grpc = new RawGrpcClient(new Uri($"http://127.0.0.1:{server.GrpcPort}"));
+        var inFlight = grpc.PostAsync("/fhirrisk.v1.RiskService/Predict", RawGrpcClient.Frame(Predict));
+        await gate.Entered.WaitAsync(Timeout);
+        var stopping = server.StopAsync();
+        await WaitUntilNotReadyAsync(server);
+
+        using var push = await server.PostAsync("/fhir", TestBundles.Patient("d4").ToJsonString());
+        using var hook = await server.PostAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch), "application/json");
+        gate.Release();
+        await inFlight.WaitAsync(Timeout);
+        await stopping.WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, push.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(5), push.Headers.RetryAfter?.Delta);
+        Assert.True(push.Headers.ConnectionClose);
+        Assert.Equal("application/fhir+json", push.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(["PUSH014"], OutcomeCodes(await push.Content.ReadAsStringAsync()));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, hook.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(5), hook.Headers.RetryAfter?.Delta);
+        Assert.Equal("application/json", hook.Content.Headers.ContentType?.MediaType);
+        using var body = JsonDocument.Parse(await hook.Content.ReadAsStringAsync());
+        Assert.Equal("transient", body.RootElement.GetProperty("issue")[0].GetProperty("code").GetString());
+    }
+
+    private static List<string> OutcomeCodes(string json)
+    {
+        using var body = JsonDocument.Parse(json);
+        Assert.Equal("OperationOutcome", body.RootElement.GetProperty("resourceType").GetString());
+        return [.. body.RootElement.GetProperty("issue").EnumerateArray()
+            .Select(i => i.GetProperty("details").GetProperty("coding")[0].GetProperty("code").GetString()!)];
     }
 
     private static async Task<TestFhirRiskServer> StartAsync(GatedPatientRiskService gate, string drainTimeout)
@@ -88,6 +180,50 @@ public sealed class DrainTests
                 return;
             await Task.Delay(20, timeout.Token);
         }
+    }
+
+    /// <summary>A store whose writes wait until their token is cancelled (the drain timing out); everything else as an
+    /// empty, healthy store.</summary>
+    private sealed class GatedWriteStore : ITimelineStore
+    {
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Entered => _entered.Task;
+
+        public bool WasCancelled { get; private set; }
+
+        public string Provider => "sqlite";
+
+        public Task MigrateAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task PingAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public async Task<IReadOnlyList<TimelineWriteResult>> WriteAsync(IReadOnlyList<TimelineResource> resources, CancellationToken cancellationToken = default)
+        {
+            _entered.TrySetResult();
+            try
+            {
+                await Task.Delay(System.Threading.Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                WasCancelled = true;
+                throw;
+            }
+            throw new InvalidOperationException("unreachable");
+        }
+
+        public Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<TimelineResource>>([]);
+
+        public Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default) =>
+            Task.FromResult<TimelineResource?>(null);
+
+        public Task<TimelinePurgeResult> PurgePatientAsync(string patientId, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
     }
 
     /// <summary>Answers only when released; records whether its token was cancelled first.</summary>

@@ -64,7 +64,7 @@ internal abstract class GrpcCallHandler(string path, GrpcCallEnvironment environ
         }
         catch (Exception e)
         {
-            var state = new CallEndState(call.DeadlineExceeded, call.ClientCancelled, call.Context.TraceIdentifier);
+            var state = new CallEndState(call.DeadlineExceeded, call.ClientCancelled, call.Context.TraceIdentifier, call.ServerCancelled);
             var status = GrpcErrorFunnel.ToStatus(e, state);
             if (GrpcErrorFunnel.IsUnexpected(e, status))
                 GrpcLog.CallFailed(Environment.Logger, Path, e.GetType().FullName ?? e.GetType().Name, state.TraceIdentifier, e.StackTrace);

@@ -2,8 +2,9 @@ using System.Text.Json;
 
 namespace FhirRisk.Server.Grpc.Internal;
 
-/// <summary>What the server knew about a call when its handler threw.</summary>
-internal readonly record struct CallEndState(bool DeadlineExceeded, bool ClientCancelled, string TraceIdentifier);
+/// <summary>What the server knew about a call when its handler threw. <paramref name="ServerCancelled"/>: the server
+/// itself cancelled the call's work (the shutdown drain timed out) while the client still waits.</summary>
+internal readonly record struct CallEndState(bool DeadlineExceeded, bool ClientCancelled, string TraceIdentifier, bool ServerCancelled = false);
 
 /// <summary>
 /// The one place where exceptions become gRPC statuses. Messages that reach the wire are either chosen by our code
@@ -15,6 +16,8 @@ internal static class GrpcErrorFunnel
 {
     public const string InternalMessagePrefix = "Internal error; the server logged it as ";
 
+    public const string ServerCancelledMessage = "The server is shutting down and cancelled the call before it completed; retry on another instance.";
+
     public static GrpcStatus ToStatus(Exception exception, CallEndState state)
     {
         ArgumentNullException.ThrowIfNull(exception);
@@ -25,6 +28,9 @@ internal static class GrpcErrorFunnel
             // Once the client has reset the stream, writes fail with I/O errors of the aborted connection: those
             // are the cancellation too, not server faults (and no status reaches the client anyway).
             _ when state.ClientCancelled => new(GrpcStatusCode.Cancelled, "The client cancelled the call."),
+            // Cut off by the server as it shut down: UNAVAILABLE, which clients retry on another replica, never a bare
+            // end of the stream (review s11-ops #1). Whatever the work threw as its token fired.
+            _ when state.ServerCancelled => new(GrpcStatusCode.Unavailable, ServerCancelledMessage),
             OperationCanceledException => new(GrpcStatusCode.Cancelled, "The call was cancelled."),
             ArgumentException e => new(GrpcStatusCode.InvalidArgument,
                 e.ParamName is { Length: > 0 } name ? $"Invalid argument '{name}'." : "Invalid argument."),

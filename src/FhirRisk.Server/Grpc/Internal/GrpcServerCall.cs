@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FhirRisk.Server.Http;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -60,7 +61,11 @@ internal sealed class GrpcServerCall : IDisposable
 
     public bool DeadlineExceeded => _deadlineSource?.IsCancellationRequested == true;
 
-    public bool ClientCancelled => _http.RequestAborted.IsCancellationRequested;
+    /// <summary>The client went away (reset the stream): not the server cancelling the call's work as it shuts down.</summary>
+    public bool ClientCancelled => ServerCancellation.ClientAborted(_http).IsCancellationRequested;
+
+    /// <summary>The server cancelled the call's work (the shutdown drain timed out) while the client still waits.</summary>
+    public bool ServerCancelled => ServerCancellation.IsRequested(_http);
 
     public GrpcMessageReader<T> CreateReader<T>(MessageParser<T> parser, Action<string>? onCompressedMessage)
         where T : class, IMessage<T>
@@ -102,7 +107,7 @@ internal sealed class GrpcServerCall : IDisposable
         try
         {
             _completed = true;
-            if (_http.RequestAborted.IsCancellationRequested)
+            if (ClientCancelled)
                 return; // the stream is reset: nothing can reach the client
             var response = _http.Response;
             if (response.HasStarted)
