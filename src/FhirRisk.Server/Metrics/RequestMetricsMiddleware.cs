@@ -44,10 +44,22 @@ internal sealed class RequestMetricsMiddleware(RequestDelegate next, ServiceMetr
     internal static int StatusAfter(Exception exception, HttpContext http) => exception switch
     {
         _ when http.Response.HasStarted => http.Response.StatusCode,
-        OperationCanceledException when http.RequestAborted.IsCancellationRequested => StatusCodes.Status499ClientClosedRequest,
+        _ when ServerCancellation.ClientAborted(http).IsCancellationRequested => StatusCodes.Status499ClientClosedRequest,
+        BadHttpRequestException bad when IsBodyCutShort(bad) => StatusCodes.Status499ClientClosedRequest,
         BadHttpRequestException bad => bad.StatusCode,
         _ => StatusCodes.Status500InternalServerError,
     };
+
+    /// <summary>
+    /// Kestrel's 400 for a body that ended before its <c>Content-Length</c> or its last chunk: the connection's input
+    /// ended, i.e. the client closed it mid-upload (a sender's timeout). The exception reaches us before Kestrel cancels
+    /// the request's token for the closed connection, so without this a burst of client timeouts counted as a burst of
+    /// malformed requests (review s11-ops #11). Kestrel's reason is internal: its two messages are matched
+    /// (MetricsTests checks them against the running Kestrel).
+    /// </summary>
+    private static bool IsBodyCutShort(BadHttpRequestException bad) =>
+        bad.StatusCode == StatusCodes.Status400BadRequest
+        && bad.Message is "Unexpected end of request content." or "Chunked request incomplete.";
 
     private static string GrpcStatusOf(HttpContext http)
     {

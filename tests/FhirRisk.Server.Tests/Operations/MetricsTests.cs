@@ -101,6 +101,46 @@ public sealed class MetricsTests
             && s.Labels.GetValueOrDefault("endpoint") == "/fhir");
     }
 
+    [Theory]
+    [InlineData("Content-Length: 1048576\r\n\r\n")]
+    [InlineData("Transfer-Encoding: chunked\r\n\r\n100000\r\n")]
+    public async Task A_client_that_goes_away_mid_upload_counts_as_499_not_400(string framing)
+    {
+        await using var server = await TestFhirRiskServer.StartAsync();
+        await server.WaitUntilReadyAsync();
+        using (var client = new TcpClient())
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await client.ConnectAsync(IPAddress.Loopback, server.HttpPort, timeout.Token);
+            var stream = client.GetStream();
+            // A body announced as 1 MB, of which 16 kB arrive before the client closes the connection (a sender's timeout).
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(
+                "POST /fhir HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/fhir+json\r\n" + framing), timeout.Token);
+            await stream.WriteAsync(new byte[16384], timeout.Token);
+            await stream.FlushAsync(timeout.Token);
+            await Task.Delay(200, timeout.Token);
+        }
+
+        var scrape = await ScrapeUntilAsync(server, s => s.Samples.Any(m => m.Name == "fhirrisk_requests_total" && m.Labels.GetValueOrDefault("endpoint") == "/fhir"));
+        Assert.Equal(1, scrape.Value("fhirrisk_requests_total", ("surface", "fhir_push"), ("endpoint", "/fhir"), ("status", "499")));
+        Assert.DoesNotContain(scrape.Samples, s => s.Name == "fhirrisk_requests_total" && s.Labels.GetValueOrDefault("status") == "400");
+    }
+
+    /// <summary>Scrapes <c>/metrics</c> until <paramref name="done"/> holds (a request is counted once it has ended, which
+    /// a client that went away does not wait for), or fails after 10 s.</summary>
+    private static async Task<PrometheusScrape> ScrapeUntilAsync(TestFhirRiskServer server, Func<PrometheusScrape, bool> done)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            using var response = await server.Http.GetAsync(new Uri("/metrics", UriKind.Relative), timeout.Token);
+            var scrape = PrometheusScrape.Parse(await response.Content.ReadAsStringAsync(timeout.Token));
+            if (done(scrape))
+                return scrape;
+            await Task.Delay(50, timeout.Token);
+        }
+    }
+
     /// <summary>Sends <paramref name="request"/> as bytes on a new connection and returns the status line and what
     /// follows, read until the server closes or 10 s pass.</summary>
     private static async Task<string> SendRawAsync(int port, string request)
