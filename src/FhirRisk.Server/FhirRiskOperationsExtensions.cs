@@ -13,11 +13,36 @@ internal static class FhirRiskOperationsExtensions
     /// <summary>The environment prefix of the service's settings: <c>FHIRRISK_Model__Directory</c> is <c>Model:Directory</c>.</summary>
     public const string EnvironmentPrefix = "FHIRRISK_";
 
-    /// <summary>True for what a bad setting throws when the host starts: a failed options validation (the message names
-    /// the key and the range), or a value the configuration binder cannot convert (an unknown enum name).</summary>
-    public static bool IsSettingsError(Exception exception) =>
-        exception is Microsoft.Extensions.Options.OptionsValidationException
-        || (exception is InvalidOperationException && exception.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal));
+    /// <summary>
+    /// The one line that explains why the server could not start (docs/operations.md: one line on stderr and exit 1, not
+    /// an abort with a stack trace), or null for an unexpected fault, which keeps its trace: a failed options validation
+    /// (the message names the key and the range); a value the configuration binder cannot convert (an unknown enum
+    /// name); a settings file that is not valid JSON; a listener port that cannot be bound (in use, or not ours to use).
+    /// </summary>
+    public static string? DescribeStartupFailure(Exception exception) => exception switch
+    {
+        Microsoft.Extensions.Options.OptionsValidationException => $"invalid settings: {OneLine(exception.Message)}",
+        InvalidOperationException when exception.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) =>
+            $"invalid settings: {OneLine(exception.Message)}",
+        InvalidDataException when exception.Message.StartsWith("Failed to load configuration from file", StringComparison.Ordinal) =>
+            $"invalid settings file: {OneLine(string.Join(" ", Chain(exception).Select(e => e.Message)))}",
+        IOException when exception.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException
+            || exception.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal) =>
+            $"cannot listen: {OneLine(exception.Message)} Free the port, or choose another with Http:Port, Grpc:Port or CdsHooks:Port.",
+        AggregateException aggregate when aggregate.InnerExceptions.Count > 0
+            && aggregate.InnerExceptions.Select(DescribeStartupFailure).ToList() is var lines && lines.All(l => l is not null) =>
+            string.Join(" ", lines.Distinct(StringComparer.Ordinal)),
+        _ => null,
+    };
+
+    private static string OneLine(string? text) => LogText.Of(text, maxLength: 1000);
+
+    /// <summary>The exception and its inner ones: a settings file's syntax error (line and byte) is two levels down.</summary>
+    private static IEnumerable<Exception> Chain(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+            yield return e;
+    }
 
     /// <summary>
     /// Where settings come from, each overriding the one before: the built-in defaults below, the <c>appsettings.json</c>

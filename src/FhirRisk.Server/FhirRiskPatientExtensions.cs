@@ -25,6 +25,7 @@ internal static class FhirRiskPatientExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<HttpListenerOptions>().Bind(builder.Configuration.GetSection(HttpListenerOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<HttpListenerOptions>, HttpListenerOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<HttpListenerOptions>, ListenerPortsValidator>();
         builder.Services.AddSingleton<HttpListenerBinding>();
         builder.Services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<HttpListenerOptions>, HttpListenerBinding>((kestrel, http, binding) => binding.Configure(kestrel, http.Value));
@@ -53,7 +54,8 @@ internal static class FhirRiskPatientExtensions
         services.AddSingleton<TimelineStoreState>();
         services.AddHostedService<TimelineStoreMigrator>();
         services.AddHostedService<TimelineRetentionSweeper>();
-        services.AddOptions<FhirPushOptions>().Bind(builder.Configuration.GetSection(FhirPushOptions.Section));
+        services.AddOptions<FhirPushOptions>().Bind(builder.Configuration.GetSection(FhirPushOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FhirPushOptions>, FhirPushOptionsValidator>();
         services.AddSingleton(provider => provider.GetRequiredService<IOptions<FhirPushOptions>>().Value);
         services.AddSingleton<FhirPushService>();
         return builder;

@@ -3,19 +3,18 @@ using FhirRisk.Server.CdsHooks;
 using FhirRisk.Server.Security;
 
 // Composition only (STYLE: eShop). Settings: appsettings.json, FHIRRISK_* environment variables, command line.
-var builder = WebApplication.CreateSlimBuilder(args);
-builder.AddFhirRiskConfiguration(args);
-builder.AddFhirRiskHttp();
-builder.AddFhirRiskMetrics();
-builder.AddFhirRiskTimelineStore();
-builder.AddFhirRiskPredictions();
-builder.AddFhirRiskGrpc();
-builder.AddFhirRiskServiceAuthentication();
-builder.Services.AddCdsHooks(builder.Configuration);
-
 try
 {
-    // Settings are validated as the host is built, mapped and started.
+    // Settings are read as the builder is made, and validated as the host is built, mapped and started.
+    var builder = WebApplication.CreateSlimBuilder(args);
+    builder.AddFhirRiskConfiguration(args);
+    builder.AddFhirRiskHttp();
+    builder.AddFhirRiskMetrics();
+    builder.AddFhirRiskTimelineStore();
+    builder.AddFhirRiskPredictions();
+    builder.AddFhirRiskGrpc();
+    builder.AddFhirRiskServiceAuthentication();
+    builder.Services.AddCdsHooks(builder.Configuration);
     var app = builder.Build();
     app.MapFhirRiskOperations();
     app.UseFhirRiskServiceAuthentication();
@@ -25,9 +24,9 @@ try
     app.Run();
     return 0;
 }
-catch (Exception e) when (FhirRiskOperationsExtensions.IsSettingsError(e))
+catch (Exception e) when (FhirRiskOperationsExtensions.DescribeStartupFailure(e) is { } reason)
 {
-    // A bad setting stops the server before it listens: one line naming the key, exit 1 (not an abort with a trace).
-    Console.Error.WriteLine($"fhirrisk server: invalid settings: {e.Message}");
+    // A bad setting or settings file, or a port that cannot be bound: one line, exit 1 (not an abort with a trace).
+    Console.Error.WriteLine($"fhirrisk server: {reason}");
     return 1;
 }

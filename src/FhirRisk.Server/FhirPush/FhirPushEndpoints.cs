@@ -4,6 +4,7 @@ using FhirRisk.Server.Http;
 using FhirRisk.Server.Shutdown;
 using FhirRisk.Server.Timeline;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
 
 namespace FhirRisk.Server.FhirPush;
 
@@ -141,12 +142,25 @@ internal static class FhirPushEndpoints
     }
 }
 
-/// <summary>The <c>FhirPush</c> configuration section.</summary>
+/// <summary>The <c>FhirPush</c> configuration section; validated at start.</summary>
 internal sealed class FhirPushOptions
 {
     public const string Section = "FhirPush";
 
     /// <summary>The largest request body read, in bytes (default 32 MiB; a Synthea patient bundle is 0.3-3 MiB).
-    /// Larger: 413 with an OperationOutcome.</summary>
+    /// Larger: 413 with an OperationOutcome. At most <see cref="Array.MaxLength"/>: the body is held in one array.</summary>
     public long MaxBodyBytes { get; set; } = 32L << 20;
+}
+
+internal sealed class FhirPushOptionsValidator : IValidateOptions<FhirPushOptions>
+{
+    public ValidateOptionsResult Validate(string? name, FhirPushOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        // A value below 1 refused every push with 413 (review s11-ops #9); one above the array limit failed on a large body.
+        return options.MaxBodyBytes < 1 || options.MaxBodyBytes > Array.MaxLength
+            ? ValidateOptionsResult.Fail(
+                $"FhirPush:MaxBodyBytes {options.MaxBodyBytes} is outside 1-{Array.MaxLength} (bytes).")
+            : ValidateOptionsResult.Success;
+    }
 }

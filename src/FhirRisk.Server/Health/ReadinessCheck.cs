@@ -36,10 +36,18 @@ internal sealed class ReadinessMonitor(ReadinessCheck readiness) : BackgroundSer
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Period);
-        do
+        try
         {
-            await readiness.CheckAsync(stoppingToken).ConfigureAwait(false);
+            do
+            {
+                await readiness.CheckAsync(stoppingToken).ConfigureAwait(false);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopped. Also when a failed start (a port in use) disposes the host without stopping it: the host would
+            // otherwise log this cancellation as a crash (critical event 10) after the one-line error.
+        }
     }
 }

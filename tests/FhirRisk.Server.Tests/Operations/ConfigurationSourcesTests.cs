@@ -83,32 +83,73 @@ public sealed class ConfigurationSourcesTests
     }
 
     [Theory]
-    [InlineData("--Http:Port=99999", "Http:Port 99999 is outside 0-65535.")]
+    [InlineData("--Http:Port=99999", "invalid settings: Http:Port 99999 is outside 0-65535.")]
     [InlineData("--Model:Backend=Quantum", "'Model:Backend'")]
-    public async Task A_bad_setting_stops_the_real_host_with_one_line_and_exit_code_1(string setting, string expected)
+    [InlineData("--FhirPush:MaxBodyBytes=-5", "invalid settings: FhirPush:MaxBodyBytes -5 is outside 1-")]
+    [InlineData("--Http:Port=18097 --Grpc:Port=18097", "invalid settings: Http:Port and Grpc:Port are both 18097")]
+    [InlineData("--Grpc:Host=0.0.0.0 --Grpc:Port=18098 --CdsHooks:Port=18098", "invalid settings: Grpc:Port and CdsHooks:Port are both 18098")]
+    public async Task A_bad_setting_stops_the_real_host_with_one_line_and_exit_code_1(string settings, string expected)
     {
         using var folder = new FhirRisk.Testing.TempDirectory("bad-settings");
+
+        var (exitCode, error) = await RunServerAsync(folder, settings.Split(' '));
+
+        AssertOneLineAndExit1(exitCode, error, expected);
+        Assert.False(File.Exists(folder.File("timeline.db")), "the store was created before the settings were checked");
+    }
+
+    [Fact]
+    public async Task A_port_in_use_stops_the_real_host_with_one_line_and_exit_code_1()
+    {
+        using var folder = new FhirRisk.Testing.TempDirectory("port-in-use");
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (exitCode, error) = await RunServerAsync(folder, [$"--Http:Port={port}"]);
+
+        AssertOneLineAndExit1(exitCode, error, $"cannot listen: Failed to bind to address http://127.0.0.1:{port}: address already in use.");
+    }
+
+    [Fact]
+    public async Task A_settings_file_that_is_not_json_stops_the_real_host_with_one_line_and_exit_code_1()
+    {
+        using var folder = new FhirRisk.Testing.TempDirectory("bad-appsettings");
+        File.WriteAllText(folder.File("appsettings.json"), """{ "Http": { "Port": 18091, }""");
+
+        var (exitCode, error) = await RunServerAsync(folder, [], workingDirectory: folder.Path);
+
+        AssertOneLineAndExit1(exitCode, error, $"invalid settings file: Failed to load configuration from file '{folder.File("appsettings.json")}'.");
+        Assert.Contains("LineNumber: ", error, StringComparison.Ordinal); // where the syntax error is
+    }
+
+    /// <summary>Runs the built server as a process, on loopback and free ports unless <paramref name="settings"/> (given
+    /// last, so they win) say otherwise, with its store in <paramref name="folder"/>; returns its exit code and stderr.</summary>
+    private static async Task<(int ExitCode, string Error)> RunServerAsync(FhirRisk.Testing.TempDirectory folder, string[] settings, string? workingDirectory = null)
+    {
         var start = new System.Diagnostics.ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "FhirRisk.Server.dll"), setting, "--Http:Host=127.0.0.1", "--Grpc:Host=127.0.0.1",
-            "--Grpc:Port=0", $"--TimelineStore:SqlitePath={folder.File("timeline.db")}" })
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "FhirRisk.Server.dll"), "--Http:Host=127.0.0.1", "--Grpc:Host=127.0.0.1",
+            "--Http:Port=0", "--Grpc:Port=0", $"--TimelineStore:SqlitePath={folder.File("timeline.db")}" }.Concat(settings))
             start.ArgumentList.Add(argument);
-        if (!setting.StartsWith("--Http:Port", StringComparison.Ordinal))
-            start.ArgumentList.Add("--Http:Port=0");
 
         using var process = System.Diagnostics.Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
         await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return (process.ExitCode, await error);
+    }
 
-        Assert.Equal(1, process.ExitCode);
-        var text = await error;
-        Assert.StartsWith("fhirrisk server: invalid settings: ", text, StringComparison.Ordinal);
-        Assert.Contains(expected, text, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+    private static void AssertOneLineAndExit1(int exitCode, string error, string expected)
+    {
+        Assert.Equal(1, exitCode); // not 134 (an abort with a stack trace)
+        Assert.StartsWith("fhirrisk server: ", error, StringComparison.Ordinal);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 }
