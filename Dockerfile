@@ -35,11 +35,14 @@ ENV ASPNETCORE_ENVIRONMENT=Production \
     FHIRRISK_Grpc__Host=0.0.0.0 \
     FHIRRISK_Grpc__Port=50051 \
     FHIRRISK_Model__Directory=models/demo
-# HTTP/1.1 + HTTP/2: CDS Hooks, FHIR push, /health/*; gRPC over h2c (TLS when Grpc:Tls is set).
+# HTTP/1.1 (and HTTP/2 with Http:Tls): CDS Hooks, FHIR push, /health/*; gRPC over h2c (TLS when Grpc:Tls is set).
 EXPOSE 8080 50051
 # The base image has the user `app` (uid $APP_UID, not root).
 USER $APP_UID
-# Liveness through bash's /dev/tcp: the runtime image has no curl or wget, and the probe must not add a package.
+# Liveness through the server's own probe (docs/operations.md "Container health check"): GET /health/live on the HTTP
+# listener, over HTTPS when Http:Tls is set, trusting exactly the configured certificate. It reads the server's settings
+# (appsettings.json, FHIRRISK_* variables), not the arguments given to the ENTRYPOINT. The runtime image has no curl,
+# wget or openssl, and bash's /dev/tcp, used before, cannot speak TLS; the probe must not add a package.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${FHIRRISK_Http__Port} && printf 'GET /health/live HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
+    CMD ["dotnet", "FhirRisk.Server.dll", "probe-live"]
 ENTRYPOINT ["dotnet", "FhirRisk.Server.dll"]

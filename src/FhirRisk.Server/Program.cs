@@ -1,8 +1,11 @@
 using FhirRisk.Server;
 using FhirRisk.Server.CdsHooks;
+using FhirRisk.Server.Health;
 using FhirRisk.Server.Security;
 
 // Composition only (STYLE: eShop). Settings: appsettings.json, FHIRRISK_* environment variables, command line.
+if (args is [LivenessProbe.Verb, ..])
+    return await LivenessProbe.RunAsync(args[1..]); // the image's HEALTHCHECK
 try
 {
     // Settings are read as the builder is made, and validated as the host is built, mapped and started.

@@ -177,7 +177,8 @@ done
 $ready || { tail -n 40 "$scratch/server.log" >&2; fail "/health/ready did not answer 200 within 120 s"; }
 echo "check-dockerfile: /health/ready 200: $(curl -s "http://127.0.0.1:$http_port/health/ready")"
 
-env "${run_env[@]}" "${healthcheck[@]}" || fail "the HEALTHCHECK command failed against the running server"
+# Docker runs the HEALTHCHECK in the container's WORKDIR, with its ENV.
+(cd "$app_root$app_workdir" && exec env "${run_env[@]}" "${healthcheck[@]}") || fail "the HEALTHCHECK command failed against the running server"
 echo "check-dockerfile: HEALTHCHECK passed"
 (exec 3<>"/dev/tcp/127.0.0.1/$grpc_port") 2>/dev/null || fail "the gRPC port $grpc_port does not accept connections"
 echo "check-dockerfile: gRPC port accepts connections"

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace FhirRisk.Server.Http;
 
 /// <summary>
-/// The <c>Http</c> section: the plain HTTP listener (HTTP/1.1 and HTTP/2) for FHIR push and the health probes, beside
+/// The <c>Http</c> section: the plain HTTP listener (HTTP/1.1; HTTP/2 too over TLS) for FHIR push and the health probes, beside
 /// the gRPC listener (HTTP/2 only, docs/grpc.md) that Kubernetes probes and FHIR clients cannot speak to. Cleartext
 /// unless <see cref="Tls"/> names a certificate (docs/operations.md "TLS").
 /// </summary>
@@ -22,7 +22,7 @@ internal sealed class HttpListenerOptions
     /// <summary>TCP port; 0 picks a free one. Default 8080.</summary>
     public int Port { get; set; } = 8080;
 
-    /// <summary>HTTPS (ALPN h2 and http/1.1) when set; otherwise cleartext HTTP/1.1 and h2c.</summary>
+    /// <summary>HTTPS (ALPN h2 and http/1.1) when set; otherwise cleartext HTTP/1.1.</summary>
     public TlsCertificateOptions? Tls { get; set; }
 
     /// <summary>Whether a listener host setting (<c>localhost</c> or an IP address) is a loopback address: the only
@@ -68,7 +68,10 @@ internal sealed class HttpListenerBinding
         IsTls = options.Tls is not null;
         void Listen(ListenOptions listen)
         {
-            listen.Protocols = HttpProtocols.Http1AndHttp2;
+            // HTTP/2 only through TLS's ALPN: cleartext HTTP/2 on this listener would need prior knowledge (h2c), which
+            // would shut out HTTP/1.1 clients, so Kestrel offered it only to warn at every start that it could not (review
+            // s11-ops #17). h2c is the gRPC listener's (Grpc section), which serves nothing of this one.
+            listen.Protocols = options.Tls is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
             Listeners.Tag(listen, ListenerKind.Http);
             if (options.Tls is { } tls)
                 listen.UseHttps(tls.LoadCertificate());

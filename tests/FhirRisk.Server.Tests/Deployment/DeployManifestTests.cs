@@ -63,7 +63,9 @@ public sealed class DeployManifestTests
         Assert.DoesNotContain(user, new[] { "root", "0" });
         var exposed = Assert.Single(instructions, i => i.Keyword == "EXPOSE").Arguments.Split(' ').Select(int.Parse).ToHashSet();
         Assert.Equal(exposed, [int.Parse(environment["FHIRRISK_Http__Port"]), int.Parse(environment["FHIRRISK_Grpc__Port"])]);
-        Assert.Contains("/health/live", Assert.Single(instructions, i => i.Keyword == "HEALTHCHECK").Arguments, StringComparison.Ordinal);
+        // The server's own probe of /health/live (LivenessProbeTests), which follows Http:Port and Http:Tls.
+        Assert.EndsWith($"CMD [\"dotnet\", \"FhirRisk.Server.dll\", \"{FhirRisk.Server.Health.LivenessProbe.Verb}\"]",
+            Assert.Single(instructions, i => i.Keyword == "HEALTHCHECK").Arguments, StringComparison.Ordinal);
         Assert.Equal(exposed, ContainerPorts().Values.ToHashSet());
     }
 
