@@ -26,8 +26,16 @@ public sealed class MetricsTests
         var unknown = await grpc.PostAsync("/fhirrisk.v1.RiskService/Predict", RawGrpcClient.Frame(new PredictRequest { Patient = new PatientInput { Stored = new StoredPatient { PatientId = "nobody" } } }));
         Assert.Equal(5, unknown.GrpcStatus);
 
-        using var response = await server.Http.GetAsync(new Uri("/metrics", UriKind.Relative));
-        var text = await response.Content.ReadAsStringAsync();
+        // A request is counted when its middleware returns, which can be just after its client has the answer: scrape
+        // until the last call shows (a few milliseconds at most), then check everything.
+        var (response, text) = await ScrapeAsync(server);
+        for (var attempt = 0; attempt < 50 && !AllCounted(PrometheusScrape.Parse(text)); attempt++)
+        {
+            response.Dispose();
+            await Task.Delay(100);
+            (response, text) = await ScrapeAsync(server);
+        }
+        using var scraped = response;
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(PrometheusText.ContentType, response.Content.Headers.ContentType!.ToString());
@@ -170,5 +178,16 @@ public sealed class MetricsTests
     {
         Assert.Equal("DEADLINE_EXCEEDED", RequestMetricsMiddleware.CodeName(Server.Grpc.GrpcStatusCode.DeadlineExceeded));
         Assert.Equal("OK", RequestMetricsMiddleware.CodeName(Server.Grpc.GrpcStatusCode.Ok));
+    }
+
+    private static bool AllCounted(PrometheusScrape scrape) =>
+        scrape.Has("fhirrisk_requests_total", ("surface", "fhir_push"), ("endpoint", "/fhir"), ("status", "200"))
+        && scrape.Has("fhirrisk_requests_total", ("surface", "grpc"), ("endpoint", "/fhirrisk.v1.RiskService/Predict"), ("status", "OK"))
+        && scrape.Has("fhirrisk_requests_total", ("surface", "grpc"), ("endpoint", "/fhirrisk.v1.RiskService/Predict"), ("status", "NOT_FOUND"));
+
+    private static async Task<(HttpResponseMessage Response, string Text)> ScrapeAsync(TestFhirRiskServer server)
+    {
+        var response = await server.Http.GetAsync(new Uri("/metrics", UriKind.Relative));
+        return (response, await response.Content.ReadAsStringAsync());
     }
 }

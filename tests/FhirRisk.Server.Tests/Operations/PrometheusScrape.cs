@@ -56,6 +56,10 @@ internal sealed partial class PrometheusScrape
     public double Value(string name, params (string Name, string Value)[] labels) =>
         Assert.Single(_samples, s => s.Name == name && labels.All(l => s.Labels.GetValueOrDefault(l.Name) == l.Value)).Value;
 
+    /// <summary>Whether a sample named <paramref name="name"/> with <paramref name="labels"/> is there.</summary>
+    public bool Has(string name, params (string Name, string Value)[] labels) =>
+        _samples.Any(s => s.Name == name && labels.All(l => s.Labels.GetValueOrDefault(l.Name) == l.Value));
+
     public IEnumerable<Sample> Named(string name) => _samples.Where(s => s.Name == name);
 
     private void CheckHistograms()
