@@ -12,7 +12,8 @@ namespace FhirRisk.Server.Patients;
 
 /// <summary>
 /// A patient's MEDS events for a prediction: the stored resources of the patient, with the resources the request
-/// supplies put in by (type, id) — a supplied one replaces the stored version for this call only — mapped together in one
+/// supplies put in by (type, id) — a supplied one replaces the stored version for this call only — and the stored shared
+/// resources (Medication, Location) they reference (<see cref="SharedResourceReader"/>), mapped together in one
 /// reference scope (so <c>urn:uuid:</c> references resolve across pushes) by <see cref="FhirTimelineMapper"/>.
 /// What it leaves out — supplied resources the reader refused or that belong to another patient, a store that could
 /// not be read — is counted in <see cref="DataGaps"/>, so that a risk from a partial record can say so.
@@ -82,7 +83,6 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
             if (readInPart.Contains(resource))
                 partsLeftOut++;
         }
-        var gaps = new DataGaps(rejected, otherPatient, partsLeftOut, storeUnavailable);
         if (resources.Count == 0)
             throw new PatientDataUnavailableException("No resources of the patient are stored or supplied.") { OtherPatientResources = otherPatient };
         // A stored resource's issues name its type, not its id: it may have been pushed by another client, and ids are
@@ -93,11 +93,21 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         // per type read in name order, so the demo model meets its training data's order of types (service review s10 #2).
         // A supplied resource was parsed when it was read (ReadSupplied): that parse is mapped, not a second one of the
         // same bytes; a stored one is parsed here.
-        var parsed = resources.Values
-            .OrderBy(r => r.ResourceType, StringComparer.Ordinal).ThenBy(r => r.Id, StringComparer.Ordinal)
-            .Select(r => parsedSupplied.TryGetValue(r, out var read)
+        var present = resources.Values
+            .Select(r => (Resource: r, Parsed: parsedSupplied.TryGetValue(r, out var read)
                 ? read.As(new FhirResourceEnvelope(r.ResourceType, Scope, $"{r.ResourceType}/{r.Id}", r.FullUrl, Scope, r.Json))
-                : ParsedResource.Parse(new FhirResourceEnvelope(r.ResourceType, Scope, r.ResourceType, r.FullUrl, Scope, r.Json), FhirReaderSettings.Default))
+                : ParseStored(r)))
+            .ToList();
+        // The Medications and Locations they reference, stored without a patient, as a supplied Bundle would hold them.
+        if (patientId is not null && useStoredHistory && !storeUnavailable)
+        {
+            var (shared, readable) = await ReadSharedAsync(present, suppliedResources.Count > 0, warnings, cancellationToken).ConfigureAwait(false);
+            present.AddRange(shared);
+            storeUnavailable = !readable;
+        }
+        var parsed = present
+            .OrderBy(p => p.Resource.ResourceType, StringComparer.Ordinal).ThenBy(p => p.Resource.Id, StringComparer.Ordinal)
+            .Select(p => p.Parsed)
             .ToArray();
         var subject = patientId is null ? (long?)null : FhirResourceLinks.SubjectIdOf(patientId, Mapping);
         var timeline = FhirTimelineMapper.Map(parsed, Mapping, subject);
@@ -106,6 +116,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         warnings.AddRange(timeline.Issues.Where(i => i.Severity >= IssueSeverity.Warning));
         if (timeline.Events.Count == 0)
             throw new PatientDataUnavailableException("The patient's resources yield no events.") { OtherPatientResources = otherPatient };
+        var gaps = new DataGaps(rejected, otherPatient, partsLeftOut, storeUnavailable);
         return new PatientEventsResult(timeline.Events, warnings) { Gaps = gaps, StoredResources = storedCount };
     }
 
@@ -122,6 +133,26 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         {
             // The request brought data of its own: answer from it, and say that the history was missing.
             warnings.Add(Issue.Warning(FhirPushIssueCodes.StoreUnavailable, "", "the timeline store is unavailable; only the supplied resources were read"));
+            return ([], false);
+        }
+    }
+
+    private static ParsedResource ParseStored(TimelineResource r) =>
+        ParsedResource.Parse(new FhirResourceEnvelope(r.ResourceType, Scope, r.ResourceType, r.FullUrl, Scope, r.Json), FhirReaderSettings.Default);
+
+    /// <summary>The stored shared resources <paramref name="present"/> references (<see cref="SharedResourceReader"/>), and
+    /// whether the store could be read.</summary>
+    private async Task<(IReadOnlyList<(TimelineResource Resource, ParsedResource Parsed)> Resources, bool Readable)> ReadSharedAsync(
+        IReadOnlyCollection<(TimelineResource Resource, ParsedResource Parsed)> present, bool hasSupplied, List<Issue> warnings,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await SharedResourceReader.ReadAsync(store.Store, present, ParseStored, cancellationToken).ConfigureAwait(false), true);
+        }
+        catch (TimelineStoreUnavailableException) when (hasSupplied)
+        {
+            warnings.Add(Issue.Warning(FhirPushIssueCodes.StoreUnavailable, "", "the timeline store is unavailable; the shared resources the record references were not read"));
             return ([], false);
         }
     }

@@ -26,6 +26,15 @@ public interface ITimelineStore
     /// <summary>Every stored resource of the patient (including the Patient itself), ordered by type then id.</summary>
     Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The stored resources of <paramref name="resourceType"/> whose id is one of <paramref name="ids"/> or whose fullUrl
+    /// is one of <paramref name="fullUrls"/>, whatever their patient: the shared resources (Medication, Location) that a
+    /// patient's resources reference and that are stored without a patient (docs/timeline-store.md "Shared resources").
+    /// Ordered by id; the caller chooses what to ask for (no references are followed here).
+    /// </summary>
+    Task<IReadOnlyList<TimelineResource>> ReadReferencedAsync(string resourceType, IReadOnlyCollection<string> ids,
+        IReadOnlyCollection<string> fullUrls, CancellationToken cancellationToken = default);
+
     /// <summary>One stored resource, or null.</summary>
     Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default);
 

@@ -12,6 +12,7 @@ namespace FhirRisk.Server.Timeline;
 internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvider time) : ITimelineStore
 {
     private const string Columns = "resource_type, resource_id, patient_id, full_url, content_hash, version, json";
+    private const int ReferencedChunk = 500;
 
     public abstract string Provider { get; }
 
@@ -110,6 +111,34 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             $"SELECT {Columns} FROM timeline_resources WHERE patient_id = @patient ORDER BY resource_type, resource_id");
         Add(command, "patient", patientId);
         return await ReadAllAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<TimelineResource>> ReadReferencedAsync(string resourceType, IReadOnlyCollection<string> ids,
+        IReadOnlyCollection<string> fullUrls, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(resourceType);
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(fullUrls);
+        var found = new Dictionary<string, TimelineResource>(StringComparer.Ordinal);
+        if (ids.Count == 0 && fullUrls.Count == 0)
+            return [];
+        await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
+        // In chunks: one statement's parameters are bounded (SQLite 32 766, PostgreSQL 65 535), and a MIMIC patient's
+        // orders name hundreds of Medications.
+        foreach (var (column, values) in new[] { ("resource_id", ids), ("full_url", fullUrls) })
+        {
+            foreach (var chunk in values.Distinct(StringComparer.Ordinal).Chunk(ReferencedChunk))
+            {
+                await using var command = Command(connection, null,
+                    $"SELECT {Columns} FROM timeline_resources WHERE resource_type = @type AND {column} IN ({string.Join(", ", chunk.Select((_, i) => "@v" + i))})");
+                Add(command, "type", resourceType);
+                for (var i = 0; i < chunk.Length; i++)
+                    Add(command, "v" + i, chunk[i]);
+                foreach (var resource in await ReadAllAsync(command, cancellationToken).ConfigureAwait(false))
+                    found.TryAdd(resource.Id, resource);
+            }
+        }
+        return [.. found.Values.OrderBy(r => r.Id, StringComparer.Ordinal)];
     }
 
     public async Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default)

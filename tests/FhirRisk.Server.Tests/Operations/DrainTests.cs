@@ -216,6 +216,10 @@ public sealed class DrainTests
         public Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default) =>
             Task.FromResult<IReadOnlyList<TimelineResource>>([]);
 
+        public Task<IReadOnlyList<TimelineResource>> ReadReferencedAsync(string resourceType, IReadOnlyCollection<string> ids,
+            IReadOnlyCollection<string> fullUrls, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<TimelineResource>>([]);
+
         public Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default) =>
             Task.FromResult<TimelineResource?>(null);
 

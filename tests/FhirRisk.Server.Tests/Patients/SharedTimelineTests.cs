@@ -81,6 +81,11 @@ public sealed class SharedTimelineTests
                 .OrderBy(r => r.ResourceType, StringComparer.Ordinal).ThenBy(r => r.Id, StringComparer.Ordinal)]);
         }
 
+        public Task<IReadOnlyList<TimelineResource>> ReadReferencedAsync(string resourceType, IReadOnlyCollection<string> ids,
+            IReadOnlyCollection<string> fullUrls, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<TimelineResource>>([.. _resources.Values.Where(r => r.ResourceType == resourceType
+                && (ids.Contains(r.Id) || (r.FullUrl is { } url && fullUrls.Contains(url))))]);
+
         public Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default) =>
             Task.FromResult(_resources.GetValueOrDefault((resourceType, id)));
 

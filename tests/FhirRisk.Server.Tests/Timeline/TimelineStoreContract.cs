@@ -67,6 +67,23 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task Referenced_shared_resources_are_read_by_id_or_fullUrl_whatever_their_patient()
+    {
+        // More ids than one statement's chunk: a MIMIC patient's orders name hundreds of Medications (ops review s11 #6).
+        var medications = Enumerable.Range(0, 1200).Select(i => Unlinked("Medication", $"m{i}", """{"status":"active"}""")).ToArray();
+        await Store.WriteAsync([.. medications, Unlinked("Medication", "u1", """{"status":"active"}""") with { FullUrl = "urn:uuid:5e1d" },
+            Unlinked("Location", "m7", """{"name":"Ward"}"""), Observation("m8", "p1", 1)]).WaitAsync(Timeout);
+
+        var read = await Store.ReadReferencedAsync("Medication", [.. Enumerable.Range(0, 1100).Select(i => $"m{i}"), "missing"],
+            ["urn:uuid:5e1d", "urn:uuid:none"]).WaitAsync(Timeout);
+
+        Assert.Equal(1101, read.Count);
+        Assert.All(read, r => Assert.Equal("Medication", r.ResourceType));
+        Assert.Contains(read, r => r.Id == "u1" && r.FullUrl == "urn:uuid:5e1d");
+        Assert.Empty(await Store.ReadReferencedAsync("Medication", [], []).WaitAsync(Timeout));
+    }
+
+    [StoreFact]
     public async Task A_failing_write_leaves_nothing_of_its_resources()
     {
         TimelineResource broken = Observation("o2", "p1", 2) with { ResourceType = null! };
