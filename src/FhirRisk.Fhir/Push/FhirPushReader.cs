@@ -104,10 +104,10 @@ public static class FhirPushReader
         try
         {
             reader.Read();
-            var (type, id, problem) = ReadHead(ref reader, location);
+            var (type, id, meta, problem) = ReadHead(ref reader, location);
             if (problem is null && reader.Read())
                 problem = Issue.Error(FhirIssueCodes.InvalidJson, location, "unexpected data after the JSON value");
-            return new FhirPushEntry(index, location, type, id, null, null, null, line, problem);
+            return new FhirPushEntry(index, location, type, id, null, null, null, line, problem) { Meta = meta };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
@@ -130,6 +130,7 @@ public static class FhirPushReader
                 continue;
             }
             string? fullUrl = null, method = null, url = null, type = null, id = null;
+            FhirPushMeta? meta = null;
             Issue? problem = null;
             ReadOnlyMemory<byte> resource = default;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -143,7 +144,7 @@ public static class FhirPushReader
                 else if (name == "resource")
                 {
                     var start = (int)reader.TokenStartIndex;
-                    (type, id, problem) = ReadHead(ref reader, location + ".resource");
+                    (type, id, meta, problem) = ReadHead(ref reader, location + ".resource");
                     resource = json[start..(int)reader.BytesConsumed];
                 }
                 else
@@ -151,7 +152,7 @@ public static class FhirPushReader
             }
             if (resource.IsEmpty && problem is null)
                 problem = Issue.Error(FhirIssueCodes.EntryWithoutResource, location, "entry has no resource");
-            entries.Add(new FhirPushEntry(index, location + ".resource", type, id, fullUrl, method, url, resource, problem));
+            entries.Add(new FhirPushEntry(index, location + ".resource", type, id, fullUrl, method, url, resource, problem) { Meta = meta });
         }
     }
 
@@ -172,30 +173,55 @@ public static class FhirPushReader
         return (method, url);
     }
 
-    /// <summary>A resource's top-level <c>resourceType</c> and <c>id</c>, passing over the rest; the reader ends on its last token.</summary>
-    private static (string? Type, string? Id, Issue? Problem) ReadHead(ref Utf8JsonReader reader, string location)
+    /// <summary>A resource's top-level <c>resourceType</c>, <c>id</c> and <c>meta</c> version, passing over the rest; the
+    /// reader ends on its last token.</summary>
+    private static (string? Type, string? Id, FhirPushMeta? Meta, Issue? Problem) ReadHead(ref Utf8JsonReader reader, string location)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             reader.Skip();
-            return (null, null, Issue.Error(FhirIssueCodes.ResourceNotObject, location, "a resource must be a JSON object"));
+            return (null, null, null, Issue.Error(FhirIssueCodes.ResourceNotObject, location, "a resource must be a JSON object"));
         }
         string? type = null, id = null;
+        FhirPushMeta? meta = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var isType = reader.ValueTextEquals("resourceType"u8);
             var isId = reader.ValueTextEquals("id"u8);
+            var isMeta = reader.ValueTextEquals("meta"u8);
             reader.Read();
             if (isType && reader.TokenType == JsonTokenType.String)
                 type = reader.GetString();
             else if (isId && reader.TokenType == JsonTokenType.String)
                 id = reader.GetString();
+            else if (isMeta && reader.TokenType == JsonTokenType.StartObject)
+                meta = ReadMeta(ref reader);
             else
                 reader.Skip();
         }
         return type is null
-            ? (null, id, Issue.Error(FhirIssueCodes.MissingResourceType, location, "no string 'resourceType' property"))
-            : (type, id, null);
+            ? (null, id, meta, Issue.Error(FhirIssueCodes.MissingResourceType, location, "no string 'resourceType' property"))
+            : (type, id, meta, null);
+    }
+
+    /// <summary><c>meta.versionId</c> and <c>meta.lastUpdated</c> as written (R4 §2.36 Meta); the reader ends on the
+    /// object's end.</summary>
+    private static FhirPushMeta? ReadMeta(ref Utf8JsonReader reader)
+    {
+        string? versionId = null, lastUpdated = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isVersion = reader.ValueTextEquals("versionId"u8);
+            var isUpdated = reader.ValueTextEquals("lastUpdated"u8);
+            reader.Read();
+            if (isVersion && reader.TokenType == JsonTokenType.String)
+                versionId = reader.GetString();
+            else if (isUpdated && reader.TokenType == JsonTokenType.String)
+                lastUpdated = reader.GetString();
+            else
+                reader.Skip();
+        }
+        return versionId is null && lastUpdated is null ? null : new FhirPushMeta(versionId, lastUpdated);
     }
 
     private static FhirPushDocument Unusable(string code, string path, string message) =>
@@ -223,4 +249,11 @@ public sealed record FhirPushEntry(
     string? Method,
     string? Url,
     ReadOnlyMemory<byte> Json,
-    Issue? Problem);
+    Issue? Problem)
+{
+    /// <summary>The resource's <c>meta.versionId</c> and <c>meta.lastUpdated</c>, when it has either.</summary>
+    public FhirPushMeta? Meta { get; init; }
+}
+
+/// <summary>A pushed resource's version as its sender wrote it (R4 §2.36 Meta), unparsed: the store orders deliveries by it.</summary>
+public sealed record FhirPushMeta(string? VersionId, string? LastUpdated);

@@ -54,4 +54,12 @@ internal static class FhirPushIssueCodes
 
     /// <summary>Information: a re-pushed resource whose content equals the stored version; nothing was written.</summary>
     public const string Unchanged = "PUSH100";
+
+    /// <summary>Warning: the stored version is newer than the pushed one by their <c>meta.lastUpdated</c> or
+    /// <c>meta.versionId</c> (a late or retried delivery); the stored one was kept and nothing was written.</summary>
+    public const string OutdatedVersion = "PUSH102";
+
+    /// <summary>Warning: the resource names no patient the store can link it to (a conditional, Group or identifier-only
+    /// reference, or none); it is stored, but no prediction reads it and an erasure may not reach it.</summary>
+    public const string NoPatient = "PUSH103";
 }

@@ -64,7 +64,7 @@ internal sealed partial class FhirPushService(TimelineStoreState store, ILogger<
         if (errors.Count > 0)
         {
             errors.Add(Issue.Error(FhirPushIssueCodes.TransactionRolledBack, "Bundle", "nothing was stored: a transaction is all or nothing"));
-            Pushed(logger, "transaction", prepared.Count, 0, 0, 0, prepared.Count(p => p.IsRejected));
+            Pushed(logger, "transaction", prepared.Count, 0, 0, 0, 0, prepared.Count(p => p.IsRejected));
             return FhirPushResult.Invalid(errors);
         }
         var results = await store.Store.WriteAsync([.. prepared.Select(p => p.Resource!)], cancellationToken).ConfigureAwait(false);
@@ -96,13 +96,13 @@ internal sealed partial class FhirPushService(TimelineStoreState store, ILogger<
     {
         int Count(TimelineWriteKind k) => outcomes.Count(o => o.Result?.Kind == k);
         Pushed(logger, kind, outcomes.Length, Count(TimelineWriteKind.Created), Count(TimelineWriteKind.Updated),
-            Count(TimelineWriteKind.Unchanged), outcomes.Count(o => o.Result is null));
+            Count(TimelineWriteKind.Unchanged), Count(TimelineWriteKind.Outdated), outcomes.Count(o => o.Result is null));
         return new FhirPushResult(200, PushResponseWriter.ResponseBundle(responseType, outcomes), outcomes);
     }
 
     [LoggerMessage(EventId = 310, Level = LogLevel.Information,
-        Message = "FHIR push ({Kind}): {Entries} entries, {Created} created, {Updated} updated, {Unchanged} unchanged, {Rejected} rejected")]
-    private static partial void Pushed(ILogger logger, string kind, int entries, int created, int updated, int unchanged, int rejected);
+        Message = "FHIR push ({Kind}): {Entries} entries, {Created} created, {Updated} updated, {Unchanged} unchanged, {Outdated} outdated (a newer version kept), {Rejected} rejected")]
+    private static partial void Pushed(ILogger logger, string kind, int entries, int created, int updated, int unchanged, int outdated, int rejected);
 
     [LoggerMessage(EventId = 312, Level = LogLevel.Information,
         Message = "Patient purged from the timeline store: {Linked} resources of its compartment, {Unlinked} without a patient link")]
@@ -113,7 +113,18 @@ internal sealed partial class FhirPushService(TimelineStoreState store, ILogger<
 }
 
 /// <summary>What became of one entry: written (<see cref="Result"/>) or rejected (its prepared issues say why).</summary>
-internal sealed record EntryOutcome(PreparedEntry Prepared, TimelineWriteResult? Result);
+internal sealed record EntryOutcome(PreparedEntry Prepared, TimelineWriteResult? Result)
+{
+    /// <summary>The entry's issues as its response states them: the prepared ones, and a note when nothing was written.</summary>
+    public IReadOnlyList<Issue> Issues => Result?.Kind switch
+    {
+        TimelineWriteKind.Unchanged => [.. Prepared.Issues, new Issue(FhirPushIssueCodes.Unchanged, IssueSeverity.Information,
+            Prepared.Entry.Location, "unchanged: the stored version has the same content")],
+        TimelineWriteKind.Outdated => [.. Prepared.Issues, Issue.Warning(FhirPushIssueCodes.OutdatedVersion, Prepared.Entry.Location + ".meta",
+            "not stored: the stored version is newer (meta.lastUpdated, else meta.versionId); it was kept")],
+        _ => Prepared.Issues,
+    };
+}
 
 /// <summary>The HTTP answer of a push: status, FHIR JSON body (a response Bundle or an OperationOutcome) and the outcomes.</summary>
 internal sealed record FhirPushResult(int StatusCode, string Json, IReadOnlyList<EntryOutcome> Outcomes)

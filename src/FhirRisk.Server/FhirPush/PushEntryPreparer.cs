@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Text.Unicode;
 using FhirRisk.Core;
@@ -66,7 +67,8 @@ internal static partial class PushEntryPreparer
             { } resource => PatientOf(FhirResourceLinks.PatientReference(resource), byFullUrl),
             null => null,
         };
-        return new PreparedEntry(entry, new TimelineResource(type, id, patientId, entry.FullUrl, hash, entry.Json), issues) { Parsed = read };
+        var stored = new TimelineResource(type, id, patientId, entry.FullUrl, hash, entry.Json) { SourceVersion = SourceVersionOf(entry.Meta) };
+        return new PreparedEntry(entry, stored, issues) { Parsed = read };
 
         // The reader's paths name the pseudo-file "push"; the client knows the entry by its location only.
         Issue Relocate(Issue issue) => issue with { Path = issue.Path.StartsWith("push:", StringComparison.Ordinal) ? issue.Path[5..] : issue.Path };
@@ -89,6 +91,24 @@ internal static partial class PushEntryPreparer
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The sender's version for ordering deliveries (docs/timeline-store.md "Out-of-order deliveries"): <c>versionId</c>
+    /// when it is a whole number, <c>lastUpdated</c> when it is an instant with a zone (R4 §2.24 instant); what is not
+    /// stays null and orders nothing.
+    /// </summary>
+    internal static TimelineSourceVersion? SourceVersionOf(FhirPushMeta? meta)
+    {
+        if (meta is null)
+            return null;
+        long? version = long.TryParse(meta.VersionId?.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+        // An instant carries a time and Z or an offset; one without is not placed in time, so it orders nothing.
+        long? updated = meta.LastUpdated?.Trim() is { } text && text.Contains('T', StringComparison.Ordinal) && InstantZone().IsMatch(text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
+            ? (at - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond
+            : null;
+        return version is null && updated is null ? null : new TimelineSourceVersion(version, updated);
     }
 
     /// <summary>The resource's own id, else the uuid of its <c>urn:uuid:</c> fullUrl.</summary>
@@ -123,6 +143,9 @@ internal static partial class PushEntryPreparer
 
     [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}$")]
     private static partial Regex FhirId();
+
+    [GeneratedRegex(@"(Z|[+-]\d\d:\d\d)$")]
+    private static partial Regex InstantZone();
 }
 
 /// <summary>One entry, ready to store (<see cref="Resource"/> set) or rejected (errors in <see cref="Issues"/>).</summary>

@@ -41,10 +41,7 @@ internal static class PushResponseWriter
             var version = result.Version.ToString(CultureInfo.InvariantCulture);
             json.WriteString("location", $"{result.ResourceType}/{result.Id}/_history/{version}");
             json.WriteString("etag", $"W/\"{version}\"");
-            IEnumerable<Issue> notes = outcome.Prepared.Issues;
-            if (result.Kind == TimelineWriteKind.Unchanged)
-                notes = notes.Append(new Issue(FhirPushIssueCodes.Unchanged, IssueSeverity.Information, outcome.Prepared.Entry.Location, "unchanged: the stored version has the same content"));
-            WriteOutcome(json, [.. notes]);
+            WriteOutcome(json, outcome.Issues);
         }
         else
         {

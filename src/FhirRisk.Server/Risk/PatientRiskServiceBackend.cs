@@ -106,7 +106,7 @@ internal sealed class PatientRiskServiceBackend(
                 Id = outcome.Result?.Id ?? "",
                 Accepted = outcome.Result is not null,
             };
-            entry.Issues.AddRange(outcome.Prepared.Issues.Select(ToWire));
+            entry.Issues.AddRange(outcome.Issues.Select(ToWire));
             response.Entries.Add(entry);
         }
         response.Accepted = (uint)result.Outcomes.Count(o => o.Result is not null);

@@ -79,7 +79,18 @@ public sealed record TimelineResource(
     string? FullUrl,
     string ContentHash,
     ReadOnlyMemory<byte> Json,
-    long Version = 0);
+    long Version = 0)
+{
+    /// <summary>The version its sender gave it (<c>meta</c>); null when it has none. A write keeps a stored version that
+    /// this one says is newer (docs/timeline-store.md "Out-of-order deliveries").</summary>
+    public TimelineSourceVersion? SourceVersion { get; init; }
+}
+
+/// <summary>
+/// A resource's version as its sender stamped it: <c>meta.lastUpdated</c> (µs since 1970, UTC) and <c>meta.versionId</c>
+/// when it is a whole number (as HAPI, Firely and most servers write it). Either may be null.
+/// </summary>
+public sealed record TimelineSourceVersion(long? VersionId, long? LastUpdatedMicros);
 
 public enum TimelineWriteKind
 {
@@ -91,6 +102,10 @@ public enum TimelineWriteKind
 
     /// <summary>Same content as stored (a re-push): nothing was written.</summary>
     Unchanged,
+
+    /// <summary>Different content, but the stored version is newer by its sender's <c>meta</c> (a late or retried
+    /// delivery of an older version): the stored one was kept and nothing was written.</summary>
+    Outdated,
 }
 
 /// <summary>What a write did to one resource, and its version afterwards.</summary>

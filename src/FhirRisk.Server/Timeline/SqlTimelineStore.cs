@@ -14,6 +14,17 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
     private const string Columns = "resource_type, resource_id, patient_id, full_url, content_hash, version, json";
     private const int ReferencedChunk = 500;
 
+    /// <summary>
+    /// The stored row is a newer version than the one being written, by its sender's <c>meta</c>: a later
+    /// <c>lastUpdated</c> when both have one and they differ, else a greater whole-number <c>versionId</c> when both have
+    /// one. Anything else (no meta on either side, a versionId that is not a number) is not ordered: the write wins.
+    /// </summary>
+    private const string StoredIsNewer = """
+        CASE WHEN @metaUpdated IS NOT NULL AND meta_last_updated IS NOT NULL AND @metaUpdated <> meta_last_updated
+             THEN meta_last_updated > @metaUpdated
+             ELSE @metaVersion IS NOT NULL AND meta_version_id IS NOT NULL AND meta_version_id > @metaVersion END
+        """;
+
     public abstract string Provider { get; }
 
     /// <summary>An open connection.</summary>
@@ -155,8 +166,8 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         CancellationToken cancellationToken)
     {
         await using (var insert = Command(connection, transaction, $"""
-            INSERT INTO timeline_resources ({Columns}, updated_at)
-            VALUES (@type, @id, @patient, @fullUrl, @hash, 1, @json, @now)
+            INSERT INTO timeline_resources ({Columns}, updated_at, meta_version_id, meta_last_updated)
+            VALUES (@type, @id, @patient, @fullUrl, @hash, 1, @json, @now, @metaVersion, @metaUpdated)
             ON CONFLICT (resource_type, resource_id) DO NOTHING
             RETURNING version
             """))
@@ -165,11 +176,14 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             if (await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is { } created and not DBNull)
                 return Result(resource, TimelineWriteKind.Created, created);
         }
-        await using (var update = Command(connection, transaction, """
+        // The condition is the update's own, so PostgreSQL re-checks it on the newest row after waiting for a
+        // concurrent writer: a newer version committed meanwhile is never overwritten by an older one.
+        await using (var update = Command(connection, transaction, $"""
             UPDATE timeline_resources
             SET json = @json, content_hash = @hash, version = version + 1, updated_at = @now,
-                patient_id = COALESCE(@patient, patient_id), full_url = COALESCE(@fullUrl, full_url)
-            WHERE resource_type = @type AND resource_id = @id AND content_hash <> @hash
+                patient_id = COALESCE(@patient, patient_id), full_url = COALESCE(@fullUrl, full_url),
+                meta_version_id = @metaVersion, meta_last_updated = @metaUpdated
+            WHERE resource_type = @type AND resource_id = @id AND content_hash <> @hash AND NOT ({StoredIsNewer})
             RETURNING version
             """))
         {
@@ -178,12 +192,14 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
                 return Result(resource, TimelineWriteKind.Updated, updated);
         }
         await using var select = Command(connection, transaction,
-            "SELECT version FROM timeline_resources WHERE resource_type = @type AND resource_id = @id");
+            "SELECT version, content_hash FROM timeline_resources WHERE resource_type = @type AND resource_id = @id");
         Add(select, "type", resource.ResourceType);
         Add(select, "id", resource.Id);
-        var version = await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException("A stored resource vanished inside its write transaction.");
-        return Result(resource, TimelineWriteKind.Unchanged, version);
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            throw new InvalidOperationException("A stored resource vanished inside its write transaction.");
+        var kind = reader.GetString(1) == resource.ContentHash ? TimelineWriteKind.Unchanged : TimelineWriteKind.Outdated;
+        return Result(resource, kind, reader.GetValue(0));
     }
 
     private static TimelineWriteResult Result(TimelineResource resource, TimelineWriteKind kind, object version) =>
@@ -198,6 +214,8 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         Add(command, "hash", resource.ContentHash);
         Add(command, "json", resource.Json.ToArray());
         Add(command, "now", NowMicros());
+        AddInt64(command, "metaVersion", resource.SourceVersion?.VersionId);
+        AddInt64(command, "metaUpdated", resource.SourceVersion?.LastUpdatedMicros);
     }
 
     private static async Task<IReadOnlyList<TimelineResource>> ReadAllAsync(DbCommand command, CancellationToken cancellationToken)
@@ -251,6 +269,16 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         var parameter = command.CreateParameter();
         parameter.ParameterName = "@" + name;
         parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+    }
+
+    /// <summary>A 64-bit integer parameter, typed even when null (PostgreSQL must know a null's type to compare it).</summary>
+    private static void AddInt64(DbCommand command, string name, long? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@" + name;
+        parameter.DbType = System.Data.DbType.Int64;
+        parameter.Value = value is { } v ? v : DBNull.Value;
         command.Parameters.Add(parameter);
     }
 

@@ -24,6 +24,11 @@ internal static class TimelineMigrations
             """),
         new(2, "timeline_resources_by_patient",
             "CREATE INDEX ix_timeline_resources_patient ON timeline_resources (patient_id)"),
+        // The sender's version of the stored resource (meta), so that a late, older delivery does not replace a newer one.
+        new(3, "timeline_resources_meta_version_id",
+            $"ALTER TABLE timeline_resources ADD COLUMN meta_version_id {dialect.Int64} NULL"),
+        new(4, "timeline_resources_meta_last_updated",
+            $"ALTER TABLE timeline_resources ADD COLUMN meta_last_updated {dialect.Int64} NULL"),
     ];
 }
 

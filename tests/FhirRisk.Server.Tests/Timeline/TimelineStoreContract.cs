@@ -37,7 +37,7 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     {
         await Store.MigrateAsync().WaitAsync(Timeout);
         var versions = await ((SqlTimelineStore)Store).AppliedMigrationsAsync().WaitAsync(Timeout);
-        Assert.Equal([1, 2], versions);
+        Assert.Equal([1, 2, 3, 4], versions);
     }
 
     [StoreFact]
@@ -81,6 +81,33 @@ public abstract class TimelineStoreContract : IAsyncLifetime
         Assert.All(read, r => Assert.Equal("Medication", r.ResourceType));
         Assert.Contains(read, r => r.Id == "u1" && r.FullUrl == "urn:uuid:5e1d");
         Assert.Empty(await Store.ReadReferencedAsync("Medication", [], []).WaitAsync(Timeout));
+    }
+
+    [StoreFact]
+    public async Task An_older_version_by_its_senders_meta_does_not_replace_a_newer_stored_one()
+    {
+        // Ops review s11 #5: a retried delivery of version 1 brought back a result version 2 had marked entered-in-error.
+        static TimelineSourceVersion Meta(long? version, int? day) =>
+            new(version, day is { } d ? (new DateTimeOffset(2024, 1, d, 0, 0, 0, TimeSpan.Zero) - DateTimeOffset.UnixEpoch).Ticks / 10 : null);
+        async Task<TimelineWriteResult> Write(double value, TimelineSourceVersion? meta) =>
+            (await Store.WriteAsync([Observation("o1", "p1", value) with { SourceVersion = meta }]).WaitAsync(Timeout))[0];
+
+        var created = await Write(2, Meta(2, null));
+        var older = await Write(1, Meta(1, 1));                 // versionId 1 < 2 (the stored one has no lastUpdated)
+        var newer = await Write(3, Meta(3, 10));
+        var earlier = await Write(4, Meta(9, 5));               // lastUpdated decides over versionId when both have one
+        var later = await Write(5, Meta(1, 20));
+        var unstamped = await Write(6, null);                   // nothing to order by: the write wins
+        var afterUnstamped = await Write(7, Meta(1, 1));
+
+        Assert.Equal(TimelineWriteKind.Created, created.Kind);
+        Assert.Equal((TimelineWriteKind.Outdated, 1L), (older.Kind, older.Version));
+        Assert.Equal((TimelineWriteKind.Updated, 2L), (newer.Kind, newer.Version));
+        Assert.Equal((TimelineWriteKind.Outdated, 2L), (earlier.Kind, earlier.Version));
+        Assert.Equal((TimelineWriteKind.Updated, 3L), (later.Kind, later.Version));
+        Assert.Equal((TimelineWriteKind.Updated, 4L), (unstamped.Kind, unstamped.Version));
+        Assert.Equal((TimelineWriteKind.Updated, 5L), (afterUnstamped.Kind, afterUnstamped.Version));
+        Assert.Contains("\"value\":7", Encoding.UTF8.GetString((await Store.ReadAsync("Observation", "o1").WaitAsync(Timeout))!.Json.Span), StringComparison.Ordinal);
     }
 
     [StoreFact]

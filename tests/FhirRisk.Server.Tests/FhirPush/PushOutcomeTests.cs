@@ -1,0 +1,84 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using FhirRisk.Server.Tests.Infrastructure;
+
+namespace FhirRisk.Server.Tests.FhirPush;
+
+/// <summary>What a push's entry responses tell the sender beyond created/updated (ops review s11): an older version
+/// that was not stored (#5), a resource no prediction will read (#7).</summary>
+public sealed class PushOutcomeTests : IAsyncLifetime
+{
+    private TestFhirRiskServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await TestFhirRiskServer.StartAsync();
+        await _server.WaitUntilReadyAsync();
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Theory]
+    [InlineData("batch")]
+    [InlineData("transaction")]
+    public async Task A_late_older_version_does_not_bring_back_a_retracted_result(string type)
+    {
+        var id = "late-" + type;
+        var retracted = Lab(id, "entered-in-error", new JsonObject { ["versionId"] = "2", ["lastUpdated"] = "2024-02-01T10:00:00+01:00" });
+        var original = Lab(id, "final", new JsonObject { ["versionId"] = "1", ["lastUpdated"] = "2024-01-01T00:00:00Z" });
+
+        var (_, first) = await PushAsync(Bundle(type, retracted));
+        var (status, late) = await PushAsync(Bundle(type, original));
+
+        Assert.Equal("201 Created", PushAnswers.Statuses(first).Single());
+        Assert.Equal(HttpStatusCode.OK, status);
+        var response = late["entry"]![0]!["response"]!;
+        Assert.Equal("200 OK", response["status"]!.GetValue<string>());
+        Assert.Equal($"Observation/{id}/_history/1", response["location"]!.GetValue<string>());
+        Assert.Equal(["PUSH102"], PushAnswers.Codes(response["outcome"]!));
+        Assert.Equal("warning", response["outcome"]!["issue"]![0]!["severity"]!.GetValue<string>());
+        var stored = Encoding.UTF8.GetString((await _server.Store.ReadAsync("Observation", id))!.Json.Span);
+        Assert.Contains("entered-in-error", stored, StringComparison.Ordinal);
+    }
+
+    private static JsonObject Lab(string id, string status, JsonObject meta)
+    {
+        var lab = TestBundles.Lab(id, "pv", "pv-enc", new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc), 4.2);
+        lab["status"] = status;
+        lab["meta"] = meta;
+        return lab;
+    }
+
+    private static JsonObject Bundle(string type, params JsonObject[] resources) => new()
+    {
+        ["resourceType"] = "Bundle",
+        ["type"] = type,
+        ["entry"] = new JsonArray([.. resources.Select(r => (JsonNode)new JsonObject
+        {
+            ["resource"] = r,
+            ["request"] = new JsonObject { ["method"] = "PUT", ["url"] = $"{r["resourceType"]}/{r["id"]}" },
+        })]),
+    };
+
+    private async Task<(HttpStatusCode Status, JsonNode Body)> PushAsync(JsonObject bundle)
+    {
+        using var response = await _server.PostAsync("/fhir", bundle.ToJsonString());
+        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
+    }
+}
+
+/// <summary>Reading push answers in tests.</summary>
+internal static class PushAnswers
+{
+    public static List<string> Statuses(JsonNode body) =>
+        [.. body["entry"]!.AsArray().Select(e => e!["response"]!["status"]!.GetValue<string>())];
+
+    /// <summary>Every issue code in an OperationOutcome, or in the outcomes of a response Bundle's entries.</summary>
+    public static List<string> Codes(JsonNode body)
+    {
+        if (body["resourceType"]!.GetValue<string>() == "Bundle")
+            return [.. body["entry"]!.AsArray().Where(e => e!["response"]!["outcome"] is not null).SelectMany(e => Codes(e!["response"]!["outcome"]!))];
+        return [.. body["issue"]!.AsArray().Select(i => i!["details"]?["coding"]?[0]?["code"]?.GetValue<string>()).OfType<string>()];
+    }
+}
