@@ -19,8 +19,9 @@ public interface ITimelineStore
     /// <summary>Throws when the store cannot answer a trivial query.</summary>
     Task PingAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Writes <paramref name="resources"/> in one transaction, all or nothing, in order (a later one with the
-    /// same key sees the earlier). One result per resource, in order.</summary>
+    /// <summary>Writes <paramref name="resources"/> in one transaction, all or nothing, in key order (type, id: so that
+    /// concurrent transactions lock shared rows in one order; a later one with the same key still sees the earlier).
+    /// One result per resource, in request order.</summary>
     Task<IReadOnlyList<TimelineWriteResult>> WriteAsync(IReadOnlyList<TimelineResource> resources, CancellationToken cancellationToken = default);
 
     /// <summary>Every stored resource of the patient (including the Patient itself), ordered by type then id.</summary>

@@ -23,25 +23,26 @@ internal abstract partial class SqlTimelineStore
         await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
-            var (keys, fullUrls) = await CompartmentAsync(connection, transaction, patientId, cancellationToken).ConfigureAwait(false);
-            var unlinked = UnlinkedReaching(await UnlinkedReferencesAsync(connection, transaction, cancellationToken).ConfigureAwait(false), keys, fullUrls);
-            int linked;
-            await using (var delete = Command(connection, transaction, "DELETE FROM timeline_resources WHERE patient_id = @patient"))
+            return await InWriteTransactionAsync(connection, async (transaction, token) =>
             {
-                Add(delete, "patient", patientId);
-                linked = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            foreach (var (type, id) in unlinked)
-            {
-                await using var delete = Command(connection, transaction,
-                    "DELETE FROM timeline_resources WHERE resource_type = @type AND resource_id = @id AND patient_id IS NULL");
-                Add(delete, "type", type);
-                Add(delete, "id", id);
-                await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return new TimelinePurgeResult(linked, unlinked.Count);
+                var (keys, fullUrls) = await CompartmentAsync(connection, transaction, patientId, token).ConfigureAwait(false);
+                var unlinked = UnlinkedReaching(await UnlinkedReferencesAsync(connection, transaction, token).ConfigureAwait(false), keys, fullUrls);
+                int linked;
+                await using (var delete = Command(connection, transaction, "DELETE FROM timeline_resources WHERE patient_id = @patient"))
+                {
+                    Add(delete, "patient", patientId);
+                    linked = await delete.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+                }
+                foreach (var (type, id) in unlinked)
+                {
+                    await using var delete = Command(connection, transaction,
+                        "DELETE FROM timeline_resources WHERE resource_type = @type AND resource_id = @id AND patient_id IS NULL");
+                    Add(delete, "type", type);
+                    Add(delete, "id", id);
+                    await delete.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+                }
+                return new TimelinePurgeResult(linked, unlinked.Count);
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)
         {
@@ -55,26 +56,21 @@ internal abstract partial class SqlTimelineStore
         await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
-            var patients = await CountAsync($"SELECT COUNT(*) FROM ({InactivePatients}) inactive").ConfigureAwait(false);
-            var linked = await DeleteAsync($"DELETE FROM timeline_resources WHERE patient_id IN ({InactivePatients})").ConfigureAwait(false);
-            var unlinked = await DeleteAsync("DELETE FROM timeline_resources WHERE patient_id IS NULL AND updated_at < @cutoff").ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return new TimelineRetentionResult(patients, linked, unlinked);
-
-            async Task<int> CountAsync(string sql)
+            return await InWriteTransactionAsync(connection, async (transaction, token) =>
             {
-                await using var command = Command(connection, transaction, sql);
-                Add(command, "cutoff", micros);
-                return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
-            }
+                var patients = Convert.ToInt32(await Run($"SELECT COUNT(*) FROM ({InactivePatients}) inactive", c => c.ExecuteScalarAsync(token)).ConfigureAwait(false),
+                    System.Globalization.CultureInfo.InvariantCulture);
+                var linked = await Run($"DELETE FROM timeline_resources WHERE patient_id IN ({InactivePatients})", c => c.ExecuteNonQueryAsync(token)).ConfigureAwait(false);
+                var unlinked = await Run("DELETE FROM timeline_resources WHERE patient_id IS NULL AND updated_at < @cutoff", c => c.ExecuteNonQueryAsync(token)).ConfigureAwait(false);
+                return new TimelineRetentionResult(patients, linked, unlinked);
 
-            async Task<int> DeleteAsync(string sql)
-            {
-                await using var command = Command(connection, transaction, sql);
-                Add(command, "cutoff", micros);
-                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+                async Task<TResult> Run<TResult>(string sql, Func<DbCommand, Task<TResult>> execute)
+                {
+                    await using var command = Command(connection, transaction, sql);
+                    Add(command, "cutoff", micros);
+                    return await execute(command).ConfigureAwait(false);
+                }
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)
         {

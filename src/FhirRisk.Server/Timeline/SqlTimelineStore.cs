@@ -96,15 +96,17 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         ArgumentNullException.ThrowIfNull(resources);
         if (resources.Count == 0)
             return [];
+        var order = WriteOrder(resources);
         await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var transaction = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
-            var results = new List<TimelineWriteResult>(resources.Count);
-            foreach (var resource in resources)
-                results.Add(await WriteOneAsync(connection, transaction, resource, cancellationToken).ConfigureAwait(false));
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return results;
+            return await InWriteTransactionAsync<IReadOnlyList<TimelineWriteResult>>(connection, async (transaction, token) =>
+            {
+                var results = new TimelineWriteResult[resources.Count];
+                foreach (var i in order)
+                    results[i] = await WriteOneAsync(connection, transaction, resources[i], token).ConfigureAwait(false);
+                return results;
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)
         {
@@ -113,6 +115,29 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             throw new TimelineStoreUnavailableException($"The {Provider} timeline store could not complete the write ({TimelineStoreFailure.Describe(e)}); nothing was stored.", e);
         }
     }
+
+    /// <summary>
+    /// The order a transaction writes its resources in: by type, then id (ordinal), the same for every transaction, so
+    /// two that touch the same rows lock them in the same order and cannot deadlock (ops review s11 #2: eight
+    /// transactions of one patient's resources in different orders, five deadlock victims on PostgreSQL). Stable, so
+    /// a later resource with the same key is still written after the earlier one. Results stay in request order.
+    /// </summary>
+    internal static int[] WriteOrder(IReadOnlyList<TimelineResource> resources) =>
+        [.. Enumerable.Range(0, resources.Count)
+            .OrderBy(i => resources[i].ResourceType, StringComparer.Ordinal)
+            .ThenBy(i => resources[i].Id, StringComparer.Ordinal)];
+
+    /// <summary>Runs <paramref name="work"/> in a write transaction and commits it, from the start again when the
+    /// database aborted it for a conflict with another (<see cref="TransientConflict"/>).</summary>
+    private Task<T> InWriteTransactionAsync<T>(DbConnection connection, Func<DbTransaction, CancellationToken, Task<T>> work,
+        CancellationToken cancellationToken) =>
+        TransientConflict.RunAsync(async token =>
+        {
+            await using var transaction = await BeginWriteAsync(connection, token).ConfigureAwait(false);
+            var result = await work(transaction, token).ConfigureAwait(false);
+            await transaction.CommitAsync(token).ConfigureAwait(false);
+            return result;
+        }, cancellationToken);
 
     public async Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default)
     {

@@ -147,6 +147,27 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task Concurrent_transactions_of_the_same_resources_in_different_orders_all_commit()
+    {
+        // Ops review s11 #2: on PostgreSQL five of eight such pushes were deadlock victims (503). Each writer changes
+        // every resource, so eight writers make eight versions of each.
+        var writers = Enumerable.Range(1, 8).Select(w =>
+        {
+            var resources = Enumerable.Range(0, 60).Select(i => Observation($"o{i}", "p1", w * 100 + i)).ToArray();
+            new Random(w).Shuffle(resources);
+            return resources;
+        }).ToArray();
+
+        var writes = await Task.WhenAll(writers.Select(r => Task.Run(() => Store.WriteAsync(r)))).WaitAsync(Timeout);
+
+        for (var w = 0; w < writers.Length; w++)
+            Assert.Equal(writers[w].Select(r => r.Id), writes[w].Select(r => r.Id)); // results in request order
+        var stored = await Store.ReadPatientAsync("p1").WaitAsync(Timeout);
+        Assert.Equal(60, stored.Count);
+        Assert.All(stored, r => Assert.Equal(8, r.Version));
+    }
+
+    [StoreFact]
     public async Task A_patient_purge_removes_its_compartment_and_the_unlinked_resources_that_reach_it()
     {
         // Claims and Provenance are types the reader does not parse: stored with no patient (review phi.md #3).
