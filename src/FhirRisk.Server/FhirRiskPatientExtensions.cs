@@ -51,6 +51,7 @@ internal static class FhirRiskPatientExtensions
             provider.GetRequiredService<IOptions<TimelineStoreOptions>>().Value,
             provider.GetRequiredService<IHostEnvironment>(),
             provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<TimelineStoreFailureLog>();
         services.AddSingleton<TimelineStoreState>();
         services.AddHostedService<TimelineStoreMigrator>();
         services.AddHostedService<TimelineRetentionSweeper>();

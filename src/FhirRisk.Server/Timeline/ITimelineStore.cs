@@ -16,6 +16,10 @@ public interface ITimelineStore
     /// starting together) wait for one another. Throws when the store is unreachable or its schema is newer than ours.</summary>
     Task MigrateAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>What went wrong, for the log: <see cref="TimelineStoreFailure.Describe"/>, and what the store can add
+    /// (the SQLite file's state on disk). Holds no secret and no patient data.</summary>
+    string DescribeFailure(Exception exception) => TimelineStoreFailure.Describe(exception);
+
     /// <summary>Throws when the store cannot answer a trivial query.</summary>
     Task PingAsync(CancellationToken cancellationToken = default);
 

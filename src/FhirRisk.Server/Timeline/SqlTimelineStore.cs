@@ -27,6 +27,8 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
 
     public abstract string Provider { get; }
 
+    public virtual string DescribeFailure(Exception exception) => TimelineStoreFailure.Describe(exception);
+
     /// <summary>An open connection.</summary>
     protected abstract ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
 

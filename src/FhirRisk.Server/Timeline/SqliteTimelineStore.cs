@@ -36,6 +36,17 @@ internal sealed class SqliteTimelineStore : SqlTimelineStore
     /// <summary>The database file.</summary>
     public string Path => _path;
 
+    /// <summary>A SQLite error that concerns the file (read-only, cannot open, I/O, full) with the file's and its folder's
+    /// state as the operating system reports it (<see cref="SqliteFileProbe"/>).</summary>
+    public override string DescribeFailure(Exception exception)
+    {
+        var described = base.DescribeFailure(exception);
+        return TimelineStoreFailure.SqliteCode(exception) is { } code && SqliteResultCodes.ConcernsTheFile(code)
+            && SqliteFileProbe.Describe(_path) is { Length: > 0 } state
+            ? $"{described}; {state}"
+            : described;
+    }
+
     protected override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);

@@ -43,7 +43,7 @@ internal sealed partial class TimelineRetentionSweeper(TimelineStoreState state,
         catch (Exception e) when (e is TimelineStoreUnavailableException or System.Data.Common.DbException or InvalidOperationException)
         {
             // The next sweep tries again; the type and codes only (a driver's message can quote a connection string).
-            SweepFailed(logger, state.Store.Provider, TimelineStoreFailure.Describe(e));
+            SweepFailed(logger, state.Store.Provider, state.Store.DescribeFailure(e));
         }
     }
 

@@ -9,21 +9,31 @@ namespace FhirRisk.Server.Timeline;
 /// check <see cref="EnsureReady"/> before they touch the store, so a store that is not migrated yet answers 503 rather
 /// than a missing-table error.
 /// </summary>
-internal sealed class TimelineStoreState(ITimelineStore store, IOptions<TimelineStoreOptions> options)
+internal sealed class TimelineStoreState(ITimelineStore store, IOptions<TimelineStoreOptions> options, TimelineStoreFailureLog failures)
 {
     private volatile bool _migrated;
+    private volatile bool _failed;
 
-    public ITimelineStore Store { get; } = store;
+    /// <summary>The store, its failures that answer 503 logged (<see cref="TimelineStoreFailureLog"/>, event 315).</summary>
+    public ITimelineStore Store { get; } = new ObservedTimelineStore(store, failures);
 
     public bool IsMigrated => _migrated;
 
     public void MarkMigrated() => _migrated = true;
 
-    /// <summary>Throws <see cref="TimelineStoreUnavailableException"/> until the migrations have been applied.</summary>
+    /// <summary>An attempt to open and migrate the store failed (the migrator logged why, event 301).</summary>
+    public void MarkFailed() => _failed = true;
+
+    /// <summary>Throws <see cref="TimelineStoreUnavailableException"/> until the migrations have been applied: worded for
+    /// a store still starting, or for one that could not be opened or migrated (a corrupt or unreadable file is not a
+    /// pending migration; ops review s11 #4). The cause goes to the log only: callers are not the operators.</summary>
     public void EnsureReady()
     {
-        if (!_migrated)
-            throw new TimelineStoreUnavailableException($"The {Store.Provider} timeline store is not ready (its migrations have not been applied yet).");
+        if (_migrated)
+            return;
+        throw new TimelineStoreUnavailableException(_failed
+            ? $"The {Store.Provider} timeline store is not ready: it could not be opened or migrated (the server's log, event 301, says why)."
+            : $"The {Store.Provider} timeline store is not ready (its migrations have not been applied yet).");
     }
 
     /// <summary>Migrated, and a trivial query answers within the ping timeout.</summary>
@@ -38,8 +48,13 @@ internal sealed class TimelineStoreState(ITimelineStore store, IOptions<Timeline
             await Store.PingAsync(timeout.Token).ConfigureAwait(false);
             return true;
         }
-        catch (Exception e) when (e is TimelineStoreUnavailableException or OperationCanceledException or System.Data.Common.DbException
-            or InvalidOperationException)
+        catch (Exception e) when (e is TimelineStoreUnavailableException or System.Data.Common.DbException or InvalidOperationException
+            || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            failures.Report(Store, "readiness ping", e);
+            return false;
+        }
+        catch (OperationCanceledException)
         {
             return false;
         }
@@ -74,7 +89,8 @@ internal sealed partial class TimelineStoreMigrator(TimelineStoreState state, He
             catch (Exception e) when (e is TimelineStoreUnavailableException or System.Data.Common.DbException or InvalidOperationException or IOException)
             {
                 // The exception's type and codes, not the driver's message: it can quote a connection string.
-                MigrationFailed(logger, state.Store.Provider, attempt, TimelineStoreFailure.Describe(e), delay.TotalSeconds);
+                state.MarkFailed();
+                MigrationFailed(logger, state.Store.Provider, attempt, state.Store.DescribeFailure(e), delay.TotalSeconds);
             }
             await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(MaxDelay.Ticks, delay.Ticks * 2));
