@@ -27,6 +27,20 @@ public static class FhirResourceLinks
         };
     }
 
+    /// <summary>The element that names the resource's patient (<c>subject</c>, or <c>patient</c> for Immunization and
+    /// AllergyIntolerance); null for a Patient itself and for types without one (Medication, Location…). The types are
+    /// those of <see cref="PatientReference"/>.</summary>
+    public static string? PatientElement(FhirResource resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        return resource switch
+        {
+            FhirEncounter or FhirCondition or FhirObservation or FhirDiagnosticReport or FhirMedicationEvent or FhirProcedure => "subject",
+            FhirImmunization or FhirAllergyIntolerance => "patient",
+            _ => null,
+        };
+    }
+
     /// <summary>
     /// What a reference names: <c>(Type, Id)</c> for a relative or absolute one (history suffix dropped), <c>(null, uuid)</c>
     /// for <c>urn:uuid:</c>/<c>urn:oid:</c>; null for contained (<c>#id</c>), conditional (<c>Type?query</c>) and unusable ones.

@@ -67,6 +67,11 @@ internal static partial class PushEntryPreparer
             { } resource => PatientOf(FhirResourceLinks.PatientReference(resource), byFullUrl),
             null => null,
         };
+        // Stored, but read by no prediction and perhaps out of an erasure's reach: the sender must learn it now, not
+        // from a risk that left it out (ops review s11 #7).
+        if (patientId is null && parsed.Resource is { } unlinked && FhirResourceLinks.PatientElement(unlinked) is { } element)
+            issues.Add(Issue.Warning(FhirPushIssueCodes.NoPatient, $"{entry.Location}.{element}",
+                $"no patient could be determined from {element} (a conditional, Group or identifier-only reference, or none): the resource is stored but will not be used for predictions"));
         var stored = new TimelineResource(type, id, patientId, entry.FullUrl, hash, entry.Json) { SourceVersion = SourceVersionOf(entry.Meta) };
         return new PreparedEntry(entry, stored, issues) { Parsed = read };
 

@@ -42,6 +42,42 @@ public sealed class PushOutcomeTests : IAsyncLifetime
         Assert.Contains("entered-in-error", stored, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_resource_with_no_patient_is_stored_with_a_warning_that_predictions_will_not_use_it()
+    {
+        JsonNode?[] subjects =
+        [
+            new JsonObject { ["reference"] = "Patient?identifier=http://mrn|123" },
+            new JsonObject { ["reference"] = "Group/ward-7" },
+            new JsonObject { ["identifier"] = new JsonObject { ["system"] = "http://mrn", ["value"] = "123" } },
+            null,
+            new JsonObject { ["reference"] = "Patient/pw" },
+        ];
+        var labs = subjects.Select((subject, i) =>
+        {
+            var lab = TestBundles.Lab($"nopatient-{i}", "pw", "pw-enc", new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc), i);
+            lab.Remove("encounter");
+            lab["subject"] = subject;
+            return lab;
+        });
+        var medication = new JsonObject { ["resourceType"] = "Medication", ["id"] = "nopatient-med" };
+
+        var (status, body) = await PushAsync(Bundle("batch", [.. labs, medication]));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.All(PushAnswers.Statuses(body), s => Assert.Equal("201 Created", s));
+        var entries = body["entry"]!.AsArray();
+        for (var i = 0; i < 4; i++)
+        {
+            var issue = entries[i]!["response"]!["outcome"]!["issue"]![0]!;
+            Assert.Equal("PUSH103", issue["details"]!["coding"]![0]!["code"]!.GetValue<string>());
+            Assert.Equal("warning", issue["severity"]!.GetValue<string>());
+            Assert.Equal($"Bundle.entry[{i}].resource.subject", issue["expression"]![0]!.GetValue<string>());
+        }
+        Assert.Null(entries[4]!["response"]!["outcome"]); // linked to its patient
+        Assert.Null(entries[5]!["response"]!["outcome"]); // a Medication has no patient to name
+    }
+
     private static JsonObject Lab(string id, string status, JsonObject meta)
     {
         var lab = TestBundles.Lab(id, "pv", "pv-enc", new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc), 4.2);
