@@ -79,6 +79,7 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
                 continue;
             }
             progress.Report();
+            line = Utf8Bom.Skip(line);
             if (line.Span.Trim((byte)' ').IsEmpty)
                 continue;
             // An unterminated last line of a damaged gzip stream is the truncation's fault, not the writer's.
@@ -118,8 +119,9 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
     private IEnumerable<FhirResourceEnvelope> ReadJson(FhirInputFile file, Action<long>? bytesRead, FhirDocumentBuffer? documentBuffer,
         IReadOnlySet<string>? types)
     {
-        if (ReadWholeDocument(file, bytesRead, documentBuffer) is not { } bytes)
+        if (ReadWholeDocument(file, bytesRead, documentBuffer) is not { } document)
             yield break;
+        var bytes = Utf8Bom.Skip(document);
         var scan = layouts?.Recall(file, bytes.Span);
         if (scan is null)
         {

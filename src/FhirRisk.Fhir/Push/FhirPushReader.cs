@@ -16,6 +16,7 @@ public static class FhirPushReader
     public static FhirPushDocument ReadJson(ReadOnlyMemory<byte> json, FhirReaderSettings? settings = null)
     {
         settings ??= FhirReaderSettings.Default;
+        json = Utf8Bom.Skip(json);
         // Entries sit three levels down (root, entry array, entry object); each resource keeps its own limit when parsed.
         var reader = new Utf8JsonReader(json.Span, new JsonReaderOptions { MaxDepth = settings.MaxDepth + 3 });
         try
@@ -85,7 +86,7 @@ public static class FhirPushReader
             var length = span[start..].IndexOf((byte)'\n');
             var end = length < 0 ? span.Length : start + length;
             number++;
-            var line = ndjson[start..end];
+            var line = Utf8Bom.Skip(ndjson[start..end]);
             if (line.Span.EndsWith("\r"u8))
                 line = line[..^1];
             if (!line.Span.Trim(" \t"u8).IsEmpty)

@@ -3,7 +3,6 @@ using FhirRisk.Fhir;
 using FhirRisk.Server.Http;
 using FhirRisk.Server.Shutdown;
 using FhirRisk.Server.Timeline;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace FhirRisk.Server.FhirPush;
@@ -41,23 +40,23 @@ internal static class FhirPushEndpoints
                 $"send {string.Join(" or ", mediaTypes)}");
             return;
         }
-        ReadOnlyMemory<byte>? body;
+        ReadOnlyMemory<byte> body;
+        (int Status, string Code, string Message)? refusal;
         try
         {
-            body = await ReadBodyAsync(http, options.MaxBodyBytes);
+            (body, refusal) = await PushRequestBody.ReadAsync(http, options.MaxBodyBytes);
         }
         catch (OperationCanceledException) when (ServerCancellation.IsRequested(http))
         {
             await AnswerServerCancelledAsync(http, erasure: false);
             return;
         }
-        if (body is null)
+        if (refusal is var (status, code, message))
         {
-            await WriteOutcomeAsync(http, StatusCodes.Status413PayloadTooLarge, FhirPushIssueCodes.BodyTooLarge,
-                $"the body is over the {options.MaxBodyBytes}-byte limit; split it");
+            await WriteOutcomeAsync(http, status, code, message);
             return;
         }
-        await AnswerAsync(http, token => push(body.Value, token));
+        await AnswerAsync(http, token => push(body, token));
     }
 
     /// <summary>Runs a store operation and answers its result, or an OperationOutcome for a store outage or a fault.</summary>
@@ -113,25 +112,6 @@ internal static class FhirPushEndpoints
         return ShutdownAnswer.WriteHttpAsync(http, cancelled: true, erasure
             ? "The erasure is one transaction: nothing was removed."
             : "A transaction stored nothing; a batch or import may have stored entries before the cancellation (re-pushing them is a no-op).");
-    }
-
-    /// <summary>The whole body, or null when it is longer than <paramref name="limit"/> (read no further than that).</summary>
-    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext http, long limit)
-    {
-        if (http.Request.ContentLength > limit)
-            return null;
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-            size.MaxRequestBodySize = null; // our limit below answers with an OperationOutcome, Kestrel's would not
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
-        {
-            if (buffer.Length + read > limit)
-                return null;
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
     private static async Task WriteOutcomeAsync(HttpContext http, int status, string code, string message)

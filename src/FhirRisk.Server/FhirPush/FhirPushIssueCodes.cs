@@ -49,6 +49,9 @@ internal static class FhirPushIssueCodes
     /// <c>Retry-After</c>; retry on another instance).</summary>
     public const string ShuttingDown = "PUSH014";
 
+    /// <summary>A body sent with <c>Content-Encoding: gzip</c> that is not valid gzip data: 400.</summary>
+    public const string BadContentCoding = "PUSH016";
+
     /// <summary>Information: <c>DELETE /fhir/Patient/{id}</c> removed the patient; the message gives the counts.</summary>
     public const string Purged = "PUSH101";
 
