@@ -129,5 +129,12 @@ internal sealed record EntryOutcome(PreparedEntry Prepared, TimelineWriteResult?
 /// <summary>The HTTP answer of a push: status, FHIR JSON body (a response Bundle or an OperationOutcome) and the outcomes.</summary>
 internal sealed record FhirPushResult(int StatusCode, string Json, IReadOnlyList<EntryOutcome> Outcomes)
 {
-    public static FhirPushResult Invalid(IEnumerable<Issue> issues) => new(400, OperationOutcomeWriter.ToJson(issues), []);
+    /// <summary>Why a rejected push was rejected: the issues of its OperationOutcome (empty when it was accepted).</summary>
+    public IReadOnlyList<Issue> Issues { get; init; } = [];
+
+    public static FhirPushResult Invalid(IEnumerable<Issue> issues)
+    {
+        var list = issues.ToList();
+        return new(400, OperationOutcomeWriter.ToJson(list), []) { Issues = list };
+    }
 }

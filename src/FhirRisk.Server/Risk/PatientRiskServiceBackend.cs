@@ -95,7 +95,7 @@ internal sealed class PatientRiskServiceBackend(
             throw new GrpcStatusException(GrpcStatusCode.Unavailable, "The timeline store is not available; retry later.");
         }
         if (result.StatusCode != 200)
-            throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, "The bundle was rejected and nothing was stored; POST it to /fhir for the OperationOutcome.");
+            throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, IngestRejection.Message(result.Issues));
         var response = new IngestResponse();
         foreach (var (outcome, index) in result.Outcomes.Select((o, i) => (o, i)))
         {
