@@ -54,8 +54,11 @@ internal sealed class SqliteTimelineStore : SqlTimelineStore
         {
             EnsureFile();
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            // FULL: with WAL, the log is synced at every commit, so a push answered 200 survives a power loss or a kernel
+            // crash as well as the death of the process (NORMAL lost the last commits then; ops review s11 #16). Measured
+            // cost in docs/timeline-store.md "Durability".
             await using var pragma = Command(connection, null,
-                $"PRAGMA busy_timeout = {_busyTimeoutSeconds * 1000}; PRAGMA synchronous = NORMAL;");
+                $"PRAGMA busy_timeout = {_busyTimeoutSeconds * 1000}; PRAGMA synchronous = FULL;");
             await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }
