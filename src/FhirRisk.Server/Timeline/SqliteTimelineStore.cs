@@ -53,6 +53,7 @@ internal sealed class SqliteTimelineStore : SqlTimelineStore
         try
         {
             EnsureFile();
+            EnsureFileStillThere(connection);
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             // FULL: with WAL, the log is synced at every commit, so a push answered 200 survives a power loss or a kernel
             // crash as well as the death of the process (NORMAL lost the last commits then; ops review s11 #16). Measured
@@ -67,6 +68,21 @@ internal sealed class SqliteTimelineStore : SqlTimelineStore
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Refuses to go on when the database file was removed under the running server (a cleanup script, a volume swapped):
+    /// pooled connections would keep writing to the unlinked file, acknowledging pushes that are gone at the next start
+    /// (ops review s11 #15). Every request then answers 503 and readiness turns false (event 315 says why) until the
+    /// file is restored or the server restarted; the pool is cleared so that a restored file is the one opened next.
+    /// A file replaced by another under the same name is not detected.
+    /// </summary>
+    private void EnsureFileStillThere(SqliteConnection connection)
+    {
+        if (File.Exists(_path))
+            return;
+        SqliteConnection.ClearPool(connection);
+        throw new IOException($"The database file {_path} was removed while the server ran; restore it from a backup, or restart the server to start an empty store.");
     }
 
     protected override async ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
