@@ -50,7 +50,7 @@ internal static class FhirPushIssueCodes
     public const string ShuttingDown = "PUSH014";
 
     /// <summary>A body sent with <c>Content-Encoding: gzip</c> that is not valid gzip data: 400.</summary>
-    public const string BadContentCoding = "PUSH016";
+    public const string BadContentCoding = "PUSH015";
 
     /// <summary>Information: <c>DELETE /fhir/Patient/{id}</c> removed the patient; the message gives the counts.</summary>
     public const string Purged = "PUSH101";

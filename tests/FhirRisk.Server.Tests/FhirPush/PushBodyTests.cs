@@ -65,7 +65,7 @@ public sealed class PushBodyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
         Assert.Equal("PUSH008", await CodeAsync(tooLarge));
         Assert.Equal(HttpStatusCode.BadRequest, corrupt.StatusCode);
-        Assert.Equal("PUSH016", await CodeAsync(corrupt));
+        Assert.Equal("PUSH015", await CodeAsync(corrupt));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, brotli.StatusCode);
         Assert.Equal("PUSH009", await CodeAsync(brotli));
         Assert.Equal("gzip", brotli.Headers.GetValues("Accept-Encoding").Single());
