@@ -184,7 +184,7 @@ public sealed class DrainTests
 
     /// <summary>A store whose writes wait until their token is cancelled (the drain timing out); everything else as an
     /// empty, healthy store.</summary>
-    private sealed class GatedWriteStore : ITimelineStore
+    private sealed class GatedWriteStore : EmptyTimelineStore
     {
         private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -192,13 +192,7 @@ public sealed class DrainTests
 
         public bool WasCancelled { get; private set; }
 
-        public string Provider => "sqlite";
-
-        public Task MigrateAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-        public Task PingAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-        public async Task<IReadOnlyList<TimelineWriteResult>> WriteAsync(IReadOnlyList<TimelineResource> resources, CancellationToken cancellationToken = default)
+        public override async Task<IReadOnlyList<TimelineWriteResult>> WriteAsync(IReadOnlyList<TimelineResource> resources, CancellationToken cancellationToken = default)
         {
             _entered.TrySetResult();
             try
@@ -212,22 +206,6 @@ public sealed class DrainTests
             }
             throw new InvalidOperationException("unreachable");
         }
-
-        public Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<TimelineResource>>([]);
-
-        public Task<IReadOnlyList<TimelineResource>> ReadReferencedAsync(string resourceType, IReadOnlyCollection<string> ids,
-            IReadOnlyCollection<string> fullUrls, CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<TimelineResource>>([]);
-
-        public Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default) =>
-            Task.FromResult<TimelineResource?>(null);
-
-        public Task<TimelinePurgeResult> PurgePatientAsync(string patientId, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
-
-        public Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
     }
 
     /// <summary>Answers only when released; records whether its token was cancelled first.</summary>

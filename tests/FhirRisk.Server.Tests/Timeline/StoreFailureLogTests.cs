@@ -50,32 +50,10 @@ public sealed class StoreFailureLogTests
     }
 
     /// <summary>Reads nothing and refuses every write as SQLite does when its disk is full (SQLITE_FULL, 13).</summary>
-    private sealed class FullDiskStore : ITimelineStore
+    private sealed class FullDiskStore : EmptyTimelineStore
     {
-        public string Provider => "sqlite";
-
-        public Task MigrateAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-        public Task PingAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-        public Task<IReadOnlyList<TimelineWriteResult>> WriteAsync(IReadOnlyList<TimelineResource> resources, CancellationToken cancellationToken = default) =>
+        public override Task<IReadOnlyList<TimelineWriteResult>> WriteAsync(IReadOnlyList<TimelineResource> resources, CancellationToken cancellationToken = default) =>
             throw new TimelineStoreUnavailableException("The sqlite timeline store could not complete the write.",
                 new SqliteException("SQLite Error 13: 'database or disk is full'.", 13, 13));
-
-        public Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<TimelineResource>>([]);
-
-        public Task<IReadOnlyList<TimelineResource>> ReadReferencedAsync(string resourceType, IReadOnlyCollection<string> ids,
-            IReadOnlyCollection<string> fullUrls, CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<TimelineResource>>([]);
-
-        public Task<TimelineResource?> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default) =>
-            Task.FromResult<TimelineResource?>(null);
-
-        public Task<TimelinePurgeResult> PurgePatientAsync(string patientId, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
-
-        public Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
     }
 }
