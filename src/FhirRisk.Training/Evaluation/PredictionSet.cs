@@ -80,10 +80,14 @@ public sealed class PredictionSet
             throw Fail(EvaluationIssueCodes.Empty, string.Join(", ", sources.Select(s => s.Source)), "The predictions hold no rows.", "check that the files come from a run that predicted something.");
 
         var frozen = runs.ToDictionary(r => r.Key, r => r.Value.ToArray());
+        var pointsPerTask = points.ToDictionary(p => p.Key, p => p.Value.Count, StringComparer.Ordinal);
         var leftOut = new Dictionary<string, int>(StringComparer.Ordinal);
         if (commonPoints)
-            (frozen, leftOut) = KeepCommonPoints(frozen, runSources, points.ToDictionary(p => p.Key, p => p.Value.Count, StringComparer.Ordinal));
-        var pointsPerTask = frozen.GroupBy(r => r.Key.Task).ToDictionary(g => g.Key, g => g.SelectMany(r => r.Value).Select(p => (p.SubjectId, p.PredictionTime)).Distinct().Count(), StringComparer.Ordinal);
+        {
+            (frozen, leftOut) = KeepCommonPoints(frozen, runSources, pointsPerTask);
+            foreach (var (task, count) in leftOut)
+                pointsPerTask[task] -= count;
+        }
         foreach (var (run, rows) in frozen)
             CheckCoverage(run, rows, runSources[run], pointsPerTask[run.Task]);
         return new PredictionSet([.. sources.Select(s => s.Source)], frozen, leftOut);

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http;
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -35,6 +37,15 @@ internal sealed class TestCertificate : IDisposable
     public string PemPath { get; }
 
     public string Thumbprint { get; }
+
+    /// <summary>A client handler that trusts exactly this certificate (and no other, the system's roots included).</summary>
+    public SocketsHttpHandler TrustingHandler() => new()
+    {
+        SslOptions = new SslClientAuthenticationOptions
+        {
+            RemoteCertificateValidationCallback = (_, presented, _, _) => presented?.GetCertHashString() == Thumbprint,
+        },
+    };
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Security;
 using FhirRisk.Server.Tests.Infrastructure;
 
 namespace FhirRisk.Server.Tests.Operations;
@@ -16,13 +15,7 @@ public sealed class HttpTlsTests
             ["Http:Tls:CertificatePath"] = certificate.PfxPath,
             ["Http:Tls:Password"] = TestCertificate.Password,
         });
-        using var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, presented, _, _) => presented?.GetCertHashString() == certificate.Thumbprint,
-            },
-        };
+        using var handler = certificate.TrustingHandler();
         using var https = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{server.HttpPort}"), Timeout = TestFhirRiskServer.Timeout };
 
         using var live = await https.GetAsync(new Uri("/health/live", UriKind.Relative));

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Security;
 using FhirRisk.Server.Health;
 using FhirRisk.Server.Http;
 using FhirRisk.Server.Tests.Infrastructure;
@@ -84,13 +83,7 @@ public sealed class LivenessProbeTests
             ["Http:Tls:CertificatePath"] = certificate.PfxPath,
             ["Http:Tls:Password"] = TestCertificate.Password,
         });
-        using var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, presented, _, _) => presented?.GetCertHashString() == certificate.Thumbprint,
-            },
-        };
+        using var handler = certificate.TrustingHandler();
         using var https = new HttpClient(handler) { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
         using var h2 = await https.GetAsync(new Uri($"https://127.0.0.1:{tls.HttpPort}/health/live"));
 

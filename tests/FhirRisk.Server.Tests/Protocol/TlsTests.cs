@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Security;
 using System.Text.Json.Nodes;
 using FhirRisk.Server.Tests.Infrastructure;
 using Grpc.Health.V1;
@@ -13,13 +12,7 @@ public sealed class TlsTests
     {
         using var certificate = new TestCertificate();
         await using var server = await StartAsync(certificate);
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, presented, _, _) => presented?.GetCertHashString() == certificate.Thumbprint,
-            },
-        };
+        var handler = certificate.TrustingHandler();
         using var client = new RawGrpcClient(server.BaseUri(tls: true), handler);
 
         var response = await client.PostAsync("/grpc.health.v1.Health/Check", RawGrpcClient.Frame(new HealthCheckRequest()));
