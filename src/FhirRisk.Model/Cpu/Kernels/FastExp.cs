@@ -18,8 +18,8 @@ namespace FhirRisk.Model.Cpu;
 /// as the BCL's do.
 /// </para>
 /// <para>
-/// Accuracy, measured against <c>Math.Exp</c> in double over every float in [−87.3, 88.7] (<c>FastExpTests</c>): at
-/// most 1 ulp, and about 0.5 ulp on average. Below −87.3 the result is subnormal and its absolute error stays below
+/// Accuracy, measured against <c>Math.Exp</c> in double over every one of the 2.24·10⁹ floats in [−87.3, 88.7]: at
+/// most 0.94 ulp (<c>FastExpTests</c> checks every 61st against 1 ulp). Below −87.3 the result is subnormal and its absolute error stays below
 /// one subnormal ulp (1.4·10⁻⁴⁵). x ≥ 88.7228 (where e^x ≥ FLT_MAX) gives +∞, x ≤ −104 gives 0, NaN gives NaN.
 /// </para>
 /// <para>
