@@ -64,7 +64,7 @@ internal static unsafe class AttentionBlocked<TVec, TSimd>
                 var visible = keyTile == queryTile ? r + 1 : keys;
                 var p = s + r * Tile;
                 var max = MathF.Max(rowMax[r], shape.Scale * AttentionTiles<TVec, TSimd>.Max(p, visible));
-                var rescale = MathF.Exp(rowMax[r] - max);
+                var rescale = FastExp.Exp(rowMax[r] - max);
                 rowSum[r] = rowSum[r] * rescale + AttentionTiles<TVec, TSimd>.ExpInPlace(p, visible, shape.Scale, max);
                 rowMax[r] = max;
                 new Span<float>(p + visible, keys - visible).Clear();

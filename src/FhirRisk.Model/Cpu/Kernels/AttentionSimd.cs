@@ -75,7 +75,7 @@ internal readonly unsafe struct AttentionSimd512 : IAttentionSimd<Vector512<floa
     public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Exp(Vector512<float> x) => Vector512.Exp(x);
+    public static Vector512<float> Exp(Vector512<float> x) => FastExp.Exp(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector512<float> x) => Vector512.Sum(x);
@@ -118,7 +118,7 @@ internal readonly unsafe struct AttentionSimd256 : IAttentionSimd<Vector256<floa
     public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Exp(Vector256<float> x) => Vector256.Exp(x);
+    public static Vector256<float> Exp(Vector256<float> x) => FastExp.Exp(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector256<float> x) => Vector256.Sum(x);

@@ -184,7 +184,7 @@ internal static unsafe class AttentionTiles<TVec, TSimd>
         var total = TSimd.Sum(sum);
         for (; i < n; i++)
         {
-            x[i] = MathF.Exp(MathF.FusedMultiplyAdd(x[i], scale, -shift));
+            x[i] = FastExp.Exp(MathF.FusedMultiplyAdd(x[i], scale, -shift));
             total += x[i];
         }
 

@@ -183,19 +183,19 @@ public static class SoftmaxCrossEntropy
         {
             var (m, acc) = (Vector512.Create(max), Vector512<float>.Zero);
             for (; i + (nuint)Vector512<float>.Count <= n; i += (nuint)Vector512<float>.Count)
-                acc += Vector512.Exp(Vector512.LoadUnsafe(ref r, i) - m);
+                acc += FastExp.Exp(Vector512.LoadUnsafe(ref r, i) - m);
             sum = Vector512.Sum(acc);
         }
         else if (Vector256.IsHardwareAccelerated && n >= (nuint)Vector256<float>.Count)
         {
             var (m, acc) = (Vector256.Create(max), Vector256<float>.Zero);
             for (; i + (nuint)Vector256<float>.Count <= n; i += (nuint)Vector256<float>.Count)
-                acc += Vector256.Exp(Vector256.LoadUnsafe(ref r, i) - m);
+                acc += FastExp.Exp(Vector256.LoadUnsafe(ref r, i) - m);
             sum = Vector256.Sum(acc);
         }
 
         for (; i < n; i++)
-            sum += MathF.Exp(Unsafe.Add(ref r, i) - max);
+            sum += FastExp.Exp(Unsafe.Add(ref r, i) - max);
         return sum;
     }
 
@@ -210,17 +210,17 @@ public static class SoftmaxCrossEntropy
         {
             var (m, s) = (Vector512.Create(max), Vector512.Create(scale));
             for (; i + (nuint)Vector512<float>.Count <= n; i += (nuint)Vector512<float>.Count)
-                (Vector512.Exp(Vector512.LoadUnsafe(ref r, i) - m) * s).StoreUnsafe(ref o, i);
+                (FastExp.Exp(Vector512.LoadUnsafe(ref r, i) - m) * s).StoreUnsafe(ref o, i);
         }
         else if (Vector256.IsHardwareAccelerated)
         {
             var (m, s) = (Vector256.Create(max), Vector256.Create(scale));
             for (; i + (nuint)Vector256<float>.Count <= n; i += (nuint)Vector256<float>.Count)
-                (Vector256.Exp(Vector256.LoadUnsafe(ref r, i) - m) * s).StoreUnsafe(ref o, i);
+                (FastExp.Exp(Vector256.LoadUnsafe(ref r, i) - m) * s).StoreUnsafe(ref o, i);
         }
 
         for (; i < n; i++)
-            Unsafe.Add(ref o, i) = MathF.Exp(Unsafe.Add(ref r, i) - max) * scale;
+            Unsafe.Add(ref o, i) = FastExp.Exp(Unsafe.Add(ref r, i) - max) * scale;
     }
 
     private readonly unsafe struct LossKernel(float* losses, float* logits, int* targets, int V, int Vp) : IRangeKernel
