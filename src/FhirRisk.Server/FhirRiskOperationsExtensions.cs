@@ -18,19 +18,20 @@ internal static class FhirRiskOperationsExtensions
     /// an abort with a stack trace), or null for an unexpected fault, which keeps its trace: a failed options validation
     /// (the message names the key and the range); a value the configuration binder cannot convert (an unknown enum
     /// name); a settings file that is not valid JSON; a listener port that cannot be bound (in use, or not ours to use).
+    /// <paramref name="configuration"/>, once read, lets a port in use name its listener (<see cref="ListenerPortInUse"/>).
     /// </summary>
-    public static string? DescribeStartupFailure(Exception exception) => exception switch
+    public static string? DescribeStartupFailure(Exception exception, IConfiguration? configuration = null) => exception switch
     {
         Microsoft.Extensions.Options.OptionsValidationException => $"invalid settings: {OneLine(exception.Message)}",
         InvalidOperationException when exception.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) =>
             $"invalid settings: {OneLine(exception.Message)}",
         InvalidDataException when exception.Message.StartsWith("Failed to load configuration from file", StringComparison.Ordinal) =>
             $"invalid settings file: {OneLine(string.Join(" ", Chain(exception).Select(e => e.Message)))}",
-        IOException when exception.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException
-            || exception.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal) =>
+        IOException inUse when ListenerPortInUse.Is(inUse) => ListenerPortInUse.Describe(inUse, configuration),
+        IOException when exception.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal) =>
             $"cannot listen: {OneLine(exception.Message)} Free the port, or choose another with Http:Port, Grpc:Port or CdsHooks:Port.",
         AggregateException aggregate when aggregate.InnerExceptions.Count > 0
-            && aggregate.InnerExceptions.Select(DescribeStartupFailure).ToList() is var lines && lines.All(l => l is not null) =>
+            && aggregate.InnerExceptions.Select(e => DescribeStartupFailure(e, configuration)).ToList() is var lines && lines.All(l => l is not null) =>
             string.Join(" ", lines.Distinct(StringComparer.Ordinal)),
         _ => null,
     };

@@ -19,13 +19,15 @@ namespace FhirRisk.Server;
 internal static class FhirRiskPatientExtensions
 {
     /// <summary>The HTTP listener (<c>Http</c> section, TLS when configured), <c>/health/live</c>, <c>/health/ready</c> and
-    /// the graceful shutdown (<c>Shutdown</c> section): the drain of in-flight work before the listeners close.</summary>
+    /// the graceful shutdown (<c>Shutdown</c> section): the drain of in-flight work before the listeners close. A port in
+    /// use is reported by Program.cs alone, not also by the host with a stack trace (<see cref="PortInUseLogFilter"/>).</summary>
     public static WebApplicationBuilder AddFhirRiskHttp(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<HttpListenerOptions>().Bind(builder.Configuration.GetSection(HttpListenerOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<HttpListenerOptions>, HttpListenerOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<HttpListenerOptions>, ListenerPortsValidator>();
+        PortInUseLogFilter.AddTo(builder.Services);
         builder.Services.AddSingleton<HttpListenerBinding>();
         builder.Services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<HttpListenerOptions>, HttpListenerBinding>((kestrel, http, binding) => binding.Configure(kestrel, http.Value));

@@ -11,6 +11,17 @@ public sealed class UnixFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A fact about Linux itself (statx(2), /proc), skipped elsewhere.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+public sealed class LinuxFactAttribute : FactAttribute
+{
+    public LinuxFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux())
+            Skip = "Linux only.";
+    }
+}
+
 /// <summary>Asserts the modes that patient-data files and folders are created with (FhirRisk.Core.OwnerOnlyFiles).</summary>
 public static class UnixFileModes
 {

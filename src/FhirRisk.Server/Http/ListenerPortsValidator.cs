@@ -15,14 +15,7 @@ internal sealed class ListenerPortsValidator(IConfiguration configuration) : IVa
     public ValidateOptionsResult Validate(string? name, HttpListenerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var grpc = new GrpcServerOptions();
-        configuration.GetSection(GrpcServerOptions.Section).Bind(grpc);
-        var listeners = new List<(string Section, string Host, int Port)> { (GrpcServerOptions.Section, grpc.Host, grpc.Port) };
-        if (options.Enabled)
-            listeners.Insert(0, (HttpListenerOptions.Section, options.Host, options.Port));
-        if (configuration.GetValue<int?>("CdsHooks:Port") is { } cdsPort)
-            listeners.Add(("CdsHooks", configuration["CdsHooks:Host"] ?? "127.0.0.1", cdsPort));
-
+        var listeners = Configured(configuration, options);
         var failures = new List<string>();
         for (var i = 0; i < listeners.Count; i++)
         {
@@ -36,9 +29,23 @@ internal sealed class ListenerPortsValidator(IConfiguration configuration) : IVa
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
+    /// <summary>The listeners the settings ask for, by section (<c>Http</c>, <c>Grpc</c>, <c>CdsHooks</c>), with the
+    /// host and port each binds; the <c>Http</c> section as <paramref name="http"/> has it.</summary>
+    internal static List<(string Section, string Host, int Port)> Configured(IConfiguration configuration, HttpListenerOptions http)
+    {
+        var grpc = new GrpcServerOptions();
+        configuration.GetSection(GrpcServerOptions.Section).Bind(grpc);
+        var listeners = new List<(string Section, string Host, int Port)> { (GrpcServerOptions.Section, grpc.Host, grpc.Port) };
+        if (http.Enabled)
+            listeners.Insert(0, (HttpListenerOptions.Section, http.Host, http.Port));
+        if (configuration.GetValue<int?>("CdsHooks:Port") is { } cdsPort)
+            listeners.Add(("CdsHooks", configuration["CdsHooks:Host"] ?? "127.0.0.1", cdsPort));
+        return listeners;
+    }
+
     /// <summary>Whether binding both hosts on one port conflicts: the same host, either one every interface, or
     /// <c>localhost</c> (both loopback addresses) beside a loopback address.</summary>
-    private static bool Overlap(string a, string b) =>
+    internal static bool Overlap(string a, string b) =>
         string.Equals(a, b, StringComparison.OrdinalIgnoreCase) || IsAnyAddress(a) || IsAnyAddress(b)
         || (a == "localhost" && HttpListenerOptions.IsLoopback(b)) || (b == "localhost" && HttpListenerOptions.IsLoopback(a));
 

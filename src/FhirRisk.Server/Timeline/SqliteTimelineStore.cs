@@ -15,6 +15,9 @@ internal sealed class SqliteTimelineStore : SqlTimelineStore
     private readonly string _connectionString;
     private readonly int _busyTimeoutSeconds;
     private volatile bool _fileReady;
+    private readonly Lock _identityLock = new();
+    private FileIdentity? _openedFile;
+    private volatile string? _replaced;
 
     public SqliteTimelineStore(string path, int busyTimeoutSeconds, TimeProvider time)
         : base(SqlDialect.Sqlite, time)
@@ -75,14 +78,41 @@ internal sealed class SqliteTimelineStore : SqlTimelineStore
     /// pooled connections would keep writing to the unlinked file, acknowledging pushes that are gone at the next start
     /// (ops review s11 #15). Every request then answers 503 and readiness turns false (event 315 says why) until the
     /// file is restored or the server restarted; the pool is cleared so that a restored file is the one opened next.
-    /// A file replaced by another under the same name is not detected.
     /// </summary>
+    /// <remarks>
+    /// A file replaced by another under the same name (a backup moved over it with <c>mv</c>, another deployment's file
+    /// put in its place) leaves the pooled connections on the old, unlinked file just the same. It is told by the file's
+    /// identity (<see cref="SqliteFileProbe.Identity"/>: device and inode), recorded at the first open and compared at
+    /// every open, and answered as a removal, but until the server restarts: the path may now name another
+    /// organisation's patients, and connections still busy on the old file share the <c>-wal</c> and <c>-shm</c> files
+    /// (found by name) with any opened on the new one, which is how SQLite files get corrupted. A file removed and
+    /// noticed forgets the identity, so a restored file is taken as before. Where the identity cannot be asked (not Linux,
+    /// a libc without statx) only a removal is detected; a file rewritten in place (<c>cp</c> over it keeps the inode)
+    /// is never.
+    /// </remarks>
     private void EnsureFileStillThere(SqliteConnection connection)
     {
-        if (File.Exists(_path))
+        if (_replaced is { } replaced)
+            throw new IOException(replaced);
+        if (!File.Exists(_path))
+        {
+            lock (_identityLock)
+                _openedFile = null;
+            SqliteConnection.ClearPool(connection);
+            throw new IOException($"The database file {_path} was removed while the server ran; restore it from a backup, or restart the server to start an empty store.");
+        }
+        if (SqliteFileProbe.Identity(_path) is not { } now)
             return;
+        lock (_identityLock)
+        {
+            _openedFile ??= now;
+            if (_openedFile == now)
+                return;
+            _replaced = $"The database file {_path} was replaced by another file while the server ran ({_openedFile} was open, the path " +
+                $"now names {now}); every request is refused until the server restarts: check which file is the store, then restart the server to open the file at that path.";
+        }
         SqliteConnection.ClearPool(connection);
-        throw new IOException($"The database file {_path} was removed while the server ran; restore it from a backup, or restart the server to start an empty store.");
+        throw new IOException(_replaced);
     }
 
     protected override async ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)

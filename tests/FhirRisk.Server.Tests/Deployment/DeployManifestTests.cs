@@ -6,7 +6,8 @@ namespace FhirRisk.Server.Tests.Deployment;
 /// <summary>
 /// The Dockerfile and deploy/ agree with the server: every setting they pass is one the server binds, probes hit its
 /// health endpoints on its HTTP port, ports match across image, Deployment, Service and compose file, the pods run
-/// non-root on a read-only root, secrets are referenced rather than written, and the GPU overlay asks for a GPU.
+/// non-root on a read-only root, secrets are referenced rather than written, the GPU overlay asks for a GPU, and the TLS
+/// overlay's probes speak HTTPS to a server given its certificate settings.
 /// </summary>
 public sealed class DeployManifestTests
 {
@@ -190,6 +191,110 @@ public sealed class DeployManifestTests
         Assert.Equal("Torch", environment["FHIRRISK_Model__Backend"]);
         Assert.Equal("cuda", environment["FHIRRISK_Model__Device"]);
         Assert.All(environment.Keys, k => Assert.Null(ServerConfigurationKeys.Problem(k)));
+    }
+
+    [Fact]
+    public void TlsOverlay_PatchesBaseResourcesThatExist_AndEveryProbeToHttps()
+    {
+        var kustomization = Single("kubernetes/tls/kustomization.yaml");
+        Assert.Equal(["../base"], List(kustomization["resources"]).Select(Text));
+        var baseResources = List(At(Single("kubernetes/base/kustomization.yaml"), "resources")).Select(Text)
+            .Select(r => Single(Path.Combine("kubernetes", "base", r)))
+            .Select(d => (Kind: Text(d["kind"]), Name: Text(At(d, "metadata", "name")))).ToHashSet();
+        var patches = List(kustomization["patches"]).Select(Map).ToList();
+        Assert.Equal(["Deployment", "Service"], patches.Select(p => Text(At(p, "target", "kind"))).Order(StringComparer.Ordinal));
+        foreach (var patch in patches)
+        {
+            var target = (Kind: Text(At(patch, "target", "kind")), Name: Text(At(patch, "target", "name")));
+            Assert.Contains(target, baseResources);
+            var document = Single(Path.Combine("kubernetes", "tls", Text(patch["path"])));
+            Assert.Equal(target, (Text(document["kind"]), Text(At(document, "metadata", "name"))));
+        }
+
+        var container = TlsContainer();
+        Assert.Equal(Container()["name"], container["name"]);
+        var baseProbes = Container().Keys.Where(k => k.EndsWith("Probe", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(baseProbes, container.Keys.Where(k => k.EndsWith("Probe", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        foreach (var probe in baseProbes)
+        {
+            // Only the scheme: the base's path and port stand (strategic merge keeps what the patch does not name).
+            Assert.Equal(["scheme"], Map(At(container, probe, "httpGet")).Keys);
+            Assert.Equal("HTTPS", At(container, probe, "httpGet", "scheme"));
+            Assert.NotNull(At(Container(), probe, "httpGet", "path"));
+        }
+    }
+
+    [Fact]
+    public void TlsOverlay_MountsTheTlsSecretWhereBothListenersCertificateSettingsPoint()
+    {
+        var container = TlsContainer();
+        var environment = TlsEnvironment();
+        Assert.All(environment.Keys, k => Assert.Null(ServerConfigurationKeys.Problem(k)));
+        var mount = Map(Assert.Single(List(container["volumeMounts"])));
+        Assert.Equal("true", mount["readOnly"]);
+        var podSpec = At(Single("kubernetes/tls/deployment-tls.yaml"), "spec", "template", "spec");
+        var volume = Map(Assert.Single(List(At(podSpec, "volumes"))));
+        Assert.Equal(mount["name"], volume["name"]);
+        // A Secret of type kubernetes.io/tls holds PEM files under these two keys (kubectl create secret tls).
+        var items = List(At(volume, "secret", "items")).Select(Map).ToDictionary(i => Text(i["key"]), i => $"{Text(mount["mountPath"])}/{Text(i["path"])}");
+        Assert.Equal(["tls.crt", "tls.key"], items.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(0, int.Parse(Text(At(volume, "secret", "defaultMode")), System.Globalization.CultureInfo.InvariantCulture) & 0b111); // not world-readable
+        foreach (var listener in new[] { "Http", "Grpc" })
+        {
+            Assert.Equal(items["tls.crt"], environment[$"FHIRRISK_{listener}__Tls__CertificatePath"]);
+            Assert.Equal(items["tls.key"], environment[$"FHIRRISK_{listener}__Tls__KeyPath"]);
+        }
+        // Beside the base's, not in place of them.
+        var baseVolumes = List(At(Single("kubernetes/base/deployment.yaml"), "spec", "template", "spec", "volumes")).Select(v => Text(Map(v)["name"]));
+        Assert.DoesNotContain(Text(volume["name"]), baseVolumes);
+        Assert.DoesNotContain(Text(mount["mountPath"]), List(Container()["volumeMounts"]).Select(m => Text(Map(m)["mountPath"])));
+        Assert.DoesNotContain(List(Container()["env"]).Select(e => Text(Map(e)["name"])), environment.ContainsKey);
+    }
+
+    [Fact]
+    public void TlsOverlay_TellsTheServiceThatBothPortsSpeakTls()
+    {
+        var ports = List(At(Single("kubernetes/tls/service-tls.yaml"), "spec", "ports")).Select(Map).ToList();
+        Assert.Equal("replace", Assert.Single(ports, p => p.ContainsKey("$patch"))["$patch"]); // strategic merge keys ports by number
+        var patched = ports.Where(p => !p.ContainsKey("$patch")).ToDictionary(p => Text(p["name"]));
+        var basePorts = List(At(Single("kubernetes/base/service.yaml"), "spec", "ports")).Select(Map).ToDictionary(p => Text(p["name"]));
+        Assert.Equal(basePorts.Keys.Order(StringComparer.Ordinal), patched.Keys.Order(StringComparer.Ordinal));
+        Assert.All(patched.Values, p => Assert.Equal(basePorts[Text(p["name"])]["targetPort"], p["targetPort"]));
+        Assert.All(patched.Values, p => Assert.Equal("https", p["appProtocol"]));
+    }
+
+    [Fact]
+    public async Task TlsOverlay_ProbesAreAnsweredByAServerWithTheOverlaysSettings()
+    {
+        // The Secret's files where the overlay mounts them, under a temporary folder, and the overlay's settings.
+        using var certificate = new TestCertificate();
+        using var mounted = new FhirRisk.Testing.TempDirectory("tls-mount");
+        var mountPath = Text(Map(Assert.Single(List(TlsContainer()["volumeMounts"])))["mountPath"]);
+        File.Copy(certificate.PemPath, mounted.File("tls.crt"));
+        File.Copy(certificate.KeyPemPath, mounted.File("tls.key"));
+        var settings = TlsEnvironment().ToDictionary(
+            e => e.Key["FHIRRISK_".Length..].Replace("__", ":", StringComparison.Ordinal),
+            e => (string?)e.Value.Replace(mountPath, mounted.Path, StringComparison.Ordinal));
+        await using var server = await TestFhirRiskServer.StartAsync(settings);
+        using var handler = certificate.TrustingHandler();
+        using var client = new HttpClient(handler) { Timeout = TestFhirRiskServer.Timeout };
+        var container = Container();
+        var tls = TlsContainer();
+
+        foreach (var probe in new[] { "startupProbe", "livenessProbe", "readinessProbe" })
+        {
+            Assert.Equal("http", At(container, probe, "httpGet", "port")); // the HTTP listener's port
+            var uri = new Uri($"{Text(At(tls, probe, "httpGet", "scheme")).ToLowerInvariant()}://127.0.0.1:{server.HttpPort}{Text(At(container, probe, "httpGet", "path"))}");
+            using var timeout = new CancellationTokenSource(TestFhirRiskServer.Timeout);
+            while (true) // readiness follows the model's load
+            {
+                using var response = await client.GetAsync(uri, timeout.Token);
+                if (response.IsSuccessStatusCode)
+                    break;
+                await Task.Delay(100, timeout.Token);
+            }
+        }
+        await Assert.ThrowsAsync<HttpRequestException>(() => server.Http.GetAsync(new Uri("/health/live", UriKind.Relative))); // the base's cleartext probe
     }
 
     [Fact]

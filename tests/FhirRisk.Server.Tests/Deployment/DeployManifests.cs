@@ -25,6 +25,14 @@ internal static partial class DeployManifests
     public static Dictionary<string, object?> Container() =>
         Map(Assert.Single(List(At(Single("kubernetes/base/deployment.yaml"), "spec", "template", "spec", "containers"))));
 
+    /// <summary>The TLS overlay's patch of that container.</summary>
+    public static Dictionary<string, object?> TlsContainer() =>
+        Map(Assert.Single(List(At(Single("kubernetes/tls/deployment-tls.yaml"), "spec", "template", "spec", "containers"))));
+
+    /// <summary>The settings the TLS overlay adds to the container's environment.</summary>
+    public static Dictionary<string, string> TlsEnvironment() =>
+        List(TlsContainer()["env"]).Select(Map).ToDictionary(e => Text(e["name"]), e => Text(e["value"]), StringComparer.Ordinal);
+
     /// <summary>The ConfigMap's settings.</summary>
     public static Dictionary<string, string> Settings() =>
         Map(At(Single("kubernetes/base/configmap.yaml"), "data")).ToDictionary(p => p.Key, p => Text(p.Value), StringComparer.Ordinal);

@@ -6,8 +6,8 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace FhirRisk.Server.Tests.Infrastructure;
 
-/// <summary>A self-signed server certificate for 127.0.0.1/localhost, written as PKCS#12 (for the server) and as a
-/// PEM certificate (the root a client trusts) into a temporary folder.</summary>
+/// <summary>A self-signed server certificate for 127.0.0.1/localhost, written as PKCS#12 (for the server), as a PEM
+/// certificate (the root a client trusts, or the server's with its key) and its PEM key into a temporary folder.</summary>
 internal sealed class TestCertificate : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("fhirrisk-tls-").FullName;
@@ -28,6 +28,8 @@ internal sealed class TestCertificate : IDisposable
         File.WriteAllBytes(PfxPath, certificate.Export(X509ContentType.Pkcs12, Password));
         PemPath = Path.Combine(_folder, "server.pem");
         File.WriteAllText(PemPath, certificate.ExportCertificatePem());
+        KeyPemPath = Path.Combine(_folder, "server.key");
+        File.WriteAllText(KeyPemPath, key.ExportPkcs8PrivateKeyPem());
     }
 
     public const string Password = "test-only";
@@ -35,6 +37,9 @@ internal sealed class TestCertificate : IDisposable
     public string PfxPath { get; }
 
     public string PemPath { get; }
+
+    /// <summary>The private key as PEM (PKCS#8), for a PEM certificate setting (<c>Tls:KeyPath</c>).</summary>
+    public string KeyPemPath { get; }
 
     public string Thumbprint { get; }
 

@@ -98,17 +98,27 @@ public sealed class ConfigurationSourcesTests
         Assert.False(File.Exists(folder.File("timeline.db")), "the store was created before the settings were checked");
     }
 
-    [Fact]
-    public async Task A_port_in_use_stops_the_real_host_with_one_line_and_exit_code_1()
+    [Theory]
+    [InlineData("Http", "HTTP")]
+    [InlineData("Grpc", "gRPC")]
+    [InlineData("CdsHooks", "CDS Hooks")]
+    public async Task A_port_in_use_stops_the_real_host_with_one_line_naming_the_listener_and_exit_code_1(string section, string listener)
     {
         using var folder = new FhirRisk.Testing.TempDirectory("port-in-use");
         using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         taken.Start();
         var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
 
-        var (exitCode, error) = await RunServerAsync(folder, [$"--Http:Port={port}"]);
+        var (exitCode, error, output) = await RunServerWithOutputAsync(folder, [$"--{section}:Port={port}"]);
 
         AssertOneLineAndExit1(exitCode, error, $"cannot listen: Failed to bind to address http://127.0.0.1:{port}: address already in use.");
+        Assert.Contains($" Port {port} of the {listener} listener ({section}:Port) is held by another process: stop that process, or set {section}:Port to a free port.",
+            error, StringComparison.Ordinal);
+        // Ops review: the host logged the same failure first, "Hosting failed to start" with Kestrel's stack trace, on stdout.
+        Assert.DoesNotContain("Hosting failed to start", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("fail: ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("crit: ", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -127,6 +137,14 @@ public sealed class ConfigurationSourcesTests
     /// last, so they win) say otherwise, with its store in <paramref name="folder"/>; returns its exit code and stderr.</summary>
     private static async Task<(int ExitCode, string Error)> RunServerAsync(FhirRisk.Testing.TempDirectory folder, string[] settings, string? workingDirectory = null)
     {
+        var (exitCode, error, _) = await RunServerWithOutputAsync(folder, settings, workingDirectory);
+        return (exitCode, error);
+    }
+
+    /// <summary><see cref="RunServerAsync"/>, with the server's stdout (its console log) as well.</summary>
+    private static async Task<(int ExitCode, string Error, string Output)> RunServerWithOutputAsync(FhirRisk.Testing.TempDirectory folder, string[] settings,
+        string? workingDirectory = null)
+    {
         var start = new System.Diagnostics.ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
@@ -139,9 +157,9 @@ public sealed class ConfigurationSourcesTests
 
         using var process = System.Diagnostics.Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
-        await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var output = await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        return (process.ExitCode, await error);
+        return (process.ExitCode, await error, output);
     }
 
     private static void AssertOneLineAndExit1(int exitCode, string error, string expected)
