@@ -38,8 +38,10 @@ public sealed class ListenerBoundaryTests
             Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         using (var push = await server.PostAsync("/fhir", EmptyBatch))
             Assert.Equal(HttpStatusCode.OK, push.StatusCode);
-        // Metrics stay on every listener (docs/operations.md).
+        // Metrics answer on the HTTP listener only (security review s12 #13; docs/operations.md).
         using (var metrics = await h2c.GetAsync("/metrics"))
+            Assert.Equal(HttpStatusCode.NotFound, metrics.StatusCode);
+        using (var metrics = await server.Http.GetAsync("/metrics"))
             Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
     }
 }
