@@ -22,8 +22,9 @@ FROM ${DOTNET_IMAGES}/aspnet:10.0 AS runtime
 WORKDIR /app
 COPY --from=build /src/publish .
 # The SQLite timeline store (TimelineStore:SqlitePath, default data/timeline.db under /app) needs a folder the
-# service user may write; Kubernetes mounts a volume here and keeps the root file system read-only.
-RUN mkdir -p /app/data && chown "$APP_UID" /app/data
+# service user may write; Kubernetes mounts a volume here and keeps the root file system read-only. Mode 0700, as the
+# server makes the folders it creates itself: other users of the host may not list the store's files.
+RUN mkdir -p /app/data && chown "$APP_UID" /app/data && chmod 0700 /app/data
 VOLUME /app/data
 # Production turns nothing off: CDS Hooks clients must send JWTs (CdsHooks:Authentication:Mode Jwt, the default).
 # Listen on every interface (the defaults are 127.0.0.1); ASPNETCORE_HTTP_PORTS is emptied because the server
