@@ -1,3 +1,4 @@
+using FhirRisk.Core;
 using FhirRisk.Training.Pretraining;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -18,7 +19,7 @@ public static class DemoModelLayout
 {
     public const string PretrainedFolder = "pretrained";
     public const string ReportFolder = "report";
-    public const string RecipeFile = "recipe.json";
+    public const string RecipeFile = ModelProvenance.DemoRecipeFile;
     public const string AcceptanceFile = "acceptance.md";
 
     /// <summary>Under <see cref="ReportFolder"/>: the evaluation report of the independent validation cohort.</summary>
@@ -51,7 +52,7 @@ public static class DemoModelLayout
         using var stream = File.Create(path);
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
-        json.WriteString("format", "fhirrisk-demo-recipe");
+        json.WriteString("format", ModelProvenance.DemoRecipeFormat);
         json.WriteNumber("version", 1);
         json.WriteString("recipe", recipe.Name);
         json.WriteString("created_at", DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
