@@ -17,7 +17,8 @@ internal sealed class CdsAuthenticationOptions
     public CdsAuthenticationMode Mode { get; set; } = CdsAuthenticationMode.Jwt;
 
     /// <summary>The public base URL EHRs call (e.g. <c>https://cds.example.org</c>); a token's <c>aud</c> must be this
-    /// plus the path being invoked. Empty = the request's own scheme, host and path base.</summary>
+    /// plus the path being invoked. Required in <see cref="CdsAuthenticationMode.Jwt"/> mode: the request's own
+    /// <c>Host</c> is the caller's text, so an audience taken from it would accept a token minted for another service.</summary>
     public string Audience { get; set; } = "";
 
     /// <summary>The trusted clients: the <c>iss</c> allowlist with each client's keys.</summary>
@@ -96,7 +97,9 @@ internal static class CdsAuthenticationOptionsValidator
             failures.Add("CdsHooks:Authentication:JwksCacheDuration must be positive.");
         if (options.ReplayCacheCapacity < 1)
             failures.Add("CdsHooks:Authentication:ReplayCacheCapacity must be positive.");
-        if (options.Audience.Length > 0 && !Uri.TryCreate(options.Audience, UriKind.Absolute, out _))
+        if (options.Mode == CdsAuthenticationMode.Jwt && options.Audience.Length == 0)
+            failures.Add("CdsHooks:Authentication:Audience must be set when Mode is Jwt: the public base URL EHRs call, such as https://cds.example.org (a token's aud must name it; it is never taken from the request's Host), or use Mode LocalDemo on 127.0.0.1 for a demo.");
+        else if (options.Audience.Length > 0 && !Uri.TryCreate(options.Audience, UriKind.Absolute, out _))
             failures.Add("CdsHooks:Authentication:Audience must be an absolute base URL such as https://cds.example.org.");
         for (var i = 0; i < options.Issuers.Count; i++)
             ValidateIssuer($"CdsHooks:Authentication:Issuers:{i}", options.Issuers[i], failures);

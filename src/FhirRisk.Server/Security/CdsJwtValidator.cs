@@ -61,6 +61,8 @@ internal sealed class CdsJwtValidator
     public async Task<CdsJwtResult> ValidateAsync(string token, IReadOnlyCollection<string> audiences, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(audiences);
+        if (audiences.Count == 0)
+            return new CdsJwtResult(JwtRejection.InvalidSignatureOrAudience); // no configured Audience: nothing is addressed to us
         if (!TryRead(token, out var jwt))
             return new CdsJwtResult(JwtRejection.Malformed);
         if (!string.Equals(jwt.Typ, "JWT", StringComparison.OrdinalIgnoreCase))

@@ -17,7 +17,12 @@ public sealed class CdsAuthenticationTests
     public async Task Authentication_is_on_by_default()
     {
         Assert.Equal(CdsAuthenticationMode.Jwt, new CdsAuthenticationOptions().Mode);
-        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?> { ["CdsHooks:Authentication:Mode"] = null });
+        // Jwt mode needs an Audience (security review s12 #3); the point here is that Jwt is what an unset Mode means.
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:Authentication:Mode"] = null,
+            ["CdsHooks:Authentication:Audience"] = Base,
+        });
         using var response = await server.Client.GetAsync("/cds-services");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.True(server.Logs.Has(305), "no trusted issuer: the start should warn (event 305)");
@@ -74,6 +79,37 @@ public sealed class CdsAuthenticationTests
     }
 
     [Fact]
+    public async Task A_token_for_another_host_is_refused_whatever_Host_the_call_names()
+    {
+        // Security review s12 #3: a token whose aud is another CDS service with our path, sent with that service's Host.
+        var (key, jwks) = JwtTestKeys.NewEcKey();
+        await using var server = await JwtServerAsync(jwks);
+        var service = $"/cds-services/{CdsServiceCatalog.PatientRiskId}";
+        using var forged = new HttpRequestMessage(HttpMethod.Post, service)
+        {
+            Content = new StringContent(CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch), System.Text.Encoding.UTF8, "application/json"),
+        };
+        forged.Headers.Host = "other-cds.example";
+        forged.Headers.Authorization = new("Bearer", JwtTestKeys.Token(key, "ES384", Now, audience: "http://other-cds.example" + service));
+        using (var response = await server.Client.SendAsync(forged))
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Empty(server.Risks.Requests);
+    }
+
+    [Fact]
+    public void Without_a_configured_Audience_no_audience_is_valid_and_none_comes_from_Host()
+    {
+        // Start-up validation refuses Jwt without an Audience; the filter must not fall back to the caller's Host anyway.
+        var filter = new CdsClientAuthenticationFilter(new CdsAuthenticationOptions(), null!,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<CdsClientAuthenticationFilter>.Instance);
+        var http = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        http.Request.Scheme = "http";
+        http.Request.Host = new Microsoft.AspNetCore.Http.HostString("other-cds.example");
+        http.Request.Path = $"/cds-services/{CdsServiceCatalog.PatientRiskId}";
+        Assert.Empty(filter.Audiences(http.Request));
+    }
+
+    [Fact]
     public async Task LocalDemo_turns_authentication_off_with_a_warning()
     {
         await using var server = await TestCdsServer.StartAsync(); // the test server's default is LocalDemo
@@ -88,6 +124,8 @@ public sealed class CdsAuthenticationTests
     [InlineData("CdsHooks:Authentication:Algorithms:0", "HS256", null, null)]
     [InlineData("CdsHooks:DefaultThreshold:Warning", "0.5", "CdsHooks:DefaultThreshold:Critical", "0.2")]
     [InlineData("CdsHooks:Authentication:Issuers:0:Issuer", "https://ehr.example.org", null, null)]
+    // Security review s12 #3: without an Audience the aud check would have followed the caller's Host header.
+    [InlineData("CdsHooks:Authentication:Mode", "Jwt", "CdsHooks:Authentication:Audience", "")]
     [InlineData("CdsHooks:Links:0:Url", "not a url", null, null)]
     [InlineData("CdsHooks:Fhir:AttemptTimeout", "00:00:10", "CdsHooks:Fhir:TotalTimeout", "00:00:05")]
     // encounter-discharge asks at the discharge it makes: a stay-start task there would ask about no stay.
