@@ -36,7 +36,8 @@ internal static class CdsHooksExtensions
         services.AddHttpClient(JwksCache.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(5)).RemoveAllLoggers();
         services.AddSingleton(p => new JwksCache(p.GetRequiredService<IHttpClientFactory>(), p.GetRequiredService<TimeProvider>(),
             p.GetRequiredService<CdsAuthenticationOptions>().JwksCacheDuration, p.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.Security")));
-        services.AddSingleton(p => new JtiReplayCache(p.GetRequiredService<TimeProvider>(), p.GetRequiredService<CdsAuthenticationOptions>().ReplayCacheCapacity));
+        services.AddSingleton(p => new JtiReplayCache(p.GetRequiredService<TimeProvider>(), p.GetRequiredService<CdsAuthenticationOptions>().ReplayCacheCapacity,
+            p.GetRequiredService<CdsAuthenticationOptions>().Issuers.Count, p.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.Security")));
         services.AddSingleton<CdsJwtValidator>();
         services.AddSingleton<CdsClientAuthenticationFilter>();
 

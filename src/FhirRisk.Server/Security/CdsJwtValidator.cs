@@ -21,6 +21,9 @@ internal enum JwtRejection
     NotYetValid,
     LifetimeTooLong,
     Replayed,
+
+    /// <summary>The issuer's share of the replay cache is full: not a replay, but refused all the same (fail closed).</summary>
+    ReplayCacheFull,
 }
 
 /// <summary>The outcome of <see cref="CdsJwtValidator.ValidateAsync"/>.</summary>
@@ -108,9 +111,12 @@ internal sealed class CdsJwtValidator
             return new CdsJwtResult(JwtRejection.NotYetValid, issuer);
         if (expires - now > _options.MaxTokenLifetime + _options.ClockSkew)
             return new CdsJwtResult(JwtRejection.LifetimeTooLong, issuer);
-        if (!_replay.TryAdd(issuer, jwt.Id, expires + _options.ClockSkew))
-            return new CdsJwtResult(JwtRejection.Replayed, issuer, jwt.Id);
-        return new CdsJwtResult(JwtRejection.None, issuer, jwt.Id, tenant);
+        return _replay.TryAdd(issuer, jwt.Id, expires + _options.ClockSkew) switch
+        {
+            ReplayCheck.Added => new CdsJwtResult(JwtRejection.None, issuer, jwt.Id, tenant),
+            ReplayCheck.IssuerFull => new CdsJwtResult(JwtRejection.ReplayCacheFull, issuer, jwt.Id),
+            _ => new CdsJwtResult(JwtRejection.Replayed, issuer, jwt.Id),
+        };
     }
 
     private TokenValidationParameters Parameters(string issuer, IReadOnlyCollection<string> audiences, IReadOnlyList<JsonWebKey> keys) => new()

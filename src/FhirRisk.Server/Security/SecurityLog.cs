@@ -36,4 +36,8 @@ internal static partial class SecurityLog
     [LoggerMessage(EventId = 308, Level = LogLevel.Warning,
         Message = "No client is configured for FHIR push and gRPC (ServiceAuthentication:Clients): every call to them will be refused")]
     public static partial void NoServiceClients(ILogger logger);
+
+    [LoggerMessage(EventId = 309, Level = LogLevel.Warning,
+        Message = "Replay cache full for issuer {Issuer} ({Quota} unexpired jti values): its new tokens are refused until old ones expire; other issuers are not affected")]
+    public static partial void ReplayCacheFull(ILogger logger, string issuer, int quota);
 }

@@ -79,6 +79,47 @@ public sealed class CdsAuthenticationTests
     }
 
     [Fact]
+    public async Task An_issuer_that_fills_its_share_of_the_replay_cache_is_refused_alone()
+    {
+        // Security review s12 #5: with one shared capacity, issuer A's fresh jtis locked issuer B out ("Replayed").
+        var (keyA, jwksA) = JwtTestKeys.NewEcKey("a-1");
+        var (keyB, jwksB) = JwtTestKeys.NewEcKey("b-1");
+        const string IssuerB = "https://ehr-b.example.org";
+        var time = new ManualTimeProvider(Now);
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:Authentication:Mode"] = "Jwt",
+            ["CdsHooks:Authentication:Audience"] = Base,
+            ["CdsHooks:Authentication:ReplayCacheCapacity"] = "4", // two per issuer
+            ["CdsHooks:Authentication:Issuers:0:Issuer"] = JwtTestKeys.Issuer,
+            ["CdsHooks:Authentication:Issuers:0:Jwks"] = jwksA,
+            ["CdsHooks:Authentication:Issuers:1:Issuer"] = IssuerB,
+            ["CdsHooks:Authentication:Issuers:1:Jwks"] = jwksB,
+        }, time);
+
+        async Task<HttpStatusCode> Discover(Microsoft.IdentityModel.Tokens.SecurityKey key, string issuer)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/cds-services");
+            request.Headers.Authorization = new("Bearer", JwtTestKeys.Token(key, "ES384", time.GetUtcNow(), audience: Base + "/cds-services", issuer: issuer));
+            using var response = await server.Client.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await Discover(keyA, JwtTestKeys.Issuer));
+        Assert.Equal(HttpStatusCode.OK, await Discover(keyA, JwtTestKeys.Issuer));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Discover(keyA, JwtTestKeys.Issuer)); // A's share is full
+        Assert.Equal(HttpStatusCode.Unauthorized, await Discover(keyA, JwtTestKeys.Issuer));
+        Assert.Equal(HttpStatusCode.OK, await Discover(keyB, IssuerB));
+        Assert.Equal(HttpStatusCode.OK, await Discover(keyB, IssuerB));
+        Assert.Contains(server.Logs.Entries, e => e.EventId == 300 && e.Message.Contains("ReplayCacheFull", StringComparison.Ordinal));
+        Assert.DoesNotContain(server.Logs.Entries, e => e.EventId == 300 && e.Message.Contains("Replayed", StringComparison.Ordinal));
+        Assert.Single(server.Logs.Entries, e => e.EventId == 309 && e.Message.Contains(JwtTestKeys.Issuer, StringComparison.Ordinal)); // once a minute
+
+        time.Advance(TimeSpan.FromMinutes(7)); // A's tokens (5 min + 60 s skew) have expired: its share is free again
+        Assert.Equal(HttpStatusCode.OK, await Discover(keyA, JwtTestKeys.Issuer));
+    }
+
+    [Fact]
     public async Task A_token_for_another_host_is_refused_whatever_Host_the_call_names()
     {
         // Security review s12 #3: a token whose aud is another CDS service with our path, sent with that service's Host.

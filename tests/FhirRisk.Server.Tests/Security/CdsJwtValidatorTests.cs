@@ -131,6 +131,23 @@ public sealed class CdsJwtValidatorTests
     }
 
     [Fact]
+    public void A_full_share_is_not_a_replay_and_expired_entries_leave_in_expiry_order()
+    {
+        var time = new ManualTimeProvider(Now);
+        var cache = new JtiReplayCache(time, capacity: 6, issuerCount: 3, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Assert.Equal(2, cache.QuotaPerIssuer);
+        Assert.Equal(ReplayCheck.Added, cache.TryAdd("a", "late", Now + TimeSpan.FromMinutes(10)));
+        Assert.Equal(ReplayCheck.Added, cache.TryAdd("a", "early", Now + TimeSpan.FromMinutes(1)));
+        Assert.Equal(ReplayCheck.Replayed, cache.TryAdd("a", "early", Now + TimeSpan.FromMinutes(1)));
+        Assert.Equal(ReplayCheck.IssuerFull, cache.TryAdd("a", "third", Now + TimeSpan.FromMinutes(1)));
+        Assert.Equal(ReplayCheck.Added, cache.TryAdd("b", "third", Now + TimeSpan.FromMinutes(1)));
+        time.Advance(TimeSpan.FromMinutes(2)); // "early" has expired, "late" has not
+        Assert.Equal(ReplayCheck.Added, cache.TryAdd("a", "third", Now + TimeSpan.FromMinutes(3)));
+        Assert.Equal(ReplayCheck.Replayed, cache.TryAdd("a", "late", Now + TimeSpan.FromMinutes(10)));
+        Assert.Equal(3, cache.Count);
+    }
+
+    [Fact]
     public async Task Keys_come_from_an_allowlisted_jku_only_and_are_cached()
     {
         var (key, jwks) = JwtTestKeys.NewEcKey("rotated");
