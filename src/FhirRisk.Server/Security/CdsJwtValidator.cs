@@ -20,6 +20,10 @@ internal enum JwtRejection
     Expired,
     NotYetValid,
     LifetimeTooLong,
+
+    /// <summary><c>iat</c> before this process's replay cache began (less <c>ClockSkew</c>): it may have been used
+    /// against the process before a restart, whose cache is gone.</summary>
+    IssuedBeforeStart,
     Replayed,
 
     /// <summary>The issuer's share of the replay cache is full: not a replay, but refused all the same (fail closed).</summary>
@@ -36,7 +40,8 @@ internal sealed record CdsJwtResult(JwtRejection Rejection, string? Issuer = nul
 /// Checks a CDS client's JWT as the CDS Hooks 2.0 "Trusting CDS Clients" section and its best practices ask, in their
 /// order: header (<c>typ</c> JWT, an allowed asymmetric <c>alg</c>, a <c>kid</c>), <c>iss</c> in the allowlist,
 /// <c>tenant</c> (when the issuer lists tenants), the signature with the issuer's key (configured, or else fetched
-/// from an allowlisted <c>jku</c>), <c>aud</c> = the endpoint invoked, <c>exp</c>/<c>iat</c> against the injected clock, and
+/// from an allowlisted <c>jku</c>), <c>aud</c> = the endpoint invoked, <c>exp</c>/<c>iat</c> against the injected clock (and
+/// <c>iat</c> not before the replay cache began), and
 /// finally the <c>jti</c> replay cache — last, so an unsigned token can never burn a legitimate client's nonce.
 /// </summary>
 internal sealed class CdsJwtValidator
@@ -111,6 +116,10 @@ internal sealed class CdsJwtValidator
             return new CdsJwtResult(JwtRejection.NotYetValid, issuer);
         if (expires - now > _options.MaxTokenLifetime + _options.ClockSkew)
             return new CdsJwtResult(JwtRejection.LifetimeTooLong, issuer);
+        // Closes the restart window of the in-memory replay cache (security review s12 #4). An EHR signs a token per
+        // call, so this costs a call in flight across a restart at most one retry.
+        if (DateTimeOffset.FromUnixTimeSeconds(iat) < _replay.StartedAt - _options.ClockSkew)
+            return new CdsJwtResult(JwtRejection.IssuedBeforeStart, issuer);
         return _replay.TryAdd(issuer, jwt.Id, expires + _options.ClockSkew) switch
         {
             ReplayCheck.Added => new CdsJwtResult(JwtRejection.None, issuer, jwt.Id, tenant),

@@ -30,6 +30,9 @@ internal sealed class JtiReplayCache(TimeProvider time, int capacity, int issuer
 
     private readonly ConcurrentDictionary<string, IssuerEntries> _issuers = new(StringComparer.Ordinal);
 
+    /// <summary>When this cache began remembering: a token issued before it may have been used before a restart.</summary>
+    public DateTimeOffset StartedAt { get; } = time.GetUtcNow();
+
     /// <summary>The most unexpired <c>jti</c> values kept for one issuer.</summary>
     public int QuotaPerIssuer { get; } = Math.Max(1, capacity / Math.Max(1, issuerCount));
 
