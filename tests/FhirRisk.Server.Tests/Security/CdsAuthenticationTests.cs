@@ -119,6 +119,93 @@ public sealed class CdsAuthenticationTests
         Assert.Equal(HttpStatusCode.OK, await Discover(keyA, JwtTestKeys.Issuer));
     }
 
+    // ---- jku fetching (security review s12 #6), with the server's own JWKS client against a JWK Set on 127.0.0.1 ----
+
+    [Fact]
+    public async Task A_failing_jku_is_fetched_once_for_concurrent_calls_and_not_again_during_the_back_off()
+    {
+        await using var jwks = await FakeJwksServer.StartAsync();
+        jwks.Routes["/jwks"] = (500, "", null);
+        jwks.Delay = TimeSpan.FromMilliseconds(300);
+        var (forger, _) = JwtTestKeys.NewEcKey("unknown-kid"); // no key needed: the fetch comes before the signature check
+        var time = new ManualTimeProvider(Now);
+        await using var server = await JkuServerAsync(jwks.Url("/jwks"), time);
+        var jku = jwks.Url("/jwks");
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => DiscoverAsync(server, forger, time, jku)));
+        Assert.All(concurrent, status => Assert.Equal(HttpStatusCode.Unauthorized, status));
+        Assert.Equal(1, jwks.HitsOn("/jwks"));
+        for (var i = 0; i < 8; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, await DiscoverAsync(server, forger, time, jku));
+        Assert.Equal(1, jwks.HitsOn("/jwks"));
+        Assert.Single(server.Logs.Entries, e => e.EventId == 302);
+
+        time.Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal(HttpStatusCode.Unauthorized, await DiscoverAsync(server, forger, time, jku));
+        Assert.Equal(2, jwks.HitsOn("/jwks"));
+    }
+
+    [Fact]
+    public async Task A_jku_that_redirects_or_answers_too_much_gives_no_keys()
+    {
+        await using var jwks = await FakeJwksServer.StartAsync();
+        var (key, set) = JwtTestKeys.NewEcKey("k-1");
+        jwks.Routes["/jwks"] = (200, set, null);
+        jwks.Routes["/moved"] = (302, "", "/jwks");
+        var padded = System.Text.Json.Nodes.JsonNode.Parse(set)!;
+        padded["padding"] = new string('x', 300 * 1024);
+        jwks.Routes["/huge"] = (200, padded.ToJsonString(), null);
+        var time = new ManualTimeProvider(Now);
+        await using var server = await JkuServerAsync([jwks.Url("/moved"), jwks.Url("/huge"), jwks.Url("/jwks")], time);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await DiscoverAsync(server, key, time, jwks.Url("/moved")));
+        Assert.Equal(0, jwks.HitsOn("/jwks")); // the redirect was not followed
+        Assert.Equal(HttpStatusCode.Unauthorized, await DiscoverAsync(server, key, time, jwks.Url("/huge")));
+        Assert.Equal(HttpStatusCode.OK, await DiscoverAsync(server, key, time, jwks.Url("/jwks"))); // the same set, small and direct
+    }
+
+    [Fact]
+    public async Task Keys_past_twice_the_cache_duration_are_not_used_when_their_refresh_fails()
+    {
+        await using var jwks = await FakeJwksServer.StartAsync();
+        var (key, set) = JwtTestKeys.NewEcKey("k-1");
+        jwks.Routes["/jwks"] = (200, set, null);
+        var time = new ManualTimeProvider(Now);
+        await using var server = await JkuServerAsync(jwks.Url("/jwks"), time); // JwksCacheDuration 10 min
+        var jku = jwks.Url("/jwks");
+        Assert.Equal(HttpStatusCode.OK, await DiscoverAsync(server, key, time, jku));
+
+        jwks.Routes["/jwks"] = (503, "", null); // the client's endpoint fails from now on (or is made to)
+        time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Equal(HttpStatusCode.OK, await DiscoverAsync(server, key, time, jku)); // stale but within 20 min: still used
+        time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(HttpStatusCode.Unauthorized, await DiscoverAsync(server, key, time, jku)); // 21 min old: fail closed
+        Assert.Equal(3, jwks.HitsOn("/jwks"));
+    }
+
+    private static Task<TestCdsServer> JkuServerAsync(string jku, TimeProvider time) => JkuServerAsync([jku], time);
+
+    private static Task<TestCdsServer> JkuServerAsync(string[] jkus, TimeProvider time)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["CdsHooks:Authentication:Mode"] = "Jwt",
+            ["CdsHooks:Authentication:Audience"] = Base,
+            ["CdsHooks:Authentication:Issuers:0:Issuer"] = JwtTestKeys.Issuer,
+        };
+        for (var i = 0; i < jkus.Length; i++)
+            settings[$"CdsHooks:Authentication:Issuers:0:JkuAllowlist:{i}"] = jkus[i];
+        return TestCdsServer.StartAsync(settings, time);
+    }
+
+    private static async Task<HttpStatusCode> DiscoverAsync(TestCdsServer server, Microsoft.IdentityModel.Tokens.SecurityKey key, TimeProvider time, string jku)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/cds-services");
+        request.Headers.Authorization = new("Bearer", JwtTestKeys.Token(key, "ES384", time.GetUtcNow(), audience: Base + "/cds-services", jku: jku));
+        using var response = await server.Client.SendAsync(request);
+        return response.StatusCode;
+    }
+
     [Fact]
     public async Task A_token_for_another_host_is_refused_whatever_Host_the_call_names()
     {
