@@ -33,10 +33,18 @@ internal static class CdsHooksExtensions
         services.AddTransient<PrefetchGatherer>();
 
         // Client authentication.
-        services.AddHttpClient(JwksCache.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(5)).RemoveAllLoggers();
+        // No redirects: only the allowlisted jku itself is fetched (security review s12 #6).
+        services.AddHttpClient(JwksCache.HttpClientName, http =>
+            {
+                http.Timeout = TimeSpan.FromSeconds(5);
+                http.MaxResponseContentBufferSize = JwksCache.MaxResponseBytes;
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
+            .RemoveAllLoggers();
         services.AddSingleton(p => new JwksCache(p.GetRequiredService<IHttpClientFactory>(), p.GetRequiredService<TimeProvider>(),
             p.GetRequiredService<CdsAuthenticationOptions>().JwksCacheDuration, p.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.Security")));
-        services.AddSingleton(p => new JtiReplayCache(p.GetRequiredService<TimeProvider>(), p.GetRequiredService<CdsAuthenticationOptions>().ReplayCacheCapacity));
+        services.AddSingleton(p => new JtiReplayCache(p.GetRequiredService<TimeProvider>(), p.GetRequiredService<CdsAuthenticationOptions>().ReplayCacheCapacity,
+            p.GetRequiredService<CdsAuthenticationOptions>().Issuers.Count, p.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.Security")));
         services.AddSingleton<CdsJwtValidator>();
         services.AddSingleton<CdsClientAuthenticationFilter>();
 

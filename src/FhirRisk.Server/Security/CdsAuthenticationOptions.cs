@@ -17,7 +17,8 @@ internal sealed class CdsAuthenticationOptions
     public CdsAuthenticationMode Mode { get; set; } = CdsAuthenticationMode.Jwt;
 
     /// <summary>The public base URL EHRs call (e.g. <c>https://cds.example.org</c>); a token's <c>aud</c> must be this
-    /// plus the path being invoked. Empty = the request's own scheme, host and path base.</summary>
+    /// plus the path being invoked. Required in <see cref="CdsAuthenticationMode.Jwt"/> mode: the request's own
+    /// <c>Host</c> is the caller's text, so an audience taken from it would accept a token minted for another service.</summary>
     public string Audience { get; set; } = "";
 
     /// <summary>The trusted clients: the <c>iss</c> allowlist with each client's keys.</summary>
@@ -36,7 +37,8 @@ internal sealed class CdsAuthenticationOptions
     /// <summary>How long keys fetched from a <c>jku</c> are kept before they are fetched again.</summary>
     public TimeSpan JwksCacheDuration { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>The most <c>jti</c> values remembered; beyond it new tokens are refused until old ones expire.</summary>
+    /// <summary>The most <c>jti</c> values remembered, shared equally by the configured issuers: an issuer whose share is
+    /// full of unexpired tokens has its new ones refused until old ones expire; the others are not affected.</summary>
     public int ReplayCacheCapacity { get; set; } = 100_000;
 
     /// <summary>Whether a call of <paramref name="client"/> may read the timeline store: in LocalDemo (one machine, one
@@ -94,9 +96,11 @@ internal static class CdsAuthenticationOptionsValidator
             failures.Add("CdsHooks:Authentication:MaxTokenLifetime must be positive and at most a day.");
         if (options.JwksCacheDuration <= TimeSpan.Zero)
             failures.Add("CdsHooks:Authentication:JwksCacheDuration must be positive.");
-        if (options.ReplayCacheCapacity < 1)
-            failures.Add("CdsHooks:Authentication:ReplayCacheCapacity must be positive.");
-        if (options.Audience.Length > 0 && !Uri.TryCreate(options.Audience, UriKind.Absolute, out _))
+        if (options.ReplayCacheCapacity < Math.Max(1, options.Issuers.Count))
+            failures.Add("CdsHooks:Authentication:ReplayCacheCapacity must be positive and at least the number of issuers (each gets an equal share).");
+        if (options.Mode == CdsAuthenticationMode.Jwt && options.Audience.Length == 0)
+            failures.Add("CdsHooks:Authentication:Audience must be set when Mode is Jwt: the public base URL EHRs call, such as https://cds.example.org (a token's aud must name it; it is never taken from the request's Host), or use Mode LocalDemo on 127.0.0.1 for a demo.");
+        else if (options.Audience.Length > 0 && !Uri.TryCreate(options.Audience, UriKind.Absolute, out _))
             failures.Add("CdsHooks:Authentication:Audience must be an absolute base URL such as https://cds.example.org.");
         for (var i = 0; i < options.Issuers.Count; i++)
             ValidateIssuer($"CdsHooks:Authentication:Issuers:{i}", options.Issuers[i], failures);

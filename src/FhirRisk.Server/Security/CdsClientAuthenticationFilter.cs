@@ -36,12 +36,14 @@ internal sealed class CdsClientAuthenticationFilter(CdsAuthenticationOptions opt
     }
 
     /// <summary>"aud … MUST be the URL of the CDS Service endpoint being invoked"; feedback also accepts the service's
-    /// own URL, which is what clients that sign one token per service put there.</summary>
+    /// own URL, which is what clients that sign one token per service put there. The base is the configured
+    /// <c>Audience</c> only, never the request's <c>Host</c> (the caller's text); without one (start-up validation
+    /// requires it in Jwt mode) no audience is valid.</summary>
     internal IReadOnlyCollection<string> Audiences(HttpRequest request)
     {
-        var baseUrl = options.Audience.Length > 0
-            ? options.Audience.TrimEnd('/')
-            : $"{request.Scheme}://{request.Host}{request.PathBase}";
+        if (options.Audience.Length == 0)
+            return [];
+        var baseUrl = options.Audience.TrimEnd('/');
         var path = (request.Path.Value ?? "").TrimEnd('/');
         const string Feedback = "/feedback";
         return path.EndsWith(Feedback, StringComparison.Ordinal)

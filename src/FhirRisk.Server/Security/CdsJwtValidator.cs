@@ -20,7 +20,14 @@ internal enum JwtRejection
     Expired,
     NotYetValid,
     LifetimeTooLong,
+
+    /// <summary><c>iat</c> before this process's replay cache began (less <c>ClockSkew</c>): it may have been used
+    /// against the process before a restart, whose cache is gone.</summary>
+    IssuedBeforeStart,
     Replayed,
+
+    /// <summary>The issuer's share of the replay cache is full: not a replay, but refused all the same (fail closed).</summary>
+    ReplayCacheFull,
 }
 
 /// <summary>The outcome of <see cref="CdsJwtValidator.ValidateAsync"/>.</summary>
@@ -33,7 +40,8 @@ internal sealed record CdsJwtResult(JwtRejection Rejection, string? Issuer = nul
 /// Checks a CDS client's JWT as the CDS Hooks 2.0 "Trusting CDS Clients" section and its best practices ask, in their
 /// order: header (<c>typ</c> JWT, an allowed asymmetric <c>alg</c>, a <c>kid</c>), <c>iss</c> in the allowlist,
 /// <c>tenant</c> (when the issuer lists tenants), the signature with the issuer's key (configured, or else fetched
-/// from an allowlisted <c>jku</c>), <c>aud</c> = the endpoint invoked, <c>exp</c>/<c>iat</c> against the injected clock, and
+/// from an allowlisted <c>jku</c>), <c>aud</c> = the endpoint invoked, <c>exp</c>/<c>iat</c> against the injected clock (and
+/// <c>iat</c> not before the replay cache began), and
 /// finally the <c>jti</c> replay cache — last, so an unsigned token can never burn a legitimate client's nonce.
 /// </summary>
 internal sealed class CdsJwtValidator
@@ -61,6 +69,8 @@ internal sealed class CdsJwtValidator
     public async Task<CdsJwtResult> ValidateAsync(string token, IReadOnlyCollection<string> audiences, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(audiences);
+        if (audiences.Count == 0)
+            return new CdsJwtResult(JwtRejection.InvalidSignatureOrAudience); // no configured Audience: nothing is addressed to us
         if (!TryRead(token, out var jwt))
             return new CdsJwtResult(JwtRejection.Malformed);
         if (!string.Equals(jwt.Typ, "JWT", StringComparison.OrdinalIgnoreCase))
@@ -106,9 +116,16 @@ internal sealed class CdsJwtValidator
             return new CdsJwtResult(JwtRejection.NotYetValid, issuer);
         if (expires - now > _options.MaxTokenLifetime + _options.ClockSkew)
             return new CdsJwtResult(JwtRejection.LifetimeTooLong, issuer);
-        if (!_replay.TryAdd(issuer, jwt.Id, expires + _options.ClockSkew))
-            return new CdsJwtResult(JwtRejection.Replayed, issuer, jwt.Id);
-        return new CdsJwtResult(JwtRejection.None, issuer, jwt.Id, tenant);
+        // Closes the restart window of the in-memory replay cache (security review s12 #4). An EHR signs a token per
+        // call, so this costs a call in flight across a restart at most one retry.
+        if (DateTimeOffset.FromUnixTimeSeconds(iat) < _replay.StartedAt - _options.ClockSkew)
+            return new CdsJwtResult(JwtRejection.IssuedBeforeStart, issuer);
+        return _replay.TryAdd(issuer, jwt.Id, expires + _options.ClockSkew) switch
+        {
+            ReplayCheck.Added => new CdsJwtResult(JwtRejection.None, issuer, jwt.Id, tenant),
+            ReplayCheck.IssuerFull => new CdsJwtResult(JwtRejection.ReplayCacheFull, issuer, jwt.Id),
+            _ => new CdsJwtResult(JwtRejection.Replayed, issuer, jwt.Id),
+        };
     }
 
     private TokenValidationParameters Parameters(string issuer, IReadOnlyCollection<string> audiences, IReadOnlyList<JsonWebKey> keys) => new()

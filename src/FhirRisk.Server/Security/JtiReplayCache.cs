@@ -1,47 +1,99 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 
 namespace FhirRisk.Server.Security;
 
+/// <summary>What <see cref="JtiReplayCache.TryAdd"/> found.</summary>
+internal enum ReplayCheck
+{
+    /// <summary>First use of this <c>jti</c>: remembered until the token expires.</summary>
+    Added,
+
+    /// <summary>The issuer already used this <c>jti</c> in a token that has not expired.</summary>
+    Replayed,
+
+    /// <summary>The issuer's share of the cache is full of unexpired entries: refused, and not remembered.</summary>
+    IssuerFull,
+}
+
 /// <summary>
 /// The "short-term storage of processed JWTs" of the CDS Hooks best practices: a <c>jti</c> (per issuer) is accepted
-/// once, and remembered until its token expires. Bounded: when full of unexpired entries, new tokens are refused
-/// (fail closed) rather than forgetting old ones.
+/// once, and remembered until its token expires. Bounded per issuer: each gets an equal share of <c>capacity</c>, so
+/// an issuer that fills its share (a leaked key, a runaway client) is refused on its own (fail closed) while the
+/// others go on (security review s12 #5). Expired entries leave in expiry order, so a call does no full scan, full or not.
+/// Held in this process only: another replica, or this one after a restart, has not seen the <c>jti</c>
+/// (docs/cds-hooks.md "Replay protection").
 /// </summary>
-internal sealed class JtiReplayCache(TimeProvider time, int capacity)
+internal sealed class JtiReplayCache(TimeProvider time, int capacity, int issuerCount, ILogger logger)
 {
-    private static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan FullWarningInterval = TimeSpan.FromMinutes(1);
 
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
-    private readonly Lock _sweepGate = new();
-    private DateTimeOffset _nextSweep = DateTimeOffset.MinValue;
+    private readonly ConcurrentDictionary<string, IssuerEntries> _issuers = new(StringComparer.Ordinal);
 
-    public int Count => _seen.Count;
+    /// <summary>When this cache began remembering: a token issued before it may have been used before a restart.</summary>
+    public DateTimeOffset StartedAt { get; } = time.GetUtcNow();
 
-    /// <summary>True the first time <paramref name="issuer"/>'s <paramref name="jti"/> is seen (or after its entry expired).</summary>
-    public bool TryAdd(string issuer, string jti, DateTimeOffset expiresAt)
+    /// <summary>The most unexpired <c>jti</c> values kept for one issuer.</summary>
+    public int QuotaPerIssuer { get; } = Math.Max(1, capacity / Math.Max(1, issuerCount));
+
+    public int Count => _issuers.Values.Sum(i => i.Count);
+
+    /// <summary>Whether <paramref name="issuer"/>'s <paramref name="jti"/> is new (or its entry expired). A full share
+    /// is logged as a warning (event 309) the first time, then at most once a minute per issuer, so a flood of refused
+    /// calls cannot flood the log (each refusal is still event 300).</summary>
+    public ReplayCheck TryAdd(string issuer, string jti, DateTimeOffset expiresAt)
     {
-        var now = time.GetUtcNow();
-        SweepIfDue(now);
-        if (_seen.Count >= capacity)
-            return false;
-        var key = issuer + "\n" + jti;
-        if (_seen.TryAdd(key, expiresAt))
-            return true;
-        return _seen.TryGetValue(key, out var previous) && previous <= now && _seen.TryUpdate(key, expiresAt, previous);
+        var check = _issuers.GetOrAdd(issuer, _ => new IssuerEntries()).TryAdd(jti, expiresAt, time.GetUtcNow(), QuotaPerIssuer, out var warnFull);
+        if (warnFull)
+            SecurityLog.ReplayCacheFull(logger, LogText.Of(issuer), QuotaPerIssuer);
+        return check;
     }
 
-    private void SweepIfDue(DateTimeOffset now)
+    /// <summary>One issuer's entries, with their expiries in a heap so the expired ones leave cheapest first.</summary>
+    private sealed class IssuerEntries
     {
-        lock (_sweepGate)
+        private readonly Lock _gate = new();
+        private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+        private readonly PriorityQueue<string, DateTimeOffset> _byExpiry = new();
+        private DateTimeOffset _nextFullWarning = DateTimeOffset.MinValue;
+
+        public int Count
         {
-            if (now < _nextSweep && _seen.Count < capacity)
-                return;
-            _nextSweep = now + SweepInterval;
+            get
+            {
+                lock (_gate)
+                    return _seen.Count;
+            }
         }
-        foreach (var (key, expiresAt) in _seen)
+
+        public ReplayCheck TryAdd(string jti, DateTimeOffset expiresAt, DateTimeOffset now, int quota, out bool warnFull)
         {
-            if (expiresAt <= now)
-                _seen.TryRemove(new KeyValuePair<string, DateTimeOffset>(key, expiresAt));
+            warnFull = false;
+            lock (_gate)
+            {
+                RemoveExpired(now);
+                if (_seen.ContainsKey(jti))
+                    return ReplayCheck.Replayed;
+                if (_seen.Count >= quota)
+                {
+                    if (now >= _nextFullWarning)
+                        (warnFull, _nextFullWarning) = (true, now + FullWarningInterval);
+                    return ReplayCheck.IssuerFull;
+                }
+                _seen.Add(jti, expiresAt);
+                _byExpiry.Enqueue(jti, expiresAt);
+                return ReplayCheck.Added;
+            }
+        }
+
+        private void RemoveExpired(DateTimeOffset now)
+        {
+            // Each jti is queued once (a live one is never re-added), so the heap and the dictionary stay the same size.
+            while (_byExpiry.TryPeek(out var jti, out var expiresAt) && expiresAt <= now)
+            {
+                _byExpiry.Dequeue();
+                _seen.Remove(jti);
+            }
         }
     }
 }

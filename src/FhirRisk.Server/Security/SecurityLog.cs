@@ -12,8 +12,8 @@ internal static partial class SecurityLog
     [LoggerMessage(EventId = 301, Level = LogLevel.Debug, Message = "CDS client {Issuer} authenticated (jti {Jti}, tenant {Tenant})")]
     public static partial void TokenAccepted(ILogger logger, string issuer, string jti, string? tenant);
 
-    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "JWK Set at {Jku} could not be fetched ({ExceptionType})")]
-    public static partial void JwksFetchFailed(ILogger logger, string jku, string exceptionType);
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "JWK Set at {Jku} could not be fetched ({Reason}); not fetched again for 30 s")]
+    public static partial void JwksFetchFailed(ILogger logger, string jku, string reason);
 
     [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "JWK Set at {Jku} holds no usable asymmetric key")]
     public static partial void JwksUnreadable(ILogger logger, string jku);
@@ -36,4 +36,8 @@ internal static partial class SecurityLog
     [LoggerMessage(EventId = 308, Level = LogLevel.Warning,
         Message = "No client is configured for FHIR push and gRPC (ServiceAuthentication:Clients): every call to them will be refused")]
     public static partial void NoServiceClients(ILogger logger);
+
+    [LoggerMessage(EventId = 309, Level = LogLevel.Warning,
+        Message = "Replay cache full for issuer {Issuer} ({Quota} unexpired jti values): its new tokens are refused until old ones expire; other issuers are not affected")]
+    public static partial void ReplayCacheFull(ILogger logger, string issuer, int quota);
 }

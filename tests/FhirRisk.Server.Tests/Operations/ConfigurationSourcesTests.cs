@@ -88,6 +88,7 @@ public sealed class ConfigurationSourcesTests
     [InlineData("--FhirPush:MaxBodyBytes=-5", "invalid settings: FhirPush:MaxBodyBytes -5 is outside 1-")]
     [InlineData("--Http:Port=18097 --Grpc:Port=18097", "invalid settings: Http:Port and Grpc:Port are both 18097")]
     [InlineData("--Grpc:Host=0.0.0.0 --Grpc:Port=18098 --CdsHooks:Port=18098", "invalid settings: Grpc:Port and CdsHooks:Port are both 18098")]
+    [InlineData("--CdsHooks:Authentication:Audience=", "invalid settings: CdsHooks:Authentication:Audience must be set when Mode is Jwt: the public base URL EHRs call, such as https://cds.example.org")]
     public async Task A_bad_setting_stops_the_real_host_with_one_line_and_exit_code_1(string settings, string expected)
     {
         using var folder = new FhirRisk.Testing.TempDirectory("bad-settings");
@@ -151,8 +152,10 @@ public sealed class ConfigurationSourcesTests
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         };
+        // The shipped settings are Jwt mode, which needs an Audience (security review s12 #3).
         foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "FhirRisk.Server.dll"), "--Http:Host=127.0.0.1", "--Grpc:Host=127.0.0.1",
-            "--Http:Port=0", "--Grpc:Port=0", $"--TimelineStore:SqlitePath={folder.File("timeline.db")}" }.Concat(settings))
+            "--Http:Port=0", "--Grpc:Port=0", $"--TimelineStore:SqlitePath={folder.File("timeline.db")}",
+            "--CdsHooks:Authentication:Audience=https://cds.example.org" }.Concat(settings))
             start.ArgumentList.Add(argument);
 
         using var process = System.Diagnostics.Process.Start(start)!;

@@ -33,7 +33,8 @@ public sealed partial class LocalDemoCurlTests
     [Fact]
     public async Task Outside_local_demo_mode_nothing_is_printed()
     {
-        await using var server = await TestFhirRiskServer.StartAsync(cdsHooks: true);
+        await using var server = await TestFhirRiskServer.StartAsync(
+            new Dictionary<string, string?> { ["CdsHooks:Authentication:Audience"] = "https://cds.example.org" }, cdsHooks: true);
 
         Assert.DoesNotContain(server.Logs.Entries, e => e.EventId == 503);
     }

@@ -17,7 +17,12 @@ public sealed class CdsAuthenticationTests
     public async Task Authentication_is_on_by_default()
     {
         Assert.Equal(CdsAuthenticationMode.Jwt, new CdsAuthenticationOptions().Mode);
-        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?> { ["CdsHooks:Authentication:Mode"] = null });
+        // Jwt mode needs an Audience (security review s12 #3); the point here is that Jwt is what an unset Mode means.
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:Authentication:Mode"] = null,
+            ["CdsHooks:Authentication:Audience"] = Base,
+        });
         using var response = await server.Client.GetAsync("/cds-services");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.True(server.Logs.Has(305), "no trusted issuer: the start should warn (event 305)");
@@ -74,6 +79,165 @@ public sealed class CdsAuthenticationTests
     }
 
     [Fact]
+    public async Task An_issuer_that_fills_its_share_of_the_replay_cache_is_refused_alone()
+    {
+        // Security review s12 #5: with one shared capacity, issuer A's fresh jtis locked issuer B out ("Replayed").
+        var (keyA, jwksA) = JwtTestKeys.NewEcKey("a-1");
+        var (keyB, jwksB) = JwtTestKeys.NewEcKey("b-1");
+        const string IssuerB = "https://ehr-b.example.org";
+        var time = new ManualTimeProvider(Now);
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:Authentication:Mode"] = "Jwt",
+            ["CdsHooks:Authentication:Audience"] = Base,
+            ["CdsHooks:Authentication:ReplayCacheCapacity"] = "4", // two per issuer
+            ["CdsHooks:Authentication:Issuers:0:Issuer"] = JwtTestKeys.Issuer,
+            ["CdsHooks:Authentication:Issuers:0:Jwks"] = jwksA,
+            ["CdsHooks:Authentication:Issuers:1:Issuer"] = IssuerB,
+            ["CdsHooks:Authentication:Issuers:1:Jwks"] = jwksB,
+        }, time);
+
+        async Task<HttpStatusCode> Discover(Microsoft.IdentityModel.Tokens.SecurityKey key, string issuer)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/cds-services");
+            request.Headers.Authorization = new("Bearer", JwtTestKeys.Token(key, "ES384", time.GetUtcNow(), audience: Base + "/cds-services", issuer: issuer));
+            using var response = await server.Client.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await Discover(keyA, JwtTestKeys.Issuer));
+        Assert.Equal(HttpStatusCode.OK, await Discover(keyA, JwtTestKeys.Issuer));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Discover(keyA, JwtTestKeys.Issuer)); // A's share is full
+        Assert.Equal(HttpStatusCode.Unauthorized, await Discover(keyA, JwtTestKeys.Issuer));
+        Assert.Equal(HttpStatusCode.OK, await Discover(keyB, IssuerB));
+        Assert.Equal(HttpStatusCode.OK, await Discover(keyB, IssuerB));
+        Assert.Contains(server.Logs.Entries, e => e.EventId == 300 && e.Message.Contains("ReplayCacheFull", StringComparison.Ordinal));
+        Assert.DoesNotContain(server.Logs.Entries, e => e.EventId == 300 && e.Message.Contains("Replayed", StringComparison.Ordinal));
+        Assert.Single(server.Logs.Entries, e => e.EventId == 309 && e.Message.Contains(JwtTestKeys.Issuer, StringComparison.Ordinal)); // once a minute
+
+        time.Advance(TimeSpan.FromMinutes(7)); // A's tokens (5 min + 60 s skew) have expired: its share is free again
+        Assert.Equal(HttpStatusCode.OK, await Discover(keyA, JwtTestKeys.Issuer));
+    }
+
+    // ---- jku fetching (security review s12 #6), with the server's own JWKS client against a JWK Set on 127.0.0.1 ----
+
+    [Fact]
+    public async Task A_failing_jku_is_fetched_once_for_concurrent_calls_and_not_again_during_the_back_off()
+    {
+        await using var jwks = await FakeJwksServer.StartAsync();
+        jwks.Routes["/jwks"] = (500, "", null);
+        jwks.Delay = TimeSpan.FromMilliseconds(300);
+        var (forger, _) = JwtTestKeys.NewEcKey("unknown-kid"); // no key needed: the fetch comes before the signature check
+        var time = new ManualTimeProvider(Now);
+        await using var server = await JkuServerAsync(jwks.Url("/jwks"), time);
+        var jku = jwks.Url("/jwks");
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => DiscoverAsync(server, forger, time, jku)));
+        Assert.All(concurrent, status => Assert.Equal(HttpStatusCode.Unauthorized, status));
+        Assert.Equal(1, jwks.HitsOn("/jwks"));
+        for (var i = 0; i < 8; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, await DiscoverAsync(server, forger, time, jku));
+        Assert.Equal(1, jwks.HitsOn("/jwks"));
+        Assert.Single(server.Logs.Entries, e => e.EventId == 302);
+
+        time.Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal(HttpStatusCode.Unauthorized, await DiscoverAsync(server, forger, time, jku));
+        Assert.Equal(2, jwks.HitsOn("/jwks"));
+    }
+
+    [Fact]
+    public async Task A_jku_that_redirects_or_answers_too_much_gives_no_keys()
+    {
+        await using var jwks = await FakeJwksServer.StartAsync();
+        var (key, set) = JwtTestKeys.NewEcKey("k-1");
+        jwks.Routes["/jwks"] = (200, set, null);
+        jwks.Routes["/moved"] = (302, "", "/jwks");
+        var padded = System.Text.Json.Nodes.JsonNode.Parse(set)!;
+        padded["padding"] = new string('x', 300 * 1024);
+        jwks.Routes["/huge"] = (200, padded.ToJsonString(), null);
+        var time = new ManualTimeProvider(Now);
+        await using var server = await JkuServerAsync([jwks.Url("/moved"), jwks.Url("/huge"), jwks.Url("/jwks")], time);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await DiscoverAsync(server, key, time, jwks.Url("/moved")));
+        Assert.Equal(0, jwks.HitsOn("/jwks")); // the redirect was not followed
+        Assert.Equal(HttpStatusCode.Unauthorized, await DiscoverAsync(server, key, time, jwks.Url("/huge")));
+        Assert.Equal(HttpStatusCode.OK, await DiscoverAsync(server, key, time, jwks.Url("/jwks"))); // the same set, small and direct
+    }
+
+    [Fact]
+    public async Task Keys_past_twice_the_cache_duration_are_not_used_when_their_refresh_fails()
+    {
+        await using var jwks = await FakeJwksServer.StartAsync();
+        var (key, set) = JwtTestKeys.NewEcKey("k-1");
+        jwks.Routes["/jwks"] = (200, set, null);
+        var time = new ManualTimeProvider(Now);
+        await using var server = await JkuServerAsync(jwks.Url("/jwks"), time); // JwksCacheDuration 10 min
+        var jku = jwks.Url("/jwks");
+        Assert.Equal(HttpStatusCode.OK, await DiscoverAsync(server, key, time, jku));
+
+        jwks.Routes["/jwks"] = (503, "", null); // the client's endpoint fails from now on (or is made to)
+        time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Equal(HttpStatusCode.OK, await DiscoverAsync(server, key, time, jku)); // stale but within 20 min: still used
+        time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(HttpStatusCode.Unauthorized, await DiscoverAsync(server, key, time, jku)); // 21 min old: fail closed
+        Assert.Equal(3, jwks.HitsOn("/jwks"));
+    }
+
+    private static Task<TestCdsServer> JkuServerAsync(string jku, TimeProvider time) => JkuServerAsync([jku], time);
+
+    private static Task<TestCdsServer> JkuServerAsync(string[] jkus, TimeProvider time)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["CdsHooks:Authentication:Mode"] = "Jwt",
+            ["CdsHooks:Authentication:Audience"] = Base,
+            ["CdsHooks:Authentication:Issuers:0:Issuer"] = JwtTestKeys.Issuer,
+        };
+        for (var i = 0; i < jkus.Length; i++)
+            settings[$"CdsHooks:Authentication:Issuers:0:JkuAllowlist:{i}"] = jkus[i];
+        return TestCdsServer.StartAsync(settings, time);
+    }
+
+    private static async Task<HttpStatusCode> DiscoverAsync(TestCdsServer server, Microsoft.IdentityModel.Tokens.SecurityKey key, TimeProvider time, string jku)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/cds-services");
+        request.Headers.Authorization = new("Bearer", JwtTestKeys.Token(key, "ES384", time.GetUtcNow(), audience: Base + "/cds-services", jku: jku));
+        using var response = await server.Client.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    [Fact]
+    public async Task A_token_for_another_host_is_refused_whatever_Host_the_call_names()
+    {
+        // Security review s12 #3: a token whose aud is another CDS service with our path, sent with that service's Host.
+        var (key, jwks) = JwtTestKeys.NewEcKey();
+        await using var server = await JwtServerAsync(jwks);
+        var service = $"/cds-services/{CdsServiceCatalog.PatientRiskId}";
+        using var forged = new HttpRequestMessage(HttpMethod.Post, service)
+        {
+            Content = new StringContent(CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch), System.Text.Encoding.UTF8, "application/json"),
+        };
+        forged.Headers.Host = "other-cds.example";
+        forged.Headers.Authorization = new("Bearer", JwtTestKeys.Token(key, "ES384", Now, audience: "http://other-cds.example" + service));
+        using (var response = await server.Client.SendAsync(forged))
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Empty(server.Risks.Requests);
+    }
+
+    [Fact]
+    public void Without_a_configured_Audience_no_audience_is_valid_and_none_comes_from_Host()
+    {
+        // Start-up validation refuses Jwt without an Audience; the filter must not fall back to the caller's Host anyway.
+        var filter = new CdsClientAuthenticationFilter(new CdsAuthenticationOptions(), null!,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<CdsClientAuthenticationFilter>.Instance);
+        var http = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        http.Request.Scheme = "http";
+        http.Request.Host = new Microsoft.AspNetCore.Http.HostString("other-cds.example");
+        http.Request.Path = $"/cds-services/{CdsServiceCatalog.PatientRiskId}";
+        Assert.Empty(filter.Audiences(http.Request));
+    }
+
+    [Fact]
     public async Task LocalDemo_turns_authentication_off_with_a_warning()
     {
         await using var server = await TestCdsServer.StartAsync(); // the test server's default is LocalDemo
@@ -88,6 +252,8 @@ public sealed class CdsAuthenticationTests
     [InlineData("CdsHooks:Authentication:Algorithms:0", "HS256", null, null)]
     [InlineData("CdsHooks:DefaultThreshold:Warning", "0.5", "CdsHooks:DefaultThreshold:Critical", "0.2")]
     [InlineData("CdsHooks:Authentication:Issuers:0:Issuer", "https://ehr.example.org", null, null)]
+    // Security review s12 #3: without an Audience the aud check would have followed the caller's Host header.
+    [InlineData("CdsHooks:Authentication:Mode", "Jwt", "CdsHooks:Authentication:Audience", "")]
     [InlineData("CdsHooks:Links:0:Url", "not a url", null, null)]
     [InlineData("CdsHooks:Fhir:AttemptTimeout", "00:00:10", "CdsHooks:Fhir:TotalTimeout", "00:00:05")]
     // encounter-discharge asks at the discharge it makes: a stay-start task there would ask about no stay.

@@ -131,6 +131,38 @@ public sealed class CdsJwtValidatorTests
     }
 
     [Fact]
+    public void A_full_share_is_not_a_replay_and_expired_entries_leave_in_expiry_order()
+    {
+        var time = new ManualTimeProvider(Now);
+        var cache = new JtiReplayCache(time, capacity: 6, issuerCount: 3, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Assert.Equal(2, cache.QuotaPerIssuer);
+        Assert.Equal(ReplayCheck.Added, cache.TryAdd("a", "late", Now + TimeSpan.FromMinutes(10)));
+        Assert.Equal(ReplayCheck.Added, cache.TryAdd("a", "early", Now + TimeSpan.FromMinutes(1)));
+        Assert.Equal(ReplayCheck.Replayed, cache.TryAdd("a", "early", Now + TimeSpan.FromMinutes(1)));
+        Assert.Equal(ReplayCheck.IssuerFull, cache.TryAdd("a", "third", Now + TimeSpan.FromMinutes(1)));
+        Assert.Equal(ReplayCheck.Added, cache.TryAdd("b", "third", Now + TimeSpan.FromMinutes(1)));
+        time.Advance(TimeSpan.FromMinutes(2)); // "early" has expired, "late" has not
+        Assert.Equal(ReplayCheck.Added, cache.TryAdd("a", "third", Now + TimeSpan.FromMinutes(3)));
+        Assert.Equal(ReplayCheck.Replayed, cache.TryAdd("a", "late", Now + TimeSpan.FromMinutes(10)));
+        Assert.Equal(3, cache.Count);
+    }
+
+    [Fact]
+    public async Task A_token_issued_before_the_service_started_is_refused()
+    {
+        // Security review s12 #4: the replay cache lives in memory, so after a restart a token used before it would be new.
+        var (key, jwks) = JwtTestKeys.NewEcKey();
+        var time = new ManualTimeProvider(Now);
+        var validator = JwtTestKeys.Validator(JwtTestKeys.Options(jwks), time);
+        async Task<JwtRejection> Check(string token) => (await validator.ValidateAsync(token, Audiences, CancellationToken.None)).Rejection;
+
+        Assert.Equal(JwtRejection.IssuedBeforeStart, await Check(JwtTestKeys.Token(key, "ES384", Now - TimeSpan.FromMinutes(2))));
+        Assert.Equal(JwtRejection.None, await Check(JwtTestKeys.Token(key, "ES384", Now - TimeSpan.FromSeconds(50)))); // within ClockSkew
+        time.Advance(TimeSpan.FromMinutes(3));
+        Assert.Equal(JwtRejection.None, await Check(JwtTestKeys.Token(key, "ES384", Now + TimeSpan.FromMinutes(1))));
+    }
+
+    [Fact]
     public async Task Keys_come_from_an_allowlisted_jku_only_and_are_cached()
     {
         var (key, jwks) = JwtTestKeys.NewEcKey("rotated");
@@ -169,7 +201,14 @@ public sealed class CdsJwtValidatorTests
             // The spec token lives from 2011 to 2015: longer than our one-hour cap, which is policy, not the point here.
             MaxTokenLifetime = TimeSpan.FromDays(1),
         };
-        return (JwtTestKeys.Validator(options, time), (string)payload["aud"]!);
+        if (time is not ManualTimeProvider manual)
+            return (JwtTestKeys.Validator(options, time), (string)payload["aud"]!);
+        // The service started before the spec token was issued (2011): tokens issued before a start are refused.
+        var at = manual.GetUtcNow();
+        manual.Set(DateTimeOffset.FromUnixTimeSeconds((long)payload["iat"]!));
+        var validator = JwtTestKeys.Validator(options, manual);
+        manual.Set(at);
+        return (validator, (string)payload["aud"]!);
     }
 
     private static string SpecToken() => File.ReadAllText(ExternalData.Path("cds-hooks", "jwt", "jwt-compact.txt")).Trim();

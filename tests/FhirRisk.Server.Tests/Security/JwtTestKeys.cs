@@ -62,7 +62,7 @@ internal static class JwtTestKeys
 
     public static CdsJwtValidator Validator(CdsAuthenticationOptions options, TimeProvider time, StubJwksHandler? jku = null) =>
         new(options, new JwksCache(new StubHttpClientFactory(jku ?? new StubJwksHandler()), time, options.JwksCacheDuration, NullLogger.Instance),
-            new JtiReplayCache(time, options.ReplayCacheCapacity), time);
+            new JtiReplayCache(time, options.ReplayCacheCapacity, options.Issuers.Count, NullLogger.Instance), time);
 }
 
 /// <summary>Serves JWK Sets by URL from memory and counts requests (no network).</summary>
