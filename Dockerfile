@@ -27,7 +27,8 @@ COPY --from=build /src/publish .
 RUN mkdir -p /app/data && chown "$APP_UID" /app/data && chmod 0700 /app/data
 VOLUME /app/data
 # Production turns nothing off: CDS Hooks clients must send JWTs (CdsHooks:Authentication:Mode Jwt, the default), and
-# the server does not start until FHIRRISK_CdsHooks__Authentication__Audience names the public base URL EHRs call.
+# once an issuer is trusted, the server does not start until FHIRRISK_CdsHooks__Authentication__Audience names the
+# public base URL EHRs call.
 # Listen on every interface (the defaults are 127.0.0.1); ASPNETCORE_HTTP_PORTS is emptied because the server
 # binds its own listeners (Http, Grpc sections) and would otherwise warn that the image's default is overridden.
 ENV ASPNETCORE_ENVIRONMENT=Production \

@@ -98,8 +98,9 @@ internal static class CdsAuthenticationOptionsValidator
             failures.Add("CdsHooks:Authentication:JwksCacheDuration must be positive.");
         if (options.ReplayCacheCapacity < Math.Max(1, options.Issuers.Count))
             failures.Add("CdsHooks:Authentication:ReplayCacheCapacity must be positive and at least the number of issuers (each gets an equal share).");
-        if (options.Mode == CdsAuthenticationMode.Jwt && options.Audience.Length == 0)
-            failures.Add("CdsHooks:Authentication:Audience must be set when Mode is Jwt: the public base URL EHRs call, such as https://cds.example.org (a token's aud must name it; it is never taken from the request's Host), or use Mode LocalDemo on 127.0.0.1 for a demo.");
+        // With no trusted issuer every token is refused anyway, so a bare image (gRPC and FHIR push only) still starts.
+        if (options.Mode == CdsAuthenticationMode.Jwt && options.Issuers.Count > 0 && options.Audience.Length == 0)
+            failures.Add("CdsHooks:Authentication:Audience must be set when Mode is Jwt and an issuer is trusted: the public base URL EHRs call, such as https://cds.example.org (a token's aud must name it; it is never taken from the request's Host), or use Mode LocalDemo on 127.0.0.1 for a demo.");
         else if (options.Audience.Length > 0 && !Uri.TryCreate(options.Audience, UriKind.Absolute, out _))
             failures.Add("CdsHooks:Authentication:Audience must be an absolute base URL such as https://cds.example.org.");
         for (var i = 0; i < options.Issuers.Count; i++)

@@ -88,7 +88,8 @@ public sealed class ConfigurationSourcesTests
     [InlineData("--FhirPush:MaxBodyBytes=-5", "invalid settings: FhirPush:MaxBodyBytes -5 is outside 1-")]
     [InlineData("--Http:Port=18097 --Grpc:Port=18097", "invalid settings: Http:Port and Grpc:Port are both 18097")]
     [InlineData("--Grpc:Host=0.0.0.0 --Grpc:Port=18098 --CdsHooks:Port=18098", "invalid settings: Grpc:Port and CdsHooks:Port are both 18098")]
-    [InlineData("--CdsHooks:Authentication:Audience=", "invalid settings: CdsHooks:Authentication:Audience must be set when Mode is Jwt: the public base URL EHRs call, such as https://cds.example.org")]
+    [InlineData("--CdsHooks:Authentication:Audience= --CdsHooks:Authentication:Issuers:0:Issuer=https://ehr.example.org --CdsHooks:Authentication:Issuers:0:JkuAllowlist:0=https://ehr.example.org/jwks",
+        "invalid settings: CdsHooks:Authentication:Audience must be set when Mode is Jwt and an issuer is trusted: the public base URL EHRs call, such as https://cds.example.org")]
     public async Task A_bad_setting_stops_the_real_host_with_one_line_and_exit_code_1(string settings, string expected)
     {
         using var folder = new FhirRisk.Testing.TempDirectory("bad-settings");

@@ -252,8 +252,6 @@ public sealed class CdsAuthenticationTests
     [InlineData("CdsHooks:Authentication:Algorithms:0", "HS256", null, null)]
     [InlineData("CdsHooks:DefaultThreshold:Warning", "0.5", "CdsHooks:DefaultThreshold:Critical", "0.2")]
     [InlineData("CdsHooks:Authentication:Issuers:0:Issuer", "https://ehr.example.org", null, null)]
-    // Security review s12 #3: without an Audience the aud check would have followed the caller's Host header.
-    [InlineData("CdsHooks:Authentication:Mode", "Jwt", "CdsHooks:Authentication:Audience", "")]
     [InlineData("CdsHooks:Links:0:Url", "not a url", null, null)]
     [InlineData("CdsHooks:Fhir:AttemptTimeout", "00:00:10", "CdsHooks:Fhir:TotalTimeout", "00:00:05")]
     // encounter-discharge asks at the discharge it makes: a stay-start task there would ask about no stay.
@@ -264,6 +262,34 @@ public sealed class CdsAuthenticationTests
         if (key2 is not null)
             settings[key2] = value2;
         await Assert.ThrowsAsync<OptionsValidationException>(() => TestCdsServer.StartAsync(settings));
+    }
+
+    // Security review s12 #3: without an Audience the aud check would have followed the caller's Host header.
+    [Fact]
+    public async Task Jwt_mode_with_a_trusted_issuer_and_no_Audience_stops_at_start()
+    {
+        var (_, jwks) = JwtTestKeys.NewEcKey();
+        await Assert.ThrowsAsync<OptionsValidationException>(() => TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:Authentication:Mode"] = "Jwt",
+            ["CdsHooks:Authentication:Audience"] = "",
+            ["CdsHooks:Authentication:Issuers:0:Issuer"] = JwtTestKeys.Issuer,
+            ["CdsHooks:Authentication:Issuers:0:Jwks"] = jwks,
+        }));
+    }
+
+    [Fact]
+    public async Task Jwt_mode_with_no_trusted_issuer_starts_without_an_Audience_and_refuses_every_call()
+    {
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:Authentication:Mode"] = "Jwt",
+            ["CdsHooks:Authentication:Audience"] = "",
+        });
+
+        using var response = await server.Client.GetAsync("/cds-services");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
     private static Task<TestCdsServer> JwtServerAsync(string jwks, TimeProvider? time = null) =>
