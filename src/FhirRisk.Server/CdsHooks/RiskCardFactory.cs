@@ -68,6 +68,9 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
             : double.IsNaN(risk.Risk)
             ? $"{Label(risk.Task)} risk could not be estimated"
             : $"{Label(risk.Task)} risk: {CardText.Percent(risk.Risk)} ({Band(indicator)})";
+        // A demo model's card says so where a clinician looks first, not only in the detail (security review s12 #12).
+        if (result.TrainedOnSimulatedPatients)
+            summary = $"[DEMO, simulated data] {summary}";
         return new CdsCard(NewUuid(), CardText.Truncate(summary), indicator, source, Detail(input, result, note), links);
     }
 
@@ -75,6 +78,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
     {
         var risk = input.Risk;
         var text = new StringBuilder();
+        if (result.TrainedOnSimulatedPatients)
+            text.Append(SimulatedModelNote).Append("\n\n");
         text.Append("**").Append(CardText.EscapeMarkdown(Label(risk.Task))).Append(":** ");
         text.Append(risk.Observed is { } seen ? Observed(seen)
             : double.IsNaN(risk.Risk) ? "not estimable (no sampled continuation reached an outcome)" : CardText.Percent(risk.Risk));
@@ -125,6 +130,10 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
 
     /// <summary>Added to the method line of a risk the heads answered because the rollouts were at capacity.</summary>
     public const string BusyNote = "This service answers by zero-shot rollouts, which were at capacity: the task head answered instead.";
+
+    /// <summary>The first line of every card of a model built by <c>fhirrisk demo-model</c> from simulated patients only.</summary>
+    public const string SimulatedModelNote =
+        "**Demonstration model, trained only on simulated patients: not for clinical decisions.** Serve a model trained on this site's records (Model:Directory).";
 
     private static string Method(TaskRisk risk, DateTimeOffset? point) => risk.Method switch
     {

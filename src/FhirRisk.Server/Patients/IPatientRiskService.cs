@@ -76,6 +76,10 @@ public sealed record PatientRiskResult(IReadOnlyList<TaskRisk> Risks, string Mod
     /// <summary>The time of the prediction point, UTC: the last event at or before the requested cut-off (or the last
     /// event); null where not known.</summary>
     public DateTimeOffset? PredictionPoint { get; init; }
+
+    /// <summary>The model was built by <c>fhirrisk demo-model</c> from simulated patients only: cards and gRPC answers say
+    /// it is not for clinical decisions (security review s12 #12).</summary>
+    public bool TrainedOnSimulatedPatients { get; init; }
 }
 
 /// <summary>What a prediction left out of the patient's record, as counts (never ids or values).</summary>

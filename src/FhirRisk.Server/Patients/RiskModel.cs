@@ -1,3 +1,4 @@
+using FhirRisk.Core;
 using System.Globalization;
 using FhirRisk.Inference;
 using FhirRisk.Inference.Embeddings;
@@ -29,6 +30,10 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
     public string Version => Current.Version;
 
     public InferenceSession Session => Current.Session;
+
+    /// <summary>Whether the loaded model was built by <c>fhirrisk demo-model</c> from simulated patients only
+    /// (<see cref="ModelProvenance.IsSimulatedDemo"/>): its answers say they are not for clinical use.</summary>
+    public bool TrainedOnSimulatedPatients => Current.SimulatedOnly;
 
     /// <summary>Whether the loaded heads come from a finetuning run stopped early (<see cref="InferenceSession.HeadsStoppedEarly"/>).</summary>
     public bool HeadsStoppedEarly => Current.Session.HeadsStoppedEarly is not null;
@@ -132,7 +137,9 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
             var version = string.Create(CultureInfo.InvariantCulture,
                 $"{Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar))}@{session.Tokenizer.Vocabulary.Fingerprint:x16}");
             var rollouts = session.CreateRolloutPredictor();
-            Volatile.Write(ref _loaded, new Loaded(session, rollouts, heads, method, version, backend, session.CreateEmbedder(), new TrajectoryGenerator(session, rollouts)));
+            var simulatedOnly = ModelProvenance.IsSimulatedDemo(directory);
+            Volatile.Write(ref _loaded, new Loaded(session, rollouts, heads, method, version, backend, session.CreateEmbedder(), new TrajectoryGenerator(session, rollouts),
+                simulatedOnly));
             // Only maps fitted on the service's estimator, rollout counts and temperature are applied (docs/inference.md
             // "Recalibration"); say which, and warn about the rest, so a changed Model:MinRollouts or Model:Temperature is not silent.
             var rolloutSettings = session.Options.Rollouts;
@@ -140,6 +147,8 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
             var applied = maps.Where(t => t.AppliesTo(rolloutSettings)).ToArray();
             var unused = maps.Except(applied).ToArray();
             ModelLoaded(logger, version, session.Backend.Name, method.ToString(), applied.Length > 0 ? string.Join(", ", applied.Select(Describe)) : "none");
+            if (simulatedOnly)
+                SimulatedModelLoaded(logger, version);
             if (session.HeadsStoppedEarly is { } stopped)
                 HeadsStoppedEarlyLoaded(logger, version, Steps(stopped.StepsDone), Steps(stopped.Steps));
             if (unused.Length > 0)
@@ -182,6 +191,10 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
         Message = "The task heads of risk model {Version} come from a finetuning run stopped early, at step {StepsDone} of {Steps} (finetuning.json: cancelled); they answer like finished heads but are not the finished run's (finetune again to finish it)")]
     private static partial void HeadsStoppedEarlyLoaded(ILogger logger, string version, string stepsDone, string steps);
 
+    [LoggerMessage(EventId = 405, Level = LogLevel.Warning,
+        Message = "Risk model {Version} was built by 'fhirrisk demo-model' from simulated patients only: every card and gRPC answer says it is not for clinical decisions (serve a model trained on your own records: Model:Directory)")]
+    private static partial void SimulatedModelLoaded(ILogger logger, string version);
+
     private static string Steps(int? steps) => steps?.ToString(CultureInfo.InvariantCulture) ?? "?";
 
     private static string Describe(RolloutTaskCalibration map) => $"{map.Task} ({map.Estimator.ToString().ToLowerInvariant()})";
@@ -193,7 +206,7 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
     private static partial void LoadFailed(ILogger logger, string directory, string exception, string reason);
 
     private sealed record Loaded(InferenceSession Session, RolloutRiskPredictor Rollouts, HeadsRiskPredictor? Heads, RiskMethod DefaultMethod, string Version,
-        IComputeBackend? Backend, PatientEmbedder Embedder, TrajectoryGenerator Trajectories);
+        IComputeBackend? Backend, PatientEmbedder Embedder, TrajectoryGenerator Trajectories, bool SimulatedOnly);
 }
 
 /// <summary>No model is loaded (gRPC UNAVAILABLE, HTTP 503).</summary>

@@ -34,6 +34,10 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
     /// makes.</summary>
     public const string HeadsBeforeStayEndCode = "HEADS_BEFORE_STAY_END";
 
+    /// <summary>The warning code of every answer of a model built by <c>fhirrisk demo-model</c> from simulated patients
+    /// only (<see cref="RiskModel.TrainedOnSimulatedPatients"/>): not for clinical decisions.</summary>
+    public const string SimulatedModelCode = "SIMULATED_TRAINING_DATA";
+
     /// <summary>The quiet time from which heads answers carry <see cref="HeadsAsOfLastEventCode"/>.</summary>
     public static readonly TimeSpan QuietNoteAfter = TimeSpan.FromHours(1);
 
@@ -94,9 +98,12 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
                     $"{HeadsAsOfLastEventCode} the task heads read the record as at its last event, {(quiet.TotalDays >= 1 ? $"{quiet.TotalDays:0.#} days" : $"{quiet.TotalHours:0.#} hours")} before the asked time, and do not account for the time since (rollouts condition on it)"));
             if (risks.Where(r => r.Method == RiskMethod.Heads && r.BeforeStayEnd).Select(r => r.Task).ToArray() is { Length: > 0 } early)
                 notes = notes.Append($"{HeadsBeforeStayEndCode} the task heads read {string.Join(", ", early)} inside the open stay, before the discharge they were finetuned at, where they may read low; rollouts ask at the stay's coming end");
+            if (model.TrainedOnSimulatedPatients)
+                notes = notes.Append($"{SimulatedModelCode} the model was trained on simulated patients only (fhirrisk demo-model): not for clinical decisions");
             return new PatientRiskResult(risks, model.Version, events.Count, [.. notes])
             {
                 AnsweredByHeadsWhenBusy = fellBack,
+                TrainedOnSimulatedPatients = model.TrainedOnSimulatedPatients,
                 PredictionPoint = new DateTimeOffset(point, TimeSpan.Zero),
             };
         }

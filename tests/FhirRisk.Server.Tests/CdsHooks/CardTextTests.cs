@@ -40,6 +40,23 @@ public sealed class CardTextTests
         Assert.True(card.Summary.Length < 140);
     }
 
+    [Fact]
+    public void A_demo_model_card_says_so_in_its_summary_and_first_line_and_another_model_card_does_not()
+    {
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var demo = new PatientRiskResult([Risk("hospital_mortality", 0.2)], "demo@1", 3, []) { TrainedOnSimulatedPatients = true };
+        var site = new PatientRiskResult([Risk("hospital_mortality", 0.2)], "site@1", 3, []);
+
+        var demoCard = Assert.Single(factory.Build(demo, [new RiskCardInput(demo.Risks[0], [])], []));
+        var siteCard = Assert.Single(factory.Build(site, [new RiskCardInput(site.Risks[0], [])], []));
+
+        Assert.StartsWith("[DEMO, simulated data] In-hospital mortality risk: ", demoCard.Summary, StringComparison.Ordinal);
+        Assert.True(demoCard.Summary.Length < 140);
+        Assert.StartsWith(RiskCardFactory.SimulatedModelNote, demoCard.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("In-hospital mortality risk: ", siteCard.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("simulated", siteCard.Detail, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Theory]
     [InlineData(0.01, "info")]
     [InlineData(0.05, "warning")]

@@ -31,8 +31,11 @@ public sealed class SharedTimelineTests
             CdsRequests.Hook("patient-view", patientId: PatientId), "application/json");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("Top contributing events", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("Top contributing events", body, StringComparison.Ordinal);
         Assert.Equal(1, store.PatientReads);
+        // The demo model's cards say it was trained on simulated patients only (security review s12 #12).
+        Assert.Contains("[DEMO, simulated data]", body, StringComparison.Ordinal);
     }
 
     [Fact]
