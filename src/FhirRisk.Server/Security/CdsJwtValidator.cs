@@ -102,17 +102,25 @@ internal sealed class CdsJwtValidator
         return CheckLifetimeAndReplay(jwt, issuer.Name, tenant);
     }
 
+    private static bool IsCalendarTime(long unixSeconds) =>
+        unixSeconds >= DateTimeOffset.MinValue.ToUnixTimeSeconds() && unixSeconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
     private CdsJwtResult CheckLifetimeAndReplay(JsonWebToken jwt, string issuer, string? tenant)
     {
         if (!jwt.TryGetPayloadValue<long>("exp", out var exp) || !jwt.TryGetPayloadValue<long>("iat", out var iat)
             || string.IsNullOrEmpty(jwt.Id))
             return new CdsJwtResult(JwtRejection.MissingClaim, issuer);
+        // A time no DateTimeOffset holds (before year 1, after 9999) is a malformed token, not a server error (security
+        // review s12 #11: it answered 500 and logged the exception's message, which quotes the claim).
+        var hasNbf = jwt.TryGetPayloadValue<long>("nbf", out var nbf);
+        if (!IsCalendarTime(exp) || !IsCalendarTime(iat) || hasNbf && !IsCalendarTime(nbf))
+            return new CdsJwtResult(JwtRejection.Malformed, issuer);
         var now = _time.GetUtcNow();
         var expires = DateTimeOffset.FromUnixTimeSeconds(exp);
         if (expires + _options.ClockSkew <= now)
             return new CdsJwtResult(JwtRejection.Expired, issuer);
         if (DateTimeOffset.FromUnixTimeSeconds(iat) - _options.ClockSkew > now
-            || (jwt.TryGetPayloadValue<long>("nbf", out var nbf) && DateTimeOffset.FromUnixTimeSeconds(nbf) - _options.ClockSkew > now))
+            || (hasNbf && DateTimeOffset.FromUnixTimeSeconds(nbf) - _options.ClockSkew > now))
             return new CdsJwtResult(JwtRejection.NotYetValid, issuer);
         if (expires - now > _options.MaxTokenLifetime + _options.ClockSkew)
             return new CdsJwtResult(JwtRejection.LifetimeTooLong, issuer);

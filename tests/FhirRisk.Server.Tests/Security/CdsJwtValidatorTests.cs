@@ -65,6 +65,29 @@ public sealed class CdsJwtValidatorTests
 
     // ---- self-made keys ----
 
+    // Security review s12 #11: a signed token whose time claim no DateTimeOffset holds answered 500.
+    [Theory]
+    [InlineData("exp", 99_999_999_999_999L)]
+    [InlineData("iat", -99_999_999_999_999L)]
+    [InlineData("nbf", 99_999_999_999_999L)]
+    public async Task A_time_claim_outside_the_calendar_is_malformed_not_an_error(string claim, long value)
+    {
+        var (key, jwks) = JwtTestKeys.NewEcKey();
+        var validator = JwtTestKeys.Validator(JwtTestKeys.Options(jwks), new ManualTimeProvider(Now));
+        var claims = new Dictionary<string, object>
+        {
+            ["jti"] = Guid.NewGuid().ToString(), ["exp"] = Now.AddMinutes(5).ToUnixTimeSeconds(), ["iat"] = Now.ToUnixTimeSeconds(), [claim] = value,
+        };
+        var token = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = JwtTestKeys.Issuer, Audience = JwtTestKeys.Audience, TokenType = "JWT", SigningCredentials = new SigningCredentials(key, "ES384"), Claims = claims,
+        });
+
+        var result = await validator.ValidateAsync(token, Audiences, CancellationToken.None);
+
+        Assert.Equal(JwtRejection.Malformed, result.Rejection);
+    }
+
     [Fact]
     public async Task ES384_and_RS384_tokens_from_a_trusted_issuer_are_accepted()
     {
