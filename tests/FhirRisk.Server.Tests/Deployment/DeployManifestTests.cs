@@ -131,6 +131,10 @@ public sealed class DeployManifestTests
         var compose = Map(At(Single("compose/compose.yaml"), "services", "server"));
         Assert.Equal("true", compose["read_only"]);
         Assert.Equal(Text(At(podSpec, "securityContext", "runAsUser")), compose["user"]);
+        // As the pod: no capabilities, no privilege gain, a memory limit (security review s12 #14).
+        Assert.Equal(["ALL"], List(compose["cap_drop"]).Select(Text));
+        Assert.Contains("no-new-privileges:true", List(compose["security_opt"]).Select(Text));
+        Assert.NotNull(compose["mem_limit"]);
     }
 
     [Fact]
