@@ -20,7 +20,8 @@ public sealed class HealthWatchLimitTests
         using var client = new RawGrpcClient(server.BaseUri());
         var body = RawGrpcClient.Frame(new HealthCheckRequest { Service = new string('x', 64 * 1024) });
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => client.PostAsync(Watch, body)));
+        // WaitAsync: RawGrpcClient's timeout ends at the headers, and a watch that is kept sends them and stays open.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => client.PostAsync(Watch, body))).WaitAsync(Timeout);
 
         Assert.All(answers, a => Assert.Equal((int)GrpcStatusCode.InvalidArgument, a.GrpcStatus));
         Assert.All(answers, a => Assert.True(a.IsTrailersOnly));
@@ -51,8 +52,8 @@ public sealed class HealthWatchLimitTests
         using var second = await OpenWatchAsync(http, "");
         await WaitUntil(() => server.Health.TotalWatchers == 2);
 
-        var refused = await raw.PostAsync(Watch, RawGrpcClient.Frame(new HealthCheckRequest()));
-        var check = await raw.PostAsync("/grpc.health.v1.Health/Check", RawGrpcClient.Frame(new HealthCheckRequest()));
+        var refused = await raw.PostAsync(Watch, RawGrpcClient.Frame(new HealthCheckRequest())).WaitAsync(Timeout);
+        var check = await raw.PostAsync("/grpc.health.v1.Health/Check", RawGrpcClient.Frame(new HealthCheckRequest())).WaitAsync(Timeout);
         first.Dispose();
         await WaitUntil(() => server.Health.TotalWatchers == 1);
         using var third = await OpenWatchAsync(http, "");
