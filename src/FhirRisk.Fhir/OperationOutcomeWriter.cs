@@ -19,22 +19,28 @@ public static class OperationOutcomeWriter
         ArgumentNullException.ThrowIfNull(issues);
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("resourceType", "OperationOutcome");
-            json.WriteStartArray("issue");
-            var any = false;
-            foreach (var issue in issues)
-            {
-                WriteIssue(json, issue);
-                any = true;
-            }
-            if (!any)
-                WriteEmpty(json);
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
+            Write(json, issues);
         return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>The OperationOutcome as the next value of <paramref name="json"/> (e.g. inside a response Bundle).</summary>
+    public static void Write(Utf8JsonWriter json, IEnumerable<Issue> issues)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(issues);
+        json.WriteStartObject();
+        json.WriteString("resourceType", "OperationOutcome");
+        json.WriteStartArray("issue");
+        var any = false;
+        foreach (var issue in issues)
+        {
+            WriteIssue(json, issue);
+            any = true;
+        }
+        if (!any)
+            WriteEmpty(json);
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 
     private static void WriteIssue(Utf8JsonWriter json, Issue issue)

@@ -2,6 +2,7 @@ using FhirRisk.Server.Grpc;
 using FhirRisk.Server.Health;
 using FhirRisk.Server.Risk;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace FhirRisk.Server;
 
@@ -14,8 +15,12 @@ internal static class FhirRiskGrpcExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddGrpcProtocol(builder.Configuration);
-        builder.Services.AddSingleton<HealthStatusRegistry>();
-        builder.Services.AddSingleton<HealthGrpcService>();
+        builder.Services.AddSingleton(provider => new HealthStatusRegistry(
+            provider.GetRequiredService<ILogger<HealthStatusRegistry>>(),
+            provider.GetRequiredService<IOptions<GrpcServerOptions>>().Value.MaxHealthWatches));
+        builder.Services.AddSingleton(provider => new HealthGrpcService(
+            provider.GetRequiredService<HealthStatusRegistry>(),
+            provider.GetRequiredService<IOptions<GrpcServerOptions>>().Value.HealthWatchLifetime));
         builder.Services.TryAddSingleton<IRiskServiceBackend, UnimplementedRiskServiceBackend>();
         builder.Services.AddSingleton<RiskGrpcService>();
         return builder;

@@ -12,8 +12,10 @@ namespace FhirRisk.Fhir.Push;
 /// </summary>
 public static class FhirPushReader
 {
-    /// <summary>A JSON document: a Bundle (entries in order) or a single resource (one entry without a request).</summary>
-    public static FhirPushDocument ReadJson(ReadOnlyMemory<byte> json, FhirReaderSettings? settings = null)
+    /// <summary>A JSON document: a Bundle (entries in order) or a single resource (one entry without a request).
+    /// More than <paramref name="maxEntries"/> entries: reading stops there, and the document has no entries and
+    /// <see cref="FhirPushDocument.ExceedsEntryLimit"/> set.</summary>
+    public static FhirPushDocument ReadJson(ReadOnlyMemory<byte> json, FhirReaderSettings? settings = null, int maxEntries = int.MaxValue)
     {
         settings ??= FhirReaderSettings.Default;
         json = Utf8Bom.Skip(json);
@@ -42,7 +44,8 @@ public static class FhirPushReader
                         id = reader.GetString();
                         break;
                     case "entry" when reader.TokenType == JsonTokenType.StartArray:
-                        ReadEntries(ref reader, json, entries);
+                        if (!ReadEntries(ref reader, json, entries, maxEntries))
+                            return TooManyEntries();
                         break;
                     case "entry":
                         entryNotArray = true;
@@ -74,8 +77,9 @@ public static class FhirPushReader
         }
     }
 
-    /// <summary>NDJSON (Bulk Data "Flat FHIR"): one resource per non-blank line; each line is an entry located <c>line N</c>.</summary>
-    public static FhirPushDocument ReadNdjson(ReadOnlyMemory<byte> ndjson, FhirReaderSettings? settings = null)
+    /// <summary>NDJSON (Bulk Data "Flat FHIR"): one resource per non-blank line; each line is an entry located <c>line N</c>.
+    /// More than <paramref name="maxEntries"/> lines: as <see cref="ReadJson"/>.</summary>
+    public static FhirPushDocument ReadNdjson(ReadOnlyMemory<byte> ndjson, FhirReaderSettings? settings = null, int maxEntries = int.MaxValue)
     {
         settings ??= FhirReaderSettings.Default;
         var entries = new List<FhirPushEntry>();
@@ -90,7 +94,11 @@ public static class FhirPushReader
             if (line.Span.EndsWith("\r"u8))
                 line = line[..^1];
             if (!line.Span.Trim(" \t"u8).IsEmpty)
+            {
+                if (entries.Count == maxEntries)
+                    return TooManyEntries();
                 entries.Add(ReadLine(line, entries.Count, number, settings));
+            }
             if (length < 0)
                 break;
             start = end + 1;
@@ -117,10 +125,13 @@ public static class FhirPushReader
         }
     }
 
-    private static void ReadEntries(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, List<FhirPushEntry> entries)
+    /// <summary>False, with reading stopped, at an entry past <paramref name="maxEntries"/>.</summary>
+    private static bool ReadEntries(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, List<FhirPushEntry> entries, int maxEntries)
     {
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
+            if (entries.Count == maxEntries)
+                return false;
             var index = entries.Count;
             var location = $"Bundle.entry[{index}]";
             if (reader.TokenType != JsonTokenType.StartObject)
@@ -155,6 +166,7 @@ public static class FhirPushReader
                 problem = Issue.Error(FhirIssueCodes.EntryWithoutResource, location, "entry has no resource");
             entries.Add(new FhirPushEntry(index, location + ".resource", type, id, fullUrl, method, url, resource, problem) { Meta = meta });
         }
+        return true;
     }
 
     private static (string? Method, string? Url) ReadRequest(ref Utf8JsonReader reader)
@@ -225,6 +237,8 @@ public static class FhirPushReader
         return versionId is null && lastUpdated is null ? null : new FhirPushMeta(versionId, lastUpdated);
     }
 
+    private static FhirPushDocument TooManyEntries() => new(null, null, [], []) { ExceedsEntryLimit = true };
+
     private static FhirPushDocument Unusable(string code, string path, string message) =>
         new(null, null, [], [Issue.Error(code, path, message)]);
 }
@@ -234,6 +248,9 @@ public static class FhirPushReader
 public sealed record FhirPushDocument(string? ResourceType, string? BundleType, IReadOnlyList<FhirPushEntry> Entries, IReadOnlyList<Issue> Issues)
 {
     public bool IsUsable => Issues.Count == 0;
+
+    /// <summary>The document holds more entries than the reader was allowed to read; none were kept.</summary>
+    public bool ExceedsEntryLimit { get; init; }
 }
 
 /// <summary>

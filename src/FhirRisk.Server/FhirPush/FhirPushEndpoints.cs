@@ -98,7 +98,10 @@ internal static class FhirPushEndpoints
         http.Response.StatusCode = result.StatusCode;
         http.Response.ContentType = FhirJson;
         // The work is done (and stored): its answer goes out even if the drain times out meanwhile.
-        await http.Response.WriteAsync(result.Json, ServerCancellation.ClientAborted(http));
+        if (result.ResponseBundleType is { } type)
+            await PushResponseWriter.WriteAsync(http.Response.BodyWriter, type, result.Outcomes, ServerCancellation.ClientAborted(http));
+        else
+            await http.Response.WriteAsync(result.Json ?? "", ServerCancellation.ClientAborted(http));
     }
 
     /// <summary>
@@ -130,6 +133,10 @@ internal sealed class FhirPushOptions
     /// <summary>The largest request body read, in bytes (default 32 MiB; a Synthea patient bundle is 0.3-3 MiB).
     /// Larger: 413 with an OperationOutcome. At most <see cref="Array.MaxLength"/>: the body is held in one array.</summary>
     public long MaxBodyBytes { get; set; } = 32L << 20;
+
+    /// <summary>The most entries (Bundle entries, NDJSON lines) of one push or gRPC Ingest (default 50 000: a full
+    /// body of ~1 KB resources is about 33 000). More: 413 with an OperationOutcome, nothing stored.</summary>
+    public int MaxEntries { get; set; } = 50_000;
 }
 
 internal sealed class FhirPushOptionsValidator : IValidateOptions<FhirPushOptions>
@@ -137,10 +144,12 @@ internal sealed class FhirPushOptionsValidator : IValidateOptions<FhirPushOption
     public ValidateOptionsResult Validate(string? name, FhirPushOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
         // A value below 1 refused every push with 413 (review s11-ops #9); one above the array limit failed on a large body.
-        return options.MaxBodyBytes < 1 || options.MaxBodyBytes > Array.MaxLength
-            ? ValidateOptionsResult.Fail(
-                $"FhirPush:MaxBodyBytes {options.MaxBodyBytes} is outside 1-{Array.MaxLength} (bytes).")
-            : ValidateOptionsResult.Success;
+        if (options.MaxBodyBytes < 1 || options.MaxBodyBytes > Array.MaxLength)
+            failures.Add($"FhirPush:MaxBodyBytes {options.MaxBodyBytes} is outside 1-{Array.MaxLength} (bytes).");
+        if (options.MaxEntries < 1)
+            failures.Add($"FhirPush:MaxEntries {options.MaxEntries} must be at least 1.");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

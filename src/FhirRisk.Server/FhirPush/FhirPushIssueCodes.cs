@@ -52,6 +52,10 @@ internal static class FhirPushIssueCodes
     /// <summary>A body sent with <c>Content-Encoding: gzip</c> that is not valid gzip data: 400.</summary>
     public const string BadContentCoding = "PUSH015";
 
+    /// <summary>A body of more than <c>FhirPush:MaxEntries</c> entries (Bundle entries, NDJSON lines): 413, nothing
+    /// stored; gRPC Ingest: INVALID_ARGUMENT.</summary>
+    public const string TooManyEntries = "PUSH016";
+
     /// <summary>Information: <c>DELETE /fhir/Patient/{id}</c> removed the patient; the message gives the counts.</summary>
     public const string Purged = "PUSH101";
 

@@ -12,14 +12,16 @@ namespace FhirRisk.Server.FhirPush;
 /// answer is 400 with an OperationOutcome. A <b>batch</b>, a <b>collection</b> and NDJSON are entry by entry: each valid
 /// entry is written in its own transaction and the answer lists every entry's outcome. Logs hold counts only.
 /// </summary>
-internal sealed partial class FhirPushService(TimelineStoreState store, ILogger<FhirPushService> logger)
+internal sealed partial class FhirPushService(TimelineStoreState store, FhirPushOptions options, ILogger<FhirPushService> logger)
 {
     private static readonly FhirReaderSettings Reader = FhirReaderSettings.Default;
 
     /// <summary>A <c>POST /fhir</c> body (JSON).</summary>
     public async Task<FhirPushResult> PushBundleAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
-        var document = FhirPushReader.ReadJson(body, Reader);
+        var document = FhirPushReader.ReadJson(body, Reader, options.MaxEntries);
+        if (document.ExceedsEntryLimit)
+            return TooManyEntries("Bundle.entry");
         if (!document.IsUsable)
             return FhirPushResult.Invalid(document.Issues);
         if (document.ResourceType != "Bundle")
@@ -35,8 +37,23 @@ internal sealed partial class FhirPushService(TimelineStoreState store, ILogger<
     }
 
     /// <summary>A <c>POST /fhir/$import</c> body (NDJSON): entry by entry, answered as a batch-response.</summary>
-    public Task<FhirPushResult> ImportNdjsonAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
-        EntryByEntryAsync(FhirPushReader.ReadNdjson(body, Reader), "ndjson", requireRequest: false, cancellationToken);
+    public Task<FhirPushResult> ImportNdjsonAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var document = FhirPushReader.ReadNdjson(body, Reader, options.MaxEntries);
+        return document.ExceedsEntryLimit
+            ? Task.FromResult(TooManyEntries(""))
+            : EntryByEntryAsync(document, "ndjson", requireRequest: false, cancellationToken);
+    }
+
+    /// <summary>413 before anything is prepared or stored: each entry costs a response entry of a few hundred bytes
+    /// and its parse, so a body of tiny entries would be answered about 100 times larger (review s12 #7).</summary>
+    private FhirPushResult TooManyEntries(string path)
+    {
+        TooManyEntriesRefused(logger, options.MaxEntries);
+        var issue = Issue.Error(FhirPushIssueCodes.TooManyEntries, path,
+            $"more than {options.MaxEntries} entries (FhirPush:MaxEntries); nothing was stored; split the push");
+        return new FhirPushResult(StatusCodes.Status413PayloadTooLarge, OperationOutcomeWriter.ToJson([issue]), []) { Issues = [issue] };
+    }
 
     /// <summary><c>DELETE /fhir/Patient/{id}</c>: erases the patient from the store (docs/fhir-push.md "Erasure"). The
     /// answer and the log give counts only; a patient that is not stored is answered the same way, with zeros.</summary>
@@ -123,12 +140,15 @@ internal sealed partial class FhirPushService(TimelineStoreState store, ILogger<
         int Count(TimelineWriteKind k) => outcomes.Count(o => o.Result?.Kind == k);
         Pushed(logger, kind, outcomes.Length, Count(TimelineWriteKind.Created), Count(TimelineWriteKind.Updated),
             Count(TimelineWriteKind.Unchanged), Count(TimelineWriteKind.Outdated), outcomes.Count(o => o.Result is null));
-        return new FhirPushResult(200, PushResponseWriter.ResponseBundle(responseType, outcomes), outcomes);
+        return new FhirPushResult(200, null, outcomes) { ResponseBundleType = responseType };
     }
 
     [LoggerMessage(EventId = 310, Level = LogLevel.Information,
         Message = "FHIR push ({Kind}): {Entries} entries, {Created} created, {Updated} updated, {Unchanged} unchanged, {Outdated} outdated (a newer version kept), {Rejected} rejected")]
     private static partial void Pushed(ILogger logger, string kind, int entries, int created, int updated, int unchanged, int outdated, int rejected);
+
+    [LoggerMessage(EventId = 316, Level = LogLevel.Warning, Message = "FHIR push refused: more than {MaxEntries} entries (FhirPush:MaxEntries)")]
+    private static partial void TooManyEntriesRefused(ILogger logger, int maxEntries);
 
     [LoggerMessage(EventId = 312, Level = LogLevel.Information,
         Message = "Patient purged from the timeline store: {Linked} resources of its compartment, {Unlinked} without a patient link")]
@@ -152,9 +172,13 @@ internal sealed record EntryOutcome(PreparedEntry Prepared, TimelineWriteResult?
     };
 }
 
-/// <summary>The HTTP answer of a push: status, FHIR JSON body (a response Bundle or an OperationOutcome) and the outcomes.</summary>
-internal sealed record FhirPushResult(int StatusCode, string Json, IReadOnlyList<EntryOutcome> Outcomes)
+/// <summary>The HTTP answer of a push: status, and either an OperationOutcome (<see cref="Json"/>) or the outcomes,
+/// written as a response Bundle of <see cref="ResponseBundleType"/> straight to the response (PushResponseWriter).</summary>
+internal sealed record FhirPushResult(int StatusCode, string? Json, IReadOnlyList<EntryOutcome> Outcomes)
 {
+    /// <summary><c>transaction-response</c> or <c>batch-response</c> when the answer is a response Bundle.</summary>
+    public string? ResponseBundleType { get; init; }
+
     /// <summary>Why a rejected push was rejected: the issues of its OperationOutcome (empty when it was accepted).</summary>
     public IReadOnlyList<Issue> Issues { get; init; } = [];
 

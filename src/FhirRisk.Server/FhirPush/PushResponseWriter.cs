@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using System.IO.Pipelines;
 using System.Text.Json;
 using FhirRisk.Core;
 using FhirRisk.Fhir;
@@ -10,25 +10,36 @@ namespace FhirRisk.Server.FhirPush;
 /// <summary>
 /// Writes the transaction-response / batch-response Bundle (FHIR R4 §3.1.0.11 "Transaction Processing Rules"): one
 /// entry per request entry, in order, with <c>response.status</c>, <c>location</c> (<c>Type/id/_history/version</c>),
-/// <c>etag</c> and, when there is something to say, an OperationOutcome in <c>response.outcome</c>.
+/// <c>etag</c> and, when there is something to say, an OperationOutcome in <c>response.outcome</c>. The Bundle is
+/// written to the response as it is made, flushed every <see cref="FlushBytes"/>: one entry's outcome runs to a few
+/// hundred bytes, so a whole answer held in memory (and copied to a string and back) cost several times the body
+/// (review s12 #7).
 /// </summary>
 internal static class PushResponseWriter
 {
-    public static string ResponseBundle(string type, IReadOnlyList<EntryOutcome> outcomes)
+    private const int FlushBytes = 32 * 1024;
+
+    public static async Task WriteAsync(PipeWriter body, string type, IReadOnlyList<EntryOutcome> outcomes, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        ArgumentNullException.ThrowIfNull(body);
+        await using var json = new Utf8JsonWriter(body);
+        json.WriteStartObject();
+        json.WriteString("resourceType", "Bundle");
+        json.WriteString("type", type);
+        json.WriteStartArray("entry");
+        foreach (var outcome in outcomes)
         {
-            json.WriteStartObject();
-            json.WriteString("resourceType", "Bundle");
-            json.WriteString("type", type);
-            json.WriteStartArray("entry");
-            foreach (var outcome in outcomes)
-                WriteEntry(json, outcome);
-            json.WriteEndArray();
-            json.WriteEndObject();
+            WriteEntry(json, outcome);
+            if (json.BytesPending >= FlushBytes)
+            {
+                json.Flush();
+                await body.FlushAsync(cancellationToken);
+            }
         }
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.Flush();
+        await body.FlushAsync(cancellationToken);
     }
 
     private static void WriteEntry(Utf8JsonWriter json, EntryOutcome outcome)
@@ -57,6 +68,6 @@ internal static class PushResponseWriter
         if (issues.Count == 0)
             return;
         json.WritePropertyName("outcome");
-        json.WriteRawValue(OperationOutcomeWriter.ToJson(issues));
+        OperationOutcomeWriter.Write(json, issues);
     }
 }

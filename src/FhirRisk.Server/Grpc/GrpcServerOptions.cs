@@ -35,6 +35,17 @@ internal sealed class GrpcServerOptions
     /// <summary>Concurrent calls per HTTP/2 connection (SETTINGS_MAX_CONCURRENT_STREAMS).</summary>
     public int MaxConcurrentStreams { get; set; } = 100;
 
+    /// <summary>Open TCP connections to the gRPC listener at once; null (default) sets no limit. A connection past
+    /// it is closed at once, before any HTTP/2 frame.</summary>
+    public long? MaxConcurrentConnections { get; set; }
+
+    /// <summary>Health <c>Watch</c> calls open at once, over all connections (the health service needs no
+    /// credentials). Past it, Watch ends with RESOURCE_EXHAUSTED.</summary>
+    public int MaxHealthWatches { get; set; } = Health.HealthStatusRegistry.DefaultMaxWatchers;
+
+    /// <summary>How long a health <c>Watch</c> lasts before it ends with OK (clients watch again).</summary>
+    public TimeSpan HealthWatchLifetime { get; set; } = Health.HealthGrpcService.DefaultWatchLifetime;
+
     /// <summary>TLS with ALPN h2 when set; otherwise h2c (HTTP/2 over cleartext, prior knowledge).</summary>
     public TlsCertificateOptions? Tls { get; set; }
 
@@ -45,6 +56,9 @@ internal sealed class GrpcServerOptions
 /// <summary>Rejects settings the server could not serve with, naming the configuration key to fix.</summary>
 internal sealed class GrpcServerOptionsValidator : IValidateOptions<GrpcServerOptions>
 {
+    /// <summary>A CancellationTokenSource's timer takes at most int.MaxValue milliseconds.</summary>
+    private static readonly TimeSpan MaxWatchLifetime = TimeSpan.FromDays(24);
+
     public ValidateOptionsResult Validate(string? name, GrpcServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -59,6 +73,12 @@ internal sealed class GrpcServerOptionsValidator : IValidateOptions<GrpcServerOp
             failures.Add("Grpc:MaxSendMessageSize must be positive (bytes).");
         if (options.MaxConcurrentStreams <= 0)
             failures.Add("Grpc:MaxConcurrentStreams must be positive.");
+        if (options.MaxConcurrentConnections is <= 0)
+            failures.Add("Grpc:MaxConcurrentConnections must be positive, or left out for no limit.");
+        if (options.MaxHealthWatches <= 0)
+            failures.Add("Grpc:MaxHealthWatches must be positive.");
+        if (options.HealthWatchLifetime <= TimeSpan.Zero || options.HealthWatchLifetime > MaxWatchLifetime)
+            failures.Add($"Grpc:HealthWatchLifetime must be above 0 and at most {MaxWatchLifetime} (e.g. 00:30:00).");
         if (options.ResponseCompression.Length > 0 && !MessageCompression.IsSupported(options.ResponseCompression))
             failures.Add($"Grpc:ResponseCompression '{options.ResponseCompression}' is not one of identity, gzip, deflate.");
         options.Tls?.Validate("Grpc:Tls", failures);

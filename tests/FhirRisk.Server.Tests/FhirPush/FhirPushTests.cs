@@ -115,6 +115,21 @@ public sealed class FhirPushTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_response_Bundle_of_many_entries_is_whole_and_in_order()
+    {
+        // Far over the writer's flush size: the streamed Bundle must still be one JSON document, entry by entry.
+        using var response = await _server.PostAsync("/fhir/$import", string.Concat(Enumerable.Repeat("{}\n", 3000)), "application/fhir+ndjson");
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("batch-response", body["type"]!.GetValue<string>());
+        var statuses = Statuses(body);
+        Assert.Equal(3000, statuses.Count);
+        Assert.All(statuses, s => Assert.Equal("400 Bad Request", s));
+        Assert.StartsWith("line 3000", body["entry"]![2999]!["response"]!["outcome"]!["issue"]![0]!["expression"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Wrong_bodies_are_answered_with_an_OperationOutcome()
     {
         using var wrongType = await _server.PostAsync("/fhir", "{}", "text/plain");

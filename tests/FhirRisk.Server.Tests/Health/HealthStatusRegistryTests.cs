@@ -98,6 +98,36 @@ public sealed class HealthStatusRegistryTests
         Assert.Equal(0, _registry.WatcherCount("a"));
     }
 
+    [Fact]
+    public void TryWatch_AtTheCap_RefusedAndNothingKept_FreedByDispose()
+    {
+        var registry = new HealthStatusRegistry(NullLogger<HealthStatusRegistry>.Instance, maxWatchers: 2);
+        Assert.True(registry.TryWatch("a", out var first));
+        Assert.True(registry.TryWatch("b", out var second));
+
+        Assert.False(registry.TryWatch("a", out var refused));
+        Assert.Null(refused);
+        Assert.Equal(2, registry.TotalWatchers);
+        first.Dispose();
+        Assert.True(registry.TryWatch("a", out var third));
+        second.Dispose();
+        third.Dispose();
+        Assert.Equal(0, registry.TotalWatchers);
+    }
+
+    [Fact]
+    public void Names_OverTheLimit_Refused()
+    {
+        var longest = new string('é', HealthStatusRegistry.MaxServiceNameBytes / 2);
+        var over = longest + "x";
+
+        using var watch = _registry.Watch(longest);
+        Assert.False(HealthStatusRegistry.IsAcceptableName(over));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _registry.TryWatch(over, out _));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _registry.SetStatus(over, ServingStatus.Serving));
+        Assert.Equal(1, _registry.TotalWatchers);
+    }
+
     private static async Task<ServingStatus> Next(HealthWatch watch) =>
         await watch.Statuses.ReadAsync().AsTask().WaitAsync(Timeout);
 }

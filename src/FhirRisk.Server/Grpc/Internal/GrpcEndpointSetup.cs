@@ -19,7 +19,34 @@ internal static class GrpcEndpointSetup
     {
         listen.Protocols = HttpProtocols.Http2;
         Http.Listeners.Tag(listen, Http.ListenerKind.Grpc);
+        if (options.MaxConcurrentConnections is { } max)
+            LimitConnections(listen, max); // before TLS: a refused connection costs no handshake
         if (options.Tls is { } tls)
             listen.UseHttps(tls.LoadCertificate());
+    }
+
+    /// <summary>Closes a connection at once while <paramref name="max"/> are open on this listener. Kestrel's own
+    /// <c>Limits.MaxConcurrentConnections</c> would count the HTTP and CDS Hooks listeners too.</summary>
+    private static void LimitConnections(ListenOptions listen, long max)
+    {
+        var open = 0L;
+        listen.Use(next => async connection =>
+        {
+            if (Interlocked.Increment(ref open) > max)
+            {
+                Interlocked.Decrement(ref open);
+                await connection.Transport.Input.CompleteAsync();
+                await connection.Transport.Output.CompleteAsync();
+                return;
+            }
+            try
+            {
+                await next(connection);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref open);
+            }
+        });
     }
 }
