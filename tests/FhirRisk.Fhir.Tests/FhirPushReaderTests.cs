@@ -92,6 +92,43 @@ public sealed class FhirPushReaderTests
     }
 
     [Fact]
+    public void A_Bundle_s_links_are_read_in_order_and_a_malformed_link_is_passed_over()
+    {
+        byte[] json = [.. """
+            {"resourceType":"Bundle","type":"searchset","link":[
+              {"relation":"self","url":"https://fhir.test/Observation?patient=p"},
+              7,
+              {"url":"https://fhir.test/Observation?page=2","relation":"next","extra":{"a":[1]}},
+              {"relation":5,"url":"https://fhir.test/x"},
+              {"relation":"previous","url":"https://fhir.test/bad-
+            """u8, 0xC3, 0x28, .. """
+            "}],"entry":[]}
+            """u8];
+
+        var document = FhirPushReader.ReadJson(json);
+
+        // A url that is not UTF-8 text is left out of its link; the push itself is not refused over it.
+        Assert.True(document.IsUsable);
+        Assert.Equal(
+            [new FhirBundleLink("self", "https://fhir.test/Observation?patient=p"), new FhirBundleLink("next", "https://fhir.test/Observation?page=2"),
+                new FhirBundleLink(null, "https://fhir.test/x"), new FhirBundleLink("previous", null)],
+            document.Links);
+    }
+
+    [Fact]
+    public void Links_are_a_Bundle_s_only_and_a_Bundle_whose_entry_is_not_an_array_still_says_what_it_is()
+    {
+        var patient = FhirPushReader.ReadJson("""{"resourceType":"Patient","id":"p1","link":[{"relation":"next","url":"https://fhir.test/x"}]}"""u8.ToArray());
+        var malformed = FhirPushReader.ReadJson("""{"resourceType":"Bundle","type":"searchset","entry":"nope","link":[{"relation":"next","url":"https://fhir.test/2"}]}"""u8.ToArray());
+
+        Assert.Empty(patient.Links);
+        Assert.False(malformed.IsUsable);
+        Assert.Equal(FhirIssueCodes.WrongElementType, Assert.Single(malformed.Issues).Code);
+        Assert.Equal(("Bundle", "searchset"), (malformed.ResourceType, malformed.BundleType));
+        Assert.Equal("https://fhir.test/2", Assert.Single(malformed.Links).Url);
+    }
+
+    [Fact]
     public void Invalid_utf8_in_a_string_is_an_issue_not_an_exception()
     {
         byte[] json = [.. """{"resourceType":"Bund"""u8, 0xC3, 0x28, .. """le"}"""u8];

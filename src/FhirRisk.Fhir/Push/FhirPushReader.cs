@@ -4,14 +4,18 @@ using FhirRisk.Core;
 namespace FhirRisk.Fhir.Push;
 
 /// <summary>
-/// Reads what a client pushes (<c>POST /fhir</c>, <c>POST /fhir/$import</c>) from memory: a Bundle's type and entries
-/// (fullUrl, request.method, request.url and the exact bytes of each resource, with its <c>resourceType</c> and
+/// Reads what a client pushes (<c>POST /fhir</c>, <c>POST /fhir/$import</c>) from memory: a Bundle's type, links and
+/// entries (fullUrl, request.method, request.url and the exact bytes of each resource, with its <c>resourceType</c> and
 /// <c>id</c>), or NDJSON lines. Only the envelope is read here; each resource is validated by
 /// <see cref="FhirResourceParser"/> afterwards. Problems are data: a document that is not usable at all yields an issue
 /// and no entries; an unusable entry keeps its place with a <see cref="FhirPushEntry.Problem"/>.
 /// </summary>
 public static class FhirPushReader
 {
+    /// <summary>The levels a Bundle's envelope adds above its resources (root, entry array, entry object): a document is read
+    /// to <see cref="FhirReaderSettings.MaxDepth"/> plus these, so each resource keeps its own limit.</summary>
+    public const int EnvelopeLevels = 3;
+
     /// <summary>A JSON document: a Bundle (entries in order) or a single resource (one entry without a request).
     /// More than <paramref name="maxEntries"/> entries: reading stops there, and the document has no entries and
     /// <see cref="FhirPushDocument.ExceedsEntryLimit"/> set.</summary>
@@ -19,14 +23,14 @@ public static class FhirPushReader
     {
         settings ??= FhirReaderSettings.Default;
         json = Utf8Bom.Skip(json);
-        // Entries sit three levels down (root, entry array, entry object); each resource keeps its own limit when parsed.
-        var reader = new Utf8JsonReader(json.Span, new JsonReaderOptions { MaxDepth = settings.MaxDepth + 3 });
+        var reader = new Utf8JsonReader(json.Span, new JsonReaderOptions { MaxDepth = settings.MaxDepth + EnvelopeLevels });
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
                 return Unusable(FhirIssueCodes.ResourceNotObject, "Bundle", "the request body must be a JSON object");
             string? resourceType = null, bundleType = null, id = null;
             var entries = new List<FhirPushEntry>();
+            IReadOnlyList<FhirBundleLink> links = [];
             var entryNotArray = false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -51,6 +55,9 @@ public static class FhirPushReader
                         entryNotArray = true;
                         reader.Skip();
                         break;
+                    case "link" when reader.TokenType == JsonTokenType.StartArray:
+                        links = ReadLinks(ref reader);
+                        break;
                     default:
                         reader.Skip();
                         break;
@@ -62,10 +69,12 @@ public static class FhirPushReader
                 return Unusable(FhirIssueCodes.MissingResourceType, "Bundle", "no string 'resourceType' property");
             if (resourceType != "Bundle")
                 return new FhirPushDocument(resourceType, null, [new FhirPushEntry(0, resourceType, resourceType, id, null, null, null, json, null)], []);
-            // Read as absent, a malformed entry would turn a push into an empty, successful one.
+            // Read as absent, a malformed entry would turn a push into an empty, successful one. The document is still
+            // JSON of a Bundle, and says so (its type and links), though none of it is usable.
             if (entryNotArray)
-                return Unusable(FhirIssueCodes.WrongElementType, "Bundle.entry", "Bundle.entry must be an array of entries");
-            return new FhirPushDocument(resourceType, bundleType, entries, []);
+                return new FhirPushDocument(resourceType, bundleType, [],
+                    [Issue.Error(FhirIssueCodes.WrongElementType, "Bundle.entry", "Bundle.entry must be an array of entries")]) { Links = links };
+            return new FhirPushDocument(resourceType, bundleType, entries, []) { Links = links };
         }
         catch (JsonException e)
         {
@@ -169,6 +178,51 @@ public static class FhirPushReader
         return true;
     }
 
+    /// <summary>
+    /// <c>Bundle.link</c> (R4 §2.36 Bundle): each link's <c>relation</c> and <c>url</c> where they are strings. A link that
+    /// is not an object, or a string that is not UTF-8 text, is passed over: links are for paging, never stored, and a
+    /// push must not fail on them.
+    /// </summary>
+    private static List<FhirBundleLink> ReadLinks(ref Utf8JsonReader reader)
+    {
+        var links = new List<FhirBundleLink>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                continue;
+            }
+            string? relation = null, url = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isRelation = reader.ValueTextEquals("relation"u8);
+                var isUrl = reader.ValueTextEquals("url"u8);
+                reader.Read();
+                if (isRelation && reader.TokenType == JsonTokenType.String)
+                    relation = TextOrNull(ref reader);
+                else if (isUrl && reader.TokenType == JsonTokenType.String)
+                    url = TextOrNull(ref reader);
+                else
+                    reader.Skip();
+            }
+            links.Add(new FhirBundleLink(relation, url));
+        }
+        return links;
+    }
+
+    private static string? TextOrNull(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     private static (string? Method, string? Url) ReadRequest(ref Utf8JsonReader reader)
     {
         string? method = null, url = null;
@@ -243,15 +297,22 @@ public static class FhirPushReader
         new(null, null, [], [Issue.Error(code, path, message)]);
 }
 
-/// <summary>A pushed document: the root's <c>resourceType</c> (null for NDJSON or an unusable document), a Bundle's
-/// <c>type</c>, its entries in order, and issues that make the whole document unusable.</summary>
+/// <summary>A pushed document: the root's <c>resourceType</c> (null for NDJSON, and for a document that is not JSON text
+/// of an object with a string <c>resourceType</c>), a Bundle's <c>type</c>, its entries in order, and issues that make the
+/// whole document unusable.</summary>
 public sealed record FhirPushDocument(string? ResourceType, string? BundleType, IReadOnlyList<FhirPushEntry> Entries, IReadOnlyList<Issue> Issues)
 {
     public bool IsUsable => Issues.Count == 0;
 
     /// <summary>The document holds more entries than the reader was allowed to read; none were kept.</summary>
     public bool ExceedsEntryLimit { get; init; }
+
+    /// <summary>A Bundle's <c>link</c>s in order (a searchset's <c>next</c> page among them); empty for anything else.</summary>
+    public IReadOnlyList<FhirBundleLink> Links { get; init; } = [];
 }
+
+/// <summary>One <c>Bundle.link</c>: its <c>relation</c> (<c>self</c>, <c>next</c>, …) and <c>url</c>, as written.</summary>
+public sealed record FhirBundleLink(string? Relation, string? Url);
 
 /// <summary>
 /// One pushed resource before parsing. <see cref="Location"/> is its instance path (<c>Bundle.entry[3].resource</c>,

@@ -30,8 +30,10 @@ internal sealed class CdsHookHandler(
         bool useStoredHistory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var prediction = new PatientRiskRequest(request.ContextValue("patientId"), data.Resources, options.TasksFor(service.Hook))
+        var prediction = new PatientRiskRequest(request.ContextValue("patientId"), [.. data.Documents.Select(d => d.Json)], options.TasksFor(service.Hook))
         {
+            // What the gathering read is what the prediction maps: each document is parsed once per call.
+            ReadResources = data.Documents,
             UseStoredHistory = useStoredHistory,
             // The encounter being discharged: a task predicted at a discharge is asked at this one (DischargeNow).
             DischargingEncounterId = service.Hook == CdsHookNames.EncounterDischarge ? request.ContextValue("encounterId") : null,

@@ -26,6 +26,18 @@ internal sealed record CdsServiceDescriptor(
 /// <summary>A hook call. Unknown members (<c>extension</c>, newer fields) are ignored.</summary>
 internal sealed class CdsHookRequest
 {
+    /// <summary>A hook call from its body (UTF-8; a byte order mark is skipped, as a stream's deserializer skips it), with
+    /// each prefetch value located in <paramref name="body"/> (<see cref="PrefetchValue.Json"/>): one pass over the body.</summary>
+    /// <exception cref="JsonException">The body is not JSON of a hook call.</exception>
+    public static CdsHookRequest? Read(ReadOnlyMemory<byte> body)
+    {
+        body = Fhir.Utf8Bom.Skip(body);
+        var request = JsonSerializer.Deserialize(body.Span, CdsHooksJsonContext.Default.CdsHookRequest);
+        foreach (var (_, value) in request?.Prefetch ?? [])
+            value?.Locate(body);
+        return request;
+    }
+
     public string? Hook { get; set; }
 
     public string? HookInstance { get; set; }
@@ -36,7 +48,8 @@ internal sealed class CdsHookRequest
 
     public Dictionary<string, JsonElement>? Context { get; set; }
 
-    public Dictionary<string, JsonElement>? Prefetch { get; set; }
+    /// <summary>The prefetch values by key; a <c>null</c> value ("no data") is null.</summary>
+    public Dictionary<string, PrefetchValue?>? Prefetch { get; set; }
 
     /// <summary>A root-level, primitive context field as a string (the only kind a prefetch token may name).</summary>
     public string? ContextValue(string name) =>

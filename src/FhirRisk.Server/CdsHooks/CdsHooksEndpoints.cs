@@ -59,7 +59,7 @@ internal static class CdsHooksEndpoints
         GatheredData? gathered = null;
         try
         {
-            var request = await ReadAsync(http, options.MaxBodyBytes, CdsHooksJsonContext.Default.CdsHookRequest)
+            var request = await ReadAsync(http, options.MaxBodyBytes, CdsHookRequest.Read)
                 ?? throw new CdsRequestException("the body must be a JSON object.");
             gathered = await handler.GatherAsync(service, request, http.RequestAborted);
             if (gathered.Missing.Count(m => m.Reason == FetchFailure.PageLimitReached) is > 0 and var cut)
@@ -135,7 +135,8 @@ internal static class CdsHooksEndpoints
             return refused;
         try
         {
-            var body = await ReadAsync(http, options.MaxBodyBytes, CdsHooksJsonContext.Default.CdsFeedbackRequest);
+            var body = await ReadAsync(http, options.MaxBodyBytes,
+                json => JsonSerializer.Deserialize(Fhir.Utf8Bom.Skip(json).Span, CdsHooksJsonContext.Default.CdsFeedbackRequest));
             var feedback = FeedbackReader.Read(id, body, time.GetUtcNow());
             var added = await store.AddAsync(feedback, http.RequestAborted);
             CdsHooksLog.FeedbackStored(logger, id, added, feedback.Count);
@@ -168,9 +169,12 @@ internal static class CdsHooksEndpoints
         return Results.Empty;
     }
 
-    /// <summary>The body as JSON, read no further than <paramref name="maxBytes"/> (<c>CdsHooks:MaxBodyBytes</c>).</summary>
+    /// <summary>The body, read no further than <paramref name="maxBytes"/> (<c>CdsHooks:MaxBodyBytes</c>), then deserialized
+    /// by <paramref name="read"/> from memory in one pass. A hook call's prefetch values are slices of that memory, so each
+    /// is parsed once, by the FHIR reader (<see cref="PrefetchValue"/>), where deserializing them as documents from the
+    /// stream had read each several times over.</summary>
     /// <exception cref="CdsRequestException">Not JSON of the expected shape (400), too long (413), or unreadable as HTTP.</exception>
-    private static async Task<T?> ReadAsync<T>(HttpContext http, long maxBytes, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    private static async Task<T?> ReadAsync<T>(HttpContext http, long maxBytes, Func<ReadOnlyMemory<byte>, T?> read)
     {
         // Kestrel's own limit would answer 413 with an empty body; ours is enforced by Kestrel while reading, and its
         // BadHttpRequestException is answered below with an OperationOutcome.
@@ -180,7 +184,7 @@ internal static class CdsHooksEndpoints
         {
             if (http.Request.ContentLength > maxBytes)
                 throw new CdsRequestException(TooLarge(maxBytes), StatusCodes.Status413PayloadTooLarge);
-            return await JsonSerializer.DeserializeAsync(http.Request.Body, type, http.RequestAborted);
+            return read(await BodyAsync(http.Request, http.RequestAborted));
         }
         catch (JsonException e)
         {
@@ -195,6 +199,16 @@ internal static class CdsHooksEndpoints
             // Malformed framing (a bad chunk, a body shorter than its Content-Length): Kestrel's status, our outcome.
             throw new CdsRequestException("the request body could not be read as HTTP.", e.StatusCode);
         }
+    }
+
+    /// <summary>The whole body. Kestrel ends it at <c>MaxRequestBodySize</c> (set above) with a 413
+    /// <see cref="BadHttpRequestException"/>; a declared length over the limit was refused before.</summary>
+    private static async Task<ReadOnlyMemory<byte>> BodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        // Sized for the declared length, up to 1 MiB: a length is a claim, not bytes received.
+        var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? 0, 1 << 20));
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
     /// <summary>

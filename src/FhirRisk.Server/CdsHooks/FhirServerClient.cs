@@ -1,15 +1,18 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using FhirRisk.Fhir;
+using FhirRisk.Fhir.Push;
+using FhirRisk.Server.Patients;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
 namespace FhirRisk.Server.CdsHooks;
 
-/// <summary>What one prefetch key's fetch produced: FHIR JSON documents (a read, or each page of a search) and, when
-/// the key was not had in full, why (<see cref="Problem"/>, null when it was). Only
+/// <summary>What one prefetch key's fetch produced: FHIR JSON documents (a read, or each page of a search), each read once
+/// as the prediction reads it, and, when the key was not had in full, why (<see cref="Problem"/>, null when it was). Only
 /// <see cref="FetchFailure.PageLimitReached"/> comes with documents.</summary>
-internal sealed record FhirFetchResult(IReadOnlyList<ReadOnlyMemory<byte>> Documents, FetchProblem? Problem)
+internal sealed record FhirFetchResult(IReadOnlyList<SuppliedFhirDocument> Documents, FetchProblem? Problem)
 {
     public static FhirFetchResult Failed(FetchFailure failure) => Failed(new FetchProblem(failure));
 
@@ -36,7 +39,7 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         var pipeline = pipelines.For(fhirServer);
         using var budget = new CancellationTokenSource(options.TotalTimeout, time);
         using var keyToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
-        var documents = new List<ReadOnlyMemory<byte>>();
+        var documents = new List<SuppliedFhirDocument>();
         long bytesRead = 0;
         Uri? next = new(fhirServer.AbsoluteUri.TrimEnd('/') + "/" + relativeUrl.TrimStart('/'));
         for (var page = 0; next is not null && page < options.MaxPages; page++)
@@ -74,10 +77,10 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
                 return new FhirFetchResult(documents, null); // the resource does not exist: no data, not an outage
             if (!IsSuccess(answer.Status))
                 return FhirFetchResult.Failed(ProblemOf(answer.Status) with { FirstAttempt = firstFailure });
-            if (!TryNextPage(answer.Body, fhirServer, out next))
+            if (!TryReadPage(answer.Body, fhirServer, out var read, out next))
                 return FhirFetchResult.Failed(FetchFailure.UnreadableResponse);
             bytesRead += answer.Body.Length;
-            documents.Add(answer.Body);
+            documents.Add(read);
         }
         // A search cut short is data, but not all of it: the cards must say so (docs/cds-hooks.md "Prefetch").
         return new FhirFetchResult(documents, next is null ? null : new FetchProblem(FetchFailure.PageLimitReached));
@@ -149,8 +152,35 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         _ => FetchFailure.None,
     };
 
-    /// <summary>Checks the body is a FHIR JSON object and finds a same-server <c>next</c> link of a Bundle.</summary>
-    private static bool TryNextPage(byte[] body, Uri fhirServer, out Uri? next)
+    /// <summary>The envelope of a page is read with the nesting limit of System.Text.Json's documents (64 levels), which
+    /// judged pages until they were read once: a page nested deeper is not FHIR JSON here, as it was not then.</summary>
+    private static readonly FhirReaderSettings PageEnvelope = FhirReaderSettings.Default with { MaxDepth = 64 - FhirPushReader.EnvelopeLevels };
+
+    /// <summary>
+    /// Reads the body once, as the prediction reads a supplied document (<see cref="SuppliedFhirDocument"/>), and from that
+    /// reading checks that it is FHIR JSON — JSON text of an object with a string <c>resourceType</c> — and finds a
+    /// same-server <c>next</c> link of a Bundle. A body the FHIR reader could not read as such is judged by
+    /// <see cref="TryNextPageOfText"/>, as every page was before: that keeps a page the reader refuses for a string that is
+    /// not UTF-8 text, or for a null <c>resourceType</c>, which the prediction then refuses (400), where it always has.
+    /// </summary>
+    private static bool TryReadPage(byte[] body, Uri fhirServer, out SuppliedFhirDocument page, out Uri? next)
+    {
+        page = SuppliedFhirDocument.Read(body, PageEnvelope);
+        if (page.Envelope.ResourceType is not { } type)
+            return TryNextPageOfText(body, fhirServer, out next);
+        next = null;
+        // The FHIR reader skips a byte order mark; System.Text.Json's documents refused one (RFC 8259 §8.1 allows either),
+        // so such a page stays "no FHIR JSON".
+        if (body.AsSpan().StartsWith(Utf8Bom.Bytes))
+            return false;
+        if (type == "Bundle")
+            next = NextPage(page.Envelope.Links.Select(l => (l.Relation, l.Url)), fhirServer);
+        return true;
+    }
+
+    /// <summary>Checks with System.Text.Json that the body is JSON of an object with a <c>resourceType</c> (a string or
+    /// null; any other value is not FHIR JSON), and finds a same-server <c>next</c> link of a Bundle.</summary>
+    private static bool TryNextPageOfText(byte[] body, Uri fhirServer, out Uri? next)
     {
         next = null;
         try
@@ -161,18 +191,28 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
                 return false;
             if (type.GetString() != "Bundle" || !root.TryGetProperty("link", out var links) || links.ValueKind != JsonValueKind.Array)
                 return true;
-            foreach (var link in links.EnumerateArray())
-            {
-                if (link.TryGetProperty("relation", out var relation) && relation.GetString() == "next"
-                    && link.TryGetProperty("url", out var url) && Uri.TryCreate(url.GetString(), UriKind.Absolute, out var uri)
-                    && uri.GetLeftPart(UriPartial.Authority).Equals(fhirServer.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
-                    next = uri;
-            }
+            next = NextPage(links.EnumerateArray().Where(l => l.ValueKind == JsonValueKind.Object).Select(l => (TextOf(l, "relation"), TextOf(l, "url"))), fhirServer);
             return true;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return false;
         }
+
+        static string? TextOf(JsonElement link, string name) =>
+            link.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    }
+
+    /// <summary>The last <c>next</c> link whose URL is absolute and on <paramref name="fhirServer"/>'s host and port.</summary>
+    private static Uri? NextPage(IEnumerable<(string? Relation, string? Url)> links, Uri fhirServer)
+    {
+        Uri? next = null;
+        foreach (var (relation, url) in links)
+        {
+            if (relation == "next" && Uri.TryCreate(url, UriKind.Absolute, out var uri)
+                && uri.GetLeftPart(UriPartial.Authority).Equals(fhirServer.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
+                next = uri;
+        }
+        return next;
     }
 }

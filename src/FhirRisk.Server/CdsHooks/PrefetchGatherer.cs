@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FhirRisk.Server.Patients;
 
 namespace FhirRisk.Server.CdsHooks;
 
@@ -15,42 +16,45 @@ internal sealed record MissingPrefetch(string Key, FetchProblem Problem)
     public FetchFailure Reason => Problem.Kind;
 }
 
-/// <summary>The FHIR data gathered for one hook call.</summary>
-internal sealed record GatheredData(IReadOnlyList<ReadOnlyMemory<byte>> Resources, IReadOnlyList<MissingPrefetch> Missing);
+/// <summary>The FHIR data gathered for one hook call: each document read once, as the prediction reads it.</summary>
+internal sealed record GatheredData(IReadOnlyList<SuppliedFhirDocument> Documents, IReadOnlyList<MissingPrefetch> Missing);
 
 /// <summary>
 /// Collects the FHIR resources for a call (spec "Providing FHIR Resources to a CDS Service"): every resource the
 /// client prefetched is used; each of the service's prefetch keys the client left out (or answered with an
 /// OperationOutcome) is fetched from <c>fhirServer</c> with <c>fhirAuthorization</c>, all keys in parallel.
 /// A key whose value is <c>null</c> means "no data" and is not fetched again; a value that is not a FHIR resource is ignored.
-/// A Patient without an <c>id</c> under our <c>patient</c> key is the context patient and gets its id.
+/// A Patient without an <c>id</c> under our <c>patient</c> key is the context patient and gets its id. What it decides
+/// by was read with the body (<see cref="PrefetchValue"/>) or with the page (<see cref="FhirServerClient"/>); each document
+/// it keeps is read here once by the FHIR reader, and that reading is what the prediction maps.
 /// </summary>
 internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions options)
 {
     public async Task<GatheredData> GatherAsync(CdsServiceDefinition service, CdsHookRequest request, CancellationToken cancellationToken)
     {
-        var resources = new List<ReadOnlyMemory<byte>>();
+        var prefetched = new List<ReadOnlyMemory<byte>>();
         var satisfied = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (key, value) in request.Prefetch ?? [])
         {
-            if (value.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
+            if (value is null)
             {
                 satisfied.Add(key);
                 continue;
             }
             // Not a resource (the spec's own prefetch example has "user": "123"), or an OperationOutcome (the client
             // could not get it): treated as absent, so our own key is fetched instead.
-            if (value.ValueKind != JsonValueKind.Object || ResourceType(value) is not { } type || type == "OperationOutcome")
+            if (value.Kind != JsonValueKind.Object || value.ResourceType is not { } type || type == "OperationOutcome")
                 continue;
-            resources.Add(IsContextPatientRead(service, key) && type == "Patient" && !HasId(value)
+            prefetched.Add(IsContextPatientRead(service, key) && type == "Patient" && string.IsNullOrWhiteSpace(value.Id)
                 ? WithId(value, request.ContextValue("patientId")!.Trim())
-                : Encoding.UTF8.GetBytes(value.GetRawText()));
+                : value.Json);
             satisfied.Add(key);
         }
 
         // A client's own key (the spec example's patientToGreet) can answer one of ours: then ours is not fetched again
-        // and not reported missing.
-        var ownKeys = (request.Prefetch ?? []).Where(p => !service.Prefetch.ContainsKey(p.Key) && satisfied.Contains(p.Key)).Select(p => p.Value).ToList();
+        // and not reported missing. One whose value is null ("no data") answers none.
+        var ownKeys = (request.Prefetch ?? []).Where(p => !service.Prefetch.ContainsKey(p.Key) && satisfied.Contains(p.Key))
+            .Select(p => p.Value).OfType<PrefetchValue>().ToList();
         foreach (var (key, template) in service.Prefetch)
         {
             if (!satisfied.Contains(key) && ownKeys.Any(value => Answers(value, template, request.ContextValue("patientId"))))
@@ -59,15 +63,17 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions
 
         var unfilled = service.Prefetch.Where(p => !satisfied.Contains(p.Key)).ToList();
         var fetches = unfilled.Select(p => FetchAsync(p.Value, request, cancellationToken)).ToList();
+        // Read while the FHIR server answers; its pages are read as they come (FhirServerClient).
+        var documents = prefetched.Select(json => SuppliedFhirDocument.Read(json)).ToList();
         var results = await Task.WhenAll(fetches).ConfigureAwait(false);
         var missing = new List<MissingPrefetch>();
         for (var i = 0; i < unfilled.Count; i++)
         {
-            resources.AddRange(results[i].Documents);
+            documents.AddRange(results[i].Documents);
             if (results[i].Problem is { } problem)
                 missing.Add(new MissingPrefetch(unfilled[i].Key, problem));
         }
-        return new GatheredData(resources, missing);
+        return new GatheredData(documents, missing);
     }
 
     private Task<FhirFetchResult> FetchAsync(string template, CdsHookRequest request, CancellationToken cancellationToken)
@@ -90,19 +96,15 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions
     /// (<c>Patient/{{context.patientId}}</c>) by a Patient with that id, a search (<c>Type?…</c>) by a searchset Bundle
     /// whose entries are all of that type. An empty Bundle says nothing about which search it answers.
     /// </summary>
-    private static bool Answers(JsonElement value, string template, string? patientId)
+    private static bool Answers(PrefetchValue value, string template, string? patientId)
     {
-        var type = ResourceType(value);
         if (template == ContextPatientRead)
-            return type == "Patient" && patientId is not null && value.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
-                && id.GetString() == patientId.Trim();
+            return value.ResourceType == "Patient" && patientId is not null && value.Id == patientId.Trim();
         var query = template.IndexOf('?', StringComparison.Ordinal);
-        if (query <= 0 || type != "Bundle" || !value.TryGetProperty("entry", out var entries) || entries.ValueKind != JsonValueKind.Array
-            || entries.GetArrayLength() == 0)
+        if (query <= 0 || value.ResourceType != "Bundle" || value.EntryTypes is not { Count: > 0 } entries)
             return false;
         var searched = template[..query];
-        return entries.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("resource", out var r)
-            && r.ValueKind == JsonValueKind.Object && ResourceType(r) == searched);
+        return entries.All(type => type == searched);
     }
 
     /// <summary>Our key whose value is, by its template, the answer to <c>Patient/{{context.patientId}}</c>.</summary>
@@ -111,21 +113,15 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions
 
     private const string ContextPatientRead = "Patient/{{context.patientId}}";
 
-    private static bool HasId(JsonElement resource) =>
-        resource.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(id.GetString());
-
     /// <summary>The resource with <c>id</c> set. The spec's own prefetch example sends the Patient without one; under
     /// our <c>patient</c> key it can only be the context patient, and without the id it would count as another patient
     /// (docs/fhir-push.md "Identity": an id-less resource is named by its content hash).</summary>
-    private static byte[] WithId(JsonElement resource, string id)
+    private static byte[] WithId(PrefetchValue resource, string id)
     {
-        var node = JsonNode.Parse(resource.GetRawText())!.AsObject();
+        var node = JsonNode.Parse(resource.Json.Span)!.AsObject();
         node["id"] = id;
         return Encoding.UTF8.GetBytes(node.ToJsonString());
     }
-
-    private static string? ResourceType(JsonElement value) =>
-        value.TryGetProperty("resourceType", out var type) && type.ValueKind == JsonValueKind.String ? type.GetString() : null;
 }
 
 /// <summary>A hook call or feedback the service cannot read, answered <see cref="Status"/> (400, or 413 for a body over

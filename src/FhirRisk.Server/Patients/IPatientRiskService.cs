@@ -37,6 +37,12 @@ public sealed record PatientRiskRequest(
     /// trusted with the store (<c>UseStoredHistory</c>), whose call then uses only what it supplied.</summary>
     public bool UseStoredHistory { get; init; } = true;
 
+    /// <summary><see cref="FhirResources"/> as the calling surface already read them (<see cref="SuppliedFhirDocument.Read(ReadOnlyMemory{byte})"/>),
+    /// one per document, in order, each over the same bytes: the prediction maps these readings rather than reading the
+    /// bytes a second time (CDS Hooks reads its prefetch and the FHIR server's pages to check them). Null (the default):
+    /// the prediction reads <see cref="FhirResources"/> itself.</summary>
+    internal IReadOnlyList<SuppliedFhirDocument>? ReadResources { get; init; }
+
     /// <summary>The FHIR id of the encounter being discharged (CDS Hooks <c>encounter-discharge</c>): while the record
     /// shows it open, its discharge is taken to happen at <see cref="PredictionTime"/> (null: at the last event), so a
     /// task predicted at a discharge is asked at this one (<see cref="DischargeNow"/>). Null: the record as it is.</summary>

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using FhirRisk.Core;
 using FhirRisk.Fhir;
-using FhirRisk.Fhir.Push;
 using FhirRisk.Meds;
 using FhirRisk.Meds.FhirMapping;
 using FhirRisk.Meds.Timelines;
@@ -32,7 +31,8 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
 
     /// <summary>
     /// The events <paramref name="request"/> is answered from: its patient's (<see cref="BuildAsync(string?,
-    /// IReadOnlyList{ReadOnlyMemory{byte}}, bool, CancellationToken)"/>), with the encounter it discharges closed at its
+    /// IReadOnlyList{ReadOnlyMemory{byte}}, bool, CancellationToken)"/>, from the request's own reading of what it supplies
+    /// where it has one, <see cref="PatientRiskRequest.ReadResources"/>), with the encounter it discharges closed at its
     /// prediction time (<see cref="DischargeNow"/>). Built once per request instance: its prediction and its card
     /// contributors (one hook call) read the very same events — one read of the store, one parse and mapping of what it
     /// supplied — instead of building them twice. The events live as long as the request does; a new request (or a
@@ -43,7 +43,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         ArgumentNullException.ThrowIfNull(request);
         if (_built.TryGetValue(request, out var built))
             return built;
-        var patient = await BuildAsync(request.PatientId, request.FhirResources, request.UseStoredHistory, cancellationToken).ConfigureAwait(false);
+        var patient = await BuildEventsAsync(request.PatientId, SuppliedOf(request), request.UseStoredHistory, cancellationToken).ConfigureAwait(false);
         if (request.DischargingEncounterId is { } discharging)
         {
             var code = model.IsLoaded ? DischargeNow.HospitalDischargeCode(model.Session.Tokenizer.Vocabulary) : DischargeNow.UnknownDisposition;
@@ -53,10 +53,31 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         return patient;
     }
 
-    public async Task<PatientEventsResult> BuildAsync(string? patientId, IReadOnlyList<ReadOnlyMemory<byte>> supplied, bool useStoredHistory,
+    /// <summary>The events of <paramref name="patientId"/>'s stored history (when asked for) and of the FHIR JSON documents
+    /// <paramref name="supplied"/>, each read here.</summary>
+    public Task<PatientEventsResult> BuildAsync(string? patientId, IReadOnlyList<ReadOnlyMemory<byte>> supplied, bool useStoredHistory,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(supplied);
+        return BuildEventsAsync(patientId, [.. supplied.Select(json => SuppliedFhirDocument.Read(json))], useStoredHistory, cancellationToken);
+    }
+
+    /// <summary>The documents <paramref name="request"/> supplies, as read: its surface's reading, else read here.</summary>
+    /// <exception cref="ArgumentException">The surface's reading is not of <see cref="PatientRiskRequest.FhirResources"/>.</exception>
+    private static IReadOnlyList<SuppliedFhirDocument> SuppliedOf(PatientRiskRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request.FhirResources);
+        if (request.ReadResources is not { } read)
+            return [.. request.FhirResources.Select(json => SuppliedFhirDocument.Read(json))];
+        // The same memory, not equal bytes: a reading of other bytes would answer for data the request does not hold.
+        if (read.Count != request.FhirResources.Count || read.Where((document, i) => !document.Json.Equals(request.FhirResources[i])).Any())
+            throw new ArgumentException("ReadResources must be the reading of FhirResources, one per document, in order.", nameof(request));
+        return read;
+    }
+
+    private async Task<PatientEventsResult> BuildEventsAsync(string? patientId, IReadOnlyList<SuppliedFhirDocument> supplied, bool useStoredHistory,
+        CancellationToken cancellationToken)
+    {
         var warnings = new List<Issue>();
         var (suppliedResources, rejected, readInPart, parsedSupplied) = ReadSupplied(supplied, warnings);
         patientId = string.IsNullOrWhiteSpace(patientId) ? PatientOf(suppliedResources) : patientId.Trim();
@@ -157,11 +178,11 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         }
     }
 
-    /// <summary>The supplied resources the reader accepts, how many entries it refused, those it kept without some of
+    /// <summary>The supplied resources the reader accepted, how many entries it refused, those it kept without some of
     /// their elements (the refused entries' issues go to <paramref name="warnings"/>; the kept ones' come from the
     /// mapping), and each kept one as the reader parsed it.</summary>
     private static (List<TimelineResource> Resources, int Rejected, HashSet<TimelineResource> ReadInPart,
-        Dictionary<TimelineResource, ParsedResource> Parsed) ReadSupplied(IReadOnlyList<ReadOnlyMemory<byte>> supplied, List<Issue> warnings)
+        Dictionary<TimelineResource, ParsedResource> Parsed) ReadSupplied(IReadOnlyList<SuppliedFhirDocument> supplied, List<Issue> warnings)
     {
         var resources = new List<TimelineResource>();
         var readInPart = new HashSet<TimelineResource>(ReferenceEqualityComparer.Instance);
@@ -169,10 +190,9 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         var rejected = 0;
         for (var i = 0; i < supplied.Count; i++)
         {
-            var document = FhirPushReader.ReadJson(supplied[i]);
-            if (!document.IsUsable)
-                throw new PatientInputException($"Supplied FHIR document {i} is not usable ({document.Issues[0].Code}).", nameof(supplied));
-            foreach (var entry in PushEntryPreparer.Prepare(document, requireRequest: false, FhirReaderSettings.Default))
+            if (!supplied[i].Envelope.IsUsable)
+                throw new PatientInputException($"Supplied FHIR document {i} is not usable ({supplied[i].Envelope.Issues[0].Code}).", nameof(supplied));
+            foreach (var entry in supplied[i].Entries)
             {
                 if (entry.Resource is not { } resource)
                 {

@@ -121,6 +121,22 @@ public sealed class CdsHooksServiceTests
     }
 
     [Fact]
+    public async Task A_clients_own_key_that_is_null_answers_none_of_ours_and_ours_are_fetched()
+    {
+        // Until prefetch values were read with the body, such a key was asked whether it answered ours as a JSON null
+        // element, which threw: a 500.
+        await using var fhir = await FakeFhirServer.StartAsync();
+        await using var server = await TestCdsServer.StartAsync();
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl, prefetch: """{"patientToGreet":null}"""));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(6, fhir.Hits);
+        Assert.Equal(6, server.Risks.Requests.Single().FhirResources.Count);
+    }
+
+    [Fact]
     public async Task No_data_anywhere_is_412_with_an_OperationOutcome()
     {
         await using var server = await TestCdsServer.StartAsync();

@@ -1,0 +1,165 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace FhirRisk.Server.CdsHooks;
+
+/// <summary>
+/// One value of a hook call's <c>prefetch</c>, as the body holds it: where its bytes lie in the body, its JSON kind, and
+/// the few members <see cref="PrefetchGatherer"/> decides by — <c>resourceType</c>, <c>id</c>, and each entry's resource
+/// type for a Bundle — taken as <see cref="JsonElement.TryGetProperty(string, out JsonElement)"/> takes them (the last of
+/// a repeated member counts). Read while the body is deserialized (<see cref="PrefetchValueConverter"/>), in the same
+/// pass, without building a document of the value: the value's one parse is the FHIR reader's
+/// (<see cref="Patients.SuppliedFhirDocument"/>), on its bytes exactly as sent (<see cref="Json"/>).
+/// </summary>
+[JsonConverter(typeof(PrefetchValueConverter))]
+internal sealed class PrefetchValue(int start, int length, JsonValueKind kind, string? resourceType, string? id, IReadOnlyList<string?>? entryTypes)
+{
+    /// <summary>The value's JSON kind (a null value is a null <see cref="PrefetchValue"/>).</summary>
+    public JsonValueKind Kind { get; } = kind;
+
+    /// <summary>An object's <c>resourceType</c> when it is a string; null otherwise.</summary>
+    public string? ResourceType { get; } = resourceType;
+
+    /// <summary>An object's <c>id</c> when it is a string; null otherwise.</summary>
+    public string? Id { get; } = id;
+
+    /// <summary>For an object whose <c>entry</c> is an array: each entry's <c>resource.resourceType</c> (null where the
+    /// entry is not an object, has no object <c>resource</c>, or its resource no string type); null otherwise.</summary>
+    public IReadOnlyList<string?>? EntryTypes { get; } = entryTypes;
+
+    /// <summary>The value's bytes, a slice of the body (<see cref="Locate"/>), comments inside it included, as sent.</summary>
+    public ReadOnlyMemory<byte> Json { get; private set; }
+
+    /// <summary>Takes the value's bytes from <paramref name="body"/>, the UTF-8 text it was deserialized from.</summary>
+    public void Locate(ReadOnlyMemory<byte> body) => Json = body.Slice(start, length);
+}
+
+/// <summary>
+/// Reads a <see cref="PrefetchValue"/>: records where the value starts and ends in the reader's input and reads the
+/// members the gatherer needs on the way through it. The positions are the body's only when the body is deserialized
+/// from one span (<see cref="CdsHookRequest.Read"/>).
+/// </summary>
+internal sealed class PrefetchValueConverter : JsonConverter<PrefetchValue>
+{
+    public override PrefetchValue Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var start = checked((int)reader.TokenStartIndex);
+        var kind = KindOf(reader.TokenType);
+        string? resourceType = null, id = null;
+        List<string?>? entryTypes = null;
+        if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var member = reader.ValueTextEquals("resourceType"u8) ? Member.ResourceType
+                    : reader.ValueTextEquals("id"u8) ? Member.Id
+                    : reader.ValueTextEquals("entry"u8) ? Member.Entry
+                    : Member.Other;
+                reader.Read();
+                switch (member)
+                {
+                    case Member.ResourceType:
+                        resourceType = StringOrSkip(ref reader);
+                        break;
+                    case Member.Id:
+                        id = StringOrSkip(ref reader);
+                        break;
+                    case Member.Entry when reader.TokenType == JsonTokenType.StartArray:
+                        entryTypes = EntryTypes(ref reader);
+                        break;
+                    case Member.Entry:
+                        entryTypes = null;
+                        reader.Skip();
+                        break;
+                    default:
+                        reader.Skip();
+                        break;
+                }
+            }
+        }
+        else
+        {
+            reader.Skip();
+        }
+        return new PrefetchValue(start, checked((int)reader.BytesConsumed) - start, kind, resourceType, id, entryTypes);
+    }
+
+    public override void Write(Utf8JsonWriter writer, PrefetchValue value, JsonSerializerOptions options) =>
+        throw new NotSupportedException("A prefetch value is only read.");
+
+    /// <summary>Each element's <c>resource.resourceType</c>; the reader ends on the array's end.</summary>
+    private static List<string?> EntryTypes(ref Utf8JsonReader reader)
+    {
+        var types = new List<string?>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            string? type = null;
+            if (reader.TokenType == JsonTokenType.StartObject)
+            {
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isResource = reader.ValueTextEquals("resource"u8);
+                    reader.Read();
+                    if (isResource && reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        type = ResourceTypeOf(ref reader);
+                        continue;
+                    }
+                    if (isResource)
+                        type = null;
+                    reader.Skip();
+                }
+            }
+            else
+            {
+                reader.Skip();
+            }
+            types.Add(type);
+        }
+        return types;
+    }
+
+    /// <summary>An object's <c>resourceType</c> when a string; the reader ends on the object's end.</summary>
+    private static string? ResourceTypeOf(ref Utf8JsonReader reader)
+    {
+        string? type = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isType = reader.ValueTextEquals("resourceType"u8);
+            reader.Read();
+            if (isType)
+                type = StringOrSkip(ref reader);
+            else
+                reader.Skip();
+        }
+        return type;
+    }
+
+    /// <summary>The current value when a string; anything else is passed over and counts as absent.</summary>
+    private static string? StringOrSkip(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+            return reader.GetString();
+        reader.Skip();
+        return null;
+    }
+
+    private static JsonValueKind KindOf(JsonTokenType token) => token switch
+    {
+        JsonTokenType.StartObject => JsonValueKind.Object,
+        JsonTokenType.StartArray => JsonValueKind.Array,
+        JsonTokenType.String => JsonValueKind.String,
+        JsonTokenType.Number => JsonValueKind.Number,
+        JsonTokenType.True => JsonValueKind.True,
+        JsonTokenType.False => JsonValueKind.False,
+        _ => JsonValueKind.Null,
+    };
+
+    private enum Member
+    {
+        Other,
+        ResourceType,
+        Id,
+        Entry,
+    }
+}

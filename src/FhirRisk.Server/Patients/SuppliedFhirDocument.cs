@@ -1,0 +1,42 @@
+using FhirRisk.Fhir;
+using FhirRisk.Fhir.Push;
+using FhirRisk.Server.FhirPush;
+
+namespace FhirRisk.Server.Patients;
+
+/// <summary>
+/// One FHIR JSON document a prediction request supplies — a Bundle or a single resource — read as a push is read: the
+/// envelope by <see cref="FhirPushReader"/>, then each resource checked, hashed and parsed by
+/// <see cref="PushEntryPreparer"/>. A surface that must look into what it received before it asks (CDS Hooks: is a
+/// FHIR server's page FHIR JSON, where is its next page) reads it here and hands the reading on
+/// (<see cref="PatientRiskRequest.ReadResources"/>), so the prediction maps that reading instead of reading the same
+/// bytes again. Reading never throws: a document that cannot be used says so (<see cref="FhirPushDocument.Issues"/>),
+/// and the prediction refuses it where it always has.
+/// </summary>
+internal sealed class SuppliedFhirDocument
+{
+    private SuppliedFhirDocument(ReadOnlyMemory<byte> json, FhirPushDocument envelope, IReadOnlyList<PreparedEntry> entries) =>
+        (Json, Envelope, Entries) = (json, envelope, entries);
+
+    /// <summary>The document's bytes, as supplied.</summary>
+    public ReadOnlyMemory<byte> Json { get; }
+
+    /// <summary>The document as <see cref="FhirPushReader.ReadJson"/> read it: its resource type, a Bundle's links, its
+    /// entries' bytes, and the issues that make it unusable.</summary>
+    public FhirPushDocument Envelope { get; }
+
+    /// <summary>Each entry of a usable document, prepared (kept with its parse, or rejected with its issues); none when the
+    /// document is not usable.</summary>
+    public IReadOnlyList<PreparedEntry> Entries { get; }
+
+    public static SuppliedFhirDocument Read(ReadOnlyMemory<byte> json) => Read(json, FhirReaderSettings.Default);
+
+    /// <param name="envelope">The settings the envelope is read with (its nesting limit); each resource is parsed with
+    /// the defaults, as every supplied resource is.</param>
+    public static SuppliedFhirDocument Read(ReadOnlyMemory<byte> json, FhirReaderSettings envelope)
+    {
+        var document = FhirPushReader.ReadJson(json, envelope);
+        var entries = document.IsUsable ? PushEntryPreparer.Prepare(document, requireRequest: false, FhirReaderSettings.Default) : [];
+        return new SuppliedFhirDocument(json, document, entries);
+    }
+}
