@@ -1,11 +1,7 @@
 using System.Collections.Concurrent;
+using FhirRisk.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FhirRisk.Server.Tests.CdsHooks;
 
@@ -52,12 +48,8 @@ internal sealed class FakeFhirServer : IAsyncDisposable
 
     public static async Task<FakeFhirServer> StartAsync(FakeFhirMode mode = FakeFhirMode.Ok)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
-        var app = builder.Build();
         FakeFhirServer? self = null;
-        app.Run(async http =>
+        var (app, port) = await LoopbackHttpApp.StartAsync(async http =>
         {
             self!.Requests.Enqueue((http.Request.Path + http.Request.QueryString, http.Request.Headers.Authorization.ToString()));
             switch (self.Mode)
@@ -94,8 +86,6 @@ internal sealed class FakeFhirServer : IAsyncDisposable
                 ? $$"""{"resourceType":"{{type}}","id":"p1","gender":"female","birthDate":"1950-01-01"{{padding}}}"""
                 : """{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":""" + "\"" + type + "\"" + ""","id":"x1","subject":{"reference":"Patient/p1"}}}]""" + next + "}");
         });
-        await app.StartAsync();
-        var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port;
         self = new FakeFhirServer(app, port) { Mode = mode };
         return self;
     }
@@ -113,10 +103,5 @@ internal sealed class FakeFhirServer : IAsyncDisposable
         return $"http://127.0.0.1:{port}/fhir";
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await _app.StopAsync(timeout.Token);
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => LoopbackHttpApp.StopAsync(_app);
 }

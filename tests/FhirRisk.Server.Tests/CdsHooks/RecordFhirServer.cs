@@ -1,12 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using FhirRisk.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FhirRisk.Server.Tests.CdsHooks;
 
@@ -27,12 +23,8 @@ internal sealed class RecordFhirServer : IAsyncDisposable
 
     public static async Task<RecordFhirServer> StartAsync(IReadOnlyList<JsonObject> entries, int pageSize)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
-        var app = builder.Build();
         RecordFhirServer? self = null;
-        app.Run(async http =>
+        var (app, port) = await LoopbackHttpApp.StartAsync(async http =>
         {
             self!.Requests.Enqueue(http.Request.Path + http.Request.QueryString);
             var parts = (http.Request.Path.Value ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries); // fhir, Type[, id]
@@ -63,16 +55,9 @@ internal sealed class RecordFhirServer : IAsyncDisposable
                 });
             await http.Response.WriteAsync(bundle.ToJsonString(), http.RequestAborted);
         });
-        await app.StartAsync();
-        var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port;
         self = new RecordFhirServer(app, port) { PageSize = pageSize };
         return self;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await _app.StopAsync(timeout.Token);
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => LoopbackHttpApp.StopAsync(_app);
 }

@@ -1,11 +1,7 @@
 using System.Collections.Concurrent;
+using FhirRisk.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FhirRisk.Server.Tests.Security;
 
@@ -31,12 +27,8 @@ internal sealed class FakeJwksServer : IAsyncDisposable
 
     public static async Task<FakeJwksServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
-        var app = builder.Build();
         FakeJwksServer? self = null;
-        app.Run(async http =>
+        var (app, port) = await LoopbackHttpApp.StartAsync(async http =>
         {
             var path = http.Request.Path.Value ?? "";
             self!.Hits.AddOrUpdate(path, 1, (_, n) => n + 1);
@@ -52,16 +44,9 @@ internal sealed class FakeJwksServer : IAsyncDisposable
             http.Response.ContentType = "application/json";
             await http.Response.WriteAsync(route.Body, http.RequestAborted);
         });
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await app.StartAsync(timeout.Token);
-        self = new FakeJwksServer(app, new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port);
+        self = new FakeJwksServer(app, port);
         return self;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await _app.StopAsync(timeout.Token);
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => LoopbackHttpApp.StopAsync(_app);
 }
