@@ -27,8 +27,11 @@ internal static class CdsHooksExtensions
         // Outbound FHIR reads. The factory's own loggers are removed: they would log URLs, which hold patient ids.
         services.AddSingleton(p => new FhirResiliencePipelines(p.GetRequiredService<FhirFetchOptions>(),
             p.GetRequiredService<TimeProvider>(), p.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.CdsHooks.Fhir")));
+        // Redirects are not followed (security review s12 #2): a hop would leave the fhirServer that AllowedServers
+        // checked, to any host; a FHIR server that redirects its API calls is named by the URL it redirects to.
         services.AddHttpClient<FhirServerClient>((p, http) =>
                 http.Timeout = p.GetRequiredService<FhirFetchOptions>().TotalTimeout + TimeSpan.FromSeconds(5))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
             .RemoveAllLoggers();
         services.AddTransient<PrefetchGatherer>();
 

@@ -36,6 +36,30 @@ public sealed class FhirFaultTests
         Assert.All(cards.SkipLast(1), c => Assert.Contains("Incomplete data", c.GetProperty("detail").GetString(), StringComparison.Ordinal));
     }
 
+    // Security review s12 #2: an allowed server's redirect was followed to any host, whose answer was read as the patient's.
+    [Fact]
+    public async Task A_redirect_is_not_followed_and_the_cards_say_what_the_server_answered()
+    {
+        await using var fhir = await FhirRisk.Server.Tests.Security.FakeJwksServer.StartAsync();
+        foreach (var path in new[] { "/fhir/Patient/p1", "/fhir/Condition", "/fhir/Observation", "/fhir/Encounter", "/fhir/MedicationRequest", "/fhir/Procedure" })
+            fhir.Routes[path] = (302, "", "/internal" + path);
+        // Generous timeouts, as for the 500s below: a cold, loaded machine must not time the first attempts out.
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>(FastBreaker)
+        {
+            ["CdsHooks:Fhir:AllowedServers:0"] = fhir.Url("/fhir"),
+            ["CdsHooks:Fhir:AttemptTimeout"] = "00:00:05",
+            ["CdsHooks:Fhir:TotalTimeout"] = "00:00:30",
+        });
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.Url("/fhir")));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(fhir.Hits.Keys.Any(k => k.StartsWith("/fhir/", StringComparison.Ordinal)), "the allowed server was not asked");
+        Assert.DoesNotContain(fhir.Hits.Keys, k => k.StartsWith("/internal", StringComparison.Ordinal));
+        Assert.Contains("HTTP 302", (await CardsAsync(response)).Last().GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_server_answering_500_is_retried_then_its_circuit_opens_and_later_calls_do_not_reach_it()
     {
