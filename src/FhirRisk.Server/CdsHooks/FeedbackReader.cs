@@ -10,11 +10,21 @@ internal static class FeedbackReader
     /// <c>12/01/2026</c>, which is ambiguous between month-first and day-first.</summary>
     private static readonly string[] Iso8601 = ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"];
 
-    /// <exception cref="CdsRequestException">A required member is missing or malformed (names the member, never values).</exception>
+    // Size limits (security review s12 #10: four 8 MiB comments held 250 MB of heap for good). A card id is a UUID; the
+    // limits leave room for any EHR's ids and a long comment, and stop a body from being one huge string.
+    internal const int MaxItems = 100;
+    internal const int MaxIdLength = 256;
+    internal const int MaxSuggestions = 64;
+    internal const int MaxCodingLength = 1024;
+    internal const int MaxCommentLength = 8192;
+
+    /// <exception cref="CdsRequestException">A required member is missing, malformed or too long (names the member, never values).</exception>
     public static IReadOnlyList<StoredFeedback> Read(string serviceId, CdsFeedbackRequest? body, DateTimeOffset receivedAt)
     {
         if (body?.Feedback is not { Count: > 0 } items)
             throw new CdsRequestException("'feedback' must be a non-empty array.");
+        if (items.Count > MaxItems)
+            throw new CdsRequestException($"'feedback' holds {items.Count} items; at most {MaxItems} a call.");
         var stored = new List<StoredFeedback>(items.Count);
         for (var i = 0; i < items.Count; i++)
         {
@@ -29,11 +39,21 @@ internal static class FeedbackReader
             // acceptedSuggestions is REQUIRED for 'accepted' only when the card had suggestions; ours have none, so its
             // absence is accepted rather than refusing a clinician's feedback.
             var reason = item.OverrideReason?.Reason;
+            var suggestions = item.AcceptedSuggestions ?? [];
+            Limit(item.Card, MaxIdLength, $"feedback[{i}].card");
+            if (suggestions.Count > MaxSuggestions)
+                throw new CdsRequestException($"feedback[{i}].acceptedSuggestions holds more than {MaxSuggestions} items.");
+            for (var s = 0; s < suggestions.Count; s++)
+                Limit(suggestions[s]?.Id, MaxIdLength, $"feedback[{i}].acceptedSuggestions[{s}].id");
+            Limit(reason?.System, MaxCodingLength, $"feedback[{i}].overrideReason.reason.system");
+            Limit(reason?.Code, MaxCodingLength, $"feedback[{i}].overrideReason.reason.code");
+            Limit(reason?.Display, MaxCodingLength, $"feedback[{i}].overrideReason.reason.display");
+            Limit(item.OverrideReason?.UserComment, MaxCommentLength, $"feedback[{i}].overrideReason.userComment");
             stored.Add(new StoredFeedback(
                 serviceId,
                 item.Card,
                 item.Outcome,
-                [.. (item.AcceptedSuggestions ?? []).Select(s => s?.Id).OfType<string>()],
+                [.. suggestions.Select(s => s?.Id).OfType<string>()],
                 reason?.System,
                 reason?.Code,
                 reason?.Display,
@@ -42,5 +62,11 @@ internal static class FeedbackReader
                 receivedAt));
         }
         return stored;
+    }
+
+    private static void Limit(string? value, int maxLength, string member)
+    {
+        if (value is { Length: var length } && length > maxLength)
+            throw new CdsRequestException($"{member} is longer than {maxLength} characters.");
     }
 }

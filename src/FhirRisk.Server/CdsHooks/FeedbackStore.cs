@@ -38,13 +38,17 @@ internal interface IFeedbackStore
     /// <summary>Stores each item not already stored (idempotent on service, card, outcome and timestamp); returns how many were new.</summary>
     Task<int> AddAsync(IReadOnlyList<StoredFeedback> feedback, CancellationToken cancellationToken);
 
-    /// <summary>Everything stored, oldest first.</summary>
+    /// <summary>The most recent items stored (up to <see cref="InMemoryFeedbackStore.MaxKeptItems"/>), oldest first.</summary>
     IReadOnlyList<StoredFeedback> All();
 }
 
 /// <summary>Feedback in memory only (lost on restart): the default when no <c>CdsHooks:FeedbackPath</c> is set.</summary>
 internal class InMemoryFeedbackStore : IFeedbackStore
 {
+    /// <summary>Items kept in memory, the most recent (security review s12 #10: nothing was ever let go). The keys that
+    /// make repeats idempotent are all kept; the JSON Lines file keeps every item.</summary>
+    internal const int MaxKeptItems = 10_000;
+
     private readonly ConcurrentDictionary<string, byte> _keys = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<StoredFeedback> _items = new();
 
@@ -72,8 +76,11 @@ internal class InMemoryFeedbackStore : IFeedbackStore
     {
         foreach (var item in feedback)
         {
-            if (_keys.TryAdd(item.Key, 0))
-                _items.Enqueue(item);
+            if (!_keys.TryAdd(item.Key, 0))
+                continue;
+            _items.Enqueue(item);
+            while (_items.Count > MaxKeptItems)
+                _items.TryDequeue(out _);
         }
     }
 }

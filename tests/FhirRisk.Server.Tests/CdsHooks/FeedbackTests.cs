@@ -49,6 +49,54 @@ public sealed class FeedbackTests
         Assert.Empty(server.Logs.Errors);
     }
 
+    // Security review s12 #10: one post of large strings stayed in memory for good.
+    [Theory]
+    [InlineData("card", 300)]
+    [InlineData("userComment", 9000)]
+    [InlineData("display", 2000)]
+    [InlineData("suggestion", 300)]
+    public async Task A_member_over_its_length_limit_is_400_and_nothing_is_stored(string member, int length)
+    {
+        await using var server = await TestCdsServer.StartAsync();
+        var text = new string('a', length);
+        var (card, comment, display, suggestion) = (member == "card" ? text : "c", member == "userComment" ? text : "ok",
+            member == "display" ? text : "d", member == "suggestion" ? text : "s1");
+        var body = $$$"""{"feedback":[{"card":"{{{card}}}","outcome":"overridden","outcomeTimestamp":"2026-01-02T03:04:05Z","acceptedSuggestions":[{"id":"{{{suggestion}}}"}],"overrideReason":{"reason":{"code":"x","display":"{{{display}}}"},"userComment":"{{{comment}}}"}}]}""";
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}/feedback", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("longer than", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(server.Feedback.All());
+    }
+
+    [Fact]
+    public async Task More_items_than_a_call_may_hold_are_400()
+    {
+        await using var server = await TestCdsServer.StartAsync();
+        var items = string.Join(",", Enumerable.Range(0, 101).Select(i => $$"""{"card":"c{{i}}","outcome":"accepted","outcomeTimestamp":"2026-01-02T03:04:05Z"}"""));
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}/feedback", $$"""{"feedback":[{{items}}]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Empty(server.Feedback.All());
+    }
+
+    [Fact]
+    public async Task The_memory_store_keeps_the_most_recent_items_and_every_key()
+    {
+        var store = new InMemoryFeedbackStore();
+        var at = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        StoredFeedback Item(int i) => new("svc", $"c{i}", "accepted", [], null, null, null, null, at, at);
+
+        Assert.Equal(InMemoryFeedbackStore.MaxKeptItems + 5,
+            await store.AddAsync([.. Enumerable.Range(0, InMemoryFeedbackStore.MaxKeptItems + 5).Select(Item)], CancellationToken.None));
+
+        Assert.Equal(InMemoryFeedbackStore.MaxKeptItems, store.All().Count);
+        Assert.Equal("c5", store.All()[0].Card);
+        Assert.Equal(0, await store.AddAsync([Item(0)], CancellationToken.None)); // an old repeat is still known
+    }
+
     [Theory]
     [InlineData("2026-01-02T03:04:05Z", 0)]
     [InlineData("2026-01-02T04:04:05.123+01:00", 123)]
