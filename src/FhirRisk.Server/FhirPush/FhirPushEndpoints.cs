@@ -21,12 +21,12 @@ internal static class FhirPushEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapPost("/fhir", (HttpContext http, FhirPushService push, FhirPushOptions options) =>
-            HandleAsync(http, options, JsonTypes, push.PushBundleAsync)).WithDisplayName("FHIR push").WithMetadata(Security.ServiceTokenRequired.Instance);
+            HandleAsync(http, options, JsonTypes, push.PushBundleAsync)).WithDisplayName("FHIR push").WithMetadata(Security.ServiceTokenRequired.ToWrite);
         endpoints.MapPost("/fhir/$import", (HttpContext http, FhirPushService push, FhirPushOptions options) =>
-            HandleAsync(http, options, NdjsonTypes, push.ImportNdjsonAsync)).WithDisplayName("FHIR NDJSON import").WithMetadata(Security.ServiceTokenRequired.Instance);
+            HandleAsync(http, options, NdjsonTypes, push.ImportNdjsonAsync)).WithDisplayName("FHIR NDJSON import").WithMetadata(Security.ServiceTokenRequired.ToWrite);
         // Erasure (docs/fhir-push.md "Erasure"): the same clients and the same token as push.
         endpoints.MapDelete("/fhir/Patient/{id}", (HttpContext http, string id, FhirPushService push) =>
-            AnswerAsync(http, token => push.PurgePatientAsync(id, token), erasure: true)).WithDisplayName("FHIR patient erasure").WithMetadata(Security.ServiceTokenRequired.Instance);
+            AnswerAsync(http, token => push.PurgePatientAsync(id, token), erasure: true)).WithDisplayName("FHIR patient erasure").WithMetadata(Security.ServiceTokenRequired.ToErase);
         return endpoints;
     }
 

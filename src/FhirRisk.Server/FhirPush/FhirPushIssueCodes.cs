@@ -56,6 +56,9 @@ internal static class FhirPushIssueCodes
     /// stored; gRPC Ingest: INVALID_ARGUMENT.</summary>
     public const string TooManyEntries = "PUSH016";
 
+    /// <summary>A known client without the scope the call needs (403; ServiceAuthentication:Clients:&lt;i&gt;:Scopes).</summary>
+    public const string Forbidden = "PUSH017";
+
     /// <summary>Information: <c>DELETE /fhir/Patient/{id}</c> removed the patient; the message gives the counts.</summary>
     public const string Purged = "PUSH101";
 

@@ -37,6 +37,13 @@ internal static partial class SecurityLog
         Message = "No client is configured for FHIR push and gRPC (ServiceAuthentication:Clients): every call to them will be refused")]
     public static partial void NoServiceClients(ILogger logger);
 
+    [LoggerMessage(EventId = 317, Level = LogLevel.Warning, Message = "Service client {Client} may not {Scope}: refused on {Endpoint}")]
+    public static partial void ServiceScopeRefused(ILogger logger, string client, string scope, string endpoint);
+
+    [LoggerMessage(EventId = 318, Level = LogLevel.Warning,
+        Message = "Service clients without Scopes may write, read and erase: {Clients} (give each only what it needs: ServiceAuthentication:Clients:<i>:Scopes write, read, erase)")]
+    public static partial void ServiceClientsWithAllScopes(ILogger logger, string clients);
+
     [LoggerMessage(EventId = 309, Level = LogLevel.Warning,
         Message = "Replay cache full for issuer {Issuer} ({Quota} unexpired jti values): its new tokens are refused until old ones expire; other issuers are not affected")]
     public static partial void ReplayCacheFull(ILogger logger, string issuer, int quota);

@@ -41,6 +41,37 @@ internal sealed class ServiceClientOptions
 
     /// <summary>The SHA-256 of the client's bearer token, 64 hex digits (<c>printf %s "$token" | sha256sum</c>).</summary>
     public string TokenSha256 { get; set; } = "";
+
+    /// <summary>What the client may do (<see cref="ServiceScopes"/>): <c>write</c>, <c>read</c>, <c>erase</c>. Empty means
+    /// all three, as before scopes existed, with warning 317 at start naming the client.</summary>
+    public List<string> Scopes { get; set; } = [];
+
+    /// <summary>The scopes in force: the configured ones, or all when none is configured.</summary>
+    public IReadOnlySet<string> EffectiveScopes => Scopes.Count == 0 ? ServiceScopes.All : new HashSet<string>(Scopes, StringComparer.Ordinal);
+}
+
+/// <summary>
+/// What a service client may do (security review s12 #8: every client could do everything, so a FHIR server's push token
+/// read coded histories over gRPC and an analytics pipeline's token could overwrite or erase patients).
+/// </summary>
+internal static class ServiceScopes
+{
+    /// <summary>Store patient data: FHIR push (<c>POST /fhir</c>, <c>POST /fhir/$import</c>) and gRPC <c>Ingest</c>.</summary>
+    public const string Write = "write";
+
+    /// <summary>Read stored patients through the model: gRPC <c>Predict</c>, <c>PredictStream</c>, <c>Explain</c>,
+    /// <c>Embed</c> and <c>Generate</c>.</summary>
+    public const string Read = "read";
+
+    /// <summary>Erase a stored patient: <c>DELETE /fhir/Patient/{id}</c>.</summary>
+    public const string Erase = "erase";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>([Write, Read, Erase], StringComparer.Ordinal);
+
+    private const string IngestMethod = "/fhirrisk.v1.RiskService/Ingest";
+
+    /// <summary>The scope a RiskService method needs.</summary>
+    public static string ForGrpcMethod(string path) => path == IngestMethod ? Write : Read;
 }
 
 internal sealed class ServiceAuthenticationOptionsValidator(IConfiguration configuration) : IValidateOptions<ServiceAuthenticationOptions>
@@ -64,21 +95,25 @@ internal sealed class ServiceAuthenticationOptionsValidator(IConfiguration confi
                 failures.Add($"ServiceAuthentication:Clients:{i}:Name must be set and unique.");
             if (client.TokenSha256.Length != 64 || !client.TokenSha256.All(Uri.IsHexDigit))
                 failures.Add($"ServiceAuthentication:Clients:{i}:TokenSha256 must be the token's SHA-256 as 64 hex digits.");
+            foreach (var scope in client.Scopes.Where(s => !ServiceScopes.All.Contains(s)))
+                failures.Add($"ServiceAuthentication:Clients:{i}:Scopes '{scope}' is not a scope: write, read or erase.");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
 }
 
-/// <summary>Marks an endpoint that only a configured client may call (FHIR push); RiskService's gRPC methods are
-/// recognised by their <see cref="GrpcMethodMetadata"/>.</summary>
+/// <summary>Marks an endpoint that only a configured client with <see cref="Scope"/> may call (FHIR push and erasure);
+/// RiskService's gRPC methods are recognised by their <see cref="GrpcMethodMetadata"/>.</summary>
 internal sealed class ServiceTokenRequired
 {
-    public static readonly ServiceTokenRequired Instance = new();
+    public static readonly ServiceTokenRequired ToWrite = new(ServiceScopes.Write);
 
-    private ServiceTokenRequired()
-    {
-    }
+    public static readonly ServiceTokenRequired ToErase = new(ServiceScopes.Erase);
+
+    private ServiceTokenRequired(string scope) => Scope = scope;
+
+    public string Scope { get; }
 }
 
 /// <summary>
@@ -92,22 +127,33 @@ internal sealed class ServiceAuthenticationMiddleware(
     private const string HealthService = "/grpc.health.v1.Health/";
 
     private readonly ILogger _logger = loggers.CreateLogger("FhirRisk.Server.Security");
-    private readonly (string Name, byte[] Hash)[] _clients =
-        [.. options.Clients.Select(c => (c.Name, Convert.FromHexString(c.TokenSha256)))];
+    private readonly (string Name, byte[] Hash, IReadOnlySet<string> Scopes)[] _clients =
+        [.. options.Clients.Select(c => (c.Name, Convert.FromHexString(c.TokenSha256), c.EffectiveScopes))];
 
     public async Task InvokeAsync(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);
         var endpoint = http.GetEndpoint();
         var method = endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>();
-        var required = endpoint?.Metadata.GetMetadata<ServiceTokenRequired>() is not null
-            || (method is not null && !method.Path.StartsWith(HealthService, StringComparison.Ordinal));
-        if (!required || options.Mode == ServiceAuthenticationMode.LocalDemo || Client(http.Request) is not null)
+        var scope = endpoint?.Metadata.GetMetadata<ServiceTokenRequired>()?.Scope
+            ?? (method is not null && !method.Path.StartsWith(HealthService, StringComparison.Ordinal) ? ServiceScopes.ForGrpcMethod(method.Path) : null);
+        if (scope is null || options.Mode == ServiceAuthenticationMode.LocalDemo)
         {
             await next(http);
             return;
         }
-        SecurityLog.ServiceTokenRejected(_logger, method?.Path ?? endpoint?.DisplayName ?? "");
+        var where = method?.Path ?? endpoint?.DisplayName ?? "";
+        if (Client(http.Request) is { } client)
+        {
+            if (client.Scopes.Contains(scope))
+            {
+                await next(http);
+                return;
+            }
+            await RefuseScopeAsync(http, method, client.Name, scope, where);
+            return;
+        }
+        SecurityLog.ServiceTokenRejected(_logger, where);
         if (method is not null)
         {
             using var call = new GrpcServerCall(http, method.Path, grpc.Options, timeout: null, grpc.Time);
@@ -122,20 +168,37 @@ internal sealed class ServiceAuthenticationMiddleware(
             "send 'Authorization: Bearer <token>' with a token configured in ServiceAuthentication:Clients")]), http.RequestAborted);
     }
 
-    /// <summary>The name of the client whose token the request carries, or null.</summary>
-    private string? Client(HttpRequest request)
+    /// <summary>A known client without the scope the call needs: 403 Forbidden with an OperationOutcome (PUSH017), or
+    /// PERMISSION_DENIED; logged with the client's name and the endpoint (never a patient id: erasure logs its name).</summary>
+    private async Task RefuseScopeAsync(HttpContext http, GrpcMethodMetadata? method, string client, string scope, string where)
+    {
+        SecurityLog.ServiceScopeRefused(_logger, client, scope, where);
+        var message = $"client '{client}' may not {scope}: add '{scope}' to its ServiceAuthentication:Clients Scopes, or call with a client that has it";
+        if (method is not null)
+        {
+            using var call = new GrpcServerCall(http, method.Path, grpc.Options, timeout: null, grpc.Time);
+            await call.CompleteAsync(new GrpcStatus(GrpcStatusCode.PermissionDenied, message));
+            return;
+        }
+        http.Response.StatusCode = StatusCodes.Status403Forbidden;
+        http.Response.ContentType = "application/fhir+json";
+        await http.Response.WriteAsync(OperationOutcomeWriter.ToJson([Issue.Error(FhirPush.FhirPushIssueCodes.Forbidden, "", message)]), http.RequestAborted);
+    }
+
+    /// <summary>The client whose token the request carries, or null.</summary>
+    private (string Name, IReadOnlySet<string> Scopes)? Client(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
         const string Bearer = "Bearer ";
         if (!header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase) || header.Length == Bearer.Length)
             return null;
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(header[Bearer.Length..].Trim()));
-        string? found = null;
-        foreach (var (name, expected) in _clients)
+        (string, IReadOnlySet<string>)? found = null;
+        foreach (var (name, expected, scopes) in _clients)
         {
             // Every configured hash is compared, so the time taken says nothing about which one matched.
             if (CryptographicOperations.FixedTimeEquals(hash, expected))
-                found = name;
+                found = (name, scopes);
         }
         return found;
     }

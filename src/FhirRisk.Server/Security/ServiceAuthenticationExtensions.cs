@@ -27,6 +27,8 @@ internal static class ServiceAuthenticationExtensions
             SecurityLog.ServiceLocalDemoMode(logger);
         else if (options.Clients.Count == 0)
             SecurityLog.NoServiceClients(logger);
+        else if (options.Clients.Where(c => c.Scopes.Count == 0).Select(c => c.Name).ToArray() is { Length: > 0 } unscoped)
+            SecurityLog.ServiceClientsWithAllScopes(logger, string.Join(", ", unscoped));
         app.UseMiddleware<ServiceAuthenticationMiddleware>();
         return app;
     }

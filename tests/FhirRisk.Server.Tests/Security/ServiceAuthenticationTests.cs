@@ -111,6 +111,81 @@ public sealed class ServiceAuthenticationTests
         await Assert.ThrowsAsync<OptionsValidationException>(() => TestFhirRiskServer.StartAsync(settings));
     }
 
+    // Security review s12 #8: every client could do everything.
+    [Fact]
+    public async Task A_client_may_do_only_what_its_scopes_say()
+    {
+        const string ReaderToken = "analytics-read-token";
+        await using var server = await StartAsync(new Dictionary<string, string?>
+        {
+            ["ServiceAuthentication:Mode"] = "Tokens",
+            ["ServiceAuthentication:Clients:0:Name"] = "fhir-server",
+            ["ServiceAuthentication:Clients:0:TokenSha256"] = Sha256(Token),
+            ["ServiceAuthentication:Clients:0:Scopes:0"] = "write",
+            ["ServiceAuthentication:Clients:1:Name"] = "analytics",
+            ["ServiceAuthentication:Clients:1:TokenSha256"] = Sha256(ReaderToken),
+            ["ServiceAuthentication:Clients:1:Scopes:0"] = "read",
+        });
+        using var grpc = new RawGrpcClient(new Uri($"http://{server.GrpcAddress}"));
+        Task<RawGrpcResponse> CallAsync(string method, Google.Protobuf.IMessage message, string token) =>
+            grpc.PostAsync($"/fhirrisk.v1.RiskService/{method}", RawGrpcClient.Frame(message), r => r.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token));
+
+        // The pushing FHIR server writes, and may neither read through the model nor erase.
+        using (var pushed = await PushAsync(server, "Bearer " + Token))
+            Assert.Equal(HttpStatusCode.OK, pushed.StatusCode);
+        Assert.Equal((int)GrpcStatusCode.PermissionDenied, (await CallAsync("Predict", Predict, Token)).GrpcStatus);
+        using (var erase = await EraseAsync(server, Token))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, erase.StatusCode);
+            Assert.Contains("PUSH017", await erase.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        Assert.NotEmpty(await server.Store.ReadPatientAsync("p1"));
+
+        // The analytics client reads, and may neither write nor erase.
+        Assert.Equal((int)GrpcStatusCode.Ok, (await CallAsync("Predict", Predict, ReaderToken)).GrpcStatus);
+        Assert.Equal((int)GrpcStatusCode.PermissionDenied, (await CallAsync("Ingest", new IngestRequest(), ReaderToken)).GrpcStatus);
+        using (var push = await PushAsync(server, "Bearer " + ReaderToken))
+            Assert.Equal(HttpStatusCode.Forbidden, push.StatusCode);
+        using (var erase = await EraseAsync(server, ReaderToken))
+            Assert.Equal(HttpStatusCode.Forbidden, erase.StatusCode);
+        Assert.NotEmpty(await server.Store.ReadPatientAsync("p1"));
+        Assert.True(server.Logs.Has(317), "a refused scope should be logged (event 317)");
+        Assert.False(server.Logs.Has(318), "every client has scopes: no warning 318");
+    }
+
+    [Fact]
+    public async Task A_client_without_scopes_may_do_everything_and_the_start_says_so()
+    {
+        await using var server = await StartAsync();
+
+        using (var pushed = await PushAsync(server, "Bearer " + Token))
+            Assert.Equal(HttpStatusCode.OK, pushed.StatusCode);
+        using (var erased = await EraseAsync(server, Token))
+            Assert.Equal(HttpStatusCode.OK, erased.StatusCode);
+        Assert.True(server.Logs.Has(318), "a client without scopes should be named at start (event 318)");
+    }
+
+    [Fact]
+    public async Task An_unknown_scope_stops_the_start()
+    {
+        await Assert.ThrowsAsync<OptionsValidationException>(() => TestFhirRiskServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["ServiceAuthentication:Mode"] = "Tokens",
+            ["ServiceAuthentication:Clients:0:Name"] = "etl",
+            ["ServiceAuthentication:Clients:0:TokenSha256"] = Sha256(Token),
+            ["ServiceAuthentication:Clients:0:Scopes:0"] = "admin",
+        }));
+    }
+
+    private static string Sha256(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token))).ToLowerInvariant();
+
+    private static async Task<HttpResponseMessage> EraseAsync(TestFhirRiskServer server, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, "/fhir/Patient/p1");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return await server.Http.SendAsync(request);
+    }
+
     private static async Task<TestFhirRiskServer> StartAsync(IDictionary<string, string?>? settings = null)
     {
         var server = await TestFhirRiskServer.StartAsync(settings ?? new Dictionary<string, string?>
