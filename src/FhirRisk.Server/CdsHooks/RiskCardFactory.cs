@@ -91,6 +91,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         // The risk is as of the prediction point, the record's last event, which may be years old (service review s10 #5).
         if (result.PredictionPoint is { } point && risk.Observed is null)
             text.Append(CultureInfo.InvariantCulture, $", estimated as of the last, {point.UtcDateTime:yyyy-MM-dd HH:mm} UTC");
+        if (result.PredictionPointInFuture)
+            text.Append(" (").Append(FutureEventsNote).Append(')');
         text.Append("; model `").Append(result.ModelVersion.Replace('`', '\'')).Append("`.");
         if (result.AnsweredByHeadsWhenBusy && risk.Method == RiskMethod.Heads && risk.Observed is null)
             text.Append(' ').Append(BusyNote);
@@ -130,6 +132,9 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
 
     /// <summary>Added to the method line of a risk the heads answered because the rollouts were at capacity.</summary>
     public const string BusyNote = "This service answers by zero-shot rollouts, which were at capacity: the task head answered instead.";
+
+    /// <summary>Added to the method line when the record's last event is dated after the service's clock.</summary>
+    public const string FutureEventsNote = "**the record's last event is dated after today: check the source's dates**";
 
     /// <summary>The first line of every card of a model built by <c>fhirrisk demo-model</c> from simulated patients only.</summary>
     public const string SimulatedModelNote =

@@ -86,6 +86,10 @@ public sealed record PatientRiskResult(IReadOnlyList<TaskRisk> Risks, string Mod
     /// <summary>The model was built by <c>fhirrisk demo-model</c> from simulated patients only: cards and gRPC answers say
     /// it is not for clinical decisions (security review s12 #12).</summary>
     public bool TrainedOnSimulatedPatients { get; init; }
+
+    /// <summary>The prediction point, the record's last event, lies more than a day after the service's clock: the
+    /// record holds future-dated events (cards and gRPC answers say so; security review s12 #15).</summary>
+    public bool PredictionPointInFuture { get; init; }
 }
 
 /// <summary>What a prediction left out of the patient's record, as counts (never ids or values).</summary>

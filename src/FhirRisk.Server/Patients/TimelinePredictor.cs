@@ -15,7 +15,7 @@ namespace FhirRisk.Server.Patients;
 /// <see cref="PatientRiskResult.AnsweredByHeadsWhenBusy"/> and a <see cref="RolloutsBusyCode"/> warning) or rejected
 /// (docs/operations.md "Load shedding").
 /// </summary>
-internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admission, IOptions<RiskModelOptions> options)
+internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admission, IOptions<RiskModelOptions> options, TimeProvider time)
 {
     /// <summary>The warning code of a prediction the heads answered because the rollout engine was at capacity.</summary>
     public const string RolloutsBusyCode = "ROLLOUTS_BUSY";
@@ -37,6 +37,14 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
     /// <summary>The warning code of every answer of a model built by <c>fhirrisk demo-model</c> from simulated patients
     /// only (<see cref="RiskModel.TrainedOnSimulatedPatients"/>): not for clinical decisions.</summary>
     public const string SimulatedModelCode = "SIMULATED_TRAINING_DATA";
+
+    /// <summary>The warning code of an answer asked at the record's last event when that event is dated more than
+    /// <see cref="FutureTolerance"/> after the service's clock (security review s12 #15: a stored Encounter dated
+    /// 9999-12-31 put the card's estimate there): a typo, a time-zone error or a planned event charted as done.</summary>
+    public const string FutureEventsCode = "FUTURE_EVENTS";
+
+    /// <summary>How far past the service's clock the last event may lie before <see cref="FutureEventsCode"/>.</summary>
+    public static readonly TimeSpan FutureTolerance = TimeSpan.FromDays(1);
 
     /// <summary>The quiet time from which heads answers carry <see cref="HeadsAsOfLastEventCode"/>.</summary>
     public static readonly TimeSpan QuietNoteAfter = TimeSpan.FromHours(1);
@@ -98,12 +106,16 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
                     $"{HeadsAsOfLastEventCode} the task heads read the record as at its last event, {(quiet.TotalDays >= 1 ? $"{quiet.TotalDays:0.#} days" : $"{quiet.TotalHours:0.#} hours")} before the asked time, and do not account for the time since (rollouts condition on it)"));
             if (risks.Where(r => r.Method == RiskMethod.Heads && r.BeforeStayEnd).Select(r => r.Task).ToArray() is { Length: > 0 } early)
                 notes = notes.Append($"{HeadsBeforeStayEndCode} the task heads read {string.Join(", ", early)} inside the open stay, before the discharge they were finetuned at, where they may read low; rollouts ask at the stay's coming end");
+            var inFuture = predictionTime is null && point > time.GetUtcNow().UtcDateTime + FutureTolerance;
+            if (inFuture)
+                notes = notes.Append($"{FutureEventsCode} the record's last event is dated more than a day after the service's clock: the risk is estimated as of that event; check the source's dates");
             if (model.TrainedOnSimulatedPatients)
                 notes = notes.Append($"{SimulatedModelCode} the model was trained on simulated patients only (fhirrisk demo-model): not for clinical decisions");
             return new PatientRiskResult(risks, model.Version, events.Count, [.. notes])
             {
                 AnsweredByHeadsWhenBusy = fellBack,
                 TrainedOnSimulatedPatients = model.TrainedOnSimulatedPatients,
+                PredictionPointInFuture = inFuture,
                 PredictionPoint = new DateTimeOffset(point, TimeSpan.Zero),
             };
         }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text.Json.Nodes;
 using FhirRisk.Server.CdsHooks;
 using FhirRisk.Server.Patients;
 using FhirRisk.Server.Tests.CdsHooks;
@@ -36,6 +37,37 @@ public sealed class SharedTimelineTests
         Assert.Equal(1, store.PatientReads);
         // The demo model's cards say it was trained on simulated patients only (security review s12 #12).
         Assert.Contains("[DEMO, simulated data]", body, StringComparison.Ordinal);
+    }
+
+    // Security review s12 #15: a future-dated event became the prediction point with no word of it.
+    [Fact]
+    public async Task A_record_dated_after_the_service_clock_is_flagged_on_the_card()
+    {
+        var settings = DemoModel.Settings;
+        settings["CdsHooks:Authentication:Mode"] = "LocalDemo";
+        await using var server = await TestFhirRiskServer.StartAsync(settings, cdsHooks: true);
+        await server.WaitUntilReadyAsync();
+        var bundle = TestBundles.Patient("future-q15");
+        var lab = TestBundles.Lab("future-q15-lab", "future-q15", "future-q15-enc", new DateTime(2099, 1, 1, 0, 0, 0, DateTimeKind.Utc), 3.0);
+        bundle["entry"]!.AsArray().Add(new JsonObject
+        {
+            ["fullUrl"] = "urn:uuid:future-q15-lab", ["resource"] = lab,
+            ["request"] = new JsonObject { ["method"] = "POST", ["url"] = "Observation" },
+        });
+        using (var pushed = await server.PostAsync("/fhir", bundle.ToJsonString()))
+            Assert.Equal(HttpStatusCode.OK, pushed.StatusCode);
+        using (var pushed = await server.PostAsync("/fhir", TestBundles.Patient("present-q15").ToJsonString()))
+            Assert.Equal(HttpStatusCode.OK, pushed.StatusCode);
+
+        using var future = await server.PostAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", patientId: "future-q15"), "application/json");
+        using var present = await server.PostAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", patientId: "present-q15"), "application/json");
+
+        Assert.Equal(HttpStatusCode.OK, future.StatusCode);
+        Assert.Contains("dated after today", await future.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, present.StatusCode);
+        Assert.DoesNotContain("dated after today", await present.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
