@@ -61,6 +61,7 @@ internal static class FhirRiskPatientExtensions
         services.AddSingleton<IValidateOptions<FhirPushOptions>, FhirPushOptionsValidator>();
         services.AddSingleton(provider => provider.GetRequiredService<IOptions<FhirPushOptions>>().Value);
         services.AddSingleton<FhirPushService>();
+        services.AddSingleton<IngestLimiter>();
         return builder;
     }
 
@@ -85,12 +86,13 @@ internal static class FhirRiskPatientExtensions
         return builder;
     }
 
-    /// <summary>The drain gate for every work request, then <c>POST /fhir</c>, <c>POST /fhir/$import</c>,
+    /// <summary>The drain gate for every work request, the limit on pushes, then <c>POST /fhir</c>, <c>POST /fhir/$import</c>,
     /// <c>/health/live</c>, <c>/health/ready</c>.</summary>
     public static WebApplication MapFhirRiskHttp(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseMiddleware<DrainMiddleware>();
+        app.UseMiddleware<IngestLimitMiddleware>();
         var http = app.MapGroup("").WithMetadata(new ServedOn(ListenerKind.Http));
         http.MapHealthProbes();
         http.MapFhirPush();

@@ -19,10 +19,11 @@ internal sealed class CdsHookHandler(
     private readonly ILogger _logger = loggers.CreateLogger("FhirRisk.Server.CdsHooks");
 
     /// <exception cref="CdsRequestException">The request is not a valid call of this service (400).</exception>
-    public Task<GatheredData> GatherAsync(CdsServiceDefinition service, CdsHookRequest request, CancellationToken cancellationToken)
+    /// <param name="bytes">The call's bytes, which the fetched pages are counted against.</param>
+    public Task<GatheredData> GatherAsync(CdsServiceDefinition service, CdsHookRequest request, CallBytes bytes, CancellationToken cancellationToken)
     {
         Validate(service, request);
-        return gatherer.GatherAsync(service, request, cancellationToken);
+        return gatherer.GatherAsync(service, request, bytes, cancellationToken);
     }
 
     /// <exception cref="PatientDataUnavailableException">No data for the patient could be had (412).</exception>

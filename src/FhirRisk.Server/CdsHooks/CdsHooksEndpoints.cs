@@ -12,7 +12,7 @@ namespace FhirRisk.Server.CdsHooks;
 /// The HTTP edge of CDS Hooks 2.0: discovery, the service calls and feedback under <c>/cds-services</c>, behind CORS
 /// and client authentication. The one place where errors become statuses: 400 (malformed call), 404 (unknown
 /// service), 412 (no data for the patient, spec §"HTTP Status Codes"), 413 (body over <c>CdsHooks:MaxBodyBytes</c>),
-/// 503 (no risk service), 500 — each with an OperationOutcome body, as the CI build of the spec suggests.
+/// 503 (no risk service; at capacity, with <c>Retry-After</c>), 500 — each with an OperationOutcome body, as the CI build of the spec suggests.
 /// </summary>
 internal static class CdsHooksEndpoints
 {
@@ -48,7 +48,8 @@ internal static class CdsHooksEndpoints
     private static JsonHttpResult<CdsDiscoveryResponse> Discovery() =>
         TypedResults.Json(DiscoveryDocument(), CdsHooksJsonContext.Default.CdsDiscoveryResponse);
 
-    private static async Task<IResult> CallAsync(string id, HttpContext http, CdsHookHandler handler, CdsHooksOptions options, ILoggerFactory loggers)
+    private static async Task<IResult> CallAsync(string id, HttpContext http, CdsHookHandler handler, CdsHooksOptions options, CdsCallLimits limits,
+        ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(LoggerCategory);
         if (CdsServiceCatalog.Find(id) is not { } service)
@@ -59,9 +60,18 @@ internal static class CdsHooksEndpoints
         GatheredData? gathered = null;
         try
         {
-            var request = await ReadAsync(http, options.MaxBodyBytes, CdsHookRequest.Read)
+            // A place before the body is read (docs/cds-hooks.md "Limits"): a call waiting for one holds no bytes yet.
+            using var place = await limits.Calls.TryEnterAsync(http.RequestAborted);
+            if (place is null)
+            {
+                http.Response.Headers.RetryAfter = limits.Calls.RetryAfterSeconds;
+                return Outcome(StatusCodes.Status503ServiceUnavailable, "throttled", "The service is at capacity; retry after the Retry-After seconds.",
+                    limits.Calls.RefusalMessage);
+            }
+            using var bytes = limits.Bytes.OpenCall(options.Fhir.MaxBytesPerCall);
+            var request = await ReadAsync(http, options.MaxBodyBytes, CdsHookRequest.Read, bytes)
                 ?? throw new CdsRequestException("the body must be a JSON object.");
-            gathered = await handler.GatherAsync(service, request, http.RequestAborted);
+            gathered = await handler.GatherAsync(service, request, bytes, http.RequestAborted);
             if (gathered.Missing.Count(m => m.Reason == FetchFailure.PageLimitReached) is > 0 and var cut)
                 CdsHooksLog.PagesCut(logger, id, cut, options.Fhir.MaxPages);
             var useStore = options.Authentication.MayUseStoredHistory(http.Features.Get<Security.CdsClientIdentity>());
@@ -92,6 +102,11 @@ internal static class CdsHooksEndpoints
             // Any other argument error may quote a value of the record in its message (review phi.md #9): its type only.
             CdsHooksLog.BadRequest(logger, id, e.GetType().Name);
             return Outcome(StatusCodes.Status400BadRequest, "invalid", "The supplied FHIR data or the requested tasks could not be used.");
+        }
+        catch (CallBytesExhaustedException e)
+        {
+            http.Response.Headers.RetryAfter = CallBytesExhaustedException.RetryAfterSeconds;
+            return Outcome(StatusCodes.Status503ServiceUnavailable, "throttled", "The service is at capacity; retry after the Retry-After seconds.", e.Message);
         }
         catch (Patients.RiskModelBusyException e)
         {
@@ -172,9 +187,11 @@ internal static class CdsHooksEndpoints
     /// <summary>The body, read no further than <paramref name="maxBytes"/> (<c>CdsHooks:MaxBodyBytes</c>), then deserialized
     /// by <paramref name="read"/> from memory in one pass. A hook call's prefetch values are slices of that memory, so each
     /// is parsed once, by the FHIR reader (<see cref="PrefetchValue"/>), where deserializing them as documents from the
-    /// stream had read each several times over.</summary>
+    /// stream had read each several times over. A service call's body is counted against its <paramref name="bytes"/> as it
+    /// arrives (feedback, small and not limited, passes none).</summary>
     /// <exception cref="CdsRequestException">Not JSON of the expected shape (400), too long (413), or unreadable as HTTP.</exception>
-    private static async Task<T?> ReadAsync<T>(HttpContext http, long maxBytes, Func<ReadOnlyMemory<byte>, T?> read)
+    /// <exception cref="CallBytesExhaustedException">The calls in flight hold the whole budget (503).</exception>
+    private static async Task<T?> ReadAsync<T>(HttpContext http, long maxBytes, Func<ReadOnlyMemory<byte>, T?> read, CallBytes? bytes = null)
     {
         // Kestrel's own limit would answer 413 with an empty body; ours is enforced by Kestrel while reading, and its
         // BadHttpRequestException is answered below with an OperationOutcome.
@@ -184,7 +201,7 @@ internal static class CdsHooksEndpoints
         {
             if (http.Request.ContentLength > maxBytes)
                 throw new CdsRequestException(TooLarge(maxBytes), StatusCodes.Status413PayloadTooLarge);
-            return read(await BodyAsync(http.Request, http.RequestAborted));
+            return read(await BodyAsync(http.Request, bytes, http.RequestAborted));
         }
         catch (JsonException e)
         {
@@ -203,11 +220,17 @@ internal static class CdsHooksEndpoints
 
     /// <summary>The whole body. Kestrel ends it at <c>MaxRequestBodySize</c> (set above) with a 413
     /// <see cref="BadHttpRequestException"/>; a declared length over the limit was refused before.</summary>
-    private static async Task<ReadOnlyMemory<byte>> BodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<ReadOnlyMemory<byte>> BodyAsync(HttpRequest request, CallBytes? bytes, CancellationToken cancellationToken)
     {
-        // Sized for the declared length, up to 1 MiB: a length is a claim, not bytes received.
+        // Sized for the declared length, up to 1 MiB: a length is a claim, not bytes received; so are bytes counted.
         var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? 0, 1 << 20));
-        await request.Body.CopyToAsync(buffer, cancellationToken);
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            bytes?.TakeBody(read);
+            buffer.Write(chunk, 0, read);
+        }
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 

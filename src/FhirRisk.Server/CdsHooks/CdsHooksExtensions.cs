@@ -34,6 +34,15 @@ internal static class CdsHooksExtensions
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
             .RemoveAllLoggers();
         services.AddTransient<PrefetchGatherer>();
+        services.AddSingleton(p =>
+        {
+            var options = p.GetRequiredService<CdsHooksOptions>();
+            var time = p.GetRequiredService<TimeProvider>();
+            var logger = p.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.CdsHooks");
+            return new CdsCallLimits(
+                new Http.WorkLimiter("CDS Hooks calls", "CdsHooks:MaxConcurrentCalls", options.MaxConcurrentCalls, options.CallQueueTimeout, time, logger),
+                new BytesInFlight(options.MaxBytesInFlight, time, logger));
+        });
 
         // Client authentication.
         // No redirects: only the allowlisted jku itself is fetched (security review s12 #6).

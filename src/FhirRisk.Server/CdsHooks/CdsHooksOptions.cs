@@ -53,6 +53,19 @@ internal sealed class CdsHooksOptions
     /// is answered 413 with an OperationOutcome.</summary>
     public long MaxBodyBytes { get; set; } = 32L << 20;
 
+    /// <summary>Service calls answered at once (default 64); one more waits up to <see cref="CallQueueTimeout"/> for a
+    /// place and is otherwise answered 503 with <c>Retry-After</c> (docs/cds-hooks.md "Limits").</summary>
+    public int MaxConcurrentCalls { get; set; } = 64;
+
+    /// <summary>How long a service call waits for a place when <see cref="MaxConcurrentCalls"/> are running (default
+    /// 1 s; <c>00:00:00</c> refuses at once).</summary>
+    public TimeSpan CallQueueTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The bytes that the service calls in flight may hold together, their bodies and the FHIR pages fetched for
+    /// them (default 256 MiB); a call that would pass it is answered 503 with <c>Retry-After</c>. At least
+    /// <see cref="MaxBodyBytes"/>, so that one call of the largest size can run alone.</summary>
+    public long MaxBytesInFlight { get; set; } = 256L << 20;
+
     /// <summary>The longest one card waits for its top contributing events (heads occlusion); past it the card goes
     /// out without them. Default 2 s.</summary>
     public TimeSpan ContributorTimeout { get; set; } = TimeSpan.FromSeconds(2);
@@ -130,6 +143,10 @@ internal sealed class FhirFetchOptions
     /// larger answer fails the key ("FHIR server response too large").</summary>
     public long MaxBytesPerKey { get; set; } = 16L << 20;
 
+    /// <summary>The most bytes of response bodies read for one service call, all its keys together (default 32 MiB); the
+    /// key whose page would pass it fails as too large.</summary>
+    public long MaxBytesPerCall { get; set; } = 32L << 20;
+
     /// <summary>FHIR server base URLs (prefixes) the service may call; empty allows any the (authenticated) client names.</summary>
     public List<string> AllowedServers { get; set; } = [];
 }
@@ -169,6 +186,12 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
         ValidateFetch(options.Fhir, failures);
         if (options.MaxBodyBytes < 1)
             failures.Add("CdsHooks:MaxBodyBytes must be at least 1.");
+        if (options.MaxConcurrentCalls < 1)
+            failures.Add("CdsHooks:MaxConcurrentCalls must be at least 1.");
+        if (options.CallQueueTimeout < TimeSpan.Zero)
+            failures.Add("CdsHooks:CallQueueTimeout must not be negative.");
+        if (options.MaxBytesInFlight < options.MaxBodyBytes)
+            failures.Add("CdsHooks:MaxBytesInFlight must be at least CdsHooks:MaxBodyBytes: a call of the largest size could never run.");
         if (options.ContributorTimeout <= TimeSpan.Zero)
             failures.Add("CdsHooks:ContributorTimeout must be positive.");
         if (options.EffectiveCorsOrigins.Any(o => o != "*" && !IsAbsoluteHttpUrl(o)))
@@ -203,6 +226,8 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
             failures.Add("CdsHooks:Fhir:MaxPages must be at least 1.");
         if (fetch.MaxBytesPerKey < 1)
             failures.Add("CdsHooks:Fhir:MaxBytesPerKey must be at least 1.");
+        if (fetch.MaxBytesPerCall < 1)
+            failures.Add("CdsHooks:Fhir:MaxBytesPerCall must be at least 1.");
         if (fetch.AllowedServers.Any(s => !IsAbsoluteHttpUrl(s)))
             failures.Add("CdsHooks:Fhir:AllowedServers must hold absolute http(s) base URLs.");
     }

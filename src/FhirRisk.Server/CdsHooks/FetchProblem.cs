@@ -19,6 +19,10 @@ internal enum FetchFailure
     /// <summary>The key's responses together were over <c>MaxBytesPerKey</c>; nothing of the key is used.</summary>
     ResponseTooLarge,
 
+    /// <summary>The responses of every key of the call together were over <c>MaxBytesPerCall</c>; nothing of this key
+    /// is used.</summary>
+    CallResponsesTooLarge,
+
     /// <summary>The search still had a <c>next</c> page after <c>MaxPages</c>: the pages read are used, the rest is not.</summary>
     PageLimitReached,
 }
@@ -52,6 +56,7 @@ internal sealed record FetchProblem(FetchFailure Kind, int? HttpStatus = null)
             FetchFailure.CircuitOpen => "FHIR server calls paused after repeated failures",
             FetchFailure.UnreadableResponse => "FHIR server sent no FHIR JSON",
             FetchFailure.ResponseTooLarge => "FHIR server response too large",
+            FetchFailure.CallResponsesTooLarge => "FHIR server responses of this call too large together",
             FetchFailure.PageLimitReached => string.Create(CultureInfo.InvariantCulture, $"search cut after {maxPages} pages; the rest not read"),
             _ => "not retrieved",
         };

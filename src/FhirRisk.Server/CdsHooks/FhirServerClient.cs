@@ -22,8 +22,12 @@ internal sealed record FhirFetchResult(IReadOnlyList<SuppliedFhirDocument> Docum
 /// <summary>One answer of the FHIR server: its status and, for a success, its whole body.</summary>
 internal sealed record FhirPage(HttpStatusCode Status, byte[] Body);
 
-/// <summary>A FHIR server's answers for one key were longer than <c>CdsHooks:Fhir:MaxBytesPerKey</c>.</summary>
-internal sealed class FhirResponseTooLargeException() : Exception("the FHIR server's response is over the size limit");
+/// <summary>A FHIR server's answers for one key were longer than <c>CdsHooks:Fhir:MaxBytesPerKey</c>, or, with
+/// <paramref name="wholeCall"/>, those of every key of the call longer than <c>MaxBytesPerCall</c>.</summary>
+internal sealed class FhirResponseTooLargeException(bool wholeCall = false) : Exception("the FHIR server's response is over the size limit")
+{
+    public bool WholeCall { get; } = wholeCall;
+}
 
 /// <summary>
 /// Reads from the CDS client's FHIR server (a typed HttpClient from HttpClientFactory) through the server's
@@ -33,8 +37,13 @@ internal sealed class FhirResponseTooLargeException() : Exception("the FHIR serv
 /// </summary>
 internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines pipelines, FhirFetchOptions options, TimeProvider time)
 {
-    public async Task<FhirFetchResult> FetchAsync(Uri fhirServer, string relativeUrl, string? accessToken, CancellationToken cancellationToken)
+    /// <param name="bytes">The call's bytes: each page's body is counted against them as it is read, attempts that fail
+    /// included.</param>
+    /// <exception cref="CallBytesExhaustedException">The calls in flight hold the whole budget: the call is answered 503,
+    /// the key is not reported as failed.</exception>
+    public async Task<FhirFetchResult> FetchAsync(Uri fhirServer, string relativeUrl, string? accessToken, CallBytes bytes, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(bytes);
         ArgumentNullException.ThrowIfNull(fhirServer);
         var pipeline = pipelines.For(fhirServer);
         using var budget = new CancellationTokenSource(options.TotalTimeout, time);
@@ -56,7 +65,7 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
                     {
                         try
                         {
-                            var attempt = await GetAsync(url, accessToken, options.MaxBytesPerKey - bytesRead, token).ConfigureAwait(false);
+                            var attempt = await GetAsync(url, accessToken, options.MaxBytesPerKey - bytesRead, bytes, token).ConfigureAwait(false);
                             if (!IsSuccess(attempt.Status) && attempt.Status is not (HttpStatusCode.NotFound or HttpStatusCode.Gone))
                                 firstFailure ??= ProblemOf(attempt.Status);
                             return attempt;
@@ -103,16 +112,16 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
 
     /// <summary>One attempt: the request and, for a success, its body, read within the attempt's time and at most
     /// <paramref name="maxBytes"/> long.</summary>
-    private async Task<FhirPage> GetAsync(Uri url, string? accessToken, long maxBytes, CancellationToken cancellationToken)
+    private async Task<FhirPage> GetAsync(Uri url, string? accessToken, long maxBytes, CallBytes bytes, CancellationToken cancellationToken)
     {
         using var request = Request(url, accessToken);
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
             return new FhirPage(response.StatusCode, []);
-        return new FhirPage(response.StatusCode, await ReadBodyAsync(response.Content, maxBytes, cancellationToken).ConfigureAwait(false));
+        return new FhirPage(response.StatusCode, await ReadBodyAsync(response.Content, maxBytes, bytes, cancellationToken).ConfigureAwait(false));
     }
 
-    private static async Task<byte[]> ReadBodyAsync(HttpContent content, long maxBytes, CancellationToken cancellationToken)
+    private static async Task<byte[]> ReadBodyAsync(HttpContent content, long maxBytes, CallBytes bytes, CancellationToken cancellationToken)
     {
         if (content.Headers.ContentLength > maxBytes)
             throw new FhirResponseTooLargeException();
@@ -122,13 +131,26 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
             using var buffer = new MemoryStream();
             var chunk = new byte[81920];
             int read;
-            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            var kept = false;
+            try
             {
-                if (buffer.Length + read > maxBytes)
-                    throw new FhirResponseTooLargeException();
-                buffer.Write(chunk, 0, read);
+                while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    if (buffer.Length + read > maxBytes)
+                        throw new FhirResponseTooLargeException();
+                    if (!bytes.TryTakeFetched(read))
+                        throw new FhirResponseTooLargeException(wholeCall: true);
+                    buffer.Write(chunk, 0, read);
+                }
+                kept = true;
+                return buffer.ToArray();
             }
-            return buffer.ToArray();
+            finally
+            {
+                // A body that is not kept (too large, cut off, timed out) holds nothing: the call's other keys may use it.
+                if (!kept)
+                    bytes.ReturnFetched(buffer.Length);
+            }
         }
     }
 
@@ -148,6 +170,7 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         BrokenCircuitException => FetchFailure.CircuitOpen,
         TimeoutRejectedException or TaskCanceledException => FetchFailure.TimedOut,
         HttpRequestException or IOException => FetchFailure.Unreachable,
+        FhirResponseTooLargeException { WholeCall: true } => FetchFailure.CallResponsesTooLarge,
         FhirResponseTooLargeException => FetchFailure.ResponseTooLarge,
         _ => FetchFailure.None,
     };

@@ -30,7 +30,10 @@ internal sealed record GatheredData(IReadOnlyList<SuppliedFhirDocument> Document
 /// </summary>
 internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions options)
 {
-    public async Task<GatheredData> GatherAsync(CdsServiceDefinition service, CdsHookRequest request, CancellationToken cancellationToken)
+    /// <param name="bytes">The call's bytes: every page fetched is counted against them (<c>MaxBytesPerCall</c>, and the
+    /// budget of all calls in flight).</param>
+    /// <exception cref="CallBytesExhaustedException">The calls in flight hold the whole budget (503).</exception>
+    public async Task<GatheredData> GatherAsync(CdsServiceDefinition service, CdsHookRequest request, CallBytes bytes, CancellationToken cancellationToken)
     {
         var prefetched = new List<ReadOnlyMemory<byte>>();
         var satisfied = new HashSet<string>(StringComparer.Ordinal);
@@ -62,7 +65,7 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions
         }
 
         var unfilled = service.Prefetch.Where(p => !satisfied.Contains(p.Key)).ToList();
-        var fetches = unfilled.Select(p => FetchAsync(p.Value, request, cancellationToken)).ToList();
+        var fetches = unfilled.Select(p => FetchAsync(p.Value, request, bytes, cancellationToken)).ToList();
         // Read while the FHIR server answers; its pages are read as they come (FhirServerClient).
         var documents = prefetched.Select(json => SuppliedFhirDocument.Read(json)).ToList();
         var results = await Task.WhenAll(fetches).ConfigureAwait(false);
@@ -76,7 +79,7 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions
         return new GatheredData(documents, missing);
     }
 
-    private Task<FhirFetchResult> FetchAsync(string template, CdsHookRequest request, CancellationToken cancellationToken)
+    private Task<FhirFetchResult> FetchAsync(string template, CdsHookRequest request, CallBytes bytes, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(request.FhirServer, UriKind.Absolute, out var server) || (server.Scheme != "https" && server.Scheme != "http"))
             return Task.FromResult(FhirFetchResult.Failed(FetchFailure.NoFhirServer));
@@ -84,7 +87,7 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions
             return Task.FromResult(FhirFetchResult.Failed(FetchFailure.ServerNotAllowed));
         if (PrefetchTemplate.Render(template, request.ContextValue) is not { } relativeUrl)
             return Task.FromResult(FhirFetchResult.Failed(FetchFailure.TemplateUnrenderable));
-        return client.FetchAsync(server, relativeUrl, request.FhirAuthorization?.AccessToken, cancellationToken);
+        return client.FetchAsync(server, relativeUrl, request.FhirAuthorization?.AccessToken, bytes, cancellationToken);
     }
 
     private bool IsAllowed(Uri server) =>

@@ -137,6 +137,14 @@ internal sealed class FhirPushOptions
     /// <summary>The most entries (Bundle entries, NDJSON lines) of one push or gRPC Ingest (default 50 000: a full
     /// body of ~1 KB resources is about 33 000). More: 413 with an OperationOutcome, nothing stored.</summary>
     public int MaxEntries { get; set; } = 50_000;
+
+    /// <summary>Pushes, imports and gRPC <c>Ingest</c> calls run at once (default 4): each may parse and store a body of
+    /// <see cref="MaxBodyBytes"/>. One more waits up to <see cref="QueueTimeout"/> for a place and is otherwise answered
+    /// 503 with <c>Retry-After</c> (PUSH018) or RESOURCE_EXHAUSTED, before its body is read.</summary>
+    public int MaxConcurrentPushes { get; set; } = 4;
+
+    /// <summary>How long a push waits for a place (default 10 s: pushes are batch work, their senders retry).</summary>
+    public TimeSpan QueueTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 internal sealed class FhirPushOptionsValidator : IValidateOptions<FhirPushOptions>
@@ -150,6 +158,10 @@ internal sealed class FhirPushOptionsValidator : IValidateOptions<FhirPushOption
             failures.Add($"FhirPush:MaxBodyBytes {options.MaxBodyBytes} is outside 1-{Array.MaxLength} (bytes).");
         if (options.MaxEntries < 1)
             failures.Add($"FhirPush:MaxEntries {options.MaxEntries} must be at least 1.");
+        if (options.MaxConcurrentPushes < 1)
+            failures.Add($"FhirPush:MaxConcurrentPushes {options.MaxConcurrentPushes} must be at least 1.");
+        if (options.QueueTimeout < TimeSpan.Zero)
+            failures.Add("FhirPush:QueueTimeout must not be negative.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

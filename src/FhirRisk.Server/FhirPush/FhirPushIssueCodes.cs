@@ -59,6 +59,10 @@ internal static class FhirPushIssueCodes
     /// <summary>A known client without the scope the call needs (403; ServiceAuthentication:Clients:&lt;i&gt;:Scopes).</summary>
     public const string Forbidden = "PUSH017";
 
+    /// <summary>The server is at <c>FhirPush:MaxConcurrentPushes</c>: the push was refused before its body was read (503
+    /// with <c>Retry-After</c>; nothing stored; retry). gRPC Ingest: RESOURCE_EXHAUSTED.</summary>
+    public const string Busy = "PUSH018";
+
     /// <summary>Information: <c>DELETE /fhir/Patient/{id}</c> removed the patient; the message gives the counts.</summary>
     public const string Purged = "PUSH101";
 

@@ -15,7 +15,9 @@ internal sealed class ServiceMetrics
 
     private static readonly string[] RequestLabels = ["surface", "endpoint", "status"];
 
-    public ServiceMetrics(MetricRegistry registry, RiskModel model, RolloutAdmission admission, RequestDrain drain)
+    /// <param name="services">For the surfaces a host may leave out: the limits of CDS Hooks calls and of pushes are
+    /// reported when registered.</param>
+    public ServiceMetrics(MetricRegistry registry, RiskModel model, RolloutAdmission admission, RequestDrain drain, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(registry);
         Requests = registry.Add(new CounterFamily("fhirrisk_requests_total",
@@ -50,6 +52,26 @@ internal sealed class ServiceMetrics
             "Rollout predictions shed at capacity and answered by the task heads (Model:RolloutOverload heads).", "counter", () => admission.FellBack));
         registry.Add(new ObservedFamily("fhirrisk_rollout_requests_rejected_total",
             "Rollout requests shed at capacity and rejected (CDS Hooks 503, gRPC RESOURCE_EXHAUSTED).", "counter", () => admission.Rejected));
+        if (services?.GetService(typeof(CdsHooks.CdsCallLimits)) is CdsHooks.CdsCallLimits cds)
+        {
+            AddLimiter(registry, "fhirrisk_cds_calls", "CDS Hooks service calls", cds.Calls);
+            registry.Add(new ObservedFamily("fhirrisk_cds_bytes_in_flight",
+                "Bytes of request bodies and fetched FHIR pages held by the CDS Hooks calls in flight.", "gauge", () => cds.Bytes.InUse));
+            registry.Add(new ObservedFamily("fhirrisk_cds_bytes_capacity", "The bytes the CDS Hooks calls in flight may hold (CdsHooks:MaxBytesInFlight).",
+                "gauge", () => cds.Bytes.Capacity));
+            registry.Add(new ObservedFamily("fhirrisk_cds_bytes_rejected_total", "CDS Hooks calls refused (503) because the calls in flight held the byte budget.",
+                "counter", () => cds.Bytes.Refused));
+        }
+        if (services?.GetService(typeof(FhirPush.IngestLimiter)) is FhirPush.IngestLimiter pushes)
+            AddLimiter(registry, "fhirrisk_pushes", "FHIR pushes, imports and gRPC Ingest calls", pushes.Pushes);
+    }
+
+    private static void AddLimiter(MetricRegistry registry, string prefix, string what, Http.WorkLimiter limiter)
+    {
+        registry.Add(new ObservedFamily(prefix + "_capacity", $"{what} run at once ({limiter.Setting}).", "gauge", () => limiter.Capacity));
+        registry.Add(new ObservedFamily(prefix + "_in_flight", $"{what} running now.", "gauge", () => limiter.InFlight));
+        registry.Add(new ObservedFamily(prefix + "_rejected_total", $"{what} refused at capacity (503 or RESOURCE_EXHAUSTED, with Retry-After).",
+            "counter", () => limiter.Rejected));
     }
 
     public CounterFamily Requests { get; }

@@ -70,8 +70,21 @@ internal static class ServiceScopes
 
     private const string IngestMethod = "/fhirrisk.v1.RiskService/Ingest";
 
+    private const string HealthService = "/grpc.health.v1.Health/";
+
     /// <summary>The scope a RiskService method needs.</summary>
     public static string ForGrpcMethod(string path) => path == IngestMethod ? Write : Read;
+
+    /// <summary>The scope a call of <paramref name="endpoint"/> needs: its <see cref="ServiceTokenRequired"/>, a gRPC
+    /// method's (<see cref="ForGrpcMethod"/>); null for the rest (CDS Hooks, health, metrics, the gRPC health service).</summary>
+    public static string? Required(Endpoint? endpoint)
+    {
+        if (endpoint?.Metadata.GetMetadata<ServiceTokenRequired>() is { } required)
+            return required.Scope;
+        return endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is { } method && !method.Path.StartsWith(HealthService, StringComparison.Ordinal)
+            ? ForGrpcMethod(method.Path)
+            : null;
+    }
 }
 
 internal sealed class ServiceAuthenticationOptionsValidator(IConfiguration configuration) : IValidateOptions<ServiceAuthenticationOptions>
@@ -124,8 +137,6 @@ internal sealed class ServiceTokenRequired
 internal sealed class ServiceAuthenticationMiddleware(
     RequestDelegate next, ServiceAuthenticationOptions options, GrpcCallEnvironment grpc, ILoggerFactory loggers)
 {
-    private const string HealthService = "/grpc.health.v1.Health/";
-
     private readonly ILogger _logger = loggers.CreateLogger("FhirRisk.Server.Security");
     private readonly (string Name, byte[] Hash, IReadOnlySet<string> Scopes)[] _clients =
         [.. options.Clients.Select(c => (c.Name, Convert.FromHexString(c.TokenSha256), c.EffectiveScopes))];
@@ -135,8 +146,7 @@ internal sealed class ServiceAuthenticationMiddleware(
         ArgumentNullException.ThrowIfNull(http);
         var endpoint = http.GetEndpoint();
         var method = endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>();
-        var scope = endpoint?.Metadata.GetMetadata<ServiceTokenRequired>()?.Scope
-            ?? (method is not null && !method.Path.StartsWith(HealthService, StringComparison.Ordinal) ? ServiceScopes.ForGrpcMethod(method.Path) : null);
+        var scope = ServiceScopes.Required(endpoint);
         if (scope is null || options.Mode == ServiceAuthenticationMode.LocalDemo)
         {
             await next(http);

@@ -1,0 +1,145 @@
+using System.Globalization;
+using FhirRisk.Server.Http;
+
+namespace FhirRisk.Server.CdsHooks;
+
+/// <summary>
+/// The bytes that CDS Hooks calls in flight hold: their request bodies and the FHIR pages fetched for them, together at
+/// most <c>CdsHooks:MaxBytesInFlight</c> (docs/cds-hooks.md "Limits"). The per-call limits (<c>MaxBodyBytes</c>,
+/// <c>Fhir:MaxBytesPerCall</c>) bound one call; this bounds them all, so that a burst of large calls is refused with 503
+/// instead of taking the process past its memory limit (security review s12 #9). Bytes are counted as they arrive, so a
+/// declared length that never comes holds nothing. Parsing holds a few times the raw bytes on top: the budget is a
+/// proxy for memory, sized with that factor in mind.
+/// </summary>
+internal sealed class BytesInFlight
+{
+    private readonly ThrottledWarning _warning;
+    private long _inUse;
+    private long _refused;
+
+    public BytesInFlight(long capacity, TimeProvider time, ILogger logger)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        Capacity = capacity;
+        _warning = new ThrottledWarning(time, refused => WorkLimitLog.BytesInFlightFull(logger, capacity, refused));
+    }
+
+    public long Capacity { get; }
+
+    public long InUse => Interlocked.Read(ref _inUse);
+
+    /// <summary>Calls refused because the budget was full.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>One call's account against this budget, with its own cap on fetched bytes.</summary>
+    public CallBytes OpenCall(long maxFetchedBytes) => new(this, maxFetchedBytes);
+
+    internal bool TryReserve(long bytes)
+    {
+        var inUse = Interlocked.Read(ref _inUse);
+        while (true)
+        {
+            if (inUse + bytes > Capacity)
+                return false;
+            var seen = Interlocked.CompareExchange(ref _inUse, inUse + bytes, inUse);
+            if (seen == inUse)
+                return true;
+            inUse = seen;
+        }
+    }
+
+    internal void Release(long bytes) => Interlocked.Add(ref _inUse, -bytes);
+
+    internal CallBytesExhaustedException Refuse()
+    {
+        Interlocked.Increment(ref _refused);
+        _warning.Count();
+        return new CallBytesExhaustedException(Capacity);
+    }
+}
+
+/// <summary>
+/// One hook call's bytes: its body and the FHIR pages fetched for it, all keys together (the keys are fetched in
+/// parallel, so every count is atomic). Disposing it gives them back to <see cref="BytesInFlight"/>.
+/// </summary>
+internal sealed class CallBytes : IDisposable
+{
+    private readonly BytesInFlight _pool;
+    private readonly long _maxFetched;
+    private long _held;
+    private long _fetched;
+    private int _disposed;
+
+    internal CallBytes(BytesInFlight pool, long maxFetched) => (_pool, _maxFetched) = (pool, maxFetched);
+
+    /// <summary>A call with no shared budget and no fetch cap (tests and callers outside the HTTP edge).</summary>
+    public static CallBytes Unbounded() => new BytesInFlight(long.MaxValue, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+        .OpenCall(long.MaxValue);
+
+    /// <summary>Bytes the call holds now.</summary>
+    public long Held => Interlocked.Read(ref _held);
+
+    /// <summary>Counts bytes of the request body.</summary>
+    /// <exception cref="CallBytesExhaustedException">The calls in flight hold the whole budget (503).</exception>
+    public void TakeBody(long bytes) => Take(bytes);
+
+    /// <summary>Counts bytes of a fetched FHIR page; false, and nothing counted, when they would take the call's fetched
+    /// bytes past <c>CdsHooks:Fhir:MaxBytesPerCall</c> (the key then fails as too large).</summary>
+    /// <exception cref="CallBytesExhaustedException">The calls in flight hold the whole budget (503).</exception>
+    public bool TryTakeFetched(long bytes)
+    {
+        if (Interlocked.Add(ref _fetched, bytes) > _maxFetched)
+        {
+            Interlocked.Add(ref _fetched, -bytes);
+            return false;
+        }
+        try
+        {
+            Take(bytes);
+        }
+        catch (CallBytesExhaustedException)
+        {
+            Interlocked.Add(ref _fetched, -bytes);
+            throw;
+        }
+        return true;
+    }
+
+    /// <summary>Gives back bytes of a fetched body that is not kept (its key failed, or its attempt did and is retried).</summary>
+    public void ReturnFetched(long bytes)
+    {
+        Interlocked.Add(ref _fetched, -bytes);
+        Interlocked.Add(ref _held, -bytes);
+        _pool.Release(bytes);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            _pool.Release(Interlocked.Exchange(ref _held, 0));
+    }
+
+    private void Take(long bytes)
+    {
+        if (!_pool.TryReserve(bytes))
+            throw _pool.Refuse();
+        Interlocked.Add(ref _held, bytes);
+    }
+}
+
+/// <summary>The CDS Hooks calls in flight hold <c>CdsHooks:MaxBytesInFlight</c>: this call is answered 503 with
+/// <c>Retry-After</c>. The message holds no patient data.</summary>
+internal sealed class CallBytesExhaustedException(long budget)
+    : Exception(string.Create(CultureInfo.InvariantCulture,
+        $"The CDS Hooks calls in flight hold the server's {budget}-byte budget for bodies and FHIR pages (CdsHooks:MaxBytesInFlight); retry after the Retry-After seconds."))
+{
+    public const string RetryAfterSeconds = "1";
+}
+
+/// <summary>The two bounds on CDS Hooks service calls together: how many run at once and the bytes they hold.</summary>
+internal sealed class CdsCallLimits(WorkLimiter calls, BytesInFlight bytes)
+{
+    public WorkLimiter Calls { get; } = calls;
+
+    public BytesInFlight Bytes { get; } = bytes;
+}

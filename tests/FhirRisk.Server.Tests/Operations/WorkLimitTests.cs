@@ -1,0 +1,144 @@
+using FhirRisk.Server.CdsHooks;
+using FhirRisk.Server.Http;
+using FhirRisk.Server.Tests.Infrastructure;
+
+namespace FhirRisk.Server.Tests.Operations;
+
+/// <summary>The bounds on work in flight (security review s12 #9): <see cref="WorkLimiter"/> (places, queue timeout,
+/// throttled warning) and <see cref="BytesInFlight"/> with its per-call accounts.</summary>
+public sealed class WorkLimitTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 12, 6, 8, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task A_full_limiter_refuses_after_its_queue_timeout_and_a_freed_place_is_taken_again()
+    {
+        var logs = new CapturingLoggerProvider();
+        using var limiter = new WorkLimiter("test calls", "Test:Max", 2, TimeSpan.Zero, new ManualTimeProvider(Start), logs.CreateLogger("t"));
+
+        var first = await limiter.TryEnterAsync(CancellationToken.None);
+        var second = await limiter.TryEnterAsync(CancellationToken.None);
+        var third = await limiter.TryEnterAsync(CancellationToken.None);
+
+        Assert.NotNull(first);
+        Assert.NotNull(second);
+        Assert.Null(third);
+        Assert.Equal((2, 2L, 1L), (limiter.InFlight, limiter.Admitted, limiter.Rejected));
+        first!.Dispose();
+        first.Dispose(); // once only: a second dispose must not free another caller's place
+        Assert.Equal(1, limiter.InFlight);
+        using var fourth = await limiter.TryEnterAsync(CancellationToken.None);
+        Assert.NotNull(fourth);
+        Assert.Null(await limiter.TryEnterAsync(CancellationToken.None));
+        second!.Dispose();
+        Assert.Equal("1", limiter.RetryAfterSeconds); // at least a second, even with no queue
+        Assert.Contains("Test:Max", limiter.RefusalMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_waiting_request_gets_the_place_freed_within_its_queue_timeout()
+    {
+        using var limiter = new WorkLimiter("test calls", "Test:Max", 1, TimeSpan.FromSeconds(30), TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var held = await limiter.TryEnterAsync(CancellationToken.None);
+
+        var waiting = limiter.TryEnterAsync(CancellationToken.None);
+        await Task.Delay(50);
+        Assert.False(waiting.IsCompleted);
+        held!.Dispose();
+
+        using var place = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(place);
+        Assert.Equal(0, limiter.Rejected);
+        Assert.Equal("30", limiter.RetryAfterSeconds);
+    }
+
+    [Fact]
+    public async Task Refusals_are_logged_once_a_minute_with_their_count()
+    {
+        var logs = new CapturingLoggerProvider();
+        var clock = new ManualTimeProvider(Start);
+        using var limiter = new WorkLimiter("test calls", "Test:Max", 1, TimeSpan.Zero, clock, logs.CreateLogger("t"));
+        using var held = await limiter.TryEnterAsync(CancellationToken.None);
+
+        for (var i = 0; i < 5; i++)
+            Assert.Null(await limiter.TryEnterAsync(CancellationToken.None));
+        clock.Advance(TimeSpan.FromSeconds(61));
+        Assert.Null(await limiter.TryEnterAsync(CancellationToken.None));
+
+        var lines = logs.Entries.Where(e => e.EventId == 504).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.StartsWith("Refused 1 request(s)", lines[0].Message, StringComparison.Ordinal);
+        Assert.StartsWith("Refused 5 request(s)", lines[1].Message, StringComparison.Ordinal); // the 4 held back and the new one
+        Assert.Equal(6, limiter.Rejected);
+    }
+
+    [Fact]
+    public void Calls_share_the_budget_and_give_their_bytes_back_when_they_end()
+    {
+        var logs = new CapturingLoggerProvider();
+        var budget = new BytesInFlight(1000, new ManualTimeProvider(Start), logs.CreateLogger("t"));
+
+        var first = budget.OpenCall(maxFetchedBytes: 10_000);
+        first.TakeBody(600);
+        Assert.True(first.TryTakeFetched(300));
+        using (var second = budget.OpenCall(maxFetchedBytes: 10_000))
+        {
+            second.TakeBody(100);
+            var refused = Assert.Throws<CallBytesExhaustedException>(() => second.TakeBody(1));
+            Assert.Contains("CdsHooks:MaxBytesInFlight", refused.Message, StringComparison.Ordinal);
+            Assert.Throws<CallBytesExhaustedException>(() => second.TryTakeFetched(1));
+            Assert.Equal(100, second.Held); // nothing counted for the refused bytes
+        }
+        Assert.Equal(900, budget.InUse);
+        first.Dispose();
+        first.Dispose();
+        Assert.Equal(0, budget.InUse);
+        Assert.Equal(2, budget.Refused);
+        Assert.Single(logs.Entries, e => e.EventId == 505); // both refusals within the minute: one line
+    }
+
+    [Fact]
+    public void A_call_s_fetched_bytes_stop_at_its_own_cap_and_a_body_not_kept_is_given_back()
+    {
+        var budget = new BytesInFlight(1_000_000, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        using var call = budget.OpenCall(maxFetchedBytes: 1000);
+        call.TakeBody(5000); // the body does not count against the fetch cap
+
+        Assert.True(call.TryTakeFetched(700));
+        Assert.False(call.TryTakeFetched(301));
+        Assert.True(call.TryTakeFetched(300));
+        Assert.False(call.TryTakeFetched(1));
+        call.ReturnFetched(700); // a key that failed: its body is not kept
+        Assert.True(call.TryTakeFetched(700));
+        Assert.Equal(6000, call.Held);
+        Assert.Equal(6000, budget.InUse);
+    }
+
+    [Fact]
+    public void Bytes_taken_from_many_threads_never_pass_the_budget()
+    {
+        var budget = new BytesInFlight(100_000, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var calls = Enumerable.Range(0, 8).Select(_ => budget.OpenCall(long.MaxValue)).ToList();
+        long taken = 0;
+        Parallel.ForEach(calls, call =>
+        {
+            for (var i = 0; i < 10_000; i++)
+            {
+                try
+                {
+                    call.TakeBody(7);
+                    Interlocked.Add(ref taken, 7);
+                }
+                catch (CallBytesExhaustedException)
+                {
+                }
+            }
+        });
+        Assert.True(budget.InUse <= budget.Capacity);
+        Assert.Equal(taken, budget.InUse);
+        Assert.Equal(taken, calls.Sum(c => c.Held));
+        calls.ForEach(c => c.Dispose());
+        Assert.Equal(0, budget.InUse);
+    }
+}
