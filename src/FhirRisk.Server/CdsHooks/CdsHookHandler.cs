@@ -18,11 +18,12 @@ internal sealed class CdsHookHandler(
 {
     private readonly ILogger _logger = loggers.CreateLogger("FhirRisk.Server.CdsHooks");
 
+    /// <param name="issuer">The authenticated client's issuer; "" without one (LocalDemo).</param>
     /// <exception cref="CdsRequestException">The request is not a valid call of this service (400).</exception>
-    public Task<GatheredData> GatherAsync(CdsServiceDefinition service, CdsHookRequest request, CancellationToken cancellationToken)
+    public Task<GatheredData> GatherAsync(CdsServiceDefinition service, CdsHookRequest request, string issuer, CancellationToken cancellationToken)
     {
         Validate(service, request);
-        return gatherer.GatherAsync(service, request, cancellationToken);
+        return gatherer.GatherAsync(service, request, issuer, cancellationToken);
     }
 
     /// <exception cref="PatientDataUnavailableException">No data for the patient could be had (412).</exception>

@@ -33,10 +33,11 @@ internal sealed class FhirResponseTooLargeException() : Exception("the FHIR serv
 /// </summary>
 internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines pipelines, FhirFetchOptions options, TimeProvider time)
 {
-    public async Task<FhirFetchResult> FetchAsync(Uri fhirServer, string relativeUrl, string? accessToken, CancellationToken cancellationToken)
+    /// <param name="issuer">The calling CDS client's issuer ("" without one): its own circuit on this server.</param>
+    public async Task<FhirFetchResult> FetchAsync(Uri fhirServer, string relativeUrl, string? accessToken, string issuer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(fhirServer);
-        var pipeline = pipelines.For(fhirServer);
+        var pipeline = pipelines.For(fhirServer, issuer);
         using var budget = new CancellationTokenSource(options.TotalTimeout, time);
         using var keyToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
         var documents = new List<SuppliedFhirDocument>();
@@ -97,6 +98,7 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
     private static FetchFailure? AttemptFailure(Exception e, CancellationToken attempt, CancellationToken key) => e switch
     {
         OperationCanceledException when attempt.IsCancellationRequested && !key.IsCancellationRequested => FetchFailure.TimedOut,
+        HttpRequestException when FhirAddressNotAllowedException.IsCauseOf(e) => FetchFailure.AddressNotAllowed,
         HttpRequestException or IOException => FetchFailure.Unreachable,
         _ => null,
     };
@@ -147,6 +149,7 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         OperationCanceledException when budget.IsCancellationRequested => FetchFailure.TimedOut,
         BrokenCircuitException => FetchFailure.CircuitOpen,
         TimeoutRejectedException or TaskCanceledException => FetchFailure.TimedOut,
+        HttpRequestException when FhirAddressNotAllowedException.IsCauseOf(e) => FetchFailure.AddressNotAllowed,
         HttpRequestException or IOException => FetchFailure.Unreachable,
         FhirResponseTooLargeException => FetchFailure.ResponseTooLarge,
         _ => FetchFailure.None,
