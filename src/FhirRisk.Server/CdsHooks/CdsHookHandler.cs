@@ -18,12 +18,15 @@ internal sealed class CdsHookHandler(
 {
     private readonly ILogger _logger = loggers.CreateLogger("FhirRisk.Server.CdsHooks");
 
+    /// <param name="issuer">The authenticated client's issuer; "" without one (LocalDemo).</param>
     /// <exception cref="CdsRequestException">The request is not a valid call of this service (400).</exception>
+    /// <param name="issuer">The authenticated client's issuer, "" without one (LocalDemo).</param>
     /// <param name="bytes">The call's bytes, which the fetched pages are counted against.</param>
-    public Task<GatheredData> GatherAsync(CdsServiceDefinition service, CdsHookRequest request, CallBytes bytes, CancellationToken cancellationToken)
+    public Task<GatheredData> GatherAsync(CdsServiceDefinition service, CdsHookRequest request, string issuer, CallBytes bytes,
+        CancellationToken cancellationToken)
     {
         Validate(service, request);
-        return gatherer.GatherAsync(service, request, bytes, cancellationToken);
+        return gatherer.GatherAsync(service, request, issuer, bytes, cancellationToken);
     }
 
     /// <exception cref="PatientDataUnavailableException">No data for the patient could be had (412).</exception>

@@ -71,10 +71,13 @@ internal static class CdsHooksEndpoints
             using var bytes = limits.Bytes.OpenCall(options.Fhir.MaxBytesPerCall);
             var request = await ReadAsync(http, options.MaxBodyBytes, CdsHookRequest.Read, bytes)
                 ?? throw new CdsRequestException("the body must be a JSON object.");
-            gathered = await handler.GatherAsync(service, request, bytes, http.RequestAborted);
+            var client = http.Features.Get<CdsClientIdentity>();
+            gathered = await handler.GatherAsync(service, request, client?.Issuer ?? "", bytes, http.RequestAborted);
             if (gathered.Missing.Count(m => m.Reason == FetchFailure.PageLimitReached) is > 0 and var cut)
                 CdsHooksLog.PagesCut(logger, id, cut, options.Fhir.MaxPages);
-            var useStore = options.Authentication.MayUseStoredHistory(http.Features.Get<Security.CdsClientIdentity>());
+            if (gathered.Missing.Count(m => m.Reason == FetchFailure.AddressNotAllowed) is > 0 and var notCalled)
+                LogAddressRefused(logger, id, request.FhirServer, client, notCalled);
+            var useStore = options.Authentication.MayUseStoredHistory(client);
             var response = await handler.AnswerAsync(service, request, gathered, useStore, http.RequestAborted);
             CdsHooksLog.Answered(logger, id, response.Cards.Count, gathered.Missing.Count, clock.Elapsed.TotalMilliseconds);
             return TypedResults.Json(response, CdsHooksJsonContext.Default.CdsCardsResponse);
@@ -138,6 +141,14 @@ internal static class CdsHooksEndpoints
         {
             return Failed(logger, id, http, e);
         }
+    }
+
+    /// <summary>Event 212, once per call: the server's authority (scheme, host, port) and the issuer, never the path or
+    /// query, which hold patient ids.</summary>
+    private static void LogAddressRefused(ILogger logger, string serviceId, string? fhirServer, CdsClientIdentity? client, int keyCount)
+    {
+        var authority = Uri.TryCreate(fhirServer, UriKind.Absolute, out var server) ? FhirServerPolicy.AuthorityOf(server) : "";
+        CdsHooksLog.AddressRefused(logger, serviceId, LogText.Of(authority), client is null ? "(none)" : LogText.Of(client.Issuer), keyCount);
     }
 
     private static async Task<IResult> FeedbackAsync(string id, HttpContext http, IFeedbackStore store, CdsHooksOptions options, TimeProvider time,

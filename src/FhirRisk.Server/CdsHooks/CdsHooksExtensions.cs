@@ -27,11 +27,12 @@ internal static class CdsHooksExtensions
         // Outbound FHIR reads. The factory's own loggers are removed: they would log URLs, which hold patient ids.
         services.AddSingleton(p => new FhirResiliencePipelines(p.GetRequiredService<FhirFetchOptions>(),
             p.GetRequiredService<TimeProvider>(), p.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.CdsHooks.Fhir")));
-        // Redirects are not followed (security review s12 #2): a hop would leave the fhirServer that AllowedServers
-        // checked, to any host; a FHIR server that redirects its API calls is named by the URL it redirects to.
+        services.AddSingleton(p => new FhirServerPolicy(p.GetRequiredService<CdsHooksOptions>()));
+        // No redirects (a FHIR server that redirects its API calls is named by the URL it redirects to), and connections
+        // only to public addresses unless the operator named the authority (security review: SSRF through fhirServer).
         services.AddHttpClient<FhirServerClient>((p, http) =>
                 http.Timeout = p.GetRequiredService<FhirFetchOptions>().TotalTimeout + TimeSpan.FromSeconds(5))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
+            .ConfigurePrimaryHttpMessageHandler(p => FhirAddressGuard.CreateHandler(p.GetRequiredService<FhirServerPolicy>()))
             .RemoveAllLoggers();
         services.AddTransient<PrefetchGatherer>();
         services.AddSingleton(p =>
@@ -84,6 +85,12 @@ internal static class CdsHooksExtensions
             SecurityLog.LocalDemoMode(logger);
         else if (!app.Services.GetRequiredService<CdsJwtValidator>().HasIssuers)
             SecurityLog.NoTrustedIssuers(logger);
+        else if (options.Fhir.AllowedServers.Count == 0)
+        {
+            // Not refused at start (deployments from before FhirServers keep starting), but said once per issuer.
+            foreach (var issuer in options.Authentication.Issuers.Where(i => i.FhirServers.Count == 0))
+                SecurityLog.IssuerMayNameAnyFhirServer(logger, LogText.Of(issuer.Issuer));
+        }
         app.UseCors();
         app.MapCdsHooksEndpoints().WithMetadata(new Http.ServedOn(options.Port is null ? Http.ListenerKind.Http : Http.ListenerKind.CdsHooks));
         return app;

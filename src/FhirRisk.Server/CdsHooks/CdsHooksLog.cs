@@ -15,11 +15,11 @@ internal static partial class CdsHooksLog
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "CDS service {ServiceId} refused a request: {Reason}")]
     public static partial void BadRequest(ILogger logger, string serviceId, string reason);
 
-    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "FHIR server {Authority}: circuit opened for {BreakSeconds:0.#} s after repeated failures")]
-    public static partial void CircuitOpened(ILogger logger, string authority, double breakSeconds);
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "FHIR server {Authority}, calls of issuer {Issuer}: circuit opened for {BreakSeconds:0.#} s after repeated failures")]
+    public static partial void CircuitOpened(ILogger logger, string authority, string issuer, double breakSeconds);
 
-    [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "FHIR server {Authority}: circuit closed")]
-    public static partial void CircuitClosed(ILogger logger, string authority);
+    [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "FHIR server {Authority}, calls of issuer {Issuer}: circuit closed")]
+    public static partial void CircuitClosed(ILogger logger, string authority, string issuer);
 
     [LoggerMessage(EventId = 205, Level = LogLevel.Information, Message = "CDS service {ServiceId} stored {NewCount} of {Count} feedback items")]
     public static partial void FeedbackStored(ILogger logger, string serviceId, int newCount, int count);
@@ -41,4 +41,7 @@ internal static partial class CdsHooksLog
 
     [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "CDS service {ServiceId}: supplied resources not used: {RejectedCount} refused by the FHIR reader, {OtherPatientCount} of another patient; stored history unavailable: {StoreUnavailable}; the cards say the data is incomplete")]
     public static partial void DataLeftOut(ILogger logger, string serviceId, int rejectedCount, int otherPatientCount, bool storeUnavailable);
+
+    [LoggerMessage(EventId = 212, Level = LogLevel.Warning, Message = "CDS service {ServiceId}: fhirServer {Authority} (issuer {Issuer}) resolves to an address this service does not call (private, loopback or link-local); {KeyCount} prefetch keys not fetched. Name it in CdsHooks:Fhir:AllowedServers if it is a FHIR server of yours")]
+    public static partial void AddressRefused(ILogger logger, string serviceId, string authority, string issuer, int keyCount);
 }

@@ -147,8 +147,15 @@ internal sealed class FhirFetchOptions
     /// key whose page would pass it fails as too large.</summary>
     public long MaxBytesPerCall { get; set; } = 32L << 20;
 
-    /// <summary>FHIR server base URLs (prefixes) the service may call; empty allows any the (authenticated) client names.</summary>
+    /// <summary>FHIR server base URLs (prefixes) the service may call; empty allows any the (authenticated) client names,
+    /// within its issuer's own <c>FhirServers</c>. The authorities named here (and in any issuer's <c>FhirServers</c>)
+    /// may be on private addresses.</summary>
     public List<string> AllowedServers { get; set; } = [];
+
+    /// <summary>Whether a <c>fhirServer</c> may resolve to a private, loopback or link-local address whose authority no
+    /// allowlist names (default false: such a connection is refused, <see cref="FhirAddressGuard"/>). True restores
+    /// the behaviour before the check, for a network whose FHIR servers cannot all be listed.</summary>
+    public bool AllowPrivateAddresses { get; set; }
 }
 
 /// <summary>Rejects settings the surface could not serve with, naming the configuration key to fix.</summary>
@@ -228,8 +235,11 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
             failures.Add("CdsHooks:Fhir:MaxBytesPerKey must be at least 1.");
         if (fetch.MaxBytesPerCall < 1)
             failures.Add("CdsHooks:Fhir:MaxBytesPerCall must be at least 1.");
-        if (fetch.AllowedServers.Any(s => !IsAbsoluteHttpUrl(s)))
-            failures.Add("CdsHooks:Fhir:AllowedServers must hold absolute http(s) base URLs.");
+        for (var i = 0; i < fetch.AllowedServers.Count; i++)
+        {
+            if (!IsAbsoluteHttpUrl(fetch.AllowedServers[i]))
+                failures.Add($"CdsHooks:Fhir:AllowedServers:{i} '{fetch.AllowedServers[i]}' is not an absolute http(s) base URL such as https://fhir.example.org/r4.");
+        }
     }
 
     private static void ValidateOptionalUrl(string key, string? url, List<string> failures)

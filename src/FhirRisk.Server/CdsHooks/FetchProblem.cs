@@ -8,6 +8,10 @@ internal enum FetchFailure
     None,
     NoFhirServer,
     ServerNotAllowed,
+
+    /// <summary>The <c>fhirServer</c>'s host resolves only to addresses the service does not call (private, loopback,
+    /// link-local: <see cref="FhirAddressGuard"/>); not retried, not counted by the circuit breaker.</summary>
+    AddressNotAllowed,
     TemplateUnrenderable,
     Unauthorized,
     Unreachable,
@@ -48,6 +52,7 @@ internal sealed record FetchProblem(FetchFailure Kind, int? HttpStatus = null)
         {
             FetchFailure.NoFhirServer => "not prefetched and no fhirServer given",
             FetchFailure.ServerNotAllowed => "fhirServer not on this service's allowlist",
+            FetchFailure.AddressNotAllowed => "fhirServer resolves to an address this service does not call (private, loopback or link-local); name it in CdsHooks:Fhir:AllowedServers",
             FetchFailure.TemplateUnrenderable => "the context lacks a value its prefetch template needs",
             FetchFailure.Unauthorized => $"FHIR server refused the access token{Status()}",
             FetchFailure.Unreachable => "FHIR server unreachable",

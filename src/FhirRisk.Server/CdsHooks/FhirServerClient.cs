@@ -37,15 +37,17 @@ internal sealed class FhirResponseTooLargeException(bool wholeCall = false) : Ex
 /// </summary>
 internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines pipelines, FhirFetchOptions options, TimeProvider time)
 {
+    /// <param name="issuer">The calling CDS client's issuer ("" without one): its own circuit on this server.</param>
     /// <param name="bytes">The call's bytes: each page's body is counted against them as it is read, attempts that fail
     /// included.</param>
     /// <exception cref="CallBytesExhaustedException">The calls in flight hold the whole budget: the call is answered 503,
     /// the key is not reported as failed.</exception>
-    public async Task<FhirFetchResult> FetchAsync(Uri fhirServer, string relativeUrl, string? accessToken, CallBytes bytes, CancellationToken cancellationToken)
+    public async Task<FhirFetchResult> FetchAsync(Uri fhirServer, string relativeUrl, string? accessToken, string issuer, CallBytes bytes,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         ArgumentNullException.ThrowIfNull(fhirServer);
-        var pipeline = pipelines.For(fhirServer);
+        var pipeline = pipelines.For(fhirServer, issuer);
         using var budget = new CancellationTokenSource(options.TotalTimeout, time);
         using var keyToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
         var documents = new List<SuppliedFhirDocument>();
@@ -106,6 +108,7 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
     private static FetchFailure? AttemptFailure(Exception e, CancellationToken attempt, CancellationToken key) => e switch
     {
         OperationCanceledException when attempt.IsCancellationRequested && !key.IsCancellationRequested => FetchFailure.TimedOut,
+        HttpRequestException when FhirAddressNotAllowedException.IsCauseOf(e) => FetchFailure.AddressNotAllowed,
         HttpRequestException or IOException => FetchFailure.Unreachable,
         _ => null,
     };
@@ -169,6 +172,7 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         OperationCanceledException when budget.IsCancellationRequested => FetchFailure.TimedOut,
         BrokenCircuitException => FetchFailure.CircuitOpen,
         TimeoutRejectedException or TaskCanceledException => FetchFailure.TimedOut,
+        HttpRequestException when FhirAddressNotAllowedException.IsCauseOf(e) => FetchFailure.AddressNotAllowed,
         HttpRequestException or IOException => FetchFailure.Unreachable,
         FhirResponseTooLargeException { WholeCall: true } => FetchFailure.CallResponsesTooLarge,
         FhirResponseTooLargeException => FetchFailure.ResponseTooLarge,

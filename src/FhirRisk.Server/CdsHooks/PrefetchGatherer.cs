@@ -26,14 +26,18 @@ internal sealed record GatheredData(IReadOnlyList<SuppliedFhirDocument> Document
 /// A key whose value is <c>null</c> means "no data" and is not fetched again; a value that is not a FHIR resource is ignored.
 /// A Patient without an <c>id</c> under our <c>patient</c> key is the context patient and gets its id. What it decides
 /// by was read with the body (<see cref="PrefetchValue"/>) or with the page (<see cref="FhirServerClient"/>); each document
-/// it keeps is read here once by the FHIR reader, and that reading is what the prediction maps.
+/// it keeps is read here once by the FHIR reader, and that reading is what the prediction maps. A <c>fhirServer</c> is
+/// fetched from only when <see cref="FhirServerPolicy"/> allows it for the calling issuer.
 /// </summary>
-internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions options)
+internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy policy)
 {
+    /// <param name="issuer">The authenticated client's issuer, "" without one (LocalDemo): it picks the servers the call
+    /// may name and the circuits its fetches go through.</param>
     /// <param name="bytes">The call's bytes: every page fetched is counted against them (<c>MaxBytesPerCall</c>, and the
     /// budget of all calls in flight).</param>
     /// <exception cref="CallBytesExhaustedException">The calls in flight hold the whole budget (503).</exception>
-    public async Task<GatheredData> GatherAsync(CdsServiceDefinition service, CdsHookRequest request, CallBytes bytes, CancellationToken cancellationToken)
+    public async Task<GatheredData> GatherAsync(CdsServiceDefinition service, CdsHookRequest request, string issuer, CallBytes bytes,
+        CancellationToken cancellationToken)
     {
         var prefetched = new List<ReadOnlyMemory<byte>>();
         var satisfied = new HashSet<string>(StringComparer.Ordinal);
@@ -65,7 +69,7 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions
         }
 
         var unfilled = service.Prefetch.Where(p => !satisfied.Contains(p.Key)).ToList();
-        var fetches = unfilled.Select(p => FetchAsync(p.Value, request, bytes, cancellationToken)).ToList();
+        var fetches = unfilled.Select(p => FetchAsync(p.Value, request, issuer, bytes, cancellationToken)).ToList();
         // Read while the FHIR server answers; its pages are read as they come (FhirServerClient).
         var documents = prefetched.Select(json => SuppliedFhirDocument.Read(json)).ToList();
         var results = await Task.WhenAll(fetches).ConfigureAwait(false);
@@ -79,20 +83,16 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirFetchOptions
         return new GatheredData(documents, missing);
     }
 
-    private Task<FhirFetchResult> FetchAsync(string template, CdsHookRequest request, CallBytes bytes, CancellationToken cancellationToken)
+    private Task<FhirFetchResult> FetchAsync(string template, CdsHookRequest request, string issuer, CallBytes bytes, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(request.FhirServer, UriKind.Absolute, out var server) || (server.Scheme != "https" && server.Scheme != "http"))
             return Task.FromResult(FhirFetchResult.Failed(FetchFailure.NoFhirServer));
-        if (!IsAllowed(server))
+        if (!policy.Allows(server, issuer))
             return Task.FromResult(FhirFetchResult.Failed(FetchFailure.ServerNotAllowed));
         if (PrefetchTemplate.Render(template, request.ContextValue) is not { } relativeUrl)
             return Task.FromResult(FhirFetchResult.Failed(FetchFailure.TemplateUnrenderable));
-        return client.FetchAsync(server, relativeUrl, request.FhirAuthorization?.AccessToken, bytes, cancellationToken);
+        return client.FetchAsync(server, relativeUrl, request.FhirAuthorization?.AccessToken, issuer, bytes, cancellationToken);
     }
-
-    private bool IsAllowed(Uri server) =>
-        options.AllowedServers.Count == 0
-        || options.AllowedServers.Any(allowed => (server.AbsoluteUri.TrimEnd('/') + "/").StartsWith(allowed.TrimEnd('/') + "/", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// Whether a resource the client sent under its own key answers our template: the context patient read

@@ -72,6 +72,11 @@ internal sealed class TrustedIssuerOptions
     /// store is keyed by patient id alone, not by client or tenant, so another EHR's patient with the same id would be
     /// read (docs/cds-hooks.md "Stored history"). Set it only for clients of the store's trust domain.</summary>
     public bool UseStoredHistory { get; set; }
+
+    /// <summary>FHIR server base URLs (prefixes, matched as <c>CdsHooks:Fhir:AllowedServers</c>) this client's calls may
+    /// name as <c>fhirServer</c>; empty (the default) allows any that the global list allows. Without either list a
+    /// client may make the service fetch from any public server it names (warning 319 at start).</summary>
+    public List<string> FhirServers { get; set; } = [];
 }
 
 /// <summary>The authenticated CDS client of a call (an HTTP feature set by <see cref="CdsClientAuthenticationFilter"/>).</summary>
@@ -119,5 +124,10 @@ internal static class CdsAuthenticationOptionsValidator
             failures.Add($"{key}:Jwks is not a JWK Set with at least one key.");
         foreach (var jku in issuer.JkuAllowlist.Where(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || (uri.Scheme != "https" && uri.Scheme != "http")))
             failures.Add($"{key}:JkuAllowlist '{jku}' is not an absolute URL.");
+        for (var i = 0; i < issuer.FhirServers.Count; i++)
+        {
+            if (!Uri.TryCreate(issuer.FhirServers[i], UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+                failures.Add($"{key}:FhirServers:{i} '{issuer.FhirServers[i]}' is not an absolute http(s) base URL such as https://fhir.example.org/r4.");
+        }
     }
 }

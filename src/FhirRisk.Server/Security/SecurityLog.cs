@@ -47,4 +47,8 @@ internal static partial class SecurityLog
     [LoggerMessage(EventId = 309, Level = LogLevel.Warning,
         Message = "Replay cache full for issuer {Issuer} ({Quota} unexpired jti values): its new tokens are refused until old ones expire; other issuers are not affected")]
     public static partial void ReplayCacheFull(ILogger logger, string issuer, int quota);
+
+    [LoggerMessage(EventId = 319, Level = LogLevel.Warning,
+        Message = "CDS client issuer {Issuer} has no FhirServers and CdsHooks:Fhir:AllowedServers is empty: its calls may make this service fetch from any public server they name as fhirServer (set CdsHooks:Authentication:Issuers:<i>:FhirServers to its EHR's FHIR base URLs)")]
+    public static partial void IssuerMayNameAnyFhirServer(ILogger logger, string issuer);
 }

@@ -14,7 +14,7 @@ public sealed class FetchProblemTests
         var client = Client(new ScriptedHandler(_ => Status(HttpStatusCode.ServiceUnavailable)),
             new FhirFetchOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(1), MinimumThroughput = 2, FailureRatio = 0.5 });
 
-        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Encounter?patient=p", null, CallBytes.Unbounded(), CancellationToken.None)
+        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Encounter?patient=p", null, "", CallBytes.Unbounded(), CancellationToken.None)
             .WaitAsync(TimeSpan.FromSeconds(30));
 
         var problem = Assert.IsType<FetchProblem>(result.Problem);
@@ -30,7 +30,7 @@ public sealed class FetchProblemTests
         var client = Client(new ScriptedHandler(_ => ++attempts == 1 ? Status(HttpStatusCode.ServiceUnavailable) : throw new HttpRequestException("refused")),
             new FhirFetchOptions { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(1), MinimumThroughput = 1000 });
 
-        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Patient/p", null, CallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Patient/p", null, "", CallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(2, attempts);
         Assert.Equal("FHIR server unreachable; first attempt: HTTP 503", result.Problem!.Describe(5));
@@ -44,7 +44,7 @@ public sealed class FetchProblemTests
         var client = Client(new ScriptedHandler(_ => Status(status)),
             new FhirFetchOptions { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(1), MinimumThroughput = 1000 });
 
-        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Patient/p", null, CallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Patient/p", null, "", CallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(words, result.Problem!.Describe(5)); // the same failure twice is said once
     }

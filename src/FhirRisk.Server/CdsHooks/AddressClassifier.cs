@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace FhirRisk.Server.CdsHooks;
+
+/// <summary>What an IP address reaches, as far as a call from this service to a client-named FHIR server goes.</summary>
+internal enum AddressKind
+{
+    /// <summary>Any address not listed below: a host on the internet.</summary>
+    Public,
+
+    /// <summary>127.0.0.0/8, <c>::1</c>: this machine, its admin ports and sidecars.</summary>
+    Loopback,
+
+    /// <summary>0.0.0.0/8, <c>::</c>: "this host"; Linux connects 0.0.0.0 to the local machine.</summary>
+    Unspecified,
+
+    /// <summary>RFC 1918: 10/8, 172.16/12, 192.168/16.</summary>
+    Private,
+
+    /// <summary>RFC 6598 shared address space, 100.64/10: carrier-grade NAT, and some clouds' internal networks.</summary>
+    CarrierGradeNat,
+
+    /// <summary>169.254/16 (the cloud metadata service at 169.254.169.254), fe80::/10.</summary>
+    LinkLocal,
+
+    /// <summary>fc00::/7 (RFC 4193), and the deprecated site-local fec0::/10 (RFC 3879) that some networks still use.</summary>
+    UniqueLocal,
+
+    /// <summary>224/4, ff00::/8.</summary>
+    Multicast,
+
+    /// <summary>255.255.255.255.</summary>
+    Broadcast,
+}
+
+/// <summary>
+/// Sorts an IP address into <see cref="AddressKind"/> (security review: SSRF through <c>fhirServer</c>). Pure: no DNS,
+/// no configuration. An IPv6 address that carries an IPv4 one — mapped (<c>::ffff:a.b.c.d</c>, RFC 4291 §2.5.5.2),
+/// the deprecated compatible form (<c>::a.b.c.d</c>, §2.5.5.1) and the NAT64 well-known prefix
+/// (<c>64:ff9b::/96</c>, RFC 6052) — is judged as that IPv4 address: a socket or a translator connects it there.
+/// </summary>
+internal static class AddressClassifier
+{
+    public static bool IsPublic(IPAddress address) => Classify(address) == AddressKind.Public;
+
+    public static AddressKind Classify(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        Span<byte> bytes = stackalloc byte[16];
+        if (!address.TryWriteBytes(bytes, out var length))
+            throw new ArgumentException("an IP address has at most 16 bytes", nameof(address));
+        return address.AddressFamily switch
+        {
+            AddressFamily.InterNetwork => ClassifyV4(bytes[..length]),
+            AddressFamily.InterNetworkV6 => ClassifyV6(bytes[..length]),
+            _ => throw new ArgumentException($"not an IP address family: {address.AddressFamily}", nameof(address)),
+        };
+    }
+
+    private static AddressKind ClassifyV4(ReadOnlySpan<byte> a) => a switch
+    {
+        [0, ..] => AddressKind.Unspecified,
+        [127, ..] => AddressKind.Loopback,
+        [10, ..] => AddressKind.Private,
+        [172, >= 16 and <= 31, ..] => AddressKind.Private,
+        [192, 168, ..] => AddressKind.Private,
+        [100, >= 64 and <= 127, ..] => AddressKind.CarrierGradeNat,
+        [169, 254, ..] => AddressKind.LinkLocal,
+        [>= 224 and <= 239, ..] => AddressKind.Multicast,
+        [255, 255, 255, 255] => AddressKind.Broadcast,
+        _ => AddressKind.Public,
+    };
+
+    private static AddressKind ClassifyV6(ReadOnlySpan<byte> a)
+    {
+        if (a[..10].IndexOfAnyExcept((byte)0) < 0)
+        {
+            if (a[10] == 0xff && a[11] == 0xff)
+                return ClassifyV4(a[12..]); // ::ffff:a.b.c.d
+            if (a[10] == 0 && a[11] == 0)
+            {
+                if (a[12..15].IndexOfAnyExcept((byte)0) < 0 && a[15] <= 1)
+                    return a[15] == 0 ? AddressKind.Unspecified : AddressKind.Loopback; // ::, ::1
+                return ClassifyV4(a[12..]); // ::a.b.c.d
+            }
+        }
+        if (a[..12].SequenceEqual(Nat64WellKnownPrefix))
+            return ClassifyV4(a[12..]);
+        return a switch
+        {
+            [0xff, ..] => AddressKind.Multicast,
+            [0xfe, >= 0x80 and <= 0xbf, ..] => AddressKind.LinkLocal,
+            [0xfe, >= 0xc0, ..] => AddressKind.UniqueLocal,
+            [0xfc or 0xfd, ..] => AddressKind.UniqueLocal,
+            _ => AddressKind.Public,
+        };
+    }
+
+    /// <summary>64:ff9b::/96, whose last 32 bits are the IPv4 address a NAT64 translator connects to.</summary>
+    private static ReadOnlySpan<byte> Nat64WellKnownPrefix => [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0];
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
+
+namespace FhirRisk.Server.CdsHooks;
+
+/// <summary>
+/// The FHIR client's connect step (<see cref="SocketsHttpHandler.ConnectCallback"/>; security review: SSRF through
+/// <c>fhirServer</c>): resolves the host and connects only to a public address (<see cref="AddressClassifier"/>) —
+/// never to this machine, the cluster's or hospital's private networks or the cloud metadata service — unless the
+/// operator named the request's authority (<see cref="FhirServerPolicy.NamesAuthority"/>). The check is made here, on
+/// the very addresses the socket connects to: a check made before the request would resolve the name once and connect
+/// after a second resolution, which a short-lived DNS answer can point elsewhere (DNS rebinding).
+/// </summary>
+internal sealed class FhirAddressGuard(FhirServerPolicy policy)
+{
+    /// <summary>
+    /// The FHIR client's primary handler. Redirects are not followed (security review s12 #2): a hop would leave the
+    /// <c>fhirServer</c> the allowlists checked, for any host. With the address check on (<see
+    /// cref="FhirServerPolicy.ChecksAddresses"/>) every connection goes through <see cref="ConnectAsync"/>, and never
+    /// through an HTTP proxy (<c>HTTPS_PROXY</c>, <c>HTTP_PROXY</c>): the check would then see only the proxy's address,
+    /// and a proxy's connection for plain-http targets is shared by every host it forwards to.
+    /// </summary>
+    public static SocketsHttpHandler CreateHandler(FhirServerPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return policy.ChecksAddresses
+            ? new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false, ConnectCallback = new FhirAddressGuard(policy).ConnectAsync }
+            : new SocketsHttpHandler { AllowAutoRedirect = false };
+    }
+
+    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var endpoint = context.DnsEndPoint;
+        // An IPv6 literal comes bracketed ("[::1]"), which the resolver does not take; IPAddress parses both.
+        var addresses = IPAddress.TryParse(endpoint.Host, out var literal)
+            ? [literal]
+            : await Dns.GetHostAddressesAsync(endpoint.Host, cancellationToken).ConfigureAwait(false);
+        if (addresses.Length == 0)
+            throw new SocketException((int)SocketError.HostNotFound);
+        // Connections are pooled per authority and serve every later call to it, so the decision rests on the
+        // authority alone, never on the call (or issuer) that happens to open the connection.
+        var callable = context.InitialRequestMessage.RequestUri is { } url && policy.NamesAuthority(url)
+            ? addresses
+            : [.. addresses.Where(AddressClassifier.IsPublic)];
+        if (callable.Length == 0)
+            throw new FhirAddressNotAllowedException();
+        // Each callable address in turn, as the handler's own connect tries each address of a name: a host whose
+        // IPv6 address does not answer is still reached on its IPv4 one.
+        ExceptionDispatchInfo? failure = null;
+        foreach (var address in callable)
+        {
+            try
+            {
+                return await ConnectAsync(new IPEndPoint(address, endpoint.Port), cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                failure = ExceptionDispatchInfo.Capture(e);
+            }
+        }
+        failure!.Throw();
+        return null!; // not reached: Throw does not return
+    }
+
+    private static async Task<Stream> ConnectAsync(IPEndPoint address, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(address, cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}
+
+/// <summary>The <c>fhirServer</c>'s host has no address the service calls (<see cref="FhirAddressGuard"/>). The
+/// handler wraps it in an <see cref="HttpRequestException"/>; <see cref="IsCauseOf"/> finds it there. Not transient:
+/// never retried, never counted by the circuit breaker.</summary>
+internal sealed class FhirAddressNotAllowedException()
+    : Exception("the FHIR server's host resolves only to addresses this service does not call (private, loopback or link-local)")
+{
+    public static bool IsCauseOf(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is FhirAddressNotAllowedException)
+                return true;
+        }
+        return false;
+    }
+}

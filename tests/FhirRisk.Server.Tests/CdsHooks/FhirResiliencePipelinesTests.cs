@@ -1,0 +1,112 @@
+using System.Net;
+using FhirRisk.Server.CdsHooks;
+using Microsoft.Extensions.Logging.Abstractions;
+using Polly.CircuitBreaker;
+
+namespace FhirRisk.Server.Tests.CdsHooks;
+
+/// <summary>Circuits are kept per (issuer, FHIR server), at most <see cref="FhirResiliencePipelines.MaxCircuits"/> of
+/// them; a connection the address check refused is neither retried nor counted against a circuit.</summary>
+public sealed class FhirResiliencePipelinesTests
+{
+    private static readonly Uri ServerA = new("https://fhir-a.example.org/r4");
+
+    [Fact]
+    public void Each_issuer_has_its_own_circuit_on_one_server()
+    {
+        var pipelines = new FhirResiliencePipelines(new FhirFetchOptions(), TimeProvider.System, NullLogger.Instance);
+
+        Assert.Same(pipelines.For(ServerA, "https://ehr-a.example"), pipelines.For(new Uri("https://FHIR-A.example.org:443/r4/other"), "https://ehr-a.example"));
+        Assert.NotSame(pipelines.For(ServerA, "https://ehr-a.example"), pipelines.For(ServerA, "https://ehr-b.example"));
+        Assert.NotSame(pipelines.For(ServerA, ""), pipelines.For(ServerA, "https://ehr-a.example"));
+        Assert.Equal(3, pipelines.Count);
+    }
+
+    [Fact]
+    public void The_circuits_are_bounded_and_the_least_recently_used_is_dropped()
+    {
+        Assert.Equal(1_000, FhirResiliencePipelines.MaxCircuits);
+        var pipelines = new FhirResiliencePipelines(new FhirFetchOptions(), TimeProvider.System, NullLogger.Instance, maxCircuits: 3);
+        var servers = Enumerable.Range(0, 4).Select(i => new Uri($"https://fhir-{i}.example.org/")).ToArray();
+
+        var first = pipelines.For(servers[0], "iss");
+        pipelines.For(servers[1], "iss");
+        pipelines.For(servers[2], "iss");
+        Assert.Same(first, pipelines.For(servers[0], "iss")); // used again: now the most recent
+        pipelines.For(servers[3], "iss");
+
+        Assert.Equal(3, pipelines.Count);
+        Assert.False(pipelines.Holds(servers[1], "iss"));
+        Assert.True(pipelines.Holds(servers[0], "iss"));
+        Assert.Same(first, pipelines.For(servers[0], "iss"));
+    }
+
+    [Fact]
+    public void The_cache_holds_at_most_its_capacity_under_many_keys()
+    {
+        var cache = new LeastRecentlyUsedCache<int, string>(10);
+        for (var i = 0; i < 1000; i++)
+            cache.GetOrAdd(i, k => k.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(10, cache.Count);
+        Assert.True(cache.ContainsKey(999));
+        Assert.False(cache.ContainsKey(989));
+    }
+
+    [Fact]
+    public async Task A_refused_address_is_tried_once_and_never_opens_the_circuit()
+    {
+        var options = new FhirFetchOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(1), MinimumThroughput = 2, FailureRatio = 0.5 };
+        var pipelines = new FhirResiliencePipelines(options, TimeProvider.System, NullLogger.Instance);
+        var attempts = 0;
+
+        for (var call = 0; call < 10; call++)
+        {
+            await Assert.ThrowsAsync<HttpRequestException>(async () => await pipelines.For(ServerA, "").ExecuteAsync<FhirPage>(_ =>
+            {
+                attempts++;
+                throw new HttpRequestException("refused (fhir-a.example.org:443)", new FhirAddressNotAllowedException());
+            }));
+        }
+        Assert.Equal(10, attempts); // one attempt per call: no retries
+        // The circuit is still closed: a healthy answer goes through.
+        var page = await pipelines.For(ServerA, "").ExecuteAsync(_ => ValueTask.FromResult(new FhirPage(HttpStatusCode.OK, [])));
+        Assert.Equal(HttpStatusCode.OK, page.Status);
+
+        // A refused connection of another kind is transient: retried, and it opens the circuit.
+        attempts = 0;
+        await Assert.ThrowsAnyAsync<Exception>(async () => await pipelines.For(ServerA, "other").ExecuteAsync<FhirPage>(_ =>
+        {
+            attempts++;
+            throw new HttpRequestException("Connection refused");
+        }));
+        Assert.True(attempts > 1, $"{attempts} attempts");
+        await Assert.ThrowsAsync<BrokenCircuitException>(async () =>
+            await pipelines.For(ServerA, "other").ExecuteAsync(_ => ValueTask.FromResult(new FhirPage(HttpStatusCode.OK, []))));
+    }
+
+    [Fact]
+    public async Task A_refused_address_is_its_own_failure_in_words()
+    {
+        var attempts = 0;
+        var options = new FhirFetchOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(1) };
+        var client = new FhirServerClient(new HttpClient(new ThrowingHandler(() =>
+            {
+                attempts++;
+                return new HttpRequestException("refused (fhir.test:80)", new FhirAddressNotAllowedException());
+            })),
+            new FhirResiliencePipelines(options, TimeProvider.System, NullLogger.Instance), options, TimeProvider.System);
+
+        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Patient/p", null, "", CallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, attempts);
+        Assert.Equal(FetchFailure.AddressNotAllowed, result.Problem!.Kind);
+        Assert.Equal("fhirServer resolves to an address this service does not call (private, loopback or link-local); name it in CdsHooks:Fhir:AllowedServers",
+            result.Problem.Describe(5));
+    }
+
+    private sealed class ThrowingHandler(Func<Exception> failure) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromException<HttpResponseMessage>(failure());
+    }
+}
