@@ -32,20 +32,29 @@ internal sealed class GrpcServiceBinder
 
     internal IReadOnlyList<GrpcCallHandler> Handlers => _handlers;
 
-    public void Unary<TRequest, TResponse>(string name, UnaryMethod<TRequest, TResponse> method)
+    /// <param name="maxRequestBytes">A request limit of the method's own, below <c>Grpc:MaxReceiveMessageSize</c>
+    /// (the health service's, whose callers need no credentials); null: the server's.</param>
+    public void Unary<TRequest, TResponse>(string name, UnaryMethod<TRequest, TResponse> method, int? maxRequestBytes = null)
         where TRequest : class, IMessage<TRequest>, new()
         where TResponse : class, IMessage<TResponse>
     {
         var path = Check<TRequest, TResponse>(name, serverStreaming: false);
-        _handlers.Add(new UnaryCallHandler<TRequest, TResponse>(path, _environment, new MessageParser<TRequest>(() => new TRequest()), method));
+        _handlers.Add(new UnaryCallHandler<TRequest, TResponse>(path, _environment, new MessageParser<TRequest>(() => new TRequest()), method)
+        {
+            MaxRequestBytes = maxRequestBytes,
+        });
     }
 
-    public void ServerStreaming<TRequest, TResponse>(string name, ServerStreamingMethod<TRequest, TResponse> method)
+    /// <inheritdoc cref="Unary"/>
+    public void ServerStreaming<TRequest, TResponse>(string name, ServerStreamingMethod<TRequest, TResponse> method, int? maxRequestBytes = null)
         where TRequest : class, IMessage<TRequest>, new()
         where TResponse : class, IMessage<TResponse>
     {
         var path = Check<TRequest, TResponse>(name, serverStreaming: true);
-        _handlers.Add(new ServerStreamingCallHandler<TRequest, TResponse>(path, _environment, new MessageParser<TRequest>(() => new TRequest()), method));
+        _handlers.Add(new ServerStreamingCallHandler<TRequest, TResponse>(path, _environment, new MessageParser<TRequest>(() => new TRequest()), method)
+        {
+            MaxRequestBytes = maxRequestBytes,
+        });
     }
 
     private string Check<TRequest, TResponse>(string name, bool serverStreaming)

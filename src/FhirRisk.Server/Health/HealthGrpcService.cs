@@ -12,6 +12,12 @@ internal sealed class HealthGrpcService(HealthStatusRegistry registry, TimeSpan?
     /// <summary>gRFC A90: List may refuse past this many services.</summary>
     public const int MaxListedServices = 100;
 
+    /// <summary>The largest request of a health method: a service name of at most
+    /// <see cref="HealthStatusRegistry.MaxServiceNameBytes"/> with its framing fits with room to spare. Anyone may call
+    /// these methods, so a larger request is refused (RESOURCE_EXHAUSTED) as it is read, not parsed first up to
+    /// <c>Grpc:MaxReceiveMessageSize</c> (review s12 #1).</summary>
+    public const int MaxRequestBytes = 1024;
+
     /// <summary>How long a watch lasts unless the host sets another lifetime (<c>Grpc:HealthWatchLifetime</c>).</summary>
     public static readonly TimeSpan DefaultWatchLifetime = TimeSpan.FromMinutes(30);
 
@@ -22,9 +28,9 @@ internal sealed class HealthGrpcService(HealthStatusRegistry registry, TimeSpan?
     public void Bind(GrpcServiceBinder binder)
     {
         ArgumentNullException.ThrowIfNull(binder);
-        binder.Unary<HealthCheckRequest, HealthCheckResponse>("Check", CheckAsync);
-        binder.Unary<HealthListRequest, HealthListResponse>("List", ListAsync);
-        binder.ServerStreaming<HealthCheckRequest, HealthCheckResponse>("Watch", WatchAsync);
+        binder.Unary<HealthCheckRequest, HealthCheckResponse>("Check", CheckAsync, MaxRequestBytes);
+        binder.Unary<HealthListRequest, HealthListResponse>("List", ListAsync, MaxRequestBytes);
+        binder.ServerStreaming<HealthCheckRequest, HealthCheckResponse>("Watch", WatchAsync, MaxRequestBytes);
     }
 
     private Task<HealthCheckResponse> CheckAsync(HealthCheckRequest request, GrpcCallContext context) =>
@@ -43,8 +49,8 @@ internal sealed class HealthGrpcService(HealthStatusRegistry registry, TimeSpan?
         return Task.FromResult(response);
     }
 
-    /// <summary>Not async: the request message (up to <c>Grpc:MaxReceiveMessageSize</c>) is not kept for the
-    /// watch's lifetime, only its name once checked.</summary>
+    /// <summary>Not async: the request message (up to <see cref="MaxRequestBytes"/>) is not kept for the watch's
+    /// lifetime, only its name once checked.</summary>
     private Task WatchAsync(HealthCheckRequest request, IGrpcStreamWriter<HealthCheckResponse> responses, GrpcCallContext context)
     {
         var service = request.Service;

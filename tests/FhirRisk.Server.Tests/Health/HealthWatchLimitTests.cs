@@ -18,7 +18,7 @@ public sealed class HealthWatchLimitTests
     {
         await using var server = await TestGrpcServer.StartAsync();
         using var client = new RawGrpcClient(server.BaseUri());
-        var body = RawGrpcClient.Frame(new HealthCheckRequest { Service = new string('x', 64 * 1024) });
+        var body = RawGrpcClient.Frame(new HealthCheckRequest { Service = new string('x', 300) }); // within the 1 KiB request limit
 
         // WaitAsync: RawGrpcClient's timeout ends at the headers, and a watch that is kept sends them and stays open.
         var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => client.PostAsync(Watch, body))).WaitAsync(Timeout);
@@ -27,6 +27,25 @@ public sealed class HealthWatchLimitTests
         Assert.All(answers, a => Assert.True(a.IsTrailersOnly));
         Assert.Equal(0, server.Health.TotalWatchers);
         Assert.Empty(server.Logs.Errors);
+    }
+
+    [Theory]
+    [InlineData("Watch")]
+    [InlineData("Check")]
+    [InlineData("List")]
+    public async Task A_request_over_1_KiB_is_ResourceExhausted_as_it_is_read_NothingKept(string method)
+    {
+        await using var server = await TestGrpcServer.StartAsync();
+        using var client = new RawGrpcClient(server.BaseUri());
+        var body = RawGrpcClient.Frame(new HealthCheckRequest { Service = new string('x', 64 * 1024) });
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => client.PostAsync($"/grpc.health.v1.Health/{method}", body))).WaitAsync(Timeout);
+
+        Assert.All(answers, a => Assert.Equal((int)GrpcStatusCode.ResourceExhausted, a.GrpcStatus));
+        Assert.Equal(0, server.Health.TotalWatchers);
+        Assert.Empty(server.Logs.Errors);
+        // The server's own limit (4 MiB) still applies to every other method.
+        Assert.Equal(4 * 1024 * 1024, new GrpcServerOptions().MaxReceiveMessageSize);
     }
 
     [Fact]

@@ -18,6 +18,9 @@ internal abstract class GrpcCallHandler(string path, GrpcCallEnvironment environ
 
     protected GrpcCallEnvironment Environment { get; } = environment;
 
+    /// <summary>The method's own request limit, when below <c>Grpc:MaxReceiveMessageSize</c>; null: the server's.</summary>
+    public int? MaxRequestBytes { get; init; }
+
     public async Task HandleAsync(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);
@@ -103,7 +106,7 @@ internal sealed class UnaryCallHandler<TRequest, TResponse>(
     protected override async Task RunAsync(GrpcServerCall call)
     {
         var token = call.Context.CancellationToken;
-        var request = await call.CreateReader(parser, OnCompressedMessage).ReadSingleAsync(token);
+        var request = await call.CreateReader(parser, OnCompressedMessage, MaxRequestBytes).ReadSingleAsync(token);
         var response = await method(request, call.Context)
             ?? throw new InvalidOperationException($"The handler of {Path} returned no response.");
         await call.WriteMessageAsync(response, token);
@@ -118,7 +121,7 @@ internal sealed class ServerStreamingCallHandler<TRequest, TResponse>(
 {
     protected override async Task RunAsync(GrpcServerCall call)
     {
-        var request = await call.CreateReader(parser, OnCompressedMessage).ReadSingleAsync(call.Context.CancellationToken);
+        var request = await call.CreateReader(parser, OnCompressedMessage, MaxRequestBytes).ReadSingleAsync(call.Context.CancellationToken);
         await method(request, new ResponseStreamWriter(call), call.Context);
     }
 

@@ -67,14 +67,15 @@ internal sealed class GrpcServerCall : IDisposable
     /// <summary>The server cancelled the call's work (the shutdown drain timed out) while the client still waits.</summary>
     public bool ServerCancelled => ServerCancellation.IsRequested(_http);
 
-    public GrpcMessageReader<T> CreateReader<T>(MessageParser<T> parser, Action<string>? onCompressedMessage)
+    /// <param name="maxMessageSize">The method's own limit (decompressed bytes), when below the server's.</param>
+    public GrpcMessageReader<T> CreateReader<T>(MessageParser<T> parser, Action<string>? onCompressedMessage, int? maxMessageSize = null)
         where T : class, IMessage<T>
     {
         // Sizes are enforced per message (RESOURCE_EXHAUSTED); Kestrel's request body cap would end a call with a
         // bare HTTP error instead.
         if (_http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
             bodySize.MaxRequestBodySize = null;
-        var settings = new GrpcMessageReaderSettings(_options.MaxReceiveMessageSize, RequestEncoding, onCompressedMessage);
+        var settings = new GrpcMessageReaderSettings(Math.Min(_options.MaxReceiveMessageSize, maxMessageSize ?? int.MaxValue), RequestEncoding, onCompressedMessage);
         return new GrpcMessageReader<T>(_http.Request.BodyReader, parser, settings);
     }
 
