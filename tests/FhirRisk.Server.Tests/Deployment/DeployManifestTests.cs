@@ -198,6 +198,36 @@ public sealed class DeployManifestTests
     }
 
     [Fact]
+    public void NetworkPolicy_SelectsThePods_AdmitsTheirPorts_AndKeepsEgressOffPrivateAndMetadataAddresses()
+    {
+        var policy = Single("kubernetes/base/networkpolicy.yaml");
+        Assert.Contains("networkpolicy.yaml", List(At(Single("kubernetes/base/kustomization.yaml"), "resources")).Select(Text));
+        var labels = Map(At(Single("kubernetes/base/deployment.yaml"), "spec", "template", "metadata", "labels"));
+        var selector = Map(At(policy, "spec", "podSelector", "matchLabels"));
+        Assert.NotEmpty(selector);
+        Assert.All(selector, p => Assert.Equal(p.Value, labels[p.Key]));
+        Assert.Equal(["Egress", "Ingress"], List(At(policy, "spec", "policyTypes")).Select(Text).Order(StringComparer.Ordinal));
+
+        // Every port the container serves is admitted by name, the gRPC one only from labelled clients.
+        var containerPorts = List(Container()["ports"]).Select(p => Text(Map(p)["name"])).Order(StringComparer.Ordinal).ToList();
+        var ingress = List(At(policy, "spec", "ingress")).Select(Map).ToList();
+        var admitted = ingress.SelectMany(rule => List(rule["ports"]).Select(p => Text(Map(p)["port"]))).Order(StringComparer.Ordinal);
+        Assert.Equal(containerPorts, admitted);
+        var grpc = Assert.Single(ingress, rule => List(rule["ports"]).Any(p => Text(Map(p)["port"]) == "grpc"));
+        Assert.NotEmpty(Map(At(Map(Assert.Single(List(grpc["from"]))), "podSelector", "matchLabels")));
+
+        // Egress: DNS, the store, and HTTPS to public addresses only.
+        var egress = List(At(policy, "spec", "egress")).Select(Map).ToList();
+        var egressPorts = egress.SelectMany(rule => List(rule["ports"]).Select(p => Text(Map(p)["port"]))).ToHashSet();
+        Assert.Superset(new HashSet<string> { "53", "5432", "443" }, egressPorts);
+        var https = Assert.Single(egress, rule => List(rule["ports"]).Any(p => Text(Map(p)["port"]) == "443"));
+        var block = Map(At(Map(Assert.Single(List(https["to"]))), "ipBlock"));
+        Assert.Equal("0.0.0.0/0", block["cidr"]);
+        Assert.Superset(new HashSet<string> { "10.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16" },
+            List(block["except"]).Select(Text).ToHashSet());
+    }
+
+    [Fact]
     public void TlsOverlay_PatchesBaseResourcesThatExist_AndEveryProbeToHttps()
     {
         var kustomization = Single("kubernetes/tls/kustomization.yaml");
