@@ -56,8 +56,8 @@ internal static class CdsHooksExtensions
             .RemoveAllLoggers();
         services.AddSingleton(p => new JwksCache(p.GetRequiredService<IHttpClientFactory>(), p.GetRequiredService<TimeProvider>(),
             p.GetRequiredService<CdsAuthenticationOptions>().JwksCacheDuration, p.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.Security")));
-        services.AddSingleton(p => new JtiReplayCache(p.GetRequiredService<TimeProvider>(), p.GetRequiredService<CdsAuthenticationOptions>().ReplayCacheCapacity,
-            p.GetRequiredService<CdsAuthenticationOptions>().Issuers.Count, p.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.Security")));
+        services.AddSingleton(CreateReplayGuard);
+        services.AddHostedService<JtiReplaySweeper>();
         services.AddSingleton<CdsJwtValidator>();
         services.AddSingleton<CdsClientAuthenticationFilter>();
 
@@ -85,15 +85,36 @@ internal static class CdsHooksExtensions
             SecurityLog.LocalDemoMode(logger);
         else if (!app.Services.GetRequiredService<CdsJwtValidator>().HasIssuers)
             SecurityLog.NoTrustedIssuers(logger);
-        else if (options.Fhir.AllowedServers.Count == 0)
+        else
         {
+            // Memory stays the default (a deployment keeps its behaviour), but a PostgreSQL store means replicas.
+            if (!options.Authentication.UsesTimelineStore
+                && app.Services.GetService<IOptions<Timeline.TimelineStoreOptions>>()?.Value.IsPostgres == true)
+                SecurityLog.ReplayCachePerReplica(logger);
             // Not refused at start (deployments from before FhirServers keep starting), but said once per issuer.
-            foreach (var issuer in options.Authentication.Issuers.Where(i => i.FhirServers.Count == 0))
-                SecurityLog.IssuerMayNameAnyFhirServer(logger, LogText.Of(issuer.Issuer));
+            if (options.Fhir.AllowedServers.Count == 0)
+            {
+                foreach (var issuer in options.Authentication.Issuers.Where(i => i.FhirServers.Count == 0))
+                    SecurityLog.IssuerMayNameAnyFhirServer(logger, LogText.Of(issuer.Issuer));
+            }
         }
         app.UseCors();
         app.MapCdsHooksEndpoints().WithMetadata(new Http.ServedOn(options.Port is null ? Http.ListenerKind.Http : Http.ListenerKind.CdsHooks));
         return app;
+    }
+
+    /// <summary>Where accepted <c>jti</c> values are remembered (<c>CdsHooks:Authentication:ReplayStore</c>, validated
+    /// at start): this process's memory, or the timeline store that the replicas share.</summary>
+    private static IJtiReplayGuard CreateReplayGuard(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<CdsAuthenticationOptions>();
+        var time = services.GetRequiredService<TimeProvider>();
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.Security");
+        if (!options.UsesTimelineStore)
+            return new JtiReplayCache(time, options.ReplayCacheCapacity, options.Issuers.Count, logger);
+        var store = services.GetService<Timeline.TimelineStoreState>()
+            ?? throw new InvalidOperationException("CdsHooks:Authentication:ReplayStore timeline-store needs the timeline store, which this host does not compose.");
+        return new TimelineJtiReplayGuard(store, time, options.ReplayCacheCapacity, options.Issuers.Count, logger);
     }
 
     /// <summary>HTTP/1.1 in cleartext: EHRs and browsers speak it; TLS (which the spec requires for production data)

@@ -38,8 +38,17 @@ internal sealed class CdsAuthenticationOptions
     public TimeSpan JwksCacheDuration { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>The most <c>jti</c> values remembered, shared equally by the configured issuers: an issuer whose share is
-    /// full of unexpired tokens has its new ones refused until old ones expire; the others are not affected.</summary>
+    /// full of unexpired tokens has its new ones refused until old ones expire; the others are not affected. With the
+    /// <c>timeline-store</c> replay store, the most rows each replica records.</summary>
     public int ReplayCacheCapacity { get; set; } = 100_000;
+
+    /// <summary>Where the <c>jti</c> of accepted tokens are remembered: <c>memory</c> (the default: this process, so each
+    /// replica accepts a captured token once) or <c>timeline-store</c> (rows of the timeline store, so every replica
+    /// sharing it refuses a replay; a store that cannot answer refuses the call with 503). docs/cds-hooks.md "Replay
+    /// protection".</summary>
+    public string ReplayStore { get; set; } = ReplayStores.Memory;
+
+    internal bool UsesTimelineStore => string.Equals(ReplayStore, ReplayStores.TimelineStore, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Whether a call of <paramref name="client"/> may read the timeline store: in LocalDemo (one machine, one
     /// trust domain) always; otherwise only for an issuer configured with <see cref="TrustedIssuerOptions.UseStoredHistory"/>.</summary>
@@ -101,6 +110,8 @@ internal static class CdsAuthenticationOptionsValidator
             failures.Add("CdsHooks:Authentication:MaxTokenLifetime must be positive and at most a day.");
         if (options.JwksCacheDuration <= TimeSpan.Zero)
             failures.Add("CdsHooks:Authentication:JwksCacheDuration must be positive.");
+        if (!options.UsesTimelineStore && !string.Equals(options.ReplayStore, ReplayStores.Memory, StringComparison.OrdinalIgnoreCase))
+            failures.Add($"CdsHooks:Authentication:ReplayStore '{options.ReplayStore}' is not '{ReplayStores.Memory}' or '{ReplayStores.TimelineStore}'.");
         if (options.ReplayCacheCapacity < Math.Max(1, options.Issuers.Count))
             failures.Add("CdsHooks:Authentication:ReplayCacheCapacity must be positive and at least the number of issuers (each gets an equal share).");
         // With no trusted issuer every token is refused anyway, so a bare image (gRPC and FHIR push only) still starts.

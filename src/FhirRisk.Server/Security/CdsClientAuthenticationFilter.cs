@@ -27,6 +27,8 @@ internal sealed class CdsClientAuthenticationFilter(CdsAuthenticationOptions opt
         {
             // The path and the token's claims are the caller's text: escaped, so they cannot forge log lines.
             SecurityLog.TokenRejected(logger, LogText.Of(path), result.Rejection.ToString(), result.Issuer is null ? null : LogText.Of(result.Issuer));
+            if (result.Rejection == JwtRejection.ReplayStoreUnavailable)
+                return ReplayStoreUnavailable(http);
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return Results.StatusCode(StatusCodes.Status401Unauthorized);
         }
@@ -49,6 +51,18 @@ internal sealed class CdsClientAuthenticationFilter(CdsAuthenticationOptions opt
         return path.EndsWith(Feedback, StringComparison.Ordinal)
             ? [baseUrl + path, baseUrl + path[..^Feedback.Length]]
             : [baseUrl + path];
+    }
+
+    /// <summary>The shared replay store could not be asked (event 320 says why): the call is not served (fail closed),
+    /// but answered as every other store outage of CDS Hooks is — 503, <c>Retry-After</c>, an OperationOutcome
+    /// <c>transient</c> — not 401, which would tell a client whose token is good to fix its credentials. The client
+    /// retries with a new token, as it signs one per call.</summary>
+    private static IResult ReplayStoreUnavailable(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = Timeline.TimelineStoreUnavailableException.RetryAfterSeconds;
+        return TypedResults.Json(CdsHooks.OperationOutcome.Error("transient",
+                "The service cannot check client tokens for replay right now; retry with a new token after the Retry-After seconds."),
+            CdsHooks.CdsHooksJsonContext.Default.OperationOutcome, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
     private static string? BearerToken(HttpRequest request)

@@ -28,6 +28,11 @@ internal enum JwtRejection
 
     /// <summary>The issuer's share of the replay cache is full: not a replay, but refused all the same (fail closed).</summary>
     ReplayCacheFull,
+
+    /// <summary>Valid in every other respect, but the shared replay store could not be asked whether the <c>jti</c> was
+    /// used before: refused for this call (fail closed), answered 503 with <c>Retry-After</c> rather than 401, since
+    /// nothing is wrong with the token.</summary>
+    ReplayStoreUnavailable,
 }
 
 /// <summary>The outcome of <see cref="CdsJwtValidator.ValidateAsync"/>.</summary>
@@ -42,7 +47,8 @@ internal sealed record CdsJwtResult(JwtRejection Rejection, string? Issuer = nul
 /// <c>tenant</c> (when the issuer lists tenants), the signature with the issuer's key (configured, or else fetched
 /// from an allowlisted <c>jku</c>), <c>aud</c> = the endpoint invoked, <c>exp</c>/<c>iat</c> against the injected clock (and
 /// <c>iat</c> not before the replay cache began), and
-/// finally the <c>jti</c> replay cache — last, so an unsigned token can never burn a legitimate client's nonce.
+/// finally the <c>jti</c> replay guard (<see cref="IJtiReplayGuard"/>: this process's memory or the shared store) —
+/// last, so an unsigned token can never burn a legitimate client's nonce nor cost a round trip to the store.
 /// </summary>
 internal sealed class CdsJwtValidator
 {
@@ -51,10 +57,10 @@ internal sealed class CdsJwtValidator
     private readonly Dictionary<string, TrustedIssuer> _issuers;
     private readonly HashSet<string> _algorithms;
     private readonly JwksCache _jwks;
-    private readonly JtiReplayCache _replay;
+    private readonly IJtiReplayGuard _replay;
     private readonly TimeProvider _time;
 
-    public CdsJwtValidator(CdsAuthenticationOptions options, JwksCache jwks, JtiReplayCache replay, TimeProvider time)
+    public CdsJwtValidator(CdsAuthenticationOptions options, JwksCache jwks, IJtiReplayGuard replay, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         (_options, _jwks, _replay, _time) = (options, jwks, replay, time);
@@ -99,13 +105,13 @@ internal sealed class CdsJwtValidator
         var validation = await _handler.ValidateTokenAsync(jwt, Parameters(issuer.Name, audiences, keys)).ConfigureAwait(false);
         if (!validation.IsValid)
             return new CdsJwtResult(JwtRejection.InvalidSignatureOrAudience, issuer.Name);
-        return CheckLifetimeAndReplay(jwt, issuer.Name, tenant);
+        return await CheckLifetimeAndReplayAsync(jwt, issuer.Name, tenant, cancellationToken).ConfigureAwait(false);
     }
 
     private static bool IsCalendarTime(long unixSeconds) =>
         unixSeconds >= DateTimeOffset.MinValue.ToUnixTimeSeconds() && unixSeconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds();
 
-    private CdsJwtResult CheckLifetimeAndReplay(JsonWebToken jwt, string issuer, string? tenant)
+    private async Task<CdsJwtResult> CheckLifetimeAndReplayAsync(JsonWebToken jwt, string issuer, string? tenant, CancellationToken cancellationToken)
     {
         if (!jwt.TryGetPayloadValue<long>("exp", out var exp) || !jwt.TryGetPayloadValue<long>("iat", out var iat)
             || string.IsNullOrEmpty(jwt.Id))
@@ -125,13 +131,15 @@ internal sealed class CdsJwtValidator
         if (expires - now > _options.MaxTokenLifetime + _options.ClockSkew)
             return new CdsJwtResult(JwtRejection.LifetimeTooLong, issuer);
         // Closes the restart window of the in-memory replay cache (security review s12 #4). An EHR signs a token per
-        // call, so this costs a call in flight across a restart at most one retry.
+        // call, so this costs a call in flight across a restart at most one retry. Kept with the shared store too: a
+        // store emptied or replaced (a new SQLite file) forgets as a restart does.
         if (DateTimeOffset.FromUnixTimeSeconds(iat) < _replay.StartedAt - _options.ClockSkew)
             return new CdsJwtResult(JwtRejection.IssuedBeforeStart, issuer);
-        return _replay.TryAdd(issuer, jwt.Id, expires + _options.ClockSkew) switch
+        return await _replay.TryAddAsync(issuer, jwt.Id, expires + _options.ClockSkew, cancellationToken).ConfigureAwait(false) switch
         {
             ReplayCheck.Added => new CdsJwtResult(JwtRejection.None, issuer, jwt.Id, tenant),
             ReplayCheck.IssuerFull => new CdsJwtResult(JwtRejection.ReplayCacheFull, issuer, jwt.Id),
+            ReplayCheck.Unavailable => new CdsJwtResult(JwtRejection.ReplayStoreUnavailable, issuer, jwt.Id),
             _ => new CdsJwtResult(JwtRejection.Replayed, issuer, jwt.Id),
         };
     }
@@ -145,7 +153,7 @@ internal sealed class CdsJwtValidator
         ValidTypes = ["JWT"],
         RequireSignedTokens = true,
         RequireExpirationTime = true,
-        // exp/iat/nbf are checked by CheckLifetimeAndReplay against the injected clock.
+        // exp/iat/nbf are checked by CheckLifetimeAndReplayAsync against the injected clock.
         ValidateLifetime = false,
         ValidateIssuerSigningKey = false,
         TryAllIssuerSigningKeys = false,

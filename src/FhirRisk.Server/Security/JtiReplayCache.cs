@@ -3,28 +3,15 @@ using Microsoft.Extensions.Logging;
 
 namespace FhirRisk.Server.Security;
 
-/// <summary>What <see cref="JtiReplayCache.TryAdd"/> found.</summary>
-internal enum ReplayCheck
-{
-    /// <summary>First use of this <c>jti</c>: remembered until the token expires.</summary>
-    Added,
-
-    /// <summary>The issuer already used this <c>jti</c> in a token that has not expired.</summary>
-    Replayed,
-
-    /// <summary>The issuer's share of the cache is full of unexpired entries: refused, and not remembered.</summary>
-    IssuerFull,
-}
-
 /// <summary>
 /// The "short-term storage of processed JWTs" of the CDS Hooks best practices: a <c>jti</c> (per issuer) is accepted
 /// once, and remembered until its token expires. Bounded per issuer: each gets an equal share of <c>capacity</c>, so
 /// an issuer that fills its share (a leaked key, a runaway client) is refused on its own (fail closed) while the
 /// others go on (security review s12 #5). Expired entries leave in expiry order, so a call does no full scan, full or not.
 /// Held in this process only: another replica, or this one after a restart, has not seen the <c>jti</c>
-/// (docs/cds-hooks.md "Replay protection").
+/// (docs/cds-hooks.md "Replay protection"); <see cref="TimelineJtiReplayGuard"/> is the shared one.
 /// </summary>
-internal sealed class JtiReplayCache(TimeProvider time, int capacity, int issuerCount, ILogger logger)
+internal sealed class JtiReplayCache(TimeProvider time, int capacity, int issuerCount, ILogger logger) : IJtiReplayGuard
 {
     private static readonly TimeSpan FullWarningInterval = TimeSpan.FromMinutes(1);
 
@@ -37,6 +24,9 @@ internal sealed class JtiReplayCache(TimeProvider time, int capacity, int issuer
     public int QuotaPerIssuer { get; } = Math.Max(1, capacity / Math.Max(1, issuerCount));
 
     public int Count => _issuers.Values.Sum(i => i.Count);
+
+    public ValueTask<ReplayCheck> TryAddAsync(string issuer, string jti, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(TryAdd(issuer, jti, expiresAt));
 
     /// <summary>Whether <paramref name="issuer"/>'s <paramref name="jti"/> is new (or its entry expired). A full share
     /// is logged as a warning (event 309) the first time, then at most once a minute per issuer, so a flood of refused

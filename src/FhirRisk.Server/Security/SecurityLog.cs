@@ -51,4 +51,16 @@ internal static partial class SecurityLog
     [LoggerMessage(EventId = 319, Level = LogLevel.Warning,
         Message = "CDS client issuer {Issuer} has no FhirServers and CdsHooks:Fhir:AllowedServers is empty: its calls may make this service fetch from any public server they name as fhirServer (set CdsHooks:Authentication:Issuers:<i>:FhirServers to its EHR's FHIR base URLs)")]
     public static partial void IssuerMayNameAnyFhirServer(ILogger logger, string issuer);
+
+    [LoggerMessage(EventId = 320, Level = LogLevel.Warning,
+        Message = "CDS client tokens cannot be checked for replay: the timeline store ({Provider}) did not record a jti ({Failure}); such calls are answered 503 until it does; {Suppressed} more since the last line (one line per {Seconds} s)")]
+    public static partial void ReplayStoreUnavailable(ILogger logger, string provider, string failure, int suppressed, double seconds);
+
+    [LoggerMessage(EventId = 321, Level = LogLevel.Warning,
+        Message = "CDS client token ids (jti) are remembered by this replica only (CdsHooks:Authentication:ReplayStore = memory) while the timeline store is PostgreSQL, which suggests several replicas: a captured token is accepted once by each of them. Set CdsHooks:Authentication:ReplayStore to timeline-store")]
+    public static partial void ReplayCachePerReplica(ILogger logger);
+
+    [LoggerMessage(EventId = 322, Level = LogLevel.Warning,
+        Message = "Expired CDS client token ids could not be removed from the timeline store ({Provider}: {Failure}); retrying at the next sweep")]
+    public static partial void ReplaySweepFailed(ILogger logger, string provider, string failure);
 }

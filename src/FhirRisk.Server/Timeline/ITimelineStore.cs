@@ -52,6 +52,19 @@ public interface ITimelineStore
     /// (the whole compartment, so no timeline is cut in two), and every resource without a patient that has not changed
     /// since then. One transaction.</summary>
     Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records that <paramref name="issuer"/> used the token id <paramref name="jti"/> in a token that expires (skew
+    /// included) at <paramref name="expiresAt"/>: true when it is new, or its earlier row has expired; false when the
+    /// issuer used it in a token that has not (a replay). One statement, whose row count decides, so concurrent
+    /// callers on any replica sharing the store see exactly one true (docs/cds-hooks.md "Replay protection"). Holds no
+    /// patient data; the caller bounds the length of <paramref name="jti"/>.
+    /// </summary>
+    Task<bool> RecordClientTokenAsync(string issuer, string jti, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes at most <paramref name="maxRows"/> recorded token ids whose tokens have expired, and returns how
+    /// many it deleted (a sweep calls it again while it deletes a full batch).</summary>
+    Task<int> RemoveExpiredClientTokensAsync(int maxRows, CancellationToken cancellationToken = default);
 }
 
 /// <summary>What a per-patient purge removed: counts only (they are logged).</summary>

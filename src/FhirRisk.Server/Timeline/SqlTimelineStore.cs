@@ -309,5 +309,8 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         command.Parameters.Add(parameter);
     }
 
-    private long NowMicros() => (time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+    private long NowMicros() => Micros(time.GetUtcNow());
+
+    /// <summary>µs since 1970, UTC: how the store keeps instants.</summary>
+    private static long Micros(DateTimeOffset instant) => (instant - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
 }

@@ -29,6 +29,18 @@ internal static class TimelineMigrations
             $"ALTER TABLE timeline_resources ADD COLUMN meta_version_id {dialect.Int64} NULL"),
         new(4, "timeline_resources_meta_last_updated",
             $"ALTER TABLE timeline_resources ADD COLUMN meta_last_updated {dialect.Int64} NULL"),
+        // The jti of every CDS client token accepted while CdsHooks:Authentication:ReplayStore is timeline-store, until
+        // the token expires, so that all replicas sharing the store refuse a replay (docs/cds-hooks.md "Replay protection").
+        new(5, "cds_client_token_ids", $"""
+            CREATE TABLE cds_client_token_ids (
+                issuer TEXT NOT NULL,
+                jti TEXT NOT NULL,
+                expires_at {dialect.Int64} NOT NULL,
+                PRIMARY KEY (issuer, jti))
+            """),
+        // The sweep deletes expired rows in batches: found by this index, not by a scan of the table.
+        new(6, "cds_client_token_ids_by_expiry",
+            "CREATE INDEX ix_cds_client_token_ids_expiry ON cds_client_token_ids (expires_at)"),
     ];
 }
 

@@ -41,8 +41,8 @@ internal sealed partial class TimelineStoreFailureLog(ILogger<TimelineStoreFailu
 }
 
 /// <summary>The store as requests use it (<see cref="TimelineStoreState.Store"/>): every call passed on, and a failure
-/// that answers 503/UNAVAILABLE reported to <see cref="TimelineStoreFailureLog"/> before it is rethrown. Migrations and
-/// retention sweeps log their own failures (events 301, 314).</summary>
+/// that answers 503/UNAVAILABLE reported to <see cref="TimelineStoreFailureLog"/> before it is rethrown. Migrations,
+/// retention sweeps and the CDS client token ids log their own failures (events 301, 314, 320, 322).</summary>
 internal sealed class ObservedTimelineStore(ITimelineStore inner, TimelineStoreFailureLog failures) : ITimelineStore
 {
     public string Provider => inner.Provider;
@@ -71,6 +71,14 @@ internal sealed class ObservedTimelineStore(ITimelineStore inner, TimelineStoreF
 
     public Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
         inner.PurgeInactiveAsync(cutoff, cancellationToken);
+
+    // The replay guard and its sweep log their own failures (security events 320, 322): they say what a failure does to
+    // CDS client authentication, which a store line would not.
+    public Task<bool> RecordClientTokenAsync(string issuer, string jti, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
+        inner.RecordClientTokenAsync(issuer, jti, expiresAt, cancellationToken);
+
+    public Task<int> RemoveExpiredClientTokensAsync(int maxRows, CancellationToken cancellationToken = default) =>
+        inner.RemoveExpiredClientTokensAsync(maxRows, cancellationToken);
 
     private async Task<T> Observe<T>(string operation, Func<Task<T>> call)
     {

@@ -29,4 +29,10 @@ internal abstract class EmptyTimelineStore : ITimelineStore
 
     public Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
+
+    public Task<bool> RecordClientTokenAsync(string issuer, string jti, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public Task<int> RemoveExpiredClientTokensAsync(int maxRows, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
 }

@@ -86,6 +86,7 @@ public sealed class ConfigurationSourcesTests
     [InlineData("--Http:Port=99999", "invalid settings: Http:Port 99999 is outside 0-65535.")]
     [InlineData("--Model:Backend=Quantum", "'Model:Backend'")]
     [InlineData("--FhirPush:MaxBodyBytes=-5", "invalid settings: FhirPush:MaxBodyBytes -5 is outside 1-")]
+    [InlineData("--CdsHooks:Authentication:ReplayStore=redis", "invalid settings: CdsHooks:Authentication:ReplayStore 'redis' is not 'memory' or 'timeline-store'.")]
     [InlineData("--Http:Port=18097 --Grpc:Port=18097", "invalid settings: Http:Port and Grpc:Port are both 18097")]
     [InlineData("--Grpc:Host=0.0.0.0 --Grpc:Port=18098 --CdsHooks:Port=18098", "invalid settings: Grpc:Port and CdsHooks:Port are both 18098")]
     [InlineData("--CdsHooks:Authentication:Audience= --CdsHooks:Authentication:Issuers:0:Issuer=https://ehr.example.org --CdsHooks:Authentication:Issuers:0:JkuAllowlist:0=https://ehr.example.org/jwks",

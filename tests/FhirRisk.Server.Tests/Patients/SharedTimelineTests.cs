@@ -129,5 +129,11 @@ public sealed class SharedTimelineTests
 
         public Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
+
+        public Task<bool> RecordClientTokenAsync(string issuer, string jti, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<int> RemoveExpiredClientTokensAsync(int maxRows, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
     }
 }

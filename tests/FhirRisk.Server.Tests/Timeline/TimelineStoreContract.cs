@@ -37,7 +37,7 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     {
         await Store.MigrateAsync().WaitAsync(Timeout);
         var versions = await ((SqlTimelineStore)Store).AppliedMigrationsAsync().WaitAsync(Timeout);
-        Assert.Equal([1, 2, 3, 4], versions);
+        Assert.Equal([1, 2, 3, 4, 5, 6], versions);
     }
 
     [StoreFact]
@@ -210,6 +210,52 @@ public abstract class TimelineStoreContract : IAsyncLifetime
         Assert.Equal(3, (await Store.ReadPatientAsync("p2").WaitAsync(Timeout)).Count); // its 45-day-old Patient stays with it
         Assert.Null(await Store.ReadAsync("Organization", "old").WaitAsync(Timeout));
         Assert.NotNull(await Store.ReadAsync("Organization", "new").WaitAsync(Timeout));
+    }
+
+    // ---- CDS client token ids (migration 5): the replay store shared by replicas (docs/cds-hooks.md "Replay protection") ----
+
+    [StoreFact]
+    public async Task A_client_token_id_is_new_once_per_issuer_until_its_token_expires()
+    {
+        var expires = Clock.GetUtcNow() + TimeSpan.FromMinutes(6);
+
+        Assert.True(await Store.RecordClientTokenAsync("https://ehr-a.example.org", "jti-1", expires).WaitAsync(Timeout));
+        Assert.False(await Store.RecordClientTokenAsync("https://ehr-a.example.org", "jti-1", expires).WaitAsync(Timeout));
+        Assert.True(await Store.RecordClientTokenAsync("https://ehr-b.example.org", "jti-1", expires).WaitAsync(Timeout));
+        Assert.True(await Store.RecordClientTokenAsync("https://ehr-a.example.org", "jti-2", expires).WaitAsync(Timeout));
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.False(await Store.RecordClientTokenAsync("https://ehr-a.example.org", "jti-1", expires).WaitAsync(Timeout));
+        Clock.Advance(TimeSpan.FromMinutes(1)); // expired, not swept yet: the id may be used again, as in memory
+        Assert.True(await Store.RecordClientTokenAsync("https://ehr-a.example.org", "jti-1", expires + TimeSpan.FromMinutes(6)).WaitAsync(Timeout));
+        Assert.False(await Store.RecordClientTokenAsync("https://ehr-a.example.org", "jti-1", expires + TimeSpan.FromMinutes(6)).WaitAsync(Timeout));
+    }
+
+    [StoreFact]
+    public async Task Concurrent_records_of_one_client_token_id_find_it_new_once()
+    {
+        var expires = Clock.GetUtcNow() + TimeSpan.FromMinutes(6);
+
+        var records = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ =>
+            Task.Run(() => Store.RecordClientTokenAsync("https://ehr-a.example.org", "jti-raced", expires)))).WaitAsync(Timeout);
+
+        Assert.Single(records, r => r);
+    }
+
+    [StoreFact]
+    public async Task Expired_client_token_ids_are_removed_in_batches_and_live_ones_kept()
+    {
+        var now = Clock.GetUtcNow();
+        for (var i = 0; i < 5; i++)
+            Assert.True(await Store.RecordClientTokenAsync("https://ehr-a.example.org", $"old-{i}", now + TimeSpan.FromMinutes(1 + i)).WaitAsync(Timeout));
+        Assert.True(await Store.RecordClientTokenAsync("https://ehr-a.example.org", "live", now + TimeSpan.FromHours(1)).WaitAsync(Timeout));
+        Assert.Equal(0, await Store.RemoveExpiredClientTokensAsync(10).WaitAsync(Timeout));
+        Clock.Advance(TimeSpan.FromMinutes(10));
+
+        Assert.Equal(2, await Store.RemoveExpiredClientTokensAsync(2).WaitAsync(Timeout));
+        Assert.Equal(2, await Store.RemoveExpiredClientTokensAsync(2).WaitAsync(Timeout));
+        Assert.Equal(1, await Store.RemoveExpiredClientTokensAsync(2).WaitAsync(Timeout));
+        Assert.Equal(0, await Store.RemoveExpiredClientTokensAsync(2).WaitAsync(Timeout));
+        Assert.False(await Store.RecordClientTokenAsync("https://ehr-a.example.org", "live", now + TimeSpan.FromHours(1)).WaitAsync(Timeout));
     }
 
     /// <summary>A resource stored without a patient; <paramref name="members"/> is a JSON object whose members follow
