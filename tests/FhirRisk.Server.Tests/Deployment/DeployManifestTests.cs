@@ -342,4 +342,14 @@ public sealed class DeployManifestTests
         Assert.Equal("service_healthy", At(services, "server", "depends_on", "postgres", "condition"));
         Assert.Equal("../..", At(services, "server", "build", "context"));
     }
+
+    [Fact]
+    public void Examples_WithAPostgresStore_KeepClientTokenIdsInIt()
+    {
+        // Security review s12 #4: with the default (memory) replay cache each replica accepts a captured token once.
+        var compose = Map(At(Single("compose/compose.yaml"), "services", "server", "environment"));
+        Assert.Equal("postgresql", Settings()["FHIRRISK_TimelineStore__Provider"]);
+        Assert.Equal("timeline-store", Settings()["FHIRRISK_CdsHooks__Authentication__ReplayStore"]);
+        Assert.Equal("timeline-store", Text(compose["FHIRRISK_CdsHooks__Authentication__ReplayStore"]));
+    }
 }
