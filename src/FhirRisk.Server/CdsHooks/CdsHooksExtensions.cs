@@ -42,7 +42,7 @@ internal static class CdsHooksExtensions
             var logger = p.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.CdsHooks");
             return new CdsCallLimits(
                 new Http.WorkLimiter("CDS Hooks calls", "CdsHooks:MaxConcurrentCalls", options.MaxConcurrentCalls, options.CallQueueTimeout, time, logger),
-                new BytesInFlight(options.MaxBytesInFlight, time, logger));
+                new BytesInFlight(options.AutoBytesInFlight, time, logger));
         });
 
         // Client authentication.

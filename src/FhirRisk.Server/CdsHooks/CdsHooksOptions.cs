@@ -62,9 +62,23 @@ internal sealed class CdsHooksOptions
     public TimeSpan CallQueueTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The bytes that the service calls in flight may hold together, their bodies and the FHIR pages fetched for
-    /// them (default 256 MiB); a call that would pass it is answered 503 with <c>Retry-After</c>. At least
-    /// <see cref="MaxBodyBytes"/>, so that one call of the largest size can run alone.</summary>
-    public long MaxBytesInFlight { get; set; } = 256L << 20;
+    /// them; a call that would pass it is answered 503 with <c>Retry-After</c>. At least <see cref="MaxBodyBytes"/>, so
+    /// that one call of the largest size can run alone. 0 (the default): <see cref="AutoBytesInFlight"/>.</summary>
+    public long MaxBytesInFlight { get; set; }
+
+    /// <summary>How many times its raw bytes a call holds at its peak, about: a 30 MiB prefetch of 73,525 Observations
+    /// peaked at 300–450 MB of process memory, parsed, mapped and explained (docs/cds-hooks.md "Limits").</summary>
+    internal const int PeakBytesPerRawByte = 12;
+
+    /// <summary>The budget when none is set: the memory the garbage collector may use (the container's limit, or the
+    /// machine's) divided by <see cref="PeakBytesPerRawByte"/>, and never below <see cref="MaxBodyBytes"/>. In a 1 GiB
+    /// container .NET allows its heap 768 MiB: 64 MiB of calls in flight.</summary>
+    internal long EffectiveBytesInFlight(long availableMemoryBytes) => MaxBytesInFlight > 0
+        ? MaxBytesInFlight
+        : Math.Max(MaxBodyBytes, (availableMemoryBytes > 0 ? availableMemoryBytes : 4L << 30) / PeakBytesPerRawByte);
+
+    /// <summary><see cref="EffectiveBytesInFlight(long)"/> for this process.</summary>
+    internal long AutoBytesInFlight => EffectiveBytesInFlight(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
 
     /// <summary>The longest one card waits for its top contributing events (heads occlusion); past it the card goes
     /// out without them. Default 2 s.</summary>
@@ -197,8 +211,8 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
             failures.Add("CdsHooks:MaxConcurrentCalls must be at least 1.");
         if (options.CallQueueTimeout < TimeSpan.Zero)
             failures.Add("CdsHooks:CallQueueTimeout must not be negative.");
-        if (options.MaxBytesInFlight < options.MaxBodyBytes)
-            failures.Add("CdsHooks:MaxBytesInFlight must be at least CdsHooks:MaxBodyBytes: a call of the largest size could never run.");
+        if (options.MaxBytesInFlight != 0 && options.MaxBytesInFlight < options.MaxBodyBytes)
+            failures.Add("CdsHooks:MaxBytesInFlight must be 0 (from the memory limit) or at least CdsHooks:MaxBodyBytes: a call of the largest size could never run.");
         if (options.ContributorTimeout <= TimeSpan.Zero)
             failures.Add("CdsHooks:ContributorTimeout must be positive.");
         if (options.EffectiveCorsOrigins.Any(o => o != "*" && !IsAbsoluteHttpUrl(o)))

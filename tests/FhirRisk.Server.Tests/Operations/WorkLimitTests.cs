@@ -116,6 +116,20 @@ public sealed class WorkLimitTests
     }
 
     [Fact]
+    public void The_default_budget_follows_the_memory_limit_and_never_falls_below_one_body()
+    {
+        var options = new CdsHooksOptions();
+        Assert.Equal(0, options.MaxBytesInFlight); // the default: from the memory limit
+
+        Assert.Equal(64L << 20, options.EffectiveBytesInFlight(768L << 20)); // a 1 GiB container: .NET's heap limit is 75 %
+        Assert.Equal(options.MaxBodyBytes, options.EffectiveBytesInFlight(128L << 20)); // too little for two: one at a time
+        Assert.Equal((4L << 30) / CdsHooksOptions.PeakBytesPerRawByte, options.EffectiveBytesInFlight(0)); // not known
+        Assert.True(options.AutoBytesInFlight >= options.MaxBodyBytes);
+        options.MaxBytesInFlight = 100L << 20;
+        Assert.Equal(100L << 20, options.EffectiveBytesInFlight(768L << 20)); // a set value stands
+    }
+
+    [Fact]
     public void Bytes_taken_from_many_threads_never_pass_the_budget()
     {
         var budget = new BytesInFlight(100_000, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
