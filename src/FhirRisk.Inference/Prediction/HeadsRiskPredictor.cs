@@ -105,6 +105,8 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
             Facts: string.Join(',', plans[i].Plan.Facts.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Start}-{f.End}")))));
         foreach (var group in groups)
         {
+            // Between the batched passes: a caller that gave up (a card's budget) stops the work here.
+            cancellationToken.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
             var plan = plans[group.First()].Plan;
             var contexts = OcclusionContexts.Build(_session, plan);

@@ -50,80 +50,107 @@ internal sealed class BytesInFlight
 
     internal void Release(long bytes) => Interlocked.Add(ref _inUse, -bytes);
 
-    internal CallBytesExhaustedException Refuse()
+    /// <param name="count">False for a further refusal within a call already refused: the call is counted once.</param>
+    internal CallBytesExhaustedException Refuse(bool count = true)
     {
-        Interlocked.Increment(ref _refused);
-        _warning.Count();
+        if (count)
+        {
+            Interlocked.Increment(ref _refused);
+            _warning.Count();
+        }
         return new CallBytesExhaustedException(Capacity);
     }
 }
 
 /// <summary>
 /// One hook call's bytes: its body and the FHIR pages fetched for it, all keys together (the keys are fetched in
-/// parallel, so every count is atomic). Disposing it gives them back to <see cref="BytesInFlight"/>.
+/// parallel: every count is taken under one lock, a handful of times per page). Disposing it gives them back to
+/// <see cref="BytesInFlight"/>; after that it takes nothing and gives nothing back, so a fetch still running when its call
+/// ended cannot leak bytes nor release them twice.
 /// </summary>
 internal sealed class CallBytes : IDisposable
 {
     private readonly BytesInFlight _pool;
     private readonly long _maxFetched;
+    private readonly Lock _gate = new();
     private long _held;
     private long _fetched;
-    private int _disposed;
+    private bool _disposed;
+    private bool _refused;
 
     internal CallBytes(BytesInFlight pool, long maxFetched) => (_pool, _maxFetched) = (pool, maxFetched);
 
-    /// <summary>A call with no shared budget and no fetch cap (tests and callers outside the HTTP edge).</summary>
-    public static CallBytes Unbounded() => new BytesInFlight(long.MaxValue, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
-        .OpenCall(long.MaxValue);
-
     /// <summary>Bytes the call holds now.</summary>
-    public long Held => Interlocked.Read(ref _held);
+    public long Held
+    {
+        get
+        {
+            lock (_gate)
+                return _held;
+        }
+    }
 
     /// <summary>Counts bytes of the request body.</summary>
     /// <exception cref="CallBytesExhaustedException">The calls in flight hold the whole budget (503).</exception>
-    public void TakeBody(long bytes) => Take(bytes);
+    public void TakeBody(long bytes)
+    {
+        lock (_gate)
+            Take(bytes);
+    }
 
     /// <summary>Counts bytes of a fetched FHIR page; false, and nothing counted, when they would take the call's fetched
     /// bytes past <c>CdsHooks:Fhir:MaxBytesPerCall</c> (the key then fails as too large).</summary>
     /// <exception cref="CallBytesExhaustedException">The calls in flight hold the whole budget (503).</exception>
     public bool TryTakeFetched(long bytes)
     {
-        if (Interlocked.Add(ref _fetched, bytes) > _maxFetched)
+        lock (_gate)
         {
-            Interlocked.Add(ref _fetched, -bytes);
-            return false;
-        }
-        try
-        {
+            if (_fetched + bytes > _maxFetched)
+                return false;
             Take(bytes);
+            _fetched += bytes;
+            return true;
         }
-        catch (CallBytesExhaustedException)
-        {
-            Interlocked.Add(ref _fetched, -bytes);
-            throw;
-        }
-        return true;
     }
 
-    /// <summary>Gives back bytes of a fetched body that is not kept (its key failed, or its attempt did and is retried).</summary>
+    /// <summary>Gives back bytes of fetched bodies that are not kept (their key failed, or their attempt did and is
+    /// retried).</summary>
     public void ReturnFetched(long bytes)
     {
-        Interlocked.Add(ref _fetched, -bytes);
-        Interlocked.Add(ref _held, -bytes);
-        _pool.Release(bytes);
+        lock (_gate)
+        {
+            if (_disposed || bytes <= 0)
+                return;
+            _fetched -= bytes;
+            _held -= bytes;
+            _pool.Release(bytes);
+        }
     }
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            _pool.Release(Interlocked.Exchange(ref _held, 0));
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            _pool.Release(_held);
+            _held = 0;
+        }
     }
 
+    /// <summary>Under the lock. The first refusal of a call is counted (one call refused, however many of its keys
+    /// asked); later ones only throw.</summary>
     private void Take(long bytes)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_pool.TryReserve(bytes))
-            throw _pool.Refuse();
-        Interlocked.Add(ref _held, bytes);
+        {
+            var first = !_refused;
+            _refused = true;
+            throw _pool.Refuse(count: first);
+        }
+        _held += bytes;
     }
 }
 

@@ -18,10 +18,9 @@ internal sealed class CdsHookHandler(
 {
     private readonly ILogger _logger = loggers.CreateLogger("FhirRisk.Server.CdsHooks");
 
-    /// <param name="issuer">The authenticated client's issuer; "" without one (LocalDemo).</param>
-    /// <exception cref="CdsRequestException">The request is not a valid call of this service (400).</exception>
     /// <param name="issuer">The authenticated client's issuer, "" without one (LocalDemo).</param>
     /// <param name="bytes">The call's bytes, which the fetched pages are counted against.</param>
+    /// <exception cref="CdsRequestException">The request is not a valid call of this service (400).</exception>
     public Task<GatheredData> GatherAsync(CdsServiceDefinition service, CdsHookRequest request, string issuer, CallBytes bytes,
         CancellationToken cancellationToken)
     {

@@ -151,8 +151,13 @@ internal static class CdsHooksEndpoints
         CdsHooksLog.AddressRefused(logger, serviceId, LogText.Of(authority), client is null ? "(none)" : LogText.Of(client.Issuer), keyCount);
     }
 
-    private static async Task<IResult> FeedbackAsync(string id, HttpContext http, IFeedbackStore store, CdsHooksOptions options, TimeProvider time,
-        ILoggerFactory loggers)
+    /// <summary>The largest feedback body (or <c>CdsHooks:MaxBodyBytes</c>, if smaller): 100 items with comments of
+    /// 8,192 characters and every other member at its length limit fit (<see cref="FeedbackReader"/>); a hook call's
+    /// 32 MiB would let a few feedback calls undo the limits on memory.</summary>
+    internal const long MaxFeedbackBytes = 4L << 20;
+
+    private static async Task<IResult> FeedbackAsync(string id, HttpContext http, IFeedbackStore store, CdsHooksOptions options, CdsCallLimits limits,
+        TimeProvider time, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(LoggerCategory);
         if (CdsServiceCatalog.Find(id) is null)
@@ -161,12 +166,27 @@ internal static class CdsHooksEndpoints
             return refused;
         try
         {
-            var body = await ReadAsync(http, options.MaxBodyBytes,
-                json => JsonSerializer.Deserialize(Fhir.Utf8Bom.Skip(json).Span, CdsHooksJsonContext.Default.CdsFeedbackRequest));
+            // Feedback takes a place and counts its body as a service call does (docs/cds-hooks.md "Limits").
+            using var place = await limits.Calls.TryEnterAsync(http.RequestAborted);
+            if (place is null)
+            {
+                http.Response.Headers.RetryAfter = limits.Calls.RetryAfterSeconds;
+                return Outcome(StatusCodes.Status503ServiceUnavailable, "throttled", "The service is at capacity; retry after the Retry-After seconds.",
+                    limits.Calls.RefusalMessage);
+            }
+            using var bytes = limits.Bytes.OpenCall(0);
+            var body = await ReadAsync(http, Math.Min(options.MaxBodyBytes, MaxFeedbackBytes),
+                json => JsonSerializer.Deserialize(Fhir.Utf8Bom.Skip(json).Span, CdsHooksJsonContext.Default.CdsFeedbackRequest), bytes,
+                options.MaxBodyBytes < MaxFeedbackBytes ? "CdsHooks:MaxBodyBytes" : "feedback bodies");
             var feedback = FeedbackReader.Read(id, body, time.GetUtcNow());
             var added = await store.AddAsync(feedback, http.RequestAborted);
             CdsHooksLog.FeedbackStored(logger, id, added, feedback.Count);
             return Results.Ok();
+        }
+        catch (CallBytesExhaustedException e)
+        {
+            http.Response.Headers.RetryAfter = CallBytesExhaustedException.RetryAfterSeconds;
+            return Outcome(StatusCodes.Status503ServiceUnavailable, "throttled", "The service is at capacity; retry after the Retry-After seconds.", e.Message);
         }
         catch (CdsRequestException e)
         {
@@ -198,11 +218,13 @@ internal static class CdsHooksEndpoints
     /// <summary>The body, read no further than <paramref name="maxBytes"/> (<c>CdsHooks:MaxBodyBytes</c>), then deserialized
     /// by <paramref name="read"/> from memory in one pass. A hook call's prefetch values are slices of that memory, so each
     /// is parsed once, by the FHIR reader (<see cref="PrefetchValue"/>), where deserializing them as documents from the
-    /// stream had read each several times over. A service call's body is counted against its <paramref name="bytes"/> as it
-    /// arrives (feedback, small and not limited, passes none).</summary>
+    /// stream had read each several times over. The body is counted against the call's <paramref name="bytes"/> as it
+    /// arrives.</summary>
     /// <exception cref="CdsRequestException">Not JSON of the expected shape (400), too long (413), or unreadable as HTTP.</exception>
     /// <exception cref="CallBytesExhaustedException">The calls in flight hold the whole budget (503).</exception>
-    private static async Task<T?> ReadAsync<T>(HttpContext http, long maxBytes, Func<ReadOnlyMemory<byte>, T?> read, CallBytes? bytes = null)
+    /// <param name="limit">What sets <paramref name="maxBytes"/>, named in a 413.</param>
+    private static async Task<T?> ReadAsync<T>(HttpContext http, long maxBytes, Func<ReadOnlyMemory<byte>, T?> read, CallBytes? bytes = null,
+        string limit = "CdsHooks:MaxBodyBytes")
     {
         // Kestrel's own limit would answer 413 with an empty body; ours is enforced by Kestrel while reading, and its
         // BadHttpRequestException is answered below with an OperationOutcome.
@@ -211,7 +233,7 @@ internal static class CdsHooksEndpoints
         try
         {
             if (http.Request.ContentLength > maxBytes)
-                throw new CdsRequestException(TooLarge(maxBytes), StatusCodes.Status413PayloadTooLarge);
+                throw new CdsRequestException(TooLarge(maxBytes, limit), StatusCodes.Status413PayloadTooLarge);
             return read(await BodyAsync(http.Request, bytes, http.RequestAborted));
         }
         catch (JsonException e)
@@ -220,7 +242,7 @@ internal static class CdsHooksEndpoints
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            throw new CdsRequestException(TooLarge(maxBytes), StatusCodes.Status413PayloadTooLarge);
+            throw new CdsRequestException(TooLarge(maxBytes, limit), StatusCodes.Status413PayloadTooLarge);
         }
         catch (BadHttpRequestException e)
         {
@@ -262,8 +284,8 @@ internal static class CdsHooksEndpoints
         return string.Join(" ", parts);
     }
 
-    private static string TooLarge(long maxBytes) =>
-        string.Create(CultureInfo.InvariantCulture, $"the body is over the {maxBytes}-byte limit (CdsHooks:MaxBodyBytes).");
+    private static string TooLarge(long maxBytes, string limit) =>
+        string.Create(CultureInfo.InvariantCulture, $"the body is over the {maxBytes}-byte limit ({limit}).");
 
     private static JsonHttpResult<OperationOutcome> Refused(ILogger logger, string id, CdsRequestException e, string text)
     {

@@ -66,13 +66,15 @@ internal sealed class CdsHooksOptions
     /// that one call of the largest size can run alone. 0 (the default): <see cref="AutoBytesInFlight"/>.</summary>
     public long MaxBytesInFlight { get; set; }
 
-    /// <summary>How many times its raw bytes a call holds at its peak, about: a 30 MiB prefetch of 73,525 Observations
-    /// peaked at 300–450 MB of process memory, parsed, mapped and explained (docs/cds-hooks.md "Limits").</summary>
-    internal const int PeakBytesPerRawByte = 12;
+    /// <summary>The memory the garbage collector may use, divided by this, is the default budget. A call holds about 12
+    /// times its raw bytes at its peak (a 30 MiB prefetch of 73,525 Observations peaked at 300–450 MB of process memory,
+    /// parsed, mapped and explained; docs/cds-hooks.md "Limits"), so calls at the default budget hold about 60 % of the
+    /// heap, and the rest is left to pushes (two at the body limit peak at about 250 MB), the model and the runtime.</summary>
+    internal const int PeakBytesPerRawByte = 20;
 
     /// <summary>The budget when none is set: the memory the garbage collector may use (the container's limit, or the
     /// machine's) divided by <see cref="PeakBytesPerRawByte"/>, and never below <see cref="MaxBodyBytes"/>. In a 1 GiB
-    /// container .NET allows its heap 768 MiB: 64 MiB of calls in flight.</summary>
+    /// container .NET allows its heap 768 MiB: 38 MiB of calls in flight.</summary>
     internal long EffectiveBytesInFlight(long availableMemoryBytes) => MaxBytesInFlight > 0
         ? MaxBytesInFlight
         : Math.Max(MaxBodyBytes, (availableMemoryBytes > 0 ? availableMemoryBytes : 4L << 30) / PeakBytesPerRawByte);
@@ -209,8 +211,8 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
             failures.Add("CdsHooks:MaxBodyBytes must be at least 1.");
         if (options.MaxConcurrentCalls < 1)
             failures.Add("CdsHooks:MaxConcurrentCalls must be at least 1.");
-        if (options.CallQueueTimeout < TimeSpan.Zero)
-            failures.Add("CdsHooks:CallQueueTimeout must not be negative.");
+        if (options.CallQueueTimeout < TimeSpan.Zero || options.CallQueueTimeout > TimeSpan.FromMinutes(10))
+            failures.Add("CdsHooks:CallQueueTimeout must be between 00:00:00 and 00:10:00.");
         if (options.MaxBytesInFlight != 0 && options.MaxBytesInFlight < options.MaxBodyBytes)
             failures.Add("CdsHooks:MaxBytesInFlight must be 0 (from the memory limit) or at least CdsHooks:MaxBodyBytes: a call of the largest size could never run.");
         if (options.ContributorTimeout <= TimeSpan.Zero)

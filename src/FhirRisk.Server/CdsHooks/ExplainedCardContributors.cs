@@ -18,8 +18,9 @@ namespace FhirRisk.Server.CdsHooks;
 /// their explanation costs (F + 1) × R rollouts, far too slow for a hook call (gRPC Explain serves it). Each card waits
 /// at most <see cref="CdsHooksOptions.ContributorTimeout"/>, then goes out without the section; so does a card whose
 /// contributors fail (the risk itself was answered). The patient's timeline is built and its heads tasks explained
-/// once per hook call, held by that call alone (nothing outlives it); each card picks its task's contributors. Logs name
-/// tasks and exception types only.
+/// once per hook call, held by that call alone; each card picks its task's contributors. An explanation still running
+/// when the last card has given up on it is cancelled: it must not outlive the call, whose place and bytes
+/// (docs/cds-hooks.md "Limits") are given back as the cards go out. Logs name tasks and exception types only.
 /// </summary>
 internal sealed class ExplainedCardContributors(
     PatientTimelineBuilder timelines,
@@ -35,22 +36,36 @@ internal sealed class ExplainedCardContributors(
         ArgumentNullException.ThrowIfNull(risks);
         var contributors = new IReadOnlyList<CardContributor>[risks.Count];
         Task<IReadOnlyDictionary<string, RiskExplanation>>? explanations = null;
-        for (var i = 0; i < risks.Count; i++)
+        var explanationCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        try
         {
-            var risk = risks[i];
-            contributors[i] = [];
-            // An observed answer (already in the record) was not predicted: no fact moved it, so it has no contributors.
-            if (risk.Method != RiskMethod.Heads || risk.Observed is not null || double.IsNaN(risk.Risk) || !model.IsLoaded)
-                continue;
-            // Each card's budget runs from before it waits; the first explained card starts the explanation inside it.
-            var started = Stopwatch.GetTimestamp();
-            using var timeout = new CancellationTokenSource(options.Value.ContributorTimeout);
-            using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-            explanations ??= ExplainAsync(request, cancellationToken);
-            contributors[i] = await ContributorsAsync(explanations, risk.Task, started, budget.Token, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < risks.Count; i++)
+            {
+                var risk = risks[i];
+                contributors[i] = [];
+                // An observed answer (already in the record) was not predicted: no fact moved it, so it has no contributors.
+                if (risk.Method != RiskMethod.Heads || risk.Observed is not null || double.IsNaN(risk.Risk) || !model.IsLoaded)
+                    continue;
+                // Each card's budget runs from before it waits; the first explained card starts the explanation inside it.
+                var started = Stopwatch.GetTimestamp();
+                using var timeout = new CancellationTokenSource(options.Value.ContributorTimeout);
+                using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                explanations ??= ExplainAsync(request, explanationCancel.Token);
+                contributors[i] = await ContributorsAsync(explanations, risk.Task, started, budget.Token, cancellationToken).ConfigureAwait(false);
+            }
         }
-        if (explanations is { IsCompleted: false })
-            ObserveLate(explanations);
+        finally
+        {
+            if (explanations is { IsCompleted: false })
+            {
+                explanationCancel.Cancel();
+                ObserveLate(explanations, explanationCancel);
+            }
+            else
+            {
+                explanationCancel.Dispose();
+            }
+        }
         return contributors;
     }
 
@@ -84,11 +99,15 @@ internal sealed class ExplainedCardContributors(
         return [];
     }
 
-    /// <summary>An explanation still running when every card has given up on it ends unobserved; its failure is expected
-    /// and already logged per card, so it is only observed here.</summary>
-    private static void ObserveLate(Task explanations) =>
-        _ = explanations.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+    /// <summary>An explanation still running when every card has given up on it has been cancelled and ends unobserved:
+    /// its failure (the cancellation, or one already logged per card) is only observed here, and its token source
+    /// disposed once nothing reads it.</summary>
+    private static void ObserveLate(Task explanations, CancellationTokenSource cancel) =>
+        _ = explanations.ContinueWith(t =>
+        {
+            _ = t.Exception;
+            cancel.Dispose();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     private static bool IsExpected(Exception e) => e is InferenceException or PatientDataUnavailableException or RiskModelUnavailableException
         or TimelineStoreUnavailableException or ArgumentException;

@@ -82,19 +82,26 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
             }
             catch (Exception e) when (Classify(e, cancellationToken, budget.Token) is var failure and not FetchFailure.None)
             {
-                return FhirFetchResult.Failed(new FetchProblem(failure) { FirstAttempt = firstFailure });
+                return Dropped(new FetchProblem(failure) { FirstAttempt = firstFailure }, bytesRead);
             }
             if (answer.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
                 return new FhirFetchResult(documents, null); // the resource does not exist: no data, not an outage
             if (!IsSuccess(answer.Status))
-                return FhirFetchResult.Failed(ProblemOf(answer.Status) with { FirstAttempt = firstFailure });
+                return Dropped(ProblemOf(answer.Status) with { FirstAttempt = firstFailure }, bytesRead);
             if (!TryReadPage(answer.Body, fhirServer, out var read, out next))
-                return FhirFetchResult.Failed(FetchFailure.UnreadableResponse);
+                return Dropped(new FetchProblem(FetchFailure.UnreadableResponse), bytesRead + answer.Body.Length);
             bytesRead += answer.Body.Length;
             documents.Add(read);
         }
         // A search cut short is data, but not all of it: the cards must say so (docs/cds-hooks.md "Prefetch").
         return new FhirFetchResult(documents, next is null ? null : new FetchProblem(FetchFailure.PageLimitReached));
+
+        // A failed key's pages are not used: their bytes go back to the call's other keys and to other calls.
+        FhirFetchResult Dropped(FetchProblem problem, long counted)
+        {
+            bytes.ReturnFetched(counted);
+            return FhirFetchResult.Failed(problem);
+        }
     }
 
     private static bool IsSuccess(HttpStatusCode status) => (int)status is >= 200 and <= 299;

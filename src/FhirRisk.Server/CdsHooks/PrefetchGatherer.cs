@@ -69,10 +69,28 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy
         }
 
         var unfilled = service.Prefetch.Where(p => !satisfied.Contains(p.Key)).ToList();
-        var fetches = unfilled.Select(p => FetchAsync(p.Value, request, issuer, bytes, cancellationToken)).ToList();
-        // Read while the FHIR server answers; its pages are read as they come (FhirServerClient).
-        var documents = prefetched.Select(json => SuppliedFhirDocument.Read(json)).ToList();
-        var results = await Task.WhenAll(fetches).ConfigureAwait(false);
+        // One key refused by the budget of all calls (503 for the call) stops its siblings: their pages are not wanted.
+        using var fetching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var fetches = unfilled.Select(p => FetchOrStopAsync(p.Value, request, issuer, bytes, fetching)).ToList();
+        FhirFetchResult[] results;
+        List<SuppliedFhirDocument> documents;
+        try
+        {
+            // Read while the FHIR server answers; its pages are read as they come (FhirServerClient).
+            documents = [.. prefetched.Select(json => SuppliedFhirDocument.Read(json))];
+            results = await Task.WhenAll(fetches).ConfigureAwait(false);
+        }
+        catch
+        {
+            // No fetch outlives the call: its bytes are given back when the call ends, and a page read after that
+            // would be counted nowhere.
+            await fetching.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(fetches.Cast<Task>()).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // The budget's refusal is the call's answer, whichever sibling's cancellation the await saw first.
+            if (fetches.Select(f => f.Exception?.InnerException).OfType<CallBytesExhaustedException>().FirstOrDefault() is { } exhausted)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exhausted);
+            throw;
+        }
         var missing = new List<MissingPrefetch>();
         for (var i = 0; i < unfilled.Count; i++)
         {
@@ -81,6 +99,20 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy
                 missing.Add(new MissingPrefetch(unfilled[i].Key, problem));
         }
         return new GatheredData(documents, missing);
+    }
+
+    private async Task<FhirFetchResult> FetchOrStopAsync(string template, CdsHookRequest request, string issuer, CallBytes bytes,
+        CancellationTokenSource fetching)
+    {
+        try
+        {
+            return await FetchAsync(template, request, issuer, bytes, fetching.Token).ConfigureAwait(false);
+        }
+        catch (CallBytesExhaustedException)
+        {
+            await fetching.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     private Task<FhirFetchResult> FetchAsync(string template, CdsHookRequest request, string issuer, CallBytes bytes, CancellationToken cancellationToken)

@@ -160,8 +160,8 @@ internal sealed class FhirPushOptionsValidator : IValidateOptions<FhirPushOption
             failures.Add($"FhirPush:MaxEntries {options.MaxEntries} must be at least 1.");
         if (options.MaxConcurrentPushes < 1)
             failures.Add($"FhirPush:MaxConcurrentPushes {options.MaxConcurrentPushes} must be at least 1.");
-        if (options.QueueTimeout < TimeSpan.Zero)
-            failures.Add("FhirPush:QueueTimeout must not be negative.");
+        if (options.QueueTimeout < TimeSpan.Zero || options.QueueTimeout > TimeSpan.FromMinutes(10))
+            failures.Add("FhirPush:QueueTimeout must be between 00:00:00 and 00:10:00.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -4,6 +4,7 @@ using FhirRisk.Server.Grpc;
 using FhirRisk.Server.Grpc.Internal;
 using FhirRisk.Server.Http;
 using FhirRisk.Server.Security;
+using FhirRisk.Server.Shutdown;
 
 namespace FhirRisk.Server.FhirPush;
 
@@ -25,18 +26,37 @@ internal sealed class IngestLimitMiddleware(RequestDelegate next, IngestLimiter 
             await next(http);
             return;
         }
-        using var place = await limiter.Pushes.TryEnterAsync(http.RequestAborted);
-        if (place is not null)
+        IDisposable? place;
+        try
         {
-            await next(http);
+            place = await limiter.Pushes.TryEnterAsync(http.RequestAborted);
+        }
+        catch (OperationCanceledException) when (ServerCancellation.IsRequested(http))
+        {
+            // The drain timed out while the push waited: refused as the drain refuses new work, nothing read.
+            ServerCancellation.RestoreClientToken(http);
+            if (endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is { } waiting)
+                await CompleteGrpcAsync(http, waiting, ShutdownAnswer.GrpcRefusal);
+            else
+                await ShutdownAnswer.WriteHttpAsync(http, cancelled: false);
             return;
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            return; // the client went away while it waited
+        }
+        using (place)
+        {
+            if (place is not null)
+            {
+                await next(http);
+                return;
+            }
         }
         var limit = limiter.Pushes;
         if (endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is { } method)
         {
-            var grpc = http.RequestServices.GetRequiredService<GrpcCallEnvironment>();
-            using var call = new GrpcServerCall(http, method.Path, grpc.Options, timeout: null, grpc.Time);
-            await call.CompleteAsync(new GrpcStatus(GrpcStatusCode.ResourceExhausted, limit.RefusalMessage));
+            await CompleteGrpcAsync(http, method, new GrpcStatus(GrpcStatusCode.ResourceExhausted, limit.RefusalMessage));
             return;
         }
         http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
@@ -44,6 +64,13 @@ internal sealed class IngestLimitMiddleware(RequestDelegate next, IngestLimiter 
         http.Response.ContentType = FhirPushEndpoints.FhirJson;
         await http.Response.WriteAsync(OperationOutcomeWriter.ToJson([Issue.Error(FhirPushIssueCodes.Busy, "", limit.RefusalMessage + " Nothing was stored.")]),
             http.RequestAborted);
+    }
+
+    private static async Task CompleteGrpcAsync(HttpContext http, GrpcMethodMetadata method, GrpcStatus status)
+    {
+        var grpc = http.RequestServices.GetRequiredService<GrpcCallEnvironment>();
+        using var call = new GrpcServerCall(http, method.Path, grpc.Options, timeout: null, grpc.Time);
+        await call.CompleteAsync(status);
     }
 }
 

@@ -15,9 +15,10 @@ internal sealed class ServiceMetrics
 
     private static readonly string[] RequestLabels = ["surface", "endpoint", "status"];
 
-    /// <param name="services">For the surfaces a host may leave out: the limits of CDS Hooks calls and of pushes are
-    /// reported when registered.</param>
-    public ServiceMetrics(MetricRegistry registry, RiskModel model, RolloutAdmission admission, RequestDrain drain, IServiceProvider services)
+    /// <param name="cds">The limits of CDS Hooks calls, when the host serves CDS Hooks.</param>
+    /// <param name="pushes">The limit on pushes, when the host serves FHIR push.</param>
+    public ServiceMetrics(MetricRegistry registry, RiskModel model, RolloutAdmission admission, RequestDrain drain,
+        CdsHooks.CdsCallLimits? cds = null, FhirPush.IngestLimiter? pushes = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
         Requests = registry.Add(new CounterFamily("fhirrisk_requests_total",
@@ -52,7 +53,7 @@ internal sealed class ServiceMetrics
             "Rollout predictions shed at capacity and answered by the task heads (Model:RolloutOverload heads).", "counter", () => admission.FellBack));
         registry.Add(new ObservedFamily("fhirrisk_rollout_requests_rejected_total",
             "Rollout requests shed at capacity and rejected (CDS Hooks 503, gRPC RESOURCE_EXHAUSTED).", "counter", () => admission.Rejected));
-        if (services?.GetService(typeof(CdsHooks.CdsCallLimits)) is CdsHooks.CdsCallLimits cds)
+        if (cds is not null)
         {
             AddLimiter(registry, "fhirrisk_cds_calls", "CDS Hooks service calls", cds.Calls);
             registry.Add(new ObservedFamily("fhirrisk_cds_bytes_in_flight",
@@ -62,7 +63,7 @@ internal sealed class ServiceMetrics
             registry.Add(new ObservedFamily("fhirrisk_cds_bytes_rejected_total", "CDS Hooks calls refused (503) because the calls in flight held the byte budget.",
                 "counter", () => cds.Bytes.Refused));
         }
-        if (services?.GetService(typeof(FhirPush.IngestLimiter)) is FhirPush.IngestLimiter pushes)
+        if (pushes is not null)
             AddLimiter(registry, "fhirrisk_pushes", "FHIR pushes, imports and gRPC Ingest calls", pushes.Pushes);
     }
 

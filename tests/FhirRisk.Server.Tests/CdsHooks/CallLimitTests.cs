@@ -97,9 +97,67 @@ public sealed class CallLimitTests
         Assert.Equal(0, server.Services.GetRequiredService<CdsCallLimits>().Bytes.InUse);
     }
 
+    [Fact]
+    public async Task A_call_whose_client_goes_away_mid_body_gives_its_place_and_bytes_back()
+    {
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?> { ["CdsHooks:MaxConcurrentCalls"] = "1" });
+        var limits = server.Services.GetRequiredService<CdsCallLimits>();
+        using var abort = new CancellationTokenSource();
+        var held = server.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, Service)
+        {
+            Content = new StalledBody(new string(' ', 50_000), Hook(), Task.Delay(Timeout.Infinite, abort.Token), "application/json"),
+        }, abort.Token);
+        await StalledBody.WaitUntil(() => limits.Calls.InFlight == 1 && limits.Bytes.InUse >= 50_000);
+
+        await abort.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => held);
+
+        await StalledBody.WaitUntil(() => limits.Calls.InFlight == 0 && limits.Bytes.InUse == 0);
+        using var after = await server.PostJsonAsync(Service, Hook());
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task Feedback_takes_a_place_and_is_read_no_further_than_4_MiB()
+    {
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:MaxConcurrentCalls"] = "1",
+            ["CdsHooks:CallQueueTimeout"] = "00:00:00",
+        });
+        var limits = server.Services.GetRequiredService<CdsCallLimits>();
+        var feedback = $"/cds-services/{CdsServiceCatalog.PatientRiskId}/feedback";
+        const string Item = """{"feedback":[{"card":"c1","outcome":"accepted","outcomeTimestamp":"2026-12-06T10:00:00Z"}]}""";
+
+        // Chunked and just over: the server reads to the limit and refuses, with little of the body left unsent.
+        var over = new string(' ', (int)CdsHooksEndpoints.MaxFeedbackBytes - Item.Length + 10) + Item;
+        using var largeRequest = new HttpRequestMessage(HttpMethod.Post, feedback) { Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(over))) };
+        largeRequest.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        largeRequest.Headers.TransferEncodingChunked = true;
+        using (var large = await server.Client.SendAsync(largeRequest).WaitAsync(TimeSpan.FromSeconds(30)))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
+            Assert.Contains("feedback bodies", await large.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        var release = new TaskCompletionSource();
+        var held = Send(server, new StalledBody("{", Hook()[1..], release.Task, "application/json"));
+        await StalledBody.WaitUntil(() => limits.Calls.InFlight == 1);
+        using (var refused = await server.PostJsonAsync(feedback, Item))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal("1", refused.Headers.GetValues("Retry-After").Single());
+        }
+        release.SetResult();
+        using (var first = await held.WaitAsync(TimeSpan.FromSeconds(30)))
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        using var stored = await server.PostJsonAsync(feedback, Item);
+        Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
+    }
+
     [Theory]
     [InlineData("CdsHooks:MaxConcurrentCalls", "0")]
     [InlineData("CdsHooks:CallQueueTimeout", "-00:00:01")]
+    [InlineData("CdsHooks:CallQueueTimeout", "30.00:00:00")] // past what a wait can take (about 24.8 days), and long before
     [InlineData("CdsHooks:MaxBytesInFlight", "1000")] // below MaxBodyBytes
     [InlineData("CdsHooks:Fhir:MaxBytesPerCall", "0")]
     public async Task A_limit_that_cannot_work_stops_the_start_naming_its_key(string key, string value)

@@ -1,5 +1,6 @@
 using System.Net;
 using FhirRisk.Server.CdsHooks;
+using FhirRisk.Server.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FhirRisk.Server.Tests.CdsHooks;
@@ -14,7 +15,7 @@ public sealed class FetchProblemTests
         var client = Client(new ScriptedHandler(_ => Status(HttpStatusCode.ServiceUnavailable)),
             new FhirFetchOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(1), MinimumThroughput = 2, FailureRatio = 0.5 });
 
-        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Encounter?patient=p", null, "", CallBytes.Unbounded(), CancellationToken.None)
+        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Encounter?patient=p", null, "", TestCallBytes.Unbounded(), CancellationToken.None)
             .WaitAsync(TimeSpan.FromSeconds(30));
 
         var problem = Assert.IsType<FetchProblem>(result.Problem);
@@ -30,7 +31,7 @@ public sealed class FetchProblemTests
         var client = Client(new ScriptedHandler(_ => ++attempts == 1 ? Status(HttpStatusCode.ServiceUnavailable) : throw new HttpRequestException("refused")),
             new FhirFetchOptions { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(1), MinimumThroughput = 1000 });
 
-        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Patient/p", null, "", CallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Patient/p", null, "", TestCallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(2, attempts);
         Assert.Equal("FHIR server unreachable; first attempt: HTTP 503", result.Problem!.Describe(5));
@@ -44,10 +45,42 @@ public sealed class FetchProblemTests
         var client = Client(new ScriptedHandler(_ => Status(status)),
             new FhirFetchOptions { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(1), MinimumThroughput = 1000 });
 
-        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Patient/p", null, "", CallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Patient/p", null, "", TestCallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(words, result.Problem!.Describe(5)); // the same failure twice is said once
     }
+
+    [Fact]
+    public async Task A_key_that_fails_after_pages_were_read_gives_their_bytes_back_and_a_key_that_succeeds_keeps_them()
+    {
+        const string FirstPage = """{"resourceType":"Bundle","type":"searchset","link":[{"relation":"next","url":"http://fhir.test/base/Observation?page=2"}],"entry":[]}""";
+        var secondFails = true;
+        var client = Client(new ScriptedHandler(request => request.RequestUri!.Query.Contains("page=2", StringComparison.Ordinal)
+                ? (secondFails ? Status(HttpStatusCode.InternalServerError) : new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(EmptyPage) })
+                : new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(FirstPage) }),
+            new FhirFetchOptions { MaxRetries = 0, MinimumThroughput = 1000 });
+        var budget = new BytesInFlight(1L << 30, TimeProvider.System, NullLogger.Instance);
+
+        using (var call = budget.OpenCall(1L << 30))
+        {
+            var failed = await client.FetchAsync(new Uri("http://fhir.test/base"), "Observation?patient=p", null, "", call, CancellationToken.None)
+                .WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(FetchFailure.ServerError, failed.Problem!.Kind);
+            Assert.Equal(0, call.Held); // page 1 was read and counted, then dropped with its key
+        }
+        secondFails = false;
+        using (var call = budget.OpenCall(1L << 30))
+        {
+            var read = await client.FetchAsync(new Uri("http://fhir.test/base"), "Observation?patient=p", null, "", call, CancellationToken.None)
+                .WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Null(read.Problem);
+            Assert.Equal(2, read.Documents.Count);
+            Assert.Equal(FirstPage.Length + EmptyPage.Length, call.Held); // kept: counted until the call ends
+        }
+        Assert.Equal(0, budget.InUse);
+    }
+
+    private const string EmptyPage = """{"resourceType":"Bundle","type":"searchset","entry":[]}""";
 
     [Fact]
     public void Every_failure_is_said_in_words_never_by_its_enum_name()

@@ -1,5 +1,6 @@
 using System.Net;
 using FhirRisk.Server.CdsHooks;
+using FhirRisk.Server.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Polly.CircuitBreaker;
 
@@ -96,7 +97,7 @@ public sealed class FhirResiliencePipelinesTests
             })),
             new FhirResiliencePipelines(options, TimeProvider.System, NullLogger.Instance), options, TimeProvider.System);
 
-        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Patient/p", null, "", CallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Patient/p", null, "", TestCallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(1, attempts);
         Assert.Equal(FetchFailure.AddressNotAllowed, result.Problem!.Kind);

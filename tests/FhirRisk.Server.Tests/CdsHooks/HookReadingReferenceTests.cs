@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using FhirRisk.Server.CdsHooks;
+using FhirRisk.Server.Tests.Infrastructure;
 using FhirRisk.Server.Patients;
 
 namespace FhirRisk.Server.Tests.CdsHooks;
@@ -134,7 +135,7 @@ public sealed class HookReadingReferenceTests
         var client = new FhirServerClient(new HttpClient(handler),
             new FhirResiliencePipelines(options, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), options, TimeProvider.System);
 
-        var result = await client.FetchAsync(server, "Observation?patient=p", null, "", CallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await client.FetchAsync(server, "Observation?patient=p", null, "", TestCallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(readable ? null : FetchFailure.UnreadableResponse, result.Problem?.Kind);
         Assert.Equal(next is null ? [new Uri("http://fhir.test/base/Observation?patient=p")] : [new Uri("http://fhir.test/base/Observation?patient=p"), next], requests);

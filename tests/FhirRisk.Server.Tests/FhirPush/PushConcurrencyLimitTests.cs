@@ -80,6 +80,7 @@ public sealed class PushConcurrencyLimitTests : IAsyncLifetime
     [Theory]
     [InlineData("FhirPush:MaxConcurrentPushes", "0")]
     [InlineData("FhirPush:QueueTimeout", "-00:00:01")]
+    [InlineData("FhirPush:QueueTimeout", "00:10:01")]
     public async Task A_limit_that_cannot_work_stops_the_start_naming_its_key(string key, string value)
     {
         var e = await Assert.ThrowsAnyAsync<Exception>(() => TestFhirRiskServer.StartAsync(new Dictionary<string, string?> { [key] = value }));

@@ -44,8 +44,14 @@ public sealed class HealthWatchLimitTests
         Assert.All(answers, a => Assert.Equal((int)GrpcStatusCode.ResourceExhausted, a.GrpcStatus));
         Assert.Equal(0, server.Health.TotalWatchers);
         Assert.Empty(server.Logs.Errors);
-        // The server's own limit (4 MiB) still applies to every other method.
-        Assert.Equal(4 * 1024 * 1024, new GrpcServerOptions().MaxReceiveMessageSize);
+
+        // The health methods' own limit is theirs alone: a RiskService request of the same 64 KiB is read.
+        var predict = RawGrpcClient.Frame(new FhirRisk.Grpc.V1.PredictRequest
+        {
+            Patient = new FhirRisk.Grpc.V1.PatientInput { Reference = new string('x', 64 * 1024), Stored = new FhirRisk.Grpc.V1.StoredPatient() },
+        });
+        var read = await client.PostAsync("/fhirrisk.v1.RiskService/Predict", predict).WaitAsync(Timeout);
+        Assert.NotEqual((int)GrpcStatusCode.ResourceExhausted, read.GrpcStatus);
     }
 
     [Fact]

@@ -91,11 +91,14 @@ public sealed class WorkLimitTests
             Assert.Equal(100, second.Held); // nothing counted for the refused bytes
         }
         Assert.Equal(900, budget.InUse);
+        Assert.Equal(1, budget.Refused); // one call refused, however many of its keys asked
+        using (var third = budget.OpenCall(maxFetchedBytes: 10_000))
+            Assert.Throws<CallBytesExhaustedException>(() => third.TakeBody(101));
         first.Dispose();
         first.Dispose();
         Assert.Equal(0, budget.InUse);
         Assert.Equal(2, budget.Refused);
-        Assert.Single(logs.Entries, e => e.EventId == 505); // both refusals within the minute: one line
+        Assert.Single(logs.Entries, e => e.EventId == 505); // both calls' refusals within the minute: one line
     }
 
     [Fact]
@@ -116,13 +119,28 @@ public sealed class WorkLimitTests
     }
 
     [Fact]
+    public void After_its_call_ends_an_account_takes_and_gives_back_nothing()
+    {
+        var budget = new BytesInFlight(1_000_000, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var call = budget.OpenCall(maxFetchedBytes: 10_000);
+        Assert.True(call.TryTakeFetched(400));
+        call.Dispose();
+
+        // A fetch still running when its call ended: its late page is not counted, its late give-back not doubled.
+        Assert.Throws<ObjectDisposedException>(() => call.TryTakeFetched(100));
+        call.ReturnFetched(400);
+        Assert.Equal(0, budget.InUse);
+        Assert.Equal(0, call.Held);
+    }
+
+    [Fact]
     public void The_default_budget_follows_the_memory_limit_and_never_falls_below_one_body()
     {
         var options = new CdsHooksOptions();
         Assert.Equal(0, options.MaxBytesInFlight); // the default: from the memory limit
 
-        Assert.Equal(64L << 20, options.EffectiveBytesInFlight(768L << 20)); // a 1 GiB container: .NET's heap limit is 75 %
-        Assert.Equal(options.MaxBodyBytes, options.EffectiveBytesInFlight(128L << 20)); // too little for two: one at a time
+        Assert.Equal((768L << 20) / 20, options.EffectiveBytesInFlight(768L << 20)); // a 1 GiB container: .NET's heap limit is 75 %
+        Assert.Equal(options.MaxBodyBytes, options.EffectiveBytesInFlight(256L << 20)); // too little for two: one at a time
         Assert.Equal((4L << 30) / CdsHooksOptions.PeakBytesPerRawByte, options.EffectiveBytesInFlight(0)); // not known
         Assert.True(options.AutoBytesInFlight >= options.MaxBodyBytes);
         options.MaxBytesInFlight = 100L << 20;
