@@ -93,6 +93,37 @@ public sealed class DrainTests
     }
 
     [Fact]
+    public async Task A_push_still_waiting_for_a_place_at_the_drain_timeout_is_answered_503_not_500()
+    {
+        // Review s13 L3: the limiter's wait ended in an OperationCanceledException nobody caught, answered 500. The push
+        // holding the place ignores the drain, so the waiting one can only leave by its cancelled wait.
+        var store = new UncancellableWriteStore();
+        await using var server = await TestFhirRiskServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Shutdown:DrainTimeout"] = "00:00:00.300",
+            ["FhirPush:MaxConcurrentPushes"] = "1",
+            ["FhirPush:QueueTimeout"] = "00:01:00",
+        }, services => services.AddSingleton<ITimelineStore>(store));
+        await server.WaitUntilReadyAsync();
+        var holding = server.PostAsync("/fhir", TestBundles.Patient("d5").ToJsonString());
+        await store.Entered.WaitAsync(Timeout);
+        var waiting = server.PostAsync("/fhir", TestBundles.Patient("d6").ToJsonString());
+        var drain = server.Services.GetRequiredService<Shutdown.RequestDrain>();
+        await StalledBody.WaitUntil(() => drain.InFlight == 2);
+
+        var stopping = server.StopAsync();
+        using var queued = await waiting.WaitAsync(Timeout);
+        store.Release();
+        await stopping.WaitAsync(Timeout);
+        using var held = await holding.WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, queued.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(5), queued.Headers.RetryAfter?.Delta);
+        Assert.Equal(["PUSH014"], OutcomeCodes(await queued.Content.ReadAsStringAsync()));
+        Assert.Equal(1, store.Writes); // the waiting push stored nothing
+    }
+
+    [Fact]
     public async Task A_cds_hooks_call_cut_off_at_the_drain_timeout_is_answered_503_with_an_OperationOutcome_not_an_empty_200()
     {
         var gate = new GatedPatientRiskService();
@@ -205,6 +236,29 @@ public sealed class DrainTests
                 throw;
             }
             throw new InvalidOperationException("unreachable");
+        }
+    }
+
+    /// <summary>A store whose first write waits for <see cref="Release"/>, whatever its token says, then stores
+    /// nothing; it counts writes.</summary>
+    private sealed class UncancellableWriteStore : EmptyTimelineStore
+    {
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _writes;
+
+        public Task Entered => _entered.Task;
+
+        public int Writes => Volatile.Read(ref _writes);
+
+        public void Release() => _released.TrySetResult();
+
+        public override async Task<IReadOnlyList<TimelineWriteResult>> WriteAsync(IReadOnlyList<TimelineResource> resources, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _writes);
+            _entered.TrySetResult();
+            await _released.Task.WaitAsync(Timeout, CancellationToken.None);
+            throw new TimelineStoreUnavailableException("released");
         }
     }
 
