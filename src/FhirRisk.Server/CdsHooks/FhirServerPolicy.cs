@@ -20,10 +20,8 @@ internal sealed class FhirServerPolicy
     {
         ArgumentNullException.ThrowIfNull(options);
         _allowed = [.. options.Fhir.AllowedServers.Select(Prefix)];
-        // An issuer configured twice is held to the union of its lists (start-up does not refuse the repeat).
-        _byIssuer = options.Authentication.Issuers
-            .GroupBy(i => i.Issuer, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.SelectMany(i => i.FhirServers).Select(Prefix).ToArray(), StringComparer.Ordinal);
+        // Each issuer once: CdsAuthenticationOptionsValidator refuses a repeated Issuer at start, as CdsJwtValidator needs.
+        _byIssuer = options.Authentication.Issuers.ToDictionary(i => i.Issuer, i => i.FhirServers.Select(Prefix).ToArray(), StringComparer.Ordinal);
         _namedAuthorities = new HashSet<string>(
             options.Fhir.AllowedServers.Concat(options.Authentication.Issuers.SelectMany(i => i.FhirServers)).Select(s => AuthorityOf(new Uri(s))),
             StringComparer.OrdinalIgnoreCase);

@@ -106,6 +106,23 @@ public sealed class FhirServerPolicyTests
         Assert.Equal(2, failures.Count);
     }
 
+    // Security review s13: a repeated Issuer stopped a Jwt start with CdsJwtValidator's bare ArgumentException.
+    [Fact]
+    public void An_issuer_listed_twice_stops_the_start_naming_both_entries()
+    {
+        var options = Options();
+        options.Authentication.Audience = "https://cds.example.org";
+        options.Authentication.Issuers.Add(new TrustedIssuerOptions { Issuer = IssuerB, Jwks = Jwks });
+        options.Authentication.Issuers.Add(new TrustedIssuerOptions { Issuer = IssuerA.ToUpperInvariant(), Jwks = Jwks }); // iss is compared exactly
+
+        var result = new CdsHooksOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Equal(
+            $"CdsHooks:Authentication:Issuers:2:Issuer '{IssuerB}' repeats Issuers:1:Issuer; list each issuer once, with all its keys and FhirServers.",
+            Assert.Single(result.Failures!));
+    }
+
     private static CdsHooksOptions Options(string[]? allowed = null, string[]? issuerA = null)
     {
         var options = new CdsHooksOptions();
