@@ -32,17 +32,35 @@ internal enum AddressKind
 
     /// <summary>255.255.255.255.</summary>
     Broadcast,
+
+    /// <summary>240.0.0.0/4 ("Class E", reserved; some clouds number pods from it), and the addresses of the local-use
+    /// NAT64 prefix 64:ff9b:1::/48 outside its /96 form, whose IPv4 address this service cannot read (RFC 8215).</summary>
+    Reserved,
+
+    /// <summary>198.18.0.0/15, the benchmarking range (RFC 2544), which some networks use internally.</summary>
+    Benchmarking,
 }
 
 /// <summary>
 /// Sorts an IP address into <see cref="AddressKind"/> (security review: SSRF through <c>fhirServer</c>). Pure: no DNS,
 /// no configuration. An IPv6 address that carries an IPv4 one — mapped (<c>::ffff:a.b.c.d</c>, RFC 4291 §2.5.5.2),
-/// the deprecated compatible form (<c>::a.b.c.d</c>, §2.5.5.1) and the NAT64 well-known prefix
-/// (<c>64:ff9b::/96</c>, RFC 6052) — is judged as that IPv4 address: a socket or a translator connects it there.
+/// IPv4-translated (<c>::ffff:0:a.b.c.d</c>, RFC 2765 §2.1), the deprecated compatible form (<c>::a.b.c.d</c>,
+/// §2.5.5.1), the NAT64 well-known prefix (<c>64:ff9b::/96</c>, RFC 6052) and the local-use NAT64 prefix in its /96
+/// form (<c>64:ff9b:1::/96</c>, RFC 8215) — is judged as that IPv4 address: a socket or a translator connects it there.
+/// The rest of 64:ff9b:1::/48 is <see cref="AddressKind.Reserved"/>: a translator may embed its IPv4 address at any of
+/// RFC 6052's prefix lengths, and which one is not visible in the address. 6to4 (2002::/16) and Teredo (2001::/32) are
+/// judged as IPv6 (public): they need a relay of their own to reach an IPv4 host.
 /// </summary>
 internal static class AddressClassifier
 {
     public static bool IsPublic(IPAddress address) => Classify(address) == AddressKind.Public;
+
+    /// <summary>The kinds a connection may reach when the operator named the authority by a host name (security review
+    /// s13 M3): the private networks a hospital's FHIR server may be on — RFC 1918, carrier-grade NAT, unique-local and
+    /// site-local — besides public addresses. Never loopback, unspecified, link-local (the metadata service), multicast,
+    /// broadcast, reserved or benchmarking: the name's DNS, not the operator, decides what it resolves to.</summary>
+    public static bool IsPrivateNetwork(AddressKind kind) =>
+        kind is AddressKind.Private or AddressKind.CarrierGradeNat or AddressKind.UniqueLocal;
 
     public static AddressKind Classify(IPAddress address)
     {
@@ -67,8 +85,10 @@ internal static class AddressClassifier
         [192, 168, ..] => AddressKind.Private,
         [100, >= 64 and <= 127, ..] => AddressKind.CarrierGradeNat,
         [169, 254, ..] => AddressKind.LinkLocal,
+        [198, 18 or 19, ..] => AddressKind.Benchmarking,
         [>= 224 and <= 239, ..] => AddressKind.Multicast,
         [255, 255, 255, 255] => AddressKind.Broadcast,
+        [>= 240, ..] => AddressKind.Reserved,
         _ => AddressKind.Public,
     };
 
@@ -85,8 +105,12 @@ internal static class AddressClassifier
                 return ClassifyV4(a[12..]); // ::a.b.c.d
             }
         }
+        if (a[..8].IndexOfAnyExcept((byte)0) < 0 && a[8] == 0xff && a[9] == 0xff && a[10] == 0 && a[11] == 0)
+            return ClassifyV4(a[12..]); // ::ffff:0:a.b.c.d
         if (a[..12].SequenceEqual(Nat64WellKnownPrefix))
             return ClassifyV4(a[12..]);
+        if (a[..6].SequenceEqual(Nat64LocalUsePrefix))
+            return a[6..12].IndexOfAnyExcept((byte)0) < 0 ? ClassifyV4(a[12..]) : AddressKind.Reserved;
         return a switch
         {
             [0xff, ..] => AddressKind.Multicast,
@@ -99,4 +123,7 @@ internal static class AddressClassifier
 
     /// <summary>64:ff9b::/96, whose last 32 bits are the IPv4 address a NAT64 translator connects to.</summary>
     private static ReadOnlySpan<byte> Nat64WellKnownPrefix => [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0];
+
+    /// <summary>64:ff9b:1::/48, the local-use NAT64 prefix (RFC 8215).</summary>
+    private static ReadOnlySpan<byte> Nat64LocalUsePrefix => [0x00, 0x64, 0xff, 0x9b, 0x00, 0x01];
 }

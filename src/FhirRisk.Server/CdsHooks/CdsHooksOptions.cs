@@ -165,12 +165,14 @@ internal sealed class FhirFetchOptions
 
     /// <summary>FHIR server base URLs (prefixes) the service may call; empty allows any the (authenticated) client names,
     /// within its issuer's own <c>FhirServers</c>. The authorities named here (and in any issuer's <c>FhirServers</c>)
-    /// may be on private addresses.</summary>
+    /// may be on private networks (RFC 1918, carrier-grade NAT, unique-local); one named by an IP literal may be on that
+    /// address, loopback included (<see cref="FhirServerPolicy.ReachOf"/>).</summary>
     public List<string> AllowedServers { get; set; } = [];
 
-    /// <summary>Whether a <c>fhirServer</c> may resolve to a private, loopback or link-local address whose authority no
-    /// allowlist names (default false: such a connection is refused, <see cref="FhirAddressGuard"/>). True restores
-    /// the behaviour before the check, for a network whose FHIR servers cannot all be listed.</summary>
+    /// <summary>Whether a <c>fhirServer</c> may resolve to any address, private, loopback and link-local included
+    /// (default false: such a connection is refused unless an allowlist names its authority,
+    /// <see cref="FhirAddressGuard"/>). True restores the behaviour before the check, for a network whose FHIR servers
+    /// cannot all be listed.</summary>
     public bool AllowPrivateAddresses { get; set; }
 }
 

@@ -10,7 +10,9 @@ internal enum FetchFailure
     ServerNotAllowed,
 
     /// <summary>The <c>fhirServer</c>'s host resolves only to addresses the service does not call (private, loopback,
-    /// link-local: <see cref="FhirAddressGuard"/>); not retried, not counted by the circuit breaker.</summary>
+    /// link-local: <see cref="FhirAddressGuard"/>); not retried, not counted by the circuit breaker. Worded as
+    /// <see cref="Unreachable"/> to the caller (security review s13 L9: a distinct wording told a caller which
+    /// internal names exist); the log says which (event 212).</summary>
     AddressNotAllowed,
     TemplateUnrenderable,
     Unauthorized,
@@ -52,10 +54,9 @@ internal sealed record FetchProblem(FetchFailure Kind, int? HttpStatus = null)
         {
             FetchFailure.NoFhirServer => "not prefetched and no fhirServer given",
             FetchFailure.ServerNotAllowed => "fhirServer not on this service's allowlist",
-            FetchFailure.AddressNotAllowed => "fhirServer resolves to an address this service does not call (private, loopback or link-local); name it in CdsHooks:Fhir:AllowedServers",
             FetchFailure.TemplateUnrenderable => "the context lacks a value its prefetch template needs",
             FetchFailure.Unauthorized => $"FHIR server refused the access token{Status()}",
-            FetchFailure.Unreachable => "FHIR server unreachable",
+            FetchFailure.Unreachable or FetchFailure.AddressNotAllowed => "FHIR server unreachable",
             FetchFailure.TimedOut => "FHIR server timed out",
             FetchFailure.ServerError => $"FHIR server error{Status()}",
             FetchFailure.CircuitOpen => "FHIR server calls paused after repeated failures",
@@ -65,8 +66,13 @@ internal sealed record FetchProblem(FetchFailure Kind, int? HttpStatus = null)
             FetchFailure.PageLimitReached => string.Create(CultureInfo.InvariantCulture, $"search cut after {maxPages} pages; the rest not read"),
             _ => "not retrieved",
         };
-        return FirstAttempt is { } first && first != this with { FirstAttempt = null } ? $"{words}; first attempt: {first.Cause()}" : words;
+        return FirstAttempt is { } first && (Shown(first.Kind), first.HttpStatus) != (Shown(Kind), HttpStatus)
+            ? $"{words}; first attempt: {first.Cause()}"
+            : words;
     }
+
+    /// <summary>The failure as the caller is told it: a refused address as an unreachable server.</summary>
+    private static FetchFailure Shown(FetchFailure kind) => kind == FetchFailure.AddressNotAllowed ? FetchFailure.Unreachable : kind;
 
     /// <summary>An attempt's failure in a few words: "HTTP 503", "timed out", "unreachable".</summary>
     private string Cause() => HttpStatus is { } status
@@ -74,7 +80,7 @@ internal sealed record FetchProblem(FetchFailure Kind, int? HttpStatus = null)
         : Kind switch
         {
             FetchFailure.TimedOut => "timed out",
-            FetchFailure.Unreachable => "unreachable",
+            FetchFailure.Unreachable or FetchFailure.AddressNotAllowed => "unreachable",
             FetchFailure.CircuitOpen => "calls paused",
             _ => Describe(0),
         };

@@ -121,6 +121,15 @@ internal static class CdsAuthenticationOptionsValidator
             failures.Add("CdsHooks:Authentication:Audience must be an absolute base URL such as https://cds.example.org.");
         for (var i = 0; i < options.Issuers.Count; i++)
             ValidateIssuer($"CdsHooks:Authentication:Issuers:{i}", options.Issuers[i], failures);
+        // CdsJwtValidator and FhirServerPolicy look issuers up by Issuer (ordinal, as a token's iss is compared): a
+        // repeat would stop the start with a bare ArgumentException, or hold one issuer to two entries' settings.
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Issuers.Count; i++)
+        {
+            var issuer = options.Issuers[i].Issuer;
+            if (issuer.Length > 0 && !first.TryAdd(issuer, i))
+                failures.Add($"CdsHooks:Authentication:Issuers:{i}:Issuer '{issuer}' repeats Issuers:{first[issuer]}:Issuer; list each issuer once, with all its keys and FhirServers.");
+        }
     }
 
     private static void ValidateIssuer(string key, TrustedIssuerOptions issuer, List<string> failures)

@@ -40,18 +40,33 @@ internal sealed class JtiReplaySweeper(IJtiReplayGuard guard, TimeProvider time,
 
     public void Dispose() => _stopping.Dispose();
 
+    /// <summary>Sweeps until <see cref="StopAsync"/>. A sweep that throws anything but the cancellation of the stop —
+    /// an exception its own catch does not expect, a bug — is logged (event 322) and the loop goes on: before, such an
+    /// exception ended the loop unseen and nothing was swept until a restart (security review s13 L12).</summary>
     private async Task LoopAsync(TimelineStoreState store, CancellationToken stoppingToken)
     {
-        try
+        while (true)
         {
-            while (true)
+            try
             {
                 await SweepAsync(store, logger, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                SecurityLog.ReplaySweepFailed(logger, store.Store.Provider, store.Store.DescribeFailure(e));
+            }
+            try
+            {
                 await Task.Delay(Interval, time, stoppingToken).ConfigureAwait(false);
             }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
     }
 

@@ -57,6 +57,14 @@ public sealed class AddressClassifierTests
     [InlineData("223.255.255.255", "Public")]
     [InlineData("ff02::1", "Multicast")]
     [InlineData("255.255.255.255", "Broadcast")]
+    // Security review s13 L8: reserved 240/4 ("Class E", pod ranges on some clouds) and benchmarking 198.18/15
+    [InlineData("240.0.0.0", "Reserved")]
+    [InlineData("240.0.0.1", "Reserved")]
+    [InlineData("255.255.255.254", "Reserved")]
+    [InlineData("198.18.0.0", "Benchmarking")]
+    [InlineData("198.19.255.255", "Benchmarking")]
+    [InlineData("198.17.255.255", "Public")]
+    [InlineData("198.20.0.0", "Public")]
     // IPv4-mapped IPv6 of each range, and of a public address
     [InlineData("::ffff:127.0.0.1", "Loopback")]
     [InlineData("::ffff:0.0.0.0", "Unspecified")]
@@ -73,6 +81,23 @@ public sealed class AddressClassifierTests
     [InlineData("::10.0.0.1", "Private")]
     [InlineData("64:ff9b::169.254.169.254", "LinkLocal")]
     [InlineData("64:ff9b::8.8.8.8", "Public")]
+    [InlineData("::ffff:240.0.0.1", "Reserved")]
+    [InlineData("::ffff:198.18.0.1", "Benchmarking")]
+    // Security review s13 L8: the IPv4-translated form ::ffff:0:a.b.c.d (RFC 2765) and the local-use NAT64 prefix
+    // 64:ff9b:1::/48 (RFC 8215) in its /96 form, judged by their IPv4 address; the rest of that /48 is reserved
+    [InlineData("::ffff:0:127.0.0.1", "Loopback")]
+    [InlineData("::ffff:0:10.0.0.1", "Private")]
+    [InlineData("::ffff:0:169.254.169.254", "LinkLocal")]
+    [InlineData("::ffff:0:8.8.8.8", "Public")]
+    [InlineData("::fffe:0:10.0.0.1", "Public")]
+    [InlineData("64:ff9b:1::127.0.0.1", "Loopback")]
+    [InlineData("64:ff9b:1::10.0.0.1", "Private")]
+    [InlineData("64:ff9b:1::169.254.169.254", "LinkLocal")]
+    [InlineData("64:ff9b:1::8.8.8.8", "Public")]
+    [InlineData("64:ff9b:1:a00:1::", "Reserved")] // 10.0.0.1 embedded at /48 (RFC 6052 §2.2)
+    [InlineData("64:ff9b:1:ffff:ffff:ffff:ffff:ffff", "Reserved")]
+    [InlineData("64:ff9b:2::8.8.8.8", "Public")]
+    [InlineData("64:ff9b:0:1::8.8.8.8", "Public")]
     // Public, both families
     [InlineData("8.8.8.8", "Public")]
     [InlineData("1.1.1.1", "Public")]

@@ -101,8 +101,10 @@ public sealed class FhirResiliencePipelinesTests
 
         Assert.Equal(1, attempts);
         Assert.Equal(FetchFailure.AddressNotAllowed, result.Problem!.Kind);
-        Assert.Equal("fhirServer resolves to an address this service does not call (private, loopback or link-local); name it in CdsHooks:Fhir:AllowedServers",
-            result.Problem.Describe(5));
+        // To the caller, as an unreachable server (security review s13 L9); event 212 logs the refusal as such.
+        Assert.Equal("FHIR server unreachable", result.Problem.Describe(5));
+        Assert.Equal("FHIR server unreachable",
+            (result.Problem with { FirstAttempt = new FetchProblem(FetchFailure.Unreachable) }).Describe(5)); // no "first attempt: unreachable"
     }
 
     private sealed class ThrowingHandler(Func<Exception> failure) : HttpMessageHandler

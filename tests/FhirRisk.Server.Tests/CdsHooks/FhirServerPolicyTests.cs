@@ -4,7 +4,8 @@ using FhirRisk.Server.Security;
 namespace FhirRisk.Server.Tests.CdsHooks;
 
 /// <summary>Which <c>fhirServer</c> a call may name (the global list and its issuer's <c>FhirServers</c>, both), and
-/// which authorities may be on private addresses (any that either list names).</summary>
+/// what an authority either list names may reach: the private networks when named by a host name, its address when
+/// named by an IP literal.</summary>
 public sealed class FhirServerPolicyTests
 {
     private const string IssuerA = "https://ehr-a.example";
@@ -18,7 +19,7 @@ public sealed class FhirServerPolicyTests
 
         Assert.True(policy.Allows(new Uri("https://fhir.anywhere.example/r4"), IssuerA));
         Assert.True(policy.Allows(new Uri("https://fhir.anywhere.example/r4"), ""));
-        Assert.False(policy.NamesAuthority(new Uri("http://10.0.0.5/fhir")));
+        Assert.Equal(AddressReach.Public, policy.ReachOf(new Uri("http://10.0.0.5/fhir")));
         Assert.True(policy.ChecksAddresses);
     }
 
@@ -49,16 +50,48 @@ public sealed class FhirServerPolicyTests
     }
 
     [Fact]
-    public void An_authority_named_by_either_list_may_be_private_whatever_its_path()
+    public void An_authority_named_by_either_list_may_reach_more_than_public_addresses_whatever_its_path()
     {
-        var policy = new FhirServerPolicy(Options(allowed: ["http://10.0.0.5:8080/fhir"], issuerA: ["https://fhir.hospital.internal/r4"]));
+        var policy = new FhirServerPolicy(Options(allowed: ["http://10.0.0.5:8080/fhir", "http://[::1]:8080/fhir"], issuerA: ["https://fhir.hospital.internal/r4"]));
 
-        Assert.True(policy.NamesAuthority(new Uri("http://10.0.0.5:8080/other")));
-        Assert.True(policy.NamesAuthority(new Uri("http://user:pw@10.0.0.5:8080/fhir"))); // user info is not the authority
-        Assert.False(policy.NamesAuthority(new Uri("http://10.0.0.5:8081/fhir")));
-        Assert.False(policy.NamesAuthority(new Uri("https://10.0.0.5:8080/fhir")));
-        Assert.True(policy.NamesAuthority(new Uri("https://FHIR.hospital.internal:443/x")));
-        Assert.False(policy.NamesAuthority(new Uri("https://fhir.hospital.internal:8443/r4")));
+        // Named by an IP literal: that address, whatever its kind.
+        Assert.Equal(AddressReach.NamedAddress, policy.ReachOf(new Uri("http://10.0.0.5:8080/other")));
+        Assert.Equal(AddressReach.NamedAddress, policy.ReachOf(new Uri("http://user:pw@10.0.0.5:8080/fhir"))); // user info is not the authority
+        Assert.Equal(AddressReach.NamedAddress, policy.ReachOf(new Uri("http://[0:0::1]:8080/fhir")));
+        Assert.Equal(AddressReach.Public, policy.ReachOf(new Uri("http://10.0.0.5:8081/fhir")));
+        Assert.Equal(AddressReach.Public, policy.ReachOf(new Uri("https://10.0.0.5:8080/fhir")));
+        // Named by a host name (security review s13 M3): its private networks, not loopback or link-local.
+        Assert.Equal(AddressReach.PrivateNetworks, policy.ReachOf(new Uri("https://FHIR.hospital.internal:443/x")));
+        Assert.Equal(AddressReach.Public, policy.ReachOf(new Uri("https://fhir.hospital.internal:8443/r4")));
+    }
+
+    [Fact]
+    public void A_named_literal_is_matched_by_its_other_spellings_only()
+    {
+        var policy = new FhirServerPolicy(Options(allowed: ["http://127.0.0.1:8080/fhir"]));
+
+        Assert.Equal(AddressReach.NamedAddress, policy.ReachOf(new Uri("http://2130706433:8080/fhir"))); // Uri writes 127.0.0.1
+        Assert.Equal(AddressReach.Public, policy.ReachOf(new Uri("http://127.0.0.2:8080/fhir")));
+        Assert.Equal(AddressReach.Public, policy.ReachOf(new Uri("http://localhost:8080/fhir"))); // a name: resolved, checked
+    }
+
+    // Security review s13, tests: a dot-segment must not climb out of an issuer's prefix.
+    [Theory]
+    [InlineData("https://fhir.example.org/r4/tenant-a/%2e%2e/tenant-b")] // Uri removes it: …/r4/tenant-b
+    [InlineData("https://fhir.example.org/r4/tenant-a/%2E%2E/tenant-b")]
+    [InlineData("https://fhir.example.org/r4/tenant-a/.%2e/tenant-b")]
+    [InlineData("https://fhir.example.org/r4/tenant-a/x%2f..%2f..%2ftenant-b")] // kept by Uri: a decoding server resolves it
+    [InlineData("https://fhir.example.org/r4/tenant-a/x%2F%2E%2E%2F..%2Ftenant-b")]
+    [InlineData("https://fhir.example.org/r4/tenant-a/%252e%252e/tenant-b")] // encoded twice
+    [InlineData("https://fhir.example.org/r4/tenant-a/x%5c..%5c..%5ctenant-b")] // a backslash
+    public void An_encoded_dot_segment_does_not_leave_an_allowed_prefix(string fhirServer)
+    {
+        var policy = new FhirServerPolicy(Options(issuerA: ["https://fhir.example.org/r4/tenant-a"]));
+
+        Assert.False(policy.Allows(new Uri(fhirServer), IssuerA));
+        Assert.True(policy.Allows(new Uri("https://fhir.example.org/r4/tenant-a/sub%2dtenant"), IssuerA)); // other escapes are fine
+        Assert.True(policy.Allows(new Uri("https://fhir.example.org/r4/tenant-a/v1.2"), IssuerA));
+        Assert.True(policy.Allows(new Uri(fhirServer), IssuerB)); // no list: nothing to leave
     }
 
     [Theory]
@@ -104,6 +137,23 @@ public sealed class FhirServerPolicyTests
         Assert.Contains(failures, f => f.StartsWith("CdsHooks:Authentication:Issuers:0:FhirServers:1 'fhir-a.example.org/r4' is not an absolute http(s) base URL", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("CdsHooks:Fhir:AllowedServers:0 'ftp://fhir.example.org' is not an absolute http(s) base URL", StringComparison.Ordinal));
         Assert.Equal(2, failures.Count);
+    }
+
+    // Security review s13: a repeated Issuer stopped a Jwt start with CdsJwtValidator's bare ArgumentException.
+    [Fact]
+    public void An_issuer_listed_twice_stops_the_start_naming_both_entries()
+    {
+        var options = Options();
+        options.Authentication.Audience = "https://cds.example.org";
+        options.Authentication.Issuers.Add(new TrustedIssuerOptions { Issuer = IssuerB, Jwks = Jwks });
+        options.Authentication.Issuers.Add(new TrustedIssuerOptions { Issuer = IssuerA.ToUpperInvariant(), Jwks = Jwks }); // iss is compared exactly
+
+        var result = new CdsHooksOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Equal(
+            $"CdsHooks:Authentication:Issuers:2:Issuer '{IssuerB}' repeats Issuers:1:Issuer; list each issuer once, with all its keys and FhirServers.",
+            Assert.Single(result.Failures!));
     }
 
     private static CdsHooksOptions Options(string[]? allowed = null, string[]? issuerA = null)

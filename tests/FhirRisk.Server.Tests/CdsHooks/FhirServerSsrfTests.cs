@@ -8,8 +8,8 @@ namespace FhirRisk.Server.Tests.CdsHooks;
 /// <summary>
 /// SSRF through <c>fhirServer</c> (security review): with client JWTs on, a call may fetch only from servers its
 /// issuer's <c>FhirServers</c> and <c>AllowedServers</c> allow, never connects to a private, loopback or link-local
-/// address whose authority no list names, and cannot open another issuer's circuit. The fake FHIR servers listen on
-/// 127.0.0.1, which is exactly such an address.
+/// address whose authority no list names (a loopback one only when a list names it by that IP literal), and cannot open
+/// another issuer's circuit. The fake FHIR servers listen on 127.0.0.1, which is exactly such an address.
 /// </summary>
 public sealed class FhirServerSsrfTests
 {
@@ -32,7 +32,7 @@ public sealed class FhirServerSsrfTests
         }
         Assert.Equal(0, other.Hits);
 
-        // Its own server, on 127.0.0.1 too, is fetched: naming it in FhirServers lets its private address through.
+        // Its own server, on 127.0.0.1 too, is fetched: FhirServers names it by that address (an IP literal).
         using (var response = await CallAsync(server, own.BaseUrl))
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(6, own.Hits); // the Patient read and the 5 searches
@@ -60,7 +60,10 @@ public sealed class FhirServerSsrfTests
             using var response = await CallAsync(server, url);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var notice = await NoticeAsync(response);
-            Assert.Contains("fhirServer resolves to an address this service does not call", notice, StringComparison.Ordinal);
+            // Worded as a server that does not answer (security review s13 L9): the caller cannot tell an internal name
+            // that resolves from one that does not. The log below says which.
+            Assert.Contains("FHIR server unreachable", notice, StringComparison.Ordinal);
+            Assert.DoesNotContain("address", notice, StringComparison.Ordinal);
             Assert.DoesNotContain("calls paused", notice, StringComparison.Ordinal);
         }
 

@@ -223,8 +223,15 @@ public sealed class DeployManifestTests
         var https = Assert.Single(egress, rule => List(rule["ports"]).Any(p => Text(Map(p)["port"]) == "443"));
         var block = Map(At(Map(Assert.Single(List(https["to"]))), "ipBlock"));
         Assert.Equal("0.0.0.0/0", block["cidr"]);
-        Assert.Superset(new HashSet<string> { "10.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16" },
+        Assert.Superset(new HashSet<string> { "10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "198.18.0.0/15", "240.0.0.0/4" },
             List(block["except"]).Select(Text).ToHashSet());
+
+        // The store's rule names where the database is (security review s13 L10): never any address.
+        var store = Assert.Single(egress, rule => List(rule["ports"]).Any(p => Text(Map(p)["port"]) == "5432"));
+        Assert.True(store.ContainsKey("to"), "the 5432 rule must have a `to`");
+        var storeBlocks = List(store["to"]).Select(Map).ToList();
+        Assert.NotEmpty(storeBlocks);
+        Assert.DoesNotContain(storeBlocks, to => to.ContainsKey("ipBlock") && Text(Map(to["ipBlock"])["cidr"]) == "0.0.0.0/0");
     }
 
     [Fact]

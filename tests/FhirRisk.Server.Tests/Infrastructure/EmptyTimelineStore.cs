@@ -33,6 +33,6 @@ internal abstract class EmptyTimelineStore : ITimelineStore
     public Task<bool> RecordClientTokenAsync(string issuer, string jti, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
 
-    public Task<int> RemoveExpiredClientTokensAsync(int maxRows, CancellationToken cancellationToken = default) =>
+    public virtual Task<int> RemoveExpiredClientTokensAsync(int maxRows, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
 }
