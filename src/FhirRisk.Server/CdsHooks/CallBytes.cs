@@ -8,8 +8,9 @@ namespace FhirRisk.Server.CdsHooks;
 /// most <c>CdsHooks:MaxBytesInFlight</c> (docs/cds-hooks.md "Limits"). The per-call limits (<c>MaxBodyBytes</c>,
 /// <c>Fhir:MaxBytesPerCall</c>) bound one call; this bounds them all, so that a burst of large calls is refused with 503
 /// instead of taking the process past its memory limit (security review s12 #9). Bytes are counted as they arrive, so a
-/// declared length that never comes holds nothing. Parsing holds a few times the raw bytes on top: the budget is a
-/// proxy for memory, sized with that factor in mind.
+/// declared length that never comes holds nothing. A call holds 10–15 times its raw bytes at its peak (parsed, mapped
+/// and explained; measured in docs/cds-hooks.md "Limits"): the budget is a proxy for memory, sized with that factor in
+/// mind (<see cref="CdsHooksOptions.PeakBytesPerRawByte"/>).
 /// </summary>
 internal sealed class BytesInFlight
 {
