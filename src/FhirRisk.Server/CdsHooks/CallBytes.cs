@@ -15,6 +15,7 @@ namespace FhirRisk.Server.CdsHooks;
 internal sealed class BytesInFlight
 {
     private readonly ThrottledWarning _warning;
+    private readonly ILogger _logger;
     private long _inUse;
     private long _refused;
 
@@ -22,7 +23,8 @@ internal sealed class BytesInFlight
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         Capacity = capacity;
-        _warning = new ThrottledWarning(time, refused => WorkLimitLog.BytesInFlightFull(logger, capacity, refused));
+        _warning = new ThrottledWarning(time);
+        _logger = logger;
     }
 
     public long Capacity { get; }
@@ -57,7 +59,8 @@ internal sealed class BytesInFlight
         if (count)
         {
             Interlocked.Increment(ref _refused);
-            _warning.Count();
+            if (_warning.TryBegin(out var earlier))
+                WorkLimitLog.BytesInFlightFull(_logger, Capacity, earlier + 1);
         }
         return new CallBytesExhaustedException(Capacity);
     }

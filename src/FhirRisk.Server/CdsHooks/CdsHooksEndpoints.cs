@@ -63,11 +63,7 @@ internal static class CdsHooksEndpoints
             // A place before the body is read (docs/cds-hooks.md "Limits"): a call waiting for one holds no bytes yet.
             using var place = await limits.Calls.TryEnterAsync(http.RequestAborted);
             if (place is null)
-            {
-                http.Response.Headers.RetryAfter = limits.Calls.RetryAfterSeconds;
-                return Outcome(StatusCodes.Status503ServiceUnavailable, "throttled", "The service is at capacity; retry after the Retry-After seconds.",
-                    limits.Calls.RefusalMessage);
-            }
+                return AtCapacity(http, limits.Calls.RetryAfterSeconds, limits.Calls.RefusalMessage);
             using var bytes = limits.Bytes.OpenCall(options.Fhir.MaxBytesPerCall);
             var request = await ReadAsync(http, options.MaxBodyBytes, CdsHookRequest.Read, bytes)
                 ?? throw new CdsRequestException("the body must be a JSON object.");
@@ -108,8 +104,7 @@ internal static class CdsHooksEndpoints
         }
         catch (CallBytesExhaustedException e)
         {
-            http.Response.Headers.RetryAfter = CallBytesExhaustedException.RetryAfterSeconds;
-            return Outcome(StatusCodes.Status503ServiceUnavailable, "throttled", "The service is at capacity; retry after the Retry-After seconds.", e.Message);
+            return AtCapacity(http, CallBytesExhaustedException.RetryAfterSeconds, e.Message);
         }
         catch (Patients.RiskModelBusyException e)
         {
@@ -169,11 +164,7 @@ internal static class CdsHooksEndpoints
             // Feedback takes a place and counts its body as a service call does (docs/cds-hooks.md "Limits").
             using var place = await limits.Calls.TryEnterAsync(http.RequestAborted);
             if (place is null)
-            {
-                http.Response.Headers.RetryAfter = limits.Calls.RetryAfterSeconds;
-                return Outcome(StatusCodes.Status503ServiceUnavailable, "throttled", "The service is at capacity; retry after the Retry-After seconds.",
-                    limits.Calls.RefusalMessage);
-            }
+                return AtCapacity(http, limits.Calls.RetryAfterSeconds, limits.Calls.RefusalMessage);
             using var bytes = limits.Bytes.OpenCall(0);
             var body = await ReadAsync(http, Math.Min(options.MaxBodyBytes, MaxFeedbackBytes),
                 json => JsonSerializer.Deserialize(Fhir.Utf8Bom.Skip(json).Span, CdsHooksJsonContext.Default.CdsFeedbackRequest), bytes,
@@ -185,8 +176,7 @@ internal static class CdsHooksEndpoints
         }
         catch (CallBytesExhaustedException e)
         {
-            http.Response.Headers.RetryAfter = CallBytesExhaustedException.RetryAfterSeconds;
-            return Outcome(StatusCodes.Status503ServiceUnavailable, "throttled", "The service is at capacity; retry after the Retry-After seconds.", e.Message);
+            return AtCapacity(http, CallBytesExhaustedException.RetryAfterSeconds, e.Message);
         }
         catch (CdsRequestException e)
         {
@@ -294,6 +284,14 @@ internal static class CdsHooksEndpoints
         return e.Status == StatusCodes.Status413PayloadTooLarge
             ? Outcome(e.Status, "too-long", "The request body is too large.", e.Message)
             : Outcome(e.Status, "invalid", text, e.Message);
+    }
+
+    /// <summary>503 for a call or feedback refused at one of the limits on calls in flight (docs/cds-hooks.md "Limits"):
+    /// <c>Retry-After</c>, issue code <c>throttled</c>, the setting named in the diagnostics.</summary>
+    private static JsonHttpResult<OperationOutcome> AtCapacity(HttpContext http, string retryAfterSeconds, string diagnostics)
+    {
+        http.Response.Headers.RetryAfter = retryAfterSeconds;
+        return Outcome(StatusCodes.Status503ServiceUnavailable, "throttled", "The service is at capacity; retry after the Retry-After seconds.", diagnostics);
     }
 
     private static JsonHttpResult<OperationOutcome> Failed(ILogger logger, string id, HttpContext http, Exception e)

@@ -35,10 +35,7 @@ internal sealed class IngestLimitMiddleware(RequestDelegate next, IngestLimiter 
         {
             // The drain timed out while the push waited: refused as the drain refuses new work, nothing read.
             ServerCancellation.RestoreClientToken(http);
-            if (endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is { } waiting)
-                await CompleteGrpcAsync(http, waiting, ShutdownAnswer.GrpcRefusal);
-            else
-                await ShutdownAnswer.WriteHttpAsync(http, cancelled: false);
+            await DrainMiddleware.RefuseAsync(http);
             return;
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
@@ -56,7 +53,7 @@ internal sealed class IngestLimitMiddleware(RequestDelegate next, IngestLimiter 
         var limit = limiter.Pushes;
         if (endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>() is { } method)
         {
-            await CompleteGrpcAsync(http, method, new GrpcStatus(GrpcStatusCode.ResourceExhausted, limit.RefusalMessage));
+            await GrpcServerCall.RefuseAsync(http, method.Path, new GrpcStatus(GrpcStatusCode.ResourceExhausted, limit.RefusalMessage));
             return;
         }
         http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
@@ -64,13 +61,6 @@ internal sealed class IngestLimitMiddleware(RequestDelegate next, IngestLimiter 
         http.Response.ContentType = FhirPushEndpoints.FhirJson;
         await http.Response.WriteAsync(OperationOutcomeWriter.ToJson([Issue.Error(FhirPushIssueCodes.Busy, "", limit.RefusalMessage + " Nothing was stored.")]),
             http.RequestAborted);
-    }
-
-    private static async Task CompleteGrpcAsync(HttpContext http, GrpcMethodMetadata method, GrpcStatus status)
-    {
-        var grpc = http.RequestServices.GetRequiredService<GrpcCallEnvironment>();
-        using var call = new GrpcServerCall(http, method.Path, grpc.Options, timeout: null, grpc.Time);
-        await call.CompleteAsync(status);
     }
 }
 

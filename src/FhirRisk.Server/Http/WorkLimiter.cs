@@ -15,6 +15,7 @@ internal sealed class WorkLimiter : IDisposable
     private readonly SemaphoreSlim _places;
     private readonly TimeSpan _queueTimeout;
     private readonly ThrottledWarning _warning;
+    private readonly ILogger _logger;
     private long _admitted;
     private long _rejected;
 
@@ -24,7 +25,8 @@ internal sealed class WorkLimiter : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         (Work, Setting, Capacity, _queueTimeout) = (work, setting, capacity, queueTimeout);
-        _warning = new ThrottledWarning(time, refused => WorkLimitLog.Refused(logger, work, capacity, setting, refused));
+        _warning = new ThrottledWarning(time);
+        _logger = logger;
         _places = new SemaphoreSlim(capacity, capacity);
     }
 
@@ -54,7 +56,8 @@ internal sealed class WorkLimiter : IDisposable
         if (!await _places.WaitAsync(_queueTimeout, cancellationToken).ConfigureAwait(false))
         {
             Interlocked.Increment(ref _rejected);
-            _warning.Count();
+            if (_warning.TryBegin(out var earlier))
+                WorkLimitLog.Refused(_logger, Work, Capacity, Setting, earlier + 1);
             return null;
         }
         Interlocked.Increment(ref _admitted);
@@ -72,31 +75,6 @@ internal sealed class WorkLimiter : IDisposable
             if (Interlocked.Exchange(ref _left, 1) == 0)
                 places.Release();
         }
-    }
-}
-
-/// <summary>A warning written at most once a minute, with the number of occurrences since the last one: a burst of
-/// refusals is one line, not one per request.</summary>
-internal sealed class ThrottledWarning(TimeProvider time, Action<long> write)
-{
-    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
-
-    private readonly Lock _lock = new();
-    private DateTimeOffset _last = DateTimeOffset.MinValue;
-    private long _since;
-
-    public void Count()
-    {
-        long count;
-        lock (_lock)
-        {
-            _since++;
-            var now = time.GetUtcNow();
-            if (now - _last < Interval)
-                return;
-            (_last, count, _since) = (now, _since, 0);
-        }
-        write(count);
     }
 }
 

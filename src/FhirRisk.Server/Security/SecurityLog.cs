@@ -54,7 +54,7 @@ internal static partial class SecurityLog
 
     [LoggerMessage(EventId = 320, Level = LogLevel.Warning,
         Message = "CDS client tokens cannot be checked for replay: the timeline store ({Provider}) did not record a jti ({Failure}); such calls are answered 503 until it does; {Suppressed} more since the last line (one line per {Seconds} s)")]
-    public static partial void ReplayStoreUnavailable(ILogger logger, string provider, string failure, int suppressed, double seconds);
+    public static partial void ReplayStoreUnavailable(ILogger logger, string provider, string failure, long suppressed, double seconds);
 
     [LoggerMessage(EventId = 321, Level = LogLevel.Warning,
         Message = "CDS client token ids (jti) are remembered by this replica only (CdsHooks:Authentication:ReplayStore = memory) while the timeline store is PostgreSQL, which suggests several replicas: a captured token is accepted once by each of them. Set CdsHooks:Authentication:ReplayStore to timeline-store")]

@@ -135,7 +135,7 @@ internal sealed class ServiceTokenRequired
 /// OperationOutcome; a refused gRPC call ends UNAUTHENTICATED. Tokens are compared by their SHA-256, in constant time.
 /// </summary>
 internal sealed class ServiceAuthenticationMiddleware(
-    RequestDelegate next, ServiceAuthenticationOptions options, GrpcCallEnvironment grpc, ILoggerFactory loggers)
+    RequestDelegate next, ServiceAuthenticationOptions options, ILoggerFactory loggers)
 {
     private readonly ILogger _logger = loggers.CreateLogger("FhirRisk.Server.Security");
     private readonly (string Name, byte[] Hash, IReadOnlySet<string> Scopes)[] _clients =
@@ -166,8 +166,7 @@ internal sealed class ServiceAuthenticationMiddleware(
         SecurityLog.ServiceTokenRejected(_logger, where);
         if (method is not null)
         {
-            using var call = new GrpcServerCall(http, method.Path, grpc.Options, timeout: null, grpc.Time);
-            await call.CompleteAsync(new GrpcStatus(GrpcStatusCode.Unauthenticated,
+            await GrpcServerCall.RefuseAsync(http, method.Path, new GrpcStatus(GrpcStatusCode.Unauthenticated,
                 "send 'authorization: Bearer <token>' with a token configured in ServiceAuthentication:Clients"));
             return;
         }
@@ -186,8 +185,7 @@ internal sealed class ServiceAuthenticationMiddleware(
         var message = $"client '{client}' may not {scope}: add '{scope}' to its ServiceAuthentication:Clients Scopes, or call with a client that has it";
         if (method is not null)
         {
-            using var call = new GrpcServerCall(http, method.Path, grpc.Options, timeout: null, grpc.Time);
-            await call.CompleteAsync(new GrpcStatus(GrpcStatusCode.PermissionDenied, message));
+            await GrpcServerCall.RefuseAsync(http, method.Path, new GrpcStatus(GrpcStatusCode.PermissionDenied, message));
             return;
         }
         http.Response.StatusCode = StatusCodes.Status403Forbidden;

@@ -22,12 +22,8 @@ internal sealed partial class TimelineJtiReplayGuard(TimelineStoreState store, T
     /// and a stored hash can never equal a stored <c>jti</c>.</summary>
     internal const int MaxStoredJtiLength = 64;
 
-    private static readonly TimeSpan UnavailableWarningInterval = TimeSpan.FromMinutes(1);
-
     private readonly JtiIssuerShares _shares = new(time, Math.Max(1, capacity / Math.Max(1, issuerCount)));
-    private readonly Lock _warningGate = new();
-    private DateTimeOffset _nextUnavailableWarning = DateTimeOffset.MinValue;
-    private int _unavailableSince;
+    private readonly ThrottledWarning _unavailableWarning = new(time);
 
     public DateTimeOffset StartedAt { get; } = time.GetUtcNow();
 
@@ -74,20 +70,11 @@ internal sealed partial class TimelineJtiReplayGuard(TimelineStoreState store, T
 
     private void WarnUnavailable(TimelineStoreUnavailableException e)
     {
-        int suppressed;
-        lock (_warningGate)
-        {
-            var now = time.GetUtcNow();
-            if (now < _nextUnavailableWarning)
-            {
-                _unavailableSince++;
-                return;
-            }
-            (suppressed, _unavailableSince, _nextUnavailableWarning) = (_unavailableSince, 0, now + UnavailableWarningInterval);
-        }
+        if (!_unavailableWarning.TryBegin(out var suppressed))
+            return;
         // Our own message when the store is not migrated yet; otherwise the failure's type and codes, never a driver's
         // message (it can quote a connection string).
         var failure = e.InnerException is null ? e.Message : store.Store.DescribeFailure(e);
-        SecurityLog.ReplayStoreUnavailable(logger, store.Store.Provider, failure, suppressed, UnavailableWarningInterval.TotalSeconds);
+        SecurityLog.ReplayStoreUnavailable(logger, store.Store.Provider, failure, suppressed, ThrottledWarning.Interval.TotalSeconds);
     }
 }

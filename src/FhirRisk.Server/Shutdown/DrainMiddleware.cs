@@ -35,13 +35,13 @@ internal sealed class DrainMiddleware(RequestDelegate next, RequestDrain drain)
         }
     }
 
-    private static async Task RefuseAsync(HttpContext http)
+    /// <summary>Refuses work because the server is shutting down, in the surface's own terms (also for work still
+    /// waiting for a place when the drain times out: <see cref="FhirPush.IngestLimitMiddleware"/>).</summary>
+    internal static async Task RefuseAsync(HttpContext http)
     {
         if (http.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is { } method && GrpcProtocol.IsGrpcContentType(http.Request.ContentType))
         {
-            var environment = http.RequestServices.GetRequiredService<GrpcCallEnvironment>();
-            using var call = new GrpcServerCall(http, method.Path, environment.Options, timeout: null, environment.Time);
-            await call.CompleteAsync(ShutdownAnswer.GrpcRefusal);
+            await GrpcServerCall.RefuseAsync(http, method.Path, ShutdownAnswer.GrpcRefusal);
             return;
         }
         await ShutdownAnswer.WriteHttpAsync(http, cancelled: false);

@@ -23,6 +23,16 @@ internal sealed class GrpcServerCall : IDisposable
     private readonly string? _responseEncoding;
     private bool _completed;
 
+    /// <summary>Ends a call that no handler runs — refused by authentication, the drain or a work limit — with
+    /// <paramref name="status"/>, trailers-only.</summary>
+    public static async Task RefuseAsync(HttpContext http, string method, GrpcStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var environment = http.RequestServices.GetRequiredService<GrpcCallEnvironment>();
+        using var call = new GrpcServerCall(http, method, environment.Options, timeout: null, environment.Time);
+        await call.CompleteAsync(status);
+    }
+
     public GrpcServerCall(HttpContext http, string method, GrpcServerOptions options, TimeSpan? timeout, TimeProvider time)
     {
         _http = http;
