@@ -115,6 +115,33 @@ public sealed class ExplanationTests
         Assert.Equal(6, whole.OmittedFacts + whole.Facts.Count); // the stay is the whole timeline: the same six labs after the admission
     }
 
+    [Theory]
+    [InlineData(FactGrouping.Event)]
+    [InlineData(FactGrouping.TimeAndVocabulary)]
+    public void The_explained_facts_are_the_last_of_every_fact_after_the_first_built_alone(FactGrouping grouping)
+    {
+        using var session = TinyModel.Open(new InferenceOptions { Threads = 1 });
+        var settings = new ExplanationSettings { Grouping = grouping };
+        var timeline = TinyModel.Encode(5, stays: 3);
+        foreach (var from in new[] { 0, 1, timeline.Count / 3, timeline.Count - 2, timeline.Count - 1 })
+        {
+            var all = ClinicalFacts.Of(session.Tokenizer, timeline, from, timeline.Count - 1, settings);
+            foreach (var max in new[] { 0, 1, 3, 16, all.Count + 5 })
+            {
+                var (facts, omitted) = ClinicalFacts.Explained(session.Tokenizer, timeline, from, timeline.Count - 1, settings, max);
+                var candidates = all.Skip(1).ToArray();
+                var expected = candidates[Math.Max(0, candidates.Length - max)..];
+                Assert.Equal(candidates.Length - expected.Length, omitted);
+                Assert.Equal(expected.Length, facts.Count);
+                for (var f = 0; f < facts.Count; f++)
+                {
+                    Assert.Equal(expected[f] with { Codes = [] }, facts[f] with { Codes = [] });
+                    Assert.Equal(expected[f].Codes, facts[f].Codes);
+                }
+            }
+        }
+    }
+
     [Fact]
     public async Task Grouping_by_time_and_vocabulary_merges_a_panel_into_one_fact()
     {

@@ -11,7 +11,8 @@ namespace FhirRisk.Inference.Explanations;
 /// </summary>
 internal static class ClinicalFacts
 {
-    /// <summary>The facts of timeline tokens <paramref name="from"/> … <paramref name="to"/> (inclusive).</summary>
+    /// <summary>Every fact of timeline tokens <paramref name="from"/> … <paramref name="to"/> (inclusive), labelled: the
+    /// plain twin of <see cref="Explained"/>, which builds only the last few (the tests hold one to the other).</summary>
     public static IReadOnlyList<ClinicalFact> Of(TimelineTokenizer tokenizer, EncodedTimeline timeline, int from, int to, ExplanationSettings settings)
     {
         var tokens = timeline.Tokens;
@@ -31,6 +32,40 @@ internal static class ClinicalFacts
         if (group.Count > 0)
             facts.Add(Fact(tokenizer, timeline, from, group, settings));
         return facts;
+    }
+
+    /// <summary>
+    /// The facts an explanation of timeline tokens <paramref name="from"/> … <paramref name="to"/> (inclusive) explains:
+    /// those after the span's first fact (which anchors the trajectory), at most the last <paramref name="max"/> of them,
+    /// in timeline order, with the number of earlier ones left out. Only the facts returned are built and labelled: a
+    /// span of a long record without a stay start (the whole timeline, tens of thousands of events) is segmented and
+    /// grouped, but its labels — most of an explanation's allocations — are made for the few it explains.
+    /// </summary>
+    public static (IReadOnlyList<ClinicalFact> Facts, int Omitted) Explained(TimelineTokenizer tokenizer, EncodedTimeline timeline, int from, int to,
+        ExplanationSettings settings, int max)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(max);
+        var times = timeline.Times;
+        var segments = tokenizer.Segment(timeline.Tokens[from..(to + 1)]);
+        // Where each fact begins: a segment that does not join the one before it (the last of the fact being formed).
+        var starts = new List<int>();
+        for (var s = 0; s < segments.Count; s++)
+        {
+            if (s == 0 || !Joins(settings.Grouping, segments[s - 1], segments[s], times, from))
+                starts.Add(s);
+        }
+        var candidates = Math.Max(0, starts.Count - 1);
+        var omitted = Math.Max(0, candidates - max);
+        var facts = new List<ClinicalFact>(candidates - omitted);
+        var group = new List<TimelineSegment>();
+        for (var f = 1 + omitted; f < starts.Count; f++)
+        {
+            group.Clear();
+            for (var s = starts[f]; s < (f + 1 < starts.Count ? starts[f + 1] : segments.Count); s++)
+                group.Add(segments[s]);
+            facts.Add(Fact(tokenizer, timeline, from, group, settings));
+        }
+        return (facts, omitted);
     }
 
     /// <summary>

@@ -49,10 +49,8 @@ internal sealed class ExplanationPlan
         var settings = session.Options.Explanations;
         if (query.TopContributors is < 0)
             throw new ArgumentOutOfRangeException(nameof(query), "The number of contributors must not be negative.");
-        var facts = ClinicalFacts.Of(session.Tokenizer, timeline, from, query.Index, settings);
-        var candidates = facts.Skip(1).ToArray();
-        var omitted = Math.Max(0, candidates.Length - settings.MaxFacts);
-        return new ExplanationPlan(timeline, query.Index, candidates[omitted..], omitted, query.TopContributors ?? settings.TopContributors);
+        var (facts, omitted) = ClinicalFacts.Explained(session.Tokenizer, timeline, from, query.Index, settings, settings.MaxFacts);
+        return new ExplanationPlan(timeline, query.Index, facts, omitted, query.TopContributors ?? settings.TopContributors);
     }
 
     public DateTime TimeOf(int index) => DateTime.UnixEpoch.AddTicks(Timeline.Times[index] * TimeSpan.TicksPerMicrosecond);

@@ -20,14 +20,21 @@ internal static class OcclusionContexts
             contexts.Add(session.HeadsContext(timeline, point));
         var tokens = timeline.Tokens[..(plan.Index + 1)];
         var times = timeline.Times[..(plan.Index + 1)];
+        // One buffer for every fact's timeline without it: a context copies out the few ids it reads, and a long record
+        // (hundreds of thousands of tokens) is not copied anew per fact.
+        var keptTokens = new int[tokens.Length];
+        var keptTimes = new long[times.Length];
         foreach (var fact in plan.Facts)
         {
             var (cut, end) = (fact.EventStart < fact.End ? fact.EventStart : fact.Start, fact.End);
-            int[] keptTokens = [.. tokens[..cut], .. tokens[end..]];
-            long[] keptTimes = [.. times[..cut], .. times[end..]];
-            contexts.Add(keptTokens.Length == 0
+            var length = cut + tokens.Length - end;
+            tokens[..cut].CopyTo(keptTokens);
+            tokens[end..].CopyTo(keptTokens.AsSpan(cut));
+            times[..cut].CopyTo(keptTimes);
+            times[end..].CopyTo(keptTimes.AsSpan(cut));
+            contexts.Add(length == 0
                 ? contexts[0] // nothing is left to read; the emptiest context the trajectory has stands in
-                : session.HeadsContext(keptTokens, keptTimes, timeline.Statics, keptTokens.Length - 1));
+                : session.HeadsContext(keptTokens.AsSpan(0, length), keptTimes.AsSpan(0, length), timeline.Statics, length - 1));
         }
         return contexts;
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Diagnostics;
 using System.Text.Json;
+using FhirRisk.Server.Http;
 using FhirRisk.Server.Patients;
 using FhirRisk.Server.Security;
 using Microsoft.AspNetCore.Http.Features;
@@ -245,16 +246,15 @@ internal static class CdsHooksEndpoints
     /// <see cref="BadHttpRequestException"/>; a declared length over the limit was refused before.</summary>
     private static async Task<ReadOnlyMemory<byte>> BodyAsync(HttpRequest request, CallBytes? bytes, CancellationToken cancellationToken)
     {
-        // Sized for the declared length, up to 1 MiB: a length is a claim, not bytes received; so are bytes counted.
-        var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? 0, 1 << 20));
-        var chunk = new byte[81920];
+        // Grown by what arrives, not by the declared length: a length is a claim, not bytes received; so are bytes counted.
+        var buffer = new ChunkedBody();
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        while ((read = await buffer.ReadAsync(request.Body, cancellationToken)) > 0)
         {
             bytes?.TakeBody(read);
-            buffer.Write(chunk, 0, read);
+            buffer.Keep(read);
         }
-        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        return buffer.ToArray();
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using FhirRisk.Fhir;
 using FhirRisk.Fhir.Push;
+using FhirRisk.Server.Http;
 using FhirRisk.Server.Patients;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -138,19 +139,18 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[81920];
+            var buffer = new ChunkedBody();
             int read;
             var kept = false;
             try
             {
-                while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+                while ((read = await buffer.ReadAsync(stream, cancellationToken).ConfigureAwait(false)) > 0)
                 {
                     if (buffer.Length + read > maxBytes)
                         throw new FhirResponseTooLargeException();
                     if (!bytes.TryTakeFetched(read))
                         throw new FhirResponseTooLargeException(wholeCall: true);
-                    buffer.Write(chunk, 0, read);
+                    buffer.Keep(read);
                 }
                 kept = true;
                 return buffer.ToArray();

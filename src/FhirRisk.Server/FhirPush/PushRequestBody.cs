@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using FhirRisk.Server.Http;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace FhirRisk.Server.FhirPush;
@@ -59,16 +60,15 @@ internal static class PushRequestBody
     /// <summary>The whole stream, or null when it holds more than <paramref name="limit"/> bytes (read no further).</summary>
     private static async Task<ReadOnlyMemory<byte>?> ReadUpToAsync(Stream body, long limit, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
+        var buffer = new ChunkedBody();
         int read;
-        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        while ((read = await buffer.ReadAsync(body, cancellationToken)) > 0)
         {
             if (buffer.Length + read > limit)
                 return null;
-            buffer.Write(chunk, 0, read);
+            buffer.Keep(read);
         }
-        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        return buffer.ToArray();
     }
 
     private static (int, string, string) TooLarge(long limit, string coding) =>
