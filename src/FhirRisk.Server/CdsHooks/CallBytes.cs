@@ -7,8 +7,11 @@ namespace FhirRisk.Server.CdsHooks;
 /// The bytes that CDS Hooks calls in flight hold: their request bodies and the FHIR pages fetched for them, together at
 /// most <c>CdsHooks:MaxBytesInFlight</c> (docs/cds-hooks.md "Limits"). The per-call limits (<c>MaxBodyBytes</c>,
 /// <c>Fhir:MaxBytesPerCall</c>) bound one call; this bounds them all, so that a burst of large calls is refused with 503
-/// instead of taking the process past its memory limit (security review s12 #9). Bytes are counted as they arrive, so a
-/// declared length that never comes holds nothing. A call holds 10–15 times its raw bytes at its peak (parsed, mapped
+/// instead of taking the process past its memory limit (security review s12 #9). A body's declared length is taken
+/// whole before it is read (<see cref="CallBytes.ReserveBody"/>), so that of calls arriving together the first that fits
+/// is read and the others are refused at once: counted only as their bytes came, ten 30 MiB uploads into a 38 MiB budget
+/// each took a share and at times every one of them was refused (docs/cds-hooks.md "Limits"). A body without a declared
+/// length (chunked) and fetched pages are counted as they arrive. A call holds 10–15 times its raw bytes at its peak (parsed, mapped
 /// and explained; measured in docs/cds-hooks.md "Limits"): the budget is a proxy for memory, sized with that factor in
 /// mind (<see cref="CdsHooksOptions.PeakBytesPerRawByte"/>).
 /// </summary>
@@ -79,6 +82,8 @@ internal sealed class CallBytes : IDisposable
     private readonly Lock _gate = new();
     private long _held;
     private long _fetched;
+    private long _bodyReserved;
+    private long _bodyTaken;
     private bool _disposed;
     private bool _refused;
 
@@ -94,12 +99,34 @@ internal sealed class CallBytes : IDisposable
         }
     }
 
-    /// <summary>Counts bytes of the request body.</summary>
+    /// <summary>Takes the request body's declared length (<c>Content-Length</c>) at once, before any of it is read; its
+    /// bytes then count against it as they arrive (<see cref="TakeBody"/>). A body shorter than declared fails as HTTP
+    /// and the call gives everything back when it ends.</summary>
+    /// <exception cref="CallBytesExhaustedException">The calls in flight hold too much of the budget for it (503).</exception>
+    public void ReserveBody(long declared)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(declared);
+        lock (_gate)
+        {
+            if (_bodyTaken > 0 || _bodyReserved > 0)
+                throw new InvalidOperationException("The body is reserved before any of it is counted, once.");
+            Take(declared);
+            _bodyReserved = declared;
+        }
+    }
+
+    /// <summary>Counts bytes of the request body: within its reservation they are already held; beyond it (no declared
+    /// length) they are taken from the budget.</summary>
     /// <exception cref="CallBytesExhaustedException">The calls in flight hold the whole budget (503).</exception>
     public void TakeBody(long bytes)
     {
         lock (_gate)
-            Take(bytes);
+        {
+            var beyond = Math.Max(0, _bodyTaken + bytes - Math.Max(_bodyReserved, _bodyTaken));
+            if (beyond > 0)
+                Take(beyond);
+            _bodyTaken += bytes;
+        }
     }
 
     /// <summary>Counts bytes of a fetched FHIR page; false, and nothing counted, when they would take the call's fetched

@@ -209,8 +209,8 @@ internal static class CdsHooksEndpoints
     /// <summary>The body, read no further than <paramref name="maxBytes"/> (<c>CdsHooks:MaxBodyBytes</c>), then deserialized
     /// by <paramref name="read"/> from memory in one pass. A hook call's prefetch values are slices of that memory, so each
     /// is parsed once, by the FHIR reader (<see cref="PrefetchValue"/>), where deserializing them as documents from the
-    /// stream had read each several times over. The body is counted against the call's <paramref name="bytes"/> as it
-    /// arrives.</summary>
+    /// stream had read each several times over. The body is counted against the call's <paramref name="bytes"/>: its
+    /// declared length before it is read, else as it arrives.</summary>
     /// <exception cref="CdsRequestException">Not JSON of the expected shape (400), too long (413), or unreadable as HTTP.</exception>
     /// <exception cref="CallBytesExhaustedException">The calls in flight hold the whole budget (503).</exception>
     /// <param name="limit">What sets <paramref name="maxBytes"/>, named in a 413.</param>
@@ -225,6 +225,8 @@ internal static class CdsHooksEndpoints
         {
             if (http.Request.ContentLength > maxBytes)
                 throw new CdsRequestException(TooLarge(maxBytes, limit), StatusCodes.Status413PayloadTooLarge);
+            if (http.Request.ContentLength is { } declared)
+                bytes?.ReserveBody(declared);
             return read(await BodyAsync(http.Request, bytes, http.RequestAborted));
         }
         catch (JsonException e)

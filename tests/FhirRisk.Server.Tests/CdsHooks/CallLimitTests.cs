@@ -79,6 +79,34 @@ public sealed class CallLimitTests
     }
 
     [Fact]
+    public async Task A_declared_body_holds_its_length_before_it_arrives_and_a_call_that_cannot_fit_is_refused_unread()
+    {
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:MaxBodyBytes"] = "100000",
+            ["CdsHooks:MaxBytesInFlight"] = "100000",
+        });
+        var limits = server.Services.GetRequiredService<CdsCallLimits>();
+        var release = new TaskCompletionSource();
+        // 70 kB declared; one byte sent, then a stall: the whole length is held already.
+        var held = Send(server, new StalledBody("{", new string(' ', 70_000) + Hook()[1..], release.Task, "application/json", declareLength: true));
+        await StalledBody.WaitUntil(() => limits.Bytes.InUse >= 70_000);
+        Assert.True(limits.Bytes.InUse < 71_000 + Hook().Length);
+
+        // 40 kB declared would pass the budget: refused before a byte of it is read.
+        using (var refused = await server.PostJsonAsync(Service, new string(' ', 40_000) + Hook()))
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        // A small call still fits beside it.
+        using (var small = await server.PostJsonAsync(Service, Hook()))
+            Assert.Equal(HttpStatusCode.OK, small.StatusCode);
+
+        release.SetResult();
+        using (var first = await held.WaitAsync(TimeSpan.FromSeconds(30)))
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(0, limits.Bytes.InUse);
+    }
+
+    [Fact]
     public async Task Fetched_pages_over_MaxBytesPerCall_fail_their_key_as_too_large_together()
     {
         // Each key is within MaxBytesPerKey (16 MiB); the 100 kB Patient cannot fit the call's 50 kB.

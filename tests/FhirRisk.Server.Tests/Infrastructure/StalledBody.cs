@@ -11,9 +11,12 @@ internal sealed class StalledBody : HttpContent
     private readonly byte[] _tail;
     private readonly Task _release;
 
-    public StalledBody(string head, string tail, Task release, string mediaType)
+    private readonly bool _declared;
+
+    /// <param name="declareLength">Send <c>Content-Length</c> (the whole body's) instead of a chunked body.</param>
+    public StalledBody(string head, string tail, Task release, string mediaType, bool declareLength = false)
     {
-        (_head, _tail, _release) = (Encoding.UTF8.GetBytes(head), Encoding.UTF8.GetBytes(tail), release);
+        (_head, _tail, _release, _declared) = (Encoding.UTF8.GetBytes(head), Encoding.UTF8.GetBytes(tail), release, declareLength);
         Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(mediaType);
     }
 
@@ -38,7 +41,7 @@ internal sealed class StalledBody : HttpContent
 
     protected override bool TryComputeLength(out long length)
     {
-        length = -1;
-        return false;
+        length = _declared ? _head.Length + _tail.Length : -1;
+        return _declared;
     }
 }

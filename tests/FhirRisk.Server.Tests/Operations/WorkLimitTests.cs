@@ -102,6 +102,41 @@ public sealed class WorkLimitTests
     }
 
     [Fact]
+    public void Bodies_arriving_together_each_counted_as_they_come_can_all_be_refused_and_declared_ones_cannot()
+    {
+        var budget = new BytesInFlight(1000, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+        // Two 600-byte bodies whose pieces arrive in turn, counted as they come: each holds 500 when the next piece of
+        // either would pass the budget, so both are refused, and neither is answered.
+        using (var a = budget.OpenCall(0))
+        using (var b = budget.OpenCall(0))
+        {
+            a.TakeBody(500);
+            b.TakeBody(500);
+            Assert.Throws<CallBytesExhaustedException>(() => a.TakeBody(100));
+            Assert.Throws<CallBytesExhaustedException>(() => b.TakeBody(100));
+        }
+        Assert.Equal(0, budget.InUse);
+
+        // Declared, each is taken whole before any piece is read: the first is read to its end, the second refused at once.
+        using (var a = budget.OpenCall(0))
+        using (var b = budget.OpenCall(0))
+        {
+            a.ReserveBody(600);
+            Assert.Throws<CallBytesExhaustedException>(() => b.ReserveBody(600));
+            for (var piece = 0; piece < 6; piece++)
+                a.TakeBody(100);
+            Assert.Equal(600, a.Held);
+            Assert.Equal(600, budget.InUse);
+            // Bytes beyond the declared length (the server ends such a body as HTTP anyway) are taken from the budget.
+            a.TakeBody(300);
+            Assert.Throws<CallBytesExhaustedException>(() => a.TakeBody(200));
+            Assert.Equal(900, a.Held);
+        }
+        Assert.Equal(0, budget.InUse);
+    }
+
+    [Fact]
     public void A_call_s_fetched_bytes_stop_at_its_own_cap_and_a_body_not_kept_is_given_back()
     {
         var budget = new BytesInFlight(1_000_000, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
