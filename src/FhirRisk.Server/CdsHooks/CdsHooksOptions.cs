@@ -66,11 +66,11 @@ internal sealed class CdsHooksOptions
     /// that one call of the largest size can run alone. 0 (the default): <see cref="AutoBytesInFlight"/>.</summary>
     public long MaxBytesInFlight { get; set; }
 
-    /// <summary>The memory the garbage collector may use, divided by this, is the default budget. A call holds about 10–15
-    /// times its raw bytes at its peak (a 30 MiB prefetch of 73,525 Observations peaked at 300–450 MB of process memory,
-    /// parsed, mapped and explained; docs/cds-hooks.md "Limits"), so calls at the default budget hold half to three
-    /// quarters of the heap, and the rest is left to pushes (two at the body limit peak at about 250 MB), the model and
-    /// the runtime.</summary>
+    /// <summary>The memory the garbage collector may use, divided by this, is the default budget. A call needs a heap of
+    /// 7–10 times its raw bytes beside the idle server's, and its process peaks at 12–13 times (a 29.7 MB prefetch of
+    /// 73,525 Observations, parsed, mapped and explained: least heap 384 MiB, peak RSS about 470 MB; docs/cds-hooks.md
+    /// "Limits"), so calls at the default budget hold half to three quarters of the heap, and the rest is left to pushes
+    /// (two at the body limit peak at about 250 MB), the model and the runtime.</summary>
     internal const int PeakBytesPerRawByte = 20;
 
     /// <summary>The budget when none is set: the memory the garbage collector may use (the container's limit, or the

@@ -3,9 +3,9 @@ namespace FhirRisk.Server.Http;
 /// <summary>
 /// A body read in pieces of unknown total length (a request, a FHIR server's page): received into 64 KiB chunks, below
 /// the large object heap's threshold, then copied once into an array of exactly its length. A growing
-/// <see cref="MemoryStream"/> holds up to twice the body in its last buffer and leaves every smaller one, each a large
-/// object collected only with the oldest generation, behind it: about three times a 30 MiB body in large objects, against
-/// one here (docs/benchmarks.md, "Twelfth record").
+/// <see cref="MemoryStream"/> holds up to twice the body in its last buffer and leaves every smaller one behind it, each a
+/// large object collected only with the oldest generation: about twice the body in large objects, three times with a
+/// final copy, against once here (docs/benchmarks.md, "Twelfth record").
 /// </summary>
 internal sealed class ChunkedBody
 {
