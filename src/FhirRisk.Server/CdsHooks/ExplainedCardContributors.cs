@@ -29,6 +29,9 @@ internal sealed class ExplainedCardContributors(
     IOptions<CdsHooksOptions> options,
     ILogger<ExplainedCardContributors> logger) : ICardContributorSource
 {
+    /// <summary>The heads' explainer; the loaded model's unless a test stands in its own (one it can hold mid-pass).</summary>
+    internal Func<IRiskExplainer> HeadsExplainer { get; init; } = () => model.Explainer(RiskMethod.Heads);
+
     public async Task<IReadOnlyList<IReadOnlyList<CardContributor>>> GetContributorsAsync(PatientRiskRequest request, IReadOnlyList<TaskRisk> risks,
         CancellationToken cancellationToken)
     {
@@ -120,7 +123,7 @@ internal sealed class ExplainedCardContributors(
         var (timeline, index) = encoder.Encode(patient.Events, request.PredictionTime);
         if (index < 0)
             return new Dictionary<string, RiskExplanation>();
-        var explainer = model.Explainer(RiskMethod.Heads);
+        var explainer = HeadsExplainer();
         var headsTasks = ((IRiskPredictor)explainer).Tasks;
         // Asked when the prediction was (RiskQuery.AsOf), so a task the answer found settled is settled here too.
         var queries = request.Tasks.Where(headsTasks.Contains).Distinct()

@@ -1,3 +1,4 @@
+using FhirRisk.Inference.Explanations;
 using FhirRisk.Inference.Prediction;
 using FhirRisk.Server.CdsHooks;
 using FhirRisk.Server.Patients;
@@ -62,6 +63,67 @@ public sealed class CardContributorTests : IAsyncLifetime
         Assert.Empty(Assert.Single(contributors));
         Assert.True(_server.Logs.Has(207));
         Assert.DoesNotContain(_server.Logs.Entries, e => e.Message.Contains(PatientId, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_explanation_still_running_when_the_last_card_gives_up_is_cancelled()
+    {
+        var services = _server.Services;
+        var model = services.GetRequiredService<RiskModel>();
+        var held = new HeldExplainer(model.Explainer(RiskMethod.Heads));
+        var source = new ExplainedCardContributors(services.GetRequiredService<PatientTimelineBuilder>(), services.GetRequiredService<TimelinePredictor>(),
+            model, Options.Create(new CdsHooksOptions { ContributorTimeout = TimeSpan.FromMilliseconds(200) }),
+            services.GetRequiredService<ILogger<ExplainedCardContributors>>()) { HeadsExplainer = () => held };
+        var request = new PatientRiskRequest(PatientId, [], ["hospital_mortality", "icu_admission"], Method: RiskMethod.Heads);
+        var result = await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout);
+
+        var contributors = await source.GetContributorsAsync(request, result.Risks, CancellationToken.None).WaitAsync(TestFhirRiskServer.Timeout);
+
+        // Both cards waited their budget and went out without contributors; the pass they waited for, held mid-way, was
+        // told to stop when the last of them gave up, not left to run on after the call.
+        Assert.All(contributors, Assert.Empty);
+        await held.Started.Task.WaitAsync(TestFhirRiskServer.Timeout);
+        Assert.True(await held.Cancelled.Task.WaitAsync(TestFhirRiskServer.Timeout));
+        Assert.Equal(1, held.Calls); // one pass for the call's tasks together
+    }
+
+    /// <summary>The heads' explainer, held until its token is cancelled (or 30 s pass): a pass that does not end by itself.</summary>
+    private sealed class HeldExplainer(IRiskExplainer heads) : IRiskExplainer, IRiskPredictor
+    {
+        private int _calls;
+
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource<bool> Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public RiskMethod Method => heads.Method;
+
+        public IReadOnlyList<string> Tasks => ((IRiskPredictor)heads).Tasks;
+
+        public Task<IReadOnlyList<TaskRisk>> PredictAsync(RiskQuery query, CancellationToken cancellationToken = default) =>
+            ((IRiskPredictor)heads).PredictAsync(query, cancellationToken);
+
+        public Task<RiskExplanation> ExplainAsync(ExplanationQuery query, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException("the card source explains its tasks together");
+
+        public async Task<IReadOnlyList<RiskExplanation>> ExplainManyAsync(IReadOnlyList<ExplanationQuery> queries, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _calls);
+            Started.TrySetResult();
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(30), cancellationToken);
+                Cancelled.TrySetResult(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Cancelled.TrySetResult(true);
+                throw;
+            }
+            return await heads.ExplainManyAsync(queries, CancellationToken.None);
+        }
     }
 
     [Fact]
