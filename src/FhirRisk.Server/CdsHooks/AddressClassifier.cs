@@ -48,8 +48,10 @@ internal enum AddressKind
 /// §2.5.5.1), the NAT64 well-known prefix (<c>64:ff9b::/96</c>, RFC 6052) and the local-use NAT64 prefix in its /96
 /// form (<c>64:ff9b:1::/96</c>, RFC 8215) — is judged as that IPv4 address: a socket or a translator connects it there.
 /// The rest of 64:ff9b:1::/48 is <see cref="AddressKind.Reserved"/>: a translator may embed its IPv4 address at any of
-/// RFC 6052's prefix lengths, and which one is not visible in the address. 6to4 (2002::/16) and Teredo (2001::/32) are
-/// judged as IPv6 (public): they need a relay of their own to reach an IPv4 host.
+/// RFC 6052's prefix lengths, and which one is not visible in the address. 6to4 (<c>2002::/16</c>, RFC 3056) is judged
+/// as the IPv4 address in its bits 16–47, and Teredo (<c>2001:0::/32</c>, RFC 4380) as the first of its server (bits
+/// 32–63) and client (the last 32 bits, inverted) that is not public: both are deprecated, but a host with a 6to4
+/// interface or a Teredo client delivers them to that IPv4 address, so <c>2002:a9fe:a9fe::</c> is the metadata service.
 /// </summary>
 internal static class AddressClassifier
 {
@@ -111,6 +113,16 @@ internal static class AddressClassifier
             return ClassifyV4(a[12..]);
         if (a[..6].SequenceEqual(Nat64LocalUsePrefix))
             return a[6..12].IndexOfAnyExcept((byte)0) < 0 ? ClassifyV4(a[12..]) : AddressKind.Reserved;
+        if (a[0] == 0x20 && a[1] == 0x02)
+            return ClassifyV4(a[2..6]); // 6to4
+        if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0)
+        {
+            // Teredo: the server's address as written, the client's with every bit inverted.
+            Span<byte> client = stackalloc byte[4];
+            for (var i = 0; i < 4; i++)
+                client[i] = (byte)~a[12 + i];
+            return ClassifyV4(a[4..8]) is var server and not AddressKind.Public ? server : ClassifyV4(client);
+        }
         return a switch
         {
             [0xff, ..] => AddressKind.Multicast,

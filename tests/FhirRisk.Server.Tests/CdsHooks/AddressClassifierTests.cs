@@ -98,6 +98,17 @@ public sealed class AddressClassifierTests
     [InlineData("64:ff9b:1:ffff:ffff:ffff:ffff:ffff", "Reserved")]
     [InlineData("64:ff9b:2::8.8.8.8", "Public")]
     [InlineData("64:ff9b:0:1::8.8.8.8", "Public")]
+    // 6to4 (RFC 3056) by the IPv4 address in bits 16-47; Teredo (RFC 4380) by its server, then its inverted client
+    [InlineData("2002:7f00:1::", "Loopback")]
+    [InlineData("2002:a00:1::1", "Private")]
+    [InlineData("2002:a9fe:a9fe::", "LinkLocal")]
+    [InlineData("2002:6440:1::", "CarrierGradeNat")]
+    [InlineData("2002:808:808::1", "Public")]
+    [InlineData("2001:0:4136:e378:8000:63bf:f5ff:fffe", "Private")] // server 65.54.227.120, client 10.0.0.1
+    [InlineData("2001:0:4136:e378:8000:63bf:5601:5601", "LinkLocal")] // client 169.254.169.254 (a9 and fe inverted)
+    [InlineData("2001:0:a00:1:8000:63bf:f7f7:f7f7", "Private")] // server 10.0.0.1, client 8.8.8.8
+    [InlineData("2001:0:4136:e378:8000:63bf:f7f7:f7f7", "Public")] // server 65.54.227.120, client 8.8.8.8
+    [InlineData("2001:1::1", "Public")]
     // Public, both families
     [InlineData("8.8.8.8", "Public")]
     [InlineData("1.1.1.1", "Public")]
