@@ -18,6 +18,8 @@ internal static class OcclusionContexts
         var contexts = new List<int[]>(plan.Points.Length + plan.Facts.Count);
         foreach (var point in plan.Points)
             contexts.Add(session.HeadsContext(timeline, point));
+        if (plan.Facts.Count == 0)
+            return contexts;
         var tokens = timeline.Tokens[..(plan.Index + 1)];
         var times = timeline.Times[..(plan.Index + 1)];
         // One buffer for every fact's timeline without it: a context copies out the few ids it reads, and a long record

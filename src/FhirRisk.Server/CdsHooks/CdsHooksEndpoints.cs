@@ -66,7 +66,7 @@ internal static class CdsHooksEndpoints
             if (place is null)
                 return AtCapacity(http, limits.Calls.RetryAfterSeconds, limits.Calls.RefusalMessage);
             using var bytes = limits.Bytes.OpenCall(options.Fhir.MaxBytesPerCall);
-            var request = await ReadAsync(http, options.MaxBodyBytes, CdsHookRequest.Read, bytes)
+            var request = await ReadAsync(http, options.MaxBodyBytes, options.BodyTimeout, CdsHookRequest.Read, bytes)
                 ?? throw new CdsRequestException("the body must be a JSON object.");
             var client = http.Features.Get<CdsClientIdentity>();
             gathered = await handler.GatherAsync(service, request, client?.Issuer ?? "", bytes, http.RequestAborted);
@@ -167,7 +167,7 @@ internal static class CdsHooksEndpoints
             if (place is null)
                 return AtCapacity(http, limits.Calls.RetryAfterSeconds, limits.Calls.RefusalMessage);
             using var bytes = limits.Bytes.OpenCall(0);
-            var body = await ReadAsync(http, Math.Min(options.MaxBodyBytes, MaxFeedbackBytes),
+            var body = await ReadAsync(http, Math.Min(options.MaxBodyBytes, MaxFeedbackBytes), options.BodyTimeout,
                 json => JsonSerializer.Deserialize(Fhir.Utf8Bom.Skip(json).Span, CdsHooksJsonContext.Default.CdsFeedbackRequest), bytes,
                 options.MaxBodyBytes < MaxFeedbackBytes ? "CdsHooks:MaxBodyBytes" : "feedback bodies");
             var feedback = FeedbackReader.Read(id, body, time.GetUtcNow());
@@ -214,9 +214,11 @@ internal static class CdsHooksEndpoints
     /// <exception cref="CdsRequestException">Not JSON of the expected shape (400), too long (413), or unreadable as HTTP.</exception>
     /// <exception cref="CallBytesExhaustedException">The calls in flight hold the whole budget (503).</exception>
     /// <param name="limit">What sets <paramref name="maxBytes"/>, named in a 413.</param>
-    private static async Task<T?> ReadAsync<T>(HttpContext http, long maxBytes, Func<ReadOnlyMemory<byte>, T?> read, CallBytes? bytes = null,
-        string limit = "CdsHooks:MaxBodyBytes")
+    private static async Task<T?> ReadAsync<T>(HttpContext http, long maxBytes, TimeSpan timeout, Func<ReadOnlyMemory<byte>, T?> read,
+        CallBytes? bytes = null, string limit = "CdsHooks:MaxBodyBytes")
     {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        deadline.CancelAfter(timeout);
         // Kestrel's own limit would answer 413 with an empty body; ours is enforced by Kestrel while reading, and its
         // BadHttpRequestException is answered below with an OperationOutcome.
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
@@ -227,7 +229,12 @@ internal static class CdsHooksEndpoints
                 throw new CdsRequestException(TooLarge(maxBytes, limit), StatusCodes.Status413PayloadTooLarge);
             if (http.Request.ContentLength is { } declared)
                 bytes?.ReserveBody(declared);
-            return read(await BodyAsync(http.Request, bytes, http.RequestAborted));
+            return read(await BodyAsync(http.Request, bytes, deadline.Token));
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+        {
+            throw new CdsRequestException(string.Create(CultureInfo.InvariantCulture,
+                $"the body did not arrive within {timeout.TotalSeconds:0.###} s (CdsHooks:BodyTimeout)."), StatusCodes.Status408RequestTimeout);
         }
         catch (JsonException e)
         {
@@ -283,9 +290,12 @@ internal static class CdsHooksEndpoints
     {
         // The reason may quote what the caller sent (a hook name, a JSON path): one capped, escaped line.
         CdsHooksLog.BadRequest(logger, id, LogText.Of(e.Message));
-        return e.Status == StatusCodes.Status413PayloadTooLarge
-            ? Outcome(e.Status, "too-long", "The request body is too large.", e.Message)
-            : Outcome(e.Status, "invalid", text, e.Message);
+        return e.Status switch
+        {
+            StatusCodes.Status413PayloadTooLarge => Outcome(e.Status, "too-long", "The request body is too large.", e.Message),
+            StatusCodes.Status408RequestTimeout => Outcome(e.Status, "timeout", "The request body arrived too slowly.", e.Message),
+            _ => Outcome(e.Status, "invalid", text, e.Message),
+        };
     }
 
     /// <summary>503 for a call or feedback refused at one of the limits on calls in flight (docs/cds-hooks.md "Limits"):

@@ -66,11 +66,12 @@ internal sealed class CdsHooksOptions
     /// that one call of the largest size can run alone. 0 (the default): <see cref="AutoBytesInFlight"/>.</summary>
     public long MaxBytesInFlight { get; set; }
 
-    /// <summary>The memory the garbage collector may use, divided by this, is the default budget. A call needs a heap of
-    /// 7–10 times its raw bytes beside the idle server's, and its process peaks at 12–13 times (a 29.7 MB prefetch of
-    /// 73,525 Observations, parsed, mapped and explained: least heap 384 MiB, peak RSS about 470 MB; docs/cds-hooks.md
-    /// "Limits"), so calls at the default budget hold half to three quarters of the heap, and the rest is left to pushes
-    /// (two at the body limit peak at about 250 MB), the model and the runtime.</summary>
+    /// <summary>The memory the garbage collector may use, divided by this, is the default budget. Beyond what the idle
+    /// server holds (about 100 MB), a call needs a heap of 7–10 times its raw bytes, and its process's RSS grows by 12–13
+    /// times at the peak (a 29.7 MB prefetch of 73,525 Observations, parsed, mapped and explained: least heap 384 MiB,
+    /// peak RSS about 470 MB against 97 MB idle; docs/cds-hooks.md "Limits"), so calls at the default budget need a
+    /// third to a half of the heap (two thirds at the RSS peak), and the rest is left to pushes (two at the body limit
+    /// peak at about 250 MB), the model and the runtime.</summary>
     internal const int PeakBytesPerRawByte = 20;
 
     /// <summary>The budget when none is set: the memory the garbage collector may use (the container's limit, or the
@@ -82,6 +83,12 @@ internal sealed class CdsHooksOptions
 
     /// <summary><see cref="EffectiveBytesInFlight(long)"/> for this process.</summary>
     internal long AutoBytesInFlight => EffectiveBytesInFlight(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+
+    /// <summary>The longest a service call's or feedback's body may take to arrive, from when its place is taken (default
+    /// 30 s; 1 s to 10 min); past it the call is answered 408 and gives its place and bytes back. It bounds how long a
+    /// client may hold a place, or the budget its declared length takes (<see cref="MaxBytesInFlight"/>), by sending its
+    /// body slowly: Kestrel's own minimum rate (240 bytes/s) would let a 32 MiB body take a day and a half.</summary>
+    public TimeSpan BodyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The longest one card waits for its top contributing events (heads occlusion); past it the card goes
     /// out without them. Default 2 s.</summary>
@@ -216,6 +223,8 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
             failures.Add("CdsHooks:MaxConcurrentCalls must be at least 1.");
         if (options.CallQueueTimeout < TimeSpan.Zero || options.CallQueueTimeout > TimeSpan.FromMinutes(10))
             failures.Add("CdsHooks:CallQueueTimeout must be between 00:00:00 and 00:10:00.");
+        if (options.BodyTimeout < TimeSpan.FromSeconds(1) || options.BodyTimeout > TimeSpan.FromMinutes(10))
+            failures.Add("CdsHooks:BodyTimeout must be between 00:00:01 and 00:10:00.");
         if (options.MaxBytesInFlight != 0 && options.MaxBytesInFlight < options.MaxBodyBytes)
             failures.Add("CdsHooks:MaxBytesInFlight must be 0 (from the memory limit) or at least CdsHooks:MaxBodyBytes: a call of the largest size could never run.");
         if (options.ContributorTimeout <= TimeSpan.Zero)

@@ -92,7 +92,7 @@ internal static partial class PushEntryPreparer
         {
             return ResourceContentHash.Of(json.Span);
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or System.Text.Json.JsonException)
         {
             return null;
         }

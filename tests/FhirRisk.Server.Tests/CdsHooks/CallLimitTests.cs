@@ -107,6 +107,37 @@ public sealed class CallLimitTests
     }
 
     [Fact]
+    public async Task A_body_that_does_not_arrive_within_BodyTimeout_is_408_and_gives_its_place_and_bytes_back()
+    {
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:MaxBodyBytes"] = "100000",
+            ["CdsHooks:MaxBytesInFlight"] = "100000",
+            ["CdsHooks:MaxConcurrentCalls"] = "1",
+            ["CdsHooks:BodyTimeout"] = "00:00:01",
+        });
+        var limits = server.Services.GetRequiredService<CdsCallLimits>();
+        var release = new TaskCompletionSource();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var held = Send(server, new StalledBody("{", new string(' ', 70_000) + Hook()[1..], release.Task, "application/json", declareLength: true));
+        await StalledBody.WaitUntil(() => limits.Bytes.InUse >= 70_000);
+
+        // While the client still stalls, the server gives the place and the bytes back at the timeout.
+        await StalledBody.WaitUntil(() => limits.Bytes.InUse == 0 && limits.Calls.InFlight == 0);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20));
+        release.SetResult();
+        using (var timedOut = await held.WaitAsync(TimeSpan.FromSeconds(30)))
+        {
+            Assert.Equal(HttpStatusCode.RequestTimeout, timedOut.StatusCode);
+            var outcome = JsonDocument.Parse(await timedOut.Content.ReadAsStringAsync()).RootElement.GetProperty("issue")[0];
+            Assert.Equal("timeout", outcome.GetProperty("code").GetString());
+            Assert.Contains("CdsHooks:BodyTimeout", outcome.GetProperty("diagnostics").GetString(), StringComparison.Ordinal);
+        }
+        using var after = await server.PostJsonAsync(Service, new string(' ', 70_000) + Hook());
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    [Fact]
     public async Task Fetched_pages_over_MaxBytesPerCall_fail_their_key_as_too_large_together()
     {
         // Each key is within MaxBytesPerKey (16 MiB); the 100 kB Patient cannot fit the call's 50 kB.
@@ -187,6 +218,8 @@ public sealed class CallLimitTests
     [InlineData("CdsHooks:CallQueueTimeout", "-00:00:01")]
     [InlineData("CdsHooks:CallQueueTimeout", "30.00:00:00")] // past what a wait can take (about 24.8 days), and long before
     [InlineData("CdsHooks:MaxBytesInFlight", "1000")] // below MaxBodyBytes
+    [InlineData("CdsHooks:BodyTimeout", "00:00:00")]
+    [InlineData("CdsHooks:BodyTimeout", "00:10:01")]
     [InlineData("CdsHooks:Fhir:MaxBytesPerCall", "0")]
     public async Task A_limit_that_cannot_work_stops_the_start_naming_its_key(string key, string value)
     {

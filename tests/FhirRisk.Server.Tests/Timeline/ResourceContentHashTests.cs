@@ -49,6 +49,23 @@ public sealed class ResourceContentHashTests
     }
 
     [Fact]
+    public void A_hash_of_ASCII_that_needs_escapes_is_pinned_too()
+    {
+        // Raw ASCII written from its UTF-8 bytes since 2026-12-06; the rewrite escapes the HTML-sensitive characters and
+        // DEL as \uXXXX: {"a\u003Cb":"1\u002B1 \u0060x\u0060 \u0026 \u0027y\u0027 \u003E \u007F"}.
+        var json = Encoding.UTF8.GetBytes("{\"a<b\":\"1+1 `x` & 'y' > \u007F\"}");
+        Assert.Equal(Reference(json), ResourceContentHash.Of(json));
+        Assert.Equal("ad7eb6da445fab08da9e052272a6c66adc709a4a81ac263687e39000900f472b", ResourceContentHash.Of(json));
+    }
+
+    [Fact]
+    public void Raw_DEL_in_a_name_and_a_value_hashes_as_the_reference_does()
+    {
+        var json = Encoding.UTF8.GetBytes("{\"a\u007Fb\":\"c\u007F\",\"d\":[\"\u007F\",\"\"]}");
+        Assert.Equal(Reference(json), ResourceContentHash.Of(json));
+    }
+
+    [Fact]
     public void Whitespace_does_not_count_and_order_and_precision_do()
     {
         var minified = Of("""{"resourceType":"Patient","id":"p","name":[{"family":"Doe"}]}""");
