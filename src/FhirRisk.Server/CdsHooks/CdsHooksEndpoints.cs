@@ -27,8 +27,8 @@ internal static class CdsHooksEndpoints
             .RequireCors(CorsPolicy)
             .AddEndpointFilter<CdsClientAuthenticationFilter>();
         group.MapGet("", Discovery).WithDisplayName("CDS Hooks discovery");
-        group.MapPost("/{id}", CallAsync).WithDisplayName("CDS Hooks service");
-        group.MapPost("/{id}/feedback", FeedbackAsync).WithDisplayName("CDS Hooks feedback");
+        group.MapPost("/{id}", CallAsync).WithDisplayName("CDS Hooks service").WithMetadata(CdsCallPlace.Metadata);
+        group.MapPost("/{id}/feedback", FeedbackAsync).WithDisplayName("CDS Hooks feedback").WithMetadata(CdsCallPlace.Metadata);
         // Services and feedback are POSTed (spec); any other method gets 405 with Allow and an OperationOutcome, as every
         // other error here does, instead of the router's empty 405.
         group.MapMethods("/{id}", ["GET", "PUT", "DELETE", "PATCH"], WrongMethod).WithDisplayName("CDS Hooks service, wrong method");
@@ -61,8 +61,9 @@ internal static class CdsHooksEndpoints
         GatheredData? gathered = null;
         try
         {
-            // A place before the body is read (docs/cds-hooks.md "Limits"): a call waiting for one holds no bytes yet.
-            using var place = await limits.Calls.TryEnterAsync(http.RequestAborted);
+            // A place before the body is read (docs/cds-hooks.md "Limits"): a call waiting for one holds no bytes yet. With
+            // authentication on, the filter took it before the token's jti was recorded (CdsCallPlace).
+            using var place = CdsCallPlace.Take(http) ?? await limits.Calls.TryEnterAsync(http.RequestAborted);
             if (place is null)
                 return AtCapacity(http, limits.Calls.RetryAfterSeconds, limits.Calls.RefusalMessage);
             using var bytes = limits.Bytes.OpenCall(options.Fhir.MaxBytesPerCall);
@@ -163,7 +164,7 @@ internal static class CdsHooksEndpoints
         try
         {
             // Feedback takes a place and counts its body as a service call does (docs/cds-hooks.md "Limits").
-            using var place = await limits.Calls.TryEnterAsync(http.RequestAborted);
+            using var place = CdsCallPlace.Take(http) ?? await limits.Calls.TryEnterAsync(http.RequestAborted);
             if (place is null)
                 return AtCapacity(http, limits.Calls.RetryAfterSeconds, limits.Calls.RefusalMessage);
             using var bytes = limits.Bytes.OpenCall(0);
@@ -199,7 +200,7 @@ internal static class CdsHooksEndpoints
 
     /// <summary>The drain cancelled the call at its timeout while the client still waits: 503 with <c>Retry-After</c> and
     /// an OperationOutcome, never the empty 200 of a client gone (review s11-ops #1).</summary>
-    private static async Task<IResult> ServerCancelledAsync(HttpContext http)
+    internal static async Task<IResult> ServerCancelledAsync(HttpContext http)
     {
         Http.ServerCancellation.RestoreClientToken(http);
         await Shutdown.ShutdownAnswer.WriteHttpAsync(http, cancelled: true);
@@ -300,7 +301,7 @@ internal static class CdsHooksEndpoints
 
     /// <summary>503 for a call or feedback refused at one of the limits on calls in flight (docs/cds-hooks.md "Limits"):
     /// <c>Retry-After</c>, issue code <c>throttled</c>, the setting named in the diagnostics.</summary>
-    private static JsonHttpResult<OperationOutcome> AtCapacity(HttpContext http, string retryAfterSeconds, string diagnostics)
+    internal static JsonHttpResult<OperationOutcome> AtCapacity(HttpContext http, string retryAfterSeconds, string diagnostics)
     {
         http.Response.Headers.RetryAfter = retryAfterSeconds;
         return Outcome(StatusCodes.Status503ServiceUnavailable, "throttled", "The service is at capacity; retry after the Retry-After seconds.", diagnostics);

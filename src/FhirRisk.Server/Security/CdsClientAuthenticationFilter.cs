@@ -1,3 +1,4 @@
+using FhirRisk.Server.CdsHooks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -7,9 +8,14 @@ namespace FhirRisk.Server.Security;
 /// Runs before every CDS Hooks endpoint (discovery, services, feedback — the spec asks for a JWT on each): refuses
 /// the call with a bare <c>401</c> (no detail, per the best practices) unless <see cref="CdsJwtValidator"/> accepts
 /// the bearer token for the URL being invoked. In <see cref="CdsAuthenticationMode.LocalDemo"/> it lets every call through.
+/// A service call or feedback (<see cref="CdsCallPlace.Metadata"/>) takes its place among <c>CdsHooks:MaxConcurrentCalls</c>
+/// here, once its token is valid in every other respect and before its <c>jti</c> is recorded, and hands it to the
+/// endpoint (<see cref="CdsCallPlace"/>): a burst of calls reaches the replay guard — with <c>ReplayStore</c>
+/// <c>timeline-store</c>, a database insert each — only as fast as places free, and a call refused for want of one has
+/// not spent its token.
 /// </summary>
-internal sealed class CdsClientAuthenticationFilter(CdsAuthenticationOptions options, CdsJwtValidator validator, ILogger<CdsClientAuthenticationFilter> logger)
-    : IEndpointFilter
+internal sealed class CdsClientAuthenticationFilter(CdsAuthenticationOptions options, CdsJwtValidator validator, CdsCallLimits limits,
+    ILogger<CdsClientAuthenticationFilter> logger) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -20,11 +26,38 @@ internal sealed class CdsClientAuthenticationFilter(CdsAuthenticationOptions opt
         var http = context.HttpContext;
         var path = http.Request.Path.Value ?? "";
         var token = BearerToken(http.Request);
-        var result = token is null
-            ? new CdsJwtResult(JwtRejection.Malformed)
-            : await validator.ValidateAsync(token, Audiences(http.Request), http.RequestAborted);
+        IDisposable? place = null;
+        Func<CancellationToken, ValueTask<bool>>? admit = CdsCallPlace.IsNeededBy(http)
+            ? async cancellationToken => (place = await limits.Calls.TryEnterAsync(cancellationToken)) is not null
+            : null;
+        CdsJwtResult result;
+        try
+        {
+            result = token is null
+                ? new CdsJwtResult(JwtRejection.Malformed)
+                : await validator.ValidateAsync(token, Audiences(http.Request), http.RequestAborted, admit);
+        }
+        catch (OperationCanceledException) when (Http.ServerCancellation.IsRequested(http))
+        {
+            // The drain's timeout while the call waited for a place or the replay store: 503, as the endpoint answers.
+            place?.Dispose();
+            return await CdsHooksEndpoints.ServerCancelledAsync(http);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            place?.Dispose();
+            return Results.Empty; // the client went away
+        }
+        catch
+        {
+            place?.Dispose();
+            throw;
+        }
+        if (result.Rejection == JwtRejection.AtCapacity)
+            return CdsHooksEndpoints.AtCapacity(http, limits.Calls.RetryAfterSeconds, limits.Calls.RefusalMessage);
         if (!result.IsValid)
         {
+            place?.Dispose();
             // The path and the token's claims are the caller's text: escaped, so they cannot forge log lines.
             SecurityLog.TokenRejected(logger, LogText.Of(path), result.Rejection.ToString(), result.Issuer is null ? null : LogText.Of(result.Issuer));
             if (result.Rejection == JwtRejection.ReplayStoreUnavailable)
@@ -34,7 +67,19 @@ internal sealed class CdsClientAuthenticationFilter(CdsAuthenticationOptions opt
         }
         SecurityLog.TokenAccepted(logger, LogText.Of(result.Issuer), LogText.Of(result.Jti), result.Tenant is null ? null : LogText.Of(result.Tenant));
         http.Features.Set(new CdsClientIdentity(result.Issuer!, result.Tenant));
-        return await next(context);
+        if (place is null)
+            return await next(context);
+        var handed = new CdsCallPlace(place);
+        http.Features.Set(handed);
+        try
+        {
+            return await next(context);
+        }
+        finally
+        {
+            // The endpoint took it (and gives it back when it ends) unless it answered before it needed one (404, 415).
+            handed.Dispose();
+        }
     }
 
     /// <summary>"aud … MUST be the URL of the CDS Service endpoint being invoked"; feedback also accepts the service's

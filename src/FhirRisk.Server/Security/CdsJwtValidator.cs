@@ -33,6 +33,10 @@ internal enum JwtRejection
     /// used before: refused for this call (fail closed), answered 503 with <c>Retry-After</c> rather than 401, since
     /// nothing is wrong with the token.</summary>
     ReplayStoreUnavailable,
+
+    /// <summary>Valid in every other respect, but the call found no place (<c>CdsHooks:MaxConcurrentCalls</c>) before
+    /// its <c>jti</c> would be recorded: answered 503 with <c>Retry-After</c>, and the token is not spent.</summary>
+    AtCapacity,
 }
 
 /// <summary>The outcome of <see cref="CdsJwtValidator.ValidateAsync"/>.</summary>
@@ -72,7 +76,11 @@ internal sealed class CdsJwtValidator
 
     /// <param name="token">The compact JWS from <c>Authorization: Bearer</c>.</param>
     /// <param name="audiences">The URLs a valid <c>aud</c> may name (the endpoint being invoked).</param>
-    public async Task<CdsJwtResult> ValidateAsync(string token, IReadOnlyCollection<string> audiences, CancellationToken cancellationToken)
+    /// <param name="admit">Asked once a token is valid in every respect but its <c>jti</c>, just before the replay guard
+    /// records it: false refuses the call (<see cref="JwtRejection.AtCapacity"/>) and leaves the <c>jti</c> unrecorded.
+    /// The CDS Hooks filter takes the call's place here, so that only calls holding one reach the replay store.</param>
+    public async Task<CdsJwtResult> ValidateAsync(string token, IReadOnlyCollection<string> audiences, CancellationToken cancellationToken,
+        Func<CancellationToken, ValueTask<bool>>? admit = null)
     {
         ArgumentNullException.ThrowIfNull(audiences);
         if (audiences.Count == 0)
@@ -105,13 +113,14 @@ internal sealed class CdsJwtValidator
         var validation = await _handler.ValidateTokenAsync(jwt, Parameters(issuer.Name, audiences, keys)).ConfigureAwait(false);
         if (!validation.IsValid)
             return new CdsJwtResult(JwtRejection.InvalidSignatureOrAudience, issuer.Name);
-        return await CheckLifetimeAndReplayAsync(jwt, issuer.Name, tenant, cancellationToken).ConfigureAwait(false);
+        return await CheckLifetimeAndReplayAsync(jwt, issuer.Name, tenant, admit, cancellationToken).ConfigureAwait(false);
     }
 
     private static bool IsCalendarTime(long unixSeconds) =>
         unixSeconds >= DateTimeOffset.MinValue.ToUnixTimeSeconds() && unixSeconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds();
 
-    private async Task<CdsJwtResult> CheckLifetimeAndReplayAsync(JsonWebToken jwt, string issuer, string? tenant, CancellationToken cancellationToken)
+    private async Task<CdsJwtResult> CheckLifetimeAndReplayAsync(JsonWebToken jwt, string issuer, string? tenant,
+        Func<CancellationToken, ValueTask<bool>>? admit, CancellationToken cancellationToken)
     {
         if (!jwt.TryGetPayloadValue<long>("exp", out var exp) || !jwt.TryGetPayloadValue<long>("iat", out var iat)
             || string.IsNullOrEmpty(jwt.Id))
@@ -135,6 +144,8 @@ internal sealed class CdsJwtValidator
         // store emptied or replaced (a new SQLite file) forgets as a restart does.
         if (DateTimeOffset.FromUnixTimeSeconds(iat) < _replay.StartedAt - _options.ClockSkew)
             return new CdsJwtResult(JwtRejection.IssuedBeforeStart, issuer);
+        if (admit is not null && !await admit(cancellationToken).ConfigureAwait(false))
+            return new CdsJwtResult(JwtRejection.AtCapacity, issuer, jwt.Id);
         return await _replay.TryAddAsync(issuer, jwt.Id, expires + _options.ClockSkew, cancellationToken).ConfigureAwait(false) switch
         {
             ReplayCheck.Added => new CdsJwtResult(JwtRejection.None, issuer, jwt.Id, tenant),

@@ -3,6 +3,7 @@ using FhirRisk.Server.CdsHooks;
 using FhirRisk.Server.Security;
 using FhirRisk.Server.Tests.CdsHooks;
 using FhirRisk.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace FhirRisk.Server.Tests.Security;
@@ -76,6 +77,47 @@ public sealed class CdsAuthenticationTests
             Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
         Assert.DoesNotContain(server.Logs.Entries, e => e.Message.Contains(token.Split('.')[2], StringComparison.Ordinal));
         Assert.Contains(server.Logs.Entries, e => e.EventId == 300 && e.Message.Contains("Replayed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_call_refused_for_want_of_a_place_has_not_spent_its_token()
+    {
+        // The place is asked for just before the replay guard records the jti, whichever guard it is (memory here;
+        // with timeline-store that record is a database insert, which only calls holding a place now make).
+        var (key, jwks) = JwtTestKeys.NewEcKey();
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:Authentication:Mode"] = "Jwt",
+            ["CdsHooks:Authentication:Audience"] = Base,
+            ["CdsHooks:Authentication:Issuers:0:Issuer"] = JwtTestKeys.Issuer,
+            ["CdsHooks:Authentication:Issuers:0:Jwks"] = jwks,
+            ["CdsHooks:MaxConcurrentCalls"] = "1",
+            ["CdsHooks:CallQueueTimeout"] = "00:00:00",
+        }, new ManualTimeProvider(Now));
+        var limits = server.Services.GetRequiredService<CdsCallLimits>();
+        var service = $"/cds-services/{CdsServiceCatalog.PatientRiskId}";
+        var body = CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch);
+        var release = new TaskCompletionSource();
+        using var stalled = new HttpRequestMessage(HttpMethod.Post, service) { Content = new StalledBody("{", body[1..], release.Task, "application/json") };
+        stalled.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", JwtTestKeys.Token(key, "ES384", Now, audience: Base + service));
+        var held = server.Client.SendAsync(stalled);
+        await StalledBody.WaitUntil(() => limits.Calls.InFlight == 1);
+
+        // The place is taken before the jti is recorded: refused at capacity, the token is still unspent.
+        var token = JwtTestKeys.Token(key, "ES384", Now, audience: Base + service);
+        using (var refused = await server.PostJsonAsync(service, body, token))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Contains("CdsHooks:MaxConcurrentCalls", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        release.SetResult();
+        using (var first = await held.WaitAsync(TestFhirRiskServer.Timeout))
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        using (var retried = await server.PostJsonAsync(service, body, token))
+            Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        using (var replayed = await server.PostJsonAsync(service, body, token))
+            Assert.Equal(HttpStatusCode.Unauthorized, replayed.StatusCode);
+        Assert.Equal(0, limits.Calls.InFlight);
     }
 
     [Fact]
@@ -228,7 +270,7 @@ public sealed class CdsAuthenticationTests
     public void Without_a_configured_Audience_no_audience_is_valid_and_none_comes_from_Host()
     {
         // Start-up validation refuses Jwt without an Audience; the filter must not fall back to the caller's Host anyway.
-        var filter = new CdsClientAuthenticationFilter(new CdsAuthenticationOptions(), null!,
+        var filter = new CdsClientAuthenticationFilter(new CdsAuthenticationOptions(), null!, null!,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<CdsClientAuthenticationFilter>.Instance);
         var http = new Microsoft.AspNetCore.Http.DefaultHttpContext();
         http.Request.Scheme = "http";
