@@ -11,7 +11,7 @@ namespace FhirRisk.Server.CdsHooks;
 /// whole before it is read (<see cref="CallBytes.ReserveBody"/>), so that of calls arriving together the first that fits
 /// is read and the others are refused at once: counted only as their bytes came, ten 30 MiB uploads into a 38 MiB budget
 /// each took a share and at times every one of them was refused (docs/cds-hooks.md "Limits"). A body without a declared
-/// length (chunked) and fetched pages are counted as they arrive. A call needs 7–10 times its raw bytes of heap, parsed,
+/// length (chunked) and fetched pages are counted as they arrive. A call needs 7–9 times its raw bytes of heap, parsed,
 /// mapped and explained (measured in docs/cds-hooks.md "Limits"): the budget is a proxy for memory, sized with that
 /// factor in mind (<see cref="CdsHooksOptions.PeakBytesPerRawByte"/>).
 /// </summary>

@@ -67,9 +67,9 @@ internal sealed class CdsHooksOptions
     public long MaxBytesInFlight { get; set; }
 
     /// <summary>The memory the garbage collector may use, divided by this, is the default budget. Beyond what the idle
-    /// server holds (about 100 MB), a call needs a heap of 7–10 times its raw bytes, and its process's RSS grows by 12–13
-    /// times at the peak (a 29.7 MB prefetch of 73,525 Observations, parsed, mapped and explained: least heap 384 MiB,
-    /// peak RSS about 470 MB against 97 MB idle; docs/cds-hooks.md "Limits"), so calls at the default budget need a
+    /// server holds (about 100 MB), a call needs a heap of 7–9 times its raw bytes, and its process's RSS grows by 11–12
+    /// times at the peak (a 29.7 MB prefetch of 73,525 Observations, parsed, mapped and explained: least heap 352 MiB,
+    /// peak RSS about 440 MB against 97 MB idle; docs/cds-hooks.md "Limits"), so calls at the default budget need a
     /// third to a half of the heap (two thirds at the RSS peak), and the rest is left to pushes (two at the body limit
     /// peak at about 250 MB), the model and the runtime.</summary>
     internal const int PeakBytesPerRawByte = 20;

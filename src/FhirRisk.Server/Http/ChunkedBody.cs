@@ -39,7 +39,9 @@ internal sealed class ChunkedBody
         Length += count;
     }
 
-    /// <summary>The bytes kept, in one array of exactly their length.</summary>
+    /// <summary>The bytes kept, in one array of exactly their length; the chunks are let go (this buffer is empty after
+    /// it), so that nothing holding the buffer — an async method's completed state, say — keeps a second copy of the body
+    /// alive for the rest of the call (it did: a 29.7 MB call needed 16–32 MiB more heap).</summary>
     public byte[] ToArray()
     {
         var body = GC.AllocateUninitializedArray<byte>(checked((int)Length));
@@ -50,6 +52,9 @@ internal sealed class ChunkedBody
             _chunks[i].AsSpan(0, count).CopyTo(body.AsSpan(offset));
             offset += count;
         }
+        _chunks.Clear();
+        _lastFilled = ChunkBytes;
+        Length = 0;
         return body;
     }
 }

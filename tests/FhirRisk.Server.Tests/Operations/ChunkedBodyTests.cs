@@ -27,6 +27,8 @@ public sealed class ChunkedBodyTests
 
             Assert.Equal(length, body.Length);
             Assert.Equal(bytes, body.ToArray());
+            Assert.Equal(0, body.Length); // the chunks are let go
+            Assert.Empty(body.ToArray());
         }
     }
 
