@@ -49,9 +49,9 @@ internal enum AddressKind
 /// form (<c>64:ff9b:1::/96</c>, RFC 8215) — is judged as that IPv4 address: a socket or a translator connects it there.
 /// The rest of 64:ff9b:1::/48 is <see cref="AddressKind.Reserved"/>: a translator may embed its IPv4 address at any of
 /// RFC 6052's prefix lengths, and which one is not visible in the address. 6to4 (<c>2002::/16</c>, RFC 3056) is judged
-/// as the IPv4 address in its bits 16–47, and Teredo (<c>2001:0::/32</c>, RFC 4380) as the first of its server (bits
-/// 32–63) and client (the last 32 bits, inverted) that is not public: both are deprecated, but a host with a 6to4
-/// interface or a Teredo client delivers them to that IPv4 address, so <c>2002:a9fe:a9fe::</c> is the metadata service.
+/// as the IPv4 address in its bits 16–47, and Teredo (<c>2001:0::/32</c>, RFC 4380) as the stricter of its server (bits
+/// 32–63) and client (the last 32 bits, inverted): both are deprecated, but a host with a 6to4 interface or a Teredo
+/// client delivers them to that IPv4 address, so on such a host <c>2002:a9fe:a9fe::</c> would reach 169.254.169.254.
 /// </summary>
 internal static class AddressClassifier
 {
@@ -121,7 +121,7 @@ internal static class AddressClassifier
             Span<byte> client = stackalloc byte[4];
             for (var i = 0; i < 4; i++)
                 client[i] = (byte)~a[12 + i];
-            return ClassifyV4(a[4..8]) is var server and not AddressKind.Public ? server : ClassifyV4(client);
+            return Stricter(ClassifyV4(a[4..8]), ClassifyV4(client));
         }
         return a switch
         {
@@ -131,6 +131,14 @@ internal static class AddressClassifier
             [0xfc or 0xfd, ..] => AddressKind.UniqueLocal,
             _ => AddressKind.Public,
         };
+    }
+
+    /// <summary>Of two kinds, the one fewer callers may reach: public, then the private networks a named host may reach
+    /// (<see cref="IsPrivateNetwork"/>), then the rest; the first of two alike.</summary>
+    private static AddressKind Stricter(AddressKind a, AddressKind b)
+    {
+        static int Rank(AddressKind kind) => kind == AddressKind.Public ? 0 : IsPrivateNetwork(kind) ? 1 : 2;
+        return Rank(b) > Rank(a) ? b : a;
     }
 
     /// <summary>64:ff9b::/96, whose last 32 bits are the IPv4 address a NAT64 translator connects to.</summary>

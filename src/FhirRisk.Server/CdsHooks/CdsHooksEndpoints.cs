@@ -234,6 +234,8 @@ internal static class CdsHooksEndpoints
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
         {
+            // The rest of the body may still be on its way: the connection cannot carry another request (RFC 9110 §15.5.9).
+            http.Response.Headers.Connection = "close";
             throw new CdsRequestException(string.Create(CultureInfo.InvariantCulture,
                 $"the body did not arrive within {timeout.TotalSeconds:0.###} s (CdsHooks:BodyTimeout)."), StatusCodes.Status408RequestTimeout);
         }

@@ -70,7 +70,7 @@ internal sealed class CdsHooksOptions
     /// server holds (about 100 MB), a call needs a heap of 7–9 times its raw bytes, and its process's RSS grows by 11–12
     /// times at the peak (a 29.7 MB prefetch of 73,525 Observations, parsed, mapped and explained: least heap 352 MiB,
     /// peak RSS about 440 MB against 97 MB idle; docs/cds-hooks.md "Limits"), so calls at the default budget need a
-    /// third to a half of the heap (two thirds at the RSS peak), and the rest is left to pushes (two at the body limit
+    /// third to a half of the heap (about 60 % at the RSS peak), and the rest is left to pushes (two at the body limit
     /// peak at about 250 MB), the model and the runtime.</summary>
     internal const int PeakBytesPerRawByte = 20;
 

@@ -41,7 +41,7 @@ internal sealed class ChunkedBody
 
     /// <summary>The bytes kept, in one array of exactly their length; the chunks are let go (this buffer is empty after
     /// it), so that nothing holding the buffer — an async method's completed state, say — keeps a second copy of the body
-    /// alive for the rest of the call (it did: a 29.7 MB call needed 16–32 MiB more heap).</summary>
+    /// alive for the rest of the call (it did: a 29.7 MB call needed 32 MiB more heap, measured in steps of 16).</summary>
     public byte[] ToArray()
     {
         var body = GC.AllocateUninitializedArray<byte>(checked((int)Length));

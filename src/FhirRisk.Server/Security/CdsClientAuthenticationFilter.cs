@@ -65,21 +65,14 @@ internal sealed class CdsClientAuthenticationFilter(CdsAuthenticationOptions opt
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return Results.StatusCode(StatusCodes.Status401Unauthorized);
         }
+        // The endpoint takes the place (and gives it back when it ends); one it did not take — it answered before it needed
+        // one (404, 415), or anything below threw — is given back here.
+        using var handed = place is null ? null : new CdsCallPlace(place);
+        if (handed is not null)
+            http.Features.Set(handed);
         SecurityLog.TokenAccepted(logger, LogText.Of(result.Issuer), LogText.Of(result.Jti), result.Tenant is null ? null : LogText.Of(result.Tenant));
         http.Features.Set(new CdsClientIdentity(result.Issuer!, result.Tenant));
-        if (place is null)
-            return await next(context);
-        var handed = new CdsCallPlace(place);
-        http.Features.Set(handed);
-        try
-        {
-            return await next(context);
-        }
-        finally
-        {
-            // The endpoint took it (and gives it back when it ends) unless it answered before it needed one (404, 415).
-            handed.Dispose();
-        }
+        return await next(context);
     }
 
     /// <summary>"aud … MUST be the URL of the CDS Service endpoint being invoked"; feedback also accepts the service's

@@ -144,8 +144,14 @@ internal sealed class CdsJwtValidator
         // store emptied or replaced (a new SQLite file) forgets as a restart does.
         if (DateTimeOffset.FromUnixTimeSeconds(iat) < _replay.StartedAt - _options.ClockSkew)
             return new CdsJwtResult(JwtRejection.IssuedBeforeStart, issuer);
-        if (admit is not null && !await admit(cancellationToken).ConfigureAwait(false))
-            return new CdsJwtResult(JwtRejection.AtCapacity, issuer, jwt.Id);
+        if (admit is not null)
+        {
+            if (!await admit(cancellationToken).ConfigureAwait(false))
+                return new CdsJwtResult(JwtRejection.AtCapacity, issuer, jwt.Id);
+            // The wait for a place may have outlasted the token (CallQueueTimeout is up to 10 minutes).
+            if (expires + _options.ClockSkew <= _time.GetUtcNow())
+                return new CdsJwtResult(JwtRejection.Expired, issuer);
+        }
         return await _replay.TryAddAsync(issuer, jwt.Id, expires + _options.ClockSkew, cancellationToken).ConfigureAwait(false) switch
         {
             ReplayCheck.Added => new CdsJwtResult(JwtRejection.None, issuer, jwt.Id, tenant),

@@ -107,6 +107,7 @@ public sealed class AddressClassifierTests
     [InlineData("2001:0:4136:e378:8000:63bf:f5ff:fffe", "Private")] // server 65.54.227.120, client 10.0.0.1
     [InlineData("2001:0:4136:e378:8000:63bf:5601:5601", "LinkLocal")] // client 169.254.169.254 (a9 and fe inverted)
     [InlineData("2001:0:a00:1:8000:63bf:f7f7:f7f7", "Private")] // server 10.0.0.1, client 8.8.8.8
+    [InlineData("2001:0:a00:1:8000:63bf:5601:5601", "LinkLocal")] // server 10.0.0.1, client 169.254.169.254: the stricter
     [InlineData("2001:0:4136:e378:8000:63bf:f7f7:f7f7", "Public")] // server 65.54.227.120, client 8.8.8.8
     [InlineData("2001:1::1", "Public")]
     // Public, both families

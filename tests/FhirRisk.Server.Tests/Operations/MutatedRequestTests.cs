@@ -25,7 +25,11 @@ public sealed class MutatedRequestTests
         JsonValue.Create("9999-12-31T23:59:59Z"), JsonValue.Create("0001-01-01"), JsonValue.Create("2020-01-01T00:00:00+14:00"),
         JsonValue.Create("2020"), JsonValue.Create("\u0000"), JsonValue.Create("💥"), JsonValue.Create("Patient/"),
         JsonValue.Create("urn:uuid:"), JsonValue.Create("Observation/../../x"), JsonValue.Create("1e400"), JsonValue.Create("-0"),
+        // Numbers no double or decimal holds, written into the text as numbers (Numbers below).
+        JsonValue.Create("__1e400__"), JsonValue.Create("__-1e400__"), JsonValue.Create("__123456789012345678901234567890123__"),
     ];
+
+    private static readonly string[] Numbers = ["1e400", "-1e400", "123456789012345678901234567890123"];
 
     [ExternalDataFact]
     public async Task No_mutated_hook_call_feedback_or_push_is_a_server_error()
@@ -69,7 +73,7 @@ public sealed class MutatedRequestTests
         JsonObject Hook(string hook) => new()
         {
             ["hook"] = hook,
-            ["hookInstance"] = Guid.NewGuid().ToString(),
+            ["hookInstance"] = Uuid(random),
             ["context"] = new JsonObject { ["userId"] = "Practitioner/x", ["patientId"] = (string?)patient["id"], ["encounterId"] = encounter },
             ["prefetch"] = new JsonObject
             {
@@ -86,7 +90,7 @@ public sealed class MutatedRequestTests
             {
                 ["feedback"] = new JsonArray(new JsonObject
                 {
-                    ["card"] = Guid.NewGuid().ToString(),
+                    ["card"] = Uuid(random),
                     ["outcome"] = "overridden",
                     ["overrideReasons"] = new JsonArray(new JsonObject { ["reason"] = new JsonObject { ["code"] = "x", ["system"] = "y" }, ["userComment"] = "z" }),
                     ["outcomeTimestamp"] = "2026-12-01T10:00:00Z",
@@ -96,17 +100,29 @@ public sealed class MutatedRequestTests
         };
         if (path == "/fhir")
             node["type"] = "collection";
-        Mutate(node, random, 1 + random.Next(path.EndsWith("/feedback", StringComparison.Ordinal) ? 3 : 12));
-        return (path, node.ToJsonString(), mediaType);
+        // One hook call in three has its envelope mutated (hook, context, ids), not the records it carries.
+        var envelopeOnly = node.ContainsKey("prefetch") && random.Next(3) == 0;
+        Mutate(node, random, 1 + random.Next(path.EndsWith("/feedback", StringComparison.Ordinal) || envelopeOnly ? 3 : 12), envelopeOnly);
+        var text = node.ToJsonString();
+        foreach (var number in Numbers)
+            text = text.Replace($"\"__{number}__\"", number, StringComparison.Ordinal);
+        return (path, text, mediaType);
     }
 
-    /// <summary>Replaces or removes <paramref name="count"/> values anywhere in the tree.</summary>
-    private static void Mutate(JsonNode root, Random random, int count)
+    private static string Uuid(Random random)
+    {
+        var bytes = new byte[16];
+        random.NextBytes(bytes);
+        return new Guid(bytes).ToString();
+    }
+
+    /// <summary>Replaces or removes <paramref name="count"/> values anywhere in the tree, or outside its <c>prefetch</c>.</summary>
+    private static void Mutate(JsonObject root, Random random, int count, bool envelopeOnly = false)
     {
         for (var m = 0; m < count; m++)
         {
             var nodes = new List<JsonNode>();
-            Collect(root, nodes);
+            Collect(root, nodes, envelopeOnly ? root["prefetch"] : null);
             var target = nodes[random.Next(nodes.Count)];
             var replacement = random.Next(10) switch
             {
@@ -137,8 +153,10 @@ public sealed class MutatedRequestTests
         }
     }
 
-    private static void Collect(JsonNode node, List<JsonNode> nodes)
+    private static void Collect(JsonNode node, List<JsonNode> nodes, JsonNode? except)
     {
+        if (ReferenceEquals(node, except))
+            return;
         nodes.Add(node);
         IEnumerable<JsonNode?> children = node switch
         {
@@ -147,7 +165,7 @@ public sealed class MutatedRequestTests
             _ => [],
         };
         foreach (var child in children.OfType<JsonNode>())
-            Collect(child, nodes);
+            Collect(child, nodes, except);
     }
 
     /// <summary>The text with a few characters replaced by JSON punctuation or odd ones, and cut short one time in four.</summary>

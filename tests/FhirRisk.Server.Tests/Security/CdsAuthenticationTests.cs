@@ -117,6 +117,47 @@ public sealed class CdsAuthenticationTests
             Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
         using (var replayed = await server.PostJsonAsync(service, body, token))
             Assert.Equal(HttpStatusCode.Unauthorized, replayed.StatusCode);
+        // A call that ends before its endpoint needs the place the filter took for it gives it back.
+        const string Unknown = "/cds-services/no-such-service";
+        using (var unknown = await server.PostJsonAsync(Unknown, body, JwtTestKeys.Token(key, "ES384", Now, audience: Base + Unknown)))
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(0, limits.Calls.InFlight);
+    }
+
+    [Fact]
+    public async Task A_token_that_expires_while_its_call_waits_for_a_place_is_refused()
+    {
+        var (key, jwks) = JwtTestKeys.NewEcKey();
+        var time = new ManualTimeProvider(Now);
+        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:Authentication:Mode"] = "Jwt",
+            ["CdsHooks:Authentication:Audience"] = Base,
+            ["CdsHooks:Authentication:Issuers:0:Issuer"] = JwtTestKeys.Issuer,
+            ["CdsHooks:Authentication:Issuers:0:Jwks"] = jwks,
+            ["CdsHooks:MaxConcurrentCalls"] = "1",
+            ["CdsHooks:CallQueueTimeout"] = "00:00:30",
+        }, time);
+        var limits = server.Services.GetRequiredService<CdsCallLimits>();
+        var service = $"/cds-services/{CdsServiceCatalog.PatientRiskId}";
+        var body = CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch);
+        var release = new TaskCompletionSource();
+        using var stalled = new HttpRequestMessage(HttpMethod.Post, service) { Content = new StalledBody("{", body[1..], release.Task, "application/json") };
+        stalled.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", JwtTestKeys.Token(key, "ES384", Now, audience: Base + service));
+        var held = server.Client.SendAsync(stalled);
+        await StalledBody.WaitUntil(() => limits.Calls.InFlight == 1);
+
+        // Valid when it arrives, expired by the time a place frees.
+        var waiting = server.PostJsonAsync(service, body, JwtTestKeys.Token(key, "ES384", Now, audience: Base + service, lifetime: TimeSpan.FromMinutes(1)));
+        await Task.Delay(500);
+        time.Advance(TimeSpan.FromMinutes(10));
+        release.SetResult();
+
+        using (var first = await held.WaitAsync(TestFhirRiskServer.Timeout))
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        using (var expired = await waiting.WaitAsync(TestFhirRiskServer.Timeout))
+            Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
+        Assert.Contains(server.Logs.Entries, e => e.EventId == 300 && e.Message.Contains("Expired", StringComparison.Ordinal));
         Assert.Equal(0, limits.Calls.InFlight);
     }
 
