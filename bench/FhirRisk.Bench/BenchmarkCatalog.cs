@@ -30,6 +30,7 @@ internal sealed class BenchmarkCatalog
             new Engine.DecodeBenchmark(),
             new Rollout.RolloutBenchmark(),
             new Service.ServiceBenchmark(),
+            new Service.LargeCallBenchmark(),
         ],
         childVerbs:
         [

@@ -35,9 +35,13 @@ internal sealed class ServerUnderTest : IDisposable
     }
 
     /// <summary>Starts the server with <paramref name="method"/> as its default prediction method and waits until ready.</summary>
-    public static async Task<ServerUnderTest> StartAsync(string serverAssembly, string repositoryRoot, string workFolder, string method)
+    /// <param name="environment">More environment variables for the server (settings as <c>FHIRRISK_…</c>, runtime knobs
+    /// such as <c>DOTNET_GCHeapHardLimit</c>).</param>
+    /// <param name="name">The server's folder under <paramref name="workFolder"/> (its store); default <c>server-METHOD</c>.</param>
+    public static async Task<ServerUnderTest> StartAsync(string serverAssembly, string repositoryRoot, string workFolder, string method,
+        IReadOnlyDictionary<string, string>? environment = null, string? name = null)
     {
-        var folder = Directory.CreateDirectory(Path.Combine(workFolder, $"server-{method}")).FullName;
+        var folder = Directory.CreateDirectory(Path.Combine(workFolder, name ?? $"server-{method}")).FullName;
         var (httpPort, grpcPort) = (FreePort(), FreePort());
         var start = new ProcessStartInfo("dotnet")
         {
@@ -60,7 +64,7 @@ internal sealed class ServerUnderTest : IDisposable
             ["FHIRRISK_Model__DefaultMethod"] = method,
             ["FHIRRISK_Logging__LogLevel__Default"] = "Warning",
         };
-        foreach (var (key, value) in settings)
+        foreach (var (key, value) in settings.Concat(environment ?? new Dictionary<string, string>()))
             start.Environment[key] = value;
         var process = Process.Start(start) ?? throw new BenchmarkException("Cannot start the server process.");
         // Drain its output so a chatty server never blocks on a full pipe.
@@ -82,9 +86,14 @@ internal sealed class ServerUnderTest : IDisposable
     }
 
     /// <summary>The server's resident set size (VmRSS), in MiB.</summary>
-    public double ResidentMiB()
+    public double ResidentMiB() => StatusMiB("VmRSS:");
+
+    /// <summary>The server's largest resident set size so far (VmHWM), in MiB.</summary>
+    public double PeakResidentMiB() => StatusMiB("VmHWM:");
+
+    private double StatusMiB(string field)
     {
-        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
     }
 
