@@ -37,36 +37,20 @@ internal sealed class LargeCallBenchmark : IBenchmark
         var body = Body(settings.Quick ? QuickObservations : Observations);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"body: {body.Length:N0} bytes"));
 
-        double baseMiB, peakMiB, seconds;
-        HttpStatusCode single;
-        using (var server = await ServerUnderTest.StartAsync(assembly, settings.RepositoryRoot, settings.WorkDirectory, "heads", name: "server-one"))
-        {
-            baseMiB = server.ResidentMiB();
-            var clock = Stopwatch.StartNew();
-            single = (await SendAsync(server.Address, body, 1))[0];
-            seconds = clock.Elapsed.TotalSeconds;
-            peakMiB = server.PeakResidentMiB();
-        }
-
-        double limitedBaseMiB, limitedPeakMiB, limitedSeconds;
-        HttpStatusCode[] answers;
+        var one = await MeasureAsync(settings, assembly, "server-one", null, body, 1);
         var limit = new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x" + HeapLimitBytes.ToString("x", CultureInfo.InvariantCulture) };
-        using (var server = await ServerUnderTest.StartAsync(assembly, settings.RepositoryRoot, settings.WorkDirectory, "heads", limit, "server-limited"))
-        {
-            limitedBaseMiB = server.ResidentMiB();
-            var clock = Stopwatch.StartNew();
-            answers = await SendAsync(server.Address, body, Concurrent);
-            limitedSeconds = clock.Elapsed.TotalSeconds;
-            limitedPeakMiB = server.PeakResidentMiB();
-        }
+        var ten = await MeasureAsync(settings, assembly, "server-limited", limit, body, Concurrent);
+        var single = one.Answers[0];
+        var answers = ten.Answers;
 
         var raw = body.Length / (1024.0 * 1024.0);
         output.WriteLine();
         output.WriteLine("scenario                          answers                    base MiB  peak MiB  peak−base / body   wall s");
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{"one call, no heap limit",-33} {Answers([single]),-26} {baseMiB,8:0}  {peakMiB,8:0}  {(peakMiB - baseMiB) / raw,16:0.0}  {seconds,7:0.00}"));
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{$"{Concurrent} at once, 768 MiB heap",-33} {Answers(answers),-26} {limitedBaseMiB,8:0}  {limitedPeakMiB,8:0}  {(limitedPeakMiB - limitedBaseMiB) / raw,16:0.0}  {limitedSeconds,7:0.00}"));
+        foreach (var (scenario, m) in new[] { ("one call, no heap limit", one), ($"{Concurrent} at once, 768 MiB heap", ten) })
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{scenario,-33} {Answers(m.Answers),-26} {m.BaseMiB,8:0}  {m.PeakMiB,8:0}  {(m.PeakMiB - m.BaseMiB) / raw,16:0.0}  {m.Seconds,7:0.00}"));
+        }
         var failures = answers.Count(a => a == HttpStatusCode.InternalServerError) + (single == HttpStatusCode.OK ? 0 : 1);
         var targets = new[]
         {
@@ -76,6 +60,20 @@ internal sealed class LargeCallBenchmark : IBenchmark
         var problems = answers.Where(a => a is not (HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable)).Select(a => $"a call answered {(int)a}").Distinct().ToArray();
         return new BenchmarkOutcome(targets, single == HttpStatusCode.OK ? problems : [.. problems, $"the single call answered {(int)single}"]);
     }
+
+    /// <summary>Starts a server (with <paramref name="environment"/>), sends it <paramref name="count"/> copies of the call
+    /// at once, and reads its resident memory before and at its peak.</summary>
+    private static async Task<Measurement> MeasureAsync(BenchmarkSettings settings, string assembly, string name,
+        IReadOnlyDictionary<string, string>? environment, byte[] body, int count)
+    {
+        using var server = await ServerUnderTest.StartAsync(assembly, settings.RepositoryRoot, settings.WorkDirectory, "heads", environment, name);
+        var baseMiB = server.ResidentMiB();
+        var clock = Stopwatch.StartNew();
+        var answers = await SendAsync(server.Address, body, count);
+        return new Measurement(answers, baseMiB, server.PeakResidentMiB(), clock.Elapsed.TotalSeconds);
+    }
+
+    private sealed record Measurement(HttpStatusCode[] Answers, double BaseMiB, double PeakMiB, double Seconds);
 
     /// <summary>Sends <paramref name="count"/> copies of the call at once; the statuses, in order.</summary>
     private static async Task<HttpStatusCode[]> SendAsync(Uri server, byte[] body, int count)

@@ -26,9 +26,11 @@ internal sealed class CdsClientAuthenticationFilter(CdsAuthenticationOptions opt
         var http = context.HttpContext;
         var path = http.Request.Path.Value ?? "";
         var token = BearerToken(http.Request);
-        IDisposable? place = null;
+        // Owned here on every path: the endpoint takes the place (and gives it back when it ends); one it did not take — the
+        // call was refused, it answered before it needed one (404, 415), or anything threw — is given back on leaving.
+        using var place = new CdsCallPlace();
         Func<CancellationToken, ValueTask<bool>>? admit = CdsCallPlace.IsNeededBy(http)
-            ? async cancellationToken => (place = await limits.Calls.TryEnterAsync(cancellationToken)) is not null
+            ? cancellationToken => place.TryEnterAsync(limits.Calls, cancellationToken)
             : null;
         CdsJwtResult result;
         try
@@ -40,24 +42,16 @@ internal sealed class CdsClientAuthenticationFilter(CdsAuthenticationOptions opt
         catch (OperationCanceledException) when (Http.ServerCancellation.IsRequested(http))
         {
             // The drain's timeout while the call waited for a place or the replay store: 503, as the endpoint answers.
-            place?.Dispose();
             return await CdsHooksEndpoints.ServerCancelledAsync(http);
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
-            place?.Dispose();
             return Results.Empty; // the client went away
-        }
-        catch
-        {
-            place?.Dispose();
-            throw;
         }
         if (result.Rejection == JwtRejection.AtCapacity)
             return CdsHooksEndpoints.AtCapacity(http, limits.Calls.RetryAfterSeconds, limits.Calls.RefusalMessage);
         if (!result.IsValid)
         {
-            place?.Dispose();
             // The path and the token's claims are the caller's text: escaped, so they cannot forge log lines.
             SecurityLog.TokenRejected(logger, LogText.Of(path), result.Rejection.ToString(), result.Issuer is null ? null : LogText.Of(result.Issuer));
             if (result.Rejection == JwtRejection.ReplayStoreUnavailable)
@@ -65,11 +59,7 @@ internal sealed class CdsClientAuthenticationFilter(CdsAuthenticationOptions opt
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return Results.StatusCode(StatusCodes.Status401Unauthorized);
         }
-        // The endpoint takes the place (and gives it back when it ends); one it did not take — it answered before it needed
-        // one (404, 415), or anything below threw — is given back here.
-        using var handed = place is null ? null : new CdsCallPlace(place);
-        if (handed is not null)
-            http.Features.Set(handed);
+        http.Features.Set(place);
         SecurityLog.TokenAccepted(logger, LogText.Of(result.Issuer), LogText.Of(result.Jti), result.Tenant is null ? null : LogText.Of(result.Tenant));
         http.Features.Set(new CdsClientIdentity(result.Issuer!, result.Tenant));
         return await next(context);

@@ -5,6 +5,7 @@ using FhirRisk.Server.Tests.CdsHooks;
 using FhirRisk.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
 
 namespace FhirRisk.Server.Tests.Security;
 
@@ -13,6 +14,8 @@ public sealed class CdsAuthenticationTests
 {
     private const string Base = "https://cds.example.org";
     private static readonly DateTimeOffset Now = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly string PatientRisk = $"/cds-services/{CdsServiceCatalog.PatientRiskId}";
+    private static readonly string PatientView = CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch);
 
     [Fact]
     public async Task Authentication_is_on_by_default()
@@ -85,25 +88,14 @@ public sealed class CdsAuthenticationTests
         // The place is asked for just before the replay guard records the jti, whichever guard it is (memory here;
         // with timeline-store that record is a database insert, which only calls holding a place now make).
         var (key, jwks) = JwtTestKeys.NewEcKey();
-        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
-        {
-            ["CdsHooks:Authentication:Mode"] = "Jwt",
-            ["CdsHooks:Authentication:Audience"] = Base,
-            ["CdsHooks:Authentication:Issuers:0:Issuer"] = JwtTestKeys.Issuer,
-            ["CdsHooks:Authentication:Issuers:0:Jwks"] = jwks,
-            ["CdsHooks:MaxConcurrentCalls"] = "1",
-            ["CdsHooks:CallQueueTimeout"] = "00:00:00",
-        }, new ManualTimeProvider(Now));
+        await using var server = await OnePlaceServerAsync(jwks, "00:00:00", new ManualTimeProvider(Now));
         var limits = server.Services.GetRequiredService<CdsCallLimits>();
-        var service = $"/cds-services/{CdsServiceCatalog.PatientRiskId}";
-        var body = CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch);
         var release = new TaskCompletionSource();
-        using var stalled = new HttpRequestMessage(HttpMethod.Post, service) { Content = new StalledBody("{", body[1..], release.Task, "application/json") };
-        stalled.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", JwtTestKeys.Token(key, "ES384", Now, audience: Base + service));
-        var held = server.Client.SendAsync(stalled);
+        var held = HoldThePlaceAsync(server, key, release.Task);
         await StalledBody.WaitUntil(() => limits.Calls.InFlight == 1);
 
         // The place is taken before the jti is recorded: refused at capacity, the token is still unspent.
+        var (service, body) = (PatientRisk, PatientView);
         var token = JwtTestKeys.Token(key, "ES384", Now, audience: Base + service);
         using (var refused = await server.PostJsonAsync(service, body, token))
         {
@@ -129,25 +121,14 @@ public sealed class CdsAuthenticationTests
     {
         var (key, jwks) = JwtTestKeys.NewEcKey();
         var time = new ManualTimeProvider(Now);
-        await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?>
-        {
-            ["CdsHooks:Authentication:Mode"] = "Jwt",
-            ["CdsHooks:Authentication:Audience"] = Base,
-            ["CdsHooks:Authentication:Issuers:0:Issuer"] = JwtTestKeys.Issuer,
-            ["CdsHooks:Authentication:Issuers:0:Jwks"] = jwks,
-            ["CdsHooks:MaxConcurrentCalls"] = "1",
-            ["CdsHooks:CallQueueTimeout"] = "00:00:30",
-        }, time);
+        await using var server = await OnePlaceServerAsync(jwks, "00:00:30", time);
         var limits = server.Services.GetRequiredService<CdsCallLimits>();
-        var service = $"/cds-services/{CdsServiceCatalog.PatientRiskId}";
-        var body = CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch);
         var release = new TaskCompletionSource();
-        using var stalled = new HttpRequestMessage(HttpMethod.Post, service) { Content = new StalledBody("{", body[1..], release.Task, "application/json") };
-        stalled.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", JwtTestKeys.Token(key, "ES384", Now, audience: Base + service));
-        var held = server.Client.SendAsync(stalled);
+        var held = HoldThePlaceAsync(server, key, release.Task);
         await StalledBody.WaitUntil(() => limits.Calls.InFlight == 1);
 
         // Valid when it arrives, expired by the time a place frees.
+        var (service, body) = (PatientRisk, PatientView);
         var waiting = server.PostJsonAsync(service, body, JwtTestKeys.Token(key, "ES384", Now, audience: Base + service, lifetime: TimeSpan.FromMinutes(1)));
         await Task.Delay(500);
         time.Advance(TimeSpan.FromMinutes(10));
@@ -373,6 +354,26 @@ public sealed class CdsAuthenticationTests
         using var response = await server.Client.GetAsync("/cds-services");
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    /// <summary>A Jwt server with one place for calls, which a call waits up to <paramref name="queueTimeout"/> for.</summary>
+    private static Task<TestCdsServer> OnePlaceServerAsync(string jwks, string queueTimeout, TimeProvider time) =>
+        TestCdsServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["CdsHooks:Authentication:Mode"] = "Jwt",
+            ["CdsHooks:Authentication:Audience"] = Base,
+            ["CdsHooks:Authentication:Issuers:0:Issuer"] = JwtTestKeys.Issuer,
+            ["CdsHooks:Authentication:Issuers:0:Jwks"] = jwks,
+            ["CdsHooks:MaxConcurrentCalls"] = "1",
+            ["CdsHooks:CallQueueTimeout"] = queueTimeout,
+        }, time);
+
+    /// <summary>A valid patient-view call that takes the place and stalls its body until <paramref name="release"/>.</summary>
+    private static async Task<HttpResponseMessage> HoldThePlaceAsync(TestCdsServer server, SecurityKey key, Task release)
+    {
+        using var stalled = new HttpRequestMessage(HttpMethod.Post, PatientRisk) { Content = new StalledBody("{", PatientView[1..], release, "application/json") };
+        stalled.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", JwtTestKeys.Token(key, "ES384", Now, audience: Base + PatientRisk));
+        return await server.Client.SendAsync(stalled);
     }
 
     private static Task<TestCdsServer> JwtServerAsync(string jwks, TimeProvider? time = null) =>
