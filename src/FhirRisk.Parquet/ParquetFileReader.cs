@@ -36,6 +36,9 @@ public sealed class ParquetFileReader : IDisposable
         {
             _length = stream.Length;
             _metadata = ReadFooter();
+            if (_metadata.IsEncrypted)
+                throw new ParquetException(ParquetErrorCodes.Unsupported, "The file uses Parquet modular encryption (plaintext footer, encrypted columns).");
+            CheckRowCounts(_metadata);
             var resolved = SchemaResolver.Resolve(_metadata.Schema);
             foreach (var column in resolved.Columns)
                 _columns[column.Field.Name] = column;
@@ -159,6 +162,26 @@ public sealed class ParquetFileReader : IDisposable
         {
             throw new ParquetException(e.Code, e.Detail, e) { Offset = footerStart + (e.Offset ?? 0) };
         }
+    }
+
+    /// <summary>
+    /// The footer's row count must be the sum of its row groups' (parquet.thrift: "Number of rows in this file"), each
+    /// at least 0: callers size their buffers from <see cref="RowCount"/>, so a damaged count must fail here, as a
+    /// Parquet error, not later as an out-of-memory or overflow in whoever trusted it.
+    /// </summary>
+    private static void CheckRowCounts(FileMetaData metadata)
+    {
+        long sum = 0;
+        for (var i = 0; i < metadata.RowGroups.Count; i++)
+        {
+            var rows = metadata.RowGroups[i].NumRows;
+            if (rows < 0)
+                throw new ParquetException(ParquetErrorCodes.CorruptMetadata, $"Row group {i} declares {rows} rows.") { RowGroup = i };
+            sum = rows > long.MaxValue - sum ? long.MaxValue : sum + rows;
+        }
+        if (metadata.NumRows != sum)
+            throw new ParquetException(ParquetErrorCodes.CorruptMetadata,
+                $"The footer declares {metadata.NumRows} rows but its {metadata.RowGroups.Count} row groups hold {sum}.");
     }
 
     private RowGroup RowGroupAt(int rowGroup)

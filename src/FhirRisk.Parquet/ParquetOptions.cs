@@ -65,4 +65,11 @@ public sealed record ParquetReaderOptions
 
     /// <summary>Largest row group accepted (rows).</summary>
     public long MaxRowGroupRows { get; init; } = 256L << 20;
+
+    /// <summary>
+    /// Most values (level entries: one per row of a flat column, one per element or empty list of a list column) one
+    /// column chunk may declare. A list column's count is not bounded by its rows, and an all-null or all-equal run of
+    /// levels takes a few bytes for any count, so without this a small file could ask for gigabytes of levels.
+    /// </summary>
+    public long MaxColumnChunkValues { get; init; } = 256L << 20;
 }

@@ -32,10 +32,18 @@ internal sealed record ExpectedStatistics(object? Min, object? Max, long NullCou
             if (max is null || Compare(value, max) > 0)
                 max = value;
         }
-        return hasNaN
+        // Bounds longer than 4 KiB are left out, both of them (docs/formats/parquet.md, "Statistics").
+        return hasNaN || TooLong(min) || TooLong(max)
             ? new ExpectedStatistics(null, null, nulls)
             : new ExpectedStatistics(SignedZero(min, negative: true), SignedZero(max, negative: false), nulls);
     }
+
+    private static bool TooLong(object? bound) => bound switch
+    {
+        string text => System.Text.Encoding.UTF8.GetByteCount(text) > 4096,
+        byte[] bytes => bytes.Length > 4096,
+        _ => false,
+    };
 
     /// <summary>Compares two non-null values of the same column type in Parquet's sort order.</summary>
     public static int Compare(object a, object b) => (a, b) switch

@@ -63,6 +63,7 @@ internal static class PageCodec
         }
     }
 
-    private static bool IsReadable(CompressionCodec codec) => codec is CompressionCodec.Uncompressed or CompressionCodec.Snappy
+    /// <summary>Whether <see cref="Decompress"/> handles <paramref name="codec"/>.</summary>
+    public static bool IsReadable(CompressionCodec codec) => codec is CompressionCodec.Uncompressed or CompressionCodec.Snappy
         or CompressionCodec.Gzip or CompressionCodec.Zstd or CompressionCodec.Lz4Raw;
 }

@@ -58,6 +58,43 @@ internal static class RleBitPackedHybrid
         return position;
     }
 
+    /// <summary>
+    /// How many values <paramref name="data"/> encodes, counting no further than <paramref name="limit"/>, by walking the
+    /// run headers alone (nothing is decoded or allocated). A reader compares it with a page's declared count before it
+    /// makes room for the values: a corrupt count then fails at once instead of after a buffer of its size is allocated.
+    /// The count matches what <see cref="Decode"/> accepts, a last bit-packed run cut short included.
+    /// </summary>
+    public static int CountValues(ReadOnlySpan<byte> data, int bitWidth, int limit)
+    {
+        if ((uint)bitWidth > 32)
+            CorruptPage.Throw($"RLE/bit-packed bit width {bitWidth} is outside 0..32.");
+        var valueBytes = (bitWidth + 7) >> 3;
+        var position = 0;
+        long counted = 0;
+        while (counted < limit && position < data.Length)
+        {
+            var header = Uleb128.ReadUInt32(data, ref position);
+            if ((header & 1) == 0)
+            {
+                if (valueBytes > data.Length - position)
+                    break;
+                position += valueBytes;
+                counted += header >> 1;
+                continue;
+            }
+            var runBytes = (long)(header >> 1) * bitWidth;
+            var available = data.Length - position;
+            if (runBytes > available)
+            {
+                counted += available * 8L / bitWidth;
+                break;
+            }
+            position += (int)runBytes;
+            counted += (long)(header >> 1) * 8;
+        }
+        return (int)Math.Min(counted, limit);
+    }
+
     private static int ReadRunValue(ReadOnlySpan<byte> data, ref int position, int valueBytes)
     {
         if (valueBytes > data.Length - position)

@@ -4,8 +4,9 @@ using FhirRisk.Parquet.Internal.Thrift;
 namespace FhirRisk.Parquet.Internal.Format;
 
 /// <summary>
-/// parquet.thrift <c>FileMetaData</c>: the footer. Encryption fields (8 encryption_algorithm, 9 footer_signing_key_metadata)
-/// are skipped; a file with an encrypted footer starts its trailer with PARE and never reaches this parser.
+/// parquet.thrift <c>FileMetaData</c>: the footer. A file with an encrypted footer ends in PARE and never reaches this
+/// parser; one with a plaintext footer and encrypted columns carries field 8 (encryption_algorithm), which is noted in
+/// <see cref="IsEncrypted"/> (its pages are ciphertext) and otherwise skipped, with field 9.
 /// </summary>
 internal sealed class FileMetaData
 {
@@ -20,6 +21,9 @@ internal sealed class FileMetaData
 
     /// <summary>One entry per leaf column, in schema order; absent in files from writers that predate it.</summary>
     public List<ColumnOrder>? ColumnOrders { get; set; }
+
+    /// <summary>The footer names an encryption algorithm: Parquet modular encryption with a plaintext footer.</summary>
+    public bool IsEncrypted { get; set; }
 
     /// <summary>Parses a footer (the bytes before the 4-byte length and the trailing PAR1). Error offsets are relative to it.</summary>
     public static FileMetaData Parse(ReadOnlySpan<byte> footer)
@@ -51,6 +55,7 @@ internal sealed class FileMetaData
                 case 5 when type == ThriftType.List: meta.KeyValueMetadata = reader.ReadList(ThriftType.Struct, KeyValue.Read); break;
                 case 6 when type == ThriftType.Binary: meta.CreatedBy = reader.ReadString(); break;
                 case 7 when type == ThriftType.List: meta.ColumnOrders = reader.ReadList(ThriftType.Struct, ColumnOrder.Read); break;
+                case 8: meta.IsEncrypted = true; reader.Skip(type); break;
                 default: reader.Skip(type); break;
             }
         }

@@ -36,6 +36,7 @@ internal sealed class ByteArrayLeafDecoder<T> : LeafDecoder
 
     public override void ReadValues(Encoding encoding, ReadOnlySpan<byte> data, int count)
     {
+        CheckDeclaredCount(encoding, data, count, plainBits: _fixedLength > 0 ? _fixedLength * 8 : 32, byteArrayDelta: true);
         _values = Grow(_values, Count + count);
         var destination = _values.AsSpan(Count, count);
         switch (encoding)

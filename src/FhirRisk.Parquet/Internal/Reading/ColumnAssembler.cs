@@ -13,13 +13,13 @@ internal static class ColumnAssembler
         {
             Array rows = leaf.Values switch
             {
-                bool[] v => AssembleList(v, column, definition, repetition, entries, rowCount, static x => (bool?)x),
-                int[] v => AssembleList(v, column, definition, repetition, entries, rowCount, static x => (int?)x),
-                long[] v => AssembleList(v, column, definition, repetition, entries, rowCount, static x => (long?)x),
-                float[] v => AssembleList(v, column, definition, repetition, entries, rowCount, static x => (float?)x),
-                double[] v => AssembleList(v, column, definition, repetition, entries, rowCount, static x => (double?)x),
-                string?[] v => AssembleList(v, column, definition, repetition, entries, rowCount, static x => x),
-                byte[]?[] v => AssembleList(v, column, definition, repetition, entries, rowCount, static x => x),
+                bool[] v => AssembleList(v, leaf.Count, column, definition, repetition, entries, rowCount, static x => (bool?)x),
+                int[] v => AssembleList(v, leaf.Count, column, definition, repetition, entries, rowCount, static x => (int?)x),
+                long[] v => AssembleList(v, leaf.Count, column, definition, repetition, entries, rowCount, static x => (long?)x),
+                float[] v => AssembleList(v, leaf.Count, column, definition, repetition, entries, rowCount, static x => (float?)x),
+                double[] v => AssembleList(v, leaf.Count, column, definition, repetition, entries, rowCount, static x => (double?)x),
+                string?[] v => AssembleList(v, leaf.Count, column, definition, repetition, entries, rowCount, static x => x),
+                byte[]?[] v => AssembleList(v, leaf.Count, column, definition, repetition, entries, rowCount, static x => x),
                 _ => throw new InvalidOperationException($"Unexpected leaf store {leaf.Values.GetType().Name}."),
             };
             return ParquetColumn.Create(field, rows);
@@ -65,8 +65,8 @@ internal static class ColumnAssembler
         return ParquetColumn.Create(field, values, validity);
     }
 
-    private static Array?[] AssembleList<T, TElement>(T[] values, ColumnDescriptor column, int[] definition, int[] repetition,
-        int entries, int rowCount, Func<T, TElement> convert)
+    private static Array?[] AssembleList<T, TElement>(T[] values, int valueCount, ColumnDescriptor column, int[] definition,
+        int[] repetition, int entries, int rowCount, Func<T, TElement> convert)
     {
         var rowsSeen = 0;
         for (var i = 0; i < entries; i++)
@@ -82,6 +82,10 @@ internal static class ColumnAssembler
             var end = entry + 1;
             while (end < entries && repetition[end] != 0)
                 end++;
+            // A null or empty list is one level entry (the Dremel encoding); continuation entries after one would hold
+            // values that no row takes, and every later row would read its predecessor's elements.
+            if (definition[entry] < elementLevel && end - entry > 1)
+                throw new ParquetException(ParquetErrorCodes.CorruptPage, "A null or empty list has continuation entries.");
             if (definition[entry] < column.ListDefinitionLevel)
             {
                 rows[row] = null;
@@ -93,7 +97,7 @@ internal static class ColumnAssembler
                 {
                     if (definition[entry + i] == column.MaxDefinitionLevel)
                     {
-                        if (nextValue >= values.Length)
+                        if (nextValue >= valueCount)
                             throw new ParquetException(ParquetErrorCodes.CorruptPage, "List column has more present elements than decoded values.");
                         elements[i] = convert(values[nextValue++]);
                     }
@@ -106,6 +110,9 @@ internal static class ColumnAssembler
             }
             entry = end;
         }
+        if (nextValue != valueCount)
+            throw new ParquetException(ParquetErrorCodes.CorruptPage,
+                $"List column decoded {valueCount} values but its levels place {nextValue}.");
         return rows;
     }
 }

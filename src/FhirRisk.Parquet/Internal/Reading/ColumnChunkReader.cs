@@ -38,8 +38,9 @@ internal sealed class ColumnChunkReader
         if (meta.NumValues < 0 || (column.MaxRepetitionLevel == 0 && meta.NumValues != rowCount))
             throw new ParquetException(ParquetErrorCodes.CorruptMetadata,
                 $"Column chunk declares {meta.NumValues} values for a row group of {rowCount} rows.") { Offset = chunkOffset };
-        if (meta.NumValues > int.MaxValue)
-            throw new ParquetException(ParquetErrorCodes.SizeLimit, $"Column chunk declares {meta.NumValues} values; at most {int.MaxValue} are supported.") { Offset = chunkOffset };
+        if (meta.NumValues > Math.Min(options.MaxColumnChunkValues, int.MaxValue))
+            throw new ParquetException(ParquetErrorCodes.SizeLimit,
+                $"Column chunk declares {meta.NumValues} values (limit {Math.Min(options.MaxColumnChunkValues, int.MaxValue)}, ParquetReaderOptions.MaxColumnChunkValues).") { Offset = chunkOffset };
         var reader = new ColumnChunkReader(column, meta, options);
         if (column.MaxRepetitionLevel == 0)
             reader.ReserveLevels(PlausibleEntries(rowCount, chunk.Length));
@@ -184,6 +185,9 @@ internal sealed class ColumnChunkReader
     /// </summary>
     private ReadOnlySpan<byte> Inflate(ReadOnlySpan<byte> body, int size)
     {
+        // A codec we cannot read is refused before anything is sized from the page's declared length.
+        if (!PageCodec.IsReadable(_meta.Codec))
+            throw CodecErrors.Unsupported(_meta.Codec, compressing: false);
         DeclaredSizeGuard.Check(_meta.Codec, body, size);
         if (_meta.Codec == CompressionCodec.Uncompressed)
             return body;
@@ -233,6 +237,13 @@ internal sealed class ColumnChunkReader
 
     private void ReadLevels(ReadOnlySpan<byte> data, int maxLevel, ref int[] levels, int count)
     {
+        // A page's level count is checked against what its level bytes encode before room is made for it: one run can
+        // stand for any number of levels, so bytes do not bound the count, but a count the data does not hold is corrupt
+        // and must not cost a buffer of its size first.
+        var bitWidth = RleBitPackedHybrid.BitWidth(maxLevel);
+        var encoded = RleBitPackedHybrid.CountValues(data, bitWidth, count);
+        if (encoded < count)
+            throw new ParquetException(ParquetErrorCodes.CorruptPage, $"Level data holds {encoded} of the page's {count} levels.");
         if (levels.Length < _entries + count)
         {
             // Levels live only until assembly, so they come from the pool rather than the large object heap.
@@ -242,7 +253,7 @@ internal sealed class ColumnChunkReader
             levels = grown;
         }
         var destination = levels.AsSpan(_entries, count);
-        RleBitPackedHybrid.Decode(data, RleBitPackedHybrid.BitWidth(maxLevel), destination);
+        RleBitPackedHybrid.Decode(data, bitWidth, destination);
         foreach (var level in destination)
         {
             if ((uint)level > (uint)maxLevel)

@@ -15,6 +15,9 @@ internal static class DeclaredSizeGuard
     // Snappy's densest element is a 3-byte copy of 64 bytes.
     private const long SnappyMaxRatio = 22;
 
+    // An LZ4 block's densest form is a match length extended by 255 per added byte.
+    private const long Lz4MaxRatio = 256;
+
     public static void Check(CompressionCodec codec, ReadOnlySpan<byte> compressed, int declared)
     {
         var plausible = codec switch
@@ -23,6 +26,7 @@ internal static class DeclaredSizeGuard
             CompressionCodec.Snappy => SnappyLength(compressed) is not long length || length == declared,
             CompressionCodec.Gzip => declared <= Math.Max(compressed.Length, 64) * DeflateMaxRatio,
             CompressionCodec.Zstd => ZstdContentSize(compressed) is not long size || size == declared,
+            CompressionCodec.Lz4Raw => declared <= Math.Max(compressed.Length, 16) * Lz4MaxRatio,
             _ => true,
         };
         if (codec == CompressionCodec.Snappy && plausible)

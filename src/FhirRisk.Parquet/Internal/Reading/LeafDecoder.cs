@@ -34,7 +34,7 @@ internal abstract class LeafDecoder
         PhysicalType.Float => new FixedLeafDecoder<float>(),
         PhysicalType.Double => new FixedLeafDecoder<double>(),
         PhysicalType.ByteArray or PhysicalType.FixedLenByteArray when column.Field.Type == ParquetType.String =>
-            new ByteArrayLeafDecoder<string>(column.TypeLength, static span => System.Text.Encoding.UTF8.GetString(span)),
+            new ByteArrayLeafDecoder<string>(column.TypeLength, Utf8Strings.Decode),
         PhysicalType.ByteArray or PhysicalType.FixedLenByteArray =>
             new ByteArrayLeafDecoder<byte[]>(column.TypeLength, static span => span.ToArray()),
         _ => throw new ParquetException(ParquetErrorCodes.Unsupported, $"Physical type {column.PhysicalType} is not supported."),
@@ -44,16 +44,42 @@ internal abstract class LeafDecoder
         new ParquetException(ParquetErrorCodes.Unsupported, $"Encoding {encoding} is not supported for {type} values.");
 
     /// <summary>
+    /// Refuses a page that declares more values than its bytes can encode, before the value store grows for them (a
+    /// corrupt count must fail at once, not after an allocation of its size). <paramref name="plainBits"/> is the least
+    /// a PLAIN or BYTE_STREAM_SPLIT value takes (a byte array's 4-byte length; 0 where the encoding is not of that kind).
+    /// Dictionary indices are counted by their run headers, the delta encodings by their header's total; RLE runs can
+    /// stand for any count in a few bytes, which the column chunk's limits bound.
+    /// </summary>
+    protected static void CheckDeclaredCount(Encoding encoding, ReadOnlySpan<byte> data, int count, int plainBits,
+        bool integerDelta = false, bool byteArrayDelta = false)
+    {
+        if (count == 0)
+            return;
+        long holds = encoding switch
+        {
+            Encoding.Plain or Encoding.ByteStreamSplit when plainBits > 0 => data.Length * 8L / plainBits,
+            Encoding.PlainDictionary or Encoding.RleDictionary when data.Length >= 1 && data[0] <= 32 =>
+                RleBitPackedHybrid.CountValues(data[1..], data[0], count),
+            Encoding.DeltaBinaryPacked when integerDelta => DeltaBinaryPacked.ReadTotalCount(data),
+            Encoding.DeltaLengthByteArray or Encoding.DeltaByteArray when byteArrayDelta => DeltaBinaryPacked.ReadTotalCount(data),
+            _ => long.MaxValue,
+        };
+        if (holds < count)
+            throw new ParquetException(ParquetErrorCodes.CorruptPage,
+                $"Page declares {count} values but its {data.Length} bytes of {encoding} hold at most {holds}.");
+    }
+
+    /// <summary>
     /// Decodes RLE_DICTIONARY / PLAIN_DICTIONARY indices (one byte of bit width, then the RLE/bit-packed hybrid) and
     /// looks each up in <paramref name="dictionary"/>.
     /// </summary>
     protected static void Gather<T>(T[]? dictionary, ReadOnlySpan<byte> data, Span<T> destination)
     {
         var count = destination.Length;
-        if (dictionary is null)
-            throw new ParquetException(ParquetErrorCodes.CorruptPage, "A dictionary-encoded page appears before any dictionary page.");
         if (count == 0)
             return;
+        if (dictionary is null)
+            throw new ParquetException(ParquetErrorCodes.CorruptPage, "A dictionary-encoded page appears before any dictionary page.");
         if (data.Length < 1)
             throw new ParquetException(ParquetErrorCodes.CorruptPage, "Dictionary-encoded page has no bit-width byte.");
         int bitWidth = data[0];
@@ -107,6 +133,7 @@ internal sealed class FixedLeafDecoder<T> : LeafDecoder
 
     public override void ReadValues(Encoding encoding, ReadOnlySpan<byte> data, int count)
     {
+        CheckDeclaredCount(encoding, data, count, Unsafe.SizeOf<T>() * 8, integerDelta: typeof(T) == typeof(int) || typeof(T) == typeof(long));
         _values = Grow(_values, Count + count);
         var destination = _values.AsSpan(Count, count);
         switch (encoding)
@@ -160,6 +187,13 @@ internal sealed class BooleanLeafDecoder : LeafDecoder
 
     public override void ReadValues(Encoding encoding, ReadOnlySpan<byte> data, int count)
     {
+        if (encoding == Encoding.Rle && count > 0 && data.Length >= 4)
+        {
+            var prefixed = BinaryPrimitives.ReadInt32LittleEndian(data);
+            if (prefixed >= 0 && prefixed <= data.Length - 4 && RleBitPackedHybrid.CountValues(data.Slice(4, prefixed), 1, count) < count)
+                throw new ParquetException(ParquetErrorCodes.CorruptPage, $"RLE boolean data holds fewer than the page's {count} values.");
+        }
+        CheckDeclaredCount(encoding, data, count, plainBits: 1);
         _values = Grow(_values, Count + count);
         var destination = _values.AsSpan(Count, count);
         switch (encoding)
@@ -185,5 +219,39 @@ internal sealed class BooleanLeafDecoder : LeafDecoder
                 throw UnsupportedEncoding(encoding, "BOOLEAN");
         }
         Count += count;
+    }
+}
+
+/// <summary>
+/// STRING values are UTF-8 (LogicalTypes.md). Invalid bytes are an error, not U+FFFD: replacement would make distinct
+/// damaged values equal (two codes merging into one) without a word; DuckDB and Arrow refuse them too.
+/// </summary>
+internal static class Utf8Strings
+{
+    private static readonly System.Text.UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static string Decode(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return Strict.GetString(bytes);
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            throw new ParquetException(ParquetErrorCodes.CorruptPage, $"A STRING value is not valid UTF-8 (byte {e.Index} of {bytes.Length}).", e);
+        }
+    }
+
+    /// <summary>A statistic's bound, or null (no bound) where a writer cut it inside a character.</summary>
+    public static string? TryDecode(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return Strict.GetString(bytes);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            return null;
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FhirRisk.Parquet.Internal.Format;
 
 namespace FhirRisk.Parquet.Internal.Reading;
@@ -9,6 +10,9 @@ namespace FhirRisk.Parquet.Internal.Reading;
 /// </summary>
 internal sealed class SchemaResolver
 {
+    /// <summary>Largest DECIMAL scale read: 10^scale must be a finite double.</summary>
+    private const int MaxDecimalScale = 308;
+
     private readonly List<SchemaElement> _elements;
     private int _next;
 
@@ -23,7 +27,7 @@ internal sealed class SchemaResolver
         if (elements.Count == 0)
             throw new ParquetException(ParquetErrorCodes.CorruptMetadata, "The footer schema is empty.");
         var resolver = new SchemaResolver(elements) { _next = 1 };
-        var rootChildren = elements[0].NumChildren ?? 0;
+        var rootChildren = ChildCount(elements[0]);
         for (var i = 0; i < rootChildren; i++)
             resolver.ResolveTopLevel();
         if (resolver._next != elements.Count)
@@ -39,12 +43,28 @@ internal sealed class SchemaResolver
         return _elements[_next++];
     }
 
-    /// <summary>Skips the subtree whose root was just taken.</summary>
+    /// <summary>
+    /// Skips the subtree whose root was just taken. Iterative: the schema is a depth-first list whose nesting comes only
+    /// from <c>num_children</c>, so a footer can describe a group nested millions deep, and a recursive walk would overflow
+    /// the stack (an exception no caller can catch).
+    /// </summary>
     private void SkipChildren(SchemaElement group)
     {
-        for (var i = 0; i < (group.NumChildren ?? 0); i++)
-            SkipChildren(Take());
+        var left = ChildCount(group);
+        while (left > 0)
+        {
+            left--;
+            left += ChildCount(Take());
+        }
     }
+
+    private static long ChildCount(SchemaElement element) => element.NumChildren switch
+    {
+        null => 0,
+        < 0 => throw new ParquetException(ParquetErrorCodes.CorruptMetadata,
+            $"Schema element '{element.Name}' declares {element.NumChildren} children."),
+        var n => n.Value,
+    };
 
     private void ResolveTopLevel()
     {
@@ -145,7 +165,8 @@ internal sealed class SchemaResolver
             {
                 TimeUnitKind.Millis => TimestampUnit.Millis,
                 TimeUnitKind.Micros => TimestampUnit.Micros,
-                _ => TimestampUnit.Nanos,
+                TimeUnitKind.Nanos => TimestampUnit.Nanos,
+                _ => throw new UnreachableException("TryLeafType refuses unknown time units."),
             };
             return field with { TimestampUnit = unit, IsAdjustedToUtc = logical.IsAdjustedToUtc };
         }
@@ -188,7 +209,10 @@ internal sealed class SchemaResolver
             && !(leaf.Type == PhysicalType.FixedLenByteArray && leaf.TypeLength is > 0))
             return $"DECIMAL stored as physical type {leaf.Type?.ToString() ?? "(none)"} is not supported";
         var (precision, scale) = DecimalParameters(leaf);
-        return precision < 1 || scale < 0 || scale > precision ? $"DECIMAL({precision},{scale}) is not a valid decimal type" : null;
+        if (precision < 1 || scale < 0 || scale > precision)
+            return $"DECIMAL({precision},{scale}) is not a valid decimal type";
+        // Values are read as doubles, unscaled / 10^scale: past 10^308 the divisor is infinite and every value would read 0.
+        return scale > MaxDecimalScale ? $"DECIMAL with scale {scale} is not supported (at most {MaxDecimalScale}, as doubles)" : null;
     }
 
     private static bool TryLeafType(SchemaElement leaf, out ParquetType type, out string reason)
@@ -199,6 +223,13 @@ internal sealed class SchemaResolver
         {
             type = default;
             reason = misread;
+            return false;
+        }
+        if (logical is LogicalTypeKind.Timestamp or LogicalTypeKind.Time && !Enum.IsDefined(leaf.LogicalType!.Unit))
+        {
+            // A TimeUnit member this reader does not know: guessing a unit would scale every value by a wrong factor.
+            type = default;
+            reason = $"{logical.Value.ToString().ToUpperInvariant()} with an unknown time unit (TimeUnit member {(int)leaf.LogicalType!.Unit + 1})";
             return false;
         }
         if (IsDecimal(leaf))

@@ -36,7 +36,7 @@ internal static class StatisticsDecoder
             PhysicalType.Int64 when bytes.Length >= 8 => BinaryPrimitives.ReadInt64LittleEndian(bytes),
             PhysicalType.Float when bytes.Length >= 4 => BinaryPrimitives.ReadSingleLittleEndian(bytes),
             PhysicalType.Double when bytes.Length >= 8 => BinaryPrimitives.ReadDoubleLittleEndian(bytes),
-            PhysicalType.ByteArray or PhysicalType.FixedLenByteArray => column.Field.Type == ParquetType.String ? System.Text.Encoding.UTF8.GetString(bytes) : bytes,
+            PhysicalType.ByteArray or PhysicalType.FixedLenByteArray => column.Field.Type == ParquetType.String ? Utf8Strings.TryDecode(bytes) : bytes,
             _ => null,
         };
     }

@@ -84,9 +84,18 @@ internal sealed class ColumnChunkWriter
         return new ColumnChunk { FileOffset = dictionaryOffset ?? dataOffset, MetaData = meta };
     }
 
+    /// <summary>
+    /// Longest min or max value stored. Statistics are copied whole into the footer for every row group, so a few long
+    /// strings would otherwise make footers larger than readers accept (ours: <see cref="ParquetReaderOptions.MaxFooterSize"/>);
+    /// past this both are left out and the null count kept, which a reader treats as "no bounds" (Arrow does the same).
+    /// </summary>
+    internal const int MaxStatisticsValueBytes = 4096;
+
     private static Statistics BuildStatistics(ValueWriter values, long nullCount)
     {
         var (min, max) = values.MinMax();
+        if (min?.Length > MaxStatisticsValueBytes || max?.Length > MaxStatisticsValueBytes)
+            (min, max) = (null, null);
         return new Statistics { NullCount = nullCount, MinValue = min, MaxValue = max };
     }
 
