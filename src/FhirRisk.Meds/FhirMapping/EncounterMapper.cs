@@ -11,9 +11,21 @@ namespace FhirRisk.Meds.FhirMapping;
 /// </summary>
 internal static class EncounterMapper
 {
+    private static readonly string[] s_droppedStatuses = ["entered-in-error", "cancelled", "planned"];
+
+    /// <summary>
+    /// Whether mapping <paramref name="encounter"/> writes a death from its discharge disposition: a mapped status, a
+    /// death disposition and a period end. The index defers a Patient's date-only death to such an encounter, so the two
+    /// must agree: a voided or unfinished encounter saying "expired" must not swallow the Patient's death.
+    /// </summary>
+    public static bool WritesDispositionDeath(FhirEncounter encounter) =>
+        !s_droppedStatuses.Contains(encounter.Status?.Trim(), StringComparer.OrdinalIgnoreCase)
+        && encounter.Period?.End is not null
+        && FhirIndex.IsDeathDisposition(encounter.DischargeDisposition);
+
     public static void Map(FhirEncounter encounter, MappingContext context)
     {
-        if (context.DroppedByStatus(encounter.Status, "status", "entered-in-error", "cancelled", "planned"))
+        if (context.DroppedByStatus(encounter.Status, "status", s_droppedStatuses))
             return;
         var info = context.Index.DescribeEncounter(encounter, context.Envelope);
         if (context.Subject(encounter.Subject, "subject") is not { } subjectId)
@@ -42,9 +54,9 @@ internal static class EncounterMapper
             EmitAt(context, subjectId, start, "ED_REGISTRATION", encounterId);
             EmitAt(context, subjectId, end, "ED_OUT", encounterId);
         }
-        if (!info.IsInpatient && !info.IsIcu && !info.IsEmergency)
+        if (!info.IsInpatient && !info.IsIcu && !info.IsEmergency && !info.IsPartOfStay)
             EmitAt(context, subjectId, start ?? end, "VISIT//" + classCode, encounterId);
-        if (end is not null && FhirIndex.IsDeathDisposition(encounter.DischargeDisposition) && EmitsDispositionDeath(context, subjectId))
+        if (WritesDispositionDeath(encounter) && EmitsDispositionDeath(context, subjectId))
             context.Emit(subjectId, end, "MEDS_DEATH", encounterId: encounterId);
     }
 

@@ -53,7 +53,7 @@ public sealed class FhirIndex(FhirMappingSettings settings)
             _byFullUrl.TryAdd((envelope.Scope, fullUrl), resource);
         if (resource is FhirPatient patient && id is not null)
             AddPatient(patient, id, envelope);
-        if (resource is FhirEncounter encounter && IsDeathDisposition(encounter.DischargeDisposition))
+        if (resource is FhirEncounter encounter && EncounterMapper.WritesDispositionDeath(encounter))
         {
             if (ResolveSubject(encounter.Subject, envelope) is { } subjectId)
                 _dispositionDeaths.Add(subjectId);
@@ -175,7 +175,14 @@ public sealed class FhirIndex(FhirMappingSettings settings)
         var icuByLocation = parentId is not null && encounter.Locations.Count > 0
             && encounter.Locations.All(l => IsIcuLocation(l.Location));
         var isIcu = EncounterClassifier.SaysIcu(encounter) || icuByLocation;
-        var isInpatient = EncounterClassifier.IsInpatientClass(encounter) && !(isIcu && parentId is not null);
+        // A ward or service leg recorded as a sub-encounter of a hospital stay is part of that stay (R4 Encounter.partOf):
+        // as a stay of its own it would split the parent's length of stay and read each transfer as a discharge and a
+        // readmission. A sub-encounter whose parent is not in the data stays what its class says.
+        var isPartOfStay = !isIcu && parentId is not null && EncounterClassifier.IsInpatientClass(encounter)
+            && ReferenceTarget.Parse(encounter.PartOf?.Reference) is { } parentTarget
+            && Find(parentTarget, "Encounter", scope)?.Resource is FhirEncounter parentEncounter
+            && EncounterClassifier.IsInpatientClass(parentEncounter);
+        var isInpatient = EncounterClassifier.IsInpatientClass(encounter) && !(isIcu && parentId is not null) && !isPartOfStay;
         var isEmergency = !isInpatient && !isIcu && EncounterClassifier.IsEmergencyClass(encounter);
         return new FhirEncounterInfo(
             EncounterIdOf(key["Encounter/".Length..]),
@@ -185,7 +192,8 @@ public sealed class FhirIndex(FhirMappingSettings settings)
             isInpatient,
             isEmergency,
             parentId,
-            isIcu ? IcuUnitOf(encounter) : null);
+            isIcu ? IcuUnitOf(encounter) : null,
+            isPartOfStay);
     }
 
     private string IcuUnitOf(FhirEncounter encounter)

@@ -50,4 +50,8 @@ public static class FhirMappingIssueCodes
     /// <summary>Information: a Patient whose id was already read earlier in the input (another file or bundle); the
     /// first copy gives the subject's static rows, birth and death, so they are not written twice.</summary>
     public const string DuplicatePatient = "FHIRMAP014";
+
+    /// <summary>Information: an Observation or component whose dataAbsentReason says no value was obtained (not
+    /// performed, declined, error…) gives no event: a code-only event would read as a finding that was made.</summary>
+    public const string ValueAbsent = "FHIRMAP015";
 }

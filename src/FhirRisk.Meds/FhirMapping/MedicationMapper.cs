@@ -9,9 +9,9 @@ namespace FhirRisk.Meds.FhirMapping;
 /// <c>administered</c>, <c>dispensed</c> or <c>statement</c>. Keeping one code per drug (rather than one per kind)
 /// keeps the vocabulary small while the text value still separates orders from administrations.
 /// The drug is medicationCodeableConcept, else the referenced Medication (contained first), whose code — or, for a
-/// mix without a code, each ingredient code — is used. Status rules: requests drop cancelled, entered-in-error, draft
-/// and doNotPerform; administrations drop not-done and entered-in-error; dispenses drop cancelled, declined and
-/// entered-in-error; statements drop not-taken and entered-in-error.
+/// mix without a code, each ingredient code — is used. Status rules: requests drop cancelled, entered-in-error, draft,
+/// doNotPerform and the intents proposal, plan and option; administrations drop not-done and entered-in-error;
+/// dispenses drop cancelled, declined and entered-in-error; statements drop not-taken, intended and entered-in-error.
 /// </summary>
 internal static class MedicationMapper
 {
@@ -22,9 +22,12 @@ internal static class MedicationMapper
             FhirMedicationRequest => ("requested", new[] { "cancelled", "entered-in-error", "draft" }),
             FhirMedicationAdministration => ("administered", ["not-done", "entered-in-error"]),
             FhirMedicationDispense => ("dispensed", ["cancelled", "declined", "entered-in-error"]),
-            _ => ("statement", new[] { "not-taken", "entered-in-error" }),
+            _ => ("statement", new[] { "not-taken", "entered-in-error", "intended" }),
         };
         if (context.DroppedByStatus(medication.Status, "status", dropped))
+            return;
+        // intent is a modifier (R4): a proposal, plan or option is not an order that was given.
+        if (medication is FhirMedicationRequest request && context.DroppedByStatus(request.Intent, "intent", "proposal", "plan", "option"))
             return;
         if (medication is FhirMedicationRequest { DoNotPerform: true })
         {

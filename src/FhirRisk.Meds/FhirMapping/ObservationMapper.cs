@@ -6,13 +6,15 @@ namespace FhirRisk.Meds.FhirMapping;
 /// Observation → one event for the observation itself when it has a value or no components (a coded finding without a
 /// value, e.g. an organism, is still an event), plus one event per component with its own code and value. Time is
 /// effective[x] (start), else the end of an effectivePeriod that has only an end (as every other resource falls back to
-/// its end), else issued. dataAbsentReason means no value. Entered-in-error and cancelled are dropped.
+/// its end), else issued. Entered-in-error, cancelled and registered (no result yet) are dropped, and so is an
+/// observation or component whose dataAbsentReason says no value was obtained (not performed, asked but declined,
+/// error…): as a code-only event it would read as a finding that was made.
 /// </summary>
 internal static class ObservationMapper
 {
     public static void Map(FhirObservation observation, MappingContext context)
     {
-        if (context.DroppedByStatus(observation.Status, "status", "entered-in-error", "cancelled"))
+        if (context.DroppedByStatus(observation.Status, "status", "entered-in-error", "cancelled", "registered"))
             return;
         if (context.Subject(observation.Subject, "subject") is not { } subjectId)
             return;
@@ -21,16 +23,37 @@ internal static class ObservationMapper
             return;
         if (context.Time("effective", observation.Effective?.Utc, observation.EffectiveEnd?.Utc, observation.Issued?.Utc) is not { } time)
             return;
-        if (observation.Value is not null || observation.Components.Count == 0)
+        if (observation.Value is null && NothingObtained(observation.DataAbsentReason))
+            ReportAbsent(context, observation.DataAbsentReason!, "dataAbsentReason");
+        else if (observation.Value is not null || observation.Components.Count == 0)
             EmitValue(context, subjectId, time, code, observation.Value, "value", encounterId);
         if (!context.Settings.MapObservationComponents)
             return;
         for (var i = 0; i < observation.Components.Count; i++)
         {
             var component = observation.Components[i];
-            if (context.Code(component.Code, $"component[{i}].code") is { } componentCode)
+            if (component.Value is null && NothingObtained(component.DataAbsentReason))
+                ReportAbsent(context, component.DataAbsentReason!, $"component[{i}].dataAbsentReason");
+            else if (context.Code(component.Code, $"component[{i}].code") is { } componentCode)
                 EmitValue(context, subjectId, time, componentCode, component.Value, $"component[{i}].value", encounterId);
         }
+    }
+
+    /// <summary>
+    /// data-absent-reason codes that say no measurement or answer was obtained. Others (unknown, masked, as-text,
+    /// temp-unknown…) say a value exists but is not given: those stay code-only events.
+    /// </summary>
+    private static readonly string[] s_nothingObtained =
+        ["not-performed", "not-asked", "asked-declined", "asked-unknown", "error", "not-applicable", "unsupported"];
+
+    private static bool NothingObtained(FhirCodeableConcept? reason) =>
+        reason?.Codings.Any(c => c.Code is { } code && s_nothingObtained.Contains(code.Trim(), StringComparer.OrdinalIgnoreCase)) == true;
+
+    private static void ReportAbsent(MappingContext context, FhirCodeableConcept reason, string element)
+    {
+        var why = reason.Codings.FirstOrDefault(c => c.Code is not null)?.Code ?? reason.Text ?? "unknown";
+        context.Report(new Core.Issue(FhirMappingIssueCodes.ValueAbsent, Core.IssueSeverity.Information, context.Envelope.IssuePath(element),
+            $"no value (dataAbsentReason '{why}'): no event"));
     }
 
     private static void EmitValue(MappingContext context, long subjectId, DateTime time, string code, FhirValue? value, string element, long? encounterId)

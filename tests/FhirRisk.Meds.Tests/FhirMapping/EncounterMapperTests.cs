@@ -107,6 +107,44 @@ public sealed class EncounterMapperTests
     }
 
     [Fact]
+    public void Map_WardLegsOfAHospitalStay_AreNotStaysOfTheirOwn()
+    {
+        // Two inpatient sub-encounters (partOf) of one 9-day stay: as stays of their own they gave three admissions for
+        // one stay and read the transfer between them as a discharge and a readmission.
+        var fixture = new MappingFixture().WithPatient();
+        var stay = Encounter("e1", "IMP", new FhirPeriod(At(2020, 1, 1, 10), At(2020, 1, 10, 10)))
+            with { DischargeDisposition = Concept("http://terminology.hl7.org/CodeSystem/discharge-disposition", "home") };
+        var wardA = Encounter("w1", "IMP", new FhirPeriod(At(2020, 1, 1, 10), At(2020, 1, 4, 10))) with { PartOf = Ref("Encounter/e1") };
+        var wardB = Encounter("w2", "IMP", new FhirPeriod(At(2020, 1, 4, 10), At(2020, 1, 10, 10))) with { PartOf = Ref("Encounter/e1") };
+        fixture.Add(stay).Add(wardA).Add(wardB);
+
+        Assert.Equal(["HOSPITAL_ADMISSION//IMP", "HOSPITAL_DISCHARGE//home"], Codes(fixture.Map(stay)));
+        Assert.Empty(fixture.Map(wardA));
+        Assert.Empty(fixture.Map(wardB));
+        var info = fixture.Index.ResolveEncounter(Ref("Encounter/w1"), Envelope("Observation"));
+        Assert.True(info!.IsPartOfStay);
+        Assert.False(info.IsInpatient);
+        Assert.Equal(fixture.EncounterId("e1"), info.ParentEncounterId);
+    }
+
+    [Fact]
+    public void Map_InpatientSubEncounterWhoseParentIsNotInTheData_StaysAStay()
+    {
+        var child = Encounter("w1", "IMP") with { PartOf = Ref("Encounter/missing") };
+        Assert.Equal(["HOSPITAL_ADMISSION//IMP", "HOSPITAL_DISCHARGE//UNKNOWN"], Codes(new MappingFixture().WithPatient().Map(child)));
+    }
+
+    [Fact]
+    public void Map_InpatientSubEncounterOfAnAmbulatoryVisit_StaysAStay()
+    {
+        var fixture = new MappingFixture().WithPatient();
+        var visit = Encounter("v1", "AMB");
+        var child = Encounter("w1", "IMP") with { PartOf = Ref("Encounter/v1") };
+        fixture.Add(visit).Add(child);
+        Assert.Equal(["HOSPITAL_ADMISSION//IMP", "HOSPITAL_DISCHARGE//UNKNOWN"], Codes(fixture.Map(child)));
+    }
+
+    [Fact]
     public void Map_TopLevelInpatientTypedIcu_EmitsHospitalAndIcu()
     {
         var encounter = Encounter("e1", "IMP") with { Types = [Concept("http://snomed.info/sct", "305351004", "Admission to intensive care unit (procedure)")] };

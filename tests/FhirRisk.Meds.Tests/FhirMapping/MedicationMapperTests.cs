@@ -38,6 +38,32 @@ public sealed class MedicationMapperTests
         Assert.Equal([FhirMappingIssueCodes.StatusDropped], fixture.IssueCodes);
     }
 
+    [Theory]
+    [InlineData("proposal")]
+    [InlineData("plan")]
+    [InlineData("option")]
+    public void Map_RequestThatIsNotAnOrder_NoEvent(string intent)
+    {
+        var fixture = new MappingFixture().WithPatient();
+        Assert.Empty(fixture.Map(new FhirMedicationRequest { Status = "active", Intent = intent, Subject = Ref("Patient/p1"), Medication = Drug("1"), Start = At(2020, 1, 1) }));
+        Assert.Equal([FhirMappingIssueCodes.StatusDropped], fixture.IssueCodes);
+    }
+
+    [Fact]
+    public void Map_RequestThatIsAnOrder_Requested()
+    {
+        var events = new MappingFixture().WithPatient()
+            .Map(new FhirMedicationRequest { Status = "active", Intent = "order", Subject = Ref("Patient/p1"), Medication = Drug("1"), Start = At(2020, 1, 1) });
+        Assert.Equal("requested", Assert.Single(events).TextValue);
+    }
+
+    [Fact]
+    public void Map_StatementIntended_NoEvent()
+    {
+        var fixture = new MappingFixture().WithPatient();
+        Assert.Empty(fixture.Map(new FhirMedicationStatement { Status = "intended", Subject = Ref("Patient/p1"), Medication = Drug("1"), Start = At(2020, 1, 1) }));
+    }
+
     [Fact]
     public void Map_AdministrationNotDone_NoEvent()
     {

@@ -102,9 +102,37 @@ public sealed class ObservationMapperTests
         Assert.Equal([120f, 80f], events.Select(e => e.NumericValue!.Value));
     }
 
+    [Fact]
+    public void Map_NotPerformed_NoEventAndAnIssue()
+    {
+        // A measurement that was not made must not read as a finding that was (the same event as a coded result).
+        var fixture = new MappingFixture().WithPatient();
+        var observation = Observation(null) with { DataAbsentReason = Concept("http://terminology.hl7.org/CodeSystem/data-absent-reason", "not-performed") };
+        Assert.Empty(fixture.Map(observation));
+        Assert.Equal([FhirMappingIssueCodes.ValueAbsent], fixture.IssueCodes);
+    }
+
+    [Fact]
+    public void Map_PanelWithAComponentNotObtained_OnlyTheMeasuredComponent()
+    {
+        // The HL7 example Observation-blood-pressure-dar: systolic measured, diastolic "error".
+        var fixture = new MappingFixture().WithPatient();
+        var observation = Observation(null, "85354-9") with
+        {
+            Components =
+            [
+                new FhirObservationComponent(Concept(Loinc, "8480-6"), new FhirValue(FhirValueKind.Quantity) { Quantity = new FhirQuantity(107, "mm[Hg]", Ucum, "mm[Hg]") }, null),
+                new FhirObservationComponent(Concept(Loinc, "8462-4"), null, Concept("http://terminology.hl7.org/CodeSystem/data-absent-reason", "error")),
+            ],
+        };
+        Assert.Equal(["LOINC//8480-6//mm[Hg]"], fixture.Map(observation).Select(e => e.Code));
+        Assert.Equal([FhirMappingIssueCodes.ValueAbsent], fixture.IssueCodes);
+    }
+
     [Theory]
     [InlineData("entered-in-error")]
     [InlineData("cancelled")]
+    [InlineData("registered")]
     public void Map_DroppedStatus_NoEvent(string status)
     {
         var fixture = new MappingFixture().WithPatient();

@@ -58,14 +58,38 @@ public sealed class PatientMapperTests
     {
         var fixture = new MappingFixture();
         var patient = new FhirPatient { Id = "p1", DeceasedDateTime = Day(2020, 5, 6) };
-        fixture.Add(patient).Add(new FhirEncounter
-        {
-            Id = "e1",
-            Subject = Ref("Patient/p1"),
-            DischargeDisposition = Concept("http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-discharge-disposition", "DIED"),
-        });
+        fixture.Add(patient).Add(DiedEncounter("finished", new FhirPeriod(At(2020, 5, 1, 10), At(2020, 5, 6, 14))));
         Assert.Empty(fixture.Map(patient));
     }
+
+    [Theory]
+    [InlineData("entered-in-error", true)]
+    [InlineData("cancelled", true)]
+    [InlineData("in-progress", false)]
+    public void Map_DateOnlyDeath_IsKeptWhenTheDiedEncounterWritesNoDeath(string status, bool ended)
+    {
+        // The encounter mapper writes a disposition death only for a mapped encounter with an end; a voided or unfinished
+        // one saying "died" swallowed the Patient's own death, and nothing wrote one.
+        var fixture = new MappingFixture();
+        var patient = new FhirPatient { Id = "p1", DeceasedDateTime = Day(2020, 5, 6) };
+        var encounter = DiedEncounter(status, new FhirPeriod(At(2020, 5, 1, 10), ended ? At(2020, 5, 6, 14) : null));
+        fixture.Add(patient).Add(encounter);
+
+        var death = Assert.Single(fixture.Map(patient));
+        Assert.Equal("MEDS_DEATH", death.Code);
+        Assert.Equal(new DateTime(2020, 5, 6, 23, 59, 59, 999).AddTicks(9990), death.Time);
+        Assert.DoesNotContain("MEDS_DEATH", fixture.Map(encounter).Select(e => e.Code));
+    }
+
+    private static FhirEncounter DiedEncounter(string status, FhirPeriod period) => new()
+    {
+        Id = "e1",
+        Status = status,
+        Class = new FhirCoding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "IMP"),
+        Subject = Ref("Patient/p1"),
+        Period = period,
+        DischargeDisposition = Concept("http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-discharge-disposition", "DIED"),
+    };
 
     [Fact]
     public void Map_PatientWithoutIdOrFullUrl_ReportsMissingSubject()
