@@ -1,5 +1,6 @@
 using FhirRisk.Inference.Prediction;
 using FhirRisk.Inference.Rollouts;
+using FhirRisk.Meds;
 using FhirRisk.Meds.Tasks;
 using FhirRisk.Tokenizer;
 
@@ -49,6 +50,35 @@ public sealed class StayClockTests
         Assert.Equal((TaskOutcomeKind.Duration, true, threshold), (risks[0].Observed?.Kind, risks[0].Observed?.Label, risks[0].Observed?.Elapsed));
         Assert.Equal((0, null), (risks[0].N, risks[0].Estimator));
         Assert.Equal(0, predictor.Counters.RolloutsFinished);
+    }
+
+    [Fact]
+    public void A_stay_without_a_discharge_is_not_open_after_an_ed_visit()
+    {
+        // The discharge is missing from the record, but the ED registration five days on shows the patient had left: a
+        // question asked after it is not asked inside that stay (as the labels censor such a stay there, StayKind.EndedBy).
+        using var session = TinyModel.Open();
+        var mortality = session.Task(TaskCatalog.HospitalMortality);
+        var start = new DateTime(2150, 1, 1, 8, 0, 0);
+        MedsEvent[] events =
+        [
+            new(7, null, "GENDER//F"),
+            new(7, start.AddYears(-60), MedsSchema.BirthCode),
+            new(7, start, "HOSPITAL_ADMISSION//IMP"),
+            new(7, start.AddHours(3), "LAB//A"),
+            new(7, start.AddDays(5), "ED_REGISTRATION"),
+            new(7, start.AddDays(5).AddHours(1), "LAB//B"),
+        ];
+        var timeline = TinyModel.Tokenizer.CreateBuffer();
+        TinyModel.Tokenizer.Encode(events, timeline, endTimeline: false);
+        var codes = Enumerable.Range(0, timeline.Count).Select(i => session.Meanings.CodeOf(timeline.Tokens[i])).ToArray();
+        var admission = Array.IndexOf(codes, "HOSPITAL_ADMISSION//IMP");
+        var registration = Array.IndexOf(codes, "ED_REGISTRATION");
+
+        Assert.Equal(admission, StayClock.Anchor(session.Meanings, timeline, registration - 1, mortality));
+        Assert.Null(StayClock.Anchor(session.Meanings, timeline, registration, mortality));
+        Assert.Null(StayClock.Anchor(session.Meanings, timeline, timeline.Count - 1, mortality));
+        Assert.Equal(TimeSpan.Zero, StayClock.Spent(session.Meanings, timeline, timeline.Count - 1, session.Task(TaskCatalog.ProlongedLos)));
     }
 
     /// <summary>An index inside a stay that has lasted at least <paramref name="threshold"/> by then, or −1.</summary>

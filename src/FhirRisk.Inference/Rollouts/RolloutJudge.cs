@@ -351,7 +351,9 @@ public sealed class RolloutJudge
             if (_diesAtEndUnmakes && elapsed == TimeSpan.Zero && TaskCodes.Death.Contains(code))
                 return new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code);
             // The stay ended unseen (TimelineLabeler: a missing end is censored at the next start); a start within the
-            // quiet time is an event the record rules out, so that future is left out, not censored.
+            // quiet time is an event the record rules out, so that future is left out, not censored. (The labels also
+            // end a record's end-less stay at a visit or admission elsewhere, StayKind.EndedBy; a generated future is a
+            // stay whose end is yet to come, observed, as the labels observe a stay with an end, up to that end.)
             if (StayOpen && CodeSet.Matches(code, _startCode!))
                 return After(elapsed) ? tracker.Finish() : new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code);
             if (StayOpen && CodeSet.Matches(code, _endCode!))

@@ -7,11 +7,22 @@ namespace FhirRisk.Meds.Tasks;
 /// <param name="Name">Short name: <c>hospital</c>, <c>icu</c>, <c>ed</c>.</param>
 /// <param name="StartCode">Code prefix that opens the stay.</param>
 /// <param name="EndCode">Code prefix that closes it.</param>
-public sealed record StayKind(string Name, string StartCode, string EndCode)
+/// <param name="EndedBy">
+/// Codes that show a stay of this kind still open had in fact ended unseen (its end missing from the record, or not yet
+/// generated): a new stay of its kind begins, and for hospital and ICU stays also a new hospital admission, an ED
+/// registration or an ambulatory visit (<c>VISIT//…</c>), which a patient cannot have while in hospital. An ED visit is
+/// ended only by another registration: a hospital admission after it is its outcome, not evidence it was over.
+/// </param>
+public sealed record StayKind(string Name, string StartCode, string EndCode, CodeSet EndedBy)
 {
-    public static StayKind Hospital { get; } = new("hospital", TaskCodes.HospitalAdmission, TaskCodes.HospitalDischarge);
+    /// <summary>The code family of ambulatory and other visits (FHIR ingestion: <c>VISIT//&lt;class&gt;</c>).</summary>
+    public const string VisitCode = "VISIT";
 
-    public static StayKind Icu { get; } = new("icu", TaskCodes.IcuAdmission, TaskCodes.IcuDischarge);
+    public static StayKind Hospital { get; } = new("hospital", TaskCodes.HospitalAdmission, TaskCodes.HospitalDischarge,
+        new CodeSet(TaskCodes.HospitalAdmission, TaskCodes.EdRegistration, VisitCode));
 
-    public static StayKind Emergency { get; } = new("ed", TaskCodes.EdRegistration, TaskCodes.EdOut);
+    public static StayKind Icu { get; } = new("icu", TaskCodes.IcuAdmission, TaskCodes.IcuDischarge,
+        new CodeSet(TaskCodes.IcuAdmission, TaskCodes.HospitalAdmission, TaskCodes.EdRegistration, VisitCode));
+
+    public static StayKind Emergency { get; } = new("ed", TaskCodes.EdRegistration, TaskCodes.EdOut, new CodeSet(TaskCodes.EdRegistration));
 }

@@ -58,8 +58,10 @@ public sealed class TimelineLabeler
         var endMissing = task.Point.At == StayBoundary.Start && stay.EndIndex is null;
         for (var i = contextEnd + 1; i < _timeline.Count; i++)
         {
-            // A stay without an end is observed until the next stay of its kind begins: by then it had ended unseen.
-            if (endMissing && CodeSet.Matches(_timeline.Codes[i], task.Point.Stay.StartCode))
+            // A stay without an end is observed until something shows it had ended unseen (StayKind.EndedBy: the next
+            // stay of its kind, or a visit or admission elsewhere), so a death at home a year later cannot make it an
+            // in-hospital death, nor an outpatient visit make it prolonged.
+            if (endMissing && task.Point.Stay.EndedBy.Contains(_timeline.Codes[i]))
                 break;
             if (Counts(task, stay, i) && tracker.Observe(_timeline.Times[i] - predictionTime, _timeline.Codes[i]) is { } outcome)
                 return outcome;

@@ -107,6 +107,46 @@ public sealed class InStayTaskTests
         Assert.Equal(new TaskOutcome(TaskOutcomeKind.Censored, null), rows[0].Outcome);
     }
 
+    [Theory]
+    [InlineData("VISIT//AMB")]
+    [InlineData("ED_REGISTRATION")]
+    public void InStayTasks_MissingDischargeThenAVisitElsewhere_CensoredThere(string elsewhere)
+    {
+        // A stay whose discharge is lost (an Encounter without period.end): an outpatient visit on day 12 shows the
+        // patient had left. It made the stay "prolonged", and the death at home 300 days later "in-hospital".
+        var timeline = new TimelineBuilder().AtDays(0, Admission, 11).AtDays(1, "LAB//x", 11).AtDays(12, elsewhere, 12).AtDays(300, "MEDS_DEATH");
+
+        foreach (var task in new[] { HospitalMortality, IcuAdmission, ProlongedLos, Composite })
+            Assert.Equal(new TaskOutcome(TaskOutcomeKind.Censored, null), timeline.Label(task).Single().Outcome);
+    }
+
+    [Fact]
+    public void IcuMortality_MissingIcuAndHospitalDischargeThenAVisit_Censored()
+    {
+        var outcome = new TimelineBuilder().AtDays(0, Admission, 11).AtDays(0.2, "ICU_ADMISSION//MICU", 12).AtDays(2, "LAB//x", 12)
+            .AtDays(20, "VISIT//AMB", 13).AtDays(250, "MEDS_DEATH").Label(IcuMortality).Single().Outcome;
+
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Censored, null), outcome);
+    }
+
+    [Fact]
+    public void HospitalMortality_MissingDischargeAndDeathInTheStay_StillPositive()
+    {
+        var outcome = new TimelineBuilder().AtDays(0, Admission, 11).AtDays(1, "LAB//x", 11).AtDays(2, "MEDS_DEATH").Label(HospitalMortality).Single().Outcome;
+
+        Assert.Equal(true, outcome.Label);
+    }
+
+    [Fact]
+    public void HospitalMortality_AVisitInsideAStayWithItsDischarge_DoesNotEndIt()
+    {
+        // Only a stay whose end is missing is cut short: a consult recorded as a visit inside a stay with a discharge is not.
+        var outcome = new TimelineBuilder().AtDays(0, Admission, 11).AtDays(1, "VISIT//AMB", 12).AtDays(3, "MEDS_DEATH").AtDays(3, "HOSPITAL_DISCHARGE//DIED", 11)
+            .Label(HospitalMortality).Single().Outcome;
+
+        Assert.Equal(true, outcome.Label);
+    }
+
     [Fact]
     public void HospitalMortality_DeathAtAdmissionTime_KnownAtPrediction()
     {
