@@ -109,7 +109,7 @@ public sealed class TimelineTokenizer
     {
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(timeline);
-        events = DayEndCodes.Apply(Settings.DayEndCodes, events);
+        events = DateOnlyDeaths.Place(DayEndCodes.Apply(Settings.DayEndCodes, events));
         timeline.Clear(events.Count > 0 ? events[0].SubjectId : 0);
         var canonical = Settings.TieOrder == TieOrder.Canonical;
         long? previous = null;
@@ -159,7 +159,7 @@ public sealed class TimelineTokenizer
     public IReadOnlyList<MedsEvent> InTieOrder(IReadOnlyList<MedsEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
-        events = DayEndCodes.Apply(Settings.DayEndCodes, events);
+        events = DateOnlyDeaths.Place(DayEndCodes.Apply(Settings.DayEndCodes, events));
         if (Settings.TieOrder != TieOrder.Canonical)
             return events;
         var ordered = new List<MedsEvent>(events.Count);

@@ -109,6 +109,42 @@ public sealed class DayEndCodesTests : IDisposable
     }
 
     [Fact]
+    public void Encode_PlacesAMidnightDeathAsTheLabelsDo_SoNoDischargePromptReadsIt()
+    {
+        // MIMIC-IV's dod at midnight, a hospice discharge at 14:00 that day: the readmission point at the discharge is
+        // positive (the death follows it within 30 days), and its prompt read the death before the discharge.
+        var discharge = Day.AddHours(14);
+        MedsEvent[] subject =
+        [
+            new(1, Day.AddDays(-3), Admission, 7),
+            new(1, Day.AddDays(-2), Lab, 7),
+            new(1, Day, MedsSchema.DeathCode),
+            new(1, discharge, "HOSPITAL_DISCHARGE//HOSPICE", 7),
+        ];
+        var tokenizer = TimelineTokenizer.Fit(Write(_temp.File("meds"), [subject]));
+
+        Assert.DoesNotContain(MedsSchema.DeathCode, PromptTokens(tokenizer, subject, discharge));
+        Assert.Contains(MedsSchema.DeathCode, PromptTokens(tokenizer, subject, Day.AddDays(1)));
+        var label = new Meds.Tasks.TimelineLabeler(Meds.Tasks.TaskTimeline.Of(1, MedsSchema.TrainSplit, subject))
+            .Label(Meds.Tasks.TaskCatalog.Create().Single(t => t.Name == Meds.Tasks.TaskCatalog.Readmission30d)).Single();
+        Assert.Equal((discharge, true), (label.PredictionTime, label.Outcome.Label));
+    }
+
+    [Fact]
+    public void DateOnlyDeaths_MoveOnlyAMidnightDeathThatOtherEventsOfItsDayFollow()
+    {
+        MedsEvent[] alone = [new(1, Day.AddHours(-5), Lab, 1), new(1, Day, MedsSchema.DeathCode)];
+        MedsEvent[] timed = [new(1, Day.AddHours(3), MedsSchema.DeathCode), new(1, Day.AddHours(4), Lab, 1)];
+        MedsEvent[] followed = [new(1, null, "GENDER//F"), new(1, Day, MedsSchema.DeathCode), new(1, Day.AddHours(9), "ED_REGISTRATION"), new(1, Day.AddDays(2), Lab)];
+
+        Assert.Same(alone, DateOnlyDeaths.Place(alone));
+        Assert.Same(timed, DateOnlyDeaths.Place(timed));
+        var moved = DateOnlyDeaths.Place(followed);
+        Assert.Equal(["GENDER//F", "ED_REGISTRATION", MedsSchema.DeathCode, Lab], moved.Select(e => e.Code));
+        Assert.Equal(Day.AddDays(1).AddTicks(-10), moved[2].Time);
+    }
+
+    [Fact]
     public void Validate_RefusesAnEmptyPrefix() =>
         Assert.Throws<ArgumentException>(() => (TokenizerSettings.Default with { DayEndCodes = [""] }).Validate());
 

@@ -260,6 +260,7 @@ public sealed class RolloutJudge
         private (TimeSpan At, string Code)? _stop;
         /// <summary>While <see cref="AwaitingEnd"/> for a not-admitted point: when the visit was last admitted from.</summary>
         private TimeSpan? _admitted;
+        private TimeSpan? _diedAt;
 
         private LabelRules(TaskDefinition task, bool knownAtStart, string? startCode, string? endCode, TimeSpan? admissionGrace, int[] startIds,
             TimeSpan quiet, bool awaitingEnd)
@@ -314,7 +315,8 @@ public sealed class RolloutJudge
         /// time, which the record shows the patient still in. As the labels (TimelineLabeler) read the futures: a death
         /// under a live-discharge point's filter, an admission from the visit the end closes under a not-admitted one's
         /// (an admission before a new registration of the stay's kind belongs to the earlier visit), or the record's end
-        /// before the stay's make no such point (<see cref="TaskOutcomeKind.NotAPoint"/>, its elapsed time counted from the
+        /// before the stay's, or a death before the end (the labels make no point after a death), make no such point
+        /// (<see cref="TaskOutcomeKind.NotAPoint"/>, its elapsed time counted from the
         /// prompt, since the task's clock never started); a stop of the task at the end's own time, before the end code
         /// as after it, makes the outcome known at prediction. Returns that outcome, else null.
         /// </summary>
@@ -323,6 +325,8 @@ public sealed class RolloutJudge
             var point = _task.Point;
             if (code is null || (point.Filter == PointFilter.Alive && TaskCodes.Death.Contains(code)))
                 return new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code);
+            if (TaskCodes.Death.Contains(code))
+                _diedAt ??= elapsed;
             if (point.Filter == PointFilter.NotAdmitted && CodeSet.Matches(code, TaskCodes.HospitalAdmission))
                 _admitted = elapsed;
             else if (point.Filter == PointFilter.NotAdmitted && CodeSet.Matches(code, point.Stay.StartCode) && _admitted < elapsed)
@@ -333,7 +337,8 @@ public sealed class RolloutJudge
                     _stop = (elapsed, code);
                 return null;
             }
-            if (!After(elapsed) || _admitted is not null)
+            // The labels make no point after a death (TimelineLabeler.Passes); one at the end's own time is a stop there.
+            if (!After(elapsed) || _admitted is not null || _diedAt < elapsed)
                 return new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code);
             if (_stop is { } stop && stop.At == elapsed)
                 return new TaskOutcome(TaskOutcomeKind.KnownAtPrediction, null, TimeSpan.Zero, stop.Code);

@@ -38,9 +38,10 @@ public sealed class TaskTimeline
     {
         ArgumentNullException.ThrowIfNull(events);
         var timed = events.Where(e => e.Time is not null).ToList();
-        var deathsMoved = MoveDateOnlyDeathsPastLiveDischarges(timed);
-        if (deathsMoved || !IsSorted(timed))
+        if (!IsSorted(timed))
             timed = [.. timed.OrderBy(e => e.Time!.Value)];
+        // A date-only death is placed as the tokenizer places it (DateOnlyDeaths), so no prompt reads its own outcome.
+        timed = [.. DateOnlyDeaths.Place(timed)];
         return new TaskTimeline(
             subjectId,
             split,
@@ -70,32 +71,6 @@ public sealed class TaskTimeline
     /// <summary>Whether two events may belong to one encounter: yes unless both carry different encounter ids.</summary>
     public bool MayShareEncounter(int first, int second) =>
         EncounterIds[first] is not { } a || EncounterIds[second] is not { } b || a == b;
-
-    /// <summary>
-    /// A date of death known only as a date reaches MEDS at midnight (MEDS_transforms writes MIMIC-IV's <c>dod</c> so),
-    /// which puts it before everything else of that day. When the same day holds a live hospital discharge after it, the
-    /// patient left hospital alive that day: the death is taken at the day's end, as our ingestion places a date-only
-    /// death, so the stay is not an in-hospital death and the discharge is a readmission point whose 30 days hold the death.
-    /// </summary>
-    private static bool MoveDateOnlyDeathsPastLiveDischarges(List<MedsEvent> timed)
-    {
-        var moved = false;
-        for (var i = 0; i < timed.Count; i++)
-        {
-            var death = timed[i];
-            if (death.Code != MedsSchema.DeathCode || death.Time!.Value.TimeOfDay != TimeSpan.Zero)
-                continue;
-            var day = death.Time.Value;
-            var liveDischarge = timed.Any(e => e.Time > day && e.Time < day.AddDays(1)
-                && CodeSet.Matches(e.Code, TaskCodes.HospitalDischarge) && !TaskCodes.Death.Contains(e.Code));
-            if (liveDischarge)
-            {
-                timed[i] = death with { Time = day.AddDays(1).AddTicks(-10) };
-                moved = true;
-            }
-        }
-        return moved;
-    }
 
     private static bool IsSorted(List<MedsEvent> events)
     {

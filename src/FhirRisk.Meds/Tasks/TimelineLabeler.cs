@@ -83,12 +83,19 @@ public sealed class TimelineLabeler
             || TaskCodes.Death.Contains(code);
     }
 
-    private bool Passes(PredictionPoint point, Stay stay, int anchor) => point.Filter switch
+    private bool Passes(PredictionPoint point, Stay stay, int anchor)
     {
-        PointFilter.Alive => _firstDeath is not { } death || _timeline.Times[death] > _timeline.Times[anchor],
-        PointFilter.NotAdmitted => !AdmittedBetween(stay.StartIndex ?? anchor, _timeline.Times[anchor] + point.AdmissionGrace),
-        _ => true,
-    };
+        // No point after the record's first death: a visit or admission charted after it is an error of the record,
+        // and its prompt would read the death (a death at the point's own time is known at prediction, Settle).
+        if (_firstDeath is { } first && _timeline.Times[first] < _timeline.Times[anchor])
+            return false;
+        return point.Filter switch
+        {
+            PointFilter.Alive => _firstDeath is not { } death || _timeline.Times[death] > _timeline.Times[anchor],
+            PointFilter.NotAdmitted => !AdmittedBetween(stay.StartIndex ?? anchor, _timeline.Times[anchor] + point.AdmissionGrace),
+            _ => true,
+        };
+    }
 
     /// <summary>
     /// A hospital admission from the ED visit registered at <paramref name="from"/> until <paramref name="until"/>, and

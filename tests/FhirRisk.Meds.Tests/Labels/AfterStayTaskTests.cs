@@ -24,6 +24,31 @@ public sealed class AfterStayTaskTests
     }
 
     [Fact]
+    public void NoTask_MakesAPointAfterTheRecordsFirstDeath()
+    {
+        // A visit charted after a (timed) death is an error of the record; its prompt would read the death.
+        var timeline = new TimelineBuilder().At(0, Admission).AtDays(2, Home).AtDays(5, "MEDS_DEATH")
+            .AtDays(5.5, "ED_REGISTRATION").AtDays(5.6, "ED_OUT").AtDays(6, Admission).AtDays(7, Home);
+
+        foreach (var task in Names)
+            Assert.DoesNotContain(timeline.Label(task), row => row.PredictionTime > TimelineBuilder.Time(5 * 24));
+        Assert.Single(timeline.Label(HospitalMortality));
+    }
+
+    [Fact]
+    public void EdTasks_DateOnlyDeathThatDay_ComesAfterTheVisit()
+    {
+        // A date of death at midnight, an ED visit at 14:00 that day: the death is placed at the day's end, after the
+        // visit, as the tokenizer places it; the visit is then a point whose critical outcome is that death.
+        var midnight = TimelineBuilder.Start.Date.AddDays(1);
+        var hours = (midnight - TimelineBuilder.Start).TotalHours;
+        var timeline = new TimelineBuilder().At(hours, "MEDS_DEATH").At(hours + 14, "ED_REGISTRATION").At(hours + 16, "ED_OUT");
+
+        var outcome = timeline.Label(EdCriticalOutcome).Single().Outcome;
+        Assert.True(outcome.Label == true, outcome.ToString());
+    }
+
+    [Fact]
     public void Readmission_DeathWithinThirtyDays_Positive()
     {
         var outcome = new TimelineBuilder().At(0, Admission).AtDays(2, Home).AtDays(12, "MEDS_DEATH").Label(Readmission30d).Single().Outcome;
