@@ -2,6 +2,7 @@ using System.Text.Json;
 using FhirRisk.Meds;
 using FhirRisk.Parquet;
 using FhirRisk.Testing;
+using FhirRisk.Tokenizer;
 
 namespace FhirRisk.Cli.Tests;
 
@@ -212,21 +213,52 @@ public sealed class TokenizeCommandTests
     }
 
     [ExternalDataFact]
-    public async Task TokenizeFit_MimicDemoMeds_NamesTheDateOnlyProceduresUntilTheyAreDayEndCodes()
+    public async Task TokenizeFit_MimicDemoMeds_PlacesTheDateOnlyGroupsAtTheirDaysEnd_UnlessToldToKeepThem()
     {
         using var temp = new TempDirectory();
         var mimic = ExternalData.Path("mimic-iv-demo", "mimic-iv-demo-meds-0.0.1");
         string[] splits = ["--fit-split", "tuning", "--fit-split", "held_out"];
 
-        var plain = await CliRun.RunAsync(["tokenize", "fit", mimic, "--out", temp.File("plain"), .. splits]);
-        var moved = await CliRun.RunAsync(["tokenize", "fit", mimic, "--out", temp.File("moved"), .. splits, "--day-end-codes", "PROCEDURE//ICD"]);
+        var automatic = await CliRun.RunAsync(["tokenize", "fit", mimic, "--out", temp.File("auto"), .. splits]);
+        var kept = await CliRun.RunAsync(["tokenize", "fit", mimic, "--out", temp.File("kept"), .. splits, "--keep-midnight"]);
+        var chosen = await CliRun.RunAsync(["tokenize", "fit", mimic, "--out", temp.File("chosen"), .. splits, "--day-end-codes", "PROCEDURE//ICD"]);
 
-        Assert.Equal((0, 0), (plain.ExitCode, moved.ExitCode));
-        Assert.Contains("warning: these codes are (nearly) all at exactly midnight", plain.Error, StringComparison.Ordinal);
-        Assert.Contains("PROCEDURE//ICD (119 of 119)", plain.Error, StringComparison.Ordinal);
-        Assert.DoesNotContain("PROCEDURE//ICD", moved.Error, StringComparison.Ordinal);
-        Assert.Contains("Blood Pressure (106 of 106)", moved.Error, StringComparison.Ordinal);
-        using var saved = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.File("moved"), "tokenizer.json")));
-        Assert.Equal("PROCEDURE//ICD", saved.RootElement.GetProperty("settings").GetProperty("day_end_codes")[0].GetString());
+        Assert.Equal((0, 0, 0), (automatic.ExitCode, kept.ExitCode, chosen.ExitCode));
+        // By default the ICD procedures (of their own stay, before 17 of the 37 admissions) go to the end of their day.
+        Assert.Contains("note: ", automatic.Error, StringComparison.Ordinal);
+        Assert.Contains("PROCEDURE//ICD (119 of 119)", automatic.Error, StringComparison.Ordinal);
+        Assert.Contains("Blood Pressure (106 of 106)", automatic.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning: these codes", automatic.Error, StringComparison.Ordinal);
+        Assert.Contains("PROCEDURE//ICD", DayEndCodes(temp.File("auto")));
+        Assert.Contains("Blood Pressure", DayEndCodes(temp.File("auto")));
+        // --keep-midnight: nothing moves, and the fit names what it left.
+        Assert.Contains("warning: these codes are (nearly) all at exactly midnight", kept.Error, StringComparison.Ordinal);
+        Assert.Contains("PROCEDURE//ICD (119 of 119)", kept.Error, StringComparison.Ordinal);
+        Assert.Empty(DayEndCodes(temp.File("kept")));
+        // Chosen prefixes are used as given, and the rest named.
+        Assert.DoesNotContain("PROCEDURE//ICD", chosen.Error, StringComparison.Ordinal);
+        Assert.Contains("Blood Pressure (106 of 106)", chosen.Error, StringComparison.Ordinal);
+        Assert.Equal(["PROCEDURE//ICD"], DayEndCodes(temp.File("chosen")));
+    }
+
+    [Theory]
+    [InlineData("PROCEDURE//ICD", true)]
+    [InlineData("Blood Pressure", true)]
+    [InlineData("VISIT//AMB", true)]
+    [InlineData("HOSPITAL_ADMISSION//EW EMER.", false)]
+    [InlineData("HOSPITAL_DISCHARGE//HOME", false)]
+    [InlineData("ICU_ADMISSION//MICU", false)]
+    [InlineData("ED_REGISTRATION", false)]
+    [InlineData("MEDS_BIRTH", false)]
+    [InlineData("MEDS_DEATH", false)]
+    public void TokenizeFit_NeverMovesTheCodesTheTasksRead(string group, bool moved) =>
+        Assert.Equal(moved, Commands.TokenizeFitCommand.DayEndCandidates([new DateOnlyCodeGroup(group, 50, 50)]).Contains(group));
+
+    private static string[] DayEndCodes(string model)
+    {
+        using var saved = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "tokenizer.json")));
+        return saved.RootElement.GetProperty("settings").TryGetProperty("day_end_codes", out var codes)
+            ? [.. codes.EnumerateArray().Select(c => c.GetString()!)]
+            : [];
     }
 }

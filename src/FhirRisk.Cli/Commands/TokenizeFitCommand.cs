@@ -8,7 +8,7 @@ namespace FhirRisk.Cli.Commands;
 
 /// <summary>
 /// <c>fhirrisk tokenize fit &lt;meds-dir&gt; --out &lt;model-dir&gt; [--fit-split S]… [--min-count N] [--min-subjects N]
-/// [--max-vocabulary N] [--quantized-codes N]</c>: fits the vocabulary, deciles and interval estimates on the train split
+/// [--max-vocabulary N] [--quantized-codes N] [--day-end-codes P]… [--keep-midnight]</c>: fits the vocabulary, deciles and interval estimates on the train split
 /// and saves them (docs/formats/tokenizer.md). Starts from <see cref="TokenizerSettings.SmallCell"/>: what it writes is
 /// derived from patients, so nothing seen in fewer than 10 of them by default. Refuses to overwrite an existing tokenizer: a model's language must not change under it.
 /// </summary>
@@ -34,9 +34,13 @@ internal static class TokenizeFitCommand
             Description = "Code prefixes recorded by date only (at midnight), placed at the end of their day so that a prompt cut earlier that day does not read them, e.g. PROCEDURE//ICD for MEDS_transforms' MIMIC-IV (repeatable; saved with the tokenizer).",
             AllowMultipleArgumentsPerToken = true,
         };
+        var keepMidnight = new Option<bool>("--keep-midnight")
+        {
+            Description = "Keep code groups that are (nearly) all at exactly midnight where they are. By default, without --day-end-codes, the fit finds such groups (a source's date-only records) and places them at the end of their day, so that a prompt cut at an admission that day does not read them.",
+        };
         var command = new Command("fit", "Fit a tokenizer (vocabulary, deciles, interval estimates) on the train split and save it.")
         {
-            dataset, output, splits, minCount, minSubjects, maxVocabulary, quantized, dayEnd,
+            dataset, output, splits, minCount, minSubjects, maxVocabulary, quantized, dayEnd, keepMidnight,
         };
         command.SetAction(parsed =>
         {
@@ -51,12 +55,13 @@ internal static class TokenizeFitCommand
                 settings = settings with { FitSplits = chosen };
             if (parsed.GetValue(dayEnd) is { Length: > 0 } prefixes)
                 settings = settings with { DayEndCodes = prefixes };
-            return Run(parsed.GetRequiredValue(dataset), parsed.GetRequiredValue(output), settings, parsed.InvocationConfiguration);
+            var automatic = settings.DayEndCodes.Count == 0 && !parsed.GetValue(keepMidnight);
+            return Run(parsed.GetRequiredValue(dataset), parsed.GetRequiredValue(output), settings, automatic, parsed.InvocationConfiguration);
         });
         return command;
     }
 
-    private static int Run(DirectoryInfo folder, DirectoryInfo output, TokenizerSettings settings, InvocationConfiguration io)
+    private static int Run(DirectoryInfo folder, DirectoryInfo output, TokenizerSettings settings, bool automaticDayEnd, InvocationConfiguration io)
     {
         if (File.Exists(Path.Combine(output.FullName, "tokenizer.json")))
             return CommandOutput.Fail(io.Error, $"'{output.FullName}' already holds a tokenizer.",
@@ -65,6 +70,13 @@ internal static class TokenizeFitCommand
         try
         {
             tokenizer = TimelineTokenizer.Fit(MedsDatasetReader.Open(folder.FullName), settings);
+            if (automaticDayEnd && DayEndCandidates(tokenizer.FittedOn.DateOnlyGroups) is { Length: > 0 } prefixes)
+            {
+                io.Error.WriteLine($"note: {Describe(tokenizer.FittedOn.DateOnlyGroups.Where(g => prefixes.Contains(g.Prefix)))} are (nearly) all at exactly midnight, as a source writes what it records by date only; " +
+                    "fitting again with them placed at the end of their day (--day-end-codes, saved with the tokenizer), so that a prediction earlier that day does not read them. Pass --keep-midnight to keep them where they are.");
+                settings = settings with { DayEndCodes = prefixes };
+                tokenizer = TimelineTokenizer.Fit(MedsDatasetReader.Open(folder.FullName), settings);
+            }
         }
         catch (ArgumentException e) when (settings.DayEndCodes.Any(string.IsNullOrEmpty))
         {
@@ -93,8 +105,32 @@ internal static class TokenizeFitCommand
         var used = tokenizer.Intervals.Count(i => i.Count > 0);
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{output.FullName}: {tokenizer.Vocabulary.Count:N0} tokens, {tokenizer.Quantiles.Count:N0} quantized codes, {used} of {tokenizer.Intervals.Count} interval tokens used; fitted on {string.Join(", ", tokenizer.FittedOn.Splits)} ({tokenizer.FittedOn.Subjects:N0} subjects, {tokenizer.FittedOn.Events:N0} events)."));
-        WarnDateOnly(tokenizer.FittedOn.DateOnlyGroups, io.Error);
+        if (!automaticDayEnd)
+            WarnDateOnly(tokenizer.FittedOn.DateOnlyGroups, io.Error);
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// The date-only groups the fit may place at the end of their day by itself: not the codes the tasks and the prefix
+    /// read (stays, ED visits, birth, death), whose times the labels take as recorded (a date-only death is placed by
+    /// a rule of its own, <see cref="DateOnlyDeaths"/>).
+    /// </summary>
+    internal static string[] DayEndCandidates(IReadOnlyList<DateOnlyCodeGroup> groups) =>
+        [.. groups.Select(g => g.Prefix).Where(prefix => !s_keptAsRecorded.Any(kept => Meds.Tasks.CodeSet.Matches(prefix, kept) || prefix.StartsWith(kept + "//", StringComparison.Ordinal)))];
+
+    private static readonly string[] s_keptAsRecorded =
+    [
+        Meds.Tasks.TaskCodes.HospitalAdmission, Meds.Tasks.TaskCodes.HospitalDischarge, Meds.Tasks.TaskCodes.IcuAdmission,
+        Meds.Tasks.TaskCodes.IcuDischarge, Meds.Tasks.TaskCodes.EdRegistration, Meds.Tasks.TaskCodes.EdOut,
+        MedsSchema.BirthCode, MedsSchema.DeathCode,
+    ];
+
+    private static string Describe(IEnumerable<DateOnlyCodeGroup> groups)
+    {
+        var list = groups.ToList();
+        var shown = list.Take(DateOnlyGroupsShown).Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Prefix} ({g.AtMidnight:N0} of {g.Events:N0})"));
+        var more = list.Count > DateOnlyGroupsShown ? $" and {list.Count - DateOnlyGroupsShown} more" : "";
+        return string.Join(", ", shown) + more;
     }
 
     private const int DateOnlyGroupsShown = 8;
@@ -105,9 +141,7 @@ internal static class TokenizeFitCommand
     {
         if (groups.Count == 0)
             return;
-        var shown = groups.Take(DateOnlyGroupsShown).Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Prefix} ({g.AtMidnight:N0} of {g.Events:N0})"));
-        var more = groups.Count > DateOnlyGroupsShown ? $" and {groups.Count - DateOnlyGroupsShown} more" : "";
-        error.WriteLine($"warning: these codes are (nearly) all at exactly midnight, as a source writes what it records by date only: {string.Join(", ", shown)}{more}. " +
+        error.WriteLine($"warning: these codes are (nearly) all at exactly midnight, as a source writes what it records by date only: {Describe(groups)}. " +
             "They sort before whatever else happened that day, so a prediction at an admission that day would read them. " +
             "If they are recorded by date, fit again with --day-end-codes <prefix> for each, to place them at the end of their day.");
     }
