@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace FhirRisk.Training.Pretraining;
@@ -13,25 +12,35 @@ namespace FhirRisk.Training.Pretraining;
 public sealed record StepMetrics(long Step, double Loss, double LearningRate, double GradientNorm, double TokensPerSecond, double? EvalLoss);
 
 /// <summary>
-/// <c>metrics.jsonl</c>: one JSON object per step (docs/training.md "Metrics"), flushed as written so a crashed run
-/// keeps its curve. A resumed run drops the lines after its checkpoint's step before appending, so the file always
-/// tells one run's story.
+/// <c>metrics.jsonl</c>: one JSON object per step (docs/training.md "Metrics"), written unbuffered, line by line, so a
+/// crashed run keeps its curve. A line that cannot be written (a full disk) is cut back off the file and the error
+/// thrown; nothing is left in a buffer for a later flush to fail on again, so disposing the log never throws and never
+/// hides the error the run reports. A resumed run drops the lines after its checkpoint's step before appending, so the
+/// file always tells one run's story.
 /// </summary>
 internal sealed class MetricsLog : IDisposable
 {
     public const string FileName = "metrics.jsonl";
 
     private readonly List<StepMetrics> _history;
-    private readonly StreamWriter _writer;
+    private readonly FileStream _file;
+    private long _length;
 
     private MetricsLog(string path, List<StepMetrics> history)
     {
         Path = path;
         _history = history;
-        _writer = new StreamWriter(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write });
-        foreach (var line in history)
-            Write(line);
-        _writer.Flush();
+        _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        try
+        {
+            foreach (var line in history)
+                Write(line);
+        }
+        catch
+        {
+            _file.Dispose();
+            throw;
+        }
     }
 
     public string Path { get; }
@@ -43,20 +52,53 @@ internal sealed class MetricsLog : IDisposable
     public static MetricsLog Open(string directory, long keepThrough)
     {
         var path = System.IO.Path.Combine(directory, FileName);
-        var kept = File.Exists(path) ? Read(path).Where(m => m.Step <= keepThrough).ToList() : [];
+        var kept = keepThrough > 0 && File.Exists(path) ? Read(path).Where(m => m.Step <= keepThrough).ToList() : [];
         return new MetricsLog(path, kept);
     }
 
     public void Append(StepMetrics metrics)
     {
-        _history.Add(metrics);
         Write(metrics);
-        _writer.Flush();
+        _history.Add(metrics);
     }
 
-    public void Dispose() => _writer.Dispose();
+    public void Dispose()
+    {
+        try
+        {
+            _file.Dispose();
+        }
+        catch (IOException)
+        {
+            // Every line was written or cut back as it was appended: nothing is lost here.
+        }
+    }
 
     private void Write(StepMetrics m)
+    {
+        var line = Line(m);
+        try
+        {
+            _file.Write(line);
+            _length += line.Length;
+        }
+        catch (IOException)
+        {
+            // No torn line: the next run's reader would drop it, but a resumed run appends after it.
+            try
+            {
+                _file.SetLength(_length);
+                _file.Position = _length;
+            }
+            catch (IOException)
+            {
+                // The file keeps a torn last line, which Read drops.
+            }
+            throw;
+        }
+    }
+
+    private static byte[] Line(StepMetrics m)
     {
         var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -71,7 +113,8 @@ internal sealed class MetricsLog : IDisposable
                 json.WriteNumber("eval_loss", eval);
             json.WriteEndObject();
         }
-        _writer.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+        buffer.WriteByte((byte)'\n');
+        return buffer.ToArray();
     }
 
     /// <summary>The lines of an earlier session; a torn last line (a crash mid-write) is dropped.</summary>

@@ -234,12 +234,31 @@ public sealed class Pretrainer : IDisposable
             _record.BestEvalLoss, _record.BestStep, Throughput(stepTokens, stepTime), session.Elapsed) { StepAbandoned = abandoned };
     }
 
+    /// <summary>Releases every part even when one fails to, so a failure here never skips the rest.</summary>
     public void Dispose()
     {
-        _metrics.Dispose();
-        _optimizer.Dispose();
-        _model.Dispose();
-        _setup.Dispose();
+        try
+        {
+            _metrics.Dispose();
+        }
+        finally
+        {
+            try
+            {
+                _optimizer.Dispose();
+            }
+            finally
+            {
+                try
+                {
+                    _model.Dispose();
+                }
+                finally
+                {
+                    _setup.Dispose();
+                }
+            }
+        }
     }
 
     /// <summary>One optimizer step, its evaluation and its saves; the record advances only once the step is sound.</summary>
