@@ -11,21 +11,19 @@ namespace FhirRisk.Meds.FhirMapping;
 /// </summary>
 internal static class EncounterMapper
 {
-    private static readonly string[] s_droppedStatuses = ["entered-in-error", "cancelled", "planned"];
-
     /// <summary>
     /// Whether mapping <paramref name="encounter"/> writes a death from its discharge disposition: a mapped status, a
     /// death disposition and a period end. The index defers a Patient's date-only death to such an encounter, so the two
     /// must agree: a voided or unfinished encounter saying "expired" must not swallow the Patient's death.
     /// </summary>
     public static bool WritesDispositionDeath(FhirEncounter encounter) =>
-        !s_droppedStatuses.Contains(encounter.Status?.Trim(), StringComparer.OrdinalIgnoreCase)
+        !StatusRules.Drops(StatusRules.Encounter, encounter.Status)
         && encounter.Period?.End is not null
         && FhirIndex.IsDeathDisposition(encounter.DischargeDisposition);
 
     public static void Map(FhirEncounter encounter, MappingContext context)
     {
-        if (context.DroppedByStatus(encounter.Status, "status", s_droppedStatuses))
+        if (context.DroppedByStatus(encounter.Status, "status", [.. StatusRules.Encounter]))
             return;
         var info = context.Index.DescribeEncounter(encounter, context.Envelope);
         if (context.Subject(encounter.Subject, "subject") is not { } subjectId)

@@ -17,17 +17,11 @@ internal static class MedicationMapper
 {
     public static void Map(FhirMedicationEvent medication, MappingContext context)
     {
-        var (kind, dropped) = medication switch
-        {
-            FhirMedicationRequest => ("requested", new[] { "cancelled", "entered-in-error", "draft" }),
-            FhirMedicationAdministration => ("administered", ["not-done", "entered-in-error"]),
-            FhirMedicationDispense => ("dispensed", ["cancelled", "declined", "entered-in-error"]),
-            _ => ("statement", new[] { "not-taken", "entered-in-error", "intended" }),
-        };
-        if (context.DroppedByStatus(medication.Status, "status", dropped))
+        var (kind, dropped) = StatusRules.Medication(medication);
+        if (context.DroppedByStatus(medication.Status, "status", [.. dropped]))
             return;
         // intent is a modifier (R4): a proposal, plan or option is not an order that was given.
-        if (medication is FhirMedicationRequest request && context.DroppedByStatus(request.Intent, "intent", "proposal", "plan", "option"))
+        if (medication is FhirMedicationRequest request && context.DroppedByStatus(request.Intent, "intent", [.. StatusRules.NonOrderIntents]))
             return;
         if (medication is FhirMedicationRequest { DoNotPerform: true })
         {

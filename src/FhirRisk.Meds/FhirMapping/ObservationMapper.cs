@@ -14,7 +14,7 @@ internal static class ObservationMapper
 {
     public static void Map(FhirObservation observation, MappingContext context)
     {
-        if (context.DroppedByStatus(observation.Status, "status", "entered-in-error", "cancelled", "registered"))
+        if (context.DroppedByStatus(observation.Status, "status", [.. StatusRules.Observation]))
             return;
         if (context.Subject(observation.Subject, "subject") is not { } subjectId)
             return;
@@ -46,7 +46,7 @@ internal static class ObservationMapper
     private static readonly string[] s_nothingObtained =
         ["not-performed", "not-asked", "asked-declined", "asked-unknown", "error", "not-applicable", "unsupported"];
 
-    private static bool NothingObtained(FhirCodeableConcept? reason) =>
+    internal static bool NothingObtained(FhirCodeableConcept? reason) =>
         reason?.Codings.Any(c => c.Code is { } code && s_nothingObtained.Contains(code.Trim(), StringComparer.OrdinalIgnoreCase)) == true;
 
     private static void ReportAbsent(MappingContext context, FhirCodeableConcept reason, string element)

@@ -11,9 +11,14 @@ internal static class DrugRows
 {
     public static void AddMedication(FhirMedicationEvent medication, OmopSource source)
     {
-        // Cancelled requests never happened; not-done administrations neither (docs/formats/omop.md "Status rules").
-        if (source.DroppedByStatus(medication.Status, "status", "cancelled", "not-done", "declined"))
+        // What the MEDS mapping leaves out is not exported either (StatusRules; docs/formats/omop.md "Status rules").
+        if (source.DroppedByStatus(medication.Status, "status", FhirMapping.StatusRules.Medication(medication).Dropped))
             return;
+        if (medication is FhirMedicationRequest request && FhirMapping.StatusRules.Drops(FhirMapping.StatusRules.NonOrderIntents, request.Intent))
+        {
+            source.Inform(OmopIssueCodes.StatusDropped, "intent", $"MedicationRequest with intent '{request.Intent}' is not exported.");
+            return;
+        }
         if (medication is FhirMedicationRequest { DoNotPerform: true })
         {
             source.Inform(OmopIssueCodes.StatusDropped, "doNotPerform", "MedicationRequest with doNotPerform is not exported.");

@@ -67,9 +67,9 @@ internal sealed class OmopSource
     /// True (with an information issue) when the status is one the documented rules drop: entered-in-error everywhere;
     /// cancelled / not-done / refuted where the resource says it did not happen (docs/formats/omop.md "Status rules").
     /// </summary>
-    public bool DroppedByStatus(string? status, string element, params string[] alsoDropped)
+    public bool DroppedByStatus(string? status, string element, params IReadOnlyList<string> alsoDropped)
     {
-        if (status is null || (status != "entered-in-error" && Array.IndexOf(alsoDropped, status) < 0))
+        if (status is null || (!string.Equals(status.Trim(), "entered-in-error", StringComparison.OrdinalIgnoreCase) && !FhirMapping.StatusRules.Drops(alsoDropped, status)))
             return false;
         Inform(OmopIssueCodes.StatusDropped, element, $"{Resource.ResourceType} with status '{status}' is not exported.");
         return true;

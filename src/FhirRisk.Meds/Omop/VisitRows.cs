@@ -11,7 +11,7 @@ internal static class VisitRows
 {
     public static void Add(FhirEncounter encounter, OmopSource source)
     {
-        if (source.DroppedByStatus(encounter.Status, "status", "cancelled"))
+        if (source.DroppedByStatus(encounter.Status, "status", FhirMapping.StatusRules.Encounter))
             return;
         var personId = source.PersonId(encounter.Subject, "subject");
         if (personId is null)

@@ -127,6 +127,41 @@ public sealed class OmopExporterTests
     }
 
     [Fact]
+    public void Add_WhatTheMedsMappingLeavesOut_IsNotExportedEither()
+    {
+        // A statement that the patient did not take a drug, a draft order, a proposal, a planned visit in 2030 (which
+        // stretched observation_period into the future) and a lab with no result yet were exported.
+        using var temp = new TempDirectory();
+        var drug = new FhirMedicationChoice(OmopFixture.Code("http://www.nlm.nih.gov/research/umls/rxnorm", "197361"), null);
+        FhirResource[] resources =
+        [
+            OmopFixture.Patient(),
+            new FhirMedicationStatement { Id = "s1", Status = "not-taken", Subject = OmopFixture.Ref("Patient/p1"), Medication = drug, Start = OmopFixture.At(2020, 4, 4, 8) },
+            new FhirMedicationStatement { Id = "s2", Status = "Intended", Subject = OmopFixture.Ref("Patient/p1"), Medication = drug, Start = OmopFixture.At(2020, 4, 4, 8) },
+            new FhirMedicationRequest { Id = "r1", Status = "draft", Subject = OmopFixture.Ref("Patient/p1"), Medication = drug, Start = OmopFixture.At(2020, 4, 4, 8) },
+            new FhirMedicationRequest { Id = "r2", Status = "active", Intent = "proposal", Subject = OmopFixture.Ref("Patient/p1"), Medication = drug, Start = OmopFixture.At(2020, 4, 4, 8) },
+            new FhirEncounter
+            {
+                Id = "e1", Status = "planned", Class = new FhirCoding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB"),
+                Subject = OmopFixture.Ref("Patient/p1"), Period = new FhirPeriod(OmopFixture.At(2030, 1, 1, 10), null),
+            },
+            new FhirObservation { Id = "o1", Status = "registered", Subject = OmopFixture.Ref("Patient/p1"), Code = OmopFixture.Code(OmopFixture.Loinc, "2160-0"), Effective = OmopFixture.At(2020, 1, 1) },
+            new FhirObservation
+            {
+                Id = "o2", Status = "final", Subject = OmopFixture.Ref("Patient/p1"), Code = OmopFixture.Code(OmopFixture.Loinc, "2160-0"), Effective = OmopFixture.At(2020, 1, 1),
+                DataAbsentReason = OmopFixture.Code("http://terminology.hl7.org/CodeSystem/data-absent-reason", "not-performed"),
+            },
+        ];
+
+        var issues = OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, resources);
+
+        Assert.Equal(7, issues.Count(i => i.Code == OmopIssueCodes.StatusDropped));
+        Assert.Empty(OmopFixture.ReadCsv(temp.File("drug_exposure.csv")).Rows);
+        Assert.Empty(OmopFixture.ReadCsv(temp.File("visit_occurrence.csv")).Rows);
+        Assert.Empty(OmopFixture.ReadCsv(temp.File("measurement.csv")).Rows);
+    }
+
+    [Fact]
     public void Add_AConditionDatedOnlyByItsEncounter_TakesTheEncountersEnd_AsMedsDoes()
     {
         using var temp = new TempDirectory();
