@@ -37,6 +37,25 @@ public sealed class FinetuneCommandTests
     }
 
     [Fact]
+    public async Task Finetune_InterruptedBeforeItsFirstStep_SavesNothingAndExits130()
+    {
+        // Heads that took no step answer the tuning base rate for everyone; they were saved, calibrated, with an
+        // in-sample ECE of 0.000, and the service would have served them.
+        using var temp = new TempDirectory();
+        var (model, labels, tokens) = await Prepare(temp);
+        var output = temp.File("finetuned");
+        using var output_ = new StringWriter();
+        using var error = new StringWriter();
+
+        var exitCode = await FhirRiskCommandLine.RunAsync(["finetune", "--model", model, "--tokens", tokens, "--labels", labels,
+            "--out", output, "--steps", "12", "--batch", "4", "--threads", "1"], output_, error, new CancellationToken(canceled: true));
+
+        Assert.Equal(130, exitCode);
+        Assert.Contains("interrupted before the first finetuning step: nothing was saved", error.ToString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(output, "heads.json")));
+    }
+
+    [Fact]
     public async Task Finetune_HistoryCodesAndTheLanguageModelLoss_AreSavedWithTheHeadsAndPredictPromptsWithThem()
     {
         using var temp = new TempDirectory();

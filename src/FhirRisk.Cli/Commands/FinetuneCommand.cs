@@ -123,6 +123,12 @@ internal static class FinetuneCommand
 
             var heads = MultitaskFinetuner.NewHeads(pretrained, tokenizer, data, settings);
             var result = WithProgress(console, settings, progress => MultitaskFinetuner.Run(pretrained, heads, data, settings, progress, cancellationToken: cancellationToken));
+            if (result.Cancelled && result.StepsDone == 0)
+            {
+                // Heads that never took a step answer every patient with the tuning base rate: not a model to save.
+                io.Error.WriteLine($"interrupted before the first finetuning step: nothing was saved to {inputs.Output.FullName}.");
+                return Interrupted;
+            }
             FinetunedModel.Save(inputs.Output.FullName, tokenizer, result, settings);
             Report(console, io, result, settings.Steps, inputs.Output.FullName);
             return result.Cancelled ? Interrupted : ExitCodes.Success;

@@ -19,6 +19,8 @@ public sealed record ProbeModel(string Directory, GptParameters Parameters, Time
     public static ProbeModel Load(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        // The files must be the ones training.json vouches for, as finetuning and the service require.
+        Pretraining.CheckpointIntegrity.CheckModelFiles(directory, ProbeErrorCodes.BadModel);
         GptParameters parameters;
         TimelineTokenizer tokenizer;
         try

@@ -218,7 +218,7 @@ public sealed class PretrainingInputErrorTests : IDisposable
         Assert.Throws<TrainingException>(() => Pretrainer.Start(tokenizer, tokens, _temp.File("refused-model"), settings));
 
     [Fact]
-    public void AModelDirectoryMixingTwoSaves_IsRefusedByInitAndByFinetuning()
+    public void AModelDirectoryMixingTwoSaves_IsRefusedByInitFinetuningAndTheProbe()
     {
         // A save of the best weights renames config.json and model.safetensors, then training.json. A crash between the
         // renames leaves the new weights beside the previous record: simulated by copying in another save's weights.
@@ -231,11 +231,13 @@ public sealed class PretrainingInputErrorTests : IDisposable
         var init = Assert.Throws<TrainingException>(() =>
             Pretrainer.Start(_tokenizer, _tokens, _temp.File("refused-model"), TinyRuns.Settings, initialWeights: model));
         var finetune = Assert.Throws<TrainingException>(() => FhirRisk.Training.Finetuning.PretrainedModel.Load(model));
+        var probe = Assert.Throws<TrainingException>(() => FhirRisk.Training.Probes.ProbeModel.Load(model));
 
         Assert.Equal(PretrainingErrorCodes.InitialWeights, init.Code);
         Assert.Equal(Path.Combine(model, "model.safetensors"), init.Path);
         Assert.Equal(FhirRisk.Training.Finetuning.FinetuningErrorCodes.BadModel, finetune.Code);
         Assert.Equal(Path.Combine(model, "model.safetensors"), finetune.Path);
+        Assert.Equal((FhirRisk.Training.Probes.ProbeErrorCodes.BadModel, Path.Combine(model, "model.safetensors")), (probe.Code, probe.Path));
         Assert.False(Directory.Exists(_temp.File("refused-model")), "nothing is written for a refused run");
     }
 
