@@ -27,11 +27,13 @@ public sealed class CalibrateRolloutsCommandTests
         }).Append(new Prediction(1, Start, "hospital_mortality", "rollouts", 0.5, true)).ToList();
         var tuning = temp.File("tuning.parquet");
         PredictionsFile.Write(tuning, rows);
+        var heldOut = temp.File("held-out.parquet"); // the same rows, to see the map applied exactly
+        PredictionsFile.Write(heldOut, rows);
         new RolloutCalibration(RolloutCalibration.WeightsHash(model),
             [new RolloutTaskCalibration("icu_admission", RolloutEstimator.Hazard, new ProbabilityCalibration(CalibrationMethod.Platt, 1.5, 0.25), 10, 3, "earlier")]).Save(model);
 
         var (exitCode, stdout, stderr) = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning,
-            "--apply", tuning, "--out", Path.Combine(temp.File("new-folder"), "applied.parquet"), "--adaptive");
+            "--apply", heldOut, "--out", Path.Combine(temp.File("new-folder"), "applied.parquet"), "--adaptive");
 
         Assert.True(exitCode == 0, stderr);
         Assert.Contains("adaptive 20–100 (pilot 10) rollouts at temperature 1, as the service answers", stdout, StringComparison.Ordinal);
@@ -168,6 +170,38 @@ public sealed class CalibrateRolloutsCommandTests
         var oneOption = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", adaptiveCool, "--temperature", "0.7");
         Assert.True(oneOption.ExitCode == 0, oneOption.Error);
         Assert.Contains("adaptive 20–100 (pilot 10) rollouts at temperature 0.7", oneOption.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_map_is_not_fitted_on_held_out_predictions_nor_applied_to_its_own_points()
+    {
+        // Fitted on the held-out split (predict's default) and applied to the same file, the map made every held-out
+        // calibration figure after it in-sample, and was saved beside the served weights.
+        using var temp = new TempDirectory();
+        var model = Model(temp);
+        var service = PredictedRollouts.Of(RolloutSettings.Default);
+        var heldOut = UniformPredictions(temp, 400, seed: 6, (service with { Split = "held_out" }).WriterOptions(), "held-out.parquet");
+        var all = UniformPredictions(temp, 400, seed: 7, (service with { Split = "all" }).WriterOptions(), "all.parquet");
+        var tuning = UniformPredictions(temp, 400, seed: 8, (service with { Split = "tuning" }).WriterOptions(), "tuning.parquet");
+        var moreTuning = UniformPredictions(temp, 100, seed: 9, (service with { Split = "tuning" }).WriterOptions(), "more-tuning.parquet");
+
+        var onHeldOut = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", heldOut);
+        var onAll = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", all);
+        var onItself = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning, "--apply", tuning, "--out", temp.File("a.parquet"));
+        var onItsSplit = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning, "--apply", moreTuning, "--out", temp.File("b.parquet"));
+
+        Assert.Equal((2, 2, 2, 2), (onHeldOut.ExitCode, onAll.ExitCode, onItself.ExitCode, onItsSplit.ExitCode));
+        Assert.Contains("split held_out", onHeldOut.Error, StringComparison.Ordinal);
+        Assert.Contains("--fit-on-any-split", onHeldOut.Error, StringComparison.Ordinal);
+        Assert.Contains("split all", onAll.Error, StringComparison.Ordinal);
+        Assert.Contains("is the file the map is fitted on", onItself.Error, StringComparison.Ordinal);
+        Assert.Contains("which the map is fitted on (split tuning)", onItsSplit.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(model, RolloutCalibration.FileName)));
+
+        var meant = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", heldOut, "--fit-on-any-split");
+        var proper = await CliRun.RunAsync("calibrate-rollouts", "--model", model, "--predictions", tuning, "--apply", heldOut, "--out", temp.File("c.parquet"));
+        Assert.True(meant.ExitCode == 0, meant.Error);
+        Assert.True(proper.ExitCode == 0, proper.Error);
     }
 
     /// <summary>A model folder as far as the command reads one: weights to hash.</summary>

@@ -36,9 +36,10 @@ internal static class CalibrateRolloutsCommand
         var adaptive = new Option<bool>("--adaptive") { Description = "The predictions were made with 'predict --adaptive' (from --rollouts up to 100, as the service answers); recorded in the map." };
         var pilot = CommandOptions.IntAtLeast("--pilot", minimum: 0, defaultValue: RolloutSettings.Default.PilotRollouts, "With --adaptive: the --pilot the predictions were made with (recorded in the map).");
         var temperature = new Option<float>("--temperature") { Description = "The --temperature the predictions were sampled at (recorded in the map, which applies to answers sampled at the same temperature only; Model:Temperature in the service).", DefaultValueFactory = _ => 1f };
+        var anySplit = new Option<bool>("--fit-on-any-split") { Description = "Fit on predictions of the held-out split (or of all splits) too. Without it such a file is refused: a map fitted on held-out points makes every later held-out figure in-sample." };
         var command = new Command("calibrate-rollouts", "Fit a recalibration of rollout risks on tuning-split predictions and save it beside the model's generative weights.")
         {
-            model, predictions, estimator, family, apply, output, rollouts, adaptive, pilot, temperature,
+            model, predictions, estimator, family, apply, output, rollouts, adaptive, pilot, temperature, anySplit,
         };
         command.SetAction((parsed, _) =>
         {
@@ -47,7 +48,7 @@ internal static class CalibrateRolloutsCommand
                 Given(pilot) ? parsed.GetValue(pilot) : null, Given(temperature) ? parsed.GetValue(temperature) : null);
             return Task.FromResult(Run(parsed.GetRequiredValue(model).FullName, parsed.GetRequiredValue(predictions).FullName,
                 parsed.GetRequiredValue(estimator), parsed.GetRequiredValue(family), parsed.GetValue(apply)?.FullName, parsed.GetValue(output)?.FullName,
-                settings, parsed.InvocationConfiguration));
+                settings, parsed.GetValue(anySplit), parsed.InvocationConfiguration));
         });
         return command;
     }
@@ -55,7 +56,7 @@ internal static class CalibrateRolloutsCommand
     /// <param name="given">The settings options the command line gave; a predictions file that records its settings
     /// (<see cref="PredictedRollouts"/>) is fitted for those, and a given option that disagrees is refused.</param>
     private static int Run(string model, string predictions, string estimatorName, string familyName, string? apply, string? output, SettingsOptions given,
-        InvocationConfiguration io)
+        bool fitOnAnySplit, InvocationConfiguration io)
     {
         var (counts, temperature) = given.Resolve(null);
         if (!(temperature > 0f && float.IsFinite(temperature)))
@@ -82,6 +83,9 @@ internal static class CalibrateRolloutsCommand
         }
         if (output is not null && File.Exists(output))
             return CommandOutput.Fail(io.Error, $"--out file '{output}' exists.", "choose a new --out file; it is never overwritten (it may be the --apply input).", ExitCodes.UsageError);
+        if (apply is not null && string.Equals(Path.GetFullPath(apply), Path.GetFullPath(predictions), StringComparison.Ordinal))
+            return CommandOutput.Fail(io.Error, $"--apply is the file the map is fitted on ('{predictions}'): its figures would be in-sample.",
+                "fit on the tuning split's predictions and apply the map to the held-out split's.", ExitCodes.UsageError);
         var method = estimator == RolloutEstimator.Hazard ? PredictCommand.HazardMethod : "rollouts";
         var weightsDirectory = InferenceSession.GenerativeDirectory(model);
         if (!File.Exists(Path.Combine(weightsDirectory, "model.safetensors")))
@@ -89,6 +93,13 @@ internal static class CalibrateRolloutsCommand
         try
         {
             var recorded = PredictedRollouts.Read(predictions);
+            if (recorded?.Split is "held_out" or Inference.Scoring.LabelledPointSelection.AllSplits && !fitOnAnySplit)
+                return CommandOutput.Fail(io.Error, $"'{predictions}' holds predictions of split {recorded.Split}: a map fitted there makes every later held-out figure in-sample.",
+                    "fit on 'fhirrisk predict --split tuning' predictions (or pass --fit-on-any-split if you mean it).", ExitCodes.UsageError);
+            if (apply is not null && recorded?.Split is { } fitSplit && PredictedRollouts.Read(apply)?.Split is { } applySplit
+                && (applySplit == fitSplit || applySplit == Inference.Scoring.LabelledPointSelection.AllSplits))
+                return CommandOutput.Fail(io.Error, $"'{apply}' holds predictions of split {applySplit}, which the map is fitted on (split {fitSplit}).",
+                    "apply the map to another split's predictions (the held-out split's).", ExitCodes.UsageError);
             if (recorded is { AskedBeforeHours: > 0 })
                 return CommandOutput.Fail(io.Error, I($"'{predictions}' was predicted with {recorded}: its answers are to questions asked earlier than the points, which the service's answers at a point are not."),
                     "fit on predictions made at the points ('fhirrisk predict' without --asked-before-hours).", ExitCodes.UsageError);

@@ -30,6 +30,11 @@ internal sealed record PredictedRollouts(
     [JsonPropertyName("asked_before_hours")]
     public double AskedBeforeHours { get; init; }
 
+    /// <summary>The split of the labelled points (<c>predict --split</c>: tuning, held_out, train or all); null in files
+    /// written before it was recorded.</summary>
+    [JsonPropertyName("split")]
+    public string? Split { get; init; }
+
     /// <summary>The counts the answers were made with (<see cref="RolloutCounts"/>: the pilot counts for adaptive ones only).</summary>
     [JsonIgnore]
     public RolloutCounts Counts => new(MinRollouts, MaxRollouts, PilotRollouts);
