@@ -86,6 +86,23 @@ public sealed class EvaluationReportWriterTests(EvaluationReportWriterTests.Repo
     public void Write_IntoAFolderWithAReport_IsRefused() =>
         Assert.Throws<IOException>(() => EvaluationReportWriter.Write(report.Folder.Path, report.Result));
 
+    [Fact]
+    public void Write_FailingOnAFullDisk_LeavesNoPartOfTheReport_AndTheSameFolderTakesItAgain()
+    {
+        // summary.html's write fails (its .partial is /dev/full): before, a valid metrics.json stayed beside a cut
+        // summary.html, and the retry was refused as "already holds a report".
+        Assert.True(File.Exists("/dev/full"), "this test writes to /dev/full, which Linux provides");
+        using var folder = new TempDirectory();
+        var partial = Path.Combine(folder.Path, EvaluationReportWriter.HtmlFile + Core.DurableFiles.PartialSuffix);
+        File.CreateSymbolicLink(partial, "/dev/full");
+
+        Assert.ThrowsAny<IOException>(() => EvaluationReportWriter.Write(folder.Path, report.Result));
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folder.Path));
+        var written = EvaluationReportWriter.Write(folder.Path, report.Result);
+        Assert.Equal(report.Written.Select(Path.GetFileName), written.Select(Path.GetFileName));
+    }
+
     /// <summary>One report written for the class: rendering ten charts is the slow part.</summary>
     public sealed class Report : IDisposable
     {
