@@ -196,6 +196,21 @@ public sealed class FhirResourceParserTests
     }
 
     [Fact]
+    public void Parse_MedicationRequestWithoutAuthoredOn_StartsAtItsValidityPeriodsStart()
+    {
+        // It was dated at the validity period's end, a year after the order was written.
+        var result = Parse("""
+            {"resourceType":"MedicationRequest","status":"active","intent":"order","subject":{"reference":"Patient/1"},
+             "medicationCodeableConcept":{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"197361"}]},
+             "dispenseRequest":{"validityPeriod":{"start":"2020-04-03T08:00:00Z","end":"2021-04-03T08:00:00Z"}}}
+            """, "MedicationRequest");
+
+        var request = Assert.IsType<FhirMedicationRequest>(result.Resource);
+        Assert.Equal(new DateTime(2020, 4, 3, 8, 0, 0, DateTimeKind.Utc), request.Start!.Value.Utc);
+        Assert.Equal(new DateTime(2021, 4, 3, 8, 0, 0, DateTimeKind.Utc), request.End!.Value.Utc);
+    }
+
+    [Fact]
     public void Parse_ImmunizationOccurrenceString_KeepsResourceWithIssue()
     {
         var result = Parse("""{"resourceType":"Immunization","status":"completed","occurrenceString":"last spring","patient":{"reference":"Patient/1"}}""", "Immunization");

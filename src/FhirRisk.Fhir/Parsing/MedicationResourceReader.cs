@@ -179,7 +179,8 @@ internal static class MedicationResourceReader
             Subject = subject,
             Encounter = encounter,
             Medication = medication.Value,
-            Start = authoredOn,
+            // Without authoredOn the order is dated by the start of its validity period, never by its end (a year later).
+            Start = authoredOn ?? dispense.ValidityPeriod?.Start,
             End = dispense.ValidityPeriod?.End,
             Dose = dosage.Dose,
             Route = dosage.Route,

@@ -13,7 +13,7 @@ namespace FhirRisk.Meds.FhirMapping;
 /// keyed when the settings hold a subject key; two different patient ids with the same hash are reported in <see cref="Collisions"/>. <see cref="Add"/> is not
 /// thread-safe: fill the index in one pass, then resolve from any number of threads.
 /// </summary>
-public sealed class FhirIndex(FhirMappingSettings settings)
+public sealed partial class FhirIndex(FhirMappingSettings settings)
 {
     private static readonly HashSet<string> s_indexedTypes = ["Patient", "Encounter", "Location", "Medication"];
 
@@ -93,7 +93,7 @@ public sealed class FhirIndex(FhirMappingSettings settings)
     }
 
     /// <summary>True when the reference names an indexed Location whose name, type or physical type says ICU.</summary>
-    public bool IsIcuLocation(FhirReference? reference) => FindLocation(reference) is { } location && IsIcu(location);
+    public bool IsIcuLocation(FhirReference? reference, string scope = "") => FindLocation(reference, scope) is { } location && IsIcu(location);
 
     /// <summary>The indexed Patient of a subject id, if any.</summary>
     public FhirPatient? FindPatient(long subjectId) =>
@@ -118,14 +118,19 @@ public sealed class FhirIndex(FhirMappingSettings settings)
     {
         if (disposition is null)
             return false;
-        string[] codes = [.. Tasks.TaskCodes.DeathDispositions, "expired"];
+        // SNOMED 371828006 "Patient deceased during stay (discharge status = dead)".
+        string[] codes = [.. Tasks.TaskCodes.DeathDispositions, "expired", "371828006"];
         return disposition.Codings.Any(c =>
                 (c.Code is { } code && codes.Contains(code.Trim(), StringComparer.OrdinalIgnoreCase)) || SaysDied(c.Display))
             || SaysDied(disposition.Text);
 
         static bool SaysDied(string? text) => text is not null
-            && (text.Contains("expired", StringComparison.OrdinalIgnoreCase) || text.Contains("died", StringComparison.OrdinalIgnoreCase));
+            && (text.Contains("expired", StringComparison.OrdinalIgnoreCase) || text.Contains("died", StringComparison.OrdinalIgnoreCase)
+                || DeathWord().IsMatch(text));
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(deceased|dead)\b", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex DeathWord();
 
     internal SubjectResolution ResolveSubjectDetailed(FhirReference? reference, FhirResourceEnvelope context)
     {
@@ -151,9 +156,10 @@ public sealed class FhirIndex(FhirMappingSettings settings)
 
     internal long EncounterIdOf(string encounterId) => Settings.EncounterIdOf(encounterId);
 
-    internal FhirLocation? FindLocation(FhirReference? reference) =>
-        ReferenceTarget.Parse(reference?.Reference) is { } target && target.TypeAndId is { } key
-        && _byTypeId.TryGetValue(key, out var found) ? found.Resource as FhirLocation : null;
+    /// <summary>The Location a reference names: by the bundle's fullUrls first (a <c>urn:uuid</c> reference, R4 §2.36.4), as
+    /// every other reference is resolved, then by type and id.</summary>
+    internal FhirLocation? FindLocation(FhirReference? reference, string scope = "") =>
+        ReferenceTarget.Parse(reference?.Reference) is { } target ? Find(target, "Location", scope)?.Resource as FhirLocation : null;
 
     private static bool IsIcu(FhirLocation location) =>
         EncounterClassifier.IsIcuText(location.Name)
@@ -173,7 +179,7 @@ public sealed class FhirIndex(FhirMappingSettings settings)
         var scoped = context with { Scope = scope };
         var parentId = ReferenceTarget.Parse(encounter.PartOf?.Reference)?.Id is { } parent ? EncounterIdOf(parent) : (long?)null;
         var icuByLocation = parentId is not null && encounter.Locations.Count > 0
-            && encounter.Locations.All(l => IsIcuLocation(l.Location));
+            && encounter.Locations.All(l => IsIcuLocation(l.Location, scoped.Scope));
         var isIcu = EncounterClassifier.SaysIcu(encounter) || icuByLocation;
         // A ward or service leg recorded as a sub-encounter of a hospital stay is part of that stay (R4 Encounter.partOf):
         // as a stay of its own it would split the parent's length of stay and read each transfer as a discharge and a
@@ -192,14 +198,14 @@ public sealed class FhirIndex(FhirMappingSettings settings)
             isInpatient,
             isEmergency,
             parentId,
-            isIcu ? IcuUnitOf(encounter) : null,
+            isIcu ? IcuUnitOf(encounter, scoped.Scope) : null,
             isPartOfStay);
     }
 
-    private string IcuUnitOf(FhirEncounter encounter)
+    private string IcuUnitOf(FhirEncounter encounter, string scope)
     {
         var first = encounter.Locations.OrderBy(l => l.Period?.Start?.Utc ?? DateTime.MaxValue).FirstOrDefault();
-        if (FindLocation(first?.Location)?.Name is { Length: > 0 } name)
+        if (FindLocation(first?.Location, scope)?.Name is { Length: > 0 } name)
             return name.Trim();
         if (first?.Location.Display is { Length: > 0 } display)
             return display.Trim();

@@ -34,7 +34,8 @@ internal static class MedicationMapper
         var codes = DrugCodes(medication, context);
         if (codes.Count == 0)
             return;
-        if (context.Time("start", medication.Start?.Utc, medication.End?.Utc) is not { } time)
+        // An order is dated by when it was written: the end of its validity period is not that time.
+        if (context.Time("start", medication.Start?.Utc, medication is FhirMedicationRequest ? null : medication.End?.Utc) is not { } time)
             return;
         foreach (var code in codes)
             context.Emit(subjectId, time, code, text: kind, encounterId: encounterId);

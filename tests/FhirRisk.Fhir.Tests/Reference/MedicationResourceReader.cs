@@ -6,7 +6,7 @@ namespace FhirRisk.Fhir.Tests.Reference;
 /// <summary>
 /// Reads Medication, the four medication events, Procedure, Immunization and AllergyIntolerance. Which R4 element
 /// fills the shared <see cref="FhirMedicationEvent"/> members differs per type (documented in fhir-ingestion.md):
-/// Request: authoredOn / dispenseRequest.validityPeriod.end / dosageInstruction[0];
+/// Request: authoredOn (else dispenseRequest.validityPeriod.start) / dispenseRequest.validityPeriod.end / dosageInstruction[0];
 /// Administration: effective[x] / dosage; Dispense: whenHandedOver (else whenPrepared) / quantity / dosageInstruction[0];
 /// Statement: effective[x] (else dateAsserted) / dosage[0]. The three non-request types name their encounter <c>context</c>.
 /// </summary>
@@ -31,7 +31,8 @@ internal static class MedicationResourceReader
         var dispense = r.Object(o, "dispenseRequest", p);
         var d = FhirElementReader.Child(p, "dispenseRequest");
         var dosage = r.FirstObject(o, "dosageInstruction", p);
-        return new FhirMedicationRequest
+        FhirPeriod? validity = null;
+        var request = new FhirMedicationRequest
         {
             Status = r.String(o, "status", p),
             Intent = r.String(o, "intent", p),
@@ -40,13 +41,14 @@ internal static class MedicationResourceReader
             Encounter = r.Reference(o, "encounter", p),
             Medication = r.MedicationChoice(o, p),
             Start = r.Date(o, "authoredOn", p),
-            End = dispense is { } v ? r.Period(v, "validityPeriod", d)?.End : null,
+            End = (validity = dispense is { } v ? r.Period(v, "validityPeriod", d) : null)?.End,
             Dose = dosage is { } dose ? DoseAndRate(r, dose.Item, dose.Path) : null,
             Route = dosage is { } route ? r.Concept(route.Item, "route", route.Path) : null,
             DosageText = dosage is { } text ? r.String(text.Item, "text", text.Path) : null,
             Refills = dispense is { } n ? r.Integer(n, "numberOfRepeatsAllowed", d) : null,
             DispenseQuantity = dispense is { } q ? r.Quantity(q, "quantity", d) : null,
         };
+        return request with { Start = request.Start ?? validity?.Start };
     }
 
     public static FhirMedicationAdministration MedicationAdministration(FhirElementReader r, JsonElement o, string p)

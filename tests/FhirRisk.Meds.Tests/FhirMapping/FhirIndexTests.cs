@@ -56,6 +56,34 @@ public sealed class FhirIndexTests
     }
 
     [Fact]
+    public void IsIcuLocation_ByTheBundlesFullUrl_AsATransactionBundleReferencesIt()
+    {
+        // Synthea and most client-built bundles reference Locations by urn:uuid: the ICU sub-encounter was read as a
+        // second hospital stay.
+        const string urn = "urn:uuid:22222222-2222-2222-2222-222222222222";
+        var fixture = new MappingFixture().WithPatient()
+            .Add(new FhirLocation { Name = "Medical Intensive Care Unit (MICU)" }, fullUrl: urn);
+        var child = new FhirEncounter
+        {
+            Id = "i1", Status = "finished", Class = new FhirCoding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "IMP"),
+            Subject = Ref("Patient/p1"), PartOf = Ref("Encounter/h1"), Period = new FhirPeriod(At(2021, 1, 1, 10), At(2021, 1, 2, 10)),
+            Locations = [new FhirEncounterLocation(Ref(urn), null, null)],
+        };
+
+        Assert.True(fixture.Index.IsIcuLocation(Ref(urn), Scope));
+        Assert.Equal(["ICU_ADMISSION//Medical Intensive Care Unit (MICU)", "ICU_DISCHARGE"], fixture.Add(child).Map(child).Select(e => e.Code));
+    }
+
+    [Theory]
+    [InlineData("371828006", "Patient deceased during stay (discharge status = dead)", null, true)]
+    [InlineData("X7", "Deceased", null, true)]
+    [InlineData("X8", null, "dead on discharge", true)]
+    [InlineData("home", "Discharged home", null, false)]
+    [InlineData("X9", "Deadline extended", null, false)]
+    public void IsDeathDisposition_ReadsDeceasedAndDeadAsWholeWords(string code, string? display, string? text, bool died) =>
+        Assert.Equal(died, FhirIndex.IsDeathDisposition(new FhirCodeableConcept([new FhirCoding("http://snomed.info/sct", code, display)], text)));
+
+    [Fact]
     public void ResolveEncounter_UrnInOtherScope_NotFound()
     {
         var fixture = new MappingFixture().Add(new FhirEncounter { Id = "e1", Subject = Ref("Patient/p") }, "urn:uuid:e1");

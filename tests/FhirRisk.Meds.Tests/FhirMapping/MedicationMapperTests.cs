@@ -58,6 +58,14 @@ public sealed class MedicationMapperTests
     }
 
     [Fact]
+    public void Map_RequestWithOnlyAnEnd_IsNotDatedByIt()
+    {
+        var fixture = new MappingFixture().WithPatient();
+        Assert.Empty(fixture.Map(new FhirMedicationRequest { Status = "active", Subject = Ref("Patient/p1"), Medication = Drug("1"), End = At(2021, 1, 1) }));
+        Assert.Equal([FhirMappingIssueCodes.NoTime], fixture.IssueCodes);
+    }
+
+    [Fact]
     public void Map_StatementIntended_NoEvent()
     {
         var fixture = new MappingFixture().WithPatient();
