@@ -4,9 +4,10 @@ namespace FhirRisk.Meds.FhirMapping;
 
 /// <summary>
 /// Procedure → one event at performed[x] (start, else end); not-done and entered-in-error are dropped. A procedure
-/// recorded by date — a date, or a time of exactly local midnight (MIMIC-IV's ICD procedures) — is placed at the end of
-/// that day, kept within its encounter's period: at midnight it would precede the admission and the ED triage of its
-/// own stay, and show a prediction made there what the stay came to need.
+/// recorded by date — a date, or a time of exactly local midnight without an end (MIMIC-IV's ICD procedures) — is
+/// placed at the end of that day, kept within its encounter's period and never after its own end: at midnight it
+/// would precede the admission and the ED triage of its own stay, and show a prediction made there what the stay came
+/// to need. A period that starts at midnight and ends later (an ICU procedure from 00:00 to 00:01) is timed, not moved.
 /// </summary>
 internal static class ProcedureMapper
 {
@@ -19,16 +20,20 @@ internal static class ProcedureMapper
         var encounter = context.Encounter(procedure.Encounter, "encounter");
         if (context.Code(procedure.Code, "code") is { } code
             && context.Time("performed", procedure.Performed?.Utc, procedure.PerformedEnd?.Utc) is not null)
-            context.Emit(subjectId, Placed(procedure.Performed ?? procedure.PerformedEnd!.Value, encounter?.Encounter.Period), code,
-                encounterId: encounter?.EncounterId);
+            context.Emit(subjectId, Placed(procedure.Performed ?? procedure.PerformedEnd!.Value, procedure.Performed is null ? null : procedure.PerformedEnd,
+                encounter?.Encounter.Period), code, encounterId: encounter?.EncounterId);
     }
 
-    /// <summary>The event time: the value itself, or for a value recorded by date its day's end, clamped into the period.</summary>
-    internal static DateTime Placed(FhirDateTime performed, FhirPeriod? encounter)
+    /// <summary>The event time: the value itself, or for a value recorded by date its day's end, clamped into the
+    /// encounter's period and to the procedure's own end.</summary>
+    internal static DateTime Placed(FhirDateTime performed, FhirDateTime? performedEnd, FhirPeriod? encounter)
     {
+        var byDate = performed.Precision == FhirDatePrecision.Day || (performed.AtLocalMidnight && performedEnd is null);
+        if (!byDate)
+            return performed.Utc;
         var time = performed.UtcEndIfDay;
-        if (time == performed.Utc)
-            return time;
+        if (performedEnd?.UtcEnd is { } own && time > own)
+            time = own;
         if (encounter?.End?.UtcEnd is { } end && time > end)
             time = end;
         if (encounter?.Start?.Utc is { } start && time < start)

@@ -140,6 +140,32 @@ public sealed class ClinicalMapperTests
         Assert.Equal(DateTime.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), placed, TimeSpan.FromMilliseconds(1));
     }
 
+    [Theory]
+    // An ICU procedure charted to the minute from local midnight (MIMIC-IV procedureevents: 23 of 1,468 start so): timed,
+    // not recorded by date; it was moved 24 h later, past its own end.
+    [InlineData("2020-01-02T00:00:00-05:00", "2020-01-02T00:01:00-05:00", "2020-01-02T05:00:00")]
+    // A date-only period: the day's end, but never after its own end.
+    [InlineData("2020-01-03", "2020-01-03T09:00:00Z", "2020-01-03T09:00:00")]
+    public void Procedure_PeriodFromMidnight_IsPlacedNoLaterThanItsOwnEnd(string start, string end, string expected)
+    {
+        Assert.True(Fhir.FhirDates.TryParse(start, out var from));
+        Assert.True(Fhir.FhirDates.TryParse(end, out var to));
+        var fixture = WithEncounter();
+        var procedure = new FhirProcedure
+        {
+            Status = "completed",
+            Subject = Ref("Patient/p1"),
+            Encounter = Ref("Encounter/e1"),
+            Code = Concept("http://snomed.info/sct", "399208008"),
+            Performed = from,
+            PerformedEnd = to,
+        };
+
+        var placed = Assert.Single(fixture.Map(procedure)).Time!.Value;
+
+        Assert.Equal(DateTime.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), placed, TimeSpan.FromMilliseconds(1));
+    }
+
     [Fact]
     public void Immunization_CvxPreferred_NotDoneDropped()
     {
