@@ -61,6 +61,10 @@ public static class FhirIssueCodes
     /// <summary>A dateTime with a time but no zone offset (R4 requires one); it is taken as UTC.</summary>
     public const string DateTimeWithoutZone = "FHIR018";
 
+    /// <summary>Warning: a Bundle inside a Bundle inside a Bundle; one level of nesting (a batch-response of searchsets)
+    /// is read, a deeper one is not.</summary>
+    public const string NestedBundleNotRead = "FHIR019";
+
     /// <summary>
     /// The FHIR IssueType (http://hl7.org/fhir/R4/valueset-issue-type.html) that each code maps to in an OperationOutcome.
     /// </summary>
@@ -70,7 +74,7 @@ public static class FhirIssueCodes
         ResourceTooLarge => "too-long",
         MissingResourceType => "required",
         InvalidDate or InvalidNumber or OccurrenceString or DateTimeWithoutZone => "value",
-        UnsupportedValueType or UnsupportedInputFile => "not-supported",
+        UnsupportedValueType or UnsupportedInputFile or NestedBundleNotRead => "not-supported",
         TruncatedGzip => "incomplete",
         MissingInput or ManifestFileMissing => "not-found",
         InvalidManifest => "invalid",

@@ -140,15 +140,16 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
                 yield return new FhirResourceEnvelope(scan.Head.ResourceType!, file.Path, scan.Head.ResourceType!, null, file.Path, bytes);
             yield break;
         }
-        foreach (var envelope in BundleEnvelopes(file, bytes, scan, types))
+        // One bundle per file, so its scope is "<file>#0"; urn:uuid fullUrls resolve within it.
+        foreach (var envelope in BundleEnvelopes(file, bytes, scan, types, "Bundle", file.Path + "#0", nested: false))
             yield return envelope;
     }
 
+    /// <param name="path">The bundle's own location: <c>Bundle</c>, or <c>Bundle.entry[i].resource</c> for a nested one.</param>
+    /// <param name="nested">Whether the bundle is an entry of another: its own nested bundles are not read (one level).</param>
     private IEnumerable<FhirResourceEnvelope> BundleEnvelopes(FhirInputFile file, ReadOnlyMemory<byte> bytes, DocumentScan scan,
-        IReadOnlySet<string>? types)
+        IReadOnlySet<string>? types, string path, string scope, bool nested)
     {
-        // One bundle per file, so its scope is "<file>#0"; urn:uuid fullUrls resolve within it.
-        var scope = file.Path + "#0";
         foreach (var entry in scan.Entries)
         {
             if (entry.Length == 0)
@@ -156,14 +157,22 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
                 // Response bundles carry outcomes in entry.response, and transaction DELETEs have no resource: nothing to read.
                 if (scan.BundleType is not ("transaction-response" or "batch-response"))
                     _issues.Add(new Issue(FhirIssueCodes.EntryWithoutResource, IssueSeverity.Information,
-                        $"{file.Path}:Bundle.entry[{entry.Index}]", "entry has no resource"));
+                        $"{file.Path}:{path}.entry[{entry.Index}]", "entry has no resource"));
                 continue;
             }
             var head = entry.Head;
+            var json = bytes.Slice(entry.Start, entry.Length);
+            var location = $"{path}.entry[{entry.Index}].resource";
+            if (head is { Status: ScanStatus.Ok, ResourceType: "Bundle" })
+            {
+                // A batch-response of searchsets (how a client fetches a patient in one request): its resources are
+                // read as the outer bundle's, each bundle its own scope for urn:uuid references. One level deep.
+                foreach (var envelope in NestedBundle(file, json, types, location, nested))
+                    yield return envelope;
+                continue;
+            }
             if (head.Status == ScanStatus.Ok && types is not null && !types.Contains(head.ResourceType!))
                 continue;
-            var json = bytes.Slice(entry.Start, entry.Length);
-            var location = $"Bundle.entry[{entry.Index}].resource";
             if (head.Status != ScanStatus.Ok)
             {
                 QuarantineWithIssue(file.Path, location, json.Span, Issue.Error(CodeFor(head.Status), $"{file.Path}:{location}", head.Error ?? "unusable resource"));
@@ -172,6 +181,25 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
             if (WithinLimit(file.Path, location, json.Span))
                 yield return new FhirResourceEnvelope(head.ResourceType!, file.Path, location, entry.ReadFullUrl(bytes.Span), scope, json);
         }
+    }
+
+    private IEnumerable<FhirResourceEnvelope> NestedBundle(FhirInputFile file, ReadOnlyMemory<byte> json, IReadOnlySet<string>? types,
+        string location, bool nested)
+    {
+        if (nested)
+        {
+            _issues.Add(new Issue(FhirIssueCodes.NestedBundleNotRead, IssueSeverity.Warning, $"{file.Path}:{location}",
+                "a Bundle nested two levels deep is not read"));
+            yield break;
+        }
+        var scan = ResourceJsonScanner.Scan(json.Span, collectEntries: true);
+        if (scan.Head.Status != ScanStatus.Ok)
+        {
+            QuarantineWithIssue(file.Path, location, json.Span, Issue.Error(CodeFor(scan.Head.Status), $"{file.Path}:{location}", scan.Head.Error ?? "unusable bundle"));
+            yield break;
+        }
+        foreach (var envelope in BundleEnvelopes(file, json, scan, types, location, $"{file.Path}#0/{location}", nested: true))
+            yield return envelope;
     }
 
     private bool WithinLimit(string path, string location, ReadOnlySpan<byte> json)

@@ -103,6 +103,34 @@ public sealed class FhirResourceReaderTests
     }
 
     [Fact]
+    public void Read_BatchResponseOfSearchsets_YieldsTheirResources_OneLevelDeep()
+    {
+        // How a client fetches a patient in one request: a batch of GETs, answered by a batch-response whose entries
+        // are searchset Bundles. Their resources were skipped as one "Bundle", with no issue.
+        using var dir = new TempDirectory();
+        var path = dir.File("batch.json");
+        File.WriteAllText(path, """
+            {"resourceType":"Bundle","type":"batch-response","entry":[
+              {"response":{"status":"200 OK"},"resource":{"resourceType":"Bundle","type":"searchset","entry":[
+                {"fullUrl":"urn:uuid:p","resource":{"resourceType":"Patient","id":"p13"}},
+                {"resource":{"resourceType":"Observation","id":"o13","subject":{"reference":"urn:uuid:p"}}}]}},
+              {"response":{"status":"200 OK"},"resource":{"resourceType":"Bundle","type":"searchset","entry":[
+                {"resource":{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"deep"}}]}}]}}
+            ]}
+            """);
+
+        var run = ReadRun.OfPaths(path);
+
+        Assert.Equal(["Patient", "Observation"], run.Envelopes.Select(e => e.ResourceType));
+        Assert.Equal("Bundle.entry[0].resource.entry[1].resource", run.Envelopes[1].Location);
+        Assert.Equal("urn:uuid:p", run.Envelopes[0].FullUrl);
+        Assert.Equal(run.Envelopes[0].Scope, run.Envelopes[1].Scope);
+        Assert.NotEqual(path + "#0", run.Envelopes[0].Scope);
+        var deep = Assert.Single(run.Issues);
+        Assert.Equal((FhirIssueCodes.NestedBundleNotRead, path + ":Bundle.entry[1].resource.entry[0].resource"), (deep.Code, deep.Path));
+    }
+
+    [Fact]
     public void Read_SingleResourceGzip_YieldsOneEnvelope()
     {
         using var dir = new TempDirectory();
