@@ -19,8 +19,10 @@ public enum TieOrder
     /// <summary>As a stay reads: what opens a stay or visit first (<c>ED_REGISTRATION</c>, <c>HOSPITAL_ADMISSION</c>,
     /// <c>ICU_ADMISSION</c>, <c>VISIT</c>), then what was charted, then what closes one (<c>ED_OUT</c>,
     /// <c>ICU_DISCHARGE</c>, <c>HOSPITAL_DISCHARGE</c>), then <c>MEDS_DEATH</c>; within each, by the tokens each event
-    /// writes (its code's token ids in vocabulary order, then its decile). The same events always give the same tokens,
-    /// whatever order they came in, and decoded events re-encode to them.</summary>
+    /// writes (its code's token ids in vocabulary order, then its decile). A transfer — a stay of a kind open before the
+    /// timestamp closes and one of the same kind opens at it — writes the close first, so the new stay does not read as
+    /// closed the moment it begins. The same events always give the same tokens, whatever order they came in, and
+    /// decoded events re-encode to them.</summary>
     Canonical,
 }
 
@@ -29,6 +31,24 @@ public enum TieOrder
 internal readonly record struct TieEntry(int Index, CodePlan? Plan, int Bin, string Code, int Rank)
 {
     private static readonly StayKind[] s_stays = [StayKind.Hospital, StayKind.Icu, StayKind.Emergency];
+
+    /// <summary>The rank of a transfer's close: before everything else of its timestamp.</summary>
+    public const int TransferClose = -1;
+
+    /// <summary>The stay kind a token opens (<c>+1 + kind</c>) or closes (<c>-(1 + kind)</c>), kind the index in
+    /// hospital, ICU, ED; 0 for any other token. Read from the token, as <see cref="RankOf"/> is.</summary>
+    public static int StayOf(string token)
+    {
+        var family = Vocabulary.VocabularyOf(token.StartsWith(Vocabulary.UnknownPrefix, StringComparison.Ordinal) ? token[Vocabulary.UnknownPrefix.Length..] : token);
+        for (var k = 0; k < s_stays.Length; k++)
+        {
+            if (s_stays[k].StartCode == family)
+                return k + 1;
+            if (s_stays[k].EndCode == family)
+                return -(k + 1);
+        }
+        return 0;
+    }
 
     /// <summary>The place of a token's events in a timestamp (<see cref="TieOrder.Canonical"/>): 0 opens a stay or
     /// visit, 1 is charted within one, 2 closes one, 3 is death. Read from the token, so an unknown code of a family

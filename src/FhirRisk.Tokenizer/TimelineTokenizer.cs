@@ -23,6 +23,7 @@ public sealed class TimelineTokenizer
     private readonly int[] _unknownValueIds;
     private readonly int _endId;
     private readonly int[] _tieRanks;
+    private readonly int[] _stayOf;
 
     internal TimelineTokenizer(
         TokenizerSettings settings,
@@ -45,6 +46,7 @@ public sealed class TimelineTokenizer
         _unknownValueIds = _statics.Fields.Select(f => vocabulary.IdOf(f + Vocabulary.UnknownValueSuffix)).ToArray();
         _endId = vocabulary.IdOf(Vocabulary.TimelineEnd);
         _tieRanks = [.. vocabulary.Tokens.Select(TieEntry.RankOf)];
+        _stayOf = [.. vocabulary.Tokens.Select(TieEntry.StayOf)];
         HasAge = settings.StaticFields.Contains(TokenizerSettings.AgeField);
         PrefixLength = _statics.Fields.Count + (HasAge ? 2 : 0);
     }
@@ -112,6 +114,7 @@ public sealed class TimelineTokenizer
         events = DateOnlyDeaths.Place(DayEndCodes.Apply(Settings.DayEndCodes, events));
         timeline.Clear(events.Count > 0 ? events[0].SubjectId : 0);
         var canonical = Settings.TieOrder == TieOrder.Canonical;
+        Span<int> open = stackalloc int[StayKinds];
         long? previous = null;
         var i = 0;
         while (i < events.Count)
@@ -136,9 +139,15 @@ public sealed class TimelineTokenizer
             }
             if (canonical && end - i > 1)
             {
-                var run = SortRun(events, i, end, timeline.TieScratch);
+                var run = SortRun(events, i, end, timeline.TieScratch, open);
                 foreach (var entry in run)
                     Write(events[entry.Index], entry, timeline, micros, ref previous);
+            }
+            else if (canonical)
+            {
+                var entry = Entry(events, i);
+                Write(events[i], entry, timeline, micros, ref previous);
+                Count(entry, open);
             }
             else
             {
@@ -164,18 +173,20 @@ public sealed class TimelineTokenizer
             return events;
         var ordered = new List<MedsEvent>(events.Count);
         var scratch = new List<TieEntry>();
+        var open = new int[StayKinds];
         var i = 0;
         while (i < events.Count)
         {
             var end = events[i].Time is { } time ? RunEnd(events, i, time) : i + 1;
             if (end - i > 1)
             {
-                foreach (var entry in SortRun(events, i, end, scratch))
+                foreach (var entry in SortRun(events, i, end, scratch, open))
                     ordered.Add(events[entry.Index]);
             }
             else
             {
                 ordered.Add(events[i]);
+                CountStays(events, i, end, open);
             }
             i = end;
         }
@@ -229,15 +240,50 @@ public sealed class TimelineTokenizer
         return new TieEntry(index, plan, bin, ev.Code, _tieRanks[plan.TokenIds[0]]);
     }
 
-    // The run's entries in canonical order, in scratch (reused, so encoding allocates nothing per subject).
-    private ReadOnlySpan<TieEntry> SortRun(IReadOnlyList<MedsEvent> events, int start, int end, List<TieEntry> scratch)
+    /// <summary>Hospital, ICU and ED stays (<see cref="TieEntry.StayOf"/>).</summary>
+    private const int StayKinds = 3;
+
+    // The run's entries in canonical order, in scratch (reused, so encoding allocates nothing per subject). open: the
+    // stays of each kind open before the run (opens minus closes so far), updated with the run's own.
+    private ReadOnlySpan<TieEntry> SortRun(IReadOnlyList<MedsEvent> events, int start, int end, List<TieEntry> scratch, Span<int> open)
     {
         scratch.Clear();
+        Span<bool> opens = stackalloc bool[StayKinds];
         for (var k = start; k < end; k++)
-            scratch.Add(Entry(events, k));
+        {
+            var entry = Entry(events, k);
+            scratch.Add(entry);
+            if (entry.Plan is { } plan && _stayOf[plan.TokenIds[0]] is > 0 and var kind)
+                opens[kind - 1] = true;
+        }
         var span = CollectionsMarshal.AsSpan(scratch);
+        // A transfer: a close of a kind that was open before the run, in a run that opens that kind again.
+        for (var k = 0; k < span.Length; k++)
+        {
+            if (span[k].Plan is { } plan && _stayOf[plan.TokenIds[0]] is < 0 and var close && open[-close - 1] > 0 && opens[-close - 1])
+                span[k] = span[k] with { Rank = TieEntry.TransferClose };
+        }
         span.Sort(s_tieComparison);
+        foreach (var entry in span)
+            Count(entry, open);
         return span;
+    }
+
+    private void CountStays(IReadOnlyList<MedsEvent> events, int start, int end, Span<int> open)
+    {
+        for (var k = start; k < end; k++)
+            Count(Entry(events, k), open);
+    }
+
+    private void Count(in TieEntry entry, Span<int> open)
+    {
+        if (entry.Plan is not { } plan)
+            return;
+        var stay = _stayOf[plan.TokenIds[0]];
+        if (stay > 0)
+            open[stay - 1]++;
+        else if (stay < 0 && open[-stay - 1] > 0)
+            open[-stay - 1]--;
     }
 
     private static readonly Comparison<TieEntry> s_tieComparison = TieEntry.Compare;

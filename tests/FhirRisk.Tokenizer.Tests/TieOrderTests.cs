@@ -89,6 +89,43 @@ public sealed class TieOrderTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Canonical_ATransferClosesTheOldStayBeforeTheNewOneOpens_AndAStayOfNoLengthStillOpensFirst()
+    {
+        // A discharge and an admission at one instant, with a stay open before it: written admission-then-discharge, the
+        // new stay's prompt ended by saying it had just closed. The same holds for ICU unit transfers.
+        static MedsEvent[] Transfers(long id) =>
+        [
+            Static(id, "GENDER//F"),
+            At(id, TimeSpan.Zero, Admission),
+            At(id, TimeSpan.FromHours(5), "ICU_ADMISSION//MICU"),
+            At(id, TimeSpan.FromDays(1), "ICU_ADMISSION//CCU"),
+            At(id, TimeSpan.FromDays(1), "ICU_DISCHARGE"),
+            At(id, TimeSpan.FromDays(2), "ICU_DISCHARGE"),
+            At(id, TimeSpan.FromDays(2), Temperature, 37),
+            At(id, TimeSpan.FromDays(2), "HOSPITAL_ADMISSION//TRANSFER"),
+            At(id, TimeSpan.FromDays(2), "HOSPITAL_DISCHARGE//TRANSFER"),
+            At(id, TimeSpan.FromDays(4), "HOSPITAL_DISCHARGE//home"),
+            At(id, TimeSpan.FromDays(30), "ED_REGISTRATION"),
+            At(id, TimeSpan.FromDays(30), "ED_OUT"),
+        ];
+        var tokenizer = TimelineTokenizer.Fit(Write(_temp.File("transfers"), Enumerable.Range(1, 12).Select(i => Transfers(i))));
+
+        var ordered = tokenizer.InTieOrder(TiesReversed(Transfers(3))).Where(e => !e.IsStatic).Select(e => e.Code).ToArray();
+
+        Assert.Equal(
+        [
+            Admission, "ICU_ADMISSION//MICU",
+            "ICU_DISCHARGE", "ICU_ADMISSION//CCU",                                              // an ICU unit transfer
+            "HOSPITAL_DISCHARGE//TRANSFER", "HOSPITAL_ADMISSION//TRANSFER", Temperature, "ICU_DISCHARGE", // ICU left, then a hospital transfer
+            "HOSPITAL_DISCHARGE//home",
+            "ED_REGISTRATION", "ED_OUT",                                                         // a visit of no length opens first
+        ], ordered);
+        var tokens = Tokens(tokenizer, Transfers(3));
+        Assert.Equal(tokens, Tokens(tokenizer, TiesReversed(Transfers(3))));
+        Assert.Equal(tokens, Tokens(tokenizer, [Static(3, "GENDER//F"), .. tokenizer.Decode(tokens, 3, Start)]));
+    }
+
     [Theory]
     [InlineData("ED_REGISTRATION", 0)]
     [InlineData("HOSPITAL_ADMISSION//IMP", 0)]
