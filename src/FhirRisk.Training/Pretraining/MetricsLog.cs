@@ -30,17 +30,15 @@ internal sealed class MetricsLog : IDisposable
     {
         Path = path;
         _history = history;
-        _file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0);
-        try
+        // The kept lines replace the file as a whole (a crash while they are written leaves the earlier curve), then
+        // the log appends to it.
+        Core.DurableFiles.Write(path, stream =>
         {
             foreach (var line in history)
-                Write(line);
-        }
-        catch
-        {
-            _file.Dispose();
-            throw;
-        }
+                stream.Write(Line(line));
+        });
+        _file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        _length = _file.Length;
     }
 
     public string Path { get; }

@@ -22,7 +22,8 @@ public sealed class MetricsLogTests : IDisposable
         Assert.True(File.Exists("/dev/full"), "this test writes to /dev/full, which Linux provides");
         var folder = _temp.File("run");
         Directory.CreateDirectory(folder);
-        File.CreateSymbolicLink(Path.Combine(folder, MetricsLog.FileName), "/dev/full");
+        // The log's first write (the kept lines, none here) renames this link into place; its appends then hit /dev/full.
+        File.CreateSymbolicLink(Path.Combine(folder, MetricsLog.FileName + Core.DurableFiles.PartialSuffix), "/dev/full");
         var log = MetricsLog.Open(folder, keepThrough: 0);
 
         Assert.Throws<IOException>(() => log.Append(Step(1)));
@@ -45,6 +46,7 @@ public sealed class MetricsLogTests : IDisposable
         }
 
         using var resumed = MetricsLog.Open(folder, keepThrough: 2);
+        Assert.False(File.Exists(Path.Combine(folder, MetricsLog.FileName + Core.DurableFiles.PartialSuffix)));
         resumed.Append(Step(3));
 
         Assert.Equal([1L, 2, 3], resumed.History.Select(m => m.Step));
