@@ -39,8 +39,28 @@ internal static class FhirRiskCommandLine
         }
         // Ctrl-C cancels the token; training verbs then save a checkpoint before exiting, which takes longer
         // than the library's default grace period of two seconds.
-        var configuration = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = TimeSpan.FromSeconds(30) };
-        return await parsed.InvokeAsync(configuration, cancellationToken);
+        var configuration = new InvocationConfiguration
+        {
+            Output = output, Error = error, ProcessTerminationTimeout = TimeSpan.FromSeconds(30), EnableDefaultExceptionHandler = false,
+        };
+        try
+        {
+            return await parsed.InvokeAsync(configuration, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // A verb without its own Ctrl-C handling (evaluate, probe, tokenize…) stopped where it was: say so, with the
+            // shell's code, rather than exit 1 in silence.
+            await error.WriteLineAsync($"interrupted: '{CommandPath(parsed)}' stopped on Ctrl-C before it finished; run it again to complete it.");
+            return ExitCodes.Interrupted;
+        }
+        catch (Exception e)
+        {
+            // What the library's default handler did: the exception on stderr, exit 1 (every expected error is caught by
+            // its verb and worded there).
+            await error.WriteLineAsync($"Unhandled exception: {e}");
+            return ExitCodes.Failure;
+        }
     }
 
     /// <summary><c>fhirrisk meds inspect</c> for the command the user reached (the root's own name is the host's exe name).</summary>

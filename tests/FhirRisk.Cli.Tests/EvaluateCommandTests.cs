@@ -8,6 +8,22 @@ public sealed class EvaluateCommandTests
     private static readonly DateTime Start = new(2021, 3, 1, 9, 0, 0);
 
     [Fact]
+    public async Task Evaluate_StoppedByCtrlC_SaysSoAndExits130()
+    {
+        // It exited 1 with nothing on stderr.
+        using var temp = new TempDirectory();
+        var heads = Write(temp, "heads.parquet", Predictions("hospital_mortality", "heads", noise: 0.2));
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exitCode = await FhirRiskCommandLine.RunAsync(["evaluate", heads, "--out", temp.File("report")], output, error, new CancellationToken(canceled: true));
+
+        Assert.Equal(ExitCodes.Interrupted, exitCode);
+        Assert.Contains("interrupted: 'fhirrisk evaluate' stopped on Ctrl-C", error.ToString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(temp.File("report"), EvaluationReportWriter.MetricsFile)));
+    }
+
+    [Fact]
     public async Task Evaluate_TwoMethodFiles_WritesTheReportAndPrintsTheTable()
     {
         using var temp = new TempDirectory();
