@@ -37,6 +37,20 @@ public sealed class FinetuneCommandTests
     }
 
     [Fact]
+    public async Task Finetune_AWarmupLongerThanTheRun_IsRefusedNotShortened()
+    {
+        using var temp = new TempDirectory();
+        var (model, labels, tokens) = await Prepare(temp);
+
+        var refused = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", labels,
+            "--out", temp.File("a"), "--steps", "12", "--warmup", "50", "--threads", "1");
+
+        Assert.Equal(ExitCodes.UsageError, refused.ExitCode);
+        Assert.Contains("WarmupSteps", refused.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(temp.File("a")) && Directory.EnumerateFileSystemEntries(temp.File("a")).Any());
+    }
+
+    [Fact]
     public async Task Finetune_InterruptedBeforeItsFirstStep_SavesNothingAndExits130()
     {
         // Heads that took no step answer the tuning base rate for everyone; they were saved, calibrated, with an

@@ -64,7 +64,9 @@ internal static class FinetuneCommand
                 FreezeBackbone = parsed.GetValue(freeze),
                 BackboneLearningRate = parsed.GetValue(lr),
                 HeadLearningRate = parsed.GetValue(headLr),
-                WarmupSteps = Math.Min(parsed.GetValue(warmup), parsed.GetValue(steps)),
+                // The default warmup shortens to a short run's length; a --warmup given longer than --steps is refused
+                // (FinetuningSettings.Validate), as train refuses it, not shortened in silence.
+                WarmupSteps = parsed.GetResult(warmup) is { Implicit: false } ? parsed.GetValue(warmup) : Math.Min(parsed.GetValue(warmup), parsed.GetValue(steps)),
                 BalancePositives = parsed.GetValue(balance),
                 WeightAverageDecay = parsed.GetValue(ema),
                 LanguageModelLoss = parsed.GetValue(lmLoss),
