@@ -83,17 +83,23 @@ public static class TaskLabelExtraction
         return path;
     }
 
-    /// <summary>The shard's subjects, one timeline each (MEDS keeps a subject's rows contiguous in one shard).</summary>
+    /// <summary>The shard's subjects, one timeline each (MEDS keeps a subject's rows contiguous in one shard; a subject
+    /// whose rows resume after another's is refused, MEDS017, as the tokenizer refuses it, rather than cut in two).</summary>
     private static IEnumerable<TaskTimeline> Timelines(MedsDatasetReader dataset, MedsShard shard)
     {
         var events = new List<MedsEvent>();
+        var finished = new HashSet<long>();
         foreach (var ev in dataset.ReadShard(shard, Columns))
         {
             if (events.Count > 0 && events[0].SubjectId != ev.SubjectId)
             {
                 yield return TimelineOf(dataset, shard, events);
+                finished.Add(events[0].SubjectId);
                 events.Clear();
             }
+            if (events.Count == 0 && finished.Contains(ev.SubjectId))
+                throw new MedsFormatException(Core.Issue.Error(MedsIssueCodes.SubjectNotContiguous, shard.RelativePath,
+                    $"Subject {ev.SubjectId} appears again after other subjects; MEDS keeps a subject's rows contiguous."));
             events.Add(ev);
         }
         if (events.Count > 0)

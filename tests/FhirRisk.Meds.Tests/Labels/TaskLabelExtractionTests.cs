@@ -52,6 +52,25 @@ public sealed class TaskLabelExtractionTests
     }
 
     [Fact]
+    public void Run_ASubjectWhoseRowsResumeAfterAnothers_IsRefusedAsTheTokenizerRefusesIt()
+    {
+        // Rows of subjects 1, 2, 1: labelled as two timelines of subject 1 (a stay cut at the split), where tokenize
+        // refuses the same data.
+        using var temp = new TempDirectory();
+        new RawDataset(temp.File("meds"))
+            .WithMetadata(["HOSPITAL_ADMISSION//IMP", "HOSPITAL_DISCHARGE//HOME"], [(1, "train"), (2, "train")])
+            .WithShard("data/train/0.parquet",
+                new RawRow(1, RawDataset.Micros(1), "HOSPITAL_ADMISSION//IMP"),
+                new RawRow(2, RawDataset.Micros(2), "HOSPITAL_ADMISSION//IMP"),
+                new RawRow(1, RawDataset.Micros(3), "HOSPITAL_DISCHARGE//HOME"));
+
+        var error = Assert.Throws<MedsFormatException>(() =>
+            TaskLabelExtraction.Run(MedsDatasetReader.Open(temp.File("meds")), TaskCatalog.Create(), temp.File("labels")));
+
+        Assert.Equal(MedsIssueCodes.SubjectNotContiguous, error.Issue.Code);
+    }
+
+    [Fact]
     public void Run_OutputsAlreadyThere_ThrowsAndKeepsThem()
     {
         using var temp = new TempDirectory();
