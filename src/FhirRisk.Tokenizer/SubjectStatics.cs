@@ -43,15 +43,22 @@ public sealed class SubjectStatics
         }
     }
 
-    /// <summary>The token of the field's last value known at <paramref name="time"/>, or <paramref name="unknownId"/>.</summary>
+    /// <summary>
+    /// The token of the field's latest value known at <paramref name="time"/>, or <paramref name="unknownId"/>. Values
+    /// known from the same time (several static rows of one field: a multiracial patient's races) give the one of the
+    /// lowest token id, so the prefix does not depend on the order MEDS happens to give its static rows.
+    /// </summary>
     internal int ValueAt(int field, long time, int unknownId)
     {
         var values = _values[field];
-        var found = unknownId;
+        var (foundTime, found) = (long.MinValue, unknownId);
+        var any = false;
         foreach (var (known, tokenId) in values)
         {
-            if (known <= time)
-                found = tokenId;
+            if (known > time)
+                continue;
+            if (!any || known > foundTime || (known == foundTime && tokenId < found))
+                (foundTime, found, any) = (known, tokenId, true);
         }
         return found;
     }

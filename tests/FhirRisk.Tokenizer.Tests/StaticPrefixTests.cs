@@ -42,6 +42,23 @@ public sealed class StaticPrefixTests : IDisposable
         Assert.Equal(["GENDER//F", "Q8", "Q2", "RACE//WHITE", "ETHNICITY//UNKNOWN"], Prefix(Start.AddDays(400)));
     }
 
+    [Fact]
+    public void PrefixAt_SeveralStaticValuesOfOneField_GivesTheSameOneWhateverTheirRowOrder()
+    {
+        // A multiracial patient (US Core race with two ombCategory codes): the prefix held whichever row came last.
+        MedsEvent[] Rows(string first, string second) =>
+            [Static(2, "GENDER//M"), Static(2, first), Static(2, second), new MedsEvent(2, s_birth, MedsSchema.BirthCode), At(2, TimeSpan.Zero, "A")];
+        var data = Write(_temp.File("races"), [Rows("RACE//WHITE", "RACE//ASIAN"), [.. Rows("RACE//WHITE", "RACE//ASIAN").Select(e => e with { SubjectId = 3 })]]);
+        var tokenizer = TimelineTokenizer.Fit(data);
+        string[] PrefixOf(MedsEvent[] rows) => [.. tokenizer.PrefixAt(tokenizer.Encode(new MedsSubject(2, MedsSchema.TrainSplit, rows)).Statics, MicrosecondTime.From(Start))
+            .Select(id => tokenizer.Vocabulary[id])];
+
+        var prefix = PrefixOf(Rows("RACE//WHITE", "RACE//ASIAN"));
+
+        Assert.Equal(prefix, PrefixOf(Rows("RACE//ASIAN", "RACE//WHITE")));
+        Assert.Contains(prefix, token => token.StartsWith("RACE//", StringComparison.Ordinal) && token != "RACE//UNKNOWN");
+    }
+
     [Theory]
     [InlineData(67.6, "Q7", "Q9")]
     [InlineData(9.6, "Q2", "Q1")]
