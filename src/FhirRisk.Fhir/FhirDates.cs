@@ -110,8 +110,10 @@ public static class FhirDates
             if (reader.TryTake('.') && !reader.TryTakeFraction(out fractionTicks))
                 return false;
         }
-        if (hour > 23 || minute > 59 || second > 59)
-            return false; // leap second "60" is not representable in DateTime; R4 allows it only in theory
+        if (hour > 23 || minute > 59 || second > 60)
+            return false;
+        if (second == 60)
+            (second, fractionTicks) = (59, TimeSpan.TicksPerSecond - 1); // a leap second (R4 allows "60"): the minute's last tick
         if (!TryReadZone(ref reader, out var offsetTicks, out var zoned) || !reader.AtEnd)
             return false;
         var utcTicks = date.Ticks + hour * TimeSpan.TicksPerHour + minute * TimeSpan.TicksPerMinute
@@ -140,7 +142,7 @@ public static class FhirDates
             return true;
         }
         if (!reader.TryTakeDigits(2, out var hours) || !reader.TryTake(':') || !reader.TryTakeDigits(2, out var minutes)
-            || hours > MaxOffsetHours || minutes > 59)
+            || hours > MaxOffsetHours || minutes > 59 || (hours == MaxOffsetHours && minutes > 0))
             return false;
         offsetTicks = sign * (hours * TimeSpan.TicksPerHour + minutes * TimeSpan.TicksPerMinute);
         return true;

@@ -54,10 +54,12 @@ internal static partial class FhirDatesReference
         var hour = Number(match, "h");
         var minute = Number(match, "mi");
         var second = match.Groups["s"].Success ? Number(match, "s") : 0;
-        if (hour > 23 || minute > 59 || second > 59)
+        if (hour > 23 || minute > 59 || second > 60)
             return false;
         var fraction = match.Groups["f"].Value;
         var ticks = fraction.Length == 0 ? 0 : long.Parse(fraction.PadRight(7, '0')[..7], CultureInfo.InvariantCulture);
+        if (second == 60)
+            (second, ticks) = (59, TimeSpan.TicksPerSecond - 1);
         var local = date.Add(new TimeSpan(hour, minute, second)).AddTicks(ticks);
         var zone = match.Groups["z"].Value;
         withoutZone = zone.Length == 0;
@@ -76,7 +78,7 @@ internal static partial class FhirDatesReference
     {
         var hours = int.Parse(zone.AsSpan(1, 2), CultureInfo.InvariantCulture);
         var minutes = int.Parse(zone.AsSpan(4, 2), CultureInfo.InvariantCulture);
-        if (hours > 14 || minutes > 59)
+        if (hours > 14 || minutes > 59 || (hours == 14 && minutes > 0))
             return null;
         var offset = new TimeSpan(hours, minutes, 0);
         return zone[0] == '-' ? -offset : offset;

@@ -63,6 +63,13 @@ public sealed class FhirDatesTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TryParse_LeapSecond_IsTheMinutesLastTick()
+    {
+        Assert.True(FhirDates.TryParse("2016-12-31T23:59:60Z", out var value));
+        Assert.Equal(new DateTime(2017, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddTicks(-1), value.Utc);
+    }
+
+    [Fact]
     public void UtcEnd_MonthPrecision_IsLastTickOfMonth()
     {
         Assert.True(FhirDates.TryParse("2023-02", out var value));
@@ -71,8 +78,9 @@ public sealed class FhirDatesTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData("2024-02-29T23:59:59.9999999Z", FhirDatePrecision.Second)]
-    [InlineData("2023-02-03T04:05:06+14:59", FhirDatePrecision.Second)]
-    [InlineData("2023-02-03T04:05-14:59", FhirDatePrecision.Minute)]
+    [InlineData("2023-02-03T04:05:06+14:00", FhirDatePrecision.Second)]
+    [InlineData("2023-02-03T04:05-14:00", FhirDatePrecision.Minute)]
+    [InlineData("2016-12-31T23:59:60Z", FhirDatePrecision.Second)] // a leap second: R4's dateTime pattern allows 60
     [InlineData("0001-01-01T00:00:00Z", FhirDatePrecision.Second)]
     [InlineData("9999-12-31T23:59:59.999999999Z", FhirDatePrecision.Second)]
     public void TryParse_EdgeOfRange_IsAccepted(string text, FhirDatePrecision precision)
@@ -85,7 +93,9 @@ public sealed class FhirDatesTests(ITestOutputHelper output)
     [Theory]
     [InlineData("2023-02-03T24:00:00Z")]
     [InlineData("2023-02-03T04:60Z")]
-    [InlineData("2016-12-31T23:59:60Z")]
+    [InlineData("2016-12-31T23:59:61Z")]
+    [InlineData("2023-02-03T04:05:06+14:59")] // R4 allows offsets up to 14:00 only
+    [InlineData("2023-02-03T04:05-14:30")]
     [InlineData("2023-02-03T04:05:06.1234567890Z")]
     [InlineData("2023-02-03T04:05:06.Z")]
     [InlineData("2023-02-03T04:05.5Z")]
