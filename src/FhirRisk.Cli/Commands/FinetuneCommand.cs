@@ -173,7 +173,7 @@ internal static class FinetuneCommand
 
     private static void Report(IAnsiConsole console, InvocationConfiguration io, FinetuningResult result, int steps, string output)
     {
-        var table = new Table().AddColumns("task", "train (pos)", "tuning (pos)", "tuning AUROC", "log-loss raw → calibrated", "ECE", "calibration");
+        var table = new Table().AddColumns("task", "train (pos)", "tuning (pos)", "tuning AUROC", "log-loss raw → calibrated", "ECE (in-sample)", "calibration");
         foreach (var t in result.Tasks)
         {
             table.AddRow(t.Task, Count(t.TrainLabels, t.TrainPositives), Count(t.TuningLabels, t.TuningPositives), Metric(t.Auroc),

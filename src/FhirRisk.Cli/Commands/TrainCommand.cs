@@ -163,7 +163,7 @@ internal static class TrainCommand
         private readonly Option<double> _minLr = Number("--min-lr-fraction", Defaults.MinLearningRateFraction, "The cosine's floor as a fraction of --lr.");
         private readonly Option<double> _weightDecay = Number("--weight-decay", Defaults.WeightDecay, "AdamW decoupled weight decay on matrices.");
         private readonly Option<float> _clip = Number("--clip", Defaults.GradientClip, "Clip the global gradient norm to this.");
-        private readonly Option<int> _evalEvery = CommandOptions.IntAtLeast("--eval-every", 0, Defaults.EvalEvery, "Evaluate the tuning loss every N steps (0: never; the last weights become the model).");
+        private readonly Option<int> _evalEvery = CommandOptions.IntAtLeast("--eval-every", 0, Defaults.EvalEvery, "Evaluate the tuning loss every N steps (0: never; a new run's last weights become the model, a resumed run that evaluated before keeps its best so far).");
         private readonly Option<int> _evalBatches = CommandOptions.IntAtLeast("--eval-batches", 1, Defaults.EvalBatches, "Batches of fixed tuning windows per evaluation.");
         private readonly Option<int> _checkpointEvery = CommandOptions.IntAtLeast("--checkpoint-every", 0, Defaults.CheckpointEvery, "Save the resumable checkpoint every N steps (0: only at the end or on Ctrl-C).");
         private readonly Option<ulong> _seed = new("--seed") { Description = "Seed of the weights, windows and dropout.", DefaultValueFactory = _ => Defaults.Seed };

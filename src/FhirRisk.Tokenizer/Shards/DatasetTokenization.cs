@@ -104,7 +104,8 @@ public static class DatasetTokenization
         // Reading order of the splits (train, tuning, held_out, others); a data/ shard's splits are spread among them.
         var listed = written.SelectMany(w => w).OrderBy(s => s.Split, Comparer<string>.Create(MedsSchema.CompareSplits)).ToArray();
         Directory.CreateDirectory(outputFolder);
-        File.WriteAllBytes(Path.Combine(outputFolder, ManifestFile), Manifest(tokenizer, listed));
+        // The manifest marks the shards finished: written whole and flushed, like the shards, never torn.
+        DurableFiles.WriteAllBytes(Path.Combine(outputFolder, ManifestFile), Manifest(tokenizer, listed));
         return new TokenizationSummary(listed, listed.Sum(s => s.Subjects), listed.Sum(s => s.Events), listed.Sum(s => s.Tokens), clock.Elapsed, coverage);
     }
 
