@@ -123,6 +123,8 @@ internal static class TrainCommand
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{root}: step {result.Step}/{result.Steps}; training loss {result.FirstLoss:0.0000} -> {result.LastLoss:0.0000}; {best}; {result.TokensPerSecond:N0} tokens/s; {result.Elapsed.TotalSeconds:0.0} s."));
         io.Output.WriteLine($"metrics: {result.Directory.MetricsFile}; loss curve: {result.Directory.LossCurve}; resumable checkpoint: {result.Directory.LastCheckpoint}.");
+        if (result.LossCurveNotWritten is { } why)
+            io.Error.WriteLine($"warning: the loss curve {result.Directory.LossCurve} was not written ({why}); the run, its checkpoint and its model are saved, and {result.Directory.MetricsFile} holds the curve's numbers.");
         if (!result.Cancelled)
             return ExitCodes.Success;
         var abandoned = result.StepAbandoned ? string.Create(CultureInfo.InvariantCulture, $" (step {result.Step + 1}, under way, was abandoned: a resume takes it again)") : "";

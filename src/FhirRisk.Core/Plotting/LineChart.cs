@@ -102,7 +102,7 @@ public sealed class LineChart
     public void SavePng(string path, int width = 800, int height = 500)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        File.WriteAllBytes(path, EncodePng(width, height));
+        DurableFiles.WriteAllBytes(path, EncodePng(width, height)); // whole or not at all: never a cut PNG
     }
 
     private static (double Min, double Max)? Checked((double Min, double Max)? range, string name)

@@ -229,9 +229,23 @@ public sealed class Pretrainer : IDisposable
             SaveModel();
         else
             Guarded(Directory.Root, () => (_record with { WeightsStep = _record.BestStep.Value, FileSha256 = SavedModelHashes() }).Save(Directory.Root));
-        Guarded(Directory.LossCurve, () => LossCurve.Save(_metrics.History, Directory.LossCurve));
+        string? curveNotWritten = null;
+        try
+        {
+            LossCurve.Save(_metrics.History, Directory.LossCurve);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Everything that resumes or serves the run is saved by now; a failed chart would send the user to a
+            // --resume that has nothing left to do.
+            curveNotWritten = e.Message;
+        }
         return new PretrainingResult(Directory, Step, Settings.Steps, Step < Settings.Steps, firstLoss, _record.LastLoss,
-            _record.BestEvalLoss, _record.BestStep, Throughput(stepTokens, stepTime), session.Elapsed) { StepAbandoned = abandoned };
+            _record.BestEvalLoss, _record.BestStep, Throughput(stepTokens, stepTime), session.Elapsed)
+        {
+            StepAbandoned = abandoned,
+            LossCurveNotWritten = curveNotWritten,
+        };
     }
 
     /// <summary>Releases every part even when one fails to, so a failure here never skips the rest.</summary>

@@ -38,4 +38,8 @@ public sealed record PretrainingResult(
     /// <summary>Cancelled within a step's forward or backward pass: that step was abandoned, not applied, and a resume
     /// takes it again.</summary>
     public bool StepAbandoned { get; init; }
+
+    /// <summary>Why <c>loss.png</c> could not be written (a full disk), or null. The run, its checkpoint and its model are
+    /// saved all the same: a missing chart is no reason to fail it, and the curve's numbers are in <c>metrics.jsonl</c>.</summary>
+    public string? LossCurveNotWritten { get; init; }
 }

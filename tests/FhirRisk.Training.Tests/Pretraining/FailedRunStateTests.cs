@@ -110,6 +110,24 @@ public sealed class FailedRunStateTests : IDisposable
     }
 
     [Fact]
+    public void Run_LossCurveFailingAtTheEnd_IsAWarningNotAFailure()
+    {
+        // The chart is written last, after the checkpoint and the model: its failure named a --resume that is refused
+        // ("nothing to resume") for a run that has finished.
+        Assert.True(File.Exists("/dev/full"), "this test writes to /dev/full, which Linux provides");
+        var model = _temp.File("model");
+        using var trainer = Pretrainer.Start(_tokenizer, _tokens, model, TinyRuns.Settings);
+        File.CreateSymbolicLink(trainer.Directory.LossCurve + Core.DurableFiles.PartialSuffix, "/dev/full");
+
+        var result = trainer.Run();
+
+        Assert.Equal(TinyRuns.Settings.Steps, result.Step);
+        Assert.NotNull(result.LossCurveNotWritten);
+        Assert.True(File.Exists(Path.Combine(model, "model.safetensors")));
+        Assert.False(File.Exists(trainer.Directory.LossCurve), "no cut chart");
+    }
+
+    [Fact]
     public void Run_NewRunCancelledBeforeItsFirstStep_SavesNothingAndRemovesTheFolder()
     {
         var model = _temp.File("model");
