@@ -124,6 +124,10 @@ public sealed class CheckpointIntegrityTests : IDisposable
         var parameters = GptCheckpoint.Load(model);
         parameters.Values[11] = float.PositiveInfinity;
         GptCheckpoint.Save(model, parameters);
+        // Saved as a run would have saved them (the record vouching for these files), so that what is refused is the
+        // infinite weight itself, not a file that differs from its record (which the probe checks first, PR003).
+        var record = TrainingRecord.Load(model);
+        (record with { FileSha256 = CheckpointIntegrity.ModelFileHashes(model) }).Save(model);
         var weights = Path.Combine(model, Checkpoint.ModelFileName);
 
         var init = Assert.Throws<TrainingException>(() => Pretrainer.Start(_tokenizer, _tokens, _temp.File("init"), TinyRuns.Settings, initialWeights: model));
