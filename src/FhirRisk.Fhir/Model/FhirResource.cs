@@ -34,6 +34,10 @@ public sealed record FhirPatient : FhirResource
 
     /// <summary>All extensions on the Patient (US Core race, ethnicity, birthsex are among them).</summary>
     public IReadOnlyList<FhirExtension> Extensions { get; init; } = [];
+
+    /// <summary>The Patient this record was merged into (<c>link</c> of type <c>replaced-by</c>): it "must no longer be
+    /// used", and its data belongs to that Patient.</summary>
+    public FhirReference? ReplacedBy { get; init; }
 }
 
 public sealed record FhirEncounterLocation(FhirReference Location, FhirCodeableConcept? PhysicalType, FhirPeriod? Period);

@@ -15,6 +15,13 @@ internal static class ClinicalResourceReader
         BirthDate,
         DeceasedBoolean,
         Extension,
+        Link,
+    }
+
+    private enum PatientLinkOrder
+    {
+        Other,
+        Type,
     }
 
     private enum EncounterOrder
@@ -69,9 +76,12 @@ internal static class ClinicalResourceReader
         FhirDateTime? birthDate = null, deceasedDateTime = null;
         bool? deceasedBoolean = null;
         IReadOnlyList<FhirExtension> extensions = [];
+        IReadOnlyList<PatientLinkValue> links = [];
         while (r.NextProperty())
         {
-            if (r.Is("gender"u8, PatientOrder.Gender))
+            if (r.Is("link"u8, PatientOrder.Link))
+                links = r.List(PatientLink);
+            else if (r.Is("gender"u8, PatientOrder.Gender))
                 gender = r.RepeatedString();
             else if (r.Is("birthDate"u8, PatientOrder.BirthDate))
                 birthDate = r.Date();
@@ -93,7 +103,28 @@ internal static class ClinicalResourceReader
             DeceasedBoolean = deceasedDateTime is null ? deceasedBoolean : true,
             DeceasedDateTime = deceasedDateTime,
             Extensions = extensions,
+            ReplacedBy = links.FirstOrDefault(l => l.Type == "replaced-by" && l.Other is not null)?.Other,
         };
+    }
+
+    private sealed record PatientLinkValue(string? Type, FhirReference? Other);
+
+    private static PatientLinkValue? PatientLink(ref FhirElementReader r)
+    {
+        if (!r.Object())
+            return null;
+        string? type = null;
+        FhirReference? other = null;
+        while (r.NextProperty())
+        {
+            if (r.Is("other"u8, PatientLinkOrder.Other))
+                other = r.Reference();
+            else if (r.Is("type"u8, PatientLinkOrder.Type))
+                type = r.RepeatedString();
+            else
+                r.Skip();
+        }
+        return new PatientLinkValue(type, other);
     }
 
     public static FhirResource Encounter(ref FhirElementReader r, ref ResourceElements common)

@@ -24,6 +24,7 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
     private readonly ConcurrentDictionary<string, long> _subjectIds = new(StringComparer.Ordinal);
     private readonly HashSet<long> _dispositionDeaths = [];
     private readonly List<Issue> _collisions = [];
+    private readonly Dictionary<string, string> _replacedBy = new(StringComparer.Ordinal);
 
     public FhirIndex()
         : this(new FhirMappingSettings())
@@ -140,11 +141,11 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
             return new SubjectResolution(null, SubjectStatus.Missing);
         var found = Find(target.Value, "Patient", context.Scope);
         if (found is { Resource: FhirPatient patient })
-            return new SubjectResolution(SubjectIdOf(patient.Id ?? target.Value.Id!), SubjectStatus.Resolved);
+            return new SubjectResolution(SubjectIdOf(Survivor(patient.Id ?? target.Value.Id!)), SubjectStatus.Resolved);
         if (found is not null || (target.Value.Type is { } type && type != "Patient") || target.Value.Id is null
             || target.Value.Form == ReferenceForm.Contained)
             return new SubjectResolution(null, SubjectStatus.NotPatient);
-        return new SubjectResolution(SubjectIdOf(target.Value.Id), SubjectStatus.Unresolved);
+        return new SubjectResolution(SubjectIdOf(Survivor(target.Value.Id)), SubjectStatus.Unresolved);
     }
 
     /// <summary>
@@ -223,8 +224,26 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
         return target.TypeAndId is { } key && target.Type == type && _byTypeId.TryGetValue(key, out var found) ? found : null;
     }
 
+    /// <summary>Most merges followed (a chain of replaced charts), so a cycle cannot loop.</summary>
+    private const int MaxMergeSteps = 8;
+
+    /// <summary>
+    /// The id of the Patient that <paramref name="patientId"/>'s record was merged into (<c>Patient.link</c> of type
+    /// <c>replaced-by</c>, followed through a chain), or <paramref name="patientId"/> itself: every reference to a
+    /// replaced chart resolves to the surviving one, so one person is one subject.
+    /// </summary>
+    public string Survivor(string patientId)
+    {
+        var id = patientId;
+        for (var step = 0; step < MaxMergeSteps && _replacedBy.TryGetValue(id, out var next); step++)
+            id = next;
+        return id;
+    }
+
     private void AddPatient(FhirPatient patient, string id, FhirResourceEnvelope envelope)
     {
+        if (ReferenceTarget.Parse(patient.ReplacedBy?.Reference) is { Type: "Patient", Id: { } survivor } && survivor != id)
+            _replacedBy.TryAdd(id, survivor);
         var subjectId = SubjectIdOf(id);
         if (!_patients.TryGetValue(subjectId, out var existing))
         {

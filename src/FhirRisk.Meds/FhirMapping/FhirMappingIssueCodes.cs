@@ -54,4 +54,8 @@ public static class FhirMappingIssueCodes
     /// <summary>Information: an Observation or component whose dataAbsentReason says no value was obtained (not
     /// performed, declined, error…) gives no event: a code-only event would read as a finding that was made.</summary>
     public const string ValueAbsent = "FHIRMAP015";
+
+    /// <summary>Information: a Patient merged into another (<c>link</c> of type <c>replaced-by</c>); whatever references
+    /// it is mapped to the surviving Patient, and it writes no static rows of its own.</summary>
+    public const string MergedPatient = "FHIRMAP016";
 }

@@ -21,6 +21,13 @@ internal static class PatientMapper
             context.Report(Issue.Error(FhirMappingIssueCodes.MissingSubject, context.Envelope.IssuePath("id"), "Patient has no id"));
             return;
         }
+        if (context.Index.Survivor(id) is var survivor && survivor != id)
+        {
+            // A chart merged into another: its data belongs to that Patient, whose own record gives the static rows.
+            context.Report(new Issue(FhirMappingIssueCodes.MergedPatient, IssueSeverity.Information, context.Envelope.IssuePath("link"),
+                $"a Patient replaced by Patient/{survivor} (link replaced-by): what references it is mapped to that Patient, and its own static rows are not written"));
+            return;
+        }
         var subjectId = context.Index.SubjectIdOf(id);
         if (context.Index.EarlierPatientCopy(subjectId, context.Envelope) is { } first)
         {

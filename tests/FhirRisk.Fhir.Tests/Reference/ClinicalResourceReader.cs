@@ -19,6 +19,9 @@ internal static class ClinicalResourceReader
             DeceasedBoolean = deceased is null ? r.Boolean(o, "deceasedBoolean", p) : true,
             DeceasedDateTime = deceased,
             Extensions = r.ObjectItems(o, "extension", p).Select(e => Extension(r, e.Item, e.Path)).OfType<FhirExtension>().ToList(),
+            // Read in the seed's property order (other, then type), so that the issues come in the streaming reader's order.
+            ReplacedBy = r.ObjectItems(o, "link", p).Select(l => (Other: r.Reference(l.Item, "other", l.Path), Type: r.String(l.Item, "type", l.Path)))
+                .ToList().FirstOrDefault(l => l.Type == "replaced-by" && l.Other is not null).Other,
         };
     }
 

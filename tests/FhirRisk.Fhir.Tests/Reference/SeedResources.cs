@@ -14,7 +14,8 @@ internal static class SeedResources
          "extension":[{"url":"http://hl7.org/fhir/us/core/StructureDefinition/us-core-race","extension":[
            {"url":"ombCategory","valueCoding":{"system":"urn:oid:2.16.840.1.113883.6.238","code":"2106-3","display":"White"}},
            {"url":"text","valueString":"White"}]},{"url":"http://x/birthsex","valueCode":"F"},
-           {"url":"http://x/c","valueCodeableConcept":{"coding":[{"code":"c"}],"text":"t"}}],"name":[{"family":"F"}]}
+           {"url":"http://x/c","valueCodeableConcept":{"coding":[{"code":"c"}],"text":"t"}}],"name":[{"family":"F"}],
+         "link":[{"other":{"reference":"Patient/p0"},"type":"replaces"},{"other":{"reference":"Patient/p2"},"type":"replaced-by"}]}
         """,
         """
         {"resourceType":"Encounter","id":"e1","status":"finished","class":{"system":"s","code":"IMP"},"type":[{"text":"t"}],

@@ -81,6 +81,37 @@ public sealed class PatientMapperTests
         Assert.DoesNotContain("MEDS_DEATH", fixture.Map(encounter).Select(e => e.Code));
     }
 
+    [Fact]
+    public void Map_APatientMergedIntoAnother_IsOneSubject()
+    {
+        // An MPI merge: both charts are exported, and older resources still name the replaced one. They were two
+        // subjects, each with its own static rows and half the timeline.
+        var fixture = new MappingFixture()
+            .Add(new FhirPatient { Id = "old16", Gender = "male", BirthDate = Day(1950, 1, 1), ReplacedBy = Ref("Patient/new16") })
+            .Add(new FhirPatient { Id = "new16", Gender = "male", BirthDate = Day(1950, 1, 1) });
+        var observation = new FhirObservation
+        {
+            Status = "final", Subject = Ref("Patient/old16"), Code = Concept("http://loinc.org", "2160-0"), Effective = At(2020, 1, 1, 8),
+        };
+
+        Assert.Empty(fixture.Map(new FhirPatient { Id = "old16", Gender = "male", BirthDate = Day(1950, 1, 1), ReplacedBy = Ref("Patient/new16") }));
+        Assert.Equal([FhirMappingIssueCodes.MergedPatient], fixture.IssueCodes);
+        var lab = Assert.Single(fixture.Map(observation));
+        Assert.Equal(fixture.SubjectId("new16"), lab.SubjectId);
+        Assert.All(fixture.Map(new FhirPatient { Id = "new16", Gender = "male", BirthDate = Day(1950, 1, 1) }),
+            e => Assert.Equal(fixture.SubjectId("new16"), e.SubjectId));
+    }
+
+    [Fact]
+    public void Map_MergesThatFormACycle_StopAfterAFewSteps()
+    {
+        var fixture = new MappingFixture()
+            .Add(new FhirPatient { Id = "a", ReplacedBy = Ref("Patient/b") })
+            .Add(new FhirPatient { Id = "b", ReplacedBy = Ref("Patient/a") });
+
+        Assert.Contains(fixture.Index.Survivor("a"), new[] { "a", "b" });
+    }
+
     private static FhirEncounter DiedEncounter(string status, FhirPeriod period) => new()
     {
         Id = "e1",
