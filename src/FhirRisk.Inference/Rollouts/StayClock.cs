@@ -22,8 +22,8 @@ internal static class StayClock
 {
     /// <summary>
     /// The question's anchor at <paramref name="index"/>. For a task predicted at a stay's start: the open stay's start
-    /// (the last start code of the task's stay kind at or before the index, with no end code of that kind, nor anything
-    /// that shows it over (<see cref="StayKind.EndedBy"/>), after it up to and including the index). For a task predicted at a stay's end (readmission, ED re-attendance): the last end code
+    /// (the last start code of the task's stay kind at or before the index, with no end code of that kind after it up to
+    /// and including the index). For a task predicted at a stay's end (readmission, ED re-attendance): the last end code
     /// at or before the index, with no start code of that kind after it (the patient is out of that kind of stay).
     /// Null otherwise: the question is then asked afresh at the index — or, for a stay-end task inside a stay of its kind
     /// (<see cref="OpenStay"/>), at that stay's coming end.
@@ -32,21 +32,20 @@ internal static class StayClock
     {
         var stay = task.Point.Stay;
         return task.Point.At == StayBoundary.Start
-            ? LastOf(meanings, timeline, index, stay.StartCode, unless: stay.EndCode, orUnless: stay.EndedBy)
+            ? LastOf(meanings, timeline, index, stay.StartCode, unless: stay.EndCode)
             : LastOf(meanings, timeline, index, stay.EndCode, unless: stay.StartCode);
     }
 
     /// <summary>The last token at or before <paramref name="index"/> whose code matches <paramref name="code"/>, with no
-    /// code matching <paramref name="unless"/> (or <paramref name="orUnless"/>: a stay that ended unseen,
-    /// <see cref="StayKind.EndedBy"/>) after it up to and including the index; else null.</summary>
-    private static int? LastOf(TokenMeanings meanings, TimelineSpans timeline, int index, string code, string unless, CodeSet? orUnless = null)
+    /// code matching <paramref name="unless"/> after it up to and including the index; else null.</summary>
+    private static int? LastOf(TokenMeanings meanings, TimelineSpans timeline, int index, string code, string unless)
     {
         for (var i = index; i >= 0; i--)
         {
             var at = meanings.CodeOf(timeline.Tokens[i]);
             if (CodeSet.Matches(at, code))
                 return i;
-            if (CodeSet.Matches(at, unless) || orUnless?.Contains(at) == true)
+            if (CodeSet.Matches(at, unless))
                 return null;
         }
         return null;
@@ -132,13 +131,11 @@ internal static class StayClock
 
     /// <summary>
     /// For a task predicted at a stay's end (readmission, ED re-attendance): the start code of the stay of its kind open
-    /// at <paramref name="index"/> (the last start code at or before it, with no end code, nor anything that shows it over
-    /// (<see cref="StayKind.EndedBy"/>), after it up to and including the index); else null.
+    /// at <paramref name="index"/> (the last start code at or before it, with no end code after it up to and including
+    /// the index); else null.
     /// </summary>
     public static int? OpenStay(TokenMeanings meanings, TimelineSpans timeline, int index, TaskDefinition task) =>
-        task.Point.At == StayBoundary.End
-            ? LastOf(meanings, timeline, index, task.Point.Stay.StartCode, unless: task.Point.Stay.EndCode, orUnless: task.Point.Stay.EndedBy)
-            : null;
+        task.Point.At == StayBoundary.End ? LastOf(meanings, timeline, index, task.Point.Stay.StartCode, unless: task.Point.Stay.EndCode) : null;
 
     /// <summary>
     /// A stay-end task asked inside its stay (<paramref name="stayStart"/> its start code): the label's question, asked

@@ -8,10 +8,13 @@ namespace FhirRisk.Meds.Tasks;
 /// <param name="StartCode">Code prefix that opens the stay.</param>
 /// <param name="EndCode">Code prefix that closes it.</param>
 /// <param name="EndedBy">
-/// Codes that show a stay of this kind still open had in fact ended unseen (its end missing from the record, or not yet
-/// generated): a new stay of its kind begins, and for hospital and ICU stays also a new hospital admission, an ED
-/// registration or an ambulatory visit (<c>VISIT//…</c>), which a patient cannot have while in hospital. An ED visit is
-/// ended only by another registration: a hospital admission after it is its outcome, not evidence it was over.
+/// Codes after which the labels take a stay of this kind whose end is missing from a finished record to have ended
+/// unseen: a new stay of its kind, and for a hospital stay also an ED registration or a visit (<c>VISIT//…</c>) — so a
+/// lost discharge followed by an outpatient visit and a death at home is not an in-hospital death — and for an ICU stay
+/// a visit. A hospital admission does not end an ICU stay (an ICU stay may open shortly before its own admission is
+/// registered: MIMIC-IV), and an ED visit is ended only by another registration (an admission after it is its outcome).
+/// The service does not use them for a stay still in progress, where consults and ED legs are charted as visits of
+/// their own (StayClock).
 /// </param>
 public sealed record StayKind(string Name, string StartCode, string EndCode, CodeSet EndedBy)
 {
@@ -22,7 +25,7 @@ public sealed record StayKind(string Name, string StartCode, string EndCode, Cod
         new CodeSet(TaskCodes.HospitalAdmission, TaskCodes.EdRegistration, VisitCode));
 
     public static StayKind Icu { get; } = new("icu", TaskCodes.IcuAdmission, TaskCodes.IcuDischarge,
-        new CodeSet(TaskCodes.IcuAdmission, TaskCodes.HospitalAdmission, TaskCodes.EdRegistration, VisitCode));
+        new CodeSet(TaskCodes.IcuAdmission, VisitCode));
 
     public static StayKind Emergency { get; } = new("ed", TaskCodes.EdRegistration, TaskCodes.EdOut, new CodeSet(TaskCodes.EdRegistration));
 }

@@ -59,14 +59,35 @@ public sealed class TimelineLabeler
         for (var i = contextEnd + 1; i < _timeline.Count; i++)
         {
             // A stay without an end is observed until something shows it had ended unseen (StayKind.EndedBy: the next
-            // stay of its kind, or a visit or admission elsewhere), so a death at home a year later cannot make it an
-            // in-hospital death, nor an outpatient visit make it prolonged.
-            if (endMissing && task.Point.Stay.EndedBy.Contains(_timeline.Codes[i]))
+            // stay of its kind, or a visit elsewhere), so a death at home a year later cannot make it an in-hospital
+            // death, nor an outpatient visit make it prolonged. That timestamp is read as a whole, whatever the order
+            // of its rows (rule 3): only a death there still counts.
+            var ended = endMissing && i == _timeline.FirstAtSameTime(i) && EndsUnseenAt(task.Point.Stay, i);
+            if (ended)
+            {
+                for (var k = i; k <= _timeline.LastAtSameTime(i); k++)
+                {
+                    if (TaskCodes.Death.Contains(_timeline.Codes[k]) && tracker.Observe(_timeline.Times[k] - predictionTime, _timeline.Codes[k]) is { } death)
+                        return death;
+                }
                 break;
+            }
             if (Counts(task, stay, i) && tracker.Observe(_timeline.Times[i] - predictionTime, _timeline.Codes[i]) is { } outcome)
                 return outcome;
         }
         return tracker.Finish();
+    }
+
+    /// <summary>Whether the timestamp of event <paramref name="first"/> (its first row) holds a code that shows a stay of
+    /// <paramref name="kind"/> had ended (<see cref="StayKind.EndedBy"/>).</summary>
+    private bool EndsUnseenAt(StayKind kind, int first)
+    {
+        for (var k = first; k <= _timeline.LastAtSameTime(first); k++)
+        {
+            if (kind.EndedBy.Contains(_timeline.Codes[k]))
+                return true;
+        }
+        return false;
     }
 
     /// <summary>

@@ -120,6 +120,27 @@ public sealed class InStayTaskTests
             Assert.Equal(new TaskOutcome(TaskOutcomeKind.Censored, null), timeline.Label(task).Single().Outcome);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void HospitalMortality_MissingDischargeThenAVisitAndADeathAtOneTime_PositiveInEitherRowOrder(bool visitFirst)
+    {
+        var builder = new TimelineBuilder().AtDays(0, Admission, 11).AtDays(1, "LAB//x", 11);
+        builder = visitFirst ? builder.AtDays(3, "VISIT//AMB", 12).AtDays(3, "MEDS_DEATH") : builder.AtDays(3, "MEDS_DEATH").AtDays(3, "VISIT//AMB", 12);
+
+        Assert.Equal(true, builder.Label(HospitalMortality).Single().Outcome.Label);
+    }
+
+    [Fact]
+    public void IcuMortality_AnIcuStayOpenedBeforeItsHospitalAdmission_IsNotEndedByIt()
+    {
+        // MIMIC-IV: 2 of the demo's 140 ICU stays start 36-43 minutes before their hospital admission is registered.
+        var outcome = new TimelineBuilder().At(0, "ICU_ADMISSION//MICU", 12).At(0.7, Admission, 11).AtDays(2, "LAB//x", 12)
+            .AtDays(3, "MEDS_DEATH").Label(IcuMortality).Single().Outcome;
+
+        Assert.Equal(true, outcome.Label);
+    }
+
     [Fact]
     public void IcuMortality_MissingIcuAndHospitalDischargeThenAVisit_Censored()
     {
