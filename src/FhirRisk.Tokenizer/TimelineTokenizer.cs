@@ -111,7 +111,7 @@ public sealed class TimelineTokenizer
     {
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(timeline);
-        events = DateOnlyDeaths.Place(DayEndCodes.Apply(Settings.DayEndCodes, events));
+        events = Placed(events);
         timeline.Clear(events.Count > 0 ? events[0].SubjectId : 0);
         var canonical = Settings.TieOrder == TieOrder.Canonical;
         Span<int> open = stackalloc int[StayKinds];
@@ -168,7 +168,7 @@ public sealed class TimelineTokenizer
     public IReadOnlyList<MedsEvent> InTieOrder(IReadOnlyList<MedsEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
-        events = DateOnlyDeaths.Place(DayEndCodes.Apply(Settings.DayEndCodes, events));
+        events = Placed(events);
         if (Settings.TieOrder != TieOrder.Canonical)
             return events;
         var ordered = new List<MedsEvent>(events.Count);
@@ -192,6 +192,11 @@ public sealed class TimelineTokenizer
         }
         return ordered;
     }
+
+    /// <summary>The events with the tokenizer's placement rules applied: a date-only death placed as the labels place it,
+    /// judged on the times MEDS gives (before any day-end code moves), then the day-end codes.</summary>
+    private IReadOnlyList<MedsEvent> Placed(IReadOnlyList<MedsEvent> events) =>
+        DayEndCodes.Apply(Settings.DayEndCodes, Settings.PlaceDateOnlyDeaths ? DateOnlyDeaths.Place(events) : events);
 
     private static int RunEnd(IReadOnlyList<MedsEvent> events, int start, DateTime time)
     {
@@ -258,7 +263,7 @@ public sealed class TimelineTokenizer
         }
         var span = CollectionsMarshal.AsSpan(scratch);
         // A transfer: a close of a kind that was open before the run, in a run that opens that kind again.
-        for (var k = 0; k < span.Length; k++)
+        for (var k = 0; k < span.Length && Settings.TransfersCloseFirst; k++)
         {
             if (span[k].Plan is { } plan && _stayOf[plan.TokenIds[0]] is < 0 and var close && open[-close - 1] > 0 && opens[-close - 1])
                 span[k] = span[k] with { Rank = TieEntry.TransferClose };

@@ -65,6 +65,17 @@ public sealed record TokenizerSettings
     /// the order its model was trained on.</summary>
     public TieOrder TieOrder { get; init; } = TieOrder.Canonical;
 
+    /// <summary>
+    /// Placement rules added on 2026-12-06, each saved with the tokenizer so that a model and its tokenizer always agree
+    /// (a file without them was fitted before and keeps the order its model was trained on): a date-only death placed as
+    /// the labels place it (<see cref="Meds.DateOnlyDeaths"/>), and, with <see cref="TieOrder.Canonical"/>, a transfer's
+    /// close written before the new stay's open. Both on for new fits.
+    /// </summary>
+    public bool PlaceDateOnlyDeaths { get; init; } = true;
+
+    /// <inheritdoc cref="PlaceDateOnlyDeaths"/>
+    public bool TransfersCloseFirst { get; init; } = true;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {

@@ -131,6 +131,21 @@ public sealed class DayEndCodesTests : IDisposable
     }
 
     [Fact]
+    public void Encode_AMidnightDeathWhoseDayHoldsOnlyDayEndCodes_StaysWhereTheLabelsKeepIt()
+    {
+        // The death is judged on the times MEDS gives: a date-only procedure of the same day, moved to the day's end
+        // by --day-end-codes, must not move the death too (the labels apply no day-end codes).
+        MedsEvent[] subject = [new(1, Day.AddDays(-2), Admission, 7), new(1, Day, MedsSchema.DeathCode), new(1, Day, Procedure)];
+        var tokenizer = TimelineTokenizer.Fit(Write(_temp.File("meds"), [subject]), TokenizerSettings.Default with { DayEndCodes = ["PROCEDURE//ICD"] });
+
+        var placed = tokenizer.InTieOrder(subject).Single(e => e.Code == MedsSchema.DeathCode);
+        var labelled = Meds.Tasks.TaskTimeline.Of(1, MedsSchema.TrainSplit, subject);
+
+        Assert.Equal(Day, placed.Time);
+        Assert.Equal(Day, labelled.Times[labelled.Codes.ToList().IndexOf(MedsSchema.DeathCode)]);
+    }
+
+    [Fact]
     public void DateOnlyDeaths_MoveOnlyAMidnightDeathThatOtherEventsOfItsDayFollow()
     {
         MedsEvent[] alone = [new(1, Day.AddHours(-5), Lab, 1), new(1, Day, MedsSchema.DeathCode)];

@@ -215,6 +215,31 @@ public sealed class TieOrderTests : IDisposable
     {
         // Its model learned the simulator's order of each timestamp's events; a canonical rebuild is measured in
         // docs/demo-model.md ("Events at the same time") and not shipped. The service orders a record's resources itself.
-        Assert.Equal(TieOrder.Input, TimelineTokenizer.Load(RepositoryPaths.Combine("models", "demo")).Settings.TieOrder);
+        var settings = TimelineTokenizer.Load(RepositoryPaths.Combine("models", "demo")).Settings;
+        Assert.Equal(TieOrder.Input, settings.TieOrder);
+        // Nor the placement rules added after it was fitted: it encodes as its model was trained.
+        Assert.False(settings.PlaceDateOnlyDeaths);
+        Assert.False(settings.TransfersCloseFirst);
+    }
+
+    [Fact]
+    public void ThePlacementRules_AreSavedWithANewTokenizer_AndAFileWithoutThemReadsWithoutThem()
+    {
+        var data = Write(_temp.File("rules"), [Subject(1)]);
+        var saved = _temp.File("saved");
+        TimelineTokenizer.Fit(data).Save(saved);
+        var json = File.ReadAllText(Path.Combine(saved, "tokenizer.json"));
+        var loaded = TimelineTokenizer.Load(saved).Settings;
+
+        Assert.Contains("\"date_only_deaths\": true", json, StringComparison.Ordinal);
+        Assert.Contains("\"transfers_close_first\": true", json, StringComparison.Ordinal);
+        Assert.True(loaded.PlaceDateOnlyDeaths && loaded.TransfersCloseFirst);
+
+        var older = JsonNode.Parse(json)!;
+        older["settings"]!.AsObject().Remove("date_only_deaths");
+        older["settings"]!.AsObject().Remove("transfers_close_first");
+        File.WriteAllText(Path.Combine(saved, "tokenizer.json"), older.ToJsonString());
+        var before = TimelineTokenizer.Load(saved).Settings;
+        Assert.False(before.PlaceDateOnlyDeaths || before.TransfersCloseFirst);
     }
 }

@@ -102,7 +102,7 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
         var hasBirth = false;
         var seenStatics = new HashSet<string>(StringComparer.Ordinal);
         long? previous = null;
-        foreach (var ev in DateOnlyDeaths.Place(DayEndCodes.Apply(settings.DayEndCodes, subject.Events)))
+        foreach (var ev in DayEndCodes.Apply(settings.DayEndCodes, settings.PlaceDateOnlyDeaths ? DateOnlyDeaths.Place(subject.Events) : subject.Events))
         {
             _events++;
             if (StaticFieldMap.IsBirth(ev.Code))

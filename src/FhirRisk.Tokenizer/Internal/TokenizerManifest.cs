@@ -81,6 +81,10 @@ internal static class TokenizerManifest
             WriteStrings(json, "day_end_codes", settings.DayEndCodes);
         if (settings.TieOrder == TieOrder.Canonical) // absent reads as input order, that of tokenizers fitted before
             json.WriteString("tie_order", "canonical");
+        if (settings.PlaceDateOnlyDeaths) // absent reads as off, as tokenizers fitted before 2026-12-06 encoded
+            json.WriteBoolean("date_only_deaths", true);
+        if (settings.TransfersCloseFirst)
+            json.WriteBoolean("transfers_close_first", true);
         json.WriteEndObject();
     }
 
@@ -138,6 +142,8 @@ internal static class TokenizerManifest
             h.GetProperty("split").GetBoolean())).ToArray(),
         DayEndCodes = settings.TryGetProperty("day_end_codes", out var dayEnd) ? Strings(dayEnd) : [],
         TieOrder = settings.TryGetProperty("tie_order", out var tieOrder) ? ReadTieOrder(tieOrder) : TieOrder.Input,
+        PlaceDateOnlyDeaths = settings.TryGetProperty("date_only_deaths", out var deaths) && deaths.GetBoolean(),
+        TransfersCloseFirst = settings.TryGetProperty("transfers_close_first", out var transfers) && transfers.GetBoolean(),
     };
 
     private static TieOrder ReadTieOrder(JsonElement value) => value.GetString() switch
