@@ -47,7 +47,8 @@ internal static class FhirRiskCommandLine
         {
             return await parsed.InvokeAsync(configuration, cancellationToken);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        // Ctrl-C cancels the library's own token (linked to cancellationToken), which the verb's exception carries.
+        catch (OperationCanceledException e) when (e.CancellationToken.IsCancellationRequested || cancellationToken.IsCancellationRequested)
         {
             // A verb without its own Ctrl-C handling (evaluate, probe, tokenize…) stopped where it was: say so, with the
             // shell's code, rather than exit 1 in silence.

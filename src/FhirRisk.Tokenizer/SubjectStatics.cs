@@ -46,7 +46,8 @@ public sealed class SubjectStatics
     /// <summary>
     /// The token of the field's latest value known at <paramref name="time"/>, or <paramref name="unknownId"/>. Values
     /// known from the same time (several static rows of one field: a multiracial patient's races) give the one of the
-    /// lowest token id, so the prefix does not depend on the order MEDS happens to give its static rows.
+    /// lowest token id, so the prefix does not depend on the order MEDS happens to give its static rows; a value the
+    /// vocabulary does not know (written as <paramref name="unknownId"/>) gives way to one it knows.
     /// </summary>
     internal int ValueAt(int field, long time, int unknownId)
     {
@@ -57,9 +58,14 @@ public sealed class SubjectStatics
         {
             if (known > time)
                 continue;
-            if (!any || known > foundTime || (known == foundTime && tokenId < found))
+            if (!any || known > foundTime || (known == foundTime && Before(tokenId, found, unknownId)))
                 (foundTime, found, any) = (known, tokenId, true);
         }
         return found;
     }
+
+    /// <summary>Whether <paramref name="candidate"/> wins over <paramref name="current"/> among values of one time: a
+    /// known value over the unknown one, then the lower token id.</summary>
+    private static bool Before(int candidate, int current, int unknownId) =>
+        candidate == unknownId ? false : current == unknownId || candidate < current;
 }

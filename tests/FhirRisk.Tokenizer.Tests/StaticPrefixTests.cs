@@ -57,6 +57,9 @@ public sealed class StaticPrefixTests : IDisposable
 
         Assert.Equal(prefix, PrefixOf(Rows("RACE//ASIAN", "RACE//WHITE")));
         Assert.Contains(prefix, token => token.StartsWith("RACE//", StringComparison.Ordinal) && token != "RACE//UNKNOWN");
+        // A value the vocabulary does not know gives way to one it knows, whichever sorts first.
+        Assert.Contains("RACE//WHITE", PrefixOf(Rows("RACE//WHITE", "RACE//NEVER_SEEN")));
+        Assert.Contains("RACE//WHITE", PrefixOf(Rows("RACE//NEVER_SEEN", "RACE//WHITE")));
     }
 
     [Theory]

@@ -71,6 +71,8 @@ internal static class EvaluateCommand
                 return CommandOutput.Fail(io.Error, $"--reference {absent}: no input holds predictions of method '{absent}' (methods: {string.Join(", ", methods.Order(StringComparer.Ordinal))}).",
                     "name a method the inputs hold, or pass its predictions file.", ExitCodes.UsageError);
             result = WithProgress(console, progress => PredictionEvaluator.Evaluate(predictions, bootstrap, progress, references, cancellationToken));
+            // A Ctrl-C during the last run's bootstrap is answered here: no report of a run the user stopped.
+            cancellationToken.ThrowIfCancellationRequested();
             EvaluationReportWriter.Write(output.FullName, result);
         }
         catch (EvaluationInputException e)
