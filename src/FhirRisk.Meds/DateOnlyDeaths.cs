@@ -56,7 +56,7 @@ public static class DateOnlyDeaths
         if (death.Code != MedsSchema.DeathCode || death.Time is not { } day || day.TimeOfDay != TimeSpan.Zero)
             return false;
         var end = day.AddDays(1);
-        for (var i = 0; i < events.Count; i++)
+        for (var i = index + 1; i < events.Count; i++) // events are in time order: what follows it that day comes after it
         {
             if (events[i].Time is { } time && time > day && time < end && events[i].Code != MedsSchema.DeathCode)
                 return true;

@@ -244,7 +244,7 @@ public sealed class TokenizeCommandTests
     [Theory]
     [InlineData("PROCEDURE//ICD", true)]
     [InlineData("Blood Pressure", true)]
-    [InlineData("VISIT//AMB", true)]
+    [InlineData("VISIT//AMB", false)]
     [InlineData("HOSPITAL_ADMISSION//EW EMER.", false)]
     [InlineData("HOSPITAL_DISCHARGE//HOME", false)]
     [InlineData("ICU_ADMISSION//MICU", false)]

@@ -117,7 +117,9 @@ public sealed class TieOrderTests : IDisposable
         [
             Admission, "ICU_ADMISSION//MICU",
             "ICU_DISCHARGE", "ICU_ADMISSION//CCU",                                              // an ICU unit transfer
-            "HOSPITAL_DISCHARGE//TRANSFER", "HOSPITAL_ADMISSION//TRANSFER", Temperature, "ICU_DISCHARGE", // ICU left, then a hospital transfer
+            // A hospital transfer: its discharge first. The ICU stay closing at that instant keeps its place among the
+            // closes (only the closes of the kind that reopens move first).
+            "HOSPITAL_DISCHARGE//TRANSFER", "HOSPITAL_ADMISSION//TRANSFER", Temperature, "ICU_DISCHARGE",
             "HOSPITAL_DISCHARGE//home",
             "ED_REGISTRATION", "ED_OUT",                                                         // a visit of no length opens first
         ], ordered);

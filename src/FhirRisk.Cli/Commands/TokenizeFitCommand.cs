@@ -105,14 +105,15 @@ internal static class TokenizeFitCommand
         var used = tokenizer.Intervals.Count(i => i.Count > 0);
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{output.FullName}: {tokenizer.Vocabulary.Count:N0} tokens, {tokenizer.Quantiles.Count:N0} quantized codes, {used} of {tokenizer.Intervals.Count} interval tokens used; fitted on {string.Join(", ", tokenizer.FittedOn.Splits)} ({tokenizer.FittedOn.Subjects:N0} subjects, {tokenizer.FittedOn.Events:N0} events)."));
-        if (!automaticDayEnd)
-            WarnDateOnly(tokenizer.FittedOn.DateOnlyGroups, io.Error);
+        // What is still at midnight: every group with --keep-midnight or chosen prefixes, and by default the codes the
+        // tasks read, which are never moved (a source whose stays are recorded by date should be known).
+        WarnDateOnly(tokenizer.FittedOn.DateOnlyGroups, io.Error, tasksCodesOnly: automaticDayEnd);
         return ExitCodes.Success;
     }
 
     /// <summary>
     /// The date-only groups the fit may place at the end of their day by itself: not the codes the tasks and the prefix
-    /// read (stays, ED visits, birth, death), whose times the labels take as recorded (a date-only death is placed by
+    /// read (stays, ED visits, visits, birth, death), whose times the labels take as recorded (a date-only death is placed by
     /// a rule of its own, <see cref="DateOnlyDeaths"/>).
     /// </summary>
     internal static string[] DayEndCandidates(IReadOnlyList<DateOnlyCodeGroup> groups) =>
@@ -122,7 +123,7 @@ internal static class TokenizeFitCommand
     [
         Meds.Tasks.TaskCodes.HospitalAdmission, Meds.Tasks.TaskCodes.HospitalDischarge, Meds.Tasks.TaskCodes.IcuAdmission,
         Meds.Tasks.TaskCodes.IcuDischarge, Meds.Tasks.TaskCodes.EdRegistration, Meds.Tasks.TaskCodes.EdOut,
-        MedsSchema.BirthCode, MedsSchema.DeathCode,
+        Meds.Tasks.StayKind.VisitCode, MedsSchema.BirthCode, MedsSchema.DeathCode,
     ];
 
     private static string Describe(IEnumerable<DateOnlyCodeGroup> groups)
@@ -137,10 +138,18 @@ internal static class TokenizeFitCommand
 
     // Codes timed at midnight sort before everything else charted that day, so a prompt cut at an admission reads the
     // stay's own date-only procedures (docs/formats/tokenizer.md, "Date-only codes").
-    private static void WarnDateOnly(IReadOnlyList<DateOnlyCodeGroup> groups, TextWriter error)
+    private static void WarnDateOnly(IReadOnlyList<DateOnlyCodeGroup> groups, TextWriter error, bool tasksCodesOnly)
     {
         if (groups.Count == 0)
             return;
+        if (tasksCodesOnly)
+        {
+            // By default only the codes the tasks read are left at midnight: they are not moved, but a source whose
+            // stays are recorded by date gives prediction times of no hour, which the user should know of.
+            error.WriteLine($"warning: these codes the tasks read are (nearly) all at exactly midnight, as a source writes what it records by date only: {Describe(groups)}. " +
+                "They are kept where they are (labels and prompts read them as recorded), so predictions at them are made as of midnight of their day.");
+            return;
+        }
         error.WriteLine($"warning: these codes are (nearly) all at exactly midnight, as a source writes what it records by date only: {Describe(groups)}. " +
             "They sort before whatever else happened that day, so a prediction at an admission that day would read them. " +
             "If they are recorded by date, fit again with --day-end-codes <prefix> for each, to place them at the end of their day.");

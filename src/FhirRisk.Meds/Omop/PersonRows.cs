@@ -10,6 +10,13 @@ internal static class PersonRows
 
     public static void Add(FhirPatient patient, OmopSource source)
     {
+        // A chart merged into another gives no person row of its own: its events go to the survivor's person (the
+        // resolver follows the merge), whose row comes from the surviving Patient, as the MEDS mapping does.
+        if (FhirMapping.ReferenceTarget.Parse(patient.ReplacedBy?.Reference) is { Type: "Patient", Id: { } survivor } && survivor != patient.Id)
+        {
+            source.Inform(OmopIssueCodes.StatusDropped, "link", $"Patient replaced by Patient/{survivor} (link replaced-by); no person row of its own.");
+            return;
+        }
         var personId = source.Ids.PersonId(source.SelfReference(), source.Envelope);
         if (personId is null)
         {

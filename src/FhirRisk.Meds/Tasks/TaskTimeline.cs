@@ -41,7 +41,8 @@ public sealed class TaskTimeline
         if (!IsSorted(timed))
             timed = [.. timed.OrderBy(e => e.Time!.Value)];
         // A date-only death is placed as the tokenizer places it (DateOnlyDeaths), so no prompt reads its own outcome.
-        timed = [.. DateOnlyDeaths.Place(timed)];
+        if (DateOnlyDeaths.Place(timed) is var placed && !ReferenceEquals(placed, timed))
+            timed = [.. placed];
         return new TaskTimeline(
             subjectId,
             split,

@@ -162,6 +162,24 @@ public sealed class OmopExporterTests
     }
 
     [Fact]
+    public void Add_APatientMergedIntoAnother_GivesNoPersonRowOfItsOwn_AsMedsWritesNoStaticRows()
+    {
+        // Read first, the replaced chart's row won, with its demographics, and the survivor's was dropped as a duplicate.
+        using var temp = new TempDirectory();
+        FhirResource[] resources =
+        [
+            OmopFixture.Patient("old") with { Gender = "male", ReplacedBy = OmopFixture.Ref("Patient/p1") },
+            OmopFixture.Patient("p1"),
+        ];
+
+        var issues = OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, resources);
+
+        var person = Single(temp, "person");
+        Assert.Equal("p1", person[Array.IndexOf(OmopFixture.ReadCsv(temp.File("person.csv")).Header, "person_source_value")]);
+        Assert.Contains(issues, i => i.Code == OmopIssueCodes.StatusDropped && i.Message.Contains("replaced", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Add_AConditionDatedOnlyByItsEncounter_TakesTheEncountersEnd_AsMedsDoes()
     {
         using var temp = new TempDirectory();
