@@ -11,8 +11,6 @@ namespace FhirRisk.Meds;
 /// </summary>
 public static class DateOnlyDeaths
 {
-    private static readonly TimeSpan s_lastMicrosecond = TimeSpan.FromDays(1) - TimeSpan.FromTicks(10);
-
     /// <summary>
     /// <paramref name="events"/> (one subject; static rows first, then by time) with each such death moved to the end of
     /// its day, after the day's other events; everything else keeps its order. Returns <paramref name="events"/> itself
@@ -21,33 +19,7 @@ public static class DateOnlyDeaths
     public static IReadOnlyList<MedsEvent> Place(IReadOnlyList<MedsEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
-        List<int>? moving = null;
-        for (var i = 0; i < events.Count; i++)
-        {
-            if (Moves(events, i))
-                (moving ??= []).Add(i);
-        }
-        if (moving is null)
-            return events;
-        var moved = moving.Select(i => events[i] with { Time = events[i].Time!.Value + s_lastMicrosecond }).OrderBy(e => e.Time).ToList();
-        var merged = new List<MedsEvent>(events.Count);
-        var next = 0;
-        var skip = 0;
-        for (var i = 0; i < events.Count; i++)
-        {
-            if (skip < moving.Count && moving[skip] == i)
-            {
-                skip++;
-                continue;
-            }
-            var ev = events[i];
-            while (next < moved.Count && ev.Time is { } time && moved[next].Time < time)
-                merged.Add(moved[next++]);
-            merged.Add(ev);
-        }
-        while (next < moved.Count)
-            merged.Add(moved[next++]);
-        return merged;
+        return DayEndPlacement.Apply(events, i => Moves(events, i));
     }
 
     private static bool Moves(IReadOnlyList<MedsEvent> events, int index)

@@ -12,8 +12,6 @@ namespace FhirRisk.Tokenizer;
 /// </summary>
 public static class DayEndCodes
 {
-    private static readonly TimeSpan s_lastMicrosecond = TimeSpan.FromDays(1) - TimeSpan.FromTicks(10);
-
     /// <summary>Whether <paramref name="code"/> starts with one of <paramref name="prefixes"/> (ordinal).</summary>
     public static bool Matches(IReadOnlyList<string> prefixes, string code)
     {
@@ -38,40 +36,7 @@ public static class DayEndCodes
     {
         ArgumentNullException.ThrowIfNull(prefixes);
         ArgumentNullException.ThrowIfNull(events);
-        if (prefixes.Count == 0 || !AnyMoves(prefixes, events))
-            return events;
-
-        var moved = new List<MedsEvent>();
-        var kept = new List<MedsEvent>(events.Count);
-        foreach (var ev in events)
-        {
-            if (Moves(prefixes, ev))
-                moved.Add(ev with { Time = ev.Time!.Value + s_lastMicrosecond });
-            else
-                kept.Add(ev);
-        }
-
-        var merged = new List<MedsEvent>(events.Count);
-        var next = 0;
-        foreach (var ev in kept)
-        {
-            while (next < moved.Count && ev.Time is { } time && moved[next].Time < time)
-                merged.Add(moved[next++]);
-            merged.Add(ev);
-        }
-        while (next < moved.Count)
-            merged.Add(moved[next++]);
-        return merged;
-    }
-
-    private static bool AnyMoves(IReadOnlyList<string> prefixes, IReadOnlyList<MedsEvent> events)
-    {
-        for (var i = 0; i < events.Count; i++)
-        {
-            if (Moves(prefixes, events[i]))
-                return true;
-        }
-        return false;
+        return prefixes.Count == 0 ? events : DayEndPlacement.Apply(events, i => Moves(prefixes, events[i]));
     }
 }
 
