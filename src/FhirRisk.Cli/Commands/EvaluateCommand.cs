@@ -157,7 +157,7 @@ internal static class EvaluateCommand
         {
             task.MaxValue = Math.Max(1, value.Runs);
             task.Value = value.RunsDone;
-            task.Description = $"run {value.RunsDone}/{value.Runs}";
+            task.Description = $"bootstrap {value.RunsDone}/{value.Runs}";
         }
     }
 }

@@ -2,7 +2,9 @@ using FhirRisk.Core.Statistics;
 
 namespace FhirRisk.Training.Evaluation;
 
-/// <summary>Evaluation progress: runs evaluated so far.</summary>
+/// <summary>Evaluation progress: runs and paired comparisons evaluated so far.</summary>
+/// <param name="RunsDone">Runs and paired comparisons evaluated so far.</param>
+/// <param name="Runs">Runs and paired comparisons in all (each a bootstrap of its own).</param>
 public readonly record struct EvaluationProgress(int RunsDone, int Runs);
 
 /// <summary>
@@ -29,7 +31,9 @@ public static class PredictionEvaluator
         ArgumentNullException.ThrowIfNull(predictions);
         bootstrap ??= new BootstrapSettings();
         bootstrap.Validate();
-        var total = predictions.Runs.Count;
+        var referenceList = references ?? DefaultReferences;
+        // The paired comparisons bootstrap as long as the runs do: the bar counts them too, so it does not sit at 100 %.
+        var total = predictions.Runs.Count + ComparisonCount(predictions, referenceList);
         var done = 0;
 
         var runs = new List<RunEvaluation>();
@@ -53,7 +57,7 @@ public static class PredictionEvaluator
         }
 
         var curves = KShotCurves(fewShot, runs);
-        var comparisons = Compare(predictions, references ?? DefaultReferences, bootstrap, cancellationToken);
+        var comparisons = Compare(predictions, referenceList, bootstrap, cancellationToken, () => progress?.Report(new EvaluationProgress(++done, total)));
         return new EvaluationResult(predictions.Sources, bootstrap, runs, curves, MacroAuroc(curves))
         {
             Comparisons = comparisons,
@@ -63,9 +67,28 @@ public static class PredictionEvaluator
 
     /// <summary>Per task and reference present in it, every other all-data method's AUROC minus the reference's, paired
     /// by point (every run of a task covers the same points, <see cref="PredictionSet"/>).</summary>
-    private static List<AurocComparison> Compare(PredictionSet predictions, IReadOnlyList<string> references, BootstrapSettings bootstrap, CancellationToken cancellationToken)
+    private static List<AurocComparison> Compare(PredictionSet predictions, IReadOnlyList<string> references, BootstrapSettings bootstrap,
+        CancellationToken cancellationToken, Action compared)
     {
         var comparisons = new List<AurocComparison>();
+        foreach (var (task, run, rows, reference, referenceRows) in Pairs(predictions, references))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var byPoint = referenceRows.ToDictionary(r => (r.SubjectId, r.PredictionTime), r => r.Probability);
+            var (probabilities, labels, patients) = Columns(rows);
+            var paired = rows.Select(r => byPoint[(r.SubjectId, r.PredictionTime)]).ToArray();
+            comparisons.Add(new AurocComparison(task, run.Method, reference, PatientBootstrap.CompareAuroc(probabilities, paired, labels, patients, bootstrap)));
+            compared();
+        }
+        return comparisons;
+    }
+
+    private static int ComparisonCount(PredictionSet predictions, IReadOnlyList<string> references) => Pairs(predictions, references).Count();
+
+    /// <summary>Each all-data run of a task with a reference method present in it, beside that reference's rows.</summary>
+    private static IEnumerable<(string Task, PredictionRun Run, Prediction[] Rows, string Reference, Prediction[] ReferenceRows)> Pairs(
+        PredictionSet predictions, IReadOnlyList<string> references)
+    {
         var allData = predictions.Runs.Where(r => r.Key.KShot is null).ToArray();
         foreach (var task in predictions.Tasks)
         {
@@ -74,17 +97,10 @@ public static class PredictionEvaluator
             {
                 if (taskRuns.FirstOrDefault(r => r.Key.Method == reference) is not { Value: { } referenceRows })
                     continue;
-                var byPoint = referenceRows.ToDictionary(r => (r.SubjectId, r.PredictionTime), r => r.Probability);
                 foreach (var (run, rows) in taskRuns.Where(r => r.Key.Method != reference))
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var (probabilities, labels, patients) = Columns(rows);
-                    var paired = rows.Select(r => byPoint[(r.SubjectId, r.PredictionTime)]).ToArray();
-                    comparisons.Add(new AurocComparison(task, run.Method, reference, PatientBootstrap.CompareAuroc(probabilities, paired, labels, patients, bootstrap)));
-                }
+                    yield return (task, run, rows, reference, referenceRows);
             }
         }
-        return comparisons;
     }
 
     private static RunEvaluation EvaluateRun(PredictionRun run, Prediction[] rows, BootstrapSettings bootstrap)

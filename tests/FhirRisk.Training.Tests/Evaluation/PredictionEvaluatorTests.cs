@@ -6,7 +6,25 @@ namespace FhirRisk.Training.Tests.Evaluation;
 public sealed class PredictionEvaluatorTests
 {
     private static readonly BootstrapSettings Quick = new() { Replicates = 100, Seed = 3 };
+
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
     private static readonly LabeledPoint[] Points = SyntheticPredictions.Points(150, 11);
+
+    [Fact]
+    public void Evaluate_Progress_CountsThePairedComparisonsToo()
+    {
+        // Each comparison with the oracle is a bootstrap as long as a run's: the bar sat at 100 % while they ran.
+        var rows = new[] { "heads", "count_baseline", "oracle" }.SelectMany((method, i) => SyntheticPredictions.Predict(Points, "hospital_mortality", method, 1.0, (ulong)i + 1));
+        var reports = new List<EvaluationProgress>();
+
+        var result = PredictionEvaluator.Evaluate(PredictionSet.Create([("p", [.. rows])]), Quick, new SynchronousProgress<EvaluationProgress>(reports.Add));
+
+        Assert.Equal(2, result.Comparisons.Count);
+        Assert.Equal([.. Enumerable.Range(1, 5).Select(done => new EvaluationProgress(done, 5))], reports);
+    }
 
     [Fact]
     public void Evaluate_AllDataRuns_HaveTheCoreMetricsAndCurves()
