@@ -78,6 +78,29 @@ public sealed class StayClockTests
         Assert.Equal(Array.IndexOf(codes, "HOSPITAL_ADMISSION//IMP"), StayClock.Anchor(session.Meanings, timeline, timeline.Count - 1, mortality));
     }
 
+    [Fact]
+    public void A_stay_opened_after_a_recorded_death_is_not_asked_about()
+    {
+        // The labels make no point after the record's first death; asked inside such a stay the service answered an
+        // in-stay mortality question of a patient the record shows dead.
+        using var session = TinyModel.Open();
+        var start = new DateTime(2150, 1, 1, 8, 0, 0);
+        MedsEvent[] events =
+        [
+            new(8, null, "GENDER//F"),
+            new(8, start.AddYears(-60), MedsSchema.BirthCode),
+            new(8, start, "MEDS_DEATH"),
+            new(8, start.AddDays(2), "HOSPITAL_ADMISSION//IMP"),
+            new(8, start.AddDays(2).AddHours(3), "LAB//A"),
+        ];
+        var timeline = TinyModel.Tokenizer.CreateBuffer();
+        TinyModel.Tokenizer.Encode(events, timeline, endTimeline: false);
+
+        var asked = StayClock.Ask(session.Meanings, timeline, timeline.Count - 1, session.Task(TaskCatalog.HospitalMortality));
+
+        Assert.Equal(TaskOutcomeKind.Deceased, asked.Observed?.Kind);
+    }
+
     /// <summary>An index inside a stay that has lasted at least <paramref name="threshold"/> by then, or −1.</summary>
     private static int LongStayIndex(InferenceSession session, EncodedTimeline timeline, TimeSpan threshold)
     {

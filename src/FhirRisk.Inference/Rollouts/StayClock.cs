@@ -82,6 +82,10 @@ internal static class StayClock
     public static StayQuestion Ask(TokenMeanings meanings, TimelineSpans timeline, int index, TaskDefinition task, DateTime? asOf = null)
     {
         var live = Anchor(meanings, timeline, index, task);
+        // The labels make no point after the record's first death (TimelineLabeler.Passes): a stay opened after one is
+        // an error of the record, and there is nothing to predict of it.
+        if (task.Point.At == StayBoundary.Start && live is { } opened && DeathBefore(meanings, timeline, opened) is { } before)
+            return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.Deceased, null, TimeSpan.Zero, before), new QuestionStart(TimeSpan.Zero, InStay: false));
         if ((live ?? DiedAtIndex(meanings, timeline, index, task)) is not { } anchor)
         {
             // No open stay to replay, and the patient has died: the labels make no point of this task after a death (no
@@ -192,6 +196,18 @@ internal static class StayClock
         for (var i = first; i <= index && timeline.Times[i] == timeline.Times[end]; i++)
             died |= TaskCodes.Death.Contains(meanings.CodeOf(timeline.Tokens[i]));
         return died && first > 0 ? Anchor(meanings, timeline, first - 1, task) : null;
+    }
+
+    /// <summary>The first death code strictly before the time of <paramref name="anchor"/>, or null.</summary>
+    private static string? DeathBefore(TokenMeanings meanings, TimelineSpans timeline, int anchor)
+    {
+        for (var i = 0; i < anchor && timeline.Times[i] < timeline.Times[anchor]; i++)
+        {
+            var code = meanings.CodeOf(timeline.Tokens[i]);
+            if (TaskCodes.Death.Contains(code))
+                return code;
+        }
+        return null;
     }
 
     /// <summary>The first death code at or before the time of <paramref name="anchor"/> (up to the index), or null.</summary>
