@@ -12,12 +12,18 @@ namespace FhirRisk.Tokenizer;
 /// </summary>
 public static class DayEndCodes
 {
-    /// <summary>Whether <paramref name="code"/> starts with one of <paramref name="prefixes"/> (ordinal).</summary>
+    /// <summary>
+    /// Whether <paramref name="code"/> is one of <paramref name="prefixes"/> or continues one after a <c>//</c> (ordinal):
+    /// <c>PROCEDURE//ICD</c> takes <c>PROCEDURE//ICD//9//9672</c>, but the group <c>LAB//5091</c> that <c>tokenize fit</c>
+    /// finds by itself does not take another code, <c>LAB//50912</c>.
+    /// </summary>
     public static bool Matches(IReadOnlyList<string> prefixes, string code)
     {
         for (var i = 0; i < prefixes.Count; i++)
         {
-            if (code.StartsWith(prefixes[i], StringComparison.Ordinal))
+            var prefix = prefixes[i];
+            if (code.StartsWith(prefix, StringComparison.Ordinal)
+                && (code.Length == prefix.Length || prefix.EndsWith("//", StringComparison.Ordinal) || code.AsSpan(prefix.Length).StartsWith("//", StringComparison.Ordinal)))
                 return true;
         }
         return false;

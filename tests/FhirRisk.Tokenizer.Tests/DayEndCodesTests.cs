@@ -42,6 +42,16 @@ public sealed class DayEndCodesTests : IDisposable
         Assert.Equal(Day, moved[2].Time); // midnight, but not a day-end code
     }
 
+    [Theory]
+    [InlineData("PROCEDURE//ICD", "PROCEDURE//ICD//9//9672", true)]
+    [InlineData("PROCEDURE//ICD", "PROCEDURE//ICD", true)]
+    [InlineData("PROCEDURE//", "PROCEDURE//ICD//9//9672", true)]
+    [InlineData("LAB//5091", "LAB//50912", false)]
+    [InlineData("Blood Pressure", "Blood Pressure Lying", false)]
+    [InlineData("PROCEDURE//ICD", "PROCEDURE//ICDX", false)]
+    public void Matches_TakesACodeOrWhatContinuesItAfterASeparator(string prefix, string code, bool matches) =>
+        Assert.Equal(matches, DayEndCodes.Matches([prefix], code));
+
     [Fact]
     public void Apply_LeavesTimedEventsOfTheCodeAndUnlistedCodesWhereTheyAre()
     {
