@@ -21,7 +21,7 @@ public static class DayEndPlacement
         {
             if (moves(i))
             {
-                kept ??= [.. events.Take(i).Where((_, k) => !moves(k))];
+                kept ??= [.. events.Take(i)]; // none before the first to move moved
                 (moved ??= []).Add(events[i] with { Time = events[i].Time!.Value + s_lastMicrosecond });
             }
             else

@@ -67,5 +67,5 @@ public sealed class SubjectStatics
     /// <summary>Whether <paramref name="candidate"/> wins over <paramref name="current"/> among values of one time: a
     /// known value over the unknown one, then the lower token id.</summary>
     private static bool Before(int candidate, int current, int unknownId) =>
-        candidate == unknownId ? false : current == unknownId || candidate < current;
+        candidate != unknownId && (current == unknownId || candidate < current);
 }

@@ -186,7 +186,7 @@ public sealed class TimelineTokenizer
             else
             {
                 ordered.Add(events[i]);
-                CountStays(events, i, end, open);
+                Count(Entry(events, i), open);
             }
             i = end;
         }
@@ -272,12 +272,6 @@ public sealed class TimelineTokenizer
         foreach (var entry in span)
             Count(entry, open);
         return span;
-    }
-
-    private void CountStays(IReadOnlyList<MedsEvent> events, int start, int end, Span<int> open)
-    {
-        for (var k = start; k < end; k++)
-            Count(Entry(events, k), open);
     }
 
     private void Count(in TieEntry entry, Span<int> open)

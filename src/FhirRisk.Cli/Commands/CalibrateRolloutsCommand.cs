@@ -96,7 +96,8 @@ internal static class CalibrateRolloutsCommand
             if (recorded?.Split is "held_out" or Inference.Scoring.LabelledPointSelection.AllSplits && !fitOnAnySplit)
                 return CommandOutput.Fail(io.Error, $"'{predictions}' holds predictions of split {recorded.Split}: a map fitted there makes every later held-out figure in-sample.",
                     "fit on 'fhirrisk predict --split tuning' predictions (or pass --fit-on-any-split if you mean it).", ExitCodes.UsageError);
-            if (apply is not null && recorded?.Split is { } fitSplit && PredictedRollouts.Read(apply)?.Split is { } applySplit
+            var applyRecorded = apply is null ? null : PredictedRollouts.Read(apply);
+            if (recorded?.Split is { } fitSplit && applyRecorded?.Split is { } applySplit
                 && (applySplit == fitSplit || applySplit == Inference.Scoring.LabelledPointSelection.AllSplits))
                 return CommandOutput.Fail(io.Error, $"'{apply}' holds predictions of split {applySplit}, which the map is fitted on (split {fitSplit}).",
                     "apply the map to another split's predictions (the held-out split's).", ExitCodes.UsageError);
@@ -111,7 +112,7 @@ internal static class CalibrateRolloutsCommand
                         $"drop {given.Names}: the file records the settings its rollouts ran with, and the map is fitted for those.", ExitCodes.UsageError);
                 (counts, temperature) = (recorded.Counts, recorded.Temperature);
             }
-            if (apply is not null && PredictedRollouts.Read(apply) is { } applyRecorded && (applyRecorded.Counts != counts || applyRecorded.Temperature != temperature))
+            if (applyRecorded is not null && (applyRecorded.Counts != counts || applyRecorded.Temperature != temperature))
                 return CommandOutput.Fail(io.Error, I($"'{apply}' was predicted with {applyRecorded}, but the map is for {counts} at temperature {temperature}."),
                     "apply the map to predictions made with the same settings as the ones it is fitted on (rerun 'fhirrisk predict' on the held-out split with them).", ExitCodes.UsageError);
             var rows = RowsOf(predictions, method);

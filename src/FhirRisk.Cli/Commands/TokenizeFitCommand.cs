@@ -117,7 +117,7 @@ internal static class TokenizeFitCommand
     /// a rule of its own, <see cref="DateOnlyDeaths"/>).
     /// </summary>
     internal static string[] DayEndCandidates(IReadOnlyList<DateOnlyCodeGroup> groups) =>
-        [.. groups.Select(g => g.Prefix).Where(prefix => !s_keptAsRecorded.Any(kept => Meds.Tasks.CodeSet.Matches(prefix, kept) || prefix.StartsWith(kept + "//", StringComparison.Ordinal)))];
+        [.. groups.Select(g => g.Prefix).Where(prefix => !s_keptAsRecorded.Any(kept => Meds.Tasks.CodeSet.Matches(prefix, kept)))];
 
     private static readonly string[] s_keptAsRecorded =
     [

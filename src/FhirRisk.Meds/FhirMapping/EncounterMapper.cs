@@ -23,7 +23,7 @@ internal static class EncounterMapper
 
     public static void Map(FhirEncounter encounter, MappingContext context)
     {
-        if (context.DroppedByStatus(encounter.Status, "status", [.. StatusRules.Encounter]))
+        if (context.DroppedByStatus(encounter.Status, "status", StatusRules.Encounter))
             return;
         var info = context.Index.DescribeEncounter(encounter, context.Envelope);
         if (context.Subject(encounter.Subject, "subject") is not { } subjectId)

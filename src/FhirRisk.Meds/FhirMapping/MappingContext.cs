@@ -55,9 +55,9 @@ internal sealed class MappingContext(
     }
 
     /// <summary>True (with an information issue) when <paramref name="status"/> is one of the dropped statuses.</summary>
-    public bool DroppedByStatus(string? status, string element, params string[] dropped)
+    public bool DroppedByStatus(string? status, string element, params IReadOnlyList<string> dropped)
     {
-        if (status is null || !dropped.Contains(status.Trim(), StringComparer.OrdinalIgnoreCase))
+        if (!StatusRules.Drops(dropped, status))
             return false;
         Report(new Issue(FhirMappingIssueCodes.StatusDropped, IssueSeverity.Information, Envelope.IssuePath(element),
             $"{Resource.ResourceType} with {element} '{status}' is not mapped"));
@@ -65,8 +65,8 @@ internal sealed class MappingContext(
     }
 
     /// <summary>True when a CodeableConcept status (clinical/verification) has a coding with a dropped code.</summary>
-    public bool DroppedByStatus(FhirCodeableConcept? status, string element, params string[] dropped) =>
-        status?.Codings.FirstOrDefault(c => c.Code is not null && dropped.Contains(c.Code.Trim(), StringComparer.OrdinalIgnoreCase)) is { } coding
+    public bool DroppedByStatus(FhirCodeableConcept? status, string element, params IReadOnlyList<string> dropped) =>
+        status?.Codings.FirstOrDefault(c => StatusRules.Drops(dropped, c.Code)) is { } coding
         && DroppedByStatus(coding.Code, element, dropped);
 
     /// <summary>The MEDS code of a concept, or null with a <see cref="FhirMappingIssueCodes.NoUsableCode"/> warning.</summary>

@@ -18,10 +18,10 @@ internal static class MedicationMapper
     public static void Map(FhirMedicationEvent medication, MappingContext context)
     {
         var (kind, dropped) = StatusRules.Medication(medication);
-        if (context.DroppedByStatus(medication.Status, "status", [.. dropped]))
+        if (context.DroppedByStatus(medication.Status, "status", dropped))
             return;
         // intent is a modifier (R4): a proposal, plan or option is not an order that was given.
-        if (medication is FhirMedicationRequest request && context.DroppedByStatus(request.Intent, "intent", [.. StatusRules.NonOrderIntents]))
+        if (medication is FhirMedicationRequest request && context.DroppedByStatus(request.Intent, "intent", StatusRules.NonOrderIntents))
             return;
         if (medication is FhirMedicationRequest { DoNotPerform: true })
         {

@@ -14,7 +14,7 @@ internal static class ObservationMapper
 {
     public static void Map(FhirObservation observation, MappingContext context)
     {
-        if (context.DroppedByStatus(observation.Status, "status", [.. StatusRules.Observation]))
+        if (context.DroppedByStatus(observation.Status, "status", StatusRules.Observation))
             return;
         if (context.Subject(observation.Subject, "subject") is not { } subjectId)
             return;

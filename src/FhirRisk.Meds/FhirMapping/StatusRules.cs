@@ -17,13 +17,18 @@ internal static class StatusRules
     /// <summary>MedicationRequest intents that are not an order that was given (intent is a modifier in R4).</summary>
     public static IReadOnlyList<string> NonOrderIntents { get; } = ["proposal", "plan", "option"];
 
+    private static readonly string[] s_request = ["cancelled", "entered-in-error", "draft"];
+    private static readonly string[] s_administration = ["not-done", "entered-in-error"];
+    private static readonly string[] s_dispense = ["cancelled", "declined", "entered-in-error"];
+    private static readonly string[] s_statement = ["not-taken", "entered-in-error", "intended"];
+
     /// <summary>What happened to a medication, as the mappers name it, and the statuses that say it did not.</summary>
     public static (string Kind, IReadOnlyList<string> Dropped) Medication(FhirMedicationEvent medication) => medication switch
     {
-        FhirMedicationRequest => ("requested", ["cancelled", "entered-in-error", "draft"]),
-        FhirMedicationAdministration => ("administered", ["not-done", "entered-in-error"]),
-        FhirMedicationDispense => ("dispensed", ["cancelled", "declined", "entered-in-error"]),
-        _ => ("statement", ["not-taken", "entered-in-error", "intended"]),
+        FhirMedicationRequest => ("requested", s_request),
+        FhirMedicationAdministration => ("administered", s_administration),
+        FhirMedicationDispense => ("dispensed", s_dispense),
+        _ => ("statement", s_statement),
     };
 
     /// <summary>Whether <paramref name="value"/> is one of <paramref name="dropped"/>, ignoring case and surrounding blanks.</summary>

@@ -62,7 +62,8 @@ public sealed class TimelineLabeler
             // stay of its kind, or a visit elsewhere), so a death at home a year later cannot make it an in-hospital
             // death, nor an outpatient visit make it prolonged. That timestamp is read as a whole, whatever the order
             // of its rows (rule 3): only a death there still counts.
-            var ended = endMissing && i == _timeline.FirstAtSameTime(i) && EndsUnseenAt(task.Point.Stay, i);
+            var firstOfItsTime = i == contextEnd + 1 || _timeline.Times[i] != _timeline.Times[i - 1];
+            var ended = endMissing && firstOfItsTime && EndsUnseenAt(task.Point.Stay, i);
             if (ended)
             {
                 for (var k = i; k <= _timeline.LastAtSameTime(i); k++)

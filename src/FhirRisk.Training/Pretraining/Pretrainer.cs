@@ -248,31 +248,24 @@ public sealed class Pretrainer : IDisposable
         };
     }
 
-    /// <summary>Releases every part even when one fails to, so a failure here never skips the rest.</summary>
+    /// <summary>Releases every part even when one fails to, so a failure here never skips the rest (the first failure is
+    /// thrown once all are released).</summary>
     public void Dispose()
     {
-        try
-        {
-            _metrics.Dispose();
-        }
-        finally
+        Exception? first = null;
+        foreach (var part in new IDisposable[] { _metrics, _optimizer, _model, _setup })
         {
             try
             {
-                _optimizer.Dispose();
+                part.Dispose();
             }
-            finally
+            catch (Exception e)
             {
-                try
-                {
-                    _model.Dispose();
-                }
-                finally
-                {
-                    _setup.Dispose();
-                }
+                first ??= e;
             }
         }
+        if (first is not null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
     }
 
     /// <summary>One optimizer step, its evaluation and its saves; the record advances only once the step is sound.</summary>
