@@ -7,14 +7,16 @@ namespace FhirRisk.Meds.FhirMapping;
 /// DiagnosticReport: a report with result Observations adds nothing for itself (the Observations carry the values;
 /// mapping the report code too would count every panel twice), but each conclusionCode is an event (an interpretation
 /// no Observation carries). A report without results is one event with the report code. Time is effective[x], else
-/// issued. Entered-in-error and cancelled reports are dropped.
+/// issued. Entered-in-error and cancelled reports are dropped. Result Observations the report holds in <c>contained</c>
+/// are mapped as Observations (<see cref="ContainedResults"/>); a <c>#id</c> result that names none is FHIRMAP017.
 /// </summary>
 internal static class DiagnosticReportMapper
 {
     public static void Map(FhirDiagnosticReport report, MappingContext context)
     {
-        if (context.DroppedByStatus(report.Status, "status", "entered-in-error", "cancelled"))
+        if (context.DroppedByStatus(report.Status, "status", StatusRules.DiagnosticReport))
             return;
+        MapContained(report, context);
         if (report.Results.Count > 0 && report.ConclusionCodes.Count == 0)
         {
             context.Report(new Issue(FhirMappingIssueCodes.ReportCarriedByResults, IssueSeverity.Information, context.Envelope.IssuePath("result"),
@@ -31,5 +33,15 @@ internal static class DiagnosticReportMapper
             return;
         foreach (var eventCode in codes)
             context.Emit(subjectId, time, eventCode, encounterId: encounterId);
+    }
+
+    private static void MapContained(FhirDiagnosticReport report, MappingContext context)
+    {
+        var (results, unresolved) = ContainedResults.Of(report, context.Envelope);
+        foreach (var index in unresolved)
+            context.Report(Issue.Warning(FhirMappingIssueCodes.UnresolvedContainedResult, context.Envelope.IssuePath($"result[{index}]"),
+                "the result names a contained Observation the report does not hold; its value is not in the input"));
+        foreach (var result in results)
+            ObservationMapper.Map(result.Observation, context.ForContained(result.Observation, result.Envelope));
     }
 }

@@ -58,4 +58,8 @@ public static class FhirMappingIssueCodes
     /// <summary>Information: a Patient merged into another (<c>link</c> of type <c>replaced-by</c>); whatever references
     /// it is mapped to the surviving Patient, and it writes no static rows of its own.</summary>
     public const string MergedPatient = "FHIRMAP016";
+
+    /// <summary>Warning: a DiagnosticReport result names a contained Observation (<c>#id</c>) the report does not hold, so
+    /// the value it reports is not in the input.</summary>
+    public const string UnresolvedContainedResult = "FHIRMAP017";
 }

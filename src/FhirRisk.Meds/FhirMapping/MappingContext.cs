@@ -102,4 +102,8 @@ internal sealed class MappingContext(
         events.Add(new MedsEvent(subjectId, time, code, numeric, text, encounterId));
 
     public void Report(Issue issue) => issues.Add(issue);
+
+    /// <summary>A context for a resource this one contains, mapped into the same events and issues.</summary>
+    public MappingContext ForContained(FhirResource contained, FhirResourceEnvelope containedEnvelope) =>
+        new(Index, Settings, contained, containedEnvelope, events, issues);
 }

@@ -14,6 +14,9 @@ internal static class StatusRules
     /// <summary><c>registered</c>: the observation exists but has no result yet.</summary>
     public static IReadOnlyList<string> Observation { get; } = ["entered-in-error", "cancelled", "registered"];
 
+    /// <summary>A report dropped with these statuses drops the results it contains too.</summary>
+    public static IReadOnlyList<string> DiagnosticReport { get; } = ["entered-in-error", "cancelled"];
+
     /// <summary>MedicationRequest intents that are not an order that was given (intent is a modifier in R4).</summary>
     public static IReadOnlyList<string> NonOrderIntents { get; } = ["proposal", "plan", "option"];
 

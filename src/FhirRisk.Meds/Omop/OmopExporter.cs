@@ -37,7 +37,8 @@ public sealed class OmopExporter : IDisposable
 
     /// <summary>
     /// Routes one resource to its rows. Problems become issues in <paramref name="issues"/> (codes in
-    /// <see cref="OmopIssueCodes"/>); types without an OMOP table (Location, Medication, DiagnosticReport…) add nothing.
+    /// <see cref="OmopIssueCodes"/>); types without an OMOP table (Location, Medication…) add nothing; a DiagnosticReport adds the result Observations it
+    /// contains.
     /// </summary>
     public void Add(FhirResource resource, FhirResourceEnvelope envelope, IOmopIdResolver ids, ICollection<Issue> issues)
     {
@@ -57,8 +58,19 @@ public sealed class OmopExporter : IDisposable
             case FhirImmunization immunization: DrugRows.AddImmunization(immunization, source); break;
             case FhirObservation observation: ObservationRows.AddObservation(observation, source); break;
             case FhirAllergyIntolerance allergy: ObservationRows.AddAllergy(allergy, source); break;
+            case FhirDiagnosticReport report: AddContainedResults(report, envelope, ids, issues); break;
             default: break;
         }
+    }
+
+    /// <summary>The result Observations a report holds in <c>contained</c> are rows as if they stood alone (the report
+    /// itself has no table).</summary>
+    private void AddContainedResults(FhirDiagnosticReport report, FhirResourceEnvelope envelope, IOmopIdResolver ids, ICollection<Issue> issues)
+    {
+        if (FhirMapping.StatusRules.Drops(FhirMapping.StatusRules.DiagnosticReport, report.Status))
+            return;
+        foreach (var result in FhirMapping.ContainedResults.Of(report, envelope).Results)
+            ObservationRows.AddObservation(result.Observation, new OmopSource(result.Observation, result.Envelope, ids, issues, _state));
     }
 
     /// <summary>

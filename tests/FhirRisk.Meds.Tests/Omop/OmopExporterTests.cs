@@ -227,6 +227,35 @@ public sealed class OmopExporterTests
     }
 
     [Fact]
+    public void Add_AReportsContainedResults_AreMeasurementsInItsContext()
+    {
+        // The same rule as the MEDS mapping: result Observations a report carries in `contained` are exported, taking
+        // the report's subject and time where they have none; a cancelled report exports none of them.
+        using var temp = new TempDirectory();
+        var report = new FhirDiagnosticReport
+        {
+            Id = "r", Status = "final", Subject = OmopFixture.Ref("Patient/p1"), Effective = OmopFixture.At(2021, 5, 6, 7),
+            Code = OmopFixture.Code(OmopFixture.Loinc, "24323-8"),
+            Results = [OmopFixture.Ref("#k"), OmopFixture.Ref("#k")],
+            Contained =
+            [
+                new FhirObservation
+                {
+                    Id = "k", Status = "final", Code = OmopFixture.Code(OmopFixture.Loinc, "2823-3"),
+                    Categories = [OmopFixture.Code("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory")],
+                    Value = new FhirValue(FhirValueKind.Quantity) { Quantity = new FhirQuantity(5.9, "mmol/L", "http://unitsofmeasure.org", "mmol/L") },
+                },
+            ],
+        };
+
+        OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, [OmopFixture.Patient(), report, report with { Id = "x", Status = "cancelled" }]);
+
+        var row = OmopFixture.ReadRows(temp.File("measurement.csv")).Single();
+        Assert.Equal((s_person.ToString(), "2021-05-06", "5.9", "2823-3"),
+            (row["person_id"], row["measurement_date"], row["value_as_number"], row["measurement_source_value"]));
+    }
+
+    [Fact]
     public void Add_LongTexts_TruncatedToDdlSizes()
     {
         using var temp = new TempDirectory();

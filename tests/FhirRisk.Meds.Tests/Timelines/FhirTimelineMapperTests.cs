@@ -246,4 +246,46 @@ public sealed class FhirTimelineMapperTests
         var death = Assert.Single(timeline.Events, e => e.Code == MedsSchema.DeathCode);
         Assert.Equal(new DateTime(2020, 2, 1, 12, 0, 0), death.Time);
     }
+
+    [Fact]
+    public void A_reports_contained_results_are_its_observations_in_its_context()
+    {
+        // A lab interface's report carries its values inside itself (result → #id → contained). The report's results
+        // must reach the timeline: before, the report said its results carried the values and those were never read.
+        const string report = """
+            {"resourceType":"DiagnosticReport","id":"r1","status":"final","subject":{"reference":"Patient/p1"},
+             "encounter":{"reference":"Encounter/e1"},"effectiveDateTime":"2020-01-02T06:00:00Z",
+             "code":{"coding":[{"system":"http://loinc.org","code":"24323-8"}]},
+             "contained":[
+               {"resourceType":"Observation","id":"k","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2823-3"}]},
+                "valueQuantity":{"value":5.9,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}},
+               {"resourceType":"Observation","id":"na","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2951-2"}]},
+                "subject":{"reference":"Patient/p1"},"effectiveDateTime":"2020-01-02T05:30:00Z",
+                "valueQuantity":{"value":131,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}},
+               {"resourceType":"Observation","id":"void","status":"entered-in-error","code":{"coding":[{"system":"http://loinc.org","code":"2075-0"}]},
+                "valueQuantity":{"value":99,"unit":"mmol/L"}},
+               {"resourceType":"Specimen","id":"s1"}],
+             "result":[{"reference":"#k"},{"reference":"#na"},{"reference":"#k"},{"reference":"#void"},{"reference":"#gone"}]}
+            """;
+
+        var timeline = Map(Patient, Inpatient, report);
+
+        var labs = timeline.Events.Where(e => e.Code.StartsWith("LOINC//", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["LOINC//2951-2//mmol/L@2020-01-02 05:30", "LOINC//2823-3//mmol/L@2020-01-02 06:00"],
+            labs.Select(e => $"{e.Code}@{e.Time:yyyy-MM-dd HH:mm}"));
+        Assert.Equal([131f, 5.9f], labs.Select(e => e.NumericValue));
+        // Both take the report's encounter; the potassium, with no subject or time of its own, the report's too.
+        Assert.All(labs, e => Assert.Equal(FhirResourceLinks.EncounterIdOf("e1", s_mapping), e.EncounterId));
+        Assert.All(labs, e => Assert.Equal(SubjectOf("p1"), e.SubjectId));
+        // The voided one is dropped by the Observation status rule, named by where it sits; the missing one is a warning.
+        var dropped = Assert.Single(timeline.Issues, i => i.Code == FhirMappingIssueCodes.StatusDropped);
+        Assert.Equal("timeline:resource[2].contained.where(id='void').status", dropped.Path);
+        var missing = Assert.Single(timeline.Issues, i => i.Code == FhirMappingIssueCodes.UnresolvedContainedResult);
+        Assert.Equal(("timeline:resource[2].result[4]", IssueSeverity.Warning), (missing.Path, missing.Severity));
+        Assert.Contains(FhirMappingIssueCodes.ReportCarriedByResults, Codes(timeline));
+
+        // A cancelled report takes its contained results with it.
+        var cancelled = Map(Patient, Inpatient, report.Replace("\"status\":\"final\",\"subject\"", "\"status\":\"cancelled\",\"subject\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(cancelled.Events, e => e.Code.StartsWith("LOINC//", StringComparison.Ordinal));
+    }
 }
