@@ -67,6 +67,32 @@ public sealed class ObservedOutcomeTests
     }
 
     [Fact]
+    public void An_icu_stay_open_before_the_admission_answers_the_icu_questions_as_the_labels_leave_them_out()
+    {
+        // The ICU stay began an hour before the admission was registered (review s15-labels #7): asked at the admission or
+        // later, ICU admission and the composite are answered; rollouts would have asked about a second ICU admission.
+        using var session = TinyModel.Open();
+        TaskOutcome? Observed(EncodedTimeline t, string task) => StayClock.Ask(session.Meanings, t, t.Count - 1, session.Task(task)).Observed;
+        var boarded = Encode([
+            new(1, Admitted.AddHours(-1), "ICU_ADMISSION//MICU"), new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddHours(3), "LAB//A"),
+        ]);
+
+        foreach (var task in new[] { TaskCatalog.IcuAdmission, TaskCatalog.Composite })
+            Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.Zero, "ICU_ADMISSION//MICU"), Observed(boarded, task));
+        Assert.Null(Observed(boarded, TaskCatalog.HospitalMortality));
+
+        // An ICU stay that ended before the admission (its discharge, or the end of the stay it belonged to) answers nothing.
+        foreach (var end in new[] { "ICU_DISCHARGE", "HOSPITAL_DISCHARGE//HOME" })
+        {
+            var before = Encode([
+                new(1, Admitted.AddDays(-9), "ICU_ADMISSION//MICU"), new(1, Admitted.AddDays(-8), end),
+                new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddHours(3), "LAB//A"),
+            ]);
+            Assert.Null(Observed(before, TaskCatalog.IcuAdmission));
+        }
+    }
+
+    [Fact]
     public async Task Explaining_icu_admission_across_the_icu_admission_shows_it_raising_the_risk_to_observed()
     {
         var options = new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(8), Explanations = new ExplanationSettings { MaxFacts = 8, RolloutsPerPoint = 8 } };

@@ -51,6 +51,23 @@ internal static class StayClock
         return null;
     }
 
+    /// <summary>
+    /// The token that opened an ICU stay still open at the time of <paramref name="anchor"/> (read back from the last
+    /// token of that time, up to <paramref name="index"/>), by the labels' rule (<see cref="StayKind.OpensIcu"/>); else null.
+    /// </summary>
+    private static int? IcuOpenAt(TokenMeanings meanings, TimelineSpans timeline, int anchor, int index)
+    {
+        var last = anchor;
+        while (last < index && timeline.Times[last + 1] == timeline.Times[anchor])
+            last++;
+        for (var i = last; i >= 0; i--)
+        {
+            if (i != anchor && StayKind.OpensIcu(meanings.CodeOf(timeline.Tokens[i])) is { } opens)
+                return opens ? i : null;
+        }
+        return null;
+    }
+
     /// <summary>The first token at the time of token <paramref name="index"/>.</summary>
     private static int FirstAtSameTime(TimelineSpans timeline, int index)
     {
@@ -113,6 +130,11 @@ internal static class StayClock
         if (task.Point.Filter == PointFilter.Alive && DeathBy(meanings, timeline, anchor, index) is { } death)
             return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, death), start, span);
         var tracker = new TaskOutcomeTracker(task);
+        // An ICU stay open when the stay began (the ICU admission charted before the hospital admission) has answered an
+        // ICU question already, as one at the admission's own time does; the labels leave that point out (TimelineLabeler).
+        if (task.Point.At == StayBoundary.Start && IcuOpenAt(meanings, timeline, anchor, index) is { } icu
+            && meanings.CodeOf(timeline.Tokens[icu]) is var icuCode && task.PositiveCodes.Contains(icuCode))
+            return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.Zero, icuCode), start, span);
         var grace = task.Point.Filter == PointFilter.NotAdmitted ? task.Point.AdmissionGrace : (TimeSpan?)null;
         for (var i = anchor + 1; i <= index; i++)
         {

@@ -28,4 +28,35 @@ public sealed record StayKind(string Name, string StartCode, string EndCode, Cod
         new CodeSet(TaskCodes.IcuAdmission, VisitCode));
 
     public static StayKind Emergency { get; } = new("ed", TaskCodes.EdRegistration, TaskCodes.EdOut, new CodeSet(TaskCodes.EdRegistration));
+
+    /// <summary>
+    /// What a code says of an ICU stay for <see cref="IcuOpenAt"/>: true when it opens one, false when it ends any (an
+    /// ICU discharge, a hospital discharge, or another end of an ICU stay, <see cref="EndedBy"/>), null when neither.
+    /// Read back from a stay's start, the first code that says something decides whether an ICU stay is open there.
+    /// </summary>
+    public static bool? OpensIcu(string code)
+    {
+        if (CodeSet.Matches(code, Icu.StartCode))
+            return true;
+        if (CodeSet.Matches(code, Icu.EndCode) || CodeSet.Matches(code, TaskCodes.HospitalDischarge) || Icu.EndedBy.Contains(code))
+            return false;
+        return null;
+    }
+
+    /// <summary>
+    /// The event that opened an ICU stay still open at the time of event <paramref name="at"/>, read back from the last
+    /// event of that time (<paramref name="lastAtSameTime"/>) with <see cref="OpensIcu"/>; else null. An ICU stay begun
+    /// before the hospital admission is registered (an ED boarder moved to the ICU first, or an ICU <c>intime</c> before
+    /// <c>admittime</c>) has already answered "ICU admission before discharge" when the admission is asked about.
+    /// </summary>
+    public static int? IcuOpenAt(IReadOnlyList<string> codes, int at, int lastAtSameTime)
+    {
+        ArgumentNullException.ThrowIfNull(codes);
+        for (var i = lastAtSameTime; i >= 0; i--)
+        {
+            if (i != at && OpensIcu(codes[i]) is { } opens)
+                return opens ? i : null;
+        }
+        return null;
+    }
 }

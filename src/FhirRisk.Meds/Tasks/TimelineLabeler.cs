@@ -54,6 +54,11 @@ public sealed class TimelineLabeler
             if (i != anchor && Counts(task, stay, i) && task.Stops(_timeline.Codes[i]))
                 return new TaskOutcome(TaskOutcomeKind.KnownAtPrediction, null, TimeSpan.Zero, _timeline.Codes[i]);
         }
+        // An ICU stay already open at a stay's start (begun before the admission was registered) answers a task whose
+        // positive is an ICU admission: the point is left out as for one at the same time (review s15-labels #7).
+        if (task.Point.At == StayBoundary.Start
+            && StayKind.IcuOpenAt(_timeline.Codes, anchor, contextEnd) is { } icu && task.PositiveCodes.Contains(_timeline.Codes[icu]))
+            return new TaskOutcome(TaskOutcomeKind.KnownAtPrediction, null, TimeSpan.Zero, _timeline.Codes[icu]);
         var tracker = new TaskOutcomeTracker(task);
         var endMissing = task.Point.At == StayBoundary.Start && stay.EndIndex is null;
         for (var i = contextEnd + 1; i < _timeline.Count; i++)

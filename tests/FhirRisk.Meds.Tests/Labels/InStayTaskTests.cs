@@ -186,6 +186,42 @@ public sealed class InStayTaskTests
     }
 
     [Fact]
+    public void IcuAdmission_AnIcuStayOpenBeforeTheAdmission_KnownAtPrediction()
+    {
+        // The ICU stay began an hour before the admission was registered (review s15-labels #7): the patient is in the
+        // ICU at the prediction time, so "ICU admission before discharge" is answered; it was labelled negative.
+        var timeline = new TimelineBuilder().At(-1, "ICU_ADMISSION//MICU").At(0, Admission).At(48, "ICU_DISCHARGE//MICU").At(96, Home);
+
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.KnownAtPrediction, null, TimeSpan.Zero, "ICU_ADMISSION//MICU"),
+            timeline.Label(IcuAdmission).Single().Outcome);
+        Assert.Equal(TaskOutcomeKind.KnownAtPrediction, timeline.Label(Composite).Single().Outcome.Kind);
+        // A task that does not ask about the ICU is asked as before.
+        Assert.Equal(false, timeline.Label(HospitalMortality).Single().Outcome.Label);
+    }
+
+    [Theory]
+    [InlineData("ICU_DISCHARGE//MICU")]
+    [InlineData("HOSPITAL_DISCHARGE//HOME")]
+    [InlineData("VISIT//AMB")]
+    public void IcuAdmission_AnIcuStayEndedBeforeTheAdmission_AskedAsUsual(string end)
+    {
+        // Ended by its discharge, by the end of the stay it belonged to, or (its end lost) by a visit since.
+        var outcome = new TimelineBuilder().At(-100, "ICU_ADMISSION//MICU").At(-50, end).At(0, Admission).At(10, "ICU_ADMISSION//SICU")
+            .At(40, Home).Label(IcuAdmission).Single().Outcome;
+
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.FromHours(10), "ICU_ADMISSION//SICU"), outcome);
+    }
+
+    [Fact]
+    public void IcuAdmission_IcuDischargeAtTheAdmissionTime_NotOpen()
+    {
+        var outcome = new TimelineBuilder().At(-5, "ICU_ADMISSION//MICU").At(0, Admission).At(0, "ICU_DISCHARGE//MICU").At(40, Home)
+            .Label(IcuAdmission).Single().Outcome;
+
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, false, TimeSpan.FromHours(40), Home), outcome);
+    }
+
+    [Fact]
     public void IcuAdmission_IcuTransferAtTheAdmissionTime_KnownAtPrediction()
     {
         var outcome = new TimelineBuilder().At(0, Admission).At(0, "ICU_ADMISSION//MICU").At(50, Home).Label(IcuAdmission).Single().Outcome;
