@@ -16,7 +16,8 @@ internal static class AllergyIntoleranceMapper
             return;
         var encounterId = context.Encounter(allergy.Encounter, "encounter")?.EncounterId;
         if (context.Code(allergy.Code, "code") is { } code
-            && context.Time("onset", allergy.Onset?.Utc, allergy.RecordedDate?.Utc) is { } time)
+            && context.Time("onset", allergy.Onset?.Utc, allergy.RecordedDate?.Utc,
+                lookedFor: "onset[x] as a dateTime or Period (an onset given as an age, a range or text has no time) or recordedDate") is { } time)
             context.Emit(subjectId, time, "ALLERGY//" + code, encounterId: encounterId);
     }
 }

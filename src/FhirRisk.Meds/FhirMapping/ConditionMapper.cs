@@ -19,7 +19,8 @@ internal static class ConditionMapper
         if (context.Code(condition.Code, "code") is not { } code)
             return;
         var discharge = IsEncounterDiagnosis(condition) ? encounter?.Encounter.Period?.End?.UtcEnd : null;
-        var time = context.Time("recordedDate", discharge, condition.RecordedDate?.Utc, condition.Onset?.Utc);
+        var time = context.Time("recordedDate", discharge, condition.RecordedDate?.Utc, condition.Onset?.Utc,
+            "recordedDate or onset[x] as a dateTime or Period (an onset given as an age, a range or text has no time)");
         if (time is not null)
             context.Emit(subjectId, time, code, encounterId: encounter?.EncounterId);
     }

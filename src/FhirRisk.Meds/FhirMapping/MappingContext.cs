@@ -78,12 +78,13 @@ internal sealed class MappingContext(
         return code;
     }
 
-    /// <summary>The first present time, or null with a <see cref="FhirMappingIssueCodes.NoTime"/> warning.</summary>
-    public DateTime? Time(string element, DateTime? first, DateTime? second = null, DateTime? third = null)
+    /// <summary>The first present time, or null with a <see cref="FhirMappingIssueCodes.NoTime"/> warning at
+    /// <paramref name="element"/> that names what was looked for (<paramref name="lookedFor"/>, else the element).</summary>
+    public DateTime? Time(string element, DateTime? first, DateTime? second = null, DateTime? third = null, string? lookedFor = null)
     {
         if ((first ?? second ?? third) is { } time)
             return time;
-        Report(Issue.Warning(FhirMappingIssueCodes.NoTime, Envelope.IssuePath(element), $"{Resource.ResourceType} has no usable {element}"));
+        Report(Issue.Warning(FhirMappingIssueCodes.NoTime, Envelope.IssuePath(element), $"{Resource.ResourceType} has no usable {lookedFor ?? element}"));
         return null;
     }
 

@@ -19,7 +19,8 @@ internal static class ProcedureMapper
             return;
         var encounter = context.Encounter(procedure.Encounter, "encounter");
         if (context.Code(procedure.Code, "code") is { } code
-            && context.Time("performed", procedure.Performed?.Utc, procedure.PerformedEnd?.Utc) is not null)
+            && context.Time("performed", procedure.Performed?.Utc, procedure.PerformedEnd?.Utc,
+                lookedFor: "performed[x] as a dateTime or Period (one given as an age, a range or text has no time)") is not null)
             context.Emit(subjectId, Placed(procedure.Performed ?? procedure.PerformedEnd!.Value, procedure.Performed is null ? null : procedure.PerformedEnd,
                 encounter?.Encounter.Period), code, encounterId: encounter?.EncounterId);
     }
