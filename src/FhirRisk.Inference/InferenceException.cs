@@ -40,4 +40,8 @@ public static class InferenceErrorCodes
 
     /// <summary>The weights hold, or the model produced, a NaN or infinite value (a damaged or diverged checkpoint).</summary>
     public const string NonFinite = "IN004";
+
+    /// <summary>A rollout decode step failed for another reason (a compute backend's error); the calls it served fail
+    /// with it, and later calls are served as usual.</summary>
+    public const string RolloutFailed = "IN005";
 }

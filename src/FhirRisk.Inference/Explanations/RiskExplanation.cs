@@ -112,8 +112,9 @@ public sealed record RiskExplanation(
 {
     /// <summary>
     /// Rollouts: the task's answer at the prediction point exactly as <see cref="IRiskPredictor.PredictAsync"/> gives it
-    /// (the session's adaptive counts, the same seed and streams), whose first <see cref="ExplanationSettings.RolloutsPerPoint"/>
-    /// rollouts are the trajectory's last point's; null for heads, whose last point is their answer — except when the
+    /// (the session's adaptive counts, the same seed and streams: after the default pilot of 10 its answering rollouts
+    /// 10 … share the trajectory's last point's streams 10 … <see cref="ExplanationSettings.RolloutsPerPoint"/> − 1,
+    /// docs/inference.md); null for heads, whose last point is their answer — except when the
     /// heads' answer is observed (<see cref="TaskRisk.Observed"/>): then it is that answer, the trajectory its one point,
     /// with no facts and no contributors.
     /// </summary>

@@ -19,6 +19,9 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
     private readonly ConcurrentQueue<Work> _cancelled = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    /// <summary>Set when the loop itself failed (not a step: <see cref="FailActive"/> answers those); every call then
+    /// fails at once with it instead of waiting for a loop that no longer runs.</summary>
+    private volatile InferenceException? _dead;
 
     internal RolloutRiskPredictor(InferenceSession session)
     {
@@ -36,6 +39,10 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
 
     /// <summary>The scheduler's steps, rows, finished rollouts and slots in use, readable from any thread.</summary>
     public RolloutSchedulerCounters Counters => _scheduler.Counters;
+
+    /// <summary>True once the background loop has stopped on a failure: every rollout call fails (IN005) until the
+    /// predictor is replaced. A failed decode step alone does not stop it (docs/inference.md "Errors").</summary>
+    public bool Faulted => _dead is not null;
 
     /// <summary>
     /// One rollout request for the tasks the record leaves open at the point (<see cref="StayClock.Ask"/>); a task whose
@@ -82,7 +89,8 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
     /// its answers are distributed differently.</summary>
     private (double Risk, WilsonInterval Interval, bool Recalibrated) Calibrated(TaskEstimate estimate, RolloutSettings settings)
     {
-        if (_session.RolloutCalibration is not { } calibration
+        // No labelled rollout: NaN stays NaN, with its [0, 1] interval, and is not said to be recalibrated.
+        if (double.IsNaN(estimate.Answer) || _session.RolloutCalibration is not { } calibration
             || !calibration.Fits(estimate.Task, estimate.Estimator, RolloutCounts.Of(settings), settings.Sampling.Temperature))
             return (estimate.Answer, estimate.AnswerInterval, false);
         double Map(double p) => calibration.Apply(estimate.Task, estimate.Estimator, p, estimate.Labelled);
@@ -158,11 +166,16 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
     public Task<RolloutResult> RunAsync(RolloutRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (_dead is { } dead)
+            throw dead;
         var work = new Work(request);
         if (cancellationToken.CanBeCanceled)
             work.Registration = cancellationToken.Register(() => _cancelled.Enqueue(work));
         if (!_inbox.Writer.TryWrite(work))
-            throw new ObjectDisposedException(nameof(RolloutRiskPredictor));
+        {
+            work.Registration.Dispose();
+            throw (Exception?)_dead ?? new ObjectDisposedException(nameof(RolloutRiskPredictor));
+        }
         return work.Completion.Task;
     }
 
@@ -174,12 +187,15 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         {
             await _loop.ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException || _dead is not null)
         {
-            // The loop ends by cancellation.
+            // The loop ends by cancellation, or ended on a failure its calls were already given (Faulted).
         }
-        _scheduler.Dispose();
-        _stop.Dispose();
+        finally
+        {
+            _scheduler.Dispose();
+            _stop.Dispose();
+        }
     }
 
     private async Task RunLoopAsync()
@@ -198,19 +214,67 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
                     work.Completion.TrySetCanceled();
                 }
                 if (_scheduler.HasWork)
-                    _scheduler.Step();
+                    StepOrFail(active);
                 else if (!await _inbox.Reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
                     break;
             }
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The loop cannot go on (its scheduler could not drop the calls of a failed step): fail every call now and
+            // later, rather than leave them waiting for a loop that no longer runs.
+            _dead = Failure(e, "the rollout engine stopped");
+            _inbox.Writer.TryComplete(_dead);
+        }
         finally
         {
             foreach (var work in active.Keys)
-                work.Completion.TrySetCanceled();
+                End(work);
             while (_inbox.Reader.TryRead(out var work))
-                work.Completion.TrySetCanceled();
+                End(work);
         }
     }
+
+    private void End(Work work)
+    {
+        work.Registration.Dispose();
+        if (_dead is { } dead)
+            work.Completion.TrySetException(dead);
+        else
+            work.Completion.TrySetCanceled();
+    }
+
+    /// <summary>
+    /// One decode step. A step that throws (a NaN or infinite logit from a diverged model, a backend failure) fails the
+    /// calls it was serving with the error, IN004 or IN005, and drops their rollouts; the loop goes on with the calls
+    /// that come next, so a failure is reported to the calls it touched instead of leaving every later call waiting.
+    /// </summary>
+    private void StepOrFail(Dictionary<Work, RolloutTicket> active)
+    {
+        try
+        {
+            _scheduler.Step();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var failure = Failure(e, "a rollout decode step failed");
+            foreach (var (work, ticket) in active.ToArray())
+            {
+                _scheduler.Cancel(ticket);
+                work.Registration.Dispose();
+                work.Completion.TrySetException(failure);
+            }
+            active.Clear();
+        }
+    }
+
+    private static InferenceException Failure(Exception e, string what) => e switch
+    {
+        InferenceException known => known,
+        ArithmeticException => new InferenceException(InferenceErrorCodes.NonFinite, "rollouts",
+            $"{what}: the model produced a NaN or infinite logit ({e.Message}). The checkpoint is damaged or diverged; use an earlier one.", e),
+        _ => new InferenceException(InferenceErrorCodes.RolloutFailed, "rollouts", $"{what}: {e.GetType().Name}: {e.Message}", e),
+    };
 
     private void Admit(Work work, Dictionary<Work, RolloutTicket> active)
     {

@@ -70,6 +70,9 @@ public sealed record RolloutSettings
         Require(MaxNewTokens >= 1, nameof(MaxNewTokens), "must be at least 1");
         Require(MaxInFlight >= 1, nameof(MaxInFlight), "must be at least 1");
         Require(Sampling is not null, nameof(Sampling), "must be set");
+        Require(Sampling!.Temperature >= 0 && float.IsFinite(Sampling.Temperature), nameof(Sampling), "must have a finite temperature ≥ 0");
+        Require(Sampling.TopK >= 0, nameof(Sampling), "must have top-k ≥ 0");
+        Require(Sampling.TopP is >= 0f and <= 1f, nameof(Sampling), "must have top-p in [0, 1]");
         Require(Enum.IsDefined(Estimator), nameof(Estimator), "must be Count or Hazard");
         return this;
     }

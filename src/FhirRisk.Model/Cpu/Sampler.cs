@@ -71,9 +71,12 @@ public static unsafe class Sampler
     /// <param name="sequenceId">The sequence (the RNG stream).</param>
     /// <param name="step">Tokens this sequence sampled before (the RNG offset).</param>
     /// <param name="scratch">At least V words.</param>
+    /// <exception cref="ArithmeticException">A logit is NaN or +∞, or every logit is −∞ (a diverged model): no
+    /// distribution to draw from. A −∞ logit alone is a token that is never drawn.</exception>
     public static int SampleRow(ReadOnlySpan<float> logits, SamplingSettings settings, ulong seed, long sequenceId, int step, Span<ulong> scratch)
     {
         Validate(settings, logits.Length, scratch.Length);
+        RequireDrawable(logits);
         if (settings.Temperature == 0f)
         {
             return ArgMax(logits);
@@ -315,6 +318,25 @@ public static unsafe class Sampler
         }
 
         return best;
+    }
+
+    private static void RequireDrawable(ReadOnlySpan<float> logits)
+    {
+        var any = false;
+        foreach (var logit in logits)
+        {
+            if (float.IsNaN(logit) || float.IsPositiveInfinity(logit))
+            {
+                throw new ArithmeticException($"A logit is {logit}: the model's output is not a distribution.");
+            }
+
+            any |= !float.IsNegativeInfinity(logit);
+        }
+
+        if (!any)
+        {
+            throw new ArithmeticException("Every logit is -Infinity: the model's output is not a distribution.");
+        }
     }
 
     private static void Validate(SamplingSettings settings, int vocabSize, int scratchLength)

@@ -8,7 +8,7 @@ using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 namespace FhirRisk.Server.Health;
 
 /// <summary>
-/// Ready = the model is loaded, the timeline store is migrated and answering, and the server is not shutting down
+/// Ready = the model is loaded (and its rollout engine has not stopped on a failure), the timeline store is migrated and answering, and the server is not shutting down
 /// (<see cref="RequestDrain"/>). Each check also sets the RiskService's gRPC health (SERVING only when ready), so HTTP
 /// probes and gRPC health agree.
 /// </summary>
@@ -16,7 +16,7 @@ internal sealed class ReadinessCheck(RiskModel model, TimelineStoreState store, 
 {
     public async Task<Readiness> CheckAsync(CancellationToken cancellationToken)
     {
-        var readiness = new Readiness(model.IsLoaded, await store.IsReachableAsync(cancellationToken).ConfigureAwait(false), drain.IsDraining);
+        var readiness = new Readiness(model.IsLoaded && !model.RolloutsFaulted, await store.IsReachableAsync(cancellationToken).ConfigureAwait(false), drain.IsDraining);
         health.SetStatus(RiskGrpcService.ServiceName, readiness.IsReady ? ServingStatus.Serving : ServingStatus.NotServing);
         return readiness;
     }

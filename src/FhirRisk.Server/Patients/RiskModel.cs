@@ -26,6 +26,10 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
 
     public bool IsLoaded => Volatile.Read(ref _loaded) is not null;
 
+    /// <summary>True when the loaded model's rollout engine has stopped on a failure (<see cref="RolloutRiskPredictor.Faulted"/>):
+    /// readiness then fails, so an orchestrator restarts the instance.</summary>
+    public bool RolloutsFaulted => Volatile.Read(ref _loaded)?.Rollouts.Faulted ?? false;
+
     /// <summary>The model's name and version: the directory name and the tokenizer's vocabulary fingerprint.</summary>
     public string Version => Current.Version;
 
@@ -125,6 +129,12 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
                     MaxNewTokens = _options.MaxNewTokens,
                     Sampling = RolloutSettings.Default.Sampling with { Temperature = (float)_options.Temperature },
                     Estimator = _options.RolloutEstimator == "count" ? RolloutEstimator.Count : RolloutEstimator.Hazard,
+                },
+                Scheduler = RolloutSchedulerOptions.Default with
+                {
+                    MemoryCapBytes = (long)_options.KvCacheMiB << 20,
+                    MaxSlots = _options.MaxSlots,
+                    MaxRowsPerStep = _options.MaxRowsPerStep,
                 },
             }, backend);
             var heads = session.Heads is null ? null : session.CreateHeadsPredictor();

@@ -1,3 +1,4 @@
+using FhirRisk.Inference.Rollouts;
 using FhirRisk.Model.Torch;
 using Microsoft.Extensions.Options;
 
@@ -60,6 +61,18 @@ internal sealed class RiskModelOptions
     /// name, a task the heads lack, a model without heads, explanations and Generate are always rejected.</summary>
     public string RolloutOverload { get; set; } = "heads";
 
+    /// <summary>The rollout engine's memory for KV caches and step scratch, in MiB (default 256). It sets how many
+    /// sequences are decoded at once (docs/inference.md "Memory cap": 72 MiB a sequence for a 6 × 768 model with
+    /// 2,048 tokens of context, about half a MiB for the demo model); raise it on a GPU, with <see cref="MaxSlots"/>.</summary>
+    public int KvCacheMiB { get; set; } = (int)(RolloutSchedulerOptions.Default.MemoryCapBytes >> 20);
+
+    /// <summary>The most sequences decoded at once even when <see cref="KvCacheMiB"/> holds more (default 64).</summary>
+    public int MaxSlots { get; set; } = RolloutSchedulerOptions.Default.MaxSlots;
+
+    /// <summary>The most tokens one decode step feeds over all its sequences, so that a prompt is read in one pass
+    /// (default 2,048).</summary>
+    public int MaxRowsPerStep { get; set; } = RolloutSchedulerOptions.Default.MaxRowsPerStep;
+
     /// <summary>Concurrent patients of one PredictStream call (default 4).</summary>
     public int StreamConcurrency { get; set; } = 4;
 
@@ -108,6 +121,12 @@ internal sealed class RiskModelOptionsValidator : IValidateOptions<RiskModelOpti
             failures.Add("Model:RolloutQueueTimeout must be between 00:00:00 and 00:10:00.");
         if (options.RolloutOverload is not ("heads" or "reject"))
             failures.Add($"Model:RolloutOverload '{options.RolloutOverload}' is not heads or reject.");
+        if (options.KvCacheMiB < 1)
+            failures.Add("Model:KvCacheMiB must be at least 1.");
+        if (options.MaxSlots < 1)
+            failures.Add("Model:MaxSlots must be at least 1.");
+        if (options.MaxRowsPerStep < 1)
+            failures.Add("Model:MaxRowsPerStep must be at least 1.");
         if (options.StreamConcurrency < 1)
             failures.Add("Model:StreamConcurrency must be at least 1.");
         if (options.Backend == ComputeBackendKind.Torch)

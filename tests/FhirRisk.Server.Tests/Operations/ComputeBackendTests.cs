@@ -1,5 +1,6 @@
 using FhirRisk.Server.Patients;
 using FhirRisk.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace FhirRisk.Server.Tests.Operations;
@@ -37,6 +38,25 @@ public sealed class ComputeBackendTests
         Assert.True(result.Failed);
         Assert.Contains("Model:RolloutEstimator 'median' is not hazard or count.", result.FailureMessage, StringComparison.Ordinal);
         Assert.True(new RiskModelOptionsValidator().Validate(null, new RiskModelOptions { RolloutEstimator = "count" }).Succeeded);
+    }
+
+    [Fact]
+    public async Task The_rollout_engines_memory_and_slots_are_set_by_configuration()
+    {
+        // Review s16-inference #2: the service always ran the library default (256 MiB, 64 slots), 3 slots for an
+        // ETHOS-sized model even on a GPU, while the operations guide told operators to size by slots.
+        await using var server = await TestFhirRiskServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Model:KvCacheMiB"] = "64", ["Model:MaxSlots"] = "3", ["Model:MaxRowsPerStep"] = "40",
+        });
+        await server.WaitUntilReadyAsync();
+
+        var model = server.Services.GetRequiredService<RiskModel>();
+        Assert.Equal((3, 40), (model.RolloutSlots, model.RolloutRowsPerStep));
+        var invalid = new RiskModelOptionsValidator().Validate(null, new RiskModelOptions { KvCacheMiB = 0, MaxSlots = 0, MaxRowsPerStep = 0 });
+        Assert.Contains("Model:KvCacheMiB must be at least 1.", invalid.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Model:MaxSlots must be at least 1.", invalid.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Model:MaxRowsPerStep must be at least 1.", invalid.FailureMessage, StringComparison.Ordinal);
     }
 
     [Fact]
