@@ -62,6 +62,42 @@ public sealed record DateOnlyCodeGroup(string Prefix, long Events, long AtMidnig
     /// its events, or a few per cent at sites that chart at midnight, there).</summary>
     public const double MinShare = 0.95;
 
+    /// <summary>
+    /// The groups of <paramref name="counts"/> (timed events and those at exactly midnight, by code) recorded by date
+    /// only: at least <see cref="MinEvents"/> events, at least <see cref="MinShare"/> of them at midnight; most events
+    /// first.
+    /// </summary>
+    public static DateOnlyCodeGroup[] Find(IEnumerable<KeyValuePair<string, (long Events, long AtMidnight)>> counts)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        return
+        [
+            .. counts.GroupBy(c => GroupOf(c.Key), StringComparer.Ordinal)
+                .Select(g => new DateOnlyCodeGroup(g.Key, g.Sum(c => c.Value.Events), g.Sum(c => c.Value.AtMidnight)))
+                .Where(g => g.Events >= MinEvents && g.AtMidnight >= MinShare * g.Events)
+                .OrderByDescending(g => g.Events).ThenBy(g => g.Prefix, StringComparer.Ordinal),
+        ];
+    }
+
+    /// <summary>
+    /// The date-only groups that may be placed at the end of their day without being asked for: not the codes the tasks
+    /// and the static prefix read (stays, ED visits, visits, birth, death), whose times the labels take as recorded (a
+    /// date-only death is placed by a rule of its own, <see cref="DateOnlyDeaths"/>). <c>tokenize fit</c> and the count
+    /// baseline choose by this one rule.
+    /// </summary>
+    public static string[] DayEndCandidates(IEnumerable<DateOnlyCodeGroup> groups)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        return [.. groups.Select(g => g.Prefix).Where(prefix => !s_keptAsRecorded.Any(kept => Meds.Tasks.CodeSet.Matches(prefix, kept)))];
+    }
+
+    private static readonly string[] s_keptAsRecorded =
+    [
+        Meds.Tasks.TaskCodes.HospitalAdmission, Meds.Tasks.TaskCodes.HospitalDischarge, Meds.Tasks.TaskCodes.IcuAdmission,
+        Meds.Tasks.TaskCodes.IcuDischarge, Meds.Tasks.TaskCodes.EdRegistration, Meds.Tasks.TaskCodes.EdOut,
+        Meds.Tasks.StayKind.VisitCode, MedsSchema.BirthCode, MedsSchema.DeathCode,
+    ];
+
     /// <summary>The group a code belongs to: the code up to its second <c>//</c>, or the whole code.</summary>
     public static string GroupOf(string code)
     {

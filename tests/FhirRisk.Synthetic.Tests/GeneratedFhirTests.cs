@@ -158,6 +158,50 @@ public sealed class GeneratedFhirTests : IDisposable
     }
 
     /// <summary>The codes of <paramref name="events"/> (static rows, birth and death included) after the writer's changes.</summary>
+    [Fact]
+    public void Review_s16_an_icu_stay_a_new_admission_ends_sex_and_race_words_and_a_vital_sign_without_a_value()
+    {
+        // An ICU stay open at a new admission is closed with its stay (it outlived its parent, uncounted); GENDER//FEMALE
+        // was written 'unknown'; RACE//WHITE was an ombCategory coding; a vital sign without a value broke R4's
+        // vital-signs profile.
+        GeneratedPatient patient = new(5,
+        [
+            new(5, null, "GENDER//FEMALE"),
+            new(5, null, "RACE//WHITE"),
+            new(5, null, "ETHNICITY//2186-5"),
+            new(5, null, "ETHNICITY//UNKNOWN"),
+            new(5, T0, "HOSPITAL_ADMISSION//IMP"),
+            new(5, T0.AddHours(1), "ICU_ADMISSION//MICU"),
+            new(5, T0.AddHours(2), "LOINC//8867-4///min"),
+            new(5, T0.AddDays(2), "HOSPITAL_ADMISSION//IMP"),
+            new(5, T0.AddDays(3), "HOSPITAL_DISCHARGE//HOME"),
+        ], Tokens: 12, Ended: true);
+        var export = _temp.File("fhir");
+        List<(string? From, string? To)> changes;
+        using (var writer = new GeneratedFhirWriter(export))
+        {
+            writer.Write(patient);
+            writer.Complete(T0);
+            changes = writer.CodeChanges;
+        }
+
+        var patientJson = File.ReadAllText(Path.Combine(export, "Patient.ndjson"));
+        Assert.Contains("\"gender\":\"female\"", patientJson, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"code\":\"WHITE\"", patientJson, StringComparison.Ordinal);
+        Assert.Equal(1, patientJson.Split("us-core-ethnicity").Length - 1); // one extension, not one per value
+        Assert.Contains("\"laboratory\"", File.ReadAllText(Path.Combine(export, "Observation.ndjson")), StringComparison.Ordinal);
+        var encounters = File.ReadAllLines(Path.Combine(export, "Encounter.ndjson"));
+        Assert.DoesNotContain(encounters, e => e.Contains("in-progress", StringComparison.Ordinal));
+        Assert.Contains((null, "ICU_DISCHARGE"), changes);
+        Assert.Contains(("ETHNICITY//UNKNOWN", null), changes);
+
+        var ingested = Ingest(export);
+        Assert.Contains("GENDER//F", ingested);
+        Assert.Contains("RACE//WHITE", ingested);
+        Assert.Contains(("GENDER//FEMALE", "GENDER//F"), changes);
+        Assert.Equal(Expected(patient.Events, changes).Order(StringComparer.Ordinal), ingested.Order(StringComparer.Ordinal));
+    }
+
     private static List<string> Expected(IEnumerable<MedsEvent> events, List<(string? From, string? To)> changes)
     {
         var codes = events.Select(e => e.Code).ToList();

@@ -49,6 +49,27 @@ public sealed class GenerationReportTests
     }
 
     [Fact]
+    public void Privacy_CopiesOfTrainPatientsOutsideTheDistanceSample_AreCaughtToo()
+    {
+        // Review s16-eval #2: copies were looked for only among the sampled train patients (1,000 of them), so a model
+        // that copied patients outside the sample showed none of those copies.
+        var vectors = new PatientVectors();
+        var train = Cohort(300, seed: 2).Select(vectors.Of).ToList();
+        var heldOut = Cohort(40, seed: 3).Select(vectors.Of).ToList();
+        var sample = train.Take(40).ToList();
+        var copied = train.Skip(200).Take(40).ToList();
+
+        var sampledOnly = PrivacyReport.Measure(copied, sample, heldOut, threads: 1, new Random(1));
+        var everyTrain = PrivacyReport.Measure(copied, sample, heldOut, threads: 1, new Random(1), CopyIndex.Of(train));
+
+        Assert.Equal(0, sampledOnly.ExactTrainCopies);
+        Assert.Equal(40, everyTrain.ExactTrainCopies);
+        Assert.Equal(300, everyTrain.CopiesCheckedAgainst);
+        Assert.Contains("against all 300 train", everyTrain.Markdown(), StringComparison.Ordinal);
+        Assert.Equal(sampledOnly.CloserToTrainShare, everyTrain.CloserToTrainShare); // the distance tests keep their sample
+    }
+
+    [Fact]
     public void Privacy_GroupsOfUnequalSize_AreComparedAtTheSmallestSize()
     {
         var vectors = new PatientVectors();

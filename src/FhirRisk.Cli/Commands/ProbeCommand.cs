@@ -50,9 +50,14 @@ internal static class ProbeCommand
         {
             Description = $"Embeddings: embed the data even when more than {TokenizeCommand.MaxUnknownShare:P0} of its events have codes the model's vocabulary does not know.",
         };
+        var keepMidnight = new Option<bool>("--keep-midnight")
+        {
+            Description = "Counts: count what the source records by date only where it is written (at midnight), as a tokenizer fitted with --keep-midnight reads it; " +
+                "by default a date-only death comes after its day's events and groups nearly all at midnight at the end of their day, as the labels and 'tokenize fit' place them.",
+        };
         var command = new Command("probe", "Fit L2 logistic regression probes on model embeddings or code counts and predict the held-out split.")
         {
-            dataset, labels, task, output, features, model, kShot, trainSplit, tuningSplit, testSplit, minCount, folds, batch, threads, seed, allowUnknown,
+            dataset, labels, task, output, features, model, kShot, trainSplit, tuningSplit, testSplit, minCount, keepMidnight, folds, batch, threads, seed, allowUnknown,
         };
         command.SetAction((parsed, cancellationToken) =>
         {
@@ -66,7 +71,7 @@ internal static class ProbeCommand
                 Search = new RegularizationSearchSettings { Folds = parsed.GetValue(folds), Seed = parsed.GetValue(seed), Parallelism = threadCount },
             };
             var inputs = new ProbeInputs(parsed.GetRequiredValue(dataset), parsed.GetRequiredValue(labels), parsed.GetValue(task)!, parsed.GetRequiredValue(output),
-                parsed.GetValue(features) == Counts, parsed.GetValue(model), parsed.GetValue(minCount),
+                parsed.GetValue(features) == Counts, parsed.GetValue(model), parsed.GetValue(minCount), parsed.GetValue(keepMidnight),
                 new EmbeddingSettings
                 {
                     BatchSize = parsed.GetValue(batch),
@@ -78,7 +83,7 @@ internal static class ProbeCommand
         return command;
     }
 
-    private sealed record ProbeInputs(DirectoryInfo Dataset, DirectoryInfo Labels, string Task, DirectoryInfo Output, bool Counts, DirectoryInfo? Model, int MinCount, EmbeddingSettings Embedding);
+    private sealed record ProbeInputs(DirectoryInfo Dataset, DirectoryInfo Labels, string Task, DirectoryInfo Output, bool Counts, DirectoryInfo? Model, int MinCount, bool KeepMidnight, EmbeddingSettings Embedding);
 
     private static int Run(ProbeInputs inputs, ProbeSettings settings, InvocationConfiguration io, CancellationToken cancellationToken)
     {
@@ -145,7 +150,7 @@ internal static class ProbeCommand
     {
         if (!inputs.Counts)
             return new EmbeddingFeaturizer(ProbeModel.Load(inputs.Model!.FullName), inputs.Embedding);
-        var countSettings = new CodeCountSettings { FitSplits = [settings.TrainSplit], MinCount = inputs.MinCount };
+        var countSettings = new CodeCountSettings { FitSplits = [settings.TrainSplit], MinCount = inputs.MinCount, PlaceDateOnly = !inputs.KeepMidnight };
         return new CodeCountFeaturizer(CodeCountVocabulary.Fit(dataset, countSettings, cancellationToken));
     }
 

@@ -111,20 +111,8 @@ internal static class TokenizeFitCommand
         return ExitCodes.Success;
     }
 
-    /// <summary>
-    /// The date-only groups the fit may place at the end of their day by itself: not the codes the tasks and the prefix
-    /// read (stays, ED visits, visits, birth, death), whose times the labels take as recorded (a date-only death is placed by
-    /// a rule of its own, <see cref="DateOnlyDeaths"/>).
-    /// </summary>
-    internal static string[] DayEndCandidates(IReadOnlyList<DateOnlyCodeGroup> groups) =>
-        [.. groups.Select(g => g.Prefix).Where(prefix => !s_keptAsRecorded.Any(kept => Meds.Tasks.CodeSet.Matches(prefix, kept)))];
-
-    private static readonly string[] s_keptAsRecorded =
-    [
-        Meds.Tasks.TaskCodes.HospitalAdmission, Meds.Tasks.TaskCodes.HospitalDischarge, Meds.Tasks.TaskCodes.IcuAdmission,
-        Meds.Tasks.TaskCodes.IcuDischarge, Meds.Tasks.TaskCodes.EdRegistration, Meds.Tasks.TaskCodes.EdOut,
-        Meds.Tasks.StayKind.VisitCode, MedsSchema.BirthCode, MedsSchema.DeathCode,
-    ];
+    /// <summary>The date-only groups the fit places at the end of their day by itself (<see cref="DateOnlyCodeGroup.DayEndCandidates"/>).</summary>
+    internal static string[] DayEndCandidates(IReadOnlyList<DateOnlyCodeGroup> groups) => DateOnlyCodeGroup.DayEndCandidates(groups);
 
     private static string Describe(IEnumerable<DateOnlyCodeGroup> groups)
     {

@@ -71,6 +71,10 @@ internal sealed class EncounterTracker(string patientId)
         }
         if (Is(code, TaskCodes.HospitalAdmission))
         {
+            // A new admission ends the stay before it, and the ICU stay inside that stay with it: an ICU Encounter left
+            // open would outlive its parent (review s16-eval #5).
+            if (_hospital is not null && Close(ref _icu, time, null, TaskCodes.IcuDischarge) is { } icu)
+                _closed.Add(icu);
             var closed = Close(ref _hospital, time, null, TaskCodes.HospitalDischarge + "//UNKNOWN");
             var admissionClass = Suffix(code) is { } c && s_inpatientClasses.Contains(c) ? c : "IMP";
             if (admissionClass != Suffix(code))

@@ -115,6 +115,7 @@ internal sealed class GeneratedFhirWriter : IDisposable
         Count(encounters.Dropped.Select(d => (d.Reason, (string?)d.Code, (string?)null)));
         Count(encounters.Added.Select(a => (a.Reason, (string?)null, (string?)a.Code)));
         Count(encounters.Rewritten.Select(r => (r.Reason, (string?)r.From, (string?)r.To)));
+        Count(CategoryChanges(patient.Events));
         var deaths = patient.Events.Count(e => e.Code == MedsSchema.DeathCode);
         if (deaths > 1)
             Count(Enumerable.Repeat((ExtraDeath, (string?)MedsSchema.DeathCode, (string?)null), deaths - 1));
@@ -122,6 +123,48 @@ internal sealed class GeneratedFhirWriter : IDisposable
         if (deaths == 0 && deathDischarges > 0)
             Count([(DeathFromDisposition, null, MedsSchema.DeathCode)]);
     }
+
+    /// <summary>What ingestion will not read back of a patient's sex, race and ethnicity values (<see cref="OmbExtension"/>):
+    /// a sex written in words comes back as its letter;
+    /// values that are not OMB categories beside ones that are (only the text keeps them), and several values none of
+    /// which is (read back as their joined text).</summary>
+    private static IEnumerable<(string Reason, string? From, string? To)> CategoryChanges(IReadOnlyList<MedsEvent> events)
+    {
+        if (events.FirstOrDefault(e => e.Time is null && e.Code.StartsWith("GENDER//", StringComparison.Ordinal)).Code is { } gender
+            && "GENDER//" + char.ToUpperInvariant(AdministrativeGender(gender)[0]) is var read && read != gender)
+            yield return (GenderRewritten, gender, read);
+        foreach (var prefix in new[] { "RACE//", "ETHNICITY//" })
+        {
+            string[] values = [.. events.Where(e => e.Time is null && e.Code.StartsWith(prefix, StringComparison.Ordinal)).Select(e => e.Code[prefix.Length..]).Distinct()];
+            var others = values.Where(v => !s_ombCategories.Contains(v)).ToArray();
+            if (others.Length == values.Length && others.Length > 1)
+            {
+                foreach (var value in others)
+                    yield return (NonOmbJoined, prefix + value, null);
+                yield return (NonOmbJoined, null, prefix + string.Join(", ", values));
+            }
+            else if (others.Length < values.Length)
+            {
+                foreach (var value in others)
+                    yield return (NonOmbBesideOmb, prefix + value, null);
+            }
+        }
+    }
+
+    /// <summary>The R4 administrative gender a <c>GENDER//…</c> code names, by its whole value (a MIMIC-style
+    /// <c>GENDER//FEMALE</c> as well as <c>GENDER//F</c>).</summary>
+    private static string AdministrativeGender(string code) => code["GENDER//".Length..].ToUpperInvariant() switch
+    {
+        "F" or "FEMALE" => "female",
+        "M" or "MALE" => "male",
+        "O" or "OTHER" => "other",
+        _ => "unknown",
+    };
+
+    private const string GenderRewritten = "a sex written in words (GENDER//FEMALE): ingestion reads the R4 gender back as its letter";
+
+    private const string NonOmbJoined = "several race or ethnicity values, none an OMB category: read back as their joined text";
+    private const string NonOmbBesideOmb = "a race or ethnicity value that is not an OMB category beside one that is: kept only in the extension's text";
 
     private const string ExtraDeath = "MEDS_DEATH after the first (Patient.deceasedDateTime holds one): dropped";
     private const string DeathFromDisposition = "discharge to death with no MEDS_DEATH: ingestion adds MEDS_DEATH at the discharge";
@@ -150,15 +193,16 @@ internal sealed class GeneratedFhirWriter : IDisposable
         if (omb.Length > 0)
         {
             json.WriteStartArray("extension"u8);
-            foreach (var e in omb)
+            foreach (var (prefix, url) in new[] { ("RACE//", CodeSystemUris.UsCoreRace), ("ETHNICITY//", CodeSystemUris.UsCoreEthnicity) })
             {
-                var race = e.Code.StartsWith("RACE//", StringComparison.Ordinal);
-                OmbExtension(json, race ? CodeSystemUris.UsCoreRace : CodeSystemUris.UsCoreEthnicity, e.Code[(e.Code.IndexOf("//", StringComparison.Ordinal) + 2)..]);
+                string[] values = [.. omb.Where(e => e.Code.StartsWith(prefix, StringComparison.Ordinal)).Select(e => e.Code[prefix.Length..]).Distinct()];
+                if (values.Length > 0)
+                    OmbExtension(json, url, values);
             }
             json.WriteEndArray();
         }
         if (events.FirstOrDefault(e => e.Code.StartsWith("GENDER//", StringComparison.Ordinal)).Code is { } gender)
-            json.WriteString("gender"u8, gender[^1..] switch { "F" => "female", "M" => "male", "O" => "other", _ => "unknown" });
+            json.WriteString("gender"u8, AdministrativeGender(gender));
         if (events.FirstOrDefault(e => e.Code == MedsSchema.BirthCode).Time is { } birth)
             FhirJson.Date(json, "birthDate"u8, birth);
         if (events.FirstOrDefault(e => e.Code == MedsSchema.DeathCode).Time is { } death)
@@ -262,7 +306,9 @@ internal sealed class GeneratedFhirWriter : IDisposable
                 break;
             case FhirResourceTypes.Observation:
                 json.WriteString("status"u8, "final");
-                FhirJson.CodeableConceptList(json, "category"u8, s_vitalSignCodes.Contains(parts[1]) ? s_vitalSigns : s_laboratory);
+                // R4 holds a vital-signs Observation to its profile, which wants a value (or a dataAbsentReason): one
+                // generated without a value keeps its unit as a laboratory Observation (review s16-eval #3).
+                FhirJson.CodeableConceptList(json, "category"u8, ev.NumericValue is not null && s_vitalSignCodes.Contains(parts[1]) ? s_vitalSigns : s_laboratory);
                 FhirJson.CodeableConcept(json, "code"u8, code);
                 FhirJson.Reference(json, "subject"u8, FhirResourceTypes.Patient, patientId);
                 FhirJson.DateTime(json, "effectiveDateTime"u8, time);
@@ -306,18 +352,30 @@ internal sealed class GeneratedFhirWriter : IDisposable
         json.WriteEndObject();
     }
 
-    private static void OmbExtension(Utf8JsonWriter json, string url, string code)
+    /// <summary>The OMB race and ethnicity categories (CDC Race &amp; Ethnicity codes) US Core binds <c>ombCategory</c> to.</summary>
+    private static readonly HashSet<string> s_ombCategories = ["1002-5", "2028-9", "2054-5", "2076-8", "2106-3", "2131-1", "2135-2", "2186-5"];
+
+    /// <summary>
+    /// One US Core race or ethnicity extension (0..1 each): the values that are OMB categories as <c>ombCategory</c>
+    /// codings, and all of them as its required <c>text</c>. Ingestion reads the codings when there are any, else the
+    /// text, so values that are not OMB codes (a MIMIC-style <c>RACE//WHITE</c>) come back from the text when they stand
+    /// alone.
+    /// </summary>
+    private static void OmbExtension(Utf8JsonWriter json, string url, IReadOnlyList<string> values)
     {
         json.WriteStartObject();
         json.WriteString("url"u8, url);
         json.WriteStartArray("extension"u8);
-        json.WriteStartObject();
-        json.WriteString("url"u8, "ombCategory");
-        FhirJson.Coding(json, "valueCoding"u8, new Coded(CodeSystemUris.RaceEthnicity, code, code));
-        json.WriteEndObject();
+        foreach (var code in values.Where(s_ombCategories.Contains))
+        {
+            json.WriteStartObject();
+            json.WriteString("url"u8, "ombCategory");
+            FhirJson.Coding(json, "valueCoding"u8, new Coded(CodeSystemUris.RaceEthnicity, code, code));
+            json.WriteEndObject();
+        }
         json.WriteStartObject();
         json.WriteString("url"u8, "text");
-        json.WriteString("valueString"u8, code);
+        json.WriteString("valueString"u8, string.Join(", ", values));
         json.WriteEndObject();
         json.WriteEndArray();
         json.WriteEndObject();

@@ -99,7 +99,7 @@ public static class SyntheticPatientGeneration
                 var folder = Path.Combine(settings.OutputFolder, ReportsFolder);
                 fidelity = FidelityReport.Compare(generated.Profile, real.Train);
                 fidelity.Write(folder, generated.Profile, real.Train);
-                privacy = PrivacyReport.Measure(generated.Vectors, real.TrainVectors, real.HeldOutVectors, settings.Threads, new Random((int)settings.Seed + 2));
+                privacy = PrivacyReport.Measure(generated.Vectors, real.TrainVectors, real.HeldOutVectors, settings.Threads, new Random((int)settings.Seed + 2), real.TrainCopies);
                 privacy.Write(folder);
                 if (privacy.Warning is { } small)
                     warnings.Add(small);
@@ -180,8 +180,9 @@ public static class SyntheticPatientGeneration
         }
     }
 
-    /// <summary>The train profile, and seeded uniform samples (reservoir) of train and held-out vectors.</summary>
-    private static (CohortProfile? Train, List<PatientVector> TrainVectors, List<PatientVector> HeldOutVectors) ReadReal(
+    /// <summary>The train profile, seeded uniform samples (reservoir) of train and held-out vectors, and every train
+    /// patient indexed for the exact-copy test.</summary>
+    private static (CohortProfile? Train, List<PatientVector> TrainVectors, List<PatientVector> HeldOutVectors, CopyIndex? TrainCopies) ReadReal(
         string dataset, IReadOnlyList<TaskDefinition> tasks, PatientVectors vectors, GenerationSettings settings,
         IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
@@ -190,6 +191,7 @@ public static class SyntheticPatientGeneration
         var random = new Random((int)settings.Seed + 1);
         var trainVectors = new List<PatientVector>();
         var heldOutVectors = new List<PatientVector>();
+        var copies = new CopyIndex();
         var heldOutSplit = reader.SplitNames.Contains(MedsSchema.HeldOutSplit) ? MedsSchema.HeldOutSplit : MedsSchema.TuningSplit;
         var seen = (Train: 0, HeldOut: 0);
         foreach (var subject in reader.ReadSubjects(new MedsReadOptions { Splits = [MedsSchema.TrainSplit, heldOutSplit] }))
@@ -198,7 +200,9 @@ public static class SyntheticPatientGeneration
             if (subject.Split == MedsSchema.TrainSplit)
             {
                 train.Add(subject.SubjectId, subject.Events);
-                Reservoir(trainVectors, ++seen.Train, settings.PrivacySample, random, () => vectors.Of(subject.Events));
+                var vector = vectors.Of(subject.Events);
+                copies.Add(vector);
+                Reservoir(trainVectors, ++seen.Train, settings.PrivacySample, random, () => vector);
                 progress?.Report(new GenerationProgress("reading train", seen.Train, 0));
             }
             else
@@ -206,7 +210,7 @@ public static class SyntheticPatientGeneration
                 Reservoir(heldOutVectors, ++seen.HeldOut, settings.PrivacySample, random, () => vectors.Of(subject.Events));
             }
         }
-        return (train, trainVectors, heldOutVectors);
+        return (train, trainVectors, heldOutVectors, copies);
     }
 
     // Algorithm R: the n-th item replaces a random slot with probability k / n.

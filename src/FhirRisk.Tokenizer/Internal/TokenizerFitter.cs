@@ -65,12 +65,7 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
 
     // Groups of timed codes nearly all at midnight that the day-end prefixes do not already move (after the move, a
     // moved code sits at the day's last microsecond, so it no longer counts as midnight).
-    private DateOnlyCodeGroup[] DateOnlyGroups() =>
-        _midnightCounts.GroupBy(c => DateOnlyCodeGroup.GroupOf(c.Key), StringComparer.Ordinal)
-            .Select(g => new DateOnlyCodeGroup(g.Key, g.Sum(c => c.Value.Events), g.Sum(c => c.Value.AtMidnight)))
-            .Where(g => g.Events >= DateOnlyCodeGroup.MinEvents && g.AtMidnight >= DateOnlyCodeGroup.MinShare * g.Events)
-            .OrderByDescending(g => g.Events).ThenBy(g => g.Prefix, StringComparer.Ordinal)
-            .ToArray();
+    private DateOnlyCodeGroup[] DateOnlyGroups() => DateOnlyCodeGroup.Find(_midnightCounts);
 
     private MedsReadOptions Read(MedsEventColumns columns) => new() { Splits = settings.FitSplits, Columns = columns };
 

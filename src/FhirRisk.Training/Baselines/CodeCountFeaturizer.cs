@@ -1,4 +1,5 @@
 using FhirRisk.Meds;
+using FhirRisk.Tokenizer;
 using FhirRisk.Training.Linear;
 using FhirRisk.Training.Probes;
 
@@ -9,7 +10,8 @@ namespace FhirRisk.Training.Baselines;
 /// prediction point, how often each vocabulary code occurred in the subject's events <b>at or before</b> the prediction
 /// time — MEDS <c>prediction_time</c> is inclusive and every event sharing that timestamp is context (docs/tasks.md) —
 /// with ICD codes also counting toward their ancestors, static rows (no time) always counted, and the age in years at
-/// the prediction time (0 without <c>MEDS_BIRTH</c>). Codes outside the vocabulary are dropped. Sparse rows; the
+/// the prediction time (0 without <c>MEDS_BIRTH</c>). Codes outside the vocabulary are dropped. Date-only events are
+/// placed as the labels and the tokenizer place them (<see cref="CodeCountSettings.PlaceDateOnly"/>). Sparse rows; the
 /// logistic regression scales them by max |x| as EHRSHOT does.
 /// </summary>
 public sealed class CodeCountFeaturizer : IPointFeaturizer
@@ -45,7 +47,11 @@ public sealed class CodeCountFeaturizer : IPointFeaturizer
         ArgumentNullException.ThrowIfNull(predictionTimes);
         _counts.Clear();
         DateTime? birth = null;
-        var events = subject.Events;
+        // As the labels and the tokenizer read the record: a date-only death after its day's events, date-only groups at
+        // the end of their day (CodeCountSettings.PlaceDateOnly).
+        var events = _vocabulary.Settings.PlaceDateOnly
+            ? DayEndCodes.Apply(_vocabulary.DayEndCodes, DateOnlyDeaths.Place(subject.Events))
+            : subject.Events;
         var next = 0;
         var indices = new List<int>();
         var values = new List<double>();

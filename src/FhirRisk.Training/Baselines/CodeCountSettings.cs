@@ -22,6 +22,13 @@ public sealed record CodeCountSettings
     /// adds an age feature too, reference/peers.md §3.3).</summary>
     public bool IncludeAge { get; init; } = true;
 
+    /// <summary>Place what the source records by date only as the tokenizer and the labels do (default true): a death at
+    /// midnight after the other events of its day (<see cref="DateOnlyDeaths"/>), and the code groups of the fitting
+    /// splits that are (nearly) all at midnight at the end of their day, by <c>tokenize fit</c>'s own rule
+    /// (<see cref="Tokenizer.DateOnlyCodeGroup.DayEndCandidates"/>). Without it a count at an admission read the stay's own
+    /// date-only procedures, and at a discharge the day's date-only death that the label is about.</summary>
+    public bool PlaceDateOnly { get; init; } = true;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public CodeCountSettings Validate()
     {

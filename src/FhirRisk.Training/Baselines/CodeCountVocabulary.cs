@@ -1,4 +1,5 @@
 using FhirRisk.Meds;
+using FhirRisk.Tokenizer;
 using FhirRisk.Training.Probes;
 
 namespace FhirRisk.Training.Baselines;
@@ -15,15 +16,20 @@ public sealed class CodeCountVocabulary
 
     private readonly Dictionary<string, int> _index;
 
-    private CodeCountVocabulary(IReadOnlyList<string> codes, CodeCountSettings settings)
+    private CodeCountVocabulary(IReadOnlyList<string> codes, CodeCountSettings settings, IReadOnlyList<string> dayEndCodes)
     {
         Settings = settings;
+        DayEndCodes = dayEndCodes;
         Features = settings.IncludeAge ? [.. codes, AgeFeature] : codes;
         _index = codes.Select((code, i) => (code, i)).ToDictionary(p => p.code, p => p.i, StringComparer.Ordinal);
         CodeColumns = codes.Count;
     }
 
     public CodeCountSettings Settings { get; }
+
+    /// <summary>The code groups counted at the end of their day (<see cref="CodeCountSettings.PlaceDateOnly"/>): those
+    /// the fitting splits record by date only.</summary>
+    public IReadOnlyList<string> DayEndCodes { get; }
 
     /// <summary>Column names: the codes, then <see cref="AgeFeature"/> when <see cref="CodeCountSettings.IncludeAge"/>.</summary>
     public IReadOnlyList<string> Features { get; }
@@ -43,14 +49,24 @@ public sealed class CodeCountVocabulary
     {
         ArgumentNullException.ThrowIfNull(dataset);
         settings = (settings ?? CodeCountSettings.Default).Validate();
-        var events = dataset.ReadEvents(new MedsReadOptions { Splits = settings.FitSplits, Columns = MedsEventColumns.Code })
+        var midnight = new Dictionary<string, (long Events, long AtMidnight)>(StringComparer.Ordinal);
+        var columns = settings.PlaceDateOnly ? MedsEventColumns.Code | MedsEventColumns.Time : MedsEventColumns.Code;
+        var events = dataset.ReadEvents(new MedsReadOptions { Splits = settings.FitSplits, Columns = columns })
             .Select((ev, i) =>
             {
                 if ((i & 0xFFFF) == 0)
                     cancellationToken.ThrowIfCancellationRequested();
+                if (settings.PlaceDateOnly && ev.Time is { } time)
+                {
+                    ref var counts = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(midnight, ev.Code, out _);
+                    counts.Events++;
+                    if (time.TimeOfDay == TimeSpan.Zero)
+                        counts.AtMidnight++;
+                }
                 return ev.Code;
             });
-        return Fit(events, settings, dataset.Root);
+        // The day-end groups are known once the events have been read, which Fit does first.
+        return Fit(events, settings, dataset.Root, () => DateOnlyCodeGroup.DayEndCandidates(DateOnlyCodeGroup.Find(midnight)));
     }
 
     /// <summary>Fits on the codes of the fitting events, one per event.</summary>
@@ -61,7 +77,11 @@ public sealed class CodeCountVocabulary
     public static CodeCountVocabulary Fit(IEnumerable<string> codes, CodeCountSettings? settings = null, string source = "codes")
     {
         ArgumentNullException.ThrowIfNull(codes);
-        settings = (settings ?? CodeCountSettings.Default).Validate();
+        return Fit(codes, (settings ?? CodeCountSettings.Default).Validate(), source, static () => []);
+    }
+
+    private static CodeCountVocabulary Fit(IEnumerable<string> codes, CodeCountSettings settings, string source, Func<IReadOnlyList<string>> dayEndCodes)
+    {
         var codeCounts = new Dictionary<string, long>(StringComparer.Ordinal);
         long events = 0;
         foreach (var code in codes)
@@ -83,6 +103,6 @@ public sealed class CodeCountVocabulary
             throw new TrainingException(ProbeErrorCodes.EmptyVocabulary, source,
                 $"no code occurs {settings.MinCount} or more times in the {string.Join("/", settings.FitSplits)} split ({events} events read). Hint: lower the minimum count, or name a split that has events.");
         }
-        return new CodeCountVocabulary(features, settings);
+        return new CodeCountVocabulary(features, settings, dayEndCodes());
     }
 }

@@ -74,6 +74,52 @@ public sealed class CodeCountFeaturizerTests
         Assert.Equal([0.0, 2.0, 0.0], rows[1]);
     }
 
+    [Fact]
+    public void Add_PlacesDateOnlyEventsAsTheLabelsDo_SoNoCountReadsTheDaysOutcome()
+    {
+        // Review s16-eval #1 (MIMIC-IV's MEDS): a death and the stay's ICD procedures recorded by date sit at midnight
+        // before the 09:00 admission and the 14:00 hospice discharge. The labels place the death after the discharge (a
+        // live discharge, readmission_30d positive); the counts read MEDS_DEATH = 1 at that discharge, and the stay's own
+        // ventilation at its admission.
+        using var folder = new FhirRisk.Testing.TempDirectory();
+        var day = new DateTime(2150, 3, 1);
+        using (var writer = new MedsDatasetWriter(folder.Path))
+        {
+            for (var id = 1L; id <= 25; id++)
+            {
+                writer.WriteSubject(id,
+                [
+                    new MedsEvent(id, Birth, "MEDS_BIRTH"),
+                    new MedsEvent(id, day.AddDays(id), "MEDS_DEATH"),
+                    new MedsEvent(id, day.AddDays(id), "PROCEDURE//ICD//10//5A1955Z"),
+                    new MedsEvent(id, day.AddDays(id).AddHours(9), "HOSPITAL_ADMISSION//EMER"),
+                    new MedsEvent(id, day.AddDays(id).AddHours(14), "HOSPITAL_DISCHARGE//HOSPICE"),
+                ], MedsSchema.TrainSplit);
+            }
+            writer.Complete();
+        }
+        var dataset = MedsDatasetReader.Open(folder.Path);
+        var subject = dataset.ReadSubjects(new MedsReadOptions()).First();
+        var (admission, discharge) = (day.AddDays(1).AddHours(9), day.AddDays(1).AddHours(14));
+
+        double[] At(CodeCountSettings settings, string feature)
+        {
+            var vocabulary = CodeCountVocabulary.Fit(dataset, settings);
+            var featurizer = new CodeCountFeaturizer(vocabulary);
+            featurizer.Add(subject, [admission, discharge]);
+            return [.. Dense(featurizer.Build()).Select(row => row[vocabulary.IndexOf(feature)])];
+        }
+
+        var placed = new CodeCountSettings { MinCount = 1 };
+        Assert.Equal(["PROCEDURE//ICD"], CodeCountVocabulary.Fit(dataset, placed).DayEndCodes);
+        Assert.Equal([0.0, 0.0], At(placed, "MEDS_DEATH"));
+        Assert.Equal([0.0, 0.0], At(placed, "PROCEDURE//ICD//10//5A1955Z"));
+        // --keep-midnight: counted where the source wrote them, as a tokenizer fitted with --keep-midnight reads them.
+        var asWritten = placed with { PlaceDateOnly = false };
+        Assert.Empty(CodeCountVocabulary.Fit(dataset, asWritten).DayEndCodes);
+        Assert.Equal([1.0, 1.0], At(asWritten, "MEDS_DEATH"));
+    }
+
     private static double[][] Dense(FeatureMatrix matrix)
     {
         var rows = new double[matrix.Rows][];

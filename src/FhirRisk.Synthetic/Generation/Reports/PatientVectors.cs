@@ -15,11 +15,54 @@ internal sealed record PatientVector(double Age, int Sex, int[] Codes, bool HasE
     /// timeline is not at distance 0 from its source). Patients with no timed event copy nothing.
     /// </summary>
     // A year, in age/100, and the day a birth date is floored to.
-    private const double CopyAgeTolerance = 1.01 / 100;
+    internal const double CopyAgeTolerance = 1.01 / 100;
 
     public static bool IsCopy(PatientVector synthetic, PatientVector real) =>
         synthetic.HasEvents && real.HasEvents && synthetic.Sex == real.Sex
         && Math.Abs(synthetic.Age - real.Age) <= CopyAgeTolerance && synthetic.Codes.AsSpan().SequenceEqual(real.Codes);
+}
+
+/// <summary>
+/// Every train patient by sex and code set, with their ages, so that the exact-copy test looks a patient up against the
+/// whole train split in O(1) rather than against the distance tests' sample of it (review s16-eval #2: a sample of
+/// 1,000 of 15,958 train patients saw about 6 % of the copies a model made). Keys are 128 bits of SHA-256.
+/// </summary>
+internal sealed class CopyIndex
+{
+    private readonly Dictionary<UInt128, List<double>> _ages = [];
+
+    /// <summary>Train patients added.</summary>
+    public int Patients { get; private set; }
+
+    public static CopyIndex Of(IEnumerable<PatientVector> train)
+    {
+        var index = new CopyIndex();
+        foreach (var patient in train)
+            index.Add(patient);
+        return index;
+    }
+
+    public void Add(PatientVector real)
+    {
+        Patients++;
+        if (!real.HasEvents)
+            return;
+        ref var ages = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_ages, Key(real), out _);
+        (ages ??= []).Add(real.Age);
+    }
+
+    /// <summary><see cref="PatientVector.IsCopy"/> against some train patient added.</summary>
+    public bool Copies(PatientVector patient) =>
+        patient.HasEvents && _ages.TryGetValue(Key(patient), out var ages) && ages.Exists(a => Math.Abs(patient.Age - a) <= PatientVector.CopyAgeTolerance);
+
+    private static UInt128 Key(PatientVector patient)
+    {
+        var bytes = new byte[4 * (patient.Codes.Length + 1)];
+        BitConverter.TryWriteBytes(bytes, patient.Sex);
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(patient.Codes.AsSpan()).CopyTo(bytes.AsSpan(4));
+        var hash = System.Security.Cryptography.SHA256.HashData(bytes);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(hash);
+    }
 }
 
 /// <summary>Builds <see cref="PatientVector"/>s over one code index shared by every cohort, and their distances.</summary>

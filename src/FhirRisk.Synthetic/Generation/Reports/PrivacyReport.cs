@@ -47,6 +47,10 @@ public sealed record PrivacyReport(
 
     private const string NoHeldOut = "n/a (no held_out or tuning split)";
 
+    /// <summary>The train patients the exact copies (and the held-out matches) were looked for among: the whole train
+    /// split when the report is measured on a dataset, not only <see cref="PrivacyGroups.Train"/>'s sample.</summary>
+    public int CopiesCheckedAgainst { get; init; }
+
     /// <summary>AA(H) − AA(T).</summary>
     public double PrivacyLoss => AdversarialAccuracyHeldOut - AdversarialAccuracyTrain;
 
@@ -58,17 +62,24 @@ public sealed record PrivacyReport(
         ? Invariant($"the privacy tests compare {Groups.Compared} patients per group (fewer than {SmallSample}): their numbers are noisy; a larger held-out split or more synthetic patients make them firmer.")
         : null;
 
-    internal static PrivacyReport Measure(IReadOnlyList<PatientVector> synthetic, IReadOnlyList<PatientVector> train, IReadOnlyList<PatientVector> heldOut, int threads, Random random)
+    /// <summary>The tests; exact copies are looked up in <paramref name="trainCopies"/> (every train patient), else among
+    /// <paramref name="train"/>.</summary>
+    internal static PrivacyReport Measure(IReadOnlyList<PatientVector> synthetic, IReadOnlyList<PatientVector> train, IReadOnlyList<PatientVector> heldOut, int threads, Random random,
+        CopyIndex? trainCopies = null)
     {
-        var copies = synthetic.Count(s => train.Any(t => PatientVector.IsCopy(s, t)));
-        var heldOutMatches = heldOut.Count(h => train.Any(t => PatientVector.IsCopy(h, t)));
+        trainCopies ??= CopyIndex.Of(train);
+        var copies = synthetic.Count(trainCopies.Copies);
+        var heldOutMatches = heldOut.Count(trainCopies.Copies);
         var n = heldOut.Count == 0 ? Math.Min(synthetic.Count, train.Count) : Math.Min(Math.Min(synthetic.Count, train.Count), heldOut.Count);
         var groups = new PrivacyGroups(synthetic.Count, train.Count, heldOut.Count, n);
         var (s, t, h) = (Subsample(synthetic, n, random), Subsample(train, n, random), Subsample(heldOut, n, random));
         var toTrain = PatientVectors.Nearest(s, t, threads);
         var aaTrain = AdversarialAccuracy(s, t, toTrain, threads);
         if (h.Count == 0)
-            return new PrivacyReport(groups, Median(toTrain), double.NaN, double.NaN, double.NaN, copies, heldOutMatches, aaTrain, double.NaN, double.NaN);
+            return new PrivacyReport(groups, Median(toTrain), double.NaN, double.NaN, double.NaN, copies, heldOutMatches, aaTrain, double.NaN, double.NaN)
+            {
+                CopiesCheckedAgainst = trainCopies.Patients,
+            };
         var toHeldOut = PatientVectors.Nearest(s, h, threads);
         var ratios = toTrain.Zip(toHeldOut, (a, b) => b == 0 ? (a == 0 ? 1 : double.PositiveInfinity) : a / b).ToArray();
         var memberScores = PatientVectors.Nearest(t, s, threads).Select(d => -d);
@@ -81,7 +92,10 @@ public sealed record PrivacyReport(
             toTrain.Zip(toHeldOut).Count(p => p.First < p.Second) / (double)s.Count,
             copies, heldOutMatches,
             aaTrain, AdversarialAccuracy(s, h, toHeldOut, threads),
-            BinaryMetrics.Auroc(scores, members));
+            BinaryMetrics.Auroc(scores, members))
+        {
+            CopiesCheckedAgainst = trainCopies.Patients,
+        };
     }
 
     /// <summary>A uniform subsample of <paramref name="n"/> (a partial Fisher–Yates shuffle of the indices, kept in order).</summary>
@@ -109,6 +123,7 @@ public sealed record PrivacyReport(
         json.WriteStartObject("available");
         json.WriteNumber("synthetic", Groups.Synthetic);
         json.WriteNumber("train", Groups.Train);
+        json.WriteNumber("train_checked_for_copies", CopiesCheckedAgainst);
         json.WriteNumber("held_out", Groups.HeldOut);
         json.WriteEndObject();
         json.WriteNumber("compared_per_group", Groups.Compared);
@@ -142,7 +157,7 @@ public sealed record PrivacyReport(
 
     private static double Median(IReadOnlyList<double> values) => values.Count == 0 ? double.NaN : Percentiles.Linear(values.Order().ToArray(), 0.5);
 
-    private string Markdown()
+    internal string Markdown()
     {
         var md = new StringBuilder();
         md.AppendLine("# Privacy of the synthetic patients").AppendLine();
@@ -154,8 +169,8 @@ public sealed record PrivacyReport(
         md.AppendLine(Invariant($"| median distance to closest held-out patient | {HeldOutValue(MedianDistanceToHeldOut, "F2")} | |"));
         md.AppendLine(Invariant($"| median ratio d(S,T) / d(S,H) | {HeldOutValue(MedianDistanceRatio, "F3")} | ≈ 1 |"));
         md.AppendLine(Invariant($"| share of synthetic nearer to train than held-out | {HeldOutValue(CloserToTrainShare, "F3")} | ≈ 0.5 |"));
-        md.AppendLine(Invariant($"| exact copies of a train patient: synthetic (of {Groups.Synthetic} against {Groups.Train} train) | {ExactTrainCopies} ({Share(ExactTrainCopies, Groups.Synthetic)}) | ≈ the held-out share, or 0 |"));
-        md.AppendLine(Invariant($"| held-out patients matching a train patient by the same rule (of {Groups.HeldOut}) | {(Groups.HeldOut == 0 ? NoHeldOut : $"{HeldOutMatches} ({Share(HeldOutMatches, Groups.HeldOut)})")} | the chance baseline |"));
+        md.AppendLine(Invariant($"| exact copies of a train patient: synthetic (of {Groups.Synthetic} against all {CopiesCheckedAgainst} train) | {ExactTrainCopies} ({Share(ExactTrainCopies, Groups.Synthetic)}) | ≈ the held-out share, or 0 |"));
+        md.AppendLine(Invariant($"| held-out patients matching a train patient by the same rule (of {Groups.HeldOut}, against all {CopiesCheckedAgainst} train) | {(Groups.HeldOut == 0 ? NoHeldOut : $"{HeldOutMatches} ({Share(HeldOutMatches, Groups.HeldOut)})")} | the chance baseline |"));
         md.AppendLine(Invariant($"| adversarial accuracy vs train | {AdversarialAccuracyTrain:F3} | ≈ 0.5 |"));
         md.AppendLine(Invariant($"| adversarial accuracy vs held-out | {HeldOutValue(AdversarialAccuracyHeldOut, "F3")} | ≈ 0.5 |"));
         md.AppendLine(Invariant($"| privacy loss AA(H) − AA(T) | {HeldOutValue(PrivacyLoss, "F3")} | ≈ 0 |"));
