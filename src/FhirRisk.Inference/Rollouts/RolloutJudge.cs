@@ -131,7 +131,7 @@ public sealed class RolloutJudge
                         hazard += Math.Exp((double)(logits[id] / temperature) - max);
                 }
             }
-            else if (tracker.WouldSettlePositive(now, AnyOtherCode))
+            else if (rules is not { Censoring: true } && tracker.WouldSettlePositive(now, AnyOtherCode))
             {
                 // Past a "positive after" threshold (a stay asked about mid-stay, StayClock): any event settles the task
                 // positive, so the hazard is the mass of every token but TIMELINE_END, which finishes it unresolved, and
@@ -152,6 +152,8 @@ public sealed class RolloutJudge
                     var isInterval = _meanings.RoleOf(id) == TokenRole.Interval;
                     if (!isInterval && rules is { KnownAtStart: true } && now == TimeSpan.Zero)
                         continue; // a stop at the prediction time itself is known at prediction, not positive
+                    if (rules is { Censoring: true } && (isInterval || !TaskCodes.Death.Contains(_meanings.CodeOf(id))))
+                        continue; // censored at this timestamp: only a death still at it counts
                     var elapsed = isInterval ? After(t, _meanings.MicrosOf(id)) : now;
                     if (tracker.WouldSettlePositive(elapsed, _meanings.CodeOf(id)))
                         hazard += Math.Exp((double)(logits[id] / temperature) - max);
@@ -183,8 +185,10 @@ public sealed class RolloutJudge
                 continue;
             }
             var elapsed = ElapsedOf(i);
+            var ruled = role == TokenRole.TimelineEnd ? null : _rules[i]?.Before(tracker, elapsed, code);
             var outcome = role == TokenRole.TimelineEnd ? tracker.Finish()
-                : _rules[i]?.Before(tracker, elapsed, code) ?? tracker.Observe(elapsed, code);
+                : ReferenceEquals(ruled, LabelRules.Held) ? null
+                : ruled ?? tracker.Observe(elapsed, code);
             if (outcome is null && tracker.IsDecided)
                 outcome = tracker.Finish();
             if (outcome is not null)
@@ -269,6 +273,16 @@ public sealed class RolloutJudge
                 (task, knownAtStart, startCode, endCode, admissionGrace, startIds, quiet, awaitingEnd);
             StayOpen = startCode is not null;
         }
+
+        /// <summary>What <see cref="Before"/> returns for an event it has taken itself: the tracker does not see it, and
+        /// nothing is settled yet.</summary>
+        public static readonly TaskOutcome Held = new(TaskOutcomeKind.Censored, null);
+
+        /// <summary>When a new start of the stay's kind censored the question; the rest of that timestamp is still read.</summary>
+        private TimeSpan? _censoredAt;
+
+        /// <summary>A new start has censored the question at the current timestamp (<see cref="Before"/>).</summary>
+        public bool Censoring => _censoredAt is not null;
 
         /// <summary>Whether an outcome at <paramref name="elapsed"/> is allowed by the record: at or after the quiet time's end.</summary>
         public bool After(TimeSpan elapsed) => elapsed >= _quiet;
@@ -359,8 +373,24 @@ public sealed class RolloutJudge
             // quiet time is an event the record rules out, so that future is left out, not censored. (The labels also
             // end a record's end-less stay at a visit or admission elsewhere, StayKind.EndedBy; a generated future is a
             // stay whose end is yet to come, observed, as the labels observe a stay with an end, up to that end.)
+            // Censored at a new start: the labels read that timestamp as a whole, whatever the order of its rows, and
+            // only a death there still counts (TimelineLabeler), so the outcome waits for the clock to move on
+            // (review s16-inference #3: a death generated just after the start code at its time was lost).
+            if (_censoredAt is { } at)
+            {
+                if (elapsed > at)
+                    return tracker.Finish();
+                if (TaskCodes.Death.Contains(code))
+                    tracker.Observe(elapsed, code);
+                return Held;
+            }
             if (StayOpen && CodeSet.Matches(code, _startCode!))
-                return After(elapsed) ? tracker.Finish() : new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code);
+            {
+                if (!After(elapsed))
+                    return new TaskOutcome(TaskOutcomeKind.NotAPoint, null, elapsed, code);
+                _censoredAt = elapsed;
+                return Held;
+            }
             if (StayOpen && CodeSet.Matches(code, _endCode!))
                 StayOpen = false;
             if (_admissionGrace is { } grace && elapsed <= grace && CodeSet.Matches(code, TaskCodes.HospitalAdmission))
