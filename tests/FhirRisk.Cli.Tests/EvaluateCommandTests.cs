@@ -151,6 +151,20 @@ public sealed class EvaluateCommandTests
     }
 
     [Fact]
+    public async Task Evaluate_ReferenceWithOnlyKShotRuns_IsAUsageError_NotASilentReportWithoutComparisons()
+    {
+        // Review s16-eval #8: the check counted k-shot runs, so the report came out with no comparison and no message.
+        using var temp = new TempDirectory();
+        var heads = Write(temp, "heads.parquet", Predictions("hospital_mortality", "heads", noise: 0.2));
+        var probe = Write(temp, "probe.parquet", [.. Predictions("hospital_mortality", "probe", noise: 0.2).Select(p => p with { KShot = 4, Replicate = 0 })]);
+
+        var (exitCode, _, stderr) = await CliRun.RunAsync("evaluate", heads, probe, "--out", temp.File("report"), "--reference", "probe");
+
+        Assert.Equal(ExitCodes.UsageError, exitCode);
+        Assert.Contains("all-data predictions of method 'probe'", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Evaluate_MissingFile_IsAUsageError()
     {
         using var temp = new TempDirectory();

@@ -66,9 +66,10 @@ internal static class EvaluateCommand
         try
         {
             var predictions = PredictionSet.Load([.. files.Select(f => f.FullName)], commonPoints);
-            var methods = predictions.Runs.Keys.Select(r => r.Method).ToHashSet(StringComparer.Ordinal);
+            // A reference is compared on its all-data runs (k-shot runs are curves, not paired comparisons).
+            var methods = predictions.Runs.Keys.Where(r => r.KShot is null).Select(r => r.Method).ToHashSet(StringComparer.Ordinal);
             if (references?.FirstOrDefault(r => !methods.Contains(r)) is { } absent)
-                return CommandOutput.Fail(io.Error, $"--reference {absent}: no input holds predictions of method '{absent}' (methods: {string.Join(", ", methods.Order(StringComparer.Ordinal))}).",
+                return CommandOutput.Fail(io.Error, $"--reference {absent}: no input holds all-data predictions of method '{absent}' (methods: {string.Join(", ", methods.Order(StringComparer.Ordinal))}); k-shot runs are not compared.",
                     "name a method the inputs hold, or pass its predictions file.", ExitCodes.UsageError);
             result = WithProgress(console, progress => PredictionEvaluator.Evaluate(predictions, bootstrap, progress, references, cancellationToken));
             // A Ctrl-C during the last run's bootstrap is answered here: no report of a run the user stopped.

@@ -55,7 +55,19 @@ internal static class ReportText
     public static string Number(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
     /// <summary>A task or method name as a file-name part: letters, digits, '-' and '_' kept, anything else '_'.</summary>
-    public static string FileSafe(string name) => string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+    /// <summary>
+    /// A file name for <paramref name="name"/>: itself when it holds only lower-case ASCII letters, digits, '-' and '_',
+    /// else its characters made safe plus a short hash of the name as given, so that two names that differ only in
+    /// what is replaced (<c>icu mortality</c>, <c>icu_mortality</c>) or in case never share a file (review s16-eval #6:
+    /// the report showed the second task's charts under both headings).
+    /// </summary>
+    public static string FileSafe(string name)
+    {
+        var safe = string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+        return name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_')
+            ? safe
+            : string.Create(CultureInfo.InvariantCulture, $"{safe}-{(ulong)Core.StableHash.Of63(name) & 0xFFFFFFFF:x8}");
+    }
 
     public static string MethodNote(BootstrapSettings bootstrap) =>
         $"95% confidence intervals: {Count(bootstrap.Replicates)} bootstrap replicates resampled by patient (seed {bootstrap.Seed.ToString(CultureInfo.InvariantCulture)}), " +

@@ -28,4 +28,16 @@ public sealed class ReportPlotsTests
         var trapezoids = Enumerable.Range(1, series.X.Count - 1).Sum(i => (series.X[i] - series.X[i - 1]) * (series.Y[i] + series.Y[i - 1]) / 2);
         Assert.True(Math.Abs(trapezoids - area) > 1e-3, $"the case tells steps from straight lines: {trapezoids} vs {area}");
     }
+
+    [Fact]
+    public void File_names_of_tasks_that_differ_in_replaced_characters_or_case_never_collide()
+    {
+        // Review s16-eval #6: 'icu mortality' and 'icu_mortality' shared one set of plots, and the report showed the
+        // second task's charts under both headings.
+        Assert.Equal("icu_mortality", ReportText.FileSafe("icu_mortality"));
+        string[] names = ["icu_mortality", "icu mortality", "icu/mortality", "ICU_mortality", "Icu_Mortality"];
+        var files = names.Select(ReportText.FileSafe).ToArray();
+        Assert.Equal(names.Length, files.Distinct(StringComparer.OrdinalIgnoreCase).Count());
+        Assert.All(files, f => Assert.Matches("^[A-Za-z0-9_-]+$", f));
+    }
 }
