@@ -70,6 +70,21 @@ public sealed class GenerationReportTests
     }
 
     [Fact]
+    public void Privacy_TiesCountAHalf_AndTheShareCarriesItsStandardError()
+    {
+        // Every synthetic patient is as near to train as to held-out (both hold its copy): no lean either way, 0.5 (it
+        // read 0 when a tie counted as "not nearer to train").
+        var vectors = new PatientVectors();
+        var patients = Cohort(50, seed: 8).Select(vectors.Of).ToList();
+
+        var report = PrivacyReport.Measure(patients, patients, patients, threads: 1, new Random(1));
+
+        Assert.Equal(0.5, report.CloserToTrainShare, 12);
+        Assert.Equal(Math.Sqrt(0.25 / 50), report.CloserToTrainShareError, 12);
+        Assert.Contains("0.500 ± 0.071", report.Markdown(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Privacy_GroupsOfUnequalSize_AreComparedAtTheSmallestSize()
     {
         var vectors = new PatientVectors();
