@@ -99,6 +99,9 @@ public sealed record FhirCondition : FhirResource
     /// <summary>onsetDateTime, or the start of onsetPeriod.</summary>
     public FhirDateTime? Onset { get; init; }
 
+    /// <summary>onsetAge: the patient's age at onset, when onset[x] is given as an Age.</summary>
+    public FhirQuantity? OnsetAge { get; init; }
+
     /// <summary>abatementDateTime, or the end of abatementPeriod.</summary>
     public FhirDateTime? Abatement { get; init; }
 

@@ -93,6 +93,9 @@ public sealed record FhirProcedure : FhirResource
     public FhirDateTime? Performed { get; init; }
 
     public FhirDateTime? PerformedEnd { get; init; }
+
+    /// <summary>performedAge: the patient's age when it was performed, when performed[x] is given as an Age.</summary>
+    public FhirQuantity? PerformedAge { get; init; }
 }
 
 public sealed record FhirImmunization : FhirResource
@@ -131,6 +134,9 @@ public sealed record FhirAllergyIntolerance : FhirResource
     public IReadOnlyList<string> Categories { get; init; } = [];
 
     public FhirDateTime? Onset { get; init; }
+
+    /// <summary>onsetAge: the patient's age at onset, when onset[x] is given as an Age.</summary>
+    public FhirQuantity? OnsetAge { get; init; }
 
     public FhirDateTime? RecordedDate { get; init; }
 }

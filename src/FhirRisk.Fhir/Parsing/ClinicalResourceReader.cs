@@ -65,6 +65,7 @@ internal static class ClinicalResourceReader
         OnsetDateTime,
         OnsetInstant,
         OnsetPeriod,
+        OnsetAge,
         AbatementDateTime,
         AbatementPeriod,
         RecordedDate,
@@ -279,6 +280,7 @@ internal static class ClinicalResourceReader
             ClinicalStatus = clinicalStatus,
             VerificationStatus = verificationStatus,
             Onset = onset.Resolve(ref r).Start,
+            OnsetAge = onset.Age,
             Abatement = abatementDateTime ?? abatementPeriod?.End,
             RecordedDate = recordedDate,
         };

@@ -4,11 +4,16 @@ using FhirRisk.Fhir.Model;
 namespace FhirRisk.Fhir.Parsing;
 
 /// <summary>The names of the alternatives of a [x] choice read as a dateTime (<c>{prefix}DateTime</c>, <c>{prefix}Instant</c>, <c>{prefix}Period</c>).</summary>
-internal sealed class DateTimeChoiceNames(string prefix)
+internal sealed class DateTimeChoiceNames(string prefix, bool hasAge = false)
 {
     public static readonly DateTimeChoiceNames Effective = new("effective");
-    public static readonly DateTimeChoiceNames Onset = new("onset");
-    public static readonly DateTimeChoiceNames Performed = new("performed");
+    public static readonly DateTimeChoiceNames Onset = new("onset", hasAge: true);
+    public static readonly DateTimeChoiceNames Performed = new("performed", hasAge: true);
+
+    /// <summary>Whether the choice has an Age alternative (<c>{prefix}Age</c>: onset[x], performed[x]).</summary>
+    public bool HasAge { get; } = hasAge;
+
+    public byte[] Age { get; } = Encoding.UTF8.GetBytes(prefix + "Age");
 
     public byte[] DateTime { get; } = Encoding.UTF8.GetBytes(prefix + "DateTime");
 
@@ -26,12 +31,17 @@ internal sealed class DateTimeChoiceNames(string prefix)
 /// <c>{prefix}Instant</c>, else the start and end of <c>{prefix}Period</c>. All three are read as they come; the ones
 /// not used, and their issues, are dropped by <see cref="Resolve"/>.
 /// </summary>
-/// <param name="dateTimeOrder">The read position of <c>{prefix}DateTime</c>; Instant and Period take the next two.</param>
+/// <param name="dateTimeOrder">The read position of <c>{prefix}DateTime</c>; Instant and Period take the next two, and
+/// Age, where the choice has one, the one after.</param>
 internal struct DateTimeChoice(DateTimeChoiceNames names, int dateTimeOrder)
 {
     private FhirDateTime? _dateTime;
     private FhirDateTime? _instant;
     private FhirPeriod? _period;
+
+    /// <summary><c>{prefix}Age</c> (onsetAge, performedAge): the patient's age when it happened, which a mapper can
+    /// place from the birth date when the choice has no dateTime or Period.</summary>
+    public FhirQuantity? Age { get; private set; }
 
     public bool TryRead(ref FhirElementReader r)
     {
@@ -41,6 +51,8 @@ internal struct DateTimeChoice(DateTimeChoiceNames names, int dateTimeOrder)
             _instant = r.Date();
         else if (r.Is(names.Period, dateTimeOrder + 2))
             _period = r.Period();
+        else if (names.HasAge && r.Is(names.Age, dateTimeOrder + 3))
+            Age = r.Quantity();
         else
             return false;
         return true;

@@ -13,6 +13,7 @@ internal static class EventResourceReader
         PerformedDateTime,
         PerformedInstant,
         PerformedPeriod,
+        PerformedAge,
         Status,
         Subject,
         Encounter,
@@ -41,6 +42,7 @@ internal static class EventResourceReader
         OnsetDateTime,
         OnsetInstant,
         OnsetPeriod,
+        OnsetAge,
         RecordedDate,
     }
 
@@ -64,7 +66,7 @@ internal static class EventResourceReader
                 r.Skip();
         }
         var (start, end) = performed.Resolve(ref r);
-        return new FhirProcedure { Status = status, Subject = subject, Encounter = encounter, Code = code, Performed = start, PerformedEnd = end };
+        return new FhirProcedure { Status = status, Subject = subject, Encounter = encounter, Code = code, Performed = start, PerformedEnd = end, PerformedAge = performed.Age };
     }
 
     public static FhirResource Immunization(ref FhirElementReader r, ref ResourceElements common)
@@ -145,6 +147,7 @@ internal static class EventResourceReader
             VerificationStatus = verificationStatus,
             Categories = categories,
             Onset = onset.Resolve(ref r).Start,
+            OnsetAge = onset.Age,
             RecordedDate = recordedDate,
         };
     }

@@ -16,8 +16,8 @@ internal static class AllergyIntoleranceMapper
             return;
         var encounterId = context.Encounter(allergy.Encounter, "encounter")?.EncounterId;
         if (context.Code(allergy.Code, "code") is { } code
-            && context.Time("onset", allergy.Onset?.Utc, allergy.RecordedDate?.Utc,
-                lookedFor: "onset[x] as a dateTime or Period (an onset given as an age, a range or text has no time) or recordedDate") is { } time)
+            && context.Time("onset", (allergy.Onset ?? AgeTimes.At(allergy.OnsetAge, context.Index.FindPatient(subjectId)))?.Utc, allergy.RecordedDate?.Utc,
+                lookedFor: "onset[x] (a dateTime, a Period, or an Age with the Patient's birthDate; an onset given as a range or text has no time) or recordedDate") is { } time)
             context.Emit(subjectId, time, "ALLERGY//" + code, encounterId: encounterId);
     }
 }

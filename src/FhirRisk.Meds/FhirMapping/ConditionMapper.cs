@@ -5,7 +5,7 @@ namespace FhirRisk.Meds.FhirMapping;
 /// <summary>
 /// Condition → one event with its most specific code. Time (DESIGN §3): an encounter diagnosis is known at discharge,
 /// so it takes the encounter's period.end (end of day when date-only), else recordedDate, else onset; a problem-list
-/// item (or any other category) takes recordedDate, else onset. Refuted and entered-in-error conditions are dropped.
+/// item (or any other category) takes recordedDate, else onset (onsetAge from the Patient's birthDate, AgeTimes). Refuted and entered-in-error conditions are dropped.
 /// </summary>
 internal static class ConditionMapper
 {
@@ -19,8 +19,9 @@ internal static class ConditionMapper
         if (context.Code(condition.Code, "code") is not { } code)
             return;
         var discharge = IsEncounterDiagnosis(condition) ? encounter?.Encounter.Period?.End?.UtcEnd : null;
-        var time = context.Time("recordedDate", discharge, condition.RecordedDate?.Utc, condition.Onset?.Utc,
-            "recordedDate or onset[x] as a dateTime or Period (an onset given as an age, a range or text has no time)");
+        var onset = condition.Onset ?? AgeTimes.At(condition.OnsetAge, context.Index.FindPatient(subjectId));
+        var time = context.Time("recordedDate", discharge, condition.RecordedDate?.Utc, onset?.Utc,
+            "recordedDate or onset[x] (a dateTime, a Period, or an Age with the Patient's birthDate; an onset given as a range or text has no time)");
         if (time is not null)
             context.Emit(subjectId, time, code, encounterId: encounter?.EncounterId);
     }

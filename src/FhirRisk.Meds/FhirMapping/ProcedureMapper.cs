@@ -18,10 +18,11 @@ internal static class ProcedureMapper
         if (context.Subject(procedure.Subject, "subject") is not { } subjectId)
             return;
         var encounter = context.Encounter(procedure.Encounter, "encounter");
+        var performed = procedure.Performed ?? procedure.PerformedEnd ?? AgeTimes.At(procedure.PerformedAge, context.Index.FindPatient(subjectId));
         if (context.Code(procedure.Code, "code") is { } code
-            && context.Time("performed", procedure.Performed?.Utc, procedure.PerformedEnd?.Utc,
-                lookedFor: "performed[x] as a dateTime or Period (one given as an age, a range or text has no time)") is not null)
-            context.Emit(subjectId, Placed(procedure.Performed ?? procedure.PerformedEnd!.Value, procedure.Performed is null ? null : procedure.PerformedEnd,
+            && context.Time("performed", performed?.Utc,
+                lookedFor: "performed[x] (a dateTime, a Period, or an Age with the Patient's birthDate; one given as a range or text has no time)") is not null)
+            context.Emit(subjectId, Placed(performed!.Value, procedure.Performed is null ? null : procedure.PerformedEnd,
                 encounter?.Encounter.Period), code, encounterId: encounter?.EncounterId);
     }
 

@@ -94,6 +94,7 @@ internal static class ClinicalResourceReader
         ClinicalStatus = r.Concept(o, "clinicalStatus", p),
         VerificationStatus = r.Concept(o, "verificationStatus", p),
         Onset = r.DateTimeOrPeriod(o, "onset", p).Start,
+        OnsetAge = r.Quantity(o, "onsetAge", p),
         Abatement = r.Date(o, "abatementDateTime", p) ?? r.Period(o, "abatementPeriod", p)?.End,
         RecordedDate = r.Date(o, "recordedDate", p),
     };

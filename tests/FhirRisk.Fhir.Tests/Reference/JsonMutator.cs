@@ -27,7 +27,7 @@ internal sealed class JsonMutator(Random random)
     private static readonly string[] ChoiceNames =
     [
         "valueQuantity", "valueString", "valueFoo", "valueSampledData", "valueRange", "valueRatio", "valueInteger",
-        "effectiveDateTime", "effectiveInstant", "effectivePeriod", "onsetDateTime", "onsetPeriod", "deceasedBoolean",
+        "effectiveDateTime", "effectiveInstant", "effectivePeriod", "onsetDateTime", "onsetPeriod", "onsetAge", "performedAge", "deceasedBoolean",
         "deceasedDateTime", "rateQuantity", "rateRatio", "whenPrepared", "occurrenceString", "medicationReference",
     ];
 

@@ -109,8 +109,10 @@ internal static class MedicationResourceReader
     public static FhirProcedure Procedure(FhirElementReader r, JsonElement o, string p)
     {
         var (start, end) = r.DateTimeOrPeriod(o, "performed", p);
+        var age = r.Quantity(o, "performedAge", p);
         return new FhirProcedure
         {
+            PerformedAge = age,
             Status = r.String(o, "status", p),
             Subject = r.Reference(o, "subject", p),
             Encounter = r.Reference(o, "encounter", p),
@@ -145,6 +147,7 @@ internal static class MedicationResourceReader
         VerificationStatus = r.Concept(o, "verificationStatus", p),
         Categories = r.Strings(o, "category", p),
         Onset = r.DateTimeOrPeriod(o, "onset", p).Start,
+        OnsetAge = r.Quantity(o, "onsetAge", p),
         RecordedDate = r.Date(o, "recordedDate", p),
     };
 

@@ -29,7 +29,7 @@ internal static class SeedResources
         {"resourceType":"Condition","subject":{"reference":"Patient/1"},"encounter":{"reference":"Encounter/1"},
          "code":{"coding":[{"system":"http://snomed.info/sct","code":"1"}]},"category":[{"text":"c"}],
          "clinicalStatus":{"text":"active"},"verificationStatus":{"text":"confirmed"},"onsetDateTime":"2023-02-03T23:30:00-02:00",
-         "onsetPeriod":{"start":"2020"},"abatementDateTime":"2023-03","abatementPeriod":{"end":"2024"},"recordedDate":"2023-02-04"}
+         "onsetPeriod":{"start":"2020"},"onsetAge":{"value":52,"unit":"a","system":"http://unitsofmeasure.org","code":"a"},"abatementDateTime":"2023-03","abatementPeriod":{"end":"2024"},"recordedDate":"2023-02-04"}
         """,
         """
         {"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},
@@ -81,7 +81,8 @@ internal static class SeedResources
         """,
         """
         {"resourceType":"Procedure","status":"completed","subject":{"reference":"Patient/1"},"encounter":{"reference":"Encounter/1"},
-         "code":{"text":"p"},"performedPeriod":{"start":"2023-01-01T00:00:00Z","end":"2023-01-01T02:00:00Z"},"performedDateTime":"2023-01-01T00:00:00Z"}
+         "code":{"text":"p"},"performedPeriod":{"start":"2023-01-01T00:00:00Z","end":"2023-01-01T02:00:00Z"},"performedDateTime":"2023-01-01T00:00:00Z",
+         "performedAge":{"value":3,"unit":"mo","system":"http://unitsofmeasure.org","code":"mo"}}
         """,
         """
         {"resourceType":"Immunization","status":"completed","patient":{"reference":"Patient/1"},"encounter":{"reference":"Encounter/1"},
@@ -90,7 +91,7 @@ internal static class SeedResources
         """
         {"resourceType":"AllergyIntolerance","patient":{"reference":"Patient/1"},"encounter":{"reference":"Encounter/1"},"code":{"text":"nuts"},
          "clinicalStatus":{"text":"active"},"verificationStatus":{"text":"confirmed"},"category":["food","medication"],
-         "onsetInstant":"2023-01-01T00:00:00Z","recordedDate":"2023-01-02"}
+         "onsetInstant":"2023-01-01T00:00:00Z","onsetAge":{"value":"x"},"recordedDate":"2023-01-02"}
         """,
     ];
 }

@@ -182,6 +182,34 @@ public sealed class ClinicalMapperTests
     }
 
     [Fact]
+    public void OnsetAndPerformedAsAnAge_ArePlacedFromTheBirthDate()
+    {
+        // Review s15-fhir #15: an onsetAge (R4 onset[x] = Age) gave no event, and the issue named recordedDate.
+        var fixture = new MappingFixture().Add(new FhirPatient { Id = "p1", Gender = "female", BirthDate = Day(1950, 3, 4) });
+        static FhirQuantity Age(double value, string code) => new(value, code, "http://unitsofmeasure.org", code);
+        var condition = new FhirCondition
+        {
+            Subject = Ref("Patient/p1"), Code = Concept(Icd10, "C34.90"),
+            Categories = [Concept(Category, "problem-list-item")], OnsetAge = Age(52, "a"),
+        };
+        Assert.Equal(new DateTime(2002, 3, 4), Assert.Single(fixture.Map(condition)).Time);
+        Assert.Equal(new DateTime(1950, 9, 4), Assert.Single(fixture.Map(condition with { OnsetAge = Age(6, "mo") })).Time);
+        var allergy = new FhirAllergyIntolerance { Patient = Ref("Patient/p1"), Code = Concept("http://snomed.info/sct", "91936005"), OnsetAge = Age(10, "a") };
+        Assert.Equal(new DateTime(1960, 3, 4), Assert.Single(fixture.Map(allergy)).Time);
+        var procedure = new FhirProcedure { Status = "completed", Subject = Ref("Patient/p1"), Code = Concept("http://snomed.info/sct", "80146002"), PerformedAge = Age(14, "d") };
+        Assert.Equal(new DateTime(1950, 3, 18).AddDays(1).AddTicks(-10), Assert.Single(fixture.Map(procedure)).Time); // by date: the day's end
+        Assert.Empty(fixture.Issues);
+
+        // No usable age (not a time unit, negative) or no birth date: no event, and the issue says what was looked for.
+        Assert.Empty(fixture.Map(condition with { OnsetAge = Age(52, "kg") }));
+        Assert.Empty(fixture.Map(condition with { OnsetAge = Age(-1, "a") }));
+        Assert.Empty(new MappingFixture().WithPatient().Map(condition));
+        Assert.Equal(2, fixture.Issues.Count);
+        Assert.All(fixture.Issues, i => Assert.Equal(FhirMappingIssueCodes.NoTime, i.Code));
+        Assert.All(fixture.Issues, i => Assert.Contains("an Age with the Patient's birthDate", i.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void DiagnosticReport_WithResults_OnlyConclusionCodes()
     {
         var fixture = new MappingFixture().WithPatient();
