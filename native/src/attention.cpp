@@ -149,10 +149,11 @@ int frt_cache_attend(float* out, int64_t n_out, const float* qkv, int64_t n_qkv,
         auto o = frt::floats(out, n_out, {n_rows, NH, 1, HS}, "output", device);
         if (n_rows == 0) return;
         // Each row reads its own slot's cache (a copy per row: a prefill of one slot repeats it, which the matmuls
-        // below then batch), masked past its own position. Only positions up to the furthest row's are read: a slot's
-        // later rows may still hold a former occupant's values, which a zero weight would not cancel if they were
-        // Inf or NaN (0 · Inf is NaN; the CPU kernel never reads them), and copying them would cost the whole context
-        // at every decode step. Rows go in chunks so that the copies stay near kGatherFloats floats each, whatever
+        // below then batch), masked past its own position. Only positions up to the furthest row's are read, so as not
+        // to copy the whole context at every decode step; but that is further than a row's own position when the rows
+        // are ragged, and a slot's rows past its own position may still hold a former occupant's values, which a zero
+        // weight does not cancel if they are Inf or NaN (0 · Inf is NaN; the CPU kernel never reads them): the values
+        // past each row's position are zeroed as its scores are masked. Rows go in chunks so that the copies stay near kGatherFloats floats each, whatever
         // the context and the number of rows.
         constexpr int64_t kGatherFloats = int64_t{1} << 26;
         auto span = p.max().item<int64_t>() + 1;
@@ -167,6 +168,7 @@ int frt_cache_attend(float* out, int64_t n_out, const float* qkv, int64_t n_qkv,
             auto scores = at::matmul(q, rk.transpose(-2, -1)).mul_(softmax_scale(C, NH));  // (rows, NH, 1, span)
             auto later = at::arange(span, cp.options()).unsqueeze(0).gt(cp.unsqueeze(1));  // (rows, span)
             scores.masked_fill_(later.view({rows, 1, 1, span}), kMinusInfinity);
+            rv.masked_fill_(later.view({rows, 1, span, 1}), 0.0f);
             o.narrow(0, first, rows).copy_(at::matmul(at::softmax(scores, -1), rv));
         }
     });

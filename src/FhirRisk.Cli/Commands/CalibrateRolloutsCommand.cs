@@ -131,7 +131,7 @@ internal static class CalibrateRolloutsCommand
                 if (positives == 0 || positives == labels.Length)
                     return CommandOutput.Fail(io.Error, $"task {group.Key} has {(positives == 0 ? "no positive" : "no negative")} label among its {labels.Length:N0} points.",
                         "fit on a split with both outcomes (more points: a larger --limit or no --limit in 'fhirrisk predict').");
-                var map = family is { } f ? CalibrationFitter.Fit(f, logits, labels) : CalibrationFitter.Choose(logits, labels);
+                var map = family is { } f ? CalibrationFitter.Fit(f, logits, labels) : CalibrationFitter.Choose(logits, labels, group.Select(r => r.SubjectId).ToArray());
                 fitted.Add(new RolloutTaskCalibration(group.Key, estimator, map, labels.Length, positives, source) { Counts = counts, Temperature = temperature });
                 var raw = group.Select(r => r.Probability).ToArray();
                 var mapped = logits.Select(map.Probability).ToArray();

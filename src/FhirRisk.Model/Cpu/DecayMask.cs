@@ -1,8 +1,8 @@
 namespace FhirRisk.Model.Cpu;
 
 /// <summary>
-/// Which elements of the flat parameter buffer AdamW applies weight decay to: the listed ranges (the matrices, in
-/// DESIGN §5), and nothing else (layernorm gains, biases). Built once from the model's parameter layout and validated
+/// Which elements of the flat parameter buffer AdamW applies weight decay to: the listed ranges (the 2-D tensors:
+/// weight matrices and the token and position embeddings, DESIGN §5), and nothing else (layernorm gains, biases). Built once from the model's parameter layout and validated
 /// then, so a step only walks a sorted array.
 /// </summary>
 public sealed class DecayMask

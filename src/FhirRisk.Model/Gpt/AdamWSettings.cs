@@ -1,7 +1,8 @@
 namespace FhirRisk.Model.Gpt;
 
 /// <summary>
-/// The optimizer's hyper-parameters (DESIGN §5: β 0.9/0.95, decoupled weight decay on the matrices only, gradient
+/// The optimizer's hyper-parameters (DESIGN §5: β 0.9/0.95, decoupled weight decay on the 2-D tensors — the
+/// weight matrices and the token and position embeddings, as nanoGPT — not on layer-norm gains or biases, gradient
 /// clipping at a global norm of 1). The learning rate is not here: it changes every step
 /// (<see cref="Cpu.LearningRateSchedule"/>) and is passed to <see cref="GptOptimizer.Step"/>.
 /// </summary>

@@ -86,7 +86,7 @@ public static class MultitaskFinetuner
         var reports = new TaskReport[k];
         for (var task = 0; task < k; task++)
         {
-            var (logits, labels) = (new List<double>(), new List<bool>());
+            var (logits, labels, subjects) = (new List<double>(), new List<bool>(), new List<long>());
             for (var i = 0; i < data.Tuning.Count; i++)
             {
                 var label = data.Tuning[i].Labels[task];
@@ -94,9 +94,10 @@ public static class MultitaskFinetuner
                     continue;
                 logits.Add(heads.Logit(task, hidden.AsSpan((i * k + task) * c, c)));
                 labels.Add(label == 1);
+                subjects.Add(data.Tuning[i].SubjectId);
             }
             var (z, y) = (logits.ToArray(), labels.ToArray());
-            var calibration = CalibrationFitter.Choose(z, y);
+            var calibration = CalibrationFitter.Choose(z, y, subjects.ToArray());
             heads.SetCalibration(task, calibration);
             var probabilities = z.Select(calibration.Probability).ToArray();
             var (trainLabels, trainPositives) = FinetuningData.Count(data.Train, task);

@@ -41,6 +41,24 @@ public sealed class CalibrationFitterTests
         Assert.InRange(chosen.Shift, -0.1, 0.1);
     }
 
+    [Fact]
+    public void Folds_by_subject_keep_a_patients_points_together_whatever_their_order()
+    {
+        // Review s16-engine #2: folds by position split one patient's points between fitting and held-out. By subject,
+        // the choice depends on the points, not on the order they come in.
+        var (logits, labels) = Sample(3_000, scale: 0.8, shift: -0.6, seed: 21);
+        var subjects = Enumerable.Range(0, logits.Length).Select(i => (long)(i / 3)).ToArray(); // three points a patient
+        var order = Enumerable.Range(0, logits.Length).OrderBy(i => (i * 7919) % logits.Length).ToArray();
+
+        var chosen = CalibrationFitter.Choose(logits, labels, subjects);
+        var shuffled = CalibrationFitter.Choose([.. order.Select(i => logits[i])], [.. order.Select(i => labels[i])], [.. order.Select(i => subjects[i])]);
+
+        Assert.Equal(chosen.Method, shuffled.Method);
+        Assert.Equal(chosen.Scale, shuffled.Scale, 9);
+        Assert.Equal(chosen.Shift, shuffled.Shift, 9);
+        Assert.Throws<ArgumentException>(() => CalibrationFitter.Choose(logits, labels, subjects.AsSpan(1)));
+    }
+
     [Theory]
     [InlineData(CalibrationMethod.Platt)]
     [InlineData(CalibrationMethod.Temperature)]
