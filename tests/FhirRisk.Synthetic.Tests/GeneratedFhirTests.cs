@@ -176,14 +176,7 @@ public sealed class GeneratedFhirTests : IDisposable
             new(5, T0.AddDays(2), "HOSPITAL_ADMISSION//IMP"),
             new(5, T0.AddDays(3), "HOSPITAL_DISCHARGE//HOME"),
         ], Tokens: 12, Ended: true);
-        var export = _temp.File("fhir");
-        List<(string? From, string? To)> changes;
-        using (var writer = new GeneratedFhirWriter(export))
-        {
-            writer.Write(patient);
-            writer.Complete(T0);
-            changes = writer.CodeChanges;
-        }
+        var (export, changes) = Written(patient);
 
         var patientJson = File.ReadAllText(Path.Combine(export, "Patient.ndjson"));
         Assert.Contains("\"gender\":\"female\"", patientJson, StringComparison.Ordinal);
@@ -200,6 +193,16 @@ public sealed class GeneratedFhirTests : IDisposable
         Assert.Contains("RACE//WHITE", ingested);
         Assert.Contains(("GENDER//FEMALE", "GENDER//F"), changes);
         Assert.Equal(Expected(patient.Events, changes).Order(StringComparer.Ordinal), ingested.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>The patient written as FHIR, and the code changes the writer counted.</summary>
+    private (string Export, List<(string? From, string? To)> Changes) Written(GeneratedPatient patient)
+    {
+        var export = _temp.File("fhir");
+        using var writer = new GeneratedFhirWriter(export);
+        writer.Write(patient);
+        writer.Complete(T0);
+        return (export, writer.CodeChanges);
     }
 
     private static List<string> Expected(IEnumerable<MedsEvent> events, List<(string? From, string? To)> changes)
