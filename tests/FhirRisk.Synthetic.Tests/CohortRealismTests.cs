@@ -81,6 +81,30 @@ public sealed class CohortRealismTests
         }
     }
 
+    [Fact]
+    public void Drugs_AreGivenFromTheirOrder_AndIcuDrugsOnlyInTheIcu()
+    {
+        // Review s16-simulator #3: propofol and epinephrine were given every morning of the stay, on the ward before the
+        // ICU admission (a sure sign of it in 55 % of later ICU stays) and before their own order.
+        var icuDrugs = new[] { Drugs.Propofol, Drugs.Epinephrine };
+        var (icuDoses, checkedDoses) = (0, 0);
+        foreach (var timeline in s_cohort.Value)
+        {
+            foreach (var dose in timeline.Medications.Where(m => m.Administered))
+            {
+                var firstOrder = timeline.Medications.Where(m => !m.Administered && m.Drug == dose.Drug && m.EncounterId == dose.EncounterId)
+                    .Select(m => (DateTime?)m.Time).Min();
+                Assert.True(firstOrder is { } ordered && ordered <= dose.Time, $"{dose.Drug.Code} given at {dose.Time} before its order");
+                checkedDoses++;
+                if (!icuDrugs.Contains(dose.Drug))
+                    continue;
+                icuDoses++;
+                Assert.Contains(timeline.Encounters, e => e.Kind == EncounterKind.Icu && e.PartOfId == dose.EncounterId && e.Start <= dose.Time && dose.Time < e.End);
+            }
+        }
+        Assert.True(icuDoses > 100, $"{icuDoses} ICU drug doses of {checkedDoses}");
+    }
+
     private static double Median(IEnumerable<double> values)
     {
         var sorted = values.OrderBy(v => v).ToArray();

@@ -52,7 +52,7 @@ internal sealed class StayCharting(PatientTimeline timeline, ResourceIds ids, Ch
     }
 
     private (bool Intubated, bool Vasopressor) IcuStay(DateTime admission, StayOutcome stay, AcuteDiagnosis diagnosis, double severity,
-        string stayId, List<Coded> drugs)
+        string stayId, List<DailyDrug> drugs)
     {
         var start = admission.AddMinutes(stay.IcuStartMinutes);
         var end = admission.AddMinutes(stay.IcuEndMinutes);
@@ -62,18 +62,20 @@ internal sealed class StayCharting(PatientTimeline timeline, ResourceIds ids, Ch
         if (intubated)
         {
             timeline.Procedures.Add(new ProcedureRecord(ids.Next(), Procedures.Intubation, start.AddMinutes(30), stayId));
-            Order(Drugs.Propofol, start.AddMinutes(30), stayId, drugs);
+            Order(Drugs.Propofol, start.AddMinutes(30), stayId, drugs, until: end);
         }
         if (vasopressor)
-            Order(Drugs.Epinephrine, start.AddMinutes(45), stayId, drugs);
+            Order(Drugs.Epinephrine, start.AddMinutes(45), stayId, drugs, until: end);
         if ((diagnosis.Code.Code == "N17.9" || Patient.Has(Comorbidity.ChronicKidneyDisease)) && random.Bernoulli(Probability.Logistic(-1.5 + severity)))
             timeline.Procedures.Add(new ProcedureRecord(ids.Next(), Procedures.Dialysis, start.AddHours(6), stayId));
         return (intubated, vasopressor);
     }
 
-    /// <summary>Vitals every morning on the ward and every 8 h in the ICU, labs every morning, doses every day at 09:00.</summary>
+    /// <summary>Vitals every morning on the ward and every 8 h in the ICU, labs every morning, doses every day at 09:00 of
+    /// each drug from its order on (an ICU drug until the ICU discharge: review s16-simulator #3, propofol and epinephrine
+    /// were given on the ward from the first day, before the ICU admission and their own order).</summary>
     private void DailyCare(DateTime admission, DateTime discharge, StayOutcome stay, SeverityCourse course, AcuteDiagnosis diagnosis,
-        string stayId, List<Coded> drugs)
+        string stayId, List<DailyDrug> drugs)
     {
         var icuStart = admission.AddMinutes(stay.IcuStartMinutes);
         var icuEnd = admission.AddMinutes(stay.IcuEndMinutes);
@@ -92,7 +94,10 @@ internal sealed class StayCharting(PatientTimeline timeline, ResourceIds ids, Ch
             if (doseTime < discharge)
             {
                 foreach (var drug in drugs)
-                    timeline.Medications.Add(new MedicationRecord(ids.Next(), drug, doseTime, stayId, Administered: true));
+                {
+                    if (doseTime >= drug.From && !(doseTime >= drug.Until))
+                        timeline.Medications.Add(new MedicationRecord(ids.Next(), drug.Drug, doseTime, stayId, Administered: true));
+                }
             }
         }
         var vitalsEnd = discharge < lastCharted ? discharge : lastCharted;
@@ -104,13 +109,13 @@ internal sealed class StayCharting(PatientTimeline timeline, ResourceIds ids, Ch
         }
     }
 
-    private List<Coded> Orders(AcuteDiagnosis diagnosis, DateTime admission, string stayId)
+    private List<DailyDrug> Orders(AcuteDiagnosis diagnosis, DateTime admission, string stayId)
     {
-        var drugs = new List<Coded>();
+        var drugs = new List<DailyDrug>();
         var orderTime = admission.AddMinutes(60);
         foreach (var drug in diagnosis.Treatment)
             Order(drug, orderTime, stayId, drugs);
-        if (diagnosis.Code.Code != "K92.2" && !drugs.Contains(Drugs.Heparin))
+        if (diagnosis.Code.Code != "K92.2" && !drugs.Exists(d => d.Drug == Drugs.Heparin))
             Order(Drugs.Heparin, orderTime, stayId, drugs);
         if (Patient.Has(Comorbidity.Type2Diabetes))
             Order(Drugs.Insulin, orderTime, stayId, drugs);
@@ -121,14 +126,18 @@ internal sealed class StayCharting(PatientTimeline timeline, ResourceIds ids, Ch
         return drugs;
     }
 
-    private void Order(Coded drug, DateTime time, string stayId, List<Coded> drugs)
+    private void Order(Coded drug, DateTime time, string stayId, List<DailyDrug> drugs, DateTime? until = null)
     {
         timeline.Medications.Add(new MedicationRecord(ids.Next(), drug, time, stayId, Administered: false));
         if (drug == Drugs.Alteplase)
             timeline.Medications.Add(new MedicationRecord(ids.Next(), drug, time.AddMinutes(30), stayId, Administered: true));
         else
-            drugs.Add(drug);
+            drugs.Add(new DailyDrug(drug, time, until));
     }
+
+    /// <summary>A drug given every morning from its order (<paramref name="From"/>) until <paramref name="Until"/> (the
+    /// stay's end when null).</summary>
+    private sealed record DailyDrug(Coded Drug, DateTime From, DateTime? Until);
 
     private void DischargeDiagnoses(string stayId, DateTime discharge, AcuteDiagnosis diagnosis, bool intubated, bool septicShock)
     {
