@@ -33,6 +33,7 @@ internal static class PredictCommand
     public const string SampledOracleFile = "oracle_sampled.predictions.parquet";
     public const string ObservableOracleFile = "oracle_observable.predictions.parquet";
     public const string RecordOracleFile = "oracle_record.predictions.parquet";
+    public const string SampledRecordFile = "oracle_record_sampled.predictions.parquet";
 
     /// <summary>The <c>--task</c> of <c>--method heads</c> that scores every task the heads cover.</summary>
     public const string AllTasks = "all";
@@ -61,7 +62,7 @@ internal static class PredictCommand
         var askedBefore = new Option<double>("--asked-before-hours") { Description = "Rollouts: ask each point this many hours before its prediction time, as the service would ask it then (readmission asked inside its stay waits for the stay's end); points the record already settles then are left out. 0: at the point.", DefaultValueFactory = _ => 0 };
         var truth = new Option<FileInfo?>("--truth") { Description = "The simulator's ground_truth.parquet: also write the oracle for the same points." };
         var name = new Option<string?>("--name") { Description = "The method name written in the predictions (default 'rollouts' and 'rollouts_hazard', or 'heads'), so that 'fhirrisk evaluate' can compare two models: rollouts get NAME and NAME_hazard, heads NAME, each in <method>.predictions.parquet." };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for rollouts.predictions.parquet or heads.predictions.parquet (and oracle.predictions.parquet; for rollouts also oracle_sampled.predictions.parquet).", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for rollouts.predictions.parquet or heads.predictions.parquet (and oracle.predictions.parquet; for rollouts also oracle_sampled.predictions.parquet and, where the truth has the record reference, oracle_record_sampled.predictions.parquet).", Required = true };
         var command = new Command("predict", "Predict labelled points (zero-shot rollouts or finetuned heads) into a predictions file for 'fhirrisk evaluate'.")
         {
             method, model, tokens, labels, task, split, limit, rollouts, adaptive, pilot, seed, temperature, maxTokens, concurrent, slots, threads, askedBefore, truth, name, output,
@@ -212,7 +213,7 @@ internal static class PredictCommand
         var rows = settled.Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, r.MethodName, s.Estimate.Risk, s.Point.Label)).ToList();
         // Both rollout files record the settings, so 'calibrate-rollouts' fits its map for the answers they give.
         var recorded = (PredictedRollouts.Of(r.Settings) with { AskedBeforeHours = r.Selection.AskedBefore?.TotalHours ?? 0, Split = r.Selection.Split }).WriterOptions();
-        var (written, unmatched, oracle) = Write(r, rows, r.FileOf(r.MethodName), io, recorded);
+        var (written, unmatched, oracle, record) = Write(r, rows, r.FileOf(r.MethodName), io, recorded);
         if (settled.All(s => !double.IsNaN(s.Estimate.Hazard)))
         {
             // The same rollouts through the hazard estimate, on the same points as the counts.
@@ -225,6 +226,10 @@ internal static class PredictCommand
             // The oracle through the same rollout counts: how much of the rollouts' gap to the oracle is counting noise.
             var counts = settled.ToDictionary(s => (r.Selection.Task, s.Point.SubjectId, s.Point.PredictionTime), s => s.Estimate.Labelled);
             PredictionsFile.Write(Path.Combine(r.Output, SampledOracleFile), OraclePredictions.SampleRollouts(oracle, counts, r.Settings.Seed));
+            // The record reference through them too: the ceiling of a count of rollouts from a model as good as the record.
+            if (record.Count > 0)
+                PredictionsFile.Write(Path.Combine(r.Output, SampledRecordFile),
+                    OraclePredictions.SampleRollouts(record, counts, r.Settings.Seed, OraclePredictions.RecordSampledMethodName));
         }
         var rollouts = scored.Sum(s => (long)s.Estimate.Labelled + s.Estimate.Excluded + s.Estimate.Ambiguous);
         io.Output.WriteLine(Invariant($"{r.Output}: {written.Count:N0} points ({written.Count(p => p.Label):N0} positive) from {rollouts:N0} rollouts{(r.Settings.Pilot > 0 ? $" after {(long)r.Settings.Pilot * scored.Count:N0} pilot ones" : "")}, {scored.Sum(s => s.GeneratedTokens):N0} tokens; mean labelled rollouts {scored.Average(s => s.Estimate.Labelled):0.0}, excluded {scored.Sum(s => s.Estimate.Excluded):N0}, ambiguous {scored.Sum(s => s.Estimate.Ambiguous):N0}; {scored.Count - settled.Length} point(s) without a labelled rollout and {unmatched} without an oracle row left out."));
@@ -257,7 +262,7 @@ internal static class PredictCommand
             PredictionsFile.Write(Path.Combine(CreateOutput(r.Output), r.FileOf(r.MethodName)), rows);
             return TruthMatchesNothing(io, r.Truth!, rows.Count);
         }
-        var (written, unmatched, _) = Write(r, rows, r.FileOf(r.MethodName), io);
+        var (written, unmatched, _, _) = Write(r, rows, r.FileOf(r.MethodName), io);
         var byTask = written.GroupBy(p => p.Task).Select(g => Invariant($"{g.Key} {g.Count():N0} ({g.Count(p => p.Label):N0} positive)"));
         io.Output.WriteLine(Invariant($"{r.Output}: {written.Count:N0} predictions: {string.Join(", ", byTask)}; {unmatched} without an oracle row left out."));
         return ExitCodes.Success;
@@ -265,11 +270,12 @@ internal static class PredictCommand
 
     /// <summary>Writes <paramref name="rows"/> (and with <c>--truth</c> the oracle's, keeping only the points it has);
     /// returns the oracle rows written, null without <c>--truth</c>.</summary>
-    private static (IReadOnlyList<Prediction> Written, int Unmatched, IReadOnlyList<Prediction>? Oracle) Write(PredictRequest r, IReadOnlyList<Prediction> rows, string file, InvocationConfiguration io,
-        ParquetWriterOptions? options = null)
+    private static (IReadOnlyList<Prediction> Written, int Unmatched, IReadOnlyList<Prediction>? Oracle, IReadOnlyList<Prediction> Record) Write(PredictRequest r,
+        IReadOnlyList<Prediction> rows, string file, InvocationConfiguration io, ParquetWriterOptions? options = null)
     {
         var unmatched = 0;
         IReadOnlyList<Prediction>? oracleRows = null;
+        IReadOnlyList<Prediction> recordRows = [];
         CreateOutput(r.Output);
         if (r.TruthTable is { } truth)
         {
@@ -281,12 +287,12 @@ internal static class PredictCommand
             rows = [.. rows.Where(p => matched.Contains((p.Task, p.SubjectId, p.PredictionTime)))];
             PredictionsFile.Write(Path.Combine(r.Output, OracleFile), oracle.Predictions);
             WriteReference(Path.Combine(r.Output, ObservableOracleFile), oracle.Observable, oracle.Predictions);
-            WriteReference(Path.Combine(r.Output, RecordOracleFile), oracle.Record, oracle.Predictions);
+            recordRows = WriteReference(Path.Combine(r.Output, RecordOracleFile), oracle.Record, oracle.Predictions);
             if (oracle.OutcomeMismatches > 0)
                 io.Error.WriteLine(Invariant($"warning: {oracle.OutcomeMismatches} point(s) have a label that differs from the simulator's outcome."));
         }
         PredictionsFile.Write(Path.Combine(r.Output, file), rows, options);
-        return (rows, unmatched, oracleRows);
+        return (rows, unmatched, oracleRows, recordRows);
     }
 
     /// <summary>True when the truth file has a row for none of <paramref name="points"/>: it belongs to another cohort.</summary>
@@ -306,12 +312,16 @@ internal static class PredictCommand
 
     /// <summary>Writes a reference the truth has for some tasks only (the observable truth, the record reference): per task
     /// it is at every point or at none (simulator-truth.md), and only the tasks it covers whole are written.</summary>
-    private static void WriteReference(string path, IReadOnlyList<Prediction> reference, IReadOnlyList<Prediction> oracle)
+    /// <returns>The rows written (none when no task is covered whole).</returns>
+    private static IReadOnlyList<Prediction> WriteReference(string path, IReadOnlyList<Prediction> reference, IReadOnlyList<Prediction> oracle)
     {
         var present = reference.CountBy(p => p.Task).ToDictionary();
         var complete = oracle.CountBy(p => p.Task).Where(t => present.GetValueOrDefault(t.Key) == t.Value).Select(t => t.Key).ToHashSet();
-        if (complete.Count > 0)
-            PredictionsFile.Write(path, [.. reference.Where(p => complete.Contains(p.Task))]);
+        if (complete.Count == 0)
+            return [];
+        Prediction[] rows = [.. reference.Where(p => complete.Contains(p.Task))];
+        PredictionsFile.Write(path, rows);
+        return rows;
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -30,6 +30,10 @@ public static class OraclePredictions
     /// <summary>The method of <see cref="SampleRollouts"/>: the oracle seen through as many rollouts as the model had.</summary>
     public const string SampledMethodName = "oracle_sampled";
 
+    /// <summary>The record reference seen through as many rollouts as the model had: the best a model reading the record
+    /// can expect to score when its answer is a count of rollouts (review s16-simulator #2).</summary>
+    public const string RecordSampledMethodName = "oracle_record_sampled";
+
     /// <summary>
     /// The observable truth (docs/simulator.md §6): the true probability averaged over what the record leaves unknown
     /// of the episode's severity, given its diagnosis and baseline risk. Its AUROC bounds any model's from above (a
@@ -57,8 +61,10 @@ public static class OraclePredictions
     /// <param name="oracle">The oracle rows (<see cref="Match"/>).</param>
     /// <param name="rollouts">Labelled rollouts per point, keyed as the oracle rows; a row without a count is left out.</param>
     /// <param name="seed">Seeds the draws: row i draws from stream i, so the result does not depend on the order of work.</param>
+    /// <param name="method">The rows' method: <see cref="SampledMethodName"/>, or <see cref="RecordSampledMethodName"/>
+    /// when <paramref name="oracle"/> holds the record reference's rows.</param>
     public static IReadOnlyList<Prediction> SampleRollouts(IReadOnlyList<Prediction> oracle,
-        IReadOnlyDictionary<(string Task, long SubjectId, DateTime PredictionTime), int> rollouts, ulong seed)
+        IReadOnlyDictionary<(string Task, long SubjectId, DateTime PredictionTime), int> rollouts, ulong seed, string method = SampledMethodName)
     {
         ArgumentNullException.ThrowIfNull(oracle);
         ArgumentNullException.ThrowIfNull(rollouts);
@@ -71,7 +77,7 @@ public static class OraclePredictions
             var positives = 0;
             for (var draw = 0; draw < n; draw++)
                 positives += CounterRng.ToUniformDouble(CounterRng.Block(seed, (ulong)i, (ulong)draw).X0) < row.Probability ? 1 : 0;
-            rows.Add(row with { Method = SampledMethodName, Probability = (double)positives / n });
+            rows.Add(row with { Method = method, Probability = (double)positives / n });
         }
         return rows;
     }

@@ -34,6 +34,10 @@ public sealed class SampledOracleTests
         }
         Assert.Equal(sampled, OraclePredictions.SampleRollouts(oracle, counts, seed: 7));
         Assert.NotEqual(sampled, OraclePredictions.SampleRollouts(oracle, counts, seed: 8));
+        // The record reference through the same counts: the same draws, under its own method name.
+        var record = OraclePredictions.SampleRollouts(oracle, counts, seed: 7, OraclePredictions.RecordSampledMethodName);
+        Assert.All(record, r => Assert.Equal(OraclePredictions.RecordSampledMethodName, r.Method));
+        Assert.Equal(sampled.Select(r => r.Probability), record.Select(r => r.Probability));
     }
 
     [Fact]
