@@ -81,6 +81,12 @@ public sealed class ObservedOutcomeTests
             Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.Zero, "ICU_ADMISSION//MICU"), Observed(boarded, task));
         Assert.Null(Observed(boarded, TaskCatalog.HospitalMortality));
 
+        // An ICU stay of an earlier stay whose ends were both lost answers nothing at a later admission (review s16-final #1).
+        var lost = Encode([
+            new(1, Admitted.AddDays(-300), "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddDays(-299), "ICU_ADMISSION//MICU"),
+            new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddHours(3), "LAB//A"),
+        ]);
+        Assert.Null(Observed(lost, TaskCatalog.IcuAdmission));
         // An ICU stay that ended before the admission (its discharge, or the end of the stay it belonged to) answers nothing.
         foreach (var end in new[] { "ICU_DISCHARGE", "HOSPITAL_DISCHARGE//HOME" })
         {

@@ -209,6 +209,12 @@ public sealed class RolloutJudgeTests
         // negative for a window task) once the clock moves on, as the labels read that timestamp whole. After the stay's
         // own end it is an ordinary event.
         Assert.Null(Outcome(TaskCatalog.IcuAdmission, point, "1d-2d", "HOSPITAL_ADMISSION//IMP")); // its timestamp still open
+        // The token budget running out there settles it censored, as the next token would have (review s16-final #3).
+        var budgetEnd = new RolloutJudge([Task(TaskCatalog.EdCriticalOutcome)], Meanings, [point]);
+        foreach (var token in new[] { "2h-3h", "ED_REGISTRATION" })
+            budgetEnd.Observe(Id(token));
+        budgetEnd.Abandon();
+        Assert.Equal((TaskOutcomeKind.Censored, false), (budgetEnd.Outcomes[0]?.Kind, budgetEnd.Outcomes[0]?.Label));
         var censored = Outcome(TaskCatalog.IcuAdmission, point, "1d-2d", "HOSPITAL_ADMISSION//IMP", "5m-15m");
         Assert.Equal((TaskOutcomeKind.Censored, null), (censored?.Kind, censored?.Label));
         Assert.Equal(censored, Outcome(TaskCatalog.IcuAdmission, point, "1d-2d", "HOSPITAL_ADMISSION//IMP", "TIMELINE_END"));

@@ -70,7 +70,7 @@ public sealed class GenerationReportTests
     }
 
     [Fact]
-    public void Privacy_TiesCountAHalf_AndTheShareCarriesItsStandardError()
+    public void Privacy_TiesCountAHalf_AndTheShareCarriesTheStandardErrorOfItsScores()
     {
         // Every synthetic patient is as near to train as to held-out (both hold its copy): no lean either way, 0.5 (it
         // read 0 when a tie counted as "not nearer to train").
@@ -80,8 +80,12 @@ public sealed class GenerationReportTests
         var report = PrivacyReport.Measure(patients, patients, patients, threads: 1, new Random(1));
 
         Assert.Equal(0.5, report.CloserToTrainShare, 12);
-        Assert.Equal(Math.Sqrt(0.25 / 50), report.CloserToTrainShareError, 12);
-        Assert.Contains("0.500 ± 0.071", report.Markdown(), StringComparison.Ordinal);
+        Assert.Equal(0, report.CloserToTrainShareError, 12); // every score is a half: no spread
+        Assert.Contains("0.500 ± 0.000", report.Markdown(), StringComparison.Ordinal);
+        // Scores of 0 and 1 only: the binomial error.
+        var fresh = PrivacyReport.Measure(Cohort(50, seed: 9).Select(vectors.Of).ToList(), patients, Cohort(50, seed: 10).Select(vectors.Of).ToList(), threads: 1, new Random(1));
+        var share = fresh.CloserToTrainShare;
+        Assert.True(fresh.CloserToTrainShareError <= Math.Sqrt(share * (1 - share) / 50) + 1e-12);
     }
 
     [Fact]

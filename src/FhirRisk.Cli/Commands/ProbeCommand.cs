@@ -52,7 +52,7 @@ internal static class ProbeCommand
         };
         var keepMidnight = new Option<bool>("--keep-midnight")
         {
-            Description = "Counts: count what the source records by date only where it is written (at midnight), as a tokenizer fitted with --keep-midnight reads it; " +
+            Description = "Counts only (embeddings read the tokenizer's placement): count what the source records by date only where it is written (at midnight), as a tokenizer fitted with --keep-midnight reads it; " +
                 "by default a date-only death comes after its day's events and groups nearly all at midnight at the end of their day, as the labels and 'tokenize fit' place them.",
         };
         var command = new Command("probe", "Fit L2 logistic regression probes on model embeddings or code counts and predict the held-out split.")

@@ -19,7 +19,7 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
     private readonly ConcurrentQueue<Work> _cancelled = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
-    /// <summary>Set when the loop itself failed (not a step: <see cref="FailActive"/> answers those); every call then
+    /// <summary>Set when the loop itself failed (not a step: <see cref="StepOrFail"/> answers those); every call then
     /// fails at once with it instead of waiting for a loop that no longer runs.</summary>
     private volatile InferenceException? _dead;
 
@@ -40,8 +40,8 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
     /// <summary>The scheduler's steps, rows, finished rollouts and slots in use, readable from any thread.</summary>
     public RolloutSchedulerCounters Counters => _scheduler.Counters;
 
-    /// <summary>True once the background loop has stopped on a failure: every rollout call fails (IN005) until the
-    /// predictor is replaced. A failed decode step alone does not stop it (docs/inference.md "Errors").</summary>
+    /// <summary>True once the background loop has stopped on a failure: every rollout call fails with it (IN005, or the
+    /// failure's own code) until the predictor is replaced. A failed decode step alone does not stop it (docs/inference.md "Errors").</summary>
     public bool Faulted => _dead is not null;
 
     /// <summary>
@@ -167,14 +167,14 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
     {
         ArgumentNullException.ThrowIfNull(request);
         if (_dead is { } dead)
-            throw dead;
+            throw Copy(dead);
         var work = new Work(request);
         if (cancellationToken.CanBeCanceled)
             work.Registration = cancellationToken.Register(() => _cancelled.Enqueue(work));
         if (!_inbox.Writer.TryWrite(work))
         {
             work.Registration.Dispose();
-            throw (Exception?)_dead ?? new ObjectDisposedException(nameof(RolloutRiskPredictor));
+            throw _dead is { } stopped ? Copy(stopped) : new ObjectDisposedException(nameof(RolloutRiskPredictor));
         }
         return work.Completion.Task;
     }
@@ -219,7 +219,7 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
                     break;
             }
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!IsStop(e))
         {
             // The loop cannot go on (its scheduler could not drop the calls of a failed step): fail every call now and
             // later, rather than leave them waiting for a loop that no longer runs.
@@ -239,15 +239,23 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
     {
         work.Registration.Dispose();
         if (_dead is { } dead)
-            work.Completion.TrySetException(dead);
+            work.Completion.TrySetException(Copy(dead));
         else
             work.Completion.TrySetCanceled();
     }
 
+    /// <summary>Only the predictor's own stop ends the loop quietly; a cancellation from anywhere else (a backend's) is a
+    /// failure like any other (review s16-final #5).</summary>
+    private bool IsStop(Exception e) => e is OperationCanceledException && _stop.IsCancellationRequested;
+
+    /// <summary>A call's own copy of a failure shared by several calls: one exception thrown on many threads at once
+    /// would garble its stack trace (review s16-final #8).</summary>
+    private static InferenceException Copy(InferenceException failure) => new(failure.Code, failure.Path, failure.Detail, failure);
+
     /// <summary>
-    /// One decode step. A step that throws (a NaN or infinite logit from a diverged model, a backend failure) fails the
-    /// calls it was serving with the error, IN004 or IN005, and drops their rollouts; the loop goes on with the calls
-    /// that come next, so a failure is reported to the calls it touched instead of leaving every later call waiting.
+    /// One decode step. A step that throws (a NaN or infinite logit from a diverged model, a backend failure) fails every
+    /// call in flight with the error, IN004 or IN005, and drops their rollouts; the loop goes on with the calls that
+    /// come next, so a failure is reported to the calls it may have touched instead of leaving every later call waiting.
     /// </summary>
     private void StepOrFail(Dictionary<Work, RolloutTicket> active)
     {
@@ -255,14 +263,14 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         {
             _scheduler.Step();
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!IsStop(e))
         {
             var failure = Failure(e, "a rollout decode step failed");
             foreach (var (work, ticket) in active.ToArray())
             {
                 _scheduler.Cancel(ticket);
                 work.Registration.Dispose();
-                work.Completion.TrySetException(failure);
+                work.Completion.TrySetException(Copy(failure));
             }
             active.Clear();
         }
@@ -289,8 +297,10 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
                 work.Completion.TrySetResult(ticket.Result!);
             });
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (!IsStop(e))
         {
+            // A request the scheduler refuses (bad settings: ArgumentException) fails alone, not the engine.
+            work.Registration.Dispose();
             work.Completion.TrySetException(e);
         }
     }

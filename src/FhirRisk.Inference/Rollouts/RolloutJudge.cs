@@ -207,7 +207,9 @@ public sealed class RolloutJudge
             var outcome = Ruled(i, tracker.Finish());
             _trackers[i] = null;
             _open--;
-            if (outcome.Kind != TaskOutcomeKind.Censored)
+            // Censored by a new start within the last timestamp: settled as such, as the next token would have settled
+            // it (only a death could still have come, and one would have decided the tracker already).
+            if (outcome.Kind != TaskOutcomeKind.Censored || _rules[i] is { Censoring: true })
                 _outcomes[i] = outcome;
         }
     }

@@ -53,17 +53,24 @@ internal static class StayClock
 
     /// <summary>
     /// The token that opened an ICU stay still open at the time of <paramref name="anchor"/> (read back from the last
-    /// token of that time, up to <paramref name="index"/>), by the labels' rule (<see cref="StayKind.OpensIcu"/>); else null.
+    /// token of that time, up to <paramref name="index"/>), by the labels' rule (<see cref="StayKind.IcuOpenAt"/>: not
+    /// past an earlier hospital admission, nor further back than <see cref="StayKind.IcuOpenLookBack"/>); else null.
     /// </summary>
     private static int? IcuOpenAt(TokenMeanings meanings, TimelineSpans timeline, int anchor, int index)
     {
         var last = anchor;
         while (last < index && timeline.Times[last + 1] == timeline.Times[anchor])
             last++;
-        for (var i = last; i >= 0; i--)
+        var first = FirstAtSameTime(timeline, anchor);
+        for (var i = last; i >= 0 && Between(timeline, i, anchor) <= StayKind.IcuOpenLookBack; i--)
         {
-            if (i != anchor && StayKind.OpensIcu(meanings.CodeOf(timeline.Tokens[i])) is { } opens)
+            if (i == anchor)
+                continue;
+            var code = meanings.CodeOf(timeline.Tokens[i]);
+            if (StayKind.OpensIcu(code) is { } opens)
                 return opens ? i : null;
+            if (i < first && CodeSet.Matches(code, TaskCodes.HospitalAdmission))
+                return null;
         }
         return null;
     }
@@ -132,7 +139,7 @@ internal static class StayClock
         var tracker = new TaskOutcomeTracker(task);
         // An ICU stay open when the stay began (the ICU admission charted before the hospital admission) has answered an
         // ICU question already, as one at the admission's own time does; the labels leave that point out (TimelineLabeler).
-        if (task.Point.At == StayBoundary.Start && IcuOpenAt(meanings, timeline, anchor, index) is { } icu
+        if (task.Point.At == StayBoundary.Start && StayKind.AsksAboutIcu(task.PositiveCodes) && IcuOpenAt(meanings, timeline, anchor, index) is { } icu
             && meanings.CodeOf(timeline.Tokens[icu]) is var icuCode && task.PositiveCodes.Contains(icuCode))
             return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.Zero, icuCode), start, span);
         var grace = task.Point.Filter == PointFilter.NotAdmitted ? task.Point.AdmissionGrace : (TimeSpan?)null;

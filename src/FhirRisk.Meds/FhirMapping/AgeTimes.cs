@@ -7,7 +7,7 @@ namespace FhirRisk.Meds.FhirMapping;
 /// timeline from the Patient's birthDate: birth + age, as precise as the unit (a year given in years names that year of
 /// life, so the value's precision is a year; in months a month; else a day). Null when the Patient, their birthDate or a
 /// usable age is missing: a value that is not finite or is negative, a unit that is not a time (UCUM a, mo, wk, d, h,
-/// min, or their spelled-out forms), or an age past 150 years.
+/// min, or their spelled-out forms), an age past 150 years, or a date past the calendar's end.
 /// </summary>
 internal static class AgeTimes
 {
@@ -28,19 +28,21 @@ internal static class AgeTimes
             "min" => (value / 1440, FhirDatePrecision.Day),
             _ => (double.NaN, FhirDatePrecision.Day),
         };
-        if (double.IsNaN(days) || days > MaxYears * DaysPerYear)
+        if (double.IsNaN(days) || days > MaxYears * DaysPerYear || (DateTime.MaxValue - birth).TotalDays <= days + 1)
             return null;
-        // Whole years and months count calendar years and months from the birthday, as people state an age.
+        // Whole years and months count calendar years and months from the birthday, as people state an age; the result
+        // is a date (an age names no time of day).
         var time = precision switch
         {
             FhirDatePrecision.Year when value == Math.Floor(value) => birth.AddYears((int)value),
             FhirDatePrecision.Month when value == Math.Floor(value) => birth.AddMonths((int)value),
             _ => birth.AddDays(days),
         };
-        return new FhirDateTime(precision == FhirDatePrecision.Day ? time.Date : time, precision);
+        return new FhirDateTime(time.Date, precision);
     }
 
-    /// <summary>The UCUM time unit an Age names: its code when the system is UCUM (or absent), else its unit text.</summary>
+    /// <summary>The time unit an Age names: its code, else its unit text, read as UCUM codes or their spelled-out forms
+    /// whatever the quantity's system.</summary>
     private static string? Unit(FhirQuantity age)
     {
         foreach (var text in new[] { age.Code, age.Unit })

@@ -40,7 +40,7 @@ internal static class DiagnosticReportMapper
         var (results, unresolved) = ContainedResults.Of(report, context.Envelope);
         foreach (var index in unresolved)
             context.Report(Issue.Warning(FhirMappingIssueCodes.UnresolvedContainedResult, context.Envelope.IssuePath($"result[{index}]"),
-                "the result names a contained Observation the report does not hold; its value is not in the input"));
+                "the result's #id names no Observation the report contains; its value is not in the input"));
         foreach (var result in results)
             ObservationMapper.Map(result.Observation, context.ForContained(result.Observation, result.Envelope));
     }

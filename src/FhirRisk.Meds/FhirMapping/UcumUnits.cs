@@ -14,9 +14,10 @@ public static class UcumUnits
     private const string UcumSystem = "http://unitsofmeasure.org";
 
     // Common non-UCUM spellings seen in EHR exports (MIMIC-IV d_labitems/d_items, Synthea) → UCUM case-sensitive codes.
-    // A bare "units" says nothing of which unit (international units of insulin, USP units of heparin, transfused
-    // units…), so it becomes the UCUM annotation {units}, a valid dimensionless unit that claims no more; "U" is
-    // UCUM's enzyme unit, as in U/L.
+    // A bare "units" (or "u", as insulin is often charted) says nothing of which unit (international units of insulin,
+    // USP units of heparin, transfused units…), so it becomes the UCUM annotation {units}, a valid dimensionless unit
+    // that claims no more. (Until 2026-12-06 both were written "[U]", which is not UCUM: a tokenizer fitted on codes
+    // ingested before reads the new codes as unknown until it is fitted again.) "U/L" keeps UCUM's enzyme unit.
     private static readonly Dictionary<string, string> s_spellings = new(StringComparer.OrdinalIgnoreCase)
     {
         ["mg/dl"] = "mg/dL", ["g/dl"] = "g/dL", ["ml"] = "mL", ["l"] = "L", ["dl"] = "dL", ["ul"] = "uL",
@@ -25,7 +26,7 @@ public static class UcumUnits
         ["deg f"] = "[degF]", ["°f"] = "[degF]", ["f"] = "[degF]", ["kg"] = "kg", ["g"] = "g", ["mg"] = "mg",
         ["mcg"] = "ug", ["ug"] = "ug", ["lbs"] = "[lb_av]", ["lb"] = "[lb_av]", ["in"] = "[in_i]", ["inch"] = "[in_i]",
         ["cm"] = "cm", ["%"] = "%", ["percent"] = "%", ["meq/l"] = "meq/L", ["mmol/l"] = "mmol/L", ["iu/l"] = "[IU]/L",
-        ["u/l"] = "U/L", ["units"] = "{units}", ["unit"] = "{units}", ["u"] = "U", ["k/ul"] = "10*3/uL", ["m/ul"] = "10*6/uL",
+        ["u/l"] = "U/L", ["units"] = "{units}", ["unit"] = "{units}", ["u"] = "{units}", ["k/ul"] = "10*3/uL", ["m/ul"] = "10*6/uL",
         ["ng/ml"] = "ng/mL", ["pg/ml"] = "pg/mL", ["mg/l"] = "mg/L", ["mosm/kg"] = "mosm/kg", ["sec"] = "s",
         ["seconds"] = "s", ["min"] = "min", ["hr"] = "h", ["hours"] = "h", ["kg/m2"] = "kg/m2", ["ml/min"] = "mL/min",
         ["ml/hr"] = "mL/h", ["mg/hr"] = "mg/h", ["mcg/kg/min"] = "ug/kg/min", ["fl"] = "fL", ["pg"] = "pg",

@@ -45,18 +45,34 @@ public sealed record StayKind(string Name, string StartCode, string EndCode, Cod
 
     /// <summary>
     /// The event that opened an ICU stay still open at the time of event <paramref name="at"/>, read back from the last
-    /// event of that time (<paramref name="lastAtSameTime"/>) with <see cref="OpensIcu"/>; else null. An ICU stay begun
-    /// before the hospital admission is registered (an ED boarder moved to the ICU first, or an ICU <c>intime</c> before
-    /// <c>admittime</c>) has already answered "ICU admission before discharge" when the admission is asked about.
+    /// event of that time (<paramref name="lastAtSameTime"/>) with <see cref="OpensIcu"/>, back to the first event of
+    /// that time (<paramref name="firstAtSameTime"/>) at the most past an earlier hospital admission, which ended the
+    /// stay that ICU stay belonged to, and no further back than <see cref="IcuOpenLookBack"/> (review s16-final #1: an
+    /// old ICU stay whose ends were both lost answered every later admission); else null. An ICU stay begun before the hospital admission is registered (an ED boarder moved
+    /// to the ICU first, or an ICU <c>intime</c> before <c>admittime</c>) has already answered "ICU admission before
+    /// discharge" when the admission is asked about.
     /// </summary>
-    public static int? IcuOpenAt(IReadOnlyList<string> codes, int at, int lastAtSameTime)
+    public static int? IcuOpenAt(IReadOnlyList<string> codes, IReadOnlyList<DateTime> times, int at, int firstAtSameTime, int lastAtSameTime)
     {
         ArgumentNullException.ThrowIfNull(codes);
-        for (var i = lastAtSameTime; i >= 0; i--)
+        ArgumentNullException.ThrowIfNull(times);
+        for (var i = lastAtSameTime; i >= 0 && times[at] - times[i] <= IcuOpenLookBack; i--)
         {
-            if (i != at && OpensIcu(codes[i]) is { } opens)
+            if (i == at)
+                continue;
+            if (OpensIcu(codes[i]) is { } opens)
                 return opens ? i : null;
+            if (i < firstAtSameTime && CodeSet.Matches(codes[i], TaskCodes.HospitalAdmission))
+                return null;
         }
         return null;
     }
+
+    /// <summary>How long before a stay's start an ICU admission may lie and still be read as open at it
+    /// (<see cref="IcuOpenAt"/>): an ED boarder's ICU stay, or MIMIC-IV's ICU <c>intime</c> before <c>admittime</c>, is
+    /// hours before it; an older one whose ends were lost belongs to a stay long over.</summary>
+    public static TimeSpan IcuOpenLookBack { get; } = TimeSpan.FromHours(48);
+
+    /// <summary>Whether a task's positive codes hold an ICU admission, the only tasks <see cref="IcuOpenAt"/> answers.</summary>
+    public static bool AsksAboutIcu(CodeSet positives) => positives.Contains(Icu.StartCode);
 }

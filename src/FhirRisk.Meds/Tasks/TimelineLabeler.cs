@@ -56,8 +56,8 @@ public sealed class TimelineLabeler
         }
         // An ICU stay already open at a stay's start (begun before the admission was registered) answers a task whose
         // positive is an ICU admission: the point is left out as for one at the same time (review s15-labels #7).
-        if (task.Point.At == StayBoundary.Start
-            && StayKind.IcuOpenAt(_timeline.Codes, anchor, contextEnd) is { } icu && task.PositiveCodes.Contains(_timeline.Codes[icu]))
+        if (task.Point.At == StayBoundary.Start && StayKind.AsksAboutIcu(task.PositiveCodes)
+            && StayKind.IcuOpenAt(_timeline.Codes, _timeline.Times, anchor, _timeline.FirstAtSameTime(anchor), contextEnd) is { } icu && task.PositiveCodes.Contains(_timeline.Codes[icu]))
             return new TaskOutcome(TaskOutcomeKind.KnownAtPrediction, null, TimeSpan.Zero, _timeline.Codes[icu]);
         var tracker = new TaskOutcomeTracker(task);
         var endMissing = task.Point.At == StayBoundary.Start && stay.EndIndex is null;

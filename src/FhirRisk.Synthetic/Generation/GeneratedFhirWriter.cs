@@ -130,13 +130,13 @@ internal sealed class GeneratedFhirWriter : IDisposable
     /// which is (read back as their joined text).</summary>
     private static IEnumerable<(string Reason, string? From, string? To)> CategoryChanges(IReadOnlyList<MedsEvent> events)
     {
-        if (events.FirstOrDefault(e => e.Time is null && e.Code.StartsWith("GENDER//", StringComparison.Ordinal)).Code is { } gender
+        if (StaticGender(events) is { } gender
             && "GENDER//" + char.ToUpperInvariant(AdministrativeGender(gender)[0]) is var read && read != gender)
             yield return (GenderRewritten, gender, read);
         foreach (var prefix in new[] { "RACE//", "ETHNICITY//" })
         {
             string[] values = [.. events.Where(e => e.Time is null && e.Code.StartsWith(prefix, StringComparison.Ordinal)).Select(e => e.Code[prefix.Length..]).Distinct()];
-            var others = values.Where(v => !s_ombCategories.Contains(v)).ToArray();
+            var others = values.Where(v => !OmbCategories(prefix).Contains(v)).ToArray();
             if (others.Length == values.Length && others.Length > 1)
             {
                 foreach (var value in others)
@@ -160,6 +160,10 @@ internal sealed class GeneratedFhirWriter : IDisposable
         "O" or "OTHER" => "other",
         _ => "unknown",
     };
+
+    /// <summary>The patient's first static <c>GENDER//…</c> code, the one the Patient's gender is written from.</summary>
+    private static string? StaticGender(IReadOnlyList<MedsEvent> events) =>
+        events.FirstOrDefault(e => e.Time is null && e.Code.StartsWith("GENDER//", StringComparison.Ordinal)).Code;
 
     private const string GenderRewritten = "a sex written in words (GENDER//FEMALE): ingestion reads the R4 gender back as its letter";
 
@@ -197,11 +201,11 @@ internal sealed class GeneratedFhirWriter : IDisposable
             {
                 string[] values = [.. omb.Where(e => e.Code.StartsWith(prefix, StringComparison.Ordinal)).Select(e => e.Code[prefix.Length..]).Distinct()];
                 if (values.Length > 0)
-                    OmbExtension(json, url, values);
+                    OmbExtension(json, url, values, OmbCategories(prefix));
             }
             json.WriteEndArray();
         }
-        if (events.FirstOrDefault(e => e.Code.StartsWith("GENDER//", StringComparison.Ordinal)).Code is { } gender)
+        if (StaticGender(events) is { } gender)
             json.WriteString("gender"u8, AdministrativeGender(gender));
         if (events.FirstOrDefault(e => e.Code == MedsSchema.BirthCode).Time is { } birth)
             FhirJson.Date(json, "birthDate"u8, birth);
@@ -352,8 +356,13 @@ internal sealed class GeneratedFhirWriter : IDisposable
         json.WriteEndObject();
     }
 
-    /// <summary>The OMB race and ethnicity categories (CDC Race &amp; Ethnicity codes) US Core binds <c>ombCategory</c> to.</summary>
-    private static readonly HashSet<string> s_ombCategories = ["1002-5", "2028-9", "2054-5", "2076-8", "2106-3", "2131-1", "2135-2", "2186-5"];
+    /// <summary>The OMB race categories (CDC Race &amp; Ethnicity codes) US Core binds the race <c>ombCategory</c> to.</summary>
+    private static readonly HashSet<string> s_ombRaces = ["1002-5", "2028-9", "2054-5", "2076-8", "2106-3"];
+
+    /// <summary>The OMB ethnicity categories US Core binds the ethnicity <c>ombCategory</c> to.</summary>
+    private static readonly HashSet<string> s_ombEthnicities = ["2135-2", "2186-5"];
+
+    private static HashSet<string> OmbCategories(string prefix) => prefix == "RACE//" ? s_ombRaces : s_ombEthnicities;
 
     /// <summary>
     /// One US Core race or ethnicity extension (0..1 each): the values that are OMB categories as <c>ombCategory</c>
@@ -361,12 +370,12 @@ internal sealed class GeneratedFhirWriter : IDisposable
     /// text, so values that are not OMB codes (a MIMIC-style <c>RACE//WHITE</c>) come back from the text when they stand
     /// alone.
     /// </summary>
-    private static void OmbExtension(Utf8JsonWriter json, string url, IReadOnlyList<string> values)
+    private static void OmbExtension(Utf8JsonWriter json, string url, IReadOnlyList<string> values, HashSet<string> categories)
     {
         json.WriteStartObject();
         json.WriteString("url"u8, url);
         json.WriteStartArray("extension"u8);
-        foreach (var code in values.Where(s_ombCategories.Contains))
+        foreach (var code in values.Where(categories.Contains))
         {
             json.WriteStartObject();
             json.WriteString("url"u8, "ombCategory");

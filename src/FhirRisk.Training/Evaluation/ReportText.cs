@@ -54,9 +54,8 @@ internal static class ReportText
 
     public static string Number(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
-    /// <summary>A task or method name as a file-name part: letters, digits, '-' and '_' kept, anything else '_'.</summary>
     /// <summary>
-    /// A file name for <paramref name="name"/>: itself when it holds only lower-case ASCII letters, digits, '-' and '_',
+    /// A task or method name as a file-name part: itself when it holds only lower-case ASCII letters, digits, '-' and '_',
     /// else its characters made safe plus a short hash of the name as given, so that two names that differ only in
     /// what is replaced (<c>icu mortality</c>, <c>icu_mortality</c>) or in case never share a file (review s16-eval #6:
     /// the report showed the second task's charts under both headings).

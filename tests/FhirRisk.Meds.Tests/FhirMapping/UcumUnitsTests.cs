@@ -12,10 +12,10 @@ public sealed class UcumUnitsTests
     [InlineData(" ml ", "http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-units", "ml", "mL")]
     [InlineData("bpm", null, null, "/min")]
     [InlineData("°F", null, null, "[degF]")]
-    // A bare "units" names no particular unit: UCUM's annotation, not an invented [U] (review s15-fhir); "U" is the enzyme unit.
+    // A bare "units" or "u" names no particular unit: UCUM's annotation, not an invented [U] (review s15-fhir).
     [InlineData("units", "http://mimic.mit.edu/fhir/mimic/CodeSystem/mimic-units", "units", "{units}")]
     [InlineData("Unit", null, null, "{units}")]
-    [InlineData("u", null, null, "U")]
+    [InlineData("u", null, null, "{units}")]
     [InlineData("u/l", null, null, "U/L")]
     public void TryNormalize_KnownUnits_ReturnsUcum(string? unit, string? system, string? code, string expected)
     {

@@ -213,6 +213,20 @@ public sealed class InStayTaskTests
     }
 
     [Fact]
+    public void IcuAdmission_AnOldIcuStayWhoseEndsWereLost_IsNotOpenAtLaterAdmissions()
+    {
+        // Review s16-final #1: an ICU stay of a stay whose ICU and hospital discharges were both lost answered every
+        // later admission. It is open at most 48 h back, and never past an earlier admission.
+        var rows = new TimelineBuilder().AtDays(0, Admission).AtDays(0.5, "ICU_ADMISSION//MICU").AtDays(1, "LAB//x")
+            .AtDays(400, Admission).AtDays(400.5, "ICU_ADMISSION//SICU").AtDays(402, Home)
+            .AtDays(600, Admission).AtDays(601, Home).Label(IcuAdmission).ToList();
+
+        Assert.Equal(3, rows.Count);
+        Assert.Equal([true, false], rows.Skip(1).Select(r => r.Outcome.Label));
+        Assert.All(rows, r => Assert.NotEqual(TaskOutcomeKind.KnownAtPrediction, r.Outcome.Kind));
+    }
+
+    [Fact]
     public void IcuAdmission_IcuDischargeAtTheAdmissionTime_NotOpen()
     {
         var outcome = new TimelineBuilder().At(-5, "ICU_ADMISSION//MICU").At(0, Admission).At(0, "ICU_DISCHARGE//MICU").At(40, Home)

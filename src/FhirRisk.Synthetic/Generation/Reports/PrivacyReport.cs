@@ -51,10 +51,9 @@ public sealed record PrivacyReport(
     /// split when the report is measured on a dataset, not only <see cref="PrivacyGroups.Train"/>'s sample.</summary>
     public int CopiesCheckedAgainst { get; init; }
 
-    /// <summary>The binomial standard error of <see cref="CloserToTrainShare"/> over the n compared: a share 0.57 at n =
-    /// 284 (SE 0.03) is within two of 0.5.</summary>
-    public double CloserToTrainShareError => Groups.Compared == 0 || double.IsNaN(CloserToTrainShare) ? double.NaN
-        : Math.Sqrt(CloserToTrainShare * (1 - CloserToTrainShare) / Groups.Compared);
+    /// <summary>The standard error of <see cref="CloserToTrainShare"/>, the mean of n per-patient scores of 0, ½ or 1: a
+    /// share 0.57 at n = 284 (SE at most 0.03) is within two of 0.5.</summary>
+    public double CloserToTrainShareError { get; init; } = double.NaN;
 
     /// <summary>AA(H) − AA(T).</summary>
     public double PrivacyLoss => AdversarialAccuracyHeldOut - AdversarialAccuracyTrain;
@@ -86,6 +85,9 @@ public sealed record PrivacyReport(
                 CopiesCheckedAgainst = trainCopies.Patients,
             };
         var toHeldOut = PatientVectors.Nearest(s, h, threads);
+        // A tie (as near to both) counts a half: "nearer to train" is then ≈ 0.5 without leakage however often the
+        // integer code distances tie (review s16-eval #4); its standard error is of these scores, not a binomial's.
+        double[] nearer = [.. toTrain.Zip(toHeldOut, (a, b) => a < b ? 1.0 : a == b ? 0.5 : 0.0)];
         var ratios = toTrain.Zip(toHeldOut, (a, b) => b == 0 ? (a == 0 ? 1 : double.PositiveInfinity) : a / b).ToArray();
         var memberScores = PatientVectors.Nearest(t, s, threads).Select(d => -d);
         var nonMemberScores = PatientVectors.Nearest(h, s, threads).Select(d => -d);
@@ -94,14 +96,13 @@ public sealed record PrivacyReport(
         return new PrivacyReport(
             groups,
             Median(toTrain), Median(toHeldOut), Median(ratios),
-            // A tie (as near to both) counts a half: "nearer to train" is then ≈ 0.5 without leakage however often the
-            // integer code distances tie (review s16-eval #4).
-            toTrain.Zip(toHeldOut).Sum(p => p.First < p.Second ? 1.0 : p.First == p.Second ? 0.5 : 0.0) / s.Count,
+            nearer.Average(),
             copies, heldOutMatches,
             aaTrain, AdversarialAccuracy(s, h, toHeldOut, threads),
             BinaryMetrics.Auroc(scores, members))
         {
             CopiesCheckedAgainst = trainCopies.Patients,
+            CloserToTrainShareError = Math.Sqrt(nearer.Sum(x => (x - nearer.Average()) * (x - nearer.Average())) / nearer.Length / nearer.Length),
         };
     }
 
