@@ -87,6 +87,12 @@ public sealed class ObservedOutcomeTests
             new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddHours(3), "LAB//A"),
         ]);
         Assert.Null(Observed(lost, TaskCatalog.IcuAdmission));
+        // Nor one hours before it that belongs to the stay admitted before it (review s16-final2 #1).
+        var earlier = Encode([
+            new(1, Admitted.AddHours(-20), "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddHours(-18), "ICU_ADMISSION//MICU"),
+            new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddHours(3), "LAB//A"),
+        ]);
+        Assert.Null(Observed(earlier, TaskCatalog.IcuAdmission));
         // An ICU stay that ended before the admission (its discharge, or the end of the stay it belonged to) answers nothing.
         foreach (var end in new[] { "ICU_DISCHARGE", "HOSPITAL_DISCHARGE//HOME" })
         {

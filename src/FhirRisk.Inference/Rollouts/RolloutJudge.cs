@@ -197,7 +197,8 @@ public sealed class RolloutJudge
         return IsSettled;
     }
 
-    /// <summary>The token budget ran out: a pending stop decides its task; every other open task stays null (ambiguous).</summary>
+    /// <summary>The token budget ran out: a pending stop decides its task, a task a new start was censoring is censored;
+    /// every other open task stays null (ambiguous).</summary>
     public void Abandon()
     {
         for (var i = 0; i < _trackers.Length; i++)

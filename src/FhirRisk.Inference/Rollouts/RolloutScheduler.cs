@@ -160,7 +160,7 @@ public sealed class RolloutScheduler : IDisposable
             var slot = _stepSlots[row];
             if (_slots[slot] is not { } sequence || decoder.Length(slot) < sequence.WindowLength)
                 continue; // dropped this step (its request was answered), or still reading its window
-            var token = SampleOf(sequence, _logits.AsSpan(row * vp, vp));
+            var token = sequence.Sample(_logits.AsSpan(row * vp, vp), _scratch);
             if (sequence.Accept(token))
                 Finish(slot, sequence);
             else if (sequence.WindowMoved)
@@ -170,21 +170,6 @@ public sealed class RolloutScheduler : IDisposable
     }
 
     public void Dispose() => _pool.Dispose();
-
-    /// <summary>The next token of <paramref name="sequence"/>; logits that are not a distribution (a diverged model) are
-    /// IN004 for every caller of the scheduler (rollouts, generation), not a bare arithmetic error.</summary>
-    private int SampleOf(RolloutSequence sequence, ReadOnlySpan<float> logits)
-    {
-        try
-        {
-            return sequence.Sample(logits, _scratch);
-        }
-        catch (ArithmeticException e)
-        {
-            throw new InferenceException(InferenceErrorCodes.NonFinite, "rollouts",
-                $"the model produced a NaN or infinite logit ({e.Message}). The checkpoint is damaged or diverged; use an earlier one.", e);
-        }
-    }
 
     private void Admit()
     {

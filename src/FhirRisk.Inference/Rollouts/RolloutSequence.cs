@@ -74,13 +74,26 @@ internal sealed class RolloutSequence
     public bool TracksHazard { get; }
 
     /// <summary>Draws the next token from the logits at the window's last position (<paramref name="logits"/> holds at
-    /// least the tokenizer's ids), after the judge adds the hazard of that distribution.</summary>
+    /// least the tokenizer's ids), and the judge adds the hazard of that distribution.</summary>
+    /// <exception cref="InferenceException">IN004: the logits are not a distribution (a NaN or +∞, or all −∞: a damaged
+    /// or diverged model), for every caller of the scheduler (rollouts, generation).</exception>
     public int Sample(ReadOnlySpan<float> logits, Span<ulong> scratch)
     {
         var row = logits[..Meanings.Count];
+        int token;
+        try
+        {
+            // Drawn first: the sampler refuses what is not a distribution before the hazard sums it.
+            token = Sampler.SampleRow(row, Request.Settings.Sampling, Request.StreamKey, Index, _generated.Count, scratch);
+        }
+        catch (ArithmeticException e)
+        {
+            throw new InferenceException(InferenceErrorCodes.NonFinite, "rollouts",
+                $"the model produced a NaN or infinite logit ({e.Message}). The checkpoint is damaged or diverged; use an earlier one.", e);
+        }
         if (TracksHazard)
             Judge.AddHazard(row, Request.Settings.Sampling.Temperature);
-        return Sampler.SampleRow(row, Request.Settings.Sampling, Request.StreamKey, Index, _generated.Count, scratch);
+        return token;
     }
 
     /// <summary>Appends a generated token; returns true when the rollout is over (every task settled, or the budget spent).</summary>

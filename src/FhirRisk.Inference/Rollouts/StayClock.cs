@@ -68,11 +68,22 @@ internal static class StayClock
                 continue;
             var code = meanings.CodeOf(timeline.Tokens[i]);
             if (StayKind.OpensIcu(code) is { } opens)
-                return opens ? i : null;
+                return opens && !InEarlierStay(meanings, timeline, i) ? i : null;
             if (i < first && CodeSet.Matches(code, TaskCodes.HospitalAdmission))
                 return null;
         }
         return null;
+    }
+
+    /// <summary><see cref="StayKind.InEarlierStay(IReadOnlyList{string}, int)"/> on tokens.</summary>
+    private static bool InEarlierStay(TokenMeanings meanings, TimelineSpans timeline, int icu)
+    {
+        for (var i = icu - 1; i >= 0; i--)
+        {
+            if (StayKind.InEarlierStay(meanings.CodeOf(timeline.Tokens[i])) is { } earlier)
+                return earlier;
+        }
+        return false;
     }
 
     /// <summary>The first token at the time of token <paramref name="index"/>.</summary>

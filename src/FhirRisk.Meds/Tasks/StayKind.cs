@@ -61,12 +61,30 @@ public sealed record StayKind(string Name, string StartCode, string EndCode, Cod
             if (i == at)
                 continue;
             if (OpensIcu(codes[i]) is { } opens)
-                return opens ? i : null;
+                return opens && !InEarlierStay(codes, i) ? i : null;
             if (i < firstAtSameTime && CodeSet.Matches(codes[i], TaskCodes.HospitalAdmission))
                 return null;
         }
         return null;
     }
+
+    /// <summary>Whether the ICU admission at <paramref name="icu"/> belongs to a hospital stay opened before it and not
+    /// closed since (its discharge lost): then a later admission ended that stay, and the ICU stay with it.</summary>
+    public static bool InEarlierStay(IReadOnlyList<string> codes, int icu)
+    {
+        ArgumentNullException.ThrowIfNull(codes);
+        for (var i = icu - 1; i >= 0; i--)
+        {
+            if (InEarlierStay(codes[i]) is { } earlier)
+                return earlier;
+        }
+        return false;
+    }
+
+    /// <summary>Read back from an ICU admission: true at a hospital admission (the ICU stay is that stay's), false at a
+    /// hospital discharge (the stay before it ended), null otherwise.</summary>
+    public static bool? InEarlierStay(string code) =>
+        CodeSet.Matches(code, TaskCodes.HospitalAdmission) ? true : CodeSet.Matches(code, TaskCodes.HospitalDischarge) ? false : null;
 
     /// <summary>How long before a stay's start an ICU admission may lie and still be read as open at it
     /// (<see cref="IcuOpenAt"/>): an ED boarder's ICU stay, or MIMIC-IV's ICU <c>intime</c> before <c>admittime</c>, is

@@ -227,6 +227,28 @@ public sealed class InStayTaskTests
     }
 
     [Fact]
+    public void IcuAdmission_AnIcuStayOfAStayWhoseDischargeWasLost_IsNotOpenAtTheNextAdmissionEvenHoursLater()
+    {
+        // Review s16-final2 #1: the ICU stay belongs to the stay admitted before it; the new admission ended that stay.
+        var rows = new TimelineBuilder().At(0, Admission).At(2, "ICU_ADMISSION//MICU").At(20, Admission).At(30, "ICU_ADMISSION//SICU")
+            .At(60, Home).Label(IcuAdmission).ToList();
+
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.FromHours(10), "ICU_ADMISSION//SICU"), rows[1].Outcome);
+    }
+
+    [Theory]
+    [InlineData(47, true)]
+    [InlineData(49, false)]
+    public void IcuAdmission_AnIcuStayBeforeTheAdmission_IsOpenAtItWithin48Hours(double hoursBefore, bool open)
+    {
+        var outcome = new TimelineBuilder().At(-hoursBefore, "ICU_ADMISSION//MICU").At(0, Admission).At(40, Home)
+            .Label(IcuAdmission).Single().Outcome;
+
+        Assert.Equal(open, outcome.Kind == TaskOutcomeKind.KnownAtPrediction);
+    }
+
+    [Fact]
     public void IcuAdmission_IcuDischargeAtTheAdmissionTime_NotOpen()
     {
         var outcome = new TimelineBuilder().At(-5, "ICU_ADMISSION//MICU").At(0, Admission).At(0, "ICU_DISCHARGE//MICU").At(40, Home)
