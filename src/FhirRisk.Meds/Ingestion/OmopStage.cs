@@ -56,5 +56,7 @@ internal sealed class OmopStage : IDisposable
 
         public FhirEncounter? Encounter(FhirReference? reference, FhirResourceEnvelope context) =>
             index.ResolveEncounter(reference, context)?.Encounter;
+
+        public FhirPatient? Patient(long personId) => index.FindPatient(personId);
     }
 }

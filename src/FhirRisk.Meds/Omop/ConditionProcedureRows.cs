@@ -24,8 +24,10 @@ internal static class ConditionProcedureRows
             return;
         // onset[x], else recordedDate (standards §3.2 "Condition"), else — as MEDS dates an encounter diagnosis — its
         // encounter's end, or start (MIMIC-IV's diagnoses carry only their encounter).
-        var visit = condition.Onset is null && condition.RecordedDate is null ? source.Encounter(condition.Encounter) : null;
-        if ((condition.Onset ?? condition.RecordedDate ?? visit?.Period?.End ?? visit?.Period?.Start) is not { } start)
+        // An onset given as the patient's age is placed from the birth date, as the MEDS mapping places it.
+        var onset = condition.Onset ?? FhirMapping.AgeTimes.At(condition.OnsetAge, source.Ids.Patient(personId.Value));
+        var visit = onset is null && condition.RecordedDate is null ? source.Encounter(condition.Encounter) : null;
+        if ((onset ?? condition.RecordedDate ?? visit?.Period?.End ?? visit?.Period?.Start) is not { } start)
         {
             source.Warn(OmopIssueCodes.NoDate, "onset", "Condition has neither onset nor recordedDate, nor an encounter with a period; no row.");
             return;
@@ -48,7 +50,7 @@ internal static class ConditionProcedureRows
         var personId = source.PersonId(procedure.Subject, "subject");
         if (personId is null)
             return;
-        if (procedure.Performed is not { } start)
+        if ((procedure.Performed ?? FhirMapping.AgeTimes.At(procedure.PerformedAge, source.Ids.Patient(personId.Value))) is not { } start)
         {
             source.Warn(OmopIssueCodes.NoDate, "performed", "Procedure has no performed[x]; procedure_date is NOT NULL, no row.");
             return;

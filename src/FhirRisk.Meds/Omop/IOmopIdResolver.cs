@@ -26,4 +26,8 @@ public interface IOmopIdResolver
     /// <summary>The Encounter a reference names, for the dates a resource without its own takes from its encounter
     /// (a Condition with neither onset nor recordedDate); null when unknown.</summary>
     FhirEncounter? Encounter(FhirReference? reference, FhirResourceEnvelope context) => null;
+
+    /// <summary>The Patient of a person_id, for a date given as the patient's age (onsetAge, performedAge); null when
+    /// unknown.</summary>
+    FhirPatient? Patient(long personId) => null;
 }

@@ -54,7 +54,7 @@ internal static class ObservationRows
         var personId = source.PersonId(allergy.Patient, "patient");
         if (personId is null)
             return;
-        if ((allergy.Onset ?? allergy.RecordedDate) is not { } when)
+        if ((allergy.Onset ?? FhirMapping.AgeTimes.At(allergy.OnsetAge, source.Ids.Patient(personId.Value)) ?? allergy.RecordedDate) is not { } when)
         {
             source.Warn(OmopIssueCodes.NoDate, "onset", "AllergyIntolerance has neither onset nor recordedDate; no row.");
             return;

@@ -256,6 +256,26 @@ public sealed class OmopExporterTests
     }
 
     [Fact]
+    public void Add_OnsetAndPerformedAsAnAge_AreDatedFromTheBirthDate_AsMedsDoes()
+    {
+        // The MEDS mapping places an onsetAge or performedAge at birthDate + age; the export did not date them (no row).
+        using var temp = new TempDirectory();
+        static FhirQuantity Age(double value) => new(value, "a", "http://unitsofmeasure.org", "a");
+        FhirResource[] resources =
+        [
+            OmopFixture.Patient(),
+            new FhirCondition { Id = "c", Subject = OmopFixture.Ref("Patient/p1"), Code = OmopFixture.Code(OmopFixture.Snomed, "44054006"), OnsetAge = Age(52) },
+            new FhirProcedure { Id = "x", Status = "completed", Subject = OmopFixture.Ref("Patient/p1"), Code = OmopFixture.Code(OmopFixture.Snomed, "80146002"), PerformedAge = Age(14) },
+        ];
+
+        var issues = OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, resources);
+
+        Assert.DoesNotContain(issues, i => i.Code == OmopIssueCodes.NoDate);
+        Assert.Equal("2012-04-02", OmopFixture.ReadRows(temp.File("condition_occurrence.csv")).Single()["condition_start_date"]);
+        Assert.Equal("1974-04-02", OmopFixture.ReadRows(temp.File("procedure_occurrence.csv")).Single()["procedure_date"]);
+    }
+
+    [Fact]
     public void Add_LongTexts_TruncatedToDdlSizes()
     {
         using var temp = new TempDirectory();

@@ -40,6 +40,13 @@ internal sealed class HashingIdResolver : IOmopIdResolver
 
     public FhirMedication? Medication(FhirReference? reference, FhirResource owner, FhirResourceEnvelope context) =>
         owner.Contained.OfType<FhirMedication>().FirstOrDefault(m => "#" + m.Id == reference?.Reference);
+
+    private readonly Dictionary<long, FhirPatient> _patients = [];
+
+    /// <summary>Makes <paramref name="patient"/> known by its person_id, as the pipeline's index knows every Patient.</summary>
+    public void AddPatient(FhirPatient patient) => _patients[Id("Patient/" + patient.Id)] = patient;
+
+    public FhirPatient? Patient(long personId) => _patients.GetValueOrDefault(personId);
 }
 
 /// <summary>Hand-built resources covering every table, and a small CSV reader for assertions.</summary>
@@ -125,6 +132,9 @@ internal static class OmopFixture
     {
         ids ??= new HashingIdResolver();
         ids.AddSubEncounter("Encounter/e1-icu", "Encounter/e1");
+        resources = [.. resources];
+        foreach (var patient in resources.OfType<FhirPatient>())
+            ids.AddPatient(patient);
         var issues = new List<Issue>();
         using var exporter = new OmopExporter(settings);
         var index = 0;
