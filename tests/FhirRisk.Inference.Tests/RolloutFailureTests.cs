@@ -43,6 +43,31 @@ public sealed class RolloutFailureTests
     }
 
     [Fact]
+    public async Task A_backend_fault_in_a_decode_step_fails_that_call_with_IN005_and_the_next_call_is_answered()
+    {
+        // The compute backend throws inside a rollout step (a device fault): the call gets the error with its code, not a
+        // cancellation or a wait without end, and the engine goes on to answer the next call.
+        using var folder = new TempDirectory();
+        TinyModel.Tokenizer.Save(folder.Path);
+        GptCheckpoint.Save(folder.Path, TinyModel.RandomGpt(TinyModel.Tokenizer.Vocabulary.Count, seed: 1));
+        using var backend = new FailingBackend(new FhirRisk.Model.ComputeOptions(1)) { Failing = true };
+        using var session = InferenceSession.Open(folder.Path, new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(4) }, backend);
+        await using var predictor = session.CreateRolloutPredictor();
+        var timeline = TinyModel.Encode(3);
+        var query = new RiskQuery(timeline, timeline.Count - 1, [TaskCatalog.HospitalMortality]);
+
+        var error = await Assert.ThrowsAsync<InferenceException>(() => predictor.PredictAsync(query).WaitAsync(Patience));
+        Assert.Equal(InferenceErrorCodes.RolloutFailed, error.Code);
+        Assert.Contains("device fault (test)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, predictor.Pool.InUse);
+
+        backend.Failing = false;
+        var risks = await predictor.PredictAsync(query).WaitAsync(Patience);
+        Assert.Equal(RiskMethod.Rollouts, risks[0].Method);
+        Assert.False(predictor.Faulted);
+    }
+
+    [Fact]
     public async Task Bad_sampling_settings_are_refused_for_that_call_and_the_next_call_is_answered()
     {
         using var session = TinyModel.Open(new InferenceOptions { Threads = 1, Rollouts = Requests.Fixed(4) });
