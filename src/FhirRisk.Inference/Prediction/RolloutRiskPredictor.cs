@@ -276,13 +276,10 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
         }
     }
 
-    private static InferenceException Failure(Exception e, string what) => e switch
-    {
-        InferenceException known => known,
-        ArithmeticException => new InferenceException(InferenceErrorCodes.NonFinite, "rollouts",
-            $"{what}: the model produced a NaN or infinite logit ({e.Message}). The checkpoint is damaged or diverged; use an earlier one.", e),
-        _ => new InferenceException(InferenceErrorCodes.RolloutFailed, "rollouts", $"{what}: {e.GetType().Name}: {e.Message}", e),
-    };
+    /// <summary>A step's failure as the calls see it: an <see cref="InferenceException"/> as it is (NaN logits are IN004
+    /// where the sampler draws, RolloutSequence.Sample), anything else IN005.</summary>
+    private static InferenceException Failure(Exception e, string what) => e as InferenceException
+        ?? new InferenceException(InferenceErrorCodes.RolloutFailed, "rollouts", $"{what}: {e.GetType().Name}: {e.Message}", e);
 
     private void Admit(Work work, Dictionary<Work, RolloutTicket> active)
     {

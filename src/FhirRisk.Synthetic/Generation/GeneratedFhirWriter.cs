@@ -135,7 +135,7 @@ internal sealed class GeneratedFhirWriter : IDisposable
             yield return (GenderRewritten, gender, read);
         foreach (var prefix in new[] { "RACE//", "ETHNICITY//" })
         {
-            string[] values = [.. events.Where(e => e.Time is null && e.Code.StartsWith(prefix, StringComparison.Ordinal)).Select(e => e.Code[prefix.Length..]).Distinct()];
+            var values = CategoryValues(events, prefix);
             var others = values.Where(v => !OmbCategories(prefix).Contains(v)).ToArray();
             if (others.Length == values.Length && others.Length > 1)
             {
@@ -193,16 +193,14 @@ internal sealed class GeneratedFhirWriter : IDisposable
         json.WriteStartObject();
         json.WriteString("resourceType"u8, FhirResourceTypes.Patient);
         json.WriteString("id"u8, id);
-        var omb = events.Where(e => e.Time is null && (e.Code.StartsWith("RACE//", StringComparison.Ordinal) || e.Code.StartsWith("ETHNICITY//", StringComparison.Ordinal))).ToArray();
-        if (omb.Length > 0)
+        var (races, ethnicities) = (CategoryValues(events, "RACE//"), CategoryValues(events, "ETHNICITY//"));
+        if (races.Length + ethnicities.Length > 0)
         {
             json.WriteStartArray("extension"u8);
-            foreach (var (prefix, url) in new[] { ("RACE//", CodeSystemUris.UsCoreRace), ("ETHNICITY//", CodeSystemUris.UsCoreEthnicity) })
-            {
-                string[] values = [.. omb.Where(e => e.Code.StartsWith(prefix, StringComparison.Ordinal)).Select(e => e.Code[prefix.Length..]).Distinct()];
-                if (values.Length > 0)
-                    OmbExtension(json, url, values, OmbCategories(prefix));
-            }
+            if (races.Length > 0)
+                OmbExtension(json, CodeSystemUris.UsCoreRace, races, s_ombRaces);
+            if (ethnicities.Length > 0)
+                OmbExtension(json, CodeSystemUris.UsCoreEthnicity, ethnicities, s_ombEthnicities);
             json.WriteEndArray();
         }
         if (StaticGender(events) is { } gender)
@@ -363,6 +361,11 @@ internal sealed class GeneratedFhirWriter : IDisposable
     private static readonly HashSet<string> s_ombEthnicities = ["2135-2", "2186-5"];
 
     private static HashSet<string> OmbCategories(string prefix) => prefix == "RACE//" ? s_ombRaces : s_ombEthnicities;
+
+    /// <summary>The distinct values of a patient's static <paramref name="prefix"/> rows (<c>RACE//</c>, <c>ETHNICITY//</c>):
+    /// what the extension writes and what <see cref="CategoryChanges"/> accounts for.</summary>
+    private static string[] CategoryValues(IReadOnlyList<MedsEvent> events, string prefix) =>
+        [.. events.Where(e => e.Time is null && e.Code.StartsWith(prefix, StringComparison.Ordinal)).Select(e => e.Code[prefix.Length..]).Distinct()];
 
     /// <summary>
     /// One US Core race or ethnicity extension (0..1 each): the values that are OMB categories as <c>ombCategory</c>
