@@ -42,6 +42,8 @@ internal static class TinyModel
     private static (string, TempDirectory) Create()
     {
         var root = new TempDirectory("fhirrisk-inference");
+        // Built once per test run, so nothing disposes it but the end of the run.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => root.Dispose();
         var meds = root.File("meds");
         using (var writer = new MedsDatasetWriter(meds))
         {

@@ -21,6 +21,8 @@ internal static class GenerationModel
     private static (string, TempDirectory) Create()
     {
         var root = new TempDirectory("fhirrisk-generation-model");
+        // Built once per test run, so nothing disposes it but the end of the run.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => root.Dispose();
         var tokenizer = TimelineTokenizer.Fit(MedsDatasetReader.Open(Dataset));
         var directory = root.File("model");
         tokenizer.Save(directory);

@@ -52,6 +52,22 @@ internal sealed class TestFhirRiskServer : IAsyncDisposable
         Action<IServiceCollection>? configure = null, bool cdsHooks = false)
     {
         var folder = new TempDirectory("fhirrisk-server");
+        try
+        {
+            return await StartInAsync(folder, settings, configure, cdsHooks);
+        }
+        catch
+        {
+            // A host that never built (settings refused while it was assembled) leaves its folder behind otherwise.
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            folder.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<TestFhirRiskServer> StartInAsync(TempDirectory folder, IDictionary<string, string?>? settings,
+        Action<IServiceCollection>? configure, bool cdsHooks)
+    {
         var (builder, logs) = TestHost.CreateBuilder(folder.Path, new Dictionary<string, string?>
         {
             ["Grpc:Host"] = "127.0.0.1",
@@ -92,8 +108,6 @@ internal sealed class TestFhirRiskServer : IAsyncDisposable
         catch
         {
             await app.DisposeAsync();
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            folder.Dispose();
             throw;
         }
         var httpPort = app.Services.GetRequiredService<HttpListenerBinding>().Port!.Value;
