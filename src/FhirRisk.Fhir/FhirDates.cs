@@ -29,6 +29,66 @@ public static class FhirDates
 
     public static bool TryParse(string? text, out FhirDateTime value) => TryParse(text, out value, out _);
 
+    /// <summary>
+    /// <paramref name="value"/> as <paramref name="zone"/> reads it, for the values that carry no zone of their own: a
+    /// partial date (<c>YYYY</c>, <c>YYYY-MM</c>, <c>YYYY-MM-DD</c>) starts at that zone's local midnight and ends the
+    /// tick before the next period's (<see cref="FhirDateTime.PeriodEndUtc"/>), and a time parsed without an offset
+    /// (<paramref name="withoutZone"/>) is that zone's wall time. A wall time inside a daylight-saving gap (one the
+    /// clocks skip) is read as if they had not yet moved, so it lands just after the gap; one that occurs twice (clocks
+    /// turned back) is read as standard time, the later instant. Values with an offset are returned as they are, and so
+    /// is every value under UTC.
+    /// </summary>
+    public static FhirDateTime InZone(FhirDateTime value, bool withoutZone, TimeZoneInfo zone)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        if (IsUtc(zone) || (value.HasTime && !withoutZone))
+            return value;
+        if (value.HasTime)
+            return ToUtc(value.Utc, zone) is { } wall ? value with { Utc = wall } : value;
+        var start = value.Utc;
+        DateTime next;
+        try
+        {
+            next = value.Precision switch
+            {
+                FhirDatePrecision.Year => start.AddYears(1),
+                FhirDatePrecision.Month => start.AddMonths(1),
+                _ => start.AddDays(1),
+            };
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return value; // the last period of year 9999: no next midnight to end at, so it stays a UTC date
+        }
+        return ToUtc(start, zone) is { } from && ToUtc(next, zone) is { } to
+            ? value with { Utc = from, PeriodEndUtc = to.AddTicks(-10) }
+            : value;
+    }
+
+    /// <summary>Whether <paramref name="zone"/> is UTC for every instant (no offset, no daylight saving).</summary>
+    public static bool IsUtc(TimeZoneInfo zone)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        return ReferenceEquals(zone, TimeZoneInfo.Utc) || (zone.BaseUtcOffset == TimeSpan.Zero && !zone.SupportsDaylightSavingTime);
+    }
+
+    /// <summary>The UTC instant of wall time <paramref name="wall"/> in <paramref name="zone"/>; null when it falls outside
+    /// the range of <see cref="DateTime"/>.</summary>
+    private static DateTime? ToUtc(DateTime wall, TimeZoneInfo zone)
+    {
+        var local = DateTime.SpecifyKind(wall, DateTimeKind.Unspecified);
+        try
+        {
+            return zone.IsInvalidTime(local)
+                ? DateTime.SpecifyKind(local - zone.BaseUtcOffset, DateTimeKind.Utc)
+                : TimeZoneInfo.ConvertTimeToUtc(local, zone);
+        }
+        catch (ArgumentException)
+        {
+            return null; // within an offset of DateTime's ends
+        }
+    }
+
     public static bool TryParse(string? text, out FhirDateTime value, out bool withoutZone)
     {
         value = default;

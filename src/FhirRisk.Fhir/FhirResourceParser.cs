@@ -38,7 +38,7 @@ public static class FhirResourceParser
             : new ElementFrame[Math.Max(options.MaxDepth, StackFrames) + 1];
         try
         {
-            return Read(envelope, type, options, frames);
+            return Read(envelope, type, options, frames, settings.TimeZone);
         }
         catch (JsonException e)
         {
@@ -51,9 +51,10 @@ public static class FhirResourceParser
         }
     }
 
-    private static FhirParseResult Read(FhirResourceEnvelope envelope, FhirResourceType type, JsonReaderOptions options, Span<ElementFrame> frames)
+    private static FhirParseResult Read(FhirResourceEnvelope envelope, FhirResourceType type, JsonReaderOptions options, Span<ElementFrame> frames,
+        TimeZoneInfo zone)
     {
-        var reader = new FhirElementReader(envelope.Json.Span, options, frames);
+        var reader = new FhirElementReader(envelope.Json.Span, options, frames, zone);
         if (!reader.RootObject())
         {
             reader.EnsureEnd();
@@ -66,7 +67,7 @@ public static class FhirResourceParser
         // The envelope's type comes from the last resourceType that is a string; the resource is what its very last
         // resourceType says. They differ only when resourceType repeats: then read it again as the declared type.
         if (declared != type)
-            return Read(envelope, declared, options, frames);
+            return Read(envelope, declared, options, frames, zone);
         return new FhirParseResult(FhirParseOutcome.Parsed, resource, reader.IssuesFor(envelope));
     }
 

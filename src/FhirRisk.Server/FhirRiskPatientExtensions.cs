@@ -76,6 +76,8 @@ internal static class FhirRiskPatientExtensions
         services.AddSingleton<RiskModel>();
         services.AddSingleton<RolloutAdmission>();
         services.AddHostedService<RiskModelLoader>();
+        services.AddSingleton(provider => new FhirReading(
+            Fhir.SiteTimeZone.TryFind(provider.GetRequiredService<IOptions<RiskModelOptions>>().Value.TimeZone, out var zone) ? zone : TimeZoneInfo.Utc));
         services.AddSingleton<PatientTimelineBuilder>();
         services.AddSingleton<TimelinePredictor>();
         services.AddSingleton<IPatientRiskService, PatientRiskService>();

@@ -67,6 +67,34 @@ public sealed class IngestCommandTests
     }
 
     [Fact]
+    public async Task Ingest_TimeZone_PlacesDatesWithoutATimeOnTheSitesDaysAndAnUnknownZoneIsAUsageError()
+    {
+        using var temp = new TempDirectory();
+        var input = temp.File("resources.ndjson");
+        await File.WriteAllLinesAsync(input, [
+            "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\",\"birthDate\":\"1980-02-03\",\"deceasedDateTime\":\"2024-07-10\"}",
+            "{\"resourceType\":\"Condition\",\"id\":\"c1\",\"subject\":{\"reference\":\"Patient/p1\"},\"code\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/sid/icd-10-cm\",\"code\":\"I10\"}]},\"recordedDate\":\"2024-07-04\"}",
+        ]);
+
+        var utc = await CliRun.RunAsync("ingest", input, "--out", temp.File("utc"));
+        var site = await CliRun.RunAsync("ingest", input, "--out", temp.File("site"), "--time-zone", "America/New_York");
+        var unknown = await CliRun.RunAsync("ingest", input, "--out", temp.File("unknown"), "--time-zone", "Mars/Olympus_Mons");
+
+        Assert.True(utc.ExitCode == ExitCodes.Success, utc.Error);
+        Assert.True(site.ExitCode == ExitCodes.Success, site.Error);
+        DateTime? Time(string dataset, string prefix) =>
+            MedsDatasetReader.Open(temp.File(dataset)).ReadSubjects().Single().Events.Single(e => e.Code.StartsWith(prefix, StringComparison.Ordinal)).Time;
+        // A recorded date starts its day; a date-only death ends it (docs/formats/fhir-ingestion.md "Time").
+        Assert.Equal(new DateTime(2024, 7, 4, 0, 0, 0, DateTimeKind.Utc), Time("utc", "ICD10CM//I10"));
+        Assert.Equal(new DateTime(2024, 7, 4, 4, 0, 0, DateTimeKind.Utc), Time("site", "ICD10CM//I10"));
+        Assert.Equal(new DateTime(2024, 7, 11, 4, 0, 0, DateTimeKind.Utc).AddTicks(-10), Time("site", "MEDS_DEATH"));
+        Assert.Equal(new DateTime(1980, 2, 3, 5, 0, 0, DateTimeKind.Utc), Time("site", "MEDS_BIRTH"));
+        Assert.Equal(ExitCodes.UsageError, unknown.ExitCode);
+        Assert.Contains("IANA id", unknown.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(temp.File("unknown")));
+    }
+
+    [Fact]
     public async Task Ingest_OnlyUnsupportedOrBrokenResources_ExitOneKeepingOnlyTheEvidence()
     {
         using var temp = new TempDirectory();

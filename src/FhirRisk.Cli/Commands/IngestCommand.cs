@@ -1,13 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
 using FhirRisk.Core;
+using FhirRisk.Fhir;
 using FhirRisk.Meds.Ingestion;
 using Spectre.Console;
 
 namespace FhirRisk.Cli.Commands;
 
 /// <summary>
-/// <c>fhirrisk ingest &lt;inputs…&gt; --out &lt;meds-dir&gt; [--omop &lt;dir&gt;] [--shards N] [--subject-key-file F]</c> (issue 3): FHIR R4 bundles,
+/// <c>fhirrisk ingest &lt;inputs…&gt; --out &lt;meds-dir&gt; [--omop &lt;dir&gt;] [--shards N] [--subject-key-file F] [--time-zone Z]</c> (issue 3): FHIR R4 bundles,
 /// NDJSON and Bulk Data export folders → a MEDS dataset (and OMOP CDM tables). Shows a progress bar (bytes and
 /// resources), then tables of resources, events, issues and quarantined resources. Issues are not failure: exit 0 when
 /// any event was written, 1 when nothing could be ingested, 2 on bad arguments.
@@ -43,10 +44,22 @@ internal static class IngestCommand
         {
             Description = "A secret key (at least 32 bytes; a trailing newline is ignored): subject and encounter ids become HMAC-SHA256 of the FHIR ids under it, so a list of MRNs cannot be hashed to find them. Without it ids are unkeyed and reproducible by anyone.",
         };
+        var timeZone = new Option<TimeZoneInfo?>("--time-zone")
+        {
+            Description = "The site's time zone (an IANA id such as America/New_York): dates without a time are that zone's days, and times without an offset its wall clock. Default UTC. Serve the model with the same zone (Fhir:TimeZone).",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (SiteTimeZone.TryFind(text, out var zone))
+                    return zone;
+                result.AddError(SiteTimeZone.Unknown("--time-zone", text));
+                return null;
+            },
+        };
         var createdAt = CommandOptions.CreatedAt("Fixed created_at for metadata/dataset.json (ISO 8601), for byte-identical re-runs.");
         var command = new Command("ingest", "Ingest FHIR R4 (bundles, NDJSON, Bulk Data exports) into a MEDS dataset and optionally OMOP CDM tables.")
         {
-            inputs, output, omop, vocabulary, shards, subjectKey, createdAt,
+            inputs, output, omop, vocabulary, shards, subjectKey, timeZone, createdAt,
         };
         command.SetAction((parsed, cancellationToken) =>
         {
@@ -58,6 +71,8 @@ internal static class IngestCommand
                     return Task.FromResult(ExitCodes.UsageError);
                 settings = settings with { Mapping = settings.Mapping with { SubjectKey = key } };
             }
+            if (parsed.GetValue(timeZone) is { } zone)
+                settings = settings with { Reader = settings.Reader with { TimeZone = zone } };
             return Task.FromResult(Run(parsed.GetRequiredValue(inputs), settings, io, cancellationToken));
         });
         return command;

@@ -32,11 +32,19 @@ public enum FhirDatePrecision
 /// A FHIR date, dateTime or instant normalized to UTC. <see cref="Utc"/> is the earliest instant the value denotes
 /// (start of year/month/day for partial dates; offsets applied when a time is present). <see cref="Precision"/>
 /// keeps what was given so mappers can apply their documented defaults (e.g. end of day for discharges).
-/// Partial dates without a time carry no zone and are taken as UTC calendar dates.
+/// Partial dates without a time carry no zone: they are calendar dates of the reader's time zone
+/// (<see cref="FhirReaderSettings.TimeZone"/>, UTC by default; <see cref="FhirDates.InZone"/>).
 /// </summary>
 public readonly record struct FhirDateTime(DateTime Utc, FhirDatePrecision Precision)
 {
     public bool HasTime => Precision >= FhirDatePrecision.Minute;
+
+    /// <summary>
+    /// For a partial date read in a time zone other than UTC, the last instant it denotes (the tick before the next
+    /// local midnight, month or year, which a daylight-saving change can put 23 or 25 hours after the start); null for
+    /// UTC dates and for values with a time, whose end is computed.
+    /// </summary>
+    public DateTime? PeriodEndUtc { get; init; }
 
     /// <summary>
     /// A time of exactly 00:00:00 in its own offset: how exports write a value that was recorded by date only (MIMIC-IV
@@ -49,10 +57,10 @@ public readonly record struct FhirDateTime(DateTime Utc, FhirDatePrecision Preci
     /// (<see cref="AtLocalMidnight"/>) — the last instant of that day; otherwise <see cref="Utc"/>. An act recorded by
     /// date happened at some time on that day, so only the day's end is sure not to put it before what else that day held.
     /// </summary>
-    public DateTime UtcEndIfDay => Precision == FhirDatePrecision.Day || AtLocalMidnight ? Utc.AddDays(1).AddTicks(-10) : Utc;
+    public DateTime UtcEndIfDay => Precision == FhirDatePrecision.Day ? UtcEnd : AtLocalMidnight ? Utc.AddDays(1).AddTicks(-10) : Utc;
 
     /// <summary>The last instant the value denotes (end of year/month/day for partial dates; itself otherwise).</summary>
-    public DateTime UtcEnd => Precision switch
+    public DateTime UtcEnd => PeriodEndUtc ?? Precision switch
     {
         FhirDatePrecision.Year => Utc.AddYears(1).AddTicks(-10),
         FhirDatePrecision.Month => Utc.AddMonths(1).AddTicks(-10),

@@ -32,13 +32,16 @@ internal ref struct FhirElementReader
     private ElementStep _current = ElementStep.Root;
     private ParseIssueLog? _issues;
     private readonly Utf8StringCache _strings = Utf8StringCache.Current;
+    private readonly TimeZoneInfo? _zone; // the site's zone for dates and zone-less times; null for UTC
 
     /// <param name="frames">Room for the frame stack: one more than the reader's MaxDepth.</param>
-    public FhirElementReader(ReadOnlySpan<byte> json, JsonReaderOptions options, Span<ElementFrame> frames)
+    /// <param name="zone">The zone of dates without a time and of times without an offset (FhirReaderSettings.TimeZone); null: UTC.</param>
+    public FhirElementReader(ReadOnlySpan<byte> json, JsonReaderOptions options, Span<ElementFrame> frames, TimeZoneInfo? zone = null)
     {
         _json = json;
         _frames = frames;
         _reader = new Utf8JsonReader(json, options);
+        _zone = zone is null || FhirDates.IsUtc(zone) ? null : zone;
     }
 
     /// <summary>Reads the root value: true when it is an object (now being read); otherwise it is skipped.</summary>
@@ -195,8 +198,10 @@ internal ref struct FhirElementReader
             Report(FhirIssueCodes.InvalidDate, "not a FHIR date, dateTime or instant (R4 §2.24.0.1)");
             return null;
         }
+        if (_zone is not null && (withoutZone || !value.HasTime))
+            value = FhirDates.InZone(value, withoutZone, _zone);
         if (withoutZone)
-            Report(FhirIssueCodes.DateTimeWithoutZone, "time without a zone offset; read as UTC");
+            Report(FhirIssueCodes.DateTimeWithoutZone, _zone is null ? "time without a zone offset; read as UTC" : $"time without a zone offset; read in the site time zone ({_zone.Id})");
         return value;
     }
 

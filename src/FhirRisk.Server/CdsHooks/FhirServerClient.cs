@@ -36,7 +36,8 @@ internal sealed class FhirResponseTooLargeException(bool wholeCall = false) : Ex
 /// Searchset pages are followed through <c>link[next]</c> on the same server, up to <c>MaxPages</c>. One key — every
 /// page, attempt, retry and body — is bounded by <c>TotalTimeout</c> and <c>MaxBytesPerKey</c>.
 /// </summary>
-internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines pipelines, FhirFetchOptions options, TimeProvider time)
+internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines pipelines, FhirFetchOptions options, TimeProvider time,
+    FhirReading? reading = null)
 {
     /// <param name="issuer">The calling CDS client's issuer ("" without one): its own circuit on this server.</param>
     /// <param name="bytes">The call's bytes: each page's body is counted against them as it is read, attempts that fail
@@ -197,9 +198,9 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
     /// <see cref="TryNextPageOfText"/>, as every page was before: that keeps a page the reader refuses for a string that is
     /// not UTF-8 text, or for a null <c>resourceType</c>, which the prediction then refuses (400), where it always has.
     /// </summary>
-    private static bool TryReadPage(byte[] body, Uri fhirServer, out SuppliedFhirDocument page, out Uri? next)
+    private bool TryReadPage(byte[] body, Uri fhirServer, out SuppliedFhirDocument page, out Uri? next)
     {
-        page = SuppliedFhirDocument.Read(body, PageEnvelope);
+        page = (reading ?? FhirReading.Utc).Read(body, PageEnvelope);
         if (page.Envelope.ResourceType is not { } type)
             return TryNextPageOfText(body, fhirServer, out next);
         next = null;

@@ -1,5 +1,6 @@
 using FhirRisk.Core;
 using FhirRisk.Fhir;
+using FhirRisk.Server.Patients;
 using FhirRisk.Fhir.Push;
 using FhirRisk.Server.Timeline;
 using Microsoft.Extensions.Logging;
@@ -12,9 +13,14 @@ namespace FhirRisk.Server.FhirPush;
 /// answer is 400 with an OperationOutcome. A <b>batch</b>, a <b>collection</b> and NDJSON are entry by entry: each valid
 /// entry is written in its own transaction and the answer lists every entry's outcome. Logs hold counts only.
 /// </summary>
-internal sealed partial class FhirPushService(TimelineStoreState store, FhirPushOptions options, ILogger<FhirPushService> logger)
+internal sealed partial class FhirPushService(TimelineStoreState store, FhirPushOptions options, ILogger<FhirPushService> logger,
+    FhirReading? reading = null)
 {
     private static readonly FhirReaderSettings Reader = FhirReaderSettings.Default;
+
+    /// <summary>Each resource is checked as the predictions will read it back (in the site time zone, so an issue about a
+    /// time without an offset says which zone it is read in).</summary>
+    private readonly FhirReaderSettings _resources = (reading ?? FhirReading.Utc).Resources;
 
     /// <summary>A <c>POST /fhir</c> body (JSON).</summary>
     public async Task<FhirPushResult> PushBundleAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
@@ -72,7 +78,7 @@ internal sealed partial class FhirPushService(TimelineStoreState store, FhirPush
     private async Task<FhirPushResult> TransactionAsync(FhirPushDocument document, CancellationToken cancellationToken)
     {
         store.EnsureReady();
-        var prepared = PushEntryPreparer.Prepare(document, requireRequest: true, Reader);
+        var prepared = PushEntryPreparer.Prepare(document, requireRequest: true, _resources);
         var errors = prepared.Where(p => p.IsRejected).SelectMany(p => p.Issues).ToList();
         errors.AddRange(prepared.Where(p => !p.IsRejected)
             .GroupBy(p => (p.Resource!.ResourceType, p.Resource.Id))
@@ -92,7 +98,7 @@ internal sealed partial class FhirPushService(TimelineStoreState store, FhirPush
     private async Task<FhirPushResult> EntryByEntryAsync(FhirPushDocument document, string kind, bool requireRequest, CancellationToken cancellationToken)
     {
         store.EnsureReady();
-        var prepared = PushEntryPreparer.Prepare(document, requireRequest, Reader);
+        var prepared = PushEntryPreparer.Prepare(document, requireRequest, _resources);
         var outcomes = new EntryOutcome[prepared.Count];
         // The valid entries are written in runs, one transaction each, rather than one transaction an entry: a commit
         // syncs the log to disk (SQLite's synchronous = FULL), which cost an NDJSON import about 0.6 ms an entry. A run

@@ -17,7 +17,7 @@ namespace FhirRisk.Server.Patients;
 /// What it leaves out — supplied resources the reader refused or that belong to another patient, a store that could
 /// not be read — is counted in <see cref="DataGaps"/>, so that a risk from a partial record can say so.
 /// </summary>
-internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel model)
+internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel model, FhirReading reading)
 {
     private const string Scope = "timeline";
     private static readonly FhirMappingSettings Mapping = new();
@@ -59,19 +59,22 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(supplied);
-        return BuildEventsAsync(patientId, [.. supplied.Select(json => SuppliedFhirDocument.Read(json))], useStoredHistory, cancellationToken);
+        return BuildEventsAsync(patientId, [.. supplied.Select(json => reading.Read(json))], useStoredHistory, cancellationToken);
     }
 
     /// <summary>The documents <paramref name="request"/> supplies, as read: its surface's reading, else read here.</summary>
     /// <exception cref="ArgumentException">The surface's reading is not of <see cref="PatientRiskRequest.FhirResources"/>.</exception>
-    private static IReadOnlyList<SuppliedFhirDocument> SuppliedOf(PatientRiskRequest request)
+    private IReadOnlyList<SuppliedFhirDocument> SuppliedOf(PatientRiskRequest request)
     {
         ArgumentNullException.ThrowIfNull(request.FhirResources);
         if (request.ReadResources is not { } read)
-            return [.. request.FhirResources.Select(json => SuppliedFhirDocument.Read(json))];
+            return [.. request.FhirResources.Select(json => reading.Read(json))];
         // The same memory, not equal bytes: a reading of other bytes would answer for data the request does not hold.
         if (read.Count != request.FhirResources.Count || read.Where((document, i) => !document.Json.Equals(request.FhirResources[i])).Any())
             throw new ArgumentException("ReadResources must be the reading of FhirResources, one per document, in order.", nameof(request));
+        // Dates read in another zone would put the record's days elsewhere than the stored history's.
+        if (read.Any(document => !document.TimeZone.Equals(reading.TimeZone)))
+            throw new ArgumentException($"ReadResources must be read in the site time zone ({reading.TimeZone.Id}).", nameof(request));
         return read;
     }
 
@@ -158,8 +161,8 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         }
     }
 
-    private static ParsedResource ParseStored(TimelineResource r) =>
-        ParsedResource.Parse(new FhirResourceEnvelope(r.ResourceType, Scope, r.ResourceType, r.FullUrl, Scope, r.Json), FhirReaderSettings.Default);
+    private ParsedResource ParseStored(TimelineResource r) =>
+        ParsedResource.Parse(new FhirResourceEnvelope(r.ResourceType, Scope, r.ResourceType, r.FullUrl, Scope, r.Json), reading.Resources);
 
     /// <summary>The stored shared resources <paramref name="present"/> references (<see cref="SharedResourceReader"/>), and
     /// whether the store could be read.</summary>

@@ -82,6 +82,13 @@ internal sealed class RiskModelOptions
 
     /// <summary>The Torch backend's device: <c>cpu</c> (default), <c>cuda</c> or <c>cuda:n</c>; unused by the CPU backend.</summary>
     public string Device { get; set; } = "cpu";
+
+    /// <summary>
+    /// The site time zone, an IANA id (default <c>UTC</c>): a FHIR date without a time is read as that zone's day, and a
+    /// time without an offset as its wall clock (<see cref="Fhir.FhirReaderSettings.TimeZone"/>). Give the zone the
+    /// model's training data was ingested in (<c>fhirrisk ingest --time-zone</c>).
+    /// </summary>
+    public string TimeZone { get; set; } = "UTC";
 }
 
 /// <summary>The compute backends a host can choose (DESIGN §5).</summary>
@@ -129,6 +136,8 @@ internal sealed class RiskModelOptionsValidator : IValidateOptions<RiskModelOpti
             failures.Add("Model:MaxRowsPerStep must be at least 1.");
         if (options.StreamConcurrency < 1)
             failures.Add("Model:StreamConcurrency must be at least 1.");
+        if (!Fhir.SiteTimeZone.TryFind(options.TimeZone, out _))
+            failures.Add(Fhir.SiteTimeZone.Unknown("Model:TimeZone", options.TimeZone));
         if (options.Backend == ComputeBackendKind.Torch)
             ValidateTorch(options.Device, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -15,8 +15,11 @@ namespace FhirRisk.Server.Patients;
 /// </summary>
 internal sealed class SuppliedFhirDocument
 {
-    private SuppliedFhirDocument(ReadOnlyMemory<byte> json, FhirPushDocument envelope, IReadOnlyList<PreparedEntry> entries) =>
-        (Json, Envelope, Entries) = (json, envelope, entries);
+    private SuppliedFhirDocument(ReadOnlyMemory<byte> json, FhirPushDocument envelope, IReadOnlyList<PreparedEntry> entries, TimeZoneInfo zone) =>
+        (Json, Envelope, Entries, TimeZone) = (json, envelope, entries, zone);
+
+    /// <summary>The site time zone its resources were read in (<see cref="FhirReaderSettings.TimeZone"/>).</summary>
+    public TimeZoneInfo TimeZone { get; }
 
     /// <summary>The document's bytes, as supplied.</summary>
     public ReadOnlyMemory<byte> Json { get; }
@@ -29,14 +32,18 @@ internal sealed class SuppliedFhirDocument
     /// document is not usable.</summary>
     public IReadOnlyList<PreparedEntry> Entries { get; }
 
-    public static SuppliedFhirDocument Read(ReadOnlyMemory<byte> json) => Read(json, FhirReaderSettings.Default);
+    /// <summary>Reads <paramref name="json"/> with the default settings (dates in UTC); the service reads through
+    /// <see cref="FhirReading"/>, in its site time zone.</summary>
+    public static SuppliedFhirDocument Read(ReadOnlyMemory<byte> json) => Read(json, FhirReaderSettings.Default, FhirReaderSettings.Default);
 
-    /// <param name="envelope">The settings the envelope is read with (its nesting limit); each resource is parsed with
-    /// the defaults, as every supplied resource is.</param>
-    public static SuppliedFhirDocument Read(ReadOnlyMemory<byte> json, FhirReaderSettings envelope)
+    /// <param name="json">The document.</param>
+    /// <param name="envelope">The settings the envelope is read with (its nesting limit).</param>
+    /// <param name="resources">The settings each resource is parsed with (the site time zone, <see cref="FhirReading.Resources"/>).</param>
+    public static SuppliedFhirDocument Read(ReadOnlyMemory<byte> json, FhirReaderSettings envelope, FhirReaderSettings resources)
     {
+        ArgumentNullException.ThrowIfNull(resources);
         var document = FhirPushReader.ReadJson(json, envelope);
-        var entries = document.IsUsable ? PushEntryPreparer.Prepare(document, requireRequest: false, FhirReaderSettings.Default) : [];
-        return new SuppliedFhirDocument(json, document, entries);
+        var entries = document.IsUsable ? PushEntryPreparer.Prepare(document, requireRequest: false, resources) : [];
+        return new SuppliedFhirDocument(json, document, entries, resources.TimeZone);
     }
 }

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text;
+using FhirRisk.Fhir.Model;
+
+namespace FhirRisk.Fhir.Tests;
+
+/// <summary>Dates without a time, and times without an offset, read in a site time zone (FhirReaderSettings.TimeZone).</summary>
+public sealed class SiteTimeZoneTests
+{
+    private static readonly TimeZoneInfo NewYork = Zone("America/New_York");
+
+    private static TimeZoneInfo Zone(string id) =>
+        SiteTimeZone.TryFind(id, out var zone) ? zone : throw new InvalidOperationException($"the system has no time zone {id}");
+
+    private static string Iso(DateTime value) => value.ToString("O", CultureInfo.InvariantCulture);
+
+    private static FhirDateTime InZone(string text, TimeZoneInfo zone)
+    {
+        Assert.True(FhirDates.TryParse(text, out var value, out var withoutZone));
+        return FhirDates.InZone(value, withoutZone, zone);
+    }
+
+    [Theory]
+    // A winter day (EST, −5), a summer day (EDT, −4), the day the clocks go forward (23 h) and back (25 h).
+    [InlineData("2024-01-15", "2024-01-15T05:00:00.0000000Z", "2024-01-16T04:59:59.9999990Z")]
+    [InlineData("2024-07-04", "2024-07-04T04:00:00.0000000Z", "2024-07-05T03:59:59.9999990Z")]
+    [InlineData("2024-03-10", "2024-03-10T05:00:00.0000000Z", "2024-03-11T03:59:59.9999990Z")]
+    [InlineData("2024-11-03", "2024-11-03T04:00:00.0000000Z", "2024-11-04T04:59:59.9999990Z")]
+    // A month and a year run from the zone's first local midnight to the tick before the next period's.
+    [InlineData("2024-11", "2024-11-01T04:00:00.0000000Z", "2024-12-01T04:59:59.9999990Z")]
+    [InlineData("2024", "2024-01-01T05:00:00.0000000Z", "2025-01-01T04:59:59.9999990Z")]
+    public void PartialDates_AreTheZonesLocalDaysMonthsAndYears(string text, string start, string end)
+    {
+        var value = InZone(text, NewYork);
+
+        Assert.Equal(start, Iso(value.Utc));
+        Assert.Equal(end, Iso(value.UtcEnd));
+        if (value.Precision == FhirDatePrecision.Day)
+            Assert.Equal(end, Iso(value.UtcEndIfDay));
+    }
+
+    [Theory]
+    [InlineData("2024-07-01T10:00:00", "2024-07-01T14:00:00.0000000Z")] // wall clock, EDT
+    [InlineData("2024-01-01T10:00", "2024-01-01T15:00:00.0000000Z")] // EST
+    [InlineData("2024-03-10T02:30:00", "2024-03-10T07:30:00.0000000Z")] // inside the skipped hour: as if the clocks had not moved
+    [InlineData("2024-11-03T01:30:00", "2024-11-03T06:30:00.0000000Z")] // twice that night: standard time, the later instant
+    [InlineData("2024-07-01T10:00:00+02:00", "2024-07-01T08:00:00.0000000Z")] // an offset of its own wins
+    [InlineData("2024-07-01T10:00:00Z", "2024-07-01T10:00:00.0000000Z")]
+    public void Times_WithoutAnOffset_AreTheZonesWallClock(string text, string utc)
+    {
+        var value = InZone(text, NewYork);
+
+        Assert.Equal(utc, Iso(value.Utc));
+        Assert.Null(value.PeriodEndUtc);
+    }
+
+    [Fact]
+    public void UnderUtc_EveryValueIsAsParsed()
+    {
+        foreach (var text in new[] { "2024-03-10", "2024-11", "2024", "2024-07-01T10:00:00", "2024-07-01T10:00:00-04:00" })
+        {
+            Assert.True(FhirDates.TryParse(text, out var parsed, out var withoutZone));
+            Assert.Equal(parsed, FhirDates.InZone(parsed, withoutZone, TimeZoneInfo.Utc));
+            Assert.Equal(parsed, FhirDates.InZone(parsed, withoutZone, Zone("Etc/UTC")));
+        }
+    }
+
+    [Fact]
+    public void TheLastDayOfTheCalendar_StaysAUtcDate()
+    {
+        var value = InZone("9999-12-31", Zone("Pacific/Kiritimati"));
+
+        Assert.Equal(FhirDatePrecision.Day, value.Precision);
+        Assert.Equal("9999-12-31T00:00:00.0000000Z", Iso(value.Utc));
+    }
+
+    [Fact]
+    public void TheParser_ReadsDatesInItsSettingsZone_AndSaysSoOfATimeWithoutAnOffset()
+    {
+        var json = Encoding.UTF8.GetBytes("""{"resourceType":"Condition","onsetDateTime":"2024-07-01T10:00:00","recordedDate":"2024-07-04"}""");
+        var envelope = new FhirResourceEnvelope("Condition", "in.ndjson", "line 1", null, "scope", json);
+
+        var utc = FhirResourceParser.Parse(envelope);
+        var site = FhirResourceParser.Parse(envelope, FhirReaderSettings.Default with { TimeZone = NewYork });
+
+        var atUtc = Assert.IsType<FhirCondition>(utc.Resource);
+        var atSite = Assert.IsType<FhirCondition>(site.Resource);
+        Assert.Equal("2024-07-04T00:00:00.0000000Z", Iso(atUtc.RecordedDate!.Value.Utc));
+        Assert.Equal("2024-07-04T04:00:00.0000000Z", Iso(atSite.RecordedDate!.Value.Utc));
+        Assert.Equal("2024-07-05T03:59:59.9999990Z", Iso(atSite.RecordedDate.Value.UtcEndIfDay));
+        Assert.Equal("2024-07-01T14:00:00.0000000Z", Iso(atSite.Onset!.Value.Utc));
+        Assert.Contains("read as UTC", Assert.Single(utc.Issues).Message, StringComparison.Ordinal);
+        var issue = Assert.Single(site.Issues);
+        Assert.Equal(FhirIssueCodes.DateTimeWithoutZone, issue.Code);
+        Assert.Contains("site time zone (America/New_York)", issue.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("America/New_York", true)]
+    [InlineData(" Europe/Berlin ", true)]
+    [InlineData("UTC", true)]
+    [InlineData("Mars/Olympus_Mons", false)]
+    [InlineData("", false)]
+    [InlineData(null, false)]
+    public void TryFind_KnowsIanaIds(string? id, bool found)
+    {
+        Assert.Equal(found, SiteTimeZone.TryFind(id, out var zone));
+        Assert.Equal(found, zone is not null);
+        if (!found)
+            Assert.Contains("IANA id", SiteTimeZone.Unknown("--time-zone", id), StringComparison.Ordinal);
+    }
+}

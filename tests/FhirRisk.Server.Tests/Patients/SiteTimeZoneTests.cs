@@ -1,0 +1,67 @@
+using System.Net;
+using System.Text;
+using FhirRisk.Server.Patients;
+using FhirRisk.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace FhirRisk.Server.Tests.Patients;
+
+/// <summary>
+/// <c>Model:TimeZone</c>: the service reads a FHIR date without a time as the site's day — whether the record is supplied
+/// with the request or read back from the store — as <c>fhirrisk ingest --time-zone</c> does for the training data.
+/// </summary>
+public sealed class SiteTimeZoneTests
+{
+    private const string PatientId = "zone-p1";
+
+    private static readonly string Bundle = $$$"""
+        {"resourceType":"Bundle","type":"transaction","entry":[
+          {"resource":{"resourceType":"Patient","id":"{{{PatientId}}}","gender":"male","birthDate":"1950-05-06"},
+           "request":{"method":"PUT","url":"Patient/{{{PatientId}}}"}},
+          {"resource":{"resourceType":"Condition","id":"zone-c1","subject":{"reference":"Patient/{{{PatientId}}}"},
+            "code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"I10"}]},"recordedDate":"2024-07-04"},
+           "request":{"method":"PUT","url":"Condition/zone-c1"}}]}
+        """;
+
+    [Fact]
+    public async Task A_date_without_a_time_is_the_sites_day_supplied_or_stored()
+    {
+        await using var server = await TestFhirRiskServer.StartAsync(new Dictionary<string, string?> { ["Model:TimeZone"] = "America/New_York" });
+        await server.WaitUntilReadyAsync();
+        using (var pushed = await server.PostAsync("/fhir", Bundle))
+            Assert.Equal(HttpStatusCode.OK, pushed.StatusCode);
+        var builder = server.Services.GetRequiredService<PatientTimelineBuilder>();
+
+        var stored = await builder.BuildAsync(PatientId, [], useStoredHistory: true, CancellationToken.None);
+        var supplied = await builder.BuildAsync(PatientId, [Encoding.UTF8.GetBytes(Bundle)], useStoredHistory: false, CancellationToken.None);
+
+        foreach (var result in new[] { stored, supplied })
+        {
+            Assert.Equal(new DateTime(2024, 7, 4, 4, 0, 0, DateTimeKind.Utc), result.Events.Single(e => e.Code == "ICD10CM//I10").Time);
+            Assert.Equal(new DateTime(1950, 5, 6, 4, 0, 0, DateTimeKind.Utc), result.Events.Single(e => e.Code == "MEDS_BIRTH").Time); // EDT that spring
+        }
+    }
+
+    [Fact]
+    public async Task A_reading_made_in_another_zone_is_refused_rather_than_mapped()
+    {
+        await using var server = await TestFhirRiskServer.StartAsync(new Dictionary<string, string?> { ["Model:TimeZone"] = "Europe/Berlin" });
+        var json = (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(Bundle);
+        var request = new PatientRiskRequest(PatientId, [json], []) { UseStoredHistory = false, ReadResources = [SuppliedFhirDocument.Read(json)] };
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => server.Services.GetRequiredService<PatientTimelineBuilder>().BuildAsync(request, CancellationToken.None));
+
+        Assert.Contains("Europe/Berlin", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_zone_is_refused_at_start_naming_the_setting()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            TestFhirRiskServer.StartAsync(new Dictionary<string, string?> { ["Model:TimeZone"] = "Mars/Olympus_Mons" }));
+
+        Assert.Contains("Model:TimeZone", error.Message, StringComparison.Ordinal);
+        Assert.Contains("IANA id", error.Message, StringComparison.Ordinal);
+    }
+}
