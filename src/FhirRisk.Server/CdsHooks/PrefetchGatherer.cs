@@ -29,7 +29,7 @@ internal sealed record GatheredData(IReadOnlyList<SuppliedFhirDocument> Document
 /// it keeps is read here once by the FHIR reader, and that reading is what the prediction maps. A <c>fhirServer</c> is
 /// fetched from only when <see cref="FhirServerPolicy"/> allows it for the calling issuer.
 /// </summary>
-internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy policy, FhirReading reading)
+internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy policy, FhirReading? reading = null)
 {
     /// <param name="issuer">The authenticated client's issuer, "" without one (LocalDemo): it picks the servers the call
     /// may name and the circuits its fetches go through.</param>
@@ -77,7 +77,7 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy
         try
         {
             // Read while the FHIR server answers; its pages are read as they come (FhirServerClient).
-            documents = [.. prefetched.Select(json => reading.Read(json))];
+            documents = [.. prefetched.Select(json => (reading ?? FhirReading.Utc).Read(json))];
             results = await Task.WhenAll(fetches).ConfigureAwait(false);
         }
         catch

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 using FhirRisk.Server.Patients;
 using FhirRisk.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,6 +42,36 @@ public sealed class SiteTimeZoneTests
             Assert.Equal(new DateTime(2024, 7, 4, 4, 0, 0, DateTimeKind.Utc), result.Events.Single(e => e.Code == "ICD10CM//I10").Time);
             Assert.Equal(new DateTime(1950, 5, 6, 4, 0, 0, DateTimeKind.Utc), result.Events.Single(e => e.Code == "MEDS_BIRTH").Time); // EDT that spring
         }
+    }
+
+    [Fact]
+    public async Task A_hook_calls_prefetch_is_read_in_the_sites_zone()
+    {
+        // The hook reads its prefetch once and hands the reading to the prediction, which refuses a reading made in
+        // another zone than its own: a 200 says the CDS Hooks surface read it in the site's zone.
+        await using var server = await TestFhirRiskServer.StartAsync(new Dictionary<string, string?>(Risk.DemoModel.Settings)
+        {
+            ["Model:TimeZone"] = "America/New_York",
+            ["Model:DefaultMethod"] = "heads",
+            ["CdsHooks:Authentication:Mode"] = "LocalDemo",
+        }, cdsHooks: true);
+        await server.WaitUntilReadyAsync();
+        var resources = JsonNode.Parse(Bundle)!["entry"]!.AsArray().Select(e => e!["resource"]!).ToArray();
+        var prefetch = new JsonObject
+        {
+            ["patient"] = resources[0].DeepClone(),
+            ["conditions"] = new JsonObject
+            {
+                ["resourceType"] = "Bundle",
+                ["type"] = "searchset",
+                ["entry"] = new JsonArray(new JsonObject { ["resource"] = resources[1].DeepClone() }),
+            },
+        }.ToJsonString();
+
+        using var response = await server.PostAsync($"/cds-services/{FhirRisk.Server.CdsHooks.CdsServiceCatalog.PatientRiskId}",
+            CdsHooks.CdsRequests.Hook("patient-view", patientId: PatientId, prefetch: prefetch), "application/json");
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
     }
 
     [Fact]
