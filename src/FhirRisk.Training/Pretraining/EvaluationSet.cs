@@ -33,14 +33,17 @@ internal sealed class EvaluationSet
     public long Targets { get; }
 
     /// <summary>The mean cross-entropy per target token over every window, without dropout (in double across batches).</summary>
-    public double Loss(GptModel model)
+    /// <param name="model">The model scored.</param>
+    /// <param name="cancellationToken">Checked before each block of each batch's forward pass
+    /// (<see cref="OperationCanceledException"/>): an evaluation of many batches is abandoned within one block.</param>
+    public double Loss(GptModel model, CancellationToken cancellationToken = default)
     {
         double sum = 0;
         for (var b = 0; b < _tokens.Length; b++)
         {
             var counted = _targets[b].Count(id => id != WindowSampler.IgnoreIndex);
             if (counted > 0)
-                sum += (double)model.Forward(_tokens[b], _targets[b], _rows, _context)!.Value * counted;
+                sum += (double)model.Forward(_tokens[b], _targets[b], _rows, _context, dropout: null, cancellationToken)!.Value * counted;
         }
         return Targets == 0 ? double.NaN : sum / Targets;
     }

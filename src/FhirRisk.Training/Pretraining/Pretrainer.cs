@@ -289,8 +289,19 @@ public sealed class Pretrainer : IDisposable
         double? evalLoss = null;
         if (_setup.Evaluation is { } evaluation && settings.EvalEvery > 0 && (step % settings.EvalEvery == 0 || step == settings.Steps))
         {
-            evalLoss = evaluation.Loss(_model);
-            CheckFinite(evalLoss.Value, step, "tuning loss");
+            try
+            {
+                EvaluationStarting?.Invoke(step);
+                evalLoss = evaluation.Loss(_model, cancellationToken);
+                CheckFinite(evalLoss.Value, step, "tuning loss");
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Ctrl-C during the evaluation (many batches of a long context take minutes): the step itself is whole —
+                // its update is applied — so it is kept, without a tuning loss, and the run stops after it. Abandoning
+                // it instead would save weights one update past the record.
+                evalLoss = null;
+            }
         }
 
         _record = _record with
@@ -312,6 +323,9 @@ public sealed class Pretrainer : IDisposable
             SaveLastCheckpoint();
         return metrics;
     }
+
+    /// <summary>Called with the step number as a tuning evaluation begins, on the training thread (tests stop a run there).</summary>
+    internal Action<long>? EvaluationStarting { get; set; }
 
     /// <summary>The current weights (and this record) as the model directory's model.</summary>
     private void SaveModel()

@@ -83,6 +83,38 @@ public sealed class PretrainerTests : IDisposable
     }
 
     [Fact]
+    public void Cancelled_DuringATuningEvaluation_KeepsTheStepWithoutItsLoss_AndResumesBitExact()
+    {
+        // Review s15-training #6: the evaluation did not look at the token, so Ctrl-C waited for all of its batches.
+        var (straight, interrupted) = (_temp.File("straight"), _temp.File("interrupted"));
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, straight, TinyRuns.Settings))
+            trainer.Run();
+
+        using (var trainer = Pretrainer.Start(_tokenizer, _tokens, interrupted, TinyRuns.Settings))
+        {
+            using var cancellation = new CancellationTokenSource();
+            trainer.EvaluationStarting = step =>
+            {
+                if (step == 4)
+                    cancellation.Cancel();
+            };
+            var stopped = trainer.Run(null, cancellation.Token);
+
+            Assert.True(stopped.Cancelled);
+            Assert.Equal(4, stopped.Step); // the step's update is kept: the weights are never one update past the record
+        }
+        var lines = ReadMetrics(interrupted);
+        Assert.Equal([1L, 2, 3, 4], lines.Select(m => m.GetProperty("step").GetInt64()));
+        Assert.True(lines[1].TryGetProperty("eval_loss", out var evaluated) && evaluated.ValueKind == JsonValueKind.Number);
+        Assert.False(lines[3].TryGetProperty("eval_loss", out var abandoned) && abandoned.ValueKind == JsonValueKind.Number);
+        using (var trainer = Pretrainer.Resume(_tokenizer, _tokens, interrupted))
+            Assert.Equal(6, trainer.Run().Step);
+
+        foreach (var file in new[] { "checkpoints/last/model.safetensors", "checkpoints/last/optimizer.safetensors" })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(straight, file)), File.ReadAllBytes(Path.Combine(interrupted, file)));
+    }
+
+    [Fact]
     public void Start_BuffersBeyondTheProcessesMemory_RefusedAsTr009BeforeAnythingIsWritten()
     {
         // CLI review s10: nothing bounded --context; activations that the machine cannot back end the process without a word.
