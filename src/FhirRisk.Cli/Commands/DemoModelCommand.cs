@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using FhirRisk.Core;
 using FhirRisk.Meds;
 using FhirRisk.Model.Checkpoints;
 using FhirRisk.Parquet;
@@ -73,7 +74,7 @@ internal static class DemoModelCommand
             var code = e.Code is DemoErrorCodes.FolderNotEmpty or DemoErrorCodes.TooFewPatients ? ExitCodes.UsageError : ExitCodes.Failure;
             return CommandOutput.Fail(io.Error, e.Message, "see docs/demo-model.md, 'Errors'.", code);
         }
-        catch (ArgumentException e)
+        catch (ArgumentException e) when (!FileFailures.IsFileTooLarge(e))
         {
             return CommandOutput.Fail(io.Error, e.Message, "see 'fhirrisk demo-model --help'.", ExitCodes.UsageError);
         }
@@ -84,7 +85,7 @@ internal static class DemoModelCommand
             return CommandOutput.Fail(io.Error, $"[{DemoErrorCodes.StageFailed}] evaluation: {e.Issue}",
                 e.Hint ?? "simulate more patients (--patients, --validation-patients); see docs/demo-model.md, 'Errors'.");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or MedsFormatException or ParquetException or CheckpointException or InvalidDataException)
+        catch (Exception e) when (e is MedsFormatException or ParquetException or CheckpointException or InvalidDataException || FileFailures.IsFileFailure(e))
         {
             return CommandOutput.Fail(io.Error, e.Message, "check that the disk has room (the full recipe's work folder takes about 6 GB) and the folders are writable.");
         }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using FhirRisk.Core;
 using FhirRisk.Core.Statistics;
 using FhirRisk.Parquet;
 using FhirRisk.Training.Evaluation;
@@ -88,7 +89,7 @@ internal static class EvaluateCommand
         {
             return CommandOutput.Fail(io.Error, e.Message, "choose a new --out folder.", ExitCodes.UsageError);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             return CommandOutput.Fail(io.Error, e.Message, "check that the inputs are readable, the output folder writable, and the disk has room.");
         }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using FhirRisk.Core;
 using FhirRisk.Meds;
 using FhirRisk.Model.Checkpoints;
 using FhirRisk.Model.Heads;
@@ -144,11 +145,11 @@ internal static class FinetuneCommand
             var code = e.Code == FinetuningErrorCodes.OutputNotEmpty ? ExitCodes.UsageError : ExitCodes.Failure;
             return CommandOutput.Fail(io.Error, e.Message, "see docs/finetuning.md, 'Errors'.", code);
         }
-        catch (ArgumentException e)
+        catch (ArgumentException e) when (!FileFailures.IsFileTooLarge(e))
         {
             return CommandOutput.Fail(io.Error, e.Message, "see 'fhirrisk finetune --help' for each setting's meaning and range.", ExitCodes.UsageError);
         }
-        catch (Exception e) when (e is CheckpointException or InvalidDataException or FileNotFoundException or MedsFormatException or ParquetException or IOException)
+        catch (Exception e) when (e is CheckpointException or InvalidDataException or FileNotFoundException or MedsFormatException or ParquetException || FileFailures.IsFileFailure(e))
         {
             return CommandOutput.Fail(io.Error, e.Message, "pass a model directory written by 'fhirrisk train' as --model, with the token shards or MEDS dataset it was trained on.", ExitCodes.Failure);
         }

@@ -103,7 +103,7 @@ internal static class GenerateCommand
         {
             return CommandOutput.Fail(io.Error, e.Message, "check the model directory and the --data dataset (fhirrisk meds validate <dir>).");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             return CommandOutput.Fail(io.Error, e.Message, "check that the output folder is writable and the disk has room.");
         }

@@ -87,7 +87,7 @@ internal static class IngestCommand
         {
             bytes = File.ReadAllBytes(file.FullName);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             CommandOutput.Fail(io.Error, $"cannot read --subject-key-file '{file.FullName}' ({e.GetType().Name}).", "pass a readable file holding the key.", ExitCodes.UsageError);
             return null;
@@ -174,7 +174,7 @@ internal static class IngestCommand
         {
             return CommandOutput.Fail(io.Error, e.Message, "choose a new --out folder.", ExitCodes.UsageError);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             return CommandOutput.Fail(io.Error, e.Message, "check that the inputs are readable and the output folder is writable.");
         }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using FhirRisk.Core;
 using FhirRisk.Meds;
 using FhirRisk.Meds.Tasks;
 using FhirRisk.Parquet;
@@ -60,7 +61,7 @@ internal static class LabelsCommand
         {
             return CommandOutput.Fail(io.Error, e.Message, "choose a new --out folder.", ExitCodes.UsageError);
         }
-        catch (Exception e) when (e is MedsFormatException or ParquetException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is MedsFormatException or ParquetException || FileFailures.IsFileFailure(e))
         {
             var message = e is MedsFormatException meds ? meds.Issue.ToString() : e.Message;
             return CommandOutput.Fail(io.Error, message, $"run 'fhirrisk meds validate {folder}' to list every problem.");

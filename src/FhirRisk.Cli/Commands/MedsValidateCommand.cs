@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using FhirRisk.Core;
 using FhirRisk.Meds;
 using Spectre.Console;
 
@@ -41,7 +42,7 @@ internal static class MedsValidateCommand
         {
             report = MedsValidator.Check(folder.FullName, options);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             return CommandOutput.Fail(io.Error, e.Message, "check that the folder is readable.");
         }

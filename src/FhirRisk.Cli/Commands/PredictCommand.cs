@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using FhirRisk.Core;
 using FhirRisk.Inference;
 using FhirRisk.Inference.Rollouts;
 using FhirRisk.Inference.Scoring;
@@ -135,7 +136,7 @@ internal static class PredictCommand
         {
             CreateOutput(r.Output);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             return CommandOutput.Fail(io.Error, $"--out '{r.Output}' cannot be created as a folder ({e.Message}).", "choose a folder you can write to.", ExitCodes.UsageError);
         }
@@ -179,7 +180,7 @@ internal static class PredictCommand
         {
             return CommandOutput.Fail(io.Error, e.Message, "tokenize and label the same dataset with the model's tokenizer (fhirrisk tokenize, fhirrisk labels).");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             return CommandOutput.Fail(io.Error, $"could not write to '{r.Output}': {e.Message}", "free space on its disk or fix its permissions, then run again into an empty --out.");
         }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using FhirRisk.Core;
 using FhirRisk.Core.Statistics;
 using FhirRisk.Meds;
 using FhirRisk.Meds.Tasks;
@@ -135,11 +136,11 @@ internal static class ProbeCommand
         {
             return CommandOutput.Fail(io.Error, e.Message, "see docs/probes.md, 'Errors'.", e.Code == ProbeErrorCodes.OutputExists ? ExitCodes.UsageError : ExitCodes.Failure);
         }
-        catch (ArgumentException e)
+        catch (ArgumentException e) when (!FileFailures.IsFileTooLarge(e))
         {
             return CommandOutput.Fail(io.Error, e.Message, "see 'fhirrisk probe --help' for each setting.", ExitCodes.UsageError);
         }
-        catch (Exception e) when (e is MedsFormatException or ParquetException or IOException or UnauthorizedAccessException or EvaluationInputException)
+        catch (Exception e) when (e is MedsFormatException or ParquetException or EvaluationInputException || FileFailures.IsFileFailure(e))
         {
             var message = e is MedsFormatException meds ? meds.Issue.ToString() : e.Message;
             return CommandOutput.Fail(io.Error, message, $"run 'fhirrisk meds validate {inputs.Dataset}' to check the dataset.");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using FhirRisk.Core;
 using FhirRisk.Meds;
 using FhirRisk.Parquet;
 using FhirRisk.Tokenizer;
@@ -78,15 +79,15 @@ internal static class TokenizeFitCommand
                 tokenizer = TimelineTokenizer.Fit(MedsDatasetReader.Open(folder.FullName), settings);
             }
         }
-        catch (ArgumentException e) when (settings.DayEndCodes.Any(string.IsNullOrEmpty))
+        catch (ArgumentException e) when (settings.DayEndCodes.Any(string.IsNullOrEmpty) && !FileFailures.IsFileTooLarge(e))
         {
             return CommandOutput.Fail(io.Error, e.Message, "pass a code prefix such as PROCEDURE//ICD to --day-end-codes.", ExitCodes.UsageError);
         }
-        catch (ArgumentException e)
+        catch (ArgumentException e) when (!FileFailures.IsFileTooLarge(e))
         {
             return CommandOutput.Fail(io.Error, e.Message, "pass --fit-split with a split the dataset has.", ExitCodes.UsageError);
         }
-        catch (Exception e) when (e is MedsFormatException or ParquetException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is MedsFormatException or ParquetException || FileFailures.IsFileFailure(e))
         {
             var message = e is MedsFormatException meds ? meds.Issue.ToString() : e.Message;
             return CommandOutput.Fail(io.Error, message, $"run 'fhirrisk meds validate {folder}' to list every problem.");
@@ -95,7 +96,7 @@ internal static class TokenizeFitCommand
         {
             tokenizer.Save(output.FullName);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             return CommandOutput.Fail(io.Error, $"could not save the tokenizer to '{output.FullName}': {e.Message}", "choose a new --out folder you can write to.");
         }

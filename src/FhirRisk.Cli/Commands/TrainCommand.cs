@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using FhirRisk.Core;
 using FhirRisk.Tokenizer;
 using FhirRisk.Training;
 using FhirRisk.Training.Pretraining;
@@ -82,7 +83,7 @@ internal static class TrainCommand
             var result = WithProgress(CommandOutput.ConsoleFor(io.Output), trainer, cancellationToken);
             return Report(io, result, tokens, tokenizerFolder);
         }
-        catch (ArgumentException e)
+        catch (ArgumentException e) when (!FileFailures.IsFileTooLarge(e))
         {
             return CommandOutput.Fail(io.Error, SettingsOptions.InOptionNames(e.Message), "see 'fhirrisk train --help' for each setting's meaning and range.", ExitCodes.UsageError);
         }

@@ -1,3 +1,4 @@
+using FhirRisk.Core;
 namespace FhirRisk.Meds.Ingestion;
 
 /// <summary>Refuses to ingest into a folder that already holds output, so old shards or quarantine lines cannot mix in; and
@@ -32,7 +33,7 @@ public static class OutputFolderCheck
                 if (Directory.Exists(path))
                     Directory.Delete(path, recursive: true);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (FileFailures.IsFileFailure(e))
             {
             }
         }
@@ -41,7 +42,7 @@ public static class OutputFolderCheck
             if (Directory.Exists(output) && !Directory.EnumerateFileSystemEntries(output).Any())
                 Directory.Delete(output);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
         }
     }

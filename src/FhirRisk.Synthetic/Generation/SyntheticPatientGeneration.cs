@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FhirRisk.Core;
 using FhirRisk.Inference;
 using FhirRisk.Meds;
 using FhirRisk.Meds.Tasks;
@@ -174,7 +175,7 @@ public static class SyntheticPatientGeneration
             if (createdFolder && Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
                 Directory.Delete(folder);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             // The original failure is the one to report; a folder left behind is named by the rerun's "not empty".
         }

@@ -39,7 +39,7 @@ public static class EvaluationReportWriter
             written.Add(metrics);
             return written;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             RemoveWritten(folder, plots);
             throw;
@@ -76,7 +76,7 @@ public static class EvaluationReportWriter
         {
             remove();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             // What cannot be removed stays; the original error is the one to report.
         }

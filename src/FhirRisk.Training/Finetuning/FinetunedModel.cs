@@ -49,7 +49,7 @@ public static class FinetunedModel
             Directory.CreateDirectory(directory);
             write();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             var kept = Remove(directory, created);
             var state = kept is null ? $"nothing was kept ({directory} was {(created ? "removed" : "emptied")})" : $"{directory} could not be removed ({kept})";
@@ -80,7 +80,7 @@ public static class FinetunedModel
             }
             return null;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             return e.Message;
         }

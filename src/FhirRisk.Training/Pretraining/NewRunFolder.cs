@@ -1,3 +1,4 @@
+using FhirRisk.Core;
 namespace FhirRisk.Training.Pretraining;
 
 /// <summary>The model directory of a new run, which it removes again when it fails (or stops) before its first
@@ -29,7 +30,7 @@ internal sealed class NewRunFolder(string root, bool created)
             }
             return $"The run had no checkpoint yet, so nothing was kept ({root} was {(created ? "removed" : "emptied")}).";
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             _kept = true;
             return $"The run had no checkpoint yet, and {root} could not be removed ({e.Message}).";

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using FhirRisk.Core;
 using FhirRisk.Model.Checkpoints;
 using FhirRisk.Model.Compute;
 using FhirRisk.Model.Cpu;
@@ -234,7 +235,7 @@ public sealed class Pretrainer : IDisposable
         {
             LossCurve.Save(_metrics.History, Directory.LossCurve);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             // Everything that resumes or serves the run is saved by now; a failed chart would send the user to a
             // --resume that has nothing left to do.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FhirRisk.Core;
 
 namespace FhirRisk.Training.Pretraining;
 
@@ -45,9 +46,10 @@ internal static class PretrainingFailure
         {
             return save();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
-            throw new TrainingException(PretrainingErrorCodes.SaveFailed, path, $"could not write ({e.Message}).", e);
+            var why = FileFailures.IsFileTooLarge(e) ? $"{e.Message} A file-size limit stopped it: ulimit -f, or a FAT volume's 4 GiB" : e.Message;
+            throw new TrainingException(PretrainingErrorCodes.SaveFailed, path, $"could not write ({why}).", e);
         }
     }
 
@@ -61,7 +63,7 @@ internal static class PretrainingFailure
             if (Directory.Exists(directory.LastCheckpoint + ".partial"))
                 Directory.Delete(directory.LastCheckpoint + ".partial", recursive: true);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
             // Best effort: the next save replaces them.
         }
