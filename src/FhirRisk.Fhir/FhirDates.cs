@@ -61,7 +61,7 @@ public static class FhirDates
             return value; // the last period of year 9999: no next midnight to end at, so it stays a UTC date
         }
         return ToUtc(start, zone) is { } from && ToUtc(next, zone) is { } to
-            ? value with { Utc = from, PeriodEndUtc = to.AddTicks(-10) }
+            ? value with { Utc = from, PeriodEndUtc = to.AddTicks(-10), Zone = zone }
             : value;
     }
 

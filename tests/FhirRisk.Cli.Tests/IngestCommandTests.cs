@@ -95,6 +95,40 @@ public sealed class IngestCommandTests
     }
 
     [Fact]
+    public async Task Ingest_TimeZoneEastOfUtc_KeepsTheWrittenDaysInOmopAndCountsAgesFromTheWrittenBirthday()
+    {
+        // East of UTC a local midnight is the evening before in UTC: the OMOP date columns and an onset given as an age
+        // must still count the days as written, not the UTC days of those instants.
+        using var temp = new TempDirectory();
+        var input = temp.File("resources.ndjson");
+        await File.WriteAllLinesAsync(input, [
+            "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\",\"birthDate\":\"1980-02-03\",\"deceasedDateTime\":\"2024-07-10\"}",
+            "{\"resourceType\":\"Condition\",\"id\":\"c1\",\"subject\":{\"reference\":\"Patient/p1\"},\"code\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/sid/icd-10-cm\",\"code\":\"I10\"}]},\"recordedDate\":\"2024-07-04\"}",
+            "{\"resourceType\":\"Condition\",\"id\":\"c2\",\"subject\":{\"reference\":\"Patient/p1\"},\"code\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/sid/icd-10-cm\",\"code\":\"E11\"}]},\"onsetAge\":{\"value\":44,\"unit\":\"years\",\"system\":\"http://unitsofmeasure.org\",\"code\":\"a\"}}",
+        ]);
+
+        var run = await CliRun.RunAsync("ingest", input, "--out", temp.File("meds"), "--omop", temp.File("omop"), "--time-zone", "Europe/Berlin");
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.Error);
+        var events = MedsDatasetReader.Open(temp.File("meds")).ReadSubjects().Single().Events;
+        Assert.Equal(new DateTime(2024, 7, 3, 22, 0, 0, DateTimeKind.Utc), events.Single(e => e.Code == "ICD10CM//I10").Time); // CEST, +2
+        Assert.Equal(new DateTime(2024, 2, 2, 23, 0, 0, DateTimeKind.Utc), events.Single(e => e.Code == "ICD10CM//E11").Time); // the 44th birthday, CET
+        Assert.Equal(new DateTime(1980, 2, 2, 23, 0, 0, DateTimeKind.Utc), events.Single(e => e.Code == "MEDS_BIRTH").Time);
+        string Column(string table, string column)
+        {
+            var lines = File.ReadAllLines(temp.File("omop", table + ".csv"));
+            var header = lines[0].Split(',');
+            return string.Join(";", lines.Skip(1).Select(line => line.Split(',')[Array.IndexOf(header, column)]).Order(StringComparer.Ordinal));
+        }
+        Assert.Equal("2024-02-03;2024-07-04", Column("condition_occurrence", "condition_start_date"));
+        Assert.Equal("1980", Column("person", "year_of_birth"));
+        Assert.Equal("2", Column("person", "month_of_birth"));
+        Assert.Equal("3", Column("person", "day_of_birth"));
+        Assert.Equal("1980-02-03 00:00:00", Column("person", "birth_datetime"));
+        Assert.Equal("2024-07-10", Column("death", "death_date"));
+    }
+
+    [Fact]
     public async Task Ingest_OnlyUnsupportedOrBrokenResources_ExitOneKeepingOnlyTheEvidence()
     {
         using var temp = new TempDirectory();

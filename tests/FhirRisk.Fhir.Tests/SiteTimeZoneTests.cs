@@ -40,6 +40,19 @@ public sealed class SiteTimeZoneTests
     }
 
     [Theory]
+    [InlineData("America/New_York", "2024-07-04", "2024-07-04", "2024-07-04")]
+    [InlineData("Europe/Berlin", "2024-07-04", "2024-07-04", "2024-07-04")] // starts 2024-07-03T22:00Z
+    [InlineData("Pacific/Kiritimati", "2024-02", "2024-02-01", "2024-02-29")] // UTC+14
+    [InlineData("Pacific/Pago_Pago", "2024", "2024-01-01", "2024-12-31")] // UTC−11
+    public void PartialDates_KeepTheirWrittenDays_WhereverTheirInstantsFall(string zone, string text, string first, string last)
+    {
+        var value = InZone(text, Zone(zone));
+
+        Assert.Equal(first, value.FirstDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        Assert.Equal(last, value.LastDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+    }
+
+    [Theory]
     [InlineData("2024-07-01T10:00:00", "2024-07-01T14:00:00.0000000Z")] // wall clock, EDT
     [InlineData("2024-01-01T10:00", "2024-01-01T15:00:00.0000000Z")] // EST
     [InlineData("2024-03-10T02:30:00", "2024-03-10T07:30:00.0000000Z")] // inside the skipped hour: as if the clocks had not moved

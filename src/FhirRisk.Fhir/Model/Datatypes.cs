@@ -46,6 +46,19 @@ public readonly record struct FhirDateTime(DateTime Utc, FhirDatePrecision Preci
     /// </summary>
     public DateTime? PeriodEndUtc { get; init; }
 
+    /// <summary>The site time zone a partial date was read in (<see cref="FhirDates.InZone"/>); null for UTC dates and for
+    /// values with a time, which are instants.</summary>
+    public TimeZoneInfo? Zone { get; init; }
+
+    /// <summary>
+    /// The calendar day the value starts on: for a partial date the day as written (in <see cref="Zone"/>), for a value
+    /// with a time the UTC day of its instant. OMOP's date columns and ages count in these days.
+    /// </summary>
+    public DateOnly FirstDay => DateOnly.FromDateTime(Zone is null ? Utc : TimeZoneInfo.ConvertTimeFromUtc(Utc, Zone));
+
+    /// <summary>The calendar day the value ends on (the last day of a partial date's year, month or day), as <see cref="FirstDay"/> counts days.</summary>
+    public DateOnly LastDay => DateOnly.FromDateTime(Zone is null ? UtcEnd : TimeZoneInfo.ConvertTimeFromUtc(UtcEnd, Zone));
+
     /// <summary>
     /// A time of exactly 00:00:00 in its own offset: how exports write a value that was recorded by date only (MIMIC-IV
     /// gives its ICD procedures, charted by date, as <c>…T00:00:00-04:00</c>).

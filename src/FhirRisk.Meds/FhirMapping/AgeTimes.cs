@@ -1,3 +1,4 @@
+using FhirRisk.Fhir;
 using FhirRisk.Fhir.Model;
 
 namespace FhirRisk.Meds.FhirMapping;
@@ -16,8 +17,11 @@ internal static class AgeTimes
 
     public static FhirDateTime? At(FhirQuantity? age, FhirPatient? patient)
     {
-        if (age?.Value is not { } value || !double.IsFinite(value) || value < 0 || patient?.BirthDate?.Utc is not { } birth)
+        if (age?.Value is not { } value || !double.IsFinite(value) || value < 0 || patient?.BirthDate is not { } born)
             return null;
+        // Counted from the birthday as written: a birthDate read in a site time zone starts at an instant that may lie on
+        // the day before (east of UTC), and the age's date is that zone's day too.
+        var birth = born.FirstDay.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
         var (days, precision) = (Unit(age) ?? "") switch
         {
             "a" => (value * DaysPerYear, FhirDatePrecision.Year),
@@ -38,7 +42,8 @@ internal static class AgeTimes
             FhirDatePrecision.Month when value == Math.Floor(value) => birth.AddMonths((int)value),
             _ => birth.AddDays(days),
         };
-        return new FhirDateTime(time.Date, precision);
+        var date = new FhirDateTime(time.Date, precision);
+        return born.Zone is { } zone ? FhirDates.InZone(date, withoutZone: false, zone) : date;
     }
 
     /// <summary>The time unit an Age names: its code, else its unit text, read as UCUM codes or their spelled-out forms

@@ -98,7 +98,7 @@ internal static class DrugRows
         if (medication.End is { } end)
             return end;
         if (medication is FhirMedicationDispense dispense && DaysSupply(dispense) is { } days && days > 0 && start.Utc < DateTime.MaxValue.AddDays(-days))
-            return new FhirDateTime(start.Utc.AddDays(days - 1), FhirDatePrecision.Day);
+            return new FhirDateTime(start.FirstDay.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc).AddDays(days - 1), FhirDatePrecision.Day);
         return start;
     }
 

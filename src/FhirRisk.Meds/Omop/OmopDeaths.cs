@@ -53,7 +53,7 @@ internal sealed class OmopDeaths
             var row = death.NewRow();
             row["person_id"] = personId;
             // Unknown day/month ⇒ last day of the month / December 31 (standards §3.1 death), which is UtcEnd's date.
-            row["death_date"] = DateOnly.FromDateTime(record.When.UtcEnd);
+            row["death_date"] = record.When.LastDay;
             row["death_datetime"] = record.When.HasTime ? record.When.Utc : null;
             row["death_type_concept_id"] = OmopConcepts.TypeEhr;
             if (_causes.TryGetValue(personId, out var cause))

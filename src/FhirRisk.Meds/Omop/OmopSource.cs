@@ -76,16 +76,20 @@ internal sealed class OmopSource
     }
 }
 
-/// <summary>FHIR times → OMOP date and datetime cells (DESIGN §3: UTC, naive wall clock).</summary>
+/// <summary>
+/// FHIR times → OMOP date and datetime cells (DESIGN §3: UTC, naive wall clock). A partial date keeps the calendar day it
+/// was written with, also when it was read in a site time zone (its UTC instants then fall on neighbouring days).
+/// </summary>
 internal static class OmopTime
 {
-    public static DateOnly StartDate(FhirDateTime time) => DateOnly.FromDateTime(time.Utc);
+    public static DateOnly StartDate(FhirDateTime time) => time.FirstDay;
 
     /// <summary>The datetime column: the instant when a time was given, else midnight of the date (OMOP convention).</summary>
-    public static DateTime StartDateTime(FhirDateTime time) => DateTime.SpecifyKind(time.Utc, DateTimeKind.Unspecified);
+    public static DateTime StartDateTime(FhirDateTime time) =>
+        time.HasTime ? DateTime.SpecifyKind(time.Utc, DateTimeKind.Unspecified) : StartDate(time).ToDateTime(TimeOnly.MinValue);
 
     /// <summary>End dates take the last day a partial date denotes (2023-02 ends 2023-02-28).</summary>
-    public static DateOnly EndDate(FhirDateTime time) => DateOnly.FromDateTime(time.UtcEnd);
+    public static DateOnly EndDate(FhirDateTime time) => time.LastDay;
 
     public static DateTime EndDateTime(FhirDateTime time) =>
         time.HasTime ? StartDateTime(time) : EndDate(time).ToDateTime(TimeOnly.MinValue);

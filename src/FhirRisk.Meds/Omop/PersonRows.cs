@@ -54,9 +54,10 @@ internal static class PersonRows
 
     private static void SetBirth(OmopRow row, FhirDateTime birth)
     {
-        row["year_of_birth"] = (long)birth.Utc.Year;
-        row["month_of_birth"] = birth.Precision >= FhirDatePrecision.Month ? (long)birth.Utc.Month : null;
-        row["day_of_birth"] = birth.Precision >= FhirDatePrecision.Day ? (long)birth.Utc.Day : null;
+        var born = birth.FirstDay; // the day as written, also when read in a site time zone
+        row["year_of_birth"] = (long)born.Year;
+        row["month_of_birth"] = birth.Precision >= FhirDatePrecision.Month ? (long)born.Month : null;
+        row["day_of_birth"] = birth.Precision >= FhirDatePrecision.Day ? (long)born.Day : null;
         row["birth_datetime"] = birth.Precision >= FhirDatePrecision.Day ? OmopTime.StartDateTime(birth) : null;
     }
 
