@@ -69,7 +69,7 @@ internal static class TrainCommand
             using var trainer = resume
                 ? Pretrainer.Resume(tokenizer, tokens.FullName, output.FullName, saved => options.ChangeOnResume(parsed, saved))
                 : Pretrainer.Start(tokenizer, tokens.FullName, output.FullName, options.Read(parsed), initialWeights: init?.FullName);
-            if (resume && trainer.Step >= trainer.Settings.Steps)
+            if (resume && trainer.Step >= trainer.Settings.Steps && !trainer.EvaluationPending)
                 return CommandOutput.Fail(io.Error, string.Create(CultureInfo.InvariantCulture, $"the run in '{output.FullName}' is at step {trainer.Step} of {trainer.Settings.Steps}: there is nothing to resume."),
                     string.Create(CultureInfo.InvariantCulture, $"pass --steps N with N above {trainer.Step} to train further."), ExitCodes.UsageError);
             var start = resume ? "resuming at step " + trainer.Step.ToString(CultureInfo.InvariantCulture)

@@ -23,22 +23,27 @@ internal sealed class MetricsLog : IDisposable
     public const string FileName = "metrics.jsonl";
 
     private readonly List<StepMetrics> _history;
-    private readonly FileStream _file;
+    private FileStream _file;
     private long _length;
 
     private MetricsLog(string path, List<StepMetrics> history)
     {
         Path = path;
         _history = history;
-        // The kept lines replace the file as a whole (a crash while they are written leaves the earlier curve), then
-        // the log appends to it.
+        _file = Rewrite(path, history);
+        _length = _file.Length;
+    }
+
+    /// <summary>The kept lines replace the file as a whole (a crash while they are written leaves the earlier curve); the
+    /// stream returned appends to it.</summary>
+    private static FileStream Rewrite(string path, List<StepMetrics> history)
+    {
         Core.DurableFiles.Write(path, stream =>
         {
             foreach (var line in history)
                 stream.Write(Line(line));
         });
-        _file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
-        _length = _file.Length;
+        return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
     }
 
     public string Path { get; }
@@ -58,6 +63,16 @@ internal sealed class MetricsLog : IDisposable
     {
         Write(metrics);
         _history.Add(metrics);
+    }
+
+    /// <summary>Replaces the last line logged (a step whose tuning loss came later, after a stop) with <paramref name="metrics"/>:
+    /// the file is written anew as a whole, as at the start (an append stream cannot cut back what it found).</summary>
+    public void ReplaceLast(StepMetrics metrics)
+    {
+        _history[^1] = metrics;
+        _file.Dispose();
+        _file = Rewrite(Path, _history);
+        _length = _file.Length;
     }
 
     public void Dispose()

@@ -69,6 +69,10 @@ public sealed class Pretrainer : IDisposable
     /// <summary>Optimizer steps taken so far.</summary>
     public long Step => _record.Step;
 
+    /// <summary>The last step's tuning evaluation was stopped (Ctrl-C) and is still to run: a <see cref="Run"/> runs it
+    /// first, even when no step is left.</summary>
+    public bool EvaluationPending => _record.EvaluationPending;
+
     /// <summary>The model directory.</summary>
     public ModelDirectory Directory => _setup.Directory;
 
@@ -194,7 +198,9 @@ public sealed class Pretrainer : IDisposable
         var (stepTime, stepTokens) = (TimeSpan.Zero, 0L);
         double? firstLoss = null;
         var abandoned = false;
-        while (Step < Settings.Steps && !cancellationToken.IsCancellationRequested)
+        if (_record.EvaluationPending)
+            EvaluatePending(cancellationToken);
+        while (Step < Settings.Steps && !_record.EvaluationPending && !cancellationToken.IsCancellationRequested)
         {
             StepMetrics metrics;
             TimeSpan elapsed;
@@ -241,7 +247,7 @@ public sealed class Pretrainer : IDisposable
             // --resume that has nothing left to do.
             curveNotWritten = e.Message;
         }
-        return new PretrainingResult(Directory, Step, Settings.Steps, Step < Settings.Steps, firstLoss, _record.LastLoss,
+        return new PretrainingResult(Directory, Step, Settings.Steps, Step < Settings.Steps || _record.EvaluationPending, firstLoss, _record.LastLoss,
             _record.BestEvalLoss, _record.BestStep, Throughput(stepTokens, stepTime), session.Elapsed)
         {
             StepAbandoned = abandoned,
@@ -288,21 +294,14 @@ public sealed class Pretrainer : IDisposable
         CheckFinite(norm, step, "gradient norm");
 
         double? evalLoss = null;
+        var evaluationStopped = false;
         if (_setup.Evaluation is { } evaluation && settings.EvalEvery > 0 && (step % settings.EvalEvery == 0 || step == settings.Steps))
         {
-            try
-            {
-                EvaluationStarting?.Invoke(step);
-                evalLoss = evaluation.Loss(_model, cancellationToken);
-                CheckFinite(evalLoss.Value, step, "tuning loss");
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                // Ctrl-C during the evaluation (many batches of a long context take minutes): the step itself is whole —
-                // its update is applied — so it is kept, without a tuning loss, and the run stops after it. Abandoning
-                // it instead would save weights one update past the record.
-                evalLoss = null;
-            }
+            // Ctrl-C during the evaluation (many batches of a long context take minutes): the step itself is whole — its
+            // update is applied — so it is kept and the run stops after it, its evaluation left for the next session
+            // (EvaluationPending). Abandoning the step instead would save weights one update past the record.
+            evalLoss = Evaluate(evaluation, step, cancellationToken);
+            evaluationStopped = evalLoss is null;
         }
 
         _record = _record with
@@ -312,6 +311,7 @@ public sealed class Pretrainer : IDisposable
             TokensSeen = _record.TokensSeen + _tokens.Length,
             TrainSeconds = _record.TrainSeconds + elapsed.TotalSeconds,
             LastLoss = loss,
+            EvaluationPending = evaluationStopped,
         };
         var metrics = new StepMetrics(step, loss, learningRate, norm, Throughput(_tokens.Length, elapsed), evalLoss);
         Guarded(_metrics.Path, () => _metrics.Append(metrics));
@@ -323,6 +323,49 @@ public sealed class Pretrainer : IDisposable
         if (settings.CheckpointEvery > 0 && step % settings.CheckpointEvery == 0)
             SaveLastCheckpoint();
         return metrics;
+    }
+
+    /// <summary>The tuning loss of the current weights at <paramref name="step"/>; null when Ctrl-C stopped the evaluation.</summary>
+    private double? Evaluate(EvaluationSet evaluation, long step, CancellationToken cancellationToken)
+    {
+        try
+        {
+            EvaluationStarting?.Invoke(step);
+            var loss = evaluation.Loss(_model, cancellationToken);
+            CheckFinite(loss, step, "tuning loss");
+            return loss;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Runs the evaluation a stopped session left (<see cref="TrainingRecord.EvaluationPending"/>) on the weights of that
+    /// step, which a resume loads: the step's metrics line gets its tuning loss, and the best-model rule applies, as in a
+    /// run never stopped. Stopped again, it stays pending.
+    /// </summary>
+    private void EvaluatePending(CancellationToken cancellationToken)
+    {
+        var step = Step;
+        double? loss = null;
+        if (_setup.Evaluation is { } evaluation)
+        {
+            loss = Evaluate(evaluation, step, cancellationToken);
+            if (loss is null)
+                return;
+        }
+        _record = _record with { EvaluationPending = false };
+        if (loss is not { } eval)
+            return;
+        if (_metrics.History is [.., var last] && last.Step == step)
+            Guarded(_metrics.Path, () => _metrics.ReplaceLast(last with { EvalLoss = eval }));
+        if (_record.BestEvalLoss is not { } best || eval < best)
+        {
+            _record = _record with { BestEvalLoss = eval, BestStep = step };
+            SaveModel();
+        }
     }
 
     /// <summary>Called with the step number as a tuning evaluation begins, on the training thread (tests stop a run there).</summary>

@@ -51,6 +51,14 @@ internal sealed record TrainingRecord
 
     public long? BestStep { get; init; }
 
+    /// <summary>
+    /// Ctrl-C stopped the tuning evaluation of <see cref="Step"/>: the weights saved beside this record are that step's,
+    /// so the next session evaluates them before it trains on, and the best-model rule and the step's metrics line see
+    /// the same tuning loss as a run never stopped. Written only when true.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool EvaluationPending { get; init; }
+
     /// <summary>The model whose weights started the run (<c>fhirrisk train --init</c>); null when they were drawn from the seed.</summary>
     public InitialWeightsSource? InitializedFrom { get; init; }
 
