@@ -35,8 +35,8 @@ public static class FhirDates
     /// tick before the next period's (<see cref="FhirDateTime.PeriodEndUtc"/>), and a time parsed without an offset
     /// (<paramref name="withoutZone"/>) is that zone's wall time. A wall time inside a daylight-saving gap (one the
     /// clocks skip) is read as if they had not yet moved, so it lands just after the gap; one that occurs twice (clocks
-    /// turned back) is read as standard time, the later instant. Values with an offset are returned as they are, and so
-    /// is every value under UTC.
+    /// turned back) is the later instant, and a midnight that occurs twice begins its day at the first. Values with an
+    /// offset are returned as they are, and so is every value under UTC.
     /// </summary>
     public static FhirDateTime InZone(FhirDateTime value, bool withoutZone, TimeZoneInfo zone)
     {
@@ -44,7 +44,7 @@ public static class FhirDates
         if (IsUtc(zone) || (value.HasTime && !withoutZone))
             return value;
         if (value.HasTime)
-            return ToUtc(value.Utc, zone) is { } wall ? value with { Utc = wall } : value;
+            return ToUtc(value.Utc, zone, earliest: false) is { } wall ? value with { Utc = wall } : value;
         var start = value.Utc;
         DateTime next;
         try
@@ -60,8 +60,9 @@ public static class FhirDates
         {
             return value; // the last period of year 9999: no next midnight to end at, so it stays a UTC date
         }
-        return ToUtc(start, zone) is { } from && ToUtc(next, zone) is { } to
-            ? value with { Utc = from, PeriodEndUtc = to.AddTicks(-10), Zone = zone }
+        // A day the clocks skip whole has no instants: it ends where it starts.
+        return ToUtc(start, zone, earliest: true) is { } from && ToUtc(next, zone, earliest: true) is { } to
+            ? value with { Utc = from, PeriodEndUtc = to > from ? to.AddTicks(-10) : from, Zone = zone }
             : value;
     }
 
@@ -72,16 +73,41 @@ public static class FhirDates
         return ReferenceEquals(zone, TimeZoneInfo.Utc) || (zone.BaseUtcOffset == TimeSpan.Zero && !zone.SupportsDaylightSavingTime);
     }
 
-    /// <summary>The UTC instant of wall time <paramref name="wall"/> in <paramref name="zone"/>; null when it falls outside
-    /// the range of <see cref="DateTime"/>.</summary>
-    private static DateTime? ToUtc(DateTime wall, TimeZoneInfo zone)
+    /// <summary>
+    /// The UTC instant of wall time <paramref name="wall"/> in <paramref name="zone"/>; null when it falls outside the range
+    /// of <see cref="DateTime"/>. A time the clocks skip is read with the offset in force just before the skip, so it lands
+    /// just after it (a whole skipped day — Apia, 2011-12-30 — lands where the next day begins); a time that occurs twice
+    /// is the earlier of its instants for a day's start (<paramref name="earliest"/>: the day begins at its first
+    /// midnight) and the later otherwise. Offsets, not the zone's "standard" one, decide: tzdata gives Europe/Dublin a
+    /// negative daylight saving, so its standard time is the summer's.
+    /// </summary>
+    private static DateTime? ToUtc(DateTime wall, TimeZoneInfo zone, bool earliest)
     {
+        // Decided from UTC instants and the zone's offset at each (which follows tzdata's transitions exactly), not from
+        // TimeZoneInfo.IsInvalidTime/IsAmbiguousTime, which misread zones whose daylight saving is negative (Dublin).
         var local = DateTime.SpecifyKind(wall, DateTimeKind.Unspecified);
         try
         {
-            return zone.IsInvalidTime(local)
-                ? DateTime.SpecifyKind(local - zone.BaseUtcOffset, DateTimeKind.Utc)
-                : TimeZoneInfo.ConvertTimeToUtc(local, zone);
+            var guess = DateTime.SpecifyKind(local - zone.BaseUtcOffset, DateTimeKind.Utc);
+            Span<TimeSpan> offsets = [zone.GetUtcOffset(guess.AddHours(-26)), zone.GetUtcOffset(guess), zone.GetUtcOffset(guess.AddHours(26))];
+            DateTime? found = null;
+            foreach (var offset in offsets)
+            {
+                var utc = DateTime.SpecifyKind(local - offset, DateTimeKind.Utc);
+                if (TimeZoneInfo.ConvertTimeFromUtc(utc, zone) != local)
+                    continue;
+                if (found is not { } other || (earliest ? utc < other : utc > other))
+                    found = utc;
+            }
+            if (found is { } instant)
+                return instant;
+            // Skipped by the clocks: read with the offset in force before the skip (at the earliest candidate instant,
+            // which lies before it), so the time lands just after the skip.
+            var largest = offsets[0];
+            foreach (var offset in offsets)
+                largest = offset > largest ? offset : largest;
+            var before = zone.GetUtcOffset(DateTime.SpecifyKind(local - largest, DateTimeKind.Utc));
+            return DateTime.SpecifyKind(local - before, DateTimeKind.Utc);
         }
         catch (ArgumentException)
         {

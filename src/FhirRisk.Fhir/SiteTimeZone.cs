@@ -4,7 +4,7 @@ namespace FhirRisk.Fhir;
 
 /// <summary>
 /// Looks up the site time zone an operator names (<see cref="FhirReaderSettings.TimeZone"/>: <c>fhirrisk ingest
-/// --time-zone</c>, the service's <c>Fhir:TimeZone</c>) in the system's time-zone database, by IANA id.
+/// --time-zone</c>, the service's <c>Model:TimeZone</c>) in the system's time-zone database, by IANA id.
 /// </summary>
 public static class SiteTimeZone
 {

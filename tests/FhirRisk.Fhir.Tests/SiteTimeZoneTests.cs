@@ -67,6 +67,30 @@ public sealed class SiteTimeZoneTests
         Assert.Null(value.PeriodEndUtc);
     }
 
+    [Theory]
+    // tzdata gives Dublin a negative daylight saving (its "standard" time is the summer's): offsets decide, not that label.
+    [InlineData("Europe/Dublin", "2024-03-31T01:30:00", "2024-03-31T01:30:00.0000000Z")] // skipped hour: just after it (02:30 IST)
+    [InlineData("Europe/Dublin", "2024-10-27T01:30:00", "2024-10-27T01:30:00.0000000Z")] // twice: the later instant (01:30 GMT)
+    [InlineData("America/Havana", "2023-11-05T00:30:00", "2023-11-05T05:30:00.0000000Z")] // twice (clocks back at 01:00): the later
+    public void WallTimes_InGapsAndRepeats_FollowTheOffsetsOfTheirZone(string zone, string text, string utc) =>
+        Assert.Equal(utc, Iso(InZone(text, Zone(zone)).Utc));
+
+    [Theory]
+    // Havana turns its clocks back from 01:00 to 00:00: the 5th begins at its first midnight, where the 4th ends.
+    [InlineData("America/Havana", "2023-11-04", "2023-11-04T04:00:00.0000000Z", "2023-11-05T03:59:59.9999990Z")]
+    [InlineData("America/Havana", "2023-11-05", "2023-11-05T04:00:00.0000000Z", "2023-11-06T04:59:59.9999990Z")]
+    // Apia skipped 2011-12-30 whole: the 29th keeps its 24 hours, and the skipped day has no length, where the 31st begins.
+    [InlineData("Pacific/Apia", "2011-12-29", "2011-12-29T10:00:00.0000000Z", "2011-12-30T09:59:59.9999990Z")]
+    [InlineData("Pacific/Apia", "2011-12-30", "2011-12-30T10:00:00.0000000Z", "2011-12-30T10:00:00.0000000Z")]
+    [InlineData("Pacific/Apia", "2011-12-31", "2011-12-30T10:00:00.0000000Z", "2011-12-31T09:59:59.9999990Z")]
+    public void Days_BeginAtTheirFirstMidnight_AndASkippedDayHasNoLength(string zone, string text, string start, string end)
+    {
+        var value = InZone(text, Zone(zone));
+
+        Assert.Equal(start, Iso(value.Utc));
+        Assert.Equal(end, Iso(value.UtcEnd));
+    }
+
     [Fact]
     public void UnderUtc_EveryValueIsAsParsed()
     {

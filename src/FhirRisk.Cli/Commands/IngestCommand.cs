@@ -46,7 +46,7 @@ internal static class IngestCommand
         };
         var timeZone = new Option<TimeZoneInfo?>("--time-zone")
         {
-            Description = "The site's time zone (an IANA id such as America/New_York): dates without a time are that zone's days, and times without an offset its wall clock. Default UTC. Serve the model with the same zone (Fhir:TimeZone).",
+            Description = "The site's time zone (an IANA id such as America/New_York): dates without a time are that zone's days, and times without an offset its wall clock. Default UTC. Serve the model with the same zone (Model:TimeZone).",
             CustomParser = result =>
             {
                 var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
@@ -127,6 +127,18 @@ internal static class IngestCommand
         }
     }
 
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
+        {
+            // Best effort: the error already names the file.
+        }
+    }
+
     /// <summary>Whether one of the two folders is the other or lies inside it (full paths, ordinal; a trailing separator ignored).</summary>
     internal static bool Overlaps(string a, string b)
     {
@@ -176,7 +188,7 @@ internal static class IngestCommand
         }
         catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
-            return CommandOutput.Fail(io.Error, e.Message, "check that the inputs are readable and the output folder is writable.");
+            return CommandOutput.Fail(io.Error, e.Message, FileFailures.IsFileTooLarge(e) ? FileFailures.Hint(e) : "check that the inputs are readable and the output folder is writable.");
         }
 
         IngestSummaryTables.Write(console, summary);
@@ -184,7 +196,17 @@ internal static class IngestCommand
         {
             // The table counts issues by code; this file says where: the first ones found, each with its path.
             var issuesFile = Path.Combine(settings.OutputFolder, IssuesFile);
-            WriteIssues(issuesFile, summary.Issues);
+            try
+            {
+                WriteIssues(issuesFile, summary.Issues);
+            }
+            catch (Exception e) when (FileFailures.IsFileFailure(e))
+            {
+                // The dataset is written; only the list of where the issues are is lost (a partial list would look whole).
+                TryDelete(issuesFile);
+                return CommandOutput.Fail(io.Error, $"the dataset in {settings.OutputFolder} is written, but {issuesFile} could not be ({e.Message}).",
+                    $"{FileFailures.Hint(e)} The issue counts above are complete; run again into a new --out for the file.");
+            }
             var counted = summary.IssuesByCode.Values.Sum();
             io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{issuesFile}: {(summary.Issues.Count < counted ? $"the first {summary.Issues.Count:N0} of {counted:N0} issues" : $"all {counted:N0} issues")}, each with its path (file and element)."));

@@ -59,7 +59,7 @@ internal static class SimulateCommand
         }
         catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
-            return CommandOutput.Fail(io.Error, e.Message, "check that the output folder is writable and the disk has room.");
+            return CommandOutput.Fail(io.Error, e.Message, FileFailures.Hint(e));
         }
 
         WriteTables(console, summary);

@@ -48,7 +48,7 @@ internal static class PretrainingFailure
         }
         catch (Exception e) when (FileFailures.IsFileFailure(e))
         {
-            var why = FileFailures.IsFileTooLarge(e) ? $"{e.Message} A file-size limit stopped it: ulimit -f, or a FAT volume's 4 GiB" : e.Message;
+            var why = FileFailures.IsFileTooLarge(e) ? $"{e.Message} The file system's largest file (FAT32: 4 GiB) or the process's file-size limit stopped it" : e.Message;
             throw new TrainingException(PretrainingErrorCodes.SaveFailed, path, $"could not write ({why}).", e);
         }
     }
