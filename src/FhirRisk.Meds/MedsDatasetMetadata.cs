@@ -32,11 +32,21 @@ public sealed record MedsDatasetMetadata
 
     public string? DescriptionUri { get; init; }
 
+    /// <summary>
+    /// <c>fhirrisk_time_zone</c>, an extension field (MEDS readers ignore what they do not model): the site time zone,
+    /// an IANA id, in which our FHIR ingestion read dates without a time and times without an offset (docs/formats/
+    /// fhir-ingestion.md "Time"). Absent: UTC, or a dataset another ETL wrote.
+    /// </summary>
+    public string? SiteTimeZone { get; init; }
+
     private static readonly string[] s_stringFields =
     [
         "dataset_name", "dataset_version", "etl_name", "etl_version", "meds_version", "created_at",
-        "license", "location_uri", "description_uri",
+        "license", "location_uri", "description_uri", SiteTimeZoneField,
     ];
+
+    /// <summary>The JSON name of <see cref="SiteTimeZone"/>.</summary>
+    public const string SiteTimeZoneField = "fhirrisk_time_zone";
 
     private static readonly string[] s_listFields =
     [
@@ -62,6 +72,7 @@ public sealed record MedsDatasetMetadata
             WriteIfSet(json, "license", License);
             WriteIfSet(json, "location_uri", LocationUri);
             WriteIfSet(json, "description_uri", DescriptionUri);
+            WriteIfSet(json, SiteTimeZoneField, SiteTimeZone);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
@@ -113,6 +124,7 @@ public sealed record MedsDatasetMetadata
                 License = StringField(root, "license"),
                 LocationUri = StringField(root, "location_uri"),
                 DescriptionUri = StringField(root, "description_uri"),
+                SiteTimeZone = StringField(root, SiteTimeZoneField),
             };
         }
     }

@@ -89,6 +89,9 @@ public sealed class IngestCommandTests
         Assert.Equal(new DateTime(2024, 7, 4, 4, 0, 0, DateTimeKind.Utc), Time("site", "ICD10CM//I10"));
         Assert.Equal(new DateTime(2024, 7, 11, 4, 0, 0, DateTimeKind.Utc).AddTicks(-10), Time("site", "MEDS_DEATH"));
         Assert.Equal(new DateTime(1980, 2, 3, 5, 0, 0, DateTimeKind.Utc), Time("site", "MEDS_BIRTH"));
+        // The zone is recorded for the tokenizer fitted on the dataset, and through it for the service (Model:TimeZone).
+        Assert.Equal("America/New_York", MedsDatasetReader.Open(temp.File("site")).Metadata!.SiteTimeZone);
+        Assert.Null(MedsDatasetReader.Open(temp.File("utc")).Metadata!.SiteTimeZone);
         Assert.Equal(ExitCodes.UsageError, unknown.ExitCode);
         Assert.Contains("IANA id", unknown.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(temp.File("unknown")));

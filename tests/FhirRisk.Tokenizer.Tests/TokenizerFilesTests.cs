@@ -37,6 +37,28 @@ public sealed class TokenizerFilesTests : IDisposable
     }
 
     [Fact]
+    public void Fit_OnADatasetReadInASiteZone_RecordsTheZone_AndAUtcDatasetRecordsNone()
+    {
+        // dataset.json's fhirrisk_time_zone, which ingestion writes for --time-zone, reaches tokenizer.json, where the
+        // service checks it against Model:TimeZone.
+        var subjects = _dataset.ReadSubjects().Select(s => s.Events.ToArray()).ToArray();
+        using (var writer = new FhirRisk.Meds.MedsDatasetWriter(_temp.File("berlin"), FhirRisk.Meds.MedsDatasetWriterSettings.Default with { SiteTimeZone = "Europe/Berlin" }))
+        {
+            foreach (var events in subjects)
+                writer.WriteSubject(events[0].SubjectId, events, FhirRisk.Meds.MedsSchema.TrainSplit);
+            writer.Complete();
+        }
+
+        TimelineTokenizer.Fit(FhirRisk.Meds.MedsDatasetReader.Open(_temp.File("berlin"))).Save(_temp.File("zoned"));
+        TimelineTokenizer.Fit(_dataset).Save(_temp.File("utc"));
+
+        Assert.Contains("\"fhirrisk_time_zone\": \"Europe/Berlin\"", File.ReadAllText(_temp.File("berlin", "metadata", "dataset.json")), StringComparison.Ordinal);
+        Assert.Equal("Europe/Berlin", TimelineTokenizer.Load(_temp.File("zoned")).FittedOn.SiteTimeZone);
+        Assert.Null(TimelineTokenizer.Load(_temp.File("utc")).FittedOn.SiteTimeZone);
+        Assert.DoesNotContain("site_time_zone", File.ReadAllText(_temp.File("utc", "tokenizer.json")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_SavedTokenizer_SameLanguageAndSameEncoding()
     {
         var fitted = TimelineTokenizer.Fit(_dataset);

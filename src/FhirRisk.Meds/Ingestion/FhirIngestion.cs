@@ -102,6 +102,8 @@ public sealed class FhirIngestion
         CancellationToken cancellationToken)
     {
         var writerSettings = _settings.Writer;
+        if (!FhirDates.IsUtc(_settings.Reader.TimeZone))
+            writerSettings = writerSettings with { SiteTimeZone = _settings.Reader.TimeZone.Id };
         if (_settings.Shards is { } shards && spool.Subjects > 0)
         {
             var perShard = (int)Math.Ceiling(spool.Subjects * Math.Max(writerSettings.SplitFractions.Train, 1e-9) / shards);

@@ -120,6 +120,7 @@ public sealed class MedsDatasetWriter : IDisposable
         EtlVersion = _settings.EtlVersion,
         MedsVersion = MedsSchema.MedsVersion,
         CreatedAt = MedsDatasetMetadata.FormatCreatedAt(_settings.Clock.UtcNow),
+        SiteTimeZone = _settings.SiteTimeZone,
     };
 
     private static void CheckSplitName(string split)

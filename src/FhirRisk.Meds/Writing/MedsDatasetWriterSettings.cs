@@ -54,6 +54,10 @@ public sealed record MedsDatasetWriterSettings
 
     public string EtlVersion { get; init; } = "0.1.0";
 
+    /// <summary>The site time zone the source's dates were read in (IANA id), written to <c>dataset.json</c> as
+    /// <c>fhirrisk_time_zone</c> (<see cref="MedsDatasetMetadata.SiteTimeZone"/>); null (default) writes none: UTC.</summary>
+    public string? SiteTimeZone { get; init; }
+
     /// <summary>Stamps <c>created_at</c>; inject a fixed clock for byte-identical output.</summary>
     public IClock Clock { get; init; } = SystemClock.Instance;
 

@@ -137,6 +137,12 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
                     MaxRowsPerStep = _options.MaxRowsPerStep,
                 },
             }, backend);
+            if (!ReadsInItsZone(session, directory))
+            {
+                session.Dispose();
+                backend?.Dispose();
+                return false;
+            }
             var heads = session.Heads is null ? null : session.CreateHeadsPredictor();
             var method = _options.DefaultMethod switch
             {
@@ -176,6 +182,27 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
         }
     }
 
+    /// <summary>
+    /// Whether the service reads FHIR in the zone the model's training data was read in (the tokenizer's
+    /// <c>fitted_on.site_time_zone</c>, none meaning UTC): a model fitted in another named zone is refused (event 406),
+    /// since every date-only event would land hours from where it learned it; one that names none, served in a zone
+    /// other than UTC, loads with a warning (event 407), as a model fitted before the zone was recorded may be either.
+    /// </summary>
+    private bool ReadsInItsZone(InferenceSession session, string directory)
+    {
+        var serving = Fhir.SiteTimeZone.TryFind(_options.TimeZone, out var zone) ? zone : TimeZoneInfo.Utc;
+        if (session.Tokenizer.FittedOn.SiteTimeZone is not { } fitted)
+        {
+            if (!Fhir.FhirDates.IsUtc(serving))
+                ZoneUnknown(logger, directory, serving.Id);
+            return true;
+        }
+        if (Fhir.SiteTimeZone.TryFind(fitted, out var trained) && trained.HasSameRules(serving))
+            return true;
+        ZoneMismatch(logger, directory, fitted, serving.Id);
+        return false;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _loaded, null) is not { } loaded)
@@ -208,6 +235,14 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
     private static string Steps(int? steps) => steps?.ToString(CultureInfo.InvariantCulture) ?? "?";
 
     private static string Describe(RolloutTaskCalibration map) => $"{map.Task} ({map.Estimator.ToString().ToLowerInvariant()})";
+
+    [LoggerMessage(EventId = 406, Level = LogLevel.Error,
+        Message = "The model directory {Directory} was fitted on FHIR read in the time zone {Fitted}, but the service reads in {Serving} (Model:TimeZone): not loaded, since every date without a time would land hours from where the model learned it. Set Model:TimeZone to {Fitted}")]
+    private static partial void ZoneMismatch(ILogger logger, string directory, string fitted, string serving);
+
+    [LoggerMessage(EventId = 407, Level = LogLevel.Warning,
+        Message = "The model directory {Directory} does not say which time zone its training data was read in (UTC, or a tokenizer fitted before the zone was recorded), and the service reads in {Serving} (Model:TimeZone): dates without a time may land hours from where it learned them")]
+    private static partial void ZoneUnknown(ILogger logger, string directory, string serving);
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "No model directory at {Directory}; the server stays not ready (set Model:Directory)")]
     private static partial void NotFound(ILogger logger, string directory);

@@ -59,7 +59,11 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
         for (var bin = 1; bin <= CodeQuantiles.BinCount; bin++)
             reservedCounts[Vocabulary.QuantileToken(bin)] = quantileCounts[bin - 1];
 
-        var fittedOn = new TokenizerFitSummary(settings.FitSplits, _subjects, _events) { DateOnlyGroups = DateOnlyGroups() };
+        var fittedOn = new TokenizerFitSummary(settings.FitSplits, _subjects, _events)
+        {
+            DateOnlyGroups = DateOnlyGroups(),
+            SiteTimeZone = dataset.Metadata?.SiteTimeZone,
+        };
         return new TimelineTokenizer(settings, layout.Build(reservedCounts), intervals, quantiles, fittedOn);
     }
 

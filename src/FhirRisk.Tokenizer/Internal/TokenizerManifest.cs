@@ -37,7 +37,10 @@ internal static class TokenizerManifest
             var quantiles = root.GetProperty("quantiles").EnumerateArray().Select(ReadQuantiles)
                 .ToDictionary(q => q.Code, StringComparer.Ordinal);
             var fitted = root.GetProperty("fitted_on");
-            var fittedOn = new TokenizerFitSummary(Strings(fitted.GetProperty("splits")), fitted.GetProperty("subjects").GetInt64(), fitted.GetProperty("events").GetInt64());
+            var fittedOn = new TokenizerFitSummary(Strings(fitted.GetProperty("splits")), fitted.GetProperty("subjects").GetInt64(), fitted.GetProperty("events").GetInt64())
+            {
+                SiteTimeZone = fitted.TryGetProperty("site_time_zone", out var zone) && zone.ValueKind == JsonValueKind.String ? zone.GetString() : null,
+            };
             return new TimelineTokenizer(settings, vocabulary, intervals, quantiles, fittedOn);
         }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
@@ -52,6 +55,8 @@ internal static class TokenizerManifest
         WriteStrings(json, "splits", fittedOn.Splits);
         json.WriteNumber("subjects", fittedOn.Subjects);
         json.WriteNumber("events", fittedOn.Events);
+        if (fittedOn.SiteTimeZone is { } zone)
+            json.WriteString("site_time_zone", zone);
         json.WriteEndObject();
     }
 

@@ -1,8 +1,10 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using FhirRisk.Inference.Tests;
 using FhirRisk.Server.Patients;
 using FhirRisk.Server.Tests.Infrastructure;
+using FhirRisk.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -84,6 +86,47 @@ public sealed class SiteTimeZoneTests
         var error = await Assert.ThrowsAsync<ArgumentException>(() => server.Services.GetRequiredService<PatientTimelineBuilder>().BuildAsync(request, CancellationToken.None));
 
         Assert.Contains("Europe/Berlin", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_model_fitted_in_another_zone_is_not_loaded_and_one_fitted_in_the_services_zone_is()
+    {
+        using var temp = new TempDirectory();
+        var model = temp.File("berlin-model");
+        Directory.CreateDirectory(model);
+        foreach (var file in Directory.GetFiles(TinyModel.Directory))
+            File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        var tokenizer = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(model, "tokenizer.json")))!;
+        tokenizer["fitted_on"]!["site_time_zone"] = "Europe/Berlin";
+        await File.WriteAllTextAsync(Path.Combine(model, "tokenizer.json"), tokenizer.ToJsonString());
+
+        await using (var utc = await TestFhirRiskServer.StartAsync(new Dictionary<string, string?> { ["Model:Directory"] = model }))
+        {
+            var deadline = DateTime.UtcNow + TestFhirRiskServer.Timeout;
+            while (!utc.Logs.Has(406) && DateTime.UtcNow < deadline)
+                await Task.Delay(50);
+
+            Assert.True(utc.Logs.Has(406), "a model fitted in Europe/Berlin, served in UTC, should be refused (event 406)");
+            using var ready = await utc.Http.GetAsync(new Uri("/health/ready", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        }
+        await using var berlin = await TestFhirRiskServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Model:Directory"] = model,
+            ["Model:TimeZone"] = "Europe/Berlin",
+        });
+        await berlin.WaitUntilReadyAsync();
+        Assert.False(berlin.Logs.Has(406));
+        Assert.False(berlin.Logs.Has(407));
+    }
+
+    [Fact]
+    public async Task A_model_that_names_no_zone_served_in_another_loads_with_a_warning()
+    {
+        await using var server = await TestFhirRiskServer.StartAsync(new Dictionary<string, string?> { ["Model:TimeZone"] = "America/New_York" });
+        await server.WaitUntilReadyAsync();
+
+        Assert.True(server.Logs.Has(407), "the tiny model names no zone: serving it in New York should warn (event 407)");
     }
 
     [Fact]
