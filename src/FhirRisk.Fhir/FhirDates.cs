@@ -7,7 +7,7 @@ namespace FhirRisk.Fhir;
 /// <summary>
 /// Parses FHIR date, dateTime and instant strings (R4 §2.24.0.1) into <see cref="FhirDateTime"/>: <c>YYYY</c>,
 /// <c>YYYY-MM</c>, <c>YYYY-MM-DD</c>, and <c>YYYY-MM-DDThh:mm[:ss[.fff…]][Z|±hh:mm]</c>. Offsets are applied so the
-/// result is UTC. R4 requires a zone whenever a time is given; a time without one is read as UTC and flagged through
+/// result is UTC. R4 requires a zone whenever a time is given; a time without one is parsed as UTC (the caller applies the site zone, <see cref="InZone"/>) and flagged through
 /// <c>withoutZone</c> so the caller can warn. Fractions beyond 100 ns (7 digits) are truncated.
 /// </summary>
 /// <remarks>

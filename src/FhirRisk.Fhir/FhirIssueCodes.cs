@@ -58,7 +58,7 @@ public static class FhirIssueCodes
     /// <summary>An I/O error reading an input file; what was read before the error is kept.</summary>
     public const string ReadError = "FHIR017";
 
-    /// <summary>A dateTime with a time but no zone offset (R4 requires one); it is taken as UTC.</summary>
+    /// <summary>A dateTime with a time but no zone offset (R4 requires one); it is read in the site time zone (UTC by default).</summary>
     public const string DateTimeWithoutZone = "FHIR018";
 
     /// <summary>Warning: a Bundle inside a Bundle inside a Bundle; one level of nesting (a batch-response of searchsets)

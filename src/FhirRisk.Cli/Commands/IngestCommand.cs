@@ -204,7 +204,7 @@ internal static class IngestCommand
             {
                 // The dataset is written; only the list of where the issues are is lost (a partial list would look whole).
                 TryDelete(issuesFile);
-                return CommandOutput.Fail(io.Error, $"the dataset in {settings.OutputFolder} is written, but {issuesFile} could not be ({e.Message}).",
+                return CommandOutput.Fail(io.Error, $"{issuesFile} could not be written ({e.Message}).",
                     $"{FileFailures.Hint(e)} The issue counts above are complete; run again into a new --out for the file.");
             }
             var counted = summary.IssuesByCode.Values.Sum();

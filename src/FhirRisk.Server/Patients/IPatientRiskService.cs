@@ -96,7 +96,7 @@ public sealed record PatientRiskResult(IReadOnlyList<TaskRisk> Risks, string Mod
 /// <param name="Rejected">Supplied resources the reader refused: unparseable, an invalid id, an entry without a resource.</param>
 /// <param name="OtherPatient">Supplied resources that belong to another patient than the one predicted.</param>
 /// <param name="ReadInPart">Supplied resources kept without some of their elements: of the wrong JSON type, an invalid
-/// date or number (reader warnings FHIR006–FHIR010; a date-time without a zone, FHIR018, is read as UTC and not counted).</param>
+/// date or number (reader warnings FHIR006–FHIR010; a date-time without a zone, FHIR018, is read in the site time zone and not counted).</param>
 /// <param name="StoredHistoryUnavailable">The timeline store could not be read: only the supplied resources were.</param>
 public sealed record DataGaps(int Rejected, int OtherPatient, int ReadInPart, bool StoredHistoryUnavailable)
 {

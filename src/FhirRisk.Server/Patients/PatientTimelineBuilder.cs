@@ -215,7 +215,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
     }
 
     /// <summary>A reader warning that dropped an element's value (FHIR006–FHIR010). A date-time without a zone
-    /// (FHIR018) keeps its value, read as UTC; a resource the push could not link to a patient (PUSH103) is whole, and
+    /// (FHIR018) keeps its value, read in the site time zone; a resource the push could not link to a patient (PUSH103) is whole, and
     /// the mapping decides whether it is this patient's.</summary>
     private static bool IgnoresAnElement(Issue issue) =>
         issue.Severity == IssueSeverity.Warning && issue.Code is not (FhirIssueCodes.DateTimeWithoutZone or FhirPushIssueCodes.NoPatient);

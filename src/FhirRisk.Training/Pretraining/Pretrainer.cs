@@ -235,7 +235,7 @@ public sealed class Pretrainer : IDisposable
         if (_record.BestStep is null)
             SaveModel();
         else
-            Guarded(Directory.Root, () => (_record with { WeightsStep = _record.BestStep.Value, FileSha256 = SavedModelHashes() }).Save(Directory.Root));
+            Guarded(Directory.Root, () => (_record with { WeightsStep = _record.BestStep.Value, FileSha256 = SavedModelHashes(), EvaluationPending = false }).Save(Directory.Root));
         string? curveNotWritten = null;
         try
         {
@@ -350,22 +350,27 @@ public sealed class Pretrainer : IDisposable
     {
         var step = Step;
         double? loss = null;
-        if (_setup.Evaluation is { } evaluation)
+        // A resume with --eval-every 0 evaluates nothing, this step included (no tuning windows are drawn).
+        if (_setup.Evaluation is { } evaluation && Settings.EvalEvery > 0)
         {
             loss = Evaluate(evaluation, step, cancellationToken);
             if (loss is null)
                 return;
         }
         _record = _record with { EvaluationPending = false };
-        if (loss is not { } eval)
-            return;
-        if (_metrics.History is [.., var last] && last.Step == step)
-            Guarded(_metrics.Path, () => _metrics.ReplaceLast(last with { EvalLoss = eval }));
-        if (_record.BestEvalLoss is not { } best || eval < best)
+        if (loss is { } eval)
         {
-            _record = _record with { BestEvalLoss = eval, BestStep = step };
-            SaveModel();
+            if (_metrics.History is [.., var last] && last.Step == step)
+                Guarded(_metrics.Path, () => _metrics.ReplaceLast(last with { EvalLoss = eval }));
+            if (_record.BestEvalLoss is not { } best || eval < best)
+            {
+                _record = _record with { BestEvalLoss = eval, BestStep = step };
+                SaveModel();
+            }
         }
+        // The checkpoint is saved anew even when no step follows, so it no longer says the evaluation is pending.
+        _savedStep = -1;
+        SaveLastCheckpoint();
     }
 
     /// <summary>Called with the step number as a tuning evaluation begins, on the training thread (tests stop a run there).</summary>
@@ -380,7 +385,7 @@ public sealed class Pretrainer : IDisposable
         {
             GptCheckpoint.Save(Directory.Root, _model.Parameters);
             // The record goes last and holds the model files' hashes: a save stopped between renames shows as a mismatch.
-            (_record with { WeightsStep = Step, FileSha256 = CheckpointIntegrity.ModelFileHashes(Directory.Root) }).Save(Directory.Root);
+            (_record with { WeightsStep = Step, FileSha256 = CheckpointIntegrity.ModelFileHashes(Directory.Root), EvaluationPending = false }).Save(Directory.Root);
         });
     }
 

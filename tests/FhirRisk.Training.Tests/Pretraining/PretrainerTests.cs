@@ -121,6 +121,17 @@ public sealed class PretrainerTests : IDisposable
         foreach (var file in new[] { "checkpoints/last/model.safetensors", "checkpoints/last/optimizer.safetensors", "model.safetensors" })
             Assert.Equal(File.ReadAllBytes(Path.Combine(straight, file)), File.ReadAllBytes(Path.Combine(interrupted, file)));
         Assert.Equal(Losses(straight), Losses(interrupted));
+        // The records too (but the clock): no pending evaluation left, the same best step and weights step (review s17-mends #1).
+        foreach (var record in new[] { "checkpoints/last/training.json", "training.json" })
+            Assert.Equal(Record(Path.Combine(straight, record)), Record(Path.Combine(interrupted, record)));
+    }
+
+    private static string Record(string path)
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        json.Remove("train_seconds");
+        json.Remove("tokens");
+        return json.ToJsonString();
     }
 
     [Fact]
