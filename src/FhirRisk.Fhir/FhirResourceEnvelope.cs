@@ -14,6 +14,17 @@ public sealed record FhirResourceEnvelope(
     string Scope,
     ReadOnlyMemory<byte> Json)
 {
+    /// <summary>Its top-level id and meta version, when it has an id (<see cref="ResourceIdentity"/>): how copies of
+    /// one resource in an input are told apart.</summary>
+    public ResourceIdentity? Identity { get; init; }
+
+    /// <summary>
+    /// Where in <see cref="SourceFile"/> it lies, in input order: the line number of an NDJSON line, the byte offset of
+    /// a Bundle entry's resource in its document (0 for a document that is one resource). Every read of the file gives
+    /// the same.
+    /// </summary>
+    public long Position { get; init; }
+
     public string IssuePath(string element) =>
         element.Length == 0 ? $"{SourceFile}:{Location}" : $"{SourceFile}:{Location}.{element}";
 }

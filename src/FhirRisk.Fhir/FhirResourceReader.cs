@@ -100,7 +100,7 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
         var location = $"line {line.Number}";
         var head = ResourceJsonScanner.ReadHead(line.Json.Span);
         if (head.Status == ScanStatus.Ok)
-            return new FhirResourceEnvelope(head.ResourceType!, line.SourceFile, location, null, line.Scope, line.Json);
+            return new FhirResourceEnvelope(head.ResourceType!, line.SourceFile, location, null, line.Scope, line.Json) { Identity = head.Identity, Position = line.Number };
         var code = line.CutOff ? FhirIssueCodes.TruncatedGzip : CodeFor(head.Status);
         QuarantineWithIssue(line.SourceFile, location, line.Json.Span, Issue.Error(code, $"{line.SourceFile}:{location}", head.Error ?? "unusable resource"));
         return null;
@@ -137,18 +137,19 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
         if (scan.Head.ResourceType != "Bundle")
         {
             if ((types is null || types.Contains(scan.Head.ResourceType!)) && WithinLimit(file.Path, scan.Head.ResourceType!, bytes.Span))
-                yield return new FhirResourceEnvelope(scan.Head.ResourceType!, file.Path, scan.Head.ResourceType!, null, file.Path, bytes);
+                yield return new FhirResourceEnvelope(scan.Head.ResourceType!, file.Path, scan.Head.ResourceType!, null, file.Path, bytes) { Identity = scan.Head.Identity };
             yield break;
         }
         // One bundle per file, so its scope is "<file>#0"; urn:uuid fullUrls resolve within it.
-        foreach (var envelope in BundleEnvelopes(file, bytes, scan, types, "Bundle", file.Path + "#0", nested: false))
+        foreach (var envelope in BundleEnvelopes(file, bytes, scan, types, "Bundle", file.Path + "#0", nested: false, offset: 0))
             yield return envelope;
     }
 
     /// <param name="path">The bundle's own location: <c>Bundle</c>, or <c>Bundle.entry[i].resource</c> for a nested one.</param>
     /// <param name="nested">Whether the bundle is an entry of another: its own nested bundles are not read (one level).</param>
+    /// <param name="offset">Where <paramref name="bytes"/> begin in the document (a nested bundle's own offset).</param>
     private IEnumerable<FhirResourceEnvelope> BundleEnvelopes(FhirInputFile file, ReadOnlyMemory<byte> bytes, DocumentScan scan,
-        IReadOnlySet<string>? types, string path, string scope, bool nested)
+        IReadOnlySet<string>? types, string path, string scope, bool nested, long offset)
     {
         foreach (var entry in scan.Entries)
         {
@@ -167,7 +168,7 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
             {
                 // A batch-response of searchsets (how a client fetches a patient in one request): its resources are
                 // read as the outer bundle's, each bundle its own scope for urn:uuid references. One level deep.
-                foreach (var envelope in NestedBundle(file, json, types, location, nested))
+                foreach (var envelope in NestedBundle(file, json, types, location, nested, offset + entry.Start))
                     yield return envelope;
                 continue;
             }
@@ -179,12 +180,16 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
                 continue;
             }
             if (WithinLimit(file.Path, location, json.Span))
-                yield return new FhirResourceEnvelope(head.ResourceType!, file.Path, location, entry.ReadFullUrl(bytes.Span), scope, json);
+                yield return new FhirResourceEnvelope(head.ResourceType!, file.Path, location, entry.ReadFullUrl(bytes.Span), scope, json)
+                {
+                    Identity = head.Identity,
+                    Position = offset + entry.Start,
+                };
         }
     }
 
     private IEnumerable<FhirResourceEnvelope> NestedBundle(FhirInputFile file, ReadOnlyMemory<byte> json, IReadOnlySet<string>? types,
-        string location, bool nested)
+        string location, bool nested, long offset)
     {
         if (nested)
         {
@@ -198,7 +203,7 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
             QuarantineWithIssue(file.Path, location, json.Span, Issue.Error(CodeFor(scan.Head.Status), $"{file.Path}:{location}", scan.Head.Error ?? "unusable bundle"));
             yield break;
         }
-        foreach (var envelope in BundleEnvelopes(file, json, scan, types, location, $"{file.Path}#0/{location}", nested: true))
+        foreach (var envelope in BundleEnvelopes(file, json, scan, types, location, $"{file.Path}#0/{location}", nested: true, offset))
             yield return envelope;
     }
 

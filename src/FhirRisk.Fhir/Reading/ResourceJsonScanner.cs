@@ -10,8 +10,12 @@ internal enum ScanStatus
     MissingResourceType,
 }
 
-/// <summary>What a top-level scan of one resource found: its <c>resourceType</c> or why there is none.</summary>
-internal readonly record struct ResourceHead(ScanStatus Status, string? ResourceType, string? Error);
+/// <summary>What a top-level scan of one resource found: its <c>resourceType</c> or why there is none, and who it is.</summary>
+internal readonly record struct ResourceHead(ScanStatus Status, string? ResourceType, string? Error)
+{
+    /// <summary>Its top-level <c>id</c> and <c>meta</c>, when it has an id (<see cref="ResourceIdentity"/>).</summary>
+    public ResourceIdentity? Identity { get; init; }
+}
 
 /// <summary>
 /// One <c>Bundle.entry[i]</c>: the byte range of its resource (Length 0 when absent), the resource's head, read during
@@ -63,25 +67,27 @@ internal static class ResourceJsonScanner
             }
             string? resourceType = null, bundleType = null;
             var entries = new List<BundleEntrySlice>();
+            var identity = new IdentityReader();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var name = reader.ValueSpan;
                 var isResourceType = name.SequenceEqual("resourceType"u8);
                 var isType = name.SequenceEqual("type"u8);
                 var isEntry = collectEntries && name.SequenceEqual("entry"u8);
+                var property = IdentityReader.PropertyOf(ref reader);
                 reader.Read();
                 if (isResourceType && reader.TokenType == JsonTokenType.String)
                     resourceType = reader.GetString();
                 else if (isType && reader.TokenType == JsonTokenType.String)
                     bundleType = reader.GetString();
                 else if (isEntry && reader.TokenType == JsonTokenType.StartArray)
-                    ReadEntries(ref reader, entries);
-                else
+                    ReadEntries(ref reader, entries, json);
+                else if (!identity.TryRead(property, ref reader))
                     reader.Skip();
             }
             if (EnsureEnd(ref reader) is { } trailing)
                 return trailing;
-            var head = HeadOf(resourceType);
+            var head = HeadOf(resourceType) with { Identity = identity.IdentityOf(resourceType, json) };
             return new DocumentScan(head, resourceType == "Bundle" ? bundleType : null, resourceType == "Bundle" ? entries : []);
         }
         catch (JsonException e)
@@ -95,7 +101,7 @@ internal static class ResourceJsonScanner
         }
     }
 
-    private static void ReadEntries(ref Utf8JsonReader reader, List<BundleEntrySlice> entries)
+    private static void ReadEntries(ref Utf8JsonReader reader, List<BundleEntrySlice> entries, ReadOnlySpan<byte> document)
     {
         var index = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
@@ -122,7 +128,7 @@ internal static class ResourceJsonScanner
                 else if (isResource)
                 {
                     start = (int)reader.TokenStartIndex;
-                    head = ReadEntryHead(ref reader);
+                    head = ReadEntryHead(ref reader, document);
                     length = (int)reader.BytesConsumed - start;
                 }
                 else
@@ -138,7 +144,7 @@ internal static class ResourceJsonScanner
     /// The head of an entry's resource, read while passing over it (the document scan has already checked its syntax):
     /// top-level properties are visited and their values skipped, as <see cref="ReadHead"/> would on the slice.
     /// </summary>
-    private static ResourceHead ReadEntryHead(ref Utf8JsonReader reader)
+    private static ResourceHead ReadEntryHead(ref Utf8JsonReader reader, ReadOnlySpan<byte> document)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -147,16 +153,18 @@ internal static class ResourceJsonScanner
             return NotObject(token);
         }
         string? resourceType = null;
+        var identity = new IdentityReader();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var isResourceType = reader.ValueTextEquals("resourceType"u8);
+            var property = IdentityReader.PropertyOf(ref reader);
             reader.Read();
             if (isResourceType && reader.TokenType == JsonTokenType.String)
                 resourceType = ResourceTypeName(ref reader);
-            else
+            else if (!identity.TryRead(property, ref reader))
                 reader.Skip();
         }
-        return HeadOf(resourceType);
+        return HeadOf(resourceType) with { Identity = identity.IdentityOf(resourceType, document) };
     }
 
     /// <summary>

@@ -61,6 +61,19 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
         }
     }
 
+    /// <summary>
+    /// Records a superseded copy of an indexed resource (another copy of the same type and id wins, and was
+    /// <see cref="Add"/>ed): only its <c>fullUrl</c>, naming <paramref name="winner"/>, so that what its bundle references
+    /// by <c>urn:uuid:</c> still resolves.
+    /// </summary>
+    public void AddCopy(FhirResource winner, FhirResourceEnvelope envelope)
+    {
+        ArgumentNullException.ThrowIfNull(winner);
+        ArgumentNullException.ThrowIfNull(envelope);
+        if (envelope.FullUrl is { Length: > 0 } fullUrl)
+            _byFullUrl.TryAdd((envelope.Scope, fullUrl), winner);
+    }
+
     /// <summary>The subject id a reference names; null when there is no reference or it names no Patient.</summary>
     public long? ResolveSubject(FhirReference? reference, FhirResourceEnvelope context) =>
         ResolveSubjectDetailed(reference, context).SubjectId;

@@ -62,4 +62,8 @@ public static class FhirMappingIssueCodes
     /// <summary>Warning: a DiagnosticReport result names a contained Observation (<c>#id</c>) the report does not hold, so
     /// the value it reports is not in the input.</summary>
     public const string UnresolvedContainedResult = "FHIRMAP017";
+
+    /// <summary>Information: another copy of the resource (same type and id) is newer, or later in the input, and is
+    /// mapped instead; this one is not (ingestion's <c>ResourceCopies</c>).</summary>
+    public const string SupersededCopy = "FHIRMAP018";
 }

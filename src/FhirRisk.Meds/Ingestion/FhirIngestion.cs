@@ -62,7 +62,8 @@ public sealed class FhirIngestion
         meter.Phase("index");
         var layouts = new FhirDocumentLayouts();
         var buffers = new DocumentBufferPool(); // both passes read the same documents: one set of buffers serves both
-        new IndexPass(_settings.Reader, index, meter, layouts, buffers).Run(indexFiles, cancellationToken);
+        var copies = new ResourceCopies(files);
+        new IndexPass(_settings.Reader, index, copies, meter, layouts, buffers).Run(indexFiles, cancellationToken);
         var indexed = stopwatch.Elapsed;
 
         using var quarantine = new FhirQuarantineWriter(Path.Combine(output, OutputFolderCheck.QuarantineFolder));
@@ -74,7 +75,7 @@ public sealed class FhirIngestion
             var bytesBefore = meter.Bytes;
             using (var omop = OmopStage.Create(_settings, index))
             {
-                var mapping = new MappingPass(_settings, index, quarantine, spool, tally, omop, layouts, buffers);
+                var mapping = new MappingPass(_settings, index, copies, quarantine, spool, tally, omop, layouts, buffers);
                 mapping.Run(files, meter, cancellationToken);
                 omop?.Complete();
             }

@@ -6,36 +6,59 @@ using FhirRisk.Meds.FhirMapping;
 namespace FhirRisk.Meds.Ingestion;
 
 /// <summary>
-/// Pass 1: parse and index only the indexed types (<see cref="IndexPassSelection"/>); issues are not kept (pass 2
-/// reports them once). Files are independent here, so several are read and parsed at a time on the thread pool
-/// (<see cref="OrderedWorker{TIn,TOut}"/>), each into a pooled document buffer, and their resources are added to the
-/// index on the calling thread in file order, so the index is the same as a single-threaded pass would build. The
-/// bundle layouts found are remembered for pass 2 (<see cref="FhirDocumentLayouts"/>).
+/// Pass 1: parse and index only the indexed types (<see cref="IndexPassSelection"/>) — of a Patient, Encounter, Location
+/// or Medication the input holds more than once, only the copy that wins (<see cref="ResourceCopies"/>); issues are not
+/// kept (pass 2 reports them once). Files are independent here, so several are read and parsed at a time on the thread
+/// pool (<see cref="OrderedWorker{TIn,TOut}"/>), each into a pooled document buffer, and their resources are taken on the
+/// calling thread in file order, so the index is the same as a single-threaded pass would build. The bundle layouts
+/// found are remembered for pass 2 (<see cref="FhirDocumentLayouts"/>).
 /// </summary>
-internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex index, IngestionProgressMeter meter, FhirDocumentLayouts layouts,
-    DocumentBufferPool buffers)
+internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex index, ResourceCopies copies, IngestionProgressMeter meter,
+    FhirDocumentLayouts layouts, DocumentBufferPool buffers)
 {
-
     public void Run(IReadOnlyList<FhirInputFile> files, CancellationToken cancellationToken)
     {
         // The pass is CPU-bound (decompress, scan, parse). Two files per core in flight: results are taken in file order,
         // so with only one per core a large file at the head of the queue would leave the other cores idle.
+        var indexed = new List<(FhirResource Resource, FhirResourceEnvelope Envelope)>();
         using var worker = new OrderedWorker<FhirInputFile, List<(FhirResource Resource, FhirResourceEnvelope Envelope)>>(
             file => ReadIndexedTypes(file, cancellationToken), 2 * Environment.ProcessorCount + 2);
         foreach (var file in files)
         {
             worker.Submit(file);
-            while (worker.TryTake(out var indexed))
-                AddAll(indexed);
+            while (worker.TryTake(out var read))
+                Take(read, indexed);
         }
-        foreach (var indexed in worker.Finish())
-            AddAll(indexed);
+        foreach (var read in worker.Finish())
+            Take(read, indexed);
+        // Only now is each resource's winning copy known: the index holds that one (a later Patient copy with a death,
+        // an Encounter's amended version), in input order; a superseded copy's fullUrl still names it, so what its own
+        // bundle references by urn:uuid resolves to the winner.
+        var winners = new Dictionary<(string Type, UInt128 Id), FhirResource>();
+        var superseded = new List<FhirResourceEnvelope>();
+        foreach (var (resource, envelope) in indexed)
+        {
+            if (copies.IsSuperseded(envelope, out _))
+            {
+                superseded.Add(envelope);
+                continue;
+            }
+            index.Add(resource, envelope);
+            if (envelope.Identity is { } identity)
+                winners.TryAdd((envelope.ResourceType, identity.IdHash), resource);
+        }
+        foreach (var envelope in superseded)
+        {
+            if (winners.TryGetValue((envelope.ResourceType, envelope.Identity!.Value.IdHash), out var winner))
+                index.AddCopy(winner, envelope);
+        }
     }
 
-    private void AddAll(List<(FhirResource Resource, FhirResourceEnvelope Envelope)> indexed)
+    private void Take(List<(FhirResource Resource, FhirResourceEnvelope Envelope)> read, List<(FhirResource Resource, FhirResourceEnvelope Envelope)> indexed)
     {
-        foreach (var (resource, envelope) in indexed)
-            index.Add(resource, envelope);
+        foreach (var (_, envelope) in read)
+            copies.Observe(envelope);
+        indexed.AddRange(read);
     }
 
     /// <summary>Worker side: one file's indexed resources, without their JSON (the index keeps records, not bytes).</summary>

@@ -142,11 +142,12 @@ public sealed class FhirIngestionBadInputTests
 
         var events = MedsDatasetReader.Open(temp.File("out")).ReadEvents().ToList();
         Assert.Equal(["GENDER//F", "RACE//2106-3", "MEDS_BIRTH", MedsSchema.DeathCode], events.Select(e => e.Code));
-        Assert.Equal(2, summary.ResourcesByType["Patient"].Parsed);
-        var issue = Assert.Single(summary.Issues, i => i.Code == FhirMappingIssueCodes.DuplicatePatient);
+        // One copy of a Patient is read (ResourceCopiesTests): without meta, the later in input order.
+        Assert.Equal(1, summary.ResourcesByType["Patient"].Parsed);
+        var issue = Assert.Single(summary.Issues, i => i.Code == FhirMappingIssueCodes.SupersededCopy);
         Assert.Equal(IssueSeverity.Information, issue.Severity);
-        Assert.EndsWith("Patient.001.ndjson:line 1.id", issue.Path, StringComparison.Ordinal);
-        Assert.Contains("Patient.000.ndjson:line 1", issue.Message, StringComparison.Ordinal);
+        Assert.EndsWith("Patient.000.ndjson:line 1", issue.Path, StringComparison.Ordinal);
+        Assert.Contains("Patient.001.ndjson:line 1", issue.Message, StringComparison.Ordinal);
     }
 
     [Fact]
