@@ -14,12 +14,12 @@ public sealed class ResourceIdentityTests
         var identity = Of("""{"meta":{"versionId":"7","lastUpdated":"2024-01-01T05:00:00-05:00"},"id":"p1","resourceType":"Patient"}""");
 
         Assert.NotNull(identity);
-        Assert.Equal(7, identity.Value.VersionId);
-        Assert.Equal(new DateTime(2024, 1, 1, 10, 0, 0, DateTimeKind.Utc).Ticks, identity.Value.UpdatedTicks);
-        // The same id escaped, or with spaces around it, is the same resource; another id is not.
-        Assert.Equal(identity.Value.IdHash, Of("""{"resourceType":"Patient","id":"p\u0031"}""")!.Value.IdHash);
-        Assert.Equal(identity.Value.IdHash, Of("""{"resourceType":"Patient","id":" p1 "}""")!.Value.IdHash);
-        Assert.NotEqual(identity.Value.IdHash, Of("""{"resourceType":"Patient","id":"p2"}""")!.Value.IdHash);
+        Assert.Equal(7, identity.VersionId);
+        Assert.Equal(new DateTime(2024, 1, 1, 10, 0, 0, DateTimeKind.Utc).Ticks, identity.UpdatedTicks);
+        // The same id escaped is the same resource; another id, or one with a space (as the index keys it), is not.
+        Assert.Equal(identity.IdHash, Of("""{"resourceType":"Patient","id":"p\u0031"}""")!.IdHash);
+        Assert.NotEqual(identity.IdHash, Of("""{"resourceType":"Patient","id":" p1"}""")!.IdHash);
+        Assert.NotEqual(identity.IdHash, Of("""{"resourceType":"Patient","id":"p2"}""")!.IdHash);
     }
 
     [Fact]
@@ -29,8 +29,8 @@ public sealed class ResourceIdentityTests
         Assert.Null(Of("""{"resourceType":"Patient"}"""));
         var odd = Of("""{"resourceType":"Encounter","id":"e1","meta":{"versionId":"W/\"3\"","lastUpdated":"yesterday"}}""");
         Assert.NotNull(odd);
-        Assert.Null(odd.Value.VersionId);
-        Assert.Null(odd.Value.UpdatedTicks);
+        Assert.Null(odd.VersionId);
+        Assert.Null(odd.UpdatedTicks);
     }
 
     [Fact]
@@ -40,8 +40,8 @@ public sealed class ResourceIdentityTests
 
         var entries = ResourceJsonScanner.Scan(bundle, collectEntries: true).Entries;
 
-        Assert.Equal([2L, 1L], entries.Select(e => e.Head.Identity!.Value.VersionId!.Value));
-        Assert.Equal(entries[0].Head.Identity!.Value.IdHash, entries[1].Head.Identity!.Value.IdHash);
+        Assert.Equal([2L, 1L], entries.Select(e => e.Head.Identity!.VersionId!.Value));
+        Assert.Equal(entries[0].Head.Identity!.IdHash, entries[1].Head.Identity!.IdHash);
         Assert.True(entries[1].Start > entries[0].Start);
     }
 }

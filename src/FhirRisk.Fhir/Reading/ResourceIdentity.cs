@@ -7,12 +7,13 @@ namespace FhirRisk.Fhir;
 
 /// <summary>
 /// Who a resource is, as its top level says, without parsing it: a 128-bit hash of its <c>id</c> (SHA-256 of the
-/// trimmed UTF-8 id, truncated; copies are keyed by type and this) and the version its <c>meta</c> claims
+/// UTF-8 id as written, truncated; copies are keyed by type and this) and the version its <c>meta</c> claims
 /// (<c>lastUpdated</c> as UTC ticks, <c>versionId</c> when it is a whole number). Two copies of one resource in an input —
 /// versions in a <c>history</c> Bundle, an incremental export beside a full one — share type and hash; the version says
-/// which is the later.
+/// which is the later. A class: a head or envelope of another type holds only a null reference (the remembered layouts of
+/// a run keep one head per bundle entry).
 /// </summary>
-public readonly record struct ResourceIdentity(UInt128 IdHash, long? UpdatedTicks, long? VersionId)
+public sealed record ResourceIdentity(UInt128 IdHash, long? UpdatedTicks, long? VersionId)
 {
     /// <summary>The types whose identity a scan computes: those ingestion indexes, and of which it reads one copy
     /// (docs/formats/fhir-ingestion.md "Copies of one resource"). Hashing every resource's id would cost the scan of an
@@ -44,9 +45,9 @@ internal struct IdentityReader
             return null;
         Span<byte> digest = stackalloc byte[32];
         if (_escapedId is not null)
-            SHA256.HashData(Encoding.UTF8.GetBytes(_escapedId.Trim()), digest);
+            SHA256.HashData(Encoding.UTF8.GetBytes(_escapedId), digest);
         else
-            SHA256.HashData(document.Slice(_idAfter - 1, _idLength).Trim((byte)' '), digest);
+            SHA256.HashData(document.Slice(_idAfter - 1, _idLength), digest);
         var id = new UInt128(BinaryPrimitives.ReadUInt64LittleEndian(digest), BinaryPrimitives.ReadUInt64LittleEndian(digest[8..]));
         return new ResourceIdentity(id, _updated, _version);
     }

@@ -18,7 +18,7 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
     private static readonly HashSet<string> s_indexedTypes = ["Patient", "Encounter", "Location", "Medication"];
 
     private readonly Dictionary<string, (FhirResource Resource, string Scope)> _byTypeId = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Scope, string FullUrl), FhirResource> _byFullUrl = [];
+    private readonly Dictionary<(string Scope, string FullUrl), (FhirResource Resource, string Scope)> _byFullUrl = [];
     private readonly Dictionary<long, (string PatientId, FhirPatient Patient, string FirstPath)> _patients = [];
     private readonly ConcurrentDictionary<FhirEncounter, FhirEncounterInfo> _encounterInfo = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<string, long> _subjectIds = new(StringComparer.Ordinal);
@@ -51,7 +51,7 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
         if (id is not null)
             _byTypeId.TryAdd($"{resource.ResourceType}/{id}", (resource, envelope.Scope));
         if (envelope.FullUrl is { Length: > 0 } fullUrl)
-            _byFullUrl.TryAdd((envelope.Scope, fullUrl), resource);
+            _byFullUrl.TryAdd((envelope.Scope, fullUrl), (resource, envelope.Scope));
         if (resource is FhirPatient patient && id is not null)
             AddPatient(patient, id, envelope);
         if (resource is FhirEncounter encounter && EncounterMapper.WritesDispositionDeath(encounter))
@@ -66,12 +66,15 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
     /// <see cref="Add"/>ed): only its <c>fullUrl</c>, naming <paramref name="winner"/>, so that what its bundle references
     /// by <c>urn:uuid:</c> still resolves.
     /// </summary>
-    public void AddCopy(FhirResource winner, FhirResourceEnvelope envelope)
+    /// <param name="winner">The copy indexed.</param>
+    /// <param name="winnerScope">The scope of the winner's own bundle or export, in which its references resolve.</param>
+    /// <param name="envelope">The superseded copy.</param>
+    public void AddCopy(FhirResource winner, string winnerScope, FhirResourceEnvelope envelope)
     {
         ArgumentNullException.ThrowIfNull(winner);
         ArgumentNullException.ThrowIfNull(envelope);
         if (envelope.FullUrl is { Length: > 0 } fullUrl)
-            _byFullUrl.TryAdd((envelope.Scope, fullUrl), winner);
+            _byFullUrl.TryAdd((envelope.Scope, fullUrl), (winner, winnerScope));
     }
 
     /// <summary>The subject id a reference names; null when there is no reference or it names no Patient.</summary>
@@ -229,9 +232,11 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
 
     private (FhirResource Resource, string Scope)? Find(ReferenceTarget target, string type, string scope)
     {
+        // A fullUrl names its resource in the scope of the bundle that holds it — for a superseded copy's, the winner's
+        // own scope, so what the winner references resolves where the winner was read (ResourceCopies).
         if (target.Form is ReferenceForm.Urn or ReferenceForm.Absolute
             && _byFullUrl.TryGetValue((scope, target.Raw), out var byUrl))
-            return byUrl.ResourceType == type ? (byUrl, scope) : null;
+            return byUrl.Resource.ResourceType == type ? byUrl : null;
         if (target.Form is ReferenceForm.Contained or ReferenceForm.Conditional or ReferenceForm.Urn)
             return null;
         return target.TypeAndId is { } key && target.Type == type && _byTypeId.TryGetValue(key, out var found) ? found : null;

@@ -32,25 +32,27 @@ internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex ind
         foreach (var read in worker.Finish())
             Take(read, indexed);
         // Only now is each resource's winning copy known: the index holds that one (a later Patient copy with a death,
-        // an Encounter's amended version), in input order; a superseded copy's fullUrl still names it, so what its own
-        // bundle references by urn:uuid resolves to the winner.
-        var winners = new Dictionary<(string Type, UInt128 Id), FhirResource>();
+        // an Encounter's amended version). A superseded copy's fullUrl still names it, so what its own bundle references
+        // by urn:uuid resolves to the winner (in the winner's scope); those names are registered first, so that indexing
+        // the winners — a disposition death naming its patient by urn:uuid — already resolves through them.
+        var winners = new Dictionary<(string Type, UInt128 Id), (FhirResource Resource, string Scope)>();
         var superseded = new List<FhirResourceEnvelope>();
         foreach (var (resource, envelope) in indexed)
         {
             if (copies.IsSuperseded(envelope, out _))
-            {
                 superseded.Add(envelope);
-                continue;
-            }
-            index.Add(resource, envelope);
-            if (envelope.Identity is { } identity)
-                winners.TryAdd((envelope.ResourceType, identity.IdHash), resource);
+            else if (envelope.Identity is { } identity)
+                winners.TryAdd((envelope.ResourceType, identity.IdHash), (resource, envelope.Scope));
         }
         foreach (var envelope in superseded)
         {
-            if (winners.TryGetValue((envelope.ResourceType, envelope.Identity!.Value.IdHash), out var winner))
-                index.AddCopy(winner, envelope);
+            if (winners.TryGetValue((envelope.ResourceType, envelope.Identity!.IdHash), out var winner))
+                index.AddCopy(winner.Resource, winner.Scope, envelope);
+        }
+        foreach (var (resource, envelope) in indexed)
+        {
+            if (!copies.IsSuperseded(envelope, out _))
+                index.Add(resource, envelope);
         }
     }
 

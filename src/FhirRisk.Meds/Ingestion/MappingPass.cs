@@ -115,15 +115,16 @@ internal sealed class MappingPass(
     /// <summary>Worker side: pure with respect to the run's outputs (the index is only read in pass 2).</summary>
     private ResourceEffect ParseAndMap(FhirResourceEnvelope envelope)
     {
-        if (copies.IsSuperseded(envelope, out var winner))
+        var parsed = FhirResourceParser.Parse(envelope, settings.Reader);
+        // A copy another copy outranks (ResourceCopies) is not mapped or exported; one that cannot be parsed is still
+        // quarantined with its issues, as any broken resource is.
+        if (parsed.Outcome != FhirParseOutcome.Failed && copies.IsSuperseded(envelope, out var winner))
         {
-            // Another copy of this resource wins (ResourceCopies): this one is not parsed, mapped or exported.
             var issue = new Issue(FhirMappingIssueCodes.SupersededCopy, IssueSeverity.Information, envelope.IssuePath(""),
-                $"another copy of this {envelope.ResourceType} (same id) is newer or later in the input and is mapped instead: {winner}");
-            // Counted as read but not parsed (its type's "skipped" column), with the issue saying why.
+                $"another copy of this {envelope.ResourceType} (same id) is newer or later in the input and is read instead: {winner}");
+            // Counted as read but not mapped (its type's "skipped" column), with the issue saying why.
             return new ResourceEffect(envelope with { Json = ReadOnlyMemory<byte>.Empty }, new FhirParseResult(FhirParseOutcome.Skipped, null, [issue]), [], [], null);
         }
-        var parsed = FhirResourceParser.Parse(envelope, settings.Reader);
         var events = new List<MedsEvent>();
         var issues = new List<Issue>();
         if (parsed is { Outcome: FhirParseOutcome.Parsed, Resource: { } resource })

@@ -34,8 +34,6 @@ internal sealed class ResourceCopies
             _files.TryAdd(files[i].Path, i);
     }
 
-    /// <summary>Resources seen more than once (per type and id), and the copies beyond the first of each.</summary>
-    public (int Resources, long ExtraCopies) Repeated { get; private set; }
 
     /// <summary>Pass 1: records one copy (in input order).</summary>
     public void Observe(FhirResourceEnvelope envelope)
@@ -50,7 +48,6 @@ internal sealed class ResourceCopies
             _best.Add(key, copy);
             return;
         }
-        Repeated = (Repeated.Resources + (best.Copies == 1 ? 1 : 0), Repeated.ExtraCopies + 1);
         _best[key] = (Outranks(copy, best) ? copy : best) with { Copies = best.Copies + 1 };
     }
 

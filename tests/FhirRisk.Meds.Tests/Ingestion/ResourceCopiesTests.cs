@@ -67,6 +67,20 @@ public sealed class ResourceCopiesTests
     }
 
     [Fact]
+    public void A_copy_that_cannot_be_parsed_is_quarantined_not_taken_for_a_superseded_one()
+    {
+        // Parsed copies decide the winner; a copy the parser refuses (nesting past its depth limit) is still quarantined.
+        using var temp = new TempDirectory();
+        var deep = Stay("2021-03-07T00:00:00Z").Replace("\"status\"", "\"extension\":" + new string('[', 70) + new string(']', 70) + ",\"status\"", StringComparison.Ordinal);
+
+        var (subject, summary) = Ingest(temp, ("a.ndjson", [Patient, Stay("2021-03-06T00:00:00Z"), Stay("2021-03-08T00:00:00Z"), deep]));
+
+        Assert.Equal([new DateTime(2021, 3, 8, 0, 0, 0, DateTimeKind.Utc)], Discharges(subject));
+        Assert.Equal(1, summary.Quarantined);
+        Assert.Equal(1, summary.IssuesByCode[FhirMappingIssueCodes.SupersededCopy]);
+    }
+
+    [Fact]
     public void Copies_of_other_types_are_each_mapped()
     {
         using var temp = new TempDirectory();
