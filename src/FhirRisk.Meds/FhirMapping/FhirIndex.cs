@@ -15,7 +15,7 @@ namespace FhirRisk.Meds.FhirMapping;
 /// </summary>
 public sealed partial class FhirIndex(FhirMappingSettings settings)
 {
-    private static readonly HashSet<string> s_indexedTypes = ["Patient", "Encounter", "Location", "Medication"];
+    private static readonly IReadOnlySet<string> s_indexedTypes = ResourceIdentity.TrackedTypes;
 
     private readonly Dictionary<string, (FhirResource Resource, string Scope)> _byTypeId = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Scope, string FullUrl), (FhirResource Resource, string Scope)> _byFullUrl = [];

@@ -37,11 +37,16 @@ internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex ind
         // the winners — a disposition death naming its patient by urn:uuid — already resolves through them.
         var winners = new Dictionary<(string Type, UInt128 Id), (FhirResource Resource, string Scope)>();
         var superseded = new List<FhirResourceEnvelope>();
+        var kept = new List<(FhirResource Resource, FhirResourceEnvelope Envelope)>(indexed.Count);
         foreach (var (resource, envelope) in indexed)
         {
             if (copies.IsSuperseded(envelope, out _))
+            {
                 superseded.Add(envelope);
-            else if (envelope.Identity is { } identity)
+                continue;
+            }
+            kept.Add((resource, envelope));
+            if (envelope.Identity is { } identity)
                 winners.TryAdd((envelope.ResourceType, identity.IdHash), (resource, envelope.Scope));
         }
         foreach (var envelope in superseded)
@@ -49,11 +54,8 @@ internal sealed class IndexPass(FhirReaderSettings readerSettings, FhirIndex ind
             if (winners.TryGetValue((envelope.ResourceType, envelope.Identity!.IdHash), out var winner))
                 index.AddCopy(winner.Resource, winner.Scope, envelope);
         }
-        foreach (var (resource, envelope) in indexed)
-        {
-            if (!copies.IsSuperseded(envelope, out _))
-                index.Add(resource, envelope);
-        }
+        foreach (var (resource, envelope) in kept)
+            index.Add(resource, envelope);
     }
 
     private void Take(List<(FhirResource Resource, FhirResourceEnvelope Envelope)> read, List<(FhirResource Resource, FhirResourceEnvelope Envelope)> indexed)

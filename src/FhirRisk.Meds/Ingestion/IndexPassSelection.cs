@@ -11,11 +11,9 @@ namespace FhirRisk.Meds.Ingestion;
 /// </summary>
 internal static class IndexPassSelection
 {
-    /// <summary>The resource types pass 1 parses and indexes.</summary>
-    public static readonly IReadOnlySet<string> IndexedTypes = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "Patient", "Encounter", "Location", "Medication",
-    };
+    /// <summary>The resource types pass 1 parses and indexes: the ones whose identity the resource scan reads, so that
+    /// one copy of each is indexed (<see cref="ResourceIdentity.TrackedTypes"/>, the one list of them).</summary>
+    public static readonly IReadOnlySet<string> IndexedTypes = ResourceIdentity.TrackedTypes;
 
     /// <summary>Types a file name may start with, longest first so that <c>MedicationRequest</c> wins over <c>Medication</c>.</summary>
     private static readonly string[] KnownTypes =
