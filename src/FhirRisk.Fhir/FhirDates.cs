@@ -33,7 +33,8 @@ public static class FhirDates
     /// <paramref name="value"/> as <paramref name="zone"/> reads it, for the values that carry no zone of their own: a
     /// partial date (<c>YYYY</c>, <c>YYYY-MM</c>, <c>YYYY-MM-DD</c>) starts at that zone's local midnight and ends the
     /// tick before the next period's (<see cref="FhirDateTime.PeriodEndUtc"/>), and a time parsed without an offset
-    /// (<paramref name="withoutZone"/>) is that zone's wall time. A wall time inside a daylight-saving gap (one the
+    /// (<paramref name="withoutZone"/>) is that zone's wall time; one of exactly midnight also names its local day, which
+    /// ends the tick before the zone's next midnight (<see cref="FhirDateTime.DayEndUtc"/>). A wall time inside a daylight-saving gap (one the
     /// clocks skip) is read as if they had not yet moved, so it lands just after the gap; one that occurs twice (clocks
     /// turned back) is the later instant, and a midnight that occurs twice begins its day at the first. Values with an
     /// offset are returned as they are, and so is every value under UTC.
@@ -44,7 +45,14 @@ public static class FhirDates
         if (IsUtc(zone) || (value.HasTime && !withoutZone))
             return value;
         if (value.HasTime)
-            return ToUtc(value.Utc, zone, earliest: false) is { } wall ? value with { Utc = wall } : value;
+        {
+            if (ToUtc(value.Utc, zone, earliest: false) is not { } wall)
+                return value;
+            // A zoneless midnight names its local day (AtLocalMidnight): that day ends where the zone's next one begins.
+            return value.AtLocalMidnight && value.Utc < DateTime.MaxValue.AddDays(-1) && ToUtc(value.Utc.AddDays(1), zone, earliest: true) is { } dayEnd
+                ? value with { Utc = wall, DayEndUtc = dayEnd > wall ? dayEnd.AddTicks(-10) : wall }
+                : value with { Utc = wall };
+        }
         var start = value.Utc;
         DateTime next;
         try

@@ -68,6 +68,24 @@ public sealed class SiteTimeZoneTests
     }
 
     [Theory]
+    // A zoneless midnight names its local day (how exports write a by-date act): the day ends at the zone's next
+    // midnight, 23 h later on the day the clocks go forward and 25 h on the day they go back.
+    [InlineData("2024-07-01T00:00:00", "2024-07-01T04:00:00.0000000Z", "2024-07-02T03:59:59.9999990Z")]
+    [InlineData("2024-03-10T00:00:00", "2024-03-10T05:00:00.0000000Z", "2024-03-11T03:59:59.9999990Z")]
+    [InlineData("2024-11-03T00:00:00", "2024-11-03T04:00:00.0000000Z", "2024-11-04T04:59:59.9999990Z")]
+    // With an offset of its own the day is 24 h of that offset, whatever the site's clocks do.
+    [InlineData("2024-03-10T00:00:00-05:00", "2024-03-10T05:00:00.0000000Z", "2024-03-11T04:59:59.9999990Z")]
+    public void AZonelessMidnight_EndsItsDayAtTheZonesNextMidnight(string text, string start, string dayEnd)
+    {
+        var value = InZone(text, NewYork);
+
+        Assert.True(value.AtLocalMidnight);
+        Assert.Equal(start, Iso(value.Utc));
+        Assert.Equal(start, Iso(value.UtcEnd)); // an instant: its period ends where it starts
+        Assert.Equal(dayEnd, Iso(value.UtcEndIfDay));
+    }
+
+    [Theory]
     // tzdata gives Dublin a negative daylight saving (its "standard" time is the summer's): offsets decide, not that label.
     [InlineData("Europe/Dublin", "2024-03-31T01:30:00", "2024-03-31T01:30:00.0000000Z")] // skipped hour: just after it (02:30 IST)
     [InlineData("Europe/Dublin", "2024-10-27T01:30:00", "2024-10-27T01:30:00.0000000Z")] // twice: the later instant (01:30 GMT)

@@ -56,6 +56,33 @@ public sealed class GeneratedFhirTests : IDisposable
     }
 
     [Fact]
+    public void AModelOfASiteTimeZone_WritesBirthDatesAsThatSitesDays_AndTheyIngestBackThere()
+    {
+        // Ingested in Berlin, a birth date of 1951-01-15 is that day's local midnight, 1951-01-14T23:00Z: the UTC date of
+        // the instant is the day before, which ingestion in Berlin would read back a day early.
+        Assert.True(FhirRisk.Fhir.SiteTimeZone.TryFind("Europe/Berlin", out var berlin));
+        var born = new DateTime(1951, 1, 14, 23, 0, 0, DateTimeKind.Utc);
+        GeneratedPatient patient = new(11,
+        [
+            new(11, null, "GENDER//F"),
+            new(11, born, MedsSchema.BirthCode),
+            new(11, T0, "HOSPITAL_ADMISSION//IMP"),
+            new(11, T0.AddDays(3), "HOSPITAL_DISCHARGE//home"),
+        ], Tokens: 8, Ended: true);
+        var export = _temp.File("fhir");
+        using (var writer = new GeneratedFhirWriter(export, berlin))
+        {
+            writer.Write(patient);
+            writer.Complete(T0);
+        }
+
+        Assert.Contains("\"birthDate\":\"1951-01-15\"", File.ReadAllText(Path.Combine(export, "Patient.ndjson")), StringComparison.Ordinal);
+        new FhirIngestion(new FhirIngestionSettings { OutputFolder = _temp.File("meds"), Reader = FhirRisk.Fhir.FhirReaderSettings.Default with { TimeZone = berlin } }).Run([export]);
+        var birth = MedsDatasetReader.Open(_temp.File("meds")).ReadEvents().Single(e => e.Code == MedsSchema.BirthCode);
+        Assert.Equal(born, birth.Time);
+    }
+
+    [Fact]
     public void EncounterEventsFhirCannotCarry_AreDroppedAndCounted_NotReadBackAsNewStays()
     {
         GeneratedPatient patient = new(9,

@@ -74,6 +74,30 @@ public sealed class GeneratedTimelineTests
         Assert.True(births.Select(b => (b.Month, b.Day)).Distinct().Count() > (years == 0 ? 150 : 300), "birthdays should spread over the year, not fall on the start's anniversary");
     }
 
+    [Theory]
+    [InlineData("Europe/Berlin", 0)]
+    [InlineData("Europe/Berlin", 63)]
+    [InlineData("America/New_York", 63)]
+    [InlineData("Pacific/Kiritimati", 30)]
+    public void DrawBirth_InASiteTimeZone_IsALocalMidnight_WithinTheEncodedAge(string zoneId, int years)
+    {
+        Assert.True(FhirRisk.Fhir.SiteTimeZone.TryFind(zoneId, out var zone));
+        var start = T0.AddHours(5.25);
+        var prefixBirth = start - (years * Year);
+        var random = new Random(years);
+
+        var births = Enumerable.Range(0, 2000).Select(_ => GeneratedTimeline.DrawBirth(start, prefixBirth, random.NextDouble(), zone)).ToList();
+
+        Assert.All(births, b =>
+        {
+            Assert.Equal(TimeSpan.Zero, TimeZoneInfo.ConvertTimeFromUtc(b, zone).TimeOfDay); // the day ingestion in the zone reads
+            var age = (start - b) / Year;
+            Assert.InRange(age, Math.Max(0, years - 0.5), years + 0.5);
+            Assert.NotEqual(years + 0.5, age);
+            Assert.Equal(years, (int)Math.Round(age, MidpointRounding.AwayFromZero));
+        });
+    }
+
     [Fact]
     public void Prompts_FromData_KeepTheDonorsQuarterButNotItsTime_AndRepeatBySeed()
     {

@@ -70,7 +70,14 @@ public readonly record struct FhirDateTime(DateTime Utc, FhirDatePrecision Preci
     /// (<see cref="AtLocalMidnight"/>) — the last instant of that day; otherwise <see cref="Utc"/>. An act recorded by
     /// date happened at some time on that day, so only the day's end is sure not to put it before what else that day held.
     /// </summary>
-    public DateTime UtcEndIfDay => Precision == FhirDatePrecision.Day ? UtcEnd : AtLocalMidnight ? Utc.AddDays(1).AddTicks(-10) : Utc;
+    public DateTime UtcEndIfDay => Precision == FhirDatePrecision.Day ? UtcEnd : AtLocalMidnight ? DayEndUtc ?? Utc.AddDays(1).AddTicks(-10) : Utc;
+
+    /// <summary>
+    /// For a time of exactly midnight written without an offset and read in a site time zone (<see cref="AtLocalMidnight"/>,
+    /// <see cref="FhirDates.InZone"/>), the tick before the zone's next midnight, which a daylight-saving change can put
+    /// 23 or 25 hours later; null otherwise, where the day a midnight names is 24 hours of its own offset.
+    /// </summary>
+    public DateTime? DayEndUtc { get; init; }
 
     /// <summary>The last instant the value denotes (end of year/month/day for partial dates; itself otherwise).</summary>
     public DateTime UtcEnd => PeriodEndUtc ?? Precision switch

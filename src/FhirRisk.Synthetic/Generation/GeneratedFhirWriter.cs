@@ -71,8 +71,15 @@ internal sealed class GeneratedFhirWriter : IDisposable
     private readonly Dictionary<string, long> _skipped = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _changes = new(StringComparer.Ordinal);
 
-    public GeneratedFhirWriter(string folder)
+    private readonly TimeZoneInfo _zone;
+
+    /// <param name="folder">The bulk-export folder to write.</param>
+    /// <param name="zone">The site time zone the model's data was read in (<c>fitted_on.site_time_zone</c>; UTC when
+    /// null): a birth date is written as that zone's day of the birth instant, the day ingestion in that zone read it
+    /// from.</param>
+    public GeneratedFhirWriter(string folder, TimeZoneInfo? zone = null)
     {
+        _zone = zone ?? TimeZoneInfo.Utc;
         Directory.CreateDirectory(folder);
         _export = new BulkNdjsonWriter(folder, ResourceTypes);
     }
@@ -206,7 +213,7 @@ internal sealed class GeneratedFhirWriter : IDisposable
         if (StaticGender(events) is { } gender)
             json.WriteString("gender"u8, AdministrativeGender(gender));
         if (events.FirstOrDefault(e => e.Code == MedsSchema.BirthCode).Time is { } birth)
-            FhirJson.Date(json, "birthDate"u8, birth);
+            FhirJson.Date(json, "birthDate"u8, TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(birth, DateTimeKind.Utc), _zone));
         if (events.FirstOrDefault(e => e.Code == MedsSchema.DeathCode).Time is { } death)
             FhirJson.DateTime(json, "deceasedDateTime"u8, death);
         json.WriteEndObject();

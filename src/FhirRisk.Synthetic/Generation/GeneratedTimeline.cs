@@ -41,7 +41,7 @@ internal static class GeneratedTimeline
     public static GeneratedPatient Decode(TimelineTokenizer tokenizer, long subjectId, StaticPrompt prompt, int[] tokens)
     {
         var events = new List<MedsEvent>(tokenizer.DecodePrefix(prompt.Prefix, subjectId, prompt.Start).Select(e => e.Code == MedsSchema.BirthCode && e.Time is { } birth
-            ? e with { Time = DrawBirth(prompt.Start, birth, prompt.AgeDraw) }
+            ? e with { Time = DrawBirth(prompt.Start, birth, prompt.AgeDraw, SiteZone(tokenizer)) }
             : e));
         var timeline = tokenizer.Decode(tokens, subjectId, prompt.Start);
         var first = FirstOpening(timeline);
@@ -65,17 +65,33 @@ internal static class GeneratedTimeline
     }
 
     /// <summary>
+    /// The site time zone the model's data was read in (<c>fitted_on.site_time_zone</c>), or null for UTC (none named,
+    /// or one this system does not know).
+    /// </summary>
+    internal static TimeZoneInfo? SiteZone(TimelineTokenizer tokenizer) =>
+        tokenizer.FittedOn.SiteTimeZone is { } named && FhirRisk.Fhir.SiteTimeZone.TryFind(named, out var zone) ? zone : null;
+
+    /// <summary>
     /// A birth date drawn uniformly among the dates whose age at <paramref name="start"/> the tokenizer rounds to the
     /// prefix's Y years (TimelineTokenizer.AgeDigits: Y − ½ ≤ age &lt; Y + ½, age ≥ 0), <paramref name="draw"/> in [0, 1)
-    /// picking the date. The prefix's own birth is <paramref name="start"/> − Y years exactly.
+    /// picking the date. The prefix's own birth is <paramref name="start"/> − Y years exactly. A date is its midnight
+    /// in <paramref name="zone"/> (UTC when null), as ingestion in that zone reads a FHIR <c>birthDate</c>.
     /// </summary>
-    internal static DateTime DrawBirth(DateTime start, DateTime prefixBirth, double draw)
+    internal static DateTime DrawBirth(DateTime start, DateTime prefixBirth, double draw, TimeZoneInfo? zone = null)
     {
+        zone ??= TimeZoneInfo.Utc;
         var twiceYears = 2 * ((start - prefixBirth).Ticks / TicksPerYear);
         var oldest = start.AddTicks(-(twiceYears + 1) * TicksPerHalfYear);                      // age < Y + ½: born after it
         var youngest = start.AddTicks(-Math.Max(twiceYears - 1, 0) * TicksPerHalfYear);          // age ≥ Y − ½ (≥ 0)
-        var (first, last) = (oldest.Date.AddDays(1), youngest.Date);
+        // The first day whose midnight is after the oldest instant, the last whose midnight is not after the youngest.
+        var (first, last) = (LocalDay(oldest, zone).AddDays(1), LocalDay(youngest, zone));
         var days = Math.Max(0, (last - first).Days) + 1;
-        return DateTime.SpecifyKind(first.AddDays(Math.Min(days - 1, (int)(draw * days))), DateTimeKind.Utc);
+        return Midnight(first.AddDays(Math.Min(days - 1, (int)(draw * days))), zone);
     }
+
+    private static DateTime LocalDay(DateTime utc, TimeZoneInfo zone) =>
+        TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc), zone).Date;
+
+    private static DateTime Midnight(DateTime day, TimeZoneInfo zone) =>
+        FhirRisk.Fhir.FhirDates.InZone(new(DateTime.SpecifyKind(day, DateTimeKind.Utc), FhirRisk.Fhir.Model.FhirDatePrecision.Day), withoutZone: false, zone).Utc;
 }

@@ -126,8 +126,12 @@ public static class SyntheticPatientGeneration
         var syntheticVectors = new List<PatientVector>();
         var (written, empty, ended, tokens, events) = (0, 0, 0, 0L, 0L);
         var (trimmed, dropped, resampled, noEncounter) = (0, 0L, 0, 0);
-        using var fhir = new GeneratedFhirWriter(Path.Combine(settings.OutputFolder, FhirFolder));
-        using var meds = new MedsDatasetWriter(Path.Combine(settings.OutputFolder, MedsFolder), new MedsDatasetWriterSettings { DatasetName = "fhirrisk-synthetic", Clock = settings.Clock });
+        // A model fitted on data read in a site time zone generates that site's days: birth dates are written as its local
+        // days, and the MEDS dataset names the zone as ingestion would have.
+        var zone = GeneratedTimeline.SiteZone(session.Tokenizer);
+        using var fhir = new GeneratedFhirWriter(Path.Combine(settings.OutputFolder, FhirFolder), zone);
+        using var meds = new MedsDatasetWriter(Path.Combine(settings.OutputFolder, MedsFolder),
+            new MedsDatasetWriterSettings { DatasetName = "fhirrisk-synthetic", Clock = settings.Clock, SiteTimeZone = zone is null ? null : session.Tokenizer.FittedOn.SiteTimeZone });
         foreach (var patient in TimelineSampler.Generate(session, prompts, settings, cancellationToken))
         {
             tokens += patient.Tokens;
