@@ -96,6 +96,11 @@ public sealed class InferenceSession : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         options = (options ?? InferenceOptions.Default).Validate();
+        // fhirrisk finetune writes heads.json first and finetuning.json last: heads without the record are a save that
+        // stopped part-way (a crash or power loss), whose other files may be missing or be the backbone's alone.
+        if (File.Exists(Path.Combine(directory, "heads.json")) && !File.Exists(Path.Combine(directory, FinetuningRunStatus.FileName)))
+            throw new InferenceException(InferenceErrorCodes.ModelMismatch, Path.Combine(directory, FinetuningRunStatus.FileName),
+                "the folder has task heads (heads.json) but not the finetuning run's record, which fhirrisk finetune writes last: the save stopped part-way. Hint: delete the folder and finetune again, or copy the model again from a complete save.");
         var generativeDirectory = GenerativeDirectory(directory);
         foreach (var folder in new[] { directory, generativeDirectory }.Distinct(StringComparer.Ordinal))
         {

@@ -69,6 +69,26 @@ public sealed class GenerativeBackboneTests : IDisposable
         Assert.Contains(Path.Combine(directory, InferenceSession.PretrainedFolder), error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Open_HeadsWithoutTheFinetuningRecord_AreAnUnfinishedSave_AndRefused(bool withoutWeights)
+    {
+        // fhirrisk finetune writes heads.json first and finetuning.json last, so a save stopped part-way (a crash or a
+        // power loss) leaves heads without the record — with or without the weights — which was loaded and served as if
+        // complete (review s18-docs #1).
+        var directory = FinetunedWith(pretrained: true);
+        string[] missing = withoutWeights ? ["config.json", "model.safetensors", "finetuning.json"] : ["finetuning.json"];
+        foreach (var file in missing)
+            File.Delete(Path.Combine(directory, file));
+
+        var error = Assert.Throws<InferenceException>(() => InferenceSession.Open(directory, new InferenceOptions { Threads = 1 }));
+
+        Assert.Equal(InferenceErrorCodes.ModelMismatch, error.Code);
+        Assert.Contains(Path.Combine(directory, "finetuning.json"), error.Message, StringComparison.Ordinal);
+        Assert.Contains("stopped part-way", error.Message, StringComparison.Ordinal);
+    }
+
     private string FinetunedWith(bool pretrained)
     {
         var directory = Path.Combine(_temp.Path, pretrained ? "with" : "without");

@@ -28,13 +28,15 @@ public static class FinetunedModel
         ArgumentNullException.ThrowIfNull(settings);
         CheckEmpty(directory);
         // Into the folder itself, so a --out that is a symbolic link, a mounted volume or the working directory stays what
-        // it is. Each file is written whole and flushed (DurableFiles); the record goes last. The folder was empty, so a
-        // crash leaves some of this save's files without the record, never files of two saves.
+        // it is. Each file is written whole and flushed (DurableFiles); the heads go first and the record last. The folder
+        // was empty, so a crash leaves some of this save's files without the record, never files of two saves, and never
+        // a finetuned backbone without its heads that would load as a pretrained model: whatever a crash leaves holds
+        // heads.json and no record, which InferenceSession.Open refuses (IN001).
         WriteOrRemove(directory, () =>
         {
+            result.Heads.Save(directory);
             tokenizer.Save(directory);
             GptCheckpoint.Save(directory, result.Model);
-            result.Heads.Save(directory);
             WriteRecord(Path.Combine(directory, RecordFile), result, settings);
         });
     }
