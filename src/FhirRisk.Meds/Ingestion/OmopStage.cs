@@ -39,17 +39,51 @@ internal sealed class OmopStage : IDisposable
 
     /// <summary>
     /// OMOP ids from the MEDS index: visit_occurrence is the hospital-level encounter (an ICU sub-encounter's parent),
-    /// visit_detail the sub-encounter itself (DESIGN §3 ICU rule).
+    /// visit_detail the sub-encounter itself (DESIGN §3 ICU rule). An id is given only where its row will be written, so
+    /// every person_id and visit id a row names is in the person and visit tables (the CDM's foreign keys): a person
+    /// for a Patient of the input with a birth date (<see cref="PersonRows"/>), a visit for an Encounter of such a
+    /// person with a date and a status that is exported (<see cref="VisitRows"/>). A sub-encounter whose parent is not
+    /// exported (missing, or itself) is a visit_occurrence of its own, under its own id.
     /// </summary>
     private sealed class FhirIndexOmopIds(FhirIndex index) : IOmopIdResolver
     {
-        public long? PersonId(FhirReference? reference, FhirResourceEnvelope context) => index.ResolveSubject(reference, context);
+        /// <summary>Parents followed up from a sub-encounter to its stay; a longer chain (or a cycle) stops there.</summary>
+        private const int MaxParentSteps = 8;
+
+        public long? PersonId(FhirReference? reference, FhirResourceEnvelope context) =>
+            index.ResolveSubject(reference, context) is { } id && PersonRows.WritesRow(index.FindPatient(id)) ? id : null;
 
         public long? VisitOccurrenceId(FhirReference? reference, FhirResourceEnvelope context) =>
-            index.ResolveEncounter(reference, context) is { } info ? info.ParentEncounterId ?? info.EncounterId : null;
+            Visit(index.ResolveEncounter(reference, context), context)?.Occurrence;
 
         public long? VisitDetailId(FhirReference? reference, FhirResourceEnvelope context) =>
-            index.ResolveEncounter(reference, context) is { ParentEncounterId: not null } info ? info.EncounterId : null;
+            Visit(index.ResolveEncounter(reference, context), context)?.Detail;
+
+        public (FhirVisitKind Kind, bool Icu)? VisitKind(FhirReference? reference, FhirResourceEnvelope context) =>
+            index.ResolveEncounter(reference, context) is { } info
+                ? (info.IsInpatient ? FhirVisitKind.Inpatient : info.IsEmergency ? FhirVisitKind.Emergency : FhirVisitKind.AsClassSays, info.IsIcu)
+                : null;
+
+        /// <summary>The visit_occurrence (the top exported encounter of its partOf chain) and, for an exported
+        /// sub-encounter of it, the visit_detail id; null when the encounter has no visit row.</summary>
+        private (long Occurrence, long? Detail)? Visit(FhirEncounterInfo? info, FhirResourceEnvelope context)
+        {
+            if (info is null || !HasVisitRow(info, context))
+                return null;
+            var top = info;
+            for (var step = 0; step < MaxParentSteps; step++)
+            {
+                if (top.ParentEncounterId is not { } parentId || parentId == top.EncounterId
+                    || index.ResolveEncounter(top.Encounter.PartOf, context) is not { } parent || parent.EncounterId == info.EncounterId
+                    || !HasVisitRow(parent, context))
+                    break;
+                top = parent;
+            }
+            return top == info ? (info.EncounterId, null) : (top.EncounterId, info.EncounterId);
+        }
+
+        private bool HasVisitRow(FhirEncounterInfo info, FhirResourceEnvelope context) =>
+            VisitRows.WritesRow(info.Encounter) && PersonId(info.Encounter.Subject, context) is not null;
 
         public FhirMedication? Medication(FhirReference? reference, FhirResource owner, FhirResourceEnvelope context) =>
             index.ResolveMedication(reference, owner, context);

@@ -30,4 +30,24 @@ public interface IOmopIdResolver
     /// <summary>The Patient of a person_id, for a date given as the patient's age (onsetAge, performedAge); null when
     /// unknown.</summary>
     FhirPatient? Patient(long personId) => null;
+
+    /// <summary>
+    /// What kind of visit the Encounter a reference names is, as the MEDS mapping decided it (docs/formats/fhir-ingestion.md
+    /// "Encounters": MIMIC-IV's hospital admissions carry their admission type as class, and its ICU stays say so by
+    /// identifier, profile or location); null when unknown, and the visit concept then follows the class.
+    /// </summary>
+    (FhirVisitKind Kind, bool Icu)? VisitKind(FhirReference? reference, FhirResourceEnvelope context) => null;
+}
+
+/// <summary>What a visit is, for its OMOP visit concept.</summary>
+public enum FhirVisitKind
+{
+    /// <summary>Neither a hospital stay nor an emergency visit by the MEDS rules: the class's concept.</summary>
+    AsClassSays,
+
+    /// <summary>A hospital stay: Inpatient Visit (9201).</summary>
+    Inpatient,
+
+    /// <summary>An emergency visit that is not itself the hospital stay: Emergency Room Visit (9203).</summary>
+    Emergency,
 }

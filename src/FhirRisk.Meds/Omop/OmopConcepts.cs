@@ -34,6 +34,12 @@ internal static class OmopConcepts
     /// <summary>"Intensive Care" visit detail.</summary>
     public const long IntensiveCare = 32037;
 
+    /// <summary>"Inpatient Visit".</summary>
+    public const long InpatientVisit = 9201;
+
+    /// <summary>"Emergency Room Visit".</summary>
+    public const long EmergencyRoomVisit = 9203;
+
     public static long Gender(string? gender) => gender switch
     {
         "male" => 8507,
@@ -65,9 +71,9 @@ internal static class OmopConcepts
     /// <summary>v3 ActCode encounter class → visit concept (IG EncounterClass). ACUTE/NONAC are inpatient specialisations.</summary>
     public static long VisitClass(string? code) => code switch
     {
-        "IMP" or "ACUTE" or "NONAC" => 9201,
+        "IMP" or "ACUTE" or "NONAC" => InpatientVisit,
         "AMB" => 9202,
-        "EMER" => 9203,
+        "EMER" => EmergencyRoomVisit,
         "OBSENC" => 262,
         "VR" => 722455,
         "HH" => 581476,

@@ -65,7 +65,14 @@ internal sealed class OmopEventTable
         row["person_id"] = fact.PersonId;
         row[_prefix + "_concept_id"] = fact.Code.ConceptId;
         OmopTime.SetStart(row, _startPrefix, fact.Start, state, fact.PersonId);
-        if (_endPrefix is not null && (fact.End ?? (_endRequired ? fact.Start : null)) is { } end)
+        var given = fact.End;
+        if (_endPrefix is not null && given is { } before && before.UtcEnd < fact.Start.Utc)
+        {
+            // An end before the start would fail the CDM's start-before-end checks and stretch the observation period back.
+            source.Warn(OmopIssueCodes.EndBeforeStart, "", $"{source.Resource.ResourceType} ends before it starts; {Schema.Name} gets no end{(_endRequired ? " but its start" : "")}.");
+            given = null;
+        }
+        if (_endPrefix is not null && (given ?? (_endRequired ? fact.Start : null)) is { } end)
             OmopTime.SetEnd(row, _endPrefix, end, state, fact.PersonId);
         if (this == Measurement)
             row["measurement_time"] = OmopTime.TimeOfDay(fact.Start);

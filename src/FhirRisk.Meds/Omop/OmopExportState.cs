@@ -66,9 +66,13 @@ internal sealed class OmopExportState : IDisposable
     {
         VisitOccurrences.WriteLinked(Sink(OmopTables.VisitOccurrence));
         VisitDetails.WriteLinked(Sink(OmopTables.VisitDetail));
-        Deaths.Write(Sink(OmopTables.Death));
+        // Only persons with a person row get a death or an observation period (the CDM's foreign keys); the resolver
+        // already gives no other person id, this holds for any resolver. A death is an event of the period: analyses
+        // count only what lies inside one, so a death after the last charted event would vanish from them.
+        var persons = _written.GetValueOrDefault(OmopTables.Person.Name) ?? [];
+        Deaths.Write(Sink(OmopTables.Death), persons, Observe);
         var periods = Sink(OmopTables.ObservationPeriod);
-        foreach (var (personId, (first, last)) in _periods.OrderBy(p => p.Key))
+        foreach (var (personId, (first, last)) in _periods.Where(p => persons.Contains(p.Key)).OrderBy(p => p.Key))
         {
             var row = periods.NewRow();
             row["observation_period_id"] = NextId(OmopTables.ObservationPeriod);

@@ -6,7 +6,8 @@ namespace FhirRisk.Meds.Omop;
 /// </summary>
 public static class OmopIssueCodes
 {
-    /// <summary>Warning: the subject/patient reference does not resolve to a person; no row.</summary>
+    /// <summary>Warning: the subject/patient reference does not name a person with a person row (a Patient of the input
+    /// with a birth date); no row, so no row names a person_id the person table lacks.</summary>
     public const string NoPerson = "OMOP001";
 
     /// <summary>Warning: no usable date for a NOT NULL start date (birthDate for person); no row.</summary>
@@ -18,7 +19,8 @@ public static class OmopIssueCodes
     /// <summary>Warning: an Encounter or Patient without an id or urn fullUrl cannot get its surrogate id; no row.</summary>
     public const string NoResourceId = "OMOP004";
 
-    /// <summary>Warning: a sub-encounter's partOf does not resolve; it is exported as a visit_occurrence instead.</summary>
+    /// <summary>Warning: a sub-encounter's partOf does not name an exported visit (missing from the input, not exported
+    /// itself, or the encounter itself); it is exported as a visit_occurrence of its own instead.</summary>
     public const string UnresolvedParentVisit = "OMOP005";
 
     /// <summary>Warning: a numeric value is not finite; the row keeps its source value but no value_as_number.</summary>
@@ -26,4 +28,8 @@ public static class OmopIssueCodes
 
     /// <summary>Information: a second row for the same person / visit id; the first is kept.</summary>
     public const string DuplicateId = "OMOP007";
+
+    /// <summary>Warning: an end before the start (a period or an abatement that ends before it began); the end is left
+    /// out (a NOT NULL end takes the start), and it does not widen the observation period.</summary>
+    public const string EndBeforeStart = "OMOP008";
 }

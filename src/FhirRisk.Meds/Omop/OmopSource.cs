@@ -39,7 +39,7 @@ internal sealed class OmopSource
     {
         var id = Ids.PersonId(subject, Envelope);
         if (id is null)
-            Warn(OmopIssueCodes.NoPerson, element, $"{Resource.ResourceType} subject does not resolve to a Patient; no OMOP row.");
+            Warn(OmopIssueCodes.NoPerson, element, $"{Resource.ResourceType} subject does not name a Patient of the input with a birth date (a person row); no OMOP row.");
         return id;
     }
 

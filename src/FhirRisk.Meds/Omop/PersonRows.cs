@@ -8,6 +8,12 @@ internal static class PersonRows
     private const string RaceExtension = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
     private const string EthnicityExtension = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";
 
+    /// <summary>
+    /// Whether a Patient gets a person row: it has a birth date (year_of_birth is NOT NULL). The resolver gives person
+    /// ids only for these, so no other row names a person the person table lacks.
+    /// </summary>
+    public static bool WritesRow(FhirPatient? patient) => patient?.BirthDate is not null;
+
     public static void Add(FhirPatient patient, OmopSource source)
     {
         // A chart merged into another gives no person row of its own: its events go to the survivor's person (the
@@ -17,16 +23,16 @@ internal static class PersonRows
             source.Inform(OmopIssueCodes.StatusDropped, "link", $"Patient replaced by Patient/{survivor} (link replaced-by); no person row of its own.");
             return;
         }
+        if (patient.BirthDate is not { } birth)
+        {
+            // year_of_birth is NOT NULL in the DDL: without it there is no valid person row, and no row of this patient.
+            source.Warn(OmopIssueCodes.NoDate, "birthDate", "Patient has no birthDate; person.year_of_birth is NOT NULL, so no person row and no OMOP row of this patient.");
+            return;
+        }
         var personId = source.Ids.PersonId(source.SelfReference(), source.Envelope);
         if (personId is null)
         {
             source.Warn(OmopIssueCodes.NoResourceId, "id", "Patient has no id the resolver knows; no person row.");
-            return;
-        }
-        if (patient.BirthDate is not { } birth)
-        {
-            // year_of_birth is NOT NULL in the DDL: without it there is no valid person row.
-            source.Warn(OmopIssueCodes.NoDate, "birthDate", "Patient has no birthDate; person.year_of_birth is NOT NULL, no person row.");
             return;
         }
         var sink = source.State.Sink(OmopTables.Person);

@@ -9,6 +9,15 @@ namespace FhirRisk.Meds.Omop;
 /// </summary>
 internal static class VisitRows
 {
+    /// <summary>
+    /// Whether an Encounter of a person with a person row gets a visit row: its status is exported and it has a date
+    /// (visit_start_date is NOT NULL). The resolver gives visit ids only for these, so no row names a visit the visit
+    /// tables lack.
+    /// </summary>
+    public static bool WritesRow(FhirEncounter encounter) =>
+        !FhirMapping.StatusRules.Drops(FhirMapping.StatusRules.Encounter, encounter.Status)
+        && (encounter.Period?.Start ?? encounter.Period?.End) is not null;
+
     public static void Add(FhirEncounter encounter, OmopSource source)
     {
         if (source.DroppedByStatus(encounter.Status, "status", FhirMapping.StatusRules.Encounter))
@@ -24,48 +33,58 @@ internal static class VisitRows
         }
         // ETL convention (standards §3.1): the end date is mandatory; without period.end we use the start.
         var end = encounter.Period?.End ?? start.Value;
+        if (end.UtcEnd < start.Value.Utc)
+        {
+            source.Warn(OmopIssueCodes.EndBeforeStart, "period.end", "Encounter ends before it starts; the visit ends at its start.");
+            end = start.Value;
+        }
         var self = source.SelfReference();
         if (self is null)
         {
             source.Warn(OmopIssueCodes.NoResourceId, "id", "Encounter has neither id nor urn fullUrl; no visit row.");
             return;
         }
-        var parentVisit = encounter.PartOf is null ? null : source.Ids.VisitOccurrenceId(encounter.PartOf, source.Envelope);
-        if (encounter.PartOf is not null && parentVisit is null)
-            source.Warn(OmopIssueCodes.UnresolvedParentVisit, "partOf", "partOf does not resolve; exported as a visit_occurrence.");
-        var written = parentVisit is null
-            ? AddOccurrence(encounter, source, self, personId.Value, start.Value, end)
-            : AddDetail(encounter, source, self, personId.Value, start.Value, end, parentVisit.Value);
+        // The resolver says where the visit goes: a sub-encounter of an exported visit is a visit_detail of it; any
+        // other Encounter — one whose partOf names no exported visit, or itself, included — a visit_occurrence.
+        var visitId = source.Ids.VisitOccurrenceId(self, source.Envelope);
+        var detailId = encounter.PartOf is null ? null : source.Ids.VisitDetailId(self, source.Envelope);
+        if (visitId is null)
+        {
+            source.Warn(OmopIssueCodes.NoResourceId, "id", "The resolver has no visit id for this Encounter; no visit row.");
+            return;
+        }
+        if (encounter.PartOf is not null && detailId is null)
+            source.Warn(OmopIssueCodes.UnresolvedParentVisit, "partOf", "partOf names no exported visit (missing, not exported, or this Encounter itself); exported as a visit_occurrence.");
+        var kind = source.Ids.VisitKind(self, source.Envelope);
+        var written = detailId is null
+            ? AddOccurrence(encounter, source, kind, visitId.Value, personId.Value, start.Value, end)
+            : AddDetail(encounter, source, kind, detailId.Value, personId.Value, start.Value, end, visitId.Value);
         if (written && FhirMapping.FhirIndex.IsDeathDisposition(encounter.DischargeDisposition))
             source.State.Deaths.RecordDeath(personId.Value, end, fromPatient: false);
     }
 
-    private static bool AddOccurrence(FhirEncounter encounter, OmopSource source, FhirReference self, long personId, FhirDateTime start, FhirDateTime end)
+    private static bool AddOccurrence(FhirEncounter encounter, OmopSource source, (FhirVisitKind Kind, bool Icu)? kind, long visitId, long personId, FhirDateTime start, FhirDateTime end)
     {
-        var visitId = source.Ids.VisitOccurrenceId(self, source.Envelope);
-        if (visitId is null)
-        {
-            source.Warn(OmopIssueCodes.NoResourceId, "id", "The resolver has no visit id for this Encounter; no visit row.");
-            return false;
-        }
-        if (!source.State.FirstTime(OmopTables.VisitOccurrence, visitId.Value))
+        if (!source.State.FirstTime(OmopTables.VisitOccurrence, visitId))
         {
             source.Inform(OmopIssueCodes.DuplicateId, "id", "A visit_occurrence row for this Encounter was already written; the first is kept.");
             return false;
         }
         var row = source.State.Sink(OmopTables.VisitOccurrence).NewRow();
-        row["visit_occurrence_id"] = visitId.Value;
+        row["visit_occurrence_id"] = visitId;
         Fill(row, "visit", encounter, source, personId, start, end);
-        row["visit_concept_id"] = OmopConcepts.VisitClass(encounter.Class?.Code);
+        row["visit_concept_id"] = kind?.Kind switch
+        {
+            FhirVisitKind.Inpatient => OmopConcepts.InpatientVisit,
+            FhirVisitKind.Emergency => OmopConcepts.EmergencyRoomVisit,
+            _ => OmopConcepts.VisitClass(encounter.Class?.Code),
+        };
         source.State.VisitOccurrences.Add(row);
         return true;
     }
 
-    private static bool AddDetail(FhirEncounter encounter, OmopSource source, FhirReference self, long personId, FhirDateTime start, FhirDateTime end, long visitOccurrenceId)
+    private static bool AddDetail(FhirEncounter encounter, OmopSource source, (FhirVisitKind Kind, bool Icu)? kind, long detailId, long personId, FhirDateTime start, FhirDateTime end, long visitOccurrenceId)
     {
-        // The resolver knows ICU sub-encounters; for any other partOf child we derive a stable id from its reference.
-        var detailId = source.Ids.VisitDetailId(self, source.Envelope)
-            ?? Core.StableHash.Of63($"{source.Envelope.Scope}|{self.Reference}");
         if (!source.State.FirstTime(OmopTables.VisitDetail, detailId))
         {
             source.Inform(OmopIssueCodes.DuplicateId, "id", "A visit_detail row for this Encounter was already written; the first is kept.");
@@ -74,7 +93,7 @@ internal static class VisitRows
         var row = source.State.Sink(OmopTables.VisitDetail).NewRow();
         row["visit_detail_id"] = detailId;
         Fill(row, "visit_detail", encounter, source, personId, start, end);
-        row["visit_detail_concept_id"] = LooksLikeIcu(encounter) ? OmopConcepts.IntensiveCare : OmopConcepts.VisitClass(encounter.Class?.Code);
+        row["visit_detail_concept_id"] = kind?.Icu == true || LooksLikeIcu(encounter) ? OmopConcepts.IntensiveCare : OmopConcepts.VisitClass(encounter.Class?.Code);
         row["visit_occurrence_id"] = visitOccurrenceId;
         source.State.VisitDetails.Add(row);
         return true;
@@ -97,18 +116,12 @@ internal static class VisitRows
         row["discharged_to_concept_id"] = discharge is null ? null : OmopConcepts.DischargedTo(discharge);
     }
 
-    /// <summary>ICU when the class, a type, the service type or a location's physical type names intensive care.</summary>
-    private static bool LooksLikeIcu(FhirEncounter encounter)
-    {
-        IEnumerable<FhirCodeableConcept?> concepts =
-            [.. encounter.Types, encounter.ServiceType, .. encounter.Locations.Select(l => l.PhysicalType)];
-        var texts = concepts.Where(c => c is not null)
-            .SelectMany(c => c!.Codings.SelectMany(x => new[] { x.Code, x.Display }).Append(c.Text))
-            .Append(encounter.Class?.Code).Append(encounter.Class?.Display)
-            .Concat(encounter.Profiles);
-        return texts.Any(t => t is not null &&
-            (t.Contains("ICU", StringComparison.Ordinal) || t.Contains("intensive care", StringComparison.OrdinalIgnoreCase)));
-    }
+    /// <summary>
+    /// ICU by what the encounter itself says, as the MEDS mapping reads it (class, type, service type, MIMIC-IV's ICU
+    /// identifier or profile), or a location's physical type; the resolver adds what its locations' names say.
+    /// </summary>
+    private static bool LooksLikeIcu(FhirEncounter encounter) =>
+        FhirMapping.EncounterClassifier.SaysIcu(encounter) || encounter.Locations.Any(l => FhirMapping.EncounterClassifier.IsIcuConcept(l.PhysicalType));
 
     private static string? Code(FhirCodeableConcept? concept) =>
         concept?.Codings.FirstOrDefault(c => !string.IsNullOrEmpty(c.Code))?.Code ?? concept?.Text;

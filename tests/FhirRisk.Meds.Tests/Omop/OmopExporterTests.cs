@@ -89,12 +89,14 @@ public sealed class OmopExporterTests
     }
 
     [Fact]
-    public void Complete_ObservationPeriod_SpansEveryEventDate()
+    public void Complete_ObservationPeriod_SpansEveryEventDate_AndTheDeath()
     {
         using var temp = new TempDirectory();
         OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, OmopFixture.Resources());
 
-        Assert.Equal(["1", s_person.ToString(), "2018-05-05", "2020-01-05", "32882"], Single(temp, "observation_period"));
+        // The last charted event is on 2020-01-05; the death (2021-03-01) is an event too, and analyses count only what
+        // lies inside an observation period (review s18-omop #5).
+        Assert.Equal(["1", s_person.ToString(), "2018-05-05", "2021-03-01", "32882"], Single(temp, "observation_period"));
     }
 
     [Fact]

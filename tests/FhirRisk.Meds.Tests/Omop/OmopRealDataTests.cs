@@ -29,4 +29,26 @@ public sealed class OmopRealDataTests
         }
         Assert.Equal(12, visits.Count(v => v["preceding_visit_occurrence_id"].Length == 0));
     }
+
+    [ExternalDataFact]
+    public void Ingest_MimicStays_AreInpatientVisitsWithIcuDetails_AndDeathsLieInTheirPeriods()
+    {
+        // Review s18-omop #1 and #5: MIMIC-IV gives its admissions their admission type as class (EMER, OBSENC, AMB, SS)
+        // and says "ICU" by identifier, so the class alone gave no Inpatient Visit and no Intensive Care row; and a death
+        // after the last charted event lay outside the observation period.
+        using var temp = new TempDirectory();
+        var folder = ExternalData.Path("mimic-iv-demo", "mimic-iv-fhir-demo-2.1.0", "fhir");
+        string[] files = ["MimicPatient.ndjson.gz", "MimicEncounter.ndjson.gz", "MimicEncounterED.ndjson.gz", "MimicEncounterICU.ndjson.gz", "MimicLocation.ndjson.gz"];
+        new FhirIngestion(new FhirIngestionSettings { OutputFolder = temp.File("meds"), OmopFolder = temp.File("omop") })
+            .Run([.. files.Select(f => Path.Combine(folder, f))]);
+
+        var visits = OmopFixture.ReadRows(temp.File("omop", "visit_occurrence.csv"));
+        var details = OmopFixture.ReadRows(temp.File("omop", "visit_detail.csv"));
+        Assert.Equal(275, visits.Count(v => v["visit_concept_id"] == "9201")); // every hospital admission
+        Assert.Equal(140, details.Count(d => d["visit_detail_concept_id"] == "32037")); // every ICU stay
+        var periods = OmopFixture.ReadRows(temp.File("omop", "observation_period.csv")).ToDictionary(p => p["person_id"]);
+        var deaths = OmopFixture.ReadRows(temp.File("omop", "death.csv"));
+        Assert.NotEmpty(deaths);
+        Assert.All(deaths, d => Assert.True(string.CompareOrdinal(d["death_date"], periods[d["person_id"]]["observation_period_end_date"]) <= 0));
+    }
 }
