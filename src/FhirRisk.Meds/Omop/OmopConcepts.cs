@@ -40,6 +40,9 @@ internal static class OmopConcepts
     /// <summary>"Emergency Room Visit".</summary>
     public const long EmergencyRoomVisit = 9203;
 
+    /// <summary>"Emergency Room and Inpatient Visit": an admission that began in the emergency department.</summary>
+    public const long EmergencyRoomAndInpatientVisit = 262;
+
     public static long Gender(string? gender) => gender switch
     {
         "male" => 8507,
@@ -74,7 +77,7 @@ internal static class OmopConcepts
         "IMP" or "ACUTE" or "NONAC" => InpatientVisit,
         "AMB" => 9202,
         "EMER" => EmergencyRoomVisit,
-        "OBSENC" => 262,
+        "OBSENC" => EmergencyRoomAndInpatientVisit,
         "VR" => 722455,
         "HH" => 581476,
         _ => 0,

@@ -64,6 +64,7 @@ internal sealed class OmopExportState : IDisposable
     /// </summary>
     public void Complete()
     {
+        CoverDetails();
         VisitOccurrences.WriteLinked(Sink(OmopTables.VisitOccurrence));
         VisitDetails.WriteLinked(Sink(OmopTables.VisitDetail));
         // Only persons with a person row get a death or an observation period (the CDM's foreign keys); the resolver
@@ -83,6 +84,34 @@ internal sealed class OmopExportState : IDisposable
             periods.Write(row);
         }
         Dispose();
+    }
+
+    /// <summary>
+    /// Widens each visit_occurrence to cover its visit_details: an emergency leg recorded as a sub-encounter of the
+    /// admission it led to (MIMIC-IV) starts before the admission, and OHDSI's convention is one visit spanning both legs,
+    /// "Emergency Room and Inpatient Visit" (262) when an inpatient visit holds an emergency leg. Visit-anchored analyses
+    /// ("during the visit") then see the emergency department's readings.
+    /// </summary>
+    private void CoverDetails()
+    {
+        var occurrences = VisitOccurrences.Rows.ToDictionary(r => (long)r["visit_occurrence_id"]!);
+        foreach (var detail in VisitDetails.Rows)
+        {
+            if (detail["visit_occurrence_id"] is not long parent || !occurrences.TryGetValue(parent, out var visit))
+                continue;
+            if ((DateTime)detail["visit_detail_start_datetime"]! < (DateTime)visit["visit_start_datetime"]!)
+            {
+                visit["visit_start_date"] = detail["visit_detail_start_date"];
+                visit["visit_start_datetime"] = detail["visit_detail_start_datetime"];
+            }
+            if ((DateTime)detail["visit_detail_end_datetime"]! > (DateTime)visit["visit_end_datetime"]!)
+            {
+                visit["visit_end_date"] = detail["visit_detail_end_date"];
+                visit["visit_end_datetime"] = detail["visit_detail_end_datetime"];
+            }
+            if (visit["visit_concept_id"] is OmopConcepts.InpatientVisit && detail["visit_detail_concept_id"] is OmopConcepts.EmergencyRoomVisit)
+                visit["visit_concept_id"] = OmopConcepts.EmergencyRoomAndInpatientVisit;
+        }
     }
 
     public void Dispose()

@@ -65,6 +65,8 @@ public sealed class OmopIntegrityTests : IDisposable
             // MIMIC-IV: a hospital admission whose class is its admission type, and an ICU stay inside it.
             Encounter("mimic-hosp", "p1", "2020-02-01T10:00:00Z", "2020-02-09T10:00:00Z", classCode: "EMER", identifierKind: "hosp"),
             Encounter("mimic-icu", "p1", "2020-02-02T10:00:00Z", "2020-02-04T10:00:00Z", classCode: "ACUTE", partOf: "mimic-hosp", identifierKind: "icu"),
+            // ... and the emergency visit that led to it, recorded as its sub-encounter, hours before the admission.
+            Encounter("mimic-ed", "p1", "2020-02-01T06:00:00Z", "2020-02-01T10:00:00Z", classCode: "EMER", partOf: "mimic-hosp", identifierKind: "ed"),
             // Two legs of a stay that is not in the input, and an encounter that names itself as its parent.
             Encounter("leg-a", "p1", "2020-03-01T10:00:00Z", "2020-03-02T10:00:00Z", partOf: "missing"),
             Encounter("leg-b", "p1", "2020-03-05T10:00:00Z", "2020-03-06T10:00:00Z", partOf: "missing"),
@@ -124,16 +126,20 @@ public sealed class OmopIntegrityTests : IDisposable
     {
         var tables = Export();
 
-        // stay, mimic-hosp, leg-a, leg-b and self: five visit_occurrences, each under its own id; the ICU stay is the one
-        // visit_detail, of mimic-hosp.
+        // stay, mimic-hosp, leg-a, leg-b and self: five visit_occurrences, each under its own id; the ICU stay and the
+        // emergency leg are mimic-hosp's visit_details.
         var occurrences = tables["visit_occurrence"];
         Assert.Equal(5, occurrences.Count);
         Assert.Equal(5, occurrences.Select(v => v["visit_occurrence_id"]).Distinct().Count());
-        Assert.All(occurrences, v => Assert.Equal("9201", v["visit_concept_id"])); // MIMIC's EMER admission is an inpatient visit
-        var icu = Assert.Single(tables["visit_detail"]);
-        Assert.Equal("32037", icu["visit_detail_concept_id"]);
         var hospital = Assert.Single(occurrences, v => v["visit_start_datetime"].StartsWith("2020-02-01", StringComparison.Ordinal));
-        Assert.Equal(hospital["visit_occurrence_id"], icu["visit_occurrence_id"]);
+        // MIMIC's admission (class EMER, its admission type) is an inpatient visit; one that began in the emergency
+        // department is "Emergency Room and Inpatient Visit" and spans the emergency leg (OHDSI's convention).
+        Assert.All(occurrences.Where(v => v != hospital), v => Assert.Equal("9201", v["visit_concept_id"]));
+        Assert.Equal(("262", "2020-02-01 06:00:00"), (hospital["visit_concept_id"], hospital["visit_start_datetime"]));
+        Assert.Equal(2, tables["visit_detail"].Count);
+        var icu = Assert.Single(tables["visit_detail"], d => d["visit_detail_concept_id"] == "32037");
+        Assert.Equal("9203", Assert.Single(tables["visit_detail"], d => d != icu)["visit_detail_concept_id"]);
+        Assert.All(tables["visit_detail"], d => Assert.Equal(hospital["visit_occurrence_id"], d["visit_occurrence_id"]));
         var inIcu = Assert.Single(tables["measurement"], m => m["measurement_datetime"].StartsWith("2020-02-03", StringComparison.Ordinal));
         Assert.Equal((icu["visit_occurrence_id"], icu["visit_detail_id"]), (inIcu["visit_occurrence_id"], inIcu["visit_detail_id"]));
         var legB = Assert.Single(occurrences, v => v["visit_start_datetime"].StartsWith("2020-03-05", StringComparison.Ordinal));

@@ -24,7 +24,8 @@ public sealed class OmopRealDataTests
         Assert.Equal(173, visits.Count);
         foreach (var person in visits.GroupBy(v => v["person_id"]))
         {
-            var chain = person.OrderBy(v => v["visit_start_datetime"], StringComparer.Ordinal).ThenBy(v => long.Parse(v["visit_occurrence_id"])).ToList();
+            var chain = person.OrderBy(v => v["visit_start_datetime"], StringComparer.Ordinal).ThenBy(v => v["visit_end_datetime"], StringComparer.Ordinal)
+                .ThenBy(v => long.Parse(v["visit_occurrence_id"])).ToList();
             Assert.Equal(["", .. chain.SkipLast(1).Select(v => v["visit_occurrence_id"])], chain.Select(v => v["preceding_visit_occurrence_id"]));
         }
         Assert.Equal(12, visits.Count(v => v["preceding_visit_occurrence_id"].Length == 0));
@@ -44,7 +45,10 @@ public sealed class OmopRealDataTests
 
         var visits = OmopFixture.ReadRows(temp.File("omop", "visit_occurrence.csv"));
         var details = OmopFixture.ReadRows(temp.File("omop", "visit_detail.csv"));
-        Assert.Equal(275, visits.Count(v => v["visit_concept_id"] == "9201")); // every hospital admission
+        // Every hospital admission: an inpatient visit, or one that began in the emergency department (its ED stay a
+        // visit_detail of it) and spans it.
+        Assert.Equal(275, visits.Count(v => v["visit_concept_id"] is "9201" or "262"));
+        Assert.Equal(visits.Count(v => v["visit_concept_id"] == "262"), details.Where(d => d["visit_detail_concept_id"] == "9203").Select(d => d["visit_occurrence_id"]).Distinct().Count());
         Assert.Equal(140, details.Count(d => d["visit_detail_concept_id"] == "32037")); // every ICU stay
         var periods = OmopFixture.ReadRows(temp.File("omop", "observation_period.csv")).ToDictionary(p => p["person_id"]);
         var deaths = OmopFixture.ReadRows(temp.File("omop", "death.csv"));
