@@ -183,7 +183,8 @@ public sealed class FhirResourceParserTests
                           {"resourceType":"Practitioner","id":"x"}],
              "medicationReference":{"reference":"#m"},"authoredOn":"2023-01-05",
              "dosageInstruction":[{"text":"1 tab","route":{"text":"oral"},"doseAndRate":[{"doseQuantity":{"value":1,"unit":"tab"}}]}],
-             "dispenseRequest":{"numberOfRepeatsAllowed":2,"quantity":{"value":30},"validityPeriod":{"end":"2023-02-05"}}}
+             "dispenseRequest":{"numberOfRepeatsAllowed":2,"quantity":{"value":30},"validityPeriod":{"end":"2023-02-05"},
+                               "expectedSupplyDuration":{"value":30,"unit":"days","system":"http://unitsofmeasure.org","code":"d"}}}
             """, "MedicationRequest");
 
         var request = Assert.IsType<FhirMedicationRequest>(result.Resource);
@@ -193,6 +194,7 @@ public sealed class FhirResourceParserTests
         Assert.Equal("#m", request.Medication!.Reference!.Reference);
         Assert.Equal((1.0, "1 tab", "oral", 2, 30.0), (request.Dose!.Value, request.DosageText, request.Route!.Text, request.Refills, request.DispenseQuantity!.Value));
         Assert.Equal(new DateTime(2023, 2, 5, 0, 0, 0, DateTimeKind.Utc), request.End!.Value.Utc);
+        Assert.Equal((30.0, "d"), (request.ExpectedSupplyDuration!.Value, request.ExpectedSupplyDuration.Code));
     }
 
     [Fact]
@@ -213,10 +215,11 @@ public sealed class FhirResourceParserTests
     [Fact]
     public void Parse_ImmunizationOccurrenceString_KeepsResourceWithIssue()
     {
-        var result = Parse("""{"resourceType":"Immunization","status":"completed","occurrenceString":"last spring","patient":{"reference":"Patient/1"}}""", "Immunization");
+        var result = Parse("""{"resourceType":"Immunization","status":"completed","occurrenceString":"last spring","patient":{"reference":"Patient/1"},"lotNumber":"LOT-123"}""", "Immunization");
 
         var immunization = Assert.IsType<FhirImmunization>(result.Resource);
         Assert.Null(immunization.Occurrence);
+        Assert.Equal("LOT-123", immunization.LotNumber);
         Assert.Equal("Patient/1", immunization.Patient!.Reference);
         Assert.Equal(FhirIssueCodes.OccurrenceString, Assert.Single(result.Issues).Code);
     }

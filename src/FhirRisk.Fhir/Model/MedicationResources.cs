@@ -55,6 +55,9 @@ public sealed record FhirMedicationRequest : FhirMedicationEvent
     public int? Refills { get; init; }
 
     public FhirQuantity? DispenseQuantity { get; init; }
+
+    /// <summary><c>dispenseRequest.expectedSupplyDuration</c>: the days one fill is meant to last (a Duration).</summary>
+    public FhirQuantity? ExpectedSupplyDuration { get; init; }
 }
 
 public sealed record FhirMedicationAdministration : FhirMedicationEvent
@@ -115,6 +118,8 @@ public sealed record FhirImmunization : FhirResource
     public FhirDateTime? Occurrence { get; init; }
 
     public FhirDateTime? Recorded { get; init; }
+
+    public string? LotNumber { get; init; }
 }
 
 public sealed record FhirAllergyIntolerance : FhirResource

@@ -29,6 +29,7 @@ internal static class EventResourceReader
         VaccineCode,
         OccurrenceDateTime,
         Recorded,
+        LotNumber,
     }
 
     private enum AllergyOrder
@@ -75,9 +76,12 @@ internal static class EventResourceReader
         FhirReference? patient = null, encounter = null;
         FhirCodeableConcept? vaccineCode = null;
         FhirDateTime? occurrence = null, recorded = null;
+        string? lotNumber = null;
         while (r.NextProperty())
         {
-            if (r.Is("status"u8, ImmunizationOrder.Status))
+            if (r.Is("lotNumber"u8, ImmunizationOrder.LotNumber))
+                lotNumber = r.String();
+            else if (r.Is("status"u8, ImmunizationOrder.Status))
                 status = r.RepeatedString();
             else if (r.Is("patient"u8, ImmunizationOrder.Patient))
                 patient = r.Reference();
@@ -102,6 +106,7 @@ internal static class EventResourceReader
             VaccineCode = vaccineCode,
             Occurrence = occurrence,
             Recorded = recorded,
+            LotNumber = lotNumber,
         };
     }
 

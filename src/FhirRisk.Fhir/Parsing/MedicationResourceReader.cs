@@ -44,6 +44,7 @@ internal static class MedicationResourceReader
         DosageText,
         NumberOfRepeatsAllowed,
         Quantity,
+        ExpectedSupplyDuration,
     }
 
     private enum AdministrationOrder
@@ -187,6 +188,7 @@ internal static class MedicationResourceReader
             DosageText = dosage.Text,
             Refills = dispense.Refills,
             DispenseQuantity = dispense.Quantity,
+            ExpectedSupplyDuration = dispense.ExpectedSupplyDuration,
         };
     }
 
@@ -198,7 +200,7 @@ internal static class MedicationResourceReader
     private static readonly DosageOrder StatementDosage =
         new((int)StatementOrder.DoseAndRate, (int)StatementOrder.Route, (int)StatementOrder.DosageText);
 
-    private readonly record struct DispenseRequest(FhirPeriod? ValidityPeriod, int? Refills, FhirQuantity? Quantity);
+    private readonly record struct DispenseRequest(FhirPeriod? ValidityPeriod, int? Refills, FhirQuantity? Quantity, FhirQuantity? ExpectedSupplyDuration);
 
     private static DispenseRequest ReadDispenseRequest(ref FhirElementReader r)
     {
@@ -213,6 +215,8 @@ internal static class MedicationResourceReader
                 request = request with { Refills = r.Integer() };
             else if (r.Is("quantity"u8, RequestOrder.Quantity))
                 request = request with { Quantity = r.Quantity() };
+            else if (r.Is("expectedSupplyDuration"u8, RequestOrder.ExpectedSupplyDuration))
+                request = request with { ExpectedSupplyDuration = r.Quantity() };
             else
                 r.Skip();
         }

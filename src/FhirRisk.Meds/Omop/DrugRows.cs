@@ -58,6 +58,8 @@ internal static class DrugRows
         var code = source.State.Concepts.Map(immunization.VaccineCode);
         var table = OmopEventTable.For(code.Domain, OmopEventTable.Drug);
         var row = table.Begin(new OmopEvent(personId.Value, code, when, null, immunization.Encounter, OmopConcepts.TypeEhrEncounterRecord), source);
+        if (table == OmopEventTable.Drug)
+            row["lot_number"] = immunization.LotNumber;
         table.Write(row, source);
     }
 
@@ -70,15 +72,21 @@ internal static class DrugRows
         row["route_source_value"] = route.SourceValue;
         row["route_concept_id"] = medication.Route is null ? null : route.ConceptId;
         row["dose_unit_source_value"] = medication.Dose?.Code ?? medication.Dose?.Unit;
-        if (medication is FhirMedicationRequest request)
+        switch (medication)
         {
-            row["refills"] = (long?)request.Refills;
-            row["quantity"] = Finite(request.DispenseQuantity?.Value);
-        }
-        else if (medication is FhirMedicationDispense dispense)
-        {
-            row["quantity"] = Finite(dispense.Dose?.Value);
-            row["days_supply"] = DaysSupply(dispense);
+            case FhirMedicationRequest request:
+                row["refills"] = (long?)request.Refills;
+                row["quantity"] = Finite(request.DispenseQuantity?.Value);
+                row["days_supply"] = DaysSupply(request);
+                break;
+            case FhirMedicationDispense dispense:
+                row["quantity"] = Finite(dispense.Dose?.Value);
+                row["days_supply"] = DaysSupply(dispense);
+                break;
+            case FhirMedicationAdministration administration:
+                // What was given: the dose's amount, beside its unit (dose_unit_source_value).
+                row["quantity"] = Finite(administration.Dose?.Value);
+                break;
         }
     }
 
@@ -97,7 +105,7 @@ internal static class DrugRows
     {
         if (medication.End is { } end)
             return end;
-        if (medication is FhirMedicationDispense dispense && DaysSupply(dispense) is { } days && days > 0 && start.Utc < DateTime.MaxValue.AddDays(-days))
+        if (DaysSupply(medication) is { } days && days > 0 && start.Utc < DateTime.MaxValue.AddDays(-days))
             return new FhirDateTime(start.FirstDay.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc).AddDays(days - 1), FhirDatePrecision.Day);
         return start;
     }
@@ -110,8 +118,29 @@ internal static class DrugRows
         _ => OmopConcepts.TypePatientSelfReport,
     };
 
-    private static long? DaysSupply(FhirMedicationDispense dispense) =>
-        dispense.DaysSupply?.Value is { } days && double.IsFinite(days) && days is >= 0 and <= 36_500 ? (long)Math.Round(days) : null;
+    /// <summary>A dispense's daysSupply, or a request's expectedSupplyDuration in days (UCUM units of a Duration); null
+    /// for other resources and for values that are not a plausible number of days.</summary>
+    private static long? DaysSupply(FhirMedicationEvent medication)
+    {
+        var days = medication switch
+        {
+            FhirMedicationDispense dispense => dispense.DaysSupply?.Value,
+            FhirMedicationRequest { ExpectedSupplyDuration: { Value: { } value } duration } => DurationDays(duration.Code ?? duration.Unit) is { } perUnit ? value * perUnit : null,
+            _ => null,
+        };
+        return days is { } d && double.IsFinite(d) && d is >= 0 and <= 36_500 ? (long)Math.Round(d) : null;
+    }
+
+    /// <summary>Days per unit of a FHIR Duration (UCUM: h, d, wk, mo, a, and their spelled-out forms); null for others.</summary>
+    private static double? DurationDays(string? unit) => unit?.Trim().ToLowerInvariant() switch
+    {
+        "h" or "hour" or "hours" => 1.0 / 24,
+        "d" or "day" or "days" => 1,
+        "wk" or "week" or "weeks" => 7,
+        "mo" or "month" or "months" => 30,
+        "a" or "year" or "years" => 365,
+        _ => null,
+    };
 
     private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 }

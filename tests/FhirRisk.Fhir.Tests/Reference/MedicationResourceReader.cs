@@ -47,6 +47,7 @@ internal static class MedicationResourceReader
             DosageText = dosage is { } text ? r.String(text.Item, "text", text.Path) : null,
             Refills = dispense is { } n ? r.Integer(n, "numberOfRepeatsAllowed", d) : null,
             DispenseQuantity = dispense is { } q ? r.Quantity(q, "quantity", d) : null,
+            ExpectedSupplyDuration = dispense is { } e ? r.Quantity(e, "expectedSupplyDuration", d) : null,
         };
         return request with { Start = request.Start ?? validity?.Start };
     }
@@ -135,6 +136,7 @@ internal static class MedicationResourceReader
             VaccineCode = r.Concept(o, "vaccineCode", p),
             Occurrence = r.Date(o, "occurrenceDateTime", p),
             Recorded = r.Date(o, "recorded", p),
+            LotNumber = r.String(o, "lotNumber", p),
         };
     }
 

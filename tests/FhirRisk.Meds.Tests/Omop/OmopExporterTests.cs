@@ -258,6 +258,42 @@ public sealed class OmopExporterTests
     }
 
     [Fact]
+    public void Add_DrugDetails_TheDoseGiven_ARequestsSupplyDuration_AndAVaccinesLot()
+    {
+        // Review s18-omop #9: an administration's dose unit was written without its amount, a request's
+        // expectedSupplyDuration was ignored (a 30-day order became a one-day exposure), and a lot number was dropped.
+        using var temp = new TempDirectory();
+        const string rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm";
+        var drug = new FhirMedicationChoice(OmopFixture.Code(rxnorm, "197361"), null);
+        FhirResource[] resources =
+        [
+            OmopFixture.Patient(),
+            new FhirMedicationAdministration
+            {
+                Id = "a", Status = "completed", Subject = OmopFixture.Ref("Patient/p1"), Medication = drug, Start = OmopFixture.At(2020, 1, 2, 9),
+                Dose = new FhirQuantity(10, "mEq", "http://unitsofmeasure.org", "meq"),
+            },
+            new FhirMedicationRequest
+            {
+                Id = "r", Status = "active", Intent = "order", Subject = OmopFixture.Ref("Patient/p1"), Medication = drug, Start = OmopFixture.At(2020, 1, 3, 9),
+                ExpectedSupplyDuration = new FhirQuantity(4, "weeks", "http://unitsofmeasure.org", "wk"),
+            },
+            new FhirImmunization
+            {
+                Id = "i", Status = "completed", Patient = OmopFixture.Ref("Patient/p1"), VaccineCode = OmopFixture.Code("http://hl7.org/fhir/sid/cvx", "140"),
+                Occurrence = OmopFixture.At(2020, 1, 4), LotNumber = "LOT-123",
+            },
+        ];
+
+        OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, resources);
+
+        var rows = OmopFixture.ReadRows(temp.File("drug_exposure.csv")).ToDictionary(r => r["drug_exposure_start_date"]);
+        Assert.Equal(("10", "meq"), (rows["2020-01-02"]["quantity"], rows["2020-01-02"]["dose_unit_source_value"]));
+        Assert.Equal(("28", "2020-01-30"), (rows["2020-01-03"]["days_supply"], rows["2020-01-03"]["drug_exposure_end_date"]));
+        Assert.Equal("LOT-123", rows["2020-01-04"]["lot_number"]);
+    }
+
+    [Fact]
     public void Add_OnsetAndPerformedAsAnAge_AreDatedFromTheBirthDate_AsMedsDoes()
     {
         // The MEDS mapping places an onsetAge or performedAge at birthDate + age; the export did not date them (no row).
