@@ -41,7 +41,7 @@ internal static class ObservationRows
             var component = observation.Components[i];
             if (component.Value is null && FhirMapping.ObservationMapper.NothingObtained(component.DataAbsentReason))
                 continue;
-            AddRow(source, observation, resourceDefault, personId.Value, when, component.Code, component.Value, $"component[{i}].value");
+            AddRow(source, observation, resourceDefault, personId.Value, when, component.Code, component.Value, $"component[{i}].value", component: true);
         }
         if (IsCauseOfDeath(observation) && observation.Value?.CodeableConcept is { } cause)
             source.State.Deaths.RecordCause(personId.Value, source.State.Concepts.Map(cause), when, OmopDeathCauseSource.Certificate);
@@ -78,7 +78,7 @@ internal static class ObservationRows
 
     /// <summary>One value's row; value columns only where the table has them (measurement, observation).</summary>
     private static void AddRow(OmopSource source, FhirObservation observation, OmopEventTable resourceDefault, long personId, FhirDateTime when,
-        FhirCodeableConcept? code, FhirValue? value, string element)
+        FhirCodeableConcept? code, FhirValue? value, string element, bool component = false)
     {
         var mapped = source.State.Concepts.Map(code);
         var table = OmopEventTable.For(mapped.Domain, resourceDefault);
@@ -86,14 +86,15 @@ internal static class ObservationRows
         var type = table == OmopEventTable.Observation ? OmopConcepts.TypeObservationFromEhr : OmopConcepts.TypeEhrEncounterRecord;
         var row = table.Begin(new OmopEvent(personId, mapped, when, observation.EffectiveEnd, observation.Encounter, type), source);
         if (table == OmopEventTable.Measurement)
-            SetMeasurementValue(row, value, observation, source, element);
+            SetMeasurementValue(row, value, component ? null : observation, source, element);
         else if (table == OmopEventTable.Observation)
             SetObservationValue(row, value, source, element);
         table.Write(row, source);
     }
 
     /// <summary>Number (with its comparator), coded value, the value as text, unit and the reference range.</summary>
-    private static void SetMeasurementValue(OmopRow row, FhirValue? value, FhirObservation observation, OmopSource source, string element)
+    /// <param name="ownValue">The Observation when the row holds its own value; null for a component's row.</param>
+    private static void SetMeasurementValue(OmopRow row, FhirValue? value, FhirObservation? ownValue, OmopSource source, string element)
     {
         var number = Number(value, source, element);
         row["operator_concept_id"] = OmopConcepts.Operator(value?.Quantity?.Comparator);
@@ -101,8 +102,11 @@ internal static class ObservationRows
         SetCodedValue(row, value, source);
         row["value_source_value"] ??= number is null ? ValueText(value) : Format(number.Value);
         SetUnit(row, value?.Quantity, source);
-        row["range_low"] = Finite(observation.ReferenceLow?.Value);
-        row["range_high"] = Finite(observation.ReferenceHigh?.Value);
+        // Observation.referenceRange is the range of the Observation's own value; a component's row (a systolic
+        // pressure of a panel) has its own range in component.referenceRange, which is not read: it gets none rather
+        // than the panel's.
+        row["range_low"] = Finite(ownValue?.ReferenceLow?.Value);
+        row["range_high"] = Finite(ownValue?.ReferenceHigh?.Value);
     }
 
     /// <summary>Number, coded value, or the value as text when it is neither; unit.</summary>

@@ -258,6 +258,35 @@ public sealed class OmopExporterTests
     }
 
     [Fact]
+    public void Add_AComponentsRow_DoesNotTakeTheObservationsReferenceRange()
+    {
+        // Review s18-omop #14: Observation.referenceRange is the range of its own value; each component row took it.
+        using var temp = new TempDirectory();
+        static FhirValue Quantity(double value) => new(FhirValueKind.Quantity) { Quantity = new FhirQuantity(value, "mm[Hg]", "http://unitsofmeasure.org", "mm[Hg]") };
+        FhirResource[] resources =
+        [
+            OmopFixture.Patient(),
+            new FhirObservation
+            {
+                Id = "bp", Status = "final", Subject = OmopFixture.Ref("Patient/p1"), Code = OmopFixture.Code(OmopFixture.Loinc, "85354-9"),
+                Effective = OmopFixture.At(2020, 1, 1, 9), Value = Quantity(93),
+                ReferenceLow = new FhirQuantity(70, "mm[Hg]", null, null), ReferenceHigh = new FhirQuantity(100, "mm[Hg]", null, null),
+                Components =
+                [
+                    new FhirObservationComponent(OmopFixture.Code(OmopFixture.Loinc, "8480-6"), Quantity(120), null),
+                    new FhirObservationComponent(OmopFixture.Code(OmopFixture.Loinc, "8462-4"), Quantity(80), null),
+                ],
+            },
+        ];
+
+        OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, resources);
+
+        var rows = OmopFixture.ReadRows(temp.File("measurement.csv")).ToDictionary(r => r["measurement_source_value"]);
+        Assert.Equal(("70", "100"), (rows["85354-9"]["range_low"], rows["85354-9"]["range_high"]));
+        Assert.All(new[] { "8480-6", "8462-4" }, c => Assert.Equal(("", ""), (rows[c]["range_low"], rows[c]["range_high"])));
+    }
+
+    [Fact]
     public void Add_DrugDetails_TheDoseGiven_ARequestsSupplyDuration_AndAVaccinesLot()
     {
         // Review s18-omop #9: an administration's dose unit was written without its amount, a request's
