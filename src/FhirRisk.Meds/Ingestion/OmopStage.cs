@@ -27,6 +27,7 @@ internal sealed class OmopStage : IDisposable
         : new OmopStage(new OmopExporter(new OmopExporterSettings(settings.OmopFolder)
         {
             VocabularyFolder = settings.OmopVocabularyFolder,
+            TimeZone = settings.Reader.TimeZone,
             ParquetOptions = settings.Writer.ParquetOptions,
         }), index);
 

@@ -35,7 +35,7 @@ internal static class DrugRows
         var code = DrugCode(medication, source);
         var table = OmopEventTable.For(code.Domain, OmopEventTable.Drug);
         // Only drug_exposure needs an end (NOT NULL), so only there is it inferred.
-        var end = table == OmopEventTable.Drug ? End(medication, start) : medication.End;
+        var end = table == OmopEventTable.Drug ? End(medication, start, source.State.Zone) : medication.End;
         var row = table.Begin(new OmopEvent(personId.Value, code, start, end, medication.Encounter, TypeConcept(medication)), source);
         if (table == OmopEventTable.Drug)
             SetDrugDetails(row, medication, source);
@@ -66,7 +66,7 @@ internal static class DrugRows
     /// <summary>The columns only drug_exposure has: verbatim end, sig, route, dose unit, refills, quantity, days supply.</summary>
     private static void SetDrugDetails(OmopRow row, FhirMedicationEvent medication, OmopSource source)
     {
-        row["verbatim_end_date"] = medication.End is { } end ? OmopTime.EndDate(end) : null;
+        row["verbatim_end_date"] = medication.End is { } end ? OmopTime.EndDate(end, source.State.Zone) : null;
         row["sig"] = medication.DosageText;
         var route = source.State.Concepts.Map(medication.Route);
         row["route_source_value"] = route.SourceValue;
@@ -101,12 +101,12 @@ internal static class DrugRows
     }
 
     /// <summary>The end date is NOT NULL: the given end, else start + days supply for dispenses, else the start.</summary>
-    private static FhirDateTime End(FhirMedicationEvent medication, FhirDateTime start)
+    private static FhirDateTime End(FhirMedicationEvent medication, FhirDateTime start, TimeZoneInfo zone)
     {
         if (medication.End is { } end)
             return end;
         if (DaysSupply(medication) is { } days && days > 0 && start.Utc < DateTime.MaxValue.AddDays(-days))
-            return new FhirDateTime(start.FirstDay.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc).AddDays(days - 1), FhirDatePrecision.Day);
+            return new FhirDateTime(OmopTime.StartDate(start, zone).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc).AddDays(days - 1), FhirDatePrecision.Day);
         return start;
     }
 

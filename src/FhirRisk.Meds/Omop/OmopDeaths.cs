@@ -48,16 +48,17 @@ internal sealed class OmopDeaths
 
     /// <summary>Writes the deaths of <paramref name="persons"/> (the others have no person row) and tells
     /// <paramref name="observe"/> each death date.</summary>
-    public void Write(OmopTableSink death, IReadOnlySet<long> persons, Action<long, DateOnly> observe)
+    public void Write(OmopTableSink death, IReadOnlySet<long> persons, Action<long, DateOnly> observe, TimeZoneInfo zone)
     {
         foreach (var (personId, record) in _deaths.Where(d => persons.Contains(d.Key)).OrderBy(d => d.Key))
         {
             var row = death.NewRow();
             row["person_id"] = personId;
             // Unknown day/month ⇒ last day of the month / December 31 (standards §3.1 death), which is UtcEnd's date.
-            row["death_date"] = record.When.LastDay;
-            observe(personId, record.When.LastDay);
-            row["death_datetime"] = record.When.HasTime ? record.When.Utc : null;
+            var day = OmopTime.EndDate(record.When, zone);
+            row["death_date"] = day;
+            observe(personId, day);
+            row["death_datetime"] = record.When.HasTime ? OmopTime.StartDateTime(record.When, zone) : null;
             row["death_type_concept_id"] = OmopConcepts.TypeEhr;
             if (_causes.TryGetValue(personId, out var cause))
             {

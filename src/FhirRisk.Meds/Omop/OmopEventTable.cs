@@ -75,7 +75,7 @@ internal sealed class OmopEventTable
         if (_endPrefix is not null && (given ?? (_endRequired ? fact.Start : null)) is { } end)
             OmopTime.SetEnd(row, _endPrefix, end, state, fact.PersonId);
         if (this == Measurement)
-            row["measurement_time"] = OmopTime.TimeOfDay(fact.Start);
+            row["measurement_time"] = OmopTime.TimeOfDay(fact.Start, state.Zone);
         row[_prefix + "_type_concept_id"] = fact.TypeConceptId;
         source.SetVisit(row, fact.Encounter);
         row[_prefix + "_source_value"] = fact.Code.SourceValue ?? "";

@@ -17,7 +17,11 @@ internal sealed class OmopExportState : IDisposable
         OwnerOnlyFiles.CreateFolder(settings.OutputFolder); // person-level tables: owner-only, like the FHIR input
         Sinks = OmopTables.All.ToDictionary(t => t.Name, t => new OmopTableSink(t, settings), StringComparer.Ordinal);
         Concepts = new OmopConceptMapper(vocabulary);
+        Zone = settings.TimeZone;
     }
+
+    /// <summary>The site time zone whose days and wall clock the date and datetime columns hold.</summary>
+    public TimeZoneInfo Zone { get; }
 
     public IReadOnlyDictionary<string, OmopTableSink> Sinks { get; }
 
@@ -71,7 +75,7 @@ internal sealed class OmopExportState : IDisposable
         // already gives no other person id, this holds for any resolver. A death is an event of the period: analyses
         // count only what lies inside one, so a death after the last charted event would vanish from them.
         var persons = _written.GetValueOrDefault(OmopTables.Person.Name) ?? [];
-        Deaths.Write(Sink(OmopTables.Death), persons, Observe);
+        Deaths.Write(Sink(OmopTables.Death), persons, Observe, Zone);
         var periods = Sink(OmopTables.ObservationPeriod);
         foreach (var (personId, (first, last)) in _periods.Where(p => persons.Contains(p.Key)).OrderBy(p => p.Key))
         {

@@ -22,6 +22,13 @@ public sealed record OmopExporterSettings(string OutputFolder)
     /// <summary>An already loaded vocabulary (shared across exports, or built in tests); wins over <see cref="VocabularyFolder"/>.</summary>
     public AthenaVocabulary? Vocabulary { get; init; }
 
+    /// <summary>
+    /// The site's time zone (<c>fhirrisk ingest --time-zone</c>; UTC by default): dates and datetimes of values with a
+    /// time are written as that zone's days and wall clock, as OMOP's date columns are read (docs/formats/omop.md
+    /// "Times"). Values given as dates keep their written day either way.
+    /// </summary>
+    public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Utc;
+
     /// <summary>Parquet options (default: zstd, 262,144-row row groups; a table buffers at most one row group).</summary>
     public ParquetWriterOptions ParquetOptions { get; init; } = ParquetWriterOptions.Default;
 }

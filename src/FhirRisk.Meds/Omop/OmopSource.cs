@@ -77,38 +77,44 @@ internal sealed class OmopSource
 }
 
 /// <summary>
-/// FHIR times → OMOP date and datetime cells (DESIGN §3: UTC, naive wall clock). A partial date keeps the calendar day it
-/// was written with, also when it was read in a site time zone (its UTC instants then fall on neighbouring days).
+/// FHIR times → OMOP date and datetime cells, naive wall-clock values of the site's time zone
+/// (<see cref="OmopExporterSettings.TimeZone"/>; UTC by default, DESIGN §3; docs/decisions/0004): a value with a time is
+/// its instant on that zone's clock and day, and a partial date keeps the calendar day it was written with, also when
+/// it was read in a site time zone (its UTC instants then fall on neighbouring days).
 /// </summary>
 internal static class OmopTime
 {
-    public static DateOnly StartDate(FhirDateTime time) => time.FirstDay;
+    /// <summary>The wall clock of an instant (a value with a time) in <paramref name="zone"/>.</summary>
+    private static DateTime Wall(FhirDateTime time, TimeZoneInfo zone) =>
+        DateTime.SpecifyKind(FhirDates.IsUtc(zone) ? time.Utc : TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(time.Utc, DateTimeKind.Utc), zone), DateTimeKind.Unspecified);
+
+    public static DateOnly StartDate(FhirDateTime time, TimeZoneInfo zone) => time.HasTime ? DateOnly.FromDateTime(Wall(time, zone)) : time.FirstDay;
 
     /// <summary>The datetime column: the instant when a time was given, else midnight of the date (OMOP convention).</summary>
-    public static DateTime StartDateTime(FhirDateTime time) =>
-        time.HasTime ? DateTime.SpecifyKind(time.Utc, DateTimeKind.Unspecified) : StartDate(time).ToDateTime(TimeOnly.MinValue);
+    public static DateTime StartDateTime(FhirDateTime time, TimeZoneInfo zone) =>
+        time.HasTime ? Wall(time, zone) : time.FirstDay.ToDateTime(TimeOnly.MinValue);
 
     /// <summary>End dates take the last day a partial date denotes (2023-02 ends 2023-02-28).</summary>
-    public static DateOnly EndDate(FhirDateTime time) => time.LastDay;
+    public static DateOnly EndDate(FhirDateTime time, TimeZoneInfo zone) => time.HasTime ? StartDate(time, zone) : time.LastDay;
 
-    public static DateTime EndDateTime(FhirDateTime time) =>
-        time.HasTime ? StartDateTime(time) : EndDate(time).ToDateTime(TimeOnly.MinValue);
+    public static DateTime EndDateTime(FhirDateTime time, TimeZoneInfo zone) =>
+        time.HasTime ? Wall(time, zone) : time.LastDay.ToDateTime(TimeOnly.MinValue);
 
-    public static string? TimeOfDay(FhirDateTime time) =>
-        time.HasTime ? time.Utc.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) : null;
+    public static string? TimeOfDay(FhirDateTime time, TimeZoneInfo zone) =>
+        time.HasTime ? Wall(time, zone).ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) : null;
 
     /// <summary>Sets <c>&lt;prefix&gt;_date</c> and <c>&lt;prefix&gt;_datetime</c> and widens the observation period.</summary>
     public static void SetStart(OmopRow row, string prefix, FhirDateTime time, OmopExportState state, long personId)
     {
-        row[prefix + "_date"] = StartDate(time);
-        row[prefix + "_datetime"] = StartDateTime(time);
-        state.Observe(personId, StartDate(time));
+        row[prefix + "_date"] = StartDate(time, state.Zone);
+        row[prefix + "_datetime"] = StartDateTime(time, state.Zone);
+        state.Observe(personId, StartDate(time, state.Zone));
     }
 
     public static void SetEnd(OmopRow row, string prefix, FhirDateTime time, OmopExportState state, long personId)
     {
-        row[prefix + "_date"] = EndDate(time);
-        row[prefix + "_datetime"] = EndDateTime(time);
-        state.Observe(personId, EndDate(time));
+        row[prefix + "_date"] = EndDate(time, state.Zone);
+        row[prefix + "_datetime"] = EndDateTime(time, state.Zone);
+        state.Observe(personId, EndDate(time, state.Zone));
     }
 }

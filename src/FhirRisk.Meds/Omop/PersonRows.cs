@@ -64,7 +64,7 @@ internal static class PersonRows
         row["year_of_birth"] = (long)born.Year;
         row["month_of_birth"] = birth.Precision >= FhirDatePrecision.Month ? (long)born.Month : null;
         row["day_of_birth"] = birth.Precision >= FhirDatePrecision.Day ? (long)born.Day : null;
-        row["birth_datetime"] = birth.Precision >= FhirDatePrecision.Day ? OmopTime.StartDateTime(birth) : null;
+        row["birth_datetime"] = birth.Precision >= FhirDatePrecision.Day ? birth.FirstDay.ToDateTime(TimeOnly.MinValue) : null;
     }
 
     /// <summary>The OMB category coding of a US Core race/ethnicity extension (its first coding with a code).</summary>

@@ -161,4 +161,31 @@ public sealed class OmopIntegrityTests : IDisposable
         Assert.Equal(("2020-01-10", "2020-06-30"), (period["observation_period_start_date"], period["observation_period_end_date"]));
         Assert.Equal("2020-06-30", Assert.Single(tables["death"])["death_date"]);
     }
+
+    [Theory]
+    [InlineData(null, "2021-10-09", "2021-10-09 01:20:00", "2021-10-12")]
+    [InlineData("America/New_York", "2021-10-08", "2021-10-08 21:20:00", "2021-10-11")]
+    public void WithASiteTimeZone_DatesAndDatetimesAreItsDaysAndWallClock(string? zoneId, string startDate, string startDatetime, string deathDate)
+    {
+        // Review s18-omop #8: 84 of MIMIC-IV's 275 admissions, charted in the evening with -04:00, were dated the next day
+        // (the UTC day), with --time-zone too; a date without a time keeps its written day either way.
+        var zone = zoneId is null ? TimeZoneInfo.Utc : FhirRisk.Fhir.SiteTimeZone.TryFind(zoneId, out var found) ? found : throw new InvalidOperationException(zoneId);
+        var input = _temp.File("zone-in");
+        Directory.CreateDirectory(input);
+        File.WriteAllLines(Path.Combine(input, "Patient.ndjson"),
+            ["""{"resourceType":"Patient","id":"p1","birthDate":"1950-02-03","deceasedDateTime":"2021-10-12T02:00:00Z"}"""]);
+        File.WriteAllLines(Path.Combine(input, "Encounter.ndjson"), [Encounter("e", "p1", "2021-10-08T21:20:00-04:00", "2021-10-10T09:00:00-04:00")]);
+        File.WriteAllLines(Path.Combine(input, "Condition.ndjson"),
+            ["""{"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://snomed.info/sct","code":"38341003"}]},"onsetDateTime":"2021-10-08"}"""]);
+
+        new FhirIngestion(new FhirIngestionSettings
+        {
+            OutputFolder = _temp.File("zone-meds"), OmopFolder = _temp.File("zone-omop"), Reader = FhirRisk.Fhir.FhirReaderSettings.Default with { TimeZone = zone },
+        }).Run([input]);
+
+        var visit = Assert.Single(OmopFixture.ReadRows(_temp.File("zone-omop", "visit_occurrence.csv")));
+        Assert.Equal((startDate, startDatetime), (visit["visit_start_date"], visit["visit_start_datetime"]));
+        Assert.Equal("2021-10-08", Assert.Single(OmopFixture.ReadRows(_temp.File("zone-omop", "condition_occurrence.csv")))["condition_start_date"]);
+        Assert.Equal(deathDate, Assert.Single(OmopFixture.ReadRows(_temp.File("zone-omop", "death.csv")))["death_date"]);
+    }
 }
