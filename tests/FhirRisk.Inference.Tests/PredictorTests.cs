@@ -140,7 +140,9 @@ public sealed class PredictorTests
         Assert.Equal(InferenceErrorCodes.ModelMismatch, error.Code);
         Assert.Contains("Hint:", error.Message);
 
+        // A complete finetune save (its record written last) whose heads were fitted with another tokenizer.
         new TaskHeads(["a", "b", "c"], TinyModel.Channels, TinyModel.Tokenizer.Vocabulary.Count, tokenizerFingerprint: 1).Save(folder.Path);
+        File.WriteAllText(Path.Combine(folder.Path, FinetuningRunStatus.FileName), """{"format": "fhirrisk-finetuning", "version": 1, "cancelled": false}""");
         Assert.Contains("fingerprint", Assert.Throws<InferenceException>(() => InferenceSession.Open(folder.Path)).Message);
     }
 

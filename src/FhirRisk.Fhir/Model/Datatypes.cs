@@ -52,7 +52,8 @@ public readonly record struct FhirDateTime(DateTime Utc, FhirDatePrecision Preci
 
     /// <summary>
     /// The calendar day the value starts on: for a partial date the day as written (in <see cref="Zone"/>), for a value
-    /// with a time the UTC day of its instant. OMOP's date columns and ages count in these days.
+    /// with a time the UTC day of its instant. Ages count in these days; OMOP's date columns take the site zone's day of
+    /// an instant instead (OmopTime).
     /// </summary>
     public DateOnly FirstDay => DateOnly.FromDateTime(Zone is null ? Utc : TimeZoneInfo.ConvertTimeFromUtc(Utc, Zone));
 

@@ -13,6 +13,8 @@ namespace FhirRisk.Meds.FhirMapping;
 /// <param name="IsEmergency">An emergency visit (class EMER) that is not itself the hospital stay.</param>
 /// <param name="ParentEncounterId">The hashed id of <c>partOf</c>, when given.</param>
 /// <param name="IcuUnit">The ICU unit name (first location's name, else type text), for ICU stays.</param>
+/// <param name="Scope">The bundle or export scope the Encounter was found in: where its own references (subject,
+/// <c>partOf</c>, locations) resolve.</param>
 /// <param name="IsPartOfStay">
 /// A non-ICU sub-encounter (<c>partOf</c>) of a hospital stay, such as a ward leg or a service leg: part of its parent's
 /// stay, so neither a stay of its own nor a visit; its clinical events keep its own id.
@@ -26,4 +28,5 @@ public sealed record FhirEncounterInfo(
     bool IsEmergency,
     long? ParentEncounterId,
     string? IcuUnit = null,
-    bool IsPartOfStay = false);
+    bool IsPartOfStay = false,
+    string Scope = "");

@@ -96,6 +96,10 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
         return _encounterInfo.GetOrAdd(encounter, Describe(encounter, $"Encounter/{encounter.Id ?? target.Value.Id}", found.Scope, context));
     }
 
+    /// <summary>The Encounter an encounter's <c>partOf</c> names, resolved where that encounter was found.</summary>
+    internal FhirEncounterInfo? ResolveParent(FhirEncounterInfo info, FhirResourceEnvelope context) =>
+        info.Encounter.PartOf is null ? null : ResolveEncounter(info.Encounter.PartOf, context with { Scope = info.Scope });
+
     /// <summary>A Medication: contained (<c>#id</c>) in <paramref name="owner"/> first, then the bundle or export.</summary>
     public FhirMedication? ResolveMedication(FhirReference? reference, FhirResource owner, FhirResourceEnvelope context)
     {
@@ -216,7 +220,8 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
             isEmergency,
             parentId,
             isIcu ? IcuUnitOf(encounter, scoped.Scope) : null,
-            isPartOfStay);
+            isPartOfStay,
+            scope);
     }
 
     private string IcuUnitOf(FhirEncounter encounter, string scope)

@@ -48,11 +48,17 @@ internal sealed class OmopStage : IDisposable
     /// </summary>
     private sealed class FhirIndexOmopIds(FhirIndex index) : IOmopIdResolver
     {
-        /// <summary>Parents followed up from a sub-encounter to its stay; a longer chain (or a cycle) stops there.</summary>
+        /// <summary>Parents followed up from a sub-encounter to its stay; a longer chain makes it a visit of its own.</summary>
         private const int MaxParentSteps = 8;
 
+        /// <summary>Each encounter's visit, decided once: it depends only on the encounter (its references are resolved
+        /// where it was found), not on which resource asks.</summary>
+        private readonly Dictionary<FhirEncounterInfo, (long Occurrence, long? Detail, long Person)?> _visits = new(ReferenceEqualityComparer.Instance);
+
         public long? PersonId(FhirReference? reference, FhirResourceEnvelope context) =>
-            index.ResolveSubject(reference, context) is { } id && PersonRows.WritesRow(index.FindPatient(id)) ? id : null;
+            index.ResolveSubject(reference, context) is { } id && HasPersonRow(id) ? id : null;
+
+        private bool HasPersonRow(long personId) => PersonRows.WritesRow(index.FindPatient(personId));
 
         public long? VisitOccurrenceId(FhirReference? reference, FhirResourceEnvelope context) =>
             Visit(index.ResolveEncounter(reference, context), context)?.Occurrence;
@@ -60,31 +66,53 @@ internal sealed class OmopStage : IDisposable
         public long? VisitDetailId(FhirReference? reference, FhirResourceEnvelope context) =>
             Visit(index.ResolveEncounter(reference, context), context)?.Detail;
 
+        public (long Occurrence, long? Detail)? VisitOf(FhirReference? reference, FhirResourceEnvelope context, long personId) =>
+            Visit(index.ResolveEncounter(reference, context), context) is { } visit && visit.Person == personId ? (visit.Occurrence, visit.Detail) : null;
+
         public (FhirVisitKind Kind, bool Icu)? VisitKind(FhirReference? reference, FhirResourceEnvelope context) =>
             index.ResolveEncounter(reference, context) is { } info
                 ? (info.IsInpatient ? FhirVisitKind.Inpatient : info.IsEmergency ? FhirVisitKind.Emergency : FhirVisitKind.AsClassSays, info.IsIcu)
                 : null;
 
-        /// <summary>The visit_occurrence (the top exported encounter of its partOf chain) and, for an exported
-        /// sub-encounter of it, the visit_detail id; null when the encounter has no visit row.</summary>
-        private (long Occurrence, long? Detail)? Visit(FhirEncounterInfo? info, FhirResourceEnvelope context)
+        /// <summary>
+        /// The visit_occurrence (the top exported encounter of its partOf chain, all of one person) and, for an
+        /// exported sub-encounter of it, the visit_detail id, with the visit's person; null when the encounter has no
+        /// visit row. A chain that returns to an encounter already on it (a cycle) or runs past
+        /// <see cref="MaxParentSteps"/> has no top: the encounter is then a visit_occurrence of its own, as
+        /// <see cref="VisitRows"/> writes it.
+        /// </summary>
+        private (long Occurrence, long? Detail, long Person)? Visit(FhirEncounterInfo? info, FhirResourceEnvelope context)
         {
-            if (info is null || !HasVisitRow(info, context))
+            if (info is null)
                 return null;
-            var top = info;
-            for (var step = 0; step < MaxParentSteps; step++)
+            lock (_visits)
             {
-                if (top.ParentEncounterId is not { } parentId || parentId == top.EncounterId
-                    || index.ResolveEncounter(top.Encounter.PartOf, context) is not { } parent || parent.EncounterId == info.EncounterId
-                    || !HasVisitRow(parent, context))
-                    break;
-                top = parent;
+                if (_visits.TryGetValue(info, out var known))
+                    return known;
             }
-            return top == info ? (info.EncounterId, null) : (top.EncounterId, info.EncounterId);
+            (long, long?, long)? visit = null;
+            if (VisitRows.WritesRow(info.Encounter) && info.SubjectId is { } person && HasPersonRow(person))
+            {
+                var top = info;
+                var seen = new HashSet<long> { info.EncounterId };
+                for (var step = 0; ; step++)
+                {
+                    if (index.ResolveParent(top, context) is not { } parent || parent.SubjectId != person
+                        || !VisitRows.WritesRow(parent.Encounter))
+                        break;
+                    if (!seen.Add(parent.EncounterId) || step == MaxParentSteps)
+                    {
+                        top = info; // a cycle, or a chain too long to have a stay at its top
+                        break;
+                    }
+                    top = parent;
+                }
+                visit = top == info ? (info.EncounterId, null, person) : (top.EncounterId, info.EncounterId, person);
+            }
+            lock (_visits)
+                _visits[info] = visit;
+            return visit;
         }
-
-        private bool HasVisitRow(FhirEncounterInfo info, FhirResourceEnvelope context) =>
-            VisitRows.WritesRow(info.Encounter) && PersonId(info.Encounter.Subject, context) is not null;
 
         public FhirMedication? Medication(FhirReference? reference, FhirResource owner, FhirResourceEnvelope context) =>
             index.ResolveMedication(reference, owner, context);

@@ -106,7 +106,9 @@ internal static class DrugRows
         if (medication.End is { } end)
             return end;
         if (DaysSupply(medication) is { } days && days > 0 && start.Utc < DateTime.MaxValue.AddDays(-days))
-            return new FhirDateTime(OmopTime.StartDate(start, zone).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc).AddDays(days - 1), FhirDatePrecision.Day);
+            // A day of the site's calendar, read as a FHIR date is read there, so its end is that local day's end.
+            return Fhir.FhirDates.InZone(new FhirDateTime(OmopTime.StartDate(start, zone).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc).AddDays(days - 1), FhirDatePrecision.Day),
+                withoutZone: false, zone);
         return start;
     }
 
@@ -125,10 +127,11 @@ internal static class DrugRows
         var days = medication switch
         {
             FhirMedicationDispense dispense => dispense.DaysSupply?.Value,
-            FhirMedicationRequest { ExpectedSupplyDuration: { Value: { } value } duration } => DurationDays(duration.Code ?? duration.Unit) is { } perUnit ? value * perUnit : null,
+            FhirMedicationRequest { ExpectedSupplyDuration: { Value: { } value } duration } => (DurationDays(duration.Code) ?? DurationDays(duration.Unit)) is { } perUnit ? value * perUnit : null,
             _ => null,
         };
-        return days is { } d && double.IsFinite(d) && d is >= 0 and <= 36_500 ? (long)Math.Round(d) : null;
+        // Whole days, half up; a supply of part of a day lasts into it (at least one day).
+        return days is { } d && double.IsFinite(d) && d is >= 0 and <= 36_500 ? (long)Math.Max(d > 0 ? 1 : 0, Math.Round(d, MidpointRounding.AwayFromZero)) : null;
     }
 
     /// <summary>Days per unit of a FHIR Duration (UCUM: h, d, wk, mo, a, and their spelled-out forms); null for others.</summary>

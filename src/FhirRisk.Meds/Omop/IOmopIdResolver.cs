@@ -14,11 +14,23 @@ public interface IOmopIdResolver
     /// <summary>The person_id of the Patient a subject/patient reference names.</summary>
     long? PersonId(FhirReference? reference, FhirResourceEnvelope context);
 
-    /// <summary>The visit_occurrence_id of the hospital-level visit: for an ICU sub-encounter, the stay it is part of.</summary>
+    /// <summary>
+    /// The visit_occurrence_id of the hospital-level visit: for a sub-encounter, the stay it is part of. Give an id only
+    /// where that visit's row is written (the CDM's foreign keys): the exporter writes an Encounter as a visit_detail
+    /// exactly when <see cref="VisitDetailId"/> of the Encounter itself is not null, and as a visit_occurrence under
+    /// this id otherwise.
+    /// </summary>
     long? VisitOccurrenceId(FhirReference? reference, FhirResourceEnvelope context);
 
-    /// <summary>The visit_detail_id when the reference names a sub-encounter (partOf another), else null.</summary>
+    /// <summary>The visit_detail_id when the reference names a sub-encounter of an exported visit, else null.</summary>
     long? VisitDetailId(FhirReference? reference, FhirResourceEnvelope context);
+
+    /// <summary>
+    /// Both visit ids of the Encounter a fact of <paramref name="personId"/> names; null when it has no visit row or is
+    /// another person's visit (the fact then keeps its row without one).
+    /// </summary>
+    (long Occurrence, long? Detail)? VisitOf(FhirReference? reference, FhirResourceEnvelope context, long personId) =>
+        VisitOccurrenceId(reference, context) is { } occurrence ? (occurrence, VisitDetailId(reference, context)) : null;
 
     /// <summary>A Medication referenced by <paramref name="owner"/> (contained <c>#id</c>, in the bundle, or in the export).</summary>
     FhirMedication? Medication(FhirReference? reference, FhirResource owner, FhirResourceEnvelope context);

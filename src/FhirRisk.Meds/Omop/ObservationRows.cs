@@ -100,7 +100,7 @@ internal static class ObservationRows
         row["operator_concept_id"] = OmopConcepts.Operator(value?.Quantity?.Comparator);
         row["value_as_number"] = number;
         SetCodedValue(row, value, source);
-        row["value_source_value"] ??= number is null ? ValueText(value) : Format(number.Value);
+        row["value_source_value"] ??= number is null ? ValueText(value, source.State.Zone) : Format(number.Value);
         SetUnit(row, value?.Quantity, source);
         // Observation.referenceRange is the range of the Observation's own value; a component's row (a systolic
         // pressure of a panel) has its own range in component.referenceRange, which is not read: it gets none rather
@@ -114,7 +114,7 @@ internal static class ObservationRows
     {
         var number = Number(value, source, element);
         row["value_as_number"] = number;
-        row["value_as_string"] = number is null ? ValueText(value) : null;
+        row["value_as_string"] = number is null ? ValueText(value, source.State.Zone) : null;
         SetCodedValue(row, value, source);
         SetUnit(row, value?.Quantity, source);
     }
@@ -151,13 +151,15 @@ internal static class ObservationRows
         return number;
     }
 
-    /// <summary>Text for values that are neither numbers nor codes (string, boolean, dateTime, period, range, ratio, time).</summary>
-    private static string? ValueText(FhirValue? value) => value?.Kind switch
+    /// <summary>Text for values that are neither numbers nor codes (string, boolean, dateTime, period, range, ratio, time);
+    /// times as the date columns write them, on the site's clock and days (<see cref="OmopTime"/>).</summary>
+    private static string? ValueText(FhirValue? value, TimeZoneInfo zone) => value?.Kind switch
     {
         FhirValueKind.String or FhirValueKind.Time => value.Text,
         FhirValueKind.Boolean => value.Boolean is { } b ? (b ? "true" : "false") : null,
-        FhirValueKind.DateTime => value.DateTime is { } t ? t.Utc.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : null,
-        FhirValueKind.Period => string.Create(CultureInfo.InvariantCulture, $"{value.Period?.Start?.Utc:yyyy-MM-dd}..{value.Period?.End?.Utc:yyyy-MM-dd}"),
+        FhirValueKind.DateTime => value.DateTime is { } t ? OmopTime.StartDateTime(t, zone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : null,
+        FhirValueKind.Period => string.Create(CultureInfo.InvariantCulture,
+            $"{(value.Period?.Start is { } from ? OmopTime.StartDate(from, zone) : null):yyyy-MM-dd}..{(value.Period?.End is { } to ? OmopTime.StartDate(to, zone) : null):yyyy-MM-dd}"),
         FhirValueKind.Range => $"{Format(value.Low?.Value)}-{Format(value.High?.Value)} {value.Low?.Code ?? value.High?.Code}".Trim(),
         FhirValueKind.Ratio => $"{Format(value.Numerator?.Value)}/{Format(value.Denominator?.Value)}",
         FhirValueKind.Quantity => value.Quantity?.Value is { } q ? Format(q) : null,

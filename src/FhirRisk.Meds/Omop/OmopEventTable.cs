@@ -66,7 +66,7 @@ internal sealed class OmopEventTable
         row[_prefix + "_concept_id"] = fact.Code.ConceptId;
         OmopTime.SetStart(row, _startPrefix, fact.Start, state, fact.PersonId);
         var given = fact.End;
-        if (_endPrefix is not null && given is { } before && before.UtcEnd < fact.Start.Utc)
+        if (_endPrefix is not null && given is { } before && before.UtcEndIfDay < fact.Start.Utc) // an end by date ends with its day
         {
             // An end before the start would fail the CDM's start-before-end checks and stretch the observation period back.
             source.Warn(OmopIssueCodes.EndBeforeStart, "", $"{source.Resource.ResourceType} ends before it starts; {Schema.Name} gets no end{(_endRequired ? " but its start" : "")}.");

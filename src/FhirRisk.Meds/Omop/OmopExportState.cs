@@ -93,7 +93,8 @@ internal sealed class OmopExportState : IDisposable
     /// <summary>
     /// Widens each visit_occurrence to cover its visit_details: an emergency leg recorded as a sub-encounter of the
     /// admission it led to (MIMIC-IV) starts before the admission, and OHDSI's convention is one visit spanning both legs,
-    /// "Emergency Room and Inpatient Visit" (262) when an inpatient visit holds an emergency leg. Visit-anchored analyses
+    /// "Emergency Room and Inpatient Visit" (262) when an inpatient visit holds an emergency leg, or an emergency visit an
+    /// admission recorded as its sub-encounter. Visit-anchored analyses
     /// ("during the visit") then see the emergency department's readings.
     /// </summary>
     private void CoverDetails()
@@ -113,7 +114,8 @@ internal sealed class OmopExportState : IDisposable
                 visit["visit_end_date"] = detail["visit_detail_end_date"];
                 visit["visit_end_datetime"] = detail["visit_detail_end_datetime"];
             }
-            if (visit["visit_concept_id"] is OmopConcepts.InpatientVisit && detail["visit_detail_concept_id"] is OmopConcepts.EmergencyRoomVisit)
+            if ((visit["visit_concept_id"], detail["visit_detail_concept_id"]) is (OmopConcepts.InpatientVisit, OmopConcepts.EmergencyRoomVisit)
+                or (OmopConcepts.EmergencyRoomVisit, OmopConcepts.InpatientVisit))
                 visit["visit_concept_id"] = OmopConcepts.EmergencyRoomAndInpatientVisit;
         }
     }

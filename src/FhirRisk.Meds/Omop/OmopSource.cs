@@ -45,11 +45,12 @@ internal sealed class OmopSource
 
     /// <summary>
     /// A reference to this resource itself, for the resolver: its <c>urn:uuid</c> fullUrl inside a bundle (what the
-    /// other entries use), else <c>Type/id</c>; null when it has neither.
+    /// other entries use), else <c>Type/id</c>, else (no id) its absolute fullUrl; null when it has none of them.
     /// </summary>
     public FhirReference? SelfReference()
     {
-        if (Envelope.FullUrl is { } fullUrl && fullUrl.StartsWith("urn:", StringComparison.OrdinalIgnoreCase))
+        // Without an id, the index knows the resource by any fullUrl (an absolute one included), so asks by it too.
+        if (Envelope.FullUrl is { } fullUrl && (fullUrl.StartsWith("urn:", StringComparison.OrdinalIgnoreCase) || string.IsNullOrEmpty(Resource.Id)))
             return new FhirReference(fullUrl);
         return string.IsNullOrEmpty(Resource.Id) ? null : new FhirReference($"{Resource.ResourceType}/{Resource.Id}");
     }
@@ -57,10 +58,10 @@ internal sealed class OmopSource
     /// <summary>Fills visit_occurrence_id and visit_detail_id from an encounter reference (both null when it does not resolve).</summary>
     public void SetVisit(OmopRow row, FhirReference? encounter)
     {
-        if (encounter is null)
+        if (encounter is null || Ids.VisitOf(encounter, Envelope, (long)row["person_id"]!) is not { } visit)
             return;
-        row["visit_occurrence_id"] = Ids.VisitOccurrenceId(encounter, Envelope);
-        row["visit_detail_id"] = Ids.VisitDetailId(encounter, Envelope);
+        row["visit_occurrence_id"] = visit.Occurrence;
+        row["visit_detail_id"] = visit.Detail;
     }
 
     /// <summary>

@@ -12,15 +12,19 @@ internal static class PersonRows
     /// Whether a Patient gets a person row: it has a birth date (year_of_birth is NOT NULL). The resolver gives person
     /// ids only for these, so no other row names a person the person table lacks.
     /// </summary>
-    public static bool WritesRow(FhirPatient? patient) => patient?.BirthDate is not null;
+    public static bool WritesRow(FhirPatient? patient) => patient?.BirthDate is not null && !IsReplaced(patient);
+
+    /// <summary>A chart merged into another (<c>link</c> replaced-by a different Patient): its person is the survivor's.</summary>
+    private static bool IsReplaced(FhirPatient patient) =>
+        FhirMapping.ReferenceTarget.Parse(patient.ReplacedBy?.Reference) is { Type: "Patient", Id: { } survivor } && survivor != patient.Id;
 
     public static void Add(FhirPatient patient, OmopSource source)
     {
         // A chart merged into another gives no person row of its own: its events go to the survivor's person (the
         // resolver follows the merge), whose row comes from the surviving Patient, as the MEDS mapping does.
-        if (FhirMapping.ReferenceTarget.Parse(patient.ReplacedBy?.Reference) is { Type: "Patient", Id: { } survivor } && survivor != patient.Id)
+        if (IsReplaced(patient))
         {
-            source.Inform(OmopIssueCodes.StatusDropped, "link", $"Patient replaced by Patient/{survivor} (link replaced-by); no person row of its own.");
+            source.Inform(OmopIssueCodes.StatusDropped, "link", $"Patient replaced by {patient.ReplacedBy!.Reference} (link replaced-by); no person row of its own.");
             return;
         }
         if (patient.BirthDate is not { } birth)

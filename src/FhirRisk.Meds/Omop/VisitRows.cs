@@ -33,7 +33,7 @@ internal static class VisitRows
         }
         // ETL convention (standards §3.1): the end date is mandatory; without period.end we use the start.
         var end = encounter.Period?.End ?? start.Value;
-        if (end.UtcEnd < start.Value.Utc)
+        if (end.UtcEndIfDay < start.Value.Utc) // an end by date ends with its day
         {
             source.Warn(OmopIssueCodes.EndBeforeStart, "period.end", "Encounter ends before it starts; the visit ends at its start.");
             end = start.Value;

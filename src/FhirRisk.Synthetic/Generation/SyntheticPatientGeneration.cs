@@ -82,6 +82,8 @@ public static class SyntheticPatientGeneration
         var warnings = new List<string>();
         if (session.GeneratesFromHeadsBackbone)
             warnings.Add($"the model directory has task heads but no {InferenceSession.PretrainedFolder}/ backbone beside them: sampling from the finetuned backbone, which was trained for its heads, not to write timelines. Pass the pretrained model (its {InferenceSession.PretrainedFolder}/ folder) for generation.");
+        if (session.Tokenizer.FittedOn.SiteTimeZone is { } named && GeneratedTimeline.SiteZone(session.Tokenizer) is null)
+            warnings.Add($"the model's data was read in the time zone '{named}', which this system's zone database does not know: birth dates are written as UTC days and the output names no zone. Install the tzdata package to generate that site's days.");
         var random = new Random((int)(settings.Seed ^ (settings.Seed >> 32)));
         var prompts = StaticPrompts.Draw(session.Tokenizer, settings.Dataset, settings.Patients, random, settings.MaxUnknownShare);
         var tasks = TaskCatalog.Create();

@@ -258,6 +258,28 @@ public sealed class OmopExporterTests
     }
 
     [Fact]
+    public void Add_AnEndBeforeTheStart_IsLeftOut_ButAnEndByDateOnTheStartsDayIsKept()
+    {
+        // OMOP008: an end before the start is dropped; an end written as that day's midnight (an act recorded by date)
+        // names the whole day, so it is not before a start later that day (review s18-changes #8).
+        using var temp = new TempDirectory();
+        Assert.True(FhirRisk.Fhir.FhirDates.TryParse("2020-03-01T10:00:00-04:00", out var start));
+        Assert.True(FhirRisk.Fhir.FhirDates.TryParse("2020-03-01T00:00:00-04:00", out var byDate));
+        Assert.True(FhirRisk.Fhir.FhirDates.TryParse("2020-02-20T00:00:00-04:00", out var before));
+        FhirProcedure Procedure(string id, FhirDateTime end) => new()
+        {
+            Id = id, Status = "completed", Subject = OmopFixture.Ref("Patient/p1"), Code = OmopFixture.Code(OmopFixture.Snomed, "80146002"), Performed = start, PerformedEnd = end,
+        };
+        FhirResource[] resources = [OmopFixture.Patient(), Procedure("by-date", byDate), Procedure("before", before)];
+
+        var issues = OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, resources);
+
+        Assert.Single(issues, i => i.Code == OmopIssueCodes.EndBeforeStart);
+        var rows = OmopFixture.ReadRows(temp.File("procedure_occurrence.csv"));
+        Assert.Equal(["2020-03-01", ""], rows.Select(r => r["procedure_end_date"]));
+    }
+
+    [Fact]
     public void Add_AComponentsRow_DoesNotTakeTheObservationsReferenceRange()
     {
         // Review s18-omop #14: Observation.referenceRange is the range of its own value; each component row took it.

@@ -188,4 +188,54 @@ public sealed class OmopIntegrityTests : IDisposable
         Assert.Equal("2021-10-08", Assert.Single(OmopFixture.ReadRows(_temp.File("zone-omop", "condition_occurrence.csv")))["condition_start_date"]);
         Assert.Equal(deathDate, Assert.Single(OmopFixture.ReadRows(_temp.File("zone-omop", "death.csv")))["death_date"]);
     }
+
+    [Fact]
+    public void ParentChainsResolveWhereTheEncounterIs_CyclesAndOtherPersonsVisitsGiveNoDanglingIds()
+    {
+        // Review s18-changes #1, #2, #5: an encounter's subject and partOf were resolved in the bundle of the fact that
+        // names it; a partOf cycle made both encounters visit_details of each other, with no visit_occurrence; a fact or
+        // sub-encounter took another person's visit.
+        static JsonObject Entry(string fullUrl, string json) => new() { ["fullUrl"] = fullUrl, ["resource"] = JsonNode.Parse(json) };
+        var bundleA = new JsonObject
+        {
+            ["resourceType"] = "Bundle", ["type"] = "collection",
+            ["entry"] = new JsonArray(
+                Entry("urn:uuid:pa", """{"resourceType":"Patient","id":"pa","birthDate":"1960-01-01"}"""),
+                Entry("urn:uuid:h", Encounter("h", "pa", "2020-01-01T10:00:00Z", "2020-01-09T10:00:00Z").Replace("\"Patient/pa\"", "\"urn:uuid:pa\"", StringComparison.Ordinal)),
+                Entry("urn:uuid:i", Encounter("i", "pa", "2020-01-02T10:00:00Z", "2020-01-04T10:00:00Z", identifierKind: "icu")
+                    .Replace("\"Patient/pa\"", "\"urn:uuid:pa\"", StringComparison.Ordinal)
+                    .Replace("\"identifier\"", "\"partOf\":{\"reference\":\"urn:uuid:h\"},\"identifier\"", StringComparison.Ordinal))),
+        };
+        var input = _temp.File("chains-in");
+        Directory.CreateDirectory(input);
+        File.WriteAllText(Path.Combine(input, "bundle-a.json"), bundleA.ToJsonString());
+        File.WriteAllLines(Path.Combine(input, "Patient.ndjson"), ["""{"resourceType":"Patient","id":"pb","birthDate":"1970-01-01"}"""]);
+        File.WriteAllLines(Path.Combine(input, "Encounter.ndjson"),
+        [
+            Encounter("cycle-a", "pb", "2020-02-01T10:00:00Z", "2020-02-02T10:00:00Z", partOf: "cycle-b"),
+            Encounter("cycle-b", "pb", "2020-02-03T10:00:00Z", "2020-02-04T10:00:00Z", partOf: "cycle-a"),
+            Encounter("pb-leg-of-pa", "pb", "2020-01-03T10:00:00Z", "2020-01-03T12:00:00Z", partOf: "h"),
+        ]);
+        File.WriteAllLines(Path.Combine(input, "Observation.ndjson"),
+        [
+            Observation("pa-in-icu", "pa", "i", "2020-01-03T08:00:00Z"),   // another file than its encounter's bundle
+            Observation("pb-in-cycle", "pb", "cycle-a", "2020-02-01T12:00:00Z"),
+            Observation("pb-on-pas-stay", "pb", "h", "2020-01-05T12:00:00Z"), // another person's visit
+        ]);
+
+        new FhirIngestion(new FhirIngestionSettings { OutputFolder = _temp.File("chains-meds"), OmopFolder = _temp.File("chains-omop") }).Run([input]);
+
+        var occurrences = OmopFixture.ReadRows(_temp.File("chains-omop", "visit_occurrence.csv"));
+        var details = OmopFixture.ReadRows(_temp.File("chains-omop", "visit_detail.csv"));
+        var measurements = OmopFixture.ReadRows(_temp.File("chains-omop", "measurement.csv")).ToDictionary(m => m["measurement_datetime"]);
+        // h is pa's stay with its ICU detail i; the cycle's two encounters and pb's leg under pa's stay are pb's own visits.
+        Assert.Equal(4, occurrences.Count);
+        var icu = Assert.Single(details);
+        var stay = Assert.Single(occurrences, v => v["visit_occurrence_id"] == icu["visit_occurrence_id"]);
+        Assert.Equal(stay["person_id"], icu["person_id"]);
+        Assert.Equal((icu["visit_occurrence_id"], icu["visit_detail_id"]), (measurements["2020-01-03 08:00:00"]["visit_occurrence_id"], measurements["2020-01-03 08:00:00"]["visit_detail_id"]));
+        Assert.Contains(measurements["2020-02-01 12:00:00"]["visit_occurrence_id"], occurrences.Select(v => v["visit_occurrence_id"]));
+        Assert.Equal(("", ""), (measurements["2020-01-05 12:00:00"]["visit_occurrence_id"], measurements["2020-01-05 12:00:00"]["visit_detail_id"]));
+        Assert.All(occurrences.Where(v => v != stay), v => Assert.NotEqual(stay["person_id"], v["person_id"]));
+    }
 }
