@@ -107,7 +107,7 @@ internal sealed class OmopStage : IDisposable
                     }
                     top = parent;
                 }
-                visit = top == info ? (info.EncounterId, null, person) : (top.EncounterId, info.EncounterId, person);
+                visit = ReferenceEquals(top, info) ? (info.EncounterId, null, person) : (top.EncounterId, info.EncounterId, person);
             }
             lock (_visits)
                 _visits[info] = visit;
