@@ -95,6 +95,8 @@ internal static class VisitRows
         Fill(row, "visit_detail", encounter, source, personId, start, end);
         row["visit_detail_concept_id"] = kind?.Icu == true || LooksLikeIcu(encounter) ? OmopConcepts.IntensiveCare : OmopConcepts.VisitClass(encounter.Class?.Code);
         row["visit_occurrence_id"] = visitOccurrenceId;
+        // A detail of a detail (an ICU stay inside a ward leg of the stay) names the detail it is part of.
+        row["parent_visit_detail_id"] = encounter.PartOf is { } parent ? source.Ids.VisitDetailId(parent, source.Envelope) : null;
         source.State.VisitDetails.Add(row);
         return true;
     }

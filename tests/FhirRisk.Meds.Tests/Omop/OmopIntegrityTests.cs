@@ -237,5 +237,30 @@ public sealed class OmopIntegrityTests : IDisposable
         Assert.Contains(measurements["2020-02-01 12:00:00"]["visit_occurrence_id"], occurrences.Select(v => v["visit_occurrence_id"]));
         Assert.Equal(("", ""), (measurements["2020-01-05 12:00:00"]["visit_occurrence_id"], measurements["2020-01-05 12:00:00"]["visit_detail_id"]));
         Assert.All(occurrences.Where(v => v != stay), v => Assert.NotEqual(stay["person_id"], v["person_id"]));
+        Assert.Equal("", icu["parent_visit_detail_id"]); // a detail of the stay itself
+    }
+
+    [Fact]
+    public void ADetailOfADetail_NamesItsParentDetail_AndTheStayAtTheTop()
+    {
+        var input = _temp.File("nested-in");
+        Directory.CreateDirectory(input);
+        File.WriteAllLines(Path.Combine(input, "Patient.ndjson"), [new JsonObject { ["resourceType"] = "Patient", ["id"] = "p1", ["birthDate"] = "1960-01-01" }.ToJsonString()]);
+        File.WriteAllLines(Path.Combine(input, "Encounter.ndjson"),
+        [
+            Encounter("stay", "p1", "2020-01-01T10:00:00Z", "2020-01-09T10:00:00Z"),
+            Encounter("ward", "p1", "2020-01-01T12:00:00Z", "2020-01-08T10:00:00Z", partOf: "stay"),
+            Encounter("icu", "p1", "2020-01-02T10:00:00Z", "2020-01-04T10:00:00Z", partOf: "ward", identifierKind: "icu"),
+        ]);
+
+        new FhirIngestion(new FhirIngestionSettings { OutputFolder = _temp.File("nested-meds"), OmopFolder = _temp.File("nested-omop") }).Run([input]);
+
+        var stay = Assert.Single(OmopFixture.ReadRows(_temp.File("nested-omop", "visit_occurrence.csv")));
+        var details = OmopFixture.ReadRows(_temp.File("nested-omop", "visit_detail.csv")).ToDictionary(d => d["visit_detail_start_datetime"]);
+        Assert.Equal(2, details.Count);
+        var (ward, icu) = (details["2020-01-01 12:00:00"], details["2020-01-02 10:00:00"]);
+        Assert.All(details.Values, d => Assert.Equal(stay["visit_occurrence_id"], d["visit_occurrence_id"]));
+        Assert.Equal(("", ward["visit_detail_id"]), (ward["parent_visit_detail_id"], icu["parent_visit_detail_id"]));
+        Assert.Equal("32037", icu["visit_detail_concept_id"]);
     }
 }
