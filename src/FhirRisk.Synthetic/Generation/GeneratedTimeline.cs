@@ -38,10 +38,11 @@ internal static class GeneratedTimeline
     private const long TicksPerYear = 315_569_520_000_000;
     private const long TicksPerHalfYear = TicksPerYear / 2;
 
-    public static GeneratedPatient Decode(TimelineTokenizer tokenizer, long subjectId, StaticPrompt prompt, int[] tokens)
+    /// <param name="zone">The site time zone of the model's data (<see cref="SiteZone"/>, found once per run); null for UTC.</param>
+    public static GeneratedPatient Decode(TimelineTokenizer tokenizer, long subjectId, StaticPrompt prompt, int[] tokens, TimeZoneInfo? zone = null)
     {
         var events = new List<MedsEvent>(tokenizer.DecodePrefix(prompt.Prefix, subjectId, prompt.Start).Select(e => e.Code == MedsSchema.BirthCode && e.Time is { } birth
-            ? e with { Time = DrawBirth(prompt.Start, birth, prompt.AgeDraw, SiteZone(tokenizer)) }
+            ? e with { Time = DrawBirth(prompt.Start, birth, prompt.AgeDraw, zone) }
             : e));
         var timeline = tokenizer.Decode(tokens, subjectId, prompt.Start);
         var first = FirstOpening(timeline);

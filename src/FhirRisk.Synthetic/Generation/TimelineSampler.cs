@@ -35,6 +35,7 @@ internal static class TimelineSampler
             KeepTokens = true,
             Sampling = new SamplingSettings(settings.Temperature),
         };
+        var zone = GeneratedTimeline.SiteZone(session.Tokenizer); // looked up once, not per patient
         using var scheduler = session.CreateScheduler();
         for (var first = 0; first < prompts.Count; first += ChunkSize)
         {
@@ -58,7 +59,7 @@ internal static class TimelineSampler
                 for (var k = 0; k < pending.Count; k++)
                 {
                     var t = pending[k];
-                    var patient = GeneratedTimeline.Decode(session.Tokenizer, chunk[t] + 1, prompts[chunk[t]], tickets[k].Result!.Tokens[0]);
+                    var patient = GeneratedTimeline.Decode(session.Tokenizer, chunk[t] + 1, prompts[chunk[t]], tickets[k].Result!.Tokens[0], zone);
                     tokensSpent[t] += patient.Tokens;
                     patients[t] = patient with { Tokens = tokensSpent[t], Attempts = attempt + 1 };
                     if (!patient.OpensEncounter && patient.Events.Count > 0)
