@@ -44,4 +44,7 @@ internal static partial class CdsHooksLog
 
     [LoggerMessage(EventId = 212, Level = LogLevel.Warning, Message = "CDS service {ServiceId}: fhirServer {Authority} (issuer {Issuer}) resolves to an address this service does not call (private, loopback or link-local); {KeyCount} prefetch keys not fetched. Name it in CdsHooks:Fhir:AllowedServers if it is a FHIR server of yours")]
     public static partial void AddressRefused(ILogger logger, string serviceId, string authority, string issuer, int keyCount);
+
+    [LoggerMessage(EventId = 213, Level = LogLevel.Debug, Message = "CDS service {ServiceId}: supplementary prefetch keys not offered by the client or its FHIR server, read without: {Keys}")]
+    public static partial void NotOffered(ILogger logger, string serviceId, string keys);
 }

@@ -44,9 +44,11 @@ internal sealed class FhirResiliencePipelines(FhirFetchOptions options, TimeProv
     internal static bool IsTransient(Exception e) =>
         (e is HttpRequestException or IOException or TimeoutRejectedException) && !FhirAddressNotAllowedException.IsCauseOf(e);
 
-    /// <summary>5xx, 408 and 429 are worth another try; other statuses are answers.</summary>
+    /// <summary>5xx, 408 and 429 are worth another try; other statuses are answers, and so is 501: a server that does
+    /// not implement a search (a resource type it does not offer) answers so every time, and counting it against the
+    /// circuit would let the searches it does not offer pause those it does.</summary>
     internal static bool IsTransient(HttpStatusCode status) =>
-        (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
+        ((int)status >= 500 && status != HttpStatusCode.NotImplemented) || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
 
     private ResiliencePipeline<FhirPage> Build(CircuitKey key)
     {

@@ -17,7 +17,12 @@ internal sealed record MissingPrefetch(string Key, FetchProblem Problem)
 }
 
 /// <summary>The FHIR data gathered for one hook call: each document read once, as the prediction reads it.</summary>
-internal sealed record GatheredData(IReadOnlyList<SuppliedFhirDocument> Documents, IReadOnlyList<MissingPrefetch> Missing);
+/// <param name="NotOffered">Supplementary keys (<see cref="CdsServiceCatalog.SupplementaryKeys"/>) that neither the client nor
+/// its FHIR server offers: read without, not reported as missing.</param>
+internal sealed record GatheredData(IReadOnlyList<SuppliedFhirDocument> Documents, IReadOnlyList<MissingPrefetch> Missing)
+{
+    public IReadOnlyList<string> NotOffered { get; init; } = [];
+}
 
 /// <summary>
 /// Collects the FHIR resources for a call (spec "Providing FHIR Resources to a CDS Service"): every resource the
@@ -91,15 +96,29 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exhausted);
             throw;
         }
-        var missing = new List<MissingPrefetch>();
+        var (missing, notOffered) = (new List<MissingPrefetch>(), new List<string>());
         for (var i = 0; i < unfilled.Count; i++)
         {
             documents.AddRange(results[i].Documents);
-            if (results[i].Problem is { } problem)
+            if (results[i].Problem is not { } problem)
+                continue;
+            if (CdsServiceCatalog.SupplementaryKeys.Contains(unfilled[i].Key) && NotOffered(problem))
+                notOffered.Add(unfilled[i].Key);
+            else
                 missing.Add(new MissingPrefetch(unfilled[i].Key, problem));
         }
-        return new GatheredData(documents, missing);
+        return new GatheredData(documents, missing) { NotOffered = notOffered };
     }
+
+    /// <summary>Whether a failure says the type is not offered (no server to ask; a search the server does not support or
+    /// grant), not that data offered could not be had.</summary>
+    private static bool NotOffered(FetchProblem problem) => problem.Kind switch
+    {
+        FetchFailure.NoFhirServer => true,
+        FetchFailure.Unauthorized => problem.HttpStatus == 403,
+        FetchFailure.ServerError => problem.HttpStatus is 400 or 405 or 501,
+        _ => false,
+    };
 
     private async Task<FhirFetchResult> FetchOrStopAsync(string template, CdsHookRequest request, string issuer, CallBytes bytes,
         CancellationTokenSource fetching)

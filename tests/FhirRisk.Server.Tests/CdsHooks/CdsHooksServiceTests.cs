@@ -82,9 +82,10 @@ public sealed class CdsHooksServiceTests
         var paths = fhir.Requests.Select(r => r.PathAndQuery).Order(StringComparer.Ordinal).ToList();
         Assert.Contains("/fhir/Patient/p%201", paths);
         Assert.Contains("/fhir/Encounter?patient=p%201", paths);
-        Assert.Equal(6, paths.Count);
+        Assert.Contains("/fhir/MedicationAdministration?patient=p%201", paths);
+        Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, paths.Count);
         Assert.All(fhir.Requests, r => Assert.Equal("Bearer secret-token", r.Authorization));
-        Assert.Equal(6, server.Risks.Requests.Single().FhirResources.Count);
+        Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, server.Risks.Requests.Single().FhirResources.Count);
         Assert.DoesNotContain(server.Logs.Entries, e => e.Message.Contains("p 1", StringComparison.Ordinal) || e.Message.Contains("secret-token", StringComparison.Ordinal));
     }
 
@@ -108,7 +109,8 @@ public sealed class CdsHooksServiceTests
         const string prefetch = """
             {"patientToGreet":{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1950-01-01"},
              "myProblems":{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"I10"}]}}}]},
-             "encounters":null,"observations":null,"medicationRequests":null,"procedures":null}
+             "encounters":null,"observations":null,"medicationRequests":null,"procedures":null,
+             "medicationAdministrations":null,"medicationDispenses":null,"medicationStatements":null,"immunizations":null,"allergies":null,"diagnosticReports":null}
             """;
 
         using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
@@ -132,8 +134,8 @@ public sealed class CdsHooksServiceTests
             CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl, prefetch: """{"patientToGreet":null}"""));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(6, fhir.Hits);
-        Assert.Equal(6, server.Risks.Requests.Single().FhirResources.Count);
+        Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, fhir.Hits);
+        Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, server.Risks.Requests.Single().FhirResources.Count);
     }
 
     [Fact]

@@ -46,12 +46,21 @@ internal sealed class FakeFhirServer : IAsyncDisposable
 
     public ConcurrentQueue<(string PathAndQuery, string Authorization)> Requests { get; } = new();
 
+    /// <summary>Resource types answered with a status of their own and no body, whatever the mode.</summary>
+    public ConcurrentDictionary<string, int> StatusByType { get; } = new(StringComparer.Ordinal);
+
     public static async Task<FakeFhirServer> StartAsync(FakeFhirMode mode = FakeFhirMode.Ok)
     {
         FakeFhirServer? self = null;
         var (app, port) = await LoopbackHttpApp.StartAsync(async http =>
         {
             self!.Requests.Enqueue((http.Request.Path + http.Request.QueryString, http.Request.Headers.Authorization.ToString()));
+            var requested = (http.Request.Path.Value ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1) ?? "";
+            if (self.StatusByType.TryGetValue(requested, out var status))
+            {
+                http.Response.StatusCode = status;
+                return;
+            }
             switch (self.Mode)
             {
                 case FakeFhirMode.Error500:

@@ -168,15 +168,17 @@ public sealed class FhirFaultTests
         using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
             CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(1 + 5 * 3, fhir.Hits); // the Patient read, then 3 pages of each of the 5 searches
-        Assert.Equal(1 + 5 * 3, server.Risks.Requests.Single().FhirResources.Count); // the pages read are used
+        var searches = CdsServiceCatalog.PrefetchTemplates.Count - 1;
+        Assert.Equal(11, searches);
+        Assert.Equal(1 + searches * 3, fhir.Hits); // the Patient read, then 3 pages of each search
+        Assert.Equal(1 + searches * 3, server.Risks.Requests.Single().FhirResources.Count); // the pages read are used
         var cards = await CardsAsync(response);
         var notice = cards.Last();
         Assert.StartsWith("Risk estimates may be incomplete", notice.GetProperty("summary").GetString(), StringComparison.Ordinal);
         Assert.Contains("search cut after 3 pages", notice.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.All(cards.SkipLast(1), c => Assert.Contains("Incomplete data", c.GetProperty("detail").GetString(), StringComparison.Ordinal));
         var cut = Assert.Single(server.Logs.Entries, e => e.EventId == 210);
-        Assert.Contains(" 5 FHIR searches", cut.Message, StringComparison.Ordinal);
+        Assert.Contains(" 11 FHIR searches", cut.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("p1", cut.Message, StringComparison.Ordinal);
     }
 
@@ -188,7 +190,7 @@ public sealed class FhirFaultTests
         using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
             CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(5, server.Risks.Requests.Single().FhirResources.Count); // the searches, not the 100 kB Patient
+        Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count - 1, server.Risks.Requests.Single().FhirResources.Count); // the searches, not the 100 kB Patient
         var notice = (await CardsAsync(response)).Last().GetProperty("detail").GetString()!;
         Assert.Contains("patient", notice, StringComparison.Ordinal);
         Assert.Contains("response too large", notice, StringComparison.Ordinal);

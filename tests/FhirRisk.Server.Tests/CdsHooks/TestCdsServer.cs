@@ -83,5 +83,5 @@ internal static class CdsRequests
         return $$"""{"hook":"{{hook}}","hookInstance":"{{Guid.NewGuid()}}","context":{"userId":"Practitioner/u1","patientId":"{{patientId}}","encounterId":"{{encounterId}}"}{{server}}{{pre}}}""";
     }
 
-    public const string PatientPrefetch = """{"patient":{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1950-01-01"},"encounters":{"resourceType":"Bundle","type":"searchset","entry":[]},"conditions":null,"observations":{"resourceType":"Bundle","type":"searchset","entry":[]},"medicationRequests":{"resourceType":"Bundle","type":"searchset","entry":[]},"procedures":{"resourceType":"Bundle","type":"searchset","entry":[]}}""";
+    public const string PatientPrefetch = """{"patient":{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1950-01-01"},"encounters":{"resourceType":"Bundle","type":"searchset","entry":[]},"conditions":null,"observations":{"resourceType":"Bundle","type":"searchset","entry":[]},"medicationRequests":{"resourceType":"Bundle","type":"searchset","entry":[]},"procedures":{"resourceType":"Bundle","type":"searchset","entry":[]},"medicationAdministrations":null,"medicationDispenses":null,"medicationStatements":null,"immunizations":null,"allergies":null,"diagnosticReports":null}""";
 }
