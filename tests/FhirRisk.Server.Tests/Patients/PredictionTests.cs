@@ -139,6 +139,31 @@ public sealed class PredictionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_death_at_midnight_with_later_events_that_day_is_not_read_when_asked_that_morning()
+    {
+        // Train/serve review s19 #9: the labels and the offline encoding take such a death at its day's end; the service
+        // dropped the day's later events at the cut-off first, so asked at 10:00 it read the death as already charted.
+        var bundle = TestBundles.Patient("p-dod", labs: 2);
+        var resources = bundle["entry"]!.AsArray().Select(e => e!["resource"]!.DeepClone().AsObject()).ToList();
+        var encounter = resources.Single(r => (string?)r["resourceType"] == "Encounter");
+        encounter["status"] = "in-progress";
+        encounter["period"]!.AsObject().Remove("end");
+        resources.Single(r => (string?)r["resourceType"] == "Patient")["deceasedDateTime"] = "2021-03-02T00:00:00Z";
+        resources.Add(TestBundles.Lab("p-dod-late", "p-dod", "p-dod-enc", new DateTime(2021, 3, 2, 15, 0, 0, DateTimeKind.Utc), 5.5));
+        PatientRiskRequest Asked(int day, int hour) =>
+            new("p-dod", [.. resources.Select(Utf8)], ["hospital_mortality"], new DateTimeOffset(2021, 3, day, hour, 0, 0, TimeSpan.Zero))
+            {
+                UseStoredHistory = false,
+            };
+
+        var morning = await _server.Patients.PredictAsync(Asked(2, 10)).WaitAsync(TestFhirRiskServer.Timeout);
+        var nextDay = await _server.Patients.PredictAsync(Asked(3, 1)).WaitAsync(TestFhirRiskServer.Timeout);
+
+        Assert.Null(Assert.Single(morning.Risks).Observed);
+        Assert.NotNull(Assert.Single(nextDay.Risks).Observed); // taken at the day's end, and read once that has passed
+    }
+
+    [Fact]
     public async Task An_unknown_patient_is_unavailable_data()
     {
         await Assert.ThrowsAsync<PatientDataUnavailableException>(() =>
