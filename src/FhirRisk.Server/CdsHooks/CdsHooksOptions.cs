@@ -163,6 +163,12 @@ internal sealed class FhirFetchOptions
     /// marked incomplete on the cards.</summary>
     public int MaxPages { get; set; } = 5;
 
+    /// <summary>The page size the service asks for (<c>_count</c>) when it searches a FHIR server itself and the template
+    /// names none; 0 leaves it to the server. Servers' defaults are small (often 20 to 100 per page), so with
+    /// <see cref="MaxPages"/> a patient's record was cut at a few hundred resources per type, and the part kept was
+    /// usually the oldest; a server may answer fewer per page than asked.</summary>
+    public int PageSize { get; set; } = 500;
+
     /// <summary>The most bytes of response bodies read for one prefetch key, all pages together (default 16 MiB); a
     /// larger answer fails the key ("FHIR server response too large").</summary>
     public long MaxBytesPerKey { get; set; } = 16L << 20;
@@ -259,6 +265,8 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
             failures.Add("CdsHooks:Fhir:SamplingDuration and BreakDuration must be at least 0.5 s (Polly's minimum).");
         if (fetch.MaxPages < 1)
             failures.Add("CdsHooks:Fhir:MaxPages must be at least 1.");
+        if (fetch.PageSize is < 0 or > 10_000)
+            failures.Add("CdsHooks:Fhir:PageSize must be 0 (the server's) to 10000.");
         if (fetch.MaxBytesPerKey < 1)
             failures.Add("CdsHooks:Fhir:MaxBytesPerKey must be at least 1.");
         if (fetch.MaxBytesPerCall < 1)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -54,7 +55,7 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         using var keyToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
         var documents = new List<SuppliedFhirDocument>();
         long bytesRead = 0;
-        Uri? next = new(fhirServer.AbsoluteUri.TrimEnd('/') + "/" + relativeUrl.TrimStart('/'));
+        Uri? next = new(fhirServer.AbsoluteUri.TrimEnd('/') + "/" + WithPageSize(relativeUrl.TrimStart('/'), options.PageSize));
         for (var page = 0; next is not null && page < options.MaxPages; page++)
         {
             var url = next;
@@ -107,6 +108,22 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
     }
 
     private static bool IsSuccess(HttpStatusCode status) => (int)status is >= 200 and <= 299;
+
+    /// <summary>
+    /// A type search (<c>Type?…</c>) that names no <c>_count</c> asks for <paramref name="pageSize"/> resources a page
+    /// (0: the server's default); a read, or a search with its own <c>_count</c>, is left as it is. Later pages follow the
+    /// server's <c>next</c> links, which carry what the server made of it.
+    /// </summary>
+    internal static string WithPageSize(string relativeUrl, int pageSize)
+    {
+        var query = relativeUrl.IndexOf('?', StringComparison.Ordinal);
+        if (pageSize <= 0 || query <= 0 || relativeUrl.AsSpan(0, query).Contains('/'))
+            return relativeUrl;
+        if (relativeUrl[(query + 1)..].Split('&').Any(p => p.StartsWith("_count=", StringComparison.Ordinal)))
+            return relativeUrl;
+        var separator = query == relativeUrl.Length - 1 ? "" : "&";
+        return string.Create(CultureInfo.InvariantCulture, $"{relativeUrl}{separator}_count={pageSize}");
+    }
 
     /// <summary>A status that is not an answer: 401/403 refused the token, any other a server error; with the status.</summary>
     private static FetchProblem ProblemOf(HttpStatusCode status) =>

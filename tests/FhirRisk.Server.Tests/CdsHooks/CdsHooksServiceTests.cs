@@ -81,8 +81,8 @@ public sealed class CdsHooksServiceTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var paths = fhir.Requests.Select(r => r.PathAndQuery).Order(StringComparer.Ordinal).ToList();
         Assert.Contains("/fhir/Patient/p%201", paths);
-        Assert.Contains("/fhir/Encounter?patient=p%201", paths);
-        Assert.Contains("/fhir/MedicationAdministration?patient=p%201", paths);
+        Assert.Contains("/fhir/Encounter?patient=p%201&_count=500", paths); // searches ask for 500 a page (CdsHooks:Fhir:PageSize)
+        Assert.Contains("/fhir/MedicationAdministration?patient=p%201&_count=500", paths);
         Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, paths.Count);
         Assert.All(fhir.Requests, r => Assert.Equal("Bearer secret-token", r.Authorization));
         Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, server.Risks.Requests.Single().FhirResources.Count);

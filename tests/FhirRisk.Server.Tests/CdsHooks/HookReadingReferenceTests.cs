@@ -138,7 +138,8 @@ public sealed class HookReadingReferenceTests
         var result = await client.FetchAsync(server, "Observation?patient=p", null, "", TestCallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(readable ? null : FetchFailure.UnreadableResponse, result.Problem?.Kind);
-        Assert.Equal(next is null ? [new Uri("http://fhir.test/base/Observation?patient=p")] : [new Uri("http://fhir.test/base/Observation?patient=p"), next], requests);
+        var first = new Uri("http://fhir.test/base/Observation?patient=p&_count=500"); // the default page size asked for
+        Assert.Equal(next is null ? [first] : [first, next], requests);
         Assert.Equal(readable ? requests.Count : 0, result.Documents.Count);
         if (readable)
             Assert.Equal(page, result.Documents[0].Json.ToArray());

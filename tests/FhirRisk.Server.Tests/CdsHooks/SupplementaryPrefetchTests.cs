@@ -92,6 +92,35 @@ public sealed class SupplementaryPrefetchTests
         Assert.False(FhirResiliencePipelines.IsTransient(System.Net.HttpStatusCode.NotImplemented));
     }
 
+    [Theory]
+    [InlineData("Encounter?patient=p1", 500, "Encounter?patient=p1&_count=500")]
+    [InlineData("Observation?patient=p1&code=4548-4", 200, "Observation?patient=p1&code=4548-4&_count=200")]
+    [InlineData("Observation?patient=p1&_count=1&_sort=-date", 500, "Observation?patient=p1&_count=1&_sort=-date")] // its own
+    [InlineData("Patient/p1", 500, "Patient/p1")] // a read
+    [InlineData("Encounter?patient=p1", 0, "Encounter?patient=p1")] // the server's default
+    [InlineData("Encounter?", 50, "Encounter?_count=50")]
+    public void A_search_the_service_runs_asks_for_its_page_size_unless_it_names_one(string template, int pageSize, string expected)
+    {
+        Assert.Equal(expected, FhirServerClient.WithPageSize(template, pageSize));
+    }
+
+    [Fact]
+    public async Task The_page_size_can_be_left_to_the_server_and_is_validated()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync();
+        await using (var server = await TestCdsServer.StartAsync(new Dictionary<string, string?> { ["CdsHooks:Fhir:PageSize"] = "0" }))
+        {
+            using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+                CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        Assert.DoesNotContain(fhir.Requests, r => r.PathAndQuery.Contains("_count", StringComparison.Ordinal));
+        Assert.Contains(fhir.Requests, r => r.PathAndQuery == "/fhir/Encounter?patient=p1");
+
+        var refused = new CdsHooksOptionsValidator().Validate(null, new CdsHooksOptions { Fhir = new FhirFetchOptions { PageSize = -1 } });
+        Assert.Contains("CdsHooks:Fhir:PageSize", refused.FailureMessage, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_client_that_leaves_them_out_without_a_fhirServer_gets_complete_cards()
     {
