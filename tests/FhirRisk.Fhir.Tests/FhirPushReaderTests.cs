@@ -7,6 +7,20 @@ namespace FhirRisk.Fhir.Tests;
 public sealed class FhirPushReaderTests
 {
     [Fact]
+    public void A_single_resource_keeps_its_meta_as_a_bundle_entry_does()
+    {
+        // Review s19 #5: a single resource's meta was skipped, so its version could order nothing.
+        var single = FhirPushReader.ReadJson(Encoding.UTF8.GetBytes(
+            """{"resourceType":"Observation","id":"o1","meta":{"versionId":"3","lastUpdated":"2021-03-01T10:00:00Z","tag":[]},"status":"final"}"""));
+        var inBundle = FhirPushReader.ReadJson(Encoding.UTF8.GetBytes(
+            """{"resourceType":"Bundle","type":"collection","meta":{"versionId":"9"},"entry":[{"resource":{"resourceType":"Observation","id":"o1","meta":{"versionId":"3","lastUpdated":"2021-03-01T10:00:00Z"}}}]}"""));
+
+        Assert.Equal(new FhirPushMeta("3", "2021-03-01T10:00:00Z"), Assert.Single(single.Entries).Meta);
+        Assert.Equal(Assert.Single(inBundle.Entries).Meta, Assert.Single(single.Entries).Meta);
+        Assert.Null(Assert.Single(FhirPushReader.ReadJson("""{"resourceType":"Observation","id":"o2"}"""u8.ToArray()).Entries).Meta);
+    }
+
+    [Fact]
     public void A_transaction_bundle_yields_each_entry_in_order_with_its_request_and_exact_resource_bytes()
     {
         const string patient = """{"resourceType":"Patient","id":"p1","gender":"female"}""";

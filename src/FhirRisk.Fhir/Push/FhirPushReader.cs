@@ -29,6 +29,7 @@ public static class FhirPushReader
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
                 return Unusable(FhirIssueCodes.ResourceNotObject, "Bundle", "the request body must be a JSON object");
             string? resourceType = null, bundleType = null, id = null;
+            FhirPushMeta? meta = null;
             var entries = new List<FhirPushEntry>();
             IReadOnlyList<FhirBundleLink> links = [];
             var entryNotArray = false;
@@ -58,6 +59,9 @@ public static class FhirPushReader
                     case "link" when reader.TokenType == JsonTokenType.StartArray:
                         links = ReadLinks(ref reader);
                         break;
+                    case "meta" when reader.TokenType == JsonTokenType.StartObject:
+                        meta = ReadMeta(ref reader);
+                        break;
                     default:
                         reader.Skip();
                         break;
@@ -68,7 +72,8 @@ public static class FhirPushReader
             if (resourceType is null)
                 return Unusable(FhirIssueCodes.MissingResourceType, "Bundle", "no string 'resourceType' property");
             if (resourceType != "Bundle")
-                return new FhirPushDocument(resourceType, null, [new FhirPushEntry(0, resourceType, resourceType, id, null, null, null, json, null)], []);
+                // A single resource is its own entry, its meta as a Bundle entry's (a version orders deliveries).
+                return new FhirPushDocument(resourceType, null, [new FhirPushEntry(0, resourceType, resourceType, id, null, null, null, json, null) { Meta = meta }], []);
             // Read as absent, a malformed entry would turn a push into an empty, successful one. The document is still
             // JSON of a Bundle, and says so (its type and links), though none of it is usable.
             if (entryNotArray)

@@ -4,6 +4,7 @@ using FhirRisk.Inference.Prediction;
 using FhirRisk.Inference.Rollouts;
 using FhirRisk.Server.Patients;
 using FhirRisk.Server.Tests.Infrastructure;
+using FhirRisk.Server.Timeline;
 using FhirRisk.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -63,6 +64,33 @@ public sealed class PredictionTests : IAsyncLifetime
         await PushAsync(TestBundles.Patient("p-order", labs: 1));
         Assert.Equal(written, await Events(extra.Reverse(), stored: true));
         Assert.Equal(["4.5", "9.5", "1.5"], written.Where(e => e.StartsWith(at.ToString("O"), StringComparison.Ordinal)).Select(e => e.Split(' ')[^1]));
+    }
+
+    [Fact]
+    public async Task Of_two_supplied_versions_of_one_resource_the_newer_by_its_meta_is_read_whatever_their_order()
+    {
+        // Train/serve review s19 #5: a history Bundle lists the newest version first, and the last copy read won.
+        var at = new DateTime(2021, 3, 1, 12, 0, 0, DateTimeKind.Utc);
+        JsonObject Version(double value, string versionId, string? updated)
+        {
+            var lab = TestBundles.Lab("p-ver-lab", "p-ver", "p-ver-enc", at, value);
+            lab["meta"] = updated is null ? new JsonObject { ["versionId"] = versionId } : new JsonObject { ["versionId"] = versionId, ["lastUpdated"] = updated };
+            return lab;
+        }
+        var patient = TestBundles.Patient("p-ver", labs: 0)["entry"]!.AsArray().Select(e => e!["resource"]!.DeepClone().AsObject()).ToArray();
+        var builder = _server.Services.GetRequiredService<PatientTimelineBuilder>();
+        async Task<float?> Read(params JsonObject[] labs) =>
+            (await builder.BuildAsync("p-ver", [.. patient.Concat(labs).Select(Utf8)], useStoredHistory: false, CancellationToken.None))
+                .Events.Single(e => e.Code.StartsWith("LOINC//2160-0", StringComparison.Ordinal)).NumericValue;
+
+        Assert.Equal(7.5f, await Read(Version(7.5, "2", null), Version(1.5, "1", null)));
+        Assert.Equal(7.5f, await Read(Version(1.5, "1", null), Version(7.5, "2", null)));
+        // lastUpdated decides before versionId; copies the meta does not order: the later one.
+        Assert.Equal(1.5f, await Read(Version(1.5, "1", "2021-03-05T00:00:00Z"), Version(7.5, "2", "2021-03-04T00:00:00Z")));
+        Assert.Equal(7.5f, await Read(Version(1.5, "x", null), Version(7.5, "y", null)));
+        Assert.False(PatientTimelineBuilder.IsNewerBySender(
+            new TimelineResource("Observation", "o", "p", null, "h", Array.Empty<byte>()) { SourceVersion = new TimelineSourceVersion(1, null) },
+            new TimelineResource("Observation", "o", "p", null, "h", Array.Empty<byte>()) { SourceVersion = new TimelineSourceVersion(null, 5) }));
     }
 
     [Fact]
