@@ -164,10 +164,11 @@ internal sealed class FhirFetchOptions
     public int MaxPages { get; set; } = 5;
 
     /// <summary>The page size the service asks for (<c>_count</c>) when it searches a FHIR server itself and the template
-    /// names none; 0 leaves it to the server. Servers' defaults are small (often 20 to 100 per page), so with
-    /// <see cref="MaxPages"/> a patient's record was cut at a few hundred resources per type, and the part kept was
-    /// usually the oldest; a server may answer fewer per page than asked.</summary>
-    public int PageSize { get; set; } = 500;
+    /// names none; 0 leaves it to the server. Servers' defaults are small (often 20 per page), so with
+    /// <see cref="MaxPages"/> a patient's record was cut at about a hundred resources per type, and the part kept was
+    /// usually the oldest; a server may answer fewer per page than asked, and one that answers the sized search 400 is
+    /// asked again without it. 100: within the documented maximum of the servers we know of.</summary>
+    public int PageSize { get; set; } = 100;
 
     /// <summary>The most bytes of response bodies read for one prefetch key, all pages together (default 16 MiB); a
     /// larger answer fails the key ("FHIR server response too large").</summary>

@@ -8,10 +8,12 @@ internal sealed record CdsServiceDefinition(string Id, string Hook, string Title
 }
 
 /// <summary>
-/// The three FhirRisk services (DESIGN §7). Each asks for the patient's whole record in every patient-compartment
-/// resource type our FHIR reader ingests, with templates limited to the spec's recommended query subset (instance read;
-/// type search by patient reference) so any client can satisfy them. Medication and Location, which a record's
-/// resources reference by id, cannot be asked for by such a template; they come from the service's store.
+/// The three FhirRisk services (DESIGN §7). Each asks for the patient's whole record in the patient-compartment resource
+/// types our FHIR reader ingests, with templates limited to the spec's recommended query subset (instance read; type
+/// search by patient reference) so any client can satisfy them. DiagnosticReport is left out: its results are
+/// Observations, asked for already, and its attached documents (PDFs, images) would be carried in the hook call's body.
+/// Medication and Location, which a record's resources reference by id, cannot be asked for by such a template; they come
+/// from the service's store.
 /// </summary>
 internal static class CdsServiceCatalog
 {
@@ -32,19 +34,18 @@ internal static class CdsServiceCatalog
         ["medicationStatements"] = "MedicationStatement?patient={{context.patientId}}",
         ["immunizations"] = "Immunization?patient={{context.patientId}}",
         ["allergies"] = "AllergyIntolerance?patient={{context.patientId}}",
-        ["diagnosticReports"] = "DiagnosticReport?patient={{context.patientId}}",
     };
 
     /// <summary>
     /// The keys of the types many EHRs do not offer, or grant no scope for: drugs given, dispensed and taken,
-    /// immunizations, allergies and reports. When the client leaves one out and names no <c>fhirServer</c>, or the server
+    /// immunizations and allergies. When the client leaves one out and names no <c>fhirServer</c>, or the server
     /// answers its search 400, 403, 405 or 501 (a 404 is "no data" for every key), the record is read without that kind of
     /// data and the answer is not called incomplete, which it would otherwise be on every call to such an EHR. Any other
     /// failure of these keys (a timeout, a 5xx, a refused token, a cut search) is reported as for the others.
     /// </summary>
     public static readonly IReadOnlySet<string> SupplementaryKeys = new HashSet<string>(StringComparer.Ordinal)
     {
-        "medicationAdministrations", "medicationDispenses", "medicationStatements", "immunizations", "allergies", "diagnosticReports",
+        "medicationAdministrations", "medicationDispenses", "medicationStatements", "immunizations", "allergies",
     };
 
     public static readonly IReadOnlyList<CdsServiceDefinition> Services =

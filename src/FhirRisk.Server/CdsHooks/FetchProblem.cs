@@ -45,6 +45,9 @@ internal sealed record FetchProblem(FetchFailure Kind, int? HttpStatus = null)
     /// <summary>The key's first failed attempt, when it failed otherwise than the key finally did; else null.</summary>
     public FetchProblem? FirstAttempt { get; init; }
 
+    /// <summary>The page (0: the first) a server's status answered, when it answered one.</summary>
+    public int Page { get; init; }
+
     /// <summary>What happened, in words for a card or an OperationOutcome: "FHIR server calls paused after repeated
     /// failures; first attempt: HTTP 503".</summary>
     /// <param name="maxPages"><c>CdsHooks:Fhir:MaxPages</c>, which a cut search names.</param>

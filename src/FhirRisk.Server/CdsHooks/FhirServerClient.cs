@@ -50,12 +50,26 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
     {
         ArgumentNullException.ThrowIfNull(bytes);
         ArgumentNullException.ThrowIfNull(fhirServer);
+        ArgumentNullException.ThrowIfNull(relativeUrl);
+        var asked = relativeUrl.TrimStart('/');
+        var sized = WithPageSize(asked, options.PageSize);
+        var result = await FetchPagesAsync(fhirServer, sized, accessToken, issuer, bytes, cancellationToken).ConfigureAwait(false);
+        // Some servers answer a _count above their maximum with 400 rather than capping it (review s19-changes H1): the
+        // search the service sized itself is asked once more as its template reads.
+        if (!ReferenceEquals(sized, asked) && result.Problem is { Kind: FetchFailure.ServerError, HttpStatus: 400, Page: 0 })
+            result = await FetchPagesAsync(fhirServer, asked, accessToken, issuer, bytes, cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    private async Task<FhirFetchResult> FetchPagesAsync(Uri fhirServer, string relativeUrl, string? accessToken, string issuer, CallBytes bytes,
+        CancellationToken cancellationToken)
+    {
         var pipeline = pipelines.For(fhirServer, issuer);
         using var budget = new CancellationTokenSource(options.TotalTimeout, time);
         using var keyToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
         var documents = new List<SuppliedFhirDocument>();
         long bytesRead = 0;
-        Uri? next = new(fhirServer.AbsoluteUri.TrimEnd('/') + "/" + WithPageSize(relativeUrl.TrimStart('/'), options.PageSize));
+        Uri? next = new(fhirServer.AbsoluteUri.TrimEnd('/') + "/" + relativeUrl);
         for (var page = 0; next is not null && page < options.MaxPages; page++)
         {
             var url = next;
@@ -90,7 +104,7 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
             if (answer.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
                 return new FhirFetchResult(documents, null); // the resource does not exist: no data, not an outage
             if (!IsSuccess(answer.Status))
-                return Dropped(ProblemOf(answer.Status) with { FirstAttempt = firstFailure }, bytesRead);
+                return Dropped(ProblemOf(answer.Status) with { FirstAttempt = firstFailure, Page = page }, bytesRead);
             if (!TryReadPage(answer.Body, fhirServer, out var read, out next))
                 return Dropped(new FetchProblem(FetchFailure.UnreadableResponse), bytesRead + answer.Body.Length);
             bytesRead += answer.Body.Length;
@@ -111,8 +125,8 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
 
     /// <summary>
     /// A type search (<c>Type?…</c>) that names no <c>_count</c> asks for <paramref name="pageSize"/> resources a page
-    /// (0: the server's default); a read, or a search with its own <c>_count</c>, is left as it is. Later pages follow the
-    /// server's <c>next</c> links, which carry what the server made of it.
+    /// (0: the server's default); a read, or a search with its own <c>_count</c>, is left as it is (the same string). Later
+    /// pages follow the server's <c>next</c> links, which carry what the server made of it.
     /// </summary>
     internal static string WithPageSize(string relativeUrl, int pageSize)
     {
@@ -121,7 +135,7 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
             return relativeUrl;
         if (relativeUrl[(query + 1)..].Split('&').Any(p => p.StartsWith("_count=", StringComparison.Ordinal)))
             return relativeUrl;
-        var separator = query == relativeUrl.Length - 1 ? "" : "&";
+        var separator = relativeUrl.EndsWith('?') || relativeUrl.EndsWith('&') ? "" : "&";
         return string.Create(CultureInfo.InvariantCulture, $"{relativeUrl}{separator}_count={pageSize}");
     }
 

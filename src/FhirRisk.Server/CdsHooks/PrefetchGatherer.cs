@@ -46,6 +46,7 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy
     {
         var prefetched = new List<ReadOnlyMemory<byte>>();
         var satisfied = new HashSet<string>(StringComparer.Ordinal);
+        var clientFailed = new HashSet<string>(StringComparer.Ordinal); // keys the client answered with an OperationOutcome
         foreach (var (key, value) in request.Prefetch ?? [])
         {
             if (value is null)
@@ -56,7 +57,11 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy
             // Not a resource (the spec's own prefetch example has "user": "123"), or an OperationOutcome (the client
             // could not get it): treated as absent, so our own key is fetched instead.
             if (value.Kind != JsonValueKind.Object || value.ResourceType is not { } type || type == "OperationOutcome")
+            {
+                if (value.ResourceType == "OperationOutcome")
+                    clientFailed.Add(key);
                 continue;
+            }
             prefetched.Add(IsContextPatientRead(service, key) && type == "Patient" && string.IsNullOrWhiteSpace(value.Id)
                 ? WithId(value, request.ContextValue("patientId")!.Trim())
                 : value.Json);
@@ -102,8 +107,12 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy
             documents.AddRange(results[i].Documents);
             if (results[i].Problem is not { } problem)
                 continue;
-            if (CdsServiceCatalog.SupplementaryKeys.Contains(unfilled[i].Key) && NotOffered(problem))
-                notOffered.Add(unfilled[i].Key);
+            // Not offered: a supplementary key whose first page the server would not search, or that no one could be
+            // asked for — unless the client said it tried and failed (an OperationOutcome, CDS Hooks 2.0 "Prefetch").
+            var key = unfilled[i].Key;
+            if (CdsServiceCatalog.SupplementaryKeys.Contains(key) && NotOffered(problem)
+                && !(problem.Kind == FetchFailure.NoFhirServer && clientFailed.Contains(key)))
+                notOffered.Add(key);
             else
                 missing.Add(new MissingPrefetch(unfilled[i].Key, problem));
         }
@@ -115,8 +124,8 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy
     private static bool NotOffered(FetchProblem problem) => problem.Kind switch
     {
         FetchFailure.NoFhirServer => true,
-        FetchFailure.Unauthorized => problem.HttpStatus == 403,
-        FetchFailure.ServerError => problem.HttpStatus is 400 or 405 or 501,
+        FetchFailure.Unauthorized => problem is { HttpStatus: 403, Page: 0 },
+        FetchFailure.ServerError => problem is { HttpStatus: 400 or 405 or 501, Page: 0 },
         _ => false,
     };
 

@@ -119,7 +119,7 @@ public sealed class CdsHooksErrorTests
             CdsRequests.Hook("patient-view", patientId: "unknown", fhirServer: FakeFhirServer.DownUrl()));
         Assert.Equal(HttpStatusCode.PreconditionFailed, response.StatusCode);
         var logged = Assert.Single(server.Logs.Entries, e => e.EventId == 201);
-        Assert.Contains("(12 prefetch keys missing)", logged.Message, StringComparison.Ordinal);
+        Assert.Contains("(11 prefetch keys missing)", logged.Message, StringComparison.Ordinal);
         using var outcome = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var diagnostics = outcome.RootElement.GetProperty("issue")[0].GetProperty("diagnostics").GetString()!;
         // In words, not the enum's names (service review s11 #1).

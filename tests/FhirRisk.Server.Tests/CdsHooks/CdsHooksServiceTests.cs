@@ -81,8 +81,8 @@ public sealed class CdsHooksServiceTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var paths = fhir.Requests.Select(r => r.PathAndQuery).Order(StringComparer.Ordinal).ToList();
         Assert.Contains("/fhir/Patient/p%201", paths);
-        Assert.Contains("/fhir/Encounter?patient=p%201&_count=500", paths); // searches ask for 500 a page (CdsHooks:Fhir:PageSize)
-        Assert.Contains("/fhir/MedicationAdministration?patient=p%201&_count=500", paths);
+        Assert.Contains("/fhir/Encounter?patient=p%201&_count=100", paths); // searches ask for 100 a page (CdsHooks:Fhir:PageSize)
+        Assert.Contains("/fhir/MedicationAdministration?patient=p%201&_count=100", paths);
         Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, paths.Count);
         Assert.All(fhir.Requests, r => Assert.Equal("Bearer secret-token", r.Authorization));
         Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, server.Risks.Requests.Single().FhirResources.Count);
@@ -110,7 +110,7 @@ public sealed class CdsHooksServiceTests
             {"patientToGreet":{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1950-01-01"},
              "myProblems":{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"I10"}]}}}]},
              "encounters":null,"observations":null,"medicationRequests":null,"procedures":null,
-             "medicationAdministrations":null,"medicationDispenses":null,"medicationStatements":null,"immunizations":null,"allergies":null,"diagnosticReports":null}
+             "medicationAdministrations":null,"medicationDispenses":null,"medicationStatements":null,"immunizations":null,"allergies":null}
             """;
 
         using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",

@@ -46,6 +46,9 @@ internal sealed class FakeFhirServer : IAsyncDisposable
 
     public ConcurrentQueue<(string PathAndQuery, string Authorization)> Requests { get; } = new();
 
+    /// <summary>A search asking for more than this many a page (<c>_count</c>) is answered 400, as some servers do.</summary>
+    public int? RefuseCountAbove { get; set; }
+
     /// <summary>Resource types answered with a status of their own and no body, whatever the mode.</summary>
     public ConcurrentDictionary<string, int> StatusByType { get; } = new(StringComparer.Ordinal);
 
@@ -59,6 +62,11 @@ internal sealed class FakeFhirServer : IAsyncDisposable
             if (self.StatusByType.TryGetValue(requested, out var status))
             {
                 http.Response.StatusCode = status;
+                return;
+            }
+            if (self.RefuseCountAbove is { } most && int.TryParse(http.Request.Query["_count"].ToString(), out var count) && count > most)
+            {
+                http.Response.StatusCode = 400;
                 return;
             }
             switch (self.Mode)

@@ -169,7 +169,7 @@ public sealed class FhirFaultTests
             CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var searches = CdsServiceCatalog.PrefetchTemplates.Count - 1;
-        Assert.Equal(11, searches);
+        Assert.Equal(10, searches);
         Assert.Equal(1 + searches * 3, fhir.Hits); // the Patient read, then 3 pages of each search
         Assert.Equal(1 + searches * 3, server.Risks.Requests.Single().FhirResources.Count); // the pages read are used
         var cards = await CardsAsync(response);
@@ -178,7 +178,7 @@ public sealed class FhirFaultTests
         Assert.Contains("search cut after 3 pages", notice.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.All(cards.SkipLast(1), c => Assert.Contains("Incomplete data", c.GetProperty("detail").GetString(), StringComparison.Ordinal));
         var cut = Assert.Single(server.Logs.Entries, e => e.EventId == 210);
-        Assert.Contains(" 11 FHIR searches", cut.Message, StringComparison.Ordinal);
+        Assert.Contains(" 10 FHIR searches", cut.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("p1", cut.Message, StringComparison.Ordinal);
     }
 

@@ -5,18 +5,18 @@ using FhirRisk.Server.CdsHooks;
 namespace FhirRisk.Server.Tests.CdsHooks;
 
 /// <summary>
-/// The services ask for every patient-compartment type the FHIR reader maps (train/serve review s19 #1: drugs given,
-/// dispensed and taken, immunizations, allergies and reports were never asked for, so a model trained on them met records
-/// without them). Many EHRs offer only some of these types: one the client or its server does not offer is read
+/// The services ask for the patient-compartment types the FHIR reader maps, DiagnosticReport aside (train/serve review s19
+/// #1: drugs given, dispensed and taken, immunizations and allergies were never asked for, so a model trained on them met
+/// records without them). Many EHRs offer only some of these types: one the client or its server does not offer is read
 /// without, and the cards are not called incomplete for it; one it offers but fails to deliver still is.
 /// </summary>
 public sealed class SupplementaryPrefetchTests
 {
     private static readonly string[] SupplementaryTypes =
-        ["MedicationAdministration", "MedicationDispense", "MedicationStatement", "Immunization", "AllergyIntolerance", "DiagnosticReport"];
+        ["MedicationAdministration", "MedicationDispense", "MedicationStatement", "Immunization", "AllergyIntolerance"];
 
     [Fact]
-    public void Every_patient_compartment_type_the_reader_maps_is_asked_for()
+    public void Every_patient_compartment_type_the_reader_maps_but_DiagnosticReport_is_asked_for()
     {
         var searched = CdsServiceCatalog.PrefetchTemplates.Values.Select(t => t.Split('?', '/')[0]).ToHashSet(StringComparer.Ordinal);
         string[] mapped = ["Patient", "Encounter", "Condition", "Observation", "MedicationRequest", "Procedure", .. SupplementaryTypes];
@@ -99,6 +99,8 @@ public sealed class SupplementaryPrefetchTests
     [InlineData("Patient/p1", 500, "Patient/p1")] // a read
     [InlineData("Encounter?patient=p1", 0, "Encounter?patient=p1")] // the server's default
     [InlineData("Encounter?", 50, "Encounter?_count=50")]
+    [InlineData("Encounter?patient=p1&", 50, "Encounter?patient=p1&_count=50")]
+    [InlineData("?patient=p1", 50, "?patient=p1")] // no type: not a search of ours
     public void A_search_the_service_runs_asks_for_its_page_size_unless_it_names_one(string template, int pageSize, string expected)
     {
         Assert.Equal(expected, FhirServerClient.WithPageSize(template, pageSize));
@@ -121,14 +123,52 @@ public sealed class SupplementaryPrefetchTests
         Assert.Contains("CdsHooks:Fhir:PageSize", refused.FailureMessage, StringComparison.Ordinal);
     }
 
+    // The six core keys, answered; none of the supplementary ones.
+    private const string CorePrefetch = """
+        {"patient":{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1950-01-01"},
+         "encounters":{"resourceType":"Bundle","type":"searchset","entry":[]},"conditions":null,"observations":null,"medicationRequests":null,"procedures":null
+        """;
+
     [Fact]
     public async Task A_client_that_leaves_them_out_without_a_fhirServer_gets_complete_cards()
     {
         await using var server = await TestCdsServer.StartAsync();
         using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
-            CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch));
+            CdsRequests.Hook("patient-view", prefetch: CorePrefetch + "}"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.All(await CardsAsync(response), c => Assert.DoesNotContain("Incomplete data", c.GetProperty("detail").GetString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_supplementary_key_the_client_tried_and_failed_makes_the_cards_incomplete()
+    {
+        // CDS Hooks 2.0: an OperationOutcome under a key says the client could not get it, not that there is nothing.
+        await using var server = await TestCdsServer.StartAsync();
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", prefetch: CorePrefetch
+                + ""","immunizations":{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"timeout"}]}}"""));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var notice = (await CardsAsync(response)).Last();
+        Assert.StartsWith("Risk estimates may be incomplete", notice.GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Contains("immunizations", notice.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_server_that_refuses_the_page_size_is_searched_again_without_it()
+    {
+        // Some servers answer a _count above their maximum with 400 instead of capping it (review s19-changes H1).
+        await using var fhir = await FakeFhirServer.StartAsync();
+        fhir.RefuseCountAbove = 50;
+        await using var server = await TestCdsServer.StartAsync();
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(fhir.Requests, r => r.PathAndQuery == "/fhir/Encounter?patient=p1&_count=100");
+        Assert.Contains(fhir.Requests, r => r.PathAndQuery == "/fhir/Encounter?patient=p1");
+        Assert.All(await CardsAsync(response), c => Assert.DoesNotContain("Incomplete data", c.GetProperty("detail").GetString(), StringComparison.Ordinal));
+        Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, server.Risks.Requests.Single().FhirResources.Count); // every search used
     }
 
     [Fact]
