@@ -73,7 +73,7 @@ internal static class CdsHooksEndpoints
             gathered = await handler.GatherAsync(service, request, client?.Issuer ?? "", bytes, http.RequestAborted);
             if (gathered.Missing.Count(m => m.Reason == FetchFailure.PageLimitReached) is > 0 and var cut)
                 CdsHooksLog.PagesCut(logger, id, cut, options.Fhir.MaxPages);
-            if (gathered.NotOffered.Count > 0)
+            if (gathered.NotOffered.Count > 0 && logger.IsEnabled(LogLevel.Debug)) // the keys joined only when logged
                 CdsHooksLog.NotOffered(logger, id, string.Join(", ", gathered.NotOffered));
             if (gathered.Missing.Count(m => m.Reason == FetchFailure.AddressNotAllowed) is > 0 and var notCalled)
                 LogAddressRefused(logger, id, request.FhirServer, client, notCalled);

@@ -132,8 +132,9 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
         // the cut-off are dropped at full precision first (the MEDS cut-off includes its own instant, nothing after).
         // A death known by its date moves to its day's end when that day holds later events (DateOnlyDeaths): decided on
         // the whole record, as the labels and the offline encoding decide it, before those events are dropped; else a
-        // cut-off early on the day of death read the death as already charted (train/serve review s19 #9).
-        var placed = session.Tokenizer.Settings.PlaceDateOnlyDeaths ? DateOnlyDeaths.Place(events) : events;
+        // cut-off early on the day of death read the death as already charted (train/serve review s19 #9). Without a
+        // cut-off the tokenizer places it itself, on the same whole record.
+        var placed = predictionTime is not null && session.Tokenizer.Settings.PlaceDateOnlyDeaths ? DateOnlyDeaths.Place(events) : events;
         session.Tokenizer.Encode(predictionTime is { } cutOff ? [.. placed.Where(e => e.Time is not { } t || t <= cutOff.UtcDateTime)] : placed,
             timeline, endTimeline: false);
         var index = predictionTime is { } at
