@@ -170,6 +170,14 @@ internal sealed class FhirFetchOptions
     /// asked again without it. 100: within the documented maximum of the servers we know of.</summary>
     public int PageSize { get; set; } = 100;
 
+    /// <summary>Whether a search the service runs itself asks for the most recently updated resources first
+    /// (<c>_sort=-_lastUpdated</c>) when its template names no <c>_sort</c>. A search cut at <see cref="MaxPages"/> then
+    /// keeps the newest pages, which a model reading the last part of a record needs, where a server's default order
+    /// (usually that of creation) kept the oldest. <c>_lastUpdated</c> because every stored resource has it: a sort on a
+    /// clinical date leaves out, on some servers, the resources that lack one. A server that answers the sorted search 400
+    /// is asked again without the sort.</summary>
+    public bool NewestFirst { get; set; } = true;
+
     /// <summary>The most bytes of response bodies read for one prefetch key, all pages together (default 16 MiB); a
     /// larger answer fails the key ("FHIR server response too large").</summary>
     public long MaxBytesPerKey { get; set; } = 16L << 20;

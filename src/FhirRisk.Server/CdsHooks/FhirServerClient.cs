@@ -52,21 +52,29 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         ArgumentNullException.ThrowIfNull(fhirServer);
         ArgumentNullException.ThrowIfNull(relativeUrl);
         var asked = relativeUrl.TrimStart('/');
-        var sized = WithPageSize(asked, options.PageSize);
-        var result = await FetchPagesAsync(fhirServer, sized, accessToken, issuer, bytes, cancellationToken).ConfigureAwait(false);
-        // Some servers answer a _count above their maximum with 400 rather than capping it (review s19-changes H1): the
-        // search the service sized itself is asked once more as its template reads.
-        if (!ReferenceEquals(sized, asked) && result.Problem is { Kind: FetchFailure.ServerError, HttpStatus: 400, Page: 0 })
-            result = await FetchPagesAsync(fhirServer, asked, accessToken, issuer, bytes, cancellationToken).ConfigureAwait(false);
-        return result;
-    }
-
-    private async Task<FhirFetchResult> FetchPagesAsync(Uri fhirServer, string relativeUrl, string? accessToken, string issuer, CallBytes bytes,
-        CancellationToken cancellationToken)
-    {
-        var pipeline = pipelines.For(fhirServer, issuer);
+        // What the service adds to a search of its own (a page size, newest first) some servers refuse with a 400 rather
+        // than ignore or cap (review s19-changes H1): the first page refused so, the search is asked again with one
+        // addition fewer — the sort first, then the page size, then neither — down to the template's own words.
+        // One budget for the key, whichever forms it takes.
         using var budget = new CancellationTokenSource(options.TotalTimeout, time);
         using var keyToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
+        FhirFetchResult? result = null;
+        foreach (var url in SearchForms(asked, options.PageSize, options.NewestFirst))
+        {
+            result = await FetchPagesAsync(fhirServer, url, accessToken, issuer, bytes, cancellationToken, budget.Token, keyToken.Token)
+                .ConfigureAwait(false);
+            if (result.Problem is not { Kind: FetchFailure.ServerError, HttpStatus: 400, Page: 0 })
+                break;
+        }
+        return result!;
+    }
+
+    /// <param name="budget">The key's <c>TotalTimeout</c>.</param>
+    /// <param name="key">The caller's token and <paramref name="budget"/> together.</param>
+    private async Task<FhirFetchResult> FetchPagesAsync(Uri fhirServer, string relativeUrl, string? accessToken, string issuer, CallBytes bytes,
+        CancellationToken cancellationToken, CancellationToken budget, CancellationToken key)
+    {
+        var pipeline = pipelines.For(fhirServer, issuer);
         var documents = new List<SuppliedFhirDocument>();
         long bytesRead = 0;
         Uri? next = new(fhirServer.AbsoluteUri.TrimEnd('/') + "/" + relativeUrl);
@@ -89,15 +97,15 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
                                 firstFailure ??= ProblemOf(attempt.Status);
                             return attempt;
                         }
-                        catch (Exception e) when (AttemptFailure(e, token, keyToken.Token) is { } failure)
+                        catch (Exception e) when (AttemptFailure(e, token, key) is { } failure)
                         {
                             firstFailure ??= new FetchProblem(failure);
                             throw;
                         }
                     },
-                    keyToken.Token).ConfigureAwait(false);
+                    key).ConfigureAwait(false);
             }
-            catch (Exception e) when (Classify(e, cancellationToken, budget.Token) is var failure and not FetchFailure.None)
+            catch (Exception e) when (Classify(e, cancellationToken, budget) is var failure and not FetchFailure.None)
             {
                 return Dropped(new FetchProblem(failure) { FirstAttempt = firstFailure }, bytesRead);
             }
@@ -128,15 +136,36 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
     /// (0: the server's default); a read, or a search with its own <c>_count</c>, is left as it is (the same string). Later
     /// pages follow the server's <c>next</c> links, which carry what the server made of it.
     /// </summary>
-    internal static string WithPageSize(string relativeUrl, int pageSize)
+    internal static string WithPageSize(string relativeUrl, int pageSize) =>
+        pageSize <= 0 ? relativeUrl : WithParameter(relativeUrl, "_count", pageSize.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// The forms of a search to ask, most asked first: with the page size and the newest-first sort the service adds
+    /// (<see cref="WithPageSize"/>, <see cref="WithNewestFirst"/>), then without the sort, then without the page size,
+    /// then as the template reads. Each form once; a read, or a search naming both itself, has one form.
+    /// </summary>
+    internal static IReadOnlyList<string> SearchForms(string relativeUrl, int pageSize, bool newestFirst)
+    {
+        var sized = WithPageSize(relativeUrl, pageSize);
+        var sortedOnly = newestFirst ? WithNewestFirst(relativeUrl) : relativeUrl;
+        var sizedAndSorted = newestFirst ? WithNewestFirst(sized) : sized;
+        return [.. new[] { sizedAndSorted, sized, sortedOnly, relativeUrl }.Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>A type search (<c>Type?…</c>) that names no <c>_sort</c> asks for the most recently updated resources
+    /// first (<c>_sort=-_lastUpdated</c>); a read, or a search with its own <c>_sort</c>, is left as it is.</summary>
+    internal static string WithNewestFirst(string relativeUrl) => WithParameter(relativeUrl, "_sort", "-_lastUpdated");
+
+    private static string WithParameter(string relativeUrl, string name, string value)
     {
         var query = relativeUrl.IndexOf('?', StringComparison.Ordinal);
-        if (pageSize <= 0 || query <= 0 || relativeUrl.AsSpan(0, query).Contains('/'))
+        if (query <= 0 || relativeUrl.AsSpan(0, query).Contains('/'))
             return relativeUrl;
-        if (relativeUrl[(query + 1)..].Split('&').Any(p => p.StartsWith("_count=", StringComparison.Ordinal)))
+        // Named already, or with a modifier (DSTU2's _sort:desc=date).
+        if (relativeUrl[(query + 1)..].Split('&').Any(p => p.StartsWith(name, StringComparison.Ordinal) && p.Length > name.Length && p[name.Length] is '=' or ':'))
             return relativeUrl;
         var separator = relativeUrl.EndsWith('?') || relativeUrl.EndsWith('&') ? "" : "&";
-        return string.Create(CultureInfo.InvariantCulture, $"{relativeUrl}{separator}_count={pageSize}");
+        return $"{relativeUrl}{separator}{name}={value}";
     }
 
     /// <summary>A status that is not an answer: 401/403 refused the token, any other a server error; with the status.</summary>

@@ -81,8 +81,9 @@ public sealed class CdsHooksServiceTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var paths = fhir.Requests.Select(r => r.PathAndQuery).Order(StringComparer.Ordinal).ToList();
         Assert.Contains("/fhir/Patient/p%201", paths);
-        Assert.Contains("/fhir/Encounter?patient=p%201&_count=100", paths); // searches ask for 100 a page (CdsHooks:Fhir:PageSize)
-        Assert.Contains("/fhir/MedicationAdministration?patient=p%201&_count=100", paths);
+        // Searches ask for 100 a page (CdsHooks:Fhir:PageSize), the most recently updated first (NewestFirst).
+        Assert.Contains("/fhir/Encounter?patient=p%201&_count=100&_sort=-_lastUpdated", paths);
+        Assert.Contains("/fhir/MedicationAdministration?patient=p%201&_count=100&_sort=-_lastUpdated", paths);
         Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, paths.Count);
         Assert.All(fhir.Requests, r => Assert.Equal("Bearer secret-token", r.Authorization));
         Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, server.Risks.Requests.Single().FhirResources.Count);

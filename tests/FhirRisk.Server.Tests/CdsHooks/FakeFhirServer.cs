@@ -49,6 +49,9 @@ internal sealed class FakeFhirServer : IAsyncDisposable
     /// <summary>A search asking for more than this many a page (<c>_count</c>) is answered 400, as some servers do.</summary>
     public int? RefuseCountAbove { get; set; }
 
+    /// <summary>A search naming a <c>_sort</c> is answered 400, as a server that supports no sorting may.</summary>
+    public bool RefuseSort { get; set; }
+
     /// <summary>Resource types answered with a status of their own and no body, whatever the mode.</summary>
     public ConcurrentDictionary<string, int> StatusByType { get; } = new(StringComparer.Ordinal);
 
@@ -65,6 +68,11 @@ internal sealed class FakeFhirServer : IAsyncDisposable
                 return;
             }
             if (self.RefuseCountAbove is { } most && int.TryParse(http.Request.Query["_count"].ToString(), out var count) && count > most)
+            {
+                http.Response.StatusCode = 400;
+                return;
+            }
+            if (self.RefuseSort && http.Request.Query.ContainsKey("_sort"))
             {
                 http.Response.StatusCode = 400;
                 return;

@@ -138,7 +138,7 @@ public sealed class HookReadingReferenceTests
         var result = await client.FetchAsync(server, "Observation?patient=p", null, "", TestCallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(readable ? null : FetchFailure.UnreadableResponse, result.Problem?.Kind);
-        var first = new Uri("http://fhir.test/base/Observation?patient=p&_count=100"); // the default page size asked for
+        var first = new Uri("http://fhir.test/base/Observation?patient=p&_count=100&_sort=-_lastUpdated"); // the default page size and order asked for
         Assert.Equal(next is null ? [first] : [first, next], requests);
         Assert.Equal(readable ? requests.Count : 0, result.Documents.Count);
         if (readable)

@@ -8,7 +8,10 @@ namespace FhirRisk.Server.Tests.CdsHooks;
 
 /// <summary>A FHIR server on 127.0.0.1 that holds one patient's record (the entries of a Bundle, each with its fullUrl)
 /// and answers the prefetch templates' queries from it: <c>Patient/{id}</c>, and <c>{Type}?patient={id}</c> as searchset
-/// pages of <see cref="PageSize"/> entries linked by <c>next</c>. Records each path and query.</summary>
+/// pages of <see cref="PageSize"/> entries linked by <c>next</c>. Like most servers it answers a search in the order the
+/// resources were stored (the entries' order) unless asked for <c>_sort=-_lastUpdated</c>: then the most recently updated
+/// first (by <c>meta.lastUpdated</c>, entries without one by their place). Other <c>_sort</c> values are answered 400.
+/// Records each path and query.</summary>
 internal sealed class RecordFhirServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -39,6 +42,17 @@ internal sealed class RecordFhirServer : IAsyncDisposable
                     await http.Response.WriteAsync(read["resource"]!.ToJsonString(), http.RequestAborted);
                 return;
             }
+            var sort = http.Request.Query["_sort"].ToString();
+            if (sort is not ("" or "-_lastUpdated"))
+            {
+                http.Response.StatusCode = StatusCodes.Status400BadRequest;
+                return;
+            }
+            if (sort.Length > 0)
+                ofType = [.. ofType.Select((e, i) => (Entry: e, Place: i))
+                    .OrderByDescending(x => (string?)x.Entry["resource"]!["meta"]?["lastUpdated"] ?? "", StringComparer.Ordinal)
+                    .ThenByDescending(x => x.Place)
+                    .Select(x => x.Entry)];
             var page = int.TryParse(http.Request.Query["page"], out var n) ? n : 0;
             var bundle = new JsonObject
             {
@@ -51,7 +65,8 @@ internal sealed class RecordFhirServer : IAsyncDisposable
                 bundle["link"] = new JsonArray(new JsonObject
                 {
                     ["relation"] = "next",
-                    ["url"] = $"{self.BaseUrl}/{parts[1]}?patient={Uri.EscapeDataString(http.Request.Query["patient"].ToString())}&page={page + 1}",
+                    ["url"] = $"{self.BaseUrl}/{parts[1]}?patient={Uri.EscapeDataString(http.Request.Query["patient"].ToString())}"
+                        + (sort.Length > 0 ? $"&_sort={sort}" : "") + $"&page={page + 1}",
                 });
             await http.Response.WriteAsync(bundle.ToJsonString(), http.RequestAborted);
         });

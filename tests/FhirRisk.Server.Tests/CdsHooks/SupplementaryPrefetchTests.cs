@@ -106,6 +106,33 @@ public sealed class SupplementaryPrefetchTests
         Assert.Equal(expected, FhirServerClient.WithPageSize(template, pageSize));
     }
 
+    [Theory]
+    [InlineData("Encounter?patient=p1", "Encounter?patient=p1&_sort=-_lastUpdated")]
+    [InlineData("Encounter?patient=p1&_count=20", "Encounter?patient=p1&_count=20&_sort=-_lastUpdated")]
+    [InlineData("Observation?patient=p1&_sort=-date", "Observation?patient=p1&_sort=-date")] // its own
+    [InlineData("Observation?patient=p1&_sort:desc=date", "Observation?patient=p1&_sort:desc=date")] // its own, DSTU2's way
+    [InlineData("Observation?patient=p1&_sorted=x", "Observation?patient=p1&_sorted=x&_sort=-_lastUpdated")] // another parameter
+    [InlineData("Patient/p1", "Patient/p1")] // a read
+    [InlineData("Encounter?", "Encounter?_sort=-_lastUpdated")]
+    [InlineData("?patient=p1", "?patient=p1")] // no type: not a search of ours
+    public void A_search_the_service_runs_asks_for_the_newest_first_unless_it_names_an_order(string template, string expected)
+    {
+        Assert.Equal(expected, FhirServerClient.WithNewestFirst(template));
+    }
+
+    [Fact]
+    public void A_refused_search_is_asked_again_with_one_addition_fewer_each_time()
+    {
+        Assert.Equal(
+            ["Encounter?patient=p1&_count=100&_sort=-_lastUpdated", "Encounter?patient=p1&_count=100", "Encounter?patient=p1&_sort=-_lastUpdated",
+                "Encounter?patient=p1"],
+            FhirServerClient.SearchForms("Encounter?patient=p1", 100, newestFirst: true));
+        Assert.Equal(["Encounter?patient=p1&_count=100", "Encounter?patient=p1"], FhirServerClient.SearchForms("Encounter?patient=p1", 100, newestFirst: false));
+        Assert.Equal(["Encounter?patient=p1&_sort=-_lastUpdated", "Encounter?patient=p1"], FhirServerClient.SearchForms("Encounter?patient=p1", 0, newestFirst: true));
+        Assert.Equal(["Patient/p1"], FhirServerClient.SearchForms("Patient/p1", 100, newestFirst: true));
+        Assert.Equal(["Observation?patient=p1&_count=1&_sort=-date"], FhirServerClient.SearchForms("Observation?patient=p1&_count=1&_sort=-date", 100, newestFirst: true));
+    }
+
     [Fact]
     public async Task The_page_size_can_be_left_to_the_server_and_is_validated()
     {
@@ -117,7 +144,7 @@ public sealed class SupplementaryPrefetchTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
         Assert.DoesNotContain(fhir.Requests, r => r.PathAndQuery.Contains("_count", StringComparison.Ordinal));
-        Assert.Contains(fhir.Requests, r => r.PathAndQuery == "/fhir/Encounter?patient=p1");
+        Assert.Contains(fhir.Requests, r => r.PathAndQuery == "/fhir/Encounter?patient=p1&_sort=-_lastUpdated");
 
         var refused = new CdsHooksOptionsValidator().Validate(null, new CdsHooksOptions { Fhir = new FhirFetchOptions { PageSize = -1 } });
         Assert.Contains("CdsHooks:Fhir:PageSize", refused.FailureMessage, StringComparison.Ordinal);
@@ -165,10 +192,36 @@ public sealed class SupplementaryPrefetchTests
             CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains(fhir.Requests, r => r.PathAndQuery == "/fhir/Encounter?patient=p1&_count=100");
-        Assert.Contains(fhir.Requests, r => r.PathAndQuery == "/fhir/Encounter?patient=p1");
+        // Refused sized and sorted, then sized; answered sorted, without the page size; never asked bare.
+        Assert.Equal(
+            ["/fhir/Encounter?patient=p1&_count=100&_sort=-_lastUpdated", "/fhir/Encounter?patient=p1&_count=100", "/fhir/Encounter?patient=p1&_sort=-_lastUpdated"],
+            fhir.Requests.Select(r => r.PathAndQuery).Where(p => p.StartsWith("/fhir/Encounter?", StringComparison.Ordinal)));
         Assert.All(await CardsAsync(response), c => Assert.DoesNotContain("Incomplete data", c.GetProperty("detail").GetString(), StringComparison.Ordinal));
         Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, server.Risks.Requests.Single().FhirResources.Count); // every search used
+    }
+
+    [Fact]
+    public async Task A_server_that_refuses_the_order_is_searched_again_without_it_and_keeps_the_page_size()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync();
+        fhir.RefuseSort = true;
+        await using var server = await TestCdsServer.StartAsync();
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["/fhir/Encounter?patient=p1&_count=100&_sort=-_lastUpdated", "/fhir/Encounter?patient=p1&_count=100"],
+            fhir.Requests.Select(r => r.PathAndQuery).Where(p => p.StartsWith("/fhir/Encounter?", StringComparison.Ordinal)));
+        Assert.All(await CardsAsync(response), c => Assert.DoesNotContain("Incomplete data", c.GetProperty("detail").GetString(), StringComparison.Ordinal));
+        Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, server.Risks.Requests.Single().FhirResources.Count);
+        Assert.Equal(1 + 2 * (CdsServiceCatalog.PrefetchTemplates.Count - 1), fhir.Hits); // the read once, each search twice
+
+        await using var unsorted = await TestCdsServer.StartAsync(new Dictionary<string, string?> { ["CdsHooks:Fhir:NewestFirst"] = "false" });
+        using var again = await unsorted.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(1 + 2 * (CdsServiceCatalog.PrefetchTemplates.Count - 1) + CdsServiceCatalog.PrefetchTemplates.Count, fhir.Hits); // once each
     }
 
     [Fact]
