@@ -11,7 +11,8 @@ namespace FhirRisk.Server.Patients;
 
 /// <summary>
 /// A patient's MEDS events for a prediction: the stored resources of the patient, with the resources the request
-/// supplies put in by (type, id) — a supplied one replaces the stored version for this call only — and the stored shared
+/// supplies put in by (type, id) — a supplied one replaces the stored version for this call only, unless the stored one is
+/// newer by its sender's meta (<see cref="IsNewerBySender"/>) — and the stored shared
 /// resources (Medication, Location) they reference (<see cref="SharedResourceReader"/>), mapped together in one
 /// reference scope (so <c>urn:uuid:</c> references resolve across pushes) by <see cref="FhirTimelineMapper"/>.
 /// What it leaves out — supplied resources the reader refused or that belong to another patient, a store that could
@@ -96,22 +97,30 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
                 resources[(resource.ResourceType, resource.Id)] = resource;
         }
         var (otherPatient, partsLeftOut) = (0, 0);
-        var suppliedKeys = new Dictionary<(string, string), TimelineResource>();
+        // Two supplied copies of one resource (a history Bundle's versions, newest first): the newer by its sender's meta
+        // is read, as the store keeps it and ingestion picks it; unordered copies, the later (review s19 #5). The version
+        // is chosen before anything else is judged: an older copy naming this patient does not stand in for a newer one
+        // that moved the resource to another chart.
+        var chosen = new Dictionary<(string, string), TimelineResource>();
         foreach (var resource in suppliedResources)
         {
+            var key = (resource.ResourceType, resource.Id);
+            if (!chosen.TryGetValue(key, out var held) || !IsNewerBySender(held, resource))
+                chosen[key] = resource;
+        }
+        foreach (var (key, resource) in chosen)
+        {
+            // A supplied copy replaces the stored one for this call, unless the stored one is newer by the same rule (an
+            // EHR's cached prefetch behind a push that came since): the store's newer version stays.
+            if (resources.TryGetValue(key, out var stored) && IsNewerBySender(stored, resource))
+                continue;
             if (patientId is not null && resource.PatientId is not null && resource.PatientId != patientId)
             {
+                // About another patient: left out, and the stored copy it supersedes with it.
                 otherPatient++;
+                resources.Remove(key);
                 continue;
             }
-            // Two supplied copies of one resource (a history Bundle's versions, newest first): the newer by its sender's
-            // meta is read, as the store keeps it and ingestion picks it; unordered copies, the later (review s19 #5).
-            var key = (resource.ResourceType, resource.Id);
-            if (suppliedKeys.TryGetValue(key, out var held) && IsNewerBySender(held, resource))
-                continue;
-            if (held is not null && readInPart.Contains(held))
-                partsLeftOut--;
-            suppliedKeys[key] = resource;
             resources[key] = resource;
             if (readInPart.Contains(resource))
                 partsLeftOut++;

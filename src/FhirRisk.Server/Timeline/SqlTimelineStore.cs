@@ -12,6 +12,9 @@ namespace FhirRisk.Server.Timeline;
 internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvider time) : ITimelineStore
 {
     private const string Columns = "resource_type, resource_id, patient_id, full_url, content_hash, version, json";
+
+    /// <summary>What a read returns: <see cref="Columns"/> and the sender's version (<see cref="TimelineResource.SourceVersion"/>).</summary>
+    private const string ReadColumns = Columns + ", meta_version_id, meta_last_updated";
     private const int ReferencedChunk = 500;
 
     /// <summary>
@@ -146,7 +149,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         ArgumentNullException.ThrowIfNull(patientId);
         await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null,
-            $"SELECT {Columns} FROM timeline_resources WHERE patient_id = @patient ORDER BY resource_type, resource_id");
+            $"SELECT {ReadColumns} FROM timeline_resources WHERE patient_id = @patient ORDER BY resource_type, resource_id");
         Add(command, "patient", patientId);
         return await ReadAllAsync(command, cancellationToken).ConfigureAwait(false);
     }
@@ -168,7 +171,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             foreach (var chunk in values.Distinct(StringComparer.Ordinal).Chunk(ReferencedChunk))
             {
                 await using var command = Command(connection, null,
-                    $"SELECT {Columns} FROM timeline_resources WHERE resource_type = @type AND {column} IN ({string.Join(", ", chunk.Select((_, i) => "@v" + i))})");
+                    $"SELECT {ReadColumns} FROM timeline_resources WHERE resource_type = @type AND {column} IN ({string.Join(", ", chunk.Select((_, i) => "@v" + i))})");
                 Add(command, "type", resourceType);
                 for (var i = 0; i < chunk.Length; i++)
                     Add(command, "v" + i, chunk[i]);
@@ -183,7 +186,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
     {
         await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null,
-            $"SELECT {Columns} FROM timeline_resources WHERE resource_type = @type AND resource_id = @id");
+            $"SELECT {ReadColumns} FROM timeline_resources WHERE resource_type = @type AND resource_id = @id");
         Add(command, "type", resourceType);
         Add(command, "id", id);
         return (await ReadAllAsync(command, cancellationToken).ConfigureAwait(false)).SingleOrDefault();
@@ -258,7 +261,12 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
                 reader.IsDBNull(3) ? null : reader.GetString(3),
                 reader.GetString(4),
                 (byte[])reader.GetValue(6),
-                reader.GetInt64(5)));
+                reader.GetInt64(5))
+            {
+                SourceVersion = reader.IsDBNull(7) && reader.IsDBNull(8)
+                    ? null
+                    : new TimelineSourceVersion(reader.IsDBNull(7) ? null : reader.GetInt64(7), reader.IsDBNull(8) ? null : reader.GetInt64(8)),
+            });
         }
         return resources;
     }

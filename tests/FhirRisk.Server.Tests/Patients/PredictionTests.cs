@@ -94,6 +94,82 @@ public sealed class PredictionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_supplied_copy_older_than_the_stored_one_by_its_meta_leaves_the_stored_one_in_place()
+    {
+        // An EHR's cached prefetch may lag a push that came since: the store's newer version is read, as a push of the
+        // older copy would not have replaced it either.
+        var at = new DateTime(2021, 3, 1, 12, 0, 0, DateTimeKind.Utc);
+        JsonObject Copy(double value, string? versionId, string? updated)
+        {
+            var lab = TestBundles.Lab("p-stale-lab", "p-stale", "p-stale-enc", at, value);
+            if (versionId is not null)
+                lab["meta"] = updated is null ? new JsonObject { ["versionId"] = versionId } : new JsonObject { ["versionId"] = versionId, ["lastUpdated"] = updated };
+            return lab;
+        }
+        await PushAsync(TestBundles.Patient("p-stale", labs: 0));
+        await PushAsync(new JsonObject
+        {
+            ["resourceType"] = "Bundle",
+            ["type"] = "batch",
+            ["entry"] = new JsonArray(new JsonObject
+            {
+                ["resource"] = Copy(5.5, "3", "2021-03-03T00:00:00Z"),
+                ["request"] = new JsonObject { ["method"] = "PUT", ["url"] = "Observation/p-stale-lab" },
+            }),
+        });
+        var builder = _server.Services.GetRequiredService<PatientTimelineBuilder>();
+        async Task<float?> Read(JsonObject supplied) =>
+            (await builder.BuildAsync("p-stale", [Utf8(supplied)], useStoredHistory: true, CancellationToken.None))
+                .Events.Single(e => e.Code.StartsWith("LOINC//2160-0", StringComparison.Ordinal)).NumericValue;
+
+        Assert.Equal(5.5f, await Read(Copy(1.5, "2", "2021-03-02T00:00:00Z"))); // older: the stored one
+        Assert.Equal(5.5f, await Read(Copy(1.5, "2", null))); // older by versionId alone
+        Assert.Equal(7.5f, await Read(Copy(7.5, "4", "2021-03-04T00:00:00Z"))); // newer: the supplied one, for this call
+        Assert.Equal(7.5f, await Read(Copy(7.5, null, null))); // not ordered: the supplied one, as before
+        Assert.Equal(5.5f, (await builder.BuildAsync("p-stale", [], useStoredHistory: true, CancellationToken.None))
+            .Events.Single(e => e.Code.StartsWith("LOINC//2160-0", StringComparison.Ordinal)).NumericValue); // the store unchanged
+    }
+
+    [Fact]
+    public async Task A_resource_whose_newest_copy_names_another_patient_is_left_out_with_its_older_copies()
+    {
+        // The version is chosen before the patient is checked: an older copy naming this patient does not stand in for
+        // the newer one that moved the resource to another chart, stored or supplied.
+        var at = new DateTime(2021, 3, 1, 12, 0, 0, DateTimeKind.Utc);
+        JsonObject Copy(string patient, string versionId)
+        {
+            var lab = TestBundles.Lab("p-moved-lab", patient, "p-moved-enc", at, 4.5);
+            lab["meta"] = new JsonObject { ["versionId"] = versionId };
+            return lab;
+        }
+        var patient = TestBundles.Patient("p-moved", labs: 0)["entry"]!.AsArray().Select(e => e!["resource"]!.DeepClone().AsObject()).ToArray();
+        var builder = _server.Services.GetRequiredService<PatientTimelineBuilder>();
+        async Task<PatientEventsResult> Build(bool stored, params JsonObject[] labs) =>
+            await builder.BuildAsync("p-moved", [.. patient.Concat(labs).Select(Utf8)], stored, CancellationToken.None);
+        static int Labs(PatientEventsResult r) => r.Events.Count(e => e.Code.StartsWith("LOINC//2160-0", StringComparison.Ordinal));
+
+        var moved = await Build(false, Copy("p-moved", "1"), Copy("p-other", "2"));
+        Assert.Equal(0, Labs(moved));
+        Assert.Equal(1, moved.Gaps.OtherPatient);
+        var movedBack = await Build(false, Copy("p-other", "1"), Copy("p-moved", "2"));
+        Assert.Equal(1, Labs(movedBack));
+        Assert.Equal(0, movedBack.Gaps.OtherPatient); // the older copy is superseded, not left out
+
+        await PushAsync(new JsonObject
+        {
+            ["resourceType"] = "Bundle",
+            ["type"] = "batch",
+            ["entry"] = new JsonArray(
+                new JsonObject { ["resource"] = patient[0].DeepClone(), ["request"] = new JsonObject { ["method"] = "PUT", ["url"] = "Patient/p-moved" } },
+                new JsonObject { ["resource"] = Copy("p-moved", "1"), ["request"] = new JsonObject { ["method"] = "PUT", ["url"] = "Observation/p-moved-lab" } }),
+        });
+        Assert.Equal(1, Labs(await Build(true)));
+        var storedThenMoved = await Build(true, Copy("p-other", "2"));
+        Assert.Equal(0, Labs(storedThenMoved));
+        Assert.Equal(1, storedThenMoved.Gaps.OtherPatient);
+    }
+
+    [Fact]
     public async Task Issues_of_stored_resources_name_their_type_but_not_their_id_and_supplied_ones_keep_theirs()
     {
         // A value beyond float32 is a warning; stored ids may be accession numbers pushed by another client.
