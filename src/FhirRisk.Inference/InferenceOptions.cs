@@ -12,8 +12,10 @@ public sealed record InferenceOptions
     /// <summary>Kernel threads on the CPU backend. Default: one per core.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
-    /// <summary>The task catalog's numbers (prolonged stay, windows, horizon). Default: the peers' values.</summary>
-    public TaskParameters TaskParameters { get; init; } = TaskParameters.Default;
+    /// <summary>The task catalog's numbers (prolonged stay, windows, horizon). Null, the default: those the model's heads
+    /// were trained on (their finetuning record's <c>task_parameters</c>), else the peers' values. A value that differs
+    /// from the heads' record is refused when the model is opened: heads answer the definition they learnt.</summary>
+    public TaskParameters? TaskParameters { get; init; }
 
     /// <summary>Rollout counts, precision target, token budget and sampling for the rollout predictor.</summary>
     public RolloutSettings Rollouts { get; init; } = RolloutSettings.Default;
@@ -28,11 +30,10 @@ public sealed record InferenceOptions
     public InferenceOptions Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Threads, 1, nameof(Threads));
-        ArgumentNullException.ThrowIfNull(TaskParameters);
         ArgumentNullException.ThrowIfNull(Rollouts);
         ArgumentNullException.ThrowIfNull(Scheduler);
         ArgumentNullException.ThrowIfNull(Explanations);
-        TaskParameters.Validate();
+        TaskParameters?.Validate();
         Rollouts.Validate();
         Explanations.Validate();
         return this;

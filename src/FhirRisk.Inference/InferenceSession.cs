@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using FhirRisk.Inference.Embeddings;
 using FhirRisk.Inference.Prediction;
 using FhirRisk.Inference.Rollouts;
@@ -29,7 +30,7 @@ public sealed class InferenceSession : IDisposable
     public const string PretrainedFolder = "pretrained";
 
     private InferenceSession(string directory, InferenceOptions options, TimelineTokenizer tokenizer, GptParameters parameters,
-        GptParameters generative, TaskHeads? heads, RolloutCalibration? rolloutCalibration, IComputeBackend? backend)
+        GptParameters generative, TaskHeads? heads, RolloutCalibration? rolloutCalibration, TaskParameters taskParameters, IComputeBackend? backend)
     {
         RolloutCalibration = rolloutCalibration;
         Directory = directory;
@@ -39,7 +40,8 @@ public sealed class InferenceSession : IDisposable
         GenerativeParameters = generative;
         Heads = heads;
         Meanings = TokenMeanings.Of(tokenizer);
-        Tasks = TaskCatalog.Create(options.TaskParameters);
+        TaskParameters = taskParameters;
+        Tasks = TaskCatalog.Create(taskParameters);
         _ownedBackend = backend is null ? new CpuBackend(new ComputeOptions(options.Threads)) : null;
         Backend = backend ?? _ownedBackend!;
     }
@@ -77,7 +79,11 @@ public sealed class InferenceSession : IDisposable
     /// <summary>The tokenizer's ids as rollouts read them.</summary>
     public TokenMeanings Meanings { get; }
 
-    /// <summary>The task catalog (DESIGN §6) under <see cref="InferenceOptions.TaskParameters"/>.</summary>
+    /// <summary>The numbers of <see cref="Tasks"/>: <see cref="InferenceOptions.TaskParameters"/>, else the heads'
+    /// finetuning record's, else the defaults.</summary>
+    public TaskParameters TaskParameters { get; }
+
+    /// <summary>The task catalog (DESIGN §6) under <see cref="TaskParameters"/>.</summary>
     public IReadOnlyList<TaskDefinition> Tasks { get; }
 
     /// <summary>Where the model runs; owned by the session when it created it.</summary>
@@ -117,9 +123,43 @@ public sealed class InferenceSession : IDisposable
         Check(directory, tokenizer, parameters, heads);
         RequireFinite(directory, parameters);
         var stoppedEarly = heads is null ? null : FinetuningRunStatus.StoppedEarly(directory);
+        var taskParameters = ChooseTaskParameters(directory, heads, options.TaskParameters);
         var generative = generativeDirectory == directory ? parameters : LoadPretrained(generativeDirectory, tokenizer);
         var calibration = RolloutCalibration.Load(generativeDirectory);
-        return new InferenceSession(directory, options, tokenizer, parameters, generative, heads, calibration, backend) { HeadsStoppedEarly = stoppedEarly };
+        return new InferenceSession(directory, options, tokenizer, parameters, generative, heads, calibration, taskParameters, backend)
+        {
+            HeadsStoppedEarly = stoppedEarly,
+        };
+    }
+
+    /// <summary>
+    /// The task parameters the session answers under: the heads' finetuning record's <c>task_parameters</c> (absent in
+    /// records written before it was kept: the defaults, the only ones those versions labelled with), or
+    /// <paramref name="asked"/> when given, which must agree with the record — heads trained on 10-day prolonged stays do
+    /// not answer 7-day ones.
+    /// </summary>
+    private static TaskParameters ChooseTaskParameters(string directory, TaskHeads? heads, TaskParameters? asked)
+    {
+        if (heads is null)
+            return asked ?? TaskParameters.Default;
+        var path = Path.Combine(directory, FinetuningRunStatus.FileName);
+        TaskParameters recorded;
+        try
+        {
+            using var record = JsonDocument.Parse(File.ReadAllBytes(path));
+            recorded = record.RootElement.ValueKind == JsonValueKind.Object && record.RootElement.TryGetProperty("task_parameters", out var kept)
+                ? TaskParametersFile.FromObject(kept, path)
+                : TaskParameters.Default;
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            throw new InferenceException(InferenceErrorCodes.ModelMismatch, path,
+                $"the finetuning record's task parameters cannot be read ({e.Message}). Hint: copy the model again from a complete save.");
+        }
+        if (asked is not null && TaskParametersFile.Differences(recorded, asked) is { Count: > 0 } differences)
+            throw new InferenceException(InferenceErrorCodes.ModelMismatch, path,
+                $"the heads were trained on labels made with other task parameters than those asked for ({string.Join("; ", differences)}). Hint: leave the task parameters to the model, or finetune on labels made with the ones you want.");
+        return recorded;
     }
 
     /// <summary>

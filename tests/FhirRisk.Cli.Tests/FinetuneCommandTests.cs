@@ -98,6 +98,35 @@ public sealed class FinetuneCommandTests
     }
 
     [Fact]
+    public async Task Finetune_RecordsTheTaskParametersTheLabelsWereMadeWith_AndLabelsKeepsOneSetPerFolder()
+    {
+        // Heads trained on 4-day prolonged stays must be served as 4-day prolonged stays (review: the threshold was not
+        // recorded with the model, so the service answered them as 10-day ones).
+        using var temp = new TempDirectory();
+        var (model, _, tokens) = await Prepare(temp);
+        var (weekly, output) = (temp.File("weekly-labels"), temp.File("finetuned"));
+        var labels = await CliRun.RunAsync("labels", Sample, "--task", "prolonged_los", "--prolonged-stay-days", "4", "--out", weekly);
+        Assert.True(labels.ExitCode == 0, labels.Error);
+        Assert.Equal(TimeSpan.FromDays(4), Meds.Tasks.TaskParametersFile.Read(weekly)!.ProlongedStay);
+
+        // A second task into the same folder with another threshold is refused; with the same one it is labelled.
+        var mixed = await CliRun.RunAsync("labels", Sample, "--task", "composite", "--out", weekly);
+        Assert.Equal(ExitCodes.UsageError, mixed.ExitCode);
+        Assert.Contains("prolonged_stay_days 4 → 10", mixed.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(weekly, "labels", "composite")));
+        Assert.Equal(0, (await CliRun.RunAsync("labels", Sample, "--task", "composite", "--prolonged-stay-days", "4", "--out", weekly)).ExitCode);
+
+        var finetune = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", weekly, "--tasks", "composite",
+            "--out", output, "--steps", "4", "--batch", "4", "--warmup", "1", "--threads", "1");
+
+        Assert.True(finetune.ExitCode == 0, finetune.Error);
+        using var record = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(output, FinetuningRunStatus.FileName)));
+        Assert.Equal(4, record.RootElement.GetProperty("task_parameters").GetProperty("prolonged_stay_days").GetDouble());
+        using var session = Inference.InferenceSession.Open(output, new Inference.InferenceOptions { Threads = 1 });
+        Assert.Equal(TimeSpan.FromDays(4), session.TaskParameters.ProlongedStay);
+    }
+
+    [Fact]
     public async Task Finetune_AllTasks_SkipsTasksWithoutBothClassesAndSaysSo()
     {
         using var temp = new TempDirectory();

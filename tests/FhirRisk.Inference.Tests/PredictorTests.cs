@@ -6,6 +6,7 @@ using FhirRisk.Model.Checkpoints;
 using FhirRisk.Model.Gpt;
 using FhirRisk.Model.Heads;
 using FhirRisk.Testing;
+using FhirRisk.Training.Finetuning;
 
 namespace FhirRisk.Inference.Tests;
 
@@ -144,6 +145,48 @@ public sealed class PredictorTests
         new TaskHeads(["a", "b", "c"], TinyModel.Channels, TinyModel.Tokenizer.Vocabulary.Count, tokenizerFingerprint: 1).Save(folder.Path);
         File.WriteAllText(Path.Combine(folder.Path, FinetuningRunStatus.FileName), """{"format": "fhirrisk-finetuning", "version": 1, "cancelled": false}""");
         Assert.Contains("fingerprint", Assert.Throws<InferenceException>(() => InferenceSession.Open(folder.Path)).Message);
+    }
+
+    [Fact]
+    public void A_finetuned_model_answers_the_task_parameters_its_heads_were_trained_on()
+    {
+        // Heads trained on 7-day prolonged stays answer 7-day prolonged stays, by heads and by rollouts alike: the
+        // finetuning record keeps the labels' parameters, and a session asked for others is refused.
+        var (_, result, _) = FinetunedTinyModel.Value;
+        var settings = new FinetuningSettings { Steps = 150, BatchSize = 16, BackboneLearningRate = 3e-3, HeadLearningRate = 1e-2, WarmupSteps = 10, Threads = 1 };
+        var weekly = TaskParameters.Default with { ProlongedStay = TimeSpan.FromDays(7) };
+        using var folder = new TempDirectory();
+        var directory = Path.Combine(folder.Path, "model");
+        FinetunedModel.Save(directory, TinyModel.Tokenizer, result, settings, weekly);
+
+        using (var session = InferenceSession.Open(directory, new InferenceOptions { Threads = 1 }))
+        {
+            Assert.Equal(weekly, session.TaskParameters);
+            Assert.Equal(TimeSpan.FromDays(7), session.Tasks.Single(t => t.Name == TaskCatalog.ProlongedLos).PositiveAfter);
+            Assert.Contains("7 days", session.Tasks.Single(t => t.Name == TaskCatalog.Composite).Description, StringComparison.Ordinal);
+        }
+        using (InferenceSession.Open(directory, new InferenceOptions { Threads = 1, TaskParameters = weekly })) { }
+        var refused = Assert.Throws<InferenceException>(() => InferenceSession.Open(directory, new InferenceOptions { Threads = 1, TaskParameters = TaskParameters.Default }));
+        Assert.Equal(InferenceErrorCodes.ModelMismatch, refused.Code);
+        Assert.Contains("prolonged_stay_days 7 → 10", refused.Message, StringComparison.Ordinal);
+
+        // A record from before the parameters were kept: the defaults, the only ones labels could then be made with.
+        var record = Path.Combine(directory, FinetuningRunStatus.FileName);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(record))!.AsObject();
+        node.Remove("task_parameters");
+        File.WriteAllText(record, node.ToJsonString());
+        using (var session = InferenceSession.Open(directory, new InferenceOptions { Threads = 1 }))
+            Assert.Equal(TaskParameters.Default, session.TaskParameters);
+
+        // Damaged: refused, naming the record.
+        node["task_parameters"] = new System.Text.Json.Nodes.JsonObject { ["prolonged_stay_days"] = -1 };
+        File.WriteAllText(record, node.ToJsonString());
+        var damaged = Assert.Throws<InferenceException>(() => InferenceSession.Open(directory, new InferenceOptions { Threads = 1 }));
+        Assert.Equal(record, damaged.Path);
+
+        // A model without heads answers what it is asked.
+        using var pretrained = InferenceSession.Open(TinyModel.Directory, new InferenceOptions { Threads = 1, TaskParameters = weekly });
+        Assert.Equal(weekly, pretrained.TaskParameters);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using FhirRisk.Core;
 using FhirRisk.Meds;
+using FhirRisk.Meds.Tasks;
 using FhirRisk.Model.Checkpoints;
 using FhirRisk.Model.Heads;
 using FhirRisk.Parquet;
@@ -114,6 +115,9 @@ internal static class FinetuneCommand
                     maxUnknownShare: TokenizeCommand.MaxUnknownShare));
             }
 
+            // What the labels were made with (labels written before the file was kept: the defaults), recorded with the
+            // heads so the service answers the tasks they learnt.
+            var taskParameters = TaskParametersFile.Read(inputs.Labels.FullName);
             var loaded = FinetuningDataset.Load(tokenizer, tokensFolder!, inputs.Labels.FullName, taskNames, settings.ContextFor(pretrained.Config.ContextLength),
                 settings.HistoryCodes);
             var data = loaded.Data;
@@ -132,7 +136,7 @@ internal static class FinetuneCommand
                 io.Error.WriteLine($"interrupted before the first finetuning step: nothing was saved to {inputs.Output.FullName}.");
                 return Interrupted;
             }
-            FinetunedModel.Save(inputs.Output.FullName, tokenizer, result, settings);
+            FinetunedModel.Save(inputs.Output.FullName, tokenizer, result, settings, taskParameters);
             Report(console, io, result, settings.Steps, inputs.Output.FullName);
             return result.Cancelled ? Interrupted : ExitCodes.Success;
         }

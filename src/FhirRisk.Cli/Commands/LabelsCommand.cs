@@ -52,12 +52,21 @@ internal static class LabelsCommand
         IReadOnlyList<TaskLabelSummary> summaries;
         try
         {
+            // Labels of one folder are of one definition: finetuning records it with the heads (task_parameters.json).
+            if (TaskParametersFile.Read(output.FullName) is { } earlier && TaskParametersFile.Differences(earlier, parameters) is { Count: > 0 } differences)
+                return CommandOutput.Fail(io.Error, $"--out '{output.FullName}' holds labels made with other task parameters ({string.Join("; ", differences)}).",
+                    "choose a new --out folder, or label with the same parameters.", ExitCodes.UsageError);
             var dataset = MedsDatasetReader.Open(folder.FullName);
             if (dataset.Shards.Count == 0)
                 return CommandOutput.Fail(io.Error, $"'{folder}' holds no event shards (data/**/*.parquet).", "point at the folder that contains data/ and metadata/.", ExitCodes.UsageError);
             summaries = WithProgress(console, progress => TaskLabelExtraction.Run(dataset, tasks, output.FullName, progress, cancellationToken: cancellationToken));
+            TaskParametersFile.Write(output.FullName, parameters);
         }
         catch (IOException e) when (e.Message.Contains("already exist", StringComparison.Ordinal))
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "choose a new --out folder.", ExitCodes.UsageError);
+        }
+        catch (InvalidDataException e) when (e.Message.Contains(TaskParametersFile.FileName, StringComparison.Ordinal))
         {
             return CommandOutput.Fail(io.Error, e.Message, "choose a new --out folder.", ExitCodes.UsageError);
         }

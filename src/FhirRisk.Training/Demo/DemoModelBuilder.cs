@@ -145,7 +145,7 @@ public static class DemoModelBuilder
             new Relay<FinetuningProgress>(p => report(p.Step, p.Steps, string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.Steps}: loss {p.Loss:0.000}"))),
             cancellationToken: cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        FinetunedModel.Save(work.Finetuned, tokenizer, result, settings);
+        FinetunedModel.Save(work.Finetuned, tokenizer, result, settings, TaskParametersFile.Read(work.Labels));
         report(0, 1, $"scoring {loaded.HeldOut.Count:N0} held-out points");
         var heldOut = HeadPredictor.Predict(result.Model, result.Heads, loaded.HeldOut, settings.BatchSize, new ComputeOptions(recipe.Threads), cancellationToken);
         var summary = string.Create(CultureInfo.InvariantCulture,
@@ -222,9 +222,13 @@ public static class DemoModelBuilder
             new Relay<TokenizationProgress>(p => report(p.ShardsDone, Math.Max(1, p.Shards), $"{p.ShardsDone}/{p.Shards} shards: {p.Tokens:N0} tokens")), cancellationToken);
 
     /// <summary>Labels every catalog task into <see cref="WorkFolders.Labels"/>.</summary>
-    private static IReadOnlyList<TaskLabelSummary> Label(MedsDatasetReader dataset, WorkFolders folders, Action<double, double, string> report, CancellationToken cancellationToken) =>
-        TaskLabelExtraction.Run(dataset, TaskCatalog.Create(), folders.Labels,
+    private static IReadOnlyList<TaskLabelSummary> Label(MedsDatasetReader dataset, WorkFolders folders, Action<double, double, string> report, CancellationToken cancellationToken)
+    {
+        var summaries = TaskLabelExtraction.Run(dataset, TaskCatalog.Create(), folders.Labels,
             new Relay<TaskLabelProgress>(p => report(p.ShardsDone, Math.Max(1, p.Shards), $"shard {p.ShardsDone}/{p.Shards}: {p.Subjects:N0} subjects")), cancellationToken: cancellationToken);
+        TaskParametersFile.Write(folders.Labels, TaskParameters.Default);
+        return summaries;
+    }
 
     /// <summary>Writes the aligned predictions to <see cref="WorkFolders.Predictions"/> and evaluates them with the recipe's
     /// bootstrap, comparing every method with the oracle and the record reference.</summary>

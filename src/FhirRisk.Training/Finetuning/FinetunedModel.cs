@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using FhirRisk.Core;
+using FhirRisk.Meds.Tasks;
 using FhirRisk.Model.Gpt;
 using FhirRisk.Model.Heads;
 using FhirRisk.Tokenizer;
@@ -21,7 +22,10 @@ public static class FinetunedModel
     /// <summary>Saves <paramref name="result"/> into <paramref name="directory"/>, which must be new or empty.</summary>
     /// <exception cref="TrainingException">The folder is not empty (<see cref="FinetuningErrorCodes.OutputNotEmpty"/>) or a
     /// write failed (<see cref="FinetuningErrorCodes.SaveFailed"/>).</exception>
-    public static void Save(string directory, TimelineTokenizer tokenizer, FinetuningResult result, FinetuningSettings settings)
+    /// <param name="taskParameters">What the labels were made with (their <c>task_parameters.json</c>); the defaults when
+    /// null. Kept in the record, so the service answers the tasks the heads learnt.</param>
+    public static void Save(string directory, TimelineTokenizer tokenizer, FinetuningResult result, FinetuningSettings settings,
+        TaskParameters? taskParameters = null)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(result);
@@ -37,7 +41,7 @@ public static class FinetunedModel
             result.Heads.Save(directory);
             tokenizer.Save(directory);
             GptCheckpoint.Save(directory, result.Model);
-            WriteRecord(Path.Combine(directory, RecordFile), result, settings);
+            WriteRecord(Path.Combine(directory, RecordFile), result, settings, taskParameters ?? TaskParameters.Default);
         });
     }
 
@@ -109,12 +113,12 @@ public static class FinetunedModel
             throw new TrainingException(FinetuningErrorCodes.OutputNotEmpty, directory, "the folder is not empty. Hint: choose a new --out.");
     }
 
-    private static void WriteRecord(string path, FinetuningResult result, FinetuningSettings settings)
+    private static void WriteRecord(string path, FinetuningResult result, FinetuningSettings settings, TaskParameters taskParameters)
     {
-        DurableFiles.Write(path, stream => WriteRecord(stream, result, settings));
+        DurableFiles.Write(path, stream => WriteRecord(stream, result, settings, taskParameters));
     }
 
-    private static void WriteRecord(Stream stream, FinetuningResult result, FinetuningSettings settings)
+    private static void WriteRecord(Stream stream, FinetuningResult result, FinetuningSettings settings, TaskParameters taskParameters)
     {
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         json.WriteStartObject();
@@ -134,6 +138,7 @@ public static class FinetunedModel
             WriteNumberOrNull(json, "last_language_model_loss", result.LastLanguageModelLoss);
         }
         json.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
+        TaskParametersFile.WriteObject(json, "task_parameters", taskParameters);
         json.WriteStartArray("tasks");
         foreach (var task in result.Tasks)
         {
