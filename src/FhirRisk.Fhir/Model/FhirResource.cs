@@ -38,6 +38,10 @@ public sealed record FhirPatient : FhirResource
     /// <summary>The Patient this record was merged into (<c>link</c> of type <c>replaced-by</c>): it "must no longer be
     /// used", and its data belongs to that Patient.</summary>
     public FhirReference? ReplacedBy { get; init; }
+
+    /// <summary>The Patients merged into this one (<c>link</c> of type <c>replaces</c>): inactive records that "should be
+    /// consulted to retrieve additional referenced information", whose data belongs to this Patient.</summary>
+    public IReadOnlyList<FhirReference> Replaces { get; init; } = [];
 }
 
 public sealed record FhirEncounterLocation(FhirReference Location, FhirCodeableConcept? PhysicalType, FhirPeriod? Period);

@@ -105,6 +105,7 @@ internal static class ClinicalResourceReader
             DeceasedDateTime = deceasedDateTime,
             Extensions = extensions,
             ReplacedBy = links.FirstOrDefault(l => l.Type == "replaced-by" && l.Other is not null)?.Other,
+            Replaces = [.. links.Where(l => l.Type == "replaces" && l.Other is not null).Select(l => l.Other!)],
         };
     }
 

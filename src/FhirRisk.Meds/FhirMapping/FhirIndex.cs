@@ -267,6 +267,13 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
     {
         if (ReferenceTarget.Parse(patient.ReplacedBy?.Reference) is { Type: "Patient", Id: { } survivor } && survivor != id)
             _replacedBy.TryAdd(id, survivor);
+        // The survivor's side of a merge: a link of type replaces names a record merged into this one, so the merge is
+        // followed when only the surviving chart says so (a record's own replaced-by wins when both are written).
+        foreach (var replaced in patient.Replaces)
+        {
+            if (ReferenceTarget.Parse(replaced.Reference) is { Type: "Patient", Id: { } old } && old != id)
+                _replacedBy.TryAdd(old, id);
+        }
         var subjectId = SubjectIdOf(id);
         if (!_patients.TryGetValue(subjectId, out var existing))
         {

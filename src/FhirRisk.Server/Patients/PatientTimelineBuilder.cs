@@ -88,13 +88,35 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         var resources = new Dictionary<(string, string), TimelineResource>();
         var storeUnavailable = false;
         var storedCount = 0;
+        // The asked chart and the charts the store holds merged with it (docs/timeline-store.md "Merged charts"): one
+        // person's, so a supplied resource naming any of them is not another patient's.
+        var charts = new HashSet<string>(StringComparer.Ordinal);
+        if (patientId is not null)
+            charts.Add(patientId);
         if (patientId is not null && useStoredHistory)
         {
             var (stored, readable) = await ReadStoredAsync(patientId, suppliedResources.Count > 0, warnings, cancellationToken).ConfigureAwait(false);
             storeUnavailable = !readable;
             storedCount = stored.Count;
             foreach (var resource in stored)
+            {
                 resources[(resource.ResourceType, resource.Id)] = resource;
+                if (resource.ResourceType == "Patient")
+                    charts.Add(resource.Id);
+            }
+        }
+        // Supplied Patients merged with those charts (a Bundle holding a merged chart and its survivor) are the same person.
+        var suppliedPatients = suppliedResources.Where(r => r.ResourceType == "Patient").Select(r => (r.Id, Links: PatientMergeLinks.Read(r.Json))).ToList();
+        for (var grown = patientId is not null; grown && charts.Count < SqlTimelineStore.MaxMergedCharts;)
+        {
+            grown = false;
+            foreach (var (id, (replacedBy, replaces)) in suppliedPatients)
+            {
+                var linked = charts.Contains(id) ? [.. replaces, .. replacedBy is null ? [] : new[] { replacedBy }]
+                    : replacedBy is not null && charts.Contains(replacedBy) || replaces.Any(charts.Contains) ? new[] { id } : [];
+                foreach (var chart in linked)
+                    grown |= charts.Add(chart);
+            }
         }
         var (otherPatient, partsLeftOut) = (0, 0);
         // Two supplied copies of one resource (a history Bundle's versions, newest first): the newer by its sender's meta
@@ -114,7 +136,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
             // EHR's cached prefetch behind a push that came since): the store's newer version stays.
             if (resources.TryGetValue(key, out var stored) && IsNewerBySender(stored, resource))
                 continue;
-            if (patientId is not null && resource.PatientId is not null && resource.PatientId != patientId)
+            if (patientId is not null && resource.PatientId is not null && !charts.Contains(resource.PatientId))
             {
                 // About another patient: left out, and the stored copy it supersedes with it.
                 otherPatient++;
@@ -153,7 +175,11 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
             .OrderBy(p => p.Resource.ResourceType, StringComparer.Ordinal).ThenBy(p => p.Resource.Id, StringComparer.Ordinal)
             .Select(p => p.Parsed)
             .ToArray();
-        var subject = patientId is null ? (long?)null : FhirResourceLinks.SubjectIdOf(patientId, Mapping);
+        // Merged charts map to the one they were merged into, as ingestion maps them: the asked chart's events are that
+        // chart's (itself, unless it was merged away).
+        var subject = patientId is null
+            ? (long?)null
+            : FhirResourceLinks.SubjectIdOf(SurvivingChart.Of(patientId, parsed.Select(p => p.Result.Resource).OfType<FhirRisk.Fhir.Model.FhirPatient>()), Mapping);
         var timeline = FhirTimelineMapper.Map(parsed, Mapping, subject);
         if (timeline.Subjects.Count > 1)
             throw new PatientInputException("The supplied resources hold several patients; name the patient.", nameof(patientId));

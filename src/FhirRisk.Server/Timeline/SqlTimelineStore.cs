@@ -67,6 +67,8 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         foreach (var migration in migrations.Where(m => !applied.Contains(m.Version)))
         {
             await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken).ConfigureAwait(false);
+            if (migration.Version == TimelineMigrations.ReplacedByMigration)
+                await FillReplacedByAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
             await using var record = Command(connection, transaction,
                 $"INSERT INTO {TimelineMigrations.Table} (version, name, applied_at) VALUES (@version, @name, @now)");
             Add(record, "version", migration.Version);
@@ -148,10 +150,81 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
     {
         ArgumentNullException.ThrowIfNull(patientId);
         await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
+        var charts = await MergedChartsAsync(connection, patientId, cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null,
-            $"SELECT {ReadColumns} FROM timeline_resources WHERE patient_id = @patient ORDER BY resource_type, resource_id");
-        Add(command, "patient", patientId);
+            $"SELECT {ReadColumns} FROM timeline_resources WHERE patient_id IN ({string.Join(", ", charts.Select((_, i) => "@p" + i))}) ORDER BY resource_type, resource_id");
+        for (var i = 0; i < charts.Count; i++)
+            Add(command, "p" + i, charts[i]);
         return await ReadAllAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Most charts of one person read together (merges followed both ways), so a cycle or a runaway chain of
+    /// links cannot make a read unbounded.</summary>
+    internal const int MaxMergedCharts = 32;
+
+    /// <summary>
+    /// <paramref name="patientId"/> and the charts merged with it, as the stored Patients say (docs/timeline-store.md
+    /// "Merged charts"): the chart each was merged into (its <c>replaced-by</c> link), the charts merged into each (their
+    /// own <c>replaced-by</c>, found by the <c>replaced_by</c> column, and its <c>replaces</c> links), followed until
+    /// nothing new or <see cref="MaxMergedCharts"/>. Without a stored Patient, the id alone.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> MergedChartsAsync(DbConnection connection, string patientId, CancellationToken cancellationToken)
+    {
+        var charts = new List<string> { patientId };
+        for (var next = 0; next < charts.Count && charts.Count < MaxMergedCharts; next++)
+        {
+            var id = charts[next];
+            var linked = new List<string>();
+            await using (var own = Command(connection, null, "SELECT json FROM timeline_resources WHERE resource_type = 'Patient' AND resource_id = @id"))
+            {
+                Add(own, "id", id);
+                if (await own.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] json)
+                {
+                    var (replacedBy, replaces) = PatientMergeLinks.Read(json);
+                    if (replacedBy is not null)
+                        linked.Add(replacedBy);
+                    linked.AddRange(replaces);
+                }
+            }
+            await using (var merged = Command(connection, null,
+                "SELECT resource_id FROM timeline_resources WHERE resource_type = 'Patient' AND replaced_by = @id ORDER BY resource_id"))
+            {
+                Add(merged, "id", id);
+                await using var reader = await merged.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    linked.Add(reader.GetString(0));
+            }
+            foreach (var chart in linked)
+            {
+                if (!charts.Contains(chart) && charts.Count < MaxMergedCharts)
+                    charts.Add(chart);
+            }
+        }
+        return charts;
+    }
+
+    /// <summary>Fills <c>replaced_by</c> of the Patients stored before the column existed, in the migration's
+    /// transaction (one pass over the Patient rows, once).</summary>
+    private async Task FillReplacedByAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        var links = new List<(string Id, string Survivor)>();
+        await using (var select = Command(connection, transaction, "SELECT resource_id, json FROM timeline_resources WHERE resource_type = 'Patient'"))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (PatientMergeLinks.ReplacedBy((byte[])reader.GetValue(1)) is { } survivor)
+                    links.Add((reader.GetString(0), survivor));
+            }
+        }
+        foreach (var (id, survivor) in links)
+        {
+            await using var update = Command(connection, transaction,
+                "UPDATE timeline_resources SET replaced_by = @survivor WHERE resource_type = 'Patient' AND resource_id = @id");
+            Add(update, "survivor", survivor);
+            Add(update, "id", id);
+            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public async Task<IReadOnlyList<TimelineResource>> ReadReferencedAsync(string resourceType, IReadOnlyCollection<string> ids,
@@ -196,8 +269,8 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         CancellationToken cancellationToken)
     {
         await using (var insert = Command(connection, transaction, $"""
-            INSERT INTO timeline_resources ({Columns}, updated_at, meta_version_id, meta_last_updated)
-            VALUES (@type, @id, @patient, @fullUrl, @hash, 1, @json, @now, @metaVersion, @metaUpdated)
+            INSERT INTO timeline_resources ({Columns}, updated_at, meta_version_id, meta_last_updated, replaced_by)
+            VALUES (@type, @id, @patient, @fullUrl, @hash, 1, @json, @now, @metaVersion, @metaUpdated, @replacedBy)
             ON CONFLICT (resource_type, resource_id) DO NOTHING
             RETURNING version
             """))
@@ -212,7 +285,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             UPDATE timeline_resources
             SET json = @json, content_hash = @hash, version = version + 1, updated_at = @now,
                 patient_id = COALESCE(@patient, patient_id), full_url = COALESCE(@fullUrl, full_url),
-                meta_version_id = @metaVersion, meta_last_updated = @metaUpdated
+                meta_version_id = @metaVersion, meta_last_updated = @metaUpdated, replaced_by = @replacedBy
             WHERE resource_type = @type AND resource_id = @id AND content_hash <> @hash AND NOT ({StoredIsNewer})
             RETURNING version
             """))
@@ -246,6 +319,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         Add(command, "now", NowMicros());
         AddInt64(command, "metaVersion", resource.SourceVersion?.VersionId);
         AddInt64(command, "metaUpdated", resource.SourceVersion?.LastUpdatedMicros);
+        Add(command, "replacedBy", resource.ResourceType == "Patient" ? PatientMergeLinks.ReplacedBy(resource.Json) : null);
     }
 
     private static async Task<IReadOnlyList<TimelineResource>> ReadAllAsync(DbCommand command, CancellationToken cancellationToken)

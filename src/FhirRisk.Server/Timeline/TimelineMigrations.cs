@@ -41,7 +41,16 @@ internal static class TimelineMigrations
         // The sweep deletes expired rows in batches: found by this index, not by a scan of the table.
         new(6, "cds_client_token_ids_by_expiry",
             "CREATE INDEX ix_cds_client_token_ids_expiry ON cds_client_token_ids (expires_at)"),
+        // A Patient row's merge into another (link replaced-by), so that the surviving chart's prediction reads the
+        // merged one's history (docs/timeline-store.md "Merged charts"). Filled for the Patients stored before it when
+        // it is applied (SqlTimelineStore.FillReplacedByAsync).
+        new(ReplacedByMigration, "timeline_resources_replaced_by", "ALTER TABLE timeline_resources ADD COLUMN replaced_by TEXT NULL"),
+        new(8, "timeline_resources_by_replaced_by",
+            "CREATE INDEX ix_timeline_resources_replaced_by ON timeline_resources (replaced_by)"),
     ];
+
+    /// <summary>The migration that adds <c>replaced_by</c>; the rows stored before it are filled when it is applied.</summary>
+    public const int ReplacedByMigration = 7;
 }
 
 /// <param name="Version">Applied in ascending order; recorded in <see cref="TimelineMigrations.Table"/>.</param>

@@ -12,16 +12,22 @@ internal static class ClinicalResourceReader
     public static FhirPatient Patient(FhirElementReader r, JsonElement o, string p)
     {
         var deceased = r.Date(o, "deceasedDateTime", p);
+        // Each element read in the order the streaming reader reports its issues.
+        var gender = r.String(o, "gender", p);
+        var birthDate = r.Date(o, "birthDate", p);
+        var deceasedBoolean = deceased is null ? r.Boolean(o, "deceasedBoolean", p) : true;
+        var extensions = r.ObjectItems(o, "extension", p).Select(e => Extension(r, e.Item, e.Path)).OfType<FhirExtension>().ToList();
+        // Read in the seed's property order (other, then type), so that the issues come in the streaming reader's order.
+        var links = r.ObjectItems(o, "link", p).Select(l => (Other: r.Reference(l.Item, "other", l.Path), Type: r.String(l.Item, "type", l.Path))).ToList();
         return new FhirPatient
         {
-            Gender = r.String(o, "gender", p),
-            BirthDate = r.Date(o, "birthDate", p),
-            DeceasedBoolean = deceased is null ? r.Boolean(o, "deceasedBoolean", p) : true,
+            Gender = gender,
+            BirthDate = birthDate,
+            DeceasedBoolean = deceasedBoolean,
             DeceasedDateTime = deceased,
-            Extensions = r.ObjectItems(o, "extension", p).Select(e => Extension(r, e.Item, e.Path)).OfType<FhirExtension>().ToList(),
-            // Read in the seed's property order (other, then type), so that the issues come in the streaming reader's order.
-            ReplacedBy = r.ObjectItems(o, "link", p).Select(l => (Other: r.Reference(l.Item, "other", l.Path), Type: r.String(l.Item, "type", l.Path)))
-                .ToList().FirstOrDefault(l => l.Type == "replaced-by" && l.Other is not null).Other,
+            Extensions = extensions,
+            ReplacedBy = links.FirstOrDefault(l => l.Type == "replaced-by" && l.Other is not null).Other,
+            Replaces = [.. links.Where(l => l.Type == "replaces" && l.Other is not null).Select(l => l.Other!)],
         };
     }
 

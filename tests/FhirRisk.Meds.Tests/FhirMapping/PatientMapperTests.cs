@@ -103,6 +103,23 @@ public sealed class PatientMapperTests
     }
 
     [Fact]
+    public void Map_ASurvivorThatSaysItReplacesAnother_MakesThemOneSubject()
+    {
+        // Some servers write a merge on the surviving chart only (link replaces): "consult it for additional information".
+        var fixture = new MappingFixture()
+            .Add(new FhirPatient { Id = "old17", Gender = "male", BirthDate = Day(1950, 1, 1) })
+            .Add(new FhirPatient { Id = "new17", Gender = "male", BirthDate = Day(1950, 1, 1), Replaces = [Ref("Patient/old17")] });
+        var observation = new FhirObservation
+        {
+            Status = "final", Subject = Ref("Patient/old17"), Code = Concept("http://loinc.org", "2160-0"), Effective = At(2020, 1, 1, 8),
+        };
+
+        Assert.Equal("new17", fixture.Index.Survivor("old17"));
+        Assert.Equal(fixture.SubjectId("new17"), Assert.Single(fixture.Map(observation)).SubjectId);
+        Assert.Empty(fixture.Map(new FhirPatient { Id = "old17", Gender = "male", BirthDate = Day(1950, 1, 1) }));
+    }
+
+    [Fact]
     public void Map_MergesThatFormACycle_StopAfterAFewSteps()
     {
         var fixture = new MappingFixture()

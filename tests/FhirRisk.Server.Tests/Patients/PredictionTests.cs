@@ -170,6 +170,56 @@ public sealed class PredictionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_merged_chart_s_stored_history_is_read_with_the_chart_it_was_merged_into_whichever_is_asked_for()
+    {
+        // Ingestion follows Patient.link replaced-by to the surviving chart; the store and the service now do too. Two
+        // charts of one person pushed apart, then the old one retired into the new one.
+        await PushAsync(TestBundles.Patient("p-merged-old", labs: 2, firstValue: 1.0));
+        await PushAsync(TestBundles.Patient("p-merged-new", labs: 3, firstValue: 10.0));
+        var builder = _server.Services.GetRequiredService<PatientTimelineBuilder>();
+        static float?[] Labs(PatientEventsResult r) =>
+            [.. r.Events.Where(e => e.Code.StartsWith("LOINC//2160-0", StringComparison.Ordinal)).Select(e => e.NumericValue).Order()];
+        Assert.Equal([10f, 11f, 12f], Labs(await builder.BuildAsync("p-merged-new", [], useStoredHistory: true, CancellationToken.None)));
+
+        var retired = TestBundles.Patient("p-merged-old", labs: 0)["entry"]!.AsArray()[0]!["resource"]!.DeepClone().AsObject();
+        retired["active"] = false;
+        retired["link"] = new JsonArray(new JsonObject { ["type"] = "replaced-by", ["other"] = new JsonObject { ["reference"] = "Patient/p-merged-new" } });
+        await PushAsync(new JsonObject
+        {
+            ["resourceType"] = "Bundle",
+            ["type"] = "batch",
+            ["entry"] = new JsonArray(new JsonObject { ["resource"] = retired, ["request"] = new JsonObject { ["method"] = "PUT", ["url"] = "Patient/p-merged-old" } }),
+        });
+
+        var survivor = await builder.BuildAsync("p-merged-new", [], useStoredHistory: true, CancellationToken.None);
+        Assert.Equal([1f, 2f, 10f, 11f, 12f], Labs(survivor));
+        Assert.Single(survivor.Events.Select(e => e.SubjectId).Distinct());
+        // Asked by the retired chart's id (an EHR still using it): the same person, the same record.
+        var byRetiredId = await builder.BuildAsync("p-merged-old", [], useStoredHistory: true, CancellationToken.None);
+        Assert.Equal(survivor.Events.Select(e => $"{e.Time:O} {e.Code} {e.NumericValue}"), byRetiredId.Events.Select(e => $"{e.Time:O} {e.Code} {e.NumericValue}"));
+        // A supplied resource of the retired chart is the patient's, not another patient's.
+        var late = TestBundles.Lab("p-merged-late", "p-merged-old", "p-merged-old-enc", new DateTime(2021, 3, 2, 9, 0, 0, DateTimeKind.Utc), 7.5);
+        var withLate = await builder.BuildAsync("p-merged-new", [Utf8(late)], useStoredHistory: true, CancellationToken.None);
+        Assert.Equal([1f, 2f, 7.5f, 10f, 11f, 12f], Labs(withLate));
+        Assert.Equal(0, withLate.Gaps.OtherPatient);
+    }
+
+    [Fact]
+    public async Task A_supplied_bundle_holding_a_merged_chart_is_read_as_one_patient()
+    {
+        // The survivor's side only (link replaces), as some servers write a merge.
+        var builder = _server.Services.GetRequiredService<PatientTimelineBuilder>();
+        var old = TestBundles.Patient("p-sup-old", labs: 2, firstValue: 1.0)["entry"]!.AsArray().Select(e => e!["resource"]!.DeepClone().AsObject());
+        var survivor = TestBundles.Patient("p-sup-new", labs: 1, firstValue: 10.0)["entry"]!.AsArray().Select(e => e!["resource"]!.DeepClone().AsObject()).ToArray();
+        survivor[0]["link"] = new JsonArray(new JsonObject { ["type"] = "replaces", ["other"] = new JsonObject { ["reference"] = "Patient/p-sup-old" } });
+
+        var read = await builder.BuildAsync("p-sup-new", [.. survivor.Concat(old).Select(Utf8)], useStoredHistory: false, CancellationToken.None);
+
+        Assert.Equal([1f, 2f, 10f], read.Events.Where(e => e.Code.StartsWith("LOINC//2160-0", StringComparison.Ordinal)).Select(e => e.NumericValue).Order());
+        Assert.Equal(0, read.Gaps.OtherPatient);
+    }
+
+    [Fact]
     public async Task Issues_of_stored_resources_name_their_type_but_not_their_id_and_supplied_ones_keep_theirs()
     {
         // A value beyond float32 is a warning; stored ids may be accession numbers pushed by another client.

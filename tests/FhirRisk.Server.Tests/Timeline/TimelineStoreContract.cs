@@ -37,7 +37,7 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     {
         await Store.MigrateAsync().WaitAsync(Timeout);
         var versions = await ((SqlTimelineStore)Store).AppliedMigrationsAsync().WaitAsync(Timeout);
-        Assert.Equal([1, 2, 3, 4, 5, 6], versions);
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], versions);
     }
 
     [StoreFact]
@@ -64,6 +64,33 @@ public abstract class TimelineStoreContract : IAsyncLifetime
 
         Assert.Equal(["Observation/o1", "Observation/o3", "Patient/p1"], resources.Select(r => $"{r.ResourceType}/{r.Id}"));
         Assert.All(resources, r => Assert.Equal("p1", r.PatientId));
+    }
+
+    [StoreFact]
+    public async Task A_patients_read_holds_the_charts_merged_with_it_whichever_chart_is_asked_for()
+    {
+        // Merged charts (Patient.link): "old" was merged into "new" (its replaced-by), and "new" says it replaces "older"
+        // (only the survivor's side is written for that one); "other" is unrelated.
+        await Store.WriteAsync([
+            Linked("new", ("replaces", "older")), Linked("old", ("replaced-by", "http://fhir.example.org/r4/Patient/new/_history/3")), Patient("older"),
+            Patient("other"), Observation("o-new", "new", 1), Observation("o-old", "old", 2), Observation("o-older", "older", 3),
+            Observation("o-other", "other", 4),
+        ]).WaitAsync(Timeout);
+
+        static string[] Keys(IEnumerable<TimelineResource> resources) => [.. resources.Select(r => $"{r.ResourceType}/{r.Id}")];
+        string[] family = ["Observation/o-new", "Observation/o-old", "Observation/o-older", "Patient/new", "Patient/old", "Patient/older"];
+        Assert.Equal(family, Keys(await Store.ReadPatientAsync("new").WaitAsync(Timeout)));
+        Assert.Equal(family, Keys(await Store.ReadPatientAsync("old").WaitAsync(Timeout))); // its own link leads to the survivor
+        Assert.Equal(["Observation/o-older", "Patient/older"], Keys(await Store.ReadPatientAsync("older").WaitAsync(Timeout))); // nothing of its own says so
+        Assert.Equal(["Observation/o-other", "Patient/other"], Keys(await Store.ReadPatientAsync("other").WaitAsync(Timeout)));
+
+        // Unmerged: the link removed, the chart is its own again.
+        await Store.WriteAsync([Patient("old")]).WaitAsync(Timeout);
+        Assert.Equal(["Observation/o-new", "Observation/o-older", "Patient/new", "Patient/older"], Keys(await Store.ReadPatientAsync("new").WaitAsync(Timeout)));
+
+        // A cycle of links ends.
+        await Store.WriteAsync([Linked("a", ("replaced-by", "Patient/b")), Linked("b", ("replaced-by", "Patient/a"))]).WaitAsync(Timeout);
+        Assert.Equal(["Patient/a", "Patient/b"], Keys(await Store.ReadPatientAsync("a").WaitAsync(Timeout)));
     }
 
     [StoreFact]
@@ -274,6 +301,13 @@ public abstract class TimelineStoreContract : IAsyncLifetime
         return Resource("Observation", id, patient, json);
     }
 
+    /// <summary>A Patient with <c>link</c>s, each (type, reference to a Patient id or URL).</summary>
+    internal static TimelineResource Linked(string id, params (string Type, string Other)[] links)
+    {
+        var items = string.Join(",", links.Select(l => $$$"""{"type":"{{{l.Type}}}","other":{"reference":"{{{(l.Other.Contains('/') ? l.Other : "Patient/" + l.Other)}}}"}}"""));
+        return Resource("Patient", id, id, $$"""{"resourceType":"Patient","id":"{{id}}","gender":"female","birthDate":"1950-01-01","link":[{{items}}]}""");
+    }
+
     internal static TimelineResource Patient(string id) =>
         Resource("Patient", id, id, $$"""{"resourceType":"Patient","id":"{{id}}","gender":"female","birthDate":"1950-01-01"}""");
 
@@ -301,6 +335,39 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
         foreach (var file in new[] { database, database + "-wal", database + "-shm" })
             Testing.UnixFileModes.AssertOwnerOnlyFile(file);
         Testing.UnixFileModes.AssertOwnerOnlyFolder(_folder.File("nested"));
+    }
+
+    [Fact]
+    public async Task Merge_links_of_Patients_stored_before_the_column_existed_are_filled_when_it_is_added()
+    {
+        // A store at schema 6 (before replaced_by) holding a merged chart: migrating fills the column, so the survivor's
+        // read finds the merged chart at once, not only after the merged Patient is pushed again.
+        var path = _folder.File("old-schema.db");
+        var old = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
+        await old.MigrateAsync();
+        await old.WriteAsync([Linked("merged", ("replaced-by", "survivor")), Patient("survivor"), Observation("o1", "merged", 1)]);
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            foreach (var sql in new[]
+            {
+                "DROP INDEX ix_timeline_resources_replaced_by", "ALTER TABLE timeline_resources DROP COLUMN replaced_by",
+                "DELETE FROM timeline_schema_migrations WHERE version >= 7",
+            })
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = sql;
+                await command.ExecuteNonQueryAsync();
+            }
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        var upgraded = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
+        await upgraded.MigrateAsync();
+
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal(["Observation/o1", "Patient/merged", "Patient/survivor"],
+            (await upgraded.ReadPatientAsync("survivor")).Select(r => $"{r.ResourceType}/{r.Id}"));
     }
 
     public void Dispose()
