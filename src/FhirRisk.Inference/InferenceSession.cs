@@ -133,29 +133,31 @@ public sealed class InferenceSession : IDisposable
     }
 
     /// <summary>
-    /// The task parameters the session answers under: the heads' finetuning record's <c>task_parameters</c> (absent in
-    /// records written before it was kept: the defaults, the only ones those versions labelled with), or
-    /// <paramref name="asked"/> when given, which must agree with the record — heads trained on 10-day prolonged stays do
-    /// not answer 7-day ones.
+    /// The task parameters the session answers under: the heads' finetuning record's <c>task_parameters</c>, which
+    /// <paramref name="asked"/>, when given, must agree with — heads trained on 10-day prolonged stays do not answer 7-day
+    /// ones. A record written before the parameters were kept does not say which its labels had (<c>labels
+    /// --prolonged-stay-days</c> is older than the record): then <paramref name="asked"/>, else the defaults.
     /// </summary>
     private static TaskParameters ChooseTaskParameters(string directory, TaskHeads? heads, TaskParameters? asked)
     {
         if (heads is null)
             return asked ?? TaskParameters.Default;
         var path = Path.Combine(directory, FinetuningRunStatus.FileName);
-        TaskParameters recorded;
+        TaskParameters? recorded;
         try
         {
             using var record = JsonDocument.Parse(File.ReadAllBytes(path));
             recorded = record.RootElement.ValueKind == JsonValueKind.Object && record.RootElement.TryGetProperty("task_parameters", out var kept)
                 ? TaskParametersFile.FromObject(kept, path)
-                : TaskParameters.Default;
+                : null;
         }
-        catch (Exception e) when (e is JsonException or InvalidDataException)
+        catch (Exception e) when (e is JsonException or InvalidDataException or IOException or UnauthorizedAccessException)
         {
             throw new InferenceException(InferenceErrorCodes.ModelMismatch, path,
-                $"the finetuning record's task parameters cannot be read ({e.Message}). Hint: copy the model again from a complete save.");
+                $"the finetuning record cannot be read for its task parameters ({e.Message}). Hint: copy the model again from a complete save.");
         }
+        if (recorded is null)
+            return asked ?? TaskParameters.Default;
         if (asked is not null && TaskParametersFile.Differences(recorded, asked) is { Count: > 0 } differences)
             throw new InferenceException(InferenceErrorCodes.ModelMismatch, path,
                 $"the heads were trained on labels made with other task parameters than those asked for ({string.Join("; ", differences)}). Hint: leave the task parameters to the model, or finetune on labels made with the ones you want.");

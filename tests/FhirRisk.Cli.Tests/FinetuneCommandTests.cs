@@ -122,8 +122,47 @@ public sealed class FinetuneCommandTests
         Assert.True(finetune.ExitCode == 0, finetune.Error);
         using var record = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(output, FinetuningRunStatus.FileName)));
         Assert.Equal(4, record.RootElement.GetProperty("task_parameters").GetProperty("prolonged_stay_days").GetDouble());
-        using var session = Inference.InferenceSession.Open(output, new Inference.InferenceOptions { Threads = 1 });
-        Assert.Equal(TimeSpan.FromDays(4), session.TaskParameters.ProlongedStay);
+        using (var session = Inference.InferenceSession.Open(output, new Inference.InferenceOptions { Threads = 1 }))
+            Assert.Equal(TimeSpan.FromDays(4), session.TaskParameters.ProlongedStay);
+
+        // The labels' task root (<out>/labels) finds the same file (review s20 M1); --prolonged-stay-days may not contradict it.
+        var fromRoot = temp.File("from-root");
+        var viaRoot = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", Path.Combine(weekly, "labels"), "--tasks", "composite",
+            "--out", fromRoot, "--steps", "2", "--batch", "4", "--warmup", "1", "--threads", "1");
+        Assert.True(viaRoot.ExitCode == 0, viaRoot.Error);
+        Assert.DoesNotContain("task_parameters.json", viaRoot.Error, StringComparison.Ordinal);
+        using (var session = Inference.InferenceSession.Open(fromRoot, new Inference.InferenceOptions { Threads = 1 }))
+            Assert.Equal(TimeSpan.FromDays(4), session.TaskParameters.ProlongedStay);
+        var contradicted = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", weekly, "--tasks", "composite",
+            "--prolonged-stay-days", "10", "--out", temp.File("contradicted"), "--steps", "2", "--batch", "4", "--warmup", "1", "--threads", "1");
+        Assert.Equal(ExitCodes.UsageError, contradicted.ExitCode);
+        Assert.Contains("prolonged_stay_days 4 → 10", contradicted.Error, StringComparison.Ordinal);
+
+        // Labels without the file (an older labels run, another tool): a warning, or --prolonged-stay-days, recorded.
+        var bare = temp.File("bare-labels");
+        Assert.Equal(0, (await CliRun.RunAsync("labels", Sample, "--task", "composite", "--prolonged-stay-days", "4", "--out", bare)).ExitCode);
+        File.Delete(Path.Combine(bare, Meds.Tasks.TaskParametersFile.FileName));
+        var warned = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", bare, "--tasks", "composite",
+            "--out", temp.File("warned"), "--steps", "2", "--batch", "4", "--warmup", "1", "--threads", "1");
+        Assert.True(warned.ExitCode == 0, warned.Error);
+        Assert.Contains("has no task_parameters.json", warned.Error, StringComparison.Ordinal);
+        var told = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", bare, "--tasks", "composite",
+            "--prolonged-stay-days", "4", "--out", temp.File("told"), "--steps", "2", "--batch", "4", "--warmup", "1", "--threads", "1");
+        Assert.True(told.ExitCode == 0, told.Error);
+        Assert.DoesNotContain("task_parameters.json", told.Error, StringComparison.Ordinal);
+        using (var session = Inference.InferenceSession.Open(temp.File("told"), new Inference.InferenceOptions { Threads = 1 }))
+            Assert.Equal(TimeSpan.FromDays(4), session.TaskParameters.ProlongedStay);
+
+        // labels refuses to add to a folder that holds labels without the file; predict refuses heads of other labels.
+        var added = await CliRun.RunAsync("labels", Sample, "--task", "icu_admission", "--out", bare);
+        Assert.Equal(ExitCodes.UsageError, added.ExitCode);
+        Assert.Contains("without a record of the task parameters", added.Error, StringComparison.Ordinal);
+        var tenDay = temp.File("ten-day-labels");
+        Assert.Equal(0, (await CliRun.RunAsync("labels", Sample, "--task", "composite", "--out", tenDay)).ExitCode);
+        var predict = await CliRun.RunAsync("predict", "--method", "heads", "--model", output, "--tokens", tokens, "--labels", tenDay,
+            "--task", "composite", "--split", "all", "--threads", "1", "--out", temp.File("predictions"));
+        Assert.NotEqual(0, predict.ExitCode);
+        Assert.Contains("prolonged_stay_days 4 → 10", predict.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -43,7 +43,7 @@ internal static class FinetunedTinyModel
         var settings = new FinetuningSettings { Steps = 150, BatchSize = 16, BackboneLearningRate = 3e-3, HeadLearningRate = 1e-2, WarmupSteps = 10, Threads = 1 };
         var result = MultitaskFinetuner.Run(pretrained, heads, data, settings);
         var directory = Path.Combine(TinyModel.Root, "finetuned");
-        FinetunedModel.Save(directory, tokenizer, result, settings);
+        FinetunedModel.Save(directory, tokenizer, result, settings, TaskParameters.Default);
         return (directory, result, data);
     }
 }

@@ -111,7 +111,7 @@ public sealed class HistoryBlockTests : IDisposable
         var result = MultitaskFinetuner.Run(pretrained, heads, data, settings);
         for (var i = 0; i < result.Heads.Parameters.Length; i++)
             result.Heads.Parameters[i] = random.NextDouble() * 2 - 1;
-        FinetunedModel.Save(directory, tokenizer, result, settings);
+        FinetunedModel.Save(directory, tokenizer, result, settings, TaskParameters.Default);
     }
 
     /// <summary>The diagnosis on admission, then 30 hourly labs (so the window starts long after the diagnosis).</summary>

@@ -170,13 +170,22 @@ public sealed class PredictorTests
         Assert.Equal(InferenceErrorCodes.ModelMismatch, refused.Code);
         Assert.Contains("prolonged_stay_days 7 → 10", refused.Message, StringComparison.Ordinal);
 
-        // A record from before the parameters were kept: the defaults, the only ones labels could then be made with.
+        // A record from before the parameters were kept does not say which its labels had: the ones asked for, else the
+        // defaults (review s20 M2).
         var record = Path.Combine(directory, FinetuningRunStatus.FileName);
         var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(record))!.AsObject();
         node.Remove("task_parameters");
         File.WriteAllText(record, node.ToJsonString());
         using (var session = InferenceSession.Open(directory, new InferenceOptions { Threads = 1 }))
             Assert.Equal(TaskParameters.Default, session.TaskParameters);
+        using (var session = InferenceSession.Open(directory, new InferenceOptions { Threads = 1, TaskParameters = weekly }))
+            Assert.Equal(weekly, session.TaskParameters);
+
+        // A newer version's parameter is refused, not read under the old definitions.
+        node["task_parameters"] = new System.Text.Json.Nodes.JsonObject { ["prolonged_stay_days"] = 7, ["icu_stay_hours"] = 24 };
+        File.WriteAllText(record, node.ToJsonString());
+        Assert.Contains("icu_stay_hours", Assert.Throws<InferenceException>(() => InferenceSession.Open(directory, new InferenceOptions { Threads = 1 })).Message,
+            StringComparison.Ordinal);
 
         // Damaged: refused, naming the record.
         node["task_parameters"] = new System.Text.Json.Nodes.JsonObject { ["prolonged_stay_days"] = -1 };

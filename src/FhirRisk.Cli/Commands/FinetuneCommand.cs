@@ -51,9 +51,19 @@ internal static class FinetuneCommand
         var dropout = new Option<float?>("--dropout") { Description = "Drop probability of the backbone while finetuning, in [0, 1) (default: the pretrained model's)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the task-token rows, the order of the points and dropout.", DefaultValueFactory = _ => Defaults.Seed };
         var threads = CommandOptions.IntAtLeast("--threads", 1, Defaults.Threads, "Threads per CPU kernel.");
+        var prolongedDays = new Option<int?>("--prolonged-stay-days")
+        {
+            Description = "The --prolonged-stay-days the labels were made with, for labels without a task_parameters.json (labelled before it was kept, or by another tool); recorded with the heads. Refused when the labels' file says otherwise.",
+        };
+        prolongedDays.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1)
+                result.AddError("--prolonged-stay-days must be at least 1.");
+        });
         var command = new Command("finetune", "Multitask prompted finetuning: task tokens, one calibrated binary head per task.")
         {
             model, tokens, meds, labels, tasks, output, freeze, steps, batch, context, history, lr, headLr, warmup, balance, ema, lmLoss, dropout, seed, threads,
+            prolongedDays,
         };
         command.SetAction((parsed, cancellationToken) =>
         {
@@ -77,13 +87,14 @@ internal static class FinetuneCommand
                 Threads = parsed.GetValue(threads),
             };
             var inputs = new Inputs(parsed.GetRequiredValue(model), parsed.GetValue(tokens), parsed.GetValue(meds), parsed.GetRequiredValue(labels),
-                parsed.GetValue(tasks)!, parsed.GetRequiredValue(output));
+                parsed.GetValue(tasks)!, parsed.GetRequiredValue(output), parsed.GetValue(prolongedDays));
             return Task.FromResult(Run(inputs, settings, parsed.InvocationConfiguration, cancellationToken));
         });
         return command;
     }
 
-    private sealed record Inputs(DirectoryInfo Model, DirectoryInfo? Tokens, DirectoryInfo? Meds, DirectoryInfo Labels, string Tasks, DirectoryInfo Output);
+    private sealed record Inputs(DirectoryInfo Model, DirectoryInfo? Tokens, DirectoryInfo? Meds, DirectoryInfo Labels, string Tasks, DirectoryInfo Output,
+        int? ProlongedStayDays);
 
     private static int Run(Inputs inputs, FinetuningSettings settings, InvocationConfiguration io, CancellationToken cancellationToken)
     {
@@ -115,9 +126,15 @@ internal static class FinetuneCommand
                     maxUnknownShare: TokenizeCommand.MaxUnknownShare));
             }
 
-            // What the labels were made with (labels written before the file was kept: the defaults), recorded with the
-            // heads so the service answers the tasks they learnt.
-            var taskParameters = TaskParametersFile.Read(inputs.Labels.FullName);
+            // What the labels were made with, recorded with the heads so the service answers the tasks they learnt.
+            var recorded = TaskParametersFile.ReadForLabels(inputs.Labels.FullName);
+            var given = inputs.ProlongedStayDays is { } days ? TaskParameters.Default with { ProlongedStay = TimeSpan.FromDays(days) } : null;
+            if (recorded is not null && given is not null && TaskParametersFile.Differences(recorded, given) is { Count: > 0 } differences)
+                return CommandOutput.Fail(io.Error, $"--prolonged-stay-days disagrees with the labels' {TaskParametersFile.FileName} ({string.Join("; ", differences)}).",
+                    "leave --prolonged-stay-days out: the labels say how they were made.", ExitCodes.UsageError);
+            var taskParameters = recorded ?? given ?? TaskParameters.Default;
+            if (recorded is null && given is null)
+                io.Error.WriteLine($"warning: '{inputs.Labels.FullName}' has no {TaskParametersFile.FileName} (labelled before it was kept, or by another tool): the heads are recorded as trained on the default task definitions (a prolonged stay of {TaskParameters.Default.ProlongedStay.TotalDays:0} days). Pass --prolonged-stay-days N if the labels were made with another.");
             var loaded = FinetuningDataset.Load(tokenizer, tokensFolder!, inputs.Labels.FullName, taskNames, settings.ContextFor(pretrained.Config.ContextLength),
                 settings.HistoryCodes);
             var data = loaded.Data;

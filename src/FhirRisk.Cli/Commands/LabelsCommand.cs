@@ -53,14 +53,19 @@ internal static class LabelsCommand
         try
         {
             // Labels of one folder are of one definition: finetuning records it with the heads (task_parameters.json).
-            if (TaskParametersFile.Read(output.FullName) is { } earlier && TaskParametersFile.Differences(earlier, parameters) is { Count: > 0 } differences)
+            var earlier = TaskParametersFile.Read(output.FullName);
+            if (earlier is not null && TaskParametersFile.Differences(earlier, parameters) is { Count: > 0 } differences)
                 return CommandOutput.Fail(io.Error, $"--out '{output.FullName}' holds labels made with other task parameters ({string.Join("; ", differences)}).",
                     "choose a new --out folder, or label with the same parameters.", ExitCodes.UsageError);
+            if (earlier is null && (Directory.Exists(Path.Combine(output.FullName, "labels")) || Directory.Exists(Path.Combine(output.FullName, "stays"))))
+                return CommandOutput.Fail(io.Error, $"--out '{output.FullName}' holds labels without a record of the task parameters they were made with ({TaskParametersFile.FileName}).",
+                    "choose a new --out folder.", ExitCodes.UsageError);
             var dataset = MedsDatasetReader.Open(folder.FullName);
             if (dataset.Shards.Count == 0)
                 return CommandOutput.Fail(io.Error, $"'{folder}' holds no event shards (data/**/*.parquet).", "point at the folder that contains data/ and metadata/.", ExitCodes.UsageError);
-            summaries = WithProgress(console, progress => TaskLabelExtraction.Run(dataset, tasks, output.FullName, progress, cancellationToken: cancellationToken));
+            // Written before the labels, so labels are never on disk without it.
             TaskParametersFile.Write(output.FullName, parameters);
+            summaries = WithProgress(console, progress => TaskLabelExtraction.Run(dataset, tasks, output.FullName, progress, cancellationToken: cancellationToken));
         }
         catch (IOException e) when (e.Message.Contains("already exist", StringComparison.Ordinal))
         {

@@ -4,6 +4,7 @@ using FhirRisk.Core;
 using FhirRisk.Inference;
 using FhirRisk.Inference.Rollouts;
 using FhirRisk.Inference.Scoring;
+using FhirRisk.Meds.Tasks;
 using FhirRisk.Model;
 using FhirRisk.Model.Checkpoints;
 using FhirRisk.Parquet;
@@ -156,7 +157,14 @@ internal static class PredictCommand
 
         try
         {
-            var options = InferenceOptions.Default with { Threads = r.Threads, Scheduler = RolloutSchedulerOptions.Default with { MaxSlots = r.Slots } };
+            // The labels' definitions (their task_parameters.json): rollouts of a pretrained model answer them, and heads
+            // finetuned on other ones are refused rather than scored against labels of another question.
+            var options = InferenceOptions.Default with
+            {
+                Threads = r.Threads,
+                Scheduler = RolloutSchedulerOptions.Default with { MaxSlots = r.Slots },
+                TaskParameters = TaskParametersFile.ReadForLabels(r.Labels),
+            };
             using var session = InferenceSession.Open(r.Model, options);
             if (r.Method == "rollouts" && session.GeneratesFromHeadsBackbone)
                 io.Error.WriteLine($"warning: the model directory has task heads but no {InferenceSession.PretrainedFolder}/ backbone beside them: the rollouts sample from the finetuned backbone, which was trained for its heads, not to write timelines. Pass the pretrained model (its {InferenceSession.PretrainedFolder}/ folder) for rollouts.");
@@ -164,9 +172,17 @@ internal static class PredictCommand
                 ? PredictHeads(r, session, io, cancellationToken)
                 : await PredictRolloutsAsync(r, session, io, cancellationToken);
         }
+        catch (InferenceException e) when (e.Message.Contains("task parameters", StringComparison.Ordinal))
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "score the heads on labels made with the task parameters they were finetuned on ('fhirrisk labels --prolonged-stay-days').");
+        }
         catch (InferenceException e)
         {
             return CommandOutput.Fail(io.Error, e.Message, "pass a whole model directory written by 'fhirrisk train' (or 'fhirrisk finetune' for --method heads).");
+        }
+        catch (InvalidDataException e) when (e.Message.Contains(TaskParametersFile.FileName, StringComparison.Ordinal))
+        {
+            return CommandOutput.Fail(io.Error, e.Message, "run 'fhirrisk labels' again into a new folder.");
         }
         catch (CheckpointException e)
         {

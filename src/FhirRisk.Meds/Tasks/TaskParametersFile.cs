@@ -87,6 +87,23 @@ public static class TaskParametersFile
         }
     }
 
+    /// <summary>
+    /// The parameters of the labels <paramref name="labelsFolder"/> holds: its own <c>task_parameters.json</c>, or, when it
+    /// is the MEDS task root of a <c>fhirrisk labels</c> output (<c>&lt;out&gt;/labels</c>, which finetuning accepts too),
+    /// its parent's; null when neither has one.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file found is damaged.</exception>
+    public static TaskParameters? ReadForLabels(string labelsFolder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(labelsFolder);
+        if (Read(labelsFolder) is { } own)
+            return own;
+        var full = Path.GetFullPath(labelsFolder).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+        return Path.GetFileName(full) == "labels" && !Directory.Exists(Path.Combine(full, "labels")) && Path.GetDirectoryName(full) is { } parent
+            ? Read(parent)
+            : null;
+    }
+
     /// <summary>The parameters of an object written by <see cref="WriteObject"/>; a field it lacks keeps its default.</summary>
     /// <param name="where">The file, for the message.</param>
     /// <exception cref="InvalidDataException">A field is not a positive number (the admission grace: not negative).</exception>
@@ -94,6 +111,13 @@ public static class TaskParametersFile
     {
         if (element.ValueKind != JsonValueKind.Object)
             throw new InvalidDataException($"{where}: the task parameters are not a JSON object.");
+        // A name this version does not know is a parameter it would not honour (written by a newer version): refused, not
+        // read under the old definitions.
+        foreach (var member in element.EnumerateObject())
+        {
+            if (!Fields.Any(f => f.Name == member.Name) && member.Name is not ("format" or "version"))
+                throw new InvalidDataException($"{where}: unknown task parameter '{member.Name}' (written by a newer version?). Hint: use a FhirRisk version that knows it.");
+        }
         var parameters = TaskParameters.Default;
         foreach (var (name, _, set, _) in Fields)
         {

@@ -38,8 +38,10 @@ internal sealed class FhirResponseTooLargeException(bool wholeCall = false) : Ex
 /// page, attempt, retry and body — is bounded by <c>TotalTimeout</c> and <c>MaxBytesPerKey</c>.
 /// </summary>
 internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines pipelines, FhirFetchOptions options, TimeProvider time,
-    FhirReading? reading = null)
+    FhirReading? reading = null, FhirSearchMemory? memory = null)
 {
+    private readonly FhirSearchMemory _memory = memory ?? new FhirSearchMemory(time);
+
     /// <param name="issuer">The calling CDS client's issuer ("" without one): its own circuit on this server.</param>
     /// <param name="bytes">The call's bytes: each page's body is counted against them as it is read, attempts that fail
     /// included.</param>
@@ -52,18 +54,29 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         ArgumentNullException.ThrowIfNull(fhirServer);
         ArgumentNullException.ThrowIfNull(relativeUrl);
         var asked = relativeUrl.TrimStart('/');
-        // What the service adds to a search of its own (a page size, newest first) some servers refuse with a 400 rather
-        // than ignore or cap (review s19-changes H1): the first page refused so, the search is asked again with one
-        // addition fewer — the sort first, then the page size, then neither — down to the template's own words.
+        // What the service adds to a search of its own (a page size, newest first) some servers refuse rather than ignore
+        // or cap (review s19-changes H1) — with a 400, or, behind gateways that allow-list parameters, a 403, 405 or 422
+        // (review s20 L2): the first page refused so, the search is asked again with one addition fewer — the sort first,
+        // then the page size, then neither — down to the template's own words. (A 501 says the search itself is not
+        // implemented, whatever its parameters.) What was refused is remembered for an hour per client and server
+        // (FhirSearchMemory), so later calls start without it; so is a search refused in every form, which later calls
+        // then ask once, as the template reads.
         // One budget for the key, whichever forms it takes.
         using var budget = new CancellationTokenSource(options.TotalTimeout, time);
         using var keyToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
+        var refused = _memory.Refused(issuer, fhirServer, asked);
+        var forms = SearchForms(asked, refused.HasFlag(SearchAdditions.PageSize) ? 0 : options.PageSize, options.NewestFirst && !refused.HasFlag(SearchAdditions.NewestFirst));
         FhirFetchResult? result = null;
-        foreach (var url in SearchForms(asked, options.PageSize, options.NewestFirst))
+        for (var i = 0; i < forms.Count; i++)
         {
-            result = await FetchPagesAsync(fhirServer, url, accessToken, issuer, bytes, cancellationToken, budget.Token, keyToken.Token)
+            result = await FetchPagesAsync(fhirServer, forms[i].Url, accessToken, issuer, bytes, cancellationToken, budget.Token, keyToken.Token)
                 .ConfigureAwait(false);
-            if (result.Problem is not { Kind: FetchFailure.ServerError, HttpStatus: 400, Page: 0 })
+            var refusal = result.Problem is { Page: 0, HttpStatus: 400 or 403 or 405 or 422 };
+            if (!refusal && i > 0 && result.Problem is null or { Kind: FetchFailure.PageLimitReached })
+                _memory.Remember(issuer, fhirServer, asked, refused | (forms[0].Additions & ~forms[i].Additions));
+            else if (refusal && i > 0 && i == forms.Count - 1)
+                _memory.Remember(issuer, fhirServer, asked, refused | forms[0].Additions);
+            if (!refusal)
                 break;
         }
         return result!;
@@ -144,12 +157,16 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
     /// (<see cref="WithPageSize"/>, <see cref="WithNewestFirst"/>), then without the sort, then without the page size,
     /// then as the template reads. Each form once; a read, or a search naming both itself, has one form.
     /// </summary>
-    internal static IReadOnlyList<string> SearchForms(string relativeUrl, int pageSize, bool newestFirst)
+    internal static IReadOnlyList<(string Url, SearchAdditions Additions)> SearchForms(string relativeUrl, int pageSize, bool newestFirst)
     {
         var sized = WithPageSize(relativeUrl, pageSize);
         var sortedOnly = newestFirst ? WithNewestFirst(relativeUrl) : relativeUrl;
         var sizedAndSorted = newestFirst ? WithNewestFirst(sized) : sized;
-        return [.. new[] { sizedAndSorted, sized, sortedOnly, relativeUrl }.Distinct(StringComparer.Ordinal)];
+        var (size, sort) = (Added(sized, SearchAdditions.PageSize), Added(sortedOnly, SearchAdditions.NewestFirst));
+        (string, SearchAdditions)[] forms = [(sizedAndSorted, size | sort), (sized, size), (sortedOnly, sort), (relativeUrl, SearchAdditions.None)];
+        return [.. forms.DistinctBy(f => f.Item1, StringComparer.Ordinal)];
+
+        SearchAdditions Added(string form, SearchAdditions addition) => ReferenceEquals(form, relativeUrl) || form == relativeUrl ? SearchAdditions.None : addition;
     }
 
     /// <summary>A type search (<c>Type?…</c>) that names no <c>_sort</c> asks for the most recently updated resources

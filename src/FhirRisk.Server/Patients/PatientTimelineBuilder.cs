@@ -12,7 +12,7 @@ namespace FhirRisk.Server.Patients;
 /// <summary>
 /// A patient's MEDS events for a prediction: the stored resources of the patient, with the resources the request
 /// supplies put in by (type, id) — a supplied one replaces the stored version for this call only, unless the stored one is
-/// newer by its sender's meta (<see cref="IsNewerBySender"/>) — and the stored shared
+/// newer by its sender's <c>lastUpdated</c> (<see cref="IsNewerByTime"/>) — and the stored shared
 /// resources (Medication, Location) they reference (<see cref="SharedResourceReader"/>), mapped together in one
 /// reference scope (so <c>urn:uuid:</c> references resolve across pushes) by <see cref="FhirTimelineMapper"/>.
 /// What it leaves out — supplied resources the reader refused or that belong to another patient, a store that could
@@ -130,12 +130,22 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
             if (!chosen.TryGetValue(key, out var held) || !IsNewerBySender(held, resource))
                 chosen[key] = resource;
         }
+        // Stored versions the patient's read does not return because a newer push moved them to another chart.
+        var movedAway = patientId is not null && useStoredHistory && !storeUnavailable
+            ? await MovedAwayAsync(chosen.Values.Where(r => !resources.ContainsKey((r.ResourceType, r.Id))).ToList(), charts, warnings, cancellationToken).ConfigureAwait(false)
+            : [];
         foreach (var (key, resource) in chosen)
         {
-            // A supplied copy replaces the stored one for this call, unless the stored one is newer by the same rule (an
-            // EHR's cached prefetch behind a push that came since): the store's newer version stays.
-            if (resources.TryGetValue(key, out var stored) && IsNewerBySender(stored, resource))
+            // A supplied copy replaces the stored one for this call, unless the stored one is newer (an EHR's cached
+            // prefetch behind a push that came since): the store's newer version stays. By time only: the two may come
+            // from different servers, whose version counters do not compare.
+            if (resources.TryGetValue(key, out var stored) && IsNewerByTime(stored, resource))
                 continue;
+            if (movedAway.Contains(key))
+            {
+                otherPatient++;
+                continue;
+            }
             if (patientId is not null && resource.PatientId is not null && !charts.Contains(resource.PatientId))
             {
                 // About another patient: left out, and the stored copy it supersedes with it.
@@ -201,6 +211,44 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         if (a?.LastUpdatedMicros is { } heldUpdated && b?.LastUpdatedMicros is { } otherUpdated && heldUpdated != otherUpdated)
             return heldUpdated > otherUpdated;
         return a?.VersionId is { } heldVersion && b?.VersionId is { } otherVersion && heldVersion > otherVersion;
+    }
+
+    /// <summary>Whether <paramref name="held"/> was updated later than <paramref name="other"/> by their senders'
+    /// <c>meta.lastUpdated</c>, both known; version counters are not compared (two servers count apart).</summary>
+    internal static bool IsNewerByTime(TimelineResource held, TimelineResource other) =>
+        held.SourceVersion?.LastUpdatedMicros is { } heldUpdated && other.SourceVersion?.LastUpdatedMicros is { } otherUpdated && heldUpdated > otherUpdated;
+
+    /// <summary>
+    /// The keys of <paramref name="supplied"/> whose stored version is newer (<see cref="IsNewerByTime"/>) and belongs to
+    /// a chart not among <paramref name="charts"/>: a push corrected the resource to another patient since the copy the
+    /// caller supplied was made, so the copy must not bring it back into this record. Only copies with a
+    /// <c>lastUpdated</c> can lose, so only those are looked up.
+    /// </summary>
+    private async Task<HashSet<(string, string)>> MovedAwayAsync(IReadOnlyList<TimelineResource> supplied, HashSet<string> charts, List<Issue> warnings,
+        CancellationToken cancellationToken)
+    {
+        var moved = new HashSet<(string, string)>();
+        var dated = supplied.Where(r => r.SourceVersion?.LastUpdatedMicros is not null && r.PatientId is not null).ToList();
+        if (dated.Count == 0)
+            return moved;
+        try
+        {
+            foreach (var ofType in dated.GroupBy(r => r.ResourceType, StringComparer.Ordinal))
+            {
+                var copies = ofType.ToDictionary(r => r.Id, StringComparer.Ordinal);
+                foreach (var stored in await store.Store.ReadReferencedAsync(ofType.Key, copies.Keys, [], cancellationToken).ConfigureAwait(false))
+                {
+                    if (copies.TryGetValue(stored.Id, out var copy) && stored.PatientId is { } owner && !charts.Contains(owner) && IsNewerByTime(stored, copy))
+                        moved.Add((stored.ResourceType, stored.Id));
+                }
+            }
+        }
+        catch (TimelineStoreUnavailableException)
+        {
+            warnings.Add(Issue.Warning(FhirPushIssueCodes.StoreUnavailable, "",
+                "the timeline store became unavailable; whether a supplied resource was since moved to another patient could not be checked"));
+        }
+        return moved;
     }
 
     /// <summary>The stored resources of the patient, and whether the store could be read.</summary>

@@ -145,7 +145,7 @@ public static class DemoModelBuilder
             new Relay<FinetuningProgress>(p => report(p.Step, p.Steps, string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.Steps}: loss {p.Loss:0.000}"))),
             cancellationToken: cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        FinetunedModel.Save(work.Finetuned, tokenizer, result, settings, TaskParametersFile.Read(work.Labels));
+        FinetunedModel.Save(work.Finetuned, tokenizer, result, settings, TaskParametersFile.Read(work.Labels) ?? TaskParameters.Default);
         report(0, 1, $"scoring {loaded.HeldOut.Count:N0} held-out points");
         var heldOut = HeadPredictor.Predict(result.Model, result.Heads, loaded.HeldOut, settings.BatchSize, new ComputeOptions(recipe.Threads), cancellationToken);
         var summary = string.Create(CultureInfo.InvariantCulture,

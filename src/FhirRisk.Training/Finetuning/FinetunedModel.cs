@@ -22,11 +22,12 @@ public static class FinetunedModel
     /// <summary>Saves <paramref name="result"/> into <paramref name="directory"/>, which must be new or empty.</summary>
     /// <exception cref="TrainingException">The folder is not empty (<see cref="FinetuningErrorCodes.OutputNotEmpty"/>) or a
     /// write failed (<see cref="FinetuningErrorCodes.SaveFailed"/>).</exception>
-    /// <param name="taskParameters">What the labels were made with (their <c>task_parameters.json</c>); the defaults when
-    /// null. Kept in the record, so the service answers the tasks the heads learnt.</param>
+    /// <param name="taskParameters">What the labels were made with (their <c>task_parameters.json</c>). Kept in the
+    /// record, so the service answers the tasks the heads learnt.</param>
     public static void Save(string directory, TimelineTokenizer tokenizer, FinetuningResult result, FinetuningSettings settings,
-        TaskParameters? taskParameters = null)
+        TaskParameters taskParameters)
     {
+        ArgumentNullException.ThrowIfNull(taskParameters);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(settings);
@@ -41,7 +42,7 @@ public static class FinetunedModel
             result.Heads.Save(directory);
             tokenizer.Save(directory);
             GptCheckpoint.Save(directory, result.Model);
-            WriteRecord(Path.Combine(directory, RecordFile), result, settings, taskParameters ?? TaskParameters.Default);
+            WriteRecord(Path.Combine(directory, RecordFile), result, settings, taskParameters);
         });
     }
 

@@ -51,6 +51,31 @@ public sealed class TaskParametersFileTests
     }
 
     [Fact]
+    public void The_labels_task_root_finds_the_file_of_the_labels_output_it_is_in()
+    {
+        using var output = new TempDirectory();
+        var taskRoot = Path.Combine(output.Path, "labels");
+        Directory.CreateDirectory(taskRoot);
+        Assert.Null(TaskParametersFile.ReadForLabels(taskRoot));
+        var weekly = TaskParameters.Default with { ProlongedStay = TimeSpan.FromDays(7) };
+        TaskParametersFile.Write(output.Path, weekly);
+
+        Assert.Equal(weekly, TaskParametersFile.ReadForLabels(output.Path));
+        Assert.Equal(weekly, TaskParametersFile.ReadForLabels(taskRoot));
+        Assert.Equal(weekly, TaskParametersFile.ReadForLabels(taskRoot + Path.DirectorySeparatorChar));
+        using var other = new TempDirectory();
+        Assert.Null(TaskParametersFile.ReadForLabels(other.Path)); // a folder not named labels: its own file only
+    }
+
+    [Fact]
+    public void An_unknown_parameter_is_refused_rather_than_ignored()
+    {
+        using var json = JsonDocument.Parse("""{"prolonged_stay_days": 5, "icu_stay_hours": 24}""");
+        Assert.Contains("icu_stay_hours", Assert.Throws<InvalidDataException>(() => TaskParametersFile.FromObject(json.RootElement, "record")).Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_field_the_object_lacks_keeps_its_default()
     {
         using var json = JsonDocument.Parse("""{"prolonged_stay_days": 5}""");

@@ -49,8 +49,12 @@ internal sealed class FakeFhirServer : IAsyncDisposable
     /// <summary>A search asking for more than this many a page (<c>_count</c>) is answered 400, as some servers do.</summary>
     public int? RefuseCountAbove { get; set; }
 
-    /// <summary>A search naming a <c>_sort</c> is answered 400, as a server that supports no sorting may.</summary>
+    /// <summary>A search naming a <c>_sort</c> is answered <see cref="RefusalStatus"/>, as a server that supports no
+    /// sorting (or a gateway that allow-lists parameters) may.</summary>
     public bool RefuseSort { get; set; }
+
+    /// <summary>The status of a <see cref="RefuseSort"/> refusal (default 400).</summary>
+    public int RefusalStatus { get; set; } = 400;
 
     /// <summary>Resource types answered with a status of their own and no body, whatever the mode.</summary>
     public ConcurrentDictionary<string, int> StatusByType { get; } = new(StringComparer.Ordinal);
@@ -74,7 +78,7 @@ internal sealed class FakeFhirServer : IAsyncDisposable
             }
             if (self.RefuseSort && http.Request.Query.ContainsKey("_sort"))
             {
-                http.Response.StatusCode = 400;
+                http.Response.StatusCode = self.RefusalStatus;
                 return;
             }
             switch (self.Mode)

@@ -123,14 +123,21 @@ public sealed class SupplementaryPrefetchTests
     [Fact]
     public void A_refused_search_is_asked_again_with_one_addition_fewer_each_time()
     {
+        const SearchAdditions Both = SearchAdditions.PageSize | SearchAdditions.NewestFirst;
         Assert.Equal(
-            ["Encounter?patient=p1&_count=100&_sort=-_lastUpdated", "Encounter?patient=p1&_count=100", "Encounter?patient=p1&_sort=-_lastUpdated",
-                "Encounter?patient=p1"],
+            [("Encounter?patient=p1&_count=100&_sort=-_lastUpdated", Both), ("Encounter?patient=p1&_count=100", SearchAdditions.PageSize),
+                ("Encounter?patient=p1&_sort=-_lastUpdated", SearchAdditions.NewestFirst), ("Encounter?patient=p1", SearchAdditions.None)],
             FhirServerClient.SearchForms("Encounter?patient=p1", 100, newestFirst: true));
-        Assert.Equal(["Encounter?patient=p1&_count=100", "Encounter?patient=p1"], FhirServerClient.SearchForms("Encounter?patient=p1", 100, newestFirst: false));
-        Assert.Equal(["Encounter?patient=p1&_sort=-_lastUpdated", "Encounter?patient=p1"], FhirServerClient.SearchForms("Encounter?patient=p1", 0, newestFirst: true));
-        Assert.Equal(["Patient/p1"], FhirServerClient.SearchForms("Patient/p1", 100, newestFirst: true));
-        Assert.Equal(["Observation?patient=p1&_count=1&_sort=-date"], FhirServerClient.SearchForms("Observation?patient=p1&_count=1&_sort=-date", 100, newestFirst: true));
+        Assert.Equal([("Encounter?patient=p1&_count=100", SearchAdditions.PageSize), ("Encounter?patient=p1", SearchAdditions.None)],
+            FhirServerClient.SearchForms("Encounter?patient=p1", 100, newestFirst: false));
+        Assert.Equal([("Encounter?patient=p1&_sort=-_lastUpdated", SearchAdditions.NewestFirst), ("Encounter?patient=p1", SearchAdditions.None)],
+            FhirServerClient.SearchForms("Encounter?patient=p1", 0, newestFirst: true));
+        Assert.Equal([("Patient/p1", SearchAdditions.None)], FhirServerClient.SearchForms("Patient/p1", 100, newestFirst: true));
+        Assert.Equal([("Observation?patient=p1&_count=1&_sort=-date", SearchAdditions.None)],
+            FhirServerClient.SearchForms("Observation?patient=p1&_count=1&_sort=-date", 100, newestFirst: true));
+        // Its own _count, not its own order: the sort is the only addition.
+        Assert.Equal([("Observation?patient=p1&_count=5&_sort=-_lastUpdated", SearchAdditions.NewestFirst), ("Observation?patient=p1&_count=5", SearchAdditions.None)],
+            FhirServerClient.SearchForms("Observation?patient=p1&_count=5", 100, newestFirst: true));
     }
 
     [Fact]
@@ -217,11 +224,60 @@ public sealed class SupplementaryPrefetchTests
         Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, server.Risks.Requests.Single().FhirResources.Count);
         Assert.Equal(1 + 2 * (CdsServiceCatalog.PrefetchTemplates.Count - 1), fhir.Hits); // the read once, each search twice
 
+        // Remembered (review s20 M4): the next call asks each search once, without the sort.
+        using var second = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(1 + 2 * (CdsServiceCatalog.PrefetchTemplates.Count - 1) + CdsServiceCatalog.PrefetchTemplates.Count, fhir.Hits);
+        Assert.Equal("/fhir/Encounter?patient=p1&_count=100", fhir.Requests.Select(r => r.PathAndQuery).Last(p => p.StartsWith("/fhir/Encounter?", StringComparison.Ordinal)));
+        var hitsBefore = fhir.Hits;
+
         await using var unsorted = await TestCdsServer.StartAsync(new Dictionary<string, string?> { ["CdsHooks:Fhir:NewestFirst"] = "false" });
         using var again = await unsorted.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
             CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
-        Assert.Equal(1 + 2 * (CdsServiceCatalog.PrefetchTemplates.Count - 1) + CdsServiceCatalog.PrefetchTemplates.Count, fhir.Hits); // once each
+        Assert.Equal(hitsBefore + CdsServiceCatalog.PrefetchTemplates.Count, fhir.Hits); // once each
+    }
+
+    [Fact]
+    public async Task A_search_refused_in_every_form_is_asked_once_as_written_by_later_calls()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync();
+        fhir.StatusByType["Observation"] = 400; // whatever its parameters (an EHR that wants a category, say)
+        await using var server = await TestCdsServer.StartAsync();
+        int Observations() => fhir.Requests.Count(r => r.PathAndQuery.StartsWith("/fhir/Observation?", StringComparison.Ordinal));
+
+        for (var call = 0; call < 2; call++)
+        {
+            using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+                CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("HTTP 400", (await CardsAsync(response)).Last().GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(4 + 1, Observations()); // every form once, then the template as written
+        Assert.Equal("/fhir/Observation?patient=p1", fhir.Requests.Select(r => r.PathAndQuery).Last(p => p.StartsWith("/fhir/Observation?", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData(403)]
+    [InlineData(405)]
+    [InlineData(422)]
+    public async Task A_gateway_that_refuses_the_added_order_otherwise_than_400_is_searched_again_without_it(int status)
+    {
+        // Gateways that allow-list query parameters answer 403 or 405, some servers 422 (review s20 L2): the bare
+        // search the service sent before the additions must still be had.
+        await using var fhir = await FakeFhirServer.StartAsync();
+        fhir.RefuseSort = true;
+        fhir.RefusalStatus = status;
+        await using var server = await TestCdsServer.StartAsync();
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.All(await CardsAsync(response), c => Assert.DoesNotContain("Incomplete data", c.GetProperty("detail").GetString(), StringComparison.Ordinal));
+        Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, server.Risks.Requests.Single().FhirResources.Count);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FhirRisk.Meds;
+using FhirRisk.Meds.Tasks;
 using FhirRisk.Model.Gpt;
 using FhirRisk.Model.Heads;
 using FhirRisk.Testing;
@@ -102,7 +103,7 @@ public sealed class FinetuningDatasetTests
         var result = MultitaskFinetuner.Run(pretrained, heads, loaded.Data, settings);
 
         var output = folder.File("model");
-        FinetunedModel.Save(output, tokenizer, result, settings);
+        FinetunedModel.Save(output, tokenizer, result, settings, TaskParameters.Default);
 
         var reloaded = TaskHeads.Load(output);
         Assert.Equal(loaded.Data.Tasks, reloaded.Tasks);
@@ -111,7 +112,7 @@ public sealed class FinetuningDatasetTests
         Assert.Equal(tokenizer.Vocabulary.Fingerprint, TimelineTokenizer.Load(output).Vocabulary.Fingerprint);
         Assert.True(File.Exists(Path.Combine(output, FinetunedModel.RecordFile)));
 
-        var again = Assert.Throws<TrainingException>(() => FinetunedModel.Save(output, tokenizer, result, settings));
+        var again = Assert.Throws<TrainingException>(() => FinetunedModel.Save(output, tokenizer, result, settings, TaskParameters.Default));
         Assert.Equal(FinetuningErrorCodes.OutputNotEmpty, again.Code);
 
         // An --out that is a symbolic link to an empty folder (a mounted volume is the same case: it cannot be replaced)
@@ -122,7 +123,7 @@ public sealed class FinetuningDatasetTests
         Directory.CreateDirectory(target);
         var link = folder.File("linked");
         Directory.CreateSymbolicLink(link, target);
-        FinetunedModel.Save(link, tokenizer, result, settings);
+        FinetunedModel.Save(link, tokenizer, result, settings, TaskParameters.Default);
         Assert.NotNull(new DirectoryInfo(link).LinkTarget);
         Assert.Equal(Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal),
             Directory.GetFiles(target).Select(Path.GetFileName).Order(StringComparer.Ordinal));
@@ -164,8 +165,8 @@ public sealed class FinetuningDatasetTests
         var mismatched = new TaskHeads(history.Data.Tasks, 8, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint);
         Assert.Throws<ArgumentException>(() => MultitaskFinetuner.Run(pretrained, mismatched, history.Data, settings));
         var heads = new TaskHeads(history.Data.Tasks, 8, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint, settings.HistoryCodes);
-        var output = folder.File("model");
-        FinetunedModel.Save(output, tokenizer, MultitaskFinetuner.Run(pretrained, heads, history.Data, settings), settings);
+        FinetunedModel.Save(output, tokenizer, MultitaskFinetuner.Run(pretrained, heads, history.Data, settings), settings, TaskParameters.Default);
+        FinetunedModel.Save(output, tokenizer, MultitaskFinetuner.Run(pretrained, heads, history.Data, settings, TaskParameters.Default), settings);
 
         Assert.Equal(4, TaskHeads.Load(output).HistoryCodes);
         using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, FinetunedModel.RecordFile)));
