@@ -163,6 +163,11 @@ public sealed class FinetuneCommandTests
             "--task", "composite", "--split", "all", "--threads", "1", "--out", temp.File("predictions"));
         Assert.NotEqual(0, predict.ExitCode);
         Assert.Contains("prolonged_stay_days 4 → 10", predict.Error, StringComparison.Ordinal);
+        // Labels without the file: scored with the model's definitions, and said so.
+        var unrecorded = await CliRun.RunAsync("predict", "--method", "heads", "--model", temp.File("told"), "--tokens", tokens, "--labels", bare,
+            "--task", "composite", "--split", "all", "--threads", "1", "--out", temp.File("predictions-bare"));
+        Assert.True(unrecorded.ExitCode == 0, unrecorded.Error);
+        Assert.Contains("a prolonged stay of 4 days", unrecorded.Error, StringComparison.Ordinal);
     }
 
     [Fact]

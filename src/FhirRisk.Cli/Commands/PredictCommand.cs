@@ -159,13 +159,16 @@ internal static class PredictCommand
         {
             // The labels' definitions (their task_parameters.json): rollouts of a pretrained model answer them, and heads
             // finetuned on other ones are refused rather than scored against labels of another question.
+            var labelled = TaskParametersFile.ReadForLabels(r.Labels);
             var options = InferenceOptions.Default with
             {
                 Threads = r.Threads,
                 Scheduler = RolloutSchedulerOptions.Default with { MaxSlots = r.Slots },
-                TaskParameters = TaskParametersFile.ReadForLabels(r.Labels),
+                TaskParameters = labelled,
             };
             using var session = InferenceSession.Open(r.Model, options);
+            if (labelled is null)
+                io.Error.WriteLine($"warning: '{r.Labels}' has no {TaskParametersFile.FileName} (labelled before it was kept, or by another tool): the points are scored with the model's task definitions (a prolonged stay of {session.TaskParameters.ProlongedStay.TotalDays:0.##} days), which may not be those the labels were made with.");
             if (r.Method == "rollouts" && session.GeneratesFromHeadsBackbone)
                 io.Error.WriteLine($"warning: the model directory has task heads but no {InferenceSession.PretrainedFolder}/ backbone beside them: the rollouts sample from the finetuned backbone, which was trained for its heads, not to write timelines. Pass the pretrained model (its {InferenceSession.PretrainedFolder}/ folder) for rollouts.");
             return r.Method == "heads"

@@ -26,6 +26,10 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
     private readonly List<Issue> _collisions = [];
     private readonly Dictionary<string, string> _replacedBy = new(StringComparer.Ordinal);
 
+    /// <summary>Merges told by the surviving chart only (its link replaces): followed where the replaced chart has no
+    /// link of its own.</summary>
+    private readonly Dictionary<string, string> _replacedVia = new(StringComparer.Ordinal);
+
     public FhirIndex()
         : this(new FhirMappingSettings())
     {
@@ -258,7 +262,9 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
     public string Survivor(string patientId)
     {
         var id = patientId;
-        for (var step = 0; step < MaxMergeSteps && _replacedBy.TryGetValue(id, out var next); step++)
+        // A chart's own replaced-by decides, whatever order the Patients came in; a survivor's replaces only where the
+        // replaced chart says nothing itself.
+        for (var step = 0; step < MaxMergeSteps && (_replacedBy.TryGetValue(id, out var next) || _replacedVia.TryGetValue(id, out next)); step++)
             id = next;
         return id;
     }
@@ -268,11 +274,11 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
         if (ReferenceTarget.Parse(patient.ReplacedBy?.Reference) is { Type: "Patient", Id: { } survivor } && survivor != id)
             _replacedBy.TryAdd(id, survivor);
         // The survivor's side of a merge: a link of type replaces names a record merged into this one, so the merge is
-        // followed when only the surviving chart says so (a record's own replaced-by wins when both are written).
+        // followed when only the surviving chart says so (a record's own replaced-by wins, Survivor).
         foreach (var replaced in patient.Replaces)
         {
             if (ReferenceTarget.Parse(replaced.Reference) is { Type: "Patient", Id: { } old } && old != id)
-                _replacedBy.TryAdd(old, id);
+                _replacedVia.TryAdd(old, id);
         }
         var subjectId = SubjectIdOf(id);
         if (!_patients.TryGetValue(subjectId, out var existing))

@@ -26,7 +26,19 @@ public static class FhirTimelineMapper
     /// <summary>As <see cref="Map(IReadOnlyList{FhirResourceEnvelope}, FhirMappingSettings, FhirReaderSettings, long?)"/>,
     /// over resources parsed already (the service parses what a request supplies to check it; parsing it again would
     /// be the same work twice). Their parse issues are reported as they stand.</summary>
-    public static FhirTimeline Map(IReadOnlyList<ParsedResource> resources, FhirMappingSettings mapping, long? subjectId = null)
+    public static FhirTimeline Map(IReadOnlyList<ParsedResource> resources, FhirMappingSettings mapping, long? subjectId = null) =>
+        Map(resources, mapping, _ => subjectId);
+
+    /// <summary>As <see cref="Map(IReadOnlyList{ParsedResource}, FhirMappingSettings, long?)"/>, keeping the events of the
+    /// subject <paramref name="patientId"/>'s record maps to: its own, or, for a chart merged into another
+    /// (<c>Patient.link</c>), the surviving chart's, as the mapping itself resolves the merge.</summary>
+    public static FhirTimeline Map(IReadOnlyList<ParsedResource> resources, FhirMappingSettings mapping, string patientId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(patientId);
+        return Map(resources, mapping, index => index.SubjectIdOf(index.Survivor(patientId)));
+    }
+
+    private static FhirTimeline Map(IReadOnlyList<ParsedResource> resources, FhirMappingSettings mapping, Func<FhirIndex, long?> subjectOf)
     {
         ArgumentNullException.ThrowIfNull(resources);
         ArgumentNullException.ThrowIfNull(mapping);
@@ -47,7 +59,7 @@ public static class FhirTimelineMapper
         foreach (var (resource, envelope) in parsed)
             mapper.Map(resource, envelope, events, issues);
         issues.AddRange(index.Collisions);
-        if (subjectId is { } wanted)
+        if (subjectOf(index) is { } wanted)
             events.RemoveAll(e => e.SubjectId != wanted);
         var subjects = events.Select(e => e.SubjectId).Distinct().Order().ToArray();
         var ordered = new List<MedsEvent>(events.Count);

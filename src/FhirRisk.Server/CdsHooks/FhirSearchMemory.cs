@@ -40,7 +40,17 @@ internal sealed class FhirSearchMemory(TimeProvider time)
         if (refused == SearchAdditions.None)
             return;
         if (_refused.Count >= Capacity)
-            _refused.Clear();
+        {
+            // The expired first; a memory still full of live entries (many servers named) starts again.
+            var now = time.GetUtcNow();
+            foreach (var (key, known) in _refused)
+            {
+                if (known.Until <= now)
+                    _refused.TryRemove(key, out _);
+            }
+            if (_refused.Count >= Capacity)
+                _refused.Clear();
+        }
         _refused[Key(issuer, fhirServer, relativeUrl)] = (refused, time.GetUtcNow() + Lifetime);
     }
 

@@ -58,9 +58,10 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         // or cap (review s19-changes H1) — with a 400, or, behind gateways that allow-list parameters, a 403, 405 or 422
         // (review s20 L2): the first page refused so, the search is asked again with one addition fewer — the sort first,
         // then the page size, then neither — down to the template's own words. (A 501 says the search itself is not
-        // implemented, whatever its parameters.) What was refused is remembered for an hour per client and server
-        // (FhirSearchMemory), so later calls start without it; so is a search refused in every form, which later calls
-        // then ask once, as the template reads.
+        // implemented, whatever its parameters.) What was refused is remembered for an hour per client, server and type
+        // (FhirSearchMemory), so later calls start without it — only on evidence: a form with fewer additions answered
+        // where one with more was refused, in the same call. A search refused in every form teaches nothing (a 403 may
+        // be one patient's or one user's).
         // One budget for the key, whichever forms it takes.
         using var budget = new CancellationTokenSource(options.TotalTimeout, time);
         using var keyToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
@@ -74,8 +75,6 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
             var refusal = result.Problem is { Page: 0, HttpStatus: 400 or 403 or 405 or 422 };
             if (!refusal && i > 0 && result.Problem is null or { Kind: FetchFailure.PageLimitReached })
                 _memory.Remember(issuer, fhirServer, asked, refused | (forms[0].Additions & ~forms[i].Additions));
-            else if (refusal && i > 0 && i == forms.Count - 1)
-                _memory.Remember(issuer, fhirServer, asked, refused | forms[0].Additions);
             if (!refusal)
                 break;
         }

@@ -71,7 +71,10 @@ internal sealed partial class FhirPushService(TimelineStoreState store, FhirPush
         var removed = await store.Store.PurgePatientAsync(patientId, cancellationToken).ConfigureAwait(false);
         Purged(logger, removed.Linked, removed.Unlinked);
         var note = new Issue(FhirPushIssueCodes.Purged, IssueSeverity.Information, "Patient",
-            $"removed {removed.Total} stored resources: {removed.Linked} of the patient's compartment, {removed.Unlinked} without a patient link that referenced it");
+            $"removed {removed.Total} stored resources: {removed.Linked} of the patient's compartment, {removed.Unlinked} without a patient link that referenced it"
+            + (removed.MergedChartsKept > 0
+                ? $"; {removed.MergedChartsKept} chart(s) merged into this patient were kept and unlinked from it: erase them by their own ids if they are this person's"
+                : ""));
         return new FhirPushResult(200, OperationOutcomeWriter.ToJson([note]), []);
     }
 

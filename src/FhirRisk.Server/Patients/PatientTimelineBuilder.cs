@@ -98,11 +98,13 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
             var (stored, readable) = await ReadStoredAsync(patientId, suppliedResources.Count > 0, warnings, cancellationToken).ConfigureAwait(false);
             storeUnavailable = !readable;
             storedCount = stored.Count;
+            // Every stored row read is of the asked chart or one merged with it (ITimelineStore.ReadPatientAsync), with or
+            // without a Patient row of its own.
             foreach (var resource in stored)
             {
                 resources[(resource.ResourceType, resource.Id)] = resource;
-                if (resource.ResourceType == "Patient")
-                    charts.Add(resource.Id);
+                if (resource.PatientId is { } chart)
+                    charts.Add(chart);
             }
         }
         // Supplied Patients merged with those charts (a Bundle holding a merged chart and its survivor) are the same person.
@@ -185,12 +187,9 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
             .OrderBy(p => p.Resource.ResourceType, StringComparer.Ordinal).ThenBy(p => p.Resource.Id, StringComparer.Ordinal)
             .Select(p => p.Parsed)
             .ToArray();
-        // Merged charts map to the one they were merged into, as ingestion maps them: the asked chart's events are that
-        // chart's (itself, unless it was merged away).
-        var subject = patientId is null
-            ? (long?)null
-            : FhirResourceLinks.SubjectIdOf(SurvivingChart.Of(patientId, parsed.Select(p => p.Result.Resource).OfType<FhirRisk.Fhir.Model.FhirPatient>()), Mapping);
-        var timeline = FhirTimelineMapper.Map(parsed, Mapping, subject);
+        // Merged charts map to the one they were merged into, as ingestion maps them: the asked chart's events are those
+        // of the subject the mapping resolves it to (itself, unless it was merged away).
+        var timeline = patientId is null ? FhirTimelineMapper.Map(parsed, Mapping) : FhirTimelineMapper.Map(parsed, Mapping, patientId);
         if (timeline.Subjects.Count > 1)
             throw new PatientInputException("The supplied resources hold several patients; name the patient.", nameof(patientId));
         warnings.AddRange(timeline.Issues.Where(i => i.Severity >= IssueSeverity.Warning));

@@ -28,7 +28,8 @@ public interface ITimelineStore
     /// One result per resource, in request order.</summary>
     Task<IReadOnlyList<TimelineWriteResult>> WriteAsync(IReadOnlyList<TimelineResource> resources, CancellationToken cancellationToken = default);
 
-    /// <summary>Every stored resource of the patient (including the Patient itself), ordered by type then id.</summary>
+    /// <summary>Every stored resource of the patient (including the Patient itself) and of the charts merged with it
+    /// (docs/timeline-store.md "Merged charts"), ordered by type then id.</summary>
     Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -73,6 +74,11 @@ public interface ITimelineStore
 public sealed record TimelinePurgeResult(int Linked, int Unlinked)
 {
     public int Total => Linked + Unlinked;
+
+    /// <summary>Charts that had been merged into the erased one (their Patient's <c>replaced-by</c> named it): kept, as
+    /// the patients of their own ids, and no longer joined to the erased id's reads (docs/timeline-store.md "Merged
+    /// charts"). Each is erased by its own id.</summary>
+    public int MergedChartsKept { get; init; }
 }
 
 /// <summary>What a retention sweep removed: counts only.</summary>

@@ -56,29 +56,3 @@ internal static class PatientMergeLinks
         return null;
     }
 }
-
-/// <summary>Which chart of a merged record the events belong to, as the FHIR mapping decides it (<c>FhirIndex</c>): each
-/// Patient's <c>replaced-by</c>, then the <c>replaces</c> links, the first said of a chart winning, followed from the asked
-/// chart for at most eight merges.</summary>
-internal static class SurvivingChart
-{
-    public static string Of(string patientId, IEnumerable<FhirRisk.Fhir.Model.FhirPatient> patients)
-    {
-        var list = patients.ToList();
-        var replacedBy = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var patient in list)
-        {
-            if (patient.Id is { } id && PatientMergeLinks.PatientIdOf(patient.ReplacedBy?.Reference) is { } survivor && survivor != id)
-                replacedBy.TryAdd(id, survivor);
-            foreach (var replaced in patient.Replaces)
-            {
-                if (patient.Id is { } own && PatientMergeLinks.PatientIdOf(replaced.Reference) is { } old && old != own)
-                    replacedBy.TryAdd(old, own);
-            }
-        }
-        var chart = patientId;
-        for (var step = 0; step < 8 && replacedBy.TryGetValue(chart, out var next); step++)
-            chart = next;
-        return chart;
-    }
-}

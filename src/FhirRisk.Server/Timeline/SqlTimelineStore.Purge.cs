@@ -41,7 +41,16 @@ internal abstract partial class SqlTimelineStore
                     Add(delete, "id", id);
                     await delete.ExecuteNonQueryAsync(token).ConfigureAwait(false);
                 }
-                return new TimelinePurgeResult(linked, unlinked.Count);
+                // The charts merged into the erased one stay (a false merge must not take another person's chart along), but
+                // no longer lead a read of the erased id to their data.
+                int merged;
+                await using (var unlink = Command(connection, transaction,
+                    "UPDATE timeline_resources SET replaced_by = NULL WHERE resource_type = 'Patient' AND replaced_by = @patient"))
+                {
+                    Add(unlink, "patient", patientId);
+                    merged = await unlink.ExecuteNonQueryAsync(token).ConfigureAwait(false);
+                }
+                return new TimelinePurgeResult(linked, unlinked.Count) { MergedChartsKept = merged };
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)

@@ -163,38 +163,28 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
     internal const int MaxMergedCharts = 32;
 
     /// <summary>
-    /// <paramref name="patientId"/> and the charts merged with it, as the stored Patients say (docs/timeline-store.md
-    /// "Merged charts"): the chart each was merged into (its <c>replaced-by</c> link), the charts merged into each (their
-    /// own <c>replaced-by</c>, found by the <c>replaced_by</c> column, and its <c>replaces</c> links), followed until
-    /// nothing new or <see cref="MaxMergedCharts"/>. Without a stored Patient, the id alone.
+    /// <paramref name="patientId"/> and the charts merged with it, as the merged charts' own Patients say (their link
+    /// <c>replaced-by</c>, kept in <c>replaced_by</c>; docs/timeline-store.md "Merged charts"): the chart each was merged
+    /// into, and the charts merged into each, followed until nothing new comes or <see cref="MaxMergedCharts"/>. A
+    /// survivor's <c>replaces</c> link alone joins nothing here: the retired chart must say it was merged.
     /// </summary>
     private async Task<IReadOnlyList<string>> MergedChartsAsync(DbConnection connection, string patientId, CancellationToken cancellationToken)
     {
         var charts = new List<string> { patientId };
         for (var next = 0; next < charts.Count && charts.Count < MaxMergedCharts; next++)
         {
-            var id = charts[next];
             var linked = new List<string>();
-            await using (var own = Command(connection, null, "SELECT json FROM timeline_resources WHERE resource_type = 'Patient' AND resource_id = @id"))
+            await using (var command = Command(connection, null, """
+                SELECT replaced_by FROM timeline_resources WHERE resource_type = 'Patient' AND resource_id = @id AND replaced_by IS NOT NULL
+                UNION SELECT resource_id FROM timeline_resources WHERE resource_type = 'Patient' AND replaced_by = @id
+                """))
             {
-                Add(own, "id", id);
-                if (await own.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] json)
-                {
-                    var (replacedBy, replaces) = PatientMergeLinks.Read(json);
-                    if (replacedBy is not null)
-                        linked.Add(replacedBy);
-                    linked.AddRange(replaces);
-                }
-            }
-            await using (var merged = Command(connection, null,
-                "SELECT resource_id FROM timeline_resources WHERE resource_type = 'Patient' AND replaced_by = @id ORDER BY resource_id"))
-            {
-                Add(merged, "id", id);
-                await using var reader = await merged.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                Add(command, "id", charts[next]);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     linked.Add(reader.GetString(0));
             }
-            foreach (var chart in linked)
+            foreach (var chart in linked.Order(StringComparer.Ordinal))
             {
                 if (!charts.Contains(chart) && charts.Count < MaxMergedCharts)
                     charts.Add(chart);

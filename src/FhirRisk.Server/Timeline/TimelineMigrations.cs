@@ -45,8 +45,9 @@ internal static class TimelineMigrations
         // merged one's history (docs/timeline-store.md "Merged charts"). Filled for the Patients stored before it when
         // it is applied (SqlTimelineStore.FillReplacedByAsync).
         new(ReplacedByMigration, "timeline_resources_replaced_by", "ALTER TABLE timeline_resources ADD COLUMN replaced_by TEXT NULL"),
+        // Partial: nearly every row's replaced_by is NULL, and only the merged charts need finding.
         new(8, "timeline_resources_by_replaced_by",
-            "CREATE INDEX ix_timeline_resources_replaced_by ON timeline_resources (replaced_by)"),
+            "CREATE INDEX ix_timeline_resources_replaced_by ON timeline_resources (replaced_by) WHERE replaced_by IS NOT NULL"),
     ];
 
     /// <summary>The migration that adds <c>replaced_by</c>; the rows stored before it are filled when it is applied.</summary>

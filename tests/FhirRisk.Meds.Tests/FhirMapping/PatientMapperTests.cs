@@ -119,6 +119,20 @@ public sealed class PatientMapperTests
         Assert.Empty(fixture.Map(new FhirPatient { Id = "old17", Gender = "male", BirthDate = Day(1950, 1, 1) }));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Map_AChartsOwnReplacedByWinsOverAnotherChartsReplaces_WhateverTheirOrder(bool survivorFirst)
+    {
+        // X was merged into Y (its own word); B keeps a stale "replaces X" (review s20-merges H1).
+        FhirPatient x = new() { Id = "x18", ReplacedBy = Ref("Patient/y18") }, b = new() { Id = "b18", Replaces = [Ref("Patient/x18")] };
+        var fixture = new MappingFixture();
+        foreach (var patient in survivorFirst ? new[] { b, x } : [x, b])
+            fixture.Add(patient);
+
+        Assert.Equal("y18", fixture.Index.Survivor("x18"));
+    }
+
     [Fact]
     public void Map_MergesThatFormACycle_StopAfterAFewSteps()
     {

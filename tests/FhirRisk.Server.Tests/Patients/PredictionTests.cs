@@ -228,6 +228,25 @@ public sealed class PredictionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_supplied_copy_of_a_merged_chart_s_resource_is_the_patient_s()
+    {
+        // The retired chart's Patient was stored with its replaced-by, its labs under its id; a supplied copy of one of
+        // those labs names the retired id: the patient's own data, not another patient's (review s20-merges M3).
+        await PushAsync(TestBundles.Patient("p-fam-new", labs: 1, firstValue: 10.0));
+        var retired = TestBundles.Patient("p-fam-old", labs: 2, firstValue: 1.0);
+        var patient = retired["entry"]!.AsArray()[0]!["resource"]!.AsObject();
+        patient["link"] = new JsonArray(new JsonObject { ["type"] = "replaced-by", ["other"] = new JsonObject { ["reference"] = "Patient/p-fam-new" } });
+        await PushAsync(retired);
+        var builder = _server.Services.GetRequiredService<PatientTimelineBuilder>();
+        var copy = TestBundles.Lab("p-fam-old-lab0", "p-fam-old", "p-fam-old-enc", new DateTime(2021, 3, 1, 12, 0, 0, DateTimeKind.Utc), 1.0);
+
+        var read = await builder.BuildAsync("p-fam-new", [Utf8(copy)], useStoredHistory: true, CancellationToken.None);
+
+        Assert.Equal([1f, 2f, 10f], read.Events.Where(e => e.Code.StartsWith("LOINC//2160-0", StringComparison.Ordinal)).Select(e => e.NumericValue).Order());
+        Assert.Equal(0, read.Gaps.OtherPatient);
+    }
+
+    [Fact]
     public async Task A_supplied_bundle_holding_a_merged_chart_is_read_as_one_patient()
     {
         // The survivor's side only (link replaces), as some servers write a merge.

@@ -69,8 +69,10 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     [StoreFact]
     public async Task A_patients_read_holds_the_charts_merged_with_it_whichever_chart_is_asked_for()
     {
-        // Merged charts (Patient.link): "old" was merged into "new" (its replaced-by), and "new" says it replaces "older"
-        // (only the survivor's side is written for that one); "other" is unrelated.
+        // Merged charts (Patient.link): "old" was merged into "new" (its own replaced-by, an absolute versioned reference);
+        // "new" also says it replaces "older", which says nothing itself: a survivor's word alone joins nothing in the
+        // store (review s20-merges M1). "other" is unrelated; "gone" has rows but no Patient and was merged into "new"
+        // through a Patient row of its own only later.
         await Store.WriteAsync([
             Linked("new", ("replaces", "older")), Linked("old", ("replaced-by", "http://fhir.example.org/r4/Patient/new/_history/3")), Patient("older"),
             Patient("other"), Observation("o-new", "new", 1), Observation("o-old", "old", 2), Observation("o-older", "older", 3),
@@ -78,19 +80,35 @@ public abstract class TimelineStoreContract : IAsyncLifetime
         ]).WaitAsync(Timeout);
 
         static string[] Keys(IEnumerable<TimelineResource> resources) => [.. resources.Select(r => $"{r.ResourceType}/{r.Id}")];
-        string[] family = ["Observation/o-new", "Observation/o-old", "Observation/o-older", "Patient/new", "Patient/old", "Patient/older"];
+        string[] family = ["Observation/o-new", "Observation/o-old", "Patient/new", "Patient/old"];
         Assert.Equal(family, Keys(await Store.ReadPatientAsync("new").WaitAsync(Timeout)));
         Assert.Equal(family, Keys(await Store.ReadPatientAsync("old").WaitAsync(Timeout))); // its own link leads to the survivor
-        Assert.Equal(["Observation/o-older", "Patient/older"], Keys(await Store.ReadPatientAsync("older").WaitAsync(Timeout))); // nothing of its own says so
+        Assert.Equal(["Observation/o-older", "Patient/older"], Keys(await Store.ReadPatientAsync("older").WaitAsync(Timeout)));
         Assert.Equal(["Observation/o-other", "Patient/other"], Keys(await Store.ReadPatientAsync("other").WaitAsync(Timeout)));
 
         // Unmerged: the link removed, the chart is its own again.
         await Store.WriteAsync([Patient("old")]).WaitAsync(Timeout);
-        Assert.Equal(["Observation/o-new", "Observation/o-older", "Patient/new", "Patient/older"], Keys(await Store.ReadPatientAsync("new").WaitAsync(Timeout)));
+        Assert.Equal(["Observation/o-new", "Patient/new"], Keys(await Store.ReadPatientAsync("new").WaitAsync(Timeout)));
 
         // A cycle of links ends.
         await Store.WriteAsync([Linked("a", ("replaced-by", "Patient/b")), Linked("b", ("replaced-by", "Patient/a"))]).WaitAsync(Timeout);
         Assert.Equal(["Patient/a", "Patient/b"], Keys(await Store.ReadPatientAsync("a").WaitAsync(Timeout)));
+    }
+
+    [StoreFact]
+    public async Task Erasing_a_survivor_keeps_the_charts_merged_into_it_and_unlinks_them()
+    {
+        // A false merge must not take another person's chart along; but the erased id must not keep answering from the
+        // charts merged into it (review s20-merges M2).
+        await Store.WriteAsync([Patient("survivor"), Linked("retired", ("replaced-by", "survivor")), Observation("o-s", "survivor", 1),
+            Observation("o-r", "retired", 2)]).WaitAsync(Timeout);
+        Assert.Equal(4, (await Store.ReadPatientAsync("survivor").WaitAsync(Timeout)).Count);
+
+        var purged = await Store.PurgePatientAsync("survivor").WaitAsync(Timeout);
+
+        Assert.Equal((2, 1), (purged.Linked, purged.MergedChartsKept));
+        Assert.Empty(await Store.ReadPatientAsync("survivor").WaitAsync(Timeout));
+        Assert.Equal(["Observation/o-r", "Patient/retired"], (await Store.ReadPatientAsync("retired").WaitAsync(Timeout)).Select(r => $"{r.ResourceType}/{r.Id}"));
     }
 
     [StoreFact]
