@@ -165,8 +165,8 @@ public sealed class FinetuningDatasetTests
         var mismatched = new TaskHeads(history.Data.Tasks, 8, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint);
         Assert.Throws<ArgumentException>(() => MultitaskFinetuner.Run(pretrained, mismatched, history.Data, settings));
         var heads = new TaskHeads(history.Data.Tasks, 8, tokenizer.Vocabulary.Count, tokenizer.Vocabulary.Fingerprint, settings.HistoryCodes);
+        var output = folder.File("model");
         FinetunedModel.Save(output, tokenizer, MultitaskFinetuner.Run(pretrained, heads, history.Data, settings), settings, TaskParameters.Default);
-        FinetunedModel.Save(output, tokenizer, MultitaskFinetuner.Run(pretrained, heads, history.Data, settings, TaskParameters.Default), settings);
 
         Assert.Equal(4, TaskHeads.Load(output).HistoryCodes);
         using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, FinetunedModel.RecordFile)));
