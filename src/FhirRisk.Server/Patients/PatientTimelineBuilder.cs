@@ -329,7 +329,20 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
     /// <summary>The one patient the supplied resources belong to; null when they name none (the mapping then finds it).</summary>
     private static string? PatientOf(List<TimelineResource> supplied)
     {
-        var patients = supplied.Select(r => r.PatientId).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        // Charts merged into another (a supplied Patient's own replaced-by) are that one's: a Bundle holding a merged chart
+        // and its survivor is one patient, the survivor.
+        var replacedBy = supplied.Where(r => r.ResourceType == "Patient")
+            .Select(r => (r.Id, Survivor: PatientMergeLinks.ReplacedBy(r.Json)))
+            .Where(p => p.Survivor is not null)
+            .DistinctBy(p => p.Id, StringComparer.Ordinal)
+            .ToDictionary(p => p.Id, p => p.Survivor!, StringComparer.Ordinal);
+        string Survivor(string id)
+        {
+            for (var step = 0; step < 8 && replacedBy.TryGetValue(id, out var next); step++)
+                id = next;
+            return id;
+        }
+        var patients = supplied.Select(r => r.PatientId).OfType<string>().Select(Survivor).Distinct(StringComparer.Ordinal).ToArray();
         return patients.Length switch
         {
             0 => null,

@@ -259,6 +259,13 @@ public sealed class PredictionTests : IAsyncLifetime
 
         Assert.Equal([1f, 2f, 10f], read.Events.Where(e => e.Code.StartsWith("LOINC//2160-0", StringComparison.Ordinal)).Select(e => e.NumericValue).Order());
         Assert.Equal(0, read.Gaps.OtherPatient);
+
+        // The retired chart's own replaced-by, and no patient named (review s20-merges L6): one patient, the survivor.
+        var retired = TestBundles.Patient("p-sup-old2", labs: 2, firstValue: 1.0)["entry"]!.AsArray().Select(e => e!["resource"]!.DeepClone().AsObject()).ToArray();
+        retired[0]["link"] = new JsonArray(new JsonObject { ["type"] = "replaced-by", ["other"] = new JsonObject { ["reference"] = "Patient/p-sup-new2" } });
+        var kept = TestBundles.Patient("p-sup-new2", labs: 1, firstValue: 10.0)["entry"]!.AsArray().Select(e => e!["resource"]!.DeepClone().AsObject());
+        var unnamed = await builder.BuildAsync(null, [.. retired.Concat(kept).Select(Utf8)], useStoredHistory: false, CancellationToken.None);
+        Assert.Equal([1f, 2f, 10f], unnamed.Events.Where(e => e.Code.StartsWith("LOINC//2160-0", StringComparison.Ordinal)).Select(e => e.NumericValue).Order());
     }
 
     [Fact]
