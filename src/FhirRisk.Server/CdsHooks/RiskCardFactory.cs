@@ -53,6 +53,13 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
 
     public static string Label(string task) => TaskLabels.TryGetValue(task, out var label) ? label : task;
 
+    /// <summary><see cref="Label(string)"/>, with the prolonged-stay threshold the model answered under for the tasks that
+    /// count one ("Prolonged stay (≥ 10 days)"): it is the model's own (docs/formats/heads.md), not always 10 days.</summary>
+    public static string Label(string task, double? prolongedStayDays) =>
+        task is "prolonged_los" or "composite" && prolongedStayDays is { } days
+            ? string.Create(CultureInfo.InvariantCulture, $"{Label(task)} (≥ {days:0.##} days)")
+            : Label(task);
+
     public string Indicator(string task, double risk)
     {
         var threshold = options.ThresholdFor(task);
@@ -63,11 +70,12 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
     {
         var risk = input.Risk;
         var indicator = Indicator(risk.Task, risk.Risk);
+        var label = Label(risk.Task, result.ProlongedStayDays);
         var summary = risk.Observed is { } observed
-            ? $"{Label(risk.Task)}: {Observed(observed)}"
+            ? $"{label}: {Observed(observed)}"
             : double.IsNaN(risk.Risk)
-            ? $"{Label(risk.Task)} risk could not be estimated"
-            : $"{Label(risk.Task)} risk: {CardText.Percent(risk.Risk)} ({Band(indicator)})";
+            ? $"{label} risk could not be estimated"
+            : $"{label} risk: {CardText.Percent(risk.Risk)} ({Band(indicator)})";
         // A demo model's card says so where a clinician looks first, not only in the detail (security review s12 #12).
         if (result.TrainedOnSimulatedPatients)
             summary = $"[DEMO, simulated data] {summary}";
@@ -80,7 +88,7 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         var text = new StringBuilder();
         if (result.TrainedOnSimulatedPatients)
             text.Append(SimulatedModelNote).Append("\n\n");
-        text.Append("**").Append(CardText.EscapeMarkdown(Label(risk.Task))).Append(":** ");
+        text.Append("**").Append(CardText.EscapeMarkdown(Label(risk.Task, result.ProlongedStayDays))).Append(":** ");
         text.Append(risk.Observed is { } seen ? Observed(seen)
             : double.IsNaN(risk.Risk) ? "not estimable (no sampled continuation reached an outcome)" : CardText.Percent(risk.Risk));
         if (risk.Interval is { } interval)

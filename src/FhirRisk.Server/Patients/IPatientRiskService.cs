@@ -90,6 +90,10 @@ public sealed record PatientRiskResult(IReadOnlyList<TaskRisk> Risks, string Mod
     /// <summary>The prediction point, the record's last event, lies more than a day after the service's clock: the
     /// record holds future-dated events (cards and gRPC answers say so; security review s12 #15).</summary>
     public bool PredictionPointInFuture { get; init; }
+
+    /// <summary>The prolonged-stay threshold (days) the model answered <c>prolonged_los</c> and <c>composite</c> under: the
+    /// one its heads were trained on (docs/formats/heads.md); null where not known.</summary>
+    public double? ProlongedStayDays { get; init; }
 }
 
 /// <summary>What a prediction left out of the patient's record, as counts (never ids or values).</summary>

@@ -117,6 +117,7 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
                 TrainedOnSimulatedPatients = model.TrainedOnSimulatedPatients,
                 PredictionPointInFuture = inFuture,
                 PredictionPoint = new DateTimeOffset(point, TimeSpan.Zero),
+                ProlongedStayDays = model.Session.TaskParameters.ProlongedStay.TotalDays,
             };
         }
     }

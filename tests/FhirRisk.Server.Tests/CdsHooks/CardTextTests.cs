@@ -57,6 +57,27 @@ public sealed class CardTextTests
         Assert.DoesNotContain("simulated", siteCard.Detail, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public void A_prolonged_stay_card_names_the_threshold_the_model_answered_under()
+    {
+        // The threshold is the model's own (finetuning.json task_parameters), not always 10 days (review s20 L8).
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var result = new PatientRiskResult([Risk("prolonged_los", 0.2), Risk("composite", 0.4), Risk("hospital_mortality", 0.1)], "m", 3, [])
+        {
+            ProlongedStayDays = 7,
+        };
+
+        var cards = factory.Build(result, [.. result.Risks.Select(r => new RiskCardInput(r, []))], []);
+
+        Assert.StartsWith("Prolonged stay (≥ 7 days) risk: ", cards[0].Summary, StringComparison.Ordinal);
+        Assert.StartsWith("**Prolonged stay \\(≥ 7 days\\):** ", cards[0].Detail, StringComparison.Ordinal); // Markdown-escaped
+        Assert.StartsWith("Death, ICU or prolonged stay (≥ 7 days) risk: ", cards[1].Summary, StringComparison.Ordinal);
+        Assert.StartsWith("In-hospital mortality risk: ", cards[2].Summary, StringComparison.Ordinal);
+        var unknown = new PatientRiskResult([Risk("prolonged_los", 0.2)], "m", 3, []);
+        Assert.StartsWith("Prolonged stay risk: ", Assert.Single(factory.Build(unknown, [new RiskCardInput(unknown.Risks[0], [])], [])).Summary,
+            StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(0.01, "info")]
     [InlineData(0.05, "warning")]
