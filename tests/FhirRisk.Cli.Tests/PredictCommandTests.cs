@@ -75,7 +75,7 @@ public sealed class PredictCommandTests
         foreach (var (output, counts) in new[] { ("piloted", new RolloutCounts(3, 100, 2)), ("sequential", new RolloutCounts(3, 100, 0)) })
         {
             foreach (var file in new[] { PredictCommand.RolloutsFile, PredictCommand.HazardFile })
-                Assert.Equal(new PredictedRollouts(3, 100, counts.Pilot, 0.05, 1f, 0, 1f, 48, 42) { Split = "train" }, PredictedRollouts.Read(Path.Combine(temp.File(output), file)));
+                Assert.Equal(new PredictedRollouts(3, 100, counts.Pilot, 0.05, 1f, 0, 1f, 48, 42) { Split = "train", ProlongedStayDays = 10 }, PredictedRollouts.Read(Path.Combine(temp.File(output), file)));
         }
         var refused = await CliRun.RunAsync("predict", "--method", "rollouts", "--model", model, "--tokens", tokens, "--labels", labels,
             "--adaptive", "--pilot", "-1", "--out", temp.File("refused"));

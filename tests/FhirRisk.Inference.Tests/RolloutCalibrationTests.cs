@@ -91,6 +91,41 @@ public sealed class RolloutCalibrationTests
     }
 
     [Fact]
+    public void A_prolonged_stay_map_records_its_threshold_and_applies_to_answers_of_that_threshold_only()
+    {
+        // The threshold is the model's own since task parameters travel with it (review s20 M5): a prolonged_los map fitted
+        // on 10-day rollouts must not map 7-day ones; a mortality map does not depend on it.
+        using var temp = new TempDirectory();
+        var folder = temp.File("m");
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "model.safetensors"), [7, 7, 7]);
+        var hash = RolloutCalibration.WeightsHash(folder);
+        var week = TimeSpan.FromDays(7);
+        new RolloutCalibration(hash, [
+            new RolloutTaskCalibration("prolonged_los", RolloutEstimator.Hazard, HalfOdds, 9, 1, "t") { ProlongedStay = week },
+            new RolloutTaskCalibration("hospital_mortality", RolloutEstimator.Hazard, HalfOdds, 9, 1, "t") { ProlongedStay = week },
+        ]).Save(folder);
+        var text = File.ReadAllText(Path.Combine(folder, RolloutCalibration.FileName));
+        Assert.Equal(1, text.Split("\"prolonged_stay_days\": 7").Length - 1); // written for the task that depends on it only
+
+        var loaded = RolloutCalibration.Load(folder)!;
+        Assert.True(loaded.Fits("prolonged_los", RolloutEstimator.Hazard, RolloutCounts.Service, 1f, week));
+        Assert.False(loaded.Fits("prolonged_los", RolloutEstimator.Hazard, RolloutCounts.Service, 1f, TimeSpan.FromDays(10)));
+        Assert.True(loaded.Fits("prolonged_los", RolloutEstimator.Hazard, RolloutCounts.Service, 1f)); // not asked
+        Assert.True(loaded.Fits("hospital_mortality", RolloutEstimator.Hazard, RolloutCounts.Service, 1f, TimeSpan.FromDays(10)));
+        Assert.Contains("prolonged stays of 7 days", loaded.Tasks.Single(t => t.Task == "prolonged_los").FittedFor, StringComparison.Ordinal);
+
+        // A map written before the threshold was recorded was fitted under the defaults (predict knew no other).
+        File.WriteAllText(Path.Combine(folder, RolloutCalibration.FileName), $$"""
+            {"format":"fhirrisk-rollout-calibration","version":1,"weights_sha256":"{{hash}}","tasks":[{"task":"composite",
+             "estimator":"hazard","method":"platt","scale":0.59,"shift":-1.1,"points":1000,"positives":79,"source":"s"}]}
+            """);
+        var legacy = RolloutCalibration.Load(folder)!;
+        Assert.Equal(TimeSpan.FromDays(10), legacy.Tasks[0].ProlongedStay);
+        Assert.False(legacy.Fits("composite", RolloutEstimator.Hazard, new(20, 100, 0), 1f, week));
+    }
+
+    [Fact]
     public void A_map_records_the_temperature_it_was_fitted_at_and_a_file_without_it_was_fitted_at_1()
     {
         using var temp = new TempDirectory();

@@ -112,6 +112,10 @@ internal static class CalibrateRolloutsCommand
                         $"drop {given.Names}: the file records the settings its rollouts ran with, and the map is fitted for those.", ExitCodes.UsageError);
                 (counts, temperature) = (recorded.Counts, recorded.Temperature);
             }
+            var prolongedStay = recorded?.ProlongedStay ?? Meds.Tasks.TaskParameters.Default.ProlongedStay;
+            if (applyRecorded is not null && applyRecorded.ProlongedStay != prolongedStay)
+                return CommandOutput.Fail(io.Error, I($"'{apply}' was rolled out with prolonged stays of {applyRecorded.ProlongedStay.TotalDays:0.##} days, but the map is fitted on {prolongedStay.TotalDays:0.##}."),
+                    "apply the map to predictions made with the same task parameters (labels made with the same --prolonged-stay-days).", ExitCodes.UsageError);
             if (applyRecorded is not null && (applyRecorded.Counts != counts || applyRecorded.Temperature != temperature))
                 return CommandOutput.Fail(io.Error, I($"'{apply}' was predicted with {applyRecorded}, but the map is for {counts} at temperature {temperature}."),
                     "apply the map to predictions made with the same settings as the ones it is fitted on (rerun 'fhirrisk predict' on the held-out split with them).", ExitCodes.UsageError);
@@ -132,7 +136,12 @@ internal static class CalibrateRolloutsCommand
                     return CommandOutput.Fail(io.Error, $"task {group.Key} has {(positives == 0 ? "no positive" : "no negative")} label among its {labels.Length:N0} points.",
                         "fit on a split with both outcomes (more points: a larger --limit or no --limit in 'fhirrisk predict').");
                 var map = family is { } f ? CalibrationFitter.Fit(f, logits, labels) : CalibrationFitter.Choose(logits, labels, group.Select(r => r.SubjectId).ToArray());
-                fitted.Add(new RolloutTaskCalibration(group.Key, estimator, map, labels.Length, positives, source) { Counts = counts, Temperature = temperature });
+                fitted.Add(new RolloutTaskCalibration(group.Key, estimator, map, labels.Length, positives, source)
+                {
+                    Counts = counts,
+                    Temperature = temperature,
+                    ProlongedStay = prolongedStay,
+                });
                 var raw = group.Select(r => r.Probability).ToArray();
                 var mapped = logits.Select(map.Probability).ToArray();
                 lines.Add(I($"{group.Key}: {labels.Length:N0} points ({positives:N0} positive); {map.Method.ToString().ToLowerInvariant()} a = {map.Scale:0.###}, b = {map.Shift:0.###}; ") +

@@ -232,7 +232,12 @@ internal static class PredictCommand
         var settled = scored.Where(s => s.Estimate.Labelled > 0).ToArray();
         var rows = settled.Select(s => new Prediction(s.Point.SubjectId, s.Point.PredictionTime, r.Selection.Task, r.MethodName, s.Estimate.Risk, s.Point.Label)).ToList();
         // Both rollout files record the settings, so 'calibrate-rollouts' fits its map for the answers they give.
-        var recorded = (PredictedRollouts.Of(r.Settings) with { AskedBeforeHours = r.Selection.AskedBefore?.TotalHours ?? 0, Split = r.Selection.Split }).WriterOptions();
+        var recorded = (PredictedRollouts.Of(r.Settings) with
+        {
+            AskedBeforeHours = r.Selection.AskedBefore?.TotalHours ?? 0,
+            Split = r.Selection.Split,
+            ProlongedStayDays = session.TaskParameters.ProlongedStay.TotalDays,
+        }).WriterOptions();
         var (written, unmatched, oracle, record) = Write(r, rows, r.FileOf(r.MethodName), io, recorded);
         if (settled.All(s => !double.IsNaN(s.Estimate.Hazard)))
         {

@@ -35,6 +35,16 @@ internal sealed record PredictedRollouts(
     [JsonPropertyName("split")]
     public string? Split { get; init; }
 
+    /// <summary>The prolonged-stay threshold (days) the rollouts answered <c>prolonged_los</c> and <c>composite</c> under:
+    /// the session's task parameters (docs/formats/heads.md); null in files written before it was recorded, all rolled
+    /// out under the defaults.</summary>
+    [JsonPropertyName("prolonged_stay_days")]
+    public double? ProlongedStayDays { get; init; }
+
+    /// <summary>The threshold, the defaults' where the file does not record one.</summary>
+    [JsonIgnore]
+    public TimeSpan ProlongedStay => ProlongedStayDays is { } days ? TimeSpan.FromDays(days) : Meds.Tasks.TaskParameters.Default.ProlongedStay;
+
     /// <summary>The counts the answers were made with (<see cref="RolloutCounts"/>: the pilot counts for adaptive ones only).</summary>
     [JsonIgnore]
     public RolloutCounts Counts => new(MinRollouts, MaxRollouts, PilotRollouts);

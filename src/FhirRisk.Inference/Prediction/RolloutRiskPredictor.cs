@@ -91,7 +91,7 @@ public sealed class RolloutRiskPredictor : IRiskPredictor, IRiskExplainer, IAsyn
     {
         // No labelled rollout: NaN stays NaN, with its [0, 1] interval, and is not said to be recalibrated.
         if (double.IsNaN(estimate.Answer) || _session.RolloutCalibration is not { } calibration
-            || !calibration.Fits(estimate.Task, estimate.Estimator, RolloutCounts.Of(settings), settings.Sampling.Temperature))
+            || !calibration.Fits(estimate.Task, estimate.Estimator, RolloutCounts.Of(settings), settings.Sampling.Temperature, _session.TaskParameters.ProlongedStay))
             return (estimate.Answer, estimate.AnswerInterval, false);
         double Map(double p) => calibration.Apply(estimate.Task, estimate.Estimator, p, estimate.Labelled);
         var raw = estimate.AnswerInterval;

@@ -26,21 +26,33 @@ public sealed record RolloutTaskCalibration(string Task, RolloutEstimator Estima
     /// <c>fhirrisk predict</c>'s default.</summary>
     public float Temperature { get; init; } = 1f;
 
-    /// <summary>Whether this map was fitted on answers made the way these are: the same estimator, rollout counts and
-    /// sampling temperature (docs/inference.md "Recalibration").</summary>
-    public bool AppliesTo(RolloutEstimator estimator, RolloutCounts counts, float temperature) =>
-        Estimator == estimator && Counts == counts && Temperature.Equals(temperature);
+    /// <summary>The prolonged-stay threshold the fitting points' rollouts answered under (the session's task parameters,
+    /// docs/formats/heads.md). Only <c>prolonged_los</c> and <c>composite</c> depend on it, and only their maps are held
+    /// to it. Default 10 days: maps written before it was recorded were all fitted by <c>predict</c> under the defaults.</summary>
+    public TimeSpan ProlongedStay { get; init; } = Meds.Tasks.TaskParameters.Default.ProlongedStay;
 
-    /// <summary><see cref="AppliesTo(RolloutEstimator, RolloutCounts, float)"/> for answers made with <paramref name="settings"/>.</summary>
-    public bool AppliesTo(RolloutSettings settings)
+    /// <summary>Whether the map's task asks about the prolonged-stay threshold.</summary>
+    public bool DependsOnProlongedStay => Task is Meds.Tasks.TaskCatalog.ProlongedLos or Meds.Tasks.TaskCatalog.Composite;
+
+    /// <summary>Whether this map was fitted on answers made the way these are: the same estimator, rollout counts and
+    /// sampling temperature (docs/inference.md "Recalibration"), and, for the tasks that count one, the same prolonged-stay
+    /// threshold (<paramref name="prolongedStay"/>; null: not checked).</summary>
+    public bool AppliesTo(RolloutEstimator estimator, RolloutCounts counts, float temperature, TimeSpan? prolongedStay = null) =>
+        Estimator == estimator && Counts == counts && Temperature.Equals(temperature)
+        && (prolongedStay is not { } threshold || !DependsOnProlongedStay || threshold == ProlongedStay);
+
+    /// <summary><see cref="AppliesTo(RolloutEstimator, RolloutCounts, float, TimeSpan?)"/> for answers made with
+    /// <paramref name="settings"/>.</summary>
+    public bool AppliesTo(RolloutSettings settings, TimeSpan? prolongedStay = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return AppliesTo(settings.Estimator, RolloutCounts.Of(settings), settings.Sampling.Temperature);
+        return AppliesTo(settings.Estimator, RolloutCounts.Of(settings), settings.Sampling.Temperature, prolongedStay);
     }
 
     /// <summary>The settings the map was fitted for, as log lines and hints name them: "adaptive 20–100 (pilot 10) at
     /// temperature 1".</summary>
-    public string FittedFor => string.Create(CultureInfo.InvariantCulture, $"{Counts} at temperature {Temperature}");
+    public string FittedFor => string.Create(CultureInfo.InvariantCulture,
+        $"{Counts} at temperature {Temperature}{(DependsOnProlongedStay ? $", prolonged stays of {ProlongedStay.TotalDays:0.##} days" : "")}");
 }
 
 /// <summary>How many rollouts answered: <see cref="RolloutSettings.MinRollouts"/> to <see cref="RolloutSettings.MaxRollouts"/>
@@ -119,8 +131,8 @@ public sealed class RolloutCalibration
 
     /// <summary>Whether a map was fitted for this task and estimator on answers with these rollout counts, sampled at this
     /// temperature: only then does the predictor apply it (docs/inference.md "Recalibration").</summary>
-    public bool Fits(string task, RolloutEstimator estimator, RolloutCounts counts, float temperature) =>
-        _byTask.TryGetValue((task, estimator), out var fitted) && fitted.AppliesTo(estimator, counts, temperature);
+    public bool Fits(string task, RolloutEstimator estimator, RolloutCounts counts, float temperature, TimeSpan? prolongedStay = null) =>
+        _byTask.TryGetValue((task, estimator), out var fitted) && fitted.AppliesTo(estimator, counts, temperature, prolongedStay);
 
     /// <summary>σ(a·logit(p) + b), with p clamped by <see cref="Clamp"/>.</summary>
     public static double Map(ProbabilityCalibration map, double risk, int labelled = 0)
@@ -184,6 +196,8 @@ public sealed class RolloutCalibration
                     t.TryGetProperty("pilot_rollouts", out var pilot) ? pilot.GetInt32() : 0),
                 // Absent in maps written before the temperature was recorded: those were all sampled at 1.
                 Temperature = t.TryGetProperty("temperature", out var temperature) ? temperature.GetSingle() : 1f,
+                // Absent in maps written before the threshold was recorded: predict then always rolled out the defaults.
+                ProlongedStay = t.TryGetProperty("prolonged_stay_days", out var days) ? TimeSpan.FromDays(days.GetDouble()) : Meds.Tasks.TaskParameters.Default.ProlongedStay,
             }).ToArray();
             if (tasks.Any(t => !double.IsFinite(t.Map.Scale) || !double.IsFinite(t.Map.Shift) || t.Map.Scale <= 0))
                 throw Damaged(path, "a map has a scale that is not positive and finite, or a shift that is not finite");
@@ -191,6 +205,8 @@ public sealed class RolloutCalibration
                 throw Damaged(path, "a map has min_rollouts below 1, max_rollouts below min_rollouts or pilot_rollouts below 0");
             if (tasks.Any(t => !(t.Temperature > 0f) || !float.IsFinite(t.Temperature)))
                 throw Damaged(path, "a map has a temperature that is not positive and finite");
+            if (tasks.Any(t => t.ProlongedStay <= TimeSpan.Zero))
+                throw Damaged(path, "a map has a prolonged_stay_days that is not positive");
             calibration = new RolloutCalibration(root.GetProperty("weights_sha256").GetString()!, tasks);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException or FormatException)
@@ -235,6 +251,8 @@ public sealed class RolloutCalibration
                 if (t.Counts.Adaptive)
                     json.WriteNumber("pilot_rollouts", t.Counts.Pilot);
                 json.WriteNumber("temperature", t.Temperature);
+                if (t.DependsOnProlongedStay)
+                    json.WriteNumber("prolonged_stay_days", t.ProlongedStay.TotalDays);
                 json.WriteString("source", t.Source);
                 json.WriteEndObject();
             }

@@ -160,7 +160,7 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
             // "Recalibration"); say which, and warn about the rest, so a changed Model:MinRollouts or Model:Temperature is not silent.
             var rolloutSettings = session.Options.Rollouts;
             var maps = session.RolloutCalibration?.Tasks ?? [];
-            var applied = maps.Where(t => t.AppliesTo(rolloutSettings)).ToArray();
+            var applied = maps.Where(t => t.AppliesTo(rolloutSettings, session.TaskParameters.ProlongedStay)).ToArray();
             var unused = maps.Except(applied).ToArray();
             ModelLoaded(logger, version, session.Backend.Name, method.ToString(), applied.Length > 0 ? string.Join(", ", applied.Select(Describe)) : "none");
             if (simulatedOnly)
