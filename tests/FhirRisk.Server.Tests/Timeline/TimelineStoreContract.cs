@@ -398,6 +398,35 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
 [RequiresPostgres]
 public sealed class PostgresTimelineStoreTests : TimelineStoreContract
 {
+    private string? _connectionString;
+
     private protected override ITimelineStore CreateStore() =>
-        new PostgresTimelineStore(PostgresCluster.NewDatabase(), commandTimeoutSeconds: 30, Clock);
+        new PostgresTimelineStore(_connectionString = PostgresCluster.NewDatabase(), commandTimeoutSeconds: 30, Clock);
+
+    [StoreFact]
+    public async Task Merge_links_of_Patients_stored_before_the_column_existed_are_filled_when_it_is_added()
+    {
+        // As the SQLite test does, on PostgreSQL: the fill runs inside the migration's transaction and advisory lock.
+        await Store.WriteAsync([Linked("merged", ("replaced-by", "survivor")), Patient("survivor"), Observation("o1", "merged", 1)]).WaitAsync(TimeSpan.FromSeconds(120));
+        await using (var connection = new Npgsql.NpgsqlConnection(_connectionString))
+        {
+            await connection.OpenAsync();
+            foreach (var sql in new[]
+            {
+                "DROP INDEX ix_timeline_resources_replaced_by", "ALTER TABLE timeline_resources DROP COLUMN replaced_by",
+                "DELETE FROM timeline_schema_migrations WHERE version >= 7",
+            })
+            {
+                await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+                await command.ExecuteNonQueryAsync();
+            }
+        }
+
+        await using var upgraded = new PostgresTimelineStore(_connectionString!, commandTimeoutSeconds: 30, Clock);
+        await upgraded.MigrateAsync();
+
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal(["Observation/o1", "Patient/merged", "Patient/survivor"],
+            (await upgraded.ReadPatientAsync("survivor")).Select(r => $"{r.ResourceType}/{r.Id}"));
+    }
 }
