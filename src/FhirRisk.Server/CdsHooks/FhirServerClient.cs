@@ -165,7 +165,7 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         (string, SearchAdditions)[] forms = [(sizedAndSorted, size | sort), (sized, size), (sortedOnly, sort), (relativeUrl, SearchAdditions.None)];
         return [.. forms.DistinctBy(f => f.Item1, StringComparer.Ordinal)];
 
-        SearchAdditions Added(string form, SearchAdditions addition) => ReferenceEquals(form, relativeUrl) || form == relativeUrl ? SearchAdditions.None : addition;
+        SearchAdditions Added(string form, SearchAdditions addition) => form == relativeUrl ? SearchAdditions.None : addition;
     }
 
     /// <summary>A type search (<c>Type?…</c>) that names no <c>_sort</c> asks for the most recently updated resources

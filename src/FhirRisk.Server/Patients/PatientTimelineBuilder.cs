@@ -84,7 +84,15 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
     {
         var warnings = new List<Issue>();
         var (suppliedResources, rejected, readInPart, parsedSupplied) = ReadSupplied(supplied, warnings);
-        patientId = string.IsNullOrWhiteSpace(patientId) ? PatientOf(suppliedResources) : patientId.Trim();
+        // The merge links of the supplied Patients, read once: they name the patient of a Bundle holding a merged chart and
+        // its survivor, and join its charts.
+        IReadOnlyList<(string Id, string? ReplacedBy, IReadOnlyList<string> Replaces)> suppliedLinks =
+            [.. suppliedResources.Where(r => r.ResourceType == "Patient").Select(r =>
+            {
+                var (replacedBy, replaces) = PatientMergeLinks.Read(r.Json);
+                return (r.Id, replacedBy, replaces);
+            })];
+        patientId = string.IsNullOrWhiteSpace(patientId) ? PatientOf(suppliedResources, suppliedLinks) : patientId.Trim();
         var resources = new Dictionary<(string, string), TimelineResource>();
         var storeUnavailable = false;
         var storedCount = 0;
@@ -107,19 +115,8 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
                     charts.Add(chart);
             }
         }
-        // Supplied Patients merged with those charts (a Bundle holding a merged chart and its survivor) are the same person.
-        var suppliedPatients = suppliedResources.Where(r => r.ResourceType == "Patient").Select(r => (r.Id, Links: PatientMergeLinks.Read(r.Json))).ToList();
-        for (var grown = patientId is not null; grown && charts.Count < SqlTimelineStore.MaxMergedCharts;)
-        {
-            grown = false;
-            foreach (var (id, (replacedBy, replaces)) in suppliedPatients)
-            {
-                var linked = charts.Contains(id) ? [.. replaces, .. replacedBy is null ? [] : new[] { replacedBy }]
-                    : replacedBy is not null && charts.Contains(replacedBy) || replaces.Any(charts.Contains) ? new[] { id } : [];
-                foreach (var chart in linked)
-                    grown |= charts.Add(chart);
-            }
-        }
+        if (patientId is not null)
+            AddSuppliedMerges(charts, suppliedLinks);
         var (otherPatient, partsLeftOut) = (0, 0);
         // Two supplied copies of one resource (a history Bundle's versions, newest first): the newer by its sender's meta
         // is read, as the store keeps it and ingestion picks it; unordered copies, the later (review s19 #5). The version
@@ -327,15 +324,36 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         issue.Severity == IssueSeverity.Warning && issue.Code is not (FhirIssueCodes.DateTimeWithoutZone or FhirPushIssueCodes.NoPatient);
 
     /// <summary>The one patient the supplied resources belong to; null when they name none (the mapping then finds it).</summary>
-    private static string? PatientOf(List<TimelineResource> supplied)
+    /// <summary>Adds to <paramref name="charts"/> the supplied Patients merged with one of them (a Bundle holding a merged
+    /// chart and its survivor: one person), either way a link says it, until nothing new comes or the store's cap.</summary>
+    private static void AddSuppliedMerges(HashSet<string> charts, IReadOnlyList<(string Id, string? ReplacedBy, IReadOnlyList<string> Replaces)> links)
+    {
+        var grown = true;
+        while (grown && charts.Count < SqlTimelineStore.MaxMergedCharts)
+        {
+            grown = false;
+            foreach (var (id, replacedBy, replaces) in links)
+            {
+                if (charts.Contains(id))
+                {
+                    foreach (var linked in replacedBy is null ? replaces : replaces.Append(replacedBy))
+                        grown |= charts.Add(linked);
+                }
+                else if (replacedBy is not null && charts.Contains(replacedBy) || replaces.Any(charts.Contains))
+                {
+                    grown |= charts.Add(id);
+                }
+            }
+        }
+    }
+
+    private static string? PatientOf(List<TimelineResource> supplied, IReadOnlyList<(string Id, string? ReplacedBy, IReadOnlyList<string> Replaces)> links)
     {
         // Charts merged into another (a supplied Patient's own replaced-by) are that one's: a Bundle holding a merged chart
         // and its survivor is one patient, the survivor.
-        var replacedBy = supplied.Where(r => r.ResourceType == "Patient")
-            .Select(r => (r.Id, Survivor: PatientMergeLinks.ReplacedBy(r.Json)))
-            .Where(p => p.Survivor is not null)
+        var replacedBy = links.Where(p => p.ReplacedBy is not null)
             .DistinctBy(p => p.Id, StringComparer.Ordinal)
-            .ToDictionary(p => p.Id, p => p.Survivor!, StringComparer.Ordinal);
+            .ToDictionary(p => p.Id, p => p.ReplacedBy!, StringComparer.Ordinal);
         string Survivor(string id)
         {
             for (var step = 0; step < 8 && replacedBy.TryGetValue(id, out var next); step++)
