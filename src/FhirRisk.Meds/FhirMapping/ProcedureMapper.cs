@@ -3,7 +3,8 @@ using FhirRisk.Fhir.Model;
 namespace FhirRisk.Meds.FhirMapping;
 
 /// <summary>
-/// Procedure → one event at performed[x] (start, else end); not-done and entered-in-error are dropped. A procedure
+/// Procedure → one event at performed[x] (start, else end); not-done, entered-in-error and preparation (not started) are
+/// dropped (<see cref="StatusRules.Procedure"/>). A procedure
 /// recorded by date — a date, or a time of exactly local midnight without an end (MIMIC-IV's ICD procedures) — is
 /// placed at the end of that day, kept within its encounter's period and never after its own end: at midnight it
 /// would precede the admission and the ED triage of its own stay, and show a prediction made there what the stay came
@@ -13,7 +14,7 @@ internal static class ProcedureMapper
 {
     public static void Map(FhirProcedure procedure, MappingContext context)
     {
-        if (context.DroppedByStatus(procedure.Status, "status", "not-done", "entered-in-error"))
+        if (context.DroppedByStatus(procedure.Status, "status", StatusRules.Procedure))
             return;
         if (context.Subject(procedure.Subject, "subject") is not { } subjectId)
             return;

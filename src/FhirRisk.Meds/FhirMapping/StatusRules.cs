@@ -14,6 +14,10 @@ internal static class StatusRules
     /// <summary><c>registered</c>: the observation exists but has no result yet.</summary>
     public static IReadOnlyList<string> Observation { get; } = ["entered-in-error", "cancelled", "registered"];
 
+    /// <summary><c>preparation</c>: the procedure has not started (a scheduled operation, a suite being readied); a
+    /// record's last event must not be one still to come, nor a model learn from a procedure that may never happen.</summary>
+    public static IReadOnlyList<string> Procedure { get; } = ["not-done", "entered-in-error", "preparation"];
+
     /// <summary>A report dropped with these statuses drops the results it contains too.</summary>
     public static IReadOnlyList<string> DiagnosticReport { get; } = ["entered-in-error", "cancelled"];
 

@@ -45,7 +45,7 @@ internal static class ConditionProcedureRows
 
     public static void AddProcedure(FhirProcedure procedure, OmopSource source)
     {
-        if (source.DroppedByStatus(procedure.Status, "status", "not-done"))
+        if (source.DroppedByStatus(procedure.Status, "status", FhirMapping.StatusRules.Procedure))
             return;
         var personId = source.PersonId(procedure.Subject, "subject");
         if (personId is null)

@@ -97,7 +97,7 @@ public sealed class ClinicalMapperTests
     }
 
     [Fact]
-    public void Procedure_Completed_EventAtPerformed_NotDoneDropped()
+    public void Procedure_Completed_EventAtPerformed_NotDoneAndPreparationDropped()
     {
         var fixture = WithEncounter();
         var procedure = new FhirProcedure
@@ -110,6 +110,9 @@ public sealed class ClinicalMapperTests
         var done = Assert.Single(fixture.Map(procedure));
         Assert.Equal(("SNOMED//80146002", new DateTime(2020, 1, 3, 10, 0, 0)), (done.Code, done.Time!.Value));
         Assert.Empty(fixture.Map(procedure with { Status = "not-done" }));
+        // Scheduled, not started: a planned operation must not become the record's last event (the prediction point).
+        Assert.Empty(fixture.Map(procedure with { Status = "preparation" }));
+        Assert.Single(fixture.Map(procedure with { Status = "in-progress" }));
     }
 
     [Theory]

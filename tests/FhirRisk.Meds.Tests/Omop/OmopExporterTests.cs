@@ -132,7 +132,8 @@ public sealed class OmopExporterTests
     public void Add_WhatTheMedsMappingLeavesOut_IsNotExportedEither()
     {
         // A statement that the patient did not take a drug, a draft order, a proposal, a planned visit in 2030 (which
-        // stretched observation_period into the future) and a lab with no result yet were exported.
+        // stretched observation_period into the future), a lab with no result yet and an operation not yet started were
+        // exported.
         using var temp = new TempDirectory();
         var drug = new FhirMedicationChoice(OmopFixture.Code("http://www.nlm.nih.gov/research/umls/rxnorm", "197361"), null);
         FhirResource[] resources =
@@ -153,11 +154,17 @@ public sealed class OmopExporterTests
                 Id = "o2", Status = "final", Subject = OmopFixture.Ref("Patient/p1"), Code = OmopFixture.Code(OmopFixture.Loinc, "2160-0"), Effective = OmopFixture.At(2020, 1, 1),
                 DataAbsentReason = OmopFixture.Code("http://terminology.hl7.org/CodeSystem/data-absent-reason", "not-performed"),
             },
+            new FhirProcedure
+            {
+                Id = "p1", Status = "preparation", Subject = OmopFixture.Ref("Patient/p1"), Code = OmopFixture.Code(OmopFixture.Snomed, "80146002"),
+                Performed = OmopFixture.At(2030, 1, 1, 9),
+            },
         ];
 
         var issues = OmopFixture.Export(new OmopExporterSettings(temp.Path) { WriteParquet = false }, resources);
 
-        Assert.Equal(7, issues.Count(i => i.Code == OmopIssueCodes.StatusDropped));
+        Assert.Equal(8, issues.Count(i => i.Code == OmopIssueCodes.StatusDropped));
+        Assert.Empty(OmopFixture.ReadCsv(temp.File("procedure_occurrence.csv")).Rows);
         Assert.Empty(OmopFixture.ReadCsv(temp.File("drug_exposure.csv")).Rows);
         Assert.Empty(OmopFixture.ReadCsv(temp.File("visit_occurrence.csv")).Rows);
         Assert.Empty(OmopFixture.ReadCsv(temp.File("measurement.csv")).Rows);
