@@ -73,8 +73,13 @@ internal sealed class RiskModelOptions
     /// (default 2,048).</summary>
     public int MaxRowsPerStep { get; set; } = RolloutSchedulerOptions.Default.MaxRowsPerStep;
 
-    /// <summary>Concurrent patients of one PredictStream call (default 4).</summary>
+    /// <summary>Concurrent patients of one PredictStream call (default 4); also how many answers a call queues for a
+    /// client that reads slowly before its work waits.</summary>
     public int StreamConcurrency { get; set; } = 4;
+
+    /// <summary>The most patients one PredictStream call may carry (default 10,000); more is INVALID_ARGUMENT before any
+    /// is read, so one small request (an empty patient is 2 bytes) cannot queue millions of answers.</summary>
+    public int MaxStreamPatients { get; set; } = 10_000;
 
     /// <summary>Where the model's kernels run (docs/operations.md "Compute backend"): <c>Cpu</c> (default, the C#
     /// kernels) or <c>Torch</c> (libtorch through the shim of FhirRisk.Model.Torch, on <see cref="Device"/>).</summary>
@@ -136,6 +141,8 @@ internal sealed class RiskModelOptionsValidator : IValidateOptions<RiskModelOpti
             failures.Add("Model:MaxRowsPerStep must be at least 1.");
         if (options.StreamConcurrency < 1)
             failures.Add("Model:StreamConcurrency must be at least 1.");
+        if (options.MaxStreamPatients < 1)
+            failures.Add("Model:MaxStreamPatients must be at least 1.");
         if (!Fhir.SiteTimeZone.TryFind(options.TimeZone, out _))
             failures.Add(Fhir.SiteTimeZone.Unknown("Model:TimeZone", options.TimeZone));
         if (options.Backend == ComputeBackendKind.Torch)

@@ -40,32 +40,79 @@ internal sealed class PatientRiskServiceBackend(
         return Guard(() => PredictOneAsync(request.Patient, request.Options, choices, cancellationToken));
     }
 
+    /// <summary>
+    /// Each patient as <see cref="PredictAsync"/>, at most <see cref="RiskModelOptions.StreamConcurrency"/> at a time,
+    /// answered in completion order. A patient is started only when a place is free, and a place is given back only once
+    /// its answer is queued for the client, into a queue of that many answers: a client that stops reading stops the
+    /// work, and the call holds at most twice that many answers (review s21-grpc H1: every patient was started at once
+    /// and every answer queued without bound, 550 MB for one call of two million empty patients).
+    /// </summary>
     public async IAsyncEnumerable<PredictStreamResponse> PredictStreamAsync(PredictStreamRequest request,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var limit = options.Value.MaxStreamPatients;
+        if (request.Patients.Count > limit)
+            throw new GrpcStatusException(GrpcStatusCode.InvalidArgument,
+                $"PredictStream takes at most {limit} patients a call and this one has {request.Patients.Count}: send them as several calls (the server's Model:MaxStreamPatients).");
         // Batch work: each patient waits for a rollout place rather than being shed (docs/operations.md "Load shedding").
         var choices = Choices(request.Options) with { WaitForPlace = true };
         CheckTasks(request.Options);
-        var answers = Channel.CreateUnbounded<PredictStreamResponse>();
-        using var gate = new SemaphoreSlim(options.Value.StreamConcurrency);
-        var work = request.Patients.Select(async (patient, index) =>
+        var places = options.Value.StreamConcurrency;
+        var answers = Channel.CreateBounded<PredictStreamResponse>(new BoundedChannelOptions(places)
         {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var producer = ProduceAsync(stop.Token);
+        try
+        {
+            await foreach (var answer in answers.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                yield return answer;
+        }
+        finally
+        {
+            // The client went away or the stream ended: no patient's work outlives the call.
+            await stop.CancelAsync().ConfigureAwait(false);
+            await producer.ConfigureAwait(false);
+        }
+
+        async Task ProduceAsync(CancellationToken stopping)
+        {
+            using var gate = new SemaphoreSlim(places);
+            var started = new List<Task>(Math.Min(request.Patients.Count, 1024));
+            Exception? failure = null;
             try
             {
-                answers.Writer.TryWrite(await AnswerOneAsync(patient, (uint)index, request.Options, choices, cancellationToken).ConfigureAwait(false));
+                for (var index = 0; index < request.Patients.Count; index++)
+                {
+                    await gate.WaitAsync(stopping).ConfigureAwait(false);
+                    started.Add(AnswerAndQueueAsync(request.Patients[index], (uint)index));
+                }
+                await Task.WhenAll(started).ConfigureAwait(false);
             }
-            finally
+            catch (Exception e)
             {
-                gate.Release();
+                failure = e;
+                await Task.WhenAll(started.Select(t => t.ContinueWith(_ => { }, CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default))).ConfigureAwait(false);
             }
-        }).ToArray();
-        var all = Task.WhenAll(work).ContinueWith(t => answers.Writer.TryComplete(t.Exception?.GetBaseException()),
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        await foreach (var answer in answers.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            yield return answer;
-        await all.ConfigureAwait(false);
+            answers.Writer.TryComplete(failure is OperationCanceledException ? null : failure);
+
+            async Task AnswerAndQueueAsync(PatientInput patient, uint index)
+            {
+                try
+                {
+                    var answer = await AnswerOneAsync(patient, index, request.Options, choices, stopping).ConfigureAwait(false);
+                    await answers.Writer.WriteAsync(answer, stopping).ConfigureAwait(false);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }
+        }
     }
 
     public Task<ExplainResponse> ExplainAsync(ExplainRequest request, CancellationToken cancellationToken) =>

@@ -231,6 +231,66 @@ public sealed class LoadSheddingTests : IAsyncLifetime
         Assert.Equal((0, 0), (Admission.FellBack, Admission.Rejected));
     }
 
+    [Fact]
+    public async Task PredictStream_starts_no_more_patients_than_a_client_that_stopped_reading_can_be_owed()
+    {
+        // Review s21-grpc H1: every patient was started at once and every answer queued without bound, so a client that
+        // sent many patients and read nothing made the server hold all their answers.
+        var backend = _server.Services.GetRequiredService<FhirRisk.Server.Risk.IRiskServiceBackend>();
+        var places = _server.Services.GetRequiredService<IOptions<RiskModelOptions>>().Value.StreamConcurrency;
+        var request = new FhirRisk.Grpc.V1.PredictStreamRequest
+        {
+            Options = new FhirRisk.Grpc.V1.PredictOptions { Tasks = { "hospital_mortality" }, Method = FhirRisk.Grpc.V1.Method.Rollouts, Rollouts = 1 },
+        };
+        for (var i = 0; i < 40; i++)
+            request.Patients.Add(new FhirRisk.Grpc.V1.PatientInput { Stored = new FhirRisk.Grpc.V1.StoredPatient { PatientId = PatientId } });
+        var before = Admission.Admitted;
+
+        await using (var answers = backend.PredictStreamAsync(request, CancellationToken.None).GetAsyncEnumerator())
+        {
+            Assert.True(await answers.MoveNextAsync().AsTask().WaitAsync(TestFhirRiskServer.Timeout));
+            var started = await SettledAsync(() => Admission.Admitted - before);
+            // One answer read, a queue of `places` answers, and `places` patients holding their places to queue theirs.
+            Assert.InRange(started, 1, 1 + 2 * places);
+            Assert.True(started < request.Patients.Count);
+        }
+        var stopped = Admission.Admitted - before;
+        Assert.Equal(stopped, await SettledAsync(() => Admission.Admitted - before));
+        Assert.True(stopped < request.Patients.Count, "the call's work outlived it");
+    }
+
+    [Fact]
+    public async Task PredictStream_refuses_more_patients_than_the_server_takes_in_one_call()
+    {
+        var limit = _server.Services.GetRequiredService<IOptions<RiskModelOptions>>().Value.MaxStreamPatients;
+        var patients = new JsonArray();
+        for (var i = 0; i <= limit; i++)
+            patients.Add(new JsonObject { ["reference"] = "p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        var admittedBefore = Admission.Admitted;
+
+        var result = await GrpcJsClient.CallAsync(Call("PredictStream", new JsonObject { ["patients"] = patients, ["options"] = Tasks("METHOD_HEADS") }));
+
+        Assert.Equal("INVALID_ARGUMENT", result.StatusName);
+        Assert.Contains("Model:MaxStreamPatients", result.Details, StringComparison.Ordinal);
+        Assert.Empty(result.Messages);
+        Assert.Equal(admittedBefore, Admission.Admitted);
+    }
+
+    /// <summary>The value once it has not changed for a second (at most the test timeout).</summary>
+    private static async Task<long> SettledAsync(Func<long> read)
+    {
+        using var timeout = new CancellationTokenSource(TestFhirRiskServer.Timeout);
+        var value = read();
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), timeout.Token);
+            var next = read();
+            if (next == value)
+                return value;
+            value = next;
+        }
+    }
+
     /// <summary>True while a work request is in flight on the server (the stream, waiting at the held gate).</summary>
     private async Task<bool> StreamIsWaitingAsync()
     {
