@@ -77,6 +77,42 @@ public sealed class FhirDatesTests(ITestOutputHelper output)
     }
 
     [Theory]
+    // A date in 9999 is valid R4, and legacy feeds write 9999-12-31 for "no end": its end is the calendar's last
+    // instant, not an exception out of the mapping (review s21-fhir H1).
+    [InlineData("9999")]
+    [InlineData("9999-12")]
+    [InlineData("9999-12-31")]
+    [InlineData("9999-12-31T00:00:00Z")]
+    [InlineData("9999-12-31T00:00:00")]
+    public void The_end_of_a_date_in_the_calendars_last_period_is_its_last_instant(string text)
+    {
+        Assert.True(FhirDates.TryParse(text, out var value, out var withoutZone));
+        var zoned = FhirDates.InZone(value, withoutZone, TimeZoneInfo.FindSystemTimeZoneById("America/New_York"));
+
+        foreach (var read in new[] { value, zoned })
+        {
+            Assert.InRange(read.UtcEnd, read.Utc, DateTime.MaxValue);
+            Assert.InRange(read.UtcEndIfDay, read.Utc, DateTime.MaxValue);
+            Assert.True(read.LastDay >= read.FirstDay);
+        }
+        Assert.Equal(value.HasTime ? value.Utc : DateTime.MaxValue, value.UtcEnd);
+        if (value.Precision == FhirDatePrecision.Day || value.AtLocalMidnight)
+            Assert.Equal(DateTime.MaxValue, value.UtcEndIfDay);
+    }
+
+    [Fact]
+    public void The_end_of_a_period_before_the_calendars_last_is_the_microsecond_before_the_next()
+    {
+        Assert.True(FhirDates.TryParse("9998", out var year));
+        Assert.True(FhirDates.TryParse("9999-11", out var month));
+        Assert.True(FhirDates.TryParse("9999-12-30", out var day));
+
+        Assert.Equal(new DateTime(9999, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddTicks(-10), year.UtcEnd);
+        Assert.Equal(new DateTime(9999, 12, 1, 0, 0, 0, DateTimeKind.Utc).AddTicks(-10), month.UtcEnd);
+        Assert.Equal(new DateTime(9999, 12, 31, 0, 0, 0, DateTimeKind.Utc).AddTicks(-10), day.UtcEnd);
+    }
+
+    [Theory]
     [InlineData("2024-02-29T23:59:59.9999999Z", FhirDatePrecision.Second)]
     [InlineData("2023-02-03T04:05:06+14:00", FhirDatePrecision.Second)]
     [InlineData("2023-02-03T04:05-14:00", FhirDatePrecision.Minute)]

@@ -71,7 +71,7 @@ public readonly record struct FhirDateTime(DateTime Utc, FhirDatePrecision Preci
     /// (<see cref="AtLocalMidnight"/>) — the last instant of that day; otherwise <see cref="Utc"/>. An act recorded by
     /// date happened at some time on that day, so only the day's end is sure not to put it before what else that day held.
     /// </summary>
-    public DateTime UtcEndIfDay => Precision == FhirDatePrecision.Day ? UtcEnd : AtLocalMidnight ? DayEndUtc ?? Utc.AddDays(1).AddTicks(-10) : Utc;
+    public DateTime UtcEndIfDay => Precision == FhirDatePrecision.Day ? UtcEnd : AtLocalMidnight ? DayEndUtc ?? BeforeNext(FhirDatePrecision.Day) : Utc;
 
     /// <summary>
     /// For a time of exactly midnight written without an offset and read in a site time zone (<see cref="AtLocalMidnight"/>,
@@ -81,13 +81,31 @@ public readonly record struct FhirDateTime(DateTime Utc, FhirDatePrecision Preci
     public DateTime? DayEndUtc { get; init; }
 
     /// <summary>The last instant the value denotes (end of year/month/day for partial dates; itself otherwise).</summary>
-    public DateTime UtcEnd => PeriodEndUtc ?? Precision switch
+    public DateTime UtcEnd => PeriodEndUtc ?? (Precision < FhirDatePrecision.Minute ? BeforeNext(Precision) : Utc);
+
+    /// <summary>
+    /// The last microsecond (10 ticks) before the next year, month or day after <see cref="Utc"/>; <see cref="DateTime.MaxValue"/> where that lies past the calendar's end: a date in 9999 is valid
+    /// R4, and legacy feeds write <c>9999-12-31</c> for "no end" (review s21-fhir H1: it threw out of the mapping).
+    /// </summary>
+    private DateTime BeforeNext(FhirDatePrecision unit)
     {
-        FhirDatePrecision.Year => Utc.AddYears(1).AddTicks(-10),
-        FhirDatePrecision.Month => Utc.AddMonths(1).AddTicks(-10),
-        FhirDatePrecision.Day => Utc.AddDays(1).AddTicks(-10),
-        _ => Utc,
-    };
+        var last = DateTime.MaxValue;
+        var fits = unit switch
+        {
+            FhirDatePrecision.Year => Utc.Year < last.Year,
+            FhirDatePrecision.Month => Utc.Year < last.Year || Utc.Month < last.Month,
+            _ => Utc.Ticks <= last.Ticks - TimeSpan.TicksPerDay,
+        };
+        if (!fits)
+            return last;
+        var next = unit switch
+        {
+            FhirDatePrecision.Year => Utc.AddYears(1),
+            FhirDatePrecision.Month => Utc.AddMonths(1),
+            _ => Utc.AddDays(1),
+        };
+        return next.AddTicks(-10);
+    }
 }
 
 /// <summary>A Period; either end may be missing.</summary>

@@ -44,6 +44,25 @@ public sealed class FhirTimelineMapperTests
     private static IEnumerable<string> Codes(FhirTimeline timeline) => timeline.Issues.Select(i => i.Code);
 
     [Fact]
+    public void Dates_in_the_calendars_last_year_map_without_throwing()
+    {
+        // Valid R4, and "9999-12-31" is a legacy "no end" placeholder: the end of its day threw out of the mapping, so
+        // one such resource failed a whole ingestion or every prediction of its patient (review s21-fhir H1).
+        var timeline = Map(
+            """{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1950-03-04","deceasedDateTime":"9999"}""",
+            """
+            {"resourceType":"Encounter","id":"e1","status":"finished",
+             "class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"IMP"},"subject":{"reference":"Patient/p1"},
+             "period":{"start":"2020-01-01T08:00:00Z","end":"9999-12-31"}}
+            """,
+            """{"resourceType":"Procedure","id":"pr1","status":"completed","code":{"coding":[{"system":"http://snomed.info/sct","code":"80146002"}]},"subject":{"reference":"Patient/p1"},"encounter":{"reference":"Encounter/e1"},"performedDateTime":"9999-12-31T00:00:00Z"}""");
+
+        Assert.Contains("HOSPITAL_ADMISSION//IMP@2020-01-01 08:00", Rows(timeline));
+        Assert.Contains(timeline.Events, e => e.Code.StartsWith("HOSPITAL_DISCHARGE//", StringComparison.Ordinal) && e.Time!.Value.Year == 9999);
+        Assert.Contains(timeline.Events, e => e.Code == "SNOMED//80146002" && e.Time!.Value.Year == 9999);
+    }
+
+    [Fact]
     public void Resources_parsed_elsewhere_map_as_if_parsed_here_with_their_issues_named_by_the_mapping_envelopes()
     {
         // The service parses what a request supplies to check it, then maps that parse (service review s11 #4): the
