@@ -40,8 +40,15 @@ internal sealed class CdsHookHandler(
             UseStoredHistory = useStoredHistory,
             // The encounter being discharged: a task predicted at a discharge is asked at this one (DischargeNow).
             DischargingEncounterId = service.Hook == CdsHookNames.EncounterDischarge ? request.ContextValue("encounterId") : null,
+            // The encounter hooks' tasks are a hospital stay's: a clinic visit's check-in or discharge gets no cards.
+            ContextEncounterId = service.Hook is CdsHookNames.EncounterStart or CdsHookNames.EncounterDischarge ? request.ContextValue("encounterId") : null,
         };
         var result = await risks.PredictAsync(prediction, cancellationToken).ConfigureAwait(false);
+        if (result.ContextEncounter == ContextEncounterKind.NotAStay)
+        {
+            CdsHooksLog.NotAStay(_logger, service.Id);
+            return new CdsCardsResponse([]);
+        }
         if (result.Gaps.Any)
             CdsHooksLog.DataLeftOut(_logger, service.Id, result.Gaps.Rejected, result.Gaps.OtherPatient, result.Gaps.StoredHistoryUnavailable);
         var explained = await contributors.GetContributorsAsync(prediction, result.Risks, cancellationToken).ConfigureAwait(false);

@@ -47,4 +47,7 @@ internal static partial class CdsHooksLog
 
     [LoggerMessage(EventId = 213, Level = LogLevel.Debug, Message = "CDS service {ServiceId}: supplementary prefetch keys not offered by the client or its FHIR server, read without: {Keys}")]
     public static partial void NotOffered(ILogger logger, string serviceId, string keys);
+
+    [LoggerMessage(EventId = 214, Level = LogLevel.Debug, Message = "CDS service {ServiceId}: the call's encounter is in the record but is no hospital or ICU stay (an outpatient or emergency visit); answered with no cards")]
+    public static partial void NotAStay(ILogger logger, string serviceId);
 }

@@ -101,6 +101,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
             text.Append(CultureInfo.InvariantCulture, $", estimated as of the last, {point.UtcDateTime:yyyy-MM-dd HH:mm} UTC");
         if (result.PredictionPointInFuture)
             text.Append(" (").Append(FutureEventsNote).Append(')');
+        if (result.ContextEncounter == ContextEncounterKind.NotInRecord)
+            text.Append(" (").Append(EncounterNotInRecordNote).Append(')');
         text.Append("; model `").Append(result.ModelVersion.Replace('`', '\'')).Append("`.");
         if (result.AnsweredByHeadsWhenBusy && risk.Method == RiskMethod.Heads && risk.Observed is null)
             text.Append(' ').Append(BusyNote);
@@ -140,6 +142,9 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
 
     /// <summary>Added to the method line of a risk the heads answered because the rollouts were at capacity.</summary>
     public const string BusyNote = "This service answers by zero-shot rollouts, which were at capacity: the task head answered instead.";
+
+    /// <summary>Added to the method line when the encounter the hook names is not in the record the service read.</summary>
+    public const string EncounterNotInRecordNote = "**the encounter this call names is not in the record read: the risk is not about it**";
 
     /// <summary>Added to the method line when the record's last event is dated after the service's clock.</summary>
     public const string FutureEventsNote = "**the record's last event is dated after today: check the source's dates**";

@@ -47,6 +47,25 @@ public sealed record PatientRiskRequest(
     /// shows it open, its discharge is taken to happen at <see cref="PredictionTime"/> (null: at the last event), so a
     /// task predicted at a discharge is asked at this one (<see cref="DischargeNow"/>). Null: the record as it is.</summary>
     public string? DischargingEncounterId { get; init; }
+
+    /// <summary>The FHIR id of the encounter the call is about (CDS Hooks <c>encounter-start</c> and
+    /// <c>encounter-discharge</c>): the tasks of those hooks are a hospital stay's, so an encounter the record shows as no
+    /// stay (an outpatient visit, an emergency visit not admitted) is answered with no risks, without running the model
+    /// (<see cref="PatientRiskResult.ContextEncounter"/>). Null: no encounter is named.</summary>
+    public string? ContextEncounterId { get; init; }
+}
+
+/// <summary>What the record shows of the encounter a call names (<see cref="PatientRiskRequest.ContextEncounterId"/>).</summary>
+public enum ContextEncounterKind
+{
+    /// <summary>A hospital or ICU stay: the encounter's events hold its admission.</summary>
+    Stay,
+
+    /// <summary>In the record, but not a stay: an outpatient or virtual visit, an emergency visit, a home visit.</summary>
+    NotAStay,
+
+    /// <summary>No event of the record is the encounter's: not in the data read, or dropped by a status rule.</summary>
+    NotInRecord,
 }
 
 /// <summary>What a caller may choose about rollouts (gRPC <c>PredictOptions</c>); heads ignore it.</summary>
@@ -62,7 +81,7 @@ public sealed record RolloutChoices(int? Count = null, ulong? Seed = null, doubl
 }
 
 /// <summary>The answer for one patient.</summary>
-/// <param name="Risks">One per requested task.</param>
+/// <param name="Risks">One per requested task; none when the call's encounter is not a stay (<see cref="ContextEncounter"/>).</param>
 /// <param name="ModelVersion">The loaded model's name and version, for card sources and gRPC responses.</param>
 /// <param name="EventCount">How many MEDS events the prediction read (stored + supplied), for card detail.</param>
 /// <param name="Warnings">Non-fatal problems with the supplied resources (codes and resource types only, no values).</param>
@@ -90,6 +109,10 @@ public sealed record PatientRiskResult(IReadOnlyList<TaskRisk> Risks, string Mod
     /// <summary>The prediction point, the record's last event, lies more than a day after the service's clock: the
     /// record holds future-dated events (cards and gRPC answers say so; security review s12 #15).</summary>
     public bool PredictionPointInFuture { get; init; }
+
+    /// <summary>What the record shows of the encounter the call named (<see cref="PatientRiskRequest.ContextEncounterId"/>);
+    /// null when none was named. <see cref="ContextEncounterKind.NotAStay"/> comes with no <see cref="Risks"/>.</summary>
+    public ContextEncounterKind? ContextEncounter { get; init; }
 
     /// <summary>The prolonged-stay threshold (days) the model answered <c>prolonged_los</c> and <c>composite</c> under: the
     /// one its heads were trained on (docs/formats/heads.md); null where not known.</summary>

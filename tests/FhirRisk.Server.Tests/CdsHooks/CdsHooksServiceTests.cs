@@ -37,6 +37,8 @@ public sealed class CdsHooksServiceTests
         Assert.Equal("p1", request.PatientId);
         // encounter-discharge asks at the discharge of the context's encounter (DischargeNow); the other hooks at the record.
         Assert.Equal(hook == "encounter-discharge" ? "e1" : null, request.DischargingEncounterId);
+        // The encounter hooks name their encounter, whose kind decides whether a stay's risks apply (ContextEncounterTests).
+        Assert.Equal(hook == "patient-view" ? null : "e1", request.ContextEncounterId);
         Assert.Contains("Patient", server.Risks.LastResourceTypes);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var cards = body.RootElement.GetProperty("cards").EnumerateArray().ToList();
