@@ -247,7 +247,9 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
         if (options.EffectiveCorsOrigins.Any(o => o != "*" && !IsAbsoluteHttpUrl(o)))
             failures.Add("CdsHooks:CorsOrigins must be '*' or absolute origins such as https://ehr.example.org.");
         var loopback = options.Port is null ? Http.HttpListenerOptions.IsLoopback(configuration?["Http:Host"] ?? "127.0.0.1") : Http.HttpListenerOptions.IsLoopback(options.Host);
-        CdsAuthenticationOptionsValidator.Validate(options.Authentication, loopback, failures);
+        // Without a port of its own CDS Hooks is served on the HTTP listener, whose host is the one to bind (walkthrough
+        // review s21 M4: the message named CdsHooks:Host, which changes nothing then).
+        CdsAuthenticationOptionsValidator.Validate(options.Authentication, loopback, options.Port is null ? "Http:Host" : "CdsHooks:Host", failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -98,10 +98,12 @@ internal static class CdsAuthenticationOptionsValidator
         "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
     };
 
-    public static void Validate(CdsAuthenticationOptions options, bool loopbackListener, List<string> failures)
+    /// <param name="hostSetting">The setting that binds the listener CDS Hooks is served on: <c>Http:Host</c>, or
+    /// <c>CdsHooks:Host</c> where CDS Hooks has a port of its own.</param>
+    public static void Validate(CdsAuthenticationOptions options, bool loopbackListener, string hostSetting, List<string> failures)
     {
         if (options.Mode == CdsAuthenticationMode.LocalDemo && !loopbackListener)
-            failures.Add("CdsHooks:Authentication:Mode LocalDemo serves without authentication; bind CdsHooks:Host to 127.0.0.1 or use Mode Jwt.");
+            failures.Add($"CdsHooks:Authentication:Mode LocalDemo serves without authentication; bind {hostSetting} to 127.0.0.1 or use Mode Jwt.");
         foreach (var alg in options.EffectiveAlgorithms.Where(a => !Asymmetric.Contains(a)))
             failures.Add($"CdsHooks:Authentication:Algorithms '{alg}' is not allowed (the spec forbids none and symmetric algorithms).");
         if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > TimeSpan.FromMinutes(5))

@@ -70,6 +70,24 @@ public sealed class ConfigurationSourcesTests
     }
 
     [Fact]
+    public void The_shipped_settings_give_every_catalog_task_its_own_thresholds()
+    {
+        // Walkthrough review s21 M1: ICU admission, a third of the demo cohort's stays, fell back to the generic 10 % / 30 %,
+        // so almost every patient's card was critical.
+        using var folder = new FhirRisk.Testing.TempDirectory("no-appsettings");
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], EnvironmentName = "Testing", ContentRootPath = folder.Path });
+
+        builder.AddFhirRiskConfiguration([]);
+
+        foreach (var task in FhirRisk.Meds.Tasks.TaskCatalog.Names)
+        {
+            var warning = double.Parse(builder.Configuration[$"CdsHooks:Thresholds:{task}:Warning"] ?? "NaN", System.Globalization.CultureInfo.InvariantCulture);
+            var critical = double.Parse(builder.Configuration[$"CdsHooks:Thresholds:{task}:Critical"] ?? "NaN", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(warning is > 0 and < 1 && critical > warning && critical < 1, $"{task}: {warning} / {critical}");
+        }
+    }
+
+    [Fact]
     public void The_content_roots_appsettings_overrides_the_shipped_one()
     {
         using var folder = new FhirRisk.Testing.TempDirectory("site-appsettings");

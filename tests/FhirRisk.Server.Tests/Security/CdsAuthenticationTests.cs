@@ -328,6 +328,24 @@ public sealed class CdsAuthenticationTests
         await Assert.ThrowsAsync<OptionsValidationException>(() => TestCdsServer.StartAsync(settings));
     }
 
+    [Theory]
+    // Served on the HTTP listener (no port of its own), local-demo mode is bound by Http:Host, which the message must
+    // name: CdsHooks:Host changes nothing then (walkthrough review s21 M4).
+    [InlineData(null, "0.0.0.0", "127.0.0.1", "bind Http:Host to 127.0.0.1")]
+    [InlineData(8093, "127.0.0.1", "0.0.0.0", "bind CdsHooks:Host to 127.0.0.1")]
+    public void LocalDemo_on_an_open_listener_names_the_host_setting_that_binds_it(int? port, string httpHost, string cdsHost, string expected)
+    {
+        var configuration = Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(new Microsoft.Extensions.Configuration.ConfigurationBuilder(),
+            new Dictionary<string, string?> { ["Http:Host"] = httpHost }).Build();
+        var options = new CdsHooksOptions { Port = port, Host = cdsHost };
+        options.Authentication.Mode = CdsAuthenticationMode.LocalDemo;
+
+        var result = new CdsHooksOptionsValidator(configuration).Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains(expected, result.FailureMessage, StringComparison.Ordinal);
+    }
+
     // Security review s12 #3: without an Audience the aud check would have followed the caller's Host header.
     [Fact]
     public async Task Jwt_mode_with_a_trusted_issuer_and_no_Audience_stops_at_start()
