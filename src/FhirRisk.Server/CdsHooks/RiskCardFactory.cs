@@ -69,7 +69,9 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
     private CdsCard RiskCard(RiskCardInput input, PatientRiskResult result, CdsSource source, IReadOnlyList<CdsLink>? links, string? note)
     {
         var risk = input.Risk;
-        var indicator = Indicator(risk.Task, risk.Risk);
+        // An outcome the record already shows is a fact, not a risk to act on: info, however long ago it was settled
+        // (walkthrough review s21 M3: a death ten years ago made a critical card).
+        var indicator = risk.Observed is null ? Indicator(risk.Task, risk.Risk) : "info";
         var label = Label(risk.Task, result.ProlongedStayDays);
         var summary = risk.Observed is { } observed
             ? $"{label}: {Observed(observed)}"
@@ -98,7 +100,13 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
             text.Append(CultureInfo.InvariantCulture, $" (the {result.StoredResources} resources stored for the patient included)");
         // The risk is as of the prediction point, the record's last event, which may be years old (service review s10 #5).
         if (result.PredictionPoint is { } point && risk.Observed is null)
+        {
             text.Append(CultureInfo.InvariantCulture, $", estimated as of the last, {point.UtcDateTime:yyyy-MM-dd HH:mm} UTC");
+            // A record last written long ago gives a risk of then, which the date alone does not make plain (walkthrough
+            // review s21 M2: a six-year-old estimate read as current).
+            if (result.AnsweredAt is { } now && now - point >= StaleAfter)
+                text.Append(" (**").Append(Ago(now - point)).Append(" before today: the risk is of then, not now**)");
+        }
         if (result.PredictionPointInFuture)
             text.Append(" (").Append(FutureEventsNote).Append(')');
         if (result.ContextEncounter == ContextEncounterKind.NotInRecord)
@@ -143,6 +151,9 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
     /// <summary>Added to the method line of a risk the heads answered because the rollouts were at capacity.</summary>
     public const string BusyNote = "This service answers by zero-shot rollouts, which were at capacity: the task head answered instead.";
 
+    /// <summary>How old the prediction point may be before a card says its risk is of then (30 days).</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromDays(30);
+
     /// <summary>Added to the method line when the encounter the hook names is not in the record the service read.</summary>
     public const string EncounterNotInRecordNote = "**the encounter this call names is not in the record read: the risk is not about it**";
 
@@ -170,6 +181,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
     private static string Observed(Meds.Tasks.TaskOutcome outcome) => outcome.Label switch
     {
         _ when outcome.Kind == Meds.Tasks.TaskOutcomeKind.Deceased => "not applicable (the patient died outside any open stay)",
+        // A death settles readmission and the composite positive as the labels do; the card says what happened.
+        true when outcome.Code is { } code && Meds.Tasks.TaskCodes.Death.Contains(code) => "the patient died (in the record)",
         true => "already occurred (in the record)",
         false => "settled without it (in the record)",
         null => "not applicable (the record leaves this stay out of the question)",

@@ -106,6 +106,10 @@ public sealed record PatientRiskResult(IReadOnlyList<TaskRisk> Risks, string Mod
     /// it is not for clinical decisions (security review s12 #12).</summary>
     public bool TrainedOnSimulatedPatients { get; init; }
 
+    /// <summary>The service's clock when the prediction was made; null where not known. With <see cref="PredictionPoint"/>
+    /// it says how old the estimate is (a card of a record last written years ago says so).</summary>
+    public DateTimeOffset? AnsweredAt { get; init; }
+
     /// <summary>The prediction point, the record's last event, lies more than a day after the service's clock: the
     /// record holds future-dated events (cards and gRPC answers say so; security review s12 #15).</summary>
     public bool PredictionPointInFuture { get; init; }

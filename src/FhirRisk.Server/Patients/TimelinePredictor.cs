@@ -106,7 +106,8 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
                     $"{HeadsAsOfLastEventCode} the task heads read the record as at its last event, {(quiet.TotalDays >= 1 ? $"{quiet.TotalDays:0.#} days" : $"{quiet.TotalHours:0.#} hours")} before the asked time, and do not account for the time since (rollouts condition on it)"));
             if (risks.Where(r => r.Method == RiskMethod.Heads && r.BeforeStayEnd).Select(r => r.Task).ToArray() is { Length: > 0 } early)
                 notes = notes.Append($"{HeadsBeforeStayEndCode} the task heads read {string.Join(", ", early)} inside the open stay, before the discharge they were finetuned at, where they may read low; rollouts ask at the stay's coming end");
-            var inFuture = predictionTime is null && point > time.GetUtcNow().UtcDateTime + FutureTolerance;
+            var now = time.GetUtcNow();
+            var inFuture = predictionTime is null && point > now.UtcDateTime + FutureTolerance;
             if (inFuture)
                 notes = notes.Append($"{FutureEventsCode} the record's last event is dated more than a day after the service's clock: the risk is estimated as of that event; check the source's dates");
             if (model.TrainedOnSimulatedPatients)
@@ -117,6 +118,7 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
                 TrainedOnSimulatedPatients = model.TrainedOnSimulatedPatients,
                 PredictionPointInFuture = inFuture,
                 PredictionPoint = new DateTimeOffset(point, TimeSpan.Zero),
+                AnsweredAt = now,
                 ProlongedStayDays = model.Session.TaskParameters.ProlongedStay.TotalDays,
             };
         }

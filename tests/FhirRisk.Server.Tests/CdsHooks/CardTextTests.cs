@@ -299,11 +299,47 @@ public sealed class CardTextTests
         var card = Assert.Single(factory.Build(result, [new RiskCardInput(risk, [])], []));
 
         Assert.Equal("ICU admission: already occurred (in the record)", card.Summary);
-        Assert.Equal("critical", card.Indicator);
+        // A fact of the record, not a risk to act on (walkthrough review s21 M3; until 2026-12-07 it was critical).
+        Assert.Equal("info", card.Indicator);
         Assert.Contains("Method: observed, not predicted", card.Detail, StringComparison.Ordinal);
         Assert.DoesNotContain("task head", card.Detail, StringComparison.Ordinal);
         var wire = FhirRisk.Server.Risk.RiskWire.RiskOf(risk, 0.95);
         Assert.Equal((true, 1.0, 0u, null), (wire.Observed, wire.Probability, wire.N, wire.Interval));
+    }
+
+    [Fact]
+    public void A_death_that_settled_readmission_reads_as_a_death_not_a_readmission()
+    {
+        // Walkthrough review s21 M3: a death the day after discharge read "30-day readmission: already occurred", critical.
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var died = TaskRisk.OfObserved("readmission_30d", new FhirRisk.Meds.Tasks.TaskOutcome(FhirRisk.Meds.Tasks.TaskOutcomeKind.Stop, true, TimeSpan.FromDays(1), "MEDS_DEATH"), TimeSpan.Zero);
+        var readmitted = TaskRisk.OfObserved("readmission_30d", new FhirRisk.Meds.Tasks.TaskOutcome(FhirRisk.Meds.Tasks.TaskOutcomeKind.Stop, true, TimeSpan.FromDays(9), "HOSPITAL_ADMISSION//IMP"), TimeSpan.Zero);
+        var result = new PatientRiskResult([died, readmitted], "m", 1, []);
+
+        var cards = factory.Build(result, [new RiskCardInput(died, []), new RiskCardInput(readmitted, [])], []);
+
+        Assert.Equal(["30-day readmission: the patient died (in the record)", "30-day readmission: already occurred (in the record)"], cards.Select(c => c.Summary));
+        Assert.All(cards, c => Assert.Equal("info", c.Indicator));
+    }
+
+    [Theory]
+    [InlineData(29, null)]
+    [InlineData(45, "**45 days before today: the risk is of then, not now**")]
+    [InlineData(6 * 365 + 2, "**6 years before today: the risk is of then, not now**")]
+    public void A_risk_estimated_at_a_long_past_last_event_says_how_old_it_is(int days, string? note)
+    {
+        // Walkthrough review s21 M2: a record last written in 2021 gave a card that read as current on 2026-12-07.
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var risk = Risk("hospital_mortality", 0.02);
+        var now = new DateTimeOffset(2026, 12, 7, 9, 0, 0, TimeSpan.Zero);
+        var result = new PatientRiskResult([risk], "m", 1, []) { PredictionPoint = now.AddDays(-days), AnsweredAt = now };
+
+        var detail = Assert.Single(factory.Build(result, [new RiskCardInput(risk, [])], [])).Detail;
+
+        if (note is null)
+            Assert.DoesNotContain("before today", detail, StringComparison.Ordinal);
+        else
+            Assert.Contains(note, detail, StringComparison.Ordinal);
     }
 
     private static TaskRisk Risk(string task, double risk, WilsonInterval? interval = null) =>
