@@ -197,7 +197,7 @@ internal sealed class PatientRiskServiceBackend(
         {
             if (!Meds.Tasks.TaskCatalog.Names.Contains(task) && !heads.Contains(task))
                 throw new GrpcStatusException(GrpcStatusCode.InvalidArgument,
-                    $"options.tasks holds '{task}', a task the model does not know; use names among {string.Join(", ", Meds.Tasks.TaskCatalog.Names.Union(heads))}.");
+                    $"options.tasks holds '{LogText.Of(task, 64)}', a task the model does not know; use names among {string.Join(", ", Meds.Tasks.TaskCatalog.Names.Union(heads))}.");
         }
     }
 

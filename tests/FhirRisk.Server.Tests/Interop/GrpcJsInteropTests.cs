@@ -248,6 +248,23 @@ public sealed class GrpcJsInteropTests
     }
 
     [Fact]
+    public async Task A_status_message_of_any_length_reaches_grpc_js_cut_to_a_bound()
+    {
+        // Review s21-grpc M1: a message quoting a 70,000-character caller string made trailers grpc-js could not read; the
+        // call then never ended for it (or ended DEADLINE_EXCEEDED at its deadline).
+        await using var server = await TestGrpcServer.StartAsync();
+        var huge = "x" + new string('é', 99_998) + "y";
+        server.Backend.OnPredict = (_, _) => throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, huge);
+
+        var result = await GrpcJsClient.CallAsync(GrpcJsClient.Request(server, Risk, "Predict", new JsonObject { ["patient"] = new JsonObject() }));
+
+        Assert.Equal("INVALID_ARGUMENT", result.StatusName);
+        Assert.Equal(FhirRisk.Server.Grpc.Internal.GrpcServerCall.MaxStatusMessageLength, result.Details.Length);
+        Assert.StartsWith("xéé", result.Details, StringComparison.Ordinal);
+        Assert.EndsWith("é…", result.Details, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BackendErrors_MappedByTheFunnel()
     {
         await using var server = await TestGrpcServer.StartAsync();

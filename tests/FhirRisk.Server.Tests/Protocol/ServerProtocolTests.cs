@@ -108,6 +108,29 @@ public sealed class ServerProtocolTests : IAsyncLifetime
         Assert.Equal(message, PercentEncoding.Decode(response.GrpcMessage!));
     }
 
+    [Theory]
+    [InlineData(1023, false)]
+    [InlineData(1024, false)]
+    [InlineData(1025, true)]
+    [InlineData(200_000, true)]
+    public async Task A_status_message_is_cut_to_a_bound_never_inside_a_surrogate_pair(int length, bool cut)
+    {
+        // An emoji (a surrogate pair) straddles the cut: it is dropped whole, not halved.
+        var message = length <= 1024 ? new string('a', length) : new string('a', 1022) + "😀" + new string('b', length - 1024);
+        _server.Backend.OnPredict = (_, _) => throw new GrpcStatusException(GrpcStatusCode.InvalidArgument, message);
+
+        var response = await _client.PostAsync(Predict, RawGrpcClient.Frame(PredictRequest));
+
+        var sent = PercentEncoding.Decode(response.GrpcMessage!);
+        if (!cut)
+        {
+            Assert.Equal(message, sent);
+            return;
+        }
+        Assert.Equal(new string('a', 1022) + "…", sent);
+        Assert.True(response.GrpcMessage!.Length < 8 * 1024);
+    }
+
     [Fact]
     public async Task StreamError_AfterAMessage_StatusInTrailers()
     {

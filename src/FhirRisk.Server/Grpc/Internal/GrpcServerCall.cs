@@ -111,6 +111,22 @@ internal sealed class GrpcServerCall : IDisposable
         }
     }
 
+    /// <summary>The most UTF-16 code units of a status message sent; a longer one is cut, with "…". Percent-encoded it is
+    /// at most about 6 KiB, well inside what clients take as headers (review s21-grpc M1: a message quoting a 70,000-character
+    /// task name made trailers grpc-js could not read, and the call never ended for the client).</summary>
+    public const int MaxStatusMessageLength = 1024;
+
+    /// <summary><paramref name="message"/> cut to <see cref="MaxStatusMessageLength"/>, never inside a surrogate pair.</summary>
+    internal static string Bounded(string message)
+    {
+        if (message.Length <= MaxStatusMessageLength)
+            return message;
+        var kept = MaxStatusMessageLength - 1;
+        if (char.IsHighSurrogate(message[kept - 1]))
+            kept--;
+        return string.Concat(message.AsSpan(0, kept), "…");
+    }
+
     /// <summary>Sends the status and ends the response; later writes fail. Safe to call once only.</summary>
     public async Task CompleteAsync(GrpcStatus status)
     {
@@ -125,7 +141,7 @@ internal sealed class GrpcServerCall : IDisposable
             {
                 response.AppendTrailer(GrpcProtocol.StatusHeader, StatusValue(status.Code));
                 if (status.Message.Length > 0)
-                    response.AppendTrailer(GrpcProtocol.MessageHeader, PercentEncoding.Encode(status.Message));
+                    response.AppendTrailer(GrpcProtocol.MessageHeader, PercentEncoding.Encode(Bounded(status.Message)));
             }
             else
             {
@@ -133,7 +149,7 @@ internal sealed class GrpcServerCall : IDisposable
                 WriteResponseHeaders();
                 response.Headers[GrpcProtocol.StatusHeader] = StatusValue(status.Code);
                 if (status.Message.Length > 0)
-                    response.Headers[GrpcProtocol.MessageHeader] = PercentEncoding.Encode(status.Message);
+                    response.Headers[GrpcProtocol.MessageHeader] = PercentEncoding.Encode(Bounded(status.Message));
             }
             await response.CompleteAsync();
         }
