@@ -12,6 +12,15 @@ internal sealed class FailingBackend(ComputeOptions options) : IComputeBackend
 
     public volatile bool Failing;
 
+    private int _held;
+
+    /// <summary>While set, every matrix product waits on it (counted in <see cref="Held"/>): a forward pass that takes as
+    /// long as the test wants.</summary>
+    public volatile ManualResetEventSlim? Hold;
+
+    /// <summary>How many matrix products are waiting on <see cref="Hold"/> now.</summary>
+    public int Held => Volatile.Read(ref _held);
+
     public string Name => "failing-cpu";
 
     public DeviceBuffer<float> Allocate(long length) => _cpu.Allocate(length);
@@ -28,8 +37,16 @@ internal sealed class FailingBackend(ComputeOptions options) : IComputeBackend
 
     public void Copy(DeviceView<float> source, DeviceView<float> destination) => _cpu.Copy(source, destination);
 
-    public void MatMulForward(DeviceView<float> output, DeviceView<float> input, DeviceView<float> weight, int N, int C, int OC) =>
+    public void MatMulForward(DeviceView<float> output, DeviceView<float> input, DeviceView<float> weight, int N, int C, int OC)
+    {
+        if (Hold is { } hold)
+        {
+            Interlocked.Increment(ref _held);
+            hold.Wait();
+            Interlocked.Decrement(ref _held);
+        }
         _cpu.MatMulForward(output, input, weight, N, C, OC);
+    }
 
     public void MatMulBackward(DeviceView<float> dinput, DeviceView<float> dweight, DeviceView<float> doutput, DeviceView<float> input,
         DeviceView<float> weight, int N, int C, int OC) => _cpu.MatMulBackward(dinput, dweight, doutput, input, weight, N, C, OC);

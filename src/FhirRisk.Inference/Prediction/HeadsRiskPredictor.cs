@@ -13,14 +13,15 @@ namespace FhirRisk.Inference.Prediction;
 /// (<see cref="InferenceSession.HeadsContext"/>), all K task tokens appended, and each head's calibrated probability
 /// of the hidden state at its token — <see cref="PromptedForward"/>, the very code the finetuner calibrates with.
 /// It explains by heads too: the trajectory and every occluded variant in batched forward passes. Thread-safe: calls
-/// take turns on the one model.
+/// take turns on the one model, and the asynchronous ones wait for their turn without holding a thread (review
+/// s21-grpc M2: a hundred calls waiting on a lock starved the thread pool, and a health check waited seconds).
 /// </summary>
 public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDisposable
 {
     private readonly InferenceSession _session;
     private readonly TaskHeads _heads;
     private readonly GptModel _model;
-    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private GptModel? _batchModel;
 
     internal HeadsRiskPredictor(InferenceSession session, TaskHeads heads)
@@ -38,19 +39,31 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
     /// shows (<see cref="StayClock.Ask"/>, model-free) is answered by it as the rollouts answer it
     /// (<see cref="TaskRisk.Observed"/>), so the method never turns an outcome in the record into a probability.
     /// </summary>
-    public Task<IReadOnlyList<TaskRisk>> PredictAsync(RiskQuery query, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<TaskRisk>> PredictAsync(RiskQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         cancellationToken.ThrowIfCancellationRequested();
         var clock = Stopwatch.StartNew();
         var indices = query.Tasks.Select(IndexOf).ToArray();
         var asked = indices.Select(k => Ask(query.Timeline, query.Index, _session.Tasks.FirstOrDefault(t => t.Name == _heads.Tasks[k]), query.AsOf)).ToArray();
-        var probabilities = asked.All(a => a?.Observed is not null) ? Array.Empty<double>() : Predict([_session.HeadsContext(query.Timeline, query.Index)]);
+        var probabilities = Array.Empty<double>();
+        if (!asked.All(a => a?.Observed is not null))
+        {
+            var context = _session.HeadsContext(query.Timeline, query.Index);
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                probabilities = PromptedForward.Probabilities(_model, _heads, [context], maxBatch: 1);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
         var latency = clock.Elapsed;
-        IReadOnlyList<TaskRisk> risks = [.. indices.Select((k, i) => asked[i]?.Observed is { } outcome
+        return [.. indices.Select((k, i) => asked[i]?.Observed is { } outcome
             ? TaskRisk.OfObserved(_heads.Tasks[k], outcome, latency, RiskMethod.Heads, asked[i]?.ObservedIn)
             : new TaskRisk(_heads.Tasks[k], probabilities[k], null, RiskMethod.Heads, 0, latency) { BeforeStayEnd = asked[i]?.Start.AwaitsEnd == true })];
-        return Task.FromResult(risks);
     }
 
     /// <summary>Where the question of <paramref name="definition"/> stands at <paramref name="index"/>, asked at
@@ -62,8 +75,15 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
     /// <param name="contexts">Contexts of at most T − K ids (<see cref="InferenceSession.HeadsContext"/>).</param>
     public double[] Predict(IReadOnlyList<int[]> contexts)
     {
-        lock (_gate)
+        _gate.Wait();
+        try
+        {
             return PromptedForward.Probabilities(_model, _heads, contexts, maxBatch: 1);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>
@@ -82,7 +102,7 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
     /// same occluded contexts, so one batched pass gives every task's risks (the heads
     /// answer all tasks from one forward) and each query reads its own task's column.
     /// </summary>
-    public Task<IReadOnlyList<RiskExplanation>> ExplainManyAsync(IReadOnlyList<ExplanationQuery> queries, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<RiskExplanation>> ExplainManyAsync(IReadOnlyList<ExplanationQuery> queries, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queries);
         cancellationToken.ThrowIfCancellationRequested();
@@ -112,10 +132,15 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
             var contexts = OcclusionContexts.Build(_session, plan);
             var settings = _session.Options.Explanations;
             double[] probabilities;
-            lock (_gate)
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
             {
                 _batchModel ??= new GptModel(_session.Parameters, settings.MaxBatch, _session.Backend);
                 probabilities = PromptedForward.Probabilities(_batchModel, _heads, contexts, settings.MaxBatch);
+            }
+            finally
+            {
+                _gate.Release();
             }
             var cost = new ExplanationCost(contexts.Count, 0, clock.Elapsed);
             foreach (var i in group)
@@ -128,7 +153,7 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
                 explanations[i] = own.Explain(queries[i].Task, RiskMethod.Heads, trajectory, risks[points..], cost);
             }
         }
-        return Task.FromResult<IReadOnlyList<RiskExplanation>>(explanations);
+        return explanations;
     }
 
     /// <summary>
@@ -149,6 +174,7 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
     {
         _model.Dispose();
         _batchModel?.Dispose();
+        _gate.Dispose();
     }
 
     private int IndexOf(string task) => _heads.IndexOf(task) is var k and >= 0

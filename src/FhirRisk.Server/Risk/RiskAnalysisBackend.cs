@@ -90,8 +90,8 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
         var embedder = model.Embedder;
         var point = await PointAsync(request.Patient, cancellationToken).ConfigureAwait(false);
         var embedding = point.Index >= 0
-            ? embedder.Embed(point.Timeline, point.Index, pooling)
-            : embedder.Embed(point.Prefix(model.Session.Tokenizer), pooling);
+            ? await embedder.EmbedAsync(point.Timeline, point.Index, pooling, cancellationToken).ConfigureAwait(false)
+            : await embedder.EmbedAsync(point.Prefix(model.Session.Tokenizer), pooling, cancellationToken).ConfigureAwait(false);
         var response = new EmbedResponse
         {
             Dimension = (uint)embedding.Vector.Length,
