@@ -23,7 +23,7 @@ internal static class ObservationMapper
             return;
         if (context.Time("effective", observation.Effective?.Utc, observation.EffectiveEnd?.Utc, observation.Issued?.Utc) is not { } time)
             return;
-        if (observation.Value is null && NothingObtained(observation.DataAbsentReason))
+        if (!HasValue(observation.Value) && NothingObtained(observation.DataAbsentReason))
             ReportAbsent(context, observation.DataAbsentReason!, "dataAbsentReason");
         else if (observation.Value is not null || observation.Components.Count == 0)
             EmitValue(context, subjectId, time, code, observation.Value, "value", encounterId);
@@ -32,7 +32,7 @@ internal static class ObservationMapper
         for (var i = 0; i < observation.Components.Count; i++)
         {
             var component = observation.Components[i];
-            if (component.Value is null && NothingObtained(component.DataAbsentReason))
+            if (!HasValue(component.Value) && NothingObtained(component.DataAbsentReason))
                 ReportAbsent(context, component.DataAbsentReason!, $"component[{i}].dataAbsentReason");
             else if (context.Code(component.Code, $"component[{i}].code") is { } componentCode)
                 EmitValue(context, subjectId, time, componentCode, component.Value, $"component[{i}].value", encounterId);
@@ -45,6 +45,20 @@ internal static class ObservationMapper
     /// </summary>
     private static readonly string[] s_nothingObtained =
         ["not-performed", "not-asked", "asked-declined", "asked-unknown", "error", "not-applicable", "unsupported"];
+
+    /// <summary>
+    /// Whether a value[x] carries a value: a Quantity (or a Range's or Ratio's) without a number is a unit with nothing
+    /// measured, as R4's obs-6 reads it beside a dataAbsentReason (review s21-fhir M4: <c>{"unit":"mg/dL"}</c> with
+    /// dataAbsentReason <c>error</c> made an event).
+    /// </summary>
+    internal static bool HasValue(FhirValue? value) => value switch
+    {
+        null => false,
+        { Kind: FhirValueKind.Quantity } => value.Quantity?.Value is not null,
+        { Kind: FhirValueKind.Range } => value.Low?.Value is not null || value.High?.Value is not null,
+        { Kind: FhirValueKind.Ratio } => value.Numerator?.Value is not null,
+        _ => true,
+    };
 
     internal static bool NothingObtained(FhirCodeableConcept? reason) =>
         reason?.Codings.Any(c => c.Code is { } code && s_nothingObtained.Contains(code.Trim(), StringComparer.OrdinalIgnoreCase)) == true;

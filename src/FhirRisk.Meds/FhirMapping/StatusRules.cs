@@ -18,15 +18,16 @@ internal static class StatusRules
     /// record's last event must not be one still to come, nor a model learn from a procedure that may never happen.</summary>
     public static IReadOnlyList<string> Procedure { get; } = ["not-done", "entered-in-error", "preparation"];
 
-    /// <summary>A report dropped with these statuses drops the results it contains too.</summary>
-    public static IReadOnlyList<string> DiagnosticReport { get; } = ["entered-in-error", "cancelled"];
+    /// <summary>A report dropped with these statuses drops the results it contains too; <c>registered</c>: nothing of the
+    /// report is available yet.</summary>
+    public static IReadOnlyList<string> DiagnosticReport { get; } = ["entered-in-error", "cancelled", "registered"];
 
     /// <summary>MedicationRequest intents that are not an order that was given (intent is a modifier in R4).</summary>
     public static IReadOnlyList<string> NonOrderIntents { get; } = ["proposal", "plan", "option"];
 
     private static readonly string[] s_request = ["cancelled", "entered-in-error", "draft"];
     private static readonly string[] s_administration = ["not-done", "entered-in-error"];
-    private static readonly string[] s_dispense = ["cancelled", "declined", "entered-in-error"];
+    private static readonly string[] s_dispense = ["cancelled", "declined", "entered-in-error", "preparation"];
     private static readonly string[] s_statement = ["not-taken", "entered-in-error", "intended"];
 
     /// <summary>What happened to a medication, as the mappers name it, and the statuses that say it did not.</summary>

@@ -32,14 +32,14 @@ internal static class ObservationRows
         var resourceDefault = IsMeasurement(observation) ? OmopEventTable.Measurement : OmopEventTable.Observation;
         // A panel without its own value (blood pressure) is fully described by its components.
         // No value obtained (dataAbsentReason: not performed, declined, error…) is no measurement, as in the MEDS mapping.
-        if (observation.Value is null && FhirMapping.ObservationMapper.NothingObtained(observation.DataAbsentReason))
+        if (!FhirMapping.ObservationMapper.HasValue(observation.Value) && FhirMapping.ObservationMapper.NothingObtained(observation.DataAbsentReason))
             source.Inform(OmopIssueCodes.StatusDropped, "dataAbsentReason", "Observation without a value obtained (dataAbsentReason) is not exported.");
         else if (observation.Value is not null || observation.Components.Count == 0)
             AddRow(source, observation, resourceDefault, personId.Value, when, observation.Code, observation.Value, "value");
         for (var i = 0; i < observation.Components.Count; i++)
         {
             var component = observation.Components[i];
-            if (component.Value is null && FhirMapping.ObservationMapper.NothingObtained(component.DataAbsentReason))
+            if (!FhirMapping.ObservationMapper.HasValue(component.Value) && FhirMapping.ObservationMapper.NothingObtained(component.DataAbsentReason))
                 continue;
             AddRow(source, observation, resourceDefault, personId.Value, when, component.Code, component.Value, $"component[{i}].value", component: true);
         }

@@ -235,6 +235,17 @@ public sealed class ClinicalMapperTests
     }
 
     [Fact]
+    public void DiagnosticReport_Registered_NothingYet_NoEvent()
+    {
+        // Registered: the report exists, nothing of it is available (review s21-fhir L2: its code made an event).
+        var fixture = new MappingFixture().WithPatient();
+        var report = new FhirDiagnosticReport { Status = "registered", Subject = Ref("Patient/p1"), Code = Concept("http://loinc.org", "58410-2"), Effective = At(2020, 2, 2, 2) };
+        Assert.Empty(fixture.Map(report));
+        Assert.Equal([FhirMappingIssueCodes.StatusDropped], fixture.Issues.Select(i => i.Code));
+        Assert.Single(fixture.Map(report with { Status = "preliminary" }));
+    }
+
+    [Fact]
     public void AllergyIntolerance_PrefixedCode_RefutedDropped()
     {
         var fixture = new MappingFixture().WithPatient();

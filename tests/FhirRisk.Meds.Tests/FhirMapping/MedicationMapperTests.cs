@@ -72,6 +72,18 @@ public sealed class MedicationMapperTests
         Assert.Empty(fixture.Map(new FhirMedicationStatement { Status = "intended", Subject = Ref("Patient/p1"), Medication = Drug("1"), Start = At(2020, 1, 1) }));
     }
 
+    [Theory]
+    [InlineData("preparation", false)] // not yet dispensed (review s21-fhir L2)
+    [InlineData("declined", false)]
+    [InlineData("in-progress", true)]
+    [InlineData("completed", true)]
+    public void Map_DispenseStatus_DispensedOnlyOnceItIs(string status, bool mapped)
+    {
+        var fixture = new MappingFixture().WithPatient();
+        var events = fixture.Map(new FhirMedicationDispense { Status = status, Subject = Ref("Patient/p1"), Medication = Drug("1"), Start = At(2020, 1, 1) });
+        Assert.Equal(mapped ? 1 : 0, events.Count);
+    }
+
     [Fact]
     public void Map_AdministrationNotDone_NoEvent()
     {

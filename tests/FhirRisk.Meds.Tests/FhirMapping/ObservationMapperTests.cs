@@ -113,6 +113,25 @@ public sealed class ObservationMapperTests
     }
 
     [Fact]
+    public void Map_AUnitWithNoNumberAndADataAbsentReason_IsNoValue()
+    {
+        // R4 obs-6: a dataAbsentReason means no value. A Quantity that carries only its unit measured nothing (review
+        // s21-fhir M4: it made an event). A component likewise; one with a number stays.
+        var fixture = new MappingFixture().WithPatient();
+        var error = Concept("http://terminology.hl7.org/CodeSystem/data-absent-reason", "error");
+        var unitOnly = new FhirValue(FhirValueKind.Quantity) { Quantity = new FhirQuantity(null, "mg/dL", Ucum, "mg/dL") };
+        var observation = Observation(null) with
+        {
+            Value = unitOnly,
+            DataAbsentReason = error,
+            Components = [new FhirObservationComponent(Concept(Loinc, "8462-4"), new FhirValue(FhirValueKind.Range) { Low = new FhirQuantity(null, "mm[Hg]", Ucum, "mm[Hg]") }, error)],
+        };
+
+        Assert.Empty(fixture.Map(observation));
+        Assert.Equal([FhirMappingIssueCodes.ValueAbsent, FhirMappingIssueCodes.ValueAbsent], fixture.IssueCodes);
+    }
+
+    [Fact]
     public void Map_PanelWithAComponentNotObtained_OnlyTheMeasuredComponent()
     {
         // The HL7 example Observation-blood-pressure-dar: systolic measured, diastolic "error".
