@@ -103,6 +103,34 @@ public sealed class DeltaByteArrayTests
     }
 
     [Fact]
+    public void DeltaByteArray_PrefixesThatExpandPastTheLimit_AreRefusedBeforeAnyValueIsMade()
+    {
+        // Review s21-parquet M1: every value sharing the first one's 1,000 bytes costs nothing in the page and 1,000 bytes
+        // decoded; 100,000 of them from 18 KB made 508 MB. The expansion is held to the page limit like a codec's.
+        const int values = 10_000, length = 1_000;
+        var prefixes = new long[values];
+        for (var i = 1; i < values; i++)
+            prefixes[i] = length;
+        var suffixes = new ByteArrayBuffer();
+        suffixes.Add(new byte[length]);
+        for (var i = 1; i < values; i++)
+            suffixes.Add([]);
+        var output = new ArrayBufferWriter<byte>();
+        DeltaBinaryPacked.Encode(prefixes, output);
+        DeltaLengthByteArray.Encode(suffixes, output);
+        Assert.True(output.WrittenCount < values * length / 1_000, $"{output.WrittenCount} bytes");
+
+        var refused = new ByteArrayBuffer();
+        var error = Assert.Throws<ParquetException>(() => DeltaByteArray.Decode(output.WrittenSpan, values, refused, maxBytes: values * length - 1));
+        Assert.Equal(ParquetErrorCodes.SizeLimit, error.Code);
+        Assert.Contains("MaxPageSize", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, refused.Count);
+        var decoded = new ByteArrayBuffer();
+        DeltaByteArray.Decode(output.WrittenSpan, values, decoded, maxBytes: values * length);
+        Assert.Equal(values, decoded.Count);
+    }
+
+    [Fact]
     public void DeltaByteArray_PrefixLongerThanPrevious_ThrowsCorruptPage()
     {
         var output = new ArrayBufferWriter<byte>();

@@ -9,7 +9,11 @@ namespace FhirRisk.Parquet.Internal.Encodings;
 internal static class DeltaByteArray
 {
     /// <summary>Appends <paramref name="count"/> values to <paramref name="destination"/>; returns the bytes consumed.</summary>
-    public static int Decode(ReadOnlySpan<byte> data, int count, ByteArrayBuffer destination)
+    /// <param name="maxBytes">The most bytes the values may expand to. Shared prefixes cost their bytes once, so a page of
+    /// kilobytes can stand for gigabytes; like a codec's output, the expansion is held to the page size limit
+    /// (review s21-parquet M1: an 18 KB file decoded to 508 MB).</param>
+    /// <exception cref="ParquetException">PQ007 when the values would expand past <paramref name="maxBytes"/>.</exception>
+    public static int Decode(ReadOnlySpan<byte> data, int count, ByteArrayBuffer destination, long maxBytes = int.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentNullException.ThrowIfNull(destination);
@@ -22,6 +26,9 @@ internal static class DeltaByteArray
             if (totalSuffix > rest.Length - position)
                 CorruptPage.Throw($"DELTA_BYTE_ARRAY suffixes add up to {totalSuffix} bytes but only {rest.Length - position} remain.");
             CheckPrefixes(prefixes.AsSpan(0, count), suffixes.AsSpan(0, count));
+            if (totalPrefix + totalSuffix > maxBytes)
+                throw new ParquetException(ParquetErrorCodes.SizeLimit,
+                    $"DELTA_BYTE_ARRAY page expands to {totalPrefix + totalSuffix} bytes, more than the limit of {maxBytes} (ParquetReaderOptions.MaxPageSize).");
             destination.Reserve(count, totalPrefix + totalSuffix);
             for (var i = 0; i < count; i++)
             {

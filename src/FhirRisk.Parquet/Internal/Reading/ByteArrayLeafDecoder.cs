@@ -12,14 +12,16 @@ internal sealed class ByteArrayLeafDecoder<T> : LeafDecoder
 {
     private readonly int _fixedLength;
     private readonly Func<ReadOnlySpan<byte>, T> _convert;
+    private readonly int _maxExpandedBytes;
     private readonly ByteArrayBuffer _scratch = new();
     private T?[] _values = [];
     private T[]? _dictionary;
 
-    public ByteArrayLeafDecoder(int fixedLength, Func<ReadOnlySpan<byte>, T> convert)
+    public ByteArrayLeafDecoder(int fixedLength, Func<ReadOnlySpan<byte>, T> convert, int maxExpandedBytes = int.MaxValue)
     {
         _fixedLength = fixedLength;
         _convert = convert;
+        _maxExpandedBytes = maxExpandedBytes;
     }
 
     public override Array Values => _values;
@@ -54,7 +56,7 @@ internal sealed class ByteArrayLeafDecoder<T> : LeafDecoder
                 break;
             case Encoding.DeltaByteArray:
                 _scratch.Clear();
-                DeltaByteArray.Decode(data, count, _scratch);
+                DeltaByteArray.Decode(data, count, _scratch, _maxExpandedBytes);
                 break;
             case Encoding.ByteStreamSplit when _fixedLength > 0:
                 if ((long)count * _fixedLength > data.Length)

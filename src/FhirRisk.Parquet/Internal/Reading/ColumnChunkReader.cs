@@ -27,7 +27,7 @@ internal sealed class ColumnChunkReader
         _column = column;
         _meta = meta;
         _options = options;
-        _values = LeafDecoder.Create(column);
+        _values = LeafDecoder.Create(column, _options.MaxPageSize);
     }
 
     /// <param name="chunk">The chunk's bytes, starting at its first page.</param>

@@ -25,7 +25,9 @@ internal abstract class LeafDecoder
 
     public abstract void ReadValues(Encoding encoding, ReadOnlySpan<byte> data, int count);
 
-    public static LeafDecoder Create(ColumnDescriptor column) => column.PhysicalType switch
+    /// <param name="maxExpandedPageBytes">The most bytes one page's values may expand to where an encoding can make more
+    /// of fewer (DELTA_BYTE_ARRAY's shared prefixes): <see cref="ParquetReaderOptions.MaxPageSize"/>.</param>
+    public static LeafDecoder Create(ColumnDescriptor column, int maxExpandedPageBytes = int.MaxValue) => column.PhysicalType switch
     {
         _ when column.Field.Type == ParquetType.Decimal => new DecimalLeafDecoder(column),
         PhysicalType.Boolean => new BooleanLeafDecoder(),
@@ -34,9 +36,9 @@ internal abstract class LeafDecoder
         PhysicalType.Float => new FixedLeafDecoder<float>(),
         PhysicalType.Double => new FixedLeafDecoder<double>(),
         PhysicalType.ByteArray or PhysicalType.FixedLenByteArray when column.Field.Type == ParquetType.String =>
-            new ByteArrayLeafDecoder<string>(column.TypeLength, Utf8Strings.Decode),
+            new ByteArrayLeafDecoder<string>(column.TypeLength, Utf8Strings.Decode, maxExpandedPageBytes),
         PhysicalType.ByteArray or PhysicalType.FixedLenByteArray =>
-            new ByteArrayLeafDecoder<byte[]>(column.TypeLength, static span => span.ToArray()),
+            new ByteArrayLeafDecoder<byte[]>(column.TypeLength, static span => span.ToArray(), maxExpandedPageBytes),
         _ => throw new ParquetException(ParquetErrorCodes.Unsupported, $"Physical type {column.PhysicalType} is not supported."),
     };
 
