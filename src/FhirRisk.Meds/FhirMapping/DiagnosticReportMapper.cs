@@ -25,11 +25,13 @@ internal static class DiagnosticReportMapper
         }
         if (context.Subject(report.Subject, "subject") is not { } subjectId)
             return;
-        var encounterId = context.Encounter(report.Encounter, "encounter")?.EncounterId;
+        var encounter = context.Encounter(report.Encounter, "encounter");
+        var encounterId = encounter?.EncounterId;
         var codes = report.Results.Count > 0
             ? report.ConclusionCodes.Select((c, i) => context.Code(c, $"conclusionCode[{i}]")).OfType<string>().ToList()
             : context.Code(report.Code, "code") is { } code ? [code] : [];
-        if (codes.Count == 0 || context.Time("effective", report.Effective?.Utc, report.Issued?.Utc) is not { } time)
+        if (codes.Count == 0 || context.Time("effective", MappingContext.Known(report.Effective, encounter?.Encounter.Period),
+                MappingContext.Known(report.Issued, encounter?.Encounter.Period)) is not { } time)
             return;
         foreach (var eventCode in codes)
             context.Emit(subjectId, time, eventCode, encounterId: encounterId);

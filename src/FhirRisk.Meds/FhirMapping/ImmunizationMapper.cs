@@ -11,9 +11,11 @@ internal static class ImmunizationMapper
             return;
         if (context.Subject(immunization.Patient, "patient") is not { } subjectId)
             return;
-        var encounterId = context.Encounter(immunization.Encounter, "encounter")?.EncounterId;
+        var encounter = context.Encounter(immunization.Encounter, "encounter");
+        var encounterId = encounter?.EncounterId;
         if (context.Code(immunization.VaccineCode, "vaccineCode") is { } code
-            && context.Time("occurrenceDateTime", immunization.Occurrence?.Utc, immunization.Recorded?.Utc) is { } time)
+            && context.Time("occurrenceDateTime", MappingContext.Known(immunization.Occurrence, encounter?.Encounter.Period),
+                MappingContext.Known(immunization.Recorded, encounter?.Encounter.Period)) is { } time)
             context.Emit(subjectId, time, code, encounterId: encounterId);
     }
 }

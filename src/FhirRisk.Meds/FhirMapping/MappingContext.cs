@@ -80,6 +80,27 @@ internal sealed class MappingContext(
 
     /// <summary>The first present time, or null with a <see cref="FhirMappingIssueCodes.NoTime"/> warning at
     /// <paramref name="element"/> that names what was looked for (<paramref name="lookedFor"/>, else the element).</summary>
+    /// <summary>
+    /// The time a value is taken at: a date without a time at that day's end, or at <paramref name="encounter"/>'s end where
+    /// that day holds it (never before the day's start); any other value as written. An act recorded by date happened at some time
+    /// that day, so only the day's end is sure not to put it before what else the day held — the admission, the ED
+    /// triage — where a prompt must not read it (review s21-fhir M2: a date-only result sat at midnight, before that
+    /// day's admission). Procedures have their own rule (<see cref="ProcedureMapper.Placed"/>), which also reads
+    /// MIMIC-IV's midnight times as dates; a year or a month stays at its start.
+    /// </summary>
+    public static DateTime? Known(FhirDateTime? value, FhirPeriod? encounter = null)
+    {
+        if (value is not { } given)
+            return null;
+        if (given.Precision != FhirDatePrecision.Day)
+            return given.Utc;
+        // The day that holds the encounter's end ends there for it: the act was part of the stay, not after its discharge.
+        var time = given.UtcEnd;
+        if (encounter?.End?.UtcEnd is { } end && time > end && given.Utc <= end)
+            time = end;
+        return time > given.Utc ? time : given.Utc;
+    }
+
     public DateTime? Time(string element, DateTime? first, DateTime? second = null, DateTime? third = null, string? lookedFor = null)
     {
         if ((first ?? second ?? third) is { } time)

@@ -30,12 +30,14 @@ internal static class MedicationMapper
         }
         if (context.Subject(medication.Subject, "subject") is not { } subjectId)
             return;
-        var encounterId = context.Encounter(medication.Encounter, "encounter")?.EncounterId;
+        var encounter = context.Encounter(medication.Encounter, "encounter");
+        var encounterId = encounter?.EncounterId;
         var codes = DrugCodes(medication, context);
         if (codes.Count == 0)
             return;
         // An order is dated by when it was written: the end of its validity period is not that time.
-        if (context.Time("start", medication.Start?.Utc, medication is FhirMedicationRequest ? null : medication.End?.Utc) is not { } time)
+        var period = encounter?.Encounter.Period;
+        if (context.Time("start", MappingContext.Known(medication.Start, period), medication is FhirMedicationRequest ? null : MappingContext.Known(medication.End, period)) is not { } time)
             return;
         foreach (var code in codes)
             context.Emit(subjectId, time, code, text: kind, encounterId: encounterId);

@@ -18,10 +18,13 @@ internal static class ObservationMapper
             return;
         if (context.Subject(observation.Subject, "subject") is not { } subjectId)
             return;
-        var encounterId = context.Encounter(observation.Encounter, "encounter")?.EncounterId;
+        var encounter = context.Encounter(observation.Encounter, "encounter");
+        var encounterId = encounter?.EncounterId;
         if (context.Code(observation.Code, "code") is not { } code)
             return;
-        if (context.Time("effective", observation.Effective?.Utc, observation.EffectiveEnd?.Utc, observation.Issued?.Utc) is not { } time)
+        var period = encounter?.Encounter.Period;
+        if (context.Time("effective", MappingContext.Known(observation.Effective, period), MappingContext.Known(observation.EffectiveEnd, period),
+                MappingContext.Known(observation.Issued, period)) is not { } time)
             return;
         if (!HasValue(observation.Value) && NothingObtained(observation.DataAbsentReason))
             ReportAbsent(context, observation.DataAbsentReason!, "dataAbsentReason");

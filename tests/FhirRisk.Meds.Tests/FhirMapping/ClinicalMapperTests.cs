@@ -56,7 +56,8 @@ public sealed class ClinicalMapperTests
         var fixture = WithEncounter();
         Assert.Equal(new DateTime(2020, 1, 2, 9, 0, 0), Assert.Single(fixture.Map(Condition("problem-list-item"))).Time);
         var withoutRecorded = Condition("problem-list-item") with { RecordedDate = null };
-        Assert.Equal(new DateTime(2019, 6, 1), Assert.Single(fixture.Map(withoutRecorded)).Time);
+        // A date-only onset is known at that day's end (MappingContext.Known), not at its midnight.
+        Assert.Equal(new DateTime(2019, 6, 2).AddTicks(-10), Assert.Single(fixture.Map(withoutRecorded)).Time);
     }
 
     [Theory]
@@ -258,5 +259,43 @@ public sealed class ClinicalMapperTests
         Assert.Equal("ALLERGY//SNOMED//91936005", Assert.Single(fixture.Map(allergy)).Code);
         var refuted = allergy with { VerificationStatus = Concept("http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "refuted") };
         Assert.Empty(fixture.Map(refuted));
+    }
+
+    [Fact]
+    public void AllergyIntolerance_IsTimedWhenRecorded_ThenAtOnset()
+    {
+        // An allergy since 2004 first recorded in 2020 was not in the record before 2020 (review s21-fhir M3).
+        var fixture = new MappingFixture().WithPatient();
+        var allergy = new FhirAllergyIntolerance
+        {
+            Patient = Ref("Patient/p1"),
+            Code = Concept("http://snomed.info/sct", "91936005"),
+            Onset = new FhirDateTime(new DateTime(2004, 1, 1, 0, 0, 0, DateTimeKind.Utc), FhirDatePrecision.Year),
+            RecordedDate = At(2020, 3, 6, 9),
+        };
+        Assert.Equal(new DateTime(2020, 3, 6, 9, 0, 0), Assert.Single(fixture.Map(allergy)).Time);
+        Assert.Equal(new DateTime(2004, 1, 1), Assert.Single(fixture.Map(allergy with { RecordedDate = null })).Time);
+    }
+
+    [Fact]
+    public void A_date_without_a_time_is_known_at_its_days_end_or_its_encounters_end_that_day()
+    {
+        // Review s21-fhir M2: a result, a diagnosis or an order charted by date sat at midnight, before that day's
+        // admission at 08:00, where the admission's prompt read it.
+        var fixture = WithEncounter(); // an inpatient stay 2020-01-01 08:00 to 2020-01-05 12:00
+        var observation = new FhirObservation
+        {
+            Status = "final", Subject = Ref("Patient/p1"), Encounter = Ref("Encounter/e1"), Code = Concept("http://loinc.org", "2160-0"),
+            Effective = Day(2020, 1, 1),
+        };
+        var immunization = new FhirImmunization { Status = "completed", Patient = Ref("Patient/p1"), VaccineCode = Concept("http://hl7.org/fhir/sid/cvx", "140"), Occurrence = Day(2019, 10, 1) };
+        var order = new FhirMedicationRequest { Status = "active", Subject = Ref("Patient/p1"), Encounter = Ref("Encounter/e1"), Medication = new FhirMedicationChoice(Concept("http://www.nlm.nih.gov/research/umls/rxnorm", "197361"), null), Start = Day(2020, 1, 5) };
+
+        Assert.Equal(new DateTime(2020, 1, 2).AddTicks(-10), Assert.Single(fixture.Map(observation)).Time);
+        Assert.Equal(new DateTime(2019, 10, 2).AddTicks(-10), Assert.Single(fixture.Map(immunization)).Time);
+        // The discharge day: at the discharge, not after it.
+        Assert.Equal(new DateTime(2020, 1, 5, 12, 0, 0), Assert.Single(fixture.Map(order)).Time);
+        // A time, even midnight, is as written; a year or a month at its start.
+        Assert.Equal(new DateTime(2020, 1, 1), Assert.Single(fixture.Map(observation with { Effective = At(2020, 1, 1, 0) })).Time);
     }
 }

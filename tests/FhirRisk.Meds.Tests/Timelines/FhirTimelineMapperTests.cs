@@ -196,7 +196,7 @@ public sealed class FhirTimelineMapperTests
             $$"""{"resourceType":"Condition","id":"c1",{{Subject}},"code":{"coding":[{"system":"http://example.org/local-codes","code":"X-42"}]},"recordedDate":"2020-01-02"}""",
             $$"""{"resourceType":"Procedure","id":"pr1","status":"completed",{{Subject}},"code":{"text":"a procedure without codings"},"performedDateTime":"2020-01-03"}""");
 
-        Assert.Contains("OTHER//http://example.org/local-codes//X-42@2020-01-02 00:00", Rows(timeline));
+        Assert.Contains("OTHER//http://example.org/local-codes//X-42@2020-01-02 23:59", Rows(timeline)); // a date: its day's end
         Assert.Equal([FhirMappingIssueCodes.NoUsableCode], Codes(timeline));
     }
 
