@@ -47,7 +47,12 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         var note = missing.Count == 0 && !result.Gaps.Any ? null : IncompleteNote(missing, result.Gaps);
         var cards = risks.Select(r => RiskCard(r, result, source, links, note)).ToList();
         if (note is not null)
-            cards.Add(new CdsCard(NewUuid(), IncompleteSummary, "info", source, note + ReaderNotes(result.Warnings)));
+        {
+            // A demo model's every card says so first (walkthrough review s21 L1: this one did not).
+            var summary = result.TrainedOnSimulatedPatients ? $"[DEMO, simulated data] {IncompleteSummary}" : IncompleteSummary;
+            var detail = result.TrainedOnSimulatedPatients ? SimulatedModelNote + "\n\n" + note : note;
+            cards.Add(new CdsCard(NewUuid(), CardText.Truncate(summary), "info", source, detail + ReaderNotes(result.Warnings)));
+        }
         return cards;
     }
 
@@ -263,11 +268,15 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
     /// integrates the EHR; rollouts at capacity are said on each card already.</summary>
     private static string ReaderNotes(IReadOnlyList<string> warnings)
     {
-        // Notes on how the model answered are on each card's method line, not issues of the FHIR data.
-        var codes = warnings.Where(w => !w.StartsWith(Patients.TimelinePredictor.RolloutsBusyCode, StringComparison.Ordinal)
-            && !w.StartsWith(Patients.TimelinePredictor.UnknownCodesCode, StringComparison.Ordinal)
-            && !w.StartsWith(Patients.TimelinePredictor.HeadsBeforeStayEndCode, StringComparison.Ordinal)
-            && !w.StartsWith(Patients.TimelinePredictor.HeadsAsOfLastEventCode, StringComparison.Ordinal)).ToList();
+        // Notes on how the model answered, and on the model itself, are on each card's method line or first line, not
+        // issues of the FHIR data.
+        string[] notOfTheData =
+        [
+            Patients.TimelinePredictor.RolloutsBusyCode, Patients.TimelinePredictor.UnknownCodesCode,
+            Patients.TimelinePredictor.HeadsBeforeStayEndCode, Patients.TimelinePredictor.HeadsAsOfLastEventCode,
+            Patients.TimelinePredictor.FutureEventsCode, Patients.TimelinePredictor.SimulatedModelCode,
+        ];
+        var codes = warnings.Where(w => !notOfTheData.Any(c => w.StartsWith(c, StringComparison.Ordinal))).ToList();
         return codes.Count == 0 ? "" : "\n\nIssues found reading the FHIR data (codes): " + CardText.EscapeMarkdown(string.Join(", ", codes)) + ".";
     }
 

@@ -342,6 +342,27 @@ public sealed class CardTextTests
             Assert.Contains(note, detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_demo_models_incomplete_data_card_says_so_first_and_lists_only_the_datas_issues()
+    {
+        // Walkthrough review s21 L1: the card had no demo mark, and listed the model's own note as an issue of the data.
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var risk = Risk("hospital_mortality", 0.02);
+        var result = new PatientRiskResult([risk], "m", 1,
+            [$"{FhirRisk.Server.Patients.TimelinePredictor.SimulatedModelCode} the model was trained on simulated patients only", "FHIR006 x2"])
+        {
+            TrainedOnSimulatedPatients = true,
+            Gaps = new DataGaps(1, 0, 0, false),
+        };
+
+        var notice = factory.Build(result, [new RiskCardInput(risk, [])], []).Single(c => c.Summary.Contains(RiskCardFactory.IncompleteSummary, StringComparison.Ordinal));
+
+        Assert.Equal("[DEMO, simulated data] " + RiskCardFactory.IncompleteSummary, notice.Summary);
+        Assert.StartsWith(RiskCardFactory.SimulatedModelNote, notice.Detail, StringComparison.Ordinal);
+        Assert.Contains("FHIR006 x2", notice.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(FhirRisk.Server.Patients.TimelinePredictor.SimulatedModelCode, notice.Detail, StringComparison.Ordinal);
+    }
+
     private static TaskRisk Risk(string task, double risk, WilsonInterval? interval = null) =>
         new(task, risk, interval, RiskMethod.Rollouts, 100, TimeSpan.Zero);
 }
