@@ -30,20 +30,27 @@ internal static partial class PushEntryPreparer
         return [.. document.Entries.Select(e => PrepareOne(e, requireRequest, byFullUrl, settings))];
     }
 
+    /// <summary><c>Bundle.entry[i].request.method</c> of an entry located at <c>Bundle.entry[i].resource</c>.</summary>
+    private static string RequestMethodLocation(FhirPushEntry entry) =>
+        (entry.Location.EndsWith(".resource", StringComparison.Ordinal) ? entry.Location[..^".resource".Length] : entry.Location) + ".request.method";
+
     private static PreparedEntry PrepareOne(FhirPushEntry entry, bool requireRequest, Dictionary<string, (string Type, string Id)> byFullUrl,
         FhirReaderSettings settings)
     {
         var issues = new List<Issue>();
+        var method = entry.Method?.Trim().ToUpperInvariant();
+        // A GET or DELETE entry carries no resource: what it asks is not served, which says more than "no resource"
+        // (walkthrough review s21 L5: the HL7 example transaction's DELETE entries read FHIR016).
+        if (method is not (null or "POST" or "PUT"))
+            return PreparedEntry.Rejected(entry, [Issue.Error(FhirPushIssueCodes.MethodNotSupported, RequestMethodLocation(entry),
+                $"request.method {LogText.Of(method, 16)} is not served; push with POST or PUT (erase a patient with DELETE /fhir/Patient/{{id}})")]);
         if (entry.Problem is { } problem)
             return PreparedEntry.Rejected(entry, [problem]);
         if (ContentHashOf(entry.Json) is not { } hash)
             return PreparedEntry.Rejected(entry, [Issue.Error(FhirIssueCodes.InvalidJson, entry.Location, "the resource is not valid UTF-8 JSON text (RFC 8259 §8)")]);
         var type = entry.ResourceType!;
-        var method = entry.Method?.Trim().ToUpperInvariant();
         if (requireRequest && method is null)
             return PreparedEntry.Rejected(entry, [Issue.Error(FhirPushIssueCodes.MissingRequest, entry.Location, "a transaction or batch entry needs request.method (bdl-3)")]);
-        if (method is not (null or "POST" or "PUT"))
-            return PreparedEntry.Rejected(entry, [Issue.Error(FhirPushIssueCodes.MethodNotSupported, entry.Location, $"request.method {method} is not served; push with POST or PUT")]);
         string? urlId = null;
         if (method == "PUT")
         {

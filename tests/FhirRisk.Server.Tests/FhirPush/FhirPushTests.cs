@@ -83,6 +83,28 @@ public sealed class FhirPushTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_delete_or_read_entry_without_a_resource_is_refused_as_a_method_not_served()
+    {
+        // The HL7 example transaction's DELETE and GET entries carry no resource: they read FHIR016 "entry has no
+        // resource", where what they ask is what is not served (walkthrough review s21 L5).
+        var bundle = TestBundles.Patient("p-del", type: "batch");
+        bundle["entry"]!.AsArray().Add(new JsonObject { ["request"] = new JsonObject { ["method"] = "DELETE", ["url"] = "Observation/x" } });
+        bundle["entry"]!.AsArray().Add(new JsonObject { ["request"] = new JsonObject { ["method"] = "GET", ["url"] = "Patient?name=peter" } });
+
+        var (status, body) = await PushAsync(bundle);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var entries = body["entry"]!.AsArray();
+        foreach (var refused in entries.TakeLast(2))
+        {
+            Assert.StartsWith("400", refused!["response"]!["status"]!.GetValue<string>(), StringComparison.Ordinal);
+            var issue = refused["response"]!["outcome"]!["issue"]![0]!;
+            Assert.Contains("PUSH004", issue.ToJsonString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("FHIR016", refused.ToJsonString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task A_batch_stores_the_good_entries_and_reports_the_bad_ones()
     {
         var bundle = TestBundles.Patient("p3", type: "batch");

@@ -26,7 +26,7 @@ public sealed class IngestRejectionTests
         });
 
         Assert.Equal("INVALID_ARGUMENT", ingest.StatusName);
-        Assert.StartsWith("The bundle was rejected and nothing was stored (3 issues): PUSH004 at Bundle.entry[1].resource: ", ingest.Details, StringComparison.Ordinal);
+        Assert.StartsWith("The bundle was rejected and nothing was stored (3 issues): PUSH004 at Bundle.entry[1].request.method: ", ingest.Details, StringComparison.Ordinal);
         Assert.Contains("; PUSH006 at Bundle.entry[2].resource.id: ", ingest.Details, StringComparison.Ordinal);
         Assert.Contains("; PUSH011 at Bundle: nothing was stored", ingest.Details, StringComparison.Ordinal);
         Assert.Empty(await server.Store.ReadPatientAsync("ingest-r1"));
