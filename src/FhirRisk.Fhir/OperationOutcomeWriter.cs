@@ -14,17 +14,19 @@ public static class OperationOutcomeWriter
 {
     public const string CodeSystem = "urn:fhirrisk:issue-code";
 
-    public static string ToJson(IEnumerable<Issue> issues)
+    /// <param name="issueType">The IssueType of a code the FHIR reader does not define (a surface's own, such as an
+    /// authentication failure's <c>login</c>); null, or a null answer, falls back to <see cref="FhirIssueCodes.IssueType"/>.</param>
+    public static string ToJson(IEnumerable<Issue> issues, Func<string, string?>? issueType = null)
     {
         ArgumentNullException.ThrowIfNull(issues);
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
-            Write(json, issues);
+            Write(json, issues, issueType);
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     /// <summary>The OperationOutcome as the next value of <paramref name="json"/> (e.g. inside a response Bundle).</summary>
-    public static void Write(Utf8JsonWriter json, IEnumerable<Issue> issues)
+    public static void Write(Utf8JsonWriter json, IEnumerable<Issue> issues, Func<string, string?>? issueType = null)
     {
         ArgumentNullException.ThrowIfNull(json);
         ArgumentNullException.ThrowIfNull(issues);
@@ -34,7 +36,7 @@ public static class OperationOutcomeWriter
         var any = false;
         foreach (var issue in issues)
         {
-            WriteIssue(json, issue);
+            WriteIssue(json, issue, issueType);
             any = true;
         }
         if (!any)
@@ -43,11 +45,11 @@ public static class OperationOutcomeWriter
         json.WriteEndObject();
     }
 
-    private static void WriteIssue(Utf8JsonWriter json, Issue issue)
+    private static void WriteIssue(Utf8JsonWriter json, Issue issue, Func<string, string?>? issueType)
     {
         json.WriteStartObject();
         json.WriteString("severity", Severity(issue.Severity));
-        json.WriteString("code", FhirIssueCodes.IssueType(issue.Code));
+        json.WriteString("code", issueType?.Invoke(issue.Code) ?? FhirIssueCodes.IssueType(issue.Code));
         json.WriteStartObject("details");
         json.WriteStartArray("coding");
         json.WriteStartObject();

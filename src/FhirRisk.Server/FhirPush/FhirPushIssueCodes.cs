@@ -76,4 +76,14 @@ internal static class FhirPushIssueCodes
     /// <summary>Warning: the resource names no patient the store can link it to (a conditional, Group or identifier-only
     /// reference, or none); it is stored, but no prediction reads it and an erasure may not reach it.</summary>
     public const string NoPatient = "PUSH103";
+
+    /// <summary>The FHIR IssueType of the codes whose type is not <c>processing</c> (the reader's codes map themselves,
+    /// <see cref="FhirIssueCodes.IssueType"/>); null for the others.</summary>
+    public static string? IssueType(string code) => code switch
+    {
+        Unauthenticated => "login",
+        Forbidden => "forbidden",
+        MethodNotSupported => "not-supported",
+        _ => null,
+    };
 }

@@ -194,6 +194,6 @@ internal sealed record FhirPushResult(int StatusCode, string? Json, IReadOnlyLis
     public static FhirPushResult Invalid(IEnumerable<Issue> issues)
     {
         var list = issues.ToList();
-        return new(400, OperationOutcomeWriter.ToJson(list), []) { Issues = list };
+        return new(400, OperationOutcomeWriter.ToJson(list, FhirPushIssueCodes.IssueType), []) { Issues = list };
     }
 }

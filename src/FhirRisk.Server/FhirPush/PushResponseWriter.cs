@@ -68,6 +68,6 @@ internal static class PushResponseWriter
         if (issues.Count == 0)
             return;
         json.WritePropertyName("outcome");
-        OperationOutcomeWriter.Write(json, issues);
+        OperationOutcomeWriter.Write(json, issues, FhirPushIssueCodes.IssueType);
     }
 }

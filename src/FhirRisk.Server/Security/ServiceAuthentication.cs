@@ -174,7 +174,7 @@ internal sealed class ServiceAuthenticationMiddleware(
         http.Response.Headers.WWWAuthenticate = "Bearer";
         http.Response.ContentType = "application/fhir+json";
         await http.Response.WriteAsync(OperationOutcomeWriter.ToJson([Issue.Error(FhirPush.FhirPushIssueCodes.Unauthenticated, "",
-            "send 'Authorization: Bearer <token>' with a token configured in ServiceAuthentication:Clients")]), http.RequestAborted);
+            "send 'Authorization: Bearer <token>' with a token configured in ServiceAuthentication:Clients")], FhirPush.FhirPushIssueCodes.IssueType), http.RequestAborted);
     }
 
     /// <summary>A known client without the scope the call needs: 403 Forbidden with an OperationOutcome (PUSH017), or
@@ -190,7 +190,7 @@ internal sealed class ServiceAuthenticationMiddleware(
         }
         http.Response.StatusCode = StatusCodes.Status403Forbidden;
         http.Response.ContentType = "application/fhir+json";
-        await http.Response.WriteAsync(OperationOutcomeWriter.ToJson([Issue.Error(FhirPush.FhirPushIssueCodes.Forbidden, "", message)]), http.RequestAborted);
+        await http.Response.WriteAsync(OperationOutcomeWriter.ToJson([Issue.Error(FhirPush.FhirPushIssueCodes.Forbidden, "", message)], FhirPush.FhirPushIssueCodes.IssueType), http.RequestAborted);
     }
 
     /// <summary>The client whose token the request carries, or null.</summary>

@@ -39,6 +39,7 @@ public sealed class ServiceAuthenticationTests
             var outcome = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
             Assert.Equal("OperationOutcome", outcome["resourceType"]!.GetValue<string>());
             Assert.Contains("PUSH012", outcome.ToJsonString(), StringComparison.Ordinal);
+            Assert.Equal("login", outcome["issue"]![0]!["code"]!.GetValue<string>()); // FHIR's IssueType for it (review s21 L14)
         }
         Assert.Empty(await server.Store.ReadPatientAsync("p1"));
         Assert.True(server.Logs.Has(306), "a refused token should be logged (event 306)");
@@ -137,7 +138,9 @@ public sealed class ServiceAuthenticationTests
         using (var erase = await EraseAsync(server, Token))
         {
             Assert.Equal(HttpStatusCode.Forbidden, erase.StatusCode);
-            Assert.Contains("PUSH017", await erase.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            var refusal = JsonNode.Parse(await erase.Content.ReadAsStringAsync())!;
+            Assert.Contains("PUSH017", refusal.ToJsonString(), StringComparison.Ordinal);
+            Assert.Equal("forbidden", refusal["issue"]![0]!["code"]!.GetValue<string>());
         }
         Assert.NotEmpty(await server.Store.ReadPatientAsync("p1"));
 
