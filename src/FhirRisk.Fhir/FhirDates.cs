@@ -19,10 +19,11 @@ namespace FhirRisk.Fhir;
 public static class FhirDates
 {
     /// <summary>
-    /// Longest input inspected. The longest valid value (nine fraction digits and an offset) has 35 characters, so
-    /// anything past this bound is rejected without scanning, and a character input narrows into a stack buffer.
+    /// Longest input inspected: a value with <see cref="AsciiReader.MaxFractionDigits"/> fraction digits and an offset
+    /// has 55 characters, so anything past this bound is rejected without scanning, and a character input narrows into a
+    /// stack buffer.
     /// </summary>
-    private const int MaxLength = 40;
+    private const int MaxLength = 64;
 
     /// <summary>Largest zone offset hour accepted: real offsets run from -12:00 to +14:00.</summary>
     private const int MaxOffsetHours = 14;
@@ -248,8 +249,10 @@ public static class FhirDates
     /// </summary>
     private ref struct AsciiReader(ReadOnlySpan<byte> text)
     {
-        /// <summary>R4 allows at most nine fraction digits (nanoseconds); DateTime keeps seven (100 ns ticks).</summary>
-        private const int MaxFractionDigits = 9;
+        /// <summary>R4's pattern allows any number of fraction digits (<c>(\.[0-9]+)?</c>), so a precise clock's ten or
+        /// twelve are read (review s21-fhir L1: ten were refused and the event lost); DateTime keeps seven (100 ns ticks),
+        /// and more than 29 are refused as no clock's.</summary>
+        public const int MaxFractionDigits = 29;
         private const int TickDigits = 7;
 
         private readonly ReadOnlySpan<byte> _text = text;
@@ -281,7 +284,7 @@ public static class FhirDates
             return true;
         }
 
-        /// <summary>Takes one to nine fraction digits as ticks, ignoring digits finer than a tick (truncation).</summary>
+        /// <summary>Takes one to <see cref="MaxFractionDigits"/> fraction digits as ticks, ignoring digits finer than a tick (truncation).</summary>
         public bool TryTakeFraction(out long ticks)
         {
             ticks = 0;

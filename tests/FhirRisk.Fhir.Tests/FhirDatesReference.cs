@@ -18,7 +18,7 @@ namespace FhirRisk.Fhir.Tests;
 /// </remarks>
 internal static partial class FhirDatesReference
 {
-    [GeneratedRegex(@"^(?<y>[0-9]{4})(-(?<mo>[0-9]{2})(-(?<d>[0-9]{2})(T(?<h>[0-9]{2}):(?<mi>[0-9]{2})(:(?<s>[0-9]{2})(\.(?<f>[0-9]{1,9}))?)?(?<z>Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?\z",
+    [GeneratedRegex(@"^(?<y>[0-9]{4})(-(?<mo>[0-9]{2})(-(?<d>[0-9]{2})(T(?<h>[0-9]{2}):(?<mi>[0-9]{2})(:(?<s>[0-9]{2})(\.(?<f>[0-9]{1,29}))?)?(?<z>Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?\z",
         RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture)]
     private static partial Regex Pattern();
 

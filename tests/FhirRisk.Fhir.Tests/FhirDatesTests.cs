@@ -69,6 +69,21 @@ public sealed class FhirDatesTests(ITestOutputHelper output)
         Assert.Equal(new DateTime(2017, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddTicks(-1), value.Utc);
     }
 
+    [Theory]
+    // R4's pattern allows any number of fraction digits; ten were refused and the event lost (review s21-fhir L1).
+    [InlineData("2020-03-07T10:00:00.1234567891Z")]
+    [InlineData("2020-03-07T10:00:00.123456789123-05:00")]
+    [InlineData("2020-03-07T10:00:00.12345678901234567890123456789+14:00")]
+    public void TryParse_ManyFractionDigits_AreReadToTheTick(string text)
+    {
+        Assert.True(FhirDates.TryParse(text, out var value));
+        Assert.Equal(1_234_567, value.Utc.Ticks % TimeSpan.TicksPerSecond);
+    }
+
+    [Fact]
+    public void TryParse_MoreFractionDigitsThanAnyClock_AreRefused() =>
+        Assert.False(FhirDates.TryParse("2020-03-07T10:00:00." + new string('1', 30) + "Z", out _));
+
     [Fact]
     public void UtcEnd_MonthPrecision_IsLastTickOfMonth()
     {
@@ -132,7 +147,7 @@ public sealed class FhirDatesTests(ITestOutputHelper output)
     [InlineData("2016-12-31T23:59:61Z")]
     [InlineData("2023-02-03T04:05:06+14:59")] // R4 allows offsets up to 14:00 only
     [InlineData("2023-02-03T04:05-14:30")]
-    [InlineData("2023-02-03T04:05:06.1234567890Z")]
+    [InlineData("2023-02-03T04:05:06.123456789012345678901234567890Z")] // 30 fraction digits: no clock's
     [InlineData("2023-02-03T04:05:06.Z")]
     [InlineData("2023-02-03T04:05.5Z")]
     [InlineData("2023-02-03T04:05+15:00")]
