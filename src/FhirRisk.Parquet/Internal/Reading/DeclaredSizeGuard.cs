@@ -49,20 +49,74 @@ internal static class DeclaredSizeGuard
         return null;
     }
 
-    /// <summary>Frame_Content_Size of the first zstd frame (RFC 8878 §3.1.1.1), or null when the frame omits it.</summary>
+    /// <summary>
+    /// The content size of all the zstd frames the page holds (RFC 8878 §3.1): concatenated frames decode as one, and a
+    /// writer may cut a page into several (review s21-parquet L1: only the first frame's size was compared, and such a
+    /// page was refused). Null when a frame omits its Frame_Content_Size or the frames cannot be walked; the decoder then
+    /// checks the size it produces.
+    /// </summary>
     private static long? ZstdContentSize(ReadOnlySpan<byte> data)
     {
-        if (data.Length < 6 || BinaryPrimitives.ReadUInt32LittleEndian(data) != 0xFD2FB528)
-            return null;
-        int descriptor = data[4];
+        long total = 0;
+        var position = 0;
+        while (position < data.Length)
+        {
+            if (data.Length - position < 8)
+                return null;
+            var magic = BinaryPrimitives.ReadUInt32LittleEndian(data[position..]);
+            if ((magic & 0xFFFFFFF0) == 0x184D2A50)
+            {
+                // A skippable frame: its size, then that many bytes of no content.
+                var skipped = BinaryPrimitives.ReadUInt32LittleEndian(data[(position + 4)..]);
+                if (skipped > data.Length - position - 8)
+                    return null;
+                position += 8 + (int)skipped;
+                continue;
+            }
+            if (magic != 0xFD2FB528 || FrameContentSize(data[position..], out var headerLength, out var checksum) is not long size)
+                return null;
+            total += size;
+            position += headerLength;
+            // Blocks: a 3-byte header (last-block bit, type, size); an RLE block's content is one byte.
+            while (true)
+            {
+                if (data.Length - position < 3)
+                    return null;
+                var header = data[position] | (data[position + 1] << 8) | (data[position + 2] << 16);
+                var last = (header & 1) != 0;
+                var type = (header >> 1) & 3;
+                var length = type == 1 ? 1 : header >> 3;
+                if (type == 3 || length > data.Length - position - 3)
+                    return null;
+                position += 3 + length;
+                if (last)
+                    break;
+            }
+            if (checksum)
+            {
+                if (data.Length - position < 4)
+                    return null;
+                position += 4;
+            }
+        }
+        return total;
+    }
+
+    /// <summary>Frame_Content_Size of the zstd frame <paramref name="frame"/> starts with (RFC 8878 §3.1.1.1), or null
+    /// when it omits it; the header's length and whether a content checksum ends the frame.</summary>
+    private static long? FrameContentSize(ReadOnlySpan<byte> frame, out int headerLength, out bool checksum)
+    {
+        int descriptor = frame[4];
         var sizeFlag = descriptor >> 6;
         var singleSegment = (descriptor & 0x20) != 0;
+        checksum = (descriptor & 0x04) != 0;
         var dictionaryIdBytes = (descriptor & 0x03) switch { 0 => 0, 1 => 1, 2 => 2, _ => 4 };
         var position = 5 + (singleSegment ? 0 : 1) + dictionaryIdBytes;
         var sizeBytes = sizeFlag switch { 0 => singleSegment ? 1 : 0, 1 => 2, 2 => 4, _ => 8 };
-        if (sizeBytes == 0 || data.Length < position + sizeBytes)
+        headerLength = position + sizeBytes;
+        if (sizeBytes == 0 || frame.Length < position + sizeBytes)
             return null;
-        var field = data.Slice(position, sizeBytes);
+        var field = frame.Slice(position, sizeBytes);
         return sizeBytes switch
         {
             1 => field[0],
