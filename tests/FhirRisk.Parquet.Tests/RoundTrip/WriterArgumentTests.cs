@@ -11,7 +11,8 @@ public sealed class WriterArgumentTests
 
     public static TheoryData<string> MismatchCases() =>
         ["too few columns", "too many columns", "unequal lengths", "wrong type", "swapped columns", "wrong list element type",
-         "null in required string", "null in required int", "null required list", "null element in required-element list"];
+         "null in required string", "null in required int", "null required list", "null element in required-element list",
+         "unpaired surrogate", "unpaired surrogate in a list"];
 
     [Theory]
     [MemberData(nameof(MismatchCases))]
@@ -27,6 +28,9 @@ public sealed class WriterArgumentTests
             case "swapped columns": (columns[0], columns[1]) = (columns[1], columns[0]); break;
             case "wrong list element type": columns[3] = ParquetColumn.Create(Parents, new Array?[] { new int?[] { 1 }, new int?[] { 2 } }); break;
             case "null in required string": columns[2] = ParquetColumn.Create(Code, new string?[] { "A", null }); break;
+            // Review s21-parquet L2: written as U+FFFD, "a\uD800" and "a\uDC00" read back as one value.
+            case "unpaired surrogate": columns[2] = ParquetColumn.Create(Code, new string?[] { "a\uD800", "a\uDC00" }); break;
+            case "unpaired surrogate in a list": columns[3] = ParquetColumn.Create(Parents, new Array?[] { new string?[] { "ok" }, new string?[] { "\uDBFF" } }); break;
             case "null in required int": columns[1] = ParquetColumn.Create(Count, new[] { 1L, 0L }, new[] { true, false }); break;
             case "null required list": columns[3] = ParquetColumn.Create(Parents, new Array?[] { new string?[] { "A" }, null }); break;
             case "null element in required-element list": columns[3] = ParquetColumn.Create(Parents, new Array?[] { new string?[] { "A", null }, new string?[] { } }); break;

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using Utf8 = System.Text.Encoding;
 using FhirRisk.Parquet.Internal.Encodings;
 using FhirRisk.Parquet.Internal.Format;
 
@@ -126,11 +125,16 @@ internal sealed class ByteArrayValueWriter : ValueWriter
         return new ByteArrayValueWriter(bytes, indices);
     }
 
+    /// <summary>UTF-8 that refuses an unpaired surrogate instead of writing U+FFFD for it: replacement would merge distinct
+    /// values silently, which the reader refuses to do too (review s21-parquet L2).</summary>
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <exception cref="System.Text.EncoderFallbackException">The value holds an unpaired surrogate.</exception>
     private static void AddUtf8(ByteArrayBuffer bytes, string value)
     {
-        var length = Utf8.UTF8.GetMaxByteCount(value.Length) <= 512 ? 512 : Utf8.UTF8.GetByteCount(value);
+        var length = StrictUtf8.GetMaxByteCount(value.Length) <= 512 ? 512 : StrictUtf8.GetByteCount(value);
         Span<byte> scratch = length <= 512 ? stackalloc byte[512] : new byte[length];
-        var written = Utf8.UTF8.GetBytes(value, scratch);
+        var written = StrictUtf8.GetBytes(value, scratch);
         bytes.Add(scratch[..written]);
     }
 }

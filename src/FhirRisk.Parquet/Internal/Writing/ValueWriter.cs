@@ -31,6 +31,19 @@ internal abstract class ValueWriter
     /// <summary>PLAIN-encoded (min, max) over all present values, or nulls when there are none or the order is unsafe to state (NaN).</summary>
     public abstract (byte[]? Min, byte[]? Max) MinMax();
 
+    private static ValueWriter Strings(string[] values, ShreddedColumn shredded, ColumnDescriptor column, ParquetWriterOptions options)
+    {
+        try
+        {
+            return ByteArrayValueWriter.ForStrings(values, shredded.ValueOffset, shredded.ValueCount, options);
+        }
+        catch (System.Text.EncoderFallbackException)
+        {
+            throw new ParquetException(ParquetErrorCodes.SchemaMismatch,
+                $"Column '{column.DottedPath}' holds a string with an unpaired UTF-16 surrogate, which is no UTF-8 text; fix or drop the value.");
+        }
+    }
+
     public static ValueWriter Create(ShreddedColumn shredded, ColumnDescriptor column, ParquetWriterOptions options) => shredded.Values switch
     {
         bool[] v => new BooleanValueWriter(v, shredded.ValueOffset, shredded.ValueCount),
@@ -38,7 +51,7 @@ internal abstract class ValueWriter
         long[] v => new FixedValueWriter<long>(v, shredded.ValueOffset, shredded.ValueCount),
         float[] v => new FixedValueWriter<float>(v, shredded.ValueOffset, shredded.ValueCount),
         double[] v => new FixedValueWriter<double>(v, shredded.ValueOffset, shredded.ValueCount),
-        string[] v => ByteArrayValueWriter.ForStrings(v, shredded.ValueOffset, shredded.ValueCount, options),
+        string[] v => Strings(v, shredded, column, options),
         byte[][] v => ByteArrayValueWriter.ForBinary(v, shredded.ValueOffset, shredded.ValueCount, options),
         _ => throw new InvalidOperationException($"Unexpected value array {shredded.Values.GetType().Name} for '{column.DottedPath}'."),
     };
