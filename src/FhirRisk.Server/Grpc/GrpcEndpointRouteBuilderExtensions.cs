@@ -17,8 +17,17 @@ internal static class GrpcEndpointRouteBuilderExtensions
         var binder = new GrpcServiceBinder(service.Descriptor, endpoints.ServiceProvider.GetRequiredService<GrpcCallEnvironment>());
         service.Bind(binder);
         endpoints.ServiceProvider.GetRequiredService<GrpcServiceTable>().Add(service.Descriptor.FullName);
+        var environment = endpoints.ServiceProvider.GetRequiredService<GrpcCallEnvironment>();
+        var services = endpoints.ServiceProvider.GetRequiredService<GrpcServiceTable>();
         foreach (var handler in binder.Handlers)
-            endpoints.MapPost(handler.Path, handler.HandleAsync).WithDisplayName("gRPC " + handler.Path).WithMetadata(new GrpcMethodMetadata(handler.Path));
+        {
+            // Routing matches paths without regard to case; gRPC's are case-sensitive (PROTOCOL-HTTP2.md), so another
+            // spelling of a method is a method no service implements (review s21-grpc L2).
+            endpoints.MapPost(handler.Path, http => string.Equals(http.Request.Path.Value, handler.Path, StringComparison.Ordinal)
+                    ? handler.HandleAsync(http)
+                    : UnimplementedAsync(http, environment, services))
+                .WithDisplayName("gRPC " + handler.Path).WithMetadata(new GrpcMethodMetadata(handler.Path));
+        }
         return endpoints;
     }
 
@@ -42,7 +51,8 @@ internal static class GrpcEndpointRouteBuilderExtensions
             return;
         var path = http.Request.Path.Value ?? "";
         GrpcLog.Unimplemented(environment.Logger, LogText.Of(path));
-        var service = (string?)http.GetRouteValue("service") ?? "";
+        // A bound method's route spelled otherwise has no route values: the service is the path's first segment.
+        var service = (string?)http.GetRouteValue("service") ?? path.Split('/', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
         var message = services.Contains(service) ? "Method is unimplemented." : "Service is unimplemented.";
         using var call = new GrpcServerCall(http, path, environment.Options, timeout: null, environment.Time);
         await call.CompleteAsync(new GrpcStatus(GrpcStatusCode.Unimplemented, message));

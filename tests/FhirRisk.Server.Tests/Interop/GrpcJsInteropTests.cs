@@ -237,6 +237,8 @@ public sealed class GrpcJsInteropTests
     [Theory]
     [InlineData("/fhirrisk.v1.RiskService/Forecast", "Method is unimplemented.")]
     [InlineData("/no.such.Service/Predict", "Service is unimplemented.")]
+    [InlineData("/fhirrisk.v1.riskservice/predict", "Service is unimplemented.")] // paths are case-sensitive (review s21-grpc L2)
+    [InlineData("/fhirrisk.v1.RiskService/predict", "Method is unimplemented.")]
     public async Task UnknownMethod_Unimplemented(string path, string details)
     {
         await using var server = await TestGrpcServer.StartAsync();
