@@ -91,7 +91,7 @@ internal static class CdsHooksEndpoints
             var missing = gathered?.Missing ?? [];
             CdsHooksLog.PreconditionFailed(logger, id, missing.Count);
             return Outcome(StatusCodes.Status412PreconditionFailed, "processing",
-                "Cannot estimate risks: no data for this patient could be obtained from the prefetch, the FHIR server or the service's store.",
+                "Cannot estimate risks: no dated clinical data for this patient could be obtained from the prefetch, the FHIR server or the service's store.",
                 UnavailableDiagnostics(e.OtherPatientResources, missing, options.Fhir.MaxPages));
         }
         catch (Patients.PatientInputException e)
@@ -284,7 +284,7 @@ internal static class CdsHooksEndpoints
         if (missing.Count > 0)
             parts.Add($"Prefetch keys not retrieved: {string.Join("; ", missing.Select(m => $"{m.Key} ({m.Problem.Describe(maxPages)})"))}. Send them as prefetch, or a reachable fhirServer with fhirAuthorization.");
         if (parts.Count == 0)
-            parts.Add("The data supplied and stored yields no events for this patient. Send the prefetch keys listed by GET /cds-services, or a reachable fhirServer with fhirAuthorization.");
+            parts.Add("The record read holds no dated clinical event of this patient: a Patient resource alone (demographics) gives none. Send the patient's encounters, observations, conditions and medications as the prefetch keys listed by GET /cds-services, or a reachable fhirServer with fhirAuthorization.");
         return string.Join(" ", parts);
     }
 
