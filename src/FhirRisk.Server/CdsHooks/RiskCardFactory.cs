@@ -189,8 +189,10 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         // A death settles readmission and the composite positive as the labels do; the card says what happened.
         true when outcome.Code is { } code && Meds.Tasks.TaskCodes.Death.Contains(code) => "the patient died (in the record)",
         true => "already occurred (in the record)",
-        false => "settled without it (in the record)",
-        null => "not applicable (the record leaves this stay out of the question)",
+        // Plain words at the bedside (walkthrough review s21 L13: "settled without it" and "leaves this stay out of the
+        // question" were hard to read).
+        false => "did not occur (in the record)",
+        null => "not applicable to this stay (in the record)",
     };
 
     /// <summary>

@@ -248,7 +248,7 @@ public sealed class CardTextTests
 
         var cards = factory.Build(result, [new RiskCardInput(readmission, []), new RiskCardInput(icu, [])], []);
 
-        Assert.Equal("30-day readmission: settled without it (in the record)", cards[0].Summary);
+        Assert.Equal("30-day readmission: did not occur (in the record)", cards[0].Summary);
         Assert.Contains("Method: observed, not predicted: the outcome is already in the patient's record, after the stay that ended 2018-08-17 09:05 UTC, settled 2018-09-16 (5 years before the prediction time), so no model was asked",
             cards[0].Detail, StringComparison.Ordinal);
         Assert.DoesNotContain("this stay", cards[0].Detail, StringComparison.Ordinal);
