@@ -84,9 +84,9 @@ public sealed class IngestCommandTests
         Assert.True(site.ExitCode == ExitCodes.Success, site.Error);
         DateTime? Time(string dataset, string prefix) =>
             MedsDatasetReader.Open(temp.File(dataset)).ReadSubjects().Single().Events.Single(e => e.Code.StartsWith(prefix, StringComparison.Ordinal)).Time;
-        // A recorded date starts its day; a date-only death ends it (docs/formats/fhir-ingestion.md "Time").
-        Assert.Equal(new DateTime(2024, 7, 4, 0, 0, 0, DateTimeKind.Utc), Time("utc", "ICD10CM//I10"));
-        Assert.Equal(new DateTime(2024, 7, 4, 4, 0, 0, DateTimeKind.Utc), Time("site", "ICD10CM//I10"));
+        // A recorded date, as a date-only death, is known at its day's end, the site's day (docs/formats/fhir-ingestion.md "Time").
+        Assert.Equal(new DateTime(2024, 7, 5, 0, 0, 0, DateTimeKind.Utc).AddTicks(-10), Time("utc", "ICD10CM//I10"));
+        Assert.Equal(new DateTime(2024, 7, 5, 4, 0, 0, DateTimeKind.Utc).AddTicks(-10), Time("site", "ICD10CM//I10"));
         Assert.Equal(new DateTime(2024, 7, 11, 4, 0, 0, DateTimeKind.Utc).AddTicks(-10), Time("site", "MEDS_DEATH"));
         Assert.Equal(new DateTime(1980, 2, 3, 5, 0, 0, DateTimeKind.Utc), Time("site", "MEDS_BIRTH"));
         // The zone is recorded for the tokenizer fitted on the dataset, and through it for the service (Model:TimeZone).
@@ -114,7 +114,7 @@ public sealed class IngestCommandTests
 
         Assert.True(run.ExitCode == ExitCodes.Success, run.Error);
         var events = MedsDatasetReader.Open(temp.File("meds")).ReadSubjects().Single().Events;
-        Assert.Equal(new DateTime(2024, 7, 3, 22, 0, 0, DateTimeKind.Utc), events.Single(e => e.Code == "ICD10CM//I10").Time); // CEST, +2
+        Assert.Equal(new DateTime(2024, 7, 4, 22, 0, 0, DateTimeKind.Utc).AddTicks(-10), events.Single(e => e.Code == "ICD10CM//I10").Time); // the day's end, CEST, +2
         Assert.Equal(new DateTime(2024, 2, 2, 23, 0, 0, DateTimeKind.Utc), events.Single(e => e.Code == "ICD10CM//E11").Time); // the 44th birthday, CET
         Assert.Equal(new DateTime(1980, 2, 2, 23, 0, 0, DateTimeKind.Utc), events.Single(e => e.Code == "MEDS_BIRTH").Time);
         string Column(string table, string column)
