@@ -298,4 +298,19 @@ public sealed class ClinicalMapperTests
         // A time, even midnight, is as written; a year or a month at its start.
         Assert.Equal(new DateTime(2020, 1, 1), Assert.Single(fixture.Map(observation with { Effective = At(2020, 1, 1, 0) })).Time);
     }
+
+    [Fact]
+    public void Immunization_CvxRanksFirstAmongVaccineCodings()
+    {
+        // Review s21-fhir L5: the documented "CVX first" lost to the global priority, which puts RxNorm first.
+        var fixture = new MappingFixture().WithPatient();
+        var immunization = new FhirImmunization
+        {
+            Status = "completed", Patient = Ref("Patient/p1"), Occurrence = At(2020, 1, 1, 9),
+            VaccineCode = new FhirCodeableConcept([new FhirCoding("http://www.nlm.nih.gov/research/umls/rxnorm", "798279"), new FhirCoding("http://hl7.org/fhir/sid/cvx", "140")]),
+        };
+        Assert.Equal("CVX//140", Assert.Single(fixture.Map(immunization)).Code);
+        var rxnormOnly = immunization with { VaccineCode = new FhirCodeableConcept([new FhirCoding("http://www.nlm.nih.gov/research/umls/rxnorm", "798279")]) };
+        Assert.Equal("RXNORM//798279", Assert.Single(fixture.Map(rxnormOnly)).Code);
+    }
 }
