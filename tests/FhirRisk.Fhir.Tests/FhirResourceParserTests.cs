@@ -243,6 +243,22 @@ public sealed class FhirResourceParserTests
     }
 
     [Fact]
+    public void Parse_PeriodEndingBeforeItStarts_KeepsTheStartAndReportsTheEnd()
+    {
+        // R4 per-1. An Encounter so written gave a discharge before its admission, silently (review s21-fhir L3).
+        var result = Parse("""{"resourceType":"Encounter","class":{"code":"IMP"},"period":{"start":"2020-03-09T14:00:00Z","end":"2020-03-05T10:00:00Z"}}""", "Encounter");
+
+        var encounter = Assert.IsType<FhirEncounter>(result.Resource);
+        Assert.Equal(new DateTime(2020, 3, 9, 14, 0, 0), encounter.Period!.Start!.Value.Utc);
+        Assert.Null(encounter.Period.End);
+        Assert.Equal(FhirIssueCodes.InvalidDate, Assert.Single(result.Issues).Code);
+        // The same day written as a date ends after the time that day: a valid period.
+        var sameDay = Parse("""{"resourceType":"Encounter","class":{"code":"IMP"},"period":{"start":"2020-03-05T14:00:00Z","end":"2020-03-05"}}""", "Encounter");
+        Assert.NotNull(Assert.IsType<FhirEncounter>(sameDay.Resource).Period!.End);
+        Assert.Empty(sameDay.Issues);
+    }
+
+    [Fact]
     public void Parse_RepeatedProperty_LastOccurrenceWinsWithItsIssuesOnly()
     {
         var result = Parse("""{"resourceType":"Observation","status":5,"valueQuantity":{"value":"NaN"},"status":"final","valueQuantity":{"value":2}}""");

@@ -140,6 +140,14 @@ internal static class FhirDatatypeReader
             else
                 r.Skip();
         }
+        // R4 per-1: a period's start is not after its end. An end before the start would write a stay's discharge before
+        // its admission (review s21-fhir L3); which of the two is wrong is not known, so the end, the later-written
+        // one in an EHR, is dropped with the issue.
+        if (start is { } from && end is { } to && to.UtcEnd < from.Utc)
+        {
+            r.Report(FhirIssueCodes.InvalidDate, "period.end is before period.start (R4 per-1): the end is ignored");
+            end = null;
+        }
         return new FhirPeriod(start, end);
     }
 

@@ -38,7 +38,15 @@ internal static class FhirDatatypeReader
         if (r.Object(obj, name, path) is not { } period)
             return null;
         var periodPath = FhirElementReader.Child(path, name);
-        return new FhirPeriod(r.Date(period, "start", periodPath), r.Date(period, "end", periodPath));
+        var issuesBefore = r.Issues.Count;
+        var (start, end) = (r.Date(period, "start", periodPath), r.Date(period, "end", periodPath));
+        // R4 per-1: an end before the start is dropped, with the issue.
+        if (start is { } from && end is { } to && to.UtcEnd < from.Utc)
+        {
+            r.ReportBefore(issuesBefore, FhirIssueCodes.InvalidDate, periodPath, "period.end is before period.start (R4 per-1): the end is ignored");
+            end = null;
+        }
+        return new FhirPeriod(start, end);
     }
 
     /// <summary>Quantity and its profiles (SimpleQuantity, Age, Duration, Money-less); a value outside double range is an issue.</summary>

@@ -19,6 +19,11 @@ internal sealed class FhirElementReader(FhirResourceEnvelope envelope)
     public void Report(string code, string path, string message) =>
         Issues.Add(Issue.Warning(code, envelope.IssuePath(path), message));
 
+    /// <summary><see cref="Report"/> placed before the issues from <paramref name="index"/> on: an issue of an element found
+    /// once its children are read, which the streaming reader orders before theirs (its order key is the element's).</summary>
+    public void ReportBefore(int index, string code, string path, string message) =>
+        Issues.Insert(index, Issue.Warning(code, envelope.IssuePath(path), message));
+
     /// <summary>The element named <paramref name="name"/>, absent when missing or JSON null.</summary>
     public static bool TryGet(JsonElement obj, string name, out JsonElement value) =>
         obj.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null;
