@@ -385,7 +385,7 @@ public sealed class ExplanationTests
     [InlineData("ICU_DISCHARGE", null, null, "ICU discharge")]
     [InlineData("LOINC//2524-7//mmol/L", 9, 4.25f, "LOINC 2524-7: ≈4.25 mmol/L, decile 9 of 10")]
     [InlineData("ICD10CM//I50.9", null, null, "ICD-10-CM I50.9")]
-    [InlineData("UNK//RXNORM", null, null, "A RxNorm code too rare to name")]
+    [InlineData("UNK//RXNORM", null, null, "A RxNorm code unknown to the model")]
     [InlineData("LOINC//718-7//g/dL", 2, null, "LOINC 718-7: decile 2 of 10")]
     public void Labels_read_codes_and_deciles_in_words(string code, int? bin, float? value, string expected)
     {

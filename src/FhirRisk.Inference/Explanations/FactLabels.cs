@@ -78,10 +78,12 @@ public static class FactLabels
             if (CodeSet.Matches(code, prefix))
                 return code.Length == prefix.Length ? words : $"{words} ({code[(prefix.Length + 2)..]})";
         }
+        // An unknown token stands for a code the model cannot name: too rare in its training data, or never in it (a
+        // site's codes read by a model trained elsewhere: walkthrough review s21 L12, where "too rare" misled).
         if (code == Vocabulary.Unknown)
-            return "A code too rare to name";
+            return "A code unknown to the model";
         if (code.StartsWith(Vocabulary.UnknownPrefix, StringComparison.Ordinal))
-            return $"A {Friendly(parts[1])} code too rare to name";
+            return $"A {Friendly(parts[1])} code unknown to the model";
         if (parts.Length == 1)
             return code.Replace('_', ' ');
         // Vocabulary and code; a trailing unit is shown with the value instead.
