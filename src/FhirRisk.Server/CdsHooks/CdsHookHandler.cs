@@ -40,13 +40,14 @@ internal sealed class CdsHookHandler(
             UseStoredHistory = useStoredHistory,
             // The encounter being discharged: a task predicted at a discharge is asked at this one (DischargeNow).
             DischargingEncounterId = service.Hook == CdsHookNames.EncounterDischarge ? request.ContextValue("encounterId") : null,
-            // The encounter hooks' tasks are a hospital stay's: a clinic visit's check-in or discharge gets no cards.
+            // The encounter hooks answer the tasks that apply to their encounter's kind: a clinic visit's check-in or
+            // discharge gets no cards.
             ContextEncounterId = service.Hook is CdsHookNames.EncounterStart or CdsHookNames.EncounterDischarge ? request.ContextValue("encounterId") : null,
         };
         var result = await risks.PredictAsync(prediction, cancellationToken).ConfigureAwait(false);
-        if (result.ContextEncounter == ContextEncounterKind.NotAStay)
+        if (result.ContextEncounter is { } kind && result.Risks.Count == 0)
         {
-            CdsHooksLog.NotAStay(_logger, service.Id);
+            CdsHooksLog.NoTaskApplies(_logger, service.Id, kind.ToString());
             return new CdsCardsResponse([]);
         }
         if (result.Gaps.Any)

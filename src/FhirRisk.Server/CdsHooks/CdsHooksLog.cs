@@ -48,6 +48,6 @@ internal static partial class CdsHooksLog
     [LoggerMessage(EventId = 213, Level = LogLevel.Debug, Message = "CDS service {ServiceId}: supplementary prefetch keys not offered by the client or its FHIR server, read without: {Keys}")]
     public static partial void NotOffered(ILogger logger, string serviceId, string keys);
 
-    [LoggerMessage(EventId = 214, Level = LogLevel.Debug, Message = "CDS service {ServiceId}: the call's encounter is in the record but is no hospital or ICU stay (an outpatient or emergency visit); answered with no cards")]
-    public static partial void NotAStay(ILogger logger, string serviceId);
+    [LoggerMessage(EventId = 214, Level = LogLevel.Debug, Message = "CDS service {ServiceId}: none of its tasks applies to the call's encounter (kind {EncounterKind}); answered with no cards")]
+    public static partial void NoTaskApplies(ILogger logger, string serviceId, string encounterKind);
 }

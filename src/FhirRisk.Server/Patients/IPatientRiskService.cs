@@ -49,9 +49,10 @@ public sealed record PatientRiskRequest(
     public string? DischargingEncounterId { get; init; }
 
     /// <summary>The FHIR id of the encounter the call is about (CDS Hooks <c>encounter-start</c> and
-    /// <c>encounter-discharge</c>): the tasks of those hooks are a hospital stay's, so an encounter the record shows as no
-    /// stay (an outpatient visit, an emergency visit not admitted) is answered with no risks, without running the model
-    /// (<see cref="PatientRiskResult.ContextEncounter"/>). Null: no encounter is named.</summary>
+    /// <c>encounter-discharge</c>): only the asked tasks that are questions about an encounter of its kind are answered —
+    /// a stay's tasks for a stay, the ED tasks for an emergency visit, none for another visit — and with none left the
+    /// answer has no risks and no model runs (<see cref="PatientRiskResult.ContextEncounter"/>). Null: no encounter is
+    /// named.</summary>
     public string? ContextEncounterId { get; init; }
 }
 
@@ -61,10 +62,16 @@ public enum ContextEncounterKind
     /// <summary>A hospital or ICU stay: the encounter's events hold its admission.</summary>
     Stay,
 
-    /// <summary>In the record, but not a stay: an outpatient or virtual visit, an emergency visit, a home visit.</summary>
-    NotAStay,
+    /// <summary>An emergency visit that was not the admission: its events hold an ED registration.</summary>
+    Emergency,
 
-    /// <summary>No event of the record is the encounter's: not in the data read, or dropped by a status rule.</summary>
+    /// <summary>A visit of another class (outpatient, virtual, home): its events hold a <c>VISIT//</c> code.</summary>
+    Visit,
+
+    /// <summary>In the record, but no event of it tells its kind (a ward leg <c>partOf</c> a stay, a period without a start).</summary>
+    Unknown,
+
+    /// <summary>No event of the record is the encounter's: not in the data read, or dropped by a status rule with nothing naming it.</summary>
     NotInRecord,
 }
 
@@ -81,7 +88,7 @@ public sealed record RolloutChoices(int? Count = null, ulong? Seed = null, doubl
 }
 
 /// <summary>The answer for one patient.</summary>
-/// <param name="Risks">One per requested task; none when the call's encounter is not a stay (<see cref="ContextEncounter"/>).</param>
+/// <param name="Risks">One per requested task; with a named encounter, one per task that applies to it (<see cref="ContextEncounter"/>).</param>
 /// <param name="ModelVersion">The loaded model's name and version, for card sources and gRPC responses.</param>
 /// <param name="EventCount">How many MEDS events the prediction read (stored + supplied), for card detail.</param>
 /// <param name="Warnings">Non-fatal problems with the supplied resources (codes and resource types only, no values).</param>
@@ -115,7 +122,7 @@ public sealed record PatientRiskResult(IReadOnlyList<TaskRisk> Risks, string Mod
     public bool PredictionPointInFuture { get; init; }
 
     /// <summary>What the record shows of the encounter the call named (<see cref="PatientRiskRequest.ContextEncounterId"/>);
-    /// null when none was named. <see cref="ContextEncounterKind.NotAStay"/> comes with no <see cref="Risks"/>.</summary>
+    /// null when none was named. <see cref="Risks"/> then holds only the tasks that apply to it, none for a clinic visit.</summary>
     public ContextEncounterKind? ContextEncounter { get; init; }
 
     /// <summary>The prolonged-stay threshold (days) the model answered <c>prolonged_los</c> and <c>composite</c> under: the

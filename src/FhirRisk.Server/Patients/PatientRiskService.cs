@@ -13,8 +13,10 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
             throw new RiskModelUnavailableException();
         var patient = await timelines.BuildAsync(request, cancellationToken).ConfigureAwait(false);
         var encounter = request.ContextEncounterId is { } id ? ContextEncounter(patient.Events, PatientTimelineBuilder.EncounterIdOf(id)) : (ContextEncounterKind?)null;
-        if (encounter == ContextEncounterKind.NotAStay)
+        var tasks = encounter is { } kind ? ApplicableTasks(request.Tasks, kind) : request.Tasks;
+        if (tasks.Count == 0)
         {
+            // No asked task is a question about this encounter (a clinic visit's check-in): no risks, and no model run.
             return new PatientRiskResult([], model.Version, patient.Events.Count, [])
             {
                 ContextEncounter = encounter,
@@ -22,17 +24,22 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
                 StoredResources = patient.StoredResources,
             };
         }
-        var result = await predictor.PredictAsync(patient.Events, request.Tasks, request.PredictionTime, request.Method, request.Rollouts,
+        var result = await predictor.PredictAsync(patient.Events, tasks, request.PredictionTime, request.Method, request.Rollouts,
                 patient.Warnings, cancellationToken)
             .ConfigureAwait(false);
         return result with { Gaps = patient.Gaps, StoredResources = patient.StoredResources, ContextEncounter = encounter };
     }
 
-    /// <summary>Whether <paramref name="encounterId"/>'s events open a hospital or ICU stay, are there without one, or are
-    /// not there at all.</summary>
+    /// <summary>
+    /// What the record shows <paramref name="encounterId"/> to be, by the events the mapping wrote for it: an admission
+    /// (hospital or ICU) makes it a stay, an ED registration an emergency visit, a <c>VISIT//</c> code a visit of another
+    /// class. Only such an event tells the kind: an encounter with other events alone — a ward leg <c>partOf</c> a stay,
+    /// one whose period lacks its start, one a status rule left out but whose results name it — is
+    /// <see cref="ContextEncounterKind.Unknown"/> (review s21-changes M1), and one with none is not in the record.
+    /// </summary>
     internal static ContextEncounterKind ContextEncounter(IReadOnlyList<Meds.MedsEvent> events, long encounterId)
     {
-        var found = false;
+        var (found, emergency, visit) = (false, false, false);
         foreach (var e in events)
         {
             if (e.EncounterId != encounterId || e.IsStatic)
@@ -40,7 +47,30 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
             if (Meds.Tasks.CodeSet.Matches(e.Code, Meds.Tasks.TaskCodes.HospitalAdmission) || Meds.Tasks.CodeSet.Matches(e.Code, Meds.Tasks.TaskCodes.IcuAdmission))
                 return ContextEncounterKind.Stay;
             found = true;
+            emergency |= Meds.Tasks.CodeSet.Matches(e.Code, Meds.Tasks.TaskCodes.EdRegistration);
+            visit |= Meds.Tasks.CodeSet.Matches(e.Code, Meds.Tasks.StayKind.VisitCode);
         }
-        return found ? ContextEncounterKind.NotAStay : ContextEncounterKind.NotInRecord;
+        return emergency ? ContextEncounterKind.Emergency
+            : visit ? ContextEncounterKind.Visit
+            : found ? ContextEncounterKind.Unknown
+            : ContextEncounterKind.NotInRecord;
+    }
+
+    /// <summary>
+    /// The asked tasks that are questions about an encounter of <paramref name="kind"/>: a stay's tasks (predicted at a
+    /// hospital or ICU admission or discharge) for a stay, the ED tasks for an emergency visit, none for another visit;
+    /// every task where the kind is not shown. A task the catalog does not define (a head of the model's own) is kept
+    /// (review s21-changes H1: an ED task configured on a hook was never answered at an emergency visit).
+    /// </summary>
+    private IReadOnlyList<string> ApplicableTasks(IReadOnlyList<string> asked, ContextEncounterKind kind)
+    {
+        if (kind is ContextEncounterKind.Unknown or ContextEncounterKind.NotInRecord || asked.Count == 0)
+            return asked;
+        return [.. asked.Where(name => model.Session.Tasks.FirstOrDefault(t => t.Name == name)?.Point.Stay is not { } stay || kind switch
+        {
+            ContextEncounterKind.Stay => stay == Meds.Tasks.StayKind.Hospital || stay == Meds.Tasks.StayKind.Icu,
+            ContextEncounterKind.Emergency => stay == Meds.Tasks.StayKind.Emergency,
+            _ => false,
+        })];
     }
 }

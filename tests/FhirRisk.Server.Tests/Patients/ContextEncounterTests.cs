@@ -18,6 +18,7 @@ public sealed class ContextEncounterTests : IAsyncLifetime
 {
     private const string Inpatient = "ctx-imp";
     private const string Outpatient = "ctx-amb";
+    private const string Emergency = "ctx-emer";
 
     private TestFhirRiskServer _server = null!;
 
@@ -28,7 +29,7 @@ public sealed class ContextEncounterTests : IAsyncLifetime
         settings["CdsHooks:Authentication:Mode"] = "LocalDemo";
         _server = await TestFhirRiskServer.StartAsync(settings, cdsHooks: true);
         await _server.WaitUntilReadyAsync();
-        foreach (var bundle in new[] { TestBundles.Patient(Inpatient), WithClass(TestBundles.Patient(Outpatient), "AMB") })
+        foreach (var bundle in new[] { TestBundles.Patient(Inpatient), WithClass(TestBundles.Patient(Outpatient), "AMB"), WithClass(TestBundles.Patient(Emergency), "EMER") })
         {
             using var pushed = await _server.PostAsync("/fhir", bundle.ToJsonString());
             Assert.Equal(HttpStatusCode.OK, pushed.StatusCode);
@@ -38,19 +39,55 @@ public sealed class ContextEncounterTests : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Theory]
-    [InlineData(Inpatient, Inpatient + "-enc", ContextEncounterKind.Stay, 3)]
-    [InlineData(Outpatient, Outpatient + "-enc", ContextEncounterKind.NotAStay, 0)]
-    [InlineData(Inpatient, "not-in-the-record", ContextEncounterKind.NotInRecord, 3)]
-    [InlineData(Outpatient, "not-in-the-record", ContextEncounterKind.NotInRecord, 3)]
-    public async Task The_service_says_what_the_record_shows_of_the_named_encounter(string patient, string encounter, ContextEncounterKind kind, int risks)
+    [InlineData(Inpatient, Inpatient + "-enc", ContextEncounterKind.Stay, "hospital_mortality,icu_admission")]
+    [InlineData(Outpatient, Outpatient + "-enc", ContextEncounterKind.Visit, "")]
+    // An ED task asked at an emergency visit is answered, and a stay's task there is not (review s21-changes H1).
+    [InlineData(Emergency, Emergency + "-enc", ContextEncounterKind.Emergency, "ed_hospitalization")]
+    [InlineData(Inpatient, "not-in-the-record", ContextEncounterKind.NotInRecord, "hospital_mortality,icu_admission,ed_hospitalization")]
+    [InlineData(Outpatient, "not-in-the-record", ContextEncounterKind.NotInRecord, "hospital_mortality,icu_admission,ed_hospitalization")]
+    public async Task The_service_answers_the_tasks_that_apply_to_the_named_encounter(string patient, string encounter, ContextEncounterKind kind, string answered)
     {
-        var request = new PatientRiskRequest(patient, [], ["hospital_mortality", "icu_admission", "prolonged_los"]) { ContextEncounterId = encounter };
+        var request = new PatientRiskRequest(patient, [], ["hospital_mortality", "icu_admission", "ed_hospitalization"]) { ContextEncounterId = encounter };
 
         var result = await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout);
 
         Assert.Equal(kind, result.ContextEncounter);
-        Assert.Equal(risks, result.Risks.Count);
+        Assert.Equal(answered, string.Join(',', result.Risks.Select(r => r.Task)));
         Assert.Null((await _server.Patients.PredictAsync(request with { ContextEncounterId = null })).ContextEncounter);
+    }
+
+    [Fact]
+    public async Task An_encounter_whose_events_do_not_tell_its_kind_is_predicted_as_the_record_is()
+    {
+        // A ward leg partOf the stay, or an encounter a status rule left out, named by a lab: its events say nothing of its
+        // kind, so it is neither a clinic visit (no cards) nor missing (review s21-changes M1).
+        var bundle = TestBundles.Patient("ctx-leg");
+        bundle["entry"]!.AsArray().Add(new JsonObject
+        {
+            ["fullUrl"] = "urn:uuid:ctx-leg-ward",
+            ["resource"] = new JsonObject
+            {
+                ["resourceType"] = "Encounter", ["id"] = "ctx-leg-ward", ["status"] = "planned",
+                ["class"] = new JsonObject { ["system"] = "http://terminology.hl7.org/CodeSystem/v3-ActCode", ["code"] = "AMB" },
+                ["subject"] = new JsonObject { ["reference"] = "urn:uuid:ctx-leg" },
+                ["period"] = new JsonObject { ["start"] = "2021-03-02T08:00:00Z" },
+            },
+            ["request"] = new JsonObject { ["method"] = "POST", ["url"] = "Encounter" },
+        });
+        bundle["entry"]!.AsArray().Add(new JsonObject
+        {
+            ["fullUrl"] = "urn:uuid:ctx-leg-lab",
+            ["resource"] = TestBundles.Lab("ctx-leg-lab", "ctx-leg", "ctx-leg-ward", new DateTime(2021, 3, 2, 9, 0, 0, DateTimeKind.Utc), 1.4),
+            ["request"] = new JsonObject { ["method"] = "POST", ["url"] = "Observation" },
+        });
+        using (var pushed = await _server.PostAsync("/fhir", bundle.ToJsonString()))
+            Assert.Equal(HttpStatusCode.OK, pushed.StatusCode);
+
+        var result = await _server.Patients.PredictAsync(new PatientRiskRequest("ctx-leg", [], ["hospital_mortality"]) { ContextEncounterId = "ctx-leg-ward" })
+            .WaitAsync(TestFhirRiskServer.Timeout);
+
+        Assert.Equal(ContextEncounterKind.Unknown, result.ContextEncounter);
+        Assert.Single(result.Risks);
     }
 
     [Theory]
