@@ -20,8 +20,8 @@ internal static class AllergyIntoleranceMapper
         var encounterId = encounter?.EncounterId;
         var period = encounter?.Encounter.Period;
         if (context.Code(allergy.Code, "code") is { } code
-            && context.Time("recordedDate", MappingContext.Known(allergy.RecordedDate, period),
-                MappingContext.Known(allergy.Onset ?? AgeTimes.At(allergy.OnsetAge, context.Index.FindPatient(subjectId)), period),
+            && context.Time("recordedDate", context.Known(allergy.RecordedDate, period),
+                context.Known(allergy.Onset ?? AgeTimes.At(allergy.OnsetAge, context.Index.FindPatient(subjectId)), period),
                 lookedFor: "recordedDate or onset[x] (a dateTime, a Period, or an Age with the Patient's birthDate; an onset given as a range or text has no time)") is { } time)
             context.Emit(subjectId, time, "ALLERGY//" + code, encounterId: encounterId);
     }

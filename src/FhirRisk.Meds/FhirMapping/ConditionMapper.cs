@@ -21,7 +21,7 @@ internal static class ConditionMapper
         var discharge = IsEncounterDiagnosis(condition) ? encounter?.Encounter.Period?.End?.UtcEnd : null;
         var onset = condition.Onset ?? AgeTimes.At(condition.OnsetAge, context.Index.FindPatient(subjectId));
         var period = encounter?.Encounter.Period;
-        var time = context.Time("recordedDate", discharge, MappingContext.Known(condition.RecordedDate, period), MappingContext.Known(onset, period),
+        var time = context.Time("recordedDate", discharge, context.Known(condition.RecordedDate, period), context.Known(onset, period),
             "recordedDate or onset[x] (a dateTime, a Period, or an Age with the Patient's birthDate; an onset given as a range or text has no time)");
         if (time is not null)
             context.Emit(subjectId, time, code, encounterId: encounter?.EncounterId);

@@ -30,8 +30,8 @@ internal static class DiagnosticReportMapper
         var codes = report.Results.Count > 0
             ? report.ConclusionCodes.Select((c, i) => context.Code(c, $"conclusionCode[{i}]")).OfType<string>().ToList()
             : context.Code(report.Code, "code") is { } code ? [code] : [];
-        if (codes.Count == 0 || context.Time("effective", MappingContext.Known(report.Effective, encounter?.Encounter.Period),
-                MappingContext.Known(report.Issued, encounter?.Encounter.Period)) is not { } time)
+        if (codes.Count == 0 || context.Time("effective", context.Known(report.Effective, encounter?.Encounter.Period),
+                context.Known(report.Issued, encounter?.Encounter.Period)) is not { } time)
             return;
         foreach (var eventCode in codes)
             context.Emit(subjectId, time, eventCode, encounterId: encounterId);

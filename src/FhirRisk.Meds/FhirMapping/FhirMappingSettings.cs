@@ -31,6 +31,15 @@ public sealed record FhirMappingSettings
 
     private long Pseudonym(string value) => SubjectKey is { } key ? StableHash.KeyedOf63(key, value) : StableHash.Of63(value);
 
+    /// <summary>
+    /// The instant a live record is read at (UTC; the service's clock), or null for a finished export (the default). A
+    /// value known by date alone is placed at the end of its day (<see cref="MappingContext.Known"/>), which for today's
+    /// date lies ahead of the reading: with this set it is placed no later than it, nor before the day's start (review
+    /// s21-changes M2: a date-only result of today put the prediction point in the evening, and, east of UTC, the
+    /// record's last event "after today").
+    /// </summary>
+    public DateTime? ReadAt { get; init; }
+
     /// <summary>Emit MEDS_DEATH for a "died" discharge disposition when the Patient has no deceasedDateTime. Default true.</summary>
     public bool DeathFromDischargeDisposition { get; init; } = true;
 

@@ -14,8 +14,8 @@ internal static class ImmunizationMapper
         var encounter = context.Encounter(immunization.Encounter, "encounter");
         var encounterId = encounter?.EncounterId;
         if ((Cvx(immunization.VaccineCode) ?? context.Code(immunization.VaccineCode, "vaccineCode")) is { } code
-            && context.Time("occurrenceDateTime", MappingContext.Known(immunization.Occurrence, encounter?.Encounter.Period),
-                MappingContext.Known(immunization.Recorded, encounter?.Encounter.Period)) is { } time)
+            && context.Time("occurrenceDateTime", context.Known(immunization.Occurrence, encounter?.Encounter.Period),
+                context.Known(immunization.Recorded, encounter?.Encounter.Period)) is { } time)
             context.Emit(subjectId, time, code, encounterId: encounterId);
     }
 

@@ -86,9 +86,10 @@ internal sealed class MappingContext(
     /// that day, so only the day's end is sure not to put it before what else the day held — the admission, the ED
     /// triage — where a prompt must not read it (review s21-fhir M2: a date-only result sat at midnight, before that
     /// day's admission). Procedures have their own rule (<see cref="ProcedureMapper.Placed"/>), which also reads
-    /// MIMIC-IV's midnight times as dates; a year or a month stays at its start.
+    /// MIMIC-IV's midnight times as dates; a year or a month stays at its start. A live record's date of today is placed
+    /// no later than its reading (<see cref="FhirMappingSettings.ReadAt"/>).
     /// </summary>
-    public static DateTime? Known(FhirDateTime? value, FhirPeriod? encounter = null)
+    public DateTime? Known(FhirDateTime? value, FhirPeriod? encounter = null)
     {
         if (value is not { } given)
             return null;
@@ -98,7 +99,16 @@ internal sealed class MappingContext(
         var time = given.UtcEnd;
         if (encounter?.End?.UtcEnd is { } end && time > end && given.Utc <= end)
             time = end;
-        return time > given.Utc ? time : given.Utc;
+        return NotAfterReading(time, given.Utc);
+    }
+
+    /// <summary><paramref name="time"/>, or the live reading's instant where that is earlier (<see
+    /// cref="FhirMappingSettings.ReadAt"/>), never before <paramref name="dayStart"/>.</summary>
+    internal DateTime NotAfterReading(DateTime time, DateTime dayStart)
+    {
+        if (Settings.ReadAt is { } now && time > now)
+            time = now;
+        return time > dayStart ? time : dayStart;
     }
 
     public DateTime? Time(string element, DateTime? first, DateTime? second = null, DateTime? third = null, string? lookedFor = null)

@@ -37,7 +37,7 @@ internal static class MedicationMapper
             return;
         // An order is dated by when it was written: the end of its validity period is not that time.
         var period = encounter?.Encounter.Period;
-        if (context.Time("start", MappingContext.Known(medication.Start, period), medication is FhirMedicationRequest ? null : MappingContext.Known(medication.End, period)) is not { } time)
+        if (context.Time("start", context.Known(medication.Start, period), medication is FhirMedicationRequest ? null : context.Known(medication.End, period)) is not { } time)
             return;
         foreach (var code in codes)
             context.Emit(subjectId, time, code, text: kind, encounterId: encounterId);

@@ -23,8 +23,8 @@ internal static class ObservationMapper
         if (context.Code(observation.Code, "code") is not { } code)
             return;
         var period = encounter?.Encounter.Period;
-        if (context.Time("effective", MappingContext.Known(observation.Effective, period), MappingContext.Known(observation.EffectiveEnd, period),
-                MappingContext.Known(observation.Issued, period)) is not { } time)
+        if (context.Time("effective", context.Known(observation.Effective, period), context.Known(observation.EffectiveEnd, period),
+                context.Known(observation.Issued, period)) is not { } time)
             return;
         if (!HasValue(observation.Value) && NothingObtained(observation.DataAbsentReason))
             ReportAbsent(context, observation.DataAbsentReason!, "dataAbsentReason");

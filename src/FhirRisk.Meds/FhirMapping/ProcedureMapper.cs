@@ -24,12 +24,14 @@ internal static class ProcedureMapper
             && context.Time("performed", performed?.Utc,
                 lookedFor: "performed[x] (a dateTime, a Period, or an Age with the Patient's birthDate; one given as a range or text has no time)") is not null)
             context.Emit(subjectId, Placed(performed!.Value, procedure.Performed is null ? null : procedure.PerformedEnd,
-                encounter?.Encounter.Period), code, encounterId: encounter?.EncounterId);
+                encounter?.Encounter.Period, context.Settings.ReadAt), code, encounterId: encounter?.EncounterId);
     }
 
     /// <summary>The event time: the value itself, or for a value recorded by date its day's end, clamped into the
     /// encounter's period and to the procedure's own end.</summary>
-    internal static DateTime Placed(FhirDateTime performed, FhirDateTime? performedEnd, FhirPeriod? encounter)
+    /// <param name="readAt">A live record's reading instant (<see cref="FhirMappingSettings.ReadAt"/>): a date of today is
+    /// placed no later than it.</param>
+    internal static DateTime Placed(FhirDateTime performed, FhirDateTime? performedEnd, FhirPeriod? encounter, DateTime? readAt = null)
     {
         var byDate = performed.Precision == FhirDatePrecision.Day || (performed.AtLocalMidnight && performedEnd is null);
         if (!byDate)
@@ -41,6 +43,8 @@ internal static class ProcedureMapper
             time = end;
         if (encounter?.Start?.Utc is { } start && time < start)
             time = start;
+        if (readAt is { } now && time > now)
+            time = now;
         return time > performed.Utc ? time : performed.Utc;
     }
 }

@@ -18,7 +18,7 @@ namespace FhirRisk.Server.Patients;
 /// What it leaves out — supplied resources the reader refused or that belong to another patient, a store that could
 /// not be read — is counted in <see cref="DataGaps"/>, so that a risk from a partial record can say so.
 /// </summary>
-internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel model, FhirReading reading)
+internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel model, FhirReading reading, TimeProvider time)
 {
     private const string Scope = "timeline";
     private static readonly FhirMappingSettings Mapping = new();
@@ -186,7 +186,9 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
             .ToArray();
         // Merged charts map to the one they were merged into, as ingestion maps them: the asked chart's events are those
         // of the subject the mapping resolves it to (itself, unless it was merged away).
-        var timeline = patientId is null ? FhirTimelineMapper.Map(parsed, Mapping) : FhirTimelineMapper.Map(parsed, Mapping, patientId);
+        // A live record: a value known by date alone is placed no later than now (FhirMappingSettings.ReadAt).
+        var mapping = Mapping with { ReadAt = time.GetUtcNow().UtcDateTime };
+        var timeline = patientId is null ? FhirTimelineMapper.Map(parsed, mapping) : FhirTimelineMapper.Map(parsed, mapping, patientId);
         if (timeline.Subjects.Count > 1)
             throw new PatientInputException("The supplied resources hold several patients; name the patient.", nameof(patientId));
         warnings.AddRange(timeline.Issues.Where(i => i.Severity >= IssueSeverity.Warning));

@@ -313,4 +313,22 @@ public sealed class ClinicalMapperTests
         var rxnormOnly = immunization with { VaccineCode = new FhirCodeableConcept([new FhirCoding("http://www.nlm.nih.gov/research/umls/rxnorm", "798279")]) };
         Assert.Equal("RXNORM//798279", Assert.Single(fixture.Map(rxnormOnly)).Code);
     }
+
+    [Fact]
+    public void A_live_records_date_of_today_is_placed_no_later_than_its_reading()
+    {
+        // Review s21-changes M2: at the day's end, today's date-only result put the prediction point in the evening ahead.
+        var now = new DateTime(2026, 12, 7, 10, 30, 0, DateTimeKind.Utc);
+        var live = new MappingFixture(new FhirMappingSettings { Source = "test", ReadAt = now }).WithPatient();
+        var observation = new FhirObservation { Status = "final", Subject = Ref("Patient/p1"), Code = Concept("http://loinc.org", "2160-0"), Effective = Day(2026, 12, 7) };
+        var procedure = new FhirProcedure { Status = "completed", Subject = Ref("Patient/p1"), Code = Concept("http://snomed.info/sct", "80146002"), Performed = Day(2026, 12, 7) };
+
+        Assert.Equal(now, Assert.Single(live.Map(observation)).Time);
+        Assert.Equal(now, Assert.Single(live.Map(procedure)).Time);
+        // A day before, its end; a day ahead (a planned or mistyped date), its start: still after the reading.
+        Assert.Equal(new DateTime(2026, 12, 7).AddTicks(-10), Assert.Single(live.Map(observation with { Effective = Day(2026, 12, 6) })).Time);
+        Assert.Equal(new DateTime(2026, 12, 8), Assert.Single(live.Map(observation with { Effective = Day(2026, 12, 8) })).Time);
+        // A finished export has no reading: the day's end.
+        Assert.Equal(new DateTime(2026, 12, 8).AddTicks(-10), Assert.Single(new MappingFixture().WithPatient().Map(observation)).Time);
+    }
 }

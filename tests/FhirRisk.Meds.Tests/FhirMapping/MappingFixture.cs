@@ -6,11 +6,11 @@ using FhirRisk.Meds.FhirMapping;
 namespace FhirRisk.Meds.Tests.FhirMapping;
 
 /// <summary>Hand-built resources, an index and a mapper, so each mapper test states only what it is about.</summary>
-internal sealed class MappingFixture
+internal sealed class MappingFixture(FhirMappingSettings? settings = null)
 {
     public const string Scope = "bundle.json#0";
 
-    public FhirIndex Index { get; } = new(new FhirMappingSettings { Source = "test" });
+    public FhirIndex Index { get; } = new(settings ?? new FhirMappingSettings { Source = "test" });
 
     public List<MedsEvent> Events { get; } = [];
 
