@@ -109,9 +109,6 @@ public sealed class PatientEmbedder : IDisposable
         return new PatientEmbedding(vector, pooling, length);
     }
 
-    public void Dispose()
-    {
-        _model.Dispose();
-        _gate.Dispose();
-    }
+    /// <summary>Frees the model; the turn's gate is left undisposed, as <see cref="HeadsRiskPredictor.Dispose"/> says why.</summary>
+    public void Dispose() => _model.Dispose();
 }

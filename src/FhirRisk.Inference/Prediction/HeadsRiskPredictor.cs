@@ -172,9 +172,10 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
 
     public void Dispose()
     {
+        // The gate is not disposed: it holds no handle, and a disposed SemaphoreSlim would leave a call waiting for its
+        // turn waiting for ever and make the running call's release throw (review s21-changes L1).
         _model.Dispose();
         _batchModel?.Dispose();
-        _gate.Dispose();
     }
 
     private int IndexOf(string task) => _heads.IndexOf(task) is var k and >= 0

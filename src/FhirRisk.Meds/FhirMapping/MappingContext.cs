@@ -78,8 +78,6 @@ internal sealed class MappingContext(
         return code;
     }
 
-    /// <summary>The first present time, or null with a <see cref="FhirMappingIssueCodes.NoTime"/> warning at
-    /// <paramref name="element"/> that names what was looked for (<paramref name="lookedFor"/>, else the element).</summary>
     /// <summary>
     /// The time a value is taken at: a date without a time at that day's end, or at <paramref name="encounter"/>'s end where
     /// that day holds it (never before the day's start); any other value as written. An act recorded by date happened at some time
@@ -111,6 +109,8 @@ internal sealed class MappingContext(
         return time > dayStart ? time : dayStart;
     }
 
+    /// <summary>The first present time, or null with a <see cref="FhirMappingIssueCodes.NoTime"/> warning at
+    /// <paramref name="element"/> that names what was looked for (<paramref name="lookedFor"/>, else the element).</summary>
     public DateTime? Time(string element, DateTime? first, DateTime? second = null, DateTime? third = null, string? lookedFor = null)
     {
         if ((first ?? second ?? third) is { } time)

@@ -10,8 +10,8 @@ internal static class DeltaByteArray
 {
     /// <summary>Appends <paramref name="count"/> values to <paramref name="destination"/>; returns the bytes consumed.</summary>
     /// <param name="maxBytes">The most bytes the values may expand to. Shared prefixes cost their bytes once, so a page of
-    /// kilobytes can stand for gigabytes; like a codec's output, the expansion is held to the page size limit
-    /// (review s21-parquet M1: an 18 KB file decoded to 508 MB).</param>
+    /// kilobytes can stand for gigabytes; like a codec's output, the expansion is held to the page size limit (review
+    /// s21-parquet M1). That bounds one page, not a column chunk of many (docs/formats/parquet.md "What is not bounded").</param>
     /// <exception cref="ParquetException">PQ007 when the values would expand past <paramref name="maxBytes"/>.</exception>
     public static int Decode(ReadOnlySpan<byte> data, int count, ByteArrayBuffer destination, long maxBytes = int.MaxValue)
     {
