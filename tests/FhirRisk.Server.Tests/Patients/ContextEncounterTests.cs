@@ -6,6 +6,7 @@ using FhirRisk.Server.Patients;
 using FhirRisk.Server.Tests.CdsHooks;
 using FhirRisk.Server.Tests.Infrastructure;
 using FhirRisk.Server.Tests.Risk;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FhirRisk.Server.Tests.Patients;
 
@@ -54,6 +55,26 @@ public sealed class ContextEncounterTests : IAsyncLifetime
         Assert.Equal(kind, result.ContextEncounter);
         Assert.Equal(answered, string.Join(',', result.Risks.Select(r => r.Task)));
         Assert.Null((await _server.Patients.PredictAsync(request with { ContextEncounterId = null })).ContextEncounter);
+    }
+
+    [Fact]
+    public async Task A_clinic_visit_runs_no_model()
+    {
+        // Review s21-changes L7: no risks could also be risks predicted and then dropped. Asked by rollouts, the visit
+        // takes no rollout place; the stay takes one.
+        var admission = _server.Services.GetRequiredService<RolloutAdmission>();
+        var request = new PatientRiskRequest(Outpatient, [], ["hospital_mortality"], Method: FhirRisk.Inference.Prediction.RiskMethod.Rollouts)
+        {
+            ContextEncounterId = Outpatient + "-enc",
+            Rollouts = new RolloutChoices(Count: 1),
+        };
+        var before = admission.Admitted;
+
+        Assert.Empty((await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout)).Risks);
+        Assert.Equal(before, admission.Admitted);
+        var stay = request with { PatientId = Inpatient, ContextEncounterId = Inpatient + "-enc" };
+        Assert.Single((await _server.Patients.PredictAsync(stay).WaitAsync(TestFhirRiskServer.Timeout)).Risks);
+        Assert.Equal(before + 1, admission.Admitted);
     }
 
     [Fact]
