@@ -147,7 +147,9 @@ internal sealed class ServiceAuthenticationMiddleware(
         var endpoint = http.GetEndpoint();
         var method = endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>();
         var scope = ServiceScopes.Required(endpoint);
-        if (scope is null || options.Mode == ServiceAuthenticationMode.LocalDemo)
+        // A request to a gRPC path that is no gRPC request is answered 415 by the call's own checks before anything is
+        // read or run: a non-gRPC client must not read "200" with a gRPC status (review s21-grpc L3).
+        if (scope is null || options.Mode == ServiceAuthenticationMode.LocalDemo || (method is not null && !GrpcProtocol.IsGrpcContentType(http.Request.ContentType)))
         {
             await next(http);
             return;

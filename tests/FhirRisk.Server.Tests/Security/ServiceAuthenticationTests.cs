@@ -146,6 +146,10 @@ public sealed class ServiceAuthenticationTests
 
         // The analytics client reads, and may neither write nor erase.
         Assert.Equal((int)GrpcStatusCode.Ok, (await CallAsync("Predict", Predict, ReaderToken)).GrpcStatus);
+        // A request that is no gRPC request is refused 415 before any token is asked for, not "200" with a gRPC status
+        // a non-gRPC client would read as success (review s21-grpc L3).
+        var plain = await grpc.PostAsync("/fhirrisk.v1.RiskService/Predict", RawGrpcClient.Frame(Predict), contentType: "text/plain");
+        Assert.Equal((HttpStatusCode.UnsupportedMediaType, (int?)null), (plain.HttpStatus, plain.GrpcStatus));
         Assert.Equal((int)GrpcStatusCode.PermissionDenied, (await CallAsync("Ingest", new IngestRequest(), ReaderToken)).GrpcStatus);
         using (var push = await PushAsync(server, "Bearer " + ReaderToken))
             Assert.Equal(HttpStatusCode.Forbidden, push.StatusCode);
