@@ -65,6 +65,10 @@ public static class FhirIssueCodes
     /// is read, a deeper one is not.</summary>
     public const string NestedBundleNotRead = "FHIR019";
 
+    /// <summary>Warning: an NDJSON line holds a Bundle. NDJSON (Bulk Data) holds one resource a line, so the Bundle is
+    /// quarantined whole rather than read; give it as a <c>.json</c> file, where Bundles are read.</summary>
+    public const string BundleInNdjson = "FHIR020";
+
     /// <summary>
     /// The FHIR IssueType (http://hl7.org/fhir/R4/valueset-issue-type.html) that each code maps to in an OperationOutcome.
     /// </summary>
@@ -74,7 +78,7 @@ public static class FhirIssueCodes
         ResourceTooLarge => "too-long",
         MissingResourceType => "required",
         InvalidDate or InvalidNumber or OccurrenceString or DateTimeWithoutZone => "value",
-        UnsupportedValueType or UnsupportedInputFile or NestedBundleNotRead => "not-supported",
+        UnsupportedValueType or UnsupportedInputFile or NestedBundleNotRead or BundleInNdjson => "not-supported",
         TruncatedGzip => "incomplete",
         MissingInput or ManifestFileMissing => "not-found",
         InvalidManifest => "invalid",

@@ -99,6 +99,13 @@ public sealed class FhirResourceReader(FhirReaderSettings settings, IFhirQuarant
     {
         var location = $"line {line.Number}";
         var head = ResourceJsonScanner.ReadHead(line.Json.Span);
+        if (head.Status == ScanStatus.Ok && head.ResourceType == "Bundle")
+        {
+            // Skipped as a type the reader does not parse, its resources were lost without a word (review s21-fhir L6).
+            QuarantineWithIssue(line.SourceFile, location, line.Json.Span, Issue.Warning(FhirIssueCodes.BundleInNdjson, $"{line.SourceFile}:{location}",
+                "an NDJSON line holds a Bundle, which is not read: NDJSON holds one resource a line; give the Bundle as a .json file"));
+            return null;
+        }
         if (head.Status == ScanStatus.Ok)
             return new FhirResourceEnvelope(head.ResourceType!, line.SourceFile, location, null, line.Scope, line.Json) { Identity = head.Identity, Position = line.Number };
         var code = line.CutOff ? FhirIssueCodes.TruncatedGzip : CodeFor(head.Status);

@@ -46,6 +46,26 @@ public sealed class FhirResourceReaderTests
     }
 
     [Fact]
+    public void Read_NdjsonLineHoldingABundle_IsQuarantinedWithAnIssueNotSkippedSilently()
+    {
+        // Review s21-fhir L6: a Bundle per line was skipped as a type not parsed, and its resources lost without a word.
+        using var dir = new TempDirectory();
+        var path = dir.File("bundles.ndjson");
+        File.WriteAllLines(path, [
+            """{"resourceType":"Bundle","type":"collection","entry":[{"resource":""" + PatientLine + "}]}",
+            PatientLine,
+        ]);
+
+        var run = ReadRun.Of([new FhirInputFile(path, FhirInputKind.Ndjson, new FileInfo(path).Length)]);
+
+        Assert.Equal("line 2", Assert.Single(run.Envelopes).Location);
+        var issue = Assert.Single(run.Issues);
+        Assert.Equal((FhirIssueCodes.BundleInNdjson, FhirRisk.Core.IssueSeverity.Warning, path + ":line 1"), (issue.Code, issue.Severity, issue.Path));
+        Assert.Equal("not-supported", FhirIssueCodes.IssueType(issue.Code));
+        Assert.Equal("line 1", Assert.Single(run.Quarantine.Entries).Location);
+    }
+
+    [Fact]
     public void Read_HundredMegabyteLine_IsStreamedToQuarantineWithBoundedMemory()
     {
         using var dir = new TempDirectory();
