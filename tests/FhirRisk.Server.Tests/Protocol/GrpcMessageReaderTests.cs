@@ -104,24 +104,25 @@ public sealed class GrpcMessageReaderTests
     }
 
     [Fact]
-    public async Task ReadSingleAsync_NoMessage_Internal()
+    public async Task ReadSingleAsync_NoMessage_Unimplemented()
     {
+        // A cardinality violation: gRPC's status-code table answers UNIMPLEMENTED (review s21-grpc L1).
         var body = await BodyInChunks([], 1);
 
         var e = await Assert.ThrowsAsync<GrpcStatusException>(() => Reader(body).ReadSingleAsync(default).AsTask());
 
-        Assert.Equal(GrpcStatusCode.Internal, e.Code);
+        Assert.Equal(GrpcStatusCode.Unimplemented, e.Code);
     }
 
     [Fact]
-    public async Task ReadSingleAsync_TwoMessages_Internal()
+    public async Task ReadSingleAsync_TwoMessages_Unimplemented()
     {
         byte[] bytes = [.. RawGrpcClient.Frame(Request), .. RawGrpcClient.Frame(Request)];
         var body = await BodyInChunks(bytes, 64);
 
         var e = await Assert.ThrowsAsync<GrpcStatusException>(() => Reader(body).ReadSingleAsync(default).AsTask());
 
-        Assert.Equal(GrpcStatusCode.Internal, e.Code);
+        Assert.Equal(GrpcStatusCode.Unimplemented, e.Code);
     }
 
     [Fact]

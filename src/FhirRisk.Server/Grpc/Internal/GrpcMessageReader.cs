@@ -34,12 +34,14 @@ internal sealed class GrpcMessageReader<T>(PipeReader body, MessageParser<T> par
     }
 
     /// <summary>The single request of a unary or server-streaming call: exactly one message, then end of stream.</summary>
+    // A request of no message or of several to a method that takes one is a cardinality violation, which gRPC's
+    // status-code table answers UNIMPLEMENTED (review s21-grpc L1; it was INTERNAL).
     public async ValueTask<T> ReadSingleAsync(CancellationToken cancellationToken)
     {
         var message = await ReadAsync(cancellationToken)
-            ?? throw new GrpcStatusException(GrpcStatusCode.Internal, "The request ended without a message.");
+            ?? throw new GrpcStatusException(GrpcStatusCode.Unimplemented, "The request ended without a message.");
         if (await ReadAsync(cancellationToken) is not null)
-            throw new GrpcStatusException(GrpcStatusCode.Internal, "The request held more than one message for a method that takes one.");
+            throw new GrpcStatusException(GrpcStatusCode.Unimplemented, "The request held more than one message for a method that takes one.");
         return message;
     }
 
