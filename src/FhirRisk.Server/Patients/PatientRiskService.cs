@@ -12,9 +12,13 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
         if (!model.IsLoaded)
             throw new RiskModelUnavailableException();
         var patient = await timelines.BuildAsync(request, cancellationToken).ConfigureAwait(false);
-        var encounter = request.ContextEncounterId is { } id ? ContextEncounter(patient.Events, PatientTimelineBuilder.EncounterIdOf(id)) : (ContextEncounterKind?)null;
+        var encounter = request.ContextEncounterId is { } id
+            ? ContextEncounter(patient.Events, PatientTimelineBuilder.EncounterIdOf(id), patient.EncounterClasses)
+            : (ContextEncounterKind?)null;
         var tasks = encounter is { } kind ? ApplicableTasks(request.Tasks, kind) : request.Tasks;
-        if (tasks.Count == 0)
+        // Tasks asked for, none of which is a question about the named encounter (an empty list asks for every task:
+        // review s21-fixes H1, where it answered nothing).
+        if (encounter is not null && request.Tasks.Count > 0 && tasks.Count == 0)
         {
             // No asked task is a question about this encounter (a clinic visit's check-in): no risks, and no model run.
             return new PatientRiskResult([], model.Version, patient.Events.Count, [])
@@ -33,11 +37,13 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
     /// <summary>
     /// What the record shows <paramref name="encounterId"/> to be, by the events the mapping wrote for it: an admission
     /// (hospital or ICU) makes it a stay, an ED registration an emergency visit, a <c>VISIT//</c> code a visit of another
-    /// class. Only such an event tells the kind: an encounter with other events alone — a ward leg <c>partOf</c> a stay,
-    /// one whose period lacks its start, one a status rule left out but whose results name it — is
-    /// <see cref="ContextEncounterKind.Unknown"/> (review s21-changes M1), and one with none is not in the record.
+    /// class. Where no such event is there — a ward leg <c>partOf</c> a stay, one whose period lacks its start, one a
+    /// status rule left out but whose results name it (review s21-changes M1) — the Encounter's class decides where it is
+    /// plain (<see cref="KindOfClass"/>: a clinic visit still <c>planned</c> is a visit, review s21-fixes M3), else it is
+    /// <see cref="ContextEncounterKind.Unknown"/>; an encounter with no event is not in the record.
     /// </summary>
-    internal static ContextEncounterKind ContextEncounter(IReadOnlyList<Meds.MedsEvent> events, long encounterId)
+    internal static ContextEncounterKind ContextEncounter(IReadOnlyList<Meds.MedsEvent> events, long encounterId,
+        IReadOnlyDictionary<long, string>? classes = null)
     {
         var (found, emergency, visit) = (false, false, false);
         foreach (var e in events)
@@ -52,9 +58,20 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
         }
         return emergency ? ContextEncounterKind.Emergency
             : visit ? ContextEncounterKind.Visit
-            : found ? ContextEncounterKind.Unknown
-            : ContextEncounterKind.NotInRecord;
+            : !found ? ContextEncounterKind.NotInRecord
+            : classes is not null && classes.TryGetValue(encounterId, out var code) ? KindOfClass(code)
+            : ContextEncounterKind.Unknown;
     }
+
+    /// <summary>The kind an Encounter's v3 ActCode class plainly names: inpatient classes a stay, EMER an emergency visit,
+    /// the ambulatory, virtual, home, field and short-stay classes a visit; any other (a site's own) is unknown.</summary>
+    internal static ContextEncounterKind KindOfClass(string code) => code.ToUpperInvariant() switch
+    {
+        "IMP" or "ACUTE" or "NONAC" => ContextEncounterKind.Stay,
+        "EMER" => ContextEncounterKind.Emergency,
+        "AMB" or "VR" or "HH" or "FLD" or "SS" or "OBSENC" or "PRENC" => ContextEncounterKind.Visit,
+        _ => ContextEncounterKind.Unknown,
+    };
 
     /// <summary>
     /// The asked tasks that are questions about an encounter of <paramref name="kind"/>: a stay's tasks (predicted at a

@@ -195,7 +195,15 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         if (timeline.Events.Count == 0)
             throw new PatientDataUnavailableException("The patient's resources yield no events.") { OtherPatientResources = otherPatient };
         var gaps = new DataGaps(rejected, otherPatient, partsLeftOut, storeUnavailable);
-        return new PatientEventsResult(timeline.Events, warnings) { Gaps = gaps, StoredResources = storedCount };
+        // Each Encounter's class, by its event encounter id: what an encounter hook's encounter is when its events do
+        // not say (one a status rule left out, such as a clinic visit still `planned`: review s21-fixes M3).
+        var classes = new Dictionary<long, string>();
+        foreach (var resource in parsed)
+        {
+            if (resource.Result.Resource is FhirRisk.Fhir.Model.FhirEncounter { Id: { } id, Class.Code: { } code })
+                classes.TryAdd(EncounterIdOf(id), code.Trim());
+        }
+        return new PatientEventsResult(timeline.Events, warnings) { Gaps = gaps, StoredResources = storedCount, EncounterClasses = classes };
     }
 
     /// <summary>
@@ -380,4 +388,7 @@ internal sealed record PatientEventsResult(IReadOnlyList<MedsEvent> Events, IRea
 
     /// <summary>How many stored resources of the patient were read.</summary>
     public int StoredResources { get; init; }
+
+    /// <summary>The <c>class</c> code of each Encounter read, by its MEDS encounter id.</summary>
+    public IReadOnlyDictionary<long, string> EncounterClasses { get; init; } = new Dictionary<long, string>();
 }

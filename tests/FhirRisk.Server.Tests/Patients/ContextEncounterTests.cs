@@ -77,38 +77,54 @@ public sealed class ContextEncounterTests : IAsyncLifetime
         Assert.Equal(before + 1, admission.Admitted);
     }
 
-    [Fact]
-    public async Task An_encounter_whose_events_do_not_tell_its_kind_is_predicted_as_the_record_is()
+    [Theory]
+    // A ward leg or an inpatient encounter a status rule left out, named by a lab: its class says stay (review
+    // s21-changes M1); a clinic visit still `planned` whose pre-visit lab names it is a visit (review s21-fixes M3); a
+    // site's own class says nothing, and every task is answered.
+    [InlineData("ctx-leg-imp", "IMP", ContextEncounterKind.Stay, 1)]
+    [InlineData("ctx-leg-amb", "AMB", ContextEncounterKind.Visit, 0)]
+    [InlineData("ctx-leg-own", "WARD-7", ContextEncounterKind.Unknown, 1)]
+    public async Task An_encounter_whose_events_do_not_tell_its_kind_is_read_by_its_class(string patient, string classCode, ContextEncounterKind kind, int risks)
     {
-        // A ward leg partOf the stay, or an encounter a status rule left out, named by a lab: its events say nothing of its
-        // kind, so it is neither a clinic visit (no cards) nor missing (review s21-changes M1).
-        var bundle = TestBundles.Patient("ctx-leg");
+        var bundle = TestBundles.Patient(patient);
         bundle["entry"]!.AsArray().Add(new JsonObject
         {
-            ["fullUrl"] = "urn:uuid:ctx-leg-ward",
+            ["fullUrl"] = $"urn:uuid:{patient}-planned",
             ["resource"] = new JsonObject
             {
-                ["resourceType"] = "Encounter", ["id"] = "ctx-leg-ward", ["status"] = "planned",
-                ["class"] = new JsonObject { ["system"] = "http://terminology.hl7.org/CodeSystem/v3-ActCode", ["code"] = "AMB" },
-                ["subject"] = new JsonObject { ["reference"] = "urn:uuid:ctx-leg" },
+                ["resourceType"] = "Encounter", ["id"] = $"{patient}-planned", ["status"] = "planned",
+                ["class"] = new JsonObject { ["system"] = "http://terminology.hl7.org/CodeSystem/v3-ActCode", ["code"] = classCode },
+                ["subject"] = new JsonObject { ["reference"] = $"urn:uuid:{patient}" },
                 ["period"] = new JsonObject { ["start"] = "2021-03-02T08:00:00Z" },
             },
             ["request"] = new JsonObject { ["method"] = "POST", ["url"] = "Encounter" },
         });
         bundle["entry"]!.AsArray().Add(new JsonObject
         {
-            ["fullUrl"] = "urn:uuid:ctx-leg-lab",
-            ["resource"] = TestBundles.Lab("ctx-leg-lab", "ctx-leg", "ctx-leg-ward", new DateTime(2021, 3, 2, 9, 0, 0, DateTimeKind.Utc), 1.4),
+            ["fullUrl"] = $"urn:uuid:{patient}-lab",
+            ["resource"] = TestBundles.Lab($"{patient}-lab", patient, $"{patient}-planned", new DateTime(2021, 3, 2, 9, 0, 0, DateTimeKind.Utc), 1.4),
             ["request"] = new JsonObject { ["method"] = "POST", ["url"] = "Observation" },
         });
         using (var pushed = await _server.PostAsync("/fhir", bundle.ToJsonString()))
             Assert.Equal(HttpStatusCode.OK, pushed.StatusCode);
 
-        var result = await _server.Patients.PredictAsync(new PatientRiskRequest("ctx-leg", [], ["hospital_mortality"]) { ContextEncounterId = "ctx-leg-ward" })
+        var result = await _server.Patients.PredictAsync(new PatientRiskRequest(patient, [], ["hospital_mortality"]) { ContextEncounterId = $"{patient}-planned" })
             .WaitAsync(TestFhirRiskServer.Timeout);
 
-        Assert.Equal(ContextEncounterKind.Unknown, result.ContextEncounter);
-        Assert.Single(result.Risks);
+        Assert.Equal(kind, result.ContextEncounter);
+        Assert.Equal(risks, result.Risks.Count);
+    }
+
+    [Fact]
+    public async Task No_tasks_asked_is_every_task_with_or_without_a_named_encounter()
+    {
+        // Review s21-fixes H1: an empty list (gRPC's "every task") answered nothing once the encounter check came in.
+        var all = await _server.Patients.PredictAsync(new PatientRiskRequest(Inpatient, [], [])).WaitAsync(TestFhirRiskServer.Timeout);
+        var named = await _server.Patients.PredictAsync(new PatientRiskRequest(Inpatient, [], []) { ContextEncounterId = Inpatient + "-enc" })
+            .WaitAsync(TestFhirRiskServer.Timeout);
+
+        Assert.True(all.Risks.Count >= 9, string.Join(",", all.Risks.Select(r => r.Task)));
+        Assert.Equal(all.Risks.Select(r => r.Task), named.Risks.Select(r => r.Task));
     }
 
     [Theory]
