@@ -18,7 +18,7 @@ internal static class ConditionMapper
         var encounter = context.Encounter(condition.Encounter, "encounter");
         if (context.Code(condition.Code, "code") is not { } code)
             return;
-        var discharge = IsEncounterDiagnosis(condition) ? encounter?.Encounter.Period?.End?.UtcEnd : null;
+        var discharge = IsEncounterDiagnosis(condition) ? context.KnownEnd(encounter?.Encounter.Period?.End) : null;
         var onset = condition.Onset ?? AgeTimes.At(condition.OnsetAge, context.Index.FindPatient(subjectId));
         var period = encounter?.Encounter.Period;
         var time = context.Time("recordedDate", discharge, context.Known(condition.RecordedDate, period), context.Known(onset, period),

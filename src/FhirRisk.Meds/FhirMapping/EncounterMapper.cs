@@ -29,7 +29,7 @@ internal static class EncounterMapper
         if (context.Subject(encounter.Subject, "subject") is not { } subjectId)
             return;
         var start = encounter.Period?.Start?.Utc;
-        var end = encounter.Period?.End?.UtcEnd;
+        var end = context.KnownEnd(encounter.Period?.End);
         if (start is null && end is null)
         {
             context.Report(Issue.Warning(FhirMappingIssueCodes.EncounterWithoutPeriod, context.Envelope.IssuePath("period"), "Encounter has no period"));

@@ -100,6 +100,14 @@ internal sealed class MappingContext(
         return NotAfterReading(time, given.Utc);
     }
 
+    /// <summary>
+    /// The last instant a value denotes (<see cref="FhirDateTime.UtcEnd"/>: a discharge, an encounter's end, a date-only
+    /// death), no later than a live record's reading where it names a period of time rather than an instant: today's
+    /// date as an encounter's end is the discharge being made now, not tonight (review s21-fixes M1).
+    /// </summary>
+    public DateTime? KnownEnd(FhirDateTime? value) =>
+        value is not { } given ? null : given.HasTime ? given.UtcEnd : NotAfterReading(given.UtcEnd, given.Utc);
+
     /// <summary><paramref name="time"/>, or the live reading's instant where that is earlier (<see
     /// cref="FhirMappingSettings.ReadAt"/>), never before <paramref name="dayStart"/>.</summary>
     internal DateTime NotAfterReading(DateTime time, DateTime dayStart)

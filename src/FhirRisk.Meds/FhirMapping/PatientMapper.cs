@@ -61,7 +61,7 @@ internal static class PatientMapper
             if (deceased.HasTime)
                 context.Emit(subjectId, deceased.Utc, "MEDS_DEATH");
             else if (!(context.Settings.DeathFromDischargeDisposition && context.Index.HasDispositionDeath(subjectId)))
-                context.Emit(subjectId, deceased.UtcEnd, "MEDS_DEATH");
+                context.Emit(subjectId, context.KnownEnd(deceased), "MEDS_DEATH");
         }
         else if (patient.DeceasedBoolean == true && !context.Index.HasDispositionDeath(subjectId))
         {

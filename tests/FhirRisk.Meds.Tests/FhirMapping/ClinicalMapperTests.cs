@@ -331,4 +331,26 @@ public sealed class ClinicalMapperTests
         // A finished export has no reading: the day's end.
         Assert.Equal(new DateTime(2026, 12, 8).AddTicks(-10), Assert.Single(new MappingFixture().WithPatient().Map(observation)).Time);
     }
+
+    [Fact]
+    public void A_live_records_end_of_today_is_no_later_than_its_reading()
+    {
+        // Review s21-fixes M1: an encounter ending today (a date), its encounter diagnoses and a date-only death of today
+        // still sat at tonight's last instant.
+        var now = new DateTime(2026, 12, 7, 10, 30, 0, DateTimeKind.Utc);
+        var encounter = new FhirEncounter
+        {
+            Id = "e9", Status = "finished", Class = new FhirCoding(null, "IMP"), Subject = Ref("Patient/p1"),
+            Period = new FhirPeriod(At(2026, 12, 1, 8), Day(2026, 12, 7)),
+        };
+        var live = new MappingFixture(new FhirMappingSettings { Source = "test", ReadAt = now }).WithPatient().Add(encounter);
+        var diagnosis = Condition("encounter-diagnosis") with { Encounter = Ref("Encounter/e9") };
+
+        Assert.Equal(now, live.Map(encounter).Single(e => e.Code.StartsWith("HOSPITAL_DISCHARGE//", StringComparison.Ordinal)).Time);
+        Assert.Equal(now, Assert.Single(live.Map(diagnosis)).Time);
+        Assert.Equal(now, Assert.Single(live.Map(new FhirPatient { Id = "p2", DeceasedDateTime = Day(2026, 12, 7) }), e => e.Code == "MEDS_DEATH").Time);
+        // Without a reading, the day's end.
+        var export = new MappingFixture().WithPatient().Add(encounter);
+        Assert.Equal(new DateTime(2026, 12, 8).AddTicks(-10), export.Map(encounter).Single(e => e.Code.StartsWith("HOSPITAL_DISCHARGE//", StringComparison.Ordinal)).Time);
+    }
 }

@@ -150,6 +150,12 @@ public sealed class ServiceAuthenticationTests
         // a non-gRPC client would read as success (review s21-grpc L3).
         var plain = await grpc.PostAsync("/fhirrisk.v1.RiskService/Predict", RawGrpcClient.Frame(Predict), contentType: "text/plain");
         Assert.Equal((HttpStatusCode.UnsupportedMediaType, (int?)null), (plain.HttpStatus, plain.GrpcStatus));
+        // The same for Ingest, refused before the ingest limiter could queue it as a push (review s21-fixes M2), and an
+        // unknown path is 404 as without a token.
+        var ingest = await grpc.PostAsync("/fhirrisk.v1.RiskService/Ingest", [], contentType: "text/plain");
+        Assert.Equal((HttpStatusCode.UnsupportedMediaType, (int?)null), (ingest.HttpStatus, ingest.GrpcStatus));
+        var unknown = await grpc.PostAsync("/no.such.Service/Method", [], contentType: "text/plain");
+        Assert.Equal((HttpStatusCode.NotFound, (int?)null), (unknown.HttpStatus, unknown.GrpcStatus));
         Assert.Equal((int)GrpcStatusCode.PermissionDenied, (await CallAsync("Ingest", new IngestRequest(), ReaderToken)).GrpcStatus);
         using (var push = await PushAsync(server, "Bearer " + ReaderToken))
             Assert.Equal(HttpStatusCode.Forbidden, push.StatusCode);
