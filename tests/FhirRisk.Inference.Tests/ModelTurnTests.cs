@@ -54,4 +54,33 @@ public sealed class ModelTurnTests
         await started[1].WaitAsync(Patience);
         Assert.Equal(embedder.Embed(timeline, timeline.Count - 1, EmbeddingPooling.Last).Vector, (await ((Task<PatientEmbedding>)started[2]).WaitAsync(Patience)).Vector);
     }
+
+    [Fact]
+    public async Task Disposed_while_calls_wait_the_running_call_ends_and_the_waiting_ones_are_told()
+    {
+        // Review s21-changes L1 and s21-fixes L6: a waiting call hung, or ran on the freed model.
+        using var backend = new FailingBackend(new FhirRisk.Model.ComputeOptions(1));
+        using var session = InferenceSession.Open(FinetunedTinyModel.Value.Directory, new InferenceOptions { Threads = 1 }, backend);
+        var heads = session.CreateHeadsPredictor();
+        var timeline = TinyModel.Encode(3, stays: 2);
+        var query = new RiskQuery(timeline, timeline.Count - 1, [TaskCatalog.HospitalMortality]);
+        using var hold = new ManualResetEventSlim();
+        backend.Hold = hold;
+        var running = Task.Run(() => heads.PredictAsync(query));
+        Assert.True(SpinWait.SpinUntil(() => backend.Held == 1, Patience), "the first call never reached the model");
+        // The call's task, returned at once (not unwrapped): it waits for the model's turn.
+        var waiting = await Task.Factory.StartNew(() => heads.PredictAsync(query), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default)
+            .WaitAsync(Patience);
+        Assert.False(waiting.IsCompleted);
+
+        var disposing = Task.Run(heads.Dispose);
+        await Task.Delay(100);
+        Assert.False(disposing.IsCompleted); // it waits for the running call's turn
+        backend.Hold = null;
+        hold.Set();
+
+        Assert.Single(await running.WaitAsync(Patience));
+        await disposing.WaitAsync(Patience);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => waiting.WaitAsync(Patience));
+    }
 }

@@ -16,6 +16,7 @@ public sealed class PatientEmbedder : IDisposable
     private readonly InferenceSession _session;
     private readonly GptModel _model;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile bool _disposed;
 
     internal PatientEmbedder(InferenceSession session)
     {
@@ -39,6 +40,7 @@ public sealed class PatientEmbedder : IDisposable
         _gate.Wait();
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             return Pool(Forward(window, rows), rows.Length, pooling, window.Length);
         }
         finally
@@ -59,6 +61,7 @@ public sealed class PatientEmbedder : IDisposable
         float[] hidden;
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             hidden = Forward(window, rows);
         }
         finally
@@ -109,6 +112,19 @@ public sealed class PatientEmbedder : IDisposable
         return new PatientEmbedding(vector, pooling, length);
     }
 
-    /// <summary>Frees the model; the turn's gate is left undisposed, as <see cref="HeadsRiskPredictor.Dispose"/> says why.</summary>
-    public void Dispose() => _model.Dispose();
+    /// <summary>Frees the model once the running call's turn ends; calls waiting then find it disposed. The gate is left
+    /// undisposed, as <see cref="HeadsRiskPredictor.Dispose"/> says why.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _gate.Wait();
+        try
+        {
+            _model.Dispose();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
 }

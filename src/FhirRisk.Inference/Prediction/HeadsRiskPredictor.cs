@@ -22,6 +22,7 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
     private readonly TaskHeads _heads;
     private readonly GptModel _model;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile bool _disposed;
     private GptModel? _batchModel;
 
     internal HeadsRiskPredictor(InferenceSession session, TaskHeads heads)
@@ -53,6 +54,7 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
+                ObjectDisposedException.ThrowIf(_disposed, this);
                 probabilities = PromptedForward.Probabilities(_model, _heads, [context], maxBatch: 1);
             }
             finally
@@ -78,6 +80,7 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
         _gate.Wait();
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             return PromptedForward.Probabilities(_model, _heads, contexts, maxBatch: 1);
         }
         finally
@@ -135,6 +138,7 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
+                ObjectDisposedException.ThrowIf(_disposed, this);
                 _batchModel ??= new GptModel(_session.Parameters, settings.MaxBatch, _session.Backend);
                 probabilities = PromptedForward.Probabilities(_batchModel, _heads, contexts, settings.MaxBatch);
             }
@@ -172,10 +176,20 @@ public sealed class HeadsRiskPredictor : IRiskPredictor, IRiskExplainer, IDispos
 
     public void Dispose()
     {
-        // The gate is not disposed: it holds no handle, and a disposed SemaphoreSlim would leave a call waiting for its
-        // turn waiting for ever and make the running call's release throw (review s21-changes L1).
-        _model.Dispose();
-        _batchModel?.Dispose();
+        // The running call's turn ends first; the calls waiting then get theirs and find the predictor disposed (review
+        // s21-fixes L6: they ran on freed buffers). The gate is not disposed: it holds no handle, and a disposed
+        // SemaphoreSlim would leave a waiting call waiting for ever and make a release throw (review s21-changes L1).
+        _disposed = true;
+        _gate.Wait();
+        try
+        {
+            _model.Dispose();
+            _batchModel?.Dispose();
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     private int IndexOf(string task) => _heads.IndexOf(task) is var k and >= 0

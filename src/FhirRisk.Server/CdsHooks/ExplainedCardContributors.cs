@@ -53,7 +53,7 @@ internal sealed class ExplainedCardContributors(
                 var started = Stopwatch.GetTimestamp();
                 using var timeout = new CancellationTokenSource(options.Value.ContributorTimeout);
                 using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-                explanations ??= ExplainAsync(request, explanationCancel.Token);
+                explanations ??= ExplainAsync(request, risks, explanationCancel.Token);
                 contributors[i] = await ContributorsAsync(explanations, risk.Task, started, budget.Token, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -117,7 +117,8 @@ internal sealed class ExplainedCardContributors(
 
     /// <summary>Every heads task of the call explained at once: one timeline, one batched occlusion pass for the tasks
     /// that share their explained span (<see cref="IRiskExplainer.ExplainManyAsync"/>).</summary>
-    private async Task<IReadOnlyDictionary<string, RiskExplanation>> ExplainAsync(PatientRiskRequest request, CancellationToken cancellationToken)
+    private async Task<IReadOnlyDictionary<string, RiskExplanation>> ExplainAsync(PatientRiskRequest request, IReadOnlyList<TaskRisk> risks,
+        CancellationToken cancellationToken)
     {
         var patient = await timelines.BuildAsync(request, cancellationToken).ConfigureAwait(false);
         var (timeline, index) = encoder.Encode(patient.Events, request.PredictionTime);
@@ -126,7 +127,9 @@ internal sealed class ExplainedCardContributors(
         var explainer = HeadsExplainer();
         var headsTasks = ((IRiskPredictor)explainer).Tasks;
         // Asked when the prediction was (RiskQuery.AsOf), so a task the answer found settled is settled here too.
-        var queries = request.Tasks.Where(headsTasks.Contains).Distinct()
+        // The tasks answered, not those asked: an encounter hook answers only those that apply to its encounter (review
+        // s21-fixes L2: the others were explained for nothing, inside the cards' budget).
+        var queries = risks.Select(r => r.Task).Where(headsTasks.Contains).Distinct()
             // Every contributor, not the explainer's top five: a card shows labels only and merges the rows of one label
             // (one lab at two times) before it keeps its largest (RiskCardFactory).
             .Select(task => new ExplanationQuery(timeline, index, task) { AsOf = request.PredictionTime?.UtcDateTime, TopContributors = int.MaxValue })

@@ -76,13 +76,16 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
     /// <summary>
     /// The asked tasks that are questions about an encounter of <paramref name="kind"/>: a stay's tasks (predicted at a
     /// hospital or ICU admission or discharge) for a stay, the ED tasks for an emergency visit, none for another visit;
-    /// every task where the kind is not shown. A task the catalog does not define (a head of the model's own) is kept
-    /// (review s21-changes H1: an ED task configured on a hook was never answered at an emergency visit).
+    /// every task where the kind is not shown. A task the catalog does not define (a head of the model's own) is kept at
+    /// a stay or an emergency visit (review s21-changes H1: an ED task configured on a hook was never answered at an
+    /// emergency visit).
     /// </summary>
     private IReadOnlyList<string> ApplicableTasks(IReadOnlyList<string> asked, ContextEncounterKind kind)
     {
         if (kind is ContextEncounterKind.Unknown or ContextEncounterKind.NotInRecord || asked.Count == 0)
             return asked;
+        if (kind == ContextEncounterKind.Visit)
+            return []; // not even a head of the model's own: a clinic visit gets no card (review s21-fixes L1)
         return [.. asked.Where(name => model.Session.Tasks.FirstOrDefault(t => t.Name == name)?.Point.Stay is not { } stay || kind switch
         {
             ContextEncounterKind.Stay => stay == Meds.Tasks.StayKind.Hospital || stay == Meds.Tasks.StayKind.Icu,
