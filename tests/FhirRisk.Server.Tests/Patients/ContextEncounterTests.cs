@@ -11,9 +11,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace FhirRisk.Server.Tests.Patients;
 
 /// <summary>
-/// The encounter hooks' tasks are a hospital stay's: an encounter the record shows as an outpatient visit gets no cards
-/// and runs no model, and one the record does not hold is predicted from the record with a card that says so (the
-/// walkthrough review s21 H1: a clinic visit's check-in got "ICU admission risk: 26%").
+/// The encounter hooks answer the tasks that apply to their encounter's kind: a clinic visit gets no cards and runs no
+/// model, an emergency visit its ED tasks, a stay its stay's tasks, and an encounter the record does not hold is predicted
+/// from the record with a card that says so (the walkthrough review s21 H1: a clinic visit's check-in got "ICU admission
+/// risk: 26%").
 /// </summary>
 public sealed class ContextEncounterTests : IAsyncLifetime
 {
