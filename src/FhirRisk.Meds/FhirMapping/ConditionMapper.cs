@@ -4,7 +4,7 @@ namespace FhirRisk.Meds.FhirMapping;
 
 /// <summary>
 /// Condition → one event with its most specific code. Time (DESIGN §3): an encounter diagnosis is known at discharge,
-/// so it takes the encounter's period.end (end of day when date-only), else recordedDate, else onset; a problem-list
+/// so it takes the encounter's period.end (end of day when date-only; in a live record read that day, the reading: <see cref="MappingContext.KnownEnd"/>), else recordedDate, else onset; a problem-list
 /// item (or any other category) takes recordedDate, else onset (onsetAge from the Patient's birthDate, AgeTimes). Refuted and entered-in-error conditions are dropped.
 /// </summary>
 internal static class ConditionMapper

@@ -7,7 +7,8 @@ namespace FhirRisk.Meds.FhirMapping;
 /// Encounter → admission/discharge events by kind (DESIGN §3): hospital stays HOSPITAL_ADMISSION//&lt;class&gt; at
 /// period.start and HOSPITAL_DISCHARGE//&lt;disposition|UNKNOWN&gt; at period.end; ICU stays ICU_ADMISSION//&lt;unit&gt; and
 /// ICU_DISCHARGE; emergency visits ED_REGISTRATION and ED_OUT; anything else VISIT//&lt;class&gt; at start. A "died"
-/// discharge disposition adds MEDS_DEATH at the end, and is written as one the tasks read as death. Date-only ends are taken at the end of the day.
+/// discharge disposition adds MEDS_DEATH at the end, and is written as one the tasks read as death. Date-only ends are taken at the end of the day, or in
+/// a live record read today at the reading (<see cref="MappingContext.KnownEnd"/>), never before the start.
 /// </summary>
 internal static class EncounterMapper
 {
@@ -30,6 +31,10 @@ internal static class EncounterMapper
             return;
         var start = encounter.Period?.Start?.Utc;
         var end = context.KnownEnd(encounter.Period?.End);
+        // A date-only end of today clamped to the reading is never before a timed start (review s21-final L1: a start
+        // charted seconds ahead of the reading put the discharge before the admission).
+        if (start is { } opened && end < opened)
+            end = opened;
         if (start is null && end is null)
         {
             context.Report(Issue.Warning(FhirMappingIssueCodes.EncounterWithoutPeriod, context.Envelope.IssuePath("period"), "Encounter has no period"));

@@ -52,7 +52,8 @@ internal static class PatientMapper
     /// <summary>
     /// A date-only deceasedDateTime is imprecise: when an Encounter of the subject ends with a "died" disposition, that
     /// discharge time is the death time and the encounter mapper emits it; otherwise the death is placed at the end of
-    /// the given day, so it never precedes events recorded on that day.
+    /// the given day, so it never precedes events recorded on that day (in a live record read that day, at the reading:
+    /// <see cref="MappingContext.KnownEnd"/>).
     /// </summary>
     private static void MapDeath(FhirPatient patient, long subjectId, MappingContext context)
     {

@@ -39,8 +39,9 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
     /// (hospital or ICU) makes it a stay, an ED registration an emergency visit, a <c>VISIT//</c> code a visit of another
     /// class. Where no such event is there — a ward leg <c>partOf</c> a stay, one whose period lacks its start, one a
     /// status rule left out but whose results name it (review s21-changes M1) — the Encounter's class decides where it is
-    /// plain (<see cref="KindOfClass"/>: a clinic visit still <c>planned</c> is a visit, review s21-fixes M3), else it is
-    /// <see cref="ContextEncounterKind.Unknown"/>; an encounter with no event is not in the record.
+    /// plain (<see cref="KindOfClass"/>: a clinic visit still <c>planned</c> is a visit, review s21-fixes M3), also when it
+    /// wrote no event, else it is <see cref="ContextEncounterKind.Unknown"/>; an encounter the read did not hold is not
+    /// in the record.
     /// </summary>
     internal static ContextEncounterKind ContextEncounter(IReadOnlyList<Meds.MedsEvent> events, long encounterId,
         IReadOnlyDictionary<long, string>? classes = null)
@@ -56,11 +57,13 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
             emergency |= Meds.Tasks.CodeSet.Matches(e.Code, Meds.Tasks.TaskCodes.EdRegistration);
             visit |= Meds.Tasks.CodeSet.Matches(e.Code, Meds.Tasks.StayKind.VisitCode);
         }
+        // The Encounter's class decides where its events do not say, also where it wrote none (a visit still `planned`,
+        // with nothing naming it: review s21-final M1); one the read did not hold at all is not in the record.
         return emergency ? ContextEncounterKind.Emergency
             : visit ? ContextEncounterKind.Visit
-            : !found ? ContextEncounterKind.NotInRecord
             : classes is not null && classes.TryGetValue(encounterId, out var code) ? KindOfClass(code)
-            : ContextEncounterKind.Unknown;
+            : found ? ContextEncounterKind.Unknown
+            : ContextEncounterKind.NotInRecord;
     }
 
     /// <summary>The kind an Encounter's v3 ActCode class plainly names: inpatient classes a stay, EMER an emergency visit,

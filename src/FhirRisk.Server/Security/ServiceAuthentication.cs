@@ -147,17 +147,17 @@ internal sealed class ServiceAuthenticationMiddleware(
         var endpoint = http.GetEndpoint();
         var method = endpoint?.Metadata.GetMetadata<GrpcMethodMetadata>();
         var scope = ServiceScopes.Required(endpoint);
-        if (scope is null || options.Mode == ServiceAuthenticationMode.LocalDemo)
-        {
-            await next(http);
-            return;
-        }
-        // A request to a gRPC path that is no gRPC request is answered 415 here, as the call's own checks would: a
-        // non-gRPC client must not read "200" with a gRPC status (review s21-grpc L3), and it goes no further, into the
-        // ingest limiter's queue say (review s21-fixes M2).
+        // A request to a gRPC path that is no gRPC request is answered 415 here, in every mode, as the call's own checks
+        // would: a non-gRPC client must not read "200" with a gRPC status (review s21-grpc L3), and it goes no further,
+        // into the ingest limiter's queue say (review s21-fixes M2; in LocalDemo mode too, s21-final L2).
         if (method is not null && !GrpcProtocol.IsGrpcContentType(http.Request.ContentType))
         {
             await GrpcHttpChecks.AcceptAsync(http, _logger, unknownPath: method.Path == GrpcMethodMetadata.Unimplemented);
+            return;
+        }
+        if (scope is null || options.Mode == ServiceAuthenticationMode.LocalDemo)
+        {
+            await next(http);
             return;
         }
         var where = method?.Path ?? endpoint?.DisplayName ?? "";

@@ -82,10 +82,13 @@ public sealed class ContextEncounterTests : IAsyncLifetime
     // A ward leg or an inpatient encounter a status rule left out, named by a lab: its class says stay (review
     // s21-changes M1); a clinic visit still `planned` whose pre-visit lab names it is a visit (review s21-fixes M3); a
     // site's own class says nothing, and every task is answered.
-    [InlineData("ctx-leg-imp", "IMP", ContextEncounterKind.Stay, 1)]
-    [InlineData("ctx-leg-amb", "AMB", ContextEncounterKind.Visit, 0)]
-    [InlineData("ctx-leg-own", "WARD-7", ContextEncounterKind.Unknown, 1)]
-    public async Task An_encounter_whose_events_do_not_tell_its_kind_is_read_by_its_class(string patient, string classCode, ContextEncounterKind kind, int risks)
+    [InlineData("ctx-leg-imp", "IMP", ContextEncounterKind.Stay, 1, true)]
+    [InlineData("ctx-leg-amb", "AMB", ContextEncounterKind.Visit, 0, true)]
+    [InlineData("ctx-leg-own", "WARD-7", ContextEncounterKind.Unknown, 1, true)]
+    // With nothing naming it the planned visit writes no event at all: still a visit by its class (review s21-final M1).
+    [InlineData("ctx-plan-amb", "AMB", ContextEncounterKind.Visit, 0, false)]
+    [InlineData("ctx-plan-imp", "IMP", ContextEncounterKind.Stay, 1, false)]
+    public async Task An_encounter_whose_events_do_not_tell_its_kind_is_read_by_its_class(string patient, string classCode, ContextEncounterKind kind, int risks, bool linkedLab)
     {
         var bundle = TestBundles.Patient(patient);
         bundle["entry"]!.AsArray().Add(new JsonObject
@@ -100,12 +103,15 @@ public sealed class ContextEncounterTests : IAsyncLifetime
             },
             ["request"] = new JsonObject { ["method"] = "POST", ["url"] = "Encounter" },
         });
-        bundle["entry"]!.AsArray().Add(new JsonObject
+        if (linkedLab)
         {
-            ["fullUrl"] = $"urn:uuid:{patient}-lab",
-            ["resource"] = TestBundles.Lab($"{patient}-lab", patient, $"{patient}-planned", new DateTime(2021, 3, 2, 9, 0, 0, DateTimeKind.Utc), 1.4),
-            ["request"] = new JsonObject { ["method"] = "POST", ["url"] = "Observation" },
-        });
+            bundle["entry"]!.AsArray().Add(new JsonObject
+            {
+                ["fullUrl"] = $"urn:uuid:{patient}-lab",
+                ["resource"] = TestBundles.Lab($"{patient}-lab", patient, $"{patient}-planned", new DateTime(2021, 3, 2, 9, 0, 0, DateTimeKind.Utc), 1.4),
+                ["request"] = new JsonObject { ["method"] = "POST", ["url"] = "Observation" },
+            });
+        }
         using (var pushed = await _server.PostAsync("/fhir", bundle.ToJsonString()))
             Assert.Equal(HttpStatusCode.OK, pushed.StatusCode);
 
