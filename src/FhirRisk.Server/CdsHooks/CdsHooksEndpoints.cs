@@ -243,7 +243,7 @@ internal static class CdsHooksEndpoints
         }
         catch (JsonException e)
         {
-            throw new CdsRequestException($"the body is not valid JSON for this endpoint (at {e.Path ?? "$"}).");
+            throw new CdsRequestException($"the body is not JSON of the shape this endpoint takes: malformed, or a member of the wrong type (at {e.Path ?? "$"}).");
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -322,9 +322,15 @@ internal static class CdsHooksEndpoints
     /// the spec has clients send it and as FHIR push refuses other types. A form or text body would also make the call
     /// a CORS "simple request", which skips the preflight (service review s10 #9).
     /// </summary>
-    private static JsonHttpResult<OperationOutcome>? NotJson(HttpContext http) => http.Request.HasJsonContentType() ? null
-        : Outcome(StatusCodes.Status415UnsupportedMediaType, "not-supported",
-            $"A CDS Hooks call or feedback is a JSON body: send it with Content-Type: application/json (got {(string.IsNullOrEmpty(http.Request.ContentType) ? "none" : LogText.Of(http.Request.ContentType, 64))}).");
+    private static JsonHttpResult<OperationOutcome>? NotJson(HttpContext http) =>
+        !http.Request.HasJsonContentType()
+            ? Outcome(StatusCodes.Status415UnsupportedMediaType, "not-supported",
+                $"A CDS Hooks call or feedback is a JSON body: send it with Content-Type: application/json (got {(string.IsNullOrEmpty(http.Request.ContentType) ? "none" : LogText.Of(http.Request.ContentType, 64))}).")
+            // A compressed body would read as "not valid JSON" (walkthrough review s21 L3): say what is refused.
+            : http.Request.Headers.ContentEncoding is { Count: > 0 } encoding && !string.Equals(encoding.ToString().Trim(), "identity", StringComparison.OrdinalIgnoreCase)
+                ? Outcome(StatusCodes.Status415UnsupportedMediaType, "not-supported",
+                    $"A CDS Hooks call or feedback is read uncompressed: send it without Content-Encoding (got {LogText.Of(encoding.ToString(), 64)}).")
+                : null;
 
     private static JsonHttpResult<OperationOutcome> Outcome(int status, string code, string text, string? diagnostics = null) =>
         TypedResults.Json(OperationOutcome.Error(code, text, diagnostics), CdsHooksJsonContext.Default.OperationOutcome, statusCode: status);

@@ -69,6 +69,27 @@ public sealed class CdsHooksErrorTests
     }
 
     [Fact]
+    public async Task A_compressed_body_is_415_naming_the_encoding_not_invalid_json()
+    {
+        // Walkthrough review s21 L3: a gzip body was answered "not valid JSON".
+        await using var server = await TestCdsServer.StartAsync();
+        var json = Encoding.UTF8.GetBytes(CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch));
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            gzip.Write(json);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/cds-services/{CdsServiceCatalog.PatientRiskId}") { Content = new ByteArrayContent(buffer.ToArray()) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Content.Headers.ContentEncoding.Add("gzip");
+
+        using var response = await server.Client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        using var outcome = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Contains("without Content-Encoding (got gzip)", outcome.RootElement.GetProperty("issue")[0].GetProperty("details").GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Empty(server.Risks.Requests);
+    }
+
+    [Fact]
     public async Task A_wrong_hook_is_logged_on_one_line_escaped_and_capped()
     {
         // Review phi.md #8: the hook was logged verbatim, so a newline in it forged a log line.
