@@ -1,3 +1,6 @@
+using FhirRisk.Meds;
+using FhirRisk.Meds.Tasks;
+
 namespace FhirRisk.Server.Patients;
 
 /// <summary>
@@ -43,7 +46,7 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
     /// wrote no event, else it is <see cref="ContextEncounterKind.Unknown"/>; an encounter the read did not hold is not
     /// in the record.
     /// </summary>
-    internal static ContextEncounterKind ContextEncounter(IReadOnlyList<Meds.MedsEvent> events, long encounterId,
+    internal static ContextEncounterKind ContextEncounter(IReadOnlyList<MedsEvent> events, long encounterId,
         IReadOnlyDictionary<long, string>? classes = null)
     {
         var (found, emergency, visit) = (false, false, false);
@@ -51,11 +54,11 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
         {
             if (e.EncounterId != encounterId || e.IsStatic)
                 continue;
-            if (Meds.Tasks.CodeSet.Matches(e.Code, Meds.Tasks.TaskCodes.HospitalAdmission) || Meds.Tasks.CodeSet.Matches(e.Code, Meds.Tasks.TaskCodes.IcuAdmission))
+            if (CodeSet.Matches(e.Code, TaskCodes.HospitalAdmission) || CodeSet.Matches(e.Code, TaskCodes.IcuAdmission))
                 return ContextEncounterKind.Stay;
             found = true;
-            emergency |= Meds.Tasks.CodeSet.Matches(e.Code, Meds.Tasks.TaskCodes.EdRegistration);
-            visit |= Meds.Tasks.CodeSet.Matches(e.Code, Meds.Tasks.StayKind.VisitCode);
+            emergency |= CodeSet.Matches(e.Code, TaskCodes.EdRegistration);
+            visit |= CodeSet.Matches(e.Code, StayKind.VisitCode);
         }
         // The Encounter's class decides where its events do not say, also where it wrote none (a visit still `planned`,
         // with nothing naming it: review s21-final M1); one the read did not hold at all is not in the record.
@@ -91,8 +94,8 @@ internal sealed class PatientRiskService(PatientTimelineBuilder timelines, Timel
             return []; // not even a head of the model's own: a clinic visit gets no card (review s21-fixes L1)
         return [.. asked.Where(name => model.Session.Tasks.FirstOrDefault(t => t.Name == name)?.Point.Stay is not { } stay || kind switch
         {
-            ContextEncounterKind.Stay => stay == Meds.Tasks.StayKind.Hospital || stay == Meds.Tasks.StayKind.Icu,
-            ContextEncounterKind.Emergency => stay == Meds.Tasks.StayKind.Emergency,
+            ContextEncounterKind.Stay => stay == StayKind.Hospital || stay == StayKind.Icu,
+            ContextEncounterKind.Emergency => stay == StayKind.Emergency,
             _ => false,
         })];
     }

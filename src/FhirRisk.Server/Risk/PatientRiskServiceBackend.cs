@@ -95,8 +95,8 @@ internal sealed class PatientRiskServiceBackend(
             catch (Exception e)
             {
                 failure = e;
-                await Task.WhenAll(started.Select(t => t.ContinueWith(_ => { }, CancellationToken.None,
-                    TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default))).ConfigureAwait(false);
+                // Every started patient ends (its place given back) before the gate is disposed.
+                await Task.WhenAll(started).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
             answers.Writer.TryComplete(failure is OperationCanceledException ? null : failure);
 
