@@ -51,6 +51,28 @@ public static class FhirReferences
         return new(absolute ? FhirReferenceKind.Absolute : FhirReferenceKind.Relative, type, id, raw);
     }
 
+    /// <summary>
+    /// The service base of an absolute reference or fullUrl (<c>https://server/fhir/Patient/123</c> →
+    /// <c>https://server/fhir</c>; R4 §2.3.0 "Literal references"), scheme and host in lower case and without a trailing
+    /// slash, so that two spellings of one server compare equal; null for anything else (relative, <c>urn:</c>, no
+    /// <c>Type/id</c> at the end).
+    /// </summary>
+    public static string? BaseOf(string? url)
+    {
+        var text = url?.Trim();
+        if (text is null || !text.Contains("://", StringComparison.Ordinal) || text.Contains('?', StringComparison.Ordinal)
+            || !Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            return null;
+        var segments = uri.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var end = segments.Length;
+        if (end >= 4 && segments[end - 2] == "_history")
+            end -= 2;
+        if (end < 2 || !IsResourceType(segments[end - 2]) || !IsId(segments[end - 1]))
+            return null;
+        var path = string.Concat(segments[..(end - 2)].Select(s => "/" + s));
+        return $"{uri.Scheme}://{uri.Authority.ToLowerInvariant()}{path}";
+    }
+
     // "…/Patient/123" or "…/Patient/123/_history/2": the type/id pair before any _history suffix.
     private static (string? Type, string? Id) LastTypeAndId(string path)
     {

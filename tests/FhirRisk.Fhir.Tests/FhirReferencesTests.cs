@@ -25,4 +25,19 @@ public sealed class FhirReferencesTests
         Assert.Equal(id, target.Id);
         Assert.Equal(reference ?? "", target.Raw);
     }
+
+    [Theory]
+    [InlineData("https://Example.ORG/fhir/Patient/abc-1", "https://example.org/fhir")]
+    [InlineData("http://example.org/fhir-2/Observation/14/_history/2", "http://example.org/fhir-2")]
+    [InlineData("https://ehr.example:8443/R4/Patient/1", "https://ehr.example:8443/R4")]
+    [InlineData("https://ehr.example/Patient/1", "https://ehr.example")]
+    [InlineData("https://ehr.example//fhir//Patient/1", "https://ehr.example/fhir")]
+    [InlineData("Patient/1", null)]
+    [InlineData("urn:uuid:2b4c7e3a-0000-4000-8000-000000000001", null)]
+    [InlineData("https://ehr.example/fhir/Patient?identifier=1", null)]
+    [InlineData("https://ehr.example/fhir/metadata", null)]
+    [InlineData("ftp://ehr.example/fhir/Patient/1", null)]
+    [InlineData(null, null)]
+    public void BaseOf_AbsoluteUrl_IsTheServerBeforeTypeAndId(string? url, string? expected) =>
+        Assert.Equal(expected, FhirReferences.BaseOf(url));
 }

@@ -17,12 +17,17 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
 {
     private static readonly IReadOnlySet<string> s_indexedTypes = ResourceIdentity.TrackedTypes;
 
-    private readonly Dictionary<string, (FhirResource Resource, string Scope)> _byTypeId = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (FhirResource Resource, string Scope, string? Base)> _byTypeId = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Scope, string FullUrl), (FhirResource Resource, string Scope)> _byFullUrl = [];
     private readonly Dictionary<long, (string PatientId, FhirPatient Patient, string FirstPath)> _patients = [];
     private readonly ConcurrentDictionary<FhirEncounter, FhirEncounterInfo> _encounterInfo = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<string, long> _subjectIds = new(StringComparer.Ordinal);
-    private readonly HashSet<long> _dispositionDeaths = [];
+    private readonly List<(FhirEncounter Encounter, FhirResourceEnvelope Envelope)> _deathEncounters = [];
+    private HashSet<long>? _dispositionDeaths;
+
+    /// <summary>The service bases of the run's absolute fullUrls (<see cref="FhirReferences.BaseOf"/>): the servers the
+    /// input says it comes from.</summary>
+    private readonly HashSet<string> _bases = new(StringComparer.Ordinal);
     private readonly List<Issue> _collisions = [];
     private readonly Dictionary<string, string> _replacedBy = new(StringComparer.Ordinal);
 
@@ -52,17 +57,19 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
         if (!s_indexedTypes.Contains(resource.ResourceType))
             return;
         var id = resource.Id ?? ReferenceTarget.Parse(envelope.FullUrl)?.Id;
+        var serverBase = FhirReferences.BaseOf(envelope.FullUrl);
+        if (serverBase is not null)
+            _bases.Add(serverBase);
         if (id is not null)
-            _byTypeId.TryAdd($"{resource.ResourceType}/{id}", (resource, envelope.Scope));
+            _byTypeId.TryAdd($"{resource.ResourceType}/{id}", (resource, envelope.Scope, serverBase));
         if (envelope.FullUrl is { Length: > 0 } fullUrl)
             _byFullUrl.TryAdd((envelope.Scope, fullUrl), (resource, envelope.Scope));
         if (resource is FhirPatient patient && id is not null)
             AddPatient(patient, id, envelope);
+        // Whose death the disposition tells is resolved once the whole input is indexed: whether its subject is on
+        // another server depends on every fullUrl (Locate).
         if (resource is FhirEncounter encounter && EncounterMapper.WritesDispositionDeath(encounter))
-        {
-            if (ResolveSubject(encounter.Subject, envelope) is { } subjectId)
-                _dispositionDeaths.Add(subjectId);
-        }
+            _deathEncounters.Add((encounter, envelope));
     }
 
     /// <summary>
@@ -77,6 +84,8 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
     {
         ArgumentNullException.ThrowIfNull(winner);
         ArgumentNullException.ThrowIfNull(envelope);
+        if (FhirReferences.BaseOf(envelope.FullUrl) is { } serverBase)
+            _bases.Add(serverBase);
         if (envelope.FullUrl is { Length: > 0 } fullUrl)
             _byFullUrl.TryAdd((envelope.Scope, fullUrl), (winner, winnerScope));
     }
@@ -90,7 +99,7 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
     {
         ArgumentNullException.ThrowIfNull(context);
         var target = ReferenceTarget.Parse(reference?.Reference);
-        if (target is null || Find(target.Value, "Encounter", context.Scope) is not { } found)
+        if (target is null || Find(target.Value, "Encounter", context.Scope, context.FullUrl) is not { } found)
             return null;
         // Looked up by the indexed resource itself: no key string and no closure per lookup (every resource names its
         // encounter); the description is made once per encounter.
@@ -114,7 +123,7 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
             return null;
         if (target.Value.Form == ReferenceForm.Contained)
             return owner.Contained.OfType<FhirMedication>().FirstOrDefault(m => m.Id == target.Value.Id);
-        return Find(target.Value, "Medication", context.Scope)?.Resource as FhirMedication;
+        return Find(target.Value, "Medication", context.Scope, context.FullUrl)?.Resource as FhirMedication;
     }
 
     /// <summary>True when the reference names an indexed Location whose name, type or physical type says ICU.</summary>
@@ -133,7 +142,22 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
         _patients.TryGetValue(subjectId, out var entry) && entry.FirstPath != envelope.IssuePath("") ? entry.FirstPath : null;
 
     /// <summary>True when some indexed Encounter of the subject ends with a "died" discharge disposition.</summary>
-    public bool HasDispositionDeath(long subjectId) => _dispositionDeaths.Contains(subjectId);
+    public bool HasDispositionDeath(long subjectId)
+    {
+        // Built on first use, after pass 1; mapping threads may race to build it, and every one builds the same set.
+        var deaths = Volatile.Read(ref _dispositionDeaths);
+        if (deaths is null)
+        {
+            deaths = [];
+            foreach (var (encounter, envelope) in _deathEncounters)
+            {
+                if (ResolveSubject(encounter.Subject, envelope) is { } died)
+                    deaths.Add(died);
+            }
+            Volatile.Write(ref _dispositionDeaths, deaths);
+        }
+        return deaths.Contains(subjectId);
+    }
 
     /// <summary>
     /// A disposition code the tasks read as death (<see cref="Tasks.TaskCodes.DeathDispositions"/>: DIED, exp, UB-04 20
@@ -163,9 +187,11 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
         var target = ReferenceTarget.Parse(reference?.Reference);
         if (target is null)
             return new SubjectResolution(null, SubjectStatus.Missing);
-        var found = Find(target.Value, "Patient", context.Scope);
+        var (outcome, found) = Locate(target.Value, "Patient", context.Scope, context.FullUrl);
         if (found is { Resource: FhirPatient patient })
             return new SubjectResolution(SubjectIdOf(Survivor(patient.Id ?? target.Value.Id!)), SubjectStatus.Resolved);
+        if (outcome == Lookup.Foreign)
+            return new SubjectResolution(null, SubjectStatus.OtherServer);
         if (found is not null || (target.Value.Type is { } type && type != "Patient") || target.Value.Id is null
             || target.Value.Form == ReferenceForm.Contained)
             return new SubjectResolution(null, SubjectStatus.NotPatient);
@@ -184,7 +210,7 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
     /// <summary>The Location a reference names: by the bundle's fullUrls first (a <c>urn:uuid</c> reference, R4 §2.36.4), as
     /// every other reference is resolved, then by type and id.</summary>
     internal FhirLocation? FindLocation(FhirReference? reference, string scope = "") =>
-        ReferenceTarget.Parse(reference?.Reference) is { } target ? Find(target, "Location", scope)?.Resource as FhirLocation : null;
+        ReferenceTarget.Parse(reference?.Reference) is { } target ? Find(target, "Location", scope, null)?.Resource as FhirLocation : null;
 
     private static bool IsIcu(FhirLocation location) =>
         EncounterClassifier.IsIcuText(location.Name)
@@ -201,7 +227,9 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
 
     private FhirEncounterInfo Describe(FhirEncounter encounter, string key, string scope, FhirResourceEnvelope context)
     {
-        var scoped = context with { Scope = scope };
+        // Cached per encounter, so nothing of whichever resource asked first may decide: the encounter's references
+        // resolve in its own scope, with no referring fullUrl (an absolute one is still checked against its server).
+        var scoped = context with { Scope = scope, FullUrl = null };
         var parentId = ReferenceTarget.Parse(encounter.PartOf?.Reference)?.Id is { } parent ? EncounterIdOf(parent) : (long?)null;
         var icuByLocation = parentId is not null && encounter.Locations.Count > 0
             && encounter.Locations.All(l => IsIcuLocation(l.Location, scoped.Scope));
@@ -211,7 +239,7 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
         // readmission. A sub-encounter whose parent is not in the data stays what its class says.
         var isPartOfStay = !isIcu && parentId is not null && EncounterClassifier.IsInpatientClass(encounter)
             && ReferenceTarget.Parse(encounter.PartOf?.Reference) is { } parentTarget
-            && Find(parentTarget, "Encounter", scope)?.Resource is FhirEncounter parentEncounter
+            && Find(parentTarget, "Encounter", scope, null)?.Resource is FhirEncounter parentEncounter
             && EncounterClassifier.IsInpatientClass(parentEncounter);
         var isInpatient = EncounterClassifier.IsInpatientClass(encounter) && !(isIcu && parentId is not null) && !isPartOfStay;
         var isEmergency = !isInpatient && !isIcu && EncounterClassifier.IsEmergencyClass(encounter);
@@ -239,16 +267,43 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
             ?? "UNKNOWN";
     }
 
-    private (FhirResource Resource, string Scope)? Find(ReferenceTarget target, string type, string scope)
+    private (FhirResource Resource, string Scope)? Find(ReferenceTarget target, string type, string scope, string? referrerFullUrl) =>
+        Locate(target, type, scope, referrerFullUrl).Found;
+
+    private enum Lookup
+    {
+        Found,
+        NotFound,
+        /// <summary>The reference names a resource on another server than the one the indexed resource of that type
+        /// and id, or the whole input, comes from.</summary>
+        Foreign,
+    }
+
+    private (Lookup Outcome, (FhirResource Resource, string Scope)? Found) Locate(ReferenceTarget target, string type, string scope, string? referrerFullUrl)
     {
         // A fullUrl names its resource in the scope of the bundle that holds it — for a superseded copy's, the winner's
         // own scope, so what the winner references resolves where the winner was read (ResourceCopies).
         if (target.Form is ReferenceForm.Urn or ReferenceForm.Absolute
             && _byFullUrl.TryGetValue((scope, target.Raw), out var byUrl))
-            return byUrl.Resource.ResourceType == type ? byUrl : null;
-        if (target.Form is ReferenceForm.Contained or ReferenceForm.Conditional or ReferenceForm.Urn)
-            return null;
-        return target.TypeAndId is { } key && target.Type == type && _byTypeId.TryGetValue(key, out var found) ? found : null;
+            return byUrl.Resource.ResourceType == type ? (Lookup.Found, byUrl) : (Lookup.NotFound, null);
+        if (target.Form is ReferenceForm.Contained or ReferenceForm.Conditional or ReferenceForm.Urn
+            || target.TypeAndId is not { } key || target.Type != type)
+            return (Lookup.NotFound, null);
+        // The server a reference names: its own base when absolute; for a relative one, the base of the referring
+        // entry's absolute fullUrl (R4 §2.36.4), else none known. Type/id is one key in a run, so a resource of another
+        // server with the same id must not be taken for it: another patient's results would join this one's record.
+        var referenceBase = target.Form == ReferenceForm.Absolute ? FhirReferences.BaseOf(target.Raw) : FhirReferences.BaseOf(referrerFullUrl);
+        if (_byTypeId.TryGetValue(key, out var found))
+        {
+            return found.Base is null || referenceBase is null || found.Base == referenceBase
+                ? (Lookup.Found, (found.Resource, found.Scope))
+                : (Lookup.Foreign, null);
+        }
+        // Not in the input: an absolute reference to a server that no fullUrl of the input names is another server's.
+        // An input that names no server (bulk NDJSON, urn:uuid bundles) cannot tell, and resolves by type and id.
+        return target.Form == ReferenceForm.Absolute && referenceBase is not null && _bases.Count > 0 && !_bases.Contains(referenceBase)
+            ? (Lookup.Foreign, null)
+            : (Lookup.NotFound, null);
     }
 
     /// <summary>Most merges followed (a chain of replaced charts), so a cycle cannot loop.</summary>
@@ -301,6 +356,8 @@ internal enum SubjectStatus
     Resolved,
     Unresolved,
     NotPatient,
+    /// <summary>The reference names a Patient on another server than the input's (<see cref="FhirIndex"/>'s Locate).</summary>
+    OtherServer,
 }
 
 internal readonly record struct SubjectResolution(long? SubjectId, SubjectStatus Status);

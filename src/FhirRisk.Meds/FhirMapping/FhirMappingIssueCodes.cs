@@ -66,4 +66,10 @@ public static class FhirMappingIssueCodes
     /// <summary>Information: another copy of the resource (same type and id) is newer, or later in the input, and is
     /// mapped instead; this one is not (ingestion's <c>ResourceCopies</c>).</summary>
     public const string SupersededCopy = "FHIRMAP018";
+
+    /// <summary>Warning: the subject names a Patient on another server than the input's: an absolute reference whose
+    /// base none of the input's fullUrls has, or a reference whose server differs from that of the input's Patient of
+    /// the same id. Taken by its id alone, it would put another person's data on this patient's timeline; the resource
+    /// yields no event.</summary>
+    public const string SubjectOnOtherServer = "FHIRMAP019";
 }

@@ -39,6 +39,10 @@ internal sealed class MappingContext(
             case SubjectStatus.Unresolved:
                 Report(Issue.Warning(FhirMappingIssueCodes.UnresolvedSubject, Envelope.IssuePath(element), "the referenced Patient is not in the input"));
                 break;
+            case SubjectStatus.OtherServer:
+                Report(Issue.Warning(FhirMappingIssueCodes.SubjectOnOtherServer, Envelope.IssuePath(element),
+                    $"{element} names a Patient on another server than the input's (an absolute reference whose base no fullUrl of the input has, or whose Patient of that id the input has from another base); the resource is not mapped"));
+                break;
         }
         return resolution.SubjectId;
     }

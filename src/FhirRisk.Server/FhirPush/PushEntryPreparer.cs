@@ -22,19 +22,23 @@ internal static partial class PushEntryPreparer
     {
         ArgumentNullException.ThrowIfNull(document);
         var byFullUrl = new Dictionary<string, (string Type, string Id)>(StringComparer.Ordinal);
+        var bases = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in document.Entries)
         {
             if (entry is { Problem: null, FullUrl: { } url, ResourceType: { } type } && IdOf(entry) is { } id)
                 byFullUrl.TryAdd(url, (type, id));
+            if (FhirReferences.BaseOf(entry.FullUrl) is { } serverBase)
+                bases.Add(serverBase);
         }
-        return [.. document.Entries.Select(e => PrepareOne(e, requireRequest, byFullUrl, settings))];
+        var links = new PushLinks(byFullUrl, bases);
+        return [.. document.Entries.Select(e => PrepareOne(e, requireRequest, links, settings))];
     }
 
     /// <summary><c>Bundle.entry[i].request.method</c> of an entry located at <c>Bundle.entry[i].resource</c>.</summary>
     private static string RequestMethodLocation(FhirPushEntry entry) =>
         (entry.Location.EndsWith(".resource", StringComparison.Ordinal) ? entry.Location[..^".resource".Length] : entry.Location) + ".request.method";
 
-    private static PreparedEntry PrepareOne(FhirPushEntry entry, bool requireRequest, Dictionary<string, (string Type, string Id)> byFullUrl,
+    private static PreparedEntry PrepareOne(FhirPushEntry entry, bool requireRequest, PushLinks links,
         FhirReaderSettings settings)
     {
         var issues = new List<Issue>();
@@ -71,14 +75,14 @@ internal static partial class PushEntryPreparer
         var patientId = parsed.Resource switch
         {
             Fhir.Model.FhirPatient => id,
-            { } resource => PatientOf(FhirResourceLinks.PatientReference(resource), byFullUrl),
+            { } resource => PatientOf(FhirResourceLinks.PatientReference(resource), links),
             null => null,
         };
         // Stored, but read by no prediction and perhaps out of an erasure's reach: the sender must learn it now, not
         // from a risk that left it out (ops review s11 #7).
         if (patientId is null && parsed.Resource is { } unlinked && FhirResourceLinks.PatientElement(unlinked) is { } element)
             issues.Add(Issue.Warning(FhirPushIssueCodes.NoPatient, $"{entry.Location}.{element}",
-                $"no patient could be determined from {element} (a conditional, Group or identifier-only reference, or none): the resource is stored but will not be used for predictions"));
+                $"no patient could be determined from {element} (a conditional, Group or identifier-only reference, a Patient on another server than this bundle's, or none): the resource is stored but will not be used for predictions"));
         var stored = new TimelineResource(type, id, patientId, entry.FullUrl, hash, entry.Json) { SourceVersion = SourceVersionOf(entry.Meta) };
         return new PreparedEntry(entry, stored, issues) { Parsed = read };
 
@@ -134,14 +138,17 @@ internal static partial class PushEntryPreparer
     /// <summary>
     /// The Patient id a reference names: an entry of this push by fullUrl, else <c>Patient/id</c> (relative or
     /// absolute), else the uuid of an unresolved <c>urn:uuid:</c> (a Patient pushed earlier under that fullUrl has it as
-    /// its id, by the rule above).
+    /// its id, by the rule above). An absolute reference to a server that none of the push's fullUrls names is another
+    /// server's patient, whose id says nothing of ours: none (docs/fhir-push.md "Patient").
     /// </summary>
-    private static string? PatientOf(string? reference, Dictionary<string, (string Type, string Id)> byFullUrl)
+    private static string? PatientOf(string? reference, PushLinks links)
     {
         if (reference is null)
             return null;
-        if (byFullUrl.TryGetValue(reference.Trim(), out var entry))
+        if (links.ByFullUrl.TryGetValue(reference.Trim(), out var entry))
             return entry.Type == "Patient" ? entry.Id : null;
+        if (FhirReferences.BaseOf(reference) is { } serverBase && links.Bases.Count > 0 && !links.Bases.Contains(serverBase))
+            return null;
         return FhirResourceLinks.Target(reference) switch
         {
             { IsUrn: true, Id: var uuid } => uuid,
@@ -159,6 +166,10 @@ internal static partial class PushEntryPreparer
     [GeneratedRegex(@"(Z|[+-]\d\d:\d\d)$")]
     private static partial Regex InstantZone();
 }
+
+/// <summary>What the entries of one push tell of each other: the entry each fullUrl names, and the service bases of the
+/// absolute fullUrls (<see cref="FhirReferences.BaseOf"/>).</summary>
+internal sealed record PushLinks(Dictionary<string, (string Type, string Id)> ByFullUrl, HashSet<string> Bases);
 
 /// <summary>One entry, ready to store (<see cref="Resource"/> set) or rejected (errors in <see cref="Issues"/>).</summary>
 internal sealed record PreparedEntry(FhirPushEntry Entry, TimelineResource? Resource, IReadOnlyList<Issue> Issues)

@@ -17,6 +17,49 @@ public sealed class FhirIndexTests
     }
 
     [Fact]
+    public void ResolveSubject_AbsoluteReferenceToAnotherServer_IsNotTheInputsPatientOfThatId()
+    {
+        // The input's Patient/1 came from ehr.example; other.example's Patient/1 is someone else.
+        var fixture = new MappingFixture().Add(new FhirPatient { Id = "1" }, "https://ehr.example/fhir/Patient/1");
+        var observation = Envelope("Observation", "https://ehr.example/fhir/Observation/9");
+
+        Assert.Null(fixture.Index.ResolveSubject(Ref("https://other.example/fhir/Patient/1"), observation));
+        Assert.Equal(fixture.SubjectId("1"), fixture.Index.ResolveSubject(Ref("HTTPS://EHR.example/fhir/Patient/1"), observation));
+        Assert.Equal(fixture.SubjectId("1"), fixture.Index.ResolveSubject(Ref("Patient/1"), observation));
+        Assert.Equal(fixture.SubjectId("1"), fixture.Index.ResolveSubject(Ref("Patient/1"), Envelope("Observation")));
+    }
+
+    [Fact]
+    public void ResolveSubject_AbsoluteReferenceToAServerTheInputNeverNames_IsAnotherServersPatient()
+    {
+        var named = new MappingFixture().Add(new FhirLocation { Id = "w" }, "https://ehr.example/fhir/Location/w");
+        var unnamed = new MappingFixture().Add(new FhirLocation { Id = "w" }, "urn:uuid:33333333-3333-3333-3333-333333333333");
+
+        // Patient 7 is in neither input: an input that names its server reads another server's reference as foreign,
+        // and one that names none (NDJSON, urn:uuid bundles) cannot tell, so keeps the hashed id (FHIRMAP003).
+        Assert.Null(named.Index.ResolveSubject(Ref("https://other.example/fhir/Patient/7"), Envelope("Observation")));
+        Assert.Equal(named.SubjectId("7"), named.Index.ResolveSubject(Ref("https://ehr.example/fhir/Patient/7"), Envelope("Observation")));
+        Assert.Equal(unnamed.SubjectId("7"), unnamed.Index.ResolveSubject(Ref("https://other.example/fhir/Patient/7"), Envelope("Observation")));
+    }
+
+    [Fact]
+    public void Map_SubjectOnAnotherServer_YieldsNoEventAndSaysWhy()
+    {
+        var fixture = new MappingFixture().Add(new FhirPatient { Id = "p1" }, "https://ehr.example/fhir/Patient/p1");
+        var observation = new FhirObservation
+        {
+            Status = "final", Subject = Ref("https://other.example/fhir/Patient/p1"), Code = Concept("http://loinc.org", "2160-0"),
+            Effective = At(2020, 3, 1, 6),
+        };
+
+        Assert.Empty(fixture.Map(observation, "https://ehr.example/fhir/Observation/o1"));
+        Assert.Equal([FhirMappingIssueCodes.SubjectOnOtherServer], fixture.IssueCodes);
+        // A relative reference from an entry of another server names that server's Patient p1 (R4 §2.36.4), not ours.
+        Assert.Empty(fixture.Map(observation with { Subject = Ref("Patient/p1") }, "https://other.example/fhir/Observation/o2"));
+        Assert.Single(fixture.Map(observation with { Subject = Ref("Patient/p1") }, "https://ehr.example/fhir/Observation/o3"));
+    }
+
+    [Fact]
     public void ResolveSubject_SubjectIdIsStableHashOfSourceAndId()
     {
         var index = new FhirIndex(new FhirMappingSettings { Source = "mimic" });

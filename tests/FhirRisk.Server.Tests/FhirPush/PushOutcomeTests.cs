@@ -78,6 +78,42 @@ public sealed class PushOutcomeTests : IAsyncLifetime
         Assert.Null(entries[5]!["response"]!["outcome"]); // a Medication has no patient to name
     }
 
+    [Fact]
+    public async Task A_reference_to_another_servers_patient_does_not_join_ours_of_that_id()
+    {
+        // The sender's own server is ehr.example (its fullUrls); other.example's Patient/px is another person.
+        JsonObject Entry(string id, string subject)
+        {
+            var lab = TestBundles.Lab(id, "px", "px-enc", new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc), 1.0);
+            lab.Remove("encounter");
+            lab["subject"] = new JsonObject { ["reference"] = subject };
+            return new JsonObject
+            {
+                ["fullUrl"] = $"https://ehr.example/fhir/Observation/{id}",
+                ["resource"] = lab,
+                ["request"] = new JsonObject { ["method"] = "PUT", ["url"] = $"Observation/{id}" },
+            };
+        }
+        var bundle = new JsonObject
+        {
+            ["resourceType"] = "Bundle",
+            ["type"] = "batch",
+            ["entry"] = new JsonArray(Entry("foreign-1", "https://other.example/fhir/Patient/px"), Entry("own-1", "https://EHR.example/fhir/Patient/px"),
+                Entry("own-2", "Patient/px")),
+        };
+
+        var (status, body) = await PushAsync(bundle);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var entries = body["entry"]!.AsArray();
+        Assert.Equal(["PUSH103"], PushAnswers.Codes(entries[0]!["response"]!["outcome"]!));
+        Assert.Null(entries[1]!["response"]!["outcome"]);
+        Assert.Null(entries[2]!["response"]!["outcome"]);
+        Assert.Null((await _server.Store.ReadAsync("Observation", "foreign-1"))!.PatientId);
+        Assert.Equal("px", (await _server.Store.ReadAsync("Observation", "own-1"))!.PatientId);
+        Assert.Equal("px", (await _server.Store.ReadAsync("Observation", "own-2"))!.PatientId);
+    }
+
     private static JsonObject Lab(string id, string status, JsonObject meta)
     {
         var lab = TestBundles.Lab(id, "pv", "pv-enc", new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc), 4.2);
