@@ -24,6 +24,7 @@ public sealed class TimelineTokenizer
     private readonly int _endId;
     private readonly int[] _tieRanks;
     private readonly int[] _stayOf;
+    private ulong? _encodingFingerprint;
 
     internal TimelineTokenizer(
         TokenizerSettings settings,
@@ -62,6 +63,15 @@ public sealed class TimelineTokenizer
     public IReadOnlyDictionary<string, CodeQuantiles> Quantiles { get; }
 
     public TokenizerFitSummary FittedOn { get; }
+
+    /// <summary>
+    /// What the tokenizer encodes by, beyond its token list (<see cref="Vocabulary.Fingerprint"/>): the first 8 bytes,
+    /// read little-endian, of SHA-256 over its <c>tokenizer.json</c> without <c>fitted_on</c> (compact, as this build
+    /// writes it) and its vocabulary fingerprint. Two tokenizers fitted on other data or with other options often have the
+    /// same tokens but other decile cut points, quantized codes, intervals or date rules, and so give the same ids other
+    /// meanings (review s22 trainer H1); their encoding fingerprints differ.
+    /// </summary>
+    public ulong EncodingFingerprint => _encodingFingerprint ??= TokenizerManifest.EncodingFingerprint(this);
 
     /// <summary>Tokens in every window's static prefix (one per static field, two for age).</summary>
     public int PrefixLength { get; }

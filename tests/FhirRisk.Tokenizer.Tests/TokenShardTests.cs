@@ -85,6 +85,30 @@ public sealed class TokenShardTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void CheckTokenizer_TheManifestNamesTheTokenizerItsShardsWereEncodedWith()
+    {
+        var dataset = SmallDatasets.Write(_temp.File("meds"), [
+            [SmallDatasets.Static(1, "GENDER//F"), SmallDatasets.At(1, TimeSpan.Zero, "LAB", 1), SmallDatasets.At(1, TimeSpan.FromHours(3), "LAB", 5)],
+            [SmallDatasets.Static(2, "GENDER//M"), SmallDatasets.At(2, TimeSpan.Zero, "LAB", 9), SmallDatasets.At(2, TimeSpan.FromHours(1), "LAB", 3)]]);
+        var tokenizer = TimelineTokenizer.Fit(dataset);
+        DatasetTokenization.Run(tokenizer, dataset, _temp.File("tokens"));
+        var manifestPath = _temp.File("tokens", DatasetTokenization.ManifestFile);
+        using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(manifestPath));
+        // The same tokens with the lab's cut points moved: another tokenizer, whose ids mean other values.
+        tokenizer.Save(_temp.File("moved"));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(_temp.File("moved", "tokenizer.json")))!;
+        var breaks = json["quantiles"]![0]!["breaks"]!.AsArray();
+        breaks[0] = breaks[0]!.GetValue<double>() + 0.5;
+        File.WriteAllText(_temp.File("moved", "tokenizer.json"), json.ToJsonString());
+        var moved = TimelineTokenizer.Load(_temp.File("moved"));
+
+        DatasetTokenization.CheckTokenizer(manifest.RootElement, tokenizer, manifestPath);
+        Assert.Equal(tokenizer.Vocabulary.Fingerprint, moved.Vocabulary.Fingerprint);
+        var error = Assert.Throws<InvalidDataException>(() => DatasetTokenization.CheckTokenizer(manifest.RootElement, moved, manifestPath));
+        Assert.Contains("another tokenizer", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_OutputFolderNotEmpty_Refused()
     {
         var dataset = SmallDatasets.Write(_temp.File("meds"), [[SmallDatasets.At(1, TimeSpan.Zero, "A")]]);

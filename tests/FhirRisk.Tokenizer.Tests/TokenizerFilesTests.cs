@@ -84,6 +84,31 @@ public sealed class TokenizerFilesTests : IDisposable
     }
 
     [Fact]
+    public void EncodingFingerprint_FollowsTheEncodingRules_NotTheFitsCounts()
+    {
+        var fitted = TimelineTokenizer.Fit(_dataset);
+        fitted.Save(_temp.File("model"));
+        var path = _temp.File("model", "tokenizer.json");
+        var manifest = JsonNode.Parse(File.ReadAllText(path))!;
+
+        Assert.Equal(fitted.EncodingFingerprint, TimelineTokenizer.Load(_temp.File("model")).EncodingFingerprint);
+
+        // Another fit's counts: the same rules.
+        manifest["fitted_on"]!["subjects"] = 31;
+        File.WriteAllText(path, manifest.ToJsonString());
+        var recounted = TimelineTokenizer.Load(_temp.File("model"));
+        Assert.Equal(fitted.EncodingFingerprint, recounted.EncodingFingerprint);
+
+        // Another cut point of a lab's deciles: the same tokens, other meanings (review s22 trainer H1).
+        var breaks = manifest["quantiles"]![0]!["breaks"]!.AsArray();
+        breaks[0] = breaks[0]!.GetValue<double>() - 0.5;
+        File.WriteAllText(path, manifest.ToJsonString());
+        var rebinned = TimelineTokenizer.Load(_temp.File("model"));
+        Assert.Equal(fitted.Vocabulary.Fingerprint, rebinned.Vocabulary.Fingerprint);
+        Assert.NotEqual(fitted.EncodingFingerprint, rebinned.EncodingFingerprint);
+    }
+
+    [Fact]
     public void Load_UnknownVersion_RefusedWithAHint()
     {
         TimelineTokenizer.Fit(_dataset).Save(_temp.File("model"));

@@ -132,9 +132,9 @@ internal static class CalibrateRolloutsCommand
                 var logits = group.Select(r => RolloutCalibration.Logit(r.Probability, counts.Min)).ToArray();
                 var labels = group.Select(r => r.Label).ToArray();
                 var positives = labels.Count(l => l);
-                if (positives == 0 || positives == labels.Length)
-                    return CommandOutput.Fail(io.Error, $"task {group.Key} has {(positives == 0 ? "no positive" : "no negative")} label among its {labels.Length:N0} points.",
-                        "fit on a split with both outcomes (more points: a larger --limit or no --limit in 'fhirrisk predict').");
+                if (!CalibrationFitter.HasEnoughOfEachClass(labels))
+                    return CommandOutput.Fail(io.Error, I($"task {group.Key} has {positives:N0} positive and {labels.Length - positives:N0} negative label(s); a calibration needs {CalibrationFitter.MinClassPoints} of each."),
+                        "fit on a split with more of both outcomes (more points: a larger --limit or no --limit in 'fhirrisk predict').");
                 var map = family is { } f ? CalibrationFitter.Fit(f, logits, labels) : CalibrationFitter.Choose(logits, labels, group.Select(r => r.SubjectId).ToArray());
                 fitted.Add(new RolloutTaskCalibration(group.Key, estimator, map, labels.Length, positives, source)
                 {

@@ -209,11 +209,11 @@ internal static class FinetuneCommand
             $"{output}: {result.StepsDone}/{steps} steps, loss {result.FirstLoss:0.0000} -> {result.LastLoss:0.0000}{nextToken}, {result.Elapsed.TotalSeconds:0.0} s; heads in {Path.Combine(output, "heads.json")}."));
         if (result.Cancelled)
             io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stopped early at step {result.StepsDone}; the heads trained so far are calibrated and saved."));
-        // A head whose tuning labels hold one class (or none) keeps its raw probabilities: say so, as the service serves them.
-        foreach (var t in result.Tasks.Where(t => t.TuningPositives == 0 || t.TuningPositives == t.TuningLabels))
+        // A head whose tuning labels hold too few of a class keeps its raw probabilities: say so, as the service serves them.
+        foreach (var t in result.Tasks.Where(t => Math.Min(t.TuningPositives, t.TuningLabels - t.TuningPositives) < CalibrationFitter.MinClassPoints))
         {
             io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"warning: {t.Task}: the tuning split has {t.TuningLabels:N0} label(s), {t.TuningPositives:N0} positive; its head is not calibrated (docs/finetuning.md \"Calibration\")."));
+                $"warning: {t.Task}: the tuning split has {t.TuningLabels:N0} label(s), {t.TuningPositives:N0} positive; a calibration needs {CalibrationFitter.MinClassPoints} of each class, so its head is not calibrated (docs/finetuning.md \"Calibration\")."));
         }
     }
 

@@ -90,6 +90,7 @@ public static class LabelledPoints
         try
         {
             using var json = JsonDocument.Parse(File.ReadAllBytes(manifest));
+            DatasetTokenization.CheckTokenizer(json.RootElement, tokenizer, manifest);
             foreach (var entry in json.RootElement.GetProperty("shards").EnumerateArray())
             {
                 if (split != LabelledPointSelection.AllSplits && entry.GetProperty("split").GetString() != split)

@@ -1,10 +1,27 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace FhirRisk.Tokenizer.Internal;
 
 /// <summary>The JSON of <c>tokenizer.json</c> (docs/formats/tokenizer.md): written field by field so the bytes are stable.</summary>
 internal static class TokenizerManifest
 {
+    /// <summary><see cref="TimelineTokenizer.EncodingFingerprint"/>.</summary>
+    public static ulong EncodingFingerprint(TimelineTokenizer tokenizer)
+    {
+        var manifest = JsonNode.Parse(Write(tokenizer, default))!.AsObject();
+        manifest.Remove("fitted_on");
+        Span<byte> vocabulary = stackalloc byte[sizeof(ulong)];
+        BinaryPrimitives.WriteUInt64LittleEndian(vocabulary, tokenizer.Vocabulary.Fingerprint);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(manifest.ToJsonString()));
+        hash.AppendData(vocabulary);
+        return BinaryPrimitives.ReadUInt64LittleEndian(hash.GetHashAndReset());
+    }
+
     public static byte[] Write(TimelineTokenizer tokenizer, JsonWriterOptions options)
     {
         using var stream = new MemoryStream();

@@ -32,6 +32,28 @@ public static class DatasetTokenization
     public const string ShardExtension = ".tokens";
     public const string ManifestFile = "manifest.json";
 
+    /// <summary>The manifest field that names the tokenizer the shards were encoded with
+    /// (<see cref="TimelineTokenizer.EncodingFingerprint"/>); manifests written before 2026-12-07 lack it.</summary>
+    public const string TokenizerFingerprintField = "tokenizer_fingerprint";
+
+    /// <summary>
+    /// Checks that the shards of a manifest were encoded with <paramref name="tokenizer"/>'s rules, not only its token
+    /// list (the shards' headers check that): one with the same tokens but other deciles, quantized codes, intervals or
+    /// date rules gives the ids other meanings, and a model trained on the shards would be served inputs binned another
+    /// way (review s22 trainer H1). A manifest without the field (written before it existed) is not checked.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The manifest names another tokenizer.</exception>
+    public static void CheckTokenizer(JsonElement manifest, TimelineTokenizer tokenizer, string manifestPath)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        if (!manifest.TryGetProperty(TokenizerFingerprintField, out var field) || field.ValueKind != JsonValueKind.String)
+            return;
+        var own = tokenizer.EncodingFingerprint.ToString("X16", CultureInfo.InvariantCulture);
+        if (!string.Equals(field.GetString(), own, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                $"{manifestPath}: the shards were encoded with another tokenizer (fingerprint {field.GetString()}), this one is {own}: the same tokens, perhaps, but other deciles, quantized codes, intervals or date rules. Hint: pass the tokenizer the shards were written with, or tokenize again with this one."));
+    }
+
     /// <param name="tokenizer">The fitted tokenizer (train artifacts).</param>
     /// <param name="dataset">The MEDS dataset to encode.</param>
     /// <param name="outputFolder">Must not exist or be empty, so shards of two runs never mix.</param>
@@ -161,6 +183,7 @@ public static class DatasetTokenization
             json.WriteNumber("version", TokenShardLayout.Version);
             json.WriteString("vocabulary_fingerprint", tokenizer.Vocabulary.Fingerprint.ToString("X16", CultureInfo.InvariantCulture));
             json.WriteNumber("vocabulary_size", tokenizer.Vocabulary.Count);
+            json.WriteString(TokenizerFingerprintField, tokenizer.EncodingFingerprint.ToString("X16", CultureInfo.InvariantCulture));
             json.WriteNumber("prefix_length", tokenizer.PrefixLength);
             json.WriteStartArray("shards");
             foreach (var shard in shards)

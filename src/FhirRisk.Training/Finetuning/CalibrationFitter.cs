@@ -9,6 +9,14 @@ namespace FhirRisk.Training.Finetuning;
 /// Newton's method in double, and chooses the family per task by cross-validated log-loss (docs/finetuning.md).
 /// </summary>
 /// <remarks>
+/// <para>The fits aim at Platt's (1999) targets, (N₊ + 1)/(N₊ + 2) for a positive and 1/(N₋ + 2) for a negative, not
+/// at 1 and 0. With hard targets, tuning points whose classes the logit separates (a rare outcome with a positive or
+/// two on a small tuning split) have no maximum-likelihood fit: the slope grows without bound, and the calibration
+/// maps every risk to 0 or 1 (review s22 trainer H2: a slope of 8.5 million served ≈ 1e-133 to every patient, the one
+/// who reattended included). The targets keep the optimum finite, and on thousands of points move it by a few
+/// thousandths.</para>
+/// </remarks>
+/// <remarks>
 /// Both families are logistic regressions of the label on the logit (temperature: slope only; Platt: slope and
 /// intercept), so the negative log-likelihood is convex and Newton with step halving converges from (1, 0) in a few
 /// iterations. Choosing by the fitting split's own loss would always pick Platt (it contains temperature scaling), so the
@@ -28,12 +36,16 @@ public static class CalibrationFitter
     /// head to its base rate, large enough to keep its order in double precision.</summary>
     public const double MinScale = 1e-3;
 
+    /// <summary>The fewest points of each class a calibration is fitted on: fewer keep the identity, since a slope and
+    /// intercept fitted to one or two positives say nothing of the next patient.</summary>
+    public const int MinClassPoints = 5;
+
     private const int MaxIterations = 100;
     private const double Tolerance = 1e-10;
 
     /// <summary>
     /// The family (none, temperature, Platt) with the lowest <see cref="Folds"/>-fold cross-validated log-loss, refitted
-    /// on all points; the identity when a class is missing (nothing to calibrate against).
+    /// on all points; the identity when a class has fewer than <see cref="MinClassPoints"/> points.
     /// </summary>
     /// <param name="logits">The head's logits z.</param>
     /// <param name="labels">The labels.</param>
@@ -45,7 +57,7 @@ public static class CalibrationFitter
         CheckLengths(logits, labels);
         if (!subjects.IsEmpty && subjects.Length != labels.Length)
             throw new ArgumentException($"{subjects.Length} subjects for {labels.Length} labels.", nameof(subjects));
-        if (!HasBothClasses(labels))
+        if (!HasEnoughOfEachClass(labels))
             return ProbabilityCalibration.Identity;
         var folds = new int[labels.Length];
         for (var i = 0; i < folds.Length; i++)
@@ -60,7 +72,7 @@ public static class CalibrationFitter
         return Fit(best.Method, logits, labels);
     }
 
-    /// <summary>The maximum-likelihood calibration of one family on all points.</summary>
+    /// <summary>The maximum-likelihood calibration of one family on all points, fitted to Platt's targets (remarks).</summary>
     public static ProbabilityCalibration Fit(CalibrationMethod method, ReadOnlySpan<double> logits, ReadOnlySpan<bool> labels)
     {
         CheckLengths(logits, labels);
@@ -77,7 +89,14 @@ public static class CalibrationFitter
     public static double LogLoss(ProbabilityCalibration calibration, ReadOnlySpan<double> logits, ReadOnlySpan<bool> labels)
     {
         CheckLengths(logits, labels);
-        return labels.IsEmpty ? double.NaN : Loss(calibration.Scale, calibration.Shift, logits, labels) / labels.Length;
+        return labels.IsEmpty ? double.NaN : Loss(calibration.Scale, calibration.Shift, logits, labels, Targets.Hard) / labels.Length;
+    }
+
+    /// <summary>True when both classes have at least <see cref="MinClassPoints"/> points.</summary>
+    public static bool HasEnoughOfEachClass(ReadOnlySpan<bool> labels)
+    {
+        var positives = labels.Count(true);
+        return positives >= MinClassPoints && labels.Length - positives >= MinClassPoints;
     }
 
     private static double CrossValidatedLogLoss(CalibrationMethod method, ReadOnlySpan<double> logits, ReadOnlySpan<bool> labels, int[] folds)
@@ -94,7 +113,7 @@ public static class CalibrationFitter
                 y.Add(labels[i]);
             }
             var calibration = HasBothClasses(fitLabels.ToArray()) ? Fit(method, fitLogits.ToArray(), fitLabels.ToArray()) : ProbabilityCalibration.Identity;
-            total += Loss(calibration.Scale, calibration.Shift, testLogits.ToArray(), testLabels.ToArray());
+            total += Loss(calibration.Scale, calibration.Shift, testLogits.ToArray(), testLabels.ToArray(), Targets.Hard);
         }
         return total / labels.Length;
     }
@@ -115,7 +134,8 @@ public static class CalibrationFitter
     private static (double A, double B) Newton(ReadOnlySpan<double> logits, ReadOnlySpan<bool> labels, bool fitShift, bool fitScale, double scale)
     {
         var (a, b) = (scale, 0.0);
-        var loss = Loss(a, b, logits, labels);
+        var targets = Targets.Of(labels);
+        var loss = Loss(a, b, logits, labels, targets);
         for (var iteration = 0; iteration < MaxIterations; iteration++)
         {
             // g = Σ (p − y)·(z, 1); H = Σ p(1 − p)·[[z², z], [z, 1]].
@@ -124,7 +144,7 @@ public static class CalibrationFitter
             {
                 var z = logits[i];
                 var p = LogisticFunctions.Sigmoid(a * z + b);
-                var (r, w) = (p - (labels[i] ? 1 : 0), p * (1 - p));
+                var (r, w) = (p - targets.Of(labels[i]), p * (1 - p));
                 (ga, gb) = (ga + r * z, gb + r);
                 (haa, hab, hbb) = (haa + w * z * z, hab + w * z, hbb + w);
             }
@@ -151,7 +171,7 @@ public static class CalibrationFitter
             for (var halving = 0; halving < 40; halving++)
             {
                 (na, nb) = (a - step * da, b - step * db);
-                next = Loss(na, nb, logits, labels);
+                next = Loss(na, nb, logits, labels, targets);
                 if (next <= loss)
                     break;
                 step /= 2;
@@ -166,16 +186,33 @@ public static class CalibrationFitter
         return (a, b);
     }
 
-    /// <summary>Σ softplus(a·z + b) − y·(a·z + b): the negative log-likelihood, finite for any logit.</summary>
-    private static double Loss(double a, double b, ReadOnlySpan<double> logits, ReadOnlySpan<bool> labels)
+    /// <summary>Σ softplus(a·z + b) − t·(a·z + b), t the label's target: the negative log-likelihood (cross-entropy
+    /// against soft targets), finite for any logit.</summary>
+    private static double Loss(double a, double b, ReadOnlySpan<double> logits, ReadOnlySpan<bool> labels, Targets targets)
     {
         var sum = 0.0;
         for (var i = 0; i < logits.Length; i++)
         {
             var s = a * logits[i] + b;
-            sum += LogisticFunctions.Softplus(s) - (labels[i] ? s : 0);
+            sum += LogisticFunctions.Softplus(s) - targets.Of(labels[i]) * s;
         }
         return sum;
+    }
+
+    /// <summary>What a positive and a negative label count as: 1 and 0 (<see cref="Hard"/>, to score), or Platt's
+    /// targets (<see cref="Of(ReadOnlySpan{bool})"/>, to fit; remarks).</summary>
+    private readonly record struct Targets(double Positive, double Negative)
+    {
+        public static Targets Hard => new(1, 0);
+
+        public static Targets Of(ReadOnlySpan<bool> labels)
+        {
+            var positives = labels.Count(true);
+            var negatives = labels.Length - positives;
+            return new((positives + 1.0) / (positives + 2.0), 1.0 / (negatives + 2.0));
+        }
+
+        public double Of(bool label) => label ? Positive : Negative;
     }
 
     private static bool HasBothClasses(ReadOnlySpan<bool> labels) => labels.Contains(true) && labels.Contains(false);

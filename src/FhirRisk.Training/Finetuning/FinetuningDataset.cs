@@ -279,6 +279,7 @@ public static class FinetuningDataset
         try
         {
             using var json = JsonDocument.Parse(File.ReadAllBytes(manifest));
+            DatasetTokenization.CheckTokenizer(json.RootElement, tokenizer, manifest);
             foreach (var entry in json.RootElement.GetProperty("shards").EnumerateArray())
             {
                 var path = Path.Combine(folder, entry.GetProperty("path").GetString()!);
@@ -292,9 +293,10 @@ public static class FinetuningDataset
         {
             foreach (var (shard, _) in shards)
                 shard.Dispose();
-            var mismatch = e.Message.Contains("another vocabulary", StringComparison.Ordinal);
+            var mismatch = e.Message.Contains("another vocabulary", StringComparison.Ordinal) || e.Message.Contains("another tokenizer", StringComparison.Ordinal);
             throw new TrainingException(mismatch ? FinetuningErrorCodes.TokenizerMismatch : FinetuningErrorCodes.NoLabels, manifest,
-                mismatch ? $"{e.Message} The model's tokenizer must be the one the shards were written with." : $"the token folder cannot be read ({e.Message}). Hint: re-run 'fhirrisk tokenize' into a new folder.", e);
+                mismatch ? $"{TrainingException.WithoutHint(e.Message)} The model's tokenizer must be the one the shards were written with. Hint: tokenize again with the model's tokenizer ('fhirrisk tokenize <meds-dir> --tokenizer <model-dir>'), or pass --meds."
+                    : $"the token folder cannot be read ({TrainingException.WithoutHint(e.Message)}). Hint: re-run 'fhirrisk tokenize' into a new folder.", e);
         }
     }
 

@@ -136,6 +136,10 @@ internal sealed class PretrainingSetup : IDisposable
         if (own.Vocabulary.Fingerprint != tokenizer.Vocabulary.Fingerprint)
             throw new TrainingException(PretrainingErrorCodes.TokenizerMismatch, directory, string.Create(CultureInfo.InvariantCulture,
                 $"the model was trained with a vocabulary of {own.Vocabulary.Count} tokens (fingerprint {Hex(own.Vocabulary.Fingerprint)}), the run's tokenizer has {tokenizer.Vocabulary.Count} ({Hex(tokenizer.Vocabulary.Fingerprint)}). Hint: tokenize with the model's own tokenizer (--tokenizer {directory}), or start from random weights."));
+        // The same tokens encoded by other rules (deciles, quantized codes, intervals) mean other things to the weights.
+        if (own.EncodingFingerprint != tokenizer.EncodingFingerprint)
+            throw new TrainingException(PretrainingErrorCodes.TokenizerMismatch, directory, string.Create(CultureInfo.InvariantCulture,
+                $"the model's tokenizer (fingerprint {Hex(own.EncodingFingerprint)}) has the run's tokens but encodes by other rules (deciles, quantized codes, intervals or date rules) than the run's ({Hex(tokenizer.EncodingFingerprint)}). Hint: tokenize with the model's own tokenizer (--tokenizer {directory}), or start from random weights."));
         GptParameters parameters;
         try
         {

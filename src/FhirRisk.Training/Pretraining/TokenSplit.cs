@@ -39,7 +39,7 @@ internal sealed class TokenSplit : IDisposable
         var shards = new List<TokenShard>();
         try
         {
-            foreach (var path in ShardPaths(folder, split))
+            foreach (var path in ShardPaths(folder, split, tokenizer))
             {
                 shards.Add(OpenShard(path));
                 CheckVocabulary(shards[^1], tokenizer, path);
@@ -116,6 +116,18 @@ internal sealed class TokenSplit : IDisposable
         }
     }
 
+    private static void CheckTokenizer(JsonElement manifest, TimelineTokenizer tokenizer, string path)
+    {
+        try
+        {
+            DatasetTokenization.CheckTokenizer(manifest, tokenizer, path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new TrainingException(PretrainingErrorCodes.TokenizerMismatch, path, e.Message, e);
+        }
+    }
+
     private static void CheckVocabulary(TokenShard shard, TimelineTokenizer tokenizer, string path)
     {
         var vocabulary = tokenizer.Vocabulary;
@@ -124,7 +136,7 @@ internal sealed class TokenSplit : IDisposable
                 $"written with a vocabulary of {shard.VocabularySize} tokens (fingerprint {shard.VocabularyFingerprint:X16}), the tokenizer has {vocabulary.Count} ({vocabulary.Fingerprint:X16}). Hint: pass the tokenizer the shards were written with, or tokenize again with this one."));
     }
 
-    private static List<string> ShardPaths(string folder, string split)
+    private static List<string> ShardPaths(string folder, string split, TimelineTokenizer tokenizer)
     {
         var manifest = Path.Combine(folder, DatasetTokenization.ManifestFile);
         if (!File.Exists(manifest))
@@ -135,6 +147,7 @@ internal sealed class TokenSplit : IDisposable
         try
         {
             using var json = JsonDocument.Parse(File.ReadAllBytes(manifest));
+            CheckTokenizer(json.RootElement, tokenizer, manifest);
             return [.. json.RootElement.GetProperty("shards").EnumerateArray()
                 .Where(s => s.GetProperty("split").GetString() == split)
                 .Select(s => Path.Combine(folder, s.GetProperty("path").GetString()!))];

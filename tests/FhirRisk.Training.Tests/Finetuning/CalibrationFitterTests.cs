@@ -83,6 +83,37 @@ public sealed class CalibrationFitterTests
         }
     }
 
+    [Theory]
+    [InlineData(CalibrationMethod.Platt)]
+    [InlineData(CalibrationMethod.Temperature)]
+    public void Separable_points_give_a_finite_calibration_that_keeps_risks_off_zero_and_one(CalibrationMethod method)
+    {
+        // Review s22 trainer H2: one positive above eleven negatives; with hard targets the slope ran to 8.5 million and
+        // every risk, the positive's included, to ≈ 1e-133.
+        double[] logits = [1.2, -0.4, -0.6, -0.9, -1.0, -1.1, -1.3, -1.5, -1.6, -1.8, -2.0, -2.4];
+        bool[] labels = [true, false, false, false, false, false, false, false, false, false, false, false];
+
+        var fitted = CalibrationFitter.Fit(method, logits, labels);
+
+        Assert.InRange(fitted.Scale, CalibrationFitter.MinScale, 20);
+        Assert.InRange(fitted.Probability(logits[0]), 0.05, 0.95);
+        Assert.All(logits.Skip(1), z => Assert.InRange(fitted.Probability(z), 0.005, fitted.Probability(logits[0])));
+    }
+
+    [Theory]
+    [InlineData(4, 40)]
+    [InlineData(40, 4)]
+    public void Fewer_than_five_of_a_class_keep_the_identity(int positives, int negatives)
+    {
+        // Separable as well, so any fitted family would win on its own folds.
+        double[] logits = [.. Enumerable.Range(0, positives).Select(i => 2.0 + i), .. Enumerable.Range(0, negatives).Select(i => -2.0 - i)];
+        bool[] labels = [.. Enumerable.Repeat(true, positives), .. Enumerable.Repeat(false, negatives)];
+
+        Assert.False(CalibrationFitter.HasEnoughOfEachClass(labels));
+        Assert.Equal(ProbabilityCalibration.Identity, CalibrationFitter.Choose(logits, labels));
+        Assert.True(CalibrationFitter.HasEnoughOfEachClass([.. Enumerable.Repeat(true, 5), .. Enumerable.Repeat(false, 5)]));
+    }
+
     [Fact]
     public void One_class_gives_the_identity()
     {

@@ -68,6 +68,24 @@ public sealed class PretrainingInputErrorTests : IDisposable
     }
 
     [Fact]
+    public void Start_ShardsOfATokenizerWithTheSameTokensAndOtherRules_TokenizerMismatch()
+    {
+        // Review s22 trainer H1: only the token list was compared, so a refitted tokenizer (other deciles, quantized
+        // codes, tie order) trained on shards it did not write and went into the model directory.
+        var other = WithOtherRules(_tokenizer);
+
+        var error = Start(other, _tokens, TinyRuns.Settings);
+        var fromModel = Assert.Throws<TrainingException>(() =>
+            Pretrainer.Start(other, _tokens, _temp.File("refused-init"), TinyRuns.Settings, initialWeights: TrainAndStop(steps: 1)));
+
+        Assert.Equal(_tokenizer.Vocabulary.Fingerprint, other.Vocabulary.Fingerprint);
+        Assert.Equal(PretrainingErrorCodes.TokenizerMismatch, error.Code);
+        Assert.Contains("another tokenizer", error.Message, StringComparison.Ordinal);
+        Assert.Equal(PretrainingErrorCodes.TokenizerMismatch, fromModel.Code);
+        Assert.False(Directory.Exists(_temp.File("refused-init")), "nothing is written for a refused run");
+    }
+
+    [Fact]
     public void Resume_WithAnotherTokenizer_TokenizerMismatch()
     {
         var model = TrainAndStop(steps: 2);
@@ -247,5 +265,18 @@ public sealed class PretrainingInputErrorTests : IDisposable
         using var trainer = Pretrainer.Start(_tokenizer, _tokens, model, TinyRuns.Settings);
         TinyRuns.RunUntil(trainer, stopAfter: steps);
         return model;
+    }
+
+    /// <summary><paramref name="tokenizer"/> with the same tokens and another tie order: other ids for the same events.</summary>
+    private TimelineTokenizer WithOtherRules(TimelineTokenizer tokenizer)
+    {
+        var folder = _temp.File("other-rules");
+        tokenizer.Save(folder);
+        var path = Path.Combine(folder, "tokenizer.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        var settings = json["settings"]!;
+        settings["tie_order"] = settings["tie_order"]?.GetValue<string>() == "canonical" ? "input" : "canonical";
+        File.WriteAllText(path, json.ToJsonString());
+        return TimelineTokenizer.Load(folder);
     }
 }
