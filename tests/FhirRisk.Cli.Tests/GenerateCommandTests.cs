@@ -1,5 +1,6 @@
 using FhirRisk.Meds;
 using FhirRisk.Model.Gpt;
+using FhirRisk.Parquet;
 using FhirRisk.Testing;
 using FhirRisk.Tokenizer;
 
@@ -147,6 +148,85 @@ public sealed class GenerateCommandTests : IDisposable
         Assert.Equal(ExitCodes.Failure, exitCode);
         Assert.Contains("IN001", stderr, StringComparison.Ordinal);
         Assert.Contains("hint:", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Generate_DataWithASubjectOutOfTimeOrder_FailsWithAHint_AndNamesNoSubject()
+    {
+        // Review s22 generate M2: an unhandled ArgumentException printed the subject id and a stack trace.
+        const long Subject = 424_242_424_242;
+        var data = CopySample(_temp.File("unsorted"));
+        var start = (new DateTime(2021, 3, 4) - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+        var day = TimeSpan.TicksPerDay / TimeSpan.TicksPerMicrosecond;
+        var events = new ParquetSchema(MedsSchema.Data.Fields[0], MedsSchema.Data.Fields[1], MedsSchema.Data.Fields[2]);
+        using (var writer = ParquetFileWriter.Create(Path.Combine(data, "data", "train", "2.parquet"), events))
+        {
+            writer.WriteRowGroup(
+            [
+                ParquetColumn.Create(events.Fields[0], new[] { Subject, Subject, Subject }),
+                ParquetColumn.Create(events.Fields[1], new[] { start + day, start, start + (2 * day) }),
+                ParquetColumn.Create(events.Fields[2], new string?[] { "HOSPITAL_ADMISSION//IMP", "ED_REGISTRATION", "HOSPITAL_DISCHARGE//home" }),
+            ]);
+        }
+
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync("generate", "--model", Model(), "--patients", "2", "--data", data, "--out", _temp.File("s"), "--max-tokens", "8");
+
+        Assert.Equal(ExitCodes.Failure, exitCode);
+        Assert.Contains("not in time order", stderr, StringComparison.Ordinal);
+        Assert.Contains("fhirrisk meds validate", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(Subject.ToString(System.Globalization.CultureInfo.InvariantCulture), stdout + stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Generate_DataOtherThanTheTokenizersFit_WarnsThatThePrivacyNumbersSayNothing()
+    {
+        // Review s22 generate M1: a cohort the model never saw gave a privacy report with no warning.
+        var first = MedsDatasetReader.Open(Sample).ReadSubjects().First(s => s.Split == MedsSchema.TrainSplit).SubjectId;
+        var other = _temp.File("other");
+        using (var writer = new MedsDatasetWriter(other))
+        {
+            foreach (var subject in MedsDatasetReader.Open(Sample).ReadSubjects().Where(s => s.SubjectId != first))
+                writer.WriteSubject(subject.SubjectId, subject.Events, subject.Split);
+            writer.Complete();
+        }
+
+        var (ownExit, ownOutput, ownError) = await CliRun.RunAsync("generate", "--model", Model(), "--patients", "6", "--data", Sample, "--out", _temp.File("own"), "--max-tokens", "40");
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync("generate", "--model", Model(), "--patients", "6", "--data", other, "--out", _temp.File("s"), "--max-tokens", "40");
+
+        Assert.True(ownExit == 0, ownError);
+        Assert.Matches("train split is the model's training data +│? *yes", ownOutput);
+        Assert.DoesNotContain("not the data this model's tokenizer was fitted on", ownError, StringComparison.Ordinal);
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("NO: the privacy numbers say nothing", stdout, StringComparison.Ordinal);
+        Assert.Contains("warning: --data's train split is not the data this model's tokenizer was fitted on", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Generate_NoPatientAtAll_KeepsTheEmptyOutputFolderItWasGiven_AndPrintsNoSummary()
+    {
+        // Review s22 generate L3: the zero-patient path deleted the user's own empty --out folder, after a success line.
+        var output = _temp.File("mine");
+        Directory.CreateDirectory(output);
+
+        var (exitCode, stdout, stderr) = await CliRun.RunAsync("generate", "--model", Model(), "--patients", "2", "--out", output, "--max-tokens", "1");
+
+        Assert.Equal(ExitCodes.Failure, exitCode);
+        Assert.Contains("no synthetic patient was generated", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("synthetic patients (", stdout, StringComparison.Ordinal);
+        Assert.True(Directory.Exists(output));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(output));
+    }
+
+    private static string CopySample(string destination)
+    {
+        foreach (var file in Directory.GetFiles(Sample, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(destination, Path.GetRelativePath(Sample, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        return destination;
     }
 
     /// <summary>A tokenizer fitted on the sample and a random 1-layer GPT: enough to exercise the verb.</summary>

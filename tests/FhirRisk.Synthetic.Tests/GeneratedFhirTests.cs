@@ -222,6 +222,50 @@ public sealed class GeneratedFhirTests : IDisposable
         Assert.Equal(Expected(patient.Events, changes).Order(StringComparer.Ordinal), ingested.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void EncountersOpenAtTheDeath_EndAtTheDeath_TheStayDischargedToDeath()
+    {
+        // Review s22 generate L2: a stay open at MEDS_DEATH stayed in-progress after the Patient's deceasedDateTime.
+        var death = T0.AddDays(3);
+        GeneratedPatient dying = new(4,
+        [
+            new(4, null, "GENDER//M"),
+            new(4, T0.AddHours(-2), "ED_REGISTRATION"),
+            new(4, T0, "HOSPITAL_ADMISSION//IMP"),
+            new(4, T0.AddHours(5), "ICU_ADMISSION//MICU"),
+            new(4, T0.AddDays(1), "ICD10CM//I50.9"),
+            new(4, death, MedsSchema.DeathCode),
+        ], Tokens: 10, Ended: true);
+        // The discharge written after the death at its instant closes its stay itself: nothing is added.
+        GeneratedPatient discharged = new(6,
+        [
+            new(6, null, "GENDER//F"),
+            new(6, T0, "HOSPITAL_ADMISSION//IMP"),
+            new(6, death, MedsSchema.DeathCode),
+            new(6, death, "HOSPITAL_DISCHARGE//exp"),
+        ], Tokens: 6, Ended: true);
+        var export = _temp.File("fhir");
+        List<(string? From, string? To)> changes;
+        using (var writer = new GeneratedFhirWriter(export))
+        {
+            writer.Write(dying);
+            Assert.Equal(3, writer.Changes[FhirChange.ClosedAtDeath]);
+            writer.Write(discharged);
+            Assert.Equal(3, writer.Changes[FhirChange.ClosedAtDeath]);
+            Assert.Equal(3, writer.Changes.Values.Sum());
+            writer.Complete(T0);
+            changes = writer.CodeChanges;
+        }
+
+        var encounters = File.ReadAllLines(Path.Combine(export, "Encounter.ndjson"));
+        Assert.Equal(4, encounters.Length);
+        Assert.DoesNotContain(encounters, e => e.Contains("in-progress", StringComparison.Ordinal));
+        Assert.All(encounters, e => Assert.Contains("\"end\":\"2022-04-05T10:00:00Z\"", e, StringComparison.Ordinal));
+        Assert.Equal(2, encounters.Count(e => e.Contains("\"code\":\"exp\"", StringComparison.Ordinal)));
+        var ingested = Ingest(export);
+        Assert.Equal(Expected(dying.Events.Concat(discharged.Events), changes).Order(StringComparer.Ordinal), ingested.Order(StringComparer.Ordinal));
+    }
+
     /// <summary>The patient written as FHIR, and the code changes the writer counted.</summary>
     private (string Export, List<(string? From, string? To)> Changes) Written(GeneratedPatient patient)
     {

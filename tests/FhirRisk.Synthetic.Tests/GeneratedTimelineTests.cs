@@ -9,6 +9,7 @@ public sealed class GeneratedTimelineTests
 {
     private static readonly DateTime T0 = new(2021, 5, 17, 9, 30, 0, DateTimeKind.Utc);
     private static readonly TimeSpan Year = TimeSpan.FromDays(365.2425);
+    private static readonly TimeSpan TenYears = TimeSpan.FromDays(3652.5);
 
     private static TimelineTokenizer Tokenizer => TimelineTokenizer.Load(GenerationModel.Directory);
 
@@ -102,10 +103,10 @@ public sealed class GeneratedTimelineTests
     public void Prompts_FromData_KeepTheDonorsQuarterButNotItsTime_AndRepeatBySeed()
     {
         var tokenizer = Tokenizer;
-        var donors = StaticPrompts.Donors(tokenizer, GenerationModel.Dataset).Pool;
+        var donors = StaticPrompts.Donors(tokenizer, GenerationModel.Dataset, TenYears).Pool;
 
-        var prompts = StaticPrompts.Draw(tokenizer, GenerationModel.Dataset, 200, new Random(4));
-        var again = StaticPrompts.Draw(tokenizer, GenerationModel.Dataset, 200, new Random(4));
+        var prompts = StaticPrompts.Draw(tokenizer, GenerationModel.Dataset, 200, new Random(4), TenYears).Prompts;
+        var again = StaticPrompts.Draw(tokenizer, GenerationModel.Dataset, 200, new Random(4), TenYears).Prompts;
 
         var donorStarts = donors.Select(d => d.Start).ToHashSet();
         Assert.DoesNotContain(prompts, p => donorStarts.Contains(p.Start));

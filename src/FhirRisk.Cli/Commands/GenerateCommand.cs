@@ -82,6 +82,11 @@ internal static class GenerateCommand
                     return result;
                 });
         }
+        catch (NoPatientGeneratedException e)
+        {
+            return CommandOutput.Fail(io.Error, $"no synthetic patient was generated, so nothing was written ({e.Empty} had nothing generated, {e.NoEncounter} opened no encounter in any rollout).",
+                "raise --max-tokens (each patient needs an encounter within it), or pass the pretrained model (its pretrained/ folder).");
+        }
         catch (GenerationOutputException e)
         {
             return CommandOutput.Fail(io.Error, e.Message, "choose a new --out folder: each generation goes to a folder of its own.", ExitCodes.UsageError);
@@ -107,6 +112,13 @@ internal static class GenerateCommand
         {
             return CommandOutput.Fail(io.Error, e.Message, "check that the output folder is writable and the disk has room.");
         }
+        catch (ArgumentException e)
+        {
+            // Data the library did not expect reaches here as an argument error, whose message may name a subject; nothing
+            // about a patient is logged (docs/generate.md), so only its kind is (review s22 generate M2).
+            return CommandOutput.Fail(io.Error, $"generation stopped on data it could not use ({e.GetType().Name}).",
+                "check the --data dataset with 'fhirrisk meds validate <dir>', and the model directory.");
+        }
 
         Write(console, summary);
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -117,14 +129,6 @@ internal static class GenerateCommand
             io.Error.WriteLine($"warning: {summary.Timelines.NoEncounter} patient(s) were left out because none of their rollouts opened an encounter (docs/generate.md \"Decoding to MEDS\").");
         foreach (var warning in summary.Warnings)
             io.Error.WriteLine("warning: " + warning);
-        if (summary.Patients == 0)
-        {
-            // A MEDS dataset of no patient is not a dataset (meds validate: MEDS001): nothing was generated, so the run
-            // failed, and what it wrote is removed as a failed run's is (CLI review s10 #8).
-            Directory.Delete(settings.OutputFolder, recursive: true);
-            return CommandOutput.Fail(io.Error, "no synthetic patient was generated, so nothing was written.",
-                "raise --max-tokens (each patient needs an encounter within it), or pass the pretrained model (its pretrained/ folder).");
-        }
         return ExitCodes.Success;
     }
 
@@ -132,7 +136,7 @@ internal static class GenerateCommand
     {
         var table = new Table().Title("Generated").AddColumns("Measure", "Value");
         table.AddRow("patients", Number(summary.Patients));
-        table.AddRow("ended by the model", $"{Number(summary.Ended)} of {Number(summary.Patients + summary.Empty)}");
+        table.AddRow("ended by the model", $"{Number(summary.Ended)} of {Number(summary.Patients)}");
         table.AddRow("tokens", Number(summary.Tokens));
         table.AddRow("begun inside an encounter, trimmed", $"{Number(summary.Timelines.Trimmed)} ({Number(summary.Timelines.EventsDropped)} events)");
         table.AddRow("drawn again: no encounter opened", Number(summary.Timelines.Resampled));
@@ -155,6 +159,8 @@ internal static class GenerateCommand
         if (summary.Privacy is { } p)
         {
             var g = p.Groups;
+            if (p.TrainingData is { } trainingData)
+                table.AddRow("train split is the model's training data", trainingData.Matches ? "yes" : "NO: the privacy numbers say nothing (see the warning)");
             table.AddRow("privacy groups: n each (synthetic, train, held-out available)", $"{Number(g.Compared)} ({Number(g.Synthetic)}, {Number(g.Train)}, {Number(g.HeldOut)})");
             table.AddRow("membership inference AUC", Fraction(p.MembershipInferenceAuc));
             table.AddRow("adversarial accuracy (train)", Fraction(p.AdversarialAccuracyTrain));

@@ -20,6 +20,7 @@ internal static class FhirChange
     public const string IcuOutsideStay = "ICU stay with no hospital stay open: dropped";
     public const string ClosedImplicitly = "encounter closed by the next of its kind or by the discharge: its end code is added";
     public const string ClassRewritten = "admission class other than IMP/ACUTE/NONAC: written as IMP";
+    public const string ClosedAtDeath = "encounter open at the death: closed at the death, its end code is added";
 }
 
 /// <summary>
@@ -30,7 +31,8 @@ internal static class FhirChange
 /// <see cref="Added"/> and <see cref="Rewritten"/>, so that ingestion of the output is accounted for event by event:
 /// an end code with nothing open is dropped; an ICU stay with no hospital stay open is dropped with its ICU discharge
 /// (written alone it would be read back as a new hospital admission); a start code while one of its kind is open, or a
-/// hospital discharge with an ICU stay open, closes that one, and ingestion adds its end code.
+/// hospital discharge with an ICU stay open, closes that one, and ingestion adds its end code; the patient's death
+/// closes what is open (<see cref="Die"/>).
 /// </summary>
 internal sealed class EncounterTracker(string patientId)
 {
@@ -137,6 +139,21 @@ internal sealed class EncounterTracker(string patientId)
         return null;
     }
 
+    /// <summary>
+    /// Closes the encounters open at the patient's death at its time, the hospital stay with the disposition
+    /// <c>exp</c>: an <c>in-progress</c> Encounter after <c>Patient.deceasedDateTime</c> is an open stay of a dead
+    /// patient (review s22 generate L2). Ingestion adds their end codes.
+    /// </summary>
+    public void Die(DateTime time)
+    {
+        if (Close(ref _icu, time, null, TaskCodes.IcuDischarge, FhirChange.ClosedAtDeath) is { } icu)
+            _closed.Add(icu);
+        if (Close(ref _hospital, time, "exp", TaskCodes.HospitalDischarge + "//exp", FhirChange.ClosedAtDeath) is { } stay)
+            _closed.Add(stay);
+        if (Close(ref _emergency, time, null, TaskCodes.EdOut, FhirChange.ClosedAtDeath) is { } emergency)
+            _closed.Add(emergency);
+    }
+
     /// <summary>Encounters closed on the way, then those still open at the end of the timeline.</summary>
     public IEnumerable<GeneratedEncounter> Open()
     {
@@ -147,15 +164,15 @@ internal sealed class EncounterTracker(string patientId)
     }
 
     /// <summary>Closes <paramref name="open"/> at <paramref name="time"/>; <paramref name="implied"/> is the end code
-    /// ingestion will read for it when no generated end code closed it.</summary>
-    private GeneratedEncounter? Close(ref GeneratedEncounter? open, DateTime time, string? disposition, string? implied)
+    /// ingestion will read for it when no generated end code closed it, added for <paramref name="reason"/>.</summary>
+    private GeneratedEncounter? Close(ref GeneratedEncounter? open, DateTime time, string? disposition, string? implied, string reason = FhirChange.ClosedImplicitly)
     {
         if (open is null)
             return null;
         var closed = open with { End = time, Disposition = disposition };
         open = null;
         if (implied is not null)
-            Added.Add((FhirChange.ClosedImplicitly, implied));
+            Added.Add((reason, implied));
         return closed;
     }
 

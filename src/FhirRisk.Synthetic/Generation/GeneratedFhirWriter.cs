@@ -13,8 +13,9 @@ namespace FhirRisk.Synthetic.Generation;
 /// <item>Patient: <c>GENDER//…</c>, <c>MEDS_BIRTH</c>, <c>RACE//…</c> and <c>ETHNICITY//…</c> (US Core extensions), the first <c>MEDS_DEATH</c>.</item>
 /// <item>Encounter: <c>HOSPITAL_ADMISSION</c> … <c>HOSPITAL_DISCHARGE</c> (class IMP/ACUTE/NONAC as coded, else IMP;
 /// the disposition), <c>ICU_ADMISSION//unit</c> … <c>ICU_DISCHARGE</c> (a <c>partOf</c> sub-encounter located in the
-/// unit's Location), <c>ED_REGISTRATION</c> … <c>ED_OUT</c> (EMER), <c>VISIT//class</c>. An encounter still open at
-/// the end of the timeline is <c>in-progress</c>. Encounter events FHIR cannot carry as generated are counted in
+/// unit's Location), <c>ED_REGISTRATION</c> … <c>ED_OUT</c> (EMER), <c>VISIT//class</c>. An encounter open at the
+/// patient's death ends at the death (a hospital stay with disposition <c>exp</c>); one still open at the end of the
+/// timeline is <c>in-progress</c>. Encounter events FHIR cannot carry as generated are counted in
 /// <see cref="Changes"/> (<see cref="EncounterTracker"/>).</item>
 /// <item>Condition (ICD-10-CM, ICD-9-CM, SNOMED CT) as an active problem-list item recorded at the event's time;
 /// Observation (LOINC, with the decoded value and the code's unit; category vital-signs for the vital-sign codes of
@@ -103,8 +104,23 @@ internal sealed class GeneratedFhirWriter : IDisposable
         var encounters = new EncounterTracker(id);
         var n = 0;
         var deathDischarges = 0;
+        // The first death is the Patient's deceasedDateTime (a later one is dropped and counted below). What is open
+        // then is closed once the events of the death's instant are taken, so a discharge written beside the death
+        // still closes its stay itself.
+        var deathSeen = false;
+        DateTime? pendingDeath = null;
         foreach (var ev in patient.Events)
         {
+            if (pendingDeath is { } died && ev.Time > died)
+            {
+                encounters.Die(died);
+                pendingDeath = null;
+            }
+            if (ev.Code == MedsSchema.DeathCode && !deathSeen)
+            {
+                deathSeen = true;
+                pendingDeath = ev.Time;
+            }
             if (ev.Time is not { } time || ev.Code == MedsSchema.BirthCode || ev.Code == MedsSchema.DeathCode)
                 continue;
             if (encounters.Take(ev.Code, time) is { } closed)
@@ -117,6 +133,8 @@ internal sealed class GeneratedFhirWriter : IDisposable
                 WriteClinical(ev, time, $"{id}-{n++}", id);
             }
         }
+        if (pendingDeath is { } last)
+            encounters.Die(last);
         foreach (var open in encounters.Open())
             WriteEncounter(open, id);
         Count(encounters.Dropped.Select(d => (d.Reason, (string?)d.Code, (string?)null)));

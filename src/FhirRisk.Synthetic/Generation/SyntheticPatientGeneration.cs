@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using FhirRisk.Core;
 using FhirRisk.Inference;
 using FhirRisk.Meds;
@@ -13,7 +14,8 @@ public sealed record GenerationProgress(string Stage, long Done, long Total);
 /// <summary>What a generation run wrote and measured.</summary>
 /// <param name="Patients">Synthetic patients written.</param>
 /// <param name="Empty">Patients left out because nothing was generated for them (no static value, no event).</param>
-/// <param name="Ended">Patients whose timeline the model ended (<c>TIMELINE_END</c>) rather than the budget or time limit.</param>
+/// <param name="Ended">Patients written whose timeline the model ended (<c>TIMELINE_END</c>) rather than the budget or time
+/// limit; of <paramref name="Patients"/>.</param>
 /// <param name="Tokens">Tokens generated.</param>
 /// <param name="Events">MEDS rows written.</param>
 /// <param name="Timelines">How the generated timelines began (<see cref="GeneratedTimeline"/>).</param>
@@ -39,7 +41,8 @@ public sealed record GenerationSummary(
     IReadOnlyList<string> Warnings,
     TimeSpan Elapsed);
 
-/// <summary>How the generated timelines began.</summary>
+/// <summary>How the generated timelines began; <paramref name="Trimmed"/> and <paramref name="EventsDropped"/> are of the
+/// patients written.</summary>
 /// <param name="Trimmed">Timelines whose first generated events came before any encounter opened (the model began
 /// inside an encounter); they now begin at their first opening event.</param>
 /// <param name="EventsDropped">Events dropped from those timelines.</param>
@@ -50,6 +53,21 @@ public sealed record TimelineStarts(int Trimmed, long EventsDropped, int Resampl
 
 /// <summary>The output folder cannot be written to: it holds files, or it is a file.</summary>
 public sealed class GenerationOutputException(string message) : IOException(message);
+
+/// <summary>
+/// No patient was written: every rollout gave nothing or opened no encounter (the token budget ran out first). A MEDS
+/// dataset of no patient is not a dataset (<c>meds validate</c>: MEDS001), so the run fails and removes what it wrote,
+/// keeping an output folder that was there before it (review s22 generate L3).
+/// </summary>
+/// <param name="Empty">Patients for whom nothing was generated.</param>
+/// <param name="NoEncounter">Patients none of whose rollouts opened an encounter.</param>
+public sealed class NoPatientGeneratedException(int empty, int noEncounter)
+    : Exception($"No synthetic patient was generated: {empty} had nothing generated and {noEncounter} opened no encounter in any of their {TimelineSampler.MaxAttempts} rollouts.")
+{
+    public int Empty { get; } = empty;
+
+    public int NoEncounter { get; } = noEncounter;
+}
 
 /// <summary>
 /// <c>fhirrisk generate</c> (issue 7 item 4, docs/generate.md): samples timelines from static prefixes
@@ -67,6 +85,7 @@ public static class SyntheticPatientGeneration
 
     /// <exception cref="GenerationOutputException">The output folder holds files or is a file.</exception>
     /// <exception cref="InferenceException">The model directory's parts disagree.</exception>
+    /// <exception cref="NoPatientGeneratedException">No patient was generated; nothing is kept.</exception>
     public static GenerationSummary Run(GenerationSettings settings, IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -85,7 +104,11 @@ public static class SyntheticPatientGeneration
         if (session.Tokenizer.FittedOn.SiteTimeZone is { } named && GeneratedTimeline.SiteZone(session.Tokenizer) is null)
             warnings.Add($"the model's data was read in the time zone '{named}', which this system's zone database does not know: birth dates are written as UTC days and the output names no zone. Install the tzdata package to generate that site's days.");
         var random = new Random((int)(settings.Seed ^ (settings.Seed >> 32)));
-        var prompts = StaticPrompts.Draw(session.Tokenizer, settings.Dataset, settings.Patients, random, settings.MaxUnknownShare);
+        var (prompts, donors) = StaticPrompts.Draw(session.Tokenizer, settings.Dataset, settings.Patients, random, settings.TimeLimit, settings.MaxUnknownShare);
+        if (donors is { TooLate: > 0 })
+            warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{donors.TooLate} train patient(s) start too late for {settings.TimeLimit.TotalDays / 365.25:0.#} years of generated time before the end of year 9999 and were not drawn as donors; they are still in the reports."));
+        if (donors?.TrainingData.Warning is { } notTrainingData)
+            warnings.Add(notTrainingData);
         var tasks = TaskCatalog.Create();
         var vectors = new PatientVectors();
         var real = settings.Dataset is { } data ? ReadReal(data, tasks, vectors, settings, progress, cancellationToken) : default;
@@ -94,6 +117,8 @@ public static class SyntheticPatientGeneration
         try
         {
             var generated = Generate(session, prompts, tasks, vectors, settings, progress, cancellationToken);
+            if (generated.Summary.Patients == 0)
+                throw new NoPatientGeneratedException(generated.Summary.Empty, generated.Summary.Timelines.NoEncounter);
             FidelityReport? fidelity = null;
             PrivacyReport? privacy = null;
             if (real.Train is not null)
@@ -102,7 +127,8 @@ public static class SyntheticPatientGeneration
                 var folder = Path.Combine(settings.OutputFolder, ReportsFolder);
                 fidelity = FidelityReport.Compare(generated.Profile, real.Train);
                 fidelity.Write(folder, generated.Profile, real.Train);
-                privacy = PrivacyReport.Measure(generated.Vectors, real.TrainVectors, real.HeldOutVectors, settings.Threads, new Random((int)settings.Seed + 2), real.TrainCopies);
+                privacy = PrivacyReport.Measure(generated.Vectors, real.TrainVectors, real.HeldOutVectors, settings.Threads, new Random((int)settings.Seed + 2), real.TrainCopies)
+                    with { TrainingData = donors?.TrainingData, HeldOutSplit = real.HeldOutSplit };
                 privacy.Write(folder);
                 if (privacy.Warning is { } small)
                     warnings.Add(small);
@@ -137,9 +163,6 @@ public static class SyntheticPatientGeneration
         foreach (var patient in TimelineSampler.Generate(session, prompts, settings, cancellationToken))
         {
             tokens += patient.Tokens;
-            ended += patient.Ended ? 1 : 0;
-            trimmed += patient.EventsBeforeFirstEncounter > 0 && patient.OpensEncounter ? 1 : 0;
-            dropped += patient.EventsBeforeFirstEncounter;
             resampled += patient.Attempts > 1 ? 1 : 0;
             progress?.Report(new GenerationProgress("generating", written + empty + noEncounter + 1, settings.Patients));
             if (patient.Events.Count == 0)
@@ -152,6 +175,11 @@ public static class SyntheticPatientGeneration
                 noEncounter++;
                 continue;
             }
+            // Ended, trimmed and dropped describe the patients written, whose number is their denominator; a patient left
+            // out would add all its events to "dropped" (review s22 generate L6).
+            ended += patient.Ended ? 1 : 0;
+            trimmed += patient.EventsBeforeFirstEncounter > 0 ? 1 : 0;
+            dropped += patient.EventsBeforeFirstEncounter;
             meds.WriteSubject(patient.SubjectId, patient.Events, MedsSchema.TrainSplit);
             fhir.Write(patient);
             profile.Add(patient.SubjectId, patient.Events);
@@ -189,7 +217,7 @@ public static class SyntheticPatientGeneration
 
     /// <summary>The train profile, seeded uniform samples (reservoir) of train and held-out vectors, and every train
     /// patient indexed for the exact-copy test.</summary>
-    private static (CohortProfile? Train, List<PatientVector> TrainVectors, List<PatientVector> HeldOutVectors, CopyIndex? TrainCopies) ReadReal(
+    private static (CohortProfile? Train, List<PatientVector> TrainVectors, List<PatientVector> HeldOutVectors, CopyIndex? TrainCopies, string HeldOutSplit) ReadReal(
         string dataset, IReadOnlyList<TaskDefinition> tasks, PatientVectors vectors, GenerationSettings settings,
         IProgress<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
@@ -199,7 +227,7 @@ public static class SyntheticPatientGeneration
         var trainVectors = new List<PatientVector>();
         var heldOutVectors = new List<PatientVector>();
         var copies = new CopyIndex();
-        var heldOutSplit = reader.SplitNames.Contains(MedsSchema.HeldOutSplit) ? MedsSchema.HeldOutSplit : MedsSchema.TuningSplit;
+        var heldOutSplit = HasEvents(reader, MedsSchema.HeldOutSplit) ? MedsSchema.HeldOutSplit : MedsSchema.TuningSplit;
         var seen = (Train: 0, HeldOut: 0);
         foreach (var subject in reader.ReadSubjects(new MedsReadOptions { Splits = [MedsSchema.TrainSplit, heldOutSplit] }))
         {
@@ -217,8 +245,15 @@ public static class SyntheticPatientGeneration
                 Reservoir(heldOutVectors, ++seen.HeldOut, settings.PrivacySample, random, () => vectors.Of(subject.Events));
             }
         }
-        return (train, trainVectors, heldOutVectors, copies);
+        return (train, trainVectors, heldOutVectors, copies, heldOutSplit);
     }
+
+    /// <summary>Whether a shard can hold subjects of <paramref name="split"/>: one in its folder, or one directly in
+    /// <c>data/</c> while <c>subject_splits.parquet</c> lists the split. A split only listed (a valid dataset that
+    /// ships no <c>data/held_out/</c>, MEDS022) holds no patient, and the tuning split is then the held-out group
+    /// (review s22 generate L4).</summary>
+    private static bool HasEvents(MedsDatasetReader reader, string split) =>
+        reader.Shards.Any(s => s.Split == split) || (reader.Shards.Any(s => s.Split.Length == 0) && reader.SubjectSplits.Values.Contains(split));
 
     // Algorithm R: the n-th item replaces a random slot with probability k / n.
     private static void Reservoir(List<PatientVector> sample, int n, int k, Random random, Func<PatientVector> item)

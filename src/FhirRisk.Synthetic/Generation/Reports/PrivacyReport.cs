@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using FhirRisk.Core.Statistics;
+using FhirRisk.Meds;
 
 namespace FhirRisk.Synthetic.Generation.Reports;
 
@@ -54,6 +55,18 @@ public sealed record PrivacyReport(
     /// <summary>The standard error of <see cref="CloserToTrainShare"/>, the mean of n per-patient scores of 0, ½ or 1 (at
     /// most the binomial √(p(1 − p)/n): 0.029 for a share 0.57 at n = 284, so that share is 2.4 of them above 0.5).</summary>
     public double CloserToTrainShareError { get; init; } = double.NaN;
+
+    /// <summary>What the train group was checked against: the tokenizer's fit (<see cref="TrainingDataCheck"/>); null when
+    /// not checked.</summary>
+    public TrainingDataCheck? TrainingData { get; init; }
+
+    /// <summary>The split the held-out group came from: <c>held_out</c>, else <c>tuning</c>.</summary>
+    public string HeldOutSplit { get; init; } = MedsSchema.HeldOutSplit;
+
+    /// <summary>Why the held-out group is not clean non-members when it is the tuning split, else null.</summary>
+    public string? HeldOutNote => HeldOutSplit == MedsSchema.TuningSplit && Groups.HeldOut > 0
+        ? "the held-out group is the tuning split (the data has no held_out split with events). 'fhirrisk train' chose its checkpoint by the tuning loss, and 'calibrate-rollouts' fits on it, so these patients shaped the model a little: not clean non-members, they can make train and held-out look more alike than they are."
+        : null;
 
     /// <summary>AA(H) − AA(T).</summary>
     public double PrivacyLoss => AdversarialAccuracyHeldOut - AdversarialAccuracyTrain;
@@ -143,6 +156,26 @@ public sealed record PrivacyReport(
         json.WriteNumber("compared_per_group", Groups.Compared);
         if (Warning is { } warning)
             json.WriteString("warning", warning);
+        if (TrainingData is { } data)
+        {
+            // A program reading the numbers below must be able to tell that they say nothing (review s22 generate M1).
+            json.WriteStartObject("training_data");
+            json.WriteBoolean("matches_tokenizer_fit", data.Matches);
+            json.WriteStartArray("splits");
+            foreach (var split in data.Splits)
+                json.WriteStringValue(split);
+            json.WriteEndArray();
+            json.WriteNumber("subjects", data.Subjects);
+            json.WriteNumber("events", data.Events);
+            json.WriteNumber("fitted_subjects", data.FittedSubjects);
+            json.WriteNumber("fitted_events", data.FittedEvents);
+            if (data.Warning is { } notTrainingData)
+                json.WriteString("warning", notTrainingData);
+            json.WriteEndObject();
+        }
+        json.WriteString("held_out_split", HeldOutSplit);
+        if (HeldOutNote is { } note)
+            json.WriteString("held_out_note", note);
         FidelityReport.Number(json, "median_distance_to_train", MedianDistanceToTrain);
         FidelityReport.Number(json, "median_distance_to_held_out", MedianDistanceToHeldOut);
         FidelityReport.Number(json, "median_distance_ratio_train_to_held_out", MedianDistanceRatio);
@@ -176,9 +209,15 @@ public sealed record PrivacyReport(
     {
         var md = new StringBuilder();
         md.AppendLine("# Privacy of the synthetic patients").AppendLine();
+        if (TrainingData?.Warning is { } notTrainingData)
+            md.AppendLine("**Warning: not the model's training data.** " + notTrainingData).AppendLine();
+        else if (TrainingData is { } data)
+            md.AppendLine(Invariant($"The train group is the model's training data as far as the model can tell: the {string.Join(" and ", data.Splits)} patients of the data ({data.Subjects} subjects, {data.Events} event rows) are as many as its tokenizer was fitted on.")).AppendLine();
         md.AppendLine(Invariant($"n = {Groups.Compared} patients per group, each a seeded uniform sample of those available: {Groups.Synthetic} synthetic, {Groups.Train} train and {Groups.HeldOut} held-out. Patients are vectors of age/100, sex one-hot and multi-hot codes; distances are squared Euclidean (docs/generate.md \"Privacy\").")).AppendLine();
         if (Warning is { } warning)
             md.AppendLine("**Warning:** " + warning).AppendLine();
+        if (HeldOutNote is { } note)
+            md.AppendLine("**Note:** " + note).AppendLine();
         md.AppendLine("| test | value | no leakage looks like |").AppendLine("|---|---|---|");
         md.AppendLine(Invariant($"| median distance to closest train patient | {MedianDistanceToTrain:F2} | ≈ the held-out value |"));
         md.AppendLine(Invariant($"| median distance to closest held-out patient | {HeldOutValue(MedianDistanceToHeldOut, "F2")} | |"));
