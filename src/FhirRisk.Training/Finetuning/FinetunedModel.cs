@@ -107,9 +107,12 @@ public static class FinetunedModel
         return $"{Path.Combine(directory, RecordFile)} says finetuning was stopped early, at step {done} of {steps}: these heads are not the finished run's. Finetune again to finish it (finetuning has no --resume).";
     }
 
-    /// <summary>Refuses a folder that already holds files, so a finetuned model never mixes with another's.</summary>
+    /// <summary>Refuses a folder that already holds files, so a finetuned model never mixes with another's, and an
+    /// <c>--out</c> that is a file or cannot be written (<see cref="OutputFolder"/>), before anything is trained.</summary>
     public static void CheckEmpty(string directory)
     {
+        if (OutputFolder.Refusal(directory) is { } refusal)
+            throw new TrainingException(refusal.IsFile ? FinetuningErrorCodes.OutputNotEmpty : FinetuningErrorCodes.SaveFailed, directory, refusal.Reason);
         if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any())
             throw new TrainingException(FinetuningErrorCodes.OutputNotEmpty, directory, "the folder is not empty. Hint: choose a new --out.");
     }

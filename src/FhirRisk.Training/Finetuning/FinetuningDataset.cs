@@ -295,7 +295,7 @@ public static class FinetuningDataset
                 shard.Dispose();
             var mismatch = e.Message.Contains("another vocabulary", StringComparison.Ordinal) || e.Message.Contains("another tokenizer", StringComparison.Ordinal);
             throw new TrainingException(mismatch ? FinetuningErrorCodes.TokenizerMismatch : FinetuningErrorCodes.NoLabels, manifest,
-                mismatch ? $"{TrainingException.WithoutHint(e.Message)} The model's tokenizer must be the one the shards were written with. Hint: tokenize again with the model's tokenizer ('fhirrisk tokenize <meds-dir> --tokenizer <model-dir>'), or pass --meds."
+                mismatch ? $"{TrainingException.WithoutHint(e.Message.StartsWith(manifest + ": ", StringComparison.Ordinal) ? e.Message[(manifest.Length + 2)..] : e.Message)} The model's tokenizer must be the one the shards were written with. Hint: tokenize again with the model's tokenizer ('fhirrisk tokenize <meds-dir> --tokenizer <model-dir>'), or pass --meds."
                     : $"the token folder cannot be read ({TrainingException.WithoutHint(e.Message)}). Hint: re-run 'fhirrisk tokenize' into a new folder.", e);
         }
     }

@@ -95,6 +95,8 @@ public sealed class Pretrainer : IDisposable
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate(tokenizer.PrefixLength);
+        if (OutputFolder.Refusal(modelDirectory) is { } refusal)
+            throw new TrainingException(refusal.IsFile ? PretrainingErrorCodes.OutputNotEmpty : PretrainingErrorCodes.SaveFailed, modelDirectory, refusal.Reason);
         var directory = new ModelDirectory(modelDirectory);
         if (directory.Occupied)
             throw new TrainingException(PretrainingErrorCodes.OutputNotEmpty, modelDirectory,

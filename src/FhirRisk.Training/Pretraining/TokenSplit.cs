@@ -124,7 +124,8 @@ internal sealed class TokenSplit : IDisposable
         }
         catch (InvalidDataException e)
         {
-            throw new TrainingException(PretrainingErrorCodes.TokenizerMismatch, path, e.Message, e);
+            // The error names the manifest, as the message's own prefix did.
+            throw new TrainingException(PretrainingErrorCodes.TokenizerMismatch, path, e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message, e);
         }
     }
 

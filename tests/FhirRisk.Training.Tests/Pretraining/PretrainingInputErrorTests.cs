@@ -132,6 +132,23 @@ public sealed class PretrainingInputErrorTests : IDisposable
     }
 
     [Fact]
+    public void An_out_that_is_a_file_is_refused_before_any_data_is_read_by_train_and_finetune()
+    {
+        // Review s22 trainer M3: finetune trained to the end and then failed to save, telling the user to delete their file.
+        var file = _temp.File("a-file");
+        File.WriteAllText(file, "the user's");
+
+        var train = Assert.Throws<TrainingException>(() => Pretrainer.Start(_tokenizer, _temp.File("no-such-tokens"), file, TinyRuns.Settings));
+        var finetune = Assert.Throws<TrainingException>(() => FhirRisk.Training.Finetuning.FinetunedModel.CheckEmpty(file));
+
+        Assert.Equal(PretrainingErrorCodes.OutputNotEmpty, train.Code);
+        Assert.Contains("is a file", train.Message, StringComparison.Ordinal);
+        Assert.Equal(FhirRisk.Training.Finetuning.FinetuningErrorCodes.OutputNotEmpty, finetune.Code);
+        Assert.Contains("is a file", finetune.Message, StringComparison.Ordinal);
+        Assert.Equal("the user's", File.ReadAllText(file));
+    }
+
+    [Fact]
     public void Start_IntoAFolderHoldingARun_OutputNotEmpty()
     {
         var model = TrainAndStop(steps: 1);
