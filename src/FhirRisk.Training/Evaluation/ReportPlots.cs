@@ -106,34 +106,52 @@ internal static class ReportPlots
         XRange = ProbabilityRange, YRange = ProbabilityRange, XTicks = ProbabilityTicks, YTicks = ProbabilityTicks,
     };
 
-    /// <summary>Mean AUROC over replicates against k (log axis) with a min–max band; the all-data value as a dashed line.</summary>
-    private static LineChart KShot(string title, IEnumerable<(string Method, IReadOnlyList<KShotPoint> Points)> methods)
+    /// <summary>How far the k axis reaches past the smallest and largest k (a factor, on the log axis): about the 5 %
+    /// margin an automatic range leaves over k = 1 … 128, and room on both sides of a single k.</summary>
+    private const double KMargin = 1.25;
+
+    /// <summary>
+    /// Mean AUROC over replicates against k (log axis) with a min–max band where replicates spread; the all-data value
+    /// as a dashed line across the whole axis in its method's colour (review s22 evaluate L4: it took the next free
+    /// colour, so a reader paired lines wrongly, and with a single k it ran from that k to itself and was not drawn).
+    /// A band of zero width (the macro chart's averages, one replicate per k) would only put a band in the legend.
+    /// </summary>
+    internal static LineChart KShot(string title, IEnumerable<(string Method, IReadOnlyList<KShotPoint> Points)> methods)
     {
         var chart = new LineChart(title, "Training examples per class (k)", "AUROC") { LogX = true };
         var ks = new SortedSet<double>();
-        var lines = new List<(string Method, double Auroc)>();
-        foreach (var (method, points) in methods)
+        var lines = new List<(string Method, int Colour, double Auroc)>();
+        foreach (var ((method, points), colour) in methods.Select((m, i) => (m, i)))
         {
             var shots = points.Where(p => p.KShot is not null && p.Auroc.Defined > 0).ToArray();
             foreach (var p in shots)
                 ks.Add(p.KShot!.Value);
             if (shots.Length > 0)
             {
+                var spread = shots.Any(p => p.Auroc.Defined > 1);
                 chart.Add(new Series(method, [.. shots.Select(p => (double)p.KShot!.Value)], [.. shots.Select(p => p.Auroc.Mean)])
                 {
                     Style = SeriesStyle.LineAndMarkers,
-                    Lower = [.. shots.Select(p => p.Auroc.Min)],
-                    Upper = [.. shots.Select(p => p.Auroc.Max)],
+                    PaletteIndex = colour,
+                    Lower = spread ? [.. shots.Select(p => p.Auroc.Min)] : null,
+                    Upper = spread ? [.. shots.Select(p => p.Auroc.Max)] : null,
                 });
             }
             if (points.FirstOrDefault(p => p.KShot is null && p.Auroc.Defined > 0) is { } all)
-                lines.Add((method, all.Auroc.Mean));
+                lines.Add((method, colour, all.Auroc.Mean));
         }
         if (ks.Count > 0)
         {
             chart.XTicks = [.. ks];
-            foreach (var (method, auroc) in lines)
-                chart.Add(new Series($"{method} (all data)", [ks.Min, ks.Max], [auroc, auroc]) { Style = SeriesStyle.DashedLine });
+            chart.XRange = (ks.Min / KMargin, ks.Max * KMargin);
+            foreach (var (method, colour, auroc) in lines)
+            {
+                chart.Add(new Series($"{method} (all data)", [chart.XRange.Value.Min, chart.XRange.Value.Max], [auroc, auroc])
+                {
+                    Style = SeriesStyle.DashedLine,
+                    PaletteIndex = colour,
+                });
+            }
         }
         return chart;
     }

@@ -92,4 +92,52 @@ public sealed class ReportPlotsTests
         Assert.StartsWith(new string('a', 80), fileA, StringComparison.Ordinal);
         Assert.Equal(new string('a', 80), ReportText.FileSafe(new string('a', 80)));
     }
+
+    [Fact]
+    public void KShotChart_DrawsEachAllDataLevelInItsMethodsColour_AcrossTheAxis_EvenWithOneK()
+    {
+        // Review s22 evaluate L4: the dashed all-data lines took the next free colours, and with one k ran from 4 to 4.
+        Prediction[] rows =
+        [
+            .. SyntheticPredictions.Predict(Points, "t", "probe", 0.5, 1, k: 4, replicate: 0),
+            .. SyntheticPredictions.Predict(Points, "t", "probe", 0.6, 2, k: 4, replicate: 1),
+            .. SyntheticPredictions.Predict(Points, "t", "probe", 1.0, 3),
+            .. SyntheticPredictions.Predict(Points, "t", "count", 0.3, 4, k: 4, replicate: 0),
+            .. SyntheticPredictions.Predict(Points, "t", "count", 0.4, 5, k: 4, replicate: 1),
+            .. SyntheticPredictions.Predict(Points, "t", "count", 0.8, 6),
+        ];
+        var result = PredictionEvaluator.Evaluate(PredictionSet.Create([("p", rows)]), Bootstrap);
+
+        var chart = ReportPlots.KShot("t", result.KShotCurves.Select(c => (c.Method, c.Points)));
+
+        var byName = chart.Series.ToDictionary(s => s.Name);
+        Assert.Equal(4, byName.Count);
+        Assert.NotEqual(byName["probe"].PaletteIndex, byName["count"].PaletteIndex);
+        foreach (var method in new[] { "probe", "count" })
+        {
+            var dashed = byName[$"{method} (all data)"];
+            Assert.Equal(byName[method].PaletteIndex, dashed.PaletteIndex);
+            Assert.Equal([chart.XRange!.Value.Min, chart.XRange.Value.Max], dashed.X);
+            Assert.True(dashed.X[0] < 4 && dashed.X[1] > 4, "the level spans the axis around the single k");
+            Assert.NotNull(byName[method].Lower); // two replicates: a band
+        }
+    }
+
+    [Fact]
+    public void MacroChart_HasNoBand_ForItHasNoReplicates()
+    {
+        // Review s22 evaluate L4: the macro points carried a zero-width band, and the legend showed a band swatch.
+        var other = SyntheticPredictions.Points(100, 32, firstSubject: 1000);
+        Prediction[] rows =
+        [
+            .. SyntheticPredictions.Predict(Points, "a", "probe", 0.5, 1, k: 1, replicate: 0),
+            .. SyntheticPredictions.Predict(other, "b", "probe", 0.5, 2, k: 1, replicate: 0),
+        ];
+        var result = PredictionEvaluator.Evaluate(PredictionSet.Create([("p", rows)]), Bootstrap);
+
+        var series = Assert.Single(ReportPlots.MacroChart(result)!.Series);
+
+        Assert.Null(series.Lower);
+        Assert.Null(series.Upper);
+    }
 }
