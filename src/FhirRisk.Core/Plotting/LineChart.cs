@@ -66,7 +66,7 @@ public sealed class LineChart
     /// <summary>Heights given to <see cref="AddHorizontalLine"/>.</summary>
     public IReadOnlyList<double> HorizontalLines => _horizontalLines;
 
-    /// <summary>Adds a series; it takes the next palette colour.</summary>
+    /// <summary>Adds a series; it takes the next palette colour unless it names one (<see cref="Plotting.Series.PaletteIndex"/>).</summary>
     /// <exception cref="ArgumentException">The band is half set or its length differs from the points'.</exception>
     public void Add(Series series)
     {

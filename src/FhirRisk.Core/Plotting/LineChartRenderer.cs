@@ -25,7 +25,7 @@ internal sealed class LineChartRenderer
     public RasterImage Render()
     {
         Layout();
-        var series = _chart.Series.Select((s, i) => SeriesGeometry.Of(s, ChartStyle.SeriesColor(i), _x, _y)).ToList();
+        var series = _chart.Series.Select((s, i) => SeriesGeometry.Of(s, ChartStyle.SeriesColor(s.PaletteIndex ?? i), _x, _y)).ToList();
         var references = ReferenceLines();
         DrawGrid();
         _mask.Clip = _plot;

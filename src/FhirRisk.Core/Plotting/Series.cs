@@ -66,6 +66,10 @@ public sealed class Series
     /// the points.</summary>
     public SeriesSteps Steps { get; init; } = SeriesSteps.None;
 
+    /// <summary>The palette colour to draw in; null takes the series' position in the chart. Set it to draw two series
+    /// of one method in one colour (a k-shot line and its all-data level), so that a reader pairs them by colour.</summary>
+    public int? PaletteIndex { get; init; }
+
     /// <summary>Lower edge of the band, one value per point; set together with <see cref="Upper"/>.</summary>
     public IReadOnlyList<double>? Lower { get; init; }
 
@@ -81,6 +85,8 @@ public sealed class Series
     /// <summary>Throws when the band is half set or its length differs from the points'.</summary>
     internal void Validate()
     {
+        if (PaletteIndex < 0)
+            throw new ArgumentException($"Series '{Name}': a palette index is 0 or more, got {PaletteIndex}.");
         if ((Lower is null) != (Upper is null))
             throw new ArgumentException($"Series '{Name}': set both Lower and Upper for a band, or neither.");
         if (HasBand && (Lower!.Count != X.Count || Upper!.Count != X.Count))

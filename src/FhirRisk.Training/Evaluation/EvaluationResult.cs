@@ -20,9 +20,15 @@ public sealed record EvaluationResult(
     public IReadOnlyList<AurocComparison> Comparisons { get; init; } = [];
 
     /// <summary>What a reader must know to read the numbers: a task whose labels hold one class, a task with so few
-    /// patients of a class that its intervals are unreliable (codes <see cref="EvaluationIssueCodes.OneClass"/>,
-    /// <see cref="EvaluationIssueCodes.FewPatients"/>; path: the task).</summary>
+    /// patients of a class that its intervals are unreliable, a task evaluated on the points its runs share (codes
+    /// <see cref="EvaluationIssueCodes.OneClass"/>, <see cref="EvaluationIssueCodes.FewPatients"/>,
+    /// <see cref="EvaluationIssueCodes.LeftOutPoints"/>; path: the task). The report shows them beside the task's
+    /// numbers, which they qualify.</summary>
     public IReadOnlyList<Issue> Warnings { get; init; } = [];
+
+    /// <summary>Per task, the prediction points left out because not every run predicted them
+    /// (<see cref="PredictionSet.LeftOutPoints"/>); tasks that lost none are not listed.</summary>
+    public IReadOnlyDictionary<string, int> LeftOutPoints { get; init; } = new Dictionary<string, int>();
 
     public IReadOnlyList<string> Tasks => [.. Runs.Select(r => r.Task).Concat(KShotCurves.Select(c => c.Task)).Distinct()];
 
@@ -76,7 +82,8 @@ public sealed record KShotPoint(int? KShot, int Replicates, ReplicateSpread Auro
 public sealed record KShotCurve(string Task, string Method, IReadOnlyList<KShotPoint> Points);
 
 /// <summary>The mean over tasks of a method's mean AUROC at one k, over the <paramref name="Tasks"/> tasks where it is
-/// defined, of the <paramref name="MethodTasks"/> tasks the method has k-shot runs for.</summary>
+/// defined, of the <paramref name="MethodTasks"/> tasks the method has k-shot runs with a defined AUROC at some k for
+/// (a task whose labels hold one class has none at any k, so it is in no k's average and not counted).</summary>
 public sealed record MacroKShotPoint(string Method, int? KShot, double Auroc, int Tasks, int MethodTasks)
 {
     /// <summary>Whether this k averages fewer tasks than the method has (a rare task with no defined replicate at small

@@ -43,9 +43,12 @@ internal static class EvaluationWarnings
             var (fewest, label) = positivePatients <= negativePatients ? (positivePatients, "a positive") : (negativePatients, "a negative");
             if (fewest < FewPatientsPerClass)
             {
-                var used = runs.Where(r => r.Task == task && r.Metrics.Auroc.IsDefined).Select(r => r.Metrics.Auroc.Replicates).DefaultIfEmpty(requestedReplicates).Min();
-                warnings.Add(Issue.Warning(EvaluationIssueCodes.FewPatients, task, Invariant(
-                    $"only {fewest} patient(s) have {label} label: the AUROC and AUPRC intervals rest on them, leave out the replicates that drew none (AUROC: {used}/{requestedReplicates} replicates used), and are narrower than the sampling error; read them with care.")));
+                // Only all-data runs are bootstrapped: a task with few-shot runs only has no interval, and no replicates
+                // to count (review s22 evaluate L7: it claimed all of them used).
+                var used = runs.Where(r => r.Task == task && r.Metrics.Auroc.IsDefined).Select(r => r.Metrics.Auroc.Replicates).ToArray();
+                warnings.Add(Issue.Warning(EvaluationIssueCodes.FewPatients, task, used.Length == 0
+                    ? Invariant($"only {fewest} patient(s) have {label} label: the k-shot AUROC and AUPRC rest on them; read them with care.")
+                    : Invariant($"only {fewest} patient(s) have {label} label: the AUROC and AUPRC intervals rest on them, leave out the replicates that drew none (AUROC: {used.Min()}/{requestedReplicates} replicates used), and are narrower than the sampling error; read them with care.")));
             }
         }
         return warnings;

@@ -31,6 +31,29 @@ internal static class MetricsJson
         json.WriteEndObject();
         json.WriteNumber("calibration_bins", result.Bootstrap.CalibrationBins);
 
+        // A program reading the numbers must learn what qualifies them, as a person reading the summary does: a task
+        // evaluated on fewer points than its inputs hold, one-class labels, few patients (review s22 evaluate M2).
+        json.WriteStartArray("tasks");
+        foreach (var task in result.Tasks)
+        {
+            json.WriteStartObject();
+            json.WriteString("task", task);
+            json.WriteNumber("left_out_points", result.LeftOutPoints.GetValueOrDefault(task));
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+
+        json.WriteStartArray("warnings");
+        foreach (var warning in result.Warnings)
+        {
+            json.WriteStartObject();
+            json.WriteString("code", warning.Code);
+            json.WriteString("task", warning.Path);
+            json.WriteString("message", warning.Message);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+
         json.WriteStartArray("runs");
         foreach (var run in result.Runs)
             Run(json, run);

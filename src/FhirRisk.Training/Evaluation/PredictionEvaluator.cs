@@ -62,6 +62,7 @@ public static class PredictionEvaluator
         {
             Comparisons = comparisons,
             Warnings = EvaluationWarnings.Of(predictions, runs, bootstrap.Replicates),
+            LeftOutPoints = predictions.LeftOutPoints,
         };
     }
 
@@ -134,10 +135,14 @@ public static class PredictionEvaluator
     }
 
     /// <summary>Per method and k, the mean over the tasks where that k has a defined AUROC, beside how many tasks the
-    /// method has k-shot curves for (a k with fewer averages other tasks, <see cref="MacroKShotPoint.IsPartial"/>).</summary>
+    /// method has k-shot curves with a defined AUROC at some k for (a k with fewer averages other tasks,
+    /// <see cref="MacroKShotPoint.IsPartial"/>). A task whose AUROC is undefined at every k (its labels hold one class,
+    /// warned about as <see cref="EvaluationIssueCodes.OneClass"/>) is in no k's average, so it changes the set of tasks
+    /// at no k: counting it would mark every k partial and leave the macro chart empty (review s22 evaluate M1).</summary>
     private static List<MacroKShotPoint> MacroAuroc(List<KShotCurve> curves)
     {
-        var methodTasks = curves.GroupBy(c => c.Method).ToDictionary(g => g.Key, g => g.Select(c => c.Task).Distinct().Count());
+        var methodTasks = curves.Where(c => c.Points.Any(p => p.Auroc.Defined > 0)).GroupBy(c => c.Method)
+            .ToDictionary(g => g.Key, g => g.Select(c => c.Task).Distinct().Count());
         return
         [
             .. curves

@@ -46,11 +46,20 @@ public sealed class PredictionSet
         ArgumentNullException.ThrowIfNull(sources);
         var runs = new Dictionary<PredictionRun, List<Prediction>>();
         var runSources = new Dictionary<PredictionRun, string>();
-        // Per task: each point's label and where it was first seen (source index, row), formatted only for an error.
+        // Per task: each point's label and where it was first seen (source index, row), formatted only for an error;
+        // per run, where it predicted each point, so that a repeat names both rows (review s22 evaluate L8).
         var points = new Dictionary<string, Dictionary<(long Subject, DateTime Time), (bool Label, int Source, int Row)>>(StringComparer.Ordinal);
+        var runPoints = new Dictionary<PredictionRun, Dictionary<(long Subject, DateTime Time), (int Source, int Row)>>();
         for (var source = 0; source < sources.Count; source++)
         {
             var rows = sources[source].Rows;
+            // An empty file among others would drop the runs it should hold from the report without a word (review
+            // s22 evaluate L2).
+            if (rows.Count == 0)
+            {
+                throw Fail(EvaluationIssueCodes.Empty, sources[source].Source, "The file holds no rows, so the runs it should hold would be missing from the report.",
+                    "check that the file comes from a run that predicted something, or leave it out.");
+            }
             for (var row = 0; row < rows.Count; row++)
             {
                 var prediction = rows[row];
@@ -59,6 +68,7 @@ public sealed class PredictionSet
                 {
                     runs.Add(run, list = []);
                     runSources.Add(run, sources[source].Source);
+                    runPoints.Add(run, []);
                 }
                 list.Add(prediction);
                 if (!points.TryGetValue(prediction.Task, out var taskPoints))
@@ -74,10 +84,17 @@ public sealed class PredictionSet
                         $"Subject {prediction.SubjectId} at {prediction.PredictionTime:O} is labeled {prediction.Label} for {prediction.Task} here but {first.Label} at {sources[first.Source].Source}:row {first.Row}.",
                         "make every predictions file from the same label files (fhirrisk labels) and split.");
                 }
+                if (!runPoints[run].TryAdd(point, (source, row)))
+                {
+                    var earlier = runPoints[run][point];
+                    throw Fail(EvaluationIssueCodes.DuplicateRow, $"{sources[source].Source}:row {row}",
+                        $"{run} predicts subject {prediction.SubjectId} at {prediction.PredictionTime:O} here and at {sources[earlier.Source].Source}:row {earlier.Row}.",
+                        "give each predictions file once, and write each (task, method, k, replicate) run to one file.");
+                }
             }
         }
         if (points.Count == 0)
-            throw Fail(EvaluationIssueCodes.Empty, string.Join(", ", sources.Select(s => s.Source)), "The predictions hold no rows.", "check that the files come from a run that predicted something.");
+            throw Fail(EvaluationIssueCodes.Empty, "", "No predictions files were given.", "pass at least one predictions file.");
 
         var frozen = runs.ToDictionary(r => r.Key, r => r.Value.ToArray());
         var pointsPerTask = points.ToDictionary(p => p.Key, p => p.Value.Count, StringComparer.Ordinal);
@@ -123,20 +140,12 @@ public sealed class PredictionSet
         return (kept, leftOut);
     }
 
-    /// <summary>A run must predict each point of its task once: no repeats, none missing.</summary>
+    /// <summary>A run must predict each point of its task: none missing (a repeat was refused as it was read).</summary>
     private static void CheckCoverage(PredictionRun run, Prediction[] rows, string source, int taskPoints)
     {
-        var seen = new HashSet<(long, DateTime)>();
-        foreach (var row in rows)
-        {
-            if (!seen.Add((row.SubjectId, row.PredictionTime)))
-                throw Fail(EvaluationIssueCodes.DuplicateRow, source,
-                    $"{run} predicts subject {row.SubjectId} at {row.PredictionTime:O} more than once.",
-                    "give each predictions file once, and write each (task, method, k, replicate) run to one file.");
-        }
-        if (seen.Count != taskPoints)
+        if (rows.Length != taskPoints)
             throw Fail(EvaluationIssueCodes.PointMismatch, source,
-                $"{run} covers {seen.Count:N0} of the {taskPoints:N0} prediction points that the inputs hold for {run.Task}.",
+                $"{run} covers {rows.Length:N0} of the {taskPoints:N0} prediction points that the inputs hold for {run.Task}.",
                 "evaluate every method on the same test split and label files (files from different splits cannot be compared); where one run scored a sample of the points ('predict --limit'), pass --common-points to compare every method on the points they all scored.");
     }
 

@@ -54,19 +54,38 @@ internal static class ReportText
 
     public static string Number(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
+    /// <summary>The most characters of a name a file name keeps: with the hash and the longest chart suffix
+    /// (<c>-calibration.png</c>) well under the 255 bytes a file name may have (review s22 evaluate L6: a long task name
+    /// failed the whole report).</summary>
+    public const int FileSafeLength = 80;
+
     /// <summary>
-    /// A task or method name as a file-name part: itself when it holds only lower-case ASCII letters, digits, '-' and '_',
-    /// else its characters made safe plus a short hash of the name as given, so that two names that differ only in
-    /// what is replaced (<c>icu mortality</c>, <c>icu_mortality</c>) or in case never share a file (review s16-eval #6:
-    /// the report showed the second task's charts under both headings).
+    /// A task or method name as a file-name part: itself when it holds only lower-case ASCII letters, digits, '-' and '_'
+    /// and is at most <see cref="FileSafeLength"/> characters, else its first <see cref="FileSafeLength"/> characters
+    /// made safe plus a short hash of the whole name as given, so that two names that differ only in what is replaced
+    /// (<c>icu mortality</c>, <c>icu_mortality</c>), in case or after the cut never share a file (review s16-eval #6:
+    /// the report showed the second task's charts under both headings). The macro chart's name
+    /// (<see cref="ReportPlots.MacroName"/>) takes the hash too, so that a task of that name keeps its own k-shot chart
+    /// (review s22 evaluate L1).
     /// </summary>
     public static string FileSafe(string name)
     {
-        var safe = string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
-        return name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_')
+        var safe = string.Concat(name.Take(FileSafeLength).Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+        return name.Length <= FileSafeLength && name != ReportPlots.MacroName && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_')
             ? safe
             : string.Create(CultureInfo.InvariantCulture, $"{safe}-{(ulong)Core.StableHash.Of63(name) & 0xFFFFFFFF:x8}");
     }
+
+    /// <summary>With <c>--common-points</c> having left points out, that every method of those tasks is scored on the
+    /// points all of its runs share, not on the whole split; null when no point was left out (review s22 evaluate M2:
+    /// only stderr said so).</summary>
+    public static string? LeftOutNote(EvaluationResult result) =>
+        result.LeftOutPoints.Count == 0 ? null
+        : $"Only the prediction points every run of a task predicted are evaluated (--common-points): {Count(result.LeftOutPoints.Values.Sum(v => (long)v))} point(s) " +
+          $"of {Count(result.LeftOutPoints.Count)} task(s) were left out, so those tasks' metrics describe a subset of their points (see each task's warning).";
+
+    /// <summary>"Warning (evaluation.one-class): …", as the summaries show it under the task's heading.</summary>
+    public static string Warning(Core.Issue warning) => $"Warning ({warning.Code}): {warning.Message}";
 
     public static string MethodNote(BootstrapSettings bootstrap) =>
         $"95% confidence intervals: {Count(bootstrap.Replicates)} bootstrap replicates resampled by patient (seed {bootstrap.Seed.ToString(CultureInfo.InvariantCulture)}), " +

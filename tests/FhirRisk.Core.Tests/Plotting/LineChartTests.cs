@@ -56,6 +56,24 @@ public sealed class LineChartTests
     }
 
     [Fact]
+    public void Render_ASeriesThatNamesAPaletteColour_IsDrawnInIt_WhereverItIsAdded()
+    {
+        // Review s22 evaluate L4: a method's all-data line took the next free colour, not its method's.
+        var chart = new LineChart("", "", "") { XRange = (0, 1), YRange = (0, 1) };
+        // Markers: their inner pixels are wholly covered, so they show the colour itself, unblended.
+        chart.Add(new Series("probe", [0.1, 0.9], [0.3, 0.3]) { Style = SeriesStyle.LineAndMarkers });
+        chart.Add(new Series("count", [0.1, 0.9], [0.5, 0.5]) { Style = SeriesStyle.LineAndMarkers });
+        chart.Add(new Series("probe (all data)", [0.1, 0.9], [0.7, 0.7]) { Style = SeriesStyle.LineAndMarkers, PaletteIndex = 0 });
+
+        var image = new LineChartRenderer(chart, 400, 300).Render();
+
+        Assert.True(CountPixels(image, First) > 0);
+        Assert.True(CountPixels(image, ChartStyle.Palette[1]) > 0);
+        Assert.Equal(0, CountPixels(image, ChartStyle.Palette[2])); // the third series is not in the third colour
+        Assert.Throws<ArgumentException>(() => chart.Add(new Series("bad", [0.5], [0.5]) { PaletteIndex = -1 }));
+    }
+
+    [Fact]
     public void Render_PointsFarOutsideAFixedRange_AreClippedNotDrawnOverTheAxes()
     {
         var chart = new LineChart("", "", "") { XRange = (0, 1), YRange = (0, 1) };

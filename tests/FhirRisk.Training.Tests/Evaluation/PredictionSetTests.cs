@@ -88,6 +88,32 @@ public sealed class PredictionSetTests
     }
 
     [Fact]
+    public void Create_ARepeatWithinOneFile_NamesBothRows()
+    {
+        // Review s22 evaluate L8: the error named the run's first file but no row.
+        var heads = SyntheticPredictions.Predict(Points, "icu_admission", "heads", 1, 1);
+        Prediction[] probe = [.. SyntheticPredictions.Predict(Points, "icu_admission", "probe", 1, 2)];
+        probe[7] = probe[3] with { Probability = 0.5 };
+
+        var error = Assert.Throws<EvaluationInputException>(() => PredictionSet.Create([("heads.parquet", heads), ("probe.parquet", probe)]));
+
+        Assert.Equal(EvaluationIssueCodes.DuplicateRow, error.Issue.Code);
+        Assert.Equal("probe.parquet:row 7", error.Issue.Path);
+        Assert.Contains("probe.parquet:row 3", error.Issue.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_AnEmptyFileBesideOthers_IsEmpty_NamingIt()
+    {
+        // Review s22 evaluate L2: the file's runs were missing from the report without a word.
+        var heads = SyntheticPredictions.Predict(Points, "icu_admission", "heads", 1, 1);
+
+        var error = Assert.Throws<EvaluationInputException>(() => PredictionSet.Create([("heads.parquet", heads), ("probe.parquet", [])]));
+
+        Assert.Equal((EvaluationIssueCodes.Empty, "probe.parquet"), (error.Issue.Code, error.Issue.Path));
+    }
+
+    [Fact]
     public void Create_NoRows_IsEmpty() =>
         Assert.Equal(EvaluationIssueCodes.Empty, Assert.Throws<EvaluationInputException>(() => PredictionSet.Create([("a.parquet", [])])).Issue.Code);
 }

@@ -115,4 +115,127 @@ public sealed class ReportReadingTests
         Assert.Contains("(1 of 2*)", ReportTables.Macro(result)!.Rows[0][1], StringComparison.Ordinal);
         Assert.Contains("left out", ReportPlots.Macro(result)!.Caption, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void MacroAuroc_ATaskWithOneClass_IsNotCountedAgainstEveryK_AndTheChartKeepsItsLines()
+    {
+        // Review s22 evaluate M1: a task whose AUROC is undefined at every k marked every macro point partial, and the
+        // chart came out as empty axes.
+        var other = SyntheticPredictions.Points(100, 32, firstSubject: 1000);
+        var negatives = SyntheticPredictions.Points(60, 33, firstSubject: 2000).Select(p => p with { Label = false }).ToArray();
+        Prediction[] rows =
+        [
+            .. SyntheticPredictions.Predict(Points, "a", "probe", 0.5, 1, k: 1, replicate: 0),
+            .. SyntheticPredictions.Predict(Points, "a", "probe", 1.0, 2, k: 4, replicate: 0),
+            .. SyntheticPredictions.Predict(other, "b", "probe", 0.5, 3, k: 1, replicate: 0),
+            .. SyntheticPredictions.Predict(other, "b", "probe", 1.0, 4, k: 4, replicate: 0),
+            .. SyntheticPredictions.Predict(negatives, "c", "probe", 0.5, 5, k: 1, replicate: 0),
+            .. SyntheticPredictions.Predict(negatives, "c", "probe", 1.0, 6, k: 4, replicate: 0),
+        ];
+
+        var result = PredictionEvaluator.Evaluate(PredictionSet.Create([("p", rows)]), Bootstrap);
+
+        Assert.All(result.MacroKShot, p => Assert.Equal((2, 2, false), (p.Tasks, p.MethodTasks, p.IsPartial)));
+        Assert.Contains(result.Warnings, w => (w.Code, w.Path) == (EvaluationIssueCodes.OneClass, "c"));
+        var line = Assert.Single(ReportPlots.MacroChart(result)!.Series);
+        Assert.Equal([1.0, 4.0], line.X);
+        Assert.DoesNotContain("*", ReportTables.Macro(result)!.Rows[0][1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MacroChart_WithEveryPointPartial_IsNotDrawn()
+    {
+        // c has only a k the others lack: every point averages fewer than the three tasks, so no line would be left.
+        var other = SyntheticPredictions.Points(100, 32, firstSubject: 1000);
+        var third = SyntheticPredictions.Points(100, 34, firstSubject: 2000);
+        Prediction[] rows =
+        [
+            .. SyntheticPredictions.Predict(Points, "a", "probe", 0.5, 1, k: 1, replicate: 0),
+            .. SyntheticPredictions.Predict(Points, "a", "probe", 1.0, 2, k: 4, replicate: 0),
+            .. SyntheticPredictions.Predict(other, "b", "probe", 0.5, 3, k: 1, replicate: 0),
+            .. SyntheticPredictions.Predict(other, "b", "probe", 1.0, 4, k: 4, replicate: 0),
+            .. SyntheticPredictions.Predict(third, "c", "probe", 1.0, 5, k: 2, replicate: 0),
+        ];
+
+        var result = PredictionEvaluator.Evaluate(PredictionSet.Create([("p", rows)]), Bootstrap);
+
+        Assert.All(result.MacroKShot, p => Assert.True(p.IsPartial));
+        Assert.Contains(result.MacroKShot, p => p.Tasks == 2);
+        Assert.Null(ReportPlots.MacroChart(result));
+        Assert.Null(ReportPlots.Macro(result));
+    }
+
+    [Fact]
+    public void CommonPoints_TheReportRecordsThePointsLeftOutAndEveryWarning()
+    {
+        // Review s22 evaluate M2: the warnings went to stderr only; summary.md, summary.html and metrics.json said
+        // nothing of the points --common-points left out.
+        var rare = Points.Select(p => p with { Label = p.SubjectId is 3 or 70 }).ToArray();
+        var sample = Points.Where((_, i) => i % 2 == 0).ToArray();
+        Prediction[] heads = [.. SyntheticPredictions.Predict(Points, "mort", "heads", 1.0, 1), .. SyntheticPredictions.Predict(rare, "rare", "heads", 1.0, 2)];
+        Prediction[] rollouts = [.. SyntheticPredictions.Predict(sample, "mort", "rollouts", 1.0, 3), .. SyntheticPredictions.Predict(rare, "rare", "rollouts", 1.0, 4)];
+
+        var result = PredictionEvaluator.Evaluate(PredictionSet.Create([("heads.parquet", heads), ("rollouts.parquet", rollouts)], commonPoints: true), Bootstrap);
+
+        var leftOut = Points.Length - sample.Length;
+        Assert.Equal([(EvaluationIssueCodes.LeftOutPoints, "mort"), (EvaluationIssueCodes.FewPatients, "rare")], result.Warnings.Select(w => (w.Code, w.Path)));
+        using var stream = new MemoryStream();
+        MetricsJson.Write(stream, result);
+        using var json = JsonDocument.Parse(stream.ToArray());
+        var tasks = json.RootElement.GetProperty("tasks").EnumerateArray().ToDictionary(t => t.GetProperty("task").GetString()!, t => t.GetProperty("left_out_points").GetInt32());
+        Assert.Equal(new Dictionary<string, int> { ["mort"] = leftOut, ["rare"] = 0 }, tasks);
+        var warnings = json.RootElement.GetProperty("warnings").EnumerateArray().ToArray();
+        Assert.Equal(result.Warnings.Select(w => (w.Code, w.Path, w.Message)),
+            warnings.Select(w => (w.GetProperty("code").GetString()!, w.GetProperty("task").GetString()!, w.GetProperty("message").GetString()!)));
+
+        var markdown = SummaryMarkdown.Render(result, NoFigures, null);
+        var html = SummaryHtml.Render(result, NoFigures, null);
+        foreach (var summary in new[] { markdown, html })
+        {
+            Assert.Contains("--common-points", summary, StringComparison.Ordinal);
+            Assert.Contains($"Warning ({EvaluationIssueCodes.LeftOutPoints})", summary, StringComparison.Ordinal);
+            Assert.Contains($"Warning ({EvaluationIssueCodes.FewPatients})", summary, StringComparison.Ordinal);
+        }
+        // Each warning sits under its own task's heading, before the next task's.
+        var (mort, rareHeading) = (markdown.IndexOf("## mort", StringComparison.Ordinal), markdown.IndexOf("## rare", StringComparison.Ordinal));
+        Assert.InRange(markdown.IndexOf(EvaluationIssueCodes.LeftOutPoints, StringComparison.Ordinal), mort, rareHeading);
+        Assert.True(markdown.IndexOf(EvaluationIssueCodes.FewPatients, StringComparison.Ordinal) > rareHeading);
+    }
+
+    [Fact]
+    public void FewPatients_OnATaskWithOnlyFewShotRuns_ClaimsNoReplicates()
+    {
+        // Review s22 evaluate L7: no bootstrap runs for k-shot runs, yet the warning said "200/200 replicates used".
+        var rare = Points.Select(p => p with { Label = p.SubjectId is 3 or 70 }).ToArray();
+        var result = PredictionEvaluator.Evaluate(PredictionSet.Create([("p", SyntheticPredictions.Predict(rare, "rare", "probe", 1.0, 1, k: 1, replicate: 0))]), Bootstrap);
+
+        var warning = Assert.Single(result.Warnings);
+        Assert.Equal((EvaluationIssueCodes.FewPatients, "rare"), (warning.Code, warning.Path));
+        Assert.Contains("only 2 patient(s)", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("replicates", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Markdown_ShowsNamesAsText_NeverAsMarkup()
+    {
+        // Review s22 evaluate L3: names from the predictions file were written as Markdown, so a newline made a heading,
+        // a ']' broke the image links and raw HTML reached renderers that pass it through.
+        const string task = "x]\n## injected <script>alert(1)</script>";
+        const string method = "<img src=x onerror=alert(1)> *bold* _em_";
+        var rows = SyntheticPredictions.Predict(Points, task, method, 1.0, 1);
+        var result = PredictionEvaluator.Evaluate(PredictionSet.Create([("a`b.parquet", rows)]), Bootstrap);
+        var figures = new Dictionary<string, ReportFigure[]> { [task] = [new ReportFigure("x-roc.png", $"{task}: ROC curves", [])] };
+
+        var markdown = SummaryMarkdown.Render(result, figures, null);
+
+        var lines = markdown.Split('\n');
+        Assert.DoesNotContain(lines, l => l.StartsWith("## injected", StringComparison.Ordinal));
+        Assert.DoesNotMatch(@"(?<!\\)<(script|img)", markdown); // a backslash before '<' makes it text
+        Assert.DoesNotContain(" *bold*", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain(" _em_", markdown, StringComparison.Ordinal);
+        Assert.Contains(@"## x\] \#\# injected \<script\>alert(1)\</script\>", lines);
+        Assert.Contains(@"![x\] \#\# injected \<script\>alert(1)\</script\>: ROC curves](plots/x-roc.png)", lines);
+        Assert.Contains(@"| \<img src=x onerror=alert(1)\> \*bold\* \_em\_ |", markdown, StringComparison.Ordinal);
+        Assert.Contains("Predictions: ``a`b.parquet``.", lines);
+    }
 }
