@@ -28,4 +28,7 @@ public static class ProbeErrorCodes
 
     /// <summary>No task could be fitted: none has both classes among its train and tuning labels and points in the test split.</summary>
     public const string NoFittableTask = "PR008";
+
+    /// <summary>Writing the results failed (full disk, permissions); neither file was left behind.</summary>
+    public const string SaveFailed = "PR009";
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FhirRisk.Core;
 using FhirRisk.Training.Evaluation;
 
 namespace FhirRisk.Training.Probes;
@@ -34,22 +35,56 @@ public static class ProbeOutputs
         }
     }
 
-    /// <summary>Writes both files (each to <c>.partial</c>, then renamed, so a failed write leaves no half file).</summary>
+    /// <summary>
+    /// Writes both files, each to <c>.partial</c> first, and renames them only when both are whole: a failed write leaves
+    /// neither, where the predictions alone once stayed behind (review s22 trainer M2) for <c>evaluate</c> to take as a
+    /// finished run and for the retry to refuse (<see cref="ProbeErrorCodes.OutputExists"/>).
+    /// </summary>
+    /// <exception cref="TrainingException">A write failed (<see cref="ProbeErrorCodes.SaveFailed"/>); what this call
+    /// wrote is removed.</exception>
     public static void Write(string folder, ProbeResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        Directory.CreateDirectory(folder);
-        var predictions = PredictionsFile(folder, result.Method);
-        WriteAtomically(predictions, partial => Evaluation.PredictionsFile.Write(partial, result.Predictions));
         var fits = new FitsDocument(result.Method, result.FeatureColumns, result.Points, result.Tasks, result.Fits);
-        WriteAtomically(FitsFile(folder, result.Method), partial => File.WriteAllText(partial, JsonSerializer.Serialize(fits, Json) + "\n"));
+        (string Path, Action<string> Write)[] files =
+        [
+            (PredictionsFile(folder, result.Method), partial => Evaluation.PredictionsFile.Write(partial, result.Predictions)),
+            (FitsFile(folder, result.Method), partial => File.WriteAllText(partial, JsonSerializer.Serialize(fits, Json) + "\n")),
+        ];
+        var written = new List<string>();
+        try
+        {
+            Directory.CreateDirectory(folder);
+            foreach (var (path, write) in files)
+            {
+                written.Add(path + ".partial");
+                write(path + ".partial");
+            }
+            foreach (var (path, _) in files)
+            {
+                File.Move(path + ".partial", path, overwrite: false);
+                written.Add(path);
+            }
+        }
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
+        {
+            foreach (var path in written)
+                TryDelete(path);
+            throw new TrainingException(ProbeErrorCodes.SaveFailed, folder,
+                $"could not write the probe's results ({e.Message}); neither {Path.GetFileName(files[0].Path)} nor {Path.GetFileName(files[1].Path)} was kept. Hint: free space on the disk (or fix the folder's permissions), then run the same command again.", e);
+        }
     }
 
-    private static void WriteAtomically(string path, Action<string> write)
+    private static void TryDelete(string path)
     {
-        var partial = path + ".partial";
-        write(partial);
-        File.Move(partial, path, overwrite: true);
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (FileFailures.IsFileFailure(e))
+        {
+            // Best effort: the error that brought us here is the one to report.
+        }
     }
 
     private sealed record FitsDocument(string Method, int FeatureColumns, int Points, IReadOnlyList<ProbeTaskSummary> Tasks, IReadOnlyList<ProbeFit> Fits);

@@ -98,6 +98,28 @@ public sealed class ProbeRunTests : IDisposable
     }
 
     [Fact]
+    public void Outputs_AFailedWrite_KeepsNeitherFile_SoTheSameCommandRunsAgain()
+    {
+        // Review s22 trainer M2: the predictions stayed when the fits could not be written, for evaluate to take as a
+        // finished run and for the retry to refuse. A folder where the fits' partial file goes makes its write fail.
+        var vocabulary = CodeCountVocabulary.Fit(_dataset, new CodeCountSettings { MinCount = 1 });
+        var result = ProbeRun.Run(_dataset, _labels, new CodeCountFeaturizer(vocabulary), Settings);
+        var folder = _temp.File("blocked");
+        Directory.CreateDirectory(ProbeOutputs.FitsFile(folder, result.Method) + ".partial");
+
+        var error = Assert.Throws<TrainingException>(() => ProbeOutputs.Write(folder, result));
+
+        Assert.Equal(ProbeErrorCodes.SaveFailed, error.Code);
+        Assert.Contains("Hint: free space", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(ProbeOutputs.PredictionsFile(folder, result.Method)));
+        Assert.False(File.Exists(ProbeOutputs.PredictionsFile(folder, result.Method) + ".partial"));
+        Directory.Delete(ProbeOutputs.FitsFile(folder, result.Method) + ".partial");
+        ProbeOutputs.EnsureFree(folder, result.Method);
+        ProbeOutputs.Write(folder, result);
+        Assert.True(File.Exists(ProbeOutputs.FitsFile(folder, result.Method)));
+    }
+
+    [Fact]
     public void Labels_OfAnUnknownTaskFolder_FailWithAHint()
     {
         var error = Assert.Throws<TrainingException>(() => TaskLabelSet.Read(_temp.File("labels"), TaskCatalog.Readmission30d));
