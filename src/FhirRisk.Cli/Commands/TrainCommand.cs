@@ -126,6 +126,8 @@ internal static class TrainCommand
         io.Output.WriteLine($"metrics: {result.Directory.MetricsFile}; loss curve: {result.Directory.LossCurve}; resumable checkpoint: {result.Directory.LastCheckpoint}.");
         if (result.LossCurveNotWritten is { } why)
             io.Error.WriteLine($"warning: the loss curve {result.Directory.LossCurve} was not written ({why}); the run, its checkpoint and its model are saved, and {result.Directory.MetricsFile} holds the curve's numbers.");
+        if (result.BestWeightsLost is { } lost)
+            io.Error.WriteLine($"warning: {lost}");
         if (!result.Cancelled)
             return ExitCodes.Success;
         var abandoned = result.StepAbandoned ? string.Create(CultureInfo.InvariantCulture, $" (step {result.Step + 1}, under way, was abandoned: a resume takes it again)") : "";

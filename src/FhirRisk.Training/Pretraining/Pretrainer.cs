@@ -234,10 +234,20 @@ public sealed class Pretrainer : IDisposable
             };
         }
         SaveLastCheckpoint();
+        string? bestWeightsLost = null;
         if (_record.BestStep is null)
             SaveModel();
+        else if (SavedModelRecord() is not { } saved || (saved.Hashes is not null && Model.Checkpoints.SavedFileHashes.FirstMismatch(Directory.Root) is not null))
+        {
+            // The best weights' save was torn (a kill between its renames) or its record damaged: a record vouching for
+            // the files by the old hashes would leave a directory every consumer refuses, whatever the resume did (review
+            // s22 trainer M1). The best weights are gone; the model becomes this step's, and the record says so.
+            bestWeightsLost = string.Create(CultureInfo.InvariantCulture,
+                $"the model directory's saved weights (the best, of step {_record.BestStep}) were not whole (a save was interrupted, or a file changed since), so it now holds the weights of step {Step}, the last; its training.json says which.");
+            SaveModel();
+        }
         else
-            Guarded(Directory.Root, () => (_record with { WeightsStep = _record.BestStep.Value, FileSha256 = SavedModelHashes(), EvaluationPending = false }).Save(Directory.Root));
+            Guarded(Directory.Root, () => (_record with { WeightsStep = _record.BestStep.Value, FileSha256 = saved.Hashes, EvaluationPending = false }).Save(Directory.Root));
         string? curveNotWritten = null;
         try
         {
@@ -254,6 +264,7 @@ public sealed class Pretrainer : IDisposable
         {
             StepAbandoned = abandoned,
             LossCurveNotWritten = curveNotWritten,
+            BestWeightsLost = bestWeightsLost,
         };
     }
 
@@ -391,10 +402,24 @@ public sealed class Pretrainer : IDisposable
         });
     }
 
-    /// <summary>The hashes the model directory's record holds for the best weights, which an update of the record alone
-    /// keeps: hashing the files again would vouch for whatever is there, a mix of saves included.</summary>
-    private Dictionary<string, string>? SavedModelHashes() =>
-        File.Exists(Path.Combine(Directory.Root, TrainingRecord.FileName)) ? TrainingRecord.Load(Directory.Root).FileSha256 : null;
+    /// <summary>The hashes the model directory's record holds for the best weights (none from builds before hashes),
+    /// which an update of the record alone keeps: hashing the files again would vouch for whatever is there, a mix of
+    /// saves included. Null when there is no record or it cannot be read.</summary>
+    private SavedModel? SavedModelRecord()
+    {
+        if (!File.Exists(Path.Combine(Directory.Root, TrainingRecord.FileName)))
+            return null;
+        try
+        {
+            return new SavedModel(TrainingRecord.Load(Directory.Root).FileSha256);
+        }
+        catch (TrainingException e) when (e.Code == PretrainingErrorCodes.CorruptCheckpoint)
+        {
+            return null;
+        }
+    }
+
+    private sealed record SavedModel(Dictionary<string, string>? Hashes);
 
     private void SaveLastCheckpoint()
     {

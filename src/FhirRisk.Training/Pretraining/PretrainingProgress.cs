@@ -42,4 +42,8 @@ public sealed record PretrainingResult(
     /// <summary>Why <c>loss.png</c> could not be written (a full disk), or null. The run, its checkpoint and its model are
     /// saved all the same: a missing chart is no reason to fail it, and the curve's numbers are in <c>metrics.jsonl</c>.</summary>
     public string? LossCurveNotWritten { get; init; }
+
+    /// <summary>Why the model directory holds the last step's weights rather than the best: the best weights' save had
+    /// been torn or its record damaged (a resume repairs the directory this way), or null.</summary>
+    public string? BestWeightsLost { get; init; }
 }

@@ -164,6 +164,45 @@ public sealed class CheckpointIntegrityTests : IDisposable
         Assert.Single(Hints(error.Message));
     }
 
+    [Theory]
+    [InlineData("torn")]
+    [InlineData("damaged-record")]
+    public void Resume_RepairsAModelDirectoryWhoseBestSaveWasTorn_WithoutAnEvaluationToRewriteIt(string how)
+    {
+        // Review s22 trainer M1: a kill between the best weights' renames and their record (torn), or a damaged record,
+        // was carried through a resume with --eval-every 0 into a directory every consumer refused.
+        var model = Train("model", seed: 5); // evaluated at step 2 (the best weights), stopped at step 3
+        if (how == "torn")
+            File.Copy(Path.Combine(model, "checkpoints", "last", Checkpoint.ModelFileName), Path.Combine(model, Checkpoint.ModelFileName), overwrite: true);
+        else
+            File.WriteAllText(Path.Combine(model, TrainingRecord.FileName), "{\"format\": ");
+
+        PretrainingResult result;
+        using (var trainer = Pretrainer.Resume(_tokenizer, _tokens, model, s => s with { EvalEvery = 0 }))
+            result = trainer.Run();
+
+        Assert.Equal(TinyRuns.Settings.Steps, result.Step);
+        Assert.Contains("step 2", result.BestWeightsLost, StringComparison.Ordinal);
+        CheckpointIntegrity.CheckModelFiles(model, PretrainingErrorCodes.CorruptCheckpoint);
+        Assert.Equal(result.Step, TrainingRecord.Load(model).WeightsStep);
+        Assert.Equal(GptCheckpoint.Load(Path.Combine(model, "checkpoints", "last")).Values, GptCheckpoint.Load(model).Values);
+    }
+
+    [Fact]
+    public void Resume_KeepsIntactBestWeights()
+    {
+        var model = Train("model", seed: 5);
+        var best = File.ReadAllBytes(Path.Combine(model, Checkpoint.ModelFileName));
+
+        PretrainingResult result;
+        using (var trainer = Pretrainer.Resume(_tokenizer, _tokens, model, s => s with { EvalEvery = 0 }))
+            result = trainer.Run();
+
+        Assert.Null(result.BestWeightsLost);
+        Assert.Equal(best, File.ReadAllBytes(Path.Combine(model, Checkpoint.ModelFileName)));
+        Assert.Equal(2, TrainingRecord.Load(model).WeightsStep);
+    }
+
     private string Train(string name, ulong seed)
     {
         var model = _temp.File(name);
