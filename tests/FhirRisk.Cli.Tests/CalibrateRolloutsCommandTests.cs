@@ -73,7 +73,7 @@ public sealed class CalibrateRolloutsCommandTests
         Assert.Equal((2, 2, 1, 1), (family.ExitCode, half.ExitCode, noRows.ExitCode, oneClass.ExitCode));
         Assert.Contains("--family", family.Error, StringComparison.Ordinal);
         Assert.Contains("rollouts_hazard", noRows.Error, StringComparison.Ordinal);
-        Assert.Contains("no negative", oneClass.Error, StringComparison.Ordinal);
+        Assert.Contains("has 1 positive and 0 negative label(s); a calibration needs 5 of each", oneClass.Error, StringComparison.Ordinal);
         Assert.All(new[] { family, half, noRows, oneClass }, r => Assert.Contains("hint:", r.Error, StringComparison.Ordinal));
         Assert.False(File.Exists(Path.Combine(model, RolloutCalibration.FileName)));
     }

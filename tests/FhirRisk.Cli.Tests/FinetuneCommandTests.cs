@@ -183,7 +183,7 @@ public sealed class FinetuneCommandTests
         Assert.Contains("skipped prolonged_los", stdout, StringComparison.Ordinal);
         Assert.Contains("heads only (frozen backbone)", stdout, StringComparison.Ordinal);
         // The sample's tuning split holds two admissions, neither a death: the mortality head cannot be calibrated, and says so.
-        Assert.Contains("warning: hospital_mortality: the tuning split has 2 label(s), 0 positive; its head is not calibrated", stderr, StringComparison.Ordinal);
+        Assert.Contains("warning: hospital_mortality: the tuning split has 2 label(s), 0 positive; a calibration needs 5 of each class, so its head is not calibrated", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -168,7 +168,7 @@ internal static class FinetuneCommand
         }
         catch (ArgumentException e) when (!FileFailures.IsFileTooLarge(e))
         {
-            return CommandOutput.Fail(io.Error, e.Message, "see 'fhirrisk finetune --help' for each setting's meaning and range.", ExitCodes.UsageError);
+            return CommandOutput.Fail(io.Error, InOptionNames(e.Message), "see 'fhirrisk finetune --help' for each setting's meaning and range.", ExitCodes.UsageError);
         }
         catch (Exception e) when (e is CheckpointException or InvalidDataException or FileNotFoundException or MedsFormatException or ParquetException || FileFailures.IsFileFailure(e))
         {
@@ -215,6 +215,27 @@ internal static class FinetuneCommand
             io.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"warning: {t.Task}: the tuning split has {t.TuningLabels:N0} label(s), {t.TuningPositives:N0} positive; a calibration needs {CalibrationFitter.MinClassPoints} of each class, so its head is not calibrated (docs/finetuning.md \"Calibration\")."));
         }
+    }
+
+    private static readonly (string Setting, string Option)[] s_optionOf =
+    [
+        (nameof(FinetuningSettings.Steps), "--steps"), (nameof(FinetuningSettings.BatchSize), "--batch"),
+        (nameof(FinetuningSettings.ContextLength), "--context"), (nameof(FinetuningSettings.HistoryCodes), "--history-codes"),
+        (nameof(FinetuningSettings.BackboneLearningRate), "--lr"), (nameof(FinetuningSettings.HeadLearningRate), "--head-lr"),
+        (nameof(FinetuningSettings.WarmupSteps), "--warmup"), (nameof(FinetuningSettings.WeightAverageDecay), "--ema"),
+        (nameof(FinetuningSettings.LanguageModelLoss), "--lm-loss"), (nameof(FinetuningSettings.FreezeBackbone), "--freeze"),
+        (nameof(FinetuningSettings.Dropout), "--dropout"), (nameof(FinetuningSettings.Threads), "--threads"),
+    ];
+
+    /// <summary>A settings message with <c>FinetuningSettings.X</c> read as the options the user typed (review s22 trainer
+    /// L1: "FinetuningSettings.HeadLearningRate must lie in (0, 10)" for --head-lr), as train's messages are.</summary>
+    internal static string InOptionNames(string message)
+    {
+        var first = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        var text = first < 0 ? message : message[..first];
+        foreach (var (setting, option) in s_optionOf)
+            text = System.Text.RegularExpressions.Regex.Replace(text, $@"\bFinetuningSettings\.{setting}\b", option);
+        return text;
     }
 
     private static string Count(int labels, int positives) => string.Create(CultureInfo.InvariantCulture, $"{labels:N0} ({positives:N0})");

@@ -26,10 +26,42 @@ internal static class PretrainingFailure
         // way forward is a new run: from the best weights, chosen by a finite tuning loss, or from random ones.
         var s = record.Settings;
         var from = record.BestStep is { } best
-            ? string.Create(CultureInfo.InvariantCulture, $"from the model directory's best weights (step {best}, tuning loss {record.BestEvalLoss:0.0000}): fhirrisk train --tokens {tokensDirectory} --tokenizer {directory.Root} --init {directory.Root} --out <new folder> --layers {s.Layers} --heads {s.Heads} --channels {s.Channels} --context {s.ContextLength} --lr <lower>, or from random weights")
+            ? string.Create(CultureInfo.InvariantCulture, $"from the model directory's best weights (step {best}, tuning loss {record.BestEvalLoss:0.0000}): fhirrisk train --tokens {tokensDirectory} --tokenizer {directory.Root} --init {directory.Root} --out <new folder> --layers {s.Layers} --heads {s.Heads} --channels {s.Channels} --context {s.ContextLength}{OtherSettings(s)} --lr <lower>, or from random weights")
             : "from random weights";
+        // AdamW's decoupled decay multiplies each weight by (1 − lr·wd) every step: at lr·wd ≥ 1 it flips or zeroes them.
+        var decay = s.LearningRate * s.WeightDecay >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $" or a far lower --weight-decay (now {s.WeightDecay:G3}; the learning rate times it is {s.LearningRate * s.WeightDecay:G3}, and at 1 or more each step flips or zeroes the weights)")
+            : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{intact} A resume would repeat this step exactly. Hint: start a new run with a lower learning rate (now {s.LearningRate:G3}) into a new --out, {from}.");
+            $"{intact} A resume would repeat this step exactly. Hint: start a new run with a lower learning rate (now {s.LearningRate:G3}){decay} into a new --out, {from}.");
+    }
+
+    /// <summary>The run's other settings that differ from the defaults, as options, so that the suggested command trains
+    /// the same run but for its learning rate (review s22 trainer L2: --batch and --windows were dropped, and a uniform-window
+    /// run would have continued anchored).</summary>
+    private static string OtherSettings(PretrainingSettings s)
+    {
+        var defaults = PretrainingSettings.Default;
+        var options = new List<string>();
+        void Add(bool differs, string option, IFormattable value)
+        {
+            if (differs)
+                options.Add($" {option} {value.ToString(null, CultureInfo.InvariantCulture)}");
+        }
+        Add(s.BatchSize != defaults.BatchSize, "--batch", s.BatchSize);
+        Add(s.Steps != defaults.Steps, "--steps", s.Steps);
+        Add(s.WarmupSteps != defaults.WarmupSteps, "--warmup", s.WarmupSteps);
+        Add(s.MinLearningRateFraction != defaults.MinLearningRateFraction, "--min-lr-fraction", s.MinLearningRateFraction);
+        Add(s.WeightDecay != defaults.WeightDecay, "--weight-decay", s.WeightDecay);
+        Add(s.GradientClip != defaults.GradientClip, "--clip", s.GradientClip);
+        Add(s.Dropout != defaults.Dropout, "--dropout", s.Dropout);
+        Add(s.EvalEvery != defaults.EvalEvery, "--eval-every", s.EvalEvery);
+        Add(s.EvalBatches != defaults.EvalBatches, "--eval-batches", s.EvalBatches);
+        Add(s.CheckpointEvery != defaults.CheckpointEvery, "--checkpoint-every", s.CheckpointEvery);
+        Add(s.Seed != defaults.Seed, "--seed", s.Seed);
+        if (s.Windows != defaults.Windows)
+            options.Add(" --windows " + s.Windows.ToString().ToLowerInvariant());
+        return string.Concat(options);
     }
 
     /// <summary>Turns a failed write (a full disk, a read-only folder) into <see cref="PretrainingErrorCodes.SaveFailed"/> naming the path.</summary>

@@ -131,7 +131,7 @@ internal sealed class PretrainingSetup : IDisposable
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
         {
             throw new TrainingException(PretrainingErrorCodes.InitialWeights, directory,
-                $"the model has no readable tokenizer ({e.Message}), so its token ids cannot be matched to the run's. Hint: pass a model directory written by 'fhirrisk train'.", e);
+                $"the model has no readable tokenizer ({TrainingException.WithoutHint(e.Message)}), so its token ids cannot be matched to the run's. Hint: pass a model directory written by 'fhirrisk train' (for a checkpoint folder, the model directory above its checkpoints/).", e);
         }
         if (own.Vocabulary.Fingerprint != tokenizer.Vocabulary.Fingerprint)
             throw new TrainingException(PretrainingErrorCodes.TokenizerMismatch, directory, string.Create(CultureInfo.InvariantCulture,
@@ -150,6 +150,10 @@ internal sealed class PretrainingSetup : IDisposable
             throw new TrainingException(PretrainingErrorCodes.InitialWeights, e.FilePath, $"{TrainingException.WithoutHint(e.Detail)} Hint: restore the model directory, or start from random weights.", e);
         }
         FiniteWeights.Require(parameters, directory, PretrainingErrorCodes.InitialWeights, "start from another model directory (or an intact copy of this one), or from random weights.");
+        // A finetuned model has the task tokens' rows beyond the tokenizer's vocabulary: not a start for pretraining.
+        if (File.Exists(Path.Combine(directory, "heads.json")))
+            throw new TrainingException(PretrainingErrorCodes.InitialWeights, directory,
+                "the model is already finetuned (heads.json): its weights include task-token rows the run's tokenizer has no ids for. Hint: pass the pretrained model it was finetuned from (with a demo-style model, its pretrained/ folder).");
         // Dropout is a training setting, not part of the weights: the run's applies.
         if (parameters.Config with { Dropout = config.Dropout } != config)
             throw new TrainingException(PretrainingErrorCodes.InitialWeights, directory, string.Create(CultureInfo.InvariantCulture,

@@ -112,7 +112,7 @@ internal sealed class TokenSplit : IDisposable
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException)
         {
             throw new TrainingException(PretrainingErrorCodes.NoTrainingData, path,
-                $"the shard cannot be read ({e.Message}). Hint: re-run 'fhirrisk tokenize' into a new folder.", e);
+                $"the shard cannot be read ({TrainingException.WithoutHint(e.Message)}). Hint: re-run 'fhirrisk tokenize' into a new folder.", e);
         }
     }
 

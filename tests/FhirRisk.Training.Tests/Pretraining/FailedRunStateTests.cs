@@ -64,6 +64,8 @@ public sealed class FailedRunStateTests : IDisposable
         Assert.Equal(PretrainingErrorCodes.NonFiniteLoss, error.Code);
         Assert.True(error.Message.Contains("intact. A resume would repeat this step exactly", StringComparison.Ordinal), error.Message);
         Assert.Contains($"--tokenizer {model} --init {model} ", error.Message, StringComparison.Ordinal);
+        // The suggested command keeps the run's other settings (review s22 trainer L2), the rate left to the user.
+        Assert.Contains("--context 16 --batch 4 --steps 6 --warmup 0 --eval-every 1 --eval-batches 2 --checkpoint-every 1 --seed 5 --lr <lower>", error.Message, StringComparison.Ordinal);
         Assert.True(Directory.Exists(last));
         // The hint: a new run from the best weights (whose tuning loss was finite), the same shape, a lower rate.
         using var continued = Pretrainer.Start(_tokenizer, _tokens, _temp.File("continued"), settings, initialWeights: model);
