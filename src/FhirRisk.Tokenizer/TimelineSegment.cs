@@ -20,4 +20,11 @@ public readonly record struct TimelineSegment(int Start, int EventStart, int End
 
     /// <summary>True when the segment holds interval tokens.</summary>
     public bool HasTime => EventStart > Start;
+
+    /// <summary>The break below the decile's values (a value of the bin is above it); null for the lowest bin or no
+    /// decile.</summary>
+    public float? BinLower { get; init; }
+
+    /// <summary>The break the decile's values do not exceed; null for the highest bin or no decile.</summary>
+    public float? BinUpper { get; init; }
 }

@@ -217,14 +217,19 @@ public sealed class FinetuneCommandTests
         // A bad setting is refused before anything is loaded or checked (here: before the occupied --out).
         var history = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", labels, "--history-codes", "65", "--out", model);
         Assert.Equal(ExitCodes.UsageError, history.ExitCode);
-        Assert.Contains("HistoryCodes must lie in [0, 64]", history.Error, StringComparison.Ordinal);
+        Assert.Contains("error: --history-codes must lie in [0, 64]", history.Error, StringComparison.Ordinal);
         var dropout = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", labels, "--dropout", "1.5", "--out", model);
         Assert.Equal(ExitCodes.UsageError, dropout.ExitCode);
-        Assert.Contains("Dropout must lie in [0, 1)", dropout.Error, StringComparison.Ordinal);
+        Assert.Contains("error: --dropout must lie in [0, 1)", dropout.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("choose a new --out", dropout.Error, StringComparison.Ordinal);
         var frozen = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", labels, "--freeze", "--lm-loss", "--out", model);
         Assert.Equal(ExitCodes.UsageError, frozen.ExitCode);
-        Assert.Contains("LanguageModelLoss trains the backbone", frozen.Error, StringComparison.Ordinal);
+        // Options as the user typed them, not the library's property names (review s22 trainer L1).
+        Assert.Contains("error: --lm-loss trains the backbone, which --freeze keeps fixed", frozen.Error, StringComparison.Ordinal);
+        var headRate = await CliRun.RunAsync("finetune", "--model", model, "--tokens", tokens, "--labels", labels, "--head-lr", "20", "--out", model);
+        Assert.Equal(ExitCodes.UsageError, headRate.ExitCode);
+        Assert.Contains("error: --head-lr must lie in (0, 10)", headRate.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("FinetuningSettings", headRate.Error, StringComparison.Ordinal);
     }
 
     /// <summary>Labels, a tokenizer and token shards of the sample (or of <paramref name="meds"/>), and a random 1-layer GPT

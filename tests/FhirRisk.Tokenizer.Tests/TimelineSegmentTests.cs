@@ -45,7 +45,11 @@ public sealed class TimelineSegmentTests : IDisposable
         var lab = segments[0];
         Assert.Equal(decoded[0].NumericValue, lab.NumericValue);
         Assert.Equal(_tokenizer.Quantiles["LOINC//2160-0//mg/dL"].Bin(4.1f), lab.Bin);
+        // The decile's bounds hold the recorded value, which its median need not be near (review s22 explain M1).
+        Assert.True((lab.BinLower ?? float.NegativeInfinity) < 4.1f && 4.1f <= (lab.BinUpper ?? float.PositiveInfinity), $"({lab.BinLower}, {lab.BinUpper}]");
+        Assert.True(lab.BinLower is not null || lab.BinUpper is not null);
         Assert.Null(segments[1].Bin);
+        Assert.Null(segments[1].BinLower);
     }
 
     [Fact]

@@ -234,7 +234,7 @@ internal static class FinetuneCommand
         var first = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
         var text = first < 0 ? message : message[..first];
         foreach (var (setting, option) in s_optionOf)
-            text = System.Text.RegularExpressions.Regex.Replace(text, $@"\bFinetuningSettings\.{setting}\b", option);
+            text = System.Text.RegularExpressions.Regex.Replace(text, $@"\b(FinetuningSettings\.)?{setting}\b", option);
         return text;
     }
 

@@ -113,7 +113,7 @@ internal static class ClinicalFacts
         else
         {
             var labels = group.Where(s => s.Code is not null)
-                .Select(s => FactLabels.ForEvent(s.Code!, s.Bin, s.NumericValue, settings.CodeDescriptions))
+                .Select(s => FactLabels.ForEvent(s.Code!, s.Bin, s.NumericValue, s.BinLower, s.BinUpper, settings.CodeDescriptions))
                 .ToArray();
             label = labels.Length == 1 ? labels[0] : FactLabels.ForGroup(labels);
         }

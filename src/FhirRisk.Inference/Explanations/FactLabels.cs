@@ -47,17 +47,47 @@ public static class FactLabels
     /// <param name="bin">The decile of its value, when it has one.</param>
     /// <param name="value">The value decoding gives that decile.</param>
     /// <param name="descriptions">Readable names by code; may be null.</param>
-    public static string ForEvent(string code, int? bin, float? value, IReadOnlyDictionary<string, string>? descriptions = null)
+    public static string ForEvent(string code, int? bin, float? value, IReadOnlyDictionary<string, string>? descriptions = null) =>
+        ForEvent(code, bin, value, null, null, descriptions);
+
+    /// <summary>
+    /// The label of one event whose decile's bounds are known: the range the recorded value lay in ("&gt; 37.4 Cel",
+    /// "1.51–1.84 mg/dL", "≤ 111 mm[Hg]"), not the decile's median. A fever of 38.5 °C in the top decile read "≈37.6
+    /// Cel", a systolic pressure of 85 in the lowest "≈104 mm[Hg]" (review s22 explain M1): the open-ended bins, where
+    /// the abnormal values are, have medians far from their extremes.
+    /// </summary>
+    /// <param name="lower">The break below the decile (none for the lowest).</param>
+    /// <param name="upper">The break the decile does not exceed (none for the highest).</param>
+    public static string ForEvent(string code, int? bin, float? value, float? lower, float? upper, IReadOnlyDictionary<string, string>? descriptions = null)
     {
         ArgumentNullException.ThrowIfNull(code);
         var parts = code.Split("//");
-        var name = descriptions?.GetValueOrDefault(code) ?? Name(code, parts);
+        // A quantized code ends with its normalized unit (DESIGN §3: LOINC//2160-0//mg/dL); only a value shows it.
+        var hasUnit = bin is not null && parts.Length >= 3;
+        var name = descriptions?.GetValueOrDefault(code) ?? Name(code, parts, hasUnit);
         if (bin is not { } decile)
             return Cut(name);
-        // A quantized code ends with its normalized unit (DESIGN §3: LOINC//2160-0//mg/dL).
-        var unit = parts.Length >= 3 ? " " + parts[^1] : "";
-        var amount = value is { } v ? string.Create(CultureInfo.InvariantCulture, $" ≈{v:G3}{unit},") : "";
+        var unit = hasUnit ? " " + parts[^1] : "";
+        var amount = (lower, upper, value) switch
+        {
+            ({ } low, { } high, _) => $" {Number(low)}–{Number(high)}{unit},",
+            (null, { } high, _) => $" ≤ {Number(high)}{unit},",
+            ({ } low, null, _) => $" > {Number(low)}{unit},",
+            (null, null, { } v) => $" ≈{Number(v)}{unit},",
+            _ => "",
+        };
         return Cut(string.Create(CultureInfo.InvariantCulture, $"{name}:{amount} decile {decile} of 10"));
+    }
+
+    // Three significant digits, never in exponent form (a BNP of 1,500 read "1.5E+03").
+    private static string Number(float value)
+    {
+        var size = Math.Abs(value);
+        if (size >= 1000)
+            return value.ToString("#,0", CultureInfo.InvariantCulture);
+        if (size is > 0 and < 0.001f)
+            return value.ToString("0.#########", CultureInfo.InvariantCulture);
+        return value.ToString("G3", CultureInfo.InvariantCulture);
     }
 
     /// <summary>The label of time that passed with no event after it (the interval tokens' names).</summary>
@@ -71,7 +101,7 @@ public static class FactLabels
         return Cut(labels.Count > 3 ? string.Create(CultureInfo.InvariantCulture, $"{shown}; +{labels.Count - 3} more") : shown);
     }
 
-    private static string Name(string code, string[] parts)
+    private static string Name(string code, string[] parts, bool hasUnit)
     {
         foreach (var (prefix, words) in s_special)
         {
@@ -86,8 +116,10 @@ public static class FactLabels
             return $"A {Friendly(parts[1])} code unknown to the model";
         if (parts.Length == 1)
             return code.Replace('_', ' ');
-        // Vocabulary and code; a trailing unit is shown with the value instead.
-        var body = parts.Length >= 3 ? parts[1..^1] : parts[1..];
+        // Vocabulary and code; a quantized code's trailing unit is shown with the value instead. Any other third part is
+        // part of what the code names (ALLERGY//SNOMED//91936005, DIAGNOSIS//ICD//10//I509): dropping it gave every
+        // allergy one label, and a card merges rows by label (review s22 explain M2).
+        var body = hasUnit ? parts[1..^1] : parts[1..];
         return $"{Friendly(parts[0])} {string.Join(' ', body)}";
     }
 

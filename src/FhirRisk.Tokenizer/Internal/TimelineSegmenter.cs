@@ -60,7 +60,14 @@ internal sealed class TimelineSegmenter(TimelineTokenizer tokenizer, TokenTable 
             if (last.Bin is not null || !tokenizer.Quantiles.TryGetValue(code, out var quantiles))
                 return false;
             var bin = table.Argument(id);
-            _segments[^1] = last with { End = index + 1, Bin = bin, NumericValue = quantiles.ValueOf(bin) };
+            // Bin b holds Breaks[b − 2] < v ≤ Breaks[b − 1] (CodeQuantiles.Bin).
+            var breaks = quantiles.Breaks;
+            _segments[^1] = last with
+            {
+                End = index + 1, Bin = bin, NumericValue = quantiles.ValueOf(bin),
+                BinLower = bin >= 2 && bin - 2 < breaks.Count ? breaks[bin - 2] : null,
+                BinUpper = bin >= 1 && bin - 1 < breaks.Count ? breaks[bin - 1] : null,
+            };
             _family = -1;
             return true;
         }
