@@ -68,6 +68,36 @@ public sealed class AdaptiveStoppingTests
         Assert.Equal(expected, result.Outcomes.Count);
     }
 
+    [Theory]
+    [InlineData(1.2816)] // 80 %
+    [InlineData(3.2905)] // 99.9 %
+    public void The_reported_intervals_coverage_does_not_change_the_count_or_the_answer(double z)
+    {
+        // Review s22 rollout M1: the query's level set the planning z too, so 99 % ran about 1.7 times the rollouts and
+        // served another (recalibrated) risk for the same patient and seed.
+        var at95 = Pilot(new RolloutSettings { MinRollouts = 20, MaxRollouts = 100, PilotRollouts = 20, TargetHalfWidth = 0.06 });
+        var other = Pilot(new RolloutSettings { MinRollouts = 20, MaxRollouts = 100, PilotRollouts = 20, TargetHalfWidth = 0.06, IntervalZ = z });
+
+        Assert.Equal(at95.StopAt, other.StopAt);
+        for (var r = 20; r < at95.StopAt; r++)
+        {
+            at95.Add(r, [Outcome(r % 3 == 0)], [], [r % 3 == 0 ? 0.3 : 0.0]);
+            other.Add(r, [Outcome(r % 3 == 0)], [], [r % 3 == 0 ? 0.3 : 0.0]);
+        }
+        var (a, b) = (at95.Result().Tasks[0], other.Result().Tasks[0]);
+        Assert.Equal(a.Answer, b.Answer);
+        Assert.NotEqual(a.AnswerInterval.HalfWidth, b.AnswerInterval.HalfWidth);
+        Assert.Equal(z > WilsonInterval.Z95, b.AnswerInterval.HalfWidth > a.AnswerInterval.HalfWidth);
+
+        static RolloutTally Pilot(RolloutSettings settings)
+        {
+            var tally = new RolloutTally(new RolloutRequest([1], [Mortality], settings));
+            for (var r = 0; r < 20; r++)
+                tally.Add(r, [Outcome(r % 2 == 0)], [], [r % 2 == 0 ? 0.2 : 0.0]);
+            return tally;
+        }
+    }
+
     [Fact]
     public void A_fixed_count_runs_no_pilot()
     {

@@ -44,8 +44,15 @@ public sealed record RolloutSettings
     /// <see cref="RolloutEstimator.Hazard"/>, which falls back to the count under top-k, top-p or greedy sampling.</summary>
     public RolloutEstimator Estimator { get; init; } = RolloutEstimator.Hazard;
 
-    /// <summary>z of the Wilson interval. Default <see cref="WilsonInterval.Z95"/> (95 %).</summary>
+    /// <summary>z of the reported interval (Wilson's, or the hazard estimate's). Default <see cref="WilsonInterval.Z95"/>
+    /// (95 %). It does not decide how many rollouts run: <see cref="PlanningZ"/> does.</summary>
     public double IntervalZ { get; init; } = WilsonInterval.Z95;
+
+    /// <summary>z at which adaptive counts judge an interval narrow enough (<see cref="TargetHalfWidth"/>). Default
+    /// <see cref="WilsonInterval.Z95"/>. Kept apart from <see cref="IntervalZ"/>, which a query sets: a client asking for
+    /// another coverage of the reported interval got another count of rollouts, so another answer for the same patient
+    /// and seed, at up to twice the cost, under a recalibration map fitted on other counts (review s22 rollout M1).</summary>
+    public double PlanningZ { get; init; } = WilsonInterval.Z95;
 
     /// <summary>Tokens one rollout may generate; a rollout still unsettled then is ambiguous. Default 2048.</summary>
     public int MaxNewTokens { get; init; } = 2048;
@@ -67,6 +74,7 @@ public sealed record RolloutSettings
         Require(PilotRollouts >= 0, nameof(PilotRollouts), "must not be negative");
         Require(TargetHalfWidth is >= 0 and <= 0.5, nameof(TargetHalfWidth), "must lie in [0, 0.5]");
         Require(IntervalZ > 0 && double.IsFinite(IntervalZ), nameof(IntervalZ), "must be positive");
+        Require(PlanningZ > 0 && double.IsFinite(PlanningZ), nameof(PlanningZ), "must be positive");
         Require(MaxNewTokens >= 1, nameof(MaxNewTokens), "must be at least 1");
         Require(MaxInFlight >= 1, nameof(MaxInFlight), "must be at least 1");
         Require(Sampling is not null, nameof(Sampling), "must be set");

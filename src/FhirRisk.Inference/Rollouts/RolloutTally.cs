@@ -164,7 +164,7 @@ internal sealed class RolloutTally
             : ((double)_positives[t] / _labelled[t], _labelled[t]);
         for (var n = settings.MinRollouts; n < settings.MaxRollouts; n++)
         {
-            if (WilsonInterval.OfProportion(risk, size * n / _pilot, settings.IntervalZ).HalfWidth <= settings.TargetHalfWidth)
+            if (WilsonInterval.OfProportion(risk, size * n / _pilot, settings.PlanningZ).HalfWidth <= settings.TargetHalfWidth)
                 return n;
         }
         return settings.MaxRollouts;
@@ -176,7 +176,7 @@ internal sealed class RolloutTally
         var settings = _request.Settings;
         if (_labelled[t] == 0)
             return false;
-        var interval = AnswersWithHazard(0, _prefix) ? Hazard(t, 0, _prefix).Interval : WilsonInterval.Of(_positives[t], _labelled[t], settings.IntervalZ);
+        var interval = AnswersWithHazard(0, _prefix) ? Hazard(t, 0, _prefix, settings.PlanningZ).Interval : WilsonInterval.Of(_positives[t], _labelled[t], settings.PlanningZ);
         return interval.HalfWidth <= settings.TargetHalfWidth;
     }
 
@@ -196,10 +196,10 @@ internal sealed class RolloutTally
 
     /// <summary>Task <paramref name="t"/>'s hazard estimate over rollouts <paramref name="from"/> … <paramref name="from"/>
     /// + <paramref name="n"/> − 1; NaN and [0, 1] when a rollout tracked no hazard or none is labelled.</summary>
-    private (double Risk, WilsonInterval Interval) Hazard(int t, int from, int n)
+    private (double Risk, WilsonInterval Interval) Hazard(int t, int from, int n, double? z = null)
     {
         var (hazards, labelled) = Tracked(t, from, n);
-        return hazards is null ? (double.NaN, new WilsonInterval(0, 1)) : HazardEstimate.Of(hazards, labelled, _request.Settings.IntervalZ);
+        return hazards is null ? (double.NaN, new WilsonInterval(0, 1)) : HazardEstimate.Of(hazards, labelled, z ?? _request.Settings.IntervalZ);
     }
 
     private (double Risk, double EffectiveSize) Sized(int t, int from, int n)
