@@ -228,6 +228,9 @@ public sealed class PredictCommandTests
         var plain = await CliRun.RunAsync(Args(temp.File("plain")));
         var sharp = await CliRun.RunAsync(Args(temp.File("sharp"), "--temperature", "0.3"));
         var zero = await CliRun.RunAsync(Args(temp.File("zero"), "--temperature", "0"));
+        // Below the floor a logit over the temperature overflows a float, and the NaN hazards failed every request sharing
+        // the decode step (review s22 rollout L1).
+        var tiny = await CliRun.RunAsync(Args(temp.File("tiny"), "--temperature", "1e-39"));
 
         Assert.True(plain.ExitCode == 0, plain.Error);
         Assert.True(sharp.ExitCode == 0, sharp.Error);
@@ -239,7 +242,10 @@ public sealed class PredictCommandTests
         Assert.True(both.Length >= a.Count - 2 && both.Length > 5, $"{both.Length} of {a.Count} points in both runs");
         Assert.NotEqual(both.Select(r => r.Probability), both.Select(r => sharpByPoint[(r.SubjectId, r.PredictionTime)]));
         Assert.Equal(ExitCodes.UsageError, zero.ExitCode);
-        Assert.Contains("--temperature must be positive", zero.Error, StringComparison.Ordinal);
+        Assert.Contains("--temperature must be at least 0.001", zero.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.UsageError, tiny.ExitCode);
+        Assert.Contains("--temperature must be at least 0.001", tiny.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(temp.File("tiny")));
     }
 
     [Fact]

@@ -99,6 +99,16 @@ public sealed class AdaptiveStoppingTests
     }
 
     [Fact]
+    public void A_temperature_below_the_floor_is_refused_and_zero_is_greedy()
+    {
+        var tiny = RolloutSettings.Default with { Sampling = RolloutSettings.Default.Sampling with { Temperature = 1e-39f } };
+        var greedy = RolloutSettings.Default with { Sampling = RolloutSettings.Default.Sampling with { Temperature = 0 } };
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => tiny.Validate());
+        greedy.Validate();
+    }
+
+    [Fact]
     public void A_fixed_count_runs_no_pilot()
     {
         var settings = new RolloutSettings { MinRollouts = 5, MaxRollouts = 5, PilotRollouts = 10 };

@@ -63,8 +63,9 @@ internal static class GenerateCommand
                 && Directory.EnumerateFiles(Path.Combine(medsFolder, "data"), "*.parquet", SearchOption.AllDirectories).Any()))
             return CommandOutput.Fail(io.Error, $"'{medsFolder}' holds no event shards (data/**/*.parquet): it is not a MEDS dataset.",
                 "pass the model's training data as 'fhirrisk ingest' wrote it (a folder with data/ and metadata/), or leave --data out.", ExitCodes.UsageError);
-        if (!(settings.Temperature > 0 && float.IsFinite(settings.Temperature)))
-            return CommandOutput.Fail(io.Error, $"--temperature must be positive (got {settings.Temperature.ToString(CultureInfo.InvariantCulture)}).", "use 1 for plain sampling, below 1 for more typical timelines.", ExitCodes.UsageError);
+        if (!(settings.Temperature >= Inference.Rollouts.RolloutSettings.MinTemperature && float.IsFinite(settings.Temperature)))
+            return CommandOutput.Fail(io.Error, string.Create(CultureInfo.InvariantCulture, $"--temperature must be at least {Inference.Rollouts.RolloutSettings.MinTemperature} (got {settings.Temperature})."),
+                "use 1 for plain sampling, below 1 for more typical timelines.", ExitCodes.UsageError);
 
         var console = CommandOutput.ConsoleFor(io.Output);
         GenerationSummary summary;

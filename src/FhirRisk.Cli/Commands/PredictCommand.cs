@@ -101,8 +101,9 @@ internal static class PredictCommand
     {
         if (r.Method is not ("rollouts" or "heads"))
             return CommandOutput.Fail(io.Error, $"--method '{r.Method}' is not supported.", "use --method rollouts or --method heads.", ExitCodes.UsageError);
-        if (!(r.Settings.Sampling.Temperature > 0f && float.IsFinite(r.Settings.Sampling.Temperature)))
-            return CommandOutput.Fail(io.Error, $"--temperature must be positive (got {r.Settings.Sampling.Temperature.ToString(CultureInfo.InvariantCulture)}).", "use 1 for plain sampling, below 1 for sharper rollouts.", ExitCodes.UsageError);
+        if (!(r.Settings.Sampling.Temperature >= RolloutSettings.MinTemperature && float.IsFinite(r.Settings.Sampling.Temperature)))
+            return CommandOutput.Fail(io.Error, string.Create(CultureInfo.InvariantCulture, $"--temperature must be at least {RolloutSettings.MinTemperature} (got {r.Settings.Sampling.Temperature})."),
+                "use 1 for plain sampling, below 1 for sharper rollouts.", ExitCodes.UsageError);
         if (r.Name is { } chosen && (string.IsNullOrWhiteSpace(chosen) || chosen.StartsWith("oracle", StringComparison.Ordinal)))
             return CommandOutput.Fail(io.Error, $"--name '{chosen}' cannot name a model's predictions.", "choose a non-blank name that does not start with 'oracle' (the truth's methods).", ExitCodes.UsageError);
         if (r.Method == "heads" && r.Selection.Limit is not null)

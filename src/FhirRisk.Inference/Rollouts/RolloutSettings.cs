@@ -60,6 +60,11 @@ public sealed record RolloutSettings
     /// <summary>Rollouts of one request decoding at once; more wait for a slot. Default 32.</summary>
     public int MaxInFlight { get; init; } = 32;
 
+    /// <summary>The smallest positive temperature. Below it logit / temperature overflows a float (|logit| / T past
+    /// 3.4e38 near T = 1e-37), the hazard becomes NaN and the decode step that holds the request fails every request
+    /// sharing it (review s22 rollout L1); 0 asks for greedy decoding instead.</summary>
+    public const float MinTemperature = 0.001f;
+
     /// <summary>Temperature, top-k, top-p. Default plain ancestral sampling at temperature 1 (ETHOS).</summary>
     public SamplingSettings Sampling { get; init; } = SamplingSettings.Ancestral;
 
@@ -79,6 +84,8 @@ public sealed record RolloutSettings
         Require(MaxInFlight >= 1, nameof(MaxInFlight), "must be at least 1");
         Require(Sampling is not null, nameof(Sampling), "must be set");
         Require(Sampling!.Temperature >= 0 && float.IsFinite(Sampling.Temperature), nameof(Sampling), "must have a finite temperature ≥ 0");
+        Require(Sampling.Temperature == 0 || Sampling.Temperature >= MinTemperature, nameof(Sampling),
+            $"must have a temperature of 0 (greedy) or at least {MinTemperature} (the service's floor too)");
         Require(Sampling.TopK >= 0, nameof(Sampling), "must have top-k ≥ 0");
         Require(Sampling.TopP is >= 0f and <= 1f, nameof(Sampling), "must have top-p in [0, 1]");
         Require(Enum.IsDefined(Estimator), nameof(Estimator), "must be Count or Hazard");

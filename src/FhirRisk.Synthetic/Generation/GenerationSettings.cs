@@ -62,7 +62,8 @@ public sealed record GenerationSettings
         Require(Patients >= 1, nameof(Patients), "must be at least 1");
         Require(MaxNewTokens >= 1, nameof(MaxNewTokens), "must be at least 1");
         Require(TimeLimit > TimeSpan.Zero, nameof(TimeLimit), "must be positive");
-        Require(Temperature > 0 && float.IsFinite(Temperature), nameof(Temperature), "must be positive");
+        Require(Temperature >= Inference.Rollouts.RolloutSettings.MinTemperature && float.IsFinite(Temperature), nameof(Temperature),
+            $"must be at least {Inference.Rollouts.RolloutSettings.MinTemperature} (below it a logit over the temperature overflows)");
         Require(Threads >= 1, nameof(Threads), "must be at least 1");
         Require(MaxUnknownShare is null or (>= 0 and <= 1), nameof(MaxUnknownShare), "must be between 0 and 1");
         Require(PrivacySample >= 2, nameof(PrivacySample), "must be at least 2");
