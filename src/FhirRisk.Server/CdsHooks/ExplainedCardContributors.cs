@@ -38,7 +38,7 @@ internal sealed class ExplainedCardContributors(
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(risks);
         var contributors = new IReadOnlyList<CardContributor>[risks.Count];
-        Task<IReadOnlyDictionary<string, RiskExplanation>>? explanations = null;
+        Task<IReadOnlyDictionary<string, Explained>>? explanations = null;
         var explanationCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
@@ -72,7 +72,7 @@ internal sealed class ExplainedCardContributors(
         return contributors;
     }
 
-    private async Task<IReadOnlyList<CardContributor>> ContributorsAsync(Task<IReadOnlyDictionary<string, RiskExplanation>> explanations, string task,
+    private async Task<IReadOnlyList<CardContributor>> ContributorsAsync(Task<IReadOnlyDictionary<string, Explained>> explanations, string task,
         long started, CancellationToken budget, CancellationToken cancellationToken)
     {
         try
@@ -82,7 +82,7 @@ internal sealed class ExplainedCardContributors(
             if (Stopwatch.GetElapsedTime(started) > options.Value.ContributorTimeout)
                 return TimedOut(task);
             return explained.TryGetValue(task, out var explanation)
-                ? [.. explanation.TopContributors.Select(c => new CardContributor(c.Label, c.Delta, c.Facts))]
+                ? [.. explanation.TopContributors.Where(c => !explanation.Assumed(c)).Select(c => new CardContributor(c.Label, c.Delta, c.Facts))]
                 : [];
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -117,13 +117,13 @@ internal sealed class ExplainedCardContributors(
 
     /// <summary>Every heads task of the call explained at once: one timeline, one batched occlusion pass for the tasks
     /// that share their explained span (<see cref="IRiskExplainer.ExplainManyAsync"/>).</summary>
-    private async Task<IReadOnlyDictionary<string, RiskExplanation>> ExplainAsync(PatientRiskRequest request, IReadOnlyList<TaskRisk> risks,
+    private async Task<IReadOnlyDictionary<string, Explained>> ExplainAsync(PatientRiskRequest request, IReadOnlyList<TaskRisk> risks,
         CancellationToken cancellationToken)
     {
         var patient = await timelines.BuildAsync(request, cancellationToken).ConfigureAwait(false);
         var (timeline, index) = encoder.Encode(patient.Events, request.PredictionTime);
         if (index < 0)
-            return new Dictionary<string, RiskExplanation>();
+            return new Dictionary<string, Explained>();
         var explainer = HeadsExplainer();
         var headsTasks = ((IRiskPredictor)explainer).Tasks;
         // Asked when the prediction was (RiskQuery.AsOf), so a task the answer found settled is settled here too.
@@ -136,6 +136,17 @@ internal sealed class ExplainedCardContributors(
             .ToArray();
         // The heads explain synchronously: run off the request thread so each card's budget can end its wait.
         var explanations = await Task.Run(() => explainer.ExplainManyAsync(queries, cancellationToken), cancellationToken).ConfigureAwait(false);
-        return explanations.ToDictionary(e => e.Task);
+        var written = patient.WrittenEnds.Select(e => (e.Time, e.Code)).ToHashSet();
+        return explanations.ToDictionary(e => e.Task, e => new Explained(e.TopContributors, written));
+    }
+
+    /// <summary>A task's contributors, and the stay ends this service wrote at the prediction time
+    /// (<see cref="PatientEventsResult.WrittenEnds"/>). The heads read those ends, so occlusion scores them like any event,
+    /// but no clinician entered them (a guessed disposition, "home", for a patient perhaps going to a nursing facility):
+    /// a card does not list them as a reason for its risk (review s22 explain M4).</summary>
+    private sealed record Explained(IReadOnlyList<RiskContributor> TopContributors, HashSet<(DateTime? Time, string Code)> Written)
+    {
+        public bool Assumed(RiskContributor contributor) =>
+            contributor.Codes.Count > 0 && contributor.Codes.All(code => Written.Contains((contributor.Time, code)));
     }
 }

@@ -48,7 +48,9 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         if (request.DischargingEncounterId is { } discharging)
         {
             var code = model.IsLoaded ? DischargeNow.HospitalDischargeCode(model.Session.Tokenizer.Vocabulary) : DischargeNow.UnknownDisposition;
-            patient = patient with { Events = DischargeNow.Close(patient.Events, EncounterIdOf(discharging), request.PredictionTime?.UtcDateTime, code) };
+            var closed = DischargeNow.Close(patient.Events, EncounterIdOf(discharging), request.PredictionTime?.UtcDateTime, code);
+            var recorded = patient.Events.ToHashSet();
+            patient = patient with { Events = closed, WrittenEnds = [.. closed.Where(e => !recorded.Contains(e))] };
         }
         _built.AddOrUpdate(request, patient);
         return patient;
@@ -391,4 +393,9 @@ internal sealed record PatientEventsResult(IReadOnlyList<MedsEvent> Events, IRea
 
     /// <summary>The <c>class</c> code of each Encounter read, by its MEDS encounter id.</summary>
     public IReadOnlyDictionary<long, string> EncounterClasses { get; init; } = new Dictionary<long, string>();
+
+    /// <summary>The ends of stays this service wrote itself at the prediction time (<see cref="DischargeNow"/>, for
+    /// <c>encounter-discharge</c>), among <see cref="Events"/>: no clinician entered them, so they are context for the
+    /// model but no reason a card may give for its risk.</summary>
+    public IReadOnlyList<MedsEvent> WrittenEnds { get; init; } = [];
 }

@@ -128,6 +128,31 @@ public sealed class CardContributorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_discharge_the_service_writes_for_encounter_discharge_is_no_contributor()
+    {
+        // Review s22 explain M4: the written discharge, with a guessed disposition, was scored by occlusion like any event
+        // and could head the card's reasons for the readmission risk.
+        const string Open = "patient-contrib-open";
+        var bundle = TestBundles.Patient(Open, labs: 2);
+        var encounter = bundle["entry"]!.AsArray().Select(e => e!["resource"]!).Single(r => (string?)r["resourceType"] == "Encounter");
+        encounter["status"] = "in-progress";
+        encounter["period"]!.AsObject().Remove("end");
+        using (var pushed = await _server.PostAsync("/fhir", bundle.ToJsonString()))
+            Assert.Equal(System.Net.HttpStatusCode.OK, pushed.StatusCode);
+        var source = _server.Services.GetRequiredService<ICardContributorSource>();
+        var request = new PatientRiskRequest(Open, [], ["readmission_30d"], Method: RiskMethod.Heads) { DischargingEncounterId = Open + "-enc" };
+        var result = await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout);
+
+        var written = (await _server.Services.GetRequiredService<PatientTimelineBuilder>().BuildAsync(request, CancellationToken.None)).WrittenEnds;
+        var contributors = Assert.Single(await source.GetContributorsAsync(request, result.Risks, CancellationToken.None));
+
+        var discharge = Assert.Single(written);
+        Assert.StartsWith("HOSPITAL_DISCHARGE//", discharge.Code, StringComparison.Ordinal);
+        Assert.NotEmpty(contributors);
+        Assert.DoesNotContain(contributors, c => c.Label.StartsWith("Hospital discharge", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Rollout_risks_get_no_contributors()
     {
         var source = _server.Services.GetRequiredService<ICardContributorSource>();
