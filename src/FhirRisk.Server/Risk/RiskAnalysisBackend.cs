@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using FhirRisk.Grpc.V1;
 using FhirRisk.Inference;
 using FhirRisk.Inference.Embeddings;
@@ -34,6 +35,10 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
     /// <summary>The sampling temperatures Generate accepts: a float's range, and beyond either end the samples are
     /// argmax or uniform noise anyway.</summary>
     public const double MinTemperature = 0.001, MaxTemperature = 100;
+
+    /// <summary>The warning code of an explanation whose span held more facts than the explainer measures
+    /// (<see cref="ExplainResponse.OmittedFacts"/>).</summary>
+    public const string ExplanationSpanCutCode = "EXPLANATION_SPAN_CUT";
 
     public async Task<ExplainResponse> ExplainAsync(ExplainRequest request, CancellationToken cancellationToken)
     {
@@ -75,7 +80,20 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
             Reference = request.Patient!.Reference,
         };
         response.Contributors.AddRange(explanation.TopContributors.Select(c => RiskWire.ContributorOf(c, patient.Events)));
+        // What Predict would tell of the same answer, and what the explanation left out (review s22 explain M3).
+        response.OmittedFacts = (uint)explanation.OmittedFacts;
+        if (explanation.OmittedFacts > 0)
+            response.Issues.Add(Note(ExplanationSpanCutCode, string.Create(CultureInfo.InvariantCulture,
+                $"{ExplanationSpanCutCode} x{explanation.OmittedFacts}: only the span's last {explanation.Facts.Count} facts were explained; the {explanation.OmittedFacts} before them (from the stay's start) were not measured, so they are absent from the contributors, not unimportant")));
+        if (timeline.Coverage.Unknown is var unknown and > 0)
+            response.Issues.Add(Note(TimelinePredictor.UnknownCodesCode, string.Create(CultureInfo.InvariantCulture,
+                $"{TimelinePredictor.UnknownCodesCode} x{unknown}: events whose code the model's vocabulary does not hold were read as UNK; check the codes (DESIGN §3, VOCAB//value)")));
+        if (model.TrainedOnSimulatedPatients)
+            response.Issues.Add(Note(TimelinePredictor.SimulatedModelCode,
+                $"{TimelinePredictor.SimulatedModelCode} the model was trained on simulated patients only (fhirrisk demo-model): not for clinical decisions"));
         return response;
+
+        static Issue Note(string code, string message) => new() { Code = code, Severity = IssueSeverity.Warning, Message = message };
     }
 
     public async Task<EmbedResponse> EmbedAsync(EmbedRequest request, CancellationToken cancellationToken)

@@ -48,6 +48,11 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
         var weights = contributors.Select(c => Math.Abs(c.GetProperty("weight").GetDouble())).ToArray();
         Assert.Equal(weights.OrderDescending(), weights);
         Assert.StartsWith("demo@", heads.GetProperty("model").GetProperty("version").GetString(), StringComparison.Ordinal);
+        // Predict's notes on the same answer, and what the fact budget left out (review s22 explain M3).
+        var codes = heads.GetProperty("issues").EnumerateArray().Select(i => i.GetProperty("code").GetString()).ToArray();
+        Assert.Contains("SIMULATED_TRAINING_DATA", codes);
+        var omitted = heads.TryGetProperty("omitted_facts", out var count) ? count.GetUInt32() : 0; // a zero is not sent
+        Assert.Equal(omitted > 0, codes.Contains("EXPLANATION_SPAN_CUT"));
 
         Assert.True(results[1].StatusName == "OK", results[1].ToString());
         var rollouts = results[1].Messages.Single();
@@ -87,6 +92,30 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
         Assert.NotEmpty(rows);
         Assert.Equal(rows.Distinct(), rows);
         Assert.Single(rows, r => r.Code == "LOINC//2160-0//mg/dL" && r.Time.Contains("1600003600", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Explain_says_how_many_facts_of_a_long_stay_it_left_out()
+    {
+        // Review s22 explain M3: the explainer measures the span's last 16 facts, and nothing said the rest were left out.
+        var events = new JsonArray(
+            new JsonObject { ["code"] = "GENDER//F" },
+            new JsonObject { ["code"] = "MEDS_BIRTH", ["time"] = new JsonObject { ["seconds"] = "-315619200" } },
+            new JsonObject { ["code"] = "HOSPITAL_ADMISSION//EMER", ["time"] = new JsonObject { ["seconds"] = "1600000000" } });
+        for (var i = 1; i <= 24; i++)
+            events.Add(new JsonObject { ["code"] = "LOINC//2160-0//mg/dL", ["numeric_value"] = 1.0 + (0.1 * i), ["time"] = new JsonObject { ["seconds"] = (1600000000 + (3600 * i)).ToString(System.Globalization.CultureInfo.InvariantCulture) } });
+
+        var result = (await CallAllAsync(Call("Explain", new JsonObject
+        {
+            ["patient"] = new JsonObject { ["events"] = new JsonObject { ["events"] = events } }, ["task"] = "hospital_mortality", ["method"] = "METHOD_HEADS",
+        })))[0];
+
+        Assert.True(result.StatusName == "OK", result.ToString());
+        var response = result.Messages.Single();
+        var omitted = response.GetProperty("omitted_facts").GetUInt32();
+        Assert.InRange(omitted, 1u, 24u);
+        var cut = Assert.Single(response.GetProperty("issues").EnumerateArray(), i => i.GetProperty("code").GetString() == "EXPLANATION_SPAN_CUT");
+        Assert.Contains($"x{omitted}", cut.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
