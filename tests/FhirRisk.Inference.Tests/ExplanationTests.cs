@@ -84,6 +84,7 @@ public sealed class ExplanationTests
 
         var top = explanation.TopContributors[0];
         Assert.Equal(AttributionMethod.Occlusion, top.Method);
+        Assert.Null(top.HalfWidth); // occlusion is deterministic
         Assert.Equal(["LAB//A"], top.Codes);
         Assert.Equal("LAB A", top.Label);
         Assert.True(top.Delta > 0, $"removing LAB//A should lower the risk the head learnt from it (Δ {top.Delta})");
@@ -225,6 +226,16 @@ public sealed class ExplanationTests
         }
         Assert.All(explanation.Facts, c => Assert.Null(c.Without));
         Assert.All(explanation.TopContributors, c => Assert.Equal(AttributionMethod.Trajectory, c.Method));
+        // Each Δ carries the noise of its two points (review s22 explain H1): the half-width their intervals give.
+        Assert.NotEmpty(explanation.TopContributors);
+        foreach (var contributor in explanation.TopContributors)
+        {
+            var fact = explanation.Facts.First(f => f.Fact.Time == contributor.Time && f.Fact.Label == contributor.Label);
+            double Width(RiskPoint p) => p.Observed is not null ? 0 : p.Interval!.Value.HalfWidth;
+            if (contributor.Facts == 1)
+                Assert.Equal(Math.Sqrt(Math.Pow(Width(fact.Before), 2) + Math.Pow(Width(fact.After), 2)), contributor.HalfWidth!.Value, 12);
+            Assert.True(contributor.HalfWidth > 0 || (fact.Before.Observed is not null && fact.After.Observed is not null));
+        }
     }
 
     [Fact]

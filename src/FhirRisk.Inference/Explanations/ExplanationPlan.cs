@@ -67,18 +67,28 @@ internal sealed class ExplanationPlan
         }
         var attribution = without is null ? AttributionMethod.Trajectory : AttributionMethod.Occlusion;
         var top = contributions
-            .Select(c => (c.Fact, Delta: c.OcclusionDelta ?? c.TrajectoryDelta))
+            .Select(c => (c.Fact, Delta: c.OcclusionDelta ?? c.TrajectoryDelta, c.Before, c.After))
             .Where(c => double.IsFinite(c.Delta))
             // Facts that read alike (one label, time and codes: a result charted twice) are one row, not two identical
-            // ones; its Δ is their sum (docs/inference.md "Explanations"), ranked where its first fact stands.
+            // ones; its Δ is their sum (docs/inference.md "Explanations"), ranked where its first fact stands. Neighbours
+            // along the trajectory, their summed Δ runs from the first one's point before to the last one's after.
             .GroupBy(c => (c.Fact.Label, c.Fact.Time, Codes: string.Join('\n', c.Fact.Codes)))
-            .Select(g => (g.First().Fact, Delta: g.Sum(c => c.Delta), Facts: g.Count()))
+            .Select(g => (g.First().Fact, Delta: g.Sum(c => c.Delta), Facts: g.Count(),
+                HalfWidth: without is null ? HalfWidthOf(g.First().Before, g.Last().After) : null))
             .Where(c => c.Delta != 0)
             .OrderByDescending(c => Math.Abs(c.Delta))
             .ThenBy(c => c.Fact.Start)
             .Take(TopContributors)
-            .Select(c => new RiskContributor(c.Fact.Label, c.Delta, c.Fact.Time, attribution, c.Fact.Codes) { Facts = c.Facts })
+            .Select(c => new RiskContributor(c.Fact.Label, c.Delta, c.Fact.Time, attribution, c.Fact.Codes) { Facts = c.Facts, HalfWidth = c.HalfWidth })
             .ToArray();
         return new RiskExplanation(task, method, final, trajectory, contributions, top, Omitted, cost);
+    }
+
+    /// <summary>The 95 % half-width of the difference of two trajectory points, their intervals taken as independent
+    /// (<see cref="RiskContributor.HalfWidth"/>); 0 from a point the record settles (no rollouts), null without intervals.</summary>
+    private static double? HalfWidthOf(RiskPoint before, RiskPoint after)
+    {
+        double? Of(RiskPoint point) => point.Observed is not null ? 0 : point.Interval?.HalfWidth;
+        return Of(before) is { } a && Of(after) is { } b ? Math.Sqrt((a * a) + (b * b)) : null;
     }
 }

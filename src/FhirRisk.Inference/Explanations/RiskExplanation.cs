@@ -78,6 +78,15 @@ public sealed record RiskContributor(string Label, double Delta, DateTime Time, 
     /// </summary>
     public int Facts { get; init; } = 1;
 
+    /// <summary>
+    /// Rollouts: the 95 % half-width of <see cref="Delta"/>, from the intervals of the trajectory points before and after
+    /// the fact taken as independent; null for heads (occlusion is deterministic). At the default 20 rollouts a point it
+    /// is often 0.2–0.3, larger than most Δs: a contributor with |Δ| below it is not told apart from sampling noise, and
+    /// its sign can change with the seed (review s22 explain H1). Common random numbers correlate the two points only
+    /// while the continuations stay alike, which rollouts hundreds of tokens long do not.
+    /// </summary>
+    public double? HalfWidth { get; init; }
+
     /// <summary><c>+4.1 pp · Lactate … · 2024-03-01 14:05 UTC</c> (<c>Lactate … (×2)</c> for two facts): the line a card shows.</summary>
     public string Display => string.Create(CultureInfo.InvariantCulture,
         $"{Delta * 100:+0.0;-0.0;0.0} pp · {Label}{(Facts > 1 ? $" (×{Facts})" : "")} · {Time:yyyy-MM-dd HH:mm} UTC");

@@ -74,12 +74,14 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
         var response = new ExplainResponse
         {
             Risk = RiskWire.RiskOf(explanation),
-            // A heads explanation of an answer already in the record occludes nothing (no contributors): "observed".
-            Attribution = explanation.Method == RiskMethod.Rollouts ? "trajectory" : explanation.Answer?.Observed is not null ? "observed" : "occlusion",
+            // An answer already in the record was not predicted, so no fact moved it: "observed", with no contributors, by
+            // either method (review s22 explain L2: the rollouts' trajectory listed the death itself as its top reason).
+            Attribution = explanation.Answer?.Observed is not null ? "observed" : explanation.Method == RiskMethod.Rollouts ? "trajectory" : "occlusion",
             Model = RiskWire.ModelOf(model.Version, model.HeadsStoppedEarly),
             Reference = request.Patient!.Reference,
         };
-        response.Contributors.AddRange(explanation.TopContributors.Select(c => RiskWire.ContributorOf(c, patient.Events)));
+        if (explanation.Answer?.Observed is null)
+            response.Contributors.AddRange(explanation.TopContributors.Select(c => RiskWire.ContributorOf(c, patient.Events)));
         // What Predict would tell of the same answer, and what the explanation left out (review s22 explain M3).
         response.OmittedFacts = (uint)explanation.OmittedFacts;
         if (explanation.OmittedFacts > 0)

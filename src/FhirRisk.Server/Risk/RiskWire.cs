@@ -73,6 +73,7 @@ internal static class RiskWire
             Code = code,
             Time = TimestampOf(contributor.Time),
             Weight = contributor.Delta,
+            WeightHalfWidth = contributor.HalfWidth ?? 0,
             EventIndex = (uint)index,
             Description = contributor.Label,
         };

@@ -362,6 +362,28 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Explain_of_an_outcome_the_record_settles_is_observed_with_no_contributors_whatever_the_method()
+    {
+        // Review s22 explain L2: by rollouts the trajectory listed the settling events themselves as the reasons.
+        var patient = OpenStayAskedAt(1600000000 + 12 * 86400);
+        JsonObject Explain(string method) => Call("Explain", new JsonObject
+        {
+            ["patient"] = patient.DeepClone(), ["task"] = "prolonged_los", ["method"] = method, ["top_k"] = 10, ["seed"] = "5",
+        });
+
+        var results = await CallAllAsync(Explain("METHOD_HEADS"), Explain("METHOD_ROLLOUTS"));
+
+        Assert.All(results, r => Assert.True(r.StatusName == "OK", r.ToString()));
+        Assert.All(results, r =>
+        {
+            var response = r.Messages.Single();
+            Assert.Equal("observed", response.GetProperty("attribution").GetString());
+            Assert.Empty(Contributors(response));
+            Assert.True(response.GetProperty("risk").TryGetProperty("observed", out var observed) && observed.GetBoolean());
+        });
+    }
+
+    [Fact]
     public async Task A_heads_answer_asked_long_after_the_last_event_says_it_reads_the_record_as_at_that_event()
     {
         // Admitted, one lab an hour later, nothing since; mortality asked two days into the open stay, and at the lab.
