@@ -108,6 +108,33 @@ public sealed class RolloutSchedulerTests
     }
 
     [Fact]
+    public void A_small_request_takes_its_turn_beside_a_large_one_and_both_answer_as_alone()
+    {
+        // Review s22 rollout L2: every freed slot went to the oldest request, so with one slot a request of two rollouts
+        // waited for all sixty of the one before it. Requests now take turns; what each generates does not change.
+        using var session = TinyModel.Open();
+        var (large, small) = (Requests.For(session, 3, Requests.Fixed(60)), Requests.For(session, 8, Requests.Fixed(2)));
+        using var scheduler = session.CreateScheduler(new RolloutSchedulerOptions(MaxSlots: 1));
+        var first = scheduler.Enqueue(large);
+        var second = scheduler.Enqueue(small);
+        var (smallDone, largeDone) = (-1, -1);
+        for (var step = 1; scheduler.Step(); step++)
+        {
+            if (second.Result is not null && smallDone < 0)
+                smallDone = step;
+            if (first.Result is not null && largeDone < 0)
+                largeDone = step;
+        }
+
+        Assert.True(smallDone > 0 && largeDone > 0);
+        Assert.True(smallDone < largeDone / 4, $"the small request finished at step {smallDone}, the large at {largeDone}");
+        using var alone = session.CreateScheduler(new RolloutSchedulerOptions(MaxSlots: 1));
+        var again = alone.Enqueue(small);
+        alone.RunUntilIdle();
+        Assert.Equal(again.Result!.Tasks.Select(t => t.Answer), second.Result!.Tasks.Select(t => t.Answer));
+    }
+
+    [Fact]
     public void Counters_report_steps_rows_finished_rollouts_and_slots_in_use()
     {
         using var session = TinyModel.Open();
