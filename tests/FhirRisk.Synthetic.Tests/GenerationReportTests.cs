@@ -193,6 +193,36 @@ public sealed class GenerationReportTests
     }
 
     [Fact]
+    public void A_timeline_cut_by_the_token_budget_leaves_its_open_window_out_of_the_outcome_rates()
+    {
+        // Review s22 generate L7: a live discharge a week before the cut read "no readmission within 30 days".
+        var start = T0.AddDays(10);
+        List<MedsEvent> events =
+        [
+            new(1, null, "GENDER//F"),
+            new(1, start.AddYears(-70), MedsSchema.BirthCode),
+            new(1, start, "HOSPITAL_ADMISSION//IMP"),
+            new(1, start.AddDays(3), "HOSPITAL_DISCHARGE//home"),
+            new(1, start.AddDays(10), "LOINC//1"),
+        ];
+        var readmission = TaskCatalog.Create().ToList().FindIndex(t => t.Name == TaskCatalog.Readmission30d);
+        var ended = new CohortProfile(TaskCatalog.Create());
+        var cut = new CohortProfile(TaskCatalog.Create());
+
+        ended.Add(1, events);
+        cut.Add(1, events, cutShort: true);
+
+        Assert.Equal((0L, 1L), ended.Outcomes[readmission]);
+        Assert.Equal((0L, 0L), cut.Outcomes[readmission]);
+        Assert.Equal(1, cut.CutShort[readmission]);
+        Assert.Equal(0, ended.CutShort[readmission]);
+        // The stay itself ended before the cut: its in-stay questions count as before.
+        var mortality = TaskCatalog.Create().ToList().FindIndex(t => t.Name == TaskCatalog.HospitalMortality);
+        Assert.Equal(ended.Outcomes[mortality], cut.Outcomes[mortality]);
+        Assert.Equal(1L, cut.Outcomes[mortality].Labelled);
+    }
+
+    [Fact]
     public void Distance_CountsCodesInOneOnlyAgeAndSex()
     {
         var a = new PatientVector(0.5, 0, [1, 3, 5]);

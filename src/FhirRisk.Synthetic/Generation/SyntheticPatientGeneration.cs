@@ -182,7 +182,7 @@ public static class SyntheticPatientGeneration
             dropped += patient.EventsBeforeFirstEncounter;
             meds.WriteSubject(patient.SubjectId, patient.Events, MedsSchema.TrainSplit);
             fhir.Write(patient);
-            profile.Add(patient.SubjectId, patient.Events);
+            profile.Add(patient.SubjectId, patient.Events, cutShort: !patient.Ended);
             if (syntheticVectors.Count < settings.PrivacySample)
                 syntheticVectors.Add(vectors.Of(patient.Events));
             written++;

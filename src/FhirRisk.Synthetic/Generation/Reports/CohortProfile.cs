@@ -35,7 +35,17 @@ internal sealed class CohortProfile(IReadOnlyList<TaskDefinition> tasks)
     /// <summary>(positives, labelled) per task.</summary>
     public (long Positives, long Labelled)[] Outcomes { get; } = new (long, long)[tasks.Count];
 
-    public void Add(long subjectId, IReadOnlyList<MedsEvent> events)
+    /// <summary>Per task, points left out because their timeline was cut by the token budget before the question was
+    /// settled (<see cref="Add"/>'s <c>cutShort</c>).</summary>
+    public long[] CutShort { get; } = new long[tasks.Count];
+
+    /// <param name="subjectId">The patient.</param>
+    /// <param name="events">Its events, in MEDS order.</param>
+    /// <param name="cutShort">The timeline was cut by the token budget (a generated patient the model did not end). A
+    /// question still open at its end is then left out, not counted as the labels count the end of a real extract: a
+    /// window task (readmission within 30 days) would read "nothing happened" where the generation only stopped, and
+    /// bias the synthetic rate low (review s22 generate L7).</param>
+    public void Add(long subjectId, IReadOnlyList<MedsEvent> events, bool cutShort = false)
     {
         Patients++;
         var sex = events.FirstOrDefault(e => e.Code.StartsWith("GENDER//", StringComparison.Ordinal)).Code ?? "GENDER//UNKNOWN";
@@ -64,6 +74,11 @@ internal sealed class CohortProfile(IReadOnlyList<TaskDefinition> tasks)
         {
             foreach (var row in labeler.Label(Tasks[t]))
             {
+                if (cutShort && row.Outcome.Kind == TaskOutcomeKind.Censored)
+                {
+                    CutShort[t]++;
+                    continue;
+                }
                 if (row.Outcome.Label is { } label)
                     Outcomes[t] = (Outcomes[t].Positives + (label ? 1 : 0), Outcomes[t].Labelled + 1);
             }

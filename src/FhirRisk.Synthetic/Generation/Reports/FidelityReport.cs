@@ -8,6 +8,9 @@ namespace FhirRisk.Synthetic.Generation.Reports;
 /// <summary>One task's label rate in both cohorts.</summary>
 public sealed record OutcomeRate(string Task, long SyntheticPositives, long SyntheticLabelled, long TrainPositives, long TrainLabelled)
 {
+    /// <summary>Synthetic points left out because the token budget cut their timeline before the question was settled.</summary>
+    public long SyntheticCutShort { get; init; }
+
     public double SyntheticRate => SyntheticLabelled == 0 ? double.NaN : (double)SyntheticPositives / SyntheticLabelled;
 
     public double TrainRate => TrainLabelled == 0 ? double.NaN : (double)TrainPositives / TrainLabelled;
@@ -44,7 +47,10 @@ public sealed record FidelityReport(
             .Select(c => (c, Frequency(train, c), Frequency(synthetic, c))).ToArray();
         var sexes = train.Sexes.Keys.Union(synthetic.Sexes.Keys).Order(StringComparer.Ordinal)
             .ToDictionary(s => s, s => (Share(train.Sexes, s, train.Patients), Share(synthetic.Sexes, s, synthetic.Patients)));
-        var outcomes = train.Tasks.Select((t, i) => new OutcomeRate(t.Name, synthetic.Outcomes[i].Positives, synthetic.Outcomes[i].Labelled, train.Outcomes[i].Positives, train.Outcomes[i].Labelled)).ToArray();
+        var outcomes = train.Tasks.Select((t, i) => new OutcomeRate(t.Name, synthetic.Outcomes[i].Positives, synthetic.Outcomes[i].Labelled, train.Outcomes[i].Positives, train.Outcomes[i].Labelled)
+        {
+            SyntheticCutShort = synthetic.CutShort[i],
+        }).ToArray();
         return new FidelityReport(
             synthetic.Patients, train.Patients, codes.Length,
             CohortStatistics.Pearson([.. codes.Select(c => Frequency(train, c))], [.. codes.Select(c => Frequency(synthetic, c))]),
@@ -87,9 +93,10 @@ public sealed record FidelityReport(
         md.AppendLine(Invariant($"| encounters begun before the timeline | {Encounters.Train.BegunBefore} | {Encounters.Synthetic.BegunBefore} |"));
         md.AppendLine(Invariant($"| encounters open at the end of the timeline | {Encounters.Train.OpenAtEnd} | {Encounters.Synthetic.OpenAtEnd} |")).AppendLine();
         md.AppendLine("An encounter begun before the timeline (an end code with none open) or open at its end is not a whole stay: it is in no length of stay and no outcome rate.").AppendLine();
-        md.AppendLine("## Outcome rates (task labels)").AppendLine().AppendLine("| task | train | synthetic |").AppendLine("|---|---|---|");
+        md.AppendLine("## Outcome rates (task labels)").AppendLine().AppendLine("| task | train | synthetic | synthetic points cut short |").AppendLine("|---|---|---|---|");
         foreach (var o in Outcomes)
-            md.AppendLine(Invariant($"| {o.Task} | {Rate(o.TrainRate)} ({o.TrainPositives}/{o.TrainLabelled}) | {Rate(o.SyntheticRate)} ({o.SyntheticPositives}/{o.SyntheticLabelled}) |"));
+            md.AppendLine(Invariant($"| {o.Task} | {Rate(o.TrainRate)} ({o.TrainPositives}/{o.TrainLabelled}) | {Rate(o.SyntheticRate)} ({o.SyntheticPositives}/{o.SyntheticLabelled}) | {o.SyntheticCutShort} |"));
+        md.AppendLine().AppendLine("A point whose question was still open where `--max-tokens` cut its timeline is left out of the synthetic rate (cut short), not counted as the end of a real extract is: a 30-day window cut after a week would read \"no readmission\".");
         md.AppendLine().AppendLine("## Most frequent train codes").AppendLine().AppendLine("| code | train | synthetic |").AppendLine("|---|---|---|");
         foreach (var (code, t, s) in TopCodes)
             md.AppendLine(Invariant($"| `{code}` | {t:P2} | {s:P2} |"));
@@ -132,6 +139,7 @@ public sealed record FidelityReport(
                 json.WriteNumber("train_labelled", o.TrainLabelled);
                 Number(json, "synthetic_rate", o.SyntheticRate);
                 json.WriteNumber("synthetic_labelled", o.SyntheticLabelled);
+                json.WriteNumber("synthetic_cut_short", o.SyntheticCutShort);
                 json.WriteEndObject();
             }
             json.WriteEndArray();
