@@ -46,7 +46,7 @@ public sealed class FinetuneCommandTests
             "--out", temp.File("a"), "--steps", "12", "--warmup", "50", "--threads", "1");
 
         Assert.Equal(ExitCodes.UsageError, refused.ExitCode);
-        Assert.Contains("WarmupSteps", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("error: --warmup must lie in [0, --steps]", refused.Error, StringComparison.Ordinal); // the options typed
         Assert.False(Directory.Exists(temp.File("a")) && Directory.EnumerateFileSystemEntries(temp.File("a")).Any());
     }
 
