@@ -26,9 +26,37 @@ internal static class BitmapFont
 
     private static readonly Glyph[] Glyphs = Parse(BitmapFontGlyphs.Bands);
 
+    /// <summary>
+    /// <paramref name="text"/> in the glyphs the font has: Latin letters with accents as their base letters ("mortalité"
+    /// reads "mortalite"), and what still has no glyph drawn as '?' followed by a short hash of the whole text, so that
+    /// two names in a script the font lacks stay apart in a legend (review s22 evaluate L5: "死亡" and "入院" both read
+    /// "??"). The folding is a table: the build runs with invariant globalization, whose Normalize leaves non-ASCII text
+    /// as it is.
+    /// </summary>
+    public static string Displayable(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.All(c => c is >= FirstChar and <= LastChar))
+            return text;
+        var shown = new System.Text.StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            var accented = Accented.IndexOf(c, StringComparison.Ordinal);
+            shown.Append(c is >= FirstChar and <= LastChar ? c : accented >= 0 ? Plain[accented] : '?');
+        }
+        var folded = shown.ToString();
+        return folded.Count(c => c == '?') > text.Count(c => c == '?')
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{folded} #{StableHash.Of63(text) & 0xFFFF:x4}")
+            : folded;
+    }
+
+    private const string Accented = "ÀÁÂÃÄÅàáâãäåÇçÈÉÊËèéêëÌÍÎÏìíîïÑñÒÓÔÕÖØòóôõöøÙÚÛÜùúûüÝýÿŠšŽžŁłŚśŹźŻżĆćŃńĘęĄąŐőŰűČčŘřĚěŮů";
+    private const string Plain = "AAAAAAaaaaaaCcEEEEeeeeIIIIiiiiNnOOOOOOooooooUUUUuuuuYyySsZzLlSsZzZzCcNnEeAaOoUuCcRrEeUu";
+
     /// <summary>The advance of <paramref name="text"/> in design units (multiply by the unit for pixels).</summary>
     public static int MeasureUnits(string text)
     {
+        text = Displayable(text);
         var width = 0;
         foreach (var c in text)
             width += GlyphFor(c).Advance;
@@ -43,6 +71,7 @@ internal static class BitmapFont
     /// </summary>
     public static void Draw(CoverageMask mask, string text, PixelPoint anchor, double unit, TextAlign align, bool rotated = false)
     {
+        text = Displayable(text);
         var shift = align switch
         {
             TextAlign.Left => 0.0,
