@@ -65,18 +65,41 @@ internal static class RiskWire
     public static Contributor ContributorOf(RiskContributor contributor, IReadOnlyList<MedsEvent> events)
     {
         var code = contributor.Codes.Count > 0 ? contributor.Codes[0] : "";
-        var atTime = events.Select((e, i) => (e, i)).Where(x => x.e.Time == contributor.Time).ToArray();
-        var index = atTime.Where(x => code.Length > 0 && x.e.Code.StartsWith(code, StringComparison.Ordinal)).Select(x => x.i)
-            .Concat(atTime.Select(x => x.i)).FirstOrDefault();
-        return new Contributor
+        var wire = new Contributor
         {
             Code = code,
             Time = TimestampOf(contributor.Time),
             Weight = contributor.Delta,
             WeightHalfWidth = contributor.HalfWidth ?? 0,
-            EventIndex = (uint)index,
             Description = contributor.Label,
         };
+        if (EventIndexOf(code, contributor.Time, events) is { } index)
+            wire.EventIndex = (uint)index;
+        return wire;
+    }
+
+    /// <summary>
+    /// The first event at <paramref name="time"/> that is the fact: its code exactly, else a code the tokenizer backed off
+    /// to it (<c>ICD10CM//I50</c> for <c>ICD10CM//I50.9</c>: the fact's code followed by a '.' or '/'); null when none is
+    /// (review s22 explain L4: the first event at that time, or the patient's first event, stood in, so an unknown code
+    /// pointed at a known lab beside it and a moved date-only death at a static row).
+    /// </summary>
+    private static int? EventIndexOf(string code, DateTime time, IReadOnlyList<MedsEvent> events)
+    {
+        if (code.Length == 0)
+            return null;
+        int? backedOff = null;
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i].Time != time)
+                continue;
+            var own = events[i].Code;
+            if (own == code)
+                return i;
+            if (backedOff is null && own.Length > code.Length && own.StartsWith(code, StringComparison.Ordinal) && own[code.Length] is '.' or '/')
+                backedOff = i;
+        }
+        return backedOff;
     }
 
     public static Trajectory TrajectoryOf(GeneratedTrajectory trajectory)

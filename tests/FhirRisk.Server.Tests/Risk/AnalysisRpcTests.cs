@@ -119,6 +119,31 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Explain_points_a_contributor_at_its_own_event_or_at_none()
+    {
+        // Review s22 explain L4: an unknown code's contributor took the index of the known lab beside it.
+        var at = new JsonObject { ["seconds"] = "1600003600" };
+        var events = new JsonArray(
+            new JsonObject { ["code"] = "GENDER//F" },
+            new JsonObject { ["code"] = "MEDS_BIRTH", ["time"] = new JsonObject { ["seconds"] = "-315619200" } },
+            new JsonObject { ["code"] = "HOSPITAL_ADMISSION//EMER", ["time"] = new JsonObject { ["seconds"] = "1600000000" } },
+            new JsonObject { ["code"] = "LOINC//2160-0//mg/dL", ["numeric_value"] = 2.5, ["time"] = at.DeepClone() },
+            new JsonObject { ["code"] = "LOINC//99999-9", ["time"] = at.DeepClone() });
+
+        var result = (await CallAllAsync(Call("Explain", new JsonObject
+        {
+            ["patient"] = new JsonObject { ["events"] = new JsonObject { ["events"] = events } }, ["task"] = "hospital_mortality", ["method"] = "METHOD_HEADS", ["top_k"] = 10,
+        })))[0];
+
+        Assert.True(result.StatusName == "OK", result.ToString());
+        var contributors = Contributors(result.Messages.Single());
+        var lab = Assert.Single(contributors, c => c.GetProperty("code").GetString() == "LOINC//2160-0//mg/dL");
+        Assert.Equal(3u, lab.GetProperty("event_index").GetUInt32());
+        var unknown = Assert.Single(contributors, c => c.GetProperty("code").GetString()!.StartsWith("UNK", StringComparison.Ordinal));
+        Assert.False(unknown.TryGetProperty("event_index", out _), unknown.ToString());
+    }
+
+    [Fact]
     public async Task Embed_returns_the_hidden_state_last_or_mean_deterministically()
     {
         var events = Events();
