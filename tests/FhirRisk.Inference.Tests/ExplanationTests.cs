@@ -418,6 +418,21 @@ public sealed class ExplanationTests
     }
 
     [Fact]
+    public void Facts_beside_a_point_no_rollout_answered_are_counted_as_unscored()
+    {
+        // Review s22 explain L1: a NaN point (every rollout excluded) dropped both facts beside it without a word.
+        var at = new DateTime(2024, 1, 1, 8, 0, 0, DateTimeKind.Utc);
+        ClinicalFact Fact(int start) => new(start, start, start + 1, at.AddHours(start), ["LAB//A"], "LAB A");
+        RiskPoint Point(int index, double risk) => new(index, at.AddHours(index), risk, null, 20);
+        RiskPoint[] trajectory = [Point(0, 0.2), Point(1, double.NaN), Point(2, 0.3), Point(3, 0.35)];
+        FactContribution[] facts = [.. Enumerable.Range(0, 3).Select(f => new FactContribution(Fact(f + 1), trajectory[f], trajectory[f + 1], null, null))];
+
+        var explanation = new RiskExplanation("hospital_mortality", RiskMethod.Rollouts, 0.35, trajectory, facts, [], 0, new ExplanationCost(0, 0, TimeSpan.Zero));
+
+        Assert.Equal(2, explanation.UnscoredFacts);
+    }
+
+    [Fact]
     public void Labels_prefer_the_hosts_descriptions_and_stay_short()
     {
         var descriptions = new Dictionary<string, string> { ["LOINC//2524-7//mmol/L"] = "Lactate" };

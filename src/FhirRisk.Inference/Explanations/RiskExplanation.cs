@@ -128,4 +128,9 @@ public sealed record RiskExplanation(
     /// with no facts and no contributors.
     /// </summary>
     public TaskRisk? Answer { get; init; }
+
+    /// <summary>Explained facts with no Δ, left out of <see cref="TopContributors"/>: rollouts beside a trajectory point
+    /// where no rollout could be scored (every one excluded: its risk is NaN), so their move is unknown, not zero (review
+    /// s22 explain L1).</summary>
+    public int UnscoredFacts => Facts.Count(f => !double.IsFinite(f.OcclusionDelta ?? f.TrajectoryDelta));
 }

@@ -40,6 +40,9 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
     /// (<see cref="ExplainResponse.OmittedFacts"/>).</summary>
     public const string ExplanationSpanCutCode = "EXPLANATION_SPAN_CUT";
 
+    /// <summary>The warning code of explained facts with no Δ (<see cref="RiskExplanation.UnscoredFacts"/>).</summary>
+    public const string UnscoredFactsCode = "EXPLANATION_FACTS_UNSCORED";
+
     public async Task<ExplainResponse> ExplainAsync(ExplainRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -87,6 +90,9 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
         if (explanation.OmittedFacts > 0)
             response.Issues.Add(Note(ExplanationSpanCutCode, string.Create(CultureInfo.InvariantCulture,
                 $"{ExplanationSpanCutCode} x{explanation.OmittedFacts}: only the span's last {explanation.Facts.Count} facts were explained; the {explanation.OmittedFacts} before them (from the stay's start) were not measured, so they are absent from the contributors, not unimportant")));
+        if (explanation.UnscoredFacts is var unscored and > 0 && explanation.Answer?.Observed is null)
+            response.Issues.Add(Note(UnscoredFactsCode, string.Create(CultureInfo.InvariantCulture,
+                $"{UnscoredFactsCode} x{unscored}: facts beside a trajectory point where no rollout could be scored (each excluded, so the point's risk is unknown) have no weight and are not among the contributors")));
         if (timeline.Coverage.Unknown is var unknown and > 0)
             response.Issues.Add(Note(TimelinePredictor.UnknownCodesCode, string.Create(CultureInfo.InvariantCulture,
                 $"{TimelinePredictor.UnknownCodesCode} x{unknown}: events whose code the model's vocabulary does not hold were read as UNK; check the codes (DESIGN §3, VOCAB//value)")));
