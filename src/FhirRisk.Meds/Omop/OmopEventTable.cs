@@ -73,7 +73,7 @@ internal sealed class OmopEventTable
             given = null;
         }
         if (_endPrefix is not null && (given ?? (_endRequired ? fact.Start : null)) is { } end)
-            OmopTime.SetEnd(row, _endPrefix, end, state, fact.PersonId);
+            OmopTime.SetEnd(row, _endPrefix, end, fact.Start, state, fact.PersonId);
         if (this == Measurement)
             row["measurement_time"] = OmopTime.TimeOfDay(fact.Start, state.Zone);
         row[_prefix + "_type_concept_id"] = fact.TypeConceptId;

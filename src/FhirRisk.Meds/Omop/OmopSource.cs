@@ -112,10 +112,15 @@ internal static class OmopTime
         state.Observe(personId, StartDate(time, state.Zone));
     }
 
-    public static void SetEnd(OmopRow row, string prefix, FhirDateTime time, OmopExportState state, long personId)
+    /// <summary>Sets <c>&lt;prefix&gt;_date</c> and <c>&lt;prefix&gt;_datetime</c> of the end of a row that starts at
+    /// <paramref name="start"/>, and widens the observation period. An end given by date only on the day of a timed start
+    /// ends at that start, not at the day's midnight before it (review s22 OMOP M1: 15:00 to 00:00 of the same day failed
+    /// the CDM's start-before-end checks, for every one-day dispense).</summary>
+    public static void SetEnd(OmopRow row, string prefix, FhirDateTime time, FhirDateTime start, OmopExportState state, long personId)
     {
         row[prefix + "_date"] = EndDate(time, state.Zone);
-        row[prefix + "_datetime"] = EndDateTime(time, state.Zone);
+        var end = EndDateTime(time, state.Zone);
+        row[prefix + "_datetime"] = end < StartDateTime(start, state.Zone) ? StartDateTime(start, state.Zone) : end;
         state.Observe(personId, EndDate(time, state.Zone));
     }
 }

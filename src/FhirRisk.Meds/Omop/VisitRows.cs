@@ -106,7 +106,7 @@ internal static class VisitRows
     {
         row["person_id"] = personId;
         OmopTime.SetStart(row, prefix + "_start", start, source.State, personId);
-        OmopTime.SetEnd(row, prefix + "_end", end, source.State, personId);
+        OmopTime.SetEnd(row, prefix + "_end", end, start, source.State, personId);
         row[prefix + "_type_concept_id"] = OmopConcepts.TypeEhrEncounterRecord;
         // The IG maps class.code to the source value; MIMIC's ICU stays carry the unit in type/location instead.
         row[prefix + "_source_value"] = encounter.Class?.Code ?? encounter.Class?.Display ?? encounter.Id;
