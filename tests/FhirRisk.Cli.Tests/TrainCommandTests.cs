@@ -180,7 +180,7 @@ public sealed class TrainCommandTests : IDisposable
         var (exitCode, _, stderr) = await CliRun.RunAsync("train", "--tokens", tokens, "--tokenizer", tokenizer, "--out", _temp.File("model"), "--channels", "30", "--heads", "4");
 
         Assert.Equal(ExitCodes.UsageError, exitCode);
-        Assert.Contains("Channels", stderr, StringComparison.Ordinal);
+        Assert.Contains("with --heads dividing --channels (were", stderr, StringComparison.Ordinal); // the options typed
     }
 
     /// <summary><paramref name="options"/> with the values of <paramref name="changes"/> in place of theirs (an option may be given once).</summary>

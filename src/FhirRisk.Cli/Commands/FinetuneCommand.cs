@@ -229,14 +229,7 @@ internal static class FinetuneCommand
 
     /// <summary>A settings message with <c>FinetuningSettings.X</c> read as the options the user typed (review s22 trainer
     /// L1: "FinetuningSettings.HeadLearningRate must lie in (0, 10)" for --head-lr), as train's messages are.</summary>
-    internal static string InOptionNames(string message)
-    {
-        var first = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
-        var text = first < 0 ? message : message[..first];
-        foreach (var (setting, option) in s_optionOf)
-            text = System.Text.RegularExpressions.Regex.Replace(text, $@"\b(FinetuningSettings\.)?{setting}\b", option);
-        return text;
-    }
+    internal static string InOptionNames(string message) => SettingsOptionNames.Apply(message, nameof(FinetuningSettings), s_optionOf);
 
     private static string Count(int labels, int positives) => string.Create(CultureInfo.InvariantCulture, $"{labels:N0} ({positives:N0})");
 

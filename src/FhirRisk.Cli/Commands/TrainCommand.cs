@@ -199,15 +199,8 @@ internal static class TrainCommand
             (nameof(PretrainingSettings.Steps), "--steps"), (nameof(PretrainingSettings.Threads), "--threads"),
         ];
 
-        /// <summary>A settings message with <c>PretrainingSettings.X</c> and <c>X =</c> read as the options.</summary>
-        public static string InOptionNames(string message)
-        {
-            var first = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
-            var text = first < 0 ? message : message[..first];
-            foreach (var (setting, option) in OptionOf)
-                text = text.Replace($"PretrainingSettings.{setting}", option, StringComparison.Ordinal).Replace($"{setting} =", $"{option} =", StringComparison.Ordinal);
-            return text;
-        }
+        /// <summary>A settings message with <c>PretrainingSettings.X</c> and a bare <c>X</c> read as the options.</summary>
+        public static string InOptionNames(string message) => SettingsOptionNames.Apply(message, nameof(PretrainingSettings), OptionOf);
 
         /// <summary>The settings of a new run. Left out, --warmup is the default but at most --steps, so a short run works.</summary>
         public PretrainingSettings Read(ParseResult parsed) => new()
