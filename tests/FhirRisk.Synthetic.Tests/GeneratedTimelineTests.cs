@@ -36,6 +36,35 @@ public sealed class GeneratedTimelineTests
     }
 
     [Fact]
+    public void Decode_WritesWholeSeconds_AsItsFhirDoes()
+    {
+        // Review s22 generate L1: intervals decode to their bin's mean in µs (the demo model's do), so the MEDS output
+        // held sub-second times its FHIR output (whole seconds) did not. This tokenizer's means are moved off the second.
+        using var temp = new FhirRisk.Testing.TempDirectory();
+        var folder = temp.File("tokenizer");
+        Tokenizer.Save(folder);
+        var path = Path.Combine(folder, "tokenizer.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        foreach (var interval in json["intervals"]!.AsArray())
+            interval!["decode_us"] = interval["decode_us"]!.GetValue<long>() + 123_456;
+        File.WriteAllText(path, json.ToJsonString());
+        var tokenizer = TimelineTokenizer.Load(folder);
+        var (prompt, tokens) = Encode(
+        [
+            new(1, T0, "HOSPITAL_ADMISSION//EMER"),
+            new(1, T0.AddHours(2), "LOINC//8867-4///min", 90f),
+            new(1, T0.AddDays(4), "HOSPITAL_DISCHARGE//HOME"),
+        ]);
+
+        var decoded = tokenizer.Decode(tokens, 1, prompt.Start);
+        var patient = GeneratedTimeline.Decode(tokenizer, 1, prompt, tokens);
+
+        Assert.Contains(decoded, e => e.Time is { } t && t.Ticks % TimeSpan.TicksPerSecond != 0);
+        Assert.All(patient.Events.Where(e => e.Time is not null && e.Code != MedsSchema.BirthCode),
+            e => Assert.Equal(0, e.Time!.Value.Ticks % TimeSpan.TicksPerSecond));
+    }
+
+    [Fact]
     public void Decode_OfATimelineThatOpensNoEncounter_KeepsNoEvent()
     {
         var (prompt, tokens) = Encode(

@@ -46,7 +46,10 @@ internal static class GeneratedTimeline
             : e));
         var timeline = tokenizer.Decode(tokens, subjectId, prompt.Start);
         var first = FirstOpening(timeline);
-        events.AddRange(timeline.Skip(first));
+        // Whole seconds, as a FHIR export writes them and as the FHIR output here does: decoded intervals are the mean of
+        // their bin in microseconds, so the MEDS output differed from its own FHIR in nearly every time, and in kind from
+        // the data it imitates (review s22 generate L1). Flooring keeps the order.
+        events.AddRange(timeline.Skip(first).Select(e => e.Time is { } time ? e with { Time = new DateTime(time.Ticks - (time.Ticks % TimeSpan.TicksPerSecond), time.Kind) } : e));
         var ended = tokens.Length > 0 && tokenizer.Vocabulary[tokens[^1]] == Vocabulary.TimelineEnd;
         return new GeneratedPatient(subjectId, events, tokens.Length, ended, first, first < timeline.Count);
     }
