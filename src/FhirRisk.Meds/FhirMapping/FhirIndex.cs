@@ -17,7 +17,7 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
 {
     private static readonly IReadOnlySet<string> s_indexedTypes = ResourceIdentity.TrackedTypes;
 
-    private readonly Dictionary<string, (FhirResource Resource, string Scope, string? Base)> _byTypeId = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (FhirResource Resource, string Scope)> _byTypeId = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Scope, string FullUrl), (FhirResource Resource, string Scope)> _byFullUrl = [];
     private readonly Dictionary<long, (string PatientId, FhirPatient Patient, string FirstPath)> _patients = [];
     private readonly ConcurrentDictionary<FhirEncounter, FhirEncounterInfo> _encounterInfo = new(ReferenceEqualityComparer.Instance);
@@ -54,14 +54,14 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
     {
         ArgumentNullException.ThrowIfNull(resource);
         ArgumentNullException.ThrowIfNull(envelope);
+        // Every resource's fullUrl names a server the input comes from, whatever its type (as a push counts them).
+        if (FhirReferences.BaseOf(envelope.FullUrl) is { } serverBase)
+            _bases.Add(serverBase);
         if (!s_indexedTypes.Contains(resource.ResourceType))
             return;
         var id = resource.Id ?? ReferenceTarget.Parse(envelope.FullUrl)?.Id;
-        var serverBase = FhirReferences.BaseOf(envelope.FullUrl);
-        if (serverBase is not null)
-            _bases.Add(serverBase);
         if (id is not null)
-            _byTypeId.TryAdd($"{resource.ResourceType}/{id}", (resource, envelope.Scope, serverBase));
+            _byTypeId.TryAdd($"{resource.ResourceType}/{id}", (resource, envelope.Scope));
         if (envelope.FullUrl is { Length: > 0 } fullUrl)
             _byFullUrl.TryAdd((envelope.Scope, fullUrl), (resource, envelope.Scope));
         if (resource is FhirPatient patient && id is not null)
@@ -99,7 +99,7 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
     {
         ArgumentNullException.ThrowIfNull(context);
         var target = ReferenceTarget.Parse(reference?.Reference);
-        if (target is null || Find(target.Value, "Encounter", context.Scope, context.FullUrl) is not { } found)
+        if (target is null || Find(target.Value, "Encounter", context.Scope) is not { } found)
             return null;
         // Looked up by the indexed resource itself: no key string and no closure per lookup (every resource names its
         // encounter); the description is made once per encounter.
@@ -123,7 +123,7 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
             return null;
         if (target.Value.Form == ReferenceForm.Contained)
             return owner.Contained.OfType<FhirMedication>().FirstOrDefault(m => m.Id == target.Value.Id);
-        return Find(target.Value, "Medication", context.Scope, context.FullUrl)?.Resource as FhirMedication;
+        return Find(target.Value, "Medication", context.Scope)?.Resource as FhirMedication;
     }
 
     /// <summary>True when the reference names an indexed Location whose name, type or physical type says ICU.</summary>
@@ -187,7 +187,7 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
         var target = ReferenceTarget.Parse(reference?.Reference);
         if (target is null)
             return new SubjectResolution(null, SubjectStatus.Missing);
-        var (outcome, found) = Locate(target.Value, "Patient", context.Scope, context.FullUrl);
+        var (outcome, found) = Locate(target.Value, "Patient", context.Scope);
         if (found is { Resource: FhirPatient patient })
             return new SubjectResolution(SubjectIdOf(Survivor(patient.Id ?? target.Value.Id!)), SubjectStatus.Resolved);
         if (outcome == Lookup.Foreign)
@@ -210,7 +210,7 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
     /// <summary>The Location a reference names: by the bundle's fullUrls first (a <c>urn:uuid</c> reference, R4 §2.36.4), as
     /// every other reference is resolved, then by type and id.</summary>
     internal FhirLocation? FindLocation(FhirReference? reference, string scope = "") =>
-        ReferenceTarget.Parse(reference?.Reference) is { } target ? Find(target, "Location", scope, null)?.Resource as FhirLocation : null;
+        ReferenceTarget.Parse(reference?.Reference) is { } target ? Find(target, "Location", scope)?.Resource as FhirLocation : null;
 
     private static bool IsIcu(FhirLocation location) =>
         EncounterClassifier.IsIcuText(location.Name)
@@ -227,9 +227,7 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
 
     private FhirEncounterInfo Describe(FhirEncounter encounter, string key, string scope, FhirResourceEnvelope context)
     {
-        // Cached per encounter, so nothing of whichever resource asked first may decide: the encounter's references
-        // resolve in its own scope, with no referring fullUrl (an absolute one is still checked against its server).
-        var scoped = context with { Scope = scope, FullUrl = null };
+        var scoped = context with { Scope = scope };
         var parentId = ReferenceTarget.Parse(encounter.PartOf?.Reference)?.Id is { } parent ? EncounterIdOf(parent) : (long?)null;
         var icuByLocation = parentId is not null && encounter.Locations.Count > 0
             && encounter.Locations.All(l => IsIcuLocation(l.Location, scoped.Scope));
@@ -239,7 +237,7 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
         // readmission. A sub-encounter whose parent is not in the data stays what its class says.
         var isPartOfStay = !isIcu && parentId is not null && EncounterClassifier.IsInpatientClass(encounter)
             && ReferenceTarget.Parse(encounter.PartOf?.Reference) is { } parentTarget
-            && Find(parentTarget, "Encounter", scope, null)?.Resource is FhirEncounter parentEncounter
+            && Find(parentTarget, "Encounter", scope)?.Resource is FhirEncounter parentEncounter
             && EncounterClassifier.IsInpatientClass(parentEncounter);
         var isInpatient = EncounterClassifier.IsInpatientClass(encounter) && !(isIcu && parentId is not null) && !isPartOfStay;
         var isEmergency = !isInpatient && !isIcu && EncounterClassifier.IsEmergencyClass(encounter);
@@ -267,19 +265,18 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
             ?? "UNKNOWN";
     }
 
-    private (FhirResource Resource, string Scope)? Find(ReferenceTarget target, string type, string scope, string? referrerFullUrl) =>
-        Locate(target, type, scope, referrerFullUrl).Found;
+    private (FhirResource Resource, string Scope)? Find(ReferenceTarget target, string type, string scope) =>
+        Locate(target, type, scope).Found;
 
     private enum Lookup
     {
         Found,
         NotFound,
-        /// <summary>The reference names a resource on another server than the one the indexed resource of that type
-        /// and id, or the whole input, comes from.</summary>
+        /// <summary>An absolute reference to a server none of the input's fullUrls names.</summary>
         Foreign,
     }
 
-    private (Lookup Outcome, (FhirResource Resource, string Scope)? Found) Locate(ReferenceTarget target, string type, string scope, string? referrerFullUrl)
+    private (Lookup Outcome, (FhirResource Resource, string Scope)? Found) Locate(ReferenceTarget target, string type, string scope)
     {
         // A fullUrl names its resource in the scope of the bundle that holds it — for a superseded copy's, the winner's
         // own scope, so what the winner references resolves where the winner was read (ResourceCopies).
@@ -289,21 +286,16 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
         if (target.Form is ReferenceForm.Contained or ReferenceForm.Conditional or ReferenceForm.Urn
             || target.TypeAndId is not { } key || target.Type != type)
             return (Lookup.NotFound, null);
-        // The server a reference names: its own base when absolute; for a relative one, the base of the referring
-        // entry's absolute fullUrl (R4 §2.36.4), else none known. Type/id is one key in a run, so a resource of another
-        // server with the same id must not be taken for it: another patient's results would join this one's record.
-        var referenceBase = target.Form == ReferenceForm.Absolute ? FhirReferences.BaseOf(target.Raw) : FhirReferences.BaseOf(referrerFullUrl);
-        if (_byTypeId.TryGetValue(key, out var found))
-        {
-            return found.Base is null || referenceBase is null || found.Base == referenceBase
-                ? (Lookup.Found, (found.Resource, found.Scope))
-                : (Lookup.Foreign, null);
-        }
-        // Not in the input: an absolute reference to a server that no fullUrl of the input names is another server's.
-        // An input that names no server (bulk NDJSON, urn:uuid bundles) cannot tell, and resolves by type and id.
-        return target.Form == ReferenceForm.Absolute && referenceBase is not null && _bases.Count > 0 && !_bases.Contains(referenceBase)
-            ? (Lookup.Foreign, null)
-            : (Lookup.NotFound, null);
+        // Type/id is one key in a run, so a reference that names another server must not be read by its id: another
+        // person's results would join this one's record. An absolute reference names its server; one that no fullUrl of
+        // the input names (of any resource, as a push counts them) is another server's. An input that names no server
+        // (bulk NDJSON, urn:uuid bundles) cannot tell, and relative references are read on the input's own server: one
+        // service reached under two names (http and https, an alias) gives its fullUrls two bases, and comparing a
+        // relative reference's entry with its target's would drop the patient's own data (review s22-changes M1).
+        if (target.Form == ReferenceForm.Absolute && FhirReferences.BaseOf(target.Raw) is { } referenceBase
+            && _bases.Count > 0 && !_bases.Contains(referenceBase))
+            return (Lookup.Foreign, null);
+        return _byTypeId.TryGetValue(key, out var found) ? (Lookup.Found, found) : (Lookup.NotFound, null);
     }
 
     /// <summary>Most merges followed (a chain of replaced charts), so a cycle cannot loop.</summary>

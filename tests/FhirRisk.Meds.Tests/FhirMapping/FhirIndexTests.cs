@@ -54,8 +54,9 @@ public sealed class FhirIndexTests
 
         Assert.Empty(fixture.Map(observation, "https://ehr.example/fhir/Observation/o1"));
         Assert.Equal([FhirMappingIssueCodes.SubjectOnOtherServer], fixture.IssueCodes);
-        // A relative reference from an entry of another server names that server's Patient p1 (R4 §2.36.4), not ours.
-        Assert.Empty(fixture.Map(observation with { Subject = Ref("Patient/p1") }, "https://other.example/fhir/Observation/o2"));
+        // A relative reference is read on the input's own server, from an entry of any base: one service reached under two
+        // names (http and https, an alias) gives two bases, and the patient's own results must not be dropped.
+        Assert.Single(fixture.Map(observation with { Subject = Ref("Patient/p1") }, "https://ehr-alias.example/fhir/Observation/o2"));
         Assert.Single(fixture.Map(observation with { Subject = Ref("Patient/p1") }, "https://ehr.example/fhir/Observation/o3"));
     }
 
