@@ -24,7 +24,7 @@ public sealed class TimelineTokenizer
     private readonly int _endId;
     private readonly int[] _tieRanks;
     private readonly int[] _stayOf;
-    private ulong? _encodingFingerprint;
+    private readonly Lazy<ulong> _encodingFingerprint;
 
     internal TimelineTokenizer(
         TokenizerSettings settings,
@@ -48,6 +48,7 @@ public sealed class TimelineTokenizer
         _endId = vocabulary.IdOf(Vocabulary.TimelineEnd);
         _tieRanks = [.. vocabulary.Tokens.Select(TieEntry.RankOf)];
         _stayOf = [.. vocabulary.Tokens.Select(TieEntry.StayOf)];
+        _encodingFingerprint = new Lazy<ulong>(() => TokenizerManifest.EncodingFingerprint(this));
         HasAge = settings.StaticFields.Contains(TokenizerSettings.AgeField);
         PrefixLength = _statics.Fields.Count + (HasAge ? 2 : 0);
     }
@@ -71,7 +72,7 @@ public sealed class TimelineTokenizer
     /// same tokens but other decile cut points, quantized codes, intervals or date rules, and so give the same ids other
     /// meanings (review s22 trainer H1); their encoding fingerprints differ.
     /// </summary>
-    public ulong EncodingFingerprint => _encodingFingerprint ??= TokenizerManifest.EncodingFingerprint(this);
+    public ulong EncodingFingerprint => _encodingFingerprint.Value;
 
     /// <summary>Tokens in every window's static prefix (one per static field, two for age).</summary>
     public int PrefixLength { get; }

@@ -399,6 +399,8 @@ public sealed class ExplanationTests
     [InlineData("UNK//RXNORM", null, null, "A RxNorm code unknown to the model")]
     [InlineData("LOINC//718-7//g/dL", 2, null, "LOINC 718-7: decile 2 of 10")]
     [InlineData("LOINC//30934-4//pg/mL", 10, 1500f, "LOINC 30934-4: ≈1,500 pg/mL, decile 10 of 10")]
+    [InlineData("LOINC//30934-4//pg/mL", 10, 999.7f, "LOINC 30934-4: ≈1,000 pg/mL, decile 10 of 10")]
+    [InlineData("LOINC//1//x", 1, 0.00001f, "LOINC 1: ≈0.00001 x, decile 1 of 10")]
     // Third parts that are no unit stay in the label, or every allergy would read alike (review s22 explain M2).
     [InlineData("ALLERGY//SNOMED//91936005", null, null, "ALLERGY SNOMED 91936005")]
     [InlineData("DIAGNOSIS//ICD//10//I509", null, null, "DIAGNOSIS ICD 10 I509")]
@@ -410,6 +412,7 @@ public sealed class ExplanationTests
     [Theory]
     [InlineData("LOINC//8310-5//Cel", 10, 37.4f, null, "LOINC 8310-5: > 37.4 Cel, decile 10 of 10")]
     [InlineData("LOINC//8480-6//mm[Hg]", 1, null, 111f, "LOINC 8480-6: ≤ 111 mm[Hg], decile 1 of 10")]
+    [InlineData("LOINC//8480-6//mm[Hg]", 1, null, 111.3f, "LOINC 8480-6: ≤ 111.3 mm[Hg], decile 1 of 10")]
     [InlineData("LOINC//2160-0//mg/dL", 8, 1.51f, 1.84f, "LOINC 2160-0: 1.51–1.84 mg/dL, decile 8 of 10")]
     public void Labels_of_a_decile_give_the_range_its_value_lay_in_not_its_median(string code, int bin, float? lower, float? upper, string expected)
     {

@@ -84,7 +84,7 @@ public sealed class TokenizerFilesTests : IDisposable
     }
 
     [Fact]
-    public void EncodingFingerprint_FollowsTheEncodingRules_NotTheFitsCounts()
+    public void EncodingFingerprint_FollowsTheTokenizerFile_NotItsFitRecord()
     {
         var fitted = TimelineTokenizer.Fit(_dataset);
         fitted.Save(_temp.File("model"));
@@ -93,7 +93,7 @@ public sealed class TokenizerFilesTests : IDisposable
 
         Assert.Equal(fitted.EncodingFingerprint, TimelineTokenizer.Load(_temp.File("model")).EncodingFingerprint);
 
-        // Another fit's counts: the same rules.
+        // Another fitted_on record (counts of the data fitted on): the same tokenizer file otherwise.
         manifest["fitted_on"]!["subjects"] = 31;
         File.WriteAllText(path, manifest.ToJsonString());
         var recounted = TimelineTokenizer.Load(_temp.File("model"));

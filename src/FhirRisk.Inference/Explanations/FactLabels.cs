@@ -68,26 +68,27 @@ public static class FactLabels
         if (bin is not { } decile)
             return Cut(name);
         var unit = hasUnit ? " " + parts[^1] : "";
+        // A bound keeps four significant digits, so that "≤ 111" never stands for a break of 111.3.
         var amount = (lower, upper, value) switch
         {
-            ({ } low, { } high, _) => $" {Number(low)}–{Number(high)}{unit},",
-            (null, { } high, _) => $" ≤ {Number(high)}{unit},",
-            ({ } low, null, _) => $" > {Number(low)}{unit},",
-            (null, null, { } v) => $" ≈{Number(v)}{unit},",
+            ({ } low, { } high, _) => $" {Number(low, 4)}–{Number(high, 4)}{unit},",
+            (null, { } high, _) => $" ≤ {Number(high, 4)}{unit},",
+            ({ } low, null, _) => $" > {Number(low, 4)}{unit},",
+            (null, null, { } v) => $" ≈{Number(v, 3)}{unit},",
             _ => "",
         };
         return Cut(string.Create(CultureInfo.InvariantCulture, $"{name}:{amount} decile {decile} of 10"));
     }
 
-    // Three significant digits, never in exponent form (a BNP of 1,500 read "1.5E+03").
-    private static string Number(float value)
+    // A few significant digits, never in exponent form (a BNP of 1,500 read "1.5E+03"); at 10^digits or more, whole
+    // numbers with thousands separators.
+    private static string Number(float value, int digits)
     {
-        var size = Math.Abs(value);
-        if (size >= 1000)
-            return value.ToString("#,0", CultureInfo.InvariantCulture);
-        if (size is > 0 and < 0.001f)
-            return value.ToString("0.#########", CultureInfo.InvariantCulture);
-        return value.ToString("G3", CultureInfo.InvariantCulture);
+        var decimals = Math.Clamp(digits - 1 - (int)Math.Floor(Math.Log10(Math.Max(Math.Abs((double)value), 1e-15))), 0, 15);
+        var rounded = Math.Round((double)value, decimals, MidpointRounding.AwayFromZero);
+        return Math.Abs(rounded) >= Math.Pow(10, digits)
+            ? rounded.ToString("#,0", CultureInfo.InvariantCulture)
+            : rounded.ToString("#,0.###########", CultureInfo.InvariantCulture);
     }
 
     /// <summary>The label of time that passed with no event after it (the interval tokens' names).</summary>

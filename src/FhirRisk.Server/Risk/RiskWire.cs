@@ -80,15 +80,16 @@ internal static class RiskWire
 
     /// <summary>
     /// The first event at <paramref name="time"/> that is the fact: its code exactly, else a code the tokenizer backed off
-    /// to it (<c>ICD10CM//I50</c> for <c>ICD10CM//I50.9</c>: the fact's code followed by a '.' or '/'); null when none is
-    /// (review s22 explain L4: the first event at that time, or the patient's first event, stood in, so an unknown code
-    /// pointed at a known lab beside it and a moved date-only death at a static row).
+    /// to it (its category: <c>ICD10CM//I50</c> for <c>ICD10CM//I50.91</c>, <c>DIAGNOSIS//ICD//10//I50</c> for
+    /// <c>…//I509</c>), one that continues with a '.' or '/' first; null when none is (review s22 explain L4: the first event
+    /// at that time, or the patient's first event, stood in, so an unknown code pointed at a known lab beside it and a
+    /// moved date-only death at a static row).
     /// </summary>
     private static int? EventIndexOf(string code, DateTime time, IReadOnlyList<MedsEvent> events)
     {
         if (code.Length == 0)
             return null;
-        int? backedOff = null;
+        (int? Separated, int? Any) backedOff = (null, null);
         for (var i = 0; i < events.Count; i++)
         {
             if (events[i].Time != time)
@@ -96,10 +97,14 @@ internal static class RiskWire
             var own = events[i].Code;
             if (own == code)
                 return i;
-            if (backedOff is null && own.Length > code.Length && own.StartsWith(code, StringComparison.Ordinal) && own[code.Length] is '.' or '/')
-                backedOff = i;
+            if (own.Length > code.Length && own.StartsWith(code, StringComparison.Ordinal))
+            {
+                backedOff.Any ??= i;
+                if (own[code.Length] is '.' or '/')
+                    backedOff.Separated ??= i;
+            }
         }
-        return backedOff;
+        return backedOff.Separated ?? backedOff.Any;
     }
 
     public static Trajectory TrajectoryOf(GeneratedTrajectory trajectory)
