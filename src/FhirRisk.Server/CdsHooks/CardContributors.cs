@@ -6,7 +6,12 @@ namespace FhirRisk.Server.CdsHooks;
 /// <summary>One event that moved a risk: a readable label (no identifiers) and its signed effect on the probability
 /// (e.g. +0.041 = 4.1 percentage points higher because of it); <paramref name="Facts"/> events when several read alike
 /// (<see cref="FhirRisk.Inference.Explanations.RiskContributor.Facts"/>).</summary>
-internal sealed record CardContributor(string Label, double Delta, int Facts = 1);
+internal sealed record CardContributor(string Label, double Delta, int Facts = 1)
+{
+    /// <summary>Set when the explanation measured only the stay's events from this time on: the earlier ones were left
+    /// out by the explainer's fact budget (its last 16 facts), so they are absent from the card, not unimportant.</summary>
+    public DateTime? ExplainedSince { get; init; }
+}
 
 /// <summary>
 /// The seam for "top contributing events" on cards: the server registers <see cref="ExplainedCardContributors"/>; without

@@ -82,7 +82,7 @@ internal sealed class ExplainedCardContributors(
             if (Stopwatch.GetElapsedTime(started) > options.Value.ContributorTimeout)
                 return TimedOut(task);
             return explained.TryGetValue(task, out var explanation)
-                ? [.. explanation.TopContributors.Where(c => !explanation.Assumed(c)).Select(c => new CardContributor(c.Label, c.Delta, c.Facts))]
+                ? [.. explanation.TopContributors.Where(c => !explanation.Assumed(c)).Select(c => new CardContributor(c.Label, c.Delta, c.Facts) { ExplainedSince = explanation.Since })]
                 : [];
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -137,7 +137,10 @@ internal sealed class ExplainedCardContributors(
         // The heads explain synchronously: run off the request thread so each card's budget can end its wait.
         var explanations = await Task.Run(() => explainer.ExplainManyAsync(queries, cancellationToken), cancellationToken).ConfigureAwait(false);
         var written = patient.WrittenEnds.Select(e => (e.Time, e.Code)).ToHashSet();
-        return explanations.ToDictionary(e => e.Task, e => new Explained(e.TopContributors, written));
+        return explanations.ToDictionary(e => e.Task, e => new Explained(e.TopContributors, written)
+        {
+            Since = e.OmittedFacts > 0 && e.Facts.Count > 0 ? e.Facts[0].Fact.Time : null,
+        });
     }
 
     /// <summary>A task's contributors, and the stay ends this service wrote at the prediction time
@@ -146,6 +149,9 @@ internal sealed class ExplainedCardContributors(
     /// a card does not list them as a reason for its risk (review s22 explain M4).</summary>
     private sealed record Explained(IReadOnlyList<RiskContributor> TopContributors, HashSet<(DateTime? Time, string Code)> Written)
     {
+        /// <summary>The first measured fact's time when earlier facts of the stay were left out (review s22 explain M3).</summary>
+        public DateTime? Since { get; init; }
+
         public bool Assumed(RiskContributor contributor) =>
             contributor.Codes.Count > 0 && contributor.Codes.All(code => Written.Contains((contributor.Time, code)));
     }

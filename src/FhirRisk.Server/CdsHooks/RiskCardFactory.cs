@@ -123,7 +123,11 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
             text.Append(' ').Append(BeforeStayEndNote);
         if (input.Contributors.Count > 0)
         {
-            text.Append("\n\n**Top contributing events**\n\n| Event | Change in risk |\n|---|---|\n");
+            text.Append("\n\n**Top contributing events**");
+            // The explainer measures the stay's last facts only: a card must not read as if the earlier ones did not matter.
+            if (input.Contributors.FirstOrDefault(c => c.ExplainedSince is not null)?.ExplainedSince is { } since)
+                text.Append(CultureInfo.InvariantCulture, $" (from {since:yyyy-MM-dd HH:mm} UTC; the stay's earlier events were not measured)");
+            text.Append("\n\n| Event | Change in risk |\n|---|---|\n");
             foreach (var c in Rows(input.Contributors))
             {
                 text.Append("| ").Append(CardText.EscapeMarkdown(c.Label));

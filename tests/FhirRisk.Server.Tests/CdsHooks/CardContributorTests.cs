@@ -153,6 +153,32 @@ public sealed class CardContributorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_card_says_from_when_its_contributors_were_measured_when_earlier_events_were_left_out()
+    {
+        // Review s22 explain M3: the explainer measures the stay's last 16 facts, and the card read as if it had all.
+        const string Long = "patient-contrib-long";
+        using (var pushed = await _server.PostAsync("/fhir", TestBundles.Patient(Long, labs: 24).ToJsonString()))
+            Assert.Equal(System.Net.HttpStatusCode.OK, pushed.StatusCode);
+        var source = _server.Services.GetRequiredService<ICardContributorSource>();
+        var request = new PatientRiskRequest(Long, [], ["hospital_mortality"], Method: RiskMethod.Heads);
+        var shortRequest = new PatientRiskRequest(PatientId, [], ["hospital_mortality"], Method: RiskMethod.Heads);
+        var result = await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout);
+        var shortResult = await _server.Patients.PredictAsync(shortRequest).WaitAsync(TestFhirRiskServer.Timeout);
+
+        var contributors = Assert.Single(await source.GetContributorsAsync(request, result.Risks, CancellationToken.None));
+        var shortContributors = Assert.Single(await source.GetContributorsAsync(shortRequest, shortResult.Risks, CancellationToken.None));
+        var factory = new RiskCardFactory(new CdsHooksOptions());
+        var card = Assert.Single(factory.Build(result, [new RiskCardInput(result.Risks[0], contributors)], []));
+        var shortCard = Assert.Single(factory.Build(shortResult, [new RiskCardInput(shortResult.Risks[0], shortContributors)], []));
+
+        Assert.True(contributors[0].ExplainedSince is not null, card.Detail);
+        Assert.Matches(@"\*\*Top contributing events\*\* \(from 2021-03-\d\d \d\d:\d\d UTC; ", card.Detail);
+        Assert.Contains("the stay's earlier events were not measured", card.Detail, StringComparison.Ordinal);
+        Assert.All(shortContributors, c => Assert.Null(c.ExplainedSince));
+        Assert.Contains("**Top contributing events**\n", shortCard.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Rollout_risks_get_no_contributors()
     {
         var source = _server.Services.GetRequiredService<ICardContributorSource>();
