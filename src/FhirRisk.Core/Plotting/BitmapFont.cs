@@ -54,9 +54,11 @@ internal static class BitmapFont
     private const string Plain = "AAAAAAaaaaaaCcEEEEeeeeIIIIiiiiNnOOOOOOooooooUUUUuuuuYyySsZzLlSsZzZzCcNnEeAaOoUuCcRrEeUu";
 
     /// <summary>The advance of <paramref name="text"/> in design units (multiply by the unit for pixels).</summary>
-    public static int MeasureUnits(string text)
+    public static int MeasureUnits(string text) => Measure(Displayable(text));
+
+    // The advance of text already in the font's glyphs.
+    private static int Measure(string text)
     {
-        text = Displayable(text);
         var width = 0;
         foreach (var c in text)
             width += GlyphFor(c).Advance;
@@ -75,8 +77,8 @@ internal static class BitmapFont
         var shift = align switch
         {
             TextAlign.Left => 0.0,
-            TextAlign.Center => MeasureUnits(text) / 2.0,
-            _ => MeasureUnits(text),
+            TextAlign.Center => Measure(text) / 2.0,
+            _ => Measure(text),
         };
         var cell = unit / Detail;
         var pen = -shift;

@@ -54,14 +54,19 @@ internal static class DischargeNow
     /// so it is the prediction point at that time.
     /// </summary>
     /// <param name="hospitalDischarge">The code of a hospital stay's end (<see cref="HospitalDischargeCode"/>).</param>
-    public static IReadOnlyList<MedsEvent> Close(IReadOnlyList<MedsEvent> events, long encounterId, DateTime? at = null, string hospitalDischarge = UnknownDisposition)
+    public static IReadOnlyList<MedsEvent> Close(IReadOnlyList<MedsEvent> events, long encounterId, DateTime? at = null, string hospitalDischarge = UnknownDisposition) =>
+        Insert(events, Ends(events, encounterId, at, hospitalDischarge));
+
+    /// <summary>The ends <see cref="Close"/> writes into <paramref name="events"/>, all at one time; none when there is
+    /// nothing to close.</summary>
+    public static IReadOnlyList<MedsEvent> Ends(IReadOnlyList<MedsEvent> events, long encounterId, DateTime? at = null, string hospitalDischarge = UnknownDisposition)
     {
         ArgumentNullException.ThrowIfNull(events);
         var own = events.Where(e => e.EncounterId == encounterId && !e.IsStatic).ToArray();
         bool Opened(string start, string end) => own.Any(e => CodeSet.Matches(e.Code, start)) && !own.Any(e => CodeSet.Matches(e.Code, end));
         var time = at ?? events.Where(e => !e.IsStatic).Select(e => e.Time!.Value).DefaultIfEmpty().Max();
         if (own.Length == 0 || own.Min(e => e.Time) > time)
-            return events; // not in the record, or asked before it began: nothing of it to close
+            return []; // not in the record, or asked before it began: nothing of it to close
         var subject = own[0].SubjectId;
         var ends = new List<MedsEvent>(3);
         var hospital = Opened(TaskCodes.HospitalAdmission, TaskCodes.HospitalDischarge);
@@ -73,8 +78,17 @@ internal static class DischargeNow
             ends.Add(new MedsEvent(subject, time, TaskCodes.EdOut, EncounterId: encounterId));
         if (hospital)
             ends.Add(new MedsEvent(subject, time, hospitalDischarge, EncounterId: encounterId));
+        return ends;
+    }
+
+    /// <summary><paramref name="events"/> with <paramref name="ends"/> (one time) after every event at or before it.</summary>
+    public static IReadOnlyList<MedsEvent> Insert(IReadOnlyList<MedsEvent> events, IReadOnlyList<MedsEvent> ends)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(ends);
         if (ends.Count == 0)
             return events;
+        var time = ends[0].Time;
         var position = events.Count;
         while (position > 0 && (events[position - 1].IsStatic is false && events[position - 1].Time > time))
             position--;

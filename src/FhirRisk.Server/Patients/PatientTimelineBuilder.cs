@@ -48,9 +48,8 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         if (request.DischargingEncounterId is { } discharging)
         {
             var code = model.IsLoaded ? DischargeNow.HospitalDischargeCode(model.Session.Tokenizer.Vocabulary) : DischargeNow.UnknownDisposition;
-            var closed = DischargeNow.Close(patient.Events, EncounterIdOf(discharging), request.PredictionTime?.UtcDateTime, code);
-            var recorded = patient.Events.ToHashSet();
-            patient = patient with { Events = closed, WrittenEnds = [.. closed.Where(e => !recorded.Contains(e))] };
+            var ends = DischargeNow.Ends(patient.Events, EncounterIdOf(discharging), request.PredictionTime?.UtcDateTime, code);
+            patient = patient with { Events = DischargeNow.Insert(patient.Events, ends), WrittenEnds = ends };
         }
         _built.AddOrUpdate(request, patient);
         return patient;

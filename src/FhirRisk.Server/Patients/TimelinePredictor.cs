@@ -43,6 +43,15 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
     /// 9999-12-31 put the card's estimate there): a typo, a time-zone error or a planned event charted as done.</summary>
     public const string FutureEventsCode = "FUTURE_EVENTS";
 
+    /// <summary>The note every answer of a model trained on simulated patients carries (<see cref="SimulatedModelCode"/>);
+    /// gRPC Explain gives it too.</summary>
+    public const string SimulatedModelNote = $"{SimulatedModelCode} the model was trained on simulated patients only (fhirrisk demo-model): not for clinical decisions";
+
+    /// <summary>The note of an answer whose record had <paramref name="unknown"/> events the vocabulary does not hold
+    /// (<see cref="UnknownCodesCode"/>); gRPC Explain gives it too.</summary>
+    public static string UnknownCodesNote(long unknown) => string.Create(CultureInfo.InvariantCulture,
+        $"{UnknownCodesCode} x{unknown}: events whose code the model's vocabulary does not hold were read as UNK; check the codes (DESIGN §3, VOCAB//value)");
+
     /// <summary>How far past the service's clock the last event may lie before <see cref="FutureEventsCode"/>.</summary>
     public static readonly TimeSpan FutureTolerance = TimeSpan.FromDays(1);
 
@@ -95,8 +104,7 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
             // The encoder counted every timeline event's coverage (events after the cut-off are not encoded).
             var unknown = timeline.Coverage.Unknown;
             if (unknown > 0)
-                notes = notes.Append(string.Create(CultureInfo.InvariantCulture,
-                    $"{UnknownCodesCode} x{unknown}: events whose code the model's vocabulary does not hold were read as UNK; check the codes (DESIGN §3, VOCAB//value)"));
+                notes = notes.Append(UnknownCodesNote(unknown));
             if (fellBack)
                 notes = notes.Append($"{RolloutsBusyCode} answered by the task heads: the rollout engine was at capacity");
             var point = DateTime.UnixEpoch.AddTicks(timeline.Times[index] * TimeSpan.TicksPerMicrosecond);
@@ -111,7 +119,7 @@ internal sealed class TimelinePredictor(RiskModel model, RolloutAdmission admiss
             if (inFuture)
                 notes = notes.Append($"{FutureEventsCode} the record's last event is dated more than a day after the service's clock: the risk is estimated as of that event; check the source's dates");
             if (model.TrainedOnSimulatedPatients)
-                notes = notes.Append($"{SimulatedModelCode} the model was trained on simulated patients only (fhirrisk demo-model): not for clinical decisions");
+                notes = notes.Append(SimulatedModelNote);
             return new PatientRiskResult(risks, model.Version, events.Count, [.. notes])
             {
                 AnsweredByHeadsWhenBusy = fellBack,

@@ -94,11 +94,9 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
             response.Issues.Add(Note(UnscoredFactsCode, string.Create(CultureInfo.InvariantCulture,
                 $"{UnscoredFactsCode} x{unscored}: facts beside a trajectory point where no rollout could be scored (each excluded, so the point's risk is unknown) have no weight and are not among the contributors")));
         if (timeline.Coverage.Unknown is var unknown and > 0)
-            response.Issues.Add(Note(TimelinePredictor.UnknownCodesCode, string.Create(CultureInfo.InvariantCulture,
-                $"{TimelinePredictor.UnknownCodesCode} x{unknown}: events whose code the model's vocabulary does not hold were read as UNK; check the codes (DESIGN §3, VOCAB//value)")));
+            response.Issues.Add(Note(TimelinePredictor.UnknownCodesCode, TimelinePredictor.UnknownCodesNote(unknown)));
         if (model.TrainedOnSimulatedPatients)
-            response.Issues.Add(Note(TimelinePredictor.SimulatedModelCode,
-                $"{TimelinePredictor.SimulatedModelCode} the model was trained on simulated patients only (fhirrisk demo-model): not for clinical decisions"));
+            response.Issues.Add(Note(TimelinePredictor.SimulatedModelCode, TimelinePredictor.SimulatedModelNote));
         return response;
 
         static Issue Note(string code, string message) => new() { Code = code, Severity = IssueSeverity.Warning, Message = message };
