@@ -163,6 +163,34 @@ public sealed class ExplanationTests
     }
 
     [Fact]
+    public async Task A_querys_names_of_codes_label_its_facts_over_the_settings_names()
+    {
+        var options = new InferenceOptions
+        {
+            Threads = 1,
+            Explanations = new ExplanationSettings { CodeDescriptions = new Dictionary<string, string> { ["LAB//A"] = "Host A", ["LAB//B"] = "Host B" } },
+        };
+        using var session = InferenceSession.Open(FinetunedTinyModel.Value.Directory, options);
+        using var heads = session.CreateHeadsPredictor();
+        var timeline = Encode([
+            new(1, Admitted, "HOSPITAL_ADMISSION//IMP"),
+            new(1, Admitted.AddHours(1), "LAB//A"), new(1, Admitted.AddHours(2), "LAB//B"),
+        ]);
+        var query = new ExplanationQuery(timeline, timeline.Count - 1, TaskCatalog.HospitalMortality)
+        {
+            CodeDescriptions = new Dictionary<string, string> { ["LAB//A"] = "Lactate" },
+        };
+
+        var named = await heads.ExplainAsync(query);
+        var plain = await heads.ExplainAsync(query with { CodeDescriptions = null });
+
+        // The record's name wins where it has one; the host's fills in the rest; the risks are the same.
+        Assert.Equal(["Lactate", "Host B"], named.Facts.Select(c => c.Fact.Label));
+        Assert.Equal(["Host A", "Host B"], plain.Facts.Select(c => c.Fact.Label));
+        Assert.Equal(plain.Facts.Select(c => c.OcclusionDelta), named.Facts.Select(c => c.OcclusionDelta));
+    }
+
+    [Fact]
     public async Task Facts_that_read_alike_are_one_contributor_whose_delta_is_their_sum()
     {
         // Service review s11 #2: a result charted twice at one time gave two identical rows (cards and gRPC Explain).
@@ -410,9 +438,9 @@ public sealed class ExplanationTests
     }
 
     [Theory]
-    [InlineData("LOINC//8310-5//Cel", 10, 37.4f, null, "LOINC 8310-5: > 37.4 Cel, decile 10 of 10")]
-    [InlineData("LOINC//8480-6//mm[Hg]", 1, null, 111f, "LOINC 8480-6: ≤ 111 mm[Hg], decile 1 of 10")]
-    [InlineData("LOINC//8480-6//mm[Hg]", 1, null, 111.3f, "LOINC 8480-6: ≤ 111.3 mm[Hg], decile 1 of 10")]
+    [InlineData("LOINC//8310-5//Cel", 10, 37.4f, null, "LOINC 8310-5: > 37.4 °C, decile 10 of 10")]
+    [InlineData("LOINC//8480-6//mm[Hg]", 1, null, 111f, "LOINC 8480-6: ≤ 111 mmHg, decile 1 of 10")]
+    [InlineData("LOINC//8480-6//mm[Hg]", 1, null, 111.3f, "LOINC 8480-6: ≤ 111.3 mmHg, decile 1 of 10")]
     [InlineData("LOINC//2160-0//mg/dL", 8, 1.51f, 1.84f, "LOINC 2160-0: 1.51–1.84 mg/dL, decile 8 of 10")]
     public void Labels_of_a_decile_give_the_range_its_value_lay_in_not_its_median(string code, int bin, float? lower, float? upper, string expected)
     {
@@ -433,6 +461,62 @@ public sealed class ExplanationTests
         var explanation = new RiskExplanation("hospital_mortality", RiskMethod.Rollouts, 0.35, trajectory, facts, [], 0, new ExplanationCost(0, 0, TimeSpan.Zero));
 
         Assert.Equal(2, explanation.UnscoredFacts);
+    }
+
+    [Theory]
+    [InlineData("Cel", "°C")]
+    [InlineData("[degF]", "°F")]
+    [InlineData("mm[Hg]", "mmHg")]
+    [InlineData("10*3/uL", "10³/µL")]
+    [InlineData("10*9/L", "10⁹/L")]
+    [InlineData("/min", "/min")]
+    [InlineData("{beats}/min", "/min")]
+    [InlineData("10*3{cells}/uL", "10³/µL")]
+    [InlineData("mL/min/{1.73_m2}", "mL/min/1.73 m²")]
+    [InlineData("kg/m2", "kg/m²")]
+    [InlineData("[IU]/L", "IU/L")]
+    [InlineData("ug/kg/min", "µg/kg/min")]
+    [InlineData("meq/L", "mEq/L")]
+    [InlineData("mg/dL", "mg/dL")]
+    [InlineData("%", "%")]
+    [InlineData("{score}", "")]
+    [InlineData("1", "")]
+    [InlineData("xyz", "xyz")]
+    public void Units_read_as_clinicians_write_them(string ucum, string shown)
+    {
+        // A card printed UCUM's machine codes: "> 37.4 Cel", "≤ 111 mm[Hg]".
+        Assert.Equal(shown, UcumDisplay.Of(ucum));
+    }
+
+    [Fact]
+    public void A_unit_of_no_dimension_leaves_the_value_bare()
+    {
+        Assert.Equal("LOINC 9269-2: > 13, decile 10 of 10", FactLabels.ForEvent("LOINC//9269-2//{score}", 10, 14f, 13f, null));
+    }
+
+    [Theory]
+    // The record's name for the concept, whatever unit the result came in; a unit that starts with a slash too.
+    [InlineData("LOINC//8867-4///min", 10, "Heart rate: > 110 /min, decile 10 of 10")]
+    [InlineData("LOINC//8310-5//Cel", 10, "Body temperature: > 110 °C, decile 10 of 10")]
+    // Decoding writes ICD codes with their family's separator; the record may not (MIMIC-IV's I509).
+    [InlineData("ICD10CM//I50.9", null, "Heart failure, unspecified")]
+    [InlineData("ICD10CM//J96.01", null, "Acute respiratory failure with hypoxia")]
+    [InlineData("ALLERGY//SNOMED//91936005", null, "Allergy: Penicillin")]
+    // No name: the code, as before.
+    [InlineData("ICD10CM//I50", null, "ICD-10-CM I50")]
+    [InlineData("LOINC//2160-0//mg/dL", 3, "LOINC 2160-0: > 110 mg/dL, decile 3 of 10")]
+    public void Labels_take_the_records_names_of_codes(string code, int? bin, string expected)
+    {
+        var names = new Dictionary<string, string>
+        {
+            ["LOINC//8867-4"] = "Heart rate",
+            ["LOINC//8310-5"] = "Body temperature",
+            ["ICD10CM//I50.9"] = "Heart failure, unspecified",
+            ["ICD10CM//J9601"] = "Acute respiratory failure with hypoxia",
+            ["ALLERGY//SNOMED//91936005"] = "Allergy: Penicillin",
+        };
+
+        Assert.Equal(expected, FactLabels.ForEvent(code, bin, null, 110f, null, names));
     }
 
     [Fact]

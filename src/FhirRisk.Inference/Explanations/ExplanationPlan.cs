@@ -47,10 +47,23 @@ internal sealed class ExplanationPlan
         if (from < 0 || from > query.Index)
             throw new ArgumentOutOfRangeException(nameof(query), $"The span start {from} must lie in 0..{query.Index} (the prediction point).");
         var settings = session.Options.Explanations;
+        if (query.CodeDescriptions is { Count: > 0 } names)
+            settings = settings with { CodeDescriptions = Layered(names, settings.CodeDescriptions) };
         if (query.TopContributors is < 0)
             throw new ArgumentOutOfRangeException(nameof(query), "The number of contributors must not be negative.");
         var (facts, omitted) = ClinicalFacts.Explained(session.Tokenizer, timeline, from, query.Index, settings, settings.MaxFacts);
         return new ExplanationPlan(timeline, query.Index, facts, omitted, query.TopContributors ?? settings.TopContributors);
+    }
+
+    // The query's names over the settings': a copy only when both have some.
+    private static IReadOnlyDictionary<string, string> Layered(IReadOnlyDictionary<string, string> first, IReadOnlyDictionary<string, string>? then)
+    {
+        if (then is not { Count: > 0 })
+            return first;
+        var names = new Dictionary<string, string>(then, StringComparer.Ordinal);
+        foreach (var (code, name) in first)
+            names[code] = name;
+        return names;
     }
 
     public DateTime TimeOf(int index) => DateTime.UnixEpoch.AddTicks(Timeline.Times[index] * TimeSpan.TicksPerMicrosecond);

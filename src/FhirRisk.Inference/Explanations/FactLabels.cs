@@ -1,15 +1,18 @@
 using System.Globalization;
 using FhirRisk.Meds;
+using FhirRisk.Meds.FhirMapping;
 using FhirRisk.Meds.Tasks;
 using FhirRisk.Tokenizer;
 
 namespace FhirRisk.Inference.Explanations;
 
 /// <summary>
-/// Short readable labels for clinical facts, as a CDS Hooks card shows them: a code's description when the host gave
-/// one (<see cref="ExplanationSettings.CodeDescriptions"/>), else the special codes of DESIGN §3 in words
+/// Short readable labels for clinical facts, as a CDS Hooks card shows them: a code's description when the record or
+/// the host gave one (<see cref="ExplanationQuery.CodeDescriptions"/>, <see cref="ExplanationSettings.CodeDescriptions"/>:
+/// "Heart rate" for <c>LOINC//8867-4</c>), else the special codes of DESIGN §3 in words
 /// (<c>HOSPITAL_ADMISSION//EMER</c> → "Hospital admission (EMER)") and other codes as vocabulary and code
-/// (<c>LOINC//2524-7//mmol/L</c> → "LOINC 2524-7"), then the value the decile token stands for, with its unit.
+/// (<c>LOINC//2524-7//mmol/L</c> → "LOINC 2524-7"), then the value the decile token stands for, with its unit as
+/// people write it (<see cref="UcumDisplay"/>: <c>Cel</c> → "°C").
 /// </summary>
 public static class FactLabels
 {
@@ -64,10 +67,10 @@ public static class FactLabels
         var parts = code.Split("//");
         // A quantized code ends with its normalized unit (DESIGN §3: LOINC//2160-0//mg/dL); only a value shows it.
         var hasUnit = bin is not null && parts.Length >= 3;
-        var name = descriptions?.GetValueOrDefault(code) ?? Name(code, parts, hasUnit);
+        var name = (descriptions is null ? null : Described(descriptions, code)) ?? Name(code, parts, hasUnit);
         if (bin is not { } decile)
             return Cut(name);
-        var unit = hasUnit ? " " + parts[^1] : "";
+        var unit = hasUnit && UcumDisplay.Of(parts[^1]) is { Length: > 0 } shown ? " " + shown : "";
         // A bound keeps four significant digits, so that "≤ 111" never stands for a break of 111.3.
         var amount = (lower, upper, value) switch
         {
@@ -123,6 +126,14 @@ public static class FactLabels
         var body = hasUnit ? parts[1..^1] : parts[1..];
         return $"{Friendly(parts[0])} {string.Join(' ', body)}";
     }
+
+    // The code's own name, or its concept's (a measurement's code without its unit), or, for an ICD code decoding wrote
+    // with its family's separator (ICD10CM//I50.9), the name of the same code written without it (MIMIC-IV's I509).
+    private static string? Described(IReadOnlyDictionary<string, string> descriptions, string code) =>
+        CodeDescriptions.Lookup(descriptions, code)
+        ?? (code.Contains('.', StringComparison.Ordinal) && code.IndexOf("//", StringComparison.Ordinal) is > 0 and var cut
+            ? CodeDescriptions.Lookup(descriptions, string.Concat(code.AsSpan(0, cut + 2), code[(cut + 2)..].Replace(".", "", StringComparison.Ordinal)))
+            : null);
 
     private static string Friendly(string vocabulary) => s_vocabularies.GetValueOrDefault(vocabulary, vocabulary);
 

@@ -52,6 +52,10 @@ public sealed record ExplanationQuery(EncodedTimeline Timeline, int Index, strin
     /// <summary>Rollouts: the generation seed; null: the session's <see cref="Rollouts.RolloutSettings.Seed"/>. Heads ignore it.</summary>
     public ulong? Seed { get; init; }
 
+    /// <summary>Readable names of this patient's codes (the displays of the FHIR codings they were mapped from), for the
+    /// facts' labels; they take precedence over <see cref="ExplanationSettings.CodeDescriptions"/>. Null: the settings'.</summary>
+    public IReadOnlyDictionary<string, string>? CodeDescriptions { get; init; }
+
     /// <summary>When the question is asked, for the served answer (<see cref="RiskQuery.AsOf"/>); null: at the index's
     /// own time. The trajectory's points are asked at their own events.</summary>
     public DateTime? AsOf { get; init; }

@@ -11,13 +11,16 @@ namespace FhirRisk.Meds.FhirMapping;
 /// </summary>
 public sealed class FhirMedsMapper(FhirIndex index, FhirMappingSettings settings)
 {
+    /// <summary>The names of the codes mapped so far, from their codings' displays.</summary>
+    public CodeDescriptions Descriptions { get; } = new();
+
     public void Map(FhirResource resource, FhirResourceEnvelope envelope, ICollection<MedsEvent> events, ICollection<Issue> issues)
     {
         ArgumentNullException.ThrowIfNull(resource);
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(issues);
-        var context = new MappingContext(index, settings, resource, envelope, events, issues);
+        var context = new MappingContext(index, settings, resource, envelope, events, issues, Descriptions);
         switch (resource)
         {
             case FhirPatient patient:

@@ -13,7 +13,7 @@ internal static class ImmunizationMapper
             return;
         var encounter = context.Encounter(immunization.Encounter, "encounter");
         var encounterId = encounter?.EncounterId;
-        if ((Cvx(immunization.VaccineCode) ?? context.Code(immunization.VaccineCode, "vaccineCode")) is { } code
+        if ((Cvx(immunization.VaccineCode, context) ?? context.Code(immunization.VaccineCode, "vaccineCode")) is { } code
             && context.Time("occurrenceDateTime", context.Known(immunization.Occurrence, encounter?.Encounter.Period),
                 context.Known(immunization.Recorded, encounter?.Encounter.Period)) is { } time)
             context.Emit(subjectId, time, code, encounterId: encounterId);
@@ -22,8 +22,8 @@ internal static class ImmunizationMapper
     /// <summary>The vaccine's CVX code where a coding gives one: CVX names the vaccine, where an RxNorm or NDC coding beside
     /// it names a product, and the global priority (RxNorm first) would pick that (review s21-fhir L5: the documented
     /// "CVX first" did not hold).</summary>
-    private static string? Cvx(FhirCodeableConcept? concept) =>
+    private static string? Cvx(FhirCodeableConcept? concept, MappingContext context) =>
         concept?.Codings.FirstOrDefault(c => !string.IsNullOrWhiteSpace(c.Code) && CodeSystems.Vocabulary(c.System) == "CVX") is { } cvx
-            ? CodeSystems.ToCode(cvx)
+            ? context.CodeOf(cvx)
             : null;
 }

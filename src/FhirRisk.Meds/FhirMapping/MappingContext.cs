@@ -14,7 +14,8 @@ internal sealed class MappingContext(
     FhirResource resource,
     FhirResourceEnvelope envelope,
     ICollection<MedsEvent> events,
-    ICollection<Issue> issues)
+    ICollection<Issue> issues,
+    CodeDescriptions descriptions)
 {
     public FhirIndex Index { get; } = index;
 
@@ -76,9 +77,22 @@ internal sealed class MappingContext(
     /// <summary>The MEDS code of a concept, or null with a <see cref="FhirMappingIssueCodes.NoUsableCode"/> warning.</summary>
     public string? Code(FhirCodeableConcept? concept, string element)
     {
-        var code = CodeSystems.ToCode(concept);
+        var code = CodeOf(concept);
         if (code is null)
             Report(Issue.Warning(FhirMappingIssueCodes.NoUsableCode, Envelope.IssuePath(element), "no coding with a code"));
+        return code;
+    }
+
+    /// <summary>The MEDS code of a concept's most specific coding, or null; its display names the code
+    /// (<see cref="CodeDescriptions"/>).</summary>
+    public string? CodeOf(FhirCodeableConcept? concept) => CodeOf(CodeSystems.PickMostSpecific(concept));
+
+    /// <summary>The MEDS code of one coding, or null; its display names the code (<see cref="CodeDescriptions"/>).</summary>
+    public string? CodeOf(FhirCoding? coding)
+    {
+        var code = CodeSystems.ToCode(coding);
+        if (code is not null)
+            descriptions.Add(code, coding);
         return code;
     }
 
@@ -142,6 +156,14 @@ internal sealed class MappingContext(
         return null;
     }
 
+    /// <summary>Names <paramref name="code"/>, a code built on <paramref name="concept"/>'s (<c>ALLERGY//SNOMED//…</c>), by
+    /// <paramref name="phrase"/> of the concept's name, where it has one.</summary>
+    public void NameAfter(string code, string concept, Func<string, string> phrase)
+    {
+        if (descriptions.Of(concept) is { } name)
+            descriptions.Add(code, phrase(name));
+    }
+
     public void Emit(long subjectId, DateTime? time, string code, float? numeric = null, string? text = null, long? encounterId = null) =>
         events.Add(new MedsEvent(subjectId, time, code, numeric, text, encounterId));
 
@@ -149,5 +171,5 @@ internal sealed class MappingContext(
 
     /// <summary>A context for a resource this one contains, mapped into the same events and issues.</summary>
     public MappingContext ForContained(FhirResource contained, FhirResourceEnvelope containedEnvelope) =>
-        new(Index, Settings, contained, containedEnvelope, events, issues);
+        new(Index, Settings, contained, containedEnvelope, events, issues, descriptions);
 }

@@ -55,14 +55,14 @@ internal static class MedicationMapper
                 "the medication could not be resolved"));
             return [];
         }
-        if (CodeSystems.ToCode(resolved.Code) is { } medicationCode)
+        if (context.CodeOf(resolved.Code) is { } medicationCode)
             return [medicationCode];
         // A mix without a code of its own is its ingredients: coded in place, or (one level deep, so no cycle) the codes
         // of the Medications its ingredients reference.
         var referenced = resolved.IngredientReferences
             .Select(r => context.Index.ResolveMedication(r, medication, context.Envelope)?.Code);
         var ingredients = resolved.IngredientCodes.Concat(referenced.OfType<FhirCodeableConcept>())
-            .Select(CodeSystems.ToCode).OfType<string>().Distinct().ToList();
+            .Select(context.CodeOf).OfType<string>().Distinct().ToList();
         if (ingredients.Count == 0)
             context.Report(Issue.Warning(FhirMappingIssueCodes.NoUsableCode, context.Envelope.IssuePath("medicationReference"),
                 "the referenced Medication has no code"));

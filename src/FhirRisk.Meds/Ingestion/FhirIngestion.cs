@@ -71,6 +71,7 @@ public sealed class FhirIngestion
         try
         {
             using var spool = new SubjectEventSpool(temp);
+            IReadOnlyDictionary<string, string> descriptions;
             meter.Phase("map");
             var bytesBefore = meter.Bytes;
             using (var omop = OmopStage.Create(_settings, index))
@@ -78,13 +79,14 @@ public sealed class FhirIngestion
                 var mapping = new MappingPass(_settings, index, copies, quarantine, spool, tally, omop, layouts, buffers);
                 mapping.Run(files, meter, cancellationToken);
                 omop?.Complete();
+                descriptions = mapping.Descriptions.ToDictionary();
             }
             tally.Issues(index.Collisions);
             var bytesRead = meter.Bytes - bytesBefore;
             var mapped = stopwatch.Elapsed;
 
             meter.Phase("write");
-            var written = WriteDataset(output, spool, index, tally, cancellationToken);
+            var written = WriteDataset(output, spool, index, tally, descriptions, cancellationToken);
             meter.Report();
             var elapsed = stopwatch.Elapsed;
             return tally.Summarize(quarantine.Count, files.Count, bytesRead, written.Subjects, written.Events, elapsed) with
@@ -100,7 +102,7 @@ public sealed class FhirIngestion
     }
 
     private (int Subjects, long Events) WriteDataset(string output, SubjectEventSpool spool, FhirIndex index, IngestionTally tally,
-        CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string> descriptions, CancellationToken cancellationToken)
     {
         var writerSettings = _settings.Writer;
         if (!FhirDates.IsUtc(_settings.Reader.TimeZone))
@@ -111,6 +113,8 @@ public sealed class FhirIngestion
             writerSettings = writerSettings with { MaxSubjectsPerShard = Math.Max(1, perShard) };
         }
         using var writer = new MedsDatasetWriter(output, writerSettings);
+        // codes.parquet's descriptions: the displays of the codings each code was mapped from.
+        writer.DescribeCodes(code => CodeDescriptions.Lookup(descriptions, code));
         var subjects = 0;
         long events = 0;
         foreach (var (subjectId, subjectEvents) in spool.ReadSubjects())

@@ -32,6 +32,9 @@ internal sealed class MappingPass(
     private const int BatchBytes = 1 << 20;
 
     private readonly FhirMedsMapper _mapper = new(index, settings.Mapping);
+
+    /// <summary>The names of the codes mapped, from their codings' displays.</summary>
+    public CodeDescriptions Descriptions => _mapper.Descriptions;
     private EffectLog _lines = new();
     private LineBatch? _batch;
 

@@ -70,9 +70,14 @@ public static class FhirTimelineMapper
             // OrderBy is stable: equal times keep their input order, as the dataset writer's sort does.
             ordered.AddRange(own.OrderBy(e => e.Time is null ? 0 : 1).ThenBy(e => e.Time ?? DateTime.MinValue));
         }
-        return new FhirTimeline(ordered, subjects, issues);
+        return new FhirTimeline(ordered, subjects, issues) { CodeDescriptions = mapper.Descriptions.ToDictionary() };
     }
 }
 
 /// <summary>MEDS events in MEDS order, grouped by subject (ascending id), the subjects found and every issue.</summary>
-public sealed record FhirTimeline(IReadOnlyList<MedsEvent> Events, IReadOnlyList<long> Subjects, IReadOnlyList<Issue> Issues);
+public sealed record FhirTimeline(IReadOnlyList<MedsEvent> Events, IReadOnlyList<long> Subjects, IReadOnlyList<Issue> Issues)
+{
+    /// <summary>Readable names of the codes, from the displays of the codings they were mapped from
+    /// (<see cref="CodeDescriptions"/>; look one up with <see cref="CodeDescriptions.Lookup"/>).</summary>
+    public IReadOnlyDictionary<string, string> CodeDescriptions { get; init; } = new Dictionary<string, string>();
+}

@@ -45,6 +45,19 @@ public sealed class MedsDatasetWriter : IDisposable
     }
 
     /// <summary>
+    /// Names the codes of the data that have no description yet, at <see cref="Complete"/>: <paramref name="describe"/>
+    /// gives a code's description or null (ingestion's <see cref="FhirMapping.CodeDescriptions.Lookup"/> over the
+    /// displays of the codings it mapped).
+    /// </summary>
+    public void DescribeCodes(Func<string, string?> describe)
+    {
+        ArgumentNullException.ThrowIfNull(describe);
+        _describe = describe;
+    }
+
+    private Func<string, string?>? _describe;
+
+    /// <summary>
     /// Writes all events of one subject, sorting them (static first, then by time, stable). The split is
     /// <paramref name="split"/> when given, else drawn from the settings' fractions by hashed subject id.
     /// </summary>
@@ -89,7 +102,7 @@ public sealed class MedsDatasetWriter : IDisposable
             shards.Dispose();
 
         var options = _settings.ParquetOptions;
-        var codes = _codes.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Value ?? new MedsCodeMetadata(c.Key)).ToArray();
+        var codes = _codes.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => Described(c.Key, c.Value)).ToArray();
         CodesTable.Write(Path.Combine(_root, MedsSchema.CodesFile), codes, options);
         var splits = _splitBySubject.OrderBy(s => s.Key).ToArray();
         SubjectSplitsTable.Write(Path.Combine(_root, MedsSchema.SubjectSplitsFile), splits, options);
@@ -103,6 +116,11 @@ public sealed class MedsDatasetWriter : IDisposable
             ordered.Sum(s => s.Value.Rows),
             codes.Length);
     }
+
+    private MedsCodeMetadata Described(string code, MedsCodeMetadata? metadata) =>
+        metadata is { Description: not null } || _describe?.Invoke(code) is not { } description
+            ? metadata ?? new MedsCodeMetadata(code)
+            : (metadata ?? new MedsCodeMetadata(code)) with { Description = description };
 
     /// <summary>Closes open shard files. Without <see cref="Complete"/> the dataset has no metadata and is incomplete.</summary>
     public void Dispose()

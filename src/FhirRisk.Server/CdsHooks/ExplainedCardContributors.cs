@@ -132,7 +132,10 @@ internal sealed class ExplainedCardContributors(
         var queries = risks.Select(r => r.Task).Where(headsTasks.Contains).Distinct()
             // Every contributor, not the explainer's top five: a card shows labels only and merges the rows of one label
             // (one lab at two times) before it keeps its largest (RiskCardFactory).
-            .Select(task => new ExplanationQuery(timeline, index, task) { AsOf = request.PredictionTime?.UtcDateTime, TopContributors = int.MaxValue })
+            .Select(task => new ExplanationQuery(timeline, index, task)
+            {
+                AsOf = request.PredictionTime?.UtcDateTime, TopContributors = int.MaxValue, CodeDescriptions = patient.CodeDescriptions,
+            })
             .ToArray();
         // The heads explain synchronously: run off the request thread so each card's budget can end its wait.
         var explanations = await Task.Run(() => explainer.ExplainManyAsync(queries, cancellationToken), cancellationToken).ConfigureAwait(false);

@@ -204,7 +204,10 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
             if (resource.Result.Resource is FhirRisk.Fhir.Model.FhirEncounter { Id: { } id, Class.Code: { } code })
                 classes.TryAdd(EncounterIdOf(id), code.Trim());
         }
-        return new PatientEventsResult(timeline.Events, warnings) { Gaps = gaps, StoredResources = storedCount, EncounterClasses = classes };
+        return new PatientEventsResult(timeline.Events, warnings)
+        {
+            Gaps = gaps, StoredResources = storedCount, EncounterClasses = classes, CodeDescriptions = timeline.CodeDescriptions,
+        };
     }
 
     /// <summary>
@@ -397,4 +400,8 @@ internal sealed record PatientEventsResult(IReadOnlyList<MedsEvent> Events, IRea
     /// <c>encounter-discharge</c>), among <see cref="Events"/>: no clinician entered them, so they are context for the
     /// model but no reason a card may give for its risk.</summary>
     public IReadOnlyList<MedsEvent> WrittenEnds { get; init; } = [];
+
+    /// <summary>Readable names of the record's codes, from its codings' displays (<see cref="FhirTimeline.CodeDescriptions"/>):
+    /// what an explanation labels its facts with. Empty for events given as MEDS.</summary>
+    public IReadOnlyDictionary<string, string> CodeDescriptions { get; init; } = new Dictionary<string, string>();
 }

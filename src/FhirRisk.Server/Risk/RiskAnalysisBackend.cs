@@ -61,6 +61,7 @@ internal sealed class RiskAnalysisBackend(PatientInputReader inputs, TimelinePre
             AsOf = predictionTime?.UtcDateTime,
             TopContributors = request.TopK == 0 ? null : (int)request.TopK,
             Seed = request.HasSeed ? request.Seed : null,
+            CodeDescriptions = patient.CodeDescriptions,
         };
         RiskExplanation explanation;
         using var lease = ((IRiskPredictor)explainer).Method == RiskMethod.Rollouts

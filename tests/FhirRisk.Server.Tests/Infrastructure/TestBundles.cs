@@ -42,7 +42,7 @@ internal static class TestBundles
     public static JsonObject Lab(string id, string patientId, string encounterId, DateTime time, double value) => new()
     {
         ["resourceType"] = "Observation", ["id"] = id, ["status"] = "final",
-        ["code"] = Concept("http://loinc.org", "2160-0"), ["subject"] = Ref(patientId), ["encounter"] = Ref(encounterId),
+        ["code"] = Concept("http://loinc.org", "2160-0", CreatinineName), ["subject"] = Ref(patientId), ["encounter"] = Ref(encounterId),
         ["effectiveDateTime"] = Time(time),
         ["valueQuantity"] = new JsonObject { ["value"] = value, ["unit"] = "mg/dL", ["system"] = "http://unitsofmeasure.org", ["code"] = "mg/dL" },
     };
@@ -57,8 +57,16 @@ internal static class TestBundles
 
     private static JsonObject Ref(string id) => new() { ["reference"] = "urn:uuid:" + id };
 
-    private static JsonObject Concept(string system, string code) =>
-        new() { ["coding"] = new JsonArray { new JsonObject { ["system"] = system, ["code"] = code } } };
+    /// <summary>The display of the labs' LOINC coding: what cards name the lab by.</summary>
+    public const string CreatinineName = "Creatinine [Mass/volume] in Serum or Plasma";
+
+    private static JsonObject Concept(string system, string code, string? display = null)
+    {
+        var coding = new JsonObject { ["system"] = system, ["code"] = code };
+        if (display is not null)
+            coding["display"] = display;
+        return new() { ["coding"] = new JsonArray { coding } };
+    }
 
     private static string Time(DateTime time) => time.ToString("yyyy-MM-ddTHH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

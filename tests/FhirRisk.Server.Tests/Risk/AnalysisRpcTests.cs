@@ -30,7 +30,10 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
         await PushAsync("x1");
 
         var results = await CallAllAsync(
-            Call("Explain", new JsonObject { ["patient"] = Stored("x1", "r-heads"), ["task"] = "hospital_mortality", ["method"] = "METHOD_HEADS" }),
+            Call("Explain", new JsonObject
+            {
+                ["patient"] = Stored("x1", "r-heads"), ["task"] = "hospital_mortality", ["method"] = "METHOD_HEADS", ["top_k"] = 64,
+            }),
             Call("Explain", new JsonObject
             {
                 ["patient"] = Stored("x1"), ["task"] = "hospital_mortality", ["method"] = "METHOD_ROLLOUTS", ["top_k"] = 2, ["seed"] = "5",
@@ -45,6 +48,9 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
         var contributors = heads.GetProperty("contributors").EnumerateArray().ToArray();
         Assert.NotEmpty(contributors);
         Assert.All(contributors, c => Assert.False(string.IsNullOrEmpty(c.GetProperty("description").GetString())));
+        // A lab is described by the name its record gives it, not by its LOINC code.
+        Assert.Contains(contributors, c => c.GetProperty("description").GetString()!.StartsWith(TestBundles.CreatinineName + ": ", StringComparison.Ordinal));
+        Assert.DoesNotContain(contributors, c => c.GetProperty("description").GetString()!.Contains("LOINC", StringComparison.Ordinal));
         var weights = contributors.Select(c => Math.Abs(c.GetProperty("weight").GetDouble())).ToArray();
         Assert.Equal(weights.OrderDescending(), weights);
         Assert.StartsWith("demo@", heads.GetProperty("model").GetProperty("version").GetString(), StringComparison.Ordinal);

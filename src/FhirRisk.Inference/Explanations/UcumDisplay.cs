@@ -1,0 +1,73 @@
+using System.Text;
+
+namespace FhirRisk.Inference.Explanations;
+
+/// <summary>
+/// A UCUM unit code (what a quantized code ends with, DESIGN §3) as a clinician writes it, for labels: <c>Cel</c> → "°C",
+/// <c>mm[Hg]</c> → "mmHg", <c>10*3/uL</c> → "10³/µL", <c>kg/m2</c> → "kg/m²", <c>{beats}/min</c> → "/min". UCUM codes are
+/// made for machines (case-sensitive, brackets around customary units, <c>u</c> for micro), so a card that printed them
+/// read "&gt; 37.4 Cel". Only the display changes; units this does not know are shown as written.
+/// </summary>
+public static class UcumDisplay
+{
+    // Whole atoms (the text between operators) and how they read.
+    private static readonly Dictionary<string, string> s_atoms = new(StringComparer.Ordinal)
+    {
+        ["Cel"] = "°C", ["[degF]"] = "°F", ["mm[Hg]"] = "mmHg", ["cm[H2O]"] = "cmH₂O", ["[in_i]"] = "in", ["[lb_av]"] = "lb",
+        ["[oz_av]"] = "oz", ["[ft_i]"] = "ft", ["[IU]"] = "IU", ["[iU]"] = "IU", ["[pH]"] = "pH", ["[drp]"] = "drops",
+        ["meq"] = "mEq", ["mosm"] = "mOsm", ["osm"] = "Osm", ["uL"] = "µL", ["ug"] = "µg", ["umol"] = "µmol", ["uU"] = "µU",
+        ["um"] = "µm", ["ueq"] = "µEq", ["uIU"] = "µIU", ["u[IU]"] = "µIU", ["10*3"] = "10³", ["10*6"] = "10⁶",
+        ["10*9"] = "10⁹", ["10*12"] = "10¹²", ["m2"] = "m²", ["m3"] = "m³", ["cm2"] = "cm²", ["mm2"] = "mm²", ["mm3"] = "mm³",
+    };
+
+    /// <summary>How <paramref name="unit"/> reads; empty for a unit of no dimension (<c>1</c>, an annotation alone such as
+    /// <c>{score}</c>).</summary>
+    public static string Of(string unit)
+    {
+        ArgumentNullException.ThrowIfNull(unit);
+        var text = unit.Trim();
+        if (text is "1" || (text.StartsWith('{') && text.EndsWith('}') && text.IndexOf('}') == text.Length - 1))
+            return "";
+        var shown = new StringBuilder(text.Length + 4);
+        var atom = new StringBuilder();
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '{')
+            {
+                // An annotation says what was counted ({beats}/min, {cells}/uL) and no more: left out, as people write
+                // "/min". Where it qualifies a unit instead (mL/min/{1.73_m2}) it is the unit's only hint of what it is,
+                // so it is kept, without its braces.
+                var close = text.IndexOf('}', i);
+                if (close < 0)
+                {
+                    atom.Append(text, i, text.Length - i);
+                    break;
+                }
+                // Kept only as a denominator's whole (after a slash, ending the unit).
+                if (atom.Length == 0 && shown.Length > 0 && shown[^1] == '/' && close + 1 == text.Length)
+                    shown.Append(string.Join(' ', text[(i + 1)..close].Split('_').Select(word => s_atoms.GetValueOrDefault(word, word))));
+                i = close;
+                continue;
+            }
+            if (c is '/' or '.')
+            {
+                Flush(atom, shown);
+                shown.Append(c == '.' ? "·" : "/");
+                continue;
+            }
+            atom.Append(c);
+        }
+        Flush(atom, shown);
+        return shown.ToString();
+    }
+
+    private static void Flush(StringBuilder atom, StringBuilder shown)
+    {
+        if (atom.Length == 0)
+            return;
+        var text = atom.ToString();
+        atom.Clear();
+        shown.Append(s_atoms.GetValueOrDefault(text, text));
+    }
+}
