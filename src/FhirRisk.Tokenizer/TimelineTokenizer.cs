@@ -66,6 +66,15 @@ public sealed class TimelineTokenizer
     public TokenizerFitSummary FittedOn { get; }
 
     /// <summary>
+    /// Readable names of the codes this tokenizer encodes as themselves, from the fit dataset's
+    /// <c>metadata/codes.parquet</c> descriptions (which <c>fhirrisk ingest</c> takes from the FHIR codings' displays),
+    /// by code; saved beside the tokenizer as <c>codes.tsv</c>. Explanations label facts with them where the patient's
+    /// record names none. Not part of what the tokenizer encodes by (<see cref="EncodingFingerprint"/>). Empty when the
+    /// dataset had no descriptions, and for tokenizers saved before 2026-12-07.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> CodeDescriptions { get; internal set; } = new Dictionary<string, string>();
+
+    /// <summary>
     /// What the tokenizer encodes by, beyond its token list (<see cref="Vocabulary.Fingerprint"/>): the first 8 bytes,
     /// read little-endian, of SHA-256 over its <c>tokenizer.json</c> without <c>fitted_on</c> (compact, as this build
     /// writes it) and its vocabulary fingerprint. Two tokenizers fitted on other data or with other options often have the
@@ -95,7 +104,8 @@ public sealed class TimelineTokenizer
     /// <summary>Loads a tokenizer saved by <see cref="Save"/>; throws <see cref="InvalidDataException"/> with a hint on an unknown version.</summary>
     public static TimelineTokenizer Load(string directory) => TokenizerFiles.Load(directory);
 
-    /// <summary>Writes <c>tokenizer.json</c> and <c>vocabulary.tsv</c> into <paramref name="directory"/> (docs/formats/tokenizer.md).</summary>
+    /// <summary>Writes <c>tokenizer.json</c> and <c>vocabulary.tsv</c> into <paramref name="directory"/>, and <c>codes.tsv</c>
+    /// when it names codes (<see cref="CodeDescriptions"/>; docs/formats/tokenizer.md).</summary>
     public void Save(string directory) => TokenizerFiles.Save(this, directory);
 
     internal SubjectStatics CreateStatics() => new(_statics.Fields.Count);

@@ -163,6 +163,30 @@ public sealed class ExplanationTests
     }
 
     [Fact]
+    public async Task The_names_a_models_tokenizer_carries_label_facts_the_record_does_not_name()
+    {
+        // A model directory whose tokenizer was fitted on named codes (codes.tsv): events given as MEDS, which name nothing,
+        // are labelled by those names.
+        using var temp = new FhirRisk.Testing.TempDirectory();
+        foreach (var file in Directory.EnumerateFiles(FinetunedTinyModel.Value.Directory))
+            File.Copy(file, Path.Combine(temp.Path, Path.GetFileName(file)));
+        File.WriteAllText(Path.Combine(temp.Path, "codes.tsv"), "# fhirrisk-code-names 1\ncode\tdescription\nLAB//A\tLactate\n");
+        using var session = InferenceSession.Open(temp.Path, new InferenceOptions { Threads = 1 });
+        using var heads = session.CreateHeadsPredictor();
+        var timeline = Encode([
+            new(1, Admitted, "HOSPITAL_ADMISSION//IMP"),
+            new(1, Admitted.AddHours(1), "LAB//A"), new(1, Admitted.AddHours(2), "LAB//B"),
+        ]);
+        var query = new ExplanationQuery(timeline, timeline.Count - 1, TaskCatalog.HospitalMortality);
+
+        var byModel = await heads.ExplainAsync(query);
+        var byRecord = await heads.ExplainAsync(query with { CodeDescriptions = new Dictionary<string, string> { ["LAB//A"] = "Lactate, arterial" } });
+
+        Assert.Equal(["Lactate", "LAB B"], byModel.Facts.Select(c => c.Fact.Label));
+        Assert.Equal(["Lactate, arterial", "LAB B"], byRecord.Facts.Select(c => c.Fact.Label));
+    }
+
+    [Fact]
     public async Task A_querys_names_of_codes_label_its_facts_over_the_settings_names()
     {
         var options = new InferenceOptions

@@ -37,6 +37,59 @@ public sealed class TokenizerFilesTests : IDisposable
     }
 
     [Fact]
+    public void Fit_KeepsTheNamesOfTheCodesItEncodesAsThemselves_AndSaveLoadRoundTripsThem()
+    {
+        var subjects = _dataset.ReadSubjects().Select(s => s.Events.ToArray()).ToArray();
+        using (var writer = new FhirRisk.Meds.MedsDatasetWriter(_temp.File("named"), FhirRisk.Meds.MedsDatasetWriterSettings.Default))
+        {
+            foreach (var events in subjects)
+                writer.WriteSubject(events[0].SubjectId, events, FhirRisk.Meds.MedsSchema.TrainSplit);
+            writer.DescribeCodes(code => code switch
+            {
+                "LOINC//2160-0//mg/dL" => "Creatinine [Mass/volume] in Serum or Plasma",
+                "NOTE//tab\there\\and\nnewline//Größe" => "A name\twith a tab",
+                "SNOMED//3" => "  Three  ",
+                _ => null,
+            });
+            writer.AddCodeMetadata(new FhirRisk.Meds.MedsCodeMetadata("NEVER//SEEN", "Listed without events"));
+            writer.Complete();
+        }
+
+        var tokenizer = TimelineTokenizer.Fit(FhirRisk.Meds.MedsDatasetReader.Open(_temp.File("named")));
+        tokenizer.Save(_temp.File("model"));
+        var loaded = TimelineTokenizer.Load(_temp.File("model"));
+
+        // Only codes the vocabulary holds as themselves: a code no event has is not carried into the model directory.
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["LOINC//2160-0//mg/dL"] = "Creatinine [Mass/volume] in Serum or Plasma",
+            ["NOTE//tab\there\\and\nnewline//Größe"] = "A name\twith a tab",
+            ["SNOMED//3"] = "Three",
+        }, tokenizer.CodeDescriptions);
+        Assert.Equal(tokenizer.CodeDescriptions, loaded.CodeDescriptions);
+        Assert.StartsWith("# fhirrisk-code-names 1\ncode\tdescription\nLOINC//2160-0//mg/dL\tCreatinine", File.ReadAllText(_temp.File("model", "codes.tsv")), StringComparison.Ordinal);
+        // The names are no part of what the tokenizer encodes by.
+        Assert.Equal(TimelineTokenizer.Fit(_dataset).EncodingFingerprint, loaded.EncodingFingerprint);
+    }
+
+    [Fact]
+    public void Save_WithoutNames_WritesNoCodesFile_AndRemovesAStaleOne_AndADamagedOneIsRefusedWithAHint()
+    {
+        var folder = _temp.File("plain");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "codes.tsv"), "# fhirrisk-code-names 1\ncode\tdescription\nX//1\tstale\n");
+
+        TimelineTokenizer.Fit(_dataset).Save(folder);
+
+        Assert.False(File.Exists(Path.Combine(folder, "codes.tsv")));
+        Assert.Empty(TimelineTokenizer.Load(folder).CodeDescriptions);
+        File.WriteAllText(Path.Combine(folder, "codes.tsv"), "# fhirrisk-code-names 1\ncode\tdescription\nno tab here\n");
+        var error = Assert.Throws<InvalidDataException>(() => TimelineTokenizer.Load(folder));
+        Assert.Contains("codes.tsv: line 3", error.Message, StringComparison.Ordinal);
+        Assert.Contains("delete it", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Fit_OnADatasetReadInASiteZone_RecordsTheZone_AndAUtcDatasetRecordsNone()
     {
         // dataset.json's fhirrisk_time_zone, which ingestion writes for --time-zone, reaches tokenizer.json, where the

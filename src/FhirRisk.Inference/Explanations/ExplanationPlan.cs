@@ -46,9 +46,13 @@ internal sealed class ExplanationPlan
         var from = query.From ?? (task is null ? 0 : ClinicalFacts.StayStart(session.Meanings, timeline, query.Index, task, fromStayEnd));
         if (from < 0 || from > query.Index)
             throw new ArgumentOutOfRangeException(nameof(query), $"The span start {from} must lie in 0..{query.Index} (the prediction point).");
+        // Names of codes: the patient's record's, over the host's, else the ones the model's tokenizer was fitted with.
         var settings = session.Options.Explanations;
+        var host = settings.CodeDescriptions ?? (session.Tokenizer.CodeDescriptions.Count > 0 ? session.Tokenizer.CodeDescriptions : null);
         if (query.CodeDescriptions is { Count: > 0 } names)
-            settings = settings with { CodeDescriptions = Layered(names, settings.CodeDescriptions) };
+            settings = settings with { CodeDescriptions = Layered(names, host) };
+        else if (!ReferenceEquals(host, settings.CodeDescriptions))
+            settings = settings with { CodeDescriptions = host };
         if (query.TopContributors is < 0)
             throw new ArgumentOutOfRangeException(nameof(query), "The number of contributors must not be negative.");
         var (facts, omitted) = ClinicalFacts.Explained(session.Tokenizer, timeline, from, query.Index, settings, settings.MaxFacts);

@@ -47,8 +47,10 @@ public sealed record ExplanationSettings
     /// <summary>Heads: contexts per forward pass. Each row costs the activations of one heads prediction. Default 4.</summary>
     public int MaxBatch { get; init; } = 4;
 
-    /// <summary>Readable names of codes (e.g. <c>metadata/codes.parquet</c> descriptions) for the labels; null: labels
-    /// are built from the code itself.</summary>
+    /// <summary>Readable names of codes (e.g. <c>metadata/codes.parquet</c> descriptions) for the labels; null: the names
+    /// the model's tokenizer carries (<c>codes.tsv</c>, <c>TimelineTokenizer.CodeDescriptions</c>), and without those the
+    /// code itself. A query's own names (<see cref="ExplanationQuery.CodeDescriptions"/>, the patient's record) come
+    /// first.</summary>
     public IReadOnlyDictionary<string, string>? CodeDescriptions { get; init; }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first invalid setting.</summary>

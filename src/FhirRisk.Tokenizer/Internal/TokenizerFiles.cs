@@ -18,6 +18,8 @@ internal static class TokenizerFiles
     public const string Format = "fhirrisk-tokenizer";
     public const int Version = 1;
     public const string VocabularyHeader = "# fhirrisk-vocabulary 1";
+    public const string CodesFile = "codes.tsv";
+    public const string CodesHeader = "# fhirrisk-code-names 1";
 
     private static readonly JsonWriterOptions s_writerOptions = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -27,6 +29,46 @@ internal static class TokenizerFiles
         Directory.CreateDirectory(directory);
         WriteAtomically(Path.Combine(directory, VocabularyFile), new UTF8Encoding(false).GetBytes(WriteVocabulary(tokenizer.Vocabulary)));
         WriteAtomically(Path.Combine(directory, ManifestFile), TokenizerManifest.Write(tokenizer, s_writerOptions));
+        // The names go with the tokenizer they were fitted with: a directory saved over keeps no stale names.
+        var codes = Path.Combine(directory, CodesFile);
+        if (tokenizer.CodeDescriptions.Count > 0)
+            WriteAtomically(codes, new UTF8Encoding(false).GetBytes(WriteCodes(tokenizer.CodeDescriptions)));
+        else if (File.Exists(codes))
+            File.Delete(codes);
+    }
+
+    private static string WriteCodes(IReadOnlyDictionary<string, string> names)
+    {
+        var text = new StringBuilder();
+        text.Append(CodesHeader).Append('\n').Append("code\tdescription\n");
+        foreach (var (code, name) in names.OrderBy(n => n.Key, StringComparer.Ordinal))
+        {
+            Escape(text, code);
+            text.Append('\t');
+            Escape(text, name);
+            text.Append('\n');
+        }
+        return text.ToString();
+    }
+
+    // codes.tsv is optional (tokenizers saved before 2026-12-07 have none); one that is there must be whole.
+    private static Dictionary<string, string> ReadCodes(string directory)
+    {
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        var path = Path.Combine(directory, CodesFile);
+        if (!File.Exists(path))
+            return names;
+        var lines = File.ReadAllLines(path, Encoding.UTF8);
+        if (lines.Length < 2 || lines[0] != CodesHeader)
+            throw new InvalidDataException($"{path}: expected the first line '{CodesHeader}' (got '{(lines.Length > 0 ? lines[0] : "")}'). Hint: a newer FhirRisk wrote it, or the file is damaged; delete it (the codes are then shown unnamed) or refit the tokenizer.");
+        for (var i = 2; i < lines.Length; i++)
+        {
+            var fields = lines[i].Split('\t');
+            if (fields.Length != 2 || fields[0].Length == 0)
+                throw new InvalidDataException($"{path}: line {i + 1} is not 'code<TAB>description'. Hint: the file is damaged; delete it (the codes are then shown unnamed) or refit the tokenizer.");
+            names[Unescape(fields[0])] = Unescape(fields[1]);
+        }
+        return names;
     }
 
     // A crash or power loss mid-save leaves the previous file or none, never a truncated one (as checkpoints do).
@@ -42,7 +84,9 @@ internal static class TokenizerFiles
         CheckVersion(manifest.RootElement, manifestPath);
         var vocabularyPath = Path.Combine(directory, VocabularyFile);
         var vocabulary = ReadVocabulary(vocabularyPath);
-        return TokenizerManifest.Read(manifest.RootElement, vocabulary, manifestPath);
+        var tokenizer = TokenizerManifest.Read(manifest.RootElement, vocabulary, manifestPath);
+        tokenizer.CodeDescriptions = ReadCodes(directory);
+        return tokenizer;
     }
 
     private static void CheckVersion(JsonElement root, string path)

@@ -64,7 +64,32 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
             DateOnlyGroups = DateOnlyGroups(),
             SiteTimeZone = dataset.Metadata?.SiteTimeZone,
         };
-        return new TimelineTokenizer(settings, layout.Build(reservedCounts), intervals, quantiles, fittedOn);
+        var tokenizer = new TimelineTokenizer(settings, layout.Build(reservedCounts), intervals, quantiles, fittedOn);
+        tokenizer.CodeDescriptions = KnownNames(tokenizer);
+        return tokenizer;
+    }
+
+    // The descriptions codes.parquet gives the codes the tokenizer encodes as themselves: codes it files under an ancestor or
+    // UNK decode to something else, and a code the small-cell rule left out is not carried into the model directory.
+    // Names are optional: a codes.parquet that cannot be read gives none (fhirrisk meds validate names its problem).
+    private IReadOnlyDictionary<string, string> KnownNames(TimelineTokenizer tokenizer)
+    {
+        IReadOnlyList<MedsCodeMetadata> codes;
+        try
+        {
+            codes = dataset.ReadCodes();
+        }
+        catch (InvalidDataException)
+        {
+            return new Dictionary<string, string>();
+        }
+        var names = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var code in codes)
+        {
+            if (!string.IsNullOrWhiteSpace(code.Description) && tokenizer.CoverageOf(code.Code) == CodeCoverage.Exact)
+                names[code.Code] = code.Description.Trim();
+        }
+        return names;
     }
 
     // Groups of timed codes nearly all at midnight that the day-end prefixes do not already move (after the move, a

@@ -26,7 +26,7 @@ public static class DemoModelLayout
     public const string ValidationReportFolder = "validation";
 
     /// <summary>Pretrained files worth shipping; checkpoints/ (optimizer state, for resuming) is left in the work folder.</summary>
-    private static readonly string[] PretrainedFiles = ["config.json", "model.safetensors", "tokenizer.json", "vocabulary.tsv", "training.json", "metrics.jsonl", "loss.png"];
+    private static readonly string[] PretrainedFiles = ["config.json", "model.safetensors", "tokenizer.json", "vocabulary.tsv", "codes.tsv", "training.json", "metrics.jsonl", "loss.png"];
 
     /// <summary>Copies the models from the work folder, writes the report, recipe.json and acceptance.md, and returns the
     /// folder's size in bytes.</summary>
