@@ -506,6 +506,13 @@ public sealed class ExplanationTests
     [InlineData("{score}", "")]
     [InlineData("1", "")]
     [InlineData("xyz", "xyz")]
+    // Review s23 L2: a decimal point is no multiplication; unknown bracketed units lose their brackets; an acronym
+    // annotation after a unit is what the unit is of.
+    [InlineData("mL/min/1.73m2", "mL/min/1.73m2")]
+    [InlineData("g.m", "g·m")]
+    [InlineData("/[HPF]", "/HPF")]
+    [InlineData("m[IU]/L", "mIU/L")]
+    [InlineData("mg{FEU}/L", "mg FEU/L")]
     public void Units_read_as_clinicians_write_them(string ucum, string shown)
     {
         // A card printed UCUM's machine codes: "> 37.4 Cel", "≤ 111 mm[Hg]".
@@ -541,6 +548,45 @@ public sealed class ExplanationTests
         };
 
         Assert.Equal(expected, FactLabels.ForEvent(code, bin, null, 110f, null, names));
+    }
+
+    [Fact]
+    public void A_group_of_long_names_keeps_a_share_of_each_and_says_how_many_more()
+    {
+        // Review s23 M1: with record names a lab label runs 76-90 characters, and a panel's label was its first lab's,
+        // cut, without "+N more": two panels read alike, and a card merges rows by label.
+        string[] labels = [.. Enumerable.Range(1, 5).Select(i => $"Lab number {i} with a long record name [Mass/volume] in Serum or Plasma: 1.5–1.8 mg/dL, decile 8 of 10")];
+
+        var label = FactLabels.ForGroup(labels);
+
+        Assert.True(label.Length <= FactLabels.MaxLength, label);
+        Assert.EndsWith("; +2 more", label, StringComparison.Ordinal);
+        Assert.Contains("Lab number 1", label, StringComparison.Ordinal);
+        Assert.Contains("Lab number 3", label, StringComparison.Ordinal);
+        Assert.Equal("a; b; c", FactLabels.ForGroup(["a", "b", "c"]));
+    }
+
+    [Fact]
+    public void The_records_name_of_a_concept_beats_the_models_name_of_its_code_with_a_unit()
+    {
+        // Review s23 M4: merged into one dictionary, the tokenizer's exact LOINC//8867-4///min beat the record's concept name.
+        var names = new CodeNames(
+            new Dictionary<string, string> { ["LOINC//8867-4"] = "Pulse rate" },
+            new Dictionary<string, string> { ["LOINC//8867-4///min"] = "Heart rate", ["LOINC//9279-1///min"] = "Respiratory rate" });
+
+        Assert.Equal("Pulse rate", names.Of("LOINC//8867-4///min"));
+        Assert.Equal("Respiratory rate", names.Of("LOINC//9279-1///min"));
+        Assert.Null(names.Of("LOINC//2160-0//mg/dL"));
+        Assert.Null(new CodeNames(null, null).Of("LOINC//8867-4"));
+    }
+
+    [Fact]
+    public void A_cut_label_never_splits_a_surrogate_pair()
+    {
+        var label = FactLabels.ForEvent("X//" + new string('y', FactLabels.MaxLength - 6) + "😀😀😀", null, null);
+
+        Assert.True(label.Length <= FactLabels.MaxLength);
+        Assert.False(char.IsHighSurrogate(label[^2]), label);
     }
 
     [Fact]

@@ -13,8 +13,10 @@ internal static class ClinicalFacts
 {
     /// <summary>Every fact of timeline tokens <paramref name="from"/> … <paramref name="to"/> (inclusive), labelled: the
     /// plain twin of <see cref="Explained"/>, which builds only the last few (the tests hold one to the other).</summary>
-    public static IReadOnlyList<ClinicalFact> Of(TimelineTokenizer tokenizer, EncodedTimeline timeline, int from, int to, ExplanationSettings settings)
+    public static IReadOnlyList<ClinicalFact> Of(TimelineTokenizer tokenizer, EncodedTimeline timeline, int from, int to, ExplanationSettings settings,
+        CodeNames? names = null)
     {
+        names ??= new CodeNames(settings.CodeDescriptions);
         var tokens = timeline.Tokens;
         var times = timeline.Times;
         var segments = tokenizer.Segment(tokens[from..(to + 1)]);
@@ -24,13 +26,13 @@ internal static class ClinicalFacts
         {
             if (group.Count > 0 && !Joins(settings.Grouping, group[^1], segment, times, from))
             {
-                facts.Add(Fact(tokenizer, timeline, from, group, settings));
+                facts.Add(Fact(tokenizer, timeline, from, group, names));
                 group.Clear();
             }
             group.Add(segment);
         }
         if (group.Count > 0)
-            facts.Add(Fact(tokenizer, timeline, from, group, settings));
+            facts.Add(Fact(tokenizer, timeline, from, group, names));
         return facts;
     }
 
@@ -41,9 +43,11 @@ internal static class ClinicalFacts
     /// span of a long record without a stay start (the whole timeline, tens of thousands of events) is segmented and
     /// grouped, but its labels — most of an explanation's allocations — are made for the few it explains.
     /// </summary>
+    /// <param name="names">Names of codes for the labels; null: the settings'.</param>
     public static (IReadOnlyList<ClinicalFact> Facts, int Omitted) Explained(TimelineTokenizer tokenizer, EncodedTimeline timeline, int from, int to,
-        ExplanationSettings settings, int max)
+        ExplanationSettings settings, int max, CodeNames? names = null)
     {
+        names ??= new CodeNames(settings.CodeDescriptions);
         ArgumentOutOfRangeException.ThrowIfNegative(max);
         var times = timeline.Times;
         var segments = tokenizer.Segment(timeline.Tokens[from..(to + 1)]);
@@ -63,7 +67,7 @@ internal static class ClinicalFacts
             group.Clear();
             for (var s = starts[f]; s < (f + 1 < starts.Count ? starts[f + 1] : segments.Count); s++)
                 group.Add(segments[s]);
-            facts.Add(Fact(tokenizer, timeline, from, group, settings));
+            facts.Add(Fact(tokenizer, timeline, from, group, names));
         }
         return (facts, omitted);
     }
@@ -97,7 +101,7 @@ internal static class ClinicalFacts
         && times[from + last.EventStart] == times[from + next.EventStart]
         && Vocabulary.VocabularyOf(a) == Vocabulary.VocabularyOf(b);
 
-    private static ClinicalFact Fact(TimelineTokenizer tokenizer, EncodedTimeline timeline, int from, List<TimelineSegment> group, ExplanationSettings settings)
+    private static ClinicalFact Fact(TimelineTokenizer tokenizer, EncodedTimeline timeline, int from, List<TimelineSegment> group, CodeNames names)
     {
         var (start, end) = (from + group[0].Start, from + group[^1].End);
         var time = DateTime.UnixEpoch.AddTicks(timeline.Times[end - 1] * TimeSpan.TicksPerMicrosecond);
@@ -113,7 +117,7 @@ internal static class ClinicalFacts
         else
         {
             var labels = group.Where(s => s.Code is not null)
-                .Select(s => FactLabels.ForEvent(s.Code!, s.Bin, s.NumericValue, s.BinLower, s.BinUpper, settings.CodeDescriptions))
+                .Select(s => FactLabels.ForEvent(s.Code!, s.Bin, s.NumericValue, s.BinLower, s.BinUpper, names))
                 .ToArray();
             label = labels.Length == 1 ? labels[0] : FactLabels.ForGroup(labels);
         }

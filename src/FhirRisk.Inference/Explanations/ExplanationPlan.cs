@@ -46,28 +46,15 @@ internal sealed class ExplanationPlan
         var from = query.From ?? (task is null ? 0 : ClinicalFacts.StayStart(session.Meanings, timeline, query.Index, task, fromStayEnd));
         if (from < 0 || from > query.Index)
             throw new ArgumentOutOfRangeException(nameof(query), $"The span start {from} must lie in 0..{query.Index} (the prediction point).");
-        // Names of codes: the patient's record's, over the host's, else the ones the model's tokenizer was fitted with.
         var settings = session.Options.Explanations;
-        var host = settings.CodeDescriptions ?? (session.Tokenizer.CodeDescriptions.Count > 0 ? session.Tokenizer.CodeDescriptions : null);
-        if (query.CodeDescriptions is { Count: > 0 } names)
-            settings = settings with { CodeDescriptions = Layered(names, host) };
-        else if (!ReferenceEquals(host, settings.CodeDescriptions))
-            settings = settings with { CodeDescriptions = host };
+        // Names of codes: the patient's record's first, then the host's, else the ones the model's tokenizer was fitted
+        // with; each whole (its own code, then the concept) before the next (review s23 M4: merged, the tokenizer's name
+        // of LOINC//8867-4///min beat the record's of LOINC//8867-4).
+        var names = new CodeNames(query.CodeDescriptions, settings.CodeDescriptions ?? session.Tokenizer.CodeDescriptions);
         if (query.TopContributors is < 0)
             throw new ArgumentOutOfRangeException(nameof(query), "The number of contributors must not be negative.");
-        var (facts, omitted) = ClinicalFacts.Explained(session.Tokenizer, timeline, from, query.Index, settings, settings.MaxFacts);
+        var (facts, omitted) = ClinicalFacts.Explained(session.Tokenizer, timeline, from, query.Index, settings, settings.MaxFacts, names);
         return new ExplanationPlan(timeline, query.Index, facts, omitted, query.TopContributors ?? settings.TopContributors);
-    }
-
-    // The query's names over the settings': a copy only when both have some.
-    private static IReadOnlyDictionary<string, string> Layered(IReadOnlyDictionary<string, string> first, IReadOnlyDictionary<string, string>? then)
-    {
-        if (then is not { Count: > 0 })
-            return first;
-        var names = new Dictionary<string, string>(then, StringComparer.Ordinal);
-        foreach (var (code, name) in first)
-            names[code] = name;
-        return names;
     }
 
     public DateTime TimeOf(int index) => DateTime.UnixEpoch.AddTicks(Timeline.Times[index] * TimeSpan.TicksPerMicrosecond);

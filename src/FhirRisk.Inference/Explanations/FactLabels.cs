@@ -1,6 +1,5 @@
 using System.Globalization;
 using FhirRisk.Meds;
-using FhirRisk.Meds.FhirMapping;
 using FhirRisk.Meds.Tasks;
 using FhirRisk.Tokenizer;
 
@@ -61,13 +60,18 @@ public static class FactLabels
     /// </summary>
     /// <param name="lower">The break below the decile (none for the lowest).</param>
     /// <param name="upper">The break the decile does not exceed (none for the highest).</param>
-    public static string ForEvent(string code, int? bin, float? value, float? lower, float? upper, IReadOnlyDictionary<string, string>? descriptions = null)
+    public static string ForEvent(string code, int? bin, float? value, float? lower, float? upper, IReadOnlyDictionary<string, string>? descriptions = null) =>
+        ForEvent(code, bin, value, lower, upper, new CodeNames(descriptions));
+
+    /// <summary>As <see cref="ForEvent(string, int?, float?, float?, float?, IReadOnlyDictionary{string, string}?)"/>, with
+    /// names looked up in layers.</summary>
+    internal static string ForEvent(string code, int? bin, float? value, float? lower, float? upper, CodeNames names)
     {
         ArgumentNullException.ThrowIfNull(code);
         var parts = code.Split("//");
         // A quantized code ends with its normalized unit (DESIGN §3: LOINC//2160-0//mg/dL); only a value shows it.
         var hasUnit = bin is not null && parts.Length >= 3;
-        var name = (descriptions is null ? null : Described(descriptions, code)) ?? Name(code, parts, hasUnit);
+        var name = names.Of(code) ?? Name(code, parts, hasUnit);
         if (bin is not { } decile)
             return Cut(name);
         var unit = hasUnit && UcumDisplay.Of(parts[^1]) is { Length: > 0 } shown ? " " + shown : "";
@@ -101,8 +105,15 @@ public static class FactLabels
     public static string ForGroup(IReadOnlyList<string> labels)
     {
         ArgumentNullException.ThrowIfNull(labels);
-        var shown = string.Join("; ", labels.Take(3));
-        return Cut(labels.Count > 3 ? string.Create(CultureInfo.InvariantCulture, $"{shown}; +{labels.Count - 3} more") : shown);
+        var more = labels.Count > 3 ? string.Create(CultureInfo.InvariantCulture, $"; +{labels.Count - 3} more") : "";
+        var shown = labels.Take(3).ToArray();
+        var joined = string.Join("; ", shown) + more;
+        if (joined.Length <= MaxLength)
+            return joined;
+        // Each shown label gets an equal share, so that a long first name does not push the others and "+N more" out of
+        // the line: a card merges rows by label, and two panels cut to their first lab's name read as one (review s23 M1).
+        var share = Math.Max(8, (MaxLength - more.Length - 2 * (shown.Length - 1)) / shown.Length);
+        return Cut(string.Join("; ", shown.Select(l => Meds.FhirMapping.CodeDescriptions.Cut(l, share))) + more);
     }
 
     private static string Name(string code, string[] parts, bool hasUnit)
@@ -127,15 +138,7 @@ public static class FactLabels
         return $"{Friendly(parts[0])} {string.Join(' ', body)}";
     }
 
-    // The code's own name, or its concept's (a measurement's code without its unit), or, for an ICD code decoding wrote
-    // with its family's separator (ICD10CM//I50.9), the name of the same code written without it (MIMIC-IV's I509).
-    private static string? Described(IReadOnlyDictionary<string, string> descriptions, string code) =>
-        CodeDescriptions.Lookup(descriptions, code)
-        ?? (code.Contains('.', StringComparison.Ordinal) && code.IndexOf("//", StringComparison.Ordinal) is > 0 and var cut
-            ? CodeDescriptions.Lookup(descriptions, string.Concat(code.AsSpan(0, cut + 2), code[(cut + 2)..].Replace(".", "", StringComparison.Ordinal)))
-            : null);
-
     private static string Friendly(string vocabulary) => s_vocabularies.GetValueOrDefault(vocabulary, vocabulary);
 
-    private static string Cut(string label) => label.Length <= MaxLength ? label : string.Concat(label.AsSpan(0, MaxLength - 1), "…");
+    private static string Cut(string label) => Meds.FhirMapping.CodeDescriptions.Cut(label, MaxLength);
 }

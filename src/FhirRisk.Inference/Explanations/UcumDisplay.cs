@@ -44,13 +44,21 @@ public static class UcumDisplay
                     atom.Append(text, i, text.Length - i);
                     break;
                 }
-                // Kept only as a denominator's whole (after a slash, ending the unit).
+                // Kept as a denominator's whole (after a slash, ending the unit), and as an acronym after a unit
+                // (mg{FEU}/L: fibrinogen-equivalent units, a D-dimer's basis, not a count).
+                var note = text[(i + 1)..close];
                 if (atom.Length == 0 && shown.Length > 0 && shown[^1] == '/' && close + 1 == text.Length)
-                    shown.Append(string.Join(' ', text[(i + 1)..close].Split('_').Select(word => s_atoms.GetValueOrDefault(word, word))));
+                    shown.Append(string.Join(' ', note.Split('_').Select(word => s_atoms.GetValueOrDefault(word, word))));
+                else if (atom.Length > 0 && note.Length > 0 && note.All(char.IsAsciiLetterUpper))
+                {
+                    Flush(atom, shown);
+                    shown.Append(' ').Append(note);
+                }
                 i = close;
                 continue;
             }
-            if (c is '/' or '.')
+            // UCUM's multiplication dot; a dot between digits is a decimal point (a unit written as text: 1.73).
+            if (c == '/' || (c == '.' && !(i > 0 && char.IsAsciiDigit(text[i - 1]) && i + 1 < text.Length && char.IsAsciiDigit(text[i + 1]))))
             {
                 Flush(atom, shown);
                 shown.Append(c == '.' ? "·" : "/");
@@ -68,6 +76,7 @@ public static class UcumDisplay
             return;
         var text = atom.ToString();
         atom.Clear();
-        shown.Append(s_atoms.GetValueOrDefault(text, text));
+        // An atom the table does not know loses UCUM's brackets around customary units ([HPF] → HPF, m[IU] → mIU).
+        shown.Append(s_atoms.TryGetValue(text, out var known) ? known : text.Replace("[", "", StringComparison.Ordinal).Replace("]", "", StringComparison.Ordinal));
     }
 }

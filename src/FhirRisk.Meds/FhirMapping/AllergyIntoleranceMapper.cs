@@ -24,7 +24,7 @@ internal static class AllergyIntoleranceMapper
                 context.Known(allergy.Onset ?? AgeTimes.At(allergy.OnsetAge, context.Index.FindPatient(subjectId)), period),
                 lookedFor: "recordedDate or onset[x] (a dateTime, a Period, or an Age with the Patient's birthDate; an onset given as a range or text has no time)") is { } time)
         {
-            context.NameAfter("ALLERGY//" + code, code, name => "Allergy: " + name);
+            context.NameAfter("ALLERGY//" + code, allergy.Code, name => "Allergy: " + name);
             context.Emit(subjectId, time, "ALLERGY//" + code, encounterId: encounterId);
         }
     }

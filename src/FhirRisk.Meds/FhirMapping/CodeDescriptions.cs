@@ -21,6 +21,7 @@ public sealed class CodeDescriptions
     public const int MaxCodes = 200_000;
 
     private readonly ConcurrentDictionary<string, string> _byCode = new(StringComparer.Ordinal);
+    private volatile bool _full;
 
     /// <summary>How many codes have a name.</summary>
     public int Count => _byCode.Count;
@@ -39,7 +40,9 @@ public sealed class CodeDescriptions
         {
             if (!_byCode.TryGetValue(code, out var held))
             {
-                if (_byCode.Count >= MaxCodes || _byCode.TryAdd(code, name))
+                // Count takes every lock of the dictionary: asked per new code until the cap, then never again. Past the
+                // cap, which codes have a name depends on the order they came in.
+                if (_full || (_full = _byCode.Count >= MaxCodes) || _byCode.TryAdd(code, name))
                     return;
                 continue;
             }
@@ -77,8 +80,9 @@ public sealed class CodeDescriptions
         return null;
     }
 
-    // One line of text: whitespace runs (line breaks included) become one space, control characters go, and the result is
-    // cut to MaxLength.
+    // One line of text: whitespace runs (line breaks included) become one space; control and format characters go (a
+    // right-to-left override would turn the card text after it around); the result is cut to MaxLength, never inside a
+    // surrogate pair.
     private static string? Clean(string? display)
     {
         if (string.IsNullOrWhiteSpace(display))
@@ -87,7 +91,7 @@ public sealed class CodeDescriptions
         var plain = true;
         foreach (var c in trimmed)
         {
-            if (char.IsControl(c) || (char.IsWhiteSpace(c) && c != ' '))
+            if (Dropped(c) || (char.IsWhiteSpace(c) && c != ' '))
             {
                 plain = false;
                 break;
@@ -96,10 +100,25 @@ public sealed class CodeDescriptions
         var text = plain && !trimmed.Contains("  ", StringComparison.Ordinal)
             ? trimmed
             : string.Join(' ', trimmed.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(part => new string([.. part.Where(c => !char.IsControl(c))]))
+                .Select(part => new string([.. part.Where(c => !Dropped(c))]))
                 .Where(part => part.Length > 0));
         if (text.Length == 0)
             return null;
-        return text.Length <= MaxLength ? text : string.Concat(text.AsSpan(0, MaxLength - 1), "…");
+        return Cut(text, MaxLength);
+    }
+
+    private static bool Dropped(char c) => char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format;
+
+    /// <summary><paramref name="text"/> cut to <paramref name="length"/> characters with an ellipsis, never between the two
+    /// halves of a surrogate pair.</summary>
+    public static string Cut(string text, int length)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length <= length)
+            return text;
+        var keep = length - 1;
+        if (keep > 0 && char.IsHighSurrogate(text[keep - 1]))
+            keep--;
+        return string.Concat(text.AsSpan(0, keep), "…");
     }
 }

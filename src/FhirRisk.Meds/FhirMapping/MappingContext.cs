@@ -157,11 +157,12 @@ internal sealed class MappingContext(
     }
 
     /// <summary>Names <paramref name="code"/>, a code built on <paramref name="concept"/>'s (<c>ALLERGY//SNOMED//…</c>), by
-    /// <paramref name="phrase"/> of the concept's name, where it has one.</summary>
-    public void NameAfter(string code, string concept, Func<string, string> phrase)
+    /// <paramref name="phrase"/> of the display of the coding the code was taken from, where it has one: this resource's
+    /// own, not the name the concept's code holds so far, which depends on what was mapped before (review s23 M2).</summary>
+    public void NameAfter(string code, FhirCodeableConcept? concept, Func<string, string> phrase)
     {
-        if (descriptions.Of(concept) is { } name)
-            descriptions.Add(code, phrase(name));
+        if (CodeSystems.PickMostSpecific(concept)?.Display is { } display && !string.IsNullOrWhiteSpace(display))
+            descriptions.Add(code, phrase(display.Trim()));
     }
 
     public void Emit(long subjectId, DateTime? time, string code, float? numeric = null, string? text = null, long? encounterId = null) =>

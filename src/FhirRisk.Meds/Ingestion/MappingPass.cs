@@ -115,7 +115,10 @@ internal sealed class MappingPass(
         quarantine.QuarantineStream(sourceFile, location, raw, issues);
     }
 
-    /// <summary>Worker side: pure with respect to the run's outputs (the index is only read in pass 2).</summary>
+    /// <summary>Worker side: pure with respect to the run's outputs (the index is only read in pass 2), but for the names
+    /// of codes (<see cref="Descriptions"/>), a shared set whose content does not depend on the order it is filled in.
+    /// A name taken from a resource whose events are later dropped names only codes some kept event has: codes.parquet
+    /// describes the codes of the data.</summary>
     private ResourceEffect ParseAndMap(FhirResourceEnvelope envelope)
     {
         var parsed = FhirResourceParser.Parse(envelope, settings.Reader);

@@ -69,9 +69,11 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
         return tokenizer;
     }
 
-    // The descriptions codes.parquet gives the codes the tokenizer encodes as themselves: codes it files under an ancestor or
-    // UNK decode to something else, and a code the small-cell rule left out is not carried into the model directory.
-    // Names are optional: a codes.parquet that cannot be read gives none (fhirrisk meds validate names its problem).
+    // The descriptions codes.parquet gives the codes that are tokens of the vocabulary, so passed the small-cell rule
+    // themselves. Not every code the tokenizer writes in full: a split ICD code is its category's token and its digits'
+    // (shared by every category), so a full code seen in one patient encodes exactly, and its name would carry that
+    // patient's diagnosis into the model directory (review s23 H1). Names are optional: a codes.parquet that cannot be read
+    // gives none (fhirrisk meds validate names its problem), as before names were kept.
     private IReadOnlyDictionary<string, string> KnownNames(TimelineTokenizer tokenizer)
     {
         IReadOnlyList<MedsCodeMetadata> codes;
@@ -79,14 +81,14 @@ internal sealed class TokenizerFitter(MedsDatasetReader dataset, TokenizerSettin
         {
             codes = dataset.ReadCodes();
         }
-        catch (InvalidDataException)
+        catch (Exception e) when (e is InvalidDataException or MedsFormatException or Parquet.ParquetException or IOException)
         {
             return new Dictionary<string, string>();
         }
         var names = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var code in codes)
         {
-            if (!string.IsNullOrWhiteSpace(code.Description) && tokenizer.CoverageOf(code.Code) == CodeCoverage.Exact)
+            if (!string.IsNullOrWhiteSpace(code.Description) && tokenizer.Vocabulary.TryGetId(code.Code, out _))
                 names[code.Code] = code.Description.Trim();
         }
         return names;

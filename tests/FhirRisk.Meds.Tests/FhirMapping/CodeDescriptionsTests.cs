@@ -72,11 +72,32 @@ public sealed class CodeDescriptionsTests
         names.Add("A//2", "two\r\nlines\u0007");
         names.Add("A//3", new string('x', 500));
         names.Add("A//4", (string?)null);
+        names.Add("A//5", "abc\u202Edef");
+        names.Add("A//6", new string('x', CodeDescriptions.MaxLength - 2) + "😀😀");
 
         Assert.Null(names.Of("A//1"));
         Assert.Equal("two lines", names.Of("A//2"));
         Assert.Equal(CodeDescriptions.MaxLength, names.Of("A//3")!.Length);
-        Assert.Equal(2, names.Count);
+        Assert.Equal("abcdef", names.Of("A//5")); // a right-to-left override would turn the card text after it around
+        Assert.False(char.IsHighSurrogate(names.Of("A//6")![^2]));
+        Assert.Equal(4, names.Count);
+    }
+
+    [Fact]
+    public void An_allergys_name_is_its_own_codings_whatever_was_mapped_before()
+    {
+        // Review s23 M2: the allergy took the name its concept's code held so far, set by whichever resource with the same
+        // code was mapped first.
+        const string condition = """
+            {"resourceType":"Condition","id":"c9","subject":{"reference":"Patient/p1"},"recordedDate":"2020-01-02",
+             "code":{"coding":[{"system":"http://snomed.info/sct","code":"91936005","display":"AAA another display"}]}}
+            """;
+
+        var first = Map(Patient, condition, Allergy);
+        var second = Map(Patient, Allergy, condition);
+
+        Assert.Equal("Allergy: Allergy to penicillin", first.CodeDescriptions["ALLERGY//SNOMED//91936005"]);
+        Assert.Equal(first.CodeDescriptions, second.CodeDescriptions);
     }
 
     [Fact]
