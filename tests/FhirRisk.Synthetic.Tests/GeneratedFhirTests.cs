@@ -56,6 +56,32 @@ public sealed class GeneratedFhirTests : IDisposable
     }
 
     [Fact]
+    public void TheModelsNamesOfCodes_AreTheDisplays_AndIngestBackAsDescriptions()
+    {
+        // docs/generate.md listed it as not done: every display was the MEDS code ("LOINC//2160-0//mg/dL").
+        var names = new Dictionary<string, string>
+        {
+            ["LOINC//2160-0//mg/dL"] = "Creatinine [Mass/volume] in Serum or Plasma",
+            ["RXNORM//1719286"] = "10 ML Furosemide 10 MG/ML Injection",
+        };
+        var export = _temp.File("fhir");
+        using (var writer = new GeneratedFhirWriter(export, names: names))
+        {
+            writer.Write(Patient());
+            writer.Complete(T0);
+        }
+
+        new FhirIngestion(new FhirIngestionSettings { OutputFolder = _temp.File("meds") }).Run([export]);
+
+        var observation = File.ReadAllLines(Path.Combine(export, "Observation.ndjson")).Single();
+        Assert.Contains("\"display\":\"Creatinine [Mass/volume] in Serum or Plasma\"", observation, StringComparison.Ordinal);
+        var descriptions = MedsDatasetReader.Open(_temp.File("meds")).ReadCodes().ToDictionary(c => c.Code, c => c.Description);
+        Assert.Equal("Creatinine [Mass/volume] in Serum or Plasma", descriptions["LOINC//2160-0//mg/dL"]);
+        Assert.Equal("10 ML Furosemide 10 MG/ML Injection", descriptions["RXNORM//1719286"]);
+        Assert.Equal("ICD10CM//I50.9", descriptions["ICD10CM//I50.9"]); // a code the model does not name keeps its code as display
+    }
+
+    [Fact]
     public void AModelOfASiteTimeZone_WritesBirthDatesAsThatSitesDays_AndTheyIngestBackThere()
     {
         // Ingested in Berlin, a birth date of 1951-01-15 is that day's local midnight, 1951-01-14T23:00Z: the UTC date of

@@ -73,14 +73,18 @@ internal sealed class GeneratedFhirWriter : IDisposable
     private readonly Dictionary<string, long> _changes = new(StringComparer.Ordinal);
 
     private readonly TimeZoneInfo _zone;
+    private readonly IReadOnlyDictionary<string, string> _names;
 
     /// <param name="folder">The bulk-export folder to write.</param>
     /// <param name="zone">The site time zone the model's data was read in (<c>fitted_on.site_time_zone</c>; UTC when
     /// null): a birth date is written as that zone's day of the birth instant, the day ingestion in that zone read it
     /// from.</param>
-    public GeneratedFhirWriter(string folder, TimeZoneInfo? zone = null)
+    /// <param name="names">Names of codes (the model's tokenizer's, <c>codes.tsv</c>): a coding's <c>display</c>, where the
+    /// code has one; else the display is the MEDS code.</param>
+    public GeneratedFhirWriter(string folder, TimeZoneInfo? zone = null, IReadOnlyDictionary<string, string>? names = null)
     {
         _zone = zone ?? TimeZoneInfo.Utc;
+        _names = names ?? new Dictionary<string, string>();
         Directory.CreateDirectory(folder);
         _export = new BulkNdjsonWriter(folder, ResourceTypes);
     }
@@ -317,7 +321,7 @@ internal sealed class GeneratedFhirWriter : IDisposable
             _skipped[vocabulary] = _skipped.GetValueOrDefault(vocabulary) + 1;
             return;
         }
-        var code = new Coded(target.System, parts[1], ev.Code);
+        var code = new Coded(target.System, parts[1], Meds.FhirMapping.CodeDescriptions.Lookup(_names, ev.Code) ?? ev.Code);
         var json = _export.Begin(target.Type);
         json.WriteStartObject();
         json.WriteString("resourceType"u8, target.Type);

@@ -157,9 +157,12 @@ public static class SyntheticPatientGeneration
         // A model fitted on data read in a site time zone generates that site's days: birth dates are written as its local
         // days, and the MEDS dataset names the zone as ingestion would have.
         var zone = GeneratedTimeline.SiteZone(session.Tokenizer);
-        using var fhir = new GeneratedFhirWriter(Path.Combine(settings.OutputFolder, FhirFolder), zone);
+        // The codes' names the model's tokenizer carries (codes.tsv) go into the FHIR displays and codes.parquet.
+        var names = session.Tokenizer.CodeDescriptions;
+        using var fhir = new GeneratedFhirWriter(Path.Combine(settings.OutputFolder, FhirFolder), zone, names);
         using var meds = new MedsDatasetWriter(Path.Combine(settings.OutputFolder, MedsFolder),
             new MedsDatasetWriterSettings { DatasetName = "fhirrisk-synthetic", Clock = settings.Clock, SiteTimeZone = zone is null ? null : session.Tokenizer.FittedOn.SiteTimeZone });
+        meds.DescribeCodes(code => Meds.FhirMapping.CodeDescriptions.Lookup(names, code));
         foreach (var patient in TimelineSampler.Generate(session, prompts, settings, cancellationToken))
         {
             tokens += patient.Tokens;
