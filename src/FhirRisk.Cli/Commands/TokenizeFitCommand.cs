@@ -105,7 +105,7 @@ internal static class TokenizeFitCommand
                 $"warning: {share:P0} of the train code occurrences fall under UNK tokens: {SmallCellRule(settings)}. Fit on more subjects; on simulated data only, pass --min-subjects 1 --min-count 1."));
         var used = tokenizer.Intervals.Count(i => i.Count > 0);
         io.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{output.FullName}: {tokenizer.Vocabulary.Count:N0} tokens, {tokenizer.Quantiles.Count:N0} quantized codes, {used} of {tokenizer.Intervals.Count} interval tokens used; fitted on {string.Join(", ", tokenizer.FittedOn.Splits)} ({tokenizer.FittedOn.Subjects:N0} subjects, {tokenizer.FittedOn.Events:N0} events)."));
+            $"{output.FullName}: {tokenizer.Vocabulary.Count:N0} tokens, {tokenizer.Quantiles.Count:N0} quantized codes, {used} of {tokenizer.Intervals.Count} interval tokens used, {tokenizer.CodeDescriptions.Count:N0} codes named (codes.tsv); fitted on {string.Join(", ", tokenizer.FittedOn.Splits)} ({tokenizer.FittedOn.Subjects:N0} subjects, {tokenizer.FittedOn.Events:N0} events)."));
         // What is still at midnight: every group with --keep-midnight or chosen prefixes, and by default the codes the
         // tasks read, which are never moved (a source whose stays are recorded by date should be known).
         WarnDateOnly(tokenizer.FittedOn.DateOnlyGroups, io.Error, tasksCodesOnly: automaticDayEnd);

@@ -98,6 +98,9 @@ public sealed class AnalysisRpcTests : IAsyncLifetime
         Assert.NotEmpty(rows);
         Assert.Equal(rows.Distinct(), rows);
         Assert.Single(rows, r => r.Code == "LOINC//2160-0//mg/dL" && r.Time.Contains("1600003600", StringComparison.Ordinal));
+        // Events given as MEDS name nothing: the lab takes the name the demo model's tokenizer carries (codes.tsv).
+        Assert.All(rows.Where(r => r.Code == "LOINC//2160-0//mg/dL"),
+            r => Assert.StartsWith("Creatinine [Mass/volume] in Serum or Plasma: ", r.Description, StringComparison.Ordinal));
     }
 
     [Fact]
