@@ -6,7 +6,8 @@ namespace FhirRisk.Inference.Explanations;
 /// A UCUM unit code (what a quantized code ends with, DESIGN §3) as a clinician writes it, for labels: <c>Cel</c> → "°C",
 /// <c>mm[Hg]</c> → "mmHg", <c>10*3/uL</c> → "10³/µL", <c>kg/m2</c> → "kg/m²", <c>{beats}/min</c> → "/min". UCUM codes are
 /// made for machines (case-sensitive, brackets around customary units, <c>u</c> for micro), so a card that printed them
-/// read "&gt; 37.4 Cel". Only the display changes; units this does not know are shown as written.
+/// read "&gt; 37.4 Cel". Only the display changes; units this does not know are shown as written, without UCUM's square
+/// brackets.
 /// </summary>
 public static class UcumDisplay
 {
