@@ -36,17 +36,15 @@ public static class UcumDisplay
             var c = text[i];
             if (c == '{')
             {
-                // An annotation says what was counted ({beats}/min, {cells}/uL) and no more: left out, as people write
-                // "/min". Where it qualifies a unit instead (mL/min/{1.73_m2}) it is the unit's only hint of what it is,
-                // so it is kept, without its braces.
+                // An annotation that says what was counted ({beats}/min, {cells}/uL) is left out, as people write "/min".
+                // Two kinds are kept, without their braces: a denominator's whole (mL/min/{1.73_m2}, the unit's only hint
+                // of what it is per) and an acronym after a unit (mg{FEU}/L: fibrinogen-equivalent units, a D-dimer's basis).
                 var close = text.IndexOf('}', i);
                 if (close < 0)
                 {
                     atom.Append(text, i, text.Length - i);
                     break;
                 }
-                // Kept as a denominator's whole (after a slash, ending the unit), and as an acronym after a unit
-                // (mg{FEU}/L: fibrinogen-equivalent units, a D-dimer's basis, not a count).
                 var note = text[(i + 1)..close];
                 if (atom.Length == 0 && shown.Length > 0 && shown[^1] == '/' && close + 1 == text.Length)
                     shown.Append(string.Join(' ', note.Split('_').Select(word => s_atoms.GetValueOrDefault(word, word))));
