@@ -63,6 +63,26 @@ public sealed class GrpcMessageReaderTests
     }
 
     [Theory]
+    [InlineData(null)]
+    [InlineData("gzip")]
+    public async Task ReadAsync_StringFieldNotUtf8_InternalNamingTheField(string? encoding)
+    {
+        // proto3 refuses a string field that is not UTF-8; the parser alone would read "a\uFFFDb" (StringFieldCheck).
+        var payload = new HealthCheckRequest { Service = "aQb" }.ToByteArray();
+        payload[^2] = 0xFF;
+        var frame = encoding is null
+            ? RawGrpcClient.Frame(payload, compressed: false)
+            : RawGrpcClient.Frame(MessageCompression.Compress(encoding, payload, CompressionLevel.Optimal), compressed: true);
+
+        var body = await BodyInChunks(frame, 2);
+
+        var e = await Assert.ThrowsAsync<GrpcStatusException>(() => Reader(body, encoding: encoding).ReadAsync().AsTask().WaitAsync(Timeout));
+
+        Assert.Equal(GrpcStatusCode.Internal, e.Code);
+        Assert.Equal("Could not parse the request message: grpc.health.v1.HealthCheckRequest.service is not valid UTF-8.", e.Message);
+    }
+
+    [Theory]
     [InlineData("gzip")]
     [InlineData("deflate")]
     public async Task ReadAsync_CompressedWithTheCallsEncoding_Decompresses(string encoding)

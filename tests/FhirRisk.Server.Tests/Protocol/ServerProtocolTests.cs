@@ -4,6 +4,7 @@ using FhirRisk.Grpc.V1;
 using FhirRisk.Server.Grpc;
 using FhirRisk.Server.Grpc.Internal;
 using FhirRisk.Server.Tests.Infrastructure;
+using Google.Protobuf;
 using Grpc.Health.V1;
 
 namespace FhirRisk.Server.Tests.Protocol;
@@ -89,6 +90,27 @@ public sealed class ServerProtocolTests : IAsyncLifetime
         Assert.True(response.IsTrailersOnly, "expected a trailers-only response");
         Assert.Equal((int)GrpcStatusCode.Unimplemented, response.GrpcStatus);
         Assert.Equal(message, response.GrpcMessage);
+    }
+
+    [Fact]
+    public async Task A_patient_id_that_is_not_UTF8_is_refused_before_the_backend_sees_it()
+    {
+        // The parser alone would hand the backend "4\uFFFD", another patient's id as far as any lookup goes.
+        var payload = new PredictRequest { Patient = new PatientInput { Stored = new StoredPatient { PatientId = "4Q" } } }.ToByteArray();
+        payload[^1] = 0xFF;
+        var called = false;
+        _server.Backend.OnPredict = (_, _) =>
+        {
+            called = true;
+            return Task.FromResult(new PredictResponse());
+        };
+
+        var response = await _client.PostAsync(Predict, RawGrpcClient.Frame(payload, compressed: false));
+
+        Assert.True(response.IsTrailersOnly, "expected a trailers-only response");
+        Assert.Equal((int)GrpcStatusCode.Internal, response.GrpcStatus);
+        Assert.Equal("Could not parse the request message: fhirrisk.v1.StoredPatient.patient_id is not valid UTF-8.", PercentEncoding.Decode(response.GrpcMessage!));
+        Assert.False(called);
     }
 
     public static TheoryData<int> ErrorCodes() => new(Enumerable.Range(1, 16));

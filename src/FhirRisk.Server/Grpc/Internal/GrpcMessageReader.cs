@@ -6,7 +6,8 @@ namespace FhirRisk.Server.Grpc.Internal;
 
 /// <summary>
 /// Reads length-prefixed messages from a request body. Checks the declared length against the receive limit before
-/// buffering the message, decompresses per the call's <c>grpc-encoding</c>, and parses with the method's parser.
+/// buffering the message, decompresses per the call's <c>grpc-encoding</c>, and parses with the method's parser, refusing
+/// a string field that is not UTF-8 (<see cref="StringFieldCheck"/>).
 /// </summary>
 internal sealed class GrpcMessageReader<T>(PipeReader body, MessageParser<T> parser, GrpcMessageReaderSettings settings)
     : IGrpcStreamReader<T>
@@ -76,14 +77,20 @@ internal sealed class GrpcMessageReader<T>(PipeReader body, MessageParser<T> par
 
     private T Parse(in ReadOnlySequence<byte> payload)
     {
+        T message;
         try
         {
-            return parser.ParseFrom(payload);
+            message = parser.ParseFrom(payload);
         }
         catch (InvalidProtocolBufferException e)
         {
             throw new GrpcStatusException(GrpcStatusCode.Internal, "Could not parse the request message.", e);
         }
+        // The parser reads invalid UTF-8 in a string field as U+FFFD where proto3 says to refuse the message; refused as
+        // the other parse failures are (the field's name is the schema's, never the value).
+        if (StringFieldCheck.FirstInvalid(message.Descriptor, payload) is { } field)
+            throw new GrpcStatusException(GrpcStatusCode.Internal, $"Could not parse the request message: {field} is not valid UTF-8.");
+        return message;
     }
 }
 
