@@ -580,6 +580,41 @@ public sealed class ExplanationTests
         Assert.Null(new CodeNames(null, null).Of("LOINC//8867-4"));
     }
 
+    [Theory]
+    [InlineData("Creatinine [Mass/volume] in Serum or Plasma", "Creatinine")]
+    [InlineData("Platelets [#/volume] in Blood by Automated count", "Platelets")]
+    [InlineData("Hemoglobin [Mass/volume] in Blood", "Hemoglobin")]
+    [InlineData("Body mass index (BMI) [Ratio]", "Body mass index (BMI)")]
+    [InlineData("Heart rate", "Heart rate")]
+    [InlineData("Hemoglobin A1c/Hemoglobin.total in Blood", "Hemoglobin A1c/Hemoglobin.total")]
+    // Other specimens and methods tell two tests apart, and stay.
+    [InlineData("Oxygen saturation in Arterial blood by Pulse oximetry", "Oxygen saturation in Arterial blood by Pulse oximetry")]
+    [InlineData("Glucose [Mass/volume] in Urine by Test strip", "Glucose in Urine by Test strip")]
+    [InlineData("Leukocytes [#/volume] in Blood by Manual count", "Leukocytes by Manual count")]
+    [InlineData("Troponin I.cardiac [Mass/volume] in Serum or Plasma by High sensitivity method", "Troponin I.cardiac by High sensitivity method")]
+    // "in" inside a component is not the system.
+    [InlineData("Cholesterol in LDL [Mass/volume] in Serum or Plasma by calculation", "Cholesterol in LDL by calculation")]
+    [InlineData("Protein [Mass/time] in 24 hour Urine", "Protein in 24 hour Urine")]
+    // Nothing left: the name stays whole.
+    [InlineData("[Mass/volume]", "[Mass/volume]")]
+    public void A_LOINC_long_common_name_reads_short_on_a_card(string name, string expected)
+    {
+        Assert.Equal(expected, LoincNames.Short(name));
+    }
+
+    [Fact]
+    public void Only_LOINC_names_are_shortened_and_the_label_keeps_the_unit()
+    {
+        var names = new Dictionary<string, string>
+        {
+            ["LOINC//2160-0"] = "Creatinine [Mass/volume] in Serum or Plasma",
+            ["SNOMED//1"] = "Something [qualifier] in Blood",
+        };
+
+        Assert.Equal("Creatinine: 1.51–1.84 mg/dL, decile 8 of 10", FactLabels.ForEvent("LOINC//2160-0//mg/dL", 8, 1.6f, 1.51f, 1.84f, names));
+        Assert.Equal("Something [qualifier] in Blood", FactLabels.ForEvent("SNOMED//1", null, null, names));
+    }
+
     [Fact]
     public void A_cut_label_never_splits_a_surrogate_pair()
     {

@@ -8,13 +8,14 @@ namespace FhirRisk.Inference.Explanations;
 /// </summary>
 internal sealed class CodeNames(params IReadOnlyDictionary<string, string>?[] layers)
 {
-    /// <summary>The first layer's name of <paramref name="code"/>, or null.</summary>
+    /// <summary>The first layer's name of <paramref name="code"/>, or null; a LOINC name as a card reads it
+    /// (<see cref="LoincNames.Short"/>: "Creatinine" for "Creatinine [Mass/volume] in Serum or Plasma").</summary>
     public string? Of(string code)
     {
         foreach (var layer in layers)
         {
             if (layer is { Count: > 0 } && Described(layer, code) is { } name)
-                return name;
+                return LoincNames.IsLoinc(code) ? LoincNames.Short(name) : name;
         }
         return null;
     }

@@ -45,8 +45,9 @@ public sealed class CardContributorTests : IAsyncLifetime
         Assert.All(inputs, i => Assert.All(i.Contributors, c => Assert.DoesNotContain(PatientId, c.Label, StringComparison.Ordinal)));
         Assert.All(cards, c => Assert.Contains("**Top contributing events**", c.Detail, StringComparison.Ordinal));
         Assert.Contains(" pts |", cards[0].Detail, StringComparison.Ordinal);
-        // The labs are named as the record names them, with their unit as people write it, not "LOINC 2160-0".
-        Assert.All(inputs, i => Assert.Contains(i.Contributors, c => c.Label.StartsWith(TestBundles.CreatinineName + ": ", StringComparison.Ordinal)
+        // The labs are named by the record's name, as a card line reads it ("Creatinine", not "Creatinine [Mass/volume]
+        // in Serum or Plasma"), with their unit as people write it, not "LOINC 2160-0".
+        Assert.All(inputs, i => Assert.Contains(i.Contributors, c => c.Label.StartsWith(TestBundles.CreatinineLabel + ": ", StringComparison.Ordinal)
             && c.Label.Contains(" mg/dL, decile ", StringComparison.Ordinal)));
         Assert.All(inputs, i => Assert.DoesNotContain(i.Contributors, c => c.Label.Contains("LOINC", StringComparison.Ordinal)));
         Assert.Empty(_server.Logs.Errors);

@@ -60,6 +60,9 @@ internal static class TestBundles
     /// <summary>The display of the labs' LOINC coding: what cards name the lab by.</summary>
     public const string CreatinineName = "Creatinine [Mass/volume] in Serum or Plasma";
 
+    /// <summary><see cref="CreatinineName"/> as a card's line reads it (the property and the usual specimen dropped).</summary>
+    public const string CreatinineLabel = "Creatinine";
+
     private static JsonObject Concept(string system, string code, string? display = null)
     {
         var coding = new JsonObject { ["system"] = system, ["code"] = code };
