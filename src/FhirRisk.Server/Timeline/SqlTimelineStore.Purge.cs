@@ -11,10 +11,27 @@ namespace FhirRisk.Server.Timeline;
 /// </summary>
 internal abstract partial class SqlTimelineStore
 {
-    // The subquery of patients with nothing changed at or after the cutoff; one text for both databases.
+    // The subquery of the patients retention removes; one text for both databases. A patient with nothing changed at or
+    // after the cutoff goes, unless a chart merged with it (a Patient's replaced_by, followed either way and as far as the
+    // links go) did change: a read joins the charts of a merge into one record (ReadPatientAsync), so the family is kept
+    // or swept as one, and a survivor still charted does not lose the history of the chart retired into it. The walk
+    // starts at the linked charts with a recent row (found by patient_id, one index probe each) and follows each link
+    // once (UNION), so a cycle of links ends.
     private const string InactivePatients = """
         SELECT patient_id FROM timeline_resources WHERE patient_id IS NOT NULL
         GROUP BY patient_id HAVING MAX(updated_at) < @cutoff
+        EXCEPT
+        SELECT id FROM (
+            WITH RECURSIVE links(a, b) AS (
+                SELECT resource_id, replaced_by FROM timeline_resources WHERE resource_type = 'Patient' AND replaced_by IS NOT NULL
+                UNION
+                SELECT replaced_by, resource_id FROM timeline_resources WHERE resource_type = 'Patient' AND replaced_by IS NOT NULL),
+            kept(id) AS (
+                SELECT a FROM links
+                WHERE EXISTS (SELECT 1 FROM timeline_resources recent WHERE recent.patient_id = links.a AND recent.updated_at >= @cutoff)
+                UNION
+                SELECT links.b FROM links JOIN kept ON links.a = kept.id)
+            SELECT id FROM kept) family
         """;
 
     public async Task<TimelinePurgeResult> PurgePatientAsync(string patientId, CancellationToken cancellationToken = default)

@@ -257,6 +257,41 @@ public abstract class TimelineStoreContract : IAsyncLifetime
         Assert.NotNull(await Store.ReadAsync("Organization", "new").WaitAsync(Timeout));
     }
 
+    [StoreFact]
+    public async Task Retention_keeps_or_sweeps_the_charts_of_a_merge_as_one()
+    {
+        // A read joins a merge's charts into one record, so retention must not cut it in two: a retired chart that no
+        // longer changes stays while its survivor is charted, and a survivor stays while the EHR still charts under the
+        // retired id. Families: retired -> survivor (survivor active); old-id -> quiet (old-id active); a -> b -> c (c
+        // active, two links away); x <-> y (a cycle, both quiet); lone (quiet, unmerged).
+        await Store.WriteAsync([
+            Patient("survivor"), Linked("retired", ("replaced-by", "survivor")), Observation("o-r", "retired", 1),
+            Patient("quiet"), Linked("old-id", ("replaced-by", "Patient/quiet")),
+            Linked("a", ("replaced-by", "b")), Linked("b", ("replaced-by", "c")), Patient("c"),
+            Linked("x", ("replaced-by", "y")), Linked("y", ("replaced-by", "x")), Observation("o-x", "x", 2),
+            Patient("lone"), Observation("o-lone", "lone", 3),
+        ]).WaitAsync(Timeout);
+        Clock.Advance(TimeSpan.FromDays(40));
+        await Store.WriteAsync([Observation("o-s", "survivor", 4), Observation("o-old", "old-id", 5), Observation("o-c", "c", 6)]).WaitAsync(Timeout);
+        Clock.Advance(TimeSpan.FromDays(5));
+
+        var removed = await Store.PurgeInactiveAsync(Clock.GetUtcNow() - TimeSpan.FromDays(30)).WaitAsync(Timeout);
+
+        Assert.Equal(new TimelineRetentionResult(Patients: 3, Linked: 5, Unlinked: 0), removed); // x, y and lone
+        Assert.Equal(["Observation/o-r", "Observation/o-s", "Patient/retired", "Patient/survivor"], SortedKeys(await Store.ReadPatientAsync("survivor").WaitAsync(Timeout)));
+        Assert.Equal(["Observation/o-old", "Patient/old-id", "Patient/quiet"], SortedKeys(await Store.ReadPatientAsync("quiet").WaitAsync(Timeout)));
+        Assert.Equal(["Observation/o-c", "Patient/a", "Patient/b", "Patient/c"], SortedKeys(await Store.ReadPatientAsync("c").WaitAsync(Timeout)));
+        Assert.Empty(await Store.ReadPatientAsync("x").WaitAsync(Timeout));
+        Assert.Empty(await Store.ReadPatientAsync("lone").WaitAsync(Timeout));
+
+        // Once the whole family is quiet it goes as one.
+        Clock.Advance(TimeSpan.FromDays(40));
+        var later = await Store.PurgeInactiveAsync(Clock.GetUtcNow() - TimeSpan.FromDays(30)).WaitAsync(Timeout);
+        Assert.Equal(7, later.Patients);
+        Assert.Empty(await Store.ReadPatientAsync("survivor").WaitAsync(Timeout));
+        Assert.Empty(await Store.ReadPatientAsync("retired").WaitAsync(Timeout));
+    }
+
     // ---- CDS client token ids (migration 5): the replay store shared by replicas (docs/cds-hooks.md "Replay protection") ----
 
     [StoreFact]
@@ -320,6 +355,9 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     }
 
     /// <summary>A Patient with <c>link</c>s, each (type, reference to a Patient id or URL).</summary>
+    private static string[] SortedKeys(IEnumerable<TimelineResource> resources) =>
+        [.. resources.Select(r => $"{r.ResourceType}/{r.Id}").Order(StringComparer.Ordinal)];
+
     internal static TimelineResource Linked(string id, params (string Type, string Other)[] links)
     {
         var items = string.Join(",", links.Select(l => $$$"""{"type":"{{{l.Type}}}","other":{"reference":"{{{(l.Other.Contains('/') ? l.Other : "Patient/" + l.Other)}}}"}}"""));
