@@ -162,6 +162,31 @@ public sealed class ExplanationTests
         Assert.Equal(["LAB//A", "LAB//B"], explanation.Facts[0].Fact.Codes);
     }
 
+    [Theory]
+    [InlineData(FactGrouping.Event)]
+    [InlineData(FactGrouping.TimeAndVocabulary)]
+    public async Task An_admission_from_the_ED_is_one_fact_that_anchors_the_span(FactGrouping grouping)
+    {
+        // The canonical order writes an ED admission "HOSPITAL_ADMISSION//IMP ED_OUT": apart, ED_OUT was explained as a fact
+        // of the stay and the trajectory's first point ended inside the admission's timestamp (review s24 L1).
+        var options = new InferenceOptions { Threads = 1, Explanations = new ExplanationSettings { Grouping = grouping } };
+        using var session = InferenceSession.Open(FinetunedTinyModel.Value.Directory, options);
+        using var heads = session.CreateHeadsPredictor();
+        var timeline = Encode([
+            new(1, Admitted.AddHours(-3), "ED_REGISTRATION"),
+            new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted, "ED_OUT"),
+            new(1, Admitted.AddHours(2), "LAB//A"), new(1, Admitted.AddHours(3), "LAB//B"),
+        ]);
+
+        var explanation = await heads.ExplainAsync(new ExplanationQuery(timeline, timeline.Count - 1, TaskCatalog.HospitalMortality));
+
+        Assert.Equal(["LAB A", "LAB B"], explanation.Facts.Select(c => c.Fact.Label));
+        Assert.Equal(timeline.Times[explanation.Trajectory[0].Index], timeline.Times[explanation.Facts[0].Fact.Start - 1]);
+        Assert.Equal("ED_OUT", session.Meanings.CodeOf(timeline.Tokens[explanation.Trajectory[0].Index]));
+        var all = ClinicalFacts.Of(session.Tokenizer, timeline, 0, timeline.Count - 1, options.Explanations);
+        Assert.Equal(["ED registration", "Hospital admission (IMP); Left the ED", "LAB A", "LAB B"], all.Select(f => f.Label));
+    }
+
     [Fact]
     public async Task The_names_a_models_tokenizer_carries_label_facts_the_record_does_not_name()
     {

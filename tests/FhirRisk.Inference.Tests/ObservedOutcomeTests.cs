@@ -315,6 +315,19 @@ public sealed class ObservedOutcomeTests
         Assert.Equal((null, true), (Ask(ed, TaskCatalog.EdReattendance72h).Observed, Ask(ed, TaskCatalog.EdReattendance72h).Start.AwaitsEnd));
         var admitted = Encode([new(1, Admitted, "ED_REGISTRATION"), new(1, Admitted.AddHours(2), "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddHours(3), "LAB//A")]);
         Assert.Equal(TaskOutcomeKind.NotAPoint, Ask(admitted, TaskCatalog.EdReattendance72h).Observed?.Kind);
+        // After ED_OUT, an admission of the visit is found wherever it sits: at the ED_OUT instant written before it (the
+        // canonical order's "HOSPITAL_ADMISSION//IMP ED_OUT": review s24 M1), or hours before it (boarding in the ED), asked
+        // at that instant or a day into the stay, as the labels read the visit from its registration.
+        var atOut = Admitted.AddHours(2);
+        EncodedTimeline Visit(DateTime admittedAt, params MedsEvent[] more) => Encode([new(1, Admitted, "ED_REGISTRATION"),
+            new(1, admittedAt, "HOSPITAL_ADMISSION//IMP"), new(1, atOut, "ED_OUT"), .. more]);
+        Assert.Equal(TaskOutcomeKind.NotAPoint, Ask(Visit(atOut), TaskCatalog.EdReattendance72h).Observed?.Kind);
+        Assert.Equal(TaskOutcomeKind.NotAPoint, Ask(Visit(atOut, new MedsEvent(1, atOut.AddDays(1), "LAB//A")), TaskCatalog.EdReattendance72h).Observed?.Kind);
+        Assert.Equal(TaskOutcomeKind.NotAPoint, Ask(Visit(Admitted.AddHours(1)), TaskCatalog.EdReattendance72h).Observed?.Kind);
+        // Sent home, the question stays open; an admission before this visit's registration is not the visit's.
+        var home = Encode([new(1, Admitted.AddDays(-9), "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddDays(-5), "HOSPITAL_DISCHARGE//HOME"),
+            new(1, Admitted, "ED_REGISTRATION"), new(1, atOut, "ED_OUT"), new(1, atOut.AddHours(1), "LAB//A")]);
+        Assert.Null(Ask(home, TaskCatalog.EdReattendance72h).Observed);
 
         // After the discharge the window counts from it, as before.
         var after = Encode([new(1, Admitted, "HOSPITAL_ADMISSION//IMP"), new(1, Admitted.AddDays(3), "HOSPITAL_DISCHARGE//HOME"), new(1, Admitted.AddDays(4), "LAB//A")]);

@@ -94,12 +94,22 @@ internal static class ClinicalFacts
         return 0;
     }
 
+    // Whether a segment joins the fact formed before it: never across time; a stay's start or end joins another one at
+    // its instant under either grouping, as a transfer is one fact ("HOSPITAL_ADMISSION//IMP ED_OUT", the canonical
+    // order's admission from the ED: apart, the ED departure was explained as a fact of every ED admission, its point
+    // a prompt ending inside the admission's timestamp where no label is asked; review s24 L1); by time and vocabulary,
+    // codes of one vocabulary (a panel, the diagnoses coded together).
     private static bool Joins(FactGrouping grouping, TimelineSegment last, TimelineSegment next, ReadOnlySpan<long> times, int from) =>
-        grouping == FactGrouping.TimeAndVocabulary
-        && !next.HasTime
+        !next.HasTime
         && last.Code is { } a && next.Code is { } b
         && times[from + last.EventStart] == times[from + next.EventStart]
-        && Vocabulary.VocabularyOf(a) == Vocabulary.VocabularyOf(b);
+        && ((IsStayBoundary(a) && IsStayBoundary(b))
+            || (grouping == FactGrouping.TimeAndVocabulary && Vocabulary.VocabularyOf(a) == Vocabulary.VocabularyOf(b)));
+
+    private static readonly StayKind[] s_stays = [StayKind.Hospital, StayKind.Icu, StayKind.Emergency];
+
+    private static bool IsStayBoundary(string code) =>
+        s_stays.Any(kind => CodeSet.Matches(code, kind.StartCode) || CodeSet.Matches(code, kind.EndCode));
 
     private static ClinicalFact Fact(TimelineTokenizer tokenizer, EncodedTimeline timeline, int from, List<TimelineSegment> group, CodeNames names)
     {

@@ -86,6 +86,28 @@ internal static class StayClock
         return false;
     }
 
+    /// <summary>A hospital admission token of the visit that ended at <paramref name="end"/> (its end code), from the first
+    /// token at its registration's time (the last start code before the end; the end's own time when none is in view) up
+    /// to the end; else null.</summary>
+    private static int? AdmissionInVisit(TokenMeanings meanings, TimelineSpans timeline, int end, TaskDefinition task)
+    {
+        var registration = end;
+        for (var i = end - 1; i >= 0; i--)
+        {
+            if (CodeSet.Matches(meanings.CodeOf(timeline.Tokens[i]), task.Point.Stay.StartCode))
+            {
+                registration = i;
+                break;
+            }
+        }
+        for (var i = FirstAtSameTime(timeline, registration); i < end; i++)
+        {
+            if (CodeSet.Matches(meanings.CodeOf(timeline.Tokens[i]), TaskCodes.HospitalAdmission))
+                return i;
+        }
+        return null;
+    }
+
     /// <summary>The first token at the time of token <paramref name="index"/>.</summary>
     private static int FirstAtSameTime(TimelineSpans timeline, int index)
     {
@@ -154,6 +176,11 @@ internal static class StayClock
             && meanings.CodeOf(timeline.Tokens[icu]) is var icuCode && task.PositiveCodes.Contains(icuCode))
             return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.Stop, true, TimeSpan.Zero, icuCode), start, span);
         var grace = task.Point.Filter == PointFilter.NotAdmitted ? task.Point.AdmissionGrace : (TimeSpan?)null;
+        // Admitted during the visit, up to its ED_OUT: the labels read the visit from the first event at its registration's
+        // time (TimelineLabeler.AdmittedBetween). In canonical order an admission at the ED_OUT instant is written before
+        // it, so the replay after the anchor alone missed it (review s24 M1).
+        if (grace is not null && AdmissionInVisit(meanings, timeline, anchor, task) is { } admission)
+            return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, meanings.CodeOf(timeline.Tokens[admission])), start, span);
         for (var i = anchor + 1; i <= index; i++)
         {
             var (elapsed, code) = (Between(timeline, anchor, i), meanings.CodeOf(timeline.Tokens[i]));
