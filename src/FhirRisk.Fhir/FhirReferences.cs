@@ -52,6 +52,28 @@ public static class FhirReferences
     }
 
     /// <summary>
+    /// The id of the Patient a merge link (<c>Patient.link.other</c>, R4 §8.1 "Patient") names, when the link names a
+    /// chart of the linking Patient's own server: a relative <c>Patient/id</c>, or an absolute one whose service base is
+    /// that of <paramref name="ownFullUrl"/>, the linking Patient's fullUrl. A link joins two charts into one person, so
+    /// it is read more strictly than a subject's reference: an absolute link to another server's Patient (an enterprise
+    /// MPI's, another facility's) names that server's chart, and read by its id alone it would join a different patient
+    /// of ours; a Patient with no absolute fullUrl (bulk NDJSON) cannot tell, and its absolute links are not followed.
+    /// <c>urn:</c>, contained and conditional links name no stored chart. Null for all of these.
+    /// </summary>
+    public static string? SameServerPatient(string? link, string? ownFullUrl)
+    {
+        var target = Parse(link);
+        if (target.ResourceType != "Patient" || target.Id is null)
+            return null;
+        return target.Kind switch
+        {
+            FhirReferenceKind.Relative => target.Id,
+            FhirReferenceKind.Absolute when BaseOf(link) is { } linkBase && linkBase == BaseOf(ownFullUrl) => target.Id,
+            _ => null,
+        };
+    }
+
+    /// <summary>
     /// The service base of an absolute reference or fullUrl (<c>https://server/fhir/Patient/123</c> →
     /// <c>https://server/fhir</c>; R4 §2.3.0 "Literal references"), scheme and host in lower case and without a trailing
     /// slash, so that two spellings of one server compare equal; null for anything else (relative, <c>urn:</c>, no

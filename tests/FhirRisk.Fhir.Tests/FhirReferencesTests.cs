@@ -40,4 +40,22 @@ public sealed class FhirReferencesTests
     [InlineData(null, null)]
     public void BaseOf_AbsoluteUrl_IsTheServerBeforeTypeAndId(string? url, string? expected) =>
         Assert.Equal(expected, FhirReferences.BaseOf(url));
+
+    [Theory]
+    [InlineData("Patient/77", null, "77")]
+    [InlineData("Patient/77/_history/3", "https://ehr.example/fhir/Patient/x", "77")]
+    [InlineData("https://EHR.example/fhir/Patient/77", "https://ehr.example/fhir/Patient/x", "77")]
+    [InlineData("https://ehr.example/fhir/Patient/77/_history/2", "https://ehr.example/fhir/Patient/x/_history/9", "77")]
+    // Another server's chart, or a server the linking Patient does not name: no chart of ours (review s24-store H1).
+    [InlineData("https://mpi.other.example/fhir/Patient/77", "https://ehr.example/fhir/Patient/x", null)]
+    [InlineData("https://ehr.example/other/Patient/77", "https://ehr.example/fhir/Patient/x", null)]
+    [InlineData("https://ehr.example/fhir/Patient/77", null, null)]
+    [InlineData("https://ehr.example/fhir/Patient/77", "urn:uuid:2b4c7e3a-0000-4000-8000-000000000001", null)]
+    [InlineData("urn:uuid:2b4c7e3a-0000-4000-8000-000000000001", "urn:uuid:2b4c7e3a-0000-4000-8000-000000000002", null)]
+    [InlineData("Observation/77", null, null)]
+    [InlineData("Patient?identifier=77", null, null)]
+    [InlineData("#p77", null, null)]
+    [InlineData(null, null, null)]
+    public void SameServerPatient_IsALinksPatientOnTheLinkingPatientsOwnServer(string? link, string? ownFullUrl, string? expected) =>
+        Assert.Equal(expected, FhirReferences.SameServerPatient(link, ownFullUrl));
 }

@@ -318,13 +318,15 @@ public sealed partial class FhirIndex(FhirMappingSettings settings)
 
     private void AddPatient(FhirPatient patient, string id, FhirResourceEnvelope envelope)
     {
-        if (ReferenceTarget.Parse(patient.ReplacedBy?.Reference) is { Type: "Patient", Id: { } survivor } && survivor != id)
+        // Only links to a chart of the Patient's own server: an absolute link to another server's Patient named our chart of
+        // the same id, another person (FhirReferences.SameServerPatient; review s24-store H1).
+        if (FhirReferences.SameServerPatient(patient.ReplacedBy?.Reference, envelope.FullUrl) is { } survivor && survivor != id)
             _replacedBy.TryAdd(id, survivor);
         // The survivor's side of a merge: a link of type replaces names a record merged into this one, so the merge is
         // followed when only the surviving chart says so (a record's own replaced-by wins, Survivor).
         foreach (var replaced in patient.Replaces)
         {
-            if (ReferenceTarget.Parse(replaced.Reference) is { Type: "Patient", Id: { } old } && old != id)
+            if (FhirReferences.SameServerPatient(replaced.Reference, envelope.FullUrl) is { } old && old != id)
                 _replacedVia.TryAdd(old, id);
         }
         var subjectId = SubjectIdOf(id);

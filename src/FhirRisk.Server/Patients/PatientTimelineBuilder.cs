@@ -90,7 +90,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         IReadOnlyList<(string Id, string? ReplacedBy, IReadOnlyList<string> Replaces)> suppliedLinks =
             [.. suppliedResources.Where(r => r.ResourceType == "Patient").Select(r =>
             {
-                var (replacedBy, replaces) = PatientMergeLinks.Read(r.Json);
+                var (replacedBy, replaces) = PatientMergeLinks.Read(r.Json, r.FullUrl);
                 return (r.Id, replacedBy, replaces);
             })];
         patientId = string.IsNullOrWhiteSpace(patientId) ? PatientOf(suppliedResources, suppliedLinks) : patientId.Trim();

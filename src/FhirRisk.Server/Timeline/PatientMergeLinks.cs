@@ -1,19 +1,23 @@
 using System.Text.Json;
+using FhirRisk.Fhir;
 
 namespace FhirRisk.Server.Timeline;
 
 /// <summary>
 /// The merge links of a stored Patient's JSON (R4 <c>Patient.link</c>): <c>replaced-by</c>, the chart this one was merged
-/// into, and <c>replaces</c>, the charts merged into this one. Only links to a Patient by a relative or absolute
-/// <c>Patient/id</c> reference count; anything unreadable is no link.
+/// into, and <c>replaces</c>, the charts merged into this one. Only links to a Patient of the linking Patient's own
+/// server count (<see cref="FhirReferences.SameServerPatient"/>: relative, or absolute on the base of its fullUrl); an
+/// absolute link to another server's chart joined our chart of the same id, another person (review s24-store H1).
+/// Anything unreadable is no link.
 /// </summary>
 internal static class PatientMergeLinks
 {
     /// <summary>The id of the Patient <paramref name="json"/> says it was merged into, or null.</summary>
-    public static string? ReplacedBy(ReadOnlyMemory<byte> json) => Read(json).ReplacedBy;
+    public static string? ReplacedBy(ReadOnlyMemory<byte> json, string? fullUrl) => Read(json, fullUrl).ReplacedBy;
 
-    /// <summary>Both kinds of link of <paramref name="json"/>, each a Patient id other than the resource's own.</summary>
-    public static (string? ReplacedBy, IReadOnlyList<string> Replaces) Read(ReadOnlyMemory<byte> json)
+    /// <summary>Both kinds of link of <paramref name="json"/> (a Patient stored under <paramref name="fullUrl"/>), each a
+    /// Patient id other than the resource's own.</summary>
+    public static (string? ReplacedBy, IReadOnlyList<string> Replaces) Read(ReadOnlyMemory<byte> json, string? fullUrl)
     {
         try
         {
@@ -29,7 +33,7 @@ internal static class PatientMergeLinks
                 if (link.ValueKind != JsonValueKind.Object || !link.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String
                     || !link.TryGetProperty("other", out var other) || other.ValueKind != JsonValueKind.Object
                     || !other.TryGetProperty("reference", out var reference) || reference.ValueKind != JsonValueKind.String
-                    || PatientIdOf(reference.GetString()) is not { } target || target == own)
+                    || FhirReferences.SameServerPatient(reference.GetString(), fullUrl) is not { } target || target == own)
                     continue;
                 if (type.ValueEquals("replaced-by"))
                     replacedBy ??= target;
@@ -42,17 +46,5 @@ internal static class PatientMergeLinks
         {
             return (null, []);
         }
-    }
-
-    /// <summary>The id of a <c>Patient/id</c> reference, relative or absolute (a version suffix dropped), or null.</summary>
-    public static string? PatientIdOf(string? reference)
-    {
-        if (string.IsNullOrEmpty(reference))
-            return null;
-        var path = reference.Split('/');
-        var at = Array.LastIndexOf(path, "Patient");
-        if (at >= 0 && at + 1 < path.Length && path[at + 1].Length > 0 && (at + 2 == path.Length || path[at + 2] == "_history"))
-            return path[at + 1];
-        return null;
     }
 }

@@ -67,7 +67,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         foreach (var migration in migrations.Where(m => !applied.Contains(m.Version)))
         {
             await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken).ConfigureAwait(false);
-            if (migration.Version == TimelineMigrations.ReplacedByMigration)
+            if (migration.Version is TimelineMigrations.ReplacedByMigration or TimelineMigrations.OwnServerMergesMigration)
                 await FillReplacedByAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
             await using var record = Command(connection, transaction,
                 $"INSERT INTO {TimelineMigrations.Table} (version, name, applied_at) VALUES (@version, @name, @now)");
@@ -198,12 +198,12 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
     private async Task FillReplacedByAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
         var links = new List<(string Id, string Survivor)>();
-        await using (var select = Command(connection, transaction, "SELECT resource_id, json FROM timeline_resources WHERE resource_type = 'Patient'"))
+        await using (var select = Command(connection, transaction, "SELECT resource_id, json, full_url FROM timeline_resources WHERE resource_type = 'Patient'"))
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (PatientMergeLinks.ReplacedBy((byte[])reader.GetValue(1)) is { } survivor)
+                if (PatientMergeLinks.ReplacedBy((byte[])reader.GetValue(1), reader.IsDBNull(2) ? null : reader.GetString(2)) is { } survivor)
                     links.Add((reader.GetString(0), survivor));
             }
         }
@@ -309,7 +309,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         Add(command, "now", NowMicros());
         AddInt64(command, "metaVersion", resource.SourceVersion?.VersionId);
         AddInt64(command, "metaUpdated", resource.SourceVersion?.LastUpdatedMicros);
-        Add(command, "replacedBy", resource.ResourceType == "Patient" ? PatientMergeLinks.ReplacedBy(resource.Json) : null);
+        Add(command, "replacedBy", resource.ResourceType == "Patient" ? PatientMergeLinks.ReplacedBy(resource.Json, resource.FullUrl) : null);
     }
 
     private static async Task<IReadOnlyList<TimelineResource>> ReadAllAsync(DbCommand command, CancellationToken cancellationToken)

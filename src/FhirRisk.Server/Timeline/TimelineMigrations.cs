@@ -48,10 +48,18 @@ internal static class TimelineMigrations
         // Partial: nearly every row's replaced_by is NULL, and only the merged charts need finding.
         new(8, "timeline_resources_by_replaced_by",
             "CREATE INDEX ix_timeline_resources_replaced_by ON timeline_resources (replaced_by) WHERE replaced_by IS NOT NULL"),
+        // replaced_by read again by the rule of 2026-12-07: only a chart of the linking Patient's own server counts
+        // (FhirReferences.SameServerPatient). Cleared, then filled as migration 7 fills it: an absolute link to another
+        // server's chart had joined our Patient of the same id, another person (review s24-store H1).
+        new(OwnServerMergesMigration, "timeline_resources_replaced_by_own_server",
+            "UPDATE timeline_resources SET replaced_by = NULL WHERE replaced_by IS NOT NULL"),
     ];
 
     /// <summary>The migration that adds <c>replaced_by</c>; the rows stored before it are filled when it is applied.</summary>
     public const int ReplacedByMigration = 7;
+
+    /// <summary>The migration that reads <c>replaced_by</c> again by today's rule; filled again when it is applied.</summary>
+    public const int OwnServerMergesMigration = 9;
 }
 
 /// <param name="Version">Applied in ascending order; recorded in <see cref="TimelineMigrations.Table"/>.</param>

@@ -134,6 +134,24 @@ public sealed class PatientMapperTests
     }
 
     [Fact]
+    public void Map_AMergeIntoAnotherServersChart_JoinsNobodyOfOurs()
+    {
+        // x was merged into an enterprise MPI's chart 77; our Patient 77 is another person (review s24-store H1). A link
+        // counts on the linking Patient's own server only: relative, or absolute on the base of its fullUrl.
+        const string own = "https://ehr.example/fhir";
+        var fixture = new MappingFixture()
+            .Add(new FhirPatient { Id = "x", ReplacedBy = Ref("https://mpi.other.example/fhir/Patient/77") }, own + "/Patient/x")
+            .Add(new FhirPatient { Id = "77" }, own + "/Patient/77")
+            .Add(new FhirPatient { Id = "y", Replaces = [Ref("https://mpi.other.example/fhir/Patient/x")] }, own + "/Patient/y")
+            .Add(new FhirPatient { Id = "z", ReplacedBy = Ref(own + "/Patient/77/_history/2") }, own + "/Patient/z")
+            .Add(new FhirPatient { Id = "n", ReplacedBy = Ref(own + "/Patient/77") }); // no fullUrl (NDJSON): cannot tell
+
+        Assert.Equal("x", fixture.Index.Survivor("x"));
+        Assert.Equal("77", fixture.Index.Survivor("z"));
+        Assert.Equal("n", fixture.Index.Survivor("n"));
+    }
+
+    [Fact]
     public void Map_MergesThatFormACycle_StopAfterAFewSteps()
     {
         var fixture = new MappingFixture()

@@ -37,7 +37,7 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     {
         await Store.MigrateAsync().WaitAsync(Timeout);
         var versions = await ((SqlTimelineStore)Store).AppliedMigrationsAsync().WaitAsync(Timeout);
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], versions);
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9], versions);
     }
 
     [StoreFact]
@@ -93,6 +93,23 @@ public abstract class TimelineStoreContract : IAsyncLifetime
         // A cycle of links ends.
         await Store.WriteAsync([Linked("a", ("replaced-by", "Patient/b")), Linked("b", ("replaced-by", "Patient/a"))]).WaitAsync(Timeout);
         Assert.Equal(["Patient/a", "Patient/b"], Keys(await Store.ReadPatientAsync("a").WaitAsync(Timeout)));
+    }
+
+    [StoreFact]
+    public async Task A_merge_into_another_servers_chart_joins_nobody_of_ours()
+    {
+        // "x" was merged into an enterprise MPI's chart 77; our "77" is another person. An absolute link counts only on the
+        // linking Patient's own server (review s24-store H1: the two records were read, predicted and kept as one).
+        await Store.WriteAsync([
+            Linked("x", ("replaced-by", "https://mpi.other.example/fhir/Patient/77")), Observation("o-x", "x", 1),
+            Patient("77"), Observation("o-77", "77", 2),
+            Linked("y", ("replaces", "https://mpi.other.example/fhir/Patient/77")),
+            Linked("z", ("replaced-by", OwnServer + "/Patient/77/_history/2")), Observation("o-z", "z", 3),
+        ]).WaitAsync(Timeout);
+
+        Assert.Equal(["Observation/o-x", "Patient/x"], SortedKeys(await Store.ReadPatientAsync("x").WaitAsync(Timeout)));
+        // Only z, linked on its own server, joins 77.
+        Assert.Equal(["Observation/o-77", "Observation/o-z", "Patient/77", "Patient/z"], SortedKeys(await Store.ReadPatientAsync("77").WaitAsync(Timeout)));
     }
 
     [StoreFact]
@@ -354,14 +371,19 @@ public abstract class TimelineStoreContract : IAsyncLifetime
         return Resource("Observation", id, patient, json);
     }
 
-    /// <summary>A Patient with <c>link</c>s, each (type, reference to a Patient id or URL).</summary>
     private static string[] SortedKeys(IEnumerable<TimelineResource> resources) =>
         [.. resources.Select(r => $"{r.ResourceType}/{r.Id}").Order(StringComparer.Ordinal)];
 
+    /// <summary>The server the linked Patients of these tests were pushed from (their fullUrls' base).</summary>
+    internal const string OwnServer = "http://fhir.example.org/r4";
+
+    /// <summary>A Patient with <c>link</c>s, each (type, reference to a Patient id or URL), pushed with its fullUrl on
+    /// <see cref="OwnServer"/>.</summary>
     internal static TimelineResource Linked(string id, params (string Type, string Other)[] links)
     {
         var items = string.Join(",", links.Select(l => $$$"""{"type":"{{{l.Type}}}","other":{"reference":"{{{(l.Other.Contains('/') ? l.Other : "Patient/" + l.Other)}}}"}}"""));
-        return Resource("Patient", id, id, $$"""{"resourceType":"Patient","id":"{{id}}","gender":"female","birthDate":"1950-01-01","link":[{{items}}]}""");
+        return Resource("Patient", id, id, $$"""{"resourceType":"Patient","id":"{{id}}","gender":"female","birthDate":"1950-01-01","link":[{{items}}]}""")
+            with { FullUrl = $"{OwnServer}/Patient/{id}" };
     }
 
     internal static TimelineResource Patient(string id) =>
@@ -394,6 +416,41 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
     }
 
     [Fact]
+    public async Task A_merge_into_another_servers_chart_stored_before_migration_9_is_read_again_and_joins_nobody()
+    {
+        // A store at schema 8 holding the replaced_by the rule before 2026-12-07 gave an absolute link to another
+        // server's chart ("77", our Patient 77, another person; review s24-store H1): migration 9 reads every link again.
+        var path = _folder.File("schema-8.db");
+        var old = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
+        await old.MigrateAsync();
+        await old.WriteAsync([Linked("x", ("replaced-by", "https://mpi.other.example/fhir/Patient/77")), Patient("77"), Observation("o-77", "77", 1),
+            Linked("merged", ("replaced-by", "survivor")), Patient("survivor")]);
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            foreach (var sql in new[]
+            {
+                "UPDATE timeline_resources SET replaced_by = '77' WHERE resource_type = 'Patient' AND resource_id = 'x'",
+                "DELETE FROM timeline_schema_migrations WHERE version >= 9",
+            })
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = sql;
+                await command.ExecuteNonQueryAsync();
+            }
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Assert.Contains("Patient/x", (await old.ReadPatientAsync("77")).Select(r => $"{r.ResourceType}/{r.Id}"));
+
+        var upgraded = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
+        await upgraded.MigrateAsync();
+
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal(["Observation/o-77", "Patient/77"], (await upgraded.ReadPatientAsync("77")).Select(r => $"{r.ResourceType}/{r.Id}").Order(StringComparer.Ordinal));
+        Assert.Equal(["Patient/merged", "Patient/survivor"], (await upgraded.ReadPatientAsync("survivor")).Select(r => $"{r.ResourceType}/{r.Id}").Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Merge_links_of_Patients_stored_before_the_column_existed_are_filled_when_it_is_added()
     {
         // A store at schema 6 (before replaced_by) holding a merged chart: migrating fills the column, so the survivor's
@@ -421,7 +478,7 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
         var upgraded = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
         await upgraded.MigrateAsync();
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9], await upgraded.AppliedMigrationsAsync());
         Assert.Equal(["Observation/o1", "Patient/merged", "Patient/survivor"],
             (await upgraded.ReadPatientAsync("survivor")).Select(r => $"{r.ResourceType}/{r.Id}"));
     }
@@ -463,7 +520,7 @@ public sealed class PostgresTimelineStoreTests : TimelineStoreContract
         await using var upgraded = new PostgresTimelineStore(_connectionString!, commandTimeoutSeconds: 30, Clock);
         await upgraded.MigrateAsync();
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9], await upgraded.AppliedMigrationsAsync());
         Assert.Equal(["Observation/o1", "Patient/merged", "Patient/survivor"],
             (await upgraded.ReadPatientAsync("survivor")).Select(r => $"{r.ResourceType}/{r.Id}"));
     }
