@@ -31,6 +31,10 @@ internal enum FetchFailure
 
     /// <summary>The search still had a <c>next</c> page after <c>MaxPages</c>: the pages read are used, the rest is not.</summary>
     PageLimitReached,
+
+    /// <summary>The client prefetched the key with part of its search: a Bundle with a <c>next</c> page, or one holding an
+    /// OperationOutcome. What it sent is used; the rest is not read.</summary>
+    PrefetchedInPart,
 }
 
 /// <summary>
@@ -67,6 +71,7 @@ internal sealed record FetchProblem(FetchFailure Kind, int? HttpStatus = null)
             FetchFailure.ResponseTooLarge => "FHIR server response too large",
             FetchFailure.CallResponsesTooLarge => "FHIR server responses of this call too large together",
             FetchFailure.PageLimitReached => string.Create(CultureInfo.InvariantCulture, $"search cut after {maxPages} pages; the rest not read"),
+            FetchFailure.PrefetchedInPart => "prefetched in part (a next page, or an OperationOutcome in the Bundle); the rest not read",
             _ => "not retrieved",
         };
         return FirstAttempt is { } first && (Shown(first.Kind), first.HttpStatus) != (Shown(Kind), HttpStatus)

@@ -46,6 +46,7 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy
     {
         var prefetched = new List<ReadOnlyMemory<byte>>();
         var satisfied = new HashSet<string>(StringComparer.Ordinal);
+        var partial = new List<MissingPrefetch>(); // our keys the client filled with part of a search
         var clientFailed = new HashSet<string>(StringComparer.Ordinal); // keys the client answered with an OperationOutcome
         foreach (var (key, value) in request.Prefetch ?? [])
         {
@@ -66,6 +67,10 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy
                 ? WithId(value, request.ContextValue("patientId")!.Trim())
                 : value.Json);
             satisfied.Add(key);
+            // Page 1 of a search with more, or a search the client says went wrong in part: used, and the cards say the
+            // record was read in part (review s24-cds M1: it counted as the whole record).
+            if (service.Prefetch.ContainsKey(key) && type == "Bundle" && value.IsPartial)
+                partial.Add(new MissingPrefetch(key, FetchFailure.PrefetchedInPart));
         }
 
         // A client's own key (the spec example's patientToGreet) can answer one of ours: then ours is not fetched again
@@ -101,7 +106,7 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exhausted);
             throw;
         }
-        var (missing, notOffered) = (new List<MissingPrefetch>(), new List<string>());
+        var (missing, notOffered) = (new List<MissingPrefetch>(partial), new List<string>());
         for (var i = 0; i < unfilled.Count; i++)
         {
             documents.AddRange(results[i].Documents);
@@ -156,18 +161,48 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy
 
     /// <summary>
     /// Whether a resource the client sent under its own key answers our template: the context patient read
-    /// (<c>Patient/{{context.patientId}}</c>) by a Patient with that id, a search (<c>Type?…</c>) by a searchset Bundle
-    /// whose entries are all of that type. An empty Bundle says nothing about which search it answers.
+    /// (<c>Patient/{{context.patientId}}</c>) by a Patient with that id; a search (<c>Type?patient=…</c>) by a whole
+    /// searchset Bundle of that search — its <c>self</c> link the same search of the same patient, narrowed by nothing
+    /// (only <c>_count</c>, <c>_sort</c>, <c>_format</c>, <c>_total</c> beside <c>patient</c>), no <c>next</c> page, no
+    /// OperationOutcome entry, every entry of the type. A Bundle whose search it does not say, or one narrowed (the spec
+    /// example's <c>hemoglobin-a1c</c>, one HbA1c result), is used but does not stand for our search, which is then
+    /// fetched or reported missing (review s24-cds M1: one HbA1c counted as all of a patient's observations).
     /// </summary>
     private static bool Answers(PrefetchValue value, string template, string? patientId)
     {
         if (template == ContextPatientRead)
             return value.ResourceType == "Patient" && patientId is not null && value.Id == patientId.Trim();
         var query = template.IndexOf('?', StringComparison.Ordinal);
-        if (query <= 0 || value.ResourceType != "Bundle" || value.EntryTypes is not { Count: > 0 } entries)
+        if (query <= 0 || patientId is null || value.ResourceType != "Bundle" || value.BundleType != "searchset" || value.IsPartial
+            || value.EntryTypes is not { } entries)
             return false;
         var searched = template[..query];
-        return entries.All(type => type == searched);
+        return entries.All(type => type == searched) && IsWholeSearch(value.SelfLink, searched, patientId.Trim());
+    }
+
+    private static readonly HashSet<string> s_unnarrowing = new(StringComparer.Ordinal) { "_count", "_sort", "_format", "_total" };
+
+    /// <summary>Whether <paramref name="self"/> (relative or absolute) is <c>type?patient=id</c>, with nothing else that
+    /// narrows what it finds.</summary>
+    private static bool IsWholeSearch(string? self, string type, string patientId)
+    {
+        if (string.IsNullOrWhiteSpace(self))
+            return false;
+        var at = self.IndexOf('?', StringComparison.Ordinal);
+        var path = (at < 0 ? self : self[..at]).TrimEnd('/');
+        if (!(path == type || path.EndsWith("/" + type, StringComparison.Ordinal)))
+            return false;
+        var patient = false;
+        foreach (var pair in (at < 0 ? "" : self[(at + 1)..]).Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            var (name, text) = equals < 0 ? (pair, "") : (pair[..equals], Uri.UnescapeDataString(pair[(equals + 1)..].Replace('+', ' ')));
+            if (name == "patient" && (text == patientId || text == "Patient/" + patientId))
+                patient = true;
+            else if (!s_unnarrowing.Contains(name))
+                return false;
+        }
+        return patient;
     }
 
     /// <summary>Our key whose value is, by its template, the answer to <c>Patient/{{context.patientId}}</c>.</summary>

@@ -12,7 +12,8 @@ namespace FhirRisk.Server.CdsHooks;
 /// (<see cref="Patients.SuppliedFhirDocument"/>), on its bytes exactly as sent (<see cref="Json"/>).
 /// </summary>
 [JsonConverter(typeof(PrefetchValueConverter))]
-internal sealed class PrefetchValue(int start, int length, JsonValueKind kind, string? resourceType, string? id, IReadOnlyList<string?>? entryTypes)
+internal sealed class PrefetchValue(int start, int length, JsonValueKind kind, string? resourceType, string? id, IReadOnlyList<string?>? entryTypes,
+    BundleLinks links = default)
 {
     /// <summary>The value's JSON kind (a null value is a null <see cref="PrefetchValue"/>).</summary>
     public JsonValueKind Kind { get; } = kind;
@@ -26,6 +27,22 @@ internal sealed class PrefetchValue(int start, int length, JsonValueKind kind, s
     /// <summary>For an object whose <c>entry</c> is an array: each entry's <c>resource.resourceType</c> (null where the
     /// entry is not an object, has no object <c>resource</c>, or its resource no string type); null otherwise.</summary>
     public IReadOnlyList<string?>? EntryTypes { get; } = entryTypes;
+
+    /// <summary>An object's <c>type</c> when it is a string (a Bundle's: <c>searchset</c>, <c>collection</c> …); null
+    /// otherwise.</summary>
+    public string? BundleType { get; } = links.Type;
+
+    /// <summary>The <c>url</c> of the object's <c>link</c> of relation <c>self</c> (a search Bundle's: the search that
+    /// made it); null when it has none.</summary>
+    public string? SelfLink { get; } = links.Self;
+
+    /// <summary>Whether the object has a <c>link</c> of relation <c>next</c>: a search Bundle with more pages.</summary>
+    public bool HasNextPage { get; } = links.HasNext;
+
+    /// <summary>Whether a Bundle says its result is partial: a <c>next</c> page, or an entry that is an OperationOutcome
+    /// (search mode <c>outcome</c>: CDS Hooks 2.0 "Prefetch": errors "SHOULD be conveyed as OperationOutcome(s) in the
+    /// prefetch value").</summary>
+    public bool IsPartial => HasNextPage || (EntryTypes?.Contains("OperationOutcome") ?? false);
 
     /// <summary>The value's bytes, a slice of the body (<see cref="Locate"/>), comments inside it included, as sent.</summary>
     public ReadOnlyMemory<byte> Json { get; private set; }
@@ -47,6 +64,7 @@ internal sealed class PrefetchValueConverter : JsonConverter<PrefetchValue>
         var kind = KindOf(reader.TokenType);
         string? resourceType = null, id = null;
         List<string?>? entryTypes = null;
+        var links = default(BundleLinks);
         if (reader.TokenType == JsonTokenType.StartObject)
         {
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -54,6 +72,8 @@ internal sealed class PrefetchValueConverter : JsonConverter<PrefetchValue>
                 var member = reader.ValueTextEquals("resourceType"u8) ? Member.ResourceType
                     : reader.ValueTextEquals("id"u8) ? Member.Id
                     : reader.ValueTextEquals("entry"u8) ? Member.Entry
+                    : reader.ValueTextEquals("type"u8) ? Member.Type
+                    : reader.ValueTextEquals("link"u8) ? Member.Link
                     : Member.Other;
                 reader.Read();
                 switch (member)
@@ -71,6 +91,16 @@ internal sealed class PrefetchValueConverter : JsonConverter<PrefetchValue>
                         entryTypes = null;
                         reader.Skip();
                         break;
+                    case Member.Type:
+                        links = links with { Type = StringOrSkip(ref reader) };
+                        break;
+                    case Member.Link when reader.TokenType == JsonTokenType.StartArray:
+                        links = Links(ref reader, links.Type);
+                        break;
+                    case Member.Link:
+                        links = links with { Self = null, HasNext = false };
+                        reader.Skip();
+                        break;
                     default:
                         reader.Skip();
                         break;
@@ -81,7 +111,45 @@ internal sealed class PrefetchValueConverter : JsonConverter<PrefetchValue>
         {
             reader.Skip();
         }
-        return new PrefetchValue(start, checked((int)reader.BytesConsumed) - start, kind, resourceType, id, entryTypes);
+        return new PrefetchValue(start, checked((int)reader.BytesConsumed) - start, kind, resourceType, id, entryTypes, links);
+    }
+
+    /// <summary>The <c>self</c> url and whether a <c>next</c> link is there, of a <c>link</c> array; the reader ends on the
+    /// array's end.</summary>
+    private static BundleLinks Links(ref Utf8JsonReader reader, string? type)
+    {
+        var links = new BundleLinks(type, null, false);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                continue;
+            }
+            string? relation = null, url = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var member = reader.ValueTextEquals("relation"u8) ? 1 : reader.ValueTextEquals("url"u8) ? 2 : 0;
+                reader.Read();
+                switch (member)
+                {
+                    case 1:
+                        relation = StringOrSkip(ref reader);
+                        break;
+                    case 2:
+                        url = StringOrSkip(ref reader);
+                        break;
+                    default:
+                        reader.Skip();
+                        break;
+                }
+            }
+            if (relation == "next")
+                links = links with { HasNext = true };
+            else if (relation == "self" && url is not null)
+                links = links with { Self = url };
+        }
+        return links;
     }
 
     public override void Write(Utf8JsonWriter writer, PrefetchValue value, JsonSerializerOptions options) =>
@@ -161,5 +229,11 @@ internal sealed class PrefetchValueConverter : JsonConverter<PrefetchValue>
         ResourceType,
         Id,
         Entry,
+        Type,
+        Link,
     }
 }
+
+/// <summary>What a prefetched Bundle says of its search: its <c>type</c>, its <c>self</c> link's url, and whether it has
+/// a <c>next</c> page.</summary>
+internal readonly record struct BundleLinks(string? Type, string? Self, bool HasNext);

@@ -111,7 +111,7 @@ public sealed class CdsHooksServiceTests
         // The spec example's patientToGreet, and a search under a key of the client's own; our other keys are null.
         const string prefetch = """
             {"patientToGreet":{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1950-01-01"},
-             "myProblems":{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"I10"}]}}}]},
+             "myProblems":{"resourceType":"Bundle","type":"searchset","link":[{"relation":"self","url":"https://ehr.example/fhir/Condition?patient=p1&_count=50"}],"entry":[{"resource":{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"I10"}]}}}]},
              "encounters":null,"observations":null,"medicationRequests":null,"procedures":null,
              "medicationAdministrations":null,"medicationDispenses":null,"medicationStatements":null,"immunizations":null,"allergies":null}
             """;
@@ -123,6 +123,51 @@ public sealed class CdsHooksServiceTests
         Assert.Equal(0, fhir.Hits);
         Assert.DoesNotContain("not retrieved", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(2, server.Risks.Requests.Single().FhirResources.Count);
+    }
+
+    [Theory]
+    // The spec example's hemoglobin-a1c: one HbA1c result, a narrowed search (review s24-cds M1: it stood for every
+    // observation of the patient, and nothing said the record was partial).
+    [InlineData("""{"relation":"self","url":"Observation?patient=p1&code=4548-4&_count=1"}""")]
+    // A Bundle that does not say which search made it, or made for another patient.
+    [InlineData("")]
+    [InlineData("""{"relation":"self","url":"Observation?patient=p2"}""")]
+    // Page 1 of more.
+    [InlineData("""{"relation":"self","url":"Observation?patient=p1"},{"relation":"next","url":"Observation?patient=p1&page=2"}""")]
+    public async Task A_clients_own_key_that_is_not_our_whole_search_is_used_and_ours_is_still_fetched(string links)
+    {
+        await using var fhir = await FakeFhirServer.StartAsync();
+        await using var server = await TestCdsServer.StartAsync();
+        var prefetch = CdsRequests.PatientPrefetch.Replace("\"observations\":{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[]},", "", StringComparison.Ordinal)
+            .TrimEnd('}') + ""","hemoglobin-a1c":{"resourceType":"Bundle","type":"searchset","link":[""" + links
+            + """],"entry":[{"resource":{"resourceType":"Observation","id":"a1c","status":"final","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://loinc.org","code":"4548-4"}]},"effectiveDateTime":"2020-01-01T08:00:00Z","valueQuantity":{"value":7.1,"unit":"%"}}}]}}""";
+        Assert.DoesNotContain("\"observations\"", prefetch, StringComparison.Ordinal);
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl, prefetch: prefetch));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(fhir.Requests, r => r.PathAndQuery.StartsWith("/fhir/Observation?", StringComparison.Ordinal));
+        Assert.Contains(server.Risks.Requests.Single().FhirResources, d => System.Text.Encoding.UTF8.GetString(d.Span).Contains("4548-4", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("""{"resourceType":"Bundle","type":"searchset","link":[{"relation":"next","url":"https://ehr.example/fhir/Observation?patient=p1&page=2"}],"entry":[]}""")]
+    [InlineData("""{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"OperationOutcome","issue":[{"severity":"warning","code":"suppressed"}]},"search":{"mode":"outcome"}}]}""")]
+    public async Task Our_key_prefetched_in_part_is_used_and_the_cards_say_the_record_was_read_in_part(string observations)
+    {
+        await using var server = await TestCdsServer.StartAsync();
+        var prefetch = CdsRequests.PatientPrefetch.Replace("\"observations\":{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[]}",
+            "\"observations\":" + observations, StringComparison.Ordinal);
+        Assert.Contains(observations, prefetch, StringComparison.Ordinal);
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", prefetch: prefetch));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("prefetched in part", body, StringComparison.Ordinal);
+        Assert.Contains("observations", body[..body.IndexOf("prefetched in part", StringComparison.Ordinal)], StringComparison.Ordinal);
     }
 
     [Fact]
