@@ -32,6 +32,11 @@ internal enum FetchFailure
     /// <summary>The search still had a <c>next</c> page after <c>MaxPages</c>: the pages read are used, the rest is not.</summary>
     PageLimitReached,
 
+    /// <summary>The search went on where the service does not follow it: a <c>next</c> link to another host or none a URL
+    /// can be made of, or a later page gone (404, 410: an expired paging snapshot). The pages read are used, the rest is
+    /// not.</summary>
+    SearchCutShort,
+
     /// <summary>The client prefetched the key with part of its search: a Bundle with a <c>next</c> page, or one holding an
     /// OperationOutcome. What it sent is used; the rest is not read.</summary>
     PrefetchedInPart,
@@ -71,6 +76,9 @@ internal sealed record FetchProblem(FetchFailure Kind, int? HttpStatus = null)
             FetchFailure.ResponseTooLarge => "FHIR server response too large",
             FetchFailure.CallResponsesTooLarge => "FHIR server responses of this call too large together",
             FetchFailure.PageLimitReached => string.Create(CultureInfo.InvariantCulture, $"search cut after {maxPages} pages; the rest not read"),
+            FetchFailure.SearchCutShort => HttpStatus is { } gone
+                ? string.Create(CultureInfo.InvariantCulture, $"search page {Page + 1} gone (HTTP {gone}); the rest not read")
+                : "search continued on another server, not followed; the rest not read",
             FetchFailure.PrefetchedInPart => "prefetched in part (a next page, or an OperationOutcome in the Bundle); the rest not read",
             _ => "not retrieved",
         };

@@ -73,7 +73,7 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
             result = await FetchPagesAsync(fhirServer, forms[i].Url, accessToken, issuer, bytes, cancellationToken, budget.Token, keyToken.Token)
                 .ConfigureAwait(false);
             var refusal = result.Problem is { Page: 0, HttpStatus: 400 or 403 or 405 or 422 };
-            if (!refusal && i > 0 && result.Problem is null or { Kind: FetchFailure.PageLimitReached })
+            if (!refusal && i > 0 && result.Problem is null or { Kind: FetchFailure.PageLimitReached or FetchFailure.SearchCutShort })
                 _memory.Remember(issuer, fhirServer, asked, refused | (forms[0].Additions & ~forms[i].Additions));
             if (!refusal)
                 break;
@@ -90,6 +90,7 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         var documents = new List<SuppliedFhirDocument>();
         long bytesRead = 0;
         Uri? next = new(fhirServer.AbsoluteUri.TrimEnd('/') + "/" + relativeUrl);
+        FetchProblem? cutShort = null; // a search that goes on where it is not followed, or whose later page is gone
         for (var page = 0; next is not null && page < options.MaxPages; page++)
         {
             var url = next;
@@ -121,17 +122,22 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
             {
                 return Dropped(new FetchProblem(failure) { FirstAttempt = firstFailure }, bytesRead);
             }
+            // The resource does not exist: no data, not an outage. A later page gone (an expired paging snapshot) leaves
+            // the pages read, which are not the whole search.
             if (answer.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
-                return new FhirFetchResult(documents, null); // the resource does not exist: no data, not an outage
+                return new FhirFetchResult(documents, page == 0 ? null : new FetchProblem(FetchFailure.SearchCutShort, (int)answer.Status) { Page = page });
             if (!IsSuccess(answer.Status))
                 return Dropped(ProblemOf(answer.Status) with { FirstAttempt = firstFailure, Page = page }, bytesRead);
-            if (!TryReadPage(answer.Body, fhirServer, out var read, out next))
+            if (!TryReadPage(answer.Body, fhirServer, out var read, out var link))
                 return Dropped(new FetchProblem(FetchFailure.UnreadableResponse), bytesRead + answer.Body.Length);
+            next = link.Url;
+            if (link.NotFollowed)
+                cutShort = new FetchProblem(FetchFailure.SearchCutShort) { Page = page };
             bytesRead += answer.Body.Length;
             documents.Add(read);
         }
         // A search cut short is data, but not all of it: the cards must say so (docs/cds-hooks.md "Prefetch").
-        return new FhirFetchResult(documents, next is null ? null : new FetchProblem(FetchFailure.PageLimitReached));
+        return new FhirFetchResult(documents, next is not null ? new FetchProblem(FetchFailure.PageLimitReached) : cutShort);
 
         // A failed key's pages are not used: their bytes go back to the call's other keys and to other calls.
         FhirFetchResult Dropped(FetchProblem problem, long counted)
@@ -274,12 +280,12 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
     /// <see cref="TryNextPageOfText"/>, as every page was before: that keeps a page the reader refuses for a string that is
     /// not UTF-8 text, or for a null <c>resourceType</c>, which the prediction then refuses (400), where it always has.
     /// </summary>
-    private bool TryReadPage(byte[] body, Uri fhirServer, out SuppliedFhirDocument page, out Uri? next)
+    private bool TryReadPage(byte[] body, Uri fhirServer, out SuppliedFhirDocument page, out NextLink next)
     {
         page = (reading ?? FhirReading.Utc).Read(body, PageEnvelope);
         if (page.Envelope.ResourceType is not { } type)
             return TryNextPageOfText(body, fhirServer, out next);
-        next = null;
+        next = default;
         // The FHIR reader skips a byte order mark; System.Text.Json's documents refused one (RFC 8259 §8.1 allows either),
         // so such a page stays "no FHIR JSON".
         if (body.AsSpan().StartsWith(Utf8Bom.Bytes))
@@ -291,9 +297,9 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
 
     /// <summary>Checks with System.Text.Json that the body is JSON of an object with a <c>resourceType</c> (a string or
     /// null; any other value is not FHIR JSON), and finds a same-server <c>next</c> link of a Bundle.</summary>
-    private static bool TryNextPageOfText(byte[] body, Uri fhirServer, out Uri? next)
+    private static bool TryNextPageOfText(byte[] body, Uri fhirServer, out NextLink next)
     {
-        next = null;
+        next = default;
         try
         {
             using var document = JsonDocument.Parse(body);
@@ -314,16 +320,27 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
             link.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
     }
 
-    /// <summary>The last <c>next</c> link whose URL is absolute and on <paramref name="fhirServer"/>'s host and port.</summary>
-    private static Uri? NextPage(IEnumerable<(string? Relation, string? Url)> links, Uri fhirServer)
+    /// <summary>The last <c>next</c> link whose URL is on <paramref name="fhirServer"/>'s host and port (a relative one
+    /// read against <paramref name="fhirServer"/>), and whether a <c>next</c> link was there that is not: a search that
+    /// goes on where the service does not follow it (another host, as a server behind a proxy names itself; a URL that
+    /// is none), whose pages read are then not the whole result (review s24-cds M2).</summary>
+    private static NextLink NextPage(IEnumerable<(string? Relation, string? Url)> links, Uri fhirServer)
     {
-        Uri? next = null;
+        var next = default(NextLink);
+        var root = new Uri(fhirServer.AbsoluteUri.TrimEnd('/') + "/");
         foreach (var (relation, url) in links)
         {
-            if (relation == "next" && Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            if (relation != "next")
+                continue;
+            if (Uri.TryCreate(root, url, out var uri) && uri.Scheme is "https" or "http"
                 && uri.GetLeftPart(UriPartial.Authority).Equals(fhirServer.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
-                next = uri;
+                next = next with { Url = uri };
+            else
+                next = next with { NotFollowed = true };
         }
-        return next;
+        return next.Url is null ? next : next with { NotFollowed = false };
     }
+
+    /// <summary>A page's <c>next</c> link: the URL to follow, or none; and whether one was given that is not followed.</summary>
+    private readonly record struct NextLink(Uri? Url, bool NotFollowed);
 }

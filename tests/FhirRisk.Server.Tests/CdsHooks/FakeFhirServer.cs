@@ -22,6 +22,16 @@ internal enum FakeFhirMode
 
     /// <summary>Reads answer a Patient padded to about 100 kB, sent chunked (no Content-Length).</summary>
     HugeRead,
+
+    /// <summary>A search's first page links a <c>next</c> page on another host (<c>localhost</c> for 127.0.0.1, as a server
+    /// behind a proxy names itself).</summary>
+    NextOnAnotherHost,
+
+    /// <summary>A search's first page links a <c>next</c> page by a relative URL; that page has no next.</summary>
+    RelativeNext,
+
+    /// <summary>A search's first page links a <c>next</c> page that answers 410 Gone (an expired paging snapshot).</summary>
+    LaterPageGone,
 }
 
 /// <summary>A FHIR server on 127.0.0.1 that answers reads with a Patient and searches with a one-entry searchset Bundle
@@ -108,9 +118,19 @@ internal sealed class FakeFhirServer : IAsyncDisposable
             var padding = self.Mode == FakeFhirMode.HugeRead && isRead
                 ? $$""","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">{{new string('x', 100_000)}}</div>"}"""
                 : "";
-            var next = self.Mode is FakeFhirMode.EndlessPages or FakeFhirMode.SlowEndlessPages
-                ? $$""","link":[{"relation":"next","url":"{{self.BaseUrl}}/{{type}}?page={{Guid.NewGuid():N}}"}]"""
-                : "";
+            var laterPage = http.Request.Query.ContainsKey("page");
+            if (self.Mode == FakeFhirMode.LaterPageGone && laterPage)
+            {
+                http.Response.StatusCode = 410;
+                return;
+            }
+            var next = self.Mode switch
+            {
+                FakeFhirMode.EndlessPages or FakeFhirMode.SlowEndlessPages => $$""","link":[{"relation":"next","url":"{{self.BaseUrl}}/{{type}}?page={{Guid.NewGuid():N}}"}]""",
+                FakeFhirMode.NextOnAnotherHost when !laterPage => $$""","link":[{"relation":"next","url":"{{self.BaseUrl.Replace("127.0.0.1", "localhost", StringComparison.Ordinal)}}/{{type}}?page=2"}]""",
+                FakeFhirMode.RelativeNext or FakeFhirMode.LaterPageGone when !laterPage => $$""","link":[{"relation":"next","url":"{{type}}?page=2"}]""",
+                _ => "",
+            };
             await http.Response.WriteAsync(isRead
                 ? $$"""{"resourceType":"{{type}}","id":"p1","gender":"female","birthDate":"1950-01-01"{{padding}}}"""
                 : """{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":""" + "\"" + type + "\"" + ""","id":"x1","subject":{"reference":"Patient/p1"}}}]""" + next + "}");

@@ -182,6 +182,43 @@ public sealed class FhirFaultTests
         Assert.DoesNotContain("p1", cut.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData((int)FakeFhirMode.NextOnAnotherHost, "search continued on another server, not followed")]
+    [InlineData((int)FakeFhirMode.LaterPageGone, "search page 2 gone")]
+    public async Task A_search_that_goes_on_where_it_is_not_followed_keeps_its_pages_and_says_the_data_is_incomplete(int modeNumber, string words)
+    {
+        var mode = (FakeFhirMode)modeNumber;
+        // Review s24-cds M2: the first page was taken for the whole search, and the cards said nothing.
+        await using var fhir = await FakeFhirServer.StartAsync(mode);
+        await using var server = await TestCdsServer.StartAsync();
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var searches = CdsServiceCatalog.PrefetchTemplates.Count - 1;
+        Assert.Equal(1 + searches * (mode == FakeFhirMode.LaterPageGone ? 2 : 1), fhir.Hits);
+        Assert.Equal(1 + searches, server.Risks.Requests.Single().FhirResources.Count); // the first pages are used
+        var notice = (await CardsAsync(response)).Last();
+        Assert.StartsWith("Risk estimates may be incomplete", notice.GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Contains(words, notice.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        if (mode == FakeFhirMode.LaterPageGone)
+            Assert.Contains("HTTP 410", notice.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_relative_next_link_is_followed_on_the_same_server()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync(FakeFhirMode.RelativeNext);
+        await using var server = await TestCdsServer.StartAsync();
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var searches = CdsServiceCatalog.PrefetchTemplates.Count - 1;
+        Assert.Equal(1 + searches * 2, fhir.Hits);
+        Assert.Contains(fhir.Requests, r => r.PathAndQuery == "/fhir/Observation?page=2");
+        Assert.Equal(1 + searches * 2, server.Risks.Requests.Single().FhirResources.Count);
+        Assert.DoesNotContain("incomplete", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public async Task A_response_over_MaxBytesPerKey_fails_its_key_without_being_read_further()
     {
