@@ -57,6 +57,11 @@ internal sealed class CdsHookHandler(
         return new CdsCardsResponse(cards.Build(result, inputs, data.Missing));
     }
 
+    private static readonly string[] s_idFields = ["patientId", "encounterId"];
+
+    /// <summary>A FHIR id (R4 §2.24) that is a path segment of its own, not <c>.</c> or <c>..</c>.</summary>
+    internal static bool IsFhirId(string id) => id is not ("." or "..") && FhirPush.PushEntryPreparer.IsFhirId(id);
+
     private static void Validate(CdsServiceDefinition service, CdsHookRequest request)
     {
         if (string.IsNullOrEmpty(request.Hook))
@@ -69,6 +74,11 @@ internal sealed class CdsHookHandler(
             throw new CdsRequestException("'context' is required.");
         foreach (var field in service.RequiredContext.Where(f => string.IsNullOrWhiteSpace(request.ContextValue(f))))
             throw new CdsRequestException($"'context.{field}' is required by the '{service.Hook}' hook.");
+        // The ids go into FHIR request paths (prefetch templates): "." or ".." there names another resource than the
+        // patient's ("Patient/." is a search of every Patient), and "..%2F" another tenant's behind a server that decodes
+        // it (review s24-cds L1). CDS Hooks gives them as FHIR ids (R4 §2.24).
+        foreach (var field in s_idFields.Where(f => request.ContextValue(f) is { } id && !IsFhirId(id.Trim())))
+            throw new CdsRequestException($"'context.{field}' must be a FHIR id: 1-64 of A-Z, a-z, 0-9, '-' and '.', and not '.' or '..'.");
         if (request.FhirAuthorization is not null && string.IsNullOrEmpty(request.FhirServer))
             throw new CdsRequestException("'fhirServer' is required when 'fhirAuthorization' is present.");
         if (request.FhirAuthorization is { } auth && (string.IsNullOrEmpty(auth.AccessToken) || !string.Equals(auth.TokenType, "Bearer", StringComparison.OrdinalIgnoreCase)))

@@ -29,7 +29,9 @@ internal static partial class PrefetchTemplate
         foreach (Match token in Token().Matches(template))
         {
             var value = Resolve(token.Groups[1].Value, contextValue);
-            if (string.IsNullOrEmpty(value))
+            // A dot segment would name another resource than the one asked for, whatever the template ("Patient/." is a
+            // search of every Patient): percent-encoding leaves dots as they are (review s24-cds L1).
+            if (string.IsNullOrEmpty(value) || value is "." or "..")
                 return null;
             output.Append(template, last, token.Index - last).Append(Uri.EscapeDataString(value));
             last = token.Index + token.Length;

@@ -146,6 +146,10 @@ internal static class CdsAuthenticationOptionsValidator
             failures.Add($"{key}:Jwks is not a JWK Set with at least one key.");
         foreach (var jku in issuer.JkuAllowlist.Where(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || (uri.Scheme != "https" && uri.Scheme != "http")))
             failures.Add($"{key}:JkuAllowlist '{jku}' is not an absolute URL.");
+        // A key set fetched in cleartext can be swapped on the way for one that signs any token for this issuer (review
+        // s24-cds L2; CDS Hooks 2.0 requires TLS between EHR and service). Loopback only, for a key server on the host.
+        foreach (var jku in issuer.JkuAllowlist.Where(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme == "http" && !uri.IsLoopback))
+            failures.Add($"{key}:JkuAllowlist '{jku}' must be https: a key set fetched over http can be replaced in transit by one that signs tokens for this issuer (http is allowed for a loopback address only).");
         for (var i = 0; i < issuer.FhirServers.Count; i++)
         {
             if (!Uri.TryCreate(issuer.FhirServers[i], UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))

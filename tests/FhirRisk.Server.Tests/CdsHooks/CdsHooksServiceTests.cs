@@ -79,13 +79,13 @@ public sealed class CdsHooksServiceTests
         await using var fhir = await FakeFhirServer.StartAsync();
         await using var server = await TestCdsServer.StartAsync();
         using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
-            CdsRequests.Hook("patient-view", patientId: "p 1", fhirServer: fhir.BaseUrl));
+            CdsRequests.Hook("patient-view", patientId: "p-1.x", fhirServer: fhir.BaseUrl));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var paths = fhir.Requests.Select(r => r.PathAndQuery).Order(StringComparer.Ordinal).ToList();
-        Assert.Contains("/fhir/Patient/p%201", paths);
+        Assert.Contains("/fhir/Patient/p-1.x", paths);
         // Searches ask for 100 a page (CdsHooks:Fhir:PageSize), the most recently updated first (NewestFirst).
-        Assert.Contains("/fhir/Encounter?patient=p%201&_count=100&_sort=-_lastUpdated", paths);
-        Assert.Contains("/fhir/MedicationAdministration?patient=p%201&_count=100&_sort=-_lastUpdated", paths);
+        Assert.Contains("/fhir/Encounter?patient=p-1.x&_count=100&_sort=-_lastUpdated", paths);
+        Assert.Contains("/fhir/MedicationAdministration?patient=p-1.x&_count=100&_sort=-_lastUpdated", paths);
         Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, paths.Count);
         Assert.All(fhir.Requests, r => Assert.Equal("Bearer secret-token", r.Authorization));
         Assert.Equal(CdsServiceCatalog.PrefetchTemplates.Count, server.Risks.Requests.Single().FhirResources.Count);
@@ -214,6 +214,35 @@ public sealed class CdsHooksServiceTests
         using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}", body);
         Assert.Equal(expected, response.StatusCode);
         Assert.Contains("OperationOutcome", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(".")] // "Patient/." is a search of every Patient on the server (review s24-cds L1)
+    [InlineData("..")]
+    [InlineData("..%2F..%2Ftenant-b%2FPatient%2F123")] // another tenant's, behind a server that decodes %2F
+    [InlineData("a_b")]
+    [InlineData("Patient/p1")]
+    public async Task A_context_id_that_is_not_a_FHIR_id_is_400_before_anything_is_fetched(string patientId)
+    {
+        await using var fhir = await FakeFhirServer.StartAsync();
+        await using var server = await TestCdsServer.StartAsync();
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", patientId: patientId, fhirServer: fhir.BaseUrl));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("context.patientId\\u0027 must be a FHIR id", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, fhir.Hits);
+    }
+
+    [Fact]
+    public void A_token_that_would_render_a_dot_segment_leaves_the_template_unrenderable()
+    {
+        Assert.Null(PrefetchTemplate.Render("Practitioner/{{userPractitionerId}}", k => k == "userId" ? "Practitioner/.." : null));
+        Assert.Null(PrefetchTemplate.Render("Encounter/{{context.encounterId}}", k => k == "encounterId" ? "." : null));
+        Assert.Equal("Encounter/e.1", PrefetchTemplate.Render("Encounter/{{context.encounterId}}", k => k == "encounterId" ? "e.1" : null));
+        // Values are percent-encoded (a context field other than the ids may hold any text).
+        Assert.Equal("Observation?patient=p%201%2F2", PrefetchTemplate.Render("Observation?patient={{context.patientId}}", k => k == "patientId" ? "p 1/2" : null));
     }
 
     [Fact]

@@ -346,6 +346,28 @@ public sealed class CdsAuthenticationTests
         Assert.Contains(expected, result.FailureMessage, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http://ehr.example.org/jwks", false)] // review s24-cds L2: a key set in cleartext can be swapped in transit
+    [InlineData("https://ehr.example.org/jwks", true)]
+    [InlineData("http://127.0.0.1:8099/jwks", true)] // a key server on the host itself
+    public async Task A_jku_must_be_https_unless_it_is_on_a_loopback_address(string jku, bool starts)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["CdsHooks:Authentication:Mode"] = "Jwt",
+            ["CdsHooks:Authentication:Audience"] = Base,
+            ["CdsHooks:Authentication:Issuers:0:Issuer"] = JwtTestKeys.Issuer,
+            ["CdsHooks:Authentication:Issuers:0:JkuAllowlist:0"] = jku,
+        };
+        if (starts)
+        {
+            await using var server = await TestCdsServer.StartAsync(settings);
+            return;
+        }
+        var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => TestCdsServer.StartAsync(settings));
+        Assert.Contains("must be https", refused.Message, StringComparison.Ordinal);
+    }
+
     // Security review s12 #3: without an Audience the aud check would have followed the caller's Host header.
     [Fact]
     public async Task Jwt_mode_with_a_trusted_issuer_and_no_Audience_stops_at_start()
