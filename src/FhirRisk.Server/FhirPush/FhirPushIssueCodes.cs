@@ -63,6 +63,11 @@ internal static class FhirPushIssueCodes
     /// with <c>Retry-After</c>; nothing stored; retry). gRPC Ingest: RESOURCE_EXHAUSTED.</summary>
     public const string Busy = "PUSH018";
 
+    /// <summary>An entry whose <c>resourceType</c> is not a FHIR type name (<c>[A-Z][A-Za-z]{0,63}</c>) or whose
+    /// <c>fullUrl</c> holds a control character: the store keeps neither (PostgreSQL refuses U+0000 in text, which read as
+    /// a store outage and a retry forever). That entry is rejected (400 in a transaction).</summary>
+    public const string InvalidEntryText = "PUSH019";
+
     /// <summary>Information: <c>DELETE /fhir/Patient/{id}</c> removed the patient; the message gives the counts.</summary>
     public const string Purged = "PUSH101";
 

@@ -53,6 +53,12 @@ internal static partial class PushEntryPreparer
         if (ContentHashOf(entry.Json) is not { } hash)
             return PreparedEntry.Rejected(entry, [Issue.Error(FhirIssueCodes.InvalidJson, entry.Location, "the resource is not valid UTF-8 JSON text (RFC 8259 §8)")]);
         var type = entry.ResourceType!;
+        // What the store's text columns cannot keep, or keep only on one database: PostgreSQL refuses U+0000, which turned
+        // one bad entry into a store outage (503, retried forever) and sank its transaction (review s24-store #4).
+        if (!ResourceTypeName().IsMatch(type))
+            return PreparedEntry.Rejected(entry, [Issue.Error(FhirPushIssueCodes.InvalidEntryText, entry.Location + ".resourceType", "not a FHIR resource type name ([A-Z][A-Za-z]{0,63})")]);
+        if (entry.FullUrl is { } fullUrl && fullUrl.Any(char.IsControl))
+            return PreparedEntry.Rejected(entry, [Issue.Error(FhirPushIssueCodes.InvalidEntryText, FullUrlLocation(entry), "fullUrl holds a control character")]);
         if (requireRequest && method is null)
             return PreparedEntry.Rejected(entry, [Issue.Error(FhirPushIssueCodes.MissingRequest, entry.Location, "a transaction or batch entry needs request.method (bdl-3)")]);
         string? urlId = null;
@@ -149,19 +155,29 @@ internal static partial class PushEntryPreparer
             return entry.Type == "Patient" ? entry.Id : null;
         if (FhirReferences.BaseOf(reference) is { } serverBase && links.Bases.Count > 0 && !links.Bases.Contains(serverBase))
             return null;
-        return FhirResourceLinks.Target(reference) switch
+        var patient = FhirResourceLinks.Target(reference) switch
         {
             { IsUrn: true, Id: var uuid } => uuid,
             { Type: "Patient", Id: var id } => id,
             _ => null,
         };
+        // Only an id a Patient can have: another could never be erased (DELETE /fhir/Patient/{id} takes FHIR ids) and may
+        // hold what the store cannot keep (review s24-store #4). Such a resource names no patient (PUSH103).
+        return IsFhirId(patient) ? patient : null;
     }
+
+    /// <summary><c>Bundle.entry[i].fullUrl</c> of an entry located at <c>Bundle.entry[i].resource</c>.</summary>
+    private static string FullUrlLocation(FhirPushEntry entry) =>
+        (entry.Location.EndsWith(".resource", StringComparison.Ordinal) ? entry.Location[..^".resource".Length] : entry.Location) + ".fullUrl";
 
     /// <summary>A FHIR id (R4 §2.24): <c>[A-Za-z0-9\-\.]{1,64}</c>.</summary>
     public static bool IsFhirId(string? id) => id is not null && FhirId().IsMatch(id);
 
     [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}$")]
     private static partial Regex FhirId();
+
+    [GeneratedRegex(@"^[A-Z][A-Za-z]{0,63}$")]
+    private static partial Regex ResourceTypeName();
 
     [GeneratedRegex(@"(Z|[+-]\d\d:\d\d)$")]
     private static partial Regex InstantZone();

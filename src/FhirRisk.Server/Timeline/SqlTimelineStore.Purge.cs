@@ -34,6 +34,18 @@ internal abstract partial class SqlTimelineStore
             SELECT id FROM kept) family
         """;
 
+    /// <summary>
+    /// Types that describe no patient (R4: none is in the Patient compartment) and that patients' resources share by
+    /// reference: a drug catalogue, the hospital's units. Retention, which exists for patient data, does not age them
+    /// out: a catalogue pushed once at go-live is never "changed" again (an unchanged re-push writes nothing), and
+    /// sweeping it took every active patient's drugs and ICU units out of their predictions (review s24-store #3).
+    /// Erasure reaches none of them either (docs/timeline-store.md "Erasure and retention").
+    /// </summary>
+    internal static readonly string[] SharedTypes =
+        ["Medication", "Location", "Organization", "Practitioner", "PractitionerRole", "HealthcareService", "Endpoint", "Substance"];
+
+    private static readonly string SharedTypeList = string.Join(", ", SharedTypes.Select(t => $"'{t}'"));
+
     public async Task<TimelinePurgeResult> PurgePatientAsync(string patientId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(patientId);
@@ -87,7 +99,8 @@ internal abstract partial class SqlTimelineStore
                 var patients = Convert.ToInt32(await Run($"SELECT COUNT(*) FROM ({InactivePatients}) inactive", c => c.ExecuteScalarAsync(token)).ConfigureAwait(false),
                     System.Globalization.CultureInfo.InvariantCulture);
                 var linked = await Run($"DELETE FROM timeline_resources WHERE patient_id IN ({InactivePatients})", c => c.ExecuteNonQueryAsync(token)).ConfigureAwait(false);
-                var unlinked = await Run("DELETE FROM timeline_resources WHERE patient_id IS NULL AND updated_at < @cutoff", c => c.ExecuteNonQueryAsync(token)).ConfigureAwait(false);
+                var unlinked = await Run($"DELETE FROM timeline_resources WHERE patient_id IS NULL AND updated_at < @cutoff AND resource_type NOT IN ({SharedTypeList})",
+                    c => c.ExecuteNonQueryAsync(token)).ConfigureAwait(false);
                 return new TimelineRetentionResult(patients, linked, unlinked);
 
                 async Task<TResult> Run<TResult>(string sql, Func<DbCommand, Task<TResult>> execute)

@@ -114,6 +114,50 @@ public sealed class PushOutcomeTests : IAsyncLifetime
         Assert.Equal("px", (await _server.Store.ReadAsync("Observation", "own-2"))!.PatientId);
     }
 
+    [Fact]
+    public async Task Text_the_store_cannot_keep_is_a_rejected_entry_and_an_id_no_Patient_can_have_names_no_patient()
+    {
+        // Review s24-store #4: PostgreSQL refuses U+0000 in text, which read as a store outage (503, retried forever) and
+        // sank the request; a patient id that is no FHIR id could never be erased.
+        JsonObject Entry(string id, string subject, string? fullUrl = null, string type = "Observation")
+        {
+            var lab = TestBundles.Lab(id, "pz", "pz-enc", new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc), 1.0);
+            lab.Remove("encounter");
+            lab["resourceType"] = type;
+            lab["subject"] = new JsonObject { ["reference"] = subject };
+            return new JsonObject
+            {
+                ["fullUrl"] = fullUrl ?? $"https://ehr.example/fhir/Observation/{id}",
+                ["resource"] = lab,
+                ["request"] = new JsonObject { ["method"] = "POST", ["url"] = "Observation" },
+            };
+        }
+        var bundle = new JsonObject
+        {
+            ["resourceType"] = "Bundle",
+            ["type"] = "batch",
+            ["entry"] = new JsonArray(
+                Entry("nul-url", "Patient/pz", fullUrl: "urn:uuid:a\u0000b"),
+                Entry("nul-type", "Patient/pz", type: "Observ\u0000ation"),
+                Entry("odd-id", "Patient/a_b"),
+                Entry("long-id", "Patient/" + new string('x', 65)),
+                Entry("fine", "Patient/pz")),
+        };
+
+        var (status, body) = await PushAsync(bundle);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var entries = body["entry"]!.AsArray();
+        Assert.Equal(["PUSH019"], PushAnswers.Codes(entries[0]!["response"]!["outcome"]!));
+        Assert.Equal(["PUSH019"], PushAnswers.Codes(entries[1]!["response"]!["outcome"]!));
+        Assert.Equal(["PUSH103"], PushAnswers.Codes(entries[2]!["response"]!["outcome"]!));
+        Assert.Equal(["PUSH103"], PushAnswers.Codes(entries[3]!["response"]!["outcome"]!));
+        Assert.Null(entries[4]!["response"]!["outcome"]);
+        Assert.Null(await _server.Store.ReadAsync("Observation", "nul-url"));
+        Assert.Null((await _server.Store.ReadAsync("Observation", "odd-id"))!.PatientId);
+        Assert.Equal("pz", (await _server.Store.ReadAsync("Observation", "fine"))!.PatientId);
+    }
+
     private static JsonObject Lab(string id, string status, JsonObject meta)
     {
         var lab = TestBundles.Lab(id, "pv", "pv-enc", new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc), 4.2);
