@@ -93,6 +93,30 @@ public sealed class CardContributorTests : IAsyncLifetime
         Assert.Equal(1, held.Calls);
     }
 
+    [Fact]
+    public async Task The_cards_of_a_call_wait_one_budget_together_not_one_each()
+    {
+        // Review s24-cds M3: every card reads the same explanation, and with a budget per card a stuck one held the answer
+        // once per card (three cards, three budgets).
+        var services = _server.Services;
+        var model = services.GetRequiredService<RiskModel>();
+        var held = new HeldExplainer(model.Explainer(RiskMethod.Heads));
+        var budget = TimeSpan.FromSeconds(2);
+        var source = new ExplainedCardContributors(services.GetRequiredService<PatientTimelineBuilder>(), services.GetRequiredService<TimelinePredictor>(),
+            model, Options.Create(new CdsHooksOptions { ContributorTimeout = budget }),
+            services.GetRequiredService<ILogger<ExplainedCardContributors>>()) { HeadsExplainer = () => held };
+        var request = new PatientRiskRequest(PatientId, [], ["hospital_mortality", "prolonged_los", "composite"], Method: RiskMethod.Heads);
+        var result = await _server.Patients.PredictAsync(request).WaitAsync(TestFhirRiskServer.Timeout);
+        Assert.Equal(3, result.Risks.Count(r => r.Observed is null));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var contributors = await source.GetContributorsAsync(request, result.Risks, CancellationToken.None).WaitAsync(TestFhirRiskServer.Timeout);
+
+        Assert.All(contributors, Assert.Empty);
+        Assert.InRange(clock.Elapsed, budget, budget * 2.5); // one budget (with slack for a loaded machine), not three
+        Assert.Equal(1, held.Calls);
+    }
+
     /// <summary>The heads' explainer, held until its token is cancelled (or 30 s pass): a pass that does not end by itself.</summary>
     private sealed class HeldExplainer(IRiskExplainer heads) : IRiskExplainer, IRiskPredictor
     {
