@@ -216,7 +216,8 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy
     /// (docs/fhir-push.md "Identity": an id-less resource is named by its content hash).</summary>
     private static byte[] WithId(PrefetchValue resource, string id)
     {
-        var node = JsonNode.Parse(resource.Json.Span)!.AsObject();
+        // The body was read skipping comments, so the value may hold them (review s24-cds L6: a 500 here).
+        var node = JsonNode.Parse(resource.Json.Span, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!.AsObject();
         node["id"] = id;
         return Encoding.UTF8.GetBytes(node.ToJsonString());
     }

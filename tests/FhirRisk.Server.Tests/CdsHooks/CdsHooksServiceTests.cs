@@ -171,6 +171,20 @@ public sealed class CdsHooksServiceTests
     }
 
     [Fact]
+    public async Task An_id_less_context_Patient_holding_a_comment_is_given_its_id_not_a_500()
+    {
+        // The body is read skipping comments; giving the Patient its id parsed it again without (review s24-cds L6).
+        await using var server = await TestCdsServer.StartAsync();
+        var prefetch = CdsRequests.PatientPrefetch.Replace("""{"resourceType":"Patient","id":"p1",""", """{"resourceType":"Patient", /* from the EHR */ """, StringComparison.Ordinal);
+        Assert.Contains("/* from the EHR */", prefetch, StringComparison.Ordinal);
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}", CdsRequests.Hook("patient-view", prefetch: prefetch));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(server.Risks.Requests.Single().FhirResources, d => System.Text.Encoding.UTF8.GetString(d.Span).Contains("\"id\":\"p1\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_clients_own_key_that_is_null_answers_none_of_ours_and_ours_are_fetched()
     {
         // Until prefetch values were read with the body, such a key was asked whether it answered ours as a JSON null
