@@ -134,6 +134,18 @@ internal static class CdsAuthenticationOptionsValidator
         }
     }
 
+    private static bool JwksFileParses(string path)
+    {
+        try
+        {
+            return JwksParser.TryParse(File.ReadAllText(path), out _);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     private static void ValidateIssuer(string key, TrustedIssuerOptions issuer, List<string> failures)
     {
         if (issuer.Issuer.Length == 0)
@@ -142,6 +154,9 @@ internal static class CdsAuthenticationOptionsValidator
             failures.Add($"{key} needs keys: Jwks, JwksPath or a JkuAllowlist.");
         if (!string.IsNullOrEmpty(issuer.JwksPath) && !File.Exists(issuer.JwksPath))
             failures.Add($"{key}:JwksPath '{issuer.JwksPath}' does not exist.");
+        else if (!string.IsNullOrEmpty(issuer.JwksPath) && !JwksFileParses(issuer.JwksPath))
+            // Read at start as the inline Jwks is: unreadable, every token of the issuer was a silent 401 (review s24-cds L4).
+            failures.Add($"{key}:JwksPath '{issuer.JwksPath}' is not a readable JWK Set with at least one key.");
         if (!string.IsNullOrEmpty(issuer.Jwks) && !JwksParser.TryParse(issuer.Jwks, out _))
             failures.Add($"{key}:Jwks is not a JWK Set with at least one key.");
         foreach (var jku in issuer.JkuAllowlist.Where(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || (uri.Scheme != "https" && uri.Scheme != "http")))

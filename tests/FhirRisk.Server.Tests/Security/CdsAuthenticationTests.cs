@@ -368,6 +368,28 @@ public sealed class CdsAuthenticationTests
         Assert.Contains("must be https", refused.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("""{"keys":[]}""")]
+    public async Task A_JwksPath_that_holds_no_key_set_stops_the_service_at_start(string content)
+    {
+        // Review s24-cds L4: it was read only when a token came, and every token of the issuer was a silent 401.
+        using var folder = new FhirRisk.Testing.TempDirectory();
+        var path = folder.File("jwks.json");
+        await File.WriteAllTextAsync(path, content);
+        var settings = new Dictionary<string, string?>
+        {
+            ["CdsHooks:Authentication:Mode"] = "Jwt",
+            ["CdsHooks:Authentication:Audience"] = Base,
+            ["CdsHooks:Authentication:Issuers:0:Issuer"] = JwtTestKeys.Issuer,
+            ["CdsHooks:Authentication:Issuers:0:JwksPath"] = path,
+        };
+
+        var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => TestCdsServer.StartAsync(settings));
+
+        Assert.Contains("is not a readable JWK Set", refused.Message, StringComparison.Ordinal);
+    }
+
     // Security review s12 #3: without an Audience the aud check would have followed the caller's Host header.
     [Fact]
     public async Task Jwt_mode_with_a_trusted_issuer_and_no_Audience_stops_at_start()
