@@ -55,7 +55,7 @@ internal abstract partial class SqlTimelineStore
             return await InWriteTransactionAsync(connection, async (transaction, token) =>
             {
                 var (keys, fullUrls) = await CompartmentAsync(connection, transaction, patientId, token).ConfigureAwait(false);
-                var unlinked = UnlinkedReaching(await UnlinkedReferencesAsync(connection, transaction, token).ConfigureAwait(false), keys, fullUrls);
+                var unlinked = await UnlinkedReachingAsync(connection, transaction, keys, fullUrls, token).ConfigureAwait(false);
                 int linked;
                 await using (var delete = Command(connection, transaction, "DELETE FROM timeline_resources WHERE patient_id = @patient"))
                 {
@@ -138,44 +138,33 @@ internal abstract partial class SqlTimelineStore
         return (keys, fullUrls);
     }
 
-    /// <summary>Every resource stored without a patient, with the references it holds (its JSON is not kept).</summary>
-    private static async Task<List<UnlinkedResource>> UnlinkedReferencesAsync(DbConnection connection, DbTransaction transaction,
-        CancellationToken cancellationToken)
-    {
-        var unlinked = new List<UnlinkedResource>();
-        await using var command = Command(connection, transaction,
-            "SELECT resource_type, resource_id, full_url, json FROM timeline_resources WHERE patient_id IS NULL");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            unlinked.Add(new UnlinkedResource(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-                ReferencesIn((byte[])reader.GetValue(3))));
-        }
-        return unlinked;
-    }
-
     /// <summary>
-    /// The unlinked resources whose references reach the patient: directly, through a compartment resource, or through
-    /// another unlinked resource that does (a Provenance of a Claim of the patient), repeated until nothing changes.
+    /// The resources stored without a patient whose references reach the patient: directly, through a compartment
+    /// resource, or through another such resource that does (a Provenance of a Claim of the patient). The rows are read
+    /// in passes, one row at a time, until a pass reaches nothing new (as many passes as the longest chain, plus one):
+    /// holding them all — every Claim, EOB and DocumentReference of the store, most of a Synthea or Bulk Data one — took
+    /// memory in proportion to the store inside the write transaction (review s24-store #2).
     /// </summary>
-    internal static List<(string Type, string Id)> UnlinkedReaching(List<UnlinkedResource> unlinked, HashSet<string> keys, HashSet<string> fullUrls)
+    private static async Task<List<(string Type, string Id)>> UnlinkedReachingAsync(DbConnection connection, DbTransaction transaction,
+        HashSet<string> keys, HashSet<string> fullUrls, CancellationToken cancellationToken)
     {
         var reached = new List<(string Type, string Id)>();
-        var pending = new List<UnlinkedResource>(unlinked);
         bool grew;
         do
         {
             grew = false;
-            for (var i = pending.Count - 1; i >= 0; i--)
+            await using var command = Command(connection, transaction,
+                "SELECT resource_type, resource_id, full_url, json FROM timeline_resources WHERE patient_id IS NULL");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var resource = pending[i];
-                if (!resource.References.Any(r => Names(r, keys, fullUrls)))
+                var (type, id) = (reader.GetString(0), reader.GetString(1));
+                if (keys.Contains(type + "/" + id) || !ReferencesIn((byte[])reader.GetValue(3)).Any(r => Names(r, keys, fullUrls)))
                     continue;
-                reached.Add((resource.Type, resource.Id));
-                keys.Add(resource.Type + "/" + resource.Id);
-                if (resource.FullUrl is { } url)
-                    fullUrls.Add(url);
-                pending.RemoveAt(i);
+                reached.Add((type, id));
+                keys.Add(type + "/" + id);
+                if (!reader.IsDBNull(2))
+                    fullUrls.Add(reader.GetString(2));
                 grew = true;
             }
         }
@@ -212,5 +201,4 @@ internal abstract partial class SqlTimelineStore
         return references;
     }
 
-    internal sealed record UnlinkedResource(string Type, string Id, string? FullUrl, List<string> References);
 }
