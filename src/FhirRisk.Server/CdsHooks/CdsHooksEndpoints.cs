@@ -94,6 +94,14 @@ internal static class CdsHooksEndpoints
                 "Cannot estimate risks: no dated clinical data for this patient could be obtained from the prefetch, the FHIR server or the service's store.",
                 UnavailableDiagnostics(e.OtherPatientResources, missing, options.Fhir.MaxPages));
         }
+        catch (Patients.PatientInputException e) when (e.InnerException is FhirRisk.Inference.InferenceException { Code: FhirRisk.Inference.InferenceErrorCodes.UnknownTask })
+        {
+            // A hook's tasks are the service's configuration, not the request's: a task the model lacks is the operator's
+            // to fix, not a malformed call (review s24-cds L9: every call was a 400 and only an information event).
+            CdsHooksLog.TaskNotInModel(logger, id, LogText.Of(e.Curated));
+            return Outcome(StatusCodes.Status500InternalServerError, "exception",
+                "The service is configured for a task the loaded model does not answer; its operator must change the configured tasks or the model.", e.Curated);
+        }
         catch (Patients.PatientInputException e)
         {
             // Curated text: it names a document, a code or a task, never patient data.

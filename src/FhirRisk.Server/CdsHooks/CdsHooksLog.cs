@@ -15,6 +15,9 @@ internal static partial class CdsHooksLog
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "CDS service {ServiceId} refused a request: {Reason}")]
     public static partial void BadRequest(ILogger logger, string serviceId, string reason);
 
+    [LoggerMessage(EventId = 215, Level = LogLevel.Error, Message = "CDS service {ServiceId} is configured for a task the loaded model does not answer ({Reason}); every call fails until CdsHooks:*Tasks or the model is changed")]
+    public static partial void TaskNotInModel(ILogger logger, string serviceId, string reason);
+
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "FHIR server {Authority}, calls of issuer {Issuer}: circuit opened for {BreakSeconds:0.#} s after repeated failures")]
     public static partial void CircuitOpened(ILogger logger, string authority, string issuer, double breakSeconds);
 

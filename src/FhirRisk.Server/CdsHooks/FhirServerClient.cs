@@ -320,25 +320,32 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
             link.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
     }
 
-    /// <summary>The last <c>next</c> link whose URL is on <paramref name="fhirServer"/>'s host and port (a relative one
-    /// read against <paramref name="fhirServer"/>), and whether a <c>next</c> link was there that is not: a search that
-    /// goes on where the service does not follow it (another host, as a server behind a proxy names itself; a URL that
-    /// is none), whose pages read are then not the whole result (review s24-cds M2).</summary>
+    /// <summary>The last <c>next</c> link whose URL lies under <paramref name="fhirServer"/> — its scheme, host and port,
+    /// and its base path or below, with no dot segment left once decoded (a relative one read against
+    /// <paramref name="fhirServer"/>) — and whether a <c>next</c> link was there that is not: a search that goes on where
+    /// the service does not follow it (another host, as a server behind a proxy names itself; another path of the host,
+    /// outside what the issuer may name; a URL that is none), whose pages read are then not the whole result (review
+    /// s24-cds M2). Under the base only: the client's token must not be sent where the call's <c>fhirServer</c> could not
+    /// be (review s24-changes M2: <c>../../tenant-b/…</c> left an issuer's allowed prefix).</summary>
     private static NextLink NextPage(IEnumerable<(string? Relation, string? Url)> links, Uri fhirServer)
     {
         var next = default(NextLink);
-        var root = new Uri(fhirServer.AbsoluteUri.TrimEnd('/') + "/");
+        var basePath = fhirServer.GetLeftPart(UriPartial.Path).TrimEnd('/');
+        var root = new Uri(basePath + "/");
         foreach (var (relation, url) in links)
         {
             if (relation != "next")
                 continue;
-            if (Uri.TryCreate(root, url, out var uri) && uri.Scheme is "https" or "http"
-                && uri.GetLeftPart(UriPartial.Authority).Equals(fhirServer.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
+            if (Uri.TryCreate(root, url, out var uri) && uri.Scheme == fhirServer.Scheme && IsUnder(uri.GetLeftPart(UriPartial.Path), basePath)
+                && !FhirServerPolicy.HasDotSegment(uri))
                 next = next with { Url = uri };
             else
                 next = next with { NotFollowed = true };
         }
         return next.Url is null ? next : next with { NotFollowed = false };
+
+        static bool IsUnder(string path, string basePath) =>
+            path.Equals(basePath, StringComparison.OrdinalIgnoreCase) || path.StartsWith(basePath + "/", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>A page's <c>next</c> link: the URL to follow, or none; and whether one was given that is not followed.</summary>

@@ -88,7 +88,7 @@ internal sealed class FhirServerPolicy
     /// behind an encoded slash (<c>/tenant-a/x%2f..%2ftenant-b</c>) or encoded twice (<c>%252e%252e</c>), which only a
     /// server decoding more than once would resolve. Such a path is not allowed under a prefix.
     /// </summary>
-    private static bool HasDotSegment(Uri server)
+    internal static bool HasDotSegment(Uri server)
     {
         var path = server.AbsolutePath;
         for (var round = 0; round < 4; round++)

@@ -152,7 +152,7 @@ internal static partial class PushEntryPreparer
         if (reference is null)
             return null;
         if (links.ByFullUrl.TryGetValue(reference.Trim(), out var entry))
-            return entry.Type == "Patient" ? entry.Id : null;
+            return entry.Type == "Patient" && IsFhirId(entry.Id) ? entry.Id : null; // a rejected Patient's id too (review s24-changes M3)
         if (FhirReferences.BaseOf(reference) is { } serverBase && links.Bases.Count > 0 && !links.Bases.Contains(serverBase))
             return null;
         var patient = FhirResourceLinks.Target(reference) switch
@@ -173,10 +173,11 @@ internal static partial class PushEntryPreparer
     /// <summary>A FHIR id (R4 §2.24): <c>[A-Za-z0-9\-\.]{1,64}</c>.</summary>
     public static bool IsFhirId(string? id) => id is not null && FhirId().IsMatch(id);
 
-    [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}$")]
+    // \z, not $: $ also matches before a final newline, so "Observation\n" passed (review s24-changes L4).
+    [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}\z")]
     private static partial Regex FhirId();
 
-    [GeneratedRegex(@"^[A-Z][A-Za-z]{0,63}$")]
+    [GeneratedRegex(@"^[A-Z][A-Za-z]{0,63}\z")]
     private static partial Regex ResourceTypeName();
 
     [GeneratedRegex(@"(Z|[+-]\d\d:\d\d)$")]

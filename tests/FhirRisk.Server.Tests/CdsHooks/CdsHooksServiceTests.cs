@@ -260,6 +260,21 @@ public sealed class CdsHooksServiceTests
     }
 
     [Fact]
+    public async Task A_configured_task_the_model_lacks_is_a_500_for_the_operator_not_a_400_for_the_client()
+    {
+        // Review s24-cds L9: a hook's tasks are the service's configuration; every call was a 400 "invalid" request.
+        await using var server = await TestCdsServer.StartAsync();
+        server.Risks.Behavior = _ => throw new PatientInputException("The model has no head for task 'ed_critical_outcome'.", "tasks",
+            new FhirRisk.Inference.InferenceException(FhirRisk.Inference.InferenceErrorCodes.UnknownTask, "tasks", "The model has no head for task 'ed_critical_outcome'."));
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}", CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch));
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Contains("configured for a task the loaded model does not answer", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains(server.Logs.Entries, e => e.EventId == 215);
+    }
+
+    [Fact]
     public async Task Encounter_hooks_require_an_encounterId_and_unknown_services_are_404()
     {
         await using var server = await TestCdsServer.StartAsync();

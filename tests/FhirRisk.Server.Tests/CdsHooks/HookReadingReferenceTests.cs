@@ -80,9 +80,12 @@ public sealed class HookReadingReferenceTests
     [Theory]
     [InlineData("""{"resourceType":"Bundle","type":"searchset","entry":[],"link":[{"relation":"self","url":"http://fhir.test/base/x"},{"relation":"next","url":"http://fhir.test/base/Observation?page=2"}]}""")]
     [InlineData("""{"resourceType":"Bundle","link":[{"relation":"next","url":"http://other.test/base/Observation?page=2"}]}""")]
-    [InlineData("""{"resourceType":"Bundle","link":[{"relation":"next","url":"http://fhir.test/a"},{"relation":"next","url":"not a url"},{"relation":"next","url":"http://fhir.test/b"}]}""")]
-    [InlineData("""{"resourceType":"Bundle","link":{"relation":"next","url":"http://fhir.test/a"}}""")]
-    [InlineData("""{"resourceType":"Patient","id":"p","link":[{"relation":"next","url":"http://fhir.test/a"}]}""")]
+    [InlineData("""{"resourceType":"Bundle","link":[{"relation":"next","url":"http://fhir.test/base/a"},{"relation":"next","url":"not a url"},{"relation":"next","url":"http://fhir.test/base/b"}]}""")]
+    [InlineData("""{"resourceType":"Bundle","link":{"relation":"next","url":"http://fhir.test/base/a"}}""")]
+    [InlineData("""{"resourceType":"Patient","id":"p","link":[{"relation":"next","url":"http://fhir.test/base/a"}]}""")]
+    // Same host, outside the base (review s24-changes M2): not followed, and the search is cut short.
+    [InlineData("""{"resourceType":"Bundle","link":[{"relation":"next","url":"http://fhir.test/other/Observation?page=2"}]}""")]
+    [InlineData("""{"resourceType":"Bundle","link":[{"relation":"next","url":"../other/Observation?page=2"}]}""")]
     [InlineData("""{"resourceType":"Bundle","type":"searchset","entry":"nope","link":[{"relation":"next","url":"http://fhir.test/base/2"}]}""")]
     [InlineData("""{"type":"searchset","entry":[]}""")]
     [InlineData("""{"resourceType":null,"entry":[]}""")]
@@ -164,9 +167,10 @@ public sealed class HookReadingReferenceTests
                 return true;
             foreach (var link in links.EnumerateArray())
             {
+                // Since 2026-12-07 under the base path only (review s24-changes M2), where the host was enough.
                 if (link.TryGetProperty("relation", out var relation) && relation.GetString() == "next"
                     && link.TryGetProperty("url", out var url) && Uri.TryCreate(url.GetString(), UriKind.Absolute, out var uri)
-                    && uri.GetLeftPart(UriPartial.Authority).Equals(fhirServer.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
+                    && (uri.GetLeftPart(UriPartial.Path) + "/").StartsWith(fhirServer.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/", StringComparison.OrdinalIgnoreCase))
                     next = uri;
             }
             return true;

@@ -141,7 +141,16 @@ public sealed class PushOutcomeTests : IAsyncLifetime
                 Entry("nul-type", "Patient/pz", type: "Observ\u0000ation"),
                 Entry("odd-id", "Patient/a_b"),
                 Entry("long-id", "Patient/" + new string('x', 65)),
-                Entry("fine", "Patient/pz")),
+                Entry("fine", "Patient/pz"),
+                Entry("nl-type", "Patient/pz", type: "Observation\n"), // $ matched before a final newline (review s24-changes L4)
+                new JsonObject
+                {
+                    ["fullUrl"] = "urn:uuid:6e1c9a52-0000-4000-8000-00000000000b",
+                    ["resource"] = new JsonObject { ["resourceType"] = "Patient", ["id"] = "a_b" },
+                    ["request"] = new JsonObject { ["method"] = "POST", ["url"] = "Patient" },
+                },
+                // A rejected Patient's id named by its fullUrl names no patient either (review s24-changes M3).
+                Entry("by-url", "urn:uuid:6e1c9a52-0000-4000-8000-00000000000b")),
         };
 
         var (status, body) = await PushAsync(bundle);
@@ -153,6 +162,10 @@ public sealed class PushOutcomeTests : IAsyncLifetime
         Assert.Equal(["PUSH103"], PushAnswers.Codes(entries[2]!["response"]!["outcome"]!));
         Assert.Equal(["PUSH103"], PushAnswers.Codes(entries[3]!["response"]!["outcome"]!));
         Assert.Null(entries[4]!["response"]!["outcome"]);
+        Assert.Equal(["PUSH019"], PushAnswers.Codes(entries[5]!["response"]!["outcome"]!));
+        Assert.Equal(["PUSH006"], PushAnswers.Codes(entries[6]!["response"]!["outcome"]!));
+        Assert.Equal(["PUSH103"], PushAnswers.Codes(entries[7]!["response"]!["outcome"]!));
+        Assert.Null((await _server.Store.ReadAsync("Observation", "by-url"))!.PatientId);
         Assert.Null(await _server.Store.ReadAsync("Observation", "nul-url"));
         Assert.Null((await _server.Store.ReadAsync("Observation", "odd-id"))!.PatientId);
         Assert.Equal("pz", (await _server.Store.ReadAsync("Observation", "fine"))!.PatientId);

@@ -80,6 +80,25 @@ public sealed class StringFieldCheckTests
     }
 
     [Fact]
+    public void A_tag_written_with_high_bits_is_read_as_the_parser_reads_it()
+    {
+        // Field 1, wire type 2, written in five bytes with bit 32 set: the parser keeps the low 32 bits and reads the
+        // service field; read as 64 bits it was an unknown field 536870913 and went unchecked (review s24-changes M1).
+        byte[] bytes = [0x8A, 0x80, 0x80, 0x80, 0x10, 0x02, 0x41, 0xFF];
+
+        Assert.Equal("A\uFFFD", HealthCheckRequest.Parser.ParseFrom(bytes).Service);
+        Assert.Equal("grpc.health.v1.HealthCheckRequest.service", StringFieldCheck.FirstInvalid(HealthCheckRequest.Descriptor, new ReadOnlySequence<byte>(bytes)));
+    }
+
+    [Fact]
+    public void Framing_the_check_cannot_follow_is_a_parse_failure_not_a_crash()
+    {
+        // A length past the end (the parser would have refused it; the check says so in its own terms).
+        Assert.Throws<InvalidDataException>(() => StringFieldCheck.FirstInvalid(HealthCheckRequest.Descriptor, new ReadOnlySequence<byte>([0x0A, 0x7F, 0x41])));
+        Assert.Throws<InvalidDataException>(() => StringFieldCheck.FirstInvalid(HealthCheckRequest.Descriptor, new ReadOnlySequence<byte>([0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x41])));
+    }
+
+    [Fact]
     public void A_field_of_the_wrong_wire_type_is_an_unknown_field()
     {
         // Field 1 of HealthCheckRequest is a string; sent as a varint the parser keeps it as an unknown field.

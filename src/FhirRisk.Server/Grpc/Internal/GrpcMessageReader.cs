@@ -88,7 +88,16 @@ internal sealed class GrpcMessageReader<T>(PipeReader body, MessageParser<T> par
         }
         // The parser reads invalid UTF-8 in a string field as U+FFFD where proto3 says to refuse the message; refused as
         // the other parse failures are (the field's name is the schema's, never the value).
-        if (StringFieldCheck.FirstInvalid(message.Descriptor, payload) is { } field)
+        string? field;
+        try
+        {
+            field = StringFieldCheck.FirstInvalid(message.Descriptor, payload);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new GrpcStatusException(GrpcStatusCode.Internal, "Could not parse the request message.", e);
+        }
+        if (field is not null)
             throw new GrpcStatusException(GrpcStatusCode.Internal, $"Could not parse the request message: {field} is not valid UTF-8.");
         return message;
     }

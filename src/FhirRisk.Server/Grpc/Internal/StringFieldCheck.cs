@@ -10,7 +10,11 @@ namespace FhirRisk.Server.Grpc.Internal;
 /// C# parser instead substitutes U+FFFD, so a patient id or an event code with a stray byte would be answered as another
 /// id or code. The walk follows the wire format (protobuf encoding guide: varint tags, wire types 0–5) with the message's
 /// descriptor: string fields are checked, message fields (map entries included) are walked, and everything else, unknown
-/// fields too, is skipped. It runs after the parser has accepted the bytes, so their framing is known to be sound.
+/// fields too, is skipped. Tags and lengths are read as the parser reads them: a varint of up to ten bytes of which the
+/// low 32 bits count (Google.Protobuf's ReadRawVarint32), so a field the parser reads as a string is checked as one
+/// however its tag is written (review s24-changes M1: a tag written with high bits set hid it). It runs after the parser
+/// has accepted the bytes; framing it cannot follow anyway is <see cref="InvalidDataException"/>, which the reader answers
+/// as the parse failure it is.
 /// </summary>
 internal static class StringFieldCheck
 {
@@ -28,7 +32,7 @@ internal static class StringFieldCheck
         var end = reader.Consumed + length;
         while (reader.Consumed < end)
         {
-            var tag = ReadVarint(ref reader);
+            var tag = ReadVarint32(ref reader);
             var number = (int)(tag >> 3);
             switch ((int)(tag & 7))
             {
@@ -42,7 +46,9 @@ internal static class StringFieldCheck
                     Skip(ref reader, 4);
                     break;
                 case 2:
-                    var size = (long)ReadVarint(ref reader);
+                    var size = Length(ref reader);
+                    if (size < 0 || reader.Remaining < size)
+                        throw new InvalidDataException("A field runs past the end of a message the parser accepted.");
                     var field = descriptor?.FindFieldByNumber(number);
                     if (field?.FieldType == FieldType.String)
                     {
@@ -64,7 +70,7 @@ internal static class StringFieldCheck
                     SkipGroup(ref reader, number);
                     break;
                 default:
-                    throw new InvalidOperationException($"Wire type {tag & 7} in a message the parser accepted.");
+                    throw new InvalidDataException($"Wire type {tag & 7} in a message the parser accepted.");
             }
         }
         return null;
@@ -74,7 +80,7 @@ internal static class StringFieldCheck
     {
         while (true)
         {
-            var tag = ReadVarint(ref reader);
+            var tag = ReadVarint32(ref reader);
             switch ((int)(tag & 7))
             {
                 case 0:
@@ -87,7 +93,7 @@ internal static class StringFieldCheck
                     Skip(ref reader, 4);
                     break;
                 case 2:
-                    Skip(ref reader, (long)ReadVarint(ref reader));
+                    Skip(ref reader, Length(ref reader));
                     break;
                 case 3:
                     SkipGroup(ref reader, (int)(tag >> 3));
@@ -95,7 +101,7 @@ internal static class StringFieldCheck
                 case 4 when (int)(tag >> 3) == number:
                     return;
                 default:
-                    throw new InvalidOperationException("A group ends with another field's end tag in a message the parser accepted.");
+                    throw new InvalidDataException("A group ends with another field's end tag in a message the parser accepted.");
             }
         }
     }
@@ -119,8 +125,8 @@ internal static class StringFieldCheck
 
     private static void Skip(ref SequenceReader<byte> reader, long count)
     {
-        if (reader.Remaining < count)
-            throw new InvalidOperationException("A field runs past the end of a message the parser accepted.");
+        if (count < 0 || reader.Remaining < count)
+            throw new InvalidDataException("A field runs past the end of a message the parser accepted.");
         reader.Advance(count);
     }
 
@@ -130,11 +136,17 @@ internal static class StringFieldCheck
         for (var shift = 0; shift < 64; shift += 7)
         {
             if (!reader.TryRead(out var b))
-                throw new InvalidOperationException("A varint runs past the end of a message the parser accepted.");
+                throw new InvalidDataException("A varint runs past the end of a message the parser accepted.");
             value |= (ulong)(b & 0x7F) << shift;
             if (b < 0x80)
                 return value;
         }
-        throw new InvalidOperationException("A varint longer than ten bytes in a message the parser accepted.");
+        throw new InvalidDataException("A varint longer than ten bytes in a message the parser accepted.");
     }
+
+    /// <summary>A tag as the parser reads it: the low 32 bits of a varint of up to ten bytes.</summary>
+    private static uint ReadVarint32(ref SequenceReader<byte> reader) => (uint)ReadVarint(ref reader);
+
+    /// <summary>A length as the parser reads it: the low 32 bits, as a signed number (a negative one it refuses).</summary>
+    private static int Length(ref SequenceReader<byte> reader) => (int)ReadVarint32(ref reader);
 }
