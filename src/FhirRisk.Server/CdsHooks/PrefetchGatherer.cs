@@ -173,11 +173,11 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy
         if (template == ContextPatientRead)
             return value.ResourceType == "Patient" && patientId is not null && value.Id == patientId.Trim();
         var query = template.IndexOf('?', StringComparison.Ordinal);
-        if (query <= 0 || patientId is null || value.ResourceType != "Bundle" || value.BundleType != "searchset" || value.IsPartial
-            || value.EntryTypes is not { } entries)
+        if (query <= 0 || patientId is null || value.ResourceType != "Bundle" || value.BundleType != "searchset" || value.IsPartial)
             return false;
+        // An empty search has no entry array (FHIR JSON has no empty arrays): a whole search that found nothing.
         var searched = template[..query];
-        return entries.All(type => type == searched) && IsWholeSearch(value.SelfLink, searched, patientId.Trim());
+        return (value.EntryTypes ?? []).All(type => type == searched) && IsWholeSearch(value.SelfLink, searched, patientId.Trim());
     }
 
     private static readonly HashSet<string> s_unnarrowing = new(StringComparer.Ordinal) { "_count", "_sort", "_format", "_total" };

@@ -35,14 +35,14 @@ internal abstract partial class SqlTimelineStore
         """;
 
     /// <summary>
-    /// Types that describe no patient (R4: none is in the Patient compartment) and that patients' resources share by
-    /// reference: a drug catalogue, the hospital's units. Retention, which exists for patient data, does not age them
-    /// out: a catalogue pushed once at go-live is never "changed" again (an unchanged re-push writes nothing), and
-    /// sweeping it took every active patient's drugs and ICU units out of their predictions (review s24-store #3).
-    /// Erasure reaches none of them either (docs/timeline-store.md "Erasure and retention").
+    /// The shared types a prediction reads (SharedResourceReader): they describe no patient (R4: neither is in the Patient
+    /// compartment), and patients' resources share them by reference — a drug catalogue, the hospital's units. Retention,
+    /// which exists for patient data, does not age them out: a catalogue pushed once at go-live is never "changed" again
+    /// (an unchanged re-push writes nothing), and sweeping it took every active patient's drugs and ICU units out of their
+    /// predictions (review s24-store #3). Other unlinked types (Organization, Practitioner — staff data —, Claim …) age out
+    /// as before: no prediction reads them.
     /// </summary>
-    internal static readonly string[] SharedTypes =
-        ["Medication", "Location", "Organization", "Practitioner", "PractitionerRole", "HealthcareService", "Endpoint", "Substance"];
+    internal static readonly string[] SharedTypes = ["Medication", "Location"];
 
     private static readonly string SharedTypeList = string.Join(", ", SharedTypes.Select(t => $"'{t}'"));
 

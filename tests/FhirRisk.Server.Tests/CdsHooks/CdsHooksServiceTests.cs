@@ -125,6 +125,23 @@ public sealed class CdsHooksServiceTests
         Assert.Equal(2, server.Risks.Requests.Single().FhirResources.Count);
     }
 
+    [Fact]
+    public async Task A_clients_own_empty_whole_search_answers_ours()
+    {
+        // FHIR JSON has no empty arrays: a search that found nothing has no entry member at all (review s24-changes L5).
+        await using var fhir = await FakeFhirServer.StartAsync();
+        await using var server = await TestCdsServer.StartAsync();
+        var prefetch = CdsRequests.PatientPrefetch.Replace("\"conditions\":null,",
+            "\"myConditions\":{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"total\":0,\"link\":[{\"relation\":\"self\",\"url\":\"Condition?patient=p1\"}]},", StringComparison.Ordinal);
+        Assert.Contains("myConditions", prefetch, StringComparison.Ordinal);
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl, prefetch: prefetch));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain(fhir.Requests, r => r.PathAndQuery.StartsWith("/fhir/Condition", StringComparison.Ordinal));
+    }
+
     [Theory]
     // The spec example's hemoglobin-a1c: one HbA1c result, a narrowed search (review s24-cds M1: it stood for every
     // observation of the patient, and nothing said the record was partial).
