@@ -33,76 +33,61 @@ internal static class StringFieldCheck
         while (reader.Consumed < end)
         {
             var tag = ReadVarint32(ref reader);
-            var number = (int)(tag >> 3);
-            switch ((int)(tag & 7))
+            if ((tag & 7) != 2)
             {
-                case 0:
-                    ReadVarint(ref reader);
-                    break;
-                case 1:
-                    Skip(ref reader, 8);
-                    break;
-                case 5:
-                    Skip(ref reader, 4);
-                    break;
-                case 2:
-                    var size = Length(ref reader);
-                    if (size < 0 || reader.Remaining < size)
-                        throw new InvalidDataException("A field runs past the end of a message the parser accepted.");
-                    var field = descriptor?.FindFieldByNumber(number);
-                    if (field?.FieldType == FieldType.String)
-                    {
-                        if (!IsUtf8(reader.UnreadSequence.Slice(0, size)))
-                            return field.FullName;
-                        Skip(ref reader, size);
-                    }
-                    else if (field?.FieldType == FieldType.Message)
-                    {
-                        if (Walk(field.MessageType, ref reader, size) is { } inner)
-                            return inner;
-                    }
-                    else
-                    {
-                        Skip(ref reader, size);
-                    }
-                    break;
-                case 3: // a group of an unknown field (proto3 has none of its own): skipped to its end tag
-                    SkipGroup(ref reader, number);
-                    break;
-                default:
-                    throw new InvalidDataException($"Wire type {tag & 7} in a message the parser accepted.");
+                // Not length-delimited: no string or message of ours (an unknown field's group is skipped to its end tag).
+                SkipValue(ref reader, tag);
+                continue;
+            }
+            var size = Length(ref reader);
+            if (size < 0 || reader.Remaining < size)
+                throw new InvalidDataException("A field runs past the end of a message the parser accepted.");
+            var field = descriptor?.FindFieldByNumber((int)(tag >> 3));
+            if (field?.FieldType == FieldType.String)
+            {
+                if (!IsUtf8(reader.UnreadSequence.Slice(0, size)))
+                    return field.FullName;
+                Skip(ref reader, size);
+            }
+            else if (field?.FieldType == FieldType.Message)
+            {
+                if (Walk(field.MessageType, ref reader, size) is { } inner)
+                    return inner;
+            }
+            else
+            {
+                Skip(ref reader, size);
             }
         }
         return null;
     }
 
-    private static void SkipGroup(ref SequenceReader<byte> reader, int number)
+    /// <summary>Skips the value of a field whose tag was just read: its varint, fixed bytes, length-delimited bytes, or
+    /// group (proto3 has none of its own; an unknown field's is skipped to its matching end tag).</summary>
+    private static void SkipValue(ref SequenceReader<byte> reader, uint tag)
     {
-        while (true)
+        switch ((int)(tag & 7))
         {
-            var tag = ReadVarint32(ref reader);
-            switch ((int)(tag & 7))
-            {
-                case 0:
-                    ReadVarint(ref reader);
-                    break;
-                case 1:
-                    Skip(ref reader, 8);
-                    break;
-                case 5:
-                    Skip(ref reader, 4);
-                    break;
-                case 2:
-                    Skip(ref reader, Length(ref reader));
-                    break;
-                case 3:
-                    SkipGroup(ref reader, (int)(tag >> 3));
-                    break;
-                case 4 when (int)(tag >> 3) == number:
-                    return;
-                default:
-                    throw new InvalidDataException("A group ends with another field's end tag in a message the parser accepted.");
-            }
+            case 0:
+                ReadVarint(ref reader);
+                break;
+            case 1:
+                Skip(ref reader, 8);
+                break;
+            case 5:
+                Skip(ref reader, 4);
+                break;
+            case 2:
+                Skip(ref reader, Length(ref reader));
+                break;
+            case 3:
+                var number = tag >> 3;
+                uint inner;
+                while ((inner = ReadVarint32(ref reader)) != ((number << 3) | 4))
+                    SkipValue(ref reader, inner);
+                break;
+            default:
+                throw new InvalidDataException($"Wire type {tag & 7} where the parser accepted the message.");
         }
     }
 
