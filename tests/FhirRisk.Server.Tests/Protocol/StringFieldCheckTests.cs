@@ -9,7 +9,7 @@ namespace FhirRisk.Server.Tests.Protocol;
 
 public sealed class StringFieldCheckTests
 {
-    // A placeholder of four bytes that the tests overwrite in place, so that every length prefix stays right.
+    // Four bytes the tests overwrite in place, so that every length prefix stays right.
     private const string Marker = "QQQQ";
 
     [Fact]
