@@ -71,6 +71,23 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         return double.IsNaN(risk) ? "info" : risk >= threshold.Critical ? "critical" : risk >= threshold.Warning ? "warning" : "info";
     }
 
+    /// <summary>The risk as a percent that never reads as reaching a band it is below: 0.2996 under a critical threshold
+    /// of 0.30 rounds to "30%" beside "elevated" (review s24-cds L8), so such a value is written with one more decimal, cut
+    /// rather than rounded ("29.9%").</summary>
+    private string RiskPercent(string task, double risk)
+    {
+        var shown = CardText.Percent(risk);
+        var threshold = options.ThresholdFor(task);
+        var decimals = risk < 0.1 ? 1 : 0; // as CardText.Percent writes it
+        var rounded = double.Parse(shown[..^1], CultureInfo.InvariantCulture);
+        var crosses = (risk < threshold.Critical && rounded >= threshold.Critical * 100) || (risk < threshold.Warning && rounded >= threshold.Warning * 100);
+        if (!crosses)
+            return shown;
+        // In decimal: the double 0.0996 times 10,000 is 995.99…, whose floor would read 9.95%.
+        var scale = decimals == 0 ? 10m : 100m;
+        return (Math.Floor((decimal)risk * 100 * scale) / scale).ToString("0." + new string('0', decimals + 1), CultureInfo.InvariantCulture) + "%";
+    }
+
     private CdsCard RiskCard(RiskCardInput input, PatientRiskResult result, CdsSource source, IReadOnlyList<CdsLink>? links, string? note)
     {
         var risk = input.Risk;
@@ -82,14 +99,14 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
             ? $"{label}: {Observed(observed)}"
             : double.IsNaN(risk.Risk)
             ? $"{label} risk could not be estimated"
-            : $"{label} risk: {CardText.Percent(risk.Risk)} ({Band(indicator)})";
+            : $"{label} risk: {RiskPercent(risk.Task, risk.Risk)} ({Band(indicator)})";
         // A demo model's card says so where a clinician looks first, not only in the detail (security review s12 #12).
         if (result.TrainedOnSimulatedPatients)
             summary = $"[DEMO, simulated data] {summary}";
         return new CdsCard(NewUuid(), CardText.Truncate(summary), indicator, source, Detail(input, result, note), links);
     }
 
-    private static string Detail(RiskCardInput input, PatientRiskResult result, string? note)
+    private string Detail(RiskCardInput input, PatientRiskResult result, string? note)
     {
         var risk = input.Risk;
         var text = new StringBuilder();
@@ -97,7 +114,7 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
             text.Append(SimulatedModelNote).Append("\n\n");
         text.Append("**").Append(CardText.EscapeMarkdown(Label(risk.Task, result.ProlongedStayDays))).Append(":** ");
         text.Append(risk.Observed is { } seen ? Observed(seen)
-            : double.IsNaN(risk.Risk) ? "not estimable (no sampled continuation reached an outcome)" : CardText.Percent(risk.Risk));
+            : double.IsNaN(risk.Risk) ? "not estimable (no sampled continuation reached an outcome)" : RiskPercent(risk.Task, risk.Risk));
         if (risk.Interval is { } interval)
             text.Append(CultureInfo.InvariantCulture, $" (95% interval {CardText.Percent(interval.Lower)}–{CardText.Percent(interval.Upper)})");
         text.Append("\n\n").Append(Method(risk, result.PredictionPoint)).Append(CultureInfo.InvariantCulture, $"; {result.EventCount} events read");

@@ -57,6 +57,23 @@ public sealed class CardTextTests
         Assert.DoesNotContain("simulated", siteCard.Detail, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Theory]
+    // Review s24-cds L8: rounded, a risk just under a band's threshold read as reaching it, beside the lower band.
+    [InlineData(0.2996, "29.9% (elevated)")]
+    [InlineData(0.0996, "9.96% (low)")]
+    [InlineData(0.3000, "30% (high)")]
+    [InlineData(0.2940, "29% (elevated)")]
+    [InlineData(0.0949, "9.5% (low)")]
+    public void A_risk_just_under_a_threshold_never_reads_as_reaching_it(double risk, string expected)
+    {
+        var factory = new RiskCardFactory(new CdsHooksOptions()); // warning 0.10, critical 0.30
+        var result = new PatientRiskResult([Risk("hospital_mortality", risk)], "m", 3, []);
+
+        var card = Assert.Single(factory.Build(result, [new RiskCardInput(result.Risks[0], [])], []));
+
+        Assert.Equal("In-hospital mortality risk: " + expected, card.Summary);
+    }
+
     [Fact]
     public void A_prolonged_stay_card_names_the_threshold_the_model_answered_under()
     {
