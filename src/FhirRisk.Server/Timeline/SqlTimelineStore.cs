@@ -284,6 +284,23 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             if (await update.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is { } updated and not DBNull)
                 return Result(resource, TimelineWriteKind.Updated, updated);
         }
+        // The same content again, from a push that can say more of it: a patient link or fullUrl the stored row lacks is
+        // filled in (not a new version: the resource did not change). A sender that fixed its bundle's fullUrls, or a
+        // Medication imported as NDJSON and pushed again in a Bundle, got "unchanged" and a row no prediction could
+        // reach (review s24-store #8).
+        if (resource.PatientId is not null || resource.FullUrl is not null)
+        {
+            await using var repair = Command(connection, transaction, """
+                UPDATE timeline_resources SET patient_id = COALESCE(patient_id, @patient), full_url = COALESCE(full_url, @fullUrl)
+                WHERE resource_type = @type AND resource_id = @id AND content_hash = @hash AND (patient_id IS NULL OR full_url IS NULL)
+                """);
+            Add(repair, "type", resource.ResourceType);
+            Add(repair, "id", resource.Id);
+            Add(repair, "hash", resource.ContentHash);
+            Add(repair, "patient", resource.PatientId);
+            Add(repair, "fullUrl", resource.FullUrl);
+            await repair.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
         await using var select = Command(connection, transaction,
             "SELECT version, content_hash FROM timeline_resources WHERE resource_type = @type AND resource_id = @id");
         Add(select, "type", resource.ResourceType);

@@ -282,6 +282,26 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task The_same_content_pushed_again_fills_a_patient_link_or_fullUrl_the_row_lacks()
+    {
+        // Review s24-store #8: "unchanged" left a row no prediction could reach (a subject first judged another server's,
+        // a Medication first imported as NDJSON), however the sender repaired its push.
+        var unlinked = Observation("o1", "p1", 1) with { PatientId = null };
+        await Store.WriteAsync([Patient("p1"), unlinked]).WaitAsync(Timeout);
+        Assert.Equal(["Patient/p1"], SortedKeys(await Store.ReadPatientAsync("p1").WaitAsync(Timeout)));
+
+        var again = await Store.WriteAsync([unlinked with { PatientId = "p1", FullUrl = "urn:uuid:5b3f0000-0000-4000-8000-000000000001" }]).WaitAsync(Timeout);
+
+        Assert.Equal(TimelineWriteKind.Unchanged, Assert.Single(again).Kind);
+        Assert.Equal(1, Assert.Single(again).Version);
+        Assert.Equal(["Observation/o1", "Patient/p1"], SortedKeys(await Store.ReadPatientAsync("p1").WaitAsync(Timeout)));
+        Assert.Equal("urn:uuid:5b3f0000-0000-4000-8000-000000000001", (await Store.ReadAsync("Observation", "o1").WaitAsync(Timeout))!.FullUrl);
+        // What a row has is kept: a push that says less does not take it away, nor does one that says otherwise.
+        await Store.WriteAsync([unlinked with { PatientId = "p2", FullUrl = null }]).WaitAsync(Timeout);
+        Assert.Equal("p1", (await Store.ReadAsync("Observation", "o1").WaitAsync(Timeout))!.PatientId);
+    }
+
+    [StoreFact]
     public async Task Retention_keeps_or_sweeps_the_charts_of_a_merge_as_one()
     {
         // A read joins a merge's charts into one record, so retention must not cut it in two: a retired chart that no
