@@ -107,12 +107,13 @@ public static class FhirReferences
         return (segments[end - 2], segments[end - 1]);
     }
 
-    // R4 resource type names are capitalised ASCII letters; ids are [A-Za-z0-9\-\.]{1,64} (R4 §2.24 "id").
-    private static bool IsResourceType(string name) =>
-        name.Length > 0 && char.IsAsciiLetterUpper(name[0]) && name.All(char.IsAsciiLetter);
+    /// <summary>Whether <paramref name="name"/> can be an R4 resource type name: capitalised ASCII letters, at most 64.</summary>
+    public static bool IsResourceType(string? name) =>
+        name is { Length: > 0 and <= 64 } && char.IsAsciiLetterUpper(name[0]) && name.All(char.IsAsciiLetter);
 
-    private static bool IsId(string id) =>
-        id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.');
+    /// <summary>Whether <paramref name="id"/> is an R4 id: <c>[A-Za-z0-9\-\.]{1,64}</c> (R4 §2.24 "id").</summary>
+    public static bool IsId(string? id) =>
+        id is { Length: > 0 and <= 64 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.');
 
     private static FhirReferenceTarget Invalid(string raw) => new(FhirReferenceKind.Invalid, null, null, raw);
 }

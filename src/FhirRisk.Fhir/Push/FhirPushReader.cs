@@ -188,7 +188,7 @@ public static class FhirPushReader
     /// is not an object, or a string that is not UTF-8 text, is passed over: links are for paging, never stored, and a
     /// push must not fail on them.
     /// </summary>
-    private static List<FhirBundleLink> ReadLinks(ref Utf8JsonReader reader)
+    public static List<FhirBundleLink> ReadLinks(ref Utf8JsonReader reader)
     {
         var links = new List<FhirBundleLink>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)

@@ -25,7 +25,7 @@ internal static partial class LoincNames
     }
 
     /// <summary>Whether <paramref name="code"/> (a MEDS code) is a LOINC code, whose names <see cref="Short"/> reads.</summary>
-    public static bool IsLoinc(string code) => code.StartsWith("LOINC//", StringComparison.Ordinal);
+    public static bool IsLoinc(string code) => Tokenizer.Vocabulary.VocabularyOf(code) == "LOINC";
 
     // " [Mass/volume]": a bracketed part between words or at the end, as LOINC writes the property.
     [GeneratedRegex(@" \[[^\[\]]+\](?= |$)", RegexOptions.CultureInvariant)]

@@ -92,15 +92,19 @@ internal static class StayClock
     private static int? AdmissionInVisit(TokenMeanings meanings, TimelineSpans timeline, int end, TaskDefinition task)
     {
         var registration = end;
-        for (var i = end - 1; i >= 0; i--)
+        for (var i = end - 1; i >= 0 && registration == end; i--)
         {
             if (CodeSet.Matches(meanings.CodeOf(timeline.Tokens[i]), task.Point.Stay.StartCode))
-            {
                 registration = i;
-                break;
-            }
         }
-        for (var i = FirstAtSameTime(timeline, registration); i < end; i++)
+        return AdmissionFrom(meanings, timeline, registration, end - 1);
+    }
+
+    /// <summary>The first hospital admission token from the first token at the time of <paramref name="stayStart"/> up to
+    /// <paramref name="last"/> (inclusive), as the labels read a visit (TimelineLabeler.AdmittedBetween); else null.</summary>
+    private static int? AdmissionFrom(TokenMeanings meanings, TimelineSpans timeline, int stayStart, int last)
+    {
+        for (var i = FirstAtSameTime(timeline, stayStart); i <= last; i++)
         {
             if (CodeSet.Matches(meanings.CodeOf(timeline.Tokens[i]), TaskCodes.HospitalAdmission))
                 return i;
@@ -226,17 +230,10 @@ internal static class StayClock
                     start = start with { StopAtPrompt = meanings.CodeOf(timeline.Tokens[i]) };
             }
         }
-        if (task.Point.Filter == PointFilter.NotAdmitted)
-        {
-            // As the labels read the visit: from the first event at its registration's time.
-            for (var i = FirstAtSameTime(timeline, stayStart); i <= index; i++)
-            {
-                var code = meanings.CodeOf(timeline.Tokens[i]);
-                if (CodeSet.Matches(code, TaskCodes.HospitalAdmission))
-                    return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, code), start,
-                        Span(timeline, stayStart, Prediction.ObservedStay.Open));
-            }
-        }
+        // As the labels read the visit: from the first event at its registration's time.
+        if (task.Point.Filter == PointFilter.NotAdmitted && AdmissionFrom(meanings, timeline, stayStart, index) is { } admission)
+            return new StayQuestion(task, new TaskOutcome(TaskOutcomeKind.NotAPoint, null, TimeSpan.Zero, meanings.CodeOf(timeline.Tokens[admission])), start,
+                Span(timeline, stayStart, Prediction.ObservedStay.Open));
         return new StayQuestion(task, null, start);
     }
 

@@ -60,7 +60,7 @@ internal sealed class CdsHookHandler(
     private static readonly string[] s_idFields = ["patientId", "encounterId"];
 
     /// <summary>A FHIR id (R4 §2.24) that is a path segment of its own, not <c>.</c> or <c>..</c>.</summary>
-    internal static bool IsFhirId(string id) => id is not ("." or "..") && FhirPush.PushEntryPreparer.IsFhirId(id);
+    internal static bool IsFhirId(string id) => id is not ("." or "..") && Fhir.FhirReferences.IsId(id);
 
     private static void Validate(CdsServiceDefinition service, CdsHookRequest request)
     {

@@ -40,10 +40,12 @@ internal sealed class ExplainedCardContributors(
         var contributors = new IReadOnlyList<CardContributor>[risks.Count];
         Task<IReadOnlyDictionary<string, Explained>>? explanations = null;
         var explanationCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        // One budget for the call's cards, from before the first waits (which starts the explanation): every card reads the
-        // same explanation, and a budget per card let a stuck one hold the answer once per card (review s24-cds M3).
-        long started = 0;
-        CancellationTokenSource? timeout = null, budget = null;
+        // One budget for the call's cards, from before the first waits (which starts the explanation; the cards before it
+        // are passed over at once): every card reads the same explanation, and a budget per card let a stuck one hold the
+        // answer once per card (review s24-cds M3).
+        var started = Stopwatch.GetTimestamp();
+        using var timeout = new CancellationTokenSource(options.Value.ContributorTimeout);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
             for (var i = 0; i < risks.Count; i++)
@@ -53,20 +55,12 @@ internal sealed class ExplainedCardContributors(
                 // An observed answer (already in the record) was not predicted: no fact moved it, so it has no contributors.
                 if (risk.Method != RiskMethod.Heads || risk.Observed is not null || double.IsNaN(risk.Risk) || !model.IsLoaded)
                     continue;
-                if (budget is null)
-                {
-                    started = Stopwatch.GetTimestamp();
-                    timeout = new CancellationTokenSource(options.Value.ContributorTimeout);
-                    budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-                }
                 explanations ??= ExplainAsync(request, risks, explanationCancel.Token);
                 contributors[i] = await ContributorsAsync(explanations, risk.Task, started, budget.Token, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
-            budget?.Dispose();
-            timeout?.Dispose();
             if (explanations is { IsCompleted: false })
             {
                 explanationCancel.Cancel();

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FhirRisk.Server.Patients;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace FhirRisk.Server.CdsHooks;
 
@@ -192,17 +193,9 @@ internal sealed class PrefetchGatherer(FhirServerClient client, FhirServerPolicy
         var path = (at < 0 ? self : self[..at]).TrimEnd('/');
         if (!(path == type || path.EndsWith("/" + type, StringComparison.Ordinal)))
             return false;
-        var patient = false;
-        foreach (var pair in (at < 0 ? "" : self[(at + 1)..]).Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            var (name, text) = equals < 0 ? (pair, "") : (pair[..equals], Uri.UnescapeDataString(pair[(equals + 1)..].Replace('+', ' ')));
-            if (name == "patient" && (text == patientId || text == "Patient/" + patientId))
-                patient = true;
-            else if (!s_unnarrowing.Contains(name))
-                return false;
-        }
-        return patient;
+        var query = QueryHelpers.ParseQuery(at < 0 ? "" : self[at..]);
+        return query.TryGetValue("patient", out var patient) && patient.Count == 1 && (patient[0] == patientId || patient[0] == "Patient/" + patientId)
+            && query.Keys.All(name => name == "patient" || s_unnarrowing.Contains(name));
     }
 
     /// <summary>Our key whose value is, by its template, the answer to <c>Patient/{{context.patientId}}</c>.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FhirRisk.Fhir.Push;
 
 namespace FhirRisk.Server.CdsHooks;
 
@@ -114,42 +115,12 @@ internal sealed class PrefetchValueConverter : JsonConverter<PrefetchValue>
         return new PrefetchValue(start, checked((int)reader.BytesConsumed) - start, kind, resourceType, id, entryTypes, links);
     }
 
-    /// <summary>The <c>self</c> url and whether a <c>next</c> link is there, of a <c>link</c> array; the reader ends on the
-    /// array's end.</summary>
+    /// <summary>The <c>self</c> url and whether a <c>next</c> link is there, of a <c>link</c> array read as a push reads a
+    /// Bundle's (<see cref="FhirPushReader.ReadLinks"/>); the reader ends on the array's end.</summary>
     private static BundleLinks Links(ref Utf8JsonReader reader, string? type)
     {
-        var links = new BundleLinks(type, null, false);
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-        {
-            if (reader.TokenType != JsonTokenType.StartObject)
-            {
-                reader.Skip();
-                continue;
-            }
-            string? relation = null, url = null;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var member = reader.ValueTextEquals("relation"u8) ? 1 : reader.ValueTextEquals("url"u8) ? 2 : 0;
-                reader.Read();
-                switch (member)
-                {
-                    case 1:
-                        relation = StringOrSkip(ref reader);
-                        break;
-                    case 2:
-                        url = StringOrSkip(ref reader);
-                        break;
-                    default:
-                        reader.Skip();
-                        break;
-                }
-            }
-            if (relation == "next")
-                links = links with { HasNext = true };
-            else if (relation == "self" && url is not null)
-                links = links with { Self = url };
-        }
-        return links;
+        var links = FhirPushReader.ReadLinks(ref reader);
+        return new BundleLinks(type, links.LastOrDefault(l => l.Relation == "self" && l.Url is not null)?.Url, links.Any(l => l.Relation == "next"));
     }
 
     public override void Write(Utf8JsonWriter writer, PrefetchValue value, JsonSerializerOptions options) =>

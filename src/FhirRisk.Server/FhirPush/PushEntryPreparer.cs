@@ -35,8 +35,14 @@ internal static partial class PushEntryPreparer
     }
 
     /// <summary><c>Bundle.entry[i].request.method</c> of an entry located at <c>Bundle.entry[i].resource</c>.</summary>
-    private static string RequestMethodLocation(FhirPushEntry entry) =>
-        (entry.Location.EndsWith(".resource", StringComparison.Ordinal) ? entry.Location[..^".resource".Length] : entry.Location) + ".request.method";
+    private static string RequestMethodLocation(FhirPushEntry entry) => EntryLocation(entry, ".request.method");
+
+    /// <summary><c>Bundle.entry[i].fullUrl</c> of an entry located at <c>Bundle.entry[i].resource</c>.</summary>
+    private static string FullUrlLocation(FhirPushEntry entry) => EntryLocation(entry, ".fullUrl");
+
+    /// <summary>A member of the entry itself (<paramref name="member"/>, dotted), not of its resource.</summary>
+    private static string EntryLocation(FhirPushEntry entry, string member) =>
+        (entry.Location.EndsWith(".resource", StringComparison.Ordinal) ? entry.Location[..^".resource".Length] : entry.Location) + member;
 
     private static PreparedEntry PrepareOne(FhirPushEntry entry, bool requireRequest, PushLinks links,
         FhirReaderSettings settings)
@@ -55,7 +61,7 @@ internal static partial class PushEntryPreparer
         var type = entry.ResourceType!;
         // What the store's text columns cannot keep, or keep only on one database: PostgreSQL refuses U+0000, which turned
         // one bad entry into a store outage (503, retried forever) and sank its transaction (review s24-store #4).
-        if (!ResourceTypeName().IsMatch(type))
+        if (!FhirReferences.IsResourceType(type))
             return PreparedEntry.Rejected(entry, [Issue.Error(FhirPushIssueCodes.InvalidEntryText, entry.Location + ".resourceType", "not a FHIR resource type name ([A-Z][A-Za-z]{0,63})")]);
         if (entry.FullUrl is { } fullUrl && fullUrl.Any(char.IsControl))
             return PreparedEntry.Rejected(entry, [Issue.Error(FhirPushIssueCodes.InvalidEntryText, FullUrlLocation(entry), "fullUrl holds a control character")]);
@@ -76,7 +82,7 @@ internal static partial class PushEntryPreparer
         if (parsed.Outcome == FhirParseOutcome.Failed)
             return PreparedEntry.Rejected(entry, issues);
         var id = urlId ?? IdOf(entry) ?? "h" + hash[..40];
-        if (!FhirId().IsMatch(id))
+        if (!IsFhirId(id))
             return PreparedEntry.Rejected(entry, [Issue.Error(FhirPushIssueCodes.InvalidId, entry.Location + ".id", "not a FHIR id ([A-Za-z0-9-.]{1,64})")]);
         var patientId = parsed.Resource switch
         {
@@ -166,19 +172,9 @@ internal static partial class PushEntryPreparer
         return IsFhirId(patient) ? patient : null;
     }
 
-    /// <summary><c>Bundle.entry[i].fullUrl</c> of an entry located at <c>Bundle.entry[i].resource</c>.</summary>
-    private static string FullUrlLocation(FhirPushEntry entry) =>
-        (entry.Location.EndsWith(".resource", StringComparison.Ordinal) ? entry.Location[..^".resource".Length] : entry.Location) + ".fullUrl";
-
-    /// <summary>A FHIR id (R4 §2.24): <c>[A-Za-z0-9\-\.]{1,64}</c>.</summary>
-    public static bool IsFhirId(string? id) => id is not null && FhirId().IsMatch(id);
-
-    // \z, not $: $ also matches before a final newline, so "Observation\n" passed (review s24-changes L4).
-    [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}\z")]
-    private static partial Regex FhirId();
-
-    [GeneratedRegex(@"^[A-Z][A-Za-z]{0,63}\z")]
-    private static partial Regex ResourceTypeName();
+    /// <summary>A FHIR id (R4 §2.24): <c>[A-Za-z0-9\-\.]{1,64}</c> (<see cref="FhirReferences.IsId"/>, which, unlike a
+    /// regex's <c>$</c>, admits no final newline: review s24-changes L4).</summary>
+    public static bool IsFhirId(string? id) => FhirReferences.IsId(id);
 
     [GeneratedRegex(@"(Z|[+-]\d\d:\d\d)$")]
     private static partial Regex InstantZone();

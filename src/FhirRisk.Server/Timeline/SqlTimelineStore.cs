@@ -284,15 +284,30 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             if (await update.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is { } updated and not DBNull)
                 return Result(resource, TimelineWriteKind.Updated, updated);
         }
+        long version;
+        bool unchanged, lacksLink;
+        await using (var select = Command(connection, transaction,
+            "SELECT version, content_hash, patient_id IS NULL, full_url IS NULL FROM timeline_resources WHERE resource_type = @type AND resource_id = @id"))
+        {
+            Add(select, "type", resource.ResourceType);
+            Add(select, "id", resource.Id);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                throw new InvalidOperationException("A stored resource vanished inside its write transaction.");
+            version = Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture);
+            unchanged = reader.GetString(1) == resource.ContentHash;
+            lacksLink = (resource.PatientId is not null && Convert.ToBoolean(reader.GetValue(2), System.Globalization.CultureInfo.InvariantCulture))
+                || (resource.FullUrl is not null && Convert.ToBoolean(reader.GetValue(3), System.Globalization.CultureInfo.InvariantCulture));
+        }
         // The same content again, from a push that can say more of it: a patient link or fullUrl the stored row lacks is
         // filled in (not a new version: the resource did not change). A sender that fixed its bundle's fullUrls, or a
         // Medication imported as NDJSON and pushed again in a Bundle, got "unchanged" and a row no prediction could
-        // reach (review s24-store #8).
-        if (resource.PatientId is not null || resource.FullUrl is not null)
+        // reach (review s24-store #8). Written only then: a plain re-push stays a read.
+        if (unchanged && lacksLink)
         {
             await using var repair = Command(connection, transaction, """
                 UPDATE timeline_resources SET patient_id = COALESCE(patient_id, @patient), full_url = COALESCE(full_url, @fullUrl)
-                WHERE resource_type = @type AND resource_id = @id AND content_hash = @hash AND (patient_id IS NULL OR full_url IS NULL)
+                WHERE resource_type = @type AND resource_id = @id AND content_hash = @hash
                 """);
             Add(repair, "type", resource.ResourceType);
             Add(repair, "id", resource.Id);
@@ -301,15 +316,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             Add(repair, "fullUrl", resource.FullUrl);
             await repair.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        await using var select = Command(connection, transaction,
-            "SELECT version, content_hash FROM timeline_resources WHERE resource_type = @type AND resource_id = @id");
-        Add(select, "type", resource.ResourceType);
-        Add(select, "id", resource.Id);
-        await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            throw new InvalidOperationException("A stored resource vanished inside its write transaction.");
-        var kind = reader.GetString(1) == resource.ContentHash ? TimelineWriteKind.Unchanged : TimelineWriteKind.Outdated;
-        return Result(resource, kind, reader.GetValue(0));
+        return Result(resource, unchanged ? TimelineWriteKind.Unchanged : TimelineWriteKind.Outdated, version);
     }
 
     private static TimelineWriteResult Result(TimelineResource resource, TimelineWriteKind kind, object version) =>
