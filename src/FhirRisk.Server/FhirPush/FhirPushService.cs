@@ -10,8 +10,9 @@ namespace FhirRisk.Server.FhirPush;
 /// <summary>
 /// FHIR push (DESIGN §7, docs/fhir-push.md): a Bundle or NDJSON becomes stored resources with one outcome per entry.
 /// A <b>transaction</b> is all or nothing: any rejected entry, or a failed write, leaves the store as it was and the
-/// answer is 400 with an OperationOutcome. A <b>batch</b>, a <b>collection</b> and NDJSON are entry by entry: each valid
-/// entry is written in its own transaction and the answer lists every entry's outcome. Logs hold counts only.
+/// answer is 400 with an OperationOutcome. A <b>batch</b>, a <b>collection</b> and NDJSON are entry by entry: the valid
+/// entries are written in runs of up to <see cref="MaxEntriesPerWrite"/> per transaction, each entry answering for itself,
+/// and the answer lists every entry's outcome. Logs hold counts only.
 /// </summary>
 internal sealed partial class FhirPushService(TimelineStoreState store, FhirPushOptions options, ILogger<FhirPushService> logger,
     FhirReading? reading = null)

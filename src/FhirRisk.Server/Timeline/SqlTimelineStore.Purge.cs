@@ -109,7 +109,7 @@ internal abstract partial class SqlTimelineStore
                     Add(command, "cutoff", micros);
                     return await execute(command).ConfigureAwait(false);
                 }
-            }, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken, sweep: true).ConfigureAwait(false);
         }
         catch (DbException e)
         {

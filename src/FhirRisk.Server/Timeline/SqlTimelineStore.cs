@@ -38,6 +38,16 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
     /// <summary>A write transaction: exclusive for SQLite, read committed for PostgreSQL.</summary>
     protected abstract ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The retention sweep's transaction, whose deletes must act on the rows its choice of patients saw: exclusive for
+    /// SQLite, as every write; repeatable read for PostgreSQL, where at read committed a push that updated an inactive
+    /// patient's row after the sweep chose the patient, and committed while the delete waited on it, lost that update,
+    /// answered 200 (review s24-store #6). Under a snapshot that update makes the delete fail with 40001, and the sweep
+    /// runs again from the start (<see cref="TransientConflict"/>), when the patient is active.
+    /// </summary>
+    protected virtual ValueTask<DbTransaction> BeginSweepAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        BeginWriteAsync(connection, cancellationToken);
+
     /// <summary>Called before the first migration (e.g. to create the SQLite file's folder and enable WAL).</summary>
     protected virtual Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -137,10 +147,10 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
     /// <summary>Runs <paramref name="work"/> in a write transaction and commits it, from the start again when the
     /// database aborted it for a conflict with another (<see cref="TransientConflict"/>).</summary>
     private Task<T> InWriteTransactionAsync<T>(DbConnection connection, Func<DbTransaction, CancellationToken, Task<T>> work,
-        CancellationToken cancellationToken) =>
+        CancellationToken cancellationToken, bool sweep = false) =>
         TransientConflict.RunAsync(async token =>
         {
-            await using var transaction = await BeginWriteAsync(connection, token).ConfigureAwait(false);
+            await using var transaction = await (sweep ? BeginSweepAsync(connection, token) : BeginWriteAsync(connection, token)).ConfigureAwait(false);
             var result = await work(transaction, token).ConfigureAwait(false);
             await transaction.CommitAsync(token).ConfigureAwait(false);
             return result;
@@ -255,7 +265,33 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         return (await ReadAllAsync(command, cancellationToken).ConfigureAwait(false)).SingleOrDefault();
     }
 
+    /// <summary>How often one resource's write starts again because its row was deleted between the statements.</summary>
+    internal const int MaxVanishedRetries = 3;
+
+    /// <summary>Called, in tests, after the insert of a resource found its row already stored, before the update: where a
+    /// concurrent erasure or retention sweep can remove that row (PostgreSQL, read committed).</summary>
+    internal Func<CancellationToken, Task>? AfterInsertFoundRow { get; set; }
+
     private async Task<TimelineWriteResult> WriteOneAsync(DbConnection connection, DbTransaction transaction, TimelineResource resource,
+        CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await TryWriteOneAsync(connection, transaction, resource, cancellationToken).ConfigureAwait(false) is { } result)
+                return result;
+            // The row was there for the insert and gone for the update: an erasure or retention sweep on PostgreSQL deleted
+            // it in between (the insert's ON CONFLICT DO NOTHING locks nothing). The serial outcome is "removed, then
+            // pushed": insert it again (review s24-store #7, which answered 500 here). SQLite writes one transaction at a
+            // time, so it never comes here.
+            if (attempt == MaxVanishedRetries)
+                throw new TimelineStoreUnavailableException(
+                    $"The {Provider} timeline store's {resource.ResourceType} row was removed each time this write stored it (an erasure or retention sweep ran beside the push); nothing was stored. Retry the push.");
+        }
+    }
+
+    /// <summary>One resource's write: created, updated, unchanged or outdated; null when its row vanished between the
+    /// statements.</summary>
+    private async Task<TimelineWriteResult?> TryWriteOneAsync(DbConnection connection, DbTransaction transaction, TimelineResource resource,
         CancellationToken cancellationToken)
     {
         await using (var insert = Command(connection, transaction, $"""
@@ -269,6 +305,8 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             if (await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is { } created and not DBNull)
                 return Result(resource, TimelineWriteKind.Created, created);
         }
+        if (AfterInsertFoundRow is { } hook)
+            await hook(cancellationToken).ConfigureAwait(false);
         // The condition is the update's own, so PostgreSQL re-checks it on the newest row after waiting for a
         // concurrent writer: a newer version committed meanwhile is never overwritten by an older one.
         await using (var update = Command(connection, transaction, $"""
@@ -293,7 +331,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             Add(select, "id", resource.Id);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                throw new InvalidOperationException("A stored resource vanished inside its write transaction.");
+                return null;
             version = Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture);
             unchanged = reader.GetString(1) == resource.ContentHash;
             lacksLink = (resource.PatientId is not null && Convert.ToBoolean(reader.GetValue(2), System.Globalization.CultureInfo.InvariantCulture))

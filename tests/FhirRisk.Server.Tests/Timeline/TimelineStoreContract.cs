@@ -526,6 +526,81 @@ public sealed class PostgresTimelineStoreTests : TimelineStoreContract
         new PostgresTimelineStore(_connectionString = PostgresCluster.NewDatabase(), commandTimeoutSeconds: 30, Clock);
 
     [StoreFact]
+    public async Task A_row_an_erasure_removes_between_the_pushs_statements_is_stored_again()
+    {
+        // Review s24-store #7: the insert found the row (ON CONFLICT DO NOTHING locks nothing), an erasure deleted and
+        // committed it, and the update found nothing: the push was answered 500. Serially it is "erased, then pushed".
+        await Store.WriteAsync([Patient("p1"), Observation("o1", "p1", 1)]).WaitAsync(TimeSpan.FromSeconds(120));
+        var store = (SqlTimelineStore)Store;
+        var erased = 0;
+        store.AfterInsertFoundRow = async token =>
+        {
+            if (erased++ == 0)
+                await ExecuteAsync("DELETE FROM timeline_resources WHERE resource_type = 'Observation' AND resource_id = 'o1'", token);
+        };
+
+        var written = await Store.WriteAsync([Observation("o1", "p1", 2)]).WaitAsync(TimeSpan.FromSeconds(120));
+
+        Assert.Equal((TimelineWriteKind.Created, 1L), (written[0].Kind, written[0].Version));
+        Assert.Equal(1, erased);
+        var stored = await Store.ReadAsync("Observation", "o1").WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.Contains("\"value\":2", Encoding.UTF8.GetString(stored!.Json.Span), StringComparison.Ordinal);
+    }
+
+    [StoreFact]
+    public async Task A_push_committed_while_the_retention_sweep_waits_on_its_row_is_kept()
+    {
+        // Review s24-store #6: the sweep chose p1 as inactive, a push updated p1's Patient and committed while the sweep's
+        // delete waited on that row; at read committed the delete re-checked only its own condition and removed the new
+        // version, answered 200. No serial order gives that: the sweep now runs on one snapshot and starts again.
+        var timeout = TimeSpan.FromSeconds(120);
+        await Store.WriteAsync([Patient("p1"), Observation("o1", "p1", 1)]).WaitAsync(timeout);
+        Clock.Advance(TimeSpan.FromDays(40));
+        var now = (Clock.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+        await using var push = new Npgsql.NpgsqlConnection(_connectionString);
+        await push.OpenAsync();
+        await using var transaction = await push.BeginTransactionAsync();
+        await using (var update = new Npgsql.NpgsqlCommand(
+            $"UPDATE timeline_resources SET updated_at = {now}, version = version + 1 WHERE resource_type = 'Patient' AND resource_id = 'p1'", push, transaction))
+            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+
+        var sweep = Store.PurgeInactiveAsync(Clock.GetUtcNow() - TimeSpan.FromDays(30));
+        await WaitForLockWaitAsync(timeout);
+        await transaction.CommitAsync();
+        var removed = await sweep.WaitAsync(timeout);
+
+        Assert.Equal(new TimelineRetentionResult(Patients: 0, Linked: 0, Unlinked: 0), removed);
+        var patient = await Store.ReadAsync("Patient", "p1").WaitAsync(timeout);
+        Assert.Equal(2, patient!.Version);
+        Assert.Equal(2, (await Store.ReadPatientAsync("p1").WaitAsync(timeout)).Count);
+    }
+
+    /// <summary>Until a session of the test database waits on a row lock (the sweep's delete behind the open push).</summary>
+    private async Task WaitForLockWaitAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(_connectionString);
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", connection);
+            if (Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture) > 0)
+                return;
+            Assert.True(DateTime.UtcNow < deadline, "the sweep never waited on the pushed row");
+            await Task.Delay(20);
+        }
+    }
+
+    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    [StoreFact]
     public async Task Merge_links_of_Patients_stored_before_the_column_existed_are_filled_when_it_is_added()
     {
         // As the SQLite test does, on PostgreSQL: the fill runs inside the migration's transaction and advisory lock.
