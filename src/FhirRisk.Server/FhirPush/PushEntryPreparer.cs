@@ -84,18 +84,21 @@ internal static partial class PushEntryPreparer
         var id = urlId ?? IdOf(entry) ?? "h" + hash[..40];
         if (!IsFhirId(id))
             return PreparedEntry.Rejected(entry, [Issue.Error(FhirPushIssueCodes.InvalidId, entry.Location + ".id", "not a FHIR id ([A-Za-z0-9-.]{1,64})")]);
-        var patientId = parsed.Resource switch
+        var (patientId, patientUrn) = parsed.Resource switch
         {
-            Fhir.Model.FhirPatient => id,
+            Fhir.Model.FhirPatient => (id, null),
             { } resource => PatientOf(FhirResourceLinks.PatientReference(resource), links),
-            null => null,
+            null => (null, null),
         };
         // Stored, but read by no prediction and perhaps out of an erasure's reach: the sender must learn it now, not
         // from a risk that left it out (ops review s11 #7).
         if (patientId is null && parsed.Resource is { } unlinked && FhirResourceLinks.PatientElement(unlinked) is { } element)
             issues.Add(Issue.Warning(FhirPushIssueCodes.NoPatient, $"{entry.Location}.{element}",
                 $"no patient could be determined from {element} (a conditional, Group or identifier-only reference, a Patient on another server than this bundle's, or none): the resource is stored but will not be used for predictions"));
-        var stored = new TimelineResource(type, id, patientId, entry.FullUrl, hash, entry.Json) { SourceVersion = SourceVersionOf(entry.Meta) };
+        var stored = new TimelineResource(type, id, patientId, entry.FullUrl, hash, entry.Json)
+        {
+            SourceVersion = SourceVersionOf(entry.Meta), PatientUrn = patientUrn,
+        };
         return new PreparedEntry(entry, stored, issues) { Parsed = read };
 
         // The reader's paths name the pseudo-file "push"; the client knows the entry by its location only.
@@ -149,27 +152,28 @@ internal static partial class PushEntryPreparer
 
     /// <summary>
     /// The Patient id a reference names: an entry of this push by fullUrl, else <c>Patient/id</c> (relative or
-    /// absolute), else the uuid of an unresolved <c>urn:uuid:</c> (a Patient pushed earlier under that fullUrl has it as
-    /// its id, by the rule above). An absolute reference to a server that none of the push's fullUrls names is another
-    /// server's patient, whose id says nothing of ours: none (docs/fhir-push.md "Patient").
+    /// absolute), else the uuid of an unresolved <c>urn:uuid:</c>, returned with the reference (<c>Urn</c>) so that the
+    /// store can write it to a Patient it holds under that fullUrl (<see cref="TimelineResource.PatientUrn"/>). An
+    /// absolute reference to a server that none of the push's fullUrls names is another server's patient, whose id says
+    /// nothing of ours: none (docs/fhir-push.md "Patient").
     /// </summary>
-    private static string? PatientOf(string? reference, PushLinks links)
+    private static (string? Id, string? Urn) PatientOf(string? reference, PushLinks links)
     {
         if (reference is null)
-            return null;
+            return (null, null);
         if (links.ByFullUrl.TryGetValue(reference.Trim(), out var entry))
-            return entry.Type == "Patient" && IsFhirId(entry.Id) ? entry.Id : null; // a rejected Patient's id too (review s24-changes M3)
+            return (entry.Type == "Patient" && IsFhirId(entry.Id) ? entry.Id : null, null); // a rejected Patient's id too (review s24-changes M3)
         if (FhirReferences.BaseOf(reference) is { } serverBase && links.Bases.Count > 0 && !links.Bases.Contains(serverBase))
-            return null;
-        var patient = FhirResourceLinks.Target(reference) switch
+            return (null, null);
+        var (patient, urn) = FhirResourceLinks.Target(reference) switch
         {
-            { IsUrn: true, Id: var uuid } => uuid,
-            { Type: "Patient", Id: var id } => id,
-            _ => null,
+            { IsUrn: true, Id: var uuid } => (uuid, reference.Trim()),
+            { Type: "Patient", Id: var id } => (id, null),
+            _ => (null, null),
         };
         // Only an id a Patient can have: another could never be erased (DELETE /fhir/Patient/{id} takes FHIR ids) and may
         // hold what the store cannot keep (review s24-store #4). Such a resource names no patient (PUSH103).
-        return IsFhirId(patient) ? patient : null;
+        return IsFhirId(patient) ? (patient, urn) : (null, null);
     }
 
     /// <summary>A FHIR id (R4 §2.24): <c>[A-Za-z0-9\-\.]{1,64}</c> (<see cref="FhirReferences.IsId"/>, which, unlike a

@@ -108,6 +108,14 @@ public sealed record TimelineResource(
     /// <summary>The version its sender gave it (<c>meta</c>); null when it has none. A write keeps a stored version that
     /// this one says is newer (docs/timeline-store.md "Out-of-order deliveries").</summary>
     public TimelineSourceVersion? SourceVersion { get; init; }
+
+    /// <summary>
+    /// The <c>urn:uuid:</c> reference <see cref="PatientId"/> was read from (its uuid) when no entry of the push had that
+    /// fullUrl; null otherwise. The store writes the resource to the Patient it holds under that fullUrl, when it holds
+    /// one: a sender that split one Bundle into several pushes names the Patient of an earlier push so, and that Patient's
+    /// id need not be the uuid (docs/fhir-push.md "Patient").
+    /// </summary>
+    public string? PatientUrn { get; init; }
 }
 
 /// <summary>

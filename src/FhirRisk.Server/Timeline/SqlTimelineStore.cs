@@ -120,8 +120,21 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             return await InWriteTransactionAsync<IReadOnlyList<TimelineWriteResult>>(connection, async (transaction, token) =>
             {
                 var results = new TimelineWriteResult[resources.Count];
+                var named = new Dictionary<string, string?>(StringComparer.Ordinal);
                 foreach (var i in order)
-                    results[i] = await WriteOneAsync(connection, transaction, resources[i], token).ConfigureAwait(false);
+                {
+                    var resource = resources[i];
+                    if (resource.PatientUrn is { } urn)
+                    {
+                        if (!named.TryGetValue(urn, out var patient))
+                            named[urn] = patient = await PatientNamedByAsync(connection, transaction, urn, token).ConfigureAwait(false);
+                        if (patient is not null)
+                            resource = resource with { PatientId = patient };
+                    }
+                    results[i] = await WriteOneAsync(connection, transaction, resource, token).ConfigureAwait(false);
+                    if (UrnOfOtherId(resource) is { } uuid)
+                        await MoveUrnRowsAsync(connection, transaction, resource.Id, uuid, token).ConfigureAwait(false);
+                }
                 return results;
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -355,6 +368,43 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             await repair.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         return Result(resource, unchanged ? TimelineWriteKind.Unchanged : TimelineWriteKind.Outdated, version);
+    }
+
+    /// <summary>The id of the Patient stored under the fullUrl <paramref name="urn"/>, or null.</summary>
+    private static async Task<string?> PatientNamedByAsync(DbConnection connection, DbTransaction transaction, string urn, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "SELECT MIN(resource_id) FROM timeline_resources WHERE resource_type = 'Patient' AND full_url = @urn");
+        Add(command, "urn", urn);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
+    /// <summary>The uuid of a Patient's <c>urn:uuid:</c> fullUrl when it is not the Patient's id (Synthea's convention
+    /// makes them equal), else null.</summary>
+    internal static string? UrnOfOtherId(TimelineResource resource) =>
+        resource.ResourceType == "Patient" && resource.FullUrl is { } url && url.StartsWith("urn:uuid:", StringComparison.Ordinal)
+            && url["urn:uuid:".Length..] is { Length: > 0 } uuid && uuid != resource.Id
+            ? uuid
+            : null;
+
+    /// <summary>
+    /// The rows an earlier push stored under <paramref name="uuid"/>, read from an <c>urn:uuid:</c> reference that no
+    /// entry of that push resolved, move to the Patient now stored under that fullUrl (<paramref name="patientId"/>):
+    /// its resources pushed before it (review s24-store #9, where they stayed with a patient that does not exist, out of
+    /// its predictions and its erasure). Not when a Patient has the uuid as its id: the rows are that Patient's. Runs at
+    /// each write of such a Patient; an index probe when there is nothing to move.
+    /// </summary>
+    private static async Task MoveUrnRowsAsync(DbConnection connection, DbTransaction transaction, string patientId, string uuid,
+        CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, """
+            UPDATE timeline_resources SET patient_id = @patient
+            WHERE patient_id = @uuid AND resource_type <> 'Patient'
+              AND NOT EXISTS (SELECT 1 FROM timeline_resources own WHERE own.resource_type = 'Patient' AND own.resource_id = @uuid)
+            """);
+        Add(command, "patient", patientId);
+        Add(command, "uuid", uuid);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static TimelineWriteResult Result(TimelineResource resource, TimelineWriteKind kind, object version) =>

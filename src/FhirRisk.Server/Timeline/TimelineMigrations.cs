@@ -53,7 +53,26 @@ internal static class TimelineMigrations
         // server's chart had joined our Patient of the same id, another person (review s24-store H1).
         new(OwnServerMergesMigration, "timeline_resources_replaced_by_own_server",
             "UPDATE timeline_resources SET replaced_by = NULL WHERE replaced_by IS NOT NULL"),
+        // Rows found by their fullUrl: a push's urn:uuid: reference to a Patient pushed earlier (SqlTimelineStore's
+        // PatientNamedBy), and the shared resources a prediction reads by the fullUrls its resources reference, which
+        // scanned every row of the type. Partial: NDJSON imports carry no fullUrl.
+        new(10, "timeline_resources_by_full_url",
+            "CREATE INDEX ix_timeline_resources_full_url ON timeline_resources (resource_type, full_url) WHERE full_url IS NOT NULL"),
+        // Rows stored before 2026-12-07 under the uuid of an urn:uuid: reference no entry of their push resolved, where a
+        // Patient stored under that fullUrl has another id: moved to that Patient, as a push now stores them (review
+        // s24-store #9: its predictions and its erasure missed them). A Patient whose id is the uuid keeps its rows.
+        new(11, "timeline_resources_urn_patients", $"""
+            UPDATE timeline_resources SET patient_id = ({UrnPatient("timeline_resources.patient_id")})
+            WHERE patient_id IS NOT NULL AND resource_type <> 'Patient'
+              AND NOT EXISTS (SELECT 1 FROM timeline_resources own WHERE own.resource_type = 'Patient' AND own.resource_id = timeline_resources.patient_id)
+              AND ({UrnPatient("timeline_resources.patient_id")}) IS NOT NULL
+            """),
     ];
+
+    /// <summary>The id of the Patient stored under the fullUrl <c>urn:uuid:</c> + <paramref name="uuid"/> (an SQL
+    /// expression), the least when several are; the subquery is NULL when none is.</summary>
+    public static string UrnPatient(string uuid) =>
+        $"SELECT MIN(named.resource_id) FROM timeline_resources named WHERE named.resource_type = 'Patient' AND named.full_url = 'urn:uuid:' || {uuid}";
 
     /// <summary>The migration that adds <c>replaced_by</c>; the rows stored before it are filled when it is applied.</summary>
     public const int ReplacedByMigration = 7;

@@ -37,7 +37,7 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     {
         await Store.MigrateAsync().WaitAsync(Timeout);
         var versions = await ((SqlTimelineStore)Store).AppliedMigrationsAsync().WaitAsync(Timeout);
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9], versions);
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], versions);
     }
 
     [StoreFact]
@@ -302,6 +302,41 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task An_urn_reference_to_a_Patient_of_another_push_is_stored_with_that_Patient_in_either_order()
+    {
+        // Review s24-store #9: a sender split one Bundle, so its Observations name their Patient ("123", fullUrl
+        // urn:uuid:abc) by a fullUrl no entry of their push holds. They were stored under "abc", a patient that does not
+        // exist: out of 123's predictions and its erasure.
+        await Store.WriteAsync([Patient("123") with { FullUrl = "urn:uuid:abc" }]).WaitAsync(Timeout);
+        await Store.WriteAsync([FromUrn(Observation("after", "abc", 1), "urn:uuid:abc")]).WaitAsync(Timeout);
+        // The other order: the Observations first, then their Patient; and a uuid no Patient was stored under.
+        await Store.WriteAsync([FromUrn(Observation("before", "def", 2), "urn:uuid:def"), FromUrn(Observation("nobody", "fff", 3), "urn:uuid:fff")])
+            .WaitAsync(Timeout);
+        await Store.WriteAsync([Patient("456") with { FullUrl = "urn:uuid:def" }]).WaitAsync(Timeout);
+
+        Assert.Equal(["Observation/after", "Patient/123"], SortedKeys(await Store.ReadPatientAsync("123").WaitAsync(Timeout)));
+        Assert.Equal(["Observation/before", "Patient/456"], SortedKeys(await Store.ReadPatientAsync("456").WaitAsync(Timeout)));
+        Assert.Empty(await Store.ReadPatientAsync("abc").WaitAsync(Timeout));
+        Assert.Equal("fff", (await Store.ReadAsync("Observation", "nobody").WaitAsync(Timeout))!.PatientId);
+        var erased = await Store.PurgePatientAsync("123").WaitAsync(Timeout);
+        Assert.Equal(2, erased.Linked);
+        Assert.Null(await Store.ReadAsync("Observation", "after").WaitAsync(Timeout));
+    }
+
+    [StoreFact]
+    public async Task A_Patient_whose_id_is_the_uuid_keeps_the_rows_named_by_it()
+    {
+        // Synthea's convention (id = the uuid of its fullUrl) and a Patient stored with the uuid as its id: the rows are
+        // that Patient's, not those of a second Patient pushed later under the same fullUrl.
+        await Store.WriteAsync([Patient("abc"), FromUrn(Observation("o1", "abc", 1), "urn:uuid:abc")]).WaitAsync(Timeout);
+        await Store.WriteAsync([Patient("789") with { FullUrl = "urn:uuid:abc" }]).WaitAsync(Timeout);
+
+        Assert.Equal(["Observation/o1", "Patient/abc"], SortedKeys(await Store.ReadPatientAsync("abc").WaitAsync(Timeout)));
+    }
+
+    private static TimelineResource FromUrn(TimelineResource resource, string urn) => resource with { PatientUrn = urn };
+
+    [StoreFact]
     public async Task Retention_keeps_or_sweeps_the_charts_of_a_merge_as_one()
     {
         // A read joins a merge's charts into one record, so retention must not cut it in two: a retired chart that no
@@ -458,7 +493,7 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
             foreach (var sql in new[]
             {
                 "UPDATE timeline_resources SET replaced_by = '77' WHERE resource_type = 'Patient' AND resource_id = 'x'",
-                "DELETE FROM timeline_schema_migrations WHERE version >= 9",
+                "DROP INDEX ix_timeline_resources_full_url", "DELETE FROM timeline_schema_migrations WHERE version >= 9",
             })
             {
                 await using var command = connection.CreateCommand();
@@ -472,7 +507,7 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
         var upgraded = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
         await upgraded.MigrateAsync();
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], await upgraded.AppliedMigrationsAsync());
         Assert.Equal(["Observation/o-77", "Patient/77"], (await upgraded.ReadPatientAsync("77")).Select(r => $"{r.ResourceType}/{r.Id}").Order(StringComparer.Ordinal));
         Assert.Equal(["Patient/merged", "Patient/survivor"], (await upgraded.ReadPatientAsync("survivor")).Select(r => $"{r.ResourceType}/{r.Id}").Order(StringComparer.Ordinal));
     }
@@ -492,7 +527,7 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
             foreach (var sql in new[]
             {
                 "DROP INDEX ix_timeline_resources_replaced_by", "ALTER TABLE timeline_resources DROP COLUMN replaced_by",
-                "DELETE FROM timeline_schema_migrations WHERE version >= 7",
+                "DROP INDEX ix_timeline_resources_full_url", "DELETE FROM timeline_schema_migrations WHERE version >= 7",
             })
             {
                 await using var command = connection.CreateCommand();
@@ -505,9 +540,39 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
         var upgraded = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
         await upgraded.MigrateAsync();
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], await upgraded.AppliedMigrationsAsync());
         Assert.Equal(["Observation/o1", "Patient/merged", "Patient/survivor"],
             (await upgraded.ReadPatientAsync("survivor")).Select(r => $"{r.ResourceType}/{r.Id}"));
+    }
+
+    [Fact]
+    public async Task Rows_stored_under_an_urn_uuid_before_migration_11_move_to_the_Patient_stored_under_it()
+    {
+        var path = _folder.File("schema-9.db");
+        var old = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
+        await old.MigrateAsync();
+        // As a push stored them before: the Observation under the uuid its urn:uuid: subject named, the Patient elsewhere.
+        await old.WriteAsync([Patient("123") with { FullUrl = "urn:uuid:abc" }, Patient("same") with { FullUrl = "urn:uuid:same" }]);
+        await old.WriteAsync([Observation("o1", "abc", 1), Observation("o2", "same", 2), Observation("o3", "nobody", 3)]);
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            foreach (var sql in new[] { "DROP INDEX ix_timeline_resources_full_url", "DELETE FROM timeline_schema_migrations WHERE version >= 10" })
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = sql;
+                await command.ExecuteNonQueryAsync();
+            }
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        var upgraded = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
+        await upgraded.MigrateAsync();
+
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal(["Observation/o1", "Patient/123"], (await upgraded.ReadPatientAsync("123")).Select(r => $"{r.ResourceType}/{r.Id}"));
+        Assert.Equal("same", (await upgraded.ReadAsync("Observation", "o2"))!.PatientId);
+        Assert.Equal("nobody", (await upgraded.ReadAsync("Observation", "o3"))!.PatientId);
     }
 
     public void Dispose()
@@ -611,7 +676,7 @@ public sealed class PostgresTimelineStoreTests : TimelineStoreContract
             foreach (var sql in new[]
             {
                 "DROP INDEX ix_timeline_resources_replaced_by", "ALTER TABLE timeline_resources DROP COLUMN replaced_by",
-                "DELETE FROM timeline_schema_migrations WHERE version >= 7",
+                "DROP INDEX ix_timeline_resources_full_url", "DELETE FROM timeline_schema_migrations WHERE version >= 7",
             })
             {
                 await using var command = new Npgsql.NpgsqlCommand(sql, connection);
@@ -622,7 +687,7 @@ public sealed class PostgresTimelineStoreTests : TimelineStoreContract
         await using var upgraded = new PostgresTimelineStore(_connectionString!, commandTimeoutSeconds: 30, Clock);
         await upgraded.MigrateAsync();
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], await upgraded.AppliedMigrationsAsync());
         Assert.Equal(["Observation/o1", "Patient/merged", "Patient/survivor"],
             (await upgraded.ReadPatientAsync("survivor")).Select(r => $"{r.ResourceType}/{r.Id}"));
     }
