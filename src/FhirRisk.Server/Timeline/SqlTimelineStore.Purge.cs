@@ -124,7 +124,7 @@ internal abstract partial class SqlTimelineStore
     {
         HashSet<string> keys = new(StringComparer.Ordinal) { "Patient/" + patientId };
         // An unresolved urn:uuid reference names the patient whose id is the uuid (docs/fhir-push.md "Patient").
-        HashSet<string> fullUrls = new(StringComparer.OrdinalIgnoreCase) { "urn:uuid:" + patientId };
+        HashSet<string> fullUrls = new(FullUrlComparer.Instance) { "urn:uuid:" + patientId };
         await using var command = Command(connection, transaction,
             "SELECT resource_type, resource_id, full_url FROM timeline_resources WHERE patient_id = @patient");
         Add(command, "patient", patientId);
@@ -200,5 +200,22 @@ internal abstract partial class SqlTimelineStore
         }
         return references;
     }
+}
 
+/// <summary>
+/// fullUrls as erasure compares them: ordinal, as FHIR ids are case-sensitive (an absolute <c>…/Patient/ABC</c> is not
+/// <c>…/Patient/abc</c>, whose erasure must not take ABC's rows: review s24-store #10), but a <c>urn:uuid:</c> ignoring
+/// case, since a UUID's hex digits may be written either way (RFC 4122 §3).
+/// </summary>
+internal sealed class FullUrlComparer : IEqualityComparer<string>
+{
+    public static FullUrlComparer Instance { get; } = new();
+
+    public bool Equals(string? x, string? y) =>
+        IsUuid(x) && IsUuid(y) ? string.Equals(x, y, StringComparison.OrdinalIgnoreCase) : string.Equals(x, y, StringComparison.Ordinal);
+
+    public int GetHashCode(string obj) =>
+        IsUuid(obj) ? StringComparer.OrdinalIgnoreCase.GetHashCode(obj) : StringComparer.Ordinal.GetHashCode(obj);
+
+    private static bool IsUuid(string? url) => url is not null && url.StartsWith("urn:uuid:", StringComparison.OrdinalIgnoreCase);
 }

@@ -257,6 +257,28 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task An_erasure_compares_fullUrls_by_case_but_an_urn_uuid_ignoring_it()
+    {
+        // FHIR ids are case-sensitive: erasing abc must not take the unlinked rows of ABC's absolute fullUrl (review
+        // s24-store #10); a UUID's hex digits may be written in either case.
+        await Store.WriteAsync([
+            Patient("abc") with { FullUrl = "https://ehr.example/fhir/Patient/abc" },
+            Patient("ABC") with { FullUrl = "https://ehr.example/fhir/Patient/ABC" },
+            Patient("6e1c9a52") with { FullUrl = "urn:uuid:6e1c9a52-aaaa" },
+            Unlinked("Claim", "mine", """{"patient":{"reference":"https://ehr.example/fhir/Patient/abc"}}"""),
+            Unlinked("Claim", "theirs", """{"patient":{"reference":"https://ehr.example/fhir/Patient/ABC"}}"""),
+            Unlinked("Claim", "upper", """{"patient":{"reference":"URN:UUID:6E1C9A52-AAAA"}}"""),
+        ]).WaitAsync(Timeout);
+
+        Assert.Equal(1, (await Store.PurgePatientAsync("abc").WaitAsync(Timeout)).Unlinked);
+        Assert.Equal(1, (await Store.PurgePatientAsync("6e1c9a52").WaitAsync(Timeout)).Unlinked);
+
+        Assert.Null(await Store.ReadAsync("Claim", "mine").WaitAsync(Timeout));
+        Assert.NotNull(await Store.ReadAsync("Claim", "theirs").WaitAsync(Timeout));
+        Assert.Null(await Store.ReadAsync("Claim", "upper").WaitAsync(Timeout));
+    }
+
+    [StoreFact]
     public async Task Retention_removes_whole_patients_with_nothing_recent_and_old_unlinked_resources()
     {
         await Store.WriteAsync([Patient("p1"), Observation("o1", "p1", 1), Patient("p2"), Observation("o2", "p2", 2),
