@@ -116,19 +116,43 @@ internal sealed class CdsJwtValidator
         return await CheckLifetimeAndReplayAsync(jwt, issuer.Name, tenant, admit, cancellationToken).ConfigureAwait(false);
     }
 
+    private enum TimeClaim { Missing, Number, NotANumber }
+
+    /// <summary>
+    /// A time claim as RFC 7519 §2 writes it, a NumericDate: a JSON number of seconds, a fraction allowed (read whole,
+    /// rounded down). A JSON string is none, though the token library reads "1700000000" as a number (review s24-cds L3):
+    /// read from the payload's own JSON, it is malformed.
+    /// </summary>
+    private static (TimeClaim Read, long Seconds) NumericDate(System.Text.Json.JsonElement payload, string name)
+    {
+        if (payload.ValueKind != System.Text.Json.JsonValueKind.Object || !payload.TryGetProperty(name, out var value))
+            return (TimeClaim.Missing, 0);
+        if (value.ValueKind != System.Text.Json.JsonValueKind.Number)
+            return (TimeClaim.NotANumber, 0);
+        if (value.TryGetInt64(out var whole))
+            return (TimeClaim.Number, whole);
+        // Beyond a long, the calendar check refuses it as the value it stands for.
+        return value.TryGetDouble(out var seconds) && Math.Abs(seconds) < 1e18 ? (TimeClaim.Number, (long)Math.Floor(seconds)) : (TimeClaim.NotANumber, 0);
+    }
+
     private static bool IsCalendarTime(long unixSeconds) =>
         unixSeconds >= DateTimeOffset.MinValue.ToUnixTimeSeconds() && unixSeconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds();
 
     private async Task<CdsJwtResult> CheckLifetimeAndReplayAsync(JsonWebToken jwt, string issuer, string? tenant,
         Func<CancellationToken, ValueTask<bool>>? admit, CancellationToken cancellationToken)
     {
-        if (!jwt.TryGetPayloadValue<long>("exp", out var exp) || !jwt.TryGetPayloadValue<long>("iat", out var iat)
-            || string.IsNullOrEmpty(jwt.Id))
+        // The payload was parsed by the library already, so it is JSON.
+        using var payload = System.Text.Json.JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(jwt.EncodedPayload));
+        var (expRead, exp) = NumericDate(payload.RootElement, "exp");
+        var (iatRead, iat) = NumericDate(payload.RootElement, "iat");
+        var (nbfRead, nbf) = NumericDate(payload.RootElement, "nbf");
+        if (expRead == TimeClaim.Missing || iatRead == TimeClaim.Missing || string.IsNullOrEmpty(jwt.Id))
             return new CdsJwtResult(JwtRejection.MissingClaim, issuer);
         // A time no DateTimeOffset holds (before year 1, after 9999) is a malformed token, not a server error (security
         // review s12 #11: it answered 500 and logged the exception's message, which quotes the claim).
-        var hasNbf = jwt.TryGetPayloadValue<long>("nbf", out var nbf);
-        if (!IsCalendarTime(exp) || !IsCalendarTime(iat) || hasNbf && !IsCalendarTime(nbf))
+        var hasNbf = nbfRead == TimeClaim.Number;
+        if (expRead == TimeClaim.NotANumber || iatRead == TimeClaim.NotANumber || nbfRead == TimeClaim.NotANumber
+            || !IsCalendarTime(exp) || !IsCalendarTime(iat) || hasNbf && !IsCalendarTime(nbf))
             return new CdsJwtResult(JwtRejection.Malformed, issuer);
         var now = _time.GetUtcNow();
         var expires = DateTimeOffset.FromUnixTimeSeconds(exp);

@@ -88,6 +88,33 @@ public sealed class CdsJwtValidatorTests
         Assert.Equal(JwtRejection.Malformed, result.Rejection);
     }
 
+    // Review s24-cds L3: RFC 7519 §2 lets a NumericDate have a fraction; such tokens were refused as lacking exp, and a
+    // time written as a JSON string, which is no NumericDate, was accepted.
+    [Theory]
+    [InlineData("fraction", "None")]
+    [InlineData("string", "Malformed")]
+    [InlineData("not-finite", "Malformed")]
+    public async Task Time_claims_are_NumericDates_with_or_without_a_fraction_and_never_strings(string form, string expected)
+    {
+        var (key, jwks) = JwtTestKeys.NewEcKey();
+        var validator = JwtTestKeys.Validator(JwtTestKeys.Options(jwks), new ManualTimeProvider(Now));
+        object exp = Now.AddMinutes(5).ToUnixTimeSeconds() + 0.25;
+        object iat = Now.ToUnixTimeSeconds() - 0.75;
+        if (form == "string")
+            exp = Now.AddMinutes(5).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (form == "not-finite")
+            exp = 1e300;
+        var claims = new Dictionary<string, object> { ["jti"] = Guid.NewGuid().ToString(), ["exp"] = exp, ["iat"] = iat, ["nbf"] = iat };
+        var token = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = JwtTestKeys.Issuer, Audience = JwtTestKeys.Audience, TokenType = "JWT", SigningCredentials = new SigningCredentials(key, "ES384"), Claims = claims,
+        });
+
+        var result = await validator.ValidateAsync(token, Audiences, CancellationToken.None);
+
+        Assert.Equal(Enum.Parse<JwtRejection>(expected), result.Rejection);
+    }
+
     [Fact]
     public async Task ES384_and_RS384_tokens_from_a_trusted_issuer_are_accepted()
     {
