@@ -148,6 +148,10 @@ internal sealed class FhirFetchOptions
     /// <summary>Base delay of the exponential back-off (jittered).</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>The longest <c>Retry-After</c> of a 429 or 503 a retry waits for; an answer asking more is not retried
+    /// (the key fails at once, as the server asked, rather than after the key's budget).</summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Failure ratio over <see cref="SamplingDuration"/> that opens the circuit.</summary>
     public double FailureRatio { get; set; } = 0.5;
 
@@ -268,6 +272,8 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
             failures.Add("CdsHooks:Fhir:MaxRetries must be 0-10.");
         if (fetch.RetryDelay < TimeSpan.Zero)
             failures.Add("CdsHooks:Fhir:RetryDelay must not be negative.");
+        if (fetch.MaxRetryAfter < TimeSpan.Zero)
+            failures.Add("CdsHooks:Fhir:MaxRetryAfter must not be negative.");
         if (fetch.FailureRatio is not (> 0 and <= 1))
             failures.Add("CdsHooks:Fhir:FailureRatio must be in (0, 1].");
         if (fetch.MinimumThroughput < 2)

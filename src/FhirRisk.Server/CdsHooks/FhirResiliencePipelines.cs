@@ -50,13 +50,21 @@ internal sealed class FhirResiliencePipelines(FhirFetchOptions options, TimeProv
     internal static bool IsTransient(HttpStatusCode status) =>
         ((int)status >= 500 && status != HttpStatusCode.NotImplemented) || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
 
+    /// <summary>What counts against the circuit: a transient status but 429. A rate limit is a server at work asking
+    /// callers to slow down, not one that is down: counting it opened the issuer's circuit after a few refused keys, and
+    /// every call of that issuer then degraded for the break (review s24-cds L7).</summary>
+    internal static bool IsFailure(HttpStatusCode status) => IsTransient(status) && status != HttpStatusCode.TooManyRequests;
+
     private ResiliencePipeline<FhirPage> Build(CircuitKey key)
     {
         var (issuer, authority) = (key.Issuer.Length == 0 ? "(none)" : LogText.Of(key.Issuer), LogText.Of(key.Authority));
         // A body cut off mid-way (HttpIOException) is as transient as a refused connection.
-        var transient = new PredicateBuilder<FhirPage>()
+        var retried = new PredicateBuilder<FhirPage>()
             .Handle<Exception>(IsTransient)
-            .HandleResult(page => IsTransient(page.Status));
+            .HandleResult(page => IsTransient(page.Status) && !(page.RetryAfter > options.MaxRetryAfter));
+        var failed = new PredicateBuilder<FhirPage>()
+            .Handle<Exception>(IsTransient)
+            .HandleResult(page => IsFailure(page.Status));
         var builder = new ResiliencePipelineBuilder<FhirPage> { TimeProvider = time };
         if (options.MaxRetries > 0)
         {
@@ -66,7 +74,10 @@ internal sealed class FhirResiliencePipelines(FhirFetchOptions options, TimeProv
                 Delay = options.RetryDelay,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                ShouldHandle = transient,
+                ShouldHandle = retried,
+                // The wait the server asked for, when it asked (at most MaxRetryAfter: a longer one is not retried above),
+                // else the back-off; a retry 200 ms after a 429 only adds to the load the server refused (review s24-cds L7).
+                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter),
             });
         }
         return builder
@@ -76,7 +87,7 @@ internal sealed class FhirResiliencePipelines(FhirFetchOptions options, TimeProv
                 MinimumThroughput = options.MinimumThroughput,
                 SamplingDuration = options.SamplingDuration,
                 BreakDuration = options.BreakDuration,
-                ShouldHandle = transient,
+                ShouldHandle = failed,
                 OnOpened = args =>
                 {
                     CdsHooksLog.CircuitOpened(logger, authority, issuer, args.BreakDuration.TotalSeconds);

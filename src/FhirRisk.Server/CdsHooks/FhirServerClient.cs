@@ -22,7 +22,12 @@ internal sealed record FhirFetchResult(IReadOnlyList<SuppliedFhirDocument> Docum
 }
 
 /// <summary>One answer of the FHIR server: its status and, for a success, its whole body.</summary>
-internal sealed record FhirPage(HttpStatusCode Status, byte[] Body);
+internal sealed record FhirPage(HttpStatusCode Status, byte[] Body)
+{
+    /// <summary>How long the server asked to be left alone (<c>Retry-After</c>, RFC 9110 §10.2.3) with a 429 or 503; null
+    /// when it did not say.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+}
 
 /// <summary>A FHIR server's answers for one key were longer than <c>CdsHooks:Fhir:MaxBytesPerKey</c>, or, with
 /// <paramref name="wholeCall"/>, those of every key of the call longer than <c>MaxBytesPerCall</c>.</summary>
@@ -204,6 +209,15 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         _ => null,
     };
 
+    /// <summary>The wait a 429 or 503 asks for: seconds, or a date from now (never less than nothing).</summary>
+    private TimeSpan? RetryAfterOf(HttpResponseMessage response)
+    {
+        if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable) || response.Headers.RetryAfter is not { } after)
+            return null;
+        var wait = after.Delta ?? (after.Date is { } date ? date - time.GetUtcNow() : null);
+        return wait is { } w && w < TimeSpan.Zero ? TimeSpan.Zero : wait;
+    }
+
     /// <summary>One attempt: the request and, for a success, its body, read within the attempt's time and at most
     /// <paramref name="maxBytes"/> long.</summary>
     private async Task<FhirPage> GetAsync(Uri url, string? accessToken, long maxBytes, CallBytes bytes, CancellationToken cancellationToken)
@@ -211,7 +225,7 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         using var request = Request(url, accessToken);
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
-            return new FhirPage(response.StatusCode, []);
+            return new FhirPage(response.StatusCode, []) { RetryAfter = RetryAfterOf(response) };
         return new FhirPage(response.StatusCode, await ReadBodyAsync(response.Content, maxBytes, bytes, cancellationToken).ConfigureAwait(false));
     }
 

@@ -107,6 +107,83 @@ public sealed class FhirResiliencePipelinesTests
             (result.Problem with { FirstAttempt = new FetchProblem(FetchFailure.Unreachable) }).Describe(5)); // no "first attempt: unreachable"
     }
 
+    [Fact]
+    public async Task A_rate_limit_is_retried_after_the_wait_it_asks_and_never_opens_the_circuit()
+    {
+        // Review s24-cds L7: a 429 was retried after 200-400 ms whatever Retry-After said, and counted as a failure, so a
+        // rate-limiting EHR opened its issuer's circuit after a few keys.
+        var options = new FhirFetchOptions { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(1), MinimumThroughput = 2, FailureRatio = 0.5 };
+        var pipelines = new FhirResiliencePipelines(options, TimeProvider.System, NullLogger.Instance);
+        var attempts = 0;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        for (var call = 0; call < 6; call++)
+        {
+            var page = await pipelines.For(ServerA, "").ExecuteAsync(_ =>
+            {
+                attempts++;
+                return ValueTask.FromResult(new FhirPage(HttpStatusCode.TooManyRequests, []) { RetryAfter = TimeSpan.FromMilliseconds(40) });
+            });
+            Assert.Equal(HttpStatusCode.TooManyRequests, page.Status);
+        }
+
+        Assert.Equal(12, attempts); // each call retried once
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(6 * 40), $"{watch.Elapsed.TotalMilliseconds} ms: the retries did not wait");
+        var healthy = await pipelines.For(ServerA, "").ExecuteAsync(_ => ValueTask.FromResult(new FhirPage(HttpStatusCode.OK, [])));
+        Assert.Equal(HttpStatusCode.OK, healthy.Status);
+        Assert.True(FhirResiliencePipelines.IsFailure(HttpStatusCode.ServiceUnavailable));
+        Assert.False(FhirResiliencePipelines.IsFailure(HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
+    public async Task A_wait_longer_than_MaxRetryAfter_is_answered_at_once()
+    {
+        var options = new FhirFetchOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(1), MaxRetryAfter = TimeSpan.FromSeconds(1) };
+        var attempts = 0;
+        var client = new FhirServerClient(new HttpClient(new AnsweringHandler(() =>
+            {
+                attempts++;
+                var response = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+                response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(120));
+                return response;
+            })),
+            new FhirResiliencePipelines(options, TimeProvider.System, NullLogger.Instance), options, TimeProvider.System);
+
+        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Patient/p", null, "", TestCallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, attempts);
+        Assert.Equal(FetchFailure.ServerError, result.Problem!.Kind);
+    }
+
+    [Fact]
+    public async Task Retry_After_in_seconds_is_read_from_the_answer_and_waited_for()
+    {
+        var options = new FhirFetchOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(1) };
+        var attempts = 0;
+        var client = new FhirServerClient(new HttpClient(new AnsweringHandler(() =>
+            {
+                if (attempts++ > 0)
+                    return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("""{"resourceType":"Patient","id":"p"}""") };
+                var limited = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
+                limited.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(1));
+                return limited;
+            })),
+            new FhirResiliencePipelines(options, TimeProvider.System, NullLogger.Instance), options, TimeProvider.System);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Patient/p", null, "", TestCallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Null(result.Problem);
+        Assert.Equal(2, attempts);
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(1), $"retried after {watch.Elapsed.TotalMilliseconds} ms");
+    }
+
+    private sealed class AnsweringHandler(Func<HttpResponseMessage> answer) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(answer());
+    }
+
     private sealed class ThrowingHandler(Func<Exception> failure) : HttpMessageHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
