@@ -277,6 +277,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
             unused.Add($"{Resources(gaps.OtherPatient)} about another patient");
         if (gaps.StoredHistoryUnavailable)
             unused.Add("the stored history (store unavailable)");
+        if (gaps.StoredHistoryCut)
+            unused.Add("the older part of a stored history over the server's read limit");
         if (unused.Count > 0)
             parts.Add("not used: " + string.Join(", ", unused));
         if (gaps.ReadInPart > 0)

@@ -82,6 +82,10 @@ internal static class FhirPushIssueCodes
     /// reference, or none); it is stored, but no prediction reads it and an erasure may not reach it.</summary>
     public const string NoPatient = "PUSH103";
 
+    /// <summary>A prediction read the newest part of the patient's stored history only: the rest was over
+    /// <c>TimelineStore:MaxPatientReadBytes</c> (docs/timeline-store.md "Reads").</summary>
+    public const string StoredHistoryCut = "PUSH104";
+
     /// <summary>The FHIR IssueType of the codes whose type is not <c>processing</c> (the reader's codes map themselves,
     /// <see cref="FhirIssueCodes.IssueType"/>); null for the others.</summary>
     public static string? IssueType(string code) => code switch

@@ -140,7 +140,10 @@ public sealed record DataGaps(int Rejected, int OtherPatient, int ReadInPart, bo
 {
     public static DataGaps None { get; } = new(0, 0, 0, false);
 
-    public bool Any => Rejected > 0 || OtherPatient > 0 || ReadInPart > 0 || StoredHistoryUnavailable;
+    /// <summary>The stored history was over <c>TimelineStore:MaxPatientReadBytes</c>: only its newest rows were read.</summary>
+    public bool StoredHistoryCut { get; init; }
+
+    public bool Any => Rejected > 0 || OtherPatient > 0 || ReadInPart > 0 || StoredHistoryUnavailable || StoredHistoryCut;
 }
 
 /// <summary>The patient's data cannot be had: not stored and not supplied (CDS Hooks answers 412, gRPC NOT_FOUND).</summary>

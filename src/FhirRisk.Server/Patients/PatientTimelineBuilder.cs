@@ -96,6 +96,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         patientId = string.IsNullOrWhiteSpace(patientId) ? PatientOf(suppliedResources, suppliedLinks) : patientId.Trim();
         var resources = new Dictionary<(string, string), TimelineResource>();
         var storeUnavailable = false;
+        var historyCut = false;
         var storedCount = 0;
         // The asked chart and the charts the store holds merged with it (docs/timeline-store.md "Merged charts"): one
         // person's, so a supplied resource naming any of them is not another patient's.
@@ -104,8 +105,9 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
             charts.Add(patientId);
         if (patientId is not null && useStoredHistory)
         {
-            var (stored, readable) = await ReadStoredAsync(patientId, suppliedResources.Count > 0, warnings, cancellationToken).ConfigureAwait(false);
+            var (stored, readable, cut) = await ReadStoredAsync(patientId, suppliedResources.Count > 0, warnings, cancellationToken).ConfigureAwait(false);
             storeUnavailable = !readable;
+            historyCut = cut;
             storedCount = stored.Count;
             // Every stored row read is of the asked chart or one merged with it (ITimelineStore.ReadPatientAsync), with or
             // without a Patient row of its own.
@@ -195,7 +197,7 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         warnings.AddRange(timeline.Issues.Where(i => i.Severity >= IssueSeverity.Warning));
         if (timeline.Events.Count == 0)
             throw new PatientDataUnavailableException("The patient's resources yield no events.") { OtherPatientResources = otherPatient };
-        var gaps = new DataGaps(rejected, otherPatient, partsLeftOut, storeUnavailable);
+        var gaps = new DataGaps(rejected, otherPatient, partsLeftOut, storeUnavailable) { StoredHistoryCut = historyCut };
         // Each Encounter's class, by its event encounter id: what an encounter hook's encounter is when its events do
         // not say (one a status rule left out, such as a clinic visit still `planned`: review s21-fixes M3).
         var classes = new Dictionary<long, string>();
@@ -261,20 +263,27 @@ internal sealed class PatientTimelineBuilder(TimelineStoreState store, RiskModel
         return moved;
     }
 
-    /// <summary>The stored resources of the patient, and whether the store could be read.</summary>
-    private async Task<(IReadOnlyList<TimelineResource> Resources, bool Readable)> ReadStoredAsync(string patientId, bool hasSupplied,
+    /// <summary>The stored resources of the patient within <c>TimelineStore:MaxPatientReadBytes</c>, whether the store could
+    /// be read, and whether older rows were left (a warning PUSH104 says so).</summary>
+    private async Task<(IReadOnlyList<TimelineResource> Resources, bool Readable, bool Cut)> ReadStoredAsync(string patientId, bool hasSupplied,
         List<Issue> warnings, CancellationToken cancellationToken)
     {
         try
         {
             store.EnsureReady();
-            return (await store.Store.ReadPatientAsync(patientId, cancellationToken).ConfigureAwait(false), true);
+            var read = await store.Store.ReadPatientWithinAsync(patientId, store.MaxPatientReadBytes, cancellationToken).ConfigureAwait(false);
+            if (read.Cut)
+            {
+                warnings.Add(Issue.Warning(FhirPushIssueCodes.StoredHistoryCut, "", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"the patient's stored history is over {store.MaxPatientReadBytes >> 20} MiB (TimelineStore:MaxPatientReadBytes): only the resources stored most recently were read")));
+            }
+            return (read.Resources, true, read.Cut);
         }
         catch (TimelineStoreUnavailableException) when (hasSupplied)
         {
             // The request brought data of its own: answer from it, and say that the history was missing.
             warnings.Add(Issue.Warning(FhirPushIssueCodes.StoreUnavailable, "", "the timeline store is unavailable; only the supplied resources were read"));
-            return ([], false);
+            return ([], false, false);
         }
     }
 

@@ -33,6 +33,15 @@ public interface ITimelineStore
     Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// As <see cref="ReadPatientAsync(string, CancellationToken)"/>, holding at most <paramref name="maxBytes"/> of
+    /// resource JSON: the Patients, then the rows stored most recently, until the next would pass it (docs/timeline-store.md
+    /// "Reads"). <see cref="TimelinePatientRead.Cut"/> says whether rows were left. A store that cannot bound its reads
+    /// reads whole.
+    /// </summary>
+    async Task<TimelinePatientRead> ReadPatientWithinAsync(string patientId, long maxBytes, CancellationToken cancellationToken = default) =>
+        new(await ReadPatientAsync(patientId, cancellationToken).ConfigureAwait(false), Cut: false);
+
+    /// <summary>
     /// The stored resources of <paramref name="resourceType"/> whose id is one of <paramref name="ids"/> or whose fullUrl
     /// is one of <paramref name="fullUrls"/>, whatever their patient: the shared resources (Medication, Location) that a
     /// patient's resources reference and that are stored without a patient (docs/timeline-store.md "Shared resources").
@@ -96,6 +105,9 @@ public sealed record TimelineRetentionResult(int Patients, int Linked, int Unlin
 /// <param name="ContentHash">SHA-256 (hex) of the resource's canonical JSON (<see cref="ResourceContentHash"/>).</param>
 /// <param name="Json">The resource as accepted (UTF-8 JSON).</param>
 /// <param name="Version">1 for the first stored version, +1 per change; 0 on resources not yet written.</param>
+/// <summary>A patient's bounded read: its resources, ordered by type then id, and whether older ones were left out.</summary>
+public sealed record TimelinePatientRead(IReadOnlyList<TimelineResource> Resources, bool Cut);
+
 public sealed record TimelineResource(
     string ResourceType,
     string Id,

@@ -169,16 +169,31 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             return result;
         }, cancellationToken);
 
-    public async Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default) =>
+        (await ReadPatientWithinAsync(patientId, long.MaxValue, cancellationToken).ConfigureAwait(false)).Resources;
+
+    /// <summary>
+    /// The patient's rows newest first by when they were stored (the Patients before all), streamed, and kept until the
+    /// next row's JSON would take the read past <paramref name="maxBytes"/>: a chart of hundreds of thousands of charted
+    /// values was read and parsed whole by every prediction, with nothing bounding it (review s24-store #5). The model
+    /// reads the end of a record, and a feed stores a record's newest events last, so the rows kept are those it needs;
+    /// a bulk import stores a record in no such order, and the prediction says its history was cut (PUSH104).
+    /// </summary>
+    public async Task<TimelinePatientRead> ReadPatientWithinAsync(string patientId, long maxBytes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(patientId);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
         await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
         var charts = await MergedChartsAsync(connection, patientId, cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null,
-            $"SELECT {ReadColumns} FROM timeline_resources WHERE patient_id IN ({string.Join(", ", charts.Select((_, i) => "@p" + i))}) ORDER BY resource_type, resource_id");
+        await using var command = Command(connection, null, $"""
+            SELECT {ReadColumns} FROM timeline_resources WHERE patient_id IN ({string.Join(", ", charts.Select((_, i) => "@p" + i))})
+            ORDER BY CASE WHEN resource_type = 'Patient' THEN 0 ELSE 1 END, updated_at DESC, resource_type, resource_id
+            """);
         for (var i = 0; i < charts.Count; i++)
             Add(command, "p" + i, charts[i]);
-        return await ReadAllAsync(command, cancellationToken).ConfigureAwait(false);
+        var (resources, cut) = await ReadAllAsync(command, maxBytes, cancellationToken).ConfigureAwait(false);
+        return new TimelinePatientRead(
+            [.. resources.OrderBy(r => r.ResourceType, StringComparer.Ordinal).ThenBy(r => r.Id, StringComparer.Ordinal)], cut);
     }
 
     /// <summary>Most charts of one person read together (merges followed both ways), so a cycle or a runaway chain of
@@ -424,12 +439,22 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         Add(command, "replacedBy", resource.ResourceType == "Patient" ? PatientMergeLinks.ReplacedBy(resource.Json, resource.FullUrl) : null);
     }
 
-    private static async Task<IReadOnlyList<TimelineResource>> ReadAllAsync(DbCommand command, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<TimelineResource>> ReadAllAsync(DbCommand command, CancellationToken cancellationToken) =>
+        (await ReadAllAsync(command, long.MaxValue, cancellationToken).ConfigureAwait(false)).Resources;
+
+    /// <summary>The rows in the command's order until the next non-Patient row's JSON would take their sum past
+    /// <paramref name="maxBytes"/>; <c>Cut</c> when a row was left.</summary>
+    private static async Task<(List<TimelineResource> Resources, bool Cut)> ReadAllAsync(DbCommand command, long maxBytes, CancellationToken cancellationToken)
     {
         var resources = new List<TimelineResource>();
+        var bytes = 0L;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
+            var length = reader.GetBytes(6, 0, null, 0, 0);
+            if (bytes + length > maxBytes && reader.GetString(0) != "Patient")
+                return (resources, true);
+            bytes += length;
             resources.Add(new TimelineResource(
                 reader.GetString(0),
                 reader.GetString(1),
@@ -444,7 +469,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
                     : new TimelineSourceVersion(reader.IsDBNull(7) ? null : reader.GetInt64(7), reader.IsDBNull(8) ? null : reader.GetInt64(8)),
             });
         }
-        return resources;
+        return (resources, false);
     }
 
     /// <summary>Opens a connection; a failure to reach the database becomes <see cref="TimelineStoreUnavailableException"/>.</summary>

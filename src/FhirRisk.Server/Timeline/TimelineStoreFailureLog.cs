@@ -59,6 +59,9 @@ internal sealed class ObservedTimelineStore(ITimelineStore inner, TimelineStoreF
     public Task<IReadOnlyList<TimelineResource>> ReadPatientAsync(string patientId, CancellationToken cancellationToken = default) =>
         Observe("read", () => inner.ReadPatientAsync(patientId, cancellationToken));
 
+    public Task<TimelinePatientRead> ReadPatientWithinAsync(string patientId, long maxBytes, CancellationToken cancellationToken = default) =>
+        Observe("read", () => inner.ReadPatientWithinAsync(patientId, maxBytes, cancellationToken));
+
     public Task<IReadOnlyList<TimelineResource>> ReadReferencedAsync(string resourceType, IReadOnlyCollection<string> ids,
         IReadOnlyCollection<string> fullUrls, CancellationToken cancellationToken = default) =>
         Observe("read", () => inner.ReadReferencedAsync(resourceType, ids, fullUrls, cancellationToken));

@@ -30,6 +30,11 @@ public sealed class TimelineStoreOptions
     /// <summary>How often the retention sweep runs after the one at start, in minutes. Default 60.</summary>
     public int RetentionSweepMinutes { get; set; } = 60;
 
+    /// <summary>The most resource JSON one prediction reads of a patient's stored history, in bytes; past it the rows
+    /// stored most recently are kept and the answer says the history was cut (docs/timeline-store.md "Reads"). A
+    /// prediction holds about eight times its raw bytes while it parses and maps them. Default 64 MiB.</summary>
+    public long MaxPatientReadBytes { get; set; } = 64L << 20;
+
     internal bool IsPostgres => string.Equals(Provider, "postgresql", StringComparison.OrdinalIgnoreCase);
 }
 
@@ -53,6 +58,8 @@ internal sealed class TimelineStoreOptionsValidator : IValidateOptions<TimelineS
             failures.Add("TimelineStore:RetentionDays must lie in 0-36500 (0 turns retention off).");
         if (options.RetentionSweepMinutes is < 1 or > 10080)
             failures.Add("TimelineStore:RetentionSweepMinutes must lie in 1-10080.");
+        if (options.MaxPatientReadBytes < 1L << 20)
+            failures.Add("TimelineStore:MaxPatientReadBytes must be at least 1048576 (1 MiB).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

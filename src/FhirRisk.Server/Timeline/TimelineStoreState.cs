@@ -19,6 +19,9 @@ internal sealed class TimelineStoreState(ITimelineStore store, IOptions<Timeline
 
     public bool IsMigrated => _migrated;
 
+    /// <summary><c>TimelineStore:MaxPatientReadBytes</c>: the bound of a prediction's read of a patient.</summary>
+    public long MaxPatientReadBytes => options.Value.MaxPatientReadBytes;
+
     public void MarkMigrated() => _migrated = true;
 
     /// <summary>An attempt to open and migrate the store failed (the migrator logged why, event 301).</summary>

@@ -464,6 +464,40 @@ public sealed class PredictionTests : IAsyncLifetime
         ["request"] = new JsonObject { ["patient"] = patient, ["options"] = new JsonObject { ["tasks"] = new JsonArray { task } } },
     };
 
+    [Fact]
+    public async Task A_stored_history_over_the_read_limit_is_read_newest_first_and_said_to_be_cut()
+    {
+        // Review s24-store #5: every prediction read and parsed a patient's whole stored history, however large.
+        await using var server = await TestFhirRiskServer.StartAsync(new Dictionary<string, string?> { ["TimelineStore:MaxPatientReadBytes"] = "1048576" });
+        await server.WaitUntilReadyAsync();
+        using (var first = await server.PostAsync("/fhir", TestBundles.Patient("big", type: "batch", labs: 2000).ToJsonString()))
+            Assert.Equal(System.Net.HttpStatusCode.OK, first.StatusCode);
+        var later = new JsonArray();
+        for (var i = 0; i < 1500; i++)
+        {
+            var id = $"big-late{i}";
+            later.Add(new JsonObject
+            {
+                ["fullUrl"] = "urn:uuid:" + id,
+                ["resource"] = TestBundles.Lab(id, "big", "big-enc", new DateTime(2021, 3, 5, 0, 0, 0, DateTimeKind.Utc).AddMinutes(i), 5000 + i),
+                ["request"] = new JsonObject { ["method"] = "POST", ["url"] = "Observation" },
+            });
+        }
+        using (var second = await server.PostAsync("/fhir", new JsonObject { ["resourceType"] = "Bundle", ["type"] = "batch", ["entry"] = later }.ToJsonString()))
+            Assert.Equal(System.Net.HttpStatusCode.OK, second.StatusCode);
+        Assert.True((await server.Store.ReadPatientAsync("big")).Sum(r => r.Json.Length) > 1 << 20, "the stored history is not over the limit");
+
+        var result = await server.Services.GetRequiredService<PatientTimelineBuilder>().BuildAsync("big", [], useStoredHistory: true, CancellationToken.None);
+
+        Assert.True(result.Gaps.StoredHistoryCut);
+        Assert.Contains(result.Warnings, w => w.Code == "PUSH104");
+        var labs = result.Events.Where(e => e.Code.StartsWith("LOINC//2160-0", StringComparison.Ordinal)).ToList();
+        Assert.Equal(1500, labs.Count(e => e.NumericValue >= 5000)); // the newest push whole
+        Assert.InRange(labs.Count, 1501, 3499); // and part of the older one
+        var unbounded = await _server.Services.GetRequiredService<PatientTimelineBuilder>().BuildAsync("absent", [Utf8(TestBundles.Patient("absent"))], useStoredHistory: true, CancellationToken.None);
+        Assert.False(unbounded.Gaps.StoredHistoryCut);
+    }
+
     private async Task PushAsync(JsonObject bundle)
     {
         using var response = await _server.PostAsync("/fhir", bundle.ToJsonString());

@@ -67,6 +67,29 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task A_bounded_read_keeps_the_Patient_and_the_rows_stored_most_recently()
+    {
+        await Store.WriteAsync([Observation("o1", "p1", 1), Observation("o2", "p1", 2)]).WaitAsync(Timeout);
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        await Store.WriteAsync([Observation("o3", "p1", 3), Observation("o4", "p1", 4)]).WaitAsync(Timeout);
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        await Store.WriteAsync([Patient("p1")]).WaitAsync(Timeout);
+        var rows = await Store.ReadPatientAsync("p1").WaitAsync(Timeout);
+        var observation = rows.First(r => r.ResourceType == "Observation").Json.Length;
+        var patient = rows.Single(r => r.ResourceType == "Patient").Json.Length;
+
+        var cut = await Store.ReadPatientWithinAsync("p1", patient + 2 * observation + 1).WaitAsync(Timeout);
+        var whole = await Store.ReadPatientWithinAsync("p1", rows.Sum(r => r.Json.Length)).WaitAsync(Timeout);
+        var tiny = await Store.ReadPatientWithinAsync("p1", 1).WaitAsync(Timeout);
+
+        Assert.True(cut.Cut);
+        Assert.Equal(["Observation/o3", "Observation/o4", "Patient/p1"], cut.Resources.Select(r => $"{r.ResourceType}/{r.Id}"));
+        Assert.False(whole.Cut);
+        Assert.Equal(5, whole.Resources.Count);
+        Assert.Equal((true, 1), (tiny.Cut, tiny.Resources.Count)); // the Patient, whatever the bound
+    }
+
+    [StoreFact]
     public async Task A_patients_read_holds_the_charts_merged_with_it_whichever_chart_is_asked_for()
     {
         // Merged charts (Patient.link): "old" was merged into "new" (its own replaced-by, an absolute versioned reference);
