@@ -181,7 +181,7 @@ internal static class CdsHooksEndpoints
             var body = await ReadAsync(http, Math.Min(options.MaxBodyBytes, MaxFeedbackBytes), options.BodyTimeout,
                 json => JsonSerializer.Deserialize(Fhir.Utf8Bom.Skip(json).Span, CdsHooksJsonContext.Default.CdsFeedbackRequest), bytes,
                 options.MaxBodyBytes < MaxFeedbackBytes ? "CdsHooks:MaxBodyBytes" : "feedback bodies");
-            var feedback = FeedbackReader.Read(id, body, time.GetUtcNow());
+            var feedback = FeedbackReader.Read(id, body, time.GetUtcNow(), http.Features.Get<CdsClientIdentity>());
             var added = await store.AddAsync(feedback, http.RequestAborted);
             CdsHooksLog.FeedbackStored(logger, id, added, feedback.Count);
             return Results.Ok();

@@ -19,7 +19,9 @@ internal static class FeedbackReader
     internal const int MaxCommentLength = 8192;
 
     /// <exception cref="CdsRequestException">A required member is missing, malformed or too long (names the member, never values).</exception>
-    public static IReadOnlyList<StoredFeedback> Read(string serviceId, CdsFeedbackRequest? body, DateTimeOffset receivedAt)
+    /// <param name="client">The authenticated client, recorded with each item; null without authentication.</param>
+    public static IReadOnlyList<StoredFeedback> Read(string serviceId, CdsFeedbackRequest? body, DateTimeOffset receivedAt,
+        Security.CdsClientIdentity? client = null)
     {
         if (body?.Feedback is not { Count: > 0 } items)
             throw new CdsRequestException("'feedback' must be a non-empty array.");
@@ -59,7 +61,9 @@ internal static class FeedbackReader
                 reason?.Display,
                 item.OverrideReason?.UserComment,
                 when.ToUniversalTime(),
-                receivedAt));
+                receivedAt,
+                client?.Issuer,
+                client?.Tenant));
         }
         return stored;
     }

@@ -16,6 +16,9 @@ namespace FhirRisk.Server.CdsHooks;
 /// <param name="UserComment">The clinician's free-text comment (may hold clinical detail: the store is as sensitive as the EHR).</param>
 /// <param name="OutcomeTimestamp">When the clinician acted (UTC).</param>
 /// <param name="ReceivedAt">When the service received it (UTC).</param>
+/// <param name="Issuer">The authenticated client that sent it (its token's <c>iss</c>); null without authentication
+/// (LocalDemo) and in lines written before 2026-12-07.</param>
+/// <param name="Tenant">Its token's <c>tenant</c>, when it had one.</param>
 internal sealed record StoredFeedback(
     string ServiceId,
     string Card,
@@ -26,16 +29,20 @@ internal sealed record StoredFeedback(
     string? OverrideReasonDisplay,
     string? UserComment,
     DateTimeOffset OutcomeTimestamp,
-    DateTimeOffset ReceivedAt)
+    DateTimeOffset ReceivedAt,
+    string? Issuer = null,
+    string? Tenant = null)
 {
-    /// <summary>The same feedback sent again (the spec allows repeats) has the same key.</summary>
-    public string Key => $"{ServiceId}\n{Card}\n{Outcome}\n{OutcomeTimestamp.UtcTicks}";
+    /// <summary>The same feedback sent again (the spec allows repeats) by the same client has the same key; another
+    /// client's feedback on the same card uuid is its own.</summary>
+    public string Key => $"{Issuer}\n{Tenant}\n{ServiceId}\n{Card}\n{Outcome}\n{OutcomeTimestamp.UtcTicks}";
 }
 
 /// <summary>Where CDS Hooks feedback is kept.</summary>
 internal interface IFeedbackStore
 {
-    /// <summary>Stores each item not already stored (idempotent on service, card, outcome and timestamp); returns how many were new.</summary>
+    /// <summary>Stores each item not already stored (idempotent on client, service, card, outcome and timestamp, among the
+    /// <see cref="InMemoryFeedbackStore.MaxKeptKeys"/> most recent); returns how many were new.</summary>
     Task<int> AddAsync(IReadOnlyList<StoredFeedback> feedback, CancellationToken cancellationToken);
 
     /// <summary>The most recent items stored (up to <see cref="InMemoryFeedbackStore.MaxKeptItems"/>), oldest first.</summary>
@@ -45,11 +52,18 @@ internal interface IFeedbackStore
 /// <summary>Feedback in memory only (lost on restart): the default when no <c>CdsHooks:FeedbackPath</c> is set.</summary>
 internal class InMemoryFeedbackStore : IFeedbackStore
 {
-    /// <summary>Items kept in memory, the most recent (security review s12 #10: nothing was ever let go). The keys that
-    /// make repeats idempotent are all kept; the JSON Lines file keeps every item.</summary>
+    /// <summary>Items kept in memory, the most recent (security review s12 #10: nothing was ever let go); the JSON Lines
+    /// file keeps every item.</summary>
     internal const int MaxKeptItems = 10_000;
 
+    /// <summary>Keys remembered to make repeats idempotent, the most recent: a repeat of an older item is kept again. All
+    /// were kept, so a client varying the card or the timestamp grew the heap without limit, and the file's keys were all
+    /// loaded at start (review s24-cds L5). A key is at most about 1 KB (a card id of 256 characters).</summary>
+    internal const int MaxKeptKeys = 100_000;
+
     private readonly ConcurrentDictionary<string, byte> _keys = new(StringComparer.Ordinal);
+    private readonly Queue<string> _keyOrder = new();
+    private readonly Lock _keyGate = new();
     private readonly ConcurrentQueue<StoredFeedback> _items = new();
 
     public virtual Task<int> AddAsync(IReadOnlyList<StoredFeedback> feedback, CancellationToken cancellationToken)
@@ -76,8 +90,14 @@ internal class InMemoryFeedbackStore : IFeedbackStore
     {
         foreach (var item in feedback)
         {
-            if (!_keys.TryAdd(item.Key, 0))
-                continue;
+            lock (_keyGate)
+            {
+                if (!_keys.TryAdd(item.Key, 0))
+                    continue;
+                _keyOrder.Enqueue(item.Key);
+                while (_keyOrder.Count > MaxKeptKeys)
+                    _keys.TryRemove(_keyOrder.Dequeue(), out _);
+            }
             _items.Enqueue(item);
             while (_items.Count > MaxKeptItems)
                 _items.TryDequeue(out _);

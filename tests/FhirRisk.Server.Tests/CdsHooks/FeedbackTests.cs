@@ -128,6 +128,45 @@ public sealed class FeedbackTests
         Assert.Single(File.ReadAllLines(path));
     }
 
+    [Fact]
+    public async Task Each_client_s_feedback_is_its_own_and_recorded_with_its_issuer_and_tenant()
+    {
+        // Review s24-cds L5: the feedback file could not say which EHR or tenant overrode a card, and one client's
+        // feedback on a card uuid was taken as a repeat of another's.
+        var body = System.Text.Json.JsonSerializer.Deserialize(Overridden, CdsHooksJsonContext.Default.CdsFeedbackRequest);
+        var store = new InMemoryFeedbackStore();
+
+        Assert.Equal(1, await store.AddAsync(FeedbackReader.Read("svc", body, DateTimeOffset.UnixEpoch, new("https://ehr-a.example", "t1")), CancellationToken.None));
+        Assert.Equal(1, await store.AddAsync(FeedbackReader.Read("svc", body, DateTimeOffset.UnixEpoch, new("https://ehr-b.example", null)), CancellationToken.None));
+        Assert.Equal(0, await store.AddAsync(FeedbackReader.Read("svc", body, DateTimeOffset.UnixEpoch, new("https://ehr-a.example", "t1")), CancellationToken.None));
+
+        Assert.Equal([("https://ehr-a.example", "t1"), ("https://ehr-b.example", null)], store.All().Select(f => (f.Issuer, f.Tenant)));
+        using var folder = new TempDirectory();
+        var path = Path.Combine(folder.Path, "cds.jsonl");
+        using (var file = new JsonlFeedbackStore(path))
+            await file.AddAsync(store.All(), CancellationToken.None);
+        Assert.Contains("\"Issuer\":\"https://ehr-a.example\"", File.ReadAllText(path), StringComparison.OrdinalIgnoreCase);
+        // A line written before the client was recorded reads back without one.
+        File.AppendAllText(path, File.ReadAllLines(path)[0].Replace(",\"issuer\":\"https://ehr-a.example\",\"tenant\":\"t1\"", "", StringComparison.OrdinalIgnoreCase) + "\n");
+        using var reopened = new JsonlFeedbackStore(path);
+        Assert.Equal(3, reopened.All().Count);
+        Assert.Null(reopened.All()[2].Issuer);
+    }
+
+    [Fact]
+    public async Task The_keys_kept_for_repeats_are_bounded_and_the_oldest_forgotten_first()
+    {
+        var store = new InMemoryFeedbackStore();
+        StoredFeedback Item(int i) => new("svc", "card-" + i, "accepted", [], null, null, null, null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+
+        Assert.Equal(InMemoryFeedbackStore.MaxKeptKeys + 1,
+            await store.AddAsync([.. Enumerable.Range(0, InMemoryFeedbackStore.MaxKeptKeys + 1).Select(Item)], CancellationToken.None));
+
+        Assert.Equal(InMemoryFeedbackStore.MaxKeptItems, store.All().Count);
+        Assert.Equal(0, await store.AddAsync([Item(InMemoryFeedbackStore.MaxKeptKeys)], CancellationToken.None)); // still known
+        Assert.Equal(1, await store.AddAsync([Item(0)], CancellationToken.None)); // forgotten: kept again
+    }
+
     [Testing.UnixFact]
     public async Task The_feedback_file_holding_clinicians_comments_is_created_0600_in_a_0700_folder()
     {
