@@ -26,7 +26,9 @@ internal sealed class PrefetchValue(int start, int length, JsonValueKind kind, s
     public string? Id { get; } = id;
 
     /// <summary>For an object whose <c>entry</c> is an array: each entry's <c>resource.resourceType</c> (null where the
-    /// entry is not an object, has no object <c>resource</c>, or its resource no string type); null otherwise.</summary>
+    /// entry is not an object, has no object <c>resource</c>, or its resource no string type); null otherwise. An
+    /// OperationOutcome whose issues are all of severity <c>information</c> is left out: it says nothing is missing (a
+    /// server's note on how it ran the search), where one with a fatal, error or warning issue, or none, stays.</summary>
     public IReadOnlyList<string?>? EntryTypes { get; } = entryTypes;
 
     /// <summary>An object's <c>type</c> when it is a string (a Bundle's: <c>searchset</c>, <c>collection</c> …); null
@@ -133,6 +135,7 @@ internal sealed class PrefetchValueConverter : JsonConverter<PrefetchValue>
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             string? type = null;
+            var informational = false;
             if (reader.TokenType == JsonTokenType.StartObject)
             {
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -141,11 +144,11 @@ internal sealed class PrefetchValueConverter : JsonConverter<PrefetchValue>
                     reader.Read();
                     if (isResource && reader.TokenType == JsonTokenType.StartObject)
                     {
-                        type = ResourceTypeOf(ref reader);
+                        (type, informational) = ResourceTypeOf(ref reader);
                         continue;
                     }
                     if (isResource)
-                        type = null;
+                        (type, informational) = (null, false);
                     reader.Skip();
                 }
             }
@@ -153,25 +156,61 @@ internal sealed class PrefetchValueConverter : JsonConverter<PrefetchValue>
             {
                 reader.Skip();
             }
-            types.Add(type);
+            if (!(type == "OperationOutcome" && informational))
+                types.Add(type);
         }
         return types;
     }
 
-    /// <summary>An object's <c>resourceType</c> when a string; the reader ends on the object's end.</summary>
-    private static string? ResourceTypeOf(ref Utf8JsonReader reader)
+    /// <summary>An object's <c>resourceType</c> when a string, and whether it has issues, all of severity
+    /// <c>information</c> (an OperationOutcome that reports no problem); the reader ends on the object's end.</summary>
+    private static (string? Type, bool Informational) ResourceTypeOf(ref Utf8JsonReader reader)
     {
         string? type = null;
+        var (issues, problems) = (0, 0);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var isType = reader.ValueTextEquals("resourceType"u8);
+            var member = reader.ValueTextEquals("resourceType"u8) ? Member.ResourceType : reader.ValueTextEquals("issue"u8) ? Member.Issue : Member.Other;
             reader.Read();
-            if (isType)
+            if (member == Member.ResourceType)
                 type = StringOrSkip(ref reader);
+            else if (member == Member.Issue && reader.TokenType == JsonTokenType.StartArray)
+                (issues, problems) = Severities(ref reader);
             else
                 reader.Skip();
         }
-        return type;
+        return (type, issues > 0 && problems == 0);
+    }
+
+    /// <summary>How many issues an <c>issue</c> array holds, and how many of them are not of severity
+    /// <c>information</c>; the reader ends on the array's end.</summary>
+    private static (int Issues, int Problems) Severities(ref Utf8JsonReader reader)
+    {
+        var (issues, problems) = (0, 0);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            issues++;
+            string? severity = null;
+            if (reader.TokenType == JsonTokenType.StartObject)
+            {
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isSeverity = reader.ValueTextEquals("severity"u8);
+                    reader.Read();
+                    if (isSeverity)
+                        severity = StringOrSkip(ref reader);
+                    else
+                        reader.Skip();
+                }
+            }
+            else
+            {
+                reader.Skip();
+            }
+            if (severity != "information")
+                problems++;
+        }
+        return (issues, problems);
     }
 
     /// <summary>The current value when a string; anything else is passed over and counts as absent.</summary>
@@ -202,6 +241,7 @@ internal sealed class PrefetchValueConverter : JsonConverter<PrefetchValue>
         Entry,
         Type,
         Link,
+        Issue,
     }
 }
 

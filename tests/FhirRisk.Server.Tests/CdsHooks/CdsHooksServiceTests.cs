@@ -171,6 +171,8 @@ public sealed class CdsHooksServiceTests
     [Theory]
     [InlineData("""{"resourceType":"Bundle","type":"searchset","link":[{"relation":"next","url":"https://ehr.example/fhir/Observation?patient=p1&page=2"}],"entry":[]}""")]
     [InlineData("""{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"OperationOutcome","issue":[{"severity":"warning","code":"suppressed"}]},"search":{"mode":"outcome"}}]}""")]
+    [InlineData("""{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"issue":[{"severity":"information","code":"informational"},{"severity":"error","code":"too-costly"}],"resourceType":"OperationOutcome"}}]}""")]
+    [InlineData("""{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"OperationOutcome","issue":[]}}]}""")]
     public async Task Our_key_prefetched_in_part_is_used_and_the_cards_say_the_record_was_read_in_part(string observations)
     {
         await using var server = await TestCdsServer.StartAsync();
@@ -185,6 +187,27 @@ public sealed class CdsHooksServiceTests
         var body = await response.Content.ReadAsStringAsync();
         Assert.Contains("prefetched in part", body, StringComparison.Ordinal);
         Assert.Contains("observations", body[..body.IndexOf("prefetched in part", StringComparison.Ordinal)], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_OperationOutcome_entry_of_information_only_does_not_mark_a_prefetch_partial()
+    {
+        // A server's note on how it ran the search ("search took 12 ms") says nothing is missing: it marked every key so
+        // prefetched "in part" (review s24-cds M1, the part left open). A warning among its issues still does (above).
+        await using var fhir = await FakeFhirServer.StartAsync();
+        await using var server = await TestCdsServer.StartAsync();
+        const string note = """{"resource":{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational","diagnostics":"search took 12 ms"}]},"search":{"mode":"outcome"}}""";
+        var prefetch = CdsRequests.PatientPrefetch.Replace("\"observations\":{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[]}",
+            "\"observations\":{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[" + note + "]}", StringComparison.Ordinal)
+            .Replace("\"conditions\":null,", "\"myConditions\":{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"link\":[{\"relation\":\"self\",\"url\":\"Condition?patient=p1\"}],\"entry\":[" + note + "]},", StringComparison.Ordinal);
+        Assert.Equal(2, prefetch.Split("search took").Length - 1);
+
+        using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.PatientRiskId}",
+            CdsRequests.Hook("patient-view", fhirServer: fhir.BaseUrl, prefetch: prefetch));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain("prefetched in part", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(fhir.Requests, r => r.PathAndQuery.StartsWith("/fhir/Condition", StringComparison.Ordinal)); // the client's whole search
     }
 
     [Fact]
