@@ -532,21 +532,8 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
         await old.MigrateAsync();
         await old.WriteAsync([Linked("x", ("replaced-by", "https://mpi.other.example/fhir/Patient/77")), Patient("77"), Observation("o-77", "77", 1),
             Linked("merged", ("replaced-by", "survivor")), Patient("survivor")]);
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
-        {
-            await connection.OpenAsync();
-            foreach (var sql in new[]
-            {
-                "UPDATE timeline_resources SET replaced_by = '77' WHERE resource_type = 'Patient' AND resource_id = 'x'",
-                "DROP INDEX ix_timeline_resources_full_url", "DELETE FROM timeline_schema_migrations WHERE version >= 9",
-            })
-            {
-                await using var command = connection.CreateCommand();
-                command.CommandText = sql;
-                await command.ExecuteNonQueryAsync();
-            }
-        }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await ExecuteSqliteAsync(path, "UPDATE timeline_resources SET replaced_by = '77' WHERE resource_type = 'Patient' AND resource_id = 'x'",
+            "DROP INDEX ix_timeline_resources_full_url", "DELETE FROM timeline_schema_migrations WHERE version >= 9");
         Assert.Contains("Patient/x", (await old.ReadPatientAsync("77")).Select(r => $"{r.ResourceType}/{r.Id}"));
 
         var upgraded = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
@@ -566,21 +553,8 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
         var old = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
         await old.MigrateAsync();
         await old.WriteAsync([Linked("merged", ("replaced-by", "survivor")), Patient("survivor"), Observation("o1", "merged", 1)]);
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
-        {
-            await connection.OpenAsync();
-            foreach (var sql in new[]
-            {
-                "DROP INDEX ix_timeline_resources_replaced_by", "ALTER TABLE timeline_resources DROP COLUMN replaced_by",
-                "DROP INDEX ix_timeline_resources_full_url", "DELETE FROM timeline_schema_migrations WHERE version >= 7",
-            })
-            {
-                await using var command = connection.CreateCommand();
-                command.CommandText = sql;
-                await command.ExecuteNonQueryAsync();
-            }
-        }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await ExecuteSqliteAsync(path, "DROP INDEX ix_timeline_resources_replaced_by", "ALTER TABLE timeline_resources DROP COLUMN replaced_by",
+            "DROP INDEX ix_timeline_resources_full_url", "DELETE FROM timeline_schema_migrations WHERE version >= 7");
 
         var upgraded = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
         await upgraded.MigrateAsync();
@@ -599,17 +573,7 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
         // As a push stored them before: the Observation under the uuid its urn:uuid: subject named, the Patient elsewhere.
         await old.WriteAsync([Patient("123") with { FullUrl = "urn:uuid:abc" }, Patient("same") with { FullUrl = "urn:uuid:same" }]);
         await old.WriteAsync([Observation("o1", "abc", 1), Observation("o2", "same", 2), Observation("o3", "nobody", 3)]);
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
-        {
-            await connection.OpenAsync();
-            foreach (var sql in new[] { "DROP INDEX ix_timeline_resources_full_url", "DELETE FROM timeline_schema_migrations WHERE version >= 10" })
-            {
-                await using var command = connection.CreateCommand();
-                command.CommandText = sql;
-                await command.ExecuteNonQueryAsync();
-            }
-        }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await ExecuteSqliteAsync(path, "DROP INDEX ix_timeline_resources_full_url", "DELETE FROM timeline_schema_migrations WHERE version >= 10");
 
         var upgraded = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
         await upgraded.MigrateAsync();
@@ -618,6 +582,22 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
         Assert.Equal(["Observation/o1", "Patient/123"], (await upgraded.ReadPatientAsync("123")).Select(r => $"{r.ResourceType}/{r.Id}"));
         Assert.Equal("same", (await upgraded.ReadAsync("Observation", "o2"))!.PatientId);
         Assert.Equal("nobody", (await upgraded.ReadAsync("Observation", "o3"))!.PatientId);
+    }
+
+    /// <summary>Runs <paramref name="statements"/> on the SQLite file, as a store of an older schema would have it.</summary>
+    private static async Task ExecuteSqliteAsync(string path, params string[] statements)
+    {
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            foreach (var sql in statements)
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = sql;
+                await command.ExecuteNonQueryAsync();
+            }
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
 
     public void Dispose()
