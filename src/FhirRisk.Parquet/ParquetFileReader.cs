@@ -96,6 +96,7 @@ public sealed class ParquetFileReader : IDisposable
             throw new ParquetException(ParquetErrorCodes.SizeLimit,
                 $"Row group declares {group.NumRows} rows (limit {_options.MaxRowGroupRows}, ParquetReaderOptions.MaxRowGroupRows).") { FilePath = Name, RowGroup = rowGroup };
         var rowCount = (int)group.NumRows;
+        CheckDecodedSize(group, descriptors, rowCount, rowGroup);
         var result = new ParquetColumn[descriptors.Count];
         for (var i = 0; i < descriptors.Count; i++)
         {
@@ -206,6 +207,32 @@ public sealed class ParquetFileReader : IDisposable
                 throw new ParquetException(ParquetErrorCodes.SchemaMismatch, $"Column '{name}' does not exist. Columns: {string.Join(", ", Schema.Fields.Select(f => f.Name))}.") { FilePath = Name, Column = name };
         }
         return result;
+    }
+
+    /// <summary>Refuses a row group whose projected columns would decode to more than
+    /// <see cref="ParquetReaderOptions.MaxRowGroupDecodedBytes"/>, before any is read. A chunk whose count is out of range
+    /// is left to its own check (<see cref="ColumnChunkReader"/>), which names it.</summary>
+    private void CheckDecodedSize(RowGroup group, List<ColumnDescriptor> descriptors, int rowCount, int rowGroup)
+    {
+        var total = 0L;
+        foreach (var descriptor in descriptors)
+        {
+            var values = FindChunk(group, descriptor).MetaData?.NumValues ?? 0;
+            if (values >= 0 && values <= _options.MaxColumnChunkValues)
+                total += DecodedBytes(descriptor, values, rowCount);
+        }
+        if (total > _options.MaxRowGroupDecodedBytes)
+            throw new ParquetException(ParquetErrorCodes.SizeLimit,
+                $"Row group would decode to about {total:N0} bytes (limit {_options.MaxRowGroupDecodedBytes:N0}, ParquetReaderOptions.MaxRowGroupDecodedBytes); read fewer columns or raise the limit.")
+            { FilePath = Name, RowGroup = rowGroup };
+    }
+
+    /// <summary>About what <paramref name="values"/> declared values of a column decode to (<see cref="ParquetReaderOptions.MaxRowGroupDecodedBytes"/>).</summary>
+    internal static long DecodedBytes(ColumnDescriptor descriptor, long values, int rows)
+    {
+        var slot = descriptor.PhysicalType == PhysicalType.ByteArray ? 24 : Math.Max(descriptor.FixedWidth, 1);
+        var levels = (descriptor.MaxDefinitionLevel > 0 ? 2 : 0) + (descriptor.MaxRepetitionLevel > 0 ? 2 : 0);
+        return values * (slot + levels) + (descriptor.MaxRepetitionLevel > 0 ? rows * 32L : 0);
     }
 
     private static ColumnChunk FindChunk(RowGroup group, ColumnDescriptor descriptor)

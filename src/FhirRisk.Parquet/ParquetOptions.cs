@@ -72,4 +72,14 @@ public sealed record ParquetReaderOptions
     /// levels takes a few bytes for any count, so without this a small file could ask for gigabytes of levels.
     /// </summary>
     public long MaxColumnChunkValues { get; init; } = 256L << 20;
+
+    /// <summary>
+    /// Most bytes the projected columns of one row group may decode to, estimated from their declared counts before any
+    /// is read: each value's slot (a string or byte array at least the 24 bytes of its object), 2 bytes a level, and a
+    /// list's array per row. <see cref="MaxColumnChunkValues"/> bounds one column chunk, not a row group of many, and
+    /// single RLE runs let a file of a few kilobytes declare the most values in every column at no cost: 14 GB decoded
+    /// from one 164-byte list column (review s21-parquet H1). Default 2 GiB: a MEDS shard's row group of 262,144 rows
+    /// decodes to tens of megabytes.
+    /// </summary>
+    public long MaxRowGroupDecodedBytes { get; init; } = 2L << 30;
 }

@@ -118,10 +118,44 @@ public sealed class HostileFileTests
     }
 
     [Fact]
+    public void A_row_group_declaring_more_than_its_decoded_budget_fails_before_reading_a_page()
+    {
+        // Review s21-parquet H1: within MaxColumnChunkValues, single RLE runs let a list column of a few bytes stand for
+        // 200 million [null] rows, about 10 GB decoded; a flat column costs its slot a row, and the row group sums them.
+        const int declared = 200_000_000;
+        var sample = Sample();
+        var offset = FooterSurgery.Chunk(FooterSurgery.Read(sample), 0, "parent_codes").DataPageOffset;
+        var edited = FooterSurgery.EditPageHeader(sample, offset, header => header.DataPageHeader!.NumValues = declared);
+        var file = FooterSurgery.Edit(edited, metadata => FooterSurgery.Chunk(metadata, 0, "parent_codes").NumValues = declared);
+
+        var (error, allocated) = ReadRowGroupZero(file, "parent_codes");
+
+        Assert.Equal(ParquetErrorCodes.SizeLimit, error.Code);
+        Assert.Contains("MaxRowGroupDecodedBytes", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, error.RowGroup);
+        Assert.True(allocated < AllocationLimit, $"allocated {allocated:N0} bytes");
+        // The same file read with a budget that holds it gets to the page, which refutes the count.
+        var roomy = new ParquetReaderOptions { MaxRowGroupDecodedBytes = 8L << 30 };
+        using var reader = new ParquetFileReader(new MemoryStream(file), Name, roomy);
+        Assert.Equal(ParquetErrorCodes.CorruptPage, Assert.IsType<ParquetException>(Record.Exception(() => reader.ReadRowGroup(0, ["parent_codes"]))).Code);
+    }
+
+    [Fact]
+    public void A_row_groups_decoded_size_is_estimated_from_each_columns_declared_count()
+    {
+        var descriptor = new ColumnDescriptor(new ParquetField("x", ParquetType.Int64), ["x"], PhysicalType.Int64, 0, 1, 0, 0);
+        var list = new ColumnDescriptor(new ParquetField("l", ParquetType.String), ["l", "list", "element"], PhysicalType.ByteArray, 0, 3, 1, 1);
+
+        Assert.Equal(1_000 * (8 + 2), ParquetFileReader.DecodedBytes(descriptor, 1_000, 1_000));
+        Assert.Equal(5_000 * (24 + 4) + 1_000 * 32, ParquetFileReader.DecodedBytes(list, 5_000, 1_000));
+    }
+
+    [Fact]
     public void A_list_page_whose_levels_hold_fewer_entries_than_it_declares_fails_before_allocating()
     {
-        // Within MaxColumnChunkValues, so only the level data itself can refute the count.
-        const int declared = 200_000_000;
+        // Within MaxColumnChunkValues and the row group's decoded budget, so only the level data itself can refute the
+        // count.
+        const int declared = 60_000_000;
         var sample = Sample();
         var offset = FooterSurgery.Chunk(FooterSurgery.Read(sample), 0, "parent_codes").DataPageOffset;
         var edited = FooterSurgery.EditPageHeader(sample, offset, header => header.DataPageHeader!.NumValues = declared);
