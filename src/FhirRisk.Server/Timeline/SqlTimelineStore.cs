@@ -120,6 +120,10 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             return await InWriteTransactionAsync<IReadOnlyList<TimelineWriteResult>>(connection, async (transaction, token) =>
             {
                 var results = new TimelineWriteResult[resources.Count];
+                // One instant for the whole transaction: its rows are kept or cut together by a bounded read, which
+                // orders by it (ReadPatientWithinAsync); stamped one by one in (type, id) order, an Encounter was cut
+                // before the Observations of its own push (review s25 M1).
+                var now = NowMicros();
                 var named = new Dictionary<string, string?>(StringComparer.Ordinal);
                 foreach (var i in order)
                 {
@@ -131,7 +135,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
                         if (patient is not null)
                             resource = resource with { PatientId = patient };
                     }
-                    results[i] = await WriteOneAsync(connection, transaction, resource, token).ConfigureAwait(false);
+                    results[i] = await WriteOneAsync(connection, transaction, resource, now, token).ConfigureAwait(false);
                     if (UrnOfOtherId(resource) is { } uuid)
                         await MoveUrnRowsAsync(connection, transaction, resource.Id, uuid, token).ConfigureAwait(false);
                 }
@@ -173,11 +177,14 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         (await ReadPatientWithinAsync(patientId, long.MaxValue, cancellationToken).ConfigureAwait(false)).Resources;
 
     /// <summary>
-    /// The patient's rows newest first by when they were stored (the Patients before all), streamed, and kept until the
-    /// next row's JSON would take the read past <paramref name="maxBytes"/>: a chart of hundreds of thousands of charted
-    /// values was read and parsed whole by every prediction, with nothing bounding it (review s24-store #5). The model
-    /// reads the end of a record, and a feed stores a record's newest events last, so the rows kept are those it needs;
-    /// a bulk import stores a record in no such order, and the prediction says its history was cut (PUSH104).
+    /// The patient's rows, streamed, kept until the next row's JSON would take the read past <paramref name="maxBytes"/>:
+    /// a chart of hundreds of thousands of charted values was read and parsed whole by every prediction, with nothing
+    /// bounding it (review s24-store #5). In this order: the Patients, then the Encounters (few and small, and what every
+    /// event of a stay is placed by: cut, the labs kept lost their stay, review s25 M1), then the other rows newest first
+    /// by the write that stored them, within one write the charted values (Observation, MedicationAdministration) last.
+    /// The model reads the end of a record, and a feed stores a record's newest events last; a bulk import stores a record
+    /// in no such order. Either way the prediction says its history was cut (PUSH104), and a kept row may still name a
+    /// cut one (a Condition's Procedure, a MedicationRequest's Medication is read as shared).
     /// </summary>
     public async Task<TimelinePatientRead> ReadPatientWithinAsync(string patientId, long maxBytes, CancellationToken cancellationToken = default)
     {
@@ -187,7 +194,8 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         var charts = await MergedChartsAsync(connection, patientId, cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, $"""
             SELECT {ReadColumns} FROM timeline_resources WHERE patient_id IN ({string.Join(", ", charts.Select((_, i) => "@p" + i))})
-            ORDER BY CASE WHEN resource_type = 'Patient' THEN 0 ELSE 1 END, updated_at DESC, resource_type, resource_id
+            ORDER BY CASE resource_type WHEN 'Patient' THEN 0 WHEN 'Encounter' THEN 1 ELSE 2 END, updated_at DESC,
+                CASE WHEN resource_type IN ('Observation', 'MedicationAdministration') THEN 1 ELSE 0 END, resource_type, resource_id
             """);
         for (var i = 0; i < charts.Count; i++)
             Add(command, "p" + i, charts[i]);
@@ -301,11 +309,11 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
     internal Func<CancellationToken, Task>? AfterInsertFoundRow { get; set; }
 
     private async Task<TimelineWriteResult> WriteOneAsync(DbConnection connection, DbTransaction transaction, TimelineResource resource,
-        CancellationToken cancellationToken)
+        long now, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
-            if (await TryWriteOneAsync(connection, transaction, resource, cancellationToken).ConfigureAwait(false) is { } result)
+            if (await TryWriteOneAsync(connection, transaction, resource, now, cancellationToken).ConfigureAwait(false) is { } result)
                 return result;
             // The row was there for the insert and gone for the update: an erasure or retention sweep on PostgreSQL deleted
             // it in between (the insert's ON CONFLICT DO NOTHING locks nothing). The serial outcome is "removed, then
@@ -320,7 +328,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
     /// <summary>One resource's write: created, updated, unchanged or outdated; null when its row vanished between the
     /// statements.</summary>
     private async Task<TimelineWriteResult?> TryWriteOneAsync(DbConnection connection, DbTransaction transaction, TimelineResource resource,
-        CancellationToken cancellationToken)
+        long now, CancellationToken cancellationToken)
     {
         await using (var insert = Command(connection, transaction, $"""
             INSERT INTO timeline_resources ({Columns}, updated_at, meta_version_id, meta_last_updated, replaced_by)
@@ -329,7 +337,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             RETURNING version
             """))
         {
-            AddResource(insert, resource);
+            AddResource(insert, resource, now);
             if (await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is { } created and not DBNull)
                 return Result(resource, TimelineWriteKind.Created, created);
         }
@@ -346,7 +354,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             RETURNING version
             """))
         {
-            AddResource(update, resource);
+            AddResource(update, resource, now);
             if (await update.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is { } updated and not DBNull)
                 return Result(resource, TimelineWriteKind.Updated, updated);
         }
@@ -425,7 +433,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
     private static TimelineWriteResult Result(TimelineResource resource, TimelineWriteKind kind, object version) =>
         new(resource.ResourceType, resource.Id, kind, Convert.ToInt64(version, System.Globalization.CultureInfo.InvariantCulture));
 
-    private void AddResource(DbCommand command, TimelineResource resource)
+    private static void AddResource(DbCommand command, TimelineResource resource, long now)
     {
         Add(command, "type", resource.ResourceType);
         Add(command, "id", resource.Id);
@@ -433,7 +441,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         Add(command, "fullUrl", resource.FullUrl);
         Add(command, "hash", resource.ContentHash);
         Add(command, "json", resource.Json.ToArray());
-        Add(command, "now", NowMicros());
+        Add(command, "now", now);
         AddInt64(command, "metaVersion", resource.SourceVersion?.VersionId);
         AddInt64(command, "metaUpdated", resource.SourceVersion?.LastUpdatedMicros);
         Add(command, "replacedBy", resource.ResourceType == "Patient" ? PatientMergeLinks.ReplacedBy(resource.Json, resource.FullUrl) : null);

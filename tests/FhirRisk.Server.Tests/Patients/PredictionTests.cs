@@ -491,6 +491,7 @@ public sealed class PredictionTests : IAsyncLifetime
 
         Assert.True(result.Gaps.StoredHistoryCut);
         Assert.Contains(result.Warnings, w => w.Code == "PUSH104");
+        Assert.DoesNotContain(result.Warnings, w => w.Code == "FHIRMAP004"); // the labs kept have their stay (review s25 M1)
         var labs = result.Events.Where(e => e.Code.StartsWith("LOINC//2160-0", StringComparison.Ordinal)).ToList();
         Assert.Equal(1500, labs.Count(e => e.NumericValue >= 5000)); // the newest push whole
         Assert.InRange(labs.Count, 1501, 3499); // and part of the older one

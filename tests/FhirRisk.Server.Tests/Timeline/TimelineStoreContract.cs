@@ -81,7 +81,14 @@ public abstract class TimelineStoreContract : IAsyncLifetime
         var cut = await Store.ReadPatientWithinAsync("p1", patient + 2 * observation + 1).WaitAsync(Timeout);
         var whole = await Store.ReadPatientWithinAsync("p1", rows.Sum(r => r.Json.Length)).WaitAsync(Timeout);
         var tiny = await Store.ReadPatientWithinAsync("p1", 1).WaitAsync(Timeout);
+        // One write of a stay and its labs: the Encounter is kept whatever the bound (review s25 M1: stamped one row at a
+        // time in type order, it was the first row cut).
+        await Store.WriteAsync([Patient("p2"), Resource("Encounter", "e2", "p2", """{"resourceType":"Encounter","id":"e2","status":"finished"}"""),
+            Observation("q1", "p2", 1), Observation("q2", "p2", 2), Observation("q3", "p2", 3)]).WaitAsync(Timeout);
+        var stay = await Store.ReadPatientWithinAsync("p2", patient + 2 * observation + 1).WaitAsync(Timeout);
 
+        Assert.True(stay.Cut);
+        Assert.Contains(stay.Resources, r => r.ResourceType == "Encounter");
         Assert.True(cut.Cut);
         Assert.Equal(["Observation/o3", "Observation/o4", "Patient/p1"], cut.Resources.Select(r => $"{r.ResourceType}/{r.Id}"));
         Assert.False(whole.Cut);
