@@ -167,7 +167,9 @@ internal static partial class PushEntryPreparer
             return (null, null);
         var (patient, urn) = FhirResourceLinks.Target(reference) switch
         {
-            { IsUrn: true, Id: var uuid } => (uuid, reference.Trim()),
+            // A UUID's urn names a Patient of another push by its fullUrl; anything else after urn: is an id as before.
+            { IsUrn: true, Id: var uuid } => (uuid, reference.Trim() is var named && named.StartsWith("urn:uuid:", StringComparison.Ordinal)
+                && Guid.TryParseExact(uuid, "D", out _) ? named : null),
             { Type: "Patient", Id: var id } => (id, null),
             _ => (null, null),
         };

@@ -132,8 +132,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
                     {
                         if (!named.TryGetValue(urn, out var patient))
                             named[urn] = patient = await PatientNamedByAsync(connection, transaction, urn, token).ConfigureAwait(false);
-                        if (patient is not null)
-                            resource = resource with { PatientId = patient };
+                        resource = patient is null ? resource : resource with { PatientId = patient, PatientUrn = null };
                     }
                     results[i] = await WriteOneAsync(connection, transaction, resource, now, token).ConfigureAwait(false);
                     if (UrnOfOtherId(resource) is { } uuid)
@@ -331,8 +330,8 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         long now, CancellationToken cancellationToken)
     {
         await using (var insert = Command(connection, transaction, $"""
-            INSERT INTO timeline_resources ({Columns}, updated_at, meta_version_id, meta_last_updated, replaced_by)
-            VALUES (@type, @id, @patient, @fullUrl, @hash, 1, @json, @now, @metaVersion, @metaUpdated, @replacedBy)
+            INSERT INTO timeline_resources ({Columns}, updated_at, meta_version_id, meta_last_updated, replaced_by, patient_urn)
+            VALUES (@type, @id, @patient, @fullUrl, @hash, 1, @json, @now, @metaVersion, @metaUpdated, @replacedBy, @patientUrn)
             ON CONFLICT (resource_type, resource_id) DO NOTHING
             RETURNING version
             """))
@@ -348,6 +347,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         await using (var update = Command(connection, transaction, $"""
             UPDATE timeline_resources
             SET json = @json, content_hash = @hash, version = version + 1, updated_at = @now,
+                patient_urn = CASE WHEN @patient IS NULL THEN patient_urn ELSE @patientUrn END,
                 patient_id = COALESCE(@patient, patient_id), full_url = COALESCE(@fullUrl, full_url),
                 meta_version_id = @metaVersion, meta_last_updated = @metaUpdated, replaced_by = @replacedBy
             WHERE resource_type = @type AND resource_id = @id AND content_hash <> @hash AND NOT ({StoredIsNewer})
@@ -380,7 +380,8 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         if (unchanged && lacksLink)
         {
             await using var repair = Command(connection, transaction, """
-                UPDATE timeline_resources SET patient_id = COALESCE(patient_id, @patient), full_url = COALESCE(full_url, @fullUrl)
+                UPDATE timeline_resources SET patient_urn = CASE WHEN patient_id IS NULL THEN @patientUrn ELSE patient_urn END,
+                    patient_id = COALESCE(patient_id, @patient), full_url = COALESCE(full_url, @fullUrl)
                 WHERE resource_type = @type AND resource_id = @id AND content_hash = @hash
                 """);
             Add(repair, "type", resource.ResourceType);
@@ -388,6 +389,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             Add(repair, "hash", resource.ContentHash);
             Add(repair, "patient", resource.PatientId);
             Add(repair, "fullUrl", resource.FullUrl);
+            Add(repair, "patientUrn", resource.PatientUrn);
             await repair.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         return Result(resource, unchanged ? TimelineWriteKind.Unchanged : TimelineWriteKind.Outdated, version);
@@ -402,31 +404,34 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
     }
 
-    /// <summary>The uuid of a Patient's <c>urn:uuid:</c> fullUrl when it is not the Patient's id (Synthea's convention
-    /// makes them equal), else null.</summary>
+    /// <summary>The uuid of a Patient's <c>urn:uuid:</c> fullUrl when it is a UUID (RFC 4122) and not the Patient's id
+    /// (Synthea's convention makes them equal), else null.</summary>
     internal static string? UrnOfOtherId(TimelineResource resource) =>
         resource.ResourceType == "Patient" && resource.FullUrl is { } url && url.StartsWith("urn:uuid:", StringComparison.Ordinal)
-            && url["urn:uuid:".Length..] is { Length: > 0 } uuid && uuid != resource.Id
+            && url["urn:uuid:".Length..] is { } uuid && Guid.TryParseExact(uuid, "D", out _) && uuid != resource.Id
             ? uuid
             : null;
 
     /// <summary>
-    /// The rows an earlier push stored under <paramref name="uuid"/>, read from an <c>urn:uuid:</c> reference that no
-    /// entry of that push resolved, move to the Patient now stored under that fullUrl (<paramref name="patientId"/>):
-    /// its resources pushed before it (review s24-store #9, where they stayed with a patient that does not exist, out of
-    /// its predictions and its erasure). Not when a Patient has the uuid as its id: the rows are that Patient's. Runs at
+    /// The rows an earlier push stored under <paramref name="uuid"/> because it read their patient from the reference
+    /// <c>urn:uuid:</c><paramref name="uuid"/>, which no entry of that push resolved (<c>patient_urn</c>), move to the
+    /// Patient now stored under that fullUrl (<paramref name="patientId"/>): its resources pushed before it (review
+    /// s24-store #9, where they stayed with a patient that does not exist, out of its predictions and its erasure). A row
+    /// stored from a plain <c>Patient/&lt;uuid&gt;</c> is not moved, nor any when a Patient has the uuid as its id (review
+    /// s25 M3: a Patient pushed under the fullUrl <c>urn:uuid:&lt;another chart's id&gt;</c> took that chart). Runs at
     /// each write of such a Patient; an index probe when there is nothing to move.
     /// </summary>
     private static async Task MoveUrnRowsAsync(DbConnection connection, DbTransaction transaction, string patientId, string uuid,
         CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction, """
-            UPDATE timeline_resources SET patient_id = @patient
-            WHERE patient_id = @uuid AND resource_type <> 'Patient'
+            UPDATE timeline_resources SET patient_id = @patient, patient_urn = NULL
+            WHERE patient_id = @uuid AND patient_urn = @urn AND resource_type <> 'Patient'
               AND NOT EXISTS (SELECT 1 FROM timeline_resources own WHERE own.resource_type = 'Patient' AND own.resource_id = @uuid)
             """);
         Add(command, "patient", patientId);
         Add(command, "uuid", uuid);
+        Add(command, "urn", "urn:uuid:" + uuid);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -445,6 +450,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         AddInt64(command, "metaVersion", resource.SourceVersion?.VersionId);
         AddInt64(command, "metaUpdated", resource.SourceVersion?.LastUpdatedMicros);
         Add(command, "replacedBy", resource.ResourceType == "Patient" ? PatientMergeLinks.ReplacedBy(resource.Json, resource.FullUrl) : null);
+        Add(command, "patientUrn", resource.PatientUrn);
     }
 
     private static async Task<IReadOnlyList<TimelineResource>> ReadAllAsync(DbCommand command, CancellationToken cancellationToken) =>

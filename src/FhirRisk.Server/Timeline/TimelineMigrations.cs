@@ -58,14 +58,22 @@ internal static class TimelineMigrations
         // scanned every row of the type. Partial: NDJSON imports carry no fullUrl.
         new(10, "timeline_resources_by_full_url",
             "CREATE INDEX ix_timeline_resources_full_url ON timeline_resources (resource_type, full_url) WHERE full_url IS NOT NULL"),
+        // The urn:uuid: reference a row's patient_id was read from when no entry of its push resolved it: only such rows
+        // move to a Patient pushed later under that fullUrl (SqlTimelineStore.MoveUrnRowsAsync), never a chart stored
+        // from a plain Patient/<u> reference (review s25 M3).
+        new(11, "timeline_resources_patient_urn", "ALTER TABLE timeline_resources ADD COLUMN patient_urn TEXT NULL"),
         // Rows stored before 2026-12-07 under the uuid of an urn:uuid: reference no entry of their push resolved, where a
         // Patient stored under that fullUrl has another id: moved to that Patient, as a push now stores them (review
-        // s24-store #9: its predictions and its erasure missed them). A Patient whose id is the uuid keeps its rows.
-        new(11, "timeline_resources_urn_patients", $"""
+        // s24-store #9: its predictions and its erasure missed them). Only rows whose JSON holds that urn:uuid: reference
+        // (a chart stored from Patient/<u> stays), none whose uuid is a Patient's id; driven from the Patients stored
+        // under an urn:uuid: fullUrl of another id, so the scan follows the patient_id index.
+        new(12, "timeline_resources_urn_patients", $"""
             UPDATE timeline_resources SET patient_id = ({UrnPatient("timeline_resources.patient_id")})
-            WHERE patient_id IS NOT NULL AND resource_type <> 'Patient'
+            WHERE patient_id IN (SELECT substr(full_url, 10) FROM timeline_resources WHERE resource_type = 'Patient'
+                                 AND full_url LIKE 'urn:uuid:%' AND substr(full_url, 10) <> resource_id)
+              AND resource_type <> 'Patient'
               AND NOT EXISTS (SELECT 1 FROM timeline_resources own WHERE own.resource_type = 'Patient' AND own.resource_id = timeline_resources.patient_id)
-              AND ({UrnPatient("timeline_resources.patient_id")}) IS NOT NULL
+              AND {dialect.BytesContain("json", "'\"urn:uuid:' || patient_id || '\"'")}
             """),
     ];
 
@@ -97,4 +105,9 @@ internal sealed record SqlDialect(string Int64, string Bytes, string? MigrationL
 
     // An arbitrary constant: the key of the advisory lock every FhirRisk replica takes to migrate.
     public static SqlDialect Postgres { get; } = new("BIGINT", "BYTEA", "SELECT pg_advisory_xact_lock(731650001)");
+
+    /// <summary>An SQL condition: the binary <paramref name="bytes"/> holds the UTF-8 of the text <paramref name="text"/>.</summary>
+    public string BytesContain(string bytes, string text) => MigrationLock is null
+        ? $"instr({bytes}, CAST({text} AS BLOB)) > 0"
+        : $"position(convert_to({text}, 'UTF8') in {bytes}) > 0";
 }

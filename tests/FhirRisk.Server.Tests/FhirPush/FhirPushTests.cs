@@ -271,10 +271,11 @@ public sealed class FhirPushTests : IAsyncLifetime
     [Fact]
     public async Task A_record_split_over_pushes_joins_its_Patient_by_urn_uuid_in_either_order_and_is_erased_with_it()
     {
-        // The Patient's id ("mrn-77") is not the uuid of its fullUrl (urn:uuid:split), and the sender split the Bundle
+        // The Patient's id ("mrn-77") is not the uuid of its fullUrl (urn:uuid:<uuid>), and the sender split the Bundle
         // (after PUSH016, say): the stay and labs come before the Patient, the Condition after. All were the patient's
         // only when they shared its push (review s24-store #9).
-        var whole = TestBundles.Patient("split", type: "batch");
+        const string uuid = "6e1c9a52-0000-4000-8000-000000000077";
+        var whole = TestBundles.Patient(uuid, type: "batch");
         var entries = whole["entry"]!.AsArray().Select(e => e!.DeepClone()).ToList();
         entries[0]!["resource"]!["id"] = "mrn-77";
         JsonObject Batch(IEnumerable<JsonNode> part) => new() { ["resourceType"] = "Bundle", ["type"] = "batch", ["entry"] = new JsonArray([.. part]) };
@@ -286,11 +287,11 @@ public sealed class FhirPushTests : IAsyncLifetime
         Assert.DoesNotContain("PUSH103", Codes(first));
         Assert.DoesNotContain("PUSH103", Codes(last));
         Assert.Equal(entries.Count, (await _server.Store.ReadPatientAsync("mrn-77")).Count);
-        Assert.Empty(await _server.Store.ReadPatientAsync("split"));
+        Assert.Empty(await _server.Store.ReadPatientAsync(uuid));
         using var erased = await _server.Http.DeleteAsync(new Uri("/fhir/Patient/mrn-77", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, erased.StatusCode);
-        Assert.Null(await _server.Store.ReadAsync("Observation", "split-lab0"));
-        Assert.Null(await _server.Store.ReadAsync("Condition", "split-cond"));
+        Assert.Null(await _server.Store.ReadAsync("Observation", uuid + "-lab0"));
+        Assert.Null(await _server.Store.ReadAsync("Condition", uuid + "-cond"));
     }
 
     private async Task<(HttpStatusCode Status, JsonNode Body)> PushAsync(JsonObject bundle)

@@ -37,7 +37,7 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     {
         await Store.MigrateAsync().WaitAsync(Timeout);
         var versions = await ((SqlTimelineStore)Store).AppliedMigrationsAsync().WaitAsync(Timeout);
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], versions);
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], versions);
     }
 
     [StoreFact]
@@ -357,36 +357,46 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     public async Task An_urn_reference_to_a_Patient_of_another_push_is_stored_with_that_Patient_in_either_order()
     {
         // Review s24-store #9: a sender split one Bundle, so its Observations name their Patient ("123", fullUrl
-        // urn:uuid:abc) by a fullUrl no entry of their push holds. They were stored under "abc", a patient that does not
+        // urn:uuid:<A>) by a fullUrl no entry of their push holds. They were stored under <A>, a patient that does not
         // exist: out of 123's predictions and its erasure.
-        await Store.WriteAsync([Patient("123") with { FullUrl = "urn:uuid:abc" }]).WaitAsync(Timeout);
-        await Store.WriteAsync([FromUrn(Observation("after", "abc", 1), "urn:uuid:abc")]).WaitAsync(Timeout);
+        await Store.WriteAsync([Patient("123") with { FullUrl = "urn:uuid:" + UuidA }]).WaitAsync(Timeout);
+        await Store.WriteAsync([FromUrn(Observation("after", UuidA, 1))]).WaitAsync(Timeout);
         // The other order: the Observations first, then their Patient; and a uuid no Patient was stored under.
-        await Store.WriteAsync([FromUrn(Observation("before", "def", 2), "urn:uuid:def"), FromUrn(Observation("nobody", "fff", 3), "urn:uuid:fff")])
-            .WaitAsync(Timeout);
-        await Store.WriteAsync([Patient("456") with { FullUrl = "urn:uuid:def" }]).WaitAsync(Timeout);
+        await Store.WriteAsync([FromUrn(Observation("before", UuidB, 2)), FromUrn(Observation("nobody", UuidC, 3))]).WaitAsync(Timeout);
+        await Store.WriteAsync([Patient("456") with { FullUrl = "urn:uuid:" + UuidB }]).WaitAsync(Timeout);
 
         Assert.Equal(["Observation/after", "Patient/123"], SortedKeys(await Store.ReadPatientAsync("123").WaitAsync(Timeout)));
         Assert.Equal(["Observation/before", "Patient/456"], SortedKeys(await Store.ReadPatientAsync("456").WaitAsync(Timeout)));
-        Assert.Empty(await Store.ReadPatientAsync("abc").WaitAsync(Timeout));
-        Assert.Equal("fff", (await Store.ReadAsync("Observation", "nobody").WaitAsync(Timeout))!.PatientId);
+        Assert.Empty(await Store.ReadPatientAsync(UuidA).WaitAsync(Timeout));
+        Assert.Equal(UuidC, (await Store.ReadAsync("Observation", "nobody").WaitAsync(Timeout))!.PatientId);
         var erased = await Store.PurgePatientAsync("123").WaitAsync(Timeout);
         Assert.Equal(2, erased.Linked);
         Assert.Null(await Store.ReadAsync("Observation", "after").WaitAsync(Timeout));
     }
 
     [StoreFact]
-    public async Task A_Patient_whose_id_is_the_uuid_keeps_the_rows_named_by_it()
+    public async Task Only_rows_stored_from_the_urn_move_to_a_Patient_pushed_under_it()
     {
         // Synthea's convention (id = the uuid of its fullUrl) and a Patient stored with the uuid as its id: the rows are
-        // that Patient's, not those of a second Patient pushed later under the same fullUrl.
-        await Store.WriteAsync([Patient("abc"), FromUrn(Observation("o1", "abc", 1), "urn:uuid:abc")]).WaitAsync(Timeout);
-        await Store.WriteAsync([Patient("789") with { FullUrl = "urn:uuid:abc" }]).WaitAsync(Timeout);
+        // that Patient's, not those of a second Patient pushed later under the same fullUrl. A chart stored from a plain
+        // Patient/<u> reference, without a Patient row, is not taken by a Patient pushed under urn:uuid:<u> (review s25
+        // M3: any push could take a chart so, and its erasure then missed it).
+        await Store.WriteAsync([Patient(UuidA), FromUrn(Observation("o1", UuidA, 1))]).WaitAsync(Timeout);
+        await Store.WriteAsync([Observation("o2", UuidB, 2)]).WaitAsync(Timeout);
+        await Store.WriteAsync([Patient("789") with { FullUrl = "urn:uuid:" + UuidA }, Patient("other") with { FullUrl = "urn:uuid:" + UuidB }])
+            .WaitAsync(Timeout);
 
-        Assert.Equal(["Observation/o1", "Patient/abc"], SortedKeys(await Store.ReadPatientAsync("abc").WaitAsync(Timeout)));
+        Assert.Equal(["Observation/o1", $"Patient/{UuidA}"], SortedKeys(await Store.ReadPatientAsync(UuidA).WaitAsync(Timeout)));
+        Assert.Equal(UuidB, (await Store.ReadAsync("Observation", "o2").WaitAsync(Timeout))!.PatientId);
+        Assert.Equal(1, (await Store.PurgePatientAsync(UuidB).WaitAsync(Timeout)).Linked);
     }
 
-    private static TimelineResource FromUrn(TimelineResource resource, string urn) => resource with { PatientUrn = urn };
+    private const string UuidA = "6e1c9a52-0000-4000-8000-00000000000a";
+    private const string UuidB = "6e1c9a52-0000-4000-8000-00000000000b";
+    private const string UuidC = "6e1c9a52-0000-4000-8000-00000000000c";
+
+    /// <summary>The resource as a push stores it whose patient reference was <c>urn:uuid:&lt;its patient&gt;</c>, unresolved.</summary>
+    private static TimelineResource FromUrn(TimelineResource resource) => resource with { PatientUrn = "urn:uuid:" + resource.PatientId };
 
     [StoreFact]
     public async Task Retention_keeps_or_sweeps_the_charts_of_a_merge_as_one()
@@ -540,13 +550,14 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
         await old.WriteAsync([Linked("x", ("replaced-by", "https://mpi.other.example/fhir/Patient/77")), Patient("77"), Observation("o-77", "77", 1),
             Linked("merged", ("replaced-by", "survivor")), Patient("survivor")]);
         await ExecuteSqliteAsync(path, "UPDATE timeline_resources SET replaced_by = '77' WHERE resource_type = 'Patient' AND resource_id = 'x'",
-            "DROP INDEX ix_timeline_resources_full_url", "DELETE FROM timeline_schema_migrations WHERE version >= 9");
+            "DROP INDEX ix_timeline_resources_full_url", "ALTER TABLE timeline_resources DROP COLUMN patient_urn",
+            "DELETE FROM timeline_schema_migrations WHERE version >= 9");
         Assert.Contains("Patient/x", (await old.ReadPatientAsync("77")).Select(r => $"{r.ResourceType}/{r.Id}"));
 
         var upgraded = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
         await upgraded.MigrateAsync();
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], await upgraded.AppliedMigrationsAsync());
         Assert.Equal(["Observation/o-77", "Patient/77"], (await upgraded.ReadPatientAsync("77")).Select(r => $"{r.ResourceType}/{r.Id}").Order(StringComparer.Ordinal));
         Assert.Equal(["Patient/merged", "Patient/survivor"], (await upgraded.ReadPatientAsync("survivor")).Select(r => $"{r.ResourceType}/{r.Id}").Order(StringComparer.Ordinal));
     }
@@ -561,34 +572,46 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
         await old.MigrateAsync();
         await old.WriteAsync([Linked("merged", ("replaced-by", "survivor")), Patient("survivor"), Observation("o1", "merged", 1)]);
         await ExecuteSqliteAsync(path, "DROP INDEX ix_timeline_resources_replaced_by", "ALTER TABLE timeline_resources DROP COLUMN replaced_by",
-            "DROP INDEX ix_timeline_resources_full_url", "DELETE FROM timeline_schema_migrations WHERE version >= 7");
+            "DROP INDEX ix_timeline_resources_full_url", "ALTER TABLE timeline_resources DROP COLUMN patient_urn",
+            "DELETE FROM timeline_schema_migrations WHERE version >= 7");
 
         var upgraded = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
         await upgraded.MigrateAsync();
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], await upgraded.AppliedMigrationsAsync());
         Assert.Equal(["Observation/o1", "Patient/merged", "Patient/survivor"],
             (await upgraded.ReadPatientAsync("survivor")).Select(r => $"{r.ResourceType}/{r.Id}"));
     }
 
     [Fact]
-    public async Task Rows_stored_under_an_urn_uuid_before_migration_11_move_to_the_Patient_stored_under_it()
+    public async Task Rows_stored_under_an_urn_uuid_before_migration_12_move_to_the_Patient_stored_under_it()
     {
         var path = _folder.File("schema-9.db");
         var old = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
         await old.MigrateAsync();
-        // As a push stored them before: the Observation under the uuid its urn:uuid: subject named, the Patient elsewhere.
-        await old.WriteAsync([Patient("123") with { FullUrl = "urn:uuid:abc" }, Patient("same") with { FullUrl = "urn:uuid:same" }]);
-        await old.WriteAsync([Observation("o1", "abc", 1), Observation("o2", "same", 2), Observation("o3", "nobody", 3)]);
-        await ExecuteSqliteAsync(path, "DROP INDEX ix_timeline_resources_full_url", "DELETE FROM timeline_schema_migrations WHERE version >= 10");
+        // As a push stored them before: the Observation under the uuid its urn:uuid: subject named, the Patient elsewhere;
+        // one stored from a plain Patient/<uuid> reference; one whose uuid is a Patient's own id; one of nobody.
+        const string a = "6e1c9a52-0000-4000-8000-00000000000a", b = "6e1c9a52-0000-4000-8000-00000000000b";
+        await old.WriteAsync([Patient("123") with { FullUrl = "urn:uuid:" + a }, Patient("456") with { FullUrl = "urn:uuid:" + b },
+            Patient("same") with { FullUrl = "urn:uuid:same" }]);
+        await old.WriteAsync([UrnSubject("o1", a), Observation("o2", b, 2), UrnSubject("o3", "same"), UrnSubject("o4", "nobody")]);
+        await ExecuteSqliteAsync(path, "DROP INDEX ix_timeline_resources_full_url", "ALTER TABLE timeline_resources DROP COLUMN patient_urn",
+            "DELETE FROM timeline_schema_migrations WHERE version >= 10");
 
         var upgraded = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
         await upgraded.MigrateAsync();
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], await upgraded.AppliedMigrationsAsync());
         Assert.Equal(["Observation/o1", "Patient/123"], (await upgraded.ReadPatientAsync("123")).Select(r => $"{r.ResourceType}/{r.Id}"));
-        Assert.Equal("same", (await upgraded.ReadAsync("Observation", "o2"))!.PatientId);
-        Assert.Equal("nobody", (await upgraded.ReadAsync("Observation", "o3"))!.PatientId);
+        Assert.Equal(b, (await upgraded.ReadAsync("Observation", "o2"))!.PatientId);
+        Assert.Equal("same", (await upgraded.ReadAsync("Observation", "o3"))!.PatientId);
+        Assert.Equal("nobody", (await upgraded.ReadAsync("Observation", "o4"))!.PatientId);
+
+        static TimelineResource UrnSubject(string id, string uuid)
+        {
+            var bytes = Encoding.UTF8.GetBytes($$$"""{"resourceType":"Observation","id":"{{{id}}}","status":"final","subject":{"reference":"urn:uuid:{{{uuid}}}"}}""");
+            return new TimelineResource("Observation", id, uuid, null, ResourceContentHash.Of(bytes), bytes);
+        }
     }
 
     /// <summary>Runs <paramref name="statements"/> on the SQLite file, as a store of an older schema would have it.</summary>
@@ -708,7 +731,8 @@ public sealed class PostgresTimelineStoreTests : TimelineStoreContract
             foreach (var sql in new[]
             {
                 "DROP INDEX ix_timeline_resources_replaced_by", "ALTER TABLE timeline_resources DROP COLUMN replaced_by",
-                "DROP INDEX ix_timeline_resources_full_url", "DELETE FROM timeline_schema_migrations WHERE version >= 7",
+                "DROP INDEX ix_timeline_resources_full_url", "ALTER TABLE timeline_resources DROP COLUMN patient_urn",
+                "DELETE FROM timeline_schema_migrations WHERE version >= 7",
             })
             {
                 await using var command = new Npgsql.NpgsqlCommand(sql, connection);
@@ -719,7 +743,7 @@ public sealed class PostgresTimelineStoreTests : TimelineStoreContract
         await using var upgraded = new PostgresTimelineStore(_connectionString!, commandTimeoutSeconds: 30, Clock);
         await upgraded.MigrateAsync();
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], await upgraded.AppliedMigrationsAsync());
         Assert.Equal(["Observation/o1", "Patient/merged", "Patient/survivor"],
             (await upgraded.ReadPatientAsync("survivor")).Select(r => $"{r.ResourceType}/{r.Id}"));
     }
