@@ -4,10 +4,11 @@ using Npgsql;
 namespace FhirRisk.Server.Timeline;
 
 /// <summary>
-/// The store for several replicas: one PostgreSQL database (Npgsql). Writes run in read-committed transactions, whose
-/// <c>INSERT … ON CONFLICT DO NOTHING</c> waits for a concurrent insert of the same key and then sees it, and the
-/// retention sweep in a repeatable-read one (<see cref="BeginSweepAsync"/>); migrations take a transaction-scoped
-/// advisory lock so that replicas starting together migrate one after another.
+/// The store for several replicas: one PostgreSQL database (Npgsql). Writes run in read-committed transactions whose
+/// <c>INSERT … ON CONFLICT DO NOTHING</c> waits for a concurrent insert of the same key and then sees it; a write takes a
+/// shared advisory lock on each patient it touches and erasure and retention an exclusive one on each they remove
+/// (<see cref="SqlDialect.LockPatients"/>); migrations take a transaction-scoped advisory lock so that replicas starting
+/// together migrate one after another.
 /// </summary>
 internal sealed class PostgresTimelineStore : SqlTimelineStore, IAsyncDisposable
 {
@@ -33,12 +34,6 @@ internal sealed class PostgresTimelineStore : SqlTimelineStore, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(connection);
         return await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
-    }
-
-    protected override async ValueTask<DbTransaction> BeginSweepAsync(DbConnection connection, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        return await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();

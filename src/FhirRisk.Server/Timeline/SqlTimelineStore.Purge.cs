@@ -54,6 +54,7 @@ internal abstract partial class SqlTimelineStore
         {
             return await InWriteTransactionAsync(connection, async (transaction, token) =>
             {
+                await LockPatientsAsync(connection, transaction, [patientId], exclusive: true, token).ConfigureAwait(false);
                 var (keys, fullUrls) = await CompartmentAsync(connection, transaction, patientId, token).ConfigureAwait(false);
                 var unlinked = await UnlinkedReachingAsync(connection, transaction, keys, fullUrls, token).ConfigureAwait(false);
                 int linked;
@@ -91,14 +92,35 @@ internal abstract partial class SqlTimelineStore
     public async Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
     {
         var micros = (cutoff - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
+        string[]? patientsParameter = null;
         await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             return await InWriteTransactionAsync(connection, async (transaction, token) =>
             {
-                var patients = Convert.ToInt32(await Run($"SELECT COUNT(*) FROM ({InactivePatients}) inactive", c => c.ExecuteScalarAsync(token)).ConfigureAwait(false),
-                    System.Globalization.CultureInfo.InvariantCulture);
-                var linked = await Run($"DELETE FROM timeline_resources WHERE patient_id IN ({InactivePatients})", c => c.ExecuteNonQueryAsync(token)).ConfigureAwait(false);
+                // Where writes run side by side (PostgreSQL), the patients chosen are locked, writes to them finish first,
+                // and the choice is made again among them on what those writes committed: a write that found a chosen
+                // patient's rows unchanged and added one keeps them all (review s25 M2; at repeatable read, review s24-store
+                // #6's fix, such rows were deleted still, as nothing had changed them).
+                var chosen = "";
+                patientsParameter = null;
+                if (dialect.LockPatients(exclusive: true) is not null)
+                {
+                    var candidates = new List<string>();
+                    await Run($"SELECT patient_id FROM ({InactivePatients}) inactive", async c =>
+                    {
+                        await using var reader = await c.ExecuteReaderAsync(token).ConfigureAwait(false);
+                        while (await reader.ReadAsync(token).ConfigureAwait(false))
+                            candidates.Add(reader.GetString(0));
+                        return 0;
+                    }).ConfigureAwait(false);
+                    await LockPatientsAsync(connection, transaction, candidates, exclusive: true, token).ConfigureAwait(false);
+                    chosen = " AND patient_id = ANY(@patients)";
+                    patientsParameter = [.. candidates];
+                }
+                var patients = Convert.ToInt32(await Run($"SELECT COUNT(*) FROM ({InactivePatients}) inactive WHERE patient_id IS NOT NULL{chosen}",
+                    c => c.ExecuteScalarAsync(token)).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+                var linked = await Run($"DELETE FROM timeline_resources WHERE patient_id IN ({InactivePatients}){chosen}", c => c.ExecuteNonQueryAsync(token)).ConfigureAwait(false);
                 var unlinked = await Run($"DELETE FROM timeline_resources WHERE patient_id IS NULL AND updated_at < @cutoff AND resource_type NOT IN ({SharedTypeList})",
                     c => c.ExecuteNonQueryAsync(token)).ConfigureAwait(false);
                 return new TimelineRetentionResult(patients, linked, unlinked);
@@ -107,9 +129,11 @@ internal abstract partial class SqlTimelineStore
                 {
                     await using var command = Command(connection, transaction, sql);
                     Add(command, "cutoff", micros);
+                    if (patientsParameter is not null)
+                        Add(command, "patients", patientsParameter);
                     return await execute(command).ConfigureAwait(false);
                 }
-            }, cancellationToken, sweep: true).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (DbException e)
         {

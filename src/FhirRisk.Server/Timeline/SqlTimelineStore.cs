@@ -38,16 +38,6 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
     /// <summary>A write transaction: exclusive for SQLite, read committed for PostgreSQL.</summary>
     protected abstract ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// The retention sweep's transaction, whose deletes must act on the rows its choice of patients saw: exclusive for
-    /// SQLite, as every write; repeatable read for PostgreSQL, where at read committed a push that updated an inactive
-    /// patient's row after the sweep chose the patient, and committed while the delete waited on it, lost that update,
-    /// answered 200 (review s24-store #6). Under a snapshot that update makes the delete fail with 40001, and the sweep
-    /// runs again from the start (<see cref="TransientConflict"/>), when the patient is active.
-    /// </summary>
-    protected virtual ValueTask<DbTransaction> BeginSweepAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        BeginWriteAsync(connection, cancellationToken);
-
     /// <summary>Called before the first migration (e.g. to create the SQLite file's folder and enable WAL).</summary>
     protected virtual Task PrepareAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -124,8 +114,12 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
                 // orders by it (ReadPatientWithinAsync); stamped one by one in (type, id) order, an Encounter was cut
                 // before the Observations of its own push (review s25 M1).
                 var now = NowMicros();
+                // The patients the write touches, locked (shared) before any is read, then those an urn:uuid: names.
+                var written = new TimelineResource[resources.Count];
+                var patients = resources.SelectMany(r => new[] { r.PatientId, UrnOfOtherId(r) }).OfType<string>().ToHashSet(StringComparer.Ordinal);
+                await LockPatientsAsync(connection, transaction, patients, exclusive: false, token).ConfigureAwait(false);
                 var named = new Dictionary<string, string?>(StringComparer.Ordinal);
-                foreach (var i in order)
+                for (var i = 0; i < resources.Count; i++)
                 {
                     var resource = resources[i];
                     if (resource.PatientUrn is { } urn)
@@ -134,9 +128,15 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
                             named[urn] = patient = await PatientNamedByAsync(connection, transaction, urn, token).ConfigureAwait(false);
                         resource = patient is null ? resource : resource with { PatientId = patient, PatientUrn = null };
                     }
-                    results[i] = await WriteOneAsync(connection, transaction, resource, now, token).ConfigureAwait(false);
-                    if (UrnOfOtherId(resource) is { } uuid)
-                        await MoveUrnRowsAsync(connection, transaction, resource.Id, uuid, token).ConfigureAwait(false);
+                    written[i] = resource;
+                }
+                await LockPatientsAsync(connection, transaction, named.Values.OfType<string>().Where(p => !patients.Contains(p)).ToHashSet(StringComparer.Ordinal),
+                    exclusive: false, token).ConfigureAwait(false);
+                foreach (var i in order)
+                {
+                    results[i] = await WriteOneAsync(connection, transaction, written[i], now, token).ConfigureAwait(false);
+                    if (UrnOfOtherId(written[i]) is { } uuid)
+                        await MoveUrnRowsAsync(connection, transaction, written[i].Id, uuid, token).ConfigureAwait(false);
                 }
                 return results;
             }, cancellationToken).ConfigureAwait(false);
@@ -163,10 +163,10 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
     /// <summary>Runs <paramref name="work"/> in a write transaction and commits it, from the start again when the
     /// database aborted it for a conflict with another (<see cref="TransientConflict"/>).</summary>
     private Task<T> InWriteTransactionAsync<T>(DbConnection connection, Func<DbTransaction, CancellationToken, Task<T>> work,
-        CancellationToken cancellationToken, bool sweep = false) =>
+        CancellationToken cancellationToken) =>
         TransientConflict.RunAsync(async token =>
         {
-            await using var transaction = await (sweep ? BeginSweepAsync(connection, token) : BeginWriteAsync(connection, token)).ConfigureAwait(false);
+            await using var transaction = await BeginWriteAsync(connection, token).ConfigureAwait(false);
             var result = await work(transaction, token).ConfigureAwait(false);
             await transaction.CommitAsync(token).ConfigureAwait(false);
             return result;
@@ -393,6 +393,18 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             await repair.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         return Result(resource, unchanged ? TimelineWriteKind.Unchanged : TimelineWriteKind.Outdated, version);
+    }
+
+    /// <summary>Locks the <paramref name="patients"/> for this transaction (<see cref="SqlDialect.LockPatients"/>); nothing
+    /// where the transaction is exclusive already.</summary>
+    private async Task LockPatientsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> patients, bool exclusive,
+        CancellationToken cancellationToken)
+    {
+        if (patients.Count == 0 || dialect.LockPatients(exclusive) is not { } sql)
+            return;
+        await using var command = Command(connection, transaction, sql);
+        Add(command, "patients", patients.ToArray());
+        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The id of the Patient stored under the fullUrl <paramref name="urn"/>, or null.</summary>

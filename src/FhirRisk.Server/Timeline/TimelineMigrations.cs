@@ -106,6 +106,17 @@ internal sealed record SqlDialect(string Int64, string Bytes, string? MigrationL
     // An arbitrary constant: the key of the advisory lock every FhirRisk replica takes to migrate.
     public static SqlDialect Postgres { get; } = new("BIGINT", "BYTEA", "SELECT pg_advisory_xact_lock(731650001)");
 
+    /// <summary>
+    /// Takes a transaction-scoped lock on each patient id of the text array parameter <c>@patients</c>, shared (writes)
+    /// or exclusive (erasure, retention), in id order; null where the write transaction is exclusive already (SQLite's
+    /// BEGIN IMMEDIATE). A write that read a patient's rows unchanged wrote nothing a removal could conflict with, so
+    /// without it a sweep that chose the patient before such a write deleted rows the write had just answered
+    /// "unchanged" (review s25 M2). The key's first half is an arbitrary constant, as the migration lock's.
+    /// </summary>
+    public string? LockPatients(bool exclusive) => MigrationLock is null
+        ? null
+        : $"SELECT COUNT(pg_advisory_xact_lock{(exclusive ? "" : "_shared")}(731650002, hashtext(id))) FROM (SELECT DISTINCT unnest(@patients) AS id ORDER BY 1) ordered";
+
     /// <summary>An SQL condition: the binary <paramref name="bytes"/> holds the UTF-8 of the text <paramref name="text"/>.</summary>
     public string BytesContain(string bytes, string text) => MigrationLock is null
         ? $"instr({bytes}, CAST({text} AS BLOB)) > 0"

@@ -668,34 +668,48 @@ public sealed class PostgresTimelineStoreTests : TimelineStoreContract
     }
 
     [StoreFact]
-    public async Task A_push_committed_while_the_retention_sweep_waits_on_its_row_is_kept()
+    public Task A_push_that_changed_a_patient_while_the_sweep_chose_it_is_kept() => PushBesideSweepAsync(changed: true);
+
+    [StoreFact]
+    public Task A_push_that_found_a_patient_unchanged_and_added_to_it_while_the_sweep_chose_it_is_kept() => PushBesideSweepAsync(changed: false);
+
+    /// <summary>
+    /// A push of a patient past retention (its Patient, changed or not, and a new Observation) holds the patient while the
+    /// sweep chooses it. Review s24-store #6: at read committed the sweep deleted the push's new Patient version, answered
+    /// 200. Review s25 M2: at repeatable read (#6's first fix) it still deleted the rows the push had answered
+    /// "unchanged", as nothing had changed them, and kept only the new Observation. No serial order gives either: the
+    /// sweep now waits for the push and chooses again.
+    /// </summary>
+    private async Task PushBesideSweepAsync(bool changed)
     {
-        // Review s24-store #6: the sweep chose p1 as inactive, a push updated p1's Patient and committed while the sweep's
-        // delete waited on that row; at read committed the delete re-checked only its own condition and removed the new
-        // version, answered 200. No serial order gives that: the sweep now runs on one snapshot and starts again.
         var timeout = TimeSpan.FromSeconds(120);
         await Store.WriteAsync([Patient("p1"), Observation("o1", "p1", 1)]).WaitAsync(timeout);
         Clock.Advance(TimeSpan.FromDays(40));
-        var now = (Clock.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
-        await using var push = new Npgsql.NpgsqlConnection(_connectionString);
-        await push.OpenAsync();
-        await using var transaction = await push.BeginTransactionAsync();
-        await using (var update = new Npgsql.NpgsqlCommand(
-            $"UPDATE timeline_resources SET updated_at = {now}, version = version + 1 WHERE resource_type = 'Patient' AND resource_id = 'p1'", push, transaction))
-            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+        var paused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ((SqlTimelineStore)Store).AfterInsertFoundRow = async _ =>
+        {
+            paused.TrySetResult();
+            await release.Task;
+        };
+        var patient = changed ? Linked("p1") with { FullUrl = null } : Patient("p1");
+        var push = Store.WriteAsync([patient, Observation("o2", "p1", 2)]);
+        await paused.Task.WaitAsync(timeout);
 
         var sweep = Store.PurgeInactiveAsync(Clock.GetUtcNow() - TimeSpan.FromDays(30));
         await WaitForLockWaitAsync(timeout);
-        await transaction.CommitAsync();
+        release.SetResult();
+        var written = await push.WaitAsync(timeout);
         var removed = await sweep.WaitAsync(timeout);
 
+        Assert.Equal(changed ? TimelineWriteKind.Updated : TimelineWriteKind.Unchanged, written[0].Kind);
+        Assert.Equal(TimelineWriteKind.Created, written[1].Kind);
         Assert.Equal(new TimelineRetentionResult(Patients: 0, Linked: 0, Unlinked: 0), removed);
-        var patient = await Store.ReadAsync("Patient", "p1").WaitAsync(timeout);
-        Assert.Equal(2, patient!.Version);
-        Assert.Equal(2, (await Store.ReadPatientAsync("p1").WaitAsync(timeout)).Count);
+        Assert.Equal(["Observation/o1", "Observation/o2", "Patient/p1"],
+            (await Store.ReadPatientAsync("p1").WaitAsync(timeout)).Select(r => $"{r.ResourceType}/{r.Id}"));
     }
 
-    /// <summary>Until a session of the test database waits on a row lock (the sweep's delete behind the open push).</summary>
+    /// <summary>Until a session of the test database waits on a lock (the sweep behind the open push).</summary>
     private async Task WaitForLockWaitAsync(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
