@@ -51,7 +51,7 @@ internal sealed class CdsHookHandler(
             return new CdsCardsResponse([]);
         }
         if (result.Gaps.Any)
-            CdsHooksLog.DataLeftOut(_logger, service.Id, result.Gaps.Rejected, result.Gaps.OtherPatient, result.Gaps.StoredHistoryUnavailable);
+            CdsHooksLog.DataLeftOut(_logger, service.Id, result.Gaps.Rejected, result.Gaps.OtherPatient, result.Gaps.StoredHistoryUnavailable, result.Gaps.StoredHistoryCut);
         var explained = await contributors.GetContributorsAsync(prediction, result.Risks, cancellationToken).ConfigureAwait(false);
         var inputs = result.Risks.Select((risk, i) => new RiskCardInput(risk, explained[i])).ToList();
         return new CdsCardsResponse(cards.Build(result, inputs, data.Missing));

@@ -42,8 +42,8 @@ internal static partial class CdsHooksLog
     [LoggerMessage(EventId = 210, Level = LogLevel.Warning, Message = "CDS service {ServiceId}: {KeyCount} FHIR searches stopped at {MaxPages} pages with more pending; the cards say the data is incomplete")]
     public static partial void PagesCut(ILogger logger, string serviceId, int keyCount, int maxPages);
 
-    [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "CDS service {ServiceId}: supplied resources not used: {RejectedCount} refused by the FHIR reader, {OtherPatientCount} of another patient; stored history unavailable: {StoreUnavailable}; the cards say the data is incomplete")]
-    public static partial void DataLeftOut(ILogger logger, string serviceId, int rejectedCount, int otherPatientCount, bool storeUnavailable);
+    [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "CDS service {ServiceId}: supplied resources not used: {RejectedCount} refused by the FHIR reader, {OtherPatientCount} of another patient; stored history unavailable: {StoreUnavailable}, cut at the read limit: {StoredHistoryCut}; the cards say the data is incomplete")]
+    public static partial void DataLeftOut(ILogger logger, string serviceId, int rejectedCount, int otherPatientCount, bool storeUnavailable, bool storedHistoryCut);
 
     [LoggerMessage(EventId = 212, Level = LogLevel.Warning, Message = "CDS service {ServiceId}: fhirServer {Authority} (issuer {Issuer}) resolves to an address this service does not call (private, loopback or link-local); {KeyCount} prefetch keys not fetched. Name it in CdsHooks:Fhir:AllowedServers if it is a FHIR server of yours")]
     public static partial void AddressRefused(ILogger logger, string serviceId, string authority, string issuer, int keyCount);

@@ -120,8 +120,16 @@ internal sealed class JsonlFeedbackStore : InMemoryFeedbackStore, IDisposable
         _path = Path.GetFullPath(path);
         // Clinicians' comments and override reasons: owner-only when created (file 0600, folder 0700).
         OwnerOnlyFiles.CreateFolder(Path.GetDirectoryName(_path)!);
+        // Line by line: the file only grows, and holding it whole at start (comments of up to 8 KB each) undid the bound
+        // on the keys kept (review s25 L3).
         if (File.Exists(_path))
-            AddNew(File.ReadLines(_path).Where(l => l.Length > 0).Select(Parse));
+        {
+            foreach (var line in File.ReadLines(_path))
+            {
+                if (line.Length > 0)
+                    Remember([Parse(line)]);
+            }
+        }
     }
 
     public override async Task<int> AddAsync(IReadOnlyList<StoredFeedback> feedback, CancellationToken cancellationToken)

@@ -34,9 +34,9 @@ public interface ITimelineStore
 
     /// <summary>
     /// As <see cref="ReadPatientAsync(string, CancellationToken)"/>, holding at most <paramref name="maxBytes"/> of
-    /// resource JSON: the Patients, then the rows stored most recently, until the next would pass it (docs/timeline-store.md
-    /// "Reads"). <see cref="TimelinePatientRead.Cut"/> says whether rows were left. A store that cannot bound its reads
-    /// reads whole.
+    /// resource JSON: the Patients, their Encounters, then the rows of the most recent writes, until the next would pass it
+    /// (docs/timeline-store.md "Predictions"). <see cref="TimelinePatientRead.Cut"/> says whether rows were left; a kept row
+    /// may name a cut one. A store that cannot bound its reads reads whole.
     /// </summary>
     async Task<TimelinePatientRead> ReadPatientWithinAsync(string patientId, long maxBytes, CancellationToken cancellationToken = default) =>
         new(await ReadPatientAsync(patientId, cancellationToken).ConfigureAwait(false), Cut: false);
@@ -96,6 +96,9 @@ public sealed record TimelinePurgeResult(int Linked, int Unlinked)
 /// <param name="Unlinked">Resources without a patient, unchanged since the cutoff.</param>
 public sealed record TimelineRetentionResult(int Patients, int Linked, int Unlinked);
 
+/// <summary>A patient's bounded read: its resources, ordered by type then id, and whether older ones were left out.</summary>
+public sealed record TimelinePatientRead(IReadOnlyList<TimelineResource> Resources, bool Cut);
+
 /// <summary>One stored FHIR resource.</summary>
 /// <param name="ResourceType">The FHIR type, e.g. <c>Observation</c>.</param>
 /// <param name="Id">The logical id (the resource's own, else the uuid of a <c>urn:uuid:</c> fullUrl, else derived from
@@ -105,9 +108,6 @@ public sealed record TimelineRetentionResult(int Patients, int Linked, int Unlin
 /// <param name="ContentHash">SHA-256 (hex) of the resource's canonical JSON (<see cref="ResourceContentHash"/>).</param>
 /// <param name="Json">The resource as accepted (UTF-8 JSON).</param>
 /// <param name="Version">1 for the first stored version, +1 per change; 0 on resources not yet written.</param>
-/// <summary>A patient's bounded read: its resources, ordered by type then id, and whether older ones were left out.</summary>
-public sealed record TimelinePatientRead(IReadOnlyList<TimelineResource> Resources, bool Cut);
-
 public sealed record TimelineResource(
     string ResourceType,
     string Id,
