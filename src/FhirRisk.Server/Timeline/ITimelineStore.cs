@@ -60,7 +60,8 @@ public interface ITimelineStore
 
     /// <summary>Retention: removes every patient none of whose resources changed at or after <paramref name="cutoff"/>
     /// (the whole compartment, so no timeline is cut in two), and every resource without a patient that has not changed
-    /// since then. One transaction.</summary>
+    /// since then. One transaction where writers run one at a time (SQLite); elsewhere (PostgreSQL) one per
+    /// <see cref="SqlTimelineStore.SweepChunk"/> patients, then one for the rows without a patient.</summary>
     Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default);
 
     /// <summary>

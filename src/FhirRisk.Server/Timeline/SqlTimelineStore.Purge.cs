@@ -89,56 +89,89 @@ internal abstract partial class SqlTimelineStore
         }
     }
 
+    /// <summary>Most patients one transaction of a PostgreSQL sweep locks and removes: while it runs, writes to the patients
+    /// of its lock buckets (<see cref="SqlDialect.LockPatients"/>), most of them, wait; a few hundred patients' rows are
+    /// deleted in well under a second.</summary>
+    internal const int SweepChunk = 256;
+
     public async Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
     {
         var micros = (cutoff - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
-        string[]? patientsParameter = null;
         await using var connection = await OpenGuardedAsync(cancellationToken).ConfigureAwait(false);
+        var removed = new TimelineRetentionResult(0, 0, 0);
         try
         {
-            return await InWriteTransactionAsync(connection, async (transaction, token) =>
+            if (dialect.LockPatients(exclusive: true) is null)
             {
-                // Where writes run side by side (PostgreSQL), the patients chosen are locked, writes to them finish first,
-                // and the choice is made again among them on what those writes committed: a write that found a chosen
-                // patient's rows unchanged and added one keeps them all (review s25 M2; at repeatable read, review s24-store
-                // #6's fix, such rows were deleted still, as nothing had changed them).
-                var chosen = "";
-                patientsParameter = null;
-                if (dialect.LockPatients(exclusive: true) is not null)
+                // One writer at a time (SQLite): one transaction, nothing can come between the choice and the deletes.
+                return await InWriteTransactionAsync(connection, async (transaction, token) =>
+                {
+                    var (patients, linked) = await SweepPatientsAsync(connection, transaction, micros, null, token).ConfigureAwait(false);
+                    return new TimelineRetentionResult(patients, linked, await SweepUnlinkedAsync(connection, transaction, micros, token).ConfigureAwait(false));
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            // Where writes run side by side (PostgreSQL), each transaction chooses up to SweepChunk inactive patients, locks
+            // them, so that the writes holding them finish first, and chooses again among them on what those writes
+            // committed: a write that found a chosen patient's rows unchanged and added one keeps them all (review s25 M2;
+            // at repeatable read, review s24-store #6's fix, such rows were deleted still, as nothing had changed them). A
+            // patient found active is not chosen again, so the passes end.
+            while (true)
+            {
+                var (chosen, patients, linked) = await InWriteTransactionAsync(connection, async (transaction, token) =>
                 {
                     var candidates = new List<string>();
-                    await Run($"SELECT patient_id FROM ({InactivePatients}) inactive", async c =>
+                    await using (var select = Command(connection, transaction, $"SELECT patient_id FROM ({InactivePatients}) inactive ORDER BY patient_id LIMIT {SweepChunk}"))
                     {
-                        await using var reader = await c.ExecuteReaderAsync(token).ConfigureAwait(false);
+                        Add(select, "cutoff", micros);
+                        await using var reader = await select.ExecuteReaderAsync(token).ConfigureAwait(false);
                         while (await reader.ReadAsync(token).ConfigureAwait(false))
                             candidates.Add(reader.GetString(0));
-                        return 0;
-                    }).ConfigureAwait(false);
+                    }
                     await LockPatientsAsync(connection, transaction, candidates, exclusive: true, token).ConfigureAwait(false);
-                    chosen = " AND patient_id = ANY(@patients)";
-                    patientsParameter = [.. candidates];
-                }
-                var patients = Convert.ToInt32(await Run($"SELECT COUNT(*) FROM ({InactivePatients}) inactive WHERE patient_id IS NOT NULL{chosen}",
-                    c => c.ExecuteScalarAsync(token)).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
-                var linked = await Run($"DELETE FROM timeline_resources WHERE patient_id IN ({InactivePatients}){chosen}", c => c.ExecuteNonQueryAsync(token)).ConfigureAwait(false);
-                var unlinked = await Run($"DELETE FROM timeline_resources WHERE patient_id IS NULL AND updated_at < @cutoff AND resource_type NOT IN ({SharedTypeList})",
-                    c => c.ExecuteNonQueryAsync(token)).ConfigureAwait(false);
-                return new TimelineRetentionResult(patients, linked, unlinked);
-
-                async Task<TResult> Run<TResult>(string sql, Func<DbCommand, Task<TResult>> execute)
-                {
-                    await using var command = Command(connection, transaction, sql);
-                    Add(command, "cutoff", micros);
-                    if (patientsParameter is not null)
-                        Add(command, "patients", patientsParameter);
-                    return await execute(command).ConfigureAwait(false);
-                }
-            }, cancellationToken).ConfigureAwait(false);
+                    var (patients, linked) = candidates.Count == 0 ? (0, 0)
+                        : await SweepPatientsAsync(connection, transaction, micros, [.. candidates], token).ConfigureAwait(false);
+                    return (candidates.Count, patients, linked);
+                }, cancellationToken).ConfigureAwait(false);
+                removed = removed with { Patients = removed.Patients + patients, Linked = removed.Linked + linked };
+                if (chosen < SweepChunk)
+                    break;
+            }
+            var unlinked = await InWriteTransactionAsync(connection, (transaction, token) => SweepUnlinkedAsync(connection, transaction, micros, token),
+                cancellationToken).ConfigureAwait(false);
+            return removed with { Unlinked = unlinked };
         }
         catch (DbException e)
         {
-            throw new TimelineStoreUnavailableException($"The {Provider} timeline store could not complete the retention sweep ({TimelineStoreFailure.Describe(e)}); nothing was removed.", e);
+            throw new TimelineStoreUnavailableException(removed.Linked == 0
+                ? $"The {Provider} timeline store could not complete the retention sweep ({TimelineStoreFailure.Describe(e)}); nothing was removed."
+                : $"The {Provider} timeline store could not complete the retention sweep ({TimelineStoreFailure.Describe(e)}); {removed.Patients} inactive patients were removed before it stopped, the rest at the next sweep.", e);
         }
+    }
+
+    /// <summary>Removes the inactive patients (among <paramref name="chosen"/>, when given): how many, and their rows.</summary>
+    private static async Task<(int Patients, int Linked)> SweepPatientsAsync(DbConnection connection, DbTransaction transaction, long cutoffMicros,
+        string[]? chosen, CancellationToken cancellationToken)
+    {
+        var among = chosen is null ? "" : " AND patient_id = ANY(@patients)";
+        await using var count = Command(connection, transaction, $"SELECT COUNT(*) FROM ({InactivePatients}) inactive WHERE patient_id IS NOT NULL{among}");
+        await using var delete = Command(connection, transaction, $"DELETE FROM timeline_resources WHERE patient_id IN ({InactivePatients}){among}");
+        foreach (var command in new[] { count, delete })
+        {
+            Add(command, "cutoff", cutoffMicros);
+            if (chosen is not null)
+                Add(command, "patients", chosen);
+        }
+        var patients = Convert.ToInt32(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        return (patients, await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Removes the rows stored without a patient and unchanged since the cutoff, but the shared types.</summary>
+    private static async Task<int> SweepUnlinkedAsync(DbConnection connection, DbTransaction transaction, long cutoffMicros, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            $"DELETE FROM timeline_resources WHERE patient_id IS NULL AND updated_at < @cutoff AND resource_type NOT IN ({SharedTypeList})");
+        Add(command, "cutoff", cutoffMicros);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The <c>Type/id</c> keys and fullUrls of the compartment, plus the forms that name the patient even when

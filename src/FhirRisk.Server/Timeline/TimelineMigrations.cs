@@ -107,15 +107,23 @@ internal sealed record SqlDialect(string Int64, string Bytes, string? MigrationL
     public static SqlDialect Postgres { get; } = new("BIGINT", "BYTEA", "SELECT pg_advisory_xact_lock(731650001)");
 
     /// <summary>
-    /// Takes a transaction-scoped lock on each patient id of the text array parameter <c>@patients</c>, shared (writes)
-    /// or exclusive (erasure, retention), in id order; null where the write transaction is exclusive already (SQLite's
-    /// BEGIN IMMEDIATE). A write that read a patient's rows unchanged wrote nothing a removal could conflict with, so
-    /// without it a sweep that chose the patient before such a write deleted rows the write had just answered
-    /// "unchanged" (review s25 M2). The key's first half is an arbitrary constant, as the migration lock's.
+    /// Takes transaction-scoped locks covering each patient id of the text array parameter <c>@patients</c>, shared
+    /// (writes) or exclusive (erasure, retention), in key order; null where the write transaction is exclusive already
+    /// (SQLite's BEGIN IMMEDIATE). A write that read a patient's rows unchanged wrote nothing a removal could conflict
+    /// with, so without it a sweep that chose the patient before such a write deleted rows the write had just answered
+    /// "unchanged" (review s25 M2). A patient's lock is one of <see cref="PatientLockBuckets"/> by the hash of its id: a
+    /// lock per patient took a slot of the server's shared lock table each (max_locks_per_transaction × max_connections,
+    /// 6,400 by default), which a transaction Bundle of thousands of patients, or a sweep of as many, would exhaust
+    /// ("out of shared memory", every retry alike). Patients of one bucket are written side by side (shared) and removed
+    /// one after another. The key's first half is an arbitrary constant, as the migration lock's.
     /// </summary>
     public string? LockPatients(bool exclusive) => MigrationLock is null
         ? null
-        : $"SELECT COUNT(pg_advisory_xact_lock{(exclusive ? "" : "_shared")}(731650002, hashtext(id))) FROM (SELECT DISTINCT unnest(@patients) AS id ORDER BY 1) ordered";
+        : $"SELECT COUNT(pg_advisory_xact_lock{(exclusive ? "" : "_shared")}(731650002, bucket)) FROM (SELECT DISTINCT hashtext(id) & {PatientLockBuckets - 1} AS bucket FROM unnest(@patients) AS id ORDER BY 1) ordered";
+
+    /// <summary>How many locks the patients share (<see cref="LockPatients"/>): a transaction holds at most this many, the
+    /// default max_locks_per_transaction.</summary>
+    public const int PatientLockBuckets = 64;
 
     /// <summary>An SQL condition: the binary <paramref name="bytes"/> holds the UTF-8 of the text <paramref name="text"/>.</summary>
     public string BytesContain(string bytes, string text) => MigrationLock is null

@@ -668,6 +668,23 @@ public sealed class PostgresTimelineStoreTests : TimelineStoreContract
     }
 
     [StoreFact]
+    public async Task A_sweep_of_more_patients_than_one_transaction_locks_removes_them_all()
+    {
+        // Each lock takes a slot of the server's shared lock table: one transaction for thousands of inactive patients
+        // would fail with "out of shared memory" every hour.
+        var count = 2 * SqlTimelineStore.SweepChunk + 7;
+        await Store.WriteAsync([.. Enumerable.Range(0, count).SelectMany(i => new[] { Patient($"p{i}"), Observation($"o{i}", $"p{i}", i) })])
+            .WaitAsync(TimeSpan.FromSeconds(120));
+        Clock.Advance(TimeSpan.FromDays(40));
+        await Store.WriteAsync([Observation("recent", "p3", 1)]).WaitAsync(TimeSpan.FromSeconds(120));
+
+        var removed = await Store.PurgeInactiveAsync(Clock.GetUtcNow() - TimeSpan.FromDays(30)).WaitAsync(TimeSpan.FromSeconds(120));
+
+        Assert.Equal(new TimelineRetentionResult(Patients: count - 1, Linked: 2 * (count - 1), Unlinked: 0), removed);
+        Assert.Equal(3, (await Store.ReadPatientAsync("p3").WaitAsync(TimeSpan.FromSeconds(120))).Count);
+    }
+
+    [StoreFact]
     public Task A_push_that_changed_a_patient_while_the_sweep_chose_it_is_kept() => PushBesideSweepAsync(changed: true);
 
     [StoreFact]
