@@ -17,8 +17,8 @@ internal abstract partial class SqlTimelineStore
     // or swept as one, and a survivor still charted does not lose the history of the chart retired into it. The walk
     // starts at the linked charts with a recent row (found by patient_id, one index probe each) and follows each link
     // once (UNION), so a cycle of links ends.
-    private const string InactivePatients = """
-        SELECT patient_id FROM timeline_resources WHERE patient_id IS NOT NULL
+    private static string InactivePatients(string among) => $"""
+        SELECT patient_id FROM timeline_resources WHERE patient_id IS NOT NULL{among}
         GROUP BY patient_id HAVING MAX(updated_at) < @cutoff
         EXCEPT
         SELECT id FROM (
@@ -54,7 +54,7 @@ internal abstract partial class SqlTimelineStore
         {
             return await InWriteTransactionAsync(connection, async (transaction, token) =>
             {
-                await LockPatientsAsync(connection, transaction, [patientId], exclusive: true, token).ConfigureAwait(false);
+                await LockPatientsAsync(connection, transaction, [patientId], exclusive: true, all: true, token).ConfigureAwait(false);
                 var (keys, fullUrls) = await CompartmentAsync(connection, transaction, patientId, token).ConfigureAwait(false);
                 var unlinked = await UnlinkedReachingAsync(connection, transaction, keys, fullUrls, token).ConfigureAwait(false);
                 int linked;
@@ -89,9 +89,9 @@ internal abstract partial class SqlTimelineStore
         }
     }
 
-    /// <summary>Most patients one transaction of a PostgreSQL sweep locks and removes: while it runs, writes to the patients
-    /// of its lock buckets (<see cref="SqlDialect.LockPatients"/>), most of them, wait; a few hundred patients' rows are
-    /// deleted in well under a second.</summary>
+    /// <summary>Most patients one transaction of a PostgreSQL sweep locks and removes: each lock takes a slot of the
+    /// server's shared lock table (max_locks_per_transaction × max_connections, 6,400 by default), so one transaction for
+    /// every inactive patient failed with "out of shared memory" once they were thousands (review s25-fixes H1).</summary>
     internal const int SweepChunk = 256;
 
     public async Task<TimelineRetentionResult> PurgeInactiveAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default)
@@ -110,31 +110,27 @@ internal abstract partial class SqlTimelineStore
                     return new TimelineRetentionResult(patients, linked, await SweepUnlinkedAsync(connection, transaction, micros, token).ConfigureAwait(false));
                 }, cancellationToken).ConfigureAwait(false);
             }
-            // Where writes run side by side (PostgreSQL), each transaction chooses up to SweepChunk inactive patients, locks
-            // them, so that the writes holding them finish first, and chooses again among them on what those writes
-            // committed: a write that found a chosen patient's rows unchanged and added one keeps them all (review s25 M2;
-            // at repeatable read, review s24-store #6's fix, such rows were deleted still, as nothing had changed them). A
-            // patient found active is not chosen again, so the passes end.
-            while (true)
+            // Where writes run side by side (PostgreSQL): the inactive patients are chosen once, by one scan that locks
+            // nothing; then each transaction locks up to SweepChunk of them, so that the writes holding them finish first,
+            // and chooses again among them on what those writes committed (by the patient index, not a scan of the
+            // table), then deletes. A write that found a chosen patient's rows unchanged and added one keeps them all
+            // (review s25 M2; at repeatable read, review s24-store #6's fix, such rows were deleted still).
+            var candidates = new List<string>();
+            await using (var select = Command(connection, null, $"SELECT patient_id FROM ({InactivePatients("")}) inactive ORDER BY patient_id"))
             {
-                var (chosen, patients, linked) = await InWriteTransactionAsync(connection, async (transaction, token) =>
+                Add(select, "cutoff", micros);
+                await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    candidates.Add(reader.GetString(0));
+            }
+            foreach (var chunk in candidates.Chunk(SweepChunk))
+            {
+                var (patients, linked) = await InWriteTransactionAsync(connection, async (transaction, token) =>
                 {
-                    var candidates = new List<string>();
-                    await using (var select = Command(connection, transaction, $"SELECT patient_id FROM ({InactivePatients}) inactive ORDER BY patient_id LIMIT {SweepChunk}"))
-                    {
-                        Add(select, "cutoff", micros);
-                        await using var reader = await select.ExecuteReaderAsync(token).ConfigureAwait(false);
-                        while (await reader.ReadAsync(token).ConfigureAwait(false))
-                            candidates.Add(reader.GetString(0));
-                    }
-                    await LockPatientsAsync(connection, transaction, candidates, exclusive: true, token).ConfigureAwait(false);
-                    var (patients, linked) = candidates.Count == 0 ? (0, 0)
-                        : await SweepPatientsAsync(connection, transaction, micros, [.. candidates], token).ConfigureAwait(false);
-                    return (candidates.Count, patients, linked);
+                    await LockPatientsAsync(connection, transaction, chunk, exclusive: true, all: true, token).ConfigureAwait(false);
+                    return await SweepPatientsAsync(connection, transaction, micros, chunk, token).ConfigureAwait(false);
                 }, cancellationToken).ConfigureAwait(false);
                 removed = removed with { Patients = removed.Patients + patients, Linked = removed.Linked + linked };
-                if (chosen < SweepChunk)
-                    break;
             }
             var unlinked = await InWriteTransactionAsync(connection, (transaction, token) => SweepUnlinkedAsync(connection, transaction, micros, token),
                 cancellationToken).ConfigureAwait(false);
@@ -153,8 +149,8 @@ internal abstract partial class SqlTimelineStore
         string[]? chosen, CancellationToken cancellationToken)
     {
         var among = chosen is null ? "" : " AND patient_id = ANY(@patients)";
-        await using var count = Command(connection, transaction, $"SELECT COUNT(*) FROM ({InactivePatients}) inactive WHERE patient_id IS NOT NULL{among}");
-        await using var delete = Command(connection, transaction, $"DELETE FROM timeline_resources WHERE patient_id IN ({InactivePatients}){among}");
+        await using var count = Command(connection, transaction, $"SELECT COUNT(*) FROM ({InactivePatients(among)}) inactive");
+        await using var delete = Command(connection, transaction, $"DELETE FROM timeline_resources WHERE patient_id IN ({InactivePatients(among)}){among}");
         foreach (var command in new[] { count, delete })
         {
             Add(command, "cutoff", cutoffMicros);

@@ -114,24 +114,33 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
                 // orders by it (ReadPatientWithinAsync); stamped one by one in (type, id) order, an Encounter was cut
                 // before the Observations of its own push (review s25 M1).
                 var now = NowMicros();
-                // The patients the write touches, locked (shared) before any is read, then those an urn:uuid: names.
-                var written = new TimelineResource[resources.Count];
-                var patients = resources.SelectMany(r => new[] { r.PatientId, UrnOfOtherId(r) }).OfType<string>().ToHashSet(StringComparer.Ordinal);
-                await LockPatientsAsync(connection, transaction, patients, exclusive: false, token).ConfigureAwait(false);
-                var named = new Dictionary<string, string?>(StringComparer.Ordinal);
-                for (var i = 0; i < resources.Count; i++)
+                // The patients the write touches, locked (shared) before any is read, then those an urn:uuid: names, read
+                // again once locked: an erasure of the named patient between the read and the lock left a row of a
+                // patient just erased (review s25-fixes M2).
+                var written = resources.ToArray();
+                var locked = resources.SelectMany(r => new[] { r.PatientId, UrnOfOtherId(r) }).OfType<string>().ToHashSet(StringComparer.Ordinal);
+                var all = await LockPatientsAsync(connection, transaction, locked, exclusive: false, all: false, token).ConfigureAwait(false);
+                for (var pass = 0; pass < 3; pass++)
                 {
-                    var resource = resources[i];
-                    if (resource.PatientUrn is { } urn)
+                    var named = new Dictionary<string, string?>(StringComparer.Ordinal);
+                    foreach (var urn in resources.Select(r => r.PatientUrn).OfType<string>())
                     {
-                        if (!named.TryGetValue(urn, out var patient))
-                            named[urn] = patient = await PatientNamedByAsync(connection, transaction, urn, token).ConfigureAwait(false);
-                        resource = patient is null ? resource : resource with { PatientId = patient, PatientUrn = null };
+                        if (!named.ContainsKey(urn))
+                            named[urn] = await PatientNamedByAsync(connection, transaction, urn, token).ConfigureAwait(false);
                     }
-                    written[i] = resource;
+                    for (var i = 0; i < resources.Count; i++)
+                    {
+                        written[i] = resources[i].PatientUrn is { } urn && named[urn] is { } patient
+                            ? resources[i] with { PatientId = patient, PatientUrn = null }
+                            : resources[i];
+                    }
+                    var more = named.Values.OfType<string>().Where(p => !locked.Contains(p)).ToHashSet(StringComparer.Ordinal);
+                    if (more.Count == 0 || all)
+                        break;
+                    locked.UnionWith(more);
+                    all = await LockPatientsAsync(connection, transaction, more, exclusive: false, all: locked.Count > SqlDialect.MaxPatientLocks, token)
+                        .ConfigureAwait(false);
                 }
-                await LockPatientsAsync(connection, transaction, named.Values.OfType<string>().Where(p => !patients.Contains(p)).ToHashSet(StringComparer.Ordinal),
-                    exclusive: false, token).ConfigureAwait(false);
                 foreach (var i in order)
                 {
                     results[i] = await WriteOneAsync(connection, transaction, written[i], now, token).ConfigureAwait(false);
@@ -395,16 +404,29 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         return Result(resource, unchanged ? TimelineWriteKind.Unchanged : TimelineWriteKind.Outdated, version);
     }
 
-    /// <summary>Locks the <paramref name="patients"/> for this transaction (<see cref="SqlDialect.LockPatients"/>); nothing
-    /// where the transaction is exclusive already.</summary>
-    private async Task LockPatientsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> patients, bool exclusive,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Locks the <paramref name="patients"/> for this transaction (<see cref="SqlDialect.LockPatients"/>); nothing where
+    /// the transaction is exclusive already. A removal (<paramref name="exclusive"/>) takes the lock of all patients first,
+    /// then each of its own; a write takes the lock of all patients, shared, instead of its own when they are more than
+    /// <see cref="SqlDialect.MaxPatientLocks"/> (or <paramref name="all"/>). Returns whether the lock of all was taken.
+    /// </summary>
+    private async Task<bool> LockPatientsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> patients, bool exclusive,
+        bool all, CancellationToken cancellationToken)
     {
         if (patients.Count == 0 || dialect.LockPatients(exclusive) is not { } sql)
-            return;
+            return false;
+        all = exclusive || all || patients.Count > SqlDialect.MaxPatientLocks;
+        if (all)
+        {
+            await using var whole = Command(connection, transaction, dialect.LockAllPatients(exclusive)!);
+            await whole.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            if (!exclusive)
+                return true;
+        }
         await using var command = Command(connection, transaction, sql);
         Add(command, "patients", patients.ToArray());
         await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return all;
     }
 
     /// <summary>The id of the Patient stored under the fullUrl <paramref name="urn"/>, or null.</summary>

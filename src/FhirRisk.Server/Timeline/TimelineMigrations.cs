@@ -107,23 +107,29 @@ internal sealed record SqlDialect(string Int64, string Bytes, string? MigrationL
     public static SqlDialect Postgres { get; } = new("BIGINT", "BYTEA", "SELECT pg_advisory_xact_lock(731650001)");
 
     /// <summary>
-    /// Takes transaction-scoped locks covering each patient id of the text array parameter <c>@patients</c>, shared
-    /// (writes) or exclusive (erasure, retention), in key order; null where the write transaction is exclusive already
-    /// (SQLite's BEGIN IMMEDIATE). A write that read a patient's rows unchanged wrote nothing a removal could conflict
-    /// with, so without it a sweep that chose the patient before such a write deleted rows the write had just answered
-    /// "unchanged" (review s25 M2). A patient's lock is one of <see cref="PatientLockBuckets"/> by the hash of its id: a
-    /// lock per patient took a slot of the server's shared lock table each (max_locks_per_transaction × max_connections,
-    /// 6,400 by default), which a transaction Bundle of thousands of patients, or a sweep of as many, would exhaust
-    /// ("out of shared memory", every retry alike). Patients of one bucket are written side by side (shared) and removed
-    /// one after another. The key's first half is an arbitrary constant, as the migration lock's.
+    /// Takes a transaction-scoped lock on each patient id of the text array parameter <c>@patients</c> (keyed by the hash
+    /// of the id, in key order), shared (writes) or exclusive (erasure, retention); null where the write transaction is
+    /// exclusive already (SQLite's BEGIN IMMEDIATE). A write that read a patient's rows unchanged wrote nothing a removal
+    /// could conflict with, so without it a sweep that chose the patient before such a write deleted rows the write had
+    /// just answered "unchanged" (review s25 M2). Each lock takes a slot of the server's shared lock table
+    /// (max_locks_per_transaction × max_connections, 6,400 by default): a write of more than
+    /// <see cref="MaxPatientLocks"/> patients takes <see cref="LockAllPatients"/> instead, and a removal takes that one
+    /// too, then at most a few hundred patients a transaction. The keys' first halves are arbitrary constants, as the
+    /// migration lock's.
     /// </summary>
     public string? LockPatients(bool exclusive) => MigrationLock is null
         ? null
-        : $"SELECT COUNT(pg_advisory_xact_lock{(exclusive ? "" : "_shared")}(731650002, bucket)) FROM (SELECT DISTINCT hashtext(id) & {PatientLockBuckets - 1} AS bucket FROM unnest(@patients) AS id ORDER BY 1) ordered";
+        : $"SELECT COUNT(pg_advisory_xact_lock{(exclusive ? "" : "_shared")}(731650002, k)) FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest(@patients) AS id ORDER BY 1) ordered";
 
-    /// <summary>How many locks the patients share (<see cref="LockPatients"/>): a transaction holds at most this many, the
-    /// default max_locks_per_transaction.</summary>
-    public const int PatientLockBuckets = 64;
+    /// <summary>The lock a write of many patients holds shared, and every removal exclusive, before its patients' own;
+    /// null as <see cref="LockPatients"/>.</summary>
+    public string? LockAllPatients(bool exclusive) => MigrationLock is null
+        ? null
+        : $"SELECT pg_advisory_xact_lock{(exclusive ? "" : "_shared")}(731650003, 0)";
+
+    /// <summary>The most patients a write locks one by one (the default max_locks_per_transaction); a write of more holds
+    /// <see cref="LockAllPatients"/>: a transaction Bundle of thousands of patients would exhaust the lock table.</summary>
+    public const int MaxPatientLocks = 64;
 
     /// <summary>An SQL condition: the binary <paramref name="bytes"/> holds the UTF-8 of the text <paramref name="text"/>.</summary>
     public string BytesContain(string bytes, string text) => MigrationLock is null

@@ -690,6 +690,10 @@ public sealed class PostgresTimelineStoreTests : TimelineStoreContract
     [StoreFact]
     public Task A_push_that_found_a_patient_unchanged_and_added_to_it_while_the_sweep_chose_it_is_kept() => PushBesideSweepAsync(changed: false);
 
+    [StoreFact]
+    public Task A_push_of_more_patients_than_it_locks_one_by_one_holds_them_all_from_the_sweep() =>
+        PushBesideSweepAsync(changed: false, others: SqlDialect.MaxPatientLocks + 6);
+
     /// <summary>
     /// A push of a patient past retention (its Patient, changed or not, and a new Observation) holds the patient while the
     /// sweep chooses it. Review s24-store #6: at read committed the sweep deleted the push's new Patient version, answered
@@ -697,7 +701,7 @@ public sealed class PostgresTimelineStoreTests : TimelineStoreContract
     /// "unchanged", as nothing had changed them, and kept only the new Observation. No serial order gives either: the
     /// sweep now waits for the push and chooses again.
     /// </summary>
-    private async Task PushBesideSweepAsync(bool changed)
+    private async Task PushBesideSweepAsync(bool changed, int others = 0)
     {
         var timeout = TimeSpan.FromSeconds(120);
         await Store.WriteAsync([Patient("p1"), Observation("o1", "p1", 1)]).WaitAsync(timeout);
@@ -710,7 +714,7 @@ public sealed class PostgresTimelineStoreTests : TimelineStoreContract
             await release.Task;
         };
         var patient = changed ? Linked("p1") with { FullUrl = null } : Patient("p1");
-        var push = Store.WriteAsync([patient, Observation("o2", "p1", 2)]);
+        var push = Store.WriteAsync([patient, Observation("o2", "p1", 2), .. Enumerable.Range(0, others).Select(i => Observation($"x{i}", $"q{i}", i))]);
         await paused.Task.WaitAsync(timeout);
 
         var sweep = Store.PurgeInactiveAsync(Clock.GetUtcNow() - TimeSpan.FromDays(30));
