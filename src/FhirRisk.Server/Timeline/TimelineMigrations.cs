@@ -62,18 +62,21 @@ internal static class TimelineMigrations
         // move to a Patient pushed later under that fullUrl (SqlTimelineStore.MoveUrnRowsAsync), never a chart stored
         // from a plain Patient/<u> reference (review s25 M3).
         new(11, "timeline_resources_patient_urn", "ALTER TABLE timeline_resources ADD COLUMN patient_urn TEXT NULL"),
-        // Rows stored before 2026-12-07 under the uuid of an urn:uuid: reference no entry of their push resolved, where a
-        // Patient stored under that fullUrl has another id: moved to that Patient, as a push now stores them (review
-        // s24-store #9: its predictions and its erasure missed them). Only rows whose JSON holds that urn:uuid: reference
-        // (a chart stored from Patient/<u> stays), none whose uuid is a Patient's id; driven from the Patients stored
-        // under an urn:uuid: fullUrl of another id, so the scan follows the patient_id index.
-        new(12, "timeline_resources_urn_patients", $"""
-            UPDATE timeline_resources SET patient_id = ({UrnPatient("timeline_resources.patient_id")})
-            WHERE patient_id IN (SELECT substr(full_url, 10) FROM timeline_resources WHERE resource_type = 'Patient'
-                                 AND full_url LIKE 'urn:uuid:%' AND substr(full_url, 10) <> resource_id)
-              AND resource_type <> 'Patient'
+        // Rows stored before 2026-12-07 under the uuid of an urn:uuid: reference no entry of their push resolved get the
+        // reference they were read from, as a push now records it: those whose uuid is a UUID no Patient has as its id and
+        // whose JSON holds "urn:uuid:<uuid>" (a chart stored from Patient/<u> does not). One scan of the table.
+        new(12, "timeline_resources_patient_urn_filled", $"""
+            UPDATE timeline_resources SET patient_urn = 'urn:uuid:' || patient_id
+            WHERE patient_urn IS NULL AND patient_id LIKE '________-____-____-____-____________' AND resource_type <> 'Patient'
               AND NOT EXISTS (SELECT 1 FROM timeline_resources own WHERE own.resource_type = 'Patient' AND own.resource_id = timeline_resources.patient_id)
               AND {dialect.BytesContain("json", "'\"urn:uuid:' || patient_id || '\"'")}
+            """),
+        // Those of them whose Patient is stored under that fullUrl with another id move to it, as a push now stores them
+        // (review s24-store #9: its predictions and its erasure missed them); the others wait for their Patient's push.
+        new(13, "timeline_resources_urn_patients", $"""
+            UPDATE timeline_resources SET patient_id = ({UrnPatient("timeline_resources.patient_id")}), patient_urn = NULL
+            WHERE patient_urn IS NOT NULL AND resource_type <> 'Patient'
+              AND ({UrnPatient("timeline_resources.patient_id")}) IS NOT NULL
             """),
     ];
 

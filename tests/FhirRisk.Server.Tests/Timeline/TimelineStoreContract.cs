@@ -37,7 +37,7 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     {
         await Store.MigrateAsync().WaitAsync(Timeout);
         var versions = await ((SqlTimelineStore)Store).AppliedMigrationsAsync().WaitAsync(Timeout);
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], versions);
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], versions);
     }
 
     [StoreFact]
@@ -557,7 +557,7 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
         var upgraded = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
         await upgraded.MigrateAsync();
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], await upgraded.AppliedMigrationsAsync());
         Assert.Equal(["Observation/o-77", "Patient/77"], (await upgraded.ReadPatientAsync("77")).Select(r => $"{r.ResourceType}/{r.Id}").Order(StringComparer.Ordinal));
         Assert.Equal(["Patient/merged", "Patient/survivor"], (await upgraded.ReadPatientAsync("survivor")).Select(r => $"{r.ResourceType}/{r.Id}").Order(StringComparer.Ordinal));
     }
@@ -578,13 +578,13 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
         var upgraded = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
         await upgraded.MigrateAsync();
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], await upgraded.AppliedMigrationsAsync());
         Assert.Equal(["Observation/o1", "Patient/merged", "Patient/survivor"],
             (await upgraded.ReadPatientAsync("survivor")).Select(r => $"{r.ResourceType}/{r.Id}"));
     }
 
     [Fact]
-    public async Task Rows_stored_under_an_urn_uuid_before_migration_12_move_to_the_Patient_stored_under_it()
+    public async Task Rows_stored_under_an_urn_uuid_before_migration_12_move_to_the_Patient_stored_under_it_then_or_later()
     {
         var path = _folder.File("schema-9.db");
         var old = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
@@ -594,18 +594,22 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
         const string a = "6e1c9a52-0000-4000-8000-00000000000a", b = "6e1c9a52-0000-4000-8000-00000000000b";
         await old.WriteAsync([Patient("123") with { FullUrl = "urn:uuid:" + a }, Patient("456") with { FullUrl = "urn:uuid:" + b },
             Patient("same") with { FullUrl = "urn:uuid:same" }]);
-        await old.WriteAsync([UrnSubject("o1", a), Observation("o2", b, 2), UrnSubject("o3", "same"), UrnSubject("o4", "nobody")]);
+        const string c = "6e1c9a52-0000-4000-8000-00000000000c";
+        await old.WriteAsync([UrnSubject("o1", a), Observation("o2", b, 2), UrnSubject("o3", "same"), UrnSubject("o4", "nobody"), UrnSubject("o5", c)]);
         await ExecuteSqliteAsync(path, "DROP INDEX ix_timeline_resources_full_url", "ALTER TABLE timeline_resources DROP COLUMN patient_urn",
             "DELETE FROM timeline_schema_migrations WHERE version >= 10");
 
         var upgraded = new SqliteTimelineStore(path, busyTimeoutSeconds: 30, Clock);
         await upgraded.MigrateAsync();
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], await upgraded.AppliedMigrationsAsync());
         Assert.Equal(["Observation/o1", "Patient/123"], (await upgraded.ReadPatientAsync("123")).Select(r => $"{r.ResourceType}/{r.Id}"));
         Assert.Equal(b, (await upgraded.ReadAsync("Observation", "o2"))!.PatientId);
         Assert.Equal("same", (await upgraded.ReadAsync("Observation", "o3"))!.PatientId);
         Assert.Equal("nobody", (await upgraded.ReadAsync("Observation", "o4"))!.PatientId);
+        // A row whose Patient comes only after the upgrade is taken by it, as one stored since (review s25-fixes L1).
+        await upgraded.WriteAsync([Patient("789") with { FullUrl = "urn:uuid:" + c }]);
+        Assert.Equal(["Observation/o5", "Patient/789"], (await upgraded.ReadPatientAsync("789")).Select(r => $"{r.ResourceType}/{r.Id}"));
 
         static TimelineResource UrnSubject(string id, string uuid)
         {
@@ -778,7 +782,7 @@ public sealed class PostgresTimelineStoreTests : TimelineStoreContract
         await using var upgraded = new PostgresTimelineStore(_connectionString!, commandTimeoutSeconds: 30, Clock);
         await upgraded.MigrateAsync();
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], await upgraded.AppliedMigrationsAsync());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], await upgraded.AppliedMigrationsAsync());
         Assert.Equal(["Observation/o1", "Patient/merged", "Patient/survivor"],
             (await upgraded.ReadPatientAsync("survivor")).Select(r => $"{r.ResourceType}/{r.Id}"));
     }
