@@ -110,10 +110,9 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             return await InWriteTransactionAsync<IReadOnlyList<TimelineWriteResult>>(connection, async (transaction, token) =>
             {
                 var results = new TimelineWriteResult[resources.Count];
-                // One instant for the whole transaction: its rows are kept or cut together by a bounded read, which
-                // orders by it (ReadPatientWithinAsync); stamped one by one in (type, id) order, an Encounter was cut
+                // One instant for the whole transaction (below): its rows are kept or cut together by a bounded read,
+                // which orders by it (ReadPatientWithinAsync); stamped one by one in (type, id) order, an Encounter was cut
                 // before the Observations of its own push (review s25 M1).
-                var now = NowMicros();
                 // The patients the write touches, locked (shared) before any is read, then those an urn:uuid: names, read
                 // again once locked: an erasure of the named patient between the read and the lock left a row of a
                 // patient just erased (review s25-fixes M2).
@@ -141,6 +140,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
                     all = await LockPatientsAsync(connection, transaction, more, exclusive: false, all: locked.Count > SqlDialect.MaxPatientLocks, token)
                         .ConfigureAwait(false);
                 }
+                var now = NowMicros(); // once the locks are held: a write that waited is stamped when it writes
                 foreach (var i in order)
                 {
                     results[i] = await WriteOneAsync(connection, transaction, written[i], now, token).ConfigureAwait(false);
