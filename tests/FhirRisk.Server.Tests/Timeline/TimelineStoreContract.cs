@@ -395,6 +395,14 @@ public abstract class TimelineStoreContract : IAsyncLifetime
     private const string UuidB = "6e1c9a52-0000-4000-8000-00000000000b";
     private const string UuidC = "6e1c9a52-0000-4000-8000-00000000000c";
 
+    /// <summary>An Observation whose subject is <c>urn:uuid:</c><paramref name="uuid"/>, stored under the uuid with no
+    /// record of the reference, as a push stored it before 2026-12-07.</summary>
+    internal static TimelineResource UrnSubject(string id, string uuid)
+    {
+        var bytes = Encoding.UTF8.GetBytes($$$"""{"resourceType":"Observation","id":"{{{id}}}","status":"final","subject":{"reference":"urn:uuid:{{{uuid}}}"}}""");
+        return new TimelineResource("Observation", id, uuid, null, ResourceContentHash.Of(bytes), bytes);
+    }
+
     /// <summary>The resource as a push stores it whose patient reference was <c>urn:uuid:&lt;its patient&gt;</c>, unresolved.</summary>
     private static TimelineResource FromUrn(TimelineResource resource) => resource with { PatientUrn = "urn:uuid:" + resource.PatientId };
 
@@ -611,11 +619,6 @@ public sealed class SqliteTimelineStoreTests : TimelineStoreContract, IDisposabl
         await upgraded.WriteAsync([Patient("789") with { FullUrl = "urn:uuid:" + c }]);
         Assert.Equal(["Observation/o5", "Patient/789"], (await upgraded.ReadPatientAsync("789")).Select(r => $"{r.ResourceType}/{r.Id}"));
 
-        static TimelineResource UrnSubject(string id, string uuid)
-        {
-            var bytes = Encoding.UTF8.GetBytes($$$"""{"resourceType":"Observation","id":"{{{id}}}","status":"final","subject":{"reference":"urn:uuid:{{{uuid}}}"}}""");
-            return new TimelineResource("Observation", id, uuid, null, ResourceContentHash.Of(bytes), bytes);
-        }
     }
 
     /// <summary>Runs <paramref name="statements"/> on the SQLite file, as a store of an older schema would have it.</summary>
@@ -749,6 +752,30 @@ public sealed class PostgresTimelineStoreTests : TimelineStoreContract
             Assert.True(DateTime.UtcNow < deadline, "the sweep never waited on the pushed row");
             await Task.Delay(20);
         }
+    }
+
+    [StoreFact]
+    public async Task Rows_stored_under_an_urn_uuid_before_migration_12_move_on_PostgreSQL_too()
+    {
+        // As the SQLite test does: migrations 12 and 13 state their byte search in each database's own words.
+        const string a = "6e1c9a52-0000-4000-8000-00000000000a", b = "6e1c9a52-0000-4000-8000-00000000000b";
+        await Store.WriteAsync([Patient("123") with { FullUrl = "urn:uuid:" + a }]).WaitAsync(TimeSpan.FromSeconds(120));
+        await Store.WriteAsync([UrnSubject("o1", a), Observation("o2", b, 2), UrnSubject("o3", b)]).WaitAsync(TimeSpan.FromSeconds(120));
+        foreach (var sql in new[]
+        {
+            "DROP INDEX ix_timeline_resources_full_url", "ALTER TABLE timeline_resources DROP COLUMN patient_urn",
+            "DELETE FROM timeline_schema_migrations WHERE version >= 10",
+        })
+            await ExecuteAsync(sql, CancellationToken.None);
+        Assert.Equal(a, (await Store.ReadAsync("Observation", "o1"))!.PatientId); // under the uuid, as a push stored it before 2026-12-07
+
+        await using var upgraded = new PostgresTimelineStore(_connectionString!, commandTimeoutSeconds: 30, Clock);
+        await upgraded.MigrateAsync();
+        await upgraded.WriteAsync([Patient("456") with { FullUrl = "urn:uuid:" + b }]);
+
+        Assert.Equal(["Observation/o1", "Patient/123"], (await upgraded.ReadPatientAsync("123")).Select(r => $"{r.ResourceType}/{r.Id}"));
+        Assert.Equal(["Observation/o3", "Patient/456"], (await upgraded.ReadPatientAsync("456")).Select(r => $"{r.ResourceType}/{r.Id}"));
+        Assert.Equal(b, (await upgraded.ReadAsync("Observation", "o2"))!.PatientId); // from a plain Patient/<b> reference
     }
 
     private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
