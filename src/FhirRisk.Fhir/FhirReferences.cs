@@ -115,5 +115,12 @@ public static class FhirReferences
     public static bool IsId(string? id) =>
         id is { Length: > 0 and <= 64 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.');
 
+    /// <summary>The UUID of <paramref name="text"/> when it is <c>urn:uuid:</c> and an RFC 4122 UUID in its hyphenated
+    /// form (<c>8-4-4-4-12</c> hex digits), prefix and digits as written; null otherwise.</summary>
+    public static string? UuidOfUrn(string? text) =>
+        text is { Length: 45 } && text.StartsWith("urn:uuid:", StringComparison.Ordinal) && Guid.TryParseExact(text.AsSpan(9), "D", out _)
+            ? text[9..]
+            : null;
+
     private static FhirReferenceTarget Invalid(string raw) => new(FhirReferenceKind.Invalid, null, null, raw);
 }

@@ -58,4 +58,16 @@ public sealed class FhirReferencesTests
     [InlineData(null, null, null)]
     public void SameServerPatient_IsALinksPatientOnTheLinkingPatientsOwnServer(string? link, string? ownFullUrl, string? expected) =>
         Assert.Equal(expected, FhirReferences.SameServerPatient(link, ownFullUrl));
+
+    [Theory]
+    [InlineData("urn:uuid:6e1c9a52-0000-4000-8000-00000000000a", "6e1c9a52-0000-4000-8000-00000000000a")]
+    [InlineData("urn:uuid:6E1C9A52-0000-4000-8000-00000000000A", "6E1C9A52-0000-4000-8000-00000000000A")]
+    [InlineData("URN:UUID:6e1c9a52-0000-4000-8000-00000000000a", null)] // the store matches fullUrls exactly
+    [InlineData("urn:uuid:6e1c9a520000400080000000000000a0", null)] // not the hyphenated form
+    [InlineData("urn:uuid:abc", null)]
+    [InlineData("urn:oid:1.2.3", null)]
+    [InlineData(" urn:uuid:6e1c9a52-0000-4000-8000-00000000000a", null)]
+    [InlineData(null, null)]
+    public void UuidOfUrn_IsTheUuidOfAnUrnUuidInItsHyphenatedForm(string? text, string? expected) =>
+        Assert.Equal(expected, FhirReferences.UuidOfUrn(text));
 }

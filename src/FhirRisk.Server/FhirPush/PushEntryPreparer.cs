@@ -168,8 +168,7 @@ internal static partial class PushEntryPreparer
         var (patient, urn) = FhirResourceLinks.Target(reference) switch
         {
             // A UUID's urn names a Patient of another push by its fullUrl; anything else after urn: is an id as before.
-            { IsUrn: true, Id: var uuid } => (uuid, reference.Trim() is var named && named.StartsWith("urn:uuid:", StringComparison.Ordinal)
-                && Guid.TryParseExact(uuid, "D", out _) ? named : null),
+            { IsUrn: true, Id: var uuid } => (uuid, FhirReferences.UuidOfUrn(reference.Trim()) is not null ? reference.Trim() : null),
             { Type: "Patient", Id: var id } => (id, null),
             _ => (null, null),
         };

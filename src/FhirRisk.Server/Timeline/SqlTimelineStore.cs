@@ -1,4 +1,5 @@
 using System.Data.Common;
+using FhirRisk.Fhir;
 
 namespace FhirRisk.Server.Timeline;
 
@@ -110,37 +111,11 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
             return await InWriteTransactionAsync<IReadOnlyList<TimelineWriteResult>>(connection, async (transaction, token) =>
             {
                 var results = new TimelineWriteResult[resources.Count];
-                // One instant for the whole transaction (below): its rows are kept or cut together by a bounded read,
-                // which orders by it (ReadPatientWithinAsync); stamped one by one in (type, id) order, an Encounter was cut
-                // before the Observations of its own push (review s25 M1).
-                // The patients the write touches, locked (shared) before any is read, then those an urn:uuid: names, read
-                // again once locked: an erasure of the named patient between the read and the lock left a row of a
-                // patient just erased (review s25-fixes M2).
-                var written = resources.ToArray();
-                var locked = resources.SelectMany(r => new[] { r.PatientId, UrnOfOtherId(r) }).OfType<string>().ToHashSet(StringComparer.Ordinal);
-                var all = await LockPatientsAsync(connection, transaction, locked, exclusive: false, all: false, token).ConfigureAwait(false);
-                for (var pass = 0; pass < 3; pass++)
-                {
-                    var named = new Dictionary<string, string?>(StringComparer.Ordinal);
-                    foreach (var urn in resources.Select(r => r.PatientUrn).OfType<string>())
-                    {
-                        if (!named.ContainsKey(urn))
-                            named[urn] = await PatientNamedByAsync(connection, transaction, urn, token).ConfigureAwait(false);
-                    }
-                    for (var i = 0; i < resources.Count; i++)
-                    {
-                        written[i] = resources[i].PatientUrn is { } urn && named[urn] is { } patient
-                            ? resources[i] with { PatientId = patient, PatientUrn = null }
-                            : resources[i];
-                    }
-                    var more = named.Values.OfType<string>().Where(p => !locked.Contains(p)).ToHashSet(StringComparer.Ordinal);
-                    if (more.Count == 0 || all)
-                        break;
-                    locked.UnionWith(more);
-                    all = await LockPatientsAsync(connection, transaction, more, exclusive: false, all: locked.Count > SqlDialect.MaxPatientLocks, token)
-                        .ConfigureAwait(false);
-                }
-                var now = NowMicros(); // once the locks are held: a write that waited is stamped when it writes
+                var written = await LockAndNameAsync(connection, transaction, resources, token).ConfigureAwait(false);
+                // One instant for the whole transaction, once the locks are held: its rows are kept or cut together by a
+                // bounded read, which orders by it (ReadPatientWithinAsync); stamped one by one in (type, id) order, an
+                // Encounter was cut before the Observations of its own push (review s25 M1).
+                var now = NowMicros();
                 foreach (var i in order)
                 {
                     results[i] = await WriteOneAsync(connection, transaction, written[i], now, token).ConfigureAwait(false);
@@ -168,6 +143,33 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
         [.. Enumerable.Range(0, resources.Count)
             .OrderBy(i => resources[i].ResourceType, StringComparer.Ordinal)
             .ThenBy(i => resources[i].Id, StringComparer.Ordinal)];
+
+    /// <summary>
+    /// Locks (shared) the patients <paramref name="resources"/> touch, then gives each resource whose patient is an
+    /// unresolved <c>urn:uuid:</c> the Patient stored under it, locking those too and reading the names again once locked:
+    /// an erasure of the named patient between the read and the lock left a row of a patient just erased (review
+    /// s25-fixes M2). The resources as they are written, in request order.
+    /// </summary>
+    private async Task<TimelineResource[]> LockAndNameAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<TimelineResource> resources,
+        CancellationToken cancellationToken)
+    {
+        var locked = resources.SelectMany(r => new[] { r.PatientId, UrnOfOtherId(r) }).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var all = await LockPatientsAsync(connection, transaction, locked, exclusive: false, all: false, cancellationToken).ConfigureAwait(false);
+        var urns = resources.Select(r => r.PatientUrn).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var named = new Dictionary<string, string?>(StringComparer.Ordinal);
+        for (var pass = 0; pass < 3; pass++)
+        {
+            foreach (var urn in urns)
+                named[urn] = await PatientNamedByAsync(connection, transaction, urn, cancellationToken).ConfigureAwait(false);
+            var more = named.Values.OfType<string>().Where(p => !locked.Contains(p)).ToHashSet(StringComparer.Ordinal);
+            if (more.Count == 0 || all)
+                break;
+            locked.UnionWith(more);
+            all = await LockPatientsAsync(connection, transaction, more, exclusive: false, all: locked.Count > SqlDialect.MaxPatientLocks, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        return [.. resources.Select(r => r.PatientUrn is { } urn && named[urn] is { } patient ? r with { PatientId = patient, PatientUrn = null } : r)];
+    }
 
     /// <summary>Runs <paramref name="work"/> in a write transaction and commits it, from the start again when the
     /// database aborted it for a conflict with another (<see cref="TransientConflict"/>).</summary>
@@ -441,10 +443,7 @@ internal abstract partial class SqlTimelineStore(SqlDialect dialect, TimeProvide
     /// <summary>The uuid of a Patient's <c>urn:uuid:</c> fullUrl when it is a UUID (RFC 4122) and not the Patient's id
     /// (Synthea's convention makes them equal), else null.</summary>
     internal static string? UrnOfOtherId(TimelineResource resource) =>
-        resource.ResourceType == "Patient" && resource.FullUrl is { } url && url.StartsWith("urn:uuid:", StringComparison.Ordinal)
-            && url["urn:uuid:".Length..] is { } uuid && Guid.TryParseExact(uuid, "D", out _) && uuid != resource.Id
-            ? uuid
-            : null;
+        resource.ResourceType == "Patient" && FhirReferences.UuidOfUrn(resource.FullUrl) is { } uuid && uuid != resource.Id ? uuid : null;
 
     /// <summary>
     /// The rows an earlier push stored under <paramref name="uuid"/> because it read their patient from the reference
