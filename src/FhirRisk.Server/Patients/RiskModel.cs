@@ -154,8 +154,8 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
                 $"{Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar))}@{session.Tokenizer.Vocabulary.Fingerprint:x16}");
             var rollouts = session.CreateRolloutPredictor();
             var simulatedOnly = ModelProvenance.IsSimulatedDemo(directory);
-            Volatile.Write(ref _loaded, new Loaded(session, rollouts, heads, method, version, backend, session.CreateEmbedder(), new TrajectoryGenerator(session, rollouts),
-                simulatedOnly));
+            var loaded = new Loaded(session, rollouts, heads, method, version, backend, session.CreateEmbedder(), new TrajectoryGenerator(session, rollouts),
+                simulatedOnly);
             // Only maps fitted on the service's estimator, rollout counts and temperature are applied (docs/inference.md
             // "Recalibration"); say which, and warn about the rest, so a changed Model:MinRollouts or Model:Temperature is not silent.
             var rolloutSettings = session.Options.Rollouts;
@@ -171,6 +171,8 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
                 RecalibrationNotApplied(logger, string.Join(", ", unused.Select(t => $"{Describe(t)} on {t.FittedFor}")),
                     rolloutSettings.Estimator.ToString().ToLowerInvariant(), RolloutCounts.Of(rolloutSettings).ToString(),
                     rolloutSettings.Sampling.Temperature.ToString(CultureInfo.InvariantCulture));
+            // Published after its warnings are written: once /health/ready answers, the log already says what was loaded.
+            Volatile.Write(ref _loaded, loaded);
             return true;
         }
         catch (Exception e) when (e is InferenceException or IOException or InvalidDataException or UnauthorizedAccessException
