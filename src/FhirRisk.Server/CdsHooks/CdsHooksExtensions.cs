@@ -29,6 +29,7 @@ internal static class CdsHooksExtensions
             p.GetRequiredService<TimeProvider>(), p.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.CdsHooks.Fhir")));
         services.AddSingleton(p => new FhirServerPolicy(p.GetRequiredService<CdsHooksOptions>()));
         services.AddSingleton(p => new FhirSearchMemory(p.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(p => new FhirServerSlots(p.GetRequiredService<FhirFetchOptions>().MaxRequestsPerServer));
         // No redirects (a FHIR server that redirects its API calls is named by the URL it redirects to), and connections
         // only to public addresses unless the operator named the authority (security review: SSRF through fhirServer).
         services.AddHttpClient<FhirServerClient>((p, http) =>

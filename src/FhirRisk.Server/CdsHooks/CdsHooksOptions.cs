@@ -152,6 +152,10 @@ internal sealed class FhirFetchOptions
     /// (the key fails at once, as the server asked, rather than after the key's budget).</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The most requests in flight at once to one FHIR server authority (scheme, host, port), over every issuer,
+    /// call and key (<see cref="FhirServerSlots"/>); a page waits for a slot within its key's <see cref="TotalTimeout"/>.</summary>
+    public int MaxRequestsPerServer { get; set; } = 32;
+
     /// <summary>Failure ratio over <see cref="SamplingDuration"/> that opens the circuit.</summary>
     public double FailureRatio { get; set; } = 0.5;
 
@@ -274,6 +278,8 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
             failures.Add("CdsHooks:Fhir:RetryDelay must not be negative.");
         if (fetch.MaxRetryAfter < TimeSpan.Zero)
             failures.Add("CdsHooks:Fhir:MaxRetryAfter must not be negative.");
+        if (fetch.MaxRequestsPerServer is < 1 or > 10_000)
+            failures.Add("CdsHooks:Fhir:MaxRequestsPerServer must be 1-10000.");
         if (fetch.FailureRatio is not (> 0 and <= 1))
             failures.Add("CdsHooks:Fhir:FailureRatio must be in (0, 1].");
         if (fetch.MinimumThroughput < 2)

@@ -40,12 +40,14 @@ internal sealed class FhirResponseTooLargeException(bool wholeCall = false) : Ex
 /// Reads from the CDS client's FHIR server (a typed HttpClient from HttpClientFactory) through the server's
 /// <see cref="FhirResiliencePipelines"/> pipeline, with the client's <c>fhirAuthorization</c> bearer token.
 /// Searchset pages are followed through <c>link[next]</c> on the same server, up to <c>MaxPages</c>. One key — every
-/// page, attempt, retry and body — is bounded by <c>TotalTimeout</c> and <c>MaxBytesPerKey</c>.
+/// page, attempt, retry and body — is bounded by <c>TotalTimeout</c> and <c>MaxBytesPerKey</c>; a page waits for one of
+/// its server's <see cref="FhirServerSlots"/> first.
 /// </summary>
 internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines pipelines, FhirFetchOptions options, TimeProvider time,
-    FhirReading? reading = null, FhirSearchMemory? memory = null)
+    FhirReading? reading = null, FhirSearchMemory? memory = null, FhirServerSlots? slots = null)
 {
     private readonly FhirSearchMemory _memory = memory ?? new FhirSearchMemory(time);
+    private readonly FhirServerSlots _slots = slots ?? new FhirServerSlots(options.MaxRequestsPerServer);
 
     /// <param name="issuer">The calling CDS client's issuer ("" without one): its own circuit on this server.</param>
     /// <param name="bytes">The call's bytes: each page's body is counted against them as it is read, attempts that fail
@@ -105,6 +107,9 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
             FhirPage answer;
             try
             {
+                // A slot of the server's authority first (FhirServerSlots), waited for within the key's budget and held
+                // through the page's retries; the wait is outside the pipeline, so it is neither an attempt nor a failure.
+                using var slot = await _slots.EnterAsync(url, key).ConfigureAwait(false);
                 answer = await pipeline.ExecuteAsync(
                     async token =>
                     {

@@ -221,6 +221,7 @@ public sealed class CallLimitTests
     [InlineData("CdsHooks:BodyTimeout", "00:00:00")]
     [InlineData("CdsHooks:BodyTimeout", "00:10:01")]
     [InlineData("CdsHooks:Fhir:MaxBytesPerCall", "0")]
+    [InlineData("CdsHooks:Fhir:MaxRequestsPerServer", "0")]
     public async Task A_limit_that_cannot_work_stops_the_start_naming_its_key(string key, string value)
     {
         var e = await Assert.ThrowsAnyAsync<Exception>(() => TestCdsServer.StartAsync(new Dictionary<string, string?> { [key] = value }));
