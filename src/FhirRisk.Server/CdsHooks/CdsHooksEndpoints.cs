@@ -50,7 +50,7 @@ internal static class CdsHooksEndpoints
         TypedResults.Json(DiscoveryDocument(), CdsHooksJsonContext.Default.CdsDiscoveryResponse);
 
     private static async Task<IResult> CallAsync(string id, HttpContext http, CdsHookHandler handler, CdsHooksOptions options, CdsCallLimits limits,
-        ILoggerFactory loggers)
+        CardUuids cardUuids, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(LoggerCategory);
         if (CdsServiceCatalog.Find(id) is not { } service)
@@ -78,7 +78,10 @@ internal static class CdsHooksEndpoints
             if (gathered.Missing.Count(m => m.Reason == FetchFailure.AddressNotAllowed) is > 0 and var notCalled)
                 LogAddressRefused(logger, id, request.FhirServer, client, notCalled);
             var useStore = options.Authentication.MayUseStoredHistory(client);
-            var response = await handler.AnswerAsync(service, request, gathered, useStore, http.RequestAborted);
+            var answer = await handler.AnswerAsync(service, request, gathered, useStore, http.RequestAborted);
+            // Each card's uuid says which service answered which client, so feedback on it can be told from feedback on
+            // a uuid never issued to its sender (CardUuids).
+            var response = answer with { Cards = [.. answer.Cards.Select(c => c with { Uuid = cardUuids.Issue(id, client) })] };
             CdsHooksLog.Answered(logger, id, response.Cards.Count, gathered.Missing.Count, clock.Elapsed.TotalMilliseconds);
             return TypedResults.Json(response, CdsHooksJsonContext.Default.CdsCardsResponse);
         }
@@ -164,7 +167,7 @@ internal static class CdsHooksEndpoints
     internal const long MaxFeedbackBytes = 4L << 20;
 
     private static async Task<IResult> FeedbackAsync(string id, HttpContext http, IFeedbackStore store, CdsHooksOptions options, CdsCallLimits limits,
-        TimeProvider time, ILoggerFactory loggers)
+        CardUuids cardUuids, TimeProvider time, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(LoggerCategory);
         if (CdsServiceCatalog.Find(id) is null)
@@ -181,9 +184,9 @@ internal static class CdsHooksEndpoints
             var body = await ReadAsync(http, Math.Min(options.MaxBodyBytes, MaxFeedbackBytes), options.BodyTimeout,
                 json => JsonSerializer.Deserialize(Fhir.Utf8Bom.Skip(json).Span, CdsHooksJsonContext.Default.CdsFeedbackRequest), bytes,
                 options.MaxBodyBytes < MaxFeedbackBytes ? "CdsHooks:MaxBodyBytes" : "feedback bodies");
-            var feedback = FeedbackReader.Read(id, body, time.GetUtcNow(), http.Features.Get<CdsClientIdentity>());
+            var feedback = FeedbackReader.Read(id, body, time.GetUtcNow(), http.Features.Get<CdsClientIdentity>(), cardUuids);
             var added = await store.AddAsync(feedback, http.RequestAborted);
-            CdsHooksLog.FeedbackStored(logger, id, added, feedback.Count);
+            CdsHooksLog.FeedbackStored(logger, id, added, feedback.Count, feedback.Count(f => f.Issued == false));
             return Results.Ok();
         }
         catch (CallBytesExhaustedException e)

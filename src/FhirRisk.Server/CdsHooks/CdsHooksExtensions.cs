@@ -69,6 +69,7 @@ internal static class CdsHooksExtensions
             ? new JsonlFeedbackStore(path)
             : new InMemoryFeedbackStore());
         services.AddSingleton<RiskCardFactory>();
+        services.AddSingleton(p => new CardUuids(CardUuids.KeyOf(p.GetRequiredService<CdsHooksOptions>().CardUuidKey)));
         services.AddTransient<CdsHookHandler>();
 
         services.AddCors();

@@ -24,8 +24,8 @@ internal static partial class CdsHooksLog
     [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "FHIR server {Authority}, calls of issuer {Issuer}: circuit closed")]
     public static partial void CircuitClosed(ILogger logger, string authority, string issuer);
 
-    [LoggerMessage(EventId = 205, Level = LogLevel.Information, Message = "CDS service {ServiceId} stored {NewCount} of {Count} feedback items")]
-    public static partial void FeedbackStored(ILogger logger, string serviceId, int newCount, int count);
+    [LoggerMessage(EventId = 205, Level = LogLevel.Information, Message = "CDS service {ServiceId} stored {NewCount} of {Count} feedback items ({NotIssued} on card uuids not issued to this client)")]
+    public static partial void FeedbackStored(ILogger logger, string serviceId, int newCount, int count, int notIssued);
 
     [LoggerMessage(EventId = 206, Level = LogLevel.Error, Message = "CDS service {ServiceId} failed with {ExceptionType} (trace {TraceIdentifier})\n{StackTrace}")]
     public static partial void Failed(ILogger logger, string serviceId, string exceptionType, string traceIdentifier, string? stackTrace);

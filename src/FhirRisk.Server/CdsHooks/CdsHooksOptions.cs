@@ -43,6 +43,11 @@ internal sealed class CdsHooksOptions
     /// <summary>Append-only JSONL file for feedback; empty keeps feedback in memory only.</summary>
     public string FeedbackPath { get; set; } = "";
 
+    /// <summary>The key (base64, at least 32 bytes) card uuids are signed with, so that feedback says whether its card was
+    /// issued to the client sending it (<see cref="CardUuids"/>); empty draws one per process. A secret: set it through
+    /// the environment (<c>CdsHooks__CardUuidKey</c>), the same on every replica.</summary>
+    public string CardUuidKey { get; set; } = "";
+
     /// <summary>Origins allowed by CORS; <c>*</c> (default, as the spec's reference services) allows any.</summary>
     public List<string> CorsOrigins { get; set; } = [];
 
@@ -240,6 +245,7 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
         foreach (var task in options.EncounterDischargeTasks.Where(atStayStart.Contains))
             failures.Add($"CdsHooks:EncounterDischargeTasks: '{task}' is predicted at a stay's start, but encounter-discharge asks at the discharge being made; configure it in EncounterStartTasks or PatientViewTasks.");
         ValidateFetch(options.Fhir, failures);
+        ValidateCardUuidKey(options.CardUuidKey, failures);
         if (options.MaxBodyBytes < 1)
             failures.Add("CdsHooks:MaxBodyBytes must be at least 1.");
         if (options.MaxConcurrentCalls < 1)
@@ -266,6 +272,19 @@ internal sealed class CdsHooksOptionsValidator(IConfiguration? configuration = n
     {
         if (threshold.Warning is not (>= 0 and <= 1) || threshold.Critical is not (>= 0 and <= 1) || threshold.Warning > threshold.Critical)
             failures.Add($"{key} needs 0 <= Warning <= Critical <= 1 (probabilities).");
+    }
+
+    private static void ValidateCardUuidKey(string key, List<string> failures)
+    {
+        try
+        {
+            if (CardUuids.KeyOf(key) is { Length: < CardUuids.MinKeyBytes })
+                failures.Add($"CdsHooks:CardUuidKey must hold at least {CardUuids.MinKeyBytes} bytes (e.g. 'openssl rand -base64 32').");
+        }
+        catch (FormatException)
+        {
+            failures.Add("CdsHooks:CardUuidKey is not base64 (e.g. 'openssl rand -base64 32').");
+        }
     }
 
     private static void ValidateFetch(FhirFetchOptions fetch, List<string> failures)

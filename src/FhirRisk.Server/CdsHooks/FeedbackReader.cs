@@ -20,8 +20,10 @@ internal static class FeedbackReader
 
     /// <exception cref="CdsRequestException">A required member is missing, malformed or too long (names the member, never values).</exception>
     /// <param name="client">The authenticated client, recorded with each item; null without authentication.</param>
+    /// <param name="cards">Tells the card uuids this service issued to <paramref name="client"/>; null leaves
+    /// <see cref="StoredFeedback.Issued"/> unset.</param>
     public static IReadOnlyList<StoredFeedback> Read(string serviceId, CdsFeedbackRequest? body, DateTimeOffset receivedAt,
-        Security.CdsClientIdentity? client = null)
+        Security.CdsClientIdentity? client = null, CardUuids? cards = null)
     {
         if (body?.Feedback is not { Count: > 0 } items)
             throw new CdsRequestException("'feedback' must be a non-empty array.");
@@ -63,7 +65,8 @@ internal static class FeedbackReader
                 when.ToUniversalTime(),
                 receivedAt,
                 client?.Issuer,
-                client?.Tenant));
+                client?.Tenant,
+                cards?.WasIssued(serviceId, client, item.Card)));
         }
         return stored;
     }

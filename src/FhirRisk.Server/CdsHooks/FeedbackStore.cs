@@ -19,6 +19,9 @@ namespace FhirRisk.Server.CdsHooks;
 /// <param name="Issuer">The authenticated client that sent it (its token's <c>iss</c>); null without authentication
 /// (LocalDemo) and in lines written before 2026-12-07.</param>
 /// <param name="Tenant">Its token's <c>tenant</c>, when it had one.</param>
+/// <param name="Issued">Whether <paramref name="Card"/> is a card uuid this service issued, for this service and to this
+/// client (<see cref="CardUuids"/>); null in lines written before 2026-12-07. Feedback on other uuids is kept too,
+/// marked false.</param>
 internal sealed record StoredFeedback(
     string ServiceId,
     string Card,
@@ -31,7 +34,8 @@ internal sealed record StoredFeedback(
     DateTimeOffset OutcomeTimestamp,
     DateTimeOffset ReceivedAt,
     string? Issuer = null,
-    string? Tenant = null)
+    string? Tenant = null,
+    bool? Issued = null)
 {
     /// <summary>The same feedback sent again (the spec allows repeats) by the same client has the same key; another
     /// client's feedback on the same card uuid is its own.</summary>

@@ -187,6 +187,8 @@ public sealed class FeedbackTests
         await using var server = await TestCdsServer.StartAsync(new Dictionary<string, string?> { ["CdsHooks:FeedbackPath"] = path });
         using var response = await server.PostJsonAsync($"/cds-services/{CdsServiceCatalog.ReadmissionRiskId}/feedback", Overridden);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("\"card\":\"c-1\"", Assert.Single(File.ReadAllLines(path)), StringComparison.Ordinal);
+        var line = Assert.Single(File.ReadAllLines(path));
+        Assert.Contains("\"card\":\"c-1\"", line, StringComparison.Ordinal);
+        Assert.Contains("\"issued\":false", line, StringComparison.Ordinal); // kept, and marked: no card of this service
     }
 }
