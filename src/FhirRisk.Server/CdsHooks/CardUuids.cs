@@ -7,15 +7,21 @@ namespace FhirRisk.Server.CdsHooks;
 
 /// <summary>
 /// Card uuids that say whom they were issued to (review s24-cds L5): each is an RFC 9562 version 8 UUID whose first
-/// 64 bits are random and whose last 64 carry a keyed hash (HMAC-SHA256, <c>CdsHooks:CardUuidKey</c>) of those bits,
-/// the CDS Service and the calling client (issuer and tenant), less the version and variant bits. Feedback on a card is
+/// 80 bits are random but for the version and variant bits (74 random bits: a repeat among a billion cards has odds of
+/// about 1 in 40,000) and whose last 48 bits are a keyed hash (HMAC-SHA256, <c>CdsHooks:CardUuidKey</c>) of those 80
+/// bits, the CDS Service and the calling client (issuer and tenant). Feedback on a card is
 /// then checked without keeping any list of issued cards: <see cref="WasIssued"/> holds only for a uuid this service
 /// issued, under the same key, for the service the feedback is posted to and the client posting it. Nothing about the
 /// patient or the risk enters the uuid. Without a configured key each process draws its own, so feedback on cards a
-/// restarted or another replica issued reads as not issued: set one key on every replica to keep the check across them.
+/// restarted or another replica issued reads as not issued: set one key on every replica to keep the check across them
+/// (warning 216 at start when authentication is on and no key is set). The tenant is part of the client: feedback sent
+/// with another <c>tenant</c> claim than the call's (or without one) reads as not issued.
 /// </summary>
 internal sealed class CardUuids
 {
+    /// <summary>The uuid's random part, version and variant bits included; the rest is the tag.</summary>
+    private const int RandomBytes = 10;
+
     /// <summary>Fewest bytes of a configured key.</summary>
     internal const int MinKeyBytes = 32;
 
@@ -38,10 +44,10 @@ internal sealed class CardUuids
     public string Issue(string serviceId, CdsClientIdentity? client)
     {
         Span<byte> uuid = stackalloc byte[16];
-        RandomNumberGenerator.Fill(uuid[..8]);
+        RandomNumberGenerator.Fill(uuid[..RandomBytes]);
         uuid[6] = (byte)(0x80 | (uuid[6] & 0x0F)); // version 8 (RFC 9562 §5.8)
-        Tag(uuid[..8], serviceId, client, uuid[8..]);
         uuid[8] = (byte)(0x80 | (uuid[8] & 0x3F)); // variant 10
+        Tag(uuid[..RandomBytes], serviceId, client, uuid[RandomBytes..]);
         return new Guid(uuid, bigEndian: true).ToString();
     }
 
@@ -55,14 +61,13 @@ internal sealed class CardUuids
         guid.TryWriteBytes(uuid, bigEndian: true, out _);
         if (uuid[6] >> 4 != 8 || uuid[8] >> 6 != 2)
             return false;
-        Span<byte> tag = stackalloc byte[8];
-        Tag(uuid[..8], serviceId, client, tag);
-        tag[0] = (byte)(0x80 | (tag[0] & 0x3F));
-        return CryptographicOperations.FixedTimeEquals(tag, uuid[8..]);
+        Span<byte> tag = stackalloc byte[16 - RandomBytes];
+        Tag(uuid[..RandomBytes], serviceId, client, tag);
+        return CryptographicOperations.FixedTimeEquals(tag, uuid[RandomBytes..]);
     }
 
-    /// <summary>The first 8 bytes of HMAC-SHA256 over the random half, the service and the client, each
-    /// length-prefixed so that no two different triples hash the same text.</summary>
+    /// <summary>The first bytes of HMAC-SHA256 over the random part, the service and the client, each length-prefixed
+    /// (null apart from empty) so that no two different triples hash the same text.</summary>
     private void Tag(ReadOnlySpan<byte> random, string serviceId, CdsClientIdentity? client, Span<byte> tag)
     {
         string?[] parts = [serviceId, client?.Issuer, client?.Tenant];
@@ -77,6 +82,6 @@ internal sealed class CardUuids
         }
         Span<byte> hash = stackalloc byte[32];
         HMACSHA256.HashData(_key, message, hash);
-        hash[..8].CopyTo(tag);
+        hash[..tag.Length].CopyTo(tag);
     }
 }

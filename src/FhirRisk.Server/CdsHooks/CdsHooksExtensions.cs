@@ -90,6 +90,8 @@ internal static class CdsHooksExtensions
             SecurityLog.NoTrustedIssuers(logger);
         else
         {
+            if (string.IsNullOrWhiteSpace(options.CardUuidKey))
+                CdsHooksLog.CardUuidKeyPerProcess(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FhirRisk.Server.CdsHooks"));
             // Memory stays the default (a deployment keeps its behaviour), but a PostgreSQL store means replicas.
             if (!options.Authentication.UsesTimelineStore
                 && app.Services.GetService<IOptions<Timeline.TimelineStoreOptions>>()?.Value.IsPostgres == true)

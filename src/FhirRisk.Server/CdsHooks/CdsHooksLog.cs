@@ -15,6 +15,9 @@ internal static partial class CdsHooksLog
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "CDS service {ServiceId} refused a request: {Reason}")]
     public static partial void BadRequest(ILogger logger, string serviceId, string reason);
 
+    [LoggerMessage(EventId = 216, Level = LogLevel.Warning, Message = "CdsHooks:CardUuidKey is not set: card uuids are signed with a key drawn for this process, so feedback on cards issued before a restart or by another replica is stored as not issued (issued: false). Set one base64 key of 32 bytes or more on every replica")]
+    public static partial void CardUuidKeyPerProcess(ILogger logger);
+
     [LoggerMessage(EventId = 215, Level = LogLevel.Error, Message = "CDS service {ServiceId} is configured for a task the loaded model does not answer ({Reason}); every call fails until CdsHooks:*Tasks or the model is changed")]
     public static partial void TaskNotInModel(ILogger logger, string serviceId, string reason);
 

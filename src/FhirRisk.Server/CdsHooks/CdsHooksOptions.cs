@@ -45,7 +45,7 @@ internal sealed class CdsHooksOptions
 
     /// <summary>The key (base64, at least 32 bytes) card uuids are signed with, so that feedback says whether its card was
     /// issued to the client sending it (<see cref="CardUuids"/>); empty draws one per process. A secret: set it through
-    /// the environment (<c>CdsHooks__CardUuidKey</c>), the same on every replica.</summary>
+    /// the environment (<c>FHIRRISK_CdsHooks__CardUuidKey</c>), the same on every replica.</summary>
     public string CardUuidKey { get; set; } = "";
 
     /// <summary>Origins allowed by CORS; <c>*</c> (default, as the spec's reference services) allows any.</summary>

@@ -49,6 +49,10 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
     private readonly FhirSearchMemory _memory = memory ?? new FhirSearchMemory(time);
     private readonly FhirServerSlots _slots = slots ?? new FhirServerSlots(options.MaxRequestsPerServer);
 
+    /// <summary>The slots this client's keys wait for: the service's one <see cref="FhirServerSlots"/> when built by
+    /// dependency injection (a client built without it, in a test, has its own).</summary>
+    internal FhirServerSlots Slots => _slots;
+
     /// <param name="issuer">The calling CDS client's issuer ("" without one): its own circuit on this server.</param>
     /// <param name="bytes">The call's bytes: each page's body is counted against them as it is read, attempts that fail
     /// included.</param>
@@ -70,6 +74,7 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         // where one with more was refused, in the same call. A search refused in every form teaches nothing (a 403 may
         // be one patient's or one user's).
         // One budget for the key, whichever forms it takes.
+        var deadline = time.GetUtcNow() + options.TotalTimeout;
         using var budget = new CancellationTokenSource(options.TotalTimeout, time);
         using var keyToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
         var refused = _memory.Refused(issuer, fhirServer, asked);
@@ -77,8 +82,8 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
         FhirFetchResult? result = null;
         for (var i = 0; i < forms.Count; i++)
         {
-            result = await FetchPagesAsync(fhirServer, forms[i].Url, accessToken, issuer, bytes, cancellationToken, budget.Token, keyToken.Token)
-                .ConfigureAwait(false);
+            result = await FetchPagesAsync(fhirServer, forms[i].Url, accessToken, issuer, bytes, cancellationToken, budget.Token, keyToken.Token,
+                deadline).ConfigureAwait(false);
             var refusal = result.Problem is { Page: 0, HttpStatus: 400 or 403 or 405 or 422 };
             if (!refusal && i > 0 && result.Problem is null or { Kind: FetchFailure.PageLimitReached or FetchFailure.SearchCutShort })
                 _memory.Remember(issuer, fhirServer, asked, refused | (forms[0].Additions & ~forms[i].Additions));
@@ -90,9 +95,26 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
 
     /// <param name="budget">The key's <c>TotalTimeout</c>.</param>
     /// <param name="key">The caller's token and <paramref name="budget"/> together.</param>
+    /// <param name="deadline">When <paramref name="budget"/> runs out.</param>
     private async Task<FhirFetchResult> FetchPagesAsync(Uri fhirServer, string relativeUrl, string? accessToken, string issuer, CallBytes bytes,
-        CancellationToken cancellationToken, CancellationToken budget, CancellationToken key)
+        CancellationToken cancellationToken, CancellationToken budget, CancellationToken key, DateTimeOffset deadline)
     {
+        // One of the issuer's slots at this server first (FhirServerSlots), waited for within the key's budget and held
+        // through every page and retry of this form; the wait is outside the pipeline, so it is neither an attempt nor a
+        // failure of the server. A slot granted with less than MinimumSendBudget left is not used: the request would be
+        // cut off in flight, after the server did the work.
+        FhirServerSlots.Lease slot;
+        try
+        {
+            slot = await _slots.EnterAsync(fhirServer, issuer, key).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return FhirFetchResult.Failed(FetchFailure.TimedOut);
+        }
+        using var held = slot;
+        if (deadline - time.GetUtcNow() < MinimumSendBudget(options))
+            return FhirFetchResult.Failed(FetchFailure.TimedOut);
         var pipeline = pipelines.For(fhirServer, issuer);
         var documents = new List<SuppliedFhirDocument>();
         long bytesRead = 0;
@@ -107,9 +129,6 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
             FhirPage answer;
             try
             {
-                // A slot of the server's authority first (FhirServerSlots), waited for within the key's budget and held
-                // through the page's retries; the wait is outside the pipeline, so it is neither an attempt nor a failure.
-                using var slot = await _slots.EnterAsync(url, key).ConfigureAwait(false);
                 answer = await pipeline.ExecuteAsync(
                     async token =>
                     {
@@ -158,6 +177,10 @@ internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines 
     }
 
     private static bool IsSuccess(HttpStatusCode status) => (int)status is >= 200 and <= 299;
+
+    /// <summary>The least of a key's budget worth sending a request with: 250 ms, or the attempt timeout if shorter.</summary>
+    internal static TimeSpan MinimumSendBudget(FhirFetchOptions options) =>
+        options.AttemptTimeout < TimeSpan.FromMilliseconds(250) ? options.AttemptTimeout : TimeSpan.FromMilliseconds(250);
 
     /// <summary>
     /// A type search (<c>Type?…</c>) that names no <c>_count</c> asks for <paramref name="pageSize"/> resources a page

@@ -1,32 +1,39 @@
 namespace FhirRisk.Server.CdsHooks;
 
 /// <summary>
-/// At most <c>CdsHooks:Fhir:MaxRequestsPerServer</c> requests at once to one FHIR server authority (scheme, host,
-/// port), over every calling issuer, hook call and key (review s24-cds L7): one hook call fetches its prefetch keys in
-/// parallel and up to <c>CdsHooks:MaxConcurrentCalls</c> calls run at once, so without a cap some 700 requests could
-/// reach one EHR's FHIR API together, which a rate-limited API answers with 429 to all. A page waits for a slot before
-/// its attempts start and holds it through its retries (a server that asked to be left alone is not given the slot's
-/// place for others' requests meanwhile). The wait is bounded by the key's own budget (<c>TotalTimeout</c>): a key still
-/// waiting when that is spent fails as timed out, and is not counted against the server's circuit, since the server
-/// never saw it. An authority's entry lives while a request holds or waits for one of its slots, so the map holds no more
-/// authorities than requests in flight.
+/// At most <c>CdsHooks:Fhir:MaxRequestsPerServer</c> prefetch keys at once of one calling issuer at one FHIR server
+/// authority (scheme, host, port), over every hook call and tenant of that issuer (review s24-cds L7): one hook call
+/// fetches its keys in parallel and up to <c>CdsHooks:MaxConcurrentCalls</c> calls run at once, so without a cap some
+/// 700 requests could reach one EHR's FHIR API together, which a rate-limited API answers with 429 to all. Per issuer, as
+/// the circuits are (<see cref="FhirResiliencePipelines"/>): one EHR's slow or rate-limited keys queue behind each other,
+/// never in front of another EHR's on a FHIR host they share (review s26 M1). A key takes its slot once, before its first
+/// page, and holds it through every page, attempt and retry wait of that search form (a search whose later page queued
+/// again behind other keys' first pages lost the pages it had read when its budget ran out, review s26 M2). The wait
+/// is bounded by the key's own budget (<c>TotalTimeout</c>): a key still waiting when that is spent, or left with too
+/// little of it to be worth sending, fails as timed out and is not counted against the server's circuit, since the
+/// server never saw it. An entry lives while a key holds or waits for one of its slots, so the map holds no more
+/// entries than keys in flight.
 /// </summary>
-/// <param name="perServer">Slots per authority (at least 1).</param>
+/// <param name="perServer">Slots per issuer and authority (at least 1).</param>
 internal sealed class FhirServerSlots(int perServer)
 {
-    private readonly Dictionary<string, Authority> _authorities = new(StringComparer.Ordinal);
+    private readonly int _perServer = perServer >= 1 ? perServer : throw new ArgumentOutOfRangeException(nameof(perServer), perServer, "at least one slot");
+    private readonly Dictionary<(string Issuer, string Authority), Authority> _authorities = [];
 
-    /// <summary>Waits for a slot of <paramref name="server"/>'s authority; dispose the lease to give it back.</summary>
+    /// <summary>Waits for one of <paramref name="issuer"/>'s slots at <paramref name="server"/>'s authority; dispose the
+    /// lease to give it back.</summary>
+    /// <param name="issuer">The calling CDS client's issuer ("" without one), compared exactly.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting.</exception>
-    public async ValueTask<Lease> EnterAsync(Uri server, CancellationToken cancellationToken)
+    public async ValueTask<Lease> EnterAsync(Uri server, string issuer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(server);
-        var key = FhirServerPolicy.AuthorityOf(server);
+        ArgumentNullException.ThrowIfNull(issuer);
+        var key = (issuer, FhirServerPolicy.AuthorityOf(server));
         Authority authority;
         lock (_authorities)
         {
             if (!_authorities.TryGetValue(key, out authority!))
-                _authorities[key] = authority = new Authority(perServer);
+                _authorities[key] = authority = new Authority(_perServer);
             authority.Users++;
         }
         try
@@ -41,7 +48,7 @@ internal sealed class FhirServerSlots(int perServer)
         return new Lease(this, key, authority);
     }
 
-    /// <summary>Authorities with a request holding or waiting for a slot.</summary>
+    /// <summary>(Issuer, authority) pairs with a key holding or waiting for a slot.</summary>
     internal int Count
     {
         get
@@ -51,7 +58,7 @@ internal sealed class FhirServerSlots(int perServer)
         }
     }
 
-    private void Leave(string key, Authority authority)
+    private void Leave((string, string) key, Authority authority)
     {
         lock (_authorities)
         {
@@ -61,7 +68,7 @@ internal sealed class FhirServerSlots(int perServer)
     }
 
     /// <summary>A held slot; disposing it once gives it back (a second dispose does nothing).</summary>
-    internal sealed class Lease(FhirServerSlots owner, string key, Authority authority) : IDisposable
+    internal sealed class Lease(FhirServerSlots owner, (string, string) key, Authority authority) : IDisposable
     {
         private int _released;
 
@@ -74,12 +81,12 @@ internal sealed class FhirServerSlots(int perServer)
         }
     }
 
-    /// <param name="slots">The authority's slots.</param>
+    /// <param name="slots">The issuer's slots at the authority.</param>
     internal sealed class Authority(int slots)
     {
         public SemaphoreSlim Slots { get; } = new(slots, slots);
 
-        /// <summary>Requests holding or waiting for a slot (guarded by the map's lock).</summary>
+        /// <summary>Keys holding or waiting for a slot (guarded by the map's lock).</summary>
         public int Users { get; set; }
     }
 }

@@ -116,9 +116,11 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
         var threads = _options.Threads > 0 ? _options.Threads : Environment.ProcessorCount;
         // Model:Backend was checked at start (RiskModelOptionsValidator); the CPU backend is the session's own.
         var backend = _options.Backend == ComputeBackendKind.Torch ? new TorchBackend(TorchDevice.Parse(_options.Device), threads) : null;
+        InferenceSession? session = null;
+        Loaded? built = null;
         try
         {
-            var session = InferenceSession.Open(directory, new InferenceOptions
+            session = InferenceSession.Open(directory, new InferenceOptions
             {
                 Threads = threads,
                 Rollouts = RolloutSettings.Default with
@@ -154,7 +156,7 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
                 $"{Path.GetFileName(directory.TrimEnd(Path.DirectorySeparatorChar))}@{session.Tokenizer.Vocabulary.Fingerprint:x16}");
             var rollouts = session.CreateRolloutPredictor();
             var simulatedOnly = ModelProvenance.IsSimulatedDemo(directory);
-            var loaded = new Loaded(session, rollouts, heads, method, version, backend, session.CreateEmbedder(), new TrajectoryGenerator(session, rollouts),
+            built = new Loaded(session, rollouts, heads, method, version, backend, session.CreateEmbedder(), new TrajectoryGenerator(session, rollouts),
                 simulatedOnly);
             // Only maps fitted on the service's estimator, rollout counts and temperature are applied (docs/inference.md
             // "Recalibration"); say which, and warn about the rest, so a changed Model:MinRollouts or Model:Temperature is not silent.
@@ -172,12 +174,20 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
                     rolloutSettings.Estimator.ToString().ToLowerInvariant(), RolloutCounts.Of(rolloutSettings).ToString(),
                     rolloutSettings.Sampling.Temperature.ToString(CultureInfo.InvariantCulture));
             // Published after its warnings are written: once /health/ready answers, the log already says what was loaded.
-            Volatile.Write(ref _loaded, loaded);
+            Volatile.Write(ref _loaded, built);
             return true;
         }
         catch (Exception e) when (e is InferenceException or IOException or InvalidDataException or UnauthorizedAccessException
             or Model.Checkpoints.CheckpointException or System.Text.Json.JsonException or ArgumentException)
         {
+            // What was built is not published: let it go (review s26 L7), as DisposeAsync lets a published model go.
+            if (built is not null)
+            {
+                built.Rollouts.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                built.Heads?.Dispose();
+                built.Embedder.Dispose();
+            }
+            session?.Dispose();
             backend?.Dispose();
             LoadFailed(logger, directory, e.GetType().Name, e.Message);
             return false;

@@ -37,7 +37,7 @@ public sealed class CardUuidsTests
         Assert.False(uuids.WasIssued("svc", ClientA, "c-1"));
         // One bit of the random half or of the tag changed.
         Assert.False(uuids.WasIssued("svc", ClientA, Flip(card, 0)));
-        Assert.False(uuids.WasIssued("svc", ClientA, Flip(card, 35)));
+        Assert.False(uuids.WasIssued("svc", ClientA, Flip(card, 35))); // the tag: the last 12 hex digits
         // The parts are length-prefixed: moving text from the issuer to the tenant is another client.
         var joined = uuids.Issue("svc", new("ab", "c"));
         Assert.False(uuids.WasIssued("svc", new("a", "bc"), joined));

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using FhirRisk.Server.CdsHooks;
 using FhirRisk.Server.Security;
 using FhirRisk.Server.Tests.CdsHooks;
@@ -438,12 +439,42 @@ public sealed class CdsAuthenticationTests
         return await server.Client.SendAsync(stalled);
     }
 
-    private static Task<TestCdsServer> JwtServerAsync(string jwks, TimeProvider? time = null) =>
-        TestCdsServer.StartAsync(new Dictionary<string, string?>
+    [Fact]
+    public async Task A_client_s_feedback_on_its_own_card_reads_as_issued_and_a_server_without_a_card_key_says_so_at_start()
+    {
+        var (key, jwks) = JwtTestKeys.NewEcKey();
+        var service = $"/cds-services/{CdsServiceCatalog.PatientRiskId}";
+        await using (var server = await JwtServerAsync(jwks))
+            Assert.True(server.Logs.Has(216), "authentication on and no CdsHooks:CardUuidKey: warning 216");
+
+        var cardKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        await using var keyed = await JwtServerAsync(jwks, settings: new() { ["CdsHooks:CardUuidKey"] = cardKey });
+        Assert.False(keyed.Logs.Has(216));
+        using var answer = await keyed.PostJsonAsync(service, CdsRequests.Hook("patient-view", prefetch: CdsRequests.PatientPrefetch),
+            JwtTestKeys.Token(key, "ES384", Now, audience: Base + service));
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        using var cards = JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+        var card = cards.RootElement.GetProperty("cards")[0].GetProperty("uuid").GetString();
+        using (var feedback = await keyed.PostJsonAsync(service + "/feedback",
+            $$"""{"feedback":[{"card":"{{card}}","outcome":"accepted","outcomeTimestamp":"2026-03-01T12:00:00Z"}]}""",
+            JwtTestKeys.Token(key, "ES384", Now, audience: Base + service)))
+            Assert.Equal(HttpStatusCode.OK, feedback.StatusCode);
+        var stored = Assert.Single(keyed.Feedback.All());
+        Assert.Equal((JwtTestKeys.Issuer, true), (stored.Issuer, stored.Issued));
+        Assert.True(new CardUuids(Convert.FromBase64String(cardKey)).WasIssued(CdsServiceCatalog.PatientRiskId, new(JwtTestKeys.Issuer, null), card!));
+    }
+
+    private static Task<TestCdsServer> JwtServerAsync(string jwks, TimeProvider? time = null, Dictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>
         {
             ["CdsHooks:Authentication:Mode"] = "Jwt",
             ["CdsHooks:Authentication:Audience"] = Base,
             ["CdsHooks:Authentication:Issuers:0:Issuer"] = JwtTestKeys.Issuer,
             ["CdsHooks:Authentication:Issuers:0:Jwks"] = jwks,
-        }, time ?? new ManualTimeProvider(Now));
+        };
+        foreach (var (name, value) in settings ?? [])
+            all[name] = value;
+        return TestCdsServer.StartAsync(all, time ?? new ManualTimeProvider(Now));
+    }
 }
