@@ -44,6 +44,9 @@ public sealed class DemoModelCommandTests
 
         AssertHeadsBeatChance(root.GetProperty("tasks"), "held_out");
 
+        Assert.Equal(DemoRecipe.Quick.GenerativeSeed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            root.GetProperty("settings").GetProperty("generative_seed").GetString());
+
         // The independent validation cohort: its own seed, every point scored against the truth, the same heads beating chance.
         var validation = root.GetProperty("validation");
         Assert.Equal(DemoRecipe.Quick.ValidationPatients, validation.GetProperty("patients").GetInt32());

@@ -65,6 +65,8 @@ public static class DemoModelLayout
         json.WriteStartObject("settings");
         json.WriteNumber("patients", recipe.Patients);
         json.WriteString("seed", recipe.Seed.ToString(CultureInfo.InvariantCulture));
+        if (recipe.Generative is not null)
+            json.WriteString("generative_seed", recipe.GenerativeSeed.ToString(CultureInfo.InvariantCulture));
         json.WriteNumber("threads", recipe.Threads);
         json.WriteStartObject("tokenizer");
         json.WriteNumber("min_count", recipe.Tokenizer.MinCount);

@@ -76,6 +76,15 @@ public sealed class DemoAcceptanceTests
         Assert.NotEqual(DemoRecipe.Quick.Seed, DemoRecipe.Quick.ValidationSeed);
     }
 
+    [Fact]
+    public void The_generative_backbone_is_pretrained_with_the_run_seed_plus_one_and_the_rest_with_the_run_seed()
+    {
+        var resolved = (DemoRecipe.Full with { Seed = 7 }).Resolve();
+        Assert.Equal((7UL, 8UL, 7UL), (resolved.Pretraining.Seed, resolved.Generative!.Seed, resolved.Finetuning.Seed));
+        Assert.Equal(2UL, DemoRecipe.Full.GenerativeSeed); // the default run's: chosen on the tuning split (DemoRecipe.GenerativeSeed)
+        Assert.Equal(0UL, (DemoRecipe.Full with { Seed = ulong.MaxValue }).GenerativeSeed); // wraps
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(5)]
