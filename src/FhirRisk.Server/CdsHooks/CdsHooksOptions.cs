@@ -157,8 +157,9 @@ internal sealed class FhirFetchOptions
     /// (the key fails at once, as the server asked, rather than after the key's budget).</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>The most requests in flight at once to one FHIR server authority (scheme, host, port), over every issuer,
-    /// call and key (<see cref="FhirServerSlots"/>); a page waits for a slot within its key's <see cref="TotalTimeout"/>.</summary>
+    /// <summary>The most prefetch keys of one calling issuer fetched at once from one FHIR server authority (scheme, host,
+    /// port), over every call and tenant of that issuer (<see cref="FhirServerSlots"/>); a key waits for a slot within its
+    /// <see cref="TotalTimeout"/> and holds it through its pages and retries.</summary>
     public int MaxRequestsPerServer { get; set; } = 32;
 
     /// <summary>Failure ratio over <see cref="SamplingDuration"/> that opens the circuit.</summary>

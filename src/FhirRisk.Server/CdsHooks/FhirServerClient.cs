@@ -40,8 +40,8 @@ internal sealed class FhirResponseTooLargeException(bool wholeCall = false) : Ex
 /// Reads from the CDS client's FHIR server (a typed HttpClient from HttpClientFactory) through the server's
 /// <see cref="FhirResiliencePipelines"/> pipeline, with the client's <c>fhirAuthorization</c> bearer token.
 /// Searchset pages are followed through <c>link[next]</c> on the same server, up to <c>MaxPages</c>. One key — every
-/// page, attempt, retry and body — is bounded by <c>TotalTimeout</c> and <c>MaxBytesPerKey</c>; a page waits for one of
-/// its server's <see cref="FhirServerSlots"/> first.
+/// page, attempt, retry and body — is bounded by <c>TotalTimeout</c> and <c>MaxBytesPerKey</c>; a key waits for one of
+/// its issuer's <see cref="FhirServerSlots"/> at the server first.
 /// </summary>
 internal sealed class FhirServerClient(HttpClient http, FhirResiliencePipelines pipelines, FhirFetchOptions options, TimeProvider time,
     FhirReading? reading = null, FhirSearchMemory? memory = null, FhirServerSlots? slots = null)
