@@ -113,9 +113,9 @@ public sealed class FhirResiliencePipelinesTests
         // Review s24-cds L7: a 429 was retried after 200-400 ms whatever Retry-After said, and counted as a failure, so a
         // rate-limiting EHR opened its issuer's circuit after a few keys.
         var options = new FhirFetchOptions { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(1), MinimumThroughput = 2, FailureRatio = 0.5 };
-        var pipelines = new FhirResiliencePipelines(options, TimeProvider.System, NullLogger.Instance);
+        var time = new TimerRecordingTimeProvider();
+        var pipelines = new FhirResiliencePipelines(options, time, NullLogger.Instance);
         var attempts = 0;
-        var watch = System.Diagnostics.Stopwatch.StartNew();
 
         for (var call = 0; call < 6; call++)
         {
@@ -128,7 +128,10 @@ public sealed class FhirResiliencePipelinesTests
         }
 
         Assert.Equal(12, attempts); // each call retried once
-        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(6 * 40), $"{watch.Elapsed.TotalMilliseconds} ms: the retries did not wait");
+        // Each retry waited on a timer of exactly the 40 ms asked for, not the 1 ms back-off. (Measured on a stopwatch the
+        // six waits once came to 239.0 ms: the runtime's timers fire on a coarser clock than the stopwatch reads.)
+        Assert.Equal(6, time.DueTimes.Count(d => d == TimeSpan.FromMilliseconds(40)));
+        Assert.DoesNotContain(time.DueTimes, d => d > TimeSpan.Zero && d < TimeSpan.FromMilliseconds(40));
         var healthy = await pipelines.For(ServerA, "").ExecuteAsync(_ => ValueTask.FromResult(new FhirPage(HttpStatusCode.OK, [])));
         Assert.Equal(HttpStatusCode.OK, healthy.Status);
         Assert.True(FhirResiliencePipelines.IsFailure(HttpStatusCode.ServiceUnavailable));
@@ -160,6 +163,7 @@ public sealed class FhirResiliencePipelinesTests
     {
         var options = new FhirFetchOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromMilliseconds(1) };
         var attempts = 0;
+        var time = new TimerRecordingTimeProvider();
         var client = new FhirServerClient(new HttpClient(new AnsweringHandler(() =>
             {
                 if (attempts++ > 0)
@@ -168,14 +172,30 @@ public sealed class FhirResiliencePipelinesTests
                 limited.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(1));
                 return limited;
             })),
-            new FhirResiliencePipelines(options, TimeProvider.System, NullLogger.Instance), options, TimeProvider.System);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
+            new FhirResiliencePipelines(options, time, NullLogger.Instance), options, time);
 
         var result = await client.FetchAsync(new Uri("http://fhir.test/base"), "Patient/p", null, "", TestCallBytes.Unbounded(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Null(result.Problem);
         Assert.Equal(2, attempts);
-        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(1), $"retried after {watch.Elapsed.TotalMilliseconds} ms");
+        // The retry waited on a timer of exactly the second asked for, not the 1 ms back-off.
+        Assert.Single(time.DueTimes, d => d == TimeSpan.FromSeconds(1));
+        Assert.DoesNotContain(time.DueTimes, d => d > TimeSpan.Zero && d < TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>The system's clock and timers, recording the due time of every timer created (Polly's delays and
+    /// timeouts, the key's budget).</summary>
+    private sealed class TimerRecordingTimeProvider : TimeProvider
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<TimeSpan> _dueTimes = new();
+
+        public IReadOnlyList<TimeSpan> DueTimes => [.. _dueTimes];
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            _dueTimes.Enqueue(dueTime);
+            return System.CreateTimer(callback, state, dueTime, period);
+        }
     }
 
     private sealed class AnsweringHandler(Func<HttpResponseMessage> answer) : HttpMessageHandler
