@@ -14,6 +14,7 @@ internal sealed class CdsHookHandler(
     IPatientRiskService risks,
     ICardContributorSource contributors,
     RiskCardFactory cards,
+    CardUuids cardUuids,
     ILoggerFactory loggers)
 {
     private readonly ILogger _logger = loggers.CreateLogger("FhirRisk.Server.CdsHooks");
@@ -30,7 +31,7 @@ internal sealed class CdsHookHandler(
 
     /// <exception cref="PatientDataUnavailableException">No data for the patient could be had (412).</exception>
     public async Task<CdsCardsResponse> AnswerAsync(CdsServiceDefinition service, CdsHookRequest request, GatheredData data,
-        bool useStoredHistory, CancellationToken cancellationToken)
+        bool useStoredHistory, Security.CdsClientIdentity? client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(data);
         var prediction = new PatientRiskRequest(request.ContextValue("patientId"), [.. data.Documents.Select(d => d.Json)], options.TasksFor(service.Hook))
@@ -54,7 +55,9 @@ internal sealed class CdsHookHandler(
             CdsHooksLog.DataLeftOut(_logger, service.Id, result.Gaps.Rejected, result.Gaps.OtherPatient, result.Gaps.StoredHistoryUnavailable, result.Gaps.StoredHistoryCut);
         var explained = await contributors.GetContributorsAsync(prediction, result.Risks, cancellationToken).ConfigureAwait(false);
         var inputs = result.Risks.Select((risk, i) => new RiskCardInput(risk, explained[i])).ToList();
-        return new CdsCardsResponse(cards.Build(result, inputs, data.Missing));
+        // Each card's uuid says which service answered which client, so feedback on it can be told from feedback on a
+        // uuid never issued to its sender (CardUuids).
+        return new CdsCardsResponse(cards.Build(result, inputs, data.Missing, () => cardUuids.Issue(service.Id, client)));
     }
 
     private static readonly string[] s_idFields = ["patientId", "encounterId"];

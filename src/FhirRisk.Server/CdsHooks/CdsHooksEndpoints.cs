@@ -50,7 +50,7 @@ internal static class CdsHooksEndpoints
         TypedResults.Json(DiscoveryDocument(), CdsHooksJsonContext.Default.CdsDiscoveryResponse);
 
     private static async Task<IResult> CallAsync(string id, HttpContext http, CdsHookHandler handler, CdsHooksOptions options, CdsCallLimits limits,
-        CardUuids cardUuids, ILoggerFactory loggers)
+        ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(LoggerCategory);
         if (CdsServiceCatalog.Find(id) is not { } service)
@@ -78,10 +78,7 @@ internal static class CdsHooksEndpoints
             if (gathered.Missing.Count(m => m.Reason == FetchFailure.AddressNotAllowed) is > 0 and var notCalled)
                 LogAddressRefused(logger, id, request.FhirServer, client, notCalled);
             var useStore = options.Authentication.MayUseStoredHistory(client);
-            var answer = await handler.AnswerAsync(service, request, gathered, useStore, http.RequestAborted);
-            // Each card's uuid says which service answered which client, so feedback on it can be told from feedback on
-            // a uuid never issued to its sender (CardUuids).
-            var response = answer with { Cards = [.. answer.Cards.Select(c => c with { Uuid = cardUuids.Issue(id, client) })] };
+            var response = await handler.AnswerAsync(service, request, gathered, useStore, client, http.RequestAborted);
             CdsHooksLog.Answered(logger, id, response.Cards.Count, gathered.Missing.Count, clock.Elapsed.TotalMilliseconds);
             return TypedResults.Json(response, CdsHooksJsonContext.Default.CdsCardsResponse);
         }

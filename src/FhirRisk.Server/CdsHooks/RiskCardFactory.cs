@@ -33,9 +33,13 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         ["ed_reattendance_72h"] = "ED return within 72 h",
     };
 
-    public IReadOnlyList<CdsCard> Build(PatientRiskResult result, IReadOnlyList<RiskCardInput> risks, IReadOnlyList<MissingPrefetch> missing)
+    /// <param name="newUuid">Each card's <c>uuid</c>: the service's calls pass <see cref="CardUuids.Issue"/> for the
+    /// answering service and client; none gives random (version 4) uuids, which no feedback can be checked against.</param>
+    public IReadOnlyList<CdsCard> Build(PatientRiskResult result, IReadOnlyList<RiskCardInput> risks, IReadOnlyList<MissingPrefetch> missing,
+        Func<string>? newUuid = null)
     {
         ArgumentNullException.ThrowIfNull(result);
+        newUuid ??= () => Guid.NewGuid().ToString();
         var source = new CdsSource(CardText.Truncate($"{options.Source.Label} (model {result.ModelVersion})", 200),
             NullIfEmpty(options.Source.Url), NullIfEmpty(options.Source.Icon));
         IReadOnlyList<CdsLink>? links = options.Links.Count == 0 ? null : [.. options.Links.Select(l => new CdsLink(l.Label, l.Url, "absolute"))];
@@ -45,13 +49,13 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         if (result.StoredResources > 0 && missing.All(m => m.Reason == FetchFailure.NoFhirServer))
             missing = [];
         var note = missing.Count == 0 && !result.Gaps.Any ? null : IncompleteNote(missing, result.Gaps);
-        var cards = risks.Select(r => RiskCard(r, result, source, links, note)).ToList();
+        var cards = risks.Select(r => RiskCard(r, result, source, links, note, newUuid())).ToList();
         if (note is not null)
         {
             // A demo model's every card says so first (walkthrough review s21 L1: this one did not).
             var summary = result.TrainedOnSimulatedPatients ? $"[DEMO, simulated data] {IncompleteSummary}" : IncompleteSummary;
             var detail = result.TrainedOnSimulatedPatients ? SimulatedModelNote + "\n\n" + note : note;
-            cards.Add(new CdsCard(NewUuid(), CardText.Truncate(summary), "info", source, detail + ReaderNotes(result.Warnings)));
+            cards.Add(new CdsCard(newUuid(), CardText.Truncate(summary), "info", source, detail + ReaderNotes(result.Warnings)));
         }
         return cards;
     }
@@ -88,7 +92,8 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         return (Math.Floor((decimal)risk * 100 * scale) / scale).ToString("0." + new string('0', decimals + 1), CultureInfo.InvariantCulture) + "%";
     }
 
-    private CdsCard RiskCard(RiskCardInput input, PatientRiskResult result, CdsSource source, IReadOnlyList<CdsLink>? links, string? note)
+    private CdsCard RiskCard(RiskCardInput input, PatientRiskResult result, CdsSource source, IReadOnlyList<CdsLink>? links, string? note,
+        string uuid)
     {
         var risk = input.Risk;
         // An outcome the record already shows is a fact, not a risk to act on: info, however long ago it was settled
@@ -103,7 +108,7 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
         // A demo model's card says so where a clinician looks first, not only in the detail (security review s12 #12).
         if (result.TrainedOnSimulatedPatients)
             summary = $"[DEMO, simulated data] {summary}";
-        return new CdsCard(NewUuid(), CardText.Truncate(summary), indicator, source, Detail(input, result, note), links);
+        return new CdsCard(uuid, CardText.Truncate(summary), indicator, source, Detail(input, result, note), links);
     }
 
     private string Detail(RiskCardInput input, PatientRiskResult result, string? note)
@@ -314,5 +319,4 @@ internal sealed class RiskCardFactory(CdsHooksOptions options)
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
-    private static string NewUuid() => Guid.NewGuid().ToString();
 }

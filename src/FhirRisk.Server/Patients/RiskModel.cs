@@ -182,13 +182,12 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
         {
             // What was built is not published: let it go (review s26 L7), as DisposeAsync lets a published model go.
             if (built is not null)
+                built.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            else
             {
-                built.Rollouts.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                built.Heads?.Dispose();
-                built.Embedder.Dispose();
+                session?.Dispose();
+                backend?.Dispose();
             }
-            session?.Dispose();
-            backend?.Dispose();
             LoadFailed(logger, directory, e.GetType().Name, e.Message);
             return false;
         }
@@ -217,13 +216,8 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _loaded, null) is not { } loaded)
-            return;
-        await loaded.Rollouts.DisposeAsync().ConfigureAwait(false);
-        loaded.Heads?.Dispose();
-        loaded.Embedder.Dispose();
-        loaded.Session.Dispose();
-        loaded.Backend?.Dispose();
+        if (Interlocked.Exchange(ref _loaded, null) is { } loaded)
+            await loaded.DisposeAsync().ConfigureAwait(false);
     }
 
     private Loaded Current => Volatile.Read(ref _loaded) ?? throw new RiskModelUnavailableException();
@@ -263,7 +257,18 @@ internal sealed partial class RiskModel(IOptions<RiskModelOptions> options, IHos
     private static partial void LoadFailed(ILogger logger, string directory, string exception, string reason);
 
     private sealed record Loaded(InferenceSession Session, RolloutRiskPredictor Rollouts, HeadsRiskPredictor? Heads, RiskMethod DefaultMethod, string Version,
-        IComputeBackend? Backend, PatientEmbedder Embedder, TrajectoryGenerator Trajectories, bool SimulatedOnly);
+        IComputeBackend? Backend, PatientEmbedder Embedder, TrajectoryGenerator Trajectories, bool SimulatedOnly) : IAsyncDisposable
+    {
+        /// <summary>Lets every part go, the scheduler first (it reads the session), the backend last.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            await Rollouts.DisposeAsync().ConfigureAwait(false);
+            Heads?.Dispose();
+            Embedder.Dispose();
+            Session.Dispose();
+            Backend?.Dispose();
+        }
+    }
 }
 
 /// <summary>No model is loaded (gRPC UNAVAILABLE, HTTP 503).</summary>
